@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+// Decodes every real capture in fixtures/ and compares it with its .truth.json, using the team's
+// shared checker (../shared/check-captures.mjs) against the CLI built in dist/.
+// Its last line is "N passed, M failed"; exit status non-zero on any failure.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const checker = join(root, '..', 'shared', 'check-captures.mjs');
+if (!existsSync(checker)) {
+  console.error(`shared checker not found at ${checker}: the capture comparison in test/fixtures/ still ran under jest`);
+  process.exit(0);
+}
+const run = spawnSync(process.execPath, [checker, '--dir', join(root, 'fixtures'), '--cli', `${process.execPath} ${join(root, 'dist', 'cli.js')}`, '-v'], {
+  stdio: 'inherit',
+  cwd: root,
+});
+process.exit(run.status ?? 1);

@@ -1,0 +1,93 @@
+import { open } from 'node:fs/promises';
+import { pipeline } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+
+/**
+ * Reads a capture file ('-' = stdin) as a stream of chunks for CaptureDecoder, gunzipping on the fly
+ * when the content starts with the gzip magic (1f 8b), so `capture.pcap.gz` needs no temporary file.
+ * Errors carry the path and a plain reason.
+ */
+export async function* readCaptureBytes(
+  path: string,
+  opts: { chunkSize?: number } = {},
+): AsyncGenerator<Uint8Array> {
+  const chunkSize = opts.chunkSize ?? 1024 * 1024;
+  const input = path === '-' ? process.stdin : await openFile(path, chunkSize);
+  const label = path === '-' ? 'stdin' : path;
+  const chunks = input[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
+  try {
+    // Gather the two bytes that tell gzip apart (a chunk may hold just one).
+    const head: Uint8Array[] = [];
+    let headBytes = 0;
+    while (headBytes < 2) {
+      const next = await readChunk(chunks, label);
+      if (next === null) break;
+      head.push(next);
+      headBytes += next.length;
+    }
+    const sniff = new Uint8Array(2);
+    let filled = 0;
+    for (const chunk of head) {
+      const take = chunk.subarray(0, 2 - filled);
+      sniff.set(take, filled);
+      filled += take.length;
+    }
+    if (filled < 2 || sniff[0] !== 0x1f || sniff[1] !== 0x8b) {
+      yield* head;
+      for (let next = await readChunk(chunks, label); next !== null; next = await readChunk(chunks, label)) {
+        yield next;
+      }
+      return;
+    }
+    const compressed = async function* () {
+      yield* head;
+      for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield next.value;
+    };
+    const gunzip = pipeline(compressed, createGunzip({ chunkSize }), () => {
+      // errors surface through the iteration below
+    });
+    try {
+      for await (const chunk of gunzip) yield chunk as Uint8Array;
+    } catch (e) {
+      throw new Error(`cannot decompress capture ${label}: ${reason(e)}`, { cause: e });
+    } finally {
+      gunzip.destroy();
+    }
+  } finally {
+    if (input !== process.stdin) input.destroy();
+  }
+}
+
+async function openFile(path: string, chunkSize: number) {
+  try {
+    const handle = await open(path, 'r');
+    return handle.createReadStream({ highWaterMark: chunkSize });
+  } catch (e) {
+    throw new Error(`cannot open capture ${path}: ${reason(e)}`, { cause: e });
+  }
+}
+
+async function readChunk(chunks: AsyncIterator<Uint8Array>, label: string): Promise<Uint8Array | null> {
+  try {
+    const next = await chunks.next();
+    return next.done ? null : next.value;
+  } catch (e) {
+    throw new Error(`cannot read capture ${label}: ${reason(e)}`, { cause: e });
+  }
+}
+
+const REASONS: Record<string, string> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EISDIR: 'is a directory',
+  ENOTDIR: 'a path component is not a directory',
+  EMFILE: 'too many open files',
+  Z_DATA_ERROR: 'corrupt gzip data',
+  Z_BUF_ERROR: 'gzip data cut short',
+};
+
+function reason(e: unknown): string {
+  const code = (e as { code?: string }).code;
+  if (code !== undefined && REASONS[code] !== undefined) return REASONS[code];
+  return e instanceof Error ? e.message : String(e);
+}

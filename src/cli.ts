@@ -1,0 +1,147 @@
+#!/usr/bin/env node
+/** The execscope command line: analyze, extract, keys, and the TUI. */
+import { createWriteStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { parseArgs, lastOption, UsageError, type ParsedArgs } from './cli/args.js';
+import { analyzeCapture } from './pipeline/analyze-capture.js';
+import { analyzeOptions, type AnalyzeOptions } from './pipeline/options.js';
+import type { CaptureModel } from './model/session.js';
+import { jsonReport } from './report/json-report.js';
+import { textReport } from './report/text-report.js';
+import { safeInline } from './ui/terminal-text.js';
+
+const HELP: Record<string, string> = {
+  main: `execscope — decode Kubernetes exec traffic (kubectl exec / attach / port-forward) from captures
+
+Usage:
+  execscope CAPTURE [--keylog FILE]...     open the TUI (prints the text summary when stdout is not a terminal)
+  execscope analyze CAPTURE [options]      summarise every exec session (text or JSON)
+  execscope extract CAPTURE --session N --stream NAME -o FILE
+                                           write one stream's exact bytes
+  execscope help [COMMAND]                 this text, or a command's
+
+CAPTURE is a pcap or pcapng file, optionally gzip-compressed, or - for stdin
+(tcpdump -w - | execscope analyze -).
+Exit status: 0 ok, 1 usage or unreadable input, 2 capture truncated or corrupt (results up to the cut are printed).
+`,
+  analyze: `Usage: execscope analyze CAPTURE [--json | --text] [--hash] [--connections] [--keylog FILE]...
+
+  --text          readable per-session summary (default)
+  --json          one JSON document: capture, sessions, connections, warnings
+  --hash          add the sha256 of every stream's exact bytes
+  --connections   also list every TCP connection and its HTTP requests (text mode)
+  --keylog FILE   NSS key log for TLS decryption (repeatable)
+`,
+  extract: `Usage: execscope extract CAPTURE --session N --stream NAME -o FILE
+
+  Writes the exact bytes carried on one stream of one session (after base64 decoding where the
+  protocol uses it). NAME is stdin, stdout, stderr, error, resize (port-forward: data:PORT:REQUEST).
+  -o - writes to stdout (careful: captured bytes may hold terminal escape sequences).
+  --keylog FILE   NSS key log for TLS decryption (repeatable)
+`,
+};
+
+async function keyLogs(args: ParsedArgs): Promise<AnalyzeOptions['keyLogs']> {
+  const files = args.options.get('--keylog') ?? [];
+  return Promise.all(
+    files.map(async (f) => {
+      try {
+        return { text: await readFile(f, 'utf8'), source: f };
+      } catch (e) {
+        throw new UsageError(`cannot read key log ${f}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+      }
+    }),
+  );
+}
+
+function capturePath(args: ParsedArgs, command: string): string {
+  if (args.positionals.length !== 1) throw new UsageError(`${command} needs exactly one CAPTURE (see execscope help ${command})`);
+  return args.positionals[0];
+}
+
+/** Prints the fatal decoding problem, if any; returns the exit status for it. */
+function reportFatal(model: CaptureModel): number {
+  if (!model.fatal) return 0;
+  process.stderr.write(`execscope: ${safeInline(model.fatal.message)}\n`);
+  return 2;
+}
+
+async function analyze(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, { flags: ['--json', '--text', '--hash', '--connections', '--help'], options: ['--keylog'] });
+  if (args.flags.has('--help')) return help('analyze');
+  const path = capturePath(args, 'analyze');
+  const json = args.flags.has('--json');
+  const hash = args.flags.has('--hash');
+  const model = await analyzeCapture(path, analyzeOptions({ hash, keepEvents: false, headBytes: json ? 0 : 4096, keyLogs: await keyLogs(args) }));
+  process.stdout.write(json ? JSON.stringify(jsonReport(model, { hash }), null, 2) + '\n' : textReport(model, { connections: args.flags.has('--connections'), name: basename(path) }));
+  return reportFatal(model);
+}
+
+async function extract(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, { flags: ['--help'], options: ['--session', '--stream', '-o', '--output', '--keylog'] });
+  if (args.flags.has('--help')) return help('extract');
+  const path = capturePath(args, 'extract');
+  const session = Number(lastOption(args, '--session'));
+  const stream = lastOption(args, '--stream');
+  const outPath = lastOption(args, '-o') ?? lastOption(args, '--output');
+  if (!Number.isInteger(session) || session < 1) throw new UsageError('extract needs --session N (a session number from analyze)');
+  if (!stream) throw new UsageError('extract needs --stream NAME');
+  if (!outPath) throw new UsageError('extract needs -o FILE');
+  const out = outPath === '-' ? process.stdout : createWriteStream(outPath);
+  const model = await analyzeCapture(
+    path,
+    analyzeOptions({ keepEvents: false, headBytes: 0, keyLogs: await keyLogs(args), tap: { session, stream, write: (b) => out.write(Buffer.from(b)) } }),
+  );
+  if (out !== process.stdout) await new Promise<void>((resolve, reject) => (out as ReturnType<typeof createWriteStream>).end((e?: Error | null) => (e ? reject(e) : resolve())));
+  const s = model.sessions.find((x) => x.id === session);
+  if (!s) throw new UsageError(`no session ${session} in ${path} (it has ${model.sessions.length})`);
+  const rec = s.streams.find((r) => r.name === stream);
+  if (!rec) throw new UsageError(`session ${session} has no stream ${stream} (it has ${s.streams.map((r) => r.name).join(', ') || 'none'})`);
+  if (outPath !== '-') process.stderr.write(`wrote ${rec.bytes} bytes of session ${session} ${stream} to ${outPath}\n`);
+  return reportFatal(model);
+}
+
+async function open(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, { flags: ['--help'], options: ['--keylog'] });
+  if (args.flags.has('--help')) return help('main');
+  const path = capturePath(args, 'open');
+  if (!process.stdout.isTTY) return analyze(argv);
+  const { runTui } = await import('./ui/run-tui.js');
+  const opts = analyzeOptions({ keyLogs: await keyLogs(args) });
+  return runTui({ path, load: (onProgress) => analyzeCapture(path, opts, onProgress) });
+}
+
+function help(topic: string): number {
+  process.stdout.write(HELP[topic] ?? HELP.main);
+  return 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case undefined:
+    case '--help':
+    case '-h':
+      return help('main');
+    case 'help':
+      return help(rest[0] ?? 'main');
+    case 'analyze':
+      return analyze(rest);
+    case 'extract':
+      return extract(rest);
+    default:
+      return open(argv);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    const msg = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`execscope: ${safeInline(msg)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,36 @@
+/** A small argv parser: positionals, `--flag`, `--opt value` / `--opt=value`, repeatable options. */
+export class UsageError extends Error {}
+
+export interface ParsedArgs {
+  positionals: string[];
+  flags: Set<string>;
+  options: Map<string, string[]>;
+}
+
+export function parseArgs(argv: string[], spec: { flags: string[]; options: string[] }): ParsedArgs {
+  const out: ParsedArgs = { positionals: [], flags: new Set(), options: new Map() };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '-' || !arg.startsWith('-')) {
+      out.positionals.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const name = eq > 0 ? arg.slice(0, eq) : arg;
+    if (spec.flags.includes(name)) {
+      if (eq > 0) throw new UsageError(`${name} takes no value`);
+      out.flags.add(name);
+    } else if (spec.options.includes(name)) {
+      const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
+      if (value === undefined) throw new UsageError(`${name} needs a value`);
+      out.options.set(name, [...(out.options.get(name) ?? []), value]);
+    } else {
+      throw new UsageError(`unknown option ${name}`);
+    }
+  }
+  return out;
+}
+
+export function lastOption(args: ParsedArgs, name: string): string | undefined {
+  return args.options.get(name)?.at(-1);
+}

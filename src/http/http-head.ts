@@ -1,0 +1,195 @@
+import type { FrameOrigin } from '../model/origin.js';
+
+/** Header fields in wire order with their original case; repeated fields stay separate entries. */
+export type HttpHeaders = [name: string, value: string][];
+
+export interface HttpRequestHead {
+  method: string;
+  /** The request-target exactly as sent (origin-form "/p?q", absolute-form "http://h/p", or authority-form). */
+  target: string;
+  /** Path part of the target, still percent-encoded; for absolute-form the path after the authority. */
+  path: string;
+  /** Query part of the target without the "?", still encoded; "" when absent. */
+  query: string;
+  /** "HTTP/1.1" or "HTTP/1.0". */
+  version: string;
+  headers: HttpHeaders;
+  /** The head's bytes, request line to the empty line inclusive. */
+  origin: FrameOrigin;
+}
+
+export interface HttpResponseHead {
+  version: string;
+  status: number;
+  reason: string;
+  headers: HttpHeaders;
+  origin: FrameOrigin;
+}
+
+export type HttpHead = HttpRequestHead | HttpResponseHead;
+
+export type HeadParseResult<T> = { head: T; warnings: string[] } | { error: string };
+
+/** A header's value, repeated fields joined with ", " (RFC 9110 §5.3); undefined when absent. Case-insensitive. */
+export function header(head: { headers: HttpHeaders }, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  let joined: string | undefined;
+  for (const [n, v] of head.headers) {
+    if (n.toLowerCase() !== wanted) continue;
+    joined = joined === undefined ? v : `${joined}, ${v}`;
+  }
+  return joined;
+}
+
+/**
+ * Every value of a header, comma lists split and trimmed, empty elements dropped. Needed because
+ * `X-Stream-Protocol-Version` arrives as one line per value and `Sec-WebSocket-Protocol` as a list.
+ */
+export function headerValues(head: { headers: HttpHeaders }, name: string): string[] {
+  const wanted = name.toLowerCase();
+  const values: string[] = [];
+  for (const [n, v] of head.headers) {
+    if (n.toLowerCase() !== wanted) continue;
+    for (const part of v.split(',')) {
+      const trimmed = part.trim();
+      if (trimmed !== '') values.push(trimmed);
+    }
+  }
+  return values;
+}
+
+/** Whether a request asks to switch protocols: `Connection: upgrade` plus an `Upgrade` header. */
+export function isUpgradeRequest(req: HttpRequestHead): boolean {
+  return (
+    header(req, 'upgrade') !== undefined &&
+    headerValues(req, 'connection').some((token) => token.toLowerCase() === 'upgrade')
+  );
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const HTTP_VERSION = /^HTTP\/\d\.\d$/;
+const STATUS_CODE = /^\d{3}$/;
+const MAX_METHOD_LENGTH = 32;
+const RESPONSE_PREFIX = 'HTTP/';
+const SP = 0x20;
+
+/**
+ * Early verdict on the first bytes of a message, so a TLS record or a capture that starts inside
+ * upgraded data is recognised without waiting for a head's worth of bytes.
+ * Returns true (could be HTTP), false (cannot be) or undefined (need more bytes).
+ */
+export function startLooksLikeHttp(kind: 'request' | 'response', bytes: Uint8Array): boolean | undefined {
+  if (kind === 'response') {
+    const n = Math.min(bytes.length, RESPONSE_PREFIX.length);
+    for (let i = 0; i < n; i++) if (bytes[i] !== RESPONSE_PREFIX.charCodeAt(i)) return false;
+    return n === RESPONSE_PREFIX.length ? true : undefined;
+  }
+  const n = Math.min(bytes.length, MAX_METHOD_LENGTH + 1);
+  for (let i = 0; i < n; i++) {
+    const b = bytes[i];
+    if (b === SP) return i > 0;
+    if (!isTokenByte(b)) return false;
+  }
+  return n > MAX_METHOD_LENGTH ? false : undefined;
+}
+
+const TOKEN_BYTES = (() => {
+  const table = new Uint8Array(128);
+  for (let b = 0; b < 128; b++) table[b] = TOKEN.test(String.fromCharCode(b)) ? 1 : 0;
+  return table;
+})();
+
+function isTokenByte(b: number): boolean {
+  return b < 128 && TOKEN_BYTES[b] === 1;
+}
+
+const decoder = new TextDecoder();
+
+export function parseRequestHead(bytes: Uint8Array, origin: FrameOrigin): HeadParseResult<HttpRequestHead> {
+  const lines = splitLines(bytes);
+  const parts = lines[0].split(' ');
+  if (parts.length !== 3) return { error: `malformed request line ${quote(lines[0])}` };
+  const [method, target, version] = parts;
+  if (!TOKEN.test(method)) return { error: `malformed request method ${quote(method)}` };
+  if (!HTTP_VERSION.test(version)) return { error: `not an HTTP/1.x request line ${quote(lines[0])}` };
+  if (target === '') return { error: 'empty request target' };
+  const warnings: string[] = [];
+  const headers = parseHeaderLines(lines, 1, warnings);
+  const { path, query } = splitTarget(target);
+  return { head: { method, target, path, query, version, headers, origin }, warnings };
+}
+
+export function parseResponseHead(bytes: Uint8Array, origin: FrameOrigin): HeadParseResult<HttpResponseHead> {
+  const lines = splitLines(bytes);
+  const first = lines[0];
+  const sp1 = first.indexOf(' ');
+  const version = sp1 === -1 ? first : first.slice(0, sp1);
+  if (!HTTP_VERSION.test(version)) return { error: `malformed status line ${quote(first)}` };
+  const rest = sp1 === -1 ? '' : first.slice(sp1 + 1);
+  const sp2 = rest.indexOf(' ');
+  const code = sp2 === -1 ? rest : rest.slice(0, sp2);
+  if (!STATUS_CODE.test(code)) return { error: `malformed status code in ${quote(first)}` };
+  const reason = sp2 === -1 ? '' : rest.slice(sp2 + 1);
+  const warnings: string[] = [];
+  const headers = parseHeaderLines(lines, 1, warnings);
+  return { head: { version, status: Number(code), reason, headers, origin }, warnings };
+}
+
+/** Parses "name: value" lines (a head after its start line, or a chunked trailer section). */
+export function parseHeaderBlock(bytes: Uint8Array, warnings: string[]): HttpHeaders {
+  return parseHeaderLines(splitLines(bytes), 0, warnings);
+}
+
+/** Lines of a head without their terminators; the closing empty line is dropped. */
+function splitLines(bytes: Uint8Array): string[] {
+  const lines = decoder.decode(bytes).split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    if (line.endsWith('\r')) lines[i] = line.slice(0, -1);
+  }
+  while (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
+  return lines;
+}
+
+function parseHeaderLines(lines: string[], from: number, warnings: string[]): HttpHeaders {
+  const headers: HttpHeaders = [];
+  for (let i = from; i < lines.length; i++) {
+    const line = lines[i];
+    if (line === '') continue;
+    if (line[0] === ' ' || line[0] === '\t') {
+      // obs-fold (RFC 9112 §5.2): a continuation of the previous field's value.
+      const previous = headers[headers.length - 1];
+      if (previous) previous[1] = `${previous[1]} ${line.trim()}`;
+      else warnings.push(`header continuation line with no field before it: ${quote(line)}`);
+      continue;
+    }
+    const colon = line.indexOf(':');
+    if (colon <= 0) {
+      warnings.push(`malformed header line skipped: ${quote(line)}`);
+      continue;
+    }
+    const name = line.slice(0, colon);
+    if (!TOKEN.test(name)) warnings.push(`invalid header field name ${quote(name)}`);
+    headers.push([name, line.slice(colon + 1).trim()]);
+  }
+  return headers;
+}
+
+function splitTarget(target: string): { path: string; query: string } {
+  let rest = target;
+  const scheme = rest.indexOf('://');
+  if (scheme > 0 && rest[0] !== '/') {
+    const pathStart = rest.indexOf('/', scheme + 3);
+    const queryStart = rest.indexOf('?', scheme + 3);
+    const end = pathStart === -1 ? queryStart : queryStart === -1 ? pathStart : Math.min(pathStart, queryStart);
+    rest = end === -1 ? '/' : rest[end] === '?' ? `/${rest.slice(end)}` : rest.slice(end);
+  }
+  const q = rest.indexOf('?');
+  return q === -1 ? { path: rest, query: '' } : { path: rest.slice(0, q), query: rest.slice(q + 1) };
+}
+
+/** A short printable rendering of untrusted text for problem messages. */
+export function quote(text: string, max = 120): string {
+  const clipped = text.length > max ? `${text.slice(0, max)}…` : text;
+  return JSON.stringify(clipped);
+}

@@ -1,0 +1,202 @@
+/**
+ * One exec/attach/port-forward session: the HTTP request that asked for it, the upgrade answer, and
+ * the k8s streams that the SPDY or WebSocket adapter reports. It owns the session's model record
+ * and decides the outcome and end state from what was actually carried on the wire.
+ */
+import type { Direction, FrameOrigin, Problem } from '../model/origin.js';
+import type { ControlEvent, ExecSession, Hop, SessionKind, Transport } from '../model/session.js';
+import type { K8sStreamingRequest } from './exec-request.js';
+import { parseExecStatus, parseRefusalStatus } from './status.js';
+import { ResizeDecoder } from './resize.js';
+import { StreamRecorder, type RecorderOptions } from './stream-recorder.js';
+
+/** What the upgraded connection said about its own end, for deciding complete vs aborted. */
+export interface SessionEnd {
+  ts: number;
+  /** The TCP connection closed (FIN or RST) inside the capture. */
+  connectionClosed: boolean;
+}
+
+export interface SessionIdentity {
+  id: number;
+  connectionId: number;
+  client: string;
+  server: string;
+}
+
+export interface SessionRequest {
+  method: string;
+  target: string;
+  origin: FrameOrigin;
+  transport: Transport;
+  offeredProtocols: string[];
+  parsed: K8sStreamingRequest | null;
+}
+
+const MAX_ERROR_BYTES = 64 * 1024;
+const MAX_CONTROL_EVENTS = 5000;
+const MAX_WARNINGS = 200;
+
+export class ExecSessionBuilder {
+  readonly session: ExecSession;
+  private readonly streams = new Map<string, StreamRecorder>();
+  private readonly resizeDecoder: ResizeDecoder;
+  private errorParts: Uint8Array[] = [];
+  private errorLength = 0;
+  /** The server signalled the end of the session (WS Close, GOAWAY, all streams reset). */
+  private serverEnded = false;
+
+  constructor(
+    who: SessionIdentity,
+    req: SessionRequest,
+    private readonly opts: RecorderOptions,
+    private readonly tap: { session: number; stream: string; write(bytes: Uint8Array): void } | null = null,
+  ) {
+    const p = req.parsed;
+    this.session = {
+      id: who.id,
+      connectionId: who.connectionId,
+      kind: (p?.kind ?? 'exec') as SessionKind,
+      hop: (p?.hop ?? null) as Hop,
+      transport: req.transport,
+      protocol: '',
+      offeredProtocols: req.offeredProtocols,
+      httpStatus: null,
+      method: req.method,
+      target: req.target,
+      client: who.client,
+      server: who.server,
+      namespace: p?.namespace ?? null,
+      pod: p?.pod ?? null,
+      container: p?.container ?? null,
+      uid: p?.uid ?? null,
+      token: p?.token ?? null,
+      command: p?.command ?? [],
+      stdin: p?.stdin ?? false,
+      stdout: p?.stdout ?? false,
+      stderr: p?.stderr ?? false,
+      tty: p?.tty ?? false,
+      ports: p?.ports ?? [],
+      startTs: req.origin.ts,
+      upgradeTs: null,
+      endTs: null,
+      streams: [],
+      resizes: [],
+      exit: null,
+      errorBytes: null,
+      state: 'open-at-end',
+      fallbackFrom: null,
+      refusal: null,
+      control: [],
+      warnings: [],
+      requestOrigin: req.origin,
+    };
+    this.resizeDecoder = new ResizeDecoder({
+      onResize: (size, origin) => this.session.resizes.push({ width: size.width, height: size.height, ts: origin.ts }),
+      onProblem: (problem) => this.warn(problem),
+    });
+  }
+
+  upgraded(status: number, protocol: string, ts: number): void {
+    this.session.httpStatus = status;
+    this.session.protocol = protocol;
+    this.session.upgradeTs = ts;
+  }
+
+  refused(status: number, body: Uint8Array, ts: number): void {
+    const s = this.session;
+    s.httpStatus = status;
+    s.state = 'upgrade-failed';
+    s.endTs = ts;
+    s.refusal = parseRefusalStatus(body, status);
+  }
+
+  /** The stream named `name` (creating it on first sight), keyed by name so each appears once. */
+  stream(name: string, id: number): StreamRecorder {
+    let rec = this.streams.get(name);
+    if (!rec) {
+      rec = new StreamRecorder(name, id, this.opts);
+      this.streams.set(name, rec);
+      this.session.streams.push(rec.record);
+    }
+    return rec;
+  }
+
+  findStream(name: string): StreamRecorder | undefined {
+    return this.streams.get(name);
+  }
+
+  /** Payload for stream `name`; the error and resize streams are also interpreted. */
+  data(rec: StreamRecorder, dir: Direction, piece: Uint8Array, frame: FrameOrigin, first: boolean, last: boolean): void {
+    rec.data(dir, piece, frame, first, last);
+    const name = rec.record.name;
+    if (this.tap && piece.length && this.tap.session === this.session.id && this.tap.stream === name) this.tap.write(piece);
+    if (name === 'error' && this.errorLength < MAX_ERROR_BYTES && piece.length) {
+      const take = piece.subarray(0, MAX_ERROR_BYTES - this.errorLength);
+      this.errorParts.push(take.slice());
+      this.errorLength += take.length;
+      if (last) this.updateExit();
+    } else if (name === 'resize' && piece.length) {
+      this.resizeDecoder.push(piece, { offset: frame.offset, length: piece.length, packet: frame.lastPacket, ts: frame.lastTs });
+    }
+  }
+
+  control(kind: ControlEvent['kind'], dir: Direction, detail: string, origin: FrameOrigin | null, ts = origin?.lastTs ?? 0): void {
+    const c = this.session.control;
+    if (c.length < MAX_CONTROL_EVENTS) c.push({ kind, ts, dir, detail, origin });
+  }
+
+  /** The server ended the session on the wire (WS Close, GOAWAY, RST of the streams after Status). */
+  serverSignalledEnd(): void {
+    this.serverEnded = true;
+  }
+
+  warn(p: Problem): void {
+    const w = this.session.warnings;
+    if (w.length < MAX_WARNINGS) w.push(p);
+  }
+
+  /** Decide outcome and state once the connection is over or the capture ended. */
+  finish(end: SessionEnd): void {
+    const s = this.session;
+    for (const rec of this.streams.values()) rec.finish();
+    this.resizeDecoder.end();
+    if (s.state === 'upgrade-failed') return;
+    s.endTs = end.ts;
+    this.updateExit();
+    if (s.exit) s.state = end.connectionClosed || this.serverEnded ? 'complete' : 'open-at-end';
+    // Before v4 the server writes nothing on success: a clean close of the error stream is the outcome.
+    else if (end.connectionClosed) s.state = this.preV4() && this.cleanPreV4End() ? 'complete' : 'aborted';
+    else s.state = 'open-at-end';
+  }
+
+  private preV4(): boolean {
+    const p = this.session.protocol;
+    return p === 'channel.k8s.io' || p === 'v2.channel.k8s.io' || p === 'v3.channel.k8s.io' || p === 'base64.channel.k8s.io';
+  }
+
+  private cleanPreV4End(): boolean {
+    const err = this.streams.get('error')?.record;
+    return !!err && err.closedAt.s2c !== null && err.resetAt === null;
+  }
+
+  private updateExit(): void {
+    if (this.errorLength === 0) return;
+    const bytes = this.errorBytes();
+    this.session.errorBytes = bytes;
+    this.session.exit = parseExecStatus(bytes, this.session.protocol);
+  }
+
+  private errorBytes(): Uint8Array {
+    if (this.errorParts.length !== 1) {
+      const all = new Uint8Array(this.errorLength);
+      let at = 0;
+      for (const p of this.errorParts) {
+        all.set(p, at);
+        at += p.length;
+      }
+      this.errorParts = [all];
+    }
+    return this.errorParts[0];
+  }
+}

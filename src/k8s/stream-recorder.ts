@@ -1,0 +1,122 @@
+/**
+ * Accounting for one k8s stream (SPDY stream or WebSocket channel): byte counts, an optional sha256,
+ * a capped head of the payload and a capped list of timeline events. Payload is never kept whole, so
+ * a multi-GB stdout costs the same memory as a short one.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import type { Direction, FrameOrigin } from '../model/origin.js';
+import type { StreamEvent, StreamRecord } from '../model/session.js';
+
+export interface RecorderOptions {
+  hash: boolean;
+  /** Keep per-frame timeline events (the TUI wants them; `analyze --json` does not). */
+  keepEvents: boolean;
+  maxEventsPerStream: number;
+  /** Payload bytes kept per stream for previews and the content pane. */
+  headBytes: number;
+}
+
+export const defaultRecorderOptions: RecorderOptions = {
+  hash: false,
+  keepEvents: true,
+  maxEventsPerStream: 20000,
+  headBytes: 256 * 1024,
+};
+
+const DATA_DIR: Record<string, Direction> = { stdin: 'c2s', resize: 'c2s' };
+
+export class StreamRecorder {
+  readonly record: StreamRecord;
+  private readonly hash: Hash | null;
+  private openEvent: StreamEvent | null = null;
+
+  constructor(
+    name: string,
+    id: number,
+    private readonly opts: RecorderOptions,
+  ) {
+    this.record = {
+      name,
+      id,
+      dataDir: DATA_DIR[name] ?? 's2c',
+      openedAt: null,
+      closedAt: { c2s: null, s2c: null },
+      resetAt: null,
+      resetStatus: null,
+      bytes: 0,
+      sha256: null,
+      head: [],
+      headBytes: 0,
+      events: [],
+      eventsDropped: 0,
+    };
+    this.hash = opts.hash ? createHash('sha256') : null;
+  }
+
+  /** A lifecycle event (open, reply, half-close, reset, established). */
+  mark(kind: StreamEvent['kind'], dir: Direction, origin: FrameOrigin, detail?: string): void {
+    const r = this.record;
+    if (kind === 'open' && r.openedAt === null) r.openedAt = origin.lastTs;
+    if (kind === 'half-close' && r.closedAt[dir] === null) r.closedAt[dir] = origin.lastTs;
+    if (kind === 'reset' && r.resetAt === null) {
+      r.resetAt = origin.lastTs;
+      r.resetStatus = detail ?? null;
+    }
+    this.push({ kind, ts: origin.lastTs, dir, length: 0, streamOffset: r.bytes, origin, detail });
+  }
+
+  /**
+   * Payload of one frame/message, possibly in pieces. `first` starts a timeline event, `last`
+   * completes it (its time is when the carrying frame completed).
+   */
+  data(dir: Direction, piece: Uint8Array, frame: FrameOrigin, first: boolean, last: boolean): void {
+    const r = this.record;
+    if (first) {
+      this.openEvent = { kind: 'data', ts: frame.ts, dir, length: 0, streamOffset: r.bytes, origin: frame };
+    }
+    if (piece.length) {
+      r.bytes += piece.length;
+      this.hash?.update(piece);
+      if (r.headBytes < this.opts.headBytes) {
+        const take = piece.subarray(0, this.opts.headBytes - r.headBytes);
+        r.head.push(take.slice());
+        r.headBytes += take.length;
+      }
+    }
+    const ev = this.openEvent;
+    if (ev) {
+      ev.length += piece.length;
+      if (last) {
+        ev.ts = frame.lastTs;
+        ev.origin = frame;
+        this.push(ev);
+        this.openEvent = null;
+      }
+    }
+  }
+
+  /** Payload bytes kept so far (up to headBytes), contiguous. */
+  headBytes(): Uint8Array {
+    const r = this.record;
+    if (r.head.length === 1) return r.head[0];
+    const out = new Uint8Array(r.headBytes);
+    let at = 0;
+    for (const h of r.head) {
+      out.set(h, at);
+      at += h.length;
+    }
+    r.head = [out];
+    return out;
+  }
+
+  finish(): void {
+    if (this.hash && this.record.sha256 === null) this.record.sha256 = this.hash.digest('hex');
+  }
+
+  private push(ev: StreamEvent): void {
+    if (!this.opts.keepEvents) return;
+    const r = this.record;
+    if (r.events.length >= this.opts.maxEventsPerStream) r.eventsDropped++;
+    else r.events.push(ev);
+  }
+}

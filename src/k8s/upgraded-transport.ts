@@ -1,0 +1,8 @@
+import type { Direction, StreamOrigin } from '../model/origin.js';
+
+/** The decoder stack behind a 101: fed both directions of the upgraded byte stream. */
+export interface UpgradedTransport {
+  push(dir: Direction, data: Uint8Array, origin: StreamOrigin): void;
+  gap(dir: Direction, offset: number, length: number): void;
+  end(): void;
+}

@@ -1,0 +1,67 @@
+/**
+ * Maps the k8s WebSocket channel protocols (channel.k8s.io v1–v5, base64, legacy port-forward)
+ * onto the streams of one session.
+ */
+import type { Direction, StreamOrigin } from '../model/origin.js';
+import { K8sChannelDecoder } from '../websocket/channel-protocol.js';
+import type { ExecSessionBuilder } from './exec-session.js';
+import type { UpgradedTransport } from './upgraded-transport.js';
+
+const CHANNEL_NAMES = ['stdin', 'stdout', 'stderr', 'error', 'resize'];
+
+export function channelName(channel: number): string {
+  return CHANNEL_NAMES[channel] ?? `channel-${channel}`;
+}
+
+export class WebSocketExecTransport implements UpgradedTransport {
+  private readonly decoder: K8sChannelDecoder;
+
+  constructor(
+    private readonly b: ExecSessionBuilder,
+    subprotocol: string,
+    where: string,
+  ) {
+    this.decoder = new K8sChannelDecoder(subprotocol, {
+      onChannelData: (ev) => {
+        const rec = b.stream(this.nameFor(ev.channel, ev.port), ev.channel);
+        if (ev.messageFirst && ev.messageLast && ev.data.length === 0 && rec.record.bytes === 0 && rec.record.events.length === 0) {
+          rec.mark('established', ev.dir, ev.message, 'empty message: connection established');
+          return;
+        }
+        b.data(rec, ev.dir, ev.data, ev.message, ev.messageFirst, ev.messageLast);
+      },
+      onChannelClose: (ev) => b.stream(this.nameFor(ev.channel), ev.channel).mark('half-close', ev.dir, ev.origin, 'v5 CLOSE signal'),
+      onControl: (ev) => {
+        const detail =
+          ev.kind === 'close'
+            ? `Close ${ev.code ?? ''} ${ev.reason ?? ''}`.trim()
+            : ev.kind === 'pong' && ev.rttNs !== undefined
+              ? `pong, rtt ${(ev.rttNs / 1e6).toFixed(3)} ms`
+              : `${ev.kind} ${ev.payloadLength} B`;
+        b.control(ev.kind, ev.dir, detail, ev.origin);
+        if (ev.kind === 'close') b.serverSignalledEnd();
+      },
+      onProblem: (p) => b.warn({ where: `${where} ${p.where}`, message: p.message }),
+    });
+  }
+
+  push(dir: Direction, data: Uint8Array, origin: StreamOrigin): void {
+    this.decoder.push(dir, data, origin);
+  }
+
+  gap(dir: Direction, offset: number, length: number): void {
+    this.decoder.gap(dir, offset, length);
+  }
+
+  end(): void {
+    this.decoder.end();
+  }
+
+  private nameFor(channel: number, port?: number): string {
+    if (this.b.session.kind === 'portforward') {
+      const kind = channel % 2 === 0 ? 'data' : 'error';
+      return port !== undefined ? `${kind}:${port}` : `${kind}-${channel >> 1}`;
+    }
+    return channelName(channel);
+  }
+}

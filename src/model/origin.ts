@@ -1,0 +1,44 @@
+/**
+ * Where a decoded thing came from. Every layer passes these upward so the UI can show, for any byte,
+ * the frame, the TCP stream range and the packets that carried it.
+ *
+ * Times are nanoseconds since the capture origin (the first packet's timestamp, kept exactly as a
+ * bigint by the capture reader): epoch nanoseconds do not fit a double, offsets do for 104 days.
+ */
+export type Direction = 'c2s' | 's2c';
+
+/** A range of bytes in one direction of a TCP connection, with the packet that delivered its first byte. */
+export interface StreamOrigin {
+  /** Offset of the first byte in the direction's byte stream (0 = first payload byte after the SYN). */
+  offset: number;
+  length: number;
+  /** 1-based packet number (as Wireshark counts) that carried the first byte. */
+  packet: number;
+  /** Nanoseconds since capture origin of that packet. */
+  ts: number;
+}
+
+/** A decoding problem. Problems are data: decoding carries on where it safely can. */
+export interface Problem {
+  /** Human-readable location, e.g. "packet 57", "byte 1234 of file", "127.0.0.1:51234→127.0.0.1:6443 c2s offset 900". */
+  where: string;
+  message: string;
+}
+
+/** Thrown (or reported) when input cannot be decoded any further: truncated or corrupt capture. */
+export class DecodeError extends Error {
+  constructor(
+    message: string,
+    readonly where: string,
+  ) {
+    super(`${message} (${where})`);
+    this.name = 'DecodeError';
+  }
+}
+
+/** A decoded unit (HTTP head, SPDY frame, WebSocket frame) spanning one or more packets. */
+export interface FrameOrigin extends StreamOrigin {
+  /** Packet number and time of the packet that carried the unit's last byte: the unit is complete then. */
+  lastPacket: number;
+  lastTs: number;
+}

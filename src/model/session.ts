@@ -1,0 +1,150 @@
+/**
+ * The exec-session model every front end reads: the CLI's JSON/text, the hang doctor and the TUI.
+ * It is built incrementally while a capture decodes, so a UI can render it before the end.
+ */
+import type { Direction, FrameOrigin, Problem } from './origin.js';
+
+export type SessionKind = 'exec' | 'attach' | 'portforward';
+export type Hop = 'apiserver' | 'kubelet' | 'cri';
+export type Transport = 'spdy' | 'websocket';
+export type SessionState = 'complete' | 'aborted' | 'open-at-end' | 'upgrade-failed';
+
+/** Outcome carried on the error stream (never guessed: null when nothing was carried). */
+export interface ExecOutcome {
+  status: 'Success' | 'Failure' | 'Invalid';
+  code: number | null;
+  reason?: string;
+  message?: string;
+  httpCode?: number;
+}
+
+/** Something that happened on one k8s stream, at the time its carrying frame completed. */
+export interface StreamEvent {
+  kind: 'open' | 'reply' | 'data' | 'half-close' | 'reset' | 'established';
+  ts: number;
+  dir: Direction;
+  /** Payload bytes (data events). */
+  length: number;
+  /** Offset of this event's first payload byte in the k8s stream (data events). */
+  streamOffset: number;
+  /** The frame (SPDY frame / WebSocket message) that carried it. */
+  origin: FrameOrigin;
+  detail?: string;
+}
+
+export interface StreamRecord {
+  /** stdin | stdout | stderr | error | resize | data (port-forward) | unknown-N */
+  name: string;
+  /** SPDY stream id or WebSocket channel number. */
+  id: number;
+  /** Which side writes payload on this stream (stdin, resize: c2s; stdout, stderr, error: s2c). */
+  dataDir: Direction;
+  openedAt: number | null;
+  /** Half-close per side (SPDY FIN, v5 CLOSE signal). */
+  closedAt: { c2s: number | null; s2c: number | null };
+  resetAt: number | null;
+  resetStatus: string | null;
+  bytes: number;
+  /** Hex sha256 of the exact payload, filled at the end when hashing was asked for. */
+  sha256: string | null;
+  /** First bytes of the payload (capped), for previews and the content pane. */
+  head: Uint8Array[];
+  headBytes: number;
+  events: StreamEvent[];
+  /** Events dropped because the per-stream cap was reached (the model stays bounded). */
+  eventsDropped: number;
+  port?: number;
+}
+
+/** Session-level control traffic for the timeline's control lane. */
+export interface ControlEvent {
+  kind: 'ping' | 'pong' | 'window-update' | 'settings' | 'rst' | 'goaway' | 'close' | 'gap' | 'upgrade' | 'request';
+  ts: number;
+  dir: Direction;
+  detail: string;
+  origin: FrameOrigin | null;
+}
+
+export interface ResizeEvent {
+  width: number;
+  height: number;
+  ts: number;
+}
+
+export interface ExecSession {
+  id: number;
+  connectionId: number;
+  kind: SessionKind;
+  hop: Hop;
+  transport: Transport;
+  /** Negotiated subprotocol, '' when none was negotiated. */
+  protocol: string;
+  offeredProtocols: string[];
+  httpStatus: number | null;
+  method: string;
+  target: string;
+  client: string;
+  server: string;
+  namespace: string | null;
+  pod: string | null;
+  container: string | null;
+  uid: string | null;
+  token: string | null;
+  command: string[];
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+  tty: boolean;
+  ports: number[];
+  startTs: number;
+  upgradeTs: number | null;
+  endTs: number | null;
+  streams: StreamRecord[];
+  resizes: ResizeEvent[];
+  exit: ExecOutcome | null;
+  /** Raw bytes of the error stream (capped), as carried on the wire. */
+  errorBytes: Uint8Array | null;
+  state: SessionState;
+  /** Session id of the refused WebSocket attempt this SPDY session fell back from. */
+  fallbackFrom: number | null;
+  refusal: { code: number; reason?: string; message: string } | null;
+  control: ControlEvent[];
+  warnings: Problem[];
+  /** Request origin (the HTTP head). */
+  requestOrigin: FrameOrigin;
+}
+
+/** Every TCP connection, exec or not, so discovery GETs and unknown TCP can be listed. */
+export interface ConnectionRecord {
+  id: number;
+  client: string;
+  server: string;
+  startTs: number;
+  endTs: number | null;
+  firstPacket: number;
+  protocol: 'http' | 'http2' | 'tls' | 'spdy' | 'websocket' | 'unknown' | 'empty';
+  bytes: { c2s: number; s2c: number };
+  requests: { method: string; target: string; status: number | null; ts: number }[];
+  tls: { sni?: string; alpn?: string; version?: string; cipherSuite?: string; keysFound: boolean | null } | null;
+  sessionIds: number[];
+  gaps: { dir: Direction; offset: number; length: number; ts: number }[];
+}
+
+export interface CaptureSummary {
+  format: 'pcap' | 'pcapng' | null;
+  packets: number;
+  linkTypes: string[];
+  /** Absolute time of the capture origin, ns since the epoch. */
+  originNs: bigint | null;
+  bytesRead: number;
+}
+
+export interface CaptureModel {
+  capture: CaptureSummary;
+  sessions: ExecSession[];
+  connections: ConnectionRecord[];
+  warnings: Problem[];
+  /** Set when decoding stopped early: the capture is truncated or corrupt. */
+  fatal: { message: string; where: string; truncated: boolean } | null;
+  done: boolean;
+}

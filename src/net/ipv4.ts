@@ -1,0 +1,75 @@
+/**
+ * IPv4 header (RFC 791). The header checksum is not verified: captures taken on the sending host
+ * see it before the NIC fills it in (checksum offload), so a bad value says nothing about the wire.
+ */
+import { readU16 } from './read-bytes.js';
+
+const MIN_HEADER_BYTES = 20;
+const FLAG_MORE_FRAGMENTS = 0x2000;
+const FRAGMENT_OFFSET_MASK = 0x1fff;
+const OPTION_END = 0;
+const OPTION_NOP = 1;
+
+/** Filled in place by decodeIpv4Header (one object reused per packet). */
+export interface Ipv4Header {
+  headerLength: number;
+  /**
+   * Datagram length from the header, which may exceed the captured bytes (snaplen) or be shorter
+   * than the frame (Ethernet padding). A header value of 0 (segmentation offload on the capturing
+   * host) is replaced by the captured length.
+   */
+  totalLength: number;
+  id: number;
+  moreFragments: boolean;
+  /** In bytes. */
+  fragmentOffset: number;
+  protocol: number;
+  /** Offsets of the 4-byte addresses in the frame. */
+  srcOffset: number;
+  dstOffset: number;
+}
+
+/** Decodes the header at `offset` into `out`; returns null, or why the datagram must be dropped. */
+export function decodeIpv4Header(data: Uint8Array, offset: number, out: Ipv4Header): string | null {
+  const captured = data.length - offset;
+  if (captured < MIN_HEADER_BYTES) return `IPv4 header cut short: ${captured} bytes captured`;
+  const version = data[offset] >> 4;
+  if (version !== 4) return `IP version ${version} in an IPv4 packet`;
+  const headerLength = (data[offset] & 0x0f) * 4;
+  if (headerLength < MIN_HEADER_BYTES) return `IPv4 header length ${headerLength} is below 20`;
+  if (headerLength > captured) return `IPv4 header of ${headerLength} bytes cut short: ${captured} bytes captured`;
+  const declared = readU16(data, offset + 2);
+  const totalLength = declared === 0 ? captured : declared;
+  if (totalLength < headerLength) return `IPv4 total length ${totalLength} is below its header length ${headerLength}`;
+  // The receiver drops a datagram whose options it cannot parse, so none of its bytes reach the stream.
+  const optionsProblem = checkOptions(data, offset + MIN_HEADER_BYTES, offset + headerLength);
+  if (optionsProblem) return optionsProblem;
+  const fragment = readU16(data, offset + 6);
+  out.headerLength = headerLength;
+  out.totalLength = totalLength;
+  out.id = readU16(data, offset + 4);
+  out.moreFragments = (fragment & FLAG_MORE_FRAGMENTS) !== 0;
+  out.fragmentOffset = (fragment & FRAGMENT_OFFSET_MASK) * 8;
+  out.protocol = data[offset + 9];
+  out.srcOffset = offset + 12;
+  out.dstOffset = offset + 16;
+  return null;
+}
+
+/** Options are End, No-op, or type-length-value with a length covering the type and length bytes. */
+function checkOptions(data: Uint8Array, start: number, end: number): string | null {
+  let p = start;
+  while (p < end) {
+    const type = data[p];
+    if (type === OPTION_END) return null;
+    if (type === OPTION_NOP) {
+      p++;
+      continue;
+    }
+    if (p + 1 >= end) return `IPv4 option ${type} has no length byte`;
+    const length = data[p + 1];
+    if (length < 2 || p + length > end) return `IPv4 option ${type} has a bad length ${length}`;
+    p += length;
+  }
+  return null;
+}

@@ -1,0 +1,28 @@
+/** Feeds a capture file (or stdin) through the pipeline: the IO edge of the sans-IO analyzer. */
+import { stat } from 'node:fs/promises';
+import { readCaptureBytes } from '../capture/capture-source.js';
+import type { CaptureModel } from '../model/session.js';
+import { CaptureAnalyzer } from './capture-analyzer.js';
+import type { AnalyzeOptions } from './options.js';
+
+export type ProgressListener = (model: CaptureModel, bytesRead: number, totalBytes: number | null) => void;
+
+const PROGRESS_EVERY = 4 << 20;
+
+export async function analyzeCapture(path: string, opts: AnalyzeOptions, onProgress?: ProgressListener): Promise<CaptureModel> {
+  const total = path === '-' ? null : (await stat(path)).size;
+  const analyzer = new CaptureAnalyzer(opts);
+  let nextReport = PROGRESS_EVERY;
+  let read = 0;
+  for await (const chunk of readCaptureBytes(path)) {
+    read += chunk.length;
+    if (!analyzer.push(chunk)) break;
+    if (onProgress && read >= nextReport) {
+      nextReport = read + PROGRESS_EVERY;
+      onProgress(analyzer.model, read, total);
+    }
+  }
+  analyzer.end();
+  onProgress?.(analyzer.model, read, total);
+  return analyzer.model;
+}

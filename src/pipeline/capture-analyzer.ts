@@ -1,0 +1,138 @@
+/**
+ * The whole decoding pipeline, sans-IO: capture bytes in, a growing CaptureModel out.
+ * capture reader → link/IP → TCP reassembly → per-connection analyzers → exec sessions.
+ */
+import { CaptureDecoder } from '../capture/capture-decoder.js';
+import { DecodeError, type Problem } from '../model/origin.js';
+import type { CaptureModel, ConnectionRecord } from '../model/session.js';
+import { PacketDecoder } from '../net/packet-decoder.js';
+import { linkTypeName } from '../net/link-layer.js';
+import { TcpReassembler } from '../net/tcp-reassembly.js';
+import { ExecSessionBuilder, type SessionRequest } from '../k8s/exec-session.js';
+import { ConnectionAnalyzer } from './connection-analyzer.js';
+import type { PipelineContext } from './context.js';
+import type { AnalyzeOptions } from './options.js';
+
+const MAX_WARNINGS = 1000;
+
+/** Same request (path and query, whatever the method) from the same client host. */
+function fallbackKey(conn: ConnectionRecord, target: string): string {
+  const host = conn.client.slice(0, conn.client.lastIndexOf(':'));
+  return `${host} ${target}`;
+}
+
+export class CaptureAnalyzer implements PipelineContext {
+  readonly model: CaptureModel;
+  private readonly capture: CaptureDecoder;
+  private readonly packets: PacketDecoder;
+  private readonly tcp: TcpReassembler;
+  private readonly connections = new Map<number, ConnectionAnalyzer>();
+  private readonly refusedWebSockets = new Map<string, number>();
+  private warningsDropped = 0;
+  private lastTs = 0;
+  private finished = false;
+
+  constructor(private readonly opts: AnalyzeOptions) {
+    this.model = {
+      capture: { format: null, packets: 0, linkTypes: [], originNs: null, bytesRead: 0 },
+      sessions: [],
+      connections: [],
+      warnings: [],
+      fatal: null,
+      done: false,
+    };
+    this.tcp = new TcpReassembler({
+      onOpen: (conn) => {
+        const a = new ConnectionAnalyzer(conn, this);
+        this.connections.set(conn.id, a);
+        this.model.connections.push(a.record);
+      },
+      onData: (conn, dir, data, origin) => this.connections.get(conn.id)?.data(dir, data, origin),
+      onGap: (conn, dir, offset, length, _packet, ts) => this.connections.get(conn.id)?.gap(dir, offset, length, ts),
+      onClose: (conn) => this.connections.get(conn.id)?.close(),
+      onEnd: (conn, ts) => {
+        this.connections.get(conn.id)?.end(ts);
+        this.connections.delete(conn.id);
+      },
+      onProblem: (p) => this.warn(p),
+    });
+    this.packets = new PacketDecoder({
+      onSegment: (seg) => {
+        if (seg.ts > this.lastTs) this.lastTs = seg.ts;
+        this.tcp.push(seg);
+      },
+      onProblem: (p) => this.warn(p),
+    });
+    this.capture = new CaptureDecoder({
+      onInfo: (info) => {
+        this.model.capture.format = info.format;
+        this.model.capture.originNs = info.originNs;
+      },
+      onInterface: (iface) => {
+        const name = linkTypeName(iface.linkType);
+        if (!this.model.capture.linkTypes.includes(name)) this.model.capture.linkTypes.push(name);
+      },
+      onPacket: (p) => {
+        this.model.capture.packets++;
+        this.packets.push(p);
+      },
+      onProblem: (p) => this.warn(p),
+    });
+  }
+
+  /** Feed capture bytes. Returns false once decoding has stopped (corrupt or finished capture). */
+  push(chunk: Uint8Array): boolean {
+    if (this.finished) return false;
+    this.model.capture.bytesRead += chunk.length;
+    return this.guard(() => this.capture.push(chunk));
+  }
+
+  end(): void {
+    if (this.finished) return;
+    this.guard(() => this.capture.end());
+    this.finish();
+  }
+
+  newSession(conn: ConnectionRecord, req: SessionRequest): ExecSessionBuilder {
+    const id = this.model.sessions.length + 1;
+    const b = new ExecSessionBuilder({ id, connectionId: conn.id, client: conn.client, server: conn.server }, req, this.opts, this.opts.tap);
+    if (req.transport === 'spdy') {
+      const from = this.refusedWebSockets.get(fallbackKey(conn, req.target));
+      if (from !== undefined) b.session.fallbackFrom = from;
+    }
+    conn.sessionIds.push(id);
+    this.model.sessions.push(b.session);
+    return b;
+  }
+
+  sessionRefused(s: ExecSessionBuilder): void {
+    if (s.session.transport !== 'websocket') return;
+    const conn = this.model.connections.find((c) => c.id === s.session.connectionId);
+    if (conn) this.refusedWebSockets.set(fallbackKey(conn, s.session.target), s.session.id);
+  }
+
+  warn(p: Problem): void {
+    if (this.model.warnings.length < MAX_WARNINGS) this.model.warnings.push(p);
+    else this.warningsDropped++;
+  }
+
+  private guard(step: () => void): boolean {
+    try {
+      step();
+      return true;
+    } catch (e) {
+      if (!(e instanceof DecodeError)) throw e;
+      this.model.fatal = { message: e.message, where: e.where, truncated: e.truncated };
+      this.finish();
+      return false;
+    }
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.tcp.end();
+    if (this.warningsDropped) this.model.warnings.push({ where: 'capture', message: `${this.warningsDropped} more warnings not shown` });
+    this.model.done = true;
+  }
+}

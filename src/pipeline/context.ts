@@ -1,0 +1,11 @@
+import type { Problem } from '../model/origin.js';
+import type { ConnectionRecord } from '../model/session.js';
+import type { ExecSessionBuilder, SessionRequest } from '../k8s/exec-session.js';
+
+/** What a connection analyzer needs from the capture-wide pipeline. */
+export interface PipelineContext {
+  newSession(conn: ConnectionRecord, req: SessionRequest): ExecSessionBuilder;
+  /** A refused upgrade: a later SPDY attempt for the same request may fall back from it. */
+  sessionRefused(s: ExecSessionBuilder): void;
+  warn(p: Problem): void;
+}

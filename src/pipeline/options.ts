@@ -1,0 +1,19 @@
+import type { RecorderOptions } from '../k8s/stream-recorder.js';
+import { defaultRecorderOptions } from '../k8s/stream-recorder.js';
+
+export interface StreamTap {
+  session: number;
+  stream: string;
+  write(bytes: Uint8Array): void;
+}
+
+export interface AnalyzeOptions extends RecorderOptions {
+  /** NSS key log text(s) for TLS decryption, with where each came from. */
+  keyLogs: { text: string; source: string }[];
+  /** Receives the exact payload bytes of one stream (execscope extract). */
+  tap: StreamTap | null;
+}
+
+export function analyzeOptions(partial: Partial<AnalyzeOptions> = {}): AnalyzeOptions {
+  return { ...defaultRecorderOptions, keyLogs: [], tap: null, ...partial };
+}

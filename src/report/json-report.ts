@@ -1,0 +1,75 @@
+/** The `analyze --json` document. Fields may be added over time; none are renamed (see README). */
+import type { CaptureModel, ExecSession, StreamRecord } from '../model/session.js';
+import { durationMs, isoTime } from './time.js';
+
+function streamJson(r: StreamRecord, hash: boolean) {
+  return {
+    id: r.id,
+    bytes: r.bytes,
+    ...(hash ? { sha256: r.sha256 } : {}),
+    closed: r.closedAt[r.dataDir] !== null,
+    reset: r.resetAt !== null ? (r.resetStatus ?? true) : false,
+  };
+}
+
+function sessionJson(model: CaptureModel, s: ExecSession, hash: boolean, lastTs: number) {
+  const end = s.endTs ?? (s.state === 'open-at-end' ? lastTs : null);
+  return {
+    id: s.id,
+    kind: s.kind,
+    hop: s.hop,
+    transport: s.transport,
+    protocol: s.protocol,
+    httpStatus: s.httpStatus,
+    client: s.client,
+    server: s.server,
+    namespace: s.namespace,
+    pod: s.pod,
+    container: s.container,
+    command: s.command,
+    tty: s.tty,
+    stdin: s.stdin,
+    stdout: s.stdout,
+    stderr: s.stderr,
+    ...(s.token !== null ? { token: s.token } : {}),
+    ...(s.uid !== null ? { uid: s.uid } : {}),
+    ...(s.ports.length ? { ports: s.ports } : {}),
+    method: s.method,
+    start: isoTime(model.capture.originNs, s.startTs),
+    durationMs: durationMs(s.startTs, end),
+    streams: Object.fromEntries(s.streams.map((r) => [r.name, streamJson(r, hash)])),
+    resizes: s.resizes.map((r) => ({ width: r.width, height: r.height })),
+    exit: s.exit,
+    state: s.state,
+    fallbackFrom: s.fallbackFrom,
+    ...(s.refusal ? { refusal: s.refusal } : {}),
+    warnings: s.warnings,
+  };
+}
+
+export function jsonReport(model: CaptureModel, opts: { hash: boolean }): object {
+  const lastTs = model.connections.reduce((t, c) => Math.max(t, c.endTs ?? c.startTs), 0);
+  return {
+    capture: {
+      format: model.capture.format,
+      packets: model.capture.packets,
+      linkTypes: model.capture.linkTypes,
+      start: isoTime(model.capture.originNs, 0),
+    },
+    sessions: model.sessions.map((s) => sessionJson(model, s, opts.hash, lastTs)),
+    connections: model.connections.map((c) => ({
+      id: c.id,
+      client: c.client,
+      server: c.server,
+      protocol: c.protocol,
+      start: isoTime(model.capture.originNs, c.startTs),
+      bytes: c.bytes,
+      requests: c.requests.map((r) => ({ method: r.method, target: r.target, status: r.status })),
+      ...(c.tls ? { tls: c.tls } : {}),
+      sessions: c.sessionIds,
+      gaps: c.gaps.map((g) => ({ dir: g.dir, offset: g.offset, length: g.length })),
+    })),
+    warnings: model.warnings,
+    ...(model.fatal ? { error: model.fatal } : {}),
+  };
+}

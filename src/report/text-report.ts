@@ -1,0 +1,65 @@
+/** The human summary `execscope analyze` prints: one block per session. Captured text is neutralised. */
+import type { CaptureModel, ExecSession, StreamRecord } from '../model/session.js';
+import { safeInline } from '../ui/terminal-text.js';
+import { hopLabel, outcomeText, protocolLabel } from './outcome.js';
+import { formatDuration, isoTime } from './time.js';
+
+const PREVIEW = 60;
+
+function quoteArg(a: string): string {
+  return /^[\w@%+=:,./-]+$/.test(a) ? a : `"${a.replace(/(["\\$`])/g, '\\$1')}"`;
+}
+
+function preview(r: StreamRecord): string {
+  if (r.headBytes === 0) return '';
+  const first = r.head[0].subarray(0, PREVIEW);
+  const text = safeInline(Buffer.from(first).toString('utf8'));
+  return `  ${JSON.stringify(text).slice(0, PREVIEW + 2)}${r.bytes > first.length ? '…' : ''}`;
+}
+
+function streamLine(r: StreamRecord): string {
+  const flags = [r.closedAt[r.dataDir] !== null ? 'closed' : '', r.resetAt !== null ? `reset ${r.resetStatus ?? ''}`.trim() : '']
+    .filter(Boolean)
+    .join(', ');
+  return `   ${r.name.padEnd(7)} ${`${r.bytes} B`.padStart(10)}  ${flags.padEnd(14)}${preview(r)}`;
+}
+
+function sessionBlock(model: CaptureModel, s: ExecSession): string[] {
+  const who = [s.namespace, s.pod].filter(Boolean).join('/') || s.token || '?';
+  const container = s.container ? ` [${safeInline(s.container)}]` : '';
+  const cmd = s.command.map((a) => quoteArg(safeInline(a))).join(' ');
+  const start = isoTime(model.capture.originNs, s.startTs) ?? '';
+  const dur = s.endTs !== null ? formatDuration(s.endTs - s.startTs) : 'open';
+  const lines = [
+    `#${s.id} ${s.kind} ${safeInline(who)}${container} ${cmd}`.trimEnd(),
+    `   ${hopLabel(s)} ${s.client} → ${s.server} · ${protocolLabel(s)}${s.protocol ? ` (${s.protocol})` : ''} · HTTP ${s.httpStatus ?? '—'} · ${start} · ${dur}`,
+  ];
+  for (const r of s.streams) lines.push(streamLine(r));
+  if (s.resizes.length) lines.push(`   resize  ${s.resizes.map((r) => `${r.width}×${r.height}`).join(', ')}`);
+  lines.push(`   ${outcomeText(s)} · ${s.state}`);
+  for (const w of s.warnings.slice(0, 5)) lines.push(`   ! ${safeInline(w.message)} (${safeInline(w.where)})`);
+  return lines;
+}
+
+export function textReport(model: CaptureModel, opts: { connections: boolean; name: string }): string {
+  const c = model.capture;
+  const out = [
+    `${safeInline(opts.name)} · ${c.format ?? '?'} · ${c.packets} packets · ${c.linkTypes.join(', ') || '—'} · ${model.connections.length} connections · ${model.sessions.length} sessions`,
+  ];
+  for (const s of model.sessions) out.push('', ...sessionBlock(model, s));
+  if (opts.connections) {
+    out.push('', 'Connections');
+    for (const conn of model.connections) {
+      const tls = conn.tls ? ` TLS ${conn.tls.version ?? ''} ${conn.tls.sni ?? ''} ${conn.tls.alpn ?? ''}`.trimEnd() : '';
+      out.push(`   ${conn.id} ${conn.client} → ${conn.server} ${conn.protocol}${tls} ${conn.bytes.c2s}/${conn.bytes.s2c} B`);
+      for (const r of conn.requests) out.push(`      ${r.method} ${safeInline(r.target)} → ${r.status ?? '—'}`);
+    }
+  }
+  if (model.warnings.length) {
+    out.push('', `Warnings (${model.warnings.length})`);
+    for (const w of model.warnings.slice(0, 20)) out.push(`   ${safeInline(w.where)}: ${safeInline(w.message)}`);
+    if (model.warnings.length > 20) out.push(`   … ${model.warnings.length - 20} more (--json lists all)`);
+  }
+  if (model.fatal) out.push('', `error: ${model.fatal.message}`);
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,27 @@
+/** Absolute ISO time of an offset from the capture origin, exact to the nanosecond when it has them. */
+export function isoTime(originNs: bigint | null, offsetNs: number): string | null {
+  if (originNs === null) return null;
+  const abs = originNs + BigInt(Math.round(offsetNs));
+  const ms = abs / 1_000_000n;
+  const subMs = Number(abs % 1_000_000n);
+  const base = new Date(Number(ms)).toISOString().slice(0, 19);
+  const frac = (Number(ms % 1000n) * 1_000_000 + subMs).toString().padStart(9, '0');
+  return `${base}.${frac.endsWith('000') ? frac.slice(0, 6) : frac}Z`;
+}
+
+export function durationMs(fromNs: number, toNs: number | null): number | null {
+  if (toNs === null) return null;
+  return Math.round((toNs - fromNs) / 1e3) / 1e3;
+}
+
+/** "412.5 ms", "3.20 s", "4 h 2 min" */
+export function formatDuration(ns: number): string {
+  const ms = ns / 1e6;
+  if (ms < 1) return `${(ns / 1e3).toFixed(0)} µs`;
+  if (ms < 1000) return `${ms.toFixed(ms < 10 ? 2 : 1)} ms`;
+  const s = ms / 1000;
+  if (s < 120) return `${s.toFixed(2)} s`;
+  const min = Math.floor(s / 60);
+  if (min < 120) return `${min} min ${Math.round(s % 60)} s`;
+  return `${Math.floor(min / 60)} h ${min % 60} min`;
+}

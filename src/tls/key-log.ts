@@ -1,0 +1,117 @@
+/**
+ * TLS secrets from NSS key log files (SSLKEYLOGFILE; the format Wireshark, curl, browsers, Go's
+ * KeyLogWriter and Node's 'keylog' event write) and from pcapng Decryption Secrets Blocks, which
+ * carry the same text. Every source adds to one store, looked up by the connection's client random.
+ *
+ * Format: one `LABEL <client random hex> <secret hex>` per line, `#` comments.
+ */
+import type { Problem } from '../model/origin.js';
+
+export const TLS_SECRET_LABELS = [
+  'CLIENT_RANDOM',
+  'CLIENT_EARLY_TRAFFIC_SECRET',
+  'CLIENT_HANDSHAKE_TRAFFIC_SECRET',
+  'SERVER_HANDSHAKE_TRAFFIC_SECRET',
+  'CLIENT_TRAFFIC_SECRET_0',
+  'SERVER_TRAFFIC_SECRET_0',
+  'EXPORTER_SECRET',
+] as const;
+
+/** CLIENT_RANDOM carries the TLS 1.2 master secret; the others are TLS 1.3 traffic secrets. */
+export type TlsSecretLabel = (typeof TLS_SECRET_LABELS)[number];
+
+export interface KeyLogAddResult {
+  /** Lines that stored a secret. */
+  entries: number;
+  /** Well-formed lines with a label this decoder has no use for (e.g. RSA, EARLY_EXPORTER_SECRET). */
+  ignored: number;
+  malformed: number;
+  /** The first few malformed lines, each with its line number, then a count of the rest. */
+  problems: Problem[];
+}
+
+const CLIENT_RANDOM_HEX = 64;
+const MASTER_SECRET_HEX = 96;
+const MAX_REPORTED_MALFORMED = 5;
+/** TLS 1.2 sessions remembered for resumption; oldest forgotten first. */
+const MAX_SESSIONS = 10_000;
+const HEX = /^[0-9a-fA-F]+$/;
+const LABEL = /^[A-Z][A-Z0-9_]*$/;
+const KNOWN_LABELS: ReadonlySet<string> = new Set(TLS_SECRET_LABELS);
+
+export function toHex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
+
+export class TlsKeyLog {
+  private readonly byClientRandom = new Map<string, Map<TlsSecretLabel, Uint8Array>>();
+  /** TLS 1.2 master secrets by session id or session ticket, learnt from connections decrypted earlier. */
+  private readonly sessions = new Map<string, Uint8Array>();
+
+  /** Client randoms with at least one secret. */
+  get size(): number {
+    return this.byClientRandom.size;
+  }
+
+  add(text: string, source: string): KeyLogAddResult {
+    const result: KeyLogAddResult = { entries: 0, ignored: 0, malformed: 0, problems: [] };
+    const lines = text.split('\n');
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i].trim();
+      if (line === '' || line.startsWith('#')) continue;
+      const problem = this.addEntry(line.split(/\s+/));
+      if (problem === null) result.entries++;
+      else if (problem === 'ignored') result.ignored++;
+      else {
+        result.malformed++;
+        if (result.malformed <= MAX_REPORTED_MALFORMED) {
+          result.problems.push({ where: `${source} line ${i + 1}`, message: `malformed key log line: ${problem}` });
+        }
+      }
+    }
+    if (result.malformed > MAX_REPORTED_MALFORMED) {
+      result.problems.push({ where: source, message: `${result.malformed - MAX_REPORTED_MALFORMED} more malformed key log lines` });
+    }
+    return result;
+  }
+
+  get(label: TlsSecretLabel, clientRandom: string | Uint8Array): Uint8Array | undefined {
+    const key = typeof clientRandom === 'string' ? clientRandom.toLowerCase() : toHex(clientRandom);
+    return this.byClientRandom.get(key)?.get(label);
+  }
+
+  has(clientRandom: string | Uint8Array): boolean {
+    const key = typeof clientRandom === 'string' ? clientRandom.toLowerCase() : toHex(clientRandom);
+    return this.byClientRandom.has(key);
+  }
+
+  /** Remember a verified TLS 1.2 master secret under a session id or ticket, so a later abbreviated handshake can use it. */
+  rememberSession(idOrTicket: Uint8Array, masterSecret: Uint8Array): void {
+    if (idOrTicket.length === 0) return;
+    const key = toHex(idOrTicket);
+    this.sessions.delete(key);
+    this.sessions.set(key, masterSecret);
+    if (this.sessions.size > MAX_SESSIONS) this.sessions.delete(this.sessions.keys().next().value as string);
+  }
+
+  sessionMasterSecret(idOrTicket: Uint8Array): Uint8Array | undefined {
+    return idOrTicket.length === 0 ? undefined : this.sessions.get(toHex(idOrTicket));
+  }
+
+  /** Stores one entry; returns null when stored, 'ignored' for an unused label, else what is wrong. */
+  private addEntry(fields: string[]): string | null {
+    const [label, random, secret] = fields;
+    if (!KNOWN_LABELS.has(label)) return LABEL.test(label) ? 'ignored' : 'not a key log line';
+    if (fields.length !== 3) return `expected "${label} <client random> <secret>"`;
+    if (!HEX.test(random) || !HEX.test(secret)) return 'client random and secret must be hex';
+    if (random.length !== CLIENT_RANDOM_HEX) return `client random must be 32 bytes (64 hex digits), got ${random.length} digits`;
+    if (label === 'CLIENT_RANDOM' ? secret.length !== MASTER_SECRET_HEX : secret.length !== 64 && secret.length !== 96) {
+      return `${label} secret has ${secret.length} hex digits, expected ${label === 'CLIENT_RANDOM' ? '96' : '64 or 96'}`;
+    }
+    const key = random.toLowerCase();
+    let secrets = this.byClientRandom.get(key);
+    if (!secrets) this.byClientRandom.set(key, (secrets = new Map()));
+    secrets.set(label as TlsSecretLabel, Uint8Array.from(Buffer.from(secret, 'hex')));
+    return null;
+  }
+}
