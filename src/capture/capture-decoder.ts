@@ -263,7 +263,7 @@ export class CaptureDecoder {
         if (view.getUint32(off, true) === PCAPNG_SHB) le = this.sectionByteOrder(view, off, at);
         const length = view.getUint32(off + 4, le);
         if (length < 12 || length % 4 !== 0 || length > MAX_RECORD_BYTES) {
-          throw this.blockCorrupt(`total length ${length} is not a multiple of 4 between 12 and ${MAX_RECORD_BYTES}`, at);
+          throw this.blockCorrupt(`total length ${length} is invalid (must be a multiple of 4 from 12 to ${MAX_RECORD_BYTES})`, at);
         }
         return length;
       }

@@ -43,7 +43,7 @@ export async function* readCaptureBytes(
       yield* head;
       for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield next.value;
     };
-    const gunzip = pipeline(compressed, createGunzip({ chunkSize }), () => {
+    const gunzip = pipeline(compressed, createGunzip({ chunkSize: Math.max(chunkSize, MIN_ZLIB_CHUNK) }), () => {
       // errors surface through the iteration below
     });
     try {
@@ -57,6 +57,9 @@ export async function* readCaptureBytes(
     if (input !== process.stdin) input.destroy();
   }
 }
+
+/** zlib refuses smaller output chunks. */
+const MIN_ZLIB_CHUNK = 64;
 
 async function openFile(path: string, chunkSize: number) {
   try {

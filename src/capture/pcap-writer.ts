@@ -1,3 +1,5 @@
+import { ByteSlab } from './byte-slab.js';
+
 /**
  * Classic pcap writer (pure: returns bytes, the caller writes them). Used by tests, the benchmark
  * generator and the lab. Call header() once, then packet() per packet.
@@ -16,6 +18,7 @@ export interface PcapHeaderOptions {
 export class PcapWriter {
   private le = true;
   private nanos = false;
+  private readonly slab = new ByteSlab();
 
   header(linkType: number, options: PcapHeaderOptions = {}): Uint8Array {
     this.le = !options.bigEndian;
@@ -40,8 +43,8 @@ export class PcapWriter {
     if (tsNs < 0n || tsNs >= 4294967296_000_000_000n) throw new RangeError(`timestamp ${tsNs} ns does not fit pcap`);
     const sec = Number(tsNs / 1_000_000_000n);
     const ns = Number(tsNs % 1_000_000_000n);
-    const bytes = new Uint8Array(16 + data.length);
-    const view = new DataView(bytes.buffer);
+    const bytes = this.slab.take(16 + data.length);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     view.setUint32(0, sec, this.le);
     view.setUint32(4, this.nanos ? ns : Math.floor(ns / 1000), this.le);
     view.setUint32(8, data.length, this.le);

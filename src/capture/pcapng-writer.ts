@@ -1,3 +1,4 @@
+import { ByteSlab } from './byte-slab.js';
 import { parseIpv4, parseIpv6 } from './ip-address-text.js';
 
 /**
@@ -62,6 +63,7 @@ const pad4 = (n: number) => (n + 3) & ~3;
 export class PcapngWriter {
   private le = true;
   private interfaces: WriterInterface[] = [];
+  private readonly slab = new ByteSlab();
 
   /** Starts a section: byte order for the following blocks, interface ids restart at 0. */
   sectionHeader(options: PcapngSectionOptions = {}): Uint8Array {
@@ -189,8 +191,8 @@ export class PcapngWriter {
   /** A zeroed block of `bodyLength` bytes (padded to 4) between its header and trailer. */
   private newBlock(type: number, bodyLength: number): { bytes: Uint8Array; view: DataView } {
     const total = 12 + pad4(bodyLength);
-    const bytes = new Uint8Array(total);
-    const view = new DataView(bytes.buffer);
+    const bytes = this.slab.take(total);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, total);
     view.setUint32(0, type, this.le);
     view.setUint32(4, total, this.le);
     view.setUint32(total - 4, total, this.le);

@@ -1,4 +1,4 @@
-import { parseHeaderBlock, type HttpHeaders } from './http-head.js';
+import { parseHeaderBlock, quote, type HttpHeaders } from './http-head.js';
 import { LineCollector, NEED_MORE, TOO_LONG } from './line-collector.js';
 import type { BodyFraming } from './message-framing.js';
 
@@ -123,7 +123,11 @@ export class HttpBodyDecoder {
       return true;
     }
     if (this.state === 'until-close') return true;
-    this.fail(`${length} missing bytes in ${this.state === 'done' ? 'a finished body' : 'chunked framing'}; framing lost`);
+    this.fail(
+      this.state === 'length' || this.state === 'chunk-data'
+        ? `${length} missing bytes run past the ${this.remaining} left in the ${this.state === 'length' ? 'body' : 'chunk'}`
+        : `${length} missing bytes inside chunked framing`,
+    );
     return false;
   }
 
@@ -134,12 +138,14 @@ export class HttpBodyDecoder {
       this.fail(`chunk-size line longer than ${MAX_CHUNK_LINE_BYTES} bytes`);
       return data.length;
     }
-    const size = parseChunkSize(this.chunkLine.bytes());
-    this.chunkLine.reset();
+    const line = this.chunkLine.bytes();
+    const size = parseChunkSize(line);
     if (size === undefined) {
-      this.fail('malformed chunk size');
+      this.fail(`malformed chunk-size line ${quote(String.fromCharCode(...line.subarray(0, 40)))}`);
+      this.chunkLine.reset();
       return end;
     }
+    this.chunkLine.reset();
     if (size === 0) {
       this.state = 'trailers';
     } else {

@@ -175,7 +175,8 @@ function parseHeaderLines(lines: string[], from: number, warnings: string[]): Ht
   return headers;
 }
 
-function splitTarget(target: string): { path: string; query: string } {
+/** Splits a request-target into its still-encoded path and query (absolute-form loses scheme and authority). */
+export function splitTarget(target: string): { path: string; query: string } {
   let rest = target;
   const scheme = rest.indexOf('://');
   if (scheme > 0 && rest[0] !== '/') {

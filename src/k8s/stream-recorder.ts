@@ -3,12 +3,13 @@
  * a capped head of the payload and a capped list of timeline events. Payload is never kept whole, so
  * a multi-GB stdout costs the same memory as a short one.
  */
-import { createHash, type Hash } from 'node:crypto';
 import type { Direction, FrameOrigin } from '../model/origin.js';
 import type { StreamEvent, StreamRecord } from '../model/session.js';
+import type { StreamHasher } from './stream-hasher.js';
 
 export interface RecorderOptions {
-  hash: boolean;
+  /** Computes each stream's sha256 when set. */
+  hasher: StreamHasher | null;
   /** Keep per-frame timeline events (the TUI wants them; `analyze --json` does not). */
   keepEvents: boolean;
   maxEventsPerStream: number;
@@ -17,7 +18,7 @@ export interface RecorderOptions {
 }
 
 export const defaultRecorderOptions: RecorderOptions = {
-  hash: false,
+  hasher: null,
   keepEvents: true,
   maxEventsPerStream: 20000,
   headBytes: 256 * 1024,
@@ -27,7 +28,7 @@ const DATA_DIR: Record<string, Direction> = { stdin: 'c2s', resize: 'c2s' };
 
 export class StreamRecorder {
   readonly record: StreamRecord;
-  private readonly hash: Hash | null;
+  private hash: number | null;
   private openEvent: StreamEvent | null = null;
 
   constructor(
@@ -50,7 +51,7 @@ export class StreamRecorder {
       events: [],
       eventsDropped: 0,
     };
-    this.hash = opts.hash ? createHash('sha256') : null;
+    this.hash = opts.hasher ? opts.hasher.open() : null;
   }
 
   /** A lifecycle event (open, reply, half-close, reset, established). */
@@ -76,7 +77,7 @@ export class StreamRecorder {
     }
     if (piece.length) {
       r.bytes += piece.length;
-      this.hash?.update(piece);
+      if (this.hash !== null) this.opts.hasher?.update(this.hash, piece);
       if (r.headBytes < this.opts.headBytes) {
         const take = piece.subarray(0, this.opts.headBytes - r.headBytes);
         r.head.push(take.slice());
@@ -109,8 +110,11 @@ export class StreamRecorder {
     return out;
   }
 
+  /** Asks for the digest; it lands in record.sha256 by the time the hasher has flushed. */
   finish(): void {
-    if (this.hash && this.record.sha256 === null) this.record.sha256 = this.hash.digest('hex');
+    if (this.hash === null || !this.opts.hasher) return;
+    this.opts.hasher.digest(this.hash, (hex) => (this.record.sha256 = hex));
+    this.hash = null;
   }
 
   private push(ev: StreamEvent): void {

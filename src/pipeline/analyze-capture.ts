@@ -4,6 +4,7 @@ import { readCaptureBytes } from '../capture/capture-source.js';
 import type { CaptureModel } from '../model/session.js';
 import { CaptureAnalyzer } from './capture-analyzer.js';
 import type { AnalyzeOptions } from './options.js';
+import { WorkerStreamHasher } from './worker-hasher.js';
 
 export type ProgressListener = (model: CaptureModel, bytesRead: number, totalBytes: number | null) => void;
 
@@ -11,18 +12,27 @@ const PROGRESS_EVERY = 4 << 20;
 
 export async function analyzeCapture(path: string, opts: AnalyzeOptions, onProgress?: ProgressListener): Promise<CaptureModel> {
   const total = path === '-' ? null : (await stat(path)).size;
-  const analyzer = new CaptureAnalyzer(opts);
+  const ownHasher = opts.hash && !opts.hasher ? new WorkerStreamHasher() : null;
+  const hasher = opts.hasher ?? ownHasher;
+  const analyzer = new CaptureAnalyzer({ ...opts, hasher });
   let nextReport = PROGRESS_EVERY;
   let read = 0;
   for await (const chunk of readCaptureBytes(path)) {
     read += chunk.length;
     if (!analyzer.push(chunk)) break;
+    const behind = hasher?.backlog();
+    if (behind) await behind;
     if (onProgress && read >= nextReport) {
       nextReport = read + PROGRESS_EVERY;
       onProgress(analyzer.model, read, total);
     }
   }
   analyzer.end();
+  try {
+    await hasher?.flush();
+  } finally {
+    ownHasher?.close();
+  }
   onProgress?.(analyzer.model, read, total);
   return analyzer.model;
 }

@@ -2,7 +2,7 @@
  * The whole decoding pipeline, sans-IO: capture bytes in, a growing CaptureModel out.
  * capture reader → link/IP → TCP reassembly → per-connection analyzers → exec sessions.
  */
-import { CaptureDecoder } from '../capture/capture-decoder.js';
+import { CaptureDecoder, TruncatedCaptureError } from '../capture/capture-decoder.js';
 import { DecodeError, type Problem } from '../model/origin.js';
 import type { CaptureModel, ConnectionRecord } from '../model/session.js';
 import { PacketDecoder } from '../net/packet-decoder.js';
@@ -122,7 +122,7 @@ export class CaptureAnalyzer implements PipelineContext {
       return true;
     } catch (e) {
       if (!(e instanceof DecodeError)) throw e;
-      this.model.fatal = { message: e.message, where: e.where, truncated: e.truncated };
+      this.model.fatal = { message: e.message, where: e.where, truncated: e instanceof TruncatedCaptureError };
       this.finish();
       return false;
     }

@@ -8,6 +8,8 @@ export interface StreamTap {
 }
 
 export interface AnalyzeOptions extends RecorderOptions {
+  /** sha256 every stream (on a worker thread unless a hasher is given). */
+  hash: boolean;
   /** NSS key log text(s) for TLS decryption, with where each came from. */
   keyLogs: { text: string; source: string }[];
   /** Receives the exact payload bytes of one stream (execscope extract). */
@@ -15,5 +17,5 @@ export interface AnalyzeOptions extends RecorderOptions {
 }
 
 export function analyzeOptions(partial: Partial<AnalyzeOptions> = {}): AnalyzeOptions {
-  return { ...defaultRecorderOptions, keyLogs: [], tap: null, ...partial };
+  return { ...defaultRecorderOptions, hash: false, keyLogs: [], tap: null, ...partial };
 }

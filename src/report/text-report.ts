@@ -13,8 +13,7 @@ function quoteArg(a: string): string {
 function preview(r: StreamRecord): string {
   if (r.headBytes === 0) return '';
   const first = r.head[0].subarray(0, PREVIEW);
-  const text = safeInline(Buffer.from(first).toString('utf8'));
-  return `  ${JSON.stringify(text).slice(0, PREVIEW + 2)}${r.bytes > first.length ? '…' : ''}`;
+  return `  "${safeInline(Buffer.from(first).toString('utf8'))}"${r.bytes > first.length ? '…' : ''}`;
 }
 
 function streamLine(r: StreamRecord): string {

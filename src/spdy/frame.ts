@@ -142,4 +142,6 @@ export interface SpdyDataLoss {
   /** Offset of the lost range in the direction's byte stream. */
   offset: number;
   length: number;
+  /** The DATA frame the bytes belonged to. */
+  frame: FrameOrigin;
 }

@@ -6,6 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyzeCapture } from '../../src/pipeline/analyze-capture.js';
 import { analyzeOptions } from '../../src/pipeline/options.js';
+import { InlineStreamHasher } from '../../src/k8s/stream-hasher.js';
 import type { ExecSession } from '../../src/model/session.js';
 
 const dir = join(process.cwd(), 'fixtures');
@@ -29,7 +30,7 @@ describe.each(truths)('%s', (truthFile) => {
   const truth = JSON.parse(readFileSync(join(dir, truthFile), 'utf8'));
   test('decodes to the recorded truth', async () => {
     const keyLogs = truth.keylog_file ? [{ text: readFileSync(join(dir, truth.keylog_file), 'utf8'), source: truth.keylog_file }] : [];
-    const model = await analyzeCapture(join(dir, truth.files.capture), analyzeOptions({ hash: true, keyLogs }));
+    const model = await analyzeCapture(join(dir, truth.files.capture), analyzeOptions({ hash: true, hasher: new InlineStreamHasher(), keyLogs }));
     expect(model.fatal).toBeNull();
     expect(model.capture.format).toBe(truth.format);
     for (const t of truth.sessions as TruthSession[]) {

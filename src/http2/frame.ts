@@ -1,0 +1,85 @@
+/**
+ * HTTP/2 frame constants and names (RFC 9113 §4.1, §6, §7, §11), shared by the decoder, tests and views.
+ */
+
+/** Every frame starts with a 9-byte header: 24-bit length, type, flags, 31-bit stream id. */
+export const HTTP2_FRAME_HEADER_BYTES = 9;
+/** SETTINGS_MAX_FRAME_SIZE until a peer says otherwise, and its smallest legal value. */
+export const HTTP2_DEFAULT_MAX_FRAME_SIZE = 16384;
+/** Largest legal SETTINGS_MAX_FRAME_SIZE: the 24-bit length field's limit, just under 16 MiB. */
+export const HTTP2_MAX_FRAME_SIZE_LIMIT = 0xffffff;
+
+/** The client connection preface: "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" (RFC 9113 §3.4). */
+export const HTTP2_CLIENT_PREFACE: Uint8Array = new TextEncoder().encode('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
+
+export const Http2FrameType = {
+  DATA: 0x0,
+  HEADERS: 0x1,
+  PRIORITY: 0x2,
+  RST_STREAM: 0x3,
+  SETTINGS: 0x4,
+  PUSH_PROMISE: 0x5,
+  PING: 0x6,
+  GOAWAY: 0x7,
+  WINDOW_UPDATE: 0x8,
+  CONTINUATION: 0x9,
+} as const;
+
+export const Http2Flag = {
+  END_STREAM: 0x1,
+  ACK: 0x1,
+  END_HEADERS: 0x4,
+  PADDED: 0x8,
+  PRIORITY: 0x20,
+} as const;
+
+export const Http2SettingId = {
+  HEADER_TABLE_SIZE: 0x1,
+  ENABLE_PUSH: 0x2,
+  MAX_CONCURRENT_STREAMS: 0x3,
+  INITIAL_WINDOW_SIZE: 0x4,
+  MAX_FRAME_SIZE: 0x5,
+  MAX_HEADER_LIST_SIZE: 0x6,
+  /** RFC 8441 (extended CONNECT). */
+  ENABLE_CONNECT_PROTOCOL: 0x8,
+  /** RFC 9218. */
+  NO_RFC7540_PRIORITIES: 0x9,
+} as const;
+
+export const Http2ErrorCode = {
+  NO_ERROR: 0x0,
+  PROTOCOL_ERROR: 0x1,
+  INTERNAL_ERROR: 0x2,
+  FLOW_CONTROL_ERROR: 0x3,
+  SETTINGS_TIMEOUT: 0x4,
+  STREAM_CLOSED: 0x5,
+  FRAME_SIZE_ERROR: 0x6,
+  REFUSED_STREAM: 0x7,
+  CANCEL: 0x8,
+  COMPRESSION_ERROR: 0x9,
+  CONNECT_ERROR: 0xa,
+  ENHANCE_YOUR_CALM: 0xb,
+  INADEQUATE_SECURITY: 0xc,
+  HTTP_1_1_REQUIRED: 0xd,
+} as const;
+
+function nameOf(table: Record<string, number>, value: number): string | undefined {
+  for (const name in table) if (table[name] === value) return name;
+  return undefined;
+}
+
+function hex(value: number): string {
+  return `0x${value.toString(16)}`;
+}
+
+export function http2FrameTypeName(type: number): string {
+  return nameOf(Http2FrameType, type) ?? `UNKNOWN(${hex(type)})`;
+}
+
+export function http2SettingName(id: number): string {
+  return nameOf(Http2SettingId, id) ?? `UNKNOWN(${hex(id)})`;
+}
+
+export function http2ErrorName(code: number): string {
+  return nameOf(Http2ErrorCode, code) ?? `UNKNOWN(${hex(code)})`;
+}

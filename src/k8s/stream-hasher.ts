@@ -1,0 +1,51 @@
+/**
+ * sha256 of stream payloads. The recorder only sees this interface, so hashing can run inline (tests,
+ * small captures) or on a worker thread beside the parser (src/pipeline/worker-hasher.ts).
+ */
+import { createHash, type Hash } from 'node:crypto';
+
+export interface StreamHasher {
+  /** Starts a new hash and returns its handle. */
+  open(): number;
+  /** `bytes` is only valid during the call. */
+  update(handle: number, bytes: Uint8Array): void;
+  /** Asks for the digest; `done` runs once it is known (at the latest when flush() resolves). */
+  digest(handle: number, done: (hex: string) => void): void;
+  /** Resolves when every requested digest has been delivered. */
+  flush(): Promise<void>;
+  /** A promise while the hasher is behind by more than it may buffer (the feeder should wait), else null. */
+  backlog(): Promise<void> | null;
+  close(): void;
+}
+
+export class InlineStreamHasher implements StreamHasher {
+  private readonly hashes = new Map<number, Hash>();
+  private next = 1;
+
+  open(): number {
+    this.hashes.set(this.next, createHash('sha256'));
+    return this.next++;
+  }
+
+  update(handle: number, bytes: Uint8Array): void {
+    this.hashes.get(handle)?.update(bytes);
+  }
+
+  digest(handle: number, done: (hex: string) => void): void {
+    const h = this.hashes.get(handle);
+    this.hashes.delete(handle);
+    if (h) done(h.digest('hex'));
+  }
+
+  flush(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  backlog(): null {
+    return null;
+  }
+
+  close(): void {
+    this.hashes.clear();
+  }
+}

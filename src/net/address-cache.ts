@@ -1,0 +1,45 @@
+/**
+ * Text of the IP addresses in packets, memoized: a capture holds few distinct addresses, and reusing
+ * one string per address keeps per-packet allocation down and makes string comparisons cheap.
+ */
+import { formatIpv4, formatIpv6 } from '../capture/ip-address-text.js';
+import { readU32 } from './read-bytes.js';
+
+/** Beyond this many IPv4 addresses (a scan, a spoofing flood) the cache starts over. */
+const MAX_IPV4_ENTRIES = 4096;
+/** IPv6 addresses are matched against the most recent few by comparing bytes. */
+const IPV6_ENTRIES = 8;
+
+export class AddressCache {
+  private readonly v4 = new Map<number, string>();
+  private readonly v6Bytes: Uint8Array[] = [];
+  private readonly v6Text: string[] = [];
+  private v6Next = 0;
+
+  ipv4(data: Uint8Array, off: number): string {
+    const n = readU32(data, off);
+    let text = this.v4.get(n);
+    if (text === undefined) {
+      if (this.v4.size >= MAX_IPV4_ENTRIES) this.v4.clear();
+      text = formatIpv4(data, off);
+      this.v4.set(n, text);
+    }
+    return text;
+  }
+
+  ipv6(data: Uint8Array, off: number): string {
+    for (let i = 0; i < this.v6Bytes.length; i++) {
+      if (sameAddress(this.v6Bytes[i], data, off)) return this.v6Text[i];
+    }
+    const text = formatIpv6(data, off);
+    this.v6Bytes[this.v6Next] = data.slice(off, off + 16);
+    this.v6Text[this.v6Next] = text;
+    this.v6Next = (this.v6Next + 1) % IPV6_ENTRIES;
+    return text;
+  }
+}
+
+function sameAddress(a: Uint8Array, data: Uint8Array, off: number): boolean {
+  for (let i = 0; i < 16; i++) if (a[i] !== data[off + i]) return false;
+  return true;
+}

@@ -1,0 +1,197 @@
+/**
+ * Captured frames to TCP segments: link layer → IPv4/IPv6 (with fragment reassembly) → TCP header.
+ * Everything else is counted and skipped; malformed packets become problems naming the packet.
+ */
+import type { Packet } from '../capture/packet.js';
+import type { Problem } from '../model/origin.js';
+import { AddressCache } from './address-cache.js';
+import { IpFragmentReassembler, type IpFragmentReassemblerOptions } from './ip-fragments.js';
+import { decodeIpv4Header, type Ipv4Header } from './ipv4.js';
+import { decodeIpv6Header, walkIpv6ExtensionHeaders, type Ipv6Header, type Ipv6Payload } from './ipv6.js';
+import { decodeLinkLayer, ETHERTYPE_IPV4, ETHERTYPE_IPV6, isSupportedLinkType, linkTypeName, type LinkFrame } from './link-layer.js';
+import { decodeTcpHeader, IP_PROTOCOL_TCP, type TcpHeader, type TcpSegment } from './tcp.js';
+
+export type { TcpSegment } from './tcp.js';
+
+const IPV6_HEADER_BYTES = 40;
+
+export interface PacketDecoderSink {
+  onSegment(seg: TcpSegment): void;
+  onProblem?(p: Problem): void;
+}
+
+export interface PacketDecoderStats {
+  packets: number;
+  tcpSegments: number;
+  /** IP datagrams of another protocol (UDP, ICMP...). */
+  otherIp: number;
+  /** Frames carrying something other than IP (ARP, LLC...). */
+  nonIp: number;
+  /** Frames of interfaces whose link type is not supported. */
+  unsupportedLink: number;
+  /** Frames dropped with a problem. */
+  malformed: number;
+  /** Frames cut short by the snaplen (only the first of each interface is reported as a problem). */
+  snaplenCut: number;
+  ipFragments: number;
+  reassembledDatagrams: number;
+}
+
+export class PacketDecoder {
+  readonly stats: PacketDecoderStats = {
+    packets: 0,
+    tcpSegments: 0,
+    otherIp: 0,
+    nonIp: 0,
+    unsupportedLink: 0,
+    malformed: 0,
+    snaplenCut: 0,
+    ipFragments: 0,
+    reassembledDatagrams: 0,
+  };
+  // Header decoders fill these in place: no allocation per packet for headers.
+  private readonly link: LinkFrame = { etherType: 0, offset: 0 };
+  private readonly ipv4: Ipv4Header = { headerLength: 0, totalLength: 0, id: 0, moreFragments: false, fragmentOffset: 0, protocol: 0, srcOffset: 0, dstOffset: 0 };
+  private readonly ipv6: Ipv6Header = { payloadLength: 0, nextHeader: 0, srcOffset: 0, dstOffset: 0 };
+  private readonly ipv6Payload: Ipv6Payload = { protocol: 0, offset: 0, fragmented: false, fragmentOffset: 0, moreFragments: false, fragmentId: 0 };
+  private readonly tcp: TcpHeader = { srcPort: 0, dstPort: 0, seq: 0, ack: 0, flags: 0, window: 0, headerLength: 0 };
+  private readonly addresses = new AddressCache();
+  private readonly fragments: IpFragmentReassembler;
+  private readonly unsupportedInterfaces = new Set<number>();
+  private readonly cutInterfaces = new Set<number>();
+
+  constructor(
+    private readonly sink: PacketDecoderSink,
+    opts: { fragments?: IpFragmentReassemblerOptions } = {},
+  ) {
+    this.fragments = new IpFragmentReassembler((p) => this.sink.onProblem?.(p), opts.fragments);
+  }
+
+  push(p: Packet): void {
+    this.stats.packets++;
+    if (!isSupportedLinkType(p.linkType)) {
+      this.stats.unsupportedLink++;
+      if (!this.unsupportedInterfaces.has(p.interfaceId)) {
+        this.unsupportedInterfaces.add(p.interfaceId);
+        this.problem(p, `link type ${linkTypeName(p.linkType)} of interface ${p.interfaceId} is not supported: its packets are skipped`);
+      }
+      return;
+    }
+    const linkProblem = decodeLinkLayer(p.linkType, p.data, this.link);
+    if (linkProblem) return this.malformed(p, linkProblem);
+    if (this.link.etherType === ETHERTYPE_IPV4) this.pushIpv4(p, this.link.offset);
+    else if (this.link.etherType === ETHERTYPE_IPV6) this.pushIpv6(p, this.link.offset);
+    else this.stats.nonIp++;
+  }
+
+  /** The capture ended: incomplete fragmented datagrams are reported. */
+  end(): void {
+    this.fragments.end();
+  }
+
+  private pushIpv4(p: Packet, offset: number): void {
+    const data = p.data;
+    const ip = this.ipv4;
+    const headerProblem = decodeIpv4Header(data, offset, ip);
+    if (headerProblem) return this.malformed(p, headerProblem);
+    const missing = this.uncaptured(p, offset + ip.totalLength, `IPv4 total length ${ip.totalLength}`);
+    if (missing < 0) return;
+    const end = Math.min(offset + ip.totalLength, data.length);
+    const src = this.addresses.ipv4(data, ip.srcOffset);
+    const dst = this.addresses.ipv4(data, ip.dstOffset);
+    const payloadStart = offset + ip.headerLength;
+    if (!ip.moreFragments && ip.fragmentOffset === 0) return this.pushTransport(p, src, dst, ip.protocol, data, payloadStart, end, missing);
+    this.stats.ipFragments++;
+    if (missing > 0) return this.malformed(p, `IPv4 fragment cut short by the snaplen (${missing} bytes not captured)`);
+    const key = `IPv4 datagram ${src}→${dst} id ${ip.id} protocol ${ip.protocol}`;
+    const whole = this.fragments.push(key, ip.fragmentOffset, ip.moreFragments, ip.protocol, data.subarray(payloadStart, end), p.index, p.ts);
+    if (!whole) return;
+    this.stats.reassembledDatagrams++;
+    this.pushTransport(p, src, dst, whole.protocol, whole.data, 0, whole.data.length, 0);
+  }
+
+  private pushIpv6(p: Packet, offset: number): void {
+    const data = p.data;
+    const ip = this.ipv6;
+    const headerProblem = decodeIpv6Header(data, offset, ip);
+    if (headerProblem) return this.malformed(p, headerProblem);
+    const missing = this.uncaptured(p, offset + IPV6_HEADER_BYTES + ip.payloadLength, `IPv6 payload length ${ip.payloadLength}`);
+    if (missing < 0) return;
+    const end = Math.min(offset + IPV6_HEADER_BYTES + ip.payloadLength, data.length);
+    const payload = this.ipv6Payload;
+    const extensionProblem = walkIpv6ExtensionHeaders(data, offset + IPV6_HEADER_BYTES, end, ip.nextHeader, payload);
+    if (extensionProblem) return this.malformed(p, extensionProblem);
+    const src = this.addresses.ipv6(data, ip.srcOffset);
+    const dst = this.addresses.ipv6(data, ip.dstOffset);
+    if (!payload.fragmented) return this.pushTransport(p, src, dst, payload.protocol, data, payload.offset, end, missing);
+    this.stats.ipFragments++;
+    if (missing > 0) return this.malformed(p, `IPv6 fragment cut short by the snaplen (${missing} bytes not captured)`);
+    const key = `IPv6 datagram ${src}→${dst} id ${payload.fragmentId}`;
+    const whole = this.fragments.push(key, payload.fragmentOffset, payload.moreFragments, payload.protocol, data.subarray(payload.offset, end), p.index, p.ts);
+    if (!whole) return;
+    this.stats.reassembledDatagrams++;
+    // Extension headers may follow the fragment header; they are part of the reassembled bytes.
+    const innerProblem = walkIpv6ExtensionHeaders(whole.data, 0, whole.data.length, whole.protocol, payload);
+    if (innerProblem) return this.malformed(p, innerProblem);
+    if (payload.fragmented) return this.malformed(p, 'IPv6 fragment header inside a reassembled datagram');
+    this.pushTransport(p, src, dst, payload.protocol, whole.data, payload.offset, whole.data.length, 0);
+  }
+
+  /**
+   * Bytes of a datagram ending at frame offset `datagramEnd` that were on the wire but not captured
+   * (snaplen); or -1 after reporting a datagram longer than the frame itself (malformed).
+   * A short snaplen cuts most packets: the first cut per interface is reported, the reassembler's
+   * gaps tell about the others.
+   */
+  private uncaptured(p: Packet, datagramEnd: number, lengthField: string): number {
+    if (datagramEnd <= p.data.length) return 0;
+    if (p.origLen <= p.data.length) {
+      this.malformed(p, `${lengthField} reaches past the end of the ${p.data.length}-byte frame`);
+      return -1;
+    }
+    const missing = Math.min(datagramEnd, p.origLen) - p.data.length;
+    this.stats.snaplenCut++;
+    if (!this.cutInterfaces.has(p.interfaceId)) {
+      this.cutInterfaces.add(p.interfaceId);
+      this.problem(
+        p,
+        `snaplen cut the packet: ${p.data.length} of ${p.origLen} bytes captured, ${missing} bytes of the IP datagram missing (further cut packets of interface ${p.interfaceId} are not reported)`,
+      );
+    }
+    return missing;
+  }
+
+  private pushTransport(p: Packet, src: string, dst: string, protocol: number, data: Uint8Array, start: number, end: number, missing: number): void {
+    if (protocol !== IP_PROTOCOL_TCP) {
+      this.stats.otherIp++;
+      return;
+    }
+    const tcp = this.tcp;
+    const headerProblem = decodeTcpHeader(data, start, end, tcp);
+    if (headerProblem) return this.malformed(p, headerProblem);
+    this.stats.tcpSegments++;
+    this.sink.onSegment({
+      src,
+      dst,
+      srcPort: tcp.srcPort,
+      dstPort: tcp.dstPort,
+      seq: tcp.seq,
+      ack: tcp.ack,
+      flags: tcp.flags,
+      window: tcp.window,
+      payload: data.subarray(start + tcp.headerLength, end),
+      missing,
+      packet: p.index,
+      ts: p.ts,
+    });
+  }
+
+  private malformed(p: Packet, message: string): void {
+    this.stats.malformed++;
+    this.problem(p, message);
+  }
+
+  private problem(p: Packet, message: string): void {
+    this.sink.onProblem?.({ where: `packet ${p.index}`, message });
+  }
+}

@@ -1,0 +1,481 @@
+/**
+ * TCP reassembly: segments in, per-connection in-order byte streams out (both directions), with gaps
+ * where the capture lost bytes.
+ *
+ * Stream offsets are JS numbers counted from the byte after the SYN (or from the first byte seen
+ * when the capture starts mid-connection); a sequence number becomes the offset nearest to the next
+ * expected one, which survives the 32-bit wrap. Data at the expected offset goes straight to the
+ * sink as a view into the packet; only data ahead of a hole is copied, into a capped buffer.
+ * Bytes are declared lost (onGap) when the peer acknowledges them without the capture having seen
+ * them, when the buffer cap is hit, or when the connection ends with holes.
+ */
+import type { Direction, Problem, StreamOrigin } from '../model/origin.js';
+import { RangeBuffer } from './range-buffer.js';
+import { senderRole } from './stream-role.js';
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpSegment } from './tcp.js';
+
+export interface TcpConnection {
+  /** 1-based, in order of first appearance. */
+  id: number;
+  /** "ip:port", IPv6 "[addr]:port". */
+  client: string;
+  server: string;
+  firstPacket: number;
+  startTs: number;
+  /** The SYN or SYN-ACK was captured: stream offsets count from the true start. */
+  sawHandshake: boolean;
+}
+
+export interface TcpSink {
+  /** Before any other call for the connection. */
+  onOpen(conn: TcpConnection): void;
+  /**
+   * In-order, de-duplicated payload. `data` may be a view into the packet: valid only during the call.
+   * origin.offset = position in that direction's stream. One call per contiguous piece of a segment.
+   */
+  onData(conn: TcpConnection, dir: Direction, data: Uint8Array, origin: StreamOrigin): void;
+  /** Bytes lost: [offset, offset+length) of the direction's stream will never be delivered; delivery resumes at offset+length. */
+  onGap(conn: TcpConnection, dir: Direction, offset: number, length: number, packet: number, ts: number): void;
+  /** After all data of the direction up to the FIN (or as far as it got, for a reset) was delivered. */
+  onClose(conn: TcpConnection, dir: Direction, how: 'fin' | 'rst', packet: number, ts: number): void;
+  /** The connection is finished (both sides closed/reset, or the capture ended): no further calls for it. */
+  onEnd(conn: TcpConnection, ts: number): void;
+  onProblem?(p: Problem): void;
+}
+
+export interface TcpReassemblerOptions {
+  /** Out-of-order bytes held per direction before the hole in front of them is declared lost. Default 8 MiB. */
+  maxBufferedBytesPerDirection?: number;
+  /** The same, over all connections. Default 256 MiB. */
+  maxBufferedBytes?: number;
+  /** Connections tracked at once; beyond it the least recently active one is ended. Default 10000. */
+  maxConnections?: number;
+  /**
+   * Nanoseconds of packet time during which a finished connection's 4-tuple still absorbs stray
+   * segments (retransmitted FINs, last ACKs) rather than starting a new connection; a new SYN always
+   * starts one. Default 10 s.
+   */
+  lingerNs?: number;
+}
+
+/** The largest TCP window (RFC 7323): a segment or ACK further ahead than this cannot belong to the stream. */
+const MAX_WINDOW = 2 ** 30;
+/** How often (packet time) finished connections past their linger are forgotten. */
+const PRUNE_INTERVAL_NS = 1e9;
+
+/** One direction of a connection, named after the endpoint that sends it. */
+class HalfStream {
+  dir: Direction = 'c2s';
+  /** Sequence number of stream offset 0, or -1 until the first SYN, payload or FIN of this side. */
+  base = -1;
+  /** Sequence number of this side's SYN, or -1. */
+  synSeq = -1;
+  /** Offset of the next byte to deliver. */
+  next = 0;
+  /** Data ahead of `next`, waiting for the hole before it. */
+  readonly held = new RangeBuffer();
+  /** Highest sequence number the peer acknowledged, or -1. */
+  ackedSeq = -1;
+  finOffset = -1;
+  finPacket = 0;
+  finTs = 0;
+  closed = false;
+
+  constructor(
+    readonly addr: string,
+    readonly port: number,
+  ) {}
+
+  /** The stream offset of a sequence number: the one nearest to `next`, as sequence numbers wrap at 2^32. */
+  offsetOf(seq: number): number {
+    return this.next + ((seq - this.base - this.next) | 0);
+  }
+}
+
+class ConnectionState {
+  /** Set when the sink was told (client and server decided). */
+  info: TcpConnection | null = null;
+  sawHandshake = false;
+  ended = false;
+  /** The first sender seen, and its peer. */
+  readonly a: HalfStream;
+  readonly b: HalfStream;
+  readonly firstPacket: number;
+  readonly startTs: number;
+
+  constructor(
+    readonly key: string,
+    readonly id: number,
+    seg: TcpSegment,
+  ) {
+    this.a = new HalfStream(seg.src, seg.srcPort);
+    this.b = new HalfStream(seg.dst, seg.dstPort);
+    this.firstPacket = seg.packet;
+    this.startTs = seg.ts;
+  }
+
+  senderOf(seg: TcpSegment): HalfStream {
+    return seg.srcPort === this.a.port && seg.src === this.a.addr ? this.a : this.b;
+  }
+
+  peerOf(h: HalfStream): HalfStream {
+    return h === this.a ? this.b : this.a;
+  }
+}
+
+/** A finished connection's 4-tuple during its linger. */
+interface ClosedTuple {
+  clientSyn: number;
+  until: number;
+}
+
+export class TcpReassembler {
+  private readonly connections = new Map<string, ConnectionState>();
+  private readonly closedTuples = new Map<string, ClosedTuple>();
+  private readonly maxPerDirection: number;
+  private readonly maxBuffered: number;
+  private readonly maxConnections: number;
+  private readonly lingerNs: number;
+  /** The connection of the previous segment: consecutive segments mostly share one. */
+  private last: ConnectionState | null = null;
+  private nextId = 1;
+  private buffered = 0;
+  private now = -Infinity;
+  private lastPacket = 0;
+  private nextPrune = -Infinity;
+
+  constructor(
+    private readonly sink: TcpSink,
+    opts: TcpReassemblerOptions = {},
+  ) {
+    this.maxPerDirection = opts.maxBufferedBytesPerDirection ?? 8 * 1024 * 1024;
+    this.maxBuffered = opts.maxBufferedBytes ?? 256 * 1024 * 1024;
+    this.maxConnections = opts.maxConnections ?? 10000;
+    this.lingerNs = opts.lingerNs ?? 10e9;
+  }
+
+  push(seg: TcpSegment): void {
+    if (seg.ts > this.now) this.now = seg.ts;
+    this.lastPacket = seg.packet;
+    if (this.now >= this.nextPrune) this.pruneClosedTuples();
+    const newSyn = (seg.flags & (TCP_SYN | TCP_ACK)) === TCP_SYN;
+    let c = this.lookup(seg);
+    if (c && newSyn && c.senderOf(seg).synSeq !== seg.seq) {
+      // A SYN that is not a retransmission: the tuple was reused by a connection whose end we missed.
+      this.endConnection(c, seg.packet, seg.ts);
+      c = undefined;
+    }
+    if (!c) {
+      const key = tupleKey(seg);
+      const closed = this.closedTuples.get(key);
+      if (closed) {
+        if (!newSyn || seg.seq === closed.clientSyn) return;
+        this.closedTuples.delete(key);
+      }
+      c = this.create(key, seg);
+    }
+    this.process(c, seg);
+  }
+
+  /** The capture ended: holes become gaps, held data is delivered, and every connection ends. */
+  end(): void {
+    const open = [...this.connections.values()].sort((x, y) => x.id - y.id);
+    for (const c of open) this.endConnection(c, this.lastPacket, this.now);
+    this.closedTuples.clear();
+  }
+
+  private lookup(seg: TcpSegment): ConnectionState | undefined {
+    const l = this.last;
+    if (
+      l &&
+      ((seg.srcPort === l.a.port && seg.dstPort === l.b.port && seg.src === l.a.addr && seg.dst === l.b.addr) ||
+        (seg.srcPort === l.b.port && seg.dstPort === l.a.port && seg.src === l.b.addr && seg.dst === l.a.addr))
+    ) {
+      return l;
+    }
+    const key = tupleKey(seg);
+    const c = this.connections.get(key);
+    if (c) {
+      // Map order doubles as recency order, for evicting the least recently active connection.
+      this.connections.delete(key);
+      this.connections.set(key, c);
+      this.last = c;
+    }
+    return c;
+  }
+
+  private create(key: string, seg: TcpSegment): ConnectionState {
+    if (this.connections.size >= this.maxConnections) {
+      const oldest: ConnectionState = this.connections.values().next().value!;
+      this.sink.onProblem?.({
+        where: `packet ${seg.packet}`,
+        message: `more than ${this.maxConnections} TCP connections at once: connection ${oldest.id} (${oldest.a.addr}:${oldest.a.port}, ${oldest.b.addr}:${oldest.b.port}) ended early`,
+      });
+      this.endConnection(oldest, seg.packet, seg.ts);
+    }
+    const c = new ConnectionState(key, this.nextId++, seg);
+    this.connections.set(key, c);
+    this.last = c;
+    return c;
+  }
+
+  private process(c: ConnectionState, seg: TcpSegment): void {
+    const h = c.senderOf(seg);
+    const peer = c.peerOf(h);
+    const flags = seg.flags;
+    if (flags & TCP_SYN && !this.handshake(c, h, peer, seg)) return;
+    if (flags & TCP_ACK) this.acknowledge(c, peer, seg);
+    const length = seg.payload.length;
+    const missing = seg.missing ?? 0;
+    if (length + missing > 0 || flags & TCP_FIN) this.receive(c, h, seg, length, missing);
+    if (flags & TCP_RST && !c.ended) this.reset(c, h, seg);
+  }
+
+  /** Returns false for a SYN to ignore (retransmitted, or contradicting a stream already under way). */
+  private handshake(c: ConnectionState, h: HalfStream, peer: HalfStream, seg: TcpSegment): boolean {
+    if (seg.seq === h.synSeq) return false;
+    if (h.base >= 0) {
+      this.problem(c, h, h.next, `SYN with another initial sequence number (${seg.seq}) on a stream under way, packet ${seg.packet}: ignored`);
+      return false;
+    }
+    h.synSeq = seg.seq;
+    h.base = (seg.seq + 1) >>> 0;
+    const synAck = (seg.flags & TCP_ACK) !== 0;
+    // A SYN-ACK acknowledges the client's ISN + 1: where the client's stream starts.
+    if (synAck && peer.base < 0) peer.base = seg.ack;
+    if (!c.info) {
+      c.sawHandshake = true;
+      this.open(c, synAck ? peer : h);
+    }
+    return true;
+  }
+
+  /** The sender's ACK tells how far the peer's stream got: bytes acknowledged but never captured are lost. */
+  private acknowledge(c: ConnectionState, peer: HalfStream, seg: TcpSegment): void {
+    if (peer.ackedSeq >= 0 && ((seg.ack - peer.ackedSeq) | 0) <= 0) return;
+    peer.ackedSeq = seg.ack;
+    if (peer.base >= 0 && !peer.closed) this.fillAcknowledgedHoles(c, peer, seg.packet, seg.ts);
+  }
+
+  private receive(c: ConnectionState, h: HalfStream, seg: TcpSegment, length: number, missing: number): void {
+    // Payload follows the SYN's own sequence number.
+    const seq = seg.flags & TCP_SYN ? (seg.seq + 1) >>> 0 : seg.seq;
+    if (h.base < 0) {
+      // A keepalive probe repeats the byte before what the peer acknowledged: neither where the
+      // stream starts nor a hint of who is the client.
+      if (length === 1 && !(seg.flags & TCP_FIN) && h.ackedSeq >= 0 && ((seq + 1) >>> 0) === h.ackedSeq) return;
+      h.base = seq;
+    }
+    if (!c.info) this.open(c, this.guessClient(c, h, seg.payload));
+    const offset = h.offsetOf(seq);
+    if (offset - h.next > MAX_WINDOW) {
+      this.problem(c, h, offset, `segment ${offset - h.next} bytes ahead of the stream, beyond any TCP window, packet ${seg.packet}: ignored`);
+      return;
+    }
+    if (length + missing > 0) this.accept(c, h, offset, seg.payload, length, missing, seg.packet, seg.ts);
+    if (seg.flags & TCP_FIN) this.fin(c, h, offset + length + missing, seg.packet, seg.ts);
+  }
+
+  private accept(c: ConnectionState, h: HalfStream, offset: number, data: Uint8Array, length: number, missing: number, packet: number, ts: number): void {
+    const end = offset + length + missing;
+    if (h.finOffset >= 0 && end > h.finOffset) {
+      this.problem(c, h, h.finOffset, `${end - Math.max(offset, h.finOffset)} bytes after the FIN, packet ${packet}: ignored`);
+      const keep = h.finOffset - offset;
+      if (keep <= 0) return;
+      if (keep < length) {
+        data = data.subarray(0, keep);
+        length = keep;
+      }
+      missing = keep - length;
+    }
+    if (length > 0) this.acceptPiece(c, h, offset, data, length, packet, ts);
+    if (missing > 0) this.acceptPiece(c, h, offset + length, null, missing, packet, ts);
+    this.settle(c, h);
+  }
+
+  /** Bytes [start, start + length) of the stream; `data` null for bytes known lost. */
+  private acceptPiece(c: ConnectionState, h: HalfStream, start: number, data: Uint8Array | null, length: number, packet: number, ts: number): void {
+    const end = start + length;
+    // Already delivered: a retransmission or a keepalive probe.
+    if (end <= h.next) return;
+    if (start < h.next) {
+      if (data) data = data.subarray(h.next - start);
+      start = h.next;
+      length = end - start;
+    }
+    if (start > h.next) return this.hold(c, h, start, data, length, packet, ts);
+    const head = h.held.first();
+    if (!head || end <= head.start) {
+      this.deliver(c, h, start, data, length, packet, ts);
+      if (head && head.start === h.next) this.drain(c, h);
+      return;
+    }
+    // Overlaps data held ahead: deliver the part before it as is, let the buffer sort out the rest.
+    const direct = head.start - start;
+    if (direct > 0) this.deliver(c, h, start, data && data.subarray(0, direct), direct, packet, ts);
+    this.hold(c, h, head.start, data && data.subarray(direct), length - direct, packet, ts);
+    this.drain(c, h);
+  }
+
+  private hold(c: ConnectionState, h: HalfStream, start: number, data: Uint8Array | null, length: number, packet: number, ts: number): void {
+    const costBefore = h.held.cost;
+    if (h.held.insert(start, data, length, packet, ts)) {
+      this.problem(c, h, start, `retransmitted bytes differ from the first copy, packet ${packet}: keeping the first`);
+    }
+    this.buffered += h.held.cost - costBefore;
+    if (h.held.cost <= this.maxPerDirection && this.buffered <= this.maxBuffered) return;
+    this.problem(c, h, h.next, `out-of-order data exceeds the reassembly buffer, packet ${packet}: the hole before it is taken as lost`);
+    while ((h.held.cost > this.maxPerDirection || this.buffered > this.maxBuffered) && !h.held.isEmpty) {
+      this.skipToHeld(c, h, packet, ts);
+    }
+  }
+
+  /** Declares the hole before the first held range lost and delivers what follows it. */
+  private skipToHeld(c: ConnectionState, h: HalfStream, packet: number, ts: number): void {
+    const head = h.held.first()!;
+    if (head.start > h.next) this.deliver(c, h, h.next, null, head.start - h.next, packet, ts);
+    this.drain(c, h);
+  }
+
+  /** Delivers held ranges that have become contiguous with the stream. */
+  private drain(c: ConnectionState, h: HalfStream): void {
+    for (let r = h.held.first(); r && r.start === h.next; r = h.held.first()) {
+      const costBefore = h.held.cost;
+      h.held.shift();
+      this.buffered += h.held.cost - costBefore;
+      this.deliver(c, h, r.start, r.data, r.end - r.start, r.packet, r.ts);
+    }
+  }
+
+  private deliver(c: ConnectionState, h: HalfStream, offset: number, data: Uint8Array | null, length: number, packet: number, ts: number): void {
+    h.next = offset + length;
+    const conn = c.info!;
+    if (data) this.sink.onData(conn, h.dir, data, { offset, length, packet, ts });
+    else this.sink.onGap(conn, h.dir, offset, length, packet, ts);
+  }
+
+  private fillAcknowledgedHoles(c: ConnectionState, h: HalfStream, packet: number, ts: number): void {
+    let acked = h.offsetOf(h.ackedSeq);
+    // The FIN takes a sequence number of its own.
+    if (h.finOffset >= 0 && acked > h.finOffset) acked = h.finOffset;
+    if (acked - h.next > MAX_WINDOW) return;
+    while (acked > h.next) {
+      const head = h.held.first();
+      // Acknowledging one byte more than was sent is also how a FIN is acknowledged: wait for more evidence.
+      if (!head && h.finOffset < 0 && acked === h.next + 1) break;
+      const holeEnd = head ? Math.min(head.start, acked) : acked;
+      if (holeEnd > h.next) this.deliver(c, h, h.next, null, holeEnd - h.next, packet, ts);
+      this.drain(c, h);
+    }
+    this.settle(c, h);
+  }
+
+  private fin(c: ConnectionState, h: HalfStream, offset: number, packet: number, ts: number): void {
+    if (h.finOffset >= 0) {
+      if (offset !== h.finOffset) this.problem(c, h, offset, `FIN at another offset than the first FIN (${h.finOffset}), packet ${packet}: ignored`);
+      return;
+    }
+    h.finOffset = offset;
+    h.finPacket = packet;
+    h.finTs = ts;
+    this.settle(c, h);
+  }
+
+  /** Closes the direction once everything up to its FIN was delivered, and ends the connection when both are closed. */
+  private settle(c: ConnectionState, h: HalfStream): void {
+    if (h.closed || h.finOffset < 0 || h.next < h.finOffset) return;
+    h.closed = true;
+    this.sink.onClose(c.info!, h.dir, 'fin', h.finPacket, h.finTs);
+    if (c.peerOf(h).closed) this.finish(c, h.finTs, true);
+  }
+
+  /** A reset ends both directions at once: what was held is delivered (with gaps), then both close. */
+  private reset(c: ConnectionState, h: HalfStream, seg: TcpSegment): void {
+    if (!c.info) this.open(c, this.guessClient(c, h, null));
+    for (const half of [h, c.peerOf(h)]) {
+      this.flush(c, half, seg.packet, seg.ts);
+      if (c.ended) return;
+      if (!half.closed) {
+        half.closed = true;
+        this.sink.onClose(c.info!, half.dir, 'rst', seg.packet, seg.ts);
+      }
+    }
+    this.finish(c, seg.ts, true);
+  }
+
+  /** Ends a connection that did not finish by itself (capture end, eviction, tuple reuse). */
+  private endConnection(c: ConnectionState, packet: number, ts: number): void {
+    if (!c.info) this.open(c, this.guessClient(c, c.a, null));
+    this.flush(c, c.a, packet, ts);
+    if (!c.ended) this.flush(c, c.b, packet, ts);
+    if (!c.ended) this.finish(c, ts, false);
+  }
+
+  /** Delivers everything known of a direction: acknowledged holes and holes between held data become gaps, up to the FIN. */
+  private flush(c: ConnectionState, h: HalfStream, packet: number, ts: number): void {
+    if (h.base < 0 || h.closed) return;
+    if (h.ackedSeq >= 0) this.fillAcknowledgedHoles(c, h, packet, ts);
+    while (!h.held.isEmpty) this.skipToHeld(c, h, packet, ts);
+    if (h.finOffset > h.next) this.deliver(c, h, h.next, null, h.finOffset - h.next, packet, ts);
+    this.settle(c, h);
+  }
+
+  private finish(c: ConnectionState, ts: number, closed: boolean): void {
+    c.ended = true;
+    // Held bytes beyond a FIN are never delivered.
+    this.buffered -= c.a.held.cost + c.b.held.cost;
+    this.sink.onEnd(c.info!, ts);
+    this.connections.delete(c.key);
+    if (this.last === c) this.last = null;
+    if (!closed) return;
+    if (this.closedTuples.size >= this.maxConnections) this.closedTuples.delete(this.closedTuples.keys().next().value!);
+    const client = c.a.dir === 'c2s' ? c.a : c.b;
+    this.closedTuples.set(c.key, { clientSyn: client.synSeq, until: ts + this.lingerNs });
+  }
+
+  /** Decides client and server (when the handshake did not) and tells the sink. */
+  private open(c: ConnectionState, client: HalfStream): void {
+    const server = c.peerOf(client);
+    client.dir = 'c2s';
+    server.dir = 's2c';
+    c.info = {
+      id: c.id,
+      client: endpoint(client),
+      server: endpoint(server),
+      firstPacket: c.firstPacket,
+      startTs: c.startTs,
+      sawHandshake: c.sawHandshake,
+    };
+    this.sink.onOpen(c.info);
+  }
+
+  /** Without a SYN: the side whose first bytes only a client (or a server) sends, else the higher port is the client. */
+  private guessClient(c: ConnectionState, sender: HalfStream, payload: Uint8Array | null): HalfStream {
+    const role = payload && payload.length > 0 ? senderRole(payload) : null;
+    if (role) return role === 'client' ? sender : c.peerOf(sender);
+    if (c.a.port !== c.b.port) return c.a.port > c.b.port ? c.a : c.b;
+    return c.a;
+  }
+
+  private pruneClosedTuples(): void {
+    this.nextPrune = this.now + PRUNE_INTERVAL_NS;
+    for (const [key, t] of this.closedTuples) {
+      if (t.until > this.now) break;
+      this.closedTuples.delete(key);
+    }
+  }
+
+  private problem(c: ConnectionState, h: HalfStream, offset: number, message: string): void {
+    this.sink.onProblem?.({ where: `${c.info!.client}→${c.info!.server} ${h.dir} offset ${offset}`, message });
+  }
+}
+
+function tupleKey(seg: TcpSegment): string {
+  return seg.src < seg.dst || (seg.src === seg.dst && seg.srcPort < seg.dstPort)
+    ? `${seg.src} ${seg.srcPort} ${seg.dst} ${seg.dstPort}`
+    : `${seg.dst} ${seg.dstPort} ${seg.src} ${seg.srcPort}`;
+}
+
+function endpoint(h: HalfStream): string {
+  return h.addr.includes(':') ? `[${h.addr}]:${h.port}` : `${h.addr}:${h.port}`;
+}

@@ -1,0 +1,251 @@
+/**
+ * SPDY/3 header blocks: a name/value block compressed with ONE zlib stream per direction per
+ * connection, primed with the SPDY/3 dictionary and sync-flushed after every block (spdystream
+ * spdy/types.go NewFramer, spdy/read.go uncorkHeaderDecompressor). Every block therefore depends on
+ * all earlier blocks of its direction: they must be inflated in order through the same inflater, and
+ * once one is missed the rest of the direction cannot be decoded.
+ */
+import {
+  Deflate,
+  ZStream,
+  Z_BUF_ERROR,
+  Z_NEED_DICT,
+  Z_OK,
+  Z_STREAM_END,
+  Z_SYNC_FLUSH,
+  zlibInflate,
+  zlibInflateInit2,
+  zlibInflateSetDictionary,
+} from 'pako';
+import { SPDY3_DICTIONARY } from './dictionary.js';
+
+/**
+ * Decoded headers: lower-case name → values (a wire value holding NUL-separated values becomes
+ * several). A null-prototype object, so a hostile header named `__proto__` or `constructor` is an
+ * ordinary key and lookups never hit Object.prototype; it serialises to JSON as is.
+ */
+export type SpdyHeaders = Record<string, string[]>;
+
+/** What the encoder accepts: names are lower-cased on the wire, multiple values joined with NUL. */
+export type SpdyHeaderInput = Readonly<Record<string, string | readonly string[]>>;
+
+export interface HeaderBlockResult {
+  /** null: the block could not be inflated or parsed. */
+  headers: SpdyHeaders | null;
+  /** A problem to report, or null. When a direction's context is lost, only the first block after the
+   *  loss carries a problem, so a broken direction is reported once. */
+  problem: string | null;
+}
+
+export const DEFAULT_MAX_INFLATED_HEADER_BYTES = 256 * 1024;
+const INITIAL_OUTPUT_BYTES = 4096;
+const WINDOW_BITS = 15;
+const utf8 = new TextDecoder('utf-8');
+const utf8Encoder = new TextEncoder();
+
+export class SpdyHeaderInflater {
+  private readonly strm = new ZStream();
+  private readonly maxInflatedBytes: number;
+  /** Reused for the common small block; larger blocks get a temporary buffer. */
+  private readonly smallOutput: Uint8Array<ArrayBuffer>;
+  /** Why the zlib context is unusable, or null while it is intact. */
+  private lostReason: string | null = null;
+  private lossReported = false;
+
+  constructor(opts: { maxInflatedBytes?: number } = {}) {
+    this.maxInflatedBytes = opts.maxInflatedBytes ?? DEFAULT_MAX_INFLATED_HEADER_BYTES;
+    // One byte beyond the cap, so that a full buffer proves the block is over the cap.
+    this.smallOutput = new Uint8Array(Math.min(INITIAL_OUTPUT_BYTES, this.maxInflatedBytes + 1));
+    zlibInflateInit2(this.strm, WINDOW_BITS);
+  }
+
+  /** False once the direction's zlib context is lost: every later block decodes to null. */
+  get available(): boolean {
+    return this.lostReason === null;
+  }
+
+  /**
+   * Declare the context lost without inflating (a header block was skipped or fell into a capture
+   * gap). The reason is reported with the next header block, if any comes.
+   */
+  loseContext(reason: string): void {
+    this.lostReason ??= reason;
+  }
+
+  /** Inflate the next compressed header block of this direction and parse it. */
+  inflate(block: Uint8Array): HeaderBlockResult {
+    if (this.lostReason !== null) return this.unavailable();
+    const strm = this.strm;
+    strm.input = block;
+    strm.next_in = 0;
+    strm.avail_in = block.length;
+    let out = this.smallOutput;
+    let produced = 0;
+    for (;;) {
+      strm.output = out;
+      strm.next_out = produced;
+      strm.avail_out = out.length - produced;
+      let status = zlibInflate(strm, Z_SYNC_FLUSH);
+      produced = strm.next_out;
+      if (status === Z_NEED_DICT) {
+        status = zlibInflateSetDictionary(strm, SPDY3_DICTIONARY);
+        if (status !== Z_OK) return this.fail('the zlib stream asks for a dictionary other than the SPDY/3 one');
+        continue;
+      }
+      if (status === Z_STREAM_END) {
+        // spdystream never finishes the stream; a peer that does leaves nothing to inflate later blocks with.
+        this.loseContext('the sender ended its header zlib stream');
+        break;
+      }
+      if (status !== Z_OK && status !== Z_BUF_ERROR) {
+        return this.fail(
+          `zlib error (${strm.msg || status}); the direction's first header block was probably not captured`,
+        );
+      }
+      if (strm.avail_out > 0) break; // all input consumed, all output flushed
+      if (out.length > this.maxInflatedBytes) {
+        return this.fail(`header block inflates to more than ${this.maxInflatedBytes} bytes (zlib bomb?); decompression stopped`);
+      }
+      const bigger = new Uint8Array(Math.min(out.length * 2, this.maxInflatedBytes + 1));
+      bigger.set(out.subarray(0, produced));
+      out = bigger;
+    }
+    strm.input = EMPTY; // do not keep the caller's buffer alive
+    return parseNameValueBlock(out, produced);
+  }
+
+  private fail(reason: string): HeaderBlockResult {
+    this.strm.input = EMPTY;
+    this.loseContext(reason);
+    return this.unavailable();
+  }
+
+  private unavailable(): HeaderBlockResult {
+    if (this.lossReported) return { headers: null, problem: null };
+    this.lossReported = true;
+    return {
+      headers: null,
+      problem: `header block not decoded: ${this.lostReason}; headers of this direction are unavailable from here on`,
+    };
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+function readUint32(b: Uint8Array, at: number): number {
+  return ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
+}
+
+/**
+ * Parse `uint32 count, { uint32 len, name, uint32 len, value }*` (spdy/read.go parseHeaderValueBlock)
+ * with every length checked against what is left. Oddities spdystream chokes on (upper-case or duplicate
+ * names, trailing bytes) still yield headers, with a problem saying what the peer would have done.
+ */
+export function parseNameValueBlock(b: Uint8Array, end: number): HeaderBlockResult {
+  if (end < 4) return { headers: null, problem: `header block has ${end} bytes, too short for a header count` };
+  const count = readUint32(b, 0);
+  if (count > (end - 4) / 8) {
+    return { headers: null, problem: `header block claims ${count} headers but its ${end} bytes hold at most ${Math.floor((end - 4) / 8)}` };
+  }
+  const headers: SpdyHeaders = Object.create(null) as SpdyHeaders;
+  const oddities: string[] = [];
+  let oddityCount = 0;
+  const note = (oddity: string): void => {
+    if (oddityCount++ < MAX_ODDITIES_LISTED) oddities.push(oddity);
+  };
+  let at = 4;
+  const field = (index: number, what: string): string | HeaderBlockResult => {
+    if (at + 4 > end) return { headers: null, problem: `header block ends inside header ${index} (no room for its ${what} length)` };
+    const len = readUint32(b, at);
+    at += 4;
+    if (len > end - at) {
+      return { headers: null, problem: `header ${index}: ${what} length ${len} exceeds the ${end - at} bytes left in the block` };
+    }
+    at += len;
+    return utf8.decode(b.subarray(at - len, at));
+  };
+  for (let i = 0; i < count; i++) {
+    const name = field(i, 'name');
+    if (typeof name !== 'string') return name;
+    const value = field(i, 'value');
+    if (typeof value !== 'string') return value;
+    const lower = name.toLowerCase();
+    if (lower !== name) note(`header name "${name}" is not lower-case (spdystream fails the frame)`);
+    const values = value.split('\0');
+    const existing = headers[lower];
+    if (existing) {
+      note(`header "${lower}" appears twice (spdystream fails the frame)`);
+      for (const v of values) existing.push(v);
+    } else {
+      headers[lower] = values;
+    }
+  }
+  if (at < end) note(`${end - at} bytes follow the last header (spdystream would misread them as the next block)`);
+  return { headers, problem: describeOddities(oddities, oddityCount) };
+}
+
+const MAX_ODDITIES_LISTED = 3;
+
+function describeOddities(listed: string[], count: number): string | null {
+  if (count === 0) return null;
+  const more = count > listed.length ? ` (and ${count - listed.length} more)` : '';
+  return `${listed.join('; ')}${more}`;
+}
+
+/** Serialise a name/value block (spdy/write.go writeHeaderValueBlock), in the input's order. */
+export function encodeNameValueBlock(headers: SpdyHeaderInput): Uint8Array {
+  const pairs: [Uint8Array, Uint8Array][] = [];
+  let size = 4;
+  for (const [name, values] of Object.entries(headers)) {
+    const n = utf8Encoder.encode(name.toLowerCase());
+    const v = utf8Encoder.encode(typeof values === 'string' ? values : values.join('\0'));
+    pairs.push([n, v]);
+    size += 8 + n.length + v.length;
+  }
+  const out = new Uint8Array(size);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, pairs.length);
+  let at = 4;
+  for (const [n, v] of pairs) {
+    view.setUint32(at, n.length);
+    out.set(n, at + 4);
+    at += 4 + n.length;
+    view.setUint32(at, v.length);
+    out.set(v, at + 4);
+    at += 4 + v.length;
+  }
+  return out;
+}
+
+/**
+ * The sending side: one persistent zlib stream at BestCompression with the SPDY/3 dictionary, one
+ * sync flush per block, as spdystream's Framer does. The compressed bytes are a valid equivalent of
+ * Go's, not byte-identical (Go's compress/flate and zlib choose matches differently).
+ */
+export class SpdyHeaderDeflater {
+  private readonly deflater = new Deflate({ level: 9, dictionary: SPDY3_DICTIONARY, legacyHash: true });
+  private chunks: Uint8Array[] = [];
+
+  constructor() {
+    this.deflater.onData = (chunk) => {
+      this.chunks.push(chunk);
+    };
+  }
+
+  /** Compress one header block; the result continues this direction's zlib stream. */
+  deflate(headers: SpdyHeaderInput): Uint8Array {
+    if (!this.deflater.push(encodeNameValueBlock(headers), Z_SYNC_FLUSH)) {
+      throw new Error(`header compression failed: ${this.deflater.msg}`);
+    }
+    const chunks = this.chunks;
+    this.chunks = [];
+    if (chunks.length === 1) return chunks[0]!;
+    const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+    let at = 0;
+    for (const c of chunks) {
+      out.set(c, at);
+      at += c.length;
+    }
+    return out;
+  }
+}

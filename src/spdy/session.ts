@@ -1,0 +1,341 @@
+/**
+ * SPDY/3.1 session state from both directions' frames: streams (who opened them, headers, reply,
+ * half-closes, resets, bytes), pings paired into round trips, GOAWAY, SETTINGS and flow-control
+ * windows. Sans-IO and incremental: feed it what the two SpdyFrameDecoders produce, in capture order.
+ *
+ * Direction 'c2s' is the client (the side that sent the HTTP upgrade request), so client streams and
+ * pings are odd, server ones even (spdystream connection.go NewConnection).
+ *
+ * Flow control is tracked as SPDY/3.1 defines it (64 KiB initial window per stream and per session;
+ * SETTINGS_INITIAL_WINDOW_SIZE; WINDOW_UPDATE, stream 0 = session), but spdystream neither sends
+ * WINDOW_UPDATE nor honours windows, so the windows are informational: on a Kubernetes connection
+ * every direction that sends more than 64 KiB drives them to zero and below.
+ */
+import type { Direction, FrameOrigin, Problem } from '../model/origin.js';
+import { SpdySettingId, type SpdyControlFrame, type SpdyDataLoss, type SpdyDataPiece, type SpdySetting } from './frame.js';
+import type { SpdyHeaders } from './header-block.js';
+
+export const SPDY_INITIAL_WINDOW = 64 * 1024;
+const DEFAULT_MAX_STREAMS = 10_000;
+const MAX_PENDING_PINGS = 1024;
+
+export interface SpdyStream {
+  id: number;
+  /** Direction of the side that opened the stream (inferred from the id's parity when the SYN_STREAM was not seen). */
+  openedBy: Direction;
+  /** The SYN_STREAM, or null when the stream showed up without one (capture started later). */
+  opened: FrameOrigin | null;
+  /** SYN_STREAM headers; null when not seen or not decodable. */
+  headers: SpdyHeaders | null;
+  priority: number;
+  associatedId: number;
+  unidirectional: boolean;
+  reply: { origin: FrameOrigin; headers: SpdyHeaders | null } | null;
+  /** When each side sent its FIN (half-close), or null while that side is open. */
+  finished: Record<Direction, FrameOrigin | null>;
+  reset: SpdyStreamReset | null;
+  /** DATA payload bytes seen per sending direction. */
+  bytes: Record<Direction, number>;
+  /** DATA payload bytes per sending direction that the capture lost. */
+  lostBytes: Record<Direction, number>;
+  /** Flow-control send window of each direction's sender on this stream. */
+  window: Record<Direction, number>;
+}
+
+export interface SpdyStreamReset {
+  by: Direction;
+  status: number;
+  statusName: string;
+  origin: FrameOrigin;
+}
+
+export interface SpdyPingRoundTrip {
+  id: number;
+  /** Who sent the ping (the other side echoed it). */
+  by: Direction;
+  request: FrameOrigin;
+  response: FrameOrigin;
+  /** Nanoseconds from the request's last packet to the response's last packet, at the capture point. */
+  rttNs: number;
+}
+
+export interface SpdyUnansweredPing {
+  id: number;
+  by: Direction;
+  request: FrameOrigin;
+}
+
+export interface SpdyGoAway {
+  by: Direction;
+  lastGoodStreamId: number;
+  status: number;
+  statusName: string;
+  origin: FrameOrigin;
+}
+
+export interface SpdyWindowExhausted {
+  /** The direction whose sender ran out of window. */
+  sender: Direction;
+  /** 0 for the session window. */
+  streamId: number;
+  /** The window after the DATA that exhausted it (≤ 0). */
+  window: number;
+  /** The DATA frame that did it. */
+  origin: FrameOrigin;
+}
+
+/** Events; all optional except problems. Stream objects are live: they keep changing after the event. */
+export interface SpdySessionSink {
+  /** A SYN_STREAM opened a stream. */
+  onStreamOpened?(stream: SpdyStream): void;
+  /** The receiving side accepted the stream with SYN_REPLY. */
+  onStreamReply?(stream: SpdyStream): void;
+  /** `dir` sent FIN on the stream (SYN_STREAM/SYN_REPLY/HEADERS flag or DATA FIN): it will send no more. */
+  onStreamHalfClosed?(stream: SpdyStream, dir: Direction, origin: FrameOrigin): void;
+  onStreamReset?(stream: SpdyStream, reset: SpdyStreamReset): void;
+  onPingRoundTrip?(ping: SpdyPingRoundTrip): void;
+  /** At end(): pings never echoed. */
+  onPingUnanswered?(ping: SpdyUnansweredPing): void;
+  onGoAway?(goAway: SpdyGoAway): void;
+  onSettings?(by: Direction, settings: SpdySetting[], origin: FrameOrigin): void;
+  /** A send window (stream or session) fell to zero or below: a flow-control-honouring sender would block here. */
+  onWindowExhausted?(event: SpdyWindowExhausted): void;
+  onProblem(p: Problem): void;
+}
+
+const other = (d: Direction): Direction => (d === 'c2s' ? 's2c' : 'c2s');
+const perDirection = <T>(v: T): Record<Direction, T> => ({ c2s: v, s2c: v });
+
+export class SpdySessionTracker {
+  private readonly byId = new Map<number, SpdyStream>();
+  private readonly maxStreams: number;
+  private readonly label: string;
+  private tooManyStreamsReported = false;
+  private readonly pendingPings = new Map<number, { by: Direction; request: FrameOrigin }>();
+  private readonly lastOpened = perDirection(0);
+  /** Send window every new stream starts with, per sending direction (set by the receiver's SETTINGS). */
+  private readonly initialWindow = perDirection(SPDY_INITIAL_WINDOW);
+  /** Session-level send window per sending direction. */
+  readonly sessionWindow = perDirection(SPDY_INITIAL_WINDOW);
+  readonly goAway: Record<Direction, SpdyGoAway | null> = perDirection(null);
+  /** Latest value of each setting each side sent. */
+  readonly settings: Record<Direction, Map<number, number>> = { c2s: new Map(), s2c: new Map() };
+
+  constructor(
+    private readonly sink: SpdySessionSink,
+    opts: { maxStreams?: number; label?: string } = {},
+  ) {
+    this.maxStreams = opts.maxStreams ?? DEFAULT_MAX_STREAMS;
+    this.label = opts.label ?? 'spdy';
+  }
+
+  stream(id: number): SpdyStream | undefined {
+    return this.byId.get(id);
+  }
+
+  streams(): IterableIterator<SpdyStream> {
+    return this.byId.values();
+  }
+
+  frame(dir: Direction, f: SpdyControlFrame): void {
+    switch (f.type) {
+      case 'SYN_STREAM':
+        return this.synStream(dir, f);
+      case 'SYN_REPLY': {
+        const s = this.known(dir, f.streamId, f.origin, 'SYN_REPLY');
+        if (!s) return;
+        if (s.openedBy === dir) this.problem(dir, f.origin, `SYN_REPLY for stream ${f.streamId} from the side that opened it`);
+        else if (s.reply) this.problem(dir, f.origin, `second SYN_REPLY for stream ${f.streamId}`);
+        s.reply = { origin: f.origin, headers: f.headers };
+        this.sink.onStreamReply?.(s);
+        if (f.fin) this.halfClose(s, dir, f.origin);
+        return;
+      }
+      case 'HEADERS': {
+        const s = this.known(dir, f.streamId, f.origin, 'HEADERS');
+        if (s && f.fin) this.halfClose(s, dir, f.origin);
+        return;
+      }
+      case 'RST_STREAM': {
+        const s = this.known(dir, f.streamId, f.origin, 'RST_STREAM');
+        if (!s) return;
+        if (s.reset) return; // both sides may reset; the first one ended the stream
+        s.reset = { by: dir, status: f.status, statusName: f.statusName, origin: f.origin };
+        this.sink.onStreamReset?.(s, s.reset);
+        return;
+      }
+      case 'SETTINGS':
+        return this.applySettings(dir, f.settings, f.origin);
+      case 'PING':
+        return this.ping(dir, f.id, f.origin);
+      case 'GOAWAY': {
+        const g: SpdyGoAway = { by: dir, lastGoodStreamId: f.lastGoodStreamId, status: f.status, statusName: f.statusName, origin: f.origin };
+        this.goAway[dir] = g;
+        this.sink.onGoAway?.(g);
+        return;
+      }
+      case 'WINDOW_UPDATE': {
+        // The receiver `dir` grants the other side more room to send.
+        const sender = other(dir);
+        if (f.streamId === 0) {
+          this.sessionWindow[sender] += f.delta;
+        } else {
+          const s = this.known(dir, f.streamId, f.origin, 'WINDOW_UPDATE');
+          if (s) s.window[sender] += f.delta;
+        }
+        return;
+      }
+      case 'UNKNOWN':
+        return;
+    }
+  }
+
+  /** A piece of a DATA frame sent by `dir`. */
+  data(dir: Direction, piece: SpdyDataPiece): void {
+    const s = this.byId.get(piece.streamId) ?? (piece.first ? this.adopt(dir, piece.streamId, piece.frame, 'DATA') : undefined);
+    if (!s) return;
+    if (piece.first && s.finished[dir]) {
+      this.problem(dir, piece.frame, `DATA on stream ${s.id} after ${dir} sent FIN`);
+    }
+    this.consumeWindow(dir, s, piece.data.length, piece.frame);
+    s.bytes[dir] += piece.data.length;
+    if (piece.last && piece.fin) this.halfClose(s, dir, piece.frame);
+  }
+
+  /** DATA bytes sent by `dir` that the capture lost (they still used flow-control window). */
+  dataLost(dir: Direction, loss: SpdyDataLoss): void {
+    const s = this.known(dir, loss.streamId, loss.frame, 'DATA');
+    if (!s) return;
+    s.lostBytes[dir] += loss.length;
+    this.consumeWindow(dir, s, loss.length, loss.frame);
+  }
+
+  /** The connection ended: report pings that were never answered. */
+  end(): void {
+    for (const [id, p] of this.pendingPings) this.sink.onPingUnanswered?.({ id, by: p.by, request: p.request });
+    this.pendingPings.clear();
+  }
+
+  private synStream(dir: Direction, f: Extract<SpdyControlFrame, { type: 'SYN_STREAM' }>): void {
+    const expectOdd = dir === 'c2s';
+    if (f.streamId === 0 || (f.streamId % 2 === 1) !== expectOdd) {
+      this.problem(dir, f.origin, `SYN_STREAM ${f.streamId} from the ${expectOdd ? 'client' : 'server'} must use ${expectOdd ? 'odd' : 'even'} non-zero ids`);
+    } else if (f.streamId <= this.lastOpened[dir]) {
+      this.problem(dir, f.origin, `SYN_STREAM ${f.streamId} does not increase the stream id (last ${this.lastOpened[dir]})`);
+    }
+    this.lastOpened[dir] = Math.max(this.lastOpened[dir], f.streamId);
+    if (this.byId.has(f.streamId)) {
+      this.problem(dir, f.origin, `SYN_STREAM for stream ${f.streamId}, which is already open (STREAM_IN_USE)`);
+      return;
+    }
+    const s = this.create(f.streamId, dir, f.origin);
+    if (!s) return;
+    s.headers = f.headers;
+    s.priority = f.priority;
+    s.associatedId = f.associatedId;
+    s.unidirectional = f.unidirectional;
+    this.sink.onStreamOpened?.(s);
+    if (f.fin) this.halfClose(s, dir, f.origin);
+  }
+
+  private create(id: number, openedBy: Direction, opened: FrameOrigin | null): SpdyStream | undefined {
+    if (this.byId.size >= this.maxStreams) {
+      if (!this.tooManyStreamsReported) {
+        this.tooManyStreamsReported = true;
+        this.sink.onProblem({ where: this.label, message: `more than ${this.maxStreams} streams: further streams are not tracked` });
+      }
+      return undefined;
+    }
+    const s: SpdyStream = {
+      id,
+      openedBy,
+      opened,
+      headers: null,
+      priority: 0,
+      associatedId: 0,
+      unidirectional: false,
+      reply: null,
+      finished: perDirection(null),
+      reset: null,
+      bytes: perDirection(0),
+      lostBytes: perDirection(0),
+      window: { c2s: this.initialWindow.c2s, s2c: this.initialWindow.s2c },
+    };
+    this.byId.set(id, s);
+    return s;
+  }
+
+  /** The stream a frame refers to; one the capture never saw opened is adopted, with a problem. */
+  private known(dir: Direction, id: number, origin: FrameOrigin, what: string): SpdyStream | undefined {
+    return this.byId.get(id) ?? this.adopt(dir, id, origin, what);
+  }
+
+  private adopt(dir: Direction, id: number, origin: FrameOrigin, what: string): SpdyStream | undefined {
+    if (id === 0) {
+      this.problem(dir, origin, `${what} on stream 0`);
+      return undefined;
+    }
+    this.problem(dir, origin, `${what} on stream ${id}, whose SYN_STREAM was not seen (opened before the capture?)`);
+    return this.create(id, id % 2 === 1 ? 'c2s' : 's2c', null);
+  }
+
+  private halfClose(s: SpdyStream, dir: Direction, origin: FrameOrigin): void {
+    if (s.finished[dir]) {
+      this.problem(dir, origin, `second FIN on stream ${s.id} from ${dir}`);
+      return;
+    }
+    s.finished[dir] = origin;
+    this.sink.onStreamHalfClosed?.(s, dir, origin);
+  }
+
+  private ping(dir: Direction, id: number, origin: FrameOrigin): void {
+    const pending = this.pendingPings.get(id);
+    if (pending && pending.by !== dir) {
+      this.pendingPings.delete(id);
+      this.sink.onPingRoundTrip?.({
+        id,
+        by: pending.by,
+        request: pending.request,
+        response: origin,
+        rttNs: origin.lastTs - pending.request.lastTs,
+      });
+      return;
+    }
+    if (pending) this.problem(dir, origin, `PING ${id} sent again before it was answered`);
+    else if (this.pendingPings.size >= MAX_PENDING_PINGS) return;
+    this.pendingPings.set(id, { by: dir, request: origin });
+  }
+
+  private applySettings(dir: Direction, settings: SpdySetting[], origin: FrameOrigin): void {
+    const mine = this.settings[dir];
+    for (const { id, value } of settings) {
+      mine.set(id, value);
+      if (id !== SpdySettingId.INITIAL_WINDOW_SIZE) continue;
+      // The receiver `dir` sets how much the other side may send per stream; open streams shift by the change.
+      const sender = other(dir);
+      const delta = value - this.initialWindow[sender];
+      this.initialWindow[sender] = value;
+      for (const s of this.byId.values()) s.window[sender] += delta;
+    }
+    this.sink.onSettings?.(dir, settings, origin);
+  }
+
+  private consumeWindow(dir: Direction, s: SpdyStream, n: number, origin: FrameOrigin): void {
+    if (n === 0) return;
+    const streamBefore = s.window[dir];
+    s.window[dir] -= n;
+    const sessionBefore = this.sessionWindow[dir];
+    this.sessionWindow[dir] -= n;
+    // Report the crossing only, not every frame sent while exhausted.
+    if (streamBefore > 0 && s.window[dir] <= 0) {
+      this.sink.onWindowExhausted?.({ sender: dir, streamId: s.id, window: s.window[dir], origin });
+    }
+    if (sessionBefore > 0 && this.sessionWindow[dir] <= 0) {
+      this.sink.onWindowExhausted?.({ sender: dir, streamId: 0, window: this.sessionWindow[dir], origin });
+    }
+  }
+
+  private problem(dir: Direction, origin: FrameOrigin, message: string): void {
+    this.sink.onProblem({ where: `${this.label} ${dir} offset ${origin.offset}`, message });
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * Cuts one direction's TCP byte stream into TLS records (5-byte header: type, version, length).
+ * A record inside one pushed chunk is passed as a view of it; only records that span chunks are
+ * copied, into one scratch buffer of the maximum record size, so memory stays bounded.
+ */
+import type { FrameOrigin, StreamOrigin } from '../model/origin.js';
+
+export const RECORD_HEADER = 5;
+/** RFC 5246 §6.2.3: TLSCiphertext.length ≤ 2^14 + 2048. */
+export const MAX_TLS12_CIPHERTEXT = 2 ** 14 + 2048;
+/** RFC 8446 §5.2: TLSCiphertext.length ≤ 2^14 + 256. */
+export const MAX_TLS13_CIPHERTEXT = 2 ** 14 + 256;
+
+/** record is the whole record, header included; it is only valid during the call. */
+export type RecordHandler = (record: Uint8Array, origin: FrameOrigin) => void;
+
+export class TlsRecordFramer {
+  /** Largest record body accepted; lowered once TLS 1.3 is negotiated. */
+  maxLength = MAX_TLS12_CIPHERTEXT;
+  private scratch: Uint8Array | null = null;
+  private filled = 0;
+  private headerKnown = false;
+  private needed = RECORD_HEADER;
+  private startOffset = 0;
+  private startPacket = 0;
+  private startTs = 0;
+  private stopped = false;
+
+  constructor(
+    private readonly onRecord: RecordHandler,
+    /** Not a TLS record (or too long): framing is lost, the framer stops. */
+    private readonly onError: (message: string, offset: number) => void,
+  ) {}
+
+  /** Bytes of a record not yet complete. */
+  get partial(): { have: number; need: number } | null {
+    return this.filled > 0 ? { have: this.filled, need: this.headerKnown ? this.needed : RECORD_HEADER } : null;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.filled = 0;
+    this.scratch = null;
+  }
+
+  push(data: Uint8Array, origin: StreamOrigin): void {
+    let pos = 0;
+    while (pos < data.length && !this.stopped) {
+      if (this.filled === 0) {
+        const available = data.length - pos;
+        this.headerKnown = available >= RECORD_HEADER;
+        if (this.headerKnown) {
+          const length = this.checkHeader(data, pos, origin.offset + pos);
+          if (length < 0) return;
+          if (available >= RECORD_HEADER + length) {
+            const { packet, ts } = origin;
+            const end = pos + RECORD_HEADER + length;
+            this.onRecord(data.subarray(pos, end), { offset: origin.offset + pos, length: end - pos, packet, ts, lastPacket: packet, lastTs: ts });
+            pos = end;
+            continue;
+          }
+          this.needed = RECORD_HEADER + length;
+        } else {
+          this.needed = RECORD_HEADER;
+        }
+        this.startOffset = origin.offset + pos;
+        this.startPacket = origin.packet;
+        this.startTs = origin.ts;
+        this.scratch ??= new Uint8Array(RECORD_HEADER + MAX_TLS12_CIPHERTEXT);
+      }
+      const scratch = this.scratch as Uint8Array;
+      const n = Math.min(this.needed - this.filled, data.length - pos);
+      scratch.set(data.subarray(pos, pos + n), this.filled);
+      this.filled += n;
+      pos += n;
+      if (!this.headerKnown && this.filled === RECORD_HEADER) {
+        const length = this.checkHeader(scratch, 0, this.startOffset);
+        if (length < 0) return;
+        this.headerKnown = true;
+        this.needed = RECORD_HEADER + length;
+      }
+      if (this.headerKnown && this.filled === this.needed) {
+        this.filled = 0;
+        const origin2: FrameOrigin = {
+          offset: this.startOffset,
+          length: this.needed,
+          packet: this.startPacket,
+          ts: this.startTs,
+          lastPacket: origin.packet,
+          lastTs: origin.ts,
+        };
+        this.onRecord(scratch.subarray(0, this.needed), origin2);
+      }
+    }
+  }
+
+  /** Returns the body length, or -1 after reporting why this is not a TLS record. */
+  private checkHeader(bytes: Uint8Array, at: number, offset: number): number {
+    const type = bytes[at];
+    const length = (bytes[at + 3] << 8) | bytes[at + 4];
+    let error: string | null = null;
+    if (type < 20 || type > 24) error = `content type ${type} is not a TLS record type`;
+    else if (bytes[at + 1] !== 3 || bytes[at + 2] > 4) error = `record version ${bytes[at + 1]}.${bytes[at + 2]} is not TLS`;
+    else if (length > this.maxLength) error = `record of ${length} bytes exceeds the ${this.maxLength}-byte limit`;
+    if (error === null) return length;
+    this.stop();
+    this.onError(`${error}; TLS record framing lost, the rest of this direction is not decoded`, offset);
+    return -1;
+  }
+}

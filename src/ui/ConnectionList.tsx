@@ -1,0 +1,67 @@
+/** Every TCP connection, exec or not (discovery GETs, TLS, unknown TCP), shown when asked with `c`. */
+import { Box } from 'ink';
+import type { ConnectionRecord } from '../model/session.js';
+import { formatDuration } from '../report/time.js';
+import { fit, fitRight, formatBytes } from './format.js';
+import { Line, type Segment } from './Line.js';
+import { PaneTitle } from './PaneTitle.js';
+import { scrollWindow } from './SessionList.js';
+import { safeInline } from './terminal-text.js';
+
+export interface ConnectionListProps {
+  connections: readonly ConnectionRecord[];
+  total: number;
+  selectedId: number | null;
+  focused: boolean;
+  height: number;
+  width: number;
+  filter: string;
+}
+
+/** "GET /version → 200 (+3 more)", the TLS server name, or what was seen. */
+export function connectionSummary(c: ConnectionRecord): string {
+  const first = c.requests[0];
+  const parts: string[] = [];
+  if (first) {
+    parts.push(`${safeInline(first.method)} ${safeInline(first.target, 60)} → ${first.status ?? '—'}`);
+    if (c.requests.length > 1) parts.push(`(+${c.requests.length - 1} more)`);
+  }
+  if (c.tls) parts.push(`TLS ${safeInline(c.tls.version ?? '')} ${safeInline(c.tls.sni ?? '')} ${safeInline(c.tls.alpn ?? '')}${c.tls.keysFound === false ? ' no keys' : ''}`.replace(/ +/g, ' ').trim());
+  if (c.gaps.length) parts.push(`${c.gaps.length} gaps`);
+  if (!parts.length) parts.push(c.protocol === 'empty' ? 'no payload' : 'not decoded');
+  return parts.join(' ');
+}
+
+function connectionRow(c: ConnectionRecord, selected: boolean, focused: boolean, width: number): Segment[] {
+  const addr = width >= 100 ? 44 : 30;
+  const duration = c.endTs === null ? 'open' : formatDuration(c.endTs - c.startTs);
+  return [
+    { text: selected ? '▸ ' : '  ', color: 'cyan', bold: true },
+    { text: `${fitRight(String(c.id), 3)} `, inverse: selected && focused, bold: selected },
+    { text: fit(`${c.client} → ${c.server}`, addr) + ' ', bold: selected },
+    { text: fit(c.protocol, 9) + ' ', color: c.protocol === 'unknown' ? 'yellow' : 'blue' },
+    { text: fit(c.sessionIds.length ? `exec #${c.sessionIds.join(',#')}` : '—', 9) + ' ', color: c.sessionIds.length ? 'green' : undefined, dim: !c.sessionIds.length },
+    { text: fitRight(formatBytes(c.bytes.c2s + c.bytes.s2c), 9) + ' ', dim: true },
+    { text: fitRight(duration, 9) + ' ', dim: true },
+    { text: connectionSummary(c), color: c.gaps.length ? 'yellow' : undefined },
+  ];
+}
+
+export function ConnectionList(p: ConnectionListProps) {
+  if (p.height <= 0) return null;
+  const rows = Math.max(0, p.height - 1);
+  const selected = Math.max(0, p.connections.findIndex((c) => c.id === p.selectedId));
+  const first = scrollWindow(p.connections.length, selected, rows);
+  const without = p.connections.filter((c) => c.sessionIds.length === 0).length;
+  const info: Segment[] = [{ text: `${p.connections.length}${p.filter ? ` of ${p.total}` : ''} · ${without} without an exec session · esc back`, dim: true }];
+  const lines = p.connections.slice(first, first + rows).map((c, i) => connectionRow(c, first + i === selected, p.focused, p.width));
+  return (
+    <Box flexDirection="column" height={p.height}>
+      <PaneTitle title="Connections" focused={p.focused} info={info} />
+      {lines.map((segments, i) => (
+        <Line key={i} segments={segments} />
+      ))}
+      {lines.length === 0 && rows > 0 ? <Line segments={[{ text: '  no connection (yet)', dim: true }]} /> : null}
+    </Box>
+  );
+}

@@ -1,0 +1,92 @@
+/** The Sessions pane: one row per exec/attach/port-forward session, the selected one marked ▸. */
+import { Box } from 'ink';
+import type { ExecSession } from '../model/session.js';
+import { protocolLabel, hopLabel } from '../report/outcome.js';
+import { formatDuration } from '../report/time.js';
+import { fit, fitRight, formatOffset, quoteArgv } from './format.js';
+import { Line, type Segment } from './Line.js';
+import { PaneTitle } from './PaneTitle.js';
+import { sessionDuration, sessionOutcome, targetLabel, type SortKey } from './session-summary.js';
+import { severityColor, severitySymbol } from './theme.js';
+
+export interface SessionListProps {
+  /** Sessions listed (filtered and sorted). */
+  sessions: readonly ExecSession[];
+  /** Every session of the capture (a refused upgrade's fallback may be filtered out). */
+  all: readonly ExecSession[];
+  selectedId: number | null;
+  focused: boolean;
+  /** Rows, title included. */
+  height: number;
+  width: number;
+  sort: SortKey;
+  filter: string;
+  otherConnections: number;
+}
+
+interface Columns {
+  target: number;
+  command: number;
+  start: number;
+  hop: number;
+}
+
+const KIND: Record<ExecSession['kind'], string> = { exec: 'exec', attach: 'attach', portforward: 'pf' };
+const FIXED = 2 + 4 + 7 + 9 + 10;
+
+/** Column widths for a terminal `width` wide: start time from 100 columns, the hop from 120. */
+export function sessionColumns(width: number): Columns {
+  const start = width >= 100 ? 10 : 0;
+  const hop = width >= 120 ? 19 : 0;
+  const rest = Math.max(0, width - FIXED - start - hop);
+  const outcome = Math.max(16, Math.floor(rest * 0.35));
+  const target = Math.max(8, Math.floor((rest - outcome) * 0.5));
+  return { target, command: Math.max(6, rest - outcome - target), start, hop };
+}
+
+/** Rows [first, first + count) of `total`, keeping `selected` in the middle where possible. */
+export function scrollWindow(total: number, selected: number, count: number): number {
+  if (total <= count) return 0;
+  return Math.min(Math.max(0, selected - Math.floor(count / 2)), total - count);
+}
+
+function sessionRow(s: ExecSession, all: readonly ExecSession[], selected: boolean, focused: boolean, cols: Columns): Segment[] {
+  const outcome = sessionOutcome(s, all);
+  const duration = sessionDuration(s);
+  const row: Segment[] = [
+    { text: selected ? '▸ ' : '  ', color: 'cyan', bold: true },
+    { text: `${fitRight(String(s.id), 3)} `, inverse: selected && focused, bold: selected },
+    { text: fit(KIND[s.kind], 6) + ' ', dim: true },
+    { text: fit(targetLabel(s), cols.target) + ' ', bold: selected },
+    { text: fit(quoteArgv(s.command), cols.command) + ' ' },
+    { text: fit(protocolLabel(s), 8) + ' ', color: s.transport === 'websocket' ? 'blue' : 'magenta' },
+  ];
+  if (cols.hop) row.push({ text: fit(hopLabel(s), cols.hop - 1) + ' ', dim: true });
+  if (cols.start) row.push({ text: fitRight(formatOffset(s.startTs), cols.start - 1) + ' ', dim: true });
+  row.push({ text: fitRight(duration === null ? 'open' : formatDuration(duration), 9) + ' ', color: duration === null ? 'yellow' : undefined });
+  row.push({ text: `${severitySymbol(outcome.severity)} ${outcome.text}`, color: severityColor(outcome.severity) });
+  return row;
+}
+
+export function SessionList(p: SessionListProps) {
+  const rows = Math.max(0, p.height - 1);
+  const cols = sessionColumns(p.width);
+  const selected = Math.max(0, p.sessions.findIndex((s) => s.id === p.selectedId));
+  const first = scrollWindow(p.sessions.length, selected, rows);
+  const info: Segment[] = [{ text: `${p.sessions.length}${p.filter ? ` of ${p.all.length}` : ''} · by ${p.sort}`, dim: true }];
+  if (p.filter) info.push({ text: ` · filter “${p.filter}”`, color: 'yellow' });
+  if (p.otherConnections) info.push({ text: ` · ${p.otherConnections} other connections (c)`, dim: true });
+  const lines: Segment[][] = p.sessions.slice(first, first + rows).map((s, i) => sessionRow(s, p.all, first + i === selected, p.focused, cols));
+  if (p.sessions.length === 0 && rows > 0) {
+    lines.push([{ text: p.filter ? '  no session matches the filter (esc clears it)' : '  no exec session found (yet)', dim: true }]);
+  }
+  if (p.height <= 0) return null;
+  return (
+    <Box flexDirection="column" height={p.height}>
+      <PaneTitle title="Sessions" focused={p.focused} info={info} />
+      {lines.slice(0, rows).map((segments, i) => (
+        <Line key={i} segments={segments} />
+      ))}
+    </Box>
+  );
+}

@@ -1,0 +1,119 @@
+/**
+ * The Timeline pane: one lane per stream plus upgrade and control lanes on a shared time axis.
+ * A hang shows as a long flat lane; ≈ marks compressed quiet stretches, ┆ TCP gaps, ◉ the
+ * selected event.
+ */
+import { Box } from 'ink';
+import type { ExecSession } from '../model/session.js';
+import { formatDuration } from '../report/time.js';
+import { fit } from './format.js';
+import { Line, type Segment } from './Line.js';
+import { PaneTitle } from './PaneTitle.js';
+import { scrollWindow } from './SessionList.js';
+import { severityColor, streamColor, type InkColor } from './theme.js';
+import { axisTicks, idleColumns, type TimeAxis, type Viewport } from './time-axis.js';
+import { binLane, cellGlyph, maxCellBytes, type Lane, type LaneCell, type TimelineItem } from './timeline-lanes.js';
+
+export interface TimelineProps {
+  session: ExecSession;
+  lanes: readonly Lane[];
+  axis: TimeAxis;
+  view: Viewport;
+  gaps: readonly number[];
+  selectedLane: number;
+  selectedItem: TimelineItem | null;
+  compressIdle: boolean;
+  focused: boolean;
+  height: number;
+  width: number;
+}
+
+export const LABEL_WIDTH = 10;
+
+/** Columns left for the lane cells once the label and note columns are taken. */
+export function timelineGeometry(width: number): { cells: number; note: number } {
+  const note = Math.max(8, Math.min(30, Math.floor(width * 0.22)));
+  return { cells: Math.max(10, width - LABEL_WIDTH - note - 1), note };
+}
+
+function cellStyle(cell: LaneCell, color: InkColor): Omit<Segment, 'text'> {
+  if (cell.selected) return { color, bold: true, inverse: true };
+  switch (cell.mark) {
+    case 'line':
+    case 'idle':
+    case 'none':
+      return { dim: true };
+    case 'more-left':
+    case 'more-right':
+      return { color: 'cyan' };
+    case 'reset':
+      return { color: 'red', bold: true };
+    case 'gap':
+      return { color: 'yellow', bold: true };
+    case 'close':
+      return { color, bold: true };
+    default:
+      return { color };
+  }
+}
+
+/** Runs of equally styled cells as segments. */
+function cellSegments(cells: readonly LaneCell[], maxBytes: number, color: InkColor): Segment[] {
+  const out: Segment[] = [];
+  let key = '';
+  for (const cell of cells) {
+    const style = cellStyle(cell, color);
+    const k = JSON.stringify(style);
+    const glyph = cellGlyph(cell, maxBytes);
+    if (k === key) out[out.length - 1].text += glyph;
+    else out.push({ text: glyph, ...style });
+    key = k;
+  }
+  return out;
+}
+
+/** The axis row: tick labels at their columns, ≈ over compressed stretches with how long they were. */
+export function axisRow(axis: TimeAxis, view: Viewport, width: number, origin: number): string {
+  const row = Array.from({ length: width }, () => ' ');
+  for (const idle of idleColumns(axis, view, width)) {
+    for (let c = idle.from; c <= idle.to; c++) row[c] = '≈';
+  }
+  for (const t of axisTicks(axis, view, width, origin)) {
+    for (let i = 0; i < t.label.length; i++) row[t.column + i] = t.label[i];
+  }
+  return row.join('');
+}
+
+export function Timeline(p: TimelineProps) {
+  if (p.height <= 0) return null;
+  const { cells: width, note } = timelineGeometry(p.width);
+  const laneRows = Math.max(0, p.height - 2);
+  const first = scrollWindow(p.lanes.length, p.selectedLane, laneRows);
+  const shown = p.lanes.slice(first, first + laneRows);
+  const binned = shown.map((lane) => binLane(lane, p.axis, p.view, width, p.selectedItem, p.gaps));
+  const maxBytes = maxCellBytes(binned);
+  const zoom = p.axis.length / (p.view.to - p.view.from);
+  const quiet = p.axis.segments.filter((s) => s.idle).reduce((n, s) => n + (s.t1 - s.t0), 0);
+  const info: Segment[] = [
+    { text: `#${p.session.id} · ${formatDuration(p.axis.end - p.axis.start)}`, dim: true },
+    { text: zoom > 1.001 ? ` · zoom ${zoom < 10 ? zoom.toFixed(1) : Math.round(zoom)}×` : '', color: 'cyan' },
+    { text: p.compressIdle ? (quiet > 0 ? ` · ${formatDuration(quiet)} idle compressed (≈)` : ' · no long idle stretch') : '', color: 'yellow' },
+  ];
+  return (
+    <Box flexDirection="column" height={p.height}>
+      <PaneTitle title="Timeline" focused={p.focused} info={info} />
+      {shown.map((lane, i) => {
+        const color = streamColor(lane.kind === 'stream' ? (lane.stream?.name ?? '') : lane.kind);
+        const selected = first + i === p.selectedLane;
+        const segments: Segment[] = [
+          { text: selected ? '▸' : ' ', color: 'cyan', bold: true },
+          { text: fit(lane.label, LABEL_WIDTH - 2) + ' ', color, bold: selected },
+          ...cellSegments(binned[i], maxBytes, color),
+          { text: ' ' + fit(lane.note, note), color: severityColor(lane.noteSeverity), dim: lane.noteSeverity === 'info' },
+        ];
+        return <Line key={lane.key} segments={segments} />;
+      })}
+      {laneRows > 0 ? <Line segments={[{ text: ' '.repeat(LABEL_WIDTH) + axisRow(p.axis, p.view, width, p.session.startTs), dim: true }]} /> : null}
+    </Box>
+  );
+}

@@ -1,0 +1,27 @@
+/** The top row: what is open and what it holds, and whether decoding stopped early. */
+import type { CaptureModel } from '../model/session.js';
+import { Line, type Segment } from './Line.js';
+import { safeInline } from './terminal-text.js';
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+export function TitleBar({ path, model, error }: { path: string; model: CaptureModel | null; error: string | null }) {
+  const segments: Segment[] = [
+    { text: ' execscope ', bold: true, inverse: true },
+    { text: `  ${safeInline(path)}`, bold: true },
+  ];
+  if (model) {
+    const c = model.capture;
+    const exec = model.sessions.length;
+    segments.push({
+      text: ` · ${c.format ?? '?'} · ${plural(c.packets, 'packet')} · ${plural(model.connections.length, 'connection')} · ${plural(exec, 'session')}`,
+      dim: true,
+    });
+    if (model.warnings.length) segments.push({ text: ` · ! ${plural(model.warnings.length, 'warning')}`, color: 'yellow' });
+    if (model.fatal) segments.push({ text: ` · ✗ ${model.fatal.truncated ? 'truncated' : 'stopped'}: ${safeInline(model.fatal.message, 80)}`, color: 'red' });
+  }
+  if (error) segments.push({ text: ` · ✗ ${safeInline(error, 120)}`, color: 'red', bold: true });
+  return <Line segments={segments} />;
+}

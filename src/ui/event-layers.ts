@@ -1,0 +1,194 @@
+/**
+ * The layers that carried one timeline event, top (k8s stream) to bottom (packets), as the Event
+ * pane shows them. The model knows the upper layers and the origins (TCP offsets, packet numbers);
+ * the bytes of the lower layers need the capture re-read, which an EventInspector does.
+ */
+import type { FrameOrigin } from '../model/origin.js';
+import type { CaptureModel, ControlEvent, ExecSession, StreamEvent, StreamRecord } from '../model/session.js';
+import { isoTime } from '../report/time.js';
+import { formatBytes, formatOffset } from './format.js';
+import { safeInline } from './terminal-text.js';
+import { isStreamEvent } from './timeline-lanes.js';
+
+export type InspectableEvent = StreamEvent | ControlEvent;
+
+export type LayerKind = 'stream' | 'frame' | 'tls' | 'http' | 'tcp' | 'packet';
+
+/** [start, end) */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+export interface LayerView {
+  kind: LayerKind;
+  /** "stdout · channel 1", "WebSocket binary frame", "TLS 1.3 application_data record", "packet 57". */
+  title: string;
+  /** Field lines shown under the title (flags, lengths, masking, addresses, times). Plain text, already safe. */
+  lines: string[];
+  /** Where this layer's part of the event lies, in the layer's own byte space ("stdout stream", "TCP s2c", "packet 57"). */
+  range: (ByteRange & { space: string }) | null;
+  /** Bytes the hex view shows when this layer is selected (a packet, a record, a frame…), null when unknown. */
+  bytes: Uint8Array | null;
+  /** The part of `bytes` that belongs to this layer / carried the event. */
+  highlight: ByteRange | null;
+}
+
+/**
+ * Re-reads the capture to describe the layers under one event (frame header fields, TLS records,
+ * TCP segments, packets) with their bytes. Implemented by the pipeline; the App works without one.
+ */
+export type EventInspector = (session: ExecSession, event: InspectableEvent) => Promise<LayerView[]>;
+
+const SPDY_STREAM_FRAMES: Record<StreamEvent['kind'], string> = {
+  open: 'SYN_STREAM',
+  reply: 'SYN_REPLY',
+  data: 'DATA frame',
+  'half-close': 'DATA frame with FIN',
+  reset: 'RST_STREAM',
+  established: 'DATA frame',
+};
+
+const WS_STREAM_FRAMES: Record<StreamEvent['kind'], string> = {
+  open: 'message',
+  reply: 'message',
+  data: 'binary message',
+  'half-close': 'CLOSE signal message [255, channel]',
+  reset: 'message',
+  established: 'empty message (connection established)',
+};
+
+const SPDY_CONTROL_FRAMES: Partial<Record<ControlEvent['kind'], string>> = {
+  ping: 'PING frame',
+  pong: 'PING frame (reply)',
+  'window-update': 'WINDOW_UPDATE frame',
+  settings: 'SETTINGS frame',
+  rst: 'RST_STREAM frame',
+  goaway: 'GOAWAY frame',
+};
+
+const WS_CONTROL_FRAMES: Partial<Record<ControlEvent['kind'], string>> = {
+  ping: 'ping frame',
+  pong: 'pong frame',
+  close: 'close frame',
+};
+
+/** The stream an event belongs to (by identity), or null for control events. */
+export function streamOf(session: ExecSession, event: InspectableEvent): StreamRecord | null {
+  if (!isStreamEvent(event)) return null;
+  return session.streams.find((r) => r.events.includes(event)) ?? null;
+}
+
+/** Payload bytes [offset, offset+length) of a stream when the kept head covers them, else null. */
+export function streamSlice(r: StreamRecord, offset: number, length: number): Uint8Array | null {
+  if (offset + length > r.headBytes) return null;
+  const out = new Uint8Array(length);
+  let pos = 0;
+  let filled = 0;
+  for (const chunk of r.head) {
+    const a = Math.max(offset, pos);
+    const b = Math.min(offset + length, pos + chunk.length);
+    if (b > a) {
+      out.set(chunk.subarray(a - pos, b - pos), a - offset);
+      filled += b - a;
+    }
+    pos += chunk.length;
+    if (pos >= offset + length) break;
+  }
+  return filled === length ? out : null;
+}
+
+function dirText(s: ExecSession, dir: 'c2s' | 's2c'): string {
+  return dir === 'c2s' ? `${s.client} → ${s.server}` : `${s.server} → ${s.client}`;
+}
+
+function byteSpan(start: number, length: number): string {
+  return length > 0 ? `${start}–${start + length - 1}` : `${start} (empty)`;
+}
+
+function frameTitle(s: ExecSession, e: InspectableEvent): string {
+  const ws = s.transport === 'websocket';
+  if (isStreamEvent(e)) return `${ws ? 'WebSocket' : 'SPDY'} ${(ws ? WS_STREAM_FRAMES : SPDY_STREAM_FRAMES)[e.kind]}`;
+  if (e.kind === 'request') return 'HTTP/1.1 request head';
+  if (e.kind === 'upgrade') return 'HTTP/1.1 response head';
+  if (e.kind === 'gap') return 'TCP gap (bytes missing from the capture)';
+  const name = (ws ? WS_CONTROL_FRAMES : SPDY_CONTROL_FRAMES)[e.kind] ?? `${e.kind} frame`;
+  return `${ws ? 'WebSocket' : 'SPDY'} ${name}`;
+}
+
+function packetLines(model: CaptureModel, o: FrameOrigin): string[] {
+  const at = (ts: number) => {
+    const iso = isoTime(model.capture.originNs, ts);
+    return iso ? `${iso} (${formatOffset(ts)})` : formatOffset(ts);
+  };
+  const lines = [`packet ${o.packet} at ${at(o.ts)}${o.packet === o.lastPacket ? '' : ' carried the first byte'}`];
+  if (o.lastPacket !== o.packet) lines.push(`packet ${o.lastPacket} at ${at(o.lastTs)} carried the last byte`);
+  if (model.capture.linkTypes.length) lines.push(`link type ${model.capture.linkTypes.join(', ')}`);
+  return lines;
+}
+
+/** The layers the model itself knows for an event, used until (or without) an EventInspector. */
+export function modelLayers(model: CaptureModel, s: ExecSession, event: InspectableEvent): LayerView[] {
+  const layers: LayerView[] = [];
+  const stream = streamOf(s, event);
+  const rel = formatOffset(event.ts - s.startTs);
+  if (isStreamEvent(event) && stream) {
+    const unit = s.transport === 'websocket' ? `channel ${stream.id}` : `SPDY stream ${stream.id}`;
+    const bytes = event.kind === 'data' ? streamSlice(stream, event.streamOffset, event.length) : null;
+    const lines = [`${event.kind}${event.kind === 'data' ? ` ${formatBytes(event.length)}` : ''} at ${rel} · ${dirText(s, event.dir)}`];
+    if (event.kind === 'data') lines.push(`stream bytes ${byteSpan(event.streamOffset, event.length)} of ${formatBytes(stream.bytes)}`);
+    if (event.detail) lines.push(safeInline(event.detail));
+    if (event.kind === 'data' && !bytes) lines.push('payload beyond the kept head: bytes need the capture re-read');
+    layers.push({
+      kind: 'stream',
+      title: `${safeInline(stream.name)} · ${unit}`,
+      lines,
+      range: event.kind === 'data' ? { space: `${safeInline(stream.name)} stream`, start: event.streamOffset, end: event.streamOffset + event.length } : null,
+      bytes,
+      highlight: bytes ? { start: 0, end: bytes.length } : null,
+    });
+  }
+  const o = event.origin;
+  const frameLines = isStreamEvent(event) ? [] : [safeInline(event.detail), `at ${rel} · ${dirText(s, event.dir)}`];
+  if (o) frameLines.push(`TCP ${event.dir} bytes ${byteSpan(o.offset, o.length)} (${formatBytes(o.length)})`);
+  layers.push({
+    kind: event.kind === 'request' || event.kind === 'upgrade' ? 'http' : 'frame',
+    title: frameTitle(s, event),
+    lines: frameLines,
+    range: o ? { space: `TCP ${event.dir}`, start: o.offset, end: o.offset + o.length } : null,
+    bytes: null,
+    highlight: null,
+  });
+  if (event.kind !== 'request' && event.kind !== 'upgrade') {
+    layers.push({
+      kind: 'http',
+      title: `HTTP/1.1 upgrade · ${s.method} → ${s.httpStatus ?? 'no answer'} ${safeInline(s.protocol)}`.trimEnd(),
+      lines: [
+        safeInline(s.target, 200),
+        `offered ${s.offeredProtocols.map((p) => safeInline(p)).join(', ') || '—'}`,
+      ],
+      range: null,
+      bytes: null,
+      highlight: null,
+    });
+  }
+  if (o) {
+    layers.push({
+      kind: 'tcp',
+      title: `TCP ${dirText(s, event.dir)}`,
+      lines: [`stream bytes ${byteSpan(o.offset, o.length)} · connection ${s.connectionId}`],
+      range: { space: `TCP ${event.dir}`, start: o.offset, end: o.offset + o.length },
+      bytes: null,
+      highlight: null,
+    });
+    layers.push({
+      kind: 'packet',
+      title: o.packet === o.lastPacket ? `packet ${o.packet}` : `packets ${o.packet}–${o.lastPacket}`,
+      lines: packetLines(model, o),
+      range: null,
+      bytes: null,
+      highlight: null,
+    });
+  }
+  return layers;
+}

@@ -1,0 +1,41 @@
+/** Small formatting helpers for the TUI's one-line fields. */
+import { formatDuration } from '../report/time.js';
+import { safeInline } from './terminal-text.js';
+
+/** "0 B", "812 B", "5.9 KiB", "1.00 GiB" */
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v.toFixed(v < 10 ? 2 : v < 100 ? 1 : 0)} ${units[u]}`;
+}
+
+/** A time relative to some origin: "+213.4 ms", "-2.00 s". */
+export function formatOffset(ns: number): string {
+  return `${ns < 0 ? '-' : '+'}${formatDuration(Math.abs(ns))}`;
+}
+
+/** An argv as a shell would need it typed, every argument neutralised: sh -c "echo hi". */
+export function quoteArgv(argv: readonly string[]): string {
+  return argv.map((a) => (a !== '' && /^[\w@%+=:,./-]+$/.test(a) ? a : `"${safeInline(a).replace(/(["\\$`])/g, '\\$1')}"`)).join(' ');
+}
+
+/** Cut to `width` columns with an ellipsis, or pad with spaces to exactly `width` (one column per code point). */
+export function fit(text: string, width: number): string {
+  if (width <= 0) return '';
+  const chars = Array.from(text);
+  if (chars.length > width) return chars.slice(0, width - 1).join('') + '…';
+  return text + ' '.repeat(width - chars.length);
+}
+
+/** Right-aligned variant of fit. */
+export function fitRight(text: string, width: number): string {
+  const chars = Array.from(text);
+  if (chars.length >= width) return fit(text, width);
+  return ' '.repeat(width - chars.length) + text;
+}

@@ -1,0 +1,68 @@
+/** What the session list says about a session, and how it sorts. */
+import type { ExecSession } from '../model/session.js';
+import { outcomeText } from '../report/outcome.js';
+import { safeInline } from './terminal-text.js';
+
+export type Severity = 'ok' | 'warn' | 'error' | 'info';
+export type SortKey = 'time' | 'duration' | 'outcome';
+export const SORT_KEYS: readonly SortKey[] = ['time', 'duration', 'outcome'];
+
+export interface Outcome {
+  text: string;
+  severity: Severity;
+}
+
+/** The stdin stream carried data but was never half-closed or reset: the remote side waits for EOF. */
+export function stdinLeftOpen(s: ExecSession): boolean {
+  const stdin = s.streams.find((r) => r.name === 'stdin');
+  return !!stdin && stdin.bytes > 0 && stdin.closedAt.c2s === null && stdin.resetAt === null;
+}
+
+/**
+ * The report's outcome line, plus the fallback seen from the refused side, with a severity: a
+ * success is ok, anything that leaves the user without an exit status or with a failure is an
+ * error, loose ends (open at the end of the capture, a refused upgrade that fell back) are warnings.
+ */
+export function sessionOutcome(s: ExecSession, all: readonly ExecSession[]): Outcome {
+  const text = safeInline(outcomeText(s));
+  if (s.state === 'upgrade-failed') {
+    const fallback = all.find((o) => o.fallbackFrom === s.id);
+    if (fallback) return { text: `${text} → fell back to SPDY (session ${fallback.id})`, severity: 'warn' };
+    return { text, severity: 'error' };
+  }
+  if (s.exit) {
+    if (s.exit.status === 'Success') return { text, severity: stdinLeftOpen(s) ? 'warn' : 'ok' };
+    return { text, severity: 'error' };
+  }
+  if (s.state === 'open-at-end') return { text, severity: 'warn' };
+  return { text, severity: s.state === 'complete' ? 'warn' : 'error' };
+}
+
+/** Duration, or null while the session is still open. */
+export function sessionDuration(s: ExecSession): number | null {
+  return s.endTs === null ? null : s.endTs - s.startTs;
+}
+
+/** "default/demo-0 [main]", the CRI token, or the request path when nothing else is known. */
+export function targetLabel(s: ExecSession): string {
+  const who = [s.namespace, s.pod].filter((x) => x !== null && x !== '').join('/');
+  const container = s.container ? ` [${safeInline(s.container)}]` : '';
+  if (who) return safeInline(who) + container;
+  if (s.token) return `token ${safeInline(s.token, 12)}`;
+  return safeInline(s.target.split('?')[0]);
+}
+
+const SEVERITY_RANK: Record<Severity, number> = { error: 0, warn: 1, info: 2, ok: 3 };
+
+/** A new array sorted by start time, by duration (longest, and still open, first) or by outcome (worst first). */
+export function sortSessions(sessions: readonly ExecSession[], key: SortKey): ExecSession[] {
+  const byTime = (a: ExecSession, b: ExecSession) => a.startTs - b.startTs || a.id - b.id;
+  const out = [...sessions];
+  if (key === 'time') return out.sort(byTime);
+  if (key === 'duration') {
+    const d = (s: ExecSession) => sessionDuration(s) ?? Infinity;
+    return out.sort((a, b) => d(b) - d(a) || byTime(a, b));
+  }
+  const rank = (s: ExecSession) => SEVERITY_RANK[sessionOutcome(s, sessions).severity];
+  return out.sort((a, b) => rank(a) - rank(b) || byTime(a, b));
+}

@@ -1,0 +1,301 @@
+/**
+ * Captured bytes rendered as a terminal would lay them out, with nothing able to act on the
+ * user's terminal. Line breaks, carriage returns, backspaces and tabs move the cursor as they
+ * would on a terminal; every other control character and every escape sequence is shown as
+ * visible text (`␛[2J`, `␇`, `⟨U+009B⟩`) and marked so the UI can dim it. Invalid UTF-8 is
+ * shown byte by byte as `\xNN`. Everything here is hostile input: the output is always plain
+ * printable text.
+ */
+
+export type SpanKind = 'text' | 'control' | 'invalid';
+
+export interface TextSpan {
+  text: string;
+  kind: SpanKind;
+}
+
+/** One rendered line: runs of plain text, neutralised controls and invalid bytes. */
+export type TerminalLine = TextSpan[];
+
+export interface TerminalTextOptions {
+  /** Tab stops every this many columns. Default 8. */
+  tabSize?: number;
+  /** A line longer than this many cells continues on the next line, as a terminal wraps. Default 4096. */
+  wrapAt?: number;
+  /** Lines kept at most; the rest is dropped and a last line says so. Default 100 000. */
+  maxLines?: number;
+}
+
+const ESC = 0x1b;
+const BEL = 0x07;
+const DEL = 0x7f;
+const C1_CSI = 0x9b;
+const C1_ST = 0x9c;
+/** Longest run treated as one escape sequence: a hostile unterminated OSC must not swallow the text. */
+const MAX_SEQUENCE = 256;
+
+/** Visible stand-in for a code point that must not reach the terminal, or null when it is safe to print. */
+function neutralised(cp: number): string | null {
+  if (cp < 0x20) return String.fromCharCode(0x2400 + cp); // control pictures ␀…␟ (␛ for ESC)
+  if (cp === DEL) return '\u2421'; // ␡
+  if (cp < 0x80) return null;
+  if (
+    cp <= 0x9f || // C1 controls: 0x9b is CSI, 0x9d OSC on terminals that honour 8-bit controls
+    cp === 0x061c || // Arabic letter mark
+    cp === 0x200e ||
+    cp === 0x200f ||
+    (cp >= 0x202a && cp <= 0x202e) || // bidi embeddings and overrides
+    (cp >= 0x2066 && cp <= 0x2069) || // bidi isolates
+    cp === 0x2028 ||
+    cp === 0x2029 ||
+    (cp >= 0xd800 && cp <= 0xdfff) // lone surrogates (only in JS strings)
+  ) {
+    return `⟨U+${cp.toString(16).toUpperCase().padStart(4, '0')}⟩`;
+  }
+  return null;
+}
+
+/** One-line field from a capture (argv, pod name, header value, Status message): controls made visible. */
+export function safeInline(text: string, maxLength = Infinity): string {
+  const out: string[] = [];
+  for (let i = 0; i < text.length; i++) {
+    let cp = text.charCodeAt(i);
+    if (cp >= 0xd800 && cp <= 0xdbff && i + 1 < text.length) {
+      const lo = text.charCodeAt(i + 1);
+      if (lo >= 0xdc00 && lo <= 0xdfff) {
+        cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+        i++;
+      }
+    }
+    if (out.length >= maxLength) return out.slice(0, Math.max(0, maxLength - 1)).join('') + '…';
+    out.push(neutralised(cp) ?? String.fromCodePoint(cp));
+  }
+  return out.join('');
+}
+
+type ParserState = 'ground' | 'escape' | 'escape-intermediate' | 'csi' | 'string' | 'string-escape';
+
+/** The screen being drawn: finished lines and the current line as cells, with a cursor column. */
+class TerminalCanvas {
+  readonly lines: TerminalLine[] = [];
+  private cells: string[] = [];
+  private kinds: SpanKind[] = [];
+  private col = 0;
+  private truncated = false;
+
+  constructor(
+    private readonly tabSize: number,
+    private readonly wrapAt: number,
+    private readonly maxLines: number,
+  ) {}
+
+  put(text: string, kind: SpanKind): void {
+    if (this.col >= this.wrapAt) this.newline();
+    while (this.cells.length < this.col) {
+      this.cells.push(' ');
+      this.kinds.push('text');
+    }
+    this.cells[this.col] = text;
+    this.kinds[this.col] = kind;
+    this.col++;
+  }
+
+  newline(): void {
+    if (this.lines.length < this.maxLines) this.lines.push(this.spans());
+    else this.truncated = true;
+    this.cells = [];
+    this.kinds = [];
+    this.col = 0;
+  }
+
+  carriageReturn(): void {
+    this.col = 0;
+  }
+
+  backspace(): void {
+    if (this.col > 0) this.col--;
+  }
+
+  tab(): void {
+    this.col = Math.min(this.wrapAt, (Math.floor(this.col / this.tabSize) + 1) * this.tabSize);
+  }
+
+  finish(): TerminalLine[] {
+    if (this.cells.length > 0) this.newline();
+    if (this.truncated) this.lines.push([{ text: `… more than ${this.maxLines} lines, the rest is not shown`, kind: 'control' }]);
+    return this.lines;
+  }
+
+  private spans(): TerminalLine {
+    const out: TerminalLine = [];
+    for (let i = 0; i < this.cells.length; i++) {
+      const last = out[out.length - 1];
+      if (last && last.kind === this.kinds[i]) last.text += this.cells[i];
+      else out.push({ text: this.cells[i], kind: this.kinds[i] });
+    }
+    return out;
+  }
+}
+
+/**
+ * Terminal control interpreter over decoded code points. Sequences are recognised only to know
+ * how far they reach (so their text is shown dimmed as one piece); none is ever executed.
+ */
+class ControlInterpreter {
+  private state: ParserState = 'ground';
+  private sequenceLength = 0;
+
+  constructor(private readonly canvas: TerminalCanvas) {}
+
+  codePoint(cp: number): void {
+    switch (this.state) {
+      case 'ground':
+        return this.ground(cp);
+      case 'escape':
+        return this.afterEscape(cp);
+      case 'escape-intermediate':
+        if (cp >= 0x20 && cp <= 0x2f) return this.sequenceChar(cp);
+        if (cp >= 0x30 && cp <= 0x7e) return this.endSequence(cp);
+        return this.abort(cp);
+      case 'csi':
+        if (cp >= 0x20 && cp <= 0x3f) return this.sequenceChar(cp);
+        if (cp >= 0x40 && cp <= 0x7e) return this.endSequence(cp);
+        return this.abort(cp);
+      case 'string':
+        if (cp === BEL || cp === C1_ST) return this.endSequence(cp);
+        if (cp === ESC) {
+          this.state = 'string-escape';
+          return this.canvas.put(neutralised(cp)!, 'control');
+        }
+        if (cp < 0x20) return this.abort(cp);
+        return this.sequenceChar(cp);
+      case 'string-escape':
+        if (cp === 0x5c) return this.endSequence(cp); // ESC \ is ST
+        this.state = 'escape';
+        return this.afterEscape(cp);
+    }
+  }
+
+  /** A byte that is not valid UTF-8 ends any sequence and is shown as its value. */
+  invalidByte(byte: number): void {
+    this.state = 'ground';
+    this.canvas.put(`\\x${byte.toString(16).toUpperCase().padStart(2, '0')}`, 'invalid');
+  }
+
+  private ground(cp: number): void {
+    const c = this.canvas;
+    if (cp === 0x0a) return c.newline();
+    if (cp === 0x0d) return c.carriageReturn();
+    if (cp === 0x08) return c.backspace();
+    if (cp === 0x09) return c.tab();
+    const shown = neutralised(cp);
+    if (shown === null) return c.put(String.fromCodePoint(cp), 'text');
+    c.put(shown, 'control');
+    this.sequenceLength = 0;
+    if (cp === ESC) this.state = 'escape';
+    else if (cp === C1_CSI) this.state = 'csi';
+    else if (cp === 0x90 || cp === 0x98 || cp === 0x9d || cp === 0x9e || cp === 0x9f) this.state = 'string'; // DCS SOS OSC PM APC
+  }
+
+  private afterEscape(cp: number): void {
+    if (cp === 0x5b) this.state = 'csi';
+    else if (cp === 0x5d || cp === 0x50 || cp === 0x58 || cp === 0x5e || cp === 0x5f) this.state = 'string';
+    else if (cp >= 0x20 && cp <= 0x2f) this.state = 'escape-intermediate';
+    else if (cp >= 0x30 && cp <= 0x7e) return this.endSequence(cp);
+    else if (cp === ESC) return this.canvas.put(neutralised(cp)!, 'control');
+    else return this.abort(cp);
+    this.canvas.put(String.fromCodePoint(cp), 'control');
+  }
+
+  private sequenceChar(cp: number): void {
+    this.canvas.put(neutralised(cp) ?? String.fromCodePoint(cp), 'control');
+    if (++this.sequenceLength >= MAX_SEQUENCE) this.state = 'ground';
+  }
+
+  private endSequence(cp: number): void {
+    this.canvas.put(neutralised(cp) ?? String.fromCodePoint(cp), 'control');
+    this.state = 'ground';
+  }
+
+  /** A character a sequence cannot contain: the sequence is over, the character counts on its own. */
+  private abort(cp: number): void {
+    this.state = 'ground';
+    this.ground(cp);
+  }
+}
+
+/**
+ * UTF-8 decoding that survives chunk boundaries and reports each byte of an ill-formed sequence
+ * (WHATWG's bounds on the second byte reject overlongs, surrogates and values above U+10FFFF).
+ */
+class Utf8Reader {
+  private cp = 0;
+  private needed = 0;
+  private lower = 0x80;
+  private upper = 0xbf;
+  private pending: number[] = [];
+
+  constructor(private readonly out: ControlInterpreter) {}
+
+  push(bytes: Uint8Array): void {
+    for (let i = 0; i < bytes.length; i++) this.byte(bytes[i]);
+  }
+
+  end(): void {
+    this.flushInvalid();
+  }
+
+  private byte(b: number): void {
+    if (this.needed === 0) {
+      if (b < 0x80) return this.out.codePoint(b);
+      if (b >= 0xc2 && b <= 0xdf) this.start(b & 0x1f, 1, 0x80, 0xbf);
+      else if (b >= 0xe0 && b <= 0xef) this.start(b & 0x0f, 2, b === 0xe0 ? 0xa0 : 0x80, b === 0xed ? 0x9f : 0xbf);
+      else if (b >= 0xf0 && b <= 0xf4) this.start(b & 0x07, 3, b === 0xf0 ? 0x90 : 0x80, b === 0xf4 ? 0x8f : 0xbf);
+      else return this.out.invalidByte(b);
+      this.pending.push(b);
+      return;
+    }
+    if (b < this.lower || b > this.upper) {
+      this.flushInvalid();
+      return this.byte(b);
+    }
+    this.lower = 0x80;
+    this.upper = 0xbf;
+    this.cp = (this.cp << 6) | (b & 0x3f);
+    this.pending.push(b);
+    if (--this.needed === 0) {
+      this.pending.length = 0;
+      this.out.codePoint(this.cp);
+    }
+  }
+
+  private start(bits: number, needed: number, lower: number, upper: number): void {
+    this.cp = bits;
+    this.needed = needed;
+    this.lower = lower;
+    this.upper = upper;
+  }
+
+  private flushInvalid(): void {
+    for (const p of this.pending) this.out.invalidByte(p);
+    this.pending.length = 0;
+    this.needed = 0;
+    this.lower = 0x80;
+    this.upper = 0xbf;
+  }
+}
+
+/** Captured bytes (one buffer or the chunks of a stream, in order) as safe terminal lines with span kinds. */
+export function renderTerminalLines(bytes: Uint8Array | readonly Uint8Array[], opts: TerminalTextOptions = {}): TerminalLine[] {
+  const canvas = new TerminalCanvas(opts.tabSize ?? 8, opts.wrapAt ?? 4096, opts.maxLines ?? 100_000);
+  const reader = new Utf8Reader(new ControlInterpreter(canvas));
+  if (bytes instanceof Uint8Array) reader.push(bytes);
+  else for (const chunk of bytes) reader.push(chunk);
+  reader.end();
+  return canvas.finish();
+}
+
+/** Captured bytes as safe plain-text lines, rendered like a terminal (see renderTerminalLines). */
+export function renderTerminalText(bytes: Uint8Array | readonly Uint8Array[], opts: TerminalTextOptions = {}): string[] {
+  return renderTerminalLines(bytes, opts).map((line) => line.map((s) => s.text).join(''));
+}

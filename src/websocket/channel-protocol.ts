@@ -1,0 +1,383 @@
+/**
+ * The Kubernetes channel protocols over WebSocket (apimachinery wsstream, client-go websocket executor):
+ * each data message is one channel byte + payload.
+ *
+ * - `channel.k8s.io`, `v4.channel.k8s.io`, `""` (legacy servers): binary, channels 0 stdin, 1 stdout,
+ *   2 stderr, 3 error, 4 resize.
+ * - `v5.channel.k8s.io`: as v4, plus the CLOSE signal: message [255, ch] half-closes channel ch.
+ * - `base64.channel.k8s.io`, `v4.base64.channel.k8s.io`: text messages, channel as ASCII '0'+n, payload
+ *   base64 (decoded incrementally).
+ * - Legacy WebSocket port-forward (same subprotocols, on a …/portforward URI: `portForward` option; also
+ *   the name `portforward.k8s.io`): channels in (data, error) pairs per port; the server's first message
+ *   on each channel starts with the port as uint16 little-endian.
+ * - `SPDY/3.1+portforward.k8s.io` (apiserver TunnelingHandler): binary messages carry raw SPDY bytes,
+ *   exposed as a byte stream through onTunnelData.
+ *
+ * Streaming: channel payloads go up in pieces as they arrive (never assembled into whole messages);
+ * only the channel byte, a v5 CLOSE signal, a port prefix and a partial base64 group are held.
+ */
+import type { Direction, FrameOrigin, Problem, StreamOrigin } from '../model/origin.js';
+import { Base64StreamDecoder } from './base64-stream.js';
+import { Opcode, WebSocketFrameDecoder } from './frame-decoder.js';
+import {
+  PingPongTracker,
+  WebSocketMessageAssembler,
+  type WebSocketControlEvent,
+  type WebSocketFrameEvent,
+  type WebSocketMessageData,
+  type WebSocketMessageLoss,
+  type WebSocketMessageSink,
+} from './message-assembler.js';
+import { parsePerMessageDeflate } from './permessage-deflate.js';
+
+export const K8sChannel = { Stdin: 0, Stdout: 1, Stderr: 2, Error: 3, Resize: 4, Close: 255 } as const;
+
+export interface ChannelDataEvent {
+  dir: Direction;
+  channel: number;
+  /** Channel payload (channel byte stripped, base64 decoded), valid only during the call. */
+  data: Uint8Array;
+  /** Wire bytes that carried `data`: exact for plain binary messages; for base64 or compressed messages the piece it was decoded from. */
+  origin: StreamOrigin;
+  messageFirst: boolean;
+  messageLast: boolean;
+  /** The whole message so far; complete (lastPacket/lastTs of its end) on messageLast. */
+  message: FrameOrigin;
+  /**
+   * Port-forward only: the port of this channel pair, once the server announced it. The server's
+   * first message on a channel has the 2-byte prefix stripped, so the announcement itself arrives as
+   * a zero-length event with `port` set.
+   */
+  port?: number;
+}
+
+export interface ChannelCloseEvent {
+  dir: Direction;
+  channel: number;
+  origin: FrameOrigin;
+}
+
+export interface ChannelGapEvent {
+  dir: Direction;
+  channel: number;
+  /** Lost wire range. */
+  offset: number;
+  /** Channel payload bytes lost (for base64 an upper estimate; for compressed messages the compressed length). */
+  length: number;
+  port?: number;
+}
+
+/**
+ * Events of one k8s channel connection, both directions. A message with only the channel byte (the
+ * server's "connection established" empty write) is one zero-length onChannelData with messageFirst
+ * and messageLast set.
+ */
+export interface ChannelSink {
+  onChannelData(ev: ChannelDataEvent): void;
+  /** v5 CLOSE signal: `dir`'s sender will write no more on `channel`. */
+  onChannelClose(ev: ChannelCloseEvent): void;
+  onControl(ev: WebSocketControlEvent): void;
+  onFrame?(ev: WebSocketFrameEvent): void;
+  onChannelGap?(ev: ChannelGapEvent): void;
+  /** SPDY tunnel: `data` (valid only during the call) sits at `tunnelOffset` of `dir`'s tunnelled byte stream. */
+  onTunnelData?(dir: Direction, data: Uint8Array, origin: StreamOrigin, tunnelOffset: number): void;
+  onTunnelGap?(dir: Direction, tunnelOffset: number, length: number): void;
+  onProblem(p: Problem): void;
+}
+
+export interface K8sChannelProtocol {
+  codec: 'binary' | 'base64' | 'tunnel';
+  /** v5: channel 255 is the CLOSE signal. */
+  closeSignal: boolean;
+  portForward: boolean;
+  /** False when the subprotocol is not one of ours (then decoded as channel.k8s.io). */
+  known: boolean;
+}
+
+const BINARY = new Set(['', 'channel.k8s.io', 'v4.channel.k8s.io']);
+const BASE64 = new Set(['base64.channel.k8s.io', 'v4.base64.channel.k8s.io']);
+
+export function k8sChannelProtocol(subprotocol: string, portForward = false): K8sChannelProtocol {
+  if (subprotocol === 'v5.channel.k8s.io') return { codec: 'binary', closeSignal: true, portForward, known: true };
+  if (BINARY.has(subprotocol)) return { codec: 'binary', closeSignal: false, portForward, known: true };
+  if (BASE64.has(subprotocol)) return { codec: 'base64', closeSignal: false, portForward, known: true };
+  if (subprotocol === 'portforward.k8s.io') return { codec: 'binary', closeSignal: false, portForward: true, known: true };
+  if (subprotocol === 'SPDY/3.1+portforward.k8s.io') return { codec: 'tunnel', closeSignal: false, portForward: true, known: true };
+  return { codec: 'binary', closeSignal: false, portForward, known: false };
+}
+
+export interface K8sChannelDecoderOptions {
+  /** The upgrade was a port-forward request (the subprotocol names are shared with exec). */
+  portForward?: boolean;
+  /** Sec-WebSocket-Extensions of the 101 response (permessage-deflate). */
+  extensions?: string;
+  maxInflatedMessageBytes?: number;
+}
+
+/** One k8s channel connection: a frame decoder and message assembler per direction, then the channel demux. */
+export class K8sChannelDecoder {
+  readonly protocol: K8sChannelProtocol;
+  private readonly frames: Record<Direction, WebSocketFrameDecoder>;
+
+  constructor(subprotocol: string, sink: ChannelSink, opts: K8sChannelDecoderOptions = {}) {
+    const protocol = k8sChannelProtocol(subprotocol, opts.portForward);
+    this.protocol = protocol;
+    if (!protocol.known) {
+      sink.onProblem({ where: 'upgrade', message: `unknown WebSocket subprotocol "${subprotocol}"; decoding as channel.k8s.io` });
+    }
+    const deflate = parsePerMessageDeflate(opts.extensions);
+    const pings = new PingPongTracker();
+    const ports = new Map<number, number>();
+    const plausible = plausibleChannelByte(protocol);
+    const decoder = (dir: Direction): WebSocketFrameDecoder => {
+      const demux = new ChannelDemux(dir, protocol, sink, ports);
+      const assembler = new WebSocketMessageAssembler(demux, {
+        dir,
+        pings,
+        maxInflatedMessageBytes: opts.maxInflatedMessageBytes,
+        deflate: deflate && {
+          noContextTakeover: dir === 'c2s' ? deflate.clientNoContextTakeover : deflate.serverNoContextTakeover,
+        },
+      });
+      return new WebSocketFrameDecoder(assembler, {
+        expectMasked: dir === 'c2s',
+        rsv1Allowed: deflate !== null,
+        plausibleFirstPayloadByte: plausible,
+        label: dir,
+      });
+    };
+    this.frames = { c2s: decoder('c2s'), s2c: decoder('s2c') };
+  }
+
+  push(dir: Direction, data: Uint8Array, origin: StreamOrigin): void {
+    this.frames[dir].push(data, origin);
+  }
+
+  gap(dir: Direction, offset: number, length: number): void {
+    this.frames[dir].gap(offset, length);
+  }
+
+  end(): void {
+    this.frames.c2s.end();
+    this.frames.s2c.end();
+  }
+}
+
+/** Resynchronisation evidence: the first payload byte of a data message must be a channel we expect. */
+function plausibleChannelByte(p: K8sChannelProtocol): (opcode: number, byte: number) => boolean {
+  if (p.codec === 'tunnel') return (opcode) => opcode === Opcode.Binary;
+  const maxChannel = p.portForward ? 63 : K8sChannel.Resize;
+  if (p.codec === 'base64') return (opcode, byte) => opcode === Opcode.Text && byte >= 0x30 && byte - 0x30 <= maxChannel;
+  return (opcode, byte) => opcode === Opcode.Binary && (byte <= maxChannel || (p.closeSignal && byte === K8sChannel.Close));
+}
+
+/** Where the demux is inside the current message. */
+const AWAIT_CHANNEL = 0;
+const DATA = 1;
+const CLOSE_SIGNAL = 2;
+const PORT_PREFIX = 3;
+const SKIP = 4;
+
+const EMPTY = new Uint8Array(0);
+
+/** One direction's messages → channel events. */
+class ChannelDemux implements WebSocketMessageSink {
+  private phase = AWAIT_CHANNEL;
+  private channel = 0;
+  private msg!: WebSocketMessageData;
+  private emittedAny = false;
+  private lastSent = false;
+  private closeSignalLength = 0;
+  private closeSignalChannel = 0;
+  private readonly portBytes = new Uint8Array(2);
+  private portLength = 0;
+  private readonly base64: Base64StreamDecoder | null;
+  private tunnelOffset = 0;
+  private readonly portAnnounced = new Set<number>();
+  private readonly unknownChannelsReported = new Set<number>();
+  private opcodeReported = false;
+
+  constructor(
+    private readonly dir: Direction,
+    private readonly protocol: K8sChannelProtocol,
+    private readonly sink: ChannelSink,
+    /** Port-forward: pair index (channel >> 1) → port, shared by both directions. */
+    private readonly ports: Map<number, number>,
+  ) {
+    this.base64 = protocol.codec === 'base64' ? new Base64StreamDecoder() : null;
+  }
+
+  onMessageData(ev: WebSocketMessageData): void {
+    this.msg = ev;
+    if (ev.first) this.beginMessage(ev);
+    if (this.protocol.codec === 'tunnel') {
+      if (ev.data.length > 0) {
+        this.sink.onTunnelData?.(this.dir, ev.data, ev.origin, this.tunnelOffset);
+        this.tunnelOffset += ev.data.length;
+      }
+      return;
+    }
+    let data = ev.data;
+    let origin = ev.origin;
+    if (this.phase === AWAIT_CHANNEL && data.length > 0) {
+      this.readChannel(data[0], ev);
+      data = data.subarray(1);
+      if (!ev.compressed) origin = { offset: origin.offset + 1, length: origin.length - 1, packet: origin.packet, ts: origin.ts };
+    }
+    if (this.phase !== AWAIT_CHANNEL && this.phase !== SKIP) {
+      if (this.base64) this.decodeBase64(data, origin, ev);
+      else this.payload(data, origin, ev.last);
+    }
+    if (ev.last) this.endMessage(ev);
+  }
+
+  onMessageLost(ev: WebSocketMessageLoss): void {
+    if (this.protocol.codec === 'tunnel') {
+      this.sink.onTunnelGap?.(this.dir, this.tunnelOffset, ev.length);
+      this.tunnelOffset += ev.length;
+      return;
+    }
+    const where = `${this.dir} offset ${ev.offset}`;
+    if (this.phase === AWAIT_CHANNEL) {
+      this.sink.onProblem({ where, message: 'channel byte lost; rest of message ignored' });
+      this.phase = SKIP;
+    } else if (this.phase === DATA) {
+      const length = this.base64 ? this.base64.lose(ev.length) : ev.length;
+      this.sink.onChannelGap?.({ dir: this.dir, channel: this.channel, offset: ev.offset, length, port: this.portOf(this.channel) });
+    } else if (this.phase !== SKIP) {
+      const what = this.phase === CLOSE_SIGNAL ? 'v5 CLOSE signal' : 'port-forward port prefix';
+      this.sink.onProblem({ where, message: `bytes of a ${what} lost; message ignored` });
+      this.phase = SKIP;
+    }
+  }
+
+  onControl(ev: WebSocketControlEvent): void {
+    this.sink.onControl(ev);
+  }
+
+  onFrame(ev: WebSocketFrameEvent): void {
+    this.sink.onFrame?.(ev);
+  }
+
+  onProblem(p: Problem): void {
+    this.sink.onProblem(p);
+  }
+
+  private beginMessage(ev: WebSocketMessageData): void {
+    this.phase = AWAIT_CHANNEL;
+    this.emittedAny = false;
+    this.lastSent = false;
+    this.base64?.reset();
+    const expected = this.protocol.codec === 'base64' ? Opcode.Text : Opcode.Binary;
+    if (ev.opcode !== expected && !this.opcodeReported) {
+      this.opcodeReported = true;
+      this.problem(ev.message.offset, `${expected === Opcode.Text ? 'binary' : 'text'} message in a ${this.protocol.codec} channel protocol (reported once)`);
+    }
+  }
+
+  private readChannel(byte: number, ev: WebSocketMessageData): void {
+    const channel = this.base64 ? byte - 0x30 : byte;
+    if (channel < 0) {
+      this.problem(ev.message.offset, `invalid base64 channel character 0x${byte.toString(16)}; message ignored`);
+      this.phase = SKIP;
+      return;
+    }
+    this.channel = channel;
+    if (this.protocol.closeSignal && channel === K8sChannel.Close) {
+      this.phase = CLOSE_SIGNAL;
+      this.closeSignalLength = 0;
+      return;
+    }
+    if (!this.protocol.portForward && channel > K8sChannel.Resize && !this.unknownChannelsReported.has(channel)) {
+      this.unknownChannelsReported.add(channel);
+      this.problem(ev.message.offset, `unknown channel ${channel} (reported once)`);
+    }
+    if (this.protocol.portForward && this.dir === 's2c' && !this.portAnnounced.has(channel)) {
+      this.portAnnounced.add(channel);
+      this.phase = PORT_PREFIX;
+      this.portLength = 0;
+      return;
+    }
+    this.phase = DATA;
+  }
+
+  private decodeBase64(chars: Uint8Array, origin: StreamOrigin, ev: WebSocketMessageData): void {
+    const b64 = this.base64!;
+    if (b64.error) return;
+    for (let i = 0; i < chars.length; ) {
+      i = b64.decode(chars, i);
+      const final = ev.last && i === chars.length && !b64.pending;
+      if (b64.produced > 0) this.payload(b64.output.subarray(0, b64.produced), origin, final);
+      if (b64.error) this.problem(origin.offset, `${b64.error}; rest of message ignored`);
+    }
+    if (ev.last) {
+      const problem = b64.finish();
+      if (problem) this.problem(origin.offset, problem);
+      if (b64.produced > 0) this.payload(b64.output.subarray(0, b64.produced), origin, true);
+    }
+  }
+
+  /** Decoded channel payload; `last` when it ends the message. */
+  private payload(data: Uint8Array, origin: StreamOrigin, last: boolean): void {
+    if (this.phase === CLOSE_SIGNAL) {
+      if (this.closeSignalLength === 0 && data.length > 0) this.closeSignalChannel = data[0];
+      this.closeSignalLength += data.length;
+      return;
+    }
+    if (this.phase === PORT_PREFIX) {
+      const n = Math.min(2 - this.portLength, data.length);
+      for (let k = 0; k < n; k++) this.portBytes[this.portLength++] = data[k];
+      if (this.portLength < 2) return;
+      this.ports.set(this.channel >> 1, this.portBytes[0] | (this.portBytes[1] << 8));
+      this.phase = DATA;
+      data = data.subarray(n);
+      // The announcement is an event of its own, even when data follows in the same message.
+      this.emit(EMPTY, origin, last && data.length === 0);
+      if (data.length === 0) return;
+      origin = { offset: origin.offset + n, length: origin.length - n, packet: origin.packet, ts: origin.ts };
+    }
+    if (data.length > 0) this.emit(data, origin, last);
+  }
+
+  private endMessage(ev: WebSocketMessageData): void {
+    const where = ev.message.offset;
+    if (this.phase === AWAIT_CHANNEL) {
+      this.problem(where, 'empty message without a channel byte');
+    } else if (this.phase === CLOSE_SIGNAL) {
+      if (this.closeSignalLength === 1) {
+        this.sink.onChannelClose({ dir: this.dir, channel: this.closeSignalChannel, origin: ev.message });
+      } else {
+        this.problem(where, `v5 CLOSE signal must be exactly 2 bytes [255, channel], got ${this.closeSignalLength + 1}`);
+      }
+    } else if (this.phase === PORT_PREFIX) {
+      this.problem(where, `port-forward port prefix truncated (${this.portLength} of 2 bytes)`);
+    } else if (this.phase === DATA && !this.lastSent) {
+      this.emit(EMPTY, { offset: ev.origin.offset + ev.origin.length, length: 0, packet: ev.origin.packet, ts: ev.origin.ts }, true);
+    }
+    this.phase = AWAIT_CHANNEL;
+  }
+
+  private emit(data: Uint8Array, origin: StreamOrigin, last: boolean): void {
+    const first = !this.emittedAny;
+    this.emittedAny = true;
+    if (last) this.lastSent = true;
+    this.sink.onChannelData({
+      dir: this.dir,
+      channel: this.channel,
+      data,
+      origin,
+      messageFirst: first,
+      messageLast: last,
+      message: this.msg.message,
+      port: this.portOf(this.channel),
+    });
+  }
+
+  private portOf(channel: number): number | undefined {
+    return this.protocol.portForward ? this.ports.get(channel >> 1) : undefined;
+  }
+
+  private problem(offset: number, message: string): void {
+    this.sink.onProblem({ where: `${this.dir} offset ${offset}`, message });
+  }
+}

@@ -1,0 +1,504 @@
+/**
+ * RFC 6455 §5.2 frame decoder for one direction of a WebSocket connection.
+ *
+ * A small explicit state machine over whatever chunks the TCP layer delivers (the shape of the `ws`
+ * library's receiver: GET_INFO → GET_LENGTH → GET_MASK → GET_PAYLOAD), except that payloads are never
+ * collected: they are streamed to the sink piece by piece, unmasked into one reusable scratch buffer.
+ * Header bytes (at most 14) are the only bytes buffered across chunks, plus at most 15 bytes while
+ * resynchronising.
+ *
+ * Sink protocol, in order, for each frame:
+ *   onFrameStart(header) → onPayload(piece, origin) / onPayloadLost(offset, length) … → onFrameEnd(header, frame)
+ * onSyncLost(offset) abandons the frame in progress (no onFrameEnd follows); decoding resumes with
+ * onFrameStart at the next plausible header. onStreamEnd() comes once, from end(). onProblem(p) at any time.
+ */
+import type { FrameOrigin, Problem, StreamOrigin } from '../model/origin.js';
+import { maskInPlace } from './mask.js';
+
+export const Opcode = {
+  Continuation: 0x0,
+  Text: 0x1,
+  Binary: 0x2,
+  Close: 0x8,
+  Ping: 0x9,
+  Pong: 0xa,
+} as const;
+
+const OPCODE_NAMES: Record<number, string> = {
+  0x0: 'continuation',
+  0x1: 'text',
+  0x2: 'binary',
+  0x8: 'close',
+  0x9: 'ping',
+  0xa: 'pong',
+};
+
+export function opcodeName(opcode: number): string {
+  return OPCODE_NAMES[opcode] ?? `reserved opcode 0x${opcode.toString(16)}`;
+}
+
+export function isControlOpcode(opcode: number): boolean {
+  return opcode >= 0x8;
+}
+
+export interface WebSocketFrameHeader {
+  fin: boolean;
+  rsv1: boolean;
+  rsv2: boolean;
+  rsv3: boolean;
+  opcode: number;
+  masked: boolean;
+  /** The 4 masking-key bytes as a big-endian uint32 (0 when unmasked). */
+  maskKey: number;
+  payloadLength: number;
+  /** 2 to 14 bytes. */
+  headerLength: number;
+  /** The header bytes: offset = the frame's first byte, length = headerLength, packet/ts of its first byte. */
+  origin: StreamOrigin;
+}
+
+export interface WebSocketFrameSink {
+  onFrameStart(header: WebSocketFrameHeader): void;
+  /** Unmasked payload bytes. `piece` is valid only during the call (scratch buffer or the caller's packet buffer). */
+  onPayload(piece: Uint8Array, origin: StreamOrigin): void;
+  /** Payload bytes [offset, offset+length) of the current frame were lost; the frame goes on in sync. */
+  onPayloadLost(offset: number, length: number): void;
+  /** `frame` spans header and payload; lastPacket/lastTs is the packet that carried (or last preceded) its end. */
+  onFrameEnd(header: WebSocketFrameHeader, frame: FrameOrigin): void;
+  /** Framing lost at stream offset `offset`: the frame (and message) in progress is abandoned. */
+  onSyncLost(offset: number): void;
+  onStreamEnd(): void;
+  onProblem(p: Problem): void;
+}
+
+export interface WebSocketFrameDecoderOptions {
+  /** Client→server frames must be masked (RFC 6455 §5.1), server→client frames must not. */
+  expectMasked: boolean;
+  /** RFC 6455 §5.5: 125. */
+  maxControlPayload?: number;
+  /** An extension (permessage-deflate) was negotiated: RSV1 is legal on the first frame of a data message. */
+  rsv1Allowed?: boolean;
+  /**
+   * Extra resynchronisation evidence: is this (unmasked) first payload byte plausible for a data frame
+   * with this opcode? E.g. a known k8s channel id. Without it only the header is judged.
+   */
+  plausibleFirstPayloadByte?: (opcode: number, byte: number) => boolean;
+  /** Prefix of Problem.where, e.g. "c2s". */
+  label?: string;
+}
+
+const GET_INFO = 0;
+const GET_LENGTH = 1;
+const GET_MASK = 2;
+const GET_PAYLOAD = 3;
+const RESYNC = 4;
+const ENDED = 5;
+
+/** Masked payload is unmasked through this many bytes at a time. */
+const SCRATCH_SIZE = 64 * 1024;
+/** Longest header (2 + 8 + 4) plus the first payload byte that resynchronisation inspects. */
+const RESYNC_WINDOW = 15;
+const TWO_32 = 2 ** 32;
+
+export class WebSocketFrameDecoder {
+  private state = GET_INFO;
+  /** Stream offset of the next byte expected; -1 until the first push or gap. */
+  private pos = -1;
+  private lastPacket = 0;
+  private lastTs = 0;
+
+  private readonly hdr = new Uint8Array(14);
+  private hdrLen = 0;
+  private need = 2;
+  private frameOffset = 0;
+  private framePacket = 0;
+  private frameTs = 0;
+  private payloadLength = 0;
+
+  private header: WebSocketFrameHeader | null = null;
+  private payloadPos = 0;
+  private remaining = 0;
+  private scratch: Uint8Array | null = null;
+
+  private readonly carry = new Uint8Array(RESYNC_WINDOW);
+  private readonly carryPacket = new Float64Array(RESYNC_WINDOW);
+  private readonly carryTs = new Float64Array(RESYNC_WINDOW);
+  private carryLen = 0;
+  private carryOffset = 0;
+  private skipped = 0;
+
+  private maskProblemReported = false;
+  private readonly expectMasked: boolean;
+  private readonly maxControlPayload: number;
+  private readonly rsv1Allowed: boolean;
+  private readonly plausibleFirstPayloadByte: ((opcode: number, byte: number) => boolean) | undefined;
+  private readonly label: string;
+
+  constructor(
+    private readonly sink: WebSocketFrameSink,
+    opts: WebSocketFrameDecoderOptions,
+  ) {
+    this.expectMasked = opts.expectMasked;
+    this.maxControlPayload = opts.maxControlPayload ?? 125;
+    this.rsv1Allowed = opts.rsv1Allowed ?? false;
+    this.plausibleFirstPayloadByte = opts.plausibleFirstPayloadByte;
+    this.label = opts.label ?? (opts.expectMasked ? 'c2s' : 's2c');
+  }
+
+  push(data: Uint8Array, origin: StreamOrigin): void {
+    if (this.state === ENDED) {
+      this.problem(origin.offset, 'data after end of stream ignored');
+      return;
+    }
+    let offset = origin.offset;
+    if (this.pos < 0) this.pos = offset;
+    if (offset > this.pos) {
+      this.lose(this.pos, offset - this.pos);
+    } else if (offset < this.pos) {
+      // Bytes already seen (a retransmission the TCP layer let through).
+      const seen = this.pos - offset;
+      if (seen >= data.length) return;
+      data = data.subarray(seen);
+      offset = this.pos;
+    }
+    this.pos = offset + data.length;
+    this.lastPacket = origin.packet;
+    this.lastTs = origin.ts;
+    this.consume(data, offset, origin.packet, origin.ts);
+  }
+
+  gap(offset: number, length: number): void {
+    if (this.state === ENDED || length <= 0) return;
+    if (this.pos < 0) this.pos = offset;
+    if (offset > this.pos) {
+      length += offset - this.pos;
+      offset = this.pos;
+    } else if (offset < this.pos) {
+      const seen = this.pos - offset;
+      if (seen >= length) return;
+      offset += seen;
+      length -= seen;
+    }
+    this.lose(offset, length);
+  }
+
+  end(): void {
+    if (this.state === ENDED) return;
+    const at = Math.max(this.pos, 0);
+    if (this.state === GET_PAYLOAD && this.header) {
+      this.problem(at, `stream ended ${this.remaining} bytes before the end of a ${this.header.payloadLength}-byte ${opcodeName(this.header.opcode)} frame`);
+    } else if (this.state === RESYNC) {
+      const skipped = this.skipped + this.carryLen;
+      if (skipped > 0) this.problem(at, `stream ended while resynchronising: ${skipped} bytes skipped`);
+    } else if (this.hdrLen > 0) {
+      this.problem(at, `stream ended inside a frame header (${this.hdrLen} bytes)`);
+    }
+    this.state = ENDED;
+    this.header = null;
+    this.sink.onStreamEnd();
+  }
+
+  private consume(data: Uint8Array, offset: number, packet: number, ts: number): void {
+    const n = data.length;
+    let i = 0;
+    while (i < n) {
+      if (this.state === GET_PAYLOAD) i = this.readPayload(data, i, offset, packet, ts);
+      else if (this.state === RESYNC) i = this.scan(data, i, offset, packet, ts);
+      else i = this.readHeader(data, i, offset, packet, ts);
+    }
+  }
+
+  private readHeader(data: Uint8Array, i: number, offset: number, packet: number, ts: number): number {
+    if (this.hdrLen === 0) {
+      this.frameOffset = offset + i;
+      this.framePacket = packet;
+      this.frameTs = ts;
+    }
+    const end = Math.min(data.length, i + this.need - this.hdrLen);
+    while (i < end) this.hdr[this.hdrLen++] = data[i++];
+    if (this.hdrLen === this.need) {
+      if (this.state === GET_INFO) this.getInfo(packet, ts);
+      else if (this.state === GET_LENGTH) this.getLength(packet, ts);
+      else this.getMask(packet, ts);
+    }
+    return i;
+  }
+
+  private getInfo(packet: number, ts: number): void {
+    const b0 = this.hdr[0];
+    const b1 = this.hdr[1];
+    const opcode = b0 & 0x0f;
+    const at = this.frameOffset;
+    if (!OPCODE_NAMES[opcode]) this.problem(at, `${opcodeName(opcode)}`);
+    if (b0 & 0x30) this.problem(at, `RSV2/RSV3 set (0x${(b0 & 0x70).toString(16)}) without a negotiated extension`);
+    if (b0 & 0x40 && (!this.rsv1Allowed || isControlOpcode(opcode) || opcode === Opcode.Continuation)) {
+      this.problem(at, `RSV1 set on a ${opcodeName(opcode)} frame${this.rsv1Allowed ? '' : ' without a negotiated extension'}`);
+    }
+    if (isControlOpcode(opcode) && !(b0 & 0x80)) this.problem(at, `fragmented ${opcodeName(opcode)} frame (FIN clear)`);
+    const masked = (b1 & 0x80) !== 0;
+    if (masked !== this.expectMasked && !this.maskProblemReported) {
+      this.maskProblemReported = true;
+      this.problem(at, `${this.expectMasked ? 'client frame not masked' : 'server frame masked'} (RFC 6455 §5.1; reported once)`);
+    }
+    const len7 = b1 & 0x7f;
+    if (len7 === 126) {
+      this.state = GET_LENGTH;
+      this.need = 4;
+    } else if (len7 === 127) {
+      this.state = GET_LENGTH;
+      this.need = 10;
+    } else {
+      this.haveLength(len7, packet, ts);
+    }
+  }
+
+  private getLength(packet: number, ts: number): void {
+    const h = this.hdr;
+    let length: number;
+    if (this.need === 4) {
+      length = (h[2] << 8) | h[3];
+      if (length < 126) this.problem(this.frameOffset, `payload length ${length} not minimally encoded (16-bit form)`);
+    } else {
+      const hi = ((h[2] << 24) | (h[3] << 16) | (h[4] << 8) | h[5]) >>> 0;
+      const lo = ((h[6] << 24) | (h[7] << 16) | (h[8] << 8) | h[9]) >>> 0;
+      if (hi >= 0x80000000) {
+        this.enterResync(this.frameOffset, 'invalid 64-bit payload length: most significant bit set (RFC 6455 §5.2)');
+        return;
+      }
+      length = hi * TWO_32 + lo;
+      if (length > Number.MAX_SAFE_INTEGER) {
+        this.enterResync(this.frameOffset, `implausible 64-bit payload length ${BigInt(hi) * 2n ** 32n + BigInt(lo)} (> 2^53-1)`);
+        return;
+      }
+      if (length < 65536) this.problem(this.frameOffset, `payload length ${length} not minimally encoded (64-bit form)`);
+    }
+    this.haveLength(length, packet, ts);
+  }
+
+  private haveLength(length: number, packet: number, ts: number): void {
+    this.payloadLength = length;
+    const opcode = this.hdr[0] & 0x0f;
+    if (isControlOpcode(opcode) && length > this.maxControlPayload) {
+      this.problem(this.frameOffset, `${opcodeName(opcode)} frame payload ${length} bytes exceeds ${this.maxControlPayload}`);
+    }
+    if (this.hdr[1] & 0x80) {
+      this.state = GET_MASK;
+      this.need = this.hdrLen + 4;
+    } else {
+      this.startFrame(0, packet, ts);
+    }
+  }
+
+  private getMask(packet: number, ts: number): void {
+    const h = this.hdr;
+    const k = this.hdrLen - 4;
+    this.startFrame(((h[k] << 24) | (h[k + 1] << 16) | (h[k + 2] << 8) | h[k + 3]) >>> 0, packet, ts);
+  }
+
+  private startFrame(maskKey: number, packet: number, ts: number): void {
+    const b0 = this.hdr[0];
+    const header: WebSocketFrameHeader = {
+      fin: (b0 & 0x80) !== 0,
+      rsv1: (b0 & 0x40) !== 0,
+      rsv2: (b0 & 0x20) !== 0,
+      rsv3: (b0 & 0x10) !== 0,
+      opcode: b0 & 0x0f,
+      masked: (this.hdr[1] & 0x80) !== 0,
+      maskKey,
+      payloadLength: this.payloadLength,
+      headerLength: this.hdrLen,
+      origin: { offset: this.frameOffset, length: this.hdrLen, packet: this.framePacket, ts: this.frameTs },
+    };
+    this.header = header;
+    this.payloadPos = 0;
+    this.remaining = this.payloadLength;
+    this.hdrLen = 0;
+    this.need = 2;
+    this.state = GET_PAYLOAD;
+    this.sink.onFrameStart(header);
+    if (this.remaining === 0) this.finishFrame(packet, ts);
+  }
+
+  private readPayload(data: Uint8Array, i: number, offset: number, packet: number, ts: number): number {
+    const h = this.header!;
+    const n = Math.min(this.remaining, data.length - i);
+    const start = offset + i;
+    if (!h.masked) {
+      this.sink.onPayload(data.subarray(i, i + n), { offset: start, length: n, packet, ts });
+    } else {
+      const scratch = (this.scratch ??= new Uint8Array(SCRATCH_SIZE));
+      for (let done = 0; done < n; ) {
+        const k = Math.min(n - done, SCRATCH_SIZE);
+        const piece = scratch.subarray(0, k);
+        piece.set(data.subarray(i + done, i + done + k));
+        maskInPlace(piece, h.maskKey, this.payloadPos + done);
+        this.sink.onPayload(piece, { offset: start + done, length: k, packet, ts });
+        done += k;
+      }
+    }
+    this.payloadPos += n;
+    this.remaining -= n;
+    if (this.remaining === 0) this.finishFrame(packet, ts);
+    return i + n;
+  }
+
+  private finishFrame(lastPacket: number, lastTs: number): void {
+    const h = this.header!;
+    this.header = null;
+    this.state = GET_INFO;
+    this.sink.onFrameEnd(h, {
+      offset: h.origin.offset,
+      length: h.headerLength + h.payloadLength,
+      packet: h.origin.packet,
+      ts: h.origin.ts,
+      lastPacket,
+      lastTs,
+    });
+  }
+
+  /** Bytes [offset, offset+length) will never arrive. */
+  private lose(offset: number, length: number): void {
+    this.pos = offset + length;
+    if (this.state === RESYNC) {
+      // Candidates straddling the hole cannot be completed.
+      this.skipped += this.carryLen;
+      this.carryLen = 0;
+      return;
+    }
+    if (this.state === GET_PAYLOAD && this.header) {
+      const n = Math.min(length, this.remaining);
+      this.problem(offset, `${n} bytes of ${opcodeName(this.header.opcode)} frame payload lost; framing kept`);
+      this.payloadPos += n;
+      this.remaining -= n;
+      this.sink.onPayloadLost(offset, n);
+      if (this.remaining === 0) this.finishFrame(this.lastPacket, this.lastTs);
+      if (n === length) return;
+      this.enterResync(offset + n, `${length - n} bytes lost across a frame header`);
+      return;
+    }
+    this.enterResync(offset, `${length} bytes lost ${this.hdrLen > 0 ? 'inside' : 'at'} a frame header`);
+  }
+
+  private enterResync(offset: number, reason: string): void {
+    this.problem(offset, `${reason}; resynchronising`);
+    this.state = RESYNC;
+    this.header = null;
+    this.hdrLen = 0;
+    this.need = 2;
+    this.carryLen = 0;
+    this.skipped = 0;
+    this.sink.onSyncLost(offset);
+  }
+
+  private resynced(offset: number): void {
+    this.problem(offset, `resynchronised on a plausible frame header after skipping ${this.skipped} bytes`);
+    this.state = GET_INFO;
+    this.skipped = 0;
+  }
+
+  /** RESYNC state: look for a plausible header; returns where normal decoding continues. */
+  private scan(data: Uint8Array, i: number, offset: number, packet: number, ts: number): number {
+    const n = data.length;
+    // First the candidates that start in bytes kept from earlier chunks.
+    while (this.carryLen > 0) {
+      while (this.carryLen < RESYNC_WINDOW && i < n) {
+        this.carry[this.carryLen] = data[i++];
+        this.carryPacket[this.carryLen] = packet;
+        this.carryTs[this.carryLen] = ts;
+        this.carryLen++;
+      }
+      const verdict = this.plausibleAt(this.carry, 0, this.carryLen);
+      if (verdict === 0) return i;
+      if (verdict > 0) {
+        this.replayCarry();
+        return i;
+      }
+      this.carry.copyWithin(0, 1, this.carryLen);
+      this.carryPacket.copyWithin(0, 1, this.carryLen);
+      this.carryTs.copyWithin(0, 1, this.carryLen);
+      this.carryLen--;
+      this.carryOffset++;
+      this.skipped++;
+    }
+    for (; i < n; i++) {
+      const verdict = this.plausibleAt(data, i, n);
+      if (verdict > 0) {
+        this.resynced(offset + i);
+        return i;
+      }
+      if (verdict === 0) {
+        this.carry.set(data.subarray(i, n));
+        this.carryPacket.fill(packet, 0, n - i);
+        this.carryTs.fill(ts, 0, n - i);
+        this.carryLen = n - i;
+        this.carryOffset = offset + i;
+        return n;
+      }
+      this.skipped++;
+    }
+    return n;
+  }
+
+  /** A header was found at carry[0]: decode the kept bytes normally, each run with the packet that carried it. */
+  private replayCarry(): void {
+    const len = this.carryLen;
+    const bytes = this.carry.slice(0, len);
+    const packets = this.carryPacket.slice(0, len);
+    const times = this.carryTs.slice(0, len);
+    const offset = this.carryOffset;
+    this.carryLen = 0;
+    this.resynced(offset);
+    let start = 0;
+    for (let k = 1; k <= len; k++) {
+      if (k === len || packets[k] !== packets[start]) {
+        this.consume(bytes.subarray(start, k), offset + start, packets[start], times[start]);
+        start = k;
+      }
+    }
+  }
+
+  /**
+   * Is there a plausible frame header at buf[i]? 1 yes, -1 no, 0 cannot tell before `end`.
+   * Plausible: FIN set, a known opcode, RSV bits as negotiated, the mask bit this direction requires,
+   * a minimally encoded length below 4 GiB (≤ maxControlPayload for control frames), and the first
+   * payload byte accepted by plausibleFirstPayloadByte.
+   */
+  private plausibleAt(buf: Uint8Array, i: number, end: number): number {
+    if (end - i < 2) return 0;
+    const b0 = buf[i];
+    const b1 = buf[i + 1];
+    if ((b0 & 0x80) === 0) return -1;
+    const opcode = b0 & 0x0f;
+    const control = isControlOpcode(opcode);
+    if (opcode === Opcode.Continuation || !OPCODE_NAMES[opcode]) return -1;
+    const rsv = b0 & 0x70;
+    if (rsv !== 0 && !(rsv === 0x40 && this.rsv1Allowed && !control)) return -1;
+    const masked = (b1 & 0x80) !== 0;
+    if (masked !== this.expectMasked) return -1;
+    const len7 = b1 & 0x7f;
+    if (control && len7 > this.maxControlPayload) return -1;
+    const ext = len7 === 126 ? 2 : len7 === 127 ? 8 : 0;
+    const headerLength = 2 + ext + (masked ? 4 : 0);
+    if (end - i < headerLength) return 0;
+    let length = len7;
+    if (ext === 2) {
+      length = (buf[i + 2] << 8) | buf[i + 3];
+      if (length < 126) return -1;
+    } else if (ext === 8) {
+      if (buf[i + 2] | buf[i + 3] | buf[i + 4] | buf[i + 5]) return -1;
+      length = ((buf[i + 6] << 24) | (buf[i + 7] << 16) | (buf[i + 8] << 8) | buf[i + 9]) >>> 0;
+      if (length < 65536) return -1;
+    }
+    if (opcode === Opcode.Close && length === 1) return -1;
+    if (length > 0 && !control && this.plausibleFirstPayloadByte) {
+      if (end - i < headerLength + 1) return 0;
+      const first = buf[i + headerLength] ^ (masked ? buf[i + 2 + ext] : 0);
+      if (!this.plausibleFirstPayloadByte(opcode, first)) return -1;
+    }
+    return 1;
+  }
+
+  private problem(offset: number, message: string): void {
+    this.sink.onProblem({ where: `${this.label} offset ${offset}`, message });
+  }
+}

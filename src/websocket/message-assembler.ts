@@ -1,0 +1,381 @@
+/**
+ * RFC 6455 §5.4–5.5 message layer for one direction, fed by a WebSocketFrameDecoder: checks fragment
+ * sequencing, passes data messages up in pieces (never assembled), inflates permessage-deflate
+ * messages, and decodes control frames (close code/reason, ping/pong pairing across directions).
+ *
+ * Sink protocol per data message: onMessageData with first=true on its first piece … last=true on its
+ * final piece (which may be empty: zero-length messages, and compressed messages whose end is only
+ * known after inflating the tail). onMessageLost reports payload bytes lost inside a message. A message
+ * abandoned by lost framing or a protocol error simply never gets its last piece; the next message
+ * starts with first=true. Text payloads are not UTF-8 validated (k8s text frames carry base64).
+ */
+import type { Direction, FrameOrigin, Problem, StreamOrigin } from '../model/origin.js';
+import {
+  Opcode,
+  isControlOpcode,
+  opcodeName,
+  type WebSocketFrameHeader,
+  type WebSocketFrameSink,
+} from './frame-decoder.js';
+import { PerMessageInflater } from './permessage-deflate.js';
+
+export interface WebSocketMessageData {
+  dir: Direction;
+  /** Opcode.Text or Opcode.Binary. */
+  opcode: number;
+  /** Unmasked (and inflated) bytes, valid only during the call. */
+  data: Uint8Array;
+  /** Wire bytes that carried `data` (for compressed messages: the compressed piece it was inflated from). */
+  origin: StreamOrigin;
+  first: boolean;
+  last: boolean;
+  compressed: boolean;
+  /** From the first frame's first byte to the end of this piece: the whole message on the last piece. */
+  message: FrameOrigin;
+}
+
+export interface WebSocketMessageLoss {
+  dir: Direction;
+  opcode: number;
+  /** Lost range of the stream: payload (compressed wire bytes when `compressed`). */
+  offset: number;
+  length: number;
+  compressed: boolean;
+}
+
+export interface WebSocketControlEvent {
+  dir: Direction;
+  kind: 'ping' | 'pong' | 'close';
+  /** Close status code, when the Close frame carried one. */
+  code?: number;
+  reason?: string;
+  /** The payload (at most maxControlPayload bytes kept). */
+  payload: Uint8Array;
+  payloadLength: number;
+  /** Pong only: time from the paired ping's last byte to this pong's last byte. */
+  rttNs?: number;
+  /** Pong only: the ping it answers. */
+  ping?: FrameOrigin;
+  origin: FrameOrigin;
+}
+
+export interface WebSocketFrameEvent {
+  dir: Direction;
+  opcode: number;
+  fin: boolean;
+  rsv1: boolean;
+  masked: boolean;
+  maskKey: number;
+  payloadLength: number;
+  origin: FrameOrigin;
+}
+
+export interface WebSocketMessageSink {
+  onMessageData(ev: WebSocketMessageData): void;
+  onMessageLost(ev: WebSocketMessageLoss): void;
+  onControl(ev: WebSocketControlEvent): void;
+  /** Every frame, at its end (for the UI's frame layer). */
+  onFrame?(ev: WebSocketFrameEvent): void;
+  onProblem(p: Problem): void;
+}
+
+/**
+ * Pairs pongs with pings sent the other way: the oldest unanswered ping with the same payload that
+ * completed no later than the pong. Shared by the two directions' assemblers.
+ */
+export class PingPongTracker {
+  private readonly unanswered: Record<Direction, { payload: Uint8Array; origin: FrameOrigin }[]> = { c2s: [], s2c: [] };
+
+  constructor(private readonly maxUnanswered = 64) {}
+
+  ping(dir: Direction, payload: Uint8Array, origin: FrameOrigin): void {
+    const queue = this.unanswered[dir];
+    queue.push({ payload, origin });
+    if (queue.length > this.maxUnanswered) queue.shift();
+  }
+
+  /** Returns the ping this pong answers, if any. */
+  pong(dir: Direction, payload: Uint8Array, origin: FrameOrigin): FrameOrigin | undefined {
+    const queue = this.unanswered[dir === 'c2s' ? 's2c' : 'c2s'];
+    for (let i = 0; i < queue.length; i++) {
+      const candidate = queue[i];
+      if (candidate.origin.lastTs <= origin.lastTs && sameBytes(candidate.payload, payload)) {
+        queue.splice(i, 1);
+        return candidate.origin;
+      }
+    }
+    return undefined;
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+export interface WebSocketMessageAssemblerOptions {
+  dir: Direction;
+  /** Prefix of Problem.where; defaults to dir. */
+  label?: string;
+  /** permessage-deflate negotiated; noContextTakeover is this direction's sender's …_no_context_takeover. */
+  deflate?: { noContextTakeover: boolean } | null;
+  /** Inflated size cap per compressed message (default 64 MiB). */
+  maxInflatedMessageBytes?: number;
+  maxControlPayload?: number;
+  pings?: PingPongTracker;
+}
+
+/** What the frame in progress is to the message layer. */
+const FRAME_DISCARD = 0;
+const FRAME_DATA = 1;
+const FRAME_CONTROL = 2;
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+const lenientUtf8 = new TextDecoder('utf-8');
+
+export class WebSocketMessageAssembler implements WebSocketFrameSink {
+  private readonly dir: Direction;
+  private readonly label: string;
+  private readonly inflater: PerMessageInflater | null;
+  private readonly pings: PingPongTracker | undefined;
+
+  private frame: WebSocketFrameHeader | null = null;
+  private frameRole = FRAME_DISCARD;
+  /** Payload bytes of the current frame received or lost so far. */
+  private frameDone = 0;
+
+  private readonly control: Uint8Array;
+  private controlLength = 0;
+  private controlLost = false;
+
+  /** Opcode of the data message in progress; 0 when none. */
+  private msgOpcode = 0;
+  private msgCompressed = false;
+  private msgOffset = 0;
+  private msgPacket = 0;
+  private msgTs = 0;
+  private msgFirstPending = false;
+  private msgLastSent = false;
+  /** Wire origin of the compressed piece being inflated, for the output it produces. */
+  private inflatingOrigin: StreamOrigin = { offset: 0, length: 0, packet: 0, ts: 0 };
+
+  private closed = false;
+  private afterCloseReported = false;
+
+  constructor(
+    private readonly sink: WebSocketMessageSink,
+    opts: WebSocketMessageAssemblerOptions,
+  ) {
+    this.dir = opts.dir;
+    this.label = opts.label ?? opts.dir;
+    this.pings = opts.pings;
+    this.control = new Uint8Array(opts.maxControlPayload ?? 125);
+    this.inflater = opts.deflate
+      ? new PerMessageInflater((chunk) => this.emit(chunk, this.inflatingOrigin, false), {
+          noContextTakeover: opts.deflate.noContextTakeover,
+          maxMessageBytes: opts.maxInflatedMessageBytes ?? 64 * 1024 * 1024,
+        })
+      : null;
+  }
+
+  onFrameStart(h: WebSocketFrameHeader): void {
+    this.frame = h;
+    this.frameDone = 0;
+    if (this.closed && !this.afterCloseReported) {
+      this.afterCloseReported = true;
+      this.problem(h.origin.offset, `${opcodeName(h.opcode)} frame after this side's Close frame (reported once)`);
+    }
+    if (isControlOpcode(h.opcode)) {
+      const known = h.opcode === Opcode.Close || h.opcode === Opcode.Ping || h.opcode === Opcode.Pong;
+      this.frameRole = known ? FRAME_CONTROL : FRAME_DISCARD;
+      this.controlLength = 0;
+      this.controlLost = false;
+      return;
+    }
+    if (h.opcode === Opcode.Continuation) {
+      if (this.msgOpcode === 0) {
+        this.problem(h.origin.offset, 'continuation frame without a fragmented message to continue; ignored');
+        this.frameRole = FRAME_DISCARD;
+      } else {
+        this.frameRole = FRAME_DATA;
+      }
+      return;
+    }
+    if (h.opcode !== Opcode.Text && h.opcode !== Opcode.Binary) {
+      this.frameRole = FRAME_DISCARD;
+      return;
+    }
+    if (this.msgOpcode !== 0) {
+      this.problem(h.origin.offset, `${opcodeName(h.opcode)} frame while a fragmented message is unfinished; that message is abandoned`);
+      this.abandonMessage();
+    }
+    this.frameRole = FRAME_DATA;
+    this.startMessage(h);
+  }
+
+  onPayload(piece: Uint8Array, origin: StreamOrigin): void {
+    this.frameDone += piece.length;
+    if (this.frameRole === FRAME_CONTROL) {
+      const room = this.control.length - this.controlLength;
+      if (room > 0) {
+        const n = Math.min(room, piece.length);
+        this.control.set(n === piece.length ? piece : piece.subarray(0, n), this.controlLength);
+        this.controlLength += n;
+      }
+    } else if (this.frameRole === FRAME_DATA) {
+      if (this.msgCompressed) {
+        this.inflatingOrigin = origin;
+        this.reportInflate(this.inflater!.push(piece), origin.offset);
+      } else {
+        const h = this.frame!;
+        this.emit(piece, origin, h.fin && this.frameDone === h.payloadLength);
+      }
+    }
+  }
+
+  onPayloadLost(offset: number, length: number): void {
+    this.frameDone += length;
+    if (this.frameRole === FRAME_CONTROL) {
+      this.controlLost = true;
+    } else if (this.frameRole === FRAME_DATA) {
+      if (this.msgCompressed) this.inflater!.abandon();
+      this.sink.onMessageLost({ dir: this.dir, opcode: this.msgOpcode, offset, length, compressed: this.msgCompressed });
+    }
+  }
+
+  onFrameEnd(h: WebSocketFrameHeader, frame: FrameOrigin): void {
+    this.frame = null;
+    this.sink.onFrame?.({
+      dir: this.dir,
+      opcode: h.opcode,
+      fin: h.fin,
+      rsv1: h.rsv1,
+      masked: h.masked,
+      maskKey: h.maskKey,
+      payloadLength: h.payloadLength,
+      origin: frame,
+    });
+    if (this.frameRole === FRAME_CONTROL) this.controlFrame(h, frame);
+    else if (this.frameRole === FRAME_DATA && h.fin) this.finishMessage(frame);
+  }
+
+  onSyncLost(): void {
+    this.frame = null;
+    // Whole compressed messages may have vanished with the framing.
+    this.inflater?.abandon();
+    this.msgOpcode = 0;
+  }
+
+  onStreamEnd(): void {
+    if (this.msgOpcode !== 0 && this.frame === null) {
+      this.problem(this.msgOffset, 'stream ended inside a fragmented message');
+    }
+  }
+
+  onProblem(p: Problem): void {
+    this.sink.onProblem(p);
+  }
+
+  private startMessage(h: WebSocketFrameHeader): void {
+    this.msgOpcode = h.opcode;
+    this.msgCompressed = h.rsv1 && this.inflater !== null;
+    this.msgOffset = h.origin.offset;
+    this.msgPacket = h.origin.packet;
+    this.msgTs = h.origin.ts;
+    this.msgFirstPending = true;
+    this.msgLastSent = false;
+    if (this.msgCompressed) this.reportInflate(this.inflater!.begin(), h.origin.offset);
+  }
+
+  private abandonMessage(): void {
+    if (this.msgCompressed) this.inflater!.abandon();
+    this.msgOpcode = 0;
+  }
+
+  private finishMessage(frame: FrameOrigin): void {
+    const end = frame.offset + frame.length;
+    const endOrigin: StreamOrigin = { offset: end, length: 0, packet: frame.lastPacket, ts: frame.lastTs };
+    if (this.msgCompressed) {
+      this.inflatingOrigin = endOrigin;
+      this.reportInflate(this.inflater!.finish(), end);
+    }
+    if (!this.msgLastSent) this.emit(new Uint8Array(0), endOrigin, true);
+    this.msgOpcode = 0;
+  }
+
+  private emit(data: Uint8Array, origin: StreamOrigin, last: boolean): void {
+    const first = this.msgFirstPending;
+    this.msgFirstPending = false;
+    if (last) this.msgLastSent = true;
+    this.sink.onMessageData({
+      dir: this.dir,
+      opcode: this.msgOpcode,
+      data,
+      origin,
+      first,
+      last,
+      compressed: this.msgCompressed,
+      message: {
+        offset: this.msgOffset,
+        length: origin.offset + origin.length - this.msgOffset,
+        packet: this.msgPacket,
+        ts: this.msgTs,
+        lastPacket: origin.packet,
+        lastTs: origin.ts,
+      },
+    });
+  }
+
+  private reportInflate(problem: string | undefined, offset: number): void {
+    if (problem) this.problem(offset, problem);
+  }
+
+  private controlFrame(h: WebSocketFrameHeader, frame: FrameOrigin): void {
+    const payload = this.control.slice(0, this.controlLength);
+    const kind = h.opcode === Opcode.Close ? 'close' : h.opcode === Opcode.Ping ? 'ping' : 'pong';
+    const ev: WebSocketControlEvent = { dir: this.dir, kind, payload, payloadLength: h.payloadLength, origin: frame };
+    if (this.controlLost) {
+      this.problem(frame.offset, `${kind} payload incomplete (bytes lost); not interpreted`);
+    } else if (kind === 'close') {
+      this.closePayload(payload, ev, frame.offset);
+    } else if (kind === 'ping') {
+      this.pings?.ping(this.dir, payload, frame);
+    } else {
+      const ping = this.pings?.pong(this.dir, payload, frame);
+      if (ping) {
+        ev.ping = ping;
+        ev.rttNs = frame.lastTs - ping.lastTs;
+      }
+    }
+    if (kind === 'close') this.closed = true;
+    this.sink.onControl(ev);
+  }
+
+  private closePayload(payload: Uint8Array, ev: WebSocketControlEvent, offset: number): void {
+    if (payload.length === 0) return;
+    if (payload.length === 1) {
+      this.problem(offset, 'Close payload of 1 byte (a status code needs 2)');
+      return;
+    }
+    const code = (payload[0] << 8) | payload[1];
+    ev.code = code;
+    if (!isValidCloseCode(code)) this.problem(offset, `invalid Close status code ${code} (RFC 6455 §7.4)`);
+    const reason = payload.subarray(2);
+    try {
+      ev.reason = strictUtf8.decode(reason);
+    } catch {
+      this.problem(offset, 'Close reason is not valid UTF-8');
+      ev.reason = lenientUtf8.decode(reason);
+    }
+  }
+
+  private problem(offset: number, message: string): void {
+    this.sink.onProblem({ where: `${this.label} offset ${offset}`, message });
+  }
+}
+
+/** RFC 6455 §7.4.1 and the IANA registry: codes an endpoint may send in a Close frame. */
+function isValidCloseCode(code: number): boolean {
+  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
+}

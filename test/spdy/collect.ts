@@ -1,0 +1,109 @@
+/** Test helpers: a recording SpdyFrameSink and a scripted conversation built by the encoder. */
+import type { Problem, StreamOrigin } from '../../src/model/origin.js';
+import { SpdyRstStatus } from '../../src/spdy/frame.js';
+import { SpdyFrameDecoder, type SpdyControlFrame, type SpdyDataPiece, type SpdyFrameDecoderOptions, type SpdyFrameSink } from '../../src/spdy/frame-decoder.js';
+import { SpdyFrameEncoder } from '../../src/spdy/frame-encoder.js';
+
+export const text = (s: string): Uint8Array => new TextEncoder().encode(s);
+export const concat = (parts: Uint8Array[]): Uint8Array => new Uint8Array(Buffer.concat(parts));
+
+/** Control frames with their origin reduced to offset/length (packets differ between split schemes). */
+function normControl(f: SpdyControlFrame): unknown {
+  return { ...f, origin: { offset: f.origin.offset, length: f.origin.length } };
+}
+
+/**
+ * Records what a decoder delivers as comparable strings: one entry per control frame, one per whole
+ * DATA frame (pieces checked for contiguity, first/last flags and origins, then joined).
+ */
+export class Recorder implements SpdyFrameSink {
+  readonly events: string[] = [];
+  readonly problems: Problem[] = [];
+  readonly controls: SpdyControlFrame[] = [];
+  readonly pieces: SpdyDataPiece[] = [];
+  private current: { piece: SpdyDataPiece; parts: Buffer[]; next: number; lost: number } | null = null;
+
+  onControl(frame: SpdyControlFrame): void {
+    if (this.current) throw new Error('control frame inside a DATA frame');
+    this.controls.push(frame);
+    this.events.push(JSON.stringify(normControl(frame)));
+  }
+
+  onData(piece: SpdyDataPiece): void {
+    this.pieces.push({ ...piece, data: new Uint8Array(0) });
+    if (piece.first) {
+      if (this.current) throw new Error('new DATA frame before the last piece of the previous one');
+      if (piece.origin.offset !== piece.frame.offset + 8) throw new Error(`first piece at ${piece.origin.offset}, frame at ${piece.frame.offset}`);
+      this.current = { piece, parts: [], next: piece.origin.offset, lost: 0 };
+    }
+    const cur = this.current;
+    if (!cur) throw new Error('DATA piece without a first piece');
+    if (piece.origin.offset !== cur.next) throw new Error(`piece at ${piece.origin.offset}, expected ${cur.next}`);
+    if (piece.origin.length !== piece.data.length) throw new Error('piece origin length differs from its data');
+    cur.parts.push(Buffer.from(piece.data));
+    cur.next += piece.data.length;
+    if (piece.last) {
+      const data = Buffer.concat(cur.parts);
+      if (data.length + cur.lost !== piece.frameLength) throw new Error(`frame of ${piece.frameLength} delivered ${data.length} + ${cur.lost} lost`);
+      this.events.push(
+        JSON.stringify({
+          type: 'DATA',
+          streamId: piece.streamId,
+          flags: piece.flags,
+          fin: piece.fin,
+          data: data.toString('latin1'),
+          origin: { offset: piece.frame.offset, length: piece.frame.length },
+        }),
+      );
+      this.current = null;
+    }
+  }
+
+  onDataLost(loss: { streamId: number; offset: number; length: number }): void {
+    this.events.push(`lost ${loss.length} bytes of stream ${loss.streamId} at ${loss.offset}`);
+    if (this.current) {
+      this.current.next += loss.length;
+      this.current.lost += loss.length;
+    }
+  }
+
+  onProblem(p: Problem): void {
+    this.problems.push(p);
+  }
+}
+
+/** Feed `bytes` to a fresh decoder in pushes cut at `cuts` (ascending offsets); packet n = push n. */
+export function decodeSplit(bytes: Uint8Array, cuts: number[], opts?: SpdyFrameDecoderOptions): Recorder {
+  const rec = new Recorder();
+  const d = new SpdyFrameDecoder(rec, opts);
+  const bounds = [0, ...cuts, bytes.length];
+  for (let k = 0; k + 1 < bounds.length; k++) {
+    const from = bounds[k]!;
+    const to = bounds[k + 1]!;
+    if (to > from) d.push(bytes.subarray(from, to), origin(from, to - from, k + 1));
+  }
+  d.end();
+  return rec;
+}
+
+export function origin(offset: number, length: number, packet: number): StreamOrigin {
+  return { offset, length, packet, ts: packet * 1000 };
+}
+
+/** One direction of a remotecommand-like conversation, exercising every control frame type. */
+export function clientSide(): Uint8Array[] {
+  const e = new SpdyFrameEncoder();
+  return [
+    e.synStream(1, { streamtype: 'error' }),
+    e.synStream(3, { streamtype: 'stdin' }),
+    e.synStream(5, { streamtype: 'stdout', 'X-Multi': ['a', 'b'] }, { priority: 2 }),
+    e.data(3, text('hello\n')),
+    e.ping(1),
+    e.data(3, new Uint8Array(0), { fin: true }),
+    e.settings([{ id: 7, value: 1 << 20 }, { id: 4, value: 100, flags: 1 }], { clear: true }),
+    e.windowUpdate(5, 1000),
+    e.headers(5, { trailer: 'x' }, { fin: true }),
+    e.rstStream(5, SpdyRstStatus.CANCEL),
+    e.goAway(0),
+  ];
+}
