@@ -400,7 +400,7 @@ export class CaptureDecoder {
     if (major !== 1) {
       throw this.blockCorrupt(`section header has unsupported version ${major}.${view.getUint16(off + 14, this.le)}`, at);
     }
-    this.sectionInterfaces = [];
+    ;
   }
 
   private decodeInterface(buf: Uint8Array, view: DataView, off: number, length: number, at: number): void {

@@ -125,9 +125,21 @@ export interface ConnectionRecord {
   protocol: 'http' | 'http2' | 'tls' | 'spdy' | 'websocket' | 'unknown' | 'empty';
   bytes: { c2s: number; s2c: number };
   requests: { method: string; target: string; status: number | null; ts: number }[];
-  tls: { sni?: string; alpn?: string; version?: string; cipherSuite?: string; keysFound: boolean | null } | null;
+  /** Set when the connection is TLS; `protocol` then names what it carries once decrypted. */
+  tls: TlsSummary | null;
   sessionIds: number[];
   gaps: { dir: Direction; offset: number; length: number; ts: number }[];
+}
+
+export interface TlsSummary {
+  sni?: string;
+  alpn?: string;
+  version?: string;
+  cipherSuite?: string;
+  keysFound: boolean | null;
+  /** Record-level timeline (capped), so "who stopped talking" shows even without keys. */
+  records: { dir: Direction; ts: number; length: number; type: string; decrypted: boolean }[];
+  recordsDropped: number;
 }
 
 export interface CaptureSummary {

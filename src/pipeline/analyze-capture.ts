@@ -11,6 +11,13 @@ export type ProgressListener = (model: CaptureModel, bytesRead: number, totalByt
 const PROGRESS_EVERY = 4 << 20;
 
 export async function analyzeCapture(path: string, opts: AnalyzeOptions, onProgress?: ProgressListener): Promise<CaptureModel> {
+  const first = await analyzeOnce(path, opts, onProgress);
+  if (!first.keysArrivedLate || path === '-') return first.model;
+  // Secrets stored after the connections they decrypt: decode again with them known from the start.
+  return (await analyzeOnce(path, { ...opts, keyLogs: [...opts.keyLogs, ...first.embeddedKeyLogs] }, onProgress)).model;
+}
+
+async function analyzeOnce(path: string, opts: AnalyzeOptions, onProgress?: ProgressListener): Promise<CaptureAnalyzer> {
   const total = path === '-' ? null : (await stat(path)).size;
   const ownHasher = opts.hash && !opts.hasher ? new WorkerStreamHasher() : null;
   const hasher = opts.hasher ?? ownHasher;
@@ -34,5 +41,5 @@ export async function analyzeCapture(path: string, opts: AnalyzeOptions, onProgr
     ownHasher?.close();
   }
   onProgress?.(analyzer.model, read, total);
-  return analyzer.model;
+  return analyzer;
 }

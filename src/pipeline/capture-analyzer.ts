@@ -9,11 +9,14 @@ import { PacketDecoder } from '../net/packet-decoder.js';
 import { linkTypeName } from '../net/link-layer.js';
 import { TcpReassembler } from '../net/tcp-reassembly.js';
 import { ExecSessionBuilder, type SessionRequest } from '../k8s/exec-session.js';
+import { TlsKeyLog } from '../tls/key-log.js';
 import { ConnectionAnalyzer } from './connection-analyzer.js';
 import type { PipelineContext } from './context.js';
 import type { AnalyzeOptions } from './options.js';
 
 const MAX_WARNINGS = 1000;
+/** pcapng DSB secrets type for an NSS key log ("TLSK"). */
+const SECRETS_TLS_KEY_LOG = 0x544c534b;
 
 /** Same request (path and query, whatever the method) from the same client host. */
 function fallbackKey(conn: ConnectionRecord, target: string): string {
@@ -31,8 +34,15 @@ export class CaptureAnalyzer implements PipelineContext {
   private warningsDropped = 0;
   private lastTs = 0;
   private finished = false;
+  readonly keys = new TlsKeyLog();
+  /** Key logs found in the capture itself (pcapng DSBs). */
+  readonly embeddedKeyLogs: { text: string; source: string }[] = [];
+  private tlsLackedKeys = false;
+  /** A DSB arrived after a TLS connection had already found no keys: a second pass would decrypt more. */
+  keysArrivedLate = false;
 
   constructor(private readonly opts: AnalyzeOptions) {
+    for (const log of opts.keyLogs) this.addKeyLog(log.text, log.source);
     this.model = {
       capture: { format: null, packets: 0, linkTypes: [], originNs: null, bytesRead: 0 },
       sessions: [],
@@ -76,8 +86,26 @@ export class CaptureAnalyzer implements PipelineContext {
         this.model.capture.packets++;
         this.packets.push(p);
       },
+      onSecrets: (type, data, fileOffset) => {
+        if (type !== SECRETS_TLS_KEY_LOG) {
+          this.warn({ where: `byte ${fileOffset}`, message: `decryption secrets of type 0x${type.toString(16)} ignored` });
+          return;
+        }
+        const log = { text: Buffer.from(data).toString('utf8'), source: `pcapng secrets block at byte ${fileOffset}` };
+        this.embeddedKeyLogs.push(log);
+        this.addKeyLog(log.text, log.source);
+        if (this.tlsLackedKeys) this.keysArrivedLate = true;
+      },
       onProblem: (p) => this.warn(p),
     });
+  }
+
+  tlsWithoutKeys(): void {
+    this.tlsLackedKeys = true;
+  }
+
+  private addKeyLog(text: string, source: string): void {
+    for (const p of this.keys.add(text, source).problems) this.warn(p);
   }
 
   /** Feed capture bytes. Returns false once decoding has stopped (corrupt or finished capture). */

@@ -1,6 +1,7 @@
 import type { Problem } from '../model/origin.js';
 import type { ConnectionRecord } from '../model/session.js';
 import type { ExecSessionBuilder, SessionRequest } from '../k8s/exec-session.js';
+import type { TlsKeyLog } from '../tls/key-log.js';
 
 /** What a connection analyzer needs from the capture-wide pipeline. */
 export interface PipelineContext {
@@ -8,4 +9,8 @@ export interface PipelineContext {
   /** A refused upgrade: a later SPDY attempt for the same request may fall back from it. */
   sessionRefused(s: ExecSessionBuilder): void;
   warn(p: Problem): void;
+  /** Secrets from --keylog files and pcapng Decryption Secrets Blocks. */
+  readonly keys: TlsKeyLog;
+  /** A TLS connection found no keys (a DSB later in the file may still bring them). */
+  tlsWithoutKeys(): void;
 }

@@ -25,8 +25,13 @@ function isChannelFrame(b: Uint8Array, masked: boolean): boolean {
   return true;
 }
 
-export function sniffProtocol(c2s: Uint8Array, s2c: Uint8Array): SniffedProtocol {
+/**
+ * null while undecided: a server may speak first (an HTTP/2 server's SETTINGS, a SPDY server's frames),
+ * so only the client's bytes, an HTTP/1 status line or `final` settle it.
+ */
+export function sniffProtocol(c2s: Uint8Array, s2c: Uint8Array, final: boolean): SniffedProtocol | null {
   if (c2s.length === 0 && s2c.length === 0) return 'empty';
+  if (c2s.length === 0 && !final && !startsWithAscii(s2c, 'HTTP/1.')) return null;
   if (startsWithAscii(c2s, H2_PREFACE)) return 'http2';
   if (METHODS.some((m) => startsWithAscii(c2s, m)) || startsWithAscii(s2c, 'HTTP/1.')) return 'http1';
   if (isTlsRecord(c2s) || isTlsRecord(s2c)) return 'tls';

@@ -541,7 +541,10 @@ export class TlsConnectionDecoder {
       (this.info as unknown as Record<string, unknown>)[key] = value;
       grew = true;
     }
-    if (grew) this.sink.onHandshakeInfo({ ...this.info, alpnOffered: this.info.alpnOffered?.slice() });
+    if (!grew) return;
+    const copy = { ...this.info };
+    if (copy.alpnOffered) copy.alpnOffered = copy.alpnOffered.slice();
+    this.sink.onHandshakeInfo(copy);
   }
 
   private reportOnce(kind: OnceProblem, at: string | null, message: string): void {

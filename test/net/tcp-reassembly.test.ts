@@ -130,18 +130,19 @@ describe('TcpReassembler: out of order, duplicates, overlaps', () => {
     for (const from of ['c', 's'] as const) {
       const data = streams[from];
       const base = (from === 'c' ? cIsn : sIsn) + 1;
+      const peerBase = (from === 'c' ? sIsn : cIsn) + 1;
       for (let off = 0; off < data.length; ) {
         const len = 1 + Math.floor(rand() * 300);
-        segs.push(m.seg(from, base + off, data.subarray(off, off + len), 'PA'));
+        segs.push(m.seg(from, base + off, data.subarray(off, off + len), 'PA', peerBase));
         off += len;
       }
       // Repacketized retransmissions: random ranges of the same bytes.
       for (let k = 0; k < 15; k++) {
         const start = Math.floor(rand() * data.length);
         const len = 1 + Math.floor(rand() * 500);
-        segs.push(m.seg(from, base + start, data.subarray(start, start + len), 'PA'));
+        segs.push(m.seg(from, base + start, data.subarray(start, start + len), 'PA', peerBase));
       }
-      segs.push(m.seg(from, base + data.length, '', 'FA'));
+      segs.push(m.seg(from, base + data.length, '', 'FA', peerBase));
     }
     for (let k = 0; k < 20; k++) segs.push(segs[Math.floor(rand() * segs.length)]);
     for (const seg of shuffle(segs, rand)) push({ ...seg, payload: seg.payload.slice() });

@@ -1,0 +1,12 @@
+import type { ExecSessionBuilder, SessionRequest } from '../k8s/exec-session.js';
+import type { ConnectionRecord } from '../model/session.js';
+import type { PipelineContext } from './context.js';
+
+/** What the protocol consumers of one connection share. */
+export interface ConnectionScope {
+  readonly ctx: PipelineContext;
+  readonly record: ConnectionRecord;
+  /** "client→server", the start of every Problem's where. */
+  readonly where: string;
+  newSession(req: SessionRequest): ExecSessionBuilder;
+}

@@ -1,0 +1,92 @@
+/**
+ * HTTP/1.1 on a connection: lists every request, turns exec/attach/portforward upgrades into
+ * sessions, and after a 101 hands the upgraded bytes to the SPDY or WebSocket session transport.
+ */
+import { HttpConnectionParser, header, headerValues, type HttpRequestHead, type HttpResponseHead } from '../http/http-connection.js';
+import { parseStreamingRequest } from '../k8s/exec-request.js';
+import type { ExecSessionBuilder } from '../k8s/exec-session.js';
+import { SpdyExecTransport } from '../k8s/spdy-exec.js';
+import type { UpgradedTransport } from '../k8s/upgraded-transport.js';
+import { WebSocketExecTransport } from '../k8s/websocket-exec.js';
+import type { ConnectionScope } from './connection-scope.js';
+import type { StreamConsumer } from './stream-consumer.js';
+
+interface PendingRequest {
+  req: HttpRequestHead;
+  session: ExecSessionBuilder | null;
+  requestIndex: number;
+}
+
+export function http1Consumer(scope: ConnectionScope): StreamConsumer {
+  const { ctx, record } = scope;
+  const pending: PendingRequest[] = [];
+  let upgradedSession: ExecSessionBuilder | null = null;
+  let transport: UpgradedTransport | null = null;
+
+  const startSession = (req: HttpRequestHead): ExecSessionBuilder | null => {
+    const upgrade = (header(req, 'upgrade') ?? '').toLowerCase();
+    const parsed = upgrade ? parseStreamingRequest(req.method, req.target) : null;
+    if (!parsed) return null;
+    const kind = upgrade.startsWith('websocket') ? 'websocket' : 'spdy';
+    return scope.newSession({
+      method: req.method,
+      target: req.target,
+      origin: req.origin,
+      transport: kind,
+      offeredProtocols: kind === 'websocket' ? headerValues(req, 'sec-websocket-protocol') : headerValues(req, 'x-stream-protocol-version'),
+      parsed,
+    });
+  };
+
+  const parser = new HttpConnectionParser({
+    onRequest: (req) => {
+      record.requests.push({ method: req.method, target: req.target, status: null, ts: req.origin.ts });
+      pending.push({ req, session: startSession(req), requestIndex: record.requests.length - 1 });
+    },
+    onResponse: (res: HttpResponseHead, req) => {
+      if (res.status >= 100 && res.status < 200 && res.status !== 101) return;
+      const entry = pending.find((p) => p.req === req);
+      if (!entry) return;
+      record.requests[entry.requestIndex].status = res.status;
+      if (entry.session && res.status === 101) {
+        const s = entry.session;
+        const name = s.session.transport === 'websocket' ? 'sec-websocket-protocol' : 'x-stream-protocol-version';
+        const protocol = (header(res, name) ?? '').trim();
+        s.upgraded(101, protocol, res.origin.lastTs);
+        s.control('upgrade', 's2c', `101 Switching Protocols ${protocol}`.trim(), res.origin);
+        upgradedSession = s;
+      }
+    },
+    onMessageComplete: (dir, head, body) => {
+      if (dir !== 's2c') return;
+      const res = head as HttpResponseHead;
+      const entry = pending.shift();
+      if (entry?.session && res.status !== 101) {
+        entry.session.refused(res.status, body, res.origin.lastTs);
+        ctx.sessionRefused(entry.session);
+      }
+    },
+    onUpgrade: () => {
+      const s = upgradedSession;
+      if (!s) {
+        ctx.warn({ where: scope.where, message: 'connection upgraded by a request that is not exec/attach/portforward: upgraded bytes not decoded' });
+        return;
+      }
+      record.protocol = s.session.transport;
+      transport =
+        s.session.transport === 'websocket' ? new WebSocketExecTransport(s, s.session.protocol, scope.where) : new SpdyExecTransport(s, scope.where);
+    },
+    onUpgradedData: (dir, data, origin) => transport?.push(dir, data, origin),
+    onUpgradedGap: (dir, offset, length) => transport?.gap(dir, offset, length),
+    onProblem: (p) => ctx.warn({ where: `${scope.where} ${p.where}`, message: p.message }),
+  });
+
+  return {
+    push: (dir, data, origin) => parser.push(dir, data, origin),
+    gap: (dir, offset, length) => parser.gap(dir, offset, length),
+    end: () => {
+      parser.end();
+      transport?.end();
+    },
+  };
+}

@@ -1,0 +1,56 @@
+import type { Direction, StreamOrigin } from '../model/origin.js';
+import { sniffProtocol, type SniffedProtocol } from './sniff.js';
+
+/** A decoder of one connection's byte streams (TCP payload, or TLS plaintext). */
+export interface StreamConsumer {
+  push(dir: Direction, data: Uint8Array, origin: StreamOrigin): void;
+  gap(dir: Direction, offset: number, length: number): void;
+  end(): void;
+}
+
+export const ignoreStream: StreamConsumer = { push() {}, gap() {}, end() {} };
+
+const SNIFF_BYTES = 8;
+const SNIFF_WINDOW = 64;
+/** A server that talks this much before its client says anything is not waited for any longer. */
+const MAX_HELD = 64 * 1024;
+
+/**
+ * Holds the first bytes of a connection until they tell what it speaks, then hands everything to
+ * the consumer made for that protocol.
+ */
+export class SniffingConsumer implements StreamConsumer {
+  private inner: StreamConsumer | null = null;
+  private held: { dir: Direction; data: Uint8Array; origin: StreamOrigin }[] = [];
+  private heldBytes: Record<Direction, number> = { c2s: 0, s2c: 0 };
+
+  constructor(private readonly make: (kind: SniffedProtocol) => StreamConsumer) {}
+
+  push(dir: Direction, data: Uint8Array, origin: StreamOrigin): void {
+    if (this.inner) return this.inner.push(dir, data, origin);
+    this.held.push({ dir, data: data.slice(), origin });
+    this.heldBytes[dir] += data.length;
+    if (this.heldBytes[dir] >= SNIFF_BYTES) this.decide(this.heldBytes.s2c >= MAX_HELD);
+  }
+
+  gap(dir: Direction, offset: number, length: number): void {
+    this.decide(true)?.gap(dir, offset, length);
+  }
+
+  end(): void {
+    this.decide(true)?.end();
+  }
+
+  private decide(final: boolean): StreamConsumer | null {
+    if (this.inner) return this.inner;
+    const first = (dir: Direction) => Buffer.concat(this.held.filter((h) => h.dir === dir).map((h) => h.data)).subarray(0, SNIFF_WINDOW);
+    const kind = sniffProtocol(first('c2s'), first('s2c'), final);
+    if (kind === null) return null;
+    const inner = this.make(kind);
+    this.inner = inner;
+    const held = this.held;
+    this.held = [];
+    for (const h of held) inner.push(h.dir, h.data, h.origin);
+    return inner;
+  }
+}

@@ -1,0 +1,37 @@
+/** TLS on a connection: record timeline always, plaintext (when keys decrypt it) sniffed and decoded again. */
+import type { TlsKeyLog } from '../tls/key-log.js';
+import { TlsConnectionDecoder } from '../tls/record-decoder.js';
+import type { ConnectionScope } from './connection-scope.js';
+import { SniffingConsumer, type StreamConsumer } from './stream-consumer.js';
+
+const MAX_RECORDS = 5000;
+
+export function tlsConsumer(scope: ConnectionScope, keys: TlsKeyLog, plaintext: () => SniffingConsumer): StreamConsumer {
+  const { record, ctx } = scope;
+  const tls = (record.tls = { keysFound: null as boolean | null, records: [] as NonNullable<typeof record.tls>['records'], recordsDropped: 0 });
+  let inner: SniffingConsumer | null = null;
+  const decoder = new TlsConnectionDecoder(
+    keys,
+    {
+      onHandshakeInfo: (info) => {
+        Object.assign(tls, { sni: info.sni, alpn: info.alpn, version: info.version, cipherSuite: info.cipherSuite, keysFound: info.keysFound });
+        if (info.keysFound === false) ctx.tlsWithoutKeys();
+      },
+      onRecord: (dir, rec) => {
+        if (tls.records.length >= MAX_RECORDS) tls.recordsDropped++;
+        else tls.records.push({ dir, ts: rec.origin.lastTs, length: rec.length, type: rec.innerTypeName ?? rec.contentTypeName, decrypted: rec.decrypted });
+      },
+      onPlaintext: (dir, data, origin) => (inner ??= plaintext()).push(dir, data, origin),
+      onProblem: (p) => ctx.warn(p),
+    },
+    { where: scope.where },
+  );
+  return {
+    push: (dir, data, origin) => decoder.push(dir, data, origin),
+    gap: (dir, offset, length) => decoder.gap(dir, offset, length),
+    end: () => {
+      decoder.end();
+      inner?.end();
+    },
+  };
+}

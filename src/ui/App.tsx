@@ -1,0 +1,225 @@
+/**
+ * The execscope TUI: title, Sessions (or Connections), Timeline, Event or Content, status row.
+ * It renders whatever part of the model exists so far (the pipeline grows it while loading) and
+ * follows the terminal's size. Navigation state lives in ui-state.ts; this file derives what the
+ * panes show from the model and that state.
+ */
+import { Box, useApp, useInput } from 'ink';
+import { useMemo, useState } from 'react';
+import type { CaptureModel } from '../model/session.js';
+import { contentStreams, headBuffer } from './content.js';
+import { ConnectionList } from './ConnectionList.js';
+import { ContentView, contentRowCount } from './ContentView.js';
+import { EventDetail } from './EventDetail.js';
+import { modelLayers, type EventInspector } from './event-layers.js';
+import { HelpOverlay } from './HelpOverlay.js';
+import { layoutPanes, CHROME_ROWS } from './layout.js';
+import { Line } from './Line.js';
+import { connectionMatches, parseFilter, sessionMatches } from './session-filter.js';
+import { SessionList } from './SessionList.js';
+import { sortSessions } from './session-summary.js';
+import { StatusBar } from './StatusBar.js';
+import { renderTerminalLines, safeInline } from './terminal-text.js';
+import { buildTimeAxis, fullView } from './time-axis.js';
+import { Timeline, timelineGeometry } from './Timeline.js';
+import { activityTimes, buildLanes, defaultSelection, gapTimes, sessionEnd } from './timeline-lanes.js';
+import { TitleBar } from './TitleBar.js';
+import { initialUiState, reduceKey, type UiContext, type UiState } from './ui-state.js';
+import { useInspection } from './use-inspection.js';
+import { useTerminalSize } from './use-terminal-size.js';
+
+export interface LoadState {
+  /** The model so far; null until the pipeline produced one. */
+  model: CaptureModel | null;
+  bytesRead: number;
+  totalBytes: number | null;
+  /** Bumped on every update: the pipeline grows the model in place, so identity does not change. */
+  revision: number;
+  /** Why loading failed (shown in the UI). */
+  error: string | null;
+}
+
+export interface AppProps {
+  /** Name of what was opened, for the title. */
+  path: string;
+  load: LoadState;
+  /** Describes the lower layers of an event by re-reading the capture; without one the model's layers are shown. */
+  inspector?: EventInspector;
+  /** Initial navigation state (tests, or a CLI that wants to open on a given pane). */
+  initialState?: Partial<UiState>;
+}
+
+function clamp(v: number, lo: number, hi: number): number {
+  return Math.max(lo, Math.min(hi, v));
+}
+
+export function App({ path, load, inspector, initialState }: AppProps) {
+  const { exit } = useApp();
+  const { columns, rows } = useTerminalSize();
+  const [ui, setUi] = useState<UiState>(() => ({ ...initialUiState, ...initialState }));
+  const model = load.model;
+  const rev = load.revision;
+
+  const terms = useMemo(() => parseFilter(ui.filterDraft ?? ui.filter), [ui.filterDraft, ui.filter]);
+  const sessions = useMemo(
+    () => (model ? sortSessions(model.sessions.filter((s) => sessionMatches(s, terms)), ui.sort) : []),
+    [model, rev, terms, ui.sort],
+  );
+  const connections = useMemo(() => (model ? model.connections.filter((c) => connectionMatches(c, terms)) : []), [model, rev, terms]);
+  const session = sessions.find((s) => s.id === ui.session) ?? sessions[0] ?? null;
+  const connectionId = (connections.find((c) => c.id === ui.connection) ?? connections[0])?.id ?? null;
+
+  const geometry = timelineGeometry(columns);
+  const lanes = useMemo(() => (session && model ? buildLanes(session, model.sessions) : []), [session, model, rev]);
+  const axis = useMemo(
+    () => (session ? buildTimeAxis(session.startTs, sessionEnd(session), activityTimes(lanes), ui.compressIdle, geometry.cells) : null),
+    [session, lanes, ui.compressIdle, geometry.cells],
+  );
+  const gaps = useMemo(() => (session && model ? gapTimes(session, model.connections) : []), [session, model, rev]);
+
+  const fallback = ui.lane < 0 ? defaultSelection(lanes) : null;
+  const laneIndex = lanes.length ? clamp(fallback ? fallback.lane : ui.lane, 0, lanes.length - 1) : -1;
+  const lane = lanes[laneIndex] ?? null;
+  const itemIndex = lane ? Math.min(fallback ? fallback.item : ui.item, lane.items.length - 1) : -1;
+  const item = lane && itemIndex >= 0 ? lane.items[itemIndex] : null;
+  const view = axis ? (ui.view ?? fullView(axis)) : null;
+
+  const baseLayers = useMemo(() => (model && session && item ? modelLayers(model, session, item.event) : []), [model, session, item, rev]);
+  const inspection = useInspection(inspector, session, item?.event ?? null);
+  const layers = inspection.status === 'done' && inspection.layers.length ? inspection.layers : baseLayers;
+
+  const cStreams = useMemo(() => (session ? contentStreams(session) : []), [session, rev]);
+  const follow = lane?.stream ? cStreams.indexOf(lane.stream) : -1;
+  const cIndex = cStreams.length ? (ui.contentStream >= 0 ? Math.min(ui.contentStream, cStreams.length - 1) : Math.max(0, follow)) : -1;
+  const cStream = cStreams[cIndex] ?? null;
+  const cHeadBytes = cStream?.headBytes ?? 0;
+  const cLines = useMemo(() => (cStream ? renderTerminalLines(cStream.head) : []), [cStream, cHeadBytes]);
+  const cBytes = useMemo(() => (cStream && ui.hex ? headBuffer(cStream) : null), [cStream, cHeadBytes, ui.hex]);
+  const cRows = contentRowCount(cLines, cBytes, ui.hex, columns);
+
+  const listLength = ui.list === 'sessions' ? sessions.length : connections.length;
+  const layout = layoutPanes(rows, ui.pane, listLength, lanes.length);
+  const contentRows = Math.max(1, layout.detail - 1);
+  const resolved: UiState = {
+    ...ui,
+    session: session?.id ?? null,
+    connection: connectionId,
+    lane: laneIndex,
+    item: itemIndex,
+    contentStream: cIndex,
+    contentScroll: clamp(ui.contentScroll, 0, Math.max(0, cRows - contentRows)),
+    layer: clamp(ui.layer, 0, Math.max(0, layers.length - 1)),
+  };
+  const ctx: UiContext = {
+    sessionIds: sessions.map((s) => s.id),
+    connectionIds: connections.map((c) => c.id),
+    lanes,
+    axis,
+    layerCount: layers.length,
+    contentStreamCount: cStreams.length,
+    contentLineCount: cRows,
+    pageSize: ui.pane === 'content' ? contentRows : Math.max(1, layout.sessions - 1),
+  };
+
+  useInput((input, key) => {
+    const next = reduceKey(resolved, { input, ...key }, ctx);
+    if (next === 'quit') exit();
+    else setUi(next);
+  });
+
+  const bodyRows = Math.max(0, rows - CHROME_ROWS);
+  const loading = load.error === null && !model?.done;
+  let body;
+  if (ui.help) {
+    body = <HelpOverlay height={bodyRows} width={columns} />;
+  } else if (!model) {
+    body = load.error ? (
+      <Box flexDirection="column">
+        <Line segments={[{ text: `✗ cannot analyze ${safeInline(path)}`, color: 'red', bold: true }]} />
+        <Line segments={[{ text: `  ${safeInline(load.error, 400)}`, color: 'red' }]} />
+        <Line segments={[{ text: '  q quits', dim: true }]} />
+      </Box>
+    ) : (
+      <Line segments={[{ text: '  reading the capture…', dim: true }]} />
+    );
+  } else {
+    body = (
+      <>
+        {ui.list === 'sessions' ? (
+          <SessionList
+            sessions={sessions}
+            all={model.sessions}
+            selectedId={resolved.session}
+            focused={ui.pane === 'sessions'}
+            height={layout.sessions}
+            width={columns}
+            sort={ui.sort}
+            filter={ui.filterDraft ?? ui.filter}
+            otherConnections={model.connections.filter((c) => c.sessionIds.length === 0).length}
+          />
+        ) : (
+          <ConnectionList
+            connections={connections}
+            total={model.connections.length}
+            selectedId={connectionId}
+            focused={ui.pane === 'sessions'}
+            height={layout.sessions}
+            width={columns}
+            filter={ui.filterDraft ?? ui.filter}
+          />
+        )}
+        {session && axis && view ? (
+          <Timeline
+            session={session}
+            lanes={lanes}
+            axis={axis}
+            view={view}
+            gaps={gaps}
+            selectedLane={laneIndex}
+            selectedItem={item}
+            compressIdle={ui.compressIdle}
+            focused={ui.pane === 'timeline'}
+            height={layout.timeline}
+            width={columns}
+          />
+        ) : (
+          <Box height={layout.timeline} />
+        )}
+        {layout.detailPane === 'event' ? (
+          <EventDetail
+            session={session}
+            lane={lane}
+            item={item}
+            layers={layers}
+            inspection={inspection}
+            selectedLayer={resolved.layer}
+            focused={ui.pane === 'event'}
+            height={layout.detail}
+            width={columns}
+          />
+        ) : (
+          <ContentView
+            streams={cStreams}
+            selected={cIndex}
+            lines={cLines}
+            bytes={cBytes}
+            hex={ui.hex}
+            scroll={resolved.contentScroll}
+            focused={ui.pane === 'content'}
+            height={layout.detail}
+            width={columns}
+          />
+        )}
+      </>
+    );
+  }
+  return (
+    <Box flexDirection="column" width={columns} height={rows}>
+      <TitleBar path={path} model={model} error={model ? load.error : null} />
+      <Box flexDirection="column" height={bodyRows} overflow="hidden">
+        {body}
+      </Box>
+      <StatusBar ui={ui} progress={load} loading={loading} width={columns} />
+    </Box>
+  );
+}

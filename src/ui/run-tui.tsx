@@ -1,0 +1,110 @@
+/**
+ * Runs the TUI on a terminal: the IO edge of the UI. Starts loading, redraws the growing model at
+ * most every throttleMs, and puts the terminal back (alternate screen, cursor) however it ends.
+ * Without a terminal on both ends it loads, prints one frame and answers with an exit code.
+ */
+import { render, renderToString } from 'ink';
+import type { CaptureModel } from '../model/session.js';
+import { App, type LoadState } from './App.js';
+import { ErrorBoundary } from './ErrorBoundary.js';
+import type { EventInspector } from './event-layers.js';
+import { safeInline } from './terminal-text.js';
+import { applyColorEnv } from './theme.js';
+
+export type LoadProgress = (model: CaptureModel, bytesRead: number, totalBytes: number | null) => void;
+
+export interface RunTuiOptions {
+  /** What is being opened (shown in the title and messages). */
+  path: string;
+  /** Starts the pipeline; calls onProgress with the growing model. */
+  load: (onProgress: LoadProgress) => Promise<CaptureModel>;
+  inspector?: EventInspector;
+  stdin?: NodeJS.ReadStream;
+  stdout?: NodeJS.WriteStream;
+  stderr?: NodeJS.WriteStream;
+  /** Minimum time between redraws while loading. Default 100 ms. */
+  throttleMs?: number;
+}
+
+const ENTER_ALT_SCREEN = '\x1b[?1049h';
+const LEAVE_ALT_SCREEN = '\x1b[?1049l';
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function failureExit(model: CaptureModel | null, error: string | null): number {
+  return error !== null || model?.fatal ? 1 : 0;
+}
+
+/** Not a terminal: load everything, print one frame, report problems on stderr. */
+async function runHeadless(opts: RunTuiOptions, stdout: NodeJS.WriteStream, stderr: NodeJS.WriteStream): Promise<number> {
+  let model: CaptureModel;
+  try {
+    model = await opts.load(() => {});
+  } catch (err) {
+    stderr.write(`execscope: cannot analyze ${safeInline(opts.path)}: ${safeInline(messageOf(err))}\n`);
+    return 1;
+  }
+  const load: LoadState = { model, bytesRead: model.capture.bytesRead, totalBytes: model.capture.bytesRead, revision: 1, error: null };
+  stdout.write(renderToString(<App path={opts.path} load={load} />, { columns: stdout.columns || 80 }) + '\n');
+  if (model.fatal) stderr.write(`execscope: ${safeInline(opts.path)}: ${safeInline(model.fatal.message)} (${safeInline(model.fatal.where)})\n`);
+  return failureExit(model, null);
+}
+
+export async function runTui(opts: RunTuiOptions): Promise<number> {
+  const stdin = opts.stdin ?? process.stdin;
+  const stdout = opts.stdout ?? process.stdout;
+  const stderr = opts.stderr ?? process.stderr;
+  applyColorEnv();
+  if (!stdin.isTTY || !stdout.isTTY) return runHeadless(opts, stdout, stderr);
+
+  let restored = false;
+  const restore = () => {
+    if (restored) return;
+    restored = true;
+    stdout.write(LEAVE_ALT_SCREEN);
+  };
+  process.once('exit', restore);
+  stdout.write(ENTER_ALT_SCREEN);
+
+  let state: LoadState = { model: null, bytesRead: 0, totalBytes: null, revision: 0, error: null };
+  let timer: NodeJS.Timeout | null = null;
+  let closed = false;
+  const element = () => (
+    <ErrorBoundary>
+      <App path={opts.path} load={state} inspector={opts.inspector} />
+    </ErrorBoundary>
+  );
+  try {
+    const instance = render(element(), { stdin, stdout, stderr, exitOnCtrlC: true, patchConsole: true });
+    const redraw = () => {
+      if (timer) clearTimeout(timer);
+      timer = null;
+      instance.rerender(element());
+    };
+    const update = (next: Partial<LoadState>, now: boolean) => {
+      if (closed) return;
+      state = { ...state, ...next, revision: state.revision + 1 };
+      if (now) redraw();
+      else timer ??= setTimeout(redraw, opts.throttleMs ?? 100);
+    };
+    opts
+      .load((model, bytesRead, totalBytes) => update({ model, bytesRead, totalBytes }, false))
+      .then(
+        (model) => update({ model, bytesRead: Math.max(state.bytesRead, model.capture.bytesRead) }, true),
+        (err: unknown) => update({ error: messageOf(err) }, true),
+      );
+    await instance.waitUntilExit();
+    return failureExit(state.model, state.error);
+  } catch (err) {
+    restore();
+    stderr.write(`execscope: ${safeInline(messageOf(err))}\n`);
+    return 1;
+  } finally {
+    closed = true;
+    if (timer) clearTimeout(timer);
+    restore();
+    process.removeListener('exit', restore);
+  }
+}
