@@ -8,7 +8,7 @@ import { analyzeCapture } from './pipeline/analyze-capture.js';
 import { analyzeOptions, type AnalyzeOptions } from './pipeline/options.js';
 import type { CaptureModel } from './model/session.js';
 import { jsonReport } from './report/json-report.js';
-import { textReport } from './report/text-report.js';
+import { keysReport, textReport } from './report/text-report.js';
 import { safeInline } from './ui/terminal-text.js';
 
 const HELP: Record<string, string> = {
@@ -19,6 +19,7 @@ Usage:
   execscope analyze CAPTURE [options]      summarise every exec session (text or JSON)
   execscope extract CAPTURE --session N --stream NAME -o FILE
                                            write one stream's exact bytes
+  execscope keys CAPTURE [--keylog FILE]... list TLS connections and whether keys decrypt them
   execscope help [COMMAND]                 this text, or a command's
 
 CAPTURE is a pcap or pcapng file, optionally gzip-compressed, or - for stdin
@@ -32,6 +33,11 @@ Exit status: 0 ok, 1 usage or unreadable input, 2 capture truncated or corrupt (
   --hash          add the sha256 of every stream's exact bytes
   --connections   also list every TCP connection and its HTTP requests (text mode)
   --keylog FILE   NSS key log for TLS decryption (repeatable)
+`,
+  keys: `Usage: execscope keys CAPTURE [--keylog FILE]...
+
+  Lists every TLS connection (SNI, version, cipher suite, ALPN) and whether the key logs given with
+  --keylog, or embedded in the pcapng as Decryption Secrets Blocks, decrypt it.
 `,
   extract: `Usage: execscope extract CAPTURE --session N --stream NAME -o FILE
 
@@ -102,6 +108,15 @@ async function extract(argv: string[]): Promise<number> {
   return reportFatal(model);
 }
 
+async function keys(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, { flags: ['--help'], options: ['--keylog'] });
+  if (args.flags.has('--help')) return help('keys');
+  const path = capturePath(args, 'keys');
+  const model = await analyzeCapture(path, analyzeOptions({ keepEvents: false, headBytes: 0, keyLogs: await keyLogs(args) }));
+  process.stdout.write(keysReport(model));
+  return reportFatal(model);
+}
+
 async function open(argv: string[]): Promise<number> {
   const args = parseArgs(argv, { flags: ['--help'], options: ['--keylog'] });
   if (args.flags.has('--help')) return help('main');
@@ -130,6 +145,8 @@ async function main(argv: string[]): Promise<number> {
       return analyze(rest);
     case 'extract':
       return extract(rest);
+    case 'keys':
+      return keys(rest);
     default:
       return open(argv);
   }

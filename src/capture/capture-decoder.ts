@@ -173,8 +173,10 @@ export class CaptureDecoder {
     }
   }
 
-  /** Decodes the complete records of `buf` from `off` and stashes the cut one at its end. */
-  private walk(buf: Uint8Array, off: number): void {
+  /** Decodes the complete records of `chunk` from `off` and stashes the cut one at its end. */
+  private walk(chunk: Uint8Array, off: number): void {
+    // A plain Uint8Array over the same memory: Buffer (what streams yield) makes subarray() much slower.
+    const buf = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     const end = buf.length;
     const base = this.pushed;
@@ -263,7 +265,8 @@ export class CaptureDecoder {
         if (view.getUint32(off, true) === PCAPNG_SHB) le = this.sectionByteOrder(view, off, at);
         const length = view.getUint32(off + 4, le);
         if (length < 12 || length % 4 !== 0 || length > MAX_RECORD_BYTES) {
-          throw this.blockCorrupt(`total length ${length} is invalid (must be a multiple of 4 from 12 to ${MAX_RECORD_BYTES})`, at);
+          const rule = `must be a multiple of 4 from 12 to ${MAX_RECORD_BYTES}`;
+          throw this.blockCorrupt(`total length ${length} is invalid (${rule})`, at);
         }
         return length;
       }
@@ -371,7 +374,8 @@ export class CaptureDecoder {
         const origLen = view.getUint32(off + 8, le);
         let capLen = Math.min(origLen, length - 16);
         if (iface.info.snapLen > 0) capLen = Math.min(capLen, iface.info.snapLen);
-        this.deliver(this.lastTs, iface.info.linkType, iface.info.id, iface.fcsBytes, buf, off + 12, capLen, origLen, at + 12);
+        const { linkType, id } = iface.info;
+        this.deliver(this.lastTs, linkType, id, iface.fcsBytes, buf, off + 12, capLen, origLen, at + 12);
         return;
       }
       case PCAPNG_SHB:
@@ -398,9 +402,10 @@ export class CaptureDecoder {
     if (length < 28) throw this.blockCorrupt(`section header of ${length} bytes is too short`, at);
     const major = view.getUint16(off + 12, this.le);
     if (major !== 1) {
-      throw this.blockCorrupt(`section header has unsupported version ${major}.${view.getUint16(off + 14, this.le)}`, at);
+      const minor = view.getUint16(off + 14, this.le);
+      throw this.blockCorrupt(`section header has unsupported version ${major}.${minor}`, at);
     }
-    ;
+    this.sectionInterfaces = [];
   }
 
   private decodeInterface(buf: Uint8Array, view: DataView, off: number, length: number, at: number): void {

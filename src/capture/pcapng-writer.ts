@@ -220,7 +220,9 @@ export class PcapngWriter {
     const iface = this.interfaces[interfaceId];
     if (iface === undefined) throw new RangeError(`interface ${interfaceId} not described in this section`);
     const ticks = ((tsNs - iface.offsetNs) * iface.tickNum) / iface.tickDen;
-    if (ticks < 0n || ticks > 0xffffffffffffffffn) throw new RangeError(`timestamp ${tsNs} ns does not fit interface ${interfaceId}`);
+    if (ticks < 0n || ticks > 0xffffffffffffffffn) {
+      throw new RangeError(`timestamp ${tsNs} ns does not fit interface ${interfaceId}`);
+    }
     return ticks;
   }
 

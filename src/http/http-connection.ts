@@ -163,12 +163,12 @@ export class HttpConnectionParser {
 
   /** `data` is only read during the call; `origin` describes data[0..]. */
   push(dir: Direction, data: Uint8Array, origin: StreamOrigin): void {
+    if (data.length === 0) return;
     const side = this.side(dir);
     if (side.state === 'upgraded') {
       this.sink.onUpgradedData(dir, data, origin);
       return;
     }
-    if (data.length === 0) return;
     side.nextOffset = origin.offset + data.length;
     side.lastPacket = origin.packet;
     side.lastTs = origin.ts;

@@ -66,12 +66,35 @@ export function isUpgradeRequest(req: HttpRequestHead): boolean {
   );
 }
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const HTTP_VERSION = /^HTTP\/\d\.\d$/;
-const STATUS_CODE = /^\d{3}$/;
 const MAX_METHOD_LENGTH = 32;
 const RESPONSE_PREFIX = 'HTTP/';
 const SP = 0x20;
+
+/** tchar (RFC 9110 §5.6.2), indexed by byte. */
+const TOKEN_BYTES = (() => {
+  const table = new Uint8Array(128);
+  for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") table[c.charCodeAt(0)] = 1;
+  return table;
+})();
+
+function isTokenByte(b: number): boolean {
+  return b < 128 && TOKEN_BYTES[b] === 1;
+}
+
+function isToken(text: string): boolean {
+  if (text.length === 0) return false;
+  for (let i = 0; i < text.length; i++) if (!isTokenByte(text.charCodeAt(i))) return false;
+  return true;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
+/** "HTTP/d.d" */
+function isHttpVersion(text: string): boolean {
+  return text.length === 8 && text.startsWith(RESPONSE_PREFIX) && isDigit(text.charCodeAt(5)) && text[6] === '.' && isDigit(text.charCodeAt(7));
+}
 
 /**
  * Early verdict on the first bytes of a message, so a TLS record or a capture that starts inside
@@ -93,70 +116,81 @@ export function startLooksLikeHttp(kind: 'request' | 'response', bytes: Uint8Arr
   return n > MAX_METHOD_LENGTH ? false : undefined;
 }
 
-const TOKEN_BYTES = (() => {
-  const table = new Uint8Array(128);
-  for (let b = 0; b < 128; b++) table[b] = TOKEN.test(String.fromCharCode(b)) ? 1 : 0;
-  return table;
-})();
-
-function isTokenByte(b: number): boolean {
-  return b < 128 && TOKEN_BYTES[b] === 1;
-}
-
 const decoder = new TextDecoder();
 
+/**
+ * The lines of a head as one decoded string walked with indexOf: heads are parsed for every request
+ * of every connection, so no per-line arrays or regular expressions here.
+ */
+class HeadLines {
+  private readonly text: string;
+  private pos = 0;
+
+  constructor(bytes: Uint8Array) {
+    this.text = decoder.decode(bytes);
+  }
+
+  /** The next line without its LF or CRLF; undefined at the end. */
+  next(): string | undefined {
+    const { text } = this;
+    if (this.pos >= text.length) return undefined;
+    let end = text.indexOf('\n', this.pos);
+    if (end === -1) end = text.length;
+    const stop = end > this.pos && text.charCodeAt(end - 1) === 0x0d ? end - 1 : end;
+    const line = text.slice(this.pos, stop);
+    this.pos = end + 1;
+    return line;
+  }
+}
+
 export function parseRequestHead(bytes: Uint8Array, origin: FrameOrigin): HeadParseResult<HttpRequestHead> {
-  const lines = splitLines(bytes);
-  const parts = lines[0].split(' ');
-  if (parts.length !== 3) return { error: `malformed request line ${quote(lines[0])}` };
-  const [method, target, version] = parts;
-  if (!TOKEN.test(method)) return { error: `malformed request method ${quote(method)}` };
-  if (!HTTP_VERSION.test(version)) return { error: `not an HTTP/1.x request line ${quote(lines[0])}` };
+  const lines = new HeadLines(bytes);
+  const first = lines.next() ?? '';
+  const sp1 = first.indexOf(' ');
+  const sp2 = sp1 === -1 ? -1 : first.indexOf(' ', sp1 + 1);
+  if (sp2 === -1 || first.indexOf(' ', sp2 + 1) !== -1) return { error: `malformed request line ${quote(first)}` };
+  const method = first.slice(0, sp1);
+  const target = first.slice(sp1 + 1, sp2);
+  const version = first.slice(sp2 + 1);
+  if (!isToken(method)) return { error: `malformed request method ${quote(method)}` };
+  if (!isHttpVersion(version)) return { error: `not an HTTP/1.x request line ${quote(first)}` };
   if (target === '') return { error: 'empty request target' };
   const warnings: string[] = [];
-  const headers = parseHeaderLines(lines, 1, warnings);
+  const headers = parseHeaderLines(lines, warnings);
   const { path, query } = splitTarget(target);
   return { head: { method, target, path, query, version, headers, origin }, warnings };
 }
 
 export function parseResponseHead(bytes: Uint8Array, origin: FrameOrigin): HeadParseResult<HttpResponseHead> {
-  const lines = splitLines(bytes);
-  const first = lines[0];
+  const lines = new HeadLines(bytes);
+  const first = lines.next() ?? '';
   const sp1 = first.indexOf(' ');
   const version = sp1 === -1 ? first : first.slice(0, sp1);
-  if (!HTTP_VERSION.test(version)) return { error: `malformed status line ${quote(first)}` };
-  const rest = sp1 === -1 ? '' : first.slice(sp1 + 1);
-  const sp2 = rest.indexOf(' ');
-  const code = sp2 === -1 ? rest : rest.slice(0, sp2);
-  if (!STATUS_CODE.test(code)) return { error: `malformed status code in ${quote(first)}` };
-  const reason = sp2 === -1 ? '' : rest.slice(sp2 + 1);
-  const warnings: string[] = [];
-  const headers = parseHeaderLines(lines, 1, warnings);
-  return { head: { version, status: Number(code), reason, headers, origin }, warnings };
-}
-
-/** Parses "name: value" lines (a head after its start line, or a chunked trailer section). */
-export function parseHeaderBlock(bytes: Uint8Array, warnings: string[]): HttpHeaders {
-  return parseHeaderLines(splitLines(bytes), 0, warnings);
-}
-
-/** Lines of a head without their terminators; the closing empty line is dropped. */
-function splitLines(bytes: Uint8Array): string[] {
-  const lines = decoder.decode(bytes).split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i];
-    if (line.endsWith('\r')) lines[i] = line.slice(0, -1);
+  if (!isHttpVersion(version)) return { error: `malformed status line ${quote(first)}` };
+  const sp2 = first.indexOf(' ', sp1 + 1);
+  const codeEnd = sp2 === -1 ? first.length : sp2;
+  const c = sp1 + 1;
+  if (sp1 === -1 || codeEnd - c !== 3 || !isDigit(first.charCodeAt(c)) || !isDigit(first.charCodeAt(c + 1)) || !isDigit(first.charCodeAt(c + 2))) {
+    return { error: `malformed status code in ${quote(first)}` };
   }
-  while (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
-  return lines;
+  const status = Number(first.slice(c, codeEnd));
+  const reason = sp2 === -1 ? '' : first.slice(sp2 + 1);
+  const warnings: string[] = [];
+  const headers = parseHeaderLines(lines, warnings);
+  return { head: { version, status, reason, headers, origin }, warnings };
 }
 
-function parseHeaderLines(lines: string[], from: number, warnings: string[]): HttpHeaders {
+/** Parses "name: value" lines (a chunked trailer section). */
+export function parseHeaderBlock(bytes: Uint8Array, warnings: string[]): HttpHeaders {
+  return parseHeaderLines(new HeadLines(bytes), warnings);
+}
+
+function parseHeaderLines(lines: HeadLines, warnings: string[]): HttpHeaders {
   const headers: HttpHeaders = [];
-  for (let i = from; i < lines.length; i++) {
-    const line = lines[i];
+  for (let line = lines.next(); line !== undefined; line = lines.next()) {
     if (line === '') continue;
-    if (line[0] === ' ' || line[0] === '\t') {
+    const c0 = line.charCodeAt(0);
+    if (c0 === SP || c0 === 0x09) {
       // obs-fold (RFC 9112 §5.2): a continuation of the previous field's value.
       const previous = headers[headers.length - 1];
       if (previous) previous[1] = `${previous[1]} ${line.trim()}`;
@@ -169,7 +203,7 @@ function parseHeaderLines(lines: string[], from: number, warnings: string[]): Ht
       continue;
     }
     const name = line.slice(0, colon);
-    if (!TOKEN.test(name)) warnings.push(`invalid header field name ${quote(name)}`);
+    if (!isToken(name)) warnings.push(`invalid header field name ${quote(name)}`);
     headers.push([name, line.slice(colon + 1).trim()]);
   }
   return headers;

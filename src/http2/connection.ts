@@ -9,6 +9,7 @@
  * oversized frame, a broken header block, a gap) stops that direction with a Problem: HPACK state cannot
  * be recovered mid-connection.
  */
+import { Buffer } from 'node:buffer';
 import type { Direction, FrameOrigin, Problem, StreamOrigin } from '../model/origin.js';
 import {
   HTTP2_CLIENT_PREFACE,
@@ -38,6 +39,8 @@ const GOAWAY_DEBUG_KEPT = 1024;
 const MAX_OPEN_STREAMS = 4096;
 /** SETTINGS frames one side may have outstanding before we stop believing its peer will ever ACK. */
 const MAX_UNACKED_SETTINGS = 16;
+/** Problems one direction may report before it is taken for garbage and decoded no further. */
+const MAX_PROBLEMS = 100;
 const EMPTY: Uint8Array = new Uint8Array(0);
 
 export interface Http2Request {
@@ -229,6 +232,7 @@ class DirectionReader {
   readonly unacked: AnnouncedLimits[] = [];
   prefaceMatched = 0;
   sawFrame = false;
+  problems = 0;
   /** Stream offset just past the last byte pushed. */
   nextOffset = 0;
 
@@ -267,16 +271,8 @@ function u32(bytes: Uint8Array, at: number): number {
   return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
 }
 
-function hex(bytes: Uint8Array): string {
-  let text = '';
-  for (let i = 0; i < bytes.length; i++) text += bytes[i]!.toString(16).padStart(2, '0');
-  return text;
-}
-
-function latin1(bytes: Uint8Array): string {
-  let text = '';
-  for (let i = 0; i < bytes.length; i++) text += String.fromCharCode(bytes[i]!);
-  return text;
+function bytesAsString(bytes: Uint8Array, start: number, encoding: 'hex' | 'latin1'): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset + start, bytes.length - start).toString(encoding);
 }
 
 /** A three-digit :status, or 0. */
@@ -400,16 +396,15 @@ export class Http2ConnectionDecoder {
   }
 
   private beginFrame(r: DirectionReader): void {
-    const name = http2FrameTypeName(r.type);
     if (!r.sawFrame) {
       r.sawFrame = true;
-      if (r.type !== Http2FrameType.SETTINGS) return this.stop(r, r.startOffset, `first frame is ${name}, not SETTINGS: not HTTP/2`);
+      if (r.type !== Http2FrameType.SETTINGS) return this.stop(r, r.startOffset, `first frame is ${http2FrameTypeName(r.type)}, not SETTINGS: not HTTP/2`);
     }
     if (r.length > r.maxFrameSize) {
-      return this.stop(r, r.startOffset, `${name} frame of ${r.length} bytes exceeds SETTINGS_MAX_FRAME_SIZE ${r.maxFrameSize}`);
+      return this.stop(r, r.startOffset, `${http2FrameTypeName(r.type)} frame of ${r.length} bytes exceeds SETTINGS_MAX_FRAME_SIZE ${r.maxFrameSize}`);
     }
     if (r.block && r.type !== Http2FrameType.CONTINUATION) {
-      return this.stop(r, r.startOffset, `${name} frame inside the header block of stream ${r.block.streamId}`);
+      return this.stop(r, r.startOffset, `${http2FrameTypeName(r.type)} frame inside the header block of stream ${r.block.streamId}`);
     }
     switch (r.type) {
       case Http2FrameType.DATA:
@@ -455,6 +450,7 @@ export class Http2ConnectionDecoder {
   /** Reports a malformed frame whose length can still be trusted, and skips it. */
   private reject(r: DirectionReader, message: string): void {
     this.problem(r, r.startOffset, message);
+    if (r.state === State.STOPPED) return;
     r.discard = true;
     this.collect(r, 0, r.length);
   }
@@ -508,6 +504,7 @@ export class Http2ConnectionDecoder {
     r.padLength = data[i]!;
     if (r.padLength > r.length - 1) {
       this.problem(r, r.startOffset, `DATA padding of ${r.padLength} bytes exceeds the ${r.length}-byte frame`);
+      if (r.state === State.STOPPED) return i + 1;
       r.discard = true;
       this.collect(r, 0, r.length - 1);
     } else {
@@ -599,7 +596,7 @@ export class Http2ConnectionDecoder {
       case Http2FrameType.SETTINGS:
         return this.handleSettings(r, p, origin);
       case Http2FrameType.PING:
-        this.sink.onControl({ dir, type: 'PING', ack: (r.flags & Http2Flag.ACK) !== 0, opaque: hex(p), origin });
+        this.sink.onControl({ dir, type: 'PING', ack: (r.flags & Http2Flag.ACK) !== 0, opaque: bytesAsString(p, 0, 'hex'), origin });
         return;
       case Http2FrameType.GOAWAY: {
         const errorCode = u32(p, 4);
@@ -609,7 +606,7 @@ export class Http2ConnectionDecoder {
           lastStreamId: u32(p, 0) & 0x7fffffff,
           errorCode,
           errorName: http2ErrorName(errorCode),
-          debugData: latin1(p.subarray(8)),
+          debugData: bytesAsString(p, 8, 'latin1'),
           debugLength: r.length - 8,
           origin,
         });
@@ -782,6 +779,7 @@ export class Http2ConnectionDecoder {
         this.problem(r, r.startOffset, `SETTINGS_INITIAL_WINDOW_SIZE ${value} above 2^31 - 1`);
       }
     }
+    if (r.state === State.STOPPED) return;
     this.sink.onControl({ dir: r.dir, type: 'SETTINGS', ack: false, settings, origin });
     if (peer.state === State.STOPPED) return;
     if (r.unacked.length >= MAX_UNACKED_SETTINGS) {
@@ -838,12 +836,16 @@ export class Http2ConnectionDecoder {
     if (how === 'rst' || stream.ended[other] || this.readers[other].state === State.STOPPED) this.streams.delete(streamId);
   }
 
+  /** Reports a problem decoding carries on after, unless the direction has had too many. */
   private problem(r: DirectionReader, offset: number, message: string): void {
+    if (r.state === State.STOPPED) return;
     this.sink.onProblem({ where: `${r.dir} offset ${offset}`, message });
+    if (++r.problems === MAX_PROBLEMS) this.stop(r, offset, `${MAX_PROBLEMS} problems: HTTP/2 not decoded further in this direction`);
   }
 
+  /** Reports a problem this direction cannot be decoded past, and stops decoding it. */
   private stop(r: DirectionReader, offset: number, message: string): void {
-    this.problem(r, offset, message);
+    this.sink.onProblem({ where: `${r.dir} offset ${offset}`, message });
     this.release(r);
   }
 

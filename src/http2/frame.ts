@@ -63,23 +63,13 @@ export const Http2ErrorCode = {
   HTTP_1_1_REQUIRED: 0xd,
 } as const;
 
-function nameOf(table: Record<string, number>, value: number): string | undefined {
-  for (const name in table) if (table[name] === value) return name;
-  return undefined;
+/** A name lookup for one of the tables above; unknown values read UNKNOWN(0x…). */
+function namer(table: Record<string, number>): (value: number) => string {
+  const names = new Map<number, string>();
+  for (const [name, value] of Object.entries(table)) names.set(value, name);
+  return (value) => names.get(value) ?? `UNKNOWN(0x${value.toString(16)})`;
 }
 
-function hex(value: number): string {
-  return `0x${value.toString(16)}`;
-}
-
-export function http2FrameTypeName(type: number): string {
-  return nameOf(Http2FrameType, type) ?? `UNKNOWN(${hex(type)})`;
-}
-
-export function http2SettingName(id: number): string {
-  return nameOf(Http2SettingId, id) ?? `UNKNOWN(${hex(id)})`;
-}
-
-export function http2ErrorName(code: number): string {
-  return nameOf(Http2ErrorCode, code) ?? `UNKNOWN(${hex(code)})`;
-}
+export const http2FrameTypeName = namer(Http2FrameType);
+export const http2SettingName = namer(Http2SettingId);
+export const http2ErrorName = namer(Http2ErrorCode);

@@ -1,5 +1,5 @@
 /** The human summary `execscope analyze` prints: one block per session. Captured text is neutralised. */
-import type { CaptureModel, ExecSession, StreamRecord } from '../model/session.js';
+import type { CaptureModel, ExecSession, StreamRecord, TlsSummary } from '../model/session.js';
 import { safeInline } from '../ui/terminal-text.js';
 import { hopLabel, outcomeText, protocolLabel } from './outcome.js';
 import { formatDuration, isoTime } from './time.js';
@@ -49,7 +49,7 @@ export function textReport(model: CaptureModel, opts: { connections: boolean; na
   if (opts.connections) {
     out.push('', 'Connections');
     for (const conn of model.connections) {
-      const tls = conn.tls ? ` TLS ${conn.tls.version ?? ''} ${conn.tls.sni ?? ''} ${conn.tls.alpn ?? ''}`.trimEnd() : '';
+      const tls = conn.tls ? ` (${tlsText(conn.tls)})` : '';
       out.push(`   ${conn.id} ${conn.client} → ${conn.server} ${conn.protocol}${tls} ${conn.bytes.c2s}/${conn.bytes.s2c} B`);
       for (const r of conn.requests) out.push(`      ${r.method} ${safeInline(r.target)} → ${r.status ?? '—'}`);
     }
@@ -61,4 +61,24 @@ export function textReport(model: CaptureModel, opts: { connections: boolean; na
   }
   if (model.fatal) out.push('', `error: ${model.fatal.message}`);
   return out.join('\n') + '\n';
+}
+
+function tlsText(t: TlsSummary): string {
+  return [t.version, t.cipherSuite, t.sni && `SNI ${safeInline(t.sni)}`, t.alpn && `ALPN ${safeInline(t.alpn)}`].filter(Boolean).join(', ');
+}
+
+/** `execscope keys`: each TLS connection and whether it could be decrypted. */
+export function keysReport(model: CaptureModel): string {
+  const tls = model.connections.filter((c) => c.tls);
+  if (!tls.length) return 'no TLS connections in this capture\n';
+  const lines = tls.map((c) => {
+    const t = c.tls as TlsSummary;
+    const keys = t.keysFound === true ? 'decrypted' : t.keysFound === false ? 'NO KEYS' : 'keys not needed yet (handshake incomplete)';
+    return `${String(c.id).padStart(4)} ${c.client} → ${c.server}  ${keys.padEnd(9)}  ${tlsText(t)}  ${c.requests.length} requests`;
+  });
+  const missing = tls.filter((c) => c.tls?.keysFound === false).length;
+  if (missing) {
+    lines.push('', `${missing} of ${tls.length} TLS connections have no keys: pass --keylog FILE (NSS key log, e.g. from SSLKEYLOGFILE or Go's KeyLogWriter), or embed it: editcap --inject-secrets tls,FILE in.pcap out.pcapng`);
+  }
+  return lines.join('\n') + '\n';
 }

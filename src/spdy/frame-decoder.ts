@@ -40,7 +40,8 @@ export interface SpdyFrameSink {
 export interface SpdyFrameDecoderOptions {
   /** Compressed header blocks above this are skipped (and the direction's header context with them). Default 1 MiB. */
   maxHeaderBlockBytes?: number;
-  /** Other control frames above this are skipped. Default 16 MiB (the protocol maximum). */
+  /** SETTINGS frames above this are skipped (other control frames have at most 8 bytes worth keeping).
+   *  Default 16 MiB (the protocol maximum). */
   maxControlFrameBytes?: number;
   /** Cap on one inflated header block. Default 256 KiB. */
   maxInflatedHeaderBytes?: number;
@@ -148,6 +149,8 @@ export class SpdyFrameDecoder {
 
   // Resync state.
   private readonly tail = new Uint8Array(RESYNC_TAIL_BYTES);
+  /** Tail + the start of the next chunk, to judge candidates straddling the two. */
+  private readonly scratch = new Uint8Array(2 * RESYNC_TAIL_BYTES);
   private readonly tailPacket = new Float64Array(RESYNC_TAIL_BYTES);
   private readonly tailTs = new Float64Array(RESYNC_TAIL_BYTES);
   private tailLen = 0;
@@ -595,7 +598,7 @@ export class SpdyFrameDecoder {
   private readResync(data: Uint8Array, i: number, base: number, packet: number, ts: number): number {
     // Candidates that start in the tail of earlier chunks and end in this one.
     if (this.tailLen > 0) {
-      const scratch = new Uint8Array(this.tailLen + RESYNC_TAIL_BYTES);
+      const scratch = this.scratch;
       scratch.set(this.tail.subarray(0, this.tailLen));
       const fromData = Math.min(RESYNC_TAIL_BYTES, data.length - i);
       scratch.set(data.subarray(i, i + fromData), this.tailLen);

@@ -98,9 +98,8 @@ export class SpdyHeaderInflater {
         break;
       }
       if (status !== Z_OK && status !== Z_BUF_ERROR) {
-        return this.fail(
-          `zlib error (${strm.msg || status}); the direction's first header block was probably not captured`,
-        );
+        const cause = strm.total_in === strm.next_in ? "the direction's first header block was probably not captured" : 'corrupt header block';
+        return this.fail(`zlib error (${strm.msg || status}); ${cause}`);
       }
       if (strm.avail_out > 0) break; // all input consumed, all output flushed
       if (out.length > this.maxInflatedBytes) {

@@ -57,7 +57,6 @@ const Extension = {
   preSharedKey: 41,
   earlyData: 42,
   supportedVersions: 43,
-  keyShare: 51,
 } as const;
 
 /** ServerHello.random of a HelloRetryRequest: SHA-256("HelloRetryRequest") (RFC 8446 §4.1.3). */
@@ -66,11 +65,8 @@ export const HELLO_RETRY_REQUEST_RANDOM: Uint8Array = createHash('sha256').updat
 export interface ClientHello {
   random: Uint8Array;
   sessionId: Uint8Array;
-  cipherSuites: number[];
   sni?: string;
   alpn?: string[];
-  supportedVersions?: number[];
-  keyShareGroups?: number[];
   /** RFC 5077 ticket offered for TLS 1.2 resumption (empty when the client only asks for one). */
   sessionTicket?: Uint8Array;
   earlyData: boolean;
@@ -87,8 +83,6 @@ export interface ServerHello {
   /** TLS 1.3 PSK (resumption) accepted. */
   pskAccepted: boolean;
   helloRetryRequest: boolean;
-  /** The group a HelloRetryRequest asks for, or the server's key share group. */
-  keyShareGroup?: number;
 }
 
 const text = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
@@ -123,9 +117,8 @@ export function parseClientHello(body: Uint8Array): ClientHello {
   const r = new ByteReader(body);
   r.u16(); // legacy_version: the real offer is in supported_versions
   const random = r.take(32).slice();
-  const hello: ClientHello = { random, sessionId: r.vector8().rest().slice(), cipherSuites: [], earlyData: false };
-  const suites = r.vector16();
-  while (suites.remaining > 0) hello.cipherSuites.push(suites.u16());
+  const hello: ClientHello = { random, sessionId: r.vector8().rest().slice(), earlyData: false };
+  r.vector16(); // cipher suites
   r.vector8(); // compression methods
   forEachExtension(r, (type, data) => {
     switch (type) {
@@ -135,21 +128,6 @@ export function parseClientHello(body: Uint8Array): ClientHello {
       case Extension.alpn:
         hello.alpn = alpnList(data);
         break;
-      case Extension.supportedVersions: {
-        const list = data.vector8();
-        hello.supportedVersions = [];
-        while (list.remaining > 0) hello.supportedVersions.push(list.u16());
-        break;
-      }
-      case Extension.keyShare: {
-        const list = data.vector16();
-        hello.keyShareGroups = [];
-        while (list.remaining > 0) {
-          hello.keyShareGroups.push(list.u16());
-          list.take(list.u16());
-        }
-        break;
-      }
       case Extension.sessionTicket:
         hello.sessionTicket = data.rest().slice();
         break;
@@ -184,9 +162,6 @@ export function parseServerHello(body: Uint8Array): ServerHello {
         break;
       case Extension.preSharedKey:
         hello.pskAccepted = true;
-        break;
-      case Extension.keyShare:
-        hello.keyShareGroup = data.u16();
         break;
     }
   });

@@ -5,6 +5,7 @@
  *
  * Format: one `LABEL <client random hex> <secret hex>` per line, `#` comments.
  */
+import { createHash } from 'node:crypto';
 import type { Problem } from '../model/origin.js';
 
 export const TLS_SECRET_LABELS = [
@@ -43,9 +44,14 @@ export function toHex(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }
 
+const sessionKey = (idOrTicket: Uint8Array): string => createHash('sha256').update(idOrTicket).digest('base64');
+
 export class TlsKeyLog {
   private readonly byClientRandom = new Map<string, Map<TlsSecretLabel, Uint8Array>>();
-  /** TLS 1.2 master secrets by session id or session ticket, learnt from connections decrypted earlier. */
+  /**
+   * TLS 1.2 master secrets by SHA-256 of a session id or ticket (tickets from the wire can be long),
+   * learnt from connections decrypted earlier.
+   */
   private readonly sessions = new Map<string, Uint8Array>();
 
   /** Client randoms with at least one secret. */
@@ -88,14 +94,14 @@ export class TlsKeyLog {
   /** Remember a verified TLS 1.2 master secret under a session id or ticket, so a later abbreviated handshake can use it. */
   rememberSession(idOrTicket: Uint8Array, masterSecret: Uint8Array): void {
     if (idOrTicket.length === 0) return;
-    const key = toHex(idOrTicket);
+    const key = sessionKey(idOrTicket);
     this.sessions.delete(key);
     this.sessions.set(key, masterSecret);
     if (this.sessions.size > MAX_SESSIONS) this.sessions.delete(this.sessions.keys().next().value as string);
   }
 
   sessionMasterSecret(idOrTicket: Uint8Array): Uint8Array | undefined {
-    return idOrTicket.length === 0 ? undefined : this.sessions.get(toHex(idOrTicket));
+    return idOrTicket.length === 0 ? undefined : this.sessions.get(sessionKey(idOrTicket));
   }
 
   /** Stores one entry; returns null when stored, 'ignored' for an unused label, else what is wrong. */

@@ -151,8 +151,8 @@ class DirectionState {
   decryptedAny = false;
   plaintextOffset = 0;
 
-  constructor(framer: (d: DirectionState) => TlsRecordFramer, handshake: HandshakeReassembler) {
-    this.framer = framer(this);
+  constructor(framer: TlsRecordFramer, handshake: HandshakeReassembler) {
+    this.framer = framer;
     this.handshake = handshake;
   }
 }
@@ -217,17 +217,15 @@ export class TlsConnectionDecoder {
       MAX_PARSED_HANDSHAKE,
       (type, body, length) => this.onHandshakeMessage(dir, type, body, length),
     );
-    return new DirectionState(
-      (d) =>
-        new TlsRecordFramer(
-          (record, origin) => this.onRecord(dir, d, record, origin),
-          (message, offset) => this.problem(`${dir} offset ${offset}`, message),
-        ),
-      handshake,
+    const framer = new TlsRecordFramer(
+      (record, origin) => this.onRecord(dir, record, origin),
+      (message, offset) => this.problem(`${dir} offset ${offset}`, message),
     );
+    return new DirectionState(framer, handshake);
   }
 
-  private onRecord(dir: Direction, d: DirectionState, record: Uint8Array, origin: FrameOrigin): void {
+  private onRecord(dir: Direction, record: Uint8Array, origin: FrameOrigin): void {
+    const d = this.dirs[dir];
     const outerType = record[0];
     const info: TlsRecordInfo = {
       contentType: outerType,

@@ -81,7 +81,7 @@ export class TlsRecordFramer {
       }
       if (this.headerKnown && this.filled === this.needed) {
         this.filled = 0;
-        const origin2: FrameOrigin = {
+        const recordOrigin: FrameOrigin = {
           offset: this.startOffset,
           length: this.needed,
           packet: this.startPacket,
@@ -89,7 +89,7 @@ export class TlsRecordFramer {
           lastPacket: origin.packet,
           lastTs: origin.ts,
         };
-        this.onRecord(scratch.subarray(0, this.needed), origin2);
+        this.onRecord(scratch.subarray(0, this.needed), recordOrigin);
       }
     }
   }

@@ -4,8 +4,8 @@
  * follows the terminal's size. Navigation state lives in ui-state.ts; this file derives what the
  * panes show from the model and that state.
  */
-import { Box, useApp, useInput } from 'ink';
-import { useMemo, useState } from 'react';
+import { Box, useApp, useInput, type Key } from 'ink';
+import { useCallback, useMemo, useRef, useState } from 'react';
 import type { CaptureModel } from '../model/session.js';
 import { contentStreams, headBuffer } from './content.js';
 import { ConnectionList } from './ConnectionList.js';
@@ -51,6 +51,22 @@ export interface AppProps {
 
 function clamp(v: number, lo: number, hi: number): number {
   return Math.max(lo, Math.min(hi, v));
+}
+
+/**
+ * Selections the key left alone keep their "default" meaning (first session, the session's default
+ * event, content following the timeline) instead of freezing the value they resolved to.
+ */
+function keepDefaults(next: UiState, resolved: UiState, ui: UiState): UiState {
+  const out = { ...next };
+  if (next.session === resolved.session) out.session = ui.session;
+  if (next.connection === resolved.connection) out.connection = ui.connection;
+  if (next.lane === resolved.lane && next.item === resolved.item) {
+    out.lane = ui.lane;
+    out.item = ui.item;
+  }
+  if (next.contentStream === resolved.contentStream) out.contentStream = ui.contentStream;
+  return out;
 }
 
 export function App({ path, load, inspector, initialState }: AppProps) {
@@ -121,11 +137,21 @@ export function App({ path, load, inspector, initialState }: AppProps) {
     pageSize: ui.pane === 'content' ? contentRows : Math.max(1, layout.sessions - 1),
   };
 
-  useInput((input, key) => {
-    const next = reduceKey(resolved, { input, ...key }, ctx);
-    if (next === 'quit') exit();
-    else setUi(next);
-  });
+  // Ink may deliver a key before it re-subscribes a new handler: the handler reads the latest render.
+  const latest = useRef({ ui, resolved, ctx });
+  latest.current = { ui, resolved, ctx };
+  const onKey = useCallback(
+    (input: string, key: Key) => {
+      const { ui: current, resolved: from, ctx: context } = latest.current;
+      const next = reduceKey(from, { input, ...key }, context);
+      if (next === 'quit') return exit();
+      const stored = keepDefaults(next, from, current);
+      latest.current = { ...latest.current, ui: stored, resolved: next };
+      setUi(stored);
+    },
+    [exit],
+  );
+  useInput(onKey);
 
   const bodyRows = Math.max(0, rows - CHROME_ROWS);
   const loading = load.error === null && !model?.done;

@@ -606,6 +606,19 @@ describe('Http2ConnectionDecoder: hostile and broken input', () => {
     expect(problems([...openings()])).toEqual([]);
   });
 
+  it('stops a direction after 100 problems', () => {
+    const badPings = concat(...new Array(150).fill(frame(T.PING, 0, 0, [1])));
+    const sink = decodeChunks([
+      ...openings(),
+      { dir: 'c2s', bytes: concat(badPings, frame(T.HEADERS, END_HEADERS | END_STREAM, 1, enc.encode(requestFields))) },
+    ]);
+    const list = sink.problems();
+    expect(list).toHaveLength(101);
+    expect(list[99]).toBe(`c2s offset ${start + 99 * 10}: PING of 1 bytes, not 8`);
+    expect(list[100]).toBe(`c2s offset ${start + 99 * 10}: 100 problems: HTTP/2 not decoded further in this direction`);
+    expect(sink.of('request')).toEqual([]);
+  });
+
   it('never throws on random bytes after a valid opening, whatever the chunking', () => {
     let seed = 12345;
     const random = () => {

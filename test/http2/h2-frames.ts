@@ -65,14 +65,17 @@ export const PREFACE = HTTP2_CLIENT_PREFACE;
 export const EMPTY_SETTINGS = frame(4, 0, 0);
 export const SETTINGS_ACK = frame(4, 1, 0);
 
-export type Recorded =
-  | { kind: 'request'; value: Http2Request }
-  | { kind: 'response'; value: Http2Response }
-  | { kind: 'trailers'; value: Http2Trailers }
-  | { kind: 'data'; value: Http2Data }
-  | { kind: 'end'; value: Http2StreamEnd }
-  | { kind: 'control'; value: Http2Control }
-  | { kind: 'problem'; value: Problem };
+interface EventValues {
+  request: Http2Request;
+  response: Http2Response;
+  trailers: Http2Trailers;
+  data: Http2Data;
+  end: Http2StreamEnd;
+  control: Http2Control;
+  problem: Problem;
+}
+
+export type Recorded = { [K in keyof EventValues]: { kind: K; value: EventValues[K] } }[keyof EventValues];
 
 export class RecordingSink implements Http2Sink {
   readonly events: Recorded[] = [];
@@ -97,8 +100,10 @@ export class RecordingSink implements Http2Sink {
   onProblem(value: Problem): void {
     this.events.push({ kind: 'problem', value });
   }
-  of<K extends Recorded['kind']>(kind: K): Extract<Recorded, { kind: K }>['value'][] {
-    return this.events.filter((e) => e.kind === kind).map((e) => e.value) as Extract<Recorded, { kind: K }>['value'][];
+  of<K extends keyof EventValues>(kind: K): EventValues[K][] {
+    const values: EventValues[K][] = [];
+    for (const e of this.events) if (e.kind === kind) values.push(e.value as EventValues[K]);
+    return values;
   }
   problems(): string[] {
     return this.of('problem').map((p) => `${p.where}: ${p.message}`);

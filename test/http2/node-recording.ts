@@ -69,8 +69,9 @@ export async function recordExchange(
   const paddingStrategy = padded ? http2.constants.PADDING_STRATEGY_MAX : http2.constants.PADDING_STRATEGY_NONE;
   const seen = new Map<number, [string, string][]>();
   const server = http2.createServer({ paddingStrategy });
-  server.on('stream', (stream, headers, _flags, rawHeaders) => {
-    seen.set(stream.id!, pairs(rawHeaders as unknown as string[]));
+  // node passes the raw header list as a 4th argument that @types/node does not declare.
+  server.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags: number, rawHeaders?: string[]) => {
+    seen.set(stream.id!, pairs(rawHeaders!));
     serve(stream, headers);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -111,8 +112,8 @@ export async function recordExchange(
     const req = client.request(headers, { endStream: body === undefined });
     const result: ExchangeResult = { streamId: 0, response: [], trailers: [], body: '' };
     req.setEncoding('latin1');
-    req.on('response', (_h, _f, raw) => (result.response = pairs(raw as unknown as string[])));
-    req.on('trailers', (_h, _f, raw) => (result.trailers = pairs(raw as unknown as string[])));
+    req.on('response', (_h: http2.IncomingHttpHeaders, _f: number, raw?: string[]) => (result.response = pairs(raw!)));
+    req.on('trailers', (_h: http2.IncomingHttpHeaders, _f: number, raw?: string[]) => (result.trailers = pairs(raw!)));
     req.on('data', (d: string) => (result.body += d));
     if (body !== undefined) req.end(body);
     await new Promise<void>((resolve, reject) => {

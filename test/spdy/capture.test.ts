@@ -6,6 +6,7 @@ import { SpdyFrameDecoder, type SpdyControlFrame } from '../../src/spdy/frame-de
 import { SpdyFrameEncoder } from '../../src/spdy/frame-encoder.js';
 import { SpdySessionTracker, type SpdyStream } from '../../src/spdy/session.js';
 import { spdySegmentsFromPcap } from './capture-bytes.js';
+import { decodeSplit } from './collect.js';
 
 const CAPTURE = '/work/shared/captures/spdy-echo.pcap';
 const truth = JSON.parse(readFileSync('/work/shared/captures/spdy-echo.truth.json', 'utf8'));
@@ -154,5 +155,16 @@ describe('spdy-echo.pcap (real kubectl v1.32 SPDY exec)', () => {
       compared++;
     }
     expect(compared).toBe(3 + 1 + 1 + 4);
+  });
+
+  test('the real bytes of each direction decode the same at every 2-way split and in 1-byte pushes', () => {
+    for (const dir of ['c2s', 's2c'] as const) {
+      const bytes = new Uint8Array(Buffer.concat(r.segments[dir].map((x) => x.data)));
+      const whole = decodeSplit(bytes, []);
+      expect(whole.problems).toEqual([]);
+      expect(whole.controls.length).toBeGreaterThan(2);
+      for (let cut = 1; cut < bytes.length; cut++) expect(decodeSplit(bytes, [cut]).events).toEqual(whole.events);
+      expect(decodeSplit(bytes, [...Array(bytes.length - 1).keys()].map((k) => k + 1)).events).toEqual(whole.events);
+    }
   });
 });

@@ -108,6 +108,15 @@ describe('SpdyHeaderDeflater / SpdyHeaderInflater', () => {
     expect(inflater.inflate(bomb)).toEqual({ headers: null, problem: null });
   });
 
+  test('a corrupt block later in the stream is reported as corrupt', () => {
+    const deflater = new SpdyHeaderDeflater();
+    const inflater = new SpdyHeaderInflater();
+    inflater.inflate(deflater.deflate({ streamtype: 'error' }));
+    const r = inflater.inflate(new Uint8Array([0xff, 0xff, 0xff, 0xff]));
+    expect(r.headers).toBeNull();
+    expect(r.problem).toMatch(/^header block not decoded: zlib error \(.+\); corrupt header block; headers of this direction/);
+  });
+
   test('a block just under the cap decodes', () => {
     const deflater = new SpdyHeaderDeflater();
     const value = 'v'.repeat(1000);
