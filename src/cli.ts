@@ -66,11 +66,17 @@ function capturePath(args: ParsedArgs, command: string): string {
   return args.positionals[0];
 }
 
-/** Prints the fatal decoding problem, if any; returns the exit status for it. */
+/** Prints what stopped or prevented decoding, if anything; returns the exit status for it. */
 function reportFatal(model: CaptureModel): number {
-  if (!model.fatal) return 0;
-  process.stderr.write(`execscope: ${safeInline(model.fatal.message)}\n`);
-  return 2;
+  const c = model.capture;
+  if (c.unsupportedLinkTypes.length) {
+    process.stderr.write(`execscope: unsupported link type ${c.unsupportedLinkTypes.join(', ')}: those packets were not decoded\n`);
+  }
+  if (model.fatal) {
+    process.stderr.write(`execscope: ${safeInline(model.fatal.message)}\n`);
+    return 2;
+  }
+  return c.unsupportedLinkTypes.length === c.linkTypes.length && c.linkTypes.length ? 2 : 0;
 }
 
 async function analyze(argv: string[]): Promise<number> {

@@ -398,13 +398,17 @@ export class Http2ConnectionDecoder {
   private beginFrame(r: DirectionReader): void {
     if (!r.sawFrame) {
       r.sawFrame = true;
-      if (r.type !== Http2FrameType.SETTINGS) return this.stop(r, r.startOffset, `first frame is ${http2FrameTypeName(r.type)}, not SETTINGS: not HTTP/2`);
+      if (r.type !== Http2FrameType.SETTINGS) {
+        return this.stop(r, r.startOffset, `first frame is ${http2FrameTypeName(r.type)}, not SETTINGS: not HTTP/2`);
+      }
     }
     if (r.length > r.maxFrameSize) {
-      return this.stop(r, r.startOffset, `${http2FrameTypeName(r.type)} frame of ${r.length} bytes exceeds SETTINGS_MAX_FRAME_SIZE ${r.maxFrameSize}`);
+      const name = http2FrameTypeName(r.type);
+      return this.stop(r, r.startOffset, `${name} frame of ${r.length} bytes exceeds SETTINGS_MAX_FRAME_SIZE ${r.maxFrameSize}`);
     }
     if (r.block && r.type !== Http2FrameType.CONTINUATION) {
-      return this.stop(r, r.startOffset, `${http2FrameTypeName(r.type)} frame inside the header block of stream ${r.block.streamId}`);
+      const name = http2FrameTypeName(r.type);
+      return this.stop(r, r.startOffset, `${name} frame inside the header block of stream ${r.block.streamId}`);
     }
     switch (r.type) {
       case Http2FrameType.DATA:
@@ -554,7 +558,8 @@ export class Http2ConnectionDecoder {
       return this.stop(r, r.startOffset, 'PUSH_PROMISE sent by the client');
     }
     if (r.length > MAX_HEADER_FRAME_PAYLOAD) {
-      return this.stop(r, r.startOffset, `${name} frame of ${r.length} bytes exceeds the ${HTTP2_MAX_HEADER_BLOCK}-byte header block cap`);
+      const cap = HTTP2_MAX_HEADER_BLOCK;
+      return this.stop(r, r.startOffset, `${name} frame of ${r.length} bytes exceeds the ${cap}-byte header block cap`);
     }
     if (r.type !== Http2FrameType.CONTINUATION && r.flags & Http2Flag.PADDED && r.length === 0) {
       return this.stop(r, r.startOffset, `PADDED ${name} frame without a pad length`);
@@ -596,7 +601,8 @@ export class Http2ConnectionDecoder {
       case Http2FrameType.SETTINGS:
         return this.handleSettings(r, p, origin);
       case Http2FrameType.PING:
-        this.sink.onControl({ dir, type: 'PING', ack: (r.flags & Http2Flag.ACK) !== 0, opaque: bytesAsString(p, 0, 'hex'), origin });
+        const ack = (r.flags & Http2Flag.ACK) !== 0;
+        this.sink.onControl({ dir, type: 'PING', ack, opaque: bytesAsString(p, 0, 'hex'), origin });
         return;
       case Http2FrameType.GOAWAY: {
         const errorCode = u32(p, 4);
@@ -668,7 +674,8 @@ export class Http2ConnectionDecoder {
         return this.stop(r, block.offset, `header block of stream ${block.streamId} exceeds ${HTTP2_MAX_HEADER_BLOCK} bytes`);
       }
       if (block.bytes.length < block.fill + fragment.length) {
-        const grown = new Uint8Array(Math.min(Math.max(2 * block.bytes.length, block.fill + fragment.length, 1024), HTTP2_MAX_HEADER_BLOCK));
+        const size = Math.max(2 * block.bytes.length, block.fill + fragment.length, 1024);
+        const grown = new Uint8Array(Math.min(size, HTTP2_MAX_HEADER_BLOCK));
         grown.set(block.bytes.subarray(0, block.fill));
         block.bytes = grown;
       }
@@ -720,7 +727,9 @@ export class Http2ConnectionDecoder {
         this.sink.onTrailers({ dir, streamId, headers, origin });
       } else {
         const status = parseStatus(statusText ?? '');
-        if (status === 0) this.problem(r, origin.offset, `response on stream ${streamId} with :status ${JSON.stringify(statusText ?? null)}`);
+        if (status === 0) {
+          this.problem(r, origin.offset, `response on stream ${streamId} with :status ${JSON.stringify(statusText ?? null)}`);
+        }
         // 1xx responses are interim: the final one follows.
         if (status === 0 || status >= 200) stream.finalResponseSeen = true;
         this.sink.onResponse({ streamId, status, headers, endStream: block.endStream, origin });
@@ -840,7 +849,9 @@ export class Http2ConnectionDecoder {
   private problem(r: DirectionReader, offset: number, message: string): void {
     if (r.state === State.STOPPED) return;
     this.sink.onProblem({ where: `${r.dir} offset ${offset}`, message });
-    if (++r.problems === MAX_PROBLEMS) this.stop(r, offset, `${MAX_PROBLEMS} problems: HTTP/2 not decoded further in this direction`);
+    if (++r.problems === MAX_PROBLEMS) {
+      this.stop(r, offset, `${MAX_PROBLEMS} problems: HTTP/2 not decoded further in this direction`);
+    }
   }
 
   /** Reports a problem this direction cannot be decoded past, and stops decoding it. */

@@ -146,6 +146,8 @@ export interface CaptureSummary {
   format: 'pcap' | 'pcapng' | null;
   packets: number;
   linkTypes: string[];
+  /** Link types of interfaces whose packets cannot be decoded. */
+  unsupportedLinkTypes: string[];
   /** Absolute time of the capture origin, ns since the epoch. */
   originNs: bigint | null;
   bytesRead: number;

@@ -18,7 +18,8 @@ export async function analyzeCapture(path: string, opts: AnalyzeOptions, onProgr
 }
 
 async function analyzeOnce(path: string, opts: AnalyzeOptions, onProgress?: ProgressListener): Promise<CaptureAnalyzer> {
-  const total = path === '-' ? null : (await stat(path)).size;
+  // Unreadable files are reported by readCaptureBytes, with the friendlier message.
+  const total = path === '-' ? null : await stat(path).then((st) => st.size, () => null);
   const ownHasher = opts.hash && !opts.hasher ? new WorkerStreamHasher() : null;
   const hasher = opts.hasher ?? ownHasher;
   const analyzer = new CaptureAnalyzer({ ...opts, hasher });

@@ -6,7 +6,7 @@ import { CaptureDecoder, TruncatedCaptureError } from '../capture/capture-decode
 import { DecodeError, type Problem } from '../model/origin.js';
 import type { CaptureModel, ConnectionRecord } from '../model/session.js';
 import { PacketDecoder } from '../net/packet-decoder.js';
-import { linkTypeName } from '../net/link-layer.js';
+import { isSupportedLinkType, linkTypeName } from '../net/link-layer.js';
 import { TcpReassembler } from '../net/tcp-reassembly.js';
 import { ExecSessionBuilder, type SessionRequest } from '../k8s/exec-session.js';
 import { TlsKeyLog } from '../tls/key-log.js';
@@ -44,7 +44,7 @@ export class CaptureAnalyzer implements PipelineContext {
   constructor(private readonly opts: AnalyzeOptions) {
     for (const log of opts.keyLogs) this.addKeyLog(log.text, log.source);
     this.model = {
-      capture: { format: null, packets: 0, linkTypes: [], originNs: null, bytesRead: 0 },
+      capture: { format: null, packets: 0, linkTypes: [], unsupportedLinkTypes: [], originNs: null, bytesRead: 0 },
       sessions: [],
       connections: [],
       warnings: [],
@@ -80,7 +80,9 @@ export class CaptureAnalyzer implements PipelineContext {
       },
       onInterface: (iface) => {
         const name = linkTypeName(iface.linkType);
-        if (!this.model.capture.linkTypes.includes(name)) this.model.capture.linkTypes.push(name);
+        const c = this.model.capture;
+        if (!c.linkTypes.includes(name)) c.linkTypes.push(name);
+        if (!isSupportedLinkType(iface.linkType) && !c.unsupportedLinkTypes.includes(name)) c.unsupportedLinkTypes.push(name);
       },
       onPacket: (p) => {
         this.model.capture.packets++;

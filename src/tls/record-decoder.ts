@@ -392,7 +392,12 @@ export class TlsConnectionDecoder {
       d.framer.maxLength = MAX_TLS13_CIPHERTEXT;
     }
     const random = (this.clientHello as ClientHello).random;
-    const labels: TlsSecretLabel[] = ['CLIENT_HANDSHAKE_TRAFFIC_SECRET', 'SERVER_HANDSHAKE_TRAFFIC_SECRET', 'CLIENT_TRAFFIC_SECRET_0', 'SERVER_TRAFFIC_SECRET_0'];
+    const labels: TlsSecretLabel[] = [
+      'CLIENT_HANDSHAKE_TRAFFIC_SECRET',
+      'SERVER_HANDSHAKE_TRAFFIC_SECRET',
+      'CLIENT_TRAFFIC_SECRET_0',
+      'SERVER_TRAFFIC_SECRET_0',
+    ];
     const missing = labels.filter((l) => !this.keys.get(l, random));
     this.updateInfo({ resumed: hello.pskAccepted, keysFound: missing.length < labels.length });
     if (missing.length === labels.length) return this.reportNoKeys();

@@ -40,7 +40,7 @@ describe.each([
 ])('classic pcap %o', (options) => {
   const writer = new PcapWriter();
   const stamps = [T0, T0 + 1_234_567n, T0 - 5_000n, T0 + 86_400_000_000_123n];
-  const frames = [frame(60, 1), frame(1514, 2), frame(0, 3), frame(33, 4)];
+  const frames = [frame(60, 1), frame(300, 2), frame(0, 3), frame(33, 4)];
   const origLens = [60, 9000, 0, 33];
   const file = assemble([
     [writer.header(1, { ...options, snapLen: 65535 })],

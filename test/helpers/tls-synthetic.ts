@@ -170,7 +170,7 @@ export class SyntheticTls13 {
 
   constructor(
     suiteId = 0x1301,
-    opts: { earlyData?: Buffer[]; alpn?: string } = {},
+    opts: { earlyData?: Buffer[]; alpn?: string; flightRecords?: number } = {},
   ) {
     this.suite = TLS13_SUITES[suiteId];
     const len = this.suite.hash === 'sha256' ? 32 : 48;
@@ -180,16 +180,34 @@ export class SyntheticTls13 {
       CLIENT_TRAFFIC_SECRET_0: Buffer.alloc(len, 0x33),
       SERVER_TRAFFIC_SECRET_0: Buffer.alloc(len, 0x44),
     };
-    const hello = clientHello({ random: this.clientRandom, suites: [suiteId], sni: 'synthetic.test', alpn: ['h2'], versions: [0x0304], keyShareGroups: [29], earlyData: !!opts.earlyData });
+    const hello = clientHello({
+      random: this.clientRandom,
+      suites: [suiteId],
+      sni: 'synthetic.test',
+      alpn: ['h2'],
+      versions: [0x0304],
+      keyShareGroups: [29],
+      earlyData: !!opts.earlyData,
+    });
     this.raw('c2s', record(22, hello, 0x0301));
     const early = new Tls13Sealer(this.suite, Buffer.alloc(len, 0x55));
     for (const data of opts.earlyData ?? []) this.raw('c2s', early.seal(23, data));
-    this.raw('s2c', Buffer.concat([record(22, serverHello({ random: Buffer.alloc(32, 0x5e), suite: suiteId, version: 0x0304, keyShareGroup: 29 })), record(20, Buffer.from([1]))]));
+    const helloReply = serverHello({ random: Buffer.alloc(32, 0x5e), suite: suiteId, version: 0x0304, keyShareGroup: 29 });
+    this.raw('s2c', Buffer.concat([record(22, helloReply), record(20, Buffer.from([1]))]));
+    // EncryptedExtensions, Certificate, CertificateVerify, Finished: cut into `flightRecords` records.
     const serverHs = new Tls13Sealer(this.suite, this.secrets.SERVER_HANDSHAKE_TRAFFIC_SECRET);
-    const flight = Buffer.concat([encryptedExtensions(opts.alpn), handshakeMessage(11, Buffer.alloc(300, 0xce)), handshakeMessage(15, Buffer.alloc(72, 0xcf)), handshakeMessage(20, Buffer.alloc(len, 0xf1))]);
-    this.raw('s2c', serverHs.seal(22, flight));
+    const flight = Buffer.concat([
+      encryptedExtensions(opts.alpn),
+      handshakeMessage(11, Buffer.alloc(300, 0xce)),
+      handshakeMessage(15, Buffer.alloc(72, 0xcf)),
+      handshakeMessage(20, Buffer.alloc(len, 0xf1)),
+    ]);
+    const pieces = opts.flightRecords ?? 1;
+    const step = Math.ceil(flight.length / pieces);
+    for (let at = 0; at < flight.length; at += step) this.raw('s2c', serverHs.seal(22, flight.subarray(at, at + step)));
     const clientHs = new Tls13Sealer(this.suite, this.secrets.CLIENT_HANDSHAKE_TRAFFIC_SECRET);
-    this.raw('c2s', Buffer.concat([record(20, Buffer.from([1])), clientHs.seal(22, handshakeMessage(20, Buffer.alloc(len, 0xf2)))]));
+    const clientFinished = clientHs.seal(22, handshakeMessage(20, Buffer.alloc(len, 0xf2)));
+    this.raw('c2s', Buffer.concat([record(20, Buffer.from([1])), clientFinished]));
     this.sealers = {
       c2s: new Tls13Sealer(this.suite, this.secrets.CLIENT_TRAFFIC_SECRET_0),
       s2c: new Tls13Sealer(this.suite, this.secrets.SERVER_TRAFFIC_SECRET_0),

@@ -40,6 +40,18 @@ describe('KeyUpdate', () => {
   });
 });
 
+test('encrypted handshake messages spanning records, and several in one record', () => {
+  for (const flightRecords of [1, 2, 5, 40]) {
+    const conn = new SyntheticTls13(0x1301, { alpn: 'h2', flightRecords }).send('s2c', 'data');
+    const sink = decode(conn.chunks, keyLogOf(conn.keylog()));
+    expect(sink.problems).toEqual([]);
+    expect(sink.info?.alpn).toBe('h2');
+    expect(sink.plaintext('s2c').toString()).toBe('data');
+    const names = sink.records.s2c.filter((r) => r.innerTypeName === 'handshake').flatMap((r) => r.handshake ?? []);
+    expect(names).toEqual(['encrypted_extensions', 'certificate', 'certificate_verify', 'finished']);
+  }
+});
+
 test('TLS 1.3 padding is removed and zero-length application data passes nothing up', () => {
   const conn = new SyntheticTls13().send('s2c', 'padded', 200).send('s2c', '', 5).send('s2c', '!');
   const sink = decode(conn.chunks, keyLogOf(conn.keylog()));

@@ -1,0 +1,120 @@
+/**
+ * The command line as a user runs it: the built binary (dist/cli.js, made by `npm test`'s install
+ * step) on real fixtures and on broken input.
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { PcapWriter } from '../../src/capture/pcap-writer.js';
+
+const root = process.cwd();
+const cli = join(root, 'dist', 'cli.js');
+const fixture = (name: string) => join(root, 'fixtures', name);
+const tmp = mkdtempSync(join(tmpdir(), 'execscope-cli-'));
+
+function run(args: string[], input?: Buffer) {
+  const r = spawnSync(process.execPath, [cli, ...args], { input, encoding: 'buffer', timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8'), raw: r.stdout };
+}
+
+beforeAll(() => {
+  if (!existsSync(cli)) throw new Error('dist/cli.js is missing: run `npm run build` (npm test does it)');
+});
+
+test('analyze --json follows the contract on a real WebSocket capture', () => {
+  const r = run(['analyze', fixture('ws-echo.pcap'), '--json', '--hash']);
+  expect(r.status).toBe(0);
+  const doc = JSON.parse(r.stdout);
+  expect(doc.capture).toMatchObject({ format: 'pcap', packets: 44, linkTypes: ['EN10MB'] });
+  expect(doc.sessions).toHaveLength(1);
+  expect(doc.sessions[0]).toMatchObject({
+    id: 1, kind: 'exec', hop: 'apiserver', transport: 'websocket', protocol: 'v5.channel.k8s.io', httpStatus: 101,
+    client: '127.0.0.1:43542', server: '127.0.0.1:18102', namespace: 'default', pod: 'demo-0', container: 'main',
+    command: ['echo', 'hello from websocket'], tty: false, resizes: [], exit: { status: 'Success', code: 0 },
+    state: 'complete', fallbackFrom: null,
+  });
+  expect(doc.sessions[0].streams.stdout).toMatchObject({ bytes: 21, sha256: 'ad5301d1f0ecf33e9cd720152330f689b3d293f92d7f100b532cfa62b591e5d5' });
+  expect(doc.sessions[0].start).toMatch(/^2026-11-22T01:42:55\.\d{6}Z$/);
+  expect(doc.sessions[0].durationMs).toBeGreaterThan(0);
+});
+
+test('the text summary names the session, its streams and its outcome', () => {
+  const r = run(['analyze', fixture('spdy-exit-code.pcap')]);
+  expect(r.status).toBe(0);
+  expect(r.stdout).toContain('#1 exec default/demo-0 [main] sh -c "echo about to fail; exit 3"');
+  expect(r.stdout).toContain('SPDY v4 (v4.channel.k8s.io)');
+  expect(r.stdout).toMatch(/stdout +14 B/);
+  expect(r.stdout).toContain('exit 3 · complete');
+});
+
+test('extract writes the exact bytes of one stream', () => {
+  const out = join(tmp, 'stdout.bin');
+  const r = run(['extract', fixture('ws-stdin-cat.pcap'), '--session', '1', '--stream', 'stdin', '-o', out]);
+  expect(r.status).toBe(0);
+  const bytes = readFileSync(out);
+  expect(bytes.length).toBe(6144);
+  expect(createHash('sha256').update(bytes).digest('hex')).toBe(
+    JSON.parse(readFileSync(fixture('ws-stdin-cat.truth.json'), 'utf8')).sessions[0].stdin_bytes.sha256,
+  );
+  expect(run(['extract', fixture('ws-stdin-cat.pcap'), '--session', '9', '--stream', 'stdout', '-o', out])).toMatchObject({ status: 1 });
+});
+
+test('reads gzip-compressed captures and stdin', () => {
+  const plain = run(['analyze', fixture('spdy-echo.pcap'), '--json']).stdout;
+  const gz = join(tmp, 'spdy-echo.pcap.gz');
+  writeFileSync(gz, gzipSync(readFileSync(fixture('spdy-echo.pcap'))));
+  expect(JSON.parse(run(['analyze', gz, '--json']).stdout).sessions).toEqual(JSON.parse(plain).sessions);
+  const piped = run(['analyze', '-', '--json'], readFileSync(fixture('spdy-echo.pcap')));
+  expect(JSON.parse(piped.stdout).sessions).toEqual(JSON.parse(plain).sessions);
+});
+
+test('a truncated capture prints what was decoded before the cut and exits 2', () => {
+  const cut = join(tmp, 'cut.pcap');
+  writeFileSync(cut, readFileSync(fixture('ws-echo.pcap')).subarray(0, 5000));
+  const r = run(['analyze', cut, '--json']);
+  expect(r.status).toBe(2);
+  expect(r.stderr.trim().split('\n')).toEqual(['execscope: capture truncated: packet 22 cut after 300 of 362 bytes (byte 4700)']);
+  const doc = JSON.parse(r.stdout);
+  expect(doc.capture.packets).toBe(21);
+  expect(doc.connections.find((c: { requests: unknown[] }) => c.requests.length === 4)).toBeDefined();
+  expect(doc.error).toMatchObject({ truncated: true });
+});
+
+test('missing files, non-captures and unsupported link types get one clear line', () => {
+  const missing = run(['analyze', join(tmp, 'nope.pcap')]);
+  expect(missing).toMatchObject({ status: 1, stdout: '' });
+  expect(missing.stderr).toMatch(/^execscope: cannot open capture .*nope\.pcap: no such file\n$/);
+
+  const notCapture = run(['analyze', join(root, 'package.json')]);
+  expect(notCapture.status).toBe(2);
+  expect(notCapture.stderr).toBe('execscope: not a pcap or pcapng capture (byte 0)\n');
+
+  const w = new PcapWriter();
+  const usb = join(tmp, 'usb.pcap');
+  writeFileSync(usb, Buffer.concat([w.header(189), w.packet(1_700_000_000_000_000_000n, new Uint8Array(64))]));
+  const unsupported = run(['analyze', usb]);
+  expect(unsupported.status).toBe(2);
+  expect(unsupported.stderr).toContain('unsupported link type');
+});
+
+test('every command has --help and bad usage exits 1', () => {
+  for (const cmd of ['analyze', 'extract', 'keys']) {
+    const r = run([cmd, '--help']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(`execscope ${cmd}`);
+  }
+  expect(run(['--help']).stdout).toContain('Usage:');
+  expect(run(['analyze', fixture('ws-echo.pcap'), '--bogus'])).toMatchObject({ status: 1, stderr: 'execscope: unknown option --bogus\n' });
+});
+
+test('keys lists TLS connections with and without keys', () => {
+  const without = run(['keys', fixture('tls-ws-keylog.pcap')]);
+  expect(without.stdout).toMatch(/127\.0\.0\.1:51038 → 127\.0\.0\.1:18110 +NO KEYS +TLS 1\.3, TLS_AES_128_GCM_SHA256/);
+  expect(without.stdout).toContain('--keylog');
+  const withKeys = run(['keys', fixture('tls-ws-keylog.pcap'), '--keylog', fixture('tls-ws-keylog.keylog')]);
+  expect(withKeys.stdout).toMatch(/51028 → 127\.0\.0\.1:18110 +decrypted +TLS 1\.3, TLS_AES_128_GCM_SHA256, ALPN h2 +5 requests/);
+  expect(run(['keys', fixture('tls-ws-dsb.pcapng')]).stdout).not.toContain('NO KEYS');
+});
