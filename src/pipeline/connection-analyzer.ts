@@ -15,6 +15,7 @@ import { http2Consumer } from './http2-consumer.js';
 import type { SniffedProtocol } from './sniff.js';
 import { ignoreStream, SniffingConsumer, type StreamConsumer } from './stream-consumer.js';
 import { tlsConsumer } from './tls-consumer.js';
+import { MidstreamConsumer } from './midstream-consumer.js';
 
 export class ConnectionAnalyzer implements ConnectionScope {
   readonly record: ConnectionRecord;
@@ -24,7 +25,7 @@ export class ConnectionAnalyzer implements ConnectionScope {
   private closed = false;
 
   constructor(
-    conn: TcpConnection,
+    private readonly conn: TcpConnection,
     readonly ctx: PipelineContext,
   ) {
     this.where = `${conn.client}→${conn.server}`;
@@ -84,18 +85,27 @@ export class ConnectionAnalyzer implements ConnectionScope {
         return outer ? tlsConsumer(this, this.ctx.keys, () => new SniffingConsumer((k) => this.consumerFor(k, false))) : ignoreStream;
       case 'spdy':
       case 'websocket':
-        return this.midstream(kind);
+      case 'unknown':
+        // Framing without an HTTP upgrade only makes sense when the capture missed the start.
+        return outer && !this.conn.sawHandshake ? this.midstream() : ignoreStream;
       default:
         return ignoreStream;
     }
   }
 
   /** A capture that starts after the upgrade: no request, only the framing tells what this is. */
-  private midstream(transport: 'spdy' | 'websocket'): StreamConsumer {
-    const r = this.record;
-    const origin = { offset: 0, length: 0, packet: r.firstPacket, ts: r.startTs, lastPacket: r.firstPacket, lastTs: r.startTs };
-    const s = this.newSession({ method: '', target: '', origin, transport, offeredProtocols: [], parsed: null } satisfies SessionRequest);
-    s.warn({ where: this.where, message: `capture starts after the upgrade: request and negotiated protocol unknown, ${transport} inferred from the framing` });
-    return transport === 'websocket' ? new WebSocketExecTransport(s, 'v5.channel.k8s.io', this.where) : new SpdyExecTransport(s, this.where);
+  private midstream(): StreamConsumer {
+    return new MidstreamConsumer(
+      (transport, skipped) => {
+        const r = this.record;
+        r.protocol = transport;
+        const origin = { offset: 0, length: 0, packet: r.firstPacket, ts: r.startTs, lastPacket: r.firstPacket, lastTs: r.startTs };
+        const s = this.newSession({ method: '', target: '', origin, transport, offeredProtocols: [], parsed: null });
+        const lost = skipped.c2s + skipped.s2c ? `; ${skipped.c2s + skipped.s2c} bytes before the first frame boundary skipped` : '';
+        s.warn({ where: this.where, message: `capture starts after the upgrade: request and negotiated protocol unknown, ${transport} inferred from the framing${lost}` });
+        return transport === 'websocket' ? new WebSocketExecTransport(s, 'v5.channel.k8s.io', this.where) : new SpdyExecTransport(s, this.where);
+      },
+      (message) => this.ctx.warn({ where: this.where, message }),
+    );
   }
 }

@@ -51,6 +51,35 @@ export class ExecConversation {
 
   /** TCP handshake, the upgrade request and its 101, and stream setup. */
   open(): Frames {
+    const ws = this.script.transport === 'websocket';
+    const reply = [
+      'HTTP/1.1 101 Switching Protocols',
+      'Connection: Upgrade',
+      ...(ws ? ['Upgrade: websocket', 'Sec-Websocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=', 'Sec-Websocket-Protocol: v5.channel.k8s.io'] : ['Upgrade: SPDY/3.1', 'X-Stream-Protocol-Version: v4.channel.k8s.io']),
+      '',
+      '',
+    ].join('\r\n');
+    const frames = [...this.tcp.handshake(), ...this.tcp.send('c2s', this.request()), ...this.tcp.send('s2c', ascii(reply))];
+    if (ws) return [...frames, ...this.tcp.send('s2c', this.wsServer.channelMessage(1, new Uint8Array(0)))];
+    const s = this.script;
+    const names = ['error', ...(s.stdin ? ['stdin'] : []), 'stdout', ...(s.tty ? ['resize'] : ['stderr'])];
+    names.forEach((name, i) => {
+      const id = 2 * i + 1;
+      this.ids.set(name, id);
+      frames.push(...this.tcp.send('c2s', this.spdyClient.synStream(id, { streamtype: name })));
+      frames.push(...this.tcp.send('s2c', this.spdyServer.synReply(id, {})));
+    });
+    return frames;
+  }
+
+  /** The upgrade request answered with an error Status instead of a 101 (e.g. a proxy refusing WebSocket). */
+  refused(status: number, reason: string, message: string): Frames {
+    const body = ascii(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code: status }));
+    const head = ascii([`HTTP/1.1 ${status} ${reason}`, 'Content-Type: application/json', `Content-Length: ${body.length}`, '', ''].join('\r\n'));
+    return [...this.tcp.handshake(), ...this.tcp.send('c2s', this.request()), ...this.tcp.send('s2c', Buffer.concat([head, body])), ...this.tcp.close()];
+  }
+
+  private request(): Uint8Array {
     const s = this.script;
     const ws = s.transport === 'websocket';
     const head = [
@@ -64,23 +93,7 @@ export class ExecConversation {
       '',
       '',
     ].join('\r\n');
-    const reply = [
-      'HTTP/1.1 101 Switching Protocols',
-      'Connection: Upgrade',
-      ...(ws ? ['Upgrade: websocket', 'Sec-Websocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=', 'Sec-Websocket-Protocol: v5.channel.k8s.io'] : ['Upgrade: SPDY/3.1', 'X-Stream-Protocol-Version: v4.channel.k8s.io']),
-      '',
-      '',
-    ].join('\r\n');
-    const frames = [...this.tcp.handshake(), ...this.tcp.send('c2s', ascii(head)), ...this.tcp.send('s2c', ascii(reply))];
-    if (ws) return [...frames, ...this.tcp.send('s2c', this.wsServer.channelMessage(1, new Uint8Array(0)))];
-    const names = ['error', ...(s.stdin ? ['stdin'] : []), 'stdout', ...(s.tty ? ['resize'] : ['stderr'])];
-    names.forEach((name, i) => {
-      const id = 2 * i + 1;
-      this.ids.set(name, id);
-      frames.push(...this.tcp.send('c2s', this.spdyClient.synStream(id, { streamtype: name })));
-      frames.push(...this.tcp.send('s2c', this.spdyServer.synReply(id, {})));
-    });
-    return frames;
+    return ascii(head);
   }
 
   /** Bytes on a k8s stream, in one frame/message (stdin and resize from the client, others from the server). */

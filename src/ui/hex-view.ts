@@ -54,8 +54,7 @@ export function hexRows(bytes: Uint8Array, highlight: ByteRange | null, perRow: 
         pushPiece(hex, '  ', false);
       }
     }
-    const lastHl = isHl(Math.min(start + perRow, bytes.length) - 1);
-    pushPiece(hex, lastHl ? ']' : ' ', false);
+    pushPiece(hex, isHl(start + perRow - 1) ? ']' : ' ', false);
     rows.push({ offset: start, offsetText: start.toString(16).padStart(8, '0'), hex, ascii });
   }
   return rows;

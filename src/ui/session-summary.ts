@@ -63,6 +63,6 @@ export function sortSessions(sessions: readonly ExecSession[], key: SortKey): Ex
     const d = (s: ExecSession) => sessionDuration(s) ?? Infinity;
     return out.sort((a, b) => d(b) - d(a) || byTime(a, b));
   }
-  const rank = (s: ExecSession) => SEVERITY_RANK[sessionOutcome(s, sessions).severity];
-  return out.sort((a, b) => rank(a) - rank(b) || byTime(a, b));
+  const rank = new Map(sessions.map((s) => [s, SEVERITY_RANK[sessionOutcome(s, sessions).severity]]));
+  return out.sort((a, b) => rank.get(a)! - rank.get(b)! || byTime(a, b));
 }

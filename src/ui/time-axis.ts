@@ -144,6 +144,11 @@ export function columnOf(view: Viewport, width: number, u: number): number {
   return Math.floor(((u - view.from) / (view.to - view.from)) * width);
 }
 
+/** Last column that starts before axis position u (the column a stretch ending at u ends in). */
+export function lastColumnBefore(view: Viewport, width: number, u: number): number {
+  return Math.ceil(((u - view.from) / (view.to - view.from)) * width) - 1;
+}
+
 export interface Tick {
   column: number;
   label: string;
@@ -181,7 +186,8 @@ export function tickLabel(rel: number, step: number): string {
     [1e3, 'µs'],
     [1, 'ns'],
   ];
-  const [div, unit] = units.find(([d]) => step >= d) ?? units[3];
+  // The largest unit the step is at least half of: 0.5 ms steps read "2.5ms", 0.2 ms steps "200µs".
+  const [div, unit] = units.find(([d]) => step >= d / 2) ?? units[3];
   const decimals = Math.max(0, Math.ceil(-Math.log10(step / div) - 1e-9));
   return `${sign}${(a / div).toFixed(decimals)}${unit}`;
 }
@@ -195,6 +201,7 @@ export function axisTicks(axis: TimeAxis, view: Viewport, width: number, origin:
   const unitsPerColumn = (view.to - view.from) / width;
   const step = niceStep(unitsPerColumn * spacing);
   const ticks: Tick[] = [];
+  const breaks = idleColumns(axis, view, width);
   let nextFree = 0;
   for (const seg of axis.segments) {
     if (seg.idle || seg.u1 < view.from || seg.u0 > view.to) continue;
@@ -205,6 +212,7 @@ export function axisTicks(axis: TimeAxis, view: Viewport, width: number, origin:
       const column = columnOf(view, width, toAxis(axis, origin + rel));
       const label = tickLabel(rel, step);
       if (column < nextFree || column < 0 || column + label.length > width) continue;
+      if (breaks.some((b) => column + label.length > b.from && column <= b.to)) continue;
       ticks.push({ column, label });
       nextFree = column + label.length + 1;
     }
@@ -218,7 +226,7 @@ export function idleColumns(axis: TimeAxis, view: Viewport, width: number): { fr
   for (const seg of axis.segments) {
     if (!seg.idle || seg.u1 <= view.from || seg.u0 >= view.to) continue;
     const from = Math.max(0, columnOf(view, width, seg.u0));
-    const to = Math.min(width - 1, Math.max(from, columnOf(view, width, seg.u1) - 1));
+    const to = Math.min(width - 1, Math.max(from, lastColumnBefore(view, width, seg.u1)));
     out.push({ from, to, duration: seg.t1 - seg.t0 });
   }
   return out;

@@ -6,7 +6,7 @@ import type { ControlEvent, ConnectionRecord, ExecSession, StreamEvent, StreamRe
 import { formatBytes, formatOffset } from './format.js';
 import { sessionOutcome, type Severity } from './session-summary.js';
 import { safeInline } from './terminal-text.js';
-import { columnOf, toAxis, type TimeAxis, type Viewport } from './time-axis.js';
+import { columnOf, lastColumnBefore, toAxis, type TimeAxis, type Viewport } from './time-axis.js';
 
 export type LaneKind = 'upgrade' | 'stream' | 'control';
 
@@ -176,7 +176,7 @@ export function gapTimes(s: ExecSession, connections: readonly ConnectionRecord[
   return out;
 }
 
-export type CellMark = 'none' | 'line' | 'idle' | 'data' | 'open' | 'close' | 'reset' | 'point' | 'gap' | 'more-left' | 'more-right';
+export type CellMark = 'none' | 'line' | 'idle' | 'data' | 'open' | 'reply' | 'close' | 'reset' | 'point' | 'gap' | 'more-left' | 'more-right';
 
 export interface LaneCell {
   mark: CellMark;
@@ -194,11 +194,12 @@ const MARK_RANK: Record<CellMark, number> = {
   'more-left': 3,
   'more-right': 3,
   point: 4,
-  open: 5,
-  data: 6,
-  close: 7,
-  gap: 8,
-  reset: 9,
+  reply: 5,
+  open: 6,
+  data: 7,
+  close: 8,
+  gap: 9,
+  reset: 10,
 };
 
 const CONTROL_GLYPHS: Partial<Record<string, string>> = {
@@ -220,6 +221,7 @@ const STATIC_GLYPHS: Record<CellMark, string> = {
   idle: '≈',
   data: '▪',
   open: '├',
+  reply: '┼',
   close: '┤',
   reset: '✕',
   point: '●',
@@ -237,6 +239,7 @@ function markOf(item: TimelineItem): { mark: CellMark; glyph: string } {
   if (k === 'half-close') return { mark: 'close', glyph: STATIC_GLYPHS.close };
   if (k === 'reset') return { mark: 'reset', glyph: STATIC_GLYPHS.reset };
   if (k === 'established') return { mark: 'point', glyph: '●' };
+  if (k === 'reply') return { mark: 'reply', glyph: STATIC_GLYPHS.reply };
   return { mark: 'open', glyph: STATIC_GLYPHS.open };
 }
 
@@ -278,7 +281,7 @@ export function binLane(
       if (!seg.idle) continue;
       const c0 = columnOf(view, width, seg.u0);
       const i0 = Math.max(a, c0);
-      const i1 = Math.min(b, Math.max(c0, columnOf(view, width, seg.u1) - 1));
+      const i1 = Math.min(b, Math.max(c0, lastColumnBefore(view, width, seg.u1)));
       for (let col = i0; col <= i1; col++) set(col, 'idle', STATIC_GLYPHS.idle);
     }
     if (lane.kind === 'stream') {

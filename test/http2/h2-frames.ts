@@ -12,20 +12,7 @@ import {
 } from '../../src/http2/connection.js';
 import { HTTP2_CLIENT_PREFACE } from '../../src/http2/frame.js';
 
-export function frame(type: number, flags: number, streamId: number, payload: Uint8Array | number[] = []): Uint8Array {
-  const body = Uint8Array.from(payload);
-  const out = new Uint8Array(9 + body.length);
-  out[0] = (body.length >>> 16) & 0xff;
-  out[1] = (body.length >>> 8) & 0xff;
-  out[2] = body.length & 0xff;
-  out[3] = type;
-  out[4] = flags;
-  new DataView(out.buffer).setUint32(5, streamId);
-  out.set(body, 9);
-  return out;
-}
-
-/** A frame header claiming `length` bytes, without the payload. */
+/** A frame header claiming `length` bytes (the payload is not included). */
 export function frameHeader(length: number, type: number, flags: number, streamId: number): Uint8Array {
   const out = new Uint8Array(9);
   out[0] = (length >>> 16) & 0xff;
@@ -35,6 +22,11 @@ export function frameHeader(length: number, type: number, flags: number, streamI
   out[4] = flags;
   new DataView(out.buffer).setUint32(5, streamId);
   return out;
+}
+
+export function frame(type: number, flags: number, streamId: number, payload: Uint8Array | number[] = []): Uint8Array {
+  const body = Uint8Array.from(payload);
+  return concat(frameHeader(body.length, type, flags, streamId), body);
 }
 
 export function settingsPayload(settings: [number, number][]): Uint8Array {

@@ -78,33 +78,28 @@ export async function recordExchange(
   const serverPort = (server.address() as net.AddressInfo).port;
 
   const chunks: Chunk[] = [];
-  let closed = 0;
-  const bothClosed = new Promise<void>((resolve) => {
-    const relay = net.createServer((down) => {
-      relay.close();
-      const up = net.connect(serverPort, '127.0.0.1');
-      const record = (dir: Chunk['dir'], to: net.Socket) => (b: Buffer) => {
-        chunks.push({ dir, bytes: new Uint8Array(b) });
-        to.write(b);
-      };
-      down.on('data', record('c2s', up));
-      up.on('data', record('s2c', down));
-      down.on('end', () => up.end());
-      up.on('end', () => down.end());
-      const onClose = () => {
-        if (++closed === 2) resolve();
-      };
-      down.on('close', onClose);
-      up.on('close', onClose);
-    });
-    relay.listen(0, '127.0.0.1', () => {
-      relayPort = (relay.address() as net.AddressInfo).port;
-      relayReady();
-    });
+  let closedSockets = 0;
+  let allClosed!: () => void;
+  const bothClosed = new Promise<void>((resolve) => (allClosed = resolve));
+  const relay = net.createServer((down) => {
+    relay.close(); // one connection only
+    const up = net.connect(serverPort, '127.0.0.1');
+    const record = (dir: Chunk['dir'], to: net.Socket) => (b: Buffer) => {
+      chunks.push({ dir, bytes: new Uint8Array(b) });
+      to.write(b);
+    };
+    down.on('data', record('c2s', up));
+    up.on('data', record('s2c', down));
+    down.on('end', () => up.end());
+    up.on('end', () => down.end());
+    const onClose = () => {
+      if (++closedSockets === 2) allClosed();
+    };
+    down.on('close', onClose);
+    up.on('close', onClose);
   });
-  let relayPort = 0;
-  let relayReady!: () => void;
-  await new Promise<void>((resolve) => (relayReady = resolve));
+  await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+  const relayPort = (relay.address() as net.AddressInfo).port;
 
   const client = http2.connect(`http://127.0.0.1:${relayPort}`, { paddingStrategy });
   const results: ExchangeResult[] = [];

@@ -27,6 +27,11 @@ export function bytes(...parts: (Uint8Array | number[] | string)[]): Uint8Array 
   return out;
 }
 
+/** Bytes as a latin1 string: cheap to compare, readable for ASCII. */
+export function latin1(data: Uint8Array | number[]): string {
+  return Buffer.from(data instanceof Uint8Array ? data.buffer.slice(data.byteOffset, data.byteOffset + data.length) : data).toString('latin1');
+}
+
 export function origin(offset: number, length: number, packet = 1, ts = 0): StreamOrigin {
   return { offset, length, packet, ts };
 }
@@ -42,7 +47,7 @@ export function pushSplit(push: (data: Uint8Array, o: StreamOrigin) => void, str
 
 export type FrameRecord =
   | { ev: 'start'; h: WebSocketFrameHeader }
-  | { ev: 'payload'; data: number[]; origin: StreamOrigin }
+  | { ev: 'payload'; data: string; origin: StreamOrigin }
   | { ev: 'lost'; offset: number; length: number }
   | { ev: 'end'; opcode: number; frame: FrameOrigin }
   | { ev: 'syncLost'; offset: number }
@@ -55,7 +60,7 @@ export class FrameRecorder implements WebSocketFrameSink {
     this.events.push({ ev: 'start', h });
   }
   onPayload(piece: Uint8Array, o: StreamOrigin): void {
-    this.events.push({ ev: 'payload', data: Array.from(piece), origin: o });
+    this.events.push({ ev: 'payload', data: latin1(piece), origin: o });
   }
   onPayloadLost(offset: number, length: number): void {
     this.events.push({ ev: 'lost', offset, length });
@@ -73,12 +78,12 @@ export class FrameRecorder implements WebSocketFrameSink {
     this.problems.push(p);
   }
   /** Per completed frame: opcode and whole (unmasked) payload. */
-  frames(): { opcode: number; fin: boolean; payload: number[] }[] {
-    const out: { opcode: number; fin: boolean; payload: number[] }[] = [];
-    let cur: { opcode: number; fin: boolean; payload: number[] } | null = null;
+  frames(): { opcode: number; fin: boolean; payload: string }[] {
+    const out: { opcode: number; fin: boolean; payload: string }[] = [];
+    let cur: { opcode: number; fin: boolean; payload: string } | null = null;
     for (const e of this.events) {
-      if (e.ev === 'start') cur = { opcode: e.h.opcode, fin: e.h.fin, payload: [] };
-      else if (e.ev === 'payload') cur!.payload.push(...e.data);
+      if (e.ev === 'start') cur = { opcode: e.h.opcode, fin: e.h.fin, payload: '' };
+      else if (e.ev === 'payload') cur!.payload += e.data;
       else if (e.ev === 'end') out.push(cur!);
     }
     return out;
@@ -86,13 +91,13 @@ export class FrameRecorder implements WebSocketFrameSink {
 }
 
 export class MessageRecorder implements WebSocketMessageSink {
-  data: (Omit<WebSocketMessageData, 'data'> & { data: number[] })[] = [];
+  data: (Omit<WebSocketMessageData, 'data'> & { data: string })[] = [];
   lost: WebSocketMessageLoss[] = [];
   controls: WebSocketControlEvent[] = [];
   frames: WebSocketFrameEvent[] = [];
   problems: Problem[] = [];
   onMessageData(ev: WebSocketMessageData): void {
-    this.data.push({ ...ev, data: Array.from(ev.data) });
+    this.data.push({ ...ev, data: latin1(ev.data) });
   }
   onMessageLost(ev: WebSocketMessageLoss): void {
     this.lost.push(ev);
@@ -107,18 +112,18 @@ export class MessageRecorder implements WebSocketMessageSink {
     this.problems.push(p);
   }
   /** Whole messages, reassembled from the pieces (checks first/last bracketing). */
-  messages(): { opcode: number; text: string; bytes: number[] }[] {
-    const out: { opcode: number; text: string; bytes: number[] }[] = [];
-    let cur: number[] | null = null;
+  messages(): { opcode: number; data: string }[] {
+    const out: { opcode: number; data: string }[] = [];
+    let cur: string | null = null;
     for (const d of this.data) {
       if (d.first) {
         if (cur !== null) throw new Error('message started before the previous one ended');
-        cur = [];
+        cur = '';
       }
       if (cur === null) throw new Error('piece outside a message');
-      cur.push(...d.data);
+      cur += d.data;
       if (d.last) {
-        out.push({ opcode: d.opcode, text: new TextDecoder().decode(new Uint8Array(cur)), bytes: cur });
+        out.push({ opcode: d.opcode, data: cur });
         cur = null;
       }
     }
@@ -127,18 +132,18 @@ export class MessageRecorder implements WebSocketMessageSink {
 }
 
 export class ChannelRecorder implements ChannelSink {
-  data: (Omit<ChannelDataEvent, 'data'> & { data: number[] })[] = [];
+  data: (Omit<ChannelDataEvent, 'data'> & { data: string })[] = [];
   closes: ChannelCloseEvent[] = [];
   controls: WebSocketControlEvent[] = [];
   frames: WebSocketFrameEvent[] = [];
   gaps: ChannelGapEvent[] = [];
-  tunnel: { dir: Direction; data: number[]; origin: StreamOrigin; tunnelOffset: number }[] = [];
+  tunnel: { dir: Direction; data: string; origin: StreamOrigin; tunnelOffset: number }[] = [];
   tunnelGaps: { dir: Direction; tunnelOffset: number; length: number }[] = [];
   problems: Problem[] = [];
   /** Every event in arrival order, for comparing whole runs. */
   log: string[] = [];
   onChannelData(ev: ChannelDataEvent): void {
-    this.data.push({ ...ev, data: Array.from(ev.data) });
+    this.data.push({ ...ev, data: latin1(ev.data) });
   }
   onChannelClose(ev: ChannelCloseEvent): void {
     this.closes.push(ev);
@@ -156,7 +161,7 @@ export class ChannelRecorder implements ChannelSink {
     this.log.push(`gap ${ev.dir} ch${ev.channel} ${ev.length}`);
   }
   onTunnelData(dir: Direction, data: Uint8Array, o: StreamOrigin, tunnelOffset: number): void {
-    this.tunnel.push({ dir, data: Array.from(data), origin: o, tunnelOffset });
+    this.tunnel.push({ dir, data: latin1(data), origin: o, tunnelOffset });
   }
   onTunnelGap(dir: Direction, tunnelOffset: number, length: number): void {
     this.tunnelGaps.push({ dir, tunnelOffset, length });
@@ -166,25 +171,25 @@ export class ChannelRecorder implements ChannelSink {
   }
   /** Concatenated payload per "dir ch" key. */
   streams(): Record<string, string> {
-    const out: Record<string, number[]> = {};
-    for (const d of this.data) (out[`${d.dir} ${d.channel}`] ??= []).push(...d.data);
-    return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, Buffer.from(v).toString('latin1')]));
+    const out: Record<string, string> = {};
+    for (const d of this.data) out[`${d.dir} ${d.channel}`] = (out[`${d.dir} ${d.channel}`] ?? '') + d.data;
+    return out;
   }
   /** Whole channel messages (checks messageFirst/messageLast bracketing per direction). */
   messages(): string[] {
     const out: string[] = [];
-    const cur: Partial<Record<Direction, { ch: number; bytes: number[]; port?: number } | null>> = {};
+    const cur: Partial<Record<Direction, { ch: number; bytes: string; port?: number } | null>> = {};
     for (const d of this.data) {
       if (d.messageFirst) {
         if (cur[d.dir]) throw new Error(`${d.dir}: message started before the previous one ended`);
-        cur[d.dir] = { ch: d.channel, bytes: [], port: d.port };
+        cur[d.dir] = { ch: d.channel, bytes: '', port: d.port };
       }
       const c = cur[d.dir];
       if (!c) throw new Error(`${d.dir}: piece outside a message`);
       if (c.ch !== d.channel) throw new Error('channel changed inside a message');
-      c.bytes.push(...d.data);
+      c.bytes += d.data;
       if (d.messageLast) {
-        out.push(`${d.dir} ch${c.ch}${d.port !== undefined ? ` port ${d.port}` : ''} ${JSON.stringify(Buffer.from(c.bytes).toString('latin1'))}`);
+        out.push(`${d.dir} ch${c.ch}${d.port !== undefined ? ` port ${d.port}` : ''} ${JSON.stringify(c.bytes)}`);
         cur[d.dir] = null;
       }
     }
