@@ -20,6 +20,7 @@ Usage:
   execscope extract CAPTURE --session N --stream NAME -o FILE
                                            write one stream's exact bytes
   execscope keys CAPTURE [--keylog FILE]... list TLS connections and whether keys decrypt them
+  execscope lab [options]                  run a local kubectl-exec chain on loopback and record it
   execscope help [COMMAND]                 this text, or a command's
 
 CAPTURE is a pcap or pcapng file, optionally gzip-compressed, or - for stdin
@@ -128,9 +129,19 @@ async function open(argv: string[]): Promise<number> {
   if (args.flags.has('--help')) return help('main');
   const path = capturePath(args, 'open');
   if (!process.stdout.isTTY) return analyze(argv);
-  const { runTui } = await import('./ui/run-tui.js');
+  const [{ runTui }, { createCaptureInspector }] = await Promise.all([import('./ui/run-tui.js'), import('./ui/capture-inspector.js')]);
   const opts = analyzeOptions({ keyLogs: await keyLogs(args) });
-  return runTui({ path, load: (onProgress) => analyzeCapture(path, opts, onProgress) });
+  // Events can only be selected once the model holding them has been shown, so `shown` is set by then.
+  let shown: CaptureModel | null = null;
+  return runTui({
+    path,
+    load: (onProgress) =>
+      analyzeCapture(path, opts, (model, read, total) => {
+        shown = model;
+        onProgress(model, read, total);
+      }),
+    inspector: (session, event) => createCaptureInspector(path, shown as CaptureModel)(session, event),
+  });
 }
 
 function help(topic: string): number {
@@ -153,6 +164,8 @@ async function main(argv: string[]): Promise<number> {
       return extract(rest);
     case 'keys':
       return keys(rest);
+    case 'lab':
+      return (await import('./lab/lab-command.js')).labCommand(rest);
     default:
       return open(argv);
   }

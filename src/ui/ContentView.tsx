@@ -49,15 +49,18 @@ export function ContentView(p: ContentViewProps) {
   const rows = p.height - 1;
   const stream = p.streams[p.selected] ?? null;
   const info: Segment[] = [];
-  p.streams.forEach((r, i) => {
-    const name = i === p.selected ? `[${safeInline(r.name)}]` : safeInline(r.name);
-    info.push({ text: (i ? ' ' : '') + name, color: streamColor(r.name), bold: i === p.selected, dim: i !== p.selected });
-  });
   if (stream) {
     const total = contentRowCount(p.lines, p.bytes, p.hex, p.width);
-    const last = Math.min(total, p.scroll + rows);
-    info.push({ text: ` · ${contentLabel(stream)} · ${p.hex ? 'hex' : 'text'} (x)`, dim: true });
-    if (total > rows) info.push({ text: ` · rows ${p.scroll + 1}–${last} of ${total}`, dim: true });
+    info.push({ text: contentLabel(stream), color: streamColor(stream.name), bold: true });
+    info.push({ text: ` · ${p.hex ? 'hex' : 'text'} (x)`, dim: true });
+    if (total > rows) info.push({ text: ` · rows ${p.scroll + 1}–${Math.min(total, p.scroll + rows)} of ${total}`, dim: true });
+    if (p.streams.length > 1) {
+      info.push({ text: ' · ←→', dim: true });
+      p.streams.forEach((r, i) => {
+        const name = safeInline(r.name);
+        info.push({ text: ` ${i === p.selected ? `[${name}]` : name}`, color: streamColor(r.name), dim: i !== p.selected });
+      });
+    }
   }
   let body: Segment[][];
   if (!stream) body = [[{ text: '  this session has no payload stream', dim: true }]];

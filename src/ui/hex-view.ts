@@ -45,7 +45,7 @@ export function hexRows(bytes: Uint8Array, highlight: ByteRange | null, perRow: 
       const hl = isHl(i);
       const prevHl = i > start && isHl(i - 1);
       const sep = hl && !prevHl ? '[' : !hl && prevHl ? ']' : ' ';
-      pushPiece(hex, sep, false);
+      pushPiece(hex, sep, hl && prevHl);
       if (i < bytes.length) {
         const b = bytes[i];
         pushPiece(hex, b.toString(16).padStart(2, '0'), hl);

@@ -51,7 +51,7 @@ export function session(over: Partial<ExecSession> = {}): ExecSession {
     refusal: null,
     control: [],
     warnings: [],
-    requestOrigin: origin(0, 400, 1, 0),
+    requestOrigin: origin(0, 400, 1, over.startTs ?? 0),
     ...over,
   };
 }

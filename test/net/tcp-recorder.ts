@@ -17,6 +17,8 @@ export interface StreamRecord {
   gaps: [number, number][];
   /** Offset of the next byte expected from the reassembler. */
   next: number;
+  /** Bytes delivered by onData. */
+  delivered: number;
   closed: 'fin' | 'rst' | null;
   origins: StreamOrigin[];
 }
@@ -40,7 +42,7 @@ export class TcpRecorder implements TcpSink {
   onOpen(conn: TcpConnection): void {
     this.log.push(`open ${conn.id} ${conn.client}→${conn.server}${conn.sawHandshake ? '' : ' mid'}`);
     if (this.connections.has(conn.id)) this.violations.push(`open twice ${conn.id}`);
-    const stream = (): StreamRecord => ({ data: [], gaps: [], next: 0, closed: null, origins: [] });
+    const stream = (): StreamRecord => ({ data: [], gaps: [], next: 0, delivered: 0, closed: null, origins: [] });
     this.connections.set(conn.id, { conn, c2s: stream(), s2c: stream(), ended: false, endTs: null });
   }
 
@@ -51,6 +53,7 @@ export class TcpRecorder implements TcpSink {
     if (data.length !== origin.length || data.length === 0) this.violations.push(`bad data length ${data.length}/${origin.length}`);
     for (const b of data) s.data.push(b);
     s.next += data.length;
+    s.delivered += data.length;
     s.origins.push(origin);
     this.dataViews.push(data);
   }

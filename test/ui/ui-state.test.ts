@@ -1,0 +1,280 @@
+import chalk from 'chalk';
+import { contentStreams, headBuffer } from '../../src/ui/content.js';
+import { layoutPanes } from '../../src/ui/layout.js';
+import { connectionMatches, parseFilter, sessionMatches } from '../../src/ui/session-filter.js';
+import { progressBar, keyHints } from '../../src/ui/StatusBar.js';
+import { applyColorEnv } from '../../src/ui/theme.js';
+import { buildTimeAxis, fullView } from '../../src/ui/time-axis.js';
+import { initialUiState, reduceKey, type KeyPress, type UiContext, type UiState } from '../../src/ui/ui-state.js';
+import { data, hangingSession, hostileSession, origin, session, spdyEchoConnections, spdyEchoSession, stream, wsEchoSession } from '../helpers/model-builders.js';
+
+const MS = 1e6;
+
+const ctx = (over: Partial<UiContext> = {}): UiContext => ({
+  sessionIds: [1, 2, 3],
+  connectionIds: [10, 11],
+  lanes: [{ items: [{ ts: 0 }] }, { items: [{ ts: 10 * MS }, { ts: 20 * MS }, { ts: 80 * MS }] }, { items: [] }, { items: [{ ts: 21 * MS }, { ts: 90 * MS }] }],
+  axis: buildTimeAxis(0, 100 * MS, [], false, 60),
+  layerCount: 5,
+  contentStreamCount: 3,
+  contentLineCount: 50,
+  pageSize: 10,
+  ...over,
+});
+
+const resolved = (over: Partial<UiState> = {}): UiState => ({ ...initialUiState, session: 1, connection: 10, lane: 1, item: 0, contentStream: 0, ...over });
+
+function press(s: UiState, keys: (string | KeyPress)[], c = ctx()): UiState | 'quit' {
+  let cur: UiState | 'quit' = s;
+  for (const k of keys) {
+    if (cur === 'quit') return cur;
+    cur = reduceKey(cur, typeof k === 'string' ? { input: k } : k, c);
+  }
+  return cur;
+}
+
+const up: KeyPress = { input: '', upArrow: true };
+const down: KeyPress = { input: '', downArrow: true };
+const left: KeyPress = { input: '', leftArrow: true };
+const right: KeyPress = { input: '', rightArrow: true };
+const enter: KeyPress = { input: '\r', return: true };
+const esc: KeyPress = { input: '', escape: true, meta: true };
+const tab: KeyPress = { input: '', tab: true };
+const shiftTab: KeyPress = { input: '', tab: true, shift: true };
+
+describe('reduceKey', () => {
+  it('moves through sessions by id and starts a fresh selection on change', () => {
+    const s = resolved({ lane: 3, item: 1, layer: 2, view: { from: 0, to: 10 } });
+    const next = press(s, [down]) as UiState;
+    expect(next).toMatchObject({ session: 2, lane: -1, item: -1, view: null, layer: 0, contentStream: -1 });
+    expect((press(s, ['j', 'j', 'j']) as UiState).session).toBe(3);
+    expect((press(s, [up]) as UiState).session).toBe(1);
+    expect(press(s, [up])).toBe(s);
+    expect((press(s, ['G']) as UiState).session).toBe(3);
+    expect((press(resolved({ session: 3 }), ['g']) as UiState).session).toBe(1);
+    expect((press(s, [{ input: '', pageDown: true }]) as UiState).session).toBe(3);
+  });
+
+  it('tab cycles the panes both ways', () => {
+    const s = resolved();
+    expect(['sessions', 'timeline', 'event', 'content', 'sessions'].map((_, i) => (press(s, Array(i).fill(tab)) as UiState).pane)).toEqual([
+      'sessions',
+      'timeline',
+      'event',
+      'content',
+      'sessions',
+    ]);
+    expect((press(s, [shiftTab]) as UiState).pane).toBe('content');
+  });
+
+  it('enter drills in and esc goes back', () => {
+    let s = press(resolved(), [enter]) as UiState;
+    expect(s.pane).toBe('timeline');
+    s = press(s, [enter]) as UiState;
+    expect(s.pane).toBe('event');
+    s = press({ ...s, contentStream: 2 }, [enter]) as UiState;
+    expect(s).toMatchObject({ pane: 'content', contentStream: -1, contentScroll: 0 });
+    expect(press(s, [esc, esc, esc]) as UiState).toMatchObject({ pane: 'sessions' });
+    expect((press(resolved({ pane: 'timeline', item: -1 }), [enter]) as UiState).pane).toBe('timeline');
+    expect((press(resolved(), [enter], ctx({ sessionIds: [] })) as UiState).pane).toBe('sessions');
+  });
+
+  it('timeline: ←→ move along the lane, ↑↓ change lane keeping the time', () => {
+    const s = resolved({ pane: 'timeline', lane: 1, item: 1 });
+    expect(press(s, [right])).toMatchObject({ lane: 1, item: 2 });
+    expect(press(s, [right, right, right])).toMatchObject({ item: 2 });
+    expect(press(s, ['h', 'h'])).toMatchObject({ item: 0 });
+    // From the event at 20 ms: the control lane's nearest event is the one at 21 ms.
+    expect(press(s, [down, down])).toMatchObject({ lane: 3, item: 0 });
+    // An empty lane can be selected; it has no item.
+    expect(press(s, [down])).toMatchObject({ lane: 2, item: -1 });
+    expect(press(s, [up, up])).toMatchObject({ lane: 0, item: 0 });
+  });
+
+  it('zoom and pan, keeping the selected event in view', () => {
+    const s = resolved({ pane: 'timeline', lane: 1, item: 1 });
+    const z = press(s, ['+']) as UiState;
+    expect(z.view).toEqual({ from: 10 * MS, to: 60 * MS });
+    expect((press(z, ['-']) as UiState).view).toEqual({ from: 0, to: 100 * MS });
+    expect((press(z, [']']) as UiState).view).toEqual({ from: 22.5 * MS, to: 72.5 * MS });
+    expect((press(z, ['[']) as UiState).view).toEqual({ from: 0, to: 50 * MS });
+    expect((press(z, ['0']) as UiState).view).toBeNull();
+    // Moving to the event at 80 ms scrolls the zoomed view to it.
+    const moved = press({ ...z, view: { from: 0, to: 40 * MS } }, [right]) as UiState;
+    expect(moved.item).toBe(2);
+    expect(moved.view!.to).toBeGreaterThanOrEqual(80 * MS);
+    expect(press(s, ['z'])).toMatchObject({ compressIdle: true, view: null });
+    // Zoom works from any pane.
+    expect((press(resolved({ pane: 'sessions' }), ['='] ) as UiState).view).not.toBeNull();
+    expect(press(s, ['+'], ctx({ axis: null }))).toBe(s);
+  });
+
+  it('event pane: ↑↓ choose the layer, ←→ still move between events', () => {
+    const s = resolved({ pane: 'event', lane: 1, item: 1 });
+    expect(press(s, [down, down, down, down, down, down])).toMatchObject({ layer: 4 });
+    expect(press(s, [right])).toMatchObject({ item: 2, layer: 0 });
+  });
+
+  it('content pane: scroll within the text, switch streams', () => {
+    const s = resolved({ pane: 'content' });
+    expect(press(s, [down, down])).toMatchObject({ contentScroll: 2 });
+    expect(press(s, [{ input: '', pageDown: true }, { input: '', pageDown: true }])).toMatchObject({ contentScroll: 20 });
+    expect(press(s, ['G'])).toMatchObject({ contentScroll: 40 });
+    expect(press(s, [up])).toMatchObject({ contentScroll: 0 });
+    expect(press({ ...s, contentScroll: 7 }, [right])).toMatchObject({ contentStream: 1, contentScroll: 0 });
+    expect(press(s, [left])).toMatchObject({ contentStream: 0 });
+  });
+
+  it('x, ?, s, c toggle; q quits except while typing a filter', () => {
+    const s = resolved();
+    expect(press(s, ['x'])).toMatchObject({ hex: true });
+    expect(press(s, ['x', 'x'])).toMatchObject({ hex: false });
+    expect(press(s, ['?'])).toMatchObject({ help: true });
+    expect(press(s, ['?', esc])).toMatchObject({ help: false });
+    expect(press(s, ['?', '?'])).toMatchObject({ help: false });
+    expect(press(s, ['?', down])).toMatchObject({ help: true, session: 1 });
+    expect(press(s, ['s'])).toMatchObject({ sort: 'duration', session: 1 });
+    expect(press(s, ['s', 's', 's'])).toMatchObject({ sort: 'time' });
+    expect(press(resolved({ pane: 'event' }), ['c'])).toMatchObject({ list: 'connections', pane: 'sessions' });
+    expect(press(s, ['c', down])).toMatchObject({ connection: 11, session: 1 });
+    expect(press(s, ['c', esc])).toMatchObject({ list: 'sessions' });
+    expect(press(s, ['q'])).toBe('quit');
+    expect(press(s, ['?', 'q'])).toBe('quit');
+    expect(press(s, [{ input: 'q', ctrl: true }])).not.toBe('quit');
+  });
+
+  it('/ types a filter: printable text only, backspace, enter applies, esc cancels, esc again clears', () => {
+    let s = press(resolved(), ['/']) as UiState;
+    expect(s.filterDraft).toBe('');
+    s = press(s, ['p', 'o', 'd', ':', 'w', 'q', { input: '', backspace: true }]) as UiState;
+    expect(s.filterDraft).toBe('pod:w');
+    expect(press(s, [{ input: '\x1b[31mx\u009b' }])).toMatchObject({ filterDraft: 'pod:w[31mx' });
+    expect(press(s, [down])).toMatchObject({ filterDraft: 'pod:w', session: 1 });
+    const applied = press(s, [{ input: ' ' }, enter]) as UiState;
+    expect(applied).toMatchObject({ filter: 'pod:w', filterDraft: null });
+    expect(press(applied, ['/', 'x', esc])).toMatchObject({ filter: 'pod:w', filterDraft: null });
+    expect(press(applied, ['/', { input: 'u', ctrl: true }])).toMatchObject({ filterDraft: '' });
+    expect(press(applied, [esc])).toMatchObject({ filter: '' });
+  });
+});
+
+describe('layoutPanes', () => {
+  it('always uses exactly the rows it has, the focused pane getting the room', () => {
+    for (const rows of [8, 24, 40, 60]) {
+      for (const pane of ['sessions', 'timeline', 'event', 'content'] as const) {
+        const l = layoutPanes(rows, pane, 12, 7);
+        expect(l.sessions + l.timeline + l.detail).toBe(rows - 2);
+        expect(l.detail).toBeGreaterThanOrEqual(2);
+      }
+    }
+    expect(layoutPanes(24, 'sessions', 2, 5)).toEqual({ sessions: 3, timeline: 7, detail: 12, detailPane: 'event' });
+    expect(layoutPanes(24, 'sessions', 30, 5)).toEqual({ sessions: 8, timeline: 7, detail: 7, detailPane: 'event' });
+    expect(layoutPanes(24, 'timeline', 30, 7)).toEqual({ sessions: 4, timeline: 9, detail: 9, detailPane: 'event' });
+    expect(layoutPanes(24, 'event', 30, 7)).toEqual({ sessions: 2, timeline: 6, detail: 14, detailPane: 'event' });
+    expect(layoutPanes(24, 'content', 30, 7)).toEqual({ sessions: 2, timeline: 5, detail: 15, detailPane: 'content' });
+  });
+});
+
+describe('filter', () => {
+  const ws = wsEchoSession();
+  const spdy = spdyEchoSession();
+  const hang = hangingSession();
+  const all = [ws, spdy, hang];
+  const matching = (text: string) => all.filter((s) => sessionMatches(s, parseFilter(text))).map((s) => s.id);
+
+  it('parses fields and lower-cases needles', () => {
+    expect(parseFilter('  pod:Web-0  CMD:cat stdout x: ')).toEqual([
+      { field: 'pod', needle: 'web-0' },
+      { field: 'cmd', needle: 'cat' },
+      { field: 'any', needle: 'stdout' },
+      { field: 'any', needle: 'x:' },
+    ]);
+    expect(parseFilter('')).toEqual([]);
+  });
+
+  it('matches pod, command, stream and content; all terms must match', () => {
+    expect(matching('')).toEqual([1, 2, 3]);
+    expect(matching('pod:web')).toEqual([3]);
+    expect(matching('pod:MAIN')).toEqual([1, 2]);
+    expect(matching('cmd:echo')).toEqual([1, 2]);
+    expect(matching('cmd:"hello')).toEqual([]);
+    expect(matching('cmd:hello from')).toEqual([1, 2]);
+    expect(matching('stream:stdin')).toEqual([3]);
+    expect(matching('text:websocket')).toEqual([1]);
+    expect(matching('text:line')).toEqual([3]);
+    expect(matching('spdy')).toEqual([2]);
+    expect(matching('echo websocket')).toEqual([1]);
+    expect(matching('nothing-like-this')).toEqual([]);
+  });
+
+  it('content matching sees text split across chunks, and notices when the head grows', () => {
+    const s = session();
+    const out = stream(s, 'stdout', 1);
+    data(out, 's2c', 'hel', origin(0, 5, 2, 1));
+    data(out, 's2c', 'lo wor', origin(5, 8, 3, 2));
+    expect(sessionMatches(s, parseFilter('text:hello'))).toBe(true);
+    expect(sessionMatches(s, parseFilter('text:world'))).toBe(false);
+    data(out, 's2c', 'ld', origin(13, 4, 4, 3));
+    expect(sessionMatches(s, parseFilter('text:world'))).toBe(true);
+  });
+
+  it('matches connections by address, protocol and request target', () => {
+    const conns = spdyEchoConnections();
+    const ids = (t: string) => conns.filter((c) => connectionMatches(c, parseFilter(t))).map((c) => c.id);
+    expect(ids('version')).toEqual([2]);
+    expect(ids('38284')).toEqual([3]);
+    expect(ids('empty')).toEqual([1]);
+  });
+});
+
+describe('content streams', () => {
+  it('orders stdout, stderr, stdin, others, error and leaves resize out', () => {
+    const s = session();
+    for (const [name, id] of [['resize', 4], ['error', 3], ['stdin', 0], ['data:8080', 5], ['stderr', 2], ['stdout', 1]] as const) stream(s, name, id);
+    expect(contentStreams(s).map((r) => r.name)).toEqual(['stdout', 'stderr', 'stdin', 'data:8080', 'error']);
+  });
+
+  it('joins the head chunks', () => {
+    const s = hostileSession();
+    const r = stream(s, 'stdout', 1);
+    data(r, 's2c', 'tail', origin(0, 0, 1, 0));
+    expect(new TextDecoder().decode(headBuffer(r)).endsWith('after\ntail')).toBe(true);
+    expect(headBuffer(r)).toHaveLength(r.headBytes);
+  });
+});
+
+describe('status bar', () => {
+  it('draws a progress bar with a percentage, or what was read when the size is unknown', () => {
+    expect(progressBar({ bytesRead: 512 * 1024 ** 2, totalBytes: 1024 ** 3 }, 60)).toBe(`▕${'█'.repeat(15)}${'░'.repeat(15)}▏ 50% 512 MiB of 1.00 GiB`);
+    expect(progressBar({ bytesRead: 0, totalBytes: 100 }, 20)).toBe(`▕${'░'.repeat(4)}▏ 0% 0 B of 100 B`);
+    expect(progressBar({ bytesRead: 300, totalBytes: 100 }, 40)).toMatch(/^▕█+▏ 100% /);
+    expect(progressBar({ bytesRead: 2048, totalBytes: null }, 40)).toBe('loading… 2.00 KiB read');
+  });
+
+  it('hints follow the pane', () => {
+    expect(keyHints(resolved())).toMatch(/^↑↓ session  ⏎ timeline/);
+    expect(keyHints(resolved({ pane: 'timeline' }))).toMatch(/\+\/- zoom  \[ \] pan/);
+    expect(keyHints(resolved({ list: 'connections' }))).toMatch(/^↑↓ connection  esc sessions/);
+    expect(keyHints(resolved({ help: true }))).toBe('? or esc close help  q quit');
+  });
+});
+
+describe('NO_COLOR', () => {
+  it('turns chalk off when set and not empty', () => {
+    const before = chalk.level;
+    try {
+      chalk.level = 2;
+      expect(applyColorEnv({ NO_COLOR: '' })).toBe(true);
+      expect(chalk.level).toBe(2);
+      expect(applyColorEnv({})).toBe(true);
+      expect(applyColorEnv({ NO_COLOR: '1' })).toBe(false);
+      expect(chalk.level).toBe(0);
+    } finally {
+      chalk.level = before;
+    }
+  });
+});
+
+it('fullView covers the axis', () => {
+  expect(fullView(buildTimeAxis(0, 5, [], false, 10))).toEqual({ from: 0, to: 5 });
+});
