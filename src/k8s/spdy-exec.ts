@@ -4,6 +4,7 @@
  */
 import type { Direction, FrameOrigin, StreamOrigin } from '../model/origin.js';
 import { SpdyFrameDecoder, type SpdyControlFrame, type SpdyDataPiece } from '../spdy/frame-decoder.js';
+import { SpdySessionTracker } from '../spdy/session.js';
 import type { ExecSessionBuilder } from './exec-session.js';
 import type { StreamRecorder } from './stream-recorder.js';
 import type { UpgradedTransport } from './upgraded-transport.js';
@@ -24,13 +25,26 @@ function creationOrder(b: ExecSessionBuilder): string[] {
 export class SpdyExecTransport implements UpgradedTransport {
   private readonly decoders: Record<Direction, SpdyFrameDecoder>;
   private readonly byId = new Map<number, StreamRecorder>();
-  private readonly pings = new Map<number, number>();
+  /** Ping pairing, flow-control windows: the session-level view spdystream itself keeps. */
+  private readonly tracker: SpdySessionTracker;
   private warnedMissingHeaders = false;
 
   constructor(
     private readonly b: ExecSessionBuilder,
     where: string,
   ) {
+    this.tracker = new SpdySessionTracker({
+      onPingRoundTrip: (p) => b.control('pong', p.by === 'c2s' ? 's2c' : 'c2s', `PING ${p.id} reply, rtt ${(p.rttNs / 1e6).toFixed(3)} ms`, p.response),
+      onPingUnanswered: (p) => b.control('ping', p.by, `PING ${p.id} never answered`, p.request),
+      onWindowExhausted: (e) =>
+        b.control(
+          'flow-control',
+          e.sender,
+          `${e.streamId ? `stream ${e.streamId}` : 'session'} flow-control window exhausted (${e.window}); spdystream ignores SPDY flow control, so data keeps flowing`,
+          e.origin,
+        ),
+      onProblem: () => {},
+    });
     const make = (dir: Direction) =>
       new SpdyFrameDecoder({
         onControl: (f) => this.onControl(dir, f),
@@ -51,10 +65,12 @@ export class SpdyExecTransport implements UpgradedTransport {
   end(): void {
     this.decoders.c2s.end();
     this.decoders.s2c.end();
+    this.tracker.end();
   }
 
   private onControl(dir: Direction, f: SpdyControlFrame): void {
     const b = this.b;
+    this.tracker.frame(dir, f);
     switch (f.type) {
       case 'SYN_STREAM': {
         const rec = b.stream(this.streamName(f.streamId, f.headers), f.streamId);
@@ -74,17 +90,10 @@ export class SpdyExecTransport implements UpgradedTransport {
         this.recorder(f.streamId, dir, f.origin).mark('reset', dir, f.origin, f.statusName);
         b.control('rst', dir, `RST_STREAM ${f.streamId} ${f.statusName}`, f.origin);
         return;
-      case 'PING': {
-        const sent = this.pings.get(f.id);
-        if (sent === undefined) {
-          this.pings.set(f.id, f.origin.lastTs);
-          b.control('ping', dir, `PING ${f.id}`, f.origin);
-        } else {
-          this.pings.delete(f.id);
-          b.control('pong', dir, `PING ${f.id} reply, rtt ${((f.origin.lastTs - sent) / 1e6).toFixed(3)} ms`, f.origin);
-        }
+      case 'PING':
+        // A reply is reported by the tracker, with its round-trip time.
+        if ((f.id % 2 === 1) === (dir === 'c2s')) b.control('ping', dir, `PING ${f.id}`, f.origin);
         return;
-      }
       case 'GOAWAY':
         b.control('goaway', dir, `GOAWAY last-good ${f.lastGoodStreamId} ${f.statusName}`, f.origin);
         b.serverSignalledEnd();
@@ -101,6 +110,7 @@ export class SpdyExecTransport implements UpgradedTransport {
   }
 
   private onData(dir: Direction, piece: SpdyDataPiece): void {
+    this.tracker.data(dir, piece);
     const rec = this.recorder(piece.streamId, dir, piece.frame);
     this.b.data(rec, dir, piece.data, piece.frame, piece.first, piece.last);
     if (piece.last && piece.fin) rec.mark('half-close', dir, piece.frame);

@@ -58,7 +58,7 @@ export interface StreamRecord {
 
 /** Session-level control traffic for the timeline's control lane. */
 export interface ControlEvent {
-  kind: 'ping' | 'pong' | 'window-update' | 'settings' | 'rst' | 'goaway' | 'close' | 'gap' | 'upgrade' | 'request';
+  kind: 'ping' | 'pong' | 'window-update' | 'flow-control' | 'settings' | 'rst' | 'goaway' | 'close' | 'gap' | 'upgrade' | 'request';
   ts: number;
   dir: Direction;
   detail: string;

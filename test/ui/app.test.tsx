@@ -1,0 +1,382 @@
+import chalk from 'chalk';
+import { render as inkTestingRender } from 'ink-testing-library';
+import { App, type LoadState } from '../../src/ui/App.js';
+import type { EventInspector, LayerView } from '../../src/ui/event-layers.js';
+import { KEY_HELP } from '../../src/ui/HelpOverlay.js';
+import type { CaptureModel } from '../../src/model/session.js';
+import { captureModel, hangingSession, refusedAndFallback, spdyEchoConnections, spdyEchoSession, wsEchoSession } from '../helpers/model-builders.js';
+import { KEYS, renderTui, type Tui } from './tui-harness.js';
+
+const loaded = (model: CaptureModel | null, over: Partial<LoadState> = {}): LoadState => ({ model, bytesRead: 100, totalBytes: 100, revision: 1, error: null, ...over });
+
+/** ws-echo (1), spdy-echo (2), a hang (3), a refused WebSocket attempt (4) and its SPDY fallback (5). */
+function demoModel(): CaptureModel {
+  const [refused, fallback] = refusedAndFallback();
+  return captureModel({ sessions: [wsEchoSession(), spdyEchoSession(), hangingSession(), refused, fallback], connections: spdyEchoConnections() });
+}
+
+const lines = (tui: Tui) => tui.lastFrame().split('\n');
+const focused = (tui: Tui) => lines(tui).find((l) => l.startsWith('▶'))?.slice(2).split(' · ')[0];
+const selectedSession = (tui: Tui) => lines(tui).find((l) => /^▸ +\d+ /.test(l))?.match(/^▸ +(\d+)/)?.[1];
+
+/** Every row fits the terminal and the frame fills it exactly. */
+function expectFits(tui: Tui, columns: number, rows: number): void {
+  const ls = lines(tui);
+  expect(ls).toHaveLength(rows);
+  for (const l of ls) expect(Array.from(l).length).toBeLessThanOrEqual(columns);
+}
+
+let colorLevel: typeof chalk.level;
+beforeEach(() => {
+  colorLevel = chalk.level;
+  chalk.level = 0; // NO_COLOR: everything below must read without colour
+});
+afterEach(() => {
+  chalk.level = colorLevel;
+});
+
+describe('a newcomer at 80×24', () => {
+  it('finds the exec session, sees its streams on the timeline, opens a stdout event and its layers', async () => {
+    const model = captureModel({ sessions: [wsEchoSession()], connections: [] });
+    const tui = await renderTui(<App path="ws-echo.pcap" load={loaded(model)} />);
+    expectFits(tui, 80, 24);
+    const first = tui.lastFrame();
+    expect(first).toContain('ws-echo.pcap · pcap · 101 packets · 0 connections · 1 session');
+    expect(first).toMatch(/▸ +1 exec +default\/demo-0 \[main\] +echo "hello from… +WS v5 +2\.12 ms ✓ exit 0/);
+    expect(first).toMatch(/^ upgrade  ○● +101 v5\.channel\.k8s\.io/m);
+    expect(first).toMatch(/^▸stdout +●─+◉─+ 21 B/m);
+    expect(first).toMatch(/^ error +█─* +exit 0/m);
+    expect(first).toMatch(/^ control +⊘ +2 close/m);
+    expect(first).toContain('Event · stdout data 21 B at +1.55 ms “hello from websocket␊”');
+    expect(focused(tui)).toBe('Sessions');
+
+    await tui.press(KEYS.enter);
+    expect(focused(tui)).toBe('Timeline');
+    await tui.press(KEYS.enter);
+    expect(focused(tui)).toBe('Event');
+    const ev = tui.lastFrame();
+    expect(ev).toContain('▸├ k8s    stdout · channel 1');
+    expect(ev).toContain('stream bytes 0–20 of 21 B');
+    expect(ev).toContain('├ frame  WebSocket binary message · TCP s2c bytes 175–198 (24 B)');
+    expect(ev).toContain('├ TCP    TCP 127.0.0.1:18102 → 127.0.0.1:43542');
+    expect(ev).toContain('└ packet packet 33 · packet 33 at 2026-11-22T01:42:55.099376Z');
+    expect(ev).toContain('00000000[68 65 6c 6c 6f 20 66 72 6f 6d 20 77 65 62 73 6f]  hello from webso');
+    expect(ev).toContain('00000010[63 6b 65 74 0a]');
+    expectFits(tui, 80, 24);
+    tui.unmount();
+  });
+
+  it('↑↓ and j/k move through sessions; the timeline follows the selection', async () => {
+    const tui = await renderTui(<App path="demo" load={loaded(demoModel())} />);
+    expect(selectedSession(tui)).toBe('2'); // sorted by time: spdy-echo started first
+    expect(tui.lastFrame()).toContain('Timeline · #2');
+    await tui.press(KEYS.down);
+    expect(selectedSession(tui)).toBe('1');
+    expect(tui.lastFrame()).toContain('Timeline · #1');
+    await tui.press('j', 'j');
+    expect(selectedSession(tui)).toBe('4');
+    expect(tui.lastFrame()).toContain('upgrade refused 403');
+    await tui.press('k', KEYS.up);
+    expect(selectedSession(tui)).toBe('1');
+    await tui.press('G');
+    expect(selectedSession(tui)).toBe('5');
+    expectFits(tui, 80, 24);
+    tui.unmount();
+  });
+
+  it('tab and shift-tab cycle the panes; enter drills in and esc goes back', async () => {
+    const tui = await renderTui(<App path="demo" load={loaded(demoModel())} />);
+    const seen: (string | undefined)[] = [];
+    for (let i = 0; i < 4; i++) {
+      seen.push(focused(tui));
+      await tui.press(KEYS.tab);
+    }
+    seen.push(focused(tui));
+    expect(seen).toEqual(['Sessions', 'Timeline', 'Event', 'Content', 'Sessions']);
+    await tui.press(KEYS.shiftTab);
+    expect(focused(tui)).toBe('Content');
+    await tui.press(KEYS.escape);
+    expect(focused(tui)).toBe('Event');
+    await tui.press(KEYS.escape);
+    expect(focused(tui)).toBe('Timeline');
+    await tui.press(KEYS.escape);
+    expect(focused(tui)).toBe('Sessions');
+    await tui.press(KEYS.enter, KEYS.enter, KEYS.enter);
+    expect(focused(tui)).toBe('Content');
+    tui.unmount();
+  });
+
+  it('timeline: ←→ select events, ↑↓ lanes, + - zoom, [ ] pan, 0 resets', async () => {
+    const tui = await renderTui(<App path="demo" load={loaded(demoModel())} />);
+    await tui.press(KEYS.enter);
+    expect(tui.lastFrame()).toContain('Event · stdout data 16 B at +4.51 ms “hello from spdy␊”');
+    await tui.press(KEYS.right);
+    expect(tui.lastFrame()).toContain('Event · stdout data 0 B at +4.65 ms');
+    await tui.press('l');
+    expect(tui.lastFrame()).toContain('Event · stdout half-close at +4.65 ms');
+    await tui.press(KEYS.down, KEYS.down);
+    expect(tui.lastFrame()).toMatch(/^▸error /m);
+    expect(tui.lastFrame()).toContain('Event · error reset (CANCEL) at +5.25 ms');
+    const axisBefore = lines(tui).find((l) => l.startsWith('          0'));
+    expect(axisBefore).toBe('          0          2ms        4ms        6ms        8ms');
+    await tui.press('+');
+    expect(tui.lastFrame()).toContain('Timeline · #2 · 9.39 ms · zoom 2.0×');
+    const zoomed = lines(tui).find((l) => l.startsWith('          ') && /ms/.test(l) && !l.includes('Timeline'));
+    expect(zoomed).toMatch(/2\.0ms|1ms/);
+    await tui.press('+', '+');
+    expect(tui.lastFrame()).toContain('zoom 8.0×');
+    await tui.press(']');
+    const panned = tui.lastFrame();
+    await tui.press('[');
+    expect(tui.lastFrame()).not.toBe(panned);
+    await tui.press('-');
+    expect(tui.lastFrame()).toContain('zoom 4.0×');
+    await tui.press('0');
+    expect(tui.lastFrame()).not.toContain('zoom');
+    expect(lines(tui).find((l) => l.startsWith('          0'))).toBe(axisBefore);
+    tui.unmount();
+  });
+
+  it('a hang is a long flat lane; z compresses the idle stretch', async () => {
+    const model = captureModel({ sessions: [hangingSession()] });
+    const tui = await renderTui(<App path="hang" load={loaded(model)} />);
+    expect(tui.lastFrame()).toMatch(/^ stdin +█─{40,} 14 B · never clo/m);
+    expect(tui.lastFrame()).toContain('! still open at end of capture · stdin never closed');
+    await tui.press('z');
+    expect(tui.lastFrame()).toContain('10 min 0 s idle compressed (≈)');
+    expect(tui.lastFrame()).toMatch(/^ stdin +█─+█─*≈+ /m);
+    expect(lines(tui).find((l) => l.includes('5ms'))).toMatch(/≈≈$/);
+    await tui.press('z');
+    expect(tui.lastFrame()).not.toContain('compressed');
+    tui.unmount();
+  });
+
+  it('event pane: ↑↓ select a layer and show its fields', async () => {
+    const tui = await renderTui(<App path="demo" load={loaded(demoModel())} initialState={{ pane: 'event' }} />);
+    expect(tui.lastFrame()).toContain('stream bytes 0–15 of 16 B');
+    await tui.press(KEYS.down);
+    expect(tui.lastFrame()).toMatch(/^▸├ frame  SPDY DATA frame$/m);
+    expect(tui.lastFrame()).toContain('TCP s2c bytes 190–213 (24 B)');
+    expect(tui.lastFrame()).toContain('no bytes for this layer here');
+    await tui.press(KEYS.down, KEYS.down, KEYS.down, KEYS.down);
+    expect(tui.lastFrame()).toMatch(/^▸└ packet packets 77–80$/m);
+    expect(tui.lastFrame()).toContain('packet 80 at 2026-11-22T01:42:55.072065Z (+94.0 ms) carried the last byte');
+    tui.unmount();
+  });
+
+  it('content pane: the session output as text, x toggles hex, ←→ switch streams', async () => {
+    const tui = await renderTui(<App path="demo" load={loaded(demoModel())} />);
+    await tui.press(KEYS.enter, KEYS.enter, KEYS.enter);
+    expect(focused(tui)).toBe('Content');
+    expect(tui.lastFrame()).toContain('Content · stdout · 16 B · text (x) · ←→ [stdout] stderr error');
+    expect(lines(tui)).toContain('hello from spdy');
+    await tui.press('x');
+    expect(tui.lastFrame()).toContain('00000000 68 65 6c 6c 6f 20 66 72 6f 6d 20 73 70 64 79 0a   hello from spdy.');
+    await tui.press('x', KEYS.right, KEYS.right);
+    expect(tui.lastFrame()).toContain('Content · error · 34 B · text (x)');
+    expect(lines(tui)).toContain('{"metadata":{},"status":"Success"}');
+    await tui.press(KEYS.left);
+    expect(tui.lastFrame()).toContain('no bytes on stderr');
+    tui.unmount();
+  });
+
+  it('? lists every key; esc closes it', async () => {
+    const tui = await renderTui(<App path="demo" load={loaded(demoModel())} />);
+    await tui.press('?');
+    const help = tui.lastFrame();
+    for (const [keys, what] of KEY_HELP) {
+      expect(help).toContain(keys);
+      expect(help).toContain(what);
+    }
+    expect(help).toContain('TCP gap');
+    expectFits(tui, 80, 24);
+    await tui.press(KEYS.escape);
+    expect(tui.lastFrame()).not.toContain('this help');
+    expect(focused(tui)).toBe('Sessions');
+    tui.unmount();
+  });
+
+  it('/ filters by pod, command, stream and content text', async () => {
+    const tui = await renderTui(<App path="demo" load={loaded(demoModel())} />);
+    await tui.press('/', ...'pod:web');
+    expect(lines(tui)[23]).toMatch(/^\/pod:web█ +⏎ apply/);
+    expect(tui.lastFrame()).toContain('Sessions · 1 of 5 · by time · filter “pod:web”');
+    expect(selectedSession(tui)).toBe('3');
+    await tui.press(KEYS.enter);
+    expect(lines(tui)[23]).toMatch(/^↑↓ session/);
+    await tui.press(KEYS.escape);
+    expect(tui.lastFrame()).toContain('Sessions · 5 · by time');
+    await tui.press('/', ...'text:websocket', KEYS.enter);
+    expect(tui.lastFrame()).toContain('Sessions · 1 of 5');
+    expect(selectedSession(tui)).toBe('1');
+    await tui.press('/', KEYS.backspace.repeat(1), ...'zzz', KEYS.enter);
+    expect(tui.lastFrame()).toContain('no session matches the filter (esc clears it)');
+    expect(tui.lastFrame()).toContain('no event selected');
+    tui.unmount();
+  });
+
+  it('s sorts by time, duration, outcome; c lists every connection', async () => {
+    const tui = await renderTui(<App path="demo" load={loaded(demoModel())} />);
+    await tui.press('s');
+    expect(tui.lastFrame()).toContain('by duration');
+    expect(selectedSession(tui)).toBe('2'); // selection kept by id
+    expect(lines(tui)[2]).toMatch(/^ +3 exec/);
+    await tui.press('s');
+    expect(tui.lastFrame()).toContain('by outcome');
+    expect(lines(tui)[2]).toMatch(/^ +3 exec .*still open/);
+    await tui.press('c');
+    expect(tui.lastFrame()).toContain('Connections · 3 · 2 without an exec session');
+    expect(tui.lastFrame()).toContain('GET /version?timeout=5s → 200 (+4 more)');
+    expect(tui.lastFrame()).toContain('exec #2');
+    await tui.press(KEYS.escape);
+    expect(tui.lastFrame()).toContain('Sessions · 5');
+    tui.unmount();
+  });
+
+  it('q quits', async () => {
+    const tui = await renderTui(<App path="demo" load={loaded(demoModel())} />);
+    const exited = tui.exited();
+    await tui.press('q');
+    await expect(exited).resolves.toBeUndefined();
+  });
+});
+
+describe('terminal size', () => {
+  it('adapts when resized: more columns, more rows, then narrow again', async () => {
+    const tui = await renderTui(<App path="demo" load={loaded(demoModel())} />);
+    expectFits(tui, 80, 24);
+    expect(tui.lastFrame()).not.toContain('kubectl→apiserver');
+    await tui.resize(132, 40);
+    expectFits(tui, 132, 40);
+    expect(tui.lastFrame()).toMatch(/SPDY v4 +kubectl→apiserver +\+89\.5 ms +9\.39 ms ✓ exit 0/);
+    expect(tui.lastFrame()).toContain('upgrade refused 403: pods "demo-0" is forbidden: cannot get resource "pods/exec" → fell back to SPDY (session 5)');
+    await tui.resize(80, 24);
+    expectFits(tui, 80, 24);
+    tui.unmount();
+  });
+
+  it('keeps every pane inside small and large terminals', async () => {
+    for (const [columns, rows] of [
+      [80, 24],
+      [100, 30],
+      [200, 60],
+      [60, 12],
+    ]) {
+      const tui = await renderTui(<App path="demo" load={loaded(demoModel())} />, { columns, rows });
+      for (const keys of [[], [KEYS.enter], [KEYS.enter], [KEYS.enter], ['?']]) {
+        await tui.press(...keys);
+        expectFits(tui, columns, rows);
+      }
+      tui.unmount();
+    }
+  });
+
+  it('renders with ink-testing-library at its fixed 100 columns', async () => {
+    const { lastFrame, unmount, stdin } = inkTestingRender(<App path="ws-echo.pcap" load={loaded(captureModel({ sessions: [wsEchoSession()] }))} />);
+    expect(lastFrame()).toContain('kubectl→apiserver'.length > 0 ? 'Sessions · 1 · by time' : '');
+    expect(lastFrame()!.split('\n')).toHaveLength(24);
+    stdin.write('?');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(lastFrame()).toContain('this help');
+    unmount();
+  });
+});
+
+describe('loading', () => {
+  it('shows progress, then the first session while the rest still loads, then the whole capture', async () => {
+    const tui = await renderTui(<App path="big.pcap" load={loaded(null, { bytesRead: 0, totalBytes: 1024 ** 3, revision: 0 })} />);
+    expect(tui.lastFrame()).toContain('reading the capture…');
+    expect(lines(tui)[23]).toMatch(/^▕░+▏ 0% 0 B of 1\.00 GiB/);
+    const model = captureModel({ sessions: [spdyEchoSession()], done: false });
+    await tui.rerender(<App path="big.pcap" load={loaded(model, { bytesRead: 420 * 1024 ** 2, totalBytes: 1024 ** 3, revision: 1 })} />);
+    expect(lines(tui)[23]).toMatch(/^▕█+░+▏ 41% 420 MiB of 1\.00 GiB +↑↓ session/);
+    expect(tui.lastFrame()).toContain('Sessions · 1 · by time');
+    // Keys work while loading.
+    await tui.press(KEYS.enter);
+    expect(focused(tui)).toBe('Timeline');
+    // The pipeline grows the same model object in place; the revision tells the App.
+    model.sessions.push(wsEchoSession());
+    model.done = true;
+    await tui.rerender(<App path="big.pcap" load={loaded(model, { bytesRead: 1024 ** 3, totalBytes: 1024 ** 3, revision: 2 })} />);
+    expect(tui.lastFrame()).toContain('Sessions · 2 · by time');
+    expect(lines(tui)[23]).toMatch(/^↑↓ lane/);
+    expect(focused(tui)).toBe('Timeline');
+    tui.unmount();
+  });
+
+  it('a load failure is a clear message, never a stack trace', async () => {
+    const tui = await renderTui(<App path="bad.pcap" load={loaded(null, { error: 'not a pcap or pcapng file (magic 0x3c68746d) \x1b[2J' })} />);
+    expect(tui.lastFrame()).toContain('✗ cannot analyze bad.pcap');
+    expect(tui.lastFrame()).toContain('not a pcap or pcapng file (magic 0x3c68746d) ␛[2J');
+    expect(tui.lastFrame()).not.toMatch(/\bat .*\.(js|ts):\d+/);
+    expect(tui.lastFrame()).not.toContain('loading');
+    tui.unmount();
+  });
+
+  it('a capture that stops early says so in the title', async () => {
+    const model = captureModel({ sessions: [wsEchoSession()], fatal: { message: 'capture truncated in packet 40', where: 'byte 8000 of file', truncated: true } });
+    const tui = await renderTui(<App path="cut.pcap" load={loaded(model)} />);
+    expect(lines(tui)[0]).toContain('✗ truncated: capture truncated in packet 40');
+    tui.unmount();
+  });
+});
+
+describe('EventInspector', () => {
+  const tlsLayers = (): LayerView[] => [
+    { kind: 'stream', title: 'stdout · channel 1', lines: ['data 21 B'], range: { space: 'stdout stream', start: 0, end: 21 }, bytes: null, highlight: null },
+    {
+      kind: 'frame',
+      title: 'WebSocket binary frame FIN len 22 unmasked',
+      lines: ['opcode 2 · header 2 B'],
+      range: { space: 'TLS record plaintext', start: 0, end: 24 },
+      bytes: Uint8Array.from([0x82, 0x16, 0x01, ...new TextEncoder().encode('hello from websocket\n')]),
+      highlight: { start: 0, end: 2 },
+    },
+    {
+      kind: 'tls',
+      title: 'TLS 1.3 application_data record',
+      lines: ['length 41 · decrypted with the key log'],
+      range: { space: 'TCP s2c', start: 2000, end: 2046 },
+      bytes: null,
+      highlight: null,
+    },
+    { kind: 'packet', title: 'packet 33', lines: ['78 B · lo · EN10MB'], range: { space: 'packet 33', start: 0, end: 78 }, bytes: new Uint8Array(78), highlight: { start: 32, end: 78 } },
+  ];
+
+  it('asks the inspector about the selected event and shows its layers and highlighted bytes', async () => {
+    const s = wsEchoSession();
+    const calls: unknown[][] = [];
+    const inspector: EventInspector = async (session, event) => {
+      calls.push([session, event]);
+      return tlsLayers();
+    };
+    const tui = await renderTui(<App path="tls" load={loaded(captureModel({ sessions: [s] }))} inspector={inspector} initialState={{ pane: 'event' }} />);
+    expect(calls).toEqual([[s, s.streams[0].events[1]]]);
+    expect(tui.lastFrame()).toContain('├ TLS    TLS 1.3 application_data record');
+    await tui.press(KEYS.down);
+    expect(tui.lastFrame()).toContain('▸├ frame  WebSocket binary frame FIN len 22 unmasked');
+    expect(tui.lastFrame()).toContain('bytes of TLS record plaintext 0–23 · [highlighted] 0–1 (2 B) of 24 B');
+    expect(tui.lastFrame()).toContain('00000000[82 16]01 68 65 6c 6c 6f 20 66 72 6f 6d 20 77 65  ...hello from we');
+    await tui.press(KEYS.down, KEYS.down);
+    expect(tui.lastFrame()).toContain('00000020[00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00]');
+    // Selecting another event asks again.
+    await tui.press(KEYS.left);
+    expect(calls).toHaveLength(2);
+    expect(calls[1][1]).toBe(s.streams[0].events[0]);
+    tui.unmount();
+  });
+
+  it('while the inspector works the model layers show; a failure is a warning line', async () => {
+    let reject: (e: Error) => void = () => {};
+    const inspector: EventInspector = () => new Promise((_, rej) => (reject = rej));
+    const tui = await renderTui(<App path="x" load={loaded(captureModel({ sessions: [wsEchoSession()] }))} inspector={inspector} initialState={{ pane: 'event' }} />);
+    expect(tui.lastFrame()).toContain('… re-reading the capture');
+    expect(tui.lastFrame()).toContain('├ frame  WebSocket binary message');
+    reject(new Error('capture changed on disk \x1b]0;x\x07'));
+    await tui.press();
+    await new Promise((r) => setTimeout(r, 20));
+    await tui.rerender(<App path="x" load={loaded(captureModel({ sessions: [wsEchoSession()] }))} inspector={inspector} initialState={{ pane: 'event' }} />);
+    expect(tui.lastFrame()).toContain('! could not re-read the capture: capture changed on disk ␛]0;x␇');
+    tui.unmount();
+  });
+});
