@@ -73,11 +73,12 @@ export class SyntheticTcpConnection {
 
   /** FIN from the client, FIN from the server, final ACK. */
   close(): Uint8Array[] {
-    return [
-      this.segment('c2s', TCP_FIN | TCP_ACK, new Uint8Array(0), 1),
-      this.segment('s2c', TCP_FIN | TCP_ACK, new Uint8Array(0), 1),
-      this.segment('c2s', TCP_ACK, new Uint8Array(0)),
-    ];
+    return [this.fin('c2s'), this.fin('s2c'), this.ack('c2s')];
+  }
+
+  /** One side's FIN (a half-close; the lab records each side's as it happens). */
+  fin(dir: 'c2s' | 's2c'): Uint8Array {
+    return this.segment(dir, TCP_FIN | TCP_ACK, new Uint8Array(0), 1);
   }
 
   reset(dir: 'c2s' | 's2c'): Uint8Array {

@@ -20,6 +20,7 @@ export class WebSocketExecTransport implements UpgradedTransport {
     private readonly b: ExecSessionBuilder,
     subprotocol: string,
     where: string,
+    extensions?: string,
   ) {
     this.decoder = new K8sChannelDecoder(subprotocol, {
       onChannelData: (ev) => {
@@ -42,7 +43,7 @@ export class WebSocketExecTransport implements UpgradedTransport {
         if (ev.kind === 'close') b.serverSignalledEnd();
       },
       onProblem: (p) => b.warn({ where: `${where} ${p.where}`, message: p.message }),
-    });
+    }, { portForward: b.session.kind === 'portforward', extensions });
   }
 
   push(dir: Direction, data: Uint8Array, origin: StreamOrigin): void {

@@ -209,7 +209,7 @@ export class TcpReassembler {
       const oldest: ConnectionState = this.connections.values().next().value!;
       this.sink.onProblem?.({
         where: `packet ${seg.packet}`,
-        message: `more than ${this.maxConnections} TCP connections at once: connection ${oldest.id} (${oldest.a.addr}:${oldest.a.port}, ${oldest.b.addr}:${oldest.b.port}) ended early`,
+        message: `more than ${this.maxConnections} TCP connections at once: connection ${oldest.id} (${endpoint(oldest.a)}, ${endpoint(oldest.b)}) ended early`,
       });
       this.endConnection(oldest, seg.packet, seg.ts);
     }

@@ -21,6 +21,8 @@ export function http1Consumer(scope: ConnectionScope): StreamConsumer {
   const { ctx, record } = scope;
   const pending: PendingRequest[] = [];
   let upgradedSession: ExecSessionBuilder | null = null;
+  /** Sec-WebSocket-Extensions of the 101 (permessage-deflate, if a server ever negotiates it). */
+  let extensions: string | undefined;
   let transport: UpgradedTransport | null = null;
 
   const startSession = (req: HttpRequestHead): ExecSessionBuilder | null => {
@@ -55,6 +57,7 @@ export function http1Consumer(scope: ConnectionScope): StreamConsumer {
         s.upgraded(101, protocol, res.origin.lastTs);
         s.control('upgrade', 's2c', `101 Switching Protocols ${protocol}`.trim(), res.origin);
         upgradedSession = s;
+        extensions = header(res, 'sec-websocket-extensions');
       }
     },
     onMessageComplete: (dir, head, body) => {
@@ -74,7 +77,9 @@ export function http1Consumer(scope: ConnectionScope): StreamConsumer {
       }
       record.protocol = s.session.transport;
       transport =
-        s.session.transport === 'websocket' ? new WebSocketExecTransport(s, s.session.protocol, scope.where) : new SpdyExecTransport(s, scope.where);
+        s.session.transport === 'websocket'
+          ? new WebSocketExecTransport(s, s.session.protocol, scope.where, extensions)
+          : new SpdyExecTransport(s, scope.where);
     },
     onUpgradedData: (dir, data, origin) => transport?.push(dir, data, origin),
     onUpgradedGap: (dir, offset, length) => transport?.gap(dir, offset, length),

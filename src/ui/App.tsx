@@ -17,7 +17,7 @@ import { layoutPanes, CHROME_ROWS } from './layout.js';
 import { Line } from './Line.js';
 import { connectionMatches, parseFilter, sessionMatches } from './session-filter.js';
 import { SessionList } from './SessionList.js';
-import { sortSessions } from './session-summary.js';
+import { sessionOutcome, sortSessions } from './session-summary.js';
 import { StatusBar } from './StatusBar.js';
 import { renderTerminalLines, safeInline } from './terminal-text.js';
 import { buildTimeAxis, fullView } from './time-axis.js';
@@ -54,13 +54,12 @@ function clamp(v: number, lo: number, hi: number): number {
 }
 
 /**
- * Selections the key left alone keep their "default" meaning (first session, the session's default
- * event, content following the timeline) instead of freezing the value they resolved to.
+ * Selections the key left alone keep their "default" meaning (the session's default event, content
+ * following the timeline) instead of freezing the value they resolved to. The session and
+ * connection stay pinned by id, so re-sorting keeps what the user looks at.
  */
 function keepDefaults(next: UiState, resolved: UiState, ui: UiState): UiState {
   const out = { ...next };
-  if (next.session === resolved.session) out.session = ui.session;
-  if (next.connection === resolved.connection) out.connection = ui.connection;
   if (next.lane === resolved.lane && next.item === resolved.item) {
     out.lane = ui.lane;
     out.item = ui.item;
@@ -197,6 +196,7 @@ export function App({ path, load, inspector, initialState }: AppProps) {
         {session && axis && view ? (
           <Timeline
             session={session}
+            outcome={sessionOutcome(session, model.sessions)}
             lanes={lanes}
             axis={axis}
             view={view}

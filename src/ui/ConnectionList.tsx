@@ -32,19 +32,23 @@ export function connectionSummary(c: ConnectionRecord): string {
   return parts.join(' ');
 }
 
+/** Bytes and duration columns only from 100 columns: below that the summary needs the room. */
 function connectionRow(c: ConnectionRecord, selected: boolean, focused: boolean, width: number): Segment[] {
-  const addr = width >= 100 ? 44 : 30;
+  const wide = width >= 100;
   const duration = c.endTs === null ? 'open' : formatDuration(c.endTs - c.startTs);
-  return [
+  const row: Segment[] = [
     { text: selected ? '▸ ' : '  ', color: 'cyan', bold: true },
     { text: `${fitRight(String(c.id), 3)} `, inverse: selected && focused, bold: selected },
-    { text: fit(`${c.client} → ${c.server}`, addr) + ' ', bold: selected },
-    { text: fit(c.protocol, 9) + ' ', color: c.protocol === 'unknown' ? 'yellow' : 'blue' },
-    { text: fit(c.sessionIds.length ? `exec #${c.sessionIds.join(',#')}` : '—', 9) + ' ', color: c.sessionIds.length ? 'green' : undefined, dim: !c.sessionIds.length },
-    { text: fitRight(formatBytes(c.bytes.c2s + c.bytes.s2c), 9) + ' ', dim: true },
-    { text: fitRight(duration, 9) + ' ', dim: true },
-    { text: connectionSummary(c), color: c.gaps.length ? 'yellow' : undefined },
+    { text: fit(`${c.client} → ${c.server}`, wide ? 44 : 33) + ' ', bold: selected },
+    { text: fit(c.protocol, wide ? 9 : 5) + ' ', color: c.protocol === 'unknown' ? 'yellow' : 'blue' },
+    { text: fit(c.sessionIds.length ? `exec #${c.sessionIds.join(',#')}` : '—', 8) + ' ', color: c.sessionIds.length ? 'green' : undefined, dim: !c.sessionIds.length },
   ];
+  if (wide) {
+    row.push({ text: fitRight(formatBytes(c.bytes.c2s + c.bytes.s2c), 9) + ' ', dim: true });
+    row.push({ text: fitRight(duration, 9) + ' ', dim: true });
+  }
+  row.push({ text: connectionSummary(c), color: c.gaps.length ? 'yellow' : undefined });
+  return row;
 }
 
 export function ConnectionList(p: ConnectionListProps) {

@@ -96,7 +96,7 @@ export function EventDetail(p: EventDetailProps) {
     const expanded = p.focused && i === sel;
     if (i === sel) selLine = lines.length;
     lines.push(layerLine(layer, i, p.layers.length, i === sel, expanded));
-    if (expanded) for (const l of layer.lines) lines.push([{ text: `  ${i === p.layers.length - 1 ? ' ' : '│'}        ${l}` }]);
+    if (expanded) for (const l of layer.lines) lines.push([{ text: `  ${i === p.layers.length - 1 ? ' ' : '│'}      ${l}` }]);
   });
   if (p.inspection.status === 'loading') lines.push([{ text: '  … re-reading the capture for TLS, TCP segments and packets', dim: true }]);
   if (p.inspection.status === 'failed') lines.push([{ text: `  ! could not re-read the capture: ${safeInline(p.inspection.message, 120)}`, color: 'yellow' }]);

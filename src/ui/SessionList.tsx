@@ -31,17 +31,22 @@ interface Columns {
   hop: number;
 }
 
-const KIND: Record<ExecSession['kind'], string> = { exec: 'exec', attach: 'attach', portforward: 'pf' };
-const FIXED = 2 + 4 + 7 + 9 + 10;
+const KIND: Record<ExecSession['kind'], string> = { exec: 'exec', attach: 'att', portforward: 'pf' };
+const FIXED = 2 + 4 + 5 + 9 + 10;
+const MIN_OUTCOME = 14;
 
-/** Column widths for a terminal `width` wide: start time from 100 columns, the hop from 120. */
-export function sessionColumns(width: number): Columns {
+/**
+ * Column widths for a terminal `width` wide: start time from 100 columns, the hop from 120. Target
+ * and command share what is left (the target first) up to what the listed sessions need; the
+ * outcome, last, takes the rest.
+ */
+export function sessionColumns(width: number, need: { target: number; command: number }): Columns {
   const start = width >= 100 ? 10 : 0;
   const hop = width >= 120 ? 19 : 0;
-  const rest = Math.max(0, width - FIXED - start - hop);
-  const outcome = Math.max(16, Math.floor(rest * 0.35));
-  const target = Math.max(8, Math.floor((rest - outcome) * 0.5));
-  return { target, command: Math.max(6, rest - outcome - target), start, hop };
+  const avail = Math.max(0, width - FIXED - start - hop - MIN_OUTCOME);
+  const target = Math.min(need.target + 1, Math.max(8, Math.ceil(avail * 0.6)));
+  const command = Math.min(need.command + 1, Math.max(6, avail - target));
+  return { target: target - 1, command: command - 1, start, hop };
 }
 
 /** Rows [first, first + count) of `total`, keeping `selected` in the middle where possible. */
@@ -56,7 +61,7 @@ function sessionRow(s: ExecSession, all: readonly ExecSession[], selected: boole
   const row: Segment[] = [
     { text: selected ? '▸ ' : '  ', color: 'cyan', bold: true },
     { text: `${fitRight(String(s.id), 3)} `, inverse: selected && focused, bold: selected },
-    { text: fit(KIND[s.kind], 6) + ' ', dim: true },
+    { text: fit(KIND[s.kind], 4) + ' ', dim: true },
     { text: fit(targetLabel(s), cols.target) + ' ', bold: selected },
     { text: fit(quoteArgv(s.command), cols.command) + ' ' },
     { text: fit(protocolLabel(s), 8) + ' ', color: s.transport === 'websocket' ? 'blue' : 'magenta' },
@@ -70,13 +75,17 @@ function sessionRow(s: ExecSession, all: readonly ExecSession[], selected: boole
 
 export function SessionList(p: SessionListProps) {
   const rows = Math.max(0, p.height - 1);
-  const cols = sessionColumns(p.width);
   const selected = Math.max(0, p.sessions.findIndex((s) => s.id === p.selectedId));
   const first = scrollWindow(p.sessions.length, selected, rows);
+  const shown = p.sessions.slice(first, first + rows);
+  const cols = sessionColumns(p.width, {
+    target: Math.max(0, ...shown.map((s) => targetLabel(s).length)),
+    command: Math.max(0, ...shown.map((s) => quoteArgv(s.command).length)),
+  });
   const info: Segment[] = [{ text: `${p.sessions.length}${p.filter ? ` of ${p.all.length}` : ''} · by ${p.sort}`, dim: true }];
   if (p.filter) info.push({ text: ` · filter “${p.filter}”`, color: 'yellow' });
   if (p.otherConnections) info.push({ text: ` · ${p.otherConnections} other connections (c)`, dim: true });
-  const lines: Segment[][] = p.sessions.slice(first, first + rows).map((s, i) => sessionRow(s, p.all, first + i === selected, p.focused, cols));
+  const lines: Segment[][] = shown.map((s, i) => sessionRow(s, p.all, first + i === selected, p.focused, cols));
   if (p.sessions.length === 0 && rows > 0) {
     lines.push([{ text: p.filter ? '  no session matches the filter (esc clears it)' : '  no exec session found (yet)', dim: true }]);
   }

@@ -10,12 +10,14 @@ import { fit } from './format.js';
 import { Line, type Segment } from './Line.js';
 import { PaneTitle } from './PaneTitle.js';
 import { scrollWindow } from './SessionList.js';
-import { severityColor, streamColor, type InkColor } from './theme.js';
+import type { Outcome } from './session-summary.js';
+import { severityColor, severitySymbol, streamColor, type InkColor } from './theme.js';
 import { axisTicks, idleColumns, type TimeAxis, type Viewport } from './time-axis.js';
 import { binLane, cellGlyph, maxCellBytes, type Lane, type LaneCell, type TimelineItem } from './timeline-lanes.js';
 
 export interface TimelineProps {
   session: ExecSession;
+  outcome: Outcome;
   lanes: readonly Lane[];
   axis: TimeAxis;
   view: Viewport;
@@ -95,10 +97,17 @@ export function Timeline(p: TimelineProps) {
   const zoom = p.axis.length / (p.view.to - p.view.from);
   const quiet = p.axis.segments.filter((s) => s.idle).reduce((n, s) => n + (s.t1 - s.t0), 0);
   const info: Segment[] = [
-    { text: `#${p.session.id} · ${formatDuration(p.axis.end - p.axis.start)}`, dim: true },
-    { text: zoom > 1.001 ? ` · zoom ${zoom < 10 ? zoom.toFixed(1) : Math.round(zoom)}×` : '', color: 'cyan' },
-    { text: p.compressIdle ? (quiet > 0 ? ` · ${formatDuration(quiet)} idle compressed (≈)` : ' · no long idle stretch') : '', color: 'yellow' },
+    { text: `#${p.session.id}`, dim: true },
+    { text: ` · ${severitySymbol(p.outcome.severity)} ${p.outcome.text}`, color: severityColor(p.outcome.severity) },
   ];
+  // The axis row's note column says how the axis is drawn: zoom, compressed idle time, span.
+  const axisNote = [
+    zoom > 1.001 ? `zoom ${zoom < 10 ? zoom.toFixed(1) : Math.round(zoom)}×` : '',
+    p.compressIdle ? (quiet > 0 ? `≈ ${formatDuration(quiet)}` : 'nothing to ≈') : '',
+    formatDuration(p.axis.end - p.axis.start),
+  ]
+    .filter(Boolean)
+    .join(' · ');
   return (
     <Box flexDirection="column" height={p.height}>
       <PaneTitle title="Timeline" focused={p.focused} info={info} />
@@ -113,7 +122,14 @@ export function Timeline(p: TimelineProps) {
         ];
         return <Line key={lane.key} segments={segments} />;
       })}
-      {laneRows > 0 ? <Line segments={[{ text: ' '.repeat(LABEL_WIDTH) + axisRow(p.axis, p.view, width, p.session.startTs), dim: true }]} /> : null}
+      {laneRows > 0 ? (
+        <Line
+          segments={[
+            { text: ' '.repeat(LABEL_WIDTH) + axisRow(p.axis, p.view, width, p.session.startTs) + ' ', dim: true },
+            { text: fit(axisNote, note), color: zoom > 1.001 || p.compressIdle ? 'cyan' : undefined, dim: !(zoom > 1.001 || p.compressIdle) },
+          ]}
+        />
+      ) : null}
     </Box>
   );
 }

@@ -12,16 +12,15 @@ export function TitleBar({ path, model, error }: { path: string; model: CaptureM
     { text: ' execscope ', bold: true, inverse: true },
     { text: `  ${safeInline(path)}`, bold: true },
   ];
+  if (error) segments.push({ text: ` · ✗ ${safeInline(error, 120)}`, color: 'red', bold: true });
+  if (model?.fatal) segments.push({ text: ` · ✗ ${model.fatal.truncated ? 'truncated' : 'stopped'}: ${safeInline(model.fatal.message, 80)}`, color: 'red' });
   if (model) {
     const c = model.capture;
-    const exec = model.sessions.length;
     segments.push({
-      text: ` · ${c.format ?? '?'} · ${plural(c.packets, 'packet')} · ${plural(model.connections.length, 'connection')} · ${plural(exec, 'session')}`,
+      text: ` · ${c.format ?? '?'} · ${plural(c.packets, 'packet')} · ${plural(model.connections.length, 'connection')} · ${plural(model.sessions.length, 'session')}`,
       dim: true,
     });
     if (model.warnings.length) segments.push({ text: ` · ! ${plural(model.warnings.length, 'warning')}`, color: 'yellow' });
-    if (model.fatal) segments.push({ text: ` · ✗ ${model.fatal.truncated ? 'truncated' : 'stopped'}: ${safeInline(model.fatal.message, 80)}`, color: 'red' });
   }
-  if (error) segments.push({ text: ` · ✗ ${safeInline(error, 120)}`, color: 'red', bold: true });
   return <Line segments={segments} />;
 }

@@ -121,8 +121,10 @@ function packetLines(model: CaptureModel, o: FrameOrigin): string[] {
     const iso = isoTime(model.capture.originNs, ts);
     return iso ? `${iso} (${formatOffset(ts)})` : formatOffset(ts);
   };
-  const lines = [`packet ${o.packet} at ${at(o.ts)}${o.packet === o.lastPacket ? '' : ' carried the first byte'}`];
-  if (o.lastPacket !== o.packet) lines.push(`packet ${o.lastPacket} at ${at(o.lastTs)} carried the last byte`);
+  const lines =
+    o.packet === o.lastPacket
+      ? [`packet ${o.packet} · ${at(o.ts)}`]
+      : [`packet ${o.packet} · first byte · ${at(o.ts)}`, `packet ${o.lastPacket} · last byte · ${at(o.lastTs)}`];
   if (model.capture.linkTypes.length) lines.push(`link type ${model.capture.linkTypes.join(', ')}`);
   return lines;
 }

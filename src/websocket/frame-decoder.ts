@@ -121,6 +121,7 @@ export class WebSocketFrameDecoder {
   private scratch: Uint8Array | null = null;
 
   private readonly carry = new Uint8Array(RESYNC_WINDOW);
+  private readonly window = new Uint8Array(2 * RESYNC_WINDOW);
   private readonly carryPacket = new Float64Array(RESYNC_WINDOW);
   private readonly carryTs = new Float64Array(RESYNC_WINDOW);
   private carryLen = 0;
@@ -229,7 +230,7 @@ export class WebSocketFrameDecoder {
     const b1 = this.hdr[1];
     const opcode = b0 & 0x0f;
     const at = this.frameOffset;
-    if (!OPCODE_NAMES[opcode]) this.problem(at, `${opcodeName(opcode)}`);
+    if (!OPCODE_NAMES[opcode]) this.problem(at, opcodeName(opcode));
     if (b0 & 0x30) this.problem(at, `RSV2/RSV3 set (0x${(b0 & 0x70).toString(16)}) without a negotiated extension`);
     if (b0 & 0x40 && (!this.rsv1Allowed || isControlOpcode(opcode) || opcode === Opcode.Continuation)) {
       this.problem(at, `RSV1 set on a ${opcodeName(opcode)} frame${this.rsv1Allowed ? '' : ' without a negotiated extension'}`);
@@ -399,26 +400,26 @@ export class WebSocketFrameDecoder {
   /** RESYNC state: look for a plausible header; returns where normal decoding continues. */
   private scan(data: Uint8Array, i: number, offset: number, packet: number, ts: number): number {
     const n = data.length;
-    // First the candidates that start in bytes kept from earlier chunks.
-    while (this.carryLen > 0) {
-      while (this.carryLen < RESYNC_WINDOW && i < n) {
-        this.carry[this.carryLen] = data[i++];
-        this.carryPacket[this.carryLen] = packet;
-        this.carryTs[this.carryLen] = ts;
-        this.carryLen++;
+    if (this.carryLen > 0) {
+      // Candidates starting in bytes kept from earlier chunks, judged with lookahead from this one.
+      const kept = this.carryLen;
+      const lookahead = Math.min(RESYNC_WINDOW, n - i);
+      const win = this.window;
+      win.set(this.carry.subarray(0, kept));
+      win.set(data.subarray(i, i + lookahead), kept);
+      for (let p = 0; p < kept; p++) {
+        const verdict = this.plausibleAt(win, p, kept + lookahead);
+        if (verdict === -1) continue;
+        this.dropCarry(p);
+        if (verdict > 0) {
+          this.replayCarry();
+          return i;
+        }
+        // Undecided: the window was short, so the lookahead was all of this chunk.
+        this.keep(data, i, n, packet, ts);
+        return n;
       }
-      const verdict = this.plausibleAt(this.carry, 0, this.carryLen);
-      if (verdict === 0) return i;
-      if (verdict > 0) {
-        this.replayCarry();
-        return i;
-      }
-      this.carry.copyWithin(0, 1, this.carryLen);
-      this.carryPacket.copyWithin(0, 1, this.carryLen);
-      this.carryTs.copyWithin(0, 1, this.carryLen);
-      this.carryLen--;
-      this.carryOffset++;
-      this.skipped++;
+      this.dropCarry(kept);
     }
     for (; i < n; i++) {
       const verdict = this.plausibleAt(data, i, n);
@@ -427,16 +428,31 @@ export class WebSocketFrameDecoder {
         return i;
       }
       if (verdict === 0) {
-        this.carry.set(data.subarray(i, n));
-        this.carryPacket.fill(packet, 0, n - i);
-        this.carryTs.fill(ts, 0, n - i);
-        this.carryLen = n - i;
         this.carryOffset = offset + i;
+        this.keep(data, i, n, packet, ts);
         return n;
       }
       this.skipped++;
     }
     return n;
+  }
+
+  /** Skips the first `count` kept bytes. */
+  private dropCarry(count: number): void {
+    this.carry.copyWithin(0, count, this.carryLen);
+    this.carryPacket.copyWithin(0, count, this.carryLen);
+    this.carryTs.copyWithin(0, count, this.carryLen);
+    this.carryLen -= count;
+    this.carryOffset += count;
+    this.skipped += count;
+  }
+
+  /** Keeps data[from, to) (fewer than RESYNC_WINDOW bytes with what is kept) for the next chunk. */
+  private keep(data: Uint8Array, from: number, to: number, packet: number, ts: number): void {
+    this.carry.set(data.subarray(from, to), this.carryLen);
+    this.carryPacket.fill(packet, this.carryLen, this.carryLen + to - from);
+    this.carryTs.fill(ts, this.carryLen, this.carryLen + to - from);
+    this.carryLen += to - from;
   }
 
   /** A header was found at carry[0]: decode the kept bytes normally, each run with the packet that carried it. */

@@ -5,8 +5,9 @@
 
 // Builds the 32-bit XOR word through a byte view, so the word matches memory order whatever the
 // platform's endianness.
+// Int32 (not Uint32) so the word stays a small integer in V8: uint32 values ≥ 2^31 are heap numbers.
 const keyBytes = new Uint8Array(4);
-const keyWord = new Uint32Array(keyBytes.buffer);
+const keyWord = new Int32Array(keyBytes.buffer);
 
 /**
  * XORs `buf` in place with the masking key `key` (the 4 key bytes as a big-endian uint32), where
@@ -31,8 +32,15 @@ export function maskInPlace(buf: Uint8Array, key: number, phase: number): void {
     keyBytes[2] = p === 0 ? k2 : p === 1 ? k3 : p === 2 ? k0 : k1;
     keyBytes[3] = p === 0 ? k3 : p === 1 ? k0 : p === 2 ? k1 : k2;
     const w = keyWord[0];
-    const view = new Uint32Array(buf.buffer, buf.byteOffset + i, words);
-    for (let j = 0; j < words; j++) view[j] ^= w;
+    const view = new Int32Array(buf.buffer, buf.byteOffset + i, words);
+    let j = 0;
+    for (; j + 4 <= words; j += 4) {
+      view[j] ^= w;
+      view[j + 1] ^= w;
+      view[j + 2] ^= w;
+      view[j + 3] ^= w;
+    }
+    for (; j < words; j++) view[j] ^= w;
     i += words << 2;
   }
   // Whole words keep the phase; finish the tail byte by byte.

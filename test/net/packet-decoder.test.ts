@@ -294,11 +294,13 @@ describe('IP fragments', () => {
     expect(byBytes.segments.length).toBe(1);
   });
 
-  it('rejects fragments past the largest datagram, past the last fragment, and cut by the snaplen', () => {
+  it('rejects fragments past the largest datagram, contradicting the last fragment, or cut by the snaplen', () => {
     const tail = buildIpv4({ src: SPEC.src, dst: SPEC.dst, protocol: PROTO_TCP, id: 5, fragmentOffset: 65528, moreFragments: false, payload: new Uint8Array(16) });
     const last = buildIpv4({ src: SPEC.src, dst: SPEC.dst, protocol: PROTO_TCP, id: 6, fragmentOffset: 800, moreFragments: false, payload: new Uint8Array(8) });
     const beyond = buildIpv4({ src: SPEC.src, dst: SPEC.dst, protocol: PROTO_TCP, id: 6, fragmentOffset: 808, moreFragments: true, payload: new Uint8Array(8) });
     const otherLast = buildIpv4({ src: SPEC.src, dst: SPEC.dst, protocol: PROTO_TCP, id: 6, fragmentOffset: 400, moreFragments: false, payload: new Uint8Array(8) });
+    const held = buildIpv4({ src: SPEC.src, dst: SPEC.dst, protocol: PROTO_TCP, id: 8, fragmentOffset: 800, moreFragments: true, payload: new Uint8Array(8) });
+    const shortLast = buildIpv4({ src: SPEC.src, dst: SPEC.dst, protocol: PROTO_TCP, id: 8, fragmentOffset: 8, moreFragments: false, payload: new Uint8Array(8) });
     const cut = frame(fragments[0]);
     const d = decodePackets([
       toPacket(frame(tail), 1),
@@ -306,6 +308,8 @@ describe('IP fragments', () => {
       toPacket(frame(beyond), 3),
       toPacket(frame(otherLast), 4),
       toPacket(cut.slice(0, 100), 5, { origLen: cut.length }),
+      toPacket(frame(held), 6),
+      toPacket(frame(shortLast), 7),
     ]);
     expect(d.problems.map((p) => `${p.where}: ${p.message}`)).toEqual([
       'packet 1: fragment of IPv4 datagram 10.1.2.3→10.9.8.7 id 5 protocol 6 ends at byte 65544, beyond the largest IP datagram: dropped',
@@ -313,7 +317,9 @@ describe('IP fragments', () => {
       'packet 4: last fragment of IPv4 datagram 10.1.2.3→10.9.8.7 id 6 protocol 6 ends at byte 408, an earlier one at 808: dropped',
       'packet 5: snaplen cut the packet: 100 of 1234 bytes captured, 1134 bytes of the IP datagram missing (further cut packets of interface 0 are not reported)',
       'packet 5: IPv4 fragment cut short by the snaplen (1134 bytes not captured)',
+      'packet 7: last fragment of IPv4 datagram 10.1.2.3→10.9.8.7 id 8 protocol 6 ends at byte 16, before fragments already seen: dropped',
       'packet 2: fragmented IPv4 datagram 10.1.2.3→10.9.8.7 id 6 protocol 6 dropped (the capture ended before all fragments arrived): 8 of 808 bytes received',
+      'packet 6: fragmented IPv4 datagram 10.1.2.3→10.9.8.7 id 8 protocol 6 dropped (the capture ended before all fragments arrived): 8 of an unknown number of bytes received',
     ]);
   });
 

@@ -217,14 +217,14 @@ describe('TcpReassembler: sequence numbers', () => {
 
   it('counts offsets past 2^32 bytes exactly', () => {
     const offsets: number[] = [];
+    let gaps = 0;
     const sink: TcpSink = {
       onOpen() {},
       onData(_c, _d, data, origin) {
-        offsets.push(origin.offset, origin.length);
-        expect(data.length).toBe(origin.length);
+        offsets.push(origin.offset, data.length);
       },
       onGap() {
-        throw new Error('gap');
+        gaps++;
       },
       onClose() {},
       onEnd() {},
@@ -242,10 +242,11 @@ describe('TcpReassembler: sequence numbers', () => {
       if (i % 1000 === 0) tcp.push(m.seg('s', 1, '', 'A', isn + 1 + k * 65536));
     }
     tcp.end();
+    expect(gaps).toBe(0);
     expect(offsets.length).toBe(count * 2);
-    for (let i = 0; i < count; i++) {
-      expect(offsets[2 * i]).toBe(i * 65536);
-    }
+    const wrong = [];
+    for (let i = 0; i < count; i++) if (offsets[2 * i] !== i * 65536 || offsets[2 * i + 1] !== 65536) wrong.push(i);
+    expect(wrong).toEqual([]);
     expect(offsets[2 * count - 2]).toBe(2 ** 32 + 99 * 65536);
   });
 });

@@ -5,7 +5,7 @@ import type { EventInspector, LayerView } from '../../src/ui/event-layers.js';
 import { KEY_HELP } from '../../src/ui/HelpOverlay.js';
 import type { CaptureModel } from '../../src/model/session.js';
 import { captureModel, hangingSession, refusedAndFallback, spdyEchoConnections, spdyEchoSession, wsEchoSession } from '../helpers/model-builders.js';
-import { KEYS, renderTui, type Tui } from './tui-harness.js';
+import { cleanupTuis, KEYS, renderTui, type Tui } from './tui-harness.js';
 
 const loaded = (model: CaptureModel | null, over: Partial<LoadState> = {}): LoadState => ({ model, bytesRead: 100, totalBytes: 100, revision: 1, error: null, ...over });
 
@@ -32,6 +32,7 @@ beforeEach(() => {
   chalk.level = 0; // NO_COLOR: everything below must read without colour
 });
 afterEach(() => {
+  cleanupTuis();
   chalk.level = colorLevel;
 });
 
@@ -42,8 +43,9 @@ describe('a newcomer at 80×24', () => {
     expectFits(tui, 80, 24);
     const first = tui.lastFrame();
     expect(first).toContain('ws-echo.pcap · pcap · 101 packets · 0 connections · 1 session');
-    expect(first).toMatch(/▸ +1 exec +default\/demo-0 \[main\] +echo "hello from… +WS v5 +2\.12 ms ✓ exit 0/);
-    expect(first).toMatch(/^ upgrade  ○● +101 v5\.channel\.k8s\.io/m);
+    expect(first).toMatch(/▸ +1 exec default\/demo-0 \[main\] echo "hello … WS v5 +2\.12 ms ✓ exit 0/);
+    expect(first).toContain('Timeline · #1 · ✓ exit 0');
+    expect(first).toMatch(/^ upgrade  ○ +● +101 v5\.channel\.k8s\.io/m);
     expect(first).toMatch(/^▸stdout +●─+◉─+ 21 B/m);
     expect(first).toMatch(/^ error +█─* +exit 0/m);
     expect(first).toMatch(/^ control +⊘ +2 close/m);
@@ -59,7 +61,7 @@ describe('a newcomer at 80×24', () => {
     expect(ev).toContain('stream bytes 0–20 of 21 B');
     expect(ev).toContain('├ frame  WebSocket binary message · TCP s2c bytes 175–198 (24 B)');
     expect(ev).toContain('├ TCP    TCP 127.0.0.1:18102 → 127.0.0.1:43542');
-    expect(ev).toContain('└ packet packet 33 · packet 33 at 2026-11-22T01:42:55.099376Z');
+    expect(ev).toContain('└ packet packet 33 · packet 33 · 2026-11-22T01:42:55.099376Z (+121.3 ms)');
     expect(ev).toContain('00000000[68 65 6c 6c 6f 20 66 72 6f 6d 20 77 65 62 73 6f]  hello from webso');
     expect(ev).toContain('00000010[63 6b 65 74 0a]');
     expectFits(tui, 80, 24);
@@ -69,13 +71,13 @@ describe('a newcomer at 80×24', () => {
   it('↑↓ and j/k move through sessions; the timeline follows the selection', async () => {
     const tui = await renderTui(<App path="demo" load={loaded(demoModel())} />);
     expect(selectedSession(tui)).toBe('2'); // sorted by time: spdy-echo started first
-    expect(tui.lastFrame()).toContain('Timeline · #2');
+    expect(tui.lastFrame()).toContain('Timeline · #2 · ✓ exit 0');
     await tui.press(KEYS.down);
     expect(selectedSession(tui)).toBe('1');
-    expect(tui.lastFrame()).toContain('Timeline · #1');
+    expect(tui.lastFrame()).toContain('Timeline · #1 · ✓ exit 0');
     await tui.press('j', 'j');
     expect(selectedSession(tui)).toBe('4');
-    expect(tui.lastFrame()).toContain('upgrade refused 403');
+    expect(tui.lastFrame()).toContain('Timeline · #4 · ! upgrade refused 403: pods "demo-0" is forbidden');
     await tui.press('k', KEYS.up);
     expect(selectedSession(tui)).toBe('1');
     await tui.press('G');
@@ -116,15 +118,16 @@ describe('a newcomer at 80×24', () => {
     expect(tui.lastFrame()).toContain('Event · stdout half-close at +4.65 ms');
     await tui.press(KEYS.down, KEYS.down);
     expect(tui.lastFrame()).toMatch(/^▸error /m);
+    // The nearest event in time on the error lane: the Status JSON.
+    expect(tui.lastFrame()).toContain('Event · error data 34 B at +5.14 ms “{"metadata":{},"status":"Success"}”');
+    await tui.press(KEYS.right);
     expect(tui.lastFrame()).toContain('Event · error reset (CANCEL) at +5.25 ms');
-    const axisBefore = lines(tui).find((l) => l.startsWith('          0'));
-    expect(axisBefore).toBe('          0          2ms        4ms        6ms        8ms');
+    const axis = () => lines(tui).find((l) => /^ {10}\S/.test(l) || /^ {10} +\d/.test(l));
+    expect(axis()).toBe('          0          2ms        4ms        6ms        8ms      9.39 ms');
     await tui.press('+');
-    expect(tui.lastFrame()).toContain('Timeline · #2 · 9.39 ms · zoom 2.0×');
-    const zoomed = lines(tui).find((l) => l.startsWith('          ') && /ms/.test(l) && !l.includes('Timeline'));
-    expect(zoomed).toMatch(/2\.0ms|1ms/);
+    expect(axis()).toMatch(/^ {14}3ms {8}4ms {8}5ms {8}6ms {8}7ms +zoom 2\.0× · 9\.3…$/);
     await tui.press('+', '+');
-    expect(tui.lastFrame()).toContain('zoom 8.0×');
+    expect(axis()).toMatch(/ zoom 8\.0× · 9\.3…$/);
     await tui.press(']');
     const panned = tui.lastFrame();
     await tui.press('[');
@@ -133,7 +136,7 @@ describe('a newcomer at 80×24', () => {
     expect(tui.lastFrame()).toContain('zoom 4.0×');
     await tui.press('0');
     expect(tui.lastFrame()).not.toContain('zoom');
-    expect(lines(tui).find((l) => l.startsWith('          0'))).toBe(axisBefore);
+    expect(axis()).toBe('          0          2ms        4ms        6ms        8ms      9.39 ms');
     tui.unmount();
   });
 
@@ -141,13 +144,12 @@ describe('a newcomer at 80×24', () => {
     const model = captureModel({ sessions: [hangingSession()] });
     const tui = await renderTui(<App path="hang" load={loaded(model)} />);
     expect(tui.lastFrame()).toMatch(/^ stdin +█─{40,} 14 B · never clo/m);
-    expect(tui.lastFrame()).toContain('! still open at end of capture · stdin never closed');
+    expect(tui.lastFrame()).toContain('Timeline · #3 · ! still open at end of capture · stdin never closed');
     await tui.press('z');
-    expect(tui.lastFrame()).toContain('10 min 0 s idle compressed (≈)');
     expect(tui.lastFrame()).toMatch(/^ stdin +█─+█─*≈+ /m);
-    expect(lines(tui).find((l) => l.includes('5ms'))).toMatch(/≈≈$/);
+    expect(lines(tui).find((l) => l.includes('5ms'))).toMatch(/≈≈ ≈ 10 min 0 s · 1…$/);
     await tui.press('z');
-    expect(tui.lastFrame()).not.toContain('compressed');
+    expect(tui.lastFrame()).not.toContain('≈ 10 min');
     tui.unmount();
   });
 
@@ -160,7 +162,7 @@ describe('a newcomer at 80×24', () => {
     expect(tui.lastFrame()).toContain('no bytes for this layer here');
     await tui.press(KEYS.down, KEYS.down, KEYS.down, KEYS.down);
     expect(tui.lastFrame()).toMatch(/^▸└ packet packets 77–80$/m);
-    expect(tui.lastFrame()).toContain('packet 80 at 2026-11-22T01:42:55.072065Z (+94.0 ms) carried the last byte');
+    expect(tui.lastFrame()).toContain('packet 80 · last byte · 2026-11-22T01:42:55.072065Z (+94.0 ms)');
     tui.unmount();
   });
 
@@ -226,8 +228,11 @@ describe('a newcomer at 80×24', () => {
     expect(lines(tui)[2]).toMatch(/^ +3 exec .*still open/);
     await tui.press('c');
     expect(tui.lastFrame()).toContain('Connections · 3 · 2 without an exec session');
+    expect(tui.lastFrame()).toMatch(/^ +2 127\.0\.0\.1:38268 → 127\.0\.0\.1:18100 http  — +GET \/version\?timeout=5s/m);
+    expect(tui.lastFrame()).toMatch(/^ +3 127\.0\.0\.1:38284 → 127\.0\.0\.1:18100 spdy  exec #2 +POST/m);
+    await tui.resize(132, 30);
     expect(tui.lastFrame()).toContain('GET /version?timeout=5s → 200 (+4 more)');
-    expect(tui.lastFrame()).toContain('exec #2');
+    expect(tui.lastFrame()).toMatch(/^ +2 127\.0\.0\.1:38268 → 127\.0\.0\.1:18100 +http +— +4\.46 KiB +25\.0 ms GET/m);
     await tui.press(KEYS.escape);
     expect(tui.lastFrame()).toContain('Sessions · 5');
     tui.unmount();
@@ -249,7 +254,9 @@ describe('terminal size', () => {
     await tui.resize(132, 40);
     expectFits(tui, 132, 40);
     expect(tui.lastFrame()).toMatch(/SPDY v4 +kubectl→apiserver +\+89\.5 ms +9\.39 ms ✓ exit 0/);
-    expect(tui.lastFrame()).toContain('upgrade refused 403: pods "demo-0" is forbidden: cannot get resource "pods/exec" → fell back to SPDY (session 5)');
+    expect(tui.lastFrame()).toMatch(/^ +4 exec .* WS \? +kubectl→apiserver +\+2\.00 s +1\.00 ms ! upgrade refused 403/m);
+    await tui.press('j', 'j', 'j');
+    expect(tui.lastFrame()).toContain('Timeline · #4 · ! upgrade refused 403: pods "demo-0" is forbidden: cannot get resource "pods/exec" → fell back to SPDY (session 5)');
     await tui.resize(80, 24);
     expectFits(tui, 80, 24);
     tui.unmount();
@@ -351,16 +358,18 @@ describe('EventInspector', () => {
       return tlsLayers();
     };
     const tui = await renderTui(<App path="tls" load={loaded(captureModel({ sessions: [s] }))} inspector={inspector} initialState={{ pane: 'event' }} />);
+    await tui.settle();
     expect(calls).toEqual([[s, s.streams[0].events[1]]]);
     expect(tui.lastFrame()).toContain('├ TLS    TLS 1.3 application_data record');
     await tui.press(KEYS.down);
     expect(tui.lastFrame()).toContain('▸├ frame  WebSocket binary frame FIN len 22 unmasked');
     expect(tui.lastFrame()).toContain('bytes of TLS record plaintext 0–23 · [highlighted] 0–1 (2 B) of 24 B');
-    expect(tui.lastFrame()).toContain('00000000[82 16]01 68 65 6c 6c 6f 20 66 72 6f 6d 20 77 65  ...hello from we');
+    expect(tui.lastFrame()).toContain('00000000[82 16]01 68 65 6c 6c 6f 20 66 72 6f 6d 20 77 65   ...hello from we');
     await tui.press(KEYS.down, KEYS.down);
     expect(tui.lastFrame()).toContain('00000020[00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00]');
     // Selecting another event asks again.
     await tui.press(KEYS.left);
+    await tui.settle();
     expect(calls).toHaveLength(2);
     expect(calls[1][1]).toBe(s.streams[0].events[0]);
     tui.unmount();
@@ -372,10 +381,9 @@ describe('EventInspector', () => {
     const tui = await renderTui(<App path="x" load={loaded(captureModel({ sessions: [wsEchoSession()] }))} inspector={inspector} initialState={{ pane: 'event' }} />);
     expect(tui.lastFrame()).toContain('… re-reading the capture');
     expect(tui.lastFrame()).toContain('├ frame  WebSocket binary message');
+    await tui.settle();
     reject(new Error('capture changed on disk \x1b]0;x\x07'));
-    await tui.press();
-    await new Promise((r) => setTimeout(r, 20));
-    await tui.rerender(<App path="x" load={loaded(captureModel({ sessions: [wsEchoSession()] }))} inspector={inspector} initialState={{ pane: 'event' }} />);
+    await tui.settle();
     expect(tui.lastFrame()).toContain('! could not re-read the capture: capture changed on disk ␛]0;x␇');
     tui.unmount();
   });

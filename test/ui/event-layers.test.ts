@@ -25,7 +25,7 @@ describe('modelLayers', () => {
     expect(layers[1].lines).toEqual(['TCP s2c bytes 175–198 (24 B)']);
     expect(layers[1].range).toEqual({ space: 'TCP s2c', start: 175, end: 199 });
     expect(layers[2].lines).toEqual([s.target, 'offered v5.channel.k8s.io']);
-    expect(layers[4].lines).toEqual(['packet 33 at 2026-11-22T01:42:55.099376Z (+121.3 ms)', 'link type EN10MB']);
+    expect(layers[4].lines).toEqual(['packet 33 · 2026-11-22T01:42:55.099376Z (+121.3 ms)', 'link type EN10MB']);
   });
 
   it('a SPDY frame spanning packets, and a control event', () => {
@@ -37,8 +37,8 @@ describe('modelLayers', () => {
     expect(layers[1].title).toBe('SPDY DATA frame');
     expect(layers[4].title).toBe('packets 77–80');
     expect(layers[4].lines.slice(0, 2)).toEqual([
-      'packet 77 at 2026-11-22T01:42:55.071886Z (+93.8 ms) carried the first byte',
-      'packet 80 at 2026-11-22T01:42:55.072065Z (+94.0 ms) carried the last byte',
+      'packet 77 · first byte · 2026-11-22T01:42:55.071886Z (+93.8 ms)',
+      'packet 80 · last byte · 2026-11-22T01:42:55.072065Z (+94.0 ms)',
     ]);
     const halfClose = s.streams[1].events[4];
     expect(modelLayers(model, s, halfClose)[1].title).toBe('SPDY DATA frame with FIN');

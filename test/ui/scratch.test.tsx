@@ -1,26 +1,24 @@
+import chalk from 'chalk';
 import { App } from '../../src/ui/App.js';
-import { captureModel, spdyEchoConnections, spdyEchoSession, wsEchoSession, hangingSession, refusedAndFallback } from '../helpers/model-builders.js';
+import type { EventInspector } from '../../src/ui/event-layers.js';
+import { captureModel, wsEchoSession } from '../helpers/model-builders.js';
 import { renderTui, KEYS } from './tui-harness.js';
 
+beforeEach(() => { chalk.level = 0; });
 it('scratch', async () => {
-  const [r, f] = refusedAndFallback();
-  const model = captureModel({ sessions: [spdyEchoSession(), wsEchoSession(), hangingSession(), r, f], connections: spdyEchoConnections() });
-  const tui = await renderTui(<App path="demo.pcapng" load={{ model, bytesRead: 1, totalBytes: 1, revision: 1, error: null }} />);
-  const show = (t: string) => console.log(t + '\n' + tui.lastFrame());
-  show('initial');
-  await tui.press(KEYS.down, KEYS.down, KEYS.enter);
-  show('hang timeline');
-  await tui.press('z');
-  show('hang compressed');
-  await tui.press(KEYS.up, KEYS.up, KEYS.left, KEYS.enter);
-  show('event');
-  await tui.press(KEYS.enter);
-  show('content');
-  await tui.press('x');
-  show('content hex');
-  await tui.resize(120, 40);
-  show('120x40');
-  await tui.press('c');
-  show('connections');
-  tui.unmount();
+    const s = wsEchoSession();
+    const calls: unknown[][] = [];
+    const inspector: EventInspector = async (session, event) => {
+      calls.push([session, event]);
+      console.log('inspect', event.kind);
+      return [{ kind: 'stream', title: 'a', lines: [], range: null, bytes: null, highlight: null }, { kind: 'frame', title: 'b', lines: [], range: null, bytes: null, highlight: null }];
+    };
+    const tui = await renderTui(<App path="tls" load={{ model: captureModel({ sessions: [s] }), bytesRead: 100, totalBytes: 100, revision: 1, error: null }} inspector={inspector} initialState={{ pane: 'event' }} />);
+    await tui.press(KEYS.down);
+    console.log(calls.length, tui.lastFrame().split('\n').filter((l) => l.includes('▸')).join('|'));
+    await tui.press(KEYS.left);
+    console.log(tui.lastFrame().split('\n').find((l) => l.includes('Event')));
+    await new Promise((r) => setTimeout(r, 100));
+    console.log(calls.length);
+    tui.unmount();
 });

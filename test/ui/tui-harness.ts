@@ -62,9 +62,19 @@ export interface Tui {
   press(...keys: string[]): Promise<void>;
   resize(columns: number, rows: number): Promise<void>;
   rerender(tree: ReactElement): Promise<void>;
+  /** Lets React run passive effects (the EventInspector call) and settle their results. */
+  settle(ms?: number): Promise<void>;
   exited(): Promise<void>;
   unmount(): void;
   stdout: FakeStdout;
+}
+
+const mounted = new Set<{ unmount(): void }>();
+
+/** Unmounts whatever a test left mounted (a failed assertion skips its own unmount). */
+export function cleanupTuis(): void {
+  for (const m of mounted) m.unmount();
+  mounted.clear();
 }
 
 export async function renderTui(tree: ReactElement, size: { columns: number; rows: number } = { columns: 80, rows: 24 }): Promise<Tui> {
@@ -77,6 +87,7 @@ export async function renderTui(tree: ReactElement, size: { columns: number; row
     exitOnCtrlC: false,
     patchConsole: false,
   });
+  mounted.add(instance);
   await tick();
   return {
     stdout,
@@ -84,6 +95,8 @@ export async function renderTui(tree: ReactElement, size: { columns: number; row
     async press(...keys: string[]) {
       for (const k of keys) {
         stdin.write(k);
+        // A lone ESC is delivered on the next setImmediate: let that happen before anything else.
+        await new Promise((r) => setImmediate(r));
         await tick();
       }
     },
@@ -97,7 +110,11 @@ export async function renderTui(tree: ReactElement, size: { columns: number; row
       instance.rerender(t);
       await tick();
     },
+    settle: (ms = 60) => tick(ms),
     exited: () => instance.waitUntilExit() as Promise<void>,
-    unmount: () => instance.unmount(),
+    unmount: () => {
+      mounted.delete(instance);
+      instance.unmount();
+    },
   };
 }

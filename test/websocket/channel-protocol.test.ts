@@ -358,3 +358,40 @@ describe('K8sChannelDecoder: splitting and loss', () => {
     expect(rec.problems.map((p) => p.message)).toEqual(['stream ended 11 bytes before the end of a 17-byte binary frame']);
   });
 });
+
+describe('K8sChannelDecoder: hostile input', () => {
+  it('never throws on mutated conversations, random splits and gaps', () => {
+    let seed = 42;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      return seed % n;
+    };
+    const deflating = new WebSocketFrameEncoder({ client: false, deflate: { noContextTakeover: false } });
+    const base: Item[] = [
+      ...binaryConversation(true),
+      ['s2c', deflating.channelMessage(1, bytes('zz'.repeat(300)))],
+      ['s2c', server.base64ChannelMessage(1, bytes('b64'))],
+    ];
+    for (const sub of ['v5.channel.k8s.io', 'v4.base64.channel.k8s.io', 'SPDY/3.1+portforward.k8s.io']) {
+      for (let iter = 0; iter < 300; iter++) {
+        const rec = new ChannelRecorder();
+        const dec = new K8sChannelDecoder(sub, rec, { extensions: 'permessage-deflate', portForward: iter % 2 === 0 });
+        const offsets = { c2s: 0, s2c: 0 };
+        for (const [dir, frame] of base) {
+          const data = frame.slice();
+          for (let m = rand(4); m > 0; m--) data[rand(data.length)] = rand(256);
+          let at = 0;
+          while (at < data.length) {
+            const n = 1 + rand(data.length - at);
+            if (rand(10) === 0) dec.gap(dir, offsets[dir] + at, n);
+            else dec.push(dir, data.subarray(at, at + n), origin(offsets[dir] + at, n));
+            at += n;
+          }
+          offsets[dir] += data.length;
+        }
+        dec.end();
+        expect(rec.problems.every((p) => typeof p.message === 'string' && p.where.length > 0)).toBe(true);
+      }
+    }
+  });
+});

@@ -1,5 +1,5 @@
 /** Test sinks that record what the WebSocket layers report (copying the transient buffers). */
-import type { FrameOrigin, Problem, StreamOrigin } from '../../src/model/origin.js';
+import type { Direction, FrameOrigin, Problem, StreamOrigin } from '../../src/model/origin.js';
 import type { WebSocketFrameHeader, WebSocketFrameSink } from '../../src/websocket/frame-decoder.js';
 import type {
   WebSocketControlEvent,
@@ -14,7 +14,6 @@ import type {
   ChannelGapEvent,
   ChannelSink,
 } from '../../src/websocket/channel-protocol.js';
-import type { Direction } from '../../src/model/origin.js';
 
 export function bytes(...parts: (Uint8Array | number[] | string)[]): Uint8Array {
   const arrays = parts.map((p) => (typeof p === 'string' ? new TextEncoder().encode(p) : p instanceof Uint8Array ? p : new Uint8Array(p)));
@@ -29,7 +28,8 @@ export function bytes(...parts: (Uint8Array | number[] | string)[]): Uint8Array 
 
 /** Bytes as a latin1 string: cheap to compare, readable for ASCII. */
 export function latin1(data: Uint8Array | number[]): string {
-  return Buffer.from(data instanceof Uint8Array ? data.buffer.slice(data.byteOffset, data.byteOffset + data.length) : data).toString('latin1');
+  const buf = data instanceof Uint8Array ? Buffer.from(data.buffer, data.byteOffset, data.length) : Buffer.from(data);
+  return buf.toString('latin1');
 }
 
 export function origin(offset: number, length: number, packet = 1, ts = 0): StreamOrigin {
