@@ -161,6 +161,7 @@ export class CaptureAnalyzer implements PipelineContext {
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
+    this.packets.end();
     this.tcp.end();
     if (this.warningsDropped) this.model.warnings.push({ where: 'capture', message: `${this.warningsDropped} more warnings not shown` });
     this.model.done = true;

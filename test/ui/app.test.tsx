@@ -45,10 +45,10 @@ describe('a newcomer at 80×24', () => {
     expect(first).toContain('ws-echo.pcap · pcap · 101 packets · 0 connections · 1 session');
     expect(first).toMatch(/▸ +1 exec default\/demo-0 \[main\] echo "hello … WS v5 +2\.12 ms ✓ exit 0/);
     expect(first).toContain('Timeline · #1 · ✓ exit 0');
-    expect(first).toMatch(/^ upgrade  ○ +● +101 v5\.channel\.k8s\.io/m);
+    expect(first).toMatch(/^ upgrade  ○ +● +101 v5\.channel\.k…$/m);
     expect(first).toMatch(/^▸stdout +●─+◉─+ 21 B/m);
     expect(first).toMatch(/^ error +█─* +exit 0/m);
-    expect(first).toMatch(/^ control +⊘ +2 close/m);
+    expect(first).toMatch(/^ control +⊘ ⊘ 2 close/m);
     expect(first).toContain('Event · stdout data 21 B at +1.55 ms “hello from websocket␊”');
     expect(focused(tui)).toBe('Sessions');
 
@@ -125,9 +125,9 @@ describe('a newcomer at 80×24', () => {
     const axis = () => lines(tui).find((l) => /^ {10}\S/.test(l) || /^ {10} +\d/.test(l));
     expect(axis()).toBe('          0          2ms        4ms        6ms        8ms      9.39 ms');
     await tui.press('+');
-    expect(axis()).toMatch(/^ {14}3ms {8}4ms {8}5ms {8}6ms {8}7ms +zoom 2\.0× · 9\.3…$/);
+    expect(axis()).toBe(`${' '.repeat(14)}3ms${' '.repeat(8)}4ms${' '.repeat(8)}5ms${' '.repeat(8)}6ms${' '.repeat(8)}7ms  zoom 2.0× · 9.39…`);
     await tui.press('+', '+');
-    expect(axis()).toMatch(/ zoom 8\.0× · 9\.3…$/);
+    expect(axis()).toMatch(/ zoom 8\.0× · 9\.39…$/);
     await tui.press(']');
     const panned = tui.lastFrame();
     await tui.press('[');
@@ -135,7 +135,7 @@ describe('a newcomer at 80×24', () => {
     await tui.press('-');
     expect(tui.lastFrame()).toContain('zoom 4.0×');
     await tui.press('0');
-    expect(tui.lastFrame()).not.toContain('zoom');
+    expect(tui.lastFrame()).not.toMatch(/zoom \d/);
     expect(axis()).toBe('          0          2ms        4ms        6ms        8ms      9.39 ms');
     tui.unmount();
   });
