@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 
@@ -6,12 +6,33 @@ import { createGunzip } from 'node:zlib';
  * Reads a capture file ('-' = stdin) as a stream of chunks for CaptureDecoder, gunzipping on the fly
  * when the content starts with the gzip magic (1f 8b), so `capture.pcap.gz` needs no temporary file.
  * Errors carry the path and a plain reason.
+ *
+ * A chunk is only valid until the next one is asked for: an uncompressed file is read into one
+ * reused buffer (the decoders copy whatever they keep), which makes reading several times faster.
  */
 export async function* readCaptureBytes(
   path: string,
   opts: { chunkSize?: number } = {},
 ): AsyncGenerator<Uint8Array> {
-  const chunkSize = opts.chunkSize ?? 1024 * 1024;
+  const chunkSize = opts.chunkSize ?? 4 * 1024 * 1024;
+  if (path !== '-') {
+    const handle = await openHandle(path);
+    try {
+      const magic = new Uint8Array(2);
+      const { bytesRead } = await readAt(handle, magic, 0, path);
+      if (bytesRead < 2 || magic[0] !== 0x1f || magic[1] !== 0x8b) {
+        const buffer = new Uint8Array(chunkSize);
+        for (let at = 0; ; ) {
+          const n = (await readAt(handle, buffer, at, path)).bytesRead;
+          if (n === 0) return;
+          at += n;
+          yield buffer.subarray(0, n);
+        }
+      }
+    } finally {
+      await handle.close();
+    }
+  }
   const input = path === '-' ? process.stdin : await openFile(path, chunkSize);
   const label = path === '-' ? 'stdin' : path;
   const chunks = input[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
@@ -61,12 +82,23 @@ export async function* readCaptureBytes(
 /** zlib refuses smaller output chunks. */
 const MIN_ZLIB_CHUNK = 64;
 
-async function openFile(path: string, chunkSize: number) {
+async function openHandle(path: string) {
   try {
-    const handle = await open(path, 'r');
-    return handle.createReadStream({ highWaterMark: chunkSize });
+    return await open(path, 'r');
   } catch (e) {
     throw new Error(`cannot open capture ${path}: ${reason(e)}`, { cause: e });
+  }
+}
+
+async function openFile(path: string, chunkSize: number) {
+  return (await openHandle(path)).createReadStream({ highWaterMark: chunkSize });
+}
+
+async function readAt(handle: FileHandle, into: Uint8Array, position: number, path: string) {
+  try {
+    return await handle.read(into, 0, into.length, position);
+  } catch (e) {
+    throw new Error(`cannot read capture ${path}: ${reason(e)}`, { cause: e });
   }
 }
 

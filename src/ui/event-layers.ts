@@ -6,7 +6,8 @@
 import type { FrameOrigin } from '../model/origin.js';
 import type { CaptureModel, ControlEvent, ExecSession, StreamEvent, StreamRecord } from '../model/session.js';
 import { isoTime } from '../report/time.js';
-import { formatBytes, formatOffset } from './format.js';
+import { formatBytes, formatOffset, quoteArgv } from './format.js';
+import { targetLabel } from './session-summary.js';
 import { safeInline } from './terminal-text.js';
 import { isStreamEvent } from './timeline-lanes.js';
 
@@ -166,6 +167,7 @@ export function modelLayers(model: CaptureModel, s: ExecSession, event: Inspecta
       kind: 'http',
       title: `HTTP/1.1 upgrade · ${s.method} → ${s.httpStatus ?? 'no answer'} ${safeInline(s.protocol)}`.trimEnd(),
       lines: [
+        `${s.kind} ${targetLabel(s)} ${quoteArgv(s.command)}`.trimEnd(),
         safeInline(s.target, 200),
         `offered ${s.offeredProtocols.map((p) => safeInline(p)).join(', ') || '—'}`,
       ],

@@ -24,9 +24,10 @@ function expectSameBytes(actual: Uint8Array, expected: Uint8Array): void {
   expect(Buffer.compare(actual, expected)).toBe(0);
 }
 
+/** Copies each chunk: a chunk is only valid until the next one is read. */
 async function readAll(path: string, chunkSize?: number): Promise<Uint8Array[]> {
   const chunks: Uint8Array[] = [];
-  for await (const chunk of readCaptureBytes(path, { chunkSize })) chunks.push(chunk);
+  for await (const chunk of readCaptureBytes(path, { chunkSize })) chunks.push(chunk.slice());
   return chunks;
 }
 
@@ -47,6 +48,12 @@ describe('readCaptureBytes', () => {
     expect(chunks.length).toBe(Math.ceil(capture.length / 1000));
     expect(chunks.every((c) => c.length <= 1000)).toBe(true);
     expectSameBytes(concat(chunks), capture);
+  });
+
+  it('reuses one buffer for a plain file instead of allocating per chunk', async () => {
+    const buffers = new Set<ArrayBufferLike>();
+    for await (const chunk of readCaptureBytes(file('reuse.pcap', capture), { chunkSize: 1000 })) buffers.add(chunk.buffer);
+    expect(buffers.size).toBe(1);
   });
 
   it.each([1, 2, 3, 100, 65536])('gunzips a gzip file on the fly (chunk size %i)', async (chunkSize) => {

@@ -24,7 +24,7 @@ describe('modelLayers', () => {
     expect(layers[0].highlight).toEqual({ start: 0, end: 21 });
     expect(layers[1].lines).toEqual(['TCP s2c bytes 175–198 (24 B)']);
     expect(layers[1].range).toEqual({ space: 'TCP s2c', start: 175, end: 199 });
-    expect(layers[2].lines).toEqual([s.target, 'offered v5.channel.k8s.io']);
+    expect(layers[2].lines).toEqual(['exec default/demo-0 [main] echo "hello from websocket"', s.target, 'offered v5.channel.k8s.io']);
     expect(layers[4].lines).toEqual(['packet 33 · 2026-11-22T01:42:55.099376Z (+121.3 ms)', 'link type EN10MB']);
   });
 

@@ -6,7 +6,8 @@ import { EventEmitter } from 'node:events';
 import { render } from 'ink';
 import type { ReactElement } from 'react';
 
-class FakeStdout extends EventEmitter {
+export class FakeStdout extends EventEmitter {
+  isTTY = true;
   frames: string[] = [];
   constructor(
     public columns: number,
@@ -20,7 +21,7 @@ class FakeStdout extends EventEmitter {
   };
 }
 
-class FakeStdin extends EventEmitter {
+export class FakeStdin extends EventEmitter {
   isTTY = true;
   private pending: string | null = null;
   write(data: string): void {

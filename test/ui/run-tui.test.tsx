@@ -1,0 +1,129 @@
+import chalk from 'chalk';
+import type { CaptureModel } from '../../src/model/session.js';
+import { runTui, type LoadProgress } from '../../src/ui/run-tui.js';
+import { captureModel, spdyEchoSession, wsEchoSession } from '../helpers/model-builders.js';
+import { FakeStdin, FakeStdout } from './tui-harness.js';
+
+const ENTER_ALT = '\x1b[?1049h';
+const LEAVE_ALT = '\x1b[?1049l';
+
+const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function streams(tty: boolean) {
+  const stdin = new FakeStdin();
+  stdin.isTTY = tty;
+  const stdout = new FakeStdout(80, 24);
+  stdout.isTTY = tty;
+  const stderr = new FakeStdout(80, 24);
+  return {
+    stdin,
+    stdout,
+    stderr,
+    io: {
+      stdin: stdin as unknown as NodeJS.ReadStream,
+      stdout: stdout as unknown as NodeJS.WriteStream,
+      stderr: stderr as unknown as NodeJS.WriteStream,
+    },
+  };
+}
+
+let level: typeof chalk.level;
+beforeEach(() => {
+  level = chalk.level;
+  chalk.level = 0;
+});
+afterEach(() => {
+  chalk.level = level;
+});
+
+describe('without a terminal', () => {
+  it('prints one frame of the loaded capture and exits 0', async () => {
+    const { stdout, stderr, io } = streams(false);
+    const code = await runTui({ path: 'ws-echo.pcap', load: async () => captureModel({ sessions: [wsEchoSession()] }), ...io });
+    expect(code).toBe(0);
+    const out = stdout.frames.join('');
+    expect(out).toContain('execscope   ws-echo.pcap');
+    expect(out).toMatch(/▸ +1 exec default\/demo-0 \[main\]/);
+    expect(out.includes('\x1b')).toBe(false);
+    expect(stderr.frames).toEqual([]);
+  });
+
+  it('a capture it cannot read: a one-line message on stderr and exit 1, no stack trace', async () => {
+    const { stdout, stderr, io } = streams(false);
+    const code = await runTui({
+      path: 'bad.pcap',
+      load: async () => {
+        throw new Error('not a pcap or pcapng file (first bytes 3c 68 74 6d) \x1b[2J');
+      },
+      ...io,
+    });
+    expect(code).toBe(1);
+    expect(stdout.frames).toEqual([]);
+    expect(stderr.frames.join('')).toBe('execscope: cannot analyze bad.pcap: not a pcap or pcapng file (first bytes 3c 68 74 6d) ␛[2J\n');
+  });
+
+  it('a truncated capture still shows what was decoded but exits 1', async () => {
+    const { stdout, stderr, io } = streams(false);
+    const model = captureModel({ sessions: [spdyEchoSession()], fatal: { message: 'packet 40 cut short', where: 'byte 8000 of file', truncated: true } });
+    const code = await runTui({ path: 'cut.pcap', load: async () => model, ...io });
+    expect(code).toBe(1);
+    expect(stdout.frames.join('')).toContain('✗ truncated: packet 40 cut short');
+    expect(stderr.frames.join('')).toBe('execscope: cut.pcap: packet 40 cut short (byte 8000 of file)\n');
+  });
+});
+
+describe('on a terminal', () => {
+  it('uses the alternate screen, shows the model as it grows, quits with q and restores the screen', async () => {
+    const { stdin, stdout, io } = streams(true);
+    const model: CaptureModel = captureModel({ sessions: [], done: false });
+    let finish: () => void = () => {};
+    let progress: LoadProgress = () => {};
+    const done = runTui({
+      path: 'big.pcap',
+      load: (onProgress) => {
+        progress = onProgress;
+        return new Promise((resolve) => (finish = () => resolve(model)));
+      },
+      throttleMs: 20,
+      ...io,
+    });
+    await wait(50);
+    expect(stdout.frames[0]).toBe(ENTER_ALT);
+    // A burst of progress reports does not flood the terminal with redraws.
+    model.sessions.push(spdyEchoSession());
+    const before = stdout.frames.length;
+    for (let i = 1; i <= 1000; i++) progress(model, i * 1000, 1_000_000);
+    await wait(80);
+    expect(stdout.frames.length - before).toBeLessThanOrEqual(3);
+    expect(stdout.frames.join('')).toContain('Sessions · 1 · by time');
+    expect(stdout.frames.join('')).toMatch(/100% 977 KiB of 977 KiB/);
+    model.sessions.push(wsEchoSession());
+    model.done = true;
+    finish();
+    await wait(80);
+    expect(stdout.frames.join('')).toContain('Sessions · 2 · by time');
+    stdin.write('q');
+    await expect(done).resolves.toBe(0);
+    expect(stdout.frames[stdout.frames.length - 1]).toBe(LEAVE_ALT);
+    expect(stdout.frames.filter((f) => f === LEAVE_ALT)).toHaveLength(1);
+  });
+
+  it('a load failure is shown in the UI until q, then exit 1', async () => {
+    const { stdin, stdout, io } = streams(true);
+    const done = runTui({
+      path: 'bad.pcap',
+      load: async () => {
+        throw new Error('unsupported link type 147');
+      },
+      ...io,
+    });
+    await wait(80);
+    const screen = stdout.frames.join('');
+    expect(screen).toContain('✗ cannot analyze bad.pcap');
+    expect(screen).toContain('unsupported link type 147');
+    expect(screen).not.toMatch(/\n\s+at /);
+    stdin.write('q');
+    await expect(done).resolves.toBe(1);
+    expect(stdout.frames[stdout.frames.length - 1]).toBe(LEAVE_ALT);
+  });
+});
