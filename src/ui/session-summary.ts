@@ -31,7 +31,8 @@ export function sessionOutcome(s: ExecSession, all: readonly ExecSession[]): Out
     return { text, severity: 'error' };
   }
   if (s.exit) {
-    if (s.exit.status === 'Success') return { text, severity: stdinLeftOpen(s) ? 'warn' : 'ok' };
+    // Status seen but the connection stayed up (R4): the client side is stuck, not the command.
+    if (s.exit.status === 'Success') return { text, severity: s.state === 'complete' ? 'ok' : 'warn' };
     return { text, severity: 'error' };
   }
   if (s.state === 'open-at-end') return { text, severity: 'warn' };

@@ -127,8 +127,8 @@ export function buildLanes(s: ExecSession, all: readonly ExecSession[]): Lane[] 
   for (const r of streams) {
     const first = r.events[0]?.ts ?? null;
     const from = r.openedAt ?? first ?? s.upgradeTs;
-    const closed = r.closedAt[r.dataDir];
-    const to = r.resetAt ?? closed ?? end;
+    const ends = [r.closedAt[r.dataDir], r.resetAt].filter((t): t is number => t !== null);
+    const to = ends.length ? Math.min(...ends) : end;
     const { note, severity } = streamNote(s, r, all);
     lanes.push({
       key: `stream:${r.name}`,
