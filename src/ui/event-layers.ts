@@ -152,16 +152,33 @@ export function modelLayers(model: CaptureModel, s: ExecSession, event: Inspecta
     });
   }
   const o = event.origin;
+  // Over TLS the pipeline's origins count decrypted bytes, and name the packet ending each record.
+  const tls = model.connections.find((c) => c.id === s.connectionId)?.tls ?? null;
+  const space = `${tls ? 'TLS plaintext' : 'TCP'} ${event.dir}`;
   const frameLines = isStreamEvent(event) ? [] : [safeInline(event.detail), `at ${rel} · ${dirText(s, event.dir)}`];
-  if (o) frameLines.push(`TCP ${event.dir} bytes ${byteSpan(o.offset, o.length)} (${formatBytes(o.length)})`);
+  if (o) frameLines.push(`${space} bytes ${byteSpan(o.offset, o.length)} (${formatBytes(o.length)})`);
   layers.push({
     kind: event.kind === 'request' || event.kind === 'upgrade' ? 'http' : 'frame',
     title: frameTitle(s, event),
     lines: frameLines,
-    range: o ? { space: `TCP ${event.dir}`, start: o.offset, end: o.offset + o.length } : null,
+    range: o ? { space, start: o.offset, end: o.offset + o.length } : null,
     bytes: null,
     highlight: null,
   });
+  if (tls) {
+    layers.push({
+      kind: 'tls',
+      title: `TLS ${safeInline(tls.version ?? '')} application data`.replace(/ +/g, ' '),
+      lines: [
+        tls.keysFound === false ? 'no key in the key log for this connection' : 'decrypted with the key log',
+        [tls.sni ? `SNI ${safeInline(tls.sni)}` : '', tls.alpn ? `ALPN ${safeInline(tls.alpn)}` : '', tls.cipherSuite ? safeInline(tls.cipherSuite) : ''].filter(Boolean).join(' · '),
+        'record boundaries and TCP offsets need the capture re-read',
+      ].filter(Boolean),
+      range: null,
+      bytes: null,
+      highlight: null,
+    });
+  }
   if (event.kind !== 'request' && event.kind !== 'upgrade') {
     layers.push({
       kind: 'http',
@@ -180,8 +197,8 @@ export function modelLayers(model: CaptureModel, s: ExecSession, event: Inspecta
     layers.push({
       kind: 'tcp',
       title: `TCP ${dirText(s, event.dir)}`,
-      lines: [`stream bytes ${byteSpan(o.offset, o.length)} · connection ${s.connectionId}`],
-      range: { space: `TCP ${event.dir}`, start: o.offset, end: o.offset + o.length },
+      lines: [tls ? `connection ${s.connectionId} (TLS)` : `stream bytes ${byteSpan(o.offset, o.length)} · connection ${s.connectionId}`],
+      range: tls ? null : { space, start: o.offset, end: o.offset + o.length },
       bytes: null,
       highlight: null,
     });

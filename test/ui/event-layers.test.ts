@@ -1,7 +1,7 @@
 import { modelLayers, streamOf, streamSlice } from '../../src/ui/event-layers.js';
 import { bytesPerRow, highlightRow, hexRows } from '../../src/ui/hex-view.js';
 import { buildLanes } from '../../src/ui/timeline-lanes.js';
-import { captureModel, data, origin, session, spdyEchoSession, stream, wsEchoSession } from '../helpers/model-builders.js';
+import { captureModel, connection, data, origin, session, spdyEchoSession, stream, wsEchoSession } from '../helpers/model-builders.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
@@ -46,6 +46,22 @@ describe('modelLayers', () => {
     const g = modelLayers(model, s, goaway);
     expect(g.map((l) => l.kind)).toEqual(['frame', 'http', 'tcp', 'packet']);
     expect(g[0]).toMatchObject({ title: 'SPDY GOAWAY frame', lines: ['GOAWAY last-good 5 OK', 'at +5.29 ms · 127.0.0.1:18100 → 127.0.0.1:38284', 'TCP s2c bytes 288–303 (16 B)'] });
+  });
+
+  it('over TLS: a TLS layer, and offsets that count decrypted bytes', () => {
+    const s = wsEchoSession();
+    const model = captureModel({
+      sessions: [s],
+      connections: [connection({ id: 4, protocol: 'tls', tls: { sni: 'kubernetes', alpn: 'http/1.1', version: 'TLS 1.3', cipherSuite: 'TLS_AES_128_GCM_SHA256', keysFound: true } })],
+    });
+    const layers = modelLayers(model, s, s.streams[0].events[1]);
+    expect(layers.map((l) => l.kind)).toEqual(['stream', 'frame', 'tls', 'http', 'tcp', 'packet']);
+    expect(layers[1].range).toEqual({ space: 'TLS plaintext s2c', start: 175, end: 199 });
+    expect(layers[2]).toMatchObject({
+      title: 'TLS 1.3 application data',
+      lines: ['decrypted with the key log', 'SNI kubernetes · ALPN http/1.1 · TLS_AES_128_GCM_SHA256', 'record boundaries and TCP offsets need the capture re-read'],
+    });
+    expect(layers[4]).toMatchObject({ lines: ['connection 4 (TLS)'], range: null });
   });
 
   it('the request in the upgrade lane is an HTTP layer', () => {
