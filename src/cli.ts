@@ -129,11 +129,13 @@ async function open(argv: string[]): Promise<number> {
   if (args.flags.has('--help')) return help('main');
   const path = capturePath(args, 'open');
   if (!process.stdout.isTTY) return analyze(argv);
+  // React's development build makes every frame several times slower.
+  process.env.NODE_ENV ??= 'production';
   const [{ runTui }, { createCaptureInspector }] = await Promise.all([import('./ui/run-tui.js'), import('./ui/capture-inspector.js')]);
   const opts = analyzeOptions({ keyLogs: await keyLogs(args) });
   // Events can only be selected once the model holding them has been shown, so `shown` is set by then.
   let shown: CaptureModel | null = null;
-  return runTui({
+  const code = await runTui({
     path,
     load: (onProgress) =>
       analyzeCapture(path, opts, (model, read, total) => {
@@ -142,6 +144,8 @@ async function open(argv: string[]): Promise<number> {
       }),
     inspector: (session, event) => createCaptureInspector(path, shown as CaptureModel)(session, event),
   });
+  // Quitting while the capture still loads leaves the pipeline running (it cannot be cancelled).
+  process.exit(code);
 }
 
 function help(topic: string): number {

@@ -37,6 +37,6 @@ export function hopLabel(s: ExecSession): string {
 
 export function protocolLabel(s: ExecSession): string {
   const t = s.transport === 'spdy' ? 'SPDY' : 'WS';
-  const v = /^(v\d+)\./.exec(s.protocol)?.[1] ?? (s.protocol || '?');
-  return `${t} ${v}`;
+  const v = /^(v\d+)\./.exec(s.protocol)?.[1] ?? s.protocol;
+  return v ? `${t} ${v}` : t;
 }

@@ -1,14 +1,11 @@
 /** The human summary `execscope analyze` prints: one block per session. Captured text is neutralised. */
 import type { CaptureModel, ExecSession, StreamRecord, TlsSummary } from '../model/session.js';
+import { quoteArgv } from '../ui/format.js';
 import { safeInline } from '../ui/terminal-text.js';
 import { hopLabel, outcomeText, protocolLabel } from './outcome.js';
 import { formatDuration, isoTime } from './time.js';
 
 const PREVIEW = 60;
-
-function quoteArg(a: string): string {
-  return /^[\w@%+=:,./-]+$/.test(a) ? a : `"${a.replace(/(["\\$`])/g, '\\$1')}"`;
-}
 
 function preview(r: StreamRecord): string {
   if (r.headBytes === 0) return '';
@@ -26,7 +23,7 @@ function streamLine(r: StreamRecord): string {
 function sessionBlock(model: CaptureModel, s: ExecSession): string[] {
   const who = [s.namespace, s.pod].filter(Boolean).join('/') || s.token || '?';
   const container = s.container ? ` [${safeInline(s.container)}]` : '';
-  const cmd = s.command.map((a) => quoteArg(safeInline(a))).join(' ');
+  const cmd = quoteArgv(s.command);
   const start = isoTime(model.capture.originNs, s.startTs) ?? '';
   const dur = s.endTs !== null ? formatDuration(s.endTs - s.startTs) : 'open';
   const lines = [

@@ -22,7 +22,7 @@ import { StatusBar } from './StatusBar.js';
 import { renderTerminalLines, safeInline } from './terminal-text.js';
 import { buildTimeAxis, fullView } from './time-axis.js';
 import { Timeline, timelineGeometry } from './Timeline.js';
-import { activityTimes, buildLanes, defaultSelection, gapTimes, sessionEnd } from './timeline-lanes.js';
+import { activityTimes, buildLanes, defaultSelection, gapMarks, sessionEnd } from './timeline-lanes.js';
 import { TitleBar } from './TitleBar.js';
 import { initialUiState, reduceKey, type UiContext, type UiState } from './ui-state.js';
 import { useInspection } from './use-inspection.js';
@@ -90,7 +90,7 @@ export function App({ path, load, inspector, initialState }: AppProps) {
     () => (session ? buildTimeAxis(session.startTs, sessionEnd(session), activityTimes(lanes), ui.compressIdle, geometry.cells) : null),
     [session, lanes, ui.compressIdle, geometry.cells],
   );
-  const gaps = useMemo(() => (session && model ? gapTimes(session, model.connections) : []), [session, model, rev]);
+  const gaps = useMemo(() => (session && model ? gapMarks(session, model.connections) : []), [session, model, rev]);
 
   const fallback = ui.lane < 0 ? defaultSelection(lanes) : null;
   const laneIndex = lanes.length ? clamp(fallback ? fallback.lane : ui.lane, 0, lanes.length - 1) : -1;
@@ -99,8 +99,14 @@ export function App({ path, load, inspector, initialState }: AppProps) {
   const item = lane && itemIndex >= 0 ? lane.items[itemIndex] : null;
   const view = axis ? (ui.view ?? fullView(axis)) : null;
 
+
+  const listLength = ui.list === 'sessions' ? sessions.length : connections.length;
+  const layout = layoutPanes(rows, ui.pane, listLength, lanes.length);
+  const eventShown = !ui.help && layout.detailPane === 'event' && layout.detail > 0;
+
   const baseLayers = useMemo(() => (model && session && item ? modelLayers(model, session, item.event) : []), [model, session, item, rev]);
-  const inspection = useInspection(inspector, session, item?.event ?? null);
+  // Only what is on screen is worth re-reading the capture for.
+  const inspection = useInspection(inspector, session, eventShown ? (item?.event ?? null) : null);
   const layers = inspection.status === 'done' && inspection.layers.length ? inspection.layers : baseLayers;
 
   const cStreams = useMemo(() => (session ? contentStreams(session) : []), [session, rev]);
@@ -108,12 +114,12 @@ export function App({ path, load, inspector, initialState }: AppProps) {
   const cIndex = cStreams.length ? (ui.contentStream >= 0 ? Math.min(ui.contentStream, cStreams.length - 1) : Math.max(0, follow)) : -1;
   const cStream = cStreams[cIndex] ?? null;
   const cHeadBytes = cStream?.headBytes ?? 0;
-  const cLines = useMemo(() => (cStream ? renderTerminalLines(cStream.head) : []), [cStream, cHeadBytes]);
-  const cBytes = useMemo(() => (cStream && ui.hex ? headBuffer(cStream) : null), [cStream, cHeadBytes, ui.hex]);
+  // Rendering up to a whole kept head is the costliest thing here: only when the pane is on screen.
+  const contentShown = !ui.help && layout.detailPane === 'content';
+  const cLines = useMemo(() => (contentShown && cStream ? renderTerminalLines(cStream.head) : []), [contentShown, cStream, cHeadBytes]);
+  const cBytes = useMemo(() => (contentShown && cStream && ui.hex ? headBuffer(cStream) : null), [contentShown, cStream, cHeadBytes, ui.hex]);
   const cRows = contentRowCount(cLines, cBytes, ui.hex, columns);
 
-  const listLength = ui.list === 'sessions' ? sessions.length : connections.length;
-  const layout = layoutPanes(rows, ui.pane, listLength, lanes.length);
   const contentRows = Math.max(1, layout.detail - 1);
   const resolved: UiState = {
     ...ui,

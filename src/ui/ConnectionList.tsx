@@ -26,7 +26,7 @@ export function connectionSummary(c: ConnectionRecord): string {
     parts.push(`${safeInline(first.method)} ${safeInline(first.target, 60)} → ${first.status ?? '—'}`);
     if (c.requests.length > 1) parts.push(`(+${c.requests.length - 1} more)`);
   }
-  if (c.tls) parts.push(`TLS ${safeInline(c.tls.version ?? '')} ${safeInline(c.tls.sni ?? '')} ${safeInline(c.tls.alpn ?? '')}${c.tls.keysFound === false ? ' no keys' : ''}`.replace(/ +/g, ' ').trim());
+  if (c.tls) parts.push(`${safeInline(c.tls.version ?? 'TLS')} ${safeInline(c.tls.sni ?? '')} ${safeInline(c.tls.alpn ?? '')}${c.tls.keysFound === false ? ' no keys' : ''}`.replace(/ +/g, ' ').trim());
   if (c.gaps.length) parts.push(`${c.gaps.length} gaps`);
   if (!parts.length) parts.push(c.protocol === 'empty' ? 'no payload' : 'not decoded');
   return parts.join(' ');

@@ -7,16 +7,26 @@ import { safeInline } from './terminal-text.js';
 function InternalError({ message }: { message: string }) {
   const { exit } = useApp();
   useInput((input) => {
-    if (input === 'q') exit(new Error(message));
+    if (input === 'q') exit();
   });
-  return <Line segments={[{ text: `✗ execscope hit an internal error: ${safeInline(message, 200)} · q quits`, color: 'red' }]} />;
+  return <Line segments={[{ text: `✗ internal error: ${safeInline(message, 200)} · q quits`, color: 'red' }]} />;
 }
 
-export class ErrorBoundary extends Component<{ children: ReactNode }, { message: string | null }> {
+export interface ErrorBoundaryProps {
+  children: ReactNode;
+  /** Told once what went wrong, so the caller can report it and exit non-zero. */
+  onError?: (message: string) => void;
+}
+
+export class ErrorBoundary extends Component<ErrorBoundaryProps, { message: string | null }> {
   override state = { message: null as string | null };
 
   static getDerivedStateFromError(err: unknown): { message: string } {
     return { message: err instanceof Error ? err.message : String(err) };
+  }
+
+  override componentDidCatch(err: unknown): void {
+    this.props.onError?.(err instanceof Error ? err.message : String(err));
   }
 
   override render(): ReactNode {

@@ -90,10 +90,12 @@ export function EventDetail(p: EventDetailProps) {
     { text: payloadPreview(p.lane, p.item) },
   ];
   const sel = Math.min(Math.max(0, p.selectedLayer), p.layers.length - 1);
+  // The selected layer's fields show when the pane has the focus, or room to spare without it.
+  const roomy = sel >= 0 && rows - p.layers.length - p.layers[sel].lines.length >= 6;
   const lines: Segment[][] = [];
   let selLine = 0;
   p.layers.forEach((layer, i) => {
-    const expanded = p.focused && i === sel;
+    const expanded = (p.focused || roomy) && i === sel;
     if (i === sel) selLine = lines.length;
     lines.push(layerLine(layer, i, p.layers.length, i === sel, expanded));
     if (expanded) for (const l of layer.lines) lines.push([{ text: `  ${i === p.layers.length - 1 ? ' ' : '│'}      ${l}` }]);

@@ -13,7 +13,7 @@ import { scrollWindow } from './SessionList.js';
 import type { Outcome } from './session-summary.js';
 import { severityColor, severitySymbol, streamColor, type InkColor } from './theme.js';
 import { axisTicks, idleColumns, type TimeAxis, type Viewport } from './time-axis.js';
-import { binLane, cellGlyph, maxCellBytes, type Lane, type LaneCell, type TimelineItem } from './timeline-lanes.js';
+import { binLane, cellGlyph, maxCellBytes, type GapMark, type Lane, type LaneCell, type TimelineItem } from './timeline-lanes.js';
 
 export interface TimelineProps {
   session: ExecSession;
@@ -21,7 +21,7 @@ export interface TimelineProps {
   lanes: readonly Lane[];
   axis: TimeAxis;
   view: Viewport;
-  gaps: readonly number[];
+  gaps: readonly GapMark[];
   selectedLane: number;
   selectedItem: TimelineItem | null;
   compressIdle: boolean;

@@ -20,6 +20,7 @@ export function TitleBar({ path, model, error }: { path: string; model: CaptureM
       text: ` · ${c.format ?? '?'} · ${plural(c.packets, 'packet')} · ${plural(model.connections.length, 'connection')} · ${plural(model.sessions.length, 'session')}`,
       dim: true,
     });
+    if (c.unsupportedLinkTypes.length) segments.push({ text: ` · ! link type ${c.unsupportedLinkTypes.map((t) => safeInline(t)).join(', ')} not decoded`, color: 'yellow' });
     if (model.warnings.length) segments.push({ text: ` · ! ${plural(model.warnings.length, 'warning')}`, color: 'yellow' });
   }
   return <Line segments={segments} />;

@@ -166,14 +166,24 @@ export function modelLayers(model: CaptureModel, s: ExecSession, event: Inspecta
     highlight: null,
   });
   if (tls) {
+    // Plaintext origins carry the time of the record's last packet: the records completed then, this way.
+    const records = o ? tls.records.filter((r) => r.dir === event.dir && r.ts === o.lastTs && r.type === 'application_data') : [];
+    const carried =
+      records.length === 1
+        ? `carried by a ${records[0].length} B application_data record completed in packet ${o!.lastPacket}`
+        : records.length > 1
+          ? `carried by one of ${records.length} application_data records completed in packet ${o!.lastPacket}`
+          : '';
+    const about = [
+      tls.keysFound === false ? 'no key in the key log for this connection' : 'decrypted with the key log',
+      tls.sni ? `SNI ${safeInline(tls.sni)}` : '',
+      tls.alpn ? `ALPN ${safeInline(tls.alpn)}` : '',
+      tls.cipherSuite ? safeInline(tls.cipherSuite) : '',
+    ].filter(Boolean);
     layers.push({
       kind: 'tls',
-      title: `TLS ${safeInline(tls.version ?? '')} application data`.replace(/ +/g, ' '),
-      lines: [
-        tls.keysFound === false ? 'no key in the key log for this connection' : 'decrypted with the key log',
-        [tls.sni ? `SNI ${safeInline(tls.sni)}` : '', tls.alpn ? `ALPN ${safeInline(tls.alpn)}` : '', tls.cipherSuite ? safeInline(tls.cipherSuite) : ''].filter(Boolean).join(' · '),
-        'record boundaries and TCP offsets need the capture re-read',
-      ].filter(Boolean),
+      title: `${safeInline(tls.version ?? 'TLS')} application data`,
+      lines: [about.join(' · '), carried, 'record boundaries and TCP offsets need the capture re-read'].filter(Boolean),
       range: null,
       bytes: null,
       highlight: null,

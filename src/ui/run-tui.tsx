@@ -71,8 +71,9 @@ export async function runTui(opts: RunTuiOptions): Promise<number> {
   let state: LoadState = { model: null, bytesRead: 0, totalBytes: null, revision: 0, error: null };
   let timer: NodeJS.Timeout | null = null;
   let closed = false;
+  let internalError: string | null = null;
   const element = () => (
-    <ErrorBoundary>
+    <ErrorBoundary onError={(message) => (internalError = message)}>
       <App path={opts.path} load={state} inspector={opts.inspector} />
     </ErrorBoundary>
   );
@@ -96,6 +97,11 @@ export async function runTui(opts: RunTuiOptions): Promise<number> {
         (err: unknown) => update({ error: messageOf(err) }, true),
       );
     await instance.waitUntilExit();
+    if (internalError !== null) {
+      restore();
+      stderr.write(`execscope: internal error: ${safeInline(internalError)}\n`);
+      return 1;
+    }
     return failureExit(state.model, state.error);
   } catch (err) {
     restore();

@@ -12,12 +12,6 @@ export interface Outcome {
   severity: Severity;
 }
 
-/** The stdin stream carried data but was never half-closed or reset: the remote side waits for EOF. */
-export function stdinLeftOpen(s: ExecSession): boolean {
-  const stdin = s.streams.find((r) => r.name === 'stdin');
-  return !!stdin && stdin.bytes > 0 && stdin.closedAt.c2s === null && stdin.resetAt === null;
-}
-
 /**
  * The report's outcome line, plus the fallback seen from the refused side, with a severity: a
  * success is ok, anything that leaves the user without an exit status or with a failure is an

@@ -2,6 +2,7 @@
  * The timeline's lanes for one session (upgrade, one per k8s stream, control) and how each lane's
  * events fall into the columns of the current view.
  */
+import type { Direction } from '../model/origin.js';
 import type { ControlEvent, ConnectionRecord, ExecSession, StreamEvent, StreamRecord } from '../model/session.js';
 import { formatBytes, formatOffset } from './format.js';
 import { sessionOutcome, type Severity } from './session-summary.js';
@@ -168,11 +169,16 @@ export function activityTimes(lanes: readonly Lane[]): number[] {
   return out;
 }
 
-/** Times of TCP gaps on the session's connection and gap events the session recorded. */
-export function gapTimes(s: ExecSession, connections: readonly ConnectionRecord[]): number[] {
-  const out = s.control.filter((c) => c.kind === 'gap').map((c) => c.ts);
+export interface GapMark {
+  ts: number;
+  dir: Direction;
+}
+
+/** TCP gaps on the session's connection and gap events the session recorded, with their direction. */
+export function gapMarks(s: ExecSession, connections: readonly ConnectionRecord[]): GapMark[] {
+  const out: GapMark[] = s.control.filter((c) => c.kind === 'gap').map((c) => ({ ts: c.ts, dir: c.dir }));
   const conn = connections.find((c) => c.id === s.connectionId);
-  for (const g of conn?.gaps ?? []) if (!out.includes(g.ts)) out.push(g.ts);
+  for (const g of conn?.gaps ?? []) if (!out.some((m) => m.ts === g.ts && m.dir === g.dir)) out.push({ ts: g.ts, dir: g.dir });
   return out;
 }
 
@@ -262,7 +268,7 @@ export function binLane(
   view: Viewport,
   width: number,
   selected: TimelineItem | null,
-  gaps: readonly number[],
+  gaps: readonly GapMark[],
 ): LaneCell[] {
   const cells: LaneCell[] = Array.from({ length: width }, () => ({ mark: 'none', glyph: ' ', bytes: 0, count: 0, selected: false }));
   if (width <= 0) return cells;
@@ -284,9 +290,11 @@ export function binLane(
       const i1 = Math.min(b, Math.max(c0, lastColumnBefore(view, width, seg.u1)));
       for (let col = i0; col <= i1; col++) set(col, 'idle', STATIC_GLYPHS.idle);
     }
-    if (lane.kind === 'stream') {
+    if (lane.stream) {
+      // Bytes missing in one direction break the lines of the streams flowing that way.
       for (const g of gaps) {
-        const col = columnOf(view, width, toAxis(axis, g));
+        if (g.dir !== lane.stream.dataDir) continue;
+        const col = columnOf(view, width, toAxis(axis, g.ts));
         if (col >= a && col <= b) set(col, 'gap', STATIC_GLYPHS.gap);
       }
     }
@@ -336,12 +344,12 @@ export function defaultSelection(lanes: readonly Lane[]): { lane: number; item: 
   return { lane: Math.max(0, withItems), item: withItems >= 0 ? 0 : -1 };
 }
 
-/** Index of the item on `lane` closest in time to ts (-1 when the lane is empty). */
-export function nearestItem(lane: Lane, ts: number): number {
+/** Index of the item closest in time to ts (-1 when there is none). */
+export function nearestItem(items: readonly { ts: number }[], ts: number): number {
   let best = -1;
   let bestDist = Infinity;
-  for (let i = 0; i < lane.items.length; i++) {
-    const d = Math.abs(lane.items[i].ts - ts);
+  for (let i = 0; i < items.length; i++) {
+    const d = Math.abs(items[i].ts - ts);
     if (d < bestDist) {
       best = i;
       bestDist = d;

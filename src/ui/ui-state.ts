@@ -4,6 +4,7 @@
  */
 import { SORT_KEYS, type SortKey } from './session-summary.js';
 import { fullView, panView, revealInView, toAxis, zoomView, type TimeAxis, type Viewport } from './time-axis.js';
+import { nearestItem } from './timeline-lanes.js';
 
 export type Pane = 'sessions' | 'timeline' | 'event' | 'content';
 export const PANES: readonly Pane[] = ['sessions', 'timeline', 'event', 'content'];
@@ -153,17 +154,7 @@ function moveLane(s: UiState, ctx: UiContext, step: number | 'first' | 'last'): 
   if (lane === s.lane) return s;
   const ts = ctx.lanes[s.lane]?.items[s.item]?.ts;
   const items = ctx.lanes[lane]?.items ?? [];
-  let item = items.length ? 0 : -1;
-  if (ts !== undefined) {
-    let best = Infinity;
-    items.forEach((it, i) => {
-      if (Math.abs(it.ts - ts) < best) {
-        best = Math.abs(it.ts - ts);
-        item = i;
-      }
-    });
-  }
-  return selectItem(s, ctx, lane, item);
+  return selectItem(s, ctx, lane, ts === undefined ? (items.length ? 0 : -1) : nearestItem(items, ts));
 }
 
 function timelineKeys(s: UiState, k: KeyPress, ctx: UiContext): UiState | null {

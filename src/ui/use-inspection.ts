@@ -11,17 +11,26 @@ export type Inspection =
 
 type Answer = { event: InspectableEvent; result: Inspection };
 
+/**
+ * Re-reading a large capture is slow: the inspector is asked only once the selection has rested
+ * this long, so holding an arrow key does not start a read per event.
+ */
+export const INSPECT_DELAY_MS = 100;
+
 export function useInspection(inspector: EventInspector | undefined, session: ExecSession | null, event: InspectableEvent | null): Inspection {
   const [answer, setAnswer] = useState<Answer | null>(null);
   useEffect(() => {
     if (!inspector || !session || !event) return;
     let current = true;
-    inspector(session, event).then(
-      (layers) => current && setAnswer({ event, result: { status: 'done', layers } }),
-      (err: unknown) => current && setAnswer({ event, result: { status: 'failed', message: err instanceof Error ? err.message : String(err) } }),
-    );
+    const timer = setTimeout(() => {
+      inspector(session, event).then(
+        (layers) => current && setAnswer({ event, result: { status: 'done', layers } }),
+        (err: unknown) => current && setAnswer({ event, result: { status: 'failed', message: err instanceof Error ? err.message : String(err) } }),
+      );
+    }, INSPECT_DELAY_MS);
     return () => {
       current = false;
+      clearTimeout(timer);
     };
   }, [inspector, session, event]);
   if (!inspector || !session || !event) return { status: 'none' };

@@ -4,7 +4,7 @@
  * checked against their .truth.json), plus hostile, hanging and fallback sessions.
  */
 import type { Direction, FrameOrigin } from '../../src/model/origin.js';
-import type { CaptureModel, ConnectionRecord, ControlEvent, ExecSession, StreamEvent, StreamRecord } from '../../src/model/session.js';
+import type { CaptureModel, ConnectionRecord, ControlEvent, ExecSession, StreamEvent, StreamRecord, TlsSummary } from '../../src/model/session.js';
 
 const MS = 1e6;
 
@@ -286,9 +286,13 @@ export function spdyEchoConnections(): ConnectionRecord[] {
   ];
 }
 
+export function tlsSummary(over: Partial<TlsSummary> = {}): TlsSummary {
+  return { version: 'TLS 1.3', cipherSuite: 'TLS_AES_128_GCM_SHA256', keysFound: true, records: [], recordsDropped: 0, ...over };
+}
+
 export function captureModel(over: Partial<CaptureModel> = {}): CaptureModel {
   return {
-    capture: { format: 'pcap', packets: 101, linkTypes: ['EN10MB'], originNs: 1795311774978068000n, bytesRead: 14423 },
+    capture: { format: 'pcap', packets: 101, linkTypes: ['EN10MB'], unsupportedLinkTypes: [], originNs: 1795311774978068000n, bytesRead: 14423 },
     sessions: [],
     connections: [],
     warnings: [],

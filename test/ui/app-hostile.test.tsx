@@ -6,7 +6,7 @@
 import chalk from 'chalk';
 import { App } from '../../src/ui/App.js';
 import type { CaptureModel } from '../../src/model/session.js';
-import { captureModel, connection, hostileSession, wsEchoSession } from '../helpers/model-builders.js';
+import { captureModel, connection, hostileSession, tlsSummary, wsEchoSession } from '../helpers/model-builders.js';
 import { cleanupTuis, KEYS, renderTui, type Tui } from './tui-harness.js';
 
 function hostileModel(): CaptureModel {
@@ -17,7 +17,7 @@ function hostileModel(): CaptureModel {
         id: 9,
         protocol: 'http',
         requests: [{ method: 'GET\x1b[2J', target: '/\x1b]0;pwned\x07\u009b31m', status: 200, ts: 0 }],
-        tls: { sni: 'evil\x1b[5m.example', alpn: 'h2\u0085', version: 'TLS 1.3', keysFound: false },
+        tls: tlsSummary({ sni: 'evil\x1b[5m.example', alpn: 'h2\u0085', keysFound: false }),
       }),
     ],
     warnings: [{ where: 'packet 5 \x1b[2J', message: 'bad \u009b frame' }],

@@ -1,10 +1,12 @@
 import chalk from 'chalk';
 import { render as inkTestingRender } from 'ink-testing-library';
 import { App, type LoadState } from '../../src/ui/App.js';
-import type { EventInspector, LayerView } from '../../src/ui/event-layers.js';
+import { Text } from 'ink';
+import type { EventInspector, InspectableEvent, LayerView } from '../../src/ui/event-layers.js';
+import { useInspection } from '../../src/ui/use-inspection.js';
 import { KEY_HELP } from '../../src/ui/HelpOverlay.js';
 import type { CaptureModel } from '../../src/model/session.js';
-import { captureModel, hangingSession, refusedAndFallback, spdyEchoConnections, spdyEchoSession, wsEchoSession } from '../helpers/model-builders.js';
+import { captureModel, connection, hangingSession, refusedAndFallback, spdyEchoConnections, spdyEchoSession, wsEchoSession } from '../helpers/model-builders.js';
 import { cleanupTuis, KEYS, renderTui, type Tui } from './tui-harness.js';
 
 const loaded = (model: CaptureModel | null, over: Partial<LoadState> = {}): LoadState => ({ model, bytesRead: 100, totalBytes: 100, revision: 1, error: null, ...over });
@@ -140,10 +142,12 @@ describe('a newcomer at 80×24', () => {
     tui.unmount();
   });
 
-  it('a hang is a long flat lane; z compresses the idle stretch', async () => {
-    const model = captureModel({ sessions: [hangingSession()] });
+  it('a hang is a long flat lane; z compresses the idle stretch; a TCP gap shows as a gap', async () => {
+    const model = captureModel({ sessions: [hangingSession()], connections: [connection({ id: 5, gaps: [{ dir: 's2c', offset: 195, length: 1000, ts: 301e9 }] })] });
     const tui = await renderTui(<App path="hang" load={loaded(model)} />);
-    expect(tui.lastFrame()).toMatch(/^ stdin +█─{40,} 14 B · never clo/m);
+    expect(tui.lastFrame()).toMatch(/^ stdin +█─{51} 14 B · never clo/m);
+    // The bytes missing from the server's direction 5 minutes in break the stdout line there.
+    expect(tui.lastFrame()).toMatch(/^▸stdout +◉─{24}┆─{26} 14 B/m);
     expect(tui.lastFrame()).toContain('Timeline · #3 · ! still open at end of capture · stdin never closed');
     await tui.press('z');
     expect(tui.lastFrame()).toMatch(/^ stdin +█─+█─*≈+ /m);
@@ -373,6 +377,34 @@ describe('EventInspector', () => {
     expect(calls).toHaveLength(2);
     expect(calls[1][1]).toBe(s.streams[0].events[0]);
     tui.unmount();
+  });
+
+  it('is not asked while the event pane is hidden, and only once the selection rests', async () => {
+    const s = wsEchoSession();
+    const asked: string[] = [];
+    const inspector: EventInspector = async (_, event) => {
+      asked.push(event.kind);
+      return tlsLayers();
+    };
+    const tui = await renderTui(<App path="x" load={loaded(captureModel({ sessions: [s] }))} inspector={inspector} initialState={{ pane: 'content' }} />);
+    await tui.settle();
+    expect(asked).toEqual([]);
+    await tui.press(KEYS.escape);
+    await tui.settle();
+    expect(asked).toEqual(['data']);
+    // A tiny host so that three selections happen well inside the delay.
+    function Probe({ event }: { event: InspectableEvent }) {
+      const r = useInspection(inspector, s, event);
+      return <Text>{r.status}</Text>;
+    }
+    const [established, dataEvent] = s.streams[0].events;
+    const probe = await renderTui(<Probe event={established} />);
+    await probe.rerender(<Probe event={dataEvent} />);
+    await probe.rerender(<Probe event={established} />);
+    await probe.rerender(<Probe event={dataEvent} />);
+    await probe.settle();
+    expect(asked).toEqual(['data', 'data']);
+    expect(probe.lastFrame()).toBe('done');
   });
 
   it('while the inspector works the model layers show; a failure is a warning line', async () => {

@@ -1,7 +1,7 @@
 import { modelLayers, streamOf, streamSlice } from '../../src/ui/event-layers.js';
 import { bytesPerRow, highlightRow, hexRows } from '../../src/ui/hex-view.js';
 import { buildLanes } from '../../src/ui/timeline-lanes.js';
-import { captureModel, connection, data, origin, session, spdyEchoSession, stream, wsEchoSession } from '../helpers/model-builders.js';
+import { captureModel, connection, data, origin, session, spdyEchoSession, stream, tlsSummary, wsEchoSession } from '../helpers/model-builders.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
@@ -52,14 +52,32 @@ describe('modelLayers', () => {
     const s = wsEchoSession();
     const model = captureModel({
       sessions: [s],
-      connections: [connection({ id: 4, protocol: 'tls', tls: { sni: 'kubernetes', alpn: 'http/1.1', version: 'TLS 1.3', cipherSuite: 'TLS_AES_128_GCM_SHA256', keysFound: true } })],
+      connections: [
+        connection({
+          id: 4,
+          protocol: 'websocket',
+          tls: tlsSummary({
+            sni: 'kubernetes',
+            alpn: 'http/1.1',
+            records: [
+              { dir: 's2c', ts: 121.308e6, length: 41, type: 'application_data', decrypted: true },
+              { dir: 'c2s', ts: 121.308e6, length: 30, type: 'application_data', decrypted: true },
+              { dir: 's2c', ts: 121.769e6, length: 60, type: 'application_data', decrypted: true },
+            ],
+          }),
+        }),
+      ],
     });
     const layers = modelLayers(model, s, s.streams[0].events[1]);
     expect(layers.map((l) => l.kind)).toEqual(['stream', 'frame', 'tls', 'http', 'tcp', 'packet']);
     expect(layers[1].range).toEqual({ space: 'TLS plaintext s2c', start: 175, end: 199 });
     expect(layers[2]).toMatchObject({
       title: 'TLS 1.3 application data',
-      lines: ['decrypted with the key log', 'SNI kubernetes · ALPN http/1.1 · TLS_AES_128_GCM_SHA256', 'record boundaries and TCP offsets need the capture re-read'],
+      lines: [
+        'decrypted with the key log · SNI kubernetes · ALPN http/1.1 · TLS_AES_128_GCM_SHA256',
+        'carried by a 41 B application_data record completed in packet 33',
+        'record boundaries and TCP offsets need the capture re-read',
+      ],
     });
     expect(layers[4]).toMatchObject({ lines: ['connection 4 (TLS)'], range: null });
   });

@@ -1,6 +1,6 @@
 import { fit, fitRight, formatBytes, formatOffset, quoteArgv } from '../../src/ui/format.js';
-import { sessionDuration, sessionOutcome, sortSessions, stdinLeftOpen, targetLabel } from '../../src/ui/session-summary.js';
-import { data, hangingSession, hostileSession, origin, refusedAndFallback, session, spdyEchoSession, stream, wsEchoSession } from '../helpers/model-builders.js';
+import { sessionDuration, sessionOutcome, sortSessions, targetLabel } from '../../src/ui/session-summary.js';
+import { hangingSession, hostileSession, refusedAndFallback, session, spdyEchoSession, wsEchoSession } from '../helpers/model-builders.js';
 
 const MS = 1e6;
 
@@ -34,8 +34,12 @@ describe('sessionOutcome', () => {
 
   it('open at the end of the capture with stdin never closed is a warning', () => {
     const s = hangingSession();
-    expect(stdinLeftOpen(s)).toBe(true);
     expect(sessionOutcome(s, [s])).toEqual({ text: 'still open at end of capture · stdin never closed', severity: 'warn' });
+  });
+
+  it('a Status seen while the connection stays open is a warning, even if it says Success', () => {
+    const s = wsEchoSession({ state: 'open-at-end' });
+    expect(sessionOutcome(s, [s])).toEqual({ text: 'exit 0', severity: 'warn' });
   });
 
   it('a lost connection without status is an error, never a success', () => {
@@ -70,15 +74,6 @@ describe('session fields', () => {
     expect(sortSessions(all, 'duration').map((s) => s.id)).toEqual([3, 2, 5, 1, 4, 6]);
     expect(sortSessions(all, 'outcome').map((s) => s.id)).toEqual([6, 3, 4, 2, 1, 5]);
     expect(all.map((s) => s.id)).toEqual([1, 3, 2, 4, 5, 6]);
-  });
-
-  it('stdin with data but reset or closed is not left open', () => {
-    const s = session();
-    const stdin = stream(s, 'stdin', 0);
-    data(stdin, 'c2s', 'x', origin(0, 3, 2, 1));
-    expect(stdinLeftOpen(s)).toBe(true);
-    stdin.closedAt.c2s = 5;
-    expect(stdinLeftOpen(s)).toBe(false);
   });
 });
 

@@ -5,7 +5,8 @@ import {
   buildLanes,
   cellGlyph,
   defaultSelection,
-  gapTimes,
+  gapMarks,
+  type GapMark,
   itemTitle,
   maxCellBytes,
   nearestItem,
@@ -13,12 +14,12 @@ import {
   volumeGlyph,
   type Lane,
 } from '../../src/ui/timeline-lanes.js';
-import { connection, data, hangingSession, origin, refusedAndFallback, session, spdyEchoSession, stream, wsEchoSession } from '../helpers/model-builders.js';
+import { connection, control, data, hangingSession, origin, refusedAndFallback, session, spdyEchoSession, stream, wsEchoSession } from '../helpers/model-builders.js';
 
 const MS = 1e6;
 
 /** The lane drawn as plain glyphs, with the selected item and the shared volume scale. */
-function draw(lane: Lane, start: number, end: number, width: number, selected = null as Lane['items'][number] | null, gaps: number[] = []): string {
+function draw(lane: Lane, start: number, end: number, width: number, selected = null as Lane['items'][number] | null, gaps: GapMark[] = []): string {
   const axis = buildTimeAxis(start, end, [], false, width);
   const cells = binLane(lane, axis, fullView(axis), width, selected, gaps);
   return cells.map((c) => cellGlyph(c, maxCellBytes([cells]))).join('');
@@ -98,7 +99,8 @@ describe('binLane', () => {
     const s = spdyEchoSession();
     const lanes = buildLanes(s, [s]);
     const error = lanes[3];
-    const line = draw(error, s.startTs, s.endTs!, 47, error.items[2], [93 * MS]);
+    const line = draw(error, s.startTs, s.endTs!, 47, error.items[2], [{ ts: 93 * MS, dir: 's2c' }, { ts: 92 * MS, dir: 'c2s' }]);
+    // Only the gap in the error stream's direction (s2c) breaks its line.
     expect(line).toBe(' '.repeat(6) + '├─────┼────┆───────◉✕' + ' '.repeat(20));
   });
 
@@ -153,9 +155,9 @@ describe('selection helpers', () => {
   it('finds the nearest item in time on another lane', () => {
     const s = spdyEchoSession();
     const lanes = buildLanes(s, [s]);
-    expect(nearestItem(lanes[3], 94.5 * MS)).toBe(2);
-    expect(nearestItem(lanes[4], 0)).toBe(0);
-    expect(nearestItem({ ...lanes[4], items: [] }, 0)).toBe(-1);
+    expect(nearestItem(lanes[3].items, 94.5 * MS)).toBe(2);
+    expect(nearestItem(lanes[4].items, 0)).toBe(0);
+    expect(nearestItem([], 0)).toBe(-1);
   });
 
   it('titles items', () => {
@@ -169,7 +171,11 @@ describe('selection helpers', () => {
 
   it('collects TCP gaps from the connection and the session', () => {
     const s = wsEchoSession();
-    const conns = [connection({ id: 4, gaps: [{ dir: 's2c', offset: 10, length: 100, ts: 5 }] })];
-    expect(gapTimes(s, conns)).toEqual([5]);
+    control(s, 'gap', 'c2s', '100 bytes missing', null, 7);
+    const conns = [connection({ id: 4, gaps: [{ dir: 's2c', offset: 10, length: 100, ts: 5 }] }), connection({ id: 5, gaps: [{ dir: 's2c', offset: 0, length: 1, ts: 9 }] })];
+    expect(gapMarks(s, conns)).toEqual([
+      { ts: 7, dir: 'c2s' },
+      { ts: 5, dir: 's2c' },
+    ]);
   });
 });

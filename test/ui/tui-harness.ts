@@ -55,7 +55,7 @@ export const KEYS = {
   pageDown: '\x1b[6~',
 } as const;
 
-const tick = (ms = 15) => new Promise((r) => setTimeout(r, ms));
+const tick = (ms = 15) => new Promise<void>((r) => setTimeout(r, ms));
 
 export interface Tui {
   lastFrame(): string;
@@ -97,7 +97,7 @@ export async function renderTui(tree: ReactElement, size: { columns: number; row
       for (const k of keys) {
         stdin.write(k);
         // A lone ESC is delivered on the next setImmediate: let that happen before anything else.
-        await new Promise((r) => setImmediate(r));
+        await new Promise<void>((r) => setImmediate(r));
         await tick();
       }
     },
@@ -111,8 +111,10 @@ export async function renderTui(tree: ReactElement, size: { columns: number; row
       instance.rerender(t);
       await tick();
     },
-    settle: (ms = 60) => tick(ms),
-    exited: () => instance.waitUntilExit() as Promise<void>,
+    settle: (ms = 250) => tick(ms),
+    async exited() {
+      await instance.waitUntilExit();
+    },
     unmount: () => {
       mounted.delete(instance);
       instance.unmount();

@@ -1,0 +1,62 @@
+/**
+ * Runs the real binary inside tmux, as a person would: a terminal of a given size, keys typed,
+ * the screen read back with capture-pane.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+
+const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
+
+export function haveTmux(): boolean {
+  return spawnSync('tmux', ['-V']).status === 0;
+}
+
+export class TmuxTerminal {
+  private static next = 0;
+  readonly name = `execscope-e2e-${process.pid}-${TmuxTerminal.next++}`;
+
+  /** Starts `command` (argv) in a detached tmux session of cols×rows; it reports its exit status on screen. */
+  constructor(argv: string[], cols: number, rows: number, env: Record<string, string> = {}) {
+    const quoted = argv.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+    const vars = Object.entries(env).map(([k, v]) => `${k}='${v}'`).join(' ');
+    tmux('new-session', '-d', '-s', this.name, '-x', String(cols), '-y', String(rows), `${vars} ${quoted}; echo "[exited $?]"; sleep 30`);
+    tmux('set-option', '-t', this.name, 'remain-on-exit', 'on');
+  }
+
+  screen(): string {
+    return tmux('capture-pane', '-p', '-t', this.name);
+  }
+
+  /** The pane title: an OSC title sequence that reached the terminal would have changed it. */
+  title(): string {
+    return tmux('display-message', '-p', '-t', this.name, '#{pane_title}').trim();
+  }
+
+  alternateScreen(): boolean {
+    return tmux('display-message', '-p', '-t', this.name, '#{alternate_on}').trim() === '1';
+  }
+
+  keys(...keys: string[]): void {
+    for (const k of keys) tmux('send-keys', '-t', this.name, k);
+  }
+
+  resize(cols: number, rows: number): void {
+    tmux('resize-window', '-t', this.name, '-x', String(cols), '-y', String(rows));
+  }
+
+  /** Waits until the screen satisfies `test` (or matches the pattern); throws with the last screen. */
+  async waitFor(test: RegExp | ((screen: string) => boolean), timeoutMs = 15000): Promise<string> {
+    const ok = typeof test === 'function' ? test : (s: string) => test.test(s);
+    const deadline = Date.now() + timeoutMs;
+    let last = '';
+    while (Date.now() < deadline) {
+      last = this.screen();
+      if (ok(last)) return last;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`timed out waiting for ${test}; screen was:\n${last}`);
+  }
+
+  kill(): void {
+    spawnSync('tmux', ['kill-session', '-t', this.name]);
+  }
+}

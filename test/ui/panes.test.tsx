@@ -1,0 +1,119 @@
+import chalk from 'chalk';
+import { Text } from 'ink';
+import { connectionSummary } from '../../src/ui/ConnectionList.js';
+import { ContentView } from '../../src/ui/ContentView.js';
+import { ErrorBoundary } from '../../src/ui/ErrorBoundary.js';
+import { HelpOverlay, SYMBOL_HELP } from '../../src/ui/HelpOverlay.js';
+import { sessionColumns } from '../../src/ui/SessionList.js';
+import { StatusBar } from '../../src/ui/StatusBar.js';
+import { renderTerminalLines } from '../../src/ui/terminal-text.js';
+import { initialUiState } from '../../src/ui/ui-state.js';
+import { connection, data, origin, session, stream, tlsSummary } from '../helpers/model-builders.js';
+import { cleanupTuis, renderTui } from './tui-harness.js';
+
+let level: typeof chalk.level;
+beforeEach(() => {
+  level = chalk.level;
+  chalk.level = 0;
+});
+afterEach(() => {
+  cleanupTuis();
+  chalk.level = level;
+});
+
+describe('ContentView', () => {
+  const s = session();
+  const out = stream(s, 'stdout', 1);
+  data(out, 's2c', Array.from({ length: 40 }, (_, i) => `line ${i + 1}\r\n`).join(''), origin(0, 0, 1, 0));
+  const err = stream(s, 'stderr', 2);
+  const lines = renderTerminalLines(out.head);
+
+  it('shows the rows from the scroll position and says which rows those are', async () => {
+    const tui = await renderTui(<ContentView streams={[out, err]} selected={0} lines={lines} bytes={null} hex={false} scroll={10} focused height={6} width={80} />);
+    expect(tui.lastFrame().split('\n')).toEqual([
+      '▶ Content · stdout · 351 B · text (x) · rows 11–15 of 40 · ←→ [stdout] stderr',
+      'line 11',
+      'line 12',
+      'line 13',
+      'line 14',
+      'line 15',
+    ]);
+  });
+
+  it('hex rows scroll the same way; an empty stream says so', async () => {
+    const tui = await renderTui(<ContentView streams={[out, err]} selected={0} lines={lines} bytes={out.head[0]} hex scroll={1} focused={false} height={3} width={80} />);
+    expect(tui.lastFrame().split('\n').slice(1)).toEqual([
+      '00000010 6c 69 6e 65 20 33 0d 0a 6c 69 6e 65 20 34 0d 0a   line 3..line 4..',
+      '00000020 6c 69 6e 65 20 35 0d 0a 6c 69 6e 65 20 36 0d 0a   line 5..line 6..',
+    ]);
+    await tui.rerender(<ContentView streams={[out, err]} selected={1} lines={[]} bytes={null} hex={false} scroll={0} focused height={3} width={80} />);
+    expect(tui.lastFrame()).toContain('no bytes on stderr');
+  });
+});
+
+describe('StatusBar', () => {
+  it('while typing a filter shows the text and how to finish', async () => {
+    const tui = await renderTui(<StatusBar ui={{ ...initialUiState, filterDraft: 'pod:web' }} progress={{ bytesRead: 0, totalBytes: null }} loading={false} width={80} />);
+    expect(tui.lastFrame()).toBe('/pod:web█  ⏎ apply  esc cancel  pod: cmd: stream: text:');
+  });
+
+  it('shows progress while loading, before the keys', async () => {
+    const tui = await renderTui(<StatusBar ui={initialUiState} progress={{ bytesRead: 3 * 1024 ** 2, totalBytes: null }} loading width={80} />);
+    expect(tui.lastFrame()).toMatch(/^loading… 3\.00 MiB read  ↑↓ session/);
+  });
+});
+
+describe('HelpOverlay', () => {
+  it('puts the symbols beside the keys on wide terminals', async () => {
+    const tui = await renderTui(<HelpOverlay height={20} width={120} />, { columns: 120, rows: 20 });
+    const rows = tui.lastFrame().split('\n');
+    expect(rows[1]).toMatch(/^ +↑ ↓ {2}k j +move: session, lane, layer, scroll +─ ▪ ■ █ +stream open · data by volume$/);
+    for (const [glyphs] of SYMBOL_HELP) expect(tui.lastFrame()).toContain(glyphs);
+  });
+});
+
+describe('ErrorBoundary', () => {
+  it('a rendering bug becomes one red line, no stack trace; q still quits', async () => {
+    function Broken(): never {
+      throw new Error('cannot read properties of undefined \x1b[2J');
+    }
+    const reported: string[] = [];
+    const tui = await renderTui(
+      <ErrorBoundary onError={(m) => reported.push(m)}>
+        <Text>fine</Text>
+        <Broken />
+      </ErrorBoundary>,
+    );
+    expect(tui.lastFrame()).toBe('✗ internal error: cannot read properties of undefined ␛[2J · q quits');
+    expect(reported).toEqual(['cannot read properties of undefined \x1b[2J']);
+    const exited = tui.exited();
+    await tui.press('q');
+    await expect(exited).resolves.toBeUndefined();
+  });
+});
+
+describe('list columns', () => {
+  it('session columns give the target what it needs first, then the command', () => {
+    expect(sessionColumns(80, { target: 21, command: 30 })).toEqual({ target: 21, command: 13, start: 0, hop: 0 });
+    expect(sessionColumns(80, { target: 10, command: 12 })).toEqual({ target: 10, command: 12, start: 0, hop: 0 });
+    expect(sessionColumns(132, { target: 21, command: 60 })).toEqual({ target: 21, command: 36, start: 10, hop: 19 });
+  });
+
+  it('a connection summary: first request and how many more, TLS facts, gaps', () => {
+    expect(connectionSummary(connection())).toBe('no payload');
+    expect(connectionSummary(connection({ protocol: 'unknown', bytes: { c2s: 10, s2c: 0 } }))).toBe('not decoded');
+    expect(
+      connectionSummary(
+        connection({
+          protocol: 'http2',
+          requests: [
+            { method: 'GET', target: '/api', status: 200, ts: 0 },
+            { method: 'GET', target: '/apis', status: null, ts: 1 },
+          ],
+          tls: tlsSummary({ sni: 'kubernetes', alpn: 'h2', keysFound: false }),
+          gaps: [{ dir: 'c2s', offset: 0, length: 5, ts: 0 }],
+        }),
+      ),
+    ).toBe('GET /api → 200 (+1 more) TLS 1.3 kubernetes h2 no keys 1 gaps');
+  });
+});
