@@ -41,6 +41,12 @@ test('analyze --json follows the contract on a real WebSocket capture', () => {
   expect(doc.sessions[0].durationMs).toBeGreaterThan(0);
 });
 
+test('opening a capture with stdout not a terminal prints the text summary instead of the TUI', () => {
+  const r = run([fixture('ws-echo.pcap')]);
+  expect(r.status).toBe(0);
+  expect(r.stdout).toContain('#1 exec default/demo-0 [main] echo "hello from websocket"');
+});
+
 test('the text summary names the session, its streams and its outcome', () => {
   const r = run(['analyze', fixture('spdy-exit-code.pcap')]);
   expect(r.status).toBe(0);

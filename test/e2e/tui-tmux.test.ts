@@ -1,0 +1,136 @@
+/**
+ * The TUI as a person meets it: the real binary in tmux at 80×24 and 160×50, keys typed, the
+ * screen read back. (Ink draws only at exit when CI is set, so the terminal runs without it.)
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { haveTmux, TmuxTerminal } from './tmux.js';
+
+const root = process.cwd();
+const cli = join(root, 'dist', 'cli.js');
+const open: TmuxTerminal[] = [];
+
+function start(file: string, cols: number, rows: number): TmuxTerminal {
+  const t = new TmuxTerminal(['env', '-u', 'CI', process.execPath, cli, join('fixtures', file)], cols, rows);
+  open.push(t);
+  return t;
+}
+
+beforeAll(() => {
+  if (!haveTmux()) throw new Error('tmux is needed for the end-to-end TUI tests (.ci/run installs it)');
+  if (!existsSync(cli)) throw new Error('dist/cli.js is missing: run `npm run build`');
+});
+afterEach(() => {
+  for (const t of open.splice(0)) t.kill();
+});
+
+test('a newcomer at 80×24: session → timeline → stdout event layers → content → help → quit', async () => {
+  const t = start('demo.pcapng', 80, 24);
+  let screen = await t.waitFor(/Sessions · 11/);
+  expect(screen).toMatch(/▸ +1 exec +default\/demo-0/);
+  expect(screen.split('\n').every((line) => [...line].length <= 80)).toBe(true);
+
+  t.keys('Enter');
+  screen = await t.waitFor(/▶ Timeline · #1/);
+  expect(screen).toMatch(/^ ?upgrade +○/m);
+  expect(screen).toMatch(/stdout .*16 B/);
+  expect(screen).toMatch(/^ ?error .*exit 0/m);
+
+  t.keys('Enter');
+  screen = await t.waitFor(/▶ Event · stdout data 16 B/);
+  expect(screen).toMatch(/├ frame +SPDY DATA frame/);
+  // spdystream writes a DATA frame in three writes: three packets carry this one event.
+  screen = await t.waitFor(/packet 77[\s\S]*packet 78/);
+  expect(screen).toMatch(/├ TCP +TCP 127\.0\.0\.1:18100 → 127\.0\.0\.1:38284/);
+
+  t.keys('Enter');
+  screen = await t.waitFor(/▶ Content · stdout/);
+  expect(screen).toContain('hello from spdy');
+
+  t.keys('?');
+  screen = await t.waitFor(/▶ Help/);
+  expect(screen).toMatch(/zoom the timeline/);
+  t.keys('Escape', 'q');
+  await t.waitFor(/\[exited 0\]/);
+  expect(t.alternateScreen()).toBe(false);
+});
+
+test('the hang and the refused upgrade read at a glance in the session list', async () => {
+  const t = start('demo.pcapng', 160, 50);
+  const screen = await t.waitFor(/Sessions · 11/);
+  expect(screen).toMatch(/8 exec +default\/batch-7.*sort.*still open at end of capture/);
+  expect(screen).toMatch(/9 exec +default\/web-1.*upgrade refused 403/);
+  expect(screen).toMatch(/10 exec +default\/web-1.*SPDY v4/);
+  t.keys('q');
+  await t.waitFor(/\[exited 0\]/);
+});
+
+const captures = readdirSync(join(root, 'fixtures')).filter((f) => /\.pcap(ng)?$/.test(f) && !f.startsWith('tls-ws-keylog'));
+
+const sizes: [number, number][] = [
+  [80, 24],
+  [160, 50],
+];
+
+describe.each(sizes)('at %i×%i', (cols, rows) => {
+  test.each(captures)('%s: the walk-through from session to content', async (file) => {
+    const t = start(file, cols, rows);
+    let screen = await t.waitFor(/Sessions · \d+/);
+    expect(screen).toMatch(/▸ +1 exec/);
+    expect(screen).toMatch(/exit \d/);
+    t.keys('Enter');
+    screen = await t.waitFor(/▶ Timeline · #1/);
+    expect(screen).toMatch(/stdout/);
+    t.keys('Enter');
+    screen = await t.waitFor(/▶ Event · /);
+    expect(screen).toMatch(/├ frame/);
+    await t.waitFor(/packet \d+/);
+    t.keys('Enter');
+    await t.waitFor(/▶ Content · /);
+    t.keys('q');
+    await t.waitFor(/\[exited 0\]/);
+    expect(screen.split('\n').every((line) => [...line].length <= cols)).toBe(true);
+  });
+});
+
+test('hostile stdout is shown neutralised and never acts on the terminal', async () => {
+  const t = start('hostile-escapes.pcap', 80, 24);
+  const titleBefore = t.title();
+  await t.waitFor(/Sessions · 1/);
+  t.keys('Enter');
+  await t.waitFor(/▶ Timeline/);
+  t.keys('Enter');
+  await t.waitFor(/▶ Event/);
+  t.keys('Enter');
+  const screen = await t.waitFor(/▶ Content · stdout/);
+  expect(screen).toContain('welcome␛[2J␛[H␛]0;pwned title␇');
+  expect(screen).toContain('line two␛[10;10Hmoved␛[?1049h⟨U+009B⟩2J');
+  expect(t.title()).toBe(titleBefore);
+  t.keys('x');
+  await t.waitFor(/Content · stdout · 90 B · hex/);
+  t.keys('q');
+  await t.waitFor(/\[exited 0\]/);
+  expect(t.title()).toBe(titleBefore);
+  expect(t.alternateScreen()).toBe(false);
+});
+
+test('follows the terminal when it is resized', async () => {
+  const t = start('demo.pcapng', 80, 24);
+  await t.waitFor(/Sessions · 11/);
+  t.resize(160, 50);
+  const wide = await t.waitFor((s) => s.split('\n').some((line) => [...line].length > 100));
+  expect(wide).toMatch(/Sessions · 11/);
+  t.resize(80, 24);
+  await t.waitFor((s) => s.split('\n').every((line) => [...line].length <= 80) && /Sessions · 11/.test(s));
+  t.keys('q');
+  await t.waitFor(/\[exited 0\]/);
+});
+
+test('a file that is not a capture: a clear message in the UI, no stack trace, exit 1', async () => {
+  const t = new TmuxTerminal(['env', '-u', 'CI', process.execPath, cli, 'package.json'], 80, 24);
+  open.push(t);
+  const screen = await t.waitFor(/not a pcap or pcapng capture/);
+  expect(screen).not.toMatch(/\bat .*\.js:\d+/);
+  t.keys('q');
+  await t.waitFor(/\[exited 1\]/);
+});
