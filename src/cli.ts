@@ -131,6 +131,8 @@ async function open(argv: string[]): Promise<number> {
   if (!process.stdout.isTTY) return analyze(argv);
   // React's development build makes every frame several times slower.
   process.env.NODE_ENV ??= 'production';
+  // Ink draws only once, at exit, when it believes it runs in CI; this is an interactive terminal.
+  delete process.env.CI;
   const [{ runTui }, { createCaptureInspector }] = await Promise.all([import('./ui/run-tui.js'), import('./ui/capture-inspector.js')]);
   const opts = analyzeOptions({ keyLogs: await keyLogs(args) });
   // Events can only be selected once the model holding them has been shown, so `shown` is set by then.

@@ -258,7 +258,7 @@ describe('terminal size', () => {
     await tui.resize(132, 40);
     expectFits(tui, 132, 40);
     expect(tui.lastFrame()).toMatch(/SPDY v4 +kubectl→apiserver +\+89\.5 ms +9\.39 ms ✓ exit 0/);
-    expect(tui.lastFrame()).toMatch(/^ +4 exec .* WS \? +kubectl→apiserver +\+2\.00 s +1\.00 ms ! upgrade refused 403/m);
+    expect(tui.lastFrame()).toMatch(/^ +4 exec .* WS +kubectl→apiserver +\+2\.00 s +1\.00 ms ! upgrade refused 403/m);
     await tui.press('j', 'j', 'j');
     expect(tui.lastFrame()).toContain('Timeline · #4 · ! upgrade refused 403: pods "demo-0" is forbidden: cannot get resource "pods/exec" → fell back to SPDY (session 5)');
     await tui.resize(80, 24);
