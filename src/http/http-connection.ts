@@ -161,6 +161,11 @@ export class HttpConnectionParser {
     this.s2c = new Side('s2c', this.maxHeadBytes, onPiece);
   }
 
+  /** Both directions switched protocols: from now on every byte and gap goes to onUpgradedData / onUpgradedGap. */
+  get upgraded(): boolean {
+    return this.c2s.state === 'upgraded' && this.s2c.state === 'upgraded';
+  }
+
   /** `data` is only read during the call; `origin` describes data[0..]. */
   push(dir: Direction, data: Uint8Array, origin: StreamOrigin): void {
     if (data.length === 0) return;

@@ -23,8 +23,12 @@ function creationOrder(b: ExecSessionBuilder): string[] {
 }
 
 export class SpdyExecTransport implements UpgradedTransport {
-  private readonly decoders: Record<Direction, SpdyFrameDecoder>;
+  private readonly c2s: SpdyFrameDecoder;
+  private readonly s2c: SpdyFrameDecoder;
   private readonly byId = new Map<number, StreamRecorder>();
+  /** The stream of the last recorder lookup: a DATA frame comes in many pieces. */
+  private lastId = -1;
+  private lastRecorder: StreamRecorder | null = null;
   /** Ping pairing, flow-control windows: the session-level view spdystream itself keeps. */
   private readonly tracker: SpdySessionTracker;
   private warnedMissingHeaders = false;
@@ -51,20 +55,22 @@ export class SpdyExecTransport implements UpgradedTransport {
         onData: (piece) => this.onData(dir, piece),
         onProblem: (p) => b.warn({ where: `${where} ${dir} ${p.where}`, message: p.message }),
       });
-    this.decoders = { c2s: make('c2s'), s2c: make('s2c') };
+    this.c2s = make('c2s');
+    this.s2c = make('s2c');
   }
 
   push(dir: Direction, data: Uint8Array, origin: StreamOrigin): void {
-    this.decoders[dir].push(data, origin);
+    // Not a Record indexed by dir: an alternating property name makes that access megamorphic.
+    (dir === 'c2s' ? this.c2s : this.s2c).push(data, origin);
   }
 
   gap(dir: Direction, offset: number, length: number): void {
-    this.decoders[dir].gap(offset, length);
+    (dir === 'c2s' ? this.c2s : this.s2c).gap(offset, length);
   }
 
   end(): void {
-    this.decoders.c2s.end();
-    this.decoders.s2c.end();
+    this.c2s.end();
+    this.s2c.end();
     this.tracker.end();
   }
 
@@ -75,6 +81,7 @@ export class SpdyExecTransport implements UpgradedTransport {
       case 'SYN_STREAM': {
         const rec = b.stream(this.streamName(f.streamId, f.headers), f.streamId);
         this.byId.set(f.streamId, rec);
+        if (f.streamId === this.lastId) this.lastRecorder = rec;
         rec.mark('open', dir, f.origin);
         if (f.fin) rec.mark('half-close', dir, f.origin);
         return;
@@ -118,6 +125,14 @@ export class SpdyExecTransport implements UpgradedTransport {
 
   /** The recorder for a stream id, inventing one for a stream whose SYN_STREAM the capture missed. */
   private recorder(id: number, dir: Direction, origin: FrameOrigin): StreamRecorder {
+    if (id === this.lastId) return this.lastRecorder!;
+    const rec = this.lookup(id, dir, origin);
+    this.lastId = id;
+    this.lastRecorder = rec;
+    return rec;
+  }
+
+  private lookup(id: number, dir: Direction, origin: FrameOrigin): StreamRecorder {
     let rec = this.byId.get(id);
     if (!rec) {
       rec = this.b.stream(this.streamName(id, null), id);

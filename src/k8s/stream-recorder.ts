@@ -72,7 +72,7 @@ export class StreamRecorder {
    */
   data(dir: Direction, piece: Uint8Array, frame: FrameOrigin, first: boolean, last: boolean): void {
     const r = this.record;
-    if (first) {
+    if (first && this.opts.keepEvents) {
       this.openEvent = { kind: 'data', ts: frame.ts, dir, length: 0, streamOffset: r.bytes, origin: frame };
     }
     if (piece.length) {

@@ -5,6 +5,7 @@
 import type { Direction, StreamOrigin } from '../model/origin.js';
 import { K8sChannelDecoder } from '../websocket/channel-protocol.js';
 import type { ExecSessionBuilder } from './exec-session.js';
+import type { StreamRecorder } from './stream-recorder.js';
 import type { UpgradedTransport } from './upgraded-transport.js';
 
 const CHANNEL_NAMES = ['stdin', 'stdout', 'stderr', 'error', 'resize'];
@@ -15,6 +16,8 @@ export function channelName(channel: number): string {
 
 export class WebSocketExecTransport implements UpgradedTransport {
   private readonly decoder: K8sChannelDecoder;
+  /** Recorder per channel number (exec/attach: a channel's stream name never changes). */
+  private readonly byChannel: (StreamRecorder | undefined)[] = [];
 
   constructor(
     private readonly b: ExecSessionBuilder,
@@ -24,7 +27,7 @@ export class WebSocketExecTransport implements UpgradedTransport {
   ) {
     this.decoder = new K8sChannelDecoder(subprotocol, {
       onChannelData: (ev) => {
-        const rec = b.stream(this.nameFor(ev.channel, ev.port), ev.channel);
+        const rec = this.recorder(ev.channel, ev.port);
         if (ev.messageFirst && ev.messageLast && ev.data.length === 0 && rec.record.bytes === 0 && rec.record.events.length === 0) {
           rec.mark('established', ev.dir, ev.message, 'empty message: connection established');
           return;
@@ -56,6 +59,12 @@ export class WebSocketExecTransport implements UpgradedTransport {
 
   end(): void {
     this.decoder.end();
+  }
+
+  private recorder(channel: number, port: number | undefined): StreamRecorder {
+    // Port-forward names change once the server announces the port, so they are looked up each time.
+    if (this.b.session.kind === 'portforward') return this.b.stream(this.nameFor(channel, port), channel);
+    return (this.byChannel[channel] ??= this.b.stream(this.nameFor(channel), channel));
   }
 
   private nameFor(channel: number, port?: number): string {

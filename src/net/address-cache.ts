@@ -15,9 +15,25 @@ export class AddressCache {
   private readonly v6Bytes: Uint8Array[] = [];
   private readonly v6Text: string[] = [];
   private v6Next = 0;
+  /** The last two IPv4 lookups: a packet's source and destination, which the next packet mostly repeats. */
+  private recent1 = -1;
+  private recentText1 = '';
+  private recent2 = -1;
+  private recentText2 = '';
 
   ipv4(data: Uint8Array, off: number): string {
     const n = readU32(data, off);
+    if (n === this.recent1) return this.recentText1;
+    if (n === this.recent2) return this.recentText2;
+    const text = this.lookupIpv4(n, data, off);
+    this.recent2 = this.recent1;
+    this.recentText2 = this.recentText1;
+    this.recent1 = n;
+    this.recentText1 = text;
+    return text;
+  }
+
+  private lookupIpv4(n: number, data: Uint8Array, off: number): string {
     let text = this.v4.get(n);
     if (text === undefined) {
       if (this.v4.size >= MAX_IPV4_ENTRIES) this.v4.clear();

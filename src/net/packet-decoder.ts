@@ -16,6 +16,7 @@ export type { TcpSegment } from './tcp.js';
 const IPV6_HEADER_BYTES = 40;
 
 export interface PacketDecoderSink {
+  /** `seg` is filled in place for every packet: like its payload, it is valid only during the call. */
   onSegment(seg: TcpSegment): void;
   onProblem?(p: Problem): void;
 }
@@ -55,6 +56,9 @@ export class PacketDecoder {
   private readonly ipv6: Ipv6Header = { payloadLength: 0, nextHeader: 0, srcOffset: 0, dstOffset: 0 };
   private readonly ipv6Payload: Ipv6Payload = { protocol: 0, offset: 0, fragmented: false, fragmentOffset: 0, moreFragments: false, fragmentId: 0 };
   private readonly tcp: TcpHeader = { srcPort: 0, dstPort: 0, seq: 0, ack: 0, flags: 0, window: 0, headerLength: 0 };
+  private readonly segment: TcpSegment = { src: '', dst: '', srcPort: 0, dstPort: 0, seq: 0, ack: 0, flags: 0, window: 0, payload: new Uint8Array(0), missing: 0, packet: 0, ts: 0 };
+  /** The link type of the previous packet was supported: captures have one or a few interfaces. */
+  private supportedLinkType = -1;
   private readonly addresses = new AddressCache();
   private readonly fragments: IpFragmentReassembler;
   private readonly unsupportedInterfaces = new Set<number>();
@@ -69,14 +73,7 @@ export class PacketDecoder {
 
   push(p: Packet): void {
     this.stats.packets++;
-    if (!isSupportedLinkType(p.linkType)) {
-      this.stats.unsupportedLink++;
-      if (!this.unsupportedInterfaces.has(p.interfaceId)) {
-        this.unsupportedInterfaces.add(p.interfaceId);
-        this.problem(p, `link type ${linkTypeName(p.linkType)} of interface ${p.interfaceId} is not supported: its packets are skipped`);
-      }
-      return;
-    }
+    if (p.linkType !== this.supportedLinkType && !this.checkLinkType(p)) return;
     const linkProblem = decodeLinkLayer(p.linkType, p.data, this.link);
     if (linkProblem) return this.malformed(p, linkProblem);
     if (this.link.etherType === ETHERTYPE_IPV4) this.pushIpv4(p, this.link.offset);
@@ -89,12 +86,26 @@ export class PacketDecoder {
     this.fragments.end();
   }
 
+  /** Whether the packet's link type is decoded here; reports each interface whose type is not, once. */
+  private checkLinkType(p: Packet): boolean {
+    if (isSupportedLinkType(p.linkType)) {
+      this.supportedLinkType = p.linkType;
+      return true;
+    }
+    this.stats.unsupportedLink++;
+    if (!this.unsupportedInterfaces.has(p.interfaceId)) {
+      this.unsupportedInterfaces.add(p.interfaceId);
+      this.problem(p, `link type ${linkTypeName(p.linkType)} of interface ${p.interfaceId} is not supported: its packets are skipped`);
+    }
+    return false;
+  }
+
   private pushIpv4(p: Packet, offset: number): void {
     const data = p.data;
     const ip = this.ipv4;
     const headerProblem = decodeIpv4Header(data, offset, ip);
     if (headerProblem) return this.malformed(p, headerProblem);
-    const missing = this.uncaptured(p, offset + ip.totalLength, `IPv4 total length ${ip.totalLength}`);
+    const missing = this.uncaptured(p, offset + ip.totalLength, 'IPv4 total length', ip.totalLength);
     if (missing < 0) return;
     const end = Math.min(offset + ip.totalLength, data.length);
     const src = this.addresses.ipv4(data, ip.srcOffset);
@@ -115,7 +126,7 @@ export class PacketDecoder {
     const ip = this.ipv6;
     const headerProblem = decodeIpv6Header(data, offset, ip);
     if (headerProblem) return this.malformed(p, headerProblem);
-    const missing = this.uncaptured(p, offset + IPV6_HEADER_BYTES + ip.payloadLength, `IPv6 payload length ${ip.payloadLength}`);
+    const missing = this.uncaptured(p, offset + IPV6_HEADER_BYTES + ip.payloadLength, 'IPv6 payload length', ip.payloadLength);
     if (missing < 0) return;
     const end = Math.min(offset + IPV6_HEADER_BYTES + ip.payloadLength, data.length);
     const payload = this.ipv6Payload;
@@ -141,12 +152,12 @@ export class PacketDecoder {
    * Bytes of a datagram ending at frame offset `datagramEnd` that were on the wire but not captured
    * (snaplen); or -1 after reporting a datagram longer than the frame itself (malformed).
    * A short snaplen cuts most packets: the first cut per interface is reported, the reassembler's
-   * gaps tell about the others.
+   * gaps tell about the others. The length field is named for the problem text, built only then.
    */
-  private uncaptured(p: Packet, datagramEnd: number, lengthField: string): number {
+  private uncaptured(p: Packet, datagramEnd: number, lengthField: string, lengthValue: number): number {
     if (datagramEnd <= p.data.length) return 0;
     if (p.origLen <= p.data.length) {
-      this.malformed(p, `${lengthField} reaches past the end of the ${p.data.length}-byte frame`);
+      this.malformed(p, `${lengthField} ${lengthValue} reaches past the end of the ${p.data.length}-byte frame`);
       return -1;
     }
     const missing = Math.min(datagramEnd, p.origLen) - p.data.length;
@@ -170,20 +181,20 @@ export class PacketDecoder {
     const headerProblem = decodeTcpHeader(data, start, end, tcp);
     if (headerProblem) return this.malformed(p, headerProblem);
     this.stats.tcpSegments++;
-    this.sink.onSegment({
-      src,
-      dst,
-      srcPort: tcp.srcPort,
-      dstPort: tcp.dstPort,
-      seq: tcp.seq,
-      ack: tcp.ack,
-      flags: tcp.flags,
-      window: tcp.window,
-      payload: data.subarray(start + tcp.headerLength, end),
-      missing,
-      packet: p.index,
-      ts: p.ts,
-    });
+    const seg = this.segment;
+    seg.src = src;
+    seg.dst = dst;
+    seg.srcPort = tcp.srcPort;
+    seg.dstPort = tcp.dstPort;
+    seg.seq = tcp.seq;
+    seg.ack = tcp.ack;
+    seg.flags = tcp.flags;
+    seg.window = tcp.window;
+    seg.payload = data.subarray(start + tcp.headerLength, end);
+    seg.missing = missing;
+    seg.packet = p.index;
+    seg.ts = p.ts;
+    this.sink.onSegment(seg);
   }
 
   private malformed(p: Packet, message: string): void {

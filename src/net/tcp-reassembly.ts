@@ -114,6 +114,16 @@ class ConnectionState {
     this.startTs = seg.ts;
   }
 
+  /** The segment belongs to this connection (either direction). */
+  carries(seg: TcpSegment): boolean {
+    const a = this.a;
+    const b = this.b;
+    return (
+      (seg.srcPort === a.port && seg.dstPort === b.port && seg.src === a.addr && seg.dst === b.addr) ||
+      (seg.srcPort === b.port && seg.dstPort === a.port && seg.src === b.addr && seg.dst === a.addr)
+    );
+  }
+
   senderOf(seg: TcpSegment): HalfStream {
     return seg.srcPort === this.a.port && seg.src === this.a.addr ? this.a : this.b;
   }
@@ -138,6 +148,12 @@ export class TcpReassembler {
   private readonly lingerNs: number;
   /** The connection of the previous segment: consecutive segments mostly share one. */
   private last: ConnectionState | null = null;
+  /**
+   * Connections by a number made of their two ports, checked against the whole tuple: finds the
+   * connection of a segment without building its tuple text when many connections interleave.
+   * Port pairs shared by live connections (different addresses) fall back to the text key.
+   */
+  private readonly byPorts = new Map<number, ConnectionState>();
   private nextId = 1;
   private buffered = 0;
   private now = -Infinity;
@@ -186,19 +202,13 @@ export class TcpReassembler {
 
   private lookup(seg: TcpSegment): ConnectionState | undefined {
     const l = this.last;
-    if (
-      l &&
-      ((seg.srcPort === l.a.port && seg.dstPort === l.b.port && seg.src === l.a.addr && seg.dst === l.b.addr) ||
-        (seg.srcPort === l.b.port && seg.dstPort === l.a.port && seg.src === l.b.addr && seg.dst === l.a.addr))
-    ) {
-      return l;
-    }
-    const key = tupleKey(seg);
-    const c = this.connections.get(key);
+    if (l && l.carries(seg)) return l;
+    let c = this.byPorts.get(portsKey(seg.srcPort, seg.dstPort));
+    if (!c || !c.carries(seg)) c = this.connections.get(tupleKey(seg));
     if (c) {
       // Map order doubles as recency order, for evicting the least recently active connection.
-      this.connections.delete(key);
-      this.connections.set(key, c);
+      this.connections.delete(c.key);
+      this.connections.set(c.key, c);
       this.last = c;
     }
     return c;
@@ -215,6 +225,7 @@ export class TcpReassembler {
     }
     const c = new ConnectionState(key, this.nextId++, seg);
     this.connections.set(key, c);
+    this.byPorts.set(portsKey(seg.srcPort, seg.dstPort), c);
     this.last = c;
     return c;
   }
@@ -426,6 +437,8 @@ export class TcpReassembler {
     this.buffered -= c.a.held.cost + c.b.held.cost;
     this.sink.onEnd(c.info!, ts);
     this.connections.delete(c.key);
+    const ports = portsKey(c.a.port, c.b.port);
+    if (this.byPorts.get(ports) === c) this.byPorts.delete(ports);
     if (this.last === c) this.last = null;
     if (!closed) return;
     if (this.closedTuples.size >= this.maxConnections) this.closedTuples.delete(this.closedTuples.keys().next().value!);
@@ -468,6 +481,11 @@ export class TcpReassembler {
   private problem(c: ConnectionState, h: HalfStream, offset: number, message: string): void {
     this.sink.onProblem?.({ where: `${c.info!.client}→${c.info!.server} ${h.dir} offset ${offset}`, message });
   }
+}
+
+/** The same for both directions, and a small integer (a Map key without boxing); collisions are checked by the caller. */
+function portsKey(p: number, q: number): number {
+  return p < q ? (p << 14) ^ q : (q << 14) ^ p;
 }
 
 function tupleKey(seg: TcpSegment): string {

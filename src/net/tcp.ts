@@ -17,7 +17,7 @@ export const IP_PROTOCOL_TCP = 6;
 
 const MIN_HEADER_BYTES = 20;
 
-/** One TCP segment as the packet decoder hands it to reassembly. */
+/** One TCP segment as the packet decoder hands it to reassembly (one object, refilled for every packet). */
 export interface TcpSegment {
   /** Dotted IPv4 or RFC 5952 IPv6 text. */
   src: string;

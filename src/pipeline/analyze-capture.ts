@@ -4,7 +4,6 @@ import { readCaptureBytes } from '../capture/capture-source.js';
 import type { CaptureModel } from '../model/session.js';
 import { CaptureAnalyzer } from './capture-analyzer.js';
 import type { AnalyzeOptions } from './options.js';
-import { WorkerStreamHasher } from './worker-hasher.js';
 
 export type ProgressListener = (model: CaptureModel, bytesRead: number, totalBytes: number | null) => void;
 
@@ -20,7 +19,8 @@ export async function analyzeCapture(path: string, opts: AnalyzeOptions, onProgr
 async function analyzeOnce(path: string, opts: AnalyzeOptions, onProgress?: ProgressListener): Promise<CaptureAnalyzer> {
   // Unreadable files are reported by readCaptureBytes, with the friendlier message.
   const total = path === '-' ? null : await stat(path).then((st) => st.size, () => null);
-  const ownHasher = opts.hash && !opts.hasher ? new WorkerStreamHasher() : null;
+  // Loaded only when hashing: worker threads are not needed otherwise, and startup shows in short runs.
+  const ownHasher = opts.hash && !opts.hasher ? new (await import('./worker-hasher.js')).WorkerStreamHasher() : null;
   const hasher = opts.hasher ?? ownHasher;
   const analyzer = new CaptureAnalyzer({ ...opts, hasher });
   let nextReport = PROGRESS_EVERY;

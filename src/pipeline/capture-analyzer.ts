@@ -7,7 +7,7 @@ import { DecodeError, type Problem } from '../model/origin.js';
 import type { CaptureModel, ConnectionRecord } from '../model/session.js';
 import { PacketDecoder } from '../net/packet-decoder.js';
 import { isSupportedLinkType, linkTypeName } from '../net/link-layer.js';
-import { TcpReassembler } from '../net/tcp-reassembly.js';
+import { TcpReassembler, type TcpConnection } from '../net/tcp-reassembly.js';
 import { ExecSessionBuilder, type SessionRequest } from '../k8s/exec-session.js';
 import { TlsKeyLog } from '../tls/key-log.js';
 import { ConnectionAnalyzer } from './connection-analyzer.js';
@@ -30,6 +30,9 @@ export class CaptureAnalyzer implements PipelineContext {
   private readonly packets: PacketDecoder;
   private readonly tcp: TcpReassembler;
   private readonly connections = new Map<number, ConnectionAnalyzer>();
+  /** The connection of the previous TCP event and its analyzer: segments come in runs per connection. */
+  private lastConnection: TcpConnection | null = null;
+  private lastAnalyzer: ConnectionAnalyzer | undefined;
   private readonly refusedWebSockets = new Map<string, number>();
   private warningsDropped = 0;
   private lastTs = 0;
@@ -57,12 +60,14 @@ export class CaptureAnalyzer implements PipelineContext {
         this.connections.set(conn.id, a);
         this.model.connections.push(a.record);
       },
-      onData: (conn, dir, data, origin) => this.connections.get(conn.id)?.data(dir, data, origin),
-      onGap: (conn, dir, offset, length, _packet, ts) => this.connections.get(conn.id)?.gap(dir, offset, length, ts),
-      onClose: (conn) => this.connections.get(conn.id)?.close(),
+      onData: (conn, dir, data, origin) => this.analyzerOf(conn)?.data(dir, data, origin),
+      onGap: (conn, dir, offset, length, _packet, ts) => this.analyzerOf(conn)?.gap(dir, offset, length, ts),
+      onClose: (conn) => this.analyzerOf(conn)?.close(),
       onEnd: (conn, ts) => {
-        this.connections.get(conn.id)?.end(ts);
+        this.analyzerOf(conn)?.end(ts);
         this.connections.delete(conn.id);
+        this.lastConnection = null;
+        this.lastAnalyzer = undefined;
       },
       onProblem: (p) => this.warn(p),
     });
@@ -100,6 +105,14 @@ export class CaptureAnalyzer implements PipelineContext {
       },
       onProblem: (p) => this.warn(p),
     });
+  }
+
+  private analyzerOf(conn: TcpConnection): ConnectionAnalyzer | undefined {
+    if (conn !== this.lastConnection) {
+      this.lastConnection = conn;
+      this.lastAnalyzer = this.connections.get(conn.id);
+    }
+    return this.lastAnalyzer;
   }
 
   tlsWithoutKeys(): void {

@@ -9,7 +9,7 @@ import { SpdyExecTransport } from '../k8s/spdy-exec.js';
 import type { UpgradedTransport } from '../k8s/upgraded-transport.js';
 import { WebSocketExecTransport } from '../k8s/websocket-exec.js';
 import type { ConnectionScope } from './connection-scope.js';
-import type { StreamConsumer } from './stream-consumer.js';
+import { ignoreStream, type StreamConsumer } from './stream-consumer.js';
 
 interface PendingRequest {
   req: HttpRequestHead;
@@ -17,7 +17,8 @@ interface PendingRequest {
   requestIndex: number;
 }
 
-export function http1Consumer(scope: ConnectionScope): StreamConsumer {
+/** `handOff` receives the session transport once both directions are upgraded: HTTP has nothing left to do then. */
+export function http1Consumer(scope: ConnectionScope, handOff: (successor: StreamConsumer) => void): StreamConsumer {
   const { ctx, record } = scope;
   const pending: PendingRequest[] = [];
   let upgradedSession: ExecSessionBuilder | null = null;
@@ -87,7 +88,11 @@ export function http1Consumer(scope: ConnectionScope): StreamConsumer {
   });
 
   return {
-    push: (dir, data, origin) => parser.push(dir, data, origin),
+    push: (dir, data, origin) => {
+      parser.push(dir, data, origin);
+      // The parser's end() has nothing to report for upgraded directions, so the transport can take over.
+      if (parser.upgraded) handOff(transport ?? ignoreStream);
+    },
     gap: (dir, offset, length) => parser.gap(dir, offset, length),
     end: () => {
       parser.end();

@@ -10,6 +10,13 @@ export interface StreamConsumer {
 
 export const ignoreStream: StreamConsumer = { push() {}, gap() {}, end() {} };
 
+/**
+ * Makes the consumer for a sniffed protocol. A consumer that ends up only passing bytes on to a
+ * successor (HTTP/1.1 once both directions switched protocols) calls `handOff` with it, and from
+ * then on the bytes, gaps and end go to the successor directly, skipping the layers in between.
+ */
+export type ConsumerFactory = (kind: SniffedProtocol, handOff: (successor: StreamConsumer) => void) => StreamConsumer;
+
 const SNIFF_BYTES = 8;
 const SNIFF_WINDOW = 64;
 /** A server that talks this much before its client says anything is not waited for any longer. */
@@ -24,7 +31,7 @@ export class SniffingConsumer implements StreamConsumer {
   private held: { dir: Direction; data: Uint8Array; origin: StreamOrigin }[] = [];
   private heldBytes: Record<Direction, number> = { c2s: 0, s2c: 0 };
 
-  constructor(private readonly make: (kind: SniffedProtocol) => StreamConsumer) {}
+  constructor(private readonly make: ConsumerFactory) {}
 
   push(dir: Direction, data: Uint8Array, origin: StreamOrigin): void {
     if (this.inner) return this.inner.push(dir, data, origin);
@@ -46,11 +53,10 @@ export class SniffingConsumer implements StreamConsumer {
     const first = (dir: Direction) => Buffer.concat(this.held.filter((h) => h.dir === dir).map((h) => h.data)).subarray(0, SNIFF_WINDOW);
     const kind = sniffProtocol(first('c2s'), first('s2c'), final);
     if (kind === null) return null;
-    const inner = this.make(kind);
-    this.inner = inner;
+    this.inner = this.make(kind, (successor) => (this.inner = successor));
     const held = this.held;
     this.held = [];
-    for (const h of held) inner.push(h.dir, h.data, h.origin);
-    return inner;
+    for (const h of held) this.inner.push(h.dir, h.data, h.origin);
+    return this.inner;
   }
 }

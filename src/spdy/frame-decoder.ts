@@ -30,7 +30,10 @@ export type { SpdyControlFrame, SpdyDataLoss, SpdyDataPiece, SpdySetting } from 
 
 export interface SpdyFrameSink {
   onControl(frame: SpdyControlFrame): void;
-  /** A DATA frame's payload, delivered in pieces as bytes arrive (never buffered whole). */
+  /**
+   * A DATA frame's payload, delivered in pieces as bytes arrive (never buffered whole). `piece` is one
+   * object refilled for every piece: like its `data`, it is valid only during the call.
+   */
   onData(piece: SpdyDataPiece): void;
   onProblem(p: Problem): void;
   /** DATA payload bytes lost in a capture gap; the frame's remaining pieces still follow. Optional. */
@@ -139,6 +142,18 @@ export class SpdyFrameDecoder {
 
   // DATA state.
   private firstPiece = true;
+  /** Handed to onData, refilled for every piece rather than allocated per segment. */
+  private readonly piece: SpdyDataPiece = {
+    streamId: 0,
+    flags: 0,
+    fin: false,
+    frameLength: 0,
+    data: EMPTY,
+    origin: { offset: 0, length: 0, packet: 0, ts: 0 },
+    frame: { offset: 0, length: 0, packet: 0, ts: 0, lastPacket: 0, lastTs: 0 },
+    first: false,
+    last: false,
+  };
 
   // Control state: the first `keep` payload bytes are parsed, the rest is skipped.
   private keep = 0;
@@ -191,7 +206,7 @@ export class SpdyFrameDecoder {
           i = this.readControl(data, i, packet, ts);
           break;
         case 'data':
-          i = this.readData(data, i, base, packet, ts);
+          i = this.readData(data, i, origin);
           break;
         case 'skip':
           i = this.readSkip(data, i, packet, ts);
@@ -305,37 +320,40 @@ export class SpdyFrameDecoder {
     this.firstPiece = true;
     if (this.length === 0) {
       this.state = 'header';
-      this.emitPiece(EMPTY, payloadOffset, packet, ts);
+      this.emitPiece(EMPTY, { offset: payloadOffset, length: 0, packet, ts });
     } else {
       this.state = 'data';
     }
   }
 
-  private readData(data: Uint8Array, i: number, base: number, packet: number, ts: number): number {
+  /** `origin` describes all of `data`. */
+  private readData(data: Uint8Array, i: number, origin: StreamOrigin): number {
     const n = Math.min(this.remaining, data.length - i);
     this.remaining -= n;
     if (this.remaining === 0) this.state = 'header';
-    this.emitPiece(data.subarray(i, i + n), base + i, packet, ts);
+    // Mid-payload segments are all payload: hand them on as they came, without a new view and origin.
+    if (n === data.length && origin.length === n) this.emitPiece(data, origin);
+    else this.emitPiece(data.subarray(i, i + n), { offset: origin.offset + i, length: n, packet: origin.packet, ts: origin.ts });
     return i + n;
   }
 
-  private emitPiece(data: Uint8Array, offset: number, packet: number, ts: number): void {
+  /** `origin` describes `data` exactly. */
+  private emitPiece(data: Uint8Array, origin: StreamOrigin): void {
     const frame = this.origin!;
-    frame.lastPacket = packet;
-    frame.lastTs = ts;
-    const first = this.firstPiece;
+    frame.lastPacket = origin.packet;
+    frame.lastTs = origin.ts;
+    const piece = this.piece;
+    piece.streamId = this.streamId;
+    piece.flags = this.flags;
+    piece.fin = (this.flags & SpdyFlag.FIN) !== 0;
+    piece.frameLength = this.length;
+    piece.data = data;
+    piece.origin = origin;
+    piece.frame = frame;
+    piece.first = this.firstPiece;
+    piece.last = this.remaining === 0;
     this.firstPiece = false;
-    this.sink.onData({
-      streamId: this.streamId,
-      flags: this.flags,
-      fin: (this.flags & SpdyFlag.FIN) !== 0,
-      frameLength: this.length,
-      data,
-      origin: { offset, length: data.length, packet, ts },
-      frame,
-      first,
-      last: this.remaining === 0,
-    });
+    this.sink.onData(piece);
   }
 
   // ---- control frames ----
@@ -556,7 +574,7 @@ export class SpdyFrameDecoder {
           // The frame's FIN (in its header) still counts: close the frame with an empty last piece.
           this.state = 'header';
           const o = this.origin!;
-          this.emitPiece(EMPTY, offset + n, o.lastPacket, o.lastTs);
+          this.emitPiece(EMPTY, { offset: offset + n, length: 0, packet: o.lastPacket, ts: o.lastTs });
         }
         return n;
       }

@@ -197,8 +197,11 @@ export class SpdySessionTracker {
     if (piece.first && s.finished[dir]) {
       this.problem(dir, piece.frame, `DATA on stream ${s.id} after ${dir} sent FIN`);
     }
-    this.consumeWindow(dir, s, piece.data.length, piece.frame);
-    s.bytes[dir] += piece.data.length;
+    const n = piece.data.length;
+    this.consumeWindow(dir, s, n, piece.frame);
+    // This runs for every piece: named accesses, as alternating keys would make bytes[dir] megamorphic.
+    if (dir === 'c2s') s.bytes.c2s += n;
+    else s.bytes.s2c += n;
     if (piece.last && piece.fin) this.halfClose(s, dir, piece.frame);
   }
 
@@ -322,16 +325,26 @@ export class SpdySessionTracker {
 
   private consumeWindow(dir: Direction, s: SpdyStream, n: number, origin: FrameOrigin): void {
     if (n === 0) return;
-    const streamBefore = s.window[dir];
-    s.window[dir] -= n;
-    const sessionBefore = this.sessionWindow[dir];
-    this.sessionWindow[dir] -= n;
-    // Report the crossing only, not every frame sent while exhausted.
-    if (streamBefore > 0 && s.window[dir] <= 0) {
-      this.sink.onWindowExhausted?.({ sender: dir, streamId: s.id, window: s.window[dir], origin });
+    // This runs for every DATA piece: named accesses, as alternating keys would make window[dir] megamorphic.
+    const stream = s.window;
+    const session = this.sessionWindow;
+    const streamBefore = dir === 'c2s' ? stream.c2s : stream.s2c;
+    const sessionBefore = dir === 'c2s' ? session.c2s : session.s2c;
+    const streamAfter = streamBefore - n;
+    const sessionAfter = sessionBefore - n;
+    if (dir === 'c2s') {
+      stream.c2s = streamAfter;
+      session.c2s = sessionAfter;
+    } else {
+      stream.s2c = streamAfter;
+      session.s2c = sessionAfter;
     }
-    if (sessionBefore > 0 && this.sessionWindow[dir] <= 0) {
-      this.sink.onWindowExhausted?.({ sender: dir, streamId: 0, window: this.sessionWindow[dir], origin });
+    // Report the crossing only, not every frame sent while exhausted.
+    if (streamBefore > 0 && streamAfter <= 0) {
+      this.sink.onWindowExhausted?.({ sender: dir, streamId: s.id, window: streamAfter, origin });
+    }
+    if (sessionBefore > 0 && sessionAfter <= 0) {
+      this.sink.onWindowExhausted?.({ sender: dir, streamId: 0, window: sessionAfter, origin });
     }
   }
 

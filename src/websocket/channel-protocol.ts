@@ -73,6 +73,7 @@ export interface ChannelGapEvent {
  * and messageLast set.
  */
 export interface ChannelSink {
+  /** `ev` is one object refilled for every piece: like its `data`, it is valid only during the call. */
   onChannelData(ev: ChannelDataEvent): void;
   /** v5 CLOSE signal: `dir`'s sender will write no more on `channel`. */
   onChannelClose(ev: ChannelCloseEvent): void;
@@ -117,7 +118,8 @@ export interface K8sChannelDecoderOptions {
 /** One k8s channel connection: a frame decoder and message assembler per direction, then the channel demux. */
 export class K8sChannelDecoder {
   readonly protocol: K8sChannelProtocol;
-  private readonly frames: Record<Direction, WebSocketFrameDecoder>;
+  private readonly c2s: WebSocketFrameDecoder;
+  private readonly s2c: WebSocketFrameDecoder;
 
   constructor(subprotocol: string, sink: ChannelSink, opts: K8sChannelDecoderOptions = {}) {
     const protocol = k8sChannelProtocol(subprotocol, opts.portForward);
@@ -146,20 +148,22 @@ export class K8sChannelDecoder {
         label: dir,
       });
     };
-    this.frames = { c2s: decoder('c2s'), s2c: decoder('s2c') };
+    this.c2s = decoder('c2s');
+    this.s2c = decoder('s2c');
   }
 
   push(dir: Direction, data: Uint8Array, origin: StreamOrigin): void {
-    this.frames[dir].push(data, origin);
+    // Not a Record indexed by dir: an alternating property name makes that access megamorphic.
+    (dir === 'c2s' ? this.c2s : this.s2c).push(data, origin);
   }
 
   gap(dir: Direction, offset: number, length: number): void {
-    this.frames[dir].gap(offset, length);
+    (dir === 'c2s' ? this.c2s : this.s2c).gap(offset, length);
   }
 
   end(): void {
-    this.frames.c2s.end();
-    this.frames.s2c.end();
+    this.c2s.end();
+    this.s2c.end();
   }
 }
 
@@ -192,6 +196,8 @@ class ChannelDemux implements WebSocketMessageSink {
   private readonly portBytes = new Uint8Array(2);
   private portLength = 0;
   private readonly base64: Base64StreamDecoder | null;
+  /** The event handed to onChannelData, refilled for every piece rather than allocated per segment. */
+  private readonly event: ChannelDataEvent;
   private tunnelOffset = 0;
   private readonly portAnnounced = new Set<number>();
   private readonly unknownChannelsReported = new Set<number>();
@@ -205,6 +211,8 @@ class ChannelDemux implements WebSocketMessageSink {
     private readonly ports: Map<number, number>,
   ) {
     this.base64 = protocol.codec === 'base64' ? new Base64StreamDecoder() : null;
+    const none = { offset: 0, length: 0, packet: 0, ts: 0 };
+    this.event = { dir, channel: 0, data: EMPTY, origin: none, messageFirst: false, messageLast: false, message: { ...none, lastPacket: 0, lastTs: 0 }, port: undefined };
   }
 
   onMessageData(ev: WebSocketMessageData): void {
@@ -361,16 +369,15 @@ class ChannelDemux implements WebSocketMessageSink {
     const first = !this.emittedAny;
     this.emittedAny = true;
     if (last) this.lastSent = true;
-    this.sink.onChannelData({
-      dir: this.dir,
-      channel: this.channel,
-      data,
-      origin,
-      messageFirst: first,
-      messageLast: last,
-      message: this.msg.message,
-      port: this.portOf(this.channel),
-    });
+    const ev = this.event;
+    ev.channel = this.channel;
+    ev.data = data;
+    ev.origin = origin;
+    ev.messageFirst = first;
+    ev.messageLast = last;
+    ev.message = this.msg.message;
+    ev.port = this.portOf(this.channel);
+    this.sink.onChannelData(ev);
   }
 
   private portOf(channel: number): number | undefined {

@@ -165,7 +165,7 @@ export class WebSocketFrameDecoder {
     this.pos = offset + data.length;
     this.lastPacket = origin.packet;
     this.lastTs = origin.ts;
-    this.consume(data, offset, origin.packet, origin.ts);
+    this.consume(data, offset, origin.packet, origin.ts, offset === origin.offset && origin.length === data.length ? origin : null);
   }
 
   gap(offset: number, length: number): void {
@@ -199,11 +199,12 @@ export class WebSocketFrameDecoder {
     this.sink.onStreamEnd();
   }
 
-  private consume(data: Uint8Array, offset: number, packet: number, ts: number): void {
+  /** `whole`: the origin of all of `data`, when the caller has one, for payload pieces that are all of it. */
+  private consume(data: Uint8Array, offset: number, packet: number, ts: number, whole: StreamOrigin | null): void {
     const n = data.length;
     let i = 0;
     while (i < n) {
-      if (this.state === GET_PAYLOAD) i = this.readPayload(data, i, offset, packet, ts);
+      if (this.state === GET_PAYLOAD) i = this.readPayload(data, i, offset, packet, ts, whole);
       else if (this.state === RESYNC) i = this.scan(data, i, offset, packet, ts);
       else i = this.readHeader(data, i, offset, packet, ts);
     }
@@ -320,12 +321,14 @@ export class WebSocketFrameDecoder {
     if (this.remaining === 0) this.finishFrame(packet, ts);
   }
 
-  private readPayload(data: Uint8Array, i: number, offset: number, packet: number, ts: number): number {
+  private readPayload(data: Uint8Array, i: number, offset: number, packet: number, ts: number, whole: StreamOrigin | null): number {
     const h = this.header!;
     const n = Math.min(this.remaining, data.length - i);
     const start = offset + i;
     if (!h.masked) {
-      this.sink.onPayload(data.subarray(i, i + n), { offset: start, length: n, packet, ts });
+      // Mid-payload segments are all payload: hand them on as they came, without a new view and origin.
+      if (n === data.length && whole !== null) this.sink.onPayload(data, whole);
+      else this.sink.onPayload(data.subarray(i, i + n), { offset: start, length: n, packet, ts });
     } else {
       const scratch = (this.scratch ??= new Uint8Array(SCRATCH_SIZE));
       for (let done = 0; done < n; ) {
@@ -467,7 +470,7 @@ export class WebSocketFrameDecoder {
     let start = 0;
     for (let k = 1; k <= len; k++) {
       if (k === len || packets[k] !== packets[start]) {
-        this.consume(bytes.subarray(start, k), offset + start, packets[start], times[start]);
+        this.consume(bytes.subarray(start, k), offset + start, packets[start], times[start], null);
         start = k;
       }
     }

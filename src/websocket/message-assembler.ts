@@ -71,6 +71,7 @@ export interface WebSocketFrameEvent {
 }
 
 export interface WebSocketMessageSink {
+  /** `ev` is one object refilled for every piece: like its `data`, it is valid only during the call. */
   onMessageData(ev: WebSocketMessageData): void;
   onMessageLost(ev: WebSocketMessageLoss): void;
   onControl(ev: WebSocketControlEvent): void;
@@ -126,6 +127,8 @@ export interface WebSocketMessageAssemblerOptions {
   pings?: PingPongTracker;
 }
 
+const EMPTY = new Uint8Array(0);
+
 /** What the frame in progress is to the message layer. */
 const FRAME_DISCARD = 0;
 const FRAME_DATA = 1;
@@ -159,6 +162,8 @@ export class WebSocketMessageAssembler implements WebSocketFrameSink {
   private msgLastSent = false;
   /** Wire origin of the compressed piece being inflated, for the output it produces. */
   private inflatingOrigin: StreamOrigin = { offset: 0, length: 0, packet: 0, ts: 0 };
+  /** The event handed to onMessageData, refilled for every piece rather than allocated per segment. */
+  private readonly event: WebSocketMessageData;
 
   private closed = false;
   private afterCloseReported = false;
@@ -171,6 +176,7 @@ export class WebSocketMessageAssembler implements WebSocketFrameSink {
     this.label = opts.label ?? opts.dir;
     this.pings = opts.pings;
     this.control = new Uint8Array(opts.maxControlPayload ?? 125);
+    this.event = { dir: this.dir, opcode: 0, data: EMPTY, origin: this.inflatingOrigin, first: false, last: false, compressed: false, message: { offset: 0, length: 0, packet: 0, ts: 0, lastPacket: 0, lastTs: 0 } };
     this.inflater = opts.deflate
       ? new PerMessageInflater((chunk) => this.emit(chunk, this.inflatingOrigin, false), {
           noContextTakeover: opts.deflate.noContextTakeover,
@@ -300,7 +306,7 @@ export class WebSocketMessageAssembler implements WebSocketFrameSink {
       this.inflatingOrigin = endOrigin;
       this.reportInflate(this.inflater!.finish(), end);
     }
-    if (!this.msgLastSent) this.emit(new Uint8Array(0), endOrigin, true);
+    if (!this.msgLastSent) this.emit(EMPTY, endOrigin, true);
     this.msgOpcode = 0;
   }
 
@@ -308,23 +314,23 @@ export class WebSocketMessageAssembler implements WebSocketFrameSink {
     const first = this.msgFirstPending;
     this.msgFirstPending = false;
     if (last) this.msgLastSent = true;
-    this.sink.onMessageData({
-      dir: this.dir,
-      opcode: this.msgOpcode,
-      data,
-      origin,
-      first,
-      last,
-      compressed: this.msgCompressed,
-      message: {
-        offset: this.msgOffset,
-        length: origin.offset + origin.length - this.msgOffset,
-        packet: this.msgPacket,
-        ts: this.msgTs,
-        lastPacket: origin.packet,
-        lastTs: origin.ts,
-      },
-    });
+    const ev = this.event;
+    ev.opcode = this.msgOpcode;
+    ev.data = data;
+    ev.origin = origin;
+    ev.first = first;
+    ev.last = last;
+    ev.compressed = this.msgCompressed;
+    // A new object each time: receivers may keep a message's origin (timeline events do).
+    ev.message = {
+      offset: this.msgOffset,
+      length: origin.offset + origin.length - this.msgOffset,
+      packet: this.msgPacket,
+      ts: this.msgTs,
+      lastPacket: origin.packet,
+      lastTs: origin.ts,
+    };
+    this.sink.onMessageData(ev);
   }
 
   private reportInflate(problem: string | undefined, offset: number): void {
