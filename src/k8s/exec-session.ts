@@ -188,15 +188,7 @@ export class ExecSessionBuilder {
   }
 
   private errorBytes(): Uint8Array {
-    if (this.errorParts.length !== 1) {
-      const all = new Uint8Array(this.errorLength);
-      let at = 0;
-      for (const p of this.errorParts) {
-        all.set(p, at);
-        at += p.length;
-      }
-      this.errorParts = [all];
-    }
+    if (this.errorParts.length !== 1) this.errorParts = [Buffer.concat(this.errorParts, this.errorLength)];
     return this.errorParts[0];
   }
 }

@@ -96,20 +96,6 @@ export class StreamRecorder {
     }
   }
 
-  /** Payload bytes kept so far (up to headBytes), contiguous. */
-  headBytes(): Uint8Array {
-    const r = this.record;
-    if (r.head.length === 1) return r.head[0];
-    const out = new Uint8Array(r.headBytes);
-    let at = 0;
-    for (const h of r.head) {
-      out.set(h, at);
-      at += h.length;
-    }
-    r.head = [out];
-    return out;
-  }
-
   /** Asks for the digest; it lands in record.sha256 by the time the hasher has flushed. */
   finish(): void {
     if (this.hash === null || !this.opts.hasher) return;
