@@ -2,7 +2,8 @@
 // npm run bench: generates ≥1 GB synthetic captures of exec traffic (WebSocket v5 and SPDY sessions,
 // large stdout, a few slow interactive sessions with pings), one cut into 1448-byte segments as on a
 // real network and one into 64 KiB loopback segments, then times `execscope analyze --json` with and
-// without --hash, `sha256sum` over the same payload bytes and `tshark -r FILE -Y websocket`.
+// without --hash, `sha256sum` over the same payload bytes and `tshark -r FILE -Y websocket` (with port 6443
+// decoded as HTTP, so tshark follows the upgrade).
 // Captures are cached in bench-out/ (delete it to regenerate). Prints a Markdown table.
 import { closeSync, existsSync, mkdirSync, openSync, statSync, writeSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -147,7 +148,8 @@ for (const [name, mss] of [['exec-1448', 1448], ['exec-64k', 65483]]) {
   const plain = measure([process.execPath, cli, 'analyze', file, '--json']);
   const hashed = measure([process.execPath, cli, 'analyze', file, '--json', '--hash']);
   const sha = measure(['sha256sum', `${file}.payload`]);
-  const tshark = haveTshark ? measure(['tshark', '-r', file, '-Y', 'websocket']) : null;
+  // Port 6443 is not HTTP to tshark by default: decode it as HTTP so it follows the upgrade to WebSocket.
+  const tshark = haveTshark ? measure(['tshark', '-r', file, '-d', 'tcp.port==6443,http', '-Y', 'websocket']) : null;
   rows.push({ name, mb, payloadMb, plain, hashed, sha, tshark });
 }
 
