@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // npm run bench: generates ≥1 GB synthetic captures of exec traffic (WebSocket v5 and SPDY sessions,
 // large stdout, a few slow interactive sessions with pings), one cut into 1448-byte segments as on a
-// real network and one into 64 KiB loopback segments, then times `execscope analyze --json` with and
+// real network and one into 64 KiB loopback segments (frames straddle segments in both), then times `execscope analyze --json` with and
 // without --hash, `sha256sum` over the same payload bytes and `tshark -r FILE -Y websocket` (with port 6443
 // decoded as HTTP, so tshark follows the upgrade).
 // Captures are cached in bench-out/ (delete it to regenerate). Prints a Markdown table.
@@ -18,6 +18,7 @@ const out = join(root, 'bench-out');
 const TARGET_BYTES = Number(process.env.BENCH_BYTES ?? 1.1e9);
 const STDOUT_PER_SESSION = 16 << 20;
 const MESSAGE = 32 << 10; // Go's io.Copy buffer: what the runtime writes per frame
+const BURST = 4; // frames sent together: segments fill to the MSS and frames straddle them
 const CONCURRENT = 16;
 
 /** Buffered writer of the capture and of the raw payload bytes (for the sha256sum baseline). */
@@ -92,8 +93,9 @@ function generate(path, mss) {
     }
     for (let i = bulk.length - 1; i >= 0; i--) {
       const b = bulk[i];
-      emit(b.c.write(b.left % (1 << 20) === 0 ? 'stderr' : 'stdout', chunk(MESSAGE)));
-      b.left -= MESSAGE;
+      if (b.left % (1 << 20) === 0) emit(b.c.write('stderr', chunk(100)));
+      emit(b.c.write('stdout', ...Array.from({ length: BURST }, () => chunk(MESSAGE))));
+      b.left -= BURST * MESSAGE;
       if (b.left <= 0) {
         emit(b.c.finish());
         bulk.splice(i, 1);

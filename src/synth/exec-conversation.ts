@@ -96,15 +96,21 @@ export class ExecConversation {
     return ascii(head);
   }
 
-  /** Bytes on a k8s stream, in one frame/message (stdin and resize from the client, others from the server). */
-  write(stream: 'stdin' | 'stdout' | 'stderr' | 'error' | 'resize', payload: Uint8Array): Frames {
+  /**
+   * Bytes on a k8s stream (stdin and resize from the client, others from the server), one frame or
+   * message per payload. Several payloads go out in one TCP send, so segments fill up to the MSS and
+   * frames straddle segment boundaries, as when a loopback sender outpaces its reader.
+   */
+  write(stream: 'stdin' | 'stdout' | 'stderr' | 'error' | 'resize', ...payloads: Uint8Array[]): Frames {
     const fromClient = stream === 'stdin' || stream === 'resize';
     const dir = fromClient ? 'c2s' : 's2c';
-    if (this.script.transport === 'websocket') {
-      const channel = ['stdin', 'stdout', 'stderr', 'error', 'resize'].indexOf(stream);
-      return this.tcp.send(dir, (fromClient ? this.wsClient : this.wsServer).channelMessage(channel, payload));
-    }
-    return this.tcp.send(dir, (fromClient ? this.spdyClient : this.spdyServer).data(this.ids.get(stream) ?? 0, payload));
+    const channel = ['stdin', 'stdout', 'stderr', 'error', 'resize'].indexOf(stream);
+    const frames = payloads.map((payload) =>
+      this.script.transport === 'websocket'
+        ? (fromClient ? this.wsClient : this.wsServer).channelMessage(channel, payload)
+        : (fromClient ? this.spdyClient : this.spdyServer).data(this.ids.get(stream) ?? 0, payload),
+    );
+    return this.tcp.send(dir, frames.length === 1 ? frames[0] : Buffer.concat(frames));
   }
 
   /** A keepalive from the client and its answer (SPDY PING echoed, WebSocket ping/pong). */
