@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// Decodes every real capture in fixtures/ and compares it with its .truth.json, using the team's
-// shared checker (../shared/check-captures.mjs) against the CLI built in dist/.
-// Its last line is "N passed, M failed"; exit status non-zero on any failure.
+// Decodes every real capture in fixtures/ and fixtures/lab/ and compares it with its .truth.json,
+// using the team's shared checker (../shared/check-captures.mjs) against the CLI built in dist/.
+// Each run's last line is "N passed, M failed"; exit status non-zero on any failure.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -13,8 +13,13 @@ if (!existsSync(checker)) {
   console.error(`shared checker not found at ${checker}: the capture comparison in test/fixtures/ still ran under jest`);
   process.exit(0);
 }
-const run = spawnSync(process.execPath, [checker, '--dir', join(root, 'fixtures'), '--cli', `${process.execPath} ${join(root, 'dist', 'cli.js')}`, '-v'], {
-  stdio: 'inherit',
-  cwd: root,
-});
-process.exit(run.status ?? 1);
+// The real kubectl captures, then the lab's recordings of the real kubectl (fixtures/lab/).
+let failed = false;
+for (const dir of ['fixtures', join('fixtures', 'lab')]) {
+  const run = spawnSync(process.execPath, [checker, '--dir', join(root, dir), '--cli', `${process.execPath} ${join(root, 'dist', 'cli.js')}`, '-v'], {
+    stdio: 'inherit',
+    cwd: root,
+  });
+  failed ||= run.status !== 0;
+}
+process.exit(failed ? 1 : 0);

@@ -150,8 +150,10 @@ async function open(argv: string[]): Promise<number> {
   process.exit(code);
 }
 
-function help(topic: string): number {
-  process.stdout.write(HELP[topic] ?? HELP.main);
+async function help(topic: string): Promise<number> {
+  // The lab's help lives with the lab, which is only loaded when asked for.
+  const text = topic === 'lab' ? (await import('./lab/lab-command.js')).LAB_HELP : (HELP[topic] ?? HELP.main);
+  process.stdout.write(text);
   return 0;
 }
 

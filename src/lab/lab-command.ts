@@ -1,5 +1,189 @@
-/** `execscope lab`: placeholder entry point, replaced by the lab implementation. */
-export async function labCommand(_argv: string[]): Promise<number> {
-  process.stderr.write('execscope lab: not built yet\n');
-  return 1;
+/**
+ * `execscope lab`: starts the loopback chain the real kubectl can exec into and records every hop;
+ * runs one command against it (`-- COMMAND`) or stays up until interrupted; or runs a named scenario
+ * with the real kubectl and writes its recording and truth file. IO code.
+ */
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { lastOption, parseArgs, UsageError } from '../cli/args.js';
+import { faultHelp, FaultError, parseFault } from './faults.js';
+import { DEFAULT_PODS, Lab } from './lab.js';
+import type { PodSpec } from './runtime.js';
+import { clientProblems, runScenario, scenarioPaths } from './scenario-runner.js';
+import { findScenario, SCENARIOS } from './scenarios.js';
+import { labTruth } from './truth.js';
+
+export const LAB_HELP = `Usage: execscope lab [options] [-- COMMAND [ARG]...]
+
+  Starts on 127.0.0.1 a chain the real kubectl can exec into — kube-apiserver → kubelet (→ runtime, CRI
+  gRPC, for a one-time token) → CRI streaming server → a local process — each hop its own TCP
+  connection, and records every hop into one pcapng (one interface per hop, TLS keys embedded). Prints an "export KUBECONFIG=…" line; then
+  kubectl exec -it lab-0 -- sh is a live shell in a directory of the lab.
+
+  --plain                      plain HTTP apiserver (default: HTTPS with a fresh self-signed certificate)
+  --pod [NS/]NAME[:C1,C2,...]  a pod and its containers, the first the default one (repeatable;
+                               default: default/lab-0 with container main)
+  --fault NAME[=VALUE][@HOP]   inject a fault (repeatable; listed below)
+  --dir DIR                    the lab's working directory (default: a new directory under ${tmpdir()})
+  --kubeconfig-out FILE        where to write the kubeconfig (default DIR/kubeconfig)
+  --record FILE                the recording (default DIR/lab.pcapng); open it with: execscope FILE
+  --keylog-out FILE            the NSS key log of the apiserver's TLS (default DIR/lab.keylog)
+  --truth FILE                 when the lab stops, write what its servers observed (truth file format)
+  -- COMMAND [ARG]...          run COMMAND with KUBECONFIG set, then stop; exit with its status
+  --scenario NAME [--out DIR]  run a named scenario with the real kubectl; write DIR/lab-NAME.pcapng and
+                               its .truth.json (default DIR: .); --scenario list shows them
+
+  Without -- COMMAND the lab runs until Ctrl-C (SIGINT) or SIGTERM, then completes the recording.
+
+Faults (HOP is apiserver, kubelet or cri):
+${faultHelp()}
+`;
+
+export async function labCommand(argv: string[]): Promise<number> {
+  try {
+    return await run(argv);
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof FaultError) {
+      process.stderr.write(`execscope lab: ${err.message}\n(see execscope lab --help)\n`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+async function run(argv: string[]): Promise<number> {
+  const split = argv.indexOf('--');
+  const command = split >= 0 ? argv.slice(split + 1) : [];
+  const args = parseArgs(joinFaultValues(split >= 0 ? argv.slice(0, split) : argv), {
+    flags: ['--plain', '--help', '-h'],
+    options: ['--pod', '--fault', '--dir', '--kubeconfig-out', '--record', '--keylog-out', '--truth', '--scenario', '--out'],
+  });
+  if (args.flags.has('--help') || args.flags.has('-h')) {
+    process.stdout.write(LAB_HELP);
+    return 0;
+  }
+  if (args.positionals.length) throw new UsageError(`unexpected argument ${args.positionals[0]} (a command to run goes after --)`);
+  const scenario = lastOption(args, '--scenario');
+  if (scenario !== undefined) return runNamedScenario(scenario, lastOption(args, '--out') ?? '.');
+  const dir = resolve(lastOption(args, '--dir') ?? mkdtempSync(join(tmpdir(), 'execscope-lab-')));
+  const pods = args.options.get('--pod')?.map(parsePod) ?? DEFAULT_PODS;
+  const lab = await Lab.start({
+    dir,
+    tls: !args.flags.has('--plain'),
+    pods,
+    faults: (args.options.get('--fault') ?? []).map(parseFault),
+    recordPath: resolvePath(lastOption(args, '--record')) ?? join(dir, 'lab.pcapng'),
+    keyLogPath: resolvePath(lastOption(args, '--keylog-out')),
+    kubeconfigPath: resolvePath(lastOption(args, '--kubeconfig-out')),
+  });
+  describe(lab, command.length > 0);
+  const exitCode = command.length ? await runCommand(command, lab) : await untilSignalled();
+  await lab.stop();
+  const truthPath = resolvePath(lastOption(args, '--truth'));
+  if (truthPath) {
+    const truth = labTruth(lab, { scenario: 'interactive', description: command.length ? command.join(' ') : 'interactive lab session', clients: [] });
+    writeFileSync(truthPath, `${JSON.stringify(truth, null, 2)}\n`);
+  }
+  const sessions = lab.observations.sessions.length;
+  process.stderr.write(`execscope lab: stopped; ${sessions} exec session${sessions === 1 ? '' : 's'} across the hops recorded in ${lab.recordPath}\n`);
+  process.stderr.write(`  open it with: execscope ${lab.recordPath}\n`);
+  return exitCode;
+}
+
+/** `--fault idle-drop 30` means `--fault idle-drop=30`. */
+function joinFaultValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const next = argv[i + 1];
+    if (argv[i - 1] === '--fault' && !argv[i].includes('=') && next !== undefined && /^\d+(\.\d+)?(@[a-z]+)?$/.test(next)) {
+      const [value, hop] = next.split('@');
+      const [name, at] = argv[i].split('@');
+      out.push(`${name}=${value}${hop ? `@${hop}` : at ? `@${at}` : ''}`);
+      i++;
+    } else {
+      out.push(argv[i]);
+    }
+  }
+  return out;
+}
+
+function resolvePath(path: string | undefined): string | undefined {
+  return path === undefined ? undefined : resolve(path);
+}
+
+/** `[NS/]NAME[:C1,C2,...]`. */
+export function parsePod(text: string): PodSpec {
+  const match = /^(?:([a-z0-9][a-z0-9-]*)\/)?([a-z0-9][a-z0-9.-]*)(?::([a-z0-9][a-z0-9-]*(?:,[a-z0-9][a-z0-9-]*)*))?$/.exec(text);
+  if (!match) throw new UsageError(`--pod ${JSON.stringify(text)}: expected [NAMESPACE/]NAME[:CONTAINER,...] (lower-case DNS names)`);
+  const [, namespace = 'default', name, containers = 'main'] = match;
+  const hex = createHash('sha256').update(`${namespace}/${name}`).digest('hex');
+  const uid = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+  return { namespace, name, containers: [...new Set(containers.split(','))], uid };
+}
+
+function describe(lab: Lab, running: boolean): void {
+  const err = (line: string) => process.stderr.write(`${line}\n`);
+  err(
+    `execscope lab: apiserver ${lab.serverUrl} → kubelet 127.0.0.1:${lab.port('kubelet')} → ` +
+      `runtime (CRI gRPC) 127.0.0.1:${lab.port('runtime')} · streaming server 127.0.0.1:${lab.port('cri')}`,
+  );
+  err(`  pods: ${lab.runtime.pods.map((p) => `${p.namespace}/${p.name} [${p.containers.join(', ')}]`).join(' · ')}`);
+  if (lab.options.faults.length) err(`  faults: ${lab.options.faults.map((f) => `${f.name}${f.value !== undefined ? `=${f.value}` : ''}@${f.hop}`).join(' · ')}`);
+  err(`  recording every hop to ${lab.recordPath}${lab.keyLogPath ? ` (TLS keys inside it and in ${lab.keyLogPath})` : ''}`);
+  err(`  containers' working directories: ${join(lab.options.dir, 'containers')}`);
+  if (!running) {
+    process.stdout.write(`export KUBECONFIG=${lab.kubeconfigPath}\n`);
+    err(`  then try: kubectl exec -it ${lab.runtime.pods[0].name} -- sh      (Ctrl-C here stops the lab)`);
+  }
+}
+
+function runCommand(command: string[], lab: Lab): Promise<number> {
+  return new Promise((resolveExit) => {
+    const child = spawn(command[0], command.slice(1), { stdio: 'inherit', env: { ...process.env, KUBECONFIG: lab.kubeconfigPath } });
+    // Ctrl-C reaches the command through the terminal: the lab stays up until the command is gone.
+    const ignore = () => {};
+    const forward = () => child.kill('SIGTERM');
+    process.on('SIGINT', ignore);
+    process.on('SIGTERM', forward);
+    const done = (code: number) => {
+      process.off('SIGINT', ignore);
+      process.off('SIGTERM', forward);
+      resolveExit(code);
+    };
+    child.once('error', (err) => {
+      process.stderr.write(`execscope lab: cannot run ${command[0]}: ${err.message}\n`);
+      done(127);
+    });
+    child.once('exit', (code, signal) => done(code ?? (signal === 'SIGINT' ? 130 : signal ? 143 : 1)));
+  });
+}
+
+function untilSignalled(): Promise<number> {
+  return new Promise((resolveExit) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolveExit(0);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+async function runNamedScenario(name: string, outDir: string): Promise<number> {
+  if (name === 'list') {
+    for (const s of SCENARIOS) process.stdout.write(`${s.name.padEnd(28)} ${s.description}\n`);
+    return 0;
+  }
+  const scenario = findScenario(name);
+  if (!scenario) throw new UsageError(`no scenario ${name} (--scenario list shows them)`);
+  const paths = scenarioPaths(resolve(outDir), name);
+  const { client } = await runScenario(scenario, { ...paths, keyLogPath: join(paths.dir, 'lab.keylog') });
+  const problems = clientProblems(scenario, client);
+  process.stderr.write(`${problems.length ? 'UNEXPECTED' : 'ok'} ${name}: ${paths.recordPath}\n`);
+  for (const p of problems) process.stderr.write(`  ${p}\n`);
+  return problems.length ? 1 : 0;
 }

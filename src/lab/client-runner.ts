@@ -1,0 +1,151 @@
+/**
+ * Runs a real kubectl against the lab: with piped stdio, or on a pseudo-terminal driven by a script
+ * (keys typed once the screen shows what is awaited, window resizes), with a harness timeout for
+ * scenarios that are meant to hang. Reports what kubectl printed and returned. IO code.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { resizePty, spawnInPty } from './pty-helper.js';
+import { StreamTally } from './stream-tally.js';
+import type { ClientRecord } from './truth.js';
+
+export type TtyStep =
+  /** Keys to type. */
+  | { type: string }
+  /** Wait until the terminal output (since start) contains this text. */
+  | { expect: string }
+  | { resize: { width: number; height: number } }
+  | { sleepMs: number };
+
+export interface ClientScript {
+  /** kubectl's arguments. */
+  args: string[];
+  /** Extra environment, e.g. KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false. */
+  env?: Record<string, string>;
+  /** Bytes piped to kubectl's stdin (then closed); none: stdin closed at once. */
+  stdin?: Buffer;
+  /** Run kubectl on a terminal of this size, driven by `steps`. */
+  tty?: { size: { width: number; height: number }; steps: TtyStep[] };
+  /** Kill kubectl after this long (a scenario that hangs on purpose). */
+  killAfterMs?: number;
+}
+
+export interface ClientResult {
+  record: ClientRecord;
+  stdout: Buffer;
+  stderr: string;
+}
+
+const STEP_TIMEOUT_MS = 15_000;
+const MAX_KEPT_OUTPUT = 64 << 20;
+
+export async function runKubectl(kubectl: string, script: ClientScript, env: NodeJS.ProcessEnv): Promise<ClientResult> {
+  const started = Date.now();
+  const fullEnv = { ...env, ...script.env };
+  const child: ChildProcess = script.tty ? spawnInPty([kubectl, ...script.args], { env: fullEnv, size: script.tty.size }) : spawn(kubectl, script.args, { env: fullEnv, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  const stdoutTally = new StreamTally();
+  const stdoutChunks: Buffer[] = [];
+  let kept = 0;
+  let stderr = '';
+  let screen = '';
+  const waiters = new Set<() => void>();
+  child.stdout!.on('data', (chunk: Buffer) => {
+    stdoutTally.add(chunk);
+    if (kept < MAX_KEPT_OUTPUT) {
+      stdoutChunks.push(chunk);
+      kept += chunk.length;
+    }
+    if (script.tty) {
+      screen += chunk.toString('latin1');
+      for (const w of waiters) w();
+    }
+  });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    if (stderr.length < 1 << 20) stderr += chunk.toString('utf8');
+  });
+  child.stdin!.on('error', () => {});
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  // kubectl leads its own process group: it must not outlive a harness that exits early.
+  const killOnExit = () => killTree(child);
+  process.on('exit', killOnExit);
+  void exited.then(() => process.off('exit', killOnExit));
+  let killed = false;
+  const killTimer = script.killAfterMs
+    ? setTimeout(() => {
+        killed = true;
+        killTree(child);
+      }, script.killAfterMs)
+    : null;
+  const stdinTally = script.stdin ? new StreamTally() : null;
+  if (script.tty) {
+    await drive(child, script.tty.steps, () => screen, waiters).catch((err: Error) => {
+      stderr += `\n[harness] ${err.message}\n`;
+      killed = true;
+      killTree(child);
+    });
+  } else if (script.stdin) {
+    stdinTally!.add(script.stdin);
+    child.stdin!.end(script.stdin);
+  } else {
+    child.stdin!.end();
+  }
+  const code = await exited;
+  if (killTimer) clearTimeout(killTimer);
+  return {
+    stdout: Buffer.concat(stdoutChunks),
+    stderr,
+    record: {
+      kind: 'kubectl',
+      argv: ['kubectl', ...script.args],
+      env: script.env ?? {},
+      stdin_sent: stdinTally?.digest() ?? null,
+      stdout_received: stdoutTally.digest(),
+      stderr_text: stderr,
+      exit_code: killed ? null : code,
+      killed_by_harness: killed,
+      duration_s: Math.round((Date.now() - started) / 10) / 100,
+    },
+  };
+}
+
+async function drive(child: ChildProcess, steps: TtyStep[], screen: () => string, waiters: Set<() => void>): Promise<void> {
+  for (const step of steps) {
+    if ('type' in step) child.stdin!.write(step.type);
+    else if ('resize' in step) resizePty(child, step.resize.width, step.resize.height);
+    else if ('sleepMs' in step) await new Promise((r) => setTimeout(r, step.sleepMs));
+    else await waitFor(() => screen().includes(step.expect), waiters, `terminal never showed ${JSON.stringify(step.expect)}`, child);
+  }
+}
+
+function waitFor(test: () => boolean, waiters: Set<() => void>, failure: string, child: ChildProcess): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (test()) return resolve();
+    const done = (err?: Error) => {
+      waiters.delete(check);
+      clearTimeout(timer);
+      child.off('close', onClose);
+      if (err) reject(err);
+      else resolve();
+    };
+    const check = () => {
+      if (test()) done();
+    };
+    const onClose = () => done(new Error(`${failure} (kubectl exited)`));
+    const timer = setTimeout(() => done(new Error(failure)), STEP_TIMEOUT_MS);
+    waiters.add(check);
+    child.once('close', onClose);
+  });
+}
+
+/** kubectl and whatever it started (it leads its own process group; on a pty the helper kills its session). */
+function killTree(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  if (child.stdio.length > 3) {
+    child.kill('SIGTERM');
+    return;
+  }
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    child.kill('SIGKILL');
+  }
+}

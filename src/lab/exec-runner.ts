@@ -1,0 +1,160 @@
+/**
+ * The runtime side of one exec/attach session, whatever carries it (SPDY streams or WebSocket
+ * channels): stdin into the process (with backpressure: a process that does not read stops the
+ * connection's reads, as spdystream's blocked frame workers do), stdout/stderr out of it, resizes to
+ * its pty, and — once it exited and its output is drained — the Status on the error stream, then the
+ * connection closed (kubelet remotecommand ServeExec). Tallies every byte for the truth file.
+ */
+import type { LabProcess, ProcessResult } from './runtime.js';
+import type { LabObservations, SessionObservation } from './observations.js';
+import { StreamTally } from './stream-tally.js';
+import { internalErrorStatus, nonZeroExitStatus, successStatus } from './status-json.js';
+
+export interface ExecTransport {
+  /** Bytes read from, and queued to, the connection so far (for the truth's content boundaries). */
+  position(): { read: number; queued: number };
+  write(stream: 'stdout' | 'stderr', data: Uint8Array): boolean;
+  drained(): Promise<void>;
+  /** The process closed this output (SPDY: DATA+FIN on the stream; WebSocket: nothing). */
+  endOutput(stream: 'stdout' | 'stderr'): void;
+  writeStatus(payload: string): void;
+  /** Close the connection (SPDY: resets + GOAWAY; WebSocket: Close 1000). */
+  finish(): void;
+  pauseInput(): void;
+  resumeInput(): void;
+}
+
+export interface ExecFaults {
+  /** Never write the Status (nor close) after the process ends. */
+  noExitStatus?: boolean;
+  /** Stop reading the connection at the first stdin byte. */
+  stallReader?: boolean;
+}
+
+/** v4+ writes a Status JSON always; v1–v3 only a failure's message text. */
+export type StatusFormat = 'json' | 'text';
+
+export class ExecRunner {
+  private process: LabProcess | null = null;
+  private readonly queuedStdin: Uint8Array[] = [];
+  private stdinEnded = false;
+  private queuedSize: { width: number; height: number } | null = null;
+  private stalled = false;
+  private connectionGone = false;
+
+  constructor(
+    private readonly transport: ExecTransport,
+    private readonly observations: LabObservations,
+    private readonly session: SessionObservation,
+    private readonly statusFormat: StatusFormat,
+    private readonly faults: ExecFaults,
+  ) {
+    session.streams = { stdin: new StreamTally(), stdout: new StreamTally(), stderr: new StreamTally() };
+    if (!session.stdin && !session.tty) session.contentEnd.c2s = 0;
+  }
+
+  stdinData(bytes: Uint8Array): void {
+    if (this.stdinEnded) return;
+    this.session.streams!.stdin.add(bytes);
+    const copy = Buffer.from(bytes);
+    if (this.faults.stallReader && !this.stalled) {
+      this.stalled = true;
+      this.session.fault = 'stall-reader: stopped reading the connection at the first stdin byte';
+      this.transport.pauseInput();
+    }
+    const stdin = this.process?.stdin;
+    if (!this.process) this.queuedStdin.push(copy);
+    else if (stdin && !stdin.destroyed && !stdin.write(copy) && !this.stalled) {
+      this.transport.pauseInput();
+      stdin.once('drain', () => {
+        if (!this.stalled) this.transport.resumeInput();
+      });
+    }
+  }
+
+  stdinEnd(): void {
+    if (this.stdinEnded) return;
+    this.stdinEnded = true;
+    this.session.contentEnd.c2s ??= this.transport.position().read;
+    if (this.process) this.process.stdin?.end();
+  }
+
+  resize(width: number, height: number): void {
+    this.session.resizes.push({ width, height });
+    if (this.process) this.process.resize(width, height);
+    else this.queuedSize = { width, height };
+  }
+
+  /** The connection went away before the session finished: stdin ends, output has nowhere to go. */
+  connectionClosed(how: string): void {
+    if (this.session.endedAt !== null) return;
+    this.connectionGone = true;
+    this.stdinEnd();
+    if (!this.process) this.observations.endSession(this.session, how);
+    else this.session.notes.push(how);
+  }
+
+  async run(proc: LabProcess, command: readonly string[]): Promise<void> {
+    this.process = proc;
+    proc.stdin?.on('error', () => {});
+    for (const chunk of this.queuedStdin.splice(0)) proc.stdin?.write(chunk);
+    if (this.stdinEnded) proc.stdin?.end();
+    if (this.queuedSize) proc.resize(this.queuedSize.width, this.queuedSize.height);
+    this.pipeOutput(proc, 'stdout');
+    this.pipeOutput(proc, 'stderr');
+    const result = await proc.done;
+    if (this.session.endedAt !== null) return; // the lab stopped first
+    if (result.kind === 'exited') this.session.processExitCode = result.exitCode;
+    if (this.connectionGone) {
+      this.observations.endSession(this.session, `aborted: ${this.session.notes.at(-1) ?? 'connection closed'} before the Status`);
+      return;
+    }
+    if (this.faults.noExitStatus) {
+      this.session.fault = 'no-exit-status: the process ended, the Status was never sent';
+      return; // left open: the lab marks it hung when it stops
+    }
+    const status = statusFor(result, command, this.statusFormat);
+    if (status !== null) {
+      this.transport.writeStatus(status);
+      this.session.statusJson = status;
+    }
+    this.session.contentEnd.s2c = this.transport.position().queued;
+    this.transport.finish();
+    this.observations.endSession(this.session, 'clean');
+  }
+
+  private pipeOutput(proc: LabProcess, name: 'stdout' | 'stderr'): void {
+    const out = proc[name];
+    if (!out) return;
+    const tally = this.session.streams![name];
+    out.on('data', (chunk: Buffer) => {
+      if (this.connectionGone) return;
+      tally.add(chunk);
+      if (!this.transport.write(name, chunk)) {
+        out.pause();
+        void this.transport.drained().then(() => out.resume());
+      }
+    });
+    out.on('end', () => {
+      if (!this.connectionGone) this.transport.endOutput(name);
+    });
+  }
+}
+
+/** What the kubelet's ServeExec writes for the result (null: v1–v3 success writes nothing). */
+export function statusFor(result: ProcessResult, command: readonly string[], format: StatusFormat): string | null {
+  let json: string;
+  let text: string;
+  if (result.kind === 'failed') {
+    const message = `error executing command in container: ${result.message}`;
+    json = internalErrorStatus(message);
+    text = `Internal error occurred: ${message}`;
+  } else if (result.exitCode !== 0) {
+    const message = `error executing command [${command.join(' ')}], exit code ${result.exitCode}`;
+    json = nonZeroExitStatus(message, result.exitCode);
+    text = `command terminated with non-zero exit code: ${message}`;
+  } else {
+    return format === 'json' ? successStatus() : null;
+  }
+  return format === 'json' ? json : text;
+}

@@ -1,0 +1,216 @@
+/**
+ * The whole lab on loopback: apiserver (HTTPS unless plain) → kubelet → (CRI gRPC to the runtime for
+ * a token) → CRI streaming server → local processes, every hop its own TCP connection on a free port,
+ * every hop recorded into one pcapng
+ * (plus the NSS key log), a kubeconfig for kubectl, and what each server observed for truth files.
+ * stop() closes every socket and kills every process the lab started. IO code.
+ */
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { apiserver } from './apiserver.js';
+import { CriGrpcClient, criGrpcServer } from './cri-grpc.js';
+import { criStreamingServer } from './cri-streaming-server.js';
+import { faultsOn, type FaultSpec } from './faults.js';
+import { HopServer, type ConnectionFaults } from './hop-server.js';
+import { kubeconfigYaml } from './kubeconfig.js';
+import { kubeletServer } from './kubelet.js';
+import { LabClock, LabRecorder, type HopInterface } from './lab-recorder.js';
+import { LabObservations, type HopId } from './observations.js';
+import { LabRuntime, type PodSpec } from './runtime.js';
+import { generateSelfSignedCert } from './self-signed-cert.js';
+
+export interface LabOptions {
+  /** Working directory: containers' directories, and default places for the files below. */
+  dir: string;
+  /** HTTPS on the apiserver hop (default true). */
+  tls?: boolean;
+  pods?: PodSpec[];
+  faults?: FaultSpec[];
+  /** The recording; null: none. Default DIR/lab.pcapng. */
+  recordPath?: string | null;
+  /** NSS key log (TLS only). Default DIR/lab.keylog. */
+  keyLogPath?: string;
+  /** Default DIR/kubeconfig. */
+  kubeconfigPath?: string;
+  /** Streaming server's stream-creation timeout (default 30 s, as cri-streaming). */
+  streamCreationTimeoutMs?: number;
+}
+
+export const DEFAULT_PODS: PodSpec[] = [{ namespace: 'default', name: 'lab-0', containers: ['main'], uid: '6f1a2c4e-0c1d-4c55-9d4e-2b7f0e1a9c01' }];
+
+export interface LabHop extends HopInterface {
+  id: HopId;
+  port: number;
+}
+
+export class Lab {
+  readonly observations = new LabObservations();
+  hops: LabHop[] = [];
+  private servers: HopServer[] = [];
+  private recorder: LabRecorder | null = null;
+  private criClient: CriGrpcClient | null = null;
+  private stopped = false;
+
+  private constructor(
+    readonly options: Required<Omit<LabOptions, 'recordPath'>> & { recordPath: string | null },
+    readonly runtime: LabRuntime,
+    readonly startedAt: Date,
+  ) {}
+
+  get tls(): boolean {
+    return this.options.tls;
+  }
+
+  get kubeconfigPath(): string {
+    return this.options.kubeconfigPath;
+  }
+
+  get recordPath(): string | null {
+    return this.options.recordPath;
+  }
+
+  get keyLogPath(): string | null {
+    return this.options.tls ? this.options.keyLogPath : null;
+  }
+
+  get serverUrl(): string {
+    return `${this.tls ? 'https' : 'http'}://127.0.0.1:${this.port('apiserver')}`;
+  }
+
+  port(hop: HopId): number {
+    return this.hops.find((h) => h.id === hop)?.port ?? 0;
+  }
+
+  static async start(opts: LabOptions): Promise<Lab> {
+    mkdirSync(opts.dir, { recursive: true });
+    const options = {
+      dir: opts.dir,
+      tls: opts.tls ?? true,
+      pods: opts.pods ?? DEFAULT_PODS,
+      faults: opts.faults ?? [],
+      recordPath: opts.recordPath === undefined ? join(opts.dir, 'lab.pcapng') : opts.recordPath,
+      keyLogPath: opts.keyLogPath ?? join(opts.dir, 'lab.keylog'),
+      kubeconfigPath: opts.kubeconfigPath ?? join(opts.dir, 'kubeconfig'),
+      streamCreationTimeoutMs: opts.streamCreationTimeoutMs ?? 30_000,
+    };
+    const runtime = new LabRuntime(join(opts.dir, 'containers'), options.pods);
+    const lab = new Lab(options, runtime, new Date());
+    process.on('exit', lab.killOnExit);
+    try {
+      await lab.listen();
+    } catch (err) {
+      await lab.stop();
+      throw err;
+    }
+    return lab;
+  }
+
+  private async listen(): Promise<void> {
+    const o = this.options;
+    const hopInterfaces: (HopInterface & { id: HopId })[] = [
+      { id: 'apiserver', name: 'kubectl→apiserver', description: `kubectl to the lab's kube-apiserver (${o.tls ? 'HTTPS' : 'plain HTTP'})` },
+      { id: 'kubelet', name: 'apiserver→kubelet', description: "the apiserver's proxy or stream translator to the lab's kubelet (plain HTTP)" },
+      { id: 'runtime', name: 'kubelet→runtime (CRI gRPC)', description: "the kubelet's CRI Exec/Attach calls (gRPC over cleartext HTTP/2; a real kubelet uses a unix socket)" },
+      { id: 'cri', name: 'kubelet→streaming server', description: "the kubelet's proxy to the CRI streaming server (plain HTTP, as on node loopback)" },
+    ];
+    this.recorder = o.recordPath ? new LabRecorder(o.recordPath, hopInterfaces, new LabClock()) : null;
+    const cert = o.tls ? generateSelfSignedCert() : null;
+    if (o.tls) writeFileSync(o.keyLogPath, '');
+    const ports: Partial<Record<HopId, number>> = {};
+    const connectionFaults = (hop: HopId): ConnectionFaults => {
+      const f = faultsOn(o.faults, hop);
+      return {
+        resetAfterUpgradedBytes: f.get('reset-mid-stream')?.value,
+        idleDropMs: f.has('idle-drop') ? f.get('idle-drop')!.value! * 1000 : undefined,
+      };
+    };
+    const criFaults = faultsOn(o.faults, 'cri');
+    const cri = await HopServer.listen({
+      hopIndex: 3,
+      recorder: this.recorder,
+      faults: connectionFaults('cri'),
+      onConnection: criStreamingServer({
+        runtime: this.runtime,
+        observations: this.observations,
+        faults: {
+          noStreamReply: criFaults.has('no-stream-reply'),
+          noExitStatus: criFaults.has('no-exit-status'),
+          stallReader: criFaults.has('stall-reader'),
+        },
+        streamCreationTimeoutMs: o.streamCreationTimeoutMs,
+      }),
+    });
+    this.servers.push(cri);
+    ports.cri = cri.port;
+    const runtimeApi = await HopServer.listen({
+      hopIndex: 2,
+      recorder: this.recorder,
+      onConnection: criGrpcServer({ runtime: this.runtime, observations: this.observations, streamingPort: () => cri.port }),
+    });
+    this.servers.push(runtimeApi);
+    ports.runtime = runtimeApi.port;
+    this.criClient = new CriGrpcClient(() => runtimeApi.port);
+    const kubelet = await HopServer.listen({
+      hopIndex: 1,
+      recorder: this.recorder,
+      faults: connectionFaults('kubelet'),
+      onConnection: kubeletServer({ runtime: this.runtime, observations: this.observations, cri: this.criClient }),
+    });
+    this.servers.push(kubelet);
+    ports.kubelet = kubelet.port;
+    const apiFaults = faultsOn(o.faults, 'apiserver');
+    const api = await HopServer.listen({
+      hopIndex: 0,
+      recorder: this.recorder,
+      faults: connectionFaults('apiserver'),
+      tls: cert
+        ? {
+            key: cert.keyPem,
+            cert: cert.certPem,
+            alpn: ['h2', 'http/1.1'],
+            onKeyLog: (line) => {
+              appendFileSync(o.keyLogPath, line);
+              this.recorder?.keyLog(line);
+            },
+          }
+        : undefined,
+      onConnection: apiserver({
+        runtime: this.runtime,
+        observations: this.observations,
+        kubeletPort: () => kubelet.port,
+        address: () => `127.0.0.1:${ports.apiserver}`,
+        faults: {
+          refuseWebSocket: apiFaults.has('refuse-websocket'),
+          noPings: apiFaults.has('no-pings'),
+          noExitStatus: apiFaults.has('no-exit-status'),
+        },
+      }),
+    });
+    this.servers.push(api);
+    ports.apiserver = api.port;
+    this.hops = hopInterfaces.map((h) => ({ ...h, port: ports[h.id]! }));
+    writeFileSync(o.kubeconfigPath, kubeconfigYaml(this.serverUrl, cert?.certPem ?? null));
+  }
+
+  /**
+   * Stops everything: sessions still open are marked hung, every connection is closed, every process
+   * the lab started is killed, and the recording is completed.
+   */
+  /** If whoever started the lab exits without stopping it, its processes go too. */
+  private readonly killOnExit = () => this.runtime.killAllNow();
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    process.off('exit', this.killOnExit);
+    for (const s of this.observations.sessions) {
+      if (s.endedAt === null) this.observations.endSession(s, `hung: still open when the lab stopped${s.fault ? ` (${s.fault})` : ''}`);
+    }
+    this.criClient?.close();
+    await Promise.all(this.servers.map((s) => s.close()));
+    await this.runtime.killAll();
+    // Let the sockets' close events reach the recording before it is finished.
+    await new Promise((r) => setTimeout(r, 20));
+    this.recorder?.close();
+  }
+}

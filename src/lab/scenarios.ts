@@ -1,0 +1,183 @@
+/**
+ * The lab's named scenarios: the real kubectl against the lab, one per fixture in fixtures/lab/ and
+ * per end-to-end test — echo, piped stdin, non-zero exit, command not found, stderr, a tty with
+ * resizes, large output, over WebSocket (kubectl's default) and SPDY, and each fault.
+ */
+import type { ClientScript } from './client-runner.js';
+
+export interface Scenario {
+  name: string;
+  description: string;
+  /** HTTPS apiserver (default true). */
+  tls?: boolean;
+  faults?: string[];
+  client: ClientScript;
+  /** What kubectl must do, checked by the runner's callers. */
+  expect: {
+    exitCode?: number | null;
+    killed?: boolean;
+    stdout?: string | { length: number };
+    stderrIncludes?: string[];
+  };
+}
+
+const SPDY = { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false' };
+
+/** Deterministic lines in a scrambled order, for `sort`. */
+export function scrambledLines(count: number): { input: Buffer; sorted: string } {
+  const lines: string[] = [];
+  let x = 12345;
+  for (let i = 0; i < count; i++) {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    lines.push(`line-${x.toString(36)}-${i}`);
+  }
+  return { input: Buffer.from(`${lines.join('\n')}\n`), sorted: `${[...lines].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))).join('\n')}\n` };
+}
+
+const SORT_INPUT = scrambledLines(2000);
+const LARGE_BYTES = 25_000_000;
+
+const TTY_STEPS: NonNullable<ClientScript['tty']>['steps'] = [
+  { expect: '# ' },
+  { type: 'echo $((6*7))\r' },
+  { expect: '42' },
+  { resize: { width: 120, height: 40 } },
+  { sleepMs: 300 },
+  { type: 'stty size\r' },
+  { expect: '40 120' },
+  { type: 'exit\r' },
+];
+
+function both(base: Omit<Scenario, 'name' | 'description'> & { name: string; description: string }): Scenario[] {
+  return [
+    { ...base, name: `ws-${base.name}`, description: `WebSocket v5 (kubectl's default, translated to SPDY by the apiserver): ${base.description}` },
+    {
+      ...base,
+      name: `spdy-${base.name}`,
+      description: `SPDY/3.1 end to end (KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false): ${base.description}`,
+      client: { ...base.client, env: { ...base.client.env, ...SPDY } },
+    },
+  ];
+}
+
+export const SCENARIOS: Scenario[] = [
+  ...both({
+    name: 'echo',
+    description: 'kubectl exec lab-0 -- echo',
+    client: { args: ['exec', 'lab-0', '--', 'echo', 'hello from the lab'] },
+    expect: { exitCode: 0, stdout: 'hello from the lab\n' },
+  }),
+  ...both({
+    name: 'stdin-sort',
+    description: `kubectl exec -i with ${SORT_INPUT.input.length} bytes piped into sort`,
+    client: { args: ['exec', '-i', 'lab-0', '--', 'sort'], stdin: SORT_INPUT.input },
+    expect: { exitCode: 0, stdout: SORT_INPUT.sorted },
+  }),
+  ...both({
+    name: 'exit-code',
+    description: 'a command exiting with status 3 (NonZeroExitCode Status)',
+    client: { args: ['exec', 'lab-0', '--', 'sh', '-c', 'echo about to fail; exit 3'] },
+    expect: { exitCode: 3, stdout: 'about to fail\n', stderrIncludes: ['command terminated with exit code 3'] },
+  }),
+  ...both({
+    name: 'not-found',
+    description: 'a command that does not exist (InternalError Status from the runtime)',
+    client: { args: ['exec', 'lab-0', '--', 'no-such-command'] },
+    expect: { exitCode: 1, stdout: '', stderrIncludes: ['executable file not found in $PATH'] },
+  }),
+  ...both({
+    name: 'stderr',
+    description: 'output on both stdout and stderr',
+    client: { args: ['exec', 'lab-0', '--', 'sh', '-c', 'echo to-stdout; echo to-stderr >&2'] },
+    expect: { exitCode: 0, stdout: 'to-stdout\n', stderrIncludes: ['to-stderr'] },
+  }),
+  ...both({
+    name: 'attach',
+    description: "kubectl attach -i to the container's main shell (started by the first attach), commands piped in",
+    client: { args: ['attach', '-i', 'lab-0'], stdin: Buffer.from('echo attached in $(basename $PWD)\nexit\n') },
+    expect: { exitCode: 0, stdout: 'attached in main\n' },
+  }),
+  ...both({
+    name: 'tty-resize',
+    description: 'kubectl exec -it sh on a real pty, commands typed, the terminal resized from 100x30 to 120x40',
+    client: { args: ['exec', '-it', 'lab-0', '--', 'sh'], tty: { size: { width: 100, height: 30 }, steps: TTY_STEPS } },
+    expect: { exitCode: 0 },
+  }),
+  ...both({
+    name: 'large-output',
+    description: `${LARGE_BYTES} bytes of output (plain HTTP apiserver, so the recording compresses)`,
+    tls: false,
+    client: { args: ['exec', 'lab-0', '--', 'sh', '-c', `yes execscope-lab-large-output | head -c ${LARGE_BYTES}`] },
+    expect: { exitCode: 0, stdout: { length: LARGE_BYTES } },
+  }),
+  {
+    name: 'fault-no-stream-reply',
+    description: "fault no-stream-reply@cri: the streaming server never answers SYN_STREAM; the apiserver translator's SPDY client gives up after 30 s and reports an InternalError",
+    faults: ['no-stream-reply'],
+    client: { args: ['exec', 'lab-0', '--', 'echo', 'never runs'] },
+    expect: { exitCode: 1, stdout: '' },
+  },
+  {
+    name: 'fault-no-stream-reply-spdy',
+    description: 'fault no-stream-reply@cri over SPDY end to end: kubectl itself waits 30 s for the SYN_REPLY',
+    faults: ['no-stream-reply'],
+    client: { args: ['exec', 'lab-0', '--', 'echo', 'never runs'], env: SPDY },
+    expect: { exitCode: 1, stdout: '' },
+  },
+  {
+    name: 'fault-no-exit-status',
+    description: 'fault no-exit-status@cri: the process ends but the Status is never sent; kubectl waits until the harness kills it',
+    faults: ['no-exit-status'],
+    client: { args: ['exec', 'lab-0', '--', 'echo', 'output arrives, the end never does'], killAfterMs: 4000 },
+    expect: { killed: true, stdout: 'output arrives, the end never does\n' },
+  },
+  {
+    name: 'fault-stall-reader',
+    description:
+      'fault stall-reader@cri: the streaming server stops reading at the first stdin byte; 8 MB of stdin back up until the harness kills kubectl (plain HTTP apiserver, so the recording compresses)',
+    tls: false,
+    faults: ['stall-reader'],
+    client: { args: ['exec', '-i', 'lab-0', '--', 'sh', '-c', 'cat >/dev/null'], stdin: Buffer.alloc(8 << 20, 'x'), killAfterMs: 4000 },
+    expect: { killed: true, stdout: '' },
+  },
+  {
+    name: 'fault-reset-mid-stream',
+    description: 'fault reset-mid-stream=100000@kubelet: the kubelet leg is reset mid-output; the translator sees an empty error stream and reports Success (truncated output, exit 0)',
+    faults: ['reset-mid-stream=100000@kubelet'],
+    client: { args: ['exec', 'lab-0', '--', 'sh', '-c', 'yes execscope | head -c 2000000'] },
+    expect: { exitCode: 0 },
+  },
+  {
+    name: 'fault-reset-mid-stream-spdy',
+    description: 'fault reset-mid-stream=100000@kubelet over SPDY end to end: kubectl sees the connection end without a Status and exits 0 with truncated output',
+    faults: ['reset-mid-stream=100000@kubelet'],
+    client: { args: ['exec', 'lab-0', '--', 'sh', '-c', 'yes execscope | head -c 2000000'], env: SPDY },
+    expect: { exitCode: 0 },
+  },
+  {
+    name: 'fault-idle-drop',
+    description: 'fault idle-drop=2@apiserver: a load balancer closes the quiet exec connection after 2 s (kubectl pings only every 5 s)',
+    faults: ['idle-drop=2@apiserver'],
+    client: { args: ['exec', 'lab-0', '--', 'sh', '-c', 'sleep 4; echo too late'] },
+    expect: { exitCode: 1, stdout: '' },
+  },
+  {
+    name: 'fault-refuse-websocket',
+    description: 'fault refuse-websocket@apiserver: the WebSocket upgrade is answered 403 and kubectl falls back to SPDY on a new connection',
+    faults: ['refuse-websocket'],
+    client: { args: ['exec', 'lab-0', '--', 'echo', 'after the fallback'] },
+    expect: { exitCode: 0, stdout: 'after the fallback\n' },
+  },
+  {
+    name: 'fault-no-pings',
+    description:
+      "faults no-pings@apiserver + idle-drop=6@kubelet: the translator's SPDY leg sends no pings (apiserver 1.30–1.32), a load balancer drops it after 6 s; kubectl, whose own leg stays alive, gets Success without the output",
+    faults: ['no-pings', 'idle-drop=6@kubelet'],
+    client: { args: ['exec', 'lab-0', '--', 'sh', '-c', 'sleep 8; echo too late'] },
+    expect: { exitCode: 0, stdout: '' },
+  },
+];
+
+export function findScenario(name: string): Scenario | undefined {
+  return SCENARIOS.find((s) => s.name === name);
+}

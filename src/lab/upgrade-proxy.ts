@@ -1,0 +1,104 @@
+/**
+ * apimachinery's UpgradeAwareHandler.tryUpgrade, as the apiserver (SPDY, legacy WebSocket) and the
+ * kubelet (everything) use it: dial the backend, write the cloned request with the backend's location
+ * and X-Forwarded-For, read its response head; a non-101 answer is echoed and both connections
+ * closed; a 101 is forwarded raw and the bytes copied both ways until either side stops, then both
+ * connections are closed. Counts the bytes copied, so the truth can tell whether this leg carried
+ * exactly what the backend did. IO code.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { HopConnection } from './hop-server.js';
+import { statusError } from './http-replies.js';
+import type { LabObservations, ProxyCounts, SessionObservation } from './observations.js';
+import { internalErrorStatus } from './status-json.js';
+import { dialUpgrade, readResponseBody, requestHead, type HeaderPairs } from './upstream.js';
+
+/** Request fields the proxy drops: the apiserver's authentication filter removes the credentials. */
+const DROPPED = new Set(['authorization', 'host', 'x-forwarded-for']);
+
+export function forwardedHeaders(req: IncomingMessage): HeaderPairs {
+  const pairs: HeaderPairs = [];
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i];
+    if (!DROPPED.has(name.toLowerCase())) pairs.push([name, req.rawHeaders[i + 1]]);
+  }
+  const previous = req.headers['x-forwarded-for'];
+  const client = req.socket.remoteAddress ?? '127.0.0.1';
+  pairs.push(['X-Forwarded-For', previous ? `${previous}, ${client}` : client]);
+  return pairs;
+}
+
+export async function proxyUpgrade(
+  observations: LabObservations,
+  session: SessionObservation,
+  conn: HopConnection,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  backendPort: number,
+  backendTarget: string,
+): Promise<void> {
+  const request = requestHead(req.method ?? 'GET', backendTarget, `127.0.0.1:${backendPort}`, forwardedHeaders(req));
+  let upstream;
+  try {
+    upstream = await dialUpgrade(backendPort, request, head);
+  } catch (err) {
+    session.httpStatus = 500;
+    socket.end(statusError(500, internalErrorStatus(`error dialing backend: ${(err as Error).message}`)));
+    observations.endSession(session, 'rejected-before-upgrade');
+    return;
+  }
+  const backend = upstream.socket;
+  session.upstreamClientAddr = `127.0.0.1:${backend.localPort}`;
+  session.httpStatus = upstream.status;
+  if (upstream.status !== 101) {
+    // Echo the backend's answer, then close both connections.
+    const body = await readResponseBody(upstream);
+    socket.end(Buffer.concat([upstream.raw.subarray(0, upstream.headLength), body]));
+    observations.endSession(session, 'rejected-before-upgrade');
+    return;
+  }
+  const headers = upstream.headers;
+  session.negotiatedProtocol = headers.get('x-stream-protocol-version')?.[0] ?? headers.get('sec-websocket-protocol')?.[0] ?? '';
+  const counts: ProxyCounts = {
+    clientIn: head.length,
+    backendOut: request.length + head.length,
+    requestHeadBytes: request.length,
+    backendIn: upstream.raw.length,
+    clientOut: upstream.raw.length,
+  };
+  session.proxy = counts;
+  socket.write(upstream.raw);
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    // One direction stopped: Go's deferred Close()s end both connections.
+    backend.destroy();
+    socket.end();
+    socket.once('finish', () => socket.destroy());
+    const end = conn.tapped.wasReset ? `reset: ${conn.faultAction ?? 'connection reset'}` : conn.faultAction ? `aborted: ${conn.faultAction}` : 'clean';
+    observations.endSession(session, end);
+  };
+  pipe(socket, backend, (n) => (counts.clientIn += n), (n) => (counts.backendOut += n), finish);
+  pipe(backend, socket, (n) => (counts.backendIn += n), (n) => (counts.clientOut += n), finish);
+  backend.resume();
+}
+
+/** Copies `from` → `to` with backpressure until `from` ends or either side closes. */
+function pipe(from: Duplex, to: Duplex, read: (n: number) => void, written: (n: number) => void, done: () => void): void {
+  from.on('data', (chunk: Buffer) => {
+    read(chunk.length);
+    if (to.destroyed || to.writableEnded) return;
+    written(chunk.length);
+    if (!to.write(chunk)) {
+      from.pause();
+      to.once('drain', () => from.resume());
+    }
+  });
+  from.on('end', done);
+  from.on('close', done);
+  from.on('error', () => {});
+  to.on('close', done);
+}

@@ -1,0 +1,122 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LabClock, LabRecorder } from '../../src/lab/lab-recorder.js';
+import { decodeWithCuts } from '../capture/collect-capture.js';
+
+interface Segment {
+  iface: number;
+  ts: number;
+  src: string;
+  dst: string;
+  seq: number;
+  ack: number;
+  flags: string;
+  payload: Buffer;
+}
+
+function segments(bytes: Uint8Array): { segs: Segment[]; names: string[]; secrets: string[] } {
+  const decoded = decodeWithCuts(bytes);
+  expect(decoded.error).toBeNull();
+  const names: string[] = [];
+  const secrets: string[] = [];
+  for (const e of decoded.events) {
+    if (e.kind === 'interface') names.push(e.iface.name ?? '');
+    if (e.kind === 'secrets') {
+      expect(e.secretsType).toBe(0x544c534b);
+      secrets.push(Buffer.from(e.data).toString());
+    }
+  }
+  const segs = decoded.packets.map((p) => {
+    const b = Buffer.from(p.data);
+    expect(b.readUInt16BE(12)).toBe(0x0800);
+    const ip = 14;
+    const tcp = ip + 20;
+    const total = b.readUInt16BE(ip + 2);
+    const flagBits = b[tcp + 13];
+    return {
+      iface: p.interfaceId,
+      ts: p.ts,
+      src: `${[...b.subarray(ip + 12, ip + 16)].join('.')}:${b.readUInt16BE(tcp)}`,
+      dst: `${[...b.subarray(ip + 16, ip + 20)].join('.')}:${b.readUInt16BE(tcp + 2)}`,
+      seq: b.readUInt32BE(tcp + 4),
+      ack: b.readUInt32BE(tcp + 8),
+      flags: [...'FSRPA'].filter((_, i) => flagBits & (1 << i)).join(''),
+      payload: b.subarray(tcp + 20, ip + total),
+    };
+  });
+  return { segs, names, secrets };
+}
+
+describe('LabRecorder', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'lab-recorder-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('one named interface per hop; handshake, data cut at the loopback MSS, FINs, RST, key log', () => {
+    const path = join(dir, 'r.pcapng');
+    const rec = new LabRecorder(
+      path,
+      [
+        { name: 'kubectl→apiserver', description: 'first hop' },
+        { name: 'apiserver→kubelet', description: 'second hop' },
+      ],
+      new LabClock(),
+    );
+    const a = rec.connection(0, { ip: '127.0.0.1', port: 40000 }, { ip: '127.0.0.1', port: 6443 });
+    rec.keyLog('CLIENT_RANDOM 00 11\n');
+    a.data('c2s', Buffer.from('GET / HTTP/1.1\r\n\r\n'));
+    const big = Buffer.alloc(100_000, 7);
+    a.data('s2c', big);
+    a.fin('s2c');
+    a.fin('s2c'); // a second FIN from the same side is not recorded
+    a.fin('c2s');
+    a.data('c2s', Buffer.from('late')); // after both FINs: nothing more
+    const b = rec.connection(1, { ip: '127.0.0.1', port: 40001 }, { ip: '127.0.0.1', port: 10250 });
+    b.data('c2s', Buffer.from('x'));
+    b.reset('s2c');
+    b.fin('c2s');
+    rec.close();
+
+    const { segs, names, secrets } = segments(readFileSync(path));
+    expect(names).toEqual(['kubectl→apiserver', 'apiserver→kubelet']);
+    expect(secrets).toEqual(['CLIENT_RANDOM 00 11\n']);
+    const first = segs.filter((s) => s.iface === 0);
+    expect(first.map((s) => [s.src.endsWith(':40000') ? 'c' : 's', s.flags, s.payload.length])).toEqual([
+      ['c', 'S', 0],
+      ['s', 'SA', 0],
+      ['c', 'A', 0],
+      ['c', 'PA', 18],
+      ['s', 'A', 65483],
+      ['s', 'PA', 100_000 - 65483],
+      ['s', 'FA', 0],
+      ['c', 'FA', 0],
+      ['s', 'A', 0],
+    ]);
+    // Sequence numbers: SYN and FIN take one, payload its length; every ACK acknowledges the peer's next byte.
+    const [syn, synAck, , req, out1, out2, finS, finC, lastAck] = first;
+    expect(synAck.ack).toBe((syn.seq + 1) >>> 0);
+    expect(req.seq).toBe((syn.seq + 1) >>> 0);
+    expect(out1.seq).toBe((synAck.seq + 1) >>> 0);
+    expect(out1.ack).toBe((req.seq + 18) >>> 0);
+    expect(out2.seq).toBe((out1.seq + 65483) >>> 0);
+    expect(finS.seq).toBe((out2.seq + out2.payload.length) >>> 0);
+    expect(finC.ack).toBe((finS.seq + 1) >>> 0);
+    expect(lastAck.ack).toBe((finC.seq + 1) >>> 0);
+    expect(Buffer.concat([out1.payload, out2.payload]).equals(big)).toBe(true);
+    for (let i = 1; i < first.length; i++) expect(first[i].ts).toBeGreaterThanOrEqual(first[i - 1].ts);
+
+    const second = segs.filter((s) => s.iface === 1);
+    expect(second.map((s) => s.flags)).toEqual(['S', 'SA', 'A', 'PA', 'RA']);
+    expect(second[0].dst).toBe('127.0.0.1:10250');
+  });
+
+  test('timestamps are wall-clock nanoseconds', () => {
+    const clock = new LabClock();
+    const before = BigInt(Date.now()) * 1_000_000n;
+    const t = clock.nowNs();
+    expect(t).toBeGreaterThanOrEqual(before - 5_000_000n);
+    expect(t).toBeLessThan(before + 5_000_000_000n);
+    expect(clock.nowNs()).toBeGreaterThanOrEqual(t);
+  });
+});

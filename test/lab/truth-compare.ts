@@ -1,0 +1,127 @@
+/**
+ * Compares what the analyzer decoded from a capture with a truth file in the shared format (the
+ * rules of ../shared/check-captures.mjs, on the in-process model): every truth session must be found
+ * by its addresses with the same request, state, stream bytes (length + sha256), exit and resizes.
+ */
+import type { CaptureModel, ExecSession } from '../../src/model/session.js';
+
+interface Digest {
+  length: number;
+  sha256: string;
+}
+
+interface TruthSession {
+  logged_by: string;
+  kind: string;
+  transport: string;
+  negotiated_subprotocol: string;
+  http_status: number | null;
+  namespace: string | null;
+  pod: string | null;
+  container: string | null;
+  command: string[];
+  tty: boolean;
+  client_addr: string;
+  server_addr: string;
+  stdin_bytes?: Digest;
+  stdout_bytes?: Digest;
+  stderr_bytes?: Digest;
+  status_json?: string | null;
+  resize_events: { width: number; height: number }[];
+  end: string;
+}
+
+export interface CompareOptions {
+  /**
+   * Compare stream contents only for sessions that ended cleanly (an independent capture of the
+   * wire also holds bytes a stalled or reset server never read).
+   */
+  contentsOnlyWhenClean?: boolean;
+}
+
+function expectedExit(statusJson: string | null): { status: string; code: number | null; reason?: string } | null {
+  if (!statusJson) return null;
+  const st = JSON.parse(statusJson) as { status: string; reason?: string; details?: { causes?: { reason?: string; message?: string }[] } };
+  if (st.status === 'Success') return { status: 'Success', code: 0 };
+  const cause = st.details?.causes?.find((c) => c.reason === 'ExitCode');
+  if (st.reason === 'NonZeroExitCode' && cause) return { status: 'Failure', code: Number(cause.message), reason: st.reason };
+  return { status: 'Failure', code: null, reason: st.reason };
+}
+
+function expectedStates(end: string): string[] | null {
+  if (end.startsWith('clean')) return ['complete'];
+  if (end.startsWith('rejected')) return ['upgrade-failed'];
+  if (end.startsWith('reset')) return ['aborted'];
+  if (end.startsWith('hung')) return ['open-at-end', 'aborted'];
+  return null;
+}
+
+export function compareWithTruth(model: CaptureModel, truth: { sessions: TruthSession[] }, opts: CompareOptions = {}): string[] {
+  const problems: string[] = [];
+  for (const t of truth.sessions) {
+    const got = model.sessions.find((s) => s.client === t.client_addr && s.server === t.server_addr);
+    const where = `${t.logged_by} ${t.client_addr}→${t.server_addr}`;
+    if (!got) {
+      problems.push(`${where}: session not found`);
+      continue;
+    }
+    for (const p of compareSession(t, got, opts)) problems.push(`${where}: ${p}`);
+  }
+  const expected = new Set(truth.sessions.map((t) => `${t.client_addr} ${t.server_addr}`));
+  for (const s of model.sessions) if (!expected.has(`${s.client} ${s.server}`)) problems.push(`unexpected session ${s.client}→${s.server} (${s.hop})`);
+  return problems;
+}
+
+function compareSession(t: TruthSession, got: ExecSession, opts: CompareOptions): string[] {
+  const bad: string[] = [];
+  const eq = (what: string, a: unknown, b: unknown) => {
+    if (JSON.stringify(a) !== JSON.stringify(b)) bad.push(`${what}: expected ${JSON.stringify(b)}, got ${JSON.stringify(a)}`);
+  };
+  eq('transport', got.transport, t.transport);
+  eq('kind', got.kind, t.kind);
+  eq('hop', got.hop, t.logged_by);
+  if (t.http_status === 101) eq('protocol', got.protocol, t.negotiated_subprotocol);
+  eq('http status', got.httpStatus, t.http_status);
+  eq('namespace', got.namespace, t.namespace);
+  eq('pod', got.pod, t.pod);
+  if (t.container) eq('container', got.container, t.container);
+  eq('command', got.command, t.command);
+  eq('tty', got.tty, t.tty);
+  const states = expectedStates(t.end);
+  if (states && !states.includes(got.state)) bad.push(`state: expected ${states.join(' or ')}, got ${got.state} (truth end: ${t.end})`);
+  if (t.http_status !== 101) return bad;
+  if (opts.contentsOnlyWhenClean && t.end !== 'clean') return bad;
+  for (const name of ['stdin', 'stdout', 'stderr'] as const) {
+    const want = t[`${name}_bytes`];
+    if (!want) continue;
+    const have = got.streams.find((s) => s.name === name);
+    if (want.length === 0) {
+      if (have && have.bytes) bad.push(`${name}: expected no bytes, got ${have.bytes}`);
+      continue;
+    }
+    if (!have) {
+      bad.push(`${name}: stream missing (expected ${want.length} bytes)`);
+      continue;
+    }
+    eq(`${name}.bytes`, have.bytes, want.length);
+    if (have.sha256 !== want.sha256) bad.push(`${name}.sha256 differs`);
+  }
+  if ('status_json' in t) {
+    const want = expectedExit(t.status_json ?? null);
+    if (!want) {
+      if (got.exit) bad.push(`exit: expected none, got ${JSON.stringify(got.exit)}`);
+    } else if (!got.exit) {
+      bad.push(`exit: expected ${JSON.stringify(want)}, got none`);
+    } else {
+      eq('exit.status', got.exit.status, want.status);
+      eq('exit.code', got.exit.code, want.code);
+      if (want.reason) eq('exit.reason', got.exit.reason, want.reason);
+    }
+  }
+  eq(
+    'resizes',
+    got.resizes.map((r) => ({ width: r.width, height: r.height })),
+    t.resize_events.map((r) => ({ width: r.width, height: r.height })),
+  );
+  return bad;
+}
