@@ -402,13 +402,10 @@ export class TlsConnectionDecoder {
     this.updateInfo({ resumed: hello.pskAccepted, keysFound: missing.length < labels.length });
     if (missing.length === labels.length) return this.reportNoKeys();
     if (!this.decryptable()) return;
-    if (missing.length) {
-      this.reportOnce(
-        'partial',
-        null,
-        `partial key log for client random ${this.info.clientRandom}: no ${missing.join(', ')}; only what the logged secrets protect is decrypted`,
-      );
-    }
+    // Application secrets may still come (a later pcapng secrets block: OpenSSL logs the client's only
+    // after its Finished); they are looked for, and reported missing, when each side switches to them.
+    const missingHandshake = missing.filter((l) => l.includes('HANDSHAKE'));
+    if (missingHandshake.length) this.reportPartial(missingHandshake);
     for (const dir of ['c2s', 's2c'] as const) {
       const d = this.dirs[dir];
       const handshakeSecret = this.keys.get(dir === 'c2s' ? 'CLIENT_HANDSHAKE_TRAFFIC_SECRET' : 'SERVER_HANDSHAKE_TRAFFIC_SECRET', random);
@@ -420,6 +417,14 @@ export class TlsConnectionDecoder {
         d.trafficSecret = applicationSecret;
       }
     }
+  }
+
+  private reportPartial(missing: string[]): void {
+    this.reportOnce(
+      'partial',
+      null,
+      `partial key log for client random ${this.info.clientRandom}: no ${missing.join(', ')}; only what the logged secrets protect is decrypted`,
+    );
   }
 
   private tls13Decrypter(secret: Uint8Array): RecordDecrypter {
@@ -438,7 +443,8 @@ export class TlsConnectionDecoder {
     const secret = this.keys.get(label, this.clientHello.random);
     if (!secret) {
       d.stopped = true;
-      return; // the partial key log was reported when the handshake keys were installed
+      this.reportPartial([label]);
+      return;
     }
     d.trafficSecret = secret;
     d.decrypter = this.tls13Decrypter(secret);
