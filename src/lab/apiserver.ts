@@ -11,8 +11,8 @@ import type { Duplex } from 'node:stream';
 import { parseStreamingRequest, type K8sStreamingRequest } from '../k8s/exec-request.js';
 import { API_GROUP_LIST, apiVersions, CORE_V1_RESOURCES, LAB_VERSION, namespaceList, podList, podObject } from './cluster-objects.js';
 import type { HopConnection } from './hop-server.js';
-import { headerList, statusError } from './http-replies.js';
-import { newSession, recordRequest, type LabObservations } from './observations.js';
+import { statusError } from './http-replies.js';
+import { upgradeSession, recordRequest, type LabObservations } from './observations.js';
 import type { LabRuntime, PodSpec } from './runtime.js';
 import { apiErrorStatus, notFoundStatus } from './status-json.js';
 import { translateToSpdy } from './stream-translator.js';
@@ -134,18 +134,7 @@ export function goQueryEscape(value: string): string {
 async function serveUpgrade(ctx: ApiserverContext, conn: HopConnection, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
   const websocket = isWebSocketUpgrade(req);
   const request = parseStreamingRequest(req.method ?? '', req.url ?? '');
-  const session = ctx.observations.addSession(
-    newSession({
-      hop: 'apiserver',
-      transport: websocket ? 'websocket' : 'spdy',
-      method: req.method ?? '',
-      requestUri: req.url ?? '',
-      clientAddr: `${conn.client.ip}:${conn.client.port}`,
-      serverAddr: `${conn.server.ip}:${conn.server.port}`,
-      wire: conn.tapped.bytes,
-      offeredProtocols: headerList(req.headers, websocket ? 'sec-websocket-protocol' : 'x-stream-protocol-version'),
-    }),
-  );
+  const session = ctx.observations.addSession(upgradeSession('apiserver', conn, req, websocket));
   const fail = (code: number, body: string) => {
     session.httpStatus = code;
     socket.end(statusError(code, body));

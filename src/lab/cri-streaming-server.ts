@@ -11,7 +11,7 @@ import { SpdyStream, SpdyConnection } from './spdy-connection.js';
 import { ExecRunner, type ExecFaults, type ExecTransport, type StatusFormat } from './exec-runner.js';
 import type { HopConnection } from './hop-server.js';
 import { headerHasToken, headerList, httpResponse, refuse, textError } from './http-replies.js';
-import { newSession, recordRequest, type LabObservations, type SessionObservation } from './observations.js';
+import { upgradeSession, recordRequest, type LabObservations, type SessionObservation } from './observations.js';
 import type { LabRuntime, StreamingRequest } from './runtime.js';
 import { isWebSocketUpgrade, WebSocketChannelServer, K8sChannel } from './ws-channel-server.js';
 
@@ -67,18 +67,7 @@ function parseRoute(url: string): { kind: 'exec' | 'attach'; token: string } | n
 function serveUpgrade(ctx: CriStreamingContext, conn: HopConnection, req: IncomingMessage, socket: Duplex, head: Buffer): void {
   const route = parseRoute(req.url ?? '');
   const websocket = isWebSocketUpgrade(req);
-  const session = ctx.observations.addSession(
-    newSession({
-      hop: 'cri',
-      transport: websocket ? 'websocket' : 'spdy',
-      method: req.method ?? '',
-      requestUri: req.url ?? '',
-      clientAddr: `${conn.client.ip}:${conn.client.port}`,
-      serverAddr: `${conn.server.ip}:${conn.server.port}`,
-      wire: conn.tapped.bytes,
-      offeredProtocols: headerList(req.headers, websocket ? 'sec-websocket-protocol' : 'x-stream-protocol-version'),
-    }),
-  );
+  const session = ctx.observations.addSession(upgradeSession('cri', conn, req, websocket));
   const request = route ? ctx.runtime.consumeToken(route.token) : undefined;
   if (!route || !request || request.kind !== route.kind) {
     reject(ctx, session, socket, 404, textError(404, '404 page not found'));

@@ -8,8 +8,8 @@ import http, { type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { parseStreamingRequest } from '../k8s/exec-request.js';
 import type { HopConnection } from './hop-server.js';
-import { headerList, refuse, textError } from './http-replies.js';
-import { newSession, recordRequest, type LabObservations } from './observations.js';
+import { refuse, textError } from './http-replies.js';
+import { upgradeSession, recordRequest, type LabObservations } from './observations.js';
 import type { CriGrpcClient } from './cri-grpc.js';
 import { containerId, type LabRuntime } from './runtime.js';
 import { proxyUpgrade } from './upgrade-proxy.js';
@@ -55,18 +55,7 @@ export function kubeletServer(ctx: KubeletContext): (conn: HopConnection) => voi
 async function serveUpgrade(ctx: KubeletContext, conn: HopConnection, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
   const websocket = isWebSocketUpgrade(req);
   const streaming = parseStreamingRequest(req.method ?? '', req.url ?? '');
-  const session = ctx.observations.addSession(
-    newSession({
-      hop: 'kubelet',
-      transport: websocket ? 'websocket' : 'spdy',
-      method: req.method ?? '',
-      requestUri: req.url ?? '',
-      clientAddr: `${conn.client.ip}:${conn.client.port}`,
-      serverAddr: `${conn.server.ip}:${conn.server.port}`,
-      wire: conn.tapped.bytes,
-      offeredProtocols: headerList(req.headers, websocket ? 'sec-websocket-protocol' : 'x-stream-protocol-version'),
-    }),
-  );
+  const session = ctx.observations.addSession(upgradeSession('kubelet', conn, req, websocket));
   const fail = (status: number, message: string) => {
     session.httpStatus = status;
     refuse(socket, textError(status, message));

@@ -4,7 +4,9 @@
  * the process, the Status written, resizes, and how the connection ended. Filled by the servers
  * themselves, never by decoding traffic.
  */
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { HopConnection } from './hop-server.js';
+import { headerList } from './http-replies.js';
 import type { StreamTally } from './stream-tally.js';
 
 /** The lab's hops by their server: apiserver, kubelet, runtime (CRI gRPC), cri (the streaming server). */
@@ -176,5 +178,19 @@ export function recordRequest(
     sec_websocket_protocol: list('sec-websocket-protocol'),
     user_agent: String(headers['user-agent'] ?? ''),
     http_status: null,
+  });
+}
+
+/** The observation of an upgrade request as a hop's server receives it, before it answers. */
+export function upgradeSession(hop: SessionObservation['hop'], conn: HopConnection, req: IncomingMessage, websocket: boolean): SessionObservation {
+  return newSession({
+    hop,
+    transport: websocket ? 'websocket' : 'spdy',
+    method: req.method ?? '',
+    requestUri: req.url ?? '',
+    clientAddr: `${conn.client.ip}:${conn.client.port}`,
+    serverAddr: `${conn.server.ip}:${conn.server.port}`,
+    wire: conn.tapped.bytes,
+    offeredProtocols: headerList(req.headers, websocket ? 'sec-websocket-protocol' : 'x-stream-protocol-version'),
   });
 }

@@ -2,7 +2,7 @@
 import { Box } from 'ink';
 import type { ConnectionRecord } from '../model/session.js';
 import { formatDuration } from '../report/time.js';
-import { fit, fitRight, formatBytes } from './format.js';
+import { fitWidth, fitRight, formatBytes } from './format.js';
 import { Line, type Segment } from './Line.js';
 import { PaneTitle } from './PaneTitle.js';
 import { scrollWindow } from './SessionList.js';
@@ -39,9 +39,9 @@ function connectionRow(c: ConnectionRecord, selected: boolean, focused: boolean,
   const row: Segment[] = [
     { text: selected ? '▸ ' : '  ', color: 'cyan', bold: true },
     { text: `${fitRight(String(c.id), 3)} `, inverse: selected && focused, bold: selected },
-    { text: fit(`${c.client} → ${c.server}`, wide ? 44 : 33) + ' ', bold: selected },
-    { text: fit(c.protocol, wide ? 9 : 5) + ' ', color: c.protocol === 'unknown' ? 'yellow' : 'blue' },
-    { text: fit(c.sessionIds.length ? `exec #${c.sessionIds.join(',#')}` : '—', 8) + ' ', color: c.sessionIds.length ? 'green' : undefined, dim: !c.sessionIds.length },
+    { text: fitWidth(`${c.client} → ${c.server}`, wide ? 44 : 33) + ' ', bold: selected },
+    { text: fitWidth(c.protocol, wide ? 9 : 5) + ' ', color: c.protocol === 'unknown' ? 'yellow' : 'blue' },
+    { text: fitWidth(c.sessionIds.length ? `exec #${c.sessionIds.join(',#')}` : '—', 8) + ' ', color: c.sessionIds.length ? 'green' : undefined, dim: !c.sessionIds.length },
   ];
   if (wide) {
     row.push({ text: fitRight(formatBytes(c.bytes.c2s + c.bytes.s2c), 9) + ' ', dim: true });

@@ -3,7 +3,7 @@ import { Box } from 'ink';
 import type { ExecSession } from '../model/session.js';
 import { protocolLabel, hopLabel } from '../report/outcome.js';
 import { formatDuration } from '../report/time.js';
-import { fit, fitRight, formatOffset, quoteArgv } from './format.js';
+import { fitWidth, fitRight, formatOffset, quoteArgv } from './format.js';
 import { Line, type Segment } from './Line.js';
 import { PaneTitle } from './PaneTitle.js';
 import { sessionDuration, sessionOutcome, targetLabel, type SortKey } from './session-summary.js';
@@ -61,12 +61,12 @@ function sessionRow(s: ExecSession, all: readonly ExecSession[], selected: boole
   const row: Segment[] = [
     { text: selected ? '▸ ' : '  ', color: 'cyan', bold: true },
     { text: `${fitRight(String(s.id), 3)} `, inverse: selected && focused, bold: selected },
-    { text: fit(KIND[s.kind], 4) + ' ', dim: true },
-    { text: fit(targetLabel(s), cols.target) + ' ', bold: selected },
-    { text: fit(quoteArgv(s.command), cols.command) + ' ' },
-    { text: fit(protocolLabel(s), 8) + ' ', color: s.transport === 'websocket' ? 'blue' : 'magenta' },
+    { text: fitWidth(KIND[s.kind], 4) + ' ', dim: true },
+    { text: fitWidth(targetLabel(s), cols.target) + ' ', bold: selected },
+    { text: fitWidth(quoteArgv(s.command), cols.command) + ' ' },
+    { text: fitWidth(protocolLabel(s), 8) + ' ', color: s.transport === 'websocket' ? 'blue' : 'magenta' },
   ];
-  if (cols.hop) row.push({ text: fit(hopLabel(s), cols.hop - 1) + ' ', dim: true });
+  if (cols.hop) row.push({ text: fitWidth(hopLabel(s), cols.hop - 1) + ' ', dim: true });
   if (cols.start) row.push({ text: fitRight(formatOffset(s.startTs), cols.start - 1) + ' ', dim: true });
   row.push({ text: fitRight(duration === null ? 'open' : formatDuration(duration), 9) + ' ', color: duration === null ? 'yellow' : undefined });
   row.push({ text: `${severitySymbol(outcome.severity)} ${outcome.text}`, color: severityColor(outcome.severity) });

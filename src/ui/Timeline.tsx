@@ -6,7 +6,7 @@
 import { Box } from 'ink';
 import type { ExecSession } from '../model/session.js';
 import { formatDuration } from '../report/time.js';
-import { fit } from './format.js';
+import { fitWidth } from './format.js';
 import { Line, type Segment } from './Line.js';
 import { PaneTitle } from './PaneTitle.js';
 import { scrollWindow } from './SessionList.js';
@@ -116,9 +116,9 @@ export function Timeline(p: TimelineProps) {
         const selected = first + i === p.selectedLane;
         const segments: Segment[] = [
           { text: selected ? '▸' : ' ', color: 'cyan', bold: true },
-          { text: fit(lane.label, LABEL_WIDTH - 2) + ' ', color, bold: selected },
+          { text: fitWidth(lane.label, LABEL_WIDTH - 2) + ' ', color, bold: selected },
           ...cellSegments(binned[i], maxBytes, color),
-          { text: ' ' + fit(lane.note, note), color: severityColor(lane.noteSeverity), dim: lane.noteSeverity === 'info' },
+          { text: ' ' + fitWidth(lane.note, note), color: severityColor(lane.noteSeverity), dim: lane.noteSeverity === 'info' },
         ];
         return <Line key={lane.key} segments={segments} />;
       })}
@@ -126,7 +126,7 @@ export function Timeline(p: TimelineProps) {
         <Line
           segments={[
             { text: ' '.repeat(LABEL_WIDTH) + axisRow(p.axis, p.view, width, p.session.startTs) + ' ', dim: true },
-            { text: fit(axisNote, note), color: zoom > 1.001 || p.compressIdle ? 'cyan' : undefined, dim: !(zoom > 1.001 || p.compressIdle) },
+            { text: fitWidth(axisNote, note), color: zoom > 1.001 || p.compressIdle ? 'cyan' : undefined, dim: !(zoom > 1.001 || p.compressIdle) },
           ]}
         />
       ) : null}

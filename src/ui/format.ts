@@ -26,16 +26,16 @@ export function quoteArgv(argv: readonly string[]): string {
 }
 
 /** Cut to `width` columns with an ellipsis, or pad with spaces to exactly `width` (one column per code point). */
-export function fit(text: string, width: number): string {
+export function fitWidth(text: string, width: number): string {
   if (width <= 0) return '';
   const chars = Array.from(text);
   if (chars.length > width) return chars.slice(0, width - 1).join('') + '…';
   return text + ' '.repeat(width - chars.length);
 }
 
-/** Right-aligned variant of fit. */
+/** Right-aligned variant of fitWidth. */
 export function fitRight(text: string, width: number): string {
   const chars = Array.from(text);
-  if (chars.length >= width) return fit(text, width);
+  if (chars.length >= width) return fitWidth(text, width);
   return ' '.repeat(width - chars.length) + text;
 }

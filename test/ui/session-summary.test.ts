@@ -1,4 +1,4 @@
-import { fit, fitRight, formatBytes, formatOffset, quoteArgv } from '../../src/ui/format.js';
+import { fitWidth, fitRight, formatBytes, formatOffset, quoteArgv } from '../../src/ui/format.js';
 import { sessionDuration, sessionOutcome, sortSessions, targetLabel } from '../../src/ui/session-summary.js';
 import { hangingSession, hostileSession, refusedAndFallback, session, spdyEchoSession, wsEchoSession } from '../helpers/model-builders.js';
 
@@ -100,10 +100,10 @@ describe('format', () => {
   });
 
   it('fits text to a width', () => {
-    expect(fit('abc', 5)).toBe('abc  ');
-    expect(fit('abcdef', 4)).toBe('abc…');
-    expect(fit('🎉🎉🎉', 2)).toBe('🎉…');
-    expect(fit('x', 0)).toBe('');
+    expect(fitWidth('abc', 5)).toBe('abc  ');
+    expect(fitWidth('abcdef', 4)).toBe('abc…');
+    expect(fitWidth('🎉🎉🎉', 2)).toBe('🎉…');
+    expect(fitWidth('x', 0)).toBe('');
     expect(fitRight('ab', 4)).toBe('  ab');
     expect(fitRight('abcdef', 4)).toBe('abc…');
   });
