@@ -133,7 +133,11 @@ async function open(argv: string[]): Promise<number> {
   process.env.NODE_ENV ??= 'production';
   // Ink draws only once, at exit, when it believes it runs in CI; this is an interactive terminal.
   delete process.env.CI;
-  const [{ runTui }, { createCaptureInspector }] = await Promise.all([import('./ui/run-tui.js'), import('./ui/capture-inspector.js')]);
+  const [{ runTui }, { createCaptureInspector }, { createContentReader }] = await Promise.all([
+    import('./ui/run-tui.js'),
+    import('./ui/capture-inspector.js'),
+    import('./ui/capture-content-reader.js'),
+  ]);
   const opts = analyzeOptions({ keyLogs: await keyLogs(args) });
   // Events can only be selected once the model holding them has been shown, so `shown` is set by then.
   let shown: CaptureModel | null = null;
@@ -145,6 +149,7 @@ async function open(argv: string[]): Promise<number> {
         onProgress(model, read, total);
       }),
     inspector: (session, event) => createCaptureInspector(path, shown as CaptureModel)(session, event),
+    contentReader: createContentReader(path, opts),
   });
   // Quitting while the capture still loads leaves the pipeline running (it cannot be cancelled).
   process.exit(code);

@@ -8,6 +8,7 @@ import { Box, useApp, useInput, type Key } from 'ink';
 import { useCallback, useMemo, useRef, useState } from 'react';
 import type { CaptureModel } from '../model/session.js';
 import { contentStreams, headBuffer } from './content.js';
+import { useStreamContent, type ContentReader } from './use-stream-content.js';
 import { ConnectionList } from './ConnectionList.js';
 import { ContentView, contentRowCount } from './ContentView.js';
 import { EventDetail } from './EventDetail.js';
@@ -45,6 +46,8 @@ export interface AppProps {
   load: LoadState;
   /** Describes the lower layers of an event by re-reading the capture; without one the model's layers are shown. */
   inspector?: EventInspector;
+  /** Reads a whole stream back from the capture when it is longer than its kept head. */
+  contentReader?: ContentReader;
   /** Initial navigation state (tests, or a CLI that wants to open on a given pane). */
   initialState?: Partial<UiState>;
 }
@@ -68,7 +71,7 @@ function keepDefaults(next: UiState, resolved: UiState, ui: UiState): UiState {
   return out;
 }
 
-export function App({ path, load, inspector, initialState }: AppProps) {
+export function App({ path, load, inspector, contentReader, initialState }: AppProps) {
   const { exit } = useApp();
   const { columns, rows } = useTerminalSize();
   const [ui, setUi] = useState<UiState>(() => ({ ...initialUiState, ...initialState }));
@@ -116,8 +119,9 @@ export function App({ path, load, inspector, initialState }: AppProps) {
   const cHeadBytes = cStream?.headBytes ?? 0;
   // Rendering up to a whole kept head is the costliest thing here: only when the pane is on screen.
   const contentShown = !ui.help && layout.detailPane === 'content';
-  const cLines = useMemo(() => (contentShown && cStream ? renderTerminalLines(cStream.head) : []), [contentShown, cStream, cHeadBytes]);
-  const cBytes = useMemo(() => (contentShown && cStream && ui.hex ? headBuffer(cStream) : null), [contentShown, cStream, cHeadBytes, ui.hex]);
+  const cFull = useStreamContent(contentReader, session, cStream, contentShown);
+  const cLines = useMemo(() => (contentShown && cStream ? renderTerminalLines(cFull ?? cStream.head) : []), [contentShown, cStream, cHeadBytes, cFull]);
+  const cBytes = useMemo(() => (contentShown && cStream && ui.hex ? (cFull ?? headBuffer(cStream)) : null), [contentShown, cStream, cHeadBytes, ui.hex, cFull]);
   const cRows = contentRowCount(cLines, cBytes, ui.hex, columns);
 
   const contentRows = Math.max(1, layout.detail - 1);
@@ -235,6 +239,7 @@ export function App({ path, load, inspector, initialState }: AppProps) {
             selected={cIndex}
             lines={cLines}
             bytes={cBytes}
+            loadedBytes={cFull?.length ?? null}
             hex={ui.hex}
             scroll={resolved.contentScroll}
             focused={ui.pane === 'content'}

@@ -18,6 +18,8 @@ export interface ContentViewProps {
   lines: readonly TerminalLine[];
   /** The selected stream's kept bytes, for hex mode. */
   bytes: Uint8Array | null;
+  /** Bytes read back from the capture beyond the kept head, when they were. */
+  loadedBytes?: number | null;
   hex: boolean;
   scroll: number;
   focused: boolean;
@@ -51,7 +53,7 @@ export function ContentView(p: ContentViewProps) {
   const info: Segment[] = [];
   if (stream) {
     const total = contentRowCount(p.lines, p.bytes, p.hex, p.width);
-    info.push({ text: contentLabel(stream), color: streamColor(stream.name), bold: true });
+    info.push({ text: contentLabel(stream, p.loadedBytes ?? null), color: streamColor(stream.name), bold: true });
     info.push({ text: ` · ${p.hex ? 'hex' : 'text'} (x)`, dim: true });
     if (total > rows) info.push({ text: ` · rows ${p.scroll + 1}–${Math.min(total, p.scroll + rows)} of ${total}`, dim: true });
     if (p.streams.length > 1) {

@@ -15,9 +15,13 @@ export function contentStreams(s: ExecSession): StreamRecord[] {
   return s.streams.filter((r) => r.name !== 'resize').sort((a, b) => rank(a.name) - rank(b.name) || a.id - b.id);
 }
 
-/** "stdout · 21 B", with how much is kept when the stream is longer than its kept head. */
-export function contentLabel(r: StreamRecord): string {
-  const kept = r.bytes > r.headBytes ? ` · first ${formatBytes(r.headBytes)} kept` : '';
+/**
+ * "stdout · 21 B", with how much is shown when the stream is longer than its kept head (`loaded`:
+ * bytes read back from the capture, when they were).
+ */
+export function contentLabel(r: StreamRecord, loaded: number | null = null): string {
+  const shown = loaded ?? r.headBytes;
+  const kept = r.bytes > shown ? ` · first ${formatBytes(shown)} ${loaded === null ? 'kept' : 'shown'}` : '';
   return `${safeInline(r.name)} · ${formatBytes(r.bytes)}${kept}`;
 }
 

@@ -8,6 +8,7 @@ import type { CaptureModel } from '../model/session.js';
 import { App, type LoadState } from './App.js';
 import { ErrorBoundary } from './ErrorBoundary.js';
 import type { EventInspector } from './event-layers.js';
+import type { ContentReader } from './use-stream-content.js';
 import { safeInline } from './terminal-text.js';
 import { applyColorEnv } from './theme.js';
 
@@ -19,6 +20,7 @@ export interface RunTuiOptions {
   /** Starts the pipeline; calls onProgress with the growing model. */
   load: (onProgress: LoadProgress) => Promise<CaptureModel>;
   inspector?: EventInspector;
+  contentReader?: ContentReader;
   stdin?: NodeJS.ReadStream;
   stdout?: NodeJS.WriteStream;
   stderr?: NodeJS.WriteStream;
@@ -74,7 +76,7 @@ export async function runTui(opts: RunTuiOptions): Promise<number> {
   let internalError: string | null = null;
   const element = () => (
     <ErrorBoundary onError={(message) => (internalError = message)}>
-      <App path={opts.path} load={state} inspector={opts.inspector} />
+      <App path={opts.path} load={state} inspector={opts.inspector} contentReader={opts.contentReader} />
     </ErrorBoundary>
   );
   try {

@@ -1,0 +1,25 @@
+/**
+ * The Content pane's whole-stream view: the model keeps only a stream's head, so longer streams are
+ * read back from the capture (the same tap `execscope extract` uses), up to a cap that keeps the
+ * terminal rendering responsive.
+ */
+import { analyzeCapture } from '../pipeline/analyze-capture.js';
+import type { AnalyzeOptions } from '../pipeline/options.js';
+import type { ContentReader } from './use-stream-content.js';
+
+const MAX_CONTENT_BYTES = 16 << 20;
+
+export function createContentReader(path: string, opts: AnalyzeOptions): ContentReader {
+  return async (session, stream) => {
+    const parts: Uint8Array[] = [];
+    let kept = 0;
+    const write = (bytes: Uint8Array) => {
+      if (kept >= MAX_CONTENT_BYTES) return;
+      const take = bytes.subarray(0, MAX_CONTENT_BYTES - kept);
+      parts.push(take.slice());
+      kept += take.length;
+    };
+    await analyzeCapture(path, { ...opts, hash: false, hasher: null, keepEvents: false, headBytes: 0, tap: { session: session.id, stream: stream.name, write } });
+    return Buffer.concat(parts, kept);
+  };
+}
