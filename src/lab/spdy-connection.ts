@@ -13,6 +13,7 @@ import { SpdyFrameDecoder, type SpdyControlFrame, type SpdyDataPiece } from '../
 import { SpdyFrameEncoder } from '../spdy/frame-encoder.js';
 import { SpdyRstStatus } from '../spdy/frame.js';
 import type { SpdyHeaderInput, SpdyHeaders } from '../spdy/header-block.js';
+import { socketDrained } from './socket-drained.js';
 
 /** apimachinery spdy connection.go createStreamResponseTimeout. */
 export const CREATE_STREAM_RESPONSE_TIMEOUT_MS = 30_000;
@@ -152,16 +153,7 @@ export class SpdyConnection {
 
   /** Resolves once the socket can take more (immediately if it can now). */
   drained(): Promise<void> {
-    if (!this.socket.writableNeedDrain || this.socket.destroyed) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        this.socket.off('drain', done);
-        this.socket.off('close', done);
-        resolve();
-      };
-      this.socket.on('drain', done);
-      this.socket.on('close', done);
-    });
+    return socketDrained(this.socket);
   }
 
   /** Server: accept a stream with an empty SYN_REPLY. */

@@ -13,6 +13,7 @@ import type { Duplex } from 'node:stream';
 import { K8sChannel, K8sChannelDecoder, k8sChannelProtocol } from '../websocket/channel-protocol.js';
 import { WebSocketFrameEncoder } from '../websocket/frame-encoder.js';
 import { headerHasToken, headerList, httpResponse, refuse, textError } from './http-replies.js';
+import { socketDrained } from './socket-drained.js';
 
 const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const CLOSE_NORMAL = 1000;
@@ -148,16 +149,7 @@ export class WebSocketChannelServer {
 
   /** Resolves once the socket takes more. */
   drained(): Promise<void> {
-    if (!this.socket.writableNeedDrain || this.socket.destroyed) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        this.socket.off('drain', done);
-        this.socket.off('close', done);
-        resolve();
-      };
-      this.socket.on('drain', done);
-      this.socket.on('close', done);
-    });
+    return socketDrained(this.socket);
   }
 
   /** x/net/websocket Conn.Close: Close(1000) frame, then close the TCP connection. */

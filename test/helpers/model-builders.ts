@@ -5,6 +5,7 @@
  */
 import type { Direction, FrameOrigin } from '../../src/model/origin.js';
 import type { CaptureModel, ConnectionRecord, ControlEvent, ExecSession, StreamEvent, StreamRecord, TlsSummary } from '../../src/model/session.js';
+import { StreamRecorder, defaultRecorderOptions } from '../../src/k8s/stream-recorder.js';
 
 const MS = 1e6;
 
@@ -60,21 +61,7 @@ export function session(over: Partial<ExecSession> = {}): ExecSession {
 export function stream(s: ExecSession, name: string, id: number): StreamRecord {
   let r = s.streams.find((x) => x.name === name);
   if (!r) {
-    r = {
-      name,
-      id,
-      dataDir: name === 'stdin' || name === 'resize' ? 'c2s' : 's2c',
-      openedAt: null,
-      closedAt: { c2s: null, s2c: null },
-      resetAt: null,
-      resetStatus: null,
-      bytes: 0,
-      sha256: null,
-      head: [],
-      headBytes: 0,
-      events: [],
-      eventsDropped: 0,
-    };
+    r = new StreamRecorder(name, id, defaultRecorderOptions).record;
     s.streams.push(r);
   }
   return r;
