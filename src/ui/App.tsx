@@ -25,7 +25,7 @@ import { buildTimeAxis, fullView } from './time-axis.js';
 import { Timeline, timelineGeometry } from './Timeline.js';
 import { activityTimes, buildLanes, defaultSelection, gapMarks, sessionEnd } from './timeline-lanes.js';
 import { TitleBar } from './TitleBar.js';
-import { initialUiState, reduceKey, type UiContext, type UiState } from './ui-state.js';
+import { initialUiState, reduceInput, type UiContext, type UiState } from './ui-state.js';
 import { useInspection } from './use-inspection.js';
 import { useTerminalSize } from './use-terminal-size.js';
 
@@ -152,7 +152,7 @@ export function App({ path, load, inspector, contentReader, initialState }: AppP
   const onKey = useCallback(
     (input: string, key: Key) => {
       const { ui: current, resolved: from, ctx: context } = latest.current;
-      const next = reduceKey(from, { input, ...key }, context);
+      const next = reduceInput(from, { input, ...key }, context);
       if (next === 'quit') return exit();
       const stored = keepDefaults(next, from, current);
       latest.current = { ...latest.current, ui: stored, resolved: next };

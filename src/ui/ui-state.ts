@@ -252,6 +252,41 @@ function paneKeys(s: UiState, k: KeyPress, ctx: UiContext): UiState {
 }
 
 /** The state after one key press, or 'quit'. Expects session, lane, item and contentStream already resolved. */
+/** Control characters that are keys of their own when they come inside a burst of input. */
+const BURST_KEYS: Record<string, Partial<KeyPress>> = {
+  '\r': { return: true },
+  '\n': { return: true },
+  '\t': { tab: true },
+  '\x7f': { backspace: true },
+  '\b': { backspace: true },
+};
+
+/**
+ * Ink hands plain keys that arrived in one read (typed ahead while the screen was busy, a held key
+ * repeating over ssh, pasted) as one string. Each character is then a key of its own, except text
+ * going into the filter, which is taken as typed.
+ */
+export function reduceInput(s: UiState, k: KeyPress, ctx: UiContext): UiState | 'quit' {
+  const chars = Array.from(k.input);
+  if (chars.length <= 1 || k.ctrl || k.meta) return reduceKey(s, k, ctx);
+  let state = s;
+  for (let i = 0; i < chars.length; i++) {
+    const special = BURST_KEYS[chars[i]];
+    if (state.filterDraft !== null && !special) {
+      // Filter text runs up to the next control character (Enter ends the filter).
+      let end = i;
+      while (end < chars.length && !BURST_KEYS[chars[end]]) end++;
+      state = filterKeys(state, { input: chars.slice(i, end).join('') });
+      i = end - 1;
+      continue;
+    }
+    const next = reduceKey(state, special ? { input: '', ...special } : { input: chars[i], shift: chars[i] !== chars[i].toLowerCase() }, ctx);
+    if (next === 'quit') return next;
+    state = next;
+  }
+  return state;
+}
+
 export function reduceKey(s: UiState, k: KeyPress, ctx: UiContext): UiState | 'quit' {
   if (s.filterDraft !== null) return filterKeys(s, k);
   if (k.input === 'q' && !k.ctrl && !k.meta) return 'quit';

@@ -65,6 +65,23 @@ test('the hang and the refused upgrade read at a glance in the session list', as
   await t.waitFor(/\[exited 0\]/);
 });
 
+test('keys typed ahead arrive in one read and each one counts', async () => {
+  const t = start('demo.pcapng', 160, 50);
+  await t.waitFor(/Sessions · 11/);
+  // One send-keys string reaches the program as one read: Ink hands it over as one input.
+  t.keys('jjj');
+  await t.waitFor(/▸ +4 exec/);
+  // A filter typed in one go is filter text, not keys.
+  t.keys('kk/web-1');
+  let screen = await t.waitFor(/Sessions · 2 of 11 .*filter “web-1”/);
+  // The first Enter applies the filter, the second opens the selected session.
+  t.keys('Enter', 'Enter');
+  screen = await t.waitFor(/▶ Timeline · #9/);
+  expect(screen).not.toMatch(/demo-0/);
+  t.keys('q');
+  await t.waitFor(/\[exited 0\]/);
+});
+
 const captures = readdirSync(join(root, 'fixtures')).filter((f) => /\.pcap(ng)?$/.test(f) && !f.startsWith('tls-ws-keylog'));
 
 const sizes: [number, number][] = [

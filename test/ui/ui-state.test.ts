@@ -5,7 +5,7 @@ import { connectionMatches, parseFilter, sessionMatches } from '../../src/ui/ses
 import { progressBar, keyHints } from '../../src/ui/StatusBar.js';
 import { applyColorEnv } from '../../src/ui/theme.js';
 import { buildTimeAxis, fullView } from '../../src/ui/time-axis.js';
-import { initialUiState, reduceKey, type KeyPress, type UiContext, type UiState } from '../../src/ui/ui-state.js';
+import { initialUiState, reduceInput, reduceKey, type KeyPress, type UiContext, type UiState } from '../../src/ui/ui-state.js';
 import { data, hangingSession, hostileSession, origin, session, spdyEchoConnections, spdyEchoSession, stream, wsEchoSession } from '../helpers/model-builders.js';
 
 const MS = 1e6;
@@ -155,6 +155,37 @@ describe('reduceKey', () => {
     expect(press(applied, ['/', 'x', esc])).toMatchObject({ filter: 'pod:w', filterDraft: null });
     expect(press(applied, ['/', { input: 'u', ctrl: true }])).toMatchObject({ filterDraft: '' });
     expect(press(applied, [esc])).toMatchObject({ filter: '' });
+  });
+});
+
+describe('reduceInput', () => {
+  it('takes each character of a burst as a key of its own', () => {
+    const s = resolved();
+    expect(reduceInput(s, { input: 'jj' }, ctx())).toEqual(press(s, ['j', 'j']));
+    expect(reduceInput(s, { input: 'jjjjj' }, ctx())).toMatchObject({ session: 3 });
+    expect(reduceInput(s, { input: 'xs' }, ctx())).toMatchObject({ hex: true, sort: 'duration' });
+    expect(reduceInput(s, { input: 'G' }, ctx())).toMatchObject({ session: 3 });
+    expect(reduceInput(s, { input: 'jG' }, ctx())).toEqual(press(s, ['j', 'G']));
+  });
+
+  it('enter, tab and backspace inside a burst are those keys', () => {
+    const s = resolved();
+    expect(reduceInput(s, { input: 'j\r' }, ctx())).toEqual(press(s, ['j', enter]));
+    expect(reduceInput(s, { input: '\t\t' }, ctx())).toMatchObject({ pane: 'event' });
+  });
+
+  it('stops at q, and a burst typed into the filter is filter text up to enter', () => {
+    const s = resolved();
+    expect(reduceInput(s, { input: 'jqj' }, ctx())).toBe('quit');
+    expect(reduceInput(s, { input: '/pod:web' }, ctx())).toMatchObject({ filterDraft: 'pod:web' });
+    expect(reduceInput(s, { input: '/web q\rj' }, ctx())).toMatchObject({ filter: 'web q', filterDraft: null, session: 2 });
+    expect(reduceInput(s, { input: '/webx\x7f\rq' }, ctx())).toBe('quit');
+    expect(reduceInput(resolved({ filterDraft: 'a' }), { input: 'bc\x7f' }, ctx())).toMatchObject({ filterDraft: 'ab' });
+  });
+
+  it('leaves modified keys alone', () => {
+    const s = resolved();
+    expect(reduceInput(s, { input: 'qq', ctrl: true }, ctx())).not.toBe('quit');
   });
 });
 
