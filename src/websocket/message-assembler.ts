@@ -7,7 +7,8 @@
  * final piece (which may be empty: zero-length messages, and compressed messages whose end is only
  * known after inflating the tail). onMessageLost reports payload bytes lost inside a message. A message
  * abandoned by lost framing or a protocol error simply never gets its last piece; the next message
- * starts with first=true. Text payloads are not UTF-8 validated (k8s text frames carry base64).
+ * starts with first=true. Text messages that are not valid UTF-8 (RFC 6455 §8.1) are reported, once each,
+ * and still passed up as they are.
  */
 import type { Direction, FrameOrigin, Problem, StreamOrigin } from '../model/origin.js';
 import {
@@ -18,6 +19,7 @@ import {
   type WebSocketFrameSink,
 } from './frame-decoder.js';
 import { PerMessageInflater } from './permessage-deflate.js';
+import { Utf8Validator } from './utf8-validator.js';
 
 export interface WebSocketMessageData {
   dir: Direction;
@@ -160,6 +162,9 @@ export class WebSocketMessageAssembler implements WebSocketFrameSink {
   private msgTs = 0;
   private msgFirstPending = false;
   private msgLastSent = false;
+  /** Text messages: the payload so far is valid UTF-8 (a message is reported once). */
+  private readonly utf8 = new Utf8Validator();
+  private textValid = true;
   /** Wire origin of the compressed piece being inflated, for the output it produces. */
   private inflatingOrigin: StreamOrigin = { offset: 0, length: 0, packet: 0, ts: 0 };
   /** The event handed to onMessageData, refilled for every piece rather than allocated per segment. */
@@ -291,6 +296,8 @@ export class WebSocketMessageAssembler implements WebSocketFrameSink {
     this.msgTs = h.origin.ts;
     this.msgFirstPending = true;
     this.msgLastSent = false;
+    this.utf8.reset();
+    this.textValid = true;
     if (this.msgCompressed) this.reportInflate(this.inflater!.begin(), h.origin.offset);
   }
 
@@ -311,6 +318,7 @@ export class WebSocketMessageAssembler implements WebSocketFrameSink {
   }
 
   private emit(data: Uint8Array, origin: StreamOrigin, last: boolean): void {
+    if (this.msgOpcode === Opcode.Text && this.textValid) this.checkText(data, last);
     const first = this.msgFirstPending;
     this.msgFirstPending = false;
     if (last) this.msgLastSent = true;
@@ -331,6 +339,17 @@ export class WebSocketMessageAssembler implements WebSocketFrameSink {
       lastTs: origin.ts,
     };
     this.sink.onMessageData(ev);
+  }
+
+  private checkText(data: Uint8Array, last: boolean): void {
+    const bad = this.utf8.push(data);
+    if (bad >= 0) {
+      this.textValid = false;
+      this.problem(this.msgOffset, `text message is not valid UTF-8: byte ${bad} of its payload (RFC 6455 §8.1)`);
+    } else if (last && this.utf8.incomplete) {
+      this.textValid = false;
+      this.problem(this.msgOffset, 'text message ends inside a UTF-8 sequence (RFC 6455 §8.1)');
+    }
   }
 
   private reportInflate(problem: string | undefined, offset: number): void {

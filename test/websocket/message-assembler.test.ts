@@ -112,6 +112,36 @@ describe('WebSocketMessageAssembler: fragmentation', () => {
   });
 });
 
+describe('WebSocketMessageAssembler: text messages', () => {
+  it('reports a text message that is not valid UTF-8, once, wherever the frames split it', () => {
+    const stream = bytes(
+      server.frame(Opcode.Text, bytes('caf\u00e9 '), { fin: false }),
+      server.frame(Opcode.Continuation, new Uint8Array([0xe2, 0x82])),
+      server.frame(Opcode.Text, new Uint8Array([0x41, 0xc0, 0xaf, 0xff])),
+      server.frame(Opcode.Binary, new Uint8Array([0xff])),
+      server.frame(Opcode.Text, bytes('ok \u20ac')),
+    );
+    for (const cut of [0, 4, 8, 13, 15]) {
+      const { rec, dec } = pipeline('s2c');
+      pushSplit((d, o) => dec.push(d, o), stream, [cut]);
+      expect(rec.problems.map((p) => p.message)).toEqual([
+        'text message ends inside a UTF-8 sequence (RFC 6455 §8.1)',
+        'text message is not valid UTF-8: byte 1 of its payload (RFC 6455 §8.1)',
+      ]);
+      expect(rec.problems[0].where).toBe('s2c offset 0');
+      // Passed up as they are all the same.
+      expect(rec.messages().map((m) => m.opcode)).toEqual([1, 1, 2, 1]);
+    }
+  });
+
+  it('checks the inflated text of a compressed message', () => {
+    const enc = new WebSocketFrameEncoder({ client: false, deflate: { noContextTakeover: true } });
+    const { rec, dec } = pipeline('s2c', { deflate: { noContextTakeover: true } });
+    dec.push(bytes(enc.message(Opcode.Text, new Uint8Array([0x68, 0x69, 0xed, 0xa0, 0x80])), enc.message(Opcode.Text, bytes('fine'))), origin(0, 5));
+    expect(rec.problems.map((p) => p.message)).toEqual(['text message is not valid UTF-8: byte 3 of its payload (RFC 6455 §8.1)']);
+  });
+});
+
 describe('WebSocketMessageAssembler: control frames', () => {
   it('decodes close code and reason', () => {
     const { rec, dec } = pipeline('s2c');
