@@ -141,18 +141,33 @@ async function open(argv: string[]): Promise<number> {
   const opts = analyzeOptions({ keyLogs: await keyLogs(args) });
   // Events can only be selected once the model holding them has been shown, so `shown` is set by then.
   let shown: CaptureModel | null = null;
+  const live = path === '-';
+  // A capture piped in (`tcpdump -U -w - | execscope -`) takes stdin: keys come from the terminal itself.
+  const keyboard = live ? await openTerminalInput() : undefined;
   const code = await runTui({
-    path,
+    path: live ? 'stdin' : path,
     load: (onProgress) =>
       analyzeCapture(path, opts, (model, read, total) => {
         shown = model;
         onProgress(model, read, total);
       }),
-    inspector: (session, event) => createCaptureInspector(path, shown as CaptureModel)(session, event),
-    contentReader: createContentReader(path, opts),
+    // Piped bytes cannot be read again: events show the layers the model keeps, streams their head.
+    inspector: live ? undefined : (session, event) => createCaptureInspector(path, shown as CaptureModel)(session, event),
+    contentReader: live ? undefined : createContentReader(path, opts),
+    stdin: keyboard,
   });
   // Quitting while the capture still loads leaves the pipeline running (it cannot be cancelled).
   process.exit(code);
+}
+
+/** The controlling terminal as a keyboard, when stdin carries the capture; undefined without one. */
+async function openTerminalInput(): Promise<NodeJS.ReadStream | undefined> {
+  const [{ openSync }, { ReadStream }] = await Promise.all([import('node:fs'), import('node:tty')]);
+  try {
+    return new ReadStream(openSync('/dev/tty', 'r')) as NodeJS.ReadStream;
+  } catch {
+    return undefined;
+  }
 }
 
 async function help(topic: string): Promise<number> {

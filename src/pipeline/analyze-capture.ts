@@ -8,6 +8,8 @@ import type { AnalyzeOptions } from './options.js';
 export type ProgressListener = (model: CaptureModel, bytesRead: number, totalBytes: number | null) => void;
 
 const PROGRESS_EVERY = 4 << 20;
+/** A live capture (a pipe from tcpdump) trickles in: it is reported at least this often while it does. */
+const PROGRESS_EVERY_MS = 200;
 
 export async function analyzeCapture(path: string, opts: AnalyzeOptions, onProgress?: ProgressListener): Promise<CaptureModel> {
   const first = await analyzeOnce(path, opts, onProgress);
@@ -24,16 +26,29 @@ async function analyzeOnce(path: string, opts: AnalyzeOptions, onProgress?: Prog
   const hasher = opts.hasher ?? ownHasher;
   const analyzer = new CaptureAnalyzer({ ...opts, hasher });
   let nextReport = PROGRESS_EVERY;
+  let lastReportAt = 0;
   let read = 0;
-  for await (const chunk of readCaptureBytes(path)) {
-    read += chunk.length;
-    if (!analyzer.push(chunk)) break;
-    const behind = hasher?.backlog();
-    if (behind) await behind;
-    if (onProgress && read >= nextReport) {
-      nextReport = read + PROGRESS_EVERY;
-      onProgress(analyzer.model, read, total);
+  // What arrived just before a pause in a live capture is reported once the pause has lasted a while.
+  let trailing: NodeJS.Timeout | null = null;
+  const report = () => {
+    if (trailing) clearTimeout(trailing);
+    trailing = null;
+    nextReport = read + PROGRESS_EVERY;
+    lastReportAt = Date.now();
+    onProgress?.(analyzer.model, read, total);
+  };
+  try {
+    for await (const chunk of readCaptureBytes(path)) {
+      read += chunk.length;
+      if (!analyzer.push(chunk)) break;
+      const behind = hasher?.backlog();
+      if (behind) await behind;
+      if (!onProgress) continue;
+      if (read >= nextReport || Date.now() - lastReportAt >= PROGRESS_EVERY_MS) report();
+      else trailing ??= setTimeout(report, PROGRESS_EVERY_MS);
     }
+  } finally {
+    if (trailing) clearTimeout(trailing);
   }
   analyzer.end();
   try {

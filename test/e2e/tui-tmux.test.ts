@@ -82,6 +82,21 @@ test('keys typed ahead arrive in one read and each one counts', async () => {
   await t.waitFor(/\[exited 0\]/);
 });
 
+test('a capture piped in is shown live, keys coming from the terminal', async () => {
+  // The first 40 kB, a pause as on a quiet tap, then the rest: the screen follows each part.
+  const demo = join('fixtures', 'demo.pcapng');
+  const feed = `(head -c 40000 ${demo}; sleep 3; tail -c +40001 ${demo})`;
+  const t = new TmuxTerminal(['sh', '-c', `${feed} | env -u CI ${process.execPath} ${cli} -`], 120, 40);
+  open.push(t);
+  let screen = await t.waitFor(/stdin · pcapng · \d+ packets · \d+ connections · 3 sessions/);
+  expect(screen).toMatch(/loading… 39\.1 KiB read/);
+  screen = await t.waitFor(/stdin · pcapng · 633 packets · 31 connections · 11 sessions/);
+  t.keys('jj', 'Enter');
+  screen = await t.waitFor(/▶ Timeline · #3/);
+  t.keys('q');
+  await t.waitFor(/\[exited 0\]/);
+});
+
 const captures = readdirSync(join(root, 'fixtures')).filter((f) => /\.pcap(ng)?$/.test(f) && !f.startsWith('tls-ws-keylog'));
 
 const sizes: [number, number][] = [
