@@ -24,7 +24,7 @@ Usage:
   execscope help [COMMAND]                 this text, or a command's
 
 CAPTURE is a pcap or pcapng file, optionally gzip-compressed, or - for stdin
-(tcpdump -w - | execscope analyze -).
+(tcpdump -w - | execscope analyze -; tcpdump -U -w - | execscope - follows a tap live in the TUI).
 Exit status: 0 ok, 1 usage or unreadable input, 2 capture truncated or corrupt (results up to the cut are printed).
 `,
   analyze: `Usage: execscope analyze CAPTURE [--json | --text] [--hash] [--connections] [--keylog FILE]...
