@@ -15,6 +15,8 @@ export interface SessionEnd {
   ts: number;
   /** The TCP connection closed (FIN or RST) inside the capture. */
   connectionClosed: boolean;
+  /** It was reset (RST) rather than closed. */
+  reset?: boolean;
 }
 
 export interface SessionIdentity {
@@ -164,7 +166,9 @@ export class ExecSessionBuilder {
     if (s.state === 'upgrade-failed') return;
     s.endTs = end.ts;
     this.updateExit();
-    if (s.exit) s.state = end.connectionClosed || this.serverEnded ? 'complete' : 'open-at-end';
+    // Port-forward carries no exit status: it ends when the client closes the connection.
+    if (s.kind === 'portforward') s.state = !end.connectionClosed ? 'open-at-end' : end.reset ? 'aborted' : 'complete';
+    else if (s.exit) s.state = end.connectionClosed || this.serverEnded ? 'complete' : 'open-at-end';
     // Before v4 the server writes nothing on success: a clean close of the error stream is the outcome.
     else if (end.connectionClosed) s.state = this.preV4() && this.cleanPreV4End() ? 'complete' : 'aborted';
     else s.state = 'open-at-end';

@@ -1,10 +1,14 @@
 /**
  * Maps the k8s WebSocket channel protocols (channel.k8s.io v1–v5, base64, legacy port-forward)
- * onto the streams of one session.
+ * onto the streams of one session. Port-forward tunnelled through the WebSocket
+ * (`SPDY/3.1+portforward.k8s.io`, kubectl ≥ 1.31) carries a SPDY connection in its binary messages:
+ * that byte stream goes to a SPDY transport of the same session, whose frames and streams then sit at
+ * offsets of the tunnelled stream rather than of the TCP stream.
  */
 import type { Direction, StreamOrigin } from '../model/origin.js';
 import { K8sChannelDecoder } from '../websocket/channel-protocol.js';
 import type { ExecSessionBuilder } from './exec-session.js';
+import { SpdyExecTransport } from './spdy-exec.js';
 import type { StreamRecorder } from './stream-recorder.js';
 import type { UpgradedTransport } from './upgraded-transport.js';
 
@@ -18,6 +22,7 @@ export class WebSocketExecTransport implements UpgradedTransport {
   private readonly decoder: K8sChannelDecoder;
   /** Recorder per channel number (exec/attach: a channel's stream name never changes). */
   private readonly byChannel: (StreamRecorder | undefined)[] = [];
+  private readonly tunnel: SpdyExecTransport | null;
 
   constructor(
     private readonly b: ExecSessionBuilder,
@@ -46,7 +51,10 @@ export class WebSocketExecTransport implements UpgradedTransport {
         if (ev.kind === 'close') b.serverSignalledEnd();
       },
       onProblem: (p) => b.warn({ where: `${where} ${p.where}`, message: p.message }),
+      onTunnelData: (dir, data, origin, tunnelOffset) => this.tunnel?.push(dir, data, { offset: tunnelOffset, length: data.length, packet: origin.packet, ts: origin.ts }),
+      onTunnelGap: (dir, tunnelOffset, length) => this.tunnel?.gap(dir, tunnelOffset, length),
     }, { portForward: b.session.kind === 'portforward', extensions });
+    this.tunnel = this.decoder.protocol.codec === 'tunnel' ? new SpdyExecTransport(b, `${where} tunnel`) : null;
   }
 
   push(dir: Direction, data: Uint8Array, origin: StreamOrigin): void {
@@ -59,6 +67,7 @@ export class WebSocketExecTransport implements UpgradedTransport {
 
   end(): void {
     this.decoder.end();
+    this.tunnel?.end();
   }
 
   private recorder(channel: number, port: number | undefined): StreamRecorder {

@@ -23,6 +23,7 @@ export class ConnectionAnalyzer implements ConnectionScope {
   private readonly consumer: SniffingConsumer;
   private readonly sessions: ExecSessionBuilder[] = [];
   private closed = false;
+  private reset = false;
 
   constructor(
     private readonly conn: TcpConnection,
@@ -59,14 +60,15 @@ export class ConnectionAnalyzer implements ConnectionScope {
     this.consumer.gap(dir, offset, length);
   }
 
-  close(): void {
+  close(how: 'fin' | 'rst'): void {
     this.closed = true;
+    if (how === 'rst') this.reset = true;
   }
 
   end(ts: number): void {
     this.consumer.end();
     this.record.endTs = ts;
-    for (const s of this.sessions) s.finish({ ts, connectionClosed: this.closed });
+    for (const s of this.sessions) s.finish({ ts, connectionClosed: this.closed, reset: this.reset });
   }
 
   newSession(req: SessionRequest): ExecSessionBuilder {

@@ -1,11 +1,16 @@
-/** One-line outcome of a session, as the text report and the TUI's session list say it. */
-import type { ExecSession } from '../model/session.js';
+/**
+ * One-line outcome of a session, as the text report and the TUI's session list say it. It quotes
+ * bytes from the wire (refusal messages, port-forward errors): callers make it safe to print.
+ */
+import type { ExecSession, StreamRecord } from '../model/session.js';
+import { k8sChannelProtocol } from '../websocket/channel-protocol.js';
 
 export function outcomeText(s: ExecSession): string {
   if (s.state === 'upgrade-failed') {
     const msg = s.refusal?.message ? `: ${s.refusal.message}` : '';
     return `upgrade refused ${s.httpStatus ?? ''}${msg}`.trim();
   }
+  if (s.kind === 'portforward') return portForwardOutcome(s);
   const stdin = s.streams.find((r) => r.name === 'stdin');
   const stdinOpen = stdin && stdin.bytes > 0 && stdin.closedAt.c2s === null && stdin.resetAt === null;
   const parts: string[] = [];
@@ -22,6 +27,32 @@ export function outcomeText(s: ExecSession): string {
   return parts.join(' · ');
 }
 
+/** Port-forward streams that carried an error: the server could not reach the pod's port. */
+export function portForwardErrors(s: ExecSession): StreamRecord[] {
+  return s.streams.filter((r) => r.name.startsWith('error') && r.bytes > 0);
+}
+
+/** How many connections went to which ports, and the first error the server sent back. */
+function portForwardOutcome(s: ExecSession): string {
+  const data = s.streams.filter((r) => r.name.startsWith('data'));
+  const ports = [...new Set(data.map((r) => r.name.split(':')[1]).filter((p) => p !== undefined))];
+  const parts = [`${data.length} connection${data.length === 1 ? '' : 's'} forwarded${ports.length ? ` to port ${ports.join(', ')}` : ''}`];
+  const errors = portForwardErrors(s);
+  if (errors.length) {
+    const first = Buffer.concat(errors[0].head).toString('utf8').split('\n')[0].slice(0, 200);
+    parts.push(`${errors.length} failed: ${first}`);
+  }
+  if (s.state === 'aborted') parts.push('connection reset');
+  else if (s.state === 'open-at-end') parts.push('still open at end of capture');
+  if (s.fallbackFrom !== null) parts.push(`fell back to SPDY from session ${s.fallbackFrom}`);
+  return parts.join(' · ');
+}
+
+/** Port-forward tunnelled through WebSocket: its frames are SPDY, at offsets of the tunnelled byte stream. */
+export function isSpdyTunnel(s: ExecSession): boolean {
+  return s.transport === 'websocket' && k8sChannelProtocol(s.protocol).codec === 'tunnel';
+}
+
 export function hopLabel(s: ExecSession): string {
   switch (s.hop) {
     case 'apiserver':
@@ -36,6 +67,7 @@ export function hopLabel(s: ExecSession): string {
 }
 
 export function protocolLabel(s: ExecSession): string {
+  if (isSpdyTunnel(s)) return 'WS+SPDY';
   const t = s.transport === 'spdy' ? 'SPDY' : 'WS';
   const v = /^(v\d+)\./.exec(s.protocol)?.[1] ?? s.protocol;
   return v ? `${t} ${v}` : t;

@@ -32,7 +32,7 @@ function sessionBlock(model: CaptureModel, s: ExecSession): string[] {
   ];
   for (const r of s.streams) lines.push(streamLine(r));
   if (s.resizes.length) lines.push(`   resize  ${s.resizes.map((r) => `${r.width}×${r.height}`).join(', ')}`);
-  lines.push(`   ${outcomeText(s)} · ${s.state}`);
+  lines.push(`   ${safeInline(outcomeText(s))} · ${s.state}`);
   for (const w of s.warnings.slice(0, 5)) lines.push(`   ! ${safeInline(w.message)} (${safeInline(w.where)})`);
   return lines;
 }

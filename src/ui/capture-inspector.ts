@@ -11,6 +11,7 @@ import { PacketDecoder } from '../net/packet-decoder.js';
 import { linkTypeName } from '../net/link-layer.js';
 import { TcpReassembler } from '../net/tcp-reassembly.js';
 import { isoTime } from '../report/time.js';
+import { isSpdyTunnel } from '../report/outcome.js';
 import { modelLayers, type EventInspector, type InspectableEvent, type LayerView } from './event-layers.js';
 import { spdyFrameFields, webSocketFrameFields } from './frame-fields.js';
 
@@ -27,10 +28,11 @@ interface Carrier {
 
 /**
  * Decodes the capture until the event's last packet, collecting the frame bytes and the packets
- * carrying them. Over TLS the origin's offsets are in the decrypted stream, so the carriers are the
- * connection's packets between the first and last packet instead.
+ * carrying them. Over TLS, or in a port-forward WebSocket tunnel, the origin's offsets are not TCP
+ * offsets (decrypted, tunnelled bytes), so the carriers are the connection's packets between the
+ * first and last packet instead.
  */
-async function collect(path: string, s: ExecSession, event: InspectableEvent, overTls: boolean) {
+async function collect(path: string, s: ExecSession, event: InspectableEvent, innerOffsets: boolean) {
   const o = event.origin;
   if (!o) return null;
   const dir = event.dir;
@@ -46,7 +48,7 @@ async function collect(path: string, s: ExecSession, event: InspectableEvent, ov
     onOpen() {},
     onData(conn, d, data, origin) {
       if (conn.id !== s.connectionId || d !== dir || !current) return;
-      if (overTls) {
+      if (innerOffsets) {
         if (current.index >= o.packet) keep(current, data.length, origin.offset);
         return;
       }
@@ -86,10 +88,11 @@ export function createCaptureInspector(path: string, model: CaptureModel): Event
   return async (s, event) => {
     const layers = modelLayers(model, s, event);
     const tls = model.connections.find((c) => c.id === s.connectionId)?.tls;
-    const found = await collect(path, s, event, !!tls);
+    const tunnel = isSpdyTunnel(s) && event.kind !== 'request' && event.kind !== 'upgrade';
+    const found = await collect(path, s, event, !!tls || tunnel);
     if (!found) return layers;
     const frameLayer = layers.find((l) => l.kind === 'frame' || l.kind === 'http');
-    if (frameLayer && !tls) {
+    if (frameLayer && !tls && !tunnel) {
       const fields = s.transport === 'websocket' ? webSocketFrameFields(found.frame) : spdyFrameFields(found.frame);
       if (frameLayer.kind === 'frame' && fields) frameLayer.lines.push(...fields.lines);
       frameLayer.bytes = found.frame;

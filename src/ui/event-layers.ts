@@ -5,6 +5,7 @@
  */
 import type { FrameOrigin } from '../model/origin.js';
 import type { CaptureModel, ControlEvent, ExecSession, StreamEvent, StreamRecord } from '../model/session.js';
+import { isSpdyTunnel } from '../report/outcome.js';
 import { isoTime } from '../report/time.js';
 import { formatBytes, formatOffset, quoteArgv } from './format.js';
 import { targetLabel } from './session-summary.js';
@@ -108,13 +109,15 @@ function byteSpan(start: number, length: number): string {
 }
 
 function frameTitle(s: ExecSession, e: InspectableEvent): string {
-  const ws = s.transport === 'websocket';
-  if (isStreamEvent(e)) return `${ws ? 'WebSocket' : 'SPDY'} ${(ws ? WS_STREAM_FRAMES : SPDY_STREAM_FRAMES)[e.kind]}`;
+  const tunnel = isSpdyTunnel(s);
+  const ws = s.transport === 'websocket' && !tunnel;
+  const where = tunnel ? ' in the WebSocket tunnel' : '';
+  if (isStreamEvent(e)) return `${ws ? 'WebSocket' : 'SPDY'} ${(ws ? WS_STREAM_FRAMES : SPDY_STREAM_FRAMES)[e.kind]}${where}`;
   if (e.kind === 'request') return 'HTTP/1.1 request head';
   if (e.kind === 'upgrade') return 'HTTP/1.1 response head';
   if (e.kind === 'gap') return 'TCP gap (bytes missing from the capture)';
   const name = (ws ? WS_CONTROL_FRAMES : SPDY_CONTROL_FRAMES)[e.kind] ?? `${e.kind} frame`;
-  return `${ws ? 'WebSocket' : 'SPDY'} ${name}`;
+  return `${ws ? 'WebSocket' : 'SPDY'} ${name}${where}`;
 }
 
 function packetLines(model: CaptureModel, o: FrameOrigin): string[] {
@@ -136,7 +139,7 @@ export function modelLayers(model: CaptureModel, s: ExecSession, event: Inspecta
   const stream = streamOf(s, event);
   const rel = formatOffset(event.ts - s.startTs);
   if (isStreamEvent(event) && stream) {
-    const unit = s.transport === 'websocket' ? `channel ${stream.id}` : `SPDY stream ${stream.id}`;
+    const unit = s.transport === 'websocket' && !isSpdyTunnel(s) ? `channel ${stream.id}` : `SPDY stream ${stream.id}`;
     const bytes = event.kind === 'data' ? streamSlice(stream, event.streamOffset, event.length) : null;
     const lines = [`${event.kind}${event.kind === 'data' ? ` ${formatBytes(event.length)}` : ''} at ${rel} · ${dirText(s, event.dir)}`];
     if (event.kind === 'data') lines.push(`stream bytes ${byteSpan(event.streamOffset, event.length)} of ${formatBytes(stream.bytes)}`);
@@ -154,7 +157,9 @@ export function modelLayers(model: CaptureModel, s: ExecSession, event: Inspecta
   const o = event.origin;
   // Over TLS the pipeline's origins count decrypted bytes, and name the packet ending each record.
   const tls = model.connections.find((c) => c.id === s.connectionId)?.tls ?? null;
-  const space = `${tls ? 'TLS plaintext' : 'TCP'} ${event.dir}`;
+  // Tunnelled frames count bytes of the SPDY stream inside the WebSocket messages.
+  const tunnel = isSpdyTunnel(s) && event.kind !== 'request' && event.kind !== 'upgrade';
+  const space = `${tunnel ? 'tunnelled SPDY' : tls ? 'TLS plaintext' : 'TCP'} ${event.dir}`;
   const frameLines = isStreamEvent(event) ? [] : [safeInline(event.detail), `at ${rel} · ${dirText(s, event.dir)}`];
   if (o) frameLines.push(`${space} bytes ${byteSpan(o.offset, o.length)} (${formatBytes(o.length)})`);
   layers.push({
@@ -207,8 +212,14 @@ export function modelLayers(model: CaptureModel, s: ExecSession, event: Inspecta
     layers.push({
       kind: 'tcp',
       title: `TCP ${dirText(s, event.dir)}`,
-      lines: [tls ? `connection ${s.connectionId} (TLS)` : `stream bytes ${byteSpan(o.offset, o.length)} · connection ${s.connectionId}`],
-      range: tls ? null : { space, start: o.offset, end: o.offset + o.length },
+      lines: [
+        tunnel
+          ? `connection ${s.connectionId}${tls ? ' (TLS)' : ''} · the SPDY bytes travel in WebSocket binary messages`
+          : tls
+            ? `connection ${s.connectionId} (TLS)`
+            : `stream bytes ${byteSpan(o.offset, o.length)} · connection ${s.connectionId}`,
+      ],
+      range: tls || tunnel ? null : { space, start: o.offset, end: o.offset + o.length },
       bytes: null,
       highlight: null,
     });

@@ -1,6 +1,6 @@
 /** What the session list says about a session, and how it sorts. */
 import type { ExecSession } from '../model/session.js';
-import { outcomeText } from '../report/outcome.js';
+import { outcomeText, portForwardErrors } from '../report/outcome.js';
 import { safeInline } from './terminal-text.js';
 
 export type Severity = 'ok' | 'warn' | 'error' | 'info';
@@ -23,6 +23,10 @@ export function sessionOutcome(s: ExecSession, all: readonly ExecSession[]): Out
     const fallback = all.find((o) => o.fallbackFrom === s.id);
     if (fallback) return { text: `${text} → fell back to SPDY (session ${fallback.id})`, severity: 'warn' };
     return { text, severity: 'error' };
+  }
+  if (s.kind === 'portforward') {
+    if (s.state === 'aborted' || portForwardErrors(s).length) return { text, severity: 'error' };
+    return { text, severity: s.state === 'complete' ? 'ok' : 'warn' };
   }
   if (s.exit) {
     // Status seen but the connection stayed up (R4): the client side is stuck, not the command.

@@ -6,6 +6,24 @@ import { captureModel, connection, data, origin, session, spdyEchoSession, strea
 const enc = (s: string) => new TextEncoder().encode(s);
 
 describe('modelLayers', () => {
+  it('port-forward tunnelled in WebSocket: SPDY frames at offsets of the tunnelled stream, not TCP ones', () => {
+    const s = session({ id: 1, kind: 'portforward', transport: 'websocket', protocol: 'SPDY/3.1+portforward.k8s.io', connectionId: 2 });
+    const dataStream = stream(s, 'data:80:0', 3);
+    data(dataStream, 's2c', 'HTTP/1.1 200 OK\r\n', origin(120, 25, 14, 2e6));
+    const model = captureModel({ sessions: [s] });
+    const layers = modelLayers(model, s, dataStream.events[0]);
+    expect(layers.map((l) => [l.kind, l.title])).toEqual([
+      ['stream', 'data:80:0 · SPDY stream 3'],
+      ['frame', 'SPDY DATA frame in the WebSocket tunnel'],
+      ['http', 'HTTP/1.1 upgrade · GET → 101 SPDY/3.1+portforward.k8s.io'],
+      ['tcp', expect.stringMatching(/^TCP /)],
+      ['packet', 'packet 14'],
+    ]);
+    expect(layers[1].range).toEqual({ space: 'tunnelled SPDY s2c', start: 120, end: 145 });
+    expect(layers[3].range).toBeNull();
+    expect(layers[3].lines).toEqual(['connection 2 · the SPDY bytes travel in WebSocket binary messages']);
+  });
+
   it('a WebSocket stdout data event: stream, frame, HTTP, TCP, packet', () => {
     const s = wsEchoSession();
     const model = captureModel({ sessions: [s] });
