@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates fixtures/lab/: every `execscope lab` scenario run with the real kubectl against the lab
 # (echo, stdin, exit code, command not found, stderr, tty with resizes, large output — over WebSocket
-# and SPDY — each fault, and the WebSocket→SPDY fallback). Each recording gets a truth file written
+# and SPDY — each fault, the WebSocket→SPDY fallback, and port-forward tunnelled in WebSocket and over SPDY). Each recording gets a truth file written
 # from what the lab's servers observed, never from decoding it. Recordings over 1 MiB are gzipped
 # (the reader opens .gz directly). Then checks every fixture with the shared checker when present.
 #
@@ -43,7 +43,6 @@ for name in "${scenarios[@]}"; do
 done
 rm -rf "$out/.work"
 
-if [[ -f ../shared/check-captures.mjs ]]; then
-  node ../shared/check-captures.mjs --dir "$out" --cli "node dist/cli.js" || failed=1
-fi
+# The same comparison as `npm run test:captures` (which says why the port-forward recordings are left to jest).
+node scripts/check-fixtures.mjs || failed=1
 exit $failed

@@ -15,8 +15,11 @@ export interface SessionEnd {
   ts: number;
   /** The TCP connection closed (FIN or RST) inside the capture. */
   connectionClosed: boolean;
-  /** It was reset (RST) rather than closed. */
-  reset?: boolean;
+  /**
+   * The server reset it before the client closed its side. (A client that quits — Ctrl-C on kubectl
+   * port-forward — may well send a RST, answering data it left unread: that is still its own end.)
+   */
+  serverReset?: boolean;
 }
 
 export interface SessionIdentity {
@@ -167,7 +170,7 @@ export class ExecSessionBuilder {
     s.endTs = end.ts;
     this.updateExit();
     // Port-forward carries no exit status: it ends when the client closes the connection.
-    if (s.kind === 'portforward') s.state = !end.connectionClosed ? 'open-at-end' : end.reset ? 'aborted' : 'complete';
+    if (s.kind === 'portforward') s.state = !end.connectionClosed ? 'open-at-end' : end.serverReset ? 'aborted' : 'complete';
     else if (s.exit) s.state = end.connectionClosed || this.serverEnded ? 'complete' : 'open-at-end';
     // Before v4 the server writes nothing on success: a clean close of the error stream is the outcome.
     else if (end.connectionClosed) s.state = this.preV4() && this.cleanPreV4End() ? 'complete' : 'aborted';

@@ -1,9 +1,10 @@
 /**
  * The lab's kube-apiserver: what kubectl asks before an exec (version, discovery, the Pod; pod and
  * namespace lists for `kubectl get`), over HTTP/2 when TLS negotiates h2 and HTTP/1.1 otherwise, and
- * the exec/attach subresources: pod and container checked as ExecLocation does, then a v5 WebSocket
- * goes to the stream translator (apiserver ≥1.30) while SPDY and legacy WebSocket upgrades are proxied
- * byte for byte to the kubelet (UpgradeAwareHandler). IO code.
+ * the exec/attach/portforward subresources: pod and container checked as ExecLocation does, then a v5
+ * WebSocket goes to the stream translator (apiserver ≥1.30), a port-forward WebSocket to the tunneling
+ * handler (≥1.31), while SPDY and legacy WebSocket upgrades are proxied byte for byte to the kubelet
+ * (UpgradeAwareHandler). IO code.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import http2 from 'node:http2';
@@ -12,10 +13,11 @@ import { parseStreamingRequest, type K8sStreamingRequest } from '../k8s/exec-req
 import { API_GROUP_LIST, apiVersions, CORE_V1_RESOURCES, LAB_VERSION, namespaceList, podList, podObject } from './cluster-objects.js';
 import type { HopConnection } from './hop-server.js';
 import { statusError } from './http-replies.js';
-import { upgradeSession, recordRequest, type LabObservations } from './observations.js';
+import { upgradeSession, recordRequest, type LabObservations, type SessionObservation } from './observations.js';
 import type { LabRuntime, PodSpec } from './runtime.js';
 import { apiErrorStatus, notFoundStatus } from './status-json.js';
 import { translateToSpdy } from './stream-translator.js';
+import { PORT_FORWARD_TUNNEL_PROTOCOL, tunnelToKubelet } from './port-forward-tunnel.js';
 import { proxyUpgrade } from './upgrade-proxy.js';
 import { isWebSocketUpgrade } from './ws-channel-server.js';
 
@@ -86,7 +88,7 @@ function answer(ctx: ApiserverContext, method: string, url: string): Reply {
   if (path === '/api/v1') return json(200, CORE_V1_RESOURCES);
   if (path === '/api/v1/namespaces') return json(200, namespaceList(ctx.runtime.pods));
   if (path === '/api/v1/pods') return json(200, podList(ctx.runtime.pods));
-  const m = /^\/api\/v1\/namespaces\/([^/]+)(?:\/pods(?:\/([^/]+)(?:\/(exec|attach))?)?)?$/.exec(path);
+  const m = /^\/api\/v1\/namespaces\/([^/]+)(?:\/pods(?:\/([^/]+)(?:\/(exec|attach|portforward))?)?)?$/.exec(path);
   if (!m) return NOT_FOUND;
   const [, namespace, name, sub] = m;
   if (name === undefined) {
@@ -97,6 +99,34 @@ function answer(ctx: ApiserverContext, method: string, url: string): Reply {
   if (!pod) return json(404, notFoundStatus('pods', name));
   if (sub !== undefined) return json(400, apiErrorStatus(400, 'BadRequest', 'Upgrade request required'));
   return json(200, podObject(pod));
+}
+
+/** PortForwardLocation: the kubelet's `/portForward/{ns}/{pod}`, with the ports asked for, if any. */
+async function servePortForward(
+  ctx: ApiserverContext,
+  conn: HopConnection,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  request: K8sStreamingRequest,
+  session: SessionObservation,
+  websocket: boolean,
+  fail: (code: number, body: string) => void,
+): Promise<void> {
+  Object.assign(session, { kind: 'portforward', namespace: request.namespace ?? null, pod: request.pod ?? null });
+  const pod = ctx.runtime.findPod(request.namespace ?? '', request.pod ?? '');
+  if (!pod) return fail(404, notFoundStatus('pods', request.pod ?? ''));
+  const query = request.ports.map((p) => `port=${p}`).join('&');
+  const target = `/portForward/${pod.namespace}/${pod.name}${query ? `?${query}` : ''}`;
+  if (!websocket) return proxyUpgrade(ctx.observations, session, conn, req, socket, head, ctx.kubeletPort(), target);
+  if (ctx.faults.refuseWebSocket) {
+    session.fault = 'refuse-websocket: WebSocket upgrade answered 403';
+    return fail(403, apiErrorStatus(403, 'Forbidden', `pods "${pod.name}" is forbidden: WebSocket upgrades are refused here (lab fault refuse-websocket)`, { name: pod.name, kind: 'pods' }));
+  }
+  if (!session.offeredProtocols.includes(PORT_FORWARD_TUNNEL_PROTOCOL)) {
+    return fail(400, apiErrorStatus(400, 'BadRequest', `port-forward over WebSocket needs the ${PORT_FORWARD_TUNNEL_PROTOCOL} subprotocol`));
+  }
+  await tunnelToKubelet(ctx.observations, session, conn, req, socket, head, ctx.kubeletPort(), target);
 }
 
 /** registry/core/pod/strategy.go streamLocation: the container to use, or the BadRequest text. */
@@ -140,9 +170,10 @@ async function serveUpgrade(ctx: ApiserverContext, conn: HopConnection, req: Inc
     socket.end(statusError(code, body));
     ctx.observations.endSession(session, 'rejected-before-upgrade');
   };
-  if (!request || request.hop !== 'apiserver' || request.kind === 'portforward') {
+  if (!request || request.hop !== 'apiserver') {
     return fail(404, apiErrorStatus(404, 'NotFound', 'the server could not find the requested resource', {}));
   }
+  if (request.kind === 'portforward') return servePortForward(ctx, conn, req, socket, head, request, session, websocket, fail);
   Object.assign(session, {
     kind: request.kind,
     namespace: request.namespace ?? null,

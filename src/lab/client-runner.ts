@@ -1,9 +1,11 @@
 /**
  * Runs a real kubectl against the lab: with piped stdio, or on a pseudo-terminal driven by a script
  * (keys typed once the screen shows what is awaited, window resizes), with a harness timeout for
- * scenarios that are meant to hang. Reports what kubectl printed and returned. IO code.
+ * scenarios that are meant to hang; for `kubectl port-forward`, HTTP requests through the local port
+ * it opens, then Ctrl-C. Reports what kubectl printed and returned. IO code.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
 import { resizePty, spawnInPty } from './pty-helper.js';
 import { StreamTally } from './stream-tally.js';
 import type { ClientRecord } from './truth.js';
@@ -27,6 +29,11 @@ export interface ClientScript {
   tty?: { size: { width: number; height: number }; steps: TtyStep[] };
   /** Kill kubectl after this long (a scenario that hangs on purpose). */
   killAfterMs?: number;
+  /**
+   * kubectl port-forward: once it prints where it listens, GET each path there (a new connection
+   * each), then interrupt it as Ctrl-C would.
+   */
+  forward?: { paths: string[] };
 }
 
 export interface ClientResult {
@@ -76,12 +83,29 @@ export async function runKubectl(kubectl: string, script: ClientScript, env: Nod
       }, script.killAfterMs)
     : null;
   const stdinTally = script.stdin ? new StreamTally() : null;
+  let forwarded: ForwardedRequest[] | null = null;
   if (script.tty) {
     await drive(child, script.tty.steps, () => screen, waiters).catch((err: Error) => {
       stderr += `\n[harness] ${err.message}\n`;
       killed = true;
       killTree(child);
     });
+  } else if (script.forward) {
+    child.stdin!.end();
+    const local = () => /Forwarding from 127\.0\.0\.1:(\d+)/.exec(Buffer.concat(stdoutChunks).toString('utf8'))?.[1];
+    child.stdout!.on('data', () => {
+      for (const w of waiters) w();
+    });
+    try {
+      await waitFor(() => local() !== undefined, waiters, 'kubectl never said where it forwards from', child);
+      forwarded = [];
+      for (const path of script.forward.paths) forwarded.push(await get(Number(local()), path));
+      child.kill('SIGINT');
+    } catch (err) {
+      stderr += `\n[harness] ${(err as Error).message}\n`;
+      killed = true;
+      killTree(child);
+    }
   } else if (script.stdin) {
     stdinTally!.add(script.stdin);
     child.stdin!.end(script.stdin);
@@ -103,8 +127,29 @@ export async function runKubectl(kubectl: string, script: ClientScript, env: Nod
       exit_code: killed ? null : code,
       killed_by_harness: killed,
       duration_s: Math.round((Date.now() - started) / 10) / 100,
+      ...(forwarded ? { forwarded } : {}),
     },
   };
+}
+
+export interface ForwardedRequest {
+  path: string;
+  status: number;
+  body: ReturnType<StreamTally['digest']>;
+}
+
+/** One GET on a connection of its own (Connection: close), through kubectl's local port. */
+function get(port: number, path: string): Promise<ForwardedRequest> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path, agent: false, timeout: STEP_TIMEOUT_MS }, (res) => {
+      const body = new StreamTally();
+      res.on('data', (chunk: Buffer) => body.add(chunk));
+      res.on('end', () => resolve({ path, status: res.statusCode ?? 0, body: body.digest() }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${path} through port ${port} timed out`)));
+    req.on('error', reject);
+  });
 }
 
 async function drive(child: ChildProcess, steps: TtyStep[], screen: () => string, waiters: Set<() => void>): Promise<void> {

@@ -3,16 +3,18 @@
  * `/Attach` over cleartext HTTP/2 (a real kubelet uses the runtime's unix socket; the lab puts it on
  * loopback TCP so the recording shows it). Protobuf messages as cri-api's api.proto defines them:
  * ExecRequest{container_id=1, cmd=2, tty=3, stdin=4, stdout=5, stderr=6},
- * AttachRequest{container_id=1, stdin=2, tty=3, stdout=4, stderr=5}, Exec/AttachResponse{url=1}.
+ * AttachRequest{container_id=1, stdin=2, tty=3, stdout=4, stderr=5},
+ * PortForwardRequest{pod_sandbox_id=1, port=2 (repeated int32, packed)}, Exec/Attach/PortForwardResponse{url=1}.
  * Both ends: the runtime's server and the kubelet's client. IO code.
  */
 import http2 from 'node:http2';
 import type { HopConnection } from './hop-server.js';
 import { recordRequest, type LabObservations } from './observations.js';
-import type { LabRuntime, StreamingRequest } from './runtime.js';
+import { sandboxId, type LabRuntime, type PortForwardRequest, type StreamingRequest } from './runtime.js';
 
 export const EXEC_METHOD = '/runtime.v1.RuntimeService/Exec';
 export const ATTACH_METHOD = '/runtime.v1.RuntimeService/Attach';
+export const PORT_FORWARD_METHOD = '/runtime.v1.RuntimeService/PortForward';
 const GRPC_NOT_FOUND = 5;
 const GRPC_INVALID_ARGUMENT = 3;
 const GRPC_UNIMPLEMENTED = 12;
@@ -32,10 +34,14 @@ function varint(n: number): Buffer {
   return Buffer.from(out);
 }
 
-export function encodeMessage(fields: { field: number; value: string | boolean }[]): Buffer {
+export function encodeMessage(fields: { field: number; value: string | boolean | number[] }[]): Buffer {
   const parts: Buffer[] = [];
   for (const { field, value } of fields) {
-    if (typeof value === 'boolean') {
+    if (Array.isArray(value)) {
+      // proto3 packs repeated scalars: one length-delimited field of varints.
+      const packed = Buffer.concat(value.map(varint));
+      if (packed.length) parts.push(varint((field << 3) | 2), varint(packed.length), packed);
+    } else if (typeof value === 'boolean') {
       if (value) parts.push(varint(field << 3), varint(1)); // proto3: false is not written
     } else {
       const bytes = Buffer.from(value, 'utf8');
@@ -79,6 +85,39 @@ export function grpcFrame(message: Buffer): Buffer {
   const head = Buffer.alloc(5);
   head.writeUInt32BE(message.length, 1);
   return Buffer.concat([head, message]);
+}
+
+/** Varints packed in a length-delimited field (repeated int32). */
+function unpackVarints(buf: Buffer): number[] {
+  const out: number[] = [];
+  let n = 0;
+  let mul = 1;
+  for (const b of buf) {
+    n += (b & 0x7f) * mul;
+    mul *= 128;
+    if (!(b & 0x80)) {
+      out.push(n);
+      n = 0;
+      mul = 1;
+    }
+  }
+  return out;
+}
+
+export function encodePortForwardRequest(sandbox: string, ports: number[]): Buffer {
+  return encodeMessage([
+    { field: 1, value: sandbox },
+    { field: 2, value: ports },
+  ]);
+}
+
+function decodePortForwardRequest(message: Buffer): { sandboxId: string; ports: number[] } {
+  const out = { sandboxId: '', ports: [] as number[] };
+  for (const { field, value } of decodeMessage(message)) {
+    if (field === 1 && Buffer.isBuffer(value)) out.sandboxId = value.toString('utf8');
+    else if (field === 2) out.ports.push(...(Buffer.isBuffer(value) ? unpackVarints(value) : [value]));
+  }
+  return out;
 }
 
 export function encodeStreamingRequest(containerId: string, req: StreamingRequest): Buffer {
@@ -136,18 +175,26 @@ export function criGrpcServer(ctx: CriGrpcContext): (conn: HopConnection) => voi
     stream.on('error', () => {});
     stream.on('end', () => {
       const body = Buffer.concat(chunks);
-      const kind = path === EXEC_METHOD ? 'exec' : path === ATTACH_METHOD ? 'attach' : null;
+      const kind = path === EXEC_METHOD ? 'exec' : path === ATTACH_METHOD ? 'attach' : path === PORT_FORWARD_METHOD ? 'portforward' : null;
       if (!kind) return fail(stream, GRPC_UNIMPLEMENTED, `unknown method ${path}`);
       if (body.length < 5 || body.readUInt32BE(1) !== body.length - 5) return fail(stream, GRPC_INVALID_ARGUMENT, 'malformed gRPC message');
-      let req;
+      let request: StreamingRequest | PortForwardRequest;
       try {
-        req = decodeStreamingRequest(kind, body.subarray(5));
+        if (kind === 'portforward') {
+          const req = decodePortForwardRequest(body.subarray(5));
+          const pod = ctx.runtime.podBySandboxId(req.sandboxId);
+          if (!pod) return fail(stream, GRPC_NOT_FOUND, `pod sandbox "${req.sandboxId}" not found`);
+          request = { kind, namespace: pod.namespace, pod: pod.name, ports: req.ports };
+        } else {
+          const req = decodeStreamingRequest(kind, body.subarray(5));
+          const container = ctx.runtime.containerById(req.containerId);
+          if (!container) return fail(stream, GRPC_NOT_FOUND, `container "${req.containerId}" not found`);
+          request = { kind, ...container, command: req.command, stdin: req.stdin, stdout: req.stdout, stderr: req.stderr, tty: req.tty };
+        }
       } catch (err) {
         return fail(stream, GRPC_INVALID_ARGUMENT, (err as Error).message);
       }
-      const container = ctx.runtime.containerById(req.containerId);
-      if (!container) return fail(stream, GRPC_NOT_FOUND, `container "${req.containerId}" not found`);
-      const answer = ctx.runtime.requestToken({ kind, ...container, command: req.command, stdin: req.stdin, stdout: req.stdout, stderr: req.stderr, tty: req.tty });
+      const answer = ctx.runtime.requestToken(request);
       if ('error' in answer) return fail(stream, GRPC_INVALID_ARGUMENT, answer.error);
       const url = `http://127.0.0.1:${ctx.streamingPort()}/${kind}/${answer.token}`;
       stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
@@ -174,16 +221,25 @@ export class CriGrpcClient {
   constructor(private readonly port: () => number) {}
 
   /** Exec/Attach: the streaming URL, or the runtime's error message. */
-  async call(containerId: string, req: StreamingRequest): Promise<{ url: string } | { error: string }> {
+  call(containerId: string, req: StreamingRequest): Promise<{ url: string } | { error: string }> {
+    return this.unary(req.kind === 'exec' ? EXEC_METHOD : ATTACH_METHOD, encodeStreamingRequest(containerId, req));
+  }
+
+  /** PortForward for the pod's sandbox: the streaming URL, or the runtime's error message. */
+  portForward(pod: Parameters<typeof sandboxId>[0], ports: number[]): Promise<{ url: string } | { error: string }> {
+    return this.unary(PORT_FORWARD_METHOD, encodePortForwardRequest(sandboxId(pod), ports));
+  }
+
+  private unary(method: string, message: Buffer): Promise<{ url: string } | { error: string }> {
     const session = this.connect();
     const stream = session.request({
       ':method': 'POST',
-      ':path': req.kind === 'exec' ? EXEC_METHOD : ATTACH_METHOD,
+      ':path': method,
       'content-type': 'application/grpc',
       te: 'trailers',
       'user-agent': 'grpc-go/1.65.0',
     });
-    stream.end(grpcFrame(encodeStreamingRequest(containerId, req)));
+    stream.end(grpcFrame(message));
     return new Promise((resolve) => {
       const chunks: Buffer[] = [];
       let status: string | undefined;

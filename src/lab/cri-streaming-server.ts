@@ -2,7 +2,8 @@
  * The CRI streaming server (k8s.io/cri-streaming, as containerd runs it on node loopback): serves
  * `/exec/{token}` and `/attach/{token}` for the single-use tokens the runtime handed the kubelet, over
  * SPDY/3.1 (v1–v4.channel.k8s.io: handshake, expected stream count, 30 s stream-creation timeout) or
- * legacy WebSocket (channel.k8s.io, base64.channel.k8s.io and their v4 forms — never v5). IO code.
+ * legacy WebSocket (channel.k8s.io, base64.channel.k8s.io and their v4 forms — never v5), and
+ * `/portforward/{token}` over SPDY (port-forward-server.ts). IO code.
  */
 import http, { type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -12,6 +13,8 @@ import { ExecRunner, type ExecFaults, type ExecTransport, type StatusFormat } fr
 import type { HopConnection } from './hop-server.js';
 import { headerHasToken, headerList, httpResponse, refuse, textError } from './http-replies.js';
 import { upgradeSession, recordRequest, type LabObservations, type SessionObservation } from './observations.js';
+import type { PodServices } from './pod-services.js';
+import { servePortForward } from './port-forward-server.js';
 import type { LabRuntime, StreamingRequest } from './runtime.js';
 import { isWebSocketUpgrade, WebSocketChannelServer, K8sChannel } from './ws-channel-server.js';
 
@@ -29,6 +32,7 @@ export interface CriFaults extends ExecFaults {
 
 export interface CriStreamingContext {
   runtime: LabRuntime;
+  podServices: PodServices;
   observations: LabObservations;
   faults: CriFaults;
   streamCreationTimeoutMs?: number;
@@ -59,9 +63,9 @@ export function criStreamingServer(ctx: CriStreamingContext): (conn: HopConnecti
   };
 }
 
-function parseRoute(url: string): { kind: 'exec' | 'attach'; token: string } | null {
-  const match = /^\/(exec|attach)\/([^/?]+)(?:\?.*)?$/.exec(url);
-  return match ? { kind: match[1] as 'exec' | 'attach', token: match[2] } : null;
+function parseRoute(url: string): { kind: 'exec' | 'attach' | 'portforward'; token: string } | null {
+  const match = /^\/(exec|attach|portforward)\/([^/?]+)(?:\?.*)?$/.exec(url);
+  return match ? { kind: match[1] as 'exec' | 'attach' | 'portforward', token: match[2] } : null;
 }
 
 function serveUpgrade(ctx: CriStreamingContext, conn: HopConnection, req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -71,6 +75,12 @@ function serveUpgrade(ctx: CriStreamingContext, conn: HopConnection, req: Incomi
   const request = route ? ctx.runtime.consumeToken(route.token) : undefined;
   if (!route || !request || request.kind !== route.kind) {
     reject(ctx, session, socket, 404, textError(404, '404 page not found'));
+    return;
+  }
+  if (request.kind === 'portforward') {
+    Object.assign(session, { kind: 'portforward', namespace: request.namespace, pod: request.pod });
+    if (websocket) reject(ctx, session, socket, 400, textError(400, 'port-forward over WebSocket is not served here'));
+    else servePortForward(ctx, conn, req, socket, head, request, session);
     return;
   }
   Object.assign(session, {

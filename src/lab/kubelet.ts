@@ -1,8 +1,9 @@
 /**
- * The lab's kubelet (pkg/kubelet/server getExec/getAttach): `/exec/{ns}/{pod}[/{uid}]/{container}` and
- * `/attach/…`, GET or POST. Validates the stream flags and the pod, asks the runtime for a one-time
- * streaming URL (the CRI Exec/Attach call) and proxies the client's upgrade to it — since 1.20 the
- * kubelet never redirects. IO code.
+ * The lab's kubelet (pkg/kubelet/server getExec/getAttach/getPortForward):
+ * `/exec/{ns}/{pod}[/{uid}]/{container}`, `/attach/…` and `/portForward/{ns}/{pod}[/{uid}]`, GET or
+ * POST. Validates the stream flags and the pod, asks the runtime for a one-time streaming URL (the CRI
+ * Exec/Attach/PortForward call) and proxies the client's upgrade to it — since 1.20 the kubelet never
+ * redirects. IO code.
  */
 import http, { type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -19,7 +20,7 @@ export interface KubeletContext {
   runtime: LabRuntime;
   observations: LabObservations;
   /** The CRI Exec/Attach call: the runtime's streaming URL for the request. */
-  cri: Pick<CriGrpcClient, 'call'>;
+  cri: Pick<CriGrpcClient, 'call' | 'portForward'>;
 }
 
 export function kubeletServer(ctx: KubeletContext): (conn: HopConnection) => void {
@@ -61,7 +62,17 @@ async function serveUpgrade(ctx: KubeletContext, conn: HopConnection, req: Incom
     refuse(socket, textError(status, message));
     ctx.observations.endSession(session, 'rejected-before-upgrade');
   };
-  if (!streaming || streaming.hop !== 'kubelet' || streaming.kind === 'portforward') return fail(404, '404 page not found');
+  if (!streaming || streaming.hop !== 'kubelet') return fail(404, '404 page not found');
+  if (streaming.kind === 'portforward') {
+    Object.assign(session, { kind: 'portforward', namespace: streaming.namespace ?? null, pod: streaming.pod ?? null });
+    const pod = ctx.runtime.findPod(streaming.namespace ?? '', streaming.pod ?? '');
+    if (!pod) return fail(404, 'pod does not exist');
+    const answer = await ctx.cri.portForward(pod, streaming.ports);
+    if ('error' in answer) return fail(500, answer.error);
+    const url = new URL(answer.url);
+    await proxyUpgrade(ctx.observations, session, conn, req, socket, head, Number(url.port), `${url.pathname}${url.search}`);
+    return;
+  }
   const tty = streaming.tty === true;
   Object.assign(session, {
     kind: streaming.kind,

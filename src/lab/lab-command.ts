@@ -21,7 +21,8 @@ export const LAB_HELP = `Usage: execscope lab [options] [-- COMMAND [ARG]...]
   Starts on 127.0.0.1 a chain the real kubectl can exec into — kube-apiserver → kubelet (→ runtime, CRI
   gRPC, for a one-time token) → CRI streaming server → a local process — each hop its own TCP
   connection, and records every hop into one pcapng (one interface per hop, TLS keys embedded). Prints an "export KUBECONFIG=…" line; then
-  kubectl exec -it lab-0 -- sh is a live shell in a directory of the lab.
+  kubectl exec -it lab-0 -- sh is a live shell in a directory of the lab, and kubectl port-forward
+  pod/lab-0 8080:80 reaches the pod's HTTP server (GET /bytes/N answers N bytes).
 
   --plain                      plain HTTP apiserver (default: HTTPS with a fresh self-signed certificate)
   --pod [NS/]NAME[:C1,C2,...]  a pod and its containers, the first the default one (repeatable;

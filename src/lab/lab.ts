@@ -14,6 +14,7 @@ import { faultsOn, type FaultSpec } from './faults.js';
 import { HopServer, type ConnectionFaults } from './hop-server.js';
 import { kubeconfigYaml } from './kubeconfig.js';
 import { kubeletServer } from './kubelet.js';
+import { PodServices } from './pod-services.js';
 import { LabClock, LabRecorder, type HopInterface } from './lab-recorder.js';
 import { LabObservations, type HopId } from './observations.js';
 import { LabRuntime, type PodSpec } from './runtime.js';
@@ -49,6 +50,7 @@ export class Lab {
   private servers: HopServer[] = [];
   private recorder: LabRecorder | null = null;
   private criClient: CriGrpcClient | null = null;
+  private podServices: PodServices | null = null;
   private stopped = false;
 
   private constructor(
@@ -125,12 +127,14 @@ export class Lab {
       };
     };
     const criFaults = faultsOn(o.faults, 'cri');
+    const podServices = (this.podServices = await PodServices.start(this.runtime.pods));
     const cri = await HopServer.listen({
       hopIndex: 3,
       recorder: this.recorder,
       faults: connectionFaults('cri'),
       onConnection: criStreamingServer({
         runtime: this.runtime,
+        podServices,
         observations: this.observations,
         faults: {
           noStreamReply: criFaults.has('no-stream-reply'),
@@ -207,7 +211,7 @@ export class Lab {
       if (s.endedAt === null) this.observations.endSession(s, `hung: still open when the lab stopped${s.fault ? ` (${s.fault})` : ''}`);
     }
     this.criClient?.close();
-    await Promise.all(this.servers.map((s) => s.close()));
+    await Promise.all([...this.servers.map((s) => s.close()), this.podServices?.close()]);
     await this.runtime.killAll();
     // Let the sockets' close events reach the recording before it is finished.
     await new Promise((r) => setTimeout(r, 20));

@@ -35,9 +35,20 @@ export interface ProxyCounts {
   clientOut: number;
 }
 
+/** One connection forwarded to a pod port (port-forward's data and error stream pair). */
+export interface ForwardObservation {
+  port: number;
+  requestId: string;
+  /** Bytes the client sent to the pod's port, and what came back from it. */
+  toPod: StreamTally;
+  fromPod: StreamTally;
+  /** What the server wrote on the error stream (null: nothing). */
+  error: string | null;
+}
+
 export interface SessionObservation {
   hop: HopId;
-  kind: 'exec' | 'attach';
+  kind: 'exec' | 'attach' | 'portforward';
   transport: 'spdy' | 'websocket';
   method: string;
   requestUri: string;
@@ -56,6 +67,8 @@ export interface SessionObservation {
   tty: boolean;
   /** Byte tallies of the streams this hop terminated itself (CRI server, translator's WS side). */
   streams: { stdin: StreamTally; stdout: StreamTally; stderr: StreamTally } | null;
+  /** Port-forward: the connections this hop forwarded to the pod itself, in request order. */
+  forwards: ForwardObservation[];
   /** The exact error-stream payload this hop wrote (null: none written). */
   statusJson: string | null;
   resizes: { width: number; height: number }[];
@@ -138,6 +151,7 @@ export function newSession(init: Partial<SessionObservation> & Pick<SessionObser
     stderr: false,
     tty: false,
     streams: null,
+    forwards: [],
     statusJson: null,
     resizes: [],
     processExitCode: null,

@@ -32,6 +32,14 @@ export interface StreamingRequest {
   tty: boolean;
 }
 
+/** What the kubelet asks the runtime for with CRI PortForward: a pod sandbox and its ports. */
+export interface PortForwardRequest {
+  kind: 'portforward';
+  namespace: string;
+  pod: string;
+  ports: number[];
+}
+
 export type ProcessResult =
   | { kind: 'exited'; exitCode: number }
   /** The process never ran (the runtime's exec failed): the Status is an InternalError. */
@@ -57,11 +65,16 @@ export function containerId(pod: PodSpec, container: string): string {
   return createHash('sha256').update(`${pod.uid}/${container}`).digest('hex');
 }
 
+/** The pod's CRI sandbox id (64 hex digits), stable for its uid. */
+export function sandboxId(pod: PodSpec): string {
+  return createHash('sha256').update(`${pod.uid}/sandbox`).digest('hex');
+}
+
 /** cri-streaming's CacheTTL. */
 const TOKEN_TTL_MS = 60_000;
 
 export class LabRuntime {
-  private readonly tokens = new Map<string, { request: StreamingRequest; expires: number }>();
+  private readonly tokens = new Map<string, { request: StreamingRequest | PortForwardRequest; expires: number }>();
   /** Process groups started (kept after exit: a background job may outlive its parent). */
   private readonly groups = new Set<number>();
   /** Containers' main processes, for attach. */
@@ -85,6 +98,11 @@ export class LabRuntime {
     return undefined;
   }
 
+  /** The pod a CRI sandbox id names. */
+  podBySandboxId(id: string): PodSpec | undefined {
+    return this.pods.find((p) => sandboxId(p) === id);
+  }
+
   findPod(namespace: string, name: string): PodSpec | undefined {
     return this.pods.find((p) => p.namespace === namespace && p.name === name);
   }
@@ -93,13 +111,20 @@ export class LabRuntime {
     return join(this.rootDir, namespace, pod, container);
   }
 
-  /** CRI Exec/Attach: validates the container and returns a single-use token for the streaming server. */
-  requestToken(request: StreamingRequest): { token: string } | { error: string } {
+  /**
+   * CRI Exec/Attach/PortForward: validates the container (or pod) and returns a single-use token for
+   * the streaming server.
+   */
+  requestToken(request: StreamingRequest | PortForwardRequest): { token: string } | { error: string } {
     const pod = this.findPod(request.namespace, request.pod);
-    if (!pod || !pod.containers.includes(request.container)) {
-      return { error: `container "${request.container}" in pod "${request.namespace}/${request.pod}" not found` };
+    if (request.kind === 'portforward') {
+      if (!pod) return { error: `pod sandbox "${request.namespace}/${request.pod}" not found` };
+    } else {
+      if (!pod || !pod.containers.includes(request.container)) {
+        return { error: `container "${request.container}" in pod "${request.namespace}/${request.pod}" not found` };
+      }
+      if (request.kind === 'exec' && request.command.length === 0) return { error: 'cmd cannot be empty' };
     }
-    if (request.kind === 'exec' && request.command.length === 0) return { error: 'cmd cannot be empty' };
     const now = Date.now();
     for (const [t, entry] of this.tokens) if (entry.expires <= now) this.tokens.delete(t);
     const token = randomBytes(6).toString('base64url');
@@ -108,7 +133,7 @@ export class LabRuntime {
   }
 
   /** The request a token stands for, once; undefined for unknown, used or expired tokens. */
-  consumeToken(token: string): StreamingRequest | undefined {
+  consumeToken(token: string): StreamingRequest | PortForwardRequest | undefined {
     const entry = this.tokens.get(token);
     this.tokens.delete(token);
     if (!entry || entry.expires <= Date.now()) return undefined;

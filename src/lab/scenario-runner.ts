@@ -72,6 +72,10 @@ export function clientProblems(scenario: Scenario, client: ClientResult): string
     problems.push(`kubectl stdout ${r.stdout_received.length} bytes, expected ${expect.stdout.length}`);
   }
   for (const text of expect.stderrIncludes ?? []) if (!r.stderr_text.includes(text)) problems.push(`kubectl stderr lacks ${JSON.stringify(text)}: ${r.stderr_text.slice(0, 300)}`);
+  if (expect.forwardedBodies) {
+    const got = (r.forwarded ?? []).map((f) => (f.status === 200 ? f.body.length : -f.status));
+    if (JSON.stringify(got) !== JSON.stringify(expect.forwardedBodies)) problems.push(`bodies through the forwarded port ${JSON.stringify(got)}, expected ${JSON.stringify(expect.forwardedBodies)}`);
+  }
   return problems;
 }
 

@@ -1,7 +1,8 @@
 /**
  * The lab's named scenarios: the real kubectl against the lab, one per fixture in fixtures/lab/ and
  * per end-to-end test — echo, piped stdin, non-zero exit, command not found, stderr, a tty with
- * resizes, large output, over WebSocket (kubectl's default) and SPDY, and each fault.
+ * resizes, large output, over WebSocket (kubectl's default) and SPDY, each fault, and port-forward
+ * (tunnelled in WebSocket, and SPDY).
  */
 import type { ClientScript } from './client-runner.js';
 
@@ -18,6 +19,8 @@ export interface Scenario {
     killed?: boolean;
     stdout?: string | { length: number };
     stderrIncludes?: string[];
+    /** Port-forward: the body length of each request made through kubectl. */
+    forwardedBodies?: number[];
   };
 }
 
@@ -36,6 +39,7 @@ export function scrambledLines(count: number): { input: Buffer; sorted: string }
 
 const SORT_INPUT = scrambledLines(2000);
 const LARGE_BYTES = 25_000_000;
+const FORWARDED_BYTES = 100_000;
 
 const TTY_STEPS: NonNullable<ClientScript['tty']>['steps'] = [
   { expect: '# ' },
@@ -110,6 +114,18 @@ export const SCENARIOS: Scenario[] = [
     client: { args: ['exec', 'lab-0', '--', 'sh', '-c', `yes execscope-lab-large-output | head -c ${LARGE_BYTES}`] },
     expect: { exitCode: 0, stdout: { length: LARGE_BYTES } },
   }),
+  {
+    name: 'ws-portforward',
+    description: "kubectl port-forward pod/lab-0 :80 and two HTTP requests through it: SPDY tunnelled in WebSocket to the apiserver (kubectl ≥1.31's default), plain SPDY toward the kubelet and the runtime",
+    client: { args: ['port-forward', 'pod/lab-0', ':80'], forward: { paths: ['/hello', `/bytes/${FORWARDED_BYTES}`] } },
+    expect: { exitCode: 0, forwardedBodies: [35, FORWARDED_BYTES] },
+  },
+  {
+    name: 'spdy-portforward',
+    description: 'kubectl port-forward over SPDY/3.1 end to end (KUBECTL_PORT_FORWARD_WEBSOCKETS=false), two HTTP requests through it',
+    client: { args: ['port-forward', 'pod/lab-0', ':80'], env: { KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false' }, forward: { paths: ['/hello', `/bytes/${FORWARDED_BYTES}`] } },
+    expect: { exitCode: 0, forwardedBodies: [35, FORWARDED_BYTES] },
+  },
   {
     name: 'fault-no-stream-reply',
     description: "fault no-stream-reply@cri: the streaming server never answers SYN_STREAM; the apiserver translator's SPDY client gives up after 30 s and reports an InternalError",

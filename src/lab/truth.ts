@@ -9,6 +9,7 @@ import { basename } from 'node:path';
 import type { Lab } from './lab.js';
 import type { SessionObservation } from './observations.js';
 import type { StreamDigest } from './stream-tally.js';
+import type { ForwardedRequest } from './client-runner.js';
 
 const EMPTY_DIGEST: StreamDigest = {
   length: 0,
@@ -26,6 +27,8 @@ export interface ClientRecord {
   exit_code: number | null;
   killed_by_harness: boolean;
   duration_s: number;
+  /** kubectl port-forward: the requests made through its local port. */
+  forwarded?: ForwardedRequest[];
 }
 
 export interface TruthExtras {
@@ -105,11 +108,50 @@ function endOf(s: SessionObservation, all: readonly SessionObservation[]): strin
   return behind ? endOf(behind, all) : s.end;
 }
 
+/**
+ * Port-forward: the connections forwarded to the pod, as the streaming server that made them saw
+ * them; a hop in front of it that ended cleanly carried the same (it copied the SPDY bytes unchanged).
+ */
+function forwardsTruth(s: SessionObservation, all: readonly SessionObservation[]): { observer: SessionObservation | null; forwards: object[] } {
+  let observer: SessionObservation | undefined = s;
+  for (let depth = 0; observer && observer.hop !== 'cri' && depth < 4; depth++) {
+    if (observer.end !== 'clean') return { observer: null, forwards: [] };
+    const at: SessionObservation = observer;
+    observer = all.find((b) => b.clientAddr === at.upstreamClientAddr);
+  }
+  if (!observer || observer.hop !== 'cri') return { observer: null, forwards: [] };
+  return {
+    observer,
+    forwards: observer.forwards.map((f) => ({ port: f.port, request_id: f.requestId, to_pod: f.toPod.digest(), from_pod: f.fromPod.digest(), error: f.error })),
+  };
+}
+
 function sessionTruth(s: SessionObservation, all: readonly SessionObservation[]): object {
+  if (s.kind === 'portforward' && s.httpStatus === 101) {
+    const { observer, forwards } = forwardsTruth(s, all);
+    return { ...commonTruth(s, all), observed_by: observer && observer !== s ? `${observer.hop} (SPDY bytes copied unchanged by ${s.hop})` : observer ? s.hop : null, forwards };
+  }
   const account = s.httpStatus === 101 ? (resolveAccount(s, all)?.account ?? null) : s;
   const digest = (name: 'stdin' | 'stdout' | 'stderr') => (account?.streams ? account.streams[name].digest() : account ? EMPTY_DIGEST : undefined);
   const status = account?.statusJson ?? null;
   const parsed = parseStatus(status);
+  return {
+    ...commonTruth(s, all),
+    observed_by: account && account !== s ? `${account.hop} (bytes copied unchanged by ${s.hop})` : account ? s.hop : null,
+    ...(account || s.httpStatus !== 101
+      ? { stdin_bytes: digest('stdin') ?? EMPTY_DIGEST, stdout_bytes: digest('stdout') ?? EMPTY_DIGEST, stderr_bytes: digest('stderr') ?? EMPTY_DIGEST, status_json: status }
+      : { contents_unknown: 'this hop copied bytes and did not pass every one through: its stream contents are not known to the lab' }),
+    exit_code: parsed.exitCode,
+    local_process_exit_code: account?.processExitCode ?? null,
+    resize_events: (account ?? s).resizes,
+    status: parsed.status,
+    status_reason: parsed.reason,
+    status_message: parsed.message,
+  };
+}
+
+/** What every session's entry says: the request, the addresses, how it ended. */
+function commonTruth(s: SessionObservation, all: readonly SessionObservation[]): Record<string, unknown> {
   const [clientIp, clientPort] = s.clientAddr.split(':');
   const [, serverPort] = s.serverAddr.split(':');
   // The URL of a CRI streaming request names only the token: what it stood for is kept apart.
@@ -117,7 +159,6 @@ function sessionTruth(s: SessionObservation, all: readonly SessionObservation[])
   return {
     logged_by: s.hop,
     hop: HOP_NAMES[s.hop],
-    observed_by: account && account !== s ? `${account.hop} (bytes copied unchanged by ${s.hop})` : account ? s.hop : null,
     kind: s.kind,
     transport: s.transport,
     protocol: s.transport,
@@ -140,19 +181,10 @@ function sessionTruth(s: SessionObservation, all: readonly SessionObservation[])
     client_addr: s.clientAddr,
     server_addr: s.serverAddr,
     client_ip: clientIp,
-    ...(account || s.httpStatus !== 101
-      ? { stdin_bytes: digest('stdin') ?? EMPTY_DIGEST, stdout_bytes: digest('stdout') ?? EMPTY_DIGEST, stderr_bytes: digest('stderr') ?? EMPTY_DIGEST, status_json: status }
-      : { contents_unknown: 'this hop copied bytes and did not pass every one through: its stream contents are not known to the lab' }),
-    exit_code: parsed.exitCode,
-    local_process_exit_code: account?.processExitCode ?? null,
-    resize_events: (account ?? s).resizes,
     end: endOf(s, all),
     ended_cleanly: endOf(s, all) === 'clean',
     fault: s.fault,
     notes: s.notes,
-    status: parsed.status,
-    status_reason: parsed.reason,
-    status_message: parsed.message,
   };
 }
 

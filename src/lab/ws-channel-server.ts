@@ -29,6 +29,33 @@ export function negotiateWebSocketProtocol(req: IncomingMessage, allowed: readon
   return null;
 }
 
+/** Refuses a request that is not a well-formed WebSocket handshake (as x/net/websocket does); true if it did. */
+export function refuseBadHandshake(req: IncomingMessage, socket: Duplex): boolean {
+  if (req.method !== 'GET') {
+    refuse(socket, textError(405, 'websocket: method not allowed'));
+    return true;
+  }
+  const key = req.headers['sec-websocket-key'];
+  if (req.headers['sec-websocket-version'] !== '13' || typeof key !== 'string' || key.trim() === '') {
+    refuse(socket, httpResponse(400, [['Sec-WebSocket-Version', '13']], 'websocket: bad handshake'));
+    return true;
+  }
+  return false;
+}
+
+/** The 101 that completes a (well-formed) handshake with `protocol` ("" for none). */
+export function handshakeResponse(req: IncomingMessage, protocol: string): Buffer {
+  const key = String(req.headers['sec-websocket-key']).trim();
+  const accept = createHash('sha1').update(key + WEBSOCKET_GUID).digest('base64');
+  const headers: [string, string][] = [
+    ['Upgrade', 'websocket'],
+    ['Connection', 'Upgrade'],
+    ['Sec-WebSocket-Accept', accept],
+  ];
+  if (protocol !== '') headers.push(['Sec-WebSocket-Protocol', protocol]);
+  return httpResponse(101, headers);
+}
+
 export interface ChannelHandlers {
   /** Payload for a channel the server reads (stdin 0, resize 4); a view valid only during the call. */
   onData(channel: number, data: Uint8Array): void;
@@ -60,29 +87,14 @@ export class WebSocketChannelServer {
     readChannels: ReadonlySet<number>,
     handlers: ChannelHandlers,
   ): WebSocketChannelServer | null {
-    if (req.method !== 'GET') {
-      refuse(socket, textError(405, 'websocket: method not allowed'));
-      return null;
-    }
-    const key = req.headers['sec-websocket-key'];
-    if (req.headers['sec-websocket-version'] !== '13' || typeof key !== 'string' || key.trim() === '') {
-      refuse(socket, httpResponse(400, [['Sec-WebSocket-Version', '13']], 'websocket: bad handshake'));
-      return null;
-    }
+    if (refuseBadHandshake(req, socket)) return null;
     const protocol = negotiateWebSocketProtocol(req, allowedProtocols);
     if (protocol === null) {
       // x/net/websocket: a failed Handshake func answers 403 with no body and closes.
       socket.end(Buffer.from('HTTP/1.1 403 Forbidden\r\n\r\n'));
       return null;
     }
-    const accept = createHash('sha1').update(key.trim() + WEBSOCKET_GUID).digest('base64');
-    const headers: [string, string][] = [
-      ['Upgrade', 'websocket'],
-      ['Connection', 'Upgrade'],
-      ['Sec-WebSocket-Accept', accept],
-    ];
-    if (protocol !== '') headers.push(['Sec-WebSocket-Protocol', protocol]);
-    socket.write(httpResponse(101, headers));
+    socket.write(handshakeResponse(req, protocol));
     return new WebSocketChannelServer(socket, protocol, readChannels, handlers, head);
   }
 

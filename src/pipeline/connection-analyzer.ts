@@ -23,7 +23,9 @@ export class ConnectionAnalyzer implements ConnectionScope {
   private readonly consumer: SniffingConsumer;
   private readonly sessions: ExecSessionBuilder[] = [];
   private closed = false;
-  private reset = false;
+  private clientClosed = false;
+  /** The server reset the connection before the client closed its side (a client's FIN or RST ends it normally). */
+  private serverReset = false;
 
   constructor(
     private readonly conn: TcpConnection,
@@ -60,15 +62,18 @@ export class ConnectionAnalyzer implements ConnectionScope {
     this.consumer.gap(dir, offset, length);
   }
 
-  close(how: 'fin' | 'rst'): void {
+  /** A direction closed; a reset closes both, the side that sent it first. */
+  close(dir: Direction, how: 'fin' | 'rst'): void {
     this.closed = true;
-    if (how === 'rst') this.reset = true;
+    if (this.clientClosed) return;
+    if (dir === 'c2s') this.clientClosed = true;
+    else if (how === 'rst') this.serverReset = true;
   }
 
   end(ts: number): void {
     this.consumer.end();
     this.record.endTs = ts;
-    for (const s of this.sessions) s.finish({ ts, connectionClosed: this.closed, reset: this.reset });
+    for (const s of this.sessions) s.finish({ ts, connectionClosed: this.closed, serverReset: this.serverReset });
   }
 
   newSession(req: SessionRequest): ExecSessionBuilder {

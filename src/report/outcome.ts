@@ -69,6 +69,7 @@ export function hopLabel(s: ExecSession): string {
 export function protocolLabel(s: ExecSession): string {
   if (isSpdyTunnel(s)) return 'WS+SPDY';
   const t = s.transport === 'spdy' ? 'SPDY' : 'WS';
-  const v = /^(v\d+)\./.exec(s.protocol)?.[1] ?? s.protocol;
+  // portforward.k8s.io has one version: the kind column says the rest.
+  const v = /^(v\d+)\./.exec(s.protocol)?.[1] ?? (s.kind === 'portforward' ? '' : s.protocol);
   return v ? `${t} ${v}` : t;
 }

@@ -59,7 +59,7 @@ function hexLines(layer: LayerView, width: number, rows: number): Segment[][] {
   const label = layer.range ? `${layer.range.space} ${layer.range.start}–${Math.max(layer.range.start, layer.range.end - 1)}` : layer.title;
   const head: Segment[] = [
     { text: `    bytes of ${label}`, dim: true },
-    { text: hl ? ` · [highlighted] ${hl.start}–${hl.end - 1} (${formatBytes(hl.end - hl.start)}) of ${formatBytes(layer.bytes.length)}` : '', color: 'cyan' },
+    { text: hl && hl.end > hl.start ? ` · [highlighted] ${hl.start}–${hl.end - 1} (${formatBytes(hl.end - hl.start)}) of ${formatBytes(layer.bytes.length)}` : '', color: 'cyan' },
   ];
   const total = Math.ceil(layer.bytes.length / per);
   const room = rows - 1;

@@ -97,6 +97,22 @@ test('a capture piped in is shown live, keys coming from the terminal', async ()
   await t.waitFor(/\[exited 0\]/);
 });
 
+test('port-forward through the WebSocket tunnel: each hop, each forwarded connection, the tunnelled frames', async () => {
+  const t = start(join('lab', 'lab-ws-portforward.pcapng'), 140, 40);
+  let screen = await t.waitFor(/Sessions · 3/);
+  expect(screen).toMatch(/1 pf +default\/lab-0 +WS\+SPDY +kubectl→apiserver .*✓ 2 connections forwarded to port 80/);
+  expect(screen).toMatch(/2 pf +default\/lab-0 +SPDY +apiserver→kubelet/);
+  t.keys('Enter');
+  screen = await t.waitFor(/▶ Timeline · #1/);
+  expect(screen).toMatch(/^.data:80… .*97\.9 KiB/m);
+  t.keys('Enter');
+  screen = await t.waitFor(/▶ Event · error:80:0/);
+  expect(screen).toMatch(/├ frame +SPDY DATA frame in the WebSocket tunnel · tunnelled SPDY c2s bytes/);
+  expect(screen).toMatch(/the SPDY bytes travel in WebSocket binary messages/);
+  t.keys('q');
+  await t.waitFor(/\[exited 0\]/);
+});
+
 const captures = readdirSync(join(root, 'fixtures')).filter((f) => /\.pcap(ng)?$/.test(f) && !f.startsWith('tls-ws-keylog'));
 
 const sizes: [number, number][] = [

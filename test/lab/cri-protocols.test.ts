@@ -155,3 +155,40 @@ describe('legacy WebSocket at the streaming server, through the kubelet', () => 
     expect(r.status).toBe(403);
   });
 });
+
+describe('port-forward through the kubelet', () => {
+  /** Opens an error+data stream pair for `port`, sends `request` and reads both streams to their end. */
+  async function forwardOnce(conn: SpdyConnection, port: number, requestId: string, request: string): Promise<{ data: string; error: string }> {
+    const headers = (streamType: string) => ({ streamType, port: String(port), requestID: requestId });
+    const error = await conn.createStream(headers('error'));
+    const data = await conn.createStream(headers('data'));
+    const out = { data: '', error: '' };
+    const ended = [data, error].map((s, k) => new Promise<void>((resolve) => s.consume((b) => (out[k ? 'error' : 'data'] += Buffer.from(b).toString()), () => resolve())));
+    data.write(Buffer.from(request));
+    data.close();
+    await Promise.all(ended);
+    return out;
+  }
+
+  test('pairs streams by request id, reaches the pod port, and says when nothing listens', async () => {
+    const res = await spdyUpgrade('/portForward/default/lab-0', ['portforward.k8s.io']);
+    expect(res.status).toBe(101);
+    expect(res.headers.get('x-stream-protocol-version')).toEqual(['portforward.k8s.io']);
+    const conn = new SpdyConnection(res.socket, { role: 'client' });
+    conn.push(res.raw.subarray(res.headLength));
+    res.socket.resume();
+    const ok = await forwardOnce(conn, 80, '0', 'GET /bytes/5 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expect(ok.error).toBe('');
+    expect(ok.data).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\nexecs$/);
+    const refused = await forwardOnce(conn, 8081, '1', 'hello?');
+    expect(refused.data).toBe('');
+    expect(refused.error).toMatch(/^error forwarding port 8081 to pod [0-9a-f]{64}, uid : failed to connect to localhost:8081 inside namespace/);
+    conn.close();
+  });
+
+  test('only portforward.k8s.io is spoken: another protocol is refused', async () => {
+    const res = await spdyUpgrade('/portForward/default/lab-0', ['v4.channel.k8s.io']);
+    expect(res.status).toBe(403);
+    expect((await readResponseBody(res)).toString()).toContain('server accepts [portforward.k8s.io]');
+  });
+});

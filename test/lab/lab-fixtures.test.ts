@@ -12,8 +12,8 @@ import { compareWithTruth } from './truth-compare.js';
 const dir = join(process.cwd(), 'fixtures', 'lab');
 const truths = readdirSync(dir).filter((f) => f.endsWith('.truth.json')).sort();
 
-test('the fixtures are there: every scenario, both protocols, each fault', () => {
-  expect(truths.length).toBeGreaterThanOrEqual(25);
+test('the fixtures are there: every scenario, both protocols, each fault, port-forward', () => {
+  expect(truths.length).toBeGreaterThanOrEqual(27);
 });
 
 test.each(truths)('%s', async (file) => {

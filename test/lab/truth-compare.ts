@@ -27,7 +27,8 @@ interface TruthSession {
   stdout_bytes?: Digest;
   stderr_bytes?: Digest;
   status_json?: string | null;
-  resize_events: { width: number; height: number }[];
+  resize_events?: { width: number; height: number }[];
+  forwards?: { port: number; request_id: string; to_pod: Digest; from_pod: Digest; error: string | null }[];
   end: string;
 }
 
@@ -121,7 +122,14 @@ function compareSession(t: TruthSession, got: ExecSession, opts: CompareOptions)
   eq(
     'resizes',
     got.resizes.map((r) => ({ width: r.width, height: r.height })),
-    t.resize_events.map((r) => ({ width: r.width, height: r.height })),
+    (t.resize_events ?? []).map((r) => ({ width: r.width, height: r.height })),
   );
+  // Port-forward: a data stream carries both ways (its count is the sum); an error stream what the server wrote.
+  for (const f of t.forwards ?? []) {
+    const data = got.streams.find((s) => s.name === `data:${f.port}:${f.request_id}`);
+    const error = got.streams.find((s) => s.name === `error:${f.port}:${f.request_id}`);
+    eq(`data:${f.port}:${f.request_id}.bytes`, data?.bytes, f.to_pod.length + f.from_pod.length);
+    eq(`error:${f.port}:${f.request_id}.bytes`, error?.bytes, Buffer.byteLength(f.error ?? ''));
+  }
   return bad;
 }

@@ -111,7 +111,7 @@ test('the tunnelled bytes hash as what the forwarded connection carried', () => 
   expect(s.streams.find((r) => r.name === 'data:5432:0')).toMatchObject({ bytes: body.length, sha256: sha256(body) });
 });
 
-test('an error the server sends back for a forwarded connection, and a reset connection, are the outcome', () => {
+test('an error the server sends back for a forwarded connection, and a connection the server reset, are the outcome', () => {
   const tcp = new SyntheticTcpConnection({ ip: '10.0.0.2', port: 40004 }, { ip: '10.0.0.1', port: 10250 }, 1448);
   const frames = upgrade(
     tcp,
@@ -124,12 +124,13 @@ test('an error the server sends back for a forwarded connection, and a reset con
   frames.push(...tcp.send('c2s', Buffer.concat([client.synStream(1, headers('error')), client.synStream(3, headers('data'))])));
   const error = 'error forwarding port 9999 to pod 1f2e, uid : failed to connect to localhost:9999 inside namespace "1f2e": connection refused\x1b]0;pwned\x07';
   frames.push(...tcp.send('s2c', Buffer.concat([server.synReply(1, {}), server.synReply(3, {}), server.data(1, ascii(error), { fin: true })])));
-  frames.push(tcp.reset('c2s'));
-  const m = analyzeBytes(pcapOf(frames));
+  const m = analyzeBytes(pcapOf([...frames, tcp.reset('s2c')]));
   const s = m.sessions[0];
   expect(s.state).toBe('aborted');
   expect(outcomeText(s)).toMatch(/^1 connection forwarded to port 9999 · 1 failed: error forwarding port 9999 to pod 1f2e.*connection refused.*· connection reset$/);
   const shown = sessionOutcome(s, m.sessions);
   expect(shown.severity).toBe('error');
   expect(shown.text).not.toContain('\x1b');
+  // kubectl quitting (Ctrl-C) with bytes left unread resets the connection itself: its own end.
+  expect(analyzeBytes(pcapOf([...frames, tcp.reset('c2s')])).sessions[0].state).toBe('complete');
 });
