@@ -11,7 +11,7 @@ import { ResizeDecoder } from '../k8s/resize.js';
 import { SpdyStream, SpdyConnection } from './spdy-connection.js';
 import { ExecRunner, type ExecFaults, type ExecTransport, type StatusFormat } from './exec-runner.js';
 import type { HopConnection } from './hop-server.js';
-import { headerHasToken, headerList, httpResponse, refuse, textError } from './http-replies.js';
+import { headerHasToken, headerList, httpResponse, refuse, spdySwitchingProtocols, textError } from './http-replies.js';
 import { upgradeSession, recordRequest, type LabObservations, type SessionObservation } from './observations.js';
 import type { PodServices } from './pod-services.js';
 import { servePortForward } from './port-forward-server.js';
@@ -136,13 +136,7 @@ function serveSpdy(
   }
   session.httpStatus = 101;
   session.negotiatedProtocol = protocol;
-  socket.write(
-    httpResponse(101, [
-      ['Connection', 'Upgrade'],
-      ['Upgrade', 'SPDY/3.1'],
-      ['X-Stream-Protocol-Version', protocol],
-    ]),
-  );
+  socket.write(spdySwitchingProtocols(protocol));
   const version = protocol === 'channel.k8s.io' ? 1 : Number(protocol[1]);
   const expected = 1 + (request.stdin ? 1 : 0) + (request.stdout ? 1 : 0) + (request.stderr && !request.tty ? 1 : 0) + (request.tty && version >= 3 ? 1 : 0);
   const streams = new Map<string, SpdyStream>();

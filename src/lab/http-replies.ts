@@ -31,6 +31,15 @@ export function httpResponse(status: number, headers: [string, string][], body =
   return Buffer.from(`${lines.join('\r\n')}\r\n\r\n${body}`, 'utf8');
 }
 
+/** The 101 of a SPDY upgrade (httpstream/spdy UpgradeResponse) with the negotiated protocol. */
+export function spdySwitchingProtocols(protocol: string): Buffer {
+  return httpResponse(101, [
+    ['Connection', 'Upgrade'],
+    ['Upgrade', 'SPDY/3.1'],
+    ['X-Stream-Protocol-Version', protocol],
+  ]);
+}
+
 /** Go's http.Error: plain text with a trailing newline. */
 export function textError(status: number, message: string): Buffer {
   return httpResponse(

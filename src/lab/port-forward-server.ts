@@ -10,7 +10,7 @@ import type { IncomingMessage } from 'node:http';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { HopConnection } from './hop-server.js';
-import { httpResponse, refuse, textError } from './http-replies.js';
+import { httpResponse, refuse, spdySwitchingProtocols, textError } from './http-replies.js';
 import type { ForwardObservation, LabObservations, SessionObservation } from './observations.js';
 import type { PodServices } from './pod-services.js';
 import { sandboxId, type LabRuntime, type PortForwardRequest } from './runtime.js';
@@ -48,13 +48,7 @@ export function servePortForward(
   }
   session.httpStatus = 101;
   session.negotiatedProtocol = PORT_FORWARD_PROTOCOL;
-  socket.write(
-    httpResponse(101, [
-      ['Connection', 'Upgrade'],
-      ['Upgrade', 'SPDY/3.1'],
-      ['X-Stream-Protocol-Version', PORT_FORWARD_PROTOCOL],
-    ]),
-  );
+  socket.write(spdySwitchingProtocols(PORT_FORWARD_PROTOCOL));
   const pod = ctx.runtime.findPod(request.namespace, request.pod);
   const pairs = new Map<string, Pair>();
   const spdy: SpdyConnection = new SpdyConnection(socket, {

@@ -13,11 +13,9 @@ import { K8sChannelDecoder } from '../websocket/channel-protocol.js';
 import { Opcode } from '../websocket/frame-decoder.js';
 import { WebSocketFrameEncoder } from '../websocket/frame-encoder.js';
 import type { HopConnection } from './hop-server.js';
-import { statusError } from './http-replies.js';
 import type { LabObservations, SessionObservation } from './observations.js';
-import { internalErrorStatus } from './status-json.js';
-import { forwardedHeaders } from './upgrade-proxy.js';
-import { dialUpgrade, readResponseBody, requestHead } from './upstream.js';
+import { dialBackend, forwardedHeaders } from './upgrade-proxy.js';
+import { requestHead } from './upstream.js';
 import { handshakeResponse, refuseBadHandshake } from './ws-channel-server.js';
 
 export const TUNNEL_PREFIX = 'SPDY/3.1+';
@@ -43,24 +41,9 @@ export async function tunnelToKubelet(
   const spdyProtocols = session.offeredProtocols.filter((p) => p.startsWith(TUNNEL_PREFIX)).map((p) => p.slice(TUNNEL_PREFIX.length));
   const fields = forwardedHeaders(req).filter(([name]) => !WEBSOCKET_FIELDS.has(name.toLowerCase()));
   fields.push(['Connection', 'Upgrade'], ['Upgrade', 'SPDY/3.1'], ...spdyProtocols.map((p): [string, string] => ['X-Stream-Protocol-Version', p]));
-  let upstream;
-  try {
-    upstream = await dialUpgrade(kubeletPort, requestHead('POST', kubeletTarget, `127.0.0.1:${kubeletPort}`, fields));
-  } catch (err) {
-    session.httpStatus = 500;
-    socket.end(statusError(500, internalErrorStatus(`error dialing backend: ${(err as Error).message}`)));
-    observations.endSession(session, 'rejected-before-upgrade');
-    return;
-  }
+  const upstream = await dialBackend(observations, session, socket, kubeletPort, requestHead('POST', kubeletTarget, `127.0.0.1:${kubeletPort}`, fields));
+  if (!upstream) return;
   const backend = upstream.socket;
-  session.upstreamClientAddr = `127.0.0.1:${backend.localPort}`;
-  session.httpStatus = upstream.status;
-  if (upstream.status !== 101) {
-    const body = await readResponseBody(upstream);
-    socket.end(Buffer.concat([upstream.raw.subarray(0, upstream.headLength), body]));
-    observations.endSession(session, 'rejected-before-upgrade');
-    return;
-  }
   session.negotiatedProtocol = PORT_FORWARD_TUNNEL_PROTOCOL;
   socket.write(handshakeResponse(req, PORT_FORWARD_TUNNEL_PROTOCOL));
   const encoder = new WebSocketFrameEncoder({ client: false });

@@ -12,7 +12,7 @@ import type { HopConnection } from './hop-server.js';
 import { statusError } from './http-replies.js';
 import type { LabObservations, ProxyCounts, SessionObservation } from './observations.js';
 import { internalErrorStatus } from './status-json.js';
-import { dialUpgrade, readResponseBody, requestHead, type HeaderPairs } from './upstream.js';
+import { dialUpgrade, readResponseBody, requestHead, type HeaderPairs, type UpstreamResponse } from './upstream.js';
 
 /** Request fields the proxy drops: the apiserver's authentication filter removes the credentials. */
 const DROPPED = new Set(['authorization', 'host', 'x-forwarded-for']);
@@ -29,6 +29,38 @@ export function forwardedHeaders(req: IncomingMessage): HeaderPairs {
   return pairs;
 }
 
+/**
+ * Sends the upgrade `request` (and `head`, bytes that came after the client's) to the backend and
+ * returns its 101. Anything else ends the session: a failed dial is a 500 Status to the client, a
+ * non-101 answer is echoed to it as it came; then null.
+ */
+export async function dialBackend(
+  observations: LabObservations,
+  session: SessionObservation,
+  socket: Duplex,
+  backendPort: number,
+  request: Buffer,
+  head?: Buffer,
+): Promise<UpstreamResponse | null> {
+  let upstream;
+  try {
+    upstream = await dialUpgrade(backendPort, request, head);
+  } catch (err) {
+    session.httpStatus = 500;
+    socket.end(statusError(500, internalErrorStatus(`error dialing backend: ${(err as Error).message}`)));
+    observations.endSession(session, 'rejected-before-upgrade');
+    return null;
+  }
+  session.upstreamClientAddr = `127.0.0.1:${upstream.socket.localPort}`;
+  session.httpStatus = upstream.status;
+  if (upstream.status === 101) return upstream;
+  // Echo the backend's answer, then close both connections.
+  const body = await readResponseBody(upstream);
+  socket.end(Buffer.concat([upstream.raw.subarray(0, upstream.headLength), body]));
+  observations.endSession(session, 'rejected-before-upgrade');
+  return null;
+}
+
 export async function proxyUpgrade(
   observations: LabObservations,
   session: SessionObservation,
@@ -40,25 +72,9 @@ export async function proxyUpgrade(
   backendTarget: string,
 ): Promise<void> {
   const request = requestHead(req.method ?? 'GET', backendTarget, `127.0.0.1:${backendPort}`, forwardedHeaders(req));
-  let upstream;
-  try {
-    upstream = await dialUpgrade(backendPort, request, head);
-  } catch (err) {
-    session.httpStatus = 500;
-    socket.end(statusError(500, internalErrorStatus(`error dialing backend: ${(err as Error).message}`)));
-    observations.endSession(session, 'rejected-before-upgrade');
-    return;
-  }
+  const upstream = await dialBackend(observations, session, socket, backendPort, request, head);
+  if (!upstream) return;
   const backend = upstream.socket;
-  session.upstreamClientAddr = `127.0.0.1:${backend.localPort}`;
-  session.httpStatus = upstream.status;
-  if (upstream.status !== 101) {
-    // Echo the backend's answer, then close both connections.
-    const body = await readResponseBody(upstream);
-    socket.end(Buffer.concat([upstream.raw.subarray(0, upstream.headLength), body]));
-    observations.endSession(session, 'rejected-before-upgrade');
-    return;
-  }
   const headers = upstream.headers;
   session.negotiatedProtocol = headers.get('x-stream-protocol-version')?.[0] ?? headers.get('sec-websocket-protocol')?.[0] ?? '';
   const counts: ProxyCounts = {
