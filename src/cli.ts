@@ -40,11 +40,13 @@ Exit status: 0 ok, 1 usage or unreadable input, 2 capture truncated or corrupt (
   Lists every TLS connection (SNI, version, cipher suite, ALPN) and whether the key logs given with
   --keylog, or embedded in the pcapng as Decryption Secrets Blocks, decrypt it.
 `,
-  extract: `Usage: execscope extract CAPTURE --session N --stream NAME -o FILE
+  extract: `Usage: execscope extract CAPTURE --session N --stream NAME [--from client|server] -o FILE
 
   Writes the exact bytes carried on one stream of one session (after base64 decoding where the
   protocol uses it). NAME is stdin, stdout, stderr, error, resize (port-forward: data:PORT:REQUEST).
   -o - writes to stdout (careful: captured bytes may hold terminal escape sequences).
+  --from SIDE     only what the client or the server sent (a port-forward data stream carries both:
+                  --from server is what came back from the pod)
   --keylog FILE   NSS key log for TLS decryption (repeatable)
 `,
 };
@@ -92,7 +94,7 @@ async function analyze(argv: string[]): Promise<number> {
 }
 
 async function extract(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { flags: ['--help'], options: ['--session', '--stream', '-o', '--output', '--keylog'] });
+  const args = parseArgs(argv, { flags: ['--help'], options: ['--session', '--stream', '--from', '-o', '--output', '--keylog'] });
   if (args.flags.has('--help')) return help('extract');
   const path = capturePath(args, 'extract');
   const session = Number(lastOption(args, '--session'));
@@ -101,17 +103,26 @@ async function extract(argv: string[]): Promise<number> {
   if (!Number.isInteger(session) || session < 1) throw new UsageError('extract needs --session N (a session number from analyze)');
   if (!stream) throw new UsageError('extract needs --stream NAME');
   if (!outPath) throw new UsageError('extract needs -o FILE');
+  const from = lastOption(args, '--from');
+  if (from !== undefined && from !== 'client' && from !== 'server') throw new UsageError(`--from takes client or server, not ${JSON.stringify(from)}`);
   const out = outPath === '-' ? process.stdout : createWriteStream(outPath);
-  const model = await analyzeCapture(
-    path,
-    analyzeOptions({ keepEvents: false, headBytes: 0, keyLogs: await keyLogs(args), tap: { session, stream, write: (b) => out.write(Buffer.from(b)) } }),
-  );
+  let written = 0;
+  const tap = {
+    session,
+    stream,
+    dir: from === undefined ? undefined : from === 'client' ? ('c2s' as const) : ('s2c' as const),
+    write: (b: Uint8Array) => {
+      written += b.length;
+      out.write(Buffer.from(b));
+    },
+  };
+  const model = await analyzeCapture(path, analyzeOptions({ keepEvents: false, headBytes: 0, keyLogs: await keyLogs(args), tap }));
   if (out !== process.stdout) await new Promise<void>((resolve, reject) => (out as ReturnType<typeof createWriteStream>).end((e?: Error | null) => (e ? reject(e) : resolve())));
   const s = model.sessions.find((x) => x.id === session);
   if (!s) throw new UsageError(`no session ${session} in ${path} (it has ${model.sessions.length})`);
   const rec = s.streams.find((r) => r.name === stream);
   if (!rec) throw new UsageError(`session ${session} has no stream ${stream} (it has ${s.streams.map((r) => r.name).join(', ') || 'none'})`);
-  if (outPath !== '-') process.stderr.write(`wrote ${rec.bytes} bytes of session ${session} ${stream} to ${outPath}\n`);
+  if (outPath !== '-') process.stderr.write(`wrote ${written} bytes of session ${session} ${stream}${from ? ` sent by the ${from}` : ''} to ${outPath}\n`);
   return reportFatal(model);
 }
 

@@ -55,7 +55,7 @@ export class ExecSessionBuilder {
     who: SessionIdentity,
     req: SessionRequest,
     private readonly opts: RecorderOptions,
-    private readonly tap: { session: number; stream: string; write(bytes: Uint8Array): void } | null = null,
+    private readonly tap: { session: number; stream: string; dir?: Direction; write(bytes: Uint8Array): void } | null = null,
   ) {
     const p = req.parsed;
     this.session = {
@@ -135,7 +135,8 @@ export class ExecSessionBuilder {
   data(rec: StreamRecorder, dir: Direction, piece: Uint8Array, frame: FrameOrigin, first: boolean, last: boolean): void {
     rec.data(dir, piece, frame, first, last);
     const name = rec.record.name;
-    if (this.tap && piece.length && this.tap.session === this.session.id && this.tap.stream === name) this.tap.write(piece);
+    const tap = this.tap;
+    if (tap && piece.length && tap.session === this.session.id && tap.stream === name && (tap.dir === undefined || tap.dir === dir)) tap.write(piece);
     if (name === 'error' && this.errorLength < MAX_ERROR_BYTES && piece.length) {
       const take = piece.subarray(0, MAX_ERROR_BYTES - this.errorLength);
       this.errorParts.push(take.slice());

@@ -1,9 +1,12 @@
 import type { RecorderOptions } from '../k8s/stream-recorder.js';
+import type { Direction } from '../model/origin.js';
 import { defaultRecorderOptions } from '../k8s/stream-recorder.js';
 
 export interface StreamTap {
   session: number;
   stream: string;
+  /** Only the bytes going this way (a port-forward data stream carries both); absent: all. */
+  dir?: Direction;
   write(bytes: Uint8Array): void;
 }
 

@@ -68,6 +68,20 @@ test('extract writes the exact bytes of one stream', () => {
   expect(run(['extract', fixture('ws-stdin-cat.pcap'), '--session', '9', '--stream', 'stdout', '-o', out])).toMatchObject({ status: 1 });
 });
 
+test('extract --from: one side of a port-forward data stream, as the truth says each side carried it', () => {
+  const capture = join('lab', 'lab-ws-portforward.pcapng');
+  const truth = JSON.parse(readFileSync(fixture(join('lab', 'lab-ws-portforward.truth.json')), 'utf8'));
+  const forward = truth.sessions[0].forwards[1];
+  for (const [from, want] of [['client', forward.to_pod], ['server', forward.from_pod]] as const) {
+    const out = join(tmp, `pf-${from}.bin`);
+    const r = run(['extract', fixture(capture), '--session', '1', '--stream', 'data:80:1', '--from', from, '-o', out]);
+    expect(r.status).toBe(0);
+    expect(r.stderr.toString()).toBe(`wrote ${want.length} bytes of session 1 data:80:1 sent by the ${from} to ${out}\n`);
+    expect(createHash('sha256').update(readFileSync(out)).digest('hex')).toBe(want.sha256);
+  }
+  expect(run(['extract', fixture(capture), '--session', '1', '--stream', 'data:80:1', '--from', 'pod', '-o', join(tmp, 'x')])).toMatchObject({ status: 1 });
+});
+
 test('reads gzip-compressed captures and stdin', () => {
   const plain = run(['analyze', fixture('spdy-echo.pcap'), '--json']).stdout;
   const gz = join(tmp, 'spdy-echo.pcap.gz');
