@@ -134,3 +134,41 @@ test('an error the server sends back for a forwarded connection, and a connectio
   // kubectl quitting (Ctrl-C) with bytes left unread resets the connection itself: its own end.
   expect(analyzeBytes(pcapOf([...frames, tcp.reset('c2s')])).sessions[0].state).toBe('complete');
 });
+
+test('hostile bytes in the tunnel: SPDY that is garbage, a header bomb, frames cut anywhere — decoded as far as they go, never a crash', () => {
+  let seed = 99;
+  const rand = () => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 16;
+  const spdy = new SpdyFrameEncoder();
+  // A header block that inflates to 8 MiB (the decoder stops at its cap), then a normal stream.
+  const bomb = spdy.synStream(3, { streamtype: 'error', port: '80', requestid: '0', padding: 'a'.repeat(8 << 20) });
+  expect(bomb.length).toBeLessThan(64 * 1024);
+  const valid = Buffer.concat([bomb, spdy.synStream(1, { streamtype: 'data', port: '80', requestid: '0' }), spdy.data(1, ascii('x'.repeat(3000)))]);
+  for (let round = 0; round < 40; round++) {
+    const tcp = new SyntheticTcpConnection({ ip: '10.0.0.2', port: 41000 + round }, { ip: '10.0.0.1', port: 6443 }, 1448);
+    const frames = upgrade(
+      tcp,
+      [`GET ${TARGET} HTTP/1.1`, 'Host: h', 'Connection: Upgrade', 'Upgrade: websocket', 'Sec-WebSocket-Key: k', 'Sec-WebSocket-Protocol: SPDY/3.1+portforward.k8s.io', 'Sec-WebSocket-Version: 13'],
+      ['HTTP/1.1 101 Switching Protocols', 'Connection: Upgrade', 'Upgrade: websocket', 'Sec-WebSocket-Accept: x', 'Sec-WebSocket-Protocol: SPDY/3.1+portforward.k8s.io'],
+    );
+    const ws = new WebSocketFrameEncoder({ client: true, maskKeys: () => rand() });
+    // Valid SPDY with bytes flipped at random, cut into messages of random sizes.
+    const bytes = Buffer.from(valid);
+    for (let k = 0; k < round; k++) bytes[rand() % bytes.length] = rand() & 0xff;
+    for (let at = 0; at < bytes.length; ) {
+      const n = 1 + (rand() % 700);
+      frames.push(...tcp.send('c2s', ws.frame(Opcode.Binary, bytes.subarray(at, at + n))));
+      at += n;
+    }
+    frames.push(...tcp.close());
+    const m = analyzeBytes(pcapOf(frames));
+    expect(m.fatal).toBeNull();
+    expect(m.sessions).toHaveLength(1);
+    const data = m.sessions[0].streams.reduce((n, r) => n + r.bytes, 0);
+    expect(data).toBeLessThanOrEqual(valid.length);
+    if (round === 0) {
+      expect(m.sessions[0].warnings.map((w) => w.message).join('\n')).toMatch(/header block inflates to more than 262144 bytes \(zlib bomb\?\)/);
+      // The shared zlib context is gone with it: the next stream's headers are unknown, its bytes still counted.
+      expect(m.sessions[0].streams.find((r) => r.name === 'stream-1')?.bytes).toBe(3000);
+    }
+  }
+});
