@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** The execscope command line: analyze, extract, keys, and the TUI. */
-import { createWriteStream } from 'node:fs';
+import { closeSync, createWriteStream, openSync, writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseArgs, lastOption, UsageError, type ParsedArgs } from './cli/args.js';
@@ -16,6 +16,8 @@ const HELP: Record<string, string> = {
 
 Usage:
   execscope CAPTURE [--keylog FILE]...     open the TUI (prints the text summary when stdout is not a terminal)
+  execscope - [--save FILE]                the TUI on a capture piped in, following it live; --save keeps
+                                           a copy, from which the Event pane shows packets and bytes
   execscope analyze CAPTURE [options]      summarise every exec session (text or JSON)
   execscope extract CAPTURE --session N --stream NAME -o FILE
                                            write one stream's exact bytes
@@ -27,13 +29,14 @@ CAPTURE is a pcap or pcapng file, optionally gzip-compressed, or - for stdin
 (tcpdump -w - | execscope analyze -; tcpdump -U -w - | execscope - follows a tap live in the TUI).
 Exit status: 0 ok, 1 usage or unreadable input, 2 capture truncated or corrupt (results up to the cut are printed).
 `,
-  analyze: `Usage: execscope analyze CAPTURE [--json | --text] [--hash] [--connections] [--keylog FILE]...
+  analyze: `Usage: execscope analyze CAPTURE [--json | --text] [--hash] [--connections] [--keylog FILE]... [--save FILE]
 
   --text          readable per-session summary (default)
   --json          one JSON document: capture, sessions, connections, warnings
   --hash          add the sha256 of every stream's exact bytes
   --connections   also list every TCP connection and its HTTP requests (text mode)
   --keylog FILE   NSS key log for TLS decryption (repeatable)
+  --save FILE     CAPTURE is - (stdin): also write what was read to FILE (decompressed)
 `,
   keys: `Usage: execscope keys CAPTURE [--keylog FILE]...
 
@@ -83,12 +86,18 @@ function reportFatal(model: CaptureModel): number {
 }
 
 async function analyze(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { flags: ['--json', '--text', '--hash', '--connections', '--help'], options: ['--keylog'] });
+  const args = parseArgs(argv, { flags: ['--json', '--text', '--hash', '--connections', '--help'], options: ['--keylog', '--save'] });
   if (args.flags.has('--help')) return help('analyze');
   const path = capturePath(args, 'analyze');
   const json = args.flags.has('--json');
   const hash = args.flags.has('--hash');
-  const model = await analyzeCapture(path, analyzeOptions({ hash, keepEvents: false, headBytes: json ? 0 : 4096, keyLogs: await keyLogs(args) }));
+  const saved = saveCopy(args, path);
+  let model: CaptureModel;
+  try {
+    model = await analyzeCapture(path, analyzeOptions({ hash, keepEvents: false, headBytes: json ? 0 : 4096, keyLogs: await keyLogs(args) }), undefined, saved?.write);
+  } finally {
+    saved?.close();
+  }
   process.stdout.write(json ? JSON.stringify(jsonReport(model, { hash }), null, 2) + '\n' : textReport(model, { connections: args.flags.has('--connections'), name: basename(path) }));
   return reportFatal(model);
 }
@@ -136,10 +145,12 @@ async function keys(argv: string[]): Promise<number> {
 }
 
 async function open(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { flags: ['--help'], options: ['--keylog'] });
+  const args = parseArgs(argv, { flags: ['--help'], options: ['--keylog', '--save'] });
   if (args.flags.has('--help')) return help('main');
   const path = capturePath(args, 'open');
+  const live = path === '-';
   if (!process.stdout.isTTY) return analyze(argv);
+  const saved = saveCopy(args, path);
   // React's development build makes every frame several times slower.
   process.env.NODE_ENV ??= 'production';
   // Ink draws only once, at exit, when it believes it runs in CI; this is an interactive terminal.
@@ -152,23 +163,49 @@ async function open(argv: string[]): Promise<number> {
   const opts = analyzeOptions({ keyLogs: await keyLogs(args) });
   // Events can only be selected once the model holding them has been shown, so `shown` is set by then.
   let shown: CaptureModel | null = null;
-  const live = path === '-';
   // A capture piped in (`tcpdump -U -w - | execscope -`) takes stdin: keys come from the terminal itself.
   const keyboard = live ? await openTerminalInput() : undefined;
+  // Piped bytes cannot be read again: without a copy, events show the layers the model keeps, streams their head.
+  const readBack = live ? saved?.path : path;
   const code = await runTui({
-    path: live ? 'stdin' : path,
+    path: live ? `stdin${saved ? ` → ${saved.path}` : ''}` : path,
     load: (onProgress) =>
-      analyzeCapture(path, opts, (model, read, total) => {
-        shown = model;
-        onProgress(model, read, total);
-      }),
-    // Piped bytes cannot be read again: events show the layers the model keeps, streams their head.
-    inspector: live ? undefined : (session, event) => createCaptureInspector(path, shown as CaptureModel)(session, event),
-    contentReader: live ? undefined : createContentReader(path, opts),
+      analyzeCapture(
+        path,
+        opts,
+        (model, read, total) => {
+          shown = model;
+          onProgress(model, read, total);
+        },
+        saved?.write,
+      ),
+    inspector: readBack === undefined ? undefined : (session, event) => createCaptureInspector(readBack, shown as CaptureModel)(session, event),
+    contentReader: readBack === undefined ? undefined : createContentReader(readBack, opts),
     stdin: keyboard,
   });
+  saved?.close();
   // Quitting while the capture still loads leaves the pipeline running (it cannot be cancelled).
   process.exit(code);
+}
+
+/**
+ * --save FILE: a copy of a capture read from stdin. Written synchronously before the analyzer sees
+ * each chunk, so the copy already holds every packet an event of the model names.
+ */
+function saveCopy(args: ParsedArgs, capture: string): { path: string; write: (chunk: Uint8Array) => void; close: () => void } | null {
+  const path = lastOption(args, '--save');
+  if (path === undefined) return null;
+  if (capture !== '-') throw new UsageError('--save keeps a copy of a capture read from stdin (-): this one is a file already');
+  let fd: number;
+  try {
+    fd = openSync(path, 'w');
+  } catch (e) {
+    throw new UsageError(`cannot write ${path}: ${(e as Error).message}`);
+  }
+  const write = (chunk: Uint8Array) => {
+    for (let at = 0; at < chunk.length; ) at += writeSync(fd, chunk, at);
+  };
+  return { path, write, close: () => closeSync(fd) };
 }
 
 /** The controlling terminal as a keyboard, when stdin carries the capture; undefined without one. */

@@ -11,14 +11,18 @@ const PROGRESS_EVERY = 4 << 20;
 /** A live capture (a pipe from tcpdump) trickles in: it is reported at least this often while it does. */
 const PROGRESS_EVERY_MS = 200;
 
-export async function analyzeCapture(path: string, opts: AnalyzeOptions, onProgress?: ProgressListener): Promise<CaptureModel> {
-  const first = await analyzeOnce(path, opts, onProgress);
+/**
+ * `tee` receives every capture byte (decompressed) before the analyzer sees it, e.g. to keep a copy
+ * of a capture piped in: the copy's offsets are those of the model's origins.
+ */
+export async function analyzeCapture(path: string, opts: AnalyzeOptions, onProgress?: ProgressListener, tee?: (chunk: Uint8Array) => void): Promise<CaptureModel> {
+  const first = await analyzeOnce(path, opts, onProgress, tee);
   if (!first.keysArrivedLate || path === '-') return first.model;
   // Secrets stored after the connections they decrypt: decode again with them known from the start.
   return (await analyzeOnce(path, { ...opts, keyLogs: [...opts.keyLogs, ...first.embeddedKeyLogs] }, onProgress)).model;
 }
 
-async function analyzeOnce(path: string, opts: AnalyzeOptions, onProgress?: ProgressListener): Promise<CaptureAnalyzer> {
+async function analyzeOnce(path: string, opts: AnalyzeOptions, onProgress?: ProgressListener, tee?: (chunk: Uint8Array) => void): Promise<CaptureAnalyzer> {
   // Unreadable files are reported by readCaptureBytes, with the friendlier message.
   const total = path === '-' ? null : await stat(path).then((st) => st.size, () => null);
   // Loaded only when hashing: worker threads are not needed otherwise, and startup shows in short runs.
@@ -40,6 +44,7 @@ async function analyzeOnce(path: string, opts: AnalyzeOptions, onProgress?: Prog
   try {
     for await (const chunk of readCaptureBytes(path)) {
       read += chunk.length;
+      tee?.(chunk);
       if (!analyzer.push(chunk)) break;
       const behind = hasher?.backlog();
       if (behind) await behind;

@@ -91,6 +91,16 @@ test('reads gzip-compressed captures and stdin', () => {
   expect(JSON.parse(piped.stdout).sessions).toEqual(JSON.parse(plain).sessions);
 });
 
+test('--save keeps a decompressed copy of a capture read from stdin, and only from stdin', () => {
+  const copy = join(tmp, 'copy.pcap');
+  const r = run(['analyze', '-', '--save', copy], gzipSync(readFileSync(fixture('spdy-echo.pcap'))));
+  expect(r.status).toBe(0);
+  expect(readFileSync(copy)).toEqual(readFileSync(fixture('spdy-echo.pcap')));
+  const refused = run(['analyze', fixture('spdy-echo.pcap'), '--save', copy]);
+  expect(refused.status).toBe(1);
+  expect(refused.stderr.toString()).toContain('--save keeps a copy of a capture read from stdin');
+});
+
 test('a truncated capture prints what was decoded before the cut and exits 2', () => {
   const cut = join(tmp, 'cut.pcap');
   writeFileSync(cut, readFileSync(fixture('ws-echo.pcap')).subarray(0, 5000));

@@ -2,7 +2,8 @@
  * The TUI as a person meets it: the real binary in tmux at 80×24 and 160×50, keys typed, the
  * screen read back. (Ink draws only at exit when CI is set, so the terminal runs without it.)
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { haveTmux, TmuxTerminal } from './tmux.js';
 
@@ -111,6 +112,21 @@ test('port-forward through the WebSocket tunnel: each hop, each forwarded connec
   expect(screen).toMatch(/the SPDY bytes travel in WebSocket binary messages/);
   t.keys('q');
   await t.waitFor(/\[exited 0\]/);
+});
+
+test('a piped capture kept with --save: the Event pane reads packets back from the copy', async () => {
+  const copy = join(mkdtempSync(join(tmpdir(), 'execscope-save-')), 'live.pcapng');
+  const demo = join('fixtures', 'demo.pcapng');
+  const t = new TmuxTerminal(['sh', '-c', `cat ${demo} | env -u CI ${process.execPath} ${cli} - --save ${copy}`], 120, 40);
+  open.push(t);
+  await t.waitFor(/stdin → .*live\.pcapng · pcapng · 633 packets/);
+  t.keys('Enter', 'Enter');
+  // Packets and their bytes come from re-reading the capture: here, the copy.
+  const screen = await t.waitFor(/└ packet +packet \d+ · .* bytes on the wire/);
+  expect(screen).toMatch(/TCP payload at byte|packets? \d+/);
+  t.keys('q');
+  await t.waitFor(/\[exited 0\]/);
+  expect(readFileSync(copy)).toEqual(readFileSync(demo));
 });
 
 const captures = readdirSync(join(root, 'fixtures')).filter((f) => /\.pcap(ng)?$/.test(f) && !f.startsWith('tls-ws-keylog'));
