@@ -12,8 +12,9 @@ import type { Duplex } from 'node:stream';
 import { parseStreamingRequest, type K8sStreamingRequest } from '../k8s/exec-request.js';
 import { API_GROUP_LIST, apiVersions, CORE_V1_RESOURCES, LAB_VERSION, namespaceList, podList, podObject } from './cluster-objects.js';
 import type { HopConnection } from './hop-server.js';
+import type { HopUpgrade } from './hop-upgrade.js';
 import { statusError } from './http-replies.js';
-import { upgradeSession, recordRequest, type LabObservations, type SessionObservation } from './observations.js';
+import { upgradeSession, recordRequest, type LabObservations } from './observations.js';
 import type { LabRuntime, PodSpec } from './runtime.js';
 import { apiErrorStatus, notFoundStatus } from './status-json.js';
 import { translateToSpdy } from './stream-translator.js';
@@ -104,21 +105,18 @@ function answer(ctx: ApiserverContext, method: string, url: string): Reply {
 /** PortForwardLocation: the kubelet's `/portForward/{ns}/{pod}`, with the ports asked for, if any. */
 async function servePortForward(
   ctx: ApiserverContext,
-  conn: HopConnection,
-  req: IncomingMessage,
-  socket: Duplex,
-  head: Buffer,
+  up: HopUpgrade,
   request: K8sStreamingRequest,
-  session: SessionObservation,
   websocket: boolean,
   fail: (code: number, body: string) => void,
 ): Promise<void> {
+  const session = up.session;
   Object.assign(session, { kind: 'portforward', namespace: request.namespace ?? null, pod: request.pod ?? null });
   const pod = ctx.runtime.findPod(request.namespace ?? '', request.pod ?? '');
   if (!pod) return fail(404, notFoundStatus('pods', request.pod ?? ''));
   const query = request.ports.map((p) => `port=${p}`).join('&');
   const target = `/portForward/${pod.namespace}/${pod.name}${query ? `?${query}` : ''}`;
-  if (!websocket) return proxyUpgrade(ctx.observations, session, conn, req, socket, head, ctx.kubeletPort(), target);
+  if (!websocket) return proxyUpgrade(up, ctx.kubeletPort(), target);
   if (ctx.faults.refuseWebSocket) {
     session.fault = 'refuse-websocket: WebSocket upgrade answered 403';
     return fail(403, apiErrorStatus(403, 'Forbidden', `pods "${pod.name}" is forbidden: WebSocket upgrades are refused here (lab fault refuse-websocket)`, { name: pod.name, kind: 'pods' }));
@@ -126,7 +124,7 @@ async function servePortForward(
   if (!session.offeredProtocols.includes(PORT_FORWARD_TUNNEL_PROTOCOL)) {
     return fail(400, apiErrorStatus(400, 'BadRequest', `port-forward over WebSocket needs the ${PORT_FORWARD_TUNNEL_PROTOCOL} subprotocol`));
   }
-  await tunnelToKubelet(ctx.observations, session, conn, req, socket, head, ctx.kubeletPort(), target);
+  await tunnelToKubelet(up, ctx.kubeletPort(), target);
 }
 
 /** registry/core/pod/strategy.go streamLocation: the container to use, or the BadRequest text. */
@@ -173,7 +171,8 @@ async function serveUpgrade(ctx: ApiserverContext, conn: HopConnection, req: Inc
   if (!request || request.hop !== 'apiserver') {
     return fail(404, apiErrorStatus(404, 'NotFound', 'the server could not find the requested resource', {}));
   }
-  if (request.kind === 'portforward') return servePortForward(ctx, conn, req, socket, head, request, session, websocket, fail);
+  const up: HopUpgrade = { observations: ctx.observations, session, conn, req, socket, head };
+  if (request.kind === 'portforward') return servePortForward(ctx, up, request, websocket, fail);
   Object.assign(session, {
     kind: request.kind,
     namespace: request.namespace ?? null,
@@ -205,7 +204,7 @@ async function serveUpgrade(ctx: ApiserverContext, conn: HopConnection, req: Inc
     );
   }
   if (websocket && offersV5) {
-    translateToSpdy(ctx.observations, session, conn, req, socket, head, {
+    translateToSpdy(up, {
       stdin: session.stdin,
       stdout: session.stdout,
       stderr: session.stderr,
@@ -218,6 +217,6 @@ async function serveUpgrade(ctx: ApiserverContext, conn: HopConnection, req: Inc
     });
     return;
   }
-  await proxyUpgrade(ctx.observations, session, conn, req, socket, head, ctx.kubeletPort(), target);
+  await proxyUpgrade(up, ctx.kubeletPort(), target);
 }
 

@@ -9,6 +9,7 @@ import http, { type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { parseStreamingRequest } from '../k8s/exec-request.js';
 import type { HopConnection } from './hop-server.js';
+import type { HopUpgrade } from './hop-upgrade.js';
 import { refuse, textError } from './http-replies.js';
 import { upgradeSession, recordRequest, type LabObservations } from './observations.js';
 import type { CriGrpcClient } from './cri-grpc.js';
@@ -57,6 +58,7 @@ async function serveUpgrade(ctx: KubeletContext, conn: HopConnection, req: Incom
   const websocket = isWebSocketUpgrade(req);
   const streaming = parseStreamingRequest(req.method ?? '', req.url ?? '');
   const session = ctx.observations.addSession(upgradeSession('kubelet', conn, req, websocket));
+  const up: HopUpgrade = { observations: ctx.observations, session, conn, req, socket, head };
   const fail = (status: number, message: string) => {
     session.httpStatus = status;
     refuse(socket, textError(status, message));
@@ -70,7 +72,7 @@ async function serveUpgrade(ctx: KubeletContext, conn: HopConnection, req: Incom
     const answer = await ctx.cri.portForward(pod, streaming.ports);
     if ('error' in answer) return fail(500, answer.error);
     const url = new URL(answer.url);
-    await proxyUpgrade(ctx.observations, session, conn, req, socket, head, Number(url.port), `${url.pathname}${url.search}`);
+    await proxyUpgrade(up, Number(url.port), `${url.pathname}${url.search}`);
     return;
   }
   const tty = streaming.tty === true;
@@ -104,5 +106,5 @@ async function serveUpgrade(ctx: KubeletContext, conn: HopConnection, req: Incom
   });
   if ('error' in answer) return fail(500, answer.error);
   const url = new URL(answer.url);
-  await proxyUpgrade(ctx.observations, session, conn, req, socket, head, Number(url.port), `${url.pathname}${url.search}`);
+  await proxyUpgrade(up, Number(url.port), `${url.pathname}${url.search}`);
 }

@@ -13,7 +13,7 @@ import { K8sChannelDecoder } from '../websocket/channel-protocol.js';
 import { Opcode } from '../websocket/frame-decoder.js';
 import { WebSocketFrameEncoder } from '../websocket/frame-encoder.js';
 import type { HopConnection } from './hop-server.js';
-import type { LabObservations, SessionObservation } from './observations.js';
+import type { HopUpgrade } from './hop-upgrade.js';
 import { dialBackend, forwardedHeaders } from './upgrade-proxy.js';
 import { requestHead } from './upstream.js';
 import { handshakeResponse, refuseBadHandshake } from './ws-channel-server.js';
@@ -24,16 +24,8 @@ const CLOSE_NORMAL = 1000;
 /** Request fields that belong to the WebSocket handshake, not to the SPDY upgrade upstream. */
 const WEBSOCKET_FIELDS = new Set(['connection', 'upgrade', 'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-protocol', 'sec-websocket-extensions']);
 
-export async function tunnelToKubelet(
-  observations: LabObservations,
-  session: SessionObservation,
-  conn: HopConnection,
-  req: IncomingMessage,
-  socket: Duplex,
-  head: Buffer,
-  kubeletPort: number,
-  kubeletTarget: string,
-): Promise<void> {
+export async function tunnelToKubelet(up: HopUpgrade, kubeletPort: number, kubeletTarget: string): Promise<void> {
+  const { observations, session, conn, req, socket, head } = up;
   if (refuseBadHandshake(req, socket)) {
     observations.endSession(session, 'rejected-before-upgrade');
     return;

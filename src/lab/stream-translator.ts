@@ -10,7 +10,8 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ResizeDecoder } from '../k8s/resize.js';
 import type { HopConnection } from './hop-server.js';
-import type { LabObservations, SessionObservation } from './observations.js';
+import type { HopUpgrade } from './hop-upgrade.js';
+import type { SessionObservation } from './observations.js';
 import { SpdyConnection, type SpdyStream } from './spdy-connection.js';
 import { internalErrorStatus, nonZeroExitStatus, successStatus } from './status-json.js';
 import { StreamTally } from './stream-tally.js';
@@ -36,15 +37,8 @@ export interface TranslatorOptions {
   userAgent: string;
 }
 
-export function translateToSpdy(
-  observations: LabObservations,
-  session: SessionObservation,
-  conn: HopConnection,
-  req: IncomingMessage,
-  socket: Duplex,
-  head: Buffer,
-  opts: TranslatorOptions,
-): void {
+export function translateToSpdy(up: HopUpgrade, opts: TranslatorOptions): void {
+  const { observations, session, conn, req, socket, head } = up;
   const readChannels = new Set<number>();
   if (opts.stdin) readChannels.add(K8sChannel.Stdin);
   if (opts.tty) readChannels.add(K8sChannel.Resize);

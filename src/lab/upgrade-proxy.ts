@@ -10,6 +10,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { HopConnection } from './hop-server.js';
 import { statusError } from './http-replies.js';
+import type { HopUpgrade } from './hop-upgrade.js';
 import type { LabObservations, ProxyCounts, SessionObservation } from './observations.js';
 import { internalErrorStatus } from './status-json.js';
 import { dialUpgrade, readResponseBody, requestHead, type HeaderPairs, type UpstreamResponse } from './upstream.js';
@@ -61,16 +62,8 @@ export async function dialBackend(
   return null;
 }
 
-export async function proxyUpgrade(
-  observations: LabObservations,
-  session: SessionObservation,
-  conn: HopConnection,
-  req: IncomingMessage,
-  socket: Duplex,
-  head: Buffer,
-  backendPort: number,
-  backendTarget: string,
-): Promise<void> {
+export async function proxyUpgrade(up: HopUpgrade, backendPort: number, backendTarget: string): Promise<void> {
+  const { observations, session, conn, req, socket, head } = up;
   const request = requestHead(req.method ?? 'GET', backendTarget, `127.0.0.1:${backendPort}`, forwardedHeaders(req));
   const upstream = await dialBackend(observations, session, socket, backendPort, request, head);
   if (!upstream) return;
