@@ -35,8 +35,12 @@ const bool = (v: boolean) => tlv(0x01, Buffer.from([v ? 0xff : 0]));
 const utf8 = (s: string) => tlv(0x0c, Buffer.from(s, 'utf8'));
 const explicit = (n: number, body: Buffer) => tlv(0xa0 | n, body);
 
+/** A DER INTEGER from big-endian unsigned bytes: minimal (OpenSSL rejects a needless leading 0 as "illegal padding"), and positive. */
 function integer(bytes: Buffer): Buffer {
-  return tlv(0x02, bytes[0] & 0x80 ? Buffer.concat([Buffer.from([0]), bytes]) : bytes);
+  let start = 0;
+  while (start < bytes.length - 1 && bytes[start] === 0) start++;
+  const minimal = bytes.subarray(start);
+  return tlv(0x02, minimal[0] & 0x80 ? Buffer.concat([Buffer.from([0]), minimal]) : minimal);
 }
 
 function oid(dotted: string): Buffer {
