@@ -91,6 +91,8 @@ export class ExecSessionBuilder {
       errorBytes: null,
       state: 'open-at-end',
       fallbackFrom: null,
+      previousHop: null,
+      nextHop: null,
       refusal: null,
       control: [],
       warnings: [],

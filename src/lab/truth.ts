@@ -181,6 +181,8 @@ function commonTruth(s: SessionObservation, all: readonly SessionObservation[]):
     client_addr: s.clientAddr,
     server_addr: s.serverAddr,
     client_ip: clientIp,
+    // The connection this hop opened to the next one for this request: the next hop's client address.
+    next_hop_client_addr: s.upstreamClientAddr,
     end: endOf(s, all),
     ended_cleanly: endOf(s, all) === 'clean',
     fault: s.fault,

@@ -107,6 +107,12 @@ export interface ExecSession {
   state: SessionState;
   /** Session id of the refused WebSocket attempt this SPDY session fell back from. */
   fallbackFrom: number | null;
+  /**
+   * The same exec on the neighbouring hops in this capture (model/cross-hop.ts): the session that
+   * opened this one (nearer kubectl) and the one this one opened (nearer the process).
+   */
+  previousHop: number | null;
+  nextHop: number | null;
   refusal: { code: number; reason?: string; message: string } | null;
   control: ControlEvent[];
   warnings: Problem[];

@@ -3,6 +3,7 @@
  * capture reader → link/IP → TCP reassembly → per-connection analyzers → exec sessions.
  */
 import { CaptureDecoder, TruncatedCaptureError } from '../capture/capture-decoder.js';
+import { linkHops } from '../model/cross-hop.js';
 import { DecodeError, type Problem } from '../model/origin.js';
 import type { CaptureModel, ConnectionRecord } from '../model/session.js';
 import { PacketDecoder } from '../net/packet-decoder.js';
@@ -176,6 +177,7 @@ export class CaptureAnalyzer implements PipelineContext {
     this.finished = true;
     this.packets.end();
     this.tcp.end();
+    linkHops(this.model.sessions);
     if (this.warningsDropped) this.model.warnings.push({ where: 'capture', message: `${this.warningsDropped} more warnings not shown` });
     this.model.done = true;
   }

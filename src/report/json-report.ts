@@ -42,6 +42,8 @@ function sessionJson(model: CaptureModel, s: ExecSession, hash: boolean, lastTs:
     exit: s.exit,
     state: s.state,
     fallbackFrom: s.fallbackFrom,
+    previousHop: s.previousHop,
+    nextHop: s.nextHop,
     ...(s.refusal ? { refusal: s.refusal } : {}),
     warnings: s.warnings,
   };

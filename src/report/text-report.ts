@@ -2,6 +2,7 @@
 import type { CaptureModel, ExecSession, StreamRecord, TlsSummary } from '../model/session.js';
 import { quoteArgv } from '../ui/format.js';
 import { safeInline } from '../ui/terminal-text.js';
+import { hopChain } from '../model/cross-hop.js';
 import { hopLabel, outcomeText, protocolLabel } from './outcome.js';
 import { formatDuration, isoTime } from './time.js';
 
@@ -33,6 +34,8 @@ function sessionBlock(model: CaptureModel, s: ExecSession): string[] {
   for (const r of s.streams) lines.push(streamLine(r));
   if (s.resizes.length) lines.push(`   resize  ${s.resizes.map((r) => `${r.width}×${r.height}`).join(', ')}`);
   lines.push(`   ${safeInline(outcomeText(s))} · ${s.state}`);
+  const chain = hopChain(model.sessions, s);
+  if (chain.length > 1) lines.push(`   hops: ${chain.map((h) => `#${h.id} ${hopLabel(h)}`).join(' → ')}`);
   for (const w of s.warnings.slice(0, 5)) lines.push(`   ! ${safeInline(w.message)} (${safeInline(w.where)})`);
   return lines;
 }

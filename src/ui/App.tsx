@@ -25,6 +25,7 @@ import { buildTimeAxis, fullView } from './time-axis.js';
 import { Timeline, timelineGeometry } from './Timeline.js';
 import { activityTimes, buildLanes, defaultSelection, gapMarks, sessionEnd } from './timeline-lanes.js';
 import { TitleBar } from './TitleBar.js';
+import { hopChain } from '../model/cross-hop.js';
 import { initialUiState, reduceInput, type UiContext, type UiState } from './ui-state.js';
 import { useInspection } from './use-inspection.js';
 import { useTerminalSize } from './use-terminal-size.js';
@@ -113,6 +114,7 @@ export function App({ path, load, inspector, contentReader, initialState }: AppP
   const layers = inspection.status === 'done' && inspection.layers.length ? inspection.layers : baseLayers;
 
   const cStreams = useMemo(() => (session ? contentStreams(session) : []), [session, rev]);
+  const hops = useMemo(() => (session && model ? hopChain(model.sessions, session).map((h) => h.id) : []), [session, model, rev]);
   const follow = lane?.stream ? cStreams.indexOf(lane.stream) : -1;
   const cIndex = cStreams.length ? (ui.contentStream >= 0 ? Math.min(ui.contentStream, cStreams.length - 1) : Math.max(0, follow)) : -1;
   const cStream = cStreams[cIndex] ?? null;
@@ -206,6 +208,7 @@ export function App({ path, load, inspector, contentReader, initialState }: AppP
         {session && axis && view ? (
           <Timeline
             session={session}
+            hops={hops}
             outcome={sessionOutcome(session, model.sessions)}
             lanes={lanes}
             axis={axis}

@@ -17,6 +17,8 @@ import { binLane, cellGlyph, maxCellBytes, type GapMark, type Lane, type LaneCel
 
 export interface TimelineProps {
   session: ExecSession;
+  /** Ids of the same exec on each hop in the capture, nearest kubectl first (cross-hop links). */
+  hops: readonly number[];
   outcome: Outcome;
   lanes: readonly Lane[];
   axis: TimeAxis;
@@ -100,6 +102,7 @@ export function Timeline(p: TimelineProps) {
     { text: `#${p.session.id}`, dim: true },
     { text: ` · ${severitySymbol(p.outcome.severity)} ${p.outcome.text}`, color: severityColor(p.outcome.severity) },
   ];
+  if (p.hops.length > 1) info.push({ text: ` · hops ${p.hops.map((id) => `#${id}`).join('→')}`, dim: true });
   // The axis row's note column says how the axis is drawn: zoom, compressed idle time, span.
   const axisNote = [
     zoom > 1.001 ? `zoom ${zoom < 10 ? zoom.toFixed(1) : Math.round(zoom)}×` : '',

@@ -49,6 +49,8 @@ export function session(over: Partial<ExecSession> = {}): ExecSession {
     errorBytes: null,
     state: 'open-at-end',
     fallbackFrom: null,
+    previousHop: null,
+    nextHop: null,
     refusal: null,
     control: [],
     warnings: [],

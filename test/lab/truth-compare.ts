@@ -29,6 +29,7 @@ interface TruthSession {
   status_json?: string | null;
   resize_events?: { width: number; height: number }[];
   forwards?: { port: number; request_id: string; to_pod: Digest; from_pod: Digest; error: string | null }[];
+  next_hop_client_addr?: string | null;
   end: string;
 }
 
@@ -67,6 +68,12 @@ export function compareWithTruth(model: CaptureModel, truth: { sessions: TruthSe
       continue;
     }
     for (const p of compareSession(t, got, opts)) problems.push(`${where}: ${p}`);
+    // Cross-hop links: the session this one opened is the one whose client address the lab dialled from.
+    if (t.next_hop_client_addr !== undefined) {
+      const next = t.next_hop_client_addr === null ? null : model.sessions.find((s) => s.client === t.next_hop_client_addr);
+      const want = next && truth.sessions.some((x) => x.client_addr === next.client) ? next.id : null;
+      if (got.nextHop !== want) problems.push(`${where}: next hop: expected ${want === null ? 'none' : `#${want}`}, got ${got.nextHop === null ? 'none' : `#${got.nextHop}`}`);
+    }
   }
   const expected = new Set(truth.sessions.map((t) => `${t.client_addr} ${t.server_addr}`));
   for (const s of model.sessions) if (!expected.has(`${s.client} ${s.server}`)) problems.push(`unexpected session ${s.client}→${s.server} (${s.hop})`);

@@ -1,0 +1,83 @@
+/**
+ * Cross-hop links: one `kubectl exec` is a session on each hop it crosses — kubectl→apiserver,
+ * apiserver→kubelet, kubelet→runtime — and a capture taken on a node (or the lab's recording) holds
+ * several of them. The hop further from kubectl is opened while the nearer one is being set up:
+ *
+ * - the apiserver dials the kubelet after the request arrived: the proxy before it answers 101, the
+ *   WebSocket translator just after (it upgrades kubectl first), so within a few seconds of the 101;
+ * - the kubelet dials the runtime's streaming URL after its CRI call and proxies the 101 back, so the
+ *   runtime session starts between the kubelet's request and its 101.
+ *
+ * The apiserver and kubelet requests also name the same pod, container and command; the runtime's
+ * names only a token, so there the timing decides; between overlapping execs, the pair whose 101s
+ * are closest. Each session links to at most one on each side.
+ */
+import type { ExecSession } from './session.js';
+
+/** The translator's upstream dial follows its WebSocket 101 within this (ns). */
+const TRANSLATOR_DIAL_NS = 5e9;
+/** A hop dials the next one while it sets up, well within this of its own request (ns). */
+const SETUP_WINDOW_NS = 60e9;
+
+/** Sets previousHop/nextHop on every session whose neighbouring hop is in the capture. */
+export function linkHops(sessions: readonly ExecSession[]): void {
+  for (const s of sessions) {
+    s.previousHop = null;
+    s.nextHop = null;
+  }
+  const byStart = [...sessions].sort((a, b) => a.startTs - b.startTs || a.id - b.id);
+  link(byStart, 'apiserver', 'kubelet', apiserverCarries);
+  link(byStart, 'kubelet', 'cri', kubeletCarries);
+}
+
+/** The sessions of one exec across hops, nearest kubectl first (just `s` when it has no links). */
+export function hopChain(sessions: readonly ExecSession[], s: ExecSession): ExecSession[] {
+  const byId = (id: number | null) => (id === null ? undefined : sessions.find((x) => x.id === id));
+  let head = s;
+  for (let up = byId(head.previousHop); up && up !== s; up = byId(head.previousHop)) head = up;
+  const chain = [head];
+  for (let next = byId(head.nextHop); next && !chain.includes(next); next = byId(next.nextHop)) chain.push(next);
+  return chain;
+}
+
+function link(sessions: readonly ExecSession[], near: ExecSession['hop'], far: ExecSession['hop'], carries: (up: ExecSession, down: ExecSession) => boolean): void {
+  const candidates = sessions.filter((s) => s.hop === near);
+  let started = 0;
+  for (const down of sessions) {
+    if (down.hop !== far) continue;
+    while (started < candidates.length && candidates[started].startTs <= down.startTs) started++;
+    let best: ExecSession | null = null;
+    let bestScore = Infinity;
+    for (let i = started - 1; i >= 0 && candidates[i].startTs >= down.startTs - SETUP_WINDOW_NS; i--) {
+      const up = candidates[i];
+      if (up.nextHop !== null || up.kind !== down.kind || !carries(up, down)) continue;
+      // A proxy forwards the 101 it gets at once, a translator upgrades just before it dials: the
+      // two 101s of one exec are close. Without them, the latest request before this one.
+      const score = up.upgradeTs !== null && down.upgradeTs !== null ? Math.abs(up.upgradeTs - down.upgradeTs) : down.startTs - up.startTs;
+      if (score < bestScore) {
+        best = up;
+        bestScore = score;
+      }
+    }
+    if (best) {
+      best.nextHop = down.id;
+      down.previousHop = best.id;
+    }
+  }
+}
+
+/** Same request (the apiserver may have defaulted the container), opened in time. */
+function apiserverCarries(up: ExecSession, down: ExecSession): boolean {
+  if (up.namespace !== down.namespace || up.pod !== down.pod) return false;
+  if (up.kind !== 'portforward') {
+    if (up.container !== null && up.container !== down.container) return false;
+    if (up.command.length !== down.command.length || up.command.some((arg, i) => arg !== down.command[i])) return false;
+  }
+  const latest = (up.upgradeTs ?? up.endTs ?? Infinity) + TRANSLATOR_DIAL_NS;
+  return down.startTs <= latest && (up.endTs === null || down.startTs <= up.endTs);
+}
+
+/** The runtime session started while the kubelet was still waiting for its upgrade. */
+function kubeletCarries(up: ExecSession, down: ExecSession): boolean {
+  return down.startTs <= (up.upgradeTs ?? up.endTs ?? Infinity);
+}

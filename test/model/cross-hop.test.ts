@@ -1,0 +1,82 @@
+import { hopChain, linkHops } from '../../src/model/cross-hop.js';
+import type { ExecSession } from '../../src/model/session.js';
+import { session } from '../helpers/model-builders.js';
+
+const MS = 1e6;
+
+/** One kubectl exec seen on the three hops: request times and 101s as a proxying chain makes them. */
+function chain(firstId: number, t0: number, over: Partial<ExecSession> = {}): ExecSession[] {
+  return [
+    session({ id: firstId, hop: 'apiserver', startTs: t0, upgradeTs: t0 + 9 * MS, endTs: t0 + 50 * MS, ...over }),
+    session({ id: firstId + 1, hop: 'kubelet', transport: 'spdy', startTs: t0 + 2 * MS, upgradeTs: t0 + 8 * MS, endTs: t0 + 49 * MS, ...over }),
+    session({ id: firstId + 2, hop: 'cri', transport: 'spdy', namespace: null, pod: null, container: null, command: [], token: 'tok', startTs: t0 + 5 * MS, upgradeTs: t0 + 7 * MS, endTs: t0 + 48 * MS }),
+  ];
+}
+
+const links = (sessions: ExecSession[]) => sessions.map((s) => [s.id, s.previousHop, s.nextHop]);
+
+test('the three hops of one exec link up, and the chain reads from kubectl on', () => {
+  const s = chain(1, 0);
+  linkHops(s);
+  expect(links(s)).toEqual([
+    [1, null, 2],
+    [2, 1, 3],
+    [3, 2, null],
+  ]);
+  expect(hopChain(s, s[2]).map((x) => x.id)).toEqual([1, 2, 3]);
+});
+
+test('overlapping execs of the same command each keep their own chain, by timing', () => {
+  const a = chain(1, 0);
+  const b = chain(4, 3 * MS);
+  const all = [...a, ...b].sort((x, y) => x.startTs - y.startTs);
+  linkHops(all);
+  expect(links(a)).toEqual([
+    [1, null, 2],
+    [2, 1, 3],
+    [3, 2, null],
+  ]);
+  expect(links(b)).toEqual([
+    [4, null, 5],
+    [5, 4, 6],
+    [6, 5, null],
+  ]);
+});
+
+test('a different command, pod or kind, or a session opened too late, is not the same exec', () => {
+  for (const over of [{ command: ['date'] }, { pod: 'other-0' }, { kind: 'attach' as const }]) {
+    const [api, kubelet] = chain(1, 0);
+    Object.assign(kubelet, over);
+    linkHops([api, kubelet]);
+    expect(api.nextHop).toBeNull();
+  }
+  const [api, kubelet] = chain(1, 0);
+  kubelet.startTs = api.endTs! + 1;
+  linkHops([api, kubelet]);
+  expect(api.nextHop).toBeNull();
+});
+
+test('a container the apiserver defaulted, and the translator dialling after its WebSocket 101', () => {
+  const [api, kubelet] = chain(1, 0, {});
+  api.container = null;
+  api.upgradeTs = 1 * MS;
+  kubelet.startTs = 3 * MS;
+  linkHops([api, kubelet]);
+  expect(api.nextHop).toBe(2);
+});
+
+test('a refused upgrade opens nothing; port-forward links by pod', () => {
+  const refused = session({ id: 1, hop: 'apiserver', httpStatus: 403, state: 'upgrade-failed', startTs: 0, endTs: 1 * MS });
+  const retry = chain(2, 2 * MS);
+  linkHops([refused, ...retry]);
+  expect(refused.nextHop).toBeNull();
+  expect(retry[0].nextHop).toBe(3);
+  const pf = chain(1, 0, { kind: 'portforward', command: [], container: null });
+  pf[2].kind = 'portforward';
+  linkHops(pf);
+  expect(links(pf)).toEqual([
+    [1, null, 2],
+    [2, 1, 3],
+    [3, 2, null],
+  ]);
+});
