@@ -105,6 +105,8 @@ test('port-forward through the WebSocket tunnel: each hop, each forwarded connec
   expect(screen).toMatch(/2 pf +default\/lab-0 +SPDY +apiserver→kubelet/);
   t.keys('Enter');
   screen = await t.waitFor(/▶ Timeline · #1/);
+  // The same port-forward on the three hops of the recording.
+  expect(screen).toMatch(/▶ Timeline · #1 · .* · hops #1→#2→#3/);
   expect(screen).toMatch(/^.data:80… .*97\.9 KiB/m);
   t.keys('Enter');
   screen = await t.waitFor(/▶ Event · error:80:0/);
