@@ -40,13 +40,27 @@ function upgrade(tcp: SyntheticTcpConnection, request: string[], reply: string[]
   return [...tcp.handshake(), ...tcp.send('c2s', ascii([...request, '', ''].join('\r\n'))), ...tcp.send('s2c', ascii([...reply, '', ''].join('\r\n')))];
 }
 
-test('SPDY port-forward: a data and an error stream per forwarded connection, named by port and request id', () => {
-  const tcp = new SyntheticTcpConnection({ ip: '10.0.0.2', port: 40001 }, { ip: '10.0.0.1', port: 10250 }, 1448);
-  const frames = upgrade(
+/** kubectl ≥ 1.31's port-forward upgrade to the apiserver, and its 101. */
+function tunnelUpgrade(tcp: SyntheticTcpConnection) {
+  return upgrade(
+    tcp,
+    [`GET ${TARGET} HTTP/1.1`, 'Host: 10.0.0.1:6443', 'Connection: Upgrade', 'Upgrade: websocket', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Protocol: SPDY/3.1+portforward.k8s.io', 'Sec-WebSocket-Version: 13'],
+    ['HTTP/1.1 101 Switching Protocols', 'Connection: Upgrade', 'Upgrade: websocket', 'Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=', 'Sec-WebSocket-Protocol: SPDY/3.1+portforward.k8s.io'],
+  );
+}
+
+/** The apiserver's SPDY port-forward upgrade to the kubelet, and its 101. */
+function kubeletUpgrade(tcp: SyntheticTcpConnection) {
+  return upgrade(
     tcp,
     ['POST /portForward/default/web-0 HTTP/1.1', 'Host: 10.0.0.1:10250', 'Connection: Upgrade', 'Upgrade: SPDY/3.1', 'X-Stream-Protocol-Version: portforward.k8s.io'],
     ['HTTP/1.1 101 Switching Protocols', 'Connection: Upgrade', 'Upgrade: SPDY/3.1', 'X-Stream-Protocol-Version: portforward.k8s.io'],
   );
+}
+
+test('SPDY port-forward: a data and an error stream per forwarded connection, named by port and request id', () => {
+  const tcp = new SyntheticTcpConnection({ ip: '10.0.0.2', port: 40001 }, { ip: '10.0.0.1', port: 10250 }, 1448);
+  const frames = kubeletUpgrade(tcp);
   const flow = forwardedConnections(new SpdyFrameEncoder(), new SpdyFrameEncoder(), 8080, 2);
   for (let i = 0; i < flow.c2s.length; i++) frames.push(...tcp.send('c2s', flow.c2s[i]), ...(flow.s2c[i] ? tcp.send('s2c', flow.s2c[i]) : []));
   frames.push(...tcp.close());
@@ -66,11 +80,7 @@ test('SPDY port-forward: a data and an error stream per forwarded connection, na
 
 test('port-forward tunnelled in WebSocket: the SPDY connection inside the binary messages is decoded', () => {
   const tcp = new SyntheticTcpConnection({ ip: '10.0.0.2', port: 40002 }, { ip: '10.0.0.1', port: 6443 }, 1448);
-  const frames = upgrade(
-    tcp,
-    [`GET ${TARGET} HTTP/1.1`, 'Host: 10.0.0.1:6443', 'Connection: Upgrade', 'Upgrade: websocket', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Protocol: SPDY/3.1+portforward.k8s.io', 'Sec-WebSocket-Version: 13'],
-    ['HTTP/1.1 101 Switching Protocols', 'Connection: Upgrade', 'Upgrade: websocket', 'Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=', 'Sec-WebSocket-Protocol: SPDY/3.1+portforward.k8s.io'],
-  );
+  const frames = tunnelUpgrade(tcp);
   const wsClient = new WebSocketFrameEncoder({ client: true, maskKeys: () => 0x11223344 });
   const wsServer = new WebSocketFrameEncoder({ client: false });
   const flow = forwardedConnections(new SpdyFrameEncoder(), new SpdyFrameEncoder(), 80, 3);
@@ -95,11 +105,7 @@ test('port-forward tunnelled in WebSocket: the SPDY connection inside the binary
 
 test('the tunnelled bytes hash as what the forwarded connection carried', () => {
   const tcp = new SyntheticTcpConnection({ ip: '10.0.0.2', port: 40003 }, { ip: '10.0.0.1', port: 6443 }, 65483);
-  const frames = upgrade(
-    tcp,
-    [`GET ${TARGET} HTTP/1.1`, 'Host: h', 'Connection: Upgrade', 'Upgrade: websocket', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Protocol: SPDY/3.1+portforward.k8s.io', 'Sec-WebSocket-Version: 13'],
-    ['HTTP/1.1 101 Switching Protocols', 'Connection: Upgrade', 'Upgrade: websocket', 'Sec-WebSocket-Accept: x', 'Sec-WebSocket-Protocol: SPDY/3.1+portforward.k8s.io'],
-  );
+  const frames = tunnelUpgrade(tcp);
   const spdy = new SpdyFrameEncoder();
   const ws = new WebSocketFrameEncoder({ client: false });
   const client = new WebSocketFrameEncoder({ client: true, maskKeys: () => 1 });
@@ -113,11 +119,7 @@ test('the tunnelled bytes hash as what the forwarded connection carried', () => 
 
 test('an error the server sends back for a forwarded connection, and a connection the server reset, are the outcome', () => {
   const tcp = new SyntheticTcpConnection({ ip: '10.0.0.2', port: 40004 }, { ip: '10.0.0.1', port: 10250 }, 1448);
-  const frames = upgrade(
-    tcp,
-    ['POST /portForward/default/web-0 HTTP/1.1', 'Host: h', 'Connection: Upgrade', 'Upgrade: SPDY/3.1', 'X-Stream-Protocol-Version: portforward.k8s.io'],
-    ['HTTP/1.1 101 Switching Protocols', 'Connection: Upgrade', 'Upgrade: SPDY/3.1', 'X-Stream-Protocol-Version: portforward.k8s.io'],
-  );
+  const frames = kubeletUpgrade(tcp);
   const client = new SpdyFrameEncoder();
   const server = new SpdyFrameEncoder();
   const headers = (type: string) => ({ streamtype: type, port: '9999', requestid: '0' });
@@ -145,11 +147,7 @@ test('hostile bytes in the tunnel: SPDY that is garbage, a header bomb, frames c
   const valid = Buffer.concat([bomb, spdy.synStream(1, { streamtype: 'data', port: '80', requestid: '0' }), spdy.data(1, ascii('x'.repeat(3000)))]);
   for (let round = 0; round < 40; round++) {
     const tcp = new SyntheticTcpConnection({ ip: '10.0.0.2', port: 41000 + round }, { ip: '10.0.0.1', port: 6443 }, 1448);
-    const frames = upgrade(
-      tcp,
-      [`GET ${TARGET} HTTP/1.1`, 'Host: h', 'Connection: Upgrade', 'Upgrade: websocket', 'Sec-WebSocket-Key: k', 'Sec-WebSocket-Protocol: SPDY/3.1+portforward.k8s.io', 'Sec-WebSocket-Version: 13'],
-      ['HTTP/1.1 101 Switching Protocols', 'Connection: Upgrade', 'Upgrade: websocket', 'Sec-WebSocket-Accept: x', 'Sec-WebSocket-Protocol: SPDY/3.1+portforward.k8s.io'],
-    );
+    const frames = tunnelUpgrade(tcp);
     const ws = new WebSocketFrameEncoder({ client: true, maskKeys: () => rand() });
     // Valid SPDY with bytes flipped at random, cut into messages of random sizes.
     const bytes = Buffer.from(valid);
