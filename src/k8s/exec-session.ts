@@ -15,6 +15,8 @@ export interface SessionEnd {
   ts: number;
   /** The TCP connection closed (FIN or RST) inside the capture. */
   connectionClosed: boolean;
+  /** Its first close: by which side, whether a reset, when. */
+  firstClose?: { ts: number; by: 'client' | 'server'; reset: boolean };
   /**
    * The server reset it before the client closed its side. (A client that quits — Ctrl-C on kubectl
    * port-forward — may well send a RST, answering data it left unread: that is still its own end.)
@@ -93,6 +95,7 @@ export class ExecSessionBuilder {
       fallbackFrom: null,
       previousHop: null,
       nextHop: null,
+      connectionEnd: null,
       refusal: null,
       control: [],
       warnings: [],
@@ -171,6 +174,7 @@ export class ExecSessionBuilder {
     this.resizeDecoder.end();
     if (s.state === 'upgrade-failed') return;
     s.endTs = end.ts;
+    s.connectionEnd = end.firstClose ?? null;
     this.updateExit();
     // Port-forward carries no exit status: it ends when the client closes the connection.
     if (s.kind === 'portforward') s.state = !end.connectionClosed ? 'open-at-end' : end.serverReset ? 'aborted' : 'complete';

@@ -41,6 +41,8 @@ export class StreamRecorder {
       id,
       dataDir: DATA_DIR[name] ?? 's2c',
       openedAt: null,
+      repliedAt: null,
+      lastDataAt: null,
       closedAt: { c2s: null, s2c: null },
       resetAt: null,
       resetStatus: null,
@@ -58,6 +60,7 @@ export class StreamRecorder {
   mark(kind: StreamEvent['kind'], dir: Direction, origin: FrameOrigin, detail?: string): void {
     const r = this.record;
     if (kind === 'open' && r.openedAt === null) r.openedAt = origin.lastTs;
+    if (kind === 'reply' && r.repliedAt === null) r.repliedAt = origin.lastTs;
     if (kind === 'half-close' && r.closedAt[dir] === null) r.closedAt[dir] = origin.lastTs;
     if (kind === 'reset' && r.resetAt === null) {
       r.resetAt = origin.lastTs;
@@ -77,6 +80,7 @@ export class StreamRecorder {
     }
     if (piece.length) {
       r.bytes += piece.length;
+      r.lastDataAt = frame.lastTs;
       if (this.hash !== null) this.opts.hasher?.update(this.hash, piece);
       if (r.headBytes < this.opts.headBytes) {
         const take = piece.subarray(0, this.opts.headBytes - r.headBytes);

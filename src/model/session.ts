@@ -40,6 +40,10 @@ export interface StreamRecord {
   /** Which side writes payload on this stream (stdin, resize: c2s; stdout, stderr, error: s2c). */
   dataDir: Direction;
   openedAt: number | null;
+  /** When the server answered the stream's SYN_STREAM (SPDY), or null. */
+  repliedAt: number | null;
+  /** When its last payload byte arrived (kept even when per-frame events are not). */
+  lastDataAt: number | null;
   /** Half-close per side (SPDY FIN, v5 CLOSE signal). */
   closedAt: { c2s: number | null; s2c: number | null };
   resetAt: number | null;
@@ -113,6 +117,8 @@ export interface ExecSession {
    */
   previousHop: number | null;
   nextHop: number | null;
+  /** How the TCP connection ended inside the capture: the first side to close it, and whether by RST; null while open. */
+  connectionEnd: { ts: number; by: 'client' | 'server'; reset: boolean } | null;
   refusal: { code: number; reason?: string; message: string } | null;
   control: ControlEvent[];
   warnings: Problem[];

@@ -63,7 +63,7 @@ export class CaptureAnalyzer implements PipelineContext {
       },
       onData: (conn, dir, data, origin) => this.analyzerOf(conn)?.data(dir, data, origin),
       onGap: (conn, dir, offset, length, _packet, ts) => this.analyzerOf(conn)?.gap(dir, offset, length, ts),
-      onClose: (conn, dir, how) => this.analyzerOf(conn)?.close(dir, how),
+      onClose: (conn, dir, how, _packet, ts) => this.analyzerOf(conn)?.close(dir, how, ts),
       onEnd: (conn, ts) => {
         this.analyzerOf(conn)?.end(ts);
         this.connections.delete(conn.id);

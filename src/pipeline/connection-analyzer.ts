@@ -23,6 +23,7 @@ export class ConnectionAnalyzer implements ConnectionScope {
   private readonly consumer: SniffingConsumer;
   private readonly sessions: ExecSessionBuilder[] = [];
   private closed = false;
+  private firstClose: { ts: number; by: 'client' | 'server'; reset: boolean } | undefined;
   private clientClosed = false;
   /** The server reset the connection before the client closed its side (a client's FIN or RST ends it normally). */
   private serverReset = false;
@@ -63,8 +64,9 @@ export class ConnectionAnalyzer implements ConnectionScope {
   }
 
   /** A direction closed; a reset closes both, the side that sent it first. */
-  close(dir: Direction, how: 'fin' | 'rst'): void {
+  close(dir: Direction, how: 'fin' | 'rst', ts: number): void {
     this.closed = true;
+    this.firstClose ??= { ts, by: dir === 'c2s' ? 'client' : 'server', reset: how === 'rst' };
     if (this.clientClosed) return;
     if (dir === 'c2s') this.clientClosed = true;
     else if (how === 'rst') this.serverReset = true;
@@ -73,7 +75,7 @@ export class ConnectionAnalyzer implements ConnectionScope {
   end(ts: number): void {
     this.consumer.end();
     this.record.endTs = ts;
-    for (const s of this.sessions) s.finish({ ts, connectionClosed: this.closed, serverReset: this.serverReset });
+    for (const s of this.sessions) s.finish({ ts, connectionClosed: this.closed, serverReset: this.serverReset, firstClose: this.firstClose });
   }
 
   newSession(req: SessionRequest): ExecSessionBuilder {

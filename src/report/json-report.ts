@@ -1,4 +1,5 @@
 /** The `analyze --json` document. Fields may be added over time; none are renamed (see README). */
+import { diagnose } from '../diagnose/diagnose.js';
 import type { CaptureModel, ExecSession, StreamRecord } from '../model/session.js';
 import { durationMs, isoTime } from './time.js';
 
@@ -45,6 +46,7 @@ function sessionJson(model: CaptureModel, s: ExecSession, hash: boolean, lastTs:
     previousHop: s.previousHop,
     nextHop: s.nextHop,
     ...(s.refusal ? { refusal: s.refusal } : {}),
+    diagnosis: diagnose(s, model.sessions).map((f) => ({ rule: f.rule, severity: f.severity, title: f.title, evidence: f.evidence })),
     warnings: s.warnings,
   };
 }

@@ -2,6 +2,7 @@
 import type { CaptureModel, ExecSession, StreamRecord, TlsSummary } from '../model/session.js';
 import { quoteArgv } from '../ui/format.js';
 import { safeInline } from '../ui/terminal-text.js';
+import { diagnose } from '../diagnose/diagnose.js';
 import { hopChain } from '../model/cross-hop.js';
 import { hopLabel, outcomeText, protocolLabel } from './outcome.js';
 import { formatDuration, isoTime } from './time.js';
@@ -36,6 +37,10 @@ function sessionBlock(model: CaptureModel, s: ExecSession): string[] {
   lines.push(`   ${safeInline(outcomeText(s))} · ${s.state}`);
   const chain = hopChain(model.sessions, s);
   if (chain.length > 1) lines.push(`   hops: ${chain.map((h) => `#${h.id} ${hopLabel(h)}`).join(' → ')}`);
+  for (const f of diagnose(s, model.sessions)) {
+    lines.push(`   ${f.severity === 'error' ? '✗' : f.severity === 'warn' ? '!' : '·'} ${f.rule} ${safeInline(f.title)}`);
+    for (const e of f.evidence) lines.push(`       ${safeInline(e, 2000)}`);
+  }
   for (const w of s.warnings.slice(0, 5)) lines.push(`   ! ${safeInline(w.message)} (${safeInline(w.where)})`);
   return lines;
 }

@@ -13,6 +13,7 @@ import { ConnectionList } from './ConnectionList.js';
 import { ContentView, contentRowCount } from './ContentView.js';
 import { EventDetail } from './EventDetail.js';
 import { modelLayers, type EventInspector } from './event-layers.js';
+import { DiagnosisOverlay } from './DiagnosisOverlay.js';
 import { HelpOverlay } from './HelpOverlay.js';
 import { layoutPanes, CHROME_ROWS } from './layout.js';
 import { Line } from './Line.js';
@@ -25,6 +26,7 @@ import { buildTimeAxis, fullView } from './time-axis.js';
 import { Timeline, timelineGeometry } from './Timeline.js';
 import { activityTimes, buildLanes, defaultSelection, gapMarks, sessionEnd } from './timeline-lanes.js';
 import { TitleBar } from './TitleBar.js';
+import { diagnose } from '../diagnose/diagnose.js';
 import { hopChain } from '../model/cross-hop.js';
 import { initialUiState, reduceInput, type UiContext, type UiState } from './ui-state.js';
 import { useInspection } from './use-inspection.js';
@@ -114,6 +116,7 @@ export function App({ path, load, inspector, contentReader, initialState }: AppP
   const layers = inspection.status === 'done' && inspection.layers.length ? inspection.layers : baseLayers;
 
   const cStreams = useMemo(() => (session ? contentStreams(session) : []), [session, rev]);
+  const findings = useMemo(() => (session && model ? diagnose(session, model.sessions) : []), [session, model, rev]);
   const hops = useMemo(() => (session && model ? hopChain(model.sessions, session).map((h) => h.id) : []), [session, model, rev]);
   const follow = lane?.stream ? cStreams.indexOf(lane.stream) : -1;
   const cIndex = cStreams.length ? (ui.contentStream >= 0 ? Math.min(ui.contentStream, cStreams.length - 1) : Math.max(0, follow)) : -1;
@@ -169,6 +172,8 @@ export function App({ path, load, inspector, contentReader, initialState }: AppP
   let body;
   if (ui.help) {
     body = <HelpOverlay height={bodyRows} width={columns} />;
+  } else if (ui.diagnosis && session) {
+    body = <DiagnosisOverlay session={session} findings={findings} height={bodyRows} width={columns} />;
   } else if (!model) {
     body = load.error ? (
       <Box flexDirection="column">
@@ -209,6 +214,7 @@ export function App({ path, load, inspector, contentReader, initialState }: AppP
           <Timeline
             session={session}
             hops={hops}
+            finding={findings[0] ?? null}
             outcome={sessionOutcome(session, model.sessions)}
             lanes={lanes}
             axis={axis}

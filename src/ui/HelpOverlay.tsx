@@ -18,7 +18,7 @@ export const KEY_HELP: readonly [string, string][] = [
   ['x', 'content as hex / as text'],
   ['s', 'sort sessions: time, duration, outcome'],
   ['c', 'all connections (discovery, TLS, unknown TCP)'],
-  ['?', 'this help'],
+  ['? d', 'this help · what went wrong (hang rules, evidence)'],
   ['q', 'quit'],
 ];
 

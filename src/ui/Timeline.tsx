@@ -4,6 +4,7 @@
  * selected event.
  */
 import { Box } from 'ink';
+import type { Finding } from '../diagnose/diagnose.js';
 import type { ExecSession } from '../model/session.js';
 import { formatDuration } from '../report/time.js';
 import { fitWidth } from './format.js';
@@ -19,6 +20,8 @@ export interface TimelineProps {
   session: ExecSession;
   /** Ids of the same exec on each hop in the capture, nearest kubectl first (cross-hop links). */
   hops: readonly number[];
+  /** The hang doctor's worst finding, named in the title (d shows them all). */
+  finding: Finding | null;
   outcome: Outcome;
   lanes: readonly Lane[];
   axis: TimeAxis;
@@ -98,10 +101,10 @@ export function Timeline(p: TimelineProps) {
   const maxBytes = maxCellBytes(binned);
   const zoom = p.axis.length / (p.view.to - p.view.from);
   const quiet = p.axis.segments.filter((s) => s.idle).reduce((n, s) => n + (s.t1 - s.t0), 0);
-  const info: Segment[] = [
-    { text: `#${p.session.id}`, dim: true },
-    { text: ` · ${severitySymbol(p.outcome.severity)} ${p.outcome.text}`, color: severityColor(p.outcome.severity) },
-  ];
+  const info: Segment[] = [{ text: `#${p.session.id}`, dim: true }];
+  // The doctor's verdict first: the outcome text after it may be long and get cut.
+  if (p.finding && p.finding.severity !== 'info') info.push({ text: ` · ${p.finding.rule} ${p.finding.title} (d)`, color: severityColor(p.finding.severity), bold: true });
+  info.push({ text: ` · ${severitySymbol(p.outcome.severity)} ${p.outcome.text}`, color: severityColor(p.outcome.severity) });
   if (p.hops.length > 1) info.push({ text: ` · hops ${p.hops.map((id) => `#${id}`).join('→')}`, dim: true });
   // The axis row's note column says how the axis is drawn: zoom, compressed idle time, span.
   const axisNote = [

@@ -25,6 +25,8 @@ export interface UiState {
   compressIdle: boolean;
   hex: boolean;
   help: boolean;
+  /** The hang doctor's findings for the selected session, over the panes. */
+  diagnosis: boolean;
   filter: string;
   /** Filter text being typed; null when not typing. */
   filterDraft: string | null;
@@ -46,6 +48,7 @@ export const initialUiState: UiState = {
   compressIdle: false,
   hex: false,
   help: false,
+  diagnosis: false,
   filter: '',
   filterDraft: null,
   layer: 0,
@@ -291,6 +294,7 @@ export function reduceKey(s: UiState, k: KeyPress, ctx: UiContext): UiState | 'q
   if (s.filterDraft !== null) return filterKeys(s, k);
   if (k.input === 'q' && !k.ctrl && !k.meta) return 'quit';
   if (s.help) return k.input === '?' || k.escape ? { ...s, help: false } : s;
+  if (s.diagnosis) return k.input === 'd' || k.escape ? { ...s, diagnosis: false } : s;
   if (k.escape) return back(s);
   if (k.return) return drillIn(s, ctx);
   if (k.tab) {
@@ -300,6 +304,8 @@ export function reduceKey(s: UiState, k: KeyPress, ctx: UiContext): UiState | 'q
   switch (k.input) {
     case '?':
       return { ...s, help: true };
+    case 'd':
+      return s.session === null ? s : { ...s, diagnosis: true };
     case '/':
       return { ...s, filterDraft: s.filter };
     case 'x':

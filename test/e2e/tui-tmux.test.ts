@@ -66,6 +66,20 @@ test('the hang and the refused upgrade read at a glance in the session list', as
   await t.waitFor(/\[exited 0\]/);
 });
 
+test('d: the hang doctor names the hang and its evidence', async () => {
+  const t = start('demo.pcapng', 120, 40);
+  await t.waitFor(/Sessions · 11/);
+  t.keys('/', 'batch-7', 'Enter');
+  let screen = await t.waitFor(/▸ +8 exec +default\/batch-7/);
+  expect(screen).toMatch(/Timeline · #8 · R1 stdin never half-closed \(d\)/);
+  t.keys('d');
+  screen = await t.waitFor(/Diagnosis · #8/);
+  expect(screen).toMatch(/✗ R1 +stdin never half-closed/);
+  expect(screen).toMatch(/· no empty DATA frame with FIN on SPDY stream 3/);
+  t.keys('Escape', 'q');
+  await t.waitFor(/\[exited 0\]/);
+});
+
 test('keys typed ahead arrive in one read and each one counts', async () => {
   const t = start('demo.pcapng', 160, 50);
   await t.waitFor(/Sessions · 11/);

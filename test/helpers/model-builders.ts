@@ -51,6 +51,7 @@ export function session(over: Partial<ExecSession> = {}): ExecSession {
     fallbackFrom: null,
     previousHop: null,
     nextHop: null,
+    connectionEnd: null,
     refusal: null,
     control: [],
     warnings: [],
@@ -77,6 +78,7 @@ export function data(r: StreamRecord, dir: Direction, payload: string | Uint8Arr
   if (b.length) {
     r.head.push(b);
     r.headBytes += b.length;
+    r.lastDataAt = o.lastTs;
   }
   r.events.push(ev);
   return ev;

@@ -79,7 +79,7 @@ describe('a newcomer at 80×24', () => {
     expect(tui.lastFrame()).toContain('Timeline · #1 · ✓ exit 0');
     await tui.press('j', 'j');
     expect(selectedSession(tui)).toBe('4');
-    expect(tui.lastFrame()).toContain('Timeline · #4 · ! upgrade refused 403: pods "demo-0" is forbidden');
+    expect(tui.lastFrame()).toContain('Timeline · #4 · R10 upgrade forbidden (d) · ! upgrade refused 403: pods "demo');
     await tui.press('k', KEYS.up);
     expect(selectedSession(tui)).toBe('1');
     await tui.press('G');
@@ -148,12 +148,20 @@ describe('a newcomer at 80×24', () => {
     expect(tui.lastFrame()).toMatch(/^ stdin +█─{51} 14 B · never clo/m);
     // The bytes missing from the server's direction 5 minutes in break the stdout line there.
     expect(tui.lastFrame()).toMatch(/^▸stdout +◉─{24}┆─{26} 14 B/m);
-    expect(tui.lastFrame()).toContain('Timeline · #3 · ! still open at end of capture · stdin never closed');
+    expect(tui.lastFrame()).toContain('Timeline · #3 · R1 stdin never half-closed (d) · ! still open at end of captu');
     await tui.press('z');
     expect(tui.lastFrame()).toMatch(/^ stdin +█─+█─*≈+ /m);
     expect(lines(tui).find((l) => l.includes('5ms'))).toMatch(/≈≈ ≈ 10 min 0 s · 1…$/);
     await tui.press('z');
     expect(tui.lastFrame()).not.toContain('≈ 10 min');
+    // d: what the hang doctor makes of it, with the evidence; d or esc closes it.
+    await tui.press('d');
+    expect(tui.lastFrame()).toContain('Diagnosis · #3');
+    expect(tui.lastFrame()).toMatch(/✗ R1 +stdin never half-closed/);
+    expect(tui.lastFrame()).toMatch(/· stdin carried 14 B, the last at \+[\d.]+ \w+, and was never half-closed/);
+    expectFits(tui, 80, 24);
+    await tui.press('d');
+    expect(tui.lastFrame()).not.toContain('Diagnosis');
     tui.unmount();
   });
 
@@ -260,7 +268,8 @@ describe('terminal size', () => {
     expect(tui.lastFrame()).toMatch(/SPDY v4 +kubectl→apiserver +\+89\.5 ms +9\.39 ms ✓ exit 0/);
     expect(tui.lastFrame()).toMatch(/^ +4 exec .* WS +kubectl→apiserver +\+2\.00 s +1\.00 ms ! upgrade refused 403/m);
     await tui.press('j', 'j', 'j');
-    expect(tui.lastFrame()).toContain('Timeline · #4 · ! upgrade refused 403: pods "demo-0" is forbidden: cannot get resource "pods/exec" → fell back to SPDY (session 5)');
+    // The doctor's verdict comes first (d shows its evidence), then the outcome, cut at the width.
+    expect(tui.lastFrame()).toContain('Timeline · #4 · R10 upgrade forbidden (d) · ! upgrade refused 403: pods "demo-0" is forbidden: cannot get resource');
     await tui.resize(80, 24);
     expectFits(tui, 80, 24);
     tui.unmount();

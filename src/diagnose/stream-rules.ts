@@ -1,0 +1,70 @@
+/**
+ * Rules about the k8s streams themselves: stdin that never reaches EOF (R1), output that never
+ * ends (R2), streams that were never set up or never answered (R8).
+ */
+import type { ExecSession, StreamRecord } from '../model/session.js';
+import { formatDuration } from '../report/time.js';
+import { sessionEndTs, sinceStart, type Finding } from './finding.js';
+
+/** A quiet stretch this long before the capture ends reads as "nothing is coming". */
+const QUIET_NS = 2e9;
+/** client-go and the CRI server both give up on a missing SYN_REPLY after 30 s. */
+const REPLY_TIMEOUT_NS = 30e9;
+
+const stream = (s: ExecSession, name: string): StreamRecord | undefined => s.streams.find((r) => r.name === name);
+const unfinished = (s: ExecSession) => s.exit === null && s.state !== 'upgrade-failed' && s.kind !== 'portforward';
+
+/** R1: the command waits for stdin's EOF, which never came. */
+export function stdinNeverClosed(s: ExecSession): Finding | null {
+  const stdin = stream(s, 'stdin');
+  if (!s.stdin || !stdin || !unfinished(s) || stdin.closedAt.c2s !== null || stdin.resetAt !== null) return null;
+  const evidence = [
+    stdin.bytes > 0
+      ? `stdin carried ${stdin.bytes} B, the last at ${sinceStart(s, stdin.lastDataAt ?? s.startTs)}, and was never half-closed`
+      : 'stdin was opened and never half-closed (nothing was sent on it)',
+  ];
+  if (s.transport === 'spdy') evidence.push(`no empty DATA frame with FIN on SPDY stream ${stdin.id}`);
+  else if (s.protocol === 'v5.channel.k8s.io') evidence.push('no v5 CLOSE signal ([255, 0]) for channel 0');
+  else evidence.push(`${s.protocol || 'this WebSocket protocol'} has no way to close stdin: only v5.channel.k8s.io can (kubernetes/kubernetes#89899)`);
+  evidence.push('a command reading stdin to its end (cat, sort, wc …) waits for that EOF forever');
+  return { rule: 'R1', severity: 'error', title: 'stdin never half-closed', evidence, at: stdin.lastDataAt ?? stdin.openedAt };
+}
+
+/** R2: no Status, output still open and quiet: a child process holds the pipe or tty. */
+export function outputNeverEnds(s: ExecSession): Finding | null {
+  if (!unfinished(s) || s.state !== 'open-at-end') return null;
+  const open = ['stdout', 'stderr'].map((n) => stream(s, n)).filter((r): r is StreamRecord => !!r && r.closedAt.s2c === null && r.resetAt === null);
+  if (open.length === 0) return null;
+  const last = Math.max(...open.map((r) => r.lastDataAt ?? r.openedAt ?? s.startTs));
+  const quiet = sessionEndTs(s) - last;
+  if (quiet < QUIET_NS) return null;
+  return {
+    rule: 'R2',
+    severity: 'warn',
+    title: 'output never ends',
+    evidence: [
+      `${open.map((r) => r.name).join(' and ')} still open, no Status on the error stream`,
+      `nothing on them for the last ${formatDuration(quiet)} of the capture`,
+      'the process (or a child it started in the background) still holds the pipe or terminal (kubernetes/kubernetes#44371)',
+    ],
+    at: last,
+  };
+}
+
+/** R8: streams the request asked for that never appeared, or SYN_STREAMs never answered. */
+export function setupStall(s: ExecSession): Finding | null {
+  // A capture that starts mid-session saw neither the request nor the streams being set up.
+  if (s.transport !== 'spdy' || s.httpStatus !== 101 || s.kind === 'portforward' || s.target === '') return null;
+  const evidence: string[] = [];
+  const wanted = [s.stdin && 'stdin', s.stdout && 'stdout', s.stderr && !s.tty && 'stderr', s.tty && 'resize', 'error'].filter((n): n is string => !!n);
+  const missing = wanted.filter((n) => !stream(s, n));
+  if (missing.length) evidence.push(`the request asks for ${wanted.join(', ')} but no SYN_STREAM opened ${missing.join(', ')}`);
+  const end = sessionEndTs(s);
+  const unanswered = s.streams.filter((r) => r.openedAt !== null && r.repliedAt === null && end - r.openedAt >= REPLY_TIMEOUT_NS / 10);
+  for (const r of unanswered) evidence.push(`${r.name} (stream ${r.id}) opened at ${sinceStart(s, r.openedAt!)} and never answered by a SYN_REPLY (${formatDuration(end - r.openedAt!)} later)`);
+  if (unanswered.length && end - Math.min(...unanswered.map((r) => r.openedAt!)) >= REPLY_TIMEOUT_NS) {
+    evidence.push("client-go and the streaming server give up after 30 s: a wedged server (spdystream's frame queues, kubernetes/kubernetes#16373) or a middlebox that passes the upgrade but not the frames");
+  }
+  if (!evidence.length) return null;
+  return { rule: 'R8', severity: 'error', title: 'streams never set up', evidence, at: unanswered[0]?.openedAt ?? s.upgradeTs };
+}
