@@ -470,6 +470,8 @@ export class TlsConnectionDecoder {
     d.decrypter = null;
     const hello = this.serverHello as ServerHello;
     if (hello.legacyVersion !== TLS12) return; // older versions were reported at ServerHello
+    // Without the ClientHello (reported at the ServerHello) the client random, and so the keys, are unknown.
+    if (this.clientHello === null) return;
     if (this.tls12Keys?.forHello !== hello) this.deriveTls12Keys(hello);
     if (this.tls12Keys === null || d.stopped) return;
     const aead = (this.suite as CipherSuite).aead as NonNullable<CipherSuite['aead']>;

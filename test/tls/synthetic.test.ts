@@ -187,6 +187,20 @@ describe('hostile and broken input', () => {
     expect(sink.problems.map((p) => p.message)).toEqual(['ServerHello without a ClientHello: the client random is unknown, nothing can be decrypted']);
     expect(sink.info).toMatchObject({ version: 'TLS 1.3', cipherSuite: 'TLS_AES_128_GCM_SHA256' });
   });
+
+  test('TLS 1.2 without the ClientHello: ChangeCipherSpec and encrypted records pass undecrypted, never a crash', () => {
+    const sink = decode(
+      [
+        { dir: 's2c', data: record(22, serverHello({ random: Buffer.alloc(32, 5), suite: 0xc02f })) },
+        { dir: 'c2s', data: record(20, Buffer.from([1])) },
+        { dir: 's2c', data: record(20, Buffer.from([1])) },
+        { dir: 's2c', data: record(23, Buffer.alloc(40, 9)) },
+      ],
+      keyLogOf(''),
+    );
+    expect(sink.problems.map((p) => p.message)).toEqual(['ServerHello without a ClientHello: the client random is unknown, nothing can be decrypted']);
+    expect(sink.plaintext('s2c').length).toBe(0);
+  });
 });
 
 describe('suites and versions that are described but not decrypted', () => {
