@@ -1,6 +1,6 @@
 /** The human summary `execscope analyze` prints: one block per session. Captured text is neutralised. */
 import type { CaptureModel, ExecSession, StreamRecord, TlsSummary } from '../model/session.js';
-import { quoteArgv } from '../ui/format.js';
+import { commandLabel } from '../ui/session-summary.js';
 import { safeInline } from '../ui/terminal-text.js';
 import { diagnose } from '../diagnose/diagnose.js';
 import { hopChain } from '../model/cross-hop.js';
@@ -25,7 +25,7 @@ function streamLine(r: StreamRecord): string {
 function sessionBlock(model: CaptureModel, s: ExecSession): string[] {
   const who = [s.namespace, s.pod].filter(Boolean).join('/') || s.token || '?';
   const container = s.container ? ` [${safeInline(s.container)}]` : '';
-  const cmd = quoteArgv(s.command);
+  const cmd = commandLabel(s);
   const start = isoTime(model.capture.originNs, s.startTs) ?? '';
   const dur = s.endTs !== null ? formatDuration(s.endTs - s.startTs) : 'open';
   const lines = [

@@ -3,10 +3,10 @@ import { Box } from 'ink';
 import type { ExecSession } from '../model/session.js';
 import { protocolLabel, hopLabel } from '../report/outcome.js';
 import { formatDuration } from '../report/time.js';
-import { fitWidth, fitRight, formatOffset, quoteArgv } from './format.js';
+import { fitWidth, fitRight, formatOffset } from './format.js';
 import { Line, type Segment } from './Line.js';
 import { PaneTitle } from './PaneTitle.js';
-import { sessionDuration, sessionOutcome, targetLabel, type SortKey } from './session-summary.js';
+import { commandLabel, sessionDuration, sessionOutcome, targetLabel, type SortKey } from './session-summary.js';
 import { severityColor, severitySymbol } from './theme.js';
 
 export interface SessionListProps {
@@ -63,7 +63,7 @@ function sessionRow(s: ExecSession, all: readonly ExecSession[], selected: boole
     { text: `${fitRight(String(s.id), 3)} `, inverse: selected && focused, bold: selected },
     { text: fitWidth(KIND[s.kind], 4) + ' ', dim: true },
     { text: fitWidth(targetLabel(s), cols.target) + ' ', bold: selected },
-    { text: fitWidth(quoteArgv(s.command), cols.command) + ' ' },
+    { text: fitWidth(commandLabel(s), cols.command) + ' ' },
     { text: fitWidth(protocolLabel(s), 8) + ' ', color: s.transport === 'websocket' ? 'blue' : 'magenta' },
   ];
   if (cols.hop) row.push({ text: fitWidth(hopLabel(s), cols.hop - 1) + ' ', dim: true });
@@ -80,7 +80,7 @@ export function SessionList(p: SessionListProps) {
   const shown = p.sessions.slice(first, first + rows);
   const cols = sessionColumns(p.width, {
     target: Math.max(0, ...shown.map((s) => targetLabel(s).length)),
-    command: Math.max(0, ...shown.map((s) => quoteArgv(s.command).length)),
+    command: Math.max(0, ...shown.map((s) => commandLabel(s).length)),
   });
   const info: Segment[] = [{ text: `${p.sessions.length}${p.filter ? ` of ${p.all.length}` : ''} · by ${p.sort}`, dim: true }];
   if (p.filter) info.push({ text: ` · filter “${p.filter}”`, color: 'yellow' });

@@ -1,6 +1,7 @@
 /** What the session list says about a session, and how it sorts. */
 import type { ExecSession } from '../model/session.js';
 import { outcomeText, portForwardErrors } from '../report/outcome.js';
+import { quoteArgv } from './format.js';
 import { safeInline } from './terminal-text.js';
 
 export type Severity = 'ok' | 'warn' | 'error' | 'info';
@@ -49,6 +50,14 @@ export function targetLabel(s: ExecSession): string {
   if (who) return safeInline(who) + container;
   if (s.token) return `token ${safeInline(s.token, 12)}`;
   return safeInline(s.target.split('?')[0]);
+}
+
+/** What the session runs: the command, or for port-forward the pod ports its connections went to. */
+export function commandLabel(s: ExecSession): string {
+  if (s.kind !== 'portforward') return quoteArgv(s.command);
+  const ports = new Set(s.ports.map(String));
+  for (const r of s.streams) if (r.name.startsWith('data:')) ports.add(r.name.split(':')[1]);
+  return ports.size ? `→ port ${[...ports].map((p) => safeInline(p, 8)).join(', ')}` : '';
 }
 
 const SEVERITY_RANK: Record<Severity, number> = { error: 0, warn: 1, info: 2, ok: 3 };

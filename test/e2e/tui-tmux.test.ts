@@ -115,8 +115,8 @@ test('a capture piped in is shown live, keys coming from the terminal', async ()
 test('port-forward through the WebSocket tunnel: each hop, each forwarded connection, the tunnelled frames', async () => {
   const t = start(join('lab', 'lab-ws-portforward.pcapng'), 140, 40);
   let screen = await t.waitFor(/Sessions · 3/);
-  expect(screen).toMatch(/1 pf +default\/lab-0 +WS\+SPDY +kubectl→apiserver .*✓ 2 connections forwarded to port 80/);
-  expect(screen).toMatch(/2 pf +default\/lab-0 +SPDY +apiserver→kubelet/);
+  expect(screen).toMatch(/1 pf +default\/lab-0 +→ port 80 +WS\+SPDY +kubectl→apiserver .*✓ 2 connections forwarded to port 80/);
+  expect(screen).toMatch(/2 pf +default\/lab-0 +→ port 80 +SPDY +apiserver→kubelet/);
   t.keys('Enter');
   screen = await t.waitFor(/▶ Timeline · #1/);
   // The same port-forward on the three hops of the recording.
