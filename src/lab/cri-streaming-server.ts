@@ -80,7 +80,7 @@ function serveUpgrade(ctx: CriStreamingContext, conn: HopConnection, req: Incomi
   if (request.kind === 'portforward') {
     Object.assign(session, { kind: 'portforward', namespace: request.namespace, pod: request.pod });
     if (websocket) reject(ctx, session, socket, 400, textError(400, 'port-forward over WebSocket is not served here'));
-    else servePortForward(ctx, conn, req, socket, head, request, session);
+    else servePortForward(ctx, conn, socket, head, request, session);
     return;
   }
   Object.assign(session, {

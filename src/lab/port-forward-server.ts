@@ -6,7 +6,6 @@
  * both ways until either side finishes, then closes both streams. A failure is written on the error
  * stream as `error forwarding port P to pod …`. IO code.
  */
-import type { IncomingMessage } from 'node:http';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { HopConnection } from './hop-server.js';
@@ -33,7 +32,6 @@ interface Pair {
 export function servePortForward(
   ctx: PortForwardContext,
   conn: HopConnection,
-  req: IncomingMessage,
   socket: Duplex,
   head: Buffer,
   request: PortForwardRequest,

@@ -7,12 +7,9 @@
  * kubelet and the kubelet's bytes out as one binary message per read. A non-101 answer goes back to
  * the client as it came. IO code.
  */
-import type { IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
 import { K8sChannelDecoder } from '../websocket/channel-protocol.js';
 import { Opcode } from '../websocket/frame-decoder.js';
 import { WebSocketFrameEncoder } from '../websocket/frame-encoder.js';
-import type { HopConnection } from './hop-server.js';
 import type { HopUpgrade } from './hop-upgrade.js';
 import { dialBackend, forwardedHeaders } from './upgrade-proxy.js';
 import { requestHead } from './upstream.js';

@@ -6,10 +6,7 @@
  * decodes the kubelet's error stream like errorDecoderV4 and writes its own Status on channel 3 before
  * closing the WebSocket. IO code.
  */
-import type { IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
 import { ResizeDecoder } from '../k8s/resize.js';
-import type { HopConnection } from './hop-server.js';
 import type { HopUpgrade } from './hop-upgrade.js';
 import type { SessionObservation } from './observations.js';
 import { SpdyConnection, type SpdyStream } from './spdy-connection.js';

@@ -8,7 +8,6 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { HopConnection } from './hop-server.js';
 import { statusError } from './http-replies.js';
 import type { HopUpgrade } from './hop-upgrade.js';
 import type { LabObservations, ProxyCounts, SessionObservation } from './observations.js';
