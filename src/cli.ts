@@ -151,8 +151,6 @@ async function open(argv: string[]): Promise<number> {
   const live = path === '-';
   if (!process.stdout.isTTY) return analyze(argv);
   const saved = saveCopy(args, path);
-  // React's development build makes every frame several times slower.
-  process.env.NODE_ENV ??= 'production';
   // Ink draws only once, at exit, when it believes it runs in CI; this is an interactive terminal.
   delete process.env.CI;
   const [{ runTui }, { createCaptureInspector }, { createContentReader }] = await Promise.all([
