@@ -7,7 +7,11 @@
 import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+
+const { build } = await import('esbuild').catch(() => {
+  console.error('esbuild is missing: run npm install (it is a devDependency since dist/ is bundled)');
+  process.exit(1);
+});
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
