@@ -29,9 +29,11 @@ CAPTURE is a pcap or pcapng file, optionally gzip-compressed, or - for stdin
 (tcpdump -w - | execscope analyze -; tcpdump -U -w - | execscope - follows a tap live in the TUI).
 Exit status: 0 ok, 1 usage or unreadable input, 2 capture truncated or corrupt (results up to the cut are printed).
 `,
-  analyze: `Usage: execscope analyze CAPTURE [--json | --text] [--hash] [--connections] [--keylog FILE]... [--save FILE]
+  analyze: `Usage: execscope analyze CAPTURE [--json | --text] [--explain] [--hash] [--connections] [--keylog FILE]... [--save FILE]
 
   --text          readable per-session summary (default)
+  --explain       walk each session's events in protocol order, each explained: what it does, who
+                  sent it and why, where in Kubernetes it comes from, and the protocol fact's source
   --json          one JSON document: capture, sessions, connections, warnings
   --hash          add the sha256 of every stream's exact bytes
   --connections   also list every TCP connection and its HTTP requests (text mode)
@@ -86,19 +88,21 @@ function reportFatal(model: CaptureModel): number {
 }
 
 async function analyze(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { flags: ['--json', '--text', '--hash', '--connections', '--help'], options: ['--keylog', '--save'] });
+  const args = parseArgs(argv, { flags: ['--json', '--text', '--explain', '--hash', '--connections', '--help'], options: ['--keylog', '--save'] });
   if (args.flags.has('--help')) return help('analyze');
   const path = capturePath(args, 'analyze');
   const json = args.flags.has('--json');
+  const explain = args.flags.has('--explain');
+  if (json && explain) throw new UsageError('--explain is for the text summary, not --json');
   const hash = args.flags.has('--hash');
   const saved = saveCopy(args, path);
   let model: CaptureModel;
   try {
-    model = await analyzeCapture(path, analyzeOptions({ hash, keepEvents: false, headBytes: json ? 0 : 4096, keyLogs: await keyLogs(args) }), undefined, saved?.write);
+    model = await analyzeCapture(path, analyzeOptions({ hash, keepEvents: explain, headBytes: json ? 0 : 4096, keyLogs: await keyLogs(args) }), undefined, saved?.write);
   } finally {
     saved?.close();
   }
-  process.stdout.write(json ? JSON.stringify(jsonReport(model, { hash }), null, 2) + '\n' : textReport(model, { connections: args.flags.has('--connections'), name: basename(path) }));
+  process.stdout.write(json ? JSON.stringify(jsonReport(model, { hash }), null, 2) + '\n' : textReport(model, { connections: args.flags.has('--connections'), name: basename(path), explain }));
   return reportFatal(model);
 }
 

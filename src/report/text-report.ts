@@ -4,6 +4,8 @@ import { commandLabel } from '../ui/session-summary.js';
 import { safeInline } from '../ui/terminal-text.js';
 import { diagnose } from '../diagnose/diagnose.js';
 import { hopChain } from '../model/cross-hop.js';
+import { explainEvent, explanationLines } from '../explain/explain-event.js';
+import { walkSteps } from '../explain/walk.js';
 import { hopLabel, outcomeText, protocolLabel } from './outcome.js';
 import { formatDuration, isoTime } from './time.js';
 
@@ -22,7 +24,26 @@ function streamLine(r: StreamRecord): string {
   return `   ${r.name.padEnd(7)} ${`${r.bytes} B`.padStart(10)}  ${flags.padEnd(14)}${preview(r)}`;
 }
 
-function sessionBlock(model: CaptureModel, s: ExecSession): string[] {
+/** `--explain`: the session's guided walk, each step with what it does, who sent it, where and the source. */
+function explainLines(model: CaptureModel, s: ExecSession): string[] {
+  const steps = walkSteps(s);
+  const events = steps.reduce((n, st) => n + 1 + st.repeats, 0);
+  const dropped = s.streams.reduce((n, r) => n + r.eventsDropped, 0);
+  const lines = [`   explained, in protocol order (${steps.length} steps for ${events} events${dropped ? `; ${dropped} later frames were not kept` : ''}):`];
+  for (const step of steps) {
+    const x = explainEvent(s, model.sessions, step);
+    const at = `+${formatDuration(Math.max(0, step.event.ts - s.startTs))}`;
+    lines.push(`   ${at.padStart(11)} ${step.event.dir === 'c2s' ? 'client→' : '←server'}  ${x.title}`);
+    for (const [label, text] of explanationLines(x)) lines.push(`${' '.repeat(24)}${label.padEnd(7)}${text}`);
+    if (step.repeats > 0) {
+      const bytes = step.repeatBytes ? `, ${step.repeatBytes} B` : '';
+      lines.push(`${' '.repeat(24)}… and ${step.repeats} more like it${bytes}, the last at +${formatDuration(Math.max(0, step.lastTs - s.startTs))}`);
+    }
+  }
+  return lines;
+}
+
+function sessionBlock(model: CaptureModel, s: ExecSession, explain: boolean): string[] {
   const who = [s.namespace, s.pod].filter(Boolean).join('/') || s.token || '?';
   const container = s.container ? ` [${safeInline(s.container)}]` : '';
   const cmd = commandLabel(s);
@@ -42,15 +63,16 @@ function sessionBlock(model: CaptureModel, s: ExecSession): string[] {
     for (const e of f.evidence) lines.push(`       ${safeInline(e, 2000)}`);
   }
   for (const w of s.warnings.slice(0, 5)) lines.push(`   ! ${safeInline(w.message)} (${safeInline(w.where)})`);
+  if (explain) lines.push(...explainLines(model, s));
   return lines;
 }
 
-export function textReport(model: CaptureModel, opts: { connections: boolean; name: string }): string {
+export function textReport(model: CaptureModel, opts: { connections: boolean; name: string; explain?: boolean }): string {
   const c = model.capture;
   const out = [
     `${safeInline(opts.name)} · ${c.format ?? '?'} · ${c.packets} packets · ${c.linkTypes.join(', ') || '—'} · ${model.connections.length} connections · ${model.sessions.length} sessions`,
   ];
-  for (const s of model.sessions) out.push('', ...sessionBlock(model, s));
+  for (const s of model.sessions) out.push('', ...sessionBlock(model, s, opts.explain ?? false));
   if (opts.connections) {
     out.push('', 'Connections');
     for (const conn of model.connections) {
