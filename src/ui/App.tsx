@@ -13,8 +13,9 @@ import { ConnectionList } from './ConnectionList.js';
 import { ContentView, contentRowCount } from './ContentView.js';
 import { EventDetail } from './EventDetail.js';
 import { modelLayers, type EventInspector } from './event-layers.js';
-import { DiagnosisOverlay } from './DiagnosisOverlay.js';
-import { HelpOverlay } from './HelpOverlay.js';
+import { DiagnosisOverlay, diagnosisRows } from './DiagnosisOverlay.js';
+import { HelpOverlay, helpRows } from './HelpOverlay.js';
+import { overlayScrollLimit } from './OverlayPane.js';
 import { layoutPanes, CHROME_ROWS } from './layout.js';
 import { Line } from './Line.js';
 import { connectionMatches, parseFilter, sessionMatches } from './session-filter.js';
@@ -28,7 +29,8 @@ import { activityTimes, buildLanes, defaultSelection, gapMarks, sessionEnd } fro
 import { TitleBar } from './TitleBar.js';
 import { diagnose } from '../diagnose/diagnose.js';
 import { hopChain } from '../model/cross-hop.js';
-import { initialUiState, reduceInput, type UiContext, type UiState } from './ui-state.js';
+import { reduceInput } from './keys.js';
+import { initialUiState, type UiContext, type UiState } from './ui-state.js';
 import { useInspection } from './use-inspection.js';
 import { useTerminalSize } from './use-terminal-size.js';
 
@@ -108,7 +110,7 @@ export function App({ path, load, inspector, contentReader, initialState }: AppP
 
   const listLength = ui.list === 'sessions' ? sessions.length : connections.length;
   const layout = layoutPanes(rows, ui.pane, listLength, lanes.length);
-  const eventShown = !ui.help && layout.detailPane === 'event' && layout.detail > 0;
+  const eventShown = !ui.overlay && layout.detailPane === 'event' && layout.detail > 0;
 
   const baseLayers = useMemo(() => (model && session && item ? modelLayers(model, session, item.event) : []), [model, session, item, rev]);
   // Only what is on screen is worth re-reading the capture for.
@@ -123,13 +125,15 @@ export function App({ path, load, inspector, contentReader, initialState }: AppP
   const cStream = cStreams[cIndex] ?? null;
   const cHeadBytes = cStream?.headBytes ?? 0;
   // Rendering up to a whole kept head is the costliest thing here: only when the pane is on screen.
-  const contentShown = !ui.help && layout.detailPane === 'content';
+  const contentShown = !ui.overlay && layout.detailPane === 'content';
   const cFull = useStreamContent(contentReader, session, cStream, contentShown);
   const cLines = useMemo(() => (contentShown && cStream ? renderTerminalLines(cFull ?? cStream.head) : []), [contentShown, cStream, cHeadBytes, cFull]);
   const cBytes = useMemo(() => (contentShown && cStream && ui.hex ? (cFull ?? headBuffer(cStream)) : null), [contentShown, cStream, cHeadBytes, ui.hex, cFull]);
   const cRows = contentRowCount(cLines, cBytes, ui.hex, columns);
 
   const contentRows = Math.max(1, layout.detail - 1);
+  const bodyRows = Math.max(0, rows - CHROME_ROWS);
+  const overlayRows = ui.overlay === 'help' ? helpRows(columns).length : ui.overlay === 'diagnosis' ? diagnosisRows(findings, columns).length : 0;
   const resolved: UiState = {
     ...ui,
     session: session?.id ?? null,
@@ -139,6 +143,7 @@ export function App({ path, load, inspector, contentReader, initialState }: AppP
     contentStream: cIndex,
     contentScroll: clamp(ui.contentScroll, 0, Math.max(0, cRows - contentRows)),
     layer: clamp(ui.layer, 0, Math.max(0, layers.length - 1)),
+    overlayScroll: clamp(ui.overlayScroll, 0, overlayScrollLimit(overlayRows, bodyRows)),
   };
   const ctx: UiContext = {
     sessionIds: sessions.map((s) => s.id),
@@ -167,13 +172,12 @@ export function App({ path, load, inspector, contentReader, initialState }: AppP
   );
   useInput(onKey);
 
-  const bodyRows = Math.max(0, rows - CHROME_ROWS);
   const loading = load.error === null && !model?.done;
   let body;
-  if (ui.help) {
-    body = <HelpOverlay height={bodyRows} width={columns} />;
-  } else if (ui.diagnosis && session) {
-    body = <DiagnosisOverlay session={session} findings={findings} height={bodyRows} width={columns} />;
+  if (ui.overlay === 'help') {
+    body = <HelpOverlay height={bodyRows} width={columns} scroll={resolved.overlayScroll} />;
+  } else if (ui.overlay === 'diagnosis' && session) {
+    body = <DiagnosisOverlay session={session} findings={findings} height={bodyRows} width={columns} scroll={resolved.overlayScroll} />;
   } else if (!model) {
     body = load.error ? (
       <Box flexDirection="column">

@@ -1,9 +1,8 @@
 /** `d`: the hang doctor's findings for the selected session, each with its evidence. */
-import { Box } from 'ink';
 import type { Finding } from '../diagnose/diagnose.js';
 import type { ExecSession } from '../model/session.js';
-import { Line, type Segment } from './Line.js';
-import { PaneTitle } from './PaneTitle.js';
+import { type Segment } from './Line.js';
+import { OverlayPane } from './OverlayPane.js';
 import { safeInline } from './terminal-text.js';
 import { severityColor, severitySymbol } from './theme.js';
 
@@ -24,7 +23,8 @@ function wrap(text: string, width: number): string[] {
   return lines;
 }
 
-export function DiagnosisOverlay({ session, findings, height, width }: { session: ExecSession; findings: readonly Finding[]; height: number; width: number }) {
+/** The findings, each with its evidence wrapped to `width`. */
+export function diagnosisRows(findings: readonly Finding[], width: number): Segment[][] {
   const rows: Segment[][] = [];
   for (const f of findings) {
     const severity = SEVERITY[f.severity];
@@ -39,14 +39,9 @@ export function DiagnosisOverlay({ session, findings, height, width }: { session
   if (findings.length === 0) {
     rows.push([{ text: '  No hang rule matches this session: its streams, Status and connection end agree.', dim: true }]);
   }
-  const shown = rows.slice(0, Math.max(0, height - 1));
-  if (rows.length > shown.length && shown.length > 0) shown[shown.length - 1] = [{ text: `  … ${rows.length - shown.length + 1} more lines (a taller terminal shows them)`, dim: true }];
-  return (
-    <Box flexDirection="column" height={height}>
-      <PaneTitle title={`Diagnosis · #${session.id}`} focused info={[{ text: 'esc or d closes', dim: true }]} />
-      {shown.map((segments, i) => (
-        <Line key={i} segments={segments} />
-      ))}
-    </Box>
-  );
+  return rows;
+}
+
+export function DiagnosisOverlay({ session, findings, height, width, scroll }: { session: ExecSession; findings: readonly Finding[]; height: number; width: number; scroll: number }) {
+  return <OverlayPane title={`Diagnosis · #${session.id}`} closeHint="esc or d closes" rows={diagnosisRows(findings, width)} scroll={scroll} height={height} />;
 }

@@ -1,26 +1,8 @@
-/** `?`: every key, and what the timeline's symbols mean. */
-import { Box } from 'ink';
-import { Line, type Segment } from './Line.js';
-import { PaneTitle } from './PaneTitle.js';
-
-export const KEY_HELP: readonly [string, string][] = [
-  ['↑ ↓  k j', 'move: session, lane, layer, scroll'],
-  ['← →  h l', 'previous / next event · content: stream'],
-  ['PgUp PgDn g G', 'page / first / last'],
-  ['⏎ enter', 'drill in: session → timeline → layers → content'],
-  ['esc', 'back · close help · cancel filter · clear filter'],
-  ['⇥ tab  ⇧⇥', 'next / previous pane'],
-  ['/', 'filter: words, or pod: cmd: stream: text:'],
-  ['+ -', 'zoom the timeline in / out'],
-  ['[ ]', 'pan the timeline earlier / later'],
-  ['0', 'whole session on the timeline'],
-  ['z', 'compress long idle stretches (≈)'],
-  ['x', 'content as hex / as text'],
-  ['s', 'sort sessions: time, duration, outcome'],
-  ['c', 'all connections (discovery, TLS, unknown TCP)'],
-  ['? d', 'this help · what went wrong (hang rules, evidence)'],
-  ['q', 'quit'],
-];
+/** `?`: every key of the key table, and what the timeline's symbols mean. */
+import stringWidth from 'string-width';
+import { type Segment } from './Line.js';
+import { KEY_TABLE } from './keys.js';
+import { OverlayPane } from './OverlayPane.js';
 
 export const SYMBOL_HELP: readonly [string, string][] = [
   ['─ ▪ ■ █', 'stream open · data by volume'],
@@ -33,45 +15,48 @@ export const SYMBOL_HELP: readonly [string, string][] = [
   ['✓ ! ✗', 'ok · warning · error'],
 ];
 
-export function HelpOverlay({ height, width }: { height: number; width: number }) {
-  const twoColumns = width >= 100;
-  const keyRows: Segment[][] = KEY_HELP.map(([k, what]) => [
-    { text: `  ${k.padEnd(15)}`, color: 'cyan', bold: true },
-    { text: what },
+const KEY_COLUMN = 66;
+
+function padTo(text: string, width: number): string {
+  return text + ' '.repeat(Math.max(0, width - stringWidth(text)));
+}
+
+/** The help's rows: keys, then the symbols two to a row; from 100 columns, the symbols beside the keys. */
+export function helpRows(width: number): Segment[][] {
+  const keyRows: Segment[][] = KEY_TABLE.map((b) => [
+    { text: `  ${padTo(b.label, 15)}`, color: 'cyan', bold: true },
+    { text: b.does },
   ]);
-  const symbolRows: Segment[][] = SYMBOL_HELP.map(([k, what]) => [
-    { text: `  ${k.padEnd(9)}`, color: 'cyan' },
-    { text: what, dim: true },
-  ]);
-  // Narrow terminals get the symbols two to a row so that everything fits in 24 rows.
+  if (width >= 100) {
+    const count = Math.max(keyRows.length, SYMBOL_HELP.length);
+    return Array.from({ length: count }, (_, i) => {
+      const keys = keyRows[i] ?? [];
+      const used = keys.reduce((n, s) => n + stringWidth(s.text), 0);
+      const symbol = SYMBOL_HELP[i];
+      return [
+        ...keys,
+        ...(symbol
+          ? [
+              { text: padTo(used >= KEY_COLUMN ? ' ' : '', KEY_COLUMN - used) + `  ${padTo(symbol[0], 9)}`, color: 'cyan' as const },
+              { text: symbol[1], dim: true },
+            ]
+          : []),
+      ];
+    });
+  }
   const pairedSymbols: Segment[][] = [];
-  for (let i = 0; i < symbolRows.length; i += 2) {
+  for (let i = 0; i < SYMBOL_HELP.length; i += 2) {
     const [a, b] = [SYMBOL_HELP[i], SYMBOL_HELP[i + 1]];
     pairedSymbols.push([
-      { text: `  ${a[0].padEnd(8)}`, color: 'cyan' },
-      { text: a[1].padEnd(31), dim: true },
-      { text: b ? ` ${b[0].padEnd(8)}` : '', color: 'cyan' },
+      { text: `  ${padTo(a[0], 8)}`, color: 'cyan' },
+      { text: padTo(a[1], 31), dim: true },
+      { text: b ? ` ${padTo(b[0], 8)}` : '', color: 'cyan' },
       { text: b ? b[1] : '', dim: true },
     ]);
   }
-  const rows = twoColumns ? keyRows : [...keyRows, ...pairedSymbols];
-  return (
-    <Box flexDirection="column" height={height}>
-      <PaneTitle title="Help" focused info={[{ text: 'esc or ? closes', dim: true }]} />
-      <Box flexDirection="row">
-        <Box flexDirection="column" width={twoColumns ? 66 : width}>
-          {rows.slice(0, Math.max(0, height - 1)).map((r, i) => (
-            <Line key={i} segments={r} />
-          ))}
-        </Box>
-        {twoColumns ? (
-          <Box flexDirection="column" width={width - 66}>
-            {symbolRows.slice(0, Math.max(0, height - 1)).map((r, i) => (
-              <Line key={i} segments={r} />
-            ))}
-          </Box>
-        ) : null}
-      </Box>
-    </Box>
-  );
+  return [...keyRows, ...pairedSymbols];
+}
+
+export function HelpOverlay({ height, width, scroll }: { height: number; width: number; scroll: number }) {
+  return <OverlayPane title="Help" closeHint="esc or ? closes" rows={helpRows(width)} scroll={scroll} height={height} />;
 }

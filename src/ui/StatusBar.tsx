@@ -1,7 +1,8 @@
 /** The bottom row: the filter being typed, else loading progress and the keys of the focused pane. */
 import { formatBytes } from './format.js';
 import { Line, type Segment } from './Line.js';
-import type { Pane, UiState } from './ui-state.js';
+import { keyHints } from './keys.js';
+import type { UiState } from './ui-state.js';
 
 export interface Progress {
   bytesRead: number;
@@ -16,19 +17,6 @@ export function progressBar(p: Progress, width: number): string {
   const bar = Math.max(4, Math.min(30, width - text.length - 2));
   const full = Math.round(frac * bar);
   return `▕${'█'.repeat(full)}${'░'.repeat(bar - full)}▏${text}`;
-}
-
-const HINTS: Record<Pane, string> = {
-  sessions: '↑↓ session  ⏎ timeline  ⇥ pane  / filter  s sort  c connections  ? help  q quit',
-  timeline: '↑↓ lane  ←→ event  ⏎ layers  +/- zoom  [ ] pan  z idle  ⇥ pane  ? help  q quit',
-  event: '↑↓ layer  ←→ event  ⏎ content  esc back  ⇥ pane  ? help  q quit',
-  content: '↑↓ scroll  ←→ stream  x hex/text  esc back  ⇥ pane  ? help  q quit',
-};
-
-export function keyHints(ui: UiState): string {
-  if (ui.help) return '? or esc close help  q quit';
-  if (ui.pane === 'sessions' && ui.list === 'connections') return '↑↓ connection  esc sessions  / filter  ⇥ pane  ? help  q quit';
-  return HINTS[ui.pane];
 }
 
 export function StatusBar({ ui, progress, loading, width }: { ui: UiState; progress: Progress; loading: boolean; width: number }) {

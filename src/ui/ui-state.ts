@@ -1,6 +1,6 @@
 /**
- * The TUI's navigation state and what each key does to it. Pure: the App derives a context (how
- * many sessions, lanes, layers… exist right now) and hands every key press here.
+ * The TUI's navigation state and the moves the keys make on it. Pure: the App derives a context (how
+ * many sessions, lanes, layers… exist right now); keys.ts maps each key press to one of these moves.
  */
 import { SORT_KEYS, type SortKey } from './session-summary.js';
 import { fullView, panView, revealInView, toAxis, zoomView, type TimeAxis, type Viewport } from './time-axis.js';
@@ -8,6 +8,9 @@ import { nearestItem } from './timeline-lanes.js';
 
 export type Pane = 'sessions' | 'timeline' | 'event' | 'content';
 export const PANES: readonly Pane[] = ['sessions', 'timeline', 'event', 'content'];
+
+/** What covers the panes: the help, the hang doctor's findings. */
+export type Overlay = 'help' | 'diagnosis';
 
 export interface UiState {
   pane: Pane;
@@ -24,9 +27,9 @@ export interface UiState {
   view: Viewport | null;
   compressIdle: boolean;
   hex: boolean;
-  help: boolean;
-  /** The hang doctor's findings for the selected session, over the panes. */
-  diagnosis: boolean;
+  overlay: Overlay | null;
+  /** First row of the overlay shown. */
+  overlayScroll: number;
   filter: string;
   /** Filter text being typed; null when not typing. */
   filterDraft: string | null;
@@ -47,8 +50,8 @@ export const initialUiState: UiState = {
   view: null,
   compressIdle: false,
   hex: false,
-  help: false,
-  diagnosis: false,
+  overlay: null,
+  overlayScroll: 0,
   filter: '',
   filterDraft: null,
   layer: 0,
@@ -91,6 +94,9 @@ export interface UiContext {
   pageSize: number;
 }
 
+/** A move along a list: by a number of rows, or to its first or last entry. */
+export type Step = number | 'first' | 'last';
+
 const ZOOM = 2;
 const PAN = 0.25;
 
@@ -98,24 +104,7 @@ function clamp(v: number, lo: number, hi: number): number {
   return Math.max(lo, Math.min(hi, v));
 }
 
-/** Vertical movement common to lists: -1/+1, a page, first/last. Null when the key is not one. */
-function verticalStep(k: KeyPress, page: number): number | 'first' | 'last' | null {
-  if (k.upArrow || k.input === 'k') return -1;
-  if (k.downArrow || k.input === 'j') return 1;
-  if (k.pageUp) return -Math.max(1, page);
-  if (k.pageDown) return Math.max(1, page);
-  if (k.home || k.input === 'g') return 'first';
-  if (k.end || k.input === 'G') return 'last';
-  return null;
-}
-
-function horizontalStep(k: KeyPress): number | null {
-  if (k.leftArrow || k.input === 'h') return -1;
-  if (k.rightArrow || k.input === 'l') return 1;
-  return null;
-}
-
-function moveIndex(current: number, step: number | 'first' | 'last', count: number): number {
+function moveIndex(current: number, step: Step, count: number): number {
   if (count <= 0) return 0;
   if (step === 'first') return 0;
   if (step === 'last') return count - 1;
@@ -123,7 +112,7 @@ function moveIndex(current: number, step: number | 'first' | 'last', count: numb
 }
 
 /** Move within a list of ids from the selected one (null or gone: from the first). */
-function moveId(current: number | null, step: number | 'first' | 'last', ids: readonly number[]): number | null {
+function moveId(current: number | null, step: Step, ids: readonly number[]): number | null {
   if (ids.length === 0) return current;
   const at = current === null ? 0 : Math.max(0, ids.indexOf(current));
   return ids[moveIndex(at, step, ids.length)];
@@ -146,13 +135,13 @@ function selectItem(s: UiState, ctx: UiContext, lane: number, item: number): UiS
   return { ...s, lane, item, view, layer: item === s.item && lane === s.lane ? s.layer : 0 };
 }
 
-function moveItem(s: UiState, ctx: UiContext, step: number | 'first' | 'last'): UiState {
+function moveItem(s: UiState, ctx: UiContext, step: Step): UiState {
   const count = ctx.lanes[s.lane]?.items.length ?? 0;
   if (count === 0) return s;
   return selectItem(s, ctx, s.lane, moveIndex(s.item, step, count));
 }
 
-function moveLane(s: UiState, ctx: UiContext, step: number | 'first' | 'last'): UiState {
+function moveLane(s: UiState, ctx: UiContext, step: Step): UiState {
   const lane = moveIndex(s.lane, step, ctx.lanes.length);
   if (lane === s.lane) return s;
   const ts = ctx.lanes[s.lane]?.items[s.item]?.ts;
@@ -160,31 +149,84 @@ function moveLane(s: UiState, ctx: UiContext, step: number | 'first' | 'last'): 
   return selectItem(s, ctx, lane, ts === undefined ? (items.length ? 0 : -1) : nearestItem(items, ts));
 }
 
-function timelineKeys(s: UiState, k: KeyPress, ctx: UiContext): UiState | null {
-  if (!ctx.axis) return null;
-  const axis = ctx.axis;
-  const view = s.view ?? fullView(axis);
-  const center = itemAxis(s, ctx) ?? (view.from + view.to) / 2;
-  switch (k.input) {
-    case '+':
-    case '=':
-      return { ...s, view: zoomView(axis, view, ZOOM, center) };
-    case '-':
-    case '_':
-      return { ...s, view: zoomView(axis, view, 1 / ZOOM, center) };
-    case '[':
-      return { ...s, view: panView(axis, view, -PAN) };
-    case ']':
-      return { ...s, view: panView(axis, view, PAN) };
-    case '0':
-      return { ...s, view: null };
-    case 'z':
-      return { ...s, compressIdle: !s.compressIdle, view: null };
-  }
-  return null;
+/**
+ * Every event of the session in time order, ties broken by lane then position: the order that `.`
+ * and `,` step through, whatever lane the events are on.
+ */
+export function timeOrder(ctx: UiContext): { lane: number; item: number; ts: number }[] {
+  const all = ctx.lanes.flatMap((l, lane) => l.items.map((it, item) => ({ lane, item, ts: it.ts })));
+  return all.sort((a, b) => a.ts - b.ts || a.lane - b.lane || a.item - b.item);
 }
 
-function filterKeys(s: UiState, k: KeyPress): UiState {
+/** The next (`dir` 1) or previous (-1) event of the session in time order, across all lanes. */
+export function stepInTime(s: UiState, ctx: UiContext, dir: 1 | -1): UiState {
+  const order = timeOrder(ctx);
+  if (order.length === 0) return s;
+  const at = order.findIndex((e) => e.lane === s.lane && e.item === s.item);
+  const next = at < 0 ? (dir > 0 ? 0 : order.length - 1) : clamp(at + dir, 0, order.length - 1);
+  return selectItem(s, ctx, order[next].lane, order[next].item);
+}
+
+/** ↑↓, page, first/last: the session list, the lane, the layer, the content or the overlay scroll. */
+export function moveVertically(s: UiState, ctx: UiContext, step: Step): UiState {
+  // The App keeps the overlay's scroll within its rows.
+  if (s.overlay) return { ...s, overlayScroll: step === 'first' ? 0 : step === 'last' ? Number.MAX_SAFE_INTEGER : Math.max(0, s.overlayScroll + step) };
+  switch (s.pane) {
+    case 'sessions':
+      if (s.list === 'connections') return { ...s, connection: moveId(s.connection, step, ctx.connectionIds) };
+      {
+        const session = moveId(s.session, step, ctx.sessionIds);
+        return session === s.session ? s : freshSelection({ ...s, session });
+      }
+    case 'timeline':
+      return moveLane(s, ctx, step);
+    case 'event':
+      return { ...s, layer: moveIndex(s.layer, step, ctx.layerCount) };
+    case 'content': {
+      const max = Math.max(0, ctx.contentLineCount - ctx.pageSize);
+      const next = step === 'first' ? 0 : step === 'last' ? max : clamp(s.contentScroll + step, 0, max);
+      return { ...s, contentScroll: next };
+    }
+  }
+}
+
+/** ←→: the previous or next event on the lane; in Content, the stream shown. */
+export function moveHorizontally(s: UiState, ctx: UiContext, step: -1 | 1): UiState {
+  switch (s.pane) {
+    case 'sessions':
+      return s;
+    case 'timeline':
+    case 'event':
+      return moveItem(s, ctx, step);
+    case 'content':
+      return { ...s, contentStream: moveIndex(s.contentStream, step, ctx.contentStreamCount), contentScroll: 0 };
+  }
+}
+
+/** Timeline zoom by `factor` around the selected event (or the view's middle). */
+export function zoom(s: UiState, ctx: UiContext, zoomIn: boolean): UiState {
+  if (!ctx.axis) return s;
+  const view = s.view ?? fullView(ctx.axis);
+  const center = itemAxis(s, ctx) ?? (view.from + view.to) / 2;
+  return { ...s, view: zoomView(ctx.axis, view, zoomIn ? ZOOM : 1 / ZOOM, center) };
+}
+
+export function pan(s: UiState, ctx: UiContext, dir: -1 | 1): UiState {
+  if (!ctx.axis) return s;
+  return { ...s, view: panView(ctx.axis, s.view ?? fullView(ctx.axis), dir * PAN) };
+}
+
+export function cycleSort(s: UiState): UiState {
+  return { ...s, sort: SORT_KEYS[(SORT_KEYS.indexOf(s.sort) + 1) % SORT_KEYS.length] };
+}
+
+export function cyclePane(s: UiState, dir: 1 | -1): UiState {
+  const i = PANES.indexOf(s.pane);
+  return { ...s, pane: PANES[(i + (dir > 0 ? 1 : PANES.length - 1)) % PANES.length] };
+}
+
+/** A key typed while the filter is being edited. */
+export function editFilter(s: UiState, k: KeyPress): UiState {
   const draft = s.filterDraft ?? '';
   if (k.escape) return { ...s, filterDraft: null };
   if (k.return) return { ...s, filter: draft.trim(), filterDraft: null };
@@ -196,7 +238,9 @@ function filterKeys(s: UiState, k: KeyPress): UiState {
   return { ...s, filterDraft: draft + text };
 }
 
-function back(s: UiState): UiState {
+/** esc: close the overlay, else one pane back, else leave the connections list, else clear the filter. */
+export function back(s: UiState): UiState {
+  if (s.overlay) return { ...s, overlay: null, overlayScroll: 0 };
   switch (s.pane) {
     case 'content':
       return { ...s, pane: 'event' };
@@ -211,7 +255,7 @@ function back(s: UiState): UiState {
   }
 }
 
-function drillIn(s: UiState, ctx: UiContext): UiState {
+export function drillIn(s: UiState, ctx: UiContext): UiState {
   switch (s.pane) {
     case 'sessions':
       return s.list === 'sessions' && ctx.sessionIds.length > 0 ? { ...s, pane: 'timeline' } : s;
@@ -224,96 +268,7 @@ function drillIn(s: UiState, ctx: UiContext): UiState {
   }
 }
 
-function paneKeys(s: UiState, k: KeyPress, ctx: UiContext): UiState {
-  const v = verticalStep(k, ctx.pageSize);
-  const h = horizontalStep(k);
-  switch (s.pane) {
-    case 'sessions':
-      if (v === null) return s;
-      if (s.list === 'connections') return { ...s, connection: moveId(s.connection, v, ctx.connectionIds) };
-      {
-        const session = moveId(s.session, v, ctx.sessionIds);
-        return session === s.session ? s : freshSelection({ ...s, session });
-      }
-    case 'timeline':
-      if (v !== null) return moveLane(s, ctx, v);
-      if (h !== null) return moveItem(s, ctx, h);
-      return s;
-    case 'event':
-      if (v !== null) return { ...s, layer: moveIndex(s.layer, v, ctx.layerCount) };
-      if (h !== null) return moveItem(s, ctx, h);
-      return s;
-    case 'content':
-      if (v !== null) {
-        const max = Math.max(0, ctx.contentLineCount - ctx.pageSize);
-        const next = v === 'first' ? 0 : v === 'last' ? max : clamp(s.contentScroll + v, 0, max);
-        return { ...s, contentScroll: next };
-      }
-      if (h !== null) return { ...s, contentStream: moveIndex(s.contentStream, h, ctx.contentStreamCount), contentScroll: 0 };
-      return s;
-  }
-}
-
-/** The state after one key press, or 'quit'. Expects session, lane, item and contentStream already resolved. */
-/** Control characters that are keys of their own when they come inside a burst of input. */
-const BURST_KEYS: Record<string, Partial<KeyPress>> = {
-  '\r': { return: true },
-  '\n': { return: true },
-  '\t': { tab: true },
-  '\x7f': { backspace: true },
-  '\b': { backspace: true },
-};
-
-/**
- * Ink hands plain keys that arrived in one read (typed ahead while the screen was busy, a held key
- * repeating over ssh, pasted) as one string. Each character is then a key of its own, except text
- * going into the filter, which is taken as typed.
- */
-export function reduceInput(s: UiState, k: KeyPress, ctx: UiContext): UiState | 'quit' {
-  const chars = Array.from(k.input);
-  if (chars.length <= 1 || k.ctrl || k.meta) return reduceKey(s, k, ctx);
-  let state = s;
-  for (let i = 0; i < chars.length; i++) {
-    const special = BURST_KEYS[chars[i]];
-    if (state.filterDraft !== null && !special) {
-      // Filter text runs up to the next control character (Enter ends the filter).
-      let end = i;
-      while (end < chars.length && !BURST_KEYS[chars[end]]) end++;
-      state = filterKeys(state, { input: chars.slice(i, end).join('') });
-      i = end - 1;
-      continue;
-    }
-    const next = reduceKey(state, special ? { input: '', ...special } : { input: chars[i], shift: chars[i] !== chars[i].toLowerCase() }, ctx);
-    if (next === 'quit') return next;
-    state = next;
-  }
-  return state;
-}
-
-export function reduceKey(s: UiState, k: KeyPress, ctx: UiContext): UiState | 'quit' {
-  if (s.filterDraft !== null) return filterKeys(s, k);
-  if (k.input === 'q' && !k.ctrl && !k.meta) return 'quit';
-  if (s.help) return k.input === '?' || k.escape ? { ...s, help: false } : s;
-  if (s.diagnosis) return k.input === 'd' || k.escape ? { ...s, diagnosis: false } : s;
-  if (k.escape) return back(s);
-  if (k.return) return drillIn(s, ctx);
-  if (k.tab) {
-    const i = PANES.indexOf(s.pane);
-    return { ...s, pane: PANES[(i + (k.shift ? PANES.length - 1 : 1)) % PANES.length] };
-  }
-  switch (k.input) {
-    case '?':
-      return { ...s, help: true };
-    case 'd':
-      return s.session === null ? s : { ...s, diagnosis: true };
-    case '/':
-      return { ...s, filterDraft: s.filter };
-    case 'x':
-      return { ...s, hex: !s.hex };
-    case 'c':
-      return { ...s, list: s.list === 'sessions' ? 'connections' : 'sessions', pane: 'sessions' };
-    case 's':
-      return { ...s, sort: SORT_KEYS[(SORT_KEYS.indexOf(s.sort) + 1) % SORT_KEYS.length] };
-  }
-  return timelineKeys(s, k, ctx) ?? paneKeys(s, k, ctx);
+/** Open `overlay`, or close it when it is the one open. */
+export function toggleOverlay(s: UiState, overlay: Overlay): UiState {
+  return { ...s, overlay: s.overlay === overlay ? null : overlay, overlayScroll: 0 };
 }

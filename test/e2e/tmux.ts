@@ -43,14 +43,23 @@ export class TmuxTerminal {
     tmux('resize-window', '-t', this.name, '-x', String(cols), '-y', String(rows));
   }
 
-  /** Waits until the screen satisfies `test` (or matches the pattern); throws with the last screen. */
-  async waitFor(test: RegExp | ((screen: string) => boolean), timeoutMs = 15000): Promise<string> {
+  /**
+   * Waits until the screen satisfies `test` (or matches the pattern) and is drawn completely: the
+   * terminal may be caught halfway through painting a frame, so a match counts once the next
+   * capture reads the same. Throws with the last screen after `timeoutMs` (generous: a loaded
+   * machine is slow, and only a stuck TUI takes that long).
+   */
+  async waitFor(test: RegExp | ((screen: string) => boolean), timeoutMs = 30000): Promise<string> {
     const ok = typeof test === 'function' ? test : (s: string) => test.test(s);
     const deadline = Date.now() + timeoutMs;
     let last = '';
+    let matched: string | null = null;
     while (Date.now() < deadline) {
       last = this.screen();
-      if (ok(last)) return last;
+      if (ok(last)) {
+        if (last === matched) return last;
+        matched = last;
+      } else matched = null;
       await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error(`timed out waiting for ${test}; screen was:\n${last}`);

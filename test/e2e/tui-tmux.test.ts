@@ -2,7 +2,7 @@
  * The TUI as a person meets it: the real binary in tmux at 80×24 and 160×50, keys typed, the
  * screen read back. (Ink draws only at exit when CI is set, so the terminal runs without it.)
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { haveTmux, TmuxTerminal } from './tmux.js';
@@ -98,13 +98,15 @@ test('keys typed ahead arrive in one read and each one counts', async () => {
 });
 
 test('a capture piped in is shown live, keys coming from the terminal', async () => {
-  // The first 40 kB, a pause as on a quiet tap, then the rest: the screen follows each part.
+  // The first 40 kB, then nothing (a quiet tap) until the test has seen the screen show them, then the rest.
   const demo = join('fixtures', 'demo.pcapng');
-  const feed = `(head -c 40000 ${demo}; sleep 3; tail -c +40001 ${demo})`;
+  const go = join(mkdtempSync(join(tmpdir(), 'execscope-live-')), 'go');
+  const feed = `(head -c 40000 ${demo}; while [ ! -e ${go} ]; do sleep 0.05; done; tail -c +40001 ${demo})`;
   const t = new TmuxTerminal(['sh', '-c', `${feed} | env -u CI ${process.execPath} ${cli} -`], 120, 40);
   open.push(t);
   let screen = await t.waitFor(/stdin · pcapng · \d+ packets · \d+ connections · 3 sessions/);
   expect(screen).toMatch(/loading… 39\.1 KiB read/);
+  writeFileSync(go, '');
   screen = await t.waitFor(/stdin · pcapng · 633 packets · 31 connections · 11 sessions/);
   t.keys('jj', 'Enter');
   screen = await t.waitFor(/▶ Timeline · #3/);

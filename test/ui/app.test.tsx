@@ -4,7 +4,7 @@ import { App, type LoadState } from '../../src/ui/App.js';
 import { Text } from 'ink';
 import type { EventInspector, InspectableEvent, LayerView } from '../../src/ui/event-layers.js';
 import { useInspection } from '../../src/ui/use-inspection.js';
-import { KEY_HELP } from '../../src/ui/HelpOverlay.js';
+import { KEY_TABLE } from '../../src/ui/keys.js';
 import type { CaptureModel } from '../../src/model/session.js';
 import { captureModel, connection, hangingSession, refusedAndFallback, spdyEchoConnections, spdyEchoSession, wsEchoSession } from '../helpers/model-builders.js';
 import { cleanupTuis, KEYS, renderTui, type Tui } from './tui-harness.js';
@@ -198,9 +198,9 @@ describe('a newcomer at 80×24', () => {
     const tui = await renderTui(<App path="demo" load={loaded(demoModel())} />);
     await tui.press('?');
     const help = tui.lastFrame();
-    for (const [keys, what] of KEY_HELP) {
-      expect(help).toContain(keys);
-      expect(help).toContain(what);
+    for (const { label, does } of KEY_TABLE) {
+      expect(help).toContain(label);
+      expect(help).toContain(does);
     }
     expect(help).toContain('TCP gap');
     expectFits(tui, 80, 24);

@@ -65,10 +65,17 @@ describe('StatusBar', () => {
 
 describe('HelpOverlay', () => {
   it('puts the symbols beside the keys on wide terminals', async () => {
-    const tui = await renderTui(<HelpOverlay height={20} width={120} />, { columns: 120, rows: 20 });
+    const tui = await renderTui(<HelpOverlay height={30} width={120} scroll={0} />, { columns: 120, rows: 30 });
     const rows = tui.lastFrame().split('\n');
     expect(rows[1]).toMatch(/^ +↑ ↓ {2}k j +move: session, lane, layer, scroll +─ ▪ ■ █ +stream open · data by volume$/);
     for (const [glyphs] of SYMBOL_HELP) expect(tui.lastFrame()).toContain(glyphs);
+  });
+
+  it('scrolls when the keys do not fit, saying where it is', async () => {
+    const tui = await renderTui(<HelpOverlay height={10} width={80} scroll={3} />, { columns: 80, rows: 10 });
+    const rows = tui.lastFrame().split('\n');
+    expect(rows[0]).toMatch(/Help · esc or \? closes · ↑↓ scroll 4–12 of \d+/);
+    expect(rows[1]).toMatch(/^ +PgUp PgDn g G +page \/ first \/ last/);
   });
 });
 

@@ -1,11 +1,14 @@
 import chalk from 'chalk';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { contentStreams, headBuffer } from '../../src/ui/content.js';
 import { layoutPanes } from '../../src/ui/layout.js';
 import { connectionMatches, parseFilter, sessionMatches } from '../../src/ui/session-filter.js';
-import { progressBar, keyHints } from '../../src/ui/StatusBar.js';
+import { progressBar } from '../../src/ui/StatusBar.js';
+import { KEY_TABLE, keyHints, reduceInput, reduceKey, type Scope } from '../../src/ui/keys.js';
 import { applyColorEnv } from '../../src/ui/theme.js';
 import { buildTimeAxis, fullView } from '../../src/ui/time-axis.js';
-import { initialUiState, reduceInput, reduceKey, type KeyPress, type UiContext, type UiState } from '../../src/ui/ui-state.js';
+import { initialUiState, timeOrder, type KeyPress, type UiContext, type UiState } from '../../src/ui/ui-state.js';
 import { data, hangingSession, hostileSession, origin, session, spdyEchoConnections, spdyEchoSession, stream, wsEchoSession } from '../helpers/model-builders.js';
 
 const MS = 1e6;
@@ -129,10 +132,13 @@ describe('reduceKey', () => {
     const s = resolved();
     expect(press(s, ['x'])).toMatchObject({ hex: true });
     expect(press(s, ['x', 'x'])).toMatchObject({ hex: false });
-    expect(press(s, ['?'])).toMatchObject({ help: true });
-    expect(press(s, ['?', esc])).toMatchObject({ help: false });
-    expect(press(s, ['?', '?'])).toMatchObject({ help: false });
-    expect(press(s, ['?', down])).toMatchObject({ help: true, session: 1 });
+    expect(press(s, ['?'])).toMatchObject({ overlay: 'help' });
+    expect(press(s, ['?', esc])).toMatchObject({ overlay: null });
+    expect(press(s, ['?', '?'])).toMatchObject({ overlay: null });
+    expect(press(s, ['?', down])).toMatchObject({ overlay: 'help', session: 1 });
+    expect(press(s, ['d'])).toMatchObject({ overlay: 'diagnosis' });
+    expect(press(s, ['d', '?'])).toMatchObject({ overlay: 'diagnosis' });
+    expect(press(s, ['d', 'd'])).toMatchObject({ overlay: null });
     expect(press(s, ['s'])).toMatchObject({ sort: 'duration', session: 1 });
     expect(press(s, ['s', 's', 's'])).toMatchObject({ sort: 'time' });
     expect(press(resolved({ pane: 'event' }), ['c'])).toMatchObject({ list: 'connections', pane: 'sessions' });
@@ -156,6 +162,24 @@ describe('reduceKey', () => {
     expect(press(applied, ['/', { input: 'u', ctrl: true }])).toMatchObject({ filterDraft: '' });
     expect(press(applied, [esc])).toMatchObject({ filter: '' });
   });
+  it(', and . step through every lane in time order', () => {
+    const c = ctx();
+    expect(timeOrder(c).map((e) => [e.lane, e.item])).toEqual([[0, 0], [1, 0], [1, 1], [3, 0], [1, 2], [3, 1]]);
+    const s = resolved({ pane: 'timeline', lane: 1, item: 1 });
+    // From the event at 20 ms on lane 1 to the control lane's at 21 ms, then back to lane 1 at 80 ms.
+    expect(press(s, ['.'])).toMatchObject({ lane: 3, item: 0 });
+    expect(press(s, ['.', '.'])).toMatchObject({ lane: 1, item: 2 });
+    expect(press(s, ['.', '.', '.', '.', '.'])).toMatchObject({ lane: 3, item: 1 });
+    expect(press(s, [',', ',', ','])).toMatchObject({ lane: 0, item: 0 });
+    expect(press(resolved({ pane: 'event', lane: 2, item: -1 }), ['.'])).toMatchObject({ lane: 0, item: 0 });
+    expect(press(s, ['.'], ctx({ lanes: [] }))).toBe(s);
+  });
+
+  it('esc then q typed quickly (one meta-q from the terminal) closes and quits', () => {
+    expect(press(resolved({ overlay: 'diagnosis' }), [{ input: 'q', meta: true }])).toBe('quit');
+    expect(press(resolved({ pane: 'event' }), [{ input: 'x', meta: true }])).toMatchObject({ pane: 'timeline', hex: true });
+  });
+
 });
 
 describe('reduceInput', () => {
@@ -274,6 +298,23 @@ describe('content streams', () => {
   });
 });
 
+describe('the key table', () => {
+  it('is the README keys table, row for row', () => {
+    const readme = readFileSync(join(process.cwd(), 'README.md'), 'utf8');
+    const table = readme.slice(readme.indexOf('| key | does |'));
+    const rows = table.split('\n').slice(2).filter((l, i, all) => all.slice(0, i + 1).every((r) => r.startsWith('|')));
+    expect(rows).toEqual(KEY_TABLE.map((b) => `| ${b.label} | ${b.does} |`));
+  });
+
+  it('binds no key twice where both would apply', () => {
+    const scopes: Scope[] = ['sessions', 'connections', 'timeline', 'event', 'content', 'help', 'diagnosis'];
+    for (const scope of scopes) {
+      const keys = KEY_TABLE.filter((b) => (b.scopes ?? scopes.slice(0, 5)).includes(scope)).flatMap((b) => b.keys);
+      expect(keys.length).toBe(new Set(keys).size);
+    }
+  });
+});
+
 describe('status bar', () => {
   it('draws a progress bar with a percentage, or what was read when the size is unknown', () => {
     expect(progressBar({ bytesRead: 512 * 1024 ** 2, totalBytes: 1024 ** 3 }, 60)).toBe(`▕${'█'.repeat(15)}${'░'.repeat(15)}▏ 50% 512 MiB of 1.00 GiB`);
@@ -286,7 +327,8 @@ describe('status bar', () => {
     expect(keyHints(resolved())).toMatch(/^↑↓ session  ⏎ timeline/);
     expect(keyHints(resolved({ pane: 'timeline' }))).toMatch(/\+\/- zoom  \[ \] pan/);
     expect(keyHints(resolved({ list: 'connections' }))).toMatch(/^↑↓ connection  esc sessions/);
-    expect(keyHints(resolved({ help: true }))).toBe('? or esc close help  q quit');
+    expect(keyHints(resolved({ overlay: 'help' }))).toBe('↑↓ scroll  esc close  ? close  q quit');
+    expect(keyHints(resolved({ overlay: 'diagnosis' }))).toBe('↑↓ scroll  esc close  d close  q quit');
   });
 });
 

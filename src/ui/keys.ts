@@ -1,0 +1,254 @@
+/**
+ * The one key table. Each binding names its keys, says what it does and where it applies, and
+ * carries its effect on the UI state; the reducer, the help overlay, the status bar's hints and the
+ * README's keys table all read this table, so they cannot disagree. A new key is one more entry.
+ */
+import {
+  back,
+  cyclePane,
+  cycleSort,
+  drillIn,
+  editFilter,
+  moveHorizontally,
+  moveVertically,
+  pan,
+  stepInTime,
+  toggleOverlay,
+  zoom,
+  type KeyPress,
+  type Overlay,
+  type Pane,
+  type UiContext,
+  type UiState,
+} from './ui-state.js';
+
+/** Where a key applies: a pane (the top pane split by what it lists), or an open overlay. */
+export type Scope = Exclude<Pane, 'sessions'> | 'sessions' | 'connections' | Overlay;
+
+/** Names of the keys that are not one printable character. */
+export type SpecialKey = 'up' | 'down' | 'left' | 'right' | 'pgup' | 'pgdn' | 'home' | 'end' | 'enter' | 'esc' | 'tab' | 'shift-tab';
+
+export interface KeyBinding {
+  /** The keys, each a printable character or a SpecialKey name. */
+  keys: readonly string[];
+  /** How the help, the README and the status bar write the keys. */
+  label: string;
+  /** What the keys do, for the help and the README. */
+  does: string;
+  /** Where the keys apply; without it, in every pane (not over an overlay). */
+  scopes?: readonly Scope[];
+  /** The status bar's short hint, for every scope or per scope; none: only the help lists it. */
+  hint?: string | Partial<Record<Scope, string>>;
+  /** The state after the key (`key` is which of `keys` was pressed), or 'quit'. */
+  run(s: UiState, ctx: UiContext, key: string): UiState | 'quit';
+}
+
+const PANE_SCOPES: readonly Scope[] = ['sessions', 'connections', 'timeline', 'event', 'content'];
+const OVERLAYS: readonly Overlay[] = ['help', 'diagnosis'];
+
+export const KEY_TABLE: readonly KeyBinding[] = [
+  {
+    keys: ['up', 'k', 'down', 'j'],
+    label: '↑ ↓  k j',
+    does: 'move: session, lane, layer, scroll',
+    scopes: [...PANE_SCOPES, ...OVERLAYS],
+    hint: { sessions: '↑↓ session', connections: '↑↓ connection', timeline: '↑↓ lane', event: '↑↓ layer', content: '↑↓ scroll', help: '↑↓ scroll', diagnosis: '↑↓ scroll' },
+    run: (s, ctx, key) => moveVertically(s, ctx, key === 'up' || key === 'k' ? -1 : 1),
+  },
+  {
+    keys: ['left', 'h', 'right', 'l'],
+    label: '← →  h l',
+    does: 'previous / next event on the lane · content: stream',
+    hint: { timeline: '←→ event', event: '←→ event', content: '←→ stream' },
+    run: (s, ctx, key) => moveHorizontally(s, ctx, key === 'left' || key === 'h' ? -1 : 1),
+  },
+  {
+    keys: [',', '.'],
+    label: ', .',
+    does: 'previous / next event in time, across all lanes',
+    hint: { timeline: ', . time', event: ', . time' },
+    run: (s, ctx, key) => stepInTime(s, ctx, key === '.' ? 1 : -1),
+  },
+  {
+    keys: ['pgup', 'pgdn', 'home', 'g', 'end', 'G'],
+    label: 'PgUp PgDn g G',
+    does: 'page / first / last',
+    scopes: [...PANE_SCOPES, ...OVERLAYS],
+    run: (s, ctx, key) => {
+      const page = Math.max(1, ctx.pageSize);
+      const step = key === 'pgup' ? -page : key === 'pgdn' ? page : key === 'home' || key === 'g' ? 'first' : 'last';
+      return moveVertically(s, ctx, step);
+    },
+  },
+  {
+    keys: ['enter'],
+    label: '⏎ enter',
+    does: 'drill in: session → timeline → layers → content',
+    hint: { sessions: '⏎ timeline', timeline: '⏎ layers', event: '⏎ content' },
+    run: (s, ctx) => drillIn(s, ctx),
+  },
+  {
+    keys: ['esc'],
+    label: 'esc',
+    does: 'back · close an overlay · cancel filter · clear filter',
+    scopes: [...PANE_SCOPES, ...OVERLAYS],
+    hint: { connections: 'esc sessions', event: 'esc back', content: 'esc back', help: 'esc close', diagnosis: 'esc close' },
+    run: (s) => back(s),
+  },
+  {
+    keys: ['tab', 'shift-tab'],
+    label: '⇥ tab  ⇧⇥',
+    does: 'next / previous pane',
+    hint: '⇥ pane',
+    run: (s, _ctx, key) => cyclePane(s, key === 'tab' ? 1 : -1),
+  },
+  {
+    keys: ['/'],
+    label: '/',
+    does: 'filter: words, or pod: cmd: stream: text:',
+    hint: { sessions: '/ filter', connections: '/ filter' },
+    run: (s) => ({ ...s, filterDraft: s.filter }),
+  },
+  {
+    keys: ['+', '=', '-', '_'],
+    label: '+ -',
+    does: 'zoom the timeline in / out',
+    hint: { timeline: '+/- zoom' },
+    run: (s, ctx, key) => zoom(s, ctx, key === '+' || key === '='),
+  },
+  {
+    keys: ['[', ']'],
+    label: '[ ]',
+    does: 'pan the timeline earlier / later',
+    hint: { timeline: '[ ] pan' },
+    run: (s, ctx, key) => pan(s, ctx, key === '[' ? -1 : 1),
+  },
+  { keys: ['0'], label: '0', does: 'whole session on the timeline', run: (s) => ({ ...s, view: null }) },
+  {
+    keys: ['z'],
+    label: 'z',
+    does: 'compress long idle stretches (≈)',
+    hint: { timeline: 'z idle' },
+    run: (s) => ({ ...s, compressIdle: !s.compressIdle, view: null }),
+  },
+  { keys: ['x'], label: 'x', does: 'content as hex / as text', hint: { content: 'x hex/text' }, run: (s) => ({ ...s, hex: !s.hex }) },
+  { keys: ['s'], label: 's', does: 'sort sessions: time, duration, outcome', hint: { sessions: 's sort' }, run: (s) => cycleSort(s) },
+  {
+    keys: ['c'],
+    label: 'c',
+    does: 'all connections (discovery, TLS, unknown TCP)',
+    hint: { sessions: 'c connections' },
+    run: (s) => ({ ...s, list: s.list === 'sessions' ? 'connections' : 'sessions', pane: 'sessions' }),
+  },
+  {
+    keys: ['d'],
+    label: 'd',
+    does: 'what went wrong (hang rules, evidence)',
+    scopes: [...PANE_SCOPES, 'diagnosis'],
+    hint: { diagnosis: 'd close' },
+    run: (s) => (s.session === null && s.overlay !== 'diagnosis' ? s : toggleOverlay(s, 'diagnosis')),
+  },
+  {
+    keys: ['?'],
+    label: '?',
+    does: 'this help',
+    scopes: [...PANE_SCOPES, 'help'],
+    hint: { help: '? close', ...Object.fromEntries(PANE_SCOPES.map((p) => [p, '? help'])) },
+    run: (s) => toggleOverlay(s, 'help'),
+  },
+  {
+    keys: ['q'],
+    label: 'q',
+    does: 'quit',
+    scopes: [...PANE_SCOPES, ...OVERLAYS],
+    hint: 'q quit',
+    run: () => 'quit',
+  },
+];
+
+/** Where the state is, for choosing bindings. */
+export function scopeOf(s: UiState): Scope {
+  if (s.overlay) return s.overlay;
+  if (s.pane === 'sessions') return s.list;
+  return s.pane;
+}
+
+function appliesIn(b: KeyBinding, scope: Scope): boolean {
+  return (b.scopes ?? PANE_SCOPES).includes(scope);
+}
+
+/** The key's name as the table writes it. */
+export function keyName(k: KeyPress): string {
+  if (k.upArrow) return 'up';
+  if (k.downArrow) return 'down';
+  if (k.leftArrow) return 'left';
+  if (k.rightArrow) return 'right';
+  if (k.pageUp) return 'pgup';
+  if (k.pageDown) return 'pgdn';
+  if (k.home) return 'home';
+  if (k.end) return 'end';
+  if (k.return) return 'enter';
+  if (k.escape) return 'esc';
+  if (k.tab) return k.shift ? 'shift-tab' : 'tab';
+  return k.input;
+}
+
+/** The status bar's hints for where the state is, in table order. */
+export function keyHints(s: UiState): string {
+  const scope = scopeOf(s);
+  return KEY_TABLE.flatMap((b) => {
+    if (!appliesIn(b, scope) || !b.hint) return [];
+    const hint = typeof b.hint === 'string' ? b.hint : b.hint[scope];
+    return hint ? [hint] : [];
+  }).join('  ');
+}
+
+/** The state after one key press, or 'quit'. Expects session, lane, item and contentStream already resolved. */
+export function reduceKey(s: UiState, k: KeyPress, ctx: UiContext): UiState | 'quit' {
+  if (s.filterDraft !== null) return editFilter(s, k);
+  if (k.ctrl) return s;
+  // A terminal sends Esc then a key typed quickly after it as one meta-key: take it as those two keys.
+  if (k.meta && !k.escape && Array.from(k.input).length === 1 && keyName(k) === k.input) {
+    const afterEsc = reduceKey(s, { input: '', escape: true }, ctx);
+    return afterEsc === 'quit' ? afterEsc : reduceKey(afterEsc, { input: k.input, shift: k.shift }, ctx);
+  }
+  const name = keyName(k);
+  const scope = scopeOf(s);
+  const binding = KEY_TABLE.find((b) => b.keys.includes(name) && appliesIn(b, scope));
+  return binding ? binding.run(s, ctx, name) : s;
+}
+
+/** Control characters that are keys of their own when they come inside a burst of input. */
+const BURST_KEYS: Record<string, Partial<KeyPress>> = {
+  '\r': { return: true },
+  '\n': { return: true },
+  '\t': { tab: true },
+  '\x7f': { backspace: true },
+  '\b': { backspace: true },
+};
+
+/**
+ * Ink hands plain keys that arrived in one read (typed ahead while the screen was busy, a held key
+ * repeating over ssh, pasted) as one string. Each character is then a key of its own, except text
+ * going into the filter, which is taken as typed.
+ */
+export function reduceInput(s: UiState, k: KeyPress, ctx: UiContext): UiState | 'quit' {
+  const chars = Array.from(k.input);
+  if (chars.length <= 1 || k.ctrl || k.meta) return reduceKey(s, k, ctx);
+  let state = s;
+  for (let i = 0; i < chars.length; i++) {
+    const special = BURST_KEYS[chars[i]];
+    if (state.filterDraft !== null && !special) {
+      // Filter text runs up to the next control character (Enter ends the filter).
+      let end = i;
+      while (end < chars.length && !BURST_KEYS[chars[end]]) end++;
+      state = editFilter(state, { input: chars.slice(i, end).join('') });
+      i = end - 1;
+      continue;
+    }
+    const next = reduceKey(state, special ? { input: '', ...special } : { input: chars[i], shift: chars[i] !== chars[i].toLowerCase() }, ctx);
+    if (next === 'quit') return next;
+    state = next;
+  }
+  return state;
+}
