@@ -1,4 +1,6 @@
-import { DecodeError, type Problem } from '../model/origin.js';
+import { DecodeError } from '../core/origin.js';
+import type { Problem } from '../core/problem.js';
+import { captureProblem } from './problems.js';
 import type { CaptureInfo, InterfaceInfo, Packet } from './packet.js';
 import { formatIpv4, formatIpv6 } from './ip-address-text.js';
 
@@ -468,14 +470,14 @@ export class CaptureDecoder {
 
   private decodeStatistics(view: DataView, off: number, length: number, at: number): void {
     if (length < 24) {
-      this.problem(at, `interface statistics block of ${length} bytes is too short`);
+      this.problem('block-too-short', at, `interface statistics block of ${length} bytes is too short`);
       return;
     }
     const le = this.le;
     const localId = view.getUint32(off + 8, le);
     const iface = this.sectionInterfaces[localId];
     if (iface === undefined) {
-      this.problem(at, `interface statistics for undefined interface ${localId}`);
+      this.problem('undefined-interface', at, `interface statistics for undefined interface ${localId}`);
       return;
     }
     const stats: Record<string, bigint> = {
@@ -506,7 +508,7 @@ export class CaptureDecoder {
       if (type === 0) break;
       const value = p + 4;
       if (value + valueLen > end) {
-        this.problem(at, `name resolution record overruns its block`);
+        this.problem('block-overrun', at, `name resolution record overruns its block`);
         break;
       }
       const addrLen = type === 1 ? 4 : type === 2 ? 16 : 0;
@@ -518,7 +520,7 @@ export class CaptureDecoder {
           .filter((name) => name !== '');
         entries.push({ address, names });
       } else if (addrLen !== 0) {
-        this.problem(at, `name resolution record of ${valueLen} bytes is too short`);
+        this.problem('block-too-short', at, `name resolution record of ${valueLen} bytes is too short`);
       }
       p = value + ((valueLen + 3) & ~3);
     }
@@ -527,13 +529,13 @@ export class CaptureDecoder {
 
   private decodeSecrets(buf: Uint8Array, view: DataView, off: number, length: number, at: number): void {
     if (length < 20) {
-      this.problem(at, `decryption secrets block of ${length} bytes is too short`);
+      this.problem('block-too-short', at, `decryption secrets block of ${length} bytes is too short`);
       return;
     }
     const secretsType = view.getUint32(off + 8, this.le);
     const secretsLen = view.getUint32(off + 12, this.le);
     if (secretsLen > length - 20) {
-      this.problem(at, `decryption secrets length ${secretsLen} overruns its ${length}-byte block`);
+      this.problem('block-overrun', at, `decryption secrets length ${secretsLen} overruns its ${length}-byte block`);
       return;
     }
     this.sink.onSecrets?.(secretsType, buf.subarray(off + 16, off + 16 + secretsLen), at + 16);
@@ -553,7 +555,7 @@ export class CaptureDecoder {
       const valueLen = view.getUint16(p + 2, this.le);
       if (code === 0) return;
       if (p + 4 + valueLen > to) {
-        this.problem(at, `option ${code} overruns its block`);
+        this.problem('block-overrun', at, `option ${code} overruns its block`);
         return;
       }
       fn(code, p + 4, valueLen);
@@ -618,8 +620,8 @@ export class CaptureDecoder {
     this.sink.onInfo?.({ format: this.format, originNs: this.originNs });
   }
 
-  private problem(at: number, message: string): void {
-    this.sink.onProblem?.({ where: `byte ${at}`, message });
+  private problem(code: Parameters<typeof captureProblem>[0], at: number, message: string): void {
+    this.sink.onProblem?.(captureProblem(code, message, { where: `byte ${at}`, offset: at }));
   }
 
   private packetCorrupt(detail: string, at: number): DecodeError {

@@ -1,4 +1,6 @@
-import type { Direction, FrameOrigin, Problem, StreamOrigin } from '../model/origin.js';
+import type { Direction, FrameOrigin, StreamOrigin } from '../core/origin.js';
+import type { Problem } from '../core/problem.js';
+import { httpProblem, type HttpProblemCode } from './problems.js';
 import { HttpBodyDecoder } from './body-decoder.js';
 import {
   isUpgradeRequest,
@@ -188,7 +190,7 @@ export class HttpConnectionParser {
     switch (side.state) {
       case 'upgraded':
         if (this.sink.onUpgradedGap) this.sink.onUpgradedGap(dir, offset, length);
-        else this.problem(side, offset, `${length} bytes missing from upgraded data`);
+        else this.problem('upgraded-gap', side, offset, `${length} bytes missing from upgraded data`);
         return;
       case 'held':
         this.holdGap(side, offset, length);
@@ -197,7 +199,7 @@ export class HttpConnectionParser {
         this.bodyGap(side, offset, length);
         return;
       case 'head':
-        this.stop(side, offset, `${length} bytes missing outside a body of known length; HTTP cannot resynchronise`);
+        this.stop('unresynchronisable-gap', side, offset, `${length} bytes missing outside a body of known length; HTTP cannot resynchronise`);
         return;
       case 'stopped':
         return;
@@ -211,6 +213,7 @@ export class HttpConnectionParser {
     const client = this.c2s;
     if (client.state === 'held' && this.s2c.ended) {
       this.problem(
+        'upgrade-unanswered',
         client,
         client.nextOffset,
         `upgrade request never answered; ${client.heldBytes} bytes the client sent after it are dropped`,
@@ -298,9 +301,9 @@ export class HttpConnectionParser {
       side.state = 'stopped';
       side.head.reset();
       if (this.sink.onNotHttp) this.sink.onNotHttp(side.dir, reason);
-      else this.problem(side, side.headStart.offset, `not HTTP/1.x: ${reason}`);
+      else this.problem('not-http', side, side.headStart.offset, `not HTTP/1.x: ${reason}`);
     } else {
-      this.stop(side, side.headStart.offset, `${reason}; HTTP parsing of this direction stops`);
+      this.stop('malformed-head', side, side.headStart.offset, `${reason}; HTTP parsing of this direction stops`);
     }
   }
 
@@ -309,7 +312,7 @@ export class HttpConnectionParser {
       this.pending.shift();
       if (!this.pendingOverflowReported) {
         this.pendingOverflowReported = true;
-        this.problem(side, req.origin.offset, `more than ${MAX_PENDING_REQUESTS} requests without responses; the oldest are forgotten`);
+        this.problem('too-many-pending', side, req.origin.offset, `more than ${MAX_PENDING_REQUESTS} requests without responses; the oldest are forgotten`);
       }
     }
     this.pending.push(req);
@@ -325,13 +328,13 @@ export class HttpConnectionParser {
     const interim = res.status >= 100 && res.status < 200 && res.status !== 101;
     const req = interim ? this.pending[0] : this.pending.shift();
     if (req === undefined && this.c2s.messages > 0) {
-      this.problem(side, res.origin.offset, `response ${res.status} matches no request`);
+      this.problem('unmatched-response', side, res.origin.offset, `response ${res.status} matches no request`);
     }
     this.sink.onResponse(res, req);
     const switching = res.status === 101 || (req?.method === 'CONNECT' && res.status >= 200 && res.status < 300);
     if (switching) {
       if (res.status === 101 && (req === undefined || !isUpgradeRequest(req))) {
-        this.problem(side, res.origin.offset, '101 Switching Protocols without an upgrade request');
+        this.problem('unrequested-upgrade', side, res.origin.offset, '101 Switching Protocols without an upgrade request');
       }
       this.beginMessage(side, res, { framing: { kind: 'none' } }, origin, end);
       this.sink.onUpgrade(req, res);
@@ -347,10 +350,10 @@ export class HttpConnectionParser {
 
   private beginMessage(side: Side, head: HttpHead, framing: FramingResult, origin: StreamOrigin, end: number): void {
     if ('error' in framing) {
-      this.stop(side, head.origin.offset, `${framing.error}; body length unknown`);
+      this.stop('body-length-unknown', side, head.origin.offset, `${framing.error}; body length unknown`);
       return;
     }
-    if (framing.warning) this.problem(side, head.origin.offset, framing.warning);
+    if (framing.warning) this.problem('framing', side, head.origin.offset, framing.warning);
     side.message = head;
     side.bodyLength = 0;
     side.excerptLength = 0;
@@ -368,7 +371,7 @@ export class HttpConnectionParser {
     side.origin = origin;
     const end = side.body.push(data, start);
     if (side.body.failed) {
-      this.stop(side, origin.offset + end, side.body.error);
+      this.stop('malformed-body', side, origin.offset + end, side.body.error);
       return data.length;
     }
     if (side.body.done) this.completeMessage(side, origin.packet, origin.ts, origin.offset + end);
@@ -400,12 +403,12 @@ export class HttpConnectionParser {
 
   private bodyGap(side: Side, offset: number, length: number): void {
     if (!side.body.gap(length)) {
-      this.stop(side, offset, `${side.body.error}; HTTP cannot resynchronise`);
+      this.stop('unresynchronisable-gap', side, offset, `${side.body.error}; HTTP cannot resynchronise`);
       return;
     }
     side.bodyLength += length;
     side.excerptClosed = true;
-    this.problem(side, offset, `${length} bytes of a message body missing`);
+    this.problem('body-gap', side, offset, `${length} bytes of a message body missing`);
     if (side.body.done) this.completeMessage(side, side.lastPacket, side.lastTs, offset + length);
   }
 
@@ -494,7 +497,7 @@ export class HttpConnectionParser {
     if (kept < data.length) {
       if (!side.heldOverflowReported) {
         side.heldOverflowReported = true;
-        this.problem(side, origin.offset + kept, `client sent more than ${this.maxHeld} bytes before the upgrade was answered; the rest is dropped`);
+        this.problem('held-overflow', side, origin.offset + kept, `client sent more than ${this.maxHeld} bytes before the upgrade was answered; the rest is dropped`);
       }
       this.holdGap(side, origin.offset + kept, data.length - kept);
     }
@@ -523,6 +526,7 @@ export class HttpConnectionParser {
       } else {
         const expected = side.body.expected;
         this.problem(
+          'truncated-body',
           side,
           side.nextOffset,
           `connection ended inside a message body after ${side.bodyLength} bytes` +
@@ -531,27 +535,28 @@ export class HttpConnectionParser {
         side.state = 'stopped';
       }
     } else if (side.state === 'head' && side.head.length > 0) {
-      this.problem(side, side.headStart.offset, `connection ended inside an HTTP head (${side.head.length} bytes)`);
+      this.problem('truncated-head', side, side.headStart.offset, `connection ended inside an HTTP head (${side.head.length} bytes)`);
       side.head.reset();
       side.state = 'stopped';
     }
   }
 
-  private stop(side: Side, offset: number, message: string): void {
-    this.problem(side, offset, message);
+  private stop(code: HttpProblemCode, side: Side, offset: number, message: string): void {
+    this.problem(code, side, offset, message);
     side.state = 'stopped';
     side.head.reset();
   }
 
   private reportWarnings(side: Side, offset: number, warnings: string[]): void {
-    for (let i = 0; i < Math.min(warnings.length, MAX_WARNINGS_PER_HEAD); i++) this.problem(side, offset, warnings[i]);
+    for (let i = 0; i < Math.min(warnings.length, MAX_WARNINGS_PER_HEAD); i++) this.problem('header', side, offset, warnings[i]);
     if (warnings.length > MAX_WARNINGS_PER_HEAD) {
-      this.problem(side, offset, `${warnings.length - MAX_WARNINGS_PER_HEAD} more header problems not shown`);
+      this.problem('header', side, offset, `${warnings.length - MAX_WARNINGS_PER_HEAD} more header problems not shown`);
     }
   }
 
-  private problem(side: Side, offset: number, message: string): void {
-    this.sink.onProblem({ where: `${this.label}${side.dir} offset ${offset}`, message });
+  private problem(code: HttpProblemCode, side: Side, offset: number, message: string): void {
+    const where = `${this.label}${side.dir} offset ${offset}`;
+    this.sink.onProblem(httpProblem(code, message, { where, direction: side.dir, offset }));
   }
 }
 

@@ -1,4 +1,4 @@
-import type { FrameOrigin } from '../model/origin.js';
+import type { FrameOrigin } from '../core/origin.js';
 
 /** Header fields in wire order with their original case; repeated fields stay separate entries. */
 export type HttpHeaders = [name: string, value: string][];

@@ -10,7 +10,9 @@
  * be recovered mid-connection.
  */
 import { Buffer } from 'node:buffer';
-import type { Direction, FrameOrigin, Problem, StreamOrigin } from '../model/origin.js';
+import type { Direction, FrameOrigin, StreamOrigin } from '../core/origin.js';
+import type { Problem } from '../core/problem.js';
+import { http2Problem, type Http2ProblemCode } from './problems.js';
 import {
   HTTP2_CLIENT_PREFACE,
   HTTP2_DEFAULT_MAX_FRAME_SIZE,
@@ -336,19 +338,19 @@ export class Http2ConnectionDecoder {
   gap(dir: Direction, offset: number, length: number): void {
     const r = this.readers[dir];
     if (r.state === State.STOPPED) return;
-    this.stop(r, offset, `${length} bytes missing: HPACK state lost, HTTP/2 not decoded further in this direction`);
+    this.stop('gap', r, offset, `${length} bytes missing: HPACK state lost, HTTP/2 not decoded further in this direction`);
   }
 
   end(): void {
     for (const r of [this.readers.c2s, this.readers.s2c]) {
       if (r.state === State.STOPPED) continue;
       if (r.state === State.PREFACE) {
-        if (r.prefaceMatched > 0) this.problem(r, r.nextOffset, 'connection ended inside the client preface');
+        if (r.prefaceMatched > 0) this.problem('truncated', r, r.nextOffset, 'connection ended inside the client preface');
       } else if (r.state !== State.FRAME_HEADER || r.headerFill > 0) {
         const what = r.headerFill > 0 ? 'a frame header' : `a ${http2FrameTypeName(r.type)} frame of ${r.length} bytes`;
-        this.problem(r, r.startOffset, `connection ended inside ${what}`);
+        this.problem('truncated', r, r.startOffset, `connection ended inside ${what}`);
       } else if (r.block) {
-        this.problem(r, r.block.offset, `connection ended inside the header block of stream ${r.block.streamId}`);
+        this.problem('truncated', r, r.block.offset, `connection ended inside the header block of stream ${r.block.streamId}`);
       }
       this.release(r);
     }
@@ -358,7 +360,7 @@ export class Http2ConnectionDecoder {
     const n = Math.min(HTTP2_CLIENT_PREFACE.length - r.prefaceMatched, data.length - i);
     for (let k = 0; k < n; k++) {
       if (data[i + k] !== HTTP2_CLIENT_PREFACE[r.prefaceMatched + k]) {
-        this.stop(r, this.chunk.offset + i + k, 'not the HTTP/2 client preface');
+        this.stop('not-http2', r, this.chunk.offset + i + k, 'not the HTTP/2 client preface');
         return i + k;
       }
     }
@@ -399,16 +401,16 @@ export class Http2ConnectionDecoder {
     if (!r.sawFrame) {
       r.sawFrame = true;
       if (r.type !== Http2FrameType.SETTINGS) {
-        return this.stop(r, r.startOffset, `first frame is ${http2FrameTypeName(r.type)}, not SETTINGS: not HTTP/2`);
+        return this.stop('not-http2', r, r.startOffset, `first frame is ${http2FrameTypeName(r.type)}, not SETTINGS: not HTTP/2`);
       }
     }
     if (r.length > r.maxFrameSize) {
       const name = http2FrameTypeName(r.type);
-      return this.stop(r, r.startOffset, `${name} frame of ${r.length} bytes exceeds SETTINGS_MAX_FRAME_SIZE ${r.maxFrameSize}`);
+      return this.stop('frame-too-large', r, r.startOffset, `${name} frame of ${r.length} bytes exceeds SETTINGS_MAX_FRAME_SIZE ${r.maxFrameSize}`);
     }
     if (r.block && r.type !== Http2FrameType.CONTINUATION) {
       const name = http2FrameTypeName(r.type);
-      return this.stop(r, r.startOffset, `${name} frame inside the header block of stream ${r.block.streamId}`);
+      return this.stop('protocol', r, r.startOffset, `${name} frame inside the header block of stream ${r.block.streamId}`);
     }
     switch (r.type) {
       case Http2FrameType.DATA:
@@ -453,7 +455,7 @@ export class Http2ConnectionDecoder {
 
   /** Reports a malformed frame whose length can still be trusted, and skips it. */
   private reject(r: DirectionReader, message: string): void {
-    this.problem(r, r.startOffset, message);
+    this.problem('malformed-frame', r, r.startOffset, message);
     if (r.state === State.STOPPED) return;
     r.discard = true;
     this.collect(r, 0, r.length);
@@ -494,7 +496,7 @@ export class Http2ConnectionDecoder {
   }
 
   private beginData(r: DirectionReader): void {
-    if (r.streamId === 0) return this.stop(r, r.startOffset, 'DATA on stream 0');
+    if (r.streamId === 0) return this.stop('protocol', r, r.startOffset, 'DATA on stream 0');
     r.padLength = 0;
     if (r.flags & Http2Flag.PADDED) {
       if (r.length === 0) return this.reject(r, 'PADDED DATA frame without a pad length');
@@ -507,7 +509,7 @@ export class Http2ConnectionDecoder {
   private readPadLength(r: DirectionReader, data: Uint8Array, i: number): number {
     r.padLength = data[i]!;
     if (r.padLength > r.length - 1) {
-      this.problem(r, r.startOffset, `DATA padding of ${r.padLength} bytes exceeds the ${r.length}-byte frame`);
+      this.problem('malformed-frame', r, r.startOffset, `DATA padding of ${r.padLength} bytes exceeds the ${r.length}-byte frame`);
       if (r.state === State.STOPPED) return i + 1;
       r.discard = true;
       this.collect(r, 0, r.length - 1);
@@ -550,19 +552,19 @@ export class Http2ConnectionDecoder {
 
   private beginHeaderFrame(r: DirectionReader): void {
     const name = http2FrameTypeName(r.type);
-    if (r.streamId === 0) return this.stop(r, r.startOffset, `${name} on stream 0`);
+    if (r.streamId === 0) return this.stop('protocol', r, r.startOffset, `${name} on stream 0`);
     if (r.type === Http2FrameType.CONTINUATION && (!r.block || r.block.streamId !== r.streamId)) {
-      return this.stop(r, r.startOffset, `CONTINUATION on stream ${r.streamId} without a header block to continue`);
+      return this.stop('protocol', r, r.startOffset, `CONTINUATION on stream ${r.streamId} without a header block to continue`);
     }
     if (r.type === Http2FrameType.PUSH_PROMISE && r.dir === 'c2s') {
-      return this.stop(r, r.startOffset, 'PUSH_PROMISE sent by the client');
+      return this.stop('protocol', r, r.startOffset, 'PUSH_PROMISE sent by the client');
     }
     if (r.length > MAX_HEADER_FRAME_PAYLOAD) {
       const cap = HTTP2_MAX_HEADER_BLOCK;
-      return this.stop(r, r.startOffset, `${name} frame of ${r.length} bytes exceeds the ${cap}-byte header block cap`);
+      return this.stop('limit', r, r.startOffset, `${name} frame of ${r.length} bytes exceeds the ${cap}-byte header block cap`);
     }
     if (r.type !== Http2FrameType.CONTINUATION && r.flags & Http2Flag.PADDED && r.length === 0) {
-      return this.stop(r, r.startOffset, `PADDED ${name} frame without a pad length`);
+      return this.stop('malformed-frame', r, r.startOffset, `PADDED ${name} frame without a pad length`);
     }
     this.collect(r, r.length, 0);
   }
@@ -620,7 +622,7 @@ export class Http2ConnectionDecoder {
       }
       case Http2FrameType.WINDOW_UPDATE: {
         const increment = u32(p, 0) & 0x7fffffff;
-        if (increment === 0) this.problem(r, r.startOffset, `WINDOW_UPDATE of 0 on stream ${r.streamId}`);
+        if (increment === 0) this.problem('protocol', r, r.startOffset, `WINDOW_UPDATE of 0 on stream ${r.streamId}`);
         this.sink.onControl({ dir, type: 'WINDOW_UPDATE', streamId: r.streamId, increment, origin });
         return;
       }
@@ -652,7 +654,7 @@ export class Http2ConnectionDecoder {
       if (r.type === Http2FrameType.HEADERS && r.flags & Http2Flag.PRIORITY) start += 5;
       if (r.type === Http2FrameType.PUSH_PROMISE) start += 4;
       if (end < start) {
-        return this.stop(r, r.startOffset, `${http2FrameTypeName(r.type)} padding and fields exceed the ${r.length}-byte frame`);
+        return this.stop('malformed-frame', r, r.startOffset, `${http2FrameTypeName(r.type)} padding and fields exceed the ${r.length}-byte frame`);
       }
       fragment = p.subarray(start, end);
       r.block = {
@@ -671,7 +673,7 @@ export class Http2ConnectionDecoder {
     const complete = (r.flags & Http2Flag.END_HEADERS) !== 0;
     if (!complete || block.fill > 0) {
       if (block.fill + fragment.length > HTTP2_MAX_HEADER_BLOCK) {
-        return this.stop(r, block.offset, `header block of stream ${block.streamId} exceeds ${HTTP2_MAX_HEADER_BLOCK} bytes`);
+        return this.stop('limit', r, block.offset, `header block of stream ${block.streamId} exceeds ${HTTP2_MAX_HEADER_BLOCK} bytes`);
       }
       if (block.bytes.length < block.fill + fragment.length) {
         const size = Math.max(2 * block.bytes.length, block.fill + fragment.length, 1024);
@@ -698,7 +700,7 @@ export class Http2ConnectionDecoder {
       fields = r.hpack.decode(fragment);
     } catch (e) {
       if (!(e instanceof HpackError)) throw e;
-      return this.stop(r, block.offset, `HPACK: ${e.message}`);
+      return this.stop('hpack', r, block.offset, `HPACK: ${e.message}`);
     }
     this.handleHeaderBlock(r, block, fields, blockOrigin);
   }
@@ -728,7 +730,7 @@ export class Http2ConnectionDecoder {
       } else {
         const status = parseStatus(statusText ?? '');
         if (status === 0) {
-          this.problem(r, origin.offset, `response on stream ${streamId} with :status ${JSON.stringify(statusText ?? null)}`);
+          this.problem('protocol', r, origin.offset, `response on stream ${streamId} with :status ${JSON.stringify(statusText ?? null)}`);
         }
         // 1xx responses are interim: the final one follows.
         if (status === 0 || status >= 200) stream.finalResponseSeen = true;
@@ -753,7 +755,7 @@ export class Http2ConnectionDecoder {
       else if (name === ':authority') request.authority = value;
       else if (name === ':scheme') request.scheme = value;
     }
-    if (request.method === '') this.problem(r, origin.offset, `request on stream ${streamId} without :method`);
+    if (request.method === '') this.problem('protocol', r, origin.offset, `request on stream ${streamId} without :method`);
     if (promisedBy !== undefined) request.promisedBy = promisedBy;
     this.sink.onRequest(request);
   }
@@ -765,7 +767,7 @@ export class Http2ConnectionDecoder {
       if (peer.state === State.STOPPED) return;
       // This side now applies the limits its peer announced: they bound this direction.
       const acked = peer.unacked.shift();
-      if (!acked) return this.problem(r, r.startOffset, 'SETTINGS ACK with no SETTINGS outstanding');
+      if (!acked) return this.problem('protocol', r, r.startOffset, 'SETTINGS ACK with no SETTINGS outstanding');
       if (acked.headerTableSize !== undefined) r.ackedTableSize = acked.headerTableSize;
       if (acked.maxFrameSize !== undefined) r.ackedFrameSize = acked.maxFrameSize;
       this.applyLimits(r, peer);
@@ -780,19 +782,19 @@ export class Http2ConnectionDecoder {
       if (id === Http2SettingId.HEADER_TABLE_SIZE) announced.headerTableSize = value;
       else if (id === Http2SettingId.MAX_FRAME_SIZE) {
         if (value < HTTP2_DEFAULT_MAX_FRAME_SIZE || value > HTTP2_MAX_FRAME_SIZE_LIMIT) {
-          this.problem(r, r.startOffset, `SETTINGS_MAX_FRAME_SIZE ${value} out of range: ignored`);
+          this.problem('protocol', r, r.startOffset, `SETTINGS_MAX_FRAME_SIZE ${value} out of range: ignored`);
         } else announced.maxFrameSize = value;
       } else if (id === Http2SettingId.ENABLE_PUSH && value > 1) {
-        this.problem(r, r.startOffset, `SETTINGS_ENABLE_PUSH ${value} is not 0 or 1`);
+        this.problem('protocol', r, r.startOffset, `SETTINGS_ENABLE_PUSH ${value} is not 0 or 1`);
       } else if (id === Http2SettingId.INITIAL_WINDOW_SIZE && value > 0x7fffffff) {
-        this.problem(r, r.startOffset, `SETTINGS_INITIAL_WINDOW_SIZE ${value} above 2^31 - 1`);
+        this.problem('protocol', r, r.startOffset, `SETTINGS_INITIAL_WINDOW_SIZE ${value} above 2^31 - 1`);
       }
     }
     if (r.state === State.STOPPED) return;
     this.sink.onControl({ dir: r.dir, type: 'SETTINGS', ack: false, settings, origin });
     if (peer.state === State.STOPPED) return;
     if (r.unacked.length >= MAX_UNACKED_SETTINGS) {
-      return this.stop(r, r.startOffset, `more than ${MAX_UNACKED_SETTINGS} SETTINGS frames without acknowledgement`);
+      return this.stop('limit', r, r.startOffset, `more than ${MAX_UNACKED_SETTINGS} SETTINGS frames without acknowledgement`);
     }
     r.unacked.push(announced);
     this.applyLimits(peer, r);
@@ -818,7 +820,7 @@ export class Http2ConnectionDecoder {
     let stream = this.streams.get(streamId);
     if (stream) return stream;
     if (this.streams.size >= MAX_OPEN_STREAMS) {
-      this.stop(r, r.startOffset, `more than ${MAX_OPEN_STREAMS} streams open at once`);
+      this.stop('limit', r, r.startOffset, `more than ${MAX_OPEN_STREAMS} streams open at once`);
       return undefined;
     }
     stream = {
@@ -846,17 +848,17 @@ export class Http2ConnectionDecoder {
   }
 
   /** Reports a problem decoding carries on after, unless the direction has had too many. */
-  private problem(r: DirectionReader, offset: number, message: string): void {
+  private problem(code: Http2ProblemCode, r: DirectionReader, offset: number, message: string): void {
     if (r.state === State.STOPPED) return;
-    this.sink.onProblem({ where: `${r.dir} offset ${offset}`, message });
+    this.sink.onProblem(http2Problem(code, message, { where: `${r.dir} offset ${offset}`, direction: r.dir, offset }));
     if (++r.problems === MAX_PROBLEMS) {
-      this.stop(r, offset, `${MAX_PROBLEMS} problems: HTTP/2 not decoded further in this direction`);
+      this.stop('limit', r, offset, `${MAX_PROBLEMS} problems: HTTP/2 not decoded further in this direction`);
     }
   }
 
   /** Reports a problem this direction cannot be decoded past, and stops decoding it. */
-  private stop(r: DirectionReader, offset: number, message: string): void {
-    this.sink.onProblem({ where: `${r.dir} offset ${offset}`, message });
+  private stop(code: Http2ProblemCode, r: DirectionReader, offset: number, message: string): void {
+    this.sink.onProblem(http2Problem(code, message, { where: `${r.dir} offset ${offset}`, direction: r.dir, offset }));
     this.release(r);
   }
 

@@ -3,7 +3,8 @@
  * the k8s streams that the SPDY or WebSocket adapter reports. It owns the session's model record
  * and decides the outcome and end state from what was actually carried on the wire.
  */
-import type { Direction, FrameOrigin, Problem } from '../model/origin.js';
+import type { Direction, FrameOrigin } from '../core/origin.js';
+import type { Problem } from '../core/problem.js';
 import type { ControlEvent, ExecSession, Hop, SessionKind, Transport } from '../model/session.js';
 import type { K8sStreamingRequest } from './exec-request.js';
 import { parseExecStatus, parseRefusalStatus } from './status.js';
@@ -164,7 +165,7 @@ export class ExecSessionBuilder {
 
   warn(p: Problem): void {
     const w = this.session.warnings;
-    if (w.length < MAX_WARNINGS) w.push(p);
+    if (w.length < MAX_WARNINGS) w.push(p.connection === undefined ? { ...p, connection: this.session.connectionId } : p);
   }
 
   /** Decide outcome and state once the connection is over or the capture ended. */

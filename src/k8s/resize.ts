@@ -1,4 +1,6 @@
-import type { Problem, StreamOrigin } from '../model/origin.js';
+import type { StreamOrigin } from '../core/origin.js';
+import type { Problem } from '../core/problem.js';
+import { k8sProblem, type K8sProblemCode } from './problems.js';
 
 export interface TerminalSize {
   width: number;
@@ -67,7 +69,7 @@ export class ResizeDecoder {
           break;
         case 'object':
           if (this.len === MAX_OBJECT_BYTES) {
-            this.problem(this.objectStart, `resize object longer than ${MAX_OBJECT_BYTES} bytes skipped`);
+            this.problem('oversized-resize', this.objectStart, `resize object longer than ${MAX_OBJECT_BYTES} bytes skipped`);
             this.state = 'oversized';
           } else {
             this.buf[this.len++] = b;
@@ -88,7 +90,7 @@ export class ResizeDecoder {
   /** The stream ended: an object still open is reported. */
   end(): void {
     if (this.state === 'object' || this.state === 'oversized') {
-      this.problem(this.objectStart, 'resize stream ended inside an object');
+      this.problem('truncated-resize', this.objectStart, 'resize stream ended inside an object');
     }
     this.state = 'between';
     this.len = 0;
@@ -106,7 +108,7 @@ export class ResizeDecoder {
 
   private startJunk(i: number, b: number): void {
     this.state = 'junk';
-    this.problem(this.position + i, `unexpected byte 0x${b.toString(16).padStart(2, '0')} where a resize object should start`);
+    this.problem('malformed-resize', this.position + i, `unexpected byte 0x${b.toString(16).padStart(2, '0')} where a resize object should start`);
   }
 
   /** Follows strings and nesting; true when the byte closed the outermost object. */
@@ -130,7 +132,7 @@ export class ResizeDecoder {
     try {
       value = JSON.parse(text);
     } catch {
-      this.problem(this.objectStart, `malformed resize object ${JSON.stringify(text.slice(0, 80))}`);
+      this.problem('malformed-resize', this.objectStart, `malformed resize object ${JSON.stringify(text.slice(0, 80))}`);
       return;
     }
     const size = this.terminalSize(value as Record<string, unknown>, text);
@@ -147,7 +149,7 @@ export class ResizeDecoder {
       if (value === null) continue;
       if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_UINT16) {
         // The server's json.Decoder fails here and stops handling resizes for the session.
-        this.problem(this.objectStart, `resize ${key} ${JSON.stringify(value)} is not a uint16 in ${JSON.stringify(text.slice(0, 80))}`);
+        this.problem('malformed-resize', this.objectStart, `resize ${key} ${JSON.stringify(value)} is not a uint16 in ${JSON.stringify(text.slice(0, 80))}`);
         return undefined;
       }
       size[field] = value;
@@ -155,13 +157,13 @@ export class ResizeDecoder {
     }
     if (!seen.width || !seen.height) {
       const missing = seen.width ? 'Height' : seen.height ? 'Width' : 'Width and Height';
-      this.problem(this.objectStart, `resize object without ${missing} (taken as 0): ${JSON.stringify(text.slice(0, 80))}`);
+      this.problem('malformed-resize', this.objectStart, `resize object without ${missing} (taken as 0): ${JSON.stringify(text.slice(0, 80))}`);
     }
     return size;
   }
 
-  private problem(position: number, message: string): void {
-    this.sink.onProblem({ where: `${this.where} byte ${position}`, message });
+  private problem(code: K8sProblemCode, position: number, message: string): void {
+    this.sink.onProblem(k8sProblem(code, message, { where: `${this.where} byte ${position}` }));
   }
 }
 

@@ -2,9 +2,11 @@
  * Maps SPDY/3.1 frames of an upgraded connection onto the k8s streams of one session
  * (remotecommand / portforward: one SPDY stream per k8s stream, named by its `streamtype` header).
  */
-import type { Direction, FrameOrigin, StreamOrigin } from '../model/origin.js';
+import type { Direction, FrameOrigin, StreamOrigin } from '../core/origin.js';
 import { SpdyFrameDecoder, type SpdyControlFrame, type SpdyDataPiece } from '../spdy/frame-decoder.js';
 import { SpdySessionTracker } from '../spdy/session.js';
+import { relocate } from '../core/problem.js';
+import { k8sProblem } from './problems.js';
 import type { ExecSessionBuilder } from './exec-session.js';
 import type { StreamRecorder } from './stream-recorder.js';
 import type { UpgradedTransport } from './upgraded-transport.js';
@@ -47,13 +49,13 @@ export class SpdyExecTransport implements UpgradedTransport {
           `${e.streamId ? `stream ${e.streamId}` : 'session'} flow-control window exhausted (${e.window}); spdystream ignores SPDY flow control, so data keeps flowing`,
           e.origin,
         ),
-      onProblem: () => {},
+      onProblem: (p) => b.warn(relocate(p, where)),
     });
     const make = (dir: Direction) =>
       new SpdyFrameDecoder({
         onControl: (f) => this.onControl(dir, f),
         onData: (piece) => this.onData(dir, piece),
-        onProblem: (p) => b.warn({ where: `${where} ${dir} ${p.where}`, message: p.message }),
+        onProblem: (p) => b.warn(relocate(p, `${where} ${dir}`, { direction: dir })),
       });
     this.c2s = make('c2s');
     this.s2c = make('s2c');
@@ -152,10 +154,13 @@ export class SpdyExecTransport implements UpgradedTransport {
     const guess = id % 2 === 1 ? creationOrder(this.b)[(id - 1) / 2] : undefined;
     if (!this.warnedMissingHeaders) {
       this.warnedMissingHeaders = true;
-      this.b.warn({
-        where: `stream ${id}`,
-        message: 'SPDY stream headers not seen (capture started after the SYN_STREAM or lost zlib context): stream types inferred from the creation order error, stdin, stdout, stderr, resize',
-      });
+      this.b.warn(
+        k8sProblem(
+          'stream-types-inferred',
+          'SPDY stream headers not seen (capture started after the SYN_STREAM or lost zlib context): stream types inferred from the creation order error, stdin, stdout, stderr, resize',
+          { where: `stream ${id}` },
+        ),
+      );
     }
     return guess ?? `stream-${id}`;
   }

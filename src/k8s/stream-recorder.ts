@@ -3,7 +3,7 @@
  * a capped head of the payload and a capped list of timeline events. Payload is never kept whole, so
  * a multi-GB stdout costs the same memory as a short one.
  */
-import type { Direction, FrameOrigin } from '../model/origin.js';
+import type { Direction, FrameOrigin } from '../core/origin.js';
 import type { StreamEvent, StreamRecord } from '../model/session.js';
 import type { StreamHasher } from './stream-hasher.js';
 

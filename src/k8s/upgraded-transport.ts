@@ -1,4 +1,4 @@
-import type { Direction, StreamOrigin } from '../model/origin.js';
+import type { Direction, StreamOrigin } from '../core/origin.js';
 
 /** The decoder stack behind a 101: fed both directions of the upgraded byte stream. */
 export interface UpgradedTransport {

@@ -5,8 +5,9 @@
  * that byte stream goes to a SPDY transport of the same session, whose frames and streams then sit at
  * offsets of the tunnelled stream rather than of the TCP stream.
  */
-import type { Direction, StreamOrigin } from '../model/origin.js';
+import type { Direction, StreamOrigin } from '../core/origin.js';
 import { K8sChannelDecoder } from '../websocket/channel-protocol.js';
+import { relocate } from '../core/problem.js';
 import type { ExecSessionBuilder } from './exec-session.js';
 import { SpdyExecTransport } from './spdy-exec.js';
 import type { StreamRecorder } from './stream-recorder.js';
@@ -50,7 +51,7 @@ export class WebSocketExecTransport implements UpgradedTransport {
         b.control(ev.kind, ev.dir, detail, ev.origin);
         if (ev.kind === 'close') b.serverSignalledEnd();
       },
-      onProblem: (p) => b.warn({ where: `${where} ${p.where}`, message: p.message }),
+      onProblem: (p) => b.warn(relocate(p, where)),
       onTunnelData: (dir, data, origin, tunnelOffset) => this.tunnel?.push(dir, data, { offset: tunnelOffset, length: data.length, packet: origin.packet, ts: origin.ts }),
       onTunnelGap: (dir, tunnelOffset, length) => this.tunnel?.gap(dir, tunnelOffset, length),
     }, { portForward: b.session.kind === 'portforward', extensions });

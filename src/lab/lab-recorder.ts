@@ -8,7 +8,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { PcapngWriter } from '../capture/pcapng-writer.js';
 import { SyntheticTcpConnection, type Endpoint } from '../capture/synthetic-tcp.js';
-import type { Direction } from '../model/origin.js';
+import type { Direction } from '../core/origin.js';
 
 const LINKTYPE_ETHERNET = 1;
 /** pcapng if_tsresol 9: nanoseconds. */

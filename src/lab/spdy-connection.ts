@@ -8,7 +8,8 @@
  * sans-IO SpdyFrameDecoder / SpdyFrameEncoder.
  */
 import type { Duplex } from 'node:stream';
-import type { Problem, StreamOrigin } from '../model/origin.js';
+import type { StreamOrigin } from '../core/origin.js';
+import type { Problem } from '../core/problem.js';
 import { SpdyFrameDecoder, type SpdyControlFrame, type SpdyDataPiece } from '../spdy/frame-decoder.js';
 import { SpdyFrameEncoder } from '../spdy/frame-encoder.js';
 import { SpdyRstStatus } from '../spdy/frame.js';

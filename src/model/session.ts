@@ -2,7 +2,8 @@
  * The exec-session model every front end reads: the CLI's JSON/text, the hang doctor and the TUI.
  * It is built incrementally while a capture decodes, so a UI can render it before the end.
  */
-import type { Direction, FrameOrigin, Problem } from './origin.js';
+import type { Direction, FrameOrigin } from '../core/origin.js';
+import type { Problem } from '../core/problem.js';
 
 export type SessionKind = 'exec' | 'attach' | 'portforward';
 export type Hop = 'apiserver' | 'kubelet' | 'cri';

@@ -5,7 +5,8 @@
  * Memory is bounded by a cap on datagrams in progress and on bytes held; a datagram not completed
  * within the timeout (in packet time) is dropped.
  */
-import type { Problem } from '../model/origin.js';
+import type { Problem } from '../core/problem.js';
+import { ipProblem } from './problems.js';
 import { RangeBuffer } from './range-buffer.js';
 
 /** Fragments may not reach past the largest datagram an IP length field can describe. */
@@ -64,9 +65,8 @@ export class IpFragmentReassembler {
     if (ts > this.now) this.now = ts;
     this.expire();
     const end = offset + data.length;
-    const where = `packet ${packet}`;
     if (end > MAX_DATAGRAM_BYTES) {
-      this.problem(where, `fragment of ${key} ends at byte ${end}, beyond the largest IP datagram: dropped`);
+      this.problem('fragment-out-of-range', packet, `fragment of ${key} ends at byte ${end}, beyond the largest IP datagram: dropped`);
       return null;
     }
     let d = this.pending.get(key);
@@ -79,22 +79,22 @@ export class IpFragmentReassembler {
     }
     if (!more) {
       if (d.total >= 0 && d.total !== end) {
-        this.problem(where, `last fragment of ${key} ends at byte ${end}, an earlier one at ${d.total}: dropped`);
+        this.problem('fragment-out-of-range', packet, `last fragment of ${key} ends at byte ${end}, an earlier one at ${d.total}: dropped`);
         return null;
       }
       if (d.held.lastEnd() > end) {
-        this.problem(where, `last fragment of ${key} ends at byte ${end}, before fragments already seen: dropped`);
+        this.problem('fragment-out-of-range', packet, `last fragment of ${key} ends at byte ${end}, before fragments already seen: dropped`);
         return null;
       }
       d.total = end;
     } else if (d.total >= 0 && end > d.total) {
-      this.problem(where, `fragment of ${key} reaches byte ${end}, past the datagram's end at ${d.total}: dropped`);
+      this.problem('fragment-out-of-range', packet, `fragment of ${key} reaches byte ${end}, past the datagram's end at ${d.total}: dropped`);
       return null;
     }
     if (offset === 0) d.protocol = protocol;
     const costBefore = d.held.cost;
     if (d.held.insert(offset, data, data.length, packet, ts)) {
-      this.problem(where, `overlapping fragments of ${key} carry different bytes; keeping the first ones`);
+      this.problem('fragment-overlap-differs', packet, `overlapping fragments of ${key} carry different bytes; keeping the first ones`);
     }
     this.bytes += d.held.cost - costBefore;
     if (this.bytes > this.maxBytes) this.makeRoom(d);
@@ -134,12 +134,12 @@ export class IpFragmentReassembler {
 
   private drop(d: PendingDatagram, why: string): void {
     const total = d.total >= 0 ? d.total : 'an unknown number of';
-    this.problem(`packet ${d.firstPacket}`, `fragmented ${d.key} dropped (${why}): ${d.held.covered} of ${total} bytes received`);
+    this.problem('fragments-dropped', d.firstPacket, `fragmented ${d.key} dropped (${why}): ${d.held.covered} of ${total} bytes received`);
     this.bytes -= d.held.cost;
     this.pending.delete(d.key);
   }
 
-  private problem(where: string, message: string): void {
-    this.onProblem({ where, message });
+  private problem(code: Parameters<typeof ipProblem>[0], packet: number, message: string): void {
+    this.onProblem(ipProblem(code, message, { where: `packet ${packet}`, packet }));
   }
 }

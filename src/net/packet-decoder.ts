@@ -3,7 +3,8 @@
  * Everything else is counted and skipped; malformed packets become problems naming the packet.
  */
 import type { Packet } from '../capture/packet.js';
-import type { Problem } from '../model/origin.js';
+import type { Problem } from '../core/problem.js';
+import { linkProblem } from './problems.js';
 import { AddressCache } from './address-cache.js';
 import { IpFragmentReassembler, type IpFragmentReassemblerOptions } from './ip-fragments.js';
 import { decodeIpv4Header, type Ipv4Header } from './ipv4.js';
@@ -95,7 +96,7 @@ export class PacketDecoder {
     this.stats.unsupportedLink++;
     if (!this.unsupportedInterfaces.has(p.interfaceId)) {
       this.unsupportedInterfaces.add(p.interfaceId);
-      this.problem(p, `link type ${linkTypeName(p.linkType)} of interface ${p.interfaceId} is not supported: its packets are skipped`);
+      this.problem('unsupported-link-type', p, `link type ${linkTypeName(p.linkType)} of interface ${p.interfaceId} is not supported: its packets are skipped`);
     }
     return false;
   }
@@ -165,6 +166,7 @@ export class PacketDecoder {
     if (!this.cutInterfaces.has(p.interfaceId)) {
       this.cutInterfaces.add(p.interfaceId);
       this.problem(
+        'snaplen-cut',
         p,
         `snaplen cut the packet: ${p.data.length} of ${p.origLen} bytes captured, ${missing} bytes of the IP datagram missing (further cut packets of interface ${p.interfaceId} are not reported)`,
       );
@@ -199,10 +201,10 @@ export class PacketDecoder {
 
   private malformed(p: Packet, message: string): void {
     this.stats.malformed++;
-    this.problem(p, message);
+    this.problem('malformed', p, message);
   }
 
-  private problem(p: Packet, message: string): void {
-    this.sink.onProblem?.({ where: `packet ${p.index}`, message });
+  private problem(code: Parameters<typeof linkProblem>[0], p: Packet, message: string): void {
+    this.sink.onProblem?.(linkProblem(code, message, { where: `packet ${p.index}`, packet: p.index }));
   }
 }

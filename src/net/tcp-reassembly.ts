@@ -9,7 +9,9 @@
  * Bytes are declared lost (onGap) when the peer acknowledges them without the capture having seen
  * them, when the buffer cap is hit, or when the connection ends with holes.
  */
-import type { Direction, Problem, StreamOrigin } from '../model/origin.js';
+import type { Direction, StreamOrigin } from '../core/origin.js';
+import type { Problem } from '../core/problem.js';
+import { tcpProblem } from './problems.js';
 import { RangeBuffer } from './range-buffer.js';
 import { senderRole } from './stream-role.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpSegment } from './tcp.js';
@@ -217,10 +219,13 @@ export class TcpReassembler {
   private create(key: string, seg: TcpSegment): ConnectionState {
     if (this.connections.size >= this.maxConnections) {
       const oldest: ConnectionState = this.connections.values().next().value!;
-      this.sink.onProblem?.({
-        where: `packet ${seg.packet}`,
-        message: `more than ${this.maxConnections} TCP connections at once: connection ${oldest.id} (${endpoint(oldest.a)}, ${endpoint(oldest.b)}) ended early`,
-      });
+      this.sink.onProblem?.(
+        tcpProblem(
+          'too-many-connections',
+          `more than ${this.maxConnections} TCP connections at once: connection ${oldest.id} (${endpoint(oldest.a)}, ${endpoint(oldest.b)}) ended early`,
+          { where: `packet ${seg.packet}`, connection: oldest.id, packet: seg.packet },
+        ),
+      );
       this.endConnection(oldest, seg.packet, seg.ts);
     }
     const c = new ConnectionState(key, this.nextId++, seg);
@@ -246,7 +251,7 @@ export class TcpReassembler {
   private handshake(c: ConnectionState, h: HalfStream, peer: HalfStream, seg: TcpSegment): boolean {
     if (seg.seq === h.synSeq) return false;
     if (h.base >= 0) {
-      this.problem(c, h, h.next, `SYN with another initial sequence number (${seg.seq}) on a stream under way, packet ${seg.packet}: ignored`);
+      this.problem('syn-isn-changed', c, h, h.next, seg.packet, `SYN with another initial sequence number (${seg.seq}) on a stream under way, packet ${seg.packet}: ignored`);
       return false;
     }
     h.synSeq = seg.seq;
@@ -280,7 +285,7 @@ export class TcpReassembler {
     if (!c.info) this.open(c, this.guessClient(c, h, seg.payload));
     const offset = h.offsetOf(seq);
     if (offset - h.next > MAX_WINDOW) {
-      this.problem(c, h, offset, `segment ${offset - h.next} bytes ahead of the stream, beyond any TCP window, packet ${seg.packet}: ignored`);
+      this.problem('beyond-window', c, h, offset, seg.packet, `segment ${offset - h.next} bytes ahead of the stream, beyond any TCP window, packet ${seg.packet}: ignored`);
       return;
     }
     if (length + missing > 0) this.accept(c, h, offset, seg.payload, length, missing, seg.packet, seg.ts);
@@ -290,7 +295,7 @@ export class TcpReassembler {
   private accept(c: ConnectionState, h: HalfStream, offset: number, data: Uint8Array, length: number, missing: number, packet: number, ts: number): void {
     const end = offset + length + missing;
     if (h.finOffset >= 0 && end > h.finOffset) {
-      this.problem(c, h, h.finOffset, `${end - Math.max(offset, h.finOffset)} bytes after the FIN, packet ${packet}: ignored`);
+      this.problem('after-fin', c, h, h.finOffset, packet, `${end - Math.max(offset, h.finOffset)} bytes after the FIN, packet ${packet}: ignored`);
       const keep = h.finOffset - offset;
       if (keep <= 0) return;
       if (keep < length) {
@@ -331,11 +336,11 @@ export class TcpReassembler {
   private hold(c: ConnectionState, h: HalfStream, start: number, data: Uint8Array | null, length: number, packet: number, ts: number): void {
     const costBefore = h.held.cost;
     if (h.held.insert(start, data, length, packet, ts)) {
-      this.problem(c, h, start, `retransmitted bytes differ from the first copy, packet ${packet}: keeping the first`);
+      this.problem('retransmission-differs', c, h, start, packet, `retransmitted bytes differ from the first copy, packet ${packet}: keeping the first`);
     }
     this.buffered += h.held.cost - costBefore;
     if (h.held.cost <= this.maxPerDirection && this.buffered <= this.maxBuffered) return;
-    this.problem(c, h, h.next, `out-of-order data exceeds the reassembly buffer, packet ${packet}: the hole before it is taken as lost`);
+    this.problem('reassembly-buffer-full', c, h, h.next, packet, `out-of-order data exceeds the reassembly buffer, packet ${packet}: the hole before it is taken as lost`);
     while ((h.held.cost > this.maxPerDirection || this.buffered > this.maxBuffered) && !h.held.isEmpty) {
       this.skipToHeld(c, h, packet, ts);
     }
@@ -383,7 +388,7 @@ export class TcpReassembler {
 
   private fin(c: ConnectionState, h: HalfStream, offset: number, packet: number, ts: number): void {
     if (h.finOffset >= 0) {
-      if (offset !== h.finOffset) this.problem(c, h, offset, `FIN at another offset than the first FIN (${h.finOffset}), packet ${packet}: ignored`);
+      if (offset !== h.finOffset) this.problem('fin-moved', c, h, offset, packet, `FIN at another offset than the first FIN (${h.finOffset}), packet ${packet}: ignored`);
       return;
     }
     h.finOffset = offset;
@@ -478,8 +483,9 @@ export class TcpReassembler {
     }
   }
 
-  private problem(c: ConnectionState, h: HalfStream, offset: number, message: string): void {
-    this.sink.onProblem?.({ where: `${c.info!.client}→${c.info!.server} ${h.dir} offset ${offset}`, message });
+  private problem(code: Parameters<typeof tcpProblem>[0], c: ConnectionState, h: HalfStream, offset: number, packet: number, message: string): void {
+    const where = `${c.info!.client}→${c.info!.server} ${h.dir} offset ${offset}`;
+    this.sink.onProblem?.(tcpProblem(code, message, { where, connection: c.id, direction: h.dir, offset, packet }));
   }
 }
 

@@ -4,7 +4,8 @@
  */
 import { CaptureDecoder, TruncatedCaptureError } from '../capture/capture-decoder.js';
 import { linkHops } from '../model/cross-hop.js';
-import { DecodeError, type Problem } from '../model/origin.js';
+import { DecodeError } from '../core/origin.js';
+import type { Problem } from '../core/problem.js';
 import type { CaptureModel, ConnectionRecord } from '../model/session.js';
 import { PacketDecoder } from '../net/packet-decoder.js';
 import { isSupportedLinkType, linkTypeName } from '../net/link-layer.js';
@@ -14,6 +15,8 @@ import { TlsKeyLog } from '../tls/key-log.js';
 import { ConnectionAnalyzer } from './connection-analyzer.js';
 import type { PipelineContext } from './context.js';
 import type { AnalyzeOptions } from './options.js';
+import { pipelineProblem } from './problems.js';
+import { captureProblem } from '../capture/problems.js';
 
 const MAX_WARNINGS = 1000;
 /** pcapng DSB secrets type for an NSS key log ("TLSK"). */
@@ -96,7 +99,7 @@ export class CaptureAnalyzer implements PipelineContext {
       },
       onSecrets: (type, data, fileOffset) => {
         if (type !== SECRETS_TLS_KEY_LOG) {
-          this.warn({ where: `byte ${fileOffset}`, message: `decryption secrets of type 0x${type.toString(16)} ignored` });
+          this.warn(captureProblem('secrets-ignored', `decryption secrets of type 0x${type.toString(16)} ignored`, { where: `byte ${fileOffset}`, offset: fileOffset }));
           return;
         }
         const log = { text: Buffer.from(data).toString('utf8'), source: `pcapng secrets block at byte ${fileOffset}` };
@@ -178,7 +181,7 @@ export class CaptureAnalyzer implements PipelineContext {
     this.packets.end();
     this.tcp.end();
     linkHops(this.model.sessions);
-    if (this.warningsDropped) this.model.warnings.push({ where: 'capture', message: `${this.warningsDropped} more warnings not shown` });
+    if (this.warningsDropped) this.model.warnings.push(pipelineProblem('warnings-dropped', `${this.warningsDropped} more warnings not shown`, { where: 'capture' }));
     this.model.done = true;
   }
 }

@@ -2,7 +2,7 @@
  * Everything above TCP for one connection: sniff what it speaks, run TLS when it is TLS, parse
  * HTTP/1.1 (or list HTTP/2 requests), and hand upgraded bytes to the exec session they belong to.
  */
-import type { Direction, StreamOrigin } from '../model/origin.js';
+import type { Direction, StreamOrigin } from '../core/origin.js';
 import type { ConnectionRecord } from '../model/session.js';
 import type { TcpConnection } from '../net/tcp-reassembly.js';
 import type { ExecSessionBuilder, SessionRequest } from '../k8s/exec-session.js';
@@ -16,6 +16,8 @@ import type { SniffedProtocol } from './sniff.js';
 import { ignoreStream, SniffingConsumer, type StreamConsumer } from './stream-consumer.js';
 import { tlsConsumer } from './tls-consumer.js';
 import { MidstreamConsumer } from './midstream-consumer.js';
+import { pipelineProblem } from './problems.js';
+import { tcpProblem } from '../net/problems.js';
 
 export class ConnectionAnalyzer implements ConnectionScope {
   readonly record: ConnectionRecord;
@@ -59,7 +61,9 @@ export class ConnectionAnalyzer implements ConnectionScope {
 
   gap(dir: Direction, offset: number, length: number, ts: number): void {
     this.record.gaps.push({ dir, offset, length, ts });
-    this.ctx.warn({ where: `${this.where} ${dir} offset ${offset}`, message: `${length} bytes missing from the capture (TCP gap)` });
+    this.ctx.warn(
+      tcpProblem('gap', `${length} bytes missing from the capture (TCP gap)`, { where: `${this.where} ${dir} offset ${offset}`, connection: this.record.id, direction: dir, offset }),
+    );
     this.consumer.gap(dir, offset, length);
   }
 
@@ -113,10 +117,14 @@ export class ConnectionAnalyzer implements ConnectionScope {
         const origin = { offset: 0, length: 0, packet: r.firstPacket, ts: r.startTs, lastPacket: r.firstPacket, lastTs: r.startTs };
         const s = this.newSession({ method: '', target: '', origin, transport, offeredProtocols: [], parsed: null });
         const lost = skipped.c2s + skipped.s2c ? `; ${skipped.c2s + skipped.s2c} bytes before the first frame boundary skipped` : '';
-        s.warn({ where: this.where, message: `capture starts after the upgrade: request and negotiated protocol unknown, ${transport} inferred from the framing${lost}` });
+        s.warn(
+          pipelineProblem('started-midstream', `capture starts after the upgrade: request and negotiated protocol unknown, ${transport} inferred from the framing${lost}`, {
+            where: this.where,
+          }),
+        );
         return transport === 'websocket' ? new WebSocketExecTransport(s, 'v5.channel.k8s.io', this.where) : new SpdyExecTransport(s, this.where);
       },
-      (message) => this.ctx.warn({ where: this.where, message }),
+      (message) => this.ctx.warn(pipelineProblem('midstream-undecoded', message, { where: this.where, connection: this.record.id })),
     );
   }
 }

@@ -1,4 +1,4 @@
-import type { Problem } from '../model/origin.js';
+import type { Problem } from '../core/problem.js';
 import type { ConnectionRecord } from '../model/session.js';
 import type { ExecSessionBuilder, SessionRequest } from '../k8s/exec-session.js';
 import type { TlsKeyLog } from '../tls/key-log.js';

@@ -4,7 +4,7 @@
  * (or, running past the bytes at hand, when its own fields are distinctive), so random payload bytes
  * are not taken for a header.
  */
-import type { Direction } from '../model/origin.js';
+import type { Direction } from '../core/origin.js';
 
 export type FramedTransport = 'spdy' | 'websocket';
 

@@ -10,6 +10,8 @@ import type { UpgradedTransport } from '../k8s/upgraded-transport.js';
 import { WebSocketExecTransport } from '../k8s/websocket-exec.js';
 import type { ConnectionScope } from './connection-scope.js';
 import { ignoreStream, type StreamConsumer } from './stream-consumer.js';
+import { pipelineProblem } from './problems.js';
+import { relocate } from '../core/problem.js';
 
 interface PendingRequest {
   req: HttpRequestHead;
@@ -73,7 +75,12 @@ export function http1Consumer(scope: ConnectionScope, handOff: (successor: Strea
     onUpgrade: () => {
       const s = upgradedSession;
       if (!s) {
-        ctx.warn({ where: scope.where, message: 'connection upgraded by a request that is not exec/attach/portforward: upgraded bytes not decoded' });
+        ctx.warn(
+          pipelineProblem('other-upgrade', 'connection upgraded by a request that is not exec/attach/portforward: upgraded bytes not decoded', {
+            where: scope.where,
+            connection: record.id,
+          }),
+        );
         return;
       }
       record.protocol = s.session.transport;
@@ -84,7 +91,7 @@ export function http1Consumer(scope: ConnectionScope, handOff: (successor: Strea
     },
     onUpgradedData: (dir, data, origin) => transport?.push(dir, data, origin),
     onUpgradedGap: (dir, offset, length) => transport?.gap(dir, offset, length),
-    onProblem: (p) => ctx.warn({ where: `${scope.where} ${p.where}`, message: p.message }),
+    onProblem: (p) => ctx.warn(relocate(p, scope.where, { connection: record.id })),
   });
 
   return {

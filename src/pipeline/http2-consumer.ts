@@ -2,6 +2,7 @@
 import { Http2ConnectionDecoder } from '../http2/connection.js';
 import type { ConnectionScope } from './connection-scope.js';
 import type { StreamConsumer } from './stream-consumer.js';
+import { relocate } from '../core/problem.js';
 
 export function http2Consumer(scope: ConnectionScope): StreamConsumer {
   const { record, ctx } = scope;
@@ -19,6 +20,6 @@ export function http2Consumer(scope: ConnectionScope): StreamConsumer {
     onData() {},
     onStreamEnd() {},
     onControl() {},
-    onProblem: (p) => ctx.warn({ where: `${scope.where} ${p.where}`, message: p.message }),
+    onProblem: (p) => ctx.warn(relocate(p, scope.where, { connection: scope.record.id })),
   });
 }

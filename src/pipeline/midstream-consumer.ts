@@ -3,7 +3,7 @@
  * frame boundary. Bytes are held (bounded) until frame starts are found; the transport is whichever
  * framing lines up, and each direction is fed to the session from its first frame on.
  */
-import type { Direction, StreamOrigin } from '../model/origin.js';
+import type { Direction, StreamOrigin } from '../core/origin.js';
 import type { UpgradedTransport } from '../k8s/upgraded-transport.js';
 import { findFrameStart, type FramedTransport } from './frame-alignment.js';
 import type { StreamConsumer } from './stream-consumer.js';

@@ -1,5 +1,5 @@
 import type { RecorderOptions } from '../k8s/stream-recorder.js';
-import type { Direction } from '../model/origin.js';
+import type { Direction } from '../core/origin.js';
 import { defaultRecorderOptions } from '../k8s/stream-recorder.js';
 
 export interface StreamTap {

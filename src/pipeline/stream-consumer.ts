@@ -1,4 +1,4 @@
-import type { Direction, StreamOrigin } from '../model/origin.js';
+import type { Direction, StreamOrigin } from '../core/origin.js';
 import { sniffProtocol, type SniffedProtocol } from './sniff.js';
 
 /** A decoder of one connection's byte streams (TCP payload, or TLS plaintext). */

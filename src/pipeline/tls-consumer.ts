@@ -22,7 +22,7 @@ export function tlsConsumer(scope: ConnectionScope, keys: TlsKeyLog, plaintext: 
         else tls.records.push({ dir, ts: rec.origin.lastTs, length: rec.length, type: rec.innerTypeName ?? rec.contentTypeName, decrypted: rec.decrypted });
       },
       onPlaintext: (dir, data, origin) => (inner ??= plaintext()).push(dir, data, origin),
-      onProblem: (p) => ctx.warn(p),
+      onProblem: (p) => ctx.warn({ ...p, connection: scope.record.id }),
     },
     { where: scope.where },
   );

@@ -11,7 +11,9 @@
  * from then on this direction's header blocks are reported undecodable instead of risking garbage
  * from a zlib stream with a hole in it (zlib would not notice: its checksum comes only at stream end).
  */
-import type { FrameOrigin, Problem, StreamOrigin } from '../model/origin.js';
+import type { FrameOrigin, StreamOrigin } from '../core/origin.js';
+import type { Problem } from '../core/problem.js';
+import { spdyProblem, type SpdyProblemCode } from './problems.js';
 import {
   SPDY_FRAME_HEADER_BYTES,
   SPDY_VERSION,
@@ -243,13 +245,14 @@ export class SpdyFrameDecoder {
     switch (this.state) {
       case 'header':
         if (this.headFill > 0) {
-          this.problem(this.frameOffset, `stream ends inside a frame header (${this.headFill} of 8 bytes)`);
+          this.problem('truncated', this.frameOffset, `stream ends inside a frame header (${this.headFill} of 8 bytes)`);
         }
         break;
       case 'control':
       case 'data':
       case 'skip':
         this.problem(
+          'truncated',
           this.frameOffset,
           `stream ends inside a ${this.frameName()} frame: ${this.remaining} of its ${this.length} payload bytes missing`,
         );
@@ -257,7 +260,7 @@ export class SpdyFrameDecoder {
       case 'resync':
         this.resyncSkipped += this.tailLen;
         this.tailLen = 0;
-        this.problem(this.resyncFrom, `stream ends while looking for a frame header: ${this.describeResync()}`);
+        this.problem('truncated', this.resyncFrom, `stream ends while looking for a frame header: ${this.describeResync()}`);
         break;
     }
     this.state = 'header';
@@ -361,7 +364,7 @@ export class SpdyFrameDecoder {
   private beginControl(): void {
     const name = this.frameName();
     if (this.version !== SPDY_VERSION) {
-      this.problem(this.frameOffset, `control frame with version ${this.version} (expected 3), type ${this.type}: skipped ${this.length} bytes`);
+      this.problem('bad-version', this.frameOffset, `control frame with version ${this.version} (expected 3), type ${this.type}: skipped ${this.length} bytes`);
       return this.skipRest(null);
     }
     if (!(this.type in TYPE_NAMES)) return this.skipRest(this.frame({ type: 'UNKNOWN', frameType: this.type }));
@@ -369,7 +372,7 @@ export class SpdyFrameDecoder {
     const fixed = fixedLength(this.type);
     if (blockStart > 0) {
       if (this.length < blockStart) {
-        this.problem(this.frameOffset, `${name} payload of ${this.length} bytes is too short (needs ${blockStart} + header block)`);
+        this.problem('malformed-frame', this.frameOffset, `${name} payload of ${this.length} bytes is too short (needs ${blockStart} + header block)`);
         return this.skipRest(null);
       }
       this.keep = this.length;
@@ -378,21 +381,21 @@ export class SpdyFrameDecoder {
         // inflated cap (a compressed block is never much larger than its output) and stop there.
         this.keep = blockStart;
         this.inflater.loseContext(`a ${this.length - blockStart}-byte header block at offset ${this.frameOffset} was too large to decode`);
-        this.problem(this.frameOffset, `${name} header block of ${this.length - blockStart} bytes exceeds ${this.maxHeaderBlockBytes}: skipped`);
+        this.problem('limit', this.frameOffset, `${name} header block of ${this.length - blockStart} bytes exceeds ${this.maxHeaderBlockBytes}: skipped`);
       }
     } else if (fixed > 0) {
       if (this.length < fixed) {
-        this.problem(this.frameOffset, `${name} payload of ${this.length} bytes is too short (expected ${fixed})`);
+        this.problem('malformed-frame', this.frameOffset, `${name} payload of ${this.length} bytes is too short (expected ${fixed})`);
         return this.skipRest(null);
       }
       if (this.length !== fixed) {
-        this.problem(this.frameOffset, `${name} payload of ${this.length} bytes (expected ${fixed}); spdystream would lose framing`);
+        this.problem('malformed-frame', this.frameOffset, `${name} payload of ${this.length} bytes (expected ${fixed}); spdystream would lose framing`);
       }
       this.keep = fixed;
     } else {
       // SETTINGS
       if (this.length > this.maxControlFrameBytes) {
-        this.problem(this.frameOffset, `${name} of ${this.length} bytes exceeds ${this.maxControlFrameBytes}: skipped`);
+        this.problem('limit', this.frameOffset, `${name} of ${this.length} bytes exceeds ${this.maxControlFrameBytes}: skipped`);
         return this.skipRest(null);
       }
       this.keep = this.length;
@@ -496,16 +499,16 @@ export class SpdyFrameDecoder {
 
   private parseSettings(p: Uint8Array): SpdyControlFrame | null {
     if (p.length < 4) {
-      this.problem(this.frameOffset, `SETTINGS payload of ${p.length} bytes has no entry count`);
+      this.problem('malformed-frame', this.frameOffset, `SETTINGS payload of ${p.length} bytes has no entry count`);
       return null;
     }
     const count = u32(p, 0);
     const room = Math.floor((p.length - 4) / 8);
     if (count !== room || p.length !== 4 + 8 * room) {
-      this.problem(this.frameOffset, `SETTINGS claims ${count} entries in a ${p.length}-byte payload`);
+      this.problem('malformed-frame', this.frameOffset, `SETTINGS claims ${count} entries in a ${p.length}-byte payload`);
     }
     const n = Math.min(count, room, MAX_SETTINGS_REPORTED);
-    if (Math.min(count, room) > n) this.problem(this.frameOffset, `SETTINGS with ${Math.min(count, room)} entries: only the first ${n} reported`);
+    if (Math.min(count, room) > n) this.problem('limit', this.frameOffset, `SETTINGS with ${Math.min(count, room)} entries: only the first ${n} reported`);
     const settings: SpdySetting[] = [];
     for (let k = 0; k < n; k++) {
       const word = u32(p, 4 + 8 * k);
@@ -518,7 +521,7 @@ export class SpdyFrameDecoder {
   private headerBlock(p: Uint8Array, start: number): SpdyHeaders | null {
     if (this.keep < this.length) return null; // block skipped as oversized; already reported
     const result = this.inflater.inflate(p.subarray(start));
-    if (result.problem) this.problem(this.frameOffset, `${this.frameName()}: ${result.problem}`);
+    if (result.problem) this.problem('header-block', this.frameOffset, `${this.frameName()}: ${result.problem}`);
     return result.headers;
   }
 
@@ -568,7 +571,7 @@ export class SpdyFrameDecoder {
       case 'data': {
         const n = Math.min(length, this.remaining);
         this.remaining -= n;
-        this.problem(offset, `capture gap: ${n} bytes of DATA for stream ${this.streamId} lost (frame at offset ${this.frameOffset})`);
+        this.problem('gap', offset, `capture gap: ${n} bytes of DATA for stream ${this.streamId} lost (frame at offset ${this.frameOffset})`);
         this.sink.onDataLost?.({ streamId: this.streamId, offset, length: n, frame: this.origin! });
         if (this.remaining === 0) {
           // The frame's FIN (in its header) still counts: close the frame with an empty last piece.
@@ -586,7 +589,7 @@ export class SpdyFrameDecoder {
           if (headerBlockStart(this.type) > 0) {
             this.inflater.loseContext(`part of the ${this.frameName()} at offset ${this.frameOffset} was not captured`);
           }
-          this.problem(offset, `capture gap: ${n} bytes of the ${this.frameName()} frame at offset ${this.frameOffset} lost; frame dropped`);
+          this.problem('gap', offset, `capture gap: ${n} bytes of the ${this.frameName()} frame at offset ${this.frameOffset} lost; frame dropped`);
           this.pending = null;
           this.releaseControlBuffer();
         }
@@ -681,7 +684,7 @@ export class SpdyFrameDecoder {
   private resumeAt(offset: number): void {
     this.state = 'header';
     this.headFill = 0;
-    this.problem(this.resyncFrom, `resynchronised at offset ${offset}: ${this.describeResync()}`);
+    this.problem('resync', this.resyncFrom, `resynchronised at offset ${offset}: ${this.describeResync()}`);
   }
 
   private describeResync(): string {
@@ -719,7 +722,7 @@ export class SpdyFrameDecoder {
     return TYPE_NAMES[this.type] ?? `control type ${this.type}`;
   }
 
-  private problem(offset: number, message: string): void {
-    this.sink.onProblem({ where: `${this.label} offset ${offset}`, message });
+  private problem(code: SpdyProblemCode, offset: number, message: string): void {
+    this.sink.onProblem(spdyProblem(code, message, { where: `${this.label} offset ${offset}`, offset }));
   }
 }

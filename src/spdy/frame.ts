@@ -2,7 +2,7 @@
  * SPDY/3.1 frame shapes and constants shared by the decoder, the encoder and the session tracker,
  * as spoken by moby/spdystream (spdy/types.go).
  */
-import type { FrameOrigin, StreamOrigin } from '../model/origin.js';
+import type { FrameOrigin, StreamOrigin } from '../core/origin.js';
 import type { SpdyHeaders } from './header-block.js';
 
 export const SPDY_VERSION = 3;

@@ -11,7 +11,9 @@
  * WINDOW_UPDATE nor honours windows, so the windows are informational: on a Kubernetes connection
  * every direction that sends more than 64 KiB drives them to zero and below.
  */
-import type { Direction, FrameOrigin, Problem } from '../model/origin.js';
+import type { Direction, FrameOrigin } from '../core/origin.js';
+import type { Problem } from '../core/problem.js';
+import { spdyProblem, type SpdyProblemCode } from './problems.js';
 import { SpdySettingId, type SpdyControlFrame, type SpdyDataLoss, type SpdyDataPiece, type SpdySetting } from './frame.js';
 import type { SpdyHeaders } from './header-block.js';
 
@@ -144,8 +146,8 @@ export class SpdySessionTracker {
       case 'SYN_REPLY': {
         const s = this.known(dir, f.streamId, f.origin, 'SYN_REPLY');
         if (!s) return;
-        if (s.openedBy === dir) this.problem(dir, f.origin, `SYN_REPLY for stream ${f.streamId} from the side that opened it`);
-        else if (s.reply) this.problem(dir, f.origin, `second SYN_REPLY for stream ${f.streamId}`);
+        if (s.openedBy === dir) this.problem('protocol', dir, f.origin, `SYN_REPLY for stream ${f.streamId} from the side that opened it`);
+        else if (s.reply) this.problem('protocol', dir, f.origin, `second SYN_REPLY for stream ${f.streamId}`);
         s.reply = { origin: f.origin, headers: f.headers };
         this.sink.onStreamReply?.(s);
         if (f.fin) this.halfClose(s, dir, f.origin);
@@ -195,7 +197,7 @@ export class SpdySessionTracker {
     const s = this.byId.get(piece.streamId) ?? (piece.first ? this.adopt(dir, piece.streamId, piece.frame, 'DATA') : undefined);
     if (!s) return;
     if (piece.first && s.finished[dir]) {
-      this.problem(dir, piece.frame, `DATA on stream ${s.id} after ${dir} sent FIN`);
+      this.problem('protocol', dir, piece.frame, `DATA on stream ${s.id} after ${dir} sent FIN`);
     }
     const n = piece.data.length;
     this.consumeWindow(dir, s, n, piece.frame);
@@ -222,13 +224,13 @@ export class SpdySessionTracker {
   private synStream(dir: Direction, f: Extract<SpdyControlFrame, { type: 'SYN_STREAM' }>): void {
     const expectOdd = dir === 'c2s';
     if (f.streamId === 0 || (f.streamId % 2 === 1) !== expectOdd) {
-      this.problem(dir, f.origin, `SYN_STREAM ${f.streamId} from the ${expectOdd ? 'client' : 'server'} must use ${expectOdd ? 'odd' : 'even'} non-zero ids`);
+      this.problem('protocol', dir, f.origin, `SYN_STREAM ${f.streamId} from the ${expectOdd ? 'client' : 'server'} must use ${expectOdd ? 'odd' : 'even'} non-zero ids`);
     } else if (f.streamId <= this.lastOpened[dir]) {
-      this.problem(dir, f.origin, `SYN_STREAM ${f.streamId} does not increase the stream id (last ${this.lastOpened[dir]})`);
+      this.problem('protocol', dir, f.origin, `SYN_STREAM ${f.streamId} does not increase the stream id (last ${this.lastOpened[dir]})`);
     }
     this.lastOpened[dir] = Math.max(this.lastOpened[dir], f.streamId);
     if (this.byId.has(f.streamId)) {
-      this.problem(dir, f.origin, `SYN_STREAM for stream ${f.streamId}, which is already open (STREAM_IN_USE)`);
+      this.problem('protocol', dir, f.origin, `SYN_STREAM for stream ${f.streamId}, which is already open (STREAM_IN_USE)`);
       return;
     }
     const s = this.create(f.streamId, dir, f.origin);
@@ -245,7 +247,7 @@ export class SpdySessionTracker {
     if (this.byId.size >= this.maxStreams) {
       if (!this.tooManyStreamsReported) {
         this.tooManyStreamsReported = true;
-        this.sink.onProblem({ where: this.label, message: `more than ${this.maxStreams} streams: further streams are not tracked` });
+        this.sink.onProblem(spdyProblem('limit', `more than ${this.maxStreams} streams: further streams are not tracked`, { where: this.label }));
       }
       return undefined;
     }
@@ -275,16 +277,16 @@ export class SpdySessionTracker {
 
   private adopt(dir: Direction, id: number, origin: FrameOrigin, what: string): SpdyStream | undefined {
     if (id === 0) {
-      this.problem(dir, origin, `${what} on stream 0`);
+      this.problem('protocol', dir, origin, `${what} on stream 0`);
       return undefined;
     }
-    this.problem(dir, origin, `${what} on stream ${id}, whose SYN_STREAM was not seen (opened before the capture?)`);
+    this.problem('unknown-stream', dir, origin, `${what} on stream ${id}, whose SYN_STREAM was not seen (opened before the capture?)`);
     return this.create(id, id % 2 === 1 ? 'c2s' : 's2c', null);
   }
 
   private halfClose(s: SpdyStream, dir: Direction, origin: FrameOrigin): void {
     if (s.finished[dir]) {
-      this.problem(dir, origin, `second FIN on stream ${s.id} from ${dir}`);
+      this.problem('protocol', dir, origin, `second FIN on stream ${s.id} from ${dir}`);
       return;
     }
     s.finished[dir] = origin;
@@ -304,7 +306,7 @@ export class SpdySessionTracker {
       });
       return;
     }
-    if (pending) this.problem(dir, origin, `PING ${id} sent again before it was answered`);
+    if (pending) this.problem('protocol', dir, origin, `PING ${id} sent again before it was answered`);
     else if (this.pendingPings.size >= MAX_PENDING_PINGS) return;
     this.pendingPings.set(id, { by: dir, request: origin });
   }
@@ -348,7 +350,8 @@ export class SpdySessionTracker {
     }
   }
 
-  private problem(dir: Direction, origin: FrameOrigin, message: string): void {
-    this.sink.onProblem({ where: `${this.label} ${dir} offset ${origin.offset}`, message });
+  private problem(code: SpdyProblemCode, dir: Direction, origin: FrameOrigin, message: string): void {
+    const where = `${this.label} ${dir} offset ${origin.offset}`;
+    this.sink.onProblem(spdyProblem(code, message, { where, direction: dir, offset: origin.offset, packet: origin.packet }));
   }
 }

@@ -6,7 +6,8 @@
  * Format: one `LABEL <client random hex> <secret hex>` per line, `#` comments.
  */
 import { createHash } from 'node:crypto';
-import type { Problem } from '../model/origin.js';
+import type { Problem } from '../core/problem.js';
+import { tlsProblem } from './problems.js';
 
 export const TLS_SECRET_LABELS = [
   'CLIENT_RANDOM',
@@ -71,12 +72,12 @@ export class TlsKeyLog {
       else {
         result.malformed++;
         if (result.malformed <= MAX_REPORTED_MALFORMED) {
-          result.problems.push({ where: `${source} line ${i + 1}`, message: `malformed key log line: ${problem}` });
+          result.problems.push(tlsProblem('malformed-key-log', `malformed key log line: ${problem}`, { where: `${source} line ${i + 1}` }));
         }
       }
     }
     if (result.malformed > MAX_REPORTED_MALFORMED) {
-      result.problems.push({ where: source, message: `${result.malformed - MAX_REPORTED_MALFORMED} more malformed key log lines` });
+      result.problems.push(tlsProblem('malformed-key-log', `${result.malformed - MAX_REPORTED_MALFORMED} more malformed key log lines`, { where: source }));
     }
     return result;
   }

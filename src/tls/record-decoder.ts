@@ -7,7 +7,9 @@
  * Decrypted bytes are only ever passed on after their AEAD tag verified; a record that does not
  * open stops that direction with one Problem naming the connection.
  */
-import type { Direction, FrameOrigin, Problem, StreamOrigin } from '../model/origin.js';
+import type { Direction, FrameOrigin, StreamOrigin } from '../core/origin.js';
+import type { Problem } from '../core/problem.js';
+import { tlsProblem, type TlsProblemCode } from './problems.js';
 import { cipherSuite, type CipherSuite } from './cipher-suites.js';
 import { HandshakeReassembler } from './handshake-reassembler.js';
 import {
@@ -124,7 +126,9 @@ const KEYLOG_HINT =
   "Go's tls.Config.KeyLogWriter) and pass --keylog /path/keys.log, or embed them in the pcapng " +
   '(editcap --inject-secrets tls,/path/keys.log)';
 
-type OnceProblem = 'keys' | 'wrong' | 'partial' | 'unsupported' | 'early' | 'cleartext';
+type OnceProblem = Extract<TlsProblemCode, 'no-keys' | 'wrong-keys' | 'partial-keys' | 'not-decryptable' | 'early-data' | 'cleartext-data'>;
+/** Where in the connection: a direction, and the stream offset when known. */
+type At = { dir: Direction; offset?: number } | null;
 
 interface Opened {
   plaintext: Uint8Array;
@@ -195,7 +199,8 @@ export class TlsConnectionDecoder {
     d.framer.stop();
     d.stopped = true;
     this.problem(
-      `${dir} offset ${offset}`,
+      'gap',
+      { dir, offset },
       `${length} bytes missing: TLS record boundaries and the implicit record sequence numbers (part of every AEAD nonce) ` +
         `are lost, so the rest of ${dir} is neither framed nor decrypted`,
     );
@@ -205,8 +210,8 @@ export class TlsConnectionDecoder {
     for (const dir of ['c2s', 's2c'] as const) {
       const d = this.dirs[dir];
       const partial = d.framer.partial;
-      if (partial) this.problem(dir, `stream ends inside a TLS record (${partial.have} of ${partial.need} bytes)`);
-      if (d.handshake.partial > 0) this.problem(dir, `stream ends inside a handshake message (${d.handshake.partial} bytes)`);
+      if (partial) this.problem('truncated', { dir }, `stream ends inside a TLS record (${partial.have} of ${partial.need} bytes)`);
+      if (d.handshake.partial > 0) this.problem('truncated', { dir }, `stream ends inside a handshake message (${d.handshake.partial} bytes)`);
       d.framer.stop();
     }
   }
@@ -219,7 +224,7 @@ export class TlsConnectionDecoder {
     );
     const framer = new TlsRecordFramer(
       (record, origin) => this.onRecord(dir, record, origin),
-      (message, offset) => this.problem(`${dir} offset ${offset}`, message),
+      (message, offset) => this.problem('malformed-record', { dir, offset }, message),
     );
     return new DirectionState(framer, handshake);
   }
@@ -251,7 +256,7 @@ export class TlsConnectionDecoder {
         let end = plaintext.length - 1;
         while (end >= 0 && plaintext[end] === 0) end--;
         if (end < 0) {
-          this.problem(`${dir} offset ${origin.offset}`, 'decrypted TLS 1.3 record has no inner content type');
+          this.problem('malformed-record', { dir, offset: origin.offset }, 'decrypted TLS 1.3 record has no inner content type');
           return this.sink.onRecord(dir, info);
         }
         type = plaintext[end];
@@ -301,13 +306,13 @@ export class TlsConnectionDecoder {
       return { plaintext, seq };
     }
     if (this.tls13 && dir === 'c2s' && d.epoch === 'handshake' && !d.decryptedAny && this.clientHello?.earlyData) {
-      this.reportOnce('early', `${dir} offset ${origin.offset}`, 'the client sent 0-RTT early data; it is listed but not decrypted');
+      this.reportOnce('early-data', { dir, offset: origin.offset }, 'the client sent 0-RTT early data; it is listed but not decrypted');
       return null;
     }
     d.stopped = true;
     this.reportOnce(
-      'wrong',
-      `${dir} offset ${origin.offset}`,
+      'wrong-keys',
+      { dir, offset: origin.offset },
       `keys for client random ${this.info.clientRandom} do not decrypt this connection (wrong or partial key log): ` +
         `record ${seq} of ${dir} fails authentication, decryption of ${dir} stops here`,
     );
@@ -329,8 +334,8 @@ export class TlsConnectionDecoder {
       d.trialDecrypter = null;
       d.stopped = true;
       this.reportOnce(
-        'wrong',
-        `${dir} offset ${origin.offset}`,
+        'wrong-keys',
+        { dir, offset: origin.offset },
         `keys for client random ${this.info.clientRandom} do not decrypt this connection (wrong or partial key log): ` +
           `no ${dir} record opens with the ${dir === 'c2s' ? 'client' : 'server'} application traffic secret`,
       );
@@ -341,7 +346,7 @@ export class TlsConnectionDecoder {
   private onHandshakeMessage(dir: Direction, type: number, body: Uint8Array | null, length: number): void {
     this.recordHandshake.push(handshakeTypeName(type));
     if (body === null && PARSED_HANDSHAKE_TYPES.has(type)) {
-      this.problem(dir, `${handshakeTypeName(type)} of ${length} bytes is too large to parse`);
+      this.problem('malformed-handshake', { dir }, `${handshakeTypeName(type)} of ${length} bytes is too large to parse`);
       return;
     }
     try {
@@ -354,7 +359,7 @@ export class TlsConnectionDecoder {
       else if (type === HandshakeType.keyUpdate && this.tls13) this.keyUpdate(dir, parseKeyUpdate(body as Uint8Array).updateRequested);
     } catch (e) {
       if (!(e instanceof MalformedHandshake)) throw e;
-      this.problem(dir, `malformed ${handshakeTypeName(type)}: ${e.message}`);
+      this.problem('malformed-handshake', { dir }, `malformed ${handshakeTypeName(type)}: ${e.message}`);
     }
   }
 
@@ -377,12 +382,12 @@ export class TlsConnectionDecoder {
     this.sawServerHelloDone = false;
     this.updateInfo({ version: tlsVersionName(version), cipherSuite: suite.name, alpn: hello.alpn });
     if (this.clientHello === null) {
-      this.problem('s2c', 'ServerHello without a ClientHello: the client random is unknown, nothing can be decrypted');
+      this.problem('no-client-hello', { dir: 's2c' }, 'ServerHello without a ClientHello: the client random is unknown, nothing can be decrypted');
       return;
     }
     if (this.tls13) this.installTls13HandshakeKeys(hello);
     else if (version !== TLS12) {
-      this.reportOnce('unsupported', null, `${tlsVersionName(version)} is not decrypted (only TLS 1.2 and TLS 1.3 are)`);
+      this.reportOnce('not-decryptable', null, `${tlsVersionName(version)} is not decrypted (only TLS 1.2 and TLS 1.3 are)`);
     }
   }
 
@@ -421,7 +426,7 @@ export class TlsConnectionDecoder {
 
   private reportPartial(missing: string[]): void {
     this.reportOnce(
-      'partial',
+      'partial-keys',
       null,
       `partial key log for client random ${this.info.clientRandom}: no ${missing.join(', ')}; only what the logged secrets protect is decrypted`,
     );
@@ -461,7 +466,7 @@ export class TlsConnectionDecoder {
   /** Only AEAD suites are decrypted; anything else is reported once. */
   private decryptable(): boolean {
     if (this.suite?.aead) return true;
-    this.reportOnce('unsupported', null, `cipher suite ${this.suite?.name} is not decrypted (only AES-GCM and ChaCha20-Poly1305 suites are)`);
+    this.reportOnce('not-decryptable', null, `cipher suite ${this.suite?.name} is not decrypted (only AES-GCM and ChaCha20-Poly1305 suites are)`);
     return false;
   }
 
@@ -523,7 +528,7 @@ export class TlsConnectionDecoder {
       alerts.push(alert);
       if (alert.description !== CLOSE_NOTIFY) {
         const who = dir === 'c2s' ? 'client' : 'server';
-        this.problem(`${dir} offset ${origin.offset}`, `${who} sent TLS alert ${alert.levelName} ${alert.descriptionName} (${alert.description})`);
+        this.problem('alert', { dir, offset: origin.offset }, `${who} sent TLS alert ${alert.levelName} ${alert.descriptionName} (${alert.description})`);
       }
     }
     return alerts;
@@ -531,15 +536,15 @@ export class TlsConnectionDecoder {
 
   private cleartextApplicationData(dir: Direction, origin: FrameOrigin): void {
     if (dir === 'c2s' && this.serverHello === null && this.clientHello?.earlyData) {
-      this.reportOnce('early', `${dir} offset ${origin.offset}`, 'the client sent 0-RTT early data; it is listed but not decrypted');
+      this.reportOnce('early-data', { dir, offset: origin.offset }, 'the client sent 0-RTT early data; it is listed but not decrypted');
     } else {
-      this.reportOnce('cleartext', `${dir} offset ${origin.offset}`, 'application data record before encryption was negotiated; not passed on');
+      this.reportOnce('cleartext-data', { dir, offset: origin.offset }, 'application data record before encryption was negotiated; not passed on');
     }
   }
 
   private reportNoKeys(): void {
     this.reportOnce(
-      'keys',
+      'no-keys',
       null,
       `no TLS keys for client random ${this.info.clientRandom} in the key log: records are listed but not decrypted; ${KEYLOG_HINT}`,
     );
@@ -558,15 +563,17 @@ export class TlsConnectionDecoder {
     this.sink.onHandshakeInfo(copy);
   }
 
-  private reportOnce(kind: OnceProblem, at: string | null, message: string): void {
-    if (this.reported.has(kind)) return;
-    this.reported.add(kind);
-    this.problem(at, message);
+  private reportOnce(code: OnceProblem, at: At, message: string): void {
+    if (this.reported.has(code)) return;
+    this.reported.add(code);
+    this.problem(code, at, message);
   }
 
   /** at: the direction and offset, or null for the connection as a whole. */
-  private problem(at: string | null, message: string): void {
-    this.sink.onProblem({ where: at === null ? this.where : `${this.where} ${at}`, message });
+  private problem(code: TlsProblemCode, at: At, message: string): void {
+    if (at === null) return this.sink.onProblem(tlsProblem(code, message, { where: this.where }));
+    const where = `${this.where} ${at.dir}${at.offset === undefined ? '' : ` offset ${at.offset}`}`;
+    this.sink.onProblem(tlsProblem(code, message, { where, direction: at.dir, offset: at.offset }));
   }
 }
 

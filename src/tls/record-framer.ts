@@ -3,7 +3,7 @@
  * A record inside one pushed chunk is passed as a view of it; only records that span chunks are
  * copied, into one scratch buffer of the maximum record size, so memory stays bounded.
  */
-import type { FrameOrigin, StreamOrigin } from '../model/origin.js';
+import type { FrameOrigin, StreamOrigin } from '../core/origin.js';
 
 export const RECORD_HEADER = 5;
 /** RFC 5246 §6.2.3: TLSCiphertext.length ≤ 2^14 + 2048. */

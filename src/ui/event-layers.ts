@@ -3,7 +3,7 @@
  * pane shows them. The model knows the upper layers and the origins (TCP offsets, packet numbers);
  * the bytes of the lower layers need the capture re-read, which an EventInspector does.
  */
-import type { FrameOrigin } from '../model/origin.js';
+import type { FrameOrigin } from '../core/origin.js';
 import type { CaptureModel, ControlEvent, ExecSession, StreamEvent, StreamRecord } from '../model/session.js';
 import { isSpdyTunnel } from '../report/outcome.js';
 import { isoTime } from '../report/time.js';

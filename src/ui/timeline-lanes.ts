@@ -2,7 +2,7 @@
  * The timeline's lanes for one session (upgrade, one per k8s stream, control) and how each lane's
  * events fall into the columns of the current view.
  */
-import type { Direction } from '../model/origin.js';
+import type { Direction } from '../core/origin.js';
 import type { ControlEvent, ConnectionRecord, ExecSession, StreamEvent, StreamRecord } from '../model/session.js';
 import { formatBytes, formatOffset } from './format.js';
 import { sessionOutcome, type Severity } from './session-summary.js';

@@ -16,7 +16,9 @@
  * Streaming: channel payloads go up in pieces as they arrive (never assembled into whole messages);
  * only the channel byte, a v5 CLOSE signal, a port prefix and a partial base64 group are held.
  */
-import type { Direction, FrameOrigin, Problem, StreamOrigin } from '../model/origin.js';
+import type { Direction, FrameOrigin, StreamOrigin } from '../core/origin.js';
+import type { Problem } from '../core/problem.js';
+import { webSocketProblem, type WebSocketProblemCode } from './problems.js';
 import { Base64StreamDecoder } from './base64-stream.js';
 import { Opcode, WebSocketFrameDecoder } from './frame-decoder.js';
 import {
@@ -125,7 +127,7 @@ export class K8sChannelDecoder {
     const protocol = k8sChannelProtocol(subprotocol, opts.portForward);
     this.protocol = protocol;
     if (!protocol.known) {
-      sink.onProblem({ where: 'upgrade', message: `unknown WebSocket subprotocol "${subprotocol}"; decoding as channel.k8s.io` });
+      sink.onProblem(webSocketProblem('unknown-subprotocol', `unknown WebSocket subprotocol "${subprotocol}"; decoding as channel.k8s.io`, { where: 'upgrade' }));
     }
     const deflate = parsePerMessageDeflate(opts.extensions);
     const pings = new PingPongTracker();
@@ -245,16 +247,15 @@ class ChannelDemux implements WebSocketMessageSink {
       this.tunnelOffset += ev.length;
       return;
     }
-    const where = `${this.dir} offset ${ev.offset}`;
     if (this.phase === AWAIT_CHANNEL) {
-      this.sink.onProblem({ where, message: 'channel byte lost; rest of message ignored' });
+      this.problem('channel-lost', ev.offset, 'channel byte lost; rest of message ignored');
       this.phase = SKIP;
     } else if (this.phase === DATA) {
       const length = this.base64 ? this.base64.lose(ev.length) : ev.length;
       this.sink.onChannelGap?.({ dir: this.dir, channel: this.channel, offset: ev.offset, length, port: this.portOf(this.channel) });
     } else if (this.phase !== SKIP) {
       const what = this.phase === CLOSE_SIGNAL ? 'v5 CLOSE signal' : 'port-forward port prefix';
-      this.sink.onProblem({ where, message: `bytes of a ${what} lost; message ignored` });
+      this.problem('channel-lost', ev.offset, `bytes of a ${what} lost; message ignored`);
       this.phase = SKIP;
     }
   }
@@ -279,14 +280,14 @@ class ChannelDemux implements WebSocketMessageSink {
     const expected = this.protocol.codec === 'base64' ? Opcode.Text : Opcode.Binary;
     if (ev.opcode !== expected && !this.opcodeReported) {
       this.opcodeReported = true;
-      this.problem(ev.message.offset, `${expected === Opcode.Text ? 'binary' : 'text'} message in a ${this.protocol.codec} channel protocol (reported once)`);
+      this.problem('wrong-message-type', ev.message.offset, `${expected === Opcode.Text ? 'binary' : 'text'} message in a ${this.protocol.codec} channel protocol (reported once)`);
     }
   }
 
   private readChannel(byte: number, ev: WebSocketMessageData): void {
     const channel = this.base64 ? byte - 0x30 : byte;
     if (channel < 0) {
-      this.problem(ev.message.offset, `invalid base64 channel character 0x${byte.toString(16)}; message ignored`);
+      this.problem('invalid-base64', ev.message.offset, `invalid base64 channel character 0x${byte.toString(16)}; message ignored`);
       this.phase = SKIP;
       return;
     }
@@ -298,7 +299,7 @@ class ChannelDemux implements WebSocketMessageSink {
     }
     if (!this.protocol.portForward && channel > K8sChannel.Resize && !this.unknownChannelsReported.has(channel)) {
       this.unknownChannelsReported.add(channel);
-      this.problem(ev.message.offset, `unknown channel ${channel} (reported once)`);
+      this.problem('unknown-channel', ev.message.offset, `unknown channel ${channel} (reported once)`);
     }
     if (this.protocol.portForward && this.dir === 's2c' && !this.portAnnounced.has(channel)) {
       this.portAnnounced.add(channel);
@@ -316,11 +317,11 @@ class ChannelDemux implements WebSocketMessageSink {
       i = b64.decode(chars, i);
       const final = ev.last && i === chars.length && !b64.pending;
       if (b64.produced > 0) this.payload(b64.output.subarray(0, b64.produced), origin, final);
-      if (b64.error) this.problem(origin.offset, `${b64.error}; rest of message ignored`);
+      if (b64.error) this.problem('invalid-base64', origin.offset, `${b64.error}; rest of message ignored`);
     }
     if (ev.last) {
       const problem = b64.finish();
-      if (problem) this.problem(origin.offset, problem);
+      if (problem) this.problem('invalid-base64', origin.offset, problem);
       if (b64.produced > 0) this.payload(b64.output.subarray(0, b64.produced), origin, true);
     }
   }
@@ -350,15 +351,15 @@ class ChannelDemux implements WebSocketMessageSink {
   private endMessage(ev: WebSocketMessageData): void {
     const where = ev.message.offset;
     if (this.phase === AWAIT_CHANNEL) {
-      this.problem(where, 'empty message without a channel byte');
+      this.problem('empty-message', where, 'empty message without a channel byte');
     } else if (this.phase === CLOSE_SIGNAL) {
       if (this.closeSignalLength === 1) {
         this.sink.onChannelClose({ dir: this.dir, channel: this.closeSignalChannel, origin: ev.message });
       } else {
-        this.problem(where, `v5 CLOSE signal must be exactly 2 bytes [255, channel], got ${this.closeSignalLength + 1}`);
+        this.problem('malformed-close-signal', where, `v5 CLOSE signal must be exactly 2 bytes [255, channel], got ${this.closeSignalLength + 1}`);
       }
     } else if (this.phase === PORT_PREFIX) {
-      this.problem(where, `port-forward port prefix truncated (${this.portLength} of 2 bytes)`);
+      this.problem('truncated-port-prefix', where, `port-forward port prefix truncated (${this.portLength} of 2 bytes)`);
     } else if (this.phase === DATA && !this.lastSent) {
       this.emit(EMPTY, { offset: ev.origin.offset + ev.origin.length, length: 0, packet: ev.origin.packet, ts: ev.origin.ts }, true);
     }
@@ -384,7 +385,7 @@ class ChannelDemux implements WebSocketMessageSink {
     return this.protocol.portForward ? this.ports.get(channel >> 1) : undefined;
   }
 
-  private problem(offset: number, message: string): void {
-    this.sink.onProblem({ where: `${this.dir} offset ${offset}`, message });
+  private problem(code: WebSocketProblemCode, offset: number, message: string): void {
+    this.sink.onProblem(webSocketProblem(code, message, { where: `${this.dir} offset ${offset}`, direction: this.dir, offset }));
   }
 }

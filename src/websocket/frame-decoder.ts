@@ -12,7 +12,9 @@
  * onSyncLost(offset) abandons the frame in progress (no onFrameEnd follows); decoding resumes with
  * onFrameStart at the next plausible header. onStreamEnd() comes once, from end(). onProblem(p) at any time.
  */
-import type { FrameOrigin, Problem, StreamOrigin } from '../model/origin.js';
+import type { FrameOrigin, StreamOrigin } from '../core/origin.js';
+import type { Problem } from '../core/problem.js';
+import { webSocketProblem, type WebSocketProblemCode } from './problems.js';
 import { maskInPlace } from './mask.js';
 
 export const Opcode = {
@@ -148,7 +150,7 @@ export class WebSocketFrameDecoder {
 
   push(data: Uint8Array, origin: StreamOrigin): void {
     if (this.state === ENDED) {
-      this.problem(origin.offset, 'data after end of stream ignored');
+      this.problem('after-end', origin.offset, 'data after end of stream ignored');
       return;
     }
     let offset = origin.offset;
@@ -187,12 +189,12 @@ export class WebSocketFrameDecoder {
     if (this.state === ENDED) return;
     const at = Math.max(this.pos, 0);
     if (this.state === GET_PAYLOAD && this.header) {
-      this.problem(at, `stream ended ${this.remaining} bytes before the end of a ${this.header.payloadLength}-byte ${opcodeName(this.header.opcode)} frame`);
+      this.problem('truncated', at, `stream ended ${this.remaining} bytes before the end of a ${this.header.payloadLength}-byte ${opcodeName(this.header.opcode)} frame`);
     } else if (this.state === RESYNC) {
       const skipped = this.skipped + this.carryLen;
-      if (skipped > 0) this.problem(at, `stream ended while resynchronising: ${skipped} bytes skipped`);
+      if (skipped > 0) this.problem('truncated', at, `stream ended while resynchronising: ${skipped} bytes skipped`);
     } else if (this.hdrLen > 0) {
-      this.problem(at, `stream ended inside a frame header (${this.hdrLen} bytes)`);
+      this.problem('truncated', at, `stream ended inside a frame header (${this.hdrLen} bytes)`);
     }
     this.state = ENDED;
     this.header = null;
@@ -231,16 +233,16 @@ export class WebSocketFrameDecoder {
     const b1 = this.hdr[1];
     const opcode = b0 & 0x0f;
     const at = this.frameOffset;
-    if (!OPCODE_NAMES[opcode]) this.problem(at, opcodeName(opcode));
-    if (b0 & 0x30) this.problem(at, `RSV2/RSV3 set (0x${(b0 & 0x70).toString(16)}) without a negotiated extension`);
+    if (!OPCODE_NAMES[opcode]) this.problem('reserved-opcode', at, opcodeName(opcode));
+    if (b0 & 0x30) this.problem('rsv-unnegotiated', at, `RSV2/RSV3 set (0x${(b0 & 0x70).toString(16)}) without a negotiated extension`);
     if (b0 & 0x40 && (!this.rsv1Allowed || isControlOpcode(opcode) || opcode === Opcode.Continuation)) {
-      this.problem(at, `RSV1 set on a ${opcodeName(opcode)} frame${this.rsv1Allowed ? '' : ' without a negotiated extension'}`);
+      this.problem('rsv-unnegotiated', at, `RSV1 set on a ${opcodeName(opcode)} frame${this.rsv1Allowed ? '' : ' without a negotiated extension'}`);
     }
-    if (isControlOpcode(opcode) && !(b0 & 0x80)) this.problem(at, `fragmented ${opcodeName(opcode)} frame (FIN clear)`);
+    if (isControlOpcode(opcode) && !(b0 & 0x80)) this.problem('fragmented-control', at, `fragmented ${opcodeName(opcode)} frame (FIN clear)`);
     const masked = (b1 & 0x80) !== 0;
     if (masked !== this.expectMasked && !this.maskProblemReported) {
       this.maskProblemReported = true;
-      this.problem(at, `${this.expectMasked ? 'client frame not masked' : 'server frame masked'} (RFC 6455 §5.1; reported once)`);
+      this.problem('masking', at, `${this.expectMasked ? 'client frame not masked' : 'server frame masked'} (RFC 6455 §5.1; reported once)`);
     }
     const len7 = b1 & 0x7f;
     if (len7 === 126) {
@@ -259,7 +261,7 @@ export class WebSocketFrameDecoder {
     let length: number;
     if (this.need === 4) {
       length = (h[2] << 8) | h[3];
-      if (length < 126) this.problem(this.frameOffset, `payload length ${length} not minimally encoded (16-bit form)`);
+      if (length < 126) this.problem('non-minimal-length', this.frameOffset, `payload length ${length} not minimally encoded (16-bit form)`);
     } else {
       const hi = ((h[2] << 24) | (h[3] << 16) | (h[4] << 8) | h[5]) >>> 0;
       const lo = ((h[6] << 24) | (h[7] << 16) | (h[8] << 8) | h[9]) >>> 0;
@@ -272,7 +274,7 @@ export class WebSocketFrameDecoder {
         this.enterResync(this.frameOffset, `implausible 64-bit payload length ${BigInt(hi) * 2n ** 32n + BigInt(lo)} (> 2^53-1)`);
         return;
       }
-      if (length < 65536) this.problem(this.frameOffset, `payload length ${length} not minimally encoded (64-bit form)`);
+      if (length < 65536) this.problem('non-minimal-length', this.frameOffset, `payload length ${length} not minimally encoded (64-bit form)`);
     }
     this.haveLength(length, packet, ts);
   }
@@ -281,7 +283,7 @@ export class WebSocketFrameDecoder {
     this.payloadLength = length;
     const opcode = this.hdr[0] & 0x0f;
     if (isControlOpcode(opcode) && length > this.maxControlPayload) {
-      this.problem(this.frameOffset, `${opcodeName(opcode)} frame payload ${length} bytes exceeds ${this.maxControlPayload}`);
+      this.problem('control-too-long', this.frameOffset, `${opcodeName(opcode)} frame payload ${length} bytes exceeds ${this.maxControlPayload}`);
     }
     if (this.hdr[1] & 0x80) {
       this.state = GET_MASK;
@@ -371,7 +373,7 @@ export class WebSocketFrameDecoder {
     }
     if (this.state === GET_PAYLOAD && this.header) {
       const n = Math.min(length, this.remaining);
-      this.problem(offset, `${n} bytes of ${opcodeName(this.header.opcode)} frame payload lost; framing kept`);
+      this.problem('gap', offset, `${n} bytes of ${opcodeName(this.header.opcode)} frame payload lost; framing kept`);
       this.payloadPos += n;
       this.remaining -= n;
       this.sink.onPayloadLost(offset, n);
@@ -384,7 +386,7 @@ export class WebSocketFrameDecoder {
   }
 
   private enterResync(offset: number, reason: string): void {
-    this.problem(offset, `${reason}; resynchronising`);
+    this.problem('resync', offset, `${reason}; resynchronising`);
     this.state = RESYNC;
     this.header = null;
     this.hdrLen = 0;
@@ -395,7 +397,7 @@ export class WebSocketFrameDecoder {
   }
 
   private resynced(offset: number): void {
-    this.problem(offset, `resynchronised on a plausible frame header after skipping ${this.skipped} bytes`);
+    this.problem('resync', offset, `resynchronised on a plausible frame header after skipping ${this.skipped} bytes`);
     this.state = GET_INFO;
     this.skipped = 0;
   }
@@ -517,7 +519,7 @@ export class WebSocketFrameDecoder {
     return 1;
   }
 
-  private problem(offset: number, message: string): void {
-    this.sink.onProblem({ where: `${this.label} offset ${offset}`, message });
+  private problem(code: WebSocketProblemCode, offset: number, message: string): void {
+    this.sink.onProblem(webSocketProblem(code, message, { where: `${this.label} offset ${offset}`, offset }));
   }
 }

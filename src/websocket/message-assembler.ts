@@ -10,7 +10,9 @@
  * starts with first=true. Text messages that are not valid UTF-8 (RFC 6455 §8.1) are reported, once each,
  * and still passed up as they are.
  */
-import type { Direction, FrameOrigin, Problem, StreamOrigin } from '../model/origin.js';
+import type { Direction, FrameOrigin, StreamOrigin } from '../core/origin.js';
+import type { Problem } from '../core/problem.js';
+import { webSocketProblem, type WebSocketProblemCode } from './problems.js';
 import {
   Opcode,
   isControlOpcode,
@@ -195,7 +197,7 @@ export class WebSocketMessageAssembler implements WebSocketFrameSink {
     this.frameDone = 0;
     if (this.closed && !this.afterCloseReported) {
       this.afterCloseReported = true;
-      this.problem(h.origin.offset, `${opcodeName(h.opcode)} frame after this side's Close frame (reported once)`);
+      this.problem('after-close', h.origin.offset, `${opcodeName(h.opcode)} frame after this side's Close frame (reported once)`);
     }
     if (isControlOpcode(h.opcode)) {
       const known = h.opcode === Opcode.Close || h.opcode === Opcode.Ping || h.opcode === Opcode.Pong;
@@ -206,7 +208,7 @@ export class WebSocketMessageAssembler implements WebSocketFrameSink {
     }
     if (h.opcode === Opcode.Continuation) {
       if (this.msgOpcode === 0) {
-        this.problem(h.origin.offset, 'continuation frame without a fragmented message to continue; ignored');
+        this.problem('orphan-continuation', h.origin.offset, 'continuation frame without a fragmented message to continue; ignored');
         this.frameRole = FRAME_DISCARD;
       } else {
         this.frameRole = FRAME_DATA;
@@ -218,7 +220,7 @@ export class WebSocketMessageAssembler implements WebSocketFrameSink {
       return;
     }
     if (this.msgOpcode !== 0) {
-      this.problem(h.origin.offset, `${opcodeName(h.opcode)} frame while a fragmented message is unfinished; that message is abandoned`);
+      this.problem('abandoned-message', h.origin.offset, `${opcodeName(h.opcode)} frame while a fragmented message is unfinished; that message is abandoned`);
       this.abandonMessage();
     }
     this.frameRole = FRAME_DATA;
@@ -280,7 +282,7 @@ export class WebSocketMessageAssembler implements WebSocketFrameSink {
 
   onStreamEnd(): void {
     if (this.msgOpcode !== 0 && this.frame === null) {
-      this.problem(this.msgOffset, 'stream ended inside a fragmented message');
+      this.problem('truncated', this.msgOffset, 'stream ended inside a fragmented message');
     }
   }
 
@@ -345,15 +347,15 @@ export class WebSocketMessageAssembler implements WebSocketFrameSink {
     const bad = this.utf8.push(data);
     if (bad >= 0) {
       this.textValid = false;
-      this.problem(this.msgOffset, `text message is not valid UTF-8: byte ${bad} of its payload (RFC 6455 §8.1)`);
+      this.problem('invalid-utf8', this.msgOffset, `text message is not valid UTF-8: byte ${bad} of its payload (RFC 6455 §8.1)`);
     } else if (last && this.utf8.incomplete) {
       this.textValid = false;
-      this.problem(this.msgOffset, 'text message ends inside a UTF-8 sequence (RFC 6455 §8.1)');
+      this.problem('invalid-utf8', this.msgOffset, 'text message ends inside a UTF-8 sequence (RFC 6455 §8.1)');
     }
   }
 
   private reportInflate(problem: string | undefined, offset: number): void {
-    if (problem) this.problem(offset, problem);
+    if (problem) this.problem('inflate', offset, problem);
   }
 
   private controlFrame(h: WebSocketFrameHeader, frame: FrameOrigin): void {
@@ -361,7 +363,7 @@ export class WebSocketMessageAssembler implements WebSocketFrameSink {
     const kind = h.opcode === Opcode.Close ? 'close' : h.opcode === Opcode.Ping ? 'ping' : 'pong';
     const ev: WebSocketControlEvent = { dir: this.dir, kind, payload, payloadLength: h.payloadLength, origin: frame };
     if (this.controlLost) {
-      this.problem(frame.offset, `${kind} payload incomplete (bytes lost); not interpreted`);
+      this.problem('gap', frame.offset, `${kind} payload incomplete (bytes lost); not interpreted`);
     } else if (kind === 'close') {
       this.closePayload(payload, ev, frame.offset);
     } else if (kind === 'ping') {
@@ -380,23 +382,23 @@ export class WebSocketMessageAssembler implements WebSocketFrameSink {
   private closePayload(payload: Uint8Array, ev: WebSocketControlEvent, offset: number): void {
     if (payload.length === 0) return;
     if (payload.length === 1) {
-      this.problem(offset, 'Close payload of 1 byte (a status code needs 2)');
+      this.problem('malformed-close', offset, 'Close payload of 1 byte (a status code needs 2)');
       return;
     }
     const code = (payload[0] << 8) | payload[1];
     ev.code = code;
-    if (!isValidCloseCode(code)) this.problem(offset, `invalid Close status code ${code} (RFC 6455 §7.4)`);
+    if (!isValidCloseCode(code)) this.problem('malformed-close', offset, `invalid Close status code ${code} (RFC 6455 §7.4)`);
     const reason = payload.subarray(2);
     try {
       ev.reason = strictUtf8.decode(reason);
     } catch {
-      this.problem(offset, 'Close reason is not valid UTF-8');
+      this.problem('invalid-utf8', offset, 'Close reason is not valid UTF-8');
       ev.reason = lenientUtf8.decode(reason);
     }
   }
 
-  private problem(offset: number, message: string): void {
-    this.sink.onProblem({ where: `${this.label} offset ${offset}`, message });
+  private problem(code: WebSocketProblemCode, offset: number, message: string): void {
+    this.sink.onProblem(webSocketProblem(code, message, { where: `${this.label} offset ${offset}`, offset }));
   }
 }
 

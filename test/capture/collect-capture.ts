@@ -1,6 +1,7 @@
 import { CaptureDecoder } from '../../src/capture/capture-decoder.js';
 import type { CaptureInfo, InterfaceInfo, Packet } from '../../src/capture/packet.js';
-import type { DecodeError, Problem } from '../../src/model/origin.js';
+import type { DecodeError } from '../../src/core/origin.js';
+import type { Problem } from '../../src/core/problem.js';
 
 /** Everything a CaptureDecoder reported, in order, with packet bytes copied out of the callbacks. */
 export type CaptureEvent =

@@ -3,7 +3,7 @@
  * (values taken from fixtures/ws-echo.pcap and fixtures/spdy-echo.pcap decoded by the pipeline and
  * checked against their .truth.json), plus hostile, hanging and fallback sessions.
  */
-import type { Direction, FrameOrigin } from '../../src/model/origin.js';
+import type { Direction, FrameOrigin } from '../../src/core/origin.js';
 import type { CaptureModel, ConnectionRecord, ControlEvent, ExecSession, StreamEvent, StreamRecord, TlsSummary } from '../../src/model/session.js';
 import { StreamRecorder, defaultRecorderOptions } from '../../src/k8s/stream-recorder.js';
 
@@ -321,6 +321,6 @@ export function hostileSession(): ExecSession {
   data(stream(s, 'stdout', 1), 's2c', HOSTILE_STDOUT, origin(172, HOSTILE_STDOUT.length + 3, 3, 2 * MS));
   data(stream(s, 'std\x1b[2Jout', 7), 's2c', 'x\x1b[2J', origin(400, 9, 4, 3 * MS));
   control(s, 'close', 's2c', 'Close 1000 \x1b]0;x\x07', origin(500, 20, 5, 4 * MS));
-  s.warnings.push({ where: 'packet 5 \x1b[2J', message: 'bad \u009b frame' });
+  s.warnings.push({ code: 'test.hostile', severity: 'warning', where: 'packet 5 \x1b[2J', message: 'bad \u009b frame' });
   return s;
 }

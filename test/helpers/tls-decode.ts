@@ -1,5 +1,6 @@
 /** Feeds recorded TLS chunks to a TlsConnectionDecoder and keeps everything it reports. */
-import type { Direction, FrameOrigin, Problem, StreamOrigin } from '../../src/model/origin.js';
+import type { Direction, FrameOrigin, StreamOrigin } from '../../src/core/origin.js';
+import type { Problem } from '../../src/core/problem.js';
 import { TlsKeyLog } from '../../src/tls/key-log.js';
 import { TlsConnectionDecoder, type TlsConnectionInfo, type TlsRecordInfo, type TlsSink } from '../../src/tls/record-decoder.js';
 

@@ -5,7 +5,7 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
-import type { Direction } from '../../src/model/origin.js';
+import type { Direction } from '../../src/core/origin.js';
 
 export interface RecordedChunk {
   dir: Direction;

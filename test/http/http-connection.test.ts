@@ -469,7 +469,7 @@ describe('not HTTP', () => {
 
   it('reports through onProblem when the sink has no onNotHttp', () => {
     const feeder = new Feeder(RecordingSink.withoutNotHttp()).push('c2s', clientHello);
-    expect(feeder.sink.problems).toEqual([{ where: 'c2s offset 0', message: 'not HTTP/1.x: does not start like an HTTP/1.x request' }]);
+    expect(feeder.sink.problems).toMatchObject([{ code: 'http.not-http', direction: 'c2s', offset: 0, where: 'c2s offset 0', message: 'not HTTP/1.x: does not start like an HTTP/1.x request' }]);
   });
 
   it('treats garbage after good messages as a broken stream, not as "not HTTP"', () => {

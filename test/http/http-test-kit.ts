@@ -2,7 +2,8 @@
  * Test kit for the HTTP layer: writers for HTTP/1.1 messages, chunked bodies, SPDY and WebSocket
  * frames, and a recording sink whose log does not depend on how the bytes were split into pushes.
  */
-import type { Direction, FrameOrigin, Problem, StreamOrigin } from '../../src/model/origin.js';
+import type { Direction, FrameOrigin, StreamOrigin } from '../../src/core/origin.js';
+import type { Problem } from '../../src/core/problem.js';
 import {
   HttpConnectionParser,
   type HttpConnectionOptions,

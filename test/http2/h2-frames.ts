@@ -1,5 +1,6 @@
 /** Builders for HTTP/2 frames and a sink that records what the decoder emits, shared by the http2 tests. */
-import type { Direction, FrameOrigin, Problem } from '../../src/model/origin.js';
+import type { Direction, FrameOrigin } from '../../src/core/origin.js';
+import type { Problem } from '../../src/core/problem.js';
 import {
   Http2ConnectionDecoder,
   type Http2Control,

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import type { Problem, StreamOrigin } from '../../src/model/origin.js';
+import type { StreamOrigin } from '../../src/core/origin.js';
+import type { Problem } from '../../src/core/problem.js';
 import { ResizeDecoder, type TerminalSize } from '../../src/k8s/resize.js';
 
 const enc = (text: string): Uint8Array => new TextEncoder().encode(text);

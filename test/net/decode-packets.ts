@@ -1,6 +1,6 @@
 /** Runs packets through a PacketDecoder and keeps what came out (segment payloads copied). */
 import type { Packet } from '../../src/capture/packet.js';
-import type { Problem } from '../../src/model/origin.js';
+import type { Problem } from '../../src/core/problem.js';
 import { PacketDecoder, type PacketDecoderStats } from '../../src/net/packet-decoder.js';
 import type { IpFragmentReassemblerOptions } from '../../src/net/ip-fragments.js';
 import type { TcpSegment } from '../../src/net/tcp.js';

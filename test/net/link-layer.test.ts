@@ -123,7 +123,7 @@ describe('link types', () => {
       toPacket(new Uint8Array(0), 6, { linkType: 101 }),
       toPacket(Uint8Array.from([0x50, 0, 0, 0]), 7, { linkType: 101 }),
     ]);
-    expect(d.problems).toEqual([
+    expect(d.problems).toMatchObject([
       { where: 'packet 1', message: 'frame of 13 bytes is shorter than an Ethernet header' },
       { where: 'packet 2', message: 'frame of 16 bytes ends inside a VLAN tag' },
       { where: 'packet 3', message: 'frame of 15 bytes is shorter than a Linux cooked (SLL) header' },
@@ -144,7 +144,7 @@ describe('link types', () => {
       toPacket(data, 4, { linkType: 147, interfaceId: 2 }),
       toPacket(data, 5, { linkType: 147, interfaceId: 2 }),
     ]);
-    expect(d.problems).toEqual([
+    expect(d.problems).toMatchObject([
       { where: 'packet 1', message: 'link type LINKTYPE_147 of interface 0 is not supported: its packets are skipped' },
       { where: 'packet 4', message: 'link type LINKTYPE_147 of interface 2 is not supported: its packets are skipped' },
     ]);

@@ -168,7 +168,7 @@ describe('TcpReassembler: out of order, duplicates, overlaps', () => {
     tcp.end();
     expect(rec.text(1, 'c2s')).toBe('helloWORLD!!');
     expect(rec.log.filter((l) => l.startsWith('data'))).toEqual(['data 1 c2s 0+5 #6', 'data 1 c2s 5+5 #4', 'data 1 c2s 10+2 #7']);
-    expect(rec.problems).toEqual([
+    expect(rec.problems).toMatchObject([
       { where: `${WHERE_C2S} offset 5`, message: 'retransmitted bytes differ from the first copy, packet 5: keeping the first' },
       { where: `${WHERE_C2S} offset 5`, message: 'retransmitted bytes differ from the first copy, packet 6: keeping the first' },
     ]);
@@ -439,7 +439,7 @@ describe('TcpReassembler: lost segments', () => {
     push(m.seg('c', 1001, 'ab', 'FPA', 5001));
     push(m.seg('c', 1002, 'bcd', 'PA', 5001));
     expect(rec.text(1, 'c2s')).toBe('ab');
-    expect(rec.problems).toEqual([{ where: `${WHERE_C2S} offset 2`, message: '2 bytes after the FIN, packet 5: ignored' }]);
+    expect(rec.problems).toMatchObject([{ code: 'tcp.after-fin', severity: 'warning', direction: 'c2s', offset: 2, packet: 5, where: `${WHERE_C2S} offset 2`, message: '2 bytes after the FIN, packet 5: ignored' }]);
     expect(rec.violations).toEqual([]);
   });
 
@@ -510,7 +510,7 @@ describe('TcpReassembler: bounded memory', () => {
     expect(c2s.gaps[0]).toEqual([0, 100]);
     expect(c2s.gaps.length).toBe(1 + 999);
     expect(c2s.delivered).toBe(received);
-    expect(rec.problems[0]).toEqual({
+    expect(rec.problems[0]).toMatchObject({
       where: `${WHERE_C2S} offset 0`,
       message: expect.stringContaining('out-of-order data exceeds the reassembly buffer'),
     });
@@ -564,7 +564,7 @@ describe('TcpReassembler: bounded memory', () => {
       'end 1',
       'end 3',
     ]);
-    expect(rec.problems).toEqual([
+    expect(rec.problems).toMatchObject([
       { where: 'packet 1', message: 'more than 2 TCP connections at once: connection 2 (10.0.0.1:1002, 10.0.0.2:6443) ended early' },
     ]);
   });

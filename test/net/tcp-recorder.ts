@@ -3,7 +3,8 @@
  * '?' marks in `text`), and checks the sink contract on the fly (open first, contiguous offsets,
  * nothing after close/end), collecting violations instead of throwing.
  */
-import type { Direction, Problem, StreamOrigin } from '../../src/model/origin.js';
+import type { Direction, StreamOrigin } from '../../src/core/origin.js';
+import type { Problem } from '../../src/core/problem.js';
 import type { TcpConnection, TcpSink } from '../../src/net/tcp-reassembly.js';
 import type { TcpSegment } from '../../src/net/tcp.js';
 import { bytes, flagBits, type Flags } from '../helpers/net-packets.js';

@@ -4,7 +4,7 @@
  * the connection that upgraded to SPDY/3.1, each direction's segments after the HTTP exchange.
  */
 import { readFileSync } from 'node:fs';
-import type { Direction, StreamOrigin } from '../../src/model/origin.js';
+import type { Direction, StreamOrigin } from '../../src/core/origin.js';
 
 export interface Segment {
   data: Uint8Array;

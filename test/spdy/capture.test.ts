@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Direction, Problem } from '../../src/model/origin.js';
+import type { Direction } from '../../src/core/origin.js';
+import type { Problem } from '../../src/core/problem.js';
 import { SPDY3_DICTIONARY } from '../../src/spdy/dictionary.js';
 import { SpdyFrameDecoder, type SpdyControlFrame } from '../../src/spdy/frame-decoder.js';
 import { SpdyFrameEncoder } from '../../src/spdy/frame-encoder.js';

@@ -1,5 +1,6 @@
 /** Test helpers: a recording SpdyFrameSink and a scripted conversation built by the encoder. */
-import type { Problem, StreamOrigin } from '../../src/model/origin.js';
+import type { StreamOrigin } from '../../src/core/origin.js';
+import type { Problem } from '../../src/core/problem.js';
 import { SpdyRstStatus } from '../../src/spdy/frame.js';
 import { SpdyFrameDecoder, type SpdyControlFrame, type SpdyDataPiece, type SpdyFrameDecoderOptions, type SpdyFrameSink } from '../../src/spdy/frame-decoder.js';
 import { SpdyFrameEncoder } from '../../src/spdy/frame-encoder.js';

@@ -135,7 +135,7 @@ describe('SpdyFrameDecoder: hostile and odd input', () => {
     bad[1] = 2;
     const r = decodeSplit(concat([bad, e.ping(11)]), []);
     expect(r.controls.map((f) => f.type === 'PING' && f.id)).toEqual([11]);
-    expect(r.problems).toEqual([{ where: 'spdy offset 0', message: 'control frame with version 2 (expected 3), type 6: skipped 4 bytes' }]);
+    expect(r.problems).toMatchObject([{ where: 'spdy offset 0', message: 'control frame with version 2 (expected 3), type 6: skipped 4 bytes' }]);
   });
 
   test('unknown control type: reported as UNKNOWN after its payload, next frame decodes', () => {
@@ -282,7 +282,7 @@ describe('SpdyFrameDecoder: capture gaps', () => {
       }),
       ...decodeSplit(concat(tailFrames), []).events.map((ev) => ev.replace(/"offset":(\d+)/g, (_, n) => `"offset":${Number(n) + bigAt + 108}`)),
     ]);
-    expect(rec.problems).toEqual([{ where: `spdy offset ${lostAt}`, message: `capture gap: 30 bytes of DATA for stream 1 lost (frame at offset ${bigAt})` }]);
+    expect(rec.problems).toMatchObject([{ where: `spdy offset ${lostAt}`, message: `capture gap: 30 bytes of DATA for stream 1 lost (frame at offset ${bigAt})` }]);
   });
 
   test('gap ending exactly at the end of a DATA frame closes it with an empty last piece', () => {
@@ -312,7 +312,7 @@ describe('SpdyFrameDecoder: capture gaps', () => {
       ['PING', pingAt + 12 + 13],
     ]);
     expect(rec.events.filter((ev) => ev.includes('"DATA"')).map((ev) => JSON.parse(ev).data)).toEqual(['after']);
-    expect(rec.problems).toEqual([
+    expect(rec.problems).toMatchObject([
       {
         where: `spdy offset ${bigAt}`,
         message: `resynchronised at offset ${pingAt}: 10 bytes lost in the capture, ${big.length - 10} bytes skipped looking for a frame header`,

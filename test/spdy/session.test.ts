@@ -1,4 +1,5 @@
-import type { Direction, Problem } from '../../src/model/origin.js';
+import type { Direction } from '../../src/core/origin.js';
+import type { Problem } from '../../src/core/problem.js';
 import { SpdyFrameDecoder } from '../../src/spdy/frame-decoder.js';
 import { SpdyFrameEncoder } from '../../src/spdy/frame-encoder.js';
 import { SpdyRstStatus } from '../../src/spdy/frame.js';

@@ -40,7 +40,7 @@ test('unknown labels are ignored; malformed lines are counted and reported by li
   expect(result.entries).toBe(1);
   expect(result.ignored).toBe(2);
   expect(result.malformed).toBe(6);
-  expect(result.problems).toEqual([
+  expect(result.problems).toMatchObject([
     { where: 'b.log line 3', message: 'malformed key log line: expected "CLIENT_RANDOM <client random> <secret>"' },
     { where: 'b.log line 4', message: 'malformed key log line: client random must be 32 bytes (64 hex digits), got 62 digits' },
     { where: 'b.log line 5', message: 'malformed key log line: CLIENT_RANDOM secret has 64 hex digits, expected 96' },

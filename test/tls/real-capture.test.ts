@@ -4,7 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { CaptureDecoder } from '../../src/capture/capture-decoder.js';
-import type { Direction, Problem, StreamOrigin } from '../../src/model/origin.js';
+import type { Direction, StreamOrigin } from '../../src/core/origin.js';
+import type { Problem } from '../../src/core/problem.js';
 import { PacketDecoder } from '../../src/net/packet-decoder.js';
 import { TcpReassembler, type TcpConnection } from '../../src/net/tcp-reassembly.js';
 import { TlsKeyLog } from '../../src/tls/key-log.js';

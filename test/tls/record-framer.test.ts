@@ -1,4 +1,4 @@
-import type { FrameOrigin } from '../../src/model/origin.js';
+import type { FrameOrigin } from '../../src/core/origin.js';
 import { TlsRecordFramer } from '../../src/tls/record-framer.js';
 import { record } from '../helpers/tls-synthetic.js';
 

@@ -20,7 +20,7 @@ function hostileModel(): CaptureModel {
         tls: tlsSummary({ sni: 'evil\x1b[5m.example', alpn: 'h2\u0085', keysFound: false }),
       }),
     ],
-    warnings: [{ where: 'packet 5 \x1b[2J', message: 'bad \u009b frame' }],
+    warnings: [{ code: 'test.hostile', severity: 'warning', where: 'packet 5 \x1b[2J', message: 'bad \u009b frame' }],
     fatal: { message: 'stopped \x1b]2;x\x07 here', where: 'byte 9', truncated: true },
   });
 }

@@ -1,4 +1,4 @@
-import type { Direction } from '../../src/model/origin.js';
+import type { Direction } from '../../src/core/origin.js';
 import { K8sChannelDecoder, k8sChannelProtocol } from '../../src/websocket/channel-protocol.js';
 import { Opcode } from '../../src/websocket/frame-decoder.js';
 import { WebSocketFrameEncoder } from '../../src/websocket/frame-encoder.js';

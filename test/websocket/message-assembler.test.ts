@@ -1,6 +1,6 @@
 import { deflateRaw } from 'pako';
 import { constants as zlibConstants, deflateRawSync } from 'node:zlib';
-import type { Direction } from '../../src/model/origin.js';
+import type { Direction } from '../../src/core/origin.js';
 import { Opcode, WebSocketFrameDecoder } from '../../src/websocket/frame-decoder.js';
 import { WebSocketFrameEncoder } from '../../src/websocket/frame-encoder.js';
 import { PingPongTracker, WebSocketMessageAssembler } from '../../src/websocket/message-assembler.js';

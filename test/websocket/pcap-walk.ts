@@ -5,7 +5,7 @@
  * the HTTP heads with their stream offsets, packet numbers and times.
  */
 import { readFileSync } from 'node:fs';
-import type { Direction } from '../../src/model/origin.js';
+import type { Direction } from '../../src/core/origin.js';
 
 export interface Segment {
   dir: Direction;

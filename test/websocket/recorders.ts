@@ -1,5 +1,6 @@
 /** Test sinks that record what the WebSocket layers report (copying the transient buffers). */
-import type { Direction, FrameOrigin, Problem, StreamOrigin } from '../../src/model/origin.js';
+import type { Direction, FrameOrigin, StreamOrigin } from '../../src/core/origin.js';
+import type { Problem } from '../../src/core/problem.js';
 import type { WebSocketFrameHeader, WebSocketFrameSink } from '../../src/websocket/frame-decoder.js';
 import type {
   WebSocketControlEvent,

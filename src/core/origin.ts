@@ -18,13 +18,6 @@ export interface StreamOrigin {
   ts: number;
 }
 
-/** A decoding problem. Problems are data: decoding carries on where it safely can. */
-export interface Problem {
-  /** Human-readable location, e.g. "packet 57", "byte 1234 of file", "127.0.0.1:51234→127.0.0.1:6443 c2s offset 900". */
-  where: string;
-  message: string;
-}
-
 /** Thrown (or reported) when input cannot be decoded any further: truncated or corrupt capture. */
 export class DecodeError extends Error {
   constructor(

@@ -1,0 +1,12 @@
+import { defineProblems } from '../core/problem.js';
+
+/** Problems the pipeline itself finds, between the layers. */
+export const pipelineProblem = defineProblems('pipeline', {
+  /** A capture that starts after the upgrade: the transport was inferred from the framing. */
+  'started-midstream': 'note',
+  /** A capture that starts mid-connection where no transport explains the bytes. */
+  'midstream-undecoded': 'warning',
+  /** An upgrade that is not exec/attach/port-forward: the upgraded bytes are not decoded. */
+  'other-upgrade': 'note',
+  'warnings-dropped': 'note',
+});
