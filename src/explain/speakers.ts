@@ -4,7 +4,7 @@
  * kubelet→runtime capture shows was written by kubectl (or the apiserver's translator) and by the
  * runtime's streaming server. The neighbouring hops (cross-hop links) tell which case this is.
  */
-import type { Direction } from '../model/origin.js';
+import type { Direction } from '../core/origin.js';
 import type { ExecSession } from '../model/session.js';
 import { isSpdyTunnel } from '../report/outcome.js';
 
