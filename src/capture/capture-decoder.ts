@@ -131,6 +131,8 @@ export class CaptureDecoder {
   private stashAt = 0;
   /** The record's total length once its header is in, else 0. */
   private stashNeed = 0;
+  /** The length of the record walk() stopped at, 0 while its header is cut. */
+  private walkNeed = 0;
 
   constructor(private readonly sink: CaptureSink) {}
 
@@ -148,18 +150,41 @@ export class CaptureDecoder {
     if (this.failure) throw this.failure;
     try {
       let off = 0;
-      if (this.stash !== null) {
-        off = this.fillStash(chunk);
-        if (this.stash === null) this.walk(chunk, off);
-      } else {
-        this.walk(chunk, 0);
-      }
+      if (this.stash !== null) off = this.fillStash(chunk);
+      if (this.stash === null) this.stashRest(chunk, this.walk(chunk, off));
     } catch (e) {
       if (e instanceof DecodeError) this.failure = e;
       throw e;
     } finally {
       this.pushed += chunk.length;
     }
+  }
+
+  /**
+   * For a reader that keeps the unfinished record itself (e.g. moves it to the front of its buffer
+   * and reads on behind it): decodes the complete records at the start of `chunk` and returns how
+   * many bytes they took; the rest must come again at the start of the next call, longer. Nothing is
+   * copied, and recordBytesNeeded says how big the buffer must be for the next record to fit.
+   * Cannot follow push() with an unfinished record pending.
+   */
+  pushRecords(chunk: Uint8Array): number {
+    if (this.failure) throw this.failure;
+    if (this.stash !== null) throw new Error('pushRecords after push() left a record unfinished');
+    let used = 0;
+    try {
+      used = this.walk(chunk, 0);
+    } catch (e) {
+      if (e instanceof DecodeError) this.failure = e;
+      throw e;
+    } finally {
+      this.pushed = this.decoded;
+    }
+    return used;
+  }
+
+  /** The length of the record pushRecords stopped at, or of its header while that is cut: at least this many bytes must come. */
+  get recordBytesNeeded(): number {
+    return this.walkNeed === 0 ? this.headerBytesNeeded() : this.walkNeed;
   }
 
   end(): void {
@@ -175,10 +200,13 @@ export class CaptureDecoder {
     }
   }
 
-  /** Decodes the complete records of `chunk` from `off` and stashes the cut one at its end. */
-  private walk(chunk: Uint8Array, off: number): void {
+  /**
+   * Decodes the complete records of `chunk` from `off`; returns the offset of the first one cut by
+   * the chunk's end (or the end), and leaves that record's length, 0 if unknown yet, in walkNeed.
+   */
+  private walk(chunk: Uint8Array, off: number): number {
     // A plain Uint8Array over the same memory: Buffer (what streams yield) makes subarray() much slower.
-    const buf = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const buf = chunk.constructor === Uint8Array ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     const end = buf.length;
     const base = this.pushed;
@@ -190,15 +218,21 @@ export class CaptureDecoder {
       off += need;
       this.decoded = base + off;
     }
-    if (off < end) {
-      const have = end - off;
-      const capacity = need === 0 ? this.headerBytesNeeded() : Math.min(need, Math.max(have, STASH_START_BYTES));
-      this.stash = new Uint8Array(capacity);
-      this.stash.set(buf.subarray(off, end));
-      this.stashFill = have;
-      this.stashAt = base + off;
-      this.stashNeed = need;
-    }
+    this.walkNeed = off < end ? need : 0;
+    return off;
+  }
+
+  /** Stashes the record cut by the end of `chunk`, which starts at `off`, if any. */
+  private stashRest(chunk: Uint8Array, off: number): void {
+    const have = chunk.length - off;
+    if (have === 0) return;
+    const need = this.walkNeed;
+    const capacity = need === 0 ? this.headerBytesNeeded() : Math.min(need, Math.max(have, STASH_START_BYTES));
+    this.stash = new Uint8Array(capacity);
+    this.stash.set(chunk.subarray(off));
+    this.stashFill = have;
+    this.stashAt = this.pushed + off;
+    this.stashNeed = need;
   }
 
   /** Adds the chunk's head to the stashed record; decodes it when complete. Returns bytes used. */

@@ -1,6 +1,7 @@
 /** Feeds a capture file (or stdin) through the pipeline: the IO edge of the sans-IO analyzer. */
 import { stat } from 'node:fs/promises';
-import { readCaptureBytes } from '../capture/capture-source.js';
+import { CaptureFileReader, readCaptureBytes } from '../capture/capture-source.js';
+import type { StreamHasher } from '../k8s/stream-hasher.js';
 import type { CaptureModel } from '../model/session.js';
 import { CaptureAnalyzer } from './capture-analyzer.js';
 import type { AnalyzeOptions } from './options.js';
@@ -10,6 +11,8 @@ export type ProgressListener = (model: CaptureModel, bytesRead: number, totalByt
 const PROGRESS_EVERY = 4 << 20;
 /** A live capture (a pipe from tcpdump) trickles in: it is reported at least this often while it does. */
 const PROGRESS_EVERY_MS = 200;
+/** Longest a synchronous run of file reads and decoding keeps the event loop waiting. */
+const SLICE_MS = 20;
 
 /**
  * `tee` receives every capture byte (decompressed) before the analyzer sees it, e.g. to keep a copy
@@ -23,12 +26,61 @@ export async function analyzeCapture(path: string, opts: AnalyzeOptions, onProgr
 }
 
 async function analyzeOnce(path: string, opts: AnalyzeOptions, onProgress?: ProgressListener, tee?: (chunk: Uint8Array) => void): Promise<CaptureAnalyzer> {
-  // Unreadable files are reported by readCaptureBytes, with the friendlier message.
+  // Unreadable files are reported by the readers, with the friendlier message.
   const total = path === '-' ? null : await stat(path).then((st) => st.size, () => null);
   // Loaded only when hashing: worker threads are not needed otherwise, and startup shows in short runs.
   const ownHasher = opts.hash && !opts.hasher ? new (await import('./worker-hasher.js')).WorkerStreamHasher() : null;
   const hasher = opts.hasher ?? ownHasher;
   const analyzer = new CaptureAnalyzer({ ...opts, hasher });
+  try {
+    const file = path === '-' || tee ? null : CaptureFileReader.open(path);
+    if (file) await readFile(file, analyzer, hasher, onProgress, total);
+    else await readStream(path, analyzer, hasher, onProgress, total, tee);
+    analyzer.end();
+    await hasher?.flush();
+  } finally {
+    ownHasher?.close();
+  }
+  onProgress?.(analyzer.model, analyzer.model.capture.bytesRead, total);
+  return analyzer;
+}
+
+/**
+ * A plain file: read synchronously, record-aligned, so the decoders work on views of one buffer. The
+ * thread is handed back to the event loop every SLICE_MS (progress, keys in the TUI, a Content
+ * read-back beside it) and whenever the hash worker falls behind, never to wait for the disk.
+ */
+async function readFile(file: CaptureFileReader, analyzer: CaptureAnalyzer, hasher: StreamHasher | null | undefined, onProgress: ProgressListener | undefined, total: number | null): Promise<void> {
+  let sliceStart = performance.now();
+  let nextReport = PROGRESS_EVERY;
+  try {
+    for (let view = file.next(0, 1); ; ) {
+      const used = analyzer.pushRecords(view);
+      if (used === null) return;
+      if (file.ended) {
+        // What is left is a record cut by the end of the file: push() reports it as a truncation.
+        if (used < view.length) analyzer.push(view.subarray(used));
+        return;
+      }
+      view = file.next(used, analyzer.recordBytesNeeded);
+      const behind = hasher?.backlog();
+      if (behind) await behind;
+      if (performance.now() - sliceStart < SLICE_MS) continue;
+      const read = analyzer.model.capture.bytesRead;
+      if (onProgress && read >= nextReport) {
+        nextReport = read + PROGRESS_EVERY;
+        onProgress(analyzer.model, read, total);
+      }
+      await new Promise(setImmediate);
+      sliceStart = performance.now();
+    }
+  } finally {
+    file.close();
+  }
+}
+
+/** stdin, gzip and other streams: chunks as they come, reported as a live capture trickles in. */
+async function readStream(path: string, analyzer: CaptureAnalyzer, hasher: StreamHasher | null | undefined, onProgress: ProgressListener | undefined, total: number | null, tee?: (chunk: Uint8Array) => void): Promise<void> {
   let nextReport = PROGRESS_EVERY;
   let lastReportAt = 0;
   let read = 0;
@@ -55,12 +107,4 @@ async function analyzeOnce(path: string, opts: AnalyzeOptions, onProgress?: Prog
   } finally {
     if (trailing) clearTimeout(trailing);
   }
-  analyzer.end();
-  try {
-    await hasher?.flush();
-  } finally {
-    ownHasher?.close();
-  }
-  onProgress?.(analyzer.model, read, total);
-  return analyzer;
 }

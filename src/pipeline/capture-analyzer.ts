@@ -134,6 +134,23 @@ export class CaptureAnalyzer implements PipelineContext {
     return this.guard(() => this.capture.push(chunk));
   }
 
+  /**
+   * Feed capture bytes that start at a record: the complete records are decoded in place (see
+   * CaptureDecoder.pushRecords). Returns the bytes they took, or null once decoding has stopped.
+   */
+  pushRecords(bytes: Uint8Array): number | null {
+    if (this.finished) return null;
+    let used = 0;
+    const ok = this.guard(() => (used = this.capture.pushRecords(bytes)));
+    this.model.capture.bytesRead = this.capture.bytesConsumed;
+    return ok ? used : null;
+  }
+
+  /** At least this many bytes, from where pushRecords stopped, hold the next record. */
+  get recordBytesNeeded(): number {
+    return this.capture.recordBytesNeeded;
+  }
+
   end(): void {
     if (this.finished) return;
     this.guard(() => this.capture.end());

@@ -2,7 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { readCaptureBytes } from '../../src/capture/capture-source.js';
+import { CaptureDecoder } from '../../src/capture/capture-decoder.js';
+import { CaptureFileReader, readCaptureBytes } from '../../src/capture/capture-source.js';
+import type { Packet } from '../../src/capture/packet.js';
 import { PcapWriter } from '../../src/capture/pcap-writer.js';
 import { concat, decodeWithCuts } from './collect-capture.js';
 
@@ -108,5 +110,81 @@ describe('readCaptureBytes', () => {
       break;
     }
     expectSameBytes(concat(await readAll(path)), capture);
+  });
+});
+
+/** Reads `path` as the analyzer does: record-aligned views of one buffer, the cut tail pushed at the end. */
+function decodeFile(path: string): { packets: Packet[]; error: Error | null; buffers: Set<ArrayBufferLike> } {
+  const packets: Packet[] = [];
+  const buffers = new Set<ArrayBufferLike>();
+  const decoder = new CaptureDecoder({ onPacket: (p) => packets.push({ ...p, data: p.data.slice() }) });
+  const reader = CaptureFileReader.open(path);
+  if (!reader) throw new Error(`${path} was not opened for record reads`);
+  let error: Error | null = null;
+  try {
+    for (let view = reader.next(0, 1); ; ) {
+      buffers.add(view.buffer);
+      const used = decoder.pushRecords(view);
+      if (reader.ended) {
+        decoder.push(view.subarray(used));
+        break;
+      }
+      view = reader.next(used, decoder.recordBytesNeeded);
+    }
+    decoder.end();
+  } catch (e) {
+    error = e as Error;
+  } finally {
+    reader.close();
+  }
+  return { packets, error, buffers };
+}
+
+describe('CaptureFileReader with CaptureDecoder.pushRecords', () => {
+  it('decodes every packet from views of one reused buffer', () => {
+    const capture = sampleCapture(5000);
+    const { packets, error, buffers } = decodeFile(file('records.pcap', capture));
+    expect(error).toBeNull();
+    expect(buffers.size).toBe(1);
+    const expected = decodeWithCuts(capture).packets;
+    expect(packets.length).toBe(5000);
+    expect(packets.map((p) => [p.index, p.fileOffset, p.data.length])).toEqual(expected.map((p) => [p.index, p.fileOffset, p.data.length]));
+    expectSameBytes(concat(packets.map((p) => p.data)), concat(expected.map((p) => p.data)));
+  });
+
+  it('grows its buffer for records larger than it, up to what the file holds', () => {
+    const w = new PcapWriter();
+    const big = Uint8Array.from({ length: 700_000 }, (_, i) => (i * 7) & 0xff);
+    const capture = concat([w.header(1), w.packet(1n, Uint8Array.of(1, 2, 3)), w.packet(2n, big), w.packet(3n, Uint8Array.of(4))]);
+    const { packets, error } = decodeFile(file('big.pcap', capture));
+    expect(error).toBeNull();
+    expect(packets.map((p) => p.data.length)).toEqual([3, 700_000, 1]);
+    expectSameBytes(packets[1].data, big);
+  });
+
+  it('reports a record cut by the end of the file as a truncation, after the packets before it', () => {
+    const capture = sampleCapture(3000);
+    const cut = capture.length - 50;
+    const { packets, error } = decodeFile(file('cut.pcap', capture.subarray(0, cut)));
+    expect(packets.length).toBe(2999);
+    expect(error?.message).toMatch(/truncated|cut/i);
+    expect(error).toEqual(decodeWithCuts(capture.subarray(0, cut)).error);
+  });
+
+  it('does not trust a corrupt record length to allocate memory the file does not have', () => {
+    const w = new PcapWriter();
+    const record = w.packet(1n, new Uint8Array(100));
+    // captured length 200 MB in a file of a few hundred bytes
+    new DataView(record.buffer, record.byteOffset).setUint32(8, 200_000_000, true);
+    const { packets, error } = decodeFile(file('liar.pcap', concat([w.header(1), record])));
+    expect(packets).toEqual([]);
+    expect(error).not.toBeNull();
+  });
+
+  it('leaves gzip files and pipes to readCaptureBytes, and names unreadable paths', () => {
+    expect(CaptureFileReader.open(file('r.pcap.gz', gzipSync(sampleCapture(3))))).toBeNull();
+    expect(CaptureFileReader.open('/dev/null')).toBeNull();
+    expect(() => CaptureFileReader.open(join(dir, 'none.pcap'))).toThrow(`cannot open capture ${join(dir, 'none.pcap')}: no such file`);
+    expect(() => CaptureFileReader.open(dir)).toThrow(`cannot read capture ${dir}: is a directory`);
   });
 });
