@@ -31,6 +31,8 @@ export const LAB_HELP = `Usage: execscope lab [options] [-- COMMAND [ARG]...]
   --dir DIR                    the lab's working directory (default: a new directory under ${tmpdir()})
   --kubeconfig-out FILE        where to write the kubeconfig (default DIR/kubeconfig)
   --record FILE                the recording (default DIR/lab.pcapng); open it with: execscope FILE
+  --record-mss BYTES           largest TCP payload per recorded segment (default 65483, loopback's;
+                               1448 cuts it as an Ethernet network would)
   --keylog-out FILE            the NSS key log of the apiserver's TLS (default DIR/lab.keylog)
   --truth FILE                 when the lab stops, write what its servers observed (truth file format)
   -- COMMAND [ARG]...          run COMMAND with KUBECONFIG set, then stop; exit with its status
@@ -55,12 +57,19 @@ export async function labCommand(argv: string[]): Promise<number> {
   }
 }
 
+function recordMss(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const mss = Number(value);
+  if (!Number.isInteger(mss) || mss < 1 || mss > 65495) throw new UsageError(`--record-mss takes a segment size from 1 to 65495 bytes, not ${JSON.stringify(value)}`);
+  return mss;
+}
+
 async function run(argv: string[]): Promise<number> {
   const split = argv.indexOf('--');
   const command = split >= 0 ? argv.slice(split + 1) : [];
   const args = parseArgs(joinFaultValues(split >= 0 ? argv.slice(0, split) : argv), {
     flags: ['--plain', '--help', '-h'],
-    options: ['--pod', '--fault', '--dir', '--kubeconfig-out', '--record', '--keylog-out', '--truth', '--scenario', '--out'],
+    options: ['--pod', '--fault', '--dir', '--kubeconfig-out', '--record', '--record-mss', '--keylog-out', '--truth', '--scenario', '--out'],
   });
   if (args.flags.has('--help') || args.flags.has('-h')) {
     process.stdout.write(LAB_HELP);
@@ -77,6 +86,7 @@ async function run(argv: string[]): Promise<number> {
     pods,
     faults: (args.options.get('--fault') ?? []).map(parseFault),
     recordPath: resolvePath(lastOption(args, '--record')) ?? join(dir, 'lab.pcapng'),
+    recordMss: recordMss(lastOption(args, '--record-mss')),
     keyLogPath: resolvePath(lastOption(args, '--keylog-out')),
     kubeconfigPath: resolvePath(lastOption(args, '--kubeconfig-out')),
   });

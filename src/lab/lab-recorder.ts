@@ -14,7 +14,7 @@ const LINKTYPE_ETHERNET = 1;
 /** pcapng if_tsresol 9: nanoseconds. */
 const TSRESOL_NS = 9;
 /** Loopback MTU 65536 less IPv4 and TCP headers with timestamps, as Linux picks it on lo. */
-const LOOPBACK_MSS = 65483;
+export const LOOPBACK_MSS = 65483;
 const SECRETS_TLS_KEY_LOG = 0x544c534b;
 const FLUSH_BYTES = 1 << 20;
 
@@ -54,6 +54,8 @@ export class LabRecorder {
     readonly path: string,
     hops: readonly HopInterface[],
     private readonly clock: LabClock,
+    /** Largest TCP payload per recorded segment. */
+    private readonly mss = LOOPBACK_MSS,
   ) {
     this.fd = openSync(path, 'w');
     this.put(this.writer.sectionHeader());
@@ -67,7 +69,7 @@ export class LabRecorder {
   connection(hopIndex: number, client: Endpoint, server: Endpoint): ConnectionRecording {
     const isn = { client: this.isn, server: (this.isn + 0x0800_0000) >>> 0 };
     this.isn = (this.isn + 0x0100_0000) >>> 0;
-    const tcp = new SyntheticTcpConnection(client, server, LOOPBACK_MSS, isn);
+    const tcp = new SyntheticTcpConnection(client, server, this.mss, isn);
     const write = (frames: Uint8Array | Uint8Array[]) => {
       const ts = this.clock.nowNs();
       for (const frame of Array.isArray(frames) ? frames : [frames]) this.put(this.writer.enhancedPacket(hopIndex, ts, frame));

@@ -15,7 +15,7 @@ import { HopServer, type ConnectionFaults } from './hop-server.js';
 import { kubeconfigYaml } from './kubeconfig.js';
 import { kubeletServer } from './kubelet.js';
 import { PodServices } from './pod-services.js';
-import { LabClock, LabRecorder, type HopInterface } from './lab-recorder.js';
+import { LabClock, LabRecorder, LOOPBACK_MSS, type HopInterface } from './lab-recorder.js';
 import { LabObservations, type HopId } from './observations.js';
 import { LabRuntime, type PodSpec } from './runtime.js';
 import { generateSelfSignedCert } from './self-signed-cert.js';
@@ -29,6 +29,8 @@ export interface LabOptions {
   faults?: FaultSpec[];
   /** The recording; null: none. Default DIR/lab.pcapng. */
   recordPath?: string | null;
+  /** Largest TCP payload per segment in the recording. Default: loopback's (65483). */
+  recordMss?: number;
   /** NSS key log (TLS only). Default DIR/lab.keylog. */
   keyLogPath?: string;
   /** Default DIR/kubeconfig. */
@@ -91,6 +93,7 @@ export class Lab {
       pods: opts.pods ?? DEFAULT_PODS,
       faults: opts.faults ?? [],
       recordPath: opts.recordPath === undefined ? join(opts.dir, 'lab.pcapng') : opts.recordPath,
+      recordMss: opts.recordMss ?? LOOPBACK_MSS,
       keyLogPath: opts.keyLogPath ?? join(opts.dir, 'lab.keylog'),
       kubeconfigPath: opts.kubeconfigPath ?? join(opts.dir, 'kubeconfig'),
       streamCreationTimeoutMs: opts.streamCreationTimeoutMs ?? 30_000,
@@ -115,7 +118,7 @@ export class Lab {
       { id: 'runtime', name: 'kubelet→runtime (CRI gRPC)', description: "the kubelet's CRI Exec/Attach calls (gRPC over cleartext HTTP/2; a real kubelet uses a unix socket)" },
       { id: 'cri', name: 'kubelet→streaming server', description: "the kubelet's proxy to the CRI streaming server (plain HTTP, as on node loopback)" },
     ];
-    this.recorder = o.recordPath ? new LabRecorder(o.recordPath, hopInterfaces, new LabClock()) : null;
+    this.recorder = o.recordPath ? new LabRecorder(o.recordPath, hopInterfaces, new LabClock(), o.recordMss) : null;
     const cert = o.tls ? generateSelfSignedCert() : null;
     if (o.tls) writeFileSync(o.keyLogPath, '');
     const ports: Partial<Record<HopId, number>> = {};
