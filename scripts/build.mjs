@@ -28,8 +28,9 @@ const common = {
   // React picks its build from NODE_ENV at run time; its development build makes every frame several
   // times slower, so the bundle holds the production one only.
   define: { 'process.env.NODE_ENV': '"production"' },
-  // Ink loads React's devtools only when DEV=true is set, and they are not installed.
-  external: ['react-devtools-core'],
+  // Ink loads React's devtools only when DEV=true is set, and they are not installed. resvg (export
+  // --png) is a native module: it is loaded from node_modules, never bundled.
+  external: ['react-devtools-core', '@resvg/resvg-js'],
   // Bundled CommonJS dependencies (React, Ink's helpers) call require() for Node's built-ins, which
   // an ES module does not have.
   banner: { js: "import { createRequire as __execscopeRequire } from 'node:module'; const require = __execscopeRequire(import.meta.url);" },

@@ -22,6 +22,8 @@ Usage:
   execscope extract CAPTURE --session N --stream NAME -o FILE
                                            write one stream's exact bytes
   execscope keys CAPTURE [--keylog FILE]... list TLS connections and whether keys decrypt them
+  execscope export CAPTURE --session N [--asciicast FILE] [--svg FILE] [--png FILE]
+                                           replay a session in asciinema, or draw its timeline
   execscope lab [options]                  run a local kubectl-exec chain on loopback and record it
   execscope help [COMMAND]                 this text, or a command's
 
@@ -39,6 +41,17 @@ Exit status: 0 ok, 1 usage or unreadable input, 2 capture truncated or corrupt (
   --connections   also list every TCP connection and its HTTP requests (text mode)
   --keylog FILE   NSS key log for TLS decryption (repeatable)
   --save FILE     CAPTURE is - (stdin): also write what was read to FILE (decompressed)
+`,
+  export: `Usage: execscope export CAPTURE --session N [--asciicast FILE [--stdin]] [--svg FILE] [--png FILE] [--keylog FILE]...
+
+  --asciicast FILE  the session's terminal as an asciicast v2 recording (asciinema play FILE shows
+                    what the user saw, timed as captured; resizes as "r" events). Without a TTY,
+                    stdout and stderr each start on their own line. The file is mode 0600.
+  --stdin           also record what was typed (stdin) as "i" events
+  --svg FILE        the timeline as a picture: lanes, events, findings, and for an exec linked across
+                    hops every hop stacked on one time axis with the latencies between them
+  --png FILE        the same picture as PNG (rendered by resvg)
+  --keylog FILE     NSS key log for TLS decryption (repeatable)
 `,
   keys: `Usage: execscope keys CAPTURE [--keylog FILE]...
 
@@ -136,6 +149,28 @@ async function extract(argv: string[]): Promise<number> {
   const rec = s.streams.find((r) => r.name === stream);
   if (!rec) throw new UsageError(`session ${session} has no stream ${stream} (it has ${s.streams.map((r) => r.name).join(', ') || 'none'})`);
   if (outPath !== '-') process.stderr.write(`wrote ${written} bytes of session ${session} ${stream}${from ? ` sent by the ${from}` : ''} to ${outPath}\n`);
+  return reportFatal(model);
+}
+
+async function exportSession(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, { flags: ['--help', '--stdin'], options: ['--session', '--asciicast', '--svg', '--png', '--keylog'] });
+  if (args.flags.has('--help')) return help('export');
+  const path = capturePath(args, 'export');
+  const id = Number(lastOption(args, '--session'));
+  if (!Number.isInteger(id) || id < 1) throw new UsageError('export needs --session N (a session number from analyze)');
+  const cast = lastOption(args, '--asciicast');
+  const svgPath = lastOption(args, '--svg');
+  const pngPath = lastOption(args, '--png');
+  if (!cast && !svgPath && !pngPath) throw new UsageError('export needs --asciicast FILE, --svg FILE or --png FILE');
+  if (args.flags.has('--stdin') && !cast) throw new UsageError('--stdin adds typed input to --asciicast');
+  const { exportSession: run } = await import('./export/export-session.js');
+  const model = await run(path, id, {
+    keyLogs: await keyLogs(args),
+    asciicast: cast ? { path: cast, stdin: args.flags.has('--stdin') } : null,
+    svg: svgPath ?? null,
+    png: pngPath ?? null,
+    report: (line) => process.stderr.write(`${line}\n`),
+  });
   return reportFatal(model);
 }
 
@@ -242,6 +277,8 @@ async function main(argv: string[]): Promise<number> {
       return extract(rest);
     case 'keys':
       return keys(rest);
+    case 'export':
+      return exportSession(rest);
     case 'lab':
       return (await import('./lab/lab-command.js')).labCommand(rest);
     default:

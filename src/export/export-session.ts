@@ -1,0 +1,64 @@
+/**
+ * `execscope export`: decodes the capture, then writes the chosen session as an asciicast recording
+ * and/or a timeline picture (SVG, PNG). Stream bytes beyond the kept head are read back from the
+ * capture, as the TUI's Content pane does.
+ */
+import { writeFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { UsageError } from '../cli/args.js';
+import { hopChain } from '../model/cross-hop.js';
+import type { CaptureModel, ExecSession } from '../model/session.js';
+import { analyzeCapture } from '../pipeline/analyze-capture.js';
+import { analyzeOptions, type AnalyzeOptions } from '../pipeline/options.js';
+import { createContentReader } from '../ui/capture-content-reader.js';
+import { headBuffer } from '../ui/content.js';
+import { asciicast } from './asciicast.js';
+import { svgToPng } from './png.js';
+import { timelineSvg } from './timeline-svg.js';
+
+export interface ExportRequest {
+  keyLogs: AnalyzeOptions['keyLogs'];
+  asciicast: { path: string; stdin: boolean } | null;
+  svg: string | null;
+  png: string | null;
+  /** One line for the user per file written or thing left out. */
+  report: (line: string) => void;
+}
+
+/** Frames kept per stream for the recording's timing (the analyzer's default is lower). */
+const MAX_EVENTS_PER_STREAM = 200_000;
+
+async function writeCast(path: string, model: CaptureModel, s: ExecSession, opts: AnalyzeOptions, req: ExportRequest & { asciicast: { path: string; stdin: boolean } }): Promise<void> {
+  if (s.kind === 'portforward') throw new UsageError(`session ${s.id} is a port-forward: it has no terminal to replay`);
+  if (s.state === 'upgrade-failed') throw new UsageError(`session ${s.id} was refused (HTTP ${s.httpStatus ?? '?'}): nothing to replay`);
+  const wanted = s.streams.filter((r) => r.name === 'stdout' || r.name === 'stderr' || (req.asciicast.stdin && r.name === 'stdin'));
+  const read = createContentReader(path, opts);
+  const bytes = new Map<string, Uint8Array>();
+  for (const r of wanted) bytes.set(r.name, r.bytes <= r.headBytes ? headBuffer(r) : await read(s, r));
+  const cast = asciicast(s, bytes, { stdin: req.asciicast.stdin, originNs: model.capture.originNs });
+  // A recording holds what was typed and shown (passwords, tokens): only its owner reads it.
+  await writeFile(req.asciicast.path, cast.text, { mode: 0o600 });
+  req.report(`wrote ${cast.events} events of session ${s.id}${s.tty ? '' : ' (no TTY: stdout and stderr as lines)'} to ${req.asciicast.path}`);
+  for (const note of cast.notes) req.report(`  note: ${note}`);
+}
+
+export async function exportSession(path: string, id: number, req: ExportRequest): Promise<CaptureModel> {
+  const opts = analyzeOptions({ keyLogs: req.keyLogs, maxEventsPerStream: MAX_EVENTS_PER_STREAM });
+  const model = await analyzeCapture(path, opts);
+  const s = model.sessions.find((x) => x.id === id);
+  if (!s) throw new UsageError(`no session ${id} in ${path} (it has ${model.sessions.length})`);
+  if (req.asciicast) await writeCast(path, model, s, opts, { ...req, asciicast: req.asciicast });
+  if (req.svg || req.png) {
+    const chain = hopChain(model.sessions, s);
+    const picture = timelineSvg(chain, model.sessions, `execscope · ${basename(path)} · session ${s.id}${chain.length > 1 ? ` and its hops ${chain.map((h) => `#${h.id}`).join(' → ')}` : ''}`);
+    if (req.svg) {
+      await writeFile(req.svg, picture.svg);
+      req.report(`wrote the timeline of ${chain.length > 1 ? `${chain.length} hops` : `session ${s.id}`} (${picture.width}×${picture.height}) to ${req.svg}`);
+    }
+    if (req.png) {
+      await writeFile(req.png, await svgToPng(picture.svg));
+      req.report(`wrote the timeline as PNG to ${req.png}`);
+    }
+  }
+  return model;
+}
