@@ -9,7 +9,7 @@ import { analyzeOptions, type AnalyzeOptions } from './pipeline/options.js';
 import type { CaptureModel } from './model/session.js';
 import { jsonReport } from './report/json-report.js';
 import { keysReport, textReport } from './report/text-report.js';
-import { safeInline } from './ui/terminal-text.js';
+import { safeInline } from './report/terminal-text.js';
 
 const HELP: Record<string, string> = {
   main: `execscope — decode Kubernetes exec traffic (kubectl exec / attach / port-forward) from captures
@@ -192,10 +192,11 @@ async function open(argv: string[]): Promise<number> {
   const saved = saveCopy(args, path);
   // Ink draws only once, at exit, when it believes it runs in CI; this is an interactive terminal.
   delete process.env.CI;
-  const [{ runTui }, { createCaptureInspector }, { createContentReader }] = await Promise.all([
+  const [{ runTui }, { createEventInspector }, { createCaptureInspector }, { createContentReader }] = await Promise.all([
     import('./ui/run-tui.js'),
-    import('./ui/capture-inspector.js'),
-    import('./ui/capture-content-reader.js'),
+    import('./ui/event-inspector.js'),
+    import('./pipeline/capture-inspector.js'),
+    import('./pipeline/capture-content-reader.js'),
   ]);
   const opts = analyzeOptions({ keyLogs: await keyLogs(args) });
   // Events can only be selected once the model holding them has been shown, so `shown` is set by then.
@@ -216,7 +217,7 @@ async function open(argv: string[]): Promise<number> {
         },
         saved?.write,
       ),
-    inspector: readBack === undefined ? undefined : (session, event) => createCaptureInspector(readBack, shown as CaptureModel)(session, event),
+    inspector: readBack === undefined ? undefined : (session, event) => createEventInspector(createCaptureInspector(readBack), shown as CaptureModel)(session, event),
     contentReader: readBack === undefined ? undefined : createContentReader(readBack, opts),
     stdin: keyboard,
   });

@@ -6,7 +6,7 @@
 import type { ControlEvent, ExecSession, StreamEvent, StreamRecord } from '../model/session.js';
 import { isSpdyTunnel } from '../report/outcome.js';
 import { formatDuration } from '../report/time.js';
-import { safeInline } from '../ui/terminal-text.js';
+import { safeInline } from '../report/terminal-text.js';
 import { SOURCES } from './sources.js';
 import { speaker } from './speakers.js';
 

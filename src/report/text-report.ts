@@ -1,7 +1,7 @@
 /** The human summary `execscope analyze` prints: one block per session. Captured text is neutralised. */
 import type { CaptureModel, ExecSession, StreamRecord, TlsSummary } from '../model/session.js';
-import { commandLabel } from '../ui/session-summary.js';
-import { safeInline } from '../ui/terminal-text.js';
+import { commandLabel } from './session-summary.js';
+import { safeInline } from './terminal-text.js';
 import { diagnose } from '../diagnose/diagnose.js';
 import { hopChain } from '../model/cross-hop.js';
 import { explainEvent, explanationLines } from '../explain/explain-event.js';

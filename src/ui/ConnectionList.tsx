@@ -2,11 +2,11 @@
 import { Box } from 'ink';
 import type { ConnectionRecord } from '../model/session.js';
 import { formatDuration } from '../report/time.js';
-import { fitWidth, fitRight, formatBytes } from './format.js';
+import { fitWidth, fitRight, formatBytes } from '../report/format.js';
 import { Line, type Segment } from './Line.js';
 import { PaneTitle } from './PaneTitle.js';
 import { scrollWindow } from './SessionList.js';
-import { safeInline } from './terminal-text.js';
+import { safeInline } from '../report/terminal-text.js';
 
 export interface ConnectionListProps {
   connections: readonly ConnectionRecord[];

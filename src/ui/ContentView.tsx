@@ -8,7 +8,7 @@ import { contentLabel } from './content.js';
 import { bytesPerRow, hexRows } from './hex-view.js';
 import { Line, type Segment } from './Line.js';
 import { PaneTitle } from './PaneTitle.js';
-import { safeInline, type TerminalLine } from './terminal-text.js';
+import { safeInline, type TerminalLine } from '../report/terminal-text.js';
 import { streamColor } from './theme.js';
 
 export interface ContentViewProps {

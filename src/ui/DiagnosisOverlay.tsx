@@ -3,7 +3,7 @@ import type { Finding } from '../diagnose/diagnose.js';
 import type { ExecSession } from '../model/session.js';
 import { type Segment } from './Line.js';
 import { OverlayPane } from './OverlayPane.js';
-import { safeInline } from './terminal-text.js';
+import { safeInline } from '../report/terminal-text.js';
 import { severityColor, severitySymbol } from './theme.js';
 
 const SEVERITY = { error: 'error', warn: 'warn', info: 'info' } as const;

@@ -2,7 +2,7 @@
 import { useApp, useInput } from 'ink';
 import { Component, type ReactNode } from 'react';
 import { Line } from './Line.js';
-import { safeInline } from './terminal-text.js';
+import { safeInline } from '../report/terminal-text.js';
 
 function InternalError({ message }: { message: string }) {
   const { exit } = useApp();

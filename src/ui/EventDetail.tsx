@@ -5,12 +5,12 @@
  */
 import { Box } from 'ink';
 import type { ExecSession } from '../model/session.js';
-import { formatBytes, formatOffset } from './format.js';
+import { formatBytes, formatOffset } from '../report/format.js';
 import { streamSlice, type LayerKind, type LayerView } from './event-layers.js';
 import { bytesPerRow, highlightRow, hexRows } from './hex-view.js';
 import { Line, type Segment } from './Line.js';
 import { PaneTitle } from './PaneTitle.js';
-import { safeInline } from './terminal-text.js';
+import { safeInline } from '../report/terminal-text.js';
 import { streamColor } from './theme.js';
 import type { Inspection } from './use-inspection.js';
 import { isStreamEvent, itemTitle, type Lane, type TimelineItem } from './timeline-lanes.js';

@@ -3,10 +3,10 @@ import { Box } from 'ink';
 import type { ExecSession } from '../model/session.js';
 import { protocolLabel, hopLabel } from '../report/outcome.js';
 import { formatDuration } from '../report/time.js';
-import { fitWidth, fitRight, formatOffset } from './format.js';
+import { fitWidth, fitRight, formatOffset } from '../report/format.js';
 import { Line, type Segment } from './Line.js';
 import { PaneTitle } from './PaneTitle.js';
-import { commandLabel, sessionDuration, sessionOutcome, targetLabel, type SortKey } from './session-summary.js';
+import { commandLabel, sessionDuration, sessionOutcome, targetLabel, type SortKey } from '../report/session-summary.js';
 import { severityColor, severitySymbol } from './theme.js';
 
 export interface SessionListProps {

@@ -1,5 +1,5 @@
 /** The bottom row: the filter being typed, else loading progress and the keys of the focused pane. */
-import { formatBytes } from './format.js';
+import { formatBytes } from '../report/format.js';
 import { Line, type Segment } from './Line.js';
 import { keyHints } from './keys.js';
 import type { UiState } from './ui-state.js';

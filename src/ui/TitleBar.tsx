@@ -1,7 +1,7 @@
 /** The top row: what is open and what it holds, and whether decoding stopped early. */
 import type { CaptureModel } from '../model/session.js';
 import { Line, type Segment } from './Line.js';
-import { safeInline } from './terminal-text.js';
+import { safeInline } from '../report/terminal-text.js';
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;

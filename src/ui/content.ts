@@ -1,7 +1,7 @@
 /** What the Content pane can show for a session: each payload stream as one continuous text. */
 import type { ExecSession, StreamRecord } from '../model/session.js';
-import { formatBytes } from './format.js';
-import { safeInline } from './terminal-text.js';
+import { formatBytes } from '../report/format.js';
+import { safeInline } from '../report/terminal-text.js';
 
 const CONTENT_ORDER = ['stdout', 'stderr', 'stdin'];
 

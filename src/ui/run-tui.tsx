@@ -8,8 +8,8 @@ import type { CaptureModel } from '../model/session.js';
 import { App, type LoadState } from './App.js';
 import { ErrorBoundary } from './ErrorBoundary.js';
 import type { EventInspector } from './event-layers.js';
-import type { ContentReader } from './use-stream-content.js';
-import { safeInline } from './terminal-text.js';
+import type { ContentReader } from '../pipeline/capture-content-reader.js';
+import { safeInline } from '../report/terminal-text.js';
 import { applyColorEnv } from './theme.js';
 
 export type LoadProgress = (model: CaptureModel, bytesRead: number, totalBytes: number | null) => void;

@@ -3,7 +3,7 @@
  * NO_COLOR; chalk (which Ink draws with) honours FORCE_COLOR but not NO_COLOR, so we apply it.
  */
 import chalk from 'chalk';
-import type { Severity } from './session-summary.js';
+import type { Severity } from '../report/session-summary.js';
 
 export type InkColor = 'red' | 'yellow' | 'green' | 'cyan' | 'blue' | 'magenta' | 'gray' | 'white';
 

@@ -4,9 +4,9 @@
  */
 import type { Direction } from '../core/origin.js';
 import type { ControlEvent, ConnectionRecord, ExecSession, StreamEvent, StreamRecord } from '../model/session.js';
-import { formatBytes, formatOffset } from './format.js';
-import { sessionOutcome, type Severity } from './session-summary.js';
-import { safeInline } from './terminal-text.js';
+import { formatBytes, formatOffset } from '../report/format.js';
+import { sessionOutcome, type Severity } from '../report/session-summary.js';
+import { safeInline } from '../report/terminal-text.js';
 import { columnOf, lastColumnBefore, toAxis, type TimeAxis, type Viewport } from './time-axis.js';
 
 export type LaneKind = 'upgrade' | 'stream' | 'control';

@@ -2,7 +2,7 @@
  * The TUI's navigation state and the moves the keys make on it. Pure: the App derives a context (how
  * many sessions, lanes, layers… exist right now); keys.ts maps each key press to one of these moves.
  */
-import { SORT_KEYS, type SortKey } from './session-summary.js';
+import { SORT_KEYS, type SortKey } from '../report/session-summary.js';
 import { fullView, panView, revealInView, toAxis, zoomView, type TimeAxis, type Viewport } from './time-axis.js';
 import { nearestItem } from './timeline-lanes.js';
 

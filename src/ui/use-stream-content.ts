@@ -4,9 +4,7 @@
  */
 import { useEffect, useState } from 'react';
 import type { ExecSession, StreamRecord } from '../model/session.js';
-
-/** The stream's payload from the start, capped by the reader; resolves to what the capture holds. */
-export type ContentReader = (session: ExecSession, stream: StreamRecord) => Promise<Uint8Array>;
+import type { ContentReader } from '../pipeline/capture-content-reader.js';
 
 export function useStreamContent(reader: ContentReader | undefined, session: ExecSession | null, stream: StreamRecord | null, shown: boolean): Uint8Array | null {
   const [answer, setAnswer] = useState<{ stream: StreamRecord; bytes: Uint8Array } | null>(null);

@@ -8,7 +8,7 @@ import { SpdyFrameEncoder } from '../../src/spdy/frame-encoder.js';
 import { Opcode } from '../../src/websocket/frame-decoder.js';
 import { WebSocketFrameEncoder } from '../../src/websocket/frame-encoder.js';
 import { outcomeText } from '../../src/report/outcome.js';
-import { sessionOutcome } from '../../src/ui/session-summary.js';
+import { sessionOutcome } from '../../src/report/session-summary.js';
 import { analyzeBytes, pcapOf, sha256 } from '../helpers/synthetic-capture.js';
 
 const ascii = (s: string) => new TextEncoder().encode(s);

@@ -6,7 +6,7 @@ import { ErrorBoundary } from '../../src/ui/ErrorBoundary.js';
 import { HelpOverlay, SYMBOL_HELP } from '../../src/ui/HelpOverlay.js';
 import { sessionColumns } from '../../src/ui/SessionList.js';
 import { StatusBar } from '../../src/ui/StatusBar.js';
-import { renderTerminalLines } from '../../src/ui/terminal-text.js';
+import { renderTerminalLines } from '../../src/report/terminal-text.js';
 import { initialUiState } from '../../src/ui/ui-state.js';
 import { connection, data, origin, session, stream, tlsSummary } from '../helpers/model-builders.js';
 import { cleanupTuis, renderTui } from './tui-harness.js';

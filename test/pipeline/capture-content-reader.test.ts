@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyzeCapture } from '../../src/pipeline/analyze-capture.js';
 import { analyzeOptions } from '../../src/pipeline/options.js';
-import { createContentReader } from '../../src/ui/capture-content-reader.js';
+import { createContentReader } from '../../src/pipeline/capture-content-reader.js';
 import { contentLabel } from '../../src/ui/content.js';
 
 const fixture = (name: string) => join(process.cwd(), 'fixtures', name);

@@ -2,7 +2,8 @@
 import { join } from 'node:path';
 import { analyzeCapture } from '../../src/pipeline/analyze-capture.js';
 import { analyzeOptions } from '../../src/pipeline/options.js';
-import { createCaptureInspector } from '../../src/ui/capture-inspector.js';
+import { createCaptureInspector } from '../../src/pipeline/capture-inspector.js';
+import { createEventInspector } from '../../src/ui/event-inspector.js';
 
 const fixture = (name: string) => join(process.cwd(), 'fixtures', name);
 
@@ -13,7 +14,7 @@ async function inspectStdout(name: string) {
   const stdout = s.streams.find((r) => r.name === 'stdout');
   const event = stdout?.events.find((e) => e.kind === 'data' && e.length > 0);
   if (!event) throw new Error('no stdout data event');
-  return { layers: await createCaptureInspector(path, model)(s, event), event };
+  return { layers: await createEventInspector(createCaptureInspector(path), model)(s, event), event };
 }
 
 test('a WebSocket stdout message: frame fields, exact frame bytes, the packet that carried it', async () => {

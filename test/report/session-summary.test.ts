@@ -1,5 +1,5 @@
-import { fitWidth, fitRight, formatBytes, formatOffset, quoteArgv } from '../../src/ui/format.js';
-import { sessionDuration, sessionOutcome, sortSessions, targetLabel } from '../../src/ui/session-summary.js';
+import { fitWidth, fitRight, formatBytes, formatOffset, quoteArgv } from '../../src/report/format.js';
+import { sessionDuration, sessionOutcome, sortSessions, targetLabel } from '../../src/report/session-summary.js';
 import { hangingSession, hostileSession, refusedAndFallback, session, spdyEchoSession, wsEchoSession } from '../helpers/model-builders.js';
 
 const MS = 1e6;

@@ -1,4 +1,4 @@
-import { renderTerminalLines, renderTerminalText, safeInline } from '../../src/ui/terminal-text.js';
+import { renderTerminalLines, renderTerminalText, safeInline } from '../../src/report/terminal-text.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const bytes = (...b: number[]) => Uint8Array.from(b);

@@ -3,9 +3,12 @@
  * read back from the capture (the same tap `execscope extract` uses), up to a cap that keeps the
  * terminal rendering responsive.
  */
-import { analyzeCapture } from '../pipeline/analyze-capture.js';
-import type { AnalyzeOptions } from '../pipeline/options.js';
-import type { ContentReader } from './use-stream-content.js';
+import type { ExecSession, StreamRecord } from '../model/session.js';
+import { analyzeCapture } from './analyze-capture.js';
+import type { AnalyzeOptions } from './options.js';
+
+/** The stream's payload from the start, capped by the reader; resolves to what the capture holds. */
+export type ContentReader = (session: ExecSession, stream: StreamRecord) => Promise<Uint8Array>;
 
 const MAX_CONTENT_BYTES = 16 << 20;
 
