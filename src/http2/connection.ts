@@ -168,6 +168,11 @@ export interface Http2Sink {
   onResponse(response: Http2Response): void;
   onTrailers(trailers: Http2Trailers): void;
   onData(data: Http2Data): void;
+  /**
+   * The DATA bytes themselves, as they arrive (before the frame's onData): a view into the caller's
+   * chunk, valid only during the call. For a layer above that frames its own messages (gRPC).
+   */
+  onDataBytes?(dir: Direction, streamId: number, bytes: Uint8Array, ts: number): void;
   onStreamEnd(end: Http2StreamEnd): void;
   onControl(control: Http2Control): void;
   onProblem(problem: Problem): void;
@@ -537,6 +542,7 @@ export class Http2ConnectionDecoder {
 
   private readData(r: DirectionReader, data: Uint8Array, i: number): number {
     const n = Math.min(r.dataLeft, data.length - i);
+    if (n > 0) this.sink.onDataBytes?.(r.dir, r.streamId, data.subarray(i, i + n), this.chunk.ts);
     if (r.preview && r.previewFill < r.preview.length) {
       const m = Math.min(n, r.preview.length - r.previewFill);
       r.preview.set(data.subarray(i, i + m), r.previewFill);

@@ -96,6 +96,7 @@ export class ExecSessionBuilder {
       fallbackFrom: null,
       previousHop: null,
       nextHop: null,
+      criCall: null,
       connectionEnd: null,
       refusal: null,
       control: [],

@@ -11,7 +11,14 @@
  * The apiserver and kubelet requests also name the same pod, container and command; the runtime's
  * names only a token, so there the timing decides; between overlapping execs, the pair whose 101s
  * are closest. Each session links to at most one on each side.
+ *
+ * Between the kubelet and the runtime's streaming server sits the kubelet's CRI call (Exec, Attach,
+ * PortForward): its response's URL carries the one-time token the streaming session presents, so a
+ * capture holding both (a node capture with the runtime socket's traffic, the lab's recording) links
+ * them exactly. The session keeps what its own URL carried (a token); the call has the container,
+ * command and stream flags the reports show for it.
  */
+import type { RpcCall } from './rpc-call.js';
 import type { ExecSession } from './session.js';
 
 /** The translator's upstream dial follows its WebSocket 101 within this (ns). */
@@ -20,11 +27,12 @@ const TRANSLATOR_DIAL_NS = 5e9;
 const SETUP_WINDOW_NS = 60e9;
 
 /** Sets previousHop/nextHop on every session whose neighbouring hop is in the capture. */
-export function linkHops(sessions: readonly ExecSession[]): void {
+export function linkHops(sessions: readonly ExecSession[], rpcs: readonly RpcCall[] = []): void {
   for (const s of sessions) {
     s.previousHop = null;
     s.nextHop = null;
   }
+  linkCriCalls(sessions, rpcs);
   const byStart = [...sessions].sort((a, b) => a.startTs - b.startTs || a.id - b.id);
   link(byStart, 'apiserver', 'kubelet', apiserverCarries);
   link(byStart, 'kubelet', 'cri', kubeletCarries);
@@ -80,4 +88,23 @@ function apiserverCarries(up: ExecSession, down: ExecSession): boolean {
 /** The runtime session started while the kubelet was still waiting for its upgrade. */
 function kubeletCarries(up: ExecSession, down: ExecSession): boolean {
   return down.startTs <= (up.upgradeTs ?? up.endTs ?? Infinity);
+}
+
+/** Each CRI call that returned a token, to the streaming session that presented it (the first one after the call). */
+function linkCriCalls(sessions: readonly ExecSession[], rpcs: readonly RpcCall[]): void {
+  const byToken = new Map<string, ExecSession[]>();
+  for (const s of sessions) {
+    if (s.hop !== 'cri' || s.token === null) continue;
+    if (s.criCall !== null && s.kind !== 'execsync') s.criCall = null;
+    const list = byToken.get(s.token) ?? [];
+    list.push(s);
+    byToken.set(s.token, list);
+  }
+  for (const call of rpcs) {
+    if (call.token === null) continue;
+    const s = byToken.get(call.token)?.find((x) => x.criCall === null && x.startTs >= call.startTs);
+    if (!s) continue;
+    s.criCall = call.id;
+    call.sessionId = s.id;
+  }
 }

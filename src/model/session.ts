@@ -4,10 +4,12 @@
  */
 import type { Direction, FrameOrigin } from '../core/origin.js';
 import type { Problem } from '../core/problem.js';
+import type { RpcCall } from './rpc-call.js';
 
-export type SessionKind = 'exec' | 'attach' | 'portforward';
+/** `execsync`: a CRI ExecSync call (probes, `crictl exec --sync`): its output and exit code travel inline in the gRPC response. */
+export type SessionKind = 'exec' | 'attach' | 'portforward' | 'execsync';
 export type Hop = 'apiserver' | 'kubelet' | 'cri';
-export type Transport = 'spdy' | 'websocket';
+export type Transport = 'spdy' | 'websocket' | 'grpc';
 export type SessionState = 'complete' | 'aborted' | 'open-at-end' | 'upgrade-failed';
 
 /** Outcome carried on the error stream (never guessed: null when nothing was carried). */
@@ -118,6 +120,8 @@ export interface ExecSession {
    */
   previousHop: number | null;
   nextHop: number | null;
+  /** The CRI call (RpcCall id) that returned this session's streaming token, or that is this ExecSync. */
+  criCall: number | null;
   /** How the TCP connection ended inside the capture: the first side to close it, and whether by RST; null while open. */
   connectionEnd: { ts: number; by: 'client' | 'server'; reset: boolean } | null;
   refusal: { code: number; reason?: string; message: string } | null;
@@ -170,6 +174,8 @@ export interface CaptureModel {
   capture: CaptureSummary;
   sessions: ExecSession[];
   connections: ConnectionRecord[];
+  /** gRPC calls (the kubelet's CRI calls), in the order they started. */
+  rpcs: RpcCall[];
   warnings: Problem[];
   /** Set when decoding stopped early: the capture is truncated or corrupt. */
   fatal: { message: string; where: string; truncated: boolean } | null;

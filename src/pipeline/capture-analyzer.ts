@@ -7,6 +7,7 @@ import { linkHops } from '../model/cross-hop.js';
 import { DecodeError } from '../core/origin.js';
 import type { Problem } from '../core/problem.js';
 import type { CaptureModel, ConnectionRecord } from '../model/session.js';
+import type { RpcCall } from '../model/rpc-call.js';
 import { PacketDecoder } from '../net/packet-decoder.js';
 import { isSupportedLinkType, linkTypeName } from '../net/link-layer.js';
 import { TcpReassembler, type TcpConnection } from '../net/tcp-reassembly.js';
@@ -54,6 +55,7 @@ export class CaptureAnalyzer implements PipelineContext {
       capture: { format: null, packets: 0, linkTypes: [], unsupportedLinkTypes: [], originNs: null, bytesRead: 0 },
       sessions: [],
       connections: [],
+      rpcs: [],
       warnings: [],
       fatal: null,
       done: false,
@@ -169,6 +171,12 @@ export class CaptureAnalyzer implements PipelineContext {
     return b;
   }
 
+  newRpc(call: Omit<RpcCall, 'id'>): RpcCall {
+    const rpc = { id: this.model.rpcs.length + 1, ...call };
+    this.model.rpcs.push(rpc);
+    return rpc;
+  }
+
   sessionRefused(s: ExecSessionBuilder): void {
     if (s.session.transport !== 'websocket') return;
     const conn = this.model.connections.find((c) => c.id === s.session.connectionId);
@@ -197,7 +205,7 @@ export class CaptureAnalyzer implements PipelineContext {
     this.finished = true;
     this.packets.end();
     this.tcp.end();
-    linkHops(this.model.sessions);
+    linkHops(this.model.sessions, this.model.rpcs);
     if (this.warningsDropped) this.model.warnings.push(pipelineProblem('warnings-dropped', `${this.warningsDropped} more warnings not shown`, { where: 'capture' }));
     this.model.done = true;
   }

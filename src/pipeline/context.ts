@@ -1,5 +1,6 @@
 import type { Problem } from '../core/problem.js';
 import type { ConnectionRecord } from '../model/session.js';
+import type { RpcCall } from '../model/rpc-call.js';
 import type { ExecSessionBuilder, SessionRequest } from '../k8s/exec-session.js';
 import type { TlsKeyLog } from '../tls/key-log.js';
 
@@ -8,6 +9,8 @@ export interface PipelineContext {
   newSession(conn: ConnectionRecord, req: SessionRequest): ExecSessionBuilder;
   /** A refused upgrade: a later SPDY attempt for the same request may fall back from it. */
   sessionRefused(s: ExecSessionBuilder): void;
+  /** A gRPC call started: it gets its id and joins the model. */
+  newRpc(call: Omit<RpcCall, 'id'>): RpcCall;
   warn(p: Problem): void;
   /** Secrets from --keylog files and pcapng Decryption Secrets Blocks. */
   readonly keys: TlsKeyLog;

@@ -83,7 +83,7 @@ export function http1Consumer(scope: ConnectionScope, handOff: (successor: Strea
         );
         return;
       }
-      record.protocol = s.session.transport;
+      record.protocol = s.session.transport === 'websocket' ? 'websocket' : 'spdy';
       transport =
         s.session.transport === 'websocket'
           ? new WebSocketExecTransport(s, s.session.protocol, scope.where, extensions)

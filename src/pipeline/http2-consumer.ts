@@ -1,25 +1,42 @@
-/** HTTP/2 (kubectl's discovery and pod GETs over TLS with ALPN h2): listed, never exec. */
+/**
+ * HTTP/2: every request is listed (kubectl's discovery over TLS with ALPN h2); gRPC calls are followed
+ * as calls (grpc/) and, on the CRI, decoded (cri/): see grpc-calls-recorder.ts.
+ */
 import { Http2ConnectionDecoder } from '../http2/connection.js';
 import type { ConnectionScope } from './connection-scope.js';
 import type { StreamConsumer } from './stream-consumer.js';
 import { relocate } from '../core/problem.js';
+import { GrpcCallTracker } from '../grpc/grpc-calls.js';
+import { grpcCallsRecorder } from './grpc-calls-recorder.js';
 
 export function http2Consumer(scope: ConnectionScope): StreamConsumer {
   const { record, ctx } = scope;
   const byStream = new Map<number, number>();
-  return new Http2ConnectionDecoder({
+  const grpc = new GrpcCallTracker(grpcCallsRecorder(scope), scope.where);
+  const decoder = new Http2ConnectionDecoder({
     onRequest: (r) => {
       byStream.set(r.streamId, record.requests.length);
       record.requests.push({ method: r.method, target: r.path, status: null, ts: r.origin.ts });
+      grpc.request(r);
     },
     onResponse: (r) => {
       const i = byStream.get(r.streamId);
       if (i !== undefined && r.status >= 200) record.requests[i].status = r.status;
+      grpc.response(r);
     },
-    onTrailers() {},
+    onTrailers: (t) => grpc.trailers(t),
     onData() {},
-    onStreamEnd() {},
+    onDataBytes: (dir, streamId, bytes, ts) => grpc.data(dir, streamId, bytes, ts),
+    onStreamEnd: (e) => grpc.streamEnd(e),
     onControl() {},
     onProblem: (p) => ctx.warn(relocate(p, scope.where, { connection: scope.record.id })),
   });
+  return {
+    push: (dir, data, origin) => decoder.push(dir, data, origin),
+    gap: (dir, offset, length) => decoder.gap(dir, offset, length),
+    end: () => {
+      decoder.end();
+      grpc.end();
+    },
+  };
 }

@@ -1,5 +1,6 @@
 /** The `analyze --json` document. Fields may be added over time; none are renamed (see README). */
 import { diagnose } from '../diagnose/diagnose.js';
+import type { RpcCall } from '../model/rpc-call.js';
 import type { CaptureModel, ExecSession, StreamRecord } from '../model/session.js';
 import { durationMs, isoTime } from './time.js';
 
@@ -45,9 +46,35 @@ function sessionJson(model: CaptureModel, s: ExecSession, hash: boolean, lastTs:
     fallbackFrom: s.fallbackFrom,
     previousHop: s.previousHop,
     nextHop: s.nextHop,
+    ...(criCallOf(model, s) ? { criCall: rpcJson(model, criCallOf(model, s)!) } : {}),
     ...(s.refusal ? { refusal: s.refusal } : {}),
     diagnosis: diagnose(s, model.sessions).map((f) => ({ rule: f.rule, severity: f.severity, title: f.title, evidence: f.evidence })),
     warnings: s.warnings,
+  };
+}
+
+function criCallOf(model: CaptureModel, s: ExecSession): RpcCall | undefined {
+  return s.criCall === null ? undefined : model.rpcs.find((c) => c.id === s.criCall);
+}
+
+/** A gRPC call: the CRI request decoded for Exec/ExecSync/Attach/PortForward; ExecSync's output is its session's. */
+function rpcJson(model: CaptureModel, c: RpcCall) {
+  return {
+    id: c.id,
+    connection: c.connectionId,
+    method: c.path,
+    ...(c.cri ? { cri: c.cri } : {}),
+    start: isoTime(model.capture.originNs, c.startTs),
+    latencyMs: durationMs(c.startTs, c.endTs),
+    timeoutMs: c.timeoutNs === null ? null : c.timeoutNs / 1e6,
+    status: c.statusName,
+    ...(c.status !== null ? { grpcStatus: c.status } : {}),
+    ...(c.message ? { message: c.message } : {}),
+    ...(c.reset ? { reset: c.reset } : {}),
+    ...(c.request ? { request: c.request } : {}),
+    ...(c.url !== null ? { url: c.url, token: c.token } : {}),
+    ...(c.exitCode !== null ? { exitCode: c.exitCode } : {}),
+    session: c.sessionId,
   };
 }
 
@@ -73,6 +100,7 @@ export function jsonReport(model: CaptureModel, opts: { hash: boolean }): object
       sessions: c.sessionIds,
       gaps: c.gaps.map((g) => ({ dir: g.dir, offset: g.offset, length: g.length })),
     })),
+    rpcs: model.rpcs.map((c) => rpcJson(model, c)),
     warnings: model.warnings,
     ...(model.fatal ? { error: model.fatal } : {}),
   };

@@ -2,7 +2,10 @@
  * One-line outcome of a session, as the text report and the TUI's session list say it. It quotes
  * bytes from the wire (refusal messages, port-forward errors): callers make it safe to print.
  */
-import type { ExecSession, StreamRecord } from '../model/session.js';
+import { hopChain } from '../model/cross-hop.js';
+import type { RpcCall } from '../model/rpc-call.js';
+import type { CaptureModel, ExecSession, StreamRecord } from '../model/session.js';
+import { formatDuration } from './time.js';
 import { k8sChannelProtocol } from '../websocket/channel-protocol.js';
 
 export function outcomeText(s: ExecSession): string {
@@ -60,16 +63,51 @@ export function hopLabel(s: ExecSession): string {
     case 'kubelet':
       return 'apiserver→kubelet';
     case 'cri':
-      return 'kubelet→runtime';
+      return s.kind === 'execsync' ? 'kubelet→runtime (CRI gRPC)' : 'kubelet→runtime';
     default:
       return 'unknown hop';
   }
 }
 
 export function protocolLabel(s: ExecSession): string {
+  if (s.transport === 'grpc') return 'gRPC';
   if (isSpdyTunnel(s)) return 'WS+SPDY';
   const t = s.transport === 'spdy' ? 'SPDY' : 'WS';
   // portforward.k8s.io has one version: the kind column says the rest.
   const v = /^(v\d+)\./.exec(s.protocol)?.[1] ?? (s.kind === 'portforward' ? '' : s.protocol);
   return v ? `${t} ${v}` : t;
+}
+
+/** "CRI Exec OK 3.2 ms" (or the failing status), for the hop chain and the session's detail. */
+export function criCallLabel(c: RpcCall): string {
+  const took = c.endTs !== null ? ` ${formatDuration(c.endTs - c.startTs)}` : ' unanswered';
+  return `CRI ${c.method} ${c.reset ? `reset ${c.reset}` : (c.statusName ?? 'no status')}${took}`;
+}
+
+/**
+ * One exec across hops, nearest kubectl first, with the kubelet's CRI call before the runtime's
+ * session and where a hop translated WebSocket to SPDY (the apiserver from 1.30; the kubelet from 1.36
+ * with ExtendWebSocketsToKubelet). `long` names each hop; otherwise sessions are `#id`.
+ */
+export function hopChainSteps(model: CaptureModel, s: ExecSession, long: boolean): string[] {
+  const steps: string[] = [];
+  const chain = hopChain(model.sessions, s);
+  for (const h of chain) {
+    const call = h.criCall === null || h.kind === 'execsync' ? undefined : model.rpcs.find((c) => c.id === h.criCall);
+    if (call && chain.length > 1) steps.push(long ? criCallLabel(call) : `CRI ${call.method}${call.status === 0 ? '' : ` ${call.reset ?? call.statusName ?? 'unanswered'}`}`);
+    steps.push(long ? `#${h.id} ${hopLabel(h)}` : `#${h.id}`);
+  }
+  return steps;
+}
+
+/** "WebSocket → SPDY at the kubelet": which hop of the chain translated, if one did. */
+export function translationNote(model: CaptureModel, s: ExecSession): string | null {
+  const chain = hopChain(model.sessions, s);
+  for (let i = 0; i + 1 < chain.length; i++) {
+    const [near, far] = [chain[i], chain[i + 1]];
+    if (near.transport !== 'websocket' || far.transport !== 'spdy') continue;
+    const at = near.hop === 'apiserver' ? 'the apiserver' : near.hop === 'kubelet' ? 'the kubelet' : 'the runtime';
+    return isSpdyTunnel(near) ? `WebSocket tunnel unwrapped to SPDY at ${at}` : `WebSocket → SPDY translated at ${at}`;
+  }
+  return null;
 }

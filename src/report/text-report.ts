@@ -1,4 +1,5 @@
 /** The human summary `execscope analyze` prints: one block per session. Captured text is neutralised. */
+import type { RpcCall } from '../model/rpc-call.js';
 import type { CaptureModel, ExecSession, StreamRecord, TlsSummary } from '../model/session.js';
 import { commandLabel } from './session-summary.js';
 import { safeInline } from './terminal-text.js';
@@ -6,7 +7,7 @@ import { diagnose } from '../diagnose/diagnose.js';
 import { hopChain } from '../model/cross-hop.js';
 import { explainEvent, explanationLines } from '../explain/explain-event.js';
 import { walkSteps } from '../explain/walk.js';
-import { hopLabel, outcomeText, protocolLabel } from './outcome.js';
+import { criCallLabel, hopChainSteps, hopLabel, outcomeText, protocolLabel, translationNote } from './outcome.js';
 import { formatDuration, isoTime } from './time.js';
 
 const PREVIEW = 60;
@@ -44,9 +45,12 @@ function explainLines(model: CaptureModel, s: ExecSession): string[] {
 }
 
 function sessionBlock(model: CaptureModel, s: ExecSession, explain: boolean): string[] {
+  const call = s.criCall === null ? undefined : model.rpcs.find((c) => c.id === s.criCall);
   const who = [s.namespace, s.pod].filter(Boolean).join('/') || s.token || '?';
-  const container = s.container ? ` [${safeInline(s.container)}]` : '';
-  const cmd = commandLabel(s);
+  // A runtime session's URL names only a token: its CRI call says which container and command.
+  const containerId = s.container ?? call?.request?.containerId;
+  const container = containerId ? ` [${safeInline(containerId.length > 40 ? containerId.slice(0, 13) : containerId)}]` : '';
+  const cmd = !s.command.length && call?.request?.command ? commandLabel({ ...s, command: call.request.command }) : commandLabel(s);
   const start = isoTime(model.capture.originNs, s.startTs) ?? '';
   const dur = s.endTs !== null ? formatDuration(s.endTs - s.startTs) : 'open';
   const lines = [
@@ -56,8 +60,11 @@ function sessionBlock(model: CaptureModel, s: ExecSession, explain: boolean): st
   for (const r of s.streams) lines.push(streamLine(r));
   if (s.resizes.length) lines.push(`   resize  ${s.resizes.map((r) => `${r.width}×${r.height}`).join(', ')}`);
   lines.push(`   ${safeInline(outcomeText(s))} · ${s.state}`);
-  const chain = hopChain(model.sessions, s);
-  if (chain.length > 1) lines.push(`   hops: ${chain.map((h) => `#${h.id} ${hopLabel(h)}`).join(' → ')}`);
+  if (call) lines.push(`   ${safeInline(criCallDetail(call))}`);
+  if (hopChain(model.sessions, s).length > 1) {
+    const note = translationNote(model, s);
+    lines.push(`   hops: ${hopChainSteps(model, s, true).join(' → ')}${note ? ` (${note})` : ''}`);
+  }
   for (const f of diagnose(s, model.sessions)) {
     lines.push(`   ${f.severity === 'error' ? '✗' : f.severity === 'warn' ? '!' : '·'} ${f.rule} ${safeInline(f.title)}`);
     for (const e of f.evidence) lines.push(`       ${safeInline(e, 2000)}`);
@@ -73,6 +80,7 @@ export function textReport(model: CaptureModel, opts: { connections: boolean; na
     `${safeInline(opts.name)} · ${c.format ?? '?'} · ${c.packets} packets · ${c.linkTypes.join(', ') || '—'} · ${model.connections.length} connections · ${model.sessions.length} sessions`,
   ];
   for (const s of model.sessions) out.push('', ...sessionBlock(model, s, opts.explain ?? false));
+  out.push(...rpcLines(model));
   if (opts.connections) {
     out.push('', 'Connections');
     for (const conn of model.connections) {
@@ -88,6 +96,27 @@ export function textReport(model: CaptureModel, opts: { connections: boolean; na
   }
   if (model.fatal) out.push('', `error: ${model.fatal.message}`);
   return out.join('\n') + '\n';
+}
+
+/** The CRI call behind a runtime session: what the kubelet asked for and how the runtime answered. */
+function criCallDetail(c: RpcCall): string {
+  const r = c.request;
+  const flags = r && r.tty !== undefined ? ['tty', 'stdin', 'stdout', 'stderr'].filter((f) => r[f as 'tty']).join(',') || 'no streams' : '';
+  const what = [r?.containerId && `container ${r.containerId.slice(0, 13)}`, r?.podSandboxId && `sandbox ${r.podSandboxId.slice(0, 13)}`, flags, r?.timeoutSeconds ? `timeout ${r.timeoutSeconds}s` : ''].filter(Boolean).join(' · ');
+  const message = c.message ? `: ${c.message}` : '';
+  return `${criCallLabel(c)}${message}${what ? ` · ${what}` : ''}${c.timeoutNs !== null ? ` · deadline ${formatDuration(c.timeoutNs)}` : ''}`;
+}
+
+/** Every gRPC call, by name and status (the CRI calls execscope does not decode included). */
+function rpcLines(model: CaptureModel): string[] {
+  if (!model.rpcs.length) return [];
+  const lines = ['', `gRPC calls (${model.rpcs.length})`];
+  for (const c of model.rpcs.slice(0, 200)) {
+    const session = c.sessionId !== null ? ` → session #${c.sessionId}` : '';
+    lines.push(`   ${String(c.id).padStart(3)} ${safeInline(c.path)} · ${c.reset ? `reset ${c.reset}` : (c.statusName ?? 'no status')}${c.message ? ` "${safeInline(c.message, 200)}"` : ''} · ${c.endTs !== null ? formatDuration(c.endTs - c.startTs) : 'open'}${session}`);
+  }
+  if (model.rpcs.length > 200) lines.push(`   … ${model.rpcs.length - 200} more (--json lists all)`);
+  return lines;
 }
 
 function tlsText(t: TlsSummary): string {

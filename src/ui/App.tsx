@@ -30,6 +30,7 @@ import { activityTimes, buildLanes, defaultSelection, gapMarks, sessionEnd } fro
 import { TitleBar } from './TitleBar.js';
 import { diagnose } from '../diagnose/diagnose.js';
 import { hopChain } from '../model/cross-hop.js';
+import { hopChainSteps } from '../report/outcome.js';
 import { reduceInput } from './keys.js';
 import { initialUiState, type UiContext, type UiState } from './ui-state.js';
 import { useInspection } from './use-inspection.js';
@@ -120,7 +121,7 @@ export function App({ path, load, inspector, contentReader, initialState }: AppP
 
   const cStreams = useMemo(() => (session ? contentStreams(session) : []), [session, rev]);
   const findings = useMemo(() => (session && model ? diagnose(session, model.sessions) : []), [session, model, rev]);
-  const hops = useMemo(() => (session && model ? hopChain(model.sessions, session).map((h) => h.id) : []), [session, model, rev]);
+  const hops = useMemo(() => (session && model && hopChain(model.sessions, session).length > 1 ? hopChainSteps(model, session, false) : []), [session, model, rev]);
   const follow = lane?.stream ? cStreams.indexOf(lane.stream) : -1;
   const cIndex = cStreams.length ? (ui.contentStream >= 0 ? Math.min(ui.contentStream, cStreams.length - 1) : Math.max(0, follow)) : -1;
   const cStream = cStreams[cIndex] ?? null;

@@ -31,7 +31,7 @@ interface Columns {
   hop: number;
 }
 
-const KIND: Record<ExecSession['kind'], string> = { exec: 'exec', attach: 'att', portforward: 'pf' };
+const KIND: Record<ExecSession['kind'], string> = { exec: 'exec', attach: 'att', portforward: 'pf', execsync: 'sync' };
 const FIXED = 2 + 4 + 5 + 9 + 10;
 const MIN_OUTCOME = 14;
 

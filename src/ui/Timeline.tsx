@@ -19,7 +19,8 @@ import { binLane, cellGlyph, maxCellBytes, type GapMark, type Lane, type LaneCel
 export interface TimelineProps {
   session: ExecSession;
   /** Ids of the same exec on each hop in the capture, nearest kubectl first (cross-hop links). */
-  hops: readonly number[];
+  /** The exec's chain across hops (`#1`, `CRI Exec OK 3 ms`, `#3`), empty when it crossed one hop. */
+  hops: readonly string[];
   /** The hang doctor's worst finding, named in the title (d shows them all). */
   finding: Finding | null;
   outcome: Outcome;
@@ -105,7 +106,7 @@ export function Timeline(p: TimelineProps) {
   // The doctor's verdict first: the outcome text after it may be long and get cut.
   if (p.finding && p.finding.severity !== 'info') info.push({ text: ` · ${p.finding.rule} ${p.finding.title} (d)`, color: severityColor(p.finding.severity), bold: true });
   info.push({ text: ` · ${severitySymbol(p.outcome.severity)} ${p.outcome.text}`, color: severityColor(p.outcome.severity) });
-  if (p.hops.length > 1) info.push({ text: ` · hops ${p.hops.map((id) => `#${id}`).join('→')}`, dim: true });
+  if (p.hops.length > 1) info.push({ text: ` · hops ${p.hops.join('→')}`, dim: true });
   // The axis row's note column says how the axis is drawn: zoom, compressed idle time, span.
   const axisNote = [
     zoom > 1.001 ? `zoom ${zoom < 10 ? zoom.toFixed(1) : Math.round(zoom)}×` : '',

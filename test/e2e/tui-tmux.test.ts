@@ -122,7 +122,7 @@ test('port-forward through the WebSocket tunnel: each hop, each forwarded connec
   t.keys('Enter');
   screen = await t.waitFor(/▶ Timeline · #1/);
   // The same port-forward on the three hops of the recording.
-  expect(screen).toMatch(/▶ Timeline · #1 · .* · hops #1→#2→#3/);
+  expect(screen).toMatch(/▶ Timeline · #1 · .* · hops #1→#2→CRI PortForward→#3/);
   expect(screen).toMatch(/^.data:80… .*97\.9 KiB/m);
   t.keys('Enter');
   screen = await t.waitFor(/▶ Event · error:80:0/);
