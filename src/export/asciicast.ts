@@ -11,7 +11,7 @@
  */
 import type { ExecSession, StreamEvent, StreamRecord } from '../model/session.js';
 import { TextDecoder } from 'node:util';
-import { safeInline } from '../ui/terminal-text.js';
+import { safeInline } from '../report/terminal-text.js';
 
 export interface AsciicastOptions {
   /** Also record what was typed (stdin) as "i" events. */

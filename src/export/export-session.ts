@@ -10,7 +10,7 @@ import { hopChain } from '../model/cross-hop.js';
 import type { CaptureModel, ExecSession } from '../model/session.js';
 import { analyzeCapture } from '../pipeline/analyze-capture.js';
 import { analyzeOptions, type AnalyzeOptions } from '../pipeline/options.js';
-import { createContentReader } from '../ui/capture-content-reader.js';
+import { createContentReader } from '../pipeline/capture-content-reader.js';
 import { headBuffer } from '../ui/content.js';
 import { asciicast } from './asciicast.js';
 import { svgToPng } from './png.js';

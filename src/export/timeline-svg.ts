@@ -11,8 +11,8 @@ import { diagnose, type Finding } from '../diagnose/diagnose.js';
 import type { ExecSession } from '../model/session.js';
 import { hopLabel, protocolLabel } from '../report/outcome.js';
 import { formatDuration } from '../report/time.js';
-import { commandLabel, sessionOutcome, targetLabel, type Severity } from '../ui/session-summary.js';
-import { safeInline } from '../ui/terminal-text.js';
+import { commandLabel, sessionOutcome, targetLabel, type Severity } from '../report/session-summary.js';
+import { safeInline } from '../report/terminal-text.js';
 import { streamColor, type InkColor } from '../ui/theme.js';
 import { buildLanes, isStreamEvent, sessionEnd, type Lane, type TimelineItem } from '../ui/timeline-lanes.js';
 
