@@ -7,6 +7,7 @@ import { parseArgs, lastOption, UsageError, type ParsedArgs } from './cli/args.j
 import { analyzeCapture } from './pipeline/analyze-capture.js';
 import { analyzeOptions, type AnalyzeOptions } from './pipeline/options.js';
 import type { CaptureModel } from './model/session.js';
+import { diagnosisReport } from './report/diagnosis-report.js';
 import { jsonReport } from './report/json-report.js';
 import { keysReport, textReport } from './report/text-report.js';
 import { safeInline } from './report/terminal-text.js';
@@ -21,6 +22,8 @@ Usage:
   execscope analyze CAPTURE [options]      summarise every exec session (text or JSON)
   execscope extract CAPTURE --session N --stream NAME -o FILE
                                            write one stream's exact bytes
+  execscope diagnose CAPTURE [--json]      the hang doctor's findings only: exit 0 nothing wrong, 1 a fault
+                                           found, 2 the capture is truncated or corrupt
   execscope keys CAPTURE [--keylog FILE]... list TLS connections and whether keys decrypt them
   execscope export CAPTURE --session N [--asciicast FILE] [--svg FILE] [--png FILE]
                                            replay a session in asciinema, or draw its timeline
@@ -52,6 +55,15 @@ Exit status: 0 ok, 1 usage or unreadable input, 2 capture truncated or corrupt (
                     hops every hop stacked on one time axis with the latencies between them
   --png FILE        the same picture as PNG (rendered by resvg)
   --keylog FILE     NSS key log for TLS decryption (repeatable)
+`,
+  diagnose: `Usage: execscope diagnose CAPTURE [--json] [--keylog FILE]...
+
+  The hang doctor's verdict on every session that has one: the cause first, with the hop where it
+  happened and the evidence from the capture, then what followed from it; notes that are not faults.
+  Exit status: 0 nothing wrong, 1 a fault found, 2 the capture is truncated or corrupt.
+
+  --json          one JSON document: sessions with their diagnosis (cause, consequences, notes)
+  --keylog FILE   NSS key log for TLS decryption (repeatable)
 `,
   keys: `Usage: execscope keys CAPTURE [--keylog FILE]...
 
@@ -117,6 +129,17 @@ async function analyze(argv: string[]): Promise<number> {
   }
   process.stdout.write(json ? JSON.stringify(jsonReport(model, { hash }), null, 2) + '\n' : textReport(model, { connections: args.flags.has('--connections'), name: basename(path), explain }));
   return reportFatal(model);
+}
+
+async function diagnoseCommand(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, { flags: ['--json', '--help'], options: ['--keylog'] });
+  if (args.flags.has('--help')) return help('diagnose');
+  const path = capturePath(args, 'diagnose');
+  const model = await analyzeCapture(path, analyzeOptions({ keepEvents: false, headBytes: 4096, keyLogs: await keyLogs(args) }));
+  const report = diagnosisReport(model, basename(path));
+  process.stdout.write(args.flags.has('--json') ? JSON.stringify(report.json, null, 2) + '\n' : report.text);
+  const fatal = reportFatal(model);
+  return fatal || (report.faulty ? 1 : 0);
 }
 
 async function extract(argv: string[]): Promise<number> {
@@ -280,6 +303,8 @@ async function main(argv: string[]): Promise<number> {
       return keys(rest);
     case 'export':
       return exportSession(rest);
+    case 'diagnose':
+      return diagnoseCommand(rest);
     case 'lab':
       return (await import('./lab/lab-command.js')).labCommand(rest);
     default:

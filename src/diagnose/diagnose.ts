@@ -1,30 +1,134 @@
 /**
- * The hang doctor: every rule of PROTOCOL.md's "Hang-diagnosis rules" that a capture can check, run
- * over a session of the model (R5, dockershim's false success, needs the process's state, which no
- * capture holds). Findings come worst first.
+ * The hang doctor: every rule of PROTOCOL.md's "Hang-diagnosis rules" and "More rules that real
+ * reports call for" that a capture can check (R5, dockershim's false success, needs the process's
+ * state, which no capture holds), run over the sessions of the model, then one primary cause per
+ * exec: across the hops of one exec (the cross-hop links) the finding that explains the others is
+ * the cause, on every hop; the rest are its consequences. A session that looks fine while a hop
+ * behind it failed (a green exit 0 over a lost kubelet connection) gets that hop's cause.
  */
-import type { ExecSession } from '../model/session.js';
-import type { Finding } from './finding.js';
-import { missingStatus, statusButStillOpen } from './outcome-rules.js';
+import { hopChain } from '../model/cross-hop.js';
+import type { ConnectionRecord, ExecSession } from '../model/session.js';
+import { backpressure } from './backpressure-rules.js';
+import { versionCaveats } from './caveats.js';
+import { carriedOver } from './carry-over.js';
+import type { DiagnosisScope, Finding, RuleId } from './finding.js';
+import { clientAbandoned, inputTruncated, missingStatus, portForwardTeardown, statusButStillOpen } from './outcome-rules.js';
 import { outputNeverEnds, setupStall, stdinNeverClosed } from './stream-rules.js';
-import { idleExpiry, keepaliveGaps } from './timer-rules.js';
-import { authorization, transportFallback } from './upgrade-rules.js';
+import { idleExpiry, keepaliveGaps, keepalivesDefeatIdleTimeout } from './timer-rules.js';
+import { authorization, failureAfterUpgrade, refusedUpgrade, transportFallback } from './upgrade-rules.js';
 
-export type { Finding, RuleId } from './finding.js';
+export type { DiagnosisScope, Finding, RuleId } from './finding.js';
 
+export interface Diagnosis {
+  /** The finding that explains the others, or null when nothing is wrong (notes may remain). */
+  cause: Finding | null;
+  /** What followed from the cause, on this hop. */
+  consequences: Finding[];
+  /** Worth knowing, not a fault (a SPDY retry that worked, keepalives holding a timer off). */
+  notes: Finding[];
+  /** Sessions inferred without their upgrade: how sure the inference is; null for a seen upgrade. */
+  inferred: string | null;
+}
+
+/**
+ * Which finding explains the others, most fundamental first: a refused or crossed setup, then the
+ * reader that stopped, the timer that fired, the connection that went, then what users see (stdin
+ * without EOF, output without end), then what only makes a hang likelier (no keepalives).
+ */
+const CAUSE_ORDER: RuleId[] = ['R10', 'R11', 'R13', 'R12', 'R8', 'R6', 'R14', 'R15', 'R3', 'R16', 'R1', 'R2', 'R4', 'R7', 'R9', 'R17'];
 const SEVERITY_ORDER = { error: 0, warn: 1, info: 2 };
+const HOP_DEPTH = { apiserver: 0, kubelet: 1, cri: 2 };
 
-export function diagnose(s: ExecSession, all: readonly ExecSession[]): Finding[] {
-  const findings = [
+/** Every rule on one session, on its own: no cause chosen, no links followed (except what a rule itself reads). */
+export function sessionFindings(s: ExecSession, scope: DiagnosisScope, connections: ReadonlyMap<number, ConnectionRecord> = connectionsById(scope)): Finding[] {
+  return [
+    authorization(s),
+    refusedUpgrade(s, scope.sessions),
+    failureAfterUpgrade(s),
+    ...backpressure(s, connections),
+    setupStall(s),
+    idleExpiry(s),
+    portForwardTeardown(s),
+    inputTruncated(s),
+    clientAbandoned(s),
+    missingStatus(s),
     stdinNeverClosed(s),
     outputNeverEnds(s),
-    missingStatus(s),
     statusButStillOpen(s),
-    idleExpiry(s),
-    keepaliveGaps(s, all),
-    setupStall(s),
-    transportFallback(s, all),
-    authorization(s),
+    keepaliveGaps(s, scope.sessions),
+    transportFallback(s, scope.sessions),
+    keepalivesDefeatIdleTimeout(s),
   ].filter((f): f is Finding => f !== null);
-  return findings.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
+}
+
+const connectionsById = (scope: DiagnosisScope) => new Map(scope.connections.map((c) => [c.id, c]));
+
+const rank = (f: Finding) => CAUSE_ORDER.indexOf(f.rule);
+
+/** The cause among candidate findings of one exec (any hops). */
+function primary(candidates: readonly Finding[]): Finding | null {
+  let best: Finding | null = null;
+  for (const f of candidates) {
+    if (f.severity === 'info') continue;
+    if (!best || rank(f) < rank(best) || (rank(f) === rank(best) && earlierOrFurther(f, best))) best = f;
+  }
+  return best;
+}
+
+function earlierOrFurther(f: Finding, than: Finding): boolean {
+  if (f.locate === 'far-end' && f.hop !== than.hop) return HOP_DEPTH[f.hop] > HOP_DEPTH[than.hop];
+  if (SEVERITY_ORDER[f.severity] !== SEVERITY_ORDER[than.severity]) return SEVERITY_ORDER[f.severity] < SEVERITY_ORDER[than.severity];
+  return (f.at ?? Infinity) < (than.at ?? Infinity);
+}
+
+/** The diagnosis of every session of the scope, by session id: run once per report, not per session. */
+export function diagnoseAll(scope: DiagnosisScope): Map<number, Diagnosis> {
+  const connections = connectionsById(scope);
+  const own = new Map(scope.sessions.map((s) => [s.id, sessionFindings(s, scope, connections)]));
+  const byId = new Map(scope.sessions.map((s) => [s.id, s]));
+  const bySession = new Map<number, Diagnosis>();
+  for (const s of scope.sessions) {
+    const chain = s.previousHop === null && s.nextHop === null ? [s] : hopChain(byId, s);
+    const chainCause = primary(chain.flatMap((h) => own.get(h.id) ?? []));
+    const mine = own.get(s.id) ?? [];
+    // A cause from another hop is carried over; one this session's own rule reported for another attempt (a folded refusal) is its own.
+    const fromHop = chainCause !== null && chainCause.session !== s.id && chain.some((h) => h.id === chainCause.session);
+    let cause = chainCause && fromHop ? carriedOver(chainCause, s, byId) : chainCause;
+    if (cause) cause = { ...cause, evidence: [...cause.evidence, ...versionCaveats(s, cause, byId)] };
+    const rest = mine.filter((f) => f !== chainCause);
+    bySession.set(s.id, {
+      cause,
+      consequences: rest.filter((f) => f.severity !== 'info' && cause !== null).sort(bySeverity),
+      notes: rest.filter((f) => f.severity === 'info' || cause === null).sort(bySeverity),
+      inferred: inference(s),
+    });
+  }
+  return bySession;
+}
+
+const bySeverity = (a: Finding, b: Finding) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity];
+
+/** Every finding of a diagnosis, the cause first, then its consequences, then notes. */
+export function findingsOf(d: Diagnosis | undefined): Finding[] {
+  return d ? [...(d.cause ? [d.cause] : []), ...d.consequences, ...d.notes] : [];
+}
+
+/** Every finding of one session, the cause first (one session of a front end; reports use diagnoseAll). */
+export function diagnose(s: ExecSession, sessions: readonly ExecSession[], connections: DiagnosisScope['connections'] = []): Finding[] {
+  return findingsOf(diagnoseAll({ sessions: sessions as ExecSession[], connections }).get(s.id));
+}
+
+/** How sure an exec inferred from framing alone is (PROTOCOL.md: inferred sessions are gated). */
+function inference(s: ExecSession): string | null {
+  if (s.target !== '' || s.httpStatus !== null) return null;
+  const known = s.streams.filter((r) => !r.name.startsWith('unknown'));
+  const unknown = s.streams.length - known.length;
+  if (s.transport === 'spdy') {
+    return known.length && !unknown
+      ? `sure: the capture starts after the upgrade, but every SPDY stream names its streamType (${known.map((r) => r.name).join(', ')})`
+      : `unsure: SPDY framing without the upgrade${unknown ? `, ${unknown} stream${unknown > 1 ? 's' : ''} without a known streamType` : ', no stream names seen'}`;
+  }
+  return known.length && !unknown
+    ? `likely: WebSocket frames only on the exec channels (${known.map((r) => `${r.id} ${r.name}`).join(', ')}); the subprotocol is assumed to be v5.channel.k8s.io`
+    : `unsure: WebSocket framing without the upgrade${unknown ? `, ${unknown} channel${unknown > 1 ? 's' : ''} outside 0–4 and 255` : ', no channel data seen'}`;
 }

@@ -4,7 +4,7 @@
  */
 import type { ExecSession, StreamRecord } from '../model/session.js';
 import { formatDuration } from '../report/time.js';
-import { sessionEndTs, sinceStart, type Finding } from './finding.js';
+import { finding, sessionEndTs, sinceStart, type Finding } from './finding.js';
 
 /** A quiet stretch this long before the capture ends reads as "nothing is coming". */
 const QUIET_NS = 2e9;
@@ -14,10 +14,18 @@ const REPLY_TIMEOUT_NS = 30e9;
 const stream = (s: ExecSession, name: string): StreamRecord | undefined => s.streams.find((r) => r.name === name);
 const unfinished = (s: ExecSession) => s.exit === null && s.state !== 'upgrade-failed' && s.kind !== 'portforward';
 
-/** R1: the command waits for stdin's EOF, which never came. */
+/**
+ * R1: the command waits for stdin's EOF, which never came. Not for a terminal: an interactive shell
+ * is typed into and ends with `exit`, never with an EOF; and not while stdin was busy until the end.
+ */
 export function stdinNeverClosed(s: ExecSession): Finding | null {
   const stdin = stream(s, 'stdin');
-  if (!s.stdin || !stdin || !unfinished(s) || stdin.closedAt.c2s !== null || stdin.resetAt !== null) return null;
+  // An attach the client left is a detach: nothing waits for its EOF.
+  if (s.kind === 'attach' && s.connectionEnd?.by === 'client') return null;
+  if (!s.stdin || s.tty || !stdin || !unfinished(s) || stdin.closedAt.c2s !== null || stdin.resetAt !== null) return null;
+  // Quiet for a while (or for most of a short capture): a live tap mid-transfer is not a hang.
+  const since = s.upgradeTs ?? s.startTs;
+  if (sessionEndTs(s) - (stdin.lastDataAt ?? since) < Math.min(QUIET_NS, (sessionEndTs(s) - since) / 2)) return null;
   const evidence = [
     stdin.bytes > 0
       ? `stdin carried ${stdin.bytes} B, the last at ${sinceStart(s, stdin.lastDataAt ?? s.startTs)}, and was never half-closed`
@@ -27,7 +35,7 @@ export function stdinNeverClosed(s: ExecSession): Finding | null {
   else if (s.protocol === 'v5.channel.k8s.io') evidence.push('no v5 CLOSE signal ([255, 0]) for channel 0');
   else evidence.push(`${s.protocol || 'this WebSocket protocol'} has no way to close stdin: only v5.channel.k8s.io can (kubernetes/kubernetes#89899)`);
   evidence.push('a command reading stdin to its end (cat, sort, wc …) waits for that EOF forever');
-  return { rule: 'R1', severity: 'error', title: 'stdin never half-closed', evidence, at: stdin.lastDataAt ?? stdin.openedAt };
+  return finding(s, { rule: 'R1', severity: 'error', title: 'stdin never half-closed', evidence, at: stdin.lastDataAt ?? stdin.openedAt });
 }
 
 /** R2: no Status, output still open and quiet: a child process holds the pipe or tty. */
@@ -38,7 +46,7 @@ export function outputNeverEnds(s: ExecSession): Finding | null {
   const last = Math.max(...open.map((r) => r.lastDataAt ?? r.openedAt ?? s.startTs));
   const quiet = sessionEndTs(s) - last;
   if (quiet < QUIET_NS) return null;
-  return {
+  return finding(s, {
     rule: 'R2',
     severity: 'warn',
     title: 'output never ends',
@@ -48,7 +56,7 @@ export function outputNeverEnds(s: ExecSession): Finding | null {
       'the process (or a child it started in the background) still holds the pipe or terminal (kubernetes/kubernetes#44371)',
     ],
     at: last,
-  };
+  });
 }
 
 /** R8: streams the request asked for that never appeared, or SYN_STREAMs never answered. */
@@ -66,5 +74,5 @@ export function setupStall(s: ExecSession): Finding | null {
     evidence.push("client-go and the streaming server give up after 30 s: a wedged server (spdystream's frame queues, kubernetes/kubernetes#16373) or a middlebox that passes the upgrade but not the frames");
   }
   if (!evidence.length) return null;
-  return { rule: 'R8', severity: 'error', title: 'streams never set up', evidence, at: unanswered[0]?.openedAt ?? s.upgradeTs };
+  return finding(s, { rule: 'R8', severity: 'error', title: 'streams never set up', evidence, at: unanswered[0]?.openedAt ?? s.upgradeTs, locate: 'far-end' });
 }

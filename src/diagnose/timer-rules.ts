@@ -1,10 +1,11 @@
 /**
- * Rules about time: a connection closed after exactly the idle time of some timer (R6), and
- * keepalives that are missing or unanswered, per hop (R7).
+ * Rules about time: a connection closed after exactly the idle time of some timer, or after a
+ * silence no keepalive broke (R6); keepalives that are missing or unanswered, per hop (R7); and
+ * keepalives that hold an idle timer off on a session that carries no data (R17).
  */
 import type { ExecSession } from '../model/session.js';
 import { formatDuration } from '../report/time.js';
-import { sinceStart, type Finding } from './finding.js';
+import { finding, sessionEndTs, sessionOverTs, sinceStart, type Finding } from './finding.js';
 
 /** Idle timeouts that drop exec connections (PROTOCOL.md §2.13 and the issues it cites). */
 const IDLE_TIMERS: { seconds: number; name: string }[] = [
@@ -18,31 +19,47 @@ const IDLE_TIMERS: { seconds: number; name: string }[] = [
 ];
 /** client-go pings every 5 s: a session up this long without one has none. */
 const KEEPALIVE_NS = 6e9;
+/** The runtime's stream idle timeout is reset by pings since 1.21: data-idle this long, pinged throughout, is worth saying (5 min, the shortest idle timer above). */
+const PINGED_IDLE_NS = 300e9;
+
+/** A server that closes a session this quiet, without a Status, gave up waiting on something (s). */
+const SERVER_QUIT_S = 1;
+
+const keepalives = (s: ExecSession) => s.control.filter((c) => c.kind === 'ping' || c.kind === 'pong');
 
 /** R6: the connection went away after it had been quiet for about the length of a known timer. */
 export function idleExpiry(s: ExecSession): Finding | null {
   const end = s.connectionEnd;
   if (!end || s.exit !== null || s.httpStatus !== 101) return null;
-  const lastTraffic = Math.max(s.upgradeTs ?? s.startTs, ...s.streams.map((r) => r.lastDataAt ?? 0), ...s.control.filter((c) => c.kind === 'ping' || c.kind === 'pong').map((c) => c.ts));
+  const lastTraffic = Math.max(s.upgradeTs ?? s.startTs, ...s.streams.map((r) => r.lastDataAt ?? 0), ...keepalives(s).map((c) => c.ts));
   const idle = (end.ts - lastTraffic) / 1e9;
   const timer = IDLE_TIMERS.find((t) => Math.abs(idle - t.seconds) <= Math.max(1, t.seconds * 0.03));
-  if (!timer && idle < 30) return null;
-  return {
+  // A pinging client breaks every silence after 5 s: a longer one on a hop without pings is what an idle timer waits for.
+  const unpinged = keepalives(s).length === 0 && idle * 1e9 >= KEEPALIVE_NS;
+  // Behind the apiserver the client is a proxy (apiserver, kubelet): its close passes one on from elsewhere.
+  if (!timer && end.by === 'client' && s.hop !== 'apiserver') return null;
+  // The server ending a quiet session with no word: it, or something in front of it, timed out.
+  const serverQuit = end.by === 'server' && idle >= SERVER_QUIT_S;
+  if (!timer && idle < 30 && !unpinged && !serverQuit) return null;
+  return finding(s, {
     rule: 'R6',
-    severity: timer ? 'error' : 'warn',
+    // Only a session that never got its Status gets here: whatever closed it cost the exec its end.
+    severity: 'error',
     title: timer ? `closed after ${formatDuration(idle * 1e9)} of silence: ${timer.name}` : `closed after ${formatDuration(idle * 1e9)} of silence`,
     evidence: [
       `nothing crossed the connection (no data, no ping) from ${sinceStart(s, lastTraffic)} until the ${end.by} ${end.reset ? 'reset' : 'closed'} it at ${sinceStart(s, end.ts)}`,
       timer ? `that matches ${timer.name}` : 'that silence is long enough for an idle timeout somewhere on the path',
+      ...(unpinged ? ['no keepalive crossed this hop to break the silence (a pinging client sends one every 5 s)'] : []),
     ],
     at: end.ts,
-  };
+  });
 }
 
 /** R7: this hop carried no keepalives, or carried pings nobody answered. */
 export function keepaliveGaps(s: ExecSession, all: readonly ExecSession[]): Finding | null {
   if (s.httpStatus !== 101 || s.kind === 'portforward') return null;
-  const span = (s.endTs ?? s.startTs) - (s.upgradeTs ?? s.startTs);
+  // Silence after the session said it was over (Status, GOAWAY, Close, the connection's end) is not a missing keepalive.
+  const span = (sessionOverTs(s) ?? sessionEndTs(s)) - (s.upgradeTs ?? s.startTs);
   const pings = s.control.filter((c) => c.kind === 'ping');
   const unanswered = pings.filter((c) => c.detail.includes('never answered'));
   const evidence: string[] = [];
@@ -67,5 +84,27 @@ export function keepaliveGaps(s: ExecSession, all: readonly ExecSession[]): Find
     evidence.push('an idle load balancer or NAT on this leg will drop the quiet connection');
   }
   if (!evidence.length) return null;
-  return { rule: 'R7', severity: unanswered.length ? 'error' : 'warn', title: unanswered.length ? 'keepalives unanswered' : 'no keepalives on this hop', evidence, at: unanswered[0]?.ts ?? s.upgradeTs };
+  return finding(s, { rule: 'R7', severity: unanswered.length ? 'error' : 'warn', title: unanswered.length ? 'keepalives unanswered' : 'no keepalives on this hop', evidence, at: unanswered[0]?.ts ?? s.upgradeTs });
+}
+
+/** R17: no data for longer than an idle timeout, but pings all along: the timer never fires (kubernetes/kubernetes#102569). */
+export function keepalivesDefeatIdleTimeout(s: ExecSession): Finding | null {
+  if (s.httpStatus !== 101 || s.kind === 'portforward') return null;
+  const pings = keepalives(s).filter((c) => c.kind === 'ping');
+  if (pings.length < 2) return null;
+  const over = sessionOverTs(s) ?? sessionEndTs(s);
+  const lastData = Math.max(s.upgradeTs ?? s.startTs, ...s.streams.map((r) => r.lastDataAt ?? 0));
+  const idle = over - lastData;
+  const during = pings.filter((c) => c.ts > lastData && c.ts <= over).length;
+  if (idle < PINGED_IDLE_NS || during < 2) return null;
+  return finding(s, {
+    rule: 'R17',
+    severity: 'info',
+    title: 'keepalives hold the idle timeout off',
+    evidence: [
+      `no data for ${formatDuration(idle)} from ${sinceStart(s, lastData)}, while ${during} PINGs crossed this hop`,
+      "since 1.21 pings reset the runtime's stream idle timer, so a configured stream_idle_timeout never fires on an idle but pinged session (kubernetes/kubernetes#102569, containerd/containerd#5563)",
+    ],
+    at: lastData,
+  });
 }

@@ -38,6 +38,7 @@ export interface SessionRequest {
   origin: FrameOrigin;
   transport: Transport;
   offeredProtocols: string[];
+  userAgent: string | null;
   parsed: K8sStreamingRequest | null;
 }
 
@@ -69,6 +70,7 @@ export class ExecSessionBuilder {
       transport: req.transport,
       protocol: '',
       offeredProtocols: req.offeredProtocols,
+      userAgent: req.userAgent,
       httpStatus: null,
       method: req.method,
       target: req.target,

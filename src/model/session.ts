@@ -87,6 +87,8 @@ export interface ExecSession {
   /** Negotiated subprotocol, '' when none was negotiated. */
   protocol: string;
   offeredProtocols: string[];
+  /** The request's User-Agent (kubectl's names its version), null when not seen. */
+  userAgent: string | null;
   httpStatus: number | null;
   method: string;
   target: string;
@@ -146,6 +148,21 @@ export interface ConnectionRecord {
   tls: TlsSummary | null;
   sessionIds: number[];
   gaps: { dir: Direction; offset: number; length: number; ts: number }[];
+  /** Times the receiver of `dir` closed its TCP window (capped): backpressure, as TCP saw it. */
+  zeroWindows: ZeroWindow[];
+}
+
+/** A zero TCP window: the receiver of `dir` stopped taking bytes. */
+export interface ZeroWindow {
+  dir: Direction;
+  ts: number;
+  packet: number;
+  /** Bytes of `dir` the receiver had accepted (acknowledged) when it closed the window. */
+  accepted: number;
+  /** Zero-window probes the sender made while it stayed closed. */
+  probes: number;
+  /** When the receiver opened it again; null if it never did within the capture. */
+  reopenedAt: number | null;
 }
 
 export interface TlsSummary {

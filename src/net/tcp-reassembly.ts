@@ -38,6 +38,12 @@ export interface TcpSink {
   onData(conn: TcpConnection, dir: Direction, data: Uint8Array, origin: StreamOrigin): void;
   /** Bytes lost: [offset, offset+length) of the direction's stream will never be delivered; delivery resumes at offset+length. */
   onGap(conn: TcpConnection, dir: Direction, offset: number, length: number, packet: number, ts: number): void;
+  /**
+   * The receiver of `dir` advertised a zero window ('closed'), the sender probed it ('probe'), or the
+   * receiver opened it again ('open'). `accepted`: bytes of `dir` the receiver had acknowledged.
+   * Only transitions and probes are reported: nothing per segment while the window is open.
+   */
+  onWindow?(conn: TcpConnection, dir: Direction, change: 'closed' | 'probe' | 'open', accepted: number, packet: number, ts: number): void;
   /** After all data of the direction up to the FIN (or as far as it got, for a reset) was delivered. */
   onClose(conn: TcpConnection, dir: Direction, how: 'fin' | 'rst', packet: number, ts: number): void;
   /** The connection is finished (both sides closed/reset, or the capture ended): no further calls for it. */
@@ -78,6 +84,8 @@ class HalfStream {
   readonly held = new RangeBuffer();
   /** Highest sequence number the peer acknowledged, or -1. */
   ackedSeq = -1;
+  /** This side's last advertised window was zero: its peer may not send. */
+  windowClosed = false;
   finOffset = -1;
   finPacket = 0;
   finTs = 0;
@@ -241,6 +249,8 @@ export class TcpReassembler {
     const flags = seg.flags;
     if (flags & TCP_SYN && !this.handshake(c, h, peer, seg)) return;
     if (flags & TCP_ACK) this.acknowledge(c, peer, seg);
+    // A zero window is rare: one compare per segment otherwise.
+    if ((seg.window === 0 && flags & TCP_ACK && !(flags & (TCP_SYN | TCP_RST))) || h.windowClosed || peer.windowClosed) this.window(c, h, peer, seg);
     const length = seg.payload.length;
     const missing = seg.missing ?? 0;
     if (length + missing > 0 || flags & TCP_FIN) this.receive(c, h, seg, length, missing);
@@ -271,6 +281,21 @@ export class TcpReassembler {
     if (peer.ackedSeq >= 0 && ((seg.ack - peer.ackedSeq) | 0) <= 0) return;
     peer.ackedSeq = seg.ack;
     if (peer.base >= 0 && !peer.closed) this.fillAcknowledgedHoles(c, peer, seg.packet, seg.ts);
+  }
+
+  /** Window transitions of the segment's sender (it receives the peer's stream), and probes into a closed window. */
+  private window(c: ConnectionState, h: HalfStream, peer: HalfStream, seg: TcpSegment): void {
+    if (!c.info || peer.base < 0) return;
+    if (peer.windowClosed) {
+      // A zero-window probe repeats the byte before what the peer acknowledged (or carries none at that sequence).
+      if (h.ackedSeq >= 0 && h.base >= 0 && seg.payload.length <= 1 && ((seg.seq + 1) >>> 0) === h.ackedSeq) this.sink.onWindow?.(c.info, h.dir, 'probe', h.offsetOf(h.ackedSeq), seg.packet, seg.ts);
+      if (!h.windowClosed) return;
+    }
+    if (!(seg.flags & TCP_ACK) || seg.flags & (TCP_SYN | TCP_RST)) return;
+    const closed = seg.window === 0;
+    if (closed === h.windowClosed) return;
+    h.windowClosed = closed;
+    this.sink.onWindow?.(c.info, peer.dir, closed ? 'closed' : 'open', peer.offsetOf(seg.ack), seg.packet, seg.ts);
   }
 
   private receive(c: ConnectionState, h: HalfStream, seg: TcpSegment, length: number, missing: number): void {

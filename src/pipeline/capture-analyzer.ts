@@ -67,6 +67,7 @@ export class CaptureAnalyzer implements PipelineContext {
         this.model.connections.push(a.record);
       },
       onData: (conn, dir, data, origin) => this.analyzerOf(conn)?.data(dir, data, origin),
+      onWindow: (conn, dir, change, accepted, packet, ts) => this.analyzerOf(conn)?.window(dir, change, accepted, packet, ts),
       onGap: (conn, dir, offset, length, _packet, ts) => this.analyzerOf(conn)?.gap(dir, offset, length, ts),
       onClose: (conn, dir, how, _packet, ts) => this.analyzerOf(conn)?.close(dir, how, ts),
       onEnd: (conn, ts) => {

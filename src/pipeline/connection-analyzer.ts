@@ -19,6 +19,9 @@ import { MidstreamConsumer } from './midstream-consumer.js';
 import { pipelineProblem } from './problems.js';
 import { tcpProblem } from '../net/problems.js';
 
+/** Zero-window episodes kept per connection: a stall is the first few, a flapping window is not news after that. */
+const MAX_ZERO_WINDOWS = 64;
+
 export class ConnectionAnalyzer implements ConnectionScope {
   readonly record: ConnectionRecord;
   readonly where: string;
@@ -48,6 +51,7 @@ export class ConnectionAnalyzer implements ConnectionScope {
       tls: null,
       sessionIds: [],
       gaps: [],
+      zeroWindows: [],
     };
     this.consumer = new SniffingConsumer((kind, handOff) => this.consumerFor(kind, true, handOff));
   }
@@ -57,6 +61,19 @@ export class ConnectionAnalyzer implements ConnectionScope {
     if (dir === 'c2s') this.record.bytes.c2s += data.length;
     else this.record.bytes.s2c += data.length;
     this.consumer.push(dir, data, origin);
+  }
+
+  /** TCP flow control: the receiver of `dir` closed its window, the sender probed it, or it opened again. */
+  window(dir: Direction, change: 'closed' | 'probe' | 'open', accepted: number, packet: number, ts: number): void {
+    const windows = this.record.zeroWindows;
+    let last = null;
+    for (let i = windows.length - 1; i >= 0 && !last; i--) if (windows[i].dir === dir) last = windows[i];
+    if (change === 'closed') {
+      if (windows.length < MAX_ZERO_WINDOWS) windows.push({ dir, ts, packet, accepted, probes: 0, reopenedAt: null });
+    } else if (last && last.reopenedAt === null) {
+      if (change === 'probe') last.probes++;
+      else last.reopenedAt = ts;
+    }
   }
 
   gap(dir: Direction, offset: number, length: number, ts: number): void {
@@ -115,7 +132,7 @@ export class ConnectionAnalyzer implements ConnectionScope {
         const r = this.record;
         r.protocol = transport;
         const origin = { offset: 0, length: 0, packet: r.firstPacket, ts: r.startTs, lastPacket: r.firstPacket, lastTs: r.startTs };
-        const s = this.newSession({ method: '', target: '', origin, transport, offeredProtocols: [], parsed: null });
+        const s = this.newSession({ method: '', target: '', origin, transport, offeredProtocols: [], userAgent: null, parsed: null });
         const lost = skipped.c2s + skipped.s2c ? `; ${skipped.c2s + skipped.s2c} bytes before the first frame boundary skipped` : '';
         s.warn(
           pipelineProblem('started-midstream', `capture starts after the upgrade: request and negotiated protocol unknown, ${transport} inferred from the framing${lost}`, {

@@ -103,6 +103,7 @@ export function grpcCallsRecorder(scope: ConnectionScope): GrpcSink {
       origin: origin(call, call.startTs, 0),
       transport: 'grpc',
       offeredProtocols: [],
+      userAgent: null,
       parsed: { kind: 'exec', hop: 'cri', container: req.containerId, command: req.command ?? [], stdin: false, stdout: true, stderr: true, tty: false, ports: [] },
     });
     b.session.kind = 'execsync';

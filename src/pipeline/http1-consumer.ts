@@ -39,6 +39,7 @@ export function http1Consumer(scope: ConnectionScope, handOff: (successor: Strea
       origin: req.origin,
       transport: kind,
       offeredProtocols: kind === 'websocket' ? headerValues(req, 'sec-websocket-protocol') : headerValues(req, 'x-stream-protocol-version'),
+      userAgent: header(req, 'user-agent') ?? null,
       parsed,
     });
   };

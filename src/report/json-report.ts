@@ -1,5 +1,5 @@
 /** The `analyze --json` document. Fields may be added over time; none are renamed (see README). */
-import { diagnose } from '../diagnose/diagnose.js';
+import { diagnoseAll, type Diagnosis, type Finding } from '../diagnose/diagnose.js';
 import type { RpcCall } from '../model/rpc-call.js';
 import type { CaptureModel, ExecSession, StreamRecord } from '../model/session.js';
 import { durationMs, isoTime } from './time.js';
@@ -14,7 +14,19 @@ function streamJson(r: StreamRecord, hash: boolean) {
   };
 }
 
-function sessionJson(model: CaptureModel, s: ExecSession, hash: boolean, lastTs: number) {
+const findingJson = (f: Finding) => ({ rule: f.rule, severity: f.severity, title: f.title, hop: f.hop, session: f.session, evidence: f.evidence });
+
+/** The doctor's verdict: the cause first, what followed from it, and notes that are not faults. */
+export function diagnosisJson(d: Diagnosis | undefined) {
+  return {
+    cause: d?.cause ? findingJson(d.cause) : null,
+    consequences: (d?.consequences ?? []).map(findingJson),
+    notes: (d?.notes ?? []).map(findingJson),
+    ...(d?.inferred ? { inferred: d.inferred } : {}),
+  };
+}
+
+function sessionJson(model: CaptureModel, s: ExecSession, hash: boolean, lastTs: number, diagnosis: Diagnosis | undefined) {
   const end = s.endTs ?? (s.state === 'open-at-end' ? lastTs : null);
   return {
     id: s.id,
@@ -48,7 +60,7 @@ function sessionJson(model: CaptureModel, s: ExecSession, hash: boolean, lastTs:
     nextHop: s.nextHop,
     ...(criCallOf(model, s) ? { criCall: rpcJson(model, criCallOf(model, s)!) } : {}),
     ...(s.refusal ? { refusal: s.refusal } : {}),
-    diagnosis: diagnose(s, model.sessions).map((f) => ({ rule: f.rule, severity: f.severity, title: f.title, evidence: f.evidence })),
+    diagnosis: diagnosisJson(diagnosis),
     warnings: s.warnings,
   };
 }
@@ -80,6 +92,7 @@ function rpcJson(model: CaptureModel, c: RpcCall) {
 
 export function jsonReport(model: CaptureModel, opts: { hash: boolean }): object {
   const lastTs = model.connections.reduce((t, c) => Math.max(t, c.endTs ?? c.startTs), 0);
+  const diagnoses = diagnoseAll(model);
   return {
     capture: {
       format: model.capture.format,
@@ -87,7 +100,7 @@ export function jsonReport(model: CaptureModel, opts: { hash: boolean }): object
       linkTypes: model.capture.linkTypes,
       start: isoTime(model.capture.originNs, 0),
     },
-    sessions: model.sessions.map((s) => sessionJson(model, s, opts.hash, lastTs)),
+    sessions: model.sessions.map((s) => sessionJson(model, s, opts.hash, lastTs, diagnoses.get(s.id))),
     connections: model.connections.map((c) => ({
       id: c.id,
       client: c.client,

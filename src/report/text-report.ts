@@ -3,7 +3,7 @@ import type { RpcCall } from '../model/rpc-call.js';
 import type { CaptureModel, ExecSession, StreamRecord, TlsSummary } from '../model/session.js';
 import { commandLabel } from './session-summary.js';
 import { safeInline } from './terminal-text.js';
-import { diagnose } from '../diagnose/diagnose.js';
+import { diagnoseAll, type Diagnosis, type Finding } from '../diagnose/diagnose.js';
 import { hopChain } from '../model/cross-hop.js';
 import { explainEvent, explanationLines } from '../explain/explain-event.js';
 import { walkSteps } from '../explain/walk.js';
@@ -44,7 +44,7 @@ function explainLines(model: CaptureModel, s: ExecSession): string[] {
   return lines;
 }
 
-function sessionBlock(model: CaptureModel, s: ExecSession, explain: boolean): string[] {
+function sessionBlock(model: CaptureModel, s: ExecSession, diagnosis: Diagnosis | undefined, explain: boolean): string[] {
   const call = s.criCall === null ? undefined : model.rpcs.find((c) => c.id === s.criCall);
   const who = [s.namespace, s.pod].filter(Boolean).join('/') || s.token || '?';
   // A runtime session's URL names only a token: its CRI call says which container and command.
@@ -65,10 +65,7 @@ function sessionBlock(model: CaptureModel, s: ExecSession, explain: boolean): st
     const note = translationNote(model, s);
     lines.push(`   hops: ${hopChainSteps(model, s, true).join(' → ')}${note ? ` (${note})` : ''}`);
   }
-  for (const f of diagnose(s, model.sessions)) {
-    lines.push(`   ${f.severity === 'error' ? '✗' : f.severity === 'warn' ? '!' : '·'} ${f.rule} ${safeInline(f.title)}`);
-    for (const e of f.evidence) lines.push(`       ${safeInline(e, 2000)}`);
-  }
+  if (diagnosis) lines.push(...diagnosisLines(diagnosis));
   for (const w of s.warnings.slice(0, 5)) lines.push(`   ! ${safeInline(w.message)} (${safeInline(w.where)})`);
   if (explain) lines.push(...explainLines(model, s));
   return lines;
@@ -79,7 +76,8 @@ export function textReport(model: CaptureModel, opts: { connections: boolean; na
   const out = [
     `${safeInline(opts.name)} · ${c.format ?? '?'} · ${c.packets} packets · ${c.linkTypes.join(', ') || '—'} · ${model.connections.length} connections · ${model.sessions.length} sessions`,
   ];
-  for (const s of model.sessions) out.push('', ...sessionBlock(model, s, opts.explain ?? false));
+  const diagnoses = diagnoseAll(model);
+  for (const s of model.sessions) out.push('', ...sessionBlock(model, s, diagnoses.get(s.id), opts.explain ?? false));
   out.push(...rpcLines(model));
   if (opts.connections) {
     out.push('', 'Connections');
@@ -116,6 +114,20 @@ function rpcLines(model: CaptureModel): string[] {
     lines.push(`   ${String(c.id).padStart(3)} ${safeInline(c.path)} · ${c.reset ? `reset ${c.reset}` : (c.statusName ?? 'no status')}${c.message ? ` "${safeInline(c.message, 200)}"` : ''} · ${c.endTs !== null ? formatDuration(c.endTs - c.startTs) : 'open'}${session}`);
   }
   if (model.rpcs.length > 200) lines.push(`   … ${model.rpcs.length - 200} more (--json lists all)`);
+  return lines;
+}
+
+/** The cause first, then what followed from it, then notes; each with its evidence. */
+export function diagnosisLines(d: Diagnosis, indent = '   '): string[] {
+  const lines: string[] = [];
+  const add = (label: string, f: Finding) => {
+    lines.push(`${indent}${f.severity === 'error' ? '✗' : f.severity === 'warn' ? '!' : '·'} ${label}${f.rule} ${safeInline(f.title)}`);
+    for (const e of f.evidence) lines.push(`${indent}    ${safeInline(e, 2000)}`);
+  };
+  if (d.cause) add('cause: ', d.cause);
+  for (const f of d.consequences) add('then: ', f);
+  for (const f of d.notes) add('', f);
+  if (d.inferred) lines.push(`${indent}· inferred without the upgrade, ${safeInline(d.inferred)}`);
   return lines;
 }
 

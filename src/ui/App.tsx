@@ -120,7 +120,7 @@ export function App({ path, load, inspector, contentReader, initialState }: AppP
   const layers = inspection.status === 'done' && inspection.layers.length ? inspection.layers : baseLayers;
 
   const cStreams = useMemo(() => (session ? contentStreams(session) : []), [session, rev]);
-  const findings = useMemo(() => (session && model ? diagnose(session, model.sessions) : []), [session, model, rev]);
+  const findings = useMemo(() => (session && model ? diagnose(session, model.sessions, model.connections) : []), [session, model, rev]);
   const hops = useMemo(() => (session && model && hopChain(model.sessions, session).length > 1 ? hopChainSteps(model, session, false) : []), [session, model, rev]);
   const follow = lane?.stream ? cStreams.indexOf(lane.stream) : -1;
   const cIndex = cStreams.length ? (ui.contentStream >= 0 ? Math.min(ui.contentStream, cStreams.length - 1) : Math.max(0, follow)) : -1;

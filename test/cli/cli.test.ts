@@ -148,3 +148,32 @@ test('keys lists TLS connections with and without keys', () => {
   expect(withKeys.stdout).toMatch(/51028 → 127\.0\.0\.1:18110 +decrypted +TLS 1\.3, TLS_AES_128_GCM_SHA256, ALPN h2 +5 requests/);
   expect(run(['keys', fixture('tls-ws-dsb.pcapng')]).stdout).not.toContain('NO KEYS');
 });
+
+describe('execscope diagnose', () => {
+  const diagnose = (...args: string[]) => run(['diagnose', ...args]);
+
+  test('exit 0 and nothing but the verdict on a healthy capture', () => {
+    const r = diagnose(fixture('lab/lab-ws-echo.pcapng'));
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('lab-ws-echo.pcapng · 3 sessions · nothing wrong found\n');
+  });
+
+  test('exit 1 with the cause first, its hop and evidence, text and JSON', () => {
+    const r = diagnose(fixture('lab/lab-fault-reset-mid-stream.pcapng'));
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/^#1 exec default\/lab-0 .* · kubectl→apiserver\n   ✗ cause: R3 kubelet hop \(#2\): connection lost before the Status\n/m);
+    const j = diagnose(fixture('lab/lab-fault-reset-mid-stream.pcapng'), '--json');
+    expect(j.status).toBe(1);
+    const doc = JSON.parse(j.stdout);
+    expect(doc.sessions[0].diagnosis.cause).toMatchObject({ rule: 'R3', hop: 'kubelet', session: 2 });
+    expect(doc.sessions[2].diagnosis.consequences.map((f: { rule: string }) => f.rule)).toEqual(['R3']);
+  });
+
+  test('exit 2 on a truncated capture, with what was decodable', () => {
+    const cut = join(tmp, 'cut-for-diagnose.pcapng');
+    writeFileSync(cut, readFileSync(fixture('lab/lab-ws-echo.pcapng')).subarray(0, 3000));
+    const r = diagnose(cut);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^execscope: capture truncated: /);
+  });
+});

@@ -1,79 +1,134 @@
 /**
  * The hang doctor on real traffic (the shared captures, the lab's recordings of the real kubectl with
- * each fault) and on model sessions for the rules no recording exercises.
+ * each fault) and on model sessions for the rules no recording exercises: one cause per exec, on the
+ * hop where it happened, the rest its consequences.
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { diagnose, type Finding } from '../../src/diagnose/diagnose.js';
+import { diagnose, diagnoseAll, type Finding } from '../../src/diagnose/diagnose.js';
 import { analyzeCapture } from '../../src/pipeline/analyze-capture.js';
 import { analyzeOptions } from '../../src/pipeline/options.js';
 import type { CaptureModel, ExecSession } from '../../src/model/session.js';
-import { data, origin, session, stream } from '../helpers/model-builders.js';
+import { connection, control, data, mark, origin, session, stream } from '../helpers/model-builders.js';
 
 const S = 1e9;
+const MS = 1e6;
 const fixtures = join(process.cwd(), 'fixtures');
 const open = (path: string) => analyzeCapture(join(fixtures, path), analyzeOptions({ keepEvents: false }));
-const rules = (m: CaptureModel) => m.sessions.map((s) => diagnose(s, m.sessions).map((f) => f.rule));
-const evidence = (f: Finding | undefined) => f?.evidence.join('\n') ?? '';
+const causes = (m: CaptureModel) => {
+  const d = diagnoseAll(m);
+  return m.sessions.map((s) => {
+    const c = d.get(s.id)?.cause;
+    return c ? `${c.rule}@${c.hop}` : null;
+  });
+};
+const evidence = (f: Finding | null | undefined) => f?.evidence.join('\n') ?? '';
+const one = (s: ExecSession, all: ExecSession[] = [s]) => diagnose(s, all);
 
 describe('on recordings of the real kubectl', () => {
-  test('clean sessions: nothing to say', async () => {
+  test('healthy captures: nothing to say, not even a note', async () => {
     const shared = readdirSync(fixtures).filter((f) => /\.pcap(ng)?$/.test(f) && !/demo|hostile/.test(f));
-    for (const name of [...shared, 'lab/lab-ws-echo.pcapng', 'lab/lab-spdy-stdin-sort.pcapng', 'lab/lab-ws-tty-resize.pcapng', 'lab/lab-ws-portforward.pcapng']) {
+    const lab = readdirSync(join(fixtures, 'lab'))
+      .filter((f) => /^lab-(ws|spdy)-(?!not-found)/.test(f) && /\.pcapng(\.gz)?$/.test(f))
+      .map((f) => `lab/${f}`);
+    expect(lab.length).toBeGreaterThan(10);
+    for (const name of [...shared, ...lab]) {
       const m = await open(name);
-      expect({ name, rules: rules(m).flat() }).toEqual({ name, rules: [] });
+      expect({ name, findings: m.sessions.flatMap((s) => diagnose(s, m.sessions, m.connections).map((f) => f.rule)) }).toEqual({ name, findings: [] });
     }
   });
 
-  test('R3: the Status never sent (fault no-exit-status), on every hop', async () => {
+  test('no Status (fault no-exit-status@cri): the runtime hop lost it; kubectl leaving is a consequence', async () => {
     const m = await open('lab/lab-fault-no-exit-status.pcapng');
-    expect(rules(m)).toEqual([['R3'], ['R3'], ['R3']]);
-    expect(evidence(diagnose(m.sessions[1], m.sessions)[0])).toMatch(/the connection was closed \(FIN\) by the server at \+5\.\d+ s\nthe error stream carried no byte: no Status/);
+    expect(causes(m)).toEqual(['R3@cri', 'R3@cri', 'R3@cri']);
+    const d = diagnoseAll(m);
+    expect(d.get(3)?.cause?.title).toBe('output ended, the Status never came');
+    expect(d.get(1)?.cause?.title).toBe('cri hop (#3): output ended, the Status never came');
+    expect(d.get(1)?.consequences.map((f) => f.rule)).toEqual(['R16']);
   });
 
-  test('R8: SYN_STREAM never answered (fault no-stream-reply over SPDY)', async () => {
+  test('SYN_STREAM never answered (fault no-stream-reply over SPDY): the runtime hop, on every hop', async () => {
     const m = await open('lab/lab-fault-no-stream-reply-spdy.pcapng');
-    const f = diagnose(m.sessions[0], m.sessions).find((x) => x.rule === 'R8');
-    expect(evidence(f)).toMatch(/error \(stream 1\) opened at \+[\d.]+ ms and never answered by a SYN_REPLY \(30\.\d+ s later\)/);
-    expect(evidence(f)).toMatch(/give up after 30 s/);
+    expect(causes(m)).toEqual(['R8@cri', 'R8@cri', 'R8@cri']);
+    const cause = diagnoseAll(m).get(1)?.cause;
+    expect(evidence(cause)).toMatch(/error \(stream 1\) opened at \+[\d.]+ ms and never answered by a SYN_REPLY \(30\.\d+ s later\)/);
+    expect(evidence(cause)).toMatch(/give up after 30 s/);
   });
 
-  test('R7: the translator sends no pings upstream (fault no-pings), named from the hop that still had them', async () => {
+  test('idle drop of a hop without pings (no-pings + idle-drop=6@kubelet): the green exit 0 says it is a guess', async () => {
     const m = await open('lab/lab-fault-no-pings.pcapng');
-    const [, kubelet, cri] = m.sessions.map((s) => diagnose(s, m.sessions).find((f) => f.rule === 'R7'));
-    expect(evidence(kubelet)).toMatch(/no SPDY PING in [\d.]+ s[\s\S]*#1 \(apiserver\) carried pings: they stop after that hop — the apiserver's WebSocket translator/);
-    expect(evidence(cri)).toMatch(/#1 \(apiserver\) carried pings/);
+    expect(causes(m)).toEqual(['R6@kubelet', 'R6@kubelet', 'R6@kubelet']);
+    const d = diagnoseAll(m);
+    const kubectl = d.get(1)!.cause!;
+    expect(kubectl.title).toBe('kubelet hop (#2): closed after 6.03 s of silence');
+    expect(evidence(kubectl)).toMatch(/this session \(#1, apiserver\) ended with exit 0: that is a guess, the kubelet hop \(#2\) never delivered a Status/);
+    expect(evidence(kubectl)).toMatch(/the client is kubectl 1\.32: .*kubernetes\/kubernetes#128314/);
+    // The missing pings on the kubelet hop are why it went quiet: a consequence, named from the hop that still had them.
+    const r7 = d.get(2)!.consequences.find((f) => f.rule === 'R7');
+    expect(evidence(r7)).toMatch(/no SPDY PING in [\d.]+ s[\s\S]*#1 \(apiserver\) carried pings: they stop after that hop — the apiserver's WebSocket translator/);
   });
 
-  test('R9: a refused WebSocket and its SPDY retry, both ways; a proxy refusal is not RBAC (R10)', async () => {
+  test('idle drop on the apiserver hop (fault idle-drop): closed after the silence, by the server', async () => {
+    const m = await open('lab/lab-fault-idle-drop.pcapng');
+    expect(causes(m)).toEqual(['R6@apiserver', 'R6@apiserver', 'R6@apiserver']);
+    expect(evidence(diagnoseAll(m).get(1)?.cause)).toMatch(/until the server closed it at \+2\.0\d s/);
+  });
+
+  test('reset mid-stream: the kubelet hop; over WebSocket kubectl saw exit 0, which is a guess', async () => {
+    for (const name of ['lab/lab-fault-reset-mid-stream.pcapng', 'lab/lab-fault-reset-mid-stream-spdy.pcapng']) {
+      const m = await open(name);
+      expect({ name, causes: causes(m) }).toEqual({ name, causes: ['R3@kubelet', 'R3@kubelet', 'R3@kubelet'] });
+    }
+    const m = await open('lab/lab-fault-reset-mid-stream.pcapng');
+    const cause = diagnoseAll(m).get(1)!.cause!;
+    expect(m.sessions[0].exit?.status).toBe('Success');
+    expect(evidence(cause)).toMatch(/ended with exit 0: that is a guess/);
+    expect(evidence(cause)).toMatch(/stdout: \d+ B reached this hop, the kubelet hop carried \d+ B before its connection ended at \+[\d.]+ m?s; whatever the command wrote after byte \d+ never arrived/);
+  });
+
+  test('a refused WebSocket and its SPDY retry: the refusal classified (R11), the retry a note (R9)', async () => {
     const m = await open('lab/lab-fault-refuse-websocket.pcapng');
-    const [refused, retry] = m.sessions.map((s) => diagnose(s, m.sessions));
-    expect(refused.map((f) => [f.rule, f.title])).toEqual([['R9', 'WebSocket refused, SPDY retry in #2']]);
-    expect(retry.map((f) => f.rule)).toEqual(['R9']);
+    const d = diagnoseAll(m);
+    expect(d.get(1)?.cause).toMatchObject({ rule: 'R11', severity: 'warn', hop: 'apiserver', title: 'upgrade refused: the apiserver refused the WebSocket upgrade' });
+    expect(d.get(2)).toMatchObject({ cause: null, consequences: [] });
+    expect(d.get(2)?.notes.map((f) => f.title)).toEqual(['SPDY retry after the refused WebSocket #1']);
+  });
+
+  test('a command that does not exist: the runtime could not start it (R12), said by the runtime hop', async () => {
+    const m = await open('lab/lab-ws-not-found.pcapng');
+    expect(causes(m)).toEqual(['R12@cri', 'R12@cri', 'R12@cri']);
+    expect(diagnoseAll(m).get(3)?.cause?.title).toBe('the command could not be started');
   });
 
   test('R1: stdin that never reaches EOF (the demo hang)', async () => {
     const m = await open('demo.pcapng');
     const hang = m.sessions.find((s) => s.pod === 'batch-7')!;
     const f = diagnose(hang, m.sessions)[0];
-    expect(f).toMatchObject({ rule: 'R1', severity: 'error', title: 'stdin never half-closed' });
+    expect(f).toMatchObject({ rule: 'R1', severity: 'error', title: 'stdin never half-closed', hop: 'apiserver' });
     expect(f.evidence[1]).toBe('no empty DATA frame with FIN on SPDY stream 3');
   });
 });
 
-describe('on model sessions', () => {
-  const MS = 1e6;
-
+describe('on model sessions, rule by rule', () => {
   test('R1 over a WebSocket protocol that cannot close stdin', () => {
     const s = session({ protocol: 'v4.channel.k8s.io', stdin: true, state: 'open-at-end', endTs: 20 * S });
     data(stream(s, 'stdin', 0), 'c2s', 'hello\n', origin(300, 7, 10, 1 * S));
-    expect(evidence(diagnose(s, [s])[0])).toMatch(/v4\.channel\.k8s\.io has no way to close stdin/);
+    expect(evidence(one(s)[0])).toMatch(/v4\.channel\.k8s\.io has no way to close stdin/);
+  });
+
+  test('R1 is not for an interactive terminal, nor for stdin busy until the capture ends', () => {
+    const shell = session({ stdin: true, tty: true, state: 'open-at-end', endTs: 60 * S });
+    data(stream(shell, 'stdin', 0), 'c2s', 'ls\r', origin(300, 3, 10, 1 * S));
+    expect(one(shell).map((f) => f.rule)).not.toContain('R1');
+    const busy = session({ stdin: true, state: 'open-at-end', upgradeTs: 0, endTs: 20 * S });
+    data(stream(busy, 'stdin', 0), 'c2s', 'x'.repeat(100), origin(300, 100, 10, 19.9 * S));
+    expect(one(busy).map((f) => f.rule)).not.toContain('R1');
   });
 
   test('R2: output open and quiet, no Status', () => {
     const s = session({ state: 'open-at-end', endTs: 60 * S });
     data(stream(s, 'stdout', 1), 's2c', 'started\n', origin(300, 9, 10, 1 * S));
-    const f = diagnose(s, [s]).find((x) => x.rule === 'R2');
+    const f = one(s).find((x) => x.rule === 'R2');
     expect(f?.evidence).toEqual([
       'stdout still open, no Status on the error stream',
       'nothing on them for the last 59.00 s of the capture',
@@ -84,17 +139,37 @@ describe('on model sessions', () => {
   test('R4: the Status came, the connection stayed up', () => {
     const s = session({ exit: { status: 'Success', code: 0 }, state: 'complete', upgradeTs: 1 * MS, endTs: 30 * S });
     data(stream(s, 'error', 3), 's2c', '{"metadata":{},"status":"Success"}', origin(300, 36, 10, 2 * S));
-    const f = diagnose(s, [s]).find((x) => x.rule === 'R4');
+    const f = one(s).find((x) => x.rule === 'R4');
     expect(f?.evidence.slice(0, 2)).toEqual(['the Status (Success, exit 0) came at +2.00 s', 'the connection was still open 28.00 s later, when the capture ended']);
     s.connectionEnd = { ts: 2.1 * S, by: 'client', reset: false };
-    expect(diagnose(s, [s]).some((x) => x.rule === 'R4')).toBe(false);
+    expect(one(s).some((x) => x.rule === 'R4')).toBe(false);
   });
 
   test('R6: closed after a known idle timeout', () => {
     const s = session({ state: 'aborted', upgradeTs: 0, endTs: 70 * S, connectionEnd: { ts: 70.2 * S, by: 'server', reset: true } });
     data(stream(s, 'stdout', 1), 's2c', 'x', origin(300, 2, 10, 10 * S));
-    const f = diagnose(s, [s]).find((x) => x.rule === 'R6');
-    expect(f?.title).toBe('closed after 60.20 s of silence: a load balancer idle timeout (AWS ELB/ALB default 60 s)');
+    expect(one(s)[0].title).toBe('closed after 60.20 s of silence: a load balancer idle timeout (AWS ELB/ALB default 60 s)');
+  });
+
+  test('R7: silence after the Status is the end of the session, not a missing keepalive', () => {
+    const s = session({ transport: 'spdy', hop: 'kubelet', exit: { status: 'Success', code: 0 }, state: 'complete', upgradeTs: 0, endTs: 40 * S });
+    data(stream(s, 'error', 1), 's2c', '{"status":"Success"}', origin(300, 20, 10, 1 * S));
+    s.connectionEnd = { ts: 40 * S, by: 'client', reset: false };
+    expect(one(s).map((f) => f.rule)).not.toContain('R7');
+  });
+
+  test('R8: a zero TCP window that never reopened names the side that stopped reading and the stream', () => {
+    const s = session({ transport: 'spdy', hop: 'cri', stdin: true, stdout: false, state: 'aborted', upgradeTs: 0, endTs: 9 * S, connectionEnd: { ts: 9 * S, by: 'client', reset: false } });
+    stream(s, 'error', 1);
+    data(stream(s, 'stdin', 3), 'c2s', 'y'.repeat(1000), origin(300, 1000, 10, 0.5 * S));
+    const conn = connection({ id: s.connectionId, zeroWindows: [{ dir: 'c2s', ts: 0.6 * S, packet: 40, accepted: 65518, probes: 3, reopenedAt: null }] });
+    const [cause] = diagnose(s, [s], [conn]);
+    expect(cause).toMatchObject({ rule: 'R8', hop: 'cri', title: 'the server stopped reading stdin' });
+    expect(cause.evidence[0]).toBe('the server advertised a zero TCP window at +600.0 ms (packet 40) after accepting 65518 B from the client; it never reopened (8.40 s until the capture or connection ended), 3 zero-window probes unanswered');
+    expect(cause.evidence[1]).toBe('stdin (stream 3) was being sent: 1000 B got through, the last at +500.0 ms');
+    // A window that closed and reopened at once is a reader catching up.
+    conn.zeroWindows[0].reopenedAt = 0.61 * S;
+    expect(diagnose(s, [s], [conn]).map((f) => f.rule)).not.toContain('R8');
   });
 
   test('R10: an RBAC refusal', () => {
@@ -103,12 +178,91 @@ describe('on model sessions', () => {
       state: 'upgrade-failed',
       refusal: { code: 403, reason: 'Forbidden', message: 'pods "web-0" is forbidden: User "alice" cannot create resource "pods/exec" in API group "" in the namespace "default"' },
     });
-    const f = diagnose(s, [s]).find((x) => x.rule === 'R10');
-    expect(f?.evidence[1]).toMatch(/RBAC verb follows the HTTP method/);
+    const [f] = one(s);
+    expect(f).toMatchObject({ rule: 'R10', hop: 'apiserver' });
+    expect(f.evidence[1]).toMatch(/RBAC verb follows the HTTP method/);
   });
 
-  test('findings come worst first', () => {
+  test('R11: refusals classified by their Status body, naming the hop that failed', () => {
+    const refused = (message: string, code = 500) => one(session({ httpStatus: code, state: 'upgrade-failed', refusal: { code, message } }))[0];
+    expect(refused('error dialing backend: dial tcp 10.0.0.7:10250: connect: connection refused')).toMatchObject({ rule: 'R11', hop: 'kubelet', title: 'upgrade refused: the apiserver could not reach the kubelet' });
+    expect(refused('error dialing backend: remote error: tls: bad certificate'.replace('error dialing backend: ', ''))).toMatchObject({ hop: 'kubelet', title: 'upgrade refused: TLS to the kubelet failed' });
+    expect(refused('pod web-0 does not have a host assigned', 400)).toMatchObject({ hop: 'apiserver', title: 'upgrade refused: the pod is not scheduled' });
+    expect(refused('container nope is not valid for pod lab-0', 400)).toMatchObject({ title: 'upgrade refused: the pod or container does not exist' });
+  });
+
+  test('R11: a WebSocket refused and then its SPDY retry refused is one finding, on both', () => {
+    const message = 'container nope is not valid for pod lab-0';
+    const ws = session({ id: 1, httpStatus: 400, state: 'upgrade-failed', refusal: { code: 400, message } });
+    const spdy = session({ id: 2, transport: 'spdy', method: 'POST', httpStatus: 400, state: 'upgrade-failed', fallbackFrom: 1, refusal: { code: 400, message } });
+    const all = [ws, spdy];
+    const [first] = one(ws, all);
+    expect(first.title).toBe('refused twice (WebSocket 400, SPDY 400): the pod or container does not exist');
+    expect(one(spdy, all)).toEqual([first]);
+  });
+
+  test('R12: a Failure right after the 101 with no output, the plaintext runtime dialled over HTTPS', () => {
+    const s = session({ state: 'complete', upgradeTs: 10 * MS, endTs: 50 * MS, exit: { status: 'Failure', code: null, reason: 'InternalError', message: 'http: server gave HTTP response to HTTPS client' } });
+    data(stream(s, 'error', 3), 's2c', '{}', origin(300, 2, 10, 40 * MS));
+    stream(s, 'stdout', 1);
+    const [f] = one(s);
+    expect(f).toMatchObject({ rule: 'R12', title: 'setup failed right after the upgrade' });
+    expect(evidence(f)).toMatch(/cri-dockerd#560/);
+  });
+
+  test('R14: an error on one forwarded connection, then kubectl closed them all', () => {
+    const s = session({ kind: 'portforward', transport: 'spdy', state: 'complete', upgradeTs: 0, endTs: 3 * S, connectionEnd: { ts: 2.1 * S, by: 'client', reset: false } });
+    data(stream(s, 'error:80:0', 1), 's2c', 'an error occurred forwarding 80 -> 80: connection refused', origin(300, 58, 10, 2 * S));
+    stream(s, 'data:80:0', 3);
+    stream(s, 'data:80:1', 7);
+    const [f] = one(s);
+    expect(f).toMatchObject({ rule: 'R14', title: 'a forwarded connection failed and kubectl closed them all' });
+    expect(f.evidence[0]).toBe('error:80:0 carried an error at +2.00 s: an error occurred forwarding 80 -> 80: connection refused');
+    expect(f.evidence[1]).toBe('the client closed the port-forward connection 100.0 ms later, ending all 2 forwarded connections');
+  });
+
+  test('R15: the Status came while stdin was still flowing', () => {
+    const s = session({ stdin: true, state: 'complete', upgradeTs: 0, endTs: 5 * S, exit: { status: 'Failure', code: 1 } });
+    const stdin = stream(s, 'stdin', 0);
+    data(stdin, 'c2s', 'a'.repeat(400), origin(300, 400, 10, 1 * S));
+    data(stream(s, 'error', 3), 's2c', '{}', origin(300, 2, 11, 2 * S));
+    data(stdin, 'c2s', 'b'.repeat(100), origin(700, 100, 12, 3 * S));
+    const [f] = one(s);
+    expect(f).toMatchObject({ rule: 'R15' });
+    expect(f.evidence[0]).toBe('the server sent its Status (Failure, exit 1) at +2.00 s while the client was still sending: 400 B of stdin before, 100 B after');
+  });
+
+  test('R16: the client left before any Status without closing stdin; for attach, a detach', () => {
+    const s = session({ stdin: true, state: 'aborted', upgradeTs: 0, endTs: 5 * S, connectionEnd: { ts: 5 * S, by: 'client', reset: false } });
+    data(stream(s, 'stdin', 0), 'c2s', 'x', origin(300, 1, 10, 1 * S));
+    stream(s, 'stdout', 1);
+    expect(one(s)[0]).toMatchObject({ rule: 'R16', severity: 'warn', title: 'the client abandoned the session' });
+    const attach = { ...s, kind: 'attach' as const };
+    expect(one(attach)).toEqual([expect.objectContaining({ rule: 'R16', severity: 'info', title: 'the client detached' })]);
+  });
+
+  test('R17: pings all along a long data-idle stretch hold the idle timer off (a note)', () => {
+    const s = session({ transport: 'spdy', state: 'open-at-end', upgradeTs: 0, endTs: 700 * S });
+    data(stream(s, 'stdout', 1), 's2c', 'x', origin(300, 1, 10, 1 * S));
+    for (let t = 5; t < 700; t += 5) control(s, 'ping', 'c2s', 'PING', null, t * S);
+    const d = diagnoseAll({ sessions: [s], connections: [] }).get(1)!;
+    expect(d.notes.map((f) => f.rule)).toContain('R17');
+  });
+
+  test('version caveats: kubectl before 1.34 over WebSocket may drop early output', () => {
+    const s = session({ userAgent: 'kubectl/v1.31.2 (linux/amd64) kubernetes/abc', state: 'open-at-end', endTs: 60 * S });
+    data(stream(s, 'stdout', 1), 's2c', 'started\n', origin(300, 9, 10, 1 * S));
+    expect(evidence(one(s)[0])).toMatch(/kubectl 1\.31: before 1\.34 .*kubernetes\/kubernetes#131189/);
+  });
+
+  test('a session inferred without its upgrade says how sure the inference is', () => {
+    const s = session({ target: '', method: '', httpStatus: null, transport: 'spdy', state: 'open-at-end' });
+    mark(stream(s, 'stdout', 1), 'open', 's2c', origin(300, 10, 10, 1 * S));
+    expect(diagnoseAll({ sessions: [s], connections: [] }).get(1)?.inferred).toMatch(/^sure: .*streamType \(stdout\)/);
+  });
+
+  test('findings come cause first', () => {
     const refused: ExecSession = session({ id: 1, transport: 'websocket', httpStatus: 403, state: 'upgrade-failed', refusal: { code: 403, message: 'User "bob" cannot get resource "pods/exec"' } });
-    expect(diagnose(refused, [refused]).map((f) => f.severity)).toEqual(['error', 'error']);
+    expect(one(refused).map((f) => f.rule)).toEqual(['R10']);
   });
 });

@@ -24,6 +24,7 @@ export function session(over: Partial<ExecSession> = {}): ExecSession {
     transport: 'websocket',
     protocol: 'v5.channel.k8s.io',
     offeredProtocols: ['v5.channel.k8s.io'],
+    userAgent: null,
     httpStatus: 101,
     method: 'GET',
     target: '/api/v1/namespaces/default/pods/demo-0/exec?command=sh&container=main&stdout=true',
@@ -240,6 +241,7 @@ export function connection(over: Partial<ConnectionRecord> = {}): ConnectionReco
     tls: null,
     sessionIds: [],
     gaps: [],
+    zeroWindows: [],
     ...over,
   };
 }

@@ -1,0 +1,49 @@
+/**
+ * R8, backpressure: a peer that stopped reading. TCP says it plainly — the receiver advertises a
+ * zero window, the sender probes it, the window never reopens — and names the side that stopped,
+ * when, and how many bytes it had taken. The k8s stream the sender was writing then is the one
+ * blocked; a sender blocked by flow control cannot send a PING either, so missing keepalives,
+ * unclosed stdin and an endless session follow from it.
+ */
+import type { ConnectionRecord, ExecSession, ZeroWindow } from '../model/session.js';
+import { formatDuration } from '../report/time.js';
+import { finding, sessionEndTs, sinceStart, type Finding } from './finding.js';
+
+/** A window closed this long is a reader that stopped, not a reader catching up. */
+const STALL_NS = 2e9;
+
+export function backpressure(s: ExecSession, connections: ReadonlyMap<number, ConnectionRecord>): Finding[] {
+  const conn = connections.get(s.connectionId);
+  if (!conn || !conn.zeroWindows.length || s.httpStatus !== 101) return [];
+  const end = Math.max(sessionEndTs(s), conn.endTs ?? 0);
+  const stalls = conn.zeroWindows.filter((w) => w.ts >= (s.upgradeTs ?? s.startTs) && (w.reopenedAt ?? end) - w.ts >= STALL_NS);
+  // One finding per direction: the first stall says who stopped reading.
+  const out: Finding[] = [];
+  for (const dir of ['c2s', 's2c'] as const) {
+    const w = stalls.find((x) => x.dir === dir);
+    if (w) out.push(stall(s, w, end));
+  }
+  return out;
+}
+
+function stall(s: ExecSession, w: ZeroWindow, end: number): Finding {
+  const reader = w.dir === 'c2s' ? 'server' : 'client';
+  const writer = w.dir === 'c2s' ? 'client' : 'server';
+  // The stream the writer was sending on when the window closed.
+  const sending = s.streams.filter((r) => r.dataDir === w.dir && r.lastDataAt !== null && r.bytes > 0).sort((a, b) => b.lastDataAt! - a.lastDataAt!)[0];
+  const held = w.reopenedAt === null ? `never reopened (${formatDuration(end - w.ts)} until the capture or connection ended)` : `reopened only ${formatDuration(w.reopenedAt - w.ts)} later`;
+  const evidence = [
+    `the ${reader} advertised a zero TCP window at ${sinceStart(s, w.ts)} (packet ${w.packet}) after accepting ${w.accepted} B from the ${writer}; it ${held}${w.probes ? `, ${w.probes} zero-window probe${w.probes > 1 ? 's' : ''} unanswered` : ''}`,
+    sending
+      ? `${sending.name} (${s.transport === 'spdy' ? 'stream' : 'channel'} ${sending.id}) was being sent: ${sending.bytes} B got through, the last at ${sinceStart(s, sending.lastDataAt!)}`
+      : `nothing of the exec's streams got through in that direction`,
+  ];
+  const exhausted = s.control.filter((c) => c.kind === 'flow-control');
+  if (exhausted.length) evidence.push(`SPDY flow-control windows ran out too (${exhausted[0].detail})`);
+  evidence.push(
+    reader === 'server'
+      ? `the ${s.hop === 'cri' ? 'runtime' : s.hop} stopped reading: a command that never reads its stdin, or a stuck stream copier behind it (kubernetes/kubernetes#16373); a blocked ${writer} cannot send a PING or close stdin either`
+      : 'the client stopped reading its output: a full pipe or terminal on the kubectl side',
+  );
+  return finding(s, { rule: 'R8', severity: 'error', title: `the ${reader} stopped reading${sending ? ` ${sending.name}` : ''}`, evidence, at: w.ts, locate: 'far-end' });
+}

@@ -1,0 +1,40 @@
+/**
+ * `execscope diagnose`: the doctor's findings only — per session with something to say, the cause
+ * first with its hop and evidence, then its consequences — for scripts and CI jobs that capture a
+ * failing exec. Captured text is neutralised.
+ */
+import { diagnoseAll, type Diagnosis } from '../diagnose/diagnose.js';
+import type { CaptureModel, ExecSession } from '../model/session.js';
+import { commandLabel } from './session-summary.js';
+import { safeInline } from './terminal-text.js';
+import { diagnosisJson } from './json-report.js';
+import { hopLabel } from './outcome.js';
+import { diagnosisLines } from './text-report.js';
+
+export interface DiagnosisReport {
+  /** Sessions with a cause (something is wrong). */
+  faulty: number;
+  text: string;
+  json: object;
+}
+
+const who = (s: ExecSession) => [s.namespace, s.pod].filter(Boolean).join('/') || s.token || '?';
+
+export function diagnosisReport(model: CaptureModel, name: string): DiagnosisReport {
+  const diagnoses = diagnoseAll(model);
+  const said = model.sessions.filter((s) => {
+    const d = diagnoses.get(s.id) as Diagnosis;
+    return d.cause || d.notes.length || d.inferred;
+  });
+  const faulty = model.sessions.filter((s) => diagnoses.get(s.id)?.cause).length;
+  const lines = [`${safeInline(name)} · ${model.sessions.length} sessions · ${faulty ? `${faulty} with a fault` : 'nothing wrong found'}`];
+  for (const s of said) {
+    lines.push('', `#${s.id} ${s.kind} ${safeInline(who(s))} ${commandLabel(s)} · ${hopLabel(s)}`.trimEnd(), ...diagnosisLines(diagnoses.get(s.id) as Diagnosis));
+  }
+  if (model.fatal) lines.push('', `error: ${safeInline(model.fatal.message)}`);
+  const json = {
+    sessions: said.map((s) => ({ id: s.id, kind: s.kind, hop: s.hop, namespace: s.namespace, pod: s.pod, command: s.command, diagnosis: diagnosisJson(diagnoses.get(s.id)) })),
+    ...(model.fatal ? { error: model.fatal } : {}),
+  };
+  return { faulty, text: lines.join('\n') + '\n', json };
+}
