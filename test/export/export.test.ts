@@ -202,7 +202,7 @@ document.getElementById('result').textContent = JSON.stringify({ width: box.widt
       expect(b.x + b.w).toBeLessThanOrEqual(width);
       expect(b.y + b.h).toBeLessThanOrEqual(height);
     }
-    // Three hops, each with its lanes; the findings of the hops that lost the Status.
+    // Three hops, each with its lanes; the cause (the kubelet hop's idle drop) on each, then each hop's consequences.
     const labels = boxes.filter((b) => b.cls === 'lane-label').map((b) => b.text);
     expect(labels.filter((l) => l === 'upgrade')).toHaveLength(3);
     expect(labels.filter((l) => l === 'error')).toHaveLength(3);
@@ -213,9 +213,12 @@ document.getElementById('result').textContent = JSON.stringify({ width: box.widt
     expect(texts).toMatch(/#3 kubelet→runtime · SPDY v4/);
     expect(texts).toMatch(/after #1: request \+[\d.]+ ms · 101 /);
     expect(boxes.filter((b) => b.cls === 'finding').map((b) => b.text.split(' (')[0])).toEqual([
+      '✗ R6 kubelet hop',
+      '✗ R6 closed after 6.03 s of silence',
       '✗ R3 connection lost before the Status',
       '! R7 no keepalives on this hop',
-      '✗ R3 connection lost before the Status',
+      '✗ R6 kubelet hop',
+      '! R16 the client abandoned the session',
       '! R7 no keepalives on this hop',
     ]);
 
