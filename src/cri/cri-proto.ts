@@ -21,7 +21,9 @@ message PodSandboxConfig { PodSandboxMetadata metadata = 1; string hostname = 2;
 message RunPodSandboxRequest { PodSandboxConfig config = 1; string runtime_handler = 2; }
 message RunPodSandboxResponse { string pod_sandbox_id = 1; }
 message StopPodSandboxRequest { string pod_sandbox_id = 1; }
+message StopPodSandboxResponse {}
 message RemovePodSandboxRequest { string pod_sandbox_id = 1; }
+message RemovePodSandboxResponse {}
 
 message ImageSpec { string image = 1; }
 message ContainerMetadata { string name = 1; uint32 attempt = 2; }
@@ -33,8 +35,11 @@ message ContainerConfig {
 message CreateContainerRequest { string pod_sandbox_id = 1; ContainerConfig config = 2; PodSandboxConfig sandbox_config = 3; }
 message CreateContainerResponse { string container_id = 1; }
 message StartContainerRequest { string container_id = 1; }
+message StartContainerResponse {}
 message StopContainerRequest { string container_id = 1; int64 timeout = 2; }
+message StopContainerResponse {}
 message RemoveContainerRequest { string container_id = 1; }
+message RemoveContainerResponse {}
 
 message ExecSyncRequest { string container_id = 1; repeated string cmd = 2; int64 timeout = 3; }
 message ExecSyncResponse { bytes stdout = 1; bytes stderr = 2; int32 exit_code = 3; }

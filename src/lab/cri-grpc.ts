@@ -19,11 +19,6 @@ const GRPC_INVALID_ARGUMENT = 3;
 const GRPC_UNIMPLEMENTED = 12;
 const MAX_MESSAGE_BYTES = 1 << 20;
 
-export function encodeStreamingRequest(containerId: string, req: StreamingRequest): Uint8Array {
-  const flags = { tty: req.tty, stdin: req.stdin, stdout: req.stdout, stderr: req.stderr };
-  if (req.kind === 'exec') return encodeCri('ExecRequest', { container_id: containerId, cmd: req.command, ...flags });
-  return encodeCri('AttachRequest', { container_id: containerId, ...flags });
-}
 
 // --- the runtime's server ---
 
@@ -91,6 +86,14 @@ function fail(stream: http2.ServerHttp2Stream, code: number, message: string): v
 
 // --- the kubelet's client ---
 
+/** Exec, Attach and PortForward responses are all { url = 1 }. */
+async function streamingUrl(call: Promise<{ value: Record<string, unknown> } | { error: string }>): Promise<{ url: string } | { error: string }> {
+  const answer = await call;
+  if ('error' in answer) return answer;
+  const url = answer.value.url as string;
+  return url ? { url } : { error: 'CRI response without a URL' };
+}
+
 export class CriGrpcClient {
   private session: http2.ClientHttp2Session | null = null;
 
@@ -98,24 +101,27 @@ export class CriGrpcClient {
 
   /** Exec/Attach: the streaming URL, or the runtime's error message. */
   call(containerId: string, req: StreamingRequest): Promise<{ url: string } | { error: string }> {
-    return this.unary(req.kind === 'exec' ? EXEC_METHOD : ATTACH_METHOD, encodeStreamingRequest(containerId, req));
+    const flags = { tty: req.tty, stdin: req.stdin, stdout: req.stdout, stderr: req.stderr };
+    const call = req.kind === 'exec' ? this.invoke('Exec', { container_id: containerId, cmd: req.command, ...flags }) : this.invoke('Attach', { container_id: containerId, ...flags });
+    return streamingUrl(call);
   }
 
   /** PortForward for the pod's sandbox: the streaming URL, or the runtime's error message. */
-  portForward(pod: Parameters<typeof sandboxId>[0], ports: number[]): Promise<{ url: string } | { error: string }> {
-    return this.unary(PORT_FORWARD_METHOD, encodeCri('PortForwardRequest', { pod_sandbox_id: sandboxId(pod), port: ports }));
+  portForward(pod: Parameters<typeof sandboxId>[0], ports: number[], podSandboxId = sandboxId(pod)): Promise<{ url: string } | { error: string }> {
+    return streamingUrl(this.invoke('PortForward', { pod_sandbox_id: podSandboxId, port: ports }));
   }
 
-  private unary(method: string, message: Uint8Array): Promise<{ url: string } | { error: string }> {
+  /** Any `runtime.v1.RuntimeService` RPC whose messages cri-proto.ts declares: the decoded response, or the error. */
+  invoke(rpc: string, request: Record<string, unknown>): Promise<{ value: Record<string, unknown> } | { error: string }> {
     const session = this.connect();
     const stream = session.request({
       ':method': 'POST',
-      ':path': method,
+      ':path': `/runtime.v1.RuntimeService/${rpc}`,
       'content-type': 'application/grpc',
       te: 'trailers',
       'user-agent': 'grpc-go/1.65.0',
     });
-    stream.end(grpcFrame(message));
+    stream.end(grpcFrame(encodeCri(`${rpc}Request`, request)));
     return new Promise((resolve) => {
       const chunks: Buffer[] = [];
       let status: string | undefined;
@@ -133,9 +139,7 @@ export class CriGrpcClient {
       stream.on('close', () => {
         if (status !== '0') return resolve({ error: message || `CRI call failed (grpc-status ${status ?? 'missing'})` });
         try {
-          // Exec, Attach and PortForward responses are all { url = 1 }.
-          const url = decodeCri('ExecResponse', Buffer.concat(chunks).subarray(5)).url as string;
-          resolve(url ? { url } : { error: 'CRI response without a URL' });
+          resolve({ value: decodeCri(`${rpc}Response`, Buffer.concat(chunks).subarray(5)) });
         } catch (err) {
           resolve({ error: `CRI response is not valid protobuf: ${(err as Error).message}` });
         }

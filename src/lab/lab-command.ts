@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { lastOption, parseArgs, UsageError } from '../cli/args.js';
 import { faultHelp, FaultError, parseFault } from './faults.js';
+import { CONTAINERD_DEFAULT_IMAGE } from './containerd-runtime.js';
 import { DEFAULT_PODS, Lab } from './lab.js';
 import type { PodSpec } from './runtime.js';
 import { clientProblems, runScenario, scenarioPaths } from './scenario-runner.js';
@@ -35,6 +36,10 @@ export const LAB_HELP = `Usage: execscope lab [options] [-- COMMAND [ARG]...]
                                1448 cuts it as an Ethernet network would)
   --keylog-out FILE            the NSS key log of the apiserver's TLS (default DIR/lab.keylog)
   --truth FILE                 when the lab stops, write what its servers observed (truth file format)
+  --containerd SOCKET          a real containerd (CRI plugin on) is the runtime: the lab creates its
+                               pods there (host network) and the kubelet calls its CRI and streaming
+                               server; both legs are relayed and recorded
+  --containerd-image REF       the image for those containers (default execscope.local/busybox:1)
   -- COMMAND [ARG]...          run COMMAND with KUBECONFIG set, then stop; exit with its status
   --scenario NAME [--out DIR]  run a named scenario with the real kubectl; write DIR/lab-NAME.pcapng and
                                its .truth.json (default DIR: .); --scenario list shows them
@@ -69,7 +74,7 @@ async function run(argv: string[]): Promise<number> {
   const command = split >= 0 ? argv.slice(split + 1) : [];
   const args = parseArgs(joinFaultValues(split >= 0 ? argv.slice(0, split) : argv), {
     flags: ['--plain', '--help', '-h'],
-    options: ['--pod', '--fault', '--dir', '--kubeconfig-out', '--record', '--record-mss', '--keylog-out', '--truth', '--scenario', '--out'],
+    options: ['--pod', '--fault', '--dir', '--kubeconfig-out', '--record', '--record-mss', '--keylog-out', '--truth', '--scenario', '--out', '--containerd', '--containerd-image'],
   });
   if (args.flags.has('--help') || args.flags.has('-h')) {
     process.stdout.write(LAB_HELP);
@@ -89,6 +94,7 @@ async function run(argv: string[]): Promise<number> {
     recordMss: recordMss(lastOption(args, '--record-mss')),
     keyLogPath: resolvePath(lastOption(args, '--keylog-out')),
     kubeconfigPath: resolvePath(lastOption(args, '--kubeconfig-out')),
+    containerd: containerdOption(lastOption(args, '--containerd'), lastOption(args, '--containerd-image')),
   });
   describe(lab, command.length > 0);
   const exitCode = command.length ? await runCommand(command, lab) : await untilSignalled();
@@ -102,6 +108,14 @@ async function run(argv: string[]): Promise<number> {
   process.stderr.write(`execscope lab: stopped; ${sessions} exec session${sessions === 1 ? '' : 's'} across the hops recorded in ${lab.recordPath}\n`);
   process.stderr.write(`  open it with: execscope ${lab.recordPath}\n`);
   return exitCode;
+}
+
+function containerdOption(socket: string | undefined, image: string | undefined): { socket: string; image: string } | null {
+  if (socket === undefined) {
+    if (image !== undefined) throw new UsageError('--containerd-image needs --containerd SOCKET');
+    return null;
+  }
+  return { socket: resolve(socket), image: image ?? CONTAINERD_DEFAULT_IMAGE };
 }
 
 /** `--fault idle-drop 30` means `--fault idle-drop=30`. */
@@ -144,7 +158,8 @@ function describe(lab: Lab, running: boolean): void {
   err(`  pods: ${lab.runtime.pods.map((p) => `${p.namespace}/${p.name} [${p.containers.join(', ')}]`).join(' · ')}`);
   if (lab.options.faults.length) err(`  faults: ${lab.options.faults.map((f) => `${f.name}${f.value !== undefined ? `=${f.value}` : ''}@${f.hop}`).join(' · ')}`);
   err(`  recording every hop to ${lab.recordPath}${lab.keyLogPath ? ` (TLS keys inside it and in ${lab.keyLogPath})` : ''}`);
-  err(`  containers' working directories: ${join(lab.options.dir, 'containers')}`);
+  if (lab.options.containerd) err(`  runtime: containerd at ${lab.options.containerd.socket} (image ${lab.options.containerd.image})`);
+  else err(`  containers' working directories: ${join(lab.options.dir, 'containers')}`);
   if (!running) {
     process.stdout.write(`export KUBECONFIG=${lab.kubeconfigPath}\n`);
     err(`  then try: kubectl exec -it ${lab.runtime.pods[0].name} -- sh      (Ctrl-C here stops the lab)`);

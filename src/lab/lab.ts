@@ -6,10 +6,12 @@
  * stop() closes every socket and kills every process the lab started. IO code.
  */
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { join } from 'node:path';
 import { apiserver } from './apiserver.js';
 import { CriGrpcClient, criGrpcServer } from './cri-grpc.js';
 import { criStreamingServer } from './cri-streaming-server.js';
+import { ContainerdRuntime, relayTo, type ContainerdOptions } from './containerd-runtime.js';
 import { faultsOn, type FaultSpec } from './faults.js';
 import { HopServer, type ConnectionFaults } from './hop-server.js';
 import { kubeconfigYaml } from './kubeconfig.js';
@@ -37,6 +39,8 @@ export interface LabOptions {
   kubeconfigPath?: string;
   /** Streaming server's stream-creation timeout (default 30 s, as cri-streaming). */
   streamCreationTimeoutMs?: number;
+  /** A real containerd as the runtime (CRI and streaming server) instead of the lab's own; null: none. */
+  containerd?: ContainerdOptions | null;
 }
 
 export const DEFAULT_PODS: PodSpec[] = [{ namespace: 'default', name: 'lab-0', containers: ['main'], uid: '6f1a2c4e-0c1d-4c55-9d4e-2b7f0e1a9c01' }];
@@ -52,6 +56,7 @@ export class Lab {
   private servers: HopServer[] = [];
   private recorder: LabRecorder | null = null;
   private criClient: CriGrpcClient | null = null;
+  private containerd: ContainerdRuntime | null = null;
   private podServices: PodServices | null = null;
   private stopped = false;
 
@@ -97,6 +102,7 @@ export class Lab {
       keyLogPath: opts.keyLogPath ?? join(opts.dir, 'lab.keylog'),
       kubeconfigPath: opts.kubeconfigPath ?? join(opts.dir, 'kubeconfig'),
       streamCreationTimeoutMs: opts.streamCreationTimeoutMs ?? 30_000,
+      containerd: opts.containerd ?? null,
     };
     const runtime = new LabRuntime(join(opts.dir, 'containers'), options.pods);
     const lab = new Lab(options, runtime, new Date());
@@ -115,8 +121,12 @@ export class Lab {
     const hopInterfaces: (HopInterface & { id: HopId })[] = [
       { id: 'apiserver', name: 'kubectl→apiserver', description: `kubectl to the lab's kube-apiserver (${o.tls ? 'HTTPS' : 'plain HTTP'})` },
       { id: 'kubelet', name: 'apiserver→kubelet', description: "the apiserver's proxy or stream translator to the lab's kubelet (plain HTTP)" },
-      { id: 'runtime', name: 'kubelet→runtime (CRI gRPC)', description: "the kubelet's CRI Exec/Attach calls (gRPC over cleartext HTTP/2; a real kubelet uses a unix socket)" },
-      { id: 'cri', name: 'kubelet→streaming server', description: "the kubelet's proxy to the CRI streaming server (plain HTTP, as on node loopback)" },
+      o.containerd
+        ? { id: 'runtime', name: 'kubelet→runtime (CRI gRPC)', description: `the kubelet's CRI calls to containerd (gRPC over cleartext HTTP/2, relayed to ${o.containerd.socket})` }
+        : { id: 'runtime', name: 'kubelet→runtime (CRI gRPC)', description: "the kubelet's CRI Exec/Attach calls (gRPC over cleartext HTTP/2; a real kubelet uses a unix socket)" },
+      o.containerd
+        ? { id: 'cri', name: 'kubelet→streaming server', description: "the kubelet's proxy to containerd's streaming server (plain HTTP, relayed)" }
+        : { id: 'cri', name: 'kubelet→streaming server', description: "the kubelet's proxy to the CRI streaming server (plain HTTP, as on node loopback)" },
     ];
     this.recorder = o.recordPath ? new LabRecorder(o.recordPath, hopInterfaces, new LabClock(), o.recordMss) : null;
     const cert = o.tls ? generateSelfSignedCert() : null;
@@ -129,39 +139,15 @@ export class Lab {
         idleDropMs: f.has('idle-drop') ? f.get('idle-drop')!.value! * 1000 : undefined,
       };
     };
-    const criFaults = faultsOn(o.faults, 'cri');
     const podServices = (this.podServices = await PodServices.start(this.runtime.pods));
-    const cri = await HopServer.listen({
-      hopIndex: 3,
-      recorder: this.recorder,
-      faults: connectionFaults('cri'),
-      onConnection: criStreamingServer({
-        runtime: this.runtime,
-        podServices,
-        observations: this.observations,
-        faults: {
-          noStreamReply: criFaults.has('no-stream-reply'),
-          noExitStatus: criFaults.has('no-exit-status'),
-          stallReader: criFaults.has('stall-reader'),
-        },
-        streamCreationTimeoutMs: o.streamCreationTimeoutMs,
-      }),
-    });
-    this.servers.push(cri);
-    ports.cri = cri.port;
-    const runtimeApi = await HopServer.listen({
-      hopIndex: 2,
-      recorder: this.recorder,
-      onConnection: criGrpcServer({ runtime: this.runtime, observations: this.observations, streamingPort: () => cri.port }),
-    });
-    this.servers.push(runtimeApi);
-    ports.runtime = runtimeApi.port;
-    this.criClient = new CriGrpcClient(() => runtimeApi.port);
+    const cri = o.containerd ? await this.containerdHops(o.containerd, connectionFaults('cri')) : await this.labRuntimeHops(podServices, connectionFaults('cri'));
+    ports.cri = cri.streaming;
+    ports.runtime = cri.runtimeApi;
     const kubelet = await HopServer.listen({
       hopIndex: 1,
       recorder: this.recorder,
       faults: connectionFaults('kubelet'),
-      onConnection: kubeletServer({ runtime: this.runtime, observations: this.observations, cri: this.criClient }),
+      onConnection: kubeletServer({ runtime: this.runtime, observations: this.observations, cri: this.containerd ?? this.criClient! }),
     });
     this.servers.push(kubelet);
     ports.kubelet = kubelet.port;
@@ -199,6 +185,55 @@ export class Lab {
     writeFileSync(o.kubeconfigPath, kubeconfigYaml(this.serverUrl, cert?.certPem ?? null));
   }
 
+  /** The lab's own runtime: its CRI gRPC server and streaming server, local processes as containers. */
+  private async labRuntimeHops(podServices: PodServices, faults: ConnectionFaults): Promise<{ streaming: number; runtimeApi: number }> {
+    const o = this.options;
+    const criFaults = faultsOn(o.faults, 'cri');
+    const cri = await HopServer.listen({
+      hopIndex: 3,
+      recorder: this.recorder,
+      faults,
+      onConnection: criStreamingServer({
+        runtime: this.runtime,
+        podServices,
+        observations: this.observations,
+        faults: {
+          noStreamReply: criFaults.has('no-stream-reply'),
+          noExitStatus: criFaults.has('no-exit-status'),
+          stallReader: criFaults.has('stall-reader'),
+        },
+        streamCreationTimeoutMs: o.streamCreationTimeoutMs,
+      }),
+    });
+    this.servers.push(cri);
+    const runtimeApi = await HopServer.listen({
+      hopIndex: 2,
+      recorder: this.recorder,
+      onConnection: criGrpcServer({ runtime: this.runtime, observations: this.observations, streamingPort: () => cri.port }),
+    });
+    this.servers.push(runtimeApi);
+    this.criClient = new CriGrpcClient(() => runtimeApi.port);
+    return { streaming: cri.port, runtimeApi: runtimeApi.port };
+  }
+
+  /** A real containerd: tapped relays in front of its CRI socket and its streaming server; the pods created in it. */
+  private async containerdHops(opts: ContainerdOptions, faults: ConnectionFaults): Promise<{ streaming: number; runtimeApi: number }> {
+    let containerd: ContainerdRuntime | null = null;
+    const streaming = await HopServer.listen({
+      hopIndex: 3,
+      recorder: this.recorder,
+      faults,
+      onConnection: relayTo(() => net.connect(containerd?.streamingBackendPort() ?? 0, '127.0.0.1')),
+    });
+    this.servers.push(streaming);
+    const runtimeApi = await HopServer.listen({ hopIndex: 2, recorder: this.recorder, onConnection: relayTo(() => net.connect(opts.socket)) });
+    this.servers.push(runtimeApi);
+    this.criClient = new CriGrpcClient(() => runtimeApi.port);
+    containerd = this.containerd = new ContainerdRuntime(this.criClient, () => streaming.port);
+    await containerd.createPods(this.options.pods, opts.image, join(this.options.dir, 'pod-logs'));
+    return { streaming: streaming.port, runtimeApi: runtimeApi.port };
+  }
+
   /**
    * Stops everything: sessions still open are marked hung, every connection is closed, every process
    * the lab started is killed, and the recording is completed.
@@ -213,6 +248,7 @@ export class Lab {
     for (const s of this.observations.sessions) {
       if (s.endedAt === null) this.observations.endSession(s, `hung: still open when the lab stopped${s.fault ? ` (${s.fault})` : ''}`);
     }
+    await this.containerd?.removePods();
     this.criClient?.close();
     await Promise.all([...this.servers.map((s) => s.close()), this.podServices?.close()]);
     await this.runtime.killAll();
