@@ -6,7 +6,7 @@
  * unclosed stdin and an endless session follow from it.
  */
 import type { ConnectionRecord, ExecSession, ZeroWindow } from '../model/session.js';
-import { formatDuration } from '../report/time.js';
+import { formatDuration } from '../core/time.js';
 import { finding, sessionEndTs, sinceStart, type Finding } from './finding.js';
 
 /** A window closed this long is a reader that stopped, not a reader catching up. */

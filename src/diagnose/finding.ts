@@ -4,7 +4,7 @@
  * evidence from the capture that made it match, and the hop where it happened.
  */
 import type { CaptureModel, ExecSession, Hop } from '../model/session.js';
-import { formatDuration } from '../report/time.js';
+import { formatDuration } from '../core/time.js';
 
 export type RuleId = 'R1' | 'R2' | 'R3' | 'R4' | 'R6' | 'R7' | 'R8' | 'R9' | 'R10' | 'R11' | 'R12' | 'R13' | 'R14' | 'R15' | 'R16' | 'R17';
 

@@ -6,7 +6,7 @@
  */
 import type { ExecSession, StreamRecord } from '../model/session.js';
 import { portForwardErrors } from '../report/outcome.js';
-import { formatDuration } from '../report/time.js';
+import { formatDuration } from '../core/time.js';
 import { finding, sessionEndTs, sinceStart, type Finding } from './finding.js';
 
 /** kubectl closes everything within moments of reading a port-forward error. */

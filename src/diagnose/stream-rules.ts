@@ -3,7 +3,7 @@
  * ends (R2), streams that were never set up or never answered (R8).
  */
 import type { ExecSession, StreamRecord } from '../model/session.js';
-import { formatDuration } from '../report/time.js';
+import { formatDuration } from '../core/time.js';
 import { finding, sessionEndTs, sinceStart, type Finding } from './finding.js';
 
 /** A quiet stretch this long before the capture ends reads as "nothing is coming". */

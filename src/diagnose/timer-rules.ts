@@ -4,7 +4,7 @@
  * keepalives that hold an idle timer off on a session that carries no data (R17).
  */
 import type { ExecSession } from '../model/session.js';
-import { formatDuration } from '../report/time.js';
+import { formatDuration } from '../core/time.js';
 import { finding, sessionEndTs, sessionOverTs, sinceStart, type Finding } from './finding.js';
 
 /** Idle timeouts that drop exec connections (PROTOCOL.md §2.13 and the issues it cites). */

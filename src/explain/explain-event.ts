@@ -5,7 +5,7 @@
  */
 import type { ControlEvent, ExecSession, StreamEvent, StreamRecord } from '../model/session.js';
 import { isSpdyTunnel } from '../report/outcome.js';
-import { formatDuration } from '../report/time.js';
+import { formatDuration } from '../core/time.js';
 import { safeInline } from '../report/terminal-text.js';
 import { SOURCES } from './sources.js';
 import { speaker } from './speakers.js';

@@ -10,7 +10,7 @@
 import { diagnose, type Finding } from '../diagnose/diagnose.js';
 import type { ExecSession } from '../model/session.js';
 import { hopLabel, protocolLabel } from '../report/outcome.js';
-import { formatDuration } from '../report/time.js';
+import { formatDuration } from '../core/time.js';
 import { commandLabel, sessionOutcome, targetLabel, type Severity } from '../report/session-summary.js';
 import { safeInline } from '../report/terminal-text.js';
 import { streamColor, type InkColor } from '../ui/theme.js';

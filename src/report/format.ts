@@ -1,5 +1,5 @@
 /** Small formatting helpers for the TUI's one-line fields. */
-import { formatDuration } from '../report/time.js';
+import { formatDuration } from '../core/time.js';
 import { safeInline } from './terminal-text.js';
 
 /** "0 B", "812 B", "5.9 KiB", "1.00 GiB" */

@@ -2,7 +2,7 @@
 import { diagnoseAll, type Diagnosis, type Finding } from '../diagnose/diagnose.js';
 import type { RpcCall } from '../model/rpc-call.js';
 import type { CaptureModel, ExecSession, StreamRecord } from '../model/session.js';
-import { durationMs, isoTime } from './time.js';
+import { durationMs, isoTime } from '../core/time.js';
 
 function streamJson(r: StreamRecord, hash: boolean) {
   return {

@@ -5,7 +5,7 @@
 import { hopChain } from '../model/cross-hop.js';
 import type { RpcCall } from '../model/rpc-call.js';
 import type { CaptureModel, ExecSession, StreamRecord } from '../model/session.js';
-import { formatDuration } from './time.js';
+import { formatDuration } from '../core/time.js';
 import { k8sChannelProtocol } from '../websocket/channel-protocol.js';
 
 export function outcomeText(s: ExecSession): string {

@@ -1,6 +1,6 @@
 /** What the session list says about a session, and how it sorts. */
 import type { ExecSession } from '../model/session.js';
-import { outcomeText, portForwardErrors } from '../report/outcome.js';
+import { outcomeText, portForwardErrors } from './outcome.js';
 import { quoteArgv } from './format.js';
 import { safeInline } from './terminal-text.js';
 

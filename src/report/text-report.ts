@@ -8,7 +8,7 @@ import { hopChain } from '../model/cross-hop.js';
 import { explainEvent, explanationLines } from '../explain/explain-event.js';
 import { walkSteps } from '../explain/walk.js';
 import { criCallLabel, hopChainSteps, hopLabel, outcomeText, protocolLabel, translationNote } from './outcome.js';
-import { formatDuration, isoTime } from './time.js';
+import { formatDuration, isoTime } from '../core/time.js';
 
 const PREVIEW = 60;
 

@@ -1,7 +1,7 @@
 /** Every TCP connection, exec or not (discovery GETs, TLS, unknown TCP), shown when asked with `c`. */
 import { Box } from 'ink';
 import type { ConnectionRecord } from '../model/session.js';
-import { formatDuration } from '../report/time.js';
+import { formatDuration } from '../core/time.js';
 import { fitWidth, fitRight, formatBytes } from '../report/format.js';
 import { Line, type Segment } from './Line.js';
 import { PaneTitle } from './PaneTitle.js';

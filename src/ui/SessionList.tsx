@@ -2,7 +2,7 @@
 import { Box } from 'ink';
 import type { ExecSession } from '../model/session.js';
 import { protocolLabel, hopLabel } from '../report/outcome.js';
-import { formatDuration } from '../report/time.js';
+import { formatDuration } from '../core/time.js';
 import { fitWidth, fitRight, formatOffset } from '../report/format.js';
 import { Line, type Segment } from './Line.js';
 import { PaneTitle } from './PaneTitle.js';

@@ -6,7 +6,7 @@
 import { Box } from 'ink';
 import type { Finding } from '../diagnose/diagnose.js';
 import type { ExecSession } from '../model/session.js';
-import { formatDuration } from '../report/time.js';
+import { formatDuration } from '../core/time.js';
 import { fitWidth } from '../report/format.js';
 import { Line, type Segment } from './Line.js';
 import { PaneTitle } from './PaneTitle.js';

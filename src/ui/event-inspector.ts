@@ -6,7 +6,7 @@
 import type { CaptureModel } from '../model/session.js';
 import { linkTypeName } from '../net/link-layer.js';
 import type { CaptureInspector } from '../pipeline/capture-inspector.js';
-import { isoTime } from '../report/time.js';
+import { isoTime } from '../core/time.js';
 import { isSpdyTunnel } from '../report/outcome.js';
 import { modelLayers, type EventInspector, type LayerView } from './event-layers.js';
 import { spdyFrameFields, webSocketFrameFields } from './frame-fields.js';

@@ -6,7 +6,7 @@
 import type { FrameOrigin } from '../core/origin.js';
 import type { CaptureModel, ControlEvent, ExecSession, StreamEvent, StreamRecord } from '../model/session.js';
 import { isSpdyTunnel } from '../report/outcome.js';
-import { isoTime } from '../report/time.js';
+import { isoTime } from '../core/time.js';
 import { formatBytes, formatOffset, quoteArgv } from '../report/format.js';
 import { targetLabel } from '../report/session-summary.js';
 import { safeInline } from '../report/terminal-text.js';
