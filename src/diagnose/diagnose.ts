@@ -37,10 +37,12 @@ export interface Diagnosis {
  */
 const CAUSE_ORDER: RuleId[] = ['R10', 'R11', 'R13', 'R12', 'R8', 'R6', 'R14', 'R15', 'R3', 'R16', 'R1', 'R2', 'R4', 'R7', 'R9', 'R17'];
 const SEVERITY_ORDER = { error: 0, warn: 1, info: 2 };
-const HOP_DEPTH = { apiserver: 0, kubelet: 1, cri: 2 };
+const HOP_DEPTH = { apiserver: 0, kubelet: 1, cri: 2, docker: 3 };
 
 /** Every rule on one session, on its own: no cause chosen, no links followed (except what a rule itself reads). */
 export function sessionFindings(s: ExecSession, scope: DiagnosisScope, connections: ReadonlyMap<number, ConnectionRecord> = connectionsById(scope)): Finding[] {
+  // A docker stream has no error stream, no keepalives and no k8s upgrade: only the stream rules and timers apply.
+  if (s.hop === 'docker') return [stdinNeverClosed(s), outputNeverEnds(s), idleExpiry(s)].filter((f): f is Finding => f !== null);
   return [
     authorization(s),
     refusedUpgrade(s, scope.sessions),

@@ -32,6 +32,7 @@ export function stdinNeverClosed(s: ExecSession): Finding | null {
       : 'stdin was opened and never half-closed (nothing was sent on it)',
   ];
   if (s.transport === 'spdy') evidence.push(`no empty DATA frame with FIN on SPDY stream ${stdin.id}`);
+  else if (s.transport === 'hijacked') evidence.push('no TCP FIN from the client: the docker client half-closes the hijacked connection at stdin EOF');
   else if (s.protocol === 'v5.channel.k8s.io') evidence.push('no v5 CLOSE signal ([255, 0]) for channel 0');
   else evidence.push(`${s.protocol || 'this WebSocket protocol'} has no way to close stdin: only v5.channel.k8s.io can (kubernetes/kubernetes#89899)`);
   evidence.push('a command reading stdin to its end (cat, sort, wc …) waits for that EOF forever');
@@ -51,7 +52,7 @@ export function outputNeverEnds(s: ExecSession): Finding | null {
     severity: 'warn',
     title: 'output never ends',
     evidence: [
-      `${open.map((r) => r.name).join(' and ')} still open, no Status on the error stream`,
+      `${open.map((r) => r.name).join(' and ')} still open, ${s.hop === 'docker' ? 'no exit code from an inspect or wait' : 'no Status on the error stream'}`,
       `nothing on them for the last ${formatDuration(quiet)} of the capture`,
       'the process (or a child it started in the background) still holds the pipe or terminal (kubernetes/kubernetes#44371)',
     ],

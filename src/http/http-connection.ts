@@ -71,6 +71,11 @@ export interface HttpConnectionOptions {
   maxBodyExcerptBytes?: number;
   /** How many bytes the client may send after an upgrade request before the answer arrives; default 1 MiB. */
   maxHeldBytes?: number;
+  /**
+   * Responses that hand the connection over without a 101 or CONNECT (docker's `200 OK` hijack of an
+   * exec start, moby:api/server/router/container/exec.go): from them on both directions are upgraded.
+   */
+  switchesProtocols?: (req: HttpRequestHead, res: HttpResponseHead) => boolean;
 }
 
 const KiB = 1024;
@@ -149,6 +154,7 @@ export class HttpConnectionParser {
   private readonly maxExcerpt: number;
   private readonly maxHeld: number;
   private readonly label: string;
+  private readonly switchesProtocols: HttpConnectionOptions['switchesProtocols'];
 
   constructor(
     private readonly sink: HttpConnectionSink,
@@ -158,6 +164,7 @@ export class HttpConnectionParser {
     this.maxExcerpt = options.maxBodyExcerptBytes ?? 64 * KiB;
     this.maxHeld = options.maxHeldBytes ?? 1024 * KiB;
     this.label = options.label ? `${options.label} ` : '';
+    this.switchesProtocols = options.switchesProtocols;
     const onPiece = (side: Side, data: Uint8Array, from: number, to: number): void => this.bodyPiece(side, data, from, to);
     this.c2s = new Side('c2s', this.maxHeadBytes, onPiece);
     this.s2c = new Side('s2c', this.maxHeadBytes, onPiece);
@@ -331,7 +338,10 @@ export class HttpConnectionParser {
       this.problem('unmatched-response', side, res.origin.offset, `response ${res.status} matches no request`);
     }
     this.sink.onResponse(res, req);
-    const switching = res.status === 101 || (req?.method === 'CONNECT' && res.status >= 200 && res.status < 300);
+    const switching =
+      res.status === 101 ||
+      (req?.method === 'CONNECT' && res.status >= 200 && res.status < 300) ||
+      (req !== undefined && this.switchesProtocols?.(req, res) === true);
     if (switching) {
       if (res.status === 101 && (req === undefined || !isUpgradeRequest(req))) {
         this.problem('unrequested-upgrade', side, res.origin.offset, '101 Switching Protocols without an upgrade request');

@@ -5,4 +5,6 @@ export interface UpgradedTransport {
   push(dir: Direction, data: Uint8Array, origin: StreamOrigin): void;
   gap(dir: Direction, offset: number, length: number): void;
   end(): void;
+  /** A side closed its half of the connection (TCP FIN) or reset it. */
+  close?(dir: Direction, how: 'fin' | 'rst', ts: number, packet: number): void;
 }

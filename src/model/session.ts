@@ -8,8 +8,9 @@ import type { RpcCall } from './rpc-call.js';
 
 /** `execsync`: a CRI ExecSync call (probes, `crictl exec --sync`): its output and exit code travel inline in the gRPC response. */
 export type SessionKind = 'exec' | 'attach' | 'portforward' | 'execsync';
-export type Hop = 'apiserver' | 'kubelet' | 'cri';
-export type Transport = 'spdy' | 'websocket' | 'grpc';
+export type Hop = 'apiserver' | 'kubelet' | 'cri' | 'docker';
+/** `hijacked`: docker's Engine API hands the HTTP connection over to the raw or stdcopy-multiplexed stream. */
+export type Transport = 'spdy' | 'websocket' | 'grpc' | 'hijacked';
 export type SessionState = 'complete' | 'aborted' | 'open-at-end' | 'upgrade-failed';
 
 /** Outcome carried on the error stream (never guessed: null when nothing was carried). */
@@ -65,11 +66,13 @@ export interface StreamRecord {
 
 /** Session-level control traffic for the timeline's control lane. */
 export interface ControlEvent {
-  kind: 'ping' | 'pong' | 'window-update' | 'flow-control' | 'settings' | 'rst' | 'goaway' | 'close' | 'gap' | 'upgrade' | 'request';
+  kind: 'ping' | 'pong' | 'window-update' | 'flow-control' | 'settings' | 'rst' | 'goaway' | 'close' | 'gap' | 'upgrade' | 'request' | 'poll';
   ts: number;
   dir: Direction;
   detail: string;
   origin: FrameOrigin | null;
+  /** The connection that carried it, when not the session's own (docker: resize, inspect, wait calls). */
+  connectionId?: number;
 }
 
 export interface ResizeEvent {
@@ -131,6 +134,25 @@ export interface ExecSession {
   warnings: Problem[];
   /** Request origin (the HTTP head). */
   requestOrigin: FrameOrigin;
+  /** Hop `docker` only: what the Engine API calls around the stream said. */
+  docker?: DockerDetails;
+}
+
+/** The Engine API calls of one docker exec or attach (create, start, resize, inspect polls, wait). */
+export interface DockerDetails {
+  execId: string | null;
+  /** Container id or name, as the client named it. */
+  containerId: string;
+  user: string | null;
+  workingDir: string | null;
+  /** Names of the environment variables the create call set; their values are never kept. */
+  env: string[];
+  /** Answered `GET /exec/{id}/json` polls. */
+  polls: number;
+  /** Which call told the exit code, when, and how long after the stream closed (null: before, or no stream). */
+  exitFrom: { call: 'inspect' | 'wait'; ts: number; afterStreamClosedNs: number | null } | null;
+  /** Every connection that carried one of the calls, the stream's first. */
+  connectionIds: number[];
 }
 
 /** Every TCP connection, exec or not, so discovery GETs and unknown TCP can be listed. */
@@ -141,7 +163,7 @@ export interface ConnectionRecord {
   startTs: number;
   endTs: number | null;
   firstPacket: number;
-  protocol: 'http' | 'http2' | 'tls' | 'spdy' | 'websocket' | 'unknown' | 'empty';
+  protocol: 'http' | 'http2' | 'tls' | 'spdy' | 'websocket' | 'hijacked' | 'unknown' | 'empty';
   bytes: { c2s: number; s2c: number };
   requests: { method: string; target: string; status: number | null; ts: number }[];
   /** Set when the connection is TLS; `protocol` then names what it carries once decrypted. */

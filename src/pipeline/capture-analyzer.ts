@@ -13,6 +13,7 @@ import { isSupportedLinkType, linkTypeName } from '../net/link-layer.js';
 import { TcpReassembler, type TcpConnection } from '../net/tcp-reassembly.js';
 import { ExecSessionBuilder, type SessionRequest } from '../k8s/exec-session.js';
 import { TlsKeyLog } from '../tls/key-log.js';
+import { DockerSessions } from '../docker/docker-sessions.js';
 import { ConnectionAnalyzer } from './connection-analyzer.js';
 import type { PipelineContext } from './context.js';
 import type { AnalyzeOptions } from './options.js';
@@ -43,6 +44,7 @@ export class CaptureAnalyzer implements PipelineContext {
   private lastTs = 0;
   private finished = false;
   readonly keys = new TlsKeyLog();
+  readonly docker = new DockerSessions(this);
   /** Key logs found in the capture itself (pcapng DSBs). */
   readonly embeddedKeyLogs: { text: string; source: string }[] = [];
   private tlsLackedKeys = false;
@@ -69,7 +71,7 @@ export class CaptureAnalyzer implements PipelineContext {
       onData: (conn, dir, data, origin) => this.analyzerOf(conn)?.data(dir, data, origin),
       onWindow: (conn, dir, change, accepted, packet, ts) => this.analyzerOf(conn)?.window(dir, change, accepted, packet, ts),
       onGap: (conn, dir, offset, length, _packet, ts) => this.analyzerOf(conn)?.gap(dir, offset, length, ts),
-      onClose: (conn, dir, how, _packet, ts) => this.analyzerOf(conn)?.close(dir, how, ts),
+      onClose: (conn, dir, how, packet, ts) => this.analyzerOf(conn)?.close(dir, how, ts, packet),
       onEnd: (conn, ts) => {
         this.analyzerOf(conn)?.end(ts);
         this.connections.delete(conn.id);
@@ -206,6 +208,7 @@ export class CaptureAnalyzer implements PipelineContext {
     this.finished = true;
     this.packets.end();
     this.tcp.end();
+    this.docker.finish(this.lastTs);
     linkHops(this.model.sessions, this.model.rpcs);
     if (this.warningsDropped) this.model.warnings.push(pipelineProblem('warnings-dropped', `${this.warningsDropped} more warnings not shown`, { where: 'capture' }));
     this.model.done = true;

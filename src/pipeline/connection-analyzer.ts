@@ -85,8 +85,9 @@ export class ConnectionAnalyzer implements ConnectionScope {
   }
 
   /** A direction closed; a reset closes both, the side that sent it first. */
-  close(dir: Direction, how: 'fin' | 'rst', ts: number): void {
+  close(dir: Direction, how: 'fin' | 'rst', ts: number, packet: number): void {
     this.closed = true;
+    this.consumer.close(dir, how, ts, packet);
     this.firstClose ??= { ts, by: dir === 'c2s' ? 'client' : 'server', reset: how === 'rst' };
     if (this.clientClosed) return;
     if (dir === 'c2s') this.clientClosed = true;
@@ -94,8 +95,8 @@ export class ConnectionAnalyzer implements ConnectionScope {
   }
 
   end(ts: number): void {
-    this.consumer.end();
     this.record.endTs = ts;
+    this.consumer.end();
     for (const s of this.sessions) s.finish({ ts, connectionClosed: this.closed, serverReset: this.serverReset, firstClose: this.firstClose });
   }
 

@@ -3,6 +3,7 @@ import type { ConnectionRecord } from '../model/session.js';
 import type { RpcCall } from '../model/rpc-call.js';
 import type { ExecSessionBuilder, SessionRequest } from '../k8s/exec-session.js';
 import type { TlsKeyLog } from '../tls/key-log.js';
+import type { DockerSessions } from '../docker/docker-sessions.js';
 
 /** What a connection analyzer needs from the capture-wide pipeline. */
 export interface PipelineContext {
@@ -11,6 +12,8 @@ export interface PipelineContext {
   sessionRefused(s: ExecSessionBuilder): void;
   /** A gRPC call started: it gets its id and joins the model. */
   newRpc(call: Omit<RpcCall, 'id'>): RpcCall;
+  /** The docker Engine API calls of the capture, matched into exec and attach sessions across connections. */
+  readonly docker: DockerSessions;
   warn(p: Problem): void;
   /** Secrets from --keylog files and pcapng Decryption Secrets Blocks. */
   readonly keys: TlsKeyLog;

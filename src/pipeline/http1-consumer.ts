@@ -1,9 +1,12 @@
 /**
  * HTTP/1.1 on a connection: lists every request, turns exec/attach/portforward upgrades into
  * sessions, and after a 101 hands the upgraded bytes to the SPDY or WebSocket session transport.
+ * docker Engine API calls go to the capture's docker sessions, and a hijacked start or attach hands
+ * its bytes to the docker stream.
  */
 import { HttpConnectionParser, header, headerValues, type HttpRequestHead, type HttpResponseHead } from '../http/http-connection.js';
 import { parseStreamingRequest } from '../k8s/exec-request.js';
+import { isHijackAnswer, type DockerCall } from '../docker/docker-sessions.js';
 import type { ExecSessionBuilder } from '../k8s/exec-session.js';
 import { SpdyExecTransport } from '../k8s/spdy-exec.js';
 import type { UpgradedTransport } from '../k8s/upgraded-transport.js';
@@ -16,6 +19,7 @@ import { relocate } from '../core/problem.js';
 interface PendingRequest {
   req: HttpRequestHead;
   session: ExecSessionBuilder | null;
+  docker: DockerCall | null;
   requestIndex: number;
 }
 
@@ -24,6 +28,7 @@ export function http1Consumer(scope: ConnectionScope, handOff: (successor: Strea
   const { ctx, record } = scope;
   const pending: PendingRequest[] = [];
   let upgradedSession: ExecSessionBuilder | null = null;
+  let upgradedDocker: DockerCall | null = null;
   /** Sec-WebSocket-Extensions of the 101 (permessage-deflate, if a server ever negotiates it). */
   let extensions: string | undefined;
   let transport: UpgradedTransport | null = null;
@@ -47,13 +52,16 @@ export function http1Consumer(scope: ConnectionScope, handOff: (successor: Strea
   const parser = new HttpConnectionParser({
     onRequest: (req) => {
       record.requests.push({ method: req.method, target: req.target, status: null, ts: req.origin.ts });
-      pending.push({ req, session: startSession(req), requestIndex: record.requests.length - 1 });
+      const docker = ctx.docker.call(record, scope.where, req);
+      pending.push({ req, session: docker ? null : startSession(req), docker, requestIndex: record.requests.length - 1 });
     },
     onResponse: (res: HttpResponseHead, req) => {
       if (res.status >= 100 && res.status < 200 && res.status !== 101) return;
       const entry = pending.find((p) => p.req === req);
       if (!entry) return;
       record.requests[entry.requestIndex].status = res.status;
+      entry.docker?.response(res);
+      upgradedDocker = entry.docker;
       if (entry.session && res.status === 101) {
         const s = entry.session;
         const name = s.session.transport === 'websocket' ? 'sec-websocket-protocol' : 'x-stream-protocol-version';
@@ -65,15 +73,24 @@ export function http1Consumer(scope: ConnectionScope, handOff: (successor: Strea
       }
     },
     onMessageComplete: (dir, head, body) => {
-      if (dir !== 's2c') return;
+      if (dir === 'c2s') {
+        pending.find((p) => p.req === head)?.docker?.requestComplete(body);
+        return;
+      }
       const res = head as HttpResponseHead;
       const entry = pending.shift();
+      entry?.docker?.responseComplete(res, body);
       if (entry?.session && res.status !== 101) {
         entry.session.refused(res.status, body, res.origin.lastTs);
         ctx.sessionRefused(entry.session);
       }
     },
     onUpgrade: () => {
+      if (upgradedDocker) {
+        record.protocol = 'hijacked';
+        transport = upgradedDocker.hijacked();
+        return;
+      }
       const s = upgradedSession;
       if (!s) {
         ctx.warn(
@@ -93,7 +110,7 @@ export function http1Consumer(scope: ConnectionScope, handOff: (successor: Strea
     onUpgradedData: (dir, data, origin) => transport?.push(dir, data, origin),
     onUpgradedGap: (dir, offset, length) => transport?.gap(dir, offset, length),
     onProblem: (p) => ctx.warn(relocate(p, scope.where, { connection: record.id })),
-  });
+  }, { switchesProtocols: isHijackAnswer });
 
   return {
     push: (dir, data, origin) => {

@@ -6,6 +6,8 @@ export interface StreamConsumer {
   push(dir: Direction, data: Uint8Array, origin: StreamOrigin): void;
   gap(dir: Direction, offset: number, length: number): void;
   end(): void;
+  /** A side closed its half of the connection (TCP FIN) or reset it; after its last byte. */
+  close?(dir: Direction, how: 'fin' | 'rst', ts: number, packet: number): void;
 }
 
 export const ignoreStream: StreamConsumer = { push() {}, gap() {}, end() {} };
@@ -46,6 +48,10 @@ export class SniffingConsumer implements StreamConsumer {
 
   end(): void {
     this.decide(true)?.end();
+  }
+
+  close(dir: Direction, how: 'fin' | 'rst', ts: number, packet: number): void {
+    this.inner?.close?.(dir, how, ts, packet);
   }
 
   private decide(final: boolean): StreamConsumer | null {

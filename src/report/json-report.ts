@@ -14,6 +14,21 @@ function streamJson(r: StreamRecord, hash: boolean) {
   };
 }
 
+function dockerJson(s: ExecSession) {
+  const d = s.docker!;
+  const from = d.exitFrom;
+  return {
+    execId: d.execId,
+    containerId: d.containerId,
+    user: d.user,
+    workingDir: d.workingDir,
+    env: d.env,
+    polls: d.polls,
+    exitFrom: from ? { call: from.call, afterStreamClosedMs: from.afterStreamClosedNs === null ? null : from.afterStreamClosedNs / 1e6 } : null,
+    connections: d.connectionIds,
+  };
+}
+
 const findingJson = (f: Finding) => ({ rule: f.rule, severity: f.severity, title: f.title, hop: f.hop, session: f.session, evidence: f.evidence });
 
 /** The doctor's verdict: the cause first, what followed from it, and notes that are not faults. */
@@ -60,6 +75,7 @@ function sessionJson(model: CaptureModel, s: ExecSession, hash: boolean, lastTs:
     nextHop: s.nextHop,
     ...(criCallOf(model, s) ? { criCall: rpcJson(model, criCallOf(model, s)!) } : {}),
     ...(s.refusal ? { refusal: s.refusal } : {}),
+    ...(s.docker ? { docker: dockerJson(s) } : {}),
     diagnosis: diagnosisJson(diagnosis),
     warnings: s.warnings,
   };

@@ -7,8 +7,10 @@ import type { RpcCall } from '../model/rpc-call.js';
 import type { CaptureModel, ExecSession, StreamRecord } from '../model/session.js';
 import { formatDuration } from '../core/time.js';
 import { k8sChannelProtocol } from '../websocket/channel-protocol.js';
+import { formatDuration } from './time.js';
 
 export function outcomeText(s: ExecSession): string {
+  if (s.hop === 'docker') return dockerOutcome(s);
   if (s.state === 'upgrade-failed') {
     const msg = s.refusal?.message ? `: ${s.refusal.message}` : '';
     return `upgrade refused ${s.httpStatus ?? ''}${msg}`.trim();
@@ -27,6 +29,26 @@ export function outcomeText(s: ExecSession): string {
   else parts.push('no exit status');
   if (stdinOpen && s.state !== 'complete') parts.push('stdin never closed');
   if (s.fallbackFrom !== null) parts.push(`fell back to SPDY from session ${s.fallbackFrom}`);
+  return parts.join(' · ');
+}
+
+/**
+ * A docker stream carries no exit code: it comes from an inspect poll or a wait, often after the
+ * stream closed, and the outcome says which call told it and how late.
+ */
+function dockerOutcome(s: ExecSession): string {
+  if (s.state === 'upgrade-failed') return `refused ${s.httpStatus ?? ''}${s.refusal?.message ? `: ${s.refusal.message}` : ''}`;
+  const from = s.docker?.exitFrom;
+  const parts: string[] = [];
+  if (s.exit && from) {
+    const call = from.call === 'inspect' ? 'an inspect poll' : 'the wait';
+    const late = from.afterStreamClosedNs !== null ? ` ${formatDuration(from.afterStreamClosedNs)} after the stream closed` : '';
+    parts.push(`exit ${s.exit.code}`, `known from ${call}${late}`);
+  } else if (s.state === 'aborted') parts.push('connection lost, no exit code');
+  else if (s.state === 'open-at-end') parts.push('still open at end of capture');
+  else parts.push('exit code unknown: no inspect or wait answered after the stream');
+  const stdin = s.streams.find((r) => r.name === 'stdin');
+  if (stdin && stdin.bytes > 0 && stdin.closedAt.c2s === null && s.state !== 'complete') parts.push('stdin never closed');
   return parts.join(' · ');
 }
 
@@ -64,12 +86,15 @@ export function hopLabel(s: ExecSession): string {
       return 'apiserver→kubelet';
     case 'cri':
       return s.kind === 'execsync' ? 'kubelet→runtime (CRI gRPC)' : 'kubelet→runtime';
+    case 'docker':
+      return 'client→dockerd';
     default:
       return 'unknown hop';
   }
 }
 
 export function protocolLabel(s: ExecSession): string {
+  if (s.transport === 'hijacked') return s.tty ? 'docker raw' : 'docker stdcopy';
   if (s.transport === 'grpc') return 'gRPC';
   if (isSpdyTunnel(s)) return 'WS+SPDY';
   const t = s.transport === 'spdy' ? 'SPDY' : 'WS';

@@ -1,4 +1,5 @@
 /** What the session list says about a session, and how it sorts. */
+import { shortDockerId } from '../docker/engine-api.js';
 import type { ExecSession } from '../model/session.js';
 import { outcomeText, portForwardErrors } from './outcome.js';
 import { quoteArgv } from './format.js';
@@ -45,6 +46,7 @@ export function sessionDuration(s: ExecSession): number | null {
 
 /** "default/demo-0 [main]", the CRI token, or the request path when nothing else is known. */
 export function targetLabel(s: ExecSession): string {
+  if (s.hop === 'docker') return `container ${safeInline(shortDockerId(s.container ?? '?'))}`;
   const who = [s.namespace, s.pod].filter((x) => x !== null && x !== '').join('/');
   const container = s.container ? ` [${safeInline(s.container)}]` : '';
   if (who) return safeInline(who) + container;

@@ -1,6 +1,7 @@
 /** The human summary `execscope analyze` prints: one block per session. Captured text is neutralised. */
 import type { RpcCall } from '../model/rpc-call.js';
-import type { CaptureModel, ExecSession, StreamRecord, TlsSummary } from '../model/session.js';
+import type { CaptureModel, DockerDetails, ExecSession, StreamRecord, TlsSummary } from '../model/session.js';
+import { shortDockerId } from '../docker/engine-api.js';
 import { commandLabel } from './session-summary.js';
 import { safeInline } from './terminal-text.js';
 import { diagnoseAll, type Diagnosis, type Finding } from '../diagnose/diagnose.js';
@@ -25,6 +26,18 @@ function streamLine(r: StreamRecord): string {
   return `   ${r.name.padEnd(7)} ${`${r.bytes} B`.padStart(10)}  ${flags.padEnd(14)}${preview(r)}`;
 }
 
+function dockerLine(d: DockerDetails): string {
+  const parts = [
+    d.execId ? `exec ${shortDockerId(d.execId)}` : '',
+    d.user ? `user ${safeInline(d.user)}` : '',
+    d.workingDir ? `workdir ${safeInline(d.workingDir)}` : '',
+    d.env.length ? `env ${d.env.map((e) => safeInline(e, 40)).join(', ')} (values not kept)` : '',
+    d.polls ? `${d.polls} inspect poll${d.polls === 1 ? '' : 's'}` : '',
+    `connections ${d.connectionIds.join(', ')}`,
+  ];
+  return `   docker  ${parts.filter(Boolean).join(' · ')}`;
+}
+
 /** `--explain`: the session's guided walk, each step with what it does, who sent it, where and the source. */
 function explainLines(model: CaptureModel, s: ExecSession): string[] {
   const steps = walkSteps(s);
@@ -46,10 +59,10 @@ function explainLines(model: CaptureModel, s: ExecSession): string[] {
 
 function sessionBlock(model: CaptureModel, s: ExecSession, diagnosis: Diagnosis | undefined, explain: boolean): string[] {
   const call = s.criCall === null ? undefined : model.rpcs.find((c) => c.id === s.criCall);
-  const who = [s.namespace, s.pod].filter(Boolean).join('/') || s.token || '?';
+  const who = [s.namespace, s.pod].filter(Boolean).join('/') || s.token || (s.hop === 'docker' ? 'container' : '?');
   // A runtime session's URL names only a token: its CRI call says which container and command.
   const containerId = s.container ?? call?.request?.containerId;
-  const container = containerId ? ` [${safeInline(containerId.length > 40 ? containerId.slice(0, 13) : containerId)}]` : '';
+  const container = containerId ? ` [${safeInline(s.hop === 'docker' ? shortDockerId(containerId) : containerId.length > 40 ? containerId.slice(0, 13) : containerId)}]` : '';
   const cmd = !s.command.length && call?.request?.command ? commandLabel({ ...s, command: call.request.command }) : commandLabel(s);
   const start = isoTime(model.capture.originNs, s.startTs) ?? '';
   const dur = s.endTs !== null ? formatDuration(s.endTs - s.startTs) : 'open';
@@ -57,6 +70,7 @@ function sessionBlock(model: CaptureModel, s: ExecSession, diagnosis: Diagnosis 
     `#${s.id} ${s.kind} ${safeInline(who)}${container} ${cmd}`.trimEnd(),
     `   ${hopLabel(s)} ${s.client} → ${s.server} · ${protocolLabel(s)}${s.protocol ? ` (${s.protocol})` : ''} · HTTP ${s.httpStatus ?? '—'} · ${start} · ${dur}`,
   ];
+  if (s.docker) lines.push(dockerLine(s.docker));
   for (const r of s.streams) lines.push(streamLine(r));
   if (s.resizes.length) lines.push(`   resize  ${s.resizes.map((r) => `${r.width}×${r.height}`).join(', ')}`);
   lines.push(`   ${safeInline(outcomeText(s))} · ${s.state}`);

@@ -8,19 +8,26 @@ import { linkTypeName } from '../net/link-layer.js';
 import type { CaptureInspector } from '../pipeline/capture-inspector.js';
 import { isoTime } from '../core/time.js';
 import { isSpdyTunnel } from '../report/outcome.js';
-import { modelLayers, type EventInspector, type LayerView } from './event-layers.js';
-import { spdyFrameFields, webSocketFrameFields } from './frame-fields.js';
+import { connectionOf, modelLayers, type EventInspector, type LayerView } from './event-layers.js';
+import { spdyFrameFields, stdcopyFrameFields, webSocketFrameFields } from './frame-fields.js';
 
 export function createEventInspector(read: CaptureInspector, model: CaptureModel): EventInspector {
   return async (s, event) => {
     const layers = modelLayers(model, s, event);
     if (!event.origin) return layers;
-    const tls = model.connections.find((c) => c.id === s.connectionId)?.tls;
+    // A docker exec's calls each have their own connection.
+    const connectionId = connectionOf(s, event);
+    const tls = model.connections.find((c) => c.id === connectionId)?.tls;
     const tunnel = isSpdyTunnel(s) && event.kind !== 'request' && event.kind !== 'upgrade';
-    const found = await read({ connectionId: s.connectionId, dir: event.dir, origin: event.origin, innerOffsets: !!tls || tunnel });
+    const found = await read({ connectionId, dir: event.dir, origin: event.origin, innerOffsets: !!tls || tunnel });
     const frameLayer = layers.find((l) => l.kind === 'frame' || l.kind === 'http');
     if (frameLayer && !tls && !tunnel) {
-      const fields = s.transport === 'websocket' ? webSocketFrameFields(found.bytes) : spdyFrameFields(found.bytes);
+      const fields =
+        s.transport === 'websocket'
+          ? webSocketFrameFields(found.bytes)
+          : s.transport === 'hijacked'
+            ? stdcopyFrameFields(s, event, found.bytes)
+            : spdyFrameFields(found.bytes);
       if (frameLayer.kind === 'frame' && fields) frameLayer.lines.push(...fields.lines);
       frameLayer.bytes = found.bytes;
       frameLayer.highlight = fields && frameLayer.kind === 'frame' ? { start: fields.headerLength, end: found.bytes.length } : { start: 0, end: found.bytes.length };

@@ -108,7 +108,21 @@ function byteSpan(start: number, length: number): string {
   return length > 0 ? `${start}–${start + length - 1}` : `${start} (empty)`;
 }
 
+/** The connection that carried an event: a docker exec's calls each have their own. */
+export function connectionOf(s: ExecSession, e: InspectableEvent): number {
+  return (!isStreamEvent(e) && e.connectionId) || s.connectionId;
+}
+
+function dockerFrameTitle(s: ExecSession, e: InspectableEvent): string {
+  if (e.kind === 'request' || e.kind === 'poll') return `HTTP/1.1 ${e.dir === 'c2s' ? 'request' : 'response'} (Engine API)`;
+  if (e.kind === 'upgrade') return 'HTTP/1.1 response head (hijack)';
+  if (!isStreamEvent(e)) return `TCP ${e.kind}`;
+  if (e.dir === 'c2s') return `raw stdin bytes${e.kind === 'half-close' ? ': TCP FIN (stdin EOF)' : ''}`;
+  return s.tty ? 'raw TTY output' : `stdcopy frame (8-byte header: stream type, size)`;
+}
+
 function frameTitle(s: ExecSession, e: InspectableEvent): string {
+  if (s.transport === 'hijacked') return dockerFrameTitle(s, e);
   const tunnel = isSpdyTunnel(s);
   const ws = s.transport === 'websocket' && !tunnel;
   const where = tunnel ? ' in the WebSocket tunnel' : '';
@@ -139,7 +153,14 @@ export function modelLayers(model: CaptureModel, s: ExecSession, event: Inspecta
   const stream = streamOf(s, event);
   const rel = formatOffset(event.ts - s.startTs);
   if (isStreamEvent(event) && stream) {
-    const unit = s.transport === 'websocket' && !isSpdyTunnel(s) ? `channel ${stream.id}` : `SPDY stream ${stream.id}`;
+    const unit =
+      s.transport === 'hijacked'
+        ? s.tty || stream.dataDir === 'c2s'
+          ? 'raw'
+          : `stdcopy type ${stream.id}`
+        : s.transport === 'websocket' && !isSpdyTunnel(s)
+          ? `channel ${stream.id}`
+          : `SPDY stream ${stream.id}`;
     const bytes = event.kind === 'data' ? streamSlice(stream, event.streamOffset, event.length) : null;
     const lines = [`${event.kind}${event.kind === 'data' ? ` ${formatBytes(event.length)}` : ''} at ${rel} · ${dirText(s, event.dir)}`];
     if (event.kind === 'data') lines.push(`stream bytes ${byteSpan(event.streamOffset, event.length)} of ${formatBytes(stream.bytes)}`);
@@ -156,14 +177,15 @@ export function modelLayers(model: CaptureModel, s: ExecSession, event: Inspecta
   }
   const o = event.origin;
   // Over TLS the pipeline's origins count decrypted bytes, and name the packet ending each record.
-  const tls = model.connections.find((c) => c.id === s.connectionId)?.tls ?? null;
+  const connectionId = connectionOf(s, event);
+  const tls = model.connections.find((c) => c.id === connectionId)?.tls ?? null;
   // Tunnelled frames count bytes of the SPDY stream inside the WebSocket messages.
   const tunnel = isSpdyTunnel(s) && event.kind !== 'request' && event.kind !== 'upgrade';
   const space = `${tunnel ? 'tunnelled SPDY' : tls ? 'TLS plaintext' : 'TCP'} ${event.dir}`;
-  const frameLines = isStreamEvent(event) ? [] : [safeInline(event.detail), `at ${rel} · ${dirText(s, event.dir)}`];
+  const frameLines = isStreamEvent(event) ? [] : [safeInline(event.detail), `at ${rel} · ${connectionId === s.connectionId ? dirText(s, event.dir) : `connection ${connectionId}`}`];
   if (o) frameLines.push(`${space} bytes ${byteSpan(o.offset, o.length)} (${formatBytes(o.length)})`);
   layers.push({
-    kind: event.kind === 'request' || event.kind === 'upgrade' ? 'http' : 'frame',
+    kind: event.kind === 'request' || event.kind === 'upgrade' || event.kind === 'poll' ? 'http' : 'frame',
     title: frameTitle(s, event),
     lines: frameLines,
     range: o ? { space, start: o.offset, end: o.offset + o.length } : null,
@@ -194,7 +216,7 @@ export function modelLayers(model: CaptureModel, s: ExecSession, event: Inspecta
       highlight: null,
     });
   }
-  if (event.kind !== 'request' && event.kind !== 'upgrade') {
+  if (event.kind !== 'request' && event.kind !== 'upgrade' && event.kind !== 'poll') {
     layers.push({
       kind: 'http',
       title: `HTTP/1.1 upgrade · ${s.method} → ${s.httpStatus ?? 'no answer'} ${safeInline(s.protocol)}`.trimEnd(),
@@ -211,13 +233,13 @@ export function modelLayers(model: CaptureModel, s: ExecSession, event: Inspecta
   if (o) {
     layers.push({
       kind: 'tcp',
-      title: `TCP ${dirText(s, event.dir)}`,
+      title: `TCP ${connectionId === s.connectionId ? dirText(s, event.dir) : `connection ${connectionId} ${event.dir}`}`,
       lines: [
         tunnel
-          ? `connection ${s.connectionId}${tls ? ' (TLS)' : ''} · the SPDY bytes travel in WebSocket binary messages`
+          ? `connection ${connectionId}${tls ? ' (TLS)' : ''} · the SPDY bytes travel in WebSocket binary messages`
           : tls
-            ? `connection ${s.connectionId} (TLS)`
-            : `stream bytes ${byteSpan(o.offset, o.length)} · connection ${s.connectionId}`,
+            ? `connection ${connectionId} (TLS)`
+            : `stream bytes ${byteSpan(o.offset, o.length)} · connection ${connectionId}`,
       ],
       range: tls || tunnel ? null : { space, start: o.offset, end: o.offset + o.length },
       bytes: null,

@@ -1,4 +1,7 @@
-/** Header fields of one SPDY or WebSocket frame, for the Event pane's frame layer. */
+/** Header fields of one SPDY, WebSocket or docker stdcopy frame, for the Event pane's frame layer. */
+import type { ExecSession } from '../model/session.js';
+import { STDCOPY_HEADER_BYTES, STDCOPY_STREAMS } from '../docker/stdcopy.js';
+
 const WS_OPCODES: Record<number, string> = { 0: 'continuation', 1: 'text', 2: 'binary', 8: 'close', 9: 'ping', 10: 'pong' };
 const SPDY_TYPES: Record<number, string> = {
   1: 'SYN_STREAM', 2: 'SYN_REPLY', 3: 'RST_STREAM', 4: 'SETTINGS', 6: 'PING', 7: 'GOAWAY', 8: 'HEADERS', 9: 'WINDOW_UPDATE',
@@ -48,5 +51,15 @@ export function spdyFrameFields(b: Uint8Array): { lines: string[]; headerLength:
   return {
     headerLength: 8,
     lines: [`DATA frame · stream ${stream}`, `flags 0x${flags.toString(16).padStart(2, '0')}${flags & 1 ? ' (FIN: half-close)' : ''} · length ${length}`],
+  };
+}
+
+/** A docker stdcopy frame's header (output without a TTY); null for raw bytes, which have none. */
+export function stdcopyFrameFields(s: ExecSession, e: { dir: string; kind: string }, b: Uint8Array): { lines: string[]; headerLength: number } | null {
+  if (s.tty || e.dir !== 's2c' || e.kind !== 'data' || b.length < STDCOPY_HEADER_BYTES) return null;
+  const size = new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(4);
+  return {
+    headerLength: STDCOPY_HEADER_BYTES,
+    lines: [`stream type ${b[0]} (${STDCOPY_STREAMS[b[0]] ?? 'unknown'}) · payload size ${size} (big-endian uint32) · header 8 bytes`],
   };
 }

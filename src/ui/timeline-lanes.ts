@@ -219,6 +219,7 @@ const CONTROL_GLYPHS: Partial<Record<string, string>> = {
   gap: '╳',
   request: '○',
   upgrade: '●',
+  poll: '?',
 };
 
 const STATIC_GLYPHS: Record<CellMark, string> = {
