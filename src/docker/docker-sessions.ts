@@ -10,7 +10,7 @@ import type { HttpRequestHead, HttpResponseHead } from '../http/http-head.js';
 import { header } from '../http/http-head.js';
 import type { ExecSessionBuilder, SessionRequest } from '../k8s/exec-session.js';
 import type { UpgradedTransport } from '../k8s/upgraded-transport.js';
-import type { FrameOrigin } from '../model/origin.js';
+import type { FrameOrigin } from '../core/origin.js';
 import type { ConnectionRecord, ControlEvent, DockerDetails, ExecSession } from '../model/session.js';
 import {
   MULTIPLEXED_STREAM,
@@ -26,6 +26,7 @@ import {
   type EngineCall,
   type ProcessConfig,
 } from './engine-api.js';
+import { dockerProblem } from './problems.js';
 import { DockerStreamTransport, type StreamEnd } from './stream-transport.js';
 
 export interface DockerSessionFactory {
@@ -112,6 +113,8 @@ class Exchange implements DockerCall {
   private session: DockerSession | undefined;
   private config: ProcessConfig | null = null;
   private startTty: boolean | null = null;
+  /** The answer hijacked the connection: the upgrade event already stands for it. */
+  private hijack = false;
 
   constructor(
     private readonly registry: DockerSessions,
@@ -130,7 +133,8 @@ class Exchange implements DockerCall {
         if (!this.session) {
           this.session = registry.newSession(conn, req, 'exec', '', c.exec);
           registry.registerExec(c.exec, this.session);
-          this.session.warn(where, `the exec's create call (POST /containers/…/exec) is not in the capture: container, command and tty unknown`);
+          const message = "the exec's create call (POST /containers/…/exec) is not in the capture: container, command and tty unknown";
+          this.session.builder.warn(dockerProblem('create-not-captured', message, { where, connection: conn.id }));
         }
         break;
       case 'attach':
@@ -175,6 +179,7 @@ class Exchange implements DockerCall {
     const c = this.call;
     if ((c.op === 'exec-start' || c.op === 'attach') && (res.status === 101 || isHijackAnswer(this.req, res))) {
       const type = (header(res, 'content-type') ?? '').split(';')[0].trim();
+      this.hijack = true;
       this.session?.hijackedBy(this.conn, this.req, res, type);
     }
   }
@@ -182,6 +187,7 @@ class Exchange implements DockerCall {
   responseComplete(res: HttpResponseHead, body: Uint8Array): void {
     const c = this.call;
     const s = this.session;
+    if (this.hijack) return;
     const failed = res.status >= 300;
     if (failed) {
       const message = parseErrorMessage(body) ?? Buffer.from(body.subarray(0, 200)).toString('utf8');
@@ -281,10 +287,6 @@ export class DockerSession {
 
   get session(): ExecSession {
     return this.builder.session;
-  }
-
-  warn(where: string, message: string): void {
-    this.builder.warn({ where, message });
   }
 
   configure(c: ProcessConfig): void {
@@ -426,6 +428,6 @@ export class DockerSession {
   private control(kind: ControlEvent['kind'], dir: 'c2s' | 's2c', detail: string, origin: FrameOrigin, conn: ConnectionRecord): void {
     this.builder.control(kind, dir, detail, origin);
     const added = this.session.control.at(-1);
-    if (added?.origin === origin) added.connectionId = conn.id;
+    if (added && added.origin === origin) added.connectionId = conn.id;
   }
 }

@@ -5,7 +5,9 @@
  * bytes in pieces, it reports payload pieces as they arrive (never holding a payload, so a hostile
  * 4 GiB size costs no memory) with the origin of the frame that carries them.
  */
-import type { FrameOrigin, Problem, StreamOrigin } from '../model/origin.js';
+import type { FrameOrigin, StreamOrigin } from '../core/origin.js';
+import type { Problem } from '../core/problem.js';
+import { dockerProblem } from './problems.js';
 
 export const STDCOPY_HEADER_BYTES = 8;
 export const STDCOPY_STREAMS = ['stdin', 'stdout', 'stderr', 'systemerr'] as const;
@@ -72,20 +74,21 @@ export class StdcopyDecoder {
       this.remaining -= length;
       return;
     }
-    this.stop(offset, `${length} bytes missing from the multiplexed stream: its frames cannot be followed any further`);
+    this.stop('stream-gap', offset, `${length} bytes missing from the multiplexed stream: its frames cannot be followed any further`);
   }
 
   end(): void {
     if (this.stopped || this.frame === null) return;
     const what = this.headerFilled < STDCOPY_HEADER_BYTES ? `a ${this.headerFilled}-byte piece of a frame header` : `a ${this.stream} frame ${this.remaining} bytes short`;
-    this.sink.onProblem({ where: `${this.where} s2c offset ${this.frame.offset}`, message: `multiplexed stream ends inside ${what}` });
+    const offset = this.frame.offset;
+    this.sink.onProblem(dockerProblem('stdcopy-truncated', `multiplexed stream ends inside ${what}`, { where: `${this.where} s2c offset ${offset}`, direction: 's2c', offset }));
   }
 
   private startFrame(origin: StreamOrigin): void {
     const h = this.header;
     const type = h[0];
     if (type >= STDCOPY_STREAMS.length) {
-      this.stop(this.frame!.offset, `unknown stream type ${type} in a multiplexed-stream header: not stdcopy framing (a TTY's raw stream?); the rest is not demultiplexed`);
+      this.stop('stdcopy-unknown-stream', this.frame!.offset, `unknown stream type ${type} in a multiplexed-stream header: not stdcopy framing (a TTY's raw stream?); the rest is not demultiplexed`);
       return;
     }
     this.stream = STDCOPY_STREAMS[type];
@@ -110,9 +113,9 @@ export class StdcopyDecoder {
     }
   }
 
-  private stop(offset: number, message: string): void {
+  private stop(code: 'stdcopy-unknown-stream' | 'stream-gap', offset: number, message: string): void {
     this.stopped = true;
-    this.sink.onProblem({ where: `${this.where} s2c offset ${offset}`, message });
+    this.sink.onProblem(dockerProblem(code, message, { where: `${this.where} s2c offset ${offset}`, direction: 's2c', offset }));
   }
 }
 

@@ -6,8 +6,9 @@
 import type { ExecSessionBuilder } from '../k8s/exec-session.js';
 import type { StreamRecorder } from '../k8s/stream-recorder.js';
 import type { UpgradedTransport } from '../k8s/upgraded-transport.js';
-import type { Direction, FrameOrigin, StreamOrigin } from '../model/origin.js';
+import type { Direction, FrameOrigin, StreamOrigin } from '../core/origin.js';
 import type { ConnectionRecord } from '../model/session.js';
+import { dockerProblem } from './problems.js';
 import { looksMultiplexed, STDCOPY_STREAMS, StdcopyDecoder } from './stdcopy.js';
 
 /** How the stream's connection ended: `closed` false when it was still open at the end of the capture. */
@@ -64,7 +65,10 @@ export class DockerStreamTransport implements UpgradedTransport {
     this.next[dir] = offset + length;
     if (dir === 's2c' && this.tty === null) this.decide();
     if (dir === 's2c' && this.demux) this.demux.gap(offset, length);
-    else this.b.warn({ where: `${this.where} ${dir} offset ${offset}`, message: `${length} bytes of ${dir === 'c2s' ? 'stdin' : 'output'} missing from the capture (TCP gap)` });
+    else {
+      const message = `${length} bytes of ${dir === 'c2s' ? 'stdin' : 'output'} missing from the capture (TCP gap)`;
+      this.b.warn(dockerProblem('stream-gap', message, { where: `${this.where} ${dir} offset ${offset}`, connection: this.conn.id, direction: dir, offset }));
+    }
   }
 
   /** A side closed its half of the connection: for the client, stdin's EOF. */
@@ -102,7 +106,8 @@ export class DockerStreamTransport implements UpgradedTransport {
     const head = Buffer.concat(this.held.map((h) => h.data));
     this.tty = !looksMultiplexed(head);
     this.b.session.tty = this.tty;
-    if (head.length) this.b.warn({ where: this.where, message: `whether this exec has a TTY is not in the capture: its output ${this.tty ? 'does not start' : 'starts'} with a stdcopy header, so it is taken as ${this.tty ? 'raw (TTY)' : 'multiplexed'}` });
+    const how = this.tty ? 'does not start with a stdcopy header, so it is taken as raw (TTY)' : 'starts with a stdcopy header, so it is taken as multiplexed';
+    if (head.length) this.b.warn(dockerProblem('tty-inferred', `whether this exec has a TTY is not in the capture: its output ${how}`, { where: this.where, connection: this.conn.id }));
     if (!this.tty) this.demux = this.makeDemux();
     const held = this.held;
     this.held = [];
@@ -113,7 +118,7 @@ export class DockerStreamTransport implements UpgradedTransport {
     return new StdcopyDecoder(
       {
         onPayload: (stream, piece, frame, first, last) => this.b.data(this.b.stream(stream, STDCOPY_STREAMS.indexOf(stream)), 's2c', piece, frame, first, last),
-        onProblem: (p) => this.b.warn(p),
+        onProblem: (p) => this.b.warn({ ...p, connection: this.conn.id }),
       },
       this.where,
     );

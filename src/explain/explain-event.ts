@@ -3,6 +3,7 @@
  * in Kubernetes it comes from, and the protocol fact it rests on (sources.ts). Pure: it reads the
  * model and writes text; captured strings in it (stream names, Status messages) are neutralised.
  */
+import { explainDockerControl, explainDockerStream } from './docker-events.js';
 import type { ControlEvent, ExecSession, StreamEvent, StreamRecord } from '../model/session.js';
 import { isSpdyTunnel } from '../report/outcome.js';
 import { formatDuration } from '../core/time.js';
@@ -376,6 +377,7 @@ function explainControl(s: ExecSession, all: readonly ExecSession[], e: ControlE
   const detail = safeInline(e.detail);
   switch (e.kind) {
     case 'request':
+    case 'poll':
       return explainRequest(s, all, e);
     case 'upgrade':
       return explainUpgrade(s, all, e);
@@ -442,6 +444,7 @@ function explainControl(s: ExecSession, all: readonly ExecSession[], e: ControlE
 
 /** The explanation of one event of session `s` (`all`: every session of the capture, for the hop links). */
 export function explainEvent(s: ExecSession, all: readonly ExecSession[], ref: SessionEventRef): Explanation {
+  if (s.hop === 'docker') return ref.stream ? explainDockerStream(s, ref.stream, ref.event) : explainDockerControl(s, ref.event);
   return ref.stream ? explainStreamEvent(s, all, ref.stream, ref.event) : explainControl(s, all, ref.event);
 }
 

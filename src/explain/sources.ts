@@ -28,5 +28,6 @@ export const SOURCES = {
   portForward: cite('§2.11', 'Port-forward', 'client-go tools/portforward/portforward.go; apiserver pkg/util/proxy/streamtunnel.go; cri-streaming portforward/httpstream.go'),
   timers: cite('§2.13', 'Timers that cause hangs or disconnects', 'client-go tools/remotecommand/websocket.go; transport/spdy/spdy.go'),
   sequences: cite('§2.16', 'Canonical sequences', 'assembled from §2.2–§2.8'),
+  docker: cite('§2.14', 'Docker Engine exec and dockershim', 'moby api/server/router/container/exec.go, pkg/stdcopy/stdcopy.go; kubernetes pkg/kubelet/dockershim/exec.go'),
   capture: 'a fact of this capture, not of Kubernetes: the TCP reassembly (src/net) found bytes missing',
 } as const;

@@ -1,6 +1,7 @@
 /** moby's stdcopy framing: demultiplexed whatever the piece boundaries, bounded on hostile sizes. */
 import { encodeStdcopyFrame, looksMultiplexed, StdcopyDecoder, type StdcopyStream } from '../../src/docker/stdcopy.js';
-import type { FrameOrigin, Problem } from '../../src/model/origin.js';
+import type { FrameOrigin } from '../../src/core/origin.js';
+import type { Problem } from '../../src/core/problem.js';
 
 const ascii = (s: string) => new TextEncoder().encode(s);
 
