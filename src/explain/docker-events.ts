@@ -3,7 +3,7 @@
  * the raw or stdcopy-multiplexed stream, stdin's EOF as a TCP half-close, and inspect polls.
  */
 import type { ControlEvent, ExecSession, StreamEvent, StreamRecord } from '../model/session.js';
-import { safeInline } from '../ui/terminal-text.js';
+import { safeInline } from '../report/terminal-text.js';
 import type { Explanation } from './explain-event.js';
 import { SOURCES } from './sources.js';
 
