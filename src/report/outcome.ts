@@ -7,7 +7,6 @@ import type { RpcCall } from '../model/rpc-call.js';
 import type { CaptureModel, ExecSession, StreamRecord } from '../model/session.js';
 import { formatDuration } from '../core/time.js';
 import { k8sChannelProtocol } from '../websocket/channel-protocol.js';
-import { formatDuration } from './time.js';
 
 export function outcomeText(s: ExecSession): string {
   if (s.hop === 'docker') return dockerOutcome(s);
