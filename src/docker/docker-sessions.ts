@@ -76,7 +76,7 @@ export class DockerSessions {
   }
 
   newSession(conn: ConnectionRecord, req: HttpRequestHead, kind: 'exec' | 'attach', containerId: string, execId: string | null): DockerSession {
-    const b = this.factory.newSession(conn, { method: req.method, target: req.target, origin: req.origin, transport: 'hijacked', offeredProtocols: [], parsed: null });
+    const b = this.factory.newSession(conn, { method: req.method, target: req.target, origin: req.origin, transport: 'hijacked', offeredProtocols: [], parsed: null, userAgent: header(req, 'user-agent') ?? null });
     const s = new DockerSession(b, conn, kind, containerId, execId);
     this.all.push(s);
     if (kind === 'attach') {
