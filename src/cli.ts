@@ -28,6 +28,8 @@ Usage:
   execscope export CAPTURE --session N [--asciicast FILE] [--svg FILE] [--png FILE]
                                            replay a session in asciinema, or draw its timeline
   execscope lab [options]                  run a local kubectl-exec chain on loopback and record it
+  execscope tap --listen ADDR --upstream ADDR -w FILE
+                                           a recording proxy for one hop (TCP or unix sockets)
   execscope help [COMMAND]                 this text, or a command's
 
 CAPTURE is a pcap or pcapng file, optionally gzip-compressed, or - for stdin
@@ -280,8 +282,13 @@ async function openTerminalInput(): Promise<NodeJS.ReadStream | undefined> {
 }
 
 async function help(topic: string): Promise<number> {
-  // The lab's help lives with the lab, which is only loaded when asked for.
-  const text = topic === 'lab' ? (await import('./lab/lab-command.js')).LAB_HELP : (HELP[topic] ?? HELP.main);
+  // The lab's and the tap's help live with them, loaded only when asked for.
+  const text =
+    topic === 'lab'
+      ? (await import('./lab/lab-command.js')).LAB_HELP
+      : topic === 'tap'
+        ? (await import('./tap/tap-command.js')).TAP_HELP
+        : (HELP[topic] ?? HELP.main);
   process.stdout.write(text);
   return 0;
 }
@@ -307,6 +314,8 @@ async function main(argv: string[]): Promise<number> {
       return diagnoseCommand(rest);
     case 'lab':
       return (await import('./lab/lab-command.js')).labCommand(rest);
+    case 'tap':
+      return (await import('./tap/tap-command.js')).tapCommand(rest);
     default:
       return open(argv);
   }

@@ -1,6 +1,6 @@
 /**
  * Builds Ethernet/IPv4/TCP frames for a made-up TCP connection with consistent sequence numbers,
- * handshake and teardown — what the benchmark generator, the demo capture and the lab recorder need
+ * handshake and teardown — what the benchmark generator, the demo capture and the recorder of the lab and the tap need
  * to turn byte streams into a capture a real analyzer (ours, tshark) accepts.
  */
 export interface Endpoint {
@@ -64,6 +64,15 @@ export class SyntheticTcpConnection {
       frames.push(this.segment(dir, TCP_ACK | (last ? TCP_PSH : 0), piece));
     }
     return frames;
+  }
+
+  /**
+   * Accounts for `length` bytes `dir`'s sender sent that are left out of the capture: the sequence
+   * numbers move past them, so a reader sees a gap of exactly that length.
+   */
+  skip(dir: 'c2s' | 's2c', length: number): void {
+    const side = dir === 'c2s' ? this.client : this.server;
+    side.seq = (side.seq + length) >>> 0;
   }
 
   /** A bare ACK from `dir`'s sender. */

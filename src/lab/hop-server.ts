@@ -7,7 +7,7 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import type { Endpoint } from '../capture/synthetic-tcp.js';
-import type { LabRecorder } from './lab-recorder.js';
+import type { PcapngRecorder } from '../record/pcapng-recorder.js';
 import { TappedSocket } from './tapped-socket.js';
 
 export interface HopTls {
@@ -42,7 +42,7 @@ export interface HopConnection {
 
 export interface HopServerOptions {
   hopIndex: number;
-  recorder: LabRecorder | null;
+  recorder: PcapngRecorder | null;
   tls?: HopTls;
   faults?: ConnectionFaults;
   onConnection(conn: HopConnection): void;

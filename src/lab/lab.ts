@@ -17,7 +17,7 @@ import { HopServer, type ConnectionFaults } from './hop-server.js';
 import { kubeconfigYaml } from './kubeconfig.js';
 import { kubeletServer } from './kubelet.js';
 import { PodServices } from './pod-services.js';
-import { LabClock, LabRecorder, LOOPBACK_MSS, type HopInterface } from './lab-recorder.js';
+import { LOOPBACK_MSS, PcapngRecorder, RecordingClock, type HopInterface } from '../record/pcapng-recorder.js';
 import { LabObservations, type HopId } from './observations.js';
 import { LabRuntime, type PodSpec } from './runtime.js';
 import { generateSelfSignedCert } from './self-signed-cert.js';
@@ -54,7 +54,7 @@ export class Lab {
   readonly observations = new LabObservations();
   hops: LabHop[] = [];
   private servers: HopServer[] = [];
-  private recorder: LabRecorder | null = null;
+  private recorder: PcapngRecorder | null = null;
   private criClient: CriGrpcClient | null = null;
   private containerd: ContainerdRuntime | null = null;
   private podServices: PodServices | null = null;
@@ -128,7 +128,10 @@ export class Lab {
         ? { id: 'cri', name: 'kubelet→streaming server', description: "the kubelet's proxy to containerd's streaming server (plain HTTP, relayed)" }
         : { id: 'cri', name: 'kubelet→streaming server', description: "the kubelet's proxy to the CRI streaming server (plain HTTP, as on node loopback)" },
     ];
-    this.recorder = o.recordPath ? new LabRecorder(o.recordPath, hopInterfaces, new LabClock(), o.recordMss) : null;
+    // The lab's recordings are fixtures checked against its truth: never left incomplete for speed.
+    this.recorder = o.recordPath
+      ? new PcapngRecorder(o.recordPath, hopInterfaces, new RecordingClock(), { maxQueuedBytes: Infinity, mss: o.recordMss })
+      : null;
     const cert = o.tls ? generateSelfSignedCert() : null;
     if (o.tls) writeFileSync(o.keyLogPath, '');
     const ports: Partial<Record<HopId, number>> = {};
@@ -254,6 +257,6 @@ export class Lab {
     await this.runtime.killAll();
     // Let the sockets' close events reach the recording before it is finished.
     await new Promise((r) => setTimeout(r, 20));
-    this.recorder?.close();
+    await this.recorder?.close();
   }
 }

@@ -6,7 +6,7 @@
  */
 import type { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
-import type { ConnectionRecording } from './lab-recorder.js';
+import type { ConnectionRecording } from '../record/pcapng-recorder.js';
 
 export interface TapListener {
   /** Called with every byte count moved, either direction (fault policies count and time on it). */

@@ -1,7 +1,7 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LabClock, LabRecorder } from '../../src/lab/lab-recorder.js';
+import { PcapngRecorder, RecordingClock } from '../../src/record/pcapng-recorder.js';
 import { decodeWithCuts } from '../capture/collect-capture.js';
 
 interface Segment {
@@ -48,20 +48,20 @@ function segments(bytes: Uint8Array): { segs: Segment[]; names: string[]; secret
   return { segs, names, secrets };
 }
 
-describe('LabRecorder', () => {
+describe('PcapngRecorder', () => {
   let dir: string;
-  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'lab-recorder-'))));
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'pcapng-recorder-'))));
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  test('one named interface per hop; handshake, data cut at the loopback MSS, FINs, RST, key log', () => {
+  test('one named interface per hop; handshake, data cut at the loopback MSS, FINs, RST, key log', async () => {
     const path = join(dir, 'r.pcapng');
-    const rec = new LabRecorder(
+    const rec = new PcapngRecorder(
       path,
       [
         { name: 'kubectl→apiserver', description: 'first hop' },
         { name: 'apiserver→kubelet', description: 'second hop' },
       ],
-      new LabClock(),
+      new RecordingClock(),
     );
     const a = rec.connection(0, { ip: '127.0.0.1', port: 40000 }, { ip: '127.0.0.1', port: 6443 });
     rec.keyLog('CLIENT_RANDOM 00 11\n');
@@ -76,7 +76,8 @@ describe('LabRecorder', () => {
     b.data('c2s', Buffer.from('x'));
     b.reset('s2c');
     b.fin('c2s');
-    rec.close();
+    await rec.close();
+    expect(statSync(path).mode & 0o777).toBe(0o600);
 
     const { segs, names, secrets } = segments(readFileSync(path));
     expect(names).toEqual(['kubectl→apiserver', 'apiserver→kubelet']);
@@ -112,11 +113,35 @@ describe('LabRecorder', () => {
   });
 
   test('timestamps are wall-clock nanoseconds', () => {
-    const clock = new LabClock();
+    const clock = new RecordingClock();
     const before = BigInt(Date.now()) * 1_000_000n;
     const t = clock.nowNs();
     expect(t).toBeGreaterThanOrEqual(before - 5_000_000n);
     expect(t).toBeLessThan(before + 5_000_000_000n);
     expect(clock.nowNs()).toBeGreaterThanOrEqual(t);
+  });
+
+  test('an existing file becomes 0600; past the queue bound data is left out as a TCP gap of its exact length', async () => {
+    const path = join(dir, 'r.pcapng');
+    writeFileSync(path, 'old', { mode: 0o644 });
+    let overflowed = 0;
+    const rec = new PcapngRecorder(path, [{ name: 'hop', description: '' }], new RecordingClock(), {
+      maxQueuedBytes: 200_000,
+      onOverflow: (n) => (overflowed = n),
+    });
+    const c = rec.connection(0, { ip: '127.0.0.1', port: 40000 }, { ip: '127.0.0.1', port: 80 });
+    c.data('c2s', Buffer.alloc(150_000, 1)); // fits
+    c.data('c2s', Buffer.alloc(100_000, 2)); // would pass the bound: left out
+    await rec.flushed();
+    c.data('c2s', Buffer.alloc(10, 3)); // the disk caught up: recorded again
+    c.fin('c2s');
+    await rec.close();
+    expect(overflowed).toBe(100_000);
+    expect(rec.droppedBytes).toBe(100_000);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    const data = segments(readFileSync(path)).segs.filter((s) => s.payload.length > 0);
+    expect(data.map((s) => s.payload[0])).toEqual([1, 1, 1, 3]); // 150 000 bytes: three loopback-MSS segments
+    const last = data[3];
+    expect(last.seq).toBe((data[2].seq + data[2].payload.length + 100_000) >>> 0);
   });
 });

@@ -1,0 +1,237 @@
+/**
+ * `execscope tap`: a recording proxy for one hop. Listens (loopback unless told otherwise, or a unix
+ * socket, mode 0600), connects each accepted connection to the upstream, relays it byte for byte
+ * (see relay.ts) and records every connection into a pcapng (mode 0600) as synthesised TCP on one
+ * interface named for the hop, with credentials blanked by default (see credential-redactor.ts).
+ *
+ * Programmatic use (tests of other hops drive real clients through it):
+ *
+ *   const tap = await startTap({ listen: 'unix:/tmp/x/tap.sock', upstream: 'unix:/run/containerd/containerd.sock',
+ *                                recordTo: '/tmp/x/cri.pcapng' });
+ *   // point the client at tap.address ('unix:/tmp/x/tap.sock'; for TCP '127.0.0.1:PORT', port 0 picks one)
+ *   await tap.stop();   // closes the listener and every relayed connection, completes the recording
+ *
+ * Addresses are `unix:/path`, `HOST:PORT`, `[IPv6]:PORT` or `PORT` (loopback). Recorded endpoints are
+ * the real IPv4 addresses and ports; unix-socket and IPv6 connections get made-up loopback IPv4 ones
+ * (clients 127.0.1.x, the upstream 127.0.0.2), which the interface description states. IO code.
+ */
+import { lstatSync, unlinkSync, chmodSync } from 'node:fs';
+import net from 'node:net';
+import type { Endpoint } from '../capture/synthetic-tcp.js';
+import { PcapngRecorder, RecordingClock } from '../record/pcapng-recorder.js';
+import { CredentialRedactor } from './credential-redactor.js';
+import { relay, resetEnd, type RelayEnd, type RelayResult, type RelayStats } from './relay.js';
+import { formatTapAddress, parseTapAddress, type TapAddress } from './tap-address.js';
+
+export interface TapOptions {
+  listen: string | TapAddress;
+  upstream: string | TapAddress;
+  /** pcapng to record into (created or truncated, mode 0600). */
+  recordTo?: string;
+  /** The recording's interface name; default "client→UPSTREAM". */
+  hopName?: string;
+  /** Blank credentials in the recording (default true). The relayed bytes are never changed. */
+  redact?: boolean;
+  /** Strings blanked wherever they appear in the recording (tokens the caller knows). */
+  secrets?: readonly string[];
+  /** Connection lifecycle, for logs and tests. */
+  onEvent?(event: TapEvent): void;
+  /** Bytes the recorder may queue for the disk before it leaves data out (as a TCP gap). */
+  maxQueuedRecordingBytes?: number;
+}
+
+export type TapEvent =
+  | { kind: 'open'; id: number; client: string }
+  | { kind: 'upstream-failed'; id: number; client: string; error: string }
+  | ({ kind: 'close'; id: number; client: string } & RelayResult)
+  | { kind: 'recording-overflow'; droppedBytes: number }
+  | { kind: 'recording-failed'; error: string };
+
+export interface Tap {
+  /** Where clients connect: `unix:/path` or `HOST:PORT` (the port the system picked for port 0). */
+  readonly address: string;
+  readonly listening: TapAddress;
+  /** Connections being relayed now. */
+  readonly activeConnections: number;
+  /** Bytes relayed so far and reads paused by backpressure now, over all connections. */
+  readonly stats: Readonly<RelayStats>;
+  /** Bytes the tap holds for its sockets (written, not yet taken by the kernel): stays small under backpressure. */
+  readonly bufferedBytes: number;
+  /** Stops accepting, closes every relayed connection, completes the recording. */
+  stop(): Promise<void>;
+}
+
+const RECORDED_UPSTREAM_IP = '127.0.0.2';
+/** Port recorded for a unix-socket upstream (an HTTP port, so tools dissect HTTP without being told). */
+const RECORDED_UNIX_PORT = 80;
+const EPHEMERAL_FIRST = 32768;
+const EPHEMERAL_COUNT = 28232;
+
+export async function startTap(options: TapOptions): Promise<Tap> {
+  const listenAt = typeof options.listen === 'string' ? parseTapAddress(options.listen) : options.listen;
+  const upstreamAt = typeof options.upstream === 'string' ? parseTapAddress(options.upstream) : options.upstream;
+  const emit = options.onEvent ?? (() => undefined);
+  const redact = options.redact ?? true;
+  const recorder = options.recordTo
+    ? new PcapngRecorder(
+        options.recordTo,
+        [{ name: options.hopName ?? `client→${formatTapAddress(upstreamAt)}`, description: recordingDescription(listenAt, upstreamAt) }],
+        new RecordingClock(),
+        {
+          maxQueuedBytes: options.maxQueuedRecordingBytes,
+          onOverflow: (droppedBytes) => emit({ kind: 'recording-overflow', droppedBytes }),
+          onWriteError: (err) => emit({ kind: 'recording-failed', error: err.message }),
+        },
+      )
+    : null;
+  const live = new Set<RelayEnd>();
+  const stats: RelayStats = { relayed: { c2s: 0, s2c: 0 }, pausedReads: 0 };
+  let nextId = 1;
+  let active = 0;
+  const closedAll: (() => void)[] = [];
+
+  const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => {
+    const id = nextId++;
+    const clientName = listenAt.kind === 'unix' ? `unix#${id}` : `${socket.remoteAddress}:${socket.remotePort}`;
+    const clientEnd: RelayEnd = { stream: socket, raw: socket };
+    live.add(clientEnd);
+    active++;
+    const finished = () => {
+      live.delete(clientEnd);
+      if (--active === 0) for (const resolve of closedAll.splice(0)) resolve();
+    };
+    socket.setNoDelay?.(true);
+    socket.on('error', () => undefined); // reported by the relay once it runs; before that the upstream decides
+    const upstream = connectTo(upstreamAt);
+    const upstreamEnd: RelayEnd = { stream: upstream, raw: upstream };
+    live.add(upstreamEnd);
+    let connected = false;
+    const notConnected = (error: string | null) => {
+      if (connected) return;
+      connected = true; // settled: the handlers below do nothing more
+      live.delete(upstreamEnd);
+      if (error !== null) emit({ kind: 'upstream-failed', id, client: clientName, error });
+      // The hop's answer to a refused or unreachable upstream: the client's connection is reset.
+      resetEnd(clientEnd);
+      upstream.destroy();
+      finished();
+    };
+    upstream.once('error', (err) => notConnected(err.message));
+    upstream.once('close', () => notConnected(null)); // destroyed while connecting (the tap stopping)
+    upstream.once('connect', () => {
+      if (connected) return;
+      connected = true;
+      upstream.setNoDelay?.(true);
+      if (socket.destroyed) {
+        upstream.destroy();
+        live.delete(upstreamEnd);
+        finished();
+        return;
+      }
+      emit({ kind: 'open', id, client: clientName });
+      const connection = recorder?.connection(0, ...recordedEndpoints(id, socket, upstream, upstreamAt));
+      relay(
+        clientEnd,
+        upstreamEnd,
+        connection ? { connection, redactor: redact ? new CredentialRedactor({ secrets: options.secrets }) : null } : null,
+        stats,
+        (result) => {
+          live.delete(upstreamEnd);
+          emit({ kind: 'close', id, client: clientName, ...result });
+          finished();
+        },
+      );
+    });
+  });
+
+  await listen(server, listenAt);
+  const bound = server.address();
+  const listening: TapAddress =
+    listenAt.kind === 'unix' || bound === null || typeof bound === 'string' ? listenAt : { kind: 'tcp', host: listenAt.host, port: bound.port };
+  let stopping: Promise<void> | null = null;
+
+  return {
+    address: formatTapAddress(listening),
+    listening,
+    stats,
+    get activeConnections() {
+      return active;
+    },
+    get bufferedBytes() {
+      let sum = 0;
+      for (const end of live) sum += end.stream.writableLength;
+      return sum;
+    },
+    stop() {
+      stopping ??= (async () => {
+        const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+        const allClosed = active === 0 ? Promise.resolve() : new Promise<void>((resolve) => closedAll.push(resolve));
+        for (const end of live) end.stream.destroy();
+        await Promise.all([serverClosed, allClosed]);
+        await recorder?.close();
+      })();
+      return stopping;
+    },
+  };
+}
+
+function connectTo(at: TapAddress): net.Socket {
+  return at.kind === 'unix' ? net.connect({ path: at.path, allowHalfOpen: true }) : net.connect({ host: at.host, port: at.port, allowHalfOpen: true });
+}
+
+async function listen(server: net.Server, at: TapAddress): Promise<void> {
+  if (at.kind === 'unix') await removeStaleSocket(at.path);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    const ready = () => {
+      server.off('error', reject);
+      resolve();
+    };
+    if (at.kind === 'unix') server.listen({ path: at.path }, ready);
+    else server.listen({ host: at.host, port: at.port }, ready);
+  });
+  // The socket file gives whoever can open it the hop: owner only, as the recording.
+  if (at.kind === 'unix') chmodSync(at.path, 0o600);
+}
+
+/** A socket file left by a tap that died is removed; one something still answers on is not, nor any other file. */
+async function removeStaleSocket(path: string): Promise<void> {
+  let isSocket: boolean;
+  try {
+    isSocket = lstatSync(path).isSocket();
+  } catch {
+    return; // nothing there
+  }
+  if (!isSocket) throw new Error(`${path} exists and is not a socket; not replacing it`);
+  const answered = await new Promise<boolean>((resolve) => {
+    const probe = net.connect({ path });
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+  if (answered) throw new Error(`${path} is in use: something is listening on it`);
+  unlinkSync(path);
+}
+
+function recordingDescription(listenAt: TapAddress, upstreamAt: TapAddress): string {
+  const made: string[] = [];
+  if (listenAt.kind === 'unix') made.push('unix-socket clients recorded as 127.0.1.x');
+  if (upstreamAt.kind === 'unix') made.push(`the upstream recorded as ${RECORDED_UPSTREAM_IP}:${RECORDED_UNIX_PORT}`);
+  const tail = made.length ? ` (${made.join(', ')})` : '';
+  return `execscope tap ${formatTapAddress(listenAt)} → ${formatTapAddress(upstreamAt)}${tail}`;
+}
+
+function recordedEndpoints(id: number, client: net.Socket, upstream: net.Socket, upstreamAt: TapAddress): [Endpoint, Endpoint] {
+  const madeClient: Endpoint = {
+    ip: `127.0.1.${1 + (Math.floor(id / EPHEMERAL_COUNT) % 254)}`,
+    port: EPHEMERAL_FIRST + (id % EPHEMERAL_COUNT),
+  };
+  const clientEnd = client.remoteFamily === 'IPv4' ? { ip: client.remoteAddress!, port: client.remotePort! } : madeClient;
+  const serverEnd =
+    upstream.remoteFamily === 'IPv4'
+      ? { ip: upstream.remoteAddress!, port: upstream.remotePort! }
+      : { ip: RECORDED_UPSTREAM_IP, port: upstreamAt.kind === 'tcp' ? upstreamAt.port : RECORDED_UNIX_PORT };
+  return [clientEnd, serverEnd];
+}

@@ -1,0 +1,84 @@
+/** Servers and clients for the tap tests: real sockets on loopback and unix sockets, closed by the tests. */
+import { createHash } from 'node:crypto';
+import net from 'node:net';
+
+export function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Deterministic pseudo-random bytes (xorshift), so a failing size is reproducible. */
+export function randomBytes(length: number, seed: number): Buffer {
+  const out = Buffer.alloc(length);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < length; i++) {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+/**
+ * A server that reads everything until the client's FIN, then answers with `reply(received)` and
+ * closes its side: a half-close in each direction, as a runtime answering a request does.
+ */
+export async function startReplyServer(
+  listenOn: { port: number; host: string } | { path: string },
+  reply: (received: Buffer) => Buffer,
+): Promise<{ server: net.Server; address: string; sockets: Set<net.Socket>; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    const parts: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => parts.push(chunk));
+    socket.on('end', () => socket.end(reply(Buffer.concat(parts))));
+  });
+  await new Promise<void>((resolve) => server.listen(listenOn, resolve));
+  const bound = server.address();
+  const address = typeof bound === 'string' ? `unix:${bound}` : `127.0.0.1:${bound!.port}`;
+  return {
+    server,
+    address,
+    sockets,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Connects, sends `data`, half-closes, and collects the reply until the server's FIN. */
+export function exchange(connectTo: { port: number; host: string } | { path: string }, data: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ ...connectTo, allowHalfOpen: true });
+    const parts: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => parts.push(chunk));
+    socket.on('error', reject);
+    socket.on('end', () => {
+      socket.end();
+      resolve(Buffer.concat(parts));
+    });
+    socket.end(data);
+  });
+}
+
+export function connectOptions(address: string): { port: number; host: string } | { path: string } {
+  if (address.startsWith('unix:')) return { path: address.slice('unix:'.length) };
+  const colon = address.lastIndexOf(':');
+  return { host: address.slice(0, colon), port: Number(address.slice(colon + 1)) };
+}
+
+/** Resolves when `predicate` holds, checking after every turn of the event loop's IO. */
+export async function until(predicate: () => boolean, what: string, limit = 200_000): Promise<void> {
+  for (let i = 0; i < limit; i++) {
+    if (predicate()) return;
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  throw new Error(`never happened: ${what}`);
+}
