@@ -39,3 +39,17 @@ export function fitRight(text: string, width: number): string {
   if (chars.length >= width) return fitWidth(text, width);
   return ' '.repeat(width - chars.length) + text;
 }
+
+/** Words into lines of at most `width` characters (a longer word gets a line of its own, cut by the terminal). */
+export function wrapWords(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines;
+}

@@ -13,6 +13,10 @@ import type { ContentReader } from '../pipeline/capture-content-reader.js';
 import { ConnectionList } from './ConnectionList.js';
 import { ContentView, contentRowCount } from './ContentView.js';
 import { EventDetail } from './EventDetail.js';
+import { ExplainPanel, type WalkInfo } from './ExplainPanel.js';
+import { eventRef, walkIndex, walkPositions } from './explain-walk.js';
+import { explainEvent } from '../explain/explain-event.js';
+import { walkSteps } from '../explain/walk.js';
 import { modelLayers, type EventInspector } from './event-layers.js';
 import { DiagnosisOverlay, diagnosisRows } from './DiagnosisOverlay.js';
 import { HelpOverlay, helpRows } from './HelpOverlay.js';
@@ -119,6 +123,9 @@ export function App({ path, load, inspector, contentReader, initialState }: AppP
   const inspection = useInspection(inspector, session, eventShown ? (item?.event ?? null) : null);
   const layers = inspection.status === 'done' && inspection.layers.length ? inspection.layers : baseLayers;
 
+  const steps = useMemo(() => (session ? walkSteps(session) : []), [session, rev]);
+  const walk = useMemo(() => walkPositions(lanes, steps), [lanes, steps]);
+
   const cStreams = useMemo(() => (session ? contentStreams(session) : []), [session, rev]);
   const findings = useMemo(() => (session && model ? diagnose(session, model.sessions, model.connections) : []), [session, model, rev]);
   const hops = useMemo(() => (session && model && hopChain(model.sessions, session).length > 1 ? hopChainSteps(model, session, false) : []), [session, model, rev]);
@@ -156,7 +163,24 @@ export function App({ path, load, inspector, contentReader, initialState }: AppP
     contentStreamCount: cStreams.length,
     contentLineCount: cRows,
     pageSize: ui.pane === 'content' ? contentRows : Math.max(1, layout.sessions - 1),
+    walk,
   };
+
+  // Explain mode: the selected event in words, and where the guided walk stands.
+  const ref = ui.explain && eventShown && lane && item ? eventRef(lane, item) : null;
+  const explanation = useMemo(() => (ref && session && model ? explainEvent(session, model.sessions, ref) : null), [ref?.event, session, model, rev]);
+  let walkInfo: WalkInfo | null = null;
+  if (ui.explain && session) {
+    const at = walkIndex(resolved, ctx);
+    const step = at >= 0 ? steps[walk[at].step] : null;
+    if (step) {
+      const exact = walk[at].lane === laneIndex && walk[at].item === itemIndex;
+      walkInfo = { step: at + 1, steps: walk.length, exact, repeats: step.repeats, repeatBytes: step.repeatBytes, lastAt: step.lastTs - session.startTs };
+    }
+  }
+  // Beside the layers when both fit, else in their place.
+  const explainSide = columns >= 100;
+  const explainWidth = explainSide ? Math.floor(columns * 0.55) : columns;
 
   // Ink may deliver a key before it re-subscribes a new handler: the handler reads the latest render.
   const latest = useRef({ ui, resolved, ctx });
@@ -237,17 +261,24 @@ export function App({ path, load, inspector, contentReader, initialState }: AppP
           <Box height={layout.timeline} />
         )}
         {layout.detailPane === 'event' ? (
-          <EventDetail
-            session={session}
-            lane={lane}
-            item={item}
-            layers={layers}
-            inspection={inspection}
-            selectedLayer={resolved.layer}
-            focused={ui.pane === 'event'}
-            height={layout.detail}
-            width={columns}
-          />
+          <Box flexDirection="row" height={layout.detail}>
+            {!ui.explain || explainSide ? (
+              <Box flexDirection="column" width={ui.explain ? columns - explainWidth : columns}>
+                <EventDetail
+                  session={session}
+                  lane={lane}
+                  item={item}
+                  layers={layers}
+                  inspection={inspection}
+                  selectedLayer={resolved.layer}
+                  focused={ui.pane === 'event'}
+                  height={layout.detail}
+                  width={ui.explain ? columns - explainWidth : columns}
+                />
+              </Box>
+            ) : null}
+            {ui.explain ? <ExplainPanel explanation={explanation} walk={walkInfo} focused={ui.pane === 'event' && !explainSide} height={layout.detail} width={explainWidth} /> : null}
+          </Box>
         ) : (
           <ContentView
             streams={cStreams}

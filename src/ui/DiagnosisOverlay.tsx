@@ -3,25 +3,12 @@ import type { Finding } from '../diagnose/diagnose.js';
 import type { ExecSession } from '../model/session.js';
 import { type Segment } from './Line.js';
 import { OverlayPane } from './OverlayPane.js';
+import { wrapWords } from '../report/format.js';
 import { safeInline } from '../report/terminal-text.js';
 import { severityColor, severitySymbol } from './theme.js';
 
 const SEVERITY = { error: 'error', warn: 'warn', info: 'info' } as const;
 const INDENT = '        ';
-
-/** Words into lines of at most `width` characters (a longer word gets a line of its own, cut by the terminal). */
-function wrap(text: string, width: number): string[] {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(' ')) {
-    if (line && line.length + 1 + word.length > width) {
-      lines.push(line);
-      line = word;
-    } else line = line ? `${line} ${word}` : word;
-  }
-  if (line) lines.push(line);
-  return lines;
-}
 
 /** The findings, each with its evidence wrapped to `width`. */
 export function diagnosisRows(findings: readonly Finding[], width: number): Segment[][] {
@@ -33,7 +20,7 @@ export function diagnosisRows(findings: readonly Finding[], width: number): Segm
       { text: safeInline(f.title), bold: true },
     ]);
     for (const e of f.evidence) {
-      wrap(safeInline(e, 2000), Math.max(20, width - INDENT.length - 1)).forEach((text, i) => rows.push([{ text: `${i ? `${INDENT}  ` : `${INDENT}· `}${text}`, dim: f.severity === 'info' }]));
+      wrapWords(safeInline(e, 2000), Math.max(20, width - INDENT.length - 1)).forEach((text, i) => rows.push([{ text: `${i ? `${INDENT}  ` : `${INDENT}· `}${text}`, dim: f.severity === 'info' }]));
     }
   }
   if (findings.length === 0) {

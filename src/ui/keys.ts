@@ -21,6 +21,7 @@ import {
   type UiContext,
   type UiState,
 } from './ui-state.js';
+import { stepWalk, toggleExplain } from './explain-walk.js';
 
 /** Where a key applies: a pane (the top pane split by what it lists), or an open overlay. */
 export type Scope = Exclude<Pane, 'sessions'> | 'sessions' | 'connections' | Overlay;
@@ -130,6 +131,22 @@ export const KEY_TABLE: readonly KeyBinding[] = [
     does: 'compress long idle stretches (≈)',
     hint: { timeline: 'z idle' },
     run: (s) => ({ ...s, compressIdle: !s.compressIdle, view: null }),
+  },
+  {
+    keys: ['e'],
+    label: 'e',
+    does: 'explain the event: what, who sent it, where in k8s, source',
+    scopes: ['sessions', 'timeline', 'event'],
+    hint: { timeline: 'e explain', event: 'e explain' },
+    run: (s) => toggleExplain(s),
+  },
+  {
+    keys: ['n', 'p'],
+    label: 'n p',
+    does: 'guided walk: next / previous step, in protocol order',
+    scopes: ['sessions', 'timeline', 'event'],
+    hint: { sessions: 'n walk', timeline: 'n/p walk', event: 'n/p walk' },
+    run: (s, ctx, key) => stepWalk(s, ctx, key === 'n' ? 1 : -1),
   },
   { keys: ['x'], label: 'x', does: 'content as hex / as text', hint: { content: 'x hex/text' }, run: (s) => ({ ...s, hex: !s.hex }) },
   { keys: ['s'], label: 's', does: 'sort sessions: time, duration, outcome', hint: { sessions: 's sort' }, run: (s) => cycleSort(s) },

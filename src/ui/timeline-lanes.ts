@@ -7,6 +7,7 @@ import type { ControlEvent, ConnectionRecord, ExecSession, StreamEvent, StreamRe
 import { formatBytes, formatOffset } from '../report/format.js';
 import { sessionOutcome, type Severity } from '../report/session-summary.js';
 import { safeInline } from '../report/terminal-text.js';
+import { requestEvent } from '../explain/walk.js';
 import { columnOf, lastColumnBefore, toAxis, type TimeAxis, type Viewport } from './time-axis.js';
 
 export type LaneKind = 'upgrade' | 'stream' | 'control';
@@ -99,14 +100,7 @@ export function buildLanes(s: ExecSession, all: readonly ExecSession[]): Lane[] 
   const controlItems: TimelineItem[] = [];
   for (const c of s.control) (UPGRADE_KINDS.has(c.kind) ? upgradeItems : controlItems).push({ ts: c.ts, length: 0, event: c });
   if (!upgradeItems.some((i) => i.event.kind === 'request')) {
-    const q = s.target.indexOf('?');
-    const request: ControlEvent = {
-      kind: 'request',
-      ts: s.requestOrigin.lastTs,
-      dir: 'c2s',
-      detail: `${s.method} ${q < 0 ? s.target : s.target.slice(0, q)}`,
-      origin: s.requestOrigin,
-    };
+    const request = requestEvent(s);
     upgradeItems.unshift({ ts: request.ts, length: 0, event: request });
   }
   upgradeItems.sort((a, b) => a.ts - b.ts);

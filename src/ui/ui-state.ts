@@ -37,6 +37,8 @@ export interface UiState {
   /** Content stream index; -1 follows the stream selected on the timeline. */
   contentStream: number;
   contentScroll: number;
+  /** Explain mode: the selected event explained beside its layers (e; the guided walk turns it on). */
+  explain: boolean;
 }
 
 export const initialUiState: UiState = {
@@ -57,6 +59,7 @@ export const initialUiState: UiState = {
   layer: 0,
   contentStream: -1,
   contentScroll: 0,
+  explain: false,
 };
 
 /** A key press, independent of Ink's Key type. */
@@ -92,6 +95,8 @@ export interface UiContext {
   contentLineCount: number;
   /** Rows the focused list or text shows, for page up/down. */
   pageSize: number;
+  /** The guided walk's steps (explain/walk.ts) as positions on the lanes, in protocol order. */
+  walk?: readonly { lane: number; item: number }[];
 }
 
 /** A move along a list: by a number of rows, or to its first or last entry. */
@@ -129,7 +134,7 @@ function itemAxis(s: UiState, ctx: UiContext, lane = s.lane, item = s.item): num
 }
 
 /** Select item `item` on lane `lane`, scrolling a zoomed view to keep it visible. */
-function selectItem(s: UiState, ctx: UiContext, lane: number, item: number): UiState {
+export function selectItem(s: UiState, ctx: UiContext, lane: number, item: number): UiState {
   const u = itemAxis(s, ctx, lane, item);
   const view = s.view && ctx.axis && u !== null ? revealInView(ctx.axis, s.view, u) : s.view;
   return { ...s, lane, item, view, layer: item === s.item && lane === s.lane ? s.layer : 0 };
