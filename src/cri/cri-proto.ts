@@ -40,6 +40,10 @@ message StopContainerRequest { string container_id = 1; int64 timeout = 2; }
 message StopContainerResponse {}
 message RemoveContainerRequest { string container_id = 1; }
 message RemoveContainerResponse {}
+message ContainerFilter { string id = 1; string pod_sandbox_id = 3; }
+message ListContainersRequest { ContainerFilter filter = 1; }
+message Container { string id = 1; string pod_sandbox_id = 2; ContainerMetadata metadata = 3; }
+message ListContainersResponse { repeated Container containers = 1; }
 
 message ExecSyncRequest { string container_id = 1; repeated string cmd = 2; int64 timeout = 3; }
 message ExecSyncResponse { bytes stdout = 1; bytes stderr = 2; int32 exit_code = 3; }

@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CriGrpcClient } from '../../src/lab/cri-grpc.js';
 import { Lab } from '../../src/lab/lab.js';
 import { hopChain } from '../../src/model/cross-hop.js';
 import type { CaptureModel } from '../../src/model/session.js';
@@ -38,6 +39,12 @@ function kubectl(kubeconfig: string, args: string[], stdin = '', env: Record<str
   });
 }
 
+/** The first container's id from a ListContainersResponse. */
+function model0(answer: { value: Record<string, unknown> } | { error: string }): string {
+  if ('error' in answer) throw new Error(answer.error);
+  return (answer.value.containers as { id: string }[])[0].id;
+}
+
 function stdoutAt(model: CaptureModel, sessionId: number): Buffer {
   const s = model.sessions.find((x) => x.id === sessionId)!;
   const r = s.streams.find((x) => x.name === 'stdout');
@@ -60,6 +67,12 @@ maybe(`real containerd ${unavailable ? `(skipped: ${unavailable})` : ''}`, () =>
       const spdy = await kubectl(kubeconfig, ['exec', '-i', 'lab-0', '--', 'sort'], 'pear\napple\nfig\n', { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false' });
       expect(spdy).toMatchObject({ code: 0 });
       expect(spdy.stdout.toString()).toBe('apple\nfig\npear\n');
+      // ExecSync, as a probe or `crictl exec --sync` calls it, straight to containerd through the recorded relay.
+      const probe = new CriGrpcClient(() => lab!.port('runtime'));
+      const containerId = model0(await probe.invoke('ListContainers', {}));
+      const sync = await probe.invoke('ExecSync', { container_id: containerId, cmd: ['sh', '-c', 'echo probe-out; echo probe-err >&2; exit 7'], timeout: 10 });
+      probe.close();
+      expect(sync).toMatchObject({ value: { exit_code: 7 } });
       await lab.stop();
 
       const model = await analyzeCapture(lab.recordPath!, analyzeOptions({ hash: true, hasher: new InlineStreamHasher() }));
@@ -77,6 +90,10 @@ maybe(`real containerd ${unavailable ? `(skipped: ${unavailable})` : ''}`, () =>
       }
       const firstChain = hopChain(model.sessions, model.sessions.find((s) => s.id === execs[0].sessionId)!);
       expect(firstChain[0].exit).toMatchObject({ status: 'Failure', code: 3 });
+      const syncSession = model.sessions.find((s) => s.kind === 'execsync')!;
+      expect(syncSession).toMatchObject({ hop: 'cri', transport: 'grpc', container: containerId, command: ['sh', '-c', 'echo probe-out; echo probe-err >&2; exit 7'], exit: { status: 'Failure', code: 7 }, state: 'complete' });
+      expect(stdoutAt(model, syncSession.id).toString()).toBe('probe-out\n');
+      expect(Buffer.concat(syncSession.streams.find((r) => r.name === 'stderr')!.head).toString()).toBe('probe-err\n');
       expect(textReport(model, { connections: false, name: 'lab' })).toMatch(/hops: #\d+ kubectl→apiserver → #\d+ apiserver→kubelet → CRI Exec OK .* → #\d+ kubelet→runtime/);
     } finally {
       await lab?.stop();
