@@ -13,6 +13,8 @@ export const LINKTYPE_LINUX_SLL = 113;
 export const LINKTYPE_IPV4 = 228;
 export const LINKTYPE_IPV6 = 229;
 export const LINKTYPE_LINUX_SLL2 = 276;
+/** sockdump's unix-socket records (net/sockdump.ts): no link or IP header, decoded apart from the others. */
+export const LINKTYPE_USER0 = 147;
 
 export const ETHERTYPE_IPV4 = 0x0800;
 export const ETHERTYPE_IPV6 = 0x86dd;
@@ -46,14 +48,16 @@ const LINK_TYPE_NAMES = new Map<number, string>([
   [LINKTYPE_IPV4, 'IPV4'],
   [LINKTYPE_IPV6, 'IPV6'],
   [LINKTYPE_LINUX_SLL2, 'LINUX_SLL2'],
+  [LINKTYPE_USER0, 'USER0'],
 ]);
 
 export function linkTypeName(linkType: number): string {
   return LINK_TYPE_NAMES.get(linkType) ?? `LINKTYPE_${linkType}`;
 }
 
+/** Whether decodeLinkLayer decodes this link type (USER0 is named here but is not an IP link: see net/sockdump.ts). */
 export function isSupportedLinkType(linkType: number): boolean {
-  return LINK_TYPE_NAMES.has(linkType);
+  return linkType !== LINKTYPE_USER0 && LINK_TYPE_NAMES.has(linkType);
 }
 
 /** Where a frame's network-layer datagram is. Filled in place by decodeLinkLayer (one object reused per packet). */

@@ -64,6 +64,8 @@ export interface TcpReassemblerOptions {
    * starts one. Default 10 s.
    */
   lingerNs?: number;
+  /** Numbers new connections (default 1, 2, 3…): a pipeline with other stream sources shares one counter. */
+  nextConnectionId?: () => number;
 }
 
 /** The largest TCP window (RFC 7323): a segment or ACK further ahead than this cannot belong to the stream. */
@@ -164,7 +166,7 @@ export class TcpReassembler {
    * Port pairs shared by live connections (different addresses) fall back to the text key.
    */
   private readonly byPorts = new Map<number, ConnectionState>();
-  private nextId = 1;
+  private readonly nextId: () => number;
   private buffered = 0;
   private now = -Infinity;
   private lastPacket = 0;
@@ -178,6 +180,8 @@ export class TcpReassembler {
     this.maxBuffered = opts.maxBufferedBytes ?? 256 * 1024 * 1024;
     this.maxConnections = opts.maxConnections ?? 10000;
     this.lingerNs = opts.lingerNs ?? 10e9;
+    let id = 1;
+    this.nextId = opts.nextConnectionId ?? (() => id++);
   }
 
   push(seg: TcpSegment): void {
@@ -236,7 +240,7 @@ export class TcpReassembler {
       );
       this.endConnection(oldest, seg.packet, seg.ts);
     }
-    const c = new ConnectionState(key, this.nextId++, seg);
+    const c = new ConnectionState(key, this.nextId(), seg);
     this.connections.set(key, c);
     this.byPorts.set(portsKey(seg.srcPort, seg.dstPort), c);
     this.last = c;

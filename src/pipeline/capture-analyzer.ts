@@ -10,7 +10,8 @@ import type { CaptureModel, ConnectionRecord } from '../model/session.js';
 import type { RpcCall } from '../model/rpc-call.js';
 import { PacketDecoder } from '../net/packet-decoder.js';
 import { isSupportedLinkType, linkTypeName } from '../net/link-layer.js';
-import { TcpReassembler, type TcpConnection } from '../net/tcp-reassembly.js';
+import { TcpReassembler, type TcpConnection, type TcpSink } from '../net/tcp-reassembly.js';
+import { LINKTYPE_USER0, SockdumpStreams } from '../net/sockdump.js';
 import { ExecSessionBuilder, type SessionRequest } from '../k8s/exec-session.js';
 import { TlsKeyLog } from '../tls/key-log.js';
 import { DockerSessions } from '../docker/docker-sessions.js';
@@ -35,6 +36,7 @@ export class CaptureAnalyzer implements PipelineContext {
   private readonly capture: CaptureDecoder;
   private readonly packets: PacketDecoder;
   private readonly tcp: TcpReassembler;
+  private readonly unixStreams: SockdumpStreams;
   private readonly connections = new Map<number, ConnectionAnalyzer>();
   /** The connection of the previous TCP event and its analyzer: segments come in runs per connection. */
   private lastConnection: TcpConnection | null = null;
@@ -62,7 +64,7 @@ export class CaptureAnalyzer implements PipelineContext {
       fatal: null,
       done: false,
     };
-    this.tcp = new TcpReassembler({
+    const streams: TcpSink = {
       onOpen: (conn) => {
         const a = new ConnectionAnalyzer(conn, this);
         this.connections.set(conn.id, a);
@@ -79,7 +81,11 @@ export class CaptureAnalyzer implements PipelineContext {
         this.lastAnalyzer = undefined;
       },
       onProblem: (p) => this.warn(p),
-    });
+    };
+    let connectionId = 1;
+    const nextConnectionId = () => connectionId++;
+    this.tcp = new TcpReassembler(streams, { nextConnectionId });
+    this.unixStreams = new SockdumpStreams(streams, nextConnectionId);
     this.packets = new PacketDecoder({
       onSegment: (seg) => {
         if (seg.ts > this.lastTs) this.lastTs = seg.ts;
@@ -96,11 +102,13 @@ export class CaptureAnalyzer implements PipelineContext {
         const name = linkTypeName(iface.linkType);
         const c = this.model.capture;
         if (!c.linkTypes.includes(name)) c.linkTypes.push(name);
-        if (!isSupportedLinkType(iface.linkType) && !c.unsupportedLinkTypes.includes(name)) c.unsupportedLinkTypes.push(name);
+        if (!isSupportedLinkType(iface.linkType) && iface.linkType !== LINKTYPE_USER0 && !c.unsupportedLinkTypes.includes(name)) c.unsupportedLinkTypes.push(name);
       },
       onPacket: (p) => {
         this.model.capture.packets++;
-        this.packets.push(p);
+        // sockdump's unix-socket records carry no IP: their streams go straight to the connection analyzers.
+        if (p.linkType === LINKTYPE_USER0) this.unixStreams.push(p);
+        else this.packets.push(p);
       },
       onSecrets: (type, data, fileOffset) => {
         if (type !== SECRETS_TLS_KEY_LOG) {
@@ -208,6 +216,7 @@ export class CaptureAnalyzer implements PipelineContext {
     this.finished = true;
     this.packets.end();
     this.tcp.end();
+    this.unixStreams.end();
     this.docker.finish(this.lastTs);
     linkHops(this.model.sessions, this.model.rpcs);
     if (this.warningsDropped) this.model.warnings.push(pipelineProblem('warnings-dropped', `${this.warningsDropped} more warnings not shown`, { where: 'capture' }));

@@ -40,9 +40,10 @@ function expectSegment(spec: TcpPacketSpec, link: LinkKind, data: Uint8Array) {
 describe('link types', () => {
   it('names link types as libpcap does', () => {
     expect([0, 1, 101, 108, 113, 228, 229, 276].map(linkTypeName)).toEqual(['NULL', 'EN10MB', 'RAW', 'LOOP', 'LINUX_SLL', 'IPV4', 'IPV6', 'LINUX_SLL2']);
-    expect(linkTypeName(147)).toBe('LINKTYPE_147');
+    expect(linkTypeName(147)).toBe('USER0');
+    expect(linkTypeName(148)).toBe('LINKTYPE_148');
     expect([0, 1, 101, 108, 113, 228, 229, 276].every(isSupportedLinkType)).toBe(true);
-    expect(isSupportedLinkType(147)).toBe(false);
+    expect(isSupportedLinkType(147)).toBe(false); // sockdump's records: not an IP link (net/sockdump.ts)
     expect(isSupportedLinkType(12)).toBe(false);
   });
 
@@ -138,15 +139,15 @@ describe('link types', () => {
   it('reports an unsupported link type once per interface', () => {
     const data = buildTcpPacket(V4);
     const d = decodePackets([
-      toPacket(data, 1, { linkType: 147, interfaceId: 0 }),
-      toPacket(data, 2, { linkType: 147, interfaceId: 0 }),
+      toPacket(data, 1, { linkType: 148, interfaceId: 0 }),
+      toPacket(data, 2, { linkType: 148, interfaceId: 0 }),
       toPacket(data, 3, { linkType: 1, interfaceId: 1 }),
-      toPacket(data, 4, { linkType: 147, interfaceId: 2 }),
-      toPacket(data, 5, { linkType: 147, interfaceId: 2 }),
+      toPacket(data, 4, { linkType: 148, interfaceId: 2 }),
+      toPacket(data, 5, { linkType: 148, interfaceId: 2 }),
     ]);
     expect(d.problems).toMatchObject([
-      { where: 'packet 1', message: 'link type LINKTYPE_147 of interface 0 is not supported: its packets are skipped' },
-      { where: 'packet 4', message: 'link type LINKTYPE_147 of interface 2 is not supported: its packets are skipped' },
+      { where: 'packet 1', message: 'link type LINKTYPE_148 of interface 0 is not supported: its packets are skipped' },
+      { where: 'packet 4', message: 'link type LINKTYPE_148 of interface 2 is not supported: its packets are skipped' },
     ]);
     expect(d.segments.map((s) => s.packet)).toEqual([3]);
     expect(d.stats.unsupportedLink).toBe(4);
