@@ -1,0 +1,71 @@
+/**
+ * What one fuzz input goes through: the whole pipeline and every report that reads the model. Runs
+ * in a worker (bundled by scripts/fuzz.mjs) so a hang or a memory blow-up ends the worker, not the run.
+ * Oracles besides "no throw": the same JSON whether the capture arrives whole or in random chunks,
+ * and a fatal error only of the kinds the README names.
+ */
+import { parentPort } from 'node:worker_threads';
+import { CaptureAnalyzer } from '../../src/pipeline/capture-analyzer.js';
+import { analyzeOptions } from '../../src/pipeline/options.js';
+import { jsonReport } from '../../src/report/json-report.js';
+import { textReport } from '../../src/report/text-report.js';
+
+export interface FuzzJob {
+  id: number;
+  bytes: Uint8Array;
+  /** 0: whole; otherwise also compare with delivery in chunks drawn from this seed. */
+  chunkSeed: number;
+}
+
+export type FuzzVerdict = { id: number; ok: true } | { id: number; ok: false; kind: 'crash' | 'mismatch'; message: string };
+
+function analyze(bytes: Uint8Array, chunkSeed: number): string {
+  const a = new CaptureAnalyzer(analyzeOptions({ hash: false, hasher: null }));
+  if (chunkSeed === 0) {
+    a.push(bytes);
+  } else {
+    let seed = chunkSeed >>> 0;
+    for (let at = 0; at < bytes.length; ) {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      const n = 1 + ((seed >>> 8) % (seed & 1 ? 7 : 4096));
+      a.push(bytes.slice(at, at + n));
+      at += n;
+    }
+  }
+  a.end();
+  const model = a.model;
+  const json = JSON.stringify(jsonReport(model, { hash: false }));
+  textReport(model, { connections: true, name: 'fuzz' });
+  textReport(model, { connections: false, name: 'fuzz', explain: true });
+  if (model.fatal && !/^(capture truncated|corrupt capture|not a pcap)/.test(model.fatal.message)) {
+    throw new Error(`unexpected fatal error: ${model.fatal.message}`);
+  }
+  return json;
+}
+
+export function runJob(job: FuzzJob): FuzzVerdict {
+  let whole: string;
+  try {
+    whole = analyze(job.bytes, 0);
+  } catch (e) {
+    return { id: job.id, ok: false, kind: 'crash', message: e instanceof Error ? (e.stack ?? e.message) : String(e) };
+  }
+  if (job.chunkSeed !== 0) {
+    let chunked: string;
+    try {
+      chunked = analyze(job.bytes, job.chunkSeed);
+    } catch (e) {
+      return { id: job.id, ok: false, kind: 'crash', message: `in chunks: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}` };
+    }
+    if (chunked !== whole) return { id: job.id, ok: false, kind: 'mismatch', message: firstDifference(whole, chunked) };
+  }
+  return { id: job.id, ok: true };
+}
+
+function firstDifference(a: string, b: string): string {
+  let i = 0;
+  while (i < a.length && a[i] === b[i]) i++;
+  return `whole and chunked JSON differ at character ${i}: …${a.slice(Math.max(0, i - 80), i + 80)}… vs …${b.slice(Math.max(0, i - 80), i + 80)}…`;
+}
+
+parentPort?.on('message', (job: FuzzJob) => parentPort!.postMessage(runJob(job)));
