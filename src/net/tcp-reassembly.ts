@@ -114,6 +114,9 @@ class ConnectionState {
   readonly b: HalfStream;
   readonly firstPacket: number;
   readonly startTs: number;
+  /** Neighbours in the reassembler's list of live connections, least recently active first. */
+  older: ConnectionState | null = null;
+  newer: ConnectionState | null = null;
 
   constructor(
     readonly key: string,
@@ -167,6 +170,9 @@ export class TcpReassembler {
    */
   private readonly byPorts = new Map<number, ConnectionState>();
   private readonly nextId: () => number;
+  /** Ends of the recency list (ConnectionState.older/newer): a move to its end costs no hashing. */
+  private leastRecent: ConnectionState | null = null;
+  private mostRecent: ConnectionState | null = null;
   private buffered = 0;
   private now = -Infinity;
   private lastPacket = 0;
@@ -220,17 +226,33 @@ export class TcpReassembler {
     let c = this.byPorts.get(portsKey(seg.srcPort, seg.dstPort));
     if (!c || !c.carries(seg)) c = this.connections.get(tupleKey(seg));
     if (c) {
-      // Map order doubles as recency order, for evicting the least recently active connection.
-      this.connections.delete(c.key);
-      this.connections.set(c.key, c);
+      this.unlink(c);
+      this.append(c);
       this.last = c;
     }
     return c;
   }
 
+  /** Puts `c` at the most recent end of the recency list. */
+  private append(c: ConnectionState): void {
+    c.older = this.mostRecent;
+    c.newer = null;
+    if (this.mostRecent) this.mostRecent.newer = c;
+    else this.leastRecent = c;
+    this.mostRecent = c;
+  }
+
+  private unlink(c: ConnectionState): void {
+    if (c.older) c.older.newer = c.newer;
+    else if (this.leastRecent === c) this.leastRecent = c.newer;
+    if (c.newer) c.newer.older = c.older;
+    else if (this.mostRecent === c) this.mostRecent = c.older;
+    c.older = c.newer = null;
+  }
+
   private create(key: string, seg: TcpSegment): ConnectionState {
     if (this.connections.size >= this.maxConnections) {
-      const oldest: ConnectionState = this.connections.values().next().value!;
+      const oldest = this.leastRecent!;
       this.sink.onProblem?.(
         tcpProblem(
           'too-many-connections',
@@ -242,6 +264,7 @@ export class TcpReassembler {
     }
     const c = new ConnectionState(key, this.nextId(), seg);
     this.connections.set(key, c);
+    this.append(c);
     this.byPorts.set(portsKey(seg.srcPort, seg.dstPort), c);
     this.last = c;
     return c;
@@ -471,6 +494,7 @@ export class TcpReassembler {
     this.buffered -= c.a.held.cost + c.b.held.cost;
     this.sink.onEnd(c.info!, ts);
     this.connections.delete(c.key);
+    this.unlink(c);
     const ports = portsKey(c.a.port, c.b.port);
     if (this.byPorts.get(ports) === c) this.byPorts.delete(ports);
     if (this.last === c) this.last = null;
