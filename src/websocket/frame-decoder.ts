@@ -98,6 +98,12 @@ const ENDED = 5;
 
 /** Masked payload is unmasked through this many bytes at a time. */
 const SCRATCH_SIZE = 64 * 1024;
+/**
+ * Shared by every decoder: a piece handed to a sink is valid only during the call, and no sink feeds
+ * another WebSocket decoder from inside it, so one buffer serves them all (a capture with thousands
+ * of open connections would otherwise hold 64 KiB per client direction).
+ */
+let sharedScratch: Uint8Array | null = null;
 /** Longest header (2 + 8 + 4) plus the first payload byte that resynchronisation inspects. */
 const RESYNC_WINDOW = 15;
 const TWO_32 = 2 ** 32;
@@ -120,7 +126,6 @@ export class WebSocketFrameDecoder {
   private header: WebSocketFrameHeader | null = null;
   private payloadPos = 0;
   private remaining = 0;
-  private scratch: Uint8Array | null = null;
 
   private readonly carry = new Uint8Array(RESYNC_WINDOW);
   private readonly window = new Uint8Array(2 * RESYNC_WINDOW);
@@ -332,7 +337,7 @@ export class WebSocketFrameDecoder {
       if (n === data.length && whole !== null) this.sink.onPayload(data, whole);
       else this.sink.onPayload(data.subarray(i, i + n), { offset: start, length: n, packet, ts });
     } else {
-      const scratch = (this.scratch ??= new Uint8Array(SCRATCH_SIZE));
+      const scratch = (sharedScratch ??= new Uint8Array(SCRATCH_SIZE));
       for (let done = 0; done < n; ) {
         const k = Math.min(n - done, SCRATCH_SIZE);
         const piece = scratch.subarray(0, k);
