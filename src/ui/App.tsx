@@ -23,7 +23,7 @@ import { HelpOverlay, helpRows } from './HelpOverlay.js';
 import { overlayScrollLimit } from './OverlayPane.js';
 import { layoutPanes, CHROME_ROWS } from './layout.js';
 import { Line } from './Line.js';
-import { connectionMatches, parseFilter, sessionMatches } from './session-filter.js';
+import { connectionMatches, filterError, parseFilter, sessionMatches, type FilterFacts } from './session-filter.js';
 import { SessionList } from './SessionList.js';
 import { sessionOutcome, sortSessions } from '../report/session-summary.js';
 import { StatusBar } from './StatusBar.js';
@@ -32,7 +32,7 @@ import { buildTimeAxis, fullView } from './time-axis.js';
 import { Timeline, timelineGeometry } from './Timeline.js';
 import { activityTimes, buildLanes, defaultSelection, gapMarks, sessionEnd } from './timeline-lanes.js';
 import { TitleBar } from './TitleBar.js';
-import { diagnose } from '../diagnose/diagnose.js';
+import { diagnoseAll, findingsOf, type Diagnosis } from '../diagnose/diagnose.js';
 import { hopChain } from '../model/cross-hop.js';
 import { hopChainSteps } from '../report/outcome.js';
 import { reduceInput } from './keys.js';
@@ -90,9 +90,16 @@ export function App({ path, load, inspector, contentReader, initialState }: AppP
   const rev = load.revision;
 
   const terms = useMemo(() => parseFilter(ui.filterDraft ?? ui.filter), [ui.filterDraft, ui.filter]);
+  // The hang doctor's findings, worked out for every session at once when first asked for in a model revision.
+  const facts = useMemo<FilterFacts>(() => {
+    let all: Map<number, Diagnosis> | null = null;
+    return {
+      findings: (s) => findingsOf((all ??= diagnoseAll({ sessions: model?.sessions ?? [], connections: model?.connections ?? [] })).get(s.id)),
+    };
+  }, [model, rev]);
   const sessions = useMemo(
-    () => (model ? sortSessions(model.sessions.filter((s) => sessionMatches(s, terms)), ui.sort) : []),
-    [model, rev, terms, ui.sort],
+    () => (model ? sortSessions(model.sessions.filter((s) => sessionMatches(s, terms, facts)), ui.sort) : []),
+    [model, rev, terms, facts, ui.sort],
   );
   const connections = useMemo(() => (model ? model.connections.filter((c) => connectionMatches(c, terms)) : []), [model, rev, terms]);
   const session = sessions.find((s) => s.id === ui.session) ?? sessions[0] ?? null;
@@ -127,7 +134,7 @@ export function App({ path, load, inspector, contentReader, initialState }: AppP
   const walk = useMemo(() => walkPositions(lanes, steps), [lanes, steps]);
 
   const cStreams = useMemo(() => (session ? contentStreams(session) : []), [session, rev]);
-  const findings = useMemo(() => (session && model ? diagnose(session, model.sessions, model.connections) : []), [session, model, rev]);
+  const findings = session ? facts.findings(session) : [];
   const hops = useMemo(() => (session && model && hopChain(model.sessions, session).length > 1 ? hopChainSteps(model, session, false) : []), [session, model, rev]);
   const follow = lane?.stream ? cStreams.indexOf(lane.stream) : -1;
   const cIndex = cStreams.length ? (ui.contentStream >= 0 ? Math.min(ui.contentStream, cStreams.length - 1) : Math.max(0, follow)) : -1;
@@ -227,6 +234,7 @@ export function App({ path, load, inspector, contentReader, initialState }: AppP
             width={columns}
             sort={ui.sort}
             filter={ui.filterDraft ?? ui.filter}
+            filterError={filterError(terms)}
             otherConnections={model.connections.filter((c) => c.sessionIds.length === 0).length}
           />
         ) : (
@@ -302,7 +310,7 @@ export function App({ path, load, inspector, contentReader, initialState }: AppP
       <Box flexDirection="column" height={bodyRows} overflow="hidden">
         {body}
       </Box>
-      <StatusBar ui={ui} progress={load} loading={loading} width={columns} />
+      <StatusBar ui={ui} filterError={filterError(terms)} progress={load} loading={loading} width={columns} />
     </Box>
   );
 }

@@ -21,6 +21,8 @@ export interface SessionListProps {
   width: number;
   sort: SortKey;
   filter: string;
+  /** Why the filter cannot match (an unknown prefix…), or null. */
+  filterError: string | null;
   otherConnections: number;
 }
 
@@ -87,7 +89,8 @@ export function SessionList(p: SessionListProps) {
   if (p.otherConnections) info.push({ text: ` · ${p.otherConnections} other connections (c)`, dim: true });
   const lines: Segment[][] = shown.map((s, i) => sessionRow(s, p.all, first + i === selected, p.focused, cols));
   if (p.sessions.length === 0 && rows > 0) {
-    lines.push([{ text: p.filter ? '  no session matches the filter (esc clears it)' : '  no exec session found (yet)', dim: true }]);
+    if (p.filterError) lines.push([{ text: `  ✗ ${p.filterError}`, color: 'red' }]);
+    else lines.push([{ text: p.filter ? '  no session matches the filter (esc clears it)' : '  no exec session found (yet)', dim: true }]);
   }
   if (p.height <= 0) return null;
   return (

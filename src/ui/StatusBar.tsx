@@ -1,7 +1,9 @@
 /** The bottom row: the filter being typed, else loading progress and the keys of the focused pane. */
+import stringWidth from 'string-width';
 import { formatBytes } from '../report/format.js';
 import { Line, type Segment } from './Line.js';
 import { keyHints } from './keys.js';
+import { FILTER_PREFIXES } from './session-filter.js';
 import type { UiState } from './ui-state.js';
 
 export interface Progress {
@@ -19,7 +21,7 @@ export function progressBar(p: Progress, width: number): string {
   return `▕${'█'.repeat(full)}${'░'.repeat(bar - full)}▏${text}`;
 }
 
-export function StatusBar({ ui, progress, loading, width }: { ui: UiState; progress: Progress; loading: boolean; width: number }) {
+export function StatusBar({ ui, filterError, progress, loading, width }: { ui: UiState; filterError: string | null; progress: Progress; loading: boolean; width: number }) {
   if (ui.filterDraft !== null) {
     return (
       <Line
@@ -27,13 +29,14 @@ export function StatusBar({ ui, progress, loading, width }: { ui: UiState; progr
           { text: '/', color: 'yellow', bold: true },
           { text: ui.filterDraft },
           { text: '█', color: 'yellow' },
-          { text: '  ⏎ apply  esc cancel  pod: cmd: stream: text:', dim: true },
+          filterError ? { text: `  ✗ ${filterError}`, color: 'red' } : { text: `  ⏎ apply  esc cancel  ${FILTER_PREFIXES}`, dim: true },
         ]}
       />
     );
   }
   const segments: Segment[] = [];
   if (loading) segments.push({ text: progressBar(progress, Math.floor(width / 2)) + '  ', color: 'cyan' });
-  segments.push({ text: keyHints(ui), dim: true });
+  const used = segments.reduce((n, s) => n + stringWidth(s.text), 0);
+  segments.push({ text: keyHints(ui, width - used), dim: true });
   return <Line segments={segments} />;
 }

@@ -3,6 +3,7 @@
  * carries its effect on the UI state; the reducer, the help overlay, the status bar's hints and the
  * README's keys table all read this table, so they cannot disagree. A new key is one more entry.
  */
+import stringWidth from 'string-width';
 import {
   back,
   cyclePane,
@@ -106,7 +107,7 @@ export const KEY_TABLE: readonly KeyBinding[] = [
   {
     keys: ['/'],
     label: '/',
-    does: 'filter: words, or pod: cmd: stream: text:',
+    does: 'filter; by field: pod cmd stream text hop state rule kind tty',
     hint: { sessions: '/ filter', connections: '/ filter' },
     run: (s) => ({ ...s, filterDraft: s.filter }),
   },
@@ -210,25 +211,25 @@ export function keyName(k: KeyPress): string {
   return k.input;
 }
 
-/** The status bar's hints for where the state is, in table order. */
-export function keyHints(s: UiState): string {
+/**
+ * The status bar's hints for where the state is, in table order, in `width` columns: when they do
+ * not fit, the ones before the last two (help and quit, the way out) give way from the right.
+ */
+export function keyHints(s: UiState, width = Infinity): string {
   const scope = scopeOf(s);
-  return KEY_TABLE.flatMap((b) => {
+  const hints = KEY_TABLE.flatMap((b) => {
     if (!appliesIn(b, scope) || !b.hint) return [];
     const hint = typeof b.hint === 'string' ? b.hint : b.hint[scope];
     return hint ? [hint] : [];
-  }).join('  ');
+  });
+  while (hints.length > 2 && stringWidth(hints.join('  ')) > width) hints.splice(hints.length - 3, 1);
+  return hints.join('  ');
 }
 
 /** The state after one key press, or 'quit'. Expects session, lane, item and contentStream already resolved. */
 export function reduceKey(s: UiState, k: KeyPress, ctx: UiContext): UiState | 'quit' {
   if (s.filterDraft !== null) return editFilter(s, k);
   if (k.ctrl) return s;
-  // A terminal sends Esc then a key typed quickly after it as one meta-key: take it as those two keys.
-  if (k.meta && !k.escape && Array.from(k.input).length === 1 && keyName(k) === k.input) {
-    const afterEsc = reduceKey(s, { input: '', escape: true }, ctx);
-    return afterEsc === 'quit' ? afterEsc : reduceKey(afterEsc, { input: k.input, shift: k.shift }, ctx);
-  }
   const name = keyName(k);
   const scope = scopeOf(s);
   const binding = KEY_TABLE.find((b) => b.keys.includes(name) && appliesIn(b, scope));
@@ -242,6 +243,7 @@ const BURST_KEYS: Record<string, Partial<KeyPress>> = {
   '\t': { tab: true },
   '\x7f': { backspace: true },
   '\b': { backspace: true },
+  '\x15': { input: 'u', ctrl: true },
 };
 
 /**
@@ -250,6 +252,11 @@ const BURST_KEYS: Record<string, Partial<KeyPress>> = {
  * going into the filter, which is taken as typed.
  */
 export function reduceInput(s: UiState, k: KeyPress, ctx: UiContext): UiState | 'quit' {
+  // Esc and the keys typed quickly after it arrive as one "meta" key: take them as Esc, then those keys.
+  if (k.meta && !k.escape && !k.ctrl && k.input && keyName(k) === k.input) {
+    const afterEsc = reduceKey(s, { input: '', escape: true }, ctx);
+    return afterEsc === 'quit' ? afterEsc : reduceInput(afterEsc, { input: k.input, shift: k.shift }, ctx);
+  }
   const chars = Array.from(k.input);
   if (chars.length <= 1 || k.ctrl || k.meta) return reduceKey(s, k, ctx);
   let state = s;

@@ -39,6 +39,11 @@ export class TmuxTerminal {
     for (const k of keys) tmux('send-keys', '-t', this.name, k);
   }
 
+  /** The keys in one write to the terminal, as a quick typist's keys arrive. */
+  keysAtOnce(...keys: string[]): void {
+    tmux('send-keys', '-t', this.name, ...keys);
+  }
+
   resize(cols: number, rows: number): void {
     tmux('resize-window', '-t', this.name, '-x', String(cols), '-y', String(rows));
   }

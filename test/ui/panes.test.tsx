@@ -53,12 +53,17 @@ describe('ContentView', () => {
 
 describe('StatusBar', () => {
   it('while typing a filter shows the text and how to finish', async () => {
-    const tui = await renderTui(<StatusBar ui={{ ...initialUiState, filterDraft: 'pod:web' }} progress={{ bytesRead: 0, totalBytes: null }} loading={false} width={80} />);
-    expect(tui.lastFrame()).toBe('/pod:web█  ⏎ apply  esc cancel  pod: cmd: stream: text:');
+    const tui = await renderTui(<StatusBar ui={{ ...initialUiState, filterDraft: 'pod:web' }} filterError={null} progress={{ bytesRead: 0, totalBytes: null }} loading={false} width={100} />, { columns: 100, rows: 2 });
+    expect(tui.lastFrame()).toBe('/pod:web█  ⏎ apply  esc cancel  pod: cmd: stream: text: hop: state: rule: kind: tty:');
+  });
+
+  it('while typing an unknown prefix says so', async () => {
+    const tui = await renderTui(<StatusBar ui={{ ...initialUiState, filterDraft: 'foo:x' }} filterError="unknown filter prefix foo:" progress={{ bytesRead: 0, totalBytes: null }} loading={false} width={80} />);
+    expect(tui.lastFrame()).toBe('/foo:x█  ✗ unknown filter prefix foo:');
   });
 
   it('shows progress while loading, before the keys', async () => {
-    const tui = await renderTui(<StatusBar ui={initialUiState} progress={{ bytesRead: 3 * 1024 ** 2, totalBytes: null }} loading width={80} />);
+    const tui = await renderTui(<StatusBar ui={initialUiState} filterError={null} progress={{ bytesRead: 3 * 1024 ** 2, totalBytes: null }} loading width={80} />);
     expect(tui.lastFrame()).toMatch(/^loading… 3\.00 MiB read  ↑↓ session/);
   });
 });

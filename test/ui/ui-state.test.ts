@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { contentStreams, headBuffer } from '../../src/ui/content.js';
 import { layoutPanes } from '../../src/ui/layout.js';
-import { connectionMatches, parseFilter, sessionMatches } from '../../src/ui/session-filter.js';
+import { connectionMatches, filterError, parseFilter, sessionMatches } from '../../src/ui/session-filter.js';
+import { diagnose } from '../../src/diagnose/diagnose.js';
 import { progressBar } from '../../src/ui/StatusBar.js';
 import { KEY_TABLE, keyHints, reduceInput, reduceKey, type Scope } from '../../src/ui/keys.js';
 import { applyColorEnv } from '../../src/ui/theme.js';
@@ -176,8 +177,9 @@ describe('reduceKey', () => {
   });
 
   it('esc then q typed quickly (one meta-q from the terminal) closes and quits', () => {
-    expect(press(resolved({ overlay: 'diagnosis' }), [{ input: 'q', meta: true }])).toBe('quit');
-    expect(press(resolved({ pane: 'event' }), [{ input: 'x', meta: true }])).toMatchObject({ pane: 'timeline', hex: true });
+    expect(reduceInput(resolved({ overlay: 'diagnosis' }), { input: 'q', meta: true }, ctx())).toBe('quit');
+    expect(reduceInput(resolved({ pane: 'event' }), { input: 'x', meta: true }, ctx())).toMatchObject({ pane: 'timeline', hex: true });
+    expect(reduceInput(resolved({ filter: 'rule:R1' }), { input: '/hop:x', meta: true }, ctx())).toMatchObject({ filter: '', filterDraft: 'hop:x' });
   });
 
 });
@@ -205,6 +207,8 @@ describe('reduceInput', () => {
     expect(reduceInput(s, { input: '/web q\rj' }, ctx())).toMatchObject({ filter: 'web q', filterDraft: null, session: 2 });
     expect(reduceInput(s, { input: '/webx\x7f\rq' }, ctx())).toBe('quit');
     expect(reduceInput(resolved({ filterDraft: 'a' }), { input: 'bc\x7f' }, ctx())).toMatchObject({ filterDraft: 'ab' });
+    // Ctrl-U then new text in one read: the old text goes, the new stays.
+    expect(reduceInput(resolved({ filterDraft: 'rule:R1' }), { input: '\x15foo:1' }, ctx())).toMatchObject({ filterDraft: 'foo:1' });
   });
 
   it('leaves modified keys alone', () => {
@@ -235,15 +239,22 @@ describe('filter', () => {
   const spdy = spdyEchoSession();
   const hang = hangingSession();
   const all = [ws, spdy, hang];
-  const matching = (text: string) => all.filter((s) => sessionMatches(s, parseFilter(text))).map((s) => s.id);
+  const facts = { findings: (s: typeof ws) => diagnose(s, all) };
+  const matching = (text: string) => all.filter((s) => sessionMatches(s, parseFilter(text), facts)).map((s) => s.id);
 
   it('parses fields and lower-cases needles', () => {
     expect(parseFilter('  pod:Web-0  CMD:cat stdout x: ')).toEqual([
       { field: 'pod', needle: 'web-0' },
       { field: 'cmd', needle: 'cat' },
       { field: 'any', needle: 'stdout' },
-      { field: 'any', needle: 'x:' },
+      { field: 'any', needle: '', error: expect.stringMatching(/^unknown filter prefix x: \(known: pod: .* tty:\)$/) },
     ]);
+    expect(parseFilter('127.0.0.1:443 ::1')).toEqual([
+      { field: 'any', needle: '127.0.0.1:443' },
+      { field: 'any', needle: '::1' },
+    ]);
+    expect(filterError(parseFilter('hop:kubelet tty:maybe'))).toBe('tty: takes yes or no, not “maybe”');
+    expect(filterError(parseFilter('hop:kubelet tty:no'))).toBeNull();
     expect(parseFilter('')).toEqual([]);
   });
 
@@ -262,15 +273,33 @@ describe('filter', () => {
     expect(matching('nothing-like-this')).toEqual([]);
   });
 
+  it('hop:, state:, rule:, kind:, tty: ask about the session; an unknown prefix matches nothing', () => {
+    expect(matching('hop:apiserver')).toEqual([1, 2, 3]);
+    expect(matching('hop:kubelet')).toEqual([]);
+    expect(matching('state:open')).toEqual([3]);
+    expect(matching('state:complete')).toEqual([1, 2]);
+    // The hanging session is flagged R1 (stdin never half-closed); R1 does not match R10.
+    expect(diagnose(hang, all).map((f) => f.rule)).toContain('R1');
+    expect(matching('rule:r1')).toEqual([3]);
+    expect(matching('rule:R')).toEqual([]);
+    expect(matching('kind:exec')).toEqual([1, 2, 3]);
+    expect(matching('kind:port-forward')).toEqual([]);
+    expect(matching('tty:no')).toEqual(all.filter((s) => !s.tty).map((s) => s.id));
+    expect(matching('tty:yes')).toEqual(all.filter((s) => s.tty).map((s) => s.id));
+    expect(matching('R1')).toEqual([]);
+    expect(matching('foo:bar')).toEqual([]);
+  });
+
   it('content matching sees text split across chunks, and notices when the head grows', () => {
     const s = session();
     const out = stream(s, 'stdout', 1);
     data(out, 's2c', 'hel', origin(0, 5, 2, 1));
     data(out, 's2c', 'lo wor', origin(5, 8, 3, 2));
-    expect(sessionMatches(s, parseFilter('text:hello'))).toBe(true);
-    expect(sessionMatches(s, parseFilter('text:world'))).toBe(false);
+    const none = { findings: () => [] };
+    expect(sessionMatches(s, parseFilter('text:hello'), none)).toBe(true);
+    expect(sessionMatches(s, parseFilter('text:world'), none)).toBe(false);
     data(out, 's2c', 'ld', origin(13, 4, 4, 3));
-    expect(sessionMatches(s, parseFilter('text:world'))).toBe(true);
+    expect(sessionMatches(s, parseFilter('text:world'), none)).toBe(true);
   });
 
   it('matches connections by address, protocol and request target', () => {
@@ -327,6 +356,9 @@ describe('status bar', () => {
     expect(keyHints(resolved())).toMatch(/^↑↓ session  ⏎ timeline/);
     expect(keyHints(resolved({ pane: 'timeline' }))).toMatch(/\+\/- zoom  \[ \] pan/);
     expect(keyHints(resolved({ list: 'connections' }))).toMatch(/^↑↓ connection  esc sessions/);
+    // Narrow: the hints before help and quit give way from the right.
+    expect(keyHints(resolved({ pane: 'timeline' }), 44)).toBe('↑↓ lane  ←→ event  , . time  ? help  q quit');
+    expect(keyHints(resolved({ pane: 'timeline' }), 40)).toBe('↑↓ lane  ←→ event  ? help  q quit');
     expect(keyHints(resolved({ overlay: 'help' }))).toBe('↑↓ scroll  esc close  ? close  q quit');
     expect(keyHints(resolved({ overlay: 'diagnosis' }))).toBe('↑↓ scroll  esc close  d close  q quit');
   });

@@ -1,0 +1,84 @@
+/**
+ * What a newcomer reaches for in the first minutes (issue 13), typed into the real binary in tmux at
+ * 80×24 and 160×50 and read back from the screen.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { haveTmux, TmuxTerminal } from './tmux.js';
+
+const cli = join(process.cwd(), 'dist', 'cli.js');
+const open: TmuxTerminal[] = [];
+
+function start(file: string, cols: number, rows: number): TmuxTerminal {
+  const t = new TmuxTerminal(['env', '-u', 'CI', process.execPath, cli, join('fixtures', file)], cols, rows);
+  open.push(t);
+  return t;
+}
+
+beforeAll(() => {
+  if (!haveTmux()) throw new Error('tmux is needed for the end-to-end TUI tests (.ci/run installs it)');
+  if (!existsSync(cli)) throw new Error('dist/cli.js is missing: run `npm run build`');
+});
+afterEach(() => {
+  for (const t of open.splice(0)) t.kill();
+});
+
+const fits = (screen: string, cols: number) => screen.split('\n').every((line) => [...line].length <= cols);
+
+describe.each([
+  [80, 24],
+  [160, 50],
+])('at %i×%i', (cols, rows) => {
+  test('filter by rule and hop, an unknown prefix said so; , and . step through every lane in time', async () => {
+    const t = start('demo.pcapng', cols, rows);
+    await t.waitFor(/Sessions · 11/);
+    t.keys('/', 'rule:R1', 'Enter');
+    let screen = await t.waitFor(/Sessions · 1 of 11 .*filter “rule:R1”/);
+    expect(screen).toMatch(/▸ +8 exec +default\/batch-7/);
+    t.keys('/', 'C-u', 'foo:1');
+    screen = await t.waitFor(/✗ unknown filter prefix foo:/);
+    expect(screen).toMatch(/Sessions · 0 of 11/);
+    t.keys('Escape');
+    await t.waitFor(/Sessions · 1 of 11 .*filter “rule:R1”/);
+    t.keys('Escape');
+    await t.waitFor(/Sessions · 11 · by time/);
+    t.keys('/', 'hop:apiserver state:complete', 'Enter');
+    await t.waitFor(/Sessions · \d+ of 11 .*filter “hop:apiserver state:complete”/);
+    t.keys('Escape');
+    await t.waitFor(/Sessions · 11 · by time/);
+
+    // Session 1: from stdout's data, the next event in time is on the same lane (its empty FIN
+    // frame), then the stderr lane; , comes back.
+    t.keys('Enter');
+    await t.waitFor(/Event · stdout data 16 B/);
+    t.keys('.');
+    await t.waitFor(/Event · stdout data 0 B/);
+    t.keys('.', '.');
+    screen = await t.waitFor(/Event · (stderr|error) /);
+    t.keys(',', ',');
+    await t.waitFor(/Event · stdout data 0 B/);
+    expect(fits(screen, cols)).toBe(true);
+    t.keys('q');
+    await t.waitFor(/\[exited 0\]/);
+  });
+
+  test('help lists every key and scrolls where it does not fit; esc then q quits at once', async () => {
+    const t = start('demo.pcapng', cols, rows);
+    await t.waitFor(/Sessions · 11/);
+    t.keys('?');
+    let screen = await t.waitFor(/▶ Help/);
+    expect(screen).toMatch(/, \. +previous \/ next event in time/);
+    if (rows < 30) {
+      expect(screen).toMatch(/↑↓ scroll 1–/);
+      t.keys('G');
+      screen = await t.waitFor(/TCP gap/);
+    } else expect(screen).toMatch(/TCP gap/);
+    expect(fits(screen, cols)).toBe(true);
+    t.keys('Escape', 'd');
+    await t.waitFor(/Diagnosis · #1/);
+    await t.waitFor(/↑↓ scroll  esc close  d close  q quit/);
+    // Esc and q in one write, as a quick typist sends them.
+    t.keysAtOnce('Escape', 'q');
+    await t.waitFor(/\[exited 0\]/);
+  });
+});
