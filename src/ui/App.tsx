@@ -7,7 +7,7 @@
 import { Box, useApp, useInput, type Key } from 'ink';
 import { useCallback, useMemo, useRef, useState } from 'react';
 import type { CaptureModel } from '../model/session.js';
-import { contentStreams, headBuffer } from './content.js';
+import { contentLines, contentStreams, headBuffer } from './content.js';
 import { useStreamContent } from './use-stream-content.js';
 import type { ContentReader } from '../pipeline/capture-content-reader.js';
 import { ConnectionList } from './ConnectionList.js';
@@ -27,7 +27,7 @@ import { connectionMatches, filterError, parseFilter, sessionMatches, type Filte
 import { SessionList } from './SessionList.js';
 import { sessionOutcome, sortSessions } from '../report/session-summary.js';
 import { StatusBar } from './StatusBar.js';
-import { renderTerminalLines, safeInline } from '../report/terminal-text.js';
+import { safeInline } from '../report/terminal-text.js';
 import { buildTimeAxis, fullView } from './time-axis.js';
 import { Timeline, timelineGeometry } from './Timeline.js';
 import { activityTimes, buildLanes, defaultSelection, gapMarks, sessionEnd } from './timeline-lanes.js';
@@ -143,7 +143,10 @@ export function App({ path, load, inspector, contentReader, initialState }: AppP
   // Rendering up to a whole kept head is the costliest thing here: only when the pane is on screen.
   const contentShown = !ui.overlay && layout.detailPane === 'content';
   const cFull = useStreamContent(contentReader, session, cStream, contentShown);
-  const cLines = useMemo(() => (contentShown && cStream ? renderTerminalLines(cFull ?? cStream.head) : []), [contentShown, cStream, cHeadBytes, cFull]);
+  const cLines = useMemo(
+    () => (contentShown && session && cStream ? contentLines(session, cStream, cFull ?? cStream.head, columns) : []),
+    [contentShown, session, cStream, cHeadBytes, cFull, columns],
+  );
   const cBytes = useMemo(() => (contentShown && cStream && ui.hex ? (cFull ?? headBuffer(cStream)) : null), [contentShown, cStream, cHeadBytes, ui.hex, cFull]);
   const cRows = contentRowCount(cLines, cBytes, ui.hex, columns);
 

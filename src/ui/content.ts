@@ -1,7 +1,8 @@
 /** What the Content pane can show for a session: each payload stream as one continuous text. */
 import type { ExecSession, StreamRecord } from '../model/session.js';
 import { formatBytes } from '../report/format.js';
-import { safeInline } from '../report/terminal-text.js';
+import { renderTerminalLines, safeInline, type TerminalLine } from '../report/terminal-text.js';
+import { keystrokeLines } from './keystrokes.js';
 
 const CONTENT_ORDER = ['stdout', 'stderr', 'stdin'];
 
@@ -36,4 +37,27 @@ export function headBuffer(r: StreamRecord): Uint8Array {
     if (at >= out.length) break;
   }
   return out;
+}
+
+/** The error stream's Status object, indented one field a line; null when the bytes are not JSON. */
+function prettyStatus(bytes: Uint8Array | readonly Uint8Array[]): Uint8Array | null {
+  const decoder = new TextDecoder();
+  const text = bytes instanceof Uint8Array ? decoder.decode(bytes) : bytes.map((b) => decoder.decode(b, { stream: true })).join('') + decoder.decode();
+  try {
+    return new TextEncoder().encode(JSON.stringify(JSON.parse(text), null, 2));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Lines of `r` (its bytes `bytes`) for a pane `width` cells wide, long lines wrapped: a TTY
+ * session's stdin as the keys typed, the error stream's Status JSON indented, anything else as a
+ * terminal would have shown it.
+ */
+export function contentLines(s: ExecSession, r: StreamRecord, bytes: Uint8Array | readonly Uint8Array[], width: number): TerminalLine[] {
+  const wrapAt = Math.max(1, width);
+  if (s.tty && r.name === 'stdin') return keystrokeLines(bytes, wrapAt);
+  const status = r.name === 'error' ? prettyStatus(bytes) : null;
+  return renderTerminalLines(status ?? bytes, { wrapAt });
 }

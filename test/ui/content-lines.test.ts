@@ -1,0 +1,51 @@
+import { contentLines } from '../../src/ui/content.js';
+import { keystrokeLines } from '../../src/ui/keystrokes.js';
+import { data, origin, session, stream } from '../helpers/model-builders.js';
+
+const bytes = (s: string) => new TextEncoder().encode(s);
+const text = (lines: ReturnType<typeof keystrokeLines>) => lines.map((l) => l.map((s) => s.text).join(''));
+
+describe('TTY stdin as keystrokes', () => {
+  it('shows what was typed, Enter as ⏎ ending the line, never overprinted', () => {
+    expect(text(keystrokeLines(bytes('echo typed-in-tty\rstty size\rexit\r'), 80))).toEqual(['echo typed-in-tty⏎', 'stty size⏎', 'exit⏎']);
+  });
+
+  it('names control and cursor keys and marks them', () => {
+    const lines = keystrokeLines(bytes('ls\t\x7f\x03\x1b[A\x1bOB\x1b[3~\x1b\x04\r\n'), 80);
+    expect(text(lines)).toEqual(['ls⇥⌫⌃C↑↓⌦⎋⌃D⏎']);
+    expect(lines[0][0]).toEqual({ text: 'ls', kind: 'text' });
+    expect(lines[0].slice(1).every((s) => s.kind === 'control')).toBe(true);
+  });
+
+  it('neutralises other escape sequences and wraps at the width in cells', () => {
+    expect(text(keystrokeLines(bytes('a\x1b[2Jb\x1bx'), 80))).toEqual(['a␛[2Jb⎋x']);
+    expect(text(keystrokeLines(bytes('日本語日本語'), 5))).toEqual(['日本', '語日', '本語']);
+    expect(text(keystrokeLines([bytes('ab\xe6'.replace('\xe6', '')), new Uint8Array([0xe6, 0x97]), new Uint8Array([0xa5])], 80))).toEqual(['ab日']);
+  });
+});
+
+describe('contentLines', () => {
+  it('a TTY session’s stdin as keys, a non-TTY stdin like a terminal, the Status indented, long lines wrapped', () => {
+    const tty = session({ tty: true });
+    const stdin = stream(tty, 'stdin', 0);
+    data(stdin, 'c2s', 'echo typed-in-tty\rstty size\rexit\r', origin(0, 10, 1, 0));
+    expect(text(contentLines(tty, stdin, stdin.head, 80))).toEqual(['echo typed-in-tty⏎', 'stty size⏎', 'exit⏎']);
+    // Without a TTY the same bytes are what a program read: drawn like a terminal.
+    expect(text(contentLines(session(), stdin, stdin.head, 80))).toEqual(['exit sized-in-tty']);
+
+    const s = session();
+    const error = stream(s, 'error', 3);
+    data(error, 's2c', '{"metadata":{},"status":"Failure","message":"command terminated with non-zero exit code"}', origin(0, 10, 1, 0));
+    expect(text(contentLines(s, error, error.head, 40))).toEqual([
+      '{',
+      '  "metadata": {},',
+      '  "status": "Failure",',
+      '  "message": "command terminated with no',
+      'n-zero exit code"',
+      '}',
+    ]);
+    const out = stream(s, 'stdout', 1);
+    data(out, 's2c', 'x'.repeat(25), origin(0, 10, 1, 0));
+    expect(text(contentLines(s, out, out.head, 10))).toEqual(['xxxxxxxxxx', 'xxxxxxxxxx', 'xxxxx']);
+  });
+});
