@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseArgs, lastOption, UsageError, type ParsedArgs } from './cli/args.js';
 import { analyzeCapture } from './pipeline/analyze-capture.js';
+import { analyzeCaptures, type CaptureInput } from './pipeline/merge-captures.js';
 import { analyzeOptions, type AnalyzeOptions } from './pipeline/options.js';
 import type { CaptureModel } from './model/session.js';
 import { diagnosisReport } from './report/diagnosis-report.js';
@@ -17,12 +18,14 @@ const HELP: Record<string, string> = {
 
 Usage:
   execscope CAPTURE [--keylog FILE]...     open the TUI (prints the text summary when stdout is not a terminal)
+  execscope CAPTURE CAPTURE...             several captures of one exec (one per node) merged into one view,
+                                           clocks lined up; a --keylog after a CAPTURE is that file's
   execscope - [--save FILE]                the TUI on a capture piped in, following it live; --save keeps
                                            a copy, from which the Event pane shows packets and bytes
   execscope analyze CAPTURE [options]      summarise every exec session (text or JSON)
   execscope extract CAPTURE --session N --stream NAME -o FILE
                                            write one stream's exact bytes
-  execscope diagnose CAPTURE [--json]      the hang doctor's findings only: exit 0 nothing wrong, 1 a fault
+  execscope diagnose CAPTURE... [--json]   the hang doctor's findings only: exit 0 nothing wrong, 1 a fault
                                            found, 2 the capture is truncated or corrupt
   execscope keys CAPTURE [--keylog FILE]... list TLS connections and whether keys decrypt them
   execscope export CAPTURE --session N [--asciicast FILE] [--svg FILE] [--png FILE]
@@ -36,7 +39,7 @@ CAPTURE is a pcap or pcapng file, optionally gzip-compressed, or - for stdin
 (tcpdump -w - | execscope analyze -; tcpdump -U -w - | execscope - follows a tap live in the TUI).
 Exit status: 0 ok, 1 usage or unreadable input, 2 capture truncated or corrupt (results up to the cut are printed).
 `,
-  analyze: `Usage: execscope analyze CAPTURE [--json | --text] [--explain] [--hash] [--connections] [--keylog FILE]... [--save FILE]
+  analyze: `Usage: execscope analyze CAPTURE... [--json | --text] [--explain] [--hash] [--connections] [--keylog FILE]... [--save FILE]
 
   --text          readable per-session summary (default)
   --explain       walk each session's events in protocol order, each explained: what it does, who
@@ -58,14 +61,17 @@ Exit status: 0 ok, 1 usage or unreadable input, 2 capture truncated or corrupt (
   --png FILE        the same picture as PNG (rendered by resvg)
   --keylog FILE     NSS key log for TLS decryption (repeatable)
 `,
-  diagnose: `Usage: execscope diagnose CAPTURE [--json] [--keylog FILE]...
+  diagnose: `Usage: execscope diagnose CAPTURE [--keylog FILE]... [CAPTURE [--keylog FILE]...]... [--json]
 
   The hang doctor's verdict on every session that has one: the cause first, with the hop where it
   happened and the evidence from the capture, then what followed from it; notes that are not faults.
   Exit status: 0 nothing wrong, 1 a fault found, 2 the capture is truncated or corrupt.
 
   --json          one JSON document: sessions with their diagnosis (cause, consequences, notes)
-  --keylog FILE   NSS key log for TLS decryption (repeatable)
+  --keylog FILE   NSS key log for TLS decryption (repeatable); after a CAPTURE, for that file only
+
+  Several CAPTUREs (one per node: the client's, the control plane's, the worker's) are one view: each
+  file's clock is lined up with the first's from the hops of one exec both saw, and the offset shown.
 `,
   keys: `Usage: execscope keys CAPTURE [--keylog FILE]...
 
@@ -84,7 +90,10 @@ Exit status: 0 ok, 1 usage or unreadable input, 2 capture truncated or corrupt (
 };
 
 async function keyLogs(args: ParsedArgs): Promise<AnalyzeOptions['keyLogs']> {
-  const files = args.options.get('--keylog') ?? [];
+  return readKeyLogs(args.options.get('--keylog') ?? []);
+}
+
+function readKeyLogs(files: readonly string[]): Promise<AnalyzeOptions['keyLogs']> {
   return Promise.all(
     files.map(async (f) => {
       try {
@@ -95,6 +104,22 @@ async function keyLogs(args: ParsedArgs): Promise<AnalyzeOptions['keyLogs']> {
     }),
   );
 }
+
+/**
+ * CAPTURE… with their key logs: a --keylog after a capture is that capture's (one node's key log),
+ * one before every capture applies to them all.
+ */
+async function captureInputs(args: ParsedArgs, command: string): Promise<CaptureInput[]> {
+  if (!args.positionals.length) throw new UsageError(`${command} needs a CAPTURE (see execscope help ${command})`);
+  if (args.positionals.length > 1 && args.positionals.includes('-')) throw new UsageError('- (stdin) is one capture on its own: it cannot be merged with others');
+  const files = args.options.get('--keylog') ?? [];
+  const places = args.optionPlaces.get('--keylog') ?? [];
+  return Promise.all(
+    args.positionals.map(async (path, i) => ({ path, keyLogs: await readKeyLogs(files.filter((_, k) => places[k] === 0 || places[k] === i + 1)) })),
+  );
+}
+
+const capturesName = (inputs: readonly CaptureInput[]) => inputs.map((i) => basename(i.path)).join(' + ');
 
 function capturePath(args: ParsedArgs, command: string): string {
   if (args.positionals.length !== 1) throw new UsageError(`${command} needs exactly one CAPTURE (see execscope help ${command})`);
@@ -117,7 +142,8 @@ function reportFatal(model: CaptureModel): number {
 async function analyze(argv: string[]): Promise<number> {
   const args = parseArgs(argv, { flags: ['--json', '--text', '--explain', '--hash', '--connections', '--help'], options: ['--keylog', '--save'] });
   if (args.flags.has('--help')) return help('analyze');
-  const path = capturePath(args, 'analyze');
+  const inputs = await captureInputs(args, 'analyze');
+  const path = inputs[0].path;
   const json = args.flags.has('--json');
   const explain = args.flags.has('--explain');
   if (json && explain) throw new UsageError('--explain is for the text summary, not --json');
@@ -125,20 +151,21 @@ async function analyze(argv: string[]): Promise<number> {
   const saved = saveCopy(args, path);
   let model: CaptureModel;
   try {
-    model = await analyzeCapture(path, analyzeOptions({ hash, keepEvents: explain, headBytes: json ? 0 : 4096, keyLogs: await keyLogs(args) }), undefined, saved?.write);
+    const opts = analyzeOptions({ hash, keepEvents: explain, headBytes: json ? 0 : 4096 });
+    model = saved ? await analyzeCapture(path, { ...opts, keyLogs: inputs[0].keyLogs }, undefined, saved.write) : await analyzeCaptures(inputs, opts);
   } finally {
     saved?.close();
   }
-  process.stdout.write(json ? JSON.stringify(jsonReport(model, { hash }), null, 2) + '\n' : textReport(model, { connections: args.flags.has('--connections'), name: basename(path), explain }));
+  process.stdout.write(json ? JSON.stringify(jsonReport(model, { hash }), null, 2) + '\n' : textReport(model, { connections: args.flags.has('--connections'), name: capturesName(inputs), explain }));
   return reportFatal(model);
 }
 
 async function diagnoseCommand(argv: string[]): Promise<number> {
   const args = parseArgs(argv, { flags: ['--json', '--help'], options: ['--keylog'] });
   if (args.flags.has('--help')) return help('diagnose');
-  const path = capturePath(args, 'diagnose');
-  const model = await analyzeCapture(path, analyzeOptions({ keepEvents: false, headBytes: 4096, keyLogs: await keyLogs(args) }));
-  const report = diagnosisReport(model, basename(path));
+  const inputs = await captureInputs(args, 'diagnose');
+  const model = await analyzeCaptures(inputs, analyzeOptions({ keepEvents: false, headBytes: 4096 }));
+  const report = diagnosisReport(model, capturesName(inputs));
   process.stdout.write(args.flags.has('--json') ? JSON.stringify(report.json, null, 2) + '\n' : report.text);
   const fatal = reportFatal(model);
   return fatal || (report.faulty ? 1 : 0);
@@ -211,9 +238,9 @@ async function keys(argv: string[]): Promise<number> {
 async function open(argv: string[]): Promise<number> {
   const args = parseArgs(argv, { flags: ['--help'], options: ['--keylog', '--save'] });
   if (args.flags.has('--help')) return help('main');
+  if (args.positionals.length > 1 || !process.stdout.isTTY) return process.stdout.isTTY ? openMerged(args) : analyze(argv);
   const path = capturePath(args, 'open');
   const live = path === '-';
-  if (!process.stdout.isTTY) return analyze(argv);
   const saved = saveCopy(args, path);
   // Ink draws only once, at exit, when it believes it runs in CI; this is an interactive terminal.
   delete process.env.CI;
@@ -248,6 +275,16 @@ async function open(argv: string[]): Promise<number> {
   });
   saved?.close();
   // Quitting while the capture still loads leaves the pipeline running (it cannot be cancelled).
+  process.exit(code);
+}
+
+/** The TUI on several captures merged: the model only (events are not re-read from the files). */
+async function openMerged(args: ParsedArgs): Promise<number> {
+  if (args.options.has('--save')) throw new UsageError('--save keeps a copy of one capture read from stdin');
+  const inputs = await captureInputs(args, 'open');
+  delete process.env.CI;
+  const { runTui } = await import('./ui/run-tui.js');
+  const code = await runTui({ path: capturesName(inputs), load: (onProgress) => analyzeCaptures(inputs, analyzeOptions(), onProgress) });
   process.exit(code);
 }
 

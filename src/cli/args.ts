@@ -5,10 +5,12 @@ export interface ParsedArgs {
   positionals: string[];
   flags: Set<string>;
   options: Map<string, string[]>;
+  /** For each value in `options`, how many positionals came before it (an option may belong to the positional before it). */
+  optionPlaces: Map<string, number[]>;
 }
 
 export function parseArgs(argv: string[], spec: { flags: string[]; options: string[] }): ParsedArgs {
-  const out: ParsedArgs = { positionals: [], flags: new Set(), options: new Map() };
+  const out: ParsedArgs = { positionals: [], flags: new Set(), options: new Map(), optionPlaces: new Map() };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '-' || !arg.startsWith('-')) {
@@ -24,6 +26,7 @@ export function parseArgs(argv: string[], spec: { flags: string[]; options: stri
       const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
       if (value === undefined) throw new UsageError(`${name} needs a value`);
       out.options.set(name, [...(out.options.get(name) ?? []), value]);
+      out.optionPlaces.set(name, [...(out.optionPlaces.get(name) ?? []), out.positionals.length]);
     } else {
       throw new UsageError(`unknown option ${name}`);
     }

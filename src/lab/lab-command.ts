@@ -41,6 +41,9 @@ export const LAB_HELP = `Usage: execscope lab [options] [-- COMMAND [ARG]...]
                                server; both legs are relayed and recorded
   --containerd-image REF       the image for those containers (default execscope.local/busybox:1)
   -- COMMAND [ARG]...          run COMMAND with KUBECONFIG set, then stop; exit with its status
+  --split-hops OFFSET_MS       also write the recording as one file per hop (FILE.apiserver.pcapng …), hop k's
+                               clock off by k × OFFSET_MS, the TLS key log beside them (FILE.keylog), as
+                               captures from several nodes would be: execscope FILE.*.pcapng merges them
   --scenario NAME [--out DIR]  run a named scenario with the real kubectl; write DIR/lab-NAME.pcapng and
                                its .truth.json (default DIR: .); --scenario list shows them
 
@@ -74,7 +77,7 @@ async function run(argv: string[]): Promise<number> {
   const command = split >= 0 ? argv.slice(split + 1) : [];
   const args = parseArgs(joinFaultValues(split >= 0 ? argv.slice(0, split) : argv), {
     flags: ['--plain', '--help', '-h'],
-    options: ['--pod', '--fault', '--dir', '--kubeconfig-out', '--record', '--record-mss', '--keylog-out', '--truth', '--scenario', '--out', '--containerd', '--containerd-image'],
+    options: ['--pod', '--fault', '--dir', '--kubeconfig-out', '--record', '--record-mss', '--keylog-out', '--truth', '--scenario', '--out', '--containerd', '--containerd-image', '--split-hops'],
   });
   if (args.flags.has('--help') || args.flags.has('-h')) {
     process.stdout.write(LAB_HELP);
@@ -82,7 +85,8 @@ async function run(argv: string[]): Promise<number> {
   }
   if (args.positionals.length) throw new UsageError(`unexpected argument ${args.positionals[0]} (a command to run goes after --)`);
   const scenario = lastOption(args, '--scenario');
-  if (scenario !== undefined) return runNamedScenario(scenario, lastOption(args, '--out') ?? '.');
+  const splitOffsetMs = splitHops(lastOption(args, '--split-hops'));
+  if (scenario !== undefined) return runNamedScenario(scenario, lastOption(args, '--out') ?? '.', splitOffsetMs);
   const dir = resolve(lastOption(args, '--dir') ?? mkdtempSync(join(tmpdir(), 'execscope-lab-')));
   const pods = args.options.get('--pod')?.map(parsePod) ?? DEFAULT_PODS;
   const lab = await Lab.start({
@@ -104,6 +108,7 @@ async function run(argv: string[]): Promise<number> {
     const truth = labTruth(lab, { scenario: 'interactive', description: command.length ? command.join(' ') : 'interactive lab session', clients: [] });
     writeFileSync(truthPath, `${JSON.stringify(truth, null, 2)}\n`);
   }
+  if (splitOffsetMs !== undefined && lab.recordPath) await writeSplit(lab.recordPath, splitOffsetMs);
   const sessions = lab.observations.sessions.length;
   process.stderr.write(`execscope lab: stopped; ${sessions} exec session${sessions === 1 ? '' : 's'} across the hops recorded in ${lab.recordPath}\n`);
   process.stderr.write(`  open it with: execscope ${lab.recordPath}\n`);
@@ -199,7 +204,21 @@ function untilSignalled(): Promise<number> {
   });
 }
 
-async function runNamedScenario(name: string, outDir: string): Promise<number> {
+function splitHops(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = Number(value);
+  if (!Number.isFinite(ms) || Math.abs(ms) > 86_400_000) throw new UsageError(`--split-hops takes a clock offset in milliseconds, not ${JSON.stringify(value)}`);
+  return ms;
+}
+
+/** --split-hops: the recording as one file per hop, each hop's clock OFFSET ms further off than the one before. */
+async function writeSplit(recordPath: string, offsetMs: number): Promise<void> {
+  const { splitRecording } = await import('./split-recording.js');
+  const split = await splitRecording(recordPath, recordPath.replace(/\.pcapng$/, ''), offsetMs * 1e6);
+  for (const f of split.files) process.stderr.write(`  ${f.interfaceName}: ${f.path} (clock ${f.offsetNs / 1e6 >= 0 ? '+' : ''}${f.offsetNs / 1e6} ms)\n`);
+}
+
+async function runNamedScenario(name: string, outDir: string, splitOffsetMs?: number): Promise<number> {
   if (name === 'list') {
     for (const s of SCENARIOS) process.stdout.write(`${s.name.padEnd(28)} ${s.description}\n`);
     return 0;
@@ -208,6 +227,7 @@ async function runNamedScenario(name: string, outDir: string): Promise<number> {
   if (!scenario) throw new UsageError(`no scenario ${name} (--scenario list shows them)`);
   const paths = scenarioPaths(resolve(outDir), name);
   const { client } = await runScenario(scenario, { ...paths, keyLogPath: join(paths.dir, 'lab.keylog') });
+  if (splitOffsetMs !== undefined) await writeSplit(paths.recordPath, splitOffsetMs);
   const problems = clientProblems(scenario, client);
   process.stderr.write(`${problems.length ? 'UNEXPECTED' : 'ok'} ${name}: ${paths.recordPath}\n`);
   for (const p of problems) process.stderr.write(`  ${p}\n`);

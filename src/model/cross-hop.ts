@@ -26,16 +26,20 @@ const TRANSLATOR_DIAL_NS = 5e9;
 /** A hop dials the next one while it sets up, well within this of its own request (ns). */
 const SETUP_WINDOW_NS = 60e9;
 
-/** Sets previousHop/nextHop on every session whose neighbouring hop is in the capture. */
-export function linkHops(sessions: readonly ExecSession[], rpcs: readonly RpcCall[] = []): void {
+/**
+ * Sets previousHop/nextHop on every session whose neighbouring hop is in the capture. `clockSlackNs`:
+ * how far the clocks of merged captures may still disagree after lining them up (0 for one capture):
+ * every "before" of the setup sequence is allowed that much.
+ */
+export function linkHops(sessions: readonly ExecSession[], rpcs: readonly RpcCall[] = [], clockSlackNs = 0): void {
   for (const s of sessions) {
     s.previousHop = null;
     s.nextHop = null;
   }
-  linkCriCalls(sessions, rpcs);
+  linkCriCalls(sessions, rpcs, clockSlackNs);
   const byStart = [...sessions].sort((a, b) => a.startTs - b.startTs || a.id - b.id);
-  link(byStart, 'apiserver', 'kubelet', apiserverCarries);
-  link(byStart, 'kubelet', 'cri', kubeletCarries);
+  link(byStart, 'apiserver', 'kubelet', apiserverCarries, clockSlackNs);
+  link(byStart, 'kubelet', 'cri', kubeletCarries, clockSlackNs);
 }
 
 /** The sessions of one exec across hops, nearest kubectl first (just `s` when it has no links); a map by id looks up faster. */
@@ -48,17 +52,17 @@ export function hopChain(sessions: readonly ExecSession[] | ReadonlyMap<number, 
   return chain;
 }
 
-function link(sessions: readonly ExecSession[], near: ExecSession['hop'], far: ExecSession['hop'], carries: (up: ExecSession, down: ExecSession) => boolean): void {
+function link(sessions: readonly ExecSession[], near: ExecSession['hop'], far: ExecSession['hop'], carries: (up: ExecSession, down: ExecSession, slack: number) => boolean, slack: number): void {
   const candidates = sessions.filter((s) => s.hop === near);
   let started = 0;
   for (const down of sessions) {
     if (down.hop !== far) continue;
-    while (started < candidates.length && candidates[started].startTs <= down.startTs) started++;
+    while (started < candidates.length && candidates[started].startTs <= down.startTs + slack) started++;
     let best: ExecSession | null = null;
     let bestScore = Infinity;
     for (let i = started - 1; i >= 0 && candidates[i].startTs >= down.startTs - SETUP_WINDOW_NS; i--) {
       const up = candidates[i];
-      if (up.nextHop !== null || up.kind !== down.kind || !carries(up, down)) continue;
+      if (up.nextHop !== null || up.kind !== down.kind || !carries(up, down, slack)) continue;
       // A proxy forwards the 101 it gets at once, a translator upgrades just before it dials: the
       // two 101s of one exec are close. Without them, the latest request before this one.
       const score = up.upgradeTs !== null && down.upgradeTs !== null ? Math.abs(up.upgradeTs - down.upgradeTs) : down.startTs - up.startTs;
@@ -74,24 +78,56 @@ function link(sessions: readonly ExecSession[], near: ExecSession['hop'], far: E
   }
 }
 
-/** Same request (the apiserver may have defaulted the container), opened in time. */
-function apiserverCarries(up: ExecSession, down: ExecSession): boolean {
+/** Same request (the apiserver may have defaulted the container): the same exec, whatever the clocks say. */
+function sameRequest(up: ExecSession, down: ExecSession): boolean {
   if (up.namespace !== down.namespace || up.pod !== down.pod) return false;
   if (up.kind !== 'portforward') {
     if (up.container !== null && up.container !== down.container) return false;
     if (up.command.length !== down.command.length || up.command.some((arg, i) => arg !== down.command[i])) return false;
   }
+  return true;
+}
+
+/**
+ * Sessions on neighbouring hops that may be one exec seen by two captures whose clocks differ: the
+ * same request (apiserver → kubelet), or any of the same kind (kubelet → runtime, whose URL names
+ * only a token). Returns what to add to `down`'s clock so that the two line up, or null.
+ *
+ * Output is relayed from the far hop to the near one within moments (a copy, no dial): the last byte
+ * of each output stream and of the error stream reaches the near hop just after the far one, which
+ * bounds the offset from above tightly. Without output, the setup sequences above: a translator
+ * (WebSocket in, SPDY out) dials the kubelet after its own 101; a proxy forwards the request and the
+ * 101 back, so the far hop's request→101 sits inside the near hop's (their midpoints).
+ */
+export function clockOffsetBetween(up: ExecSession, down: ExecSession): number | null {
+  const next = up.hop === 'apiserver' ? 'kubelet' : up.hop === 'kubelet' ? 'cri' : null;
+  if (down.hop !== next || up.kind !== down.kind || up.upgradeTs === null) return null;
+  if (up.hop === 'apiserver' && !sameRequest(up, down)) return null;
+  let relayed = Infinity;
+  for (const far of down.streams) {
+    const near = far.dataDir === 's2c' && far.lastDataAt !== null ? up.streams.find((r) => r.name === far.name && r.lastDataAt !== null) : undefined;
+    if (near) relayed = Math.min(relayed, near.lastDataAt! - far.lastDataAt!);
+  }
+  if (relayed !== Infinity) return relayed;
+  if (up.transport === 'websocket' && down.transport === 'spdy') return up.upgradeTs - down.startTs;
+  if (down.upgradeTs === null) return null;
+  return (up.startTs + up.upgradeTs) / 2 - (down.startTs + down.upgradeTs) / 2;
+}
+
+/** Same request, opened in time. */
+function apiserverCarries(up: ExecSession, down: ExecSession, slack: number): boolean {
+  if (!sameRequest(up, down)) return false;
   const latest = (up.upgradeTs ?? up.endTs ?? Infinity) + TRANSLATOR_DIAL_NS;
-  return down.startTs <= latest && (up.endTs === null || down.startTs <= up.endTs);
+  return down.startTs <= latest + slack && (up.endTs === null || down.startTs <= up.endTs + slack);
 }
 
 /** The runtime session started while the kubelet was still waiting for its upgrade. */
-function kubeletCarries(up: ExecSession, down: ExecSession): boolean {
-  return down.startTs <= (up.upgradeTs ?? up.endTs ?? Infinity);
+function kubeletCarries(up: ExecSession, down: ExecSession, slack: number): boolean {
+  return down.startTs <= (up.upgradeTs ?? up.endTs ?? Infinity) + slack;
 }
 
 /** Each CRI call that returned a token, to the streaming session that presented it (the first one after the call). */
-function linkCriCalls(sessions: readonly ExecSession[], rpcs: readonly RpcCall[]): void {
+function linkCriCalls(sessions: readonly ExecSession[], rpcs: readonly RpcCall[], slack: number): void {
   const byToken = new Map<string, ExecSession[]>();
   for (const s of sessions) {
     if (s.hop !== 'cri' || s.token === null) continue;
@@ -102,7 +138,7 @@ function linkCriCalls(sessions: readonly ExecSession[], rpcs: readonly RpcCall[]
   }
   for (const call of rpcs) {
     if (call.token === null) continue;
-    const s = byToken.get(call.token)?.find((x) => x.criCall === null && x.startTs >= call.startTs);
+    const s = byToken.get(call.token)?.find((x) => x.criCall === null && x.startTs >= call.startTs - slack);
     if (!s) continue;
     s.criCall = call.id;
     call.sessionId = s.id;

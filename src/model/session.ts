@@ -90,6 +90,8 @@ export interface ExecSession {
   /** Negotiated subprotocol, '' when none was negotiated. */
   protocol: string;
   offeredProtocols: string[];
+  /** Index into capture.files of the capture this session was read from (merged captures only); its packet numbers count in that file. */
+  file?: number;
   /** The request's User-Agent (kubectl's names its version), null when not seen. */
   userAgent: string | null;
   httpStatus: number | null;
@@ -170,6 +172,8 @@ export interface ConnectionRecord {
   tls: TlsSummary | null;
   sessionIds: number[];
   gaps: { dir: Direction; offset: number; length: number; ts: number }[];
+  /** Index into capture.files of the capture this connection was read from (merged captures only). */
+  file?: number;
   /** Times the receiver of `dir` closed its TCP window (capped): backpressure, as TCP saw it. */
   zeroWindows: ZeroWindow[];
 }
@@ -207,6 +211,22 @@ export interface CaptureSummary {
   /** Absolute time of the capture origin, ns since the epoch. */
   originNs: bigint | null;
   bytesRead: number;
+  /**
+   * Several captures merged into one view (one per node): each file, its own origin, and the offset
+   * added to its clock so that its times line up with the first file's (estimated from the hops of one
+   * exec seen in both). Absent for a single capture.
+   */
+  files?: CaptureFile[];
+}
+
+export interface CaptureFile {
+  path: string;
+  originNs: bigint | null;
+  packets: number;
+  /** Added to the file's timestamps (ns); 0 for the reference file. */
+  clockOffsetNs: number;
+  /** How the offset was found: the linked hops it came from, or why it could not be. */
+  clockOffsetFrom: string;
 }
 
 export interface CaptureModel {

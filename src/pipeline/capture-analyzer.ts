@@ -93,6 +93,7 @@ export class CaptureAnalyzer implements PipelineContext {
       },
       onProblem: (p) => this.warn(p),
     });
+    const clockShift = opts.clockShiftNs;
     this.capture = new CaptureDecoder({
       onInfo: (info) => {
         this.model.capture.format = info.format;
@@ -106,6 +107,7 @@ export class CaptureAnalyzer implements PipelineContext {
       },
       onPacket: (p) => {
         this.model.capture.packets++;
+        if (clockShift) p.ts += clockShift;
         // sockdump's unix-socket records carry no IP: their streams go straight to the connection analyzers.
         if (p.linkType === LINKTYPE_USER0) this.unixStreams.push(p);
         else this.packets.push(p);

@@ -17,8 +17,10 @@ export interface AnalyzeOptions extends RecorderOptions {
   keyLogs: { text: string; source: string }[];
   /** Receives the exact payload bytes of one stream (execscope extract). */
   tap: StreamTap | null;
+  /** Added to every packet's time (ns): lines a capture's clock up with another's when several are merged. */
+  clockShiftNs: number;
 }
 
 export function analyzeOptions(partial: Partial<AnalyzeOptions> = {}): AnalyzeOptions {
-  return { ...defaultRecorderOptions, hash: false, keyLogs: [], tap: null, ...partial };
+  return { ...defaultRecorderOptions, hash: false, keyLogs: [], tap: null, clockShiftNs: 0, ...partial };
 }

@@ -3,7 +3,9 @@
  * first with its hop and evidence, then its consequences — for scripts and CI jobs that capture a
  * failing exec. Captured text is neutralised.
  */
+import { basename } from 'node:path';
 import { diagnoseAll, type Diagnosis } from '../diagnose/diagnose.js';
+import { clockOffsetText } from './clock-offset.js';
 import type { CaptureModel, ExecSession } from '../model/session.js';
 import { commandLabel } from './session-summary.js';
 import { safeInline } from './terminal-text.js';
@@ -28,11 +30,13 @@ export function diagnosisReport(model: CaptureModel, name: string): DiagnosisRep
   });
   const faulty = model.sessions.filter((s) => diagnoses.get(s.id)?.cause).length;
   const lines = [`${safeInline(name)} · ${model.sessions.length} sessions · ${faulty ? `${faulty} with a fault` : 'nothing wrong found'}`];
+  for (const f of model.capture.files ?? []) lines.push(`   file ${safeInline(basename(f.path))} · clock ${safeInline(clockOffsetText(f))}`);
   for (const s of said) {
     lines.push('', `#${s.id} ${s.kind} ${safeInline(who(s))} ${commandLabel(s)} · ${hopLabel(s)}`.trimEnd(), ...diagnosisLines(diagnoses.get(s.id) as Diagnosis));
   }
   if (model.fatal) lines.push('', `error: ${safeInline(model.fatal.message)}`);
   const json = {
+    ...(model.capture.files ? { files: model.capture.files.map((f) => ({ path: f.path, clockOffsetMs: f.clockOffsetNs / 1e6, clockOffsetFrom: f.clockOffsetFrom })) } : {}),
     sessions: said.map((s) => ({ id: s.id, kind: s.kind, hop: s.hop, namespace: s.namespace, pod: s.pod, command: s.command, diagnosis: diagnosisJson(diagnoses.get(s.id)) })),
     ...(model.fatal ? { error: model.fatal } : {}),
   };

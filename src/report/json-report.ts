@@ -71,6 +71,7 @@ function sessionJson(model: CaptureModel, s: ExecSession, hash: boolean, lastTs:
     exit: s.exit,
     state: s.state,
     fallbackFrom: s.fallbackFrom,
+    ...(s.file !== undefined ? { file: s.file } : {}),
     previousHop: s.previousHop,
     nextHop: s.nextHop,
     ...(criCallOf(model, s) ? { criCall: rpcJson(model, criCallOf(model, s)!) } : {}),
@@ -115,6 +116,7 @@ export function jsonReport(model: CaptureModel, opts: { hash: boolean }): object
       packets: model.capture.packets,
       linkTypes: model.capture.linkTypes,
       start: isoTime(model.capture.originNs, 0),
+      ...(model.capture.files ? { files: model.capture.files.map((f) => ({ path: f.path, packets: f.packets, start: isoTime(f.originNs, 0), clockOffsetMs: f.clockOffsetNs / 1e6, clockOffsetFrom: f.clockOffsetFrom })) } : {}),
     },
     sessions: model.sessions.map((s) => sessionJson(model, s, opts.hash, lastTs, diagnoses.get(s.id))),
     connections: model.connections.map((c) => ({

@@ -4,6 +4,8 @@ import type { CaptureModel, DockerDetails, ExecSession, StreamRecord, TlsSummary
 import { shortDockerId } from '../docker/engine-api.js';
 import { commandLabel } from './session-summary.js';
 import { safeInline } from './terminal-text.js';
+import { basename } from 'node:path';
+import { clockOffsetText } from './clock-offset.js';
 import { diagnoseAll, type Diagnosis, type Finding } from '../diagnose/diagnose.js';
 import { hopChain } from '../model/cross-hop.js';
 import { explainEvent, explanationLines } from '../explain/explain-event.js';
@@ -90,6 +92,7 @@ export function textReport(model: CaptureModel, opts: { connections: boolean; na
   const out = [
     `${safeInline(opts.name)} · ${c.format ?? '?'} · ${c.packets} packets · ${c.linkTypes.join(', ') || '—'} · ${model.connections.length} connections · ${model.sessions.length} sessions`,
   ];
+  for (const f of c.files ?? []) out.push(`   file ${safeInline(basename(f.path))} · ${f.packets} packets · clock ${safeInline(clockOffsetText(f))}`);
   const diagnoses = diagnoseAll(model);
   for (const s of model.sessions) out.push('', ...sessionBlock(model, s, diagnoses.get(s.id), opts.explain ?? false));
   out.push(...rpcLines(model));

@@ -1,0 +1,143 @@
+/**
+ * Several captures of one exec, taken on different nodes (the client's, the control plane's, the
+ * worker's), as one view. Each file is decoded with its own key logs; its clock is lined up with the
+ * first file's: first by the files' own origins, then by the offset the hops of one exec seen in
+ * both files imply (model/cross-hop.ts clockOffsetBetween: request and 101 on both sides of a proxy).
+ * A first quick pass finds the sessions to estimate from; the second decodes with the offsets
+ * applied, so every time in the merged model is on one clock. Ids are renumbered to stay unique; each
+ * connection and session remembers its file, whose packet numbers its origins count in.
+ */
+import { basename } from 'node:path';
+import { clockOffsetBetween, linkHops } from '../model/cross-hop.js';
+import type { CaptureFile, CaptureModel, ExecSession } from '../model/session.js';
+import { analyzeCapture, type ProgressListener } from './analyze-capture.js';
+import type { AnalyzeOptions } from './options.js';
+
+export interface CaptureInput {
+  path: string;
+  /** Key logs for this file only (its --keylog options). */
+  keyLogs: AnalyzeOptions['keyLogs'];
+}
+
+/** Estimates from different execs agree to within this (ns): dial delays on one node. */
+const AGREEMENT_NS = 50e6;
+
+const withKeys = (opts: AnalyzeOptions, input: CaptureInput): AnalyzeOptions => ({ ...opts, keyLogs: [...opts.keyLogs, ...input.keyLogs] });
+
+export async function analyzeCaptures(inputs: readonly CaptureInput[], opts: AnalyzeOptions, onProgress?: ProgressListener): Promise<CaptureModel> {
+  if (inputs.length === 1) return analyzeCapture(inputs[0].path, withKeys(opts, inputs[0]), onProgress);
+  const quick: AnalyzeOptions = { ...opts, hash: false, keepEvents: false, headBytes: 0, tap: null };
+  const first: CaptureModel[] = [];
+  for (const input of inputs) first.push(await analyzeCapture(input.path, withKeys(quick, input)));
+  const origins = first.map((m) => m.capture.originNs);
+  const base = origins.reduce<bigint | null>((min, o) => (o !== null && (min === null || o < min) ? o : min), null) ?? 0n;
+  const originShift = origins.map((o) => (o === null ? 0 : Number(o - base)));
+  const offsets = estimateClockOffsets(
+    first.map((m) => m.sessions),
+    originShift,
+    inputs.map((i) => basename(i.path)),
+  );
+  const models: CaptureModel[] = [];
+  for (const [i, input] of inputs.entries()) {
+    models.push(await analyzeCapture(input.path, { ...withKeys(opts, input), clockShiftNs: originShift[i] + offsets[i].ns }));
+  }
+  const merged = mergeModels(models, inputs, base, offsets);
+  onProgress?.(merged, merged.capture.bytesRead, merged.capture.bytesRead);
+  return merged;
+}
+
+/**
+ * What to add to each file's clock (after its origin shift) so that its times line up with file 0's:
+ * per pair of files, the estimate most pairs of linked sessions agree on; then along the pairs from
+ * file 0. A file with no exec in common with the others keeps its clock.
+ */
+export function estimateClockOffsets(files: readonly (readonly ExecSession[])[], originShift: readonly number[], names: readonly string[]): { ns: number; from: string }[] {
+  // edges[a][b]: δb − δa, and how many linked pairs agree on it.
+  const edges = new Map<string, { a: number; b: number; e: number; pairs: number; hops: string }>();
+  for (let a = 0; a < files.length; a++) {
+    for (let b = 0; b < files.length; b++) {
+      if (a === b) continue;
+      const found: { e: number; hops: string }[] = [];
+      for (const up of files[a]) {
+        for (const down of files[b]) {
+          // Each file's times count from its own origin: the estimate is a difference of one time from each.
+          const e = clockOffsetBetween(up, down);
+          if (e !== null) found.push({ e: Math.round(e + originShift[a] - originShift[b]), hops: `${up.hop}→${down.hop}` });
+        }
+      }
+      if (!found.length) continue;
+      let best = found[0];
+      let support = 0;
+      for (const f of found) {
+        const n = found.filter((g) => Math.abs(g.e - f.e) <= AGREEMENT_NS).length;
+        if (n > support) [best, support] = [f, n];
+      }
+      edges.set(`${a} ${b}`, { a, b, e: best.e, pairs: support, hops: best.hops });
+    }
+  }
+  const out: ({ ns: number; from: string } | null)[] = files.map((_, i) => (i === 0 ? { ns: 0, from: 'the reference clock' } : null));
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const { a, b, e, pairs, hops } of edges.values()) {
+      const how = (other: number) => `${pairs} exec${pairs > 1 ? 's' : ''} seen on both sides of the ${hops} hop with ${names[other]}`;
+      if (out[a] && !out[b]) out[b] = { ns: out[a]!.ns + e, from: how(a) };
+      else if (out[b] && !out[a]) out[a] = { ns: out[b]!.ns - e, from: how(b) };
+      else continue;
+      changed = true;
+    }
+  }
+  return out.map((o) => o ?? { ns: 0, from: 'no exec seen on linked hops in this file and another: its clock is taken as it is' });
+}
+
+function mergeModels(models: readonly CaptureModel[], inputs: readonly CaptureInput[], base: bigint, offsets: readonly { ns: number; from: string }[]): CaptureModel {
+  const files: CaptureFile[] = models.map((m, i) => ({
+    path: inputs[i].path,
+    originNs: m.capture.originNs,
+    packets: m.capture.packets,
+    clockOffsetNs: offsets[i].ns,
+    clockOffsetFrom: offsets[i].from,
+  }));
+  const union = (pick: (m: CaptureModel) => string[]) => [...new Set(models.flatMap(pick))];
+  const merged: CaptureModel = {
+    capture: {
+      format: models.every((m) => m.capture.format === models[0].capture.format) ? models[0].capture.format : null,
+      packets: models.reduce((n, m) => n + m.capture.packets, 0),
+      linkTypes: union((m) => m.capture.linkTypes),
+      unsupportedLinkTypes: union((m) => m.capture.unsupportedLinkTypes),
+      originNs: base,
+      bytesRead: models.reduce((n, m) => n + m.capture.bytesRead, 0),
+      files,
+    },
+    sessions: [],
+    connections: [],
+    rpcs: [],
+    warnings: [],
+    fatal: null,
+    done: true,
+  };
+  let c0 = 0;
+  let s0 = 0;
+  let r0 = 0;
+  for (const [file, m] of models.entries()) {
+    const name = basename(inputs[file].path);
+    for (const c of m.connections) merged.connections.push({ ...c, id: c.id + c0, sessionIds: c.sessionIds.map((id) => id + s0), file });
+    for (const s of m.sessions) {
+      merged.sessions.push({
+        ...s,
+        id: s.id + s0,
+        connectionId: s.connectionId + c0,
+        fallbackFrom: s.fallbackFrom === null ? null : s.fallbackFrom + s0,
+        criCall: s.criCall === null ? null : s.criCall + r0,
+        file,
+      });
+    }
+    for (const r of m.rpcs) merged.rpcs.push({ ...r, id: r.id + r0, connectionId: r.connectionId + c0, sessionId: r.sessionId === null ? null : r.sessionId + s0 });
+    for (const w of m.warnings) merged.warnings.push({ ...w, where: `${name}: ${w.where}`, ...(w.connection !== undefined ? { connection: w.connection + c0 } : {}) });
+    if (m.fatal && !merged.fatal) merged.fatal = { ...m.fatal, message: `${name}: ${m.fatal.message}`, where: `${name}: ${m.fatal.where}` };
+    c0 += Math.max(0, ...m.connections.map((c) => c.id));
+    s0 += Math.max(0, ...m.sessions.map((s) => s.id));
+    r0 += Math.max(0, ...m.rpcs.map((r) => r.id));
+  }
+  linkHops(merged.sessions, merged.rpcs, AGREEMENT_NS);
+  return merged;
+}

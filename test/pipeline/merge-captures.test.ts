@@ -1,0 +1,74 @@
+/**
+ * Several captures of one exec, one per node, with clocks that disagree: the lab's recordings of the
+ * real kubectl split into one file per hop (each hop's clock 2.5 s further off, the TLS key log a file
+ * of its own given with the apiserver's capture only) merge back into the same hop links and the
+ * same diagnosis as the one-file recording, with the offsets found from the linked hops.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { diagnoseAll } from '../../src/diagnose/diagnose.js';
+import { splitRecording } from '../../src/lab/split-recording.js';
+import type { CaptureModel } from '../../src/model/session.js';
+import { analyzeCapture } from '../../src/pipeline/analyze-capture.js';
+import { analyzeCaptures } from '../../src/pipeline/merge-captures.js';
+import { analyzeOptions } from '../../src/pipeline/options.js';
+
+const OFFSET_NS = 2.5e9;
+/** The lab relays output through JavaScript: a relayed byte is a few ms behind, the estimate as much. */
+const ESTIMATE_NS = 30e6;
+const dir = mkdtempSync(join(tmpdir(), 'execscope-merge-'));
+const opts = analyzeOptions({ keepEvents: false });
+
+/** Each exec session as its hop, what it links to (by hop) and the doctor's cause. */
+function view(m: CaptureModel) {
+  const d = diagnoseAll(m);
+  const hopOf = (id: number | null) => m.sessions.find((s) => s.id === id)?.hop ?? null;
+  return m.sessions
+    .filter((s) => s.transport !== 'grpc')
+    .map((s) => ({ hop: s.hop, transport: s.transport, previous: hopOf(s.previousHop), next: hopOf(s.nextHop), cause: d.get(s.id)?.cause ? `${d.get(s.id)!.cause!.rule}@${d.get(s.id)!.cause!.hop}` : null }))
+    .sort((a, b) => a.hop.localeCompare(b.hop) || a.transport.localeCompare(b.transport));
+}
+
+async function split(name: string) {
+  const whole = join(process.cwd(), 'fixtures', 'lab', name);
+  const parts = await splitRecording(whole, join(dir, name.replace(/\.pcapng(\.gz)?$/, '')), OFFSET_NS);
+  return { whole, parts };
+}
+
+test.each(['lab-fault-no-pings.pcapng', 'lab-fault-reset-mid-stream.pcapng', 'lab-fault-no-exit-status.pcapng', 'lab-fault-refuse-websocket.pcapng'])(
+  '%s: split per hop with shifted clocks, merged back: same links, same causes, offsets found',
+  async (name) => {
+    const { whole, parts } = await split(name);
+    // The apiserver's TLS key log goes with the apiserver's capture, as the control plane's would.
+    const keyLogs = parts.keyLog === null ? [] : [{ text: parts.keyLog, source: 'keylog' }];
+    const merged = await analyzeCaptures(
+      parts.files.map((f, i) => ({ path: f.path, keyLogs: i === 0 ? keyLogs : [] })),
+      opts,
+    );
+    expect(view(merged)).toEqual(view(await analyzeCapture(whole, opts)));
+    // Every file with an exec hop is lined up with the first to within the relay delay.
+    for (const [i, f] of merged.capture.files!.entries()) {
+      if (!/→(apiserver|kubelet|runtime|streaming server)$/.test(parts.files[i].interfaceName)) continue;
+      expect({ file: f.path, error: Math.abs(f.clockOffsetNs + parts.files[i].offsetNs) <= ESTIMATE_NS }).toEqual({ file: f.path, error: true });
+    }
+  },
+);
+
+test('a TLS hop decrypts with the key log given for its own file only', async () => {
+  const { parts } = await split('lab-ws-echo.pcapng');
+  expect(parts.keyLog).not.toBeNull();
+  const keyLog = { text: parts.keyLog!, source: 'lab-ws-echo.keylog' };
+  const inputs = parts.files.map((f, i) => ({ path: f.path, keyLogs: i === 0 ? [keyLog] : [] }));
+  const merged = await analyzeCaptures(inputs, opts);
+  expect(view(merged)).toEqual([
+    { hop: 'apiserver', transport: 'websocket', previous: null, next: 'kubelet', cause: null },
+    { hop: 'cri', transport: 'spdy', previous: 'kubelet', next: null, cause: null },
+    { hop: 'kubelet', transport: 'spdy', previous: 'apiserver', next: 'cri', cause: null },
+  ]);
+  expect(merged.sessions.find((s) => s.hop === 'apiserver')?.file).toBe(0);
+  expect(merged.capture.files![1].clockOffsetFrom).toMatch(/^1 exec seen on both sides of the apiserver→kubelet hop with /);
+  // Without its key log the apiserver hop is opaque TLS: no exec session there.
+  const blind = await analyzeCaptures(parts.files.map((f) => ({ path: f.path, keyLogs: [] })), opts);
+  expect(blind.sessions.some((s) => s.hop === 'apiserver')).toBe(false);
+});
