@@ -34,6 +34,11 @@ export interface ApiserverFaults {
 export interface ApiserverContext {
   runtime: LabRuntime;
   observations: LabObservations;
+  /**
+   * 1.36 ExtendWebSocketsToKubelet: the kubelet declares it translates WebSocket itself, so a v5
+   * WebSocket is passed through to it instead of translated here.
+   */
+  kubeletTranslatesWebSockets?: boolean;
   kubeletPort: () => number;
   faults: ApiserverFaults;
   /** host:port kubectl uses, for discovery's serverAddressByClientCIDRs. */
@@ -203,7 +208,7 @@ async function serveUpgrade(ctx: ApiserverContext, conn: HopConnection, req: Inc
       }),
     );
   }
-  if (websocket && offersV5) {
+  if (websocket && offersV5 && !ctx.kubeletTranslatesWebSockets) {
     translateToSpdy(up, {
       stdin: session.stdin,
       stdout: session.stdout,

@@ -14,6 +14,7 @@ import { refuse, textError } from './http-replies.js';
 import { upgradeSession, recordRequest, type LabObservations } from './observations.js';
 import type { CriGrpcClient } from './cri-grpc.js';
 import { containerId, type LabRuntime } from './runtime.js';
+import { translateToSpdy } from './stream-translator.js';
 import { proxyUpgrade } from './upgrade-proxy.js';
 import { isWebSocketUpgrade } from './ws-channel-server.js';
 
@@ -22,7 +23,15 @@ export interface KubeletContext {
   observations: LabObservations;
   /** The CRI Exec/Attach call: the runtime's streaming URL for the request. */
   cri: Pick<CriGrpcClient, 'call' | 'portForward'>;
+  /**
+   * 1.36 ExtendWebSocketsToKubelet (getExec/getAttach → stream translator): a v5 WebSocket from the
+   * apiserver is terminated here and carried on to the runtime's streaming server as SPDY.
+   */
+  translateWebSockets?: boolean;
 }
+
+/** The kubelet's SPDY client toward the runtime, as its translator's upstream leg identifies itself. */
+const KUBELET_USER_AGENT = 'kubelet/v1.36.0 (linux/amd64) kubernetes/1a2b3c4';
 
 export function kubeletServer(ctx: KubeletContext): (conn: HopConnection) => void {
   const server = http.createServer();
@@ -106,5 +115,19 @@ async function serveUpgrade(ctx: KubeletContext, conn: HopConnection, req: Incom
   });
   if ('error' in answer) return fail(500, answer.error);
   const url = new URL(answer.url);
+  if (websocket && ctx.translateWebSockets && session.offeredProtocols.includes('v5.channel.k8s.io')) {
+    translateToSpdy(up, {
+      stdin: session.stdin,
+      stdout: session.stdout,
+      stderr: session.stderr,
+      tty,
+      kubeletPort: Number(url.port),
+      kubeletTarget: `${url.pathname}${url.search}`,
+      noPings: false,
+      noExitStatus: false,
+      userAgent: KUBELET_USER_AGENT,
+    });
+    return;
+  }
   await proxyUpgrade(up, Number(url.port), `${url.pathname}${url.search}`);
 }

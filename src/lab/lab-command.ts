@@ -36,6 +36,8 @@ export const LAB_HELP = `Usage: execscope lab [options] [-- COMMAND [ARG]...]
                                1448 cuts it as an Ethernet network would)
   --keylog-out FILE            the NSS key log of the apiserver's TLS (default DIR/lab.keylog)
   --truth FILE                 when the lab stops, write what its servers observed (truth file format)
+  --kubelet-websockets         the 1.36 topology (ExtendWebSocketsToKubelet): the apiserver passes
+                               kubectl's v5 WebSocket through, the kubelet translates it to SPDY
   --containerd SOCKET          a real containerd (CRI plugin on) is the runtime: the lab creates its
                                pods there (host network) and the kubelet calls its CRI and streaming
                                server; both legs are relayed and recorded
@@ -76,7 +78,7 @@ async function run(argv: string[]): Promise<number> {
   const split = argv.indexOf('--');
   const command = split >= 0 ? argv.slice(split + 1) : [];
   const args = parseArgs(joinFaultValues(split >= 0 ? argv.slice(0, split) : argv), {
-    flags: ['--plain', '--help', '-h'],
+    flags: ['--plain', '--help', '-h', '--kubelet-websockets'],
     options: ['--pod', '--fault', '--dir', '--kubeconfig-out', '--record', '--record-mss', '--keylog-out', '--truth', '--scenario', '--out', '--containerd', '--containerd-image', '--split-hops'],
   });
   if (args.flags.has('--help') || args.flags.has('-h')) {
@@ -98,6 +100,7 @@ async function run(argv: string[]): Promise<number> {
     recordMss: recordMss(lastOption(args, '--record-mss')),
     keyLogPath: resolvePath(lastOption(args, '--keylog-out')),
     kubeconfigPath: resolvePath(lastOption(args, '--kubeconfig-out')),
+    kubeletWebSockets: args.flags.has('--kubelet-websockets'),
     containerd: containerdOption(lastOption(args, '--containerd'), lastOption(args, '--containerd-image')),
   });
   describe(lab, command.length > 0);

@@ -39,6 +39,8 @@ export interface LabOptions {
   kubeconfigPath?: string;
   /** Streaming server's stream-creation timeout (default 30 s, as cri-streaming). */
   streamCreationTimeoutMs?: number;
+  /** 1.36 topology (ExtendWebSocketsToKubelet): the apiserver passes v5 WebSocket through, the kubelet translates to SPDY. */
+  kubeletWebSockets?: boolean;
   /** A real containerd as the runtime (CRI and streaming server) instead of the lab's own; null: none. */
   containerd?: ContainerdOptions | null;
 }
@@ -103,6 +105,7 @@ export class Lab {
       kubeconfigPath: opts.kubeconfigPath ?? join(opts.dir, 'kubeconfig'),
       streamCreationTimeoutMs: opts.streamCreationTimeoutMs ?? 30_000,
       containerd: opts.containerd ?? null,
+      kubeletWebSockets: opts.kubeletWebSockets ?? false,
     };
     const runtime = new LabRuntime(join(opts.dir, 'containers'), options.pods);
     const lab = new Lab(options, runtime, new Date());
@@ -150,7 +153,7 @@ export class Lab {
       hopIndex: 1,
       recorder: this.recorder,
       faults: connectionFaults('kubelet'),
-      onConnection: kubeletServer({ runtime: this.runtime, observations: this.observations, cri: this.containerd ?? this.criClient! }),
+      onConnection: kubeletServer({ runtime: this.runtime, observations: this.observations, cri: this.containerd ?? this.criClient!, translateWebSockets: o.kubeletWebSockets }),
     });
     this.servers.push(kubelet);
     ports.kubelet = kubelet.port;
@@ -173,6 +176,7 @@ export class Lab {
       onConnection: apiserver({
         runtime: this.runtime,
         observations: this.observations,
+        kubeletTranslatesWebSockets: o.kubeletWebSockets,
         kubeletPort: () => kubelet.port,
         address: () => `127.0.0.1:${ports.apiserver}`,
         faults: {

@@ -6,7 +6,8 @@
  * - the apiserver dials the kubelet after the request arrived: the proxy before it answers 101, the
  *   WebSocket translator just after (it upgrades kubectl first), so within a few seconds of the 101;
  * - the kubelet dials the runtime's streaming URL after its CRI call and proxies the 101 back, so the
- *   runtime session starts between the kubelet's request and its 101.
+ *   runtime session starts between the kubelet's request and its 101 (a translating kubelet, 1.36,
+ *   upgrades first and dials just after).
  *
  * The apiserver and kubelet requests also name the same pod, container and command; the runtime's
  * names only a token, so there the timing decides; between overlapping execs, the pair whose 101s
@@ -121,9 +122,15 @@ function apiserverCarries(up: ExecSession, down: ExecSession, slack: number): bo
   return down.startTs <= latest + slack && (up.endTs === null || down.startTs <= up.endTs + slack);
 }
 
-/** The runtime session started while the kubelet was still waiting for its upgrade. */
+/**
+ * The runtime session started while the kubelet was still waiting for its upgrade — or, when the
+ * kubelet translates WebSocket to SPDY (1.36 ExtendWebSocketsToKubelet), just after it upgraded the
+ * apiserver's WebSocket, as the apiserver's translator does.
+ */
 function kubeletCarries(up: ExecSession, down: ExecSession, slack: number): boolean {
-  return down.startTs <= (up.upgradeTs ?? up.endTs ?? Infinity) + slack;
+  const translating = up.transport === 'websocket' && down.transport === 'spdy';
+  const latest = (up.upgradeTs ?? up.endTs ?? Infinity) + (translating ? TRANSLATOR_DIAL_NS : 0);
+  return down.startTs <= latest + slack && (!translating || up.endTs === null || down.startTs <= up.endTs + slack);
 }
 
 /** Each CRI call that returned a token, to the streaming session that presented it (the first one after the call). */

@@ -3,6 +3,7 @@ import { diagnoseAll, type Diagnosis, type Finding } from '../diagnose/diagnose.
 import type { RpcCall } from '../model/rpc-call.js';
 import type { CaptureModel, ExecSession, StreamRecord } from '../model/session.js';
 import { durationMs, isoTime } from '../core/time.js';
+import { translatingHop } from './outcome.js';
 
 function streamJson(r: StreamRecord, hash: boolean) {
   return {
@@ -74,6 +75,7 @@ function sessionJson(model: CaptureModel, s: ExecSession, hash: boolean, lastTs:
     ...(s.file !== undefined ? { file: s.file } : {}),
     previousHop: s.previousHop,
     nextHop: s.nextHop,
+    ...(translatingHop(model, s) ? { translatedBy: translatingHop(model, s)!.hop } : {}),
     ...(criCallOf(model, s) ? { criCall: rpcJson(model, criCallOf(model, s)!) } : {}),
     ...(s.refusal ? { refusal: s.refusal } : {}),
     ...(s.docker ? { docker: dockerJson(s) } : {}),

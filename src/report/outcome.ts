@@ -124,14 +124,20 @@ export function hopChainSteps(model: CaptureModel, s: ExecSession, long: boolean
   return steps;
 }
 
-/** "WebSocket → SPDY at the kubelet": which hop of the chain translated, if one did. */
-export function translationNote(model: CaptureModel, s: ExecSession): string | null {
+/** Which hop of the chain turned WebSocket into SPDY (the apiserver from 1.30, the kubelet from 1.36), if one did. */
+export function translatingHop(model: CaptureModel, s: ExecSession): { hop: ExecSession['hop']; tunnel: boolean } | null {
   const chain = hopChain(model.sessions, s);
   for (let i = 0; i + 1 < chain.length; i++) {
     const [near, far] = [chain[i], chain[i + 1]];
-    if (near.transport !== 'websocket' || far.transport !== 'spdy') continue;
-    const at = near.hop === 'apiserver' ? 'the apiserver' : near.hop === 'kubelet' ? 'the kubelet' : 'the runtime';
-    return isSpdyTunnel(near) ? `WebSocket tunnel unwrapped to SPDY at ${at}` : `WebSocket → SPDY translated at ${at}`;
+    if (near.transport === 'websocket' && far.transport === 'spdy') return { hop: near.hop, tunnel: isSpdyTunnel(near) };
   }
   return null;
+}
+
+/** "WebSocket → SPDY translated at the kubelet", for the text summary's hop chain. */
+export function translationNote(model: CaptureModel, s: ExecSession): string | null {
+  const t = translatingHop(model, s);
+  if (!t) return null;
+  const at = t.hop === 'apiserver' ? 'the apiserver' : t.hop === 'kubelet' ? 'the kubelet' : 'the runtime';
+  return t.tunnel ? `WebSocket tunnel unwrapped to SPDY at ${at}` : `WebSocket → SPDY translated at ${at}`;
 }
