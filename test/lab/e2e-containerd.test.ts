@@ -3,6 +3,7 @@
  * and kubelet into a real busybox container (runc), the kubelet calling containerd's real CRI and
  * dialling its real streaming server. The recording decodes with every hop linked, the CRI calls
  * decoded (Exec with its container and command), and each hop's stdout equal to what kubectl printed.
+ * containerd's socket is reached through the unix-socket tap, whose own recording holds the same calls.
  *
  * Needs root, containerd, runc and busybox-static (.ci/run installs them): skipped with a message
  * otherwise, failed instead when EXECSCOPE_REQUIRE_CONTAINERD is set (CI).
@@ -13,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CriGrpcClient } from '../../src/lab/cri-grpc.js';
 import { Lab } from '../../src/lab/lab.js';
+import { startTap } from '../../src/tap/tap.js';
 import { hopChain } from '../../src/model/cross-hop.js';
 import type { CaptureModel } from '../../src/model/session.js';
 import { InlineStreamHasher } from '../../src/k8s/stream-hasher.js';
@@ -56,8 +58,12 @@ maybe(`real containerd ${unavailable ? `(skipped: ${unavailable})` : ''}`, () =>
     const work = mkdtempSync(join(tmpdir(), 'execscope-lab-containerd-'));
     const containerd = await PrivateContainerd.start();
     let lab: Lab | null = null;
+    // The unix-socket tap in front of containerd's socket: the kubelet's CRI calls pass through it too.
+    const tapRecording = join(work, 'cri-tap.pcapng');
+    const tap = await startTap({ listen: `unix:${join(work, 'cri-tap.sock')}`, upstream: `unix:${containerd.socket}`, recordTo: tapRecording, hopName: 'kubelet→containerd' });
+    let tapStopped = false;
     try {
-      lab = await Lab.start({ dir: join(work, 'lab'), containerd: { socket: containerd.socket, image: BUSYBOX_IMAGE } });
+      lab = await Lab.start({ dir: join(work, 'lab'), containerd: { socket: join(work, 'cri-tap.sock'), image: BUSYBOX_IMAGE } });
       const kubeconfig = lab.kubeconfigPath;
       // WebSocket (kubectl's default): a command that only a busybox root filesystem answers this way, and an exit code.
       const ws = await kubectl(kubeconfig, ['exec', 'lab-0', '--', 'sh', '-c', 'echo hello from containerd; ls /; exit 3']);
@@ -74,6 +80,8 @@ maybe(`real containerd ${unavailable ? `(skipped: ${unavailable})` : ''}`, () =>
       probe.close();
       expect(sync).toMatchObject({ value: { exit_code: 7 } });
       await lab.stop();
+      await tap.stop();
+      tapStopped = true;
 
       const model = await analyzeCapture(lab.recordPath!, analyzeOptions({ hash: true, hasher: new InlineStreamHasher() }));
       expect(model.fatal).toBeNull();
@@ -95,8 +103,14 @@ maybe(`real containerd ${unavailable ? `(skipped: ${unavailable})` : ''}`, () =>
       expect(stdoutAt(model, syncSession.id).toString()).toBe('probe-out\n');
       expect(Buffer.concat(syncSession.streams.find((r) => r.name === 'stderr')!.head).toString()).toBe('probe-err\n');
       expect(textReport(model, { connections: false, name: 'lab' })).toMatch(/hops: #\d+ kubectl→apiserver → #\d+ apiserver→kubelet → CRI Exec OK .* → #\d+ kubelet→runtime/);
+      // The tap's recording of the unix socket holds the same calls: the same tokens, the same ExecSync.
+      const tapped = await analyzeCapture(tapRecording, analyzeOptions());
+      expect(tapped.fatal).toBeNull();
+      expect(tapped.rpcs.filter((c) => c.method === 'Exec').map((c) => [c.request?.command, c.token])).toEqual(execs.map((c) => [c.request?.command, c.token]));
+      expect(tapped.sessions.find((s) => s.kind === 'execsync')).toMatchObject({ exit: { code: 7 } });
     } finally {
       await lab?.stop();
+      if (!tapStopped) await tap.stop();
       await containerd.stop();
       rmSync(work, { recursive: true, force: true });
     }
