@@ -47,6 +47,6 @@ await Promise.all([
   // What scripts/ (the demo maker and the bench) import from the build: one self-contained file each.
   build({
     ...common,
-    entryPoints: ['capture/capture-decoder', 'capture/pcap-writer', 'capture/pcapng-writer', 'synth/exec-conversation'].map((m) => ({ in: `src/${m}.ts`, out: m })),
+    entryPoints: ['capture/capture-decoder', 'capture/pcap-writer', 'capture/pcapng-writer', 'capture/synthetic-tcp', 'synth/exec-conversation'].map((m) => ({ in: `src/${m}.ts`, out: m })),
   }),
 ]);
