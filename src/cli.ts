@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** The execscope command line: analyze, extract, keys, and the TUI. */
-import { closeSync, createWriteStream, openSync, writeSync } from 'node:fs';
+import { closeSync, createWriteStream, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseArgs, lastOption, UsageError, type ParsedArgs } from './cli/args.js';
@@ -9,6 +9,7 @@ import { analyzeCaptures, type CaptureInput } from './pipeline/merge-captures.js
 import { analyzeOptions, type AnalyzeOptions } from './pipeline/options.js';
 import type { CaptureModel } from './model/session.js';
 import { diagnosisReport } from './report/diagnosis-report.js';
+import { modelExitStatus } from './report/exit-status.js';
 import { jsonReport } from './report/json-report.js';
 import { keysReport, textReport } from './report/text-report.js';
 import { safeInline } from './report/terminal-text.js';
@@ -34,6 +35,7 @@ Usage:
   execscope tap --listen ADDR --upstream ADDR -w FILE
                                            a recording proxy for one hop (TCP or unix sockets)
   execscope help [COMMAND]                 this text, or a command's
+  execscope --version                      the version
 
 CAPTURE is a pcap or pcapng file, optionally gzip-compressed, or - for stdin
 (tcpdump -w - | execscope analyze -; tcpdump -U -w - | execscope - follows a tap live in the TUI).
@@ -122,7 +124,9 @@ async function captureInputs(args: ParsedArgs, command: string): Promise<Capture
 const capturesName = (inputs: readonly CaptureInput[]) => inputs.map((i) => basename(i.path)).join(' + ');
 
 function capturePath(args: ParsedArgs, command: string): string {
-  if (args.positionals.length !== 1) throw new UsageError(`${command} needs exactly one CAPTURE (see execscope help ${command})`);
+  // Opening the TUI is `execscope CAPTURE`: it has no command name of its own to tell the user.
+  const [who, topic] = command === 'open' ? ['execscope', ''] : [command, ` ${command}`];
+  if (args.positionals.length !== 1) throw new UsageError(`${who} needs exactly one CAPTURE (see execscope help${topic})`);
   return args.positionals[0];
 }
 
@@ -132,11 +136,8 @@ function reportFatal(model: CaptureModel): number {
   if (c.unsupportedLinkTypes.length) {
     process.stderr.write(`execscope: unsupported link type ${c.unsupportedLinkTypes.join(', ')}: those packets were not decoded\n`);
   }
-  if (model.fatal) {
-    process.stderr.write(`execscope: ${safeInline(model.fatal.message)}\n`);
-    return 2;
-  }
-  return c.unsupportedLinkTypes.length === c.linkTypes.length && c.linkTypes.length ? 2 : 0;
+  if (model.fatal) process.stderr.write(`execscope: ${safeInline(model.fatal.message)}\n`);
+  return modelExitStatus(model);
 }
 
 async function analyze(argv: string[]): Promise<number> {
@@ -330,6 +331,34 @@ async function help(topic: string): Promise<number> {
   return 0;
 }
 
+const COMMANDS = ['analyze', 'extract', 'keys', 'export', 'diagnose', 'lab', 'tap', 'help', 'version'];
+
+/** Edit distance between two short words (insertions, deletions, substitutions, swaps of neighbours). */
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[a.length][b.length];
+}
+
+/** A word that is no file but close to a command ("analyse", "extact") is a mistyped command. */
+function mistypedCommand(word: string): string | null {
+  if (word.startsWith('-') || word.includes('/') || existsSync(word)) return null;
+  const lower = word.toLowerCase();
+  const best = COMMANDS.map((c) => ({ c, d: editDistance(lower, c) })).sort((x, y) => x.d - y.d)[0];
+  return best.d <= Math.max(1, Math.floor(best.c.length / 3)) ? best.c : null;
+}
+
+function version(): number {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  process.stdout.write(`execscope ${pkg.version}\n`);
+  return 0;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
@@ -337,6 +366,10 @@ async function main(argv: string[]): Promise<number> {
     case '--help':
     case '-h':
       return help('main');
+    case '--version':
+    case '-V':
+    case 'version':
+      return version();
     case 'help':
       return help(rest[0] ?? 'main');
     case 'analyze':
@@ -353,8 +386,11 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./lab/lab-command.js')).labCommand(rest);
     case 'tap':
       return (await import('./tap/tap-command.js')).tapCommand(rest);
-    default:
+    default: {
+      const meant = mistypedCommand(command);
+      if (meant) throw new UsageError(`unknown command ${safeInline(command)}: did you mean ${meant}? (execscope help lists the commands)`);
       return open(argv);
+    }
   }
 }
 

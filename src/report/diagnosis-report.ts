@@ -9,6 +9,7 @@ import { clockOffsetText } from './clock-offset.js';
 import type { CaptureModel, ExecSession } from '../model/session.js';
 import { commandLabel } from './session-summary.js';
 import { safeInline } from './terminal-text.js';
+import { plural } from './format.js';
 import { diagnosisJson } from './json-report.js';
 import { hopLabel } from './outcome.js';
 import { diagnosisLines } from './text-report.js';
@@ -29,7 +30,7 @@ export function diagnosisReport(model: CaptureModel, name: string): DiagnosisRep
     return d.cause || d.notes.length || d.inferred;
   });
   const faulty = model.sessions.filter((s) => diagnoses.get(s.id)?.cause).length;
-  const lines = [`${safeInline(name)} · ${model.sessions.length} sessions · ${faulty ? `${faulty} with a fault` : 'nothing wrong found'}`];
+  const lines = [`${safeInline(name)} · ${plural(model.sessions.length, 'session')} · ${faulty ? `${faulty} with a fault` : 'nothing wrong found'}`];
   for (const f of model.capture.files ?? []) lines.push(`   file ${safeInline(basename(f.path))} · clock ${safeInline(clockOffsetText(f))}`);
   for (const s of said) {
     lines.push('', `#${s.id} ${s.kind} ${safeInline(who(s))} ${commandLabel(s)} · ${hopLabel(s)}`.trimEnd(), ...diagnosisLines(diagnoses.get(s.id) as Diagnosis));

@@ -2,6 +2,11 @@
 import { formatDuration } from '../core/time.js';
 import { safeInline } from './terminal-text.js';
 
+/** "1 session", "2 sessions" */
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
 /** "0 B", "812 B", "5.9 KiB", "1.00 GiB" */
 export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;

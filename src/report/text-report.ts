@@ -6,6 +6,7 @@ import { commandLabel } from './session-summary.js';
 import { safeInline } from './terminal-text.js';
 import { basename } from 'node:path';
 import { clockOffsetText } from './clock-offset.js';
+import { plural } from './format.js';
 import { diagnoseAll, type Diagnosis, type Finding } from '../diagnose/diagnose.js';
 import { hopChain } from '../model/cross-hop.js';
 import { explainEvent, explanationLines } from '../explain/explain-event.js';
@@ -90,7 +91,7 @@ function sessionBlock(model: CaptureModel, s: ExecSession, diagnosis: Diagnosis 
 export function textReport(model: CaptureModel, opts: { connections: boolean; name: string; explain?: boolean }): string {
   const c = model.capture;
   const out = [
-    `${safeInline(opts.name)} · ${c.format ?? '?'} · ${c.packets} packets · ${c.linkTypes.join(', ') || '—'} · ${model.connections.length} connections · ${model.sessions.length} sessions`,
+    `${safeInline(opts.name)} · ${c.format ?? '?'} · ${plural(c.packets, 'packet')} · ${c.linkTypes.join(', ') || '—'} · ${plural(model.connections.length, 'connection')} · ${plural(model.sessions.length, 'session')}`,
   ];
   for (const f of c.files ?? []) out.push(`   file ${safeInline(basename(f.path))} · ${f.packets} packets · clock ${safeInline(clockOffsetText(f))}`);
   const diagnoses = diagnoseAll(model);

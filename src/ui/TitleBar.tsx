@@ -1,11 +1,8 @@
 /** The top row: what is open and what it holds, and whether decoding stopped early. */
 import type { CaptureModel } from '../model/session.js';
 import { Line, type Segment } from './Line.js';
+import { plural } from '../report/format.js';
 import { safeInline } from '../report/terminal-text.js';
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
-}
 
 export function TitleBar({ path, model, error }: { path: string; model: CaptureModel | null; error: string | null }) {
   const segments: Segment[] = [

@@ -4,6 +4,7 @@
  * Without a terminal on both ends it loads, prints one frame and answers with an exit code.
  */
 import { render, renderToString } from 'ink';
+import { modelExitStatus } from '../report/exit-status.js';
 import type { CaptureModel } from '../model/session.js';
 import { App, type LoadState } from './App.js';
 import { ErrorBoundary } from './ErrorBoundary.js';
@@ -35,8 +36,10 @@ function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** As `analyze` answers for the same input: 1 when it could not be read at all, else the model's status. */
 function failureExit(model: CaptureModel | null, error: string | null): number {
-  return error !== null || model?.fatal ? 1 : 0;
+  if (error !== null || model === null) return 1;
+  return modelExitStatus(model);
 }
 
 /** Not a terminal: load everything, print one frame, report problems on stderr. */

@@ -177,3 +177,21 @@ describe('execscope diagnose', () => {
     expect(r.stderr).toMatch(/^execscope: capture truncated: /);
   });
 });
+
+describe('a newcomer at the command line', () => {
+  test('--version and version print the package version', () => {
+    const version = JSON.parse(readFileSync(join(process.cwd(), 'package.json'), 'utf8')).version;
+    for (const arg of ['--version', '-V', 'version']) expect(run([arg])).toMatchObject({ status: 0, stdout: `execscope ${version}\n` });
+  });
+
+  test('a mistyped command is answered with the command meant, not with an undocumented name', () => {
+    expect(run(['analyse', fixture('ws-echo.pcap')])).toMatchObject({ status: 1, stderr: 'execscope: unknown command analyse: did you mean analyze? (execscope help lists the commands)\n' });
+    expect(run(['extact'])).toMatchObject({ status: 1, stderr: expect.stringContaining('did you mean extract?') });
+    // No capture: the TUI's usage, named as the user typed it.
+    expect(run(['a', 'b'])).toMatchObject({ status: 1, stderr: 'execscope: execscope needs exactly one CAPTURE (see execscope help)\n' });
+  });
+
+  test('counts are in the singular when there is one', () => {
+    expect(run(['analyze', fixture('ws-echo.pcap')]).stdout.split('\n')[0]).toMatch(/ · 4 connections · 1 session$/);
+  });
+});

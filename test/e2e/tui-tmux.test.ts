@@ -208,11 +208,11 @@ test('follows the terminal when it is resized', async () => {
   await t.waitFor(/\[exited 0\]/);
 });
 
-test('a file that is not a capture: a clear message in the UI, no stack trace, exit 1', async () => {
+test('a file that is not a capture: a clear message in the UI, no stack trace, exit 2 as from analyze', async () => {
   const t = new TmuxTerminal(['env', '-u', 'CI', process.execPath, cli, 'package.json'], 80, 24);
   open.push(t);
   const screen = await t.waitFor(/not a pcap or pcapng capture/);
   expect(screen).not.toMatch(/\bat .*\.js:\d+/);
   t.keys('q');
-  await t.waitFor(/\[exited 1\]/);
+  await t.waitFor(/\[exited 2\]/);
 });

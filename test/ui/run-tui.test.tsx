@@ -72,11 +72,11 @@ describe('without a terminal', () => {
     expect(stderr.frames.join('')).toBe('execscope: cannot analyze bad.pcap: not a pcap or pcapng file (first bytes 3c 68 74 6d) ␛[2J\n');
   });
 
-  it('a truncated capture still shows what was decoded but exits 1', async () => {
+  it('a truncated capture still shows what was decoded but exits 2, as analyze does', async () => {
     const { stdout, stderr, io } = streams(false);
     const model = captureModel({ sessions: [spdyEchoSession()], fatal: { message: 'packet 40 cut short', where: 'byte 8000 of file', truncated: true } });
     const code = await runTui({ path: 'cut.pcap', load: async () => model, ...io });
-    expect(code).toBe(1);
+    expect(code).toBe(2);
     expect(stdout.frames.join('')).toContain('✗ truncated: packet 40 cut short');
     expect(stderr.frames.join('')).toBe('execscope: cut.pcap: packet 40 cut short (byte 8000 of file)\n');
   });
