@@ -8,13 +8,18 @@ import type { CaptureModel, ExecSession, StreamRecord } from '../model/session.j
 import { formatDuration } from '../core/time.js';
 import { k8sChannelProtocol } from '../websocket/channel-protocol.js';
 
-export function outcomeText(s: ExecSession): string {
-  if (s.hop === 'docker') return dockerOutcome(s);
+/** An open session: still being captured (`live`: a tap being read), or left open when the capture ended. */
+function stillOpen(live: boolean): string {
+  return live ? 'open (live)' : 'still open at end of capture';
+}
+
+export function outcomeText(s: ExecSession, live = false): string {
+  if (s.hop === 'docker') return dockerOutcome(s, live);
   if (s.state === 'upgrade-failed') {
     const msg = s.refusal?.message ? `: ${s.refusal.message}` : '';
     return `upgrade refused ${s.httpStatus ?? ''}${msg}`.trim();
   }
-  if (s.kind === 'portforward') return portForwardOutcome(s);
+  if (s.kind === 'portforward') return portForwardOutcome(s, live);
   const stdin = s.streams.find((r) => r.name === 'stdin');
   const stdinOpen = stdin && stdin.bytes > 0 && stdin.closedAt.c2s === null && stdin.resetAt === null;
   const parts: string[] = [];
@@ -24,7 +29,7 @@ export function outcomeText(s: ExecSession): string {
     else if (s.exit.status === 'Failure') parts.push(`failed: ${s.exit.reason ?? ''} ${s.exit.message ?? ''}`.trim());
     else parts.push('invalid status on the error stream');
   } else if (s.state === 'aborted') parts.push('connection lost, no exit status');
-  else if (s.state === 'open-at-end') parts.push('still open at end of capture');
+  else if (s.state === 'open-at-end') parts.push(stillOpen(live));
   else parts.push('no exit status');
   if (stdinOpen && s.state !== 'complete') parts.push('stdin never closed');
   if (s.fallbackFrom !== null) parts.push(`fell back to SPDY from session ${s.fallbackFrom}`);
@@ -35,7 +40,7 @@ export function outcomeText(s: ExecSession): string {
  * A docker stream carries no exit code: it comes from an inspect poll or a wait, often after the
  * stream closed, and the outcome says which call told it and how late.
  */
-function dockerOutcome(s: ExecSession): string {
+function dockerOutcome(s: ExecSession, live: boolean): string {
   if (s.state === 'upgrade-failed') return `refused ${s.httpStatus ?? ''}${s.refusal?.message ? `: ${s.refusal.message}` : ''}`;
   const from = s.docker?.exitFrom;
   const parts: string[] = [];
@@ -44,7 +49,7 @@ function dockerOutcome(s: ExecSession): string {
     const late = from.afterStreamClosedNs !== null ? ` ${formatDuration(from.afterStreamClosedNs)} after the stream closed` : '';
     parts.push(`exit ${s.exit.code}`, `known from ${call}${late}`);
   } else if (s.state === 'aborted') parts.push('connection lost, no exit code');
-  else if (s.state === 'open-at-end') parts.push('still open at end of capture');
+  else if (s.state === 'open-at-end') parts.push(stillOpen(live));
   else parts.push('exit code unknown: no inspect or wait answered after the stream');
   const stdin = s.streams.find((r) => r.name === 'stdin');
   if (stdin && stdin.bytes > 0 && stdin.closedAt.c2s === null && s.state !== 'complete') parts.push('stdin never closed');
@@ -57,7 +62,7 @@ export function portForwardErrors(s: ExecSession): StreamRecord[] {
 }
 
 /** How many connections went to which ports, and the first error the server sent back. */
-function portForwardOutcome(s: ExecSession): string {
+function portForwardOutcome(s: ExecSession, live: boolean): string {
   const data = s.streams.filter((r) => r.name.startsWith('data'));
   const ports = [...new Set(data.map((r) => r.name.split(':')[1]).filter((p) => p !== undefined))];
   const parts = [`${data.length} connection${data.length === 1 ? '' : 's'} forwarded${ports.length ? ` to port ${ports.join(', ')}` : ''}`];
@@ -67,7 +72,7 @@ function portForwardOutcome(s: ExecSession): string {
     parts.push(`${errors.length} failed: ${first}`);
   }
   if (s.state === 'aborted') parts.push('connection reset');
-  else if (s.state === 'open-at-end') parts.push('still open at end of capture');
+  else if (s.state === 'open-at-end') parts.push(stillOpen(live));
   if (s.fallbackFrom !== null) parts.push(`fell back to SPDY from session ${s.fallbackFrom}`);
   return parts.join(' · ');
 }

@@ -19,8 +19,9 @@ export interface Outcome {
  * success is ok, anything that leaves the user without an exit status or with a failure is an
  * error, loose ends (open at the end of the capture, a refused upgrade that fell back) are warnings.
  */
-export function sessionOutcome(s: ExecSession, all: readonly ExecSession[]): Outcome {
-  const text = safeInline(outcomeText(s));
+/** `live`: the capture is still being read (a tap), so an open session may yet end. */
+export function sessionOutcome(s: ExecSession, all: readonly ExecSession[], live = false): Outcome {
+  const text = safeInline(outcomeText(s, live));
   if (s.state === 'upgrade-failed') {
     const fallback = all.find((o) => o.fallbackFrom === s.id);
     if (fallback) return { text: `${text} → fell back to SPDY (session ${fallback.id})`, severity: 'warn' };

@@ -238,6 +238,8 @@ export function App({ path, load, inspector, contentReader, initialState }: AppP
             sort={ui.sort}
             filter={ui.filterDraft ?? ui.filter}
             filterError={filterError(terms)}
+            loading={loading}
+            stopped={load.error ?? model.fatal?.message ?? null}
             otherConnections={model.connections.filter((c) => c.sessionIds.length === 0).length}
           />
         ) : (
@@ -256,7 +258,7 @@ export function App({ path, load, inspector, contentReader, initialState }: AppP
             session={session}
             hops={hops}
             finding={findings[0] ?? null}
-            outcome={sessionOutcome(session, model.sessions)}
+            outcome={sessionOutcome(session, model.sessions, loading)}
             lanes={lanes}
             axis={axis}
             view={view}

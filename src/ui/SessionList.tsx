@@ -24,6 +24,10 @@ export interface SessionListProps {
   /** Why the filter cannot match (an unknown prefix…), or null. */
   filterError: string | null;
   otherConnections: number;
+  /** The capture is still being read: open sessions are live, and more sessions may come. */
+  loading: boolean;
+  /** Decoding stopped with this error (no more sessions will come), or null. */
+  stopped: string | null;
 }
 
 interface Columns {
@@ -57,8 +61,8 @@ export function scrollWindow(total: number, selected: number, count: number): nu
   return Math.min(Math.max(0, selected - Math.floor(count / 2)), total - count);
 }
 
-function sessionRow(s: ExecSession, all: readonly ExecSession[], selected: boolean, focused: boolean, cols: Columns): Segment[] {
-  const outcome = sessionOutcome(s, all);
+function sessionRow(s: ExecSession, all: readonly ExecSession[], selected: boolean, focused: boolean, cols: Columns, live: boolean): Segment[] {
+  const outcome = sessionOutcome(s, all, live);
   const duration = sessionDuration(s);
   const row: Segment[] = [
     { text: selected ? '▸ ' : '  ', color: 'cyan', bold: true },
@@ -87,10 +91,12 @@ export function SessionList(p: SessionListProps) {
   const info: Segment[] = [{ text: `${p.sessions.length}${p.filter ? ` of ${p.all.length}` : ''} · by ${p.sort}`, dim: true }];
   if (p.filter) info.push({ text: ` · filter “${p.filter}”`, color: 'yellow' });
   if (p.otherConnections) info.push({ text: ` · ${p.otherConnections} other connections (c)`, dim: true });
-  const lines: Segment[][] = shown.map((s, i) => sessionRow(s, p.all, first + i === selected, p.focused, cols));
+  const lines: Segment[][] = shown.map((s, i) => sessionRow(s, p.all, first + i === selected, p.focused, cols, p.loading));
   if (p.sessions.length === 0 && rows > 0) {
     if (p.filterError) lines.push([{ text: `  ✗ ${p.filterError}`, color: 'red' }]);
-    else lines.push([{ text: p.filter ? '  no session matches the filter (esc clears it)' : '  no exec session found (yet)', dim: true }]);
+    else if (p.filter) lines.push([{ text: '  no session matches the filter (esc clears it)', dim: true }]);
+    else if (p.stopped) lines.push([{ text: '  no exec session in what was decoded before decoding stopped', dim: true }]);
+    else lines.push([{ text: p.loading ? '  no exec session found yet' : '  no exec session found', dim: true }]);
   }
   if (p.height <= 0) return null;
   return (

@@ -4,11 +4,11 @@ import { connectionSummary } from '../../src/ui/ConnectionList.js';
 import { ContentView } from '../../src/ui/ContentView.js';
 import { ErrorBoundary } from '../../src/ui/ErrorBoundary.js';
 import { HelpOverlay, SYMBOL_HELP } from '../../src/ui/HelpOverlay.js';
-import { sessionColumns } from '../../src/ui/SessionList.js';
+import { SessionList, sessionColumns } from '../../src/ui/SessionList.js';
 import { StatusBar } from '../../src/ui/StatusBar.js';
 import { renderTerminalLines } from '../../src/report/terminal-text.js';
 import { initialUiState } from '../../src/ui/ui-state.js';
-import { connection, data, origin, session, stream, tlsSummary } from '../helpers/model-builders.js';
+import { connection, data, hangingSession, origin, session, stream, tlsSummary } from '../helpers/model-builders.js';
 import { cleanupTuis, renderTui } from './tui-harness.js';
 
 let level: typeof chalk.level;
@@ -127,5 +127,25 @@ describe('list columns', () => {
         }),
       ),
     ).toBe('GET /api → 200 (+1 more) TLS 1.3 kubernetes h2 no keys 1 gaps');
+  });
+});
+
+describe('SessionList states', () => {
+  const list = (over: Partial<Parameters<typeof SessionList>[0]>) => (
+    <SessionList sessions={[]} all={[]} selectedId={null} focused height={4} width={100} sort="time" filter="" filterError={null} otherConnections={0} loading={false} stopped={null} {...over} />
+  );
+
+  it('says "yet" only while more may come, and not after decoding stopped', async () => {
+    expect((await renderTui(list({ loading: true }), { columns: 100, rows: 4 })).lastFrame()).toContain('no exec session found yet');
+    expect((await renderTui(list({}), { columns: 100, rows: 4 })).lastFrame()).toMatch(/no exec session found$/m);
+    const stopped = (await renderTui(list({ stopped: 'capture truncated' }), { columns: 100, rows: 4 })).lastFrame();
+    expect(stopped).toContain('no exec session in what was decoded before decoding stopped');
+    expect(stopped).not.toContain('yet');
+  });
+
+  it('an open session of a capture still being read is open (live), not open at its end', async () => {
+    const hang = hangingSession();
+    expect((await renderTui(list({ sessions: [hang], all: [hang], loading: true }), { columns: 100, rows: 4 })).lastFrame()).toContain('open (live)');
+    expect((await renderTui(list({ sessions: [hang], all: [hang] }), { columns: 100, rows: 4 })).lastFrame()).toContain('still open at end of capture');
   });
 });
