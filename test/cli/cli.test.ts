@@ -187,8 +187,8 @@ describe('a newcomer at the command line', () => {
   test('a mistyped command is answered with the command meant, not with an undocumented name', () => {
     expect(run(['analyse', fixture('ws-echo.pcap')])).toMatchObject({ status: 1, stderr: 'execscope: unknown command analyse: did you mean analyze? (execscope help lists the commands)\n' });
     expect(run(['extact'])).toMatchObject({ status: 1, stderr: expect.stringContaining('did you mean extract?') });
-    // No capture: the TUI's usage, named as the user typed it.
-    expect(run(['a', 'b'])).toMatchObject({ status: 1, stderr: 'execscope: execscope needs exactly one CAPTURE (see execscope help)\n' });
+    // A word that is neither a file nor close to a command is taken as a capture that is missing.
+    expect(run(['nothing-here.pcap'])).toMatchObject({ status: 1, stderr: 'execscope: cannot open capture nothing-here.pcap: no such file\n' });
   });
 
   test('counts are in the singular when there is one', () => {
