@@ -18,6 +18,8 @@ export const TCP_SYN = 0x02;
 export const TCP_RST = 0x04;
 export const TCP_PSH = 0x08;
 export const TCP_ACK = 0x10;
+/** The window every segment advertises unless told otherwise: the most an unscaled field holds. */
+const WINDOW = 65535;
 
 function ipv4Bytes(ip: string): number[] {
   const parts = ip.split('.').map(Number);
@@ -75,9 +77,9 @@ export class SyntheticTcpConnection {
     side.seq = (side.seq + length) >>> 0;
   }
 
-  /** A bare ACK from `dir`'s sender. */
-  ack(dir: 'c2s' | 's2c'): Uint8Array {
-    return this.segment(dir, TCP_ACK, new Uint8Array(0));
+  /** A bare ACK from `dir`'s sender; `window` 0 says it takes no more bytes (a zero window). */
+  ack(dir: 'c2s' | 's2c', window = WINDOW): Uint8Array {
+    return this.segment(dir, TCP_ACK, new Uint8Array(0), 0, window);
   }
 
   /** FIN from the client, FIN from the server, final ACK. */
@@ -95,7 +97,7 @@ export class SyntheticTcpConnection {
   }
 
   /** `seqSpace`: sequence numbers the segment consumes beyond its payload (SYN and FIN take one). */
-  private segment(dir: 'c2s' | 's2c', flags: number, payload: Uint8Array, seqSpace = 0): Uint8Array {
+  private segment(dir: 'c2s' | 's2c', flags: number, payload: Uint8Array, seqSpace = 0, window = WINDOW): Uint8Array {
     const [from, to] = dir === 'c2s' ? [this.client, this.server] : [this.server, this.client];
     const frame = new Uint8Array(HEADERS + payload.length);
     const v = new DataView(frame.buffer);
@@ -118,7 +120,7 @@ export class SyntheticTcpConnection {
     v.setUint32(tcp + 8, flags & TCP_ACK ? to.seq : 0);
     frame[tcp + 12] = (TCP_HEADER / 4) << 4;
     frame[tcp + 13] = flags;
-    v.setUint16(tcp + 14, 65535);
+    v.setUint16(tcp + 14, window);
     frame.set(payload, HEADERS);
     from.seq = (from.seq + payload.length + seqSpace) >>> 0;
     return frame;

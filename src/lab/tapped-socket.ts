@@ -13,6 +13,13 @@ export interface TapListener {
   onBytes?(dir: 'c2s' | 's2c', length: number): void;
 }
 
+/**
+ * The recorder writes what the server read, not what the kernel buffered: a server that stops reading
+ * shows as a zero window once it has not read for this long (ms) — on loopback a sender with more to
+ * send fills the receive buffer well within it; a reader catching up (drain) resumes sooner.
+ */
+const STOPPED_READING_MS = 1000;
+
 export class TappedSocket extends Duplex {
   readonly remoteAddress: string | undefined;
   readonly remotePort: number | undefined;
@@ -29,6 +36,9 @@ export class TappedSocket extends Duplex {
   /** A received chunk not yet recorded, and what was written while it was handed on (see the 'data' handler). */
   private held: Buffer | null = null;
   private answering: Buffer[] | null = null;
+  /** Set while reading is paused, until the zero window is recorded; then the window is closed. */
+  private stalled: NodeJS.Timeout | null = null;
+  private windowClosed = false;
 
   constructor(
     readonly raw: Socket,
@@ -52,7 +62,7 @@ export class TappedSocket extends Duplex {
       this.listener.onBytes?.('c2s', chunk.length);
       const more = this.push(chunk);
       this.flushHeld();
-      if (!more) raw.pause();
+      if (!more) this.stopReading();
     });
     raw.on('end', () => {
       this.flushHeld();
@@ -91,19 +101,42 @@ export class TappedSocket extends Duplex {
   }
 
   override _read(): void {
-    if (!this.isPaused()) this.raw.resume();
+    if (this.isPaused()) return;
+    this.raw.resume();
+    this.windowOpen();
   }
 
   /** Stops reading the TCP socket at once, so nothing more is read (and recorded) than is consumed. */
   override pause(): this {
-    this.raw.pause();
+    this.stopReading();
     return super.pause();
+  }
+
+  private stopReading(): void {
+    this.raw.pause();
+    if (!this.stalled && !this.windowClosed && this.recording) {
+      this.stalled = setTimeout(() => {
+        this.stalled = null;
+        if (this.raw.destroyed || !this.raw.isPaused()) return;
+        this.windowClosed = true;
+        this.recording?.window('c2s', false);
+      }, STOPPED_READING_MS).unref();
+    }
   }
 
   override resume(): this {
     super.resume();
     this.raw.resume();
+    this.windowOpen();
     return this;
+  }
+
+  private windowOpen(): void {
+    if (this.stalled) clearTimeout(this.stalled);
+    this.stalled = null;
+    if (!this.windowClosed) return;
+    this.windowClosed = false;
+    this.recording?.window('c2s', true);
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
@@ -127,6 +160,7 @@ export class TappedSocket extends Duplex {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    if (this.stalled) clearTimeout(this.stalled);
     if (!this.raw.destroyed) this.raw.destroy();
     callback(error);
   }

@@ -50,6 +50,8 @@ export interface ConnectionRecording {
   fin(dir: Direction): void;
   /** `dir`'s sender reset the connection. */
   reset(dir: Direction): void;
+  /** The receiver of `dir` stopped taking bytes (a zero window), or takes them again. */
+  window(dir: Direction, open: boolean): void;
 }
 
 export interface RecorderOptions {
@@ -129,6 +131,11 @@ export class PcapngRecorder {
         if (over) return;
         over = true;
         write(tcp.reset(dir));
+      },
+      window: (dir, open) => {
+        if (over) return;
+        // The receiver of `dir` advertises it: an ACK from the other side.
+        write(tcp.ack(dir === 'c2s' ? 's2c' : 'c2s', open ? undefined : 0));
       },
     };
   }

@@ -68,6 +68,19 @@ describe('on recordings of the real kubectl', () => {
     expect(evidence(r7)).toMatch(/no SPDY PING in [\d.]+ s[\s\S]*#1 \(apiserver\) carried pings: they stop after that hop — the apiserver's WebSocket translator/);
   });
 
+  test('a runtime that stops reading a large piped stdin (fault stall-reader): backpressure from the zero window, on every hop', async () => {
+    const m = await open('lab/lab-fault-stall-reader.pcapng.gz');
+    expect(causes(m)).toEqual(['R8@cri', 'R8@cri', 'R8@cri']);
+    const d = diagnoseAll(m);
+    const cause = d.get(3)!.cause!;
+    expect(cause.title).toBe('the server stopped reading stdin');
+    expect(cause.evidence[0]).toMatch(/^the server advertised a zero TCP window at \+[\d.]+ m?s \(packet \d+\) after accepting \d+ B from the client; it (never reopened|reopened only)/);
+    expect(cause.evidence[1]).toMatch(/^stdin \(stream \d\) was being sent: \d+ B got through/);
+    // What the blocked senders show is its consequence: stdin never closed, the hop behind backed up too.
+    expect(d.get(2)!.consequences.map((f) => f.rule)).toEqual(expect.arrayContaining(['R8', 'R1']));
+    expect(d.get(1)!.cause!.title).toBe('cri hop (#3): the server stopped reading stdin');
+  });
+
   test('idle drop on the apiserver hop (fault idle-drop): closed after the silence, by the server', async () => {
     const m = await open('lab/lab-fault-idle-drop.pcapng');
     expect(causes(m)).toEqual(['R6@apiserver', 'R6@apiserver', 'R6@apiserver']);

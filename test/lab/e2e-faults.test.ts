@@ -2,6 +2,7 @@
  * Each lab fault with the real kubectl: what kubectl does, what the lab observed on each hop, and
  * that the recording (and an independent tcpdump capture) decode to what the lab observed.
  */
+import { diagnoseAll } from '../../src/diagnose/diagnose.js';
 import { runE2e, type E2eResult } from './e2e-harness.js';
 
 function expectConsistent(r: E2eResult): void {
@@ -42,6 +43,15 @@ test('stall-reader: the streaming server stops reading, 8 MB of stdin back up', 
   expect(cri.end).toMatch(/^hung/);
   expect(cri.stdin_bytes!.length).toBeGreaterThan(0);
   expect(cri.stdin_bytes!.length).toBeLessThan(8 << 20);
+  // The doctor names the runtime hop's reader as the cause on every hop, in the lab's recording and
+  // in what tcpdump saw of the kernel's own windows.
+  for (const model of [r.recording, r.wire]) {
+    if (!model) continue;
+    const d = diagnoseAll(model);
+    const causes = model.sessions.filter((s) => s.transport !== 'grpc').map((s) => d.get(s.id)?.cause);
+    expect(causes.map((c) => c && `${c.rule}@${c.hop} ${c.title.replace(/^\w+ hop \(#\d+\): /, '')}`)).toEqual(causes.map(() => 'R8@cri the server stopped reading stdin'));
+    expect(causes[0]?.evidence[0]).toMatch(/^the server advertised a zero TCP window at \+[\d.]+ m?s \(packet \d+\) after accepting \d+ B from the client/);
+  }
 }, 60_000);
 
 test.each(['fault-reset-mid-stream', 'fault-reset-mid-stream-spdy'])('%s: the kubelet leg is reset, kubectl exits 0 with truncated output', async (name) => {

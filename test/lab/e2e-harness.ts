@@ -33,6 +33,8 @@ export interface E2eResult {
   truth: Record<string, unknown>;
   /** What the analyzer decoded from the lab's recording. */
   recording: CaptureModel;
+  /** What it decoded from the independent tcpdump capture (real TCP windows and all), when there was one. */
+  wire: CaptureModel | null;
   /** What kubectl printed on stderr. */
   kubectlStderr: string;
   durationMs: number;
@@ -71,11 +73,12 @@ export async function runE2e(name: string): Promise<E2eResult> {
     const recordingProblems = compareWithTruth(recording, truth);
     if (recording.fatal) recordingProblems.push(`recording: ${recording.fatal.message}`);
     let tcpdumpProblems: string[] | null = null;
+    let wire: CaptureModel | null = null;
     // CI sets EXECSCOPE_REQUIRE_TCPDUMP=1 so that a missing tcpdump fails rather than skips the cross-check.
     if (!CAN_TCPDUMP && process.env.EXECSCOPE_REQUIRE_TCPDUMP) tcpdumpProblems = ['tcpdump is required (run as root with tcpdump installed)'];
     if (CAN_TCPDUMP) {
       const keyLogs = run.lab.keyLogPath ? [{ text: readFileSync(run.lab.keyLogPath, 'utf8'), source: 'lab.keylog' }] : [];
-      const wire = await analyzeCapture(tcpdumpPath, analyzeOptions({ hash: true, hasher: new InlineStreamHasher(), keyLogs }));
+      wire = await analyzeCapture(tcpdumpPath, analyzeOptions({ hash: true, hasher: new InlineStreamHasher(), keyLogs }));
       tcpdumpProblems = compareWithTruth(wire, truth, { contentsOnlyWhenClean: true });
       if (dropped) tcpdumpProblems.push(`tcpdump: ${dropped} packets dropped by the kernel`);
     }
@@ -87,6 +90,7 @@ export async function runE2e(name: string): Promise<E2eResult> {
       strayProcesses: strayProcesses(join(work, 'lab')),
       truth: run.truth,
       recording,
+      wire,
       kubectlStderr: run.client.stderr,
       durationMs: run.client.record.duration_s * 1000,
     };

@@ -606,3 +606,27 @@ describe('TcpReassembler: sink contract', () => {
     expect(Object.keys(conn).sort()).toEqual(['client', 'firstPacket', 'id', 'sawHandshake', 'server', 'startTs']);
   });
 });
+
+describe('zero windows (flow control)', () => {
+  test('a receiver that closes its window, the probes into it and the reopening are reported once each', () => {
+    const windows: string[] = [];
+    const rec: TcpSink = Object.assign(new TcpRecorder(), {
+      onWindow: (_c: TcpConnection, dir: string, change: string, accepted: number, packet: number) => windows.push(`${dir} ${change} ${accepted} #${packet}`),
+    });
+    const { tcp, m } = { tcp: new TcpReassembler(rec), m: new SegmentMaker() };
+    const push = (seg: TcpSegment) => {
+      tcp.push(seg);
+      return seg;
+    };
+    handshake(m, push);
+    push(m.seg('c', 1001, 'x'.repeat(100), 'PA', 5001));
+    push(m.seg('s', 5001, '', 'A', 1101, { window: 0 }));
+    push(m.seg('s', 5001, '', 'A', 1101, { window: 0 }));
+    // Linux probes a zero window with the byte before what the peer acknowledged (no data).
+    push(m.seg('c', 1100, '', 'A', 5001));
+    push(m.seg('c', 1100, '', 'A', 5001));
+    push(m.seg('s', 5001, '', 'A', 1101, { window: 512 }));
+    push(m.seg('s', 5001, '', 'A', 1101, { window: 512 }));
+    expect(windows).toEqual(['c2s closed 100 #5', 'c2s probe 100 #7', 'c2s probe 100 #8', 'c2s open 100 #9']);
+  });
+});
