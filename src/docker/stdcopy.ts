@@ -8,6 +8,7 @@
 import type { FrameOrigin, StreamOrigin } from '../core/origin.js';
 import type { Problem } from '../core/problem.js';
 import { dockerProblem } from './problems.js';
+import type { Field } from '../core/field.js';
 
 export const STDCOPY_HEADER_BYTES = 8;
 export const STDCOPY_STREAMS = ['stdin', 'stdout', 'stderr', 'systemerr'] as const;
@@ -126,4 +127,16 @@ export function encodeStdcopyFrame(stream: StdcopyStream, payload: Uint8Array): 
   new DataView(frame.buffer).setUint32(4, payload.length);
   frame.set(payload, STDCOPY_HEADER_BYTES);
   return frame;
+}
+
+/** A stdcopy frame header's fields for the Event pane, offsets relative to the frame's first byte; [] when incomplete. */
+export function stdcopyFrameFields(b: Uint8Array): Field[] {
+  if (b.length < STDCOPY_HEADER_BYTES) return [];
+  const size = ((b[4] << 24) | (b[5] << 16) | (b[6] << 8) | b[7]) >>> 0;
+  return [
+    { id: 'stdcopy.stream', label: 'stream type', offset: 0, length: 1, value: `${b[0]} (${STDCOPY_STREAMS[b[0]] ?? 'unknown'})` },
+    { id: 'stdcopy.reserved', label: 'reserved', offset: 1, length: 3, value: 'three zero bytes' },
+    { id: 'stdcopy.size', label: 'payload size', offset: 4, length: 4, value: `${size} (big-endian uint32)` },
+    { id: 'stdcopy.payload', label: 'payload', offset: STDCOPY_HEADER_BYTES, length: b.length - STDCOPY_HEADER_BYTES, value: `${size} bytes` },
+  ];
 }

@@ -8,7 +8,7 @@
  * the client as it came. IO code.
  */
 import { K8sChannelDecoder } from '../websocket/channel-protocol.js';
-import { Opcode } from '../websocket/frame-decoder.js';
+import { Opcode } from '../websocket/frame-header.js';
 import { WebSocketFrameEncoder } from '../websocket/frame-encoder.js';
 import type { HopUpgrade } from './hop-upgrade.js';
 import { dialBackend, forwardedHeaders } from './upgrade-proxy.js';

@@ -27,6 +27,7 @@ import {
   type SpdySetting,
 } from './frame.js';
 import { SpdyHeaderInflater, type SpdyHeaders } from './header-block.js';
+import { fixedLength, headerBlockStart, isKnownControlType, plausibleSpdyFrame, spdyControlTypeName, u24, u32, type SpdyPlausibility } from './frame-header.js';
 
 export type { SpdyControlFrame, SpdyDataLoss, SpdyDataPiece, SpdySetting } from './frame.js';
 
@@ -82,39 +83,6 @@ type State =
   | 'data' // passing a DATA payload up in pieces
   | 'skip' // dropping the rest of a frame by its length
   | 'resync'; // lost framing: scanning for a plausible frame header
-
-const TYPE_NAMES: Record<number, string> = {
-  [SpdyFrameType.SYN_STREAM]: 'SYN_STREAM',
-  [SpdyFrameType.SYN_REPLY]: 'SYN_REPLY',
-  [SpdyFrameType.RST_STREAM]: 'RST_STREAM',
-  [SpdyFrameType.SETTINGS]: 'SETTINGS',
-  [SpdyFrameType.PING]: 'PING',
-  [SpdyFrameType.GOAWAY]: 'GOAWAY',
-  [SpdyFrameType.HEADERS]: 'HEADERS',
-  [SpdyFrameType.WINDOW_UPDATE]: 'WINDOW_UPDATE',
-};
-
-/** Bytes before a SYN_STREAM / SYN_REPLY / HEADERS header block; 0 for types without one. */
-function headerBlockStart(type: number): number {
-  if (type === SpdyFrameType.SYN_STREAM) return 10;
-  if (type === SpdyFrameType.SYN_REPLY || type === SpdyFrameType.HEADERS) return 4;
-  return 0;
-}
-
-/** Exact payload length spdystream reads for fixed-size control frames; 0 for variable ones. */
-function fixedLength(type: number): number {
-  if (type === SpdyFrameType.PING) return 4;
-  if (type === SpdyFrameType.RST_STREAM || type === SpdyFrameType.GOAWAY || type === SpdyFrameType.WINDOW_UPDATE) return 8;
-  return 0;
-}
-
-function u32(b: Uint8Array, at: number): number {
-  return ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
-}
-
-function u24(b: Uint8Array, at: number): number {
-  return (b[at]! << 16) | (b[at + 1]! << 8) | b[at + 2]!;
-}
 
 export class SpdyFrameDecoder {
   private readonly maxHeaderBlockBytes: number;
@@ -177,6 +145,7 @@ export class SpdyFrameDecoder {
   private resyncSkipped = 0;
 
   private readonly seenStreams = new Set<number>();
+  private readonly plausibility: SpdyPlausibility;
 
   constructor(
     private readonly sink: SpdyFrameSink,
@@ -186,6 +155,7 @@ export class SpdyFrameDecoder {
     this.maxControlFrameBytes = opts.maxControlFrameBytes ?? DEFAULT_MAX_CONTROL_FRAME_BYTES;
     this.label = opts.label ?? 'spdy';
     this.inflater = new SpdyHeaderInflater({ maxInflatedBytes: opts.maxInflatedHeaderBytes });
+    this.plausibility = { maxHeaderBlockBytes: this.maxHeaderBlockBytes, maxSettings: MAX_SETTINGS_REPORTED, dataStream: (id) => this.seenStreams.has(id) };
   }
 
   /** Feed the next bytes of the direction; `origin` describes `data` (offset, packet, ts). */
@@ -367,7 +337,7 @@ export class SpdyFrameDecoder {
       this.problem('bad-version', this.frameOffset, `control frame with version ${this.version} (expected 3), type ${this.type}: skipped ${this.length} bytes`);
       return this.skipRest(null);
     }
-    if (!(this.type in TYPE_NAMES)) return this.skipRest(this.frame({ type: 'UNKNOWN', frameType: this.type }));
+    if (!isKnownControlType(this.type)) return this.skipRest(this.frame({ type: 'UNKNOWN', frameType: this.type }));
     const blockStart = headerBlockStart(this.type);
     const fixed = fixedLength(this.type);
     if (blockStart > 0) {
@@ -693,33 +663,14 @@ export class SpdyFrameDecoder {
 
   /** Could b[at..at+8) start a frame this peer would send? */
   private plausibleHeader(b: Uint8Array, at: number): boolean {
-    const b0 = b[at]!;
-    const flags = b[at + 4]!;
-    const length = u24(b, at + 5);
-    if (b0 & 0x80) {
-      if (b0 !== 0x80 || b[at + 1] !== SPDY_VERSION || b[at + 2] !== 0) return false;
-      const type = b[at + 3]!;
-      const fixed = fixedLength(type);
-      if (fixed > 0) return flags === 0 && length === fixed;
-      const blockStart = headerBlockStart(type);
-      if (type === SpdyFrameType.SYN_STREAM) {
-        return flags <= (SpdyFlag.FIN | SpdyFlag.UNIDIRECTIONAL) && length > blockStart && length - blockStart <= this.maxHeaderBlockBytes;
-      }
-      if (blockStart > 0) return flags <= SpdyFlag.FIN && length > blockStart && length - blockStart <= this.maxHeaderBlockBytes;
-      if (type === SpdyFrameType.SETTINGS) {
-        return flags <= SpdyFlag.SETTINGS_CLEAR && length >= 4 && (length - 4) % 8 === 0 && length <= 4 + 8 * MAX_SETTINGS_REPORTED;
-      }
-      return false;
-    }
-    if (flags > SpdyFlag.FIN || (length === 0 && flags === 0)) return false;
-    return this.seenStreams.has(u32(b, at));
+    return plausibleSpdyFrame(b, at, this.plausibility);
   }
 
   // ---- helpers ----
 
   private frameName(): string {
     if (!this.isControl) return `DATA (stream ${this.streamId})`;
-    return TYPE_NAMES[this.type] ?? `control type ${this.type}`;
+    return spdyControlTypeName(this.type);
   }
 
   private problem(code: SpdyProblemCode, offset: number, message: string): void {

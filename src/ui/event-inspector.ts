@@ -3,13 +3,27 @@
  * the frame's exact bytes and header fields, the TCP segments that carried them and each packet
  * with its bytes, added to the layers the model itself knows.
  */
-import type { CaptureModel } from '../model/session.js';
 import { linkTypeName } from '../net/link-layer.js';
 import type { CaptureInspector } from '../pipeline/capture-inspector.js';
 import { isoTime } from '../core/time.js';
 import { isSpdyTunnel } from '../report/outcome.js';
-import { connectionOf, modelLayers, type EventInspector, type LayerView } from './event-layers.js';
-import { spdyFrameFields, stdcopyFrameFields, webSocketFrameFields } from './frame-fields.js';
+import type { Field } from '../core/field.js';
+import { stdcopyFrameFields } from '../docker/stdcopy.js';
+import type { CaptureModel, ExecSession } from '../model/session.js';
+import { safeInline } from '../report/terminal-text.js';
+import { spdyFrameFields } from '../spdy/frame-header.js';
+import { webSocketFrameFields } from '../websocket/frame-header.js';
+import { connectionOf, modelLayers, type EventInspector, type InspectableEvent, type LayerView } from './event-layers.js';
+
+const PAYLOAD_FIELDS = new Set(['websocket.payload', 'spdy.data', 'spdy.header_block', 'stdcopy.payload']);
+
+/** The frame header's fields, from the protocol's own folder. */
+function frameFields(s: ExecSession, e: InspectableEvent, bytes: Uint8Array): Field[] {
+  if (s.transport === 'websocket') return webSocketFrameFields(bytes);
+  // A docker exec's output is stdcopy-framed only without a TTY; other bytes are raw.
+  if (s.transport === 'hijacked') return !s.tty && e.dir === 's2c' && e.kind === 'data' ? stdcopyFrameFields(bytes) : [];
+  return spdyFrameFields(bytes);
+}
 
 export function createEventInspector(read: CaptureInspector, model: CaptureModel): EventInspector {
   return async (s, event) => {
@@ -22,15 +36,16 @@ export function createEventInspector(read: CaptureInspector, model: CaptureModel
     const found = await read({ connectionId, dir: event.dir, origin: event.origin, innerOffsets: !!tls || tunnel });
     const frameLayer = layers.find((l) => l.kind === 'frame' || l.kind === 'http');
     if (frameLayer && !tls && !tunnel) {
-      const fields =
-        s.transport === 'websocket'
-          ? webSocketFrameFields(found.bytes)
-          : s.transport === 'hijacked'
-            ? stdcopyFrameFields(s, event, found.bytes)
-            : spdyFrameFields(found.bytes);
-      if (frameLayer.kind === 'frame' && fields) frameLayer.lines.push(...fields.lines);
       frameLayer.bytes = found.bytes;
-      frameLayer.highlight = fields && frameLayer.kind === 'frame' ? { start: fields.headerLength, end: found.bytes.length } : { start: 0, end: found.bytes.length };
+      frameLayer.highlight = { start: 0, end: found.bytes.length };
+      if (frameLayer.kind === 'frame') {
+        const fields = frameFields(s, event, found.bytes);
+        frameLayer.fields = fields;
+        frameLayer.lines.push(...fields.map((f) => `${f.label}: ${safeInline(f.value)}`));
+        // The frame's payload is what carried the event; its header fields are listed above.
+        const payload = fields.find((f) => PAYLOAD_FIELDS.has(f.id));
+        if (payload) frameLayer.highlight = { start: payload.offset, end: found.bytes.length };
+      }
     }
     const tcpLayer = layers.find((l) => l.kind === 'tcp');
     if (tcpLayer) {

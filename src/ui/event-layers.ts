@@ -3,6 +3,7 @@
  * pane shows them. The model knows the upper layers and the origins (TCP offsets, packet numbers);
  * the bytes of the lower layers need the capture re-read, which an EventInspector does.
  */
+import type { Field } from '../core/field.js';
 import type { FrameOrigin } from '../core/origin.js';
 import type { CaptureModel, ControlEvent, ExecSession, StreamEvent, StreamRecord } from '../model/session.js';
 import { isSpdyTunnel } from '../report/outcome.js';
@@ -34,6 +35,8 @@ export interface LayerView {
   bytes: Uint8Array | null;
   /** The part of `bytes` that belongs to this layer / carried the event. */
   highlight: ByteRange | null;
+  /** The protocol's own field descriptions of `bytes` (offsets into `bytes`), when its folder has them. */
+  fields?: Field[];
 }
 
 /**

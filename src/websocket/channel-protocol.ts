@@ -20,7 +20,8 @@ import type { Direction, FrameOrigin, StreamOrigin } from '../core/origin.js';
 import type { Problem } from '../core/problem.js';
 import { webSocketProblem, type WebSocketProblemCode } from './problems.js';
 import { Base64StreamDecoder } from './base64-stream.js';
-import { Opcode, WebSocketFrameDecoder } from './frame-decoder.js';
+import { WebSocketFrameDecoder } from './frame-decoder.js';
+import { Opcode } from './frame-header.js';
 import {
   PingPongTracker,
   WebSocketMessageAssembler,

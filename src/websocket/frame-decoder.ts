@@ -16,32 +16,7 @@ import type { FrameOrigin, StreamOrigin } from '../core/origin.js';
 import type { Problem } from '../core/problem.js';
 import { webSocketProblem, type WebSocketProblemCode } from './problems.js';
 import { maskInPlace } from './mask.js';
-
-export const Opcode = {
-  Continuation: 0x0,
-  Text: 0x1,
-  Binary: 0x2,
-  Close: 0x8,
-  Ping: 0x9,
-  Pong: 0xa,
-} as const;
-
-const OPCODE_NAMES: Record<number, string> = {
-  0x0: 'continuation',
-  0x1: 'text',
-  0x2: 'binary',
-  0x8: 'close',
-  0x9: 'ping',
-  0xa: 'pong',
-};
-
-export function opcodeName(opcode: number): string {
-  return OPCODE_NAMES[opcode] ?? `reserved opcode 0x${opcode.toString(16)}`;
-}
-
-export function isControlOpcode(opcode: number): boolean {
-  return opcode >= 0x8;
-}
+import { isControlOpcode, isKnownOpcode, Opcode, opcodeName, plausibleWebSocketFrame, type WebSocketPlausibility } from './frame-header.js';
 
 export interface WebSocketFrameHeader {
   fin: boolean;
@@ -139,7 +114,7 @@ export class WebSocketFrameDecoder {
   private readonly expectMasked: boolean;
   private readonly maxControlPayload: number;
   private readonly rsv1Allowed: boolean;
-  private readonly plausibleFirstPayloadByte: ((opcode: number, byte: number) => boolean) | undefined;
+  private readonly plausibility: WebSocketPlausibility;
   private readonly label: string;
 
   constructor(
@@ -149,7 +124,7 @@ export class WebSocketFrameDecoder {
     this.expectMasked = opts.expectMasked;
     this.maxControlPayload = opts.maxControlPayload ?? 125;
     this.rsv1Allowed = opts.rsv1Allowed ?? false;
-    this.plausibleFirstPayloadByte = opts.plausibleFirstPayloadByte;
+    this.plausibility = { expectMasked: opts.expectMasked, rsv1Allowed: this.rsv1Allowed, maxControlPayload: this.maxControlPayload, firstPayloadByte: opts.plausibleFirstPayloadByte };
     this.label = opts.label ?? (opts.expectMasked ? 'c2s' : 's2c');
   }
 
@@ -238,7 +213,7 @@ export class WebSocketFrameDecoder {
     const b1 = this.hdr[1];
     const opcode = b0 & 0x0f;
     const at = this.frameOffset;
-    if (!OPCODE_NAMES[opcode]) this.problem('reserved-opcode', at, opcodeName(opcode));
+    if (!isKnownOpcode(opcode)) this.problem('reserved-opcode', at, opcodeName(opcode));
     if (b0 & 0x30) this.problem('rsv-unnegotiated', at, `RSV2/RSV3 set (0x${(b0 & 0x70).toString(16)}) without a negotiated extension`);
     if (b0 & 0x40 && (!this.rsv1Allowed || isControlOpcode(opcode) || opcode === Opcode.Continuation)) {
       this.problem('rsv-unnegotiated', at, `RSV1 set on a ${opcodeName(opcode)} frame${this.rsv1Allowed ? '' : ' without a negotiated extension'}`);
@@ -483,45 +458,9 @@ export class WebSocketFrameDecoder {
     }
   }
 
-  /**
-   * Is there a plausible frame header at buf[i]? 1 yes, -1 no, 0 cannot tell before `end`.
-   * Plausible: FIN set, a known opcode, RSV bits as negotiated, the mask bit this direction requires,
-   * a minimally encoded length below 4 GiB (≤ maxControlPayload for control frames), and the first
-   * payload byte accepted by plausibleFirstPayloadByte.
-   */
+  /** Is there a plausible frame header at buf[i]? 1 yes, -1 no, 0 cannot tell before `end`. */
   private plausibleAt(buf: Uint8Array, i: number, end: number): number {
-    if (end - i < 2) return 0;
-    const b0 = buf[i];
-    const b1 = buf[i + 1];
-    if ((b0 & 0x80) === 0) return -1;
-    const opcode = b0 & 0x0f;
-    const control = isControlOpcode(opcode);
-    if (opcode === Opcode.Continuation || !OPCODE_NAMES[opcode]) return -1;
-    const rsv = b0 & 0x70;
-    if (rsv !== 0 && !(rsv === 0x40 && this.rsv1Allowed && !control)) return -1;
-    const masked = (b1 & 0x80) !== 0;
-    if (masked !== this.expectMasked) return -1;
-    const len7 = b1 & 0x7f;
-    if (control && len7 > this.maxControlPayload) return -1;
-    const ext = len7 === 126 ? 2 : len7 === 127 ? 8 : 0;
-    const headerLength = 2 + ext + (masked ? 4 : 0);
-    if (end - i < headerLength) return 0;
-    let length = len7;
-    if (ext === 2) {
-      length = (buf[i + 2] << 8) | buf[i + 3];
-      if (length < 126) return -1;
-    } else if (ext === 8) {
-      if (buf[i + 2] | buf[i + 3] | buf[i + 4] | buf[i + 5]) return -1;
-      length = ((buf[i + 6] << 24) | (buf[i + 7] << 16) | (buf[i + 8] << 8) | buf[i + 9]) >>> 0;
-      if (length < 65536) return -1;
-    }
-    if (opcode === Opcode.Close && length === 1) return -1;
-    if (length > 0 && !control && this.plausibleFirstPayloadByte) {
-      if (end - i < headerLength + 1) return 0;
-      const first = buf[i + headerLength] ^ (masked ? buf[i + 2 + ext] : 0);
-      if (!this.plausibleFirstPayloadByte(opcode, first)) return -1;
-    }
-    return 1;
+    return plausibleWebSocketFrame(buf, i, end, this.plausibility);
   }
 
   private problem(code: WebSocketProblemCode, offset: number, message: string): void {

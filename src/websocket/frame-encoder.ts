@@ -3,7 +3,7 @@
  * lab server. Client encoders mask every frame (random keys unless given); payloads are copied once into
  * the frame and masked in place a word at a time.
  */
-import { Opcode } from './frame-decoder.js';
+import { Opcode } from './frame-header.js';
 import { maskInPlace } from './mask.js';
 import { PerMessageDeflater } from './permessage-deflate.js';
 

@@ -13,13 +13,8 @@
 import type { Direction, FrameOrigin, StreamOrigin } from '../core/origin.js';
 import type { Problem } from '../core/problem.js';
 import { webSocketProblem, type WebSocketProblemCode } from './problems.js';
-import {
-  Opcode,
-  isControlOpcode,
-  opcodeName,
-  type WebSocketFrameHeader,
-  type WebSocketFrameSink,
-} from './frame-decoder.js';
+import type { WebSocketFrameHeader, WebSocketFrameSink } from './frame-decoder.js';
+import { Opcode, isControlOpcode, opcodeName } from './frame-header.js';
 import { PerMessageInflater } from './permessage-deflate.js';
 import { Utf8Validator } from './utf8-validator.js';
 

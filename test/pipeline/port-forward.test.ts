@@ -5,7 +5,7 @@
  */
 import { SyntheticTcpConnection } from '../../src/capture/synthetic-tcp.js';
 import { SpdyFrameEncoder } from '../../src/spdy/frame-encoder.js';
-import { Opcode } from '../../src/websocket/frame-decoder.js';
+import { Opcode } from '../../src/websocket/frame-header.js';
 import { WebSocketFrameEncoder } from '../../src/websocket/frame-encoder.js';
 import { outcomeText } from '../../src/report/outcome.js';
 import { sessionOutcome } from '../../src/report/session-summary.js';

@@ -21,7 +21,8 @@ test('a WebSocket stdout message: frame fields, exact frame bytes, the packet th
   const { layers } = await inspectStdout('ws-echo.pcap');
   expect(layers.map((l) => l.kind)).toEqual(['stream', 'frame', 'http', 'tcp', 'packet']);
   const frame = layers[1];
-  expect(frame.lines).toEqual(expect.arrayContaining(['opcode 2 (binary) · FIN', 'payload length 22 · header 2 bytes', 'unmasked (server → client)']));
+  expect(frame.lines).toEqual(expect.arrayContaining(['opcode: 2 (binary)', 'FIN: set (last frame of the message)', 'payload length: 22 (7-bit form)', 'MASK: clear (server → client)']));
+  expect(frame.fields?.find((f) => f.id === 'websocket.payload')).toMatchObject({ offset: 2, length: 22 });
   expect(Buffer.from(frame.bytes ?? []).toString('latin1')).toBe('\x82\x16\x01hello from websocket\n');
   expect(frame.highlight).toEqual({ start: 2, end: 24 });
   const packet = layers[4];
@@ -33,7 +34,7 @@ test('a WebSocket stdout message: frame fields, exact frame bytes, the packet th
 test("spdystream's three writes per DATA frame show as three packets under one frame", async () => {
   const { layers, event } = await inspectStdout('spdy-echo.pcap');
   const frame = layers.find((l) => l.kind === 'frame');
-  expect(frame?.lines).toEqual(expect.arrayContaining(['DATA frame · stream 3', 'flags 0x00 · length 16']));
+  expect(frame?.lines).toEqual(expect.arrayContaining(['control bit: clear (DATA frame)', 'stream id: 3', 'flags: 0x00', 'length: 16']));
   expect(Buffer.from(frame?.bytes ?? []).subarray(8).toString()).toBe('hello from spdy\n');
   const packets = layers.filter((l) => l.kind === 'packet');
   expect(packets.map((p) => (p.highlight ? p.highlight.end - p.highlight.start : 0))).toEqual([4, 4, 16]);

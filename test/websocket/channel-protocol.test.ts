@@ -1,6 +1,6 @@
 import type { Direction } from '../../src/core/origin.js';
 import { K8sChannelDecoder, k8sChannelProtocol } from '../../src/websocket/channel-protocol.js';
-import { Opcode } from '../../src/websocket/frame-decoder.js';
+import { Opcode } from '../../src/websocket/frame-header.js';
 import { WebSocketFrameEncoder } from '../../src/websocket/frame-encoder.js';
 import { ChannelRecorder, bytes, origin } from './recorders.js';
 

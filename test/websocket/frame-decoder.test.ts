@@ -1,4 +1,5 @@
-import { Opcode, WebSocketFrameDecoder } from '../../src/websocket/frame-decoder.js';
+import { WebSocketFrameDecoder } from '../../src/websocket/frame-decoder.js';
+import { Opcode } from '../../src/websocket/frame-header.js';
 import { WebSocketFrameEncoder } from '../../src/websocket/frame-encoder.js';
 import { maskInPlace } from '../../src/websocket/mask.js';
 import { FrameRecorder, bytes, latin1, origin, pushSplit } from './recorders.js';

@@ -1,7 +1,8 @@
 import { deflateRaw } from 'pako';
 import { constants as zlibConstants, deflateRawSync } from 'node:zlib';
 import type { Direction } from '../../src/core/origin.js';
-import { Opcode, WebSocketFrameDecoder } from '../../src/websocket/frame-decoder.js';
+import { WebSocketFrameDecoder } from '../../src/websocket/frame-decoder.js';
+import { Opcode } from '../../src/websocket/frame-header.js';
 import { WebSocketFrameEncoder } from '../../src/websocket/frame-encoder.js';
 import { PingPongTracker, WebSocketMessageAssembler } from '../../src/websocket/message-assembler.js';
 import { parsePerMessageDeflate } from '../../src/websocket/permessage-deflate.js';
