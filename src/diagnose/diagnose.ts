@@ -18,6 +18,7 @@ import { idleExpiry, keepaliveGaps, keepalivesDefeatIdleTimeout } from './timer-
 import { authorization, failureAfterUpgrade, refusedUpgrade, transportFallback } from './upgrade-rules.js';
 
 export type { DiagnosisScope, Finding, RuleId } from './finding.js';
+export { diagnoseConnections, type ConnectionFinding } from './connection-rules.js';
 
 export interface Diagnosis {
   /** The finding that explains the others, or null when nothing is wrong (notes may remain). */

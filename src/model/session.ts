@@ -172,6 +172,8 @@ export interface ConnectionRecord {
   tls: TlsSummary | null;
   sessionIds: number[];
   gaps: { dir: Direction; offset: number; length: number; ts: number }[];
+  /** TLS and plaintext crossed: a ClientHello answered in plain HTTP, or a plain request answered by TLS. */
+  crossed?: { kind: 'tls-to-plaintext' | 'plaintext-to-tls'; serverSaid: string };
   /** Index into capture.files of the capture this connection was read from (merged captures only). */
   file?: number;
   /** Times the receiver of `dir` closed its TCP window (capped): backpressure, as TCP saw it. */

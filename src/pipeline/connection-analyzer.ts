@@ -12,13 +12,15 @@ import type { ConnectionScope } from './connection-scope.js';
 import type { PipelineContext } from './context.js';
 import { http1Consumer } from './http1-consumer.js';
 import { http2Consumer } from './http2-consumer.js';
-import type { SniffedProtocol } from './sniff.js';
+import { crossedProtocols, type SniffedProtocol } from './sniff.js';
 import { ignoreStream, SniffingConsumer, type StreamConsumer } from './stream-consumer.js';
 import { tlsConsumer } from './tls-consumer.js';
 import { MidstreamConsumer } from './midstream-consumer.js';
 import { pipelineProblem } from './problems.js';
 import { tcpProblem } from '../net/problems.js';
 
+/** Enough of a status line to quote ("HTTP/1.1 400 Bad Request"). */
+const FIRST_BYTES = 64;
 /** Zero-window episodes kept per connection: a stall is the first few, a flapping window is not news after that. */
 const MAX_ZERO_WINDOWS = 64;
 
@@ -28,6 +30,7 @@ export class ConnectionAnalyzer implements ConnectionScope {
   private readonly consumer: SniffingConsumer;
   private readonly sessions: ExecSessionBuilder[] = [];
   private closed = false;
+  private readonly firstBytes: { c2s: Uint8Array | null; s2c: Uint8Array | null } = { c2s: null, s2c: null };
   private firstClose: { ts: number; by: 'client' | 'server'; reset: boolean } | undefined;
   private clientClosed = false;
   /** The server reset the connection before the client closed its side (a client's FIN or RST ends it normally). */
@@ -58,8 +61,14 @@ export class ConnectionAnalyzer implements ConnectionScope {
 
   data(dir: Direction, data: Uint8Array, origin: StreamOrigin): void {
     // Not bytes[dir]: a property name that alternates makes the access megamorphic, on every segment.
-    if (dir === 'c2s') this.record.bytes.c2s += data.length;
-    else this.record.bytes.s2c += data.length;
+    // The first bytes each way are kept to tell TLS and plaintext crossed (sniff.ts crossedProtocols).
+    if (dir === 'c2s') {
+      if (this.record.bytes.c2s === 0) this.firstBytes.c2s = data.slice(0, FIRST_BYTES);
+      this.record.bytes.c2s += data.length;
+    } else {
+      if (this.record.bytes.s2c === 0) this.firstBytes.s2c = data.slice(0, FIRST_BYTES);
+      this.record.bytes.s2c += data.length;
+    }
     this.consumer.push(dir, data, origin);
   }
 
@@ -96,6 +105,8 @@ export class ConnectionAnalyzer implements ConnectionScope {
 
   end(ts: number): void {
     this.record.endTs = ts;
+    const crossed = crossedProtocols(this.firstBytes.c2s, this.firstBytes.s2c);
+    if (crossed) this.record.crossed = crossed;
     this.consumer.end();
     for (const s of this.sessions) s.finish({ ts, connectionClosed: this.closed, serverReset: this.serverReset, firstClose: this.firstClose });
   }

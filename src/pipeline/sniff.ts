@@ -39,3 +39,23 @@ export function sniffProtocol(c2s: Uint8Array, s2c: Uint8Array, final: boolean):
   if (isChannelFrame(c2s, true) || isChannelFrame(s2c, false)) return 'websocket';
   return 'unknown';
 }
+
+/** TLS and plaintext crossed on one connection: which way, and the server's first bytes as text. */
+export interface CrossedProtocols {
+  /** tls-to-plaintext: a ClientHello answered in plain HTTP; plaintext-to-tls: a plain request answered by TLS. */
+  kind: 'tls-to-plaintext' | 'plaintext-to-tls';
+  serverSaid: string;
+}
+
+/** From the first bytes of each direction: a TLS client at a plaintext server, or the reverse. */
+export function crossedProtocols(c2s: Uint8Array | null, s2c: Uint8Array | null): CrossedProtocols | null {
+  if (!c2s || !s2c) return null;
+  if (c2s[0] === 0x16 && isTlsRecord(c2s) && startsWithAscii(s2c, 'HTTP/1.')) {
+    const end = s2c.indexOf(0x0d);
+    return { kind: 'tls-to-plaintext', serverSaid: Buffer.from(s2c.subarray(0, end > 0 ? end : s2c.length)).toString('latin1') };
+  }
+  if (METHODS.some((m) => startsWithAscii(c2s, m)) && isTlsRecord(s2c)) {
+    return { kind: 'plaintext-to-tls', serverSaid: s2c[0] === 0x15 ? 'a TLS alert record' : `a TLS record (content type ${s2c[0]})` };
+  }
+  return null;
+}

@@ -132,6 +132,7 @@ export function jsonReport(model: CaptureModel, opts: { hash: boolean }): object
       ...(c.tls ? { tls: c.tls } : {}),
       sessions: c.sessionIds,
       gaps: c.gaps.map((g) => ({ dir: g.dir, offset: g.offset, length: g.length })),
+      ...(c.crossed ? { crossed: c.crossed } : {}),
     })),
     rpcs: model.rpcs.map((c) => rpcJson(model, c)),
     warnings: model.warnings,

@@ -3,9 +3,12 @@
  * each fault) and on model sessions for the rules no recording exercises: one cause per exec, on the
  * hop where it happened, the rest its consequences.
  */
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { diagnose, diagnoseAll, type Finding } from '../../src/diagnose/diagnose.js';
+import { PcapngWriter } from '../../src/capture/pcapng-writer.js';
+import { SyntheticTcpConnection } from '../../src/capture/synthetic-tcp.js';
+import { diagnose, diagnoseAll, diagnoseConnections, type Finding } from '../../src/diagnose/diagnose.js';
 import { analyzeCapture } from '../../src/pipeline/analyze-capture.js';
 import { analyzeOptions } from '../../src/pipeline/options.js';
 import type { CaptureModel, ExecSession } from '../../src/model/session.js';
@@ -277,5 +280,35 @@ describe('on model sessions, rule by rule', () => {
   test('findings come cause first', () => {
     const refused: ExecSession = session({ id: 1, transport: 'websocket', httpStatus: 403, state: 'upgrade-failed', refusal: { code: 403, message: 'User "bob" cannot get resource "pods/exec"' } });
     expect(one(refused).map((f) => f.rule)).toEqual(['R10']);
+  });
+});
+
+describe('TLS and plaintext crossed (R13), from a capture', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'execscope-crossed-'));
+  /** One connection: the client's first bytes, the server's answer. */
+  function capture(name: string, c2s: Uint8Array, s2c: Uint8Array): string {
+    const w = new PcapngWriter();
+    const tcp = new SyntheticTcpConnection({ ip: '10.0.0.5', port: 40000 }, { ip: '10.0.0.9', port: 10250 });
+    const frames = [...tcp.handshake(), ...tcp.send('c2s', c2s), ...tcp.send('s2c', s2c), ...tcp.close()];
+    const path = join(tmp, name);
+    writeFileSync(path, Buffer.concat([w.sectionHeader(), w.interface(1, { tsresol: 9 }), ...frames.map((f, i) => w.enhancedPacket(0, 1_700_000_000_000_000_000n + BigInt(i) * 1_000_000n, f))]));
+    return path;
+  }
+  const clientHello = Uint8Array.from([0x16, 0x03, 0x01, 0x00, 0x2f, 0x01, 0x00, 0x00, 0x2b, 0x03, 0x03, ...new Array(40).fill(7)]);
+
+  test('a ClientHello answered by HTTP/1.1 400', async () => {
+    const m = await analyzeCapture(capture('tls-to-plain.pcapng', clientHello, new TextEncoder().encode('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n')), analyzeOptions());
+    const [f] = diagnoseConnections(m.connections);
+    expect(f).toMatchObject({ rule: 'R13', title: 'TLS spoken to a plaintext port', connection: 1 });
+    expect(f.evidence[0]).toBe('10.0.0.5:40000 opened with a TLS ClientHello; 10.0.0.9:10250 answered in plain HTTP: HTTP/1.1 400 Bad Request');
+  });
+
+  test('an HTTP request answered by a TLS alert', async () => {
+    const m = await analyzeCapture(capture('plain-to-tls.pcapng', new TextEncoder().encode('POST /exec/abc HTTP/1.1\r\nHost: x\r\n\r\n'), Uint8Array.from([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x46])), analyzeOptions());
+    expect(diagnoseConnections(m.connections).map((f) => [f.title, f.evidence[0]])).toEqual([['plaintext spoken to a TLS port', '10.0.0.5:40000 sent a plain HTTP request; 10.0.0.9:10250 answered with a TLS alert record']]);
+  });
+
+  test('healthy captures have none', async () => {
+    for (const name of ['lab/lab-ws-echo.pcapng', 'tls-ws-keylog.pcap', 'spdy-echo.pcap']) expect(diagnoseConnections((await open(name)).connections)).toEqual([]);
   });
 });
