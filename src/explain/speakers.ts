@@ -32,6 +32,10 @@ const KUBELET_TRANSLATOR: Author = {
   who: "the kubelet's StreamTranslator (ExtendWebSocketsToKubelet, 1.36)",
   origin: 'kubelet pkg/kubelet/server/server.go getExec/getAttach → stream translator',
 };
+const KUBELET_TUNNEL: Author = {
+  who: "the kubelet's TunnelingHandler (ExtendWebSocketsToKubelet, 1.36)",
+  origin: 'kubelet pkg/kubelet/server/server.go getPortForward → NewTunnelingHandler',
+};
 const RUNTIME: Author = { who: "the container runtime's streaming server", origin: 'cri-streaming pkg/streaming/server.go, remotecommand/httpstream.go (containerd, CRI-O)' };
 
 function byId(all: readonly ExecSession[], id: number | null): ExecSession | undefined {
@@ -54,7 +58,7 @@ function clientSpeaker(s: ExecSession, all: readonly ExecSession[]): Author {
       if (s.transport === 'websocket') return KUBECTL_WS;
       return s.kind === 'portforward' ? KUBECTL_PORTFORWARD : KUBECTL_SPDY;
     case 'kubelet':
-      if (s.transport === 'websocket') return relayed(KUBECTL_WS, 'the apiserver (ExtendWebSocketsToKubelet, 1.36)', APISERVER_PROXY);
+      if (s.transport === 'websocket') return relayed(isSpdyTunnel(s) ? KUBECTL_TUNNEL : KUBECTL_WS, 'the apiserver (ExtendWebSocketsToKubelet, 1.36)', APISERVER_PROXY);
       if (!up) {
         return {
           who: "the apiserver: its StreamTranslator's own SPDY client when kubectl came over WebSocket, otherwise kubectl's SPDY relayed by its proxy",
@@ -65,7 +69,7 @@ function clientSpeaker(s: ExecSession, all: readonly ExecSession[]): Author {
       if (up.transport === 'websocket') return TRANSLATOR;
       return relayed(clientSpeaker(up, all), 'the apiserver', APISERVER_PROXY);
     case 'cri':
-      if (up?.transport === 'websocket' && up.hop === 'kubelet') return KUBELET_TRANSLATOR;
+      if (up?.transport === 'websocket' && up.hop === 'kubelet') return isSpdyTunnel(up) ? KUBELET_TUNNEL : KUBELET_TRANSLATOR;
       if (!up) return { who: 'the kubelet, relaying what came from the apiserver', origin: KUBELET_PROXY };
       return relayed(clientSpeaker(up, all), 'the kubelet', KUBELET_PROXY);
     default:
@@ -79,12 +83,14 @@ function serverSpeaker(s: ExecSession, all: readonly ExecSession[]): Author {
     case 'cri':
       return RUNTIME;
     case 'kubelet':
-      if (s.transport === 'websocket') return KUBELET_TRANSLATOR;
+      if (s.transport === 'websocket') return isSpdyTunnel(s) ? KUBELET_TUNNEL : KUBELET_TRANSLATOR;
       return relayed(RUNTIME, 'the kubelet', KUBELET_PROXY);
     case 'apiserver': {
+      const down = byId(all, s.nextHop);
+      // 1.36: the WebSocket passes through the apiserver to a kubelet that translates it.
+      if (s.transport === 'websocket' && down?.transport === 'websocket') return relayed(serverSpeaker(down, all), 'the apiserver (ExtendWebSocketsToKubelet, 1.36)', APISERVER_PROXY);
       if (isSpdyTunnel(s)) return TUNNEL;
       if (s.transport === 'websocket' && s.protocol.startsWith('v5.')) return TRANSLATOR;
-      const down = byId(all, s.nextHop);
       const inner = down ? serverSpeaker(down, all) : relayed(RUNTIME, 'the kubelet', KUBELET_PROXY);
       return relayed(inner, 'the apiserver', APISERVER_PROXY);
     }

@@ -5,7 +5,8 @@
  * the fallback), name who wrote the frame on each hop, and cite sections that exist in the notes.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { explainEvent, type Explanation } from '../../src/explain/explain-event.js';
 import { sessionEvents, walkSteps } from '../../src/explain/walk.js';
@@ -140,6 +141,24 @@ describe('what the explanations say', () => {
     expect(find(xs, /^SYN_STREAM \d+ opens data/).what).toMatch(/requestID/);
     expect(find(xs, /from the pod$/).source).toMatch(/^PROTOCOL\.md §2\.11/);
   });
+});
+
+test('the 1.36 topology (lab --kubelet-websockets): the apiserver relays, the kubelet translates', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'execscope-explain-'));
+  try {
+    const capture = join(dir, 'k136.pcapng');
+    const cli = join(process.cwd(), 'dist', 'cli.js');
+    const r = spawnSync(process.execPath, [cli, 'lab', '--kubelet-websockets', '--record', capture, '--', 'kubectl', 'exec', 'lab-0', '--', 'echo', 'hello'], { encoding: 'utf8', timeout: 120_000 });
+    expect(r.stdout).toBe('hello\n');
+    const m = await analyzeCapture(capture, analyzeOptions());
+    const [api, kubelet, cri] = m.sessions;
+    expect([api.transport, kubelet.transport, cri.transport]).toEqual(['websocket', 'websocket', 'spdy']);
+    expect(find(walk(m, api), /^101 Switching Protocols, v5/).who).toMatch(/^the kubelet's StreamTranslator \(ExtendWebSocketsToKubelet, 1\.36\), relayed byte for byte by the apiserver/);
+    expect(find(walk(m, kubelet), /connection established/).who).toMatch(/^the kubelet's StreamTranslator/);
+    expect(find(walk(m, cri), /^SYN_STREAM 1 opens error/).who).toMatch(/^the kubelet's StreamTranslator/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 describe('the guided walk', () => {
