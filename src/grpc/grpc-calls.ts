@@ -9,7 +9,7 @@
  * can decode them; larger ones are counted and reported, never buffered. Sans-IO.
  */
 import zlib from 'node:zlib';
-import type { HeaderField } from '../http2/hpack.js';
+import { HPACK_UNKNOWN, type HeaderField } from '../http2/hpack.js';
 import type { Http2Request, Http2Response, Http2StreamEnd, Http2Trailers } from '../http2/connection.js';
 import type { Direction } from '../core/origin.js';
 import type { Problem } from '../core/problem.js';
@@ -87,7 +87,7 @@ export interface GrpcMessage {
 
 export interface GrpcCall {
   streamId: number;
-  /** `/package.Service/Method` as requested. */
+  /** `/package.Service/Method` as requested; '' when a mid-connection capture missed the indexed path. */
   path: string;
   service: string;
   method: string;
@@ -104,6 +104,7 @@ export interface GrpcCall {
   endTs: number | null;
   httpStatus: number | null;
   status: number | null;
+  /** The code's name; 'unknown' when a mid-connection capture missed the indexed grpc-status. */
   statusName: string | null;
   message: string | null;
   /** RST_STREAM that ended the call (e.g. CANCEL when the deadline passed at the client). */
@@ -179,6 +180,11 @@ interface OpenCall {
   encodings: Record<Direction, string>;
 }
 
+/** A header's value, '' when absent or indexed before a mid-connection capture began. */
+function known(value: string | undefined): string {
+  return value === undefined || value === HPACK_UNKNOWN ? '' : value;
+}
+
 function field(headers: HeaderField[], name: string): string | undefined {
   for (const [n, v] of headers) if (n === name) return v;
   return undefined;
@@ -188,34 +194,44 @@ export function isGrpcRequest(r: Http2Request): boolean {
   return (field(r.headers, 'content-type') ?? '').startsWith('application/grpc');
 }
 
+/** A request on a connection joined midway whose content-type was indexed before the capture (name and value unknown): maybe gRPC. */
+function maybeGrpcRequest(r: Http2Request): boolean {
+  const type = field(r.headers, 'content-type');
+  return r.method !== 'GET' && (type === HPACK_UNKNOWN || (type === undefined && r.headers.some(([name]) => name === HPACK_UNKNOWN)));
+}
+
 /** Follows the gRPC calls of one HTTP/2 connection. Feed it the HTTP/2 decoder's events. */
 export class GrpcCallTracker {
   private readonly open = new Map<number, OpenCall>();
 
+  /** `joinedMidConnection`: requests whose content-type was indexed before the capture began are followed as gRPC too. */
   constructor(
     private readonly sink: GrpcSink,
     private readonly where: string,
+    private readonly options: { joinedMidConnection?: boolean } = {},
   ) {}
 
   request(r: Http2Request): boolean {
-    if (!isGrpcRequest(r)) return false;
+    if (!isGrpcRequest(r) && !(this.options.joinedMidConnection && maybeGrpcRequest(r))) return false;
     if (this.open.size >= MAX_OPEN_CALLS) {
       this.sink.onProblem(grpcProblem('limit', `more than ${MAX_OPEN_CALLS} gRPC calls open at once: this one is not followed`, { where: `${this.where} stream ${r.streamId}` }));
       return false;
     }
-    const slash = r.path.lastIndexOf('/');
+    // The path indexed before a mid-connection capture began: unknown ('').
+    const path = r.path === HPACK_UNKNOWN ? '' : r.path;
+    const slash = path.lastIndexOf('/');
     const timeout = field(r.headers, 'grpc-timeout');
     const timeoutNs = timeout === undefined ? null : parseGrpcTimeout(timeout);
     if (timeout !== undefined && timeoutNs === null) this.problem(r.streamId, 'malformed-header', `malformed grpc-timeout "${timeout}"`);
     const call: GrpcCall = {
       streamId: r.streamId,
-      path: r.path,
-      service: r.path.slice(r.path.startsWith('/') ? 1 : 0, Math.max(slash, 0)),
-      method: r.path.slice(slash + 1),
-      authority: r.authority,
-      userAgent: field(r.headers, 'user-agent') ?? '',
+      path,
+      service: path.slice(path.startsWith('/') ? 1 : 0, Math.max(slash, 0)),
+      method: path.slice(slash + 1),
+      authority: r.authority === HPACK_UNKNOWN ? '' : r.authority,
+      userAgent: known(field(r.headers, 'user-agent')),
       timeoutNs,
-      encoding: field(r.headers, 'grpc-encoding') ?? '',
+      encoding: known(field(r.headers, 'grpc-encoding')),
       startTs: r.origin.ts,
       responseTs: null,
       endTs: null,
@@ -238,7 +254,7 @@ export class GrpcCallTracker {
     if (!open || r.status < 200) return;
     open.call.responseTs = r.origin.ts;
     open.call.httpStatus = r.status;
-    open.encodings.s2c = field(r.headers, 'grpc-encoding') ?? '';
+    open.encodings.s2c = known(field(r.headers, 'grpc-encoding'));
     // Trailers-only: the status comes in the response headers, which end the stream.
     if (field(r.headers, 'grpc-status') !== undefined) this.finish(open, r.headers, r.origin.ts);
   }
@@ -278,11 +294,13 @@ export class GrpcCallTracker {
   private finish(open: OpenCall, headers: HeaderField[], ts: number): void {
     const raw = field(headers, 'grpc-status');
     const code = raw !== undefined && /^\d{1,3}$/.test(raw) ? Number(raw) : null;
-    if (code === null) this.problem(open.call.streamId, 'malformed-header', raw === undefined ? 'trailers without grpc-status' : `malformed grpc-status "${raw}"`);
+    // Joined midway, grpc-status may be an entry indexed before the capture: present but unknown.
+    const hidden = raw === HPACK_UNKNOWN || (raw === undefined && headers.some(([name]) => name === HPACK_UNKNOWN));
+    if (code === null && !hidden) this.problem(open.call.streamId, 'malformed-header', raw === undefined ? 'trailers without grpc-status' : `malformed grpc-status "${raw}"`);
     open.call.status = code;
-    open.call.statusName = code === null ? null : grpcStatusName(code);
+    open.call.statusName = code !== null ? grpcStatusName(code) : hidden ? 'unknown' : null;
     const message = field(headers, 'grpc-message');
-    open.call.message = message === undefined ? null : percentDecode(message);
+    open.call.message = message === undefined || message === HPACK_UNKNOWN ? null : percentDecode(message);
     this.close(open, ts);
   }
 

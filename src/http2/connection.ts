@@ -229,7 +229,7 @@ interface StreamRecord {
 /** Decoding state of one direction. */
 class DirectionReader {
   state: State;
-  readonly hpack = new HpackDecoder();
+  readonly hpack: HpackDecoder;
   /** Frames in this direction may be this long: the receiver's SETTINGS_MAX_FRAME_SIZE. */
   maxFrameSize = HTTP2_DEFAULT_MAX_FRAME_SIZE;
   /** The receiver's acknowledged limits for this direction's frames and header blocks. */
@@ -269,8 +269,14 @@ class DirectionReader {
 
   block: PendingBlock | undefined;
 
-  constructor(readonly dir: Direction) {
-    this.state = dir === 'c2s' ? State.PREFACE : State.FRAME_HEADER;
+  constructor(
+    readonly dir: Direction,
+    readonly joinedMidConnection: boolean,
+  ) {
+    this.state = dir === 'c2s' && !joinedMidConnection ? State.PREFACE : State.FRAME_HEADER;
+    // Joined midway, the connection's opening SETTINGS are long past.
+    this.sawFrame = joinedMidConnection;
+    this.hpack = new HpackDecoder({ joinedMidConnection });
   }
 }
 
@@ -300,15 +306,19 @@ function fieldValue(fields: HeaderField[], name: string): string | undefined {
 }
 
 export class Http2ConnectionDecoder {
-  private readonly readers: Record<Direction, DirectionReader> = {
-    c2s: new DirectionReader('c2s'),
-    s2c: new DirectionReader('s2c'),
-  };
+  private readonly readers: Record<Direction, DirectionReader>;
   private readonly streams = new Map<number, StreamRecord>();
   /** Origin of the chunk being pushed. */
   private chunk: StreamOrigin = { offset: 0, length: 0, packet: 0, ts: 0 };
 
-  constructor(private readonly sink: Http2Sink) {}
+  /** `joinedMidConnection`: the bytes start at a frame boundary after the preface (a capture that began late). */
+  constructor(
+    private readonly sink: Http2Sink,
+    options: { joinedMidConnection?: boolean } = {},
+  ) {
+    const midway = options.joinedMidConnection ?? false;
+    this.readers = { c2s: new DirectionReader('c2s', midway), s2c: new DirectionReader('s2c', midway) };
+  }
 
   push(dir: Direction, data: Uint8Array, origin: StreamOrigin): void {
     const r = this.readers[dir];
@@ -773,7 +783,7 @@ export class Http2ConnectionDecoder {
       if (peer.state === State.STOPPED) return;
       // This side now applies the limits its peer announced: they bound this direction.
       const acked = peer.unacked.shift();
-      if (!acked) return this.problem('protocol', r, r.startOffset, 'SETTINGS ACK with no SETTINGS outstanding');
+      if (!acked) return r.joinedMidConnection ? undefined : this.problem('protocol', r, r.startOffset, 'SETTINGS ACK with no SETTINGS outstanding');
       if (acked.headerTableSize !== undefined) r.ackedTableSize = acked.headerTableSize;
       if (acked.maxFrameSize !== undefined) r.ackedFrameSize = acked.maxFrameSize;
       this.applyLimits(r, peer);

@@ -73,3 +73,26 @@ function namer(table: Record<string, number>): (value: number) => string {
 export const http2FrameTypeName = namer(Http2FrameType);
 export const http2SettingName = namer(Http2SettingId);
 export const http2ErrorName = namer(Http2ErrorCode);
+
+/** Frame types that always (SETTINGS, PING, GOAWAY) or never (the others) travel on stream 0; WINDOW_UPDATE does both. */
+const CONNECTION_FRAMES = new Set<number>([Http2FrameType.SETTINGS, Http2FrameType.PING, Http2FrameType.GOAWAY]);
+
+/**
+ * For finding frame boundaries in a connection picked up midway: the frame whose header is at `at`,
+ * if its fields are consistent (a known type on the right kind of stream, the reserved bit clear, a
+ * length within the default maximum, fixed lengths for SETTINGS/PING/WINDOW_UPDATE/RST_STREAM),
+ * as its total length; null otherwise. `distinctive`: a control frame random bytes rarely mimic.
+ */
+export function probeHttp2Frame(b: Uint8Array, at: number): { length: number; distinctive: boolean } | null {
+  if (at + HTTP2_FRAME_HEADER_BYTES > b.length) return null;
+  const length = (b[at] << 16) | (b[at + 1] << 8) | b[at + 2];
+  const type = b[at + 3];
+  const stream = ((b[at + 5] << 24) | (b[at + 6] << 16) | (b[at + 7] << 8) | b[at + 8]) >>> 0;
+  if (type > Http2FrameType.CONTINUATION || stream > 0x7fffffff || length > HTTP2_DEFAULT_MAX_FRAME_SIZE) return null;
+  if (CONNECTION_FRAMES.has(type) !== (stream === 0) && type !== Http2FrameType.WINDOW_UPDATE) return null;
+  if (type === Http2FrameType.SETTINGS && length % 6 !== 0) return null;
+  if (type === Http2FrameType.PING && length !== 8) return null;
+  if ((type === Http2FrameType.WINDOW_UPDATE || type === Http2FrameType.RST_STREAM) && length !== 4) return null;
+  if (type === Http2FrameType.PRIORITY && length !== 5) return null;
+  return { length: HTTP2_FRAME_HEADER_BYTES + length, distinctive: type !== Http2FrameType.DATA && type !== Http2FrameType.CONTINUATION };
+}

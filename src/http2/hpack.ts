@@ -111,7 +111,18 @@ function latin1(bytes: Uint8Array, start: number, end: number): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1');
 }
 
+/**
+ * The name and value a decoder that joined a connection midway gives a field whose dynamic-table
+ * entry was inserted before the capture began: NUL cannot occur in a decoded field.
+ */
+export const HPACK_UNKNOWN = '\u0000unknown';
+
 export interface HpackDecoderOptions {
+  /**
+   * The capture began mid-connection: entries inserted before it are unknown. Entries inserted since
+   * are exact (HPACK indexes count from the newest), references past them decode as HPACK_UNKNOWN.
+   */
+  joinedMidConnection?: boolean;
   /** SETTINGS_HEADER_TABLE_SIZE that the encoder of this direction must respect (default 4096). */
   tableSizeLimit?: number;
   /** Cap on one decoded header list (default 64 KiB); a larger list is an HpackError, never an allocation. */
@@ -125,6 +136,7 @@ export class HpackDecoder {
   /** Set when the limit drops below the table's size: the next block must open with a size update. */
   private updateRequired = false;
   private readonly maxHeaderListSize: number;
+  private readonly joinedMidConnection: boolean;
   // The dynamic table is a ring: entry i (0 = newest, HPACK index 62 + i) is at (newest - i) & mask.
   private names: string[] = new Array<string>(16);
   private values: string[] = new Array<string>(16);
@@ -139,6 +151,7 @@ export class HpackDecoder {
     this.limit = Math.min(options.tableSizeLimit ?? DEFAULT_HEADER_TABLE_SIZE, MAX_HEADER_TABLE_SIZE);
     this.maxSize = this.limit;
     this.maxHeaderListSize = options.maxHeaderListSize ?? DEFAULT_MAX_HEADER_LIST_SIZE;
+    this.joinedMidConnection = options.joinedMidConnection ?? false;
   }
 
   /**
@@ -271,11 +284,18 @@ export class HpackDecoder {
   }
 
   private entryName(index: number): string {
-    return index <= STATIC_TABLE.length && index > 0 ? STATIC_TABLE[index - 1]![0] : this.names[this.slot(index)]!;
+    if (index <= STATIC_TABLE.length && index > 0) return STATIC_TABLE[index - 1]![0];
+    return this.unknownEntry(index) ? HPACK_UNKNOWN : this.names[this.slot(index)]!;
   }
 
   private entryValue(index: number): string {
-    return index <= STATIC_TABLE.length && index > 0 ? STATIC_TABLE[index - 1]![1] : this.values[this.slot(index)]!;
+    if (index <= STATIC_TABLE.length && index > 0) return STATIC_TABLE[index - 1]![1];
+    return this.unknownEntry(index) ? HPACK_UNKNOWN : this.values[this.slot(index)]!;
+  }
+
+  /** An entry from before a mid-connection capture began. */
+  private unknownEntry(index: number): boolean {
+    return this.joinedMidConnection && index - STATIC_TABLE.length - 1 >= this.count;
   }
 
   private resize(maxSize: number): void {

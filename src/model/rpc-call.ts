@@ -10,8 +10,10 @@ export interface RpcCall {
   connectionId: number;
   client: string;
   server: string;
-  /** `/runtime.v1.RuntimeService/Exec` */
+  /** `/runtime.v1.RuntimeService/Exec`; '' when a mid-connection capture missed it and nothing named it. */
   path: string;
+  /** The path was inferred from the response (a streaming URL names Exec, Attach or PortForward). */
+  inferred?: true;
   service: string;
   method: string;
   /** The CRI API version (`runtime.v1`, `runtime.v1alpha2`), null when the service is not the CRI. */

@@ -143,6 +143,12 @@ export class ConnectionAnalyzer implements ConnectionScope {
       (transport, skipped) => {
         const r = this.record;
         r.protocol = transport;
+        if (transport === 'http2') {
+          // A long-lived HTTP/2 connection (the kubelet's to its runtime) joined after its preface.
+          const lost = skipped.c2s + skipped.s2c ? `, ${skipped.c2s + skipped.s2c} bytes before the first frame boundary skipped` : '';
+          this.ctx.warn(pipelineProblem('started-midstream', `capture starts mid-connection: HTTP/2 inferred from the framing${lost}; header fields indexed before the capture began are unknown`, { where: this.where, connection: r.id }));
+          return http2Consumer(this, { joinedMidConnection: true });
+        }
         const origin = { offset: 0, length: 0, packet: r.firstPacket, ts: r.startTs, lastPacket: r.firstPacket, lastTs: r.startTs };
         const s = this.newSession({ method: '', target: '', origin, transport, offeredProtocols: [], userAgent: null, parsed: null });
         const lost = skipped.c2s + skipped.s2c ? `; ${skipped.c2s + skipped.s2c} bytes before the first frame boundary skipped` : '';

@@ -5,8 +5,9 @@
  * are not taken for a header.
  */
 import type { Direction } from '../core/origin.js';
+import { probeHttp2Frame } from '../http2/frame.js';
 
-export type FramedTransport = 'spdy' | 'websocket';
+export type FramedTransport = 'spdy' | 'websocket' | 'http2';
 
 /** A frame at `at`: its total length, or -1 when the bytes there cannot start a frame. */
 type FrameProbe = (b: Uint8Array, at: number, dir: Direction) => { length: number; distinctive: boolean } | null;
@@ -60,7 +61,7 @@ const probeSpdy: FrameProbe = (b, at) => {
   return { length: 8 + len, distinctive: false };
 };
 
-const PROBES: Record<FramedTransport, FrameProbe> = { spdy: probeSpdy, websocket: probeWebSocket };
+const PROBES: Record<FramedTransport, FrameProbe> = { spdy: probeSpdy, websocket: probeWebSocket, http2: (b, at) => probeHttp2Frame(b, at) };
 
 /**
  * Offset of the first frame start in `b`, or -1. A start is accepted when the next frame also probes
@@ -80,4 +81,16 @@ export function findFrameStart(b: Uint8Array, transport: FramedTransport, dir: D
     if (g && (next + g.length <= b.length ? probe(b, next + g.length, dir) !== null || next + g.length === b.length : true)) return at;
   }
   return -1;
+}
+
+/** How many consecutive frames probe well from `at` on (the last may run past `b`): how well a framing fits. */
+export function frameChainLength(b: Uint8Array, transport: FramedTransport, dir: Direction, at: number): number {
+  const probe = PROBES[transport];
+  let n = 0;
+  for (let f = probe(b, at, dir); f; f = probe(b, at, dir)) {
+    n++;
+    at += f.length;
+    if (at >= b.length) break;
+  }
+  return n;
 }

@@ -3,6 +3,7 @@
  * decoded (Exec, ExecSync, Attach, PortForward), the streaming URL's token is kept for the cross-hop
  * link, and an ExecSync becomes a session of its own with the output and exit code it carried inline.
  */
+import { decodeCri } from '../cri/cri-proto.js';
 import { criPackageOf, decodeCriRequest, decodeCriResponse, isDecodedCriRpc, streamingToken } from '../cri/cri-rpc.js';
 import type { GrpcCall, GrpcMessage, GrpcSink } from '../grpc/grpc-calls.js';
 import type { ExecSessionBuilder } from '../k8s/exec-session.js';
@@ -13,8 +14,9 @@ import type { ConnectionScope } from './connection-scope.js';
 
 export function grpcCallsRecorder(scope: ConnectionScope): GrpcSink {
   const { ctx, record } = scope;
-  const calls = new Map<GrpcCall, { rpc: RpcCall; execSync: ExecSessionBuilder | null }>();
-  const where = (call: GrpcCall) => `${scope.where} stream ${call.streamId} ${call.path}`;
+  /** `firstRequest`: kept while the method is unknown (a mid-connection capture), until the response names it. */
+  const calls = new Map<GrpcCall, { rpc: RpcCall; execSync: ExecSessionBuilder | null; firstRequest: Uint8Array | null }>();
+  const where = (call: GrpcCall) => `${scope.where} stream ${call.streamId} ${call.path || '(path unknown)'}`;
 
   const origin = (call: GrpcCall, ts: number, length: number): FrameOrigin => ({ offset: 0, length, packet: record.firstPacket, ts, lastPacket: record.firstPacket, lastTs: ts });
 
@@ -42,22 +44,27 @@ export function grpcCallsRecorder(scope: ConnectionScope): GrpcSink {
         exitCode: null,
         sessionId: null,
       });
-      calls.set(call, { rpc, execSync: null });
+      calls.set(call, { rpc, execSync: null, firstRequest: null });
     },
 
     onMessage(call, message: GrpcMessage) {
       const entry = calls.get(call);
-      if (!entry || !entry.rpc.cri || !isDecodedCriRpc(call.method) || !message.bytes) return;
-      const pkg = criPackageOf(call.service)!;
+      if (!entry || !message.bytes) return;
+      if (entry.rpc.path === '') {
+        if (message.dir === 'c2s') entry.firstRequest ??= message.bytes;
+        else inferStreamingRpc(entry, call, message.bytes);
+      }
+      if (!entry.rpc.cri || !isDecodedCriRpc(entry.rpc.method)) return;
       const { rpc } = entry;
+      const pkg = criPackageOf(rpc.service)!;
       try {
         if (message.dir === 'c2s') {
           if (rpc.request) return;
-          rpc.request = decodeCriRequest(pkg, call.method, message.bytes);
-          if (call.method === 'ExecSync') entry.execSync = execSyncSession(rpc, call);
+          rpc.request = decodeCriRequest(pkg, rpc.method, message.bytes);
+          if (rpc.method === 'ExecSync') entry.execSync = execSyncSession(rpc, call);
           return;
         }
-        const response = decodeCriResponse(pkg, call.method, message.bytes);
+        const response = decodeCriResponse(pkg, rpc.method, message.bytes);
         if (response.url !== undefined) {
           rpc.url = response.url;
           rpc.token = streamingToken(response.url)?.token ?? null;
@@ -94,6 +101,30 @@ export function grpcCallsRecorder(scope: ConnectionScope): GrpcSink {
 
     onProblem: (p) => ctx.warn({ ...p, connection: record.id }),
   };
+
+  /**
+   * A call whose path was indexed before the capture began: a response that is a streaming URL
+   * (`/exec/…`, `/attach/…`, `/portforward/…`) names the RPC, and its kept request is decoded as that.
+   */
+  function inferStreamingRpc(entry: { rpc: RpcCall; firstRequest: Uint8Array | null }, call: GrpcCall, response: Uint8Array): void {
+    let url: string;
+    try {
+      url = decodeCri('ExecResponse', response).url as string;
+    } catch {
+      return;
+    }
+    const kind = url ? streamingToken(url)?.kind : undefined;
+    if (!kind) return;
+    const method = kind === 'exec' ? 'Exec' : kind === 'attach' ? 'Attach' : 'PortForward';
+    Object.assign(entry.rpc, { path: `/runtime.v1.RuntimeService/${method}`, service: 'runtime.v1.RuntimeService', method, cri: 'runtime.v1', inferred: true });
+    if (!entry.firstRequest) return;
+    try {
+      entry.rpc.request = decodeCriRequest('runtime.v1', method, entry.firstRequest);
+    } catch (err) {
+      ctx.warn(criProblem('malformed-message', `request of the ${method} inferred from its response is not valid protobuf: ${(err as Error).message}`, { where: where(call), connection: record.id }));
+    }
+    entry.firstRequest = null;
+  }
 
   function execSyncSession(rpc: RpcCall, call: GrpcCall): ExecSessionBuilder {
     const req = rpc.request!;

@@ -94,6 +94,7 @@ function rpcJson(model: CaptureModel, c: RpcCall) {
     id: c.id,
     connection: c.connectionId,
     method: c.path,
+    ...(c.inferred ? { inferred: true } : {}),
     ...(c.cri ? { cri: c.cri } : {}),
     start: isoTime(model.capture.originNs, c.startTs),
     latencyMs: durationMs(c.startTs, c.endTs),

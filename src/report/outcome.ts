@@ -110,7 +110,7 @@ export function protocolLabel(s: ExecSession): string {
 /** "CRI Exec OK 3.2 ms" (or the failing status), for the hop chain and the session's detail. */
 export function criCallLabel(c: RpcCall): string {
   const took = c.endTs !== null ? ` ${formatDuration(c.endTs - c.startTs)}` : ' unanswered';
-  return `CRI ${c.method} ${c.reset ? `reset ${c.reset}` : (c.statusName ?? 'no status')}${took}`;
+  return `CRI ${c.method || '?'} ${c.reset ? `reset ${c.reset}` : (c.statusName ?? 'no status')}${took}`;
 }
 
 /**

@@ -129,7 +129,7 @@ function rpcLines(model: CaptureModel): string[] {
   const lines = ['', `gRPC calls (${model.rpcs.length})`];
   for (const c of model.rpcs.slice(0, 200)) {
     const session = c.sessionId !== null ? ` → session #${c.sessionId}` : '';
-    lines.push(`   ${String(c.id).padStart(3)} ${safeInline(c.path)} · ${c.reset ? `reset ${c.reset}` : (c.statusName ?? 'no status')}${c.message ? ` "${safeInline(c.message, 200)}"` : ''} · ${c.endTs !== null ? formatDuration(c.endTs - c.startTs) : 'open'}${session}`);
+    lines.push(`   ${String(c.id).padStart(3)} ${c.path ? safeInline(c.path) : '(method indexed before the capture began)'}${c.inferred ? ' (inferred from its streaming URL)' : ''} · ${c.reset ? `reset ${c.reset}` : (c.statusName ?? 'no status')}${c.message ? ` "${safeInline(c.message, 200)}"` : ''} · ${c.endTs !== null ? formatDuration(c.endTs - c.startTs) : 'open'}${session}`);
   }
   if (model.rpcs.length > 200) lines.push(`   … ${model.rpcs.length - 200} more (--json lists all)`);
   return lines;
