@@ -20,7 +20,7 @@ import { PodServices } from './pod-services.js';
 import { LOOPBACK_MSS, PcapngRecorder, RecordingClock, type HopInterface } from '../record/pcapng-recorder.js';
 import { LabObservations, type HopId } from './observations.js';
 import { LabRuntime, type PodSpec } from './runtime.js';
-import { generateSelfSignedCert } from './self-signed-cert.js';
+import { generateSelfSignedCert } from '../tap/self-signed-cert.js';
 
 export interface LabOptions {
   /** Working directory: containers' directories, and default places for the files below. */

@@ -22,6 +22,8 @@ export interface ScenarioRunOptions {
   kubectl?: string;
   /** Called once the lab listens, before kubectl starts (e.g. to start a packet capture on its ports). */
   onLabStarted?(lab: Lab): Promise<void>;
+  /** The kubeconfig kubectl uses (default: the lab's), e.g. one pointing at a tap in front of the lab. */
+  kubeconfigFor?(lab: Lab): Promise<string>;
 }
 
 export interface ScenarioRun {
@@ -46,7 +48,8 @@ export async function runScenario(scenario: Scenario, opts: ScenarioRunOptions):
   let client: ClientResult;
   try {
     await opts.onLabStarted?.(lab);
-    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: opts.dir, KUBECONFIG: lab.kubeconfigPath, LANG: 'C.UTF-8' };
+    const kubeconfig = opts.kubeconfigFor ? await opts.kubeconfigFor(lab) : lab.kubeconfigPath;
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: opts.dir, KUBECONFIG: kubeconfig, LANG: 'C.UTF-8' };
     client = await runKubectl(opts.kubectl ?? process.env.EXECSCOPE_KUBECTL ?? 'kubectl', scenario.client, env);
     let settle: NodeJS.Timeout | undefined;
     await Promise.race([lab.observations.whenIdle(), new Promise((r) => (settle = setTimeout(r, SETTLE_MS)))]);

@@ -2,12 +2,23 @@
  * `execscope tap`: the command line of the recording proxy (see tap.ts). Runs until Ctrl-C (SIGINT)
  * or SIGTERM, then closes every connection and completes the recording. IO code.
  */
+import { appendFileSync, closeSync, openSync, readFileSync } from 'node:fs';
 import { lastOption, parseArgs, UsageError } from '../cli/args.js';
 import { safeInline } from '../report/terminal-text.js';
+import { KubeconfigError } from './kubeconfig-plan.js';
+import { startKubectlTap, type KubectlTap } from './kubectl-tap.js';
 import { startTap, type TapEvent } from './tap.js';
-import { parseTapAddress } from './tap-address.js';
+import { formatTapAddress, parseTapAddress, type TapAddress } from './tap-address.js';
 
-export const TAP_HELP = `Usage: execscope tap --listen ADDR --upstream ADDR [-w FILE] [options]
+export const TAP_HELP = `Usage: execscope tap kubectl [--kubeconfig FILE] [--context NAME] [-w FILE] [options]
+       execscope tap --listen ADDR --upstream ADDR [-w FILE] [options]
+
+  tap kubectl: between kubectl and the apiserver of your kubeconfig. Terminates kubectl's TLS on
+  loopback with a certificate made at start, connects to the apiserver with the kubeconfig's CA,
+  tls-server-name and client certificate, and prints an export KUBECONFIG=… line that points kubectl
+  at the tap (same context and user: tokens, exec plugins and impersonation pass through). Both legs
+  speak HTTP/1.1, so every credential in the recording is found and blanked.
+
 
   A recording proxy for one hop: every connection to ADDR is relayed byte for byte to the upstream
   (half-closes, resets and backpressure included) and recorded into FILE (pcapng, mode 0600) as
@@ -19,7 +30,13 @@ export const TAP_HELP = `Usage: execscope tap --listen ADDR --upstream ADDR [-w 
   -w, --write FILE   record into FILE
   --hop NAME         the recording's interface name (default client→UPSTREAM)
   --no-redact        record credentials as they were sent
+  --keylog FILE      append the NSS key log of both TLS legs to FILE (0600), for a capture of the
+                     encrypted bytes
   --quiet            no line per connection on stderr
+  --tls-cert FILE, --tls-key FILE   terminate the clients' TLS with this certificate
+  --upstream-tls     speak TLS to the upstream; --upstream-ca FILE to verify it (default: the
+                     system's CAs), --upstream-name NAME to check and send as SNI, --insecure to skip
+  --kubeconfig FILE, --context NAME (tap kubectl) which kubeconfig and context (default: kubectl's)
 
   ADDR forms: unix:/path, unix:///path, HOST:PORT, [IPv6]:PORT, PORT. Then point the client at the tap:
     crictl --runtime-endpoint unix:///tmp/cri-tap.sock ps
@@ -40,40 +57,75 @@ export async function tapCommand(argv: string[]): Promise<number> {
 }
 
 async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(argv.map((a) => (a === '-w' ? '--write' : a)), {
-    flags: ['--no-redact', '--quiet', '--help', '-h'],
-    options: ['--listen', '--upstream', '--write', '--hop'],
+  const kubectlMode = argv[0] === 'kubectl';
+  const args = parseArgs((kubectlMode ? argv.slice(1) : argv).map((a) => (a === '-w' ? '--write' : a)), {
+    flags: ['--no-redact', '--quiet', '--help', '-h', '--upstream-tls', '--insecure'],
+    options: ['--listen', '--upstream', '--write', '--hop', '--keylog', '--tls-cert', '--tls-key', '--upstream-ca', '--upstream-name', '--kubeconfig', '--context'],
   });
   if (args.flags.has('--help') || args.flags.has('-h')) {
     process.stdout.write(TAP_HELP);
     return 0;
   }
   if (args.positionals.length) throw new UsageError(`unexpected argument ${safeInline(args.positionals[0], 80)}`);
-  const listen = lastOption(args, '--listen');
-  const upstream = lastOption(args, '--upstream');
-  if (!listen || !upstream) throw new UsageError('--listen and --upstream are both needed');
-  const addresses = [listen, upstream].map((a) => {
-    try {
-      return parseTapAddress(a);
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
-  });
   const recordTo = lastOption(args, '--write');
   const redact = !args.flags.has('--no-redact');
   const quiet = args.flags.has('--quiet');
-  const tap = await startTap({
-    listen: addresses[0],
-    upstream: addresses[1],
-    recordTo,
-    hopName: lastOption(args, '--hop'),
-    redact,
-    onEvent: (event) => {
-      if (!quiet || event.kind === 'recording-overflow' || event.kind === 'recording-failed') log(describe(event));
-    },
-  });
+  const keyLogTo = lastOption(args, '--keylog');
+  const onEvent = (event: TapEvent) => {
+    if (!quiet || event.kind === 'recording-overflow' || event.kind === 'recording-failed') log(describe(event));
+  };
+  let stop: () => Promise<void>;
+  let upstreamText: string;
+  let address: string;
+  if (kubectlMode) {
+    const listen = lastOption(args, '--listen');
+    if (listen) parseAddress(listen);
+    let kubectlTap: KubectlTap;
+    try {
+      kubectlTap = await startKubectlTap({ kubeconfig: lastOption(args, '--kubeconfig'), context: lastOption(args, '--context'), listen, recordTo, keyLogTo, redact, onEvent });
+    } catch (err) {
+      if (err instanceof KubeconfigError) throw new UsageError(err.message);
+      throw err;
+    }
+    for (const warning of kubectlTap.plan.warnings) log(warning);
+    stop = kubectlTap.stop;
+    address = kubectlTap.tap.address;
+    upstreamText = `the apiserver at ${formatTapAddress(kubectlTap.plan.upstream)}${kubectlTap.plan.clientCertificate ? " (presenting the kubeconfig's client certificate)" : ''}`;
+    process.stdout.write(`export KUBECONFIG=${kubectlTap.kubeconfigPath}\n`);
+  } else {
+    const listen = lastOption(args, '--listen');
+    const upstream = lastOption(args, '--upstream');
+    if (!listen || !upstream) throw new UsageError('--listen and --upstream are both needed (or: execscope tap kubectl)');
+    const tlsCert = lastOption(args, '--tls-cert');
+    const tlsKey = lastOption(args, '--tls-key');
+    if (!tlsCert !== !tlsKey) throw new UsageError('--tls-cert and --tls-key go together');
+    const upstreamTls = args.flags.has('--upstream-tls') || args.options.has('--upstream-ca') || args.flags.has('--insecure');
+    const upstreamCa = lastOption(args, '--upstream-ca');
+    if (keyLogTo) closeSync(openSync(keyLogTo, 'a', 0o600));
+    const tap = await startTap({
+      listen: parseAddress(listen),
+      upstream: parseAddress(upstream),
+      recordTo,
+      hopName: lastOption(args, '--hop'),
+      redact,
+      onEvent,
+      tls:
+        tlsCert || upstreamTls
+          ? {
+              server: tlsCert ? { cert: readFileSync(tlsCert, 'utf8'), key: readFileSync(tlsKey!, 'utf8') } : undefined,
+              upstream: upstreamTls
+                ? { ca: upstreamCa ? readFileSync(upstreamCa, 'utf8') : undefined, insecure: args.flags.has('--insecure') || undefined, servername: lastOption(args, '--upstream-name') }
+                : undefined,
+              onKeyLog: keyLogTo ? (line) => appendFileSync(keyLogTo, line) : undefined,
+            }
+          : undefined,
+    });
+    stop = () => tap.stop();
+    address = tap.address;
+    upstreamText = upstream;
+  }
   log(
-    `listening on ${tap.address} → ${upstream}` +
+    `listening on ${address} → ${upstreamText}` +
       (recordTo ? `, recording to ${recordTo}${redact ? ' (credentials blanked)' : ' (credentials kept)'}` : ', not recording') +
       '; Ctrl-C stops',
   );
@@ -81,9 +133,17 @@ async function run(argv: string[]): Promise<number> {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
-  await tap.stop();
+  await stop();
   log(`stopped${recordTo ? `; open the recording with: execscope ${recordTo}` : ''}`);
   return 0;
+}
+
+function parseAddress(text: string): TapAddress {
+  try {
+    return parseTapAddress(text);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
 }
 
 function log(line: string): void {
@@ -94,6 +154,8 @@ function describe(event: TapEvent): string {
   switch (event.kind) {
     case 'open':
       return `#${event.id} ${event.client} connected`;
+    case 'client-failed':
+      return `#${event.id} ${event.client}: ${event.error}`;
     case 'upstream-failed':
       return `#${event.id} ${event.client}: upstream failed (${event.error}); the client was reset`;
     case 'close':

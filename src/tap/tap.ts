@@ -17,6 +17,7 @@
  */
 import { lstatSync, unlinkSync, chmodSync } from 'node:fs';
 import net from 'node:net';
+import tls from 'node:tls';
 import type { Endpoint } from '../capture/synthetic-tcp.js';
 import { PcapngRecorder, RecordingClock } from '../record/pcapng-recorder.js';
 import { CredentialRedactor } from './credential-redactor.js';
@@ -36,13 +37,27 @@ export interface TapOptions {
   secrets?: readonly string[];
   /** Connection lifecycle, for logs and tests. */
   onEvent?(event: TapEvent): void;
+  /** TLS on either leg; without it bytes are relayed (and recorded) as they are. */
+  tls?: TapTls;
   /** Bytes the recorder may queue for the disk before it leaves data out (as a TCP gap). */
   maxQueuedRecordingBytes?: number;
+}
+
+export interface TapTls {
+  /** Terminate the clients' TLS with this certificate and key (PEM); the recording then holds plaintext. */
+  server?: { cert: string; key: string };
+  /** Speak TLS to the upstream. `servername` is checked against its certificate (and sent as SNI). */
+  upstream?: { ca?: string; insecure?: boolean; servername?: string; cert?: string; key?: string };
+  /** ALPN protocols offered on both legs (the kubectl tap: only http/1.1). */
+  alpn?: string[];
+  /** NSS key-log lines of both legs' handshakes, as they are derived. */
+  onKeyLog?(line: string): void;
 }
 
 export type TapEvent =
   | { kind: 'open'; id: number; client: string }
   | { kind: 'upstream-failed'; id: number; client: string; error: string }
+  | { kind: 'client-failed'; id: number; client: string; error: string }
   | ({ kind: 'close'; id: number; client: string } & RelayResult)
   | { kind: 'recording-overflow'; droppedBytes: number }
   | { kind: 'recording-failed'; error: string };
@@ -84,64 +99,65 @@ export async function startTap(options: TapOptions): Promise<Tap> {
         },
       )
     : null;
+  /** Ends being relayed, and sockets still connecting or handshaking: stop() closes both. */
   const live = new Set<RelayEnd>();
+  const connecting = new Set<net.Socket>();
   const stats: RelayStats = { relayed: { c2s: 0, s2c: 0 }, pausedReads: 0 };
   let nextId = 1;
   let active = 0;
   const closedAll: (() => void)[] = [];
 
+  const secureContext = options.tls?.server ? tls.createSecureContext(options.tls.server) : null;
+
   const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => {
     const id = nextId++;
     const clientName = listenAt.kind === 'unix' ? `unix#${id}` : `${socket.remoteAddress}:${socket.remotePort}`;
-    const clientEnd: RelayEnd = { stream: socket, raw: socket };
-    live.add(clientEnd);
+    const pending = new Set<net.Socket>([socket]);
+    const track = (s: net.Socket) => {
+      pending.add(s);
+      connecting.add(s);
+    };
+    connecting.add(socket);
     active++;
+    let settled = false;
     const finished = () => {
-      live.delete(clientEnd);
+      for (const s of pending) connecting.delete(s);
       if (--active === 0) for (const resolve of closedAll.splice(0)) resolve();
     };
-    socket.setNoDelay?.(true);
-    socket.on('error', () => undefined); // reported by the relay once it runs; before that the upstream decides
-    const upstream = connectTo(upstreamAt);
-    const upstreamEnd: RelayEnd = { stream: upstream, raw: upstream };
-    live.add(upstreamEnd);
-    let connected = false;
-    const notConnected = (error: string | null) => {
-      if (connected) return;
-      connected = true; // settled: the handlers below do nothing more
-      live.delete(upstreamEnd);
-      if (error !== null) emit({ kind: 'upstream-failed', id, client: clientName, error });
+    const failed = (side: 'client' | 'upstream', error: string | null, ends: RelayEnd[]) => {
+      if (settled) return;
+      settled = true;
+      if (error !== null) emit({ kind: side === 'client' ? 'client-failed' : 'upstream-failed', id, client: clientName, error });
       // The hop's answer to a refused or unreachable upstream: the client's connection is reset.
-      resetEnd(clientEnd);
-      upstream.destroy();
+      for (const end of ends) resetEnd(end);
+      for (const s of pending) s.destroy();
       finished();
     };
-    upstream.once('error', (err) => notConnected(err.message));
-    upstream.once('close', () => notConnected(null)); // destroyed while connecting (the tap stopping)
-    upstream.once('connect', () => {
-      if (connected) return;
-      connected = true;
-      upstream.setNoDelay?.(true);
-      if (socket.destroyed) {
-        upstream.destroy();
-        live.delete(upstreamEnd);
-        finished();
-        return;
-      }
+    socket.setNoDelay?.(true);
+    socket.on('error', () => undefined); // a client failing early is seen when its handshake or relay fails
+    const client = acceptClient(socket, secureContext, options.tls, track);
+    const upstream = connectUpstream(upstreamAt, options.tls, track);
+    client.catch((err: Error) => failed('client', err.message, []));
+    upstream.catch((err: Error) => failed('upstream', err.message, [{ stream: socket, raw: socket }]));
+    void Promise.all([client, upstream]).then(([clientEnd, upstreamEnd]) => {
+      if (settled) return;
+      settled = true;
       emit({ kind: 'open', id, client: clientName });
-      const connection = recorder?.connection(0, ...recordedEndpoints(id, socket, upstream, upstreamAt));
+      const connection = recorder?.connection(0, ...recordedEndpoints(id, socket, upstreamEnd.raw, upstreamAt));
+      const relayed = new Set([clientEnd, upstreamEnd]);
+      for (const end of relayed) live.add(end);
       relay(
         clientEnd,
         upstreamEnd,
         connection ? { connection, redactor: redact ? new CredentialRedactor({ secrets: options.secrets }) : null } : null,
         stats,
         (result) => {
-          live.delete(upstreamEnd);
+          for (const end of relayed) live.delete(end);
           emit({ kind: 'close', id, client: clientName, ...result });
           finished();
         },
       );
-    });
+    }, () => undefined);
   });
 
   await listen(server, listenAt);
@@ -167,6 +183,7 @@ export async function startTap(options: TapOptions): Promise<Tap> {
         const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
         const allClosed = active === 0 ? Promise.resolve() : new Promise<void>((resolve) => closedAll.push(resolve));
         for (const end of live) end.stream.destroy();
+        for (const s of connecting) s.destroy();
         await Promise.all([serverClosed, allClosed]);
         await recorder?.close();
       })();
@@ -175,8 +192,59 @@ export async function startTap(options: TapOptions): Promise<Tap> {
   };
 }
 
-function connectTo(at: TapAddress): net.Socket {
-  return at.kind === 'unix' ? net.connect({ path: at.path, allowHalfOpen: true }) : net.connect({ host: at.host, port: at.port, allowHalfOpen: true });
+/** The client's end, once its TLS handshake (when the tap terminates TLS) is done. */
+function acceptClient(socket: net.Socket, context: tls.SecureContext | null, options: TapTls | undefined, track: (s: net.Socket) => void): Promise<RelayEnd> {
+  if (!context) return Promise.resolve({ stream: socket, raw: socket });
+  const secure = new tls.TLSSocket(socket, { isServer: true, secureContext: context, ALPNProtocols: options?.alpn });
+  track(secure);
+  if (options?.onKeyLog) secure.on('keylog', (line: Buffer) => options.onKeyLog!(line.toString('latin1')));
+  return new Promise((resolve, reject) => {
+    secure.once('secure', () => {
+      secure.off('error', reject);
+      resolve({ stream: secure, raw: socket });
+    });
+    secure.once('error', reject);
+    secure.once('close', () => reject(new Error('closed during the TLS handshake')));
+  });
+}
+
+/** The upstream's end, connected (and its TLS handshake done when the upstream speaks TLS). */
+function connectUpstream(at: TapAddress, options: TapTls | undefined, track: (s: net.Socket) => void): Promise<RelayEnd> {
+  const raw = at.kind === 'unix' ? net.connect({ path: at.path, allowHalfOpen: true }) : net.connect({ host: at.host, port: at.port, allowHalfOpen: true });
+  track(raw);
+  const up = options?.upstream;
+  return new Promise<RelayEnd>((resolve, reject) => {
+    raw.once('error', reject);
+    raw.once('close', () => reject(new Error('closed while connecting')));
+    raw.once('connect', () => {
+      raw.setNoDelay?.(true);
+      if (!up) {
+        raw.off('error', reject);
+        resolve({ stream: raw, raw });
+        return;
+      }
+      const host = at.kind === 'tcp' ? at.host : undefined;
+      const secure = tls.connect({
+        socket: raw,
+        ca: up.ca,
+        cert: up.cert,
+        key: up.key,
+        rejectUnauthorized: !up.insecure,
+        // SNI carries names only; an address is checked against the certificate's IP SANs.
+        servername: up.servername ?? (host && net.isIP(host) === 0 ? host : undefined),
+        ...(up.servername ? { checkServerIdentity: (_host: string, cert: tls.PeerCertificate) => tls.checkServerIdentity(up.servername!, cert) } : {}),
+        ALPNProtocols: options?.alpn,
+      });
+      track(secure);
+      if (options?.onKeyLog) secure.on('keylog', (line: Buffer) => options.onKeyLog!(line.toString('latin1')));
+      secure.once('error', reject);
+      secure.once('secureConnect', () => {
+        secure.off('error', reject);
+        raw.off('error', reject);
+        resolve({ stream: secure, raw });
+      });
+    });
+  });
 }
 
 async function listen(server: net.Server, at: TapAddress): Promise<void> {

@@ -1,6 +1,6 @@
 /**
- * A fresh self-signed ECDSA P-256 certificate for the lab's apiserver, built with node:crypto alone
- * (no openssl needed on a workshop machine): a minimal DER encoder for the X.509 v3 fields Go's
+ * A fresh self-signed ECDSA P-256 certificate for a loopback TLS server (the lab's apiserver, the
+ * kubectl tap), built with node:crypto alone (no openssl needed on a workshop machine): a minimal DER encoder for the X.509 v3 fields Go's
  * crypto/x509 checks — SAN 127.0.0.1 and localhost, serverAuth, CA so the same certificate can be
  * the kubeconfig's certificate-authority-data.
  */

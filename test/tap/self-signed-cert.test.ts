@@ -1,7 +1,7 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
-import { generateSelfSignedCert } from '../../src/lab/self-signed-cert.js';
+import { generateSelfSignedCert } from '../../src/tap/self-signed-cert.js';
 
 describe('generateSelfSignedCert', () => {
   const { certPem, keyPem } = generateSelfSignedCert();
