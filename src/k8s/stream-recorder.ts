@@ -42,6 +42,7 @@ export class StreamRecorder {
       dataDir: DATA_DIR[name] ?? 's2c',
       openedAt: null,
       repliedAt: null,
+      firstDataAt: null,
       lastDataAt: null,
       closedAt: { c2s: null, s2c: null },
       resetAt: null,
@@ -80,6 +81,7 @@ export class StreamRecorder {
     }
     if (piece.length) {
       r.bytes += piece.length;
+      r.firstDataAt ??= frame.lastTs;
       r.lastDataAt = frame.lastTs;
       if (this.hash !== null) this.opts.hasher?.update(this.hash, piece);
       if (r.headBytes < this.opts.headBytes) {

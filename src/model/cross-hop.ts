@@ -151,3 +151,44 @@ function linkCriCalls(sessions: readonly ExecSession[], rpcs: readonly RpcCall[]
     call.sessionId = s.id;
   }
 }
+
+/** One hop of a linked exec, for drawing the hops on one time axis. */
+export interface HopProgress {
+  session: number;
+  hop: ExecSession['hop'];
+  /** Request → 101 on this hop (ns), null without a 101. */
+  setupNs: number | null;
+  /** When the first byte of output (stdout, else stderr) crossed this hop, null if none did. */
+  firstOutputTs: number | null;
+  /** Output bytes (stdout + stderr) this hop carried. */
+  outputBytes: number;
+  /** When the Status crossed this hop, null if it did not. */
+  statusTs: number | null;
+}
+
+/**
+ * Each hop of the exec `s` belongs to, nearest kubectl first, and where the bytes stopped: the first
+ * hop, walking from the process towards kubectl, that carried less output (or no Status) than the
+ * hop behind it — e.g. stdout reached the apiserver but not kubectl.
+ */
+export function hopProgress(sessions: readonly ExecSession[] | ReadonlyMap<number, ExecSession>, s: ExecSession): { hops: HopProgress[]; stopped: { before: number; after: number; what: string } | null } {
+  const chain = hopChain(sessions, s);
+  const hops = chain.map((h): HopProgress => {
+    const output = h.streams.filter((r) => r.dataDir === 's2c' && (r.name === 'stdout' || r.name === 'stderr'));
+    const first = output.map((r) => r.firstDataAt).filter((t): t is number => t !== null);
+    return {
+      session: h.id,
+      hop: h.hop,
+      setupNs: h.upgradeTs === null ? null : h.upgradeTs - h.startTs,
+      firstOutputTs: first.length ? Math.min(...first) : null,
+      outputBytes: output.reduce((n, r) => n + r.bytes, 0),
+      statusTs: h.exit !== null ? (h.streams.find((r) => r.name === 'error')?.lastDataAt ?? null) : null,
+    };
+  });
+  for (let i = hops.length - 1; i > 0; i--) {
+    const [near, far] = [hops[i - 1], hops[i]];
+    if (near.outputBytes < far.outputBytes) return { hops, stopped: { before: far.session, after: near.session, what: `output: ${far.outputBytes} B reached #${far.session} (${far.hop}), ${near.outputBytes} B crossed #${near.session} (${near.hop})` } };
+    if (far.statusTs !== null && near.statusTs === null) return { hops, stopped: { before: far.session, after: near.session, what: `the Status reached #${far.session} (${far.hop}) but not #${near.session} (${near.hop})` } };
+  }
+  return { hops, stopped: null };
+}

@@ -46,6 +46,8 @@ export interface StreamRecord {
   openedAt: number | null;
   /** When the server answered the stream's SYN_STREAM (SPDY), or null. */
   repliedAt: number | null;
+  /** When its first payload byte arrived (kept even when per-frame events are not). */
+  firstDataAt: number | null;
   /** When its last payload byte arrived (kept even when per-frame events are not). */
   lastDataAt: number | null;
   /** Half-close per side (SPDY FIN, v5 CLOSE signal). */

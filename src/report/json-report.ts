@@ -1,6 +1,7 @@
 /** The `analyze --json` document. Fields may be added over time; none are renamed (see README). */
 import { diagnoseAll, type Diagnosis, type Finding } from '../diagnose/diagnose.js';
 import type { RpcCall } from '../model/rpc-call.js';
+import { hopProgress } from '../model/cross-hop.js';
 import type { CaptureModel, ExecSession, StreamRecord } from '../model/session.js';
 import { durationMs, isoTime } from '../core/time.js';
 import { translatingHop } from './outcome.js';
@@ -33,6 +34,17 @@ function dockerJson(s: ExecSession) {
 const findingJson = (f: Finding) => ({ rule: f.rule, severity: f.severity, title: f.title, hop: f.hop, session: f.session, evidence: f.evidence });
 
 /** The doctor's verdict: the cause first, what followed from it, and notes that are not faults. */
+/** The exec's hops on one clock (ms since kubectl's request), and where its bytes stopped. */
+function hopProgressJson(model: CaptureModel, s: ExecSession) {
+  const { hops, stopped } = hopProgress(model.sessions, s);
+  const t0 = model.sessions.find((x) => x.id === hops[0].session)?.startTs ?? s.startTs;
+  const ms = (t: number | null) => (t === null ? null : durationMs(t0, t));
+  return {
+    hops: hops.map((h) => ({ session: h.session, hop: h.hop, setupMs: h.setupNs === null ? null : durationMs(0, h.setupNs), firstOutputMs: ms(h.firstOutputTs), outputBytes: h.outputBytes, statusMs: ms(h.statusTs) })),
+    stopped: stopped?.what ?? null,
+  };
+}
+
 export function diagnosisJson(d: Diagnosis | undefined) {
   return {
     cause: d?.cause ? findingJson(d.cause) : null,
@@ -75,6 +87,7 @@ function sessionJson(model: CaptureModel, s: ExecSession, hash: boolean, lastTs:
     ...(s.file !== undefined ? { file: s.file } : {}),
     previousHop: s.previousHop,
     nextHop: s.nextHop,
+    ...(s.previousHop !== null || s.nextHop !== null ? { hopProgress: hopProgressJson(model, s) } : {}),
     ...(translatingHop(model, s) ? { translatedBy: translatingHop(model, s)!.hop } : {}),
     ...(criCallOf(model, s) ? { criCall: rpcJson(model, criCallOf(model, s)!) } : {}),
     ...(s.refusal ? { refusal: s.refusal } : {}),

@@ -8,7 +8,7 @@ import { basename } from 'node:path';
 import { clockOffsetText } from './clock-offset.js';
 import { plural } from './format.js';
 import { diagnoseAll, type Diagnosis, type Finding } from '../diagnose/diagnose.js';
-import { hopChain } from '../model/cross-hop.js';
+import { hopChain, hopProgress } from '../model/cross-hop.js';
 import { explainEvent, explanationLines } from '../explain/explain-event.js';
 import { walkSteps } from '../explain/walk.js';
 import { criCallLabel, hopChainSteps, hopLabel, outcomeText, protocolLabel, translationNote } from './outcome.js';
@@ -81,6 +81,8 @@ function sessionBlock(model: CaptureModel, s: ExecSession, diagnosis: Diagnosis 
   if (hopChain(model.sessions, s).length > 1) {
     const note = translationNote(model, s);
     lines.push(`   hops: ${hopChainSteps(model, s, true).join(' → ')}${note ? ` (${note})` : ''}`);
+    const stopped = hopProgress(model.sessions, s).stopped;
+    if (stopped) lines.push(`   bytes stopped: ${stopped.what}`);
   }
   if (diagnosis) lines.push(...diagnosisLines(diagnosis));
   for (const w of s.warnings.slice(0, 5)) lines.push(`   ! ${safeInline(w.message)} (${safeInline(w.where)})`);

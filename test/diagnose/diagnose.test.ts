@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { PcapngWriter } from '../../src/capture/pcapng-writer.js';
 import { SyntheticTcpConnection } from '../../src/capture/synthetic-tcp.js';
 import { diagnose, diagnoseAll, diagnoseConnections, type Finding } from '../../src/diagnose/diagnose.js';
+import { hopProgress } from '../../src/model/cross-hop.js';
 import { analyzeCapture } from '../../src/pipeline/analyze-capture.js';
 import { analyzeOptions } from '../../src/pipeline/options.js';
 import type { CaptureModel, ExecSession } from '../../src/model/session.js';
@@ -100,6 +101,12 @@ describe('on recordings of the real kubectl', () => {
     expect(m.sessions[0].exit?.status).toBe('Success');
     expect(evidence(cause)).toMatch(/ended with exit 0: that is a guess/);
     expect(evidence(cause)).toMatch(/stdout: \d+ B reached this hop, the kubelet hop carried \d+ B before its connection ended at \+[\d.]+ m?s; whatever the command wrote after byte \d+ never arrived/);
+    // Where the bytes stopped, for the stacked hops: the runtime hop carried more than the reset kubelet hop passed on.
+    const { hops, stopped } = hopProgress(m.sessions, m.sessions[0]);
+    expect(hops.map((h) => h.hop)).toEqual(['apiserver', 'kubelet', 'cri']);
+    expect(hops[2].outputBytes).toBeGreaterThan(hops[1].outputBytes);
+    expect(stopped).toMatchObject({ before: 3, after: 2 });
+    expect(stopped?.what).toMatch(/^output: \d+ B reached #3 \(cri\), \d+ B crossed #2 \(kubelet\)$/);
   });
 
   test('a refused WebSocket and its SPDY retry: the refusal classified (R11), the retry a note (R9)', async () => {
