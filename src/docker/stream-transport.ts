@@ -78,7 +78,8 @@ export class DockerStreamTransport implements UpgradedTransport {
     if (how === 'rst') {
       for (const r of this.b.session.streams) this.b.findStream(r.name)?.mark('reset', dir, at, 'connection reset');
     } else if (dir === 'c2s') {
-      this.stdin().mark('half-close', 'c2s', at, 'TCP FIN: the client closed its write side (stdin EOF)');
+      // A client without stdin half-closes at once: that is no stdin stream.
+      if (this.b.session.stdin || this.b.findStream('stdin')) this.stdin().mark('half-close', 'c2s', at, 'TCP FIN: the client closed its write side (stdin EOF)');
     } else {
       for (const r of this.b.session.streams) if (r.dataDir === 's2c') this.b.findStream(r.name)?.mark('half-close', 's2c', at, 'TCP FIN from the server');
     }

@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { lastOption, parseArgs, UsageError } from '../cli/args.js';
 import { faultHelp, FaultError, parseFault } from './faults.js';
 import { CONTAINERD_DEFAULT_IMAGE } from './containerd-runtime.js';
+import { BUSYBOX_IMAGE } from './dockerd.js';
 import { DEFAULT_PODS, Lab } from './lab.js';
 import type { PodSpec } from './runtime.js';
 import { clientProblems, runScenario, scenarioPaths } from './scenario-runner.js';
@@ -42,6 +43,12 @@ export const LAB_HELP = `Usage: execscope lab [options] [-- COMMAND [ARG]...]
                                pods there (host network) and the kubelet calls its CRI and streaming
                                server; both legs are relayed and recorded
   --containerd-image REF       the image for those containers (default execscope.local/busybox:1)
+  --runtime docker             the docker runtime, as dockershim ran execs: Engine API calls (create,
+                               hijacked start, resize, inspect polls) to a docker-shaped server on
+                               DIR/docker.sock, recorded as the kubelet→docker hop
+  --dockerd SOCKET             with --runtime docker: a real dockerd instead (the lab creates the pods'
+                               containers there and removes them when it stops)
+  --dockerd-image REF          the image for those containers (default execscope-busybox:1)
   -- COMMAND [ARG]...          run COMMAND with KUBECONFIG set, then stop; exit with its status
   --split-hops OFFSET_MS       also write the recording as one file per hop (FILE.apiserver.pcapng …), hop k's
                                clock off by k × OFFSET_MS, the TLS key log beside them (FILE.keylog), as
@@ -79,7 +86,7 @@ async function run(argv: string[]): Promise<number> {
   const command = split >= 0 ? argv.slice(split + 1) : [];
   const args = parseArgs(joinFaultValues(split >= 0 ? argv.slice(0, split) : argv), {
     flags: ['--plain', '--help', '-h', '--kubelet-websockets'],
-    options: ['--pod', '--fault', '--dir', '--kubeconfig-out', '--record', '--record-mss', '--keylog-out', '--truth', '--scenario', '--out', '--containerd', '--containerd-image', '--split-hops'],
+    options: ['--pod', '--fault', '--dir', '--kubeconfig-out', '--record', '--record-mss', '--keylog-out', '--truth', '--scenario', '--out', '--containerd', '--containerd-image', '--split-hops', '--runtime', '--dockerd', '--dockerd-image'],
   });
   if (args.flags.has('--help') || args.flags.has('-h')) {
     process.stdout.write(LAB_HELP);
@@ -102,6 +109,8 @@ async function run(argv: string[]): Promise<number> {
     kubeconfigPath: resolvePath(lastOption(args, '--kubeconfig-out')),
     kubeletWebSockets: args.flags.has('--kubelet-websockets'),
     containerd: containerdOption(lastOption(args, '--containerd'), lastOption(args, '--containerd-image')),
+    dockerRuntime: dockerRuntimeOption(lastOption(args, '--runtime'), args.options.has('--containerd')),
+    dockerd: dockerdOption(lastOption(args, '--runtime'), lastOption(args, '--dockerd'), lastOption(args, '--dockerd-image')),
   });
   describe(lab, command.length > 0);
   const exitCode = command.length ? await runCommand(command, lab) : await untilSignalled();
@@ -166,6 +175,10 @@ function describe(lab: Lab, running: boolean): void {
   err(`  pods: ${lab.runtime.pods.map((p) => `${p.namespace}/${p.name} [${p.containers.join(', ')}]`).join(' · ')}`);
   if (lab.options.faults.length) err(`  faults: ${lab.options.faults.map((f) => `${f.name}${f.value !== undefined ? `=${f.value}` : ''}@${f.hop}`).join(' · ')}`);
   err(`  recording every hop to ${lab.recordPath}${lab.keyLogPath ? ` (TLS keys inside it and in ${lab.keyLogPath})` : ''}`);
+  if (lab.options.dockerRuntime) {
+    const engine = lab.options.dockerd ? `the real dockerd at ${lab.options.dockerd.socket} (image ${lab.options.dockerd.image})` : join(lab.options.dir, 'docker.sock');
+    err(`  runtime: docker (dockershim-style Engine API calls to ${engine}, hop 127.0.0.1:${lab.port('docker')})`);
+  }
   if (lab.options.containerd) err(`  runtime: containerd at ${lab.options.containerd.socket} (image ${lab.options.containerd.image})`);
   else err(`  containers' working directories: ${join(lab.options.dir, 'containers')}`);
   if (!running) {
@@ -235,4 +248,21 @@ async function runNamedScenario(name: string, outDir: string, splitOffsetMs?: nu
   process.stderr.write(`${problems.length ? 'UNEXPECTED' : 'ok'} ${name}: ${paths.recordPath}\n`);
   for (const p of problems) process.stderr.write(`  ${p}\n`);
   return problems.length ? 1 : 0;
+}
+
+/** `--runtime docker` (the lab's own CRI runtime is the default and has no name to give). */
+function dockerRuntimeOption(runtime: string | undefined, containerd: boolean): boolean {
+  if (runtime === undefined) return false;
+  if (runtime !== 'docker') throw new UsageError(`--runtime ${runtime}: only docker is known (containerd: --containerd SOCKET)`);
+  if (containerd) throw new UsageError('--runtime docker and --containerd are two different runtimes: pick one');
+  return true;
+}
+
+function dockerdOption(runtime: string | undefined, socket: string | undefined, image: string | undefined): { socket: string; image: string } | null {
+  if (socket === undefined) {
+    if (image !== undefined) throw new UsageError('--dockerd-image needs --dockerd SOCKET');
+    return null;
+  }
+  if (runtime !== 'docker') throw new UsageError('--dockerd SOCKET needs --runtime docker');
+  return { socket: resolve(socket), image: image ?? BUSYBOX_IMAGE };
 }

@@ -6,11 +6,14 @@
  * stop() closes every socket and kills every process the lab started. IO code.
  */
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import type http from 'node:http';
 import net from 'node:net';
 import { join } from 'node:path';
 import { apiserver } from './apiserver.js';
 import { CriGrpcClient, criGrpcServer } from './cri-grpc.js';
 import { criStreamingServer } from './cri-streaming-server.js';
+import { dockerEngineServer } from './docker-server.js';
+import { createDockerContainers, dockerExec, removeDockerContainers } from './dockershim.js';
 import { ContainerdRuntime, relayTo, type ContainerdOptions } from './containerd-runtime.js';
 import { faultsOn, type FaultSpec } from './faults.js';
 import { HopServer, type ConnectionFaults } from './hop-server.js';
@@ -19,7 +22,7 @@ import { kubeletServer } from './kubelet.js';
 import { PodServices } from './pod-services.js';
 import { LOOPBACK_MSS, PcapngRecorder, RecordingClock, type HopInterface } from '../record/pcapng-recorder.js';
 import { LabObservations, type HopId } from './observations.js';
-import { LabRuntime, type PodSpec } from './runtime.js';
+import { containerId, LabRuntime, type PodSpec } from './runtime.js';
 import { generateSelfSignedCert } from '../tap/self-signed-cert.js';
 
 export interface LabOptions {
@@ -43,6 +46,13 @@ export interface LabOptions {
   kubeletWebSockets?: boolean;
   /** A real containerd as the runtime (CRI and streaming server) instead of the lab's own; null: none. */
   containerd?: ContainerdOptions | null;
+  /**
+   * The docker runtime: the streaming server runs each exec the way dockershim did, through Engine
+   * API calls to a docker-shaped server on a unix socket (recorded as the kubelet→docker hop).
+   */
+  dockerRuntime?: boolean;
+  /** With dockerRuntime: a real dockerd's socket and the image for the pods' containers; null: the lab's docker-shaped server. */
+  dockerd?: { socket: string; image: string } | null;
 }
 
 export const DEFAULT_PODS: PodSpec[] = [{ namespace: 'default', name: 'lab-0', containers: ['main'], uid: '6f1a2c4e-0c1d-4c55-9d4e-2b7f0e1a9c01' }];
@@ -60,6 +70,9 @@ export class Lab {
   private criClient: CriGrpcClient | null = null;
   private containerd: ContainerdRuntime | null = null;
   private podServices: PodServices | null = null;
+  private dockerEngine: http.Server | null = null;
+  /** The pods' containers in a real dockerd, by the lab's CRI container id. */
+  private dockerContainers: Map<string, string> | null = null;
   private stopped = false;
 
   private constructor(
@@ -106,6 +119,8 @@ export class Lab {
       streamCreationTimeoutMs: opts.streamCreationTimeoutMs ?? 30_000,
       containerd: opts.containerd ?? null,
       kubeletWebSockets: opts.kubeletWebSockets ?? false,
+      dockerRuntime: opts.dockerRuntime ?? opts.dockerd != null,
+      dockerd: opts.dockerd ?? null,
     };
     const runtime = new LabRuntime(join(opts.dir, 'containers'), options.pods);
     const lab = new Lab(options, runtime, new Date());
@@ -130,6 +145,9 @@ export class Lab {
       o.containerd
         ? { id: 'cri', name: 'kubelet→streaming server', description: "the kubelet's proxy to containerd's streaming server (plain HTTP, relayed)" }
         : { id: 'cri', name: 'kubelet→streaming server', description: "the kubelet's proxy to the CRI streaming server (plain HTTP, as on node loopback)" },
+      ...(o.dockerRuntime
+        ? [{ id: 'docker' as const, name: 'kubelet→docker (Engine API)', description: "dockershim's Engine API calls for each exec (HTTP/1.1, hijacked streams), relayed to the docker-shaped server's unix socket" }]
+        : []),
     ];
     // The lab's recordings are fixtures checked against its truth: never left incomplete for speed.
     this.recorder = o.recordPath
@@ -146,6 +164,7 @@ export class Lab {
       };
     };
     const podServices = (this.podServices = await PodServices.start(this.runtime.pods));
+    if (o.dockerRuntime) ports.docker = await this.dockerHop(hopInterfaces.findIndex((h) => h.id === 'docker'));
     const cri = o.containerd ? await this.containerdHops(o.containerd, connectionFaults('cri')) : await this.labRuntimeHops(podServices, connectionFaults('cri'));
     ports.cri = cri.streaming;
     ports.runtime = cri.runtimeApi;
@@ -190,6 +209,29 @@ export class Lab {
     ports.apiserver = api.port;
     this.hops = hopInterfaces.map((h) => ({ ...h, port: ports[h.id]! }));
     writeFileSync(o.kubeconfigPath, kubeconfigYaml(this.serverUrl, cert?.certPem ?? null));
+  }
+
+  /**
+   * The docker runtime: a docker-shaped Engine API server on DIR/docker.sock, reached through a
+   * recorded loopback hop, and the runtime's execs sent to it by the dockershim.
+   */
+  private async dockerHop(hopIndex: number): Promise<number> {
+    const real = this.options.dockerd;
+    const socketPath = real?.socket ?? join(this.options.dir, 'docker.sock');
+    if (!real) {
+      const engine = dockerEngineServer(this.runtime);
+      await new Promise<void>((resolve, reject) => engine.once('error', reject).listen(socketPath, resolve));
+      this.dockerEngine = engine;
+    }
+    // A real dockerd runs the pods as containers of its own, created directly on its socket (not part of the exec hop).
+    const ids = real ? (this.dockerContainers = await createDockerContainers(() => net.connect(socketPath), this.runtime.pods, real.image)) : null;
+    const hop = await HopServer.listen({ hopIndex, recorder: this.recorder, onConnection: relayTo(() => net.connect(socketPath)) });
+    this.servers.push(hop);
+    this.runtime.execVia = (request) => {
+      const id = containerId(this.runtime.findPod(request.namespace, request.pod)!, request.container);
+      return dockerExec(() => net.connect(hop.port, '127.0.0.1'), ids?.get(id) ?? id, request);
+    };
+    return hop.port;
   }
 
   /** The lab's own runtime: its CRI gRPC server and streaming server, local processes as containers. */
@@ -258,6 +300,9 @@ export class Lab {
     await this.containerd?.removePods();
     this.criClient?.close();
     await Promise.all([...this.servers.map((s) => s.close()), this.podServices?.close()]);
+    if (this.dockerContainers && this.options.dockerd) await removeDockerContainers(() => net.connect(this.options.dockerd!.socket), this.dockerContainers.values());
+    this.dockerEngine?.closeAllConnections();
+    await new Promise((r) => (this.dockerEngine ? this.dockerEngine.close(r) : r(undefined)));
     await this.runtime.killAll();
     // Let the sockets' close events reach the recording before it is finished.
     await new Promise((r) => setTimeout(r, 20));

@@ -10,7 +10,7 @@ import { headerList } from './http-replies.js';
 import type { StreamTally } from './stream-tally.js';
 
 /** The lab's hops by their server: apiserver, kubelet, runtime (CRI gRPC), cri (the streaming server). */
-export type HopId = 'apiserver' | 'kubelet' | 'runtime' | 'cri';
+export type HopId = 'apiserver' | 'kubelet' | 'runtime' | 'cri' | 'docker';
 
 export interface RequestObservation {
   hop: HopId;

@@ -140,8 +140,18 @@ export class LabRuntime {
     return entry.request;
   }
 
-  /** Starts the request's command in its container's directory. */
+  /**
+   * Where execs run instead of here (the docker runtime: through the Engine API, whose lab server
+   * runs them with startLocal); null: here.
+   */
+  execVia: ((request: StreamingRequest) => LabProcess) | null = null;
+
   start(request: StreamingRequest): LabProcess {
+    return this.execVia ? this.execVia(request) : this.startLocal(request);
+  }
+
+  /** Starts the request's command in its container's directory. */
+  startLocal(request: StreamingRequest): LabProcess {
     const cwd = this.containerDir(request.namespace, request.pod, request.container);
     const execId = `${(++this.execCounter).toString(16).padStart(8, '0')}${randomBytes(28).toString('hex')}`;
     const env: NodeJS.ProcessEnv = {
@@ -194,7 +204,7 @@ export class LabRuntime {
     const key = `${request.namespace}/${request.pod}/${request.container}`;
     let main = this.mains.get(key);
     if (!main) {
-      const proc = this.start({ ...request, kind: 'exec', command: ['sh'], stdin: true, stdout: true, stderr: !request.tty });
+      const proc = this.startLocal({ ...request, kind: 'exec', command: ['sh'], stdin: true, stdout: true, stderr: !request.tty });
       const created: MainProcess = { proc, viewers: new Set() };
       main = created;
       for (const name of ['stdout', 'stderr'] as const) {

@@ -13,6 +13,9 @@
  * names only a token, so there the timing decides; between overlapping execs, the pair whose 101s
  * are closest. Each session links to at most one on each side.
  *
+ * With docker as the runtime, the streaming server's exec is a docker session of its own (hop
+ * `docker`): the Engine API calls it made while its streaming session was open.
+ *
  * Between the kubelet and the runtime's streaming server sits the kubelet's CRI call (Exec, Attach,
  * PortForward): its response's URL carries the one-time token the streaming session presents, so a
  * capture holding both (a node capture with the runtime socket's traffic, the lab's recording) links
@@ -41,6 +44,7 @@ export function linkHops(sessions: readonly ExecSession[], rpcs: readonly RpcCal
   const byStart = [...sessions].sort((a, b) => a.startTs - b.startTs || a.id - b.id);
   link(byStart, 'apiserver', 'kubelet', apiserverCarries, clockSlackNs);
   link(byStart, 'kubelet', 'cri', kubeletCarries, clockSlackNs);
+  link(byStart, 'cri', 'docker', dockershimCarries, clockSlackNs);
 }
 
 /** The sessions of one exec across hops, nearest kubectl first (just `s` when it has no links); a map by id looks up faster. */
@@ -131,6 +135,16 @@ function kubeletCarries(up: ExecSession, down: ExecSession, slack: number): bool
   const translating = up.transport === 'websocket' && down.transport === 'spdy';
   const latest = (up.upgradeTs ?? up.endTs ?? Infinity) + (translating ? TRANSLATOR_DIAL_NS : 0);
   return down.startTs <= latest + slack && (!translating || up.endTs === null || down.startTs <= up.endTs + slack);
+}
+
+/**
+ * With docker as the runtime (dockershim, cri-dockerd) the streaming server runs the exec through the
+ * Engine API once the kubelet's upgrade arrived: the docker exec is created while the streaming
+ * session is open, for the same command when both name one.
+ */
+function dockershimCarries(up: ExecSession, down: ExecSession, slack: number): boolean {
+  if (down.startTs < up.startTs - slack || (up.endTs !== null && down.startTs > up.endTs + slack)) return false;
+  return !up.command.length || !down.command.length || (up.command.length === down.command.length && up.command.every((arg, i) => arg === down.command[i]));
 }
 
 /** Each CRI call that returned a token, to the streaming session that presented it (the first one after the call). */

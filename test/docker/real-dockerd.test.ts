@@ -15,6 +15,9 @@ import { analyzeOptions } from '../../src/pipeline/options.js';
 import { InlineStreamHasher } from '../../src/k8s/stream-hasher.js';
 import type { CaptureModel, ExecSession } from '../../src/model/session.js';
 import { outcomeText } from '../../src/report/outcome.js';
+import { Lab } from '../../src/lab/lab.js';
+import { hopChain } from '../../src/model/cross-hop.js';
+import { spawn } from 'node:child_process';
 
 const why = dockerdUnavailable();
 // CI sets EXECSCOPE_REQUIRE_DOCKERD=1 where it runs as root: there a missing dockerd fails instead of skipping.
@@ -147,4 +150,36 @@ const text = (s: ExecSession, name: string) => Buffer.concat(s.streams.find((r) 
     expect(results.tty.stdout).toContain(out.slice(out.indexOf('size 40 120')));
     expect(s.resizes.map((r) => `${r.width}x${r.height}`)).toEqual(expect.arrayContaining(['100x30', '120x40']));
   });
+
+  const KUBECTL = ['/usr/bin/kubectl', '/usr/local/bin/kubectl'].find((p) => existsSync(p));
+  (KUBECTL ? it : it.skip)('lab --runtime docker --dockerd: kubectl exec into a real container, down to the docker hop', async () => {
+    const kubectl = (kubeconfig: string, args: string[], stdin = '') =>
+      new Promise<{ code: number | null; stdout: string }>((resolve) => {
+        const child = spawn(KUBECTL!, args, { env: { ...process.env, KUBECONFIG: kubeconfig } });
+        let stdout = '';
+        child.stdout.on('data', (c: Buffer) => (stdout += c.toString('latin1')));
+        child.stderr.resume();
+        child.on('close', (code) => resolve({ code, stdout }));
+        child.stdin.end(stdin);
+      });
+    const lab = await Lab.start({ dir: join(dir, 'lab'), dockerd: { socket: dockerd!.socketPath, image: BUSYBOX_IMAGE } });
+    let model: CaptureModel;
+    try {
+      const exit3 = await kubectl(lab.kubeconfigPath, ['exec', 'lab-0', '--', 'sh', '-c', 'echo from-dockerd; exit 3']);
+      const sorted = await kubectl(lab.kubeconfigPath, ['exec', '-i', 'lab-0', '--', 'sort'], 'pear\napple\n');
+      expect(exit3).toEqual({ code: 3, stdout: 'from-dockerd\n' });
+      expect(sorted).toEqual({ code: 0, stdout: 'apple\npear\n' });
+    } finally {
+      await lab.stop();
+    }
+    // The lab removed the pods' containers: only the test's own one is left.
+    expect((await dockerd!.docker(['ps', '-aq'])).stdout.trim().split('\n')).toHaveLength(1);
+    model = await analyzeCapture(lab.recordPath!, analyzeOptions({ hash: true, hasher: new InlineStreamHasher() }));
+    const docker = model.sessions.filter((s) => s.hop === 'docker');
+    expect(docker.map((s) => [s.command.join(' '), s.exit?.code, text(s, 'stdout')])).toEqual([
+      ['sh -c echo from-dockerd; exit 3', 3, 'from-dockerd\n'],
+      ['sort', 0, 'apple\npear\n'],
+    ]);
+    for (const s of docker) expect(hopChain(model.sessions, s).map((h) => h.hop)).toEqual(['apiserver', 'kubelet', 'cri', 'docker']);
+  }, 120_000);
 });
