@@ -43,10 +43,6 @@ export class StdcopyDecoder {
     private readonly where: string,
   ) {}
 
-  get failed(): boolean {
-    return this.stopped;
-  }
-
   push(data: Uint8Array, origin: StreamOrigin): void {
     let i = 0;
     while (i < data.length && !this.stopped) {
