@@ -7,6 +7,7 @@ import { encodeStdcopyFrame } from '../../src/docker/stdcopy.js';
 import { outcomeText } from '../../src/report/outcome.js';
 import { textReport } from '../../src/report/text-report.js';
 import { jsonReport } from '../../src/report/json-report.js';
+import { modelLayers } from '../../src/ui/event-layers.js';
 import { analyzeBytes, pcapOf, sha256 } from '../helpers/synthetic-capture.js';
 
 const ascii = (s: string) => new TextEncoder().encode(s);
@@ -82,6 +83,13 @@ describe('docker exec sessions', () => {
     expect(text).toContain('client→dockerd');
     expect(text).toContain('env PASSWORD (values not kept)');
     expect(model.connections.map((c) => c.sessionIds)).toEqual([[1], [1]]);
+    // The Event pane places the poll on its own connection and the stdout frame on the stream's.
+    const pollLayers = modelLayers(model, s, poll);
+    expect(pollLayers.map((l) => l.title)).toContain('HTTP/1.1 response (Engine API)');
+    expect(pollLayers.find((l) => l.kind === 'tcp')!.lines.join(' ')).toContain('connection 1');
+    const frame = modelLayers(model, s, byName.stderr.events.find((e) => e.kind === 'data')!);
+    expect(frame.map((l) => l.title)).toEqual(expect.arrayContaining(['stderr · stdcopy type 2', 'stdcopy frame (8-byte header: stream type, size)']));
+    expect(frame.find((l) => l.kind === 'tcp')!.lines.join(' ')).toContain('connection 2');
   });
 
   it('follows a 200 OK hijack with a TTY: raw output, resizes on another connection, exit from a poll', () => {
