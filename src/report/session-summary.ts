@@ -1,5 +1,6 @@
 /** What the session list says about a session, and how it sorts. */
 import { shortDockerId } from '../docker/engine-api.js';
+import type { RpcCall } from '../model/rpc-call.js';
 import type { ExecSession } from '../model/session.js';
 import { outcomeText, portForwardErrors } from './outcome.js';
 import { quoteArgv } from './format.js';
@@ -45,13 +46,24 @@ export function sessionDuration(s: ExecSession): number | null {
   return s.endTs === null ? null : s.endTs - s.startTs;
 }
 
-/** "default/demo-0 [main]", the CRI token, or the request path when nothing else is known. */
+/**
+ * A runtime session as its CRI call describes it: the streaming URL names only a token, the call
+ * the container and command (for the list and the summary; the session itself keeps what its URL said).
+ */
+export function asCalled(s: ExecSession, rpcs: readonly RpcCall[]): ExecSession {
+  if (s.criCall === null || s.kind === 'execsync') return s;
+  const req = rpcs.find((c) => c.id === s.criCall)?.request;
+  if (!req) return s;
+  return { ...s, container: s.container ?? req.containerId ?? null, command: s.command.length ? s.command : (req.command ?? []) };
+}
+
+/** "default/demo-0 [main]", the CRI token (and the container its call named), or the request path when nothing else is known. */
 export function targetLabel(s: ExecSession): string {
   if (s.hop === 'docker') return `container ${safeInline(shortDockerId(s.container ?? '?'))}`;
   const who = [s.namespace, s.pod].filter((x) => x !== null && x !== '').join('/');
-  const container = s.container ? ` [${safeInline(s.container)}]` : '';
+  const container = s.container ? ` [${safeInline(shortDockerId(s.container))}]` : '';
   if (who) return safeInline(who) + container;
-  if (s.token) return `token ${safeInline(s.token, 12)}`;
+  if (s.token) return `token ${safeInline(s.token, 12)}${container}`;
   return safeInline(s.target.split('?')[0]);
 }
 

@@ -2,7 +2,7 @@
 import type { RpcCall } from '../model/rpc-call.js';
 import type { CaptureModel, DockerDetails, ExecSession, StreamRecord, TlsSummary } from '../model/session.js';
 import { shortDockerId } from '../docker/engine-api.js';
-import { commandLabel } from './session-summary.js';
+import { asCalled, commandLabel } from './session-summary.js';
 import { safeInline } from './terminal-text.js';
 import { basename } from 'node:path';
 import { clockOffsetText } from './clock-offset.js';
@@ -64,9 +64,9 @@ function sessionBlock(model: CaptureModel, s: ExecSession, diagnosis: Diagnosis 
   const call = s.criCall === null ? undefined : model.rpcs.find((c) => c.id === s.criCall);
   const who = [s.namespace, s.pod].filter(Boolean).join('/') || s.token || (s.hop === 'docker' ? 'container' : '?');
   // A runtime session's URL names only a token: its CRI call says which container and command.
-  const containerId = s.container ?? call?.request?.containerId;
-  const container = containerId ? ` [${safeInline(s.hop === 'docker' ? shortDockerId(containerId) : containerId.length > 40 ? containerId.slice(0, 13) : containerId)}]` : '';
-  const cmd = !s.command.length && call?.request?.command ? commandLabel({ ...s, command: call.request.command }) : commandLabel(s);
+  const called = asCalled(s, model.rpcs);
+  const container = called.container ? ` [${safeInline(shortDockerId(called.container))}]` : '';
+  const cmd = commandLabel(called);
   const start = isoTime(model.capture.originNs, s.startTs) ?? '';
   const dur = s.endTs !== null ? formatDuration(s.endTs - s.startTs) : 'open';
   const lines = [
@@ -120,7 +120,7 @@ export function textReport(model: CaptureModel, opts: { connections: boolean; na
 function criCallDetail(c: RpcCall): string {
   const r = c.request;
   const flags = r && r.tty !== undefined ? ['tty', 'stdin', 'stdout', 'stderr'].filter((f) => r[f as 'tty']).join(',') || 'no streams' : '';
-  const what = [r?.containerId && `container ${r.containerId.slice(0, 13)}`, r?.podSandboxId && `sandbox ${r.podSandboxId.slice(0, 13)}`, flags, r?.timeoutSeconds ? `timeout ${r.timeoutSeconds}s` : ''].filter(Boolean).join(' · ');
+  const what = [r?.containerId && `container ${shortDockerId(r.containerId)}`, r?.podSandboxId && `sandbox ${shortDockerId(r.podSandboxId)}`, flags, r?.timeoutSeconds ? `timeout ${r.timeoutSeconds}s` : ''].filter(Boolean).join(' · ');
   const message = c.message ? `: ${c.message}` : '';
   return `${criCallLabel(c)}${message}${what ? ` · ${what}` : ''}${c.timeoutNs !== null ? ` · deadline ${formatDuration(c.timeoutNs)}` : ''}`;
 }

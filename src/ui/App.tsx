@@ -231,6 +231,7 @@ export function App({ path, load, inspector, contentReader, initialState }: AppP
           <SessionList
             sessions={sessions}
             all={model.sessions}
+            rpcs={model.rpcs}
             selectedId={resolved.session}
             focused={ui.pane === 'sessions'}
             height={layout.sessions}

@@ -1,12 +1,13 @@
 /** The Sessions pane: one row per exec/attach/port-forward session, the selected one marked ▸. */
 import { Box } from 'ink';
+import type { RpcCall } from '../model/rpc-call.js';
 import type { ExecSession } from '../model/session.js';
 import { protocolLabel, hopLabel } from '../report/outcome.js';
 import { formatDuration } from '../core/time.js';
 import { fitWidth, fitRight, formatOffset } from '../report/format.js';
 import { Line, type Segment } from './Line.js';
 import { PaneTitle } from './PaneTitle.js';
-import { commandLabel, sessionDuration, sessionOutcome, targetLabel, type SortKey } from '../report/session-summary.js';
+import { asCalled, commandLabel, sessionDuration, sessionOutcome, targetLabel, type SortKey } from '../report/session-summary.js';
 import { severityColor, severitySymbol } from './theme.js';
 
 export interface SessionListProps {
@@ -14,6 +15,8 @@ export interface SessionListProps {
   sessions: readonly ExecSession[];
   /** Every session of the capture (a refused upgrade's fallback may be filtered out). */
   all: readonly ExecSession[];
+  /** The capture's gRPC calls: a runtime session is listed with the container and command of its CRI call. */
+  rpcs?: readonly RpcCall[];
   selectedId: number | null;
   focused: boolean;
   /** Rows, title included. */
@@ -83,7 +86,7 @@ export function SessionList(p: SessionListProps) {
   const rows = Math.max(0, p.height - 1);
   const selected = Math.max(0, p.sessions.findIndex((s) => s.id === p.selectedId));
   const first = scrollWindow(p.sessions.length, selected, rows);
-  const shown = p.sessions.slice(first, first + rows);
+  const shown = p.sessions.slice(first, first + rows).map((s) => asCalled(s, p.rpcs ?? []));
   const cols = sessionColumns(p.width, {
     target: Math.max(0, ...shown.map((s) => targetLabel(s).length)),
     command: Math.max(0, ...shown.map((s) => commandLabel(s).length)),

@@ -47,7 +47,7 @@ test('the lab recording: the CRI Exec call decoded, linked by token, in the JSON
   expect(doc.sessions[runtime.id - 1].criCall).toMatchObject({ token: runtime.token, method: '/runtime.v1.RuntimeService/Exec' });
   expect(doc.sessions[runtime.id - 1].criCall!.latencyMs).toBeGreaterThan(0);
   const text = textReport(model, { connections: false, name: 'x' });
-  expect(text).toContain(`#3 exec ${runtime.token} [${call.request!.containerId!.slice(0, 13)}] echo "hello from the lab"`);
+  expect(text).toContain(`#3 exec ${runtime.token} [${call.request!.containerId!.slice(0, 12)}] echo "hello from the lab"`);
   expect(text).toMatch(/hops: #1 kubectl→apiserver → #2 apiserver→kubelet → CRI Exec OK [\d.]+ .?s → #3 kubelet→runtime/);
   expect(text).toMatch(/gRPC calls \(1\)\n +1 \/runtime\.v1\.RuntimeService\/Exec · OK · [\d.]+ .?s → session #3/);
 });
