@@ -45,6 +45,8 @@ export interface HopServerOptions {
   recorder: PcapngRecorder | null;
   tls?: HopTls;
   faults?: ConnectionFaults;
+  /** The port to listen on (default 0: a free one). */
+  port?: number;
   onConnection(conn: HopConnection): void;
 }
 
@@ -62,7 +64,7 @@ export class HopServer {
     const server = net.createServer({ allowHalfOpen: true });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
+      server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
     });
     const hop = new HopServer(server, (server.address() as net.AddressInfo).port);
     server.on('connection', (raw) => {

@@ -8,11 +8,13 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { lastOption, parseArgs, UsageError } from '../cli/args.js';
+import { lastOption, parseArgs, UsageError, type ParsedArgs } from '../cli/args.js';
 import { faultHelp, FaultError, parseFault } from './faults.js';
 import { CONTAINERD_DEFAULT_IMAGE } from './containerd-runtime.js';
 import { BUSYBOX_IMAGE } from './dockerd.js';
 import { DEFAULT_PODS, Lab } from './lab.js';
+import { requestLogLine } from './request-log.js';
+import type { HopId } from './observations.js';
 import type { PodSpec } from './runtime.js';
 import { clientProblems, runScenario, scenarioPaths } from './scenario-runner.js';
 import { findScenario, SCENARIOS } from './scenarios.js';
@@ -37,6 +39,9 @@ export const LAB_HELP = `Usage: execscope lab [options] [-- COMMAND [ARG]...]
                                1448 cuts it as an Ethernet network would)
   --keylog-out FILE            the NSS key log of the apiserver's TLS (default DIR/lab.keylog)
   --truth FILE                 when the lab stops, write what its servers observed (truth file format)
+  --apiserver-port PORT        listen on fixed ports instead of free ones, e.g. --kubelet-port 10250
+  --kubelet-port PORT          as on a node, so tcpdump -i lo 'tcp port 10250' sees the kubelet hop
+  --runtime-port PORT          (the runtime's CRI gRPC) and --cri-port PORT (the streaming server)
   --kubelet-websockets         the 1.36 topology (ExtendWebSocketsToKubelet): the apiserver passes
                                kubectl's v5 WebSocket through, the kubelet translates it to SPDY
   --containerd SOCKET          a real containerd (CRI plugin on) is the runtime: the lab creates its
@@ -86,7 +91,25 @@ async function run(argv: string[]): Promise<number> {
   const command = split >= 0 ? argv.slice(split + 1) : [];
   const args = parseArgs(joinFaultValues(split >= 0 ? argv.slice(0, split) : argv), {
     flags: ['--plain', '--help', '-h', '--kubelet-websockets'],
-    options: ['--pod', '--fault', '--dir', '--kubeconfig-out', '--record', '--record-mss', '--keylog-out', '--truth', '--scenario', '--out', '--containerd', '--containerd-image', '--split-hops', '--runtime', '--dockerd', '--dockerd-image'],
+    options: [
+      '--pod',
+      '--fault',
+      '--dir',
+      '--kubeconfig-out',
+      '--record',
+      '--record-mss',
+      '--keylog-out',
+      '--truth',
+      '--scenario',
+      '--out',
+      '--containerd',
+      '--containerd-image',
+      '--split-hops',
+      '--runtime',
+      '--dockerd',
+      '--dockerd-image',
+      ...HOP_PORT_FLAGS.map(([flag]) => flag),
+    ],
   });
   if (args.flags.has('--help') || args.flags.has('-h')) {
     process.stdout.write(LAB_HELP);
@@ -111,8 +134,11 @@ async function run(argv: string[]): Promise<number> {
     containerd: containerdOption(lastOption(args, '--containerd'), lastOption(args, '--containerd-image')),
     dockerRuntime: dockerRuntimeOption(lastOption(args, '--runtime'), args.options.has('--containerd')),
     dockerd: dockerdOption(lastOption(args, '--runtime'), lastOption(args, '--dockerd'), lastOption(args, '--dockerd-image')),
+    ports: hopPorts(args),
   });
   describe(lab, command.length > 0);
+  // Interactive: a line per request and per session end, so one sees the traffic arrive.
+  if (!command.length) lab.observations.watch((activity) => process.stderr.write(`${requestLogLine(activity)}\n`));
   const exitCode = command.length ? await runCommand(command, lab) : await untilSignalled();
   await lab.stop();
   const truthPath = resolvePath(lastOption(args, '--truth'));
@@ -123,8 +149,30 @@ async function run(argv: string[]): Promise<number> {
   if (splitOffsetMs !== undefined && lab.recordPath) await writeSplit(lab.recordPath, splitOffsetMs);
   const sessions = lab.observations.sessions.length;
   process.stderr.write(`execscope lab: stopped; ${sessions} exec session${sessions === 1 ? '' : 's'} across the hops recorded in ${lab.recordPath}\n`);
-  process.stderr.write(`  open it with: execscope ${lab.recordPath}\n`);
+  // `execscope` is on the PATH only after npm link; npx finds it inside the clone, node from anywhere.
+  process.stderr.write(`  open it with: npx execscope ${lab.recordPath}   (inside the execscope clone)\n`);
+  process.stderr.write(`           or: ${process.execPath} ${resolve(process.argv[1])} ${lab.recordPath}\n`);
   return exitCode;
+}
+
+const HOP_PORT_FLAGS: [string, HopId][] = [
+  ['--apiserver-port', 'apiserver'],
+  ['--kubelet-port', 'kubelet'],
+  ['--runtime-port', 'runtime'],
+  ['--cri-port', 'cri'],
+];
+
+/** --kubelet-port 10250 and the like: the hops that listen on a port of the user's choosing. */
+function hopPorts(args: ParsedArgs): Partial<Record<HopId, number>> {
+  const ports: Partial<Record<HopId, number>> = {};
+  for (const [flag, hop] of HOP_PORT_FLAGS) {
+    const value = lastOption(args, flag);
+    if (value === undefined) continue;
+    const port = Number(value);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`${flag} takes a TCP port from 1 to 65535, not ${JSON.stringify(value)}`);
+    ports[hop] = port;
+  }
+  return ports;
 }
 
 function containerdOption(socket: string | undefined, image: string | undefined): { socket: string; image: string } | null {
@@ -180,7 +228,14 @@ function describe(lab: Lab, running: boolean): void {
     err(`  runtime: docker (dockershim-style Engine API calls to ${engine}, hop 127.0.0.1:${lab.port('docker')})`);
   }
   if (lab.options.containerd) err(`  runtime: containerd at ${lab.options.containerd.socket} (image ${lab.options.containerd.image})`);
-  else err(`  containers' working directories: ${join(lab.options.dir, 'containers')}`);
+  else {
+    err(`  containers' working directories: ${join(lab.options.dir, 'containers')}`);
+    err(
+      lab.runtime.sandbox
+        ? `  sandbox: ${lab.runtime.sandbox.description}`
+        : `  sandbox: NONE (bubblewrap is not available here): commands in the pods run on this host as you`,
+    );
+  }
   if (!running) {
     process.stdout.write(`export KUBECONFIG=${lab.kubeconfigPath}\n`);
     err(`  then try: kubectl exec -it ${lab.runtime.pods[0].name} -- sh      (Ctrl-C here stops the lab)`);

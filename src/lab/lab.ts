@@ -53,6 +53,8 @@ export interface LabOptions {
   dockerRuntime?: boolean;
   /** With dockerRuntime: a real dockerd's socket and the image for the pods' containers; null: the lab's docker-shaped server. */
   dockerd?: { socket: string; image: string } | null;
+  /** Fixed ports per hop (e.g. the kubelet on 10250, as on a node); the others get free ones. */
+  ports?: Partial<Record<HopId, number>>;
 }
 
 export const DEFAULT_PODS: PodSpec[] = [{ namespace: 'default', name: 'lab-0', containers: ['main'], uid: '6f1a2c4e-0c1d-4c55-9d4e-2b7f0e1a9c01' }];
@@ -121,6 +123,7 @@ export class Lab {
       kubeletWebSockets: opts.kubeletWebSockets ?? false,
       dockerRuntime: opts.dockerRuntime ?? opts.dockerd != null,
       dockerd: opts.dockerd ?? null,
+      ports: opts.ports ?? {},
     };
     const runtime = new LabRuntime(join(opts.dir, 'containers'), options.pods);
     const lab = new Lab(options, runtime, new Date());
@@ -170,6 +173,7 @@ export class Lab {
     ports.runtime = cri.runtimeApi;
     const kubelet = await HopServer.listen({
       hopIndex: 1,
+      port: o.ports.kubelet,
       recorder: this.recorder,
       faults: connectionFaults('kubelet'),
       onConnection: kubeletServer({ runtime: this.runtime, observations: this.observations, cri: this.containerd ?? this.criClient!, translateWebSockets: o.kubeletWebSockets }),
@@ -179,6 +183,7 @@ export class Lab {
     const apiFaults = faultsOn(o.faults, 'apiserver');
     const api = await HopServer.listen({
       hopIndex: 0,
+      port: o.ports.apiserver,
       recorder: this.recorder,
       faults: connectionFaults('apiserver'),
       tls: cert
@@ -240,6 +245,7 @@ export class Lab {
     const criFaults = faultsOn(o.faults, 'cri');
     const cri = await HopServer.listen({
       hopIndex: 3,
+      port: o.ports.cri,
       recorder: this.recorder,
       faults,
       onConnection: criStreamingServer({
@@ -257,6 +263,7 @@ export class Lab {
     this.servers.push(cri);
     const runtimeApi = await HopServer.listen({
       hopIndex: 2,
+      port: o.ports.runtime,
       recorder: this.recorder,
       onConnection: criGrpcServer({ runtime: this.runtime, observations: this.observations, streamingPort: () => cri.port }),
     });
@@ -270,12 +277,13 @@ export class Lab {
     let containerd: ContainerdRuntime | null = null;
     const streaming = await HopServer.listen({
       hopIndex: 3,
+      port: this.options.ports.cri,
       recorder: this.recorder,
       faults,
       onConnection: relayTo(() => net.connect(containerd?.streamingBackendPort() ?? 0, '127.0.0.1')),
     });
     this.servers.push(streaming);
-    const runtimeApi = await HopServer.listen({ hopIndex: 2, recorder: this.recorder, onConnection: relayTo(() => net.connect(opts.socket)) });
+    const runtimeApi = await HopServer.listen({ hopIndex: 2, port: this.options.ports.runtime, recorder: this.recorder, onConnection: relayTo(() => net.connect(opts.socket)) });
     this.servers.push(runtimeApi);
     this.criClient = new CriGrpcClient(() => runtimeApi.port);
     containerd = this.containerd = new ContainerdRuntime(this.criClient, () => streaming.port);

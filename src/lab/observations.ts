@@ -99,13 +99,23 @@ export interface SessionObservation {
   endedAt: number | null;
 }
 
+/** What the lab's terminal logs as it happens: a request arriving at a hop, a session ending. */
+export type LabActivity = { request: RequestObservation } | { ended: SessionObservation };
+
 export class LabObservations {
   readonly requests: RequestObservation[] = [];
   readonly sessions: SessionObservation[] = [];
   private readonly listeners = new Set<() => void>();
+  private readonly watchers = new Set<(a: LabActivity) => void>();
+
+  /** Calls `watcher` on each request and each session's end from now on. */
+  watch(watcher: (a: LabActivity) => void): void {
+    this.watchers.add(watcher);
+  }
 
   addRequest(r: RequestObservation): void {
     this.requests.push(r);
+    for (const w of this.watchers) w({ request: r });
   }
 
   addSession(s: SessionObservation): SessionObservation {
@@ -118,6 +128,7 @@ export class LabObservations {
     if (s.endedAt !== null) return;
     s.end = end;
     s.endedAt = Date.now();
+    for (const w of this.watchers) w({ ended: s });
     for (const l of this.listeners) l();
   }
 

@@ -10,6 +10,7 @@ import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { resizePty, spawnInPty } from './pty-helper.js';
+import { detectSandbox, type Sandbox } from './sandbox.js';
 
 export interface PodSpec {
   namespace: string;
@@ -83,11 +84,15 @@ export class LabRuntime {
   private readonly ptyHelpers = new Map<number, ChildProcess>();
   private execCounter = 0;
 
+  /** What isolates the pods' commands from this host (null: nothing, they run as the lab's user). */
+  readonly sandbox: Sandbox | null;
+
   constructor(
     private readonly rootDir: string,
     readonly pods: readonly PodSpec[],
   ) {
     for (const pod of pods) for (const c of pod.containers) mkdirSync(this.containerDir(pod.namespace, pod.name, c), { recursive: true });
+    this.sandbox = pods.length ? detectSandbox(this.containerDir(pods[0].namespace, pods[0].name, pods[0].containers[0])) : null;
   }
 
   /** The container a CRI container id names. */
@@ -163,9 +168,10 @@ export class LabRuntime {
     if (request.tty) env.TERM = 'xterm';
     const problem = lookPath(request.command[0] ?? '', cwd, env.PATH!);
     if (problem !== null) return failedProcess(execFailure(execId, request.command[0] ?? '', problem));
+    const argv = this.sandbox ? this.sandbox.wrap(request.command, cwd) : request.command;
     const child = request.tty
-      ? spawnInPty(request.command, { cwd, env })
-      : spawn(request.command[0], request.command.slice(1), {
+      ? spawnInPty(argv, { cwd, env })
+      : spawn(argv[0], argv.slice(1), {
           cwd,
           env,
           detached: true,
