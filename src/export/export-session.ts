@@ -46,7 +46,8 @@ export async function exportSession(path: string, id: number, req: ExportRequest
   const opts = analyzeOptions({ keyLogs: req.keyLogs, maxEventsPerStream: MAX_EVENTS_PER_STREAM });
   const model = await analyzeCapture(path, opts);
   const s = model.sessions.find((x) => x.id === id);
-  if (!s) throw new UsageError(`no session ${id} in ${path} (it has ${model.sessions.length})`);
+  // A file that is no capture (or is cut before the session) says so rather than "no session".
+  if (!s) throw new UsageError(model.fatal && model.sessions.length === 0 ? model.fatal.message : `no session ${id} in ${path} (it has ${model.sessions.length})`);
   if (req.asciicast) await writeCast(path, model, s, opts, { ...req, asciicast: req.asciicast });
   if (req.svg || req.png) {
     const chain = hopChain(model.sessions, s);

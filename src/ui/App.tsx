@@ -13,7 +13,7 @@ import type { ContentReader } from '../pipeline/capture-content-reader.js';
 import { ConnectionList } from './ConnectionList.js';
 import { ContentView, contentRowCount } from './ContentView.js';
 import { EventDetail } from './EventDetail.js';
-import { ExplainPanel, type WalkInfo } from './ExplainPanel.js';
+import { ExplainPanel, explainRoom, explainRows, type WalkInfo } from './ExplainPanel.js';
 import { eventRef, walkIndex, walkPositions } from './explain-walk.js';
 import { explainEvent } from '../explain/explain-event.js';
 import { walkSteps } from '../explain/walk.js';
@@ -188,9 +188,12 @@ export function App({ path, load, inspector, contentReader, initialState }: AppP
       walkInfo = { step: at + 1, steps: walk.length, exact, repeats: step.repeats, repeatBytes: step.repeatBytes, lastAt: step.lastTs - session.startTs };
     }
   }
-  // Beside the layers when both fit, else in their place.
+  // Beside the layers when both fit, else in their place, where ↑↓ scroll it instead of the layers.
   const explainSide = columns >= 100;
   const explainWidth = explainSide ? Math.floor(columns * 0.55) : columns;
+  const explained = explanation ? explainRows(explanation, walkInfo, explainWidth) : null;
+  if (explained && !explainSide) ctx.explainOverflow = Math.max(0, explained.length - explainRoom(layout.detail));
+  resolved.explainScroll = clamp(ui.explainScroll, 0, ctx.explainOverflow ?? 0);
 
   // Ink may deliver a key before it re-subscribes a new handler: the handler reads the latest render.
   const latest = useRef({ ui, resolved, ctx });
@@ -291,7 +294,9 @@ export function App({ path, load, inspector, contentReader, initialState }: AppP
                 />
               </Box>
             ) : null}
-            {ui.explain ? <ExplainPanel explanation={explanation} walk={walkInfo} focused={ui.pane === 'event' && !explainSide} height={layout.detail} width={explainWidth} /> : null}
+            {ui.explain ? (
+              <ExplainPanel rows={explained} walk={walkInfo} scroll={resolved.explainScroll} focused={ui.pane === 'event' && !explainSide} height={layout.detail} width={explainWidth} />
+            ) : null}
           </Box>
         ) : (
           <ContentView

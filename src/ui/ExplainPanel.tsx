@@ -37,14 +37,23 @@ export function explainRows(x: Explanation, walk: WalkInfo | null, width: number
   return rows;
 }
 
-export function ExplainPanel({ explanation, walk, focused, height, width }: { explanation: Explanation | null; walk: WalkInfo | null; focused: boolean; height: number; width: number }) {
+/** Rows the panel shows below its title. */
+export function explainRoom(height: number): number {
+  return Math.max(0, height - 1);
+}
+
+export function ExplainPanel({ rows, walk, scroll, focused, height, width }: { rows: readonly Segment[][] | null; walk: WalkInfo | null; scroll: number; focused: boolean; height: number; width: number }) {
   if (height <= 0) return null;
   const place = walk ? `${walk.exact ? 'step' : 'after step'} ${walk.step}/${walk.steps} · ` : '';
+  const all = rows ?? [[{ text: ' no event selected: n starts the walk at the request', dim: true }]];
+  const room = explainRoom(height);
+  const first = Math.max(0, Math.min(scroll, all.length - room));
   const info: Segment[] = [{ text: `${place}n/p walk · e close`, dim: true }];
-  const rows = explanation ? explainRows(explanation, walk, width) : [[{ text: ' no event selected: n starts the walk at the request', dim: true }]];
-  const room = Math.max(0, height - 1);
-  const shown = rows.slice(0, room);
-  if (rows.length > room && room > 0) shown[room - 1] = [{ text: ` … ${rows.length - room + 1} more lines (a taller or wider terminal shows them)`, color: 'yellow' }];
+  const shown = all.slice(first, first + room);
+  if (all.length > room) {
+    if (focused) info.push({ text: ` · ↑↓ scroll ${first + 1}–${first + shown.length} of ${all.length}`, color: 'yellow' });
+    else if (room > 0) shown[room - 1] = [{ text: ` … ${all.length - first - room + 1} more lines (⏎ on the event, then ↑↓)`, color: 'yellow' }];
+  }
   return (
     <Box flexDirection="column" height={height} width={width}>
       <PaneTitle title="Explain" focused={focused} info={info} />

@@ -39,6 +39,8 @@ export interface UiState {
   contentScroll: number;
   /** Explain mode: the selected event explained beside its layers (e; the guided walk turns it on). */
   explain: boolean;
+  /** First row of the explanation shown, when it stands in place of the layers and does not fit. */
+  explainScroll: number;
 }
 
 export const initialUiState: UiState = {
@@ -60,6 +62,7 @@ export const initialUiState: UiState = {
   contentStream: -1,
   contentScroll: 0,
   explain: false,
+  explainScroll: 0,
 };
 
 /** A key press, independent of Ink's Key type. */
@@ -97,6 +100,8 @@ export interface UiContext {
   pageSize: number;
   /** The guided walk's steps (explain/walk.ts) as positions on the lanes, in protocol order. */
   walk?: readonly { lane: number; item: number }[];
+  /** Rows of the explanation below the Event pane when it stands in place of the layers (↑↓ scroll it). */
+  explainOverflow?: number;
 }
 
 /** A move along a list: by a number of rows, or to its first or last entry. */
@@ -137,7 +142,8 @@ function itemAxis(s: UiState, ctx: UiContext, lane = s.lane, item = s.item): num
 export function selectItem(s: UiState, ctx: UiContext, lane: number, item: number): UiState {
   const u = itemAxis(s, ctx, lane, item);
   const view = s.view && ctx.axis && u !== null ? revealInView(ctx.axis, s.view, u) : s.view;
-  return { ...s, lane, item, view, layer: item === s.item && lane === s.lane ? s.layer : 0 };
+  const same = item === s.item && lane === s.lane;
+  return { ...s, lane, item, view, layer: same ? s.layer : 0, explainScroll: same ? s.explainScroll : 0 };
 }
 
 function moveItem(s: UiState, ctx: UiContext, step: Step): UiState {
@@ -176,6 +182,10 @@ export function stepInTime(s: UiState, ctx: UiContext, dir: 1 | -1): UiState {
 export function moveVertically(s: UiState, ctx: UiContext, step: Step): UiState {
   // The App keeps the overlay's scroll within its rows.
   if (s.overlay) return { ...s, overlayScroll: step === 'first' ? 0 : step === 'last' ? Number.MAX_SAFE_INTEGER : Math.max(0, s.overlayScroll + step) };
+  if (s.pane === 'event' && s.explain && ctx.explainOverflow) {
+    const max = ctx.explainOverflow;
+    return { ...s, explainScroll: step === 'first' ? 0 : step === 'last' ? max : clamp(s.explainScroll + step, 0, max) };
+  }
   switch (s.pane) {
     case 'sessions':
       if (s.list === 'connections') return { ...s, connection: moveId(s.connection, step, ctx.connectionIds) };

@@ -111,6 +111,7 @@ describe('asciicast', () => {
       ['lab/lab-ws-portforward.pcapng', '1', /session 1 is a port-forward: it has no terminal to replay/],
       ['lab/lab-fault-refuse-websocket.pcapng', '1', /session 1 was refused \(HTTP 403\): nothing to replay/],
       ['ws-echo.pcap', '9', /no session 9 in /],
+      ['README.md', '1', /not a pcap or pcapng capture/],
     ];
     for (const [capture, id, message] of cases) {
       const r = node('export', join(fixtures, capture), '--session', id, '--asciicast', join(dir, 'x.cast'));

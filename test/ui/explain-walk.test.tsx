@@ -71,6 +71,22 @@ describe('the guided walk at 80×24', () => {
     expect(explainTitle(tui)).toBeUndefined();
   });
 
+  it('an explanation taller than the pane scrolls with ↑↓ in place of the layers, from its top at each step', async () => {
+    const steps = walkSteps(model.sessions[0]).length;
+    const tui = await renderTui(<App path="lab-ws-tty-resize.pcapng" load={loaded(model)} />);
+    let i = 0;
+    do await tui.press('n');
+    while (!/↑↓ scroll 1–/.test(explainTitle(tui) ?? '') && ++i < steps);
+    expect(explainTitle(tui)).toMatch(/↑↓ scroll 1–\d+ of \d+/);
+    const top = firstExplained(tui);
+    await tui.press(KEYS.down);
+    expect(explainTitle(tui)).toMatch(/↑↓ scroll 2–/);
+    expect(firstExplained(tui)).not.toBe(top);
+    await tui.press('p', 'n');
+    expect(explainTitle(tui)).toMatch(/↑↓ scroll 1–/);
+    expect(firstExplained(tui)).toBe(top);
+  });
+
   it('n and p do not walk inside Content, where search has those keys', async () => {
     const tui = await renderTui(<App path="lab-ws-tty-resize.pcapng" load={loaded(model)} />);
     await tui.press(KEYS.enter, KEYS.enter, KEYS.enter);
