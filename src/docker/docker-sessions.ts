@@ -281,7 +281,7 @@ export class DockerSession {
     s.kind = kind;
     s.hop = 'docker';
     s.container = containerId || null;
-    this.details = { execId, containerId, user: null, workingDir: null, env: [], polls: 0, exitFrom: null, connectionIds: [conn.id] };
+    this.details = { execId, containerId, user: null, workingDir: null, env: [], polls: 0, lastPollRunning: false, exitFrom: null, connectionIds: [conn.id] };
     s.docker = this.details;
   }
 
@@ -368,6 +368,7 @@ export class DockerSession {
 
   polled(conn: ConnectionRecord, res: HttpResponseHead, running: boolean | null, exitCode: number | null, label: string): void {
     this.details.polls++;
+    this.details.lastPollRunning = running === true;
     const state = running === true ? 'running' : exitCode !== null ? `exited, ExitCode ${exitCode}` : running === false ? 'not running' : 'unreadable answer';
     this.control('poll', 's2c', `${label} → ${state}`, res.origin, conn);
     if (running === false && exitCode !== null) this.exited('inspect', exitCode, res.origin.lastTs);

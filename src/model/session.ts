@@ -153,6 +153,8 @@ export interface DockerDetails {
   env: string[];
   /** Answered `GET /exec/{id}/json` polls. */
   polls: number;
+  /** The last of them said the process was still running. */
+  lastPollRunning: boolean;
   /** Which call told the exit code, when, and how long after the stream closed (null: before, or no stream). */
   exitFrom: { call: 'inspect' | 'wait'; ts: number; afterStreamClosedNs: number | null } | null;
   /** Every connection that carried one of the calls, the stream's first. */

@@ -26,6 +26,7 @@ function dockerJson(s: ExecSession) {
     workingDir: d.workingDir,
     env: d.env,
     polls: d.polls,
+    lastPollRunning: d.lastPollRunning,
     exitFrom: from ? { call: from.call, afterStreamClosedMs: from.afterStreamClosedNs === null ? null : from.afterStreamClosedNs / 1e6 } : null,
     connections: d.connectionIds,
   };

@@ -50,7 +50,11 @@ function dockerOutcome(s: ExecSession, live: boolean): string {
     parts.push(`exit ${s.exit.code}`, `known from ${call}${late}`);
   } else if (s.state === 'aborted') parts.push('connection lost, no exit code');
   else if (s.state === 'open-at-end') parts.push(stillOpen(live));
-  else parts.push('exit code unknown: no inspect or wait answered after the stream');
+  else if (s.docker?.lastPollRunning) {
+    // dockershim polled 5 times, then reported success for a process still running (kubernetes/kubernetes#73056).
+    const n = s.docker.polls;
+    parts.push(`no exit code: still running at the last of ${n} inspect poll${n === 1 ? '' : 's'}${n >= 5 ? ' (dockershim gave up here and reported success)' : ''}`);
+  } else parts.push('exit code unknown: no inspect or wait answered after the stream');
   const stdin = s.streams.find((r) => r.name === 'stdin');
   if (stdin && stdin.bytes > 0 && stdin.closedAt.c2s === null && s.state !== 'complete') parts.push('stdin never closed');
   return parts.join(' · ');

@@ -147,4 +147,21 @@ describe('docker exec sessions', () => {
     expect(s.warnings.map((w) => w.message).join('\n')).toMatch(/create call .* is not in the capture[\s\S]*starts with a stdcopy header/);
     expect(outcomeText(s)).toBe('still open at end of capture');
   });
+
+  it('says when every inspect after the stream still saw the process running (dockershim then reported success)', () => {
+    const api = conn();
+    const stream = conn();
+    const poll = () => exchange(api, request('GET', `/v1.41/exec/${EXEC}/json`), response('200 OK', '{"Running":true,"ExitCode":null}'));
+    const frames = [
+      ...api.handshake(),
+      ...exchange(api, request('POST', '/v1.41/containers/web/exec', '{"Cmd":["sleep","600"],"AttachStdout":true}'), response('201 Created', JSON.stringify({ Id: EXEC }))),
+      ...stream.handshake(),
+      ...exchange(stream, request('POST', `/v1.41/exec/${EXEC}/start`, '{}', ['Connection: Upgrade', 'Upgrade: tcp']), response('101 UPGRADED', '', ['Content-Type: application/vnd.docker.raw-stream', 'Connection: Upgrade', 'Upgrade: tcp'])),
+      ...stream.close(),
+      ...poll(), ...poll(), ...poll(), ...poll(), ...poll(),
+    ];
+    const [s] = analyzeBytes(pcapOf(frames)).sessions;
+    expect(s).toMatchObject({ exit: null, state: 'complete', docker: { polls: 5, lastPollRunning: true } });
+    expect(outcomeText(s)).toBe('no exit code: still running at the last of 5 inspect polls (dockershim gave up here and reported success)');
+  });
 });
