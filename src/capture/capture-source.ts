@@ -2,8 +2,9 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 
 /**
- * Where a record-aligned file read starts: a buffer that stays in the CPU cache while the decoders
- * walk it (1 MiB and more measure slower: the page-cache copy then evicts what the decoders touch).
+ * The record-aligned reader's buffer: several 64 KiB loopback records per read, and small enough to
+ * stay in the CPU's cache beside the decoders' state while they walk it (the issue measured a read
+ * floor of 0.14 s with 64 KiB reads and 0.34 s with 1 MiB ones on the same file).
  */
 const RECORD_BUFFER_BYTES = 256 * 1024;
 
