@@ -16,7 +16,7 @@ if (!existsSync(checker)) {
 // The shared checker tells the hop by the request path's segment count, which takes the kubelet's
 // `/portForward/NS/POD` (no container segment) for the runtime's: the port-forward recordings are
 // checked by test/lab/lab-fixtures.test.ts instead, which reads the hop from the truth's logged_by.
-const SKIPPED = { [join('fixtures', 'lab')]: ['lab-ws-portforward', 'lab-spdy-portforward'] };
+const SKIPPED = { [join('fixtures', 'lab')]: ['lab-ws-portforward', 'lab-spdy-portforward', 'lab-portforward-refused'] };
 // The real kubectl captures, then the lab's recordings of the real kubectl (fixtures/lab/).
 let failed = false;
 for (const dir of ['fixtures', join('fixtures', 'lab')]) {

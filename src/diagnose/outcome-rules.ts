@@ -91,7 +91,7 @@ export function portForwardTeardown(s: ExecSession): Finding | null {
     title: 'a forwarded connection failed and kubectl closed them all',
     evidence: [
       `${first.name} carried an error at ${sinceStart(s, first.lastDataAt!)}: ${text}`,
-      `the client closed the port-forward connection ${formatDuration(s.connectionEnd!.ts - first.lastDataAt!)} later, ending all ${data.length} forwarded connection${data.length === 1 ? '' : 's'}`,
+      `the client closed the port-forward connection ${formatDuration(s.connectionEnd!.ts - first.lastDataAt!)} later, ${data.length === 1 ? 'ending its forwarded connection' : `ending all ${data.length} forwarded connections`}`,
       'kubectl ≥ 1.23 ends the whole port-forward on any error stream text (kubernetes/kubectl#1169): one refused connection to the pod stops the others too',
     ],
     at: first.lastDataAt,

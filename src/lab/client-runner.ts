@@ -99,8 +99,14 @@ export async function runKubectl(kubectl: string, script: ClientScript, env: Nod
     try {
       await waitFor(() => local() !== undefined, waiters, 'kubectl never said where it forwards from', child);
       forwarded = [];
-      for (const path of script.forward.paths) forwarded.push(await get(Number(local()), path));
-      child.kill('SIGINT');
+      for (const path of script.forward.paths) {
+        // A request the pod refused makes kubectl ≥ 1.23 end the whole port-forward: no more requests then.
+        const r = await get(Number(local()), path).catch((err: Error): ForwardedRequest => ({ path, status: 0, body: new StreamTally().digest(), error: err.message }));
+        forwarded.push(r);
+        if (r.error !== undefined) break;
+      }
+      // After a refused request kubectl is left to exit by itself (the harness timeout covers it if it does not).
+      if (!forwarded.some((r) => r.error !== undefined)) child.kill('SIGINT');
     } catch (err) {
       stderr += `\n[harness] ${(err as Error).message}\n`;
       killed = true;
@@ -136,6 +142,8 @@ export interface ForwardedRequest {
   path: string;
   status: number;
   body: ReturnType<StreamTally['digest']>;
+  /** Why the request got no response (kubectl closed the forwarded connection). */
+  error?: string;
 }
 
 /** One GET on a connection of its own (Connection: close), through kubectl's local port. */

@@ -88,6 +88,8 @@ function forward(ctx: PortForwardContext, spdy: SpdyConnection, session: Session
   };
   const target = Number.isInteger(port) ? ctx.podServices.target(request.namespace, request.pod, port) : undefined;
   if (target === undefined) {
+    // What the client sends on the data stream still arrives here (and goes nowhere): it is counted.
+    data.consume((bytes) => fwd.toPod.add(bytes));
     fail(`failed to connect to localhost:${data.headers['port']?.[0] ?? ''} inside namespace "${sandbox}", IPv4: dial tcp4 127.0.0.1:${port}: connect: connection refused IPv6 dial tcp6: address localhost: no suitable address found `);
     return;
   }

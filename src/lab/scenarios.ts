@@ -127,6 +127,13 @@ export const SCENARIOS: Scenario[] = [
     expect: { exitCode: 0, forwardedBodies: [35, FORWARDED_BYTES] },
   },
   {
+    name: 'portforward-refused',
+    description:
+      'kubectl port-forward pod/lab-0 :81, a port nothing listens on in the pod: the runtime writes the refusal on the error stream and kubectl (≥1.23) ends the whole port-forward (kubernetes/kubectl#1169)',
+    client: { args: ['port-forward', 'pod/lab-0', ':81'], forward: { paths: ['/hello', '/hello'] } },
+    expect: { exitCode: 1, stderrIncludes: ['connection refused'] },
+  },
+  {
     name: 'fault-no-stream-reply',
     description: "fault no-stream-reply@cri: the streaming server never answers SYN_STREAM; the apiserver translator's SPDY client gives up after 30 s and reports an InternalError",
     faults: ['no-stream-reply'],

@@ -123,6 +123,14 @@ describe('on recordings of the real kubectl', () => {
     expect(diagnoseAll(m).get(3)?.cause?.title).toBe('the command could not be started');
   });
 
+  test("port-forward to a port nothing listens on: the runtime's error, then kubectl closed everything (R14)", async () => {
+    const m = await open('lab/lab-portforward-refused.pcapng');
+    expect(causes(m)).toEqual(['R14@cri', 'R14@cri', 'R14@cri']);
+    const cause = diagnoseAll(m).get(3)!.cause!;
+    expect(cause.evidence[0]).toMatch(/^error:81:0 carried an error at \+[\d.]+ ms: error forwarding port 81 to pod .*connection refused/);
+    expect(cause.evidence[1]).toMatch(/^the client closed the port-forward connection [\d.]+ ms later, ending its forwarded connection$/);
+  });
+
   test('R1: stdin that never reaches EOF (the demo hang)', async () => {
     const m = await open('demo.pcapng');
     const hang = m.sessions.find((s) => s.pod === 'batch-7')!;
