@@ -15,7 +15,6 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { gunzipSync } from 'node:zlib';
-import { mutate, records, rng } from './fuzz/mutate.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
@@ -59,13 +58,17 @@ const corpus = corpusFiles()
   })
   .filter((c) => c.bytes.length <= MAX_CORPUS_BYTES);
 
-/** The worker runs the TypeScript target bundled once by esbuild (a devDependency). */
-async function bundleTarget() {
+/** The TypeScript target (run by the worker) and the test kit's mutations, bundled by esbuild (a devDependency). */
+async function bundle(entry, name) {
   const { build } = await import('esbuild');
-  const outfile = join(root, 'node_modules', '.cache', 'execscope-fuzz', `target-${process.pid}.mjs`);
-  await build({ entryPoints: [join(root, 'scripts', 'fuzz', 'target.ts')], outfile, bundle: true, format: 'esm', platform: 'node', target: 'node20', logLevel: 'warning', define: { 'process.env.NODE_ENV': '"production"' } });
+  const outfile = join(root, 'node_modules', '.cache', 'execscope-fuzz', `${name}-${process.pid}.mjs`);
+  await build({ entryPoints: [join(root, entry)], outfile, bundle: true, format: 'esm', platform: 'node', target: 'node20', logLevel: 'warning', define: { 'process.env.NODE_ENV': '"production"' } });
   return outfile;
 }
+
+const mutationsFile = await bundle('test/kit/capture-mutations.ts', 'mutations');
+const { mutate, records, rng } = await import(mutationsFile);
+rmSync(mutationsFile, { force: true });
 
 class Runner {
   constructor(file) {
@@ -138,7 +141,7 @@ async function minimise(runner, bytes, kind, chunkSeed) {
 
 async function main() {
   if (!corpus.length) throw new Error('no captures found in fixtures/ or ../shared');
-  const target = await bundleTarget();
+  const target = await bundle('scripts/fuzz/target.ts', 'target');
   const runner = new Runner(target);
   const r = rng(seed);
   const counts = { inputs: 0, crash: 0, hang: 0, oom: 0, mismatch: 0, worker: 0 };

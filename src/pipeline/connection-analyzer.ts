@@ -127,8 +127,6 @@ export class ConnectionAnalyzer implements ConnectionScope {
         return http2Consumer(this);
       case 'tls':
         return outer ? tlsConsumer(this, this.ctx.keys, () => new SniffingConsumer((k, h) => this.consumerFor(k, false, h))) : ignoreStream;
-      case 'spdy':
-      case 'websocket':
       case 'unknown':
         // Framing without an HTTP upgrade only makes sense when the capture missed the start.
         return outer && !this.conn.sawHandshake ? this.midstream() : ignoreStream;
@@ -143,6 +141,10 @@ export class ConnectionAnalyzer implements ConnectionScope {
       (transport, skipped) => {
         const r = this.record;
         r.protocol = transport;
+        if (transport === 'tls') {
+          this.ctx.warn(pipelineProblem('started-midstream', 'capture starts mid-connection: TLS records without their handshake; listed, not decoded', { where: this.where, connection: r.id }));
+          return null;
+        }
         if (transport === 'http2') {
           // A long-lived HTTP/2 connection (the kubelet's to its runtime) joined after its preface.
           const lost = skipped.c2s + skipped.s2c ? `, ${skipped.c2s + skipped.s2c} bytes before the first frame boundary skipped` : '';

@@ -11,6 +11,17 @@ export const MAX_TLS12_CIPHERTEXT = 2 ** 14 + 2048;
 /** RFC 8446 §5.2: TLSCiphertext.length ≤ 2^14 + 256. */
 export const MAX_TLS13_CIPHERTEXT = 2 ** 14 + 256;
 
+/**
+ * The length of the record whose 5-byte header is at b[at] (header included), or -1 when it cannot
+ * be one: content type 20–24, version 3.0–3.4, a length within TLS 1.2's limit. Needs 5 bytes.
+ */
+export function plausibleTlsRecord(b: Uint8Array, at: number): number {
+  if (b.length - at < RECORD_HEADER) return -1;
+  const length = (b[at + 3] << 8) | b[at + 4];
+  if (b[at] < 20 || b[at] > 24 || b[at + 1] !== 3 || b[at + 2] > 4 || length === 0 || length > MAX_TLS12_CIPHERTEXT) return -1;
+  return RECORD_HEADER + length;
+}
+
 /** record is the whole record, header included; it is only valid during the call. */
 export type RecordHandler = (record: Uint8Array, origin: FrameOrigin) => void;
 

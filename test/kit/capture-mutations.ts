@@ -5,7 +5,22 @@
  */
 
 /** Deterministic PRNG (mulberry32): a run is replayable from its seed. */
-export function rng(seed) {
+export interface Rng {
+  next(): number;
+  int(n: number): number;
+  pick<T>(xs: readonly T[]): T;
+}
+
+export interface CaptureRecords {
+  /** Bytes before the first packet record (file header, pcapng section and interface blocks). */
+  header: number;
+  /** [start, end) of each packet record. */
+  records: [number, number][];
+  kind: 'pcap' | 'pcapng';
+  le: boolean;
+}
+
+export function rng(seed: number): Rng {
   let a = seed >>> 0;
   const next = () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -22,10 +37,10 @@ export function rng(seed) {
  * (everything before the first record, incl. pcapng section/interface blocks), or null when the file
  * is neither.
  */
-export function records(b) {
+export function records(b: Buffer): CaptureRecords | null {
   if (b.length < 24) return null;
   const magic = b.readUInt32LE(0);
-  const out = [];
+  const out: [number, number][] = [];
   if ([0xa1b2c3d4, 0xa1b23c4d, 0xd4c3b2a1, 0x4d3cb2a1].includes(magic)) {
     const le = magic === 0xa1b2c3d4 || magic === 0xa1b23c4d;
     for (let at = 24; at + 16 <= b.length; ) {
@@ -56,18 +71,18 @@ export function records(b) {
 }
 
 /** Where the packet data of a record starts (pcap 16, pcapng EPB 28, SPB 12). */
-function dataStart(b, kind, le, [start]) {
+function dataStart(b: Buffer, kind: CaptureRecords['kind'], le: boolean, [start]: [number, number]): number {
   if (kind === 'pcap') return start + 16;
   const type = le ? b.readUInt32LE(start) : b.readUInt32BE(start);
   return start + (type === 6 ? 28 : 12);
 }
 
-function rebuild(b, rec, order) {
+function rebuild(b: Buffer, rec: CaptureRecords, order: [number, number][]): Buffer {
   return Buffer.concat([b.subarray(0, rec.header), ...order.map(([s, e]) => b.subarray(s, e))]);
 }
 
 /** Offsets of an IPv4 TCP header in a record's packet data (Ethernet, SLL, SLL2, loopback, raw). */
-function tcpHeaderAt(b, from, to) {
+function tcpHeaderAt(b: Buffer, from: number, to: number): number {
   for (const linkHeader of [14, 16, 20, 4, 0, 18]) {
     const ip = from + linkHeader;
     if (ip + 40 > to) continue;
@@ -76,13 +91,15 @@ function tcpHeaderAt(b, from, to) {
   return -1;
 }
 
-function indexesOf(b, pattern, max = 64) {
-  const out = [];
+function indexesOf(b: Buffer, pattern: Buffer, max = 64): number[] {
+  const out: number[] = [];
   for (let at = b.indexOf(pattern); at >= 0 && out.length < max; at = b.indexOf(pattern, at + 1)) out.push(at);
   return out;
 }
 
-export const MUTATIONS = {
+export type Mutation = (b: Buffer, r: Rng, other: Buffer) => Buffer | null;
+
+export const MUTATIONS: Record<string, Mutation> = {
   flipBits(b, r) {
     const out = Buffer.from(b);
     for (let k = 1 + r.int(8); k > 0; k--) out[r.int(out.length)] ^= 1 << r.int(8);
@@ -169,9 +186,9 @@ export const MUTATIONS = {
 const NAMES = Object.keys(MUTATIONS);
 
 /** One to three stacked mutations of a corpus entry; returns the bytes and what was done. */
-export function mutate(corpus, r) {
+export function mutate(corpus: readonly { bytes: Buffer }[], r: Rng): { bytes: Buffer; done: string[] } {
   let bytes = r.pick(corpus).bytes;
-  const done = [];
+  const done: string[] = [];
   for (let k = 1 + r.int(3); k > 0; k--) {
     const name = r.pick(NAMES);
     const out = MUTATIONS[name](bytes, r, r.pick(corpus).bytes);
