@@ -1,8 +1,12 @@
+const MAX_DATE_MS = 8_640_000_000_000_000n;
+
 /** Absolute ISO time of an offset from the capture origin, exact to the nanosecond when it has them. */
 export function isoTime(originNs: bigint | null, offsetNs: number): string | null {
   if (originNs === null) return null;
   const abs = originNs + BigInt(Math.round(offsetNs));
   const ms = abs / 1_000_000n;
+  // A corrupt timestamp can lie outside what a Date holds (±8.64e15 ms); before 1970 is as bogus.
+  if (abs < 0n || ms > MAX_DATE_MS) return null;
   const subMs = Number(abs % 1_000_000n);
   const base = new Date(Number(ms)).toISOString().slice(0, 19);
   const frac = (Number(ms % 1000n) * 1_000_000 + subMs).toString().padStart(9, '0');
