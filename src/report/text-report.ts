@@ -1,6 +1,6 @@
 /** The human summary `execscope analyze` prints: one block per session. Captured text is neutralised. */
 import type { RpcCall } from '../model/rpc-call.js';
-import type { CaptureModel, DockerDetails, ExecSession, StreamRecord, TlsSummary } from '../model/session.js';
+import type { CaptureModel, ConnectionRecord, DockerDetails, ExecSession, StreamRecord, TlsSummary } from '../model/session.js';
 import { shortDockerId } from '../docker/engine-api.js';
 import { asCalled, commandLabel } from './session-summary.js';
 import { safeInline } from './terminal-text.js';
@@ -101,11 +101,7 @@ export function textReport(model: CaptureModel, opts: { connections: boolean; na
   out.push(...rpcLines(model));
   if (opts.connections) {
     out.push('', 'Connections');
-    for (const conn of model.connections) {
-      const tls = conn.tls ? ` (${tlsText(conn.tls)})` : '';
-      out.push(`   ${conn.id} ${conn.client} → ${conn.server} ${conn.protocol}${tls} ${conn.bytes.c2s}/${conn.bytes.s2c} B`);
-      for (const r of conn.requests) out.push(`      ${r.method} ${safeInline(r.target)} → ${r.status ?? '—'}`);
-    }
+    for (const conn of model.connections) out.push(...connectionLines(conn).map((l) => `   ${l}`));
   }
   if (model.warnings.length) {
     out.push('', `Warnings (${model.warnings.length})`);
@@ -149,6 +145,15 @@ export function diagnosisLines(d: Diagnosis, indent = '   '): string[] {
   for (const f of d.notes) add('', f);
   if (d.inferred) lines.push(`${indent}· inferred without the upgrade, ${safeInline(d.inferred)}`);
   return lines;
+}
+
+/** A connection as `analyze --connections` lists it: addresses, protocol, TLS, bytes each way, then its requests indented. */
+export function connectionLines(conn: ConnectionRecord): string[] {
+  const tls = conn.tls ? ` (${tlsText(conn.tls)})` : '';
+  return [
+    `${conn.id} ${conn.client} → ${conn.server} ${conn.protocol}${tls} ${conn.bytes.c2s}/${conn.bytes.s2c} B`,
+    ...conn.requests.map((r) => `   ${safeInline(r.method)} ${safeInline(r.target)} → ${r.status ?? '—'}`),
+  ];
 }
 
 function tlsText(t: TlsSummary): string {

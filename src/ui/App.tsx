@@ -11,6 +11,9 @@ import { contentLines, contentStreams, headBuffer } from './content.js';
 import { useStreamContent } from './use-stream-content.js';
 import type { ContentReader } from '../pipeline/capture-content-reader.js';
 import { ConnectionList } from './ConnectionList.js';
+import { ConnectionOverlay, connectionRows } from './ConnectionOverlay.js';
+import { WarningList } from './WarningList.js';
+import { warningTarget } from './warning-target.js';
 import { ContentView, contentRowCount } from './ContentView.js';
 import { EventDetail } from './EventDetail.js';
 import { ExplainPanel, explainRoom, explainRows, type WalkInfo } from './ExplainPanel.js';
@@ -121,7 +124,9 @@ export function App({ path, load, inspector, contentReader, initialState }: AppP
   const view = axis ? (ui.view ?? fullView(axis)) : null;
 
 
-  const listLength = ui.list === 'sessions' ? sessions.length : connections.length;
+  const warnings = model?.warnings ?? [];
+  const warningIndex = clamp(ui.warning, 0, Math.max(0, warnings.length - 1));
+  const listLength = ui.list === 'sessions' ? sessions.length : ui.list === 'connections' ? connections.length : warnings.length + 1;
   const layout = layoutPanes(rows, ui.pane, listLength, lanes.length);
   const eventShown = !ui.overlay && layout.detailPane === 'event' && layout.detail > 0;
 
@@ -152,7 +157,15 @@ export function App({ path, load, inspector, contentReader, initialState }: AppP
 
   const contentRows = Math.max(1, layout.detail - 1);
   const bodyRows = Math.max(0, rows - CHROME_ROWS);
-  const overlayRows = ui.overlay === 'help' ? helpRows(columns).length : ui.overlay === 'diagnosis' ? diagnosisRows(findings, columns).length : 0;
+  const connection = model?.connections.find((c) => c.id === connectionId) ?? null;
+  const overlayRows =
+    ui.overlay === 'help'
+      ? helpRows(columns).length
+      : ui.overlay === 'diagnosis'
+        ? diagnosisRows(findings, columns).length
+        : ui.overlay === 'connection' && connection
+          ? connectionRows(connection).length
+          : 0;
   const resolved: UiState = {
     ...ui,
     session: session?.id ?? null,
@@ -163,6 +176,7 @@ export function App({ path, load, inspector, contentReader, initialState }: AppP
     contentScroll: clamp(ui.contentScroll, 0, Math.max(0, cRows - contentRows)),
     layer: clamp(ui.layer, 0, Math.max(0, layers.length - 1)),
     overlayScroll: clamp(ui.overlayScroll, 0, overlayScrollLimit(overlayRows, bodyRows)),
+    warning: warningIndex,
   };
   const ctx: UiContext = {
     sessionIds: sessions.map((s) => s.id),
@@ -174,6 +188,10 @@ export function App({ path, load, inspector, contentReader, initialState }: AppP
     contentLineCount: cRows,
     pageSize: ui.pane === 'content' ? contentRows : Math.max(1, layout.sessions - 1),
     walk,
+    warningCount: warnings.length,
+    // Worked out only when ⏎ can use it: the selected warning's event, on another session's lanes.
+    warningTarget: model && ui.list === 'warnings' && warnings[warningIndex] ? warningTarget(model, warnings[warningIndex]) : null,
+    connectionSession: connection?.sessionIds[0] ?? null,
   };
 
   // Explain mode: the selected event in words, and where the guided walk stands.
@@ -215,6 +233,8 @@ export function App({ path, load, inspector, contentReader, initialState }: AppP
   let body;
   if (ui.overlay === 'help') {
     body = <HelpOverlay height={bodyRows} width={columns} scroll={resolved.overlayScroll} />;
+  } else if (ui.overlay === 'connection' && connection) {
+    body = <ConnectionOverlay connection={connection} height={bodyRows} scroll={resolved.overlayScroll} />;
   } else if (ui.overlay === 'diagnosis' && session) {
     body = <DiagnosisOverlay session={session} findings={findings} height={bodyRows} width={columns} scroll={resolved.overlayScroll} />;
   } else if (!model) {
@@ -246,6 +266,8 @@ export function App({ path, load, inspector, contentReader, initialState }: AppP
             stopped={load.error ?? model.fatal?.message ?? null}
             otherConnections={model.connections.filter((c) => c.sessionIds.length === 0).length}
           />
+        ) : ui.list === 'warnings' ? (
+          <WarningList warnings={warnings} selected={warningIndex} focused={ui.pane === 'sessions'} height={layout.sessions} width={columns} />
         ) : (
           <ConnectionList
             connections={connections}

@@ -18,7 +18,7 @@ export function TitleBar({ path, model, error }: { path: string; model: CaptureM
       dim: true,
     });
     if (c.unsupportedLinkTypes.length) segments.push({ text: ` · ! link type ${c.unsupportedLinkTypes.map((t) => safeInline(t)).join(', ')} not decoded`, color: 'yellow' });
-    if (model.warnings.length) segments.push({ text: ` · ! ${plural(model.warnings.length, 'warning')}`, color: 'yellow' });
+    if (model.warnings.length) segments.push({ text: ` · ! ${plural(model.warnings.length, 'warning')} (w)`, color: 'yellow' });
   }
   return <Line segments={segments} />;
 }

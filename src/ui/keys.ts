@@ -12,6 +12,7 @@ import {
   editFilter,
   moveHorizontally,
   moveVertically,
+  openConnectionSession,
   pan,
   stepInTime,
   toggleOverlay,
@@ -25,7 +26,7 @@ import {
 import { stepWalk, toggleExplain } from './explain-walk.js';
 
 /** Where a key applies: a pane (the top pane split by what it lists), or an open overlay. */
-export type Scope = Exclude<Pane, 'sessions'> | 'sessions' | 'connections' | Overlay;
+export type Scope = Exclude<Pane, 'sessions'> | 'sessions' | 'connections' | 'warnings' | Overlay;
 
 /** Names of the keys that are not one printable character. */
 export type SpecialKey = 'up' | 'down' | 'left' | 'right' | 'pgup' | 'pgdn' | 'home' | 'end' | 'enter' | 'esc' | 'tab' | 'shift-tab';
@@ -45,8 +46,8 @@ export interface KeyBinding {
   run(s: UiState, ctx: UiContext, key: string): UiState | 'quit';
 }
 
-const PANE_SCOPES: readonly Scope[] = ['sessions', 'connections', 'timeline', 'event', 'content'];
-const OVERLAYS: readonly Overlay[] = ['help', 'diagnosis'];
+const PANE_SCOPES: readonly Scope[] = ['sessions', 'connections', 'warnings', 'timeline', 'event', 'content'];
+const OVERLAYS: readonly Overlay[] = ['help', 'diagnosis', 'connection'];
 
 export const KEY_TABLE: readonly KeyBinding[] = [
   {
@@ -54,7 +55,7 @@ export const KEY_TABLE: readonly KeyBinding[] = [
     label: '↑ ↓  k j',
     does: 'move: session, lane, layer, scroll',
     scopes: [...PANE_SCOPES, ...OVERLAYS],
-    hint: { sessions: '↑↓ session', connections: '↑↓ connection', timeline: '↑↓ lane', event: '↑↓ layer', content: '↑↓ scroll', help: '↑↓ scroll', diagnosis: '↑↓ scroll' },
+    hint: { sessions: '↑↓ session', connections: '↑↓ connection', warnings: '↑↓ warning', timeline: '↑↓ lane', event: '↑↓ layer', content: '↑↓ scroll', help: '↑↓ scroll', diagnosis: '↑↓ scroll' },
     run: (s, ctx, key) => moveVertically(s, ctx, key === 'up' || key === 'k' ? -1 : 1),
   },
   {
@@ -85,16 +86,17 @@ export const KEY_TABLE: readonly KeyBinding[] = [
   {
     keys: ['enter'],
     label: '⏎ enter',
-    does: 'drill in: session → timeline → layers → content',
-    hint: { sessions: '⏎ timeline', timeline: '⏎ layers', event: '⏎ content' },
-    run: (s, ctx) => drillIn(s, ctx),
+    does: 'drill in: session → timeline → layers → content; open',
+    scopes: [...PANE_SCOPES, 'connection'],
+    hint: { sessions: '⏎ timeline', timeline: '⏎ layers', event: '⏎ content', connections: '⏎ details', warnings: '⏎ go to it', connection: '⏎ its session' },
+    run: (s, ctx) => (s.overlay === 'connection' ? openConnectionSession(s, ctx) : drillIn(s, ctx)),
   },
   {
     keys: ['esc'],
     label: 'esc',
     does: 'back · close an overlay · cancel filter · clear filter',
     scopes: [...PANE_SCOPES, ...OVERLAYS],
-    hint: { connections: 'esc sessions', event: 'esc back', content: 'esc back', help: 'esc close', diagnosis: 'esc close' },
+    hint: { connections: 'esc sessions', warnings: 'esc sessions', event: 'esc back', content: 'esc back', help: 'esc close', diagnosis: 'esc close', connection: 'esc close' },
     run: (s) => back(s),
   },
   {
@@ -156,7 +158,14 @@ export const KEY_TABLE: readonly KeyBinding[] = [
     label: 'c',
     does: 'all connections (discovery, TLS, unknown TCP)',
     hint: { sessions: 'c connections' },
-    run: (s) => ({ ...s, list: s.list === 'sessions' ? 'connections' : 'sessions', pane: 'sessions' }),
+    run: (s) => ({ ...s, list: s.list === 'connections' ? 'sessions' : 'connections', pane: 'sessions' }),
+  },
+  {
+    keys: ['w'],
+    label: 'w',
+    does: 'decoding warnings; ⏎ goes to the packet and byte',
+    hint: { sessions: 'w warnings' },
+    run: (s) => ({ ...s, list: s.list === 'warnings' ? 'sessions' : 'warnings', pane: 'sessions' }),
   },
   {
     keys: ['d'],

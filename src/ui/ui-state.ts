@@ -9,13 +9,18 @@ import { nearestItem } from './timeline-lanes.js';
 export type Pane = 'sessions' | 'timeline' | 'event' | 'content';
 export const PANES: readonly Pane[] = ['sessions', 'timeline', 'event', 'content'];
 
-/** What covers the panes: the help, the hang doctor's findings. */
-export type Overlay = 'help' | 'diagnosis';
+/** What covers the panes: the help, the hang doctor's findings, a connection's requests and TLS. */
+export type Overlay = 'help' | 'diagnosis' | 'connection';
+
+/** Where a warning points: an event of a session, or a connection without one. */
+export type WarningTarget = { session: number; lane: number; item: number } | { connection: number };
 
 export interface UiState {
   pane: Pane;
-  /** What the top pane lists: exec sessions, or every TCP connection. */
-  list: 'sessions' | 'connections';
+  /** What the top pane lists: exec sessions, every TCP connection, or the decoding warnings. */
+  list: 'sessions' | 'connections' | 'warnings';
+  /** Selected warning (index into the capture's warnings). */
+  warning: number;
   /** Selected session and connection ids (null: the first one listed), so sorting and filtering keep them. */
   session: number | null;
   connection: number | null;
@@ -46,6 +51,7 @@ export interface UiState {
 export const initialUiState: UiState = {
   pane: 'sessions',
   list: 'sessions',
+  warning: 0,
   session: null,
   connection: null,
   sort: 'time',
@@ -102,6 +108,11 @@ export interface UiContext {
   walk?: readonly { lane: number; item: number }[];
   /** Rows of the explanation below the Event pane when it stands in place of the layers (↑↓ scroll it). */
   explainOverflow?: number;
+  warningCount: number;
+  /** Where the selected warning points, when it points somewhere. */
+  warningTarget: WarningTarget | null;
+  /** The first session on the selected connection, if it has one. */
+  connectionSession: number | null;
 }
 
 /** A move along a list: by a number of rows, or to its first or last entry. */
@@ -189,6 +200,7 @@ export function moveVertically(s: UiState, ctx: UiContext, step: Step): UiState 
   switch (s.pane) {
     case 'sessions':
       if (s.list === 'connections') return { ...s, connection: moveId(s.connection, step, ctx.connectionIds) };
+      if (s.list === 'warnings') return { ...s, warning: moveIndex(s.warning, step, ctx.warningCount) };
       {
         const session = moveId(s.session, step, ctx.sessionIds);
         return session === s.session ? s : freshSelection({ ...s, session });
@@ -264,7 +276,7 @@ export function back(s: UiState): UiState {
     case 'timeline':
       return { ...s, pane: 'sessions' };
     case 'sessions':
-      if (s.list === 'connections') return { ...s, list: 'sessions' };
+      if (s.list !== 'sessions') return { ...s, list: 'sessions' };
       if (s.filter) return { ...s, filter: '' };
       return s;
   }
@@ -273,7 +285,9 @@ export function back(s: UiState): UiState {
 export function drillIn(s: UiState, ctx: UiContext): UiState {
   switch (s.pane) {
     case 'sessions':
-      return s.list === 'sessions' && ctx.sessionIds.length > 0 ? { ...s, pane: 'timeline' } : s;
+      if (s.list === 'connections') return ctx.connectionIds.length ? { ...s, overlay: 'connection', overlayScroll: 0 } : s;
+      if (s.list === 'warnings') return ctx.warningTarget ? jumpTo(s, ctx.warningTarget) : s;
+      return ctx.sessionIds.length > 0 ? { ...s, pane: 'timeline' } : s;
     case 'timeline':
       return s.item >= 0 ? { ...s, pane: 'event' } : s;
     case 'event':
@@ -286,4 +300,20 @@ export function drillIn(s: UiState, ctx: UiContext): UiState {
 /** Open `overlay`, or close it when it is the one open. */
 export function toggleOverlay(s: UiState, overlay: Overlay): UiState {
   return { ...s, overlay: s.overlay === overlay ? null : overlay, overlayScroll: 0 };
+}
+
+/**
+ * Shows where a warning points: its event selected in the Event pane (the filter cleared so that
+ * its session is listed), or the connection's details when no session runs on it.
+ */
+export function jumpTo(s: UiState, target: WarningTarget): UiState {
+  if ('connection' in target) return { ...s, list: 'connections', connection: target.connection, pane: 'sessions', filter: '', overlay: 'connection', overlayScroll: 0 };
+  const fresh = freshSelection({ ...s, list: 'sessions', session: target.session, filter: '', overlay: null });
+  return { ...fresh, lane: target.lane, item: target.item, pane: target.item >= 0 ? 'event' : 'timeline' };
+}
+
+/** ⏎ on a connection's details: its session's timeline. */
+export function openConnectionSession(s: UiState, ctx: UiContext): UiState {
+  if (ctx.connectionSession === null) return s;
+  return { ...freshSelection({ ...s, list: 'sessions', session: ctx.connectionSession, filter: '', overlay: null }), pane: 'timeline' };
 }

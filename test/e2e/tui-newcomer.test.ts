@@ -81,4 +81,35 @@ describe.each([
     t.keysAtOnce('Escape', 'q');
     await t.waitFor(/\[exited 0\]/);
   });
+
+  test('w opens the warnings, ⏎ goes where one points; ⏎ on a connection shows its requests and TLS, ⏎ again its session', async () => {
+    let t = start('tls-ws-keylog.pcap', cols, rows);
+    await t.waitFor(/! 2 warnings \(w\)|Sessions · \d+/);
+    t.keys('w');
+    let screen = await t.waitFor(/▶ Warnings · 2/);
+    expect(screen).toMatch(/where +code +message/);
+    expect(screen).toMatch(/▸ ·  conn 3 +tls\.no-keys +no TLS keys/);
+    t.keys('Enter');
+    screen = await t.waitFor(/▶ Connection · 3/);
+    expect(screen).toMatch(/TLS 1\.3/);
+    expect(screen).toMatch(/NO KEYS: pass --keylog FILE/);
+    expect(fits(screen, cols)).toBe(true);
+    t.keys('q');
+    await t.waitFor(/\[exited 0\]/);
+
+    t = start('demo.pcapng', cols, rows);
+    await t.waitFor(/Sessions · 11/);
+    t.keys('c');
+    await t.waitFor(/▶ Connections/);
+    t.keys('/', 'exec', 'Enter');
+    await t.waitFor(/▶ Connections · \d+ of 31/);
+    t.keys('Enter');
+    screen = await t.waitFor(/▶ Connection · \d+/);
+    expect(screen).toMatch(/POST \/api\/v1\/namespaces\/default\/pods\/demo-0\/exec/);
+    const id = /exec session #(\d+) · ⏎ opens #\1/.exec(screen)![1];
+    t.keys('Enter');
+    await t.waitFor(new RegExp(`▶ Timeline · #${id}`));
+    t.keys('q');
+    await t.waitFor(/\[exited 0\]/);
+  });
 });

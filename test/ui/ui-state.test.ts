@@ -23,6 +23,9 @@ const ctx = (over: Partial<UiContext> = {}): UiContext => ({
   contentStreamCount: 3,
   contentLineCount: 50,
   pageSize: 10,
+  warningCount: 3,
+  warningTarget: null,
+  connectionSession: null,
   ...over,
 });
 
@@ -174,6 +177,27 @@ describe('reduceKey', () => {
     expect(press(s, [',', ',', ','])).toMatchObject({ lane: 0, item: 0 });
     expect(press(resolved({ pane: 'event', lane: 2, item: -1 }), ['.'])).toMatchObject({ lane: 0, item: 0 });
     expect(press(s, ['.'], ctx({ lanes: [] }))).toBe(s);
+  });
+
+  it('w lists the warnings; ⏎ goes to the event a warning points at, or to its connection', () => {
+    const s = press(resolved({ pane: 'event', filter: 'pod:x' }), ['w']) as UiState;
+    expect(s).toMatchObject({ list: 'warnings', pane: 'sessions' });
+    expect(press(s, [down, down, down, down])).toMatchObject({ warning: 2 });
+    const target = ctx({ warningTarget: { session: 3, lane: 1, item: 2 } });
+    expect(press(s, [enter], target)).toMatchObject({ list: 'sessions', session: 3, lane: 1, item: 2, pane: 'event', filter: '' });
+    expect(press(s, [enter], ctx({ warningTarget: { connection: 11 } }))).toMatchObject({ list: 'connections', connection: 11, overlay: 'connection' });
+    expect(press(s, [enter])).toBe(s);
+    expect(press(s, [esc])).toMatchObject({ list: 'sessions' });
+    expect(press(s, ['w'])).toMatchObject({ list: 'sessions' });
+  });
+
+  it('⏎ on a connection opens its details; ⏎ there opens its session', () => {
+    const details = press(resolved(), ['c', enter]) as UiState;
+    expect(details).toMatchObject({ list: 'connections', overlay: 'connection' });
+    expect(keyHints(details)).toMatch(/⏎ its session {2}.*esc close/);
+    expect(press(details, [enter])).toBe(details);
+    expect(press(details, [enter], ctx({ connectionSession: 2 }))).toMatchObject({ list: 'sessions', session: 2, pane: 'timeline', overlay: null });
+    expect(press(details, [esc])).toMatchObject({ list: 'connections', overlay: null });
   });
 
   it('esc then q typed quickly (one meta-q from the terminal) closes and quits', () => {
@@ -336,9 +360,9 @@ describe('the key table', () => {
   });
 
   it('binds no key twice where both would apply', () => {
-    const scopes: Scope[] = ['sessions', 'connections', 'timeline', 'event', 'content', 'help', 'diagnosis'];
-    for (const scope of scopes) {
-      const keys = KEY_TABLE.filter((b) => (b.scopes ?? scopes.slice(0, 5)).includes(scope)).flatMap((b) => b.keys);
+    const panes: Scope[] = ['sessions', 'connections', 'warnings', 'timeline', 'event', 'content'];
+    for (const scope of [...panes, 'help', 'diagnosis', 'connection'] as Scope[]) {
+      const keys = KEY_TABLE.filter((b) => (b.scopes ?? panes).includes(scope)).flatMap((b) => b.keys);
       expect(keys.length).toBe(new Set(keys).size);
     }
   });
@@ -355,7 +379,7 @@ describe('status bar', () => {
   it('hints follow the pane', () => {
     expect(keyHints(resolved())).toMatch(/^↑↓ session  ⏎ timeline/);
     expect(keyHints(resolved({ pane: 'timeline' }))).toMatch(/\+\/- zoom  \[ \] pan/);
-    expect(keyHints(resolved({ list: 'connections' }))).toMatch(/^↑↓ connection  esc sessions/);
+    expect(keyHints(resolved({ list: 'connections' }))).toMatch(/^↑↓ connection  ⏎ details  esc sessions/);
     // Narrow: the hints before help and quit give way from the right.
     expect(keyHints(resolved({ pane: 'timeline' }), 44)).toBe('↑↓ lane  ←→ event  , . time  ? help  q quit');
     expect(keyHints(resolved({ pane: 'timeline' }), 40)).toBe('↑↓ lane  ←→ event  ? help  q quit');
