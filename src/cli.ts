@@ -12,7 +12,7 @@ import { diagnosisReport } from './report/diagnosis-report.js';
 import { modelExitStatus } from './report/exit-status.js';
 import { jsonReport } from './report/json-report.js';
 import { keysReport, textReport } from './report/text-report.js';
-import { safeInline } from './report/terminal-text.js';
+import { safeInline, terminalSafeJson } from './report/terminal-text.js';
 
 const HELP: Record<string, string> = {
   main: `execscope — decode Kubernetes exec traffic (kubectl exec / attach / port-forward) from captures
@@ -157,7 +157,7 @@ async function analyze(argv: string[]): Promise<number> {
   } finally {
     saved?.close();
   }
-  process.stdout.write(json ? JSON.stringify(jsonReport(model, { hash }), null, 2) + '\n' : textReport(model, { connections: args.flags.has('--connections'), name: capturesName(inputs), explain }));
+  process.stdout.write(json ? terminalSafeJson(jsonReport(model, { hash })) + '\n' : textReport(model, { connections: args.flags.has('--connections'), name: capturesName(inputs), explain }));
   return reportFatal(model);
 }
 
@@ -167,7 +167,7 @@ async function diagnoseCommand(argv: string[]): Promise<number> {
   const inputs = await captureInputs(args, 'diagnose');
   const model = await analyzeCaptures(inputs, analyzeOptions({ keepEvents: false, headBytes: 4096 }));
   const report = diagnosisReport(model, capturesName(inputs));
-  process.stdout.write(args.flags.has('--json') ? JSON.stringify(report.json, null, 2) + '\n' : report.text);
+  process.stdout.write(args.flags.has('--json') ? terminalSafeJson(report.json) + '\n' : report.text);
   const fatal = reportFatal(model);
   return fatal || (report.faulty ? 1 : 0);
 }

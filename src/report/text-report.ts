@@ -3,7 +3,7 @@ import type { RpcCall } from '../model/rpc-call.js';
 import type { CaptureModel, ConnectionRecord, DockerDetails, ExecSession, StreamRecord, TlsSummary } from '../model/session.js';
 import { shortDockerId } from '../docker/engine-api.js';
 import { asCalled, commandLabel } from './session-summary.js';
-import { safeInline } from './terminal-text.js';
+import { safeInline, safeLines } from './terminal-text.js';
 import { basename } from 'node:path';
 import { clockOffsetText } from './clock-offset.js';
 import { plural } from './format.js';
@@ -109,7 +109,7 @@ export function textReport(model: CaptureModel, opts: { connections: boolean; na
     if (model.warnings.length > 20) out.push(`   … ${model.warnings.length - 20} more (--json lists all)`);
   }
   if (model.fatal) out.push('', `error: ${model.fatal.message}`);
-  return out.join('\n') + '\n';
+  return safeLines(out.join('\n')) + '\n';
 }
 
 /** The CRI call behind a runtime session: what the kubelet asked for and how the runtime answered. */
@@ -173,5 +173,5 @@ export function keysReport(model: CaptureModel): string {
   if (missing) {
     lines.push('', `${missing} of ${tls.length} TLS connections have no keys: pass --keylog FILE (NSS key log, e.g. from SSLKEYLOGFILE or Go's KeyLogWriter), or embed it: editcap --inject-secrets tls,FILE in.pcap out.pcapng`);
   }
-  return lines.join('\n') + '\n';
+  return safeLines(lines.join('\n')) + '\n';
 }
