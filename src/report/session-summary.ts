@@ -1,14 +1,14 @@
 /** What the session list says about a session, and how it sorts. */
 import { shortDockerId } from '../docker/engine-api.js';
 import type { RpcCall } from '../model/rpc-call.js';
-import type { ExecSession } from '../model/session.js';
+import type { ExecSession, Hop } from '../model/session.js';
 import { outcomeText, portForwardErrors } from './outcome.js';
 import { quoteArgv } from './format.js';
 import { safeInline } from './terminal-text.js';
 
 export type Severity = 'ok' | 'warn' | 'error' | 'info';
-export type SortKey = 'time' | 'duration' | 'outcome';
-export const SORT_KEYS: readonly SortKey[] = ['time', 'duration', 'outcome'];
+export type SortKey = 'time' | 'duration' | 'outcome' | 'hop';
+export const SORT_KEYS: readonly SortKey[] = ['time', 'duration', 'outcome', 'hop'];
 
 export interface Outcome {
   text: string;
@@ -19,8 +19,8 @@ export interface Outcome {
  * The report's outcome line, plus the fallback seen from the refused side, with a severity: a
  * success is ok, anything that leaves the user without an exit status or with a failure is an
  * error, loose ends (open at the end of the capture, a refused upgrade that fell back) are warnings.
+ * `live`: the capture is still being read (a tap), so an open session may yet end.
  */
-/** `live`: the capture is still being read (a tap), so an open session may yet end. */
 export function sessionOutcome(s: ExecSession, all: readonly ExecSession[], live = false): Outcome {
   const text = safeInline(outcomeText(s, live));
   if (s.state === 'upgrade-failed') {
@@ -78,6 +78,8 @@ export function commandLabel(s: ExecSession): string {
 const SEVERITY_RANK: Record<Severity, number> = { error: 0, warn: 1, info: 2, ok: 3 };
 
 /** A new array sorted by start time, by duration (longest, and still open, first) or by outcome (worst first). */
+const HOP_ORDER: readonly Hop[] = ['apiserver', 'kubelet', 'cri', 'docker'];
+
 export function sortSessions(sessions: readonly ExecSession[], key: SortKey): ExecSession[] {
   const byTime = (a: ExecSession, b: ExecSession) => a.startTs - b.startTs || a.id - b.id;
   const out = [...sessions];
@@ -86,6 +88,8 @@ export function sortSessions(sessions: readonly ExecSession[], key: SortKey): Ex
     const d = (s: ExecSession) => sessionDuration(s) ?? Infinity;
     return out.sort((a, b) => d(b) - d(a) || byTime(a, b));
   }
+  // By hop: the kubectl side first, down the chain to the runtime, each hop in time order.
+  if (key === 'hop') return out.sort((a, b) => HOP_ORDER.indexOf(a.hop) - HOP_ORDER.indexOf(b.hop) || byTime(a, b));
   const rank = new Map(sessions.map((s) => [s, SEVERITY_RANK[sessionOutcome(s, sessions).severity]]));
   return out.sort((a, b) => rank.get(a)! - rank.get(b)! || byTime(a, b));
 }

@@ -152,7 +152,7 @@ export const KEY_TABLE: readonly KeyBinding[] = [
     run: (s, ctx, key) => stepWalk(s, ctx, key === 'n' ? 1 : -1),
   },
   { keys: ['x'], label: 'x', does: 'content as hex / as text', hint: { content: 'x hex/text' }, run: (s) => ({ ...s, hex: !s.hex }) },
-  { keys: ['s'], label: 's', does: 'sort sessions: time, duration, outcome', hint: { sessions: 's sort' }, run: (s) => cycleSort(s) },
+  { keys: ['s'], label: 's', does: 'sort sessions: time, duration, outcome, hop', hint: { sessions: 's sort' }, run: (s) => cycleSort(s) },
   {
     keys: ['c'],
     label: 'c',

@@ -46,6 +46,10 @@ describe.each([
     await t.waitFor(/Sessions · \d+ of 11 .*filter “hop:apiserver state:complete”/);
     t.keys('Escape');
     await t.waitFor(/Sessions · 11 · by time/);
+    t.keys('s', 's', 's');
+    await t.waitFor(/Sessions · 11 · by hop/);
+    t.keys('s');
+    await t.waitFor(/Sessions · 11 · by time/);
 
     // Session 1: from stdout's data, the next event in time is on the same lane (its empty FIN
     // frame), then the stderr lane; , comes back.

@@ -63,7 +63,7 @@ describe('session fields', () => {
     expect(targetLabel(hostileSession())).toBe('ns␛[2J/pod␛]0;title␇ [c⟨U+009B⟩31m]');
   });
 
-  it('sorts by time, by duration (open first), by outcome (worst first)', () => {
+  it('sorts by time, by duration (open first), by outcome (worst first), by hop', () => {
     const ws = wsEchoSession();
     const spdy = spdyEchoSession();
     const hang = hangingSession();
@@ -73,6 +73,10 @@ describe('session fields', () => {
     expect(sortSessions(all, 'time').map((s) => s.id)).toEqual([2, 1, 3, 4, 5, 6]);
     expect(sortSessions(all, 'duration').map((s) => s.id)).toEqual([3, 2, 5, 1, 4, 6]);
     expect(sortSessions(all, 'outcome').map((s) => s.id)).toEqual([6, 3, 4, 2, 1, 5]);
+    // By hop: down the chain from the apiserver, each hop in time order.
+    const kubelet = spdyEchoSession({ id: 7, hop: 'kubelet', startTs: 0 });
+    const cri = spdyEchoSession({ id: 8, hop: 'cri', startTs: 0 });
+    expect(sortSessions([cri, ...all, kubelet], 'hop').map((s) => s.id)).toEqual([2, 1, 3, 4, 5, 6, 7, 8]);
     expect(all.map((s) => s.id)).toEqual([1, 3, 2, 4, 5, 6]);
   });
 });

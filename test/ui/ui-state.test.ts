@@ -144,7 +144,8 @@ describe('reduceKey', () => {
     expect(press(s, ['d', '?'])).toMatchObject({ overlay: 'diagnosis' });
     expect(press(s, ['d', 'd'])).toMatchObject({ overlay: null });
     expect(press(s, ['s'])).toMatchObject({ sort: 'duration', session: 1 });
-    expect(press(s, ['s', 's', 's'])).toMatchObject({ sort: 'time' });
+    expect(press(s, ['s', 's', 's'])).toMatchObject({ sort: 'hop' });
+    expect(press(s, ['s', 's', 's', 's'])).toMatchObject({ sort: 'time' });
     expect(press(resolved({ pane: 'event' }), ['c'])).toMatchObject({ list: 'connections', pane: 'sessions' });
     expect(press(s, ['c', down])).toMatchObject({ connection: 11, session: 1 });
     expect(press(s, ['c', esc])).toMatchObject({ list: 'sessions' });
