@@ -126,7 +126,8 @@ export function App({ path, load, inspector, contentReader, initialState }: AppP
 
   const warnings = model?.warnings ?? [];
   const warningIndex = clamp(ui.warning, 0, Math.max(0, warnings.length - 1));
-  const listLength = ui.list === 'sessions' ? sessions.length : ui.list === 'connections' ? connections.length : warnings.length + 1;
+  // Each list has a row of column names above its entries.
+  const listLength = (ui.list === 'sessions' ? sessions.length : ui.list === 'connections' ? connections.length : warnings.length) + 1;
   const layout = layoutPanes(rows, ui.pane, listLength, lanes.length);
   const eventShown = !ui.overlay && layout.detailPane === 'event' && layout.detail > 0;
 

@@ -51,9 +51,17 @@ function connectionRow(c: ConnectionRecord, selected: boolean, focused: boolean,
   return row;
 }
 
+/** The column names over the rows, aligned with connectionRow's columns. */
+function headerRow(width: number): Segment[] {
+  const wide = width >= 100;
+  const text = `  ${fitRight('#', 3)} ${fitWidth('client → server', wide ? 44 : 33)} ${fitWidth('protocol', wide ? 9 : 5)} ${fitWidth('session', 8)} ${wide ? `${fitRight('bytes', 9)} ${fitRight('duration', 9)} ` : ''}requests, TLS`;
+  return [{ text, dim: true, bold: true }];
+}
+
 export function ConnectionList(p: ConnectionListProps) {
   if (p.height <= 0) return null;
-  const rows = Math.max(0, p.height - 1);
+  const header = p.height >= 4 && p.connections.length > 0;
+  const rows = Math.max(0, p.height - 1 - (header ? 1 : 0));
   const selected = Math.max(0, p.connections.findIndex((c) => c.id === p.selectedId));
   const first = scrollWindow(p.connections.length, selected, rows);
   const without = p.connections.filter((c) => c.sessionIds.length === 0).length;
@@ -62,6 +70,7 @@ export function ConnectionList(p: ConnectionListProps) {
   return (
     <Box flexDirection="column" height={p.height}>
       <PaneTitle title="Connections" focused={p.focused} info={info} />
+      {header ? <Line segments={headerRow(p.width)} /> : null}
       {lines.map((segments, i) => (
         <Line key={i} segments={segments} />
       ))}

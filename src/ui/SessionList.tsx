@@ -82,8 +82,19 @@ function sessionRow(s: ExecSession, all: readonly ExecSession[], selected: boole
   return row;
 }
 
+/** The column names over the rows, aligned with sessionRow's columns. */
+function headerRow(cols: Columns): Segment[] {
+  let text = `  ${fitRight('#', 3)} ${fitWidth('kind', 4)} ${fitWidth('target', cols.target)} ${fitWidth('command', cols.command)} ${fitWidth('protocol', 8)} `;
+  if (cols.hop) text += fitWidth('hop', cols.hop - 1) + ' ';
+  if (cols.start) text += fitRight('start', cols.start - 1) + ' ';
+  text += `${fitRight('duration', 9)} outcome`;
+  return [{ text, dim: true, bold: true }];
+}
+
 export function SessionList(p: SessionListProps) {
-  const rows = Math.max(0, p.height - 1);
+  // Column names once there is room for them and two rows (a pane squeezed to its selected row has none).
+  const header = p.height >= 4 && p.sessions.length > 0;
+  const rows = Math.max(0, p.height - 1 - (header ? 1 : 0));
   const selected = Math.max(0, p.sessions.findIndex((s) => s.id === p.selectedId));
   const first = scrollWindow(p.sessions.length, selected, rows);
   const shown = p.sessions.slice(first, first + rows).map((s) => asCalled(s, p.rpcs ?? []));
@@ -105,6 +116,7 @@ export function SessionList(p: SessionListProps) {
   return (
     <Box flexDirection="column" height={p.height}>
       <PaneTitle title="Sessions" focused={p.focused} info={info} />
+      {header ? <Line segments={headerRow(cols)} /> : null}
       {lines.slice(0, rows).map((segments, i) => (
         <Line key={i} segments={segments} />
       ))}

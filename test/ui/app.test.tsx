@@ -232,17 +232,23 @@ describe('a newcomer at 80×24', () => {
     tui.unmount();
   });
 
-  it('s sorts by time, duration, outcome; c lists every connection', async () => {
+  it('s sorts by time, duration, outcome, hop under column names; c lists every connection', async () => {
     const tui = await renderTui(<App path="demo" load={loaded(demoModel())} />);
     await tui.press('s');
     expect(tui.lastFrame()).toContain('by duration');
     expect(selectedSession(tui)).toBe('2'); // selection kept by id
-    expect(lines(tui)[2]).toMatch(/^ +3 exec/);
+    // Row 2 names the columns; the first session follows.
+    expect(lines(tui)[2]).toMatch(/^ +# kind target +command +protocol +duration outcome$/);
+    expect(lines(tui)[3]).toMatch(/^ +3 exec/);
     await tui.press('s');
     expect(tui.lastFrame()).toContain('by outcome');
-    expect(lines(tui)[2]).toMatch(/^ +3 exec .*still open/);
+    expect(lines(tui)[3]).toMatch(/^ +3 exec .*still open/);
+    await tui.press('s');
+    expect(tui.lastFrame()).toContain('by hop');
+    await tui.press('s');
     await tui.press('c');
     expect(tui.lastFrame()).toContain('Connections · 3 · 2 without an exec session');
+    expect(tui.lastFrame()).toMatch(/^ +# client → server +prot… session  requests, TLS$/m);
     expect(tui.lastFrame()).toMatch(/^ +2 127\.0\.0\.1:38268 → 127\.0\.0\.1:18100 http  — +GET \/version\?timeout=5s/m);
     expect(tui.lastFrame()).toMatch(/^ +3 127\.0\.0\.1:38284 → 127\.0\.0\.1:18100 spdy  exec #2 +POST/m);
     await tui.resize(132, 30);
