@@ -32,6 +32,8 @@ Usage:
   execscope export CAPTURE --session N [--asciicast FILE] [--svg FILE] [--png FILE]
                                            replay a session in asciinema, or draw its timeline
   execscope lab [options]                  run a local kubectl-exec chain on loopback and record it
+  execscope live [-i IFACE] [--port N] [--json-lines]
+                                           capture with tcpdump and follow exec sessions as they happen
   execscope tap --listen ADDR --upstream ADDR -w FILE
                                            a recording proxy for one hop (TCP or unix sockets)
   execscope help [COMMAND]                 this text, or a command's
@@ -90,6 +92,15 @@ Exit status: 0 ok, 1 usage or unreadable input, 2 capture truncated or corrupt (
   --keylog FILE   NSS key log for TLS decryption (repeatable)
 `,
 };
+
+async function followPipeKeyLogs(args: ParsedArgs) {
+  const { followKeyLogs } = await import('./live/key-log-follower.js');
+  try {
+    return followKeyLogs(args.options.get('--keylog') ?? []);
+  } catch (e) {
+    throw new UsageError(`cannot read key log: ${(e as Error).message}`);
+  }
+}
 
 async function keyLogs(args: ParsedArgs): Promise<AnalyzeOptions['keyLogs']> {
   return readKeyLogs(args.options.get('--keylog') ?? []);
@@ -251,7 +262,9 @@ async function open(argv: string[]): Promise<number> {
     import('./pipeline/capture-inspector.js'),
     import('./pipeline/capture-content-reader.js'),
   ]);
-  const opts = analyzeOptions({ keyLogs: await keyLogs(args) });
+  // A live pipe follows its key logs as they grow: keys appended later decrypt later connections.
+  const followed = live ? await followPipeKeyLogs(args) : null;
+  const opts = followed ? analyzeOptions({ keys: followed.keys }) : analyzeOptions({ keyLogs: await keyLogs(args) });
   // Events can only be selected once the model holding them has been shown, so `shown` is set by then.
   let shown: CaptureModel | null = null;
   // A capture piped in (`tcpdump -U -w - | execscope -`) takes stdin: keys come from the terminal itself.
@@ -275,6 +288,12 @@ async function open(argv: string[]): Promise<number> {
     stdin: keyboard,
   });
   saved?.close();
+  followed?.stop();
+  if (live) {
+    process.stderr.write(
+      'execscope: stopped reading the pipe; the program writing into it (tcpdump) ends at its next packet, or now with Ctrl-C in its terminal (or kill its PID)\n',
+    );
+  }
   // Quitting while the capture still loads leaves the pipeline running (it cannot be cancelled).
   process.exit(code);
 }
@@ -326,7 +345,9 @@ async function help(topic: string): Promise<number> {
       ? (await import('./lab/lab-command.js')).LAB_HELP
       : topic === 'tap'
         ? (await import('./tap/tap-command.js')).TAP_HELP
-        : (HELP[topic] ?? HELP.main);
+        : topic === 'live'
+          ? (await import('./live/live-command.js')).LIVE_HELP
+          : (HELP[topic] ?? HELP.main);
   process.stdout.write(text);
   return 0;
 }
@@ -386,6 +407,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./lab/lab-command.js')).labCommand(rest);
     case 'tap':
       return (await import('./tap/tap-command.js')).tapCommand(rest);
+    case 'live':
+      return (await import('./live/live-command.js')).liveCommand(rest);
     default: {
       const meant = mistypedCommand(command);
       if (meant) throw new UsageError(`unknown command ${safeInline(command)}: did you mean ${meant}? (execscope help lists the commands)`);

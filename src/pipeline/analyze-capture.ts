@@ -6,6 +6,9 @@ import type { CaptureModel } from '../model/session.js';
 import { CaptureAnalyzer } from './capture-analyzer.js';
 import type { AnalyzeOptions } from './options.js';
 
+/** A capture file, '-' for stdin, or bytes arriving from elsewhere (a tcpdump the caller runs). */
+export type CaptureInput = string | { name: string; chunks: AsyncIterable<Uint8Array> };
+
 export type ProgressListener = (model: CaptureModel, bytesRead: number, totalBytes: number | null) => void;
 
 const PROGRESS_EVERY = 4 << 20;
@@ -23,22 +26,22 @@ const SLICE_MS = 20;
  * `tee` receives every capture byte (decompressed) before the analyzer sees it, e.g. to keep a copy
  * of a capture piped in: the copy's offsets are those of the model's origins.
  */
-export async function analyzeCapture(path: string, opts: AnalyzeOptions, onProgress?: ProgressListener, tee?: (chunk: Uint8Array) => void): Promise<CaptureModel> {
+export async function analyzeCapture(path: CaptureInput, opts: AnalyzeOptions, onProgress?: ProgressListener, tee?: (chunk: Uint8Array) => void): Promise<CaptureModel> {
   const first = await analyzeOnce(path, opts, onProgress, tee);
-  if (!first.keysArrivedLate || path === '-') return first.model;
+  if (!first.keysArrivedLate || typeof path !== 'string' || path === '-') return first.model;
   // Secrets stored after the connections they decrypt: decode again with them known from the start.
   return (await analyzeOnce(path, { ...opts, keyLogs: [...opts.keyLogs, ...first.embeddedKeyLogs] }, onProgress)).model;
 }
 
-async function analyzeOnce(path: string, opts: AnalyzeOptions, onProgress?: ProgressListener, tee?: (chunk: Uint8Array) => void): Promise<CaptureAnalyzer> {
+async function analyzeOnce(path: CaptureInput, opts: AnalyzeOptions, onProgress?: ProgressListener, tee?: (chunk: Uint8Array) => void): Promise<CaptureAnalyzer> {
   // Unreadable files are reported by the readers, with the friendlier message.
-  const total = path === '-' ? null : await stat(path).then((st) => st.size, () => null);
+  const total = typeof path !== 'string' || path === '-' ? null : await stat(path).then((st) => st.size, () => null);
   // Loaded only when hashing: worker threads are not needed otherwise, and startup shows in short runs.
   const ownHasher = opts.hash && !opts.hasher ? new (await import('./worker-hasher.js')).WorkerStreamHasher() : null;
   const hasher = opts.hasher ?? ownHasher;
   const analyzer = new CaptureAnalyzer({ ...opts, hasher });
   try {
-    const file = path === '-' || tee ? null : CaptureFileReader.open(path);
+    const file = typeof path !== 'string' || path === '-' || tee ? null : CaptureFileReader.open(path);
     if (file) await readFile(file, analyzer, hasher, onProgress, total);
     else await readStream(path, analyzer, hasher, onProgress, total, tee);
     analyzer.end();
@@ -84,7 +87,7 @@ async function readFile(file: CaptureFileReader, analyzer: CaptureAnalyzer, hash
 }
 
 /** stdin, gzip and other streams: chunks as they come, reported as a live capture trickles in. */
-async function readStream(path: string, analyzer: CaptureAnalyzer, hasher: StreamHasher | null | undefined, onProgress: ProgressListener | undefined, total: number | null, tee?: (chunk: Uint8Array) => void): Promise<void> {
+async function readStream(path: CaptureInput, analyzer: CaptureAnalyzer, hasher: StreamHasher | null | undefined, onProgress: ProgressListener | undefined, total: number | null, tee?: (chunk: Uint8Array) => void): Promise<void> {
   let nextReport = PROGRESS_EVERY;
   let lastReportAt = 0;
   let read = 0;
@@ -98,7 +101,7 @@ async function readStream(path: string, analyzer: CaptureAnalyzer, hasher: Strea
     onProgress?.(analyzer.model, read, total);
   };
   try {
-    for await (const chunk of readCaptureBytes(path)) {
+    for await (const chunk of typeof path === 'string' ? readCaptureBytes(path) : path.chunks) {
       read += chunk.length;
       tee?.(chunk);
       if (!analyzer.push(chunk)) break;

@@ -45,7 +45,7 @@ export class CaptureAnalyzer implements PipelineContext {
   private warningsDropped = 0;
   private lastTs = 0;
   private finished = false;
-  readonly keys = new TlsKeyLog();
+  readonly keys: TlsKeyLog;
   readonly docker = new DockerSessions(this);
   /** Key logs found in the capture itself (pcapng DSBs). */
   readonly embeddedKeyLogs: { text: string; source: string }[] = [];
@@ -54,6 +54,7 @@ export class CaptureAnalyzer implements PipelineContext {
   keysArrivedLate = false;
 
   constructor(private readonly opts: AnalyzeOptions) {
+    this.keys = opts.keys ?? new TlsKeyLog();
     for (const log of opts.keyLogs) this.addKeyLog(log.text, log.source);
     this.model = {
       capture: { format: null, packets: 0, linkTypes: [], unsupportedLinkTypes: [], originNs: null, bytesRead: 0 },

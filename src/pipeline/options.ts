@@ -1,6 +1,7 @@
 import type { RecorderOptions } from '../k8s/stream-recorder.js';
 import type { Direction } from '../core/origin.js';
 import { defaultRecorderOptions } from '../k8s/stream-recorder.js';
+import type { TlsKeyLog } from '../tls/key-log.js';
 
 export interface StreamTap {
   session: number;
@@ -15,6 +16,8 @@ export interface AnalyzeOptions extends RecorderOptions {
   hash: boolean;
   /** NSS key log text(s) for TLS decryption, with where each came from. */
   keyLogs: { text: string; source: string }[];
+  /** A key log fed from outside while the capture is read (a followed key-log file); keyLogs are added to it. */
+  keys?: TlsKeyLog;
   /** Receives the exact payload bytes of one stream (execscope extract). */
   tap: StreamTap | null;
   /** Added to every packet's time (ns): lines a capture's clock up with another's when several are merged. */

@@ -82,8 +82,18 @@ export class TlsKeyLog {
     return result;
   }
 
+  /**
+   * Asked for a secret the log lacks: a key log being followed while it grows (a live capture) reads
+   * what was appended, and the lookup is tried once more. A server logs its secrets while it writes
+   * its ServerHello, so they are in the file before that packet can reach the decoder.
+   */
+  onMiss: (() => void) | null = null;
+
   get(label: TlsSecretLabel, clientRandom: string | Uint8Array): Uint8Array | undefined {
     const key = typeof clientRandom === 'string' ? clientRandom.toLowerCase() : toHex(clientRandom);
+    const found = this.byClientRandom.get(key)?.get(label);
+    if (found !== undefined || this.onMiss === null) return found;
+    this.onMiss();
     return this.byClientRandom.get(key)?.get(label);
   }
 

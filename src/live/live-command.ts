@@ -1,0 +1,206 @@
+/**
+ * `execscope live`: runs tcpdump (or dumpcap) and feeds what it captures into the same incremental
+ * pipeline as a file; opens the TUI following it, or prints JSON lines. Stops the capture program by
+ * its PID on q / Ctrl-C / SIGTERM, so a -w file is left complete. IO code.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, closeSync, constants, openSync, writeSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { lastOption, parseArgs, UsageError } from '../cli/args.js';
+import type { CaptureModel } from '../model/session.js';
+import { analyzeCapture } from '../pipeline/analyze-capture.js';
+import { analyzeOptions } from '../pipeline/options.js';
+import { safeInline } from '../report/terminal-text.js';
+import { captureArgs, captureFailure, captureFilter, DEFAULT_PORTS, type CaptureTool } from './capture-tool.js';
+import { followKeyLogs } from './key-log-follower.js';
+import { LiveEventDiffer } from './live-events.js';
+
+const KEY_LOG_LAG_MS = 100;
+
+export const LIVE_HELP = `Usage: execscope live [-i IFACE] [-f BPF | --port N ...] [-w FILE] [--json-lines] [--keylog FILE]...
+
+  Captures with tcpdump (or dumpcap) and follows the exec sessions as they happen: the TUI, or one
+  JSON object per line with --json-lines (session, data, half-close, reset, status, session-ended,
+  finding, warning) for scripts and CI. q or Ctrl-C stops the capture program and leaves FILE complete.
+
+  -i IFACE        interface (default any)
+  -f BPF          capture filter (default: tcp port ${DEFAULT_PORTS.join(', ')} and every --port)
+  --port N        also capture this TCP port (repeatable)
+  -w FILE         keep what was captured (pcap from tcpdump, pcapng from dumpcap; mode 0600)
+  --json-lines    print events instead of opening the TUI
+  --keylog FILE   NSS key log, followed as it grows: keys appended later decrypt later connections
+                  (packets are then decoded 0.1 s after capture, so a secret logged just after its
+                  packet left is there in time)
+
+  tcpdump needs root or the capabilities: sudo setcap cap_net_raw,cap_net_admin=eip $(command -v tcpdump)
+`;
+
+export async function liveCommand(argv: string[]): Promise<number> {
+  try {
+    return await run(argv);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`execscope live: ${err.message}\n(see execscope live --help)\n`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+async function run(argv: string[]): Promise<number> {
+  const renamed: Record<string, string> = { '-i': '--interface', '-f': '--filter', '-w': '--write' };
+  const args = parseArgs(argv.map((a) => renamed[a] ?? a), {
+    flags: ['--json-lines', '--help', '-h'],
+    options: ['--interface', '--filter', '--port', '--write', '--keylog'],
+  });
+  if (args.flags.has('--help') || args.flags.has('-h')) {
+    process.stdout.write(LIVE_HELP);
+    return 0;
+  }
+  if (args.positionals.length) throw new UsageError(`unexpected argument ${safeInline(args.positionals[0], 80)}`);
+  const ports = (args.options.get('--port') ?? []).map((p) => {
+    if (!/^\d{1,5}$/.test(p) || Number(p) < 1 || Number(p) > 65535) throw new UsageError(`not a port: ${safeInline(p, 20)}`);
+    return Number(p);
+  });
+  const request = { iface: lastOption(args, '--interface') ?? 'any', filter: lastOption(args, '--filter'), ports };
+  const jsonLines = args.flags.has('--json-lines');
+  const writeTo = lastOption(args, '--write');
+  let keyLogs: ReturnType<typeof followKeyLogs> | null = null;
+  try {
+    keyLogs = followKeyLogs(args.options.get('--keylog') ?? []);
+  } catch (err) {
+    throw new UsageError(`cannot read the key log: ${(err as Error).message}`);
+  }
+  const tool = findTool();
+  if (tool === null) return fail(captureFailure(null, '')!);
+  let copy: number | null = null;
+  if (writeTo) {
+    try {
+      copy = openSync(writeTo, 'w', 0o600);
+    } catch (err) {
+      throw new UsageError(`cannot write ${writeTo}: ${(err as Error).message}`);
+    }
+  }
+  const child = spawn(tool, captureArgs(tool, request), { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  let spawnError: NodeJS.ErrnoException | undefined;
+  let started = false;
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('error', (err: NodeJS.ErrnoException) => {
+      spawnError = err;
+      resolve(null);
+    });
+    child.once('close', (code) => resolve(code));
+  });
+  const ready = new Promise<void>((resolve) => {
+    child.stderr!.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+      if (stderr.length > 64 * 1024) stderr = stderr.slice(-32 * 1024);
+      if (/listening on|Capturing on/.test(stderr)) resolve();
+    });
+  });
+  const stop = () => stopCapture(child);
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  void ready.then(() => {
+    started = true;
+    if (jsonLines) print({ event: 'capturing', tool, pid: child.pid, interface: request.iface, filter: captureFilter(request) });
+  });
+  // A server logs a TLS 1.3 client's application secret only once it has read the client's Finished,
+  // which tcpdump may hand over first: with key logs followed, packets are decoded KEY_LOG_LAG_MS late.
+  const lagMs = (args.options.get('--keylog') ?? []).length ? KEY_LOG_LAG_MS : 0;
+  const input = {
+    name: `${tool} -i ${request.iface}`,
+    chunks: (async function* () {
+      for await (const chunk of child.stdout! as AsyncIterable<Buffer>) {
+        const arrived = performance.now();
+        if (copy !== null) for (let at = 0; at < chunk.length; ) at += writeSync(copy, chunk, at);
+        const wait = arrived + lagMs - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        yield chunk as Uint8Array;
+      }
+    })(),
+  };
+  const opts = analyzeOptions({ keys: keyLogs.keys });
+  let code: number;
+  try {
+    if (jsonLines) {
+      const differ = new LiveEventDiffer();
+      const emit = (model: CaptureModel) => {
+        for (const event of differ.next(model)) print(event);
+      };
+      const model = await analyzeCapture(input, opts, emit);
+      emit(model);
+      code = model.fatal ? 2 : 0;
+    } else {
+      code = await runTuiOnCapture(input, opts, writeTo, stop);
+    }
+  } finally {
+    stop();
+  }
+  const exitCode = await exited;
+  process.off('SIGINT', stop);
+  process.off('SIGTERM', stop);
+  keyLogs.stop();
+  if (copy !== null) closeSync(copy);
+  const failure = captureFailure(tool, stderr, spawnError);
+  if (failure && (exitCode !== 0 || !started)) return fail(failure);
+  for (const problem of keyLogs.problems.slice(0, 5)) process.stderr.write(`execscope live: ${safeInline(problem, 300)}\n`);
+  return code;
+}
+
+async function runTuiOnCapture(
+  input: Parameters<typeof analyzeCapture>[0],
+  opts: ReturnType<typeof analyzeOptions>,
+  readBack: string | undefined,
+  stopCapture: () => void,
+): Promise<number> {
+  delete process.env.CI; // Ink draws only once, at exit, when it believes it runs in CI
+  const [{ runTui }, { createEventInspector }, { createCaptureInspector }, { createContentReader }] = await Promise.all([
+    import('../ui/run-tui.js'),
+    import('../ui/event-inspector.js'),
+    import('../pipeline/capture-inspector.js'),
+    import('../pipeline/capture-content-reader.js'),
+  ]);
+  let shown: CaptureModel | null = null;
+  const code = await runTui({
+    path: typeof input === 'string' ? input : input.name,
+    load: (onProgress) =>
+      analyzeCapture(input, opts, (model, read, total) => {
+        shown = model;
+        onProgress(model, read, total);
+      }),
+    inspector: readBack === undefined ? undefined : (session, event) => createEventInspector(createCaptureInspector(readBack), shown as CaptureModel)(session, event),
+    contentReader: readBack === undefined ? undefined : createContentReader(readBack, opts),
+  });
+  stopCapture();
+  return code;
+}
+
+function stopCapture(child: ChildProcess): void {
+  if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
+}
+
+function findTool(): CaptureTool | null {
+  for (const tool of ['tcpdump', 'dumpcap'] as const) {
+    for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+      if (!dir) continue;
+      try {
+        accessSync(join(dir, tool), constants.X_OK);
+        return tool;
+      } catch {
+        // not here
+      }
+    }
+  }
+  return null;
+}
+
+function fail(message: string): number {
+  process.stderr.write(`execscope live: ${safeInline(message, 400)}\n`);
+  return 1;
+}
+
+function print(event: object): void {
+  process.stdout.write(`${JSON.stringify(event)}\n`);
+}

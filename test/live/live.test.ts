@@ -1,0 +1,97 @@
+/**
+ * `execscope live` as a user runs it (the built dist/cli.js): the real tcpdump on lo while the real
+ * kubectl execs into the lab over HTTPS, the lab's key log followed as it grows. The JSON lines name
+ * the command and the stdout while kubectl still runs, and the exit code while the capture goes on.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Lab } from '../../src/lab/lab.js';
+import { analyzeCapture } from '../../src/pipeline/analyze-capture.js';
+import { analyzeOptions } from '../../src/pipeline/options.js';
+import { CAN_TCPDUMP } from '../lab/e2e-harness.js';
+
+const cli = join(process.cwd(), 'dist/cli.js');
+
+/** The lines a child prints, as they come; `until` waits for one matching. */
+function lines(child: ChildProcess) {
+  const seen: Record<string, unknown>[] = [];
+  const waiters = new Set<() => void>();
+  let buffered = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString();
+    for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
+      seen.push(JSON.parse(buffered.slice(0, nl)) as Record<string, unknown>);
+      buffered = buffered.slice(nl + 1);
+    }
+    for (const w of waiters) w();
+  });
+  const until = (match: (e: Record<string, unknown>) => boolean, what: string) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const check = () => {
+        const found = seen.find(match);
+        if (found) {
+          waiters.delete(check);
+          resolve(found);
+        }
+      };
+      waiters.add(check);
+      child.once('exit', () => reject(new Error(`execscope live exited before: ${what}`)));
+      check();
+    });
+  return { seen, until };
+}
+
+const describeIfTcpdump = CAN_TCPDUMP || process.env.EXECSCOPE_REQUIRE_TCPDUMP ? describe : describe.skip;
+
+describeIfTcpdump('execscope live -i lo (real tcpdump, real kubectl, the lab over HTTPS)', () => {
+  test('JSON lines: the command and stdout before kubectl ends, the exit code while the capture goes on; -w is complete', async () => {
+    expect(existsSync(cli)).toBe(true);
+    const dir = mkdtempSync(join(tmpdir(), 'live-'));
+    const lab = await Lab.start({ dir: join(dir, 'lab'), recordPath: null });
+    let live: ChildProcess | null = null;
+    let kubectl: ChildProcess | null = null;
+    try {
+      live = spawn(process.execPath, [cli, 'live', '-i', 'lo', '--port', String(lab.port('apiserver')), '--keylog', lab.keyLogPath!, '-w', join(dir, 'live.pcap'), '--json-lines'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const events = lines(live);
+      await events.until((e) => e.event === 'capturing', 'tcpdump listening');
+      kubectl = spawn('kubectl', ['exec', 'lab-0', '--', 'sh', '-c', 'echo hello-live; sleep 2; exit 3'], {
+        env: { PATH: process.env.PATH, HOME: dir, KUBECONFIG: lab.kubeconfigPath },
+        stdio: 'ignore',
+      });
+      const kubectlExit = new Promise<number | null>((resolve) => kubectl!.once('exit', (code) => resolve(code)));
+      const session = await events.until((e) => e.event === 'session' && e.hop === 'apiserver', 'the exec session');
+      expect(session).toMatchObject({ kind: 'exec', transport: 'websocket', pod: 'lab-0', command: ['sh', '-c', 'echo hello-live; sleep 2; exit 3'] });
+      await events.until((e) => e.event === 'data' && e.session === session.session && e.stream === 'stdout' && e.text === 'hello-live\n', 'stdout');
+      expect(kubectl.exitCode).toBeNull(); // still sleeping: the output was seen live
+      const status = await events.until((e) => e.event === 'status' && e.session === session.session, 'the exit status');
+      expect(status).toMatchObject({ status: 'Failure', code: 3 });
+      expect(live.exitCode).toBeNull(); // still capturing
+      expect(await kubectlExit).toBe(3);
+      const liveExit = new Promise<number | null>((resolve) => live!.once('exit', (code) => resolve(code)));
+      live.kill('SIGINT');
+      expect(await liveExit).toBe(0);
+      expect(statSync(join(dir, 'live.pcap')).mode & 0o777).toBe(0o600);
+      const kept = await analyzeCapture(join(dir, 'live.pcap'), analyzeOptions({ keyLogs: [{ text: readFileSync(lab.keyLogPath!, 'utf8'), source: 'lab' }] }));
+      expect(kept.fatal).toBeNull();
+      expect(kept.sessions.find((s) => s.hop === 'apiserver')?.exit?.code).toBe(3);
+    } finally {
+      if (kubectl?.exitCode === null) kubectl.kill('SIGKILL');
+      if (live?.exitCode === null) live.kill('SIGKILL');
+      await lab.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+describe('execscope live without a capture program', () => {
+  test('one line naming the fix, exit 1', () => {
+    const r = spawnSync(process.execPath, [cli, 'live', '--json-lines'], { env: { PATH: '/nonexistent' }, encoding: 'utf8', timeout: 30_000 });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^execscope live: neither tcpdump nor dumpcap is installed: install one \(apt-get install tcpdump\)/)]);
+  });
+});
