@@ -10,6 +10,7 @@
 import { isoTime } from '../core/time.js';
 import { diagnoseAll, type Finding } from '../diagnose/diagnose.js';
 import type { CaptureModel, ExecSession, StreamRecord } from '../model/session.js';
+import { sessionIdentityJson } from '../report/json-report.js';
 
 export type LiveEvent = Record<string, unknown> & { event: string };
 
@@ -78,22 +79,8 @@ export class LiveEventDiffer {
 }
 
 function sessionOpened(s: ExecSession, time: string | null): LiveEvent {
-  return {
-    event: 'session',
-    session: s.id,
-    time,
-    kind: s.kind,
-    hop: s.hop,
-    transport: s.transport,
-    protocol: s.protocol,
-    client: s.client,
-    server: s.server,
-    namespace: s.namespace,
-    pod: s.pod,
-    container: s.container,
-    command: s.command,
-    tty: s.tty,
-  };
+  const { id, ...identity } = sessionIdentityJson(s);
+  return { event: 'session', session: id, time, ...identity };
 }
 
 function streamChanges(s: ExecSession, stream: StreamRecord, seen: SeenSession, at: (ts: number | null) => string | null): LiveEvent[] {

@@ -55,8 +55,8 @@ export function diagnosisJson(d: Diagnosis | undefined) {
   };
 }
 
-function sessionJson(model: CaptureModel, s: ExecSession, hash: boolean, lastTs: number, diagnosis: Diagnosis | undefined) {
-  const end = s.endTs ?? (s.state === 'open-at-end' ? lastTs : null);
+/** What a session is: known from its request and upgrade (also `execscope live`'s session event). */
+export function sessionIdentityJson(s: ExecSession) {
   return {
     id: s.id,
     kind: s.kind,
@@ -71,6 +71,13 @@ function sessionJson(model: CaptureModel, s: ExecSession, hash: boolean, lastTs:
     container: s.container,
     command: s.command,
     tty: s.tty,
+  };
+}
+
+function sessionJson(model: CaptureModel, s: ExecSession, hash: boolean, lastTs: number, diagnosis: Diagnosis | undefined) {
+  const end = s.endTs ?? (s.state === 'open-at-end' ? lastTs : null);
+  return {
+    ...sessionIdentityJson(s),
     stdin: s.stdin,
     stdout: s.stdout,
     stderr: s.stderr,
