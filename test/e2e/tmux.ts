@@ -3,8 +3,11 @@
  * the screen read back with capture-pane.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 
-const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
+/** Each terminal has a tmux server of its own (-L): no test waits on, or races with, another's server. */
+const tmux = (socket: string, ...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
 
 export function haveTmux(): boolean {
   return spawnSync('tmux', ['-V']).status === 0;
@@ -18,34 +21,34 @@ export class TmuxTerminal {
   constructor(argv: string[], cols: number, rows: number, env: Record<string, string> = {}) {
     const quoted = argv.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
     const vars = Object.entries(env).map(([k, v]) => `${k}='${v}'`).join(' ');
-    tmux('new-session', '-d', '-s', this.name, '-x', String(cols), '-y', String(rows), `${vars} ${quoted}; echo "[exited $?]"; sleep 30`);
-    tmux('set-option', '-t', this.name, 'remain-on-exit', 'on');
+    tmux(this.name, 'new-session', '-d', '-s', this.name, '-x', String(cols), '-y', String(rows), `${vars} ${quoted}; echo "[exited $?]"; sleep 30`);
+    tmux(this.name, 'set-option', '-t', this.name, 'remain-on-exit', 'on');
   }
 
   screen(): string {
-    return tmux('capture-pane', '-p', '-t', this.name);
+    return tmux(this.name, 'capture-pane', '-p', '-t', this.name);
   }
 
   /** The pane title: an OSC title sequence that reached the terminal would have changed it. */
   title(): string {
-    return tmux('display-message', '-p', '-t', this.name, '#{pane_title}').trim();
+    return tmux(this.name, 'display-message', '-p', '-t', this.name, '#{pane_title}').trim();
   }
 
   alternateScreen(): boolean {
-    return tmux('display-message', '-p', '-t', this.name, '#{alternate_on}').trim() === '1';
+    return tmux(this.name, 'display-message', '-p', '-t', this.name, '#{alternate_on}').trim() === '1';
   }
 
   keys(...keys: string[]): void {
-    for (const k of keys) tmux('send-keys', '-t', this.name, k);
+    for (const k of keys) tmux(this.name, 'send-keys', '-t', this.name, k);
   }
 
   /** The keys in one write to the terminal, as a quick typist's keys arrive. */
   keysAtOnce(...keys: string[]): void {
-    tmux('send-keys', '-t', this.name, ...keys);
+    tmux(this.name, 'send-keys', '-t', this.name, ...keys);
   }
 
   resize(cols: number, rows: number): void {
-    tmux('resize-window', '-t', this.name, '-x', String(cols), '-y', String(rows));
+    tmux(this.name, 'resize-window', '-t', this.name, '-x', String(cols), '-y', String(rows));
   }
 
   /**
@@ -71,6 +74,31 @@ export class TmuxTerminal {
   }
 
   kill(): void {
-    spawnSync('tmux', ['kill-session', '-t', this.name]);
+    spawnSync('tmux', ['-L', this.name, 'kill-server']);
   }
+}
+
+/** The built CLI the end-to-end tests run. */
+export const CLI = join(process.cwd(), 'dist', 'cli.js');
+
+/**
+ * Terminals for one test file: checks for tmux and the built CLI before its tests, and closes every
+ * terminal opened after each test. `open` runs any command; `tui` the TUI on a fixture (without CI
+ * set: Ink draws only at exit when it believes it runs in CI).
+ */
+export function tuiTerminals(): { open(argv: string[], cols: number, rows: number): TmuxTerminal; tui(file: string, cols: number, rows: number): TmuxTerminal } {
+  const opened: TmuxTerminal[] = [];
+  beforeAll(() => {
+    if (!haveTmux()) throw new Error('tmux is needed for the end-to-end TUI tests (.ci/run installs it)');
+    if (!existsSync(CLI)) throw new Error('dist/cli.js is missing: run `npm run build`');
+  });
+  afterEach(() => {
+    for (const t of opened.splice(0)) t.kill();
+  });
+  const open = (argv: string[], cols: number, rows: number) => {
+    const t = new TmuxTerminal(argv, cols, rows);
+    opened.push(t);
+    return t;
+  };
+  return { open, tui: (file, cols, rows) => open(['env', '-u', 'CI', process.execPath, CLI, join('fixtures', file)], cols, rows) };
 }

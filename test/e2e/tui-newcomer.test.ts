@@ -2,26 +2,9 @@
  * What a newcomer reaches for in the first minutes (issue 13), typed into the real binary in tmux at
  * 80×24 and 160×50 and read back from the screen.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { haveTmux, TmuxTerminal } from './tmux.js';
+import { tuiTerminals } from './tmux.js';
 
-const cli = join(process.cwd(), 'dist', 'cli.js');
-const open: TmuxTerminal[] = [];
-
-function start(file: string, cols: number, rows: number): TmuxTerminal {
-  const t = new TmuxTerminal(['env', '-u', 'CI', process.execPath, cli, join('fixtures', file)], cols, rows);
-  open.push(t);
-  return t;
-}
-
-beforeAll(() => {
-  if (!haveTmux()) throw new Error('tmux is needed for the end-to-end TUI tests (.ci/run installs it)');
-  if (!existsSync(cli)) throw new Error('dist/cli.js is missing: run `npm run build`');
-});
-afterEach(() => {
-  for (const t of open.splice(0)) t.kill();
-});
+const { tui: start } = tuiTerminals();
 
 const fits = (screen: string, cols: number) => screen.split('\n').every((line) => [...line].length <= cols);
 

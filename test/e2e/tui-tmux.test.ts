@@ -2,28 +2,14 @@
  * The TUI as a person meets it: the real binary in tmux at 80×24 and 160×50, keys typed, the
  * screen read back. (Ink draws only at exit when CI is set, so the terminal runs without it.)
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { haveTmux, TmuxTerminal } from './tmux.js';
+import { CLI, tuiTerminals } from './tmux.js';
 
 const root = process.cwd();
-const cli = join(root, 'dist', 'cli.js');
-const open: TmuxTerminal[] = [];
-
-function start(file: string, cols: number, rows: number): TmuxTerminal {
-  const t = new TmuxTerminal(['env', '-u', 'CI', process.execPath, cli, join('fixtures', file)], cols, rows);
-  open.push(t);
-  return t;
-}
-
-beforeAll(() => {
-  if (!haveTmux()) throw new Error('tmux is needed for the end-to-end TUI tests (.ci/run installs it)');
-  if (!existsSync(cli)) throw new Error('dist/cli.js is missing: run `npm run build`');
-});
-afterEach(() => {
-  for (const t of open.splice(0)) t.kill();
-});
+const cli = CLI;
+const { open: openTerminal, tui: start } = tuiTerminals();
 
 test('a newcomer at 80×24: session → timeline → stdout event layers → content → help → quit', async () => {
   const t = start('demo.pcapng', 80, 24);
@@ -102,8 +88,7 @@ test('a capture piped in is shown live, keys coming from the terminal', async ()
   const demo = join('fixtures', 'demo.pcapng');
   const go = join(mkdtempSync(join(tmpdir(), 'execscope-live-')), 'go');
   const feed = `(head -c 40000 ${demo}; while [ ! -e ${go} ]; do sleep 0.05; done; tail -c +40001 ${demo})`;
-  const t = new TmuxTerminal(['sh', '-c', `${feed} | env -u CI ${process.execPath} ${cli} -`], 120, 40);
-  open.push(t);
+  const t = openTerminal(['sh', '-c', `${feed} | env -u CI ${process.execPath} ${cli} -`], 120, 40);
   let screen = await t.waitFor(/stdin · pcapng · \d+ packets · \d+ connections · 3 sessions/);
   expect(screen).toMatch(/loading… 39\.1 KiB read/);
   writeFileSync(go, '');
@@ -116,8 +101,9 @@ test('a capture piped in is shown live, keys coming from the terminal', async ()
 
 test('port-forward through the WebSocket tunnel: each hop, each forwarded connection, the tunnelled frames', async () => {
   const t = start(join('lab', 'lab-ws-portforward.pcapng'), 140, 40);
-  let screen = await t.waitFor(/Sessions · 3/);
-  expect(screen).toMatch(/1 pf +default\/lab-0 +→ port 80 +WS\+SPDY +kubectl→apiserver .*✓ 2 connections forwarded to port 80/);
+  // Until the capture is read to its end the first hop's session is still open (live): wait for its end.
+  let screen = await t.waitFor(/1 pf +default\/lab-0 +→ port 80 +WS\+SPDY +kubectl→apiserver .*✓ 2 connections forwarded to port 80/);
+  expect(screen).toMatch(/Sessions · 3/);
   expect(screen).toMatch(/2 pf +default\/lab-0 +→ port 80 +SPDY +apiserver→kubelet/);
   t.keys('Enter');
   screen = await t.waitFor(/▶ Timeline · #1/);
@@ -135,8 +121,7 @@ test('port-forward through the WebSocket tunnel: each hop, each forwarded connec
 test('a piped capture kept with --save: the Event pane reads packets back from the copy', async () => {
   const copy = join(mkdtempSync(join(tmpdir(), 'execscope-save-')), 'live.pcapng');
   const demo = join('fixtures', 'demo.pcapng');
-  const t = new TmuxTerminal(['sh', '-c', `cat ${demo} | env -u CI ${process.execPath} ${cli} - --save ${copy}`], 120, 40);
-  open.push(t);
+  const t = openTerminal(['sh', '-c', `cat ${demo} | env -u CI ${process.execPath} ${cli} - --save ${copy}`], 120, 40);
   await t.waitFor(/stdin → .*live\.pcapng · pcapng · 633 packets/);
   t.keys('Enter', 'Enter');
   // Packets and their bytes come from re-reading the capture: here, the copy.
@@ -209,8 +194,7 @@ test('follows the terminal when it is resized', async () => {
 });
 
 test('a file that is not a capture: a clear message in the UI, no stack trace, exit 2 as from analyze', async () => {
-  const t = new TmuxTerminal(['env', '-u', 'CI', process.execPath, cli, 'package.json'], 80, 24);
-  open.push(t);
+  const t = openTerminal(['env', '-u', 'CI', process.execPath, cli, 'package.json'], 80, 24);
   const screen = await t.waitFor(/not a pcap or pcapng capture/);
   expect(screen).not.toMatch(/\bat .*\.js:\d+/);
   t.keys('q');
