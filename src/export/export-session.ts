@@ -51,7 +51,7 @@ export async function exportSession(path: string, id: number, req: ExportRequest
   if (req.asciicast) await writeCast(path, model, s, opts, { ...req, asciicast: req.asciicast });
   if (req.svg || req.png) {
     const chain = hopChain(model.sessions, s);
-    const picture = timelineSvg(chain, model.sessions, `execscope · ${basename(path)} · session ${s.id}${chain.length > 1 ? ` and its hops ${chain.map((h) => `#${h.id}`).join(' → ')}` : ''}`);
+    const picture = timelineSvg(chain, model, `execscope · ${basename(path)} · session ${s.id}${chain.length > 1 ? ` and its hops ${chain.map((h) => `#${h.id}`).join(' → ')}` : ''}`);
     if (req.svg) {
       await writeFile(req.svg, picture.svg);
       req.report(`wrote the timeline of ${chain.length > 1 ? `${chain.length} hops` : `session ${s.id}`} (${picture.width}×${picture.height}) to ${req.svg}`);

@@ -8,7 +8,7 @@
  * captured strings are neutralised (safeInline) and XML-escaped.
  */
 import { diagnose, type Finding } from '../diagnose/diagnose.js';
-import type { ExecSession } from '../model/session.js';
+import type { CaptureModel, ExecSession } from '../model/session.js';
 import { hopLabel, protocolLabel } from '../report/outcome.js';
 import { formatDuration } from '../core/time.js';
 import { commandLabel, sessionOutcome, targetLabel, type Severity } from '../report/session-summary.js';
@@ -187,7 +187,8 @@ function hopLatency(prev: ExecSession, s: ExecSession): string {
 }
 
 /** The picture of `chain` (one session, or the sessions of one exec across hops, nearest kubectl first). */
-export function timelineSvg(chain: readonly ExecSession[], all: readonly ExecSession[], title: string): TimelinePicture {
+export function timelineSvg(chain: readonly ExecSession[], model: Pick<CaptureModel, 'sessions' | 'connections'>, title: string): TimelinePicture {
+  const all = model.sessions;
   const t0 = Math.min(...chain.map((s) => s.startTs));
   const t1 = Math.max(...chain.map((s) => sessionEnd(s)));
   const axis = axisFor(t0, t1);
@@ -233,7 +234,7 @@ export function timelineSvg(chain: readonly ExecSession[], all: readonly ExecSes
       body.push('</g>');
       y += LANE_H;
     }
-    const findings: Finding[] = diagnose(s, all);
+    const findings: Finding[] = diagnose(s, all, model.connections); // connections: backpressure causes need the TCP windows
     for (const f of findings) {
       const color = f.severity === 'error' ? COLORS.red : f.severity === 'warn' ? COLORS.yellow : COLORS.gray;
       if (f.at !== null) {
