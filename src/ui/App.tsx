@@ -344,7 +344,7 @@ export function App({ path, load, inspector, contentReader, initialState }: AppP
       <Box flexDirection="column" height={bodyRows} overflow="hidden">
         {body}
       </Box>
-      <StatusBar ui={ui} filterError={filterError(terms)} progress={load} loading={loading} width={columns} />
+      <StatusBar ui={ui} ctx={ctx} filterError={filterError(terms)} progress={load} loading={loading} width={columns} />
     </Box>
   );
 }

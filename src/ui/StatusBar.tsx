@@ -4,7 +4,7 @@ import { formatBytes } from '../report/format.js';
 import { Line, type Segment } from './Line.js';
 import { keyHints } from './keys.js';
 import { FILTER_PREFIXES } from './session-filter.js';
-import type { UiState } from './ui-state.js';
+import type { UiContext, UiState } from './ui-state.js';
 
 export interface Progress {
   bytesRead: number;
@@ -21,7 +21,7 @@ export function progressBar(p: Progress, width: number): string {
   return `▕${'█'.repeat(full)}${'░'.repeat(bar - full)}▏${text}`;
 }
 
-export function StatusBar({ ui, filterError, progress, loading, width }: { ui: UiState; filterError: string | null; progress: Progress; loading: boolean; width: number }) {
+export function StatusBar({ ui, ctx, filterError, progress, loading, width }: { ui: UiState; ctx?: Pick<UiContext, 'explainOverflow'>; filterError: string | null; progress: Progress; loading: boolean; width: number }) {
   if (ui.filterDraft !== null) {
     return (
       <Line
@@ -37,6 +37,6 @@ export function StatusBar({ ui, filterError, progress, loading, width }: { ui: U
   const segments: Segment[] = [];
   if (loading) segments.push({ text: progressBar(progress, Math.floor(width / 2)) + '  ', color: 'cyan' });
   const used = segments.reduce((n, s) => n + stringWidth(s.text), 0);
-  segments.push({ text: keyHints(ui, width - used), dim: true });
+  segments.push({ text: keyHints(ui, width - used, ctx), dim: true });
   return <Line segments={segments} />;
 }

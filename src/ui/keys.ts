@@ -27,6 +27,8 @@ import { stepWalk, toggleExplain } from './explain-walk.js';
 
 /** Where a key applies: a pane (the top pane split by what it lists), or an open overlay. */
 export type Scope = Exclude<Pane, 'sessions'> | 'sessions' | 'connections' | 'warnings' | Overlay;
+/** A hint may also name 'explanation': the Event pane in explain mode where the explanation stands in the layers' place and overflows, so ↑↓ scroll it. */
+type HintScope = Scope | 'explanation';
 
 /** Names of the keys that are not one printable character. */
 export type SpecialKey = 'up' | 'down' | 'left' | 'right' | 'pgup' | 'pgdn' | 'home' | 'end' | 'enter' | 'esc' | 'tab' | 'shift-tab';
@@ -41,7 +43,7 @@ export interface KeyBinding {
   /** Where the keys apply; without it, in every pane (not over an overlay). */
   scopes?: readonly Scope[];
   /** The status bar's short hint, for every scope or per scope; none: only the help lists it. */
-  hint?: string | Partial<Record<Scope, string>>;
+  hint?: string | Partial<Record<HintScope, string>>;
   /** The state after the key (`key` is which of `keys` was pressed), or 'quit'. */
   run(s: UiState, ctx: UiContext, key: string): UiState | 'quit';
 }
@@ -55,7 +57,7 @@ export const KEY_TABLE: readonly KeyBinding[] = [
     label: '↑ ↓  k j',
     does: 'move: session, lane, layer, scroll',
     scopes: [...PANE_SCOPES, ...OVERLAYS],
-    hint: { sessions: '↑↓ session', connections: '↑↓ connection', warnings: '↑↓ warning', timeline: '↑↓ lane', event: '↑↓ layer', content: '↑↓ scroll', help: '↑↓ scroll', diagnosis: '↑↓ scroll' },
+    hint: { sessions: '↑↓ session', connections: '↑↓ connection', warnings: '↑↓ warning', timeline: '↑↓ lane', event: '↑↓ layer', explanation: '↑↓ explanation', content: '↑↓ scroll', help: '↑↓ scroll', diagnosis: '↑↓ scroll' },
     run: (s, ctx, key) => moveVertically(s, ctx, key === 'up' || key === 'k' ? -1 : 1),
   },
   {
@@ -224,11 +226,12 @@ export function keyName(k: KeyPress): string {
  * The status bar's hints for where the state is, in table order, in `width` columns: when they do
  * not fit, the ones before the last two (help and quit, the way out) give way from the right.
  */
-export function keyHints(s: UiState, width = Infinity): string {
+export function keyHints(s: UiState, width = Infinity, ctx: Pick<UiContext, 'explainOverflow'> = {}): string {
   const scope = scopeOf(s);
+  const hintScope: HintScope = scope === 'event' && s.explain && ctx.explainOverflow ? 'explanation' : scope;
   const hints = KEY_TABLE.flatMap((b) => {
     if (!appliesIn(b, scope) || !b.hint) return [];
-    const hint = typeof b.hint === 'string' ? b.hint : b.hint[scope];
+    const hint = typeof b.hint === 'string' ? b.hint : (b.hint[hintScope] ?? b.hint[scope]);
     return hint ? [hint] : [];
   });
   while (hints.length > 2 && stringWidth(hints.join('  ')) > width) hints.splice(hints.length - 3, 1);

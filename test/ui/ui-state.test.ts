@@ -386,6 +386,10 @@ describe('status bar', () => {
     expect(keyHints(resolved({ pane: 'timeline' }), 40)).toBe('↑↓ lane  ←→ event  ? help  q quit');
     expect(keyHints(resolved({ overlay: 'help' }))).toBe('↑↓ scroll  esc close  ? close  q quit');
     expect(keyHints(resolved({ overlay: 'diagnosis' }))).toBe('↑↓ scroll  esc close  d close  q quit');
+    // Explain mode: ↑↓ scroll the explanation only where it stands in the layers' place and overflows.
+    expect(keyHints(resolved({ pane: 'event', explain: true }))).toMatch(/^↑↓ layer /);
+    expect(keyHints(resolved({ pane: 'event', explain: true }), Infinity, { explainOverflow: 5 })).toMatch(/^↑↓ explanation /);
+    expect(keyHints(resolved({ pane: 'event' }), Infinity, { explainOverflow: 5 })).toMatch(/^↑↓ layer /);
   });
 });
 
