@@ -5,7 +5,7 @@
  * clone. Real kubectl, real tcpdump; every process started here is stopped by its PID.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -40,6 +40,13 @@ function exited(child: ChildProcess): Promise<number | null> {
   return child.exitCode !== null ? Promise.resolve(child.exitCode) : new Promise((r) => child.once('exit', (code) => r(code)));
 }
 
+/** Resolves once `path` is longer than `size` bytes (checked every 50 ms, for at most 30 s). */
+async function fileGrows(path: string, size: number): Promise<void> {
+  for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
+    if (existsSync(path) && statSync(path).size > size) return;
+  }
+}
+
 function kubectl(kubeconfig: string, args: string[]) {
   return spawnSync(KUBECTL!, args, { env: { ...process.env, KUBECONFIG: kubeconfig }, encoding: 'utf8', timeout: 30_000 });
 }
@@ -59,7 +66,9 @@ test('the lab on the kubelet port 10250: tcpdump as in the README sees the hop, 
   const work = mkdtempSync(join(tmpdir(), 'execscope-lab-newcomer-'));
   try {
     const tap = join(work, 'tap.pcap');
-    const tcpdump = spawn('tcpdump', ['-i', 'lo', '-U', '-w', tap, 'tcp port 10250'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // --immediate-mode: each packet reaches the file as it is seen, not when the kernel's ring block
+    // is handed over; without it the capture was once empty on a loaded machine (0 packets).
+    const tcpdump = spawn('tcpdump', ['-i', 'lo', '-U', '--immediate-mode', '-n', '-Z', 'root', '-w', tap, 'tcp port 10250'], { stdio: ['ignore', 'ignore', 'pipe'] });
     started.push(tcpdump);
     await waitForOutput(tcpdump, 'stderr', /listening on lo/, collect(tcpdump, 'stderr'));
 
@@ -93,6 +102,9 @@ test('the lab on the kubelet port 10250: tcpdump as in the README sees the hop, 
     expect(opened.status).toBe(0);
     expect(opened.stdout).toMatch(/ · 3 sessions/);
 
+    // Stop tcpdump once the hop's packets are in its file (a state, not a delay): the exec's last
+    // segments may still be on their way through the capture ring when kubectl returns.
+    await fileGrows(tap, 24 /* the pcap file header alone */);
     tcpdump.kill('SIGTERM');
     await exited(tcpdump);
     // README: tcpdump -i lo -w - 'tcp port 10250' | npx execscope analyze -
