@@ -58,7 +58,7 @@ function esc(text: string): string {
 }
 
 /** Neutralised, cut to `chars` characters (one column each in a monospace font). */
-function fit(text: string, chars: number): string {
+function fitText(text: string, chars: number): string {
   const cps = Array.from(safeInline(text));
   return cps.length <= chars ? cps.join('') : cps.slice(0, Math.max(0, chars - 1)).join('') + '…';
 }
@@ -197,10 +197,10 @@ export function timelineSvg(chain: readonly ExecSession[], model: Pick<CaptureMo
   const maxChars = Math.floor((WIDTH - 2 * PAD) / CHAR);
   let y = PAD + 14;
   const head = chain[0];
-  body.push(textEl(PAD, y, fit(title, maxChars), 'font-size="14" font-weight="bold"'));
+  body.push(textEl(PAD, y, fitText(title, maxChars), 'font-size="14" font-weight="bold"'));
   y += LINE_H + 2;
   const summary = `${head.kind} ${targetLabel(head)} ${commandLabel(head)} · ${chain.length} hop${chain.length > 1 ? 's' : ''} · ${sessionOutcome(head, all).text}`;
-  body.push(textEl(PAD, y, fit(summary, maxChars), `fill="${COLORS.gray}"`));
+  body.push(textEl(PAD, y, fitText(summary, maxChars), `fill="${COLORS.gray}"`));
   y += LINE_H;
 
   const anchors: { request: { x: number; y: number } }[] = [];
@@ -210,10 +210,10 @@ export function timelineSvg(chain: readonly ExecSession[], model: Pick<CaptureMo
     const outcome = sessionOutcome(s, all);
     const dur = s.endTs !== null ? formatDuration(s.endTs - s.startTs) : 'open';
     const headline = `#${s.id} ${hopLabel(s)} · ${protocolLabel(s)} · ${dur} · ${SEVERITY_SYMBOL[outcome.severity]} ${outcome.text}`;
-    body.push(textEl(PAD, y, fit(headline, maxChars), `font-weight="bold" fill="${SEVERITY_COLOR[outcome.severity]}" ${HALO}`));
+    body.push(textEl(PAD, y, fitText(headline, maxChars), `font-weight="bold" fill="${SEVERITY_COLOR[outcome.severity]}" ${HALO}`));
     y += LINE_H;
     if (h > 0) {
-      body.push(textEl(PAD + 2 * CHAR, y, fit(`after #${chain[h - 1].id}: ${hopLatency(chain[h - 1], s)}`, maxChars - 2), `fill="${COLORS.gray}" ${HALO}`));
+      body.push(textEl(PAD + 2 * CHAR, y, fitText(`after #${chain[h - 1].id}: ${hopLatency(chain[h - 1], s)}`, maxChars - 2), `fill="${COLORS.gray}" ${HALO}`));
       y += LINE_H;
     }
     const lanes = buildLanes(s, all);
@@ -223,14 +223,14 @@ export function timelineSvg(chain: readonly ExecSession[], model: Pick<CaptureMo
       const mid = y + LANE_H / 2;
       const color = laneColor(lane);
       body.push(`<g class="lane" data-lane="${esc(lane.key)}">`);
-      body.push(textEl(PAD, mid + 4, fit(lane.label, LABEL_CHARS), `fill="${color}" class="lane-label"`));
+      body.push(textEl(PAD, mid + 4, fitText(lane.label, LABEL_CHARS), `fill="${color}" class="lane-label"`));
       if (lane.lineFrom !== null && lane.lineTo !== null) {
         body.push(`<line x1="${axis.x(lane.lineFrom).toFixed(1)}" y1="${mid}" x2="${Math.max(axis.x(lane.lineFrom) + 1, axis.x(lane.lineTo)).toFixed(1)}" y2="${mid}" stroke="${color}" stroke-opacity="0.45" stroke-width="2"/>`);
       }
       body.push(...laneMarks(lane, axis, mid, color));
       const request = lane.kind === 'upgrade' ? lane.items.find((i) => i.event.kind === 'request') : undefined;
       if (request) anchors[h] = { request: { x: axis.x(request.ts), y: mid } };
-      body.push(textEl(NOTE_X, mid + 4, fit(lane.note, NOTE_CHARS), `fill="${SEVERITY_COLOR[lane.noteSeverity]}" class="lane-note"`));
+      body.push(textEl(NOTE_X, mid + 4, fitText(lane.note, NOTE_CHARS), `fill="${SEVERITY_COLOR[lane.noteSeverity]}" class="lane-note"`));
       body.push('</g>');
       y += LANE_H;
     }
@@ -244,7 +244,7 @@ export function timelineSvg(chain: readonly ExecSession[], model: Pick<CaptureMo
       const at = f.at !== null ? ` (at +${formatDuration(Math.max(0, f.at - s.startTs))}, dashed)` : '';
       const sym = f.severity === 'error' ? '✗' : f.severity === 'warn' ? '!' : '·';
       y += 2;
-      body.push(textEl(PAD + 2 * CHAR, y + 12, fit(`${sym} ${f.rule} ${f.title}${at}`, maxChars - 2), `fill="${color}" class="finding" ${HALO}`));
+      body.push(textEl(PAD + 2 * CHAR, y + 12, fitText(`${sym} ${f.rule} ${f.title}${at}`, maxChars - 2), `fill="${color}" class="finding" ${HALO}`));
       y += LINE_H;
     }
   }
@@ -266,7 +266,7 @@ export function timelineSvg(chain: readonly ExecSession[], model: Pick<CaptureMo
   }
   y += 30;
   const legend = '▷ open  ◁ reply  | half-close  × reset  ▮ data (height: volume)  ○ request  ● 101  • ping  ∘ pong  ▪ close/goaway';
-  body.push(textEl(PAD, y, fit(legend, maxChars), `fill="${COLORS.gray}" class="legend"`));
+  body.push(textEl(PAD, y, fitText(legend, maxChars), `fill="${COLORS.gray}" class="legend"`));
   const height = Math.ceil(y + PAD);
   const svg = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="DejaVu Sans Mono, Liberation Mono, monospace" font-size="${FONT}">`,
