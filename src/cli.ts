@@ -12,7 +12,7 @@ import { diagnosisReport } from './report/diagnosis-report.js';
 import { modelExitStatus } from './report/exit-status.js';
 import { jsonReport } from './report/json-report.js';
 import { keysReport, textReport } from './report/text-report.js';
-import { safeInline, terminalSafeJson } from './report/terminal-text.js';
+import { renderTerminalText, safeInline, terminalSafeJson } from './report/terminal-text.js';
 
 const HELP: Record<string, string> = {
   main: `execscope — decode Kubernetes exec traffic (kubectl exec / attach / port-forward) from captures
@@ -82,11 +82,13 @@ Exit status: 0 ok, 1 usage or unreadable input, 2 capture truncated or corrupt (
   Lists every TLS connection (SNI, version, cipher suite, ALPN) and whether the key logs given with
   --keylog, or embedded in the pcapng as Decryption Secrets Blocks, decrypt it.
 `,
-  extract: `Usage: execscope extract CAPTURE --session N --stream NAME [--from client|server] -o FILE
+  extract: `Usage: execscope extract CAPTURE --session N --stream NAME [--from client|server] -o FILE [--raw]
 
   Writes the exact bytes carried on one stream of one session (after base64 decoding where the
   protocol uses it). NAME is stdin, stdout, stderr, error, resize (port-forward: data:PORT:REQUEST).
-  -o - writes to stdout (careful: captured bytes may hold terminal escape sequences).
+  -o - writes to stdout. On a terminal the bytes are shown neutralised (escape sequences and
+                  other controls made visible, as the report shows them, at most 16 MiB); --raw writes
+                  them as they are (a captured escape sequence then acts on the terminal)
   --from SIDE     only what the client or the server sent (a port-forward data stream carries both:
                   --from server is what came back from the pod)
   --keylog FILE   NSS key log for TLS decryption (repeatable)
@@ -184,7 +186,7 @@ async function diagnoseCommand(argv: string[]): Promise<number> {
 }
 
 async function extract(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { flags: ['--help'], options: ['--session', '--stream', '--from', '-o', '--output', '--keylog'] });
+  const args = parseArgs(argv, { flags: ['--help', '--raw'], options: ['--session', '--stream', '--from', '-o', '--output', '--keylog'] });
   if (args.flags.has('--help')) return help('extract');
   const path = capturePath(args, 'extract');
   const session = Number(lastOption(args, '--session'));
@@ -195,7 +197,7 @@ async function extract(argv: string[]): Promise<number> {
   if (!outPath) throw new UsageError('extract needs -o FILE');
   const from = lastOption(args, '--from');
   if (from !== undefined && from !== 'client' && from !== 'server') throw new UsageError(`--from takes client or server, not ${JSON.stringify(from)}`);
-  const out = outPath === '-' ? process.stdout : createWriteStream(outPath);
+  const out = outPath === '-' ? (process.stdout.isTTY && !args.flags.has('--raw') ? new NeutralisedTerminal() : process.stdout) : createWriteStream(outPath);
   let written = 0;
   const tap = {
     session,
@@ -207,13 +209,39 @@ async function extract(argv: string[]): Promise<number> {
     },
   };
   const model = await analyzeCapture(path, analyzeOptions({ keepEvents: false, headBytes: 0, keyLogs: await keyLogs(args), tap }));
-  if (out !== process.stdout) await new Promise<void>((resolve, reject) => (out as ReturnType<typeof createWriteStream>).end((e?: Error | null) => (e ? reject(e) : resolve())));
+  if (out instanceof NeutralisedTerminal) out.end();
+  else if (out !== process.stdout) await new Promise<void>((resolve, reject) => (out as ReturnType<typeof createWriteStream>).end((e?: Error | null) => (e ? reject(e) : resolve())));
   const s = model.sessions.find((x) => x.id === session);
   if (!s) throw new UsageError(`no session ${session} in ${path} (it has ${model.sessions.length})`);
   const rec = s.streams.find((r) => r.name === stream);
   if (!rec) throw new UsageError(`session ${session} has no stream ${stream} (it has ${s.streams.map((r) => r.name).join(', ') || 'none'})`);
-  if (outPath !== '-') process.stderr.write(`wrote ${written} bytes of session ${session} ${stream}${from ? ` sent by the ${from}` : ''} to ${outPath}\n`);
+  if (outPath !== '-') process.stderr.write(`wrote ${written} bytes of session ${session} ${safeInline(stream)}${from ? ` sent by the ${from}` : ''} to ${safeInline(outPath)}\n`);
   return reportFatal(model);
+}
+
+/**
+ * `extract -o -` on a terminal: the stream's bytes shown as the report shows captured text (controls
+ * and escape sequences visible, never acting), rendered at the end from at most MAX_SHOWN bytes.
+ */
+class NeutralisedTerminal {
+  static readonly MAX_SHOWN = 16 << 20;
+  private readonly chunks: Uint8Array[] = [];
+  private held = 0;
+  private dropped = 0;
+
+  write(chunk: Uint8Array): void {
+    const room = NeutralisedTerminal.MAX_SHOWN - this.held;
+    if (room < chunk.length) this.dropped += chunk.length - Math.max(0, room);
+    if (room <= 0) return;
+    const kept = chunk.length > room ? chunk.subarray(0, room) : chunk;
+    this.chunks.push(kept);
+    this.held += kept.length;
+  }
+
+  end(): void {
+    for (const line of renderTerminalText(this.chunks)) process.stdout.write(`${line}\n`);
+    if (this.dropped) process.stdout.write(`… ${this.dropped} more bytes not shown: -o FILE writes them all\n`);
+  }
 }
 
 async function exportSession(argv: string[]): Promise<number> {
@@ -233,7 +261,7 @@ async function exportSession(argv: string[]): Promise<number> {
     asciicast: cast ? { path: cast, stdin: args.flags.has('--stdin') } : null,
     svg: svgPath ?? null,
     png: pngPath ?? null,
-    report: (line) => process.stderr.write(`${line}\n`),
+    report: (line) => process.stderr.write(`${safeInline(line)}\n`),
   });
   return reportFatal(model);
 }

@@ -10,7 +10,7 @@ import { lastOption, parseArgs, UsageError } from '../cli/args.js';
 import type { CaptureModel } from '../model/session.js';
 import { analyzeCapture } from '../pipeline/analyze-capture.js';
 import { analyzeOptions } from '../pipeline/options.js';
-import { safeInline } from '../report/terminal-text.js';
+import { safeInline, terminalSafeJson } from '../report/terminal-text.js';
 import { captureArgs, captureFailure, captureFilter, DEFAULT_PORTS, type CaptureTool } from './capture-tool.js';
 import { followKeyLogs } from './key-log-follower.js';
 import { LiveEventDiffer } from './live-events.js';
@@ -40,7 +40,7 @@ export async function liveCommand(argv: string[]): Promise<number> {
     return await run(argv);
   } catch (err) {
     if (err instanceof UsageError) {
-      process.stderr.write(`execscope live: ${err.message}\n(see execscope live --help)\n`);
+      process.stderr.write(`execscope live: ${safeInline(err.message)}\n(see execscope live --help)\n`);
       return 1;
     }
     throw err;
@@ -202,5 +202,5 @@ function fail(message: string): number {
 }
 
 function print(event: object): void {
-  process.stdout.write(`${JSON.stringify(event)}\n`);
+  process.stdout.write(`${terminalSafeJson(event, 0)}\n`);
 }

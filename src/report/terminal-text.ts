@@ -55,7 +55,6 @@ function neutralised(cp: number): string | null {
   return null;
 }
 
-/** One-line field from a capture (argv, pod name, header value, Status message): controls made visible. */
 /** Every line of a report made safe for a terminal (the report's edge: whatever field a line quotes). */
 export function safeLines(text: string): string {
   return text.split('\n').map((line) => safeInline(line)).join('\n');
@@ -64,11 +63,13 @@ export function safeLines(text: string): string {
 /**
  * JSON whose text is inert on a terminal too: JSON.stringify escapes C0 controls; C1 controls (an
  * 8-bit CSI is U+009B) and the bidi controls that reorder what is shown are escaped as well.
+ * `indent` 0 gives one line (JSON lines).
  */
-export function terminalSafeJson(value: unknown): string {
-  return JSON.stringify(value, null, 2).replace(/[\u0080-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+export function terminalSafeJson(value: unknown, indent: 2 | 0 = 2): string {
+  return JSON.stringify(value, null, indent).replace(/[\u0080-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+/** One-line field from a capture (argv, pod name, header value, Status message): controls made visible. */
 export function safeInline(text: string, maxLength = Infinity): string {
   const out: string[] = [];
   for (let i = 0; i < text.length; i++) {

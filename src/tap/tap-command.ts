@@ -49,7 +49,7 @@ export async function tapCommand(argv: string[]): Promise<number> {
     return await run(argv);
   } catch (err) {
     if (err instanceof UsageError) {
-      process.stderr.write(`execscope tap: ${err.message}\n(see execscope tap --help)\n`);
+      process.stderr.write(`execscope tap: ${safeInline(err.message)}\n(see execscope tap --help)\n`);
       return 1;
     }
     throw err;
