@@ -141,21 +141,20 @@ export function* tinyPackets(n: number): Generator<Uint8Array> {
 }
 
 /**
- * `n` fragmented IPv4 datagrams carrying TCP segments of no known connection, each in fragments
- * that overlap with different bytes (a Teardrop-style rewrite of the first 16 payload bytes) and
- * whose last fragment never comes for every other one, so reassembly both resolves overlaps and
- * holds incomplete datagrams.
+ * One TCP stream of `n` segments, each in a fragmented IPv4 datagram whose fragments overlap with
+ * different bytes (a Teardrop-style rewrite of 16 payload bytes); every other datagram never gets
+ * its last fragment, so reassembly both resolves overlaps and holds incomplete datagrams, and the
+ * stream has a gap where each of those would have been.
  */
 export function* overlappingFragments(n: number): Generator<Uint8Array> {
+  const [src, dst] = ['10.9.0.2', '10.9.0.1'];
   for (let i = 0; i < n; i++) {
-    const src = `10.9.${(i >> 8) & 0xff}.${i & 0xff}`;
-    const tcp = buildTcp({ src, dst: '10.9.0.1', srcPort: 30000 + (i % 30000), dstPort: 6443, seq: 1, flags: 'PA', payload: Buffer.alloc(1400, 0x61) });
+    const tcp = buildTcp({ src, dst, srcPort: 30000, dstPort: 6443, seq: 1 + i * 1400, flags: 'PA', payload: Buffer.alloc(1400, 0x61 + (i % 26)) });
     const id = i & 0xffff;
-    const first = tcp.subarray(0, 808);
-    const overlap = Buffer.from(tcp.subarray(800, 1208)).fill(0x62, 0, 16);
-    yield frame(buildIpv4({ src, dst: '10.9.0.1', protocol: 6, id, fragmentOffset: 0, moreFragments: true, payload: first }));
-    yield frame(buildIpv4({ src, dst: '10.9.0.1', protocol: 6, id, fragmentOffset: 800, moreFragments: true, payload: overlap }));
-    if (i % 2 === 0) yield frame(buildIpv4({ src, dst: '10.9.0.1', protocol: 6, id, fragmentOffset: 1208, moreFragments: false, payload: tcp.subarray(1208) }));
+    const overlap = Buffer.from(tcp.subarray(800, 1208)).fill(0x2a, 0, 16);
+    yield frame(buildIpv4({ src, dst, protocol: 6, id, fragmentOffset: 0, moreFragments: true, payload: tcp.subarray(0, 808) }));
+    yield frame(buildIpv4({ src, dst, protocol: 6, id, fragmentOffset: 800, moreFragments: true, payload: overlap }));
+    if (i % 2 === 0) yield frame(buildIpv4({ src, dst, protocol: 6, id, fragmentOffset: 1208, moreFragments: false, payload: tcp.subarray(1208) }));
   }
 }
 

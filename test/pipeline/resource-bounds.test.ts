@@ -1,0 +1,103 @@
+/**
+ * Captures built to exhaust memory (test/kit/hostile-captures.ts) at sizes CI affords: each is
+ * analysed by the built CLI, which must finish, say what it gave up in a warning a user can act on,
+ * and stay within a peak RSS a fixed margin above the same CLI on a small capture — a margin smaller
+ * than what the capture would cost if the bound were missing. The full sizes (a 1 GiB bomb, 200,000
+ * connections, 10^6 packets) are measured by `npm run bounds`; their figures are in the README.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { overlappingFragments, spdyHeaderBomb, tinyPackets, unansweredUpgrades, websocketHugeFrame, writePcap, type Frames } from '../kit/hostile-captures.js';
+
+const cli = join(process.cwd(), 'dist', 'cli.js');
+const tmp = mkdtempSync(join(tmpdir(), 'execscope-bounds-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/**
+ * Prints the process's peak RSS (KiB) on stderr as it exits: VmHWM, which starts afresh at exec
+ * (getrusage's maxRSS would carry over this test process's own peak through fork).
+ */
+const PEAK_RSS_HOOK = `data:text/javascript,import { readFileSync } from 'node:fs'; process.on('exit', () => process.stderr.write('peak-rss-kib ' + /VmHWM:\\s+(\\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1] + '\\n'))`;
+
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  peakMb: number;
+}
+
+function analyze(file: string, ...flags: string[]): Run {
+  const r = spawnSync(process.execPath, ['--import', PEAK_RSS_HOOK, cli, 'analyze', file, ...flags], { encoding: 'utf8', maxBuffer: 1 << 28, timeout: 120_000 });
+  const kib = Number(/peak-rss-kib (\d+)/.exec(r.stderr)?.[1]);
+  if (!kib) throw new Error(`no peak RSS reported (exit ${r.status}): ${r.stderr.slice(-500)}`);
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, peakMb: kib / 1024 };
+}
+
+function capture(name: string, frames: Frames): string {
+  const path = join(tmp, `${name}.pcap`);
+  writePcap(path, frames);
+  return path;
+}
+
+function warnings(doc: { warnings: { message: string }[]; sessions: { warnings: { message: string }[] }[] }): string[] {
+  return [...doc.warnings, ...doc.sessions.flatMap((s) => s.warnings)].map((w) => w.message);
+}
+
+/** The CLI's own peak RSS on a capture of a few packets: what every bound below is measured from. */
+let baselineMb = 0;
+beforeAll(() => {
+  baselineMb = Math.max(...[1, 2].map(() => analyze(join(process.cwd(), 'fixtures', 'ws-echo.pcap'), '--json').peakMb));
+});
+
+test('a SPDY header block inflating to 128 MiB: decompression stops at 256 KiB, the session still decodes', () => {
+  const run = analyze(capture('bomb', spdyHeaderBomb(128 << 20)), '--json');
+  expect(run.status).toBe(0);
+  const doc = JSON.parse(run.stdout);
+  expect(warnings(doc).join('\n')).toMatch(/header block inflates to more than 262144 bytes \(zlib bomb\?\); decompression stopped/);
+  expect(doc.sessions[0].streams.stdout.bytes).toBe('after the bomb\n'.length);
+  expect(doc.sessions[0].exit).toMatchObject({ status: 'Success', code: 0 });
+  expect(run.peakMb).toBeLessThan(baselineMb + 32);
+});
+
+test('a WebSocket frame announcing 2^63−1 bytes, 48 MiB following: skipped while resynchronising, never buffered', () => {
+  const run = analyze(capture('ws-huge', websocketHugeFrame(48 << 20)), '--json');
+  expect(run.status).toBe(0);
+  const messages = warnings(JSON.parse(run.stdout)).join('\n');
+  expect(messages).toContain('implausible 64-bit payload length 9223372036854775807');
+  expect(messages).toMatch(/stream ended while resynchronising: \d+ bytes skipped/);
+  expect(run.peakMb).toBeLessThan(baselineMb + 32);
+});
+
+test('100,000 one-byte frames in one connection: every byte counted, the kept events capped and the rest said', () => {
+  const file = capture('tiny', tinyPackets(100_000));
+  const json = analyze(file, '--json');
+  expect(JSON.parse(json.stdout).sessions[0].streams.stdout.bytes).toBe(100_000);
+  // --explain keeps the events (the TUI does too): 20,000 a stream, the rest counted and named.
+  const explained = analyze(file, '--explain');
+  expect(explained.stdout).toMatch(/80001 later frames were not kept/);
+  for (const run of [json, explained]) expect(run.peakMb).toBeLessThan(baselineMb + 32);
+});
+
+test('20,000 datagrams in overlapping fragments, half never completed: reassembly holds at most 256 datagrams', () => {
+  const run = analyze(capture('fragments', overlappingFragments(20_000)), '--json');
+  expect(run.status).toBe(0);
+  const messages = warnings(JSON.parse(run.stdout)).join('\n');
+  expect(messages).toMatch(/overlapping fragments of IPv4 datagram 10\.9\.0\.2→10\.9\.0\.1 id \d+ protocol 6 carry different bytes; keeping the first ones/);
+  expect(messages).toMatch(/dropped \(more than 256 datagrams in reassembly\)/);
+  // 10,000 incomplete datagrams of 1,216 bytes would hold 12 MB; the cap keeps 4 MiB at most.
+  expect(run.peakMb).toBeLessThan(baselineMb + 48);
+});
+
+test('unanswered exec upgrades: memory grows by a bounded amount per connection', () => {
+  // Two sizes below the cap on open connections, so the difference is the per-connection cost.
+  const [small, large] = [3000, 6000].map((n) => ({ n, run: analyze(capture(`upgrades-${n}`, unansweredUpgrades(n)), '--json') }));
+  for (const { n, run } of [small, large]) {
+    const doc = JSON.parse(run.stdout);
+    expect(doc.sessions).toHaveLength(n);
+    expect(warnings(doc).join('\n')).toMatch(/upgrade request never answered/);
+  }
+  const perConnectionKb = ((large.run.peakMb - small.run.peakMb) * 1024) / (large.n - small.n);
+  expect(perConnectionKb).toBeLessThan(48);
+});
