@@ -86,7 +86,11 @@ function tcpHeaderAt(b: Buffer, from: number, to: number): number {
   for (const linkHeader of [14, 16, 20, 4, 0, 18]) {
     const ip = from + linkHeader;
     if (ip + 40 > to) continue;
-    if (b[ip] >> 4 === 4 && (b[ip] & 15) >= 5 && b[ip + 9] === 6) return ip + (b[ip] & 15) * 4;
+    if (b[ip] >> 4 !== 4 || (b[ip] & 15) < 5 || b[ip + 9] !== 6) continue;
+    // The IP header length comes from the (possibly already mutated) capture: the TCP header's sequence
+    // and acknowledgement numbers must still lie inside the record and the buffer.
+    const tcp = ip + (b[ip] & 15) * 4;
+    if (tcp + 12 <= Math.min(to, b.length)) return tcp;
   }
   return -1;
 }
