@@ -282,39 +282,24 @@ async function open(argv: string[]): Promise<number> {
   const path = capturePath(args, 'open');
   const live = path === '-';
   const saved = saveCopy(args, path);
-  // Ink draws only once, at exit, when it believes it runs in CI; this is an interactive terminal.
-  delete process.env.CI;
-  const [{ runTui }, { createEventInspector }, { createCaptureInspector }, { createContentReader }] = await Promise.all([
-    import('./ui/run-tui.js'),
-    import('./ui/event-inspector.js'),
-    import('./pipeline/capture-inspector.js'),
-    import('./pipeline/capture-content-reader.js'),
-  ]);
   // A live pipe follows its key logs as they grow: keys appended later decrypt later connections.
   const followed = live ? await followPipeKeyLogs(args) : null;
   const opts = followed ? analyzeOptions({ keys: followed.keys }) : analyzeOptions({ keyLogs: await keyLogs(args) });
-  // Events can only be selected once the model holding them has been shown, so `shown` is set by then.
-  let shown: CaptureModel | null = null;
   // A capture piped in (`tcpdump -U -w - | execscope -`) takes stdin: keys come from the terminal itself.
   const keyboard = live ? await openTerminalInput() : undefined;
-  // Piped bytes cannot be read again: without a copy, events show the layers the model keeps, streams their head.
-  const readBack = live ? saved?.path : path;
-  const code = await runTui({
-    path: live ? `stdin${saved ? ` → ${saved.path}` : ''}` : path,
-    load: (onProgress) =>
-      analyzeCapture(
-        path,
-        opts,
-        (model, read, total) => {
-          shown = model;
-          onProgress(model, read, total);
-        },
-        saved?.write,
-      ),
-    inspector: readBack === undefined ? undefined : (session, event) => createEventInspector(createCaptureInspector(readBack), shown as CaptureModel)(session, event),
-    contentReader: readBack === undefined ? undefined : createContentReader(readBack, opts),
-    stdin: keyboard,
-  });
+  const { openTui } = await import('./live/follow-capture.js');
+  const code = await openTui(
+    path,
+    {
+      title: live ? `stdin${saved ? ` → ${saved.path}` : ''}` : path,
+      // Piped bytes cannot be read again: without a copy, events show the layers the model keeps, streams their head.
+      readBack: live ? saved?.path : path,
+      keyboard,
+      tee: saved?.write,
+      live,
+    },
+    opts,
+  );
   saved?.close();
   followed?.stop();
   if (live) {

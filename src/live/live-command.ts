@@ -7,13 +7,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, closeSync, constants, openSync, writeSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { lastOption, parseArgs, UsageError } from '../cli/args.js';
-import type { CaptureModel } from '../model/session.js';
-import { analyzeCapture } from '../pipeline/analyze-capture.js';
 import { analyzeOptions } from '../pipeline/options.js';
-import { safeInline, terminalSafeJson } from '../report/terminal-text.js';
+import { safeInline } from '../report/terminal-text.js';
 import { captureArgs, captureFailure, captureFilter, DEFAULT_PORTS, type CaptureTool } from './capture-tool.js';
+import { openTui, printJsonLine, printJsonLines } from './follow-capture.js';
 import { followKeyLogs } from './key-log-follower.js';
-import { LiveEventDiffer } from './live-events.js';
 
 const KEY_LOG_LAG_MS = 100;
 
@@ -104,7 +102,7 @@ async function run(argv: string[]): Promise<number> {
   process.once('SIGTERM', stop);
   void ready.then(() => {
     started = true;
-    if (jsonLines) print({ event: 'capturing', tool, pid: child.pid, interface: request.iface, filter: captureFilter(request) });
+    if (jsonLines) printJsonLine({ event: 'capturing', tool, pid: child.pid, interface: request.iface, filter: captureFilter(request) });
   });
   // A server logs a TLS 1.3 client's application secret only once it has read the client's Finished,
   // which tcpdump may hand over first: with key logs followed, packets are decoded KEY_LOG_LAG_MS late.
@@ -124,17 +122,7 @@ async function run(argv: string[]): Promise<number> {
   const opts = analyzeOptions({ keys: keyLogs.keys });
   let code: number;
   try {
-    if (jsonLines) {
-      const differ = new LiveEventDiffer();
-      const emit = (model: CaptureModel) => {
-        for (const event of differ.next(model)) print(event);
-      };
-      const model = await analyzeCapture(input, opts, emit);
-      emit(model);
-      code = model.fatal ? 2 : 0;
-    } else {
-      code = await runTuiOnCapture(input, opts, writeTo, stop);
-    }
+    code = jsonLines ? await printJsonLines(input, opts) : await openTui(input, { title: input.name, readBack: writeTo, live: true }, opts);
   } finally {
     stop();
   }
@@ -146,34 +134,6 @@ async function run(argv: string[]): Promise<number> {
   const failure = captureFailure(tool, stderr, spawnError);
   if (failure && (exitCode !== 0 || !started)) return fail(failure);
   for (const problem of keyLogs.problems.slice(0, 5)) process.stderr.write(`execscope live: ${safeInline(problem, 300)}\n`);
-  return code;
-}
-
-async function runTuiOnCapture(
-  input: Parameters<typeof analyzeCapture>[0],
-  opts: ReturnType<typeof analyzeOptions>,
-  readBack: string | undefined,
-  stopCapture: () => void,
-): Promise<number> {
-  delete process.env.CI; // Ink draws only once, at exit, when it believes it runs in CI
-  const [{ runTui }, { createEventInspector }, { createCaptureInspector }, { createContentReader }] = await Promise.all([
-    import('../ui/run-tui.js'),
-    import('../ui/event-inspector.js'),
-    import('../pipeline/capture-inspector.js'),
-    import('../pipeline/capture-content-reader.js'),
-  ]);
-  let shown: CaptureModel | null = null;
-  const code = await runTui({
-    path: typeof input === 'string' ? input : input.name,
-    load: (onProgress) =>
-      analyzeCapture(input, opts, (model, read, total) => {
-        shown = model;
-        onProgress(model, read, total);
-      }),
-    inspector: readBack === undefined ? undefined : (session, event) => createEventInspector(createCaptureInspector(readBack), shown as CaptureModel)(session, event),
-    contentReader: readBack === undefined ? undefined : createContentReader(readBack, opts),
-  });
-  stopCapture();
   return code;
 }
 
@@ -201,6 +161,3 @@ function fail(message: string): number {
   return 1;
 }
 
-function print(event: object): void {
-  process.stdout.write(`${terminalSafeJson(event, 0)}\n`);
-}

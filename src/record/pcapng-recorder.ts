@@ -7,10 +7,13 @@
  * `execscope tap`.
  *
  * IO: writes the file (mode 0600: recordings hold what went over the wire) asynchronously, at most
- * one write in flight, so recording never blocks the sockets being recorded. The queue is bounded:
- * when the disk falls that far behind, a connection's bytes are left out and the recording shows a
- * TCP gap of exactly their length (sequence numbers still advance), so analyzers report the loss
- * instead of seeing shifted data, and `onOverflow` says so once.
+ * one write in flight, so recording never blocks the sockets being recorded. The same bytes can also
+ * go to a RecordingFeed, read in this process as they are recorded (the tap's --ui and --json-lines);
+ * with a file, each batch reaches the feed once it is written, so every offset a reader of the feed
+ * names can already be read back from the file. The queue is bounded, the feed's unread bytes
+ * included: when the disk or the feed's reader falls that far behind, a connection's bytes are left
+ * out and the recording shows a TCP gap of exactly their length (sequence numbers still advance), so
+ * analyzers report the loss instead of seeing shifted data, and `onOverflow` says so once.
  */
 import { closeSync, fchmodSync, openSync, write } from 'node:fs';
 import { PcapngWriter } from '../capture/pcapng-writer.js';
@@ -54,7 +57,53 @@ export interface ConnectionRecording {
   window(dir: Direction, open: boolean): void;
 }
 
+/**
+ * A recording's bytes, in order, as the recorder lets them out: an async iterable of pcapng chunks
+ * that ends when the recorder is closed. Holds what its reader has not taken yet (`bufferedBytes`).
+ */
+export class RecordingFeed implements AsyncIterable<Uint8Array> {
+  private readonly chunks: Uint8Array[] = [];
+  private waiting: ((result: IteratorResult<Uint8Array>) => void) | null = null;
+  private ended = false;
+  bufferedBytes = 0;
+
+  push(chunk: Uint8Array): void {
+    if (this.ended) return;
+    if (this.waiting) {
+      const resolve = this.waiting;
+      this.waiting = null;
+      resolve({ value: chunk, done: false });
+      return;
+    }
+    this.chunks.push(chunk);
+    this.bufferedBytes += chunk.length;
+  }
+
+  end(): void {
+    this.ended = true;
+    const resolve = this.waiting;
+    this.waiting = null;
+    resolve?.({ value: undefined, done: true });
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    return {
+      next: () => {
+        const chunk = this.chunks.shift();
+        if (chunk) {
+          this.bufferedBytes -= chunk.length;
+          return Promise.resolve({ value: chunk, done: false });
+        }
+        if (this.ended) return Promise.resolve({ value: undefined, done: true });
+        return new Promise((resolve) => (this.waiting = resolve));
+      },
+    };
+  }
+}
+
 export interface RecorderOptions {
+  /** Also hand the recording to this feed as it is recorded. */
+  feed?: RecordingFeed;
   /** Largest TCP payload per recorded segment (default: loopback's). */
   mss?: number;
   /** Bytes waiting for the disk beyond which connection data is left out (as a TCP gap). */
@@ -67,7 +116,8 @@ export interface RecorderOptions {
 
 export class PcapngRecorder {
   private readonly writer = new PcapngWriter();
-  private fd: number | null;
+  private fd: number | null = null;
+  private readonly feed: RecordingFeed | null;
   private pending: Uint8Array[] = [];
   private pendingBytes = 0;
   private inFlightBytes = 0;
@@ -80,15 +130,19 @@ export class PcapngRecorder {
   /** Connection bytes left out because the disk fell behind. */
   droppedBytes = 0;
 
+  /** `path` null: the recording goes to `options.feed` only. */
   constructor(
-    readonly path: string,
+    readonly path: string | null,
     hops: readonly HopInterface[],
     private readonly clock: RecordingClock,
     private readonly options: RecorderOptions = {},
   ) {
     this.maxQueuedBytes = options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
-    this.fd = openSync(path, 'w', 0o600);
-    fchmodSync(this.fd, 0o600); // an existing file keeps its mode through open(): set it
+    this.feed = options.feed ?? null;
+    if (path !== null) {
+      this.fd = openSync(path, 'w', 0o600);
+      fchmodSync(this.fd, 0o600); // an existing file keeps its mode through open(): set it
+    }
     this.put(this.writer.sectionHeader());
     for (const hop of hops) {
       this.put(this.writer.interface(LINKTYPE_ETHERNET, { name: hop.name, description: hop.description, tsresol: TSRESOL_NS }));
@@ -145,29 +199,35 @@ export class PcapngRecorder {
     this.put(this.writer.decryptionSecrets(SECRETS_TLS_KEY_LOG, new TextEncoder().encode(text)));
   }
 
-  /** Bytes handed to the recorder and not yet on disk. */
+  /** Bytes handed to the recorder and not yet on disk, or not yet taken from the feed. */
   get queuedBytes(): number {
-    return this.pendingBytes + this.inFlightBytes;
+    return this.pendingBytes + this.inFlightBytes + (this.feed?.bufferedBytes ?? 0);
   }
 
-  /** Everything recorded so far is on disk (in the page cache) when this resolves. */
+  /** Everything recorded so far is on disk (in the page cache) and in the feed when this resolves. */
   flushed(): Promise<void> {
-    if (this.queuedBytes === 0 || this.fd === null) return Promise.resolve();
+    if (this.pendingBytes + this.inFlightBytes === 0 || !this.recording) return Promise.resolve();
     this.flush();
     return new Promise((resolve) => this.drained.push(resolve));
   }
 
-  /** Writes what is queued and closes the file; nothing is recorded after it is called. */
+  /** Writes what is queued, closes the file and ends the feed; nothing is recorded after it is called. */
   async close(): Promise<void> {
     if (this.closing) return this.flushed();
     await this.flushed();
     this.closing = true;
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
+    this.feed?.end();
+  }
+
+  /** Somewhere to record to: the file (until writing it failed) or the feed. */
+  private get recording(): boolean {
+    return this.fd !== null || this.feed !== null;
   }
 
   private put(block: Uint8Array): void {
-    if (this.fd === null || this.closing) return;
+    if (!this.recording || this.closing) return;
     this.pending.push(block); // the writer's slabs are never reused: holding the view is safe
     this.pendingBytes += block.length;
     if (this.pendingBytes >= WRITE_BATCH_BYTES) this.flush();
@@ -182,7 +242,7 @@ export class PcapngRecorder {
   }
 
   private flush(): void {
-    if (this.writing || this.fd === null) return;
+    if (this.writing || !this.recording) return;
     if (this.pendingBytes === 0) {
       for (const resolve of this.drained.splice(0)) resolve();
       return;
@@ -190,6 +250,11 @@ export class PcapngRecorder {
     const out = Buffer.concat(this.pending, this.pendingBytes);
     this.pending = [];
     this.pendingBytes = 0;
+    if (this.fd === null) {
+      this.feed!.push(out);
+      this.flush();
+      return;
+    }
     this.inFlightBytes = out.length;
     this.writing = true;
     this.writeAll(this.fd, out, 0);
@@ -199,12 +264,17 @@ export class PcapngRecorder {
     write(fd, out, from, out.length - from, null, (err, written) => {
       if (err) {
         this.options.onWriteError?.(err);
-        this.pending = [];
-        this.pendingBytes = 0;
         this.inFlightBytes = 0;
         this.writing = false;
         closeSync(fd);
         this.fd = null;
+        // The feed goes on without the file; with no feed, what was queued has nowhere to go.
+        this.feed?.push(out);
+        if (!this.feed) {
+          this.pending = [];
+          this.pendingBytes = 0;
+        }
+        this.flush();
         for (const resolve of this.drained.splice(0)) resolve();
         return;
       }
@@ -214,6 +284,7 @@ export class PcapngRecorder {
       }
       this.inFlightBytes = 0;
       this.writing = false;
+      this.feed?.push(out);
       this.flush();
     });
   }

@@ -19,6 +19,7 @@ import { appendFileSync, mkdtempSync, openSync, closeSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { planKubectlTap, tapKubeconfig, KubeconfigError, type KubeconfigView, type KubectlTapPlan } from './kubeconfig-plan.js';
+import type { RecordingFeed } from '../record/pcapng-recorder.js';
 import { generateSelfSignedCert } from './self-signed-cert.js';
 import { startTap, type Tap, type TapEvent } from './tap.js';
 
@@ -28,6 +29,8 @@ export interface KubectlTapOptions {
   /** Where kubectl connects (default: a free loopback port). */
   listen?: string;
   recordTo?: string;
+  /** The recording as it is made (see TapOptions.feed). */
+  feed?: RecordingFeed;
   /** Append the NSS key log of both TLS legs here (created 0600). */
   keyLogTo?: string;
   redact?: boolean;
@@ -56,6 +59,7 @@ export async function startKubectlTap(options: KubectlTapOptions): Promise<Kubec
       listen: options.listen ?? '127.0.0.1:0',
       upstream: plan.upstream,
       recordTo: options.recordTo,
+      feed: options.feed,
       hopName: 'kubectl→apiserver',
       redact: options.redact,
       secrets: plan.secrets,

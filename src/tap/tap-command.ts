@@ -4,14 +4,16 @@
  */
 import { appendFileSync, closeSync, openSync, readFileSync } from 'node:fs';
 import { lastOption, parseArgs, UsageError } from '../cli/args.js';
+import { openTui, printJsonLine, printJsonLines } from '../live/follow-capture.js';
+import { RecordingFeed } from '../record/pcapng-recorder.js';
 import { safeInline } from '../report/terminal-text.js';
 import { KubeconfigError } from './kubeconfig-plan.js';
 import { startKubectlTap, type KubectlTap } from './kubectl-tap.js';
 import { startTap, type TapEvent } from './tap.js';
 import { formatTapAddress, parseTapAddress, type TapAddress } from './tap-address.js';
 
-export const TAP_HELP = `Usage: execscope tap kubectl [--kubeconfig FILE] [--context NAME] [-w FILE] [options]
-       execscope tap --listen ADDR --upstream ADDR [-w FILE] [options]
+export const TAP_HELP = `Usage: execscope tap kubectl [--kubeconfig FILE] [--context NAME] [-w FILE] [--ui | --json-lines] [options]
+       execscope tap --listen ADDR --upstream ADDR [-w FILE] [--ui | --json-lines] [options]
 
   tap kubectl: between kubectl and the apiserver of your kubeconfig. Terminates kubectl's TLS on
   loopback with a certificate made at start, connects to the apiserver with the kubeconfig's CA,
@@ -32,7 +34,11 @@ export const TAP_HELP = `Usage: execscope tap kubectl [--kubeconfig FILE] [--con
   --no-redact        record credentials as they were sent
   --keylog FILE      append the NSS key log of both TLS legs to FILE (0600), for a capture of the
                      encrypted bytes
-  --quiet            no line per connection on stderr
+  --ui               follow the tap in the TUI as it relays (q stops the tap and completes FILE)
+  --json-lines       print one JSON event per line as it relays, as execscope live does (session,
+                     data, half-close, reset, status, session-ended, finding, warning), after a
+                     tapping event (address, upstream, recording, kubeconfig)
+  --quiet            no line per connection on stderr (none with --ui either)
   --tls-cert FILE, --tls-key FILE   terminate the clients' TLS with this certificate
   --upstream-tls     speak TLS to the upstream; --upstream-ca FILE to verify it (default: the
                      system's CAs), --upstream-name NAME to check and send as SNI, --insecure to skip
@@ -59,7 +65,7 @@ export async function tapCommand(argv: string[]): Promise<number> {
 async function run(argv: string[]): Promise<number> {
   const kubectlMode = argv[0] === 'kubectl';
   const args = parseArgs((kubectlMode ? argv.slice(1) : argv).map((a) => (a === '-w' ? '--write' : a)), {
-    flags: ['--no-redact', '--quiet', '--help', '-h', '--upstream-tls', '--insecure'],
+    flags: ['--no-redact', '--quiet', '--help', '-h', '--upstream-tls', '--insecure', '--ui', '--json-lines'],
     options: ['--listen', '--upstream', '--write', '--hop', '--keylog', '--tls-cert', '--tls-key', '--upstream-ca', '--upstream-name', '--kubeconfig', '--context'],
   });
   if (args.flags.has('--help') || args.flags.has('-h')) {
@@ -71,18 +77,27 @@ async function run(argv: string[]): Promise<number> {
   const redact = !args.flags.has('--no-redact');
   const quiet = args.flags.has('--quiet');
   const keyLogTo = lastOption(args, '--keylog');
+  if (args.flags.has('--ui') && args.flags.has('--json-lines')) throw new UsageError('--ui and --json-lines: one or the other');
+  const follow = args.flags.has('--ui') ? 'ui' : args.flags.has('--json-lines') ? 'json-lines' : null;
+  // What the tap records, fed as it is recorded into the pipeline that shows it.
+  const feed = follow ? new RecordingFeed() : undefined;
+  // A line on stderr would scribble over the TUI: the connections are in it, other lines wait until it is closed.
+  const held: string[] = [];
+  const log = (line: string) => (follow === 'ui' ? held.push(line) : logLine(line));
+  const perConnection = !quiet && follow !== 'ui';
   const onEvent = (event: TapEvent) => {
-    if (!quiet || event.kind === 'recording-overflow' || event.kind === 'recording-failed') log(describe(event));
+    if (perConnection || event.kind === 'recording-overflow' || event.kind === 'recording-failed') log(describe(event));
   };
   let stop: () => Promise<void>;
   let upstreamText: string;
   let address: string;
+  let kubeconfig: string | null = null;
   if (kubectlMode) {
     const listen = lastOption(args, '--listen');
     if (listen) parseAddress(listen);
     let kubectlTap: KubectlTap;
     try {
-      kubectlTap = await startKubectlTap({ kubeconfig: lastOption(args, '--kubeconfig'), context: lastOption(args, '--context'), listen, recordTo, keyLogTo, redact, onEvent });
+      kubectlTap = await startKubectlTap({ kubeconfig: lastOption(args, '--kubeconfig'), context: lastOption(args, '--context'), listen, recordTo, feed, keyLogTo, redact, onEvent });
     } catch (err) {
       if (err instanceof KubeconfigError) throw new UsageError(err.message);
       throw err;
@@ -91,7 +106,10 @@ async function run(argv: string[]): Promise<number> {
     stop = kubectlTap.stop;
     address = kubectlTap.tap.address;
     upstreamText = `the apiserver at ${formatTapAddress(kubectlTap.plan.upstream)}${kubectlTap.plan.clientCertificate ? " (presenting the kubeconfig's client certificate)" : ''}`;
-    process.stdout.write(`export KUBECONFIG=${kubectlTap.kubeconfigPath}\n`);
+    kubeconfig = kubectlTap.kubeconfigPath;
+    // stdout carries only JSON lines with --json-lines: the line is in the tapping event, and on stderr.
+    if (follow === 'json-lines') logLine(`point kubectl at the tap: export KUBECONFIG=${kubeconfig}`);
+    else process.stdout.write(`export KUBECONFIG=${kubeconfig}\n`);
   } else {
     const listen = lastOption(args, '--listen');
     const upstream = lastOption(args, '--upstream');
@@ -106,6 +124,7 @@ async function run(argv: string[]): Promise<number> {
       listen: parseAddress(listen),
       upstream: parseAddress(upstream),
       recordTo,
+      feed,
       hopName: lastOption(args, '--hop'),
       redact,
       onEvent,
@@ -127,15 +146,40 @@ async function run(argv: string[]): Promise<number> {
   log(
     `listening on ${address} → ${upstreamText}` +
       (recordTo ? `, recording to ${recordTo}${redact ? ' (credentials blanked)' : ' (credentials kept)'}` : ', not recording') +
-      '; Ctrl-C stops',
+      (follow === 'ui' ? '; q stops' : '; Ctrl-C stops'),
   );
-  await new Promise<void>((resolve) => {
+  const signalled = new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
-  await stop();
-  log(`stopped${recordTo ? `; open the recording with: execscope ${recordTo}` : ''}`);
-  return 0;
+  const input = { name: `tap ${kubectlMode ? 'kubectl' : address}`, chunks: feed! };
+  let code = 0;
+  if (follow === null) {
+    await signalled;
+    await stop();
+  } else if (follow === 'json-lines') {
+    printJsonLine({ event: 'tapping', address, upstream: upstreamText, recording: recordTo ?? null, ...(kubeconfig ? { kubeconfig } : {}) });
+    // The events of what was recorded before the stop come out before the process ends.
+    const printed = printJsonLines(input);
+    await signalled;
+    await stop();
+    code = await printed;
+  } else {
+    // q and Ctrl-C (a key to the TUI) close it; a signal stops the tap, then the TUI ends with the process.
+    void signalled.then(async () => {
+      await stop();
+      process.exit(0);
+    });
+    code = await openTui(input, {
+      title: `${input.name}${kubeconfig ? ` · export KUBECONFIG=${kubeconfig}` : ''}`,
+      readBack: recordTo,
+      live: true,
+    });
+    await stop();
+  }
+  for (const line of held.splice(0)) logLine(line);
+  logLine(`stopped${recordTo ? `; open the recording with: execscope ${recordTo}` : ''}`);
+  return code;
 }
 
 function parseAddress(text: string): TapAddress {
@@ -146,7 +190,7 @@ function parseAddress(text: string): TapAddress {
   }
 }
 
-function log(line: string): void {
+function logLine(line: string): void {
   process.stderr.write(`execscope tap: ${safeInline(line, 400)}\n`);
 }
 

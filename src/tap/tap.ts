@@ -19,7 +19,7 @@ import { lstatSync, unlinkSync, chmodSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Endpoint } from '../capture/synthetic-tcp.js';
-import { PcapngRecorder, RecordingClock } from '../record/pcapng-recorder.js';
+import { PcapngRecorder, RecordingClock, type RecordingFeed } from '../record/pcapng-recorder.js';
 import { CredentialRedactor } from './credential-redactor.js';
 import { relay, resetEnd, type RelayEnd, type RelayResult, type RelayStats } from './relay.js';
 import { formatTapAddress, parseTapAddress, type TapAddress } from './tap-address.js';
@@ -29,6 +29,8 @@ export interface TapOptions {
   upstream: string | TapAddress;
   /** pcapng to record into (created or truncated, mode 0600). */
   recordTo?: string;
+  /** The recording, as it is made, for a reader in this process (`--ui`, `--json-lines`); ends at stop(). */
+  feed?: RecordingFeed;
   /** The recording's interface name; default "client→UPSTREAM". */
   hopName?: string;
   /** Blank credentials in the recording (default true). The relayed bytes are never changed. */
@@ -87,18 +89,20 @@ export async function startTap(options: TapOptions): Promise<Tap> {
   const upstreamAt = typeof options.upstream === 'string' ? parseTapAddress(options.upstream) : options.upstream;
   const emit = options.onEvent ?? (() => undefined);
   const redact = options.redact ?? true;
-  const recorder = options.recordTo
-    ? new PcapngRecorder(
-        options.recordTo,
-        [{ name: options.hopName ?? `client→${formatTapAddress(upstreamAt)}`, description: recordingDescription(listenAt, upstreamAt) }],
-        new RecordingClock(),
-        {
-          maxQueuedBytes: options.maxQueuedRecordingBytes,
-          onOverflow: (droppedBytes) => emit({ kind: 'recording-overflow', droppedBytes }),
-          onWriteError: (err) => emit({ kind: 'recording-failed', error: err.message }),
-        },
-      )
-    : null;
+  const recorder =
+    options.recordTo || options.feed
+      ? new PcapngRecorder(
+          options.recordTo ?? null,
+          [{ name: options.hopName ?? `client→${formatTapAddress(upstreamAt)}`, description: recordingDescription(listenAt, upstreamAt) }],
+          new RecordingClock(),
+          {
+            feed: options.feed,
+            maxQueuedBytes: options.maxQueuedRecordingBytes,
+            onOverflow: (droppedBytes) => emit({ kind: 'recording-overflow', droppedBytes }),
+            onWriteError: (err) => emit({ kind: 'recording-failed', error: err.message }),
+          },
+        )
+      : null;
   /** Ends being relayed, and sockets still connecting or handshaking: stop() closes both. */
   const live = new Set<RelayEnd>();
   const connecting = new Set<net.Socket>();

@@ -11,37 +11,9 @@ import { Lab } from '../../src/lab/lab.js';
 import { analyzeCapture } from '../../src/pipeline/analyze-capture.js';
 import { analyzeOptions } from '../../src/pipeline/options.js';
 import { CAN_TCPDUMP } from '../lab/e2e-harness.js';
+import { jsonLines as lines } from './json-lines.js';
 
 const cli = join(process.cwd(), 'dist/cli.js');
-
-/** The lines a child prints, as they come; `until` waits for one matching. */
-function lines(child: ChildProcess) {
-  const seen: Record<string, unknown>[] = [];
-  const waiters = new Set<() => void>();
-  let buffered = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString();
-    for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
-      seen.push(JSON.parse(buffered.slice(0, nl)) as Record<string, unknown>);
-      buffered = buffered.slice(nl + 1);
-    }
-    for (const w of waiters) w();
-  });
-  const until = (match: (e: Record<string, unknown>) => boolean, what: string) =>
-    new Promise<Record<string, unknown>>((resolve, reject) => {
-      const check = () => {
-        const found = seen.find(match);
-        if (found) {
-          waiters.delete(check);
-          resolve(found);
-        }
-      };
-      waiters.add(check);
-      child.once('exit', () => reject(new Error(`execscope live exited before: ${what}`)));
-      check();
-    });
-  return { seen, until };
-}
 
 const describeIfTcpdump = CAN_TCPDUMP || process.env.EXECSCOPE_REQUIRE_TCPDUMP ? describe : describe.skip;
 

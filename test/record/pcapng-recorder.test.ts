@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PcapngRecorder, RecordingClock } from '../../src/record/pcapng-recorder.js';
+import { PcapngRecorder, RecordingClock, RecordingFeed } from '../../src/record/pcapng-recorder.js';
 import { decodeWithCuts } from '../capture/collect-capture.js';
 
 interface Segment {
@@ -143,5 +143,58 @@ describe('PcapngRecorder', () => {
     expect(data.map((s) => s.payload[0])).toEqual([1, 1, 1, 3]); // 150 000 bytes: three loopback-MSS segments
     const last = data[3];
     expect(last.seq).toBe((data[2].seq + data[2].payload.length + 100_000) >>> 0);
+  });
+
+  test('a feed gets the file\'s bytes in order, each chunk once it is on disk, and ends at close', async () => {
+    const path = join(dir, 'r.pcapng');
+    const feed = new RecordingFeed();
+    const rec = new PcapngRecorder(path, [{ name: 'hop', description: '' }], new RecordingClock(), { feed });
+    const fed: Buffer[] = [];
+    const onDiskWhenFed: boolean[] = [];
+    const reading = (async () => {
+      for await (const chunk of feed) {
+        const length = fed.reduce((n, c) => n + c.length, 0) + chunk.length;
+        onDiskWhenFed.push(statSync(path).size >= length);
+        fed.push(Buffer.from(chunk));
+      }
+    })();
+    const c = rec.connection(0, { ip: '127.0.0.1', port: 40000 }, { ip: '127.0.0.1', port: 80 });
+    c.data('c2s', Buffer.from('GET / HTTP/1.1\r\n\r\n'));
+    await rec.flushed();
+    c.data('s2c', Buffer.alloc(200_000, 7));
+    c.fin('s2c');
+    c.fin('c2s');
+    await rec.close();
+    await reading;
+    expect(fed.length).toBeGreaterThanOrEqual(2);
+    expect(onDiskWhenFed.every(Boolean)).toBe(true);
+    expect(Buffer.concat(fed).equals(readFileSync(path))).toBe(true);
+  });
+
+  test('without a file, only the feed; a reader that falls behind makes the recorder leave bytes out as a gap', async () => {
+    const feed = new RecordingFeed();
+    let overflowed = 0;
+    const rec = new PcapngRecorder(null, [{ name: 'hop', description: '' }], new RecordingClock(), { feed, maxQueuedBytes: 200_000, onOverflow: (n) => (overflowed = n) });
+    const c = rec.connection(0, { ip: '127.0.0.1', port: 40000 }, { ip: '127.0.0.1', port: 80 });
+    c.data('c2s', Buffer.alloc(150_000, 1));
+    await rec.flushed(); // in the feed, not read yet: still counted
+    expect(feed.bufferedBytes).toBeGreaterThan(150_000);
+    c.data('c2s', Buffer.alloc(100_000, 2)); // would pass the bound: left out
+    const fed: Buffer[] = [];
+    for await (const chunk of { [Symbol.asyncIterator]: () => feed[Symbol.asyncIterator]() }) {
+      fed.push(Buffer.from(chunk));
+      if (feed.bufferedBytes === 0) break;
+    }
+    c.data('c2s', Buffer.alloc(10, 3)); // the reader caught up: recorded again
+    c.fin('c2s');
+    const rest = (async () => {
+      for await (const chunk of feed) fed.push(Buffer.from(chunk));
+    })();
+    await rec.close();
+    await rest;
+    expect(overflowed).toBe(100_000);
+    const data = segments(Buffer.concat(fed)).segs.filter((s) => s.payload.length > 0);
+    expect(data.map((s) => s.payload[0])).toEqual([1, 1, 1, 3]);
+    expect(data[3].seq).toBe((data[2].seq + data[2].payload.length + 100_000) >>> 0);
   });
 });
