@@ -4,8 +4,8 @@
  * while the exec still runs. Pure: fed model snapshots, returns events.
  *
  * Stream data carries the new bytes as text (`text`, invalid UTF-8 replaced) while they are within
- * the head the model keeps (256 KiB per stream), and always the byte counts. JSON escapes control
- * characters, so a line is safe to print on a terminal.
+ * the head the model keeps (256 KiB per stream), and always the byte counts; printJsonLine
+ * (follow-capture.ts) prints it so that no control in it acts on a terminal.
  */
 import { isoTime } from '../core/time.js';
 import { diagnoseAll, type Finding } from '../diagnose/diagnose.js';
