@@ -119,7 +119,8 @@ async function run(argv: string[]): Promise<number> {
       }
     })(),
   };
-  const opts = analyzeOptions({ keys: keyLogs.keys });
+  // tcpdump and dumpcap write packets in order: nothing needs to wait for a later packet.
+  const opts = analyzeOptions({ keys: keyLogs.keys, reorderHoldNs: 0 });
   let code: number;
   try {
     code = jsonLines ? await printJsonLines(input, opts) : await openTui(input, { title: input.name, readBack: writeTo, live: true }, opts);

@@ -7,7 +7,8 @@
  * expected one, which survives the 32-bit wrap. Data at the expected offset goes straight to the
  * sink as a view into the packet; only data ahead of a hole is copied, into a capped buffer.
  * Bytes are declared lost (onGap) when the peer acknowledges them without the capture having seen
- * them, when the buffer cap is hit, or when the connection ends with holes.
+ * them (after a short hold-back: see `reorderHoldNs`), when the buffer cap is hit, or when the
+ * connection ends with holes.
  */
 import type { Direction, StreamOrigin } from '../core/origin.js';
 import type { Problem } from '../core/problem.js';
@@ -66,12 +67,48 @@ export interface TcpReassemblerOptions {
   lingerNs?: number;
   /** Numbers new connections (default 1, 2, 3…): a pipeline with other stream sources shares one counter. */
   nextConnectionId?: () => number;
+  /**
+   * Packet time reassembly waits for segments stored out of order before it acts on what a later
+   * record says: bytes the peer acknowledged become a gap, a segment acknowledging peer bytes not
+   * delivered yet is delivered after them, a reset ends the connection. Captures written from
+   * per-CPU buffers (eBPF tools such as ptcpdump) store data segments after the segment that
+   * acknowledges them and responses before their requests. 0: act at once. Default 1 s.
+   */
+  reorderHoldNs?: number;
+  /** Bytes held ahead of an acknowledged hole (per direction) after which it is declared lost at once. Default 1 MiB. */
+  reorderHoldBytes?: number;
 }
 
 /** The largest TCP window (RFC 7323): a segment or ACK further ahead than this cannot belong to the stream. */
 const MAX_WINDOW = 2 ** 30;
 /** How often (packet time) finished connections past their linger are forgotten. */
 const PRUNE_INTERVAL_NS = 1e9;
+
+/** An acknowledgment reaching past the captured bytes, held back until `deadline` (packet time). */
+interface AckedHole {
+  ackSeq: number;
+  /** The ACK's packet and time: where the gap is reported if the bytes never come. */
+  packet: number;
+  ts: number;
+  deadline: number;
+}
+
+/** Acknowledgments on hold per direction; later ones replace the last (its deadline stays). */
+const MAX_ACKED_HOLES = 64;
+
+/**
+ * A segment that acknowledged peer bytes the capture has not delivered yet was sent after them (a
+ * response after its request): this side's bytes from `from` on wait until the peer's stream
+ * reaches `upTo`, or until `deadline` (packet time).
+ */
+interface PeerWait {
+  from: number;
+  upTo: number;
+  deadline: number;
+}
+
+/** Waits per direction; later ones merge into the last. */
+const MAX_PEER_WAITS = 64;
 
 /** One direction of a connection, named after the endpoint that sends it. */
 class HalfStream {
@@ -86,6 +123,10 @@ class HalfStream {
   readonly held = new RangeBuffer();
   /** Highest sequence number the peer acknowledged, or -1. */
   ackedSeq = -1;
+  /** Acknowledgments of bytes the capture has not shown yet, on hold, oldest first. */
+  ackedHoles: AckedHole[] = [];
+  /** Segments of this side that wait for their peer's stream (see PeerWait), in arrival order. */
+  waits: PeerWait[] = [];
   /** This side's last advertised window was zero: its peer may not send. */
   windowClosed = false;
   finOffset = -1;
@@ -109,6 +150,11 @@ class ConnectionState {
   info: TcpConnection | null = null;
   sawHandshake = false;
   ended = false;
+  /**
+   * A reset seen but not applied yet: bytes it cut off may still be stored after it (per-CPU
+   * buffers), so it takes effect at `deadline` (packet time), at the capture's end or on a new SYN.
+   */
+  pendingReset: { sender: HalfStream; packet: number; ts: number; deadline: number } | null = null;
   /** The first sender seen, and its peer. */
   readonly a: HalfStream;
   readonly b: HalfStream;
@@ -161,6 +207,13 @@ export class TcpReassembler {
   private readonly maxBuffered: number;
   private readonly maxConnections: number;
   private readonly lingerNs: number;
+  private readonly reorderHoldNs: number;
+  private readonly reorderHoldBytes: number;
+  /** Directions with acknowledgments on hold, or waiting for their peer, and their connections; the earliest deadline among them. */
+  private readonly ackedHoles = new Map<HalfStream, ConnectionState>();
+  private readonly waiting = new Map<HalfStream, ConnectionState>();
+  private readonly resetting = new Set<ConnectionState>();
+  private nextHoldDeadline = Infinity;
   /** The connection of the previous segment: consecutive segments mostly share one. */
   private last: ConnectionState | null = null;
   /**
@@ -186,6 +239,8 @@ export class TcpReassembler {
     this.maxBuffered = opts.maxBufferedBytes ?? 256 * 1024 * 1024;
     this.maxConnections = opts.maxConnections ?? 10000;
     this.lingerNs = opts.lingerNs ?? 10e9;
+    this.reorderHoldNs = opts.reorderHoldNs ?? 1e9;
+    this.reorderHoldBytes = opts.reorderHoldBytes ?? 1024 * 1024;
     let id = 1;
     this.nextId = opts.nextConnectionId ?? (() => id++);
   }
@@ -194,9 +249,10 @@ export class TcpReassembler {
     if (seg.ts > this.now) this.now = seg.ts;
     this.lastPacket = seg.packet;
     if (this.now >= this.nextPrune) this.pruneClosedTuples();
+    if (this.now >= this.nextHoldDeadline) this.expireHolds();
     const newSyn = (seg.flags & (TCP_SYN | TCP_ACK)) === TCP_SYN;
     let c = this.lookup(seg);
-    if (c && newSyn && c.senderOf(seg).synSeq !== seg.seq) {
+    if (c && newSyn && c.senderOf(seg).synSeq !== seg.seq && !isLateSyn(c.senderOf(seg), seg)) {
       // A SYN that is not a retransmission: the tuple was reused by a connection whose end we missed.
       this.endConnection(c, seg.packet, seg.ts);
       c = undefined;
@@ -281,12 +337,21 @@ export class TcpReassembler {
     const length = seg.payload.length;
     const missing = seg.missing ?? 0;
     if (length + missing > 0 || flags & TCP_FIN) this.receive(c, h, seg, length, missing);
-    if (flags & TCP_RST && !c.ended) this.reset(c, h, seg);
+    if (flags & TCP_RST && !c.ended && !c.pendingReset) {
+      if (this.reorderHoldNs <= 0) return this.reset(c, h, seg.packet, seg.ts);
+      c.pendingReset = { sender: h, packet: seg.packet, ts: seg.ts, deadline: this.now + this.reorderHoldNs };
+      this.resetting.add(c);
+      this.nextHoldDeadline = Math.min(this.nextHoldDeadline, c.pendingReset.deadline);
+    }
   }
 
   /** Returns false for a SYN to ignore (retransmitted, or contradicting a stream already under way). */
   private handshake(c: ConnectionState, h: HalfStream, peer: HalfStream, seg: TcpSegment): boolean {
     if (seg.seq === h.synSeq) return false;
+    if (isLateSyn(h, seg)) {
+      h.synSeq = seg.seq;
+      return true;
+    }
     if (h.base >= 0) {
       this.problem('syn-isn-changed', c, h, h.next, seg.packet, `SYN with another initial sequence number (${seg.seq}) on a stream under way, packet ${seg.packet}: ignored`);
       return false;
@@ -303,11 +368,98 @@ export class TcpReassembler {
     return true;
   }
 
-  /** The sender's ACK tells how far the peer's stream got: bytes acknowledged but never captured are lost. */
+  /**
+   * The sender's ACK tells how far the peer's stream got: bytes acknowledged but not captured are
+   * lost, unless they turn up within the hold-back (records stored out of order).
+   */
   private acknowledge(c: ConnectionState, peer: HalfStream, seg: TcpSegment): void {
     if (peer.ackedSeq >= 0 && ((seg.ack - peer.ackedSeq) | 0) <= 0) return;
     peer.ackedSeq = seg.ack;
-    if (peer.base >= 0 && !peer.closed) this.fillAcknowledgedHoles(c, peer, seg.packet, seg.ts);
+    if (peer.base < 0 || peer.closed) return;
+    if (peer.offsetOf(seg.ack) <= peer.next) return this.settle(c, peer);
+    if (this.reorderHoldNs <= 0) return this.fillAcknowledgedHoles(c, peer, seg.ack, seg.packet, seg.ts);
+    const holes = peer.ackedHoles;
+    const hole: AckedHole = { ackSeq: seg.ack, packet: seg.packet, ts: seg.ts, deadline: this.now + this.reorderHoldNs };
+    if (holes.length < MAX_ACKED_HOLES) holes.push(hole);
+    else holes[holes.length - 1] = { ...hole, deadline: holes[holes.length - 1].deadline };
+    if (holes.length === 1) {
+      this.ackedHoles.set(peer, c);
+      this.nextHoldDeadline = Math.min(this.nextHoldDeadline, hole.deadline);
+    }
+    if (peer.held.cost > this.reorderHoldBytes) this.declareAckedHoles(c, peer, Infinity);
+  }
+
+  /** The hold-back of the acknowledgments due by `until` is over: what the capture still lacks of it is lost. */
+  private declareAckedHoles(c: ConnectionState, h: HalfStream, until: number): void {
+    const holes = h.ackedHoles;
+    while (holes.length && holes[0].deadline <= until) {
+      const hole = holes.shift()!;
+      if (!c.ended && !h.closed) this.fillAcknowledgedHoles(c, h, hole.ackSeq, hole.packet, hole.ts);
+    }
+    if (!holes.length) this.ackedHoles.delete(h);
+  }
+
+  private expireHolds(): void {
+    let next = Infinity;
+    for (const [h, c] of [...this.ackedHoles]) {
+      this.declareAckedHoles(c, h, this.now);
+      if (h.ackedHoles.length) next = Math.min(next, h.ackedHoles[0].deadline);
+    }
+    for (const [h, c] of [...this.waiting]) {
+      this.releaseWaiting(c, h);
+      if (h.waits.length) next = Math.min(next, ...h.waits.map((w) => w.deadline));
+    }
+    for (const c of [...this.resetting]) {
+      const r = c.pendingReset!;
+      if (r.deadline <= this.now) this.reset(c, r.sender, r.packet, r.ts);
+      else next = Math.min(next, r.deadline);
+    }
+    this.nextHoldDeadline = next;
+  }
+
+  /** The segment of `h` at `from` acknowledges peer bytes not delivered yet: `h`'s bytes from there wait for them. */
+  private waitForPeer(c: ConnectionState, h: HalfStream, from: number, ackSeq: number): void {
+    const peer = c.peerOf(h);
+    if (peer.base < 0 || peer.closed || from < h.next) return;
+    let upTo = peer.offsetOf(ackSeq);
+    // The FIN takes a sequence number of its own.
+    if (peer.finOffset >= 0 && upTo > peer.finOffset) upTo = peer.finOffset;
+    if (upTo <= peer.next || upTo - peer.next > MAX_WINDOW) return;
+    const waits = h.waits;
+    const last = waits[waits.length - 1];
+    if (waits.length >= MAX_PEER_WAITS) {
+      last.from = Math.min(last.from, from);
+      last.upTo = Math.max(last.upTo, upTo);
+      return;
+    }
+    waits.push({ from, upTo, deadline: this.now + this.reorderHoldNs });
+    this.waiting.set(h, c);
+    this.nextHoldDeadline = Math.min(this.nextHoldDeadline, this.now + this.reorderHoldNs);
+  }
+
+  /** Where `h`'s delivery must stop for now: the first byte still waiting for the peer (Infinity: none). */
+  private gateOf(c: ConnectionState, h: HalfStream): number {
+    if (!h.waits.length) return Infinity;
+    const peer = c.peerOf(h);
+    const peerDone = peer.closed || (peer.finOffset >= 0 && peer.next >= peer.finOffset);
+    h.waits = h.waits.filter((w) => !peerDone && peer.next < w.upTo && w.deadline > this.now);
+    if (!h.waits.length) {
+      this.waiting.delete(h);
+      return Infinity;
+    }
+    return Math.min(...h.waits.map((w) => w.from));
+  }
+
+  /** `h` may have stopped waiting: what it held in order is delivered. */
+  private releaseWaiting(c: ConnectionState, h: HalfStream): void {
+    if (c.ended || h.closed) return;
+    this.drain(c, h);
+    this.settle(c, h);
+  }
+
+  private dropWaits(h: HalfStream): void {
+    h.waits = [];
+    this.waiting.delete(h);
   }
 
   /** Window transitions of the segment's sender (it receives the peer's stream), and probes into a closed window. */
@@ -340,6 +492,7 @@ export class TcpReassembler {
       this.problem('beyond-window', c, h, offset, seg.packet, `segment ${offset - h.next} bytes ahead of the stream, beyond any TCP window, packet ${seg.packet}: ignored`);
       return;
     }
+    if (length > 0 && seg.flags & TCP_ACK && this.reorderHoldNs > 0) this.waitForPeer(c, h, offset, seg.ack);
     if (length + missing > 0) this.accept(c, h, offset, seg.payload, length, missing, seg.packet, seg.ts);
     if (seg.flags & TCP_FIN) this.fin(c, h, offset + length + missing, seg.packet, seg.ts);
   }
@@ -372,16 +525,19 @@ export class TcpReassembler {
       length = end - start;
     }
     if (start > h.next) return this.hold(c, h, start, data, length, packet, ts);
+    const gate = this.gateOf(c, h);
+    if (start >= gate) return this.hold(c, h, start, data, length, packet, ts);
     const head = h.held.first();
-    if (!head || end <= head.start) {
+    const stop = Math.min(head ? head.start : Infinity, gate);
+    if (end <= stop) {
       this.deliver(c, h, start, data, length, packet, ts);
       if (head && head.start === h.next) this.drain(c, h);
       return;
     }
-    // Overlaps data held ahead: deliver the part before it as is, let the buffer sort out the rest.
-    const direct = head.start - start;
+    // Overlaps data held ahead, or reaches bytes waiting for the peer: deliver the part before, hold the rest.
+    const direct = stop - start;
     if (direct > 0) this.deliver(c, h, start, data && data.subarray(0, direct), direct, packet, ts);
-    this.hold(c, h, head.start, data && data.subarray(direct), length - direct, packet, ts);
+    this.hold(c, h, stop, data && data.subarray(direct), length - direct, packet, ts);
     this.drain(c, h);
   }
 
@@ -391,6 +547,7 @@ export class TcpReassembler {
       this.problem('retransmission-differs', c, h, start, packet, `retransmitted bytes differ from the first copy, packet ${packet}: keeping the first`);
     }
     this.buffered += h.held.cost - costBefore;
+    if (h.ackedHoles.length && h.held.cost > this.reorderHoldBytes) this.declareAckedHoles(c, h, Infinity);
     if (h.held.cost <= this.maxPerDirection && this.buffered <= this.maxBuffered) return;
     this.problem('reassembly-buffer-full', c, h, h.next, packet, `out-of-order data exceeds the reassembly buffer, packet ${packet}: the hole before it is taken as lost`);
     while ((h.held.cost > this.maxPerDirection || this.buffered > this.maxBuffered) && !h.held.isEmpty) {
@@ -400,6 +557,7 @@ export class TcpReassembler {
 
   /** Declares the hole before the first held range lost and delivers what follows it. */
   private skipToHeld(c: ConnectionState, h: HalfStream, packet: number, ts: number): void {
+    this.dropWaits(h);
     const head = h.held.first()!;
     if (head.start > h.next) this.deliver(c, h, h.next, null, head.start - h.next, packet, ts);
     this.drain(c, h);
@@ -407,7 +565,8 @@ export class TcpReassembler {
 
   /** Delivers held ranges that have become contiguous with the stream. */
   private drain(c: ConnectionState, h: HalfStream): void {
-    for (let r = h.held.first(); r && r.start === h.next; r = h.held.first()) {
+    const gate = this.gateOf(c, h);
+    for (let r = h.held.first(); r && r.start === h.next && r.start < gate; r = h.held.first()) {
       const costBefore = h.held.cost;
       h.held.shift();
       this.buffered += h.held.cost - costBefore;
@@ -420,10 +579,15 @@ export class TcpReassembler {
     const conn = c.info!;
     if (data) this.sink.onData(conn, h.dir, data, { offset, length, packet, ts });
     else this.sink.onGap(conn, h.dir, offset, length, packet, ts);
+    const peer = c.peerOf(h);
+    if (peer.waits.length) this.releaseWaiting(c, peer);
   }
 
-  private fillAcknowledgedHoles(c: ConnectionState, h: HalfStream, packet: number, ts: number): void {
-    let acked = h.offsetOf(h.ackedSeq);
+  /** Declares the holes before `ackSeq` lost, delivering what the capture holds between them. */
+  private fillAcknowledgedHoles(c: ConnectionState, h: HalfStream, ackSeq: number, packet: number, ts: number): void {
+    // The peer received these bytes: whatever the peer's own data waits for, these are settled.
+    this.dropWaits(h);
+    let acked = h.offsetOf(ackSeq);
     // The FIN takes a sequence number of its own.
     if (h.finOffset >= 0 && acked > h.finOffset) acked = h.finOffset;
     if (acked - h.next > MAX_WINDOW) return;
@@ -447,6 +611,8 @@ export class TcpReassembler {
     h.finPacket = packet;
     h.finTs = ts;
     this.settle(c, h);
+    const peer = c.peerOf(h);
+    if (peer.waits.length) this.releaseWaiting(c, peer);
   }
 
   /** Closes the direction once everything up to its FIN was delivered, and ends the connection when both are closed. */
@@ -458,21 +624,24 @@ export class TcpReassembler {
   }
 
   /** A reset ends both directions at once: what was held is delivered (with gaps), then both close. */
-  private reset(c: ConnectionState, h: HalfStream, seg: TcpSegment): void {
+  private reset(c: ConnectionState, h: HalfStream, packet: number, ts: number): void {
+    c.pendingReset = null;
+    this.resetting.delete(c);
     if (!c.info) this.open(c, this.guessClient(c, h, null));
     for (const half of [h, c.peerOf(h)]) {
-      this.flush(c, half, seg.packet, seg.ts);
+      this.flush(c, half, packet, ts);
       if (c.ended) return;
       if (!half.closed) {
         half.closed = true;
-        this.sink.onClose(c.info!, half.dir, 'rst', seg.packet, seg.ts);
+        this.sink.onClose(c.info!, half.dir, 'rst', packet, ts);
       }
     }
-    this.finish(c, seg.ts, true);
+    this.finish(c, ts, true);
   }
 
   /** Ends a connection that did not finish by itself (capture end, eviction, tuple reuse). */
   private endConnection(c: ConnectionState, packet: number, ts: number): void {
+    if (c.pendingReset) return this.reset(c, c.pendingReset.sender, c.pendingReset.packet, c.pendingReset.ts);
     if (!c.info) this.open(c, this.guessClient(c, c.a, null));
     this.flush(c, c.a, packet, ts);
     if (!c.ended) this.flush(c, c.b, packet, ts);
@@ -482,7 +651,10 @@ export class TcpReassembler {
   /** Delivers everything known of a direction: acknowledged holes and holes between held data become gaps, up to the FIN. */
   private flush(c: ConnectionState, h: HalfStream, packet: number, ts: number): void {
     if (h.base < 0 || h.closed) return;
-    if (h.ackedSeq >= 0) this.fillAcknowledgedHoles(c, h, packet, ts);
+    this.declareAckedHoles(c, h, Infinity);
+    this.dropWaits(h);
+    if (h.closed) return;
+    if (h.ackedSeq >= 0) this.fillAcknowledgedHoles(c, h, h.ackedSeq, packet, ts);
     while (!h.held.isEmpty) this.skipToHeld(c, h, packet, ts);
     if (h.finOffset > h.next) this.deliver(c, h, h.next, null, h.finOffset - h.next, packet, ts);
     this.settle(c, h);
@@ -490,6 +662,11 @@ export class TcpReassembler {
 
   private finish(c: ConnectionState, ts: number, closed: boolean): void {
     c.ended = true;
+    for (const h of [c.a, c.b]) {
+      this.ackedHoles.delete(h);
+      this.waiting.delete(h);
+    }
+    this.resetting.delete(c);
     // Held bytes beyond a FIN are never delivered.
     this.buffered -= c.a.held.cost + c.b.held.cost;
     this.sink.onEnd(c.info!, ts);
@@ -540,6 +717,14 @@ export class TcpReassembler {
     const where = `${c.info!.client}→${c.info!.server} ${h.dir} offset ${offset}`;
     this.sink.onProblem?.(tcpProblem(code, message, { where, connection: c.id, direction: h.dir, offset, packet }));
   }
+}
+
+/**
+ * The client's SYN stored after the SYN-ACK that answers it (records written out of order): the
+ * SYN-ACK already placed the client's stream where this SYN says it starts.
+ */
+function isLateSyn(h: HalfStream, seg: TcpSegment): boolean {
+  return h.synSeq < 0 && h.base === (seg.seq + 1) >>> 0 && (seg.flags & TCP_ACK) === 0;
 }
 
 /** The same for both directions, and a small integer (a Map key without boxing); collisions are checked by the caller. */

@@ -85,7 +85,7 @@ export class CaptureAnalyzer implements PipelineContext {
     };
     let connectionId = 1;
     const nextConnectionId = () => connectionId++;
-    this.tcp = new TcpReassembler(streams, { nextConnectionId });
+    this.tcp = new TcpReassembler(streams, { nextConnectionId, reorderHoldNs: opts.reorderHoldNs });
     this.unixStreams = new SockdumpStreams(streams, nextConnectionId);
     this.packets = new PacketDecoder({
       onSegment: (seg) => {

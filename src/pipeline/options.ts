@@ -22,8 +22,14 @@ export interface AnalyzeOptions extends RecorderOptions {
   tap: StreamTap | null;
   /** Added to every packet's time (ns): lines a capture's clock up with another's when several are merged. */
   clockShiftNs: number;
+  /**
+   * Packet time TCP reassembly waits for segments stored out of order (per-CPU buffers of eBPF
+   * capture tools) before it declares acknowledged bytes lost or applies a reset; 0 for a capture
+   * source that writes in order (tcpdump in `execscope live`), so nothing waits for a later packet.
+   */
+  reorderHoldNs: number;
 }
 
 export function analyzeOptions(partial: Partial<AnalyzeOptions> = {}): AnalyzeOptions {
-  return { ...defaultRecorderOptions, hash: false, keyLogs: [], tap: null, clockShiftNs: 0, ...partial };
+  return { ...defaultRecorderOptions, hash: false, keyLogs: [], tap: null, clockShiftNs: 0, reorderHoldNs: 1e9, ...partial };
 }

@@ -402,7 +402,8 @@ describe('TcpReassembler: lost segments', () => {
     push(m.seg('s', 5001, '', 'A', 1005));
     push(m.seg('s', 5001, '', 'A', 1006)); // this time a FIN: the capture missed it
     tcp.end();
-    expect(rec.log.slice(1)).toEqual(['data 1 c2s 0+2 #4', 'gap 1 c2s 2+1 #7', 'data 1 c2s 3+1 #6', 'end 1']);
+    // Byte 3 arrived during the hold-back, so the first ACK (packet 5) did acknowledge a lost byte 2.
+    expect(rec.log.slice(1)).toEqual(['data 1 c2s 0+2 #4', 'gap 1 c2s 2+1 #5', 'data 1 c2s 3+1 #6', 'end 1']);
   });
 
   it('closes after data that arrives after the FIN', () => {
@@ -424,13 +425,55 @@ describe('TcpReassembler: lost segments', () => {
     expect(rec.log.slice(1)).toEqual(['data 1 c2s 0+5 #4', 'gap 1 c2s 5+5 #5', 'close 1 c2s fin #5', 'end 1']);
   });
 
-  it('closes when the peer acknowledges the FIN over a hole', () => {
-    const { rec, m, push } = setup();
+  it('closes when the peer acknowledges the FIN over a hole, once the hold-back is over', () => {
+    const { rec, m, push } = setup({ reorderHoldNs: 1e6 });
+    handshake(m, push);
+    push(m.seg('c', 1001, 'hello', 'PA', 5001));
+    push(m.seg('c', 1011, '', 'FA', 5001));
+    push(m.seg('s', 5001, '', 'A', 1012));
+    expect(rec.log.slice(1)).toEqual(['data 1 c2s 0+5 #4']);
+    push(m.seg('s', 5001, '', 'A', 1012, { ts: 2e6 }));
+    expect(rec.log.slice(1)).toEqual(['data 1 c2s 0+5 #4', 'gap 1 c2s 5+5 #6', 'close 1 c2s fin #5']);
+  });
+
+  it('declares an acknowledged hole at once without a hold-back', () => {
+    const { rec, m, push } = setup({ reorderHoldNs: 0 });
     handshake(m, push);
     push(m.seg('c', 1001, 'hello', 'PA', 5001));
     push(m.seg('c', 1011, '', 'FA', 5001));
     push(m.seg('s', 5001, '', 'A', 1012));
     expect(rec.log.slice(1)).toEqual(['data 1 c2s 0+5 #4', 'gap 1 c2s 5+5 #6', 'close 1 c2s fin #5']);
+  });
+
+  it('fills a hole the peer acknowledged with data stored after the ACK (per-CPU buffers of eBPF capture tools)', () => {
+    const { rec, tcp, m, push } = setup();
+    handshake(m, push);
+    push(m.seg('c', 1006, 'world', 'PA', 5001, { ts: 5000 }));
+    push(m.seg('s', 5001, '', 'A', 1011, { ts: 6000 }));
+    // Written after the ACK that covers it, with its own earlier time.
+    push(m.seg('c', 1001, 'hello', 'PA', 5001, { ts: 4000 }));
+    tcp.end();
+    expect(rec.text(1, 'c2s')).toBe('helloworld');
+    expect(rec.log.filter((l) => l.startsWith('gap'))).toEqual([]);
+  });
+
+  it('declares the hole lost when the hold-back passes without the bytes, or its byte limit is reached', () => {
+    const timed = setup({ reorderHoldNs: 1e6 });
+    handshake(timed.m, timed.push);
+    timed.push(timed.m.seg('c', 1006, 'world', 'PA', 5001, { ts: 5000 }));
+    timed.push(timed.m.seg('s', 5001, '', 'A', 1011, { ts: 6000 }));
+    timed.push(timed.m.seg('s', 5001, '', 'A', 1011, { ts: 1e6 + 5999 }));
+    expect(timed.rec.log.slice(1)).toEqual([]);
+    timed.push(timed.m.seg('s', 5001, '', 'A', 1011, { ts: 1e6 + 6000 }));
+    expect(timed.rec.log.slice(1)).toEqual(['gap 1 c2s 0+5 #5', 'data 1 c2s 5+5 #4']);
+
+    const sized = setup({ reorderHoldBytes: 100 });
+    handshake(sized.m, sized.push);
+    sized.push(sized.m.seg('c', 1006, 'world', 'PA', 5001));
+    sized.push(sized.m.seg('s', 5001, '', 'A', 1011));
+    expect(sized.rec.log.slice(1)).toEqual([]);
+    sized.push(sized.m.seg('c', 1011, new Uint8Array(100).fill(65), 'PA', 5001));
+    expect(sized.rec.log.slice(1)).toEqual(['gap 1 c2s 0+5 #5', 'data 1 c2s 5+5 #4', 'data 1 c2s 10+100 #6']);
   });
 
   it('reports and ignores bytes after the FIN', () => {
@@ -473,15 +516,28 @@ describe('TcpReassembler: resets', () => {
     push(m.seg('c', 1001, 'abc', 'PA', 5001));
     push(m.seg('c', 1007, 'xyz', 'PA', 5001));
     push(m.seg('s', 5001, '', 'R'));
+    // Stored after the RST but sent before it (per-CPU buffers): it arrives within the hold-back.
     push(m.seg('c', 1010, 'late', 'PA', 5001));
     tcp.end();
-    expect(rec.log.slice(1)).toEqual(['data 1 c2s 0+3 #4', 'close 1 s2c rst #6', 'gap 1 c2s 3+3 #6', 'data 1 c2s 6+3 #5', 'close 1 c2s rst #6', 'end 1']);
+    expect(rec.log.slice(1)).toEqual(['data 1 c2s 0+3 #4', 'close 1 s2c rst #6', 'gap 1 c2s 3+3 #6', 'data 1 c2s 6+3 #5', 'data 1 c2s 9+4 #7', 'close 1 c2s rst #6', 'end 1']);
     expect(rec.connections.size).toBe(1);
     expect(rec.violations).toEqual([]);
   });
 
-  it('closes a direction by its FIN and the other by the RST', () => {
-    const { rec, m, push } = setup();
+  it('closes a direction by its FIN and the other by the RST, once the hold-back is over', () => {
+    const { rec, m, push } = setup({ reorderHoldNs: 1e6 });
+    handshake(m, push);
+    push(m.seg('c', 1001, 'q', 'FPA', 5001));
+    push(m.seg('s', 5001, 'r', 'PA', 1003));
+    push(m.seg('s', 5002, '', 'RA', 1003));
+    expect(rec.log.slice(1)).toEqual(['data 1 c2s 0+1 #4', 'close 1 c2s fin #4', 'data 1 s2c 0+1 #5']);
+    // Any later packet past the hold-back applies the reset (it is absorbed by the finished tuple).
+    push(m.seg('c', 1003, '', 'A', 5002, { ts: 2e6 }));
+    expect(rec.log.slice(1)).toEqual(['data 1 c2s 0+1 #4', 'close 1 c2s fin #4', 'data 1 s2c 0+1 #5', 'close 1 s2c rst #6', 'end 1']);
+  });
+
+  it('applies a reset at once without a hold-back', () => {
+    const { rec, m, push } = setup({ reorderHoldNs: 0 });
     handshake(m, push);
     push(m.seg('c', 1001, 'q', 'FPA', 5001));
     push(m.seg('s', 5001, 'r', 'PA', 1003));
