@@ -43,5 +43,7 @@ export function captureFailure(tool: CaptureTool | null, stderr: string, spawnEr
     return `${tool} may not capture here: run as root, or give it the capability once: sudo setcap cap_net_raw,cap_net_admin=eip $(command -v ${tool})`;
   }
   const line = stderr.split('\n').find((l) => /error|no such device|syntax|doesn't exist|unknown/i.test(l));
-  return line ? `${tool}: ${line.trim()}` : null;
+  if (!line) return null;
+  const said = line.trim();
+  return `${tool}: ${said.startsWith(`${tool}: `) ? said.slice(tool.length + 2) : said}`;
 }

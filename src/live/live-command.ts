@@ -82,7 +82,6 @@ async function run(argv: string[]): Promise<number> {
   const child = spawn(tool, captureArgs(tool, request), { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   let spawnError: NodeJS.ErrnoException | undefined;
-  let started = false;
   const exited = new Promise<number | null>((resolve) => {
     child.once('error', (err: NodeJS.ErrnoException) => {
       spawnError = err;
@@ -100,10 +99,21 @@ async function run(argv: string[]): Promise<number> {
   const stop = () => stopCapture(child);
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  void ready.then(() => {
-    started = true;
-    if (jsonLines) printJsonLine({ event: 'capturing', tool, pid: child.pid, interface: request.iface, filter: captureFilter(request) });
+  // Nothing is shown before the capture program captures: a refusal is one line, not an empty TUI.
+  const gone = new Promise<false>((resolve) => {
+    child.once('exit', () => resolve(false));
+    child.once('error', () => resolve(false));
   });
+  if (!(await Promise.race([ready.then(() => true as const), gone]))) {
+    child.stdout!.resume(); // drained, so the child's 'close' (all of its stderr read) comes
+    await exited;
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    keyLogs.stop();
+    if (copy !== null) closeSync(copy);
+    return fail(captureFailure(tool, stderr, spawnError) ?? `${tool} ended before capturing: ${stderr.trim().split('\n').pop() ?? ''}`);
+  }
+  if (jsonLines) printJsonLine({ event: 'capturing', tool, pid: child.pid, interface: request.iface, filter: captureFilter(request) });
   // A server logs a TLS 1.3 client's application secret only once it has read the client's Finished,
   // which tcpdump may hand over first: with key logs followed, packets are decoded KEY_LOG_LAG_MS late.
   const lagMs = (args.options.get('--keylog') ?? []).length ? KEY_LOG_LAG_MS : 0;
@@ -133,7 +143,7 @@ async function run(argv: string[]): Promise<number> {
   keyLogs.stop();
   if (copy !== null) closeSync(copy);
   const failure = captureFailure(tool, stderr, spawnError);
-  if (failure && (exitCode !== 0 || !started)) return fail(failure);
+  if (failure && exitCode !== 0) return fail(failure);
   for (const problem of keyLogs.problems.slice(0, 5)) process.stderr.write(`execscope live: ${safeInline(problem, 300)}\n`);
   return code;
 }

@@ -67,3 +67,32 @@ describe('execscope live without a capture program', () => {
     expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^execscope live: neither tcpdump nor dumpcap is installed: install one \(apt-get install tcpdump\)/)]);
   });
 });
+
+/** As root (CI), the test drops to nobody for the run, so the real tcpdump is refused the capture. */
+const describeIfRoot = process.getuid?.() === 0 && (CAN_TCPDUMP || process.env.EXECSCOPE_REQUIRE_TCPDUMP) ? describe : describe.skip;
+
+describeIfRoot('execscope live when tcpdump refuses (as root: run as nobody with setpriv; an interface that does not exist)', () => {
+  test.each([
+    { mode: '--json-lines', flags: ['--json-lines'] },
+    { mode: 'the TUI (not opened)', flags: [] },
+  ])('$mode: one line naming the fix, exit 1, no stack trace', ({ flags }) => {
+    const r = spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '--', process.execPath, cli, 'live', '-i', 'lo', ...flags], {
+      env: { PATH: process.env.PATH },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(r.error).toBeUndefined();
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toEqual([
+      'execscope live: tcpdump may not capture here: run as root, or give it the capability once: sudo setcap cap_net_raw,cap_net_admin=eip $(command -v tcpdump)',
+    ]);
+  });
+
+  test('as root, an interface that does not exist: tcpdump\'s own reason in one line, exit 1', () => {
+    const r = spawnSync(process.execPath, [cli, 'live', '-i', 'no-such-if0', '--json-lines'], { env: { PATH: process.env.PATH }, encoding: 'utf8', timeout: 30_000 });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^execscope live: tcpdump: no-such-if0: .*(no such device|doesn't exist)/i)]);
+  });
+});
