@@ -5,6 +5,7 @@
 import { appendFileSync, closeSync, openSync, readFileSync } from 'node:fs';
 import { lastOption, parseArgs, UsageError } from '../cli/args.js';
 import { openTui, printJsonLine, printJsonLines } from '../live/follow-capture.js';
+import { analyzeOptions } from '../pipeline/options.js';
 import { RecordingFeed } from '../record/pcapng-recorder.js';
 import { safeInline } from '../report/terminal-text.js';
 import { KubeconfigError } from './kubeconfig-plan.js';
@@ -153,6 +154,8 @@ async function run(argv: string[]): Promise<number> {
     process.once('SIGTERM', resolve);
   });
   const input = { name: `tap ${kubectlMode ? 'kubectl' : address}`, chunks: feed! };
+  // The recorder writes each connection's segments in order: nothing needs to wait for a later packet.
+  const opts = analyzeOptions({ reorderHoldNs: 0 });
   let code = 0;
   if (follow === null) {
     await signalled;
@@ -160,7 +163,7 @@ async function run(argv: string[]): Promise<number> {
   } else if (follow === 'json-lines') {
     printJsonLine({ event: 'tapping', address, upstream: upstreamText, recording: recordTo ?? null, ...(kubeconfig ? { kubeconfig } : {}) });
     // The events of what was recorded before the stop come out before the process ends.
-    const printed = printJsonLines(input);
+    const printed = printJsonLines(input, opts);
     await signalled;
     await stop();
     code = await printed;
@@ -170,11 +173,8 @@ async function run(argv: string[]): Promise<number> {
       await stop();
       process.exit(0);
     });
-    code = await openTui(input, {
-      title: `${input.name}${kubeconfig ? ` · export KUBECONFIG=${kubeconfig}` : ''}`,
-      readBack: recordTo,
-      live: true,
-    });
+    const title = `${input.name}${kubeconfig ? ` · export KUBECONFIG=${kubeconfig}` : ''}`;
+    code = await openTui(input, { title, readBack: recordTo, live: true }, opts);
     await stop();
   }
   for (const line of held.splice(0)) logLine(line);
