@@ -9,6 +9,8 @@ import { parseIpv4, parseIpv6 } from './ip-address-text.js';
 
 export interface PcapngSectionOptions {
   bigEndian?: boolean;
+  /** opt_comment, as capture tools describe the capture (Inspektor Gadget's section comment). */
+  comment?: string;
 }
 
 export interface PcapngInterfaceOptions {
@@ -69,11 +71,13 @@ export class PcapngWriter {
   sectionHeader(options: PcapngSectionOptions = {}): Uint8Array {
     this.le = !options.bigEndian;
     this.interfaces = [];
-    const { bytes, view } = this.newBlock(0x0a0d0d0a, 16);
+    const encoded = this.options(options.comment === undefined ? [] : [[1, utf8.encode(options.comment)]]);
+    const { bytes, view } = this.newBlock(0x0a0d0d0a, 16 + encoded.length);
     view.setUint32(8, 0x1a2b3c4d, this.le);
     view.setUint16(12, 1, this.le);
     view.setUint16(14, 0, this.le);
     view.setBigInt64(16, -1n, this.le); // section length not given
+    bytes.set(encoded, 24);
     return bytes;
   }
 
@@ -107,9 +111,12 @@ export class PcapngWriter {
     return bytes;
   }
 
-  /** An Enhanced Packet Block; `tsNs` is absolute (epoch) ns, rounded down to the interface's resolution. */
-  enhancedPacket(interfaceId: number, tsNs: bigint, data: Uint8Array, origLen = data.length): Uint8Array {
-    return this.packetBlock(6, interfaceId, tsNs, data, origLen);
+  /**
+   * An Enhanced Packet Block; `tsNs` is absolute (epoch) ns, rounded down to the interface's
+   * resolution. `comment`: an opt_comment, as tools enrich packets (the pod a packet belongs to).
+   */
+  enhancedPacket(interfaceId: number, tsNs: bigint, data: Uint8Array, origLen = data.length, comment?: string): Uint8Array {
+    return this.packetBlock(6, interfaceId, tsNs, data, origLen, comment === undefined ? [] : [[1, utf8.encode(comment)]]);
   }
 
   /** The obsolete Packet Block (type 2), as old writers produced it. */
@@ -175,9 +182,10 @@ export class PcapngWriter {
     return bytes;
   }
 
-  private packetBlock(type: 2 | 6, interfaceId: number, tsNs: bigint, data: Uint8Array, origLen: number): Uint8Array {
+  private packetBlock(type: 2 | 6, interfaceId: number, tsNs: bigint, data: Uint8Array, origLen: number, options: Option[] = []): Uint8Array {
     const ticks = this.ticks(interfaceId, tsNs);
-    const { bytes, view } = this.newBlock(type, 20 + data.length);
+    const encoded = this.options(options);
+    const { bytes, view } = this.newBlock(type, 20 + pad4(data.length) + encoded.length);
     if (type === 6) view.setUint32(8, interfaceId, this.le);
     else view.setUint16(8, interfaceId, this.le);
     view.setUint32(12, Number(ticks >> 32n), this.le);
@@ -185,6 +193,7 @@ export class PcapngWriter {
     view.setUint32(20, data.length, this.le);
     view.setUint32(24, origLen, this.le);
     bytes.set(data, 28);
+    bytes.set(encoded, 28 + pad4(data.length));
     return bytes;
   }
 
