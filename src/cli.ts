@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The execscope command line: analyze, extract, keys, and the TUI. */
 import { closeSync, createWriteStream, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseArgs, lastOption, UsageError, type ParsedArgs } from './cli/args.js';
@@ -10,9 +11,9 @@ import { analyzeOptions, type AnalyzeOptions } from './pipeline/options.js';
 import type { CaptureModel } from './model/session.js';
 import { diagnosisReport } from './report/diagnosis-report.js';
 import { modelExitStatus } from './report/exit-status.js';
-import { jsonReport } from './report/json-report.js';
+import { jsonReportText } from './report/json-report.js';
 import { keysReport, textReport } from './report/text-report.js';
-import { renderTerminalText, safeInline, terminalSafeJson } from './report/terminal-text.js';
+import { escapeJsonControls, renderTerminalText, safeInline, terminalSafeJson } from './report/terminal-text.js';
 
 const HELP: Record<string, string> = {
   main: `execscope — decode Kubernetes exec traffic (kubectl exec / attach / port-forward) from captures
@@ -143,6 +144,25 @@ function capturePath(args: ParsedArgs, command: string): string {
   return args.positionals[0];
 }
 
+/** Writes the pieces to stdout in batches of about 1 MiB, waiting for a slow reader (a pipe to less). */
+async function writeOut(pieces: Iterable<string>, end = ''): Promise<void> {
+  let batch: string[] = [];
+  let held = 0;
+  const flush = async () => {
+    const ok = process.stdout.write(batch.join(''));
+    batch = [];
+    held = 0;
+    if (!ok) await once(process.stdout, 'drain');
+  };
+  for (const piece of pieces) {
+    batch.push(piece);
+    held += piece.length;
+    if (held >= 1 << 20) await flush();
+  }
+  batch.push(end);
+  await flush();
+}
+
 /** Prints what stopped or prevented decoding, if anything; returns the exit status for it. */
 function reportFatal(model: CaptureModel): number {
   const c = model.capture;
@@ -170,7 +190,8 @@ async function analyze(argv: string[]): Promise<number> {
   } finally {
     saved?.close();
   }
-  process.stdout.write(json ? terminalSafeJson(jsonReport(model, { hash })) + '\n' : textReport(model, { connections: args.flags.has('--connections'), name: capturesName(inputs), explain }));
+  if (json) await writeOut(jsonReportText(model, { hash }, escapeJsonControls), '\n');
+  else process.stdout.write(textReport(model, { connections: args.flags.has('--connections'), name: capturesName(inputs), explain }));
   return reportFatal(model);
 }
 

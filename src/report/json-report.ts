@@ -131,33 +131,79 @@ function rpcJson(model: CaptureModel, c: RpcCall) {
   };
 }
 
-export function jsonReport(model: CaptureModel, opts: { hash: boolean }): object {
+/**
+ * The document's top-level fields in order, each a value or, for the lists that grow with the
+ * capture, a function producing the list's items one by one (so a writer can stream them).
+ */
+function reportFields(model: CaptureModel, opts: { hash: boolean }): [string, unknown | (() => Iterable<unknown>)][] {
   const lastTs = model.connections.reduce((t, c) => Math.max(t, c.endTs ?? c.startTs), 0);
   const diagnoses = diagnoseAll(model);
-  return {
-    capture: {
-      format: model.capture.format,
-      packets: model.capture.packets,
-      linkTypes: model.capture.linkTypes,
-      start: isoTime(model.capture.originNs, 0),
-      ...(model.capture.files ? { files: model.capture.files.map((f) => ({ path: f.path, packets: f.packets, start: isoTime(f.originNs, 0), clockOffsetMs: f.clockOffsetNs / 1e6, clockOffsetFrom: f.clockOffsetFrom })) } : {}),
-    },
-    sessions: model.sessions.map((s) => sessionJson(model, s, opts.hash, lastTs, diagnoses.get(s.id))),
-    connections: model.connections.map((c) => ({
-      id: c.id,
-      client: c.client,
-      server: c.server,
-      protocol: c.protocol,
-      start: isoTime(model.capture.originNs, c.startTs),
-      bytes: c.bytes,
-      requests: c.requests.map((r) => ({ method: r.method, target: r.target, status: r.status })),
-      ...(c.tls ? { tls: c.tls } : {}),
-      sessions: c.sessionIds,
-      gaps: c.gaps.map((g) => ({ dir: g.dir, offset: g.offset, length: g.length })),
-      ...(c.crossed ? { crossed: c.crossed } : {}),
-    })),
-    rpcs: model.rpcs.map((c) => rpcJson(model, c)),
-    warnings: model.warnings,
-    ...(model.fatal ? { error: model.fatal } : {}),
-  };
+  const fields: [string, unknown | (() => Iterable<unknown>)][] = [
+    [
+      'capture',
+      {
+        format: model.capture.format,
+        packets: model.capture.packets,
+        linkTypes: model.capture.linkTypes,
+        start: isoTime(model.capture.originNs, 0),
+        ...(model.capture.files ? { files: model.capture.files.map((f) => ({ path: f.path, packets: f.packets, start: isoTime(f.originNs, 0), clockOffsetMs: f.clockOffsetNs / 1e6, clockOffsetFrom: f.clockOffsetFrom })) } : {}),
+      },
+    ],
+    ['sessions', () => lazyMap(model.sessions, (s) => sessionJson(model, s, opts.hash, lastTs, diagnoses.get(s.id)))],
+    [
+      'connections',
+      () =>
+        lazyMap(model.connections, (c) => ({
+          id: c.id,
+          client: c.client,
+          server: c.server,
+          protocol: c.protocol,
+          start: isoTime(model.capture.originNs, c.startTs),
+          bytes: c.bytes,
+          requests: c.requests.map((r) => ({ method: r.method, target: r.target, status: r.status })),
+          ...(c.tls ? { tls: c.tls } : {}),
+          sessions: c.sessionIds,
+          gaps: c.gaps.map((g) => ({ dir: g.dir, offset: g.offset, length: g.length })),
+          ...(c.crossed ? { crossed: c.crossed } : {}),
+        })),
+    ],
+    ['rpcs', () => lazyMap(model.rpcs, (c) => rpcJson(model, c))],
+    ['warnings', () => model.warnings],
+  ];
+  if (model.fatal) fields.push(['error', model.fatal]);
+  return fields;
+}
+
+function* lazyMap<T, U>(items: readonly T[], f: (item: T) => U): Generator<U> {
+  for (const item of items) yield f(item);
+}
+
+export function jsonReport(model: CaptureModel, opts: { hash: boolean }): object {
+  return Object.fromEntries(reportFields(model, opts).map(([key, value]) => [key, typeof value === 'function' ? [...(value as () => Iterable<unknown>)()] : value]));
+}
+
+/**
+ * The text of JSON.stringify(jsonReport(model, opts), null, 2), in pieces: each session, connection,
+ * RPC and warning is stringified on its own, so the whole document never sits in memory at once
+ * (200,000 sessions make a document of hundreds of megabytes). `encode` is applied to every piece
+ * (the terminal sanitiser at the CLI's edge).
+ */
+export function* jsonReportText(model: CaptureModel, opts: { hash: boolean }, encode: (json: string) => string = (json) => json): Generator<string> {
+  const indented = (value: unknown, depth: number) => encode(JSON.stringify(value, null, 2).replace(/\n/g, `\n${' '.repeat(depth)}`));
+  const fields = reportFields(model, opts);
+  yield '{';
+  for (const [i, [key, value]] of fields.entries()) {
+    const comma = i + 1 < fields.length ? ',' : '';
+    if (typeof value !== 'function') {
+      yield `\n  ${JSON.stringify(key)}: ${indented(value, 2)}${comma}`;
+      continue;
+    }
+    let first = true;
+    for (const item of (value as () => Iterable<unknown>)()) {
+      yield `${first ? `\n  ${JSON.stringify(key)}: [` : ','}\n    ${indented(item, 4)}`;
+      first = false;
+    }
+    yield first ? `\n  ${JSON.stringify(key)}: []${comma}` : `\n  ]${comma}`;
+  }
+  yield '\n}';
 }

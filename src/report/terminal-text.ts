@@ -66,7 +66,12 @@ export function safeLines(text: string): string {
  * `indent` 0 gives one line (JSON lines).
  */
 export function terminalSafeJson(value: unknown, indent: 2 | 0 = 2): string {
-  return JSON.stringify(value, null, indent).replace(/[\u0080-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return escapeJsonControls(JSON.stringify(value, null, indent));
+}
+
+/** JSON text with its C1 and bidi controls escaped (\u009b, \u202e): still the same JSON value. */
+export function escapeJsonControls(json: string): string {
+  return json.replace(/[\u0080-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** One-line field from a capture (argv, pod name, header value, Status message): controls made visible. */

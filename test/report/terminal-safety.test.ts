@@ -2,8 +2,8 @@
  * No captured byte reaches a terminal as a control sequence, whichever field quotes it: the text
  * report is sanitised line by line at its edge, and JSON escapes C1 and bidi controls too.
  */
-import { jsonReport } from '../../src/report/json-report.js';
-import { terminalSafeJson } from '../../src/report/terminal-text.js';
+import { jsonReport, jsonReportText } from '../../src/report/json-report.js';
+import { escapeJsonControls, terminalSafeJson } from '../../src/report/terminal-text.js';
 import { keysReport, textReport } from '../../src/report/text-report.js';
 import { ESCAPES as FAMILIES, RAW_CONTROL } from '../kit/escape-corpus.js';
 import { captureModel, connection, hostileSession, stream, tlsSummary } from '../helpers/model-builders.js';
@@ -37,4 +37,13 @@ test('JSON escapes C1 and bidi controls as \\u009b, \\u202e, so it is inert prin
   expect(text).toContain('\\u009b');
   expect(text).toContain('\\u202e');
   expect(JSON.parse(text).sessions[0].protocol).toBe(`v5.channel.k8s.io ${ESCAPES.join(' ')}`);
+});
+
+test('the JSON streamed piece by piece (analyze --json) is the text of the whole document', () => {
+  const empty = captureModel({});
+  const fatal = captureModel({ sessions: [hostileSession()] });
+  fatal.fatal = { message: 'capture truncated: packet 9 cut', where: 'byte 24' } as typeof fatal.fatal;
+  for (const model of [hostileModel(), empty, fatal]) {
+    expect([...jsonReportText(model, { hash: true }, escapeJsonControls)].join('')).toBe(terminalSafeJson(jsonReport(model, { hash: true })));
+  }
 });
