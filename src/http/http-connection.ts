@@ -280,6 +280,12 @@ export class HttpConnectionParser {
       return data.length;
     }
     const bytes = side.head.bytes();
+    // The verdict on a start that cannot be HTTP, whether the head came in one push or in many.
+    if (!side.startChecked && startLooksLikeHttp(side.dir === 'c2s' ? 'request' : 'response', bytes) === false) {
+      side.head.reset();
+      this.unparseable(side, `does not start like an HTTP/1.x ${kindOf(side)}`);
+      return data.length;
+    }
     const headOrigin: FrameOrigin = {
       offset: side.headStart.offset,
       length: bytes.length,

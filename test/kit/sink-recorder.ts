@@ -1,0 +1,82 @@
+/**
+ * One recorder for every layer's sink (TcpSink, HttpConnectionSink, SpdyFrameSink, the WebSocket and
+ * channel sinks, Http2Sink, TlsSink, CaptureSink…): whatever method a decoder calls is recorded with
+ * its arguments, in order. Byte views are transient (valid only during the call), so each is copied.
+ *
+ *   const rec = new SinkRecorder<SpdyFrameSink>();
+ *   const d = new SpdyFrameDecoder(rec.sink);
+ *   …
+ *   rec.args('onControl')            // the arguments of every onControl call
+ *   rec.problems                     // every onProblem's Problem
+ *   transcript(rec)                  // the calls as text, the same however the input was split
+ */
+import type { Problem } from '../../src/core/problem.js';
+
+export interface SinkCall {
+  /** The method called, e.g. 'onData'. */
+  on: string;
+  args: unknown[];
+}
+
+/** A deep copy with every byte view (Uint8Array, Buffer) copied out of the decoder's buffers. */
+function copied(value: unknown, depth = 0): unknown {
+  if (value instanceof Uint8Array) return Uint8Array.from(value);
+  if (depth > 6 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((v) => copied(v, depth + 1));
+  if (value instanceof Map || value instanceof Set) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = copied(v, depth + 1);
+  return out;
+}
+
+export class SinkRecorder<S extends object> {
+  readonly calls: SinkCall[] = [];
+  /** Implements every method of S (except the `absent` ones, which a decoder then sees as missing). */
+  readonly sink: S;
+
+  constructor(opts: { absent?: readonly string[]; onCall?: (call: SinkCall) => void } = {}) {
+    const absent = new Set(opts.absent ?? []);
+    const methods = new Map<string, (...args: unknown[]) => void>();
+    const present = (key: string | symbol): key is string => typeof key === 'string' && key !== 'then' && !absent.has(key);
+    this.sink = new Proxy({} as S, {
+      get: (_target, key) => {
+        if (!present(key)) return undefined;
+        let method = methods.get(key);
+        if (!method) {
+          method = (...args: unknown[]) => {
+            const call = { on: key, args: args.map((a) => copied(a)) };
+            this.calls.push(call);
+            opts.onCall?.(call);
+          };
+          methods.set(key, method);
+        }
+        return method;
+      },
+      has: (_target, key) => present(key),
+    });
+  }
+
+  /** The arguments of every call to `method`, in order. */
+  args(method: string): unknown[][] {
+    return this.calls.filter((c) => c.on === method).map((c) => c.args);
+  }
+
+  /** The first argument of every call to `method`: the event, for sinks that take one. */
+  events<T = unknown>(method: string): T[] {
+    return this.calls.filter((c) => c.on === method).map((c) => c.args[0] as T);
+  }
+
+  get problems(): Problem[] {
+    return this.events<Problem>('onProblem');
+  }
+
+  /** Problem codes, in order: what most assertions about problems need. */
+  get problemCodes(): string[] {
+    return this.problems.map((p) => p.code);
+  }
+}
+
+/** Bytes as a latin1 string: cheap to compare, readable for ASCII. */
+export function latin1(data: Uint8Array | readonly number[]): string {
+  return Buffer.from(data instanceof Uint8Array ? data : Uint8Array.from(data)).toString('latin1');
+}
