@@ -30,8 +30,8 @@ function analyze(args: string[], stdinFrom?: string): Promise<{ status: number |
     const child = spawn(process.execPath, [cli, 'analyze', ...args, '--json'], { stdio: [stdinFrom ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     // Small reads, so the pipe delivers the capture in many chunks.
     if (stdinFrom) createReadStream(stdinFrom, { highWaterMark: 4093 }).pipe(child.stdin!);
     child.on('error', reject);
