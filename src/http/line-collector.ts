@@ -3,6 +3,8 @@ const CR = 0x0d;
 const INITIAL_CAPACITY = 256;
 /** Buffers that grew past this are dropped on reset so an idle connection does not pin a large head's memory. */
 const KEEP_CAPACITY = 8192;
+/** The buffer of a collector that never had to hold a partial line (most: heads arrive whole). */
+const NOTHING = new Uint8Array(0);
 
 /** `feed` result: the terminator has not arrived yet; every byte offered was collected. */
 export const NEED_MORE = -1;
@@ -18,8 +20,10 @@ export const TOO_LONG = -2;
  * terminator, as Go's textproto reads them.
  */
 export class LineCollector {
-  private buf = new Uint8Array(0);
+  private buf = NOTHING;
   private len = 0;
+  /** A block that arrived whole in one feed: a view of that data, not copied (see bytes()). */
+  private whole: Uint8Array | null = null;
   /** Block mode: where the current line starts in the collected bytes. */
   private lineStart = 0;
 
@@ -30,7 +34,7 @@ export class LineCollector {
   ) {}
 
   get length(): number {
-    return this.len;
+    return this.whole === null ? this.len : this.whole.length;
   }
 
   /**
@@ -49,7 +53,8 @@ export class LineCollector {
       const lfPos = this.len + nl - start;
       if (lfPos + 1 > this.maxBytes) return TOO_LONG;
       if (!this.untilEmptyLine || this.isEmptyLine(lfPos, data, start)) {
-        this.append(data, start, nl + 1);
+        if (this.len === 0) this.whole = data.subarray(start, nl + 1);
+        else this.append(data, start, nl + 1);
         return nl + 1;
       }
       this.lineStart = lfPos + 1;
@@ -57,15 +62,19 @@ export class LineCollector {
     }
   }
 
-  /** The collected bytes: a view into the collector's buffer, valid until the next reset. */
+  /**
+   * The collected bytes, valid until the next reset; when they arrived whole in the last feed they
+   * are a view of the data fed, valid only as long as that is (read them before the feeding call returns).
+   */
   bytes(): Uint8Array {
-    return this.buf.subarray(0, this.len);
+    return this.whole ?? this.buf.subarray(0, this.len);
   }
 
   reset(): void {
     this.len = 0;
     this.lineStart = 0;
-    if (this.buf.length > KEEP_CAPACITY) this.buf = new Uint8Array(0);
+    this.whole = null;
+    if (this.buf.length > KEEP_CAPACITY) this.buf = NOTHING;
   }
 
   /** Whether the line ending with the LF at collected position lfPos is empty ("" or "\r"). */

@@ -24,6 +24,21 @@ const FIRST_BYTES = 64;
 /** Zero-window episodes kept per connection: a stall is the first few, a flapping window is not news after that. */
 const MAX_ZERO_WINDOWS = 64;
 
+/** What an ended connection's lists without entries share: nothing is added to them after the end. */
+const NO_ENTRIES: readonly never[] = Object.freeze([]);
+
+/**
+ * An ended connection's record, kept until the report, takes the least memory its content needs: a
+ * capture of 200,000 probes keeps 200,000 records. Lists grown by push hold spare capacity (a list
+ * of one request reserved 17 slots); empty ones share one frozen list. sessionIds stays: a docker
+ * session may still add to it when the capture ends.
+ */
+function compact(record: ConnectionRecord): void {
+  record.requests = record.requests.length === 0 ? (NO_ENTRIES as never[]) : record.requests.slice();
+  record.gaps = record.gaps.length === 0 ? (NO_ENTRIES as never[]) : record.gaps.slice();
+  record.zeroWindows = record.zeroWindows.length === 0 ? (NO_ENTRIES as never[]) : record.zeroWindows.slice();
+}
+
 export class ConnectionAnalyzer implements ConnectionScope {
   readonly record: ConnectionRecord;
   readonly where: string;
@@ -109,6 +124,7 @@ export class ConnectionAnalyzer implements ConnectionScope {
     if (crossed) this.record.crossed = crossed;
     this.consumer.end();
     for (const s of this.sessions) s.finish({ ts, connectionClosed: this.closed, serverReset: this.serverReset, firstClose: this.firstClose });
+    compact(this.record);
   }
 
   newSession(req: SessionRequest): ExecSessionBuilder {

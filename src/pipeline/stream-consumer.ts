@@ -37,6 +37,12 @@ export class SniffingConsumer implements StreamConsumer {
 
   push(dir: Direction, data: Uint8Array, origin: StreamOrigin): void {
     if (this.inner) return this.inner.push(dir, data, origin);
+    // The first bytes mostly decide at once (a request line): then they are not copied to be held.
+    if (this.held.length === 0 && data.length >= SNIFF_BYTES) {
+      const window = data.subarray(0, SNIFF_WINDOW);
+      const kind = sniffProtocol(dir === 'c2s' ? window : NOTHING, dir === 's2c' ? window : NOTHING, dir === 's2c' && data.length >= MAX_HELD);
+      if (kind !== null) return this.start(kind).push(dir, data, origin);
+    }
     this.held.push({ dir, data: data.slice(), origin });
     this.heldBytes[dir] += data.length;
     if (this.heldBytes[dir] >= SNIFF_BYTES) this.decide(this.heldBytes.s2c >= MAX_HELD);
@@ -56,13 +62,34 @@ export class SniffingConsumer implements StreamConsumer {
 
   private decide(final: boolean): StreamConsumer | null {
     if (this.inner) return this.inner;
-    const first = (dir: Direction) => Buffer.concat(this.held.filter((h) => h.dir === dir).map((h) => h.data)).subarray(0, SNIFF_WINDOW);
-    const kind = sniffProtocol(first('c2s'), first('s2c'), final);
+    const kind = sniffProtocol(this.firstHeld('c2s'), this.firstHeld('s2c'), final);
     if (kind === null) return null;
-    this.inner = this.make(kind, (successor) => (this.inner = successor));
+    this.start(kind);
     const held = this.held;
     this.held = [];
-    for (const h of held) this.inner.push(h.dir, h.data, h.origin);
+    // Through this.inner each time: a consumer may hand off to its successor on any of them.
+    for (const h of held) this.inner!.push(h.dir, h.data, h.origin);
     return this.inner;
   }
+
+  private start(kind: SniffedProtocol): StreamConsumer {
+    const inner = this.make(kind, (successor) => (this.inner = successor));
+    this.inner = inner;
+    return inner;
+  }
+
+  /** The first SNIFF_WINDOW bytes held from `dir`. */
+  private firstHeld(dir: Direction): Uint8Array {
+    const window = new Uint8Array(Math.min(this.heldBytes[dir], SNIFF_WINDOW));
+    let filled = 0;
+    for (const h of this.held) {
+      if (h.dir !== dir || filled === window.length) continue;
+      const take = h.data.subarray(0, window.length - filled);
+      window.set(take, filled);
+      filled += take.length;
+    }
+    return window;
+  }
 }
+
+const NOTHING = new Uint8Array(0);
