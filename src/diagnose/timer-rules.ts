@@ -19,6 +19,8 @@ const IDLE_TIMERS: { seconds: number; name: string }[] = [
 ];
 /** client-go pings every 5 s: a session up this long without one has none. */
 const KEEPALIVE_NS = 6e9;
+/** client-go's ping period (SPDY and WebSocket alike). */
+const PING_PERIOD_NS = 5e9;
 /** The runtime's stream idle timeout is reset by pings since 1.21: data-idle this long, pinged throughout, is worth saying (5 min, the shortest idle timer above). */
 const PINGED_IDLE_NS = 300e9;
 
@@ -59,9 +61,12 @@ export function idleExpiry(s: ExecSession): Finding | null {
 export function keepaliveGaps(s: ExecSession, all: readonly ExecSession[]): Finding | null {
   if (s.httpStatus !== 101 || s.kind === 'portforward') return null;
   // Silence after the session said it was over (Status, GOAWAY, Close, the connection's end) is not a missing keepalive.
-  const span = (sessionOverTs(s) ?? sessionEndTs(s)) - (s.upgradeTs ?? s.startTs);
+  const over = sessionOverTs(s) ?? sessionEndTs(s);
+  const span = over - (s.upgradeTs ?? s.startTs);
   const pings = s.control.filter((c) => c.kind === 'ping');
-  const unanswered = pings.filter((c) => c.detail.includes('never answered'));
+  // A PING is unanswered only if the session went on for a ping period after it: one sent as the
+  // session ended (its pong queued behind the last output, or the peer already gone) proves no black hole.
+  const unanswered = pings.filter((c) => c.detail.includes('never answered') && over - c.ts >= PING_PERIOD_NS);
   const evidence: string[] = [];
   if (unanswered.length) {
     evidence.push(`${unanswered.length} PING${unanswered.length > 1 ? 's' : ''} never answered, the first at ${sinceStart(s, unanswered[0].ts)}: the path black-holes traffic and SPDY has no deadline, so the session hangs until TCP gives up`);

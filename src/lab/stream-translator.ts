@@ -4,7 +4,12 @@
  * client-go's v4 executor does (streams error, stdin, stdout, stderr | resize, each waiting for its
  * SYN_REPLY; PINGs every 5 s unless the no-pings fault imitates 1.30–1.32), copies the streams across,
  * decodes the kubelet's error stream like errorDecoderV4 and writes its own Status on channel 3 before
- * closing the WebSocket. IO code.
+ * closing the WebSocket. As a ≥ 1.33 apiserver does: its upstream round tripper is built with
+ * `PingPeriod: 5 * time.Second` in StreamTranslatorHandler.ServeHTTP (missing before 1.33:
+ * kubernetes/kubernetes#128314), and client-go's spdyStreamExecutor.StreamWithContext
+ * `defer conn.Close()`s the upstream connection once the streams are done, so the kubelet hop ends
+ * with the exec, never lingers until the lab stops (staging/src/k8s.io/apiserver/pkg/util/proxy/
+ * streamtranslator.go, staging/src/k8s.io/client-go/tools/remotecommand/spdy.go). IO code.
  */
 import { ResizeDecoder } from '../k8s/resize.js';
 import type { HopUpgrade } from './hop-upgrade.js';

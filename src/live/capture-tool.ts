@@ -24,10 +24,12 @@ export function captureFilter(request: CaptureRequest): string {
 
 export function captureArgs(tool: CaptureTool, request: CaptureRequest): string[] {
   const filter = captureFilter(request);
-  if (tool === 'dumpcap') return ['-i', request.iface, '-q', '-w', '-', '-f', filter];
+  // -B: a 64 MiB capture buffer. The 2 MiB default holds a handful of loopback segments (up to 64 KiB
+  // each), so a burst of exec output drops packets and the doctor then reads gaps as lost frames.
+  if (tool === 'dumpcap') return ['-i', request.iface, '-q', '-B', '64', '-w', '-', '-f', filter];
   // -Z root: Debian's tcpdump drops to its own user otherwise, which is harmless for stdout but
   // refused by some hardened builds; --immediate-mode: every packet at once, not per buffer.
-  return ['-i', request.iface, '-U', '--immediate-mode', '-n', '-w', '-', ...(process.getuid?.() === 0 ? ['-Z', 'root'] : []), filter];
+  return ['-i', request.iface, '-U', '--immediate-mode', '-B', '65536', '-n', '-w', '-', ...(process.getuid?.() === 0 ? ['-Z', 'root'] : []), filter];
 }
 
 /** tcpdump's and dumpcap's permission failures, as they print them. */

@@ -117,15 +117,35 @@ async function run(argv: string[]): Promise<number> {
   // A server logs a TLS 1.3 client's application secret only once it has read the client's Finished,
   // which tcpdump may hand over first: with key logs followed, packets are decoded KEY_LOG_LAG_MS late.
   const lagMs = (args.options.get('--keylog') ?? []).length ? KEY_LOG_LAG_MS : 0;
+  // The pipe is read as fast as tcpdump writes, each chunk stamped as it arrives and queued: a
+  // reader that waited out the lag per chunk, or on the decoder, would leave tcpdump blocked on a
+  // full pipe, its capture buffer overflowing (a 25 MB exec output lost megabytes at 100 ms a chunk).
+  const queue: { chunk: Buffer; arrived: number }[] = [];
+  let piped = false;
+  let wake: (() => void) | null = null;
+  child.stdout!.on('data', (chunk: Buffer) => {
+    if (copy !== null) for (let at = 0; at < chunk.length; ) at += writeSync(copy, chunk, at);
+    queue.push({ chunk, arrived: performance.now() });
+    wake?.();
+  });
+  child.stdout!.once('close', () => {
+    piped = true;
+    wake?.();
+  });
   const input = {
     name: `${tool} -i ${request.iface}`,
     chunks: (async function* () {
-      for await (const chunk of child.stdout! as AsyncIterable<Buffer>) {
-        const arrived = performance.now();
-        if (copy !== null) for (let at = 0; at < chunk.length; ) at += writeSync(copy, chunk, at);
-        const wait = arrived + lagMs - performance.now();
+      for (;;) {
+        const next = queue.shift();
+        if (!next) {
+          if (piped) return;
+          await new Promise<void>((r) => (wake = r));
+          wake = null;
+          continue;
+        }
+        const wait = next.arrived + lagMs - performance.now();
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        yield chunk as Uint8Array;
+        yield next.chunk as Uint8Array;
       }
     })(),
   };

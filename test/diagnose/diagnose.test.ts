@@ -191,6 +191,22 @@ describe('on model sessions, rule by rule', () => {
     expect(one(s).map((f) => f.rule)).not.toContain('R7');
   });
 
+  test('R7: a PING never answered while the session went on is an error; one sent as it ended is not', () => {
+    const s = session({ transport: 'spdy', hop: 'kubelet', state: 'open-at-end', upgradeTs: 0, endTs: 40 * S });
+    data(stream(s, 'stdout', 1), 's2c', 'x', origin(300, 1, 10, 1 * S));
+    control(s, 'ping', 'c2s', 'PING 1', null, 5 * S);
+    control(s, 'ping', 'c2s', 'PING 1 never answered', null, 5 * S);
+    expect(one(s).find((f) => f.rule === 'R7')).toMatchObject({ severity: 'error', title: 'keepalives unanswered' });
+    // Large output: the PING went out 0.14 s before the client's own GOAWAY, the runtime behind already gone.
+    const ended = session({ transport: 'spdy', hop: 'kubelet', exit: { status: 'Success', code: 0 }, state: 'complete', upgradeTs: 0, endTs: 6 * S, connectionEnd: { ts: 5.2 * S, by: 'server', reset: false } });
+    data(stream(ended, 'stdout', 3), 's2c', 'x', origin(300, 1, 10, 5.1 * S));
+    data(stream(ended, 'error', 1), 's2c', '{"status":"Success"}', origin(301, 20, 11, 5.19 * S));
+    control(ended, 'ping', 'c2s', 'PING 1', null, 5.05 * S);
+    control(ended, 'ping', 'c2s', 'PING 1 never answered', null, 5.05 * S);
+    control(ended, 'goaway', 'c2s', 'GOAWAY last-good 5 OK', null, 5.19 * S);
+    expect(one(ended).map((f) => f.rule)).toEqual([]);
+  });
+
   test('R8: a zero TCP window that never reopened names the side that stopped reading and the stream', () => {
     const s = session({ transport: 'spdy', hop: 'cri', stdin: true, stdout: false, state: 'aborted', upgradeTs: 0, endTs: 9 * S, connectionEnd: { ts: 9 * S, by: 'client', reset: false } });
     stream(s, 'error', 1);

@@ -102,7 +102,7 @@ export async function runE2e(name: string): Promise<E2eResult> {
   }
 }
 
-function startTcpdump(lab: Lab, path: string): { child: ChildProcess; ready: Promise<void>; exited: Promise<number> } {
+export function startTcpdump(lab: Lab, path: string): { child: ChildProcess; ready: Promise<void>; exited: Promise<number> } {
   const filter = lab.hops.map((h) => `tcp port ${h.port}`).join(' or ');
   // -Z root: Debian's tcpdump would otherwise switch to its own user before opening the file.
   // -s/-B: room for ~1000 full loopback packets in the capture ring (the default ring of 2 MiB holds
@@ -124,7 +124,7 @@ function startTcpdump(lab: Lab, path: string): { child: ChildProcess; ready: Pro
   return { child, ready, exited };
 }
 
-function stopTcpdump(child: ChildProcess): void {
+export function stopTcpdump(child: ChildProcess): void {
   if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
 }
 
