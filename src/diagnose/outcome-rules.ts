@@ -18,7 +18,7 @@ const statusAt = (s: ExecSession): number | null => (s.exit !== null ? (s.stream
 const LINGER_NS = 2e9;
 
 /** When the server closed every output stream it opened (all of them half-closed), or null. */
-function outputEndedAt(s: ExecSession): number | null {
+export function outputEndedAt(s: ExecSession): number | null {
   const out = s.streams.filter((r) => r.dataDir === 's2c' && r.name !== 'error');
   if (!out.length || out.some((r) => r.closedAt.s2c === null)) return null;
   return Math.max(...out.map((r) => r.closedAt.s2c!));

@@ -6,6 +6,7 @@
 import type { ExecSession } from '../model/session.js';
 import { formatDuration } from '../core/time.js';
 import { finding, sessionEndTs, sessionOverTs, sinceStart, type Finding } from './finding.js';
+import { outputEndedAt } from './outcome-rules.js';
 
 /** Idle timeouts that drop exec connections (PROTOCOL.md §2.13 and the issues it cites). */
 const IDLE_TIMERS: { seconds: number; name: string }[] = [
@@ -33,6 +34,10 @@ const keepalives = (s: ExecSession) => s.control.filter((c) => c.kind === 'ping'
 export function idleExpiry(s: ExecSession): Finding | null {
   const end = s.connectionEnd;
   if (!end || s.exit !== null || s.httpStatus !== 101) return null;
+  // Output over and no Status: the silence was the wait for a Status that was lost (R3). Whatever
+  // closed the connection then — a timer, a client giving up, a node shutting down — ended a session
+  // already lost, and whether it came before or after the next PING is timing, not a cause.
+  if (outputEndedAt(s) !== null) return null;
   const lastTraffic = Math.max(s.upgradeTs ?? s.startTs, ...s.streams.map((r) => r.lastDataAt ?? 0), ...keepalives(s).map((c) => c.ts));
   const idle = (end.ts - lastTraffic) / 1e9;
   const timer = IDLE_TIMERS.find((t) => Math.abs(idle - t.seconds) <= Math.max(1, t.seconds * 0.03));

@@ -184,6 +184,16 @@ describe('on model sessions, rule by rule', () => {
     expect(one(s)[0].title).toBe('closed after 60.20 s of silence: a load balancer idle timeout (AWS ELB/ALB default 60 s)');
   });
 
+  test('R6 is not for a session whose output had ended: the silence was the wait for the lost Status (R3)', () => {
+    const s = session({ transport: 'spdy', hop: 'cri', state: 'aborted', upgradeTs: 0, endTs: 5 * S, connectionEnd: { ts: 4.9 * S, by: 'server', reset: false } });
+    stream(s, 'error', 1);
+    const stdout = stream(s, 'stdout', 3);
+    data(stdout, 's2c', 'done\n', origin(300, 5, 10, 0.3 * S));
+    mark(stdout, 'half-close', 's2c', origin(305, 0, 11, 0.31 * S));
+    expect(one(s).map((f) => f.rule)).toEqual(['R3']);
+    expect(one(s)[0].title).toBe('output ended, the Status never came');
+  });
+
   test('R7: silence after the Status is the end of the session, not a missing keepalive', () => {
     const s = session({ transport: 'spdy', hop: 'kubelet', exit: { status: 'Success', code: 0 }, state: 'complete', upgradeTs: 0, endTs: 40 * S });
     data(stream(s, 'error', 1), 's2c', '{"status":"Success"}', origin(300, 20, 10, 1 * S));

@@ -21,6 +21,7 @@ import { hopChain } from '../../src/model/cross-hop.js';
 import type { CaptureModel, ExecSession } from '../../src/model/session.js';
 import { analyzeCapture } from '../../src/pipeline/analyze-capture.js';
 import { analyzeOptions } from '../../src/pipeline/options.js';
+import { jsonLines } from '../live/json-lines.js';
 import { CAN_TCPDUMP, startTcpdump, stopTcpdump } from './e2e-harness.js';
 
 const cli = join(process.cwd(), 'dist/cli.js');
@@ -65,7 +66,8 @@ function lingering(model: CaptureModel): string[] {
   }
   return out;
 }
-const LINGER_NS = 2e9;
+/** Closing a hop is one close relayed per proxy; this much is scheduling on a loaded machine, more is a hop kept open. */
+const LINGER_NS = 5e9;
 
 /** An exec by its command, a port-forward by the pod ports its streams name ("data:81:0"). */
 const execKey = (s: ExecSession) =>
@@ -90,7 +92,7 @@ describeIfTcpdump('every fault-free lab scenario, then 30 s of quiet with the la
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       events = jsonLines(live);
-      await events.until((e) => e.event === 'capturing');
+      await events.until((e) => e.event === 'capturing', 'tcpdump listening');
       const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir, KUBECONFIG: lab.kubeconfigPath, LANG: 'C.UTF-8' };
       const scenarios = SCENARIOS.filter((s) => !s.faults);
       const expectedCauses = new Map<string, string>();
@@ -160,32 +162,3 @@ describeIfTcpdump('every fault-free lab scenario, then 30 s of quiet with the la
     }
   }, 240_000);
 });
-
-/** The JSON lines a child prints, as they come; `until` waits for one matching. */
-function jsonLines(child: ChildProcess) {
-  const seen: Record<string, unknown>[] = [];
-  const waiters = new Set<() => void>();
-  let buffered = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString();
-    for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
-      seen.push(JSON.parse(buffered.slice(0, nl)) as Record<string, unknown>);
-      buffered = buffered.slice(nl + 1);
-    }
-    for (const w of waiters) w();
-  });
-  const until = (match: (e: Record<string, unknown>) => boolean) =>
-    new Promise<Record<string, unknown>>((resolve, reject) => {
-      const check = () => {
-        const found = seen.find(match);
-        if (found) {
-          waiters.delete(check);
-          resolve(found);
-        }
-      };
-      waiters.add(check);
-      child.once('exit', () => reject(new Error('execscope live exited early')));
-      check();
-    });
-  return { seen, until };
-}
