@@ -175,7 +175,20 @@ export interface Http2Sink {
   onDataBytes?(dir: Direction, streamId: number, bytes: Uint8Array, ts: number): void;
   onStreamEnd(end: Http2StreamEnd): void;
   onControl(control: Http2Control): void;
+  /** Every frame, when its last byte arrived, before what it means is reported (frames skipped as malformed or of unknown type included). */
+  onFrame?(frame: Http2FrameSeen): void;
   onProblem(problem: Problem): void;
+}
+
+/** A frame's header as it came, for listing. */
+export interface Http2FrameSeen {
+  dir: Direction;
+  type: number;
+  flags: number;
+  streamId: number;
+  /** Payload length. */
+  length: number;
+  origin: FrameOrigin;
 }
 
 /**
@@ -595,6 +608,7 @@ export class Http2ConnectionDecoder {
       lastTs: this.chunk.ts,
     };
     r.state = State.FRAME_HEADER;
+    this.sink.onFrame?.({ dir: r.dir, type: r.type, flags: r.flags, streamId: r.streamId, length: r.length, origin });
     if (!r.discard) this.handleFrame(r, r.payload, origin);
     r.discard = false;
     r.payload = EMPTY;

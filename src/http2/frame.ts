@@ -74,6 +74,30 @@ export const http2FrameTypeName = namer(Http2FrameType);
 export const http2SettingName = namer(Http2SettingId);
 export const http2ErrorName = namer(Http2ErrorCode);
 
+/** The flags a frame of `type` defines, by name and joined with '|' ('' when none is set); undefined bits as 0x… (RFC 9113 §6). */
+export function http2FlagNames(type: number, flags: number): string {
+  const defined: [number, string][] =
+    type === Http2FrameType.DATA
+      ? [[Http2Flag.END_STREAM, 'END_STREAM'], [Http2Flag.PADDED, 'PADDED']]
+      : type === Http2FrameType.HEADERS
+        ? [[Http2Flag.END_STREAM, 'END_STREAM'], [Http2Flag.END_HEADERS, 'END_HEADERS'], [Http2Flag.PADDED, 'PADDED'], [Http2Flag.PRIORITY, 'PRIORITY']]
+        : type === Http2FrameType.PUSH_PROMISE
+          ? [[Http2Flag.END_HEADERS, 'END_HEADERS'], [Http2Flag.PADDED, 'PADDED']]
+          : type === Http2FrameType.CONTINUATION
+            ? [[Http2Flag.END_HEADERS, 'END_HEADERS']]
+            : type === Http2FrameType.SETTINGS || type === Http2FrameType.PING
+              ? [[Http2Flag.ACK, 'ACK']]
+              : [];
+  const names: string[] = [];
+  let rest = flags;
+  for (const [bit, name] of defined) {
+    if (flags & bit) names.push(name);
+    rest &= ~bit;
+  }
+  if (rest) names.push(`0x${rest.toString(16)}`);
+  return names.join('|');
+}
+
 /** Frame types that always (SETTINGS, PING, GOAWAY) or never (the others) travel on stream 0; WINDOW_UPDATE does both. */
 const CONNECTION_FRAMES = new Set<number>([Http2FrameType.SETTINGS, Http2FrameType.PING, Http2FrameType.GOAWAY]);
 

@@ -7,6 +7,7 @@
  */
 import type { Direction, StreamOrigin } from '../core/origin.js';
 import { K8sChannelDecoder } from '../websocket/channel-protocol.js';
+import type { WebSocketControlEvent, WebSocketFrameEvent } from '../websocket/message-assembler.js';
 import { relocate } from '../core/problem.js';
 import type { ExecSessionBuilder } from './exec-session.js';
 import { SpdyExecTransport } from './spdy-exec.js';
@@ -17,6 +18,12 @@ const CHANNEL_NAMES = ['stdin', 'stdout', 'stderr', 'error', 'resize'];
 
 export function channelName(channel: number): string {
   return CHANNEL_NAMES[channel] ?? `channel-${channel}`;
+}
+
+/** Sees every frame and control frame of the connection besides the session (the connection's frame list). */
+export interface WebSocketFrameObserver {
+  frame(ev: WebSocketFrameEvent): void;
+  control(ev: WebSocketControlEvent): void;
 }
 
 export class WebSocketExecTransport implements UpgradedTransport {
@@ -30,6 +37,7 @@ export class WebSocketExecTransport implements UpgradedTransport {
     subprotocol: string,
     where: string,
     extensions?: string,
+    observer?: WebSocketFrameObserver,
   ) {
     this.decoder = new K8sChannelDecoder(subprotocol, {
       onChannelData: (ev) => {
@@ -42,6 +50,7 @@ export class WebSocketExecTransport implements UpgradedTransport {
       },
       onChannelClose: (ev) => b.stream(this.nameFor(ev.channel), ev.channel).mark('half-close', ev.dir, ev.origin, 'v5 CLOSE signal'),
       onControl: (ev) => {
+        observer?.control(ev);
         const detail =
           ev.kind === 'close'
             ? `Close ${ev.code ?? ''} ${ev.reason ?? ''}`.trim()
@@ -51,6 +60,7 @@ export class WebSocketExecTransport implements UpgradedTransport {
         b.control(ev.kind, ev.dir, detail, ev.origin);
         if (ev.kind === 'close') b.serverSignalledEnd();
       },
+      onFrame: observer && ((ev) => observer.frame(ev)),
       onProblem: (p) => b.warn(relocate(p, where)),
       onTunnelData: (dir, data, origin, tunnelOffset) => this.tunnel?.push(dir, data, { offset: tunnelOffset, length: data.length, packet: origin.packet, ts: origin.ts }),
       onTunnelGap: (dir, tunnelOffset, length) => this.tunnel?.gap(dir, tunnelOffset, length),

@@ -7,15 +7,14 @@
  * the CRI streaming server's legacy WebSocket (channel.k8s.io, base64, v4). IO glue around the sans-IO
  * K8sChannelDecoder and WebSocketFrameEncoder.
  */
-import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { K8sChannel, K8sChannelDecoder, k8sChannelProtocol } from '../websocket/channel-protocol.js';
 import { WebSocketFrameEncoder } from '../websocket/frame-encoder.js';
+import { webSocketAccept } from '../websocket/handshake.js';
 import { headerHasToken, headerList, httpResponse, refuse, textError } from './http-replies.js';
 import { socketDrained } from './socket-drained.js';
 
-const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const CLOSE_NORMAL = 1000;
 
 export function isWebSocketUpgrade(req: IncomingMessage): boolean {
@@ -45,8 +44,7 @@ export function refuseBadHandshake(req: IncomingMessage, socket: Duplex): boolea
 
 /** The 101 that completes a (well-formed) handshake with `protocol` ("" for none). */
 export function handshakeResponse(req: IncomingMessage, protocol: string): Buffer {
-  const key = String(req.headers['sec-websocket-key']).trim();
-  const accept = createHash('sha1').update(key + WEBSOCKET_GUID).digest('base64');
+  const accept = webSocketAccept(String(req.headers['sec-websocket-key']));
   const headers: [string, string][] = [
     ['Upgrade', 'websocket'],
     ['Connection', 'Upgrade'],

@@ -5,6 +5,7 @@
 import type { Direction, FrameOrigin } from '../core/origin.js';
 import type { Problem } from '../core/problem.js';
 import type { RpcCall } from './rpc-call.js';
+import type { Http2Traffic, WebSocketTraffic } from './connection-traffic.js';
 
 /** `execsync`: a CRI ExecSync call (probes, `crictl exec --sync`): its output and exit code travel inline in the gRPC response. */
 export type SessionKind = 'exec' | 'attach' | 'portforward' | 'execsync';
@@ -169,7 +170,8 @@ export interface ConnectionRecord {
   startTs: number;
   endTs: number | null;
   firstPacket: number;
-  protocol: 'http' | 'http2' | 'tls' | 'spdy' | 'websocket' | 'hijacked' | 'unknown' | 'empty';
+  /** `grpc`: HTTP/2 that carried gRPC calls; `websocket`: any WebSocket, exec or not. */
+  protocol: 'http' | 'http2' | 'grpc' | 'tls' | 'spdy' | 'websocket' | 'hijacked' | 'unknown' | 'empty';
   bytes: { c2s: number; s2c: number };
   requests: { method: string; target: string; status: number | null; ts: number }[];
   /** Set when the connection is TLS; `protocol` then names what it carries once decrypted. */
@@ -182,6 +184,10 @@ export interface ConnectionRecord {
   file?: number;
   /** Times the receiver of `dir` closed its TCP window (capped): backpressure, as TCP saw it. */
   zeroWindows: ZeroWindow[];
+  /** A WebSocket connection's frames and messages. */
+  websocket?: WebSocketTraffic;
+  /** An HTTP/2 connection's frames and streams. */
+  http2?: Http2Traffic;
 }
 
 /** A zero TCP window: the receiver of `dir` stopped taking bytes. */

@@ -71,7 +71,7 @@ export class ConnectionAnalyzer implements ConnectionScope {
       gaps: [],
       zeroWindows: [],
     };
-    this.consumer = new SniffingConsumer((kind, handOff) => this.consumerFor(kind, true, handOff));
+    this.consumer = new SniffingConsumer((kind, handOff) => this.consumerFor(kind, true, true, handOff));
   }
 
   data(dir: Direction, data: Uint8Array, origin: StreamOrigin): void {
@@ -133,16 +133,21 @@ export class ConnectionAnalyzer implements ConnectionScope {
     return s;
   }
 
-  /** `outer`: on the TCP payload itself (TLS is only looked for there, not inside TLS). */
-  private consumerFor(kind: SniffedProtocol, outer: boolean, handOff: (successor: StreamConsumer) => void): StreamConsumer {
-    this.record.protocol = kind === 'http1' ? 'http' : kind;
+  /**
+   * `outer`: on the TCP payload itself, where a capture that missed the connection's start may need
+   * mid-stream inference. `tlsAllowed`: not already inside TLS (TLS is not looked for inside TLS).
+   */
+  private consumerFor(kind: SniffedProtocol, outer: boolean, tlsAllowed: boolean, handOff: (successor: StreamConsumer) => void): StreamConsumer {
+    // An empty tunnel or TLS plaintext leaves the connection named by what carried it.
+    if (outer || kind !== 'empty') this.record.protocol = kind === 'http1' ? 'http' : kind;
     switch (kind) {
       case 'http1':
-        return http1Consumer(this, handOff);
+        // A CONNECT tunnel carries a connection of its own: its bytes are sniffed afresh.
+        return http1Consumer(this, handOff, () => new SniffingConsumer((k, h) => this.consumerFor(k, false, tlsAllowed, h)));
       case 'http2':
         return http2Consumer(this);
       case 'tls':
-        return outer ? tlsConsumer(this, this.ctx.keys, () => new SniffingConsumer((k, h) => this.consumerFor(k, false, h))) : ignoreStream;
+        return tlsAllowed ? tlsConsumer(this, this.ctx.keys, () => new SniffingConsumer((k, h) => this.consumerFor(k, false, false, h))) : ignoreStream;
       case 'unknown':
         // Framing without an HTTP upgrade only makes sense when the capture missed the start.
         return outer && !this.conn.sawHandshake ? this.midstream() : ignoreStream;

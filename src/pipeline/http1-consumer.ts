@@ -1,8 +1,9 @@
 /**
  * HTTP/1.1 on a connection: lists every request, turns exec/attach/portforward upgrades into
  * sessions, and after a 101 hands the upgraded bytes to the SPDY or WebSocket session transport.
- * docker Engine API calls go to the capture's docker sessions, and a hijacked start or attach hands
- * its bytes to the docker stream.
+ * Any other WebSocket is decoded and listed with its frames, an `Upgrade: h2c` continues as HTTP/2,
+ * and a CONNECT tunnel's bytes are sniffed afresh. docker Engine API calls go to the capture's docker
+ * sessions, and a hijacked start or attach hands its bytes to the docker stream.
  */
 import { HttpConnectionParser, header, headerValues, type HttpRequestHead, type HttpResponseHead } from '../http/http-connection.js';
 import { parseStreamingRequest } from '../k8s/exec-request.js';
@@ -11,7 +12,10 @@ import type { ExecSessionBuilder } from '../k8s/exec-session.js';
 import { SpdyExecTransport } from '../k8s/spdy-exec.js';
 import type { UpgradedTransport } from '../k8s/upgraded-transport.js';
 import { WebSocketExecTransport } from '../k8s/websocket-exec.js';
+import type { WebSocketHandshake } from '../websocket/handshake.js';
 import type { ConnectionScope } from './connection-scope.js';
+import { http2Consumer } from './http2-consumer.js';
+import { webSocketConsumer, WebSocketTrafficRecorder } from './websocket-traffic.js';
 import { ignoreStream, type StreamConsumer } from './stream-consumer.js';
 import { pipelineProblem } from './problems.js';
 import { relocate } from '../core/problem.js';
@@ -23,14 +27,29 @@ interface PendingRequest {
   requestIndex: number;
 }
 
-/** `handOff` receives the session transport once both directions are upgraded: HTTP has nothing left to do then. */
-export function http1Consumer(scope: ConnectionScope, handOff: (successor: StreamConsumer) => void): StreamConsumer {
+/** The handshake of a WebSocket upgrade as its request and 101 carried it. */
+function webSocketHandshake(req: HttpRequestHead, res: HttpResponseHead): WebSocketHandshake {
+  return {
+    key: header(req, 'sec-websocket-key'),
+    offeredProtocols: headerValues(req, 'sec-websocket-protocol'),
+    accept: header(res, 'sec-websocket-accept'),
+    protocol: (header(res, 'sec-websocket-protocol') ?? '').trim(),
+    extensions: header(res, 'sec-websocket-extensions'),
+  };
+}
+
+const upgradeTo = (req: HttpRequestHead, res: HttpResponseHead, protocol: string) =>
+  res.status === 101 && (header(res, 'upgrade') ?? header(req, 'upgrade') ?? '').trim().toLowerCase().startsWith(protocol);
+
+/**
+ * `handOff` receives the session transport once both directions are upgraded: HTTP has nothing left to do then.
+ * `tunnel` makes the consumer of a CONNECT tunnel's bytes (a fresh connection inside this one).
+ */
+export function http1Consumer(scope: ConnectionScope, handOff: (successor: StreamConsumer) => void, tunnel: () => StreamConsumer): StreamConsumer {
   const { ctx, record } = scope;
   const pending: PendingRequest[] = [];
   let upgradedSession: ExecSessionBuilder | null = null;
   let upgradedDocker: DockerCall | null = null;
-  /** Sec-WebSocket-Extensions of the 101 (permessage-deflate, if a server ever negotiates it). */
-  let extensions: string | undefined;
   let transport: UpgradedTransport | null = null;
 
   const startSession = (req: HttpRequestHead): ExecSessionBuilder | null => {
@@ -69,7 +88,6 @@ export function http1Consumer(scope: ConnectionScope, handOff: (successor: Strea
         s.upgraded(101, protocol, res.origin.lastTs);
         s.control('upgrade', 's2c', `101 Switching Protocols ${protocol}`.trim(), res.origin);
         upgradedSession = s;
-        extensions = header(res, 'sec-websocket-extensions');
       }
     },
     onMessageComplete: (dir, head, body) => {
@@ -85,27 +103,39 @@ export function http1Consumer(scope: ConnectionScope, handOff: (successor: Strea
         ctx.sessionRefused(entry.session);
       }
     },
-    onUpgrade: () => {
+    onUpgrade: (req, res) => {
       if (upgradedDocker) {
         record.protocol = 'hijacked';
         transport = upgradedDocker.hijacked();
         return;
       }
       const s = upgradedSession;
-      if (!s) {
+      if (s && req) {
+        if (s.session.transport === 'websocket') {
+          record.protocol = 'websocket';
+          const frames = new WebSocketTrafficRecorder(scope, req.target, webSocketHandshake(req, res), s.session.id, (p) => s.warn(p));
+          transport = new WebSocketExecTransport(s, s.session.protocol, scope.where, header(res, 'sec-websocket-extensions'), frames);
+        } else {
+          record.protocol = 'spdy';
+          transport = new SpdyExecTransport(s, scope.where);
+        }
+      } else if (req && upgradeTo(req, res, 'websocket')) {
+        record.protocol = 'websocket';
+        transport = webSocketConsumer(scope, req.target, webSocketHandshake(req, res));
+      } else if (req && upgradeTo(req, res, 'h2c')) {
+        // RFC 7540 §3.2: the upgrade request is stream 1, answered in HTTP/2 after the client's preface.
+        record.protocol = 'http2';
+        transport = http2Consumer(scope, { upgradedFrom: { method: req.method, target: req.target, ts: req.origin.ts } });
+      } else if (req?.method === 'CONNECT') {
+        transport = tunnel();
+      } else {
         ctx.warn(
-          pipelineProblem('other-upgrade', 'connection upgraded by a request that is not exec/attach/portforward: upgraded bytes not decoded', {
+          pipelineProblem('other-upgrade', `connection upgraded to "${(header(res, 'upgrade') ?? '').trim()}" by a request that is not exec/attach/portforward: upgraded bytes not decoded`, {
             where: scope.where,
             connection: record.id,
           }),
         );
-        return;
       }
-      record.protocol = s.session.transport === 'websocket' ? 'websocket' : 'spdy';
-      transport =
-        s.session.transport === 'websocket'
-          ? new WebSocketExecTransport(s, s.session.protocol, scope.where, extensions)
-          : new SpdyExecTransport(s, scope.where);
     },
     onUpgradedData: (dir, data, origin) => transport?.push(dir, data, origin),
     onUpgradedGap: (dir, offset, length) => transport?.gap(dir, offset, length),

@@ -4,6 +4,7 @@ import type { RpcCall } from '../model/rpc-call.js';
 import { hopProgress } from '../model/cross-hop.js';
 import type { CaptureModel, ExecSession, StreamRecord } from '../model/session.js';
 import { durationMs, isoTime } from '../core/time.js';
+import { http2Json, webSocketJson } from './connection-traffic.js';
 import { translatingHop } from './outcome.js';
 
 function streamJson(r: StreamRecord, hash: boolean) {
@@ -165,6 +166,8 @@ function reportFields(model: CaptureModel, opts: { hash: boolean }): [string, un
           sessions: c.sessionIds,
           gaps: c.gaps.map((g) => ({ dir: g.dir, offset: g.offset, length: g.length })),
           ...(c.crossed ? { crossed: c.crossed } : {}),
+          ...(c.websocket ? { websocket: webSocketJson(c.websocket) } : {}),
+          ...(c.http2 ? { http2: http2Json(c.http2) } : {}),
         })),
     ],
     ['rpcs', () => lazyMap(model.rpcs, (c) => rpcJson(model, c))],

@@ -13,6 +13,7 @@ import { explainEvent, explanationLines } from '../explain/explain-event.js';
 import { walkSteps } from '../explain/walk.js';
 import { criCallLabel, hopChainSteps, hopLabel, outcomeText, protocolLabel, translationNote } from './outcome.js';
 import { formatDuration, isoTime } from '../core/time.js';
+import { http2Lines, webSocketLines } from './connection-traffic.js';
 
 const PREVIEW = 60;
 
@@ -147,12 +148,14 @@ export function diagnosisLines(d: Diagnosis, indent = '   '): string[] {
   return lines;
 }
 
-/** A connection as `analyze --connections` lists it: addresses, protocol, TLS, bytes each way, then its requests indented. */
+/** A connection as `analyze --connections` lists it: addresses, protocol, TLS, bytes each way, then its requests, WebSocket frames and messages, HTTP/2 streams and frames indented. */
 export function connectionLines(conn: ConnectionRecord): string[] {
   const tls = conn.tls ? ` (${tlsText(conn.tls)})` : '';
   return [
     `${conn.id} ${conn.client} → ${conn.server} ${conn.protocol}${tls} ${conn.bytes.c2s}/${conn.bytes.s2c} B`,
     ...conn.requests.map((r) => `   ${safeInline(r.method)} ${safeInline(r.target)} → ${r.status ?? '—'}`),
+    ...(conn.websocket ? webSocketLines(conn.websocket) : []).map((l) => `   ${l}`),
+    ...(conn.http2 ? http2Lines(conn.http2) : []).map((l) => `   ${l}`),
   ];
 }
 

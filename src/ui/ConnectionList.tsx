@@ -2,7 +2,7 @@
 import { Box } from 'ink';
 import type { ConnectionRecord } from '../model/session.js';
 import { formatDuration } from '../core/time.js';
-import { fitWidth, fitRight, formatBytes } from '../report/format.js';
+import { fitWidth, fitRight, formatBytes, plural } from '../report/format.js';
 import { Line, type Segment } from './Line.js';
 import { PaneTitle } from './PaneTitle.js';
 import { scrollWindow } from './SessionList.js';
@@ -18,7 +18,7 @@ export interface ConnectionListProps {
   filter: string;
 }
 
-/** "GET /version → 200 (+3 more)", the TLS server name, or what was seen. */
+/** "GET /version → 200 (+3 more)", a WebSocket's frames, the TLS server name, or what was seen. */
 export function connectionSummary(c: ConnectionRecord): string {
   const first = c.requests[0];
   const parts: string[] = [];
@@ -27,6 +27,7 @@ export function connectionSummary(c: ConnectionRecord): string {
     if (c.requests.length > 1) parts.push(`(+${c.requests.length - 1} more)`);
   }
   if (c.tls) parts.push(`${safeInline(c.tls.version ?? 'TLS')} ${safeInline(c.tls.sni ?? '')} ${safeInline(c.tls.alpn ?? '')}${c.tls.keysFound === false ? ' no keys' : ''}`.replace(/ +/g, ' ').trim());
+  if (c.websocket) parts.push(plural(Object.values(c.websocket.frameCounts).reduce((n, counts) => Object.values(counts).reduce((m, k) => m + k, n), 0), 'frame'));
   if (c.gaps.length) parts.push(`${c.gaps.length} gaps`);
   if (!parts.length) parts.push(c.protocol === 'empty' ? 'no payload' : 'not decoded');
   return parts.join(' ');

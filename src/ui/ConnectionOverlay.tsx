@@ -1,4 +1,4 @@
-/** ⏎ on a connection: its requests (as `analyze --connections` prints them), its TLS, its gaps and sessions. */
+/** ⏎ on a connection: its requests, WebSocket frames and messages, HTTP/2 streams (as `analyze --connections` prints them), its TLS, its gaps and sessions. */
 import type { ConnectionRecord } from '../model/session.js';
 import { connectionLines } from '../report/text-report.js';
 import { safeInline } from '../report/terminal-text.js';

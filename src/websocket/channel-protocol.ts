@@ -20,18 +20,15 @@ import type { Direction, FrameOrigin, StreamOrigin } from '../core/origin.js';
 import type { Problem } from '../core/problem.js';
 import { webSocketProblem, type WebSocketProblemCode } from './problems.js';
 import { Base64StreamDecoder } from './base64-stream.js';
-import { WebSocketFrameDecoder } from './frame-decoder.js';
+import { WebSocketConnectionDecoder } from './connection-decoder.js';
 import { Opcode } from './frame-header.js';
 import {
-  PingPongTracker,
-  WebSocketMessageAssembler,
   type WebSocketControlEvent,
   type WebSocketFrameEvent,
   type WebSocketMessageData,
   type WebSocketMessageLoss,
   type WebSocketMessageSink,
 } from './message-assembler.js';
-import { parsePerMessageDeflate } from './permessage-deflate.js';
 
 export const K8sChannel = { Stdin: 0, Stdout: 1, Stderr: 2, Error: 3, Resize: 4, Close: 255 } as const;
 
@@ -118,11 +115,10 @@ export interface K8sChannelDecoderOptions {
   maxInflatedMessageBytes?: number;
 }
 
-/** One k8s channel connection: a frame decoder and message assembler per direction, then the channel demux. */
+/** One k8s channel connection: the WebSocket connection's messages, per direction through the channel demux. */
 export class K8sChannelDecoder {
   readonly protocol: K8sChannelProtocol;
-  private readonly c2s: WebSocketFrameDecoder;
-  private readonly s2c: WebSocketFrameDecoder;
+  private readonly connection: WebSocketConnectionDecoder;
 
   constructor(subprotocol: string, sink: ChannelSink, opts: K8sChannelDecoderOptions = {}) {
     const protocol = k8sChannelProtocol(subprotocol, opts.portForward);
@@ -130,43 +126,24 @@ export class K8sChannelDecoder {
     if (!protocol.known) {
       sink.onProblem(webSocketProblem('unknown-subprotocol', `unknown WebSocket subprotocol "${subprotocol}"; decoding as channel.k8s.io`, { where: 'upgrade' }));
     }
-    const deflate = parsePerMessageDeflate(opts.extensions);
-    const pings = new PingPongTracker();
     const ports = new Map<number, number>();
-    const plausible = plausibleChannelByte(protocol);
-    const decoder = (dir: Direction): WebSocketFrameDecoder => {
-      const demux = new ChannelDemux(dir, protocol, sink, ports);
-      const assembler = new WebSocketMessageAssembler(demux, {
-        dir,
-        pings,
-        maxInflatedMessageBytes: opts.maxInflatedMessageBytes,
-        deflate: deflate && {
-          noContextTakeover: dir === 'c2s' ? deflate.clientNoContextTakeover : deflate.serverNoContextTakeover,
-        },
-      });
-      return new WebSocketFrameDecoder(assembler, {
-        expectMasked: dir === 'c2s',
-        rsv1Allowed: deflate !== null,
-        plausibleFirstPayloadByte: plausible,
-        label: dir,
-      });
-    };
-    this.c2s = decoder('c2s');
-    this.s2c = decoder('s2c');
+    this.connection = new WebSocketConnectionDecoder((dir) => new ChannelDemux(dir, protocol, sink, ports), {
+      extensions: opts.extensions,
+      maxInflatedMessageBytes: opts.maxInflatedMessageBytes,
+      plausibleFirstPayloadByte: plausibleChannelByte(protocol),
+    });
   }
 
   push(dir: Direction, data: Uint8Array, origin: StreamOrigin): void {
-    // Not a Record indexed by dir: an alternating property name makes that access megamorphic.
-    (dir === 'c2s' ? this.c2s : this.s2c).push(data, origin);
+    this.connection.push(dir, data, origin);
   }
 
   gap(dir: Direction, offset: number, length: number): void {
-    (dir === 'c2s' ? this.c2s : this.s2c).gap(offset, length);
+    this.connection.gap(dir, offset, length);
   }
 
   end(): void {
-    this.c2s.end();
-    this.s2c.end();
+    this.connection.end();
   }
 }
 

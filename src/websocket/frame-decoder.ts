@@ -464,6 +464,9 @@ export class WebSocketFrameDecoder {
   }
 
   private problem(code: WebSocketProblemCode, offset: number, message: string): void {
-    this.sink.onProblem(webSocketProblem(code, message, { where: `${this.label} offset ${offset}`, offset }));
+    const p = webSocketProblem(code, message, { where: `${this.label} offset ${offset}`, offset });
+    // Header problems are at the frame's first byte, whose packet is known.
+    if (offset === this.frameOffset && this.framePacket > 0) p.packet = this.framePacket;
+    this.sink.onProblem(p);
   }
 }

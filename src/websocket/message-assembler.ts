@@ -29,6 +29,8 @@ export interface WebSocketMessageData {
   first: boolean;
   last: boolean;
   compressed: boolean;
+  /** Frames of the message so far, this piece's included: 1 for an unfragmented message. */
+  frames: number;
   /** From the first frame's first byte to the end of this piece: the whole message on the last piece. */
   message: FrameOrigin;
 }
@@ -154,6 +156,7 @@ export class WebSocketMessageAssembler implements WebSocketFrameSink {
   /** Opcode of the data message in progress; 0 when none. */
   private msgOpcode = 0;
   private msgCompressed = false;
+  private msgFrames = 0;
   private msgOffset = 0;
   private msgPacket = 0;
   private msgTs = 0;
@@ -178,7 +181,7 @@ export class WebSocketMessageAssembler implements WebSocketFrameSink {
     this.label = opts.label ?? opts.dir;
     this.pings = opts.pings;
     this.control = new Uint8Array(opts.maxControlPayload ?? 125);
-    this.event = { dir: this.dir, opcode: 0, data: EMPTY, origin: this.inflatingOrigin, first: false, last: false, compressed: false, message: { offset: 0, length: 0, packet: 0, ts: 0, lastPacket: 0, lastTs: 0 } };
+    this.event = { dir: this.dir, opcode: 0, data: EMPTY, origin: this.inflatingOrigin, first: false, last: false, compressed: false, frames: 0, message: { offset: 0, length: 0, packet: 0, ts: 0, lastPacket: 0, lastTs: 0 } };
     this.inflater = opts.deflate
       ? new PerMessageInflater((chunk) => this.emit(chunk, this.inflatingOrigin, false), {
           noContextTakeover: opts.deflate.noContextTakeover,
@@ -192,7 +195,7 @@ export class WebSocketMessageAssembler implements WebSocketFrameSink {
     this.frameDone = 0;
     if (this.closed && !this.afterCloseReported) {
       this.afterCloseReported = true;
-      this.problem('after-close', h.origin.offset, `${opcodeName(h.opcode)} frame after this side's Close frame (reported once)`);
+      this.problem('after-close', h.origin.offset, `${opcodeName(h.opcode)} frame after this side's Close frame (reported once)`, h.origin.packet);
     }
     if (isControlOpcode(h.opcode)) {
       const known = h.opcode === Opcode.Close || h.opcode === Opcode.Ping || h.opcode === Opcode.Pong;
@@ -203,10 +206,11 @@ export class WebSocketMessageAssembler implements WebSocketFrameSink {
     }
     if (h.opcode === Opcode.Continuation) {
       if (this.msgOpcode === 0) {
-        this.problem('orphan-continuation', h.origin.offset, 'continuation frame without a fragmented message to continue; ignored');
+        this.problem('orphan-continuation', h.origin.offset, 'continuation frame without a fragmented message to continue; ignored', h.origin.packet);
         this.frameRole = FRAME_DISCARD;
       } else {
         this.frameRole = FRAME_DATA;
+        this.msgFrames++;
       }
       return;
     }
@@ -215,7 +219,7 @@ export class WebSocketMessageAssembler implements WebSocketFrameSink {
       return;
     }
     if (this.msgOpcode !== 0) {
-      this.problem('abandoned-message', h.origin.offset, `${opcodeName(h.opcode)} frame while a fragmented message is unfinished; that message is abandoned`);
+      this.problem('abandoned-message', h.origin.offset, `${opcodeName(h.opcode)} frame while a fragmented message is unfinished; that message is abandoned`, h.origin.packet);
       this.abandonMessage();
     }
     this.frameRole = FRAME_DATA;
@@ -277,7 +281,7 @@ export class WebSocketMessageAssembler implements WebSocketFrameSink {
 
   onStreamEnd(): void {
     if (this.msgOpcode !== 0 && this.frame === null) {
-      this.problem('truncated', this.msgOffset, 'stream ended inside a fragmented message');
+      this.problem('truncated', this.msgOffset, 'stream ended inside a fragmented message', this.msgPacket);
     }
   }
 
@@ -288,6 +292,7 @@ export class WebSocketMessageAssembler implements WebSocketFrameSink {
   private startMessage(h: WebSocketFrameHeader): void {
     this.msgOpcode = h.opcode;
     this.msgCompressed = h.rsv1 && this.inflater !== null;
+    this.msgFrames = 1;
     this.msgOffset = h.origin.offset;
     this.msgPacket = h.origin.packet;
     this.msgTs = h.origin.ts;
@@ -326,6 +331,7 @@ export class WebSocketMessageAssembler implements WebSocketFrameSink {
     ev.first = first;
     ev.last = last;
     ev.compressed = this.msgCompressed;
+    ev.frames = this.msgFrames;
     // A new object each time: receivers may keep a message's origin (timeline events do).
     ev.message = {
       offset: this.msgOffset,
@@ -342,10 +348,10 @@ export class WebSocketMessageAssembler implements WebSocketFrameSink {
     const bad = this.utf8.push(data);
     if (bad >= 0) {
       this.textValid = false;
-      this.problem('invalid-utf8', this.msgOffset, `text message is not valid UTF-8: byte ${bad} of its payload (RFC 6455 §8.1)`);
+      this.problem('invalid-utf8', this.msgOffset, `text message is not valid UTF-8: byte ${bad} of its payload (RFC 6455 §8.1)`, this.msgPacket);
     } else if (last && this.utf8.incomplete) {
       this.textValid = false;
-      this.problem('invalid-utf8', this.msgOffset, 'text message ends inside a UTF-8 sequence (RFC 6455 §8.1)');
+      this.problem('invalid-utf8', this.msgOffset, 'text message ends inside a UTF-8 sequence (RFC 6455 §8.1)', this.msgPacket);
     }
   }
 
@@ -358,9 +364,9 @@ export class WebSocketMessageAssembler implements WebSocketFrameSink {
     const kind = h.opcode === Opcode.Close ? 'close' : h.opcode === Opcode.Ping ? 'ping' : 'pong';
     const ev: WebSocketControlEvent = { dir: this.dir, kind, payload, payloadLength: h.payloadLength, origin: frame };
     if (this.controlLost) {
-      this.problem('gap', frame.offset, `${kind} payload incomplete (bytes lost); not interpreted`);
+      this.problem('gap', frame.offset, `${kind} payload incomplete (bytes lost); not interpreted`, frame.packet);
     } else if (kind === 'close') {
-      this.closePayload(payload, ev, frame.offset);
+      this.closePayload(payload, ev, frame);
     } else if (kind === 'ping') {
       this.pings?.ping(this.dir, payload, frame);
     } else {
@@ -374,26 +380,27 @@ export class WebSocketMessageAssembler implements WebSocketFrameSink {
     this.sink.onControl(ev);
   }
 
-  private closePayload(payload: Uint8Array, ev: WebSocketControlEvent, offset: number): void {
+  private closePayload(payload: Uint8Array, ev: WebSocketControlEvent, frame: FrameOrigin): void {
+    const { offset, packet } = frame;
     if (payload.length === 0) return;
     if (payload.length === 1) {
-      this.problem('malformed-close', offset, 'Close payload of 1 byte (a status code needs 2)');
+      this.problem('malformed-close', offset, 'Close payload of 1 byte (a status code needs 2)', packet);
       return;
     }
     const code = (payload[0] << 8) | payload[1];
     ev.code = code;
-    if (!isValidCloseCode(code)) this.problem('malformed-close', offset, `invalid Close status code ${code} (RFC 6455 §7.4)`);
+    if (!isValidCloseCode(code)) this.problem('malformed-close', offset, `invalid Close status code ${code} (RFC 6455 §7.4)`, packet);
     const reason = payload.subarray(2);
     try {
       ev.reason = strictUtf8.decode(reason);
     } catch {
-      this.problem('invalid-utf8', offset, 'Close reason is not valid UTF-8');
+      this.problem('invalid-utf8', offset, 'Close reason is not valid UTF-8', packet);
       ev.reason = lenientUtf8.decode(reason);
     }
   }
 
-  private problem(code: WebSocketProblemCode, offset: number, message: string): void {
-    this.sink.onProblem(webSocketProblem(code, message, { where: `${this.label} offset ${offset}`, offset }));
+  private problem(code: WebSocketProblemCode, offset: number, message: string, packet?: number): void {
+    this.sink.onProblem(webSocketProblem(code, message, { where: `${this.label} offset ${offset}`, direction: this.dir, offset, packet }));
   }
 }
 

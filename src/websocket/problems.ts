@@ -4,6 +4,8 @@ export type WebSocketProblemCode = Parameters<typeof webSocketProblem>[0];
 
 /** Problems of WebSocket framing (RFC 6455, 7692) and the k8s channel protocols on top. */
 export const webSocketProblem = defineProblems('websocket', {
+  /** The 101 does not answer the request as RFC 6455 §4 and RFC 7692 require (Accept, subprotocol, window bits). */
+  handshake: 'warning',
   'reserved-opcode': 'warning',
   /** RSV bits without the extension that defines them (RFC 6455 §5.2). */
   'rsv-unnegotiated': 'warning',

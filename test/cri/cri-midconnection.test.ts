@@ -33,7 +33,7 @@ test('joined midway: the second Exec on the connection is decoded, its token kep
     const file = join(dir, 'late.pcap');
     writeFileSync(file, sockdumpCapture(cut, true));
     const model = await analyzeCapture(file, analyzeOptions());
-    expect(model.connections[0]).toMatchObject({ protocol: 'http2' });
+    expect(model.connections[0]).toMatchObject({ protocol: 'grpc' });
     expect(model.rpcs).toHaveLength(1);
     // node's HPACK encoder leaves :path unindexed (content-type and user-agent are indexed, so unknown here).
     expect(model.rpcs[0]).toMatchObject({ path: '/runtime.v1.RuntimeService/Exec', statusName: 'unknown', token: 't2', request: { containerId: 'c0ffee', command: ['sh', '-c', 'echo second'], stdout: true } });

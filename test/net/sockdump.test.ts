@@ -28,7 +28,7 @@ test.each([true, false])('a real gRPC ExecSync captured by sockdump (socket path
     expect(model.capture.linkTypes).toEqual(['USER0']);
     expect(model.warnings).toEqual([]);
     const where = withPath ? `unix:${SOCKET_PATH}` : 'unix';
-    expect(model.connections).toEqual([expect.objectContaining({ client: `${where} pid ${KUBELET_PID}`, server: `${where} pid ${CONTAINERD_PID}`, protocol: 'http2' })]);
+    expect(model.connections).toEqual([expect.objectContaining({ client: `${where} pid ${KUBELET_PID}`, server: `${where} pid ${CONTAINERD_PID}`, protocol: 'grpc' })]);
     expect(model.rpcs).toEqual([expect.objectContaining({ path: '/runtime.v1.RuntimeService/ExecSync', statusName: 'OK', exitCode: 1, request: { containerId: 'c0ffee', command: ['cat', '/tmp/healthy'], timeoutSeconds: 1 } })]);
     const [session] = model.sessions;
     expect(session).toMatchObject({ kind: 'execsync', hop: 'cri', transport: 'grpc', container: 'c0ffee', command: ['cat', '/tmp/healthy'], exit: { status: 'Failure', code: 1 }, state: 'complete', criCall: 1 });

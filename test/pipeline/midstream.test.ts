@@ -39,11 +39,11 @@ test('bytes no framing explains stay unknown: no session', () => {
 });
 
 const GRPC = join(process.cwd(), '..', 'shared', 'outside-captures', 'suricata-verify', 'http2-errorcode__input.pcap');
-(existsSync(GRPC) ? test : test.skip)('gRPC (HTTP/2 without its preface) picked up mid-connection is HTTP/2, not a WebSocket exec', () => {
+(existsSync(GRPC) ? test : test.skip)('gRPC (HTTP/2 without its preface) picked up mid-connection is gRPC on HTTP/2, not a WebSocket exec', () => {
   for (const drop of [12, 16, 20]) {
     const m = analyzeBytes(withoutFirst(GRPC, drop));
     expect(m.sessions).toEqual([]);
-    expect(m.connections.map((c) => c.protocol)).toContain('http2');
+    expect(m.connections.map((c) => c.protocol)).toContain('grpc');
     expect(m.connections.map((c) => c.protocol)).not.toContain('websocket');
   }
 });

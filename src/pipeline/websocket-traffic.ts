@@ -1,0 +1,126 @@
+/**
+ * Any WebSocket connection into the model: its frames (opcode, FIN, RSV1, mask, length, close code and
+ * reason) and messages (fragments, size, compression, a bounded head) on `record.websocket`. An exec
+ * connection (`*.channel.k8s.io`) lists its frames here and its messages as the session's streams; any
+ * other WebSocket is decoded by webSocketConsumer and lists both here.
+ */
+import type { Direction } from '../core/origin.js';
+import { relocate } from '../core/problem.js';
+import { MESSAGE_HEAD_BYTES, TRAFFIC_ENTRIES_KEPT, type WebSocketFrameEntry, type WebSocketMessageEntry, type WebSocketTraffic } from '../model/connection-traffic.js';
+import { WebSocketConnectionDecoder } from '../websocket/connection-decoder.js';
+import { opcodeName } from '../websocket/frame-header.js';
+import { checkWebSocketHandshake, type WebSocketHandshake } from '../websocket/handshake.js';
+import type { WebSocketControlEvent, WebSocketFrameEvent, WebSocketMessageData, WebSocketMessageLoss, WebSocketMessageSink } from '../websocket/message-assembler.js';
+import { parsePerMessageDeflate } from '../websocket/permessage-deflate.js';
+import type { ConnectionScope } from './connection-scope.js';
+import type { StreamConsumer } from './stream-consumer.js';
+
+export class WebSocketTrafficRecorder {
+  readonly traffic: WebSocketTraffic;
+  /** The last frame kept per direction: a Close's code and reason arrive just after its frame. */
+  private readonly lastFrame: Record<Direction, WebSocketFrameEntry | null> = { c2s: null, s2c: null };
+  /** The message in progress per direction; null when none, or when it was not kept. */
+  private readonly message: Record<Direction, WebSocketMessageEntry | null> = { c2s: null, s2c: null };
+
+  /** The handshake's problems go to `warn` (the session's warnings for an exec connection). */
+  constructor(scope: ConnectionScope, target: string, handshake: WebSocketHandshake, sessionId: number | null, warn = scope.ctx.warn.bind(scope.ctx)) {
+    const deflate = parsePerMessageDeflate(handshake.extensions);
+    this.traffic = {
+      target,
+      subprotocol: handshake.protocol,
+      extensions: handshake.extensions ?? '',
+      deflate: deflate && {
+        serverMaxWindowBits: deflate.serverMaxWindowBits ?? null,
+        clientMaxWindowBits: deflate.clientMaxWindowBits ?? null,
+        serverNoContextTakeover: deflate.serverNoContextTakeover,
+        clientNoContextTakeover: deflate.clientNoContextTakeover,
+      },
+      sessionId,
+      frames: [],
+      framesDropped: 0,
+      frameCounts: { c2s: {}, s2c: {} },
+      messages: [],
+      messagesDropped: 0,
+      close: { c2s: null, s2c: null },
+    };
+    scope.record.websocket = this.traffic;
+    for (const p of checkWebSocketHandshake(handshake)) warn(relocate(p, scope.where, { connection: scope.record.id }));
+  }
+
+  frame(ev: WebSocketFrameEvent): void {
+    const t = this.traffic;
+    const opcode = opcodeName(ev.opcode);
+    const counts = t.frameCounts[ev.dir];
+    counts[opcode] = (counts[opcode] ?? 0) + 1;
+    if (t.frames.length >= TRAFFIC_ENTRIES_KEPT) {
+      t.framesDropped++;
+      this.lastFrame[ev.dir] = null;
+      return;
+    }
+    const entry: WebSocketFrameEntry = { dir: ev.dir, opcode, fin: ev.fin, rsv1: ev.rsv1, masked: ev.masked, length: ev.payloadLength, origin: ev.origin };
+    t.frames.push(entry);
+    this.lastFrame[ev.dir] = entry;
+  }
+
+  control(ev: WebSocketControlEvent): void {
+    if (ev.kind !== 'close') return;
+    const frame = this.lastFrame[ev.dir];
+    if (frame?.origin === ev.origin) {
+      if (ev.code !== undefined) frame.closeCode = ev.code;
+      if (ev.reason) frame.closeReason = ev.reason;
+    }
+    this.traffic.close[ev.dir] ??= { code: ev.code ?? null, reason: ev.reason ?? '', ts: ev.origin.lastTs, packet: ev.origin.packet };
+  }
+
+  messageData(ev: WebSocketMessageData): void {
+    const t = this.traffic;
+    let m = this.message[ev.dir];
+    if (ev.first) {
+      m = null;
+      if (t.messages.length < TRAFFIC_ENTRIES_KEPT) {
+        m = { dir: ev.dir, opcode: opcodeName(ev.opcode), frames: 1, bytes: 0, compressed: ev.compressed, complete: false, head: new Uint8Array(0), lost: 0, origin: ev.message };
+        t.messages.push(m);
+      } else t.messagesDropped++;
+      this.message[ev.dir] = m;
+    }
+    if (!m) return;
+    m.bytes += ev.data.length;
+    m.frames = ev.frames;
+    m.origin = ev.message;
+    if (m.head.length < MESSAGE_HEAD_BYTES && ev.data.length > 0) {
+      const take = ev.data.subarray(0, MESSAGE_HEAD_BYTES - m.head.length);
+      const head = new Uint8Array(m.head.length + take.length);
+      head.set(m.head);
+      head.set(take, m.head.length);
+      m.head = head;
+    }
+    if (ev.last) {
+      m.complete = true;
+      this.message[ev.dir] = null;
+    }
+  }
+
+  messageLost(ev: WebSocketMessageLoss): void {
+    const m = this.message[ev.dir];
+    if (m) m.lost += ev.length;
+  }
+}
+
+/** A WebSocket that is not an exec session: both directions decoded, frames and messages recorded. */
+export function webSocketConsumer(scope: ConnectionScope, target: string, handshake: WebSocketHandshake): StreamConsumer {
+  const { ctx, record } = scope;
+  const recorder = new WebSocketTrafficRecorder(scope, target, handshake, null);
+  const sinkFor = (dir: Direction): WebSocketMessageSink => ({
+    onMessageData: (ev) => recorder.messageData(ev),
+    onMessageLost: (ev) => recorder.messageLost(ev),
+    onControl: (ev) => recorder.control(ev),
+    onFrame: (ev) => recorder.frame(ev),
+    onProblem: (p) => ctx.warn(relocate(p, scope.where, { connection: record.id, direction: dir })),
+  });
+  const decoder = new WebSocketConnectionDecoder(sinkFor, { extensions: handshake.extensions });
+  return {
+    push: (dir, data, origin) => decoder.push(dir, data, origin),
+    gap: (dir, offset, length) => decoder.gap(dir, offset, length),
+    end: () => decoder.end(),
+  };
+}
