@@ -1,13 +1,25 @@
 /**
  * Key-log files followed while a live capture is read: lines appended after the start (by
  * SSLKEYLOGFILE, a lab, the kubectl tap's --keylog) decrypt the connections that arrive after them.
- * What was appended is read when the TLS decoder misses a secret (so a server's secrets, written
- * before its ServerHello leaves, are there in time) and every quarter second. IO code.
+ * What was appended is read every quarter second and whenever the TLS decoder misses a secret.
+ *
+ * A secret can be logged just after the packet that needs it was captured (a server logs a TLS 1.3
+ * client's application secret once it has read the client's Finished; a client logs its handshake
+ * secrets once it has read the ServerHello), and a missed secret is lost for good. So a miss waits,
+ * polling the files, up to MISS_WAIT_MS for the secret to appear — usually a millisecond or two —
+ * and only then lets the decoder go on. The decoder runs on this thread, so the wait holds the
+ * pipeline (never the capture program, whose output queues in the pipe). A client random whose
+ * secret did not come in time is not waited for again: connections whose keys are not logged at
+ * all cost one wait each. IO code.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { TlsKeyLog } from '../tls/key-log.js';
 
 const POLL_MS = 250;
+/** Longest a missed secret is waited for, once per client random. */
+export const MISS_WAIT_MS = 100;
+const MISS_POLL_MS = 1;
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 export interface FollowedKeyLogs {
   keys: TlsKeyLog;
@@ -36,7 +48,21 @@ export function followKeyLogs(paths: readonly string[]): FollowedKeyLogs {
     }
   };
   readNew();
-  keys.onMiss = readNew;
+  const gaveUp = new Set<string>();
+  // Without files there is nothing to wait for.
+  if (files.length) keys.onMiss = (label, random) => {
+    readNew();
+    if (gaveUp.has(random)) return;
+    const deadline = performance.now() + MISS_WAIT_MS;
+    while (keys.lookup(label, random) === undefined) {
+      if (performance.now() >= deadline) {
+        gaveUp.add(random);
+        return;
+      }
+      Atomics.wait(sleeper, 0, 0, MISS_POLL_MS); // a synchronous sleep: the decoder is waiting inside this call
+      readNew();
+    }
+  };
   const timer = setInterval(readNew, POLL_MS);
   timer.unref();
   return {

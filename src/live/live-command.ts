@@ -13,8 +13,6 @@ import { captureArgs, captureFailure, captureFilter, DEFAULT_PORTS, type Capture
 import { openTui, printJsonLine, printJsonLines } from './follow-capture.js';
 import { followKeyLogs } from './key-log-follower.js';
 
-const KEY_LOG_LAG_MS = 100;
-
 export const LIVE_HELP = `Usage: execscope live [-i IFACE] [-f BPF | --port N ...] [-w FILE] [--json-lines] [--keylog FILE]...
 
   Captures with tcpdump (or dumpcap) and follows the exec sessions as they happen: the TUI, or one
@@ -27,8 +25,8 @@ export const LIVE_HELP = `Usage: execscope live [-i IFACE] [-f BPF | --port N ..
   -w FILE         keep what was captured (pcap from tcpdump, pcapng from dumpcap; mode 0600)
   --json-lines    print events instead of opening the TUI
   --keylog FILE   NSS key log, followed as it grows: keys appended later decrypt later connections
-                  (packets are then decoded 0.1 s after capture, so a secret logged just after its
-                  packet left is there in time)
+                  (a secret missing when its packet is decoded is waited for, up to 0.1 s once
+                  per connection: one logged just after its packet left is there in time)
 
   tcpdump needs root or the capabilities: sudo setcap cap_net_raw,cap_net_admin=eip $(command -v tcpdump)
 `;
@@ -114,18 +112,15 @@ async function run(argv: string[]): Promise<number> {
     return fail(captureFailure(tool, stderr, spawnError) ?? `${tool} ended before capturing: ${stderr.trim().split('\n').pop() ?? ''}`);
   }
   if (jsonLines) printJsonLine({ event: 'capturing', tool, pid: child.pid, interface: request.iface, filter: captureFilter(request) });
-  // A server logs a TLS 1.3 client's application secret only once it has read the client's Finished,
-  // which tcpdump may hand over first: with key logs followed, packets are decoded KEY_LOG_LAG_MS late.
-  const lagMs = (args.options.get('--keylog') ?? []).length ? KEY_LOG_LAG_MS : 0;
-  // The pipe is read as fast as tcpdump writes, each chunk stamped as it arrives and queued: a
-  // reader that waited out the lag per chunk, or on the decoder, would leave tcpdump blocked on a
-  // full pipe, its capture buffer overflowing (a 25 MB exec output lost megabytes at 100 ms a chunk).
-  const queue: { chunk: Buffer; arrived: number }[] = [];
+  // The pipe is read as fast as tcpdump writes and queued: a reader that waited on the decoder
+  // would leave tcpdump blocked on a full pipe, its capture buffer overflowing (a 25 MB exec output
+  // lost megabytes when chunks were held back).
+  const queue: Buffer[] = [];
   let piped = false;
   let wake: (() => void) | null = null;
   child.stdout!.on('data', (chunk: Buffer) => {
     if (copy !== null) for (let at = 0; at < chunk.length; ) at += writeSync(copy, chunk, at);
-    queue.push({ chunk, arrived: performance.now() });
+    queue.push(chunk);
     wake?.();
   });
   child.stdout!.once('close', () => {
@@ -143,9 +138,7 @@ async function run(argv: string[]): Promise<number> {
           wake = null;
           continue;
         }
-        const wait = next.arrived + lagMs - performance.now();
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        yield next.chunk as Uint8Array;
+        yield next as Uint8Array;
       }
     })(),
   };

@@ -84,17 +84,24 @@ export class TlsKeyLog {
 
   /**
    * Asked for a secret the log lacks: a key log being followed while it grows (a live capture) reads
-   * what was appended, and the lookup is tried once more. A server logs its secrets while it writes
-   * its ServerHello, so they are in the file before that packet can reach the decoder.
+   * what was appended, and may wait for the secret, before the lookup is tried once more. Secrets
+   * can be logged just after their packet is captured: a server logs a TLS 1.3 client's application
+   * secret once it has read the client's Finished, a client its handshake secrets once it has read
+   * the ServerHello.
    */
-  onMiss: (() => void) | null = null;
+  onMiss: ((label: TlsSecretLabel, clientRandomHex: string) => void) | null = null;
 
   get(label: TlsSecretLabel, clientRandom: string | Uint8Array): Uint8Array | undefined {
     const key = typeof clientRandom === 'string' ? clientRandom.toLowerCase() : toHex(clientRandom);
-    const found = this.byClientRandom.get(key)?.get(label);
+    const found = this.lookup(label, key);
     if (found !== undefined || this.onMiss === null) return found;
-    this.onMiss();
-    return this.byClientRandom.get(key)?.get(label);
+    this.onMiss(label, key);
+    return this.lookup(label, key);
+  }
+
+  /** The secret if the log holds it now, without asking onMiss. */
+  lookup(label: TlsSecretLabel, clientRandomHex: string): Uint8Array | undefined {
+    return this.byClientRandom.get(clientRandomHex)?.get(label);
   }
 
   has(clientRandom: string | Uint8Array): boolean {
