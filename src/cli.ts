@@ -14,6 +14,7 @@ import { modelExitStatus } from './report/exit-status.js';
 import { jsonReportText } from './report/json-report.js';
 import { keysReport, textReport } from './report/text-report.js';
 import { escapeJsonControls, renderTerminalText, safeInline, terminalSafeJson } from './report/terminal-text.js';
+import { loadTui } from './ui/load-tui.js';
 
 const HELP: Record<string, string> = {
   main: `execscope — decode Kubernetes exec traffic (kubectl exec / attach / port-forward) from captures
@@ -337,7 +338,7 @@ async function openMerged(args: ParsedArgs): Promise<number> {
   if (args.options.has('--save')) throw new UsageError('--save keeps a copy of one capture read from stdin');
   const inputs = await captureInputs(args, 'open');
   delete process.env.CI;
-  const { runTui } = await import('./ui/run-tui.js');
+  const { runTui } = await loadTui();
   const code = await runTui({ path: capturesName(inputs), load: (onProgress) => analyzeCaptures(inputs, analyzeOptions(), onProgress) });
   process.exit(code);
 }

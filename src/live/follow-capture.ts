@@ -9,6 +9,7 @@ import { analyzeCapture, type CaptureInput } from '../pipeline/analyze-capture.j
 import { analyzeOptions, type AnalyzeOptions } from '../pipeline/options.js';
 import { terminalSafeJson } from '../report/terminal-text.js';
 import { LiveEventDiffer } from './live-events.js';
+import { loadTui } from '../ui/load-tui.js';
 
 /**
  * Redraw delay of the TUI on a live source: the pipeline reports within LIVE_PROGRESS_MS of a packet
@@ -50,7 +51,7 @@ export interface TuiView {
 export async function openTui(input: CaptureInput, view: TuiView, opts: AnalyzeOptions = analyzeOptions()): Promise<number> {
   delete process.env.CI; // Ink draws only once, at exit, when it believes it runs in CI
   const [{ runTui }, { createEventInspector }, { createCaptureInspector }, { createContentReader }] = await Promise.all([
-    import('../ui/run-tui.js'),
+    loadTui(),
     import('../ui/event-inspector.js'),
     import('../pipeline/capture-inspector.js'),
     import('../pipeline/capture-content-reader.js'),

@@ -96,7 +96,8 @@ export async function runTui(opts: RunTuiOptions): Promise<number> {
       else timer ??= setTimeout(redraw, opts.throttleMs ?? 100);
     };
     opts
-      .load((model, bytesRead, totalBytes) => update({ model, bytesRead, totalBytes }, false))
+      // The first model is drawn at once (sessions listed while the rest loads), later ones throttled.
+      .load((model, bytesRead, totalBytes) => update({ model, bytesRead, totalBytes }, state.model === null))
       .then(
         (model) => update({ model, bytesRead: Math.max(state.bytesRead, model.capture.bytesRead) }, true),
         (err: unknown) => update({ error: messageOf(err) }, true),

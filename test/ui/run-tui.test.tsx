@@ -103,7 +103,7 @@ describe('on a terminal', () => {
     model.sessions.push(spdyEchoSession());
     const before = stdout.frames.length;
     for (let i = 1; i <= 1000; i++) progress(model, i * 1000, 1_000_000);
-    expect(await screenShows(stdout, /Sessions · 1 · by time/)).toMatch(/100% 977 KiB of 977 KiB/);
+    expect(await screenShows(stdout, /100% 977 KiB of 977 KiB/)).toMatch(/Sessions · 1 · by time/);
     await wait(100);
     expect(stdout.frames.slice(before).filter((f) => f.includes('execscope')).length).toBeLessThanOrEqual(2);
     model.sessions.push(wsEchoSession());
@@ -114,6 +114,30 @@ describe('on a terminal', () => {
     await expect(done).resolves.toBe(0);
     expect(stdout.frames[stdout.frames.length - 1]).toBe(LEAVE_ALT);
     expect(stdout.frames.filter((f) => f === LEAVE_ALT)).toHaveLength(1);
+  });
+
+  it('draws the first model at once, without waiting for the redraw throttle', async () => {
+    const { stdin, stdout, io } = streams(true);
+    const model: CaptureModel = captureModel({ sessions: [spdyEchoSession()], done: false });
+    let progress: LoadProgress = () => {};
+    let finish: () => void = () => {};
+    const done = runTui({
+      path: 'big.pcap',
+      load: (onProgress) => {
+        progress = onProgress;
+        return new Promise((resolve) => (finish = () => resolve(model)));
+      },
+      // Longer than any test: only an immediate draw can show the session.
+      throttleMs: 600_000,
+      ...io,
+    });
+    await wait(50);
+    progress(model, 1000, 1_000_000);
+    expect(await screenShows(stdout, /Sessions · 1 · by time/)).toContain('Sessions · 1 · by time');
+    model.done = true;
+    finish();
+    stdin.write('q');
+    await expect(done).resolves.toBe(0);
   });
 
   it('a rendering bug is one red line, then a message after the screen is restored and exit 1', async () => {
