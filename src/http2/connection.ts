@@ -880,7 +880,7 @@ export class Http2ConnectionDecoder {
   /** Reports a problem decoding carries on after, unless the direction has had too many. */
   private problem(code: Http2ProblemCode, r: DirectionReader, offset: number, message: string): void {
     if (r.state === State.STOPPED) return;
-    this.sink.onProblem(http2Problem(code, message, { where: `${r.dir} offset ${offset}`, direction: r.dir, offset }));
+    this.sink.onProblem(this.located(code, r, offset, message));
     if (++r.problems === MAX_PROBLEMS) {
       this.stop('limit', r, offset, `${MAX_PROBLEMS} problems: HTTP/2 not decoded further in this direction`);
     }
@@ -888,8 +888,14 @@ export class Http2ConnectionDecoder {
 
   /** Reports a problem this direction cannot be decoded past, and stops decoding it. */
   private stop(code: Http2ProblemCode, r: DirectionReader, offset: number, message: string): void {
-    this.sink.onProblem(http2Problem(code, message, { where: `${r.dir} offset ${offset}`, direction: r.dir, offset }));
+    this.sink.onProblem(this.located(code, r, offset, message));
     this.release(r);
+  }
+
+  /** A problem at `offset` of `r`'s stream; at the start of the frame being read, its packet is known too. */
+  private located(code: Http2ProblemCode, r: DirectionReader, offset: number, message: string): Problem {
+    const packet = offset === r.startOffset && r.startPacket > 0 ? r.startPacket : undefined;
+    return http2Problem(code, message, { where: `${r.dir} offset ${offset}`, direction: r.dir, offset, packet });
   }
 
   private release(r: DirectionReader): void {

@@ -113,7 +113,7 @@ export function http1Consumer(scope: ConnectionScope, handOff: (successor: Strea
       if (s && req) {
         if (s.session.transport === 'websocket') {
           record.protocol = 'websocket';
-          const frames = new WebSocketTrafficRecorder(scope, req.target, webSocketHandshake(req, res), s.session.id, (p) => s.warn(p));
+          const frames = new WebSocketTrafficRecorder(scope, req.target, webSocketHandshake(req, res), res.origin, s.session.id, (p) => s.warn(p));
           transport = new WebSocketExecTransport(s, s.session.protocol, scope.where, header(res, 'sec-websocket-extensions'), frames);
         } else {
           record.protocol = 'spdy';
@@ -121,7 +121,7 @@ export function http1Consumer(scope: ConnectionScope, handOff: (successor: Strea
         }
       } else if (req && upgradeTo(req, res, 'websocket')) {
         record.protocol = 'websocket';
-        transport = webSocketConsumer(scope, req.target, webSocketHandshake(req, res));
+        transport = webSocketConsumer(scope, req.target, webSocketHandshake(req, res), res.origin);
       } else if (req && upgradeTo(req, res, 'h2c')) {
         // RFC 7540 §3.2: the upgrade request is stream 1, answered in HTTP/2 after the client's preface.
         record.protocol = 'http2';

@@ -23,6 +23,8 @@ export class Http2TrafficRecorder {
   readonly traffic: Http2Traffic = { frames: [], framesDropped: 0, frameCounts: { c2s: {}, s2c: {} }, streams: [], streamsDropped: 0, goaways: [] };
   /** The kept streams by id (at most TRAFFIC_ENTRIES_KEPT). */
   private readonly byId = new Map<number, Http2StreamEntry>();
+  /** The highest server-initiated (even) and client-initiated (odd) stream id not kept. */
+  private readonly highestDropped = [0, 0];
 
   /** `upgradedFrom`: the HTTP/1.1 request an `Upgrade: h2c` turned into stream 1. */
   constructor(
@@ -100,7 +102,12 @@ export class Http2TrafficRecorder {
     let s = this.byId.get(id);
     if (s) return s;
     if (this.byId.size >= TRAFFIC_ENTRIES_KEPT) {
-      this.traffic.streamsDropped++;
+      // Stream ids only grow per initiator (RFC 9113 §5.1.1): a new highest id is a new stream, counted once.
+      const initiator = id % 2;
+      if (id > this.highestDropped[initiator]) {
+        this.highestDropped[initiator] = id;
+        this.traffic.streamsDropped++;
+      }
       return undefined;
     }
     s = { id, method: '', path: '', authority: '', status: null, contentType: '', dataBytes: { c2s: 0, s2c: 0 }, headerFrames: 0, ended: { c2s: false, s2c: false }, reset: null, grpc: null, startTs: ts, endTs: null };

@@ -4,7 +4,7 @@
  * connection (`*.channel.k8s.io`) lists its frames here and its messages as the session's streams; any
  * other WebSocket is decoded by webSocketConsumer and lists both here.
  */
-import type { Direction } from '../core/origin.js';
+import type { Direction, StreamOrigin } from '../core/origin.js';
 import { relocate } from '../core/problem.js';
 import { MESSAGE_HEAD_BYTES, TRAFFIC_ENTRIES_KEPT, type WebSocketFrameEntry, type WebSocketMessageEntry, type WebSocketTraffic } from '../model/connection-traffic.js';
 import { WebSocketConnectionDecoder } from '../websocket/connection-decoder.js';
@@ -22,8 +22,11 @@ export class WebSocketTrafficRecorder {
   /** The message in progress per direction; null when none, or when it was not kept. */
   private readonly message: Record<Direction, WebSocketMessageEntry | null> = { c2s: null, s2c: null };
 
-  /** The handshake's problems go to `warn` (the session's warnings for an exec connection). */
-  constructor(scope: ConnectionScope, target: string, handshake: WebSocketHandshake, sessionId: number | null, warn = scope.ctx.warn.bind(scope.ctx)) {
+  /**
+   * `response`: where the 101 is, which the handshake's problems point at; they go to `warn` (the
+   * session's warnings for an exec connection).
+   */
+  constructor(scope: ConnectionScope, target: string, handshake: WebSocketHandshake, response: StreamOrigin, sessionId: number | null, warn = scope.ctx.warn.bind(scope.ctx)) {
     const deflate = parsePerMessageDeflate(handshake.extensions);
     this.traffic = {
       target,
@@ -44,7 +47,8 @@ export class WebSocketTrafficRecorder {
       close: { c2s: null, s2c: null },
     };
     scope.record.websocket = this.traffic;
-    for (const p of checkWebSocketHandshake(handshake)) warn(relocate(p, scope.where, { connection: scope.record.id }));
+    const at = { connection: scope.record.id, direction: 's2c' as const, offset: response.offset, packet: response.packet };
+    for (const p of checkWebSocketHandshake(handshake)) warn(relocate(p, scope.where, at));
   }
 
   frame(ev: WebSocketFrameEvent): void {
@@ -107,9 +111,9 @@ export class WebSocketTrafficRecorder {
 }
 
 /** A WebSocket that is not an exec session: both directions decoded, frames and messages recorded. */
-export function webSocketConsumer(scope: ConnectionScope, target: string, handshake: WebSocketHandshake): StreamConsumer {
+export function webSocketConsumer(scope: ConnectionScope, target: string, handshake: WebSocketHandshake, response: StreamOrigin): StreamConsumer {
   const { ctx, record } = scope;
-  const recorder = new WebSocketTrafficRecorder(scope, target, handshake, null);
+  const recorder = new WebSocketTrafficRecorder(scope, target, handshake, response, null);
   const sinkFor = (dir: Direction): WebSocketMessageSink => ({
     onMessageData: (ev) => recorder.messageData(ev),
     onMessageLost: (ev) => recorder.messageLost(ev),

@@ -154,7 +154,8 @@ const codes = (m: CaptureModel) => m.warnings.map((w) => w.code);
   it('wrong-accept-header: the bad Sec-WebSocket-Accept is reported, the frames still listed', async () => {
     const { conn, ws, model } = await webSocketOf('zeek/wrong-accept-header.pcap');
     const bad = only(model.warnings.filter((w) => w.code === 'websocket.handshake'));
-    expect(bad).toMatchObject({ connection: conn.id });
+    // It points at the 101 (packet 6), in the server's direction.
+    expect(bad).toMatchObject({ connection: conn.id, direction: 's2c', packet: 6 });
     expect(bad.message).toContain('N8ntNYkX6Qerw4tK3s/CYzpSZNc=-wrong');
     expect(ws.frames.map((f) => f.opcode)).toEqual(['ping']);
   });
