@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { analyzeCapture } from '../../src/pipeline/analyze-capture.js';
 import { analyzeOptions } from '../../src/pipeline/options.js';
 import { opcodeName } from '../../src/websocket/frame-header.js';
+import { http2FrameTypeName } from '../../src/http2/frame.js';
 
 const FIXTURES = join(process.cwd(), 'fixtures');
 const REAL = ['ws-echo.pcap', 'ws-stdin-cat.pcap', 'ws-tty-resize.pcap', 'tls-ws-keylog.pcap'];
@@ -52,16 +53,40 @@ const tshark = (() => {
 })();
 if (!tshark) console.warn('SKIPPED: tshark is not installed: exec WebSocket frame counts were not compared with its dissector');
 
-(tshark ? it.each(REAL.filter((n) => !n.startsWith('tls-'))) : it.skip.each(REAL))('%s: the exec connection’s frames are the frames tshark sees', async (name) => {
-  const model = await analyzeCapture(join(FIXTURES, name), analyzeOptions());
-  const conn = model.connections.find((c) => c.websocket)!;
+/** Frame counts by opcode / frame type over every connection of a capture, ours and tshark's. */
+async function frameCounts(name: string, opts = analyzeOptions()): Promise<{ ours: Record<string, number>; theirs: Record<string, number> }> {
+  const model = await analyzeCapture(join(FIXTURES, name), opts);
   const ours: Record<string, number> = {};
-  for (const counts of Object.values(conn.websocket!.frameCounts)) for (const [k, n] of Object.entries(counts)) ours[k] = (ours[k] ?? 0) + n;
-  // The harness's apiserver listens on a port tshark does not know for HTTP.
-  const port = conn.server.slice(conn.server.lastIndexOf(':') + 1);
-  const out = execFileSync('tshark', ['-r', join(FIXTURES, name), '-d', `tcp.port==${port},http`, '-Y', 'websocket', '-T', 'fields', '-e', 'websocket.opcode'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const add = (counts: Record<string, number>, prefix: string) => {
+    for (const [k, n] of Object.entries(counts)) ours[prefix + k] = (ours[prefix + k] ?? 0) + n;
+  };
+  // The harness's and the lab's servers listen on ports tshark does not know: each plaintext one is named for it.
+  const decodeAs: string[] = [];
+  for (const c of model.connections) {
+    const port = c.server.slice(c.server.lastIndexOf(':') + 1);
+    if (c.websocket) for (const counts of Object.values(c.websocket.frameCounts)) add(counts, 'websocket ');
+    if (c.http2) for (const counts of Object.values(c.http2.frameCounts)) add(counts, 'http2 ');
+    if (c.websocket && !c.tls) decodeAs.push('-d', `tcp.port==${port},http`);
+    if (c.http2 && !c.tls) decodeAs.push('-d', `tcp.port==${port},http2`);
+  }
   const theirs: Record<string, number> = {};
-  for (const v of out.split(/[\n,]/).filter(Boolean)) theirs[opcodeName(Number(v))] = (theirs[opcodeName(Number(v))] ?? 0) + 1;
+  for (const [filter, field, nameOf] of [['websocket', 'websocket.opcode', opcodeName], ['http2', 'http2.type', http2FrameTypeName]] as const) {
+    const out = execFileSync('tshark', ['-r', join(FIXTURES, name), ...decodeAs, '-Y', filter, '-T', 'fields', '-e', field], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    for (const v of out.split(/[\n,]/).filter(Boolean)) theirs[`${filter} ${nameOf(Number(v))}`] = (theirs[`${filter} ${nameOf(Number(v))}`] ?? 0) + 1;
+  }
+  return { ours, theirs };
+}
+
+(tshark ? it.each(REAL.filter((n) => !n.startsWith('tls-'))) : it.skip.each(REAL))('%s: the exec connection’s frames are the frames tshark sees', async (name) => {
+  const { ours, theirs } = await frameCounts(name);
   expect(ours).toEqual(theirs);
   expect(Object.values(ours).reduce((a, b) => a + b, 0)).toBeGreaterThan(2);
+});
+
+// The lab's recordings carry their key logs (pcapng secrets blocks): tshark decrypts kubectl's TLS too.
+const LAB_COMPARED = ['lab/lab-ws-echo.pcapng', 'lab/lab-spdy-echo.pcapng', 'lab/lab-ws-portforward.pcapng'];
+(tshark ? it.each(LAB_COMPARED) : it.skip.each(LAB_COMPARED))('%s: WebSocket and HTTP/2 frames (TLS discovery, CRI gRPC) counted as tshark counts them', async (name) => {
+  const { ours, theirs } = await frameCounts(name);
+  expect(ours).toEqual(theirs);
+  expect(Object.keys(ours).some((k) => k.startsWith('http2 '))).toBe(true);
 });
