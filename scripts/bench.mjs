@@ -384,3 +384,17 @@ if (connJson && connText) {
   );
 }
 if (tui) console.log(`TUI on synthetic-1448 (${f1(statSync(tuiFile).size / 1e6)} MB): sessions listed after ${f2(tui.listedAt)} s, a key answered after ${f2(tui.answeredAt)} s${tui.loading ? ', while the capture was still loading (progress shown)' : ''}.`);
+
+// The issue's done-when, one line each, from the figures above.
+const verdict = (ok) => (ok === null ? 'not measured' : ok ? 'met' : 'NOT met');
+const kubectlRows = rows.filter((r) => r.name.startsWith('kubectl-'));
+const all = (list, test) => (list.length && list.every((x) => x) ? list.every(test) : null);
+console.log();
+console.log('Targets:');
+console.log(`- analyze --json ≤ 1.5× the read floor on the real kubectl's captures: ${verdict(all(kubectlRows.map((r) => r.plain && r.floor && r), (r) => r.plain.secs / r.floor.secs <= 1.5))} (${kubectlRows.map((r) => `${r.name} ${r.plain && r.floor ? f2(r.plain.secs / r.floor.secs) : 'n/a'}×`).join(', ')})`);
+console.log(`- ≥ 10× faster than tshark on them: ${verdict(all(kubectlRows.map((r) => r.plain && r.tshark && r), (r) => r.tshark.secs / r.plain.secs >= 10))}`);
+console.log(`- peak RSS ≤ 200 MB on every capture: ${verdict(all([...rows.map((r) => r.plain), connJson, connText, typingRun], (m) => m.rssMb <= 200))}`);
+console.log(`- --hash within 1.5× sha256sum: ${verdict(all(rows.map((r) => r.hashed && r.sha && r), (r) => r.hashed.secs / r.sha.secs <= 1.5))}`);
+console.log(`- 10⁶ small packets/s through TCP reassembly on one core: ${verdict(typingRun ? typingPackets / (typingRun.cpu - nodeStart.cpu) >= 1e6 : null)}`);
+console.log(`- 200,000 connections in ≤ 200 MB (--json and text): ${verdict(connJson && connText ? connJson.rssMb <= 200 && connText.rssMb <= 200 : null)}`);
+console.log(`- TUI interactive (sessions listed, a key answered) within 1 s on the 1 GB capture: ${verdict(tui ? tui.answeredAt <= 1 : null)}`);
