@@ -8,6 +8,7 @@ import { parseArgs, lastOption, UsageError, type ParsedArgs } from './cli/args.j
 import { analyzeCapture } from './pipeline/analyze-capture.js';
 import { analyzeCaptures, type CaptureInput } from './pipeline/merge-captures.js';
 import { analyzeOptions, type AnalyzeOptions } from './pipeline/options.js';
+import { extractStream } from './pipeline/stream-extract.js';
 import type { CaptureModel } from './model/session.js';
 import { diagnosisReport } from './report/diagnosis-report.js';
 import { modelExitStatus } from './report/exit-status.js';
@@ -221,16 +222,12 @@ async function extract(argv: string[]): Promise<number> {
   if (from !== undefined && from !== 'client' && from !== 'server') throw new UsageError(`--from takes client or server, not ${JSON.stringify(from)}`);
   const out = outPath === '-' ? (process.stdout.isTTY && !args.flags.has('--raw') ? new NeutralisedTerminal() : process.stdout) : createWriteStream(outPath);
   let written = 0;
-  const tap = {
-    session,
-    stream,
-    dir: from === undefined ? undefined : from === 'client' ? ('c2s' as const) : ('s2c' as const),
-    write: (b: Uint8Array) => {
-      written += b.length;
-      out.write(Buffer.from(b));
-    },
+  const target = { session, stream, dir: from === undefined ? undefined : from === 'client' ? ('c2s' as const) : ('s2c' as const) };
+  const write = (b: Uint8Array) => {
+    written += b.length;
+    out.write(Buffer.from(b));
   };
-  const model = await analyzeCapture(path, analyzeOptions({ keepEvents: false, headBytes: 0, keyLogs: await keyLogs(args), tap }));
+  const model = await extractStream(path, analyzeOptions({ keyLogs: await keyLogs(args) }), target, write);
   if (out instanceof NeutralisedTerminal) out.end();
   else if (out !== process.stdout) await new Promise<void>((resolve, reject) => (out as ReturnType<typeof createWriteStream>).end((e?: Error | null) => (e ? reject(e) : resolve())));
   const s = model.sessions.find((x) => x.id === session);

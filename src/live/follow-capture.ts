@@ -57,11 +57,12 @@ export interface TuiView {
 /** The TUI on `input`; resolves with its exit code when the user quits (the input may still be read). */
 export async function openTui(input: CaptureInput, view: TuiView, opts: AnalyzeOptions = analyzeOptions()): Promise<number> {
   delete process.env.CI; // Ink draws only once, at exit, when it believes it runs in CI
-  const [{ runTui }, { createEventInspector }, { createCaptureInspector }, { createContentReader }] = await Promise.all([
+  const [{ runTui }, { createEventInspector }, { createCaptureInspector }, { createContentReader }, { createStreamSaver }] = await Promise.all([
     loadTui(),
     import('../ui/event-inspector.js'),
     import('../pipeline/capture-inspector.js'),
     import('../pipeline/capture-content-reader.js'),
+    import('../pipeline/stream-extract.js'),
   ]);
   const readBack = view.readBack;
   // Events can only be selected once the model holding them has been shown, so `shown` is set by then.
@@ -95,6 +96,8 @@ export async function openTui(input: CaptureInput, view: TuiView, opts: AnalyzeO
     },
     inspector: readBack === undefined ? undefined : (session, event) => createEventInspector(createCaptureInspector(readBack), shown as CaptureModel)(session, event),
     contentReader: readBack === undefined ? undefined : createContentReader(readBack, opts),
+    // S saves from the kept head, or from readBack where the head is not enough.
+    saver: createStreamSaver(readBack, opts),
     stdin: view.keyboard,
     throttleMs: view.live ? LIVE_REDRAW_MS : undefined,
   });

@@ -1,11 +1,11 @@
 /**
  * The Content pane's whole-stream view: the model keeps only a stream's head, so longer streams are
- * read back from the capture (the same tap `execscope extract` uses), up to a cap that keeps the
+ * read back from the capture (as `execscope extract` reads it), up to a cap that keeps the
  * terminal rendering responsive.
  */
 import type { ExecSession, StreamRecord } from '../model/session.js';
-import { analyzeCapture } from './analyze-capture.js';
 import type { AnalyzeOptions } from './options.js';
+import { extractStream } from './stream-extract.js';
 
 /** The stream's payload from the start, capped by the reader; resolves to what the capture holds. */
 export type ContentReader = (session: ExecSession, stream: StreamRecord) => Promise<Uint8Array>;
@@ -22,7 +22,7 @@ export function createContentReader(path: string, opts: AnalyzeOptions): Content
       parts.push(take.slice());
       kept += take.length;
     };
-    await analyzeCapture(path, { ...opts, hash: false, hasher: null, keepEvents: false, headBytes: 0, tap: { session: session.id, stream: stream.name, write } });
+    await extractStream(path, opts, { session: session.id, stream: stream.name }, write);
     return Buffer.concat(parts, kept);
   };
 }

@@ -5,9 +5,12 @@
  * panes show from the model and that state.
  */
 import { Box, useApp, useInput, type Key } from 'ink';
-import { useCallback, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { CaptureModel } from '../model/session.js';
-import { contentLines, contentStreams, headBuffer } from './content.js';
+import { contentLines, contentRowOf, contentStreams, findInBytes, findInLines, headBuffer } from './content.js';
+import { EventList } from './EventList.js';
+import { bytesPerRow } from './hex-view.js';
+import type { StreamSaver } from '../pipeline/stream-extract.js';
 import { useStreamContent } from './use-stream-content.js';
 import type { ContentReader } from '../pipeline/capture-content-reader.js';
 import { ConnectionList } from './ConnectionList.js';
@@ -31,6 +34,7 @@ import { SessionList } from './SessionList.js';
 import { sessionOutcome, sortSessions } from '../report/session-summary.js';
 import { StatusBar } from './StatusBar.js';
 import { safeInline } from '../report/terminal-text.js';
+import { formatBytes } from '../report/format.js';
 import { buildTimeAxis, fullView } from './time-axis.js';
 import { Timeline, timelineGeometry } from './Timeline.js';
 import { activityTimes, buildLanes, defaultSelection, gapMarks, sessionEnd } from './timeline-lanes.js';
@@ -39,7 +43,8 @@ import { diagnoseAll, findingsOf, type Diagnosis } from '../diagnose/diagnose.js
 import { hopChain } from '../model/cross-hop.js';
 import { hopChainSteps } from '../report/outcome.js';
 import { reduceInput } from './keys.js';
-import { initialUiState, type UiContext, type UiState } from './ui-state.js';
+import { initialUiState, timeIndex, timeOrder, type UiContext, type UiState } from './ui-state.js';
+import { isStreamEvent } from './timeline-lanes.js';
 import { useInspection } from './use-inspection.js';
 import { useTerminalSize } from './use-terminal-size.js';
 
@@ -62,6 +67,8 @@ export interface AppProps {
   inspector?: EventInspector;
   /** Reads a whole stream back from the capture when it is longer than its kept head. */
   contentReader?: ContentReader;
+  /** Writes a stream or an event's bytes to a file (S). */
+  saver?: StreamSaver;
   /** Initial navigation state (tests, or a CLI that wants to open on a given pane). */
   initialState?: Partial<UiState>;
 }
@@ -82,10 +89,23 @@ function keepDefaults(next: UiState, resolved: UiState, ui: UiState): UiState {
     out.item = ui.item;
   }
   if (next.contentStream === resolved.contentStream) out.contentStream = ui.contentStream;
+  if (next.contentScroll === resolved.contentScroll) out.contentScroll = ui.contentScroll;
   return out;
 }
 
-export function App({ path, load, inspector, contentReader, initialState }: AppProps) {
+/** Why a save failed, in one line. */
+function saveError(err: unknown): string {
+  const e = err as { code?: string; message?: string } | null;
+  if (e?.code === 'EEXIST') return 'it exists (a save never overwrites)';
+  return e?.message ?? String(err);
+}
+
+/** A file name out of a stream's name: letters, digits, dot, dash and underscore only. */
+function fileSafe(name: string): string {
+  return name.replace(/[^\w.-]/g, '_');
+}
+
+export function App({ path, load, inspector, contentReader, saver, initialState }: AppProps) {
   const { exit } = useApp();
   const { columns, rows } = useTerminalSize();
   const [ui, setUi] = useState<UiState>(() => ({ ...initialUiState, ...initialState }));
@@ -122,14 +142,17 @@ export function App({ path, load, inspector, contentReader, initialState }: AppP
   const itemIndex = lane ? Math.min(fallback ? fallback.item : ui.item, lane.items.length - 1) : -1;
   const item = lane && itemIndex >= 0 ? lane.items[itemIndex] : null;
   const view = axis ? (ui.view ?? fullView(axis)) : null;
-
+  const order = useMemo(() => timeOrder({ lanes }), [lanes]);
+  const orderIndex = timeIndex({ lane: laneIndex, item: itemIndex }, order);
 
   const warnings = model?.warnings ?? [];
   const warningIndex = clamp(ui.warning, 0, Math.max(0, warnings.length - 1));
   // Each list has a row of column names above its entries.
   const listLength = (ui.list === 'sessions' ? sessions.length : ui.list === 'connections' ? connections.length : warnings.length) + 1;
-  const layout = layoutPanes(rows, ui.pane, listLength, lanes.length);
-  const eventShown = !ui.overlay && layout.detailPane === 'event' && layout.detail > 0;
+  const layout = layoutPanes(rows, columns, ui.pane, { list: listLength, lanes: lanes.length, events: order.length }, ui.explain);
+  const eventShown = !ui.overlay && layout.detailPane !== 'content' && layout.detail > 0;
+  // Beside the Event pane, Content keeps a column of space between the two.
+  const contentWidth = layout.detailPane === 'both' ? columns - layout.eventWidth - 1 : columns;
 
   const baseLayers = useMemo(() => (model && session && item ? modelLayers(model, session, item.event) : []), [model, session, item, rev]);
   // Only what is on screen is worth re-reading the capture for.
@@ -147,14 +170,22 @@ export function App({ path, load, inspector, contentReader, initialState }: AppP
   const cStream = cStreams[cIndex] ?? null;
   const cHeadBytes = cStream?.headBytes ?? 0;
   // Rendering up to a whole kept head is the costliest thing here: only when the pane is on screen.
-  const contentShown = !ui.overlay && layout.detailPane === 'content';
+  const contentShown = !ui.overlay && layout.detailPane !== 'event' && layout.detail > 0;
   const cFull = useStreamContent(contentReader, session, cStream, contentShown);
   const cLines = useMemo(
-    () => (contentShown && session && cStream ? contentLines(session, cStream, cFull ?? cStream.head, columns) : []),
-    [contentShown, session, cStream, cHeadBytes, cFull, columns],
+    () => (contentShown && session && cStream ? contentLines(session, cStream, cFull ?? cStream.head, contentWidth) : []),
+    [contentShown, session, cStream, cHeadBytes, cFull, contentWidth],
   );
   const cBytes = useMemo(() => (contentShown && cStream && ui.hex ? (cFull ?? headBuffer(cStream)) : null), [contentShown, cStream, cHeadBytes, ui.hex, cFull]);
-  const cRows = contentRowCount(cLines, cBytes, ui.hex, columns);
+  const cRows = contentRowCount(cLines, cBytes, ui.hex, contentWidth);
+  // Content follows the selected event: the row of its first byte, when it is on the stream shown.
+  const followed = item && lane?.stream && lane.stream === cStream && isStreamEvent(item.event) ? item.event.streamOffset : null;
+  const eventRow = useMemo(() => {
+    if (!contentShown || followed === null || !session || !cStream) return 0;
+    return ui.hex ? Math.floor(followed / bytesPerRow(contentWidth)) : contentRowOf(session, cStream, cFull ?? cStream.head, followed, contentWidth);
+  }, [contentShown, followed, session, cStream, cFull, cHeadBytes, ui.hex, contentWidth]);
+  const textMatches = useMemo(() => (contentShown && ui.search && !ui.hex ? findInLines(cLines, ui.search) : []), [contentShown, ui.search, ui.hex, cLines]);
+  const byteMatches = useMemo(() => (contentShown && ui.search && cBytes ? findInBytes(cBytes, ui.search) : []), [contentShown, ui.search, cBytes]);
 
   const contentRows = Math.max(1, layout.detail - 1);
   const bodyRows = Math.max(0, rows - CHROME_ROWS);
@@ -174,7 +205,7 @@ export function App({ path, load, inspector, contentReader, initialState }: AppP
     lane: laneIndex,
     item: itemIndex,
     contentStream: cIndex,
-    contentScroll: clamp(ui.contentScroll, 0, Math.max(0, cRows - contentRows)),
+    contentScroll: clamp(ui.contentScroll < 0 ? eventRow : ui.contentScroll, 0, Math.max(0, cRows - contentRows)),
     layer: clamp(ui.layer, 0, Math.max(0, layers.length - 1)),
     overlayScroll: clamp(ui.overlayScroll, 0, overlayScrollLimit(overlayRows, bodyRows)),
     warning: warningIndex,
@@ -187,13 +218,50 @@ export function App({ path, load, inspector, contentReader, initialState }: AppP
     layerCount: layers.length,
     contentStreamCount: cStreams.length,
     contentLineCount: cRows,
-    pageSize: ui.pane === 'content' ? contentRows : Math.max(1, layout.sessions - 1),
+    pageSize: ui.pane === 'content' ? contentRows : ui.pane === 'events' ? Math.max(1, layout.events - 2) : Math.max(1, layout.sessions - 1),
     walk,
     warningCount: warnings.length,
     // Worked out only when ⏎ can use it: the selected warning's event, on another session's lanes.
     warningTarget: model && ui.list === 'warnings' && warnings[warningIndex] ? warningTarget(model, warnings[warningIndex]) : null,
     connectionSession: connection?.sessionIds[0] ?? null,
+    findInContent: (term) => (ui.hex ? (cBytes ? findInBytes(cBytes, term).map((m) => Math.floor(m.start / bytesPerRow(contentWidth))) : []) : findInLines(cLines, term).map((m) => m.row)),
+    saveTarget: saveTarget(),
   };
+
+  /** What S saves where the focus is: the stream in Content, else the selected event's payload (or its lane's stream). */
+  function saveTarget(): UiContext['saveTarget'] {
+    if (!session) return { nothing: 'nothing to save: no session selected' };
+    if (ui.pane === 'content') {
+      return cStream ? { defaultPath: `execscope-${session.id}-${fileSafe(cStream.name)}.bin` } : { nothing: 'nothing to save: this session has no payload stream' };
+    }
+    const e = item?.event;
+    if (lane?.stream && e && isStreamEvent(e) && e.kind === 'data' && e.length > 0) {
+      return { defaultPath: `execscope-${session.id}-${fileSafe(lane.stream.name)}-${e.streamOffset}.bin` };
+    }
+    if (lane?.stream) return { defaultPath: `execscope-${session.id}-${fileSafe(lane.stream.name)}.bin` };
+    return { nothing: 'nothing to save: this event carries no stream bytes (select a data event, or a stream in Content)' };
+  }
+
+  // S, then a path: write the bytes and say in one line how it went.
+  const saving = useRef<string | null>(null);
+  useEffect(() => {
+    const to = ui.saveTo;
+    if (to === null || saving.current === to) return;
+    saving.current = to;
+    const done = (notice: UiState['notice']) => {
+      saving.current = null;
+      setUi((u) => ({ ...u, saveTo: null, notice }));
+    };
+    const e = item?.event;
+    const stream = ui.pane === 'content' ? cStream : (lane?.stream ?? null);
+    if (!session || !stream || !saver) return done({ text: saver ? 'nothing to save here' : 'saving needs the capture (not available here)', error: true });
+    const range = ui.pane !== 'content' && e && isStreamEvent(e) && e.kind === 'data' && e.length > 0 ? { start: e.streamOffset, end: e.streamOffset + e.length } : null;
+    const what = range ? `${formatBytes(range.end - range.start)} of ${stream.name} from byte ${range.start}` : stream.name;
+    saver({ session, stream, range, dir: range && e ? e.dir : undefined, path: to }).then(
+      (n) => done({ text: `wrote ${formatBytes(n)} (${safeInline(what)} of #${session.id}) to ${safeInline(to)}`, error: false }),
+      (err: unknown) => done({ text: `✗ cannot save to ${safeInline(to)}: ${safeInline(saveError(err), 200)}`, error: true }),
+    );
+  }, [ui.saveTo]);
 
   // Explain mode: the selected event in words, and where the guided walk stands.
   const ref = ui.explain && eventShown && lane && item ? eventRef(lane, item) : null;
@@ -210,6 +278,7 @@ export function App({ path, load, inspector, contentReader, initialState }: AppP
   // Beside the layers when both fit, else in their place, where ↑↓ scroll it instead of the layers.
   const explainSide = columns >= 100;
   const explainWidth = explainSide ? Math.floor(columns * 0.55) : columns;
+  const eventWidth = ui.explain ? columns - explainWidth : layout.eventWidth;
   const explained = explanation ? explainRows(explanation, walkInfo, explainWidth) : null;
   if (explained && !explainSide) ctx.explainOverflow = Math.max(0, explained.length - explainRoom(layout.detail));
   resolved.explainScroll = clamp(ui.explainScroll, 0, ctx.explainOverflow ?? 0);
@@ -300,41 +369,48 @@ export function App({ path, load, inspector, contentReader, initialState }: AppP
         ) : (
           <Box height={layout.timeline} />
         )}
-        {layout.detailPane === 'event' ? (
-          <Box flexDirection="row" height={layout.detail}>
-            {!ui.explain || explainSide ? (
-              <Box flexDirection="column" width={ui.explain ? columns - explainWidth : columns}>
-                <EventDetail
-                  session={session}
-                  lane={lane}
-                  item={item}
-                  layers={layers}
-                  inspection={inspection}
-                  selectedLayer={resolved.layer}
-                  focused={ui.pane === 'event'}
-                  height={layout.detail}
-                  width={ui.explain ? columns - explainWidth : columns}
-                />
-              </Box>
-            ) : null}
-            {ui.explain ? (
-              <ExplainPanel rows={explained} walk={walkInfo} scroll={resolved.explainScroll} focused={ui.pane === 'event' && !explainSide} height={layout.detail} width={explainWidth} />
-            ) : null}
-          </Box>
-        ) : (
-          <ContentView
-            streams={cStreams}
-            selected={cIndex}
-            lines={cLines}
-            bytes={cBytes}
-            loadedBytes={cFull?.length ?? null}
-            hex={ui.hex}
-            scroll={resolved.contentScroll}
-            focused={ui.pane === 'content'}
-            height={layout.detail}
-            width={columns}
-          />
-        )}
+        <EventList session={session} lanes={lanes} order={order} selected={orderIndex} focused={ui.pane === 'events'} height={layout.events} />
+        <Box flexDirection="row" height={layout.detail}>
+          {layout.detailPane !== 'content' ? (
+            <>
+              {!ui.explain || explainSide ? (
+                <Box flexDirection="column" width={eventWidth}>
+                  <EventDetail
+                    session={session}
+                    lane={lane}
+                    item={item}
+                    layers={layers}
+                    inspection={inspection}
+                    selectedLayer={resolved.layer}
+                    focused={ui.pane === 'event'}
+                    height={layout.detail}
+                    width={eventWidth}
+                  />
+                </Box>
+              ) : null}
+              {ui.explain ? (
+                <ExplainPanel rows={explained} walk={walkInfo} scroll={resolved.explainScroll} focused={ui.pane === 'event' && !explainSide} height={layout.detail} width={explainWidth} />
+              ) : null}
+            </>
+          ) : null}
+          {layout.detailPane !== 'event' ? (
+            <Box flexDirection="column" width={contentWidth} marginLeft={layout.detailPane === 'both' ? 1 : 0}>
+              <ContentView
+                streams={cStreams}
+                selected={cIndex}
+                lines={cLines}
+                bytes={cBytes}
+                loadedBytes={cFull?.length ?? null}
+                hex={ui.hex}
+                scroll={resolved.contentScroll}
+                search={ui.search ? { term: ui.search, text: textMatches, bytes: byteMatches, current: ui.searchAt } : null}
+                focused={ui.pane === 'content'}
+                height={layout.detail}
+                width={contentWidth}
+              />
+            </Box>
+          ) : null}
+        </Box>
       </>
     );
   }

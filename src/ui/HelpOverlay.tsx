@@ -1,5 +1,6 @@
 /** `?`: every key of the key table, and what the timeline's symbols mean. */
 import stringWidth from 'string-width';
+import { wrapWords } from '../report/format.js';
 import { type Segment } from './Line.js';
 import { KEY_TABLE } from './keys.js';
 import { OverlayPane } from './OverlayPane.js';
@@ -16,18 +17,28 @@ export const SYMBOL_HELP: readonly [string, string][] = [
 ];
 
 const KEY_COLUMN = 66;
+const LABEL_WIDTH = 15;
+/** Width of a symbol row beside the keys: its glyphs and the longest meaning. */
+const SYMBOL_WIDTH = 2 + 9 + Math.max(...SYMBOL_HELP.map(([, text]) => stringWidth(text)));
 
 function padTo(text: string, width: number): string {
   return text + ' '.repeat(Math.max(0, width - stringWidth(text)));
 }
 
-/** The help's rows: keys, then the symbols two to a row; from 100 columns, the symbols beside the keys. */
+/**
+ * The help's rows: keys (what they do wrapped to the width), then the symbols two to a row; where
+ * both fit side by side, the symbols beside the keys.
+ */
 export function helpRows(width: number): Segment[][] {
-  const keyRows: Segment[][] = KEY_TABLE.map((b) => [
-    { text: `  ${padTo(b.label, 15)}`, color: 'cyan', bold: true },
-    { text: b.does },
-  ]);
-  if (width >= 100) {
+  const beside = width >= KEY_COLUMN + SYMBOL_WIDTH;
+  const doesWidth = Math.max(20, (beside ? KEY_COLUMN : width) - 2 - LABEL_WIDTH - 1);
+  const keyRows: Segment[][] = KEY_TABLE.flatMap((b) =>
+    wrapWords(b.does, doesWidth).map((line, i): Segment[] => [
+      { text: `  ${padTo(i === 0 ? b.label : '', LABEL_WIDTH)}`, color: 'cyan', bold: true },
+      { text: line },
+    ]),
+  );
+  if (beside) {
     const count = Math.max(keyRows.length, SYMBOL_HELP.length);
     return Array.from({ length: count }, (_, i) => {
       const keys = keyRows[i] ?? [];

@@ -4,6 +4,7 @@ import { formatBytes } from '../report/format.js';
 import { Line, type Segment } from './Line.js';
 import { keyHints } from './keys.js';
 import { FILTER_PREFIXES } from './session-filter.js';
+import { safeInline } from '../report/terminal-text.js';
 import type { UiContext, UiState } from './ui-state.js';
 
 export interface Progress {
@@ -21,7 +22,7 @@ export function progressBar(p: Progress, width: number): string {
   return `▕${'█'.repeat(full)}${'░'.repeat(bar - full)}▏${text}`;
 }
 
-export function StatusBar({ ui, ctx, filterError, progress, loading, width }: { ui: UiState; ctx?: Pick<UiContext, 'explainOverflow'>; filterError: string | null; progress: Progress; loading: boolean; width: number }) {
+export function StatusBar({ ui, ctx, filterError, progress, loading, width }: { ui: UiState; ctx?: Pick<UiContext, 'explainOverflow' | 'chain'>; filterError: string | null; progress: Progress; loading: boolean; width: number }) {
   if (ui.filterDraft !== null) {
     return (
       <Line
@@ -34,6 +35,20 @@ export function StatusBar({ ui, ctx, filterError, progress, loading, width }: { 
       />
     );
   }
+  if (ui.prompt) {
+    const save = ui.prompt.purpose === 'save';
+    return (
+      <Line
+        segments={[
+          { text: save ? 'save to: ' : 'search: ', color: 'yellow', bold: true },
+          { text: safeInline(ui.prompt.text) },
+          { text: '█', color: 'yellow' },
+          { text: save ? '  ⏎ write (a new file, mode 0600)  esc cancel' : '  ⏎ find  esc cancel  then n/N next/previous', dim: true },
+        ]}
+      />
+    );
+  }
+  if (ui.notice) return <Line segments={[{ text: ui.notice.text, color: ui.notice.error ? 'red' : 'green', bold: ui.notice.error }]} />;
   const segments: Segment[] = [];
   if (loading) segments.push({ text: progressBar(progress, Math.floor(width / 2)) + '  ', color: 'cyan' });
   const used = segments.reduce((n, s) => n + stringWidth(s.text), 0);

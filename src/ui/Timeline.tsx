@@ -7,7 +7,7 @@ import { Box } from 'ink';
 import type { Finding } from '../diagnose/diagnose.js';
 import type { ExecSession } from '../model/session.js';
 import { formatDuration } from '../core/time.js';
-import { fitWidth } from '../report/format.js';
+import { fitMiddle, fitWidth } from '../report/format.js';
 import { Line, type Segment } from './Line.js';
 import { PaneTitle } from './PaneTitle.js';
 import { scrollWindow } from './SessionList.js';
@@ -123,7 +123,7 @@ export function Timeline(p: TimelineProps) {
         const selected = first + i === p.selectedLane;
         const segments: Segment[] = [
           { text: selected ? '▸' : ' ', color: 'cyan', bold: true },
-          { text: fitWidth(lane.label, LABEL_WIDTH - 2) + ' ', color, bold: selected },
+          { text: fitMiddle(lane.label, LABEL_WIDTH - 2) + ' ', color, bold: selected },
           ...cellSegments(binned[i], maxBytes, color),
           { text: ' ' + fitWidth(lane.note, note), color: severityColor(lane.noteSeverity), dim: lane.noteSeverity === 'info' },
         ];

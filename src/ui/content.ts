@@ -16,14 +16,26 @@ export function contentStreams(s: ExecSession): StreamRecord[] {
   return s.streams.filter((r) => r.name !== 'resize').sort((a, b) => rank(a.name) - rank(b.name) || a.id - b.id);
 }
 
+/** Lines the text view renders at most; past them a last line says the rest is not shown. */
+export const MAX_CONTENT_LINES = 100_000;
+
 /**
- * "stdout · 21 B", with how much is shown when the stream is longer than its kept head (`loaded`:
- * bytes read back from the capture, when they were).
+ * "stdout · 21 B", with how much is shown when that is not all of it: the stream longer than its
+ * kept head (`loaded`: bytes read back from the capture, when they were), or the text view cut at
+ * MAX_CONTENT_LINES (`linesCut`).
  */
-export function contentLabel(r: StreamRecord, loaded: number | null = null): string {
-  const shown = loaded ?? r.headBytes;
-  const kept = r.bytes > shown ? ` · first ${formatBytes(shown)} ${loaded === null ? 'kept' : 'shown'}` : '';
-  return `${safeInline(r.name)} · ${formatBytes(r.bytes)}${kept}`;
+export function contentLabel(r: StreamRecord, loaded: number | null = null, linesCut = false): string {
+  const have = loaded ?? r.headBytes;
+  const partial = r.bytes > have;
+  let shown = '';
+  if (linesCut) shown = ` · first ${MAX_CONTENT_LINES.toLocaleString('en-US')} lines shown${partial ? ` of the first ${formatBytes(have)}` : ''}`;
+  else if (partial) shown = ` · first ${formatBytes(have)} ${loaded === null ? 'kept' : 'shown'}`;
+  return `${safeInline(r.name)} · ${formatBytes(r.bytes)}${shown}`;
+}
+
+/** Whether the text view stopped at MAX_CONTENT_LINES (its last line then says so). */
+export function linesCut(lines: readonly TerminalLine[]): boolean {
+  return lines.length > MAX_CONTENT_LINES;
 }
 
 /** The kept head as one buffer (the hex view needs contiguous bytes). */
@@ -59,5 +71,76 @@ export function contentLines(s: ExecSession, r: StreamRecord, bytes: Uint8Array 
   const wrapAt = Math.max(1, width);
   if (s.tty && r.name === 'stdin') return keystrokeLines(bytes, wrapAt);
   const status = r.name === 'error' ? prettyStatus(bytes) : null;
-  return renderTerminalLines(status ?? bytes, { wrapAt });
+  return renderTerminalLines(status ?? bytes, { wrapAt, maxLines: MAX_CONTENT_LINES });
+}
+
+/** The first `count` bytes of `bytes`, as chunks. */
+function prefix(bytes: Uint8Array | readonly Uint8Array[], count: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let left = count;
+  for (const chunk of bytes instanceof Uint8Array ? [bytes] : bytes) {
+    if (left <= 0) break;
+    out.push(chunk.subarray(0, left));
+    left -= Math.min(left, chunk.length);
+  }
+  return out;
+}
+
+/**
+ * The row of contentLines(s, r, bytes, width) where the stream's byte `offset` is drawn: the rows
+ * the bytes before it fill (the Status JSON is re-indented, so its events all start at row 0).
+ */
+export function contentRowOf(s: ExecSession, r: StreamRecord, bytes: Uint8Array | readonly Uint8Array[], offset: number, width: number): number {
+  if (offset <= 0 || r.name === 'error') return 0;
+  const before = prefix(bytes, offset);
+  const last = before[before.length - 1];
+  const lastByte = last && last.length ? last[last.length - 1] : -1;
+  // A line ended by the last byte before the offset puts the offset at the start of the next row.
+  const ended = lastByte === 0x0a || (s.tty && r.name === 'stdin' && lastByte === 0x0d);
+  const rows = contentLines(s, r, before, width).length;
+  return Math.max(0, ended ? rows : rows - 1);
+}
+
+/** One match of a Content search: its row, and the code points it covers on that row. */
+export interface ContentMatch {
+  row: number;
+  start: number;
+  end: number;
+}
+
+/** Every match of `term` (case-insensitive) on the text rows, row by row; a match does not span rows. */
+export function findInLines(lines: readonly TerminalLine[], term: string): ContentMatch[] {
+  // Lower-cased character by character, so that positions stay those of the row's characters.
+  const needle = Array.from(term, (c) => c.toLowerCase());
+  if (needle.length === 0) return [];
+  const out: ContentMatch[] = [];
+  lines.forEach((line, row) => {
+    const text = Array.from(line.map((span) => span.text).join(''), (c) => c.toLowerCase());
+    for (let i = 0; i + needle.length <= text.length; i++) {
+      let j = 0;
+      while (j < needle.length && text[i + j] === needle[j]) j++;
+      if (j === needle.length) {
+        out.push({ row, start: i, end: i + needle.length });
+        i += needle.length - 1;
+      }
+    }
+  });
+  return out;
+}
+
+/** Every occurrence of `term` (its UTF-8 bytes, ASCII letters in either case) in `bytes`, as byte ranges. */
+export function findInBytes(bytes: Uint8Array, term: string): { start: number; end: number }[] {
+  const needle = new TextEncoder().encode(term.toLowerCase());
+  const lower = (b: number) => (b >= 0x41 && b <= 0x5a ? b + 0x20 : b);
+  const out: { start: number; end: number }[] = [];
+  if (needle.length === 0) return out;
+  for (let i = 0; i + needle.length <= bytes.length; i++) {
+    let j = 0;
+    while (j < needle.length && lower(bytes[i + j]) === needle[j]) j++;
+    if (j === needle.length) {
+      out.push({ start: i, end: i + needle.length });
+      i += needle.length - 1;
+    }
+  }
+  return out;
 }

@@ -5,13 +5,16 @@
  */
 import stringWidth from 'string-width';
 import {
+  askSavePath,
   back,
   cyclePane,
   cycleSort,
   drillIn,
   editFilter,
+  editPrompt,
   moveHorizontally,
   moveVertically,
+  nextMatch,
   openConnectionSession,
   pan,
   stepInTime,
@@ -27,8 +30,11 @@ import { stepWalk, toggleExplain } from './explain-walk.js';
 
 /** Where a key applies: a pane (the top pane split by what it lists), or an open overlay. */
 export type Scope = Exclude<Pane, 'sessions'> | 'sessions' | 'connections' | 'warnings' | Overlay;
-/** A hint may also name 'explanation': the Event pane in explain mode where the explanation stands in the layers' place and overflows, so ↑↓ scroll it. */
-type HintScope = Scope | 'explanation';
+/**
+ * A hint may also name 'explanation': the Event pane in explain mode where the explanation stands in
+ * the layers' place and overflows, so ↑↓ scroll it; or 'exec': a session of several hops selected.
+ */
+type HintScope = Scope | 'explanation' | 'exec';
 
 /** Names of the keys that are not one printable character. */
 export type SpecialKey = 'up' | 'down' | 'left' | 'right' | 'pgup' | 'pgdn' | 'home' | 'end' | 'enter' | 'esc' | 'tab' | 'shift-tab';
@@ -48,7 +54,7 @@ export interface KeyBinding {
   run(s: UiState, ctx: UiContext, key: string): UiState | 'quit';
 }
 
-const PANE_SCOPES: readonly Scope[] = ['sessions', 'connections', 'warnings', 'timeline', 'event', 'content'];
+const PANE_SCOPES: readonly Scope[] = ['sessions', 'connections', 'warnings', 'timeline', 'events', 'event', 'content'];
 const OVERLAYS: readonly Overlay[] = ['help', 'diagnosis', 'connection'];
 
 export const KEY_TABLE: readonly KeyBinding[] = [
@@ -57,21 +63,32 @@ export const KEY_TABLE: readonly KeyBinding[] = [
     label: '↑ ↓  k j',
     does: 'move: session, lane, layer, scroll',
     scopes: [...PANE_SCOPES, ...OVERLAYS],
-    hint: { sessions: '↑↓ session', connections: '↑↓ connection', warnings: '↑↓ warning', timeline: '↑↓ lane', event: '↑↓ layer', explanation: '↑↓ explanation', content: '↑↓ scroll', help: '↑↓ scroll', diagnosis: '↑↓ scroll' },
+    hint: {
+      sessions: '↑↓ session',
+      connections: '↑↓ connection',
+      warnings: '↑↓ warning',
+      timeline: '↑↓ lane',
+      events: '↑↓ event',
+      event: '↑↓ layer',
+      explanation: '↑↓ explanation',
+      content: '↑↓ scroll',
+      help: '↑↓ scroll',
+      diagnosis: '↑↓ scroll',
+    },
     run: (s, ctx, key) => moveVertically(s, ctx, key === 'up' || key === 'k' ? -1 : 1),
   },
   {
     keys: ['left', 'h', 'right', 'l'],
     label: '← →  h l',
-    does: 'previous / next event on the lane · content: stream',
-    hint: { timeline: '←→ event', event: '←→ event', content: '←→ stream' },
+    does: 'previous / next event on the lane · content: stream · sessions: fold / unfold an exec’s hops',
+    hint: { exec: '←→ hops', timeline: '←→ event', event: '←→ event', content: '←→ stream' },
     run: (s, ctx, key) => moveHorizontally(s, ctx, key === 'left' || key === 'h' ? -1 : 1),
   },
   {
     keys: [',', '.'],
     label: ', .',
     does: 'previous / next event in time, across all lanes',
-    hint: { timeline: ', . time', event: ', . time' },
+    hint: { timeline: ', . time', events: ', . time', event: ', . time' },
     run: (s, ctx, key) => stepInTime(s, ctx, key === '.' ? 1 : -1),
   },
   {
@@ -90,7 +107,7 @@ export const KEY_TABLE: readonly KeyBinding[] = [
     label: '⏎ enter',
     does: 'drill in: session → timeline → layers → content; open',
     scopes: [...PANE_SCOPES, 'connection'],
-    hint: { sessions: '⏎ timeline', timeline: '⏎ layers', event: '⏎ content', connections: '⏎ details', warnings: '⏎ go to it', connection: '⏎ its session' },
+    hint: { sessions: '⏎ timeline', timeline: '⏎ layers', events: '⏎ layers', event: '⏎ content', connections: '⏎ details', warnings: '⏎ go to it', connection: '⏎ its session' },
     run: (s, ctx) => (s.overlay === 'connection' ? openConnectionSession(s, ctx) : drillIn(s, ctx)),
   },
   {
@@ -112,8 +129,25 @@ export const KEY_TABLE: readonly KeyBinding[] = [
     keys: ['/'],
     label: '/',
     does: 'filter; by field: pod cmd stream text hop state rule kind tty',
+    scopes: PANE_SCOPES.filter((p) => p !== 'content'),
     hint: { sessions: '/ filter', connections: '/ filter' },
     run: (s) => ({ ...s, filterDraft: s.filter }),
+  },
+  {
+    keys: ['/'],
+    label: '/ (content)',
+    does: 'search the stream shown',
+    scopes: ['content'],
+    hint: '/ search',
+    run: (s) => ({ ...s, prompt: { purpose: 'search', text: s.search } }),
+  },
+  {
+    keys: ['n', 'N'],
+    label: 'n N (content)',
+    does: 'next / previous match of the search',
+    scopes: ['content'],
+    hint: 'n/N match',
+    run: (s, ctx, key) => nextMatch(s, ctx, key === 'n' ? 1 : -1),
   },
   {
     keys: ['+', '=', '-', '_'],
@@ -141,7 +175,7 @@ export const KEY_TABLE: readonly KeyBinding[] = [
     keys: ['e'],
     label: 'e',
     does: 'explain the event: what, who sent it, where in k8s, source',
-    scopes: ['sessions', 'timeline', 'event'],
+    scopes: ['sessions', 'timeline', 'events', 'event'],
     hint: { timeline: 'e explain', event: 'e explain' },
     run: (s) => toggleExplain(s),
   },
@@ -149,11 +183,19 @@ export const KEY_TABLE: readonly KeyBinding[] = [
     keys: ['n', 'p'],
     label: 'n p',
     does: 'guided walk: next / previous step, in protocol order',
-    scopes: ['sessions', 'timeline', 'event'],
+    scopes: ['sessions', 'timeline', 'events', 'event'],
     hint: { sessions: 'n walk', timeline: 'n/p walk', event: 'n/p walk' },
     run: (s, ctx, key) => stepWalk(s, ctx, key === 'n' ? 1 : -1),
   },
-  { keys: ['x'], label: 'x', does: 'content as hex / as text', hint: { content: 'x hex/text' }, run: (s) => ({ ...s, hex: !s.hex }) },
+  { keys: ['x'], label: 'x', does: 'content as hex / as text', hint: { content: 'x hex/text' }, run: (s) => ({ ...s, hex: !s.hex, searchAt: -1 }) },
+  {
+    keys: ['S'],
+    label: 'S',
+    does: 'save to a file (asks where): the stream in Content, else the event’s bytes',
+    scopes: ['timeline', 'events', 'event', 'content'],
+    hint: { content: 'S save', event: 'S save' },
+    run: (s, ctx) => askSavePath(s, ctx),
+  },
   { keys: ['s'], label: 's', does: 'sort sessions: time, duration, outcome, hop', hint: { sessions: 's sort' }, run: (s) => cycleSort(s) },
   {
     keys: ['c'],
@@ -226,9 +268,9 @@ export function keyName(k: KeyPress): string {
  * The status bar's hints for where the state is, in table order, in `width` columns: when they do
  * not fit, the ones before the last two (help and quit, the way out) give way from the right.
  */
-export function keyHints(s: UiState, width = Infinity, ctx: Pick<UiContext, 'explainOverflow'> = {}): string {
+export function keyHints(s: UiState, width = Infinity, ctx: Pick<UiContext, 'explainOverflow' | 'chain'> = {}): string {
   const scope = scopeOf(s);
-  const hintScope: HintScope = scope === 'event' && s.explain && ctx.explainOverflow ? 'explanation' : scope;
+  const hintScope: HintScope = scope === 'event' && s.explain && ctx.explainOverflow ? 'explanation' : scope === 'sessions' && (ctx.chain?.hops ?? 0) > 1 ? 'exec' : scope;
   const hints = KEY_TABLE.flatMap((b) => {
     if (!appliesIn(b, scope) || !b.hint) return [];
     const hint = typeof b.hint === 'string' ? b.hint : (b.hint[hintScope] ?? b.hint[scope]);
@@ -239,8 +281,11 @@ export function keyHints(s: UiState, width = Infinity, ctx: Pick<UiContext, 'exp
 }
 
 /** The state after one key press, or 'quit'. Expects session, lane, item and contentStream already resolved. */
-export function reduceKey(s: UiState, k: KeyPress, ctx: UiContext): UiState | 'quit' {
+export function reduceKey(shown: UiState, k: KeyPress, ctx: UiContext): UiState | 'quit' {
+  // A notice is read once: any key makes way for the hints again.
+  const s = shown.notice ? { ...shown, notice: null } : shown;
   if (s.filterDraft !== null) return editFilter(s, k);
+  if (s.prompt) return editPrompt(s, k, ctx);
   if (k.ctrl) return s;
   const name = keyName(k);
   const scope = scopeOf(s);
@@ -274,11 +319,12 @@ export function reduceInput(s: UiState, k: KeyPress, ctx: UiContext): UiState | 
   let state = s;
   for (let i = 0; i < chars.length; i++) {
     const special = BURST_KEYS[chars[i]];
-    if (state.filterDraft !== null && !special) {
-      // Filter text runs up to the next control character (Enter ends the filter).
+    if ((state.filterDraft !== null || state.prompt) && !special) {
+      // Typed text runs up to the next control character (Enter ends the line).
       let end = i;
       while (end < chars.length && !BURST_KEYS[chars[end]]) end++;
-      state = editFilter(state, { input: chars.slice(i, end).join('') });
+      const text = { input: chars.slice(i, end).join('') };
+      state = state.filterDraft !== null ? editFilter(state, text) : editPrompt(state, text, ctx);
       i = end - 1;
       continue;
     }

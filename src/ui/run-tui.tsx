@@ -10,6 +10,8 @@ import { App, type LoadState } from './App.js';
 import { ErrorBoundary } from './ErrorBoundary.js';
 import type { EventInspector } from './event-layers.js';
 import type { ContentReader } from '../pipeline/capture-content-reader.js';
+import { createStreamSaver, type StreamSaver } from '../pipeline/stream-extract.js';
+import { analyzeOptions } from '../pipeline/options.js';
 import { safeInline } from '../report/terminal-text.js';
 import { applyColorEnv } from './theme.js';
 
@@ -22,6 +24,8 @@ export interface RunTuiOptions {
   load: (onProgress: LoadProgress) => Promise<CaptureModel>;
   inspector?: EventInspector;
   contentReader?: ContentReader;
+  /** Writes a stream or an event's bytes to a file (S); without one, what the model kept of a stream can be saved. */
+  saver?: StreamSaver;
   stdin?: NodeJS.ReadStream;
   stdout?: NodeJS.WriteStream;
   stderr?: NodeJS.WriteStream;
@@ -73,13 +77,14 @@ export async function runTui(opts: RunTuiOptions): Promise<number> {
   process.once('exit', restore);
   stdout.write(ENTER_ALT_SCREEN);
 
+  const saver = opts.saver ?? createStreamSaver(undefined, analyzeOptions());
   let state: LoadState = { model: null, bytesRead: 0, totalBytes: null, revision: 0, error: null };
   let timer: NodeJS.Timeout | null = null;
   let closed = false;
   let internalError: string | null = null;
   const element = () => (
     <ErrorBoundary onError={(message) => (internalError = message)}>
-      <App path={opts.path} load={state} inspector={opts.inspector} contentReader={opts.contentReader} />
+      <App path={opts.path} load={state} inspector={opts.inspector} contentReader={opts.contentReader} saver={saver} />
     </ErrorBoundary>
   );
   try {

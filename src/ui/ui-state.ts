@@ -6,11 +6,23 @@ import { SORT_KEYS, type SortKey } from '../report/session-summary.js';
 import { fullView, panView, revealInView, toAxis, zoomView, type TimeAxis, type Viewport } from './time-axis.js';
 import { nearestItem } from './timeline-lanes.js';
 
-export type Pane = 'sessions' | 'timeline' | 'event' | 'content';
-export const PANES: readonly Pane[] = ['sessions', 'timeline', 'event', 'content'];
+export type Pane = 'sessions' | 'timeline' | 'events' | 'event' | 'content';
+export const PANES: readonly Pane[] = ['sessions', 'timeline', 'events', 'event', 'content'];
 
 /** What covers the panes: the help, the hang doctor's findings, a connection's requests and TLS. */
 export type Overlay = 'help' | 'diagnosis' | 'connection';
+
+/** A line typed at the bottom: a search in Content, or the path a save writes to. */
+export interface Prompt {
+  purpose: 'search' | 'save';
+  text: string;
+}
+
+/** A one-line answer in the status bar (a file written, a search without a match), gone at the next key. */
+export interface Notice {
+  text: string;
+  error: boolean;
+}
 
 /** Where a warning points: an event of a session, or a connection without one. */
 export type WarningTarget = { session: number; lane: number; item: number } | { connection: number };
@@ -41,7 +53,18 @@ export interface UiState {
   layer: number;
   /** Content stream index; -1 follows the stream selected on the timeline. */
   contentStream: number;
+  /** First row of Content shown; -1 follows the selected event (its first byte's row). */
   contentScroll: number;
+  /** The search applied in Content ('' none) and which of its matches is current (-1: none yet). */
+  search: string;
+  searchAt: number;
+  /** The line being typed for a search or a save, or null. */
+  prompt: Prompt | null;
+  /** A save asked for and not yet done: the App writes it, then says how it went in `notice`. */
+  saveTo: string | null;
+  notice: Notice | null;
+  /** Exec chains unfolded in the Sessions list (by the id of the hop nearest kubectl). */
+  unfolded: readonly number[];
   /** Explain mode: the selected event explained beside its layers (e; the guided walk turns it on). */
   explain: boolean;
   /** First row of the explanation shown, when it stands in place of the layers and does not fit. */
@@ -66,7 +89,13 @@ export const initialUiState: UiState = {
   filterDraft: null,
   layer: 0,
   contentStream: -1,
-  contentScroll: 0,
+  contentScroll: -1,
+  search: '',
+  searchAt: -1,
+  prompt: null,
+  saveTo: null,
+  notice: null,
+  unfolded: [],
   explain: false,
   explainScroll: 0,
 };
@@ -113,6 +142,12 @@ export interface UiContext {
   warningTarget: WarningTarget | null;
   /** The first session on the selected connection, if it has one. */
   connectionSession: number | null;
+  /** The Content row of each match of `term` in the stream shown, in order. */
+  findInContent?: (term: string) => readonly number[];
+  /** What S would save where the state is (the stream shown in Content, else the selected event's bytes), or why nothing. */
+  saveTarget?: { defaultPath: string } | { nothing: string };
+  /** The selected session's exec chain in the Sessions list: its head's id and how many hops it has. */
+  chain?: { head: number; hops: number } | null;
 }
 
 /** A move along a list: by a number of rows, or to its first or last entry. */
@@ -141,7 +176,7 @@ function moveId(current: number | null, step: Step, ids: readonly number[]): num
 
 /** A different session (or list entry) is selected: the per-session selection starts over. */
 function freshSelection(s: UiState): UiState {
-  return { ...s, lane: -1, item: -1, view: null, layer: 0, contentStream: -1, contentScroll: 0 };
+  return { ...s, lane: -1, item: -1, view: null, layer: 0, contentStream: -1, contentScroll: -1, searchAt: -1 };
 }
 
 function itemAxis(s: UiState, ctx: UiContext, lane = s.lane, item = s.item): number | null {
@@ -154,7 +189,9 @@ export function selectItem(s: UiState, ctx: UiContext, lane: number, item: numbe
   const u = itemAxis(s, ctx, lane, item);
   const view = s.view && ctx.axis && u !== null ? revealInView(ctx.axis, s.view, u) : s.view;
   const same = item === s.item && lane === s.lane;
-  return { ...s, lane, item, view, layer: same ? s.layer : 0, explainScroll: same ? s.explainScroll : 0 };
+  if (same) return { ...s, view };
+  // Content follows a newly selected event to its first byte.
+  return { ...s, lane, item, view, layer: 0, explainScroll: 0, contentScroll: -1 };
 }
 
 function moveItem(s: UiState, ctx: UiContext, step: Step): UiState {
@@ -175,17 +212,22 @@ function moveLane(s: UiState, ctx: UiContext, step: Step): UiState {
  * Every event of the session in time order, ties broken by lane then position: the order that `.`
  * and `,` step through, whatever lane the events are on.
  */
-export function timeOrder(ctx: UiContext): { lane: number; item: number; ts: number }[] {
+export function timeOrder(ctx: Pick<UiContext, 'lanes'>): { lane: number; item: number; ts: number }[] {
   const all = ctx.lanes.flatMap((l, lane) => l.items.map((it, item) => ({ lane, item, ts: it.ts })));
   return all.sort((a, b) => a.ts - b.ts || a.lane - b.lane || a.item - b.item);
 }
 
-/** The next (`dir` 1) or previous (-1) event of the session in time order, across all lanes. */
-export function stepInTime(s: UiState, ctx: UiContext, dir: 1 | -1): UiState {
+/** Position of the selected event in timeOrder(ctx), -1 when none is selected. */
+export function timeIndex(s: Pick<UiState, 'lane' | 'item'>, order: readonly { lane: number; item: number }[]): number {
+  return order.findIndex((e) => e.lane === s.lane && e.item === s.item);
+}
+
+/** The event `step` places later (earlier when negative) in time order across all lanes, or the first / last. */
+export function stepInTime(s: UiState, ctx: UiContext, step: Step): UiState {
   const order = timeOrder(ctx);
   if (order.length === 0) return s;
-  const at = order.findIndex((e) => e.lane === s.lane && e.item === s.item);
-  const next = at < 0 ? (dir > 0 ? 0 : order.length - 1) : clamp(at + dir, 0, order.length - 1);
+  const at = timeIndex(s, order);
+  const next = at < 0 && typeof step === 'number' ? (step > 0 ? 0 : order.length - 1) : moveIndex(at, step, order.length);
   return selectItem(s, ctx, order[next].lane, order[next].item);
 }
 
@@ -207,6 +249,8 @@ export function moveVertically(s: UiState, ctx: UiContext, step: Step): UiState 
       }
     case 'timeline':
       return moveLane(s, ctx, step);
+    case 'events':
+      return stepInTime(s, ctx, step);
     case 'event':
       return { ...s, layer: moveIndex(s.layer, step, ctx.layerCount) };
     case 'content': {
@@ -217,17 +261,29 @@ export function moveVertically(s: UiState, ctx: UiContext, step: Step): UiState 
   }
 }
 
-/** ←→: the previous or next event on the lane; in Content, the stream shown. */
+/** ←→: the previous or next event on the lane; in Content, the stream shown; in Sessions, fold / unfold the exec's hops. */
 export function moveHorizontally(s: UiState, ctx: UiContext, step: -1 | 1): UiState {
   switch (s.pane) {
     case 'sessions':
-      return s;
+      return s.list === 'sessions' ? foldChain(s, ctx, step > 0) : s;
     case 'timeline':
+    case 'events':
     case 'event':
       return moveItem(s, ctx, step);
     case 'content':
-      return { ...s, contentStream: moveIndex(s.contentStream, step, ctx.contentStreamCount), contentScroll: 0 };
+      return { ...s, contentStream: moveIndex(s.contentStream, step, ctx.contentStreamCount), contentScroll: 0, searchAt: -1 };
   }
+}
+
+/** → lists every hop of the selected exec under it, ← folds them back (selecting the exec's row). */
+export function foldChain(s: UiState, ctx: UiContext, unfold: boolean): UiState {
+  const chain = ctx.chain;
+  if (!chain || chain.hops < 2) return s;
+  const open = s.unfolded.includes(chain.head);
+  if (unfold) return open ? s : { ...s, unfolded: [...s.unfolded, chain.head] };
+  if (!open) return s;
+  const next = { ...s, unfolded: s.unfolded.filter((h) => h !== chain.head) };
+  return next.session === chain.head ? next : freshSelection({ ...next, session: chain.head });
 }
 
 /** Timeline zoom by `factor` around the selected event (or the view's middle). */
@@ -252,17 +308,65 @@ export function cyclePane(s: UiState, dir: 1 | -1): UiState {
   return { ...s, pane: PANES[(i + (dir > 0 ? 1 : PANES.length - 1)) % PANES.length] };
 }
 
+/** A key typed into a line being edited: the new text, or whether it was accepted or abandoned. */
+export function editLine(text: string, k: KeyPress): string | 'enter' | 'cancel' {
+  if (k.escape) return 'cancel';
+  if (k.return) return 'enter';
+  if (k.backspace || k.delete) return Array.from(text).slice(0, -1).join('');
+  if (k.ctrl && k.input === 'u') return '';
+  if (k.ctrl || k.meta || k.tab || k.upArrow || k.downArrow || k.leftArrow || k.rightArrow) return text;
+  // Only printable text goes into the line: a pasted escape sequence must not.
+  return text + Array.from(k.input).filter((c) => c >= ' ' && c !== '\x7f' && !(c >= '\x80' && c <= '\x9f')).join('');
+}
+
 /** A key typed while the filter is being edited. */
 export function editFilter(s: UiState, k: KeyPress): UiState {
-  const draft = s.filterDraft ?? '';
-  if (k.escape) return { ...s, filterDraft: null };
-  if (k.return) return { ...s, filter: draft.trim(), filterDraft: null };
-  if (k.backspace || k.delete) return { ...s, filterDraft: Array.from(draft).slice(0, -1).join('') };
-  if (k.ctrl && k.input === 'u') return { ...s, filterDraft: '' };
-  if (k.ctrl || k.meta || k.tab || k.upArrow || k.downArrow || k.leftArrow || k.rightArrow) return s;
-  // Only printable text goes into the filter: a pasted escape sequence must not.
-  const text = Array.from(k.input).filter((c) => c >= ' ' && c !== '\x7f' && !(c >= '\x80' && c <= '\x9f')).join('');
-  return { ...s, filterDraft: draft + text };
+  const draft = editLine(s.filterDraft ?? '', k);
+  if (draft === 'cancel') return { ...s, filterDraft: null };
+  if (draft === 'enter') return { ...s, filter: (s.filterDraft ?? '').trim(), filterDraft: null };
+  return { ...s, filterDraft: draft };
+}
+
+/** Rows of Content above a match, so that it shows with some context. */
+const MATCH_CONTEXT = 2;
+
+/** The search's match `at` made current and scrolled into view. */
+function showMatch(s: UiState, rows: readonly number[], at: number): UiState {
+  return { ...s, searchAt: at, contentScroll: Math.max(0, rows[at] - MATCH_CONTEXT) };
+}
+
+/** A key typed while a search or a save path is being edited. */
+export function editPrompt(s: UiState, k: KeyPress, ctx: UiContext): UiState {
+  if (!s.prompt) return s;
+  const text = editLine(s.prompt.text, k);
+  if (text === 'cancel') return { ...s, prompt: null };
+  if (text !== 'enter') return { ...s, prompt: { ...s.prompt, text } };
+  const typed = s.prompt.text.trim();
+  if (s.prompt.purpose === 'save') return typed ? { ...s, prompt: null, saveTo: typed } : { ...s, prompt: null };
+  if (!typed) return { ...s, prompt: null, search: '', searchAt: -1 };
+  const rows = ctx.findInContent?.(typed) ?? [];
+  const searched = { ...s, prompt: null, search: typed, searchAt: -1 };
+  if (rows.length === 0) return { ...searched, notice: { text: `no match for “${typed}” in this stream`, error: true } };
+  // The first match from the row on top of the pane down, as less and vim search.
+  const from = rows.findIndex((r) => r >= Math.max(0, s.contentScroll));
+  return showMatch(searched, rows, from < 0 ? 0 : from);
+}
+
+/** n / N: the next or previous match of the search, wrapping around the stream. */
+export function nextMatch(s: UiState, ctx: UiContext, dir: 1 | -1): UiState {
+  if (!s.search) return { ...s, notice: { text: 'no search yet: / searches the stream shown', error: false } };
+  const rows = ctx.findInContent?.(s.search) ?? [];
+  if (rows.length === 0) return { ...s, notice: { text: `no match for “${s.search}” in this stream`, error: true } };
+  const at = s.searchAt < 0 ? (dir > 0 ? 0 : rows.length - 1) : (s.searchAt + dir + rows.length) % rows.length;
+  return showMatch(s, rows, at);
+}
+
+/** S: ask where to write what Content shows, or the selected event's bytes. */
+export function askSavePath(s: UiState, ctx: UiContext): UiState {
+  const target = ctx.saveTarget;
+  if (!target) return s;
+  if ('nothing' in target) return { ...s, notice: { text: target.nothing, error: true } };
+  return { ...s, prompt: { purpose: 'save', text: target.defaultPath } };
 }
 
 /** esc: close the overlay, else one pane back, else leave the connections list, else clear the filter. */
@@ -272,6 +376,7 @@ export function back(s: UiState): UiState {
     case 'content':
       return { ...s, pane: 'event' };
     case 'event':
+    case 'events':
       return { ...s, pane: 'timeline' };
     case 'timeline':
       return { ...s, pane: 'sessions' };
@@ -289,9 +394,10 @@ export function drillIn(s: UiState, ctx: UiContext): UiState {
       if (s.list === 'warnings') return ctx.warningTarget ? jumpTo(s, ctx.warningTarget) : s;
       return ctx.sessionIds.length > 0 ? { ...s, pane: 'timeline' } : s;
     case 'timeline':
+    case 'events':
       return s.item >= 0 ? { ...s, pane: 'event' } : s;
     case 'event':
-      return { ...s, pane: 'content', contentStream: -1, contentScroll: 0 };
+      return { ...s, pane: 'content', contentStream: -1, contentScroll: -1 };
     case 'content':
       return s;
   }

@@ -80,7 +80,7 @@ describe('HelpOverlay', () => {
     const tui = await renderTui(<HelpOverlay height={10} width={80} scroll={3} />, { columns: 80, rows: 10 });
     const rows = tui.lastFrame().split('\n');
     expect(rows[0]).toMatch(/Help · esc or \? closes · ↑↓ scroll 4–12 of \d+/);
-    expect(rows[1]).toMatch(/^ +PgUp PgDn g G +page \/ first \/ last/);
+    expect(rows[1]).toMatch(/^ +, \. +previous \/ next event in time/);
   });
 });
 

@@ -9,7 +9,7 @@ import { progressBar } from '../../src/ui/StatusBar.js';
 import { KEY_TABLE, keyHints, reduceInput, reduceKey, type Scope } from '../../src/ui/keys.js';
 import { applyColorEnv } from '../../src/ui/theme.js';
 import { buildTimeAxis, fullView } from '../../src/ui/time-axis.js';
-import { initialUiState, timeOrder, type KeyPress, type UiContext, type UiState } from '../../src/ui/ui-state.js';
+import { initialUiState, timeOrder, type KeyPress, type Pane, type UiContext, type UiState } from '../../src/ui/ui-state.js';
 import { data, hangingSession, hostileSession, origin, session, spdyEchoConnections, spdyEchoSession, stream, wsEchoSession } from '../helpers/model-builders.js';
 
 const MS = 1e6;
@@ -29,7 +29,7 @@ const ctx = (over: Partial<UiContext> = {}): UiContext => ({
   ...over,
 });
 
-const resolved = (over: Partial<UiState> = {}): UiState => ({ ...initialUiState, session: 1, connection: 10, lane: 1, item: 0, contentStream: 0, ...over });
+const resolved = (over: Partial<UiState> = {}): UiState => ({ ...initialUiState, session: 1, connection: 10, lane: 1, item: 0, contentStream: 0, contentScroll: 0, ...over });
 
 function press(s: UiState, keys: (string | KeyPress)[], c = ctx()): UiState | 'quit' {
   let cur: UiState | 'quit' = s;
@@ -64,9 +64,10 @@ describe('reduceKey', () => {
 
   it('tab cycles the panes both ways', () => {
     const s = resolved();
-    expect(['sessions', 'timeline', 'event', 'content', 'sessions'].map((_, i) => (press(s, Array(i).fill(tab)) as UiState).pane)).toEqual([
+    expect(['sessions', 'timeline', 'events', 'event', 'content', 'sessions'].map((_, i) => (press(s, Array(i).fill(tab)) as UiState).pane)).toEqual([
       'sessions',
       'timeline',
+      'events',
       'event',
       'content',
       'sessions',
@@ -80,7 +81,7 @@ describe('reduceKey', () => {
     s = press(s, [enter]) as UiState;
     expect(s.pane).toBe('event');
     s = press({ ...s, contentStream: 2 }, [enter]) as UiState;
-    expect(s).toMatchObject({ pane: 'content', contentStream: -1, contentScroll: 0 });
+    expect(s).toMatchObject({ pane: 'content', contentStream: -1, contentScroll: -1 });
     expect(press(s, [esc, esc, esc]) as UiState).toMatchObject({ pane: 'sessions' });
     expect((press(resolved({ pane: 'timeline', item: -1 }), [enter]) as UiState).pane).toBe('timeline');
     expect((press(resolved(), [enter], ctx({ sessionIds: [] })) as UiState).pane).toBe('sessions');
@@ -222,7 +223,7 @@ describe('reduceInput', () => {
   it('enter, tab and backspace inside a burst are those keys', () => {
     const s = resolved();
     expect(reduceInput(s, { input: 'j\r' }, ctx())).toEqual(press(s, ['j', enter]));
-    expect(reduceInput(s, { input: '\t\t' }, ctx())).toMatchObject({ pane: 'event' });
+    expect(reduceInput(s, { input: '\t\t\t' }, ctx())).toMatchObject({ pane: 'event' });
   });
 
   it('stops at q, and a burst typed into the filter is filter text up to enter', () => {
@@ -245,17 +246,91 @@ describe('reduceInput', () => {
 describe('layoutPanes', () => {
   it('always uses exactly the rows it has, the focused pane getting the room', () => {
     for (const rows of [8, 24, 40, 60]) {
-      for (const pane of ['sessions', 'timeline', 'event', 'content'] as const) {
-        const l = layoutPanes(rows, pane, 12, 7);
-        expect(l.sessions + l.timeline + l.detail).toBe(rows - 2);
+      for (const pane of ['sessions', 'timeline', 'events', 'event', 'content'] as const) {
+        const l = layoutPanes(rows, 80, pane, { list: 12, lanes: 7, events: 40 });
+        expect(l.sessions + l.timeline + l.events + l.detail).toBe(rows - 2);
         expect(l.detail).toBeGreaterThanOrEqual(2);
       }
     }
-    expect(layoutPanes(24, 'sessions', 2, 5)).toEqual({ sessions: 3, timeline: 7, detail: 12, detailPane: 'event' });
-    expect(layoutPanes(24, 'sessions', 30, 5)).toEqual({ sessions: 8, timeline: 7, detail: 7, detailPane: 'event' });
-    expect(layoutPanes(24, 'timeline', 30, 7)).toEqual({ sessions: 4, timeline: 9, detail: 9, detailPane: 'event' });
-    expect(layoutPanes(24, 'event', 30, 7)).toEqual({ sessions: 2, timeline: 6, detail: 14, detailPane: 'event' });
-    expect(layoutPanes(24, 'content', 30, 7)).toEqual({ sessions: 2, timeline: 5, detail: 15, detailPane: 'content' });
+    const at80 = (rows: number, pane: Pane, list: number, lanes: number) => layoutPanes(rows, 80, pane, { list, lanes, events: 40 });
+    expect(at80(24, 'sessions', 2, 5)).toMatchObject({ sessions: 3, timeline: 7, events: 2, detail: 10, detailPane: 'event' });
+    expect(at80(24, 'sessions', 30, 5)).toMatchObject({ sessions: 8, timeline: 7, events: 2, detail: 5, detailPane: 'event' });
+    expect(at80(24, 'timeline', 30, 7)).toMatchObject({ sessions: 4, timeline: 9, events: 2, detail: 7, detailPane: 'event' });
+    expect(at80(24, 'events', 30, 7)).toMatchObject({ sessions: 2, timeline: 5, events: 8, detail: 7, detailPane: 'event' });
+    expect(at80(24, 'event', 30, 7)).toMatchObject({ sessions: 2, timeline: 6, events: 2, detail: 12, detailPane: 'event' });
+    expect(at80(24, 'content', 30, 7)).toMatchObject({ sessions: 2, timeline: 5, events: 2, detail: 13, detailPane: 'content' });
+    // A session with few events does not get more rows than it has events.
+    expect(layoutPanes(24, 80, 'events', { list: 30, lanes: 7, events: 1 }).events).toBe(3);
+  });
+
+  it('puts Content beside the Event pane from 160 columns, unless the explanation is there', () => {
+    expect(layoutPanes(50, 160, 'event', { list: 30, lanes: 7, events: 40 })).toMatchObject({ detailPane: 'both', eventWidth: 80 });
+    expect(layoutPanes(60, 200, 'sessions', { list: 30, lanes: 7, events: 40 })).toMatchObject({ detailPane: 'both', eventWidth: 100 });
+    expect(layoutPanes(50, 159, 'event', { list: 30, lanes: 7, events: 40 })).toMatchObject({ detailPane: 'event', eventWidth: 159 });
+    expect(layoutPanes(50, 160, 'event', { list: 30, lanes: 7, events: 40 }, true)).toMatchObject({ detailPane: 'event' });
+  });
+});
+
+describe('the events pane, search, save and hops', () => {
+  it('↑↓ in the Events pane step in time across lanes; the selection follows into Content', () => {
+    const s = resolved({ pane: 'events', lane: 1, item: 0, contentScroll: 7 });
+    // Times: lane0 0, lane1 10 20 80, lane3 21 90.
+    expect(press(s, [down])).toMatchObject({ lane: 1, item: 1, contentScroll: -1 });
+    expect(press(s, [down, down])).toMatchObject({ lane: 3, item: 0 });
+    expect(press(s, [up])).toMatchObject({ lane: 0, item: 0 });
+    expect(press(s, ['G'])).toMatchObject({ lane: 3, item: 1 });
+    expect(press(s, ['g'])).toMatchObject({ lane: 0, item: 0 });
+    expect(press(s, [{ input: '', pageDown: true }])).toMatchObject({ lane: 3, item: 1 });
+    expect(press(s, [enter])).toMatchObject({ pane: 'event' });
+    expect(press(s, [esc])).toMatchObject({ pane: 'timeline' });
+  });
+
+  it('/ in Content searches the stream from the row shown; n and N go round the matches', () => {
+    const rows = [3, 12, 12, 40];
+    const c = ctx({ findInContent: (term) => (term === 'hello' ? rows : []) });
+    const s = resolved({ pane: 'content', contentScroll: 10 });
+    const typing = press(s, ['/'], c) as UiState;
+    expect(typing.prompt).toEqual({ purpose: 'search', text: '' });
+    expect(keyHints(s)).toMatch(/\/ search/);
+    const found = reduceInput(typing, { input: 'hello\r' }, c) as UiState;
+    expect(found).toMatchObject({ prompt: null, search: 'hello', searchAt: 1, contentScroll: 10 });
+    expect(press(found, ['n'], c)).toMatchObject({ searchAt: 2, contentScroll: 10 });
+    expect(press(found, ['n', 'n', 'n'], c)).toMatchObject({ searchAt: 0, contentScroll: 1 });
+    expect(press(found, ['N', 'N'], c)).toMatchObject({ searchAt: 3, contentScroll: 38 });
+    const none = reduceInput(typing, { input: 'nothing\r' }, c) as UiState;
+    expect(none).toMatchObject({ search: 'nothing', notice: { text: 'no match for “nothing” in this stream', error: true } });
+    // The notice goes at the next key.
+    expect(press(none, [down], c)).toMatchObject({ notice: null });
+    // Esc abandons the search being typed; n without a search says how to start one.
+    expect(press(typing, ['a', esc], c)).toMatchObject({ prompt: null, search: '' });
+    expect((press(s, ['n'], c) as UiState).notice?.text).toMatch(/no search yet/);
+    // Outside Content, / is still the filter and n the walk.
+    expect(press(resolved(), ['/'], c)).toMatchObject({ filterDraft: '', prompt: null });
+  });
+
+  it('S asks for a path (the suggested one editable), ⏎ asks the App to write it', () => {
+    const c = ctx({ saveTarget: { defaultPath: 'execscope-1-stdout.bin' } });
+    const s = resolved({ pane: 'content' });
+    const asked = press(s, ['S'], c) as UiState;
+    expect(asked.prompt).toEqual({ purpose: 'save', text: 'execscope-1-stdout.bin' });
+    expect(reduceInput(asked, { input: '\x15/tmp/out.bin\r' }, c)).toMatchObject({ prompt: null, saveTo: '/tmp/out.bin' });
+    expect(press(asked, [esc], c)).toMatchObject({ prompt: null, saveTo: null });
+    // Keys typed into the prompt are text, not commands.
+    expect(reduceInput(asked, { input: 'qj' }, c)).toMatchObject({ prompt: { text: 'execscope-1-stdout.binqj' } });
+    expect(press(s, ['S'], ctx({ saveTarget: { nothing: 'nothing to save: no session selected' } }))).toMatchObject({ prompt: null, notice: { error: true } });
+    expect(press(resolved({ pane: 'sessions' }), ['S'], c)).toMatchObject({ prompt: null });
+  });
+
+  it('→ unfolds an exec’s hops in Sessions, ← folds them back onto the exec', () => {
+    const c = ctx({ chain: { head: 1, hops: 3 } });
+    const s = resolved({ pane: 'sessions', session: 1 });
+    const open = press(s, [right], c) as UiState;
+    expect(open.unfolded).toEqual([1]);
+    expect(press(open, [right], c)).toBe(open);
+    expect(press({ ...open, session: 2 }, [left], c)).toMatchObject({ unfolded: [], session: 1 });
+    expect(press(s, [right], ctx({ chain: { head: 1, hops: 1 } }))).toBe(s);
+    expect(keyHints(s, Infinity, { chain: { head: 1, hops: 3 } })).toMatch(/←→ hops/);
+    expect(keyHints(s, Infinity, { chain: { head: 1, hops: 1 } })).not.toMatch(/hops/);
   });
 });
 
@@ -361,7 +436,7 @@ describe('the key table', () => {
   });
 
   it('binds no key twice where both would apply', () => {
-    const panes: Scope[] = ['sessions', 'connections', 'warnings', 'timeline', 'event', 'content'];
+    const panes: Scope[] = ['sessions', 'connections', 'warnings', 'timeline', 'events', 'event', 'content'];
     for (const scope of [...panes, 'help', 'diagnosis', 'connection'] as Scope[]) {
       const keys = KEY_TABLE.filter((b) => (b.scopes ?? panes).includes(scope)).flatMap((b) => b.keys);
       expect(keys.length).toBe(new Set(keys).size);

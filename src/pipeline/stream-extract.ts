@@ -1,0 +1,88 @@
+/**
+ * One stream's exact payload bytes, read back from a capture: what `execscope extract` writes, what
+ * the Content pane shows beyond the kept head, and what the TUI saves to a file (S).
+ */
+import { closeSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import type { Direction } from '../core/origin.js';
+import type { CaptureModel, ExecSession, StreamRecord } from '../model/session.js';
+import { analyzeCapture } from './analyze-capture.js';
+import type { AnalyzeOptions, StreamTap } from './options.js';
+
+/** Which stream to read: a session's stream by name, optionally only the bytes going one way. */
+export type ExtractTarget = Omit<StreamTap, 'write'>;
+
+/** Reads the capture again, handing `write` every payload byte of the target stream in order; resolves to the model. */
+export function extractStream(path: string, opts: AnalyzeOptions, target: ExtractTarget, write: (bytes: Uint8Array) => void): Promise<CaptureModel> {
+  return analyzeCapture(path, { ...opts, hash: false, hasher: null, keepEvents: false, headBytes: 0, tap: { ...target, write } });
+}
+
+export interface SaveRequest {
+  session: ExecSession;
+  stream: StreamRecord;
+  /** Only these stream bytes [start, end) (one event's payload), or the whole stream. */
+  range: { start: number; end: number } | null;
+  /** Only the bytes going this way (a port-forward stream carries both). */
+  dir?: Direction;
+  path: string;
+}
+
+/** Writes what a SaveRequest asks for to a new file (mode 0600); resolves to the bytes written. */
+export type StreamSaver = (req: SaveRequest) => Promise<number>;
+
+/** The stream's kept head, when it holds every byte asked for. */
+function fromHead(req: SaveRequest): Uint8Array[] | null {
+  const r = req.stream;
+  if (req.dir !== undefined && req.dir !== r.dataDir) return null;
+  const end = req.range?.end ?? r.bytes;
+  if (end > r.headBytes) return null;
+  const start = req.range?.start ?? 0;
+  const out: Uint8Array[] = [];
+  let at = 0;
+  for (const chunk of r.head) {
+    const from = Math.max(start, at);
+    const to = Math.min(end, at + chunk.length);
+    if (to > from) out.push(chunk.subarray(from - at, to - at));
+    at += chunk.length;
+  }
+  return out;
+}
+
+/**
+ * Saves from the stream's kept head when that holds the bytes, else by reading `capture` again (the
+ * way `extract` does). Without a capture to read (a pipe), only what the head holds can be saved.
+ * The file must not exist yet: a save never overwrites.
+ */
+export function createStreamSaver(capture: string | undefined, opts: AnalyzeOptions): StreamSaver {
+  return async (req) => {
+    const head = fromHead(req);
+    if (!head && capture === undefined) {
+      throw new Error(`only the first ${req.stream.headBytes} bytes of ${req.stream.name} were kept and a pipe cannot be read again (--save FILE keeps a copy)`);
+    }
+    const fd = openSync(req.path, 'wx', 0o600);
+    let written = 0;
+    const put = (bytes: Uint8Array) => {
+      writeSync(fd, bytes);
+      written += bytes.length;
+    };
+    try {
+      if (head) head.forEach(put);
+      else {
+        const start = req.range?.start ?? 0;
+        const end = req.range?.end ?? Infinity;
+        let at = 0;
+        await extractStream(capture as string, opts, { session: req.session.id, stream: req.stream.name, dir: req.dir }, (bytes) => {
+          const from = Math.max(start, at);
+          const to = Math.min(end, at + bytes.length);
+          if (to > from) put(bytes.subarray(from - at, to - at));
+          at += bytes.length;
+        });
+      }
+    } catch (err) {
+      closeSync(fd);
+      unlinkSync(req.path);
+      throw err;
+    }
+    closeSync(fd);
+    return written;
+  };
+}

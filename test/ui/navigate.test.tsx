@@ -1,0 +1,147 @@
+/**
+ * Issue 13's ways through a session, in the App at 80×24 and 160×50: the Events pane (every event in
+ * time order, the other panes following it), Content beside the Event pane on a wide terminal,
+ * search in Content, saving a stream or an event's bytes, labels that differ only at the end.
+ */
+import chalk from 'chalk';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import stringWidth from 'string-width';
+import { App, type LoadState } from '../../src/ui/App.js';
+import { createStreamSaver } from '../../src/pipeline/stream-extract.js';
+import { analyzeOptions } from '../../src/pipeline/options.js';
+import type { CaptureModel, ExecSession } from '../../src/model/session.js';
+import { captureModel, data, mark, origin, session, stream } from '../helpers/model-builders.js';
+import { cleanupTuis, KEYS, renderTui, type Tui } from './tui-harness.js';
+
+const MS = 1e6;
+const loaded = (model: CaptureModel): LoadState => ({ model, bytesRead: 100, totalBytes: 100, revision: 1, error: null });
+const lines = (tui: Tui) => tui.lastFrame().split('\n');
+/** The focused pane's name (marked ▶; on a wide terminal Content's title stands beside the Event pane's). */
+const focused = (tui: Tui) => /▶ (\w+)/.exec(tui.lastFrame())?.[1];
+
+/** Every row fits the terminal in cells (wide characters take two) and the frame fills it exactly. */
+function expectFits(tui: Tui, columns: number, rows: number): void {
+  const ls = lines(tui);
+  expect(ls).toHaveLength(rows);
+  for (const l of ls) expect(stringWidth(l)).toBeLessThanOrEqual(columns);
+}
+
+/** Three lines of stdout in three frames, a stderr line between them, and a Status: 300 lines in all. */
+function chattySession(): ExecSession {
+  const s = session({ id: 1, command: ['sh', '-c', 'seq'], stderr: true, upgradeTs: 1 * MS, endTs: 50 * MS, state: 'complete', exit: { code: 0, status: 'Success' } as ExecSession['exit'] });
+  const out = stream(s, 'stdout', 1);
+  const err = stream(s, 'stderr', 2);
+  const text = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `line ${from + i}\n`).join('');
+  mark(out, 'open', 's2c', origin(0, 0, 2, 1 * MS));
+  data(out, 's2c', text(1, 101), origin(0, 800, 3, 10 * MS));
+  data(err, 's2c', 'warning: half way\n', origin(800, 18, 4, 20 * MS));
+  data(out, 's2c', text(101, 201), origin(818, 900, 5, 30 * MS));
+  data(out, 's2c', text(201, 301), origin(1718, 900, 6, 40 * MS));
+  return s;
+}
+
+let colorLevel: typeof chalk.level;
+beforeEach(() => {
+  colorLevel = chalk.level;
+  chalk.level = 0;
+});
+afterEach(() => {
+  cleanupTuis();
+  chalk.level = colorLevel;
+});
+
+describe.each([
+  [80, 24],
+  [160, 50],
+])('at %i×%i', (columns, rows) => {
+  it('the Events pane lists every event in time order; the Timeline, Event and Content panes follow it', async () => {
+    const tui = await renderTui(<App path="seq" load={loaded(captureModel({ sessions: [chattySession()] }))} />, { columns, rows });
+    await tui.press(KEYS.tab, KEYS.tab);
+    expect(focused(tui)).toBe('Events');
+    expect(tui.lastFrame()).toMatch(/Events · 3 of \d+ · in time order across lanes/);
+    expect(tui.lastFrame()).toMatch(/▸ +3 +\+10\.0 ms stdout +← data 792 B “line 1␊line 2␊/);
+    // ↓: the next event in time is on the stderr lane.
+    await tui.press(KEYS.down);
+    expect(tui.lastFrame()).toMatch(/▸ +4 +\+20\.0 ms stderr +← data 18 B/);
+    expect(tui.lastFrame()).toContain('Event · stderr data 18 B');
+    expect(tui.lastFrame()).toMatch(/^▸stderr/m);
+    await tui.press(KEYS.down);
+    expect(tui.lastFrame()).toMatch(/▸ +5 +\+30\.0 ms stdout +← data 900 B “line 101␊/);
+    expect(tui.lastFrame()).toMatch(/^▸stdout/m);
+    expectFits(tui, columns, rows);
+    // Content opens at the selected event's first byte: line 101 on top.
+    if (columns < 160) await tui.press(KEYS.enter, KEYS.enter);
+    expect(tui.lastFrame()).toMatch(/Content · stdout · 2\.53 KiB · text \(x\) · rows 101–/);
+    const content = lines(tui).slice(lines(tui).findIndex((l) => /Content · stdout/.test(l)) + 1);
+    expect(content[0]).toMatch(/line 101\s*$/);
+    expectFits(tui, columns, rows);
+  });
+
+  it('/ in Content searches the stream, the match marked and scrolled into view; n and N go round', async () => {
+    const tui = await renderTui(<App path="seq" load={loaded(captureModel({ sessions: [chattySession()] }))} />, { columns, rows });
+    await tui.press(KEYS.shiftTab);
+    expect(focused(tui)).toBe('Content');
+    await tui.press('/');
+    expect(lines(tui)[rows - 1]).toMatch(/^search: █ +⏎ find {2}esc cancel/);
+    await tui.press('line 25', KEYS.enter);
+    // line 25 and line 250–259: eleven matches, the first from the row shown.
+    expect(tui.lastFrame()).toMatch(/“line 25” 1 of 11/);
+    const at = lines(tui).findIndex((l) => /\bline 25\s*$/.test(l));
+    expect(at).toBeGreaterThan(0);
+    await tui.press('n');
+    expect(tui.lastFrame()).toMatch(/“line 25” 2 of 11/);
+    expect(lines(tui).some((l) => /\bline 250\s*$/.test(l))).toBe(true);
+    await tui.press('N', 'N');
+    expect(tui.lastFrame()).toMatch(/“line 25” 11 of 11/);
+    expect(lines(tui).some((l) => /\bline 259\s*$/.test(l))).toBe(true);
+    await tui.press('/', '\x15', 'no such text', KEYS.enter);
+    expect(lines(tui)[rows - 1]).toMatch(/^no match for “no such text” in this stream/);
+    // In hex the bytes are searched: the match is bracketed.
+    await tui.press('x', '/', '\x15', 'line 42', KEYS.enter);
+    expect(tui.lastFrame()).toMatch(/“line 42” 1 of 1/);
+    // The match starts at the end of one row of the dump and goes on in the next.
+    expect(tui.lastFrame()).toMatch(/0a\[6c\] +ine 40\.line 41\.l *$/m);
+    expect(tui.lastFrame()).toMatch(/00000140\[69 6e 65 20 34 32\]0a/);
+    expectFits(tui, columns, rows);
+  });
+
+  it('S saves the stream in Content, or the selected event’s bytes, to a new file of mode 0600', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'execscope-save-'));
+    const saver = createStreamSaver(undefined, analyzeOptions());
+    const tui = await renderTui(<App path="seq" load={loaded(captureModel({ sessions: [chattySession()] }))} saver={saver} />, { columns, rows });
+    await tui.press(KEYS.tab, KEYS.tab, KEYS.down, 'S');
+    expect(lines(tui)[rows - 1]).toMatch(/^save to: execscope-1-stderr-0\.bin█/);
+    const eventFile = join(dir, 'event.bin');
+    await tui.press('\x15', eventFile, KEYS.enter);
+    await tui.settle(50);
+    expect(lines(tui)[rows - 1]).toMatch(/^wrote 18 B \(18 B of stderr from byte 0 of #1\) to \/tmp\//);
+    expect(readFileSync(eventFile, 'utf8')).toBe('warning: half way\n');
+    expect(statSync(eventFile).mode & 0o777).toBe(0o600);
+    // Content: the whole stream; a file that exists is not overwritten.
+    await tui.press(KEYS.tab, KEYS.tab);
+    expect(focused(tui)).toBe('Content');
+    await tui.press('S', '\x15', eventFile, KEYS.enter);
+    await tui.settle(50);
+    expect(lines(tui)[rows - 1]).toMatch(/^✗ cannot save to .*: it exists \(a save never overwrites\)|^✗ cannot save to .*…$/);
+    expect(readFileSync(eventFile, 'utf8')).toBe('warning: half way\n');
+    const streamFile = join(dir, 'stdout.bin');
+    await tui.press(KEYS.left, 'S', '\x15', streamFile, KEYS.enter);
+    await tui.settle(50);
+    expect(lines(tui)[rows - 1]).toContain('wrote 2.53 KiB (stdout of #1)');
+    expect(readFileSync(streamFile, 'utf8').split('\n')).toHaveLength(301);
+    expectFits(tui, columns, rows);
+  });
+
+  it('labels that differ only at the end stay apart; wide characters take two cells', async () => {
+    const s = session({ id: 1, kind: 'portforward', command: [], pod: '数据库-0', ports: [80] });
+    for (const [name, id] of [['data:80:0', 0], ['data:80:1', 2], ['error:80:0', 1]] as const) data(stream(s, name, id), 's2c', 'x', origin(0, 1, 2, id * MS));
+    const tui = await renderTui(<App path="pf" load={loaded(captureModel({ sessions: [s] }))} />, { columns, rows });
+    expect(tui.lastFrame()).toMatch(/^[ ▸]dat…80:0 /m);
+    expect(tui.lastFrame()).toMatch(/^[ ▸]dat…80:1 /m);
+    expect(tui.lastFrame()).toMatch(/^[ ▸]err…80:0 /m);
+    expect(tui.lastFrame()).toContain('default/数据库-0');
+    expectFits(tui, columns, rows);
+  });
+});
