@@ -40,7 +40,9 @@ import { Timeline, timelineGeometry } from './Timeline.js';
 import { activityTimes, buildLanes, defaultSelection, gapMarks, sessionEnd } from './timeline-lanes.js';
 import { TitleBar } from './TitleBar.js';
 import { diagnoseAll, findingsOf, type Diagnosis } from '../diagnose/diagnose.js';
-import { hopChain } from '../model/cross-hop.js';
+import { hopChain, hopProgress } from '../model/cross-hop.js';
+import { groupSessions, rowOf } from './session-groups.js';
+import { hopSpan, hopTimes, timelineHops } from './timeline-hops.js';
 import { hopChainSteps } from '../report/outcome.js';
 import { reduceInput } from './keys.js';
 import { initialUiState, timeIndex, timeOrder, type UiContext, type UiState } from './ui-state.js';
@@ -125,15 +127,21 @@ export function App({ path, load, inspector, contentReader, saver, initialState 
     [model, rev, terms, facts, ui.sort],
   );
   const connections = useMemo(() => (model ? model.connections.filter((c) => connectionMatches(c, terms)) : []), [model, rev, terms]);
-  const session = sessions.find((s) => s.id === ui.session) ?? sessions[0] ?? null;
+  const sessionRows = useMemo(() => (model ? groupSessions(sessions, model.sessions, ui.unfolded) : []), [model, rev, sessions, ui.unfolded]);
+  // A hop folded under its exec is shown through the exec's row.
+  const session = (model ? rowOf(sessionRows, model.sessions, ui.session) : null)?.session ?? sessionRows[0]?.session ?? null;
+  // The exec's hops on one time axis, so that which hop broke first shows.
+  const chain = useMemo(() => (session && model && (session.previousHop !== null || session.nextHop !== null) ? hopProgress(model.sessions, session) : null), [session, model, rev]);
+  const hopRows = useMemo(() => (chain && model ? timelineHops(chain, model.sessions, session) : []), [chain, model, session]);
   const connectionId = (connections.find((c) => c.id === ui.connection) ?? connections[0])?.id ?? null;
 
   const geometry = timelineGeometry(columns);
   const lanes = useMemo(() => (session && model ? buildLanes(session, model.sessions) : []), [session, model, rev]);
-  const axis = useMemo(
-    () => (session ? buildTimeAxis(session.startTs, sessionEnd(session), activityTimes(lanes), ui.compressIdle, geometry.cells) : null),
-    [session, lanes, ui.compressIdle, geometry.cells],
-  );
+  const axis = useMemo(() => {
+    if (!session) return null;
+    const span = hopRows.length ? hopSpan(hopRows) : { start: session.startTs, end: sessionEnd(session) };
+    return buildTimeAxis(span.start, span.end, [...activityTimes(lanes), ...hopRows.flatMap(hopTimes)], ui.compressIdle, geometry.cells);
+  }, [session, lanes, hopRows, ui.compressIdle, geometry.cells]);
   const gaps = useMemo(() => (session && model ? gapMarks(session, model.connections) : []), [session, model, rev]);
 
   const fallback = ui.lane < 0 ? defaultSelection(lanes) : null;
@@ -148,8 +156,8 @@ export function App({ path, load, inspector, contentReader, saver, initialState 
   const warnings = model?.warnings ?? [];
   const warningIndex = clamp(ui.warning, 0, Math.max(0, warnings.length - 1));
   // Each list has a row of column names above its entries.
-  const listLength = (ui.list === 'sessions' ? sessions.length : ui.list === 'connections' ? connections.length : warnings.length) + 1;
-  const layout = layoutPanes(rows, columns, ui.pane, { list: listLength, lanes: lanes.length, events: order.length }, ui.explain);
+  const listLength = (ui.list === 'sessions' ? sessionRows.length : ui.list === 'connections' ? connections.length : warnings.length) + 1;
+  const layout = layoutPanes(rows, columns, ui.pane, { list: listLength, lanes: lanes.length + hopRows.length, events: order.length }, ui.explain);
   const eventShown = !ui.overlay && layout.detailPane !== 'content' && layout.detail > 0;
   // Beside the Event pane, Content keeps a column of space between the two.
   const contentWidth = layout.detailPane === 'both' ? columns - layout.eventWidth - 1 : columns;
@@ -211,7 +219,11 @@ export function App({ path, load, inspector, contentReader, saver, initialState 
     warning: warningIndex,
   };
   const ctx: UiContext = {
-    sessionIds: sessions.map((s) => s.id),
+    sessionIds: sessionRows.map((r) => r.session.id),
+    chainOf: (id) => {
+      const row = sessionRows.find((r) => r.session.id === id);
+      return row ? { head: row.head, hops: row.hops } : null;
+    },
     connectionIds: connections.map((c) => c.id),
     lanes,
     axis,
@@ -323,6 +335,7 @@ export function App({ path, load, inspector, contentReader, saver, initialState 
         {ui.list === 'sessions' ? (
           <SessionList
             sessions={sessions}
+            rows={sessionRows}
             all={model.sessions}
             rpcs={model.rpcs}
             selectedId={resolved.session}
@@ -353,6 +366,7 @@ export function App({ path, load, inspector, contentReader, saver, initialState 
           <Timeline
             session={session}
             hops={hops}
+            hopRows={hopRows}
             finding={findings[0] ?? null}
             outcome={sessionOutcome(session, model.sessions, loading)}
             lanes={lanes}
@@ -420,7 +434,7 @@ export function App({ path, load, inspector, contentReader, saver, initialState 
       <Box flexDirection="column" height={bodyRows} overflow="hidden">
         {body}
       </Box>
-      <StatusBar ui={ui} ctx={ctx} filterError={filterError(terms)} progress={load} loading={loading} width={columns} />
+      <StatusBar ui={resolved} ctx={ctx} filterError={filterError(terms)} progress={load} loading={loading} width={columns} />
     </Box>
   );
 }

@@ -22,7 +22,7 @@ export function progressBar(p: Progress, width: number): string {
   return `▕${'█'.repeat(full)}${'░'.repeat(bar - full)}▏${text}`;
 }
 
-export function StatusBar({ ui, ctx, filterError, progress, loading, width }: { ui: UiState; ctx?: Pick<UiContext, 'explainOverflow' | 'chain'>; filterError: string | null; progress: Progress; loading: boolean; width: number }) {
+export function StatusBar({ ui, ctx, filterError, progress, loading, width }: { ui: UiState; ctx?: Pick<UiContext, 'explainOverflow' | 'chainOf'>; filterError: string | null; progress: Progress; loading: boolean; width: number }) {
   if (ui.filterDraft !== null) {
     return (
       <Line

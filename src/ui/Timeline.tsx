@@ -14,6 +14,7 @@ import { scrollWindow } from './SessionList.js';
 import type { Outcome } from '../report/session-summary.js';
 import { severityColor, severitySymbol, streamColor, type InkColor } from './theme.js';
 import { axisTicks, idleColumns, type TimeAxis, type Viewport } from './time-axis.js';
+import { hopCells, hopName, hopNote, type HopRow } from './timeline-hops.js';
 import { binLane, cellGlyph, maxCellBytes, type GapMark, type Lane, type LaneCell, type TimelineItem } from './timeline-lanes.js';
 
 export interface TimelineProps {
@@ -21,6 +22,8 @@ export interface TimelineProps {
   /** Ids of the same exec on each hop in the capture, nearest kubectl first (cross-hop links). */
   /** The exec's chain across hops (`#1`, `CRI Exec OK 3 ms`, `#3`), empty when it crossed one hop. */
   hops: readonly string[];
+  /** The exec's hops on the shared axis, one row each (none when it crossed one hop). */
+  hopRows?: readonly HopRow[];
   /** The hang doctor's worst finding, named in the title (d shows them all). */
   finding: Finding | null;
   outcome: Outcome;
@@ -95,7 +98,12 @@ export function axisRow(axis: TimeAxis, view: Viewport, width: number, origin: n
 export function Timeline(p: TimelineProps) {
   if (p.height <= 0) return null;
   const { cells: width, note } = timelineGeometry(p.width);
-  const laneRows = Math.max(0, p.height - 2);
+  // The hop rows first (where there is room for a lane besides them), then the lanes.
+  const hopRows = p.hopRows ?? [];
+  const hopShown = p.height - 2 > hopRows.length ? hopRows : [];
+  const laneRows = Math.max(0, p.height - 2 - hopShown.length);
+  // An exec's hops share one axis, timed from the first hop's request; a lone session from its own start.
+  const axisOrigin = hopRows.length ? p.axis.start : p.session.startTs;
   const first = scrollWindow(p.lanes.length, p.selectedLane, laneRows);
   const shown = p.lanes.slice(first, first + laneRows);
   const binned = shown.map((lane) => binLane(lane, p.axis, p.view, width, p.selectedItem, p.gaps));
@@ -118,6 +126,17 @@ export function Timeline(p: TimelineProps) {
   return (
     <Box flexDirection="column" height={p.height}>
       <PaneTitle title="Timeline" focused={p.focused} info={info} />
+      {hopShown.map((h) => (
+        <Line
+          key={`hop:${h.session.id}`}
+          segments={[
+            { text: h.current ? '▹' : ' ', color: 'cyan', bold: true },
+            { text: fitMiddle(hopName(h), LABEL_WIDTH - 2) + ' ', bold: h.current, dim: !h.current },
+            { text: hopCells(h, p.axis, p.view, width), color: h.stopped ? 'red' : undefined, dim: !h.current && !h.stopped },
+            { text: ' ' + fitWidth(hopNote(h), note), color: h.stopped ? 'red' : undefined, dim: !h.stopped },
+          ]}
+        />
+      ))}
       {shown.map((lane, i) => {
         const color = streamColor(lane.kind === 'stream' ? (lane.stream?.name ?? '') : lane.kind);
         const selected = first + i === p.selectedLane;
@@ -132,7 +151,7 @@ export function Timeline(p: TimelineProps) {
       {laneRows > 0 ? (
         <Line
           segments={[
-            { text: ' '.repeat(LABEL_WIDTH) + axisRow(p.axis, p.view, width, p.session.startTs) + ' ', dim: true },
+            { text: ' '.repeat(LABEL_WIDTH) + axisRow(p.axis, p.view, width, axisOrigin) + ' ', dim: true },
             { text: fitWidth(axisNote, note), color: zoom > 1.001 || p.compressIdle ? 'cyan' : undefined, dim: !(zoom > 1.001 || p.compressIdle) },
           ]}
         />

@@ -268,9 +268,10 @@ export function keyName(k: KeyPress): string {
  * The status bar's hints for where the state is, in table order, in `width` columns: when they do
  * not fit, the ones before the last two (help and quit, the way out) give way from the right.
  */
-export function keyHints(s: UiState, width = Infinity, ctx: Pick<UiContext, 'explainOverflow' | 'chain'> = {}): string {
+export function keyHints(s: UiState, width = Infinity, ctx: Pick<UiContext, 'explainOverflow' | 'chainOf'> = {}): string {
   const scope = scopeOf(s);
-  const hintScope: HintScope = scope === 'event' && s.explain && ctx.explainOverflow ? 'explanation' : scope === 'sessions' && (ctx.chain?.hops ?? 0) > 1 ? 'exec' : scope;
+  const several = scope === 'sessions' && (ctx.chainOf?.(s.session)?.hops ?? 0) > 1;
+  const hintScope: HintScope = scope === 'event' && s.explain && ctx.explainOverflow ? 'explanation' : several ? 'exec' : scope;
   const hints = KEY_TABLE.flatMap((b) => {
     if (!appliesIn(b, scope) || !b.hint) return [];
     const hint = typeof b.hint === 'string' ? b.hint : (b.hint[hintScope] ?? b.hint[scope]);

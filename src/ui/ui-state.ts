@@ -146,8 +146,8 @@ export interface UiContext {
   findInContent?: (term: string) => readonly number[];
   /** What S would save where the state is (the stream shown in Content, else the selected event's bytes), or why nothing. */
   saveTarget?: { defaultPath: string } | { nothing: string };
-  /** The selected session's exec chain in the Sessions list: its head's id and how many hops it has. */
-  chain?: { head: number; hops: number } | null;
+  /** A listed session's exec in the Sessions list: the id of its row's hop nearest kubectl, and how many hops it has. */
+  chainOf?: (session: number | null) => { head: number; hops: number } | null;
 }
 
 /** A move along a list: by a number of rows, or to its first or last entry. */
@@ -277,7 +277,8 @@ export function moveHorizontally(s: UiState, ctx: UiContext, step: -1 | 1): UiSt
 
 /** → lists every hop of the selected exec under it, ← folds them back (selecting the exec's row). */
 export function foldChain(s: UiState, ctx: UiContext, unfold: boolean): UiState {
-  const chain = ctx.chain;
+  // Asked by id: in a burst of keys the selection may have moved since the context was made.
+  const chain = ctx.chainOf?.(s.session) ?? null;
   if (!chain || chain.hops < 2) return s;
   const open = s.unfolded.includes(chain.head);
   if (unfold) return open ? s : { ...s, unfolded: [...s.unfolded, chain.head] };

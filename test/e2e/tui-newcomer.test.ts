@@ -49,6 +49,35 @@ describe.each([
     await t.waitFor(/\[exited 0\]/);
   });
 
+  test('an exec’s hops are one row, unfolded with →; its hops share a time axis that shows where the bytes stopped', async () => {
+    const t = start('lab/lab-fault-reset-mid-stream.pcapng', cols, rows);
+    let screen = await t.waitFor(/Sessions · 3 · 1 exec \(→ hops\)/);
+    expect(screen).toMatch(/▸ +1 \+2 exec default\/lab-0/);
+    expect(screen).not.toMatch(/ 2 [├└] /);
+    // The three hops on the axis of the whole exec: the kubelet hop is where the output stopped.
+    expect(screen).toMatch(/^▹apisrv +●─+.*#1 /m);
+    // (At 80 columns its first output and its end fall in one cell: the end, where it stopped, shows.)
+    expect(screen).toMatch(/^ kubelet +○─+●─+▪?✕ +#2 ✗ stopped her/m);
+    expect(screen).toMatch(/^ runtime +●─+▪─+┤ +#3 /m);
+    const axisOf = (s: string) => s.split('\n').find((l) => /^ {10}0 /.test(l));
+    const axis = axisOf(screen);
+    t.keys('Right');
+    screen = await t.waitFor(/ 3 └ +exec token /);
+    expect(screen).toMatch(/▸ +1 − +exec default\/lab-0/);
+    expect(screen).toMatch(/ 2 ├ +exec default\/lab-0/);
+    t.keys('j');
+    screen = await t.waitFor(/▶ Sessions[^]*Timeline · #2 /);
+    // Another hop of the exec: the same axis, the marker on its row.
+    expect(screen).toMatch(/^▹kubelet/m);
+    expect(axisOf(screen)).toBe(axis);
+    t.keys('Left');
+    screen = await t.waitFor(/▸ +1 \+2 exec/);
+    expect(screen).toMatch(/Timeline · #1 /);
+    expect(fits(screen, cols)).toBe(true);
+    t.keys('q');
+    await t.waitFor(/\[exited \d\]/);
+  });
+
   test('help lists every key and scrolls where it does not fit; esc then q quits at once', async () => {
     const t = start('demo.pcapng', cols, rows);
     await t.waitFor(/Sessions · 11/);

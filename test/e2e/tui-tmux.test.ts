@@ -102,9 +102,12 @@ test('a capture piped in is shown live, keys coming from the terminal', async ()
 test('port-forward through the WebSocket tunnel: each hop, each forwarded connection, the tunnelled frames', async () => {
   const t = start(join('lab', 'lab-ws-portforward.pcapng'), 140, 40);
   // Until the capture is read to its end the first hop's session is still open (live): wait for its end.
-  let screen = await t.waitFor(/1 pf +default\/lab-0 +→ port 80 +WS\+SPDY +kubectl→apiserver .*✓ 2 connections forwarded to port 80/);
-  expect(screen).toMatch(/Sessions · 3/);
-  expect(screen).toMatch(/2 pf +default\/lab-0 +→ port 80 +SPDY +apiserver→kubelet/);
+  let screen = await t.waitFor(/1 \+2 pf +default\/lab-0 +→ port 80 +WS\+SPDY +kubectl→apiserver .*✓ 2 connections forwarded to port 80/);
+  // One port-forward seen on three hops: one row, its hops a → away.
+  expect(screen).toMatch(/Sessions · 3 · 1 exec \(→ hops\)/);
+  t.keys('Right');
+  screen = await t.waitFor(/2 ├ +pf +default\/lab-0 +→ port 80 +SPDY +apiserver→kubelet/);
+  expect(screen).toMatch(/3 └ +pf /);
   t.keys('Enter');
   screen = await t.waitFor(/▶ Timeline · #1/);
   // The same port-forward on the three hops of the recording.

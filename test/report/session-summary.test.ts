@@ -1,4 +1,4 @@
-import { fitWidth, fitRight, formatBytes, formatOffset, quoteArgv } from '../../src/report/format.js';
+import { fitMiddle, fitWidth, fitRight, formatBytes, formatOffset, quoteArgv } from '../../src/report/format.js';
 import { sessionDuration, sessionOutcome, sortSessions, targetLabel } from '../../src/report/session-summary.js';
 import { hangingSession, hostileSession, refusedAndFallback, session, spdyEchoSession, wsEchoSession } from '../helpers/model-builders.js';
 
@@ -106,7 +106,16 @@ describe('format', () => {
   it('fits text to a width', () => {
     expect(fitWidth('abc', 5)).toBe('abc  ');
     expect(fitWidth('abcdef', 4)).toBe('abc…');
-    expect(fitWidth('🎉🎉🎉', 2)).toBe('🎉…');
+    // Terminal cells, not code points: an emoji or a CJK character takes two, a combining mark none.
+    expect(fitWidth('🎉🎉🎉', 2)).toBe('… ');
+    expect(fitWidth('🎉🎉🎉', 3)).toBe('🎉…');
+    expect(fitWidth('数据库', 6)).toBe('数据库');
+    expect(fitWidth('数据库', 5)).toBe('数据…');
+    expect(fitWidth('e\u0301te\u0301', 5)).toBe('e\u0301te\u0301  ');
+    expect(fitMiddle('data:80:0', 8)).toBe('dat…80:0');
+    expect(fitMiddle('data:80:1', 8)).toBe('dat…80:1');
+    expect(fitMiddle('stdout', 8)).toBe('stdout  ');
+    expect(fitRight('数据', 6)).toBe('  数据');
     expect(fitWidth('x', 0)).toBe('');
     expect(fitRight('ab', 4)).toBe('  ab');
     expect(fitRight('abcdef', 4)).toBe('abc…');

@@ -4,6 +4,7 @@ import { connectionSummary } from '../../src/ui/ConnectionList.js';
 import { ContentView } from '../../src/ui/ContentView.js';
 import { ErrorBoundary } from '../../src/ui/ErrorBoundary.js';
 import { HelpOverlay, SYMBOL_HELP } from '../../src/ui/HelpOverlay.js';
+import { groupSessions } from '../../src/ui/session-groups.js';
 import { SessionList, sessionColumns } from '../../src/ui/SessionList.js';
 import { StatusBar } from '../../src/ui/StatusBar.js';
 import { renderTerminalLines } from '../../src/report/terminal-text.js';
@@ -106,9 +107,9 @@ describe('ErrorBoundary', () => {
 
 describe('list columns', () => {
   it('session columns give the target what it needs first, then the command', () => {
-    expect(sessionColumns(80, { target: 21, command: 30 })).toEqual({ target: 21, command: 13, start: 0, hop: 0 });
-    expect(sessionColumns(80, { target: 10, command: 12 })).toEqual({ target: 10, command: 12, start: 0, hop: 0 });
-    expect(sessionColumns(132, { target: 21, command: 60 })).toEqual({ target: 21, command: 36, start: 10, hop: 19 });
+    expect(sessionColumns(80, { target: 21, command: 30 })).toEqual({ fold: 0, target: 21, command: 13, start: 0, hop: 0 });
+    expect(sessionColumns(80, { target: 10, command: 12 })).toEqual({ fold: 0, target: 10, command: 12, start: 0, hop: 0 });
+    expect(sessionColumns(132, { target: 21, command: 60 })).toEqual({ fold: 0, target: 21, command: 36, start: 10, hop: 19 });
   });
 
   it('a connection summary: first request and how many more, TLS facts, gaps', () => {
@@ -132,7 +133,22 @@ describe('list columns', () => {
 
 describe('SessionList states', () => {
   const list = (over: Partial<Parameters<typeof SessionList>[0]>) => (
-    <SessionList sessions={[]} all={[]} selectedId={null} focused height={4} width={100} sort="time" filter="" filterError={null} otherConnections={0} loading={false} stopped={null} {...over} />
+    <SessionList
+      sessions={[]}
+      rows={groupSessions(over.sessions ?? [], over.all ?? [], [])}
+      all={[]}
+      selectedId={null}
+      focused
+      height={4}
+      width={100}
+      sort="time"
+      filter=""
+      filterError={null}
+      otherConnections={0}
+      loading={false}
+      stopped={null}
+      {...over}
+    />
   );
 
   it('says "yet" only while more may come, and not after decoding stopped', async () => {

@@ -322,15 +322,17 @@ describe('the events pane, search, save and hops', () => {
   });
 
   it('→ unfolds an exec’s hops in Sessions, ← folds them back onto the exec', () => {
-    const c = ctx({ chain: { head: 1, hops: 3 } });
+    const c = ctx({ chainOf: (id) => (id === 1 || id === 2 ? { head: 1, hops: 3 } : null) });
     const s = resolved({ pane: 'sessions', session: 1 });
     const open = press(s, [right], c) as UiState;
     expect(open.unfolded).toEqual([1]);
     expect(press(open, [right], c)).toBe(open);
     expect(press({ ...open, session: 2 }, [left], c)).toMatchObject({ unfolded: [], session: 1 });
-    expect(press(s, [right], ctx({ chain: { head: 1, hops: 1 } }))).toBe(s);
-    expect(keyHints(s, Infinity, { chain: { head: 1, hops: 3 } })).toMatch(/←→ hops/);
-    expect(keyHints(s, Infinity, { chain: { head: 1, hops: 1 } })).not.toMatch(/hops/);
+    expect(press(s, [right], ctx({ chainOf: () => ({ head: 1, hops: 1 }) }))).toBe(s);
+    // Keys typed at once share one context: down to session 2 (an exec of one hop), then →: nothing unfolds.
+    expect(press(s, [down, right], ctx({ chainOf: (id) => (id === 1 ? { head: 1, hops: 3 } : { head: id ?? 0, hops: 1 }) }))).toMatchObject({ session: 2, unfolded: [] });
+    expect(keyHints(s, Infinity, c)).toMatch(/←→ hops/);
+    expect(keyHints(s, Infinity, { chainOf: () => ({ head: 1, hops: 1 }) })).not.toMatch(/hops/);
   });
 });
 
