@@ -21,6 +21,13 @@ import { LineCollector, NEED_MORE, TOO_LONG } from '../http/line-collector.js';
 import { requestBodyFraming, responseBodyFraming } from '../http/message-framing.js';
 import type { Direction, FrameOrigin } from '../core/origin.js';
 
+/**
+ * A copy the redactor may blank in place. The relayed chunks are Buffers, whose slice() is a view, and
+ * the head collector hands back a view of the chunk when a head arrives whole: blanking such a view
+ * would blank the bytes the tap forwards.
+ */
+const copyOf = (bytes: Uint8Array): Uint8Array => new Uint8Array(bytes);
+
 export interface RecordedPiece {
   dir: Direction;
   bytes: Uint8Array;
@@ -84,7 +91,7 @@ export class CredentialRedactor {
     const side = this.side(dir);
     if (side.mode === 'held') this.release(side, 'message');
     if (side.head.length > 0) {
-      const partial = side.head.bytes().slice();
+      const partial = copyOf(side.head.bytes());
       side.head.reset();
       blankSecretFields(partial);
       this.emit(dir, partial);
@@ -122,7 +129,7 @@ export class CredentialRedactor {
             this.release(side, 'opaque');
             continue;
           }
-          side.held.push(data.slice(i));
+          side.held.push(copyOf(data.subarray(i)));
           side.heldBytes += data.length - i;
           return;
         case 'body': {
@@ -146,14 +153,14 @@ export class CredentialRedactor {
     const verdict = end === TOO_LONG ? false : startLooksLikeHttp(side.dir === 'c2s' ? 'request' : 'response', collected);
     if (verdict === false) {
       // Not HTTP/1.x (or a head too long to be one): recorded as it is from here on.
-      const bytes = collected.slice();
+      const bytes = copyOf(collected);
       side.head.reset();
       side.mode = 'opaque';
       this.emit(side.dir, bytes);
       return end === TOO_LONG || end === NEED_MORE ? data.length : end;
     }
     if (end === NEED_MORE) return data.length;
-    const head = collected.slice();
+    const head = copyOf(collected);
     side.head.reset();
     blankSecretFields(head);
     this.emit(side.dir, head);

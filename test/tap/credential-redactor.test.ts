@@ -23,6 +23,16 @@ describe('CredentialRedactor', () => {
   const switched = 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n';
   const upgraded = 'Authorization: Bearer not-a-header-any-more\n';
 
+  // The tap forwards the very Buffers it records: a head that arrives whole in one chunk was once
+  // blanked in place, so the apiserver received stars instead of the token.
+  test.each([Infinity, 1, 7])('never writes into the bytes it is given (chunks of %s)', (step) => {
+    const r = new CredentialRedactor({ secrets: ['abc.def-123'] });
+    const sent = Buffer.from(upgrade, 'latin1');
+    for (let at = 0; at < sent.length; at += Math.min(step, sent.length)) r.push('c2s', sent.subarray(at, at + step));
+    r.finish('c2s');
+    expect(sent.toString('latin1')).toBe(upgrade);
+  });
+
   test.each([Infinity, 1, 7])('blanks credentials in heads only, keeps lengths (chunks of %s)', (step) => {
     const conversation: [dir: 'c2s' | 's2c', data: string][] = [
       ['c2s', upgrade],
