@@ -1,3 +1,4 @@
+import type { Field } from '../core/field.js';
 import type { FrameOrigin } from '../core/origin.js';
 
 /** Header fields in wire order with their original case; repeated fields stay separate entries. */
@@ -227,4 +228,43 @@ export function splitTarget(target: string): { path: string; query: string } {
 export function quote(text: string, max = 120): string {
   const clipped = text.length > max ? `${text.slice(0, max)}…` : text;
   return JSON.stringify(clipped);
+}
+
+/**
+ * The fields of an HTTP/1.x head (offsets into `bytes`): the start line's parts, then one field per
+ * header line (label: the header's name). Byte offsets, so a non-ASCII value does not shift them.
+ */
+export function httpHeadFields(bytes: Uint8Array): Field[] {
+  const fields: Field[] = [];
+  const text = (from: number, to: number) => decoder.decode(bytes.subarray(from, to));
+  let at = 0;
+  for (let first = true; at < bytes.length; first = false) {
+    let end = bytes.indexOf(0x0a, at);
+    if (end === -1) end = bytes.length;
+    const stop = end > at && bytes[end - 1] === 0x0d ? end - 1 : end;
+    if (stop === at) {
+      fields.push({ id: 'http.end_of_head', label: 'end of head', offset: at, length: end + 1 - at, value: 'empty line' });
+      break;
+    }
+    if (first) fields.push(...startLineFields(bytes, at, stop, text));
+    else {
+      const colon = bytes.indexOf(0x3a, at);
+      const name = colon > at && colon < stop ? text(at, colon) : '';
+      fields.push({ id: 'http.header', label: name || 'line', offset: at, length: stop - at, value: (name ? text(colon + 1, stop) : text(at, stop)).trim() });
+    }
+    at = end + 1;
+  }
+  return fields;
+}
+
+function startLineFields(bytes: Uint8Array, at: number, stop: number, text: (from: number, to: number) => string): Field[] {
+  const sp1 = bytes.indexOf(SP, at);
+  const sp2 = sp1 === -1 || sp1 >= stop ? -1 : bytes.indexOf(SP, sp1 + 1);
+  if (sp1 === -1 || sp1 >= stop) return [{ id: 'http.start_line', label: 'start line', offset: at, length: stop - at, value: text(at, stop) }];
+  const secondEnd = sp2 === -1 || sp2 >= stop ? stop : sp2;
+  const parts: [number, number][] = [[at, sp1], [sp1 + 1, secondEnd]];
+  if (secondEnd < stop) parts.push([secondEnd + 1, stop]);
+  const response = text(at, sp1).startsWith('HTTP/');
+  const names = response ? [['http.response.version', 'version'], ['http.response.code', 'status code'], ['http.response.phrase', 'reason']] : [['http.request.method', 'method'], ['http.request.uri', 'target'], ['http.request.version', 'version']];
+  return parts.map(([from, to], i) => ({ id: names[i][0], label: names[i][1], offset: from, length: to - from, value: text(from, to) }));
 }

@@ -2,6 +2,8 @@
  * IPv4 header (RFC 791). The header checksum is not verified: captures taken on the sending host
  * see it before the NIC fills it in (checksum offload), so a bad value says nothing about the wire.
  */
+import type { Field } from '../core/field.js';
+import { formatIpv4 } from '../capture/ip-address-text.js';
 import { readU16 } from './read-bytes.js';
 
 const MIN_HEADER_BYTES = 20;
@@ -72,4 +74,34 @@ function checkOptions(data: Uint8Array, start: number, end: number): string | nu
     p += length;
   }
   return null;
+}
+
+/** Protocol numbers named in the fields (IANA "Assigned Internet Protocol Numbers"). */
+export function ipProtocolName(protocol: number): string {
+  return protocol === 6 ? 'TCP' : protocol === 17 ? 'UDP' : protocol === 1 ? 'ICMP' : protocol === 58 ? 'ICMPv6' : String(protocol);
+}
+
+/** The fields of the IPv4 header at `offset` in `data` (offsets into `data`), Wireshark's names; empty when it is not all there. */
+export function ipv4HeaderFields(data: Uint8Array, offset: number): Field[] {
+  if (offset + MIN_HEADER_BYTES > data.length) return [];
+  const headerLength = (data[offset] & 0x0f) * 4;
+  const f = (id: string, label: string, at: number, length: number, value: string): Field => ({ id, label, offset: offset + at, length, value });
+  const fragment = readU16(data, offset + 6);
+  const flags = [fragment & 0x8000 ? 'reserved' : '', fragment & 0x4000 ? "don't fragment" : '', fragment & FLAG_MORE_FRAGMENTS ? 'more fragments' : ''].filter(Boolean);
+  const fields = [
+    f('ip.version', 'version', 0, 1, String(data[offset] >> 4)),
+    f('ip.hdr_len', 'header length', 0, 1, `${headerLength} bytes`),
+    f('ip.dsfield', 'differentiated services', 1, 1, `0x${data[offset + 1].toString(16).padStart(2, '0')}`),
+    f('ip.len', 'total length', 2, 2, String(readU16(data, offset + 2))),
+    f('ip.id', 'identification', 4, 2, `0x${readU16(data, offset + 4).toString(16).padStart(4, '0')}`),
+    f('ip.flags', 'flags', 6, 1, flags.join(', ') || 'none'),
+    f('ip.frag_offset', 'fragment offset', 6, 2, `${(fragment & FRAGMENT_OFFSET_MASK) * 8} bytes`),
+    f('ip.ttl', 'time to live', 8, 1, String(data[offset + 8])),
+    f('ip.proto', 'protocol', 9, 1, ipProtocolName(data[offset + 9])),
+    f('ip.checksum', 'header checksum', 10, 2, `0x${readU16(data, offset + 10).toString(16).padStart(4, '0')} (not verified)`),
+    f('ip.src', 'source', 12, 4, formatIpv4(data, offset + 12)),
+    f('ip.dst', 'destination', 16, 4, formatIpv4(data, offset + 16)),
+  ];
+  if (headerLength > MIN_HEADER_BYTES && offset + headerLength <= data.length) fields.push(f('ip.options', 'options', MIN_HEADER_BYTES, headerLength - MIN_HEADER_BYTES, `${headerLength - MIN_HEADER_BYTES} bytes`));
+  return fields;
 }

@@ -1,4 +1,7 @@
 /** IPv6 header and extension headers (RFC 8200). */
+import type { Field } from '../core/field.js';
+import { formatIpv6 } from '../capture/ip-address-text.js';
+import { ipProtocolName } from './ipv4.js';
 import { readU16, readU32 } from './read-bytes.js';
 
 const HEADER_BYTES = 40;
@@ -101,4 +104,21 @@ export function walkIpv6ExtensionHeaders(data: Uint8Array, offset: number, end: 
         return null;
     }
   }
+}
+
+/** The fields of the fixed IPv6 header at `offset` in `data` (offsets into `data`), Wireshark's names; empty when it is not all there. */
+export function ipv6HeaderFields(data: Uint8Array, offset: number): Field[] {
+  if (offset + HEADER_BYTES > data.length) return [];
+  const f = (id: string, label: string, at: number, length: number, value: string): Field => ({ id, label, offset: offset + at, length, value });
+  const first = readU32(data, offset);
+  return [
+    f('ipv6.version', 'version', 0, 1, String(first >>> 28)),
+    f('ipv6.tclass', 'traffic class', 0, 2, `0x${((first >>> 20) & 0xff).toString(16).padStart(2, '0')}`),
+    f('ipv6.flow', 'flow label', 1, 3, `0x${(first & 0xfffff).toString(16).padStart(5, '0')}`),
+    f('ipv6.plen', 'payload length', 4, 2, String(readU16(data, offset + 4))),
+    f('ipv6.nxt', 'next header', 6, 1, ipProtocolName(data[offset + 6])),
+    f('ipv6.hlim', 'hop limit', 7, 1, String(data[offset + 7])),
+    f('ipv6.src', 'source', 8, 16, formatIpv6(data, offset + 8)),
+    f('ipv6.dst', 'destination', 24, 16, formatIpv6(data, offset + 24)),
+  ];
 }

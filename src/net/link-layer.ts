@@ -3,6 +3,7 @@
  * it is, as an EtherType. Values and header layouts: https://www.tcpdump.org/linktypes.html.
  */
 
+import type { Field } from '../core/field.js';
 import { readU16, readU32 } from './read-bytes.js';
 
 export const LINKTYPE_NULL = 0;
@@ -123,4 +124,79 @@ function skipVlanTags(data: Uint8Array, offset: number, etherType: number, out: 
   out.etherType = etherType < ETHERTYPE_MIN ? ETHERTYPE_UNKNOWN : etherType;
   out.offset = offset;
   return null;
+}
+
+const ETHERTYPE_NAMES = new Map<number, string>([
+  [ETHERTYPE_IPV4, 'IPv4'],
+  [ETHERTYPE_IPV6, 'IPv6'],
+  [0x0806, 'ARP'],
+  [ETHERTYPE_VLAN, '802.1Q'],
+  [ETHERTYPE_QINQ, '802.1ad'],
+]);
+
+function etherTypeText(t: number): string {
+  return `0x${t.toString(16).padStart(4, '0')}${ETHERTYPE_NAMES.has(t) ? ` (${ETHERTYPE_NAMES.get(t)})` : ''}`;
+}
+
+function macText(data: Uint8Array, at: number, length = 6): string {
+  return Array.from(data.subarray(at, at + length), (b) => b.toString(16).padStart(2, '0')).join(':');
+}
+
+const SLL_PACKET_TYPES = ['to us', 'broadcast', 'multicast', 'to another host', 'sent by us'];
+
+/** The fields of a frame's link header (offsets into the frame), Wireshark's names; empty for raw IP and unknown link types. */
+export function linkLayerFields(linkType: number, data: Uint8Array): Field[] {
+  const fields: Field[] = [];
+  const f = (id: string, label: string, offset: number, length: number, value: string) => fields.push({ id, label, offset, length, value });
+  let vlanAt = -1;
+  switch (linkType) {
+    case LINKTYPE_ETHERNET:
+      if (data.length < ETHERNET_HEADER_BYTES) return [];
+      f('eth.dst', 'destination', 0, 6, macText(data, 0));
+      f('eth.src', 'source', 6, 6, macText(data, 6));
+      f('eth.type', 'type', 12, 2, etherTypeText(readU16(data, 12)));
+      vlanAt = ETHERNET_HEADER_BYTES;
+      break;
+    case LINKTYPE_LINUX_SLL: {
+      if (data.length < SLL_HEADER_BYTES) return [];
+      const halen = Math.min(readU16(data, 4), 8);
+      f('sll.pkttype', 'packet type', 0, 2, SLL_PACKET_TYPES[readU16(data, 0)] ?? String(readU16(data, 0)));
+      f('sll.hatype', 'link-layer address type', 2, 2, String(readU16(data, 2)));
+      f('sll.halen', 'link-layer address length', 4, 2, String(readU16(data, 4)));
+      f('sll.src.eth', 'source', 6, 8, macText(data, 6, halen));
+      f('sll.etype', 'protocol', 14, 2, etherTypeText(readU16(data, 14)));
+      vlanAt = SLL_HEADER_BYTES;
+      break;
+    }
+    case LINKTYPE_LINUX_SLL2: {
+      if (data.length < SLL2_HEADER_BYTES) return [];
+      f('sll.etype', 'protocol', 0, 2, etherTypeText(readU16(data, 0)));
+      f('sll.reserved', 'reserved', 2, 2, String(readU16(data, 2)));
+      f('sll.ifindex', 'interface index', 4, 4, String(readU32(data, 4)));
+      f('sll.hatype', 'link-layer address type', 8, 2, String(readU16(data, 8)));
+      f('sll.pkttype', 'packet type', 10, 1, SLL_PACKET_TYPES[data[10]] ?? String(data[10]));
+      f('sll.halen', 'link-layer address length', 11, 1, String(data[11]));
+      f('sll.src.eth', 'source', 12, 8, macText(data, 12, Math.min(data[11], 8)));
+      vlanAt = SLL2_HEADER_BYTES;
+      break;
+    }
+    case LINKTYPE_NULL:
+    case LINKTYPE_LOOP: {
+      if (data.length < LOOPBACK_HEADER_BYTES) return [];
+      const frame: LinkFrame = { etherType: 0, offset: 0 };
+      decodeLinkLayer(linkType, data, frame);
+      f('null.family', 'family', 0, 4, frame.etherType === ETHERTYPE_IPV4 ? 'IPv4' : frame.etherType === ETHERTYPE_IPV6 ? 'IPv6' : 'unknown');
+      return fields;
+    }
+    default:
+      return [];
+  }
+  // VLAN tags: each ends with the EtherType after it.
+  const frame: LinkFrame = { etherType: 0, offset: 0 };
+  if (decodeLinkLayer(linkType, data, frame) !== null) return fields;
+  for (let at = vlanAt; at + VLAN_TAG_BYTES <= frame.offset; at += VLAN_TAG_BYTES) {
+    f('vlan.id', 'VLAN id', at, 2, String(readU16(data, at) & 0x0fff));
+    f('vlan.etype', 'type', at + 2, 2, etherTypeText(readU16(data, at + 2)));
+  }
+  return fields;
 }

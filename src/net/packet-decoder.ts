@@ -56,8 +56,8 @@ export class PacketDecoder {
   private readonly ipv4: Ipv4Header = { headerLength: 0, totalLength: 0, id: 0, moreFragments: false, fragmentOffset: 0, protocol: 0, srcOffset: 0, dstOffset: 0 };
   private readonly ipv6: Ipv6Header = { payloadLength: 0, nextHeader: 0, srcOffset: 0, dstOffset: 0 };
   private readonly ipv6Payload: Ipv6Payload = { protocol: 0, offset: 0, fragmented: false, fragmentOffset: 0, moreFragments: false, fragmentId: 0 };
-  private readonly tcp: TcpHeader = { srcPort: 0, dstPort: 0, seq: 0, ack: 0, flags: 0, window: 0, headerLength: 0 };
-  private readonly segment: TcpSegment = { src: '', dst: '', srcPort: 0, dstPort: 0, seq: 0, ack: 0, flags: 0, window: 0, payload: new Uint8Array(0), missing: 0, packet: 0, ts: 0 };
+  private readonly tcp: TcpHeader = { srcPort: 0, dstPort: 0, seq: 0, ack: 0, flags: 0, window: 0, headerLength: 0, windowScale: 0 };
+  private readonly segment: TcpSegment = { src: '', dst: '', srcPort: 0, dstPort: 0, seq: 0, ack: 0, flags: 0, window: 0, windowScale: 0, payload: new Uint8Array(0), missing: 0, packet: 0, ts: 0 };
   /** The link type of the previous packet was supported: captures have one or a few interfaces. */
   private supportedLinkType = -1;
   private readonly addresses = new AddressCache();
@@ -192,6 +192,7 @@ export class PacketDecoder {
     seg.ack = tcp.ack;
     seg.flags = tcp.flags;
     seg.window = tcp.window;
+    seg.windowScale = tcp.windowScale;
     seg.payload = data.subarray(start + tcp.headerLength, end);
     seg.missing = missing;
     seg.packet = p.index;

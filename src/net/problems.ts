@@ -29,3 +29,25 @@ export const tcpProblem = defineProblems('tcp', {
   /** Bytes the capture does not hold (lost by the capture, not by TCP). */
   gap: 'warning',
 });
+
+/**
+ * Wireshark's TCP sequence analysis (tcp.analysis.*), per segment, with its severities: notes for
+ * what TCP repairs by itself, warnings for what stalls a stream or means the capture lost packets.
+ */
+const TCP_ANALYSIS = {
+  retransmission: 'note',
+  'fast-retransmission': 'note',
+  'spurious-retransmission': 'note',
+  'out-of-order': 'warning',
+  'previous-segment-not-captured': 'warning',
+  'acked-unseen-segment': 'warning',
+  'duplicate-ack': 'note',
+  'zero-window': 'warning',
+  'window-full': 'warning',
+} as const;
+export const tcpAnalysisProblem = defineProblems('tcp', TCP_ANALYSIS);
+
+/** Whether a problem is TCP analysis of a segment (tcp.retransmission…) rather than a reassembly problem. */
+export function isTcpAnalysis(code: string): boolean {
+  return code.startsWith('tcp.') && code.slice(4) in TCP_ANALYSIS;
+}

@@ -12,9 +12,10 @@
  */
 import type { Direction, StreamOrigin } from '../core/origin.js';
 import type { Problem } from '../core/problem.js';
-import { tcpProblem } from './problems.js';
+import { tcpAnalysisProblem, tcpProblem } from './problems.js';
 import { RangeBuffer } from './range-buffer.js';
 import { senderRole } from './stream-role.js';
+import { analyzeSegment, TcpSenderAnalysis, type TcpAnalysisFinding } from './tcp-analysis.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpSegment } from './tcp.js';
 
 export interface TcpConnection {
@@ -77,6 +78,8 @@ export interface TcpReassemblerOptions {
   reorderHoldNs?: number;
   /** Bytes held ahead of an acknowledged hole (per direction) after which it is declared lost at once. Default 1 MiB. */
   reorderHoldBytes?: number;
+  /** Problems of each TCP analysis flag (retransmission, duplicate ACK…) reported per connection; the rest are counted only. Default 10. */
+  analysisProblemsPerConnection?: number;
 }
 
 /** The largest TCP window (RFC 7323): a segment or ACK further ahead than this cannot belong to the stream. */
@@ -129,6 +132,8 @@ class HalfStream {
   ackedHoles: AckedHole[] = [];
   /** Segments of this side that wait for their peer's stream (see PeerWait), in arrival order. */
   waits: PeerWait[] = [];
+  /** Wireshark-style sequence analysis of what this side sends. */
+  readonly analysis = new TcpSenderAnalysis();
   /** This side's last advertised window was zero: its peer may not send. */
   windowClosed = false;
   finOffset = -1;
@@ -157,6 +162,8 @@ class ConnectionState {
    * buffers), so it takes effect at `deadline` (packet time), at the capture's end or on a new SYN.
    */
   pendingReset: { sender: HalfStream; packet: number; ts: number; deadline: number } | null = null;
+  /** TCP analysis problems reported so far, per flag. */
+  readonly analysisReported = new Map<string, number>();
   /** The first sender seen, and its peer. */
   readonly a: HalfStream;
   readonly b: HalfStream;
@@ -211,6 +218,7 @@ export class TcpReassembler {
   private readonly lingerNs: number;
   private readonly reorderHoldNs: number;
   private readonly reorderHoldBytes: number;
+  private readonly analysisProblemsPerConnection: number;
   /** Directions with acknowledgments on hold, or waiting for their peer, and their connections; the earliest deadline among them. */
   private readonly ackedHoles = new Map<HalfStream, ConnectionState>();
   private readonly waiting = new Map<HalfStream, ConnectionState>();
@@ -244,6 +252,7 @@ export class TcpReassembler {
     this.lingerNs = opts.lingerNs ?? 10e9;
     this.reorderHoldNs = opts.reorderHoldNs ?? 1e9;
     this.reorderHoldBytes = opts.reorderHoldBytes ?? 1024 * 1024;
+    this.analysisProblemsPerConnection = opts.analysisProblemsPerConnection ?? 10;
     let id = 1;
     this.nextId = opts.nextConnectionId ?? (() => id++);
   }
@@ -332,6 +341,26 @@ export class TcpReassembler {
   private process(c: ConnectionState, seg: TcpSegment): void {
     const h = c.senderOf(seg);
     const peer = c.peerOf(h);
+    const findings = analyzeSegment(h.analysis, peer.analysis, seg);
+    this.processSegment(c, h, peer, seg);
+    if (findings.length && c.info) this.reportAnalysis(c, h, seg, findings);
+  }
+
+  /** Analysis findings as problems, up to the per-connection number for each flag. */
+  private reportAnalysis(c: ConnectionState, h: HalfStream, seg: TcpSegment, findings: readonly TcpAnalysisFinding[]): void {
+    const info = c.info!;
+    for (const f of findings) {
+      const reported = c.analysisReported.get(f.flag) ?? 0;
+      if (reported >= this.analysisProblemsPerConnection) continue;
+      c.analysisReported.set(f.flag, reported + 1);
+      const more = reported + 1 === this.analysisProblemsPerConnection ? ` (further ${f.flag} on connection ${info.id} not listed)` : '';
+      const place = { where: `${info.client}→${info.server} ${h.dir} packet ${seg.packet}`, connection: info.id, direction: h.dir, packet: seg.packet };
+      const offset = h.base >= 0 ? h.offsetOf(seg.seq) : -1;
+      this.sink.onProblem?.(tcpAnalysisProblem(f.flag, `${f.message}${more}`, offset >= 0 ? { ...place, offset } : place));
+    }
+  }
+
+  private processSegment(c: ConnectionState, h: HalfStream, peer: HalfStream, seg: TcpSegment): void {
     const flags = seg.flags;
     if (flags & TCP_SYN && !this.handshake(c, h, peer, seg)) return;
     if (flags & TCP_ACK) this.acknowledge(c, peer, seg);

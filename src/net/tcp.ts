@@ -2,6 +2,7 @@
  * TCP header (RFC 9293). Options are skipped through the data offset; the checksum is not verified
  * (offload on the capturing host leaves it unset).
  */
+import type { Field } from '../core/field.js';
 import { readU16, readU32 } from './read-bytes.js';
 
 export const TCP_FIN = 0x01;
@@ -16,6 +17,8 @@ export const TCP_CWR = 0x80;
 export const IP_PROTOCOL_TCP = 6;
 
 const MIN_HEADER_BYTES = 20;
+const OPTION_EOL = 0;
+const OPTION_NOP = 1;
 
 /** One TCP segment as the packet decoder hands it to reassembly (one object, refilled for every packet). */
 export interface TcpSegment {
@@ -33,6 +36,8 @@ export interface TcpSegment {
   payload: Uint8Array;
   /** Payload bytes sent on the wire after `payload` but not captured (snaplen); usually 0. */
   missing?: number;
+  /** On a SYN: its window scale option's shift, 0 without one (the scale then stays off). */
+  windowScale?: number;
   /** 1-based packet number. */
   packet: number;
   /** Nanoseconds since the capture origin. */
@@ -48,6 +53,8 @@ export interface TcpHeader {
   flags: number;
   window: number;
   headerLength: number;
+  /** The window scale option's shift (read on SYNs only), 0 without one. */
+  windowScale: number;
 }
 
 /** Decodes the header at data[offset, end); returns null, or why the segment must be dropped. */
@@ -64,5 +71,105 @@ export function decodeTcpHeader(data: Uint8Array, offset: number, end: number, o
   out.flags = data[offset + 13];
   out.window = readU16(data, offset + 14);
   out.headerLength = headerLength;
+  out.windowScale = out.flags & TCP_SYN ? windowScaleOption(data, offset + MIN_HEADER_BYTES, offset + headerLength) : 0;
   return null;
+}
+
+const OPTION_WINDOW_SCALE = 3;
+
+/** The shift of a window scale option among the options in data[start, end), 0 without one. */
+function windowScaleOption(data: Uint8Array, start: number, end: number): number {
+  for (let p = start; p < end; ) {
+    const kind = data[p];
+    if (kind === OPTION_EOL) return 0;
+    if (kind === OPTION_NOP) {
+      p++;
+      continue;
+    }
+    const length = p + 1 < end ? data[p + 1] : 0;
+    if (length < 2 || p + length > end) return 0;
+    // RFC 7323: a shift above 14 is used as 14.
+    if (kind === OPTION_WINDOW_SCALE && length === 3) return Math.min(data[p + 2], 14);
+    p += length;
+  }
+  return 0;
+}
+
+const FLAG_NAMES: [number, string][] = [
+  [TCP_CWR, 'CWR'],
+  [TCP_ECE, 'ECE'],
+  [TCP_URG, 'URG'],
+  [TCP_ACK, 'ACK'],
+  [TCP_PSH, 'PSH'],
+  [TCP_RST, 'RST'],
+  [TCP_SYN, 'SYN'],
+  [TCP_FIN, 'FIN'],
+];
+
+/** "SYN, ACK" for TCP_* flag bits. */
+export function tcpFlagNames(flags: number): string {
+  return FLAG_NAMES.filter(([bit]) => flags & bit).map(([, name]) => name).join(', ') || 'none';
+}
+
+/** Option kinds (IANA "TCP Option Kind Numbers") with Wireshark's field names. */
+const OPTIONS = new Map<number, { id: string; label: string; value?: (data: Uint8Array, at: number, length: number) => string }>([
+  [2, { id: 'tcp.options.mss', label: 'maximum segment size', value: (d, at) => `${readU16(d, at + 2)} bytes` }],
+  [3, { id: 'tcp.options.wscale', label: 'window scale', value: (d, at) => `shift ${d[at + 2]} (×${2 ** Math.min(d[at + 2], 14)})` }],
+  [4, { id: 'tcp.options.sack_perm', label: 'SACK permitted' }],
+  [
+    5,
+    {
+      id: 'tcp.options.sack',
+      label: 'SACK',
+      value: (d, at, length) => {
+        const blocks: string[] = [];
+        for (let p = at + 2; p + 8 <= at + length; p += 8) blocks.push(`${readU32(d, p)}–${readU32(d, p + 4)}`);
+        return blocks.join(', ');
+      },
+    },
+  ],
+  [8, { id: 'tcp.options.timestamp', label: 'timestamps', value: (d, at) => `TSval ${readU32(d, at + 2)}, TSecr ${readU32(d, at + 6)}` }],
+]);
+
+/**
+ * The fields of the TCP header at `offset` in `data` (offsets into `data`), Wireshark's names;
+ * sequence numbers are the raw ones (`tcp.seq_raw`). Empty when the header is not all there.
+ */
+export function tcpHeaderFields(data: Uint8Array, offset: number): Field[] {
+  const headerLength = offset + MIN_HEADER_BYTES <= data.length ? (data[offset + 12] >> 4) * 4 : 0;
+  if (headerLength < MIN_HEADER_BYTES || offset + headerLength > data.length) return [];
+  const f = (id: string, label: string, at: number, length: number, value: string): Field => ({ id, label, offset: offset + at, length, value });
+  const flags = ((data[offset + 12] & 0x01) << 8) | data[offset + 13];
+  const fields = [
+    f('tcp.srcport', 'source port', 0, 2, String(readU16(data, offset))),
+    f('tcp.dstport', 'destination port', 2, 2, String(readU16(data, offset + 2))),
+    f('tcp.seq_raw', 'sequence number', 4, 4, String(readU32(data, offset + 4))),
+    f('tcp.ack_raw', 'acknowledgment number', 8, 4, String(readU32(data, offset + 8))),
+    f('tcp.hdr_len', 'header length', 12, 1, `${headerLength} bytes`),
+    f('tcp.flags', 'flags', 12, 2, `0x${flags.toString(16).padStart(3, '0')} (${tcpFlagNames(flags & 0xff)})`),
+    f('tcp.window_size_value', 'window', 14, 2, String(readU16(data, offset + 14))),
+    f('tcp.checksum', 'checksum', 16, 2, `0x${readU16(data, offset + 16).toString(16).padStart(4, '0')} (not verified)`),
+    f('tcp.urgent_pointer', 'urgent pointer', 18, 2, String(readU16(data, offset + 18))),
+  ];
+  for (let p = offset + MIN_HEADER_BYTES; p < offset + headerLength; ) {
+    const kind = data[p];
+    if (kind === OPTION_EOL) {
+      fields.push({ id: 'tcp.options.eol', label: 'end of options', offset: p, length: offset + headerLength - p, value: '' });
+      break;
+    }
+    if (kind === OPTION_NOP) {
+      fields.push({ id: 'tcp.options.nop', label: 'no-operation', offset: p, length: 1, value: '' });
+      p++;
+      continue;
+    }
+    const length = p + 1 < offset + headerLength ? data[p + 1] : 0;
+    if (length < 2 || p + length > offset + headerLength) {
+      fields.push({ id: 'tcp.options', label: `option ${kind}`, offset: p, length: offset + headerLength - p, value: `bad length ${length}` });
+      break;
+    }
+    const known = OPTIONS.get(kind);
+    fields.push({ id: known?.id ?? 'tcp.options.unknown', label: known?.label ?? `option ${kind}`, offset: p, length, value: known?.value?.(data, p, length) ?? '' });
+    p += length;
+  }
+  return fields;
 }

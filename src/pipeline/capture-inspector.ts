@@ -8,12 +8,17 @@ import { readCaptureBytes } from '../capture/capture-source.js';
 import { CaptureDecoder } from '../capture/capture-decoder.js';
 import type { Packet } from '../capture/packet.js';
 import type { Direction, FrameOrigin } from '../core/origin.js';
+import type { Problem } from '../core/problem.js';
+import { packetHeaderLayers, type HeaderLayer } from '../net/packet-fields.js';
+import { isTcpAnalysis } from '../net/problems.js';
 import { PacketDecoder } from '../net/packet-decoder.js';
 import { TcpReassembler } from '../net/tcp-reassembly.js';
 import type { TcpSegment } from '../net/tcp.js';
 
 const MAX_PACKETS = 16;
 const MAX_UNIT_BYTES = 1 << 20;
+/** Packets of the unit's range kept while reading, until reassembly says which carried its bytes (it may deliver them later). */
+const MAX_KEPT_PACKETS = 256;
 
 /** One packet carrying bytes of the unit. */
 export interface CarrierPacket {
@@ -25,6 +30,10 @@ export interface CarrierPacket {
   streamOffset: number;
   /** The TCP header fields of the segment (its payload view is dropped). */
   tcp: Omit<TcpSegment, 'payload'>;
+  /** The frame's link, IP and TCP headers with their fields. */
+  headers: HeaderLayer[];
+  /** TCP analysis of the segment (retransmission, out-of-order, zero window…), as Wireshark's tcp.analysis flags. */
+  analysis: Problem[];
 }
 
 export interface CapturedUnit {
@@ -48,40 +57,63 @@ export interface UnitQuery {
 
 export type CaptureInspector = (query: UnitQuery) => Promise<CapturedUnit>;
 
+interface KeptPacket {
+  packet: Packet;
+  payloadStart: number;
+  tcp: Omit<TcpSegment, 'payload'>;
+}
+
 export function createCaptureInspector(path: string): CaptureInspector {
   return async ({ connectionId, dir, origin: o, innerOffsets }) => {
     const bytes = new Uint8Array(innerOffsets ? 0 : Math.min(o.length, MAX_UNIT_BYTES));
-    const carriers: CarrierPacket[] = [];
+    const carriers = new Map<number, CarrierPacket>();
+    const kept = new Map<number, KeptPacket>();
+    const analysis = new Map<number, Problem[]>();
     let current: Packet | null = null;
-    let segment: Omit<TcpSegment, 'payload'> | null = null;
-    let payloadStart = 0;
     let done = false;
-    const keep = (p: Packet, length: number, streamOffset: number) => {
-      if (carriers.length < MAX_PACKETS && segment) carriers.push({ packet: { ...p, data: p.data.slice() }, payloadStart, payloadLength: length, streamOffset, tcp: segment });
+    // Reassembly names the packet that carried each piece (origin.packet): it may deliver a piece
+    // after later packets when they were stored out of order.
+    const keep = (packet: number, length: number, streamOffset: number) => {
+      const k = kept.get(packet);
+      if (!k || carriers.size >= MAX_PACKETS) return;
+      const c = carriers.get(packet);
+      if (c) c.payloadLength = Math.max(c.payloadLength, streamOffset + length - c.streamOffset);
+      else carriers.set(packet, { ...k, payloadLength: length, streamOffset, headers: packetHeaderLayers(k.packet.linkType, k.packet.data), analysis: [] });
     };
-    const tcp = new TcpReassembler({
-      onOpen() {},
-      onData(conn, d, data, origin) {
-        if (conn.id !== connectionId || d !== dir || !current) return;
-        if (innerOffsets) {
-          if (current.index >= o.packet) keep(current, data.length, origin.offset);
-          return;
-        }
-        const a = Math.max(origin.offset, o.offset);
-        const b = Math.min(origin.offset + data.length, o.offset + o.length);
-        if (b <= a) return;
-        if (a - o.offset < bytes.length) bytes.set(data.subarray(a - origin.offset, Math.min(b, o.offset + bytes.length) - origin.offset), a - o.offset);
-        keep(current, data.length, origin.offset);
+    const tcp = new TcpReassembler(
+      {
+        onOpen() {},
+        onData(conn, d, data, origin) {
+          if (conn.id !== connectionId || d !== dir) return;
+          if (innerOffsets) {
+            if (origin.packet >= o.packet && origin.packet <= o.lastPacket) keep(origin.packet, data.length, origin.offset);
+            return;
+          }
+          const a = Math.max(origin.offset, o.offset);
+          const b = Math.min(origin.offset + data.length, o.offset + o.length);
+          if (b <= a) return;
+          if (a - o.offset < bytes.length) bytes.set(data.subarray(a - origin.offset, Math.min(b, o.offset + bytes.length) - origin.offset), a - o.offset);
+          keep(origin.packet, data.length, origin.offset);
+        },
+        onGap() {},
+        onClose() {},
+        onEnd() {},
+        onProblem(p) {
+          if (p.connection !== connectionId || p.packet === undefined || !isTcpAnalysis(p.code)) return;
+          if (p.packet < o.packet || p.packet > o.lastPacket) return;
+          const list = analysis.get(p.packet) ?? [];
+          list.push(p);
+          analysis.set(p.packet, list);
+        },
       },
-      onGap() {},
-      onClose() {},
-      onEnd() {},
-    });
+      { analysisProblemsPerConnection: Infinity },
+    );
     const packets = new PacketDecoder({
       onSegment(seg) {
-        payloadStart = current ? seg.payload.byteOffset - current.data.byteOffset : 0;
-        const { payload: _payload, ...fields } = seg;
-        segment = fields;
+        if (current && current.index >= o.packet && current.index <= o.lastPacket && kept.size < MAX_KEPT_PACKETS) {
+          const { payload, ...fields } = seg;
+          kept.set(current.index, { packet: { ...current, data: current.data.slice() }, payloadStart: payload.byteOffset - current.data.byteOffset, tcp: fields });
+        }
         tcp.push(seg);
       },
     });
@@ -98,6 +130,10 @@ export function createCaptureInspector(path: string): CaptureInspector {
       reader.push(chunk);
       if (done) break;
     }
-    return { bytes, carriers };
+    // Pieces still held back for segments stored out of order are delivered now.
+    tcp.end();
+    const found = [...carriers.values()].sort((x, y) => x.streamOffset - y.streamOffset);
+    for (const c of found) c.analysis = analysis.get(c.packet.index) ?? [];
+    return { bytes, carriers: found };
   };
 }

@@ -3,15 +3,16 @@
  * the frame's exact bytes and header fields, the TCP segments that carried them and each packet
  * with its bytes, added to the layers the model itself knows.
  */
-import { linkTypeName } from '../net/link-layer.js';
-import type { CaptureInspector } from '../pipeline/capture-inspector.js';
+import type { CaptureInspector, CarrierPacket } from '../pipeline/capture-inspector.js';
 import { isoTime } from '../core/time.js';
 import { isSpdyTunnel } from '../report/outcome.js';
 import type { Field } from '../core/field.js';
 import { stdcopyFrameFields } from '../docker/stdcopy.js';
+import { httpHeadFields } from '../http/http-head.js';
 import type { CaptureModel, ExecSession } from '../model/session.js';
 import { safeInline } from '../report/terminal-text.js';
 import { spdyFrameFields } from '../spdy/frame-header.js';
+import { k8sChannelField } from '../websocket/channel-protocol.js';
 import { webSocketFrameFields } from '../websocket/frame-header.js';
 import { connectionOf, modelLayers, type EventInspector, type InspectableEvent, type LayerView } from './event-layers.js';
 
@@ -19,10 +20,44 @@ const PAYLOAD_FIELDS = new Set(['websocket.payload', 'spdy.data', 'spdy.header_b
 
 /** The frame header's fields, from the protocol's own folder. */
 function frameFields(s: ExecSession, e: InspectableEvent, bytes: Uint8Array): Field[] {
-  if (s.transport === 'websocket') return webSocketFrameFields(bytes);
+  if (s.transport === 'websocket') {
+    const fields = webSocketFrameFields(bytes);
+    const channel = s.kind !== 'portforward' ? k8sChannelField(bytes, fields, s.protocol.includes('base64')) : null;
+    return channel ? [...fields.slice(0, -1), channel, ...fields.slice(-1)] : fields;
+  }
   // A docker exec's output is stdcopy-framed only without a TTY; other bytes are raw.
   if (s.transport === 'hijacked') return !s.tty && e.dir === 's2c' && e.kind === 'data' ? stdcopyFrameFields(bytes) : [];
   return spdyFrameFields(bytes);
+}
+
+/** "TCP 50040 → 18112 · seq 1 ack 194 · ACK, PSH · win 512 · 193 B" from the segment's header fields. */
+function segmentLine(c: CarrierPacket): string {
+  const tcp = c.headers.find((h) => h.layer === 'tcp');
+  const v = (id: string) => tcp?.fields.find((f) => f.id === id)?.value ?? '?';
+  const flags = /\((.*)\)/.exec(v('tcp.flags'))?.[1] ?? v('tcp.flags');
+  return `packet ${c.packet.index}: seq ${v('tcp.seq_raw')} ack ${v('tcp.ack_raw')} · ${flags} · win ${v('tcp.window_size_value')} · stream bytes ${c.streamOffset}–${c.streamOffset + c.payloadLength - 1} (${c.payloadLength} B)`;
+}
+
+function analysisLines(c: CarrierPacket): string[] {
+  return c.analysis.map((p) => `! ${p.code}: ${safeInline(p.message)}`);
+}
+
+/** One packet: every header's fields, the TCP payload, and what TCP analysis says of the segment. */
+function packetLayer(model: CaptureModel, c: CarrierPacket): LayerView {
+  const payload: Field = { id: 'tcp.payload', label: 'TCP payload', offset: c.payloadStart, length: c.payloadLength, value: `${c.payloadLength} bytes (stream bytes ${c.streamOffset}–${c.streamOffset + c.payloadLength - 1})` };
+  return {
+    kind: 'packet',
+    title: `packet ${c.packet.index}`,
+    lines: [
+      `${isoTime(model.capture.originNs, c.packet.ts) ?? ''} · ${c.packet.origLen} bytes on the wire, ${c.packet.data.length} captured · interface ${c.packet.interfaceId}`,
+      c.headers.map((h) => `${h.name} ${h.start}–${h.end - 1}`).join(' · ') + ` · payload at byte ${c.payloadStart}`,
+      ...analysisLines(c),
+    ],
+    range: { space: `packet ${c.packet.index}`, start: c.payloadStart, end: c.payloadStart + c.payloadLength },
+    bytes: c.packet.data,
+    highlight: { start: c.payloadStart, end: c.payloadStart + c.payloadLength },
+    fields: [...c.headers.flatMap((h) => h.fields.map((f) => ({ ...f, label: `${h.name} ${f.label}` }))), payload],
+  };
 }
 
 export function createEventInspector(read: CaptureInspector, model: CaptureModel): EventInspector {
@@ -34,35 +69,40 @@ export function createEventInspector(read: CaptureInspector, model: CaptureModel
     const tls = model.connections.find((c) => c.id === connectionId)?.tls;
     const tunnel = isSpdyTunnel(s) && event.kind !== 'request' && event.kind !== 'upgrade';
     const found = await read({ connectionId, dir: event.dir, origin: event.origin, innerOffsets: !!tls || tunnel });
-    const frameLayer = layers.find((l) => l.kind === 'frame' || l.kind === 'http');
+    const frameLayer = layers.find((l) => l.kind === 'frame' || (l.kind === 'http' && (event.kind === 'request' || event.kind === 'upgrade' || event.kind === 'poll')));
     if (frameLayer && !tls && !tunnel) {
       frameLayer.bytes = found.bytes;
       frameLayer.highlight = { start: 0, end: found.bytes.length };
-      if (frameLayer.kind === 'frame') {
-        const fields = frameFields(s, event, found.bytes);
-        frameLayer.fields = fields;
-        frameLayer.lines.push(...fields.map((f) => `${f.label}: ${safeInline(f.value)}`));
-        // The frame's payload is what carried the event; its header fields are listed above.
-        const payload = fields.find((f) => PAYLOAD_FIELDS.has(f.id));
-        if (payload) frameLayer.highlight = { start: payload.offset, end: found.bytes.length };
-      }
+      const fields = frameLayer.kind === 'frame' ? frameFields(s, event, found.bytes) : httpHeadFields(found.bytes);
+      frameLayer.fields = fields;
+      // A frame's payload is what carried the event; its header fields are listed above.
+      const payload = fields.find((f) => PAYLOAD_FIELDS.has(f.id));
+      if (payload) frameLayer.highlight = { start: payload.offset, end: found.bytes.length };
+    }
+    // The upgrade request under a stream event: its head, read back from where it was sent.
+    const upgradeLayer = layers.find((l) => l.kind === 'http' && l !== frameLayer);
+    const request = s.requestOrigin;
+    if (upgradeLayer && request.length > 0 && connectionId === s.connectionId && !tls) {
+      const head = await read({ connectionId, dir: 'c2s', origin: request, innerOffsets: false });
+      upgradeLayer.bytes = head.bytes;
+      upgradeLayer.highlight = { start: 0, end: head.bytes.length };
+      upgradeLayer.range = { space: 'TCP c2s', start: request.offset, end: request.offset + request.length };
+      upgradeLayer.fields = httpHeadFields(head.bytes);
     }
     const tcpLayer = layers.find((l) => l.kind === 'tcp');
+    const first = found.carriers[0];
     if (tcpLayer) {
       if (tls) tcpLayer.lines.push(`TLS ${tls.version ?? ''}: offsets are in the decrypted stream; packets below are those of its records`.replace('  ', ' '));
-      for (const c of found.carriers) tcpLayer.lines.push(`packet ${c.packet.index}: stream bytes ${c.streamOffset}–${c.streamOffset + c.payloadLength - 1} (${c.payloadLength} B)`);
+      for (const c of found.carriers) tcpLayer.lines.push(segmentLine(c), ...analysisLines(c));
+      const header = first?.headers.find((h) => h.layer === 'tcp');
+      if (first && header) {
+        tcpLayer.bytes = first.packet.data;
+        tcpLayer.highlight = { start: header.start, end: header.end };
+        tcpLayer.range = { space: `packet ${first.packet.index}`, start: header.start, end: header.end };
+        tcpLayer.fields = header.fields;
+      }
     }
-    const packetLayers: LayerView[] = found.carriers.map((c) => ({
-      kind: 'packet',
-      title: `packet ${c.packet.index}`,
-      lines: [
-        `${isoTime(model.capture.originNs, c.packet.ts) ?? ''} · ${c.packet.origLen} bytes on the wire, ${c.packet.data.length} captured`,
-        `interface ${c.packet.interfaceId} · link type ${linkTypeName(c.packet.linkType)} · TCP payload at byte ${c.payloadStart}`,
-      ],
-      range: { space: `packet ${c.packet.index}`, start: c.payloadStart, end: c.payloadStart + c.payloadLength },
-      bytes: c.packet.data,
-      highlight: { start: c.payloadStart, end: c.payloadStart + c.payloadLength },
-    }));
+    const packetLayers = found.carriers.map((c) => packetLayer(model, c));
     const firstPacket = layers.findIndex((l) => l.kind === 'packet');
     if (packetLayers.length && firstPacket >= 0) layers.splice(firstPacket, 1, ...packetLayers);
     return layers;

@@ -17,6 +17,7 @@
  * only the channel byte, a v5 CLOSE signal, a port prefix and a partial base64 group are held.
  */
 import type { Direction, FrameOrigin, StreamOrigin } from '../core/origin.js';
+import type { Field } from '../core/field.js';
 import type { Problem } from '../core/problem.js';
 import { webSocketProblem, type WebSocketProblemCode } from './problems.js';
 import { Base64StreamDecoder } from './base64-stream.js';
@@ -31,6 +32,24 @@ import {
 } from './message-assembler.js';
 
 export const K8sChannel = { Stdin: 0, Stdout: 1, Stderr: 2, Error: 3, Resize: 4, Close: 255 } as const;
+
+const CHANNEL_NAMES: Record<number, string> = { 0: 'stdin', 1: 'stdout', 2: 'stderr', 3: 'error', 4: 'resize', 255: 'CLOSE signal' };
+
+/**
+ * The channel byte of a data frame of an exec/attach channel protocol, as a field of the frame
+ * (`frameFields` from webSocketFrameFields): the payload's first byte, unmasked; base64 protocols
+ * write it as an ASCII digit. Null for a frame without payload or a control frame.
+ */
+export function k8sChannelField(frame: Uint8Array, frameFields: readonly Field[], base64: boolean): Field | null {
+  const payload = frameFields.find((f) => f.id === 'websocket.payload');
+  const opcode = frame[0] & 0x0f;
+  if (!payload || payload.length === 0 || (opcode !== Opcode.Binary && opcode !== Opcode.Text)) return null;
+  const key = frameFields.find((f) => f.id === 'websocket.masking_key');
+  const raw = frame[payload.offset] ^ (key ? frame[key.offset] : 0);
+  const channel = base64 ? raw - 0x30 : raw;
+  const name = CHANNEL_NAMES[channel] ?? `channel ${channel}`;
+  return { id: 'websocket.k8s_channel', label: 'channel', offset: payload.offset, length: 1, value: `${channel} (${name})${base64 ? ` as '${String.fromCharCode(raw)}'` : ''}` };
+}
 
 export interface ChannelDataEvent {
   dir: Direction;

@@ -28,6 +28,7 @@ function expectSegment(spec: TcpPacketSpec, link: LinkKind, data: Uint8Array) {
       ack: 17,
       flags: 0x18,
       window: 501,
+      windowScale: 0,
       payload: bytes('hello'),
       missing: 0,
       packet: 7,

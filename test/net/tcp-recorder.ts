@@ -7,6 +7,7 @@ import type { Direction, StreamOrigin } from '../../src/core/origin.js';
 import type { Problem } from '../../src/core/problem.js';
 import type { TcpConnection, TcpSink } from '../../src/net/tcp-reassembly.js';
 import type { TcpSegment } from '../../src/net/tcp.js';
+import { isTcpAnalysis } from '../../src/net/problems.js';
 import { bytes, flagBits, type Flags } from '../helpers/net-packets.js';
 
 /** Gaps are spelled out byte by byte in `data`; larger ones are contract violations in these tests. */
@@ -35,7 +36,9 @@ export interface ConnectionRecord {
 export class TcpRecorder implements TcpSink {
   readonly log: string[] = [];
   readonly connections = new Map<number, ConnectionRecord>();
+  /** Reassembly problems; TCP analysis of the segments (tcp.retransmission…) goes to `analysis`. */
   readonly problems: Problem[] = [];
+  readonly analysis: Problem[] = [];
   readonly violations: string[] = [];
   /** Every onData view as given, to check the fast path passes packet bytes without copying. */
   dataViews: Uint8Array[] = [];
@@ -90,7 +93,7 @@ export class TcpRecorder implements TcpSink {
   }
 
   onProblem(p: Problem): void {
-    this.problems.push(p);
+    (isTcpAnalysis(p.code) ? this.analysis : this.problems).push(p);
   }
 
   /** The direction's bytes as text, lost bytes as '?'. */

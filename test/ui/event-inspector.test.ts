@@ -1,4 +1,5 @@
 /** The Event pane's lower layers, read back from real captures. */
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { analyzeCapture } from '../../src/pipeline/analyze-capture.js';
 import { analyzeOptions } from '../../src/pipeline/options.js';
@@ -21,8 +22,11 @@ test('a WebSocket stdout message: frame fields, exact frame bytes, the packet th
   const { layers } = await inspectStdout('ws-echo.pcap');
   expect(layers.map((l) => l.kind)).toEqual(['stream', 'frame', 'http', 'tcp', 'packet']);
   const frame = layers[1];
-  expect(frame.lines).toEqual(expect.arrayContaining(['opcode: 2 (binary)', 'FIN: set (last frame of the message)', 'payload length: 22 (7-bit form)', 'MASK: clear (server → client)']));
+  const fieldText = (l: { fields?: { label: string; value: string }[] }) => (l.fields ?? []).map((f) => `${f.label}: ${f.value}`);
+  expect(fieldText(frame)).toEqual(expect.arrayContaining(['opcode: 2 (binary)', 'FIN: set (last frame of the message)', 'payload length: 22 (7-bit form)', 'MASK: clear (server → client)']));
   expect(frame.fields?.find((f) => f.id === 'websocket.payload')).toMatchObject({ offset: 2, length: 22 });
+  // The channel byte, named: the payload's first byte.
+  expect(frame.fields?.find((f) => f.id === 'websocket.k8s_channel')).toMatchObject({ offset: 2, length: 1, value: '1 (stdout)' });
   expect(Buffer.from(frame.bytes ?? []).toString('latin1')).toBe('\x82\x16\x01hello from websocket\n');
   expect(frame.highlight).toEqual({ start: 2, end: 24 });
   const packet = layers[4];
@@ -34,9 +38,36 @@ test('a WebSocket stdout message: frame fields, exact frame bytes, the packet th
 test("spdystream's three writes per DATA frame show as three packets under one frame", async () => {
   const { layers, event } = await inspectStdout('spdy-echo.pcap');
   const frame = layers.find((l) => l.kind === 'frame');
-  expect(frame?.lines).toEqual(expect.arrayContaining(['control bit: clear (DATA frame)', 'stream id: 3', 'flags: 0x00', 'length: 16']));
+  expect((frame?.fields ?? []).map((f) => `${f.label}: ${f.value}`)).toEqual(expect.arrayContaining(['control bit: clear (DATA frame)', 'stream id: 3', 'flags: 0x00', 'length: 16']));
   expect(Buffer.from(frame?.bytes ?? []).subarray(8).toString()).toBe('hello from spdy\n');
   const packets = layers.filter((l) => l.kind === 'packet');
   expect(packets.map((p) => (p.highlight ? p.highlight.end - p.highlight.start : 0))).toEqual([4, 4, 16]);
   expect(event.origin.lastPacket - event.origin.packet).toBeGreaterThanOrEqual(2);
+});
+
+test('every layer under a stdout message has its bytes and fields: the upgrade head, TCP and the packet, at tshark\'s offsets', async () => {
+  const { layers } = await inspectStdout('ws-echo.pcap');
+  const http = layers.find((l) => l.kind === 'http')!;
+  const head = Buffer.from(http.bytes ?? []).toString('latin1');
+  expect(head).toMatch(/^GET \/api\/v1\/namespaces\/.*\/exec\?.* HTTP\/1\.1\r\n/);
+  expect(head.endsWith('\r\n\r\n')).toBe(true);
+  const fields = http.fields ?? [];
+  expect(fields.slice(0, 3).map((f) => f.id)).toEqual(['http.request.method', 'http.request.uri', 'http.request.version']);
+  // Each field's bytes are its text in the head.
+  for (const f of fields.filter((f) => f.id === 'http.header')) expect(head.slice(f.offset, f.offset + f.length)).toBe(`${f.label}: ${f.value}`);
+  expect(fields.find((f) => f.label.toLowerCase() === 'sec-websocket-protocol')?.value).toContain('v5.channel.k8s.io');
+  expect(fields.at(-1)?.id).toBe('http.end_of_head');
+
+  const tcp = layers.find((l) => l.kind === 'tcp')!;
+  const packet = layers.find((l) => l.kind === 'packet')!;
+  expect(tcp.bytes).toBe(packet.bytes);
+  const frame = Number(packet.title.replace('packet ', ''));
+  const pdml = execFileSync('tshark', ['-r', fixture('ws-echo.pcap'), '-Y', `frame.number == ${frame}`, '-T', 'pdml'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const pos = (name: string) => {
+    const m = new RegExp(`<field name="${name.replace(/\./g, '\\.')}"[^>]*?size="(\\d+)" pos="(\\d+)"`).exec(pdml);
+    return m ? { offset: Number(m[2]), length: Number(m[1]) } : null;
+  };
+  for (const id of ['tcp.srcport', 'tcp.seq_raw', 'tcp.ack_raw', 'tcp.flags', 'tcp.window_size_value']) expect({ id, ...tcp.fields?.find((f) => f.id === id) }).toMatchObject({ id, ...pos(id) });
+  for (const id of ['eth.src', 'ip.ttl', 'ip.src', 'ip.dst', 'tcp.dstport']) expect({ id, ...packet.fields?.find((f) => f.id === id) }).toMatchObject({ id, ...pos(id) });
+  expect(packet.fields?.find((f) => f.id === 'tcp.payload')).toMatchObject({ ...pos('tcp.payload') });
 });

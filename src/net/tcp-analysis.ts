@@ -1,0 +1,135 @@
+/**
+ * TCP sequence analysis as Wireshark's tcp.analysis flags define it: each segment, in capture order,
+ * is judged against what its sender and the peer sent before (retransmission, out-of-order,
+ * previous segment not captured, ACKed unseen segment, duplicate ACK, zero window, window full).
+ * The judgement is about the capture, in sequence-number space; reassembly (tcp-reassembly.ts)
+ * decides what the bytes are, and keeps a TcpSenderAnalysis for each side of each connection.
+ */
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpSegment } from './tcp.js';
+
+export type TcpAnalysisFlag =
+  | 'retransmission'
+  | 'fast-retransmission'
+  | 'spurious-retransmission'
+  | 'out-of-order'
+  | 'previous-segment-not-captured'
+  | 'acked-unseen-segment'
+  | 'duplicate-ack'
+  | 'zero-window'
+  | 'window-full';
+
+/** One finding about a segment, with the text the problem shows. */
+export interface TcpAnalysisFinding {
+  flag: TcpAnalysisFlag;
+  message: string;
+}
+
+/**
+ * A data segment that fills a hole no later than this after the segment that advanced the
+ * sequence is out of order, not a retransmission (Wireshark falls back to 3 ms without an RTT).
+ */
+const OUT_OF_ORDER_NS = 3e6;
+/** A retransmission this soon after two duplicate ACKs asking for it is a fast retransmission. */
+const FAST_RETRANSMISSION_NS = 20e6;
+
+/** What the analysis knows of one side of a connection. */
+export class TcpSenderAnalysis {
+  /** Sequence number after the highest byte (SYN and FIN count one) sent so far; valid once `seen`. */
+  nextSeq = 0;
+  seen = false;
+  /** Time of the segment that last advanced nextSeq. */
+  advancedTs = 0;
+  /** Last acknowledgment number and window this side sent (valid once `acked`), and the packet that first sent that ACK. */
+  lastAck = 0;
+  acked = false;
+  window = 0;
+  ackPacket = 0;
+  dupAcks = 0;
+  lastDupAckTs = 0;
+  /** Window scale shift from this side's SYN, -1 unknown (no SYN seen), 0 none. */
+  windowScale = -1;
+  /** This side's last segment was a keep-alive (its peer's answer is no duplicate ACK). */
+  keptAlive = false;
+  /** nextSeq when the peer last acknowledged bytes of this side not captured: reported once until this side moves on. */
+  unseenAckedAt = -1;
+}
+
+/** seq-space a > b, across the 32-bit wrap. */
+const after = (a: number, b: number) => ((a - b) | 0) > 0;
+
+const NOTHING: readonly TcpAnalysisFinding[] = [];
+
+/** Judges one segment of `me`, in capture order, and learns from it; `peer` is the other side. */
+export function analyzeSegment(me: TcpSenderAnalysis, peer: TcpSenderAnalysis, seg: TcpSegment): readonly TcpAnalysisFinding[] {
+  let found: TcpAnalysisFinding[] | null = null;
+  const add = (flag: TcpAnalysisFlag, message: string) => (found ??= []).push({ flag, message });
+  const flags = seg.flags;
+  const length = seg.payload.length + (seg.missing ?? 0);
+  const control = (flags & (TCP_SYN | TCP_FIN | TCP_RST)) !== 0;
+  const seqLength = length + (flags & TCP_SYN ? 1 : 0) + (flags & TCP_FIN ? 1 : 0);
+  const end = (seg.seq + seqLength) >>> 0;
+  if (flags & TCP_SYN) me.windowScale = seg.windowScale ?? 0;
+
+  if (seg.window === 0 && flags & TCP_ACK && !control) add('zero-window', 'zero window: the receiver has no room, the sender must wait');
+  // A probe into the peer's zero window repeats no data and is not a retransmission.
+  const zeroWindowProbe = length === 1 && me.seen && seg.seq === me.nextSeq && peer.acked && peer.window === 0;
+  const keepAlive = length <= 1 && !control && me.seen && ((seg.seq + 1) >>> 0) === me.nextSeq;
+  if (me.seen && after(seg.seq, me.nextSeq) && !(flags & TCP_RST)) {
+    add('previous-segment-not-captured', `previous segment not captured: ${((seg.seq - me.nextSeq) >>> 0)} bytes before this one are not in the capture (yet)`);
+  }
+  if (flags & TCP_ACK && !(flags & TCP_RST) && peer.seen && after(seg.ack, peer.nextSeq) && peer.unseenAckedAt !== peer.nextSeq) {
+    add('acked-unseen-segment', `ACKed segment that wasn't captured: acknowledges ${((seg.ack - peer.nextSeq) >>> 0)} bytes the capture has not shown`);
+    peer.unseenAckedAt = peer.nextSeq;
+  }
+  const peerScale = peer.windowScale > 0 && me.windowScale >= 0 ? peer.windowScale : 0;
+  if (length > 0 && !control && peer.acked && peer.window > 0 && end === ((peer.lastAck + peer.window * 2 ** peerScale) >>> 0)) {
+    add('window-full', "window full: this segment fills the receiver's advertised window");
+  }
+  const duplicateAck =
+    length === 0 &&
+    !control &&
+    flags & TCP_ACK &&
+    !peer.keptAlive &&
+    me.acked &&
+    me.seen &&
+    seg.seq === me.nextSeq &&
+    seg.ack === me.lastAck &&
+    seg.window === me.window &&
+    seg.window !== 0;
+  if (duplicateAck) {
+    me.dupAcks++;
+    me.lastDupAckTs = seg.ts;
+    add('duplicate-ack', `duplicate ACK #${me.dupAcks} of packet ${me.ackPacket}`);
+  }
+  if (!keepAlive && !zeroWindowProbe) {
+    // Bytes the receiver had acknowledged are sent again, whether or not the sequence moved on here.
+    if (length > 0 && peer.acked && !after(end, peer.lastAck)) {
+      add('spurious-retransmission', 'spurious retransmission: the receiver had already acknowledged these bytes');
+    } else if (seqLength > 0 && me.seen && after(me.nextSeq, seg.seq)) {
+      if (peer.dupAcks >= 2 && peer.lastAck === seg.seq && seg.ts - peer.lastDupAckTs < FAST_RETRANSMISSION_NS) {
+        add('fast-retransmission', `fast retransmission after ${peer.dupAcks} duplicate ACKs`);
+      } else if (seg.ts - me.advancedTs < OUT_OF_ORDER_NS && me.nextSeq !== end) {
+        add('out-of-order', 'out of order: sent before segments captured earlier');
+      } else {
+        add('retransmission', `retransmission of ${seqLength} ${seqLength === 1 ? 'sequence number' : 'bytes'}`);
+      }
+    }
+  }
+  me.keptAlive = keepAlive;
+
+  if (!me.seen || after(end, me.nextSeq)) {
+    me.nextSeq = end;
+    me.seen = true;
+    me.advancedTs = seg.ts;
+  }
+  if (flags & TCP_ACK) {
+    if (!me.acked || seg.ack !== me.lastAck) {
+      me.dupAcks = 0;
+      me.ackPacket = seg.packet;
+    }
+    me.lastAck = seg.ack;
+    me.window = seg.window;
+    me.acked = true;
+  }
+  return found ?? NOTHING;
+}
