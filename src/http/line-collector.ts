@@ -53,7 +53,9 @@ export class LineCollector {
       const lfPos = this.len + nl - start;
       if (lfPos + 1 > this.maxBytes) return TOO_LONG;
       if (!this.untilEmptyLine || this.isEmptyLine(lfPos, data, start)) {
-        if (this.len === 0) this.whole = data.subarray(start, nl + 1);
+        // A plain Uint8Array view even of a Buffer: callers copy with slice(), which for a Buffer
+        // would be another view of the bytes fed (a tap relays them after blanking its copy).
+        if (this.len === 0) this.whole = new Uint8Array(data.buffer, data.byteOffset + start, nl + 1 - start);
         else this.append(data, start, nl + 1);
         return nl + 1;
       }
