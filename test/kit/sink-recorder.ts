@@ -34,20 +34,22 @@ export class SinkRecorder<S extends object> {
   /** Implements every method of S (except the `absent` ones, which a decoder then sees as missing). */
   readonly sink: S;
 
-  constructor(opts: { absent?: readonly string[]; onCall?: (call: SinkCall) => void } = {}) {
+  /**
+   * `absent`: methods the decoder must see as missing (optional hooks left out). `handle`: methods the
+   * test implements itself instead of recording them (to count 2^40 bytes of payload without keeping them).
+   */
+  constructor(opts: { absent?: readonly string[]; handle?: Partial<S> } = {}) {
     const absent = new Set(opts.absent ?? []);
+    const handled = (opts.handle ?? {}) as Record<string, ((...args: unknown[]) => void) | undefined>;
     const methods = new Map<string, (...args: unknown[]) => void>();
     const present = (key: string | symbol): key is string => typeof key === 'string' && key !== 'then' && !absent.has(key);
     this.sink = new Proxy({} as S, {
       get: (_target, key) => {
         if (!present(key)) return undefined;
+        if (handled[key]) return handled[key];
         let method = methods.get(key);
         if (!method) {
-          method = (...args: unknown[]) => {
-            const call = { on: key, args: args.map((a) => copied(a)) };
-            this.calls.push(call);
-            opts.onCall?.(call);
-          };
+          method = (...args: unknown[]) => void this.calls.push({ on: key, args: args.map((a) => copied(a)) });
           methods.set(key, method);
         }
         return method;
@@ -62,12 +64,12 @@ export class SinkRecorder<S extends object> {
   }
 
   /** The first argument of every call to `method`: the event, for sinks that take one. */
-  events<T = unknown>(method: string): T[] {
+  eventsOf<T = unknown>(method: string): T[] {
     return this.calls.filter((c) => c.on === method).map((c) => c.args[0] as T);
   }
 
   get problems(): Problem[] {
-    return this.events<Problem>('onProblem');
+    return this.eventsOf<Problem>('onProblem');
   }
 
   /** Problem codes, in order: what most assertions about problems need. */

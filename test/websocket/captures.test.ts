@@ -13,7 +13,7 @@ function decodeCapture(name: string) {
   const truth = JSON.parse(readFileSync(`fixtures/${name}.truth.json`, 'utf8'));
   const session = truth.sessions[0];
   const rec = new ChannelRecorder();
-  const dec = new K8sChannelDecoder(session.negotiated_subprotocol, rec);
+  const dec = new K8sChannelDecoder(session.negotiated_subprotocol, rec.sink);
   for (const seg of upgradedSegments(`fixtures/${name}.pcap`)) {
     dec.push(seg.dir, seg.data, { offset: seg.offset, length: seg.data.length, packet: seg.packet, ts: seg.ts });
   }

@@ -3,6 +3,8 @@ import { K8sChannelDecoder, k8sChannelProtocol } from '../../src/websocket/chann
 import { Opcode } from '../../src/websocket/frame-header.js';
 import { WebSocketFrameEncoder } from '../../src/websocket/frame-encoder.js';
 import { ChannelRecorder, bytes, origin } from './recorders.js';
+import fc from 'fast-check';
+import { fcParams } from '../kit/transcript.js';
 
 let keySeed = 0x12345678;
 const client = new WebSocketFrameEncoder({ client: true, maskKeys: () => (keySeed = (keySeed * 1103515245 + 12345) >>> 0) });
@@ -31,7 +33,7 @@ function feed(dec: K8sChannelDecoder, items: Item[], split: (dir: Direction, off
 
 function decode(subprotocol: string, items: Item[], opts: { portForward?: boolean; extensions?: string } = {}, split?: Parameters<typeof feed>[2]) {
   const rec = new ChannelRecorder();
-  const dec = new K8sChannelDecoder(subprotocol, rec, opts);
+  const dec = new K8sChannelDecoder(subprotocol, rec.sink, opts);
   feed(dec, items, split);
   dec.end();
   return rec;
@@ -255,7 +257,7 @@ describe('K8sChannelDecoder: port-forward', () => {
   it('SPDY/3.1+portforward.k8s.io exposes the tunnelled byte stream', () => {
     const spdy = bytes([0x80, 0x03, 0x00, 0x01], 'syn stream bytes...', [0, 0, 0, 1], 'data frame');
     const rec = new ChannelRecorder();
-    const dec = new K8sChannelDecoder('SPDY/3.1+portforward.k8s.io', rec);
+    const dec = new K8sChannelDecoder('SPDY/3.1+portforward.k8s.io', rec.sink);
     const first = client.message(Opcode.Binary, spdy.subarray(0, 10));
     const second = client.message(Opcode.Binary, spdy.subarray(10), { fragmentSize: 8 });
     dec.push('c2s', first, origin(0, first.length, 1));
@@ -307,7 +309,7 @@ describe('K8sChannelDecoder: splitting and loss', () => {
     const msg = client.channelMessage(0, stdin); // header 2 + mask 4, then channel byte
     const next = client.channelMessage(0, bytes('next'));
     const rec = new ChannelRecorder();
-    const dec = new K8sChannelDecoder('v5.channel.k8s.io', rec);
+    const dec = new K8sChannelDecoder('v5.channel.k8s.io', rec.sink);
     dec.push('c2s', msg.subarray(0, 12), origin(0, 12));
     dec.gap('c2s', 12, 5);
     dec.push('c2s', bytes(msg.subarray(17), next), origin(17, msg.length - 17 + next.length));
@@ -319,7 +321,7 @@ describe('K8sChannelDecoder: splitting and loss', () => {
   it('a gap inside a base64 message realigns on the next group', () => {
     const msg = server.base64ChannelMessage(1, bytes('abcdefghijkl')); // '1' + 16 chars
     const rec = new ChannelRecorder();
-    const dec = new K8sChannelDecoder('base64.channel.k8s.io', rec);
+    const dec = new K8sChannelDecoder('base64.channel.k8s.io', rec.sink);
     dec.push('s2c', msg.subarray(0, 2 + 1 + 5), origin(0, 8));
     dec.gap('s2c', 8, 2);
     dec.push('s2c', msg.subarray(10), origin(10, msg.length - 10));
@@ -337,7 +339,7 @@ describe('K8sChannelDecoder: splitting and loss', () => {
     const stream = bytes(...items.map((i) => i[1]));
     const secondStart = items[0][1].length;
     const rec = new ChannelRecorder();
-    const dec = new K8sChannelDecoder('v5.channel.k8s.io', rec);
+    const dec = new K8sChannelDecoder('v5.channel.k8s.io', rec.sink);
     dec.push('s2c', stream.subarray(0, secondStart), origin(0, secondStart));
     dec.gap('s2c', secondStart, 1);
     dec.push('s2c', stream.subarray(secondStart + 1), origin(secondStart + 1, stream.length - secondStart - 1));
@@ -351,7 +353,7 @@ describe('K8sChannelDecoder: splitting and loss', () => {
   it('end() with a truncated frame reports it', () => {
     const msg = server.channelMessage(1, bytes('truncated output'));
     const rec = new ChannelRecorder();
-    const dec = new K8sChannelDecoder('v5.channel.k8s.io', rec);
+    const dec = new K8sChannelDecoder('v5.channel.k8s.io', rec.sink);
     dec.push('s2c', msg.subarray(0, 8), origin(0, 8));
     dec.end();
     expect(rec.streams()).toEqual({ 's2c 1': 'trunc' });
@@ -361,37 +363,39 @@ describe('K8sChannelDecoder: splitting and loss', () => {
 
 describe('K8sChannelDecoder: hostile input', () => {
   it('never throws on mutated conversations, random splits and gaps', () => {
-    let seed = 42;
-    const rand = (n: number) => {
-      seed = (seed * 1103515245 + 12345) >>> 0;
-      return seed % n;
-    };
     const deflating = new WebSocketFrameEncoder({ client: false, deflate: { noContextTakeover: false } });
     const base: Item[] = [
       ...binaryConversation(true),
       ['s2c', deflating.channelMessage(1, bytes('zz'.repeat(300)))],
       ['s2c', server.base64ChannelMessage(1, bytes('b64'))],
     ];
-    for (const sub of ['v5.channel.k8s.io', 'v4.base64.channel.k8s.io', 'SPDY/3.1+portforward.k8s.io']) {
-      for (let iter = 0; iter < 300; iter++) {
+    // Per frame: a few bytes overwritten, then pieces (a tenth of them lost as gaps).
+    const frameDamage = fc.record({
+      writes: fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 3 }),
+      pieces: fc.array(fc.tuple(fc.integer({ min: 1, max: 64 }), fc.nat({ max: 9 })), { minLength: 1, maxLength: 40 }),
+    });
+    fc.assert(
+      fc.property(fc.constantFrom('v5.channel.k8s.io', 'v4.base64.channel.k8s.io', 'SPDY/3.1+portforward.k8s.io'), fc.boolean(), fc.array(frameDamage, { minLength: base.length, maxLength: base.length }), (sub, portForward, damage) => {
         const rec = new ChannelRecorder();
-        const dec = new K8sChannelDecoder(sub, rec, { extensions: 'permessage-deflate', portForward: iter % 2 === 0 });
+        const dec = new K8sChannelDecoder(sub, rec.sink, { extensions: 'permessage-deflate', portForward });
         const offsets = { c2s: 0, s2c: 0 };
-        for (const [dir, frame] of base) {
+        base.forEach(([dir, frame], k) => {
           const data = frame.slice();
-          for (let m = rand(4); m > 0; m--) data[rand(data.length)] = rand(256);
+          for (const [at, value] of damage[k].writes) data[at % data.length] = value;
           let at = 0;
-          while (at < data.length) {
-            const n = 1 + rand(data.length - at);
-            if (rand(10) === 0) dec.gap(dir, offsets[dir] + at, n);
+          for (let p = 0; at < data.length; p++) {
+            const [size, lossDraw] = damage[k].pieces[p % damage[k].pieces.length];
+            const n = Math.min(size, data.length - at);
+            if (lossDraw === 0) dec.gap(dir, offsets[dir] + at, n);
             else dec.push(dir, data.subarray(at, at + n), origin(offsets[dir] + at, n));
             at += n;
           }
           offsets[dir] += data.length;
-        }
+        });
         dec.end();
         expect(rec.problems.every((p) => typeof p.message === 'string' && p.where.length > 0)).toBe(true);
-      }
-    }
+      }),
+      fcParams(300),
+    );
   });
 });

@@ -14,9 +14,9 @@ const server = new WebSocketFrameEncoder({ client: false });
 function pipeline(
   dir: Direction,
   opts: { deflate?: { noContextTakeover: boolean }; maxInflatedMessageBytes?: number; pings?: PingPongTracker } = {},
+  rec = new MessageRecorder(),
 ) {
-  const rec = new MessageRecorder();
-  const asm = new WebSocketMessageAssembler(rec, { dir, ...opts });
+  const asm = new WebSocketMessageAssembler(rec.sink, { dir, ...opts });
   const dec = new WebSocketFrameDecoder(asm, { expectMasked: dir === 'c2s', rsv1Allowed: !!opts.deflate });
   return { rec, dec };
 }
@@ -254,13 +254,19 @@ describe('WebSocketMessageAssembler: permessage-deflate', () => {
     expect(compressedBomb.length).toBeLessThan(128 * 1024);
     for (const noContextTakeover of [false, true]) {
       const after = new WebSocketFrameEncoder({ client: false, deflate: { noContextTakeover: true } }).message(Opcode.Binary, bytes('after'));
-      const { rec, dec } = pipeline('s2c', { deflate: { noContextTakeover }, maxInflatedMessageBytes: 256 * 1024 });
       let inflated = 0;
-      const record = rec.onMessageData.bind(rec);
-      rec.onMessageData = (ev) => {
-        inflated += ev.data.length;
-        if (ev.data.length < 100) record(ev);
-      };
+      // Counted, not recorded: only the small pieces are kept.
+      const small = new MessageRecorder();
+      const recorder = new MessageRecorder({
+        handle: {
+          onMessageData: (ev) => {
+            inflated += ev.data.length;
+            if (ev.data.length < 100) small.sink.onMessageData(ev);
+          },
+        },
+      });
+      const { dec } = pipeline('s2c', { deflate: { noContextTakeover }, maxInflatedMessageBytes: 256 * 1024 }, recorder);
+      const rec = { get problems() { return recorder.problems; }, get data() { return small.data; }, messages: () => small.messages() };
       const stream = bytes(compressedBomb, after);
       dec.push(stream, origin(0, stream.length));
       expect(inflated).toBe(256 * 1024 + (noContextTakeover ? 5 : 0));

@@ -1,6 +1,8 @@
-/** Test sinks that record what the WebSocket layers report (copying the transient buffers). */
+/**
+ * What the WebSocket layers reported, read from the kit's generic SinkRecorder (which records every
+ * call, copying the transient buffers): frames, messages, channel data and their whole units.
+ */
 import type { Direction, FrameOrigin, StreamOrigin } from '../../src/core/origin.js';
-import type { Problem } from '../../src/core/problem.js';
 import type { WebSocketFrameHeader, WebSocketFrameSink } from '../../src/websocket/frame-decoder.js';
 import type {
   WebSocketControlEvent,
@@ -15,6 +17,9 @@ import type {
   ChannelGapEvent,
   ChannelSink,
 } from '../../src/websocket/channel-protocol.js';
+import { latin1, SinkRecorder } from '../kit/sink-recorder.js';
+
+export { latin1 };
 
 export function bytes(...parts: (Uint8Array | number[] | string)[]): Uint8Array {
   const arrays = parts.map((p) => (typeof p === 'string' ? new TextEncoder().encode(p) : p instanceof Uint8Array ? p : new Uint8Array(p)));
@@ -27,11 +32,6 @@ export function bytes(...parts: (Uint8Array | number[] | string)[]): Uint8Array 
   return out;
 }
 
-/** Bytes as a latin1 string: cheap to compare, readable for ASCII. */
-export function latin1(data: Uint8Array | number[]): string {
-  const buf = data instanceof Uint8Array ? Buffer.from(data.buffer, data.byteOffset, data.length) : Buffer.from(data);
-  return buf.toString('latin1');
-}
 
 export function origin(offset: number, length: number, packet = 1, ts = 0): StreamOrigin {
   return { offset, length, packet, ts };
@@ -54,30 +54,30 @@ export type FrameRecord =
   | { ev: 'syncLost'; offset: number }
   | { ev: 'streamEnd' };
 
-export class FrameRecorder implements WebSocketFrameSink {
-  events: FrameRecord[] = [];
-  problems: Problem[] = [];
-  onFrameStart(h: WebSocketFrameHeader): void {
-    this.events.push({ ev: 'start', h });
+/** The frame decoder's calls as records, and its whole frames. */
+export class FrameRecorder extends SinkRecorder<WebSocketFrameSink> {
+  get events(): FrameRecord[] {
+    return this.calls.flatMap((c): FrameRecord[] => {
+      const [a, b] = c.args as [never, never];
+      switch (c.on) {
+        case 'onFrameStart':
+          return [{ ev: 'start', h: a }];
+        case 'onPayload':
+          return [{ ev: 'payload', data: latin1(a as Uint8Array), origin: b }];
+        case 'onPayloadLost':
+          return [{ ev: 'lost', offset: a, length: b }];
+        case 'onFrameEnd':
+          return [{ ev: 'end', opcode: (a as WebSocketFrameHeader).opcode, frame: b }];
+        case 'onSyncLost':
+          return [{ ev: 'syncLost', offset: a }];
+        case 'onStreamEnd':
+          return [{ ev: 'streamEnd' }];
+        default:
+          return [];
+      }
+    });
   }
-  onPayload(piece: Uint8Array, o: StreamOrigin): void {
-    this.events.push({ ev: 'payload', data: latin1(piece), origin: o });
-  }
-  onPayloadLost(offset: number, length: number): void {
-    this.events.push({ ev: 'lost', offset, length });
-  }
-  onFrameEnd(h: WebSocketFrameHeader, frame: FrameOrigin): void {
-    this.events.push({ ev: 'end', opcode: h.opcode, frame });
-  }
-  onSyncLost(offset: number): void {
-    this.events.push({ ev: 'syncLost', offset });
-  }
-  onStreamEnd(): void {
-    this.events.push({ ev: 'streamEnd' });
-  }
-  onProblem(p: Problem): void {
-    this.problems.push(p);
-  }
+
   /** Per completed frame: opcode and whole (unmasked) payload. */
   frames(): { opcode: number; fin: boolean; payload: string }[] {
     const out: { opcode: number; fin: boolean; payload: string }[] = [];
@@ -91,27 +91,24 @@ export class FrameRecorder implements WebSocketFrameSink {
   }
 }
 
-export class MessageRecorder implements WebSocketMessageSink {
-  data: (Omit<WebSocketMessageData, 'data'> & { data: string })[] = [];
-  lost: WebSocketMessageLoss[] = [];
-  controls: WebSocketControlEvent[] = [];
-  frames: WebSocketFrameEvent[] = [];
-  problems: Problem[] = [];
-  onMessageData(ev: WebSocketMessageData): void {
-    this.data.push({ ...ev, data: latin1(ev.data) });
+type WithText<T extends { data: Uint8Array }> = Omit<T, 'data'> & { data: string };
+const withText = <T extends { data: Uint8Array }>(ev: T): WithText<T> => ({ ...ev, data: latin1(ev.data) });
+
+/** The message assembler's calls by kind, and its whole messages. */
+export class MessageRecorder extends SinkRecorder<WebSocketMessageSink> {
+  get data(): WithText<WebSocketMessageData>[] {
+    return this.eventsOf<WebSocketMessageData>('onMessageData').map(withText);
   }
-  onMessageLost(ev: WebSocketMessageLoss): void {
-    this.lost.push(ev);
+  get lost(): WebSocketMessageLoss[] {
+    return this.eventsOf('onMessageLost');
   }
-  onControl(ev: WebSocketControlEvent): void {
-    this.controls.push(ev);
+  get controls(): WebSocketControlEvent[] {
+    return this.eventsOf('onControl');
   }
-  onFrame(ev: WebSocketFrameEvent): void {
-    this.frames.push(ev);
+  get frames(): WebSocketFrameEvent[] {
+    return this.eventsOf('onFrame');
   }
-  onProblem(p: Problem): void {
-    this.problems.push(p);
-  }
+
   /** Whole messages, reassembled from the pieces (checks first/last bracketing). */
   messages(): { opcode: number; data: string }[] {
     const out: { opcode: number; data: string }[] = [];
@@ -132,50 +129,56 @@ export class MessageRecorder implements WebSocketMessageSink {
   }
 }
 
-export class ChannelRecorder implements ChannelSink {
-  data: (Omit<ChannelDataEvent, 'data'> & { data: string })[] = [];
-  closes: ChannelCloseEvent[] = [];
-  controls: WebSocketControlEvent[] = [];
-  frames: WebSocketFrameEvent[] = [];
-  gaps: ChannelGapEvent[] = [];
-  tunnel: { dir: Direction; data: string; origin: StreamOrigin; tunnelOffset: number }[] = [];
-  tunnelGaps: { dir: Direction; tunnelOffset: number; length: number }[] = [];
-  problems: Problem[] = [];
-  /** Every event in arrival order, for comparing whole runs. */
-  log: string[] = [];
-  onChannelData(ev: ChannelDataEvent): void {
-    this.data.push({ ...ev, data: latin1(ev.data) });
+/** The channel decoder's calls by kind, per channel streams and whole channel messages. */
+export class ChannelRecorder extends SinkRecorder<ChannelSink> {
+  get data(): WithText<ChannelDataEvent>[] {
+    return this.eventsOf<ChannelDataEvent>('onChannelData').map(withText);
   }
-  onChannelClose(ev: ChannelCloseEvent): void {
-    this.closes.push(ev);
-    this.log.push(`close ${ev.dir} ch${ev.channel}`);
+  get closes(): ChannelCloseEvent[] {
+    return this.eventsOf('onChannelClose');
   }
-  onControl(ev: WebSocketControlEvent): void {
-    this.controls.push(ev);
-    this.log.push(`control ${ev.dir} ${ev.kind} ${ev.code ?? ''} ${ev.reason ?? ''} ${ev.payloadLength}`);
+  get controls(): WebSocketControlEvent[] {
+    return this.eventsOf('onControl');
   }
-  onFrame(ev: WebSocketFrameEvent): void {
-    this.frames.push(ev);
+  get frames(): WebSocketFrameEvent[] {
+    return this.eventsOf('onFrame');
   }
-  onChannelGap(ev: ChannelGapEvent): void {
-    this.gaps.push(ev);
-    this.log.push(`gap ${ev.dir} ch${ev.channel} ${ev.length}`);
+  get gaps(): ChannelGapEvent[] {
+    return this.eventsOf('onChannelGap');
   }
-  onTunnelData(dir: Direction, data: Uint8Array, o: StreamOrigin, tunnelOffset: number): void {
-    this.tunnel.push({ dir, data: latin1(data), origin: o, tunnelOffset });
+  get tunnel(): { dir: Direction; data: string; origin: StreamOrigin; tunnelOffset: number }[] {
+    return this.args('onTunnelData').map(([dir, data, origin, tunnelOffset]) => ({ dir: dir as Direction, data: latin1(data as Uint8Array), origin: origin as StreamOrigin, tunnelOffset: tunnelOffset as number }));
   }
-  onTunnelGap(dir: Direction, tunnelOffset: number, length: number): void {
-    this.tunnelGaps.push({ dir, tunnelOffset, length });
+  get tunnelGaps(): { dir: Direction; tunnelOffset: number; length: number }[] {
+    return this.args('onTunnelGap').map(([dir, tunnelOffset, length]) => ({ dir: dir as Direction, tunnelOffset: tunnelOffset as number, length: length as number }));
   }
-  onProblem(p: Problem): void {
-    this.problems.push(p);
+
+  /** Closes, controls and gaps in arrival order, for comparing whole runs. */
+  get log(): string[] {
+    return this.calls.flatMap((c) => {
+      if (c.on === 'onChannelClose') {
+        const ev = c.args[0] as ChannelCloseEvent;
+        return [`close ${ev.dir} ch${ev.channel}`];
+      }
+      if (c.on === 'onControl') {
+        const ev = c.args[0] as WebSocketControlEvent;
+        return [`control ${ev.dir} ${ev.kind} ${ev.code ?? ''} ${ev.reason ?? ''} ${ev.payloadLength}`];
+      }
+      if (c.on === 'onChannelGap') {
+        const ev = c.args[0] as ChannelGapEvent;
+        return [`gap ${ev.dir} ch${ev.channel} ${ev.length}`];
+      }
+      return [];
+    });
   }
+
   /** Concatenated payload per "dir ch" key. */
   streams(): Record<string, string> {
     const out: Record<string, string> = {};
     for (const d of this.data) out[`${d.dir} ${d.channel}`] = (out[`${d.dir} ${d.channel}`] ?? '') + d.data;
     return out;
   }
+
   /** Whole channel messages (checks messageFirst/messageLast bracketing per direction). */
   messages(): string[] {
     const out: string[] = [];

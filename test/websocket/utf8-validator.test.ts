@@ -1,4 +1,6 @@
 import { Utf8Validator } from '../../src/websocket/utf8-validator.js';
+import fc from 'fast-check';
+import { fcParams } from '../kit/transcript.js';
 
 const enc = new TextEncoder();
 const strict = new TextDecoder('utf-8', { fatal: true });
@@ -44,20 +46,22 @@ describe('Utf8Validator', () => {
     expect(verdict(new Uint8Array([0xf0, 0x9f, 0x98]))).toEqual({ bad: -1, incomplete: true });
   });
 
-  it('agrees with a strict decoder on random bytes', () => {
-    let seed = 7;
-    const rand = () => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24;
-    for (let n = 0; n < 3000; n++) {
-      // Mostly high bytes, so that sequences of every kind occur.
-      const bytes = new Uint8Array(1 + (n % 7)).map(() => (rand() % 3 === 0 ? rand() & 0x7f : 0x80 | rand()));
-      let valid = true;
-      try {
-        strict.decode(bytes);
-      } catch {
-        valid = false;
-      }
-      const v = verdict(bytes);
-      expect(v.bad < 0 && !v.incomplete).toBe(valid);
-    }
+  it('agrees with a strict decoder on any bytes', () => {
+    // Mostly high bytes, so that sequences of every kind occur.
+    const byte = fc.oneof({ arbitrary: fc.integer({ min: 0x80, max: 0xff }), weight: 2 }, { arbitrary: fc.integer({ min: 0, max: 0x7f }), weight: 1 });
+    fc.assert(
+      fc.property(fc.array(byte, { minLength: 1, maxLength: 7 }), (values) => {
+        const bytes = Uint8Array.from(values);
+        let valid = true;
+        try {
+          strict.decode(bytes);
+        } catch {
+          valid = false;
+        }
+        const v = verdict(bytes);
+        expect(v.bad < 0 && !v.incomplete).toBe(valid);
+      }),
+      fcParams(3000),
+    );
   });
 });
