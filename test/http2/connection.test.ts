@@ -17,6 +17,7 @@ import {
   splitsAtEveryOffset,
   u32,
 } from './h2-frames.js';
+import { randomFromSeed } from '../kit/random.js';
 
 const { END_STREAM, END_HEADERS, PADDED, PRIORITY, ACK } = Http2Flag;
 const enc = new HpackEncoder({ huffman: true });
@@ -620,11 +621,8 @@ describe('Http2ConnectionDecoder: hostile and broken input', () => {
   });
 
   it('never throws on random bytes after a valid opening, whatever the chunking', () => {
-    let seed = 12345;
-    const random = () => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      return seed >>> 16;
-    };
+    const rand = randomFromSeed(12345);
+    const random = () => Math.floor(rand() * 0x8000);
     for (let run = 0; run < 300; run++) {
       const garbage = Uint8Array.from({ length: 1 + (random() % 600) }, () => random() & 0xff);
       // Frame-shaped garbage: small lengths, real types, so decoding goes past the frame header.

@@ -37,10 +37,13 @@ export class SinkRecorder<S extends object> {
   /**
    * `absent`: methods the decoder must see as missing (optional hooks left out). `handle`: methods the
    * test implements itself instead of recording them (to count 2^40 bytes of payload without keeping them).
+   * `observe`: methods also shown the arguments as given, before they are copied (to check a decoder
+   * passes packet bytes through without copying them).
    */
-  constructor(opts: { absent?: readonly string[]; handle?: Partial<S> } = {}) {
+  constructor(opts: { absent?: readonly string[]; handle?: Partial<S>; observe?: Partial<S> } = {}) {
     const absent = new Set(opts.absent ?? []);
     const handled = (opts.handle ?? {}) as Record<string, ((...args: unknown[]) => void) | undefined>;
+    const observed = (opts.observe ?? {}) as Record<string, ((...args: unknown[]) => void) | undefined>;
     const methods = new Map<string, (...args: unknown[]) => void>();
     const present = (key: string | symbol): key is string => typeof key === 'string' && key !== 'then' && !absent.has(key);
     this.sink = new Proxy({} as S, {
@@ -49,7 +52,10 @@ export class SinkRecorder<S extends object> {
         if (handled[key]) return handled[key];
         let method = methods.get(key);
         if (!method) {
-          method = (...args: unknown[]) => void this.calls.push({ on: key, args: args.map((a) => copied(a)) });
+          method = (...args: unknown[]) => {
+            observed[key]?.(...args);
+            this.calls.push({ on: key, args: args.map((a) => copied(a)) });
+          };
           methods.set(key, method);
         }
         return method;

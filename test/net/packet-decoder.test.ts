@@ -17,6 +17,7 @@ import {
   type TcpPacketSpec,
 } from '../helpers/net-packets.js';
 import { decodePackets } from './decode-packets.js';
+import { randomFromSeed } from '../kit/random.js';
 
 const SPEC: TcpPacketSpec = { src: '10.1.2.3', dst: '10.9.8.7', srcPort: 40000, dstPort: 10250, seq: 100, ack: 200, flags: 'PA', payload: 'payload bytes' };
 const V6SPEC: TcpPacketSpec = { ...SPEC, src: '2001:db8::1', dst: '2001:db8::2' };
@@ -373,8 +374,7 @@ describe('hostile input', () => {
   });
 
   it('never throws on corrupted bytes', () => {
-    let seed = 12345;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) / 0x1000000;
+    const rand = randomFromSeed(12345);
     const problems: string[] = [];
     const decoder = new PacketDecoder({ onSegment: () => {}, onProblem: (p) => problems.push(p.message) });
     for (let i = 0; i < 20000; i++) {

@@ -28,7 +28,7 @@ describe('real capture: ws-echo.pcap (kubectl exec over WebSocket, tcpdump on lo
   const file = readFileSync('fixtures/ws-echo.pcap');
   const truth: Truth = JSON.parse(readFileSync('fixtures/ws-echo.truth.json', 'utf8'));
   const rec = new TcpRecorder();
-  const tcp = new TcpReassembler(rec);
+  const tcp = new TcpReassembler(rec.sink);
   const frames = new Map<number, { length: number; payload: number }>();
   const segments: TcpSegment[] = [];
   const packetDecoder = new PacketDecoder({
@@ -36,7 +36,7 @@ describe('real capture: ws-echo.pcap (kubectl exec over WebSocket, tcpdump on lo
       segments.push({ ...seg, payload: seg.payload.slice() });
       tcp.push(seg);
     },
-    onProblem: (p) => rec.onProblem(p),
+    onProblem: (p) => rec.sink.onProblem?.(p),
   });
   const onPacket = (p: Packet) => {
     // TCP payload length the plain way, to check the decoders against: Ethernet, IPv4 header, TCP data offset.

@@ -1,18 +1,23 @@
 import { TcpReassembler, type TcpConnection, type TcpSink } from '../../src/net/tcp-reassembly.js';
 import type { TcpSegment } from '../../src/net/tcp.js';
 import { SegmentMaker, TcpRecorder } from './tcp-recorder.js';
+import fc from 'fast-check';
+import { randomSource, type Random } from '../kit/random.js';
+import { fcParams } from '../kit/transcript.js';
 
 const WHERE_C2S = '10.0.0.1:51000→10.0.0.2:6443 c2s';
 
 function setup(opts?: ConstructorParameters<typeof TcpReassembler>[1]) {
-  const rec = new TcpRecorder();
-  const tcp = new TcpReassembler(rec, opts);
+  // The views onData is given, before the recorder copies them: the fast path must not copy.
+  const dataViews: Uint8Array[] = [];
+  const rec = new TcpRecorder({ observe: { onData: (_conn, _dir, data) => void dataViews.push(data) } });
+  const tcp = new TcpReassembler(rec.sink, opts);
   const m = new SegmentMaker();
   const push = (seg: TcpSegment) => {
     tcp.push(seg);
     return seg;
   };
-  return { rec, tcp, m, push };
+  return { rec, tcp, m, push, dataViews };
 }
 
 /** Client ISN 1000 (stream byte 0 at 1001), server ISN 5000 (byte 0 at 5001). */
@@ -22,19 +27,7 @@ function handshake(m: SegmentMaker, push: (s: TcpSegment) => TcpSegment, cIsn = 
   push(m.seg('c', cIsn + 1, '', 'A', sIsn + 1));
 }
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function shuffle<T>(items: T[], rand: () => number): T[] {
+function shuffle<T>(items: T[], rand: Random): T[] {
   for (let i = items.length - 1; i > 0; i--) {
     const j = Math.floor(rand() * (i + 1));
     [items[i], items[j]] = [items[j], items[i]];
@@ -44,7 +37,7 @@ function shuffle<T>(items: T[], rand: () => number): T[] {
 
 describe('TcpReassembler: handshake, data and close', () => {
   it('delivers both directions in order and closes after both FINs', () => {
-    const { rec, tcp, m, push } = setup();
+    const { rec, tcp, m, push, dataViews } = setup();
     handshake(m, push);
     const hello = push(m.seg('c', 1001, 'hello', 'PA', 5001));
     push(m.seg('s', 5001, 'world!', 'PA', 1006));
@@ -65,7 +58,7 @@ describe('TcpReassembler: handshake, data and close', () => {
     expect(rec.get(1).endTs).toBe(7000);
     expect(rec.get(1).c2s.origins[0]).toEqual({ offset: 0, length: 5, packet: 4, ts: 4000 });
     // The in-order fast path hands the packet's own bytes over.
-    expect(rec.dataViews[0]).toBe(hello.payload);
+    expect(dataViews[0]).toBe(hello.payload);
     expect(rec.problems).toEqual([]);
     expect(rec.violations).toEqual([]);
   });
@@ -100,7 +93,7 @@ describe('TcpReassembler: handshake, data and close', () => {
 
   it('formats IPv6 endpoints with brackets', () => {
     const rec = new TcpRecorder();
-    const tcp = new TcpReassembler(rec);
+    const tcp = new TcpReassembler(rec.sink);
     const m = new SegmentMaker({ addr: 'fd00::1', port: 40000 }, { addr: 'fd00::2', port: 443 });
     tcp.push(m.seg('c', 1, '', 'S'));
     tcp.end();
@@ -117,14 +110,18 @@ describe('TcpReassembler: handshake, data and close', () => {
 });
 
 describe('TcpReassembler: out of order, duplicates, overlaps', () => {
-  it.each(Array.from({ length: 40 }, (_, i) => i))('random permutation %i of segments, duplicates and overlaps reassembles exactly', (seed) => {
-    const rand = rng(seed + 1);
+  it('any permutation of segments, duplicates and overlaps reassembles exactly', () => {
+    fc.assert(fc.property(randomSource, fc.boolean(), fc.nat({ max: 40 }), (rand, wrap, size) => permutedConnection(rand, wrap, size)), fcParams(40));
+  });
+
+  /** One connection's segments, repacketized retransmissions and duplicates, in an order `rand` picks. */
+  function permutedConnection(rand: Random, wrap: boolean, size: number): void {
     const { rec, tcp, m, push } = setup();
     // Half of the runs put the ISNs just below 2^32 so the streams wrap.
-    const cIsn = seed % 2 ? 2 ** 32 - 1 - Math.floor(rand() * 2000) : Math.floor(rand() * 2 ** 32);
-    const sIsn = seed % 2 ? 2 ** 32 - 1 - Math.floor(rand() * 2000) : Math.floor(rand() * 2 ** 32);
+    const cIsn = wrap ? 2 ** 32 - 1 - Math.floor(rand() * 2000) : Math.floor(rand() * 2 ** 32);
+    const sIsn = wrap ? 2 ** 32 - 1 - Math.floor(rand() * 2000) : Math.floor(rand() * 2 ** 32);
     handshake(m, push, cIsn, sIsn);
-    const streams = { c: new Uint8Array(3000 + seed * 50), s: new Uint8Array(2000 + seed * 30) };
+    const streams = { c: new Uint8Array(3000 + size * 50), s: new Uint8Array(2000 + size * 30) };
     for (const s of Object.values(streams)) for (let i = 0; i < s.length; i++) s[i] = Math.floor(rand() * 256);
     const segs: TcpSegment[] = [];
     for (const from of ['c', 's'] as const) {
@@ -156,7 +153,7 @@ describe('TcpReassembler: out of order, duplicates, overlaps', () => {
     expect(rec.problems).toEqual([]);
     expect(rec.violations).toEqual([]);
     expect(rec.connections.size).toBe(1);
-  });
+  }
 
   it('keeps the first copy of overlapping bytes and reports retransmissions that differ', () => {
     const { rec, tcp, m, push } = setup();
@@ -254,7 +251,7 @@ describe('TcpReassembler: sequence numbers', () => {
 describe('TcpReassembler: captures starting mid-connection', () => {
   it('starts the streams at the first seen sequence numbers and finds the client by its HTTP request', () => {
     const rec = new TcpRecorder();
-    const tcp = new TcpReassembler(rec);
+    const tcp = new TcpReassembler(rec.sink);
     // The server has the higher port: only the request line tells who is the client.
     const m = new SegmentMaker({ addr: '10.0.0.1', port: 40000 }, { addr: '10.0.0.2', port: 50000 });
     tcp.push(m.seg('s', 900000, '', 'A', 777777));
@@ -267,7 +264,7 @@ describe('TcpReassembler: captures starting mid-connection', () => {
 
   it('finds the server by its status line', () => {
     const rec = new TcpRecorder();
-    const tcp = new TcpReassembler(rec);
+    const tcp = new TcpReassembler(rec.sink);
     const m = new SegmentMaker({ addr: '10.0.0.1', port: 40000 }, { addr: '10.0.0.2', port: 50000 });
     tcp.push(m.seg('s', 5, 'HTTP/1.1 101 Switching Protocols\r\n\r\n', 'PA'));
     tcp.end();
@@ -628,10 +625,14 @@ describe('TcpReassembler: bounded memory', () => {
 
 describe('TcpReassembler: sink contract', () => {
   it('never calls for a connection before onOpen or after onEnd, whatever the segments', () => {
-    for (let seed = 0; seed < 30; seed++) {
-      const rand = rng(1000 + seed);
+    fc.assert(fc.property(randomSource, (rand) => anySegments(rand)), fcParams(30));
+  });
+
+  /** 400 segments of four connections with whatever flags, sequence numbers and lengths `rand` picks. */
+  function anySegments(rand: Random): void {
+    {
       const rec = new TcpRecorder();
-      const tcp = new TcpReassembler(rec, { maxBufferedBytesPerDirection: 2000, maxConnections: 3, lingerNs: 50_000 });
+      const tcp = new TcpReassembler(rec.sink, { maxBufferedBytesPerDirection: 2000, maxConnections: 3, lingerNs: 50_000 });
       const makers = [0, 1, 2, 3].map((i) => new SegmentMaker({ addr: '10.0.0.1', port: 40000 + i }, { addr: '10.0.0.2', port: 80 }));
       const flagsChoices = ['S', 'SA', 'A', 'PA', 'FA', 'R', 'RA', 'FPA', 'SF'];
       for (let i = 0; i < 400; i++) {
@@ -652,7 +653,7 @@ describe('TcpReassembler: sink contract', () => {
       const ids = [...rec.connections.keys()].sort((a, b) => a - b);
       expect(ids).toEqual(ids.map((_, i) => i + 1));
     }
-  });
+  }
 
   it('passes connection objects that stay valid and unchanged after the end', () => {
     const { rec, tcp, m, push } = setup();
@@ -665,11 +666,8 @@ describe('TcpReassembler: sink contract', () => {
 
 describe('zero windows (flow control)', () => {
   test('a receiver that closes its window, the probes into it and the reopening are reported once each', () => {
-    const windows: string[] = [];
-    const rec: TcpSink = Object.assign(new TcpRecorder(), {
-      onWindow: (_c: TcpConnection, dir: string, change: string, accepted: number, packet: number) => windows.push(`${dir} ${change} ${accepted} #${packet}`),
-    });
-    const { tcp, m } = { tcp: new TcpReassembler(rec), m: new SegmentMaker() };
+    const rec = new TcpRecorder();
+    const { tcp, m } = { tcp: new TcpReassembler(rec.sink), m: new SegmentMaker() };
     const push = (seg: TcpSegment) => {
       tcp.push(seg);
       return seg;
@@ -683,6 +681,7 @@ describe('zero windows (flow control)', () => {
     push(m.seg('c', 1100, '', 'A', 5001));
     push(m.seg('s', 5001, '', 'A', 1101, { window: 512 }));
     push(m.seg('s', 5001, '', 'A', 1101, { window: 512 }));
+    const windows = rec.args('onWindow').map(([, dir, change, accepted, packet]) => `${dir} ${change} ${accepted} #${packet}`);
     expect(windows).toEqual(['c2s closed 100 #5', 'c2s probe 100 #7', 'c2s probe 100 #8', 'c2s open 100 #9']);
   });
 });

@@ -1,14 +1,15 @@
 /**
- * A TcpSink for tests: records every call as text, rebuilds each direction's stream (lost bytes as
- * '?' marks in `text`), and checks the sink contract on the fly (open first, contiguous offsets,
- * nothing after close/end), collecting violations instead of throwing.
+ * TCP reassembly's calls, recorded by the kit's SinkRecorder, read back as each connection's two
+ * streams (lost bytes as '?' marks in `text`) and checked against the sink contract (open first,
+ * contiguous offsets, nothing after close/end), violations collected instead of thrown.
  */
 import type { Direction, StreamOrigin } from '../../src/core/origin.js';
-import type { Problem } from '../../src/core/problem.js';
 import type { TcpConnection, TcpSink } from '../../src/net/tcp-reassembly.js';
 import type { TcpSegment } from '../../src/net/tcp.js';
+import type { Problem } from '../../src/core/problem.js';
 import { isTcpAnalysis } from '../../src/net/problems.js';
 import { bytes, flagBits, type Flags } from '../helpers/net-packets.js';
+import { SinkRecorder } from '../kit/sink-recorder.js';
 
 /** Gaps are spelled out byte by byte in `data`; larger ones are contract violations in these tests. */
 const MAX_GAP_MARKS = 1 << 20;
@@ -33,67 +34,40 @@ export interface ConnectionRecord {
   endTs: number | null;
 }
 
-export class TcpRecorder implements TcpSink {
-  readonly log: string[] = [];
-  readonly connections = new Map<number, ConnectionRecord>();
-  /** Reassembly problems; TCP analysis of the segments (tcp.retransmission…) goes to `analysis`. */
-  readonly problems: Problem[] = [];
-  readonly analysis: Problem[] = [];
-  readonly violations: string[] = [];
-  /** Every onData view as given, to check the fast path passes packet bytes without copying. */
-  dataViews: Uint8Array[] = [];
+interface TcpReplay {
+  log: string[];
+  connections: Map<number, ConnectionRecord>;
+  violations: string[];
+}
 
-  onOpen(conn: TcpConnection): void {
-    this.log.push(`open ${conn.id} ${conn.client}→${conn.server}${conn.sawHandshake ? '' : ' mid'}`);
-    if (this.connections.has(conn.id)) this.violations.push(`open twice ${conn.id}`);
-    const stream = (): StreamRecord => ({ data: [], gaps: [], next: 0, delivered: 0, closed: null, origins: [] });
-    this.connections.set(conn.id, { conn, c2s: stream(), s2c: stream(), ended: false, endTs: null });
+/** What a TCP reassembler delivered, read from the kit's generic SinkRecorder and checked against the sink contract. */
+export class TcpRecorder extends SinkRecorder<TcpSink> {
+  /** Calls already read into `state` (calls are only ever appended). */
+  private replayed = 0;
+  private state: TcpReplay = { log: [], connections: new Map(), violations: [] };
+
+  /** Reassembly problems; TCP analysis of the segments (tcp.retransmission…) is in `analysis`. */
+  override get problems(): Problem[] {
+    return super.problems.filter((p) => !isTcpAnalysis(p.code));
   }
 
-  onData(conn: TcpConnection, dir: Direction, data: Uint8Array, origin: StreamOrigin): void {
-    this.log.push(`data ${conn.id} ${dir} ${origin.offset}+${origin.length} #${origin.packet}`);
-    const s = this.stream(conn, dir, origin.offset);
-    if (!s) return;
-    if (data.length !== origin.length || data.length === 0) this.violations.push(`bad data length ${data.length}/${origin.length}`);
-    for (const b of data) s.data.push(b);
-    s.next += data.length;
-    s.delivered += data.length;
-    s.origins.push(origin);
-    this.dataViews.push(data);
+  get analysis(): Problem[] {
+    return super.problems.filter((p) => isTcpAnalysis(p.code));
   }
 
-  onGap(conn: TcpConnection, dir: Direction, offset: number, length: number, packet: number): void {
-    this.log.push(`gap ${conn.id} ${dir} ${offset}+${length} #${packet}`);
-    const s = this.stream(conn, dir, offset);
-    if (!s) return;
-    if (length <= 0) this.violations.push(`empty gap`);
-    s.gaps.push([offset, length]);
-    if (length > MAX_GAP_MARKS) {
-      this.violations.push(`gap of ${length} bytes`);
-      return;
-    }
-    for (let i = 0; i < length; i++) s.data.push(-1);
-    s.next += length;
+  /** One line per call: what was opened, delivered, lost, closed and ended. */
+  get log(): string[] {
+    return this.replay().log;
   }
 
-  onClose(conn: TcpConnection, dir: Direction, how: 'fin' | 'rst', packet: number): void {
-    this.log.push(`close ${conn.id} ${dir} ${how} #${packet}`);
-    const s = this.stream(conn, dir, null);
-    if (!s) return;
-    if (s.closed) this.violations.push(`close twice ${conn.id} ${dir}`);
-    s.closed = how;
+  /** Each connection with both directions rebuilt (lost bytes as -1). */
+  get connections(): Map<number, ConnectionRecord> {
+    return this.replay().connections;
   }
 
-  onEnd(conn: TcpConnection, ts: number): void {
-    this.log.push(`end ${conn.id}`);
-    const r = this.connections.get(conn.id);
-    if (!r || r.ended) return void this.violations.push(`end of unknown or ended connection ${conn.id}`);
-    r.ended = true;
-    r.endTs = ts;
-  }
-
-  onProblem(p: Problem): void {
-    (isTcpAnalysis(p.code) ? this.analysis : this.problems).push(p);
+  /** Breaches of the sink contract: open first, contiguous offsets, nothing after close or end. */
+  get violations(): string[] {
+    return this.replay().violations;
   }
 
   /** The direction's bytes as text, lost bytes as '?'. */
@@ -111,17 +85,71 @@ export class TcpRecorder implements TcpSink {
     return r;
   }
 
-  private stream(conn: TcpConnection, dir: Direction, offset: number | null): StreamRecord | null {
-    const r = this.connections.get(conn.id);
-    if (!r) {
-      this.violations.push(`call before open for ${conn.id}`);
-      return null;
+  /** The calls not yet read, replayed into the views above. */
+  private replay(): TcpReplay {
+    const { log, connections, violations } = this.state;
+    const stream = (conn: TcpConnection, dir: Direction, offset: number | null): StreamRecord | null => {
+      const r = connections.get(conn.id);
+      if (!r) {
+        violations.push(`call before open for ${conn.id}`);
+        return null;
+      }
+      if (r.ended) violations.push(`call after end for ${conn.id}`);
+      const s = r[dir];
+      if (s.closed) violations.push(`call after close for ${conn.id} ${dir}`);
+      if (offset !== null && offset !== s.next) violations.push(`offset ${offset} but expected ${s.next} in ${conn.id} ${dir}`);
+      return s;
+    };
+    for (; this.replayed < this.calls.length; this.replayed++) {
+      const { on, args } = this.calls[this.replayed];
+      const conn = args[0] as TcpConnection;
+      if (on === 'onOpen') {
+        log.push(`open ${conn.id} ${conn.client}→${conn.server}${conn.sawHandshake ? '' : ' mid'}`);
+        if (connections.has(conn.id)) violations.push(`open twice ${conn.id}`);
+        const fresh = (): StreamRecord => ({ data: [], gaps: [], next: 0, delivered: 0, closed: null, origins: [] });
+        connections.set(conn.id, { conn, c2s: fresh(), s2c: fresh(), ended: false, endTs: null });
+      } else if (on === 'onData') {
+        const [, dir, data, origin] = args as [TcpConnection, Direction, Uint8Array, StreamOrigin];
+        log.push(`data ${conn.id} ${dir} ${origin.offset}+${origin.length} #${origin.packet}`);
+        const s = stream(conn, dir, origin.offset);
+        if (!s) continue;
+        if (data.length !== origin.length || data.length === 0) violations.push(`bad data length ${data.length}/${origin.length}`);
+        for (const b of data) s.data.push(b);
+        s.next += data.length;
+        s.delivered += data.length;
+        s.origins.push(origin);
+      } else if (on === 'onGap') {
+        const [, dir, offset, length, packet] = args as [TcpConnection, Direction, number, number, number];
+        log.push(`gap ${conn.id} ${dir} ${offset}+${length} #${packet}`);
+        const s = stream(conn, dir, offset);
+        if (!s) continue;
+        if (length <= 0) violations.push(`empty gap`);
+        s.gaps.push([offset, length]);
+        if (length > MAX_GAP_MARKS) {
+          violations.push(`gap of ${length} bytes`);
+          continue;
+        }
+        for (let i = 0; i < length; i++) s.data.push(-1);
+        s.next += length;
+      } else if (on === 'onClose') {
+        const [, dir, how, packet] = args as [TcpConnection, Direction, 'fin' | 'rst', number];
+        log.push(`close ${conn.id} ${dir} ${how} #${packet}`);
+        const s = stream(conn, dir, null);
+        if (!s) continue;
+        if (s.closed) violations.push(`close twice ${conn.id} ${dir}`);
+        s.closed = how;
+      } else if (on === 'onEnd') {
+        log.push(`end ${conn.id}`);
+        const r = connections.get(conn.id);
+        if (!r || r.ended) {
+          violations.push(`end of unknown or ended connection ${conn.id}`);
+          continue;
+        }
+        r.ended = true;
+        r.endTs = args[1] as number;
+      }
     }
-    if (r.ended) this.violations.push(`call after end for ${conn.id}`);
-    const s = r[dir];
-    if (s.closed) this.violations.push(`call after close for ${conn.id} ${dir}`);
-    if (offset !== null && offset !== s.next) this.violations.push(`offset ${offset} but expected ${s.next} in ${conn.id} ${dir}`);
-    return s;
+    return this.state;
   }
 }
 

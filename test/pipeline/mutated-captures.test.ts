@@ -12,6 +12,7 @@ import { hopChain } from '../../src/model/cross-hop.js';
 import { jsonReport } from '../../src/report/json-report.js';
 import { textReport } from '../../src/report/text-report.js';
 import { analyzeBytes } from '../helpers/synthetic-capture.js';
+import { randomFromSeed } from '../kit/random.js';
 
 const fixtures = join(process.cwd(), 'fixtures');
 const CAPTURES = ['ws-echo.pcap', 'spdy-stdin-pcapng.pcapng', 'tls-ws-keylog.pcap', 'lab/lab-ws-portforward.pcapng', 'lab/lab-fault-no-pings.pcapng', 'lab/lab-fault-refuse-websocket.pcapng'];
@@ -23,8 +24,8 @@ function load(name: string): Buffer {
 
 test.each(CAPTURES)('%s: flipped bytes, zeroed runs and cuts never throw', (name) => {
   const original = load(name);
-  let seed = original.length;
-  const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) % n;
+  const random = randomFromSeed(original.length);
+  const rand = (n: number) => Math.floor(random() * n);
   for (let round = 0; round < Number(process.env.MUTATION_ROUNDS ?? 30); round++) {
     const bytes = Buffer.from(original);
     const damage = round % 3;

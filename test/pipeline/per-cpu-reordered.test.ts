@@ -42,7 +42,7 @@ function perCpuFlushed(file: Buffer, window: number): Buffer {
 /** Each connection's two byte streams, keyed by the client's port, and every gap. */
 function reassemble(file: Buffer) {
   const rec = new TcpRecorder();
-  const tcp = new TcpReassembler(rec);
+  const tcp = new TcpReassembler(rec.sink);
   const packets = new PacketDecoder({ onSegment: (seg) => tcp.push(seg) });
   const capture = new CaptureDecoder({ onPacket: (p) => packets.push(p) });
   capture.push(file);

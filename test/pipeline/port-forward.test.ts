@@ -10,6 +10,7 @@ import { WebSocketFrameEncoder } from '../../src/websocket/frame-encoder.js';
 import { outcomeText } from '../../src/report/outcome.js';
 import { sessionOutcome } from '../../src/report/session-summary.js';
 import { analyzeBytes, pcapOf, sha256 } from '../helpers/synthetic-capture.js';
+import { randomFromSeed } from '../kit/random.js';
 
 const ascii = (s: string) => new TextEncoder().encode(s);
 const TARGET = '/api/v1/namespaces/default/pods/web-0/portforward';
@@ -138,8 +139,8 @@ test('an error the server sends back for a forwarded connection, and a connectio
 });
 
 test('hostile bytes in the tunnel: SPDY that is garbage, a header bomb, frames cut anywhere — decoded as far as they go, never a crash', () => {
-  let seed = 99;
-  const rand = () => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 16;
+  const random = randomFromSeed(99);
+  const rand = () => Math.floor(random() * 0x10000);
   const spdy = new SpdyFrameEncoder();
   // A header block that inflates to 8 MiB (the decoder stops at its cap), then a normal stream.
   const bomb = spdy.synStream(3, { streamtype: 'error', port: '80', requestid: '0', padding: 'a'.repeat(8 << 20) });

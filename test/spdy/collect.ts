@@ -1,9 +1,9 @@
-/** Test helpers: a recording SpdyFrameSink and a scripted conversation built by the encoder. */
+/** Test helpers: what a SPDY frame decoder delivered, and a scripted conversation built by the encoder. */
 import type { StreamOrigin } from '../../src/core/origin.js';
-import type { Problem } from '../../src/core/problem.js';
 import { SpdyRstStatus } from '../../src/spdy/frame.js';
 import { SpdyFrameDecoder, type SpdyControlFrame, type SpdyDataPiece, type SpdyFrameDecoderOptions, type SpdyFrameSink } from '../../src/spdy/frame-decoder.js';
 import { SpdyFrameEncoder } from '../../src/spdy/frame-encoder.js';
+import { SinkRecorder } from '../kit/sink-recorder.js';
 
 export const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 export const concat = (parts: Uint8Array[]): Uint8Array => new Uint8Array(Buffer.concat(parts));
@@ -14,69 +14,71 @@ function normControl(f: SpdyControlFrame): unknown {
 }
 
 /**
- * Records what a decoder delivers as comparable strings: one entry per control frame, one per whole
- * DATA frame (pieces checked for contiguity, first/last flags and origins, then joined).
+ * What a SPDY frame decoder delivered, read from the kit's generic SinkRecorder: `events` has one
+ * entry per control frame and one per whole DATA frame (its pieces checked for contiguity, first/last
+ * flags and origins, then joined), comparable however the input was split.
  */
-export class Recorder implements SpdyFrameSink {
-  readonly events: string[] = [];
-  readonly problems: Problem[] = [];
-  readonly controls: SpdyControlFrame[] = [];
-  readonly pieces: SpdyDataPiece[] = [];
-  private current: { piece: SpdyDataPiece; parts: Buffer[]; next: number; lost: number } | null = null;
-
-  onControl(frame: SpdyControlFrame): void {
-    if (this.current) throw new Error('control frame inside a DATA frame');
-    this.controls.push(frame);
-    this.events.push(JSON.stringify(normControl(frame)));
+export class Recorder extends SinkRecorder<SpdyFrameSink> {
+  get controls(): SpdyControlFrame[] {
+    return this.eventsOf('onControl');
   }
 
-  onData(piece: SpdyDataPiece): void {
-    this.pieces.push({ ...piece, data: new Uint8Array(0) });
-    if (piece.first) {
-      if (this.current) throw new Error('new DATA frame before the last piece of the previous one');
-      if (piece.origin.offset !== piece.frame.offset + 8) throw new Error(`first piece at ${piece.origin.offset}, frame at ${piece.frame.offset}`);
-      this.current = { piece, parts: [], next: piece.origin.offset, lost: 0 };
-    }
-    const cur = this.current;
-    if (!cur) throw new Error('DATA piece without a first piece');
-    if (piece.origin.offset !== cur.next) throw new Error(`piece at ${piece.origin.offset}, expected ${cur.next}`);
-    if (piece.origin.length !== piece.data.length) throw new Error('piece origin length differs from its data');
-    cur.parts.push(Buffer.from(piece.data));
-    cur.next += piece.data.length;
-    if (piece.last) {
-      const data = Buffer.concat(cur.parts);
-      if (data.length + cur.lost !== piece.frameLength) throw new Error(`frame of ${piece.frameLength} delivered ${data.length} + ${cur.lost} lost`);
-      this.events.push(
-        JSON.stringify({
-          type: 'DATA',
-          streamId: piece.streamId,
-          flags: piece.flags,
-          fin: piece.fin,
-          data: data.toString('latin1'),
-          origin: { offset: piece.frame.offset, length: piece.frame.length },
-        }),
-      );
-      this.current = null;
-    }
+  /** DATA pieces without their bytes (flags, origins, lengths). */
+  get pieces(): SpdyDataPiece[] {
+    return this.eventsOf<SpdyDataPiece>('onData').map((p) => ({ ...p, data: new Uint8Array(0) }));
   }
 
-  onDataLost(loss: { streamId: number; offset: number; length: number }): void {
-    this.events.push(`lost ${loss.length} bytes of stream ${loss.streamId} at ${loss.offset}`);
-    if (this.current) {
-      this.current.next += loss.length;
-      this.current.lost += loss.length;
+  get events(): string[] {
+    const events: string[] = [];
+    let current: { piece: SpdyDataPiece; parts: Buffer[]; next: number; lost: number } | null = null;
+    for (const { on, args } of this.calls) {
+      if (on === 'onControl') {
+        if (current) throw new Error('control frame inside a DATA frame');
+        events.push(JSON.stringify(normControl(args[0] as SpdyControlFrame)));
+      } else if (on === 'onDataLost') {
+        const loss = args[0] as { streamId: number; offset: number; length: number };
+        events.push(`lost ${loss.length} bytes of stream ${loss.streamId} at ${loss.offset}`);
+        if (current) {
+          current.next += loss.length;
+          current.lost += loss.length;
+        }
+      } else if (on === 'onData') {
+        const piece = args[0] as SpdyDataPiece;
+        if (piece.first) {
+          if (current) throw new Error('new DATA frame before the last piece of the previous one');
+          if (piece.origin.offset !== piece.frame.offset + 8) throw new Error(`first piece at ${piece.origin.offset}, frame at ${piece.frame.offset}`);
+          current = { piece, parts: [], next: piece.origin.offset, lost: 0 };
+        }
+        if (!current) throw new Error('DATA piece without a first piece');
+        if (piece.origin.offset !== current.next) throw new Error(`piece at ${piece.origin.offset}, expected ${current.next}`);
+        if (piece.origin.length !== piece.data.length) throw new Error('piece origin length differs from its data');
+        current.parts.push(Buffer.from(piece.data));
+        current.next += piece.data.length;
+        if (piece.last) {
+          const data = Buffer.concat(current.parts);
+          if (data.length + current.lost !== piece.frameLength) throw new Error(`frame of ${piece.frameLength} delivered ${data.length} + ${current.lost} lost`);
+          events.push(
+            JSON.stringify({
+              type: 'DATA',
+              streamId: piece.streamId,
+              flags: piece.flags,
+              fin: piece.fin,
+              data: data.toString('latin1'),
+              origin: { offset: piece.frame.offset, length: piece.frame.length },
+            }),
+          );
+          current = null;
+        }
+      }
     }
-  }
-
-  onProblem(p: Problem): void {
-    this.problems.push(p);
+    return events;
   }
 }
 
 /** Feed `bytes` to a fresh decoder in pushes cut at `cuts` (ascending offsets); packet n = push n. */
 export function decodeSplit(bytes: Uint8Array, cuts: number[], opts?: SpdyFrameDecoderOptions): Recorder {
   const rec = new Recorder();
-  const d = new SpdyFrameDecoder(rec, opts);
+  const d = new SpdyFrameDecoder(rec.sink, opts);
   const bounds = [0, ...cuts, bytes.length];
   for (let k = 0; k + 1 < bounds.length; k++) {
     const from = bounds[k]!;

@@ -8,7 +8,7 @@ const starts = frames.map((_, k) => frames.slice(0, k).reduce((n, f) => n + f.le
 
 function decoder(opts?: ConstructorParameters<typeof SpdyFrameDecoder>[1]): { d: SpdyFrameDecoder; rec: Recorder } {
   const rec = new Recorder();
-  return { d: new SpdyFrameDecoder(rec, opts), rec };
+  return { d: new SpdyFrameDecoder(rec.sink, opts), rec };
 }
 
 /** Printable text that zlib cannot shrink much (a fixed LCG, so the test is repeatable). */
