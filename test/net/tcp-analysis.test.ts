@@ -13,7 +13,7 @@ import { SegmentMaker, TcpRecorder } from './tcp-recorder.js';
 
 function setup(opts: ConstructorParameters<typeof TcpReassembler>[1] = {}) {
   const rec = new TcpRecorder();
-  const tcp = new TcpReassembler(rec, { analysisProblemsPerConnection: Infinity, ...opts });
+  const tcp = new TcpReassembler(rec.sink, { analysisProblemsPerConnection: Infinity, ...opts });
   const m = new SegmentMaker();
   const push = (seg: TcpSegment) => tcp.push(seg);
   // Client ISN 1000, server ISN 5000.
@@ -114,7 +114,7 @@ function tsharkFlags(path: string): string[] {
 
 function ourFlags(path: string): string[] {
   const rec = new TcpRecorder();
-  const tcp = new TcpReassembler(rec, { analysisProblemsPerConnection: Infinity });
+  const tcp = new TcpReassembler(rec.sink, { analysisProblemsPerConnection: Infinity });
   const packets = new PacketDecoder({ onSegment: (seg) => tcp.push(seg) });
   const capture = new CaptureDecoder({ onPacket: (p) => packets.push(p) });
   capture.push(readFileSync(path));
