@@ -8,7 +8,7 @@ import { Box, useApp, useInput, type Key } from 'ink';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { CaptureModel } from '../model/session.js';
 import { contentLines, contentRowOf, contentStreams, findInBytes, findInLines, headBuffer } from './content.js';
-import { EventList } from './EventList.js';
+import { EventList, eventListWindow } from './EventList.js';
 import { bytesPerRow } from './hex-view.js';
 import type { StreamSaver } from '../pipeline/stream-extract.js';
 import { useStreamContent } from './use-stream-content.js';
@@ -18,7 +18,8 @@ import { ConnectionOverlay, connectionRows } from './ConnectionOverlay.js';
 import { WarningList } from './WarningList.js';
 import { warningTarget } from './warning-target.js';
 import { ContentView, contentRowCount } from './ContentView.js';
-import { EventDetail } from './EventDetail.js';
+import { EventDetail, layerTree } from './EventDetail.js';
+import { mouseAction, parseMouse, type ScreenMap } from './mouse.js';
 import { ExplainPanel, explainRoom, explainRows, type WalkInfo } from './ExplainPanel.js';
 import { eventRef, walkIndex, walkPositions } from './explain-walk.js';
 import { explainEvent } from '../explain/explain-event.js';
@@ -30,13 +31,13 @@ import { overlayScrollLimit } from './OverlayPane.js';
 import { layoutPanes, CHROME_ROWS } from './layout.js';
 import { Line } from './Line.js';
 import { connectionMatches, filterError, parseFilter, sessionMatches, type FilterFacts } from './session-filter.js';
-import { SessionList } from './SessionList.js';
+import { SessionList, sessionListWindow } from './SessionList.js';
 import { sessionOutcome, sortSessions } from '../report/session-summary.js';
 import { StatusBar } from './StatusBar.js';
 import { safeInline } from '../report/terminal-text.js';
 import { formatBytes } from '../report/format.js';
 import { buildTimeAxis, fullView } from './time-axis.js';
-import { Timeline, timelineGeometry } from './Timeline.js';
+import { LABEL_WIDTH, Timeline, timelineGeometry, timelineWindow } from './Timeline.js';
 import { activityTimes, buildLanes, defaultSelection, gapMarks, sessionEnd } from './timeline-lanes.js';
 import { TitleBar } from './TitleBar.js';
 import { diagnoseAll, findingsOf, type Diagnosis } from '../diagnose/diagnose.js';
@@ -296,12 +297,26 @@ export function App({ path, load, inspector, contentReader, saver, initialState 
   resolved.explainScroll = clamp(ui.explainScroll, 0, ctx.explainOverflow ?? 0);
 
   // Ink may deliver a key before it re-subscribes a new handler: the handler reads the latest render.
-  const latest = useRef({ ui, resolved, ctx });
-  latest.current = { ui, resolved, ctx };
+  // Where everything is on this frame, for the mouse.
+  const listSelected = ui.list === 'sessions' ? sessionRows.findIndex((r) => r.session === session) : ui.list === 'connections' ? connections.findIndex((c) => c.id === connectionId) : warningIndex;
+  const listLen = ui.list === 'sessions' ? sessionRows.length : ui.list === 'connections' ? connections.length : warnings.length;
+  const tree = layerTree({ layers, selectedLayer: resolved.layer, focused: ui.pane === 'event', height: layout.detail, inspection });
+  const timelineRows = timelineWindow(layout.timeline, hopRows.length, lanes.length, laneIndex);
+  const screen: ScreenMap = {
+    layout,
+    list: { ...sessionListWindow(listLen, listSelected, layout.sessions), foldColumn: ui.list === 'sessions' && sessionRows.some((r) => r.hops > 1) },
+    timeline: { hops: hopRows.slice(0, timelineRows.hops).map((h) => h.session.id), firstLane: timelineRows.first, cells: geometry.cells, labelWidth: LABEL_WIDTH, axis, view },
+    events: { ...eventListWindow(order.length, orderIndex, layout.events), order },
+    layerRows: ui.explain ? [] : tree.lines.slice(tree.first, tree.first + tree.rows).map((l) => l.layer),
+  };
+  const latest = useRef({ ui, resolved, ctx, screen });
+  latest.current = { ui, resolved, ctx, screen };
   const onKey = useCallback(
     (input: string, key: Key) => {
-      const { ui: current, resolved: from, ctx: context } = latest.current;
-      const next = reduceInput(from, { input, ...key }, context);
+      const { ui: current, resolved: from, ctx: context, screen: map } = latest.current;
+      const mouse = parseMouse(input);
+      if (mouse === 'ignored') return;
+      const next = mouse ? mouseAction(from, context, map, mouse) : reduceInput(from, { input, ...key }, context);
       if (next === 'quit') return exit();
       const stored = keepDefaults(next, from, current);
       latest.current = { ...latest.current, ui: stored, resolved: next };

@@ -5,7 +5,7 @@ import { formatDuration } from '../core/time.js';
 import { fitWidth, fitRight, formatBytes, plural } from '../report/format.js';
 import { Line, type Segment } from './Line.js';
 import { PaneTitle } from './PaneTitle.js';
-import { scrollWindow } from './SessionList.js';
+import { sessionListWindow } from './SessionList.js';
 import { safeInline } from '../report/terminal-text.js';
 
 export interface ConnectionListProps {
@@ -61,10 +61,8 @@ function headerRow(width: number): Segment[] {
 
 export function ConnectionList(p: ConnectionListProps) {
   if (p.height <= 0) return null;
-  const header = p.height >= 4 && p.connections.length > 0;
-  const rows = Math.max(0, p.height - 1 - (header ? 1 : 0));
   const selected = Math.max(0, p.connections.findIndex((c) => c.id === p.selectedId));
-  const first = scrollWindow(p.connections.length, selected, rows);
+  const { header, rows, first } = sessionListWindow(p.connections.length, selected, p.height);
   const without = p.connections.filter((c) => c.sessionIds.length === 0).length;
   const info: Segment[] = [{ text: `${p.connections.length}${p.filter ? ` of ${p.total}` : ''} · ${without} without an exec session · esc back`, dim: true }];
   const lines = p.connections.slice(first, first + rows).map((c, i) => connectionRow(c, first + i === selected, p.focused, p.width));

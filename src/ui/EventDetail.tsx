@@ -73,6 +73,30 @@ function hexLines(layer: LayerView, width: number, rows: number): Segment[][] {
   return [head, ...body];
 }
 
+/**
+ * The layer tree's lines (each with the layer it belongs to, -1 for a note) and which of them the
+ * pane shows: the selected layer's fields open under it when the pane has the focus, or room to
+ * spare without it; a tree taller than the pane keeps the selected layer in sight.
+ */
+export function layerTree(p: Pick<EventDetailProps, 'layers' | 'selectedLayer' | 'focused' | 'height' | 'inspection'>): { lines: { layer: number; segments: Segment[] }[]; first: number; rows: number } {
+  const rows = p.height - 1;
+  const sel = Math.min(Math.max(0, p.selectedLayer), p.layers.length - 1);
+  const roomy = sel >= 0 && rows - p.layers.length - p.layers[sel].lines.length >= 6;
+  const lines: { layer: number; segments: Segment[] }[] = [];
+  let selLine = 0;
+  p.layers.forEach((layer, i) => {
+    const expanded = (p.focused || roomy) && i === sel;
+    if (i === sel) selLine = lines.length;
+    lines.push({ layer: i, segments: layerLine(layer, i, p.layers.length, i === sel, expanded) });
+    if (expanded) for (const l of layer.lines) lines.push({ layer: i, segments: [{ text: `  ${i === p.layers.length - 1 ? ' ' : '│'}      ${l}` }] });
+  });
+  if (p.inspection.status === 'loading') lines.push({ layer: -1, segments: [{ text: '  … re-reading the capture for TLS, TCP segments and packets', dim: true }] });
+  if (p.inspection.status === 'failed') lines.push({ layer: -1, segments: [{ text: `  ! could not re-read the capture: ${safeInline(p.inspection.message, 120)}`, color: 'yellow' }] });
+  const treeRows = Math.min(lines.length, rows);
+  const first = Math.max(0, Math.min(selLine - Math.floor(treeRows / 2), lines.length - treeRows));
+  return { lines, first, rows: treeRows };
+}
+
 export function EventDetail(p: EventDetailProps) {
   if (p.height <= 0) return null;
   const rows = p.height - 1;
@@ -90,22 +114,8 @@ export function EventDetail(p: EventDetailProps) {
     { text: payloadPreview(p.lane, p.item) },
   ];
   const sel = Math.min(Math.max(0, p.selectedLayer), p.layers.length - 1);
-  // The selected layer's fields show when the pane has the focus, or room to spare without it.
-  const roomy = sel >= 0 && rows - p.layers.length - p.layers[sel].lines.length >= 6;
-  const lines: Segment[][] = [];
-  let selLine = 0;
-  p.layers.forEach((layer, i) => {
-    const expanded = (p.focused || roomy) && i === sel;
-    if (i === sel) selLine = lines.length;
-    lines.push(layerLine(layer, i, p.layers.length, i === sel, expanded));
-    if (expanded) for (const l of layer.lines) lines.push([{ text: `  ${i === p.layers.length - 1 ? ' ' : '│'}      ${l}` }]);
-  });
-  if (p.inspection.status === 'loading') lines.push([{ text: '  … re-reading the capture for TLS, TCP segments and packets', dim: true }]);
-  if (p.inspection.status === 'failed') lines.push([{ text: `  ! could not re-read the capture: ${safeInline(p.inspection.message, 120)}`, color: 'yellow' }]);
-  // Keep the selected layer in sight when the tree is taller than the pane.
-  const treeRows = Math.min(lines.length, rows);
-  const firstLine = Math.max(0, Math.min(selLine - Math.floor(treeRows / 2), lines.length - treeRows));
-  const tree = lines.slice(firstLine, firstLine + treeRows);
+  const { lines, first: firstLine, rows: treeRows } = layerTree(p);
+  const tree = lines.slice(firstLine, firstLine + treeRows).map((l) => l.segments);
   const hex = sel >= 0 ? hexLines(p.layers[sel], p.width, rows - tree.length) : [];
   return (
     <Box flexDirection="column" height={p.height}>

@@ -95,16 +95,21 @@ export function axisRow(axis: TimeAxis, view: Viewport, width: number, origin: n
   return row.join('');
 }
 
+/** Rows under the title: the hop rows first (where a lane fits besides them), then lanes [first, first + laneRows), then the axis. */
+export function timelineWindow(height: number, hopCount: number, laneCount: number, selectedLane: number): { hops: number; laneRows: number; first: number } {
+  const hops = height - 2 > hopCount ? hopCount : 0;
+  const laneRows = Math.max(0, height - 2 - hops);
+  return { hops, laneRows, first: scrollWindow(laneCount, selectedLane, laneRows) };
+}
+
 export function Timeline(p: TimelineProps) {
   if (p.height <= 0) return null;
   const { cells: width, note } = timelineGeometry(p.width);
-  // The hop rows first (where there is room for a lane besides them), then the lanes.
   const hopRows = p.hopRows ?? [];
-  const hopShown = p.height - 2 > hopRows.length ? hopRows : [];
-  const laneRows = Math.max(0, p.height - 2 - hopShown.length);
+  const { hops: hopCount, laneRows, first } = timelineWindow(p.height, hopRows.length, p.lanes.length, p.selectedLane);
+  const hopShown = hopRows.slice(0, hopCount);
   // An exec's hops share one axis, timed from the first hop's request; a lone session from its own start.
   const axisOrigin = hopRows.length ? p.axis.start : p.session.startTs;
-  const first = scrollWindow(p.lanes.length, p.selectedLane, laneRows);
   const shown = p.lanes.slice(first, first + laneRows);
   const binned = shown.map((lane) => binLane(lane, p.axis, p.view, width, p.selectedItem, p.gaps));
   const maxBytes = maxCellBytes(binned);

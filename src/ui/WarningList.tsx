@@ -5,7 +5,7 @@ import { fitWidth } from '../report/format.js';
 import { safeInline } from '../report/terminal-text.js';
 import { Line, type Segment } from './Line.js';
 import { PaneTitle } from './PaneTitle.js';
-import { scrollWindow } from './SessionList.js';
+import { sessionListWindow } from './SessionList.js';
 
 const SYMBOL: Record<Problem['severity'], { text: string; color: 'red' | 'yellow' | 'gray' }> = {
   error: { text: '✗', color: 'red' },
@@ -21,8 +21,7 @@ export function warningPlace(w: Problem): string {
 
 export function WarningList({ warnings, selected, focused, height, width }: { warnings: readonly Problem[]; selected: number; focused: boolean; height: number; width: number }) {
   if (height <= 0) return null;
-  const rows = Math.max(0, height - 2);
-  const first = scrollWindow(warnings.length, selected, rows);
+  const { header: named, rows, first } = sessionListWindow(warnings.length, selected, height);
   const place = Math.min(32, Math.max(16, Math.floor(width * 0.3)));
   const code = Math.min(28, Math.max(12, Math.floor(width * 0.2)));
   const header: Segment[] = [{ text: `     ${fitWidth('where', place)} ${fitWidth('code', code)} message`, dim: true, bold: true }];
@@ -39,7 +38,7 @@ export function WarningList({ warnings, selected, focused, height, width }: { wa
   return (
     <Box flexDirection="column" height={height}>
       <PaneTitle title="Warnings" focused={focused} info={[{ text: `${warnings.length} · ⏎ goes to the packet · esc back`, dim: true }]} />
-      {height > 1 ? <Line segments={header} /> : null}
+      {named ? <Line segments={header} /> : null}
       {lines.map((segments, i) => (
         <Line key={i} segments={segments} />
       ))}

@@ -14,6 +14,8 @@ import { createStreamSaver, type StreamSaver } from '../pipeline/stream-extract.
 import { analyzeOptions } from '../pipeline/options.js';
 import { safeInline } from '../report/terminal-text.js';
 import { applyColorEnv } from './theme.js';
+import { MOUSE_OFF, MOUSE_ON } from './mouse.js';
+import { useLayoutEffect, type ReactNode } from 'react';
 
 export type LoadProgress = (model: CaptureModel, bytesRead: number, totalBytes: number | null) => void;
 
@@ -35,6 +37,21 @@ export interface RunTuiOptions {
 
 const ENTER_ALT_SCREEN = '\x1b[?1049h';
 const LEAVE_ALT_SCREEN = '\x1b[?1049l';
+
+/**
+ * Mouse reporting for as long as the TUI is mounted. Ink unmounts on exit, on Ctrl-C and, through
+ * signal-exit, when the process is killed; a layout effect's cleanup runs within that unmount, so
+ * the terminal gets its mouse back however the TUI ends.
+ */
+function MouseReporting({ stdout, children }: { stdout: NodeJS.WriteStream; children: ReactNode }) {
+  useLayoutEffect(() => {
+    stdout.write(MOUSE_ON);
+    return () => {
+      stdout.write(MOUSE_OFF);
+    };
+  }, [stdout]);
+  return <>{children}</>;
+}
 
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -72,6 +89,7 @@ export async function runTui(opts: RunTuiOptions): Promise<number> {
   const restore = () => {
     if (restored) return;
     restored = true;
+    stdout.write(MOUSE_OFF);
     stdout.write(LEAVE_ALT_SCREEN);
   };
   process.once('exit', restore);
@@ -83,9 +101,11 @@ export async function runTui(opts: RunTuiOptions): Promise<number> {
   let closed = false;
   let internalError: string | null = null;
   const element = () => (
-    <ErrorBoundary onError={(message) => (internalError = message)}>
-      <App path={opts.path} load={state} inspector={opts.inspector} contentReader={opts.contentReader} saver={saver} />
-    </ErrorBoundary>
+    <MouseReporting stdout={stdout}>
+      <ErrorBoundary onError={(message) => (internalError = message)}>
+        <App path={opts.path} load={state} inspector={opts.inspector} contentReader={opts.contentReader} saver={saver} />
+      </ErrorBoundary>
+    </MouseReporting>
   );
   try {
     const instance = render(element(), { stdin, stdout, stderr, exitOnCtrlC: true, patchConsole: true });

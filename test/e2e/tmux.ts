@@ -38,6 +38,28 @@ export class TmuxTerminal {
     return tmux(this.name, 'display-message', '-p', '-t', this.name, '#{alternate_on}').trim() === '1';
   }
 
+  /** Whether the program asked for mouse reports (any kind, SGR encoding). */
+  mouseReporting(): { any: boolean; sgr: boolean } {
+    const [any, sgr] = tmux(this.name, 'display-message', '-p', '-t', this.name, '#{mouse_any_flag} #{mouse_sgr_flag}').trim().split(' ');
+    return { any: any === '1', sgr: sgr === '1' };
+  }
+
+  /** A left click on the cell at column x, row y (0-based), as a terminal in SGR mouse mode reports it. */
+  click(x: number, y: number): void {
+    tmux(this.name, 'send-keys', '-t', this.name, '-l', `\x1b[<0;${x + 1};${y + 1}M\x1b[<0;${x + 1};${y + 1}m`);
+  }
+
+  /** One notch of the wheel over the cell at column x, row y. */
+  wheel(x: number, y: number, dir: 'up' | 'down'): void {
+    tmux(this.name, 'send-keys', '-t', this.name, '-l', `\x1b[<${dir === 'up' ? 64 : 65};${x + 1};${y + 1}M`);
+  }
+
+  /** The PID of the program running in the terminal (the shell's child). */
+  programPid(): number {
+    const shell = tmux(this.name, 'display-message', '-p', '-t', this.name, '#{pane_pid}').trim();
+    return Number(execFileSync('pgrep', ['-P', shell], { encoding: 'utf8' }).trim().split('\n')[0]);
+  }
+
   keys(...keys: string[]): void {
     for (const k of keys) tmux(this.name, 'send-keys', '-t', this.name, k);
   }

@@ -78,6 +78,43 @@ describe.each([
     await t.waitFor(/\[exited \d\]/);
   });
 
+  test('the mouse: a click selects a session, a lane’s event, a row of Events, a layer; the wheel scrolls; reporting off at exit and on a kill', async () => {
+    let t = start('demo.pcapng', cols, rows);
+    let screen = await t.waitFor(/Sessions · 11/);
+    expect(t.mouseReporting()).toEqual({ any: true, sgr: true });
+    const rowOf = (s: string, re: RegExp) => s.split('\n').findIndex((l) => re.test(l));
+    // Session 4 (exit 3), clicked on its row.
+    t.click(20, rowOf(screen, /^ +4 exec /));
+    screen = await t.waitFor(/Timeline · #4 /);
+    expect(screen).toMatch(/▸ +4 exec /);
+    // The stderr lane, clicked on its label: the lane and its event.
+    t.click(2, rowOf(screen, /^ stderr /));
+    screen = await t.waitFor(/▶ Timeline[^]*Event · stderr data/);
+    expect(screen).toMatch(/^▸stderr /m);
+    // The wheel over Events steps through them in time; a click on a row selects it.
+    const events = rowOf(screen, /Events · /);
+    t.wheel(10, events + 1, 'up');
+    screen = await t.waitFor(/▶ Events · \d+ of/);
+    const selected = Number(/▶ Events · (\d+) of/.exec(screen)![1]);
+    t.wheel(10, events + 1, 'down');
+    screen = await t.waitFor(new RegExp(`▶ Events · ${selected + 1} of`));
+    // A layer of the Event pane, clicked: the frame layer.
+    t.click(3, rowOf(screen, /^ ├ frame /));
+    screen = await t.waitFor(/▶ Event · [^]*▸├ frame/);
+    expect(fits(screen, cols)).toBe(true);
+    t.keys('q');
+    await t.waitFor(/\[exited 0\]/);
+    expect(t.mouseReporting()).toEqual({ any: false, sgr: false });
+
+    // Killed: the terminal gets its mouse back all the same.
+    t = start('demo.pcapng', cols, rows);
+    await t.waitFor(/Sessions · 11/);
+    expect(t.mouseReporting().any).toBe(true);
+    process.kill(t.programPid(), 'SIGTERM');
+    await t.waitFor(/\[exited 143\]/);
+    expect(t.mouseReporting()).toEqual({ any: false, sgr: false });
+  });
+
   test('help lists every key and scrolls where it does not fit; esc then q quits at once', async () => {
     const t = start('demo.pcapng', cols, rows);
     await t.waitFor(/Sessions · 11/);

@@ -1,5 +1,6 @@
 import chalk from 'chalk';
 import type { CaptureModel } from '../../src/model/session.js';
+import { MOUSE_OFF, MOUSE_ON } from '../../src/ui/mouse.js';
 import { runTui, type LoadProgress } from '../../src/ui/run-tui.js';
 import { captureModel, spdyEchoSession, wsEchoSession } from '../helpers/model-builders.js';
 import { FakeStdin, FakeStdout } from './tui-harness.js';
@@ -114,6 +115,9 @@ describe('on a terminal', () => {
     await expect(done).resolves.toBe(0);
     expect(stdout.frames[stdout.frames.length - 1]).toBe(LEAVE_ALT);
     expect(stdout.frames.filter((f) => f === LEAVE_ALT)).toHaveLength(1);
+    // Mouse reporting was on while the TUI ran, and is off after it.
+    expect(stdout.frames.indexOf(MOUSE_ON)).toBeGreaterThan(-1);
+    expect(stdout.frames.lastIndexOf(MOUSE_OFF)).toBeGreaterThan(stdout.frames.lastIndexOf(MOUSE_ON));
   });
 
   it('draws the first model at once, without waiting for the redraw throttle', async () => {

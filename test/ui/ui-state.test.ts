@@ -8,6 +8,7 @@ import { diagnose } from '../../src/diagnose/diagnose.js';
 import { progressBar } from '../../src/ui/StatusBar.js';
 import { KEY_TABLE, keyHints, reduceInput, reduceKey, type Scope } from '../../src/ui/keys.js';
 import { applyColorEnv } from '../../src/ui/theme.js';
+import { parseMouse } from '../../src/ui/mouse.js';
 import { buildTimeAxis, fullView } from '../../src/ui/time-axis.js';
 import { initialUiState, timeOrder, type KeyPress, type Pane, type UiContext, type UiState } from '../../src/ui/ui-state.js';
 import { data, hangingSession, hostileSession, origin, session, spdyEchoConnections, spdyEchoSession, stream, wsEchoSession } from '../helpers/model-builders.js';
@@ -488,4 +489,16 @@ describe('NO_COLOR', () => {
 
 it('fullView covers the axis', () => {
   expect(fullView(buildTimeAxis(0, 5, [], false, 10))).toEqual({ from: 0, to: 5 });
+});
+
+describe('mouse reports', () => {
+  it('reads SGR presses and wheel notches, 0-based; releases, motion and other input are not presses', () => {
+    expect(parseMouse('[<0;10;5M')).toEqual({ button: 'left', x: 9, y: 4 });
+    expect(parseMouse('\x1b[<65;1;1M')).toEqual({ button: 'wheel-down', x: 0, y: 0 });
+    expect(parseMouse('[<64;200;60M')).toEqual({ button: 'wheel-up', x: 199, y: 59 });
+    expect(parseMouse('[<0;10;5m')).toBe('ignored');
+    expect(parseMouse('[<32;10;5M')).toBe('ignored');
+    expect(parseMouse('[<0;10;5')).toBeNull();
+    expect(parseMouse('j')).toBeNull();
+  });
 });
