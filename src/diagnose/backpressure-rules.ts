@@ -7,7 +7,7 @@
  */
 import type { ConnectionRecord, ExecSession, ZeroWindow } from '../model/session.js';
 import { formatDuration } from '../core/time.js';
-import { finding, sessionEndTs, sinceStart, type Finding } from './finding.js';
+import { finding, sessionEndTs, sessionOverTs, sinceStart, type Finding } from './finding.js';
 
 /** A window closed this long is a reader that stopped, not a reader catching up. */
 const STALL_NS = 2e9;
@@ -16,7 +16,11 @@ export function backpressure(s: ExecSession, connections: ReadonlyMap<number, Co
   const conn = connections.get(s.connectionId);
   if (!conn || !conn.zeroWindows.length || s.httpStatus !== 101) return [];
   const end = Math.max(sessionEndTs(s), conn.endTs ?? 0);
-  const stalls = conn.zeroWindows.filter((w) => w.ts >= (s.upgradeTs ?? s.startTs) && (w.reopenedAt ?? end) - w.ts >= STALL_NS);
+  // A window that reopened and let the session finish with its Status was a slow reader (a process
+  // still starting: nothing reads stdin before it runs), not one that stopped.
+  // Nor does a window closed after the session said it was over (its Status, GOAWAY, the connection's end): the reader was done.
+  const over = sessionOverTs(s) ?? Infinity;
+  const stalls = conn.zeroWindows.filter((w) => w.ts >= (s.upgradeTs ?? s.startTs) && w.ts < over && (w.reopenedAt === null || s.exit === null) && (w.reopenedAt ?? end) - w.ts >= STALL_NS);
   // One finding per direction: the first stall says who stopped reading.
   const out: Finding[] = [];
   for (const dir of ['c2s', 's2c'] as const) {

@@ -95,6 +95,9 @@ export function portForwardTeardown(s: ExecSession): Finding | null {
       'kubectl ≥ 1.23 ends the whole port-forward on any error stream text (kubernetes/kubectl#1169): one refused connection to the pod stops the others too',
     ],
     at: first.lastDataAt,
+    // The error text is the runtime's, passed on by every hop in front: the furthest hop showing it,
+    // not whichever clock says it came first (merged captures are lined up to a few ms).
+    locate: 'far-end',
   });
 }
 
@@ -114,16 +117,24 @@ export function inputTruncated(s: ExecSession): Finding | null {
   const events = stdin.events.filter((e) => e.kind === 'data');
   const after = events.filter((e) => e.ts > done.ts).reduce((n, e) => n + e.length, 0);
   const split = events.length && !stdin.eventsDropped ? `${stdin.bytes - after} B of stdin before, ${after} B after` : `${stdin.bytes} B of stdin in all, the last at ${sinceStart(s, stdin.lastDataAt)}`;
-  return finding(s, {
-    rule: 'R15',
-    severity: 'error',
-    title: 'input truncated: the server finished while stdin was still flowing',
-    evidence: [
-      `the server ${done.how} at ${sinceStart(s, done.ts)} while the client was still sending: ${split}`,
-      'the command never read the rest of its input (it exited early, or the runtime closed stdin: containerd/containerd#13936)',
-    ],
-    at: done.ts,
-  });
+  // A Status with the command's exit says where the input stopped being read: in the container, on
+  // the runtime hop, whichever hop's capture shows the overlap (the runtime's own server may stop
+  // reading at the exit, so only the hops in front see stdin still coming).
+  const exited = done.ts === statusAt(s) && (s.exit!.status === 'Success' || s.exit!.code !== null);
+  return {
+    ...finding(s, {
+      rule: 'R15',
+      severity: 'error',
+      title: 'input truncated: the server finished while stdin was still flowing',
+      evidence: [
+        `the server ${done.how} at ${sinceStart(s, done.ts)} while the client was still sending: ${split}`,
+        'the command never read the rest of its input (it exited early, or the runtime closed stdin: containerd/containerd#13936)',
+      ],
+      at: done.ts,
+      locate: 'far-end',
+    }),
+    hop: exited ? 'cri' : s.hop,
+  };
 }
 
 /** R16: the client closed before any Status without half-closing stdin. */

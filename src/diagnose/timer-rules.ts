@@ -22,8 +22,8 @@ const IDLE_TIMERS: { seconds: number; name: string }[] = [
 const KEEPALIVE_NS = 6e9;
 /** client-go's ping period (SPDY and WebSocket alike). */
 const PING_PERIOD_NS = 5e9;
-/** The runtime's stream idle timeout is reset by pings since 1.21: data-idle this long, pinged throughout, is worth saying (5 min, the shortest idle timer above). */
-const PINGED_IDLE_NS = 300e9;
+/** Data-idle this long, pinged throughout, outlasted an idle timer the pings held off: the shortest one above. */
+const PINGED_IDLE_NS = Math.min(...IDLE_TIMERS.map((t) => t.seconds)) * 1e9;
 
 /** A server that closes a session this quiet, without a Status, gave up waiting on something (s). */
 const SERVER_QUIT_S = 1;
@@ -97,24 +97,52 @@ export function keepaliveGaps(s: ExecSession, all: readonly ExecSession[]): Find
   return finding(s, { rule: 'R7', severity: unanswered.length ? 'error' : 'warn', title: unanswered.length ? 'keepalives unanswered' : 'no keepalives on this hop', evidence, at: unanswered[0]?.ts ?? s.upgradeTs });
 }
 
-/** R17: no data for longer than an idle timeout, but pings all along: the timer never fires (kubernetes/kubernetes#102569). */
+/**
+ * The longest stretch with no payload byte on any stream, between the upgrade and `over`. A stream
+ * whose per-frame events were not kept counts as busy from its first byte to its last.
+ */
+function longestDataIdle(s: ExecSession, over: number): { from: number; to: number } {
+  const start = s.upgradeTs ?? s.startTs;
+  const busy: [number, number][] = [];
+  for (const r of s.streams) {
+    const data = r.events.filter((e) => e.kind === 'data' && e.length > 0);
+    if (data.length && !r.eventsDropped) busy.push(...data.map((e): [number, number] => [e.ts, e.ts]));
+    else if (r.firstDataAt !== null && r.lastDataAt !== null && r.bytes > 0) busy.push([r.firstDataAt, r.lastDataAt]);
+  }
+  busy.sort((a, b) => a[0] - b[0]);
+  let best = { from: start, to: start };
+  let reached = start;
+  for (const [from, to] of [...busy, [over, over] as [number, number]]) {
+    const gapEnd = Math.min(from, over);
+    if (gapEnd - reached > best.to - best.from) best = { from: reached, to: gapEnd };
+    reached = Math.max(reached, to);
+  }
+  return best;
+}
+
+/**
+ * R17: no data for longer than an idle timeout, but pings all along: the timer never fires
+ * (kubernetes/kubernetes#102569). Any stretch counts — a command sleeping before it prints, a shell
+ * left idle — once it outlasts the shortest idle timer the doctor knows.
+ */
 export function keepalivesDefeatIdleTimeout(s: ExecSession): Finding | null {
   if (s.httpStatus !== 101 || s.kind === 'portforward') return null;
   const pings = keepalives(s).filter((c) => c.kind === 'ping');
   if (pings.length < 2) return null;
   const over = sessionOverTs(s) ?? sessionEndTs(s);
-  const lastData = Math.max(s.upgradeTs ?? s.startTs, ...s.streams.map((r) => r.lastDataAt ?? 0));
-  const idle = over - lastData;
-  const during = pings.filter((c) => c.ts > lastData && c.ts <= over).length;
-  if (idle < PINGED_IDLE_NS || during < 2) return null;
+  const idle = longestDataIdle(s, over);
+  const during = pings.filter((c) => c.ts > idle.from && c.ts < idle.to).length;
+  if (idle.to - idle.from < PINGED_IDLE_NS || during < 2) return null;
+  const outlasted = IDLE_TIMERS.filter((t) => t.seconds * 1e9 <= idle.to - idle.from);
   return finding(s, {
     rule: 'R17',
     severity: 'info',
     title: 'keepalives hold the idle timeout off',
     evidence: [
-      `no data for ${formatDuration(idle)} from ${sinceStart(s, lastData)}, while ${during} PINGs crossed this hop`,
-      "since 1.21 pings reset the runtime's stream idle timer, so a configured stream_idle_timeout never fires on an idle but pinged session (kubernetes/kubernetes#102569, containerd/containerd#5563)",
+      `no data for ${formatDuration(idle.to - idle.from)} from ${sinceStart(s, idle.from)}, while ${during} PINGs crossed this hop`,
+      `longer than ${outlasted.map((t) => t.name).join(', ')}: the pings kept every such timer from firing`,
+      "since 1.21 pings reset the runtime's stream idle timer too, so a configured stream_idle_timeout never fires on an idle but pinged session (kubernetes/kubernetes#102569, containerd/containerd#5563)",
     ],
-    at: lastData,
+    at: idle.from,
   });
 }

@@ -63,13 +63,19 @@ export class ExecRunner {
       this.transport.pauseInput();
     }
     const stdin = this.process?.stdin;
-    if (!this.process) this.queuedStdin.push(copy);
-    else if (stdin && !stdin.destroyed && !stdin.write(copy) && !this.stalled) {
+    if (!this.process) {
+      // Nothing reads stdin before the process runs: spdystream blocks its frame loop on a stream
+      // nobody reads (kubernetes/kubernetes#16373), so the client is held back by TCP, not absorbed.
+      this.queuedStdin.push(copy);
       this.transport.pauseInput();
-      stdin.once('drain', () => {
-        if (!this.stalled) this.transport.resumeInput();
-      });
-    }
+    } else if (stdin && !stdin.destroyed && !stdin.write(copy) && !this.stalled) this.holdInputUntilDrained(stdin);
+  }
+
+  private holdInputUntilDrained(stdin: NonNullable<LabProcess['stdin']>): void {
+    this.transport.pauseInput();
+    stdin.once('drain', () => {
+      if (!this.stalled) this.transport.resumeInput();
+    });
   }
 
   stdinEnd(): void {
@@ -97,8 +103,13 @@ export class ExecRunner {
   async run(proc: LabProcess, command: readonly string[]): Promise<void> {
     this.process = proc;
     proc.stdin?.on('error', () => {});
-    for (const chunk of this.queuedStdin.splice(0)) proc.stdin?.write(chunk);
+    const queued = this.queuedStdin.splice(0);
+    const room = queued.reduce((ok, chunk) => (proc.stdin?.write(chunk) ?? true) && ok, true);
     if (this.stdinEnded) proc.stdin?.end();
+    if (queued.length && !this.stalled) {
+      if (room || !proc.stdin) this.transport.resumeInput();
+      else this.holdInputUntilDrained(proc.stdin);
+    }
     if (this.queuedSize) proc.resize(this.queuedSize.width, this.queuedSize.height);
     this.pipeOutput(proc, 'stdout');
     this.pipeOutput(proc, 'stderr');

@@ -189,6 +189,9 @@ export class SpdyConnection {
       this.send(this.encoder.goAway(this.lastReceivedStreamId));
     }
     this.socket.end();
+    // spdystream's reader runs until EOF: a side paused for backpressure reads (and drops) the rest,
+    // or the peer's FIN would wait behind a zero window until someone gives up.
+    this.socket.resume();
     this.shutdown();
   }
 

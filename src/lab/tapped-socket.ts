@@ -117,7 +117,8 @@ export class TappedSocket extends Duplex {
     if (!this.stalled && !this.windowClosed && this.recording) {
       this.stalled = setTimeout(() => {
         this.stalled = null;
-        if (this.raw.destroyed || !this.raw.isPaused()) return;
+        // A server that has closed its side is done with the connection, not backed up: no window to record.
+        if (this.raw.destroyed || !this.raw.isPaused() || this.writableEnded) return;
         this.windowClosed = true;
         this.recording?.window('c2s', false);
       }, STOPPED_READING_MS).unref();

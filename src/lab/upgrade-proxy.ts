@@ -14,6 +14,9 @@ import type { LabObservations, ProxyCounts, SessionObservation } from './observa
 import { internalErrorStatus } from './status-json.js';
 import { dialUpgrade, readResponseBody, requestHead, type HeaderPairs, type UpstreamResponse } from './upstream.js';
 
+/** How long a half-closed client connection is read for its FIN before it is closed anyway. */
+const LINGER_MS = 10_000;
+
 /** Request fields the proxy drops: the apiserver's authentication filter removes the credentials. */
 const DROPPED = new Set(['authorization', 'host', 'x-forwarded-for']);
 
@@ -82,10 +85,19 @@ export async function proxyUpgrade(up: HopUpgrade, backendPort: number, backendT
   const finish = () => {
     if (finished) return;
     finished = true;
-    // One direction stopped: Go's deferred Close()s end both connections.
+    // One direction stopped: Go's deferred Close()s end both connections. The client's side is
+    // half-closed and read (and dropped) until its FIN instead: closed outright, the kernel answers
+    // the client's next PING with an RST while our FIN still waits behind the output's tail, and the
+    // tail is lost — 23,919 B of a 25 MB output on the apiserver→kubelet hop, the translator then
+    // reporting Success. LINGER_MS caps the wait for a client that never closes.
     backend.destroy();
     socket.end();
-    socket.once('finish', () => socket.destroy());
+    socket.resume();
+    if (socket.readableEnded) socket.once('finish', () => socket.destroy());
+    else {
+      socket.once('finish', () => setTimeout(() => socket.destroy(), LINGER_MS).unref());
+      socket.once('end', () => socket.destroy());
+    }
     const end = conn.tapped.wasReset ? `reset: ${conn.faultAction ?? 'connection reset'}` : conn.faultAction ? `aborted: ${conn.faultAction}` : 'clean';
     observations.endSession(session, end);
   };

@@ -229,6 +229,11 @@ describe('on model sessions, rule by rule', () => {
     // A window that closed and reopened at once is a reader catching up.
     conn.zeroWindows[0].reopenedAt = 0.61 * S;
     expect(diagnose(s, [s], [conn]).map((f) => f.rule)).not.toContain('R8');
+    // Closed 3 s, then the session went on to its Status: a slow start (nothing reads stdin before the process runs), not a stop.
+    conn.zeroWindows[0].reopenedAt = 3.6 * S;
+    expect(diagnose(s, [s], [conn]).map((f) => f.rule)).toContain('R8');
+    const finished = { ...s, exit: { status: 'Success' as const, code: 0 } };
+    expect(diagnose(finished, [finished], [conn]).map((f) => f.rule)).not.toContain('R8');
   });
 
   test('R10: an RBAC refusal', () => {
@@ -306,6 +311,26 @@ describe('on model sessions, rule by rule', () => {
     for (let t = 5; t < 700; t += 5) control(s, 'ping', 'c2s', 'PING', null, t * S);
     const d = diagnoseAll({ sessions: [s], connections: [] }).get(1)!;
     expect(d.notes.map((f) => f.rule)).toContain('R17');
+  });
+
+  test('R17: any stretch counts, once past the shortest idle timer (50 s); a stream busy throughout is not idle', () => {
+    // sh -c 'sleep 55; echo awake': the quiet is before the output, not after it.
+    const s = session({ transport: 'spdy', exit: { status: 'Success', code: 0 }, state: 'complete', upgradeTs: 0, endTs: 56 * S, connectionEnd: { ts: 56 * S, by: 'client', reset: false } });
+    data(stream(s, 'stdout', 3), 's2c', 'awake\n', origin(300, 6, 10, 55.2 * S));
+    data(stream(s, 'error', 1), 's2c', '{"status":"Success"}', origin(306, 20, 11, 55.3 * S));
+    for (let t = 5; t < 56; t += 5) control(s, 'ping', 'c2s', 'PING', null, t * S);
+    const [note] = diagnoseAll({ sessions: [s], connections: [] }).get(1)!.notes;
+    expect(note).toMatchObject({ rule: 'R17', severity: 'info' });
+    expect(note.evidence.slice(0, 2)).toEqual(['no data for 55.20 s from +0 µs, while 11 PINGs crossed this hop', "longer than haproxy's default timeout (50 s): the pings kept every such timer from firing"]);
+    // Output from 1 s to 55 s whose per-frame events were not kept: busy, not idle.
+    const busy = session({ transport: 'spdy', state: 'open-at-end', upgradeTs: 0, endTs: 56 * S });
+    const out = stream(busy, 'stdout', 3);
+    data(out, 's2c', 'x', origin(300, 1, 10, 1 * S));
+    data(out, 's2c', 'y', origin(301, 1, 11, 55 * S));
+    out.events = [];
+    out.firstDataAt = 1 * S; // kept by the recorder even without events
+    for (let t = 5; t < 56; t += 5) control(busy, 'ping', 'c2s', 'PING', null, t * S);
+    expect(diagnoseAll({ sessions: [busy], connections: [] }).get(1)!.notes.map((f) => f.rule)).not.toContain('R17');
   });
 
   test('version caveats: kubectl before 1.34 over WebSocket may drop early output', () => {

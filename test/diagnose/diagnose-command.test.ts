@@ -1,0 +1,95 @@
+/**
+ * The issue's "done when", through the built CLI as a script or CI job runs it: for every lab fault
+ * (each recorded with the real kubectl in fixtures/lab/), `execscope diagnose` exits 1 and names the
+ * cause the scenario says, with its hop, first — in text and JSON — on the one-file recording and on
+ * the same recording split into one capture per hop with clocks 2.5 s apart (as from several nodes);
+ * every healthy capture (the fixtures and ../shared/captures, read where they are) exits 0 with
+ * nothing to say. The faults recorded live (R15, R17, the quiet after each exec) are in
+ * test/lab/e2e-quiet-after-exec.test.ts.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SCENARIOS } from '../../src/lab/scenarios.js';
+import { splitRecording } from '../../src/lab/split-recording.js';
+
+const cli = join(process.cwd(), 'dist/cli.js');
+const labFixtures = join(process.cwd(), 'fixtures', 'lab');
+const shared = join(process.cwd(), '..', 'shared', 'captures');
+const work = mkdtempSync(join(tmpdir(), 'execscope-diagnose-'));
+
+function diagnose(args: string[]) {
+  const r = spawnSync(process.execPath, [cli, 'diagnose', ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  return { code: r.status, text: r.stdout, stderr: r.stderr };
+}
+
+interface JsonSession {
+  id: number;
+  hop: string;
+  diagnosis: { cause: { rule: string; hop: string; title: string; evidence: string[] } | null; consequences: { rule: string }[]; notes: { rule: string }[] };
+}
+
+/** Each exec session's cause as RULE@HOP, by hop, in session order. */
+const causes = (json: { sessions: JsonSession[] }) => json.sessions.map((s) => `${s.hop}: ${s.diagnosis.cause ? `${s.diagnosis.cause.rule}@${s.diagnosis.cause.hop}` : 'none'}`);
+
+const faulty = SCENARIOS.filter((s) => s.doctor && 'cause' in s.doctor)
+  .map((s) => ({ name: s.name, cause: (s.doctor as { cause: string }).cause, file: ['.pcapng', '.pcapng.gz'].map((ext) => join(labFixtures, `lab-${s.name}${ext}`)).find((f) => existsSync(f)) }))
+  .filter((s): s is { name: string; cause: string; file: string } => s.file !== undefined);
+
+test('every lab fault has a recording to check', () => {
+  expect(faulty.map((s) => s.name).filter((n) => n.startsWith('fault-'))).toHaveLength(SCENARIOS.filter((s) => s.faults).length);
+});
+
+describe.each(faulty)('$name', ({ file, cause }) => {
+  test(`one capture: exit 1, the cause ${cause} first, with its evidence`, () => {
+    const json = diagnose([file, '--json']);
+    expect(json.code).toBe(1);
+    const report = JSON.parse(json.text) as { sessions: JsonSession[] };
+    const kubectl = report.sessions[0];
+    expect(kubectl.hop).toBe('apiserver');
+    expect(`${kubectl.diagnosis.cause?.rule}@${kubectl.diagnosis.cause?.hop}`).toBe(cause);
+    expect(kubectl.diagnosis.cause!.evidence.length).toBeGreaterThanOrEqual(2);
+    // No consequence of an exec is reported as the cause of another of its hops.
+    const chain = report.sessions.filter((s) => s.diagnosis.cause?.rule === kubectl.diagnosis.cause!.rule && s.diagnosis.cause?.hop === kubectl.diagnosis.cause!.hop);
+    expect(chain.length).toBeGreaterThanOrEqual(1);
+    // The text says the cause before anything else about the session, hop named.
+    const text = diagnose([file]);
+    expect(text.code).toBe(1);
+    const block = text.text.split('\n\n')[1].split('\n');
+    expect(block[0]).toMatch(/^#1 /);
+    expect(block[1]).toMatch(new RegExp(`^ {3}[✗!] cause: ${cause.split('@')[0]} `));
+    expect(block[1]).toContain(kubectl.diagnosis.cause!.title);
+  });
+
+  test('split into one capture per hop, clocks 2.5 s apart, merged: the same causes', async () => {
+    const base = join(work, file.replace(/^.*\//, '').replace(/\.pcapng(\.gz)?$/, ''));
+    const parts = await splitRecording(file, base, 2.5e9);
+    const args = parts.files.map((f) => f.path);
+    if (parts.keyLog !== null) {
+      writeFileSync(`${base}.keylog`, parts.keyLog);
+      args.splice(1, 0, '--keylog', `${base}.keylog`);
+    }
+    const merged = diagnose([...args, '--json']);
+    expect(merged.code).toBe(1);
+    const whole = JSON.parse(diagnose([file, '--json']).text) as { sessions: JsonSession[] };
+    expect(causes(JSON.parse(merged.text))).toEqual(causes(whole));
+    expect(merged.text).toContain('"clockOffsetFrom"');
+  });
+});
+
+test('healthy captures: exit 0, nothing wrong found (fixtures, the lab fixtures without a fault, ../shared/captures in place)', () => {
+  const fixtures = readdirSync(join(process.cwd(), 'fixtures'))
+    .filter((f) => /\.pcap(ng)?$/.test(f) && !/demo|hostile/.test(f))
+    .map((f) => join(process.cwd(), 'fixtures', f));
+  const lab = SCENARIOS.filter((s) => !s.faults && !s.doctor)
+    .map((s) => ['.pcapng', '.pcapng.gz'].map((ext) => join(labFixtures, `lab-${s.name}${ext}`)).find((f) => existsSync(f)))
+    .filter((f): f is string => f !== undefined);
+  const theirs = existsSync(shared) ? readdirSync(shared).filter((f) => /\.pcap(ng)?$/.test(f)).map((f) => join(shared, f)) : [];
+  expect(lab.length).toBeGreaterThanOrEqual(14);
+  for (const file of [...fixtures, ...lab, ...theirs]) {
+    const keylog = file.replace(/\.pcap(ng)?(\.gz)?$/, '.keylog');
+    const r = diagnose(keylog !== file && existsSync(keylog) ? [file, '--keylog', keylog] : [file]);
+    expect({ file, code: r.code, said: r.text.split('\n')[0].replace(/^.* · /, ''), stderr: r.stderr }).toEqual({ file, code: 0, said: 'nothing wrong found', stderr: '' });
+  }
+});
