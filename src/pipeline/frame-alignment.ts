@@ -57,37 +57,45 @@ const PROBES: Record<FramedTransport, FrameProbe> = { spdy: probeSpdy, websocket
 export interface Alignment {
   /** Offset of the first frame start. */
   start: number;
-  /** Bytes from `start` covered by the chain of plausible frames (a frame running past the end counts what is here). */
+  /** Bytes from `start` to the end: the chain of plausible frames covers all of them (the last frame may run past the end). */
   explained: number;
   /** Complete frames in the chain. */
   frames: number;
 }
 
+/** Fewer bytes than this after the last whole frame are taken as the next frame's header, still arriving. */
+const SHORTEST_HEADER = 2;
+
 /**
- * The first frame start of `transport` in `b` and how far its chain of frames reaches, or null. A
- * start is accepted when the next frame also probes well, or when the frame runs past `b` and its
- * header is distinctive on its own.
+ * The first start of `transport`'s frames in `b` from which a chain of plausible frames runs to the
+ * end of `b`, or null. The bytes of an upgraded connection are frames and nothing else, so a true
+ * start chains to the end, while a start found by chance — in the tail of a frame the capture
+ * picked up, or in noise — breaks off within a frame or two (two tiny WebSocket control frames chain
+ * by chance about once in 30,000 offsets).
  */
 export function alignFrames(b: Uint8Array, transport: FramedTransport, dir: Direction, from = 0): Alignment | null {
   const probe = PROBES[transport];
   for (let at = from; at < b.length; at++) {
-    const f = probe(b, at, dir);
-    if (!f) continue;
-    const next = at + f.length;
-    if (next >= b.length) {
-      if (f.distinctive) return { start: at, explained: b.length - at, frames: next === b.length ? 1 : 0 };
+    const first = probe(b, at, dir);
+    if (!first) continue;
+    if (at + first.length >= b.length) {
+      // Alone, a frame is evidence only where the bytes begin with it (a capture that starts at a
+      // segment boundary): found at a random offset in noise (an HTTP/2 HEADERS header about once in
+      // 10^5 offsets) it would "explain" up to 16 KiB that nothing checked.
+      if (first.distinctive && at === 0) return { start: at, explained: b.length - at, frames: at + first.length === b.length ? 1 : 0 };
       continue;
     }
-    if (!probe(b, next, dir)) continue;
     let end = at;
     let frames = 0;
-    for (let g: ReturnType<FrameProbe> = f; g && end + g.length <= b.length; g = end < b.length ? probe(b, end, dir) : null) {
-      end += g.length;
+    for (let f: ReturnType<FrameProbe> = first; f && end + f.length <= b.length; f = end < b.length ? probe(b, end, dir) : null) {
+      end += f.length;
       frames++;
     }
-    // The last frame may run past the bytes at hand.
-    const tail = end < b.length && probe(b, end, dir) ? b.length - end : 0;
-    return { start: at, explained: end - at + tail, frames };
+    // The chain reaches the end when the bytes left are a frame running past it or too few to tell.
+    const reachesEnd = end === b.length || b.length - end < SHORTEST_HEADER || probe(b, end, dir) !== null;
+    if (frames >= 2 || (frames === 1 && end < b.length)) {
+      if (reachesEnd) return { start: at, explained: b.length - at, frames };
+    }
   }
   return null;
 }

@@ -104,8 +104,8 @@ export class MidstreamConsumer implements StreamConsumer {
       if (explained > 0 && (!best || explained > best.explained || (explained === best.explained && frames > best.frames))) best = { kind, explained, frames };
     }
     const full = this.held.c2s.length > MAX_HELD || this.held.s2c.length > MAX_HELD;
-    // A lone frame start in noise is no evidence: two whole frames are, or one framing covering most bytes held.
-    const evident = best && (best.frames >= 2 || 2 * best.explained >= this.held.c2s.length + this.held.s2c.length);
+    // A short chain near the end of noise is no evidence: enough whole frames are, or one framing covering most bytes held.
+    const evident = best && (best.frames >= CONFIDENT_FRAMES || 2 * best.explained >= this.held.c2s.length + this.held.s2c.length);
     if (best && evident && (final || full || best.frames >= CONFIDENT_FRAMES)) {
       this.kind = best.kind;
       for (const dir of ['c2s', 's2c'] as const) this.align(dir);

@@ -26,16 +26,22 @@ test('a SPDY exec picked up after its SYN_STREAMs, in the middle of stdin DATA f
   expect(s.warnings.map((w) => w.code)).toContain('pipeline.started-midstream');
 });
 
-test('bytes no framing explains stay unknown: no session', () => {
-  const tcp = new SyntheticTcpConnection({ ip: '10.0.0.2', port: 40001 }, { ip: '10.0.0.1', port: 10250 }, 1448);
-  const r = rng(7);
-  const noise = () => Uint8Array.from({ length: 3000 }, () => r.int(256));
-  // No handshake: the capture starts mid-connection.
-  const frames = [...tcp.send('c2s', noise()), ...tcp.send('s2c', noise()), ...tcp.send('c2s', noise())];
-  const m = analyzeBytes(pcapOf(frames));
-  expect(m.sessions).toEqual([]);
-  expect(m.connections.map((c) => c.protocol)).toEqual(['unknown']);
-  expect(m.warnings.map((w) => w.code)).toContain('pipeline.midstream-undecoded');
+// Two tiny WebSocket control frames chain by chance about once in 30,000 offsets, so 9000 bytes of
+// noise once became a fake WebSocket exec session one time in four (50 of seeds 1-200).
+test('bytes no framing explains stay unknown: no session, on 300 different noises', () => {
+  const found: string[] = [];
+  for (let seed = 1; seed <= 300; seed++) {
+    const tcp = new SyntheticTcpConnection({ ip: '10.0.0.2', port: 40001 }, { ip: '10.0.0.1', port: 10250 }, 1448);
+    const r = rng(seed);
+    const noise = () => Uint8Array.from({ length: 3000 }, () => r.int(256));
+    // No handshake: the capture starts mid-connection.
+    const frames = [...tcp.send('c2s', noise()), ...tcp.send('s2c', noise()), ...tcp.send('c2s', noise())];
+    const m = analyzeBytes(pcapOf(frames));
+    const protocol = m.connections.map((c) => c.protocol).join();
+    if (m.sessions.length || protocol !== 'unknown') found.push(`seed ${seed}: ${protocol}, ${m.sessions.length} sessions`);
+    else expect(m.warnings.map((w) => w.code)).toContain('pipeline.midstream-undecoded');
+  }
+  expect(found).toEqual([]);
 });
 
 const GRPC = join(process.cwd(), '..', 'shared', 'outside-captures', 'suricata-verify', 'http2-errorcode__input.pcap');
