@@ -47,6 +47,10 @@ export function outputNeverEnds(s: ExecSession): Finding | null {
   const last = Math.max(...open.map((r) => r.lastDataAt ?? r.openedAt ?? s.startTs));
   const quiet = sessionEndTs(s) - last;
   if (quiet < QUIET_NS) return null;
+  // A shell at its prompt is quiet too (a live tap shows one between keystrokes): on a terminal only
+  // keys typed after the last output, which a terminal echoes, and never answered make it a hang.
+  const typedAt = stream(s, 'stdin')?.lastDataAt ?? null;
+  if (s.tty && (typedAt === null || typedAt <= last)) return null;
   return finding(s, {
     rule: 'R2',
     severity: 'warn',

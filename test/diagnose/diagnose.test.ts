@@ -169,6 +169,17 @@ describe('on model sessions, rule by rule', () => {
     ]);
   });
 
+  test('R2 on a terminal: a shell quiet at its prompt is not a hang; keys typed and never echoed are', () => {
+    const atPrompt = session({ tty: true, stdin: true, state: 'open-at-end', upgradeTs: 0, endTs: 60 * S });
+    data(stream(atPrompt, 'stdin', 0), 'c2s', 'ls\r', origin(300, 3, 10, 1 * S));
+    data(stream(atPrompt, 'stdout', 1), 's2c', 'ls\r\nbin etc\r\n$ ', origin(400, 17, 10, 1.1 * S));
+    expect(one(atPrompt).map((f) => f.rule)).not.toContain('R2');
+    const unanswered = session({ tty: true, stdin: true, state: 'open-at-end', upgradeTs: 0, endTs: 60 * S });
+    data(stream(unanswered, 'stdout', 1), 's2c', '$ ', origin(400, 2, 10, 1 * S));
+    data(stream(unanswered, 'stdin', 0), 'c2s', 'ls\r', origin(300, 3, 10, 5 * S));
+    expect(one(unanswered).map((f) => f.rule)).toContain('R2');
+  });
+
   test('R4: the Status came, the connection stayed up', () => {
     const s = session({ exit: { status: 'Success', code: 0 }, state: 'complete', upgradeTs: 1 * MS, endTs: 30 * S });
     data(stream(s, 'error', 3), 's2c', '{"metadata":{},"status":"Success"}', origin(300, 36, 10, 2 * S));
