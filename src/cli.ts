@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseArgs, lastOption, UsageError, type ParsedArgs } from './cli/args.js';
+import { fileErrorReason } from './capture/capture-source.js';
 import { analyzeCapture } from './pipeline/analyze-capture.js';
 import { analyzeCaptures, type CaptureInput } from './pipeline/merge-captures.js';
 import { analyzeOptions, type AnalyzeOptions } from './pipeline/options.js';
@@ -15,6 +16,7 @@ import { modelExitStatus } from './report/exit-status.js';
 import { jsonReportText } from './report/json-report.js';
 import { keysReport, textReport } from './report/text-report.js';
 import { escapeJsonControls, renderTerminalText, safeInline, terminalSafeJson } from './report/terminal-text.js';
+import { notAKeyLog } from './tls/key-log.js';
 import { loadTui } from './ui/load-tui.js';
 
 const HELP: Record<string, string> = {
@@ -30,7 +32,7 @@ Usage:
   execscope extract CAPTURE --session N --stream NAME -o FILE
                                            write one stream's exact bytes
   execscope diagnose CAPTURE... [--json]   the hang doctor's findings only: exit 0 nothing wrong, 1 a fault
-                                           found, 2 the capture is truncated or corrupt
+                                           found, 2 the capture is truncated or corrupt or unusable
   execscope keys CAPTURE [--keylog FILE]... list TLS connections and whether keys decrypt them
   execscope export CAPTURE --session N [--asciicast FILE] [--svg FILE] [--png FILE]
                                            replay a session in asciinema, or draw its timeline
@@ -72,7 +74,8 @@ Exit status: 0 ok, 1 usage or unreadable input, 2 capture truncated or corrupt (
 
   The hang doctor's verdict on every session that has one: the cause first, with the hop where it
   happened and the evidence from the capture, then what followed from it; notes that are not faults.
-  Exit status: 0 nothing wrong, 1 a fault found, 2 the capture is truncated or corrupt.
+  Exit status: 0 nothing wrong, 1 a fault found, 2 the capture is truncated or corrupt, or an input
+  cannot be used (a missing file, a key log that is not one, bad usage).
 
   --json          one JSON document: sessions with their diagnosis (cause, consequences, notes)
   --keylog FILE   NSS key log for TLS decryption (repeatable); after a CAPTURE, for that file only
@@ -114,11 +117,15 @@ async function keyLogs(args: ParsedArgs): Promise<AnalyzeOptions['keyLogs']> {
 function readKeyLogs(files: readonly string[]): Promise<AnalyzeOptions['keyLogs']> {
   return Promise.all(
     files.map(async (f) => {
+      let text: string;
       try {
-        return { text: await readFile(f, 'utf8'), source: f };
+        text = await readFile(f, 'utf8');
       } catch (e) {
-        throw new UsageError(`cannot read key log ${f}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+        throw new UsageError(`cannot read key log ${f}: ${fileErrorReason(e)}`);
       }
+      const wrong = notAKeyLog(text);
+      if (wrong) throw new UsageError(`key log ${f} ${wrong}`);
+      return { text, source: f };
     }),
   );
 }
@@ -434,7 +441,11 @@ async function main(argv: string[]): Promise<number> {
     case 'export':
       return exportSession(rest);
     case 'diagnose':
-      return diagnoseCommand(rest);
+      // diagnose's 1 is "a fault found": input it cannot use is trouble, 2, as grep and diff do.
+      return diagnoseCommand(rest).catch((e: unknown) => {
+        reportError(e);
+        return 2;
+      });
     case 'lab':
       return (await import('./lab/lab-command.js')).labCommand(rest);
     case 'tap':
@@ -449,13 +460,17 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+function reportError(e: unknown): void {
+  const msg = e instanceof Error ? e.message : String(e);
+  process.stderr.write(`execscope: ${safeInline(msg)}\n`);
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
   (e: unknown) => {
-    const msg = e instanceof Error ? e.message : String(e);
-    process.stderr.write(`execscope: ${safeInline(msg)}\n`);
+    reportError(e);
     process.exitCode = 1;
   },
 );

@@ -33,7 +33,7 @@ export class CaptureFileReader {
     try {
       fd = openSync(path, 'r');
     } catch (e) {
-      throw new Error(`cannot open capture ${path}: ${reason(e)}`, { cause: e });
+      throw new Error(`cannot open capture ${path}: ${fileErrorReason(e)}`, { cause: e });
     }
     const reader = new CaptureFileReader(fd, path);
     try {
@@ -77,7 +77,7 @@ export class CaptureFileReader {
       try {
         n = readSync(this.fd, this.buffer, this.filled, this.buffer.length - this.filled, null);
       } catch (e) {
-        throw new Error(`cannot read capture ${this.path}: ${reason(e)}`, { cause: e });
+        throw new Error(`cannot read capture ${this.path}: ${fileErrorReason(e)}`, { cause: e });
       }
       if (n === 0) {
         this.close();
@@ -187,7 +187,7 @@ export async function* readCaptureBytes(
     try {
       for await (const chunk of gunzip) yield chunk as Uint8Array;
     } catch (e) {
-      throw new Error(`cannot decompress capture ${label}: ${reason(e)}`, { cause: e });
+      throw new Error(`cannot decompress capture ${label}: ${fileErrorReason(e)}`, { cause: e });
     } finally {
       gunzip.destroy();
     }
@@ -203,7 +203,7 @@ async function openHandle(path: string) {
   try {
     return await open(path, 'r');
   } catch (e) {
-    throw new Error(`cannot open capture ${path}: ${reason(e)}`, { cause: e });
+    throw new Error(`cannot open capture ${path}: ${fileErrorReason(e)}`, { cause: e });
   }
 }
 
@@ -215,7 +215,7 @@ async function readAt(handle: FileHandle, into: Uint8Array, position: number, pa
   try {
     return await handle.read(into, 0, into.length, position);
   } catch (e) {
-    throw new Error(`cannot read capture ${path}: ${reason(e)}`, { cause: e });
+    throw new Error(`cannot read capture ${path}: ${fileErrorReason(e)}`, { cause: e });
   }
 }
 
@@ -224,7 +224,7 @@ async function readChunk(chunks: AsyncIterator<Uint8Array>, label: string): Prom
     const next = await chunks.next();
     return next.done ? null : next.value;
   } catch (e) {
-    throw new Error(`cannot read capture ${label}: ${reason(e)}`, { cause: e });
+    throw new Error(`cannot read capture ${label}: ${fileErrorReason(e)}`, { cause: e });
   }
 }
 
@@ -238,7 +238,8 @@ const REASONS: Record<string, string> = {
   Z_BUF_ERROR: 'gzip data cut short',
 };
 
-function reason(e: unknown): string {
+/** A file error in a few words ("no such file"), else its message. */
+export function fileErrorReason(e: unknown): string {
   const code = (e as { code?: string }).code;
   if (code !== undefined && REASONS[code] !== undefined) return REASONS[code];
   return e instanceof Error ? e.message : String(e);

@@ -55,7 +55,6 @@ export class CaptureAnalyzer implements PipelineContext {
 
   constructor(private readonly opts: AnalyzeOptions) {
     this.keys = opts.keys ?? new TlsKeyLog();
-    for (const log of opts.keyLogs) this.addKeyLog(log.text, log.source);
     this.model = {
       capture: { format: null, packets: 0, linkTypes: [], unsupportedLinkTypes: [], originNs: null, bytesRead: 0 },
       sessions: [],
@@ -65,6 +64,8 @@ export class CaptureAnalyzer implements PipelineContext {
       fatal: null,
       done: false,
     };
+    // After the model: a malformed line is a warning in it.
+    for (const log of opts.keyLogs) this.addKeyLog(log.text, log.source);
     const streams: TcpSink = {
       onOpen: (conn) => {
         const a = new ConnectionAnalyzer(conn, this);

@@ -41,6 +41,21 @@ const HEX = /^[0-9a-fA-F]+$/;
 const LABEL = /^[A-Z][A-Z0-9_]*$/;
 const KNOWN_LABELS: ReadonlySet<string> = new Set(TLS_SECRET_LABELS);
 
+/**
+ * Why a file's text is not a key log at all (empty, binary such as a capture given by mistake, or
+ * no line of the format), or null when a line has the format: a wrong file is refused in one line,
+ * where its lines would each be malformed.
+ */
+export function notAKeyLog(text: string): string | null {
+  // Read as UTF-8, bytes that are not text become U+FFFD; a key log is ASCII.
+  if (text.includes('\0') || text.includes('\uFFFD')) return 'is binary, not an NSS key log';
+  for (const line of text.split('\n')) {
+    const [label = '', random = '', secret = ''] = line.trim().split(/\s+/);
+    if (LABEL.test(label) && HEX.test(random) && HEX.test(secret)) return null;
+  }
+  return text.trim() === '' ? 'is empty' : 'has no NSS key log line (LABEL <client random> <secret>)';
+}
+
 export function toHex(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }

@@ -4,7 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -147,6 +147,49 @@ test('keys lists TLS connections with and without keys', () => {
   const withKeys = run(['keys', fixture('tls-ws-keylog.pcap'), '--keylog', fixture('tls-ws-keylog.keylog')]);
   expect(withKeys.stdout).toMatch(/51028 → 127\.0\.0\.1:18110 +decrypted +TLS 1\.3, TLS_AES_128_GCM_SHA256, ALPN h2 +5 requests/);
   expect(run(['keys', fixture('tls-ws-dsb.pcapng')]).stdout).not.toContain('NO KEYS');
+});
+
+describe('a --keylog that is no key log', () => {
+  // A capture given as the key log (the mistake that crashed), a missing file, a directory, an empty
+  // file, text without one key log line; the last one's name carries an escape sequence.
+  const keylogs = () => {
+    const dir = join(tmp, 'keylog-dir');
+    mkdirSync(dir, { recursive: true });
+    const empty = join(tmp, 'empty.keylog');
+    writeFileSync(empty, '');
+    const text = join(tmp, 'notes-\x1b[31mred.keylog');
+    writeFileSync(text, '# keys go here\nsee the README\n');
+    return [
+      [fixture('spdy-echo.pcap'), `key log ${fixture('spdy-echo.pcap')} is binary, not an NSS key log`],
+      [join(tmp, 'nope.keylog'), `cannot read key log ${join(tmp, 'nope.keylog')}: no such file`],
+      [dir, `cannot read key log ${dir}: is a directory`],
+      [empty, `key log ${empty} is empty`],
+      [text, `key log ${join(tmp, 'notes-␛[31mred.keylog')} has no NSS key log line (LABEL <client random> <secret>)`],
+    ];
+  };
+
+  test.each([
+    ['analyze', 1],
+    ['keys', 1],
+    ['diagnose', 2],
+  ])('%s: one clear line and exit %i', (command, status) => {
+    for (const [keylog, line] of keylogs()) {
+      const r = run([command, fixture('spdy-echo.pcap'), '--keylog', keylog]);
+      expect({ keylog, ...r, raw: undefined }).toEqual({ keylog, status, stdout: '', stderr: `execscope: ${line}\n`, raw: undefined });
+    }
+  });
+
+  test('a key log with some malformed lines decrypts with the rest and warns about the others', () => {
+    const keylog = join(tmp, 'partly-malformed.keylog');
+    writeFileSync(keylog, `CLIENT_RANDOM 00 11\n${readFileSync(fixture('tls-ws-keylog.keylog'), 'utf8')}`);
+    const r = run(['analyze', fixture('tls-ws-keylog.pcap'), '--keylog', keylog, '--json']);
+    expect(r.status).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.sessions).toHaveLength(1);
+    expect(doc.warnings).toEqual([
+      expect.objectContaining({ where: `${keylog} line 1`, message: 'malformed key log line: client random must be 32 bytes (64 hex digits), got 2 digits' }),
+    ]);
+  });
 });
 
 describe('execscope diagnose', () => {
