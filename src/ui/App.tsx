@@ -207,6 +207,7 @@ export function App({ path, load, inspector, contentReader, saver, initialState 
         : ui.overlay === 'connection' && connection
           ? connectionRows(connection).length
           : 0;
+  const selectedLayer = layers[clamp(ui.layer, 0, Math.max(0, layers.length - 1))];
   const resolved: UiState = {
     ...ui,
     session: session?.id ?? null,
@@ -216,6 +217,7 @@ export function App({ path, load, inspector, contentReader, saver, initialState 
     contentStream: cIndex,
     contentScroll: clamp(ui.contentScroll < 0 ? eventRow : ui.contentScroll, 0, Math.max(0, cRows - contentRows)),
     layer: clamp(ui.layer, 0, Math.max(0, layers.length - 1)),
+    field: clamp(ui.field, -1, (layers[clamp(ui.layer, 0, Math.max(0, layers.length - 1))]?.fields?.length ?? 0) - 1),
     overlayScroll: clamp(ui.overlayScroll, 0, overlayScrollLimit(overlayRows, bodyRows)),
     warning: warningIndex,
   };
@@ -229,9 +231,11 @@ export function App({ path, load, inspector, contentReader, saver, initialState 
     lanes,
     axis,
     layerCount: layers.length,
+    fieldCount: selectedLayer?.fields?.length ?? 0,
+    hexRows: selectedLayer?.bytes ? Math.ceil(selectedLayer.bytes.length / bytesPerRow(layout.eventWidth)) : 0,
     contentStreamCount: cStreams.length,
     contentLineCount: cRows,
-    pageSize: ui.pane === 'content' ? contentRows : ui.pane === 'events' ? Math.max(1, layout.events - 2) : Math.max(1, layout.sessions - 1),
+    pageSize: ui.pane === 'content' ? contentRows : ui.pane === 'event' ? Math.max(1, layout.detail - 4) : ui.pane === 'events' ? Math.max(1, layout.events - 2) : Math.max(1, layout.sessions - 1),
     walk,
     warningCount: warnings.length,
     // Worked out only when ⏎ can use it: the selected warning's event, on another session's lanes.
@@ -300,7 +304,7 @@ export function App({ path, load, inspector, contentReader, saver, initialState 
   // Where everything is on this frame, for the mouse.
   const listSelected = ui.list === 'sessions' ? sessionRows.findIndex((r) => r.session === session) : ui.list === 'connections' ? connections.findIndex((c) => c.id === connectionId) : warningIndex;
   const listLen = ui.list === 'sessions' ? sessionRows.length : ui.list === 'connections' ? connections.length : warnings.length;
-  const tree = layerTree({ layers, selectedLayer: resolved.layer, focused: ui.pane === 'event', height: layout.detail, inspection });
+  const tree = layerTree({ layers, selectedLayer: resolved.layer, selectedField: resolved.field, focused: ui.pane === 'event', height: layout.detail, width: eventWidth, inspection });
   const timelineRows = timelineWindow(layout.timeline, hopRows.length, lanes.length, laneIndex);
   const screen: ScreenMap = {
     layout,
@@ -411,6 +415,8 @@ export function App({ path, load, inspector, contentReader, saver, initialState 
                     layers={layers}
                     inspection={inspection}
                     selectedLayer={resolved.layer}
+                    selectedField={resolved.field}
+                    hexScroll={resolved.hexScroll}
                     focused={ui.pane === 'event'}
                     height={layout.detail}
                     width={eventWidth}

@@ -17,6 +17,7 @@ import {
   nextMatch,
   openConnectionSession,
   pan,
+  scrollHex,
   stepInTime,
   toggleOverlay,
   zoom,
@@ -69,7 +70,7 @@ export const KEY_TABLE: readonly KeyBinding[] = [
       warnings: '↑↓ warning',
       timeline: '↑↓ lane',
       events: '↑↓ event',
-      event: '↑↓ layer',
+      event: '↑↓ layer/field',
       explanation: '↑↓ explanation',
       content: '↑↓ scroll',
       help: '↑↓ scroll',
@@ -94,9 +95,11 @@ export const KEY_TABLE: readonly KeyBinding[] = [
   {
     keys: ['pgup', 'pgdn', 'home', 'g', 'end', 'G'],
     label: 'PgUp PgDn g G',
-    does: 'page / first / last',
+    does: 'page / first / last · Event pane: PgUp PgDn scroll the bytes',
     scopes: [...PANE_SCOPES, ...OVERLAYS],
+    hint: { event: 'PgUp/Dn bytes' },
     run: (s, ctx, key) => {
+      if (s.pane === 'event' && !s.overlay && (key === 'pgup' || key === 'pgdn')) return scrollHex(s, ctx, key === 'pgup' ? -1 : 1);
       const page = Math.max(1, ctx.pageSize);
       const step = key === 'pgup' ? -page : key === 'pgdn' ? page : key === 'home' || key === 'g' ? 'first' : 'last';
       return moveVertically(s, ctx, step);

@@ -51,6 +51,10 @@ export interface UiState {
   /** Filter text being typed; null when not typing. */
   filterDraft: string | null;
   layer: number;
+  /** Selected field of the selected layer; -1: the layer itself. */
+  field: number;
+  /** Rows the Event pane's hex view is scrolled from where it would show the highlight (PgUp/PgDn). */
+  hexScroll: number;
   /** Content stream index; -1 follows the stream selected on the timeline. */
   contentStream: number;
   /** First row of Content shown; -1 follows the selected event (its first byte's row). */
@@ -88,6 +92,8 @@ export const initialUiState: UiState = {
   filter: '',
   filterDraft: null,
   layer: 0,
+  field: -1,
+  hexScroll: 0,
   contentStream: -1,
   contentScroll: -1,
   search: '',
@@ -129,6 +135,9 @@ export interface UiContext {
   lanes: readonly { items: readonly { ts: number }[] }[];
   axis: TimeAxis | null;
   layerCount: number;
+  /** Fields of the selected layer, and rows of its hex view. */
+  fieldCount: number;
+  hexRows: number;
   contentStreamCount: number;
   contentLineCount: number;
   /** Rows the focused list or text shows, for page up/down. */
@@ -176,7 +185,7 @@ function moveId(current: number | null, step: Step, ids: readonly number[]): num
 
 /** A different session (or list entry) is selected: the per-session selection starts over. */
 function freshSelection(s: UiState): UiState {
-  return { ...s, lane: -1, item: -1, view: null, layer: 0, contentStream: -1, contentScroll: -1, searchAt: -1 };
+  return { ...s, lane: -1, item: -1, view: null, layer: 0, field: -1, hexScroll: 0, contentStream: -1, contentScroll: -1, searchAt: -1 };
 }
 
 function itemAxis(s: UiState, ctx: UiContext, lane = s.lane, item = s.item): number | null {
@@ -191,7 +200,7 @@ export function selectItem(s: UiState, ctx: UiContext, lane: number, item: numbe
   const same = item === s.item && lane === s.lane;
   if (same) return { ...s, view };
   // Content follows a newly selected event to its first byte.
-  return { ...s, lane, item, view, layer: 0, explainScroll: 0, contentScroll: -1 };
+  return { ...s, lane, item, view, layer: 0, field: -1, hexScroll: 0, explainScroll: 0, contentScroll: -1 };
 }
 
 function moveItem(s: UiState, ctx: UiContext, step: Step): UiState {
@@ -252,13 +261,36 @@ export function moveVertically(s: UiState, ctx: UiContext, step: Step): UiState 
     case 'events':
       return stepInTime(s, ctx, step);
     case 'event':
-      return { ...s, layer: moveIndex(s.layer, step, ctx.layerCount) };
+      return moveInLayers(s, ctx, step);
     case 'content': {
       const max = Math.max(0, ctx.contentLineCount - ctx.pageSize);
       const next = step === 'first' ? 0 : step === 'last' ? max : clamp(s.contentScroll + step, 0, max);
       return { ...s, contentScroll: next };
     }
   }
+}
+
+/**
+ * ↑↓ in the Event pane walk the layers and, inside the selected one, its fields (as Wireshark's
+ * packet tree): down from a layer enters its fields, up from its first field returns to it.
+ */
+function moveInLayers(s: UiState, ctx: UiContext, step: Step): UiState {
+  if (step === 'first' || step === 'last') return { ...s, layer: moveIndex(s.layer, step, ctx.layerCount), field: -1, hexScroll: 0 };
+  let { layer, field } = s;
+  for (let k = Math.abs(step); k > 0; k--) {
+    if (step > 0) {
+      if (field + 1 < ctx.fieldCount) field++;
+      else if (layer + 1 < ctx.layerCount) [layer, field] = [layer + 1, -1];
+    } else if (field >= 0) field--;
+    else if (layer > 0) layer--;
+  }
+  return layer === s.layer && field === s.field ? s : { ...s, layer, field, hexScroll: 0 };
+}
+
+/** PgUp/PgDn in the Event pane: the hex view by a page, within its rows. */
+export function scrollHex(s: UiState, ctx: UiContext, dir: -1 | 1): UiState {
+  const page = Math.max(1, ctx.pageSize);
+  return { ...s, hexScroll: clamp(s.hexScroll + dir * page, -ctx.hexRows, ctx.hexRows) };
 }
 
 /** ←→: the previous or next event on the lane; in Content, the stream shown; in Sessions, fold / unfold the exec's hops. */

@@ -21,6 +21,8 @@ const ctx = (over: Partial<UiContext> = {}): UiContext => ({
   lanes: [{ items: [{ ts: 0 }] }, { items: [{ ts: 10 * MS }, { ts: 20 * MS }, { ts: 80 * MS }] }, { items: [] }, { items: [{ ts: 21 * MS }, { ts: 90 * MS }] }],
   axis: buildTimeAxis(0, 100 * MS, [], false, 60),
   layerCount: 5,
+  fieldCount: 0,
+  hexRows: 0,
   contentStreamCount: 3,
   contentLineCount: 50,
   pageSize: 10,
@@ -209,6 +211,30 @@ describe('reduceKey', () => {
     expect(reduceInput(resolved({ filter: 'rule:R1' }), { input: '/hop:x', meta: true }, ctx())).toMatchObject({ filter: '', filterDraft: 'hop:x' });
   });
 
+});
+
+describe('the Event pane: layers, their fields, the bytes', () => {
+  const pgdn: KeyPress = { input: '', pageDown: true };
+  const pgup: KeyPress = { input: '', pageUp: true };
+  it('↓ enters the selected layer\'s fields and leaves them for the next layer; ↑ comes back the same way', () => {
+    const c = ctx({ layerCount: 3, fieldCount: 2 });
+    const s = resolved({ pane: 'event', layer: 1, field: -1 });
+    expect(press(s, [down], c)).toMatchObject({ layer: 1, field: 0 });
+    expect(press(s, [down, down], c)).toMatchObject({ layer: 1, field: 1 });
+    expect(press(s, [down, down, down], c)).toMatchObject({ layer: 2, field: -1 });
+    expect(press(resolved({ pane: 'event', layer: 1, field: 1 }), [up, up], c)).toMatchObject({ layer: 1, field: -1 });
+    expect(press(resolved({ pane: 'event', layer: 1, field: -1 }), [up], c)).toMatchObject({ layer: 0, field: -1 });
+    expect(press(resolved({ pane: 'event', layer: 1, field: 1 }), ['G'], c)).toMatchObject({ layer: 2, field: -1 });
+  });
+
+  it('PgDn and PgUp scroll the bytes a page at a time within their rows; a new field scrolls back to its bytes', () => {
+    const c = ctx({ layerCount: 3, fieldCount: 2, hexRows: 38, pageSize: 6 });
+    const s = resolved({ pane: 'event', layer: 2 });
+    expect(press(s, [pgdn, pgdn], c)).toMatchObject({ hexScroll: 12, layer: 2 });
+    expect(press(s, [pgdn, pgup, pgup], c)).toMatchObject({ hexScroll: -6 });
+    expect((press(s, Array(10).fill(pgdn), c) as UiState).hexScroll).toBe(38);
+    expect(press(s, [pgdn, down], c)).toMatchObject({ field: 0, hexScroll: 0 });
+  });
 });
 
 describe('reduceInput', () => {
@@ -465,9 +491,9 @@ describe('status bar', () => {
     expect(keyHints(resolved({ overlay: 'help' }))).toBe('↑↓ scroll  esc close  ? close  q quit');
     expect(keyHints(resolved({ overlay: 'diagnosis' }))).toBe('↑↓ scroll  esc close  d close  q quit');
     // Explain mode: ↑↓ scroll the explanation only where it stands in the layers' place and overflows.
-    expect(keyHints(resolved({ pane: 'event', explain: true }))).toMatch(/^↑↓ layer /);
+    expect(keyHints(resolved({ pane: 'event', explain: true }))).toMatch(/^↑↓ layer\/field /);
     expect(keyHints(resolved({ pane: 'event', explain: true }), Infinity, { explainOverflow: 5 })).toMatch(/^↑↓ explanation /);
-    expect(keyHints(resolved({ pane: 'event' }), Infinity, { explainOverflow: 5 })).toMatch(/^↑↓ layer /);
+    expect(keyHints(resolved({ pane: 'event' }), Infinity, { explainOverflow: 5 })).toMatch(/^↑↓ layer\/field /);
   });
 });
 
