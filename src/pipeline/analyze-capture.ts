@@ -19,8 +19,9 @@ const PROGRESS_EVERY = 4 << 20;
  */
 const LIVE_PROGRESS_MS = 40;
 /**
- * A file is reported after its first slice, then at most this often: each report redraws the TUI,
- * and redrawing every few MiB left loading a fraction of the CPU (1% of 1 GB read in 2 s).
+ * A file is reported once its header is read (the title shows its format), after its first slice,
+ * then at most this often: each report redraws the TUI, and redrawing every few MiB left loading a
+ * fraction of the CPU (1% of 1 GB read in 2 s).
  */
 const FILE_PROGRESS_EVERY_MS = 250;
 /** Longest a synchronous run of file reads and decoding keeps the event loop waiting. */
@@ -65,6 +66,7 @@ async function analyzeOnce(path: CaptureInput, opts: AnalyzeOptions, onProgress?
 async function readFile(file: CaptureFileReader, analyzer: CaptureAnalyzer, hasher: StreamHasher | null | undefined, onProgress: ProgressListener | undefined, total: number | null): Promise<void> {
   let sliceStart = performance.now();
   let lastReport = -Infinity;
+  let formatReported = false;
   try {
     for (let view = file.next(0, 1); ; ) {
       const used = analyzer.pushRecords(view);
@@ -73,6 +75,11 @@ async function readFile(file: CaptureFileReader, analyzer: CaptureAnalyzer, hash
         // What is left is a record cut by the end of the file: push() reports it as a truncation.
         if (used < view.length) analyzer.push(view.subarray(used));
         return;
+      }
+      if (onProgress && !formatReported && analyzer.model.capture.format !== null) {
+        // The file header (pcapng: and its first interface) came in the first view: shown at once.
+        formatReported = true;
+        onProgress(analyzer.model, analyzer.model.capture.bytesRead, total);
       }
       view = file.next(used, analyzer.recordBytesNeeded);
       const behind = hasher?.backlog();

@@ -1,5 +1,9 @@
+import { jest } from '@jest/globals';
 import chalk from 'chalk';
+import { join } from 'node:path';
 import type { CaptureModel } from '../../src/model/session.js';
+import { analyzeCapture } from '../../src/pipeline/analyze-capture.js';
+import { analyzeOptions } from '../../src/pipeline/options.js';
 import { MOUSE_OFF, MOUSE_ON } from '../../src/ui/mouse.js';
 import { runTui, type LoadProgress } from '../../src/ui/run-tui.js';
 import { captureModel, spdyEchoSession, wsEchoSession } from '../helpers/model-builders.js';
@@ -140,6 +144,35 @@ describe('on a terminal', () => {
     expect(await screenShows(stdout, /Sessions · 1 · by time/)).toContain('Sessions · 1 · by time');
     model.done = true;
     finish();
+    stdin.write('q');
+    await expect(done).resolves.toBe(0);
+  });
+
+  it('the title shows the capture format from the file header on, while the packets are still being decoded', async () => {
+    const { stdin, stdout, io } = streams(true);
+    // Larger than the file reader's first read (256 KiB), which brings the header and first records.
+    const name = 'lab-fault-reset-mid-stream.pcapng';
+    // What the pipeline had, and what the terminal showed, when it first reported progress.
+    let first: { format: string | null; linkTypes: string[]; done: boolean; bytesRead: number; screen: string } | null = null;
+    // The clock stands still while the file is read: no slice ever ends, so only a report made for
+    // the header itself comes before the end, however fast or loaded the machine.
+    const clock = jest.spyOn(performance, 'now').mockReturnValue(0);
+    const done = runTui({
+      path: name,
+      load: (onProgress) =>
+        analyzeCapture(join(process.cwd(), 'fixtures', 'lab', name), analyzeOptions(), (model, bytesRead, totalBytes) => {
+          onProgress(model, bytesRead, totalBytes);
+          const c = model.capture;
+          first ??= { format: c.format, linkTypes: [...c.linkTypes], done: model.done, bytesRead, screen: stdout.frames.join('') };
+        }).finally(() => clock.mockRestore()),
+      throttleMs: 20,
+      ...io,
+    });
+    await screenShows(stdout, /Sessions · 3 · by time/);
+    expect(first).toMatchObject({ format: 'pcapng', linkTypes: ['EN10MB'], done: false });
+    expect(first!.bytesRead).toBeLessThanOrEqual(256 * 1024);
+    // The first model is drawn at once: the title carried the format before decoding was done.
+    expect(first!.screen).toMatch(new RegExp(`${name.replace(/\./g, '\\.')} · pcapng · \\d+ packets`));
     stdin.write('q');
     await expect(done).resolves.toBe(0);
   });
