@@ -4,7 +4,8 @@
  * names and status included). Plain data, built by the pipeline, read by the reports and the TUI.
  *
  * Bounded: each list keeps its first entries (the start of a connection is where handshakes, refusals
- * and protocol errors are), counts everything, and says how many entries it dropped.
+ * and protocol errors are), while the capture's listing budget lasts (pipeline/traffic-budget.ts),
+ * counts everything, and says how many entries it dropped.
  */
 import type { Direction, FrameOrigin } from '../core/origin.js';
 
@@ -128,4 +129,5 @@ export interface Http2Traffic {
   streams: Http2StreamEntry[];
   streamsDropped: number;
   goaways: Http2GoAway[];
+  goawaysDropped: number;
 }

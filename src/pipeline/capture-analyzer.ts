@@ -19,6 +19,7 @@ import { ConnectionAnalyzer } from './connection-analyzer.js';
 import type { PipelineContext } from './context.js';
 import type { AnalyzeOptions } from './options.js';
 import { pipelineProblem } from './problems.js';
+import { CAPTURE_TRAFFIC_ENTRIES_KEPT, TrafficListingBudget } from './traffic-budget.js';
 import { captureProblem } from '../capture/problems.js';
 
 const MAX_WARNINGS = 1000;
@@ -47,6 +48,8 @@ export class CaptureAnalyzer implements PipelineContext {
   private finished = false;
   readonly keys: TlsKeyLog;
   readonly docker = new DockerSessions(this);
+  /** Its one warning bypasses MAX_WARNINGS: it says why later connections list nothing. */
+  readonly trafficBudget = new TrafficListingBudget(CAPTURE_TRAFFIC_ENTRIES_KEPT, (p) => this.model.warnings.push(p));
   /** Key logs found in the capture itself (pcapng DSBs). */
   readonly embeddedKeyLogs: { text: string; source: string }[] = [];
   private tlsLackedKeys = false;

@@ -4,6 +4,7 @@ import type { RpcCall } from '../model/rpc-call.js';
 import type { ExecSessionBuilder, SessionRequest } from '../k8s/exec-session.js';
 import type { TlsKeyLog } from '../tls/key-log.js';
 import type { DockerSessions } from '../docker/docker-sessions.js';
+import type { TrafficListingBudget } from './traffic-budget.js';
 
 /** What a connection analyzer needs from the capture-wide pipeline. */
 export interface PipelineContext {
@@ -15,6 +16,8 @@ export interface PipelineContext {
   /** The docker Engine API calls of the capture, matched into exec and attach sessions across connections. */
   readonly docker: DockerSessions;
   warn(p: Problem): void;
+  /** Shared by every connection's WebSocket and HTTP/2 listing. */
+  readonly trafficBudget: TrafficListingBudget;
   /** Secrets from --keylog files and pcapng Decryption Secrets Blocks. */
   readonly keys: TlsKeyLog;
   /** A TLS connection found no keys (a DSB later in the file may still bring them). */

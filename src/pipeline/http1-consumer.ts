@@ -125,7 +125,7 @@ export function http1Consumer(scope: ConnectionScope, handOff: (successor: Strea
       } else if (req && upgradeTo(req, res, 'h2c')) {
         // RFC 7540 §3.2: the upgrade request is stream 1, answered in HTTP/2 after the client's preface.
         record.protocol = 'http2';
-        transport = http2Consumer(scope, { upgradedFrom: { method: req.method, target: req.target, ts: req.origin.ts } });
+        transport = http2Consumer(scope, { upgradedFrom: { method: req.method, target: req.target, ts: req.origin.ts, packet: req.origin.packet } });
       } else if (req?.method === 'CONNECT') {
         transport = tunnel();
       } else {

@@ -16,13 +16,13 @@ export interface Http2ConsumerOptions {
   /** The bytes start at a frame boundary after the preface (see Http2ConnectionDecoder). */
   joinedMidConnection?: boolean;
   /** An HTTP/1.1 `Upgrade: h2c` request became stream 1 (RFC 7540 §3.2). */
-  upgradedFrom?: { method: string; target: string; ts: number };
+  upgradedFrom?: { method: string; target: string; ts: number; packet: number };
 }
 
 export function http2Consumer(scope: ConnectionScope, options: Http2ConsumerOptions = {}): StreamConsumer {
   const { record, ctx } = scope;
   const byStream = new Map<number, number>();
-  const traffic = new Http2TrafficRecorder(record, options.upgradedFrom);
+  const traffic = new Http2TrafficRecorder(record, ctx.trafficBudget, options.upgradedFrom);
   const calls = grpcCallsRecorder(scope);
   const grpcSink: GrpcSink = {
     ...calls,

@@ -10,6 +10,7 @@ import { Http2FrameType, http2FlagNames, http2FrameTypeName } from '../http2/fra
 import { HPACK_UNKNOWN } from '../http2/hpack.js';
 import { TRAFFIC_ENTRIES_KEPT, type Http2StreamEntry, type Http2Traffic } from '../model/connection-traffic.js';
 import type { ConnectionRecord } from '../model/session.js';
+import type { TrafficListingBudget } from './traffic-budget.js';
 
 /** Frame types that belong to a stream's own exchange (WINDOW_UPDATE and PRIORITY do not open one). */
 const STREAM_FRAMES = new Set<number>([Http2FrameType.DATA, Http2FrameType.HEADERS, Http2FrameType.CONTINUATION, Http2FrameType.RST_STREAM]);
@@ -20,7 +21,7 @@ const GOAWAY_DEBUG_SHOWN = 200;
 const known = (value: string) => (value === HPACK_UNKNOWN ? '?' : value);
 
 export class Http2TrafficRecorder {
-  readonly traffic: Http2Traffic = { frames: [], framesDropped: 0, frameCounts: { c2s: {}, s2c: {} }, streams: [], streamsDropped: 0, goaways: [] };
+  readonly traffic: Http2Traffic = { frames: [], framesDropped: 0, frameCounts: { c2s: {}, s2c: {} }, streams: [], streamsDropped: 0, goaways: [], goawaysDropped: 0 };
   /** The kept streams by id (at most TRAFFIC_ENTRIES_KEPT). */
   private readonly byId = new Map<number, Http2StreamEntry>();
   /** The highest server-initiated (even) and client-initiated (odd) stream id not kept. */
@@ -29,11 +30,14 @@ export class Http2TrafficRecorder {
   /** `upgradedFrom`: the HTTP/1.1 request an `Upgrade: h2c` turned into stream 1. */
   constructor(
     private readonly record: ConnectionRecord,
-    upgradedFrom?: { method: string; target: string; ts: number },
+    private readonly budget: TrafficListingBudget,
+    upgradedFrom?: { method: string; target: string; ts: number; packet: number },
   ) {
     record.http2 = this.traffic;
+    if (!upgradedFrom) return;
     // The upgrade request was the client's whole side of stream 1 (RFC 7540 §3.2: half-closed at once).
-    if (upgradedFrom) Object.assign(this.stream(1, upgradedFrom.ts)!, { method: upgradedFrom.method, path: upgradedFrom.target, ended: { c2s: true, s2c: false } });
+    const s = this.stream(1, upgradedFrom.ts, upgradedFrom.packet);
+    if (s) Object.assign(s, { method: upgradedFrom.method, path: upgradedFrom.target, ended: { c2s: true, s2c: false } });
   }
 
   frame(f: Http2FrameSeen): void {
@@ -41,15 +45,15 @@ export class Http2TrafficRecorder {
     const type = http2FrameTypeName(f.type);
     const counts = t.frameCounts[f.dir];
     counts[type] = (counts[type] ?? 0) + 1;
-    if (t.frames.length < TRAFFIC_ENTRIES_KEPT) t.frames.push({ dir: f.dir, type, flags: http2FlagNames(f.type, f.flags), streamId: f.streamId, length: f.length, origin: f.origin });
+    if (t.frames.length < TRAFFIC_ENTRIES_KEPT && this.budget.take(this.record.id, f.origin.packet)) t.frames.push({ dir: f.dir, type, flags: http2FlagNames(f.type, f.flags), streamId: f.streamId, length: f.length, origin: f.origin });
     else t.framesDropped++;
     if (f.streamId === 0 || !STREAM_FRAMES.has(f.type) && f.type !== Http2FrameType.PUSH_PROMISE) return;
-    const s = STREAM_FRAMES.has(f.type) ? this.stream(f.streamId, f.origin.ts) : this.byId.get(f.streamId);
+    const s = STREAM_FRAMES.has(f.type) ? this.stream(f.streamId, f.origin.ts, f.origin.packet) : this.byId.get(f.streamId);
     if (s && HEADER_FRAMES.has(f.type)) s.headerFrames++;
   }
 
   request(r: Http2Request): void {
-    const s = this.stream(r.streamId, r.origin.ts);
+    const s = this.stream(r.streamId, r.origin.ts, r.origin.packet);
     if (!s) return;
     s.method = known(r.method);
     s.path = known(r.path);
@@ -81,7 +85,11 @@ export class Http2TrafficRecorder {
   }
 
   control(c: Http2Control): void {
-    if (c.type !== 'GOAWAY' || this.traffic.goaways.length >= TRAFFIC_ENTRIES_KEPT) return;
+    if (c.type !== 'GOAWAY') return;
+    if (this.traffic.goaways.length >= TRAFFIC_ENTRIES_KEPT || !this.budget.take(this.record.id, c.origin.packet)) {
+      this.traffic.goawaysDropped++;
+      return;
+    }
     this.traffic.goaways.push({ dir: c.dir, lastStreamId: c.lastStreamId, error: c.errorName, debug: c.debugData.slice(0, GOAWAY_DEBUG_SHOWN), ts: c.origin.lastTs, packet: c.origin.packet });
   }
 
@@ -97,11 +105,14 @@ export class Http2TrafficRecorder {
     if (s) s.grpc = { status: call.status, statusName: call.statusName, message: call.message };
   }
 
-  /** The stream's entry, made on its first frame; undefined once TRAFFIC_ENTRIES_KEPT streams are listed. */
-  private stream(id: number, ts: number): Http2StreamEntry | undefined {
+  /**
+   * The stream's entry, made on its first frame; undefined once TRAFFIC_ENTRIES_KEPT streams are
+   * listed or the capture's budget is spent (neither comes back: a stream not kept stays so).
+   */
+  private stream(id: number, ts: number, packet: number): Http2StreamEntry | undefined {
     let s = this.byId.get(id);
     if (s) return s;
-    if (this.byId.size >= TRAFFIC_ENTRIES_KEPT) {
+    if (this.byId.size >= TRAFFIC_ENTRIES_KEPT || !this.budget.take(this.record.id, packet)) {
       // Stream ids only grow per initiator (RFC 9113 §5.1.1): a new highest id is a new stream, counted once.
       const initiator = id % 2;
       if (id > this.highestDropped[initiator]) {

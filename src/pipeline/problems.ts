@@ -9,4 +9,6 @@ export const pipelineProblem = defineProblems('pipeline', {
   /** An upgrade that is not exec/attach/port-forward: the upgraded bytes are not decoded. */
   'other-upgrade': 'note',
   'warnings-dropped': 'note',
+  /** The capture-wide budget of listed WebSocket and HTTP/2 entries ran out (traffic-budget.ts). */
+  'listing-budget-spent': 'note',
 });

@@ -14,6 +14,7 @@ import type { WebSocketControlEvent, WebSocketFrameEvent, WebSocketMessageData, 
 import { parsePerMessageDeflate } from '../websocket/permessage-deflate.js';
 import type { ConnectionScope } from './connection-scope.js';
 import type { StreamConsumer } from './stream-consumer.js';
+import type { TrafficListingBudget } from './traffic-budget.js';
 
 export class WebSocketTrafficRecorder {
   readonly traffic: WebSocketTraffic;
@@ -21,12 +22,16 @@ export class WebSocketTrafficRecorder {
   private readonly lastFrame: Record<Direction, WebSocketFrameEntry | null> = { c2s: null, s2c: null };
   /** The message in progress per direction; null when none, or when it was not kept. */
   private readonly message: Record<Direction, WebSocketMessageEntry | null> = { c2s: null, s2c: null };
+  private readonly budget: TrafficListingBudget;
+  private readonly connection: number;
 
   /**
    * `response`: where the 101 is, which the handshake's problems point at; they go to `warn` (the
    * session's warnings for an exec connection).
    */
   constructor(scope: ConnectionScope, target: string, handshake: WebSocketHandshake, response: StreamOrigin, sessionId: number | null, warn = scope.ctx.warn.bind(scope.ctx)) {
+    this.budget = scope.ctx.trafficBudget;
+    this.connection = scope.record.id;
     const deflate = parsePerMessageDeflate(handshake.extensions);
     this.traffic = {
       target,
@@ -56,7 +61,7 @@ export class WebSocketTrafficRecorder {
     const opcode = opcodeName(ev.opcode);
     const counts = t.frameCounts[ev.dir];
     counts[opcode] = (counts[opcode] ?? 0) + 1;
-    if (t.frames.length >= TRAFFIC_ENTRIES_KEPT) {
+    if (t.frames.length >= TRAFFIC_ENTRIES_KEPT || !this.budget.take(this.connection, ev.origin.packet)) {
       t.framesDropped++;
       this.lastFrame[ev.dir] = null;
       return;
@@ -81,7 +86,7 @@ export class WebSocketTrafficRecorder {
     let m = this.message[ev.dir];
     if (ev.first) {
       m = null;
-      if (t.messages.length < TRAFFIC_ENTRIES_KEPT) {
+      if (t.messages.length < TRAFFIC_ENTRIES_KEPT && this.budget.take(this.connection, ev.message.packet)) {
         m = { dir: ev.dir, opcode: opcodeName(ev.opcode), frames: 1, bytes: 0, compressed: ev.compressed, complete: false, head: new Uint8Array(0), lost: 0, origin: ev.message };
         t.messages.push(m);
       } else t.messagesDropped++;

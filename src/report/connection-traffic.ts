@@ -104,7 +104,7 @@ export function http2Lines(t: Http2Traffic): string[] {
   lines.push(...more(streams.length, t.streams.length, t.streamsDropped, 'streams'));
   const goaways = t.goaways.slice(0, TRAFFIC_LINES_SHOWN);
   for (const g of goaways) lines.push(`GOAWAY by the ${side(g.dir)} (packet ${g.packet}): ${g.error}, last stream ${g.lastStreamId}${g.debug ? ` "${safeInline(g.debug, PREVIEW_CHARS)}"` : ''}`);
-  lines.push(...more(goaways.length, t.goaways.length, 0, 'GOAWAYs'));
+  lines.push(...more(goaways.length, t.goaways.length, t.goawaysDropped, 'GOAWAYs'));
   if (t.frames.length) {
     lines.push('frames');
     const shown = t.frames.slice(0, TRAFFIC_LINES_SHOWN);

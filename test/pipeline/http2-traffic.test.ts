@@ -6,6 +6,7 @@ import type { Direction, FrameOrigin } from '../../src/core/origin.js';
 import { Http2FrameType } from '../../src/http2/frame.js';
 import { TRAFFIC_ENTRIES_KEPT } from '../../src/model/connection-traffic.js';
 import { Http2TrafficRecorder } from '../../src/pipeline/http2-traffic.js';
+import { CAPTURE_TRAFFIC_ENTRIES_KEPT, TrafficListingBudget } from '../../src/pipeline/traffic-budget.js';
 import { http2Lines } from '../../src/report/connection-traffic.js';
 import { connection } from '../helpers/model-builders.js';
 
@@ -13,7 +14,7 @@ const at = (n: number): FrameOrigin => ({ offset: n * 9, length: 9, packet: n + 
 
 it('keeps the first 1000 streams, frames and GOAWAYs of a flood, and counts every frame', () => {
   const record = connection({ protocol: 'http2' });
-  const t = new Http2TrafficRecorder(record);
+  const t = new Http2TrafficRecorder(record, new TrafficListingBudget(CAPTURE_TRAFFIC_ENTRIES_KEPT, () => {}));
   const streams = TRAFFIC_ENTRIES_KEPT + 500;
   let n = 0;
   for (let i = 0; i < streams; i++) {
@@ -36,10 +37,11 @@ it('keeps the first 1000 streams, frames and GOAWAYs of a flood, and counts ever
   expect(h2.framesDropped).toBe(3 * streams - TRAFFIC_ENTRIES_KEPT);
   expect(h2.frameCounts).toEqual({ c2s: { HEADERS: streams }, s2c: { RST_STREAM: streams, GOAWAY: streams } });
   expect(h2.goaways).toHaveLength(TRAFFIC_ENTRIES_KEPT);
+  expect(h2.goawaysDropped).toBe(500);
   expect(h2.goaways[0].debug.length).toBeLessThanOrEqual(200);
   const lines = http2Lines(h2);
   expect(lines).toContain('  … 1460 more streams (500 not kept; --json lists the first 1000)');
-  expect(lines).toContain('  … 960 more GOAWAYs (--json lists all)');
+  expect(lines).toContain('  … 1460 more GOAWAYs (500 not kept; --json lists the first 1000)');
   expect(lines).toContain('  … 4460 more frames (3500 not kept; --json lists the first 1000)');
   expect(lines.length).toBeLessThan(140);
 });

@@ -109,6 +109,7 @@ it('HTTP/2 streams, gRPC status and GOAWAY debug data from a capture are neutral
     ],
     streamsDropped: 0,
     goaways: [{ dir: 's2c', lastStreamId: 1, error: 'ENHANCE_YOUR_CALM', debug: `calm ${HOSTILE}`, ts: 1, packet: 9 }],
+    goawaysDropped: 0,
   };
   const lines = http2Lines(h2);
   expect(lines[1]).toMatch(/^stream 1 POST.* → 200 · gRPC INTERNAL "boom .*" · headers in 3 frames · data 5\/7 B · ended$/);
