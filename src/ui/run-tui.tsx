@@ -39,17 +39,17 @@ const ENTER_ALT_SCREEN = '\x1b[?1049h';
 const LEAVE_ALT_SCREEN = '\x1b[?1049l';
 
 /**
- * Mouse reporting for as long as the TUI is mounted. Ink unmounts on exit, on Ctrl-C and, through
- * signal-exit, when the process is killed; a layout effect's cleanup runs within that unmount, so
- * the terminal gets its mouse back however the TUI ends.
+ * Mouse reporting for as long as the TUI is mounted, and `restore` (mouse off, the main screen back)
+ * when it is unmounted. Ink unmounts on exit, on Ctrl-C and, through signal-exit, when the process
+ * is killed (SIGTERM, SIGHUP), where no 'exit' event follows (the signal is raised again); a layout
+ * effect's cleanup runs within that unmount, so the terminal is put back however the TUI ends (Ink
+ * shows the cursor in the same unmount).
  */
-function MouseReporting({ stdout, children }: { stdout: NodeJS.WriteStream; children: ReactNode }) {
+function TerminalModes({ stdout, restore, children }: { stdout: NodeJS.WriteStream; restore: () => void; children: ReactNode }) {
   useLayoutEffect(() => {
     stdout.write(MOUSE_ON);
-    return () => {
-      stdout.write(MOUSE_OFF);
-    };
-  }, [stdout]);
+    return restore;
+  }, [stdout, restore]);
   return <>{children}</>;
 }
 
@@ -101,11 +101,11 @@ export async function runTui(opts: RunTuiOptions): Promise<number> {
   let closed = false;
   let internalError: string | null = null;
   const element = () => (
-    <MouseReporting stdout={stdout}>
+    <TerminalModes stdout={stdout} restore={restore}>
       <ErrorBoundary onError={(message) => (internalError = message)}>
         <App path={opts.path} load={state} inspector={opts.inspector} contentReader={opts.contentReader} saver={saver} />
       </ErrorBoundary>
-    </MouseReporting>
+    </TerminalModes>
   );
   try {
     const instance = render(element(), { stdin, stdout, stderr, exitOnCtrlC: true, patchConsole: true });

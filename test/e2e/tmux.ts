@@ -38,6 +38,11 @@ export class TmuxTerminal {
     return tmux(this.name, 'display-message', '-p', '-t', this.name, '#{alternate_on}').trim() === '1';
   }
 
+  /** Whether the cursor is shown (a TUI hides it while it draws). */
+  cursorVisible(): boolean {
+    return tmux(this.name, 'display-message', '-p', '-t', this.name, '#{cursor_flag}').trim() === '1';
+  }
+
   /** Whether the program asked for mouse reports (any kind, SGR encoding). */
   mouseReporting(): { any: boolean; sgr: boolean } {
     const [any, sgr] = tmux(this.name, 'display-message', '-p', '-t', this.name, '#{mouse_any_flag} #{mouse_sgr_flag}').trim().split(' ');

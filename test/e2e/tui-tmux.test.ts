@@ -186,6 +186,19 @@ test('hostile stdout is shown neutralised and never acts on the terminal', async
   expect(t.alternateScreen()).toBe(false);
 });
 
+test.each([
+  ['SIGTERM', 143],
+  ['SIGHUP', 129],
+] as const)('killed with %s, the TUI leaves the terminal as it found it: main screen, cursor shown, no mouse reports', async (signal, status) => {
+  // stderr elsewhere: the terminal is put back through stdout, not by what Ink's helpers write to stderr.
+  const t = openTerminal(['sh', '-c', `exec env -u CI "${process.execPath}" "${cli}" fixtures/demo.pcapng 2>/dev/null`], 100, 30);
+  await t.waitFor(/Sessions · 11/);
+  expect({ alternate: t.alternateScreen(), cursor: t.cursorVisible(), mouse: t.mouseReporting().any }).toEqual({ alternate: true, cursor: false, mouse: true });
+  process.kill(t.programPid(), signal);
+  await t.waitFor(new RegExp(`\\[exited ${status}\\]`));
+  expect({ alternate: t.alternateScreen(), cursor: t.cursorVisible(), mouse: t.mouseReporting().any }).toEqual({ alternate: false, cursor: true, mouse: false });
+});
+
 test('follows the terminal when it is resized', async () => {
   const t = start('demo.pcapng', 80, 24);
   await t.waitFor(/Sessions · 11/);
