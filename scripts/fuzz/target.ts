@@ -9,6 +9,7 @@ import { CaptureAnalyzer } from '../../src/pipeline/capture-analyzer.js';
 import { analyzeOptions } from '../../src/pipeline/options.js';
 import { jsonReport } from '../../src/report/json-report.js';
 import { textReport } from '../../src/report/text-report.js';
+import { randomFromSeed } from '../../test/kit/random.js';
 
 export interface FuzzJob {
   id: number;
@@ -24,10 +25,10 @@ function analyze(bytes: Uint8Array, chunkSeed: number): string {
   if (chunkSeed === 0) {
     a.push(bytes);
   } else {
-    let seed = chunkSeed >>> 0;
+    const random = randomFromSeed(chunkSeed);
     for (let at = 0; at < bytes.length; ) {
-      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-      const n = 1 + ((seed >>> 8) % (seed & 1 ? 7 : 4096));
+      // Half the chunks tiny (cuts inside every header), half up to 4 KiB.
+      const n = 1 + Math.floor(random() * (random() < 0.5 ? 7 : 4096));
       a.push(bytes.slice(at, at + n));
       at += n;
     }

@@ -582,7 +582,7 @@ export class TcpReassembler {
     if (h.ackedHoles.length && h.held.cost > this.reorderHoldBytes) this.declareAckedHoles(c, h, Infinity);
     if (h.held.cost <= this.maxPerDirection && this.buffered <= this.maxBuffered) return;
     this.problem('reassembly-buffer-full', c, h, h.next, packet, `out-of-order data exceeds the reassembly buffer, packet ${packet}: the hole before it is taken as lost`);
-    while ((h.held.cost > this.maxPerDirection || this.buffered > this.maxBuffered) && !h.held.isEmpty) {
+    while ((h.held.cost > this.maxPerDirection || this.buffered > this.maxBuffered) && !h.held.isEmpty && !h.closed) {
       this.skipToHeld(c, h, packet, ts);
     }
   }
@@ -598,7 +598,7 @@ export class TcpReassembler {
   /** Delivers held ranges that have become contiguous with the stream. */
   private drain(c: ConnectionState, h: HalfStream): void {
     const gate = this.gateOf(c, h);
-    for (let r = h.held.first(); r && r.start === h.next && r.start < gate; r = h.held.first()) {
+    for (let r = h.held.first(); r && r.start === h.next && r.start < gate && !h.closed; r = h.held.first()) {
       const costBefore = h.held.cost;
       h.held.shift();
       this.buffered += h.held.cost - costBefore;
@@ -623,7 +623,7 @@ export class TcpReassembler {
     // The FIN takes a sequence number of its own.
     if (h.finOffset >= 0 && acked > h.finOffset) acked = h.finOffset;
     if (acked - h.next > MAX_WINDOW) return;
-    while (acked > h.next) {
+    while (acked > h.next && !h.closed) {
       const head = h.held.first();
       // Acknowledging one byte more than was sent is also how a FIN is acknowledged: wait for more evidence.
       if (!head && h.finOffset < 0 && acked === h.next + 1) break;
@@ -687,7 +687,7 @@ export class TcpReassembler {
     this.dropWaits(h);
     if (h.closed) return;
     if (h.ackedSeq >= 0) this.fillAcknowledgedHoles(c, h, h.ackedSeq, packet, ts);
-    while (!h.held.isEmpty) this.skipToHeld(c, h, packet, ts);
+    while (!h.held.isEmpty && !h.closed) this.skipToHeld(c, h, packet, ts);
     if (h.finOffset > h.next) this.deliver(c, h, h.next, null, h.finOffset - h.next, packet, ts);
     this.settle(c, h);
   }

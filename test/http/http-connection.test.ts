@@ -7,7 +7,7 @@ import {
   Feeder,
   httpRequest,
   httpResponse,
-  RecordingSink,
+  HttpRecorder,
   spdyControlFrame,
   spdyDataFrame,
   spdyPing,
@@ -106,7 +106,7 @@ describe('keep-alive: kubectl discovery on one connection', () => {
   });
 
   it('gives heads exact origins and headers in wire order', () => {
-    const { sink } = new Feeder().run(steps);
+    const { recorder: sink } = new Feeder().run(steps);
     const first = sink.requests[0];
     expect(first).toMatchObject({ method: 'GET', target: '/version?timeout=5s', path: '/version', query: 'timeout=5s', version: 'HTTP/1.1' });
     expect(first.headers).toEqual([HOST, ['User-Agent', 'kubectl-dispatcher/v1.0 (linux/amd64)'], ['Accept-Encoding', 'gzip']]);
@@ -123,7 +123,7 @@ describe('keep-alive: kubectl discovery on one connection', () => {
   it('tracks the packet of a head’s last byte when it spans pushes', () => {
     const req = httpRequest('GET', '/api', [HOST]);
     const feeder = new Feeder().push('c2s', req.subarray(0, 10)).push('c2s', req.subarray(10, 20)).push('c2s', req.subarray(20));
-    expect(feeder.sink.requests[0].origin).toEqual({ offset: 0, length: req.length, packet: 1, ts: 1000, lastPacket: 3, lastTs: 3000 });
+    expect(feeder.recorder.requests[0].origin).toEqual({ offset: 0, length: req.length, packet: 1, ts: 1000, lastPacket: 3, lastTs: 3000 });
   });
 });
 
@@ -170,7 +170,7 @@ describe('pipelining', () => {
   it('reports a response that matches no request', () => {
     const sink = new Feeder()
       .push('c2s', httpRequest('GET', '/a', [HOST]))
-      .push('s2c', concat(httpResponse(200, 'OK', [['Content-Length', '0']]), httpResponse(200, 'OK', [['Content-Length', '0']]))).sink;
+      .push('s2c', concat(httpResponse(200, 'OK', [['Content-Length', '0']]), httpResponse(200, 'OK', [['Content-Length', '0']]))).recorder;
     expect(sink.log).toEqual([
       ['request', 'GET', '/a'],
       ['complete', 'c2s', 'GET /a', '', 0, '', ''],
@@ -228,13 +228,13 @@ describe('bodies', () => {
 
   it('keeps only the first bytes of a large body but counts and streams all of it', () => {
     const big = 'b'.repeat(100_000);
-    const feeder = new Feeder(new RecordingSink(), { maxBodyExcerptBytes: 1000 })
+    const feeder = new Feeder(new HttpRecorder(), { maxBodyExcerptBytes: 1000 })
       .push('c2s', httpRequest('GET', '/big', [HOST]))
       .push('s2c', httpResponse(200, 'OK', [['Transfer-Encoding', 'chunked']], chunkedBody([big.slice(0, 60_000), big.slice(60_000)])));
-    const done = feeder.sink.completions[1];
+    const done = feeder.recorder.completions[1];
     expect(done.bodyLength).toBe(100_000);
     expect(text(done.body)).toBe('b'.repeat(1000));
-    expect(feeder.sink.log[3][5]).toBe(big);
+    expect(feeder.recorder.log[3][5]).toBe(big);
   });
 
   it('completes a Content-Length body that ends exactly at a push boundary and one that shares a push with the next head', () => {
@@ -242,7 +242,7 @@ describe('bodies', () => {
       .push('c2s', httpRequest('POST', '/1', [HOST, ['Content-Length', '4']]))
       .push('c2s', enc('abcd'))
       .push('c2s', concat(httpRequest('POST', '/2', [HOST, ['Content-Length', '2']], 'ef'), httpRequest('GET', '/3', [HOST])));
-    expect(feeder.sink.log).toEqual([
+    expect(feeder.recorder.log).toEqual([
       ['request', 'POST', '/1'],
       ['complete', 'c2s', 'POST /1', 'abcd', 4, 'abcd', ''],
       ['request', 'POST', '/2'],
@@ -250,7 +250,7 @@ describe('bodies', () => {
       ['request', 'GET', '/3'],
       ['complete', 'c2s', 'GET /3', '', 0, '', ''],
     ]);
-    expect(feeder.sink.completions[0].origin).toMatchObject({ offset: 0, packet: 1, lastPacket: 2 });
+    expect(feeder.recorder.completions[0].origin).toMatchObject({ offset: 0, packet: 1, lastPacket: 2 });
   });
 });
 
@@ -291,22 +291,20 @@ describe('upgrade to SPDY', () => {
       ['complete', 's2c', '101', '', 0, '', ''],
       ['upgrade', EXEC_TARGET, 101],
     ]);
-    expect(result.upgraded).toEqual({ c2s: text(clientFrames), s2c: text(concat(serverFrames, spdyPing(1))) });
+    expect(result.upgradedText).toEqual({ c2s: text(clientFrames), s2c: text(concat(serverFrames, spdyPing(1))) });
   });
 
   it('gives the first upgraded piece the offset and packet right after the 101 head', () => {
     const feeder = new Feeder().push('c2s', spdyUpgradeRequest).push('s2c', concat(spdy101, serverFrames));
-    expect(feeder.sink.upgradedPieces).toEqual([
+    expect(feeder.recorder.upgradedPieces).toEqual([
       { dir: 's2c', data: serverFrames, origin: { offset: spdy101.length, length: serverFrames.length, packet: 2, ts: 2000 } },
     ]);
-    expect(feeder.sink.upgradedPieces[0].data.subarray(0, 4)).toEqual(Uint8Array.of(0x80, 0x03, 0x00, 0x02));
+    expect(feeder.recorder.upgradedPieces[0].data.subarray(0, 4)).toEqual(Uint8Array.of(0x80, 0x03, 0x00, 0x02));
   });
 
   it('passes upgraded pushes through as the very same views', () => {
     const seen: Uint8Array[] = [];
-    const sink = new RecordingSink();
-    sink.onUpgradedData = (_dir, data) => void seen.push(data);
-    const feeder = new Feeder(sink).push('c2s', spdyUpgradeRequest).push('s2c', spdy101);
+    const feeder = new Feeder(new HttpRecorder({ observe: { onUpgradedData: (_dir, data) => void seen.push(data) } })).push('c2s', spdyUpgradeRequest).push('s2c', spdy101);
     const frame = spdyPing(7);
     feeder.parser.push('s2c', frame, { offset: spdy101.length, length: frame.length, packet: 9, ts: 9 });
     expect(seen[0]).toBe(frame);
@@ -317,18 +315,18 @@ describe('upgrade to SPDY', () => {
       .push('c2s', concat(spdyUpgradeRequest, synStream(1)))
       .push('c2s', synStream(3))
       .push('s2c', concat(spdy101, synReply(1)));
-    const pieces = feeder.sink.upgradedPieces.map((p) => [p.dir, text(p.data), p.origin]);
+    const pieces = feeder.recorder.upgradedPieces.map((p) => [p.dir, text(p.data), p.origin]);
     expect(pieces).toEqual([
       ['c2s', text(synStream(1)), { offset: spdyUpgradeRequest.length, length: synStream(1).length, packet: 1, ts: 1000 }],
       ['c2s', text(synStream(3)), { offset: spdyUpgradeRequest.length + synStream(1).length, length: synStream(3).length, packet: 2, ts: 2000 }],
       ['s2c', text(synReply(1)), { offset: spdy101.length, length: synReply(1).length, packet: 3, ts: 3000 }],
     ]);
-    expect(feeder.sink.log.at(-1)).toEqual(['upgrade', EXEC_TARGET, 101]);
-    expect(feeder.sink.problems).toEqual([]);
+    expect(feeder.recorder.log.at(-1)).toEqual(['upgrade', EXEC_TARGET, 101]);
+    expect(feeder.recorder.problems).toEqual([]);
   });
 
   it('exposes the offered and negotiated versions through header helpers', () => {
-    const { sink } = new Feeder().push('c2s', spdyUpgradeRequest).push('s2c', spdy101);
+    const { recorder: sink } = new Feeder().push('c2s', spdyUpgradeRequest).push('s2c', spdy101);
     expect(headerValues(sink.requests[0], 'x-stream-protocol-version')).toEqual([
       'v5.channel.k8s.io',
       'v4.channel.k8s.io',
@@ -355,13 +353,13 @@ describe('upgrade to WebSocket', () => {
       { dir: 'c2s', data: clientFrames },
     ]);
     expect(result.log.slice(-1)).toEqual([['upgrade', WS_TARGET, 101]]);
-    expect(result.upgraded).toEqual({ c2s: text(clientFrames), s2c: text(serverFrames) });
-    expect(result.upgraded.s2c.charCodeAt(0)).toBe(0x82);
+    expect(result.upgradedText).toEqual({ c2s: text(clientFrames), s2c: text(serverFrames) });
+    expect(result.upgradedText.s2c.charCodeAt(0)).toBe(0x82);
   });
 
   it('splits a comma-listed Sec-WebSocket-Protocol', () => {
     const req = httpRequest('GET', WS_TARGET, [['Connection', 'keep-alive, Upgrade'], ['Upgrade', 'websocket'], ['Sec-WebSocket-Protocol', 'v5.channel.k8s.io, v4.channel.k8s.io,base64.channel.k8s.io']]);
-    const { sink } = new Feeder().push('c2s', req).push('s2c', ws101);
+    const { recorder: sink } = new Feeder().push('c2s', req).push('s2c', ws101);
     expect(headerValues(sink.requests[0], 'sec-websocket-protocol')).toEqual(['v5.channel.k8s.io', 'v4.channel.k8s.io', 'base64.channel.k8s.io']);
     expect(sink.log.at(-1)).toEqual(['upgrade', WS_TARGET, 101]);
     expect(sink.problems).toEqual([]);
@@ -390,32 +388,32 @@ describe('refused upgrade', () => {
       ['complete', 's2c', '101', '', 0, '', ''],
       ['upgrade', EXEC_TARGET, 101],
     ]);
-    expect(result.upgraded).toEqual({ c2s: '', s2c: text(synReply(1)) });
+    expect(result.upgradedText).toEqual({ c2s: '', s2c: text(synReply(1)) });
   });
 
   it('parses requests the client sent before the refusal arrived, with their own origins', () => {
     const next = httpRequest('GET', '/version', [HOST]);
     const feeder = new Feeder().push('c2s', concat(wsUpgradeRequest, next.subarray(0, 7))).push('c2s', next.subarray(7)).push('s2c', refusal);
-    expect(feeder.sink.log.slice(2, 5)).toEqual([
+    expect(feeder.recorder.log.slice(2, 5)).toEqual([
       ['response', 403, WS_TARGET],
       ['request', 'GET', '/version'],
       ['complete', 'c2s', 'GET /version', '', 0, '', ''],
     ]);
-    expect(feeder.sink.requests[1].origin).toEqual({ offset: wsUpgradeRequest.length, length: next.length, packet: 1, ts: 1000, lastPacket: 2, lastTs: 2000 });
-    expect(feeder.sink.problems).toEqual([]);
+    expect(feeder.recorder.requests[1].origin).toEqual({ offset: wsUpgradeRequest.length, length: next.length, packet: 1, ts: 1000, lastPacket: 2, lastTs: 2000 });
+    expect(feeder.recorder.problems).toEqual([]);
   });
 });
 
 describe('switching oddities', () => {
   it('switches on a 101 that answers no upgrade request, with a problem', () => {
     const feeder = new Feeder().push('c2s', httpRequest('GET', '/x', [HOST])).push('s2c', concat(spdy101, spdyPing(1))).push('c2s', spdyPing(2));
-    expect(feeder.sink.log.slice(2)).toEqual([
+    expect(feeder.recorder.log.slice(2)).toEqual([
       ['response', 101, '/x'],
       ['problem', '101 Switching Protocols without an upgrade request'],
       ['complete', 's2c', '101', '', 0, '', ''],
       ['upgrade', '/x', 101],
     ]);
-    expect(feeder.sink.upgraded).toEqual({ c2s: [...spdyPing(2)], s2c: [...spdyPing(1)] });
+    expect(feeder.recorder.upgraded).toEqual({ c2s: [...spdyPing(2)], s2c: [...spdyPing(1)] });
   });
 
   it('tunnels after a 2xx answer to CONNECT', () => {
@@ -423,25 +421,25 @@ describe('switching oddities', () => {
     const feeder = new Feeder()
       .push('c2s', concat(httpRequest('CONNECT', 'apiserver:6443', [['Host', 'apiserver:6443']]), hello))
       .push('s2c', httpResponse(200, 'Connection established', []));
-    expect(feeder.sink.log.slice(-2)).toEqual([
+    expect(feeder.recorder.log.slice(-2)).toEqual([
       ['complete', 's2c', '200', '', 0, '', ''],
       ['upgrade', 'apiserver:6443', 200],
     ]);
-    expect(feeder.sink.requests[0]).toMatchObject({ path: 'apiserver:6443', query: '' });
-    expect(feeder.sink.upgraded.c2s).toEqual([...hello]);
+    expect(feeder.recorder.requests[0]).toMatchObject({ path: 'apiserver:6443', query: '' });
+    expect(feeder.recorder.upgraded.c2s).toEqual([...hello]);
   });
 
   it('bounds the bytes held before the answer and reports the rest as a gap after the switch', () => {
     const frames = concat(synStream(1), synStream(3));
-    const feeder = new Feeder(new RecordingSink(), { maxHeldBytes: 20 }).push('c2s', concat(spdyUpgradeRequest, frames)).push('s2c', spdy101);
-    expect(feeder.sink.upgraded.c2s).toEqual([...frames.subarray(0, 20)]);
-    expect(feeder.sink.log).toContainEqual(['problem', 'client sent more than 20 bytes before the upgrade was answered; the rest is dropped']);
-    expect(feeder.sink.log.at(-1)).toEqual(['upgraded-gap', 'c2s', spdyUpgradeRequest.length + 20, frames.length - 20]);
+    const feeder = new Feeder(new HttpRecorder(), { maxHeldBytes: 20 }).push('c2s', concat(spdyUpgradeRequest, frames)).push('s2c', spdy101);
+    expect(feeder.recorder.upgraded.c2s).toEqual([...frames.subarray(0, 20)]);
+    expect(feeder.recorder.log).toContainEqual(['problem', 'client sent more than 20 bytes before the upgrade was answered; the rest is dropped']);
+    expect(feeder.recorder.log.at(-1)).toEqual(['upgraded-gap', 'c2s', spdyUpgradeRequest.length + 20, frames.length - 20]);
   });
 
   it('reports an upgrade request that is never answered', () => {
     const feeder = new Feeder().push('c2s', concat(spdyUpgradeRequest, synStream(1))).end();
-    expect(feeder.sink.log.at(-1)).toEqual(['problem', `upgrade request never answered; ${synStream(1).length} bytes the client sent after it are dropped`]);
+    expect(feeder.recorder.log.at(-1)).toEqual(['problem', `upgrade request never answered; ${synStream(1).length} bytes the client sent after it are dropped`]);
   });
 });
 
@@ -450,34 +448,34 @@ describe('not HTTP', () => {
 
   it('recognises TLS from its first byte in either direction', () => {
     const feeder = new Feeder().push('c2s', clientHello.subarray(0, 1)).push('s2c', Uint8Array.of(0x16, 0x03, 0x03)).push('c2s', enc('GET / HTTP/1.1\r\n\r\n'));
-    expect(feeder.sink.log).toEqual([
+    expect(feeder.recorder.log).toEqual([
       ['not-http', 'c2s', 'does not start like an HTTP/1.x request'],
       ['not-http', 's2c', 'does not start like an HTTP/1.x response'],
     ]);
   });
 
   it('recognises a capture that starts inside SPDY or WebSocket traffic', () => {
-    expect(new Feeder().push('c2s', synStream(5)).push('s2c', spdyPing(1)).sink.log.map((e) => e[0])).toEqual(['not-http', 'not-http']);
-    expect(new Feeder().push('c2s', wsFrame(2, enc('\x00ls\n'), mask)).sink.log).toEqual([['not-http', 'c2s', 'does not start like an HTTP/1.x request']]);
+    expect(new Feeder().push('c2s', synStream(5)).push('s2c', spdyPing(1)).recorder.log.map((e) => e[0])).toEqual(['not-http', 'not-http']);
+    expect(new Feeder().push('c2s', wsFrame(2, enc('\x00ls\n'), mask)).recorder.log).toEqual([['not-http', 'c2s', 'does not start like an HTTP/1.x request']]);
   });
 
   it('recognises text that is not a request line once the head ends', () => {
-    expect(new Feeder().push('c2s', enc('hello big world\r\n\r\n')).sink.log).toEqual([['not-http', 'c2s', 'not an HTTP/1.x request line "hello big world"']]);
-    expect(new Feeder().push('c2s', enc('hello world\r\n\r\n')).sink.log).toEqual([['not-http', 'c2s', 'malformed request line "hello world"']]);
-    expect(new Feeder().push('s2c', enc('HTTP/1.1 abc\r\n\r\n')).sink.log).toEqual([['not-http', 's2c', 'malformed status code in "HTTP/1.1 abc"']]);
+    expect(new Feeder().push('c2s', enc('hello big world\r\n\r\n')).recorder.log).toEqual([['not-http', 'c2s', 'not an HTTP/1.x request line "hello big world"']]);
+    expect(new Feeder().push('c2s', enc('hello world\r\n\r\n')).recorder.log).toEqual([['not-http', 'c2s', 'malformed request line "hello world"']]);
+    expect(new Feeder().push('s2c', enc('HTTP/1.1 abc\r\n\r\n')).recorder.log).toEqual([['not-http', 's2c', 'malformed status code in "HTTP/1.1 abc"']]);
   });
 
   it('reports through onProblem when the sink has no onNotHttp', () => {
-    const feeder = new Feeder(RecordingSink.withoutNotHttp()).push('c2s', clientHello);
-    expect(feeder.sink.problems).toMatchObject([{ code: 'http.not-http', direction: 'c2s', offset: 0, where: 'c2s offset 0', message: 'not HTTP/1.x: does not start like an HTTP/1.x request' }]);
+    const feeder = new Feeder(new HttpRecorder({ notHttp: false })).push('c2s', clientHello);
+    expect(feeder.recorder.problems).toMatchObject([{ code: 'http.not-http', direction: 'c2s', offset: 0, where: 'c2s offset 0', message: 'not HTTP/1.x: does not start like an HTTP/1.x request' }]);
   });
 
   it('treats garbage after good messages as a broken stream, not as "not HTTP"', () => {
-    const feeder = new Feeder(new RecordingSink(), { label: '10.0.0.1:5000→10.0.0.2:6443' })
+    const feeder = new Feeder(new HttpRecorder(), { label: '10.0.0.1:5000→10.0.0.2:6443' })
       .push('c2s', concat(httpRequest('GET', '/a', [HOST]), enc('\x00\x01garbage')))
       .push('c2s', httpRequest('GET', '/b', [HOST]));
-    expect(feeder.sink.log.slice(2)).toEqual([['problem', 'does not start like an HTTP/1.x request; HTTP parsing of this direction stops']]);
-    expect(feeder.sink.problems[0].where).toBe(`10.0.0.1:5000→10.0.0.2:6443 c2s offset ${httpRequest('GET', '/a', [HOST]).length}`);
+    expect(feeder.recorder.log.slice(2)).toEqual([['problem', 'does not start like an HTTP/1.x request; HTTP parsing of this direction stops']]);
+    expect(feeder.recorder.problems[0].where).toBe(`10.0.0.1:5000→10.0.0.2:6443 c2s offset ${httpRequest('GET', '/a', [HOST]).length}`);
   });
 });
 
@@ -487,12 +485,12 @@ describe('hostile heads and bodies', () => {
     const filler = new Uint8Array(1000).fill(0x61);
     for (let i = 0; i < 1000; i++) feeder.push('c2s', filler);
     feeder.push('c2s', enc('\r\n\r\n')).push('c2s', httpRequest('GET', '/later', [HOST]));
-    expect(feeder.sink.log.slice(2)).toEqual([['problem', 'HTTP head longer than 65536 bytes; HTTP parsing of this direction stops']]);
+    expect(feeder.recorder.log.slice(2)).toEqual([['problem', 'HTTP head longer than 65536 bytes; HTTP parsing of this direction stops']]);
   });
 
   it('reports an over-long first head as not HTTP', () => {
     const feeder = new Feeder().push('c2s', concat(enc('GET /'), new Uint8Array(1 << 20).fill(0x61)));
-    expect(feeder.sink.log).toEqual([['not-http', 'c2s', 'HTTP head longer than 65536 bytes']]);
+    expect(feeder.recorder.log).toEqual([['not-http', 'c2s', 'HTTP head longer than 65536 bytes']]);
   });
 
   it('scans a head that arrives a byte at a time in linear time', () => {
@@ -502,7 +500,7 @@ describe('hostile heads and bodies', () => {
     const started = Date.now();
     for (let i = 0; i < req.length; i++) feeder.push('c2s', req.subarray(i, i + 1));
     expect(Date.now() - started).toBeLessThan(3000);
-    expect(header(feeder.sink.requests[0], 'x-long')).toBe(value);
+    expect(header(feeder.recorder.requests[0], 'x-long')).toBe(value);
   });
 
   it.each([
@@ -518,7 +516,7 @@ describe('hostile heads and bodies', () => {
       .push('c2s', httpRequest('GET', '/c', [HOST]))
       .push('s2c', httpResponse(200, 'OK', [['Transfer-Encoding', 'chunked']], body))
       .push('s2c', httpResponse(200, 'OK', [['Content-Length', '0']]));
-    expect(feeder.sink.log.slice(2)).toEqual([['response', 200, '/c'], ['problem', message]]);
+    expect(feeder.recorder.log.slice(2)).toEqual([['response', 200, '/c'], ['problem', message]]);
   });
 
   it.each([
@@ -528,14 +526,14 @@ describe('hostile heads and bodies', () => {
     [[['Transfer-Encoding', 'gzip']], 'request Transfer-Encoding gzip does not end in chunked; body length unknown'],
   ] as [[string, string][], string][])('stops on an unusable request length %#', (headers, message) => {
     const feeder = new Feeder().push('c2s', concat(httpRequest('POST', '/p', [HOST, ...headers]), httpRequest('GET', '/q', [HOST])));
-    expect(feeder.sink.log).toEqual([['request', 'POST', '/p'], ['problem', message]]);
+    expect(feeder.recorder.log).toEqual([['request', 'POST', '/p'], ['problem', message]]);
   });
 
   it('accepts a repeated identical Content-Length and warns about Transfer-Encoding with Content-Length', () => {
     const feeder = new Feeder()
       .push('c2s', httpRequest('POST', '/p', [HOST, ['Content-Length', '2, 2']], 'ab'))
       .push('c2s', httpRequest('POST', '/q', [HOST, ['Content-Length', '99'], ['Transfer-Encoding', 'chunked']], chunkedBody(['cd'])));
-    expect(feeder.sink.log).toEqual([
+    expect(feeder.recorder.log).toEqual([
       ['request', 'POST', '/p'],
       ['complete', 'c2s', 'POST /p', 'ab', 2, 'ab', ''],
       ['request', 'POST', '/q'],
@@ -547,8 +545,8 @@ describe('hostile heads and bodies', () => {
   it('skips malformed header lines with a bounded number of problems and folds continuation lines', () => {
     const head = enc(`GET /h HTTP/1.1\r\nHost: a\r\nX-Fold: one\r\n  two\r\n${'no colon here\r\n'.repeat(10)}Bad Name: v\r\n\r\n`);
     const feeder = new Feeder().push('c2s', head);
-    expect(feeder.sink.requests[0].headers).toEqual([['Host', 'a'], ['X-Fold', 'one two'], ['Bad Name', 'v']]);
-    expect(feeder.sink.problems.map((p) => p.message)).toEqual([
+    expect(feeder.recorder.requests[0].headers).toEqual([['Host', 'a'], ['X-Fold', 'one two'], ['Bad Name', 'v']]);
+    expect(feeder.recorder.problems.map((p) => p.message)).toEqual([
       'malformed header line skipped: "no colon here"',
       'malformed header line skipped: "no colon here"',
       'malformed header line skipped: "no colon here"',
@@ -558,13 +556,13 @@ describe('hostile heads and bodies', () => {
 
   it('tolerates blank lines between messages and bare LF line ends', () => {
     const feeder = new Feeder().push('c2s', enc('\r\n\r\nGET /a HTTP/1.1\nHost: x\n\n\r\nGET /b HTTP/1.1\r\n\r\n'));
-    expect(feeder.sink.log).toEqual([
+    expect(feeder.recorder.log).toEqual([
       ['request', 'GET', '/a'],
       ['complete', 'c2s', 'GET /a', '', 0, '', ''],
       ['request', 'GET', '/b'],
       ['complete', 'c2s', 'GET /b', '', 0, '', ''],
     ]);
-    expect(feeder.sink.requests[0].headers).toEqual([['Host', 'x']]);
+    expect(feeder.recorder.requests[0].headers).toEqual([['Host', 'x']]);
   });
 });
 
@@ -576,7 +574,7 @@ describe('gaps', () => {
       .gap('s2c', 4)
       .push('s2c', concat(enc('xyz'), httpResponse(200, 'OK', [['Content-Length', '1']], '!')))
       .push('c2s', httpRequest('GET', '/h', [HOST]));
-    expect(feeder.sink.log.slice(2)).toEqual([
+    expect(feeder.recorder.log.slice(2)).toEqual([
       ['response', 200, '/g'],
       ['problem', '4 bytes of a message body missing'],
       ['complete', 's2c', '200', 'abc', 10, 'abcxyz', ''],
@@ -594,7 +592,7 @@ describe('gaps', () => {
       .push('s2c', httpResponse(200, 'OK', [['Transfer-Encoding', 'chunked']], enc('a\r\n01')))
       .gap('s2c', 5)
       .push('s2c', enc('789\r\n0\r\n\r\n'));
-    expect(feeder.sink.log.slice(3)).toEqual([
+    expect(feeder.recorder.log.slice(3)).toEqual([
       ['problem', '5 bytes of a message body missing'],
       ['complete', 's2c', '200', '01', 10, '01789', ''],
     ]);
@@ -602,23 +600,23 @@ describe('gaps', () => {
 
   it('completes a body that a gap ends', () => {
     const feeder = new Feeder().push('c2s', httpRequest('POST', '/g', [HOST, ['Content-Length', '6']], 'abc')).gap('c2s', 3);
-    expect(feeder.sink.log.slice(1)).toEqual([
+    expect(feeder.recorder.log.slice(1)).toEqual([
       ['problem', '3 bytes of a message body missing'],
       ['complete', 'c2s', 'POST /g', 'abc', 6, 'abc', ''],
     ]);
-    expect(feeder.sink.completions[0].origin).toMatchObject({ offset: 0, length: feeder.sink.requests[0].origin.length + 6 });
+    expect(feeder.recorder.completions[0].origin).toMatchObject({ offset: 0, length: feeder.recorder.requests[0].origin.length + 6 });
   });
 
   it('stops when a gap runs past the body or hits a head', () => {
     const past = new Feeder().push('c2s', httpRequest('POST', '/g', [HOST, ['Content-Length', '6']], 'abc')).gap('c2s', 10).push('c2s', httpRequest('GET', '/x', [HOST]));
-    expect(past.sink.log.slice(1)).toEqual([['problem', '10 missing bytes run past the 3 left in the body; HTTP cannot resynchronise']]);
+    expect(past.recorder.log.slice(1)).toEqual([['problem', '10 missing bytes run past the 3 left in the body; HTTP cannot resynchronise']]);
     const head = new Feeder().push('c2s', enc('GET /a HT')).gap('c2s', 10).push('c2s', httpRequest('GET', '/x', [HOST]));
-    expect(head.sink.log).toEqual([['problem', '10 bytes missing outside a body of known length; HTTP cannot resynchronise']]);
+    expect(head.recorder.log).toEqual([['problem', '10 bytes missing outside a body of known length; HTTP cannot resynchronise']]);
     const chunkLine = new Feeder()
       .push('c2s', httpRequest('GET', '/g', [HOST]))
       .push('s2c', httpResponse(200, 'OK', [['Transfer-Encoding', 'chunked']], enc('1')))
       .gap('s2c', 2);
-    expect(chunkLine.sink.log.at(-1)).toEqual(['problem', '2 missing bytes inside chunked framing; HTTP cannot resynchronise']);
+    expect(chunkLine.recorder.log.at(-1)).toEqual(['problem', '2 missing bytes inside chunked framing; HTTP cannot resynchronise']);
   });
 
   it('passes gaps in upgraded data on, and keeps them in order with held bytes', () => {
@@ -628,13 +626,13 @@ describe('gaps', () => {
       .push('c2s', synStream(3))
       .push('s2c', spdy101)
       .gap('s2c', 9);
-    expect(feeder.sink.log.slice(-3)).toEqual([
+    expect(feeder.recorder.log.slice(-3)).toEqual([
       ['upgrade', EXEC_TARGET, 101],
       ['upgraded-gap', 'c2s', spdyUpgradeRequest.length + synStream(1).length, 7],
       ['upgraded-gap', 's2c', spdy101.length, 9],
     ]);
-    expect(feeder.sink.upgraded.c2s).toEqual([...synStream(1), ...synStream(3)]);
-    expect(feeder.sink.originErrors).toEqual([]);
+    expect(feeder.recorder.upgraded.c2s).toEqual([...synStream(1), ...synStream(3)]);
+    expect(feeder.recorder.originErrors).toEqual([]);
   });
 
   it('stops the client side when a refused upgrade leaves a gap in the held bytes', () => {
@@ -643,7 +641,7 @@ describe('gaps', () => {
       .push('c2s', wsUpgradeRequest)
       .gap('c2s', 5)
       .push('s2c', httpResponse(400, 'Bad Request', [['Content-Length', '2']], status));
-    expect(feeder.sink.log.slice(2)).toEqual([
+    expect(feeder.recorder.log.slice(2)).toEqual([
       ['response', 400, WS_TARGET],
       ['problem', '5 bytes missing outside a body of known length; HTTP cannot resynchronise'],
       ['complete', 's2c', '400', '{}', 2, '{}', ''],
@@ -654,16 +652,16 @@ describe('gaps', () => {
 describe('end of stream', () => {
   it('reports a message cut off inside its body or head', () => {
     const body = new Feeder().push('c2s', httpRequest('POST', '/p', [HOST, ['Content-Length', '10']], 'abc')).end('c2s');
-    expect(body.sink.log.at(-1)).toEqual(['problem', 'connection ended inside a message body after 3 bytes (7 more expected)']);
+    expect(body.recorder.log.at(-1)).toEqual(['problem', 'connection ended inside a message body after 3 bytes (7 more expected)']);
     const head = new Feeder().push('c2s', enc('GET /p HTTP/1.1\r\nHo')).end();
-    expect(head.sink.log).toEqual([['problem', 'connection ended inside an HTTP head (19 bytes)']]);
+    expect(head.recorder.log).toEqual([['problem', 'connection ended inside an HTTP head (19 bytes)']]);
   });
 
   it('ends a read-until-close body only for the direction that ended', () => {
     const feeder = new Feeder().push('c2s', httpRequest('GET', '/x', [HOST])).push('s2c', httpResponse(200, 'OK', [], 'abc'));
     feeder.end('c2s');
-    expect(feeder.sink.completions.filter((c) => c.dir === 's2c')).toEqual([]);
+    expect(feeder.recorder.completions.filter((c) => c.dir === 's2c')).toEqual([]);
     feeder.end('s2c');
-    expect(feeder.sink.log.at(-1)).toEqual(['complete', 's2c', '200', 'abc', 3, 'abc', '']);
+    expect(feeder.recorder.log.at(-1)).toEqual(['complete', 's2c', '200', 'abc', 3, 'abc', '']);
   });
 });

@@ -1,6 +1,6 @@
 /**
  * Test kit for the HTTP layer: writers for HTTP/1.1 messages, chunked bodies, SPDY and WebSocket
- * frames, and a recording sink whose log does not depend on how the bytes were split into pushes.
+ * frames, and a view of the kit's SinkRecorder whose log does not depend on how the bytes were split.
  */
 import type { Direction, FrameOrigin, StreamOrigin } from '../../src/core/origin.js';
 import type { Problem } from '../../src/core/problem.js';
@@ -13,6 +13,8 @@ import {
   type HttpRequestHead,
   type HttpResponseHead,
 } from '../../src/http/http-connection.js';
+import { SinkRecorder } from '../kit/sink-recorder.js';
+import { expectOneTranscript, type Step, type StreamLayer } from '../kit/transcript.js';
 
 export const enc = (text: string): Uint8Array => new TextEncoder().encode(text);
 export const text = (bytes: Uint8Array): string => Buffer.from(bytes).toString('latin1');
@@ -93,95 +95,130 @@ function startLine(head: HttpHead): string {
   return 'method' in head ? `${head.method} ${head.target}` : `${head.status}`;
 }
 
+interface Completion {
+  dir: Direction;
+  head: HttpHead;
+  body: Uint8Array;
+  bodyLength: number;
+  origin: FrameOrigin;
+  trailers: HttpHeaders;
+}
+
 /**
- * Records what the parser reports. The log holds whole units (heads, completed messages with the
- * body as streamed and as kept), so it is the same however the input was split; upgraded bytes are
- * collected per direction and their origins checked for contiguity.
+ * What the parser reported, read from the kit's SinkRecorder. The log holds whole units (heads,
+ * completed messages with the body as streamed and as kept), so it is the same however the input
+ * was split; upgraded bytes are collected per direction and their origins checked for contiguity.
  */
-export class RecordingSink implements HttpConnectionSink {
-  readonly log: LogEntry[] = [];
-  readonly requests: HttpRequestHead[] = [];
-  readonly responses: HttpResponseHead[] = [];
-  readonly completions: { dir: Direction; head: HttpHead; body: Uint8Array; bodyLength: number; origin: FrameOrigin; trailers: HttpHeaders }[] = [];
-  readonly problems: Problem[] = [];
-  readonly upgraded: Record<Direction, number[]> = { c2s: [], s2c: [] };
-  readonly upgradedPieces: { dir: Direction; data: Uint8Array; origin: StreamOrigin }[] = [];
-  readonly originErrors: string[] = [];
-  private streamed: Record<Direction, number[]> = { c2s: [], s2c: [] };
-  private nextUpgradedOffset: Partial<Record<Direction, number>> = {};
-
-  constructor(private readonly withNotHttp = true) {}
-
-  onRequest(req: HttpRequestHead): void {
-    this.requests.push(req);
-    this.log.push(['request', req.method, req.target]);
+export class HttpRecorder extends SinkRecorder<HttpConnectionSink> {
+  /** `notHttp: false`: the parser sees no onNotHttp and reports not-HTTP as a problem. */
+  constructor(opts: { notHttp?: boolean; observe?: Partial<HttpConnectionSink> } = {}) {
+    super({ absent: opts.notHttp === false ? ['onNotHttp'] : [], observe: opts.observe });
   }
 
-  onResponse(res: HttpResponseHead, req: HttpRequestHead | undefined): void {
-    this.responses.push(res);
-    this.log.push(['response', res.status, req?.target]);
+  get requests(): HttpRequestHead[] {
+    return this.eventsOf('onRequest');
   }
 
-  onBody(dir: Direction, piece: Uint8Array, origin: StreamOrigin): void {
-    if (origin.length !== piece.length) this.originErrors.push(`body piece length ${piece.length} vs origin ${origin.length}`);
-    this.streamed[dir].push(...piece);
+  get responses(): HttpResponseHead[] {
+    return this.eventsOf('onResponse');
   }
 
-  onMessageComplete(dir: Direction, head: HttpHead, body: Uint8Array, bodyLength: number, origin: FrameOrigin, trailers: HttpHeaders): void {
-    this.completions.push({ dir, head, body, bodyLength, origin, trailers });
-    const streamed = text(Uint8Array.from(this.streamed[dir]));
-    this.streamed[dir] = [];
-    this.log.push(['complete', dir, startLine(head), text(body), bodyLength, streamed, trailers.map(([n, v]) => `${n}=${v}`).join(';')]);
+  get completions(): Completion[] {
+    return this.args('onMessageComplete').map(([dir, head, body, bodyLength, origin, trailers]) => ({ dir, head, body, bodyLength, origin, trailers }) as Completion);
   }
 
-  onUpgrade(req: HttpRequestHead | undefined, res: HttpResponseHead): void {
-    this.log.push(['upgrade', req?.target, res.status]);
+  get upgradedPieces(): { dir: Direction; data: Uint8Array; origin: StreamOrigin }[] {
+    return this.args('onUpgradedData')
+      .map(([dir, data, origin]) => ({ dir, data, origin }) as { dir: Direction; data: Uint8Array; origin: StreamOrigin })
+      .filter((p) => p.data.length > 0);
   }
 
-  onUpgradedData(dir: Direction, data: Uint8Array, origin: StreamOrigin): void {
-    if (data.length === 0) return;
-    const expected = this.nextUpgradedOffset[dir];
-    if (expected !== undefined && origin.offset !== expected) this.originErrors.push(`${dir} upgraded offset ${origin.offset}, expected ${expected}`);
-    if (origin.length !== data.length) this.originErrors.push(`${dir} upgraded length ${data.length} vs origin ${origin.length}`);
-    this.nextUpgradedOffset[dir] = origin.offset + data.length;
-    this.upgraded[dir].push(...data);
-    this.upgradedPieces.push({ dir, data: data.slice(), origin });
+  get upgraded(): Record<Direction, number[]> {
+    const out: Record<Direction, number[]> = { c2s: [], s2c: [] };
+    for (const p of this.upgradedPieces) out[p.dir].push(...p.data);
+    return out;
   }
 
-  onUpgradedGap(dir: Direction, offset: number, length: number): void {
-    this.log.push(['upgraded-gap', dir, offset, length]);
-    this.nextUpgradedOffset[dir] = offset + length;
+  /** The upgraded bytes of each direction as latin1 text. */
+  get upgradedText(): Record<Direction, string> {
+    const { c2s, s2c } = this.upgraded;
+    return { c2s: text(Uint8Array.from(c2s)), s2c: text(Uint8Array.from(s2c)) };
   }
 
-  onNotHttp?: (dir: Direction, reason: string) => void = (dir, reason) => {
-    this.log.push(['not-http', dir, reason]);
-  };
-
-  onProblem(problem: Problem): void {
-    this.problems.push(problem);
-    this.log.push(['problem', problem.message]);
+  get log(): LogEntry[] {
+    return this.replay().log;
   }
 
-  static withoutNotHttp(): RecordingSink {
-    const sink = new RecordingSink();
-    sink.onNotHttp = undefined;
-    return sink;
+  /** Body pieces whose origin does not match them, upgraded bytes that do not follow on. */
+  get originErrors(): string[] {
+    return this.replay().originErrors;
+  }
+
+  private replay(): { log: LogEntry[]; originErrors: string[] } {
+    const log: LogEntry[] = [];
+    const originErrors: string[] = [];
+    const streamed: Record<Direction, number[]> = { c2s: [], s2c: [] };
+    const nextUpgraded: Partial<Record<Direction, number>> = {};
+    for (const { on, args } of this.calls) {
+      if (on === 'onRequest') {
+        const req = args[0] as HttpRequestHead;
+        log.push(['request', req.method, req.target]);
+      } else if (on === 'onResponse') {
+        const [res, req] = args as [HttpResponseHead, HttpRequestHead | undefined];
+        log.push(['response', res.status, req?.target]);
+      } else if (on === 'onBody') {
+        const [dir, piece, origin] = args as [Direction, Uint8Array, StreamOrigin];
+        if (origin.length !== piece.length) originErrors.push(`body piece length ${piece.length} vs origin ${origin.length}`);
+        streamed[dir].push(...piece);
+      } else if (on === 'onMessageComplete') {
+        const [dir, head, body, bodyLength, , trailers] = args as [Direction, HttpHead, Uint8Array, number, FrameOrigin, HttpHeaders];
+        log.push(['complete', dir, startLine(head), text(body), bodyLength, text(Uint8Array.from(streamed[dir])), trailers.map(([n, v]) => `${n}=${v}`).join(';')]);
+        streamed[dir] = [];
+      } else if (on === 'onUpgrade') {
+        const [req, res] = args as [HttpRequestHead | undefined, HttpResponseHead];
+        log.push(['upgrade', req?.target, res.status]);
+      } else if (on === 'onUpgradedData') {
+        const [dir, data, origin] = args as [Direction, Uint8Array, StreamOrigin];
+        if (data.length === 0) continue;
+        const expected = nextUpgraded[dir];
+        if (expected !== undefined && origin.offset !== expected) originErrors.push(`${dir} upgraded offset ${origin.offset}, expected ${expected}`);
+        if (origin.length !== data.length) originErrors.push(`${dir} upgraded length ${data.length} vs origin ${origin.length}`);
+        nextUpgraded[dir] = origin.offset + data.length;
+      } else if (on === 'onUpgradedGap') {
+        const [dir, offset, length] = args as [Direction, number, number];
+        log.push(['upgraded-gap', dir, offset, length]);
+        nextUpgraded[dir] = offset + length;
+      } else if (on === 'onNotHttp') {
+        log.push(['not-http', args[0] as Direction, args[1] as string]);
+      } else if (on === 'onProblem') {
+        log.push(['problem', (args[0] as Problem).message]);
+      }
+    }
+    return { log, originErrors };
   }
 }
 
-/** One step of a conversation: bytes sent in one direction (a push), or missing bytes (a gap). */
-export type Step = { dir: Direction; data: Uint8Array } | { dir: Direction; gap: number };
+/** The HTTP/1.x connection parser as a layer the kit's transcript helpers drive. */
+export function httpLayer(options?: HttpConnectionOptions): StreamLayer<HttpConnectionSink> {
+  return {
+    open: (sink) => {
+      const p = new HttpConnectionParser(sink, options);
+      return { push: (dir, data, origin) => p.push(dir, data, origin), gap: (dir, offset, length) => p.gap(dir, offset, length), end: () => p.end() };
+    },
+  };
+}
 
-/** A conversation fed with running offsets, packet numbers 1, 2, … and ts = packet × 1000. */
+/** A conversation fed push by push with running offsets, packet numbers 1, 2, … and ts = packet × 1000. */
 export class Feeder {
   readonly parser: HttpConnectionParser;
-  readonly sink: RecordingSink;
   private offsets: Record<Direction, number> = { c2s: 0, s2c: 0 };
   private packet = 0;
 
-  constructor(sink = new RecordingSink(), options?: HttpConnectionOptions) {
-    this.sink = sink;
-    this.parser = new HttpConnectionParser(sink, options);
+  constructor(
+    readonly recorder = new HttpRecorder(),
+    options?: HttpConnectionOptions,
+  ) {
+    this.parser = new HttpConnectionParser(recorder.sink, options);
   }
 
   push(dir: Direction, data: Uint8Array): this {
@@ -200,19 +237,11 @@ export class Feeder {
     return this;
   }
 
-  run(steps: Step[], split?: { step: number; at: number } | 'bytewise'): this {
-    steps.forEach((step, index) => {
-      if ('gap' in step) {
-        this.gap(step.dir, step.gap);
-      } else if (split === 'bytewise') {
-        for (let i = 0; i < step.data.length; i++) this.push(step.dir, step.data.subarray(i, i + 1));
-      } else if (split !== undefined && split.step === index) {
-        this.push(step.dir, step.data.subarray(0, split.at));
-        this.push(step.dir, step.data.subarray(split.at));
-      } else {
-        this.push(step.dir, step.data);
-      }
-    });
+  run(steps: readonly Step[]): this {
+    for (const step of steps) {
+      if ('gap' in step) this.gap(step.dir, step.gap);
+      else this.push(step.dir, step.data);
+    }
     return this;
   }
 
@@ -222,40 +251,15 @@ export class Feeder {
   }
 }
 
-export interface RunResult {
-  log: LogEntry[];
-  upgraded: Record<Direction, string>;
-  originErrors: string[];
-}
-
-export function runSteps(steps: Step[], split?: { step: number; at: number } | 'bytewise', options?: HttpConnectionOptions): RunResult {
-  const feeder = new Feeder(new RecordingSink(), options).run(steps, split).end();
-  const { sink } = feeder;
-  return {
-    log: sink.log,
-    upgraded: { c2s: text(Uint8Array.from(sink.upgraded.c2s)), s2c: text(Uint8Array.from(sink.upgraded.s2c)) },
-    originErrors: sink.originErrors,
-  };
-}
-
 /**
- * Runs the conversation whole, byte by byte, and with every step split at every byte boundary;
- * returns the whole run's result after checking that every split gives the same one.
+ * Runs the conversation whole, byte by byte and cut once at every offset (the kit's transcripts must
+ * agree); returns the whole run's recorder, whose origins must be consistent.
  */
-export function expectSplitInvariant(steps: Step[], options?: HttpConnectionOptions): RunResult {
-  const whole = runSteps(steps, undefined, options);
+export function expectSplitInvariant(steps: readonly Step[], options?: HttpConnectionOptions): HttpRecorder {
+  const whole = expectOneTranscript(httpLayer(options), steps, () => new HttpRecorder());
   expect(whole.originErrors).toEqual([]);
-  expect(runSteps(steps, 'bytewise', options)).toEqual(whole);
-  steps.forEach((step, index) => {
-    if ('gap' in step) return;
-    for (let at = 1; at < step.data.length; at++) {
-      const result = runSteps(steps, { step: index, at }, options);
-      if (JSON.stringify(result) !== JSON.stringify(whole)) {
-        expect({ step: index, at, ...result }).toEqual({ step: index, at, ...whole });
-      }
-    }
-  });
   return whole;
 }
 
+export type { Step };
 export type { HttpRequestHead, HttpResponseHead };

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { header } from '../../src/http/http-connection.js';
 import { readTcpStreams, type TcpStreamCapture } from './pcap-tcp-streams.js';
-import { RecordingSink, text } from './http-test-kit.js';
+import { HttpRecorder, text } from './http-test-kit.js';
 import { HttpConnectionParser } from '../../src/http/http-connection.js';
 
 interface Truth {
@@ -13,9 +13,9 @@ interface Truth {
   http_requests_seen_by_server: { method: string; uri: string; client_addr: string }[];
 }
 
-function parse(conn: TcpStreamCapture): RecordingSink {
-  const sink = new RecordingSink();
-  const parser = new HttpConnectionParser(sink, { label: `${conn.client}→${conn.server}` });
+function parse(conn: TcpStreamCapture): HttpRecorder {
+  const sink = new HttpRecorder();
+  const parser = new HttpConnectionParser(sink.sink, { label: `${conn.client}→${conn.server}` });
   for (const seg of conn.segments) parser.push(seg.dir, seg.data, { offset: seg.offset, length: seg.data.length, packet: seg.packet, ts: seg.ts });
   parser.end();
   return sink;

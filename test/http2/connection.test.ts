@@ -4,17 +4,16 @@ import { type HeaderField, HpackEncoder } from '../../src/http2/hpack.js';
 import {
   byteByByte,
   type Chunk,
-  chunkingInvariant,
   concat,
   decodeChunks,
   EMPTY_SETTINGS,
   frame,
   frameHeader,
   PREFACE,
-  RecordingSink,
+  Http2Recorder,
+  expectSplitInvariant,
   SETTINGS_ACK,
   settingsPayload,
-  splitsAtEveryOffset,
   u32,
 } from './h2-frames.js';
 import { randomFromSeed } from '../kit/random.js';
@@ -47,7 +46,7 @@ function openings(serverSettings: [number, number][] = [[Http2SettingId.MAX_CONC
 }
 
 function problems(chunks: Chunk[]): string[] {
-  return decodeChunks(chunks).problems();
+  return decodeChunks(chunks).problemLines();
 }
 
 describe('isHttp2Preface', () => {
@@ -83,7 +82,7 @@ describe('Http2ConnectionDecoder: a request and its response', () => {
 
   it('emits the request, response, data, ends and control frames with exact origins', () => {
     const sink = decodeChunks(chunks);
-    expect(sink.problems()).toEqual([]);
+    expect(sink.problemLines()).toEqual([]);
     expect(sink.events.map((e) => e.kind)).toEqual([
       'control', // c2s SETTINGS
       'control', // s2c SETTINGS
@@ -159,17 +158,9 @@ describe('Http2ConnectionDecoder: a request and its response', () => {
   });
 
   it('decodes the same whatever the chunking: split at every offset, and byte by byte', () => {
-    const expected = chunkingInvariant(decodeChunks(chunks).events);
-    let runs = 0;
-    for (const split of splitsAtEveryOffset(chunks)) {
-      expect(chunkingInvariant(decodeChunks(split).events)).toEqual(expected);
-      runs++;
-    }
-    expect(runs).toBe(chunks.reduce((n, c) => n + c.bytes.length - 1, 0));
-    const single = byteByByte(chunks);
-    const sink = decodeChunks(single);
-    expect(chunkingInvariant(sink.events)).toEqual(expected);
-    // Fed byte by byte, a frame spans one packet per byte.
+    expectSplitInvariant(chunks);
+    // Fed a byte per packet, a frame spans one packet per byte.
+    const sink = decodeChunks(byteByByte(chunks));
     const request = sink.of('request')[0]!;
     expect(request.origin.lastPacket - request.origin.packet).toBe(reqFrame.length - 1);
   });
@@ -196,7 +187,7 @@ describe('Http2ConnectionDecoder: header blocks', () => {
     const c = block.subarray(20);
     const frames = [frame(T.HEADERS, END_STREAM, 3, a), frame(T.CONTINUATION, 0, 3, b), frame(T.CONTINUATION, END_HEADERS, 3, c)];
     const sink = decodeChunks([...openings(), { dir: 'c2s', bytes: concat(...frames) }]);
-    expect(sink.problems()).toEqual([]);
+    expect(sink.problemLines()).toEqual([]);
     const [request] = sink.of('request');
     expect(request!.headers).toEqual(requestFields);
     expect(request!.endStream).toBe(true);
@@ -208,14 +199,14 @@ describe('Http2ConnectionDecoder: header blocks', () => {
   it('skips padding and priority fields of HEADERS', () => {
     const payload = [7, ...u32(0x80000001), 15, ...block, ...new Uint8Array(7)];
     const sink = decodeChunks([...openings(), { dir: 'c2s', bytes: frame(T.HEADERS, END_HEADERS | PADDED | PRIORITY, 3, payload) }]);
-    expect(sink.problems()).toEqual([]);
+    expect(sink.problemLines()).toEqual([]);
     expect(sink.of('request')[0]!.headers).toEqual(requestFields);
   });
 
   it('stops the direction when HEADERS padding exceeds the payload', () => {
     const bad = frame(T.HEADERS, END_HEADERS | PADDED, 3, [200, ...block]);
     const sink = decodeChunks([...openings(), { dir: 'c2s', bytes: concat(bad, frame(T.HEADERS, END_HEADERS, 5, block)) }]);
-    expect(sink.problems()).toEqual([`c2s offset ${PREFACE.length + 24}: HEADERS padding and fields exceed the ${block.length + 1}-byte frame`]);
+    expect(sink.problemLines()).toEqual([`c2s offset ${PREFACE.length + 24}: HEADERS padding and fields exceed the ${block.length + 1}-byte frame`]);
     expect(sink.of('request')).toEqual([]);
   });
 
@@ -246,7 +237,7 @@ describe('Http2ConnectionDecoder: header blocks', () => {
       ['s2c', 1, 'end_stream'],
       ['s2c', 3, 'end_stream'],
     ]);
-    expect(sink.problems()).toEqual([expect.stringMatching(/^s2c offset \d+: response on stream 3 with :status null$/)]);
+    expect(sink.problemLines()).toEqual([expect.stringMatching(/^s2c offset \d+: response on stream 3 with :status null$/)]);
   });
 
   it('lists a server push as a request promised by its stream', () => {
@@ -256,7 +247,7 @@ describe('Http2ConnectionDecoder: header blocks', () => {
       { dir: 'c2s', bytes: frame(T.HEADERS, END_HEADERS | END_STREAM, 1, enc.encode([[':method', 'GET'], [':path', '/']])) },
       { dir: 's2c', bytes: concat(promise, frame(T.HEADERS, END_HEADERS | END_STREAM, 2, enc.encode([[':status', '200']]))) },
     ]);
-    expect(sink.problems()).toEqual([]);
+    expect(sink.problemLines()).toEqual([]);
     expect(sink.of('request').map((r) => [r.streamId, r.path, r.promisedBy])).toEqual([
       [1, '/', undefined],
       [2, '/pushed', 1],
@@ -275,7 +266,7 @@ describe('Http2ConnectionDecoder: DATA', () => {
       frames.push(frame(T.DATA, PADDED | (last ? END_STREAM : 0), 1, [10, ...piece, ...new Uint8Array(10)]));
     }
     const sink = decodeChunks([...openings(), { dir: 'c2s', bytes: concat(...frames) }]);
-    expect(sink.problems()).toEqual([]);
+    expect(sink.problemLines()).toEqual([]);
     const data = sink.of('data');
     expect(data.map((d) => [d.length, d.padding, d.endStream, d.preview?.length])).toEqual([
       [3000, 10, false, 3000],
@@ -292,7 +283,7 @@ describe('Http2ConnectionDecoder: DATA', () => {
       ...openings(),
       { dir: 'c2s', bytes: concat(frame(T.DATA, PADDED, 1, [9, 1, 2, 3]), frame(T.DATA, END_STREAM, 1, [4, 5])) },
     ]);
-    expect(sink.problems()).toEqual([`c2s offset ${PREFACE.length + 24}: DATA padding of 9 bytes exceeds the 4-byte frame`]);
+    expect(sink.problemLines()).toEqual([`c2s offset ${PREFACE.length + 24}: DATA padding of 9 bytes exceeds the 4-byte frame`]);
     expect(sink.of('data').map((d) => [d.length, d.endStream])).toEqual([[2, true]]);
   });
 
@@ -301,7 +292,7 @@ describe('Http2ConnectionDecoder: DATA', () => {
       ...openings(),
       { dir: 'c2s', bytes: concat(frame(T.DATA, PADDED, 1, [2, 0, 0]), frame(T.DATA, PADDED, 1, [0]), frame(T.DATA, END_STREAM, 1)) },
     ]);
-    expect(sink.problems()).toEqual([]);
+    expect(sink.problemLines()).toEqual([]);
     expect(sink.of('data').map((d) => [d.length, d.padding, d.endStream])).toEqual([
       [0, 2, false],
       [0, 0, false],
@@ -325,7 +316,7 @@ describe('Http2ConnectionDecoder: stream ends and control frames', () => {
         ),
       },
     ]);
-    expect(sink.problems()).toEqual([]);
+    expect(sink.problemLines()).toEqual([]);
     expect(sink.of('end').map(({ origin: _o, ...e }) => e)).toEqual([
       { dir: 'c2s', streamId: 1, how: 'rst', errorCode: 8, errorName: 'CANCEL' },
       { dir: 'c2s', streamId: 3, how: 'rst', errorCode: 0x42, errorName: 'UNKNOWN(0x42)' },
@@ -369,7 +360,7 @@ describe('Http2ConnectionDecoder: stream ends and control frames', () => {
       { dir: 's2c', bytes: goaway.subarray(100) },
       { dir: 's2c', bytes: frame(T.PING, 0, 0, new Uint8Array(8)) },
     ]);
-    expect(sink.problems()).toEqual([]);
+    expect(sink.problemLines()).toEqual([]);
     const [goAway] = sink.of('control').filter((c) => c.type === 'GOAWAY');
     expect(goAway).toMatchObject({ lastStreamId: 7, errorName: 'INTERNAL_ERROR', debugData: 'A'.repeat(1024), debugLength: 5000 });
     expect(sink.of('control').at(-1)!.type).toBe('PING');
@@ -395,7 +386,7 @@ describe('Http2ConnectionDecoder: stream ends and control frames', () => {
         ),
       },
     ]);
-    expect(sink.problems().map((p) => p.replace(/^c2s offset \d+: /, ''))).toEqual([
+    expect(sink.problemLines().map((p) => p.replace(/^c2s offset \d+: /, ''))).toEqual([
       'PING of 3 bytes, not 8',
       'SETTINGS payload of 3 bytes is not a multiple of 6',
       'SETTINGS ACK with 6 bytes of payload',
@@ -441,14 +432,14 @@ describe('Http2ConnectionDecoder: SETTINGS limits', () => {
       { dir: 'c2s', bytes: SETTINGS_ACK },
     ];
     const compliant = decodeChunks([...base, { dir: 'c2s', bytes: frame(T.HEADERS, END_HEADERS | END_STREAM, 5, Uint8Array.of(0x20, 0x82, 0x84)) }]);
-    expect(compliant.problems()).toEqual([]);
+    expect(compliant.problemLines()).toEqual([]);
     expect(compliant.of('request').map((r) => r.headers)).toEqual([
       [['a', 'b'], [':method', 'GET'], [':path', '/']],
       [['a', 'b'], [':method', 'GET'], [':path', '/']],
       [[':method', 'GET'], [':path', '/']],
     ]);
     const offending = decodeChunks([...base, { dir: 'c2s', bytes: frame(T.HEADERS, END_HEADERS | END_STREAM, 5, reuse) }]);
-    expect(offending.problems()).toEqual([
+    expect(offending.problemLines()).toEqual([
       expect.stringMatching(/^c2s offset \d+: HPACK: header block does not start with the dynamic table size update required by SETTINGS_HEADER_TABLE_SIZE 0$/),
     ]);
   });
@@ -460,7 +451,7 @@ describe('Http2ConnectionDecoder: SETTINGS limits', () => {
       { dir: 'c2s', bytes: frame(T.HEADERS, END_HEADERS | END_STREAM, 1, Uint8Array.of(0x3f, 0xe1, 0x3f, 0x82, 0x84)) },
       { dir: 'c2s', bytes: SETTINGS_ACK },
     ]);
-    expect(sink.problems()).toEqual([]);
+    expect(sink.problemLines()).toEqual([]);
     expect(sink.of('request')).toHaveLength(1);
   });
 
@@ -488,12 +479,12 @@ describe('Http2ConnectionDecoder: hostile and broken input', () => {
 
   it('stops on a huge frame length without allocating for it', () => {
     const sink = decodeChunks([...openings(), { dir: 'c2s', bytes: frameHeader(0xffffff, T.HEADERS, END_HEADERS, 1) }]);
-    expect(sink.problems()).toEqual([`c2s offset ${start}: HEADERS frame of 16777215 bytes exceeds SETTINGS_MAX_FRAME_SIZE 16384`]);
+    expect(sink.problemLines()).toEqual([`c2s offset ${start}: HEADERS frame of 16777215 bytes exceeds SETTINGS_MAX_FRAME_SIZE 16384`]);
   });
 
   it('streams a 16 MiB DATA frame allowed by SETTINGS without buffering it', () => {
-    const sink = new RecordingSink();
-    const d = new Http2ConnectionDecoder(sink);
+    const sink = new Http2Recorder();
+    const d = new Http2ConnectionDecoder(sink.sink);
     const o = (offset: number) => ({ offset, length: 0, packet: 1, ts: 0 });
     d.push('c2s', concat(PREFACE, EMPTY_SETTINGS), o(0));
     d.push('s2c', frame(T.SETTINGS, 0, 0, settingsPayload([[Http2SettingId.MAX_FRAME_SIZE, 0xffffff]])), o(0));
@@ -508,7 +499,7 @@ describe('Http2ConnectionDecoder: hostile and broken input', () => {
       at += bytes.length;
     }
     d.end();
-    expect(sink.problems()).toEqual([]);
+    expect(sink.problemLines()).toEqual([]);
     expect(sink.of('data').map((x) => [x.length, x.endStream, x.preview?.length])).toEqual([[0xffffff, true, HTTP2_BODY_PREVIEW_BYTES]]);
   });
 
@@ -528,7 +519,7 @@ describe('Http2ConnectionDecoder: hostile and broken input', () => {
       { dir: 'c2s', bytes: frame(T.HEADERS, END_HEADERS | END_STREAM, 3, new Uint8Array(2000).fill(0xbe)) },
       { dir: 's2c', bytes: frame(T.HEADERS, END_HEADERS | END_STREAM, 1, enc.encode([[':status', '200']])) },
     ]);
-    expect(sink.problems()).toEqual([expect.stringMatching(/^c2s offset \d+: HPACK: header list larger than 65536 bytes$/)]);
+    expect(sink.problemLines()).toEqual([expect.stringMatching(/^c2s offset \d+: HPACK: header list larger than 65536 bytes$/)]);
     expect(sink.of('request')).toHaveLength(1);
     // The other direction carries on.
     expect(sink.of('response')).toHaveLength(1);
@@ -563,7 +554,7 @@ describe('Http2ConnectionDecoder: hostile and broken input', () => {
     for (let id = 1; id <= 2 * 4097; id += 2) frames.push(frame(T.HEADERS, END_HEADERS, id, [0x82, 0x84]));
     const sink = decodeChunks([...openings(), { dir: 'c2s', bytes: concat(...frames) }]);
     expect(sink.of('request')).toHaveLength(4096);
-    expect(sink.problems()).toEqual([`c2s offset ${start + 4096 * 11}: more than 4096 streams open at once`]);
+    expect(sink.problemLines()).toEqual([`c2s offset ${start + 4096 * 11}: more than 4096 streams open at once`]);
   });
 
   it('forgets streams once both directions ended, so long connections stay within the cap', () => {
@@ -573,13 +564,13 @@ describe('Http2ConnectionDecoder: hostile and broken input', () => {
       chunks.push({ dir: 's2c', bytes: frame(T.HEADERS, END_HEADERS | END_STREAM, id, [0x88]) });
     }
     const sink = decodeChunks(chunks);
-    expect(sink.problems()).toEqual([]);
+    expect(sink.problemLines()).toEqual([]);
     expect(sink.of('response')).toHaveLength(5000);
   });
 
   it('stops a direction at a gap and ignores what follows; the other direction carries on', () => {
-    const sink = new RecordingSink();
-    const d = new Http2ConnectionDecoder(sink);
+    const sink = new Http2Recorder();
+    const d = new Http2ConnectionDecoder(sink.sink);
     const o = (offset: number, packet: number) => ({ offset, length: 0, packet, ts: packet });
     d.push('c2s', concat(PREFACE, EMPTY_SETTINGS), o(0, 1));
     d.push('s2c', EMPTY_SETTINGS, o(0, 2));
@@ -588,7 +579,7 @@ describe('Http2ConnectionDecoder: hostile and broken input', () => {
     d.push('s2c', frame(T.HEADERS, END_HEADERS | END_STREAM, 1, [0x88]), o(9, 4));
     d.gap('c2s', 200, 5);
     d.end();
-    expect(sink.problems()).toEqual(['c2s offset 33: 100 bytes missing: HPACK state lost, HTTP/2 not decoded further in this direction']);
+    expect(sink.problemLines()).toEqual(['c2s offset 33: 100 bytes missing: HPACK state lost, HTTP/2 not decoded further in this direction']);
     expect(sink.of('request')).toEqual([]);
     expect(sink.of('response').map((r) => r.status)).toEqual([200]);
   });
@@ -613,7 +604,7 @@ describe('Http2ConnectionDecoder: hostile and broken input', () => {
       ...openings(),
       { dir: 'c2s', bytes: concat(badPings, frame(T.HEADERS, END_HEADERS | END_STREAM, 1, enc.encode(requestFields))) },
     ]);
-    const list = sink.problems();
+    const list = sink.problemLines();
     expect(list).toHaveLength(101);
     expect(list[99]).toBe(`c2s offset ${start + 99 * 10}: PING of 1 bytes, not 8`);
     expect(list[100]).toBe(`c2s offset ${start + 99 * 10}: 100 problems: HTTP/2 not decoded further in this direction`);

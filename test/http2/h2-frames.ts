@@ -1,5 +1,5 @@
-/** Builders for HTTP/2 frames and a sink that records what the decoder emits, shared by the http2 tests. */
-import type { Direction, FrameOrigin } from '../../src/core/origin.js';
+/** Builders for HTTP/2 frames and a view of the kit's SinkRecorder over what the decoder emits, shared by the http2 tests. */
+import type { Direction } from '../../src/core/origin.js';
 import type { Problem } from '../../src/core/problem.js';
 import {
   Http2ConnectionDecoder,
@@ -12,6 +12,8 @@ import {
   type Http2Trailers,
 } from '../../src/http2/connection.js';
 import { HTTP2_CLIENT_PREFACE } from '../../src/http2/frame.js';
+import { SinkRecorder } from '../kit/sink-recorder.js';
+import { expectOneTranscript, play, type Step, type StreamLayer } from '../kit/transcript.js';
 
 /** A frame header claiming `length` bytes (the payload is not included). */
 export function frameHeader(length: number, type: number, flags: number, streamId: number): Uint8Array {
@@ -70,38 +72,41 @@ interface EventValues {
 
 export type Recorded = { [K in keyof EventValues]: { kind: K; value: EventValues[K] } }[keyof EventValues];
 
-export class RecordingSink implements Http2Sink {
-  readonly events: Recorded[] = [];
-  onRequest(value: Http2Request): void {
-    this.events.push({ kind: 'request', value });
-  }
-  onResponse(value: Http2Response): void {
-    this.events.push({ kind: 'response', value });
-  }
-  onTrailers(value: Http2Trailers): void {
-    this.events.push({ kind: 'trailers', value });
-  }
-  onData(value: Http2Data): void {
-    this.events.push({ kind: 'data', value });
-  }
-  onStreamEnd(value: Http2StreamEnd): void {
-    this.events.push({ kind: 'end', value });
-  }
-  onControl(value: Http2Control): void {
-    this.events.push({ kind: 'control', value });
-  }
-  onProblem(value: Problem): void {
-    this.events.push({ kind: 'problem', value });
+const METHOD_OF: { [K in keyof EventValues]: keyof Http2Sink } = {
+  request: 'onRequest',
+  response: 'onResponse',
+  trailers: 'onTrailers',
+  data: 'onData',
+  end: 'onStreamEnd',
+  control: 'onControl',
+  problem: 'onProblem',
+};
+const KIND_OF = new Map(Object.entries(METHOD_OF).map(([kind, method]) => [method as string, kind as keyof EventValues]));
+
+/** What an HTTP/2 decoder emitted, read from the kit's SinkRecorder by event kind. */
+export class Http2Recorder extends SinkRecorder<Http2Sink> {
+  get events(): Recorded[] {
+    return this.calls.flatMap((c) => {
+      const kind = KIND_OF.get(c.on);
+      return kind ? [{ kind, value: c.args[0] } as Recorded] : [];
+    });
   }
   of<K extends keyof EventValues>(kind: K): EventValues[K][] {
-    const values: EventValues[K][] = [];
-    for (const e of this.events) if (e.kind === kind) values.push(e.value as EventValues[K]);
-    return values;
+    return this.eventsOf<EventValues[K]>(METHOD_OF[kind]);
   }
-  problems(): string[] {
-    return this.of('problem').map((p) => `${p.where}: ${p.message}`);
+  /** Each problem as "where: message". */
+  problemLines(): string[] {
+    return this.problems.map((p) => `${p.where}: ${p.message}`);
   }
 }
+
+/** The HTTP/2 connection decoder as a layer the kit's transcript helpers drive. */
+export const http2Layer: StreamLayer<Http2Sink> = {
+  open: (sink) => {
+    const d = new Http2ConnectionDecoder(sink);
+    return { push: (dir, data, origin) => d.push(dir, data, origin), gap: (dir, offset, length) => d.gap(dir, offset, length), end: () => d.end() };
+  },
+};
 
 /** One chunk of one direction, as a relay or a TCP reassembler would hand it over. */
 export interface Chunk {
@@ -109,45 +114,22 @@ export interface Chunk {
   bytes: Uint8Array;
 }
 
+export const stepsOf = (chunks: readonly Chunk[]): Step[] => chunks.map(({ dir, bytes }) => ({ dir, data: bytes }));
+
 /**
  * Feeds chunks (in order) to a fresh decoder with exact stream offsets; chunk n is "packet" n + 1 at
  * ts 1000·(n + 1), so origins can be checked.
  */
-export function decodeChunks(chunks: readonly Chunk[], end = true): RecordingSink {
-  const sink = new RecordingSink();
-  const decoder = new Http2ConnectionDecoder(sink);
-  const offsets: Record<Direction, number> = { c2s: 0, s2c: 0 };
-  chunks.forEach(({ dir, bytes }, n) => {
-    decoder.push(dir, bytes, { offset: offsets[dir], length: bytes.length, packet: n + 1, ts: 1000 * (n + 1) });
-    offsets[dir] += bytes.length;
-  });
-  if (end) decoder.end();
-  return sink;
+export function decodeChunks(chunks: readonly Chunk[]): Http2Recorder {
+  return play(http2Layer, stepsOf(chunks), 'whole', new Http2Recorder());
 }
 
-/**
- * Events with origins cut to their stream offset and length, which do not depend on how the bytes were
- * chunked, for comparing decodes of the same bytes split differently.
- */
-export function chunkingInvariant(events: Recorded[]): unknown[] {
-  return events.map((e) => {
-    if (e.kind === 'problem') return e;
-    const { origin, ...rest } = e.value as { origin: FrameOrigin };
-    return { kind: e.kind, value: { ...rest, offset: origin.offset, length: origin.length } };
-  });
+/** Decodes the chunks whole, byte by byte and cut once at every offset: one transcript. Returns the whole run. */
+export function expectSplitInvariant(chunks: readonly Chunk[]): Http2Recorder {
+  return expectOneTranscript(http2Layer, stepsOf(chunks), () => new Http2Recorder());
 }
 
-/** Every way to cut the chunk sequence once more: at each byte boundary inside a chunk. */
-export function* splitsAtEveryOffset(chunks: readonly Chunk[]): Generator<Chunk[]> {
-  for (let c = 0; c < chunks.length; c++) {
-    const { dir, bytes } = chunks[c]!;
-    for (let k = 1; k < bytes.length; k++) {
-      yield [...chunks.slice(0, c), { dir, bytes: bytes.subarray(0, k) }, { dir, bytes: bytes.subarray(k) }, ...chunks.slice(c + 1)];
-    }
-  }
-}
-
-/** The same chunk sequence fed one byte at a time. */
+/** The same chunk sequence as one chunk per byte (one packet each). */
 export function byteByByte(chunks: readonly Chunk[]): Chunk[] {
   return chunks.flatMap(({ dir, bytes }) => Array.from(bytes, (_, i) => ({ dir, bytes: bytes.subarray(i, i + 1) })));
 }

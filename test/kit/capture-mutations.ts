@@ -3,7 +3,7 @@
  * records dropped, duplicated, reordered; TCP sequence numbers moved; SPDY header blocks and WebSocket
  * length fields corrupted; two captures spliced). Every mutation is a pure function of (bytes, rng).
  */
-import type { Random } from './random.js';
+import { randomFromSeed, type Random } from './random.js';
 
 /** The mutations' choices: a run is replayable from its seed (or fast-check's seed and path). */
 export interface Rng {
@@ -21,19 +21,9 @@ export interface CaptureRecords {
   le: boolean;
 }
 
-/**
- * The fuzzer's choices from `seed` (mulberry32, kept because fixed-seed tests such as
- * pipeline/midstream.test.ts's noise depend on its sequence; properties use rngOf(fast-check's)).
- */
+/** The fuzzer's choices from `seed`: fast-check's stream for that seed (kit/random.ts), so a run replays. */
 export function rng(seed: number): Rng {
-  let a = seed >>> 0;
-  return rngOf(() => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  });
+  return rngOf(randomFromSeed(seed));
 }
 
 /** The mutations' choices from a source of numbers in [0, 1) (a fast-check property's, or a seed's). */

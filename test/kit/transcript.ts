@@ -51,7 +51,7 @@ export function steps(...chunks: (Uint8Array | string)[]): Step[] {
  * Plays the steps into a fresh decoder. Step k is packet k+1 at ts (k+1)·1000, however it is cut:
  * the pieces of one packet are the same packet, so only piece offsets and lengths depend on the split.
  */
-export function play<S extends object>(layer: StreamLayer<S>, input: readonly Step[], split: Split = 'whole', recorder = new SinkRecorder<S>({ absent: layer.absent })): SinkRecorder<S> {
+export function play<S extends object, R extends SinkRecorder<S> = SinkRecorder<S>>(layer: StreamLayer<S>, input: readonly Step[], split: Split = 'whole', recorder: R = new SinkRecorder<S>({ absent: layer.absent }) as R): R {
   const feed = layer.open(recorder.sink);
   const offsets: Record<Direction, number> = { c2s: 0, s2c: 0 };
   const cuts = typeof split === 'string' ? null : [...split].sort((a, b) => a - b);
@@ -182,6 +182,22 @@ export function transcript(rec: SinkRecorder<object> | readonly SinkCall[], opts
 export function fcParams(numRuns: number): fc.Parameters<unknown> {
   const seed = process.env.FC_SEED;
   return seed ? { seed: Number(seed), path: process.env.FC_PATH, endOnFailure: true } : { numRuns };
+}
+
+/**
+ * The exhaustive form of checkSplitInvariance for one conversation: decoded whole, byte by byte and
+ * cut once at every input offset, it gives one transcript. Returns the whole run's recorder.
+ */
+export function expectOneTranscript<S extends object, R extends SinkRecorder<S>>(layer: StreamLayer<S>, input: readonly Step[], recorder: () => R): R {
+  const whole = play(layer, input, 'whole', recorder());
+  const expected = transcript(whole, layer);
+  expect(transcript(play(layer, input, 'bytewise', recorder()), layer)).toEqual(expected);
+  for (let cut = 1; cut < total(input); cut++) {
+    const lines = transcript(play(layer, input, [cut], recorder()), layer);
+    // Compared as text first: thousands of cuts, and expect() only for the one that differs.
+    if (JSON.stringify(lines) !== JSON.stringify(expected)) expect({ cut, lines }).toEqual({ cut, lines: expected });
+  }
+  return whole;
 }
 
 export interface InvarianceOptions {

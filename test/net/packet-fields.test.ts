@@ -2,7 +2,6 @@
  * The link, IP and TCP field descriptions of real packets, against tshark's: every field both name
  * lies at the same byte offset with the same length, and the plain values agree.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { CaptureDecoder } from '../../src/capture/capture-decoder.js';
 import type { Packet } from '../../src/capture/packet.js';
@@ -10,6 +9,7 @@ import { packetHeaderLayers } from '../../src/net/packet-fields.js';
 import { tcpHeaderFields } from '../../src/net/tcp.js';
 import { buildIpv6, buildTcp } from '../helpers/net-packets.js';
 import { ipv6HeaderFields } from '../../src/net/ipv6.js';
+import { hasTshark, pdmlFields } from '../kit/tshark.js';
 
 function packets(path: string): Packet[] {
   const out: Packet[] = [];
@@ -19,28 +19,8 @@ function packets(path: string): Packet[] {
   return out;
 }
 
-interface PdmlField {
-  pos: number;
-  size: number;
-  show: string;
-}
-
-/** tshark's fields of one frame by name, in order (a name such as tcp.options.nop may repeat), from `-T pdml`. */
-function pdmlFields(path: string, frame: number): Map<string, PdmlField[]> {
-  const xml = execFileSync('tshark', ['-r', path, '-Y', `frame.number == ${frame}`, '-T', 'pdml'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  const out = new Map<string, PdmlField[]>();
-  for (const m of xml.matchAll(/<field name="([a-z0-9_.]+)"[^>]*?size="(\d+)" pos="(\d+)" show="([^"]*)"/g)) {
-    const list = out.get(m[1]) ?? [];
-    list.push({ size: Number(m[2]), pos: Number(m[3]), show: m[4] });
-    out.set(m[1], list);
-  }
-  return out;
-}
-
 /** Fields whose tshark `show` text is our value's start. */
 const PLAIN_VALUES = new Set(['eth.dst', 'eth.src', 'ip.version', 'ip.len', 'ip.ttl', 'ip.src', 'ip.dst', 'tcp.srcport', 'tcp.dstport', 'tcp.seq_raw', 'tcp.ack_raw', 'tcp.window_size_value', 'tcp.urgent_pointer']);
-
-const hasTshark = spawnSync('tshark', ['--version'], { stdio: 'ignore' }).status === 0;
 
 (hasTshark ? describe : describe.skip)('packet header fields against tshark -T pdml', () => {
   // A SYN with options, the SYN-ACK, a data segment, and a FIN, of kubectl exec captures (dumpcap and tcpdump).

@@ -4,13 +4,11 @@
  * one exec session on one connection, whose frames the connection lists and whose messages are the
  * session's streams — never a second, generic WebSocket listing of the same bytes.
  */
-import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyzeCapture } from '../../src/pipeline/analyze-capture.js';
 import { analyzeOptions } from '../../src/pipeline/options.js';
-import { opcodeName } from '../../src/websocket/frame-header.js';
-import { http2FrameTypeName } from '../../src/http2/frame.js';
+import { decodeAsFor, hasTshark, ourFrameCounts, tsharkFrameCounts, type FrameCounts } from '../kit/tshark.js';
 
 const FIXTURES = join(process.cwd(), 'fixtures');
 const REAL = ['ws-echo.pcap', 'ws-stdin-cat.pcap', 'ws-tty-resize.pcap', 'tls-ws-keylog.pcap'];
@@ -43,41 +41,16 @@ describe.each([...REAL, ...LAB])('%s', (name) => {
   });
 });
 
-const tshark = (() => {
-  try {
-    execFileSync('tshark', ['-v'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-if (!tshark) console.warn('SKIPPED: tshark is not installed: exec WebSocket frame counts were not compared with its dissector');
+if (!hasTshark) console.warn('SKIPPED: tshark is not installed: exec WebSocket frame counts were not compared with its dissector');
 
 /** Frame counts by opcode / frame type over every connection of a capture, ours and tshark's. */
-async function frameCounts(name: string, opts = analyzeOptions()): Promise<{ ours: Record<string, number>; theirs: Record<string, number> }> {
+async function frameCounts(name: string, opts = analyzeOptions()): Promise<{ ours: FrameCounts; theirs: FrameCounts }> {
   const model = await analyzeCapture(join(FIXTURES, name), opts);
-  const ours: Record<string, number> = {};
-  const add = (counts: Record<string, number>, prefix: string) => {
-    for (const [k, n] of Object.entries(counts)) ours[prefix + k] = (ours[prefix + k] ?? 0) + n;
-  };
   // The harness's and the lab's servers listen on ports tshark does not know: each plaintext one is named for it.
-  const decodeAs: string[] = [];
-  for (const c of model.connections) {
-    const port = c.server.slice(c.server.lastIndexOf(':') + 1);
-    if (c.websocket) for (const counts of Object.values(c.websocket.frameCounts)) add(counts, 'websocket ');
-    if (c.http2) for (const counts of Object.values(c.http2.frameCounts)) add(counts, 'http2 ');
-    if (c.websocket && !c.tls) decodeAs.push('-d', `tcp.port==${port},http`);
-    if (c.http2 && !c.tls) decodeAs.push('-d', `tcp.port==${port},http2`);
-  }
-  const theirs: Record<string, number> = {};
-  for (const [filter, field, nameOf] of [['websocket', 'websocket.opcode', opcodeName], ['http2', 'http2.type', http2FrameTypeName]] as const) {
-    const out = execFileSync('tshark', ['-r', join(FIXTURES, name), ...decodeAs, '-Y', filter, '-T', 'fields', '-e', field], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-    for (const v of out.split(/[\n,]/).filter(Boolean)) theirs[`${filter} ${nameOf(Number(v))}`] = (theirs[`${filter} ${nameOf(Number(v))}`] ?? 0) + 1;
-  }
-  return { ours, theirs };
+  return { ours: ourFrameCounts(model), theirs: tsharkFrameCounts(join(FIXTURES, name), decodeAsFor(model)) };
 }
 
-(tshark ? it.each(REAL.filter((n) => !n.startsWith('tls-'))) : it.skip.each(REAL))('%s: the exec connection’s frames are the frames tshark sees', async (name) => {
+(hasTshark ? it.each(REAL.filter((n) => !n.startsWith('tls-'))) : it.skip.each(REAL))('%s: the exec connection’s frames are the frames tshark sees', async (name) => {
   const { ours, theirs } = await frameCounts(name);
   expect(ours).toEqual(theirs);
   expect(Object.values(ours).reduce((a, b) => a + b, 0)).toBeGreaterThan(2);
@@ -85,7 +58,7 @@ async function frameCounts(name: string, opts = analyzeOptions()): Promise<{ our
 
 // The lab's recordings carry their key logs (pcapng secrets blocks): tshark decrypts kubectl's TLS too.
 const LAB_COMPARED = ['lab/lab-ws-echo.pcapng', 'lab/lab-spdy-echo.pcapng', 'lab/lab-ws-portforward.pcapng'];
-(tshark ? it.each(LAB_COMPARED) : it.skip.each(LAB_COMPARED))('%s: WebSocket and HTTP/2 frames (TLS discovery, CRI gRPC) counted as tshark counts them', async (name) => {
+(hasTshark ? it.each(LAB_COMPARED) : it.skip.each(LAB_COMPARED))('%s: WebSocket and HTTP/2 frames (TLS discovery, CRI gRPC) counted as tshark counts them', async (name) => {
   const { ours, theirs } = await frameCounts(name);
   expect(ours).toEqual(theirs);
   expect(Object.keys(ours).some((k) => k.startsWith('http2 '))).toBe(true);

@@ -5,15 +5,13 @@
  * its frames, and the edge cases they were recorded for are asserted one by one. Where tshark is
  * installed, our frame counts per opcode and frame type are compared with its dissectors'.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyzeCapture } from '../../src/pipeline/analyze-capture.js';
 import { analyzeOptions } from '../../src/pipeline/options.js';
 import type { CaptureModel, ConnectionRecord } from '../../src/model/session.js';
 import type { Http2Traffic, WebSocketTraffic } from '../../src/model/connection-traffic.js';
-import { opcodeName } from '../../src/websocket/frame-header.js';
-import { http2FrameTypeName } from '../../src/http2/frame.js';
+import { hasTshark, ourFrameCounts, tsharkFrameCounts } from '../kit/tshark.js';
 import { connectionLines } from '../../src/report/text-report.js';
 import { jsonReport } from '../../src/report/json-report.js';
 
@@ -208,32 +206,12 @@ const codes = (m: CaptureModel) => m.warnings.map((w) => w.code);
     expect(h2.frames[0]).toMatchObject({ dir: 's2c', type: 'SETTINGS', origin: { packet: 2 } });
   });
 
-  const tshark = (() => {
-    try {
-      execFileSync('tshark', ['-v'], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return false;
-    }
-  })();
-  if (!tshark) console.warn('SKIPPED: tshark is not installed: frame counts were not compared with its dissectors');
+  if (!hasTshark) console.warn('SKIPPED: tshark is not installed: frame counts were not compared with its dissectors');
   /** tshark finds HTTP only on its well-known ports: the proxy and the h2c server of http2-errorcode are named for it. */
   const DECODE_AS: Record<string, string[]> = { 'suricata-verify/http2-errorcode__input.pcap': ['-d', 'tcp.port==8888,http', '-d', 'tcp.port==6233,http2'] };
 
-  (tshark ? it.each(CAPTURES) : it.skip.each(CAPTURES))('%s: WebSocket opcodes and HTTP/2 frame types counted as tshark counts them', async (name) => {
+  (hasTshark ? it.each(CAPTURES) : it.skip.each(CAPTURES))('%s: WebSocket opcodes and HTTP/2 frame types counted as tshark counts them', async (name) => {
     const m = await analyze(name);
-    const ours = (pick: (c: ConnectionRecord) => Record<'c2s' | 's2c', Record<string, number>> | undefined) => {
-      const total: Record<string, number> = {};
-      for (const c of m.connections) for (const counts of Object.values(pick(c) ?? {})) for (const [k, n] of Object.entries(counts)) total[k] = (total[k] ?? 0) + n;
-      return total;
-    };
-    const theirs = (filter: string, field: string, name_: (n: number) => string) => {
-      const out = execFileSync('tshark', ['-r', join(OUTSIDE, name), ...(DECODE_AS[name] ?? []), '-Y', filter, '-T', 'fields', '-e', field], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-      const total: Record<string, number> = {};
-      for (const value of out.split(/[\n,]/).filter(Boolean)) total[name_(Number(value))] = (total[name_(Number(value))] ?? 0) + 1;
-      return total;
-    };
-    expect(ours((c) => c.websocket?.frameCounts)).toEqual(theirs('websocket', 'websocket.opcode', opcodeName));
-    expect(ours((c) => c.http2?.frameCounts)).toEqual(theirs('http2', 'http2.type', http2FrameTypeName));
+    expect(ourFrameCounts(m)).toEqual(tsharkFrameCounts(join(OUTSIDE, name), DECODE_AS[name]));
   });
 });

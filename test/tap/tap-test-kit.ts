@@ -6,21 +6,6 @@ export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-/** Deterministic pseudo-random bytes (xorshift), so a failing size is reproducible. */
-export function randomBytes(length: number, seed: number): Buffer {
-  const out = Buffer.alloc(length);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
-
 /**
  * A server that reads everything until the client's FIN, then answers with `reply(received)` and
  * closes its side: a half-close in each direction, as a runtime answering a request does.

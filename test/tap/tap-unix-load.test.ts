@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { startTap, type TapEvent } from '../../src/tap/tap.js';
-import { exchange, randomBytes, sha256, startReplyServer, until } from './tap-test-kit.js';
+import { exchange, sha256, startReplyServer, until } from './tap-test-kit.js';
+import { seededBytes } from '../kit/random.js';
 
 const CONNECTIONS = 200;
 const ROUNDS = 3;
@@ -20,7 +21,7 @@ function openFds(): number {
 /** What the server answers: the digest of what it read, then as many bytes as the seed says. */
 function reply(received: Buffer): Buffer {
   const seed = received.length ? received[0] * 7919 + received.length : 1;
-  return Buffer.concat([Buffer.from(sha256(received)), randomBytes(seed % 300_000, seed)]);
+  return Buffer.concat([Buffer.from(sha256(received)), seededBytes(seed % 300_000, seed)]);
 }
 
 describe('execscope tap (unix sockets) under load', () => {
@@ -43,7 +44,7 @@ describe('execscope tap (unix sockets) under load', () => {
       const fdsBefore = openFds();
       for (let round = 0; round < ROUNDS; round++) {
         const sizes = Array.from({ length: CONNECTIONS }, (_, i) => (i * 2654435761 + round * 97) % 400_000);
-        const sent = sizes.map((size, i) => randomBytes(size, round * CONNECTIONS + i + 1));
+        const sent = sizes.map((size, i) => seededBytes(size, round * CONNECTIONS + i + 1));
         const replies = await Promise.all(sent.map((bytes) => exchange({ path: join(dir, 'tap.sock') }, bytes)));
         replies.forEach((got, i) => expect(sha256(got)).toBe(sha256(reply(sent[i]))));
         await until(() => tap.activeConnections === 0 && server.sockets.size === 0, 'every connection closed');

@@ -7,9 +7,10 @@ import { join } from 'node:path';
 import { analyzeCapture } from '../../src/pipeline/analyze-capture.js';
 import { analyzeOptions } from '../../src/pipeline/options.js';
 import { startTap, type Tap, type TapEvent } from '../../src/tap/tap.js';
-import { connectOptions, exchange, randomBytes, sha256, startReplyServer, until } from './tap-test-kit.js';
+import { connectOptions, exchange, sha256, startReplyServer, until } from './tap-test-kit.js';
+import { seededBytes } from '../kit/random.js';
 
-const digestReply = (received: Buffer) => Buffer.concat([Buffer.from(sha256(received)), randomBytes(received.length % 70_001, received.length)]);
+const digestReply = (received: Buffer) => Buffer.concat([Buffer.from(sha256(received)), seededBytes(received.length % 70_001, received.length)]);
 
 describe('execscope tap (TCP)', () => {
   let dir: string;
@@ -33,7 +34,7 @@ describe('execscope tap (TCP)', () => {
     const { tap, events } = await tapInFrontOf(server.address);
     expect(tap.address).toMatch(/^127\.0\.0\.1:\d+$/);
     for (const size of [0, 1, 65_535, 300_001]) {
-      const sent = randomBytes(size, size + 1);
+      const sent = seededBytes(size, size + 1);
       const reply = await exchange(connectOptions(tap.address), sent);
       expect(reply.equals(digestReply(sent))).toBe(true);
     }
@@ -120,7 +121,7 @@ describe('execscope tap (TCP)', () => {
         }),
     );
     const { tap } = await tapInFrontOf(`127.0.0.1:${(server.address() as net.AddressInfo).port}`, { recordTo: undefined });
-    const payload = randomBytes(64 << 20, 7);
+    const payload = seededBytes(64 << 20, 7);
     const client = net.connect({ ...(connectOptions(tap.address) as net.TcpNetConnectOpts), allowHalfOpen: true });
     cleanups.push(() => void client.destroy());
     client.end(payload);
@@ -178,7 +179,7 @@ describe('execscope tap (TCP)', () => {
     const server = await startReplyServer({ host: '127.0.0.1', port: 0 }, digestReply);
     cleanups.push(() => server.close());
     const { tap } = await tapInFrontOf(server.address);
-    await Promise.all([1, 2, 3].map((n) => exchange(connectOptions(tap.address), randomBytes(n * 100_000, n))));
+    await Promise.all([1, 2, 3].map((n) => exchange(connectOptions(tap.address), seededBytes(n * 100_000, n))));
     await until(() => tap.activeConnections === 0, 'connections closed');
     await tap.stop();
     const out = execFileSync('tshark', ['-r', join(dir, 'tap.pcapng'), '-q', '-z', 'conv,tcp'], { encoding: 'utf8' });

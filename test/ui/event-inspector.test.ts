@@ -1,10 +1,10 @@
 /** The Event pane's lower layers, read back from real captures. */
-import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { analyzeCapture } from '../../src/pipeline/analyze-capture.js';
 import { analyzeOptions } from '../../src/pipeline/options.js';
 import { createCaptureInspector } from '../../src/pipeline/capture-inspector.js';
 import { createEventInspector } from '../../src/ui/event-inspector.js';
+import { pdmlFields } from '../kit/tshark.js';
 
 const fixture = (name: string) => join(process.cwd(), 'fixtures', name);
 
@@ -62,10 +62,10 @@ test('every layer under a stdout message has its bytes and fields: the upgrade h
   const packet = layers.find((l) => l.kind === 'packet')!;
   expect(tcp.bytes).toBe(packet.bytes);
   const frame = Number(packet.title.replace('packet ', ''));
-  const pdml = execFileSync('tshark', ['-r', fixture('ws-echo.pcap'), '-Y', `frame.number == ${frame}`, '-T', 'pdml'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const theirs = pdmlFields(fixture('ws-echo.pcap'), frame);
   const pos = (name: string) => {
-    const m = new RegExp(`<field name="${name.replace(/\./g, '\\.')}"[^>]*?size="(\\d+)" pos="(\\d+)"`).exec(pdml);
-    return m ? { offset: Number(m[2]), length: Number(m[1]) } : null;
+    const t = theirs.get(name)?.[0];
+    return t ? { offset: t.pos, length: t.size } : null;
   };
   for (const id of ['tcp.srcport', 'tcp.seq_raw', 'tcp.ack_raw', 'tcp.flags', 'tcp.window_size_value']) expect({ id, ...tcp.fields?.find((f) => f.id === id) }).toMatchObject({ id, ...pos(id) });
   for (const id of ['eth.src', 'ip.ttl', 'ip.src', 'ip.dst', 'tcp.dstport']) expect({ id, ...packet.fields?.find((f) => f.id === id) }).toMatchObject({ id, ...pos(id) });
