@@ -1,5 +1,4 @@
-/** Small formatting helpers for the TUI's one-line fields. */
-import stringWidth from 'string-width';
+/** Small formatting helpers for the reports' and the TUI's one-line fields (terminal cell widths: terminal-cells.ts). */
 import { formatDuration } from '../core/time.js';
 import { safeInline } from './terminal-text.js';
 
@@ -29,68 +28,6 @@ export function formatOffset(ns: number): string {
 /** An argv as a shell would need it typed, every argument neutralised: sh -c "echo hi". */
 export function quoteArgv(argv: readonly string[]): string {
   return argv.map((a) => (a !== '' && /^[\w@%+=:,./-]+$/.test(a) ? a : `"${safeInline(a).replace(/(["\\$`])/g, '\\$1')}"`)).join(' ');
-}
-
-const graphemes = new Intl.Segmenter();
-
-/** The longest head of `text` (whole grapheme clusters) that takes at most `cells` terminal cells, and the cells it takes. */
-function headCells(text: string, cells: number): { text: string; cells: number } {
-  let out = '';
-  let used = 0;
-  for (const { segment } of graphemes.segment(text)) {
-    const w = stringWidth(segment);
-    if (used + w > cells) break;
-    out += segment;
-    used += w;
-  }
-  return { text: out, cells: used };
-}
-
-/** The longest tail of `text` that takes at most `cells` terminal cells. */
-function tailCells(text: string, cells: number): { text: string; cells: number } {
-  const parts = Array.from(graphemes.segment(text), (g) => g.segment);
-  let out = '';
-  let used = 0;
-  for (let i = parts.length - 1; i >= 0; i--) {
-    const w = stringWidth(parts[i]);
-    if (used + w > cells) break;
-    out = parts[i] + out;
-    used += w;
-  }
-  return { text: out, cells: used };
-}
-
-/**
- * Cut to `width` terminal cells with an ellipsis, or pad with spaces to exactly `width` cells. Cells,
- * not code points: a wide character takes two, a combining mark none.
- */
-export function fitWidth(text: string, width: number): string {
-  if (width <= 0) return '';
-  const w = stringWidth(text);
-  if (w <= width) return text + ' '.repeat(width - w);
-  const head = headCells(text, width - 1);
-  return head.text + '…' + ' '.repeat(width - 1 - head.cells);
-}
-
-/**
- * As fitWidth, but a long text loses its middle: labels that differ only at the end (`data:80:0`,
- * `data:80:1`) stay told apart (`dat…80:0`).
- */
-export function fitMiddle(text: string, width: number): string {
-  if (width <= 0) return '';
-  const w = stringWidth(text);
-  if (w <= width) return text + ' '.repeat(width - w);
-  if (width < 4) return fitWidth(text, width);
-  const tail = tailCells(text, Math.ceil((width - 1) / 2));
-  const head = headCells(text, width - 1 - tail.cells);
-  return head.text + '…' + tail.text + ' '.repeat(width - 1 - head.cells - tail.cells);
-}
-
-/** Right-aligned variant of fitWidth. */
-export function fitRight(text: string, width: number): string {
-  const w = stringWidth(text);
-  if (w >= width) return fitWidth(text, width);
-  return ' '.repeat(width - w) + text;
 }
 
 /** Words into lines of at most `width` characters (a longer word gets a line of its own, cut by the terminal). */

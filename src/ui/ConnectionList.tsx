@@ -2,7 +2,8 @@
 import { Box } from 'ink';
 import type { ConnectionRecord } from '../model/session.js';
 import { formatDuration } from '../core/time.js';
-import { fitWidth, fitRight, formatBytes, plural } from '../report/format.js';
+import { formatBytes, plural } from '../report/format.js';
+import { fitWidth, fitRight } from '../report/terminal-cells.js';
 import { Line, type Segment } from './Line.js';
 import { PaneTitle } from './PaneTitle.js';
 import { sessionListWindow } from './SessionList.js';

@@ -5,7 +5,8 @@
  */
 import { Box } from 'ink';
 import type { ExecSession } from '../model/session.js';
-import { fitMiddle, fitRight, fitWidth, formatBytes, formatOffset } from '../report/format.js';
+import { formatBytes, formatOffset } from '../report/format.js';
+import { fitMiddle, fitRight, fitWidth } from '../report/terminal-cells.js';
 import { safeInline } from '../report/terminal-text.js';
 import { payloadPreview } from './EventDetail.js';
 import { Line, type Segment } from './Line.js';

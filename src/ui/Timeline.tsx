@@ -7,7 +7,7 @@ import { Box } from 'ink';
 import type { Finding } from '../diagnose/diagnose.js';
 import type { ExecSession } from '../model/session.js';
 import { formatDuration } from '../core/time.js';
-import { fitMiddle, fitWidth } from '../report/format.js';
+import { fitMiddle, fitWidth } from '../report/terminal-cells.js';
 import { Line, type Segment } from './Line.js';
 import { PaneTitle } from './PaneTitle.js';
 import { scrollWindow } from './SessionList.js';

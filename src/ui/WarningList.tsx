@@ -1,7 +1,7 @@
 /** `w`: every decoding warning of the capture, with where it is; ⏎ goes to its packet and byte. */
 import { Box } from 'ink';
 import type { Problem } from '../core/problem.js';
-import { fitWidth } from '../report/format.js';
+import { fitWidth } from '../report/terminal-cells.js';
 import { safeInline } from '../report/terminal-text.js';
 import { Line, type Segment } from './Line.js';
 import { PaneTitle } from './PaneTitle.js';

@@ -1,4 +1,5 @@
-import { fitMiddle, fitWidth, fitRight, formatBytes, formatOffset, quoteArgv } from '../../src/report/format.js';
+import { formatBytes, formatOffset, quoteArgv } from '../../src/report/format.js';
+import { fitMiddle, fitWidth, fitRight } from '../../src/report/terminal-cells.js';
 import { sessionDuration, sessionOutcome, sortSessions, targetLabel } from '../../src/report/session-summary.js';
 import { hangingSession, hostileSession, refusedAndFallback, session, spdyEchoSession, wsEchoSession } from '../helpers/model-builders.js';
 
