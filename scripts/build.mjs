@@ -1,10 +1,21 @@
 #!/usr/bin/env node
-// npm run build: bundles src/ into dist/ with esbuild, one file per entry point, so a run compiles a
-// handful of files instead of ~150 ES modules plus Ink's and React's. Code loaded on demand (the TUI,
-// the lab, the hash worker's host) becomes shared chunks beside the entries, all in dist/ itself:
-// `new URL('./hash-worker.js', import.meta.url)` then finds the worker from whichever chunk asks.
-// Type checking is tsc's job (`npx tsc --noEmit -p tsconfig.json`); esbuild only strips types.
-import { rmSync } from 'node:fs';
+// npm run build: bundles src/ into dist/ with esbuild, so a run compiles a few files instead of ~150
+// ES modules plus Ink's and React's:
+//  - dist/execscope-HASH.cjs: the command line, one CommonJS bundle, started by dist/cli.js (made
+//    from scripts/cli-loader.cjs) through V8's code cache, dist/execscope-HASH.code-cache, which this
+//    script makes by running the bundle once on fixtures. On the first 300 packets of the bench's
+//    kubectl-ws-64k capture that took `analyze --json` from 475 M to ~270 M main-thread instructions
+//    (callgrind; `node -e 0` is 82 M): parsing the bundle and compiling each function on its first
+//    call was most of the start.
+//  - dist/run-tui.mjs: the TUI's drawing code (Ink, React, yoga), an ES module because Ink and yoga
+//    use top-level await, imported by the bundle only when a TUI opens.
+//  - dist/hash-worker.js: the hash worker's thread (`new URL('./hash-worker.js', import.meta.url)`).
+//  - dist/capture/*.js, dist/synth/*.js: what scripts/ (the demo maker and the bench) import.
+// dist/package.json makes its .js files CommonJS. Type checking is tsc's job (`npx tsc --noEmit -p
+// tsconfig.json`); esbuild only strips types.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -20,12 +31,11 @@ const common = {
   absWorkingDir: root,
   outdir: dist,
   bundle: true,
-  format: 'esm',
   platform: 'node',
   target: 'node20',
   sourcemap: 'linked',
   logLevel: 'warning',
-  // V8 scans every byte of a module before running it: without the whitespace and with shorter
+  // V8 scans every byte of a script before running it: without the whitespace and with shorter
   // syntax, starting `analyze` takes ~20 million fewer instructions (~4% of its start); names are
   // kept, so stack traces still read, and the source maps lead back to src/.
   minifyWhitespace: true,
@@ -36,22 +46,68 @@ const common = {
   // Ink loads React's devtools only when DEV=true is set, and they are not installed. resvg (export
   // --png) is a native module: it is loaded from node_modules, never bundled.
   external: ['react-devtools-core', '@resvg/resvg-js'],
-  // Bundled CommonJS dependencies (React, Ink's helpers) call require() for Node's built-ins, which
-  // an ES module does not have.
-  banner: { js: "import { createRequire as __execscopeRequire } from 'node:module'; const require = __execscopeRequire(import.meta.url);" },
+};
+const commonJs = {
+  ...common,
+  format: 'cjs',
+  // The sources are ES modules: import.meta.url becomes the bundle's own URL.
+  define: { ...common.define, 'import.meta.url': '__execscopeUrl' },
+  banner: { js: "var __execscopeUrl = require('node:url').pathToFileURL(__filename).href;" },
+};
+/** In the command line's bundle, the TUI's drawing code is the ES module beside it. */
+const tuiOutside = {
+  name: 'tui-outside',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/run-tui\.js$/ }, () => ({ path: './run-tui.mjs', external: true }));
+  },
 };
 
 rmSync(dist, { recursive: true, force: true });
 await Promise.all([
+  // Node's built-ins and resvg are required when first needed rather than imported: a script that
+  // comes from the code cache cannot import() in Node 20 (its import callback is not restored), so
+  // the one ES module, the TUI's, is imported by the loader for it (below).
+  build({ ...commonJs, entryPoints: { execscope: 'src/cli.ts' }, plugins: [tuiOutside], supported: { 'dynamic-import': false } }),
+  build({ ...commonJs, entryPoints: { 'hash-worker': 'src/pipeline/hash-worker.ts' } }),
   build({
     ...common,
-    entryPoints: { cli: 'src/cli.ts', 'hash-worker': 'src/pipeline/hash-worker.ts' },
+    format: 'esm',
+    entryPoints: { 'run-tui': 'src/ui/run-tui.tsx' },
+    outExtension: { '.js': '.mjs' },
+    // Ink imports its devtools (which import the uninstalled react-devtools-core) only with DEV=true:
+    // a chunk of their own keeps that import from running with the rest.
     splitting: true,
     chunkNames: '[name]-[hash]',
+    // Bundled CommonJS dependencies (React, Ink's helpers) call require() for Node's built-ins, which
+    // an ES module does not have.
+    banner: { js: "import { createRequire as __execscopeRequire } from 'node:module'; const require = __execscopeRequire(import.meta.url);" },
   }),
-  // What scripts/ (the demo maker and the bench) import from the build: one self-contained file each.
   build({
-    ...common,
+    ...commonJs,
     entryPoints: ['capture/capture-decoder', 'capture/pcap-writer', 'capture/pcapng-writer', 'capture/synthetic-tcp', 'synth/exec-conversation'].map((m) => ({ in: `src/${m}.ts`, out: m })),
   }),
 ]);
+writeFileSync(join(dist, 'package.json'), '{ "type": "commonjs" }\n');
+
+// The bundle's name carries its content's hash, which ties the code cache to it.
+// cli.ts's #! line is no syntax inside the function the loader wraps the bundle in.
+let source = readFileSync(join(dist, 'execscope.js'), 'utf8').replace(/^#!.*/, '');
+const tuiRequire = '__toESM(require("./run-tui.mjs"),1)';
+if (source.split(tuiRequire).length !== 2) throw new Error(`build: expected the bundle to load the TUI once as ${tuiRequire}`);
+source = source.replace(tuiRequire, '__execscopeImport("./run-tui.mjs")');
+const bundle = `execscope-${createHash('sha256').update(source).digest('hex').slice(0, 12)}.cjs`;
+rmSync(join(dist, 'execscope.js'));
+renameSync(join(dist, 'execscope.js.map'), join(dist, `${bundle}.map`));
+writeFileSync(join(dist, bundle), source.replace('//# sourceMappingURL=execscope.js.map', `//# sourceMappingURL=${bundle}.map`));
+const loader = readFileSync(join(root, 'scripts', 'cli-loader.cjs'), 'utf8').replace('join(__dirname, BUNDLE)', `join(__dirname, ${JSON.stringify(bundle)})`);
+writeFileSync(join(dist, 'cli.js'), loader, { mode: 0o755 });
+
+// The training run: WebSocket and SPDY exec through every hop, with the CRI's gRPC calls, the way
+// `analyze --json` reads them. Without a cache the command line still runs, only slower to start.
+const cacheFile = join(dist, bundle.replace(/\.cjs$/, '.code-cache'));
+const training = spawnSync(process.execPath, [join(dist, 'cli.js'), 'analyze', 'fixtures/lab/lab-fault-reset-mid-stream.pcapng', '--json'], {
+  cwd: root,
+  env: { ...process.env, EXECSCOPE_WRITE_CODE_CACHE: cacheFile },
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
+if (training.status !== 0) console.error(`build: the code cache's training run failed (status ${training.status}); dist/ runs without a code cache`);

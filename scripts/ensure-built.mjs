@@ -41,6 +41,6 @@ if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== manifestDigest()) {
   writeFileSync(stamp, manifestDigest());
 } else {
   const built = join(root, 'dist', 'cli.js');
-  const inputs = ['src', 'scripts/build.mjs', 'tsconfig.json', 'package-lock.json'].map((p) => join(root, p));
+  const inputs = ['src', 'scripts/build.mjs', 'scripts/cli-loader.cjs', 'tsconfig.json', 'package-lock.json'].map((p) => join(root, p));
   if (!existsSync(built) || Math.max(...inputs.map(newestMtime)) > statSync(built).mtimeMs) run([npm, 'run', '--silent', 'build']);
 }
