@@ -9,6 +9,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { lastOption, parseArgs, UsageError, type ParsedArgs } from '../cli/args.js';
+import { openCommands } from '../cli/open-hint.js';
 import { faultHelp, FaultError, parseFault } from './faults.js';
 import { CONTAINERD_DEFAULT_IMAGE } from './containerd-runtime.js';
 import { BUSYBOX_IMAGE } from './dockerd.js';
@@ -149,9 +150,11 @@ async function run(argv: string[]): Promise<number> {
   if (splitOffsetMs !== undefined && lab.recordPath) await writeSplit(lab.recordPath, splitOffsetMs);
   const sessions = lab.observations.sessions.length;
   process.stderr.write(`execscope lab: stopped; ${sessions} exec session${sessions === 1 ? '' : 's'} across the hops recorded in ${lab.recordPath}\n`);
-  // `execscope` is on the PATH only after npm link; npx finds it inside the clone, node from anywhere.
-  process.stderr.write(`  open it with: npx execscope ${lab.recordPath}   (inside the execscope clone)\n`);
-  process.stderr.write(`           or: ${process.execPath} ${resolve(process.argv[1])} ${lab.recordPath}\n`);
+  if (lab.recordPath) {
+    const [inClone, anywhere] = openCommands(lab.recordPath);
+    process.stderr.write(`  open it with: ${inClone}   (inside the execscope clone)\n`);
+    process.stderr.write(`           or: ${anywhere}\n`);
+  }
   return exitCode;
 }
 

@@ -44,6 +44,8 @@ export function printJsonLine(event: object): void {
 export interface TuiView {
   /** The title: what is open (a file, "stdin", a tap). */
   title: string;
+  /** A line the title keeps whole, whatever else gives way (the tap's `export KUBECONFIG=…`). */
+  note?: string;
   /** A file holding every byte the model was built from, for the event inspector and Content; without one they show what the model keeps. */
   readBack?: string;
   /** The keyboard, when stdin carries the capture. */
@@ -69,6 +71,7 @@ export async function openTui(input: CaptureInput, view: TuiView, opts: AnalyzeO
   let shown: CaptureModel | null = null;
   return runTui({
     path: view.title,
+    note: view.note,
     load: (onProgress) => {
       let passedAt = -Infinity;
       let held: NodeJS.Timeout | null = null;

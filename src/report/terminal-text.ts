@@ -14,8 +14,11 @@ export interface TextSpan {
   kind: SpanKind;
 }
 
-/** One rendered line: runs of plain text, neutralised controls and invalid bytes. */
-export type TerminalLine = TextSpan[];
+/**
+ * One rendered line: runs of plain text, neutralised controls and invalid bytes. `continues` marks a
+ * row that a longer line filled and went on from (wrapped at `wrapAt`), not one a line break ended.
+ */
+export type TerminalLine = TextSpan[] & { continues?: true };
 
 export interface TerminalTextOptions {
   /** Tab stops every this many columns. Default 8. */
@@ -109,7 +112,7 @@ class TerminalCanvas {
   ) {}
 
   put(text: string, kind: SpanKind): void {
-    if (this.col >= this.wrapAt) this.newline();
+    if (this.col >= this.wrapAt) this.newline(true);
     while (this.cells.length < this.col) {
       this.cells.push(' ');
       this.kinds.push('text');
@@ -119,9 +122,12 @@ class TerminalCanvas {
     this.col++;
   }
 
-  newline(): void {
-    if (this.lines.length < this.maxLines) this.lines.push(this.spans());
-    else this.truncated = true;
+  newline(wrapped = false): void {
+    if (this.lines.length < this.maxLines) {
+      const line = this.spans();
+      if (wrapped) line.continues = true;
+      this.lines.push(line);
+    } else this.truncated = true;
     this.cells = [];
     this.kinds = [];
     this.col = 0;

@@ -4,6 +4,7 @@
  */
 import { appendFileSync, closeSync, openSync, readFileSync } from 'node:fs';
 import { lastOption, parseArgs, UsageError } from '../cli/args.js';
+import { openCommands } from '../cli/open-hint.js';
 import { openTui, printJsonLine, printJsonLines } from '../live/follow-capture.js';
 import { analyzeOptions } from '../pipeline/options.js';
 import { RecordingFeed } from '../record/pcapng-recorder.js';
@@ -173,12 +174,15 @@ async function run(argv: string[]): Promise<number> {
       await stop();
       process.exit(0);
     });
-    const title = `${input.name}${kubeconfig ? ` · export KUBECONFIG=${kubeconfig}` : ''}`;
-    code = await openTui(input, { title, readBack: recordTo, live: true }, opts);
+    const note = kubeconfig ? `export KUBECONFIG=${kubeconfig}` : undefined;
+    code = await openTui(input, { title: input.name, note, readBack: recordTo, live: true }, opts);
     await stop();
   }
   for (const line of held.splice(0)) logLine(line);
-  logLine(`stopped${recordTo ? `; open the recording with: execscope ${recordTo}` : ''}`);
+  if (recordTo) {
+    const [inClone, anywhere] = openCommands(recordTo);
+    logLine(`stopped; open the recording with: ${inClone} (inside the execscope clone), or: ${anywhere}`);
+  } else logLine('stopped');
   return code;
 }
 

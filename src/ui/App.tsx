@@ -65,6 +65,8 @@ export interface LoadState {
 export interface AppProps {
   /** Name of what was opened, for the title. */
   path: string;
+  /** A line the title keeps whole, whatever gives way (the tap's `export KUBECONFIG=…`). */
+  note?: string;
   load: LoadState;
   /** Describes the lower layers of an event by re-reading the capture; without one the model's layers are shown. */
   inspector?: EventInspector;
@@ -108,7 +110,7 @@ function fileSafe(name: string): string {
   return name.replace(/[^\w.-]/g, '_');
 }
 
-export function App({ path, load, inspector, contentReader, saver, initialState }: AppProps) {
+export function App({ path, note, load, inspector, contentReader, saver, initialState }: AppProps) {
   const { exit } = useApp();
   const { columns, rows } = useTerminalSize();
   const [ui, setUi] = useState<UiState>(() => ({ ...initialUiState, ...initialState }));
@@ -451,7 +453,7 @@ export function App({ path, load, inspector, contentReader, saver, initialState 
   }
   return (
     <Box flexDirection="column" width={columns} height={rows}>
-      <TitleBar path={path} model={model} error={model ? load.error : null} />
+      <TitleBar path={path} note={note} model={model} error={model ? load.error : null} width={columns} />
       <Box flexDirection="column" height={bodyRows} overflow="hidden">
         {body}
       </Box>

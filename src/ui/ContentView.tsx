@@ -63,7 +63,8 @@ function markMatches(line: TerminalLine, marks: readonly { start: number; end: n
 function textRows(lines: readonly TerminalLine[], first: number, count: number, matches: readonly ContentMatch[], current: number): Segment[][] {
   return lines.slice(first, first + count).map((line, i) => {
     const row = first + i;
-    const marks = matches.flatMap((m, n) => (m.row === row ? [{ start: m.start, end: m.end, current: n === current }] : []));
+    // A match that runs on from the row before covers this one from its start; one that runs on past it, to its end.
+    const marks = matches.flatMap((m, n) => (m.row <= row && row <= m.endRow ? [{ start: m.row === row ? m.start : 0, end: m.endRow === row ? m.end : Infinity, current: n === current }] : []));
     return marks.length ? markMatches(line, marks) : line.map((span): Segment => ({ text: span.text, ...spanStyle(span.kind) }));
   });
 }

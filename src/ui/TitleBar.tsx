@@ -1,24 +1,106 @@
-/** The top row: what is open and what it holds, and whether decoding stopped early. */
+/**
+ * The top row: what is open and what it holds, and whether decoding stopped early. When the row is
+ * too narrow for all of it, the notes give way in order of how little they matter: first to their
+ * short forms (`633 pkts`), then away altogether (packets, link type, format, connections, the
+ * program's name), the path last of all; the sessions, the warnings and what went wrong stay.
+ */
+import stringWidth from 'string-width';
 import type { CaptureModel } from '../model/session.js';
 import { Line, type Segment } from './Line.js';
 import { plural } from '../report/format.js';
+import { fitMiddle } from '../report/terminal-cells.js';
 import { safeInline } from '../report/terminal-text.js';
 
-export function TitleBar({ path, model, error }: { path: string; model: CaptureModel | null; error: string | null }) {
-  const segments: Segment[] = [
-    { text: ' execscope ', bold: true, inverse: true },
-    { text: `  ${safeInline(path)}`, bold: true },
+/**
+ * One note of the title: its forms, longest first ('' leaves it out), and the rank at which it gives
+ * way from each form to the next (lower ranks give way first).
+ */
+interface TitleNote {
+  forms: string[];
+  ranks: number[];
+  style: Omit<Segment, 'text'>;
+  /** Put before the notes, with no separator (the program's name, the path). */
+  lead?: boolean;
+}
+
+const SEP = ' · ';
+/** Room what went wrong keeps, at least, once the notes before it have given way. */
+const ERROR_ROOM = 24;
+/** Notes of this rank and above (the program's name, the path, the sessions…) give way to what went wrong only in part. */
+const NAME_RANK = 14;
+/** A path that does not fit keeps this many cells, its start and its end. */
+const PATH_CELLS = 12;
+
+function basename(path: string): string {
+  const cut = path.replace(/\/+$/, '').lastIndexOf('/');
+  return cut < 0 ? path : path.slice(cut + 1);
+}
+
+function countNote(n: number, word: string, short: string, ranks: number[]): TitleNote {
+  return { forms: [plural(n, word), `${n} ${short}`, ''], ranks, style: { dim: true } };
+}
+
+function notesOf(path: string, note: string | null, model: CaptureModel | null): TitleNote[] {
+  const name = safeInline(path);
+  const base = basename(name);
+  const notes: TitleNote[] = [
+    { forms: [' execscope ', ''], ranks: [14], style: { bold: true, inverse: true }, lead: true },
+    { forms: [`  ${name}`, `  ${base}`, `  ${fitMiddle(base, PATH_CELLS).trimEnd()}`, ''], ranks: [5, 15, 20], style: { bold: true }, lead: true },
   ];
-  if (error) segments.push({ text: ` · ✗ ${safeInline(error, 120)}`, color: 'red', bold: true });
-  if (model?.fatal) segments.push({ text: ` · ✗ ${model.fatal.truncated ? 'truncated' : 'stopped'}: ${safeInline(model.fatal.message, 80)}`, color: 'red' });
-  if (model) {
-    const c = model.capture;
-    segments.push({
-      text: ` · ${c.format ?? '?'} · ${plural(c.packets, 'packet')} · ${plural(model.connections.length, 'connection')} · ${plural(model.sessions.length, 'session')}`,
-      dim: true,
-    });
-    if (c.unsupportedLinkTypes.length) segments.push({ text: ` · ! link type ${c.unsupportedLinkTypes.map((t) => safeInline(t)).join(', ')} not decoded`, color: 'yellow' });
-    if (model.warnings.length) segments.push({ text: ` · ! ${plural(model.warnings.length, 'warning')} (w)`, color: 'yellow' });
+  // The tap's export line is what the user came for: it never gives way.
+  if (note) notes.push({ forms: [safeInline(note)], ranks: [], style: { bold: true, color: 'cyan' } });
+  if (!model) return notes;
+  const c = model.capture;
+  notes.push({ forms: [c.format ?? '?', ''], ranks: [12], style: { dim: true } });
+  notes.push(countNote(c.packets, 'packet', 'pkts', [1, 10]));
+  if (c.linkTypes.length) notes.push({ forms: [c.linkTypes.map((t) => safeInline(t)).join(', '), ''], ranks: [11], style: { dim: true } });
+  notes.push(countNote(model.connections.length, 'connection', 'conns', [2, 13]));
+  notes.push(countNote(model.sessions.length, 'session', 'sess', [3, 21]));
+  if (c.unsupportedLinkTypes.length) {
+    const types = c.unsupportedLinkTypes.map((t) => safeInline(t)).join(', ');
+    notes.push({ forms: [`! link type ${types} not decoded`, `! ${types} undecoded`, ''], ranks: [4, 23], style: { color: 'yellow' } });
   }
-  return <Line segments={segments} />;
+  if (model.warnings.length) {
+    const n = model.warnings.length;
+    notes.push({ forms: [`! ${plural(n, 'warning')} (w)`, `! ${n} warn (w)`, ''], ranks: [4, 22], style: { color: 'yellow' } });
+  }
+  return notes;
+}
+
+/** The notes in the forms `form` gives, a note left out where its form is ''. */
+function shown(notes: readonly TitleNote[], form: readonly number[]): Segment[] {
+  const out: Segment[] = [];
+  notes.forEach((n, i) => {
+    const text = n.forms[form[i]];
+    if (text) out.push({ text: n.lead || !out.length ? text : SEP + text, ...n.style });
+  });
+  return out;
+}
+
+const widthOf = (segments: readonly Segment[]) => segments.reduce((w, s) => w + stringWidth(s.text), 0);
+
+/**
+ * The title's segments for a row `width` columns wide. `note` is a line the user must be able to
+ * read whole (the tap's `export KUBECONFIG=…`); `error` is why loading failed.
+ */
+export function titleSegments(path: string, note: string | null, model: CaptureModel | null, error: string | null, width: number): Segment[] {
+  const notes = notesOf(path, note, model);
+  const problems = [error && `✗ ${safeInline(error, 120)}`, model?.fatal && `✗ ${model.fatal.truncated ? 'truncated' : 'stopped'}: ${safeInline(model.fatal.message, 80)}`]
+    .filter((t): t is string => !!t)
+    .map((t): Segment => ({ text: SEP + t, color: 'red', bold: true }));
+  // What went wrong comes last, where the row's end is cut: the counts give way for all of it, the
+  // name and the sessions for up to half the row.
+  const problemCells = widthOf(problems);
+  const kept = Math.min(problemCells, Math.max(ERROR_ROOM, Math.floor(width / 2)));
+  const form = notes.map(() => 0);
+  const steps = notes.flatMap((n, i) => n.ranks.map((rank, k) => ({ rank, i, to: k + 1 }))).sort((a, b) => a.rank - b.rank);
+  for (const step of steps) {
+    if (widthOf(shown(notes, form)) + (step.rank < NAME_RANK ? problemCells : kept) <= width) break;
+    form[step.i] = step.to;
+  }
+  return [...shown(notes, form), ...problems];
+}
+
+export function TitleBar({ path, note = null, model, error, width }: { path: string; note?: string | null; model: CaptureModel | null; error: string | null; width: number }) {
+  return <Line segments={titleSegments(path, note, model, error, width)} />;
 }

@@ -101,30 +101,49 @@ export function contentRowOf(s: ExecSession, r: StreamRecord, bytes: Uint8Array 
   return Math.max(0, ended ? rows : rows - 1);
 }
 
-/** One match of a Content search: its row, and the code points it covers on that row. */
+/**
+ * One match of a Content search: from code point `start` of row `row` up to (not including) code
+ * point `end` of row `endRow`; a match in a line wrapped over several rows runs on across them.
+ */
 export interface ContentMatch {
   row: number;
   start: number;
+  endRow: number;
   end: number;
 }
 
-/** Every match of `term` (case-insensitive) on the text rows, row by row; a match does not span rows. */
+/** Every match of `term` (case-insensitive) in the text, in order; rows a long line wrapped over are searched as the one line they are. */
 export function findInLines(lines: readonly TerminalLine[], term: string): ContentMatch[] {
-  // Lower-cased character by character, so that positions stay those of the row's characters.
+  // Lower-cased character by character, so that positions stay those of the rows' characters.
   const needle = Array.from(term, (c) => c.toLowerCase());
   if (needle.length === 0) return [];
   const out: ContentMatch[] = [];
-  lines.forEach((line, row) => {
-    const text = Array.from(line.map((span) => span.text).join(''), (c) => c.toLowerCase());
+  for (let first = 0; first < lines.length; ) {
+    // The rows of one line: each row's first character's place in the line's text.
+    const text: string[] = [];
+    const rowStarts: number[] = [];
+    let row = first;
+    do {
+      rowStarts.push(text.length);
+      for (const span of lines[row]) for (const c of span.text) text.push(c.toLowerCase());
+    } while (lines[row++].continues && row < lines.length);
+    const place = (at: number, isEnd: boolean) => {
+      // An end on a row boundary ends the row before (a match never starts in an empty place).
+      let r = rowStarts.length - 1;
+      while (r > 0 && (isEnd ? rowStarts[r] >= at : rowStarts[r] > at)) r--;
+      return { row: first + r, col: at - rowStarts[r] };
+    };
     for (let i = 0; i + needle.length <= text.length; i++) {
       let j = 0;
       while (j < needle.length && text[i + j] === needle[j]) j++;
-      if (j === needle.length) {
-        out.push({ row, start: i, end: i + needle.length });
-        i += needle.length - 1;
-      }
+      if (j < needle.length) continue;
+      const from = place(i, false);
+      const to = place(i + needle.length, true);
+      out.push({ row: from.row, start: from.col, endRow: to.row, end: to.col });
+      i += needle.length - 1;
     }
-  });
+    first = row;
+  }
   return out;
 }
 

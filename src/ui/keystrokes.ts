@@ -58,12 +58,13 @@ export function keystrokeLines(bytes: Uint8Array | readonly Uint8Array[], width:
   const decoder = new TextDecoder();
   const text = bytes instanceof Uint8Array ? decoder.decode(bytes) : bytes.map((b) => decoder.decode(b, { stream: true })).join('') + decoder.decode();
   const lines: TerminalLine[] = [];
-  let line: TextSpan[] = [];
+  let line: TerminalLine = [];
   let used = 0;
   const put = (label: string, kind: TextSpan['kind']) => {
     for (const ch of kind === 'text' ? Array.from(label) : [label]) {
       const w = stringWidth(ch);
       if (used + w > width && used > 0) {
+        line.continues = true;
         lines.push(line);
         line = [];
         used = 0;

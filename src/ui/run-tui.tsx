@@ -22,6 +22,8 @@ export type LoadProgress = (model: CaptureModel, bytesRead: number, totalBytes: 
 export interface RunTuiOptions {
   /** What is being opened (shown in the title and messages). */
   path: string;
+  /** A line the title keeps whole (the tap's `export KUBECONFIG=…`). */
+  note?: string;
   /** Starts the pipeline; calls onProgress with the growing model. */
   load: (onProgress: LoadProgress) => Promise<CaptureModel>;
   inspector?: EventInspector;
@@ -73,7 +75,7 @@ async function runHeadless(opts: RunTuiOptions, stdout: NodeJS.WriteStream, stde
     return 1;
   }
   const load: LoadState = { model, bytesRead: model.capture.bytesRead, totalBytes: model.capture.bytesRead, revision: 1, error: null };
-  stdout.write(renderToString(<App path={opts.path} load={load} />, { columns: stdout.columns || 80 }) + '\n');
+  stdout.write(renderToString(<App path={opts.path} note={opts.note} load={load} />, { columns: stdout.columns || 80 }) + '\n');
   if (model.fatal) stderr.write(`execscope: ${safeInline(opts.path)}: ${safeInline(model.fatal.message)} (${safeInline(model.fatal.where)})\n`);
   return failureExit(model, null);
 }
@@ -103,7 +105,7 @@ export async function runTui(opts: RunTuiOptions): Promise<number> {
   const element = () => (
     <TerminalModes stdout={stdout} restore={restore}>
       <ErrorBoundary onError={(message) => (internalError = message)}>
-        <App path={opts.path} load={state} inspector={opts.inspector} contentReader={opts.contentReader} saver={saver} />
+        <App path={opts.path} note={opts.note} load={state} inspector={opts.inspector} contentReader={opts.contentReader} saver={saver} />
       </ErrorBoundary>
     </TerminalModes>
   );

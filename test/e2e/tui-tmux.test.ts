@@ -89,10 +89,10 @@ test('a capture piped in is shown live, keys coming from the terminal', async ()
   const go = join(mkdtempSync(join(tmpdir(), 'execscope-live-')), 'go');
   const feed = `(head -c 40000 ${demo}; while [ ! -e ${go} ]; do sleep 0.05; done; tail -c +40001 ${demo})`;
   const t = openTerminal(['sh', '-c', `${feed} | env -u CI ${process.execPath} ${cli} -`], 120, 40);
-  let screen = await t.waitFor(/stdin · pcapng · \d+ packets · \d+ connections · 3 sessions/);
+  let screen = await t.waitFor(/stdin · pcapng · \d+ packets · EN10MB · \d+ connections · 3 sessions/);
   expect(screen).toMatch(/loading… 39\.1 KiB read/);
   writeFileSync(go, '');
-  screen = await t.waitFor(/stdin · pcapng · 633 packets · 31 connections · 11 sessions/);
+  screen = await t.waitFor(/stdin · pcapng · 633 packets · EN10MB · 31 connections · 11 sessions/);
   t.keys('jj', 'Enter');
   screen = await t.waitFor(/▶ Timeline · #3/);
   t.keys('q');
@@ -127,7 +127,7 @@ test('a piped capture kept with --save: the Event pane reads packets back from t
   const copy = join(mkdtempSync(join(tmpdir(), 'execscope-save-')), 'live.pcapng');
   const demo = join('fixtures', 'demo.pcapng');
   const t = openTerminal(['sh', '-c', `cat ${demo} | env -u CI ${process.execPath} ${cli} - --save ${copy}`], 120, 40);
-  await t.waitFor(/stdin → .*live\.pcapng · pcapng · 633 packets/);
+  await t.waitFor(/stdin → .*live\.pcapng · pcapng · 633 pkts · EN10MB · 31 connections/);
   t.keys('Enter', 'Enter');
   // Packets and their bytes come from re-reading the capture: here, the copy.
   const screen = await t.waitFor(/└ packet +packet \d+ · .* bytes on the wire/);

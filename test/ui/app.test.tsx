@@ -44,7 +44,7 @@ describe('a newcomer at 80×24', () => {
     const tui = await renderTui(<App path="ws-echo.pcap" load={loaded(model)} />);
     expectFits(tui, 80, 24);
     const first = tui.lastFrame();
-    expect(first).toContain('ws-echo.pcap · pcap · 101 packets · 0 connections · 1 session');
+    expect(lines(tui)[0]).toBe(' execscope   ws-echo.pcap · pcap · 101 pkts · EN10MB · 0 connections · 1 session');
     expect(first).toMatch(/▸ +1 exec default\/demo-0 \[main\] echo "hello … WS v5 +2\.12 ms ✓ exit 0/);
     expect(first).toContain('Timeline · #1 · ✓ exit 0');
     expect(first).toMatch(/^ upgrade  ○ +● +101 v5\.channel\.k…$/m);

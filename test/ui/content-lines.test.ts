@@ -1,4 +1,5 @@
-import { contentLines } from '../../src/ui/content.js';
+import { contentLines, findInLines } from '../../src/ui/content.js';
+import { renderTerminalLines } from '../../src/report/terminal-text.js';
 import { keystrokeLines } from '../../src/ui/keystrokes.js';
 import { data, origin, session, stream } from '../helpers/model-builders.js';
 
@@ -47,5 +48,31 @@ describe('contentLines', () => {
     const out = stream(s, 'stdout', 1);
     data(out, 's2c', 'x'.repeat(25), origin(0, 10, 1, 0));
     expect(text(contentLines(s, out, out.head, 10))).toEqual(['xxxxxxxxxx', 'xxxxxxxxxx', 'xxxxx']);
+  });
+});
+
+describe('findInLines', () => {
+  it('finds a match a wrap splits over rows, as the one line it is, and says where it starts and ends', () => {
+    // "needle" starts at column 7 of a line wrapped at 10 columns: "…needle…" spans rows 0 and 1.
+    const lines = renderTerminalLines(bytes('haystacneedlestack and another NEEDLE here\nneedle'), { wrapAt: 10 });
+    expect(text(lines)).toEqual(['haystacnee', 'dlestack a', 'nd another', ' NEEDLE he', 're', 'needle']);
+    expect(findInLines(lines, 'needle')).toEqual([
+      { row: 0, start: 7, endRow: 1, end: 3 },
+      { row: 3, start: 1, endRow: 3, end: 7 },
+      { row: 5, start: 0, endRow: 5, end: 6 },
+    ]);
+    // Over three rows, and ending exactly at a row's end.
+    expect(findInLines(lines, 'nee' + 'dlestack and')).toEqual([{ row: 0, start: 7, endRow: 2, end: 2 }]);
+    expect(findInLines(lines, 'stack a')).toEqual([{ row: 1, start: 3, endRow: 1, end: 10 }]);
+  });
+
+  it('never joins rows a line break ended, even a row that fills the width', () => {
+    const lines = renderTerminalLines(bytes('0123456789\nabc'), { wrapAt: 10 });
+    expect(text(lines)).toEqual(['0123456789', 'abc']);
+    expect(findInLines(lines, '9a')).toEqual([]);
+    // A TTY's typed keys wrap the same way.
+    const keys = keystrokeLines(bytes('echo 0123456789\r'), 8);
+    expect(text(keys)).toEqual(['echo 012', '3456789⏎']);
+    expect(findInLines(keys, '0123')).toEqual([{ row: 0, start: 5, endRow: 1, end: 1 }]);
   });
 });

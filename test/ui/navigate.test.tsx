@@ -107,6 +107,25 @@ describe.each([
     expectFits(tui, columns, rows);
   });
 
+  it('/ finds a match that the wrap of a long line splits over two rows', async () => {
+    const s = session({ id: 1, command: ['cat', 'long'], upgradeTs: 1 * MS, endTs: 5 * MS, state: 'complete', exit: { code: 0, status: 'Success' } as ExecSession['exit'] });
+    const out = stream(s, 'stdout', 1);
+    // Content is 80 cells wide at 80 columns, 79 beside the Event pane at 160: "needle" at 76–81 straddles the wrap in both.
+    data(out, 's2c', `${'x'.repeat(76)}needle${'y'.repeat(100)}\n`, origin(0, 183, 2, 2 * MS));
+    const tui = await renderTui(<App path="long" load={loaded(captureModel({ sessions: [s] }))} />, { columns, rows });
+    await tui.press(KEYS.shiftTab, '/', 'needle', KEYS.enter);
+    expect(tui.lastFrame()).toMatch(/“needle” 1 of 1/);
+    // The row the wrap cuts "needle" on, and the next one, where the rest goes on.
+    const body = lines(tui);
+    const at = body.findIndex((l) => l.includes('x'.repeat(76)));
+    const head = /x{76}(n\w*)/.exec(body[at])![1];
+    expect(head.length).toBeLessThan(6);
+    expect(body[at + 1]).toContain('needle'.slice(head.length) + 'y'.repeat(20));
+    await tui.press('n');
+    expect(tui.lastFrame()).toMatch(/“needle” 1 of 1/);
+    expectFits(tui, columns, rows);
+  });
+
   it('S saves the stream in Content, or the selected event’s bytes, to a new file of mode 0600', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'execscope-save-'));
     const saver = createStreamSaver(undefined, analyzeOptions());

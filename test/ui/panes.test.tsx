@@ -2,14 +2,16 @@ import chalk from 'chalk';
 import { Text } from 'ink';
 import { connectionSummary } from '../../src/ui/ConnectionList.js';
 import { ContentView } from '../../src/ui/ContentView.js';
+import { findInLines } from '../../src/ui/content.js';
 import { ErrorBoundary } from '../../src/ui/ErrorBoundary.js';
 import { HelpOverlay, SYMBOL_HELP } from '../../src/ui/HelpOverlay.js';
 import { groupSessions } from '../../src/ui/session-groups.js';
 import { SessionList, sessionColumns } from '../../src/ui/SessionList.js';
 import { StatusBar } from '../../src/ui/StatusBar.js';
+import { TitleBar } from '../../src/ui/TitleBar.js';
 import { renderTerminalLines } from '../../src/report/terminal-text.js';
 import { initialUiState } from '../../src/ui/ui-state.js';
-import { connection, data, hangingSession, origin, session, stream, tlsSummary } from '../helpers/model-builders.js';
+import { captureModel, connection, data, hangingSession, origin, session, stream, tlsSummary, wsEchoSession } from '../helpers/model-builders.js';
 import { cleanupTuis, renderTui } from './tui-harness.js';
 
 let level: typeof chalk.level;
@@ -41,6 +43,22 @@ describe('ContentView', () => {
     ]);
   });
 
+  it('marks a match over every row a wrapped line spreads it across, the current one reversed', async () => {
+    const long = stream(session(), 'stdout', 1);
+    data(long, 's2c', 'abcdefneedleghij', origin(0, 0, 1, 0));
+    const wrapped = renderTerminalLines(long.head, { wrapAt: 8 });
+    chalk.level = 1;
+    const tui = await renderTui(
+      <ContentView streams={[long]} selected={0} lines={wrapped} bytes={null} hex={false} scroll={0} search={{ term: 'needle', text: findInLines(wrapped, 'needle'), bytes: [], current: 0 }} focused height={4} width={8} />,
+      { columns: 8, rows: 4 },
+    );
+    const [, first, second] = tui.lastFrame().split('\n');
+    // The reversed text of a row: what stands between inverse on and off, other styles left out.
+    const reversed = (row: string) => /\x1b\[7m(.*?)\x1b\[27m/.exec(row)?.[1].replace(/\x1b\[\d+m/g, '');
+    expect(reversed(first)).toBe('ne');
+    expect(reversed(second)).toBe('edle');
+  });
+
   it('hex rows scroll the same way; an empty stream says so', async () => {
     const tui = await renderTui(<ContentView streams={[out, err]} selected={0} lines={lines} bytes={out.head[0]} hex scroll={1} focused={false} height={3} width={80} />);
     expect(tui.lastFrame().split('\n').slice(1)).toEqual([
@@ -49,6 +67,41 @@ describe('ContentView', () => {
     ]);
     await tui.rerender(<ContentView streams={[out, err]} selected={1} lines={[]} bytes={null} hex={false} scroll={0} focused height={3} width={80} />);
     expect(tui.lastFrame()).toContain('no bytes on stderr');
+  });
+});
+
+describe('TitleBar', () => {
+  const model = captureModel({
+    sessions: [wsEchoSession()],
+    connections: [connection({ id: 1 }), connection({ id: 2 })],
+    warnings: [{ code: 'tcp.gap', severity: 'warning', where: 'packet 5', message: 'gap' }],
+  });
+  const title = async (width: number, props: Partial<Parameters<typeof TitleBar>[0]> = {}) => {
+    const tui = await renderTui(<TitleBar path="fixtures/lab/lab-ws-tty-resize.pcapng" model={model} error={null} width={width} {...props} />, { columns: width, rows: 1 });
+    return tui.lastFrame();
+  };
+
+  it('says everything, link type included, where there is room', async () => {
+    expect(await title(160)).toBe(' execscope   fixtures/lab/lab-ws-tty-resize.pcapng · pcap · 101 packets · EN10MB · 2 connections · 1 session · ! 1 warning (w)');
+  });
+
+  it('gives way in order (short forms, then packets, link type, format, connections, the name), never cut mid-word', async () => {
+    expect(await title(100)).toBe(' execscope   lab-ws-tty-resize.pcapng · pcap · 101 pkts · EN10MB · 2 conns · 1 sess · ! 1 warn (w)');
+    expect(await title(80)).toBe(' execscope   lab-ws-tty-resize.pcapng · pcap · 2 conns · 1 sess · ! 1 warn (w)');
+    expect(await title(60)).toBe('  lab-ws-tty-resize.pcapng · 1 sess · ! 1 warn (w)');
+    expect(await title(40)).toBe('  lab-w…pcapng · 1 sess · ! 1 warn (w)');
+  });
+
+  it('keeps the tap’s export line whole at 80 and 60 columns', async () => {
+    const note = 'export KUBECONFIG=/tmp/execscope-tap-o9kFEU/kubeconfig';
+    expect(await title(80, { path: 'tap kubectl', note })).toBe(`${note} · 1 sess · ! 1 warn (w)`);
+    expect(await title(60, { path: 'tap kubectl', note })).toBe(note);
+    expect(await title(120, { path: 'tap kubectl', note })).toBe(` execscope   tap kubectl · ${note} · 2 conns · 1 sess · ! 1 warn (w)`);
+  });
+
+  it('what went wrong comes last and keeps room to be read', async () => {
+    const cut = { ...model, fatal: { message: 'capture ends inside a packet record', where: 'byte 9', truncated: true } };
+    expect(await title(80, { model: cut })).toBe('  lab-w…pcapng · 1 sess · ! 1 warn (w) · ✗ truncated: capture ends inside a pac…');
   });
 });
 

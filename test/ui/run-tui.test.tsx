@@ -156,6 +156,7 @@ describe('on a terminal', () => {
 
   it('the title shows the capture format from the file header on, while the packets are still being decoded', async () => {
     const { stdin, stdout, io } = streams(true);
+    stdout.columns = 120; // room for the packet count beside the long name
     // Larger than the file reader's first read (256 KiB), which brings the header and first records.
     const name = 'lab-fault-reset-mid-stream.pcapng';
     let first: { format: string | null; linkTypes: string[]; packets: number; done: boolean; bytesRead: number } | null = null;
@@ -184,7 +185,7 @@ describe('on a terminal', () => {
     expect(first).toMatchObject({ format: 'pcapng', linkTypes: ['EN10MB'], done: false });
     expect(first!.bytesRead).toBeLessThanOrEqual(256 * 1024);
     expect(first!.packets).toBeLessThan(104);
-    expect(stdout.frames.join('')).toContain(`${name} · pcapng · ${first!.packets} packets · `);
+    expect(stdout.frames.join('')).toContain(`${name} · pcapng · ${first!.packets} packets · EN10MB · `);
     release();
     expect(await screenShows(stdout, / · 104 packets · /)).toContain(`${name} · pcapng · 104 packets · `);
     stdin.write('q');
