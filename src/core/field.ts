@@ -12,6 +12,12 @@ export interface Field {
   length: number;
   /** Display value; plain text that may hold captured bytes (sanitise before printing). */
   value: string;
+  /**
+   * Where the field lies in a decoded form of the bytes, when it is not in them as such (a SPDY
+   * header inside the inflated header block): `offset`/`length` then cover the encoded bytes that
+   * carry it (the compressed block), and this range says where it is once decoded.
+   */
+  decoded?: { space: string; offset: number; length: number };
 }
 
 /** The result of parsing a header from a buffer that may not hold all of it yet. */

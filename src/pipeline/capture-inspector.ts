@@ -14,11 +14,16 @@ import { isTcpAnalysis } from '../net/problems.js';
 import { PacketDecoder } from '../net/packet-decoder.js';
 import { TcpReassembler } from '../net/tcp-reassembly.js';
 import type { TcpSegment } from '../net/tcp.js';
+import { SpdyFrameDecoder } from '../spdy/frame-decoder.js';
+import { TlsRecordFramer } from '../tls/record-framer.js';
+import { ContentType } from '../tls/tls-names.js';
 
 const MAX_PACKETS = 16;
 const MAX_UNIT_BYTES = 1 << 20;
 /** Packets of the unit's range kept while reading, until reassembly says which carried its bytes (it may deliver them later). */
 const MAX_KEPT_PACKETS = 256;
+/** TLS records listed for one unit. */
+const MAX_TLS_RECORDS = 16;
 
 /** One packet carrying bytes of the unit. */
 export interface CarrierPacket {
@@ -36,11 +41,25 @@ export interface CarrierPacket {
   analysis: Problem[];
 }
 
+/** A TLS record of the unit's direction, as it crossed TCP. */
+export interface CarriedTlsRecord {
+  /** The whole record, header included (a copy). */
+  bytes: Uint8Array;
+  /** Its TCP offsets and the packets of its first and last byte. */
+  origin: FrameOrigin;
+  /** A ChangeCipherSpec came before it in its direction: its handshake messages, if any, are encrypted. */
+  afterChangeCipherSpec: boolean;
+}
+
 export interface CapturedUnit {
   /** The unit's bytes (up to 1 MiB), empty when the offsets are not TCP offsets. */
   bytes: Uint8Array;
   /** At most 16 packets. */
   carriers: CarrierPacket[];
+  /** With `spdyFrom`: the unit's SPDY header block inflated, null when it could not be (no block, context lost). */
+  inflatedHeaderBlock: Uint8Array | null;
+  /** With `tlsRecords`: the records of the direction that ended in the unit's packets (at most 16). */
+  tlsRecords: CarriedTlsRecord[];
 }
 
 /** What to read back: a unit of a connection's direction. */
@@ -53,6 +72,14 @@ export interface UnitQuery {
    * the carriers are then the direction's packets between the first and last packet, and no bytes.
    */
   innerOffsets: boolean;
+  /**
+   * The unit is a SPDY frame with a header block, and the direction's SPDY bytes start at this TCP
+   * offset (after the upgrade's HTTP head): every earlier block of the direction is inflated through
+   * the same zlib stream, then the unit's own.
+   */
+  spdyFrom?: number;
+  /** The connection is TLS: list the direction's records that ended in the unit's packets. */
+  tlsRecords?: boolean;
 }
 
 export type CaptureInspector = (query: UnitQuery) => Promise<CapturedUnit>;
@@ -64,13 +91,38 @@ interface KeptPacket {
 }
 
 export function createCaptureInspector(path: string): CaptureInspector {
-  return async ({ connectionId, dir, origin: o, innerOffsets }) => {
+  return async ({ connectionId, dir, origin: o, innerOffsets, spdyFrom, tlsRecords: listRecords }) => {
     const bytes = new Uint8Array(innerOffsets ? 0 : Math.min(o.length, MAX_UNIT_BYTES));
     const carriers = new Map<number, CarrierPacket>();
     const kept = new Map<number, KeptPacket>();
     const analysis = new Map<number, Problem[]>();
     let current: Packet | null = null;
     let done = false;
+    let inflatedHeaderBlock: Uint8Array | null = null;
+    const spdy =
+      spdyFrom === undefined || innerOffsets
+        ? null
+        : new SpdyFrameDecoder({
+            onControl() {},
+            onData() {},
+            onProblem() {},
+            onHeaderBlock(frameOffset, inflated) {
+              if (frameOffset === o.offset) inflatedHeaderBlock = inflated.slice();
+            },
+          });
+    const tlsRecords: CarriedTlsRecord[] = [];
+    let changeCipherSpecSeen = false;
+    const records = listRecords
+      ? new TlsRecordFramer(
+          (record, origin) => {
+            if (origin.lastPacket >= o.packet && origin.lastPacket <= o.lastPacket && tlsRecords.length < MAX_TLS_RECORDS) {
+              tlsRecords.push({ bytes: record.slice(), origin, afterChangeCipherSpec: changeCipherSpecSeen });
+            }
+            if (record[0] === ContentType.changeCipherSpec) changeCipherSpecSeen = true;
+          },
+          () => {},
+        )
+      : null;
     // Reassembly names the packet that carried each piece (origin.packet): it may deliver a piece
     // after later packets when they were stored out of order.
     const keep = (packet: number, length: number, streamOffset: number) => {
@@ -85,6 +137,11 @@ export function createCaptureInspector(path: string): CaptureInspector {
         onOpen() {},
         onData(conn, d, data, origin) {
           if (conn.id !== connectionId || d !== dir) return;
+          records?.push(data, origin);
+          if (spdy && spdyFrom !== undefined && origin.offset + data.length > spdyFrom) {
+            const skip = Math.max(0, spdyFrom - origin.offset);
+            spdy.push(data.subarray(skip), { ...origin, offset: origin.offset + skip, length: data.length - skip });
+          }
           if (innerOffsets) {
             if (origin.packet >= o.packet && origin.packet <= o.lastPacket) keep(origin.packet, data.length, origin.offset);
             return;
@@ -95,7 +152,12 @@ export function createCaptureInspector(path: string): CaptureInspector {
           if (a - o.offset < bytes.length) bytes.set(data.subarray(a - origin.offset, Math.min(b, o.offset + bytes.length) - origin.offset), a - o.offset);
           keep(origin.packet, data.length, origin.offset);
         },
-        onGap() {},
+        onGap(conn, d, offset, length) {
+          if (conn.id !== connectionId || d !== dir) return;
+          // A record cut by lost bytes cannot be found again; SPDY says what the loss cost its header context.
+          records?.stop();
+          if (spdy && spdyFrom !== undefined && offset >= spdyFrom) spdy.gap(offset, length);
+        },
         onClose() {},
         onEnd() {},
         onProblem(p) {
@@ -134,6 +196,6 @@ export function createCaptureInspector(path: string): CaptureInspector {
     tcp.end();
     const found = [...carriers.values()].sort((x, y) => x.streamOffset - y.streamOffset);
     for (const c of found) c.analysis = analysis.get(c.packet.index) ?? [];
-    return { bytes, carriers: found };
+    return { bytes, carriers: found, inflatedHeaderBlock, tlsRecords };
   };
 }

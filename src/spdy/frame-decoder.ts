@@ -41,6 +41,12 @@ export interface SpdyFrameSink {
   onProblem(p: Problem): void;
   /** DATA payload bytes lost in a capture gap; the frame's remaining pieces still follow. Optional. */
   onDataLost?(loss: SpdyDataLoss): void;
+  /**
+   * The inflated name/value block of the SYN_STREAM, SYN_REPLY or HEADERS frame at `frameOffset`,
+   * before its headers are parsed (the Event pane shows each header at its place in it); `inflated`
+   * is valid only during the call. Optional.
+   */
+  onHeaderBlock?(frameOffset: number, inflated: Uint8Array): void;
 }
 
 export interface SpdyFrameDecoderOptions {
@@ -491,6 +497,7 @@ export class SpdyFrameDecoder {
   private headerBlock(p: Uint8Array, start: number): SpdyHeaders | null {
     if (this.keep < this.length) return null; // block skipped as oversized; already reported
     const result = this.inflater.inflate(p.subarray(start));
+    if (result.inflated) this.sink.onHeaderBlock?.(this.frameOffset, result.inflated);
     if (result.problem) this.problem('header-block', this.frameOffset, `${this.frameName()}: ${result.problem}`);
     return result.headers;
   }

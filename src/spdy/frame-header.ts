@@ -5,6 +5,7 @@
  */
 import { NEED_MORE, type Field, type HeaderVerdict } from '../core/field.js';
 import { SPDY_FRAME_HEADER_BYTES, SPDY_VERSION, SpdyFlag, SpdyFrameType } from './frame.js';
+import { nameValueBlockFields } from './header-block.js';
 
 const TYPE_NAMES: Record<number, string> = {
   [SpdyFrameType.SYN_STREAM]: 'SYN_STREAM',
@@ -104,8 +105,12 @@ export function plausibleSpdyFrame(b: Uint8Array, at: number, opts: SpdyPlausibi
   return opts.dataStream(u32(b, at));
 }
 
-/** The header's fields, offsets relative to the frame's first byte; [] when the header is incomplete. */
-export function spdyFrameFields(b: Uint8Array): Field[] {
+/**
+ * The header's fields, offsets relative to the frame's first byte; [] when the header is incomplete.
+ * With the frame's header block inflated (`inflated`, which takes the direction's earlier blocks:
+ * the pipeline re-reads them), each of its headers follows the block, at its place in the inflated bytes.
+ */
+export function spdyFrameFields(b: Uint8Array, inflated: Uint8Array | null = null): Field[] {
   const h = parseSpdyFrameHeader(b, 0);
   if (h === NEED_MORE || h === -1) return [];
   const flagNames = [h.flags & SpdyFlag.FIN && 'FIN', h.control && h.type === SpdyFrameType.SYN_STREAM && h.flags & SpdyFlag.UNIDIRECTIONAL && 'UNIDIRECTIONAL'].filter(Boolean);
@@ -130,7 +135,11 @@ export function spdyFrameFields(b: Uint8Array): Field[] {
     fields.push({ id: 'spdy.stream_id', label: 'stream id', offset: 8, length: 4, value: String(u32(b, 8) & 0x7fffffff) });
   }
   const block = h.control ? headerBlockStart(h.type) : 0;
-  if (block > 0) fields.push({ id: 'spdy.header_block', label: 'header block (zlib)', offset: 8 + block, length: Math.max(0, b.length - 8 - block), value: `${h.length - block} bytes` });
+  if (block > 0) {
+    const compressed = { offset: 8 + block, length: Math.max(0, b.length - 8 - block) };
+    fields.push({ id: 'spdy.header_block', label: 'header block (zlib)', ...compressed, value: `${h.length - block} bytes${inflated ? `, ${inflated.length} inflated` : ''}` });
+    if (inflated) fields.push(...nameValueBlockFields(inflated, compressed));
+  }
   else if (!h.control) fields.push({ id: 'spdy.data', label: 'data', offset: 8, length: Math.max(0, b.length - 8), value: `${h.length} bytes` });
   return fields;
 }

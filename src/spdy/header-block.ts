@@ -17,6 +17,7 @@ import {
   zlibInflateInit2,
   zlibInflateSetDictionary,
 } from 'pako';
+import type { Field } from '../core/field.js';
 import { SPDY3_DICTIONARY } from './dictionary.js';
 
 /**
@@ -35,6 +36,8 @@ export interface HeaderBlockResult {
   /** A problem to report, or null. When a direction's context is lost, only the first block after the
    *  loss carries a problem, so a broken direction is reported once. */
   problem: string | null;
+  /** The inflated name/value block (a view valid until the next inflate), when it could be inflated. */
+  inflated?: Uint8Array;
 }
 
 export const DEFAULT_MAX_INFLATED_HEADER_BYTES = 256 * 1024;
@@ -110,7 +113,7 @@ export class SpdyHeaderInflater {
       out = bigger;
     }
     strm.input = EMPTY; // do not keep the caller's buffer alive
-    return parseNameValueBlock(out, produced);
+    return { ...parseNameValueBlock(out, produced), inflated: out.subarray(0, produced) };
   }
 
   private fail(reason: string): HeaderBlockResult {
@@ -184,6 +187,38 @@ export function parseNameValueBlock(b: Uint8Array, end: number): HeaderBlockResu
 }
 
 const MAX_ODDITIES_LISTED = 3;
+
+/** Headers the Event pane lists of one block; a hostile block may claim millions. */
+const MAX_HEADER_FIELDS = 256;
+
+/**
+ * The Event pane's fields of an inflated name/value block: the header count, then one field per
+ * header (labelled with its name, its NUL-separated values shown as `a, b`), each at its byte range
+ * in the inflated block (`decoded`) and carried by the compressed block at `block` in the frame.
+ * The list stops where the block stops making sense (parseNameValueBlock says why).
+ */
+export function nameValueBlockFields(inflated: Uint8Array, block: { offset: number; length: number }): Field[] {
+  const at = (offset: number, length: number) => ({ offset: block.offset, length: block.length, decoded: { space: 'inflated header block', offset, length } });
+  if (inflated.length < 4) return [];
+  const count = readUint32(inflated, 0);
+  const fields: Field[] = [{ id: 'spdy.numheaders', label: 'headers', value: String(count), ...at(0, 4) }];
+  let pos = 4;
+  const lengthPrefixed = (): string | null => {
+    if (pos + 4 > inflated.length) return null;
+    const len = readUint32(inflated, pos);
+    if (len > inflated.length - pos - 4) return null;
+    pos += 4 + len;
+    return utf8.decode(inflated.subarray(pos - len, pos));
+  };
+  for (let i = 0; i < Math.min(count, MAX_HEADER_FIELDS); i++) {
+    const start = pos;
+    const name = lengthPrefixed();
+    const value = name === null ? null : lengthPrefixed();
+    if (name === null || value === null) break;
+    fields.push({ id: 'spdy.header', label: name, value: value.split('\0').join(', '), ...at(start, pos - start) });
+  }
+  return fields;
+}
 
 function describeOddities(listed: string[], count: number): string | null {
   if (count === 0) return null;

@@ -3,7 +3,9 @@
  * A record inside one pushed chunk is passed as a view of it; only records that span chunks are
  * copied, into one scratch buffer of the maximum record size, so memory stays bounded.
  */
+import type { Field } from '../core/field.js';
 import type { FrameOrigin, StreamOrigin } from '../core/origin.js';
+import { ContentType, contentTypeName, handshakeTypeName, tlsVersionName } from './tls-names.js';
 
 export const RECORD_HEADER = 5;
 /** RFC 5246 §6.2.3: TLSCiphertext.length ≤ 2^14 + 2048. */
@@ -20,6 +22,39 @@ export function plausibleTlsRecord(b: Uint8Array, at: number): number {
   const length = (b[at + 3] << 8) | b[at + 4];
   if (b[at] < 20 || b[at] > 24 || b[at + 1] !== 3 || b[at + 2] > 4 || length === 0 || length > MAX_TLS12_CIPHERTEXT) return -1;
   return RECORD_HEADER + length;
+}
+
+/** Handshake messages the Event pane lists of one record. */
+const MAX_HANDSHAKE_FIELDS = 32;
+
+/**
+ * The Event pane's fields of one record (header included, offsets from its first byte): content
+ * type, version, length, and, for a handshake record its direction sent before its ChangeCipherSpec
+ * (`handshakeVisible`; after it the messages are encrypted), each handshake message's type and
+ * length as far as the record holds their headers. Wireshark's field names.
+ */
+export function tlsRecordFields(record: Uint8Array, handshakeVisible: boolean): Field[] {
+  if (record.length < RECORD_HEADER) return [];
+  const type = record[0];
+  const version = (record[1] << 8) | record[2];
+  const length = (record[3] << 8) | record[4];
+  const fields: Field[] = [
+    { id: 'tls.record.content_type', label: 'content type', offset: 0, length: 1, value: `${type} (${contentTypeName(type)})` },
+    { id: 'tls.record.version', label: 'version', offset: 1, length: 2, value: `0x${version.toString(16).padStart(4, '0')} (${tlsVersionName(version)})` },
+    { id: 'tls.record.length', label: 'length', offset: 3, length: 2, value: String(length) },
+  ];
+  const end = Math.min(record.length, RECORD_HEADER + length);
+  if (type === ContentType.handshake && handshakeVisible) {
+    for (let at = RECORD_HEADER, n = 0; at + 4 <= end && n < MAX_HANDSHAKE_FIELDS; n++) {
+      const messageLength = (record[at + 1] << 16) | (record[at + 2] << 8) | record[at + 3];
+      fields.push({ id: 'tls.handshake.type', label: 'handshake type', offset: at, length: 1, value: `${record[at]} (${handshakeTypeName(record[at])})` });
+      fields.push({ id: 'tls.handshake.length', label: 'handshake length', offset: at + 1, length: 3, value: String(messageLength) });
+      at += 4 + messageLength;
+    }
+  } else if (type === ContentType.applicationData) {
+    fields.push({ id: 'tls.app_data', label: 'encrypted application data', offset: RECORD_HEADER, length: end - RECORD_HEADER, value: `${length} bytes` });
+  }
+  return fields;
 }
 
 /** record is the whole record, header included; it is only valid during the call. */

@@ -80,13 +80,19 @@ function hexLines(layer: LayerView, hl: ByteRange | null, width: number, rows: n
   return [head, ...body];
 }
 
+/** Where a field lies: its bytes, or for a decoded field (a SPDY header) its range in the decoded bytes (the encoded ones are highlighted). */
+function fieldPlace(f: Field): string {
+  const span = (offset: number, length: number) => `${offset}${length > 1 ? `–${offset + length - 1}` : ''}`;
+  return f.decoded ? `${f.decoded.space} ${span(f.decoded.offset, f.decoded.length)}` : span(f.offset, f.length);
+}
+
 /** One field row under its layer: label, value (captured text, made safe) and where it lies. */
 function fieldLine(f: Field, last: boolean, selected: boolean): Segment[] {
   return [
     { text: selected ? '▸' : ' ', color: 'cyan', bold: true },
     { text: ` ${last ? ' ' : '│'}      ` },
     { text: `${safeInline(f.label, 40)}: ${safeInline(f.value, 160)}`, inverse: selected, color: selected ? 'cyan' : undefined },
-    { text: ` ${f.offset}${f.length > 1 ? `–${f.offset + f.length - 1}` : ''}`, dim: true },
+    { text: ` ${fieldPlace(f)}`, dim: true },
   ];
 }
 

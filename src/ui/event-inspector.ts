@@ -3,7 +3,11 @@
  * the frame's exact bytes and header fields, the TCP segments that carried them and each packet
  * with its bytes, added to the layers the model itself knows.
  */
-import type { CaptureInspector, CarrierPacket } from '../pipeline/capture-inspector.js';
+import type { CaptureInspector, CarriedTlsRecord, CarrierPacket } from '../pipeline/capture-inspector.js';
+import type { Direction } from '../core/origin.js';
+import { tlsRecordFields } from '../tls/record-framer.js';
+import { ContentType, contentTypeName } from '../tls/tls-names.js';
+import { isStreamEvent } from './timeline-lanes.js';
 import { isoTime } from '../core/time.js';
 import { isSpdyTunnel } from '../report/outcome.js';
 import type { Field } from '../core/field.js';
@@ -19,7 +23,7 @@ import { connectionOf, modelLayers, type EventInspector, type InspectableEvent, 
 const PAYLOAD_FIELDS = new Set(['websocket.payload', 'spdy.data', 'spdy.header_block', 'stdcopy.payload']);
 
 /** The frame header's fields, from the protocol's own folder. */
-function frameFields(s: ExecSession, e: InspectableEvent, bytes: Uint8Array): Field[] {
+function frameFields(s: ExecSession, e: InspectableEvent, bytes: Uint8Array, inflatedHeaderBlock: Uint8Array | null): Field[] {
   if (s.transport === 'websocket') {
     const fields = webSocketFrameFields(bytes);
     const channel = s.kind !== 'portforward' ? k8sChannelField(bytes, fields, s.protocol.includes('base64')) : null;
@@ -27,7 +31,33 @@ function frameFields(s: ExecSession, e: InspectableEvent, bytes: Uint8Array): Fi
   }
   // A docker exec's output is stdcopy-framed only without a TTY; other bytes are raw.
   if (s.transport === 'hijacked') return !s.tty && e.dir === 's2c' && e.kind === 'data' ? stdcopyFrameFields(bytes) : [];
-  return spdyFrameFields(bytes);
+  return spdyFrameFields(bytes, inflatedHeaderBlock);
+}
+
+/**
+ * Where the direction's SPDY frames start in its TCP stream (after the upgrade's HTTP heads), for
+ * the header blocks to be inflated in order; undefined when the capture missed the upgrade.
+ */
+function spdyStart(s: ExecSession, e: InspectableEvent): number | undefined {
+  if (s.transport !== 'spdy' || (isStreamEvent(e) && e.kind === 'data')) return undefined;
+  const head = e.dir === 'c2s' ? s.requestOrigin : s.control.find((c) => c.kind === 'upgrade')?.origin;
+  return head && head.length > 0 ? head.offset + head.length : undefined;
+}
+
+/** The TLS layer from the records that carried the event: the first application_data one's bytes and fields, every one listed. */
+function fillTlsLayer(layer: LayerView, dir: Direction, records: readonly CarriedTlsRecord[]): void {
+  const shown = records.find((r) => r.bytes[0] === ContentType.applicationData) ?? records[0];
+  if (!shown) return;
+  layer.lines = layer.lines.filter((l) => !l.startsWith('record boundaries'));
+  for (const r of records) {
+    const o = r.origin;
+    const packets = o.packet === o.lastPacket ? `packet ${o.packet}` : `packets ${o.packet}–${o.lastPacket}`;
+    layer.lines.push(`${r === shown ? '▸ ' : ''}${contentTypeName(r.bytes[0])} record, TCP ${dir} bytes ${o.offset}–${o.offset + o.length - 1} (${o.length} B), ${packets}`);
+  }
+  layer.bytes = shown.bytes;
+  layer.highlight = { start: 0, end: shown.bytes.length };
+  layer.range = { space: `TCP ${dir}`, start: shown.origin.offset, end: shown.origin.offset + shown.origin.length };
+  layer.fields = tlsRecordFields(shown.bytes, !shown.afterChangeCipherSpec);
 }
 
 /** "TCP 50040 → 18112 · seq 1 ack 194 · ACK, PSH · win 512 · 193 B" from the segment's header fields. */
@@ -68,12 +98,13 @@ export function createEventInspector(read: CaptureInspector, model: CaptureModel
     const connectionId = connectionOf(s, event);
     const tls = model.connections.find((c) => c.id === connectionId)?.tls;
     const tunnel = isSpdyTunnel(s) && event.kind !== 'request' && event.kind !== 'upgrade';
-    const found = await read({ connectionId, dir: event.dir, origin: event.origin, innerOffsets: !!tls || tunnel });
+    const spdyFrom = tls || tunnel ? undefined : spdyStart(s, event);
+    const found = await read({ connectionId, dir: event.dir, origin: event.origin, innerOffsets: !!tls || tunnel, spdyFrom, tlsRecords: !!tls });
     const frameLayer = layers.find((l) => l.kind === 'frame' || (l.kind === 'http' && (event.kind === 'request' || event.kind === 'upgrade' || event.kind === 'poll')));
     if (frameLayer && !tls && !tunnel) {
       frameLayer.bytes = found.bytes;
       frameLayer.highlight = { start: 0, end: found.bytes.length };
-      const fields = frameLayer.kind === 'frame' ? frameFields(s, event, found.bytes) : httpHeadFields(found.bytes);
+      const fields = frameLayer.kind === 'frame' ? frameFields(s, event, found.bytes, found.inflatedHeaderBlock) : httpHeadFields(found.bytes);
       frameLayer.fields = fields;
       // A frame's payload is what carried the event; its header fields are listed above.
       const payload = fields.find((f) => PAYLOAD_FIELDS.has(f.id));
@@ -89,6 +120,8 @@ export function createEventInspector(read: CaptureInspector, model: CaptureModel
       upgradeLayer.range = { space: 'TCP c2s', start: request.offset, end: request.offset + request.length };
       upgradeLayer.fields = httpHeadFields(head.bytes);
     }
+    const tlsLayer = layers.find((l) => l.kind === 'tls');
+    if (tlsLayer) fillTlsLayer(tlsLayer, event.dir, found.tlsRecords);
     const tcpLayer = layers.find((l) => l.kind === 'tcp');
     const first = found.carriers[0];
     if (tcpLayer) {

@@ -164,7 +164,7 @@ describe('name/value blocks with hostile lengths', () => {
     // The same block through zlib: rejected the same way, and the context survives for the next block.
     const c = new RawCompressor();
     const inflater = new SpdyHeaderInflater();
-    expect(inflater.inflate(c.block(block))).toEqual({ headers: null, problem });
+    expect(inflater.inflate(c.block(block))).toMatchObject({ headers: null, problem });
     expect({ ...inflater.inflate(c.block(raw([['next', 'ok']]))).headers }).toEqual({ next: ['ok'] });
   });
 
