@@ -43,9 +43,9 @@ export function isDecodedCriRpc(method: string): boolean {
   return DECODED_RPCS.has(method);
 }
 
-/** Decodes a request message of a decoded RPC; throws on malformed protobuf. */
-export function decodeCriRequest(pkg: CriPackage, method: string, bytes: Uint8Array): CriRequest {
-  const m = decodeCri(`${method}Request`, bytes, pkg);
+/** Decodes a request message of a decoded RPC (either package); throws on malformed protobuf. */
+export function decodeCriRequest(method: string, bytes: Uint8Array): CriRequest {
+  const m = decodeCri(`${method}Request`, bytes);
   switch (method) {
     case 'Exec':
       return { containerId: m.container_id as string, command: m.cmd as string[], tty: m.tty as boolean, stdin: m.stdin as boolean, stdout: m.stdout as boolean, stderr: m.stderr as boolean };
@@ -60,9 +60,9 @@ export function decodeCriRequest(pkg: CriPackage, method: string, bytes: Uint8Ar
   }
 }
 
-/** Decodes a response message of a decoded RPC; throws on malformed protobuf. */
-export function decodeCriResponse(pkg: CriPackage, method: string, bytes: Uint8Array): CriResponse {
-  const m = decodeCri(`${method}Response`, bytes, pkg);
+/** Decodes a response message of a decoded RPC (either package); throws on malformed protobuf. */
+export function decodeCriResponse(method: string, bytes: Uint8Array): CriResponse {
+  const m = decodeCri(`${method}Response`, bytes);
   if (method === 'ExecSync') return { stdout: m.stdout as Uint8Array, stderr: m.stderr as Uint8Array, exitCode: m.exit_code as number };
   return { url: m.url as string };
 }

@@ -56,15 +56,14 @@ export function grpcCallsRecorder(scope: ConnectionScope): GrpcSink {
       }
       if (!entry.rpc.cri || !isDecodedCriRpc(entry.rpc.method)) return;
       const { rpc } = entry;
-      const pkg = criPackageOf(rpc.service)!;
       try {
         if (message.dir === 'c2s') {
           if (rpc.request) return;
-          rpc.request = decodeCriRequest(pkg, rpc.method, message.bytes);
+          rpc.request = decodeCriRequest(rpc.method, message.bytes);
           if (rpc.method === 'ExecSync') entry.execSync = execSyncSession(rpc, call);
           return;
         }
-        const response = decodeCriResponse(pkg, rpc.method, message.bytes);
+        const response = decodeCriResponse(rpc.method, message.bytes);
         if (response.url !== undefined) {
           rpc.url = response.url;
           rpc.token = streamingToken(response.url)?.token ?? null;
@@ -119,7 +118,7 @@ export function grpcCallsRecorder(scope: ConnectionScope): GrpcSink {
     Object.assign(entry.rpc, { path: `/runtime.v1.RuntimeService/${method}`, service: 'runtime.v1.RuntimeService', method, cri: 'runtime.v1', inferred: true });
     if (!entry.firstRequest) return;
     try {
-      entry.rpc.request = decodeCriRequest('runtime.v1', method, entry.firstRequest);
+      entry.rpc.request = decodeCriRequest(method, entry.firstRequest);
     } catch (err) {
       ctx.warn(criProblem('malformed-message', `request of the ${method} inferred from its response is not valid protobuf: ${(err as Error).message}`, { where: where(call), connection: record.id }));
     }
