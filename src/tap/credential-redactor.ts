@@ -12,8 +12,11 @@
  * HTTP/1.x (TLS, HTTP/2, gRPC, upgraded streams) passes as it is.
  *
  * Known secrets (a kubeconfig's token, say) are blanked wherever they appear, in any protocol; a
- * chunk's tail is held only while it could be the start of one. Sans-IO: fed bytes, returns the
- * bytes to record, in order.
+ * chunk's tail is held only while it could be the start of one. Held bytes keep their place: what the
+ * other side sends meanwhile is recorded after them, so the recording keeps the order the tap relayed
+ * in (a SPDY SYN_STREAM whose last byte happened to start the token was once recorded after its
+ * SYN_REPLY, and the session decoded with a stream the client had not opened). Sans-IO: fed bytes,
+ * returns the bytes to record, in order.
  */
 import { HttpBodyDecoder } from '../http/body-decoder.js';
 import { isUpgradeRequest, parseRequestHead, parseResponseHead, startLooksLikeHttp, type HttpRequestHead } from '../http/http-head.js';
@@ -38,6 +41,8 @@ const MAX_HEAD_BYTES = 64 * 1024;
 const MAX_TRAILER_BYTES = 64 * 1024;
 /** Client bytes held after an upgrade request while its answer is awaited. */
 const MAX_HELD_BYTES = 1024 * 1024;
+/** Bytes decided behind a secret's possible start: past this the start is recorded blanked, so memory stays bounded. */
+const MAX_BYTES_BEHIND_SECRET_START = 1024 * 1024;
 const LF = 0x0a;
 const CR = 0x0d;
 const SP = 0x20;
@@ -68,6 +73,13 @@ class Side {
   constructor(readonly dir: Direction) {}
 }
 
+/** Bytes in the order they were relayed; `bytes` is null while they may be the start of a known secret. */
+interface OrderedPiece {
+  dir: Direction;
+  bytes: Uint8Array | null;
+  length: number;
+}
+
 export class CredentialRedactor {
   private readonly c2s = new Side('c2s');
   private readonly s2c = new Side('s2c');
@@ -75,6 +87,10 @@ export class CredentialRedactor {
   private readonly requests: HttpRequestHead[] = [];
   private readonly secrets: LiteralSecrets;
   private out: RecordedPiece[] = [];
+  /** From the first piece held by the secret check on: the pieces of both directions in relay order. */
+  private ordered: OrderedPiece[] = [];
+  /** Bytes in `ordered` already decided, waiting for a held piece before them. */
+  private decidedBehindHeld = 0;
 
   constructor(options: { secrets?: readonly string[] } = {}) {
     this.secrets = new LiteralSecrets(options.secrets ?? []);
@@ -97,8 +113,7 @@ export class CredentialRedactor {
       this.emit(dir, partial);
     }
     side.mode = 'opaque';
-    const rest = this.secrets.flush(dir);
-    if (rest.length) this.out.push({ dir, bytes: rest });
+    this.decide(dir, this.secrets.flush(dir));
     return this.take();
   }
 
@@ -113,8 +128,43 @@ export class CredentialRedactor {
   }
 
   private emit(dir: Direction, bytes: Uint8Array): void {
-    const checked = this.secrets.filter(dir, bytes);
-    if (checked.length) this.out.push({ dir, bytes: checked });
+    if (!bytes.length) return;
+    if (!this.secrets.any) {
+      this.out.push({ dir, bytes });
+      return;
+    }
+    this.ordered.push({ dir, bytes: null, length: bytes.length });
+    this.decide(dir, this.secrets.filter(dir, bytes));
+  }
+
+  /**
+   * `decided`: the secret check's verdict on `dir`'s oldest undecided bytes (as long as they are or
+   * shorter). It fills their places; what is decided from the front on is recorded.
+   */
+  private decide(dir: Direction, decided: Uint8Array): void {
+    let at = 0;
+    for (let i = 0; i < this.ordered.length && at < decided.length; i++) {
+      const piece = this.ordered[i];
+      if (piece.dir !== dir || piece.bytes) continue;
+      const n = Math.min(piece.length, decided.length - at);
+      if (n === piece.length) {
+        piece.bytes = decided.subarray(at, at + n);
+      } else {
+        this.ordered.splice(i++, 0, { dir, bytes: decided.subarray(at, at + n), length: n });
+        piece.length -= n;
+      }
+      this.decidedBehindHeld += n;
+      at += n;
+    }
+    let released = 0;
+    for (; released < this.ordered.length && this.ordered[released].bytes; released++) {
+      const piece = this.ordered[released];
+      this.decidedBehindHeld -= piece.length;
+      if (piece.length) this.out.push({ dir: piece.dir, bytes: piece.bytes! });
+    }
+    this.ordered.splice(0, released);
+    const held = this.ordered[0];
+    if (held && this.decidedBehindHeld > MAX_BYTES_BEHIND_SECRET_START) this.decide(held.dir, this.secrets.blankHeld(held.dir));
   }
 
   private consume(side: Side, data: Uint8Array): void {
@@ -305,8 +355,12 @@ class LiteralSecrets {
     this.secrets = [...new Set(secrets)].filter((s) => s.length >= 8).map((s) => Buffer.from(s));
   }
 
+  get any(): boolean {
+    return this.secrets.length > 0;
+  }
+
+  /** `bytes` checked, behind what was held: the decided part (a copy), the rest held. Lengths add up. */
   filter(dir: Direction, bytes: Uint8Array): Uint8Array {
-    if (this.secrets.length === 0) return bytes;
     const held = this.tail[dir];
     const data = held.length ? Buffer.concat([held, bytes]) : Buffer.from(bytes);
     let copied = held.length > 0;
@@ -325,10 +379,16 @@ class LiteralSecrets {
     return out.subarray(0, out.length - keep);
   }
 
+  /** The direction ended: what was held is no secret (a whole one would have been blanked). */
   flush(dir: Direction): Uint8Array {
     const rest = this.tail[dir];
     this.tail[dir] = Buffer.alloc(0);
     return rest;
+  }
+
+  /** What was held, recorded as filler without waiting for the bytes that would decide it. */
+  blankHeld(dir: Direction): Uint8Array {
+    return this.flush(dir).fill(FILLER);
   }
 
   /** The longest tail of `data` that is a proper prefix of some secret. */

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { CredentialRedactor, type RecordedPiece } from '../../src/tap/credential-redactor.js';
 
 const text = (pieces: RecordedPiece[], dir: 'c2s' | 's2c') =>
@@ -12,6 +13,18 @@ function run(conversation: [dir: 'c2s' | 's2c', data: string][], step = Infinity
     for (let at = 0; at < bytes.length; at += Math.min(step, bytes.length)) out.push(...r.push(dir, bytes.subarray(at, at + step)));
   }
   out.push(...r.finish('c2s'), ...r.finish('s2c'));
+  return out;
+}
+
+/** The recorded pieces with neighbours of one direction joined: [direction, text] in recording order. */
+function transcript(pieces: RecordedPiece[]): [string, string][] {
+  const out: [string, string][] = [];
+  for (const p of pieces) {
+    const text = Buffer.from(p.bytes).toString('latin1');
+    const last = out[out.length - 1];
+    if (last && last[0] === p.dir) last[1] += text;
+    else out.push([p.dir, text]);
+  }
   return out;
 }
 
@@ -87,6 +100,67 @@ describe('CredentialRedactor', () => {
       const c2s = text(run([['c2s', stream]], step, [secret]), 'c2s');
       expect(c2s).toBe(stream.split(secret).join('*'.repeat(secret.length)));
     }
+  });
+
+  // kubectl's port-forward through the tap: the SYN_STREAM's last byte happened to be the token's
+  // first, was held, and the SYN_REPLY was recorded before it (the session got a stream-3 it never opened).
+  test('a held possible start of a secret keeps its place: what the other side sends meanwhile is recorded after it', () => {
+    const r = new CredentialRedactor({ secrets: ['tok3n-secret-value'] });
+    const bytes = (text: string) => Buffer.from(text, 'latin1');
+    const out = [...r.push('c2s', bytes('\x80SYN_STREAM t')), ...r.push('s2c', bytes('\x80SYN_REPLY')), ...r.push('s2c', bytes(' more'))];
+    expect(transcript(out)).toEqual([['c2s', '\x80SYN_STREAM ']]);
+    out.push(...r.push('c2s', bytes('o be sure')), ...r.finish('c2s'), ...r.finish('s2c'));
+    expect(transcript(out)).toEqual([
+      ['c2s', '\x80SYN_STREAM t'],
+      ['s2c', '\x80SYN_REPLY more'],
+      ['c2s', 'o be sure'],
+    ]);
+  });
+
+  test('property: any interleaving and chunking records every byte once, in relay order, each secret blanked', () => {
+    const secret = 'abcab-token';
+    // Chunks built from fragments of the secret, so its starts and splits are frequent.
+    const fragment = fc.constantFrom('a', 'ab', 'abc', 'abcab', 'abcab-', '-token', 'token', secret, 'x', '\n', 'zz');
+    const chunk = fc.tuple(fc.constantFrom<'c2s' | 's2c'>('c2s', 's2c'), fc.array(fragment, { minLength: 1, maxLength: 6 }).map((f) => f.join('')));
+    fc.assert(
+      fc.property(fc.array(chunk, { maxLength: 30 }), (chunks) => {
+        const conversation: [dir: 'c2s' | 's2c', data: string][] = [
+          ['c2s', '\x00'],
+          ['s2c', '\x00'],
+          ...chunks,
+        ];
+        const out = run(conversation, Infinity, [secret]);
+        const blanked = (dir: 'c2s' | 's2c') =>
+          conversation.filter(([d]) => d === dir).map(([, data]) => data).join('').split(secret).join('*'.repeat(secret.length));
+        expect(text(out, 'c2s')).toBe(blanked('c2s'));
+        expect(text(out, 's2c')).toBe(blanked('s2c'));
+        // Relay order: before any byte of a chunk is recorded, every earlier chunk of the other side was.
+        const sent = { c2s: 0, s2c: 0 };
+        const recorded = { c2s: 0, s2c: 0 };
+        const before = conversation.map(([dir, data]) => {
+          sent[dir] += data.length;
+          return { dir, end: sent[dir], other: { ...sent } };
+        });
+        for (const piece of out) {
+          const first = recorded[piece.dir];
+          recorded[piece.dir] += piece.bytes.length;
+          const owner = before.find((c) => c.dir === piece.dir && c.end > first)!;
+          const other = piece.dir === 'c2s' ? 's2c' : 'c2s';
+          expect(recorded[other]).toBeGreaterThanOrEqual(owner.other[other]);
+        }
+      }),
+    );
+  });
+
+  test('a possible start held while the other side sends more than 1 MiB is recorded blanked', () => {
+    const r = new CredentialRedactor({ secrets: ['tok3n-secret-value'] });
+    const out = [...r.push('c2s', Buffer.from('\x00 to', 'latin1')), ...r.push('s2c', Buffer.from('\x00', 'latin1'))];
+    const chunk = Buffer.alloc(64 * 1024, 0x41);
+    for (let i = 0; i < 17; i++) out.push(...r.push('s2c', chunk));
+    expect(transcript(out)).toEqual([
+      ['c2s', '\x00 **'],
+      ['s2c', '\x00' + 'A'.repeat(17 * chunk.length)],
+    ]);
   });
 
   test('a head cut by the end of the connection is still blanked', () => {
