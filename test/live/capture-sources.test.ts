@@ -34,9 +34,9 @@ interface Report {
   warnings: unknown[];
 }
 
-/** `execscope analyze - --json` reading `stdin`; resolves with its report once stdin ends. */
-function analyzeStdin(stdin: NodeJS.ReadableStream | 'pipe'): { child: ChildProcess; report: Promise<Report> } {
-  const child = spawn(process.execPath, [cli, 'analyze', '-', '--json'], { stdio: [stdin === 'pipe' ? 'pipe' : (stdin as never), 'pipe', 'pipe'] });
+/** `execscope analyze - --json` reading its stdin; resolves with its report once stdin ends. */
+function analyzeStdin(): { child: ChildProcess; report: Promise<Report> } {
+  const child = spawn(process.execPath, [cli, 'analyze', '-', '--json'], { stdio: ['pipe', 'pipe', 'pipe'] });
   let json = '';
   let err = '';
   child.stdout!.on('data', (c: Buffer) => (json += c.toString()));
@@ -47,8 +47,48 @@ function analyzeStdin(stdin: NodeJS.ReadableStream | 'pipe'): { child: ChildProc
   return { child, report };
 }
 
+/**
+ * tcpdump writing a capture to stdout, which is passed on to `analyze`'s stdin; `seen(marker)` resolves
+ * once the capture holds a packet carrying `marker`. Packets leave the capture ring in order, so
+ * everything sent before the marker is then in the capture too: stopping tcpdump earlier could leave
+ * the exec's last packets (its Status) unread in the ring.
+ */
+function tcpdumpInto(analyzer: ChildProcess, args: string[], filter: string): { child: ChildProcess; listening: Promise<void>; seen: (marker: string) => Promise<void> } {
+  const tcpdump = startTcpdump([...args, '-w', '-', filter]);
+  const watch = followBytes();
+  tcpdump.child.stdout!.on('data', (chunk: Buffer) => {
+    watch.push(chunk);
+    analyzer.stdin!.write(chunk);
+  });
+  tcpdump.child.stdout!.once('end', () => analyzer.stdin!.end());
+  return { ...tcpdump, seen: watch.seen };
+}
+
+/** Bytes arriving in chunks; `seen(text)`, asked before `text` arrives, resolves once they contain it (also across chunks). */
+function followBytes(): { push: (chunk: Buffer) => void; seen: (text: string) => Promise<void> } {
+  let tail = Buffer.alloc(0);
+  const waiting: { text: string; resolve: () => void }[] = [];
+  const check = (window: Buffer) => {
+    for (const w of [...waiting]) {
+      if (!window.includes(w.text)) continue;
+      waiting.splice(waiting.indexOf(w), 1);
+      w.resolve();
+    }
+  };
+  return {
+    push(chunk) {
+      const window = Buffer.concat([tail, chunk]);
+      check(window);
+      tail = window.subarray(Math.max(0, window.length - 256));
+    },
+    seen: (text) => new Promise<void>((resolve) => waiting.push({ text, resolve })),
+  };
+}
+
 function startTcpdump(args: string[]): { child: ChildProcess; listening: Promise<void> } {
-  const child = spawn('tcpdump', ['-U', '--immediate-mode', '-n', '-Z', 'root', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // -s/-B: room for ~1000 full loopback packets in the capture ring (the default ring of 2 MiB holds
+  // 8 frames of the default 256 KiB snap length: on a loaded machine the exec's packets were dropped).
+  const child = spawn('tcpdump', ['-s', '65600', '-B', '65536', '-U', '--immediate-mode', '-n', '-Z', 'root', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const listening = new Promise<void>((resolve, reject) => {
     let err = '';
     child.stderr!.on('data', (c: Buffer) => {
@@ -83,18 +123,30 @@ describeIfTcpdump('cluster capture sources through stdin (the real tcpdump, the 
     const started: ChildProcess[] = [];
     try {
       const filter = `tcp port ${lab.port('kubelet')}`;
-      const node = startTcpdump(['-i', 'any', '-y', 'LINUX_SLL2', '-w', '-', filter]);
-      const ksniff = startTcpdump(['-i', 'any', '-y', 'LINUX_SLL', '-w', '-', filter]);
+      const fromNode = analyzeStdin();
+      const fromKsniff = analyzeStdin();
+      started.push(fromNode.child, fromKsniff.child);
+      const node = tcpdumpInto(fromNode.child, ['-i', 'any', '-y', 'LINUX_SLL2'], filter);
+      const ksniff = tcpdumpInto(fromKsniff.child, ['-i', 'any', '-y', 'LINUX_SLL'], filter);
       const pod = startTcpdump(['-i', 'lo', '-w', join(dir, 'pod.pcap'), filter]);
       started.push(node.child, ksniff.child, pod.child);
-      const fromNode = analyzeStdin(node.child.stdout!);
-      const fromKsniff = analyzeStdin(ksniff.child.stdout!);
-      started.push(fromNode.child, fromKsniff.child);
       await Promise.all([node.listening, ksniff.listening, pod.listening]);
       const kubectl = spawn('kubectl', ['exec', 'lab-0', '--', ...COMMAND], { env: { PATH: process.env.PATH, HOME: dir, KUBECONFIG: lab.kubeconfigPath }, stdio: 'ignore' });
       started.push(kubectl);
       expect(await new Promise((resolve) => kubectl.once('exit', resolve))).toBe(4);
       await lab.observations.whenIdle();
+      // A last request on the kubelet's port (answered 404) marks the end: once every capture holds
+      // it, every capture holds the exec.
+      const marker = `capture-end-${process.pid}-${Date.now()}`;
+      const podFile = followBytes();
+      const captured = Promise.all([node.seen(marker), ksniff.seen(marker), podFile.seen(marker)]);
+      const podPolling = setInterval(() => podFile.push(readFileSync(join(dir, 'pod.pcap'))), 50);
+      try {
+        await fetch(`http://127.0.0.1:${lab.port('kubelet')}/${marker}`, { headers: { connection: 'close' } }).then((r) => r.text());
+        await captured;
+      } finally {
+        clearInterval(podPolling);
+      }
       const podDone = new Promise((resolve) => pod.child.once('exit', resolve));
       for (const t of [node, ksniff, pod]) t.child.kill('SIGINT');
       await podDone;
@@ -112,7 +164,7 @@ describeIfTcpdump('cluster capture sources through stdin (the real tcpdump, the 
       expectKubeletSession(ksniffReport);
 
       for (const timestamps of ['captured', 'zero'] as const) {
-        const gadget = analyzeStdin('pipe');
+        const gadget = analyzeStdin();
         started.push(gadget.child);
         gadget.child.stdin!.end(inspektorGadgetPcapng(readFileSync(join(dir, 'pod.pcap')), timestamps));
         const report = await gadget.report;
