@@ -17,10 +17,15 @@ export function backpressure(s: ExecSession, connections: ReadonlyMap<number, Co
   if (!conn || !conn.zeroWindows.length || s.httpStatus !== 101) return [];
   const end = Math.max(sessionEndTs(s), conn.endTs ?? 0);
   // A window that reopened and let the session finish with its Status was a slow reader (a process
-  // still starting: nothing reads stdin before it runs), not one that stopped.
+  // still starting: nothing reads stdin before it runs), not one that stopped. A server that answered
+  // with its Status while it still took no stdin was done with it, not stuck: the command stopped
+  // reading and ended (input truncated, R15, when stdin is seen outliving the Status); a proxy in
+  // front of it stays blocked until the teardown.
   // Nor does a window closed after the session said it was over (its Status, GOAWAY, the connection's end): the reader was done.
   const over = sessionOverTs(s) ?? Infinity;
-  const stalls = conn.zeroWindows.filter((w) => w.ts >= (s.upgradeTs ?? s.startTs) && w.ts < over && (w.reopenedAt === null || s.exit === null) && (w.reopenedAt ?? end) - w.ts >= STALL_NS);
+  const stalls = conn.zeroWindows.filter(
+    (w) => w.ts >= (s.upgradeTs ?? s.startTs) && w.ts < over && (s.exit === null || (w.reopenedAt === null && w.dir === 's2c')) && (w.reopenedAt ?? end) - w.ts >= STALL_NS,
+  );
   // One finding per direction: the first stall says who stopped reading.
   const out: Finding[] = [];
   for (const dir of ['c2s', 's2c'] as const) {

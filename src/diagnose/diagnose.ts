@@ -68,18 +68,24 @@ const connectionsById = (scope: DiagnosisScope) => new Map(scope.connections.map
 
 const rank = (f: Finding) => CAUSE_ORDER.indexOf(f.rule);
 
-/** The cause among candidate findings of one exec (any hops). */
-function primary(candidates: readonly Finding[]): Finding | null {
+/** The cause among candidate findings of one exec (any hops); `depth` is how far along the exec's hops the session that showed a finding is. */
+function primary(candidates: readonly Finding[], depth: (f: Finding) => number): Finding | null {
   let best: Finding | null = null;
   for (const f of candidates) {
     if (f.severity === 'info') continue;
-    if (!best || rank(f) < rank(best) || (rank(f) === rank(best) && earlierOrFurther(f, best))) best = f;
+    if (!best || rank(f) < rank(best) || (rank(f) === rank(best) && earlierOrFurther(f, best, depth))) best = f;
   }
   return best;
 }
 
-function earlierOrFurther(f: Finding, than: Finding): boolean {
-  if (f.locate === 'far-end' && f.hop !== than.hop) return HOP_DEPTH[f.hop] > HOP_DEPTH[than.hop];
+function earlierOrFurther(f: Finding, than: Finding, depth: (f: Finding) => number): boolean {
+  if (f.locate === 'far-end') {
+    if (f.hop !== than.hop) return HOP_DEPTH[f.hop] > HOP_DEPTH[than.hop];
+    // Placed on one hop by several (R15 on the runtime hop, whichever hops saw stdin outlive the
+    // Status): the furthest that showed it, by the hop links — never by which capture time came
+    // first, which across captures from several nodes is only the merge's estimate of their clocks.
+    if (depth(f) !== depth(than)) return depth(f) > depth(than);
+  }
   if (SEVERITY_ORDER[f.severity] !== SEVERITY_ORDER[than.severity]) return SEVERITY_ORDER[f.severity] < SEVERITY_ORDER[than.severity];
   return (f.at ?? Infinity) < (than.at ?? Infinity);
 }
@@ -92,7 +98,10 @@ export function diagnoseAll(scope: DiagnosisScope): Map<number, Diagnosis> {
   const bySession = new Map<number, Diagnosis>();
   for (const s of scope.sessions) {
     const chain = s.previousHop === null && s.nextHop === null ? [s] : hopChain(byId, s);
-    const chainCause = primary(chain.flatMap((h) => own.get(h.id) ?? []));
+    const chainCause = primary(
+      chain.flatMap((h) => own.get(h.id) ?? []),
+      (f) => chain.findIndex((h) => h.id === f.session),
+    );
     const mine = own.get(s.id) ?? [];
     // A cause from another hop is carried over; one this session's own rule reported for another attempt (a folded refusal) is its own.
     const fromHop = chainCause !== null && chainCause.session !== s.id && chain.some((h) => h.id === chainCause.session);

@@ -25,8 +25,6 @@ export interface ClientScript {
   env?: Record<string, string>;
   /** Bytes piped to kubectl's stdin (then closed); none: stdin closed at once. */
   stdin?: Buffer;
-  /** Feed `stdin` no faster than this, as a producer upstream of the pipe would; default: all at once. */
-  stdinBytesPerSecond?: number;
   /** Run kubectl on a terminal of this size, driven by `steps`. */
   tty?: { size: { width: number; height: number }; steps: TtyStep[] };
   /** Kill kubectl after this long (a scenario that hangs on purpose). */
@@ -45,20 +43,6 @@ export interface ClientResult {
 }
 
 const STEP_TIMEOUT_MS = 15_000;
-const PACED_CHUNK_BYTES = 64 << 10;
-
-/** Writes `bytes` to the child's stdin at `perSecond` at most (in 64 KiB chunks), then closes it; stops when the child goes. */
-async function writePaced(child: ChildProcess, bytes: Buffer, perSecond: number): Promise<void> {
-  const stdin = child.stdin!;
-  const start = Date.now();
-  for (let at = 0; at < bytes.length && !stdin.destroyed; at += PACED_CHUNK_BYTES) {
-    const due = start + (at / perSecond) * 1000;
-    if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
-    if (stdin.destroyed) return;
-    if (!stdin.write(bytes.subarray(at, at + PACED_CHUNK_BYTES))) await new Promise((resolve) => stdin.once('drain', resolve).once('close', resolve));
-  }
-  if (!stdin.destroyed) stdin.end();
-}
 const MAX_KEPT_OUTPUT = 64 << 20;
 
 export async function runKubectl(kubectl: string, script: ClientScript, env: NodeJS.ProcessEnv): Promise<ClientResult> {
@@ -130,8 +114,7 @@ export async function runKubectl(kubectl: string, script: ClientScript, env: Nod
     }
   } else if (script.stdin) {
     stdinTally!.add(script.stdin);
-    if (script.stdinBytesPerSecond) void writePaced(child, script.stdin, script.stdinBytesPerSecond);
-    else child.stdin!.end(script.stdin);
+    child.stdin!.end(script.stdin);
   } else {
     child.stdin!.end();
   }

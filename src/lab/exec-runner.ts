@@ -1,7 +1,8 @@
 /**
  * The runtime side of one exec/attach session, whatever carries it (SPDY streams or WebSocket
  * channels): stdin into the process (with backpressure: a process that does not read stops the
- * connection's reads, as spdystream's blocked frame workers do), stdout/stderr out of it, resizes to
+ * connection's reads, as spdystream's blocked frame workers do; once the process has closed its stdin
+ * or exited, stdin is refused for good, as containerd's), stdout/stderr out of it, resizes to
  * its pty, and — once it exited and its output is drained — the Status on the error stream, then the
  * connection closed (kubelet remotecommand ServeExec). Tallies every byte for the truth file.
  */
@@ -40,6 +41,8 @@ export class ExecRunner {
   private stdinEnded = false;
   private queuedSize: { width: number; height: number } | null = null;
   private stalled = false;
+  /** The command's stdin is gone: a stdin frame arriving now stops the connection's reads until the session closes. */
+  private stdinRefused = false;
   private connectionGone = false;
 
   constructor(
@@ -56,6 +59,11 @@ export class ExecRunner {
   stdinData(bytes: Uint8Array): void {
     if (this.stdinEnded) return;
     this.session.streams!.stdin.add(bytes);
+    if (this.stdinRefused) {
+      // Nobody takes this frame: the connection's reader waits on it from now on.
+      this.transport.pauseInput();
+      return;
+    }
     const copy = Buffer.from(bytes);
     if (this.faults.stallReader && !this.stalled) {
       this.stalled = true;
@@ -74,8 +82,24 @@ export class ExecRunner {
   private holdInputUntilDrained(stdin: NonNullable<LabProcess['stdin']>): void {
     this.transport.pauseInput();
     stdin.once('drain', () => {
-      if (!this.stalled) this.transport.resumeInput();
+      if (!this.stalled && !this.stdinRefused) this.transport.resumeInput();
     });
+  }
+
+  /**
+   * The command closed its stdin (a write failed with EPIPE) or exited while the client still had
+   * stdin open: the rest is never read. containerd's exec IO (internal/cri/io/exec_io.go) copies the
+   * stdin stream into the process with io.Copy, which returns on EPIPE, and closes the stream's reader
+   * when the process exits; the next stdin frame then waits for a reader, and spdystream's frame
+   * queue and connection reader with it (kubernetes/kubernetes#16373). Until the kubelet's ServeExec
+   * writes the Status and closes (every stream reset, GOAWAY), the client's stdin backs up in TCP:
+   * whatever it sent after the command stopped reading crosses this hop after the Status or not at
+   * all — never into a reader that discards it. A client sending no stdin is not held up (PINGs are
+   * still read and answered).
+   */
+  private refuseStdin(): void {
+    if (this.stdinEnded || this.connectionGone) return;
+    this.stdinRefused = true;
   }
 
   stdinEnd(): void {
@@ -102,11 +126,12 @@ export class ExecRunner {
 
   async run(proc: LabProcess, command: readonly string[]): Promise<void> {
     this.process = proc;
-    proc.stdin?.on('error', () => {});
+    proc.stdin?.on('error', () => this.refuseStdin());
+    proc.stdin?.on('close', () => this.refuseStdin());
     const queued = this.queuedStdin.splice(0);
     const room = queued.reduce((ok, chunk) => (proc.stdin?.write(chunk) ?? true) && ok, true);
     if (this.stdinEnded) proc.stdin?.end();
-    if (queued.length && !this.stalled) {
+    if (queued.length && !this.stalled && !this.stdinRefused) {
       if (room || !proc.stdin) this.transport.resumeInput();
       else this.holdInputUntilDrained(proc.stdin);
     }
@@ -115,6 +140,7 @@ export class ExecRunner {
     this.pipeOutput(proc, 'stderr');
     const result = await proc.done;
     if (this.session.endedAt !== null) return; // the lab stopped first
+    this.refuseStdin();
     if (result.kind === 'exited') this.session.processExitCode = result.exitCode;
     if (this.connectionGone) {
       this.observations.endSession(this.session, `aborted: ${this.session.notes.at(-1) ?? 'connection closed'} before the Status`);

@@ -245,6 +245,13 @@ describe('on model sessions, rule by rule', () => {
     expect(diagnose(s, [s], [conn]).map((f) => f.rule)).toContain('R8');
     const finished = { ...s, exit: { status: 'Success' as const, code: 0 } };
     expect(diagnose(finished, [finished], [conn]).map((f) => f.rule)).not.toContain('R8');
+    // Still closed when the server sent its Status and until the teardown (a proxy in front of a
+    // command that stopped reading and exited): the server was done with stdin, not stuck.
+    conn.zeroWindows[0].reopenedAt = null;
+    expect(diagnose(finished, [finished], [conn]).map((f) => f.rule)).not.toContain('R8');
+    // The client not reading its output while the Status still came is not explained by that end.
+    conn.zeroWindows[0].dir = 's2c';
+    expect(diagnose(finished, [finished], [conn]).map((f) => f.rule)).toContain('R8');
   });
 
   test('R10: an RBAC refusal', () => {
@@ -305,6 +312,30 @@ describe('on model sessions, rule by rule', () => {
     const [f] = one(s);
     expect(f).toMatchObject({ rule: 'R15' });
     expect(f.evidence[0]).toBe('the server sent its Status (Failure, exit 1) at +2.00 s while the client was still sending: 400 B of stdin before, 100 B after');
+  });
+
+  test('R15 on several hops of one exec: the cause is the furthest hop that showed it, whatever the clocks say', () => {
+    // Captures from three nodes: the kubelet hop's file runs 2 s behind, so its Status looks earliest.
+    const hop = (id: number, name: ExecSession['hop'], shift: number) => {
+      const s = session({ id, hop: name, stdin: true, state: 'complete', upgradeTs: shift, endTs: shift + 4 * S, connectionEnd: { ts: shift + 4 * S, by: 'client', reset: false }, exit: { status: 'Success', code: 0 } });
+      const stdin = stream(s, 'stdin', 5);
+      data(stdin, 'c2s', 'a'.repeat(400), origin(300, 400, 10, shift + 1 * S));
+      data(stream(s, 'error', 1), 's2c', '{}', origin(300, 2, 11, shift + 2 * S));
+      data(stdin, 'c2s', 'b'.repeat(100), origin(700, 100, 12, shift + 3 * S));
+      return s;
+    };
+    const chain = [hop(1, 'apiserver', 0), hop(2, 'kubelet', -2 * S), hop(3, 'cri', 0)];
+    chain[0].nextHop = 2;
+    chain[1].previousHop = 1;
+    chain[1].nextHop = 3;
+    chain[2].previousHop = 2;
+    const d = diagnoseAll({ sessions: chain, connections: [] });
+    // The runtime hop's own finding is the cause on every hop; the others' own R15 are consequences.
+    expect(chain.map((s) => [d.get(s.id)?.cause?.session, d.get(s.id)?.cause?.hop, d.get(s.id)?.consequences.map((f) => `${f.rule}#${f.session}`)])).toEqual([
+      [3, 'cri', ['R15#1']],
+      [3, 'cri', ['R15#2']],
+      [3, 'cri', []],
+    ]);
   });
 
   test('R16: the client left before any Status without closing stdin; for attach, a detach', () => {

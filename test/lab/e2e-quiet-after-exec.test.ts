@@ -128,15 +128,10 @@ describeIfTcpdump('every lab scenario without a fault, then 30 s of quiet with t
           const rule = 'cause' in doctor ? doctor.cause.split('@')[0] : doctor.note;
           return { exec, hop, findings: findings.filter((f) => f.startsWith('cause ') || f.split('@')[0] !== rule), titles: [] };
         });
-      // input-truncated (R15) is a race the wire may not show: once the command has exited, kubectl
-      // stops sending stdin as soon as the Status reaches it, and whether any stdin crossed a hop
-      // after that hop's Status is a matter of milliseconds (two CI runs showed it on no hop of one
-      // of the two runs). There a hop may be silent; anything else it shows must be the R15 cause.
-      const raced = (doctor: Scenario['doctor'], findings: string[]) => doctor !== undefined && 'cause' in doctor && doctor.cause.startsWith('R15@') && findings.length === 0;
       const want = (model: CaptureModel) =>
-        findingsByHop(model).map(({ exec, hop, findings }) => {
+        findingsByHop(model).map(({ exec, hop }) => {
           const doctor = expected.get(exec);
-          return { exec, hop, findings: doctor && 'cause' in doctor && !raced(doctor, findings) ? [`cause ${doctor.cause}`] : [], titles: [] };
+          return { exec, hop, findings: doctor && 'cause' in doctor ? [`cause ${doctor.cause}`] : [], titles: [] };
         });
       // …and a note is on every hop.
       const notes = (model: CaptureModel) => findingsByHop(model).filter(({ exec }) => expected.get(exec) && 'note' in expected.get(exec)!).map(({ hop, findings }) => ({ hop, findings }));
@@ -167,10 +162,7 @@ describeIfTcpdump('every lab scenario without a fault, then 30 s of quiet with t
       // the order sessions were numbered in (which differs between the two models) does not matter.
       const byExec = (m: CaptureModel) =>
         findingsByHop(m)
-          // Which hop also shows R15 as its own finding turns on milliseconds of stdin/Status overlap,
-          // which the clock offsets the merge estimates can move (the cause is the same): compared
-          // without those (open in issue 11).
-          .map(({ exec, hop, findings }) => ({ exec, hop: hop.split(' ')[1], findings: findings.filter((f) => !f.startsWith('R15@')) }))
+          .map(({ exec, hop, findings }) => ({ exec, hop: hop.split(' ')[1], findings }))
           .sort((a, b) => a.exec.localeCompare(b.exec) || a.hop.localeCompare(b.hop) || a.findings.join().localeCompare(b.findings.join()));
       expect(byExec(merged)).toEqual(byExec(recording));
       // Both recordings saw every kubectl run, each across its three hops.
