@@ -25,6 +25,29 @@ export function carriedOver(cause: Finding, s: ExecSession, byId: ReadonlyMap<nu
       evidence.push(`${here.name}: ${here.bytes} B reached this hop, the ${from.hop} hop carried ${there.bytes} B${when}; whatever the command wrote after byte ${there.bytes} never arrived`);
     }
   }
+  if (from && cause.rule === 'R15') evidence.push(...truncatedOutputLost(s, from));
   // Named by the session that showed it: a cause placed on another hop (a refusal the apiserver answered for the kubelet) was still seen there.
   return { ...cause, title: `${from?.hop ?? cause.hop} hop (#${cause.session}): ${cause.title}`, evidence };
+}
+
+/**
+ * Input truncated and less output here than the hop that showed it: the teardown lost the tail.
+ * The kubelet's and the apiserver's proxy (apimachinery's UpgradeAwareHandler.tryUpgrade) close both
+ * connections as soon as either copy ends; stdin still arriving is then unread, so the kernel resets
+ * the connection and drops what the proxy had not yet sent (RFC 2525 2.17), or the proxy closes the
+ * runtime's side before reading its last frames. The output's tail and the Status go with it, and an
+ * empty error stream reads as success (the translator's errorDecoderV4; kubectl over SPDY,
+ * kubernetes/kubernetes#137404).
+ */
+function truncatedOutputLost(s: ExecSession, from: ExecSession): string[] {
+  const short = output(s).flatMap((here) => {
+    const there = from.streams.find((r) => r.name === here.name);
+    return there && there.bytes > here.bytes ? [`${here.name}: ${here.bytes} B reached this hop, the ${from.hop} hop carried ${there.bytes} B`] : [];
+  });
+  if (!short.length) return [];
+  const exit = s.exit ? ` — and this session still ended with ${s.exit.status === 'Success' ? 'exit 0' : s.exit.code !== null ? `exit ${s.exit.code}` : `a ${s.exit.status} Status`}` : '';
+  return [
+    ...short,
+    `output was lost in front of the ${from.hop} hop when the session was torn down with stdin still arriving: a proxy (UpgradeAwareHandler) closing a connection it has unread stdin on makes the kernel reset it and drop what it had not yet sent${exit}`,
+  ];
 }

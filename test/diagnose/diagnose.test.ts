@@ -336,6 +336,17 @@ describe('on model sessions, rule by rule', () => {
       [3, 'cri', ['R15#2']],
       [3, 'cri', []],
     ]);
+    // The runtime wrote its last line; the teardown lost it in front (a proxy closing with stdin unread).
+    data(stream(chain[2], 'stdout', 3), 's2c', '4000000\n', origin(800, 8, 13, 1.9 * S));
+    stream(chain[0], 'stdout', 3);
+    const kubectl = diagnoseAll({ sessions: chain, connections: [] }).get(1)!.cause!;
+    expect(kubectl.evidence.slice(2)).toEqual([
+      'stdout: 0 B reached this hop, the cri hop carried 8 B',
+      'output was lost in front of the cri hop when the session was torn down with stdin still arriving: a proxy (UpgradeAwareHandler) closing a connection it has unread stdin on makes the kernel reset it and drop what it had not yet sent — and this session still ended with exit 0',
+    ]);
+    // Where every hop carried the same output, nothing is said about it.
+    data(chain[0].streams.find((r) => r.name === 'stdout')!, 's2c', '4000000\n', origin(800, 8, 13, 1.9 * S));
+    expect(diagnoseAll({ sessions: chain, connections: [] }).get(1)!.cause!.evidence).toHaveLength(2);
   });
 
   test('R16: the client left before any Status without closing stdin; for attach, a detach', () => {
