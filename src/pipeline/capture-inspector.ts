@@ -60,6 +60,8 @@ export interface CapturedUnit {
   inflatedHeaderBlock: Uint8Array | null;
   /** With `tlsRecords`: the records of the direction that ended in the unit's packets (at most 16). */
   tlsRecords: CarriedTlsRecord[];
+  /** With `alsoPacket`: that packet, when it is not one of the carriers (its streamOffset is -1). */
+  alsoPacket: CarrierPacket | null;
 }
 
 /** What to read back: a unit of a connection's direction. */
@@ -80,6 +82,8 @@ export interface UnitQuery {
   spdyFrom?: number;
   /** The connection is TLS: list the direction's records that ended in the unit's packets. */
   tlsRecords?: boolean;
+  /** Also read this packet (a warning's, which may carry none of the unit's bytes) with its headers and TCP analysis. */
+  alsoPacket?: number;
 }
 
 export type CaptureInspector = (query: UnitQuery) => Promise<CapturedUnit>;
@@ -91,7 +95,10 @@ interface KeptPacket {
 }
 
 export function createCaptureInspector(path: string): CaptureInspector {
-  return async ({ connectionId, dir, origin: o, innerOffsets, spdyFrom, tlsRecords: listRecords }) => {
+  return async ({ connectionId, dir, origin: o, innerOffsets, spdyFrom, tlsRecords: listRecords, alsoPacket }) => {
+    const lastPacket = Math.max(o.lastPacket, alsoPacket ?? 0);
+    const analysed = (packet: number) => (packet >= o.packet && packet <= o.lastPacket) || packet === alsoPacket;
+    let also: CarrierPacket | null = null;
     const bytes = new Uint8Array(innerOffsets ? 0 : Math.min(o.length, MAX_UNIT_BYTES));
     const carriers = new Map<number, CarrierPacket>();
     const kept = new Map<number, KeptPacket>();
@@ -162,7 +169,7 @@ export function createCaptureInspector(path: string): CaptureInspector {
         onEnd() {},
         onProblem(p) {
           if (p.connection !== connectionId || p.packet === undefined || !isTcpAnalysis(p.code)) return;
-          if (p.packet < o.packet || p.packet > o.lastPacket) return;
+          if (!analysed(p.packet)) return;
           const list = analysis.get(p.packet) ?? [];
           list.push(p);
           analysis.set(p.packet, list);
@@ -172,6 +179,11 @@ export function createCaptureInspector(path: string): CaptureInspector {
     );
     const packets = new PacketDecoder({
       onSegment(seg) {
+        if (current && current.index === alsoPacket) {
+          const { payload, ...fields } = seg;
+          const packet = { ...current, data: current.data.slice() };
+          also = { packet, payloadStart: payload.byteOffset - current.data.byteOffset, payloadLength: payload.length, streamOffset: -1, tcp: fields, headers: packetHeaderLayers(packet.linkType, packet.data), analysis: [] };
+        }
         if (current && current.index >= o.packet && current.index <= o.lastPacket && kept.size < MAX_KEPT_PACKETS) {
           const { payload, ...fields } = seg;
           kept.set(current.index, { packet: { ...current, data: current.data.slice() }, payloadStart: payload.byteOffset - current.data.byteOffset, tcp: fields });
@@ -185,7 +197,7 @@ export function createCaptureInspector(path: string): CaptureInspector {
         current = p;
         packets.push(p);
         current = null;
-        if (p.index >= o.lastPacket) done = true;
+        if (p.index >= lastPacket) done = true;
       },
     });
     for await (const chunk of readCaptureBytes(path)) {
@@ -196,6 +208,8 @@ export function createCaptureInspector(path: string): CaptureInspector {
     tcp.end();
     const found = [...carriers.values()].sort((x, y) => x.streamOffset - y.streamOffset);
     for (const c of found) c.analysis = analysis.get(c.packet.index) ?? [];
-    return { bytes, carriers: found, inflatedHeaderBlock, tlsRecords };
+    const extra = also as CarrierPacket | null;
+    if (extra) extra.analysis = analysis.get(extra.packet.index) ?? [];
+    return { bytes, carriers: found, inflatedHeaderBlock, tlsRecords, alsoPacket: extra && !carriers.has(extra.packet.index) ? extra : null };
   };
 }

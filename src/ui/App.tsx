@@ -17,6 +17,7 @@ import { ConnectionList } from './ConnectionList.js';
 import { ConnectionOverlay, connectionRows } from './ConnectionOverlay.js';
 import { WarningList } from './WarningList.js';
 import { warningTarget } from './warning-target.js';
+import { focusProblem } from './problem-focus.js';
 import { ContentView, contentRowCount } from './ContentView.js';
 import { EventDetail, layerTree } from './EventDetail.js';
 import { mouseAction, parseMouse, type ScreenMap } from './mouse.js';
@@ -93,6 +94,8 @@ function keepDefaults(next: UiState, resolved: UiState, ui: UiState): UiState {
     out.lane = ui.lane;
     out.item = ui.item;
   }
+  // The warning's layer, until a key moves off it.
+  if (next.layer === resolved.layer && next.field === resolved.field && next.problem === resolved.problem) out.layer = ui.layer;
   if (next.contentStream === resolved.contentStream) out.contentStream = ui.contentStream;
   if (next.contentScroll === resolved.contentScroll) out.contentScroll = ui.contentScroll;
   return out;
@@ -167,8 +170,11 @@ export function App({ path, note, load, inspector, contentReader, saver, initial
 
   const baseLayers = useMemo(() => (model && session && item ? modelLayers(model, session, item.event) : []), [model, session, item, rev]);
   // Only what is on screen is worth re-reading the capture for.
-  const inspection = useInspection(inspector, session, eventShown ? (item?.event ?? null) : null);
-  const layers = inspection.status === 'done' && inspection.layers.length ? inspection.layers : baseLayers;
+  const inspection = useInspection(inspector, session, eventShown ? (item?.event ?? null) : null, ui.problem?.packet);
+  const inspected = inspection.status === 'done' && inspection.layers.length ? inspection.layers : baseLayers;
+  // After ⏎ on a warning: its layer marked, and selected until the user moves (ui.layer -1).
+  const { layers, layer: problemLayer } = useMemo(() => focusProblem(inspected, ui.problem), [inspected, ui.problem]);
+  const layerIndex = clamp(ui.layer < 0 ? problemLayer : ui.layer, 0, Math.max(0, layers.length - 1));
 
   const steps = useMemo(() => (session ? walkSteps(session) : []), [session, rev]);
   const walk = useMemo(() => walkPositions(lanes, steps), [lanes, steps]);
@@ -209,7 +215,7 @@ export function App({ path, note, load, inspector, contentReader, saver, initial
         : ui.overlay === 'connection' && connection
           ? connectionRows(connection).length
           : 0;
-  const selectedLayer = layers[clamp(ui.layer, 0, Math.max(0, layers.length - 1))];
+  const selectedLayer = layers[layerIndex];
   const resolved: UiState = {
     ...ui,
     session: session?.id ?? null,
@@ -218,8 +224,8 @@ export function App({ path, note, load, inspector, contentReader, saver, initial
     item: itemIndex,
     contentStream: cIndex,
     contentScroll: clamp(ui.contentScroll < 0 ? eventRow : ui.contentScroll, 0, Math.max(0, cRows - contentRows)),
-    layer: clamp(ui.layer, 0, Math.max(0, layers.length - 1)),
-    field: clamp(ui.field, -1, (layers[clamp(ui.layer, 0, Math.max(0, layers.length - 1))]?.fields?.length ?? 0) - 1),
+    layer: layerIndex,
+    field: clamp(ui.field, -1, (selectedLayer?.fields?.length ?? 0) - 1),
     overlayScroll: clamp(ui.overlayScroll, 0, overlayScrollLimit(overlayRows, bodyRows)),
     warning: warningIndex,
   };

@@ -74,24 +74,27 @@ function analysisLines(c: CarrierPacket): string[] {
 
 /** One packet: every header's fields, the TCP payload, and what TCP analysis says of the segment. */
 function packetLayer(model: CaptureModel, c: CarrierPacket): LayerView {
-  const payload: Field = { id: 'tcp.payload', label: 'TCP payload', offset: c.payloadStart, length: c.payloadLength, value: `${c.payloadLength} bytes (stream bytes ${c.streamOffset}–${c.streamOffset + c.payloadLength - 1})` };
+  const carried = c.streamOffset >= 0;
+  const stream = carried ? ` (stream bytes ${c.streamOffset}–${c.streamOffset + c.payloadLength - 1})` : '';
+  const payload: Field = { id: 'tcp.payload', label: 'TCP payload', offset: c.payloadStart, length: c.payloadLength, value: `${c.payloadLength} bytes${stream}` };
   return {
     kind: 'packet',
     title: `packet ${c.packet.index}`,
     lines: [
       `${isoTime(model.capture.originNs, c.packet.ts) ?? ''} · ${c.packet.origLen} bytes on the wire, ${c.packet.data.length} captured · interface ${c.packet.interfaceId}`,
       c.headers.map((h) => `${h.name} ${h.start}–${h.end - 1}`).join(' · ') + ` · payload at byte ${c.payloadStart}`,
+      ...(carried ? [] : ['a packet a warning points at: it carries none of this event’s bytes']),
       ...analysisLines(c),
     ],
     range: { space: `packet ${c.packet.index}`, start: c.payloadStart, end: c.payloadStart + c.payloadLength },
     bytes: c.packet.data,
-    highlight: { start: c.payloadStart, end: c.payloadStart + c.payloadLength },
+    highlight: carried ? { start: c.payloadStart, end: c.payloadStart + c.payloadLength } : null,
     fields: [...c.headers.flatMap((h) => h.fields.map((f) => ({ ...f, label: `${h.name} ${f.label}` }))), payload],
   };
 }
 
 export function createEventInspector(read: CaptureInspector, model: CaptureModel): EventInspector {
-  return async (s, event) => {
+  return async (s, event, also) => {
     const layers = modelLayers(model, s, event);
     if (!event.origin) return layers;
     // A docker exec's calls each have their own connection.
@@ -99,7 +102,7 @@ export function createEventInspector(read: CaptureInspector, model: CaptureModel
     const tls = model.connections.find((c) => c.id === connectionId)?.tls;
     const tunnel = isSpdyTunnel(s) && event.kind !== 'request' && event.kind !== 'upgrade';
     const spdyFrom = tls || tunnel ? undefined : spdyStart(s, event);
-    const found = await read({ connectionId, dir: event.dir, origin: event.origin, innerOffsets: !!tls || tunnel, spdyFrom, tlsRecords: !!tls });
+    const found = await read({ connectionId, dir: event.dir, origin: event.origin, innerOffsets: !!tls || tunnel, spdyFrom, tlsRecords: !!tls, alsoPacket: also?.packet });
     const frameLayer = layers.find((l) => l.kind === 'frame' || (l.kind === 'http' && (event.kind === 'request' || event.kind === 'upgrade' || event.kind === 'poll')));
     if (frameLayer && !tls && !tunnel) {
       frameLayer.bytes = found.bytes;
@@ -135,7 +138,7 @@ export function createEventInspector(read: CaptureInspector, model: CaptureModel
         tcpLayer.fields = header.fields;
       }
     }
-    const packetLayers = found.carriers.map((c) => packetLayer(model, c));
+    const packetLayers = [...found.carriers, ...(found.alsoPacket ? [found.alsoPacket] : [])].map((c) => packetLayer(model, c));
     const firstPacket = layers.findIndex((l) => l.kind === 'packet');
     if (packetLayers.length && firstPacket >= 0) layers.splice(firstPacket, 1, ...packetLayers);
     return layers;

@@ -42,8 +42,9 @@ export interface LayerView {
 /**
  * Re-reads the capture to describe the layers under one event (frame header fields, TLS records,
  * TCP segments, packets) with their bytes. Implemented by the pipeline; the App works without one.
+ * `also.packet`: a packet a warning points at, shown as a layer of its own when it carried none of the event's bytes.
  */
-export type EventInspector = (session: ExecSession, event: InspectableEvent) => Promise<LayerView[]>;
+export type EventInspector = (session: ExecSession, event: InspectableEvent, also?: { packet?: number }) => Promise<LayerView[]>;
 
 const SPDY_STREAM_FRAMES: Record<StreamEvent['kind'], string> = {
   open: 'SYN_STREAM',

@@ -2,6 +2,7 @@
  * The TUI's navigation state and the moves the keys make on it. Pure: the App derives a context (how
  * many sessions, lanes, layers… exist right now); keys.ts maps each key press to one of these moves.
  */
+import type { Problem } from '../core/problem.js';
 import { SORT_KEYS, type SortKey } from '../report/session-summary.js';
 import { fullView, panView, revealInView, toAxis, zoomView, type TimeAxis, type Viewport } from './time-axis.js';
 import { nearestItem } from './timeline-lanes.js';
@@ -25,7 +26,8 @@ export interface Notice {
 }
 
 /** Where a warning points: an event of a session, or a connection without one. */
-export type WarningTarget = { session: number; lane: number; item: number } | { connection: number };
+/** Where ⏎ on a warning goes: the event carrying its packet (the Event pane then marks the problem's layer and bytes), or its connection. */
+export type WarningTarget = { session: number; lane: number; item: number; problem?: Problem } | { connection: number };
 
 export interface UiState {
   pane: Pane;
@@ -50,7 +52,10 @@ export interface UiState {
   filter: string;
   /** Filter text being typed; null when not typing. */
   filterDraft: string | null;
+  /** Selected layer of the Event pane; -1: the layer of `problem`, once the layers are known. */
   layer: number;
+  /** The warning ⏎ jumped to, marked in the Event pane until another event is selected. */
+  problem: Problem | null;
   /** Selected field of the selected layer; -1: the layer itself. */
   field: number;
   /** Rows the Event pane's hex view is scrolled from where it would show the highlight (PgUp/PgDn). */
@@ -92,6 +97,7 @@ export const initialUiState: UiState = {
   filter: '',
   filterDraft: null,
   layer: 0,
+  problem: null,
   field: -1,
   hexScroll: 0,
   contentStream: -1,
@@ -185,7 +191,7 @@ function moveId(current: number | null, step: Step, ids: readonly number[]): num
 
 /** A different session (or list entry) is selected: the per-session selection starts over. */
 function freshSelection(s: UiState): UiState {
-  return { ...s, lane: -1, item: -1, view: null, layer: 0, field: -1, hexScroll: 0, contentStream: -1, contentScroll: -1, searchAt: -1 };
+  return { ...s, lane: -1, item: -1, view: null, layer: 0, problem: null, field: -1, hexScroll: 0, contentStream: -1, contentScroll: -1, searchAt: -1 };
 }
 
 function itemAxis(s: UiState, ctx: UiContext, lane = s.lane, item = s.item): number | null {
@@ -200,7 +206,7 @@ export function selectItem(s: UiState, ctx: UiContext, lane: number, item: numbe
   const same = item === s.item && lane === s.lane;
   if (same) return { ...s, view };
   // Content follows a newly selected event to its first byte.
-  return { ...s, lane, item, view, layer: 0, field: -1, hexScroll: 0, explainScroll: 0, contentScroll: -1 };
+  return { ...s, lane, item, view, layer: 0, problem: null, field: -1, hexScroll: 0, explainScroll: 0, contentScroll: -1 };
 }
 
 function moveItem(s: UiState, ctx: UiContext, step: Step): UiState {
@@ -448,7 +454,8 @@ export function toggleOverlay(s: UiState, overlay: Overlay): UiState {
 export function jumpTo(s: UiState, target: WarningTarget): UiState {
   if ('connection' in target) return { ...s, list: 'connections', connection: target.connection, pane: 'sessions', filter: '', overlay: 'connection', overlayScroll: 0 };
   const fresh = freshSelection({ ...s, list: 'sessions', session: target.session, filter: '', overlay: null });
-  return { ...fresh, lane: target.lane, item: target.item, pane: target.item >= 0 ? 'event' : 'timeline' };
+  const problem = target.item >= 0 ? (target.problem ?? null) : null;
+  return { ...fresh, lane: target.lane, item: target.item, pane: target.item >= 0 ? 'event' : 'timeline', problem, layer: problem ? -1 : 0 };
 }
 
 /** ⏎ on a connection's details: its session's timeline. */

@@ -9,7 +9,7 @@ export type Inspection =
   | { status: 'done'; layers: LayerView[] }
   | { status: 'failed'; message: string };
 
-type Answer = { event: InspectableEvent; result: Inspection };
+type Answer = { event: InspectableEvent; packet: number | undefined; result: Inspection };
 
 /**
  * Re-reading a large capture is slow: the inspector is asked only once the selection has rested
@@ -17,22 +17,23 @@ type Answer = { event: InspectableEvent; result: Inspection };
  */
 export const INSPECT_DELAY_MS = 100;
 
-export function useInspection(inspector: EventInspector | undefined, session: ExecSession | null, event: InspectableEvent | null): Inspection {
+/** `packet`: a warning's packet to show too (see EventInspector). */
+export function useInspection(inspector: EventInspector | undefined, session: ExecSession | null, event: InspectableEvent | null, packet?: number): Inspection {
   const [answer, setAnswer] = useState<Answer | null>(null);
   useEffect(() => {
     if (!inspector || !session || !event) return;
     let current = true;
     const timer = setTimeout(() => {
-      inspector(session, event).then(
-        (layers) => current && setAnswer({ event, result: { status: 'done', layers } }),
-        (err: unknown) => current && setAnswer({ event, result: { status: 'failed', message: err instanceof Error ? err.message : String(err) } }),
+      inspector(session, event, packet === undefined ? undefined : { packet }).then(
+        (layers) => current && setAnswer({ event, packet, result: { status: 'done', layers } }),
+        (err: unknown) => current && setAnswer({ event, packet, result: { status: 'failed', message: err instanceof Error ? err.message : String(err) } }),
       );
     }, INSPECT_DELAY_MS);
     return () => {
       current = false;
       clearTimeout(timer);
     };
-  }, [inspector, session, event]);
+  }, [inspector, session, event, packet]);
   if (!inspector || !session || !event) return { status: 'none' };
-  return answer && answer.event === event ? answer.result : { status: 'loading' };
+  return answer && answer.event === event && answer.packet === packet ? answer.result : { status: 'loading' };
 }

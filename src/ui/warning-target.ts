@@ -24,5 +24,5 @@ export function warningTarget(model: CaptureModel, w: Problem): WarningTarget | 
     );
   }
   const found = best as { session: number; lane: number; item: number } | null;
-  return found ? { session: found.session, lane: found.lane, item: found.item } : { session: sessions[0].id, lane: 0, item: -1 };
+  return found ? { session: found.session, lane: found.lane, item: found.item, problem: w } : { session: sessions[0].id, lane: 0, item: -1 };
 }
