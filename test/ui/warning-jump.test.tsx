@@ -14,7 +14,7 @@ import { createEventInspector } from '../../src/ui/event-inspector.js';
 import { focusProblem } from '../../src/ui/problem-focus.js';
 import { warningTarget } from '../../src/ui/warning-target.js';
 import { hasTshark, pdmlFields } from '../kit/tshark.js';
-import { cleanupTuis, KEYS, renderTui } from './tui-harness.js';
+import { cleanupTuis, KEYS, renderTui, type Tui } from './tui-harness.js';
 
 const STALL = join(process.cwd(), 'fixtures', 'lab', 'lab-fault-stall-reader.pcapng.gz');
 
@@ -27,6 +27,12 @@ afterEach(() => {
   cleanupTuis();
   chalk.level = colorLevel;
 });
+
+/** Lets the TUI run until its frame passes `check` (the inspector re-reads the capture meanwhile). */
+async function until(tui: Tui, check: (frame: string) => boolean): Promise<string> {
+  for (let i = 0; i < 400 && !check(tui.lastFrame()); i++) await tui.settle(25);
+  return tui.lastFrame();
+}
 
 async function stalled() {
   const model = await analyzeCapture(STALL, analyzeOptions());
@@ -82,8 +88,7 @@ it('in the TUI: w, the warning, ⏎ — the Event pane on its packet, the header
   const index = model.warnings.indexOf(w);
   const tui = await renderTui(<App path={STALL} load={{ model, bytesRead: 1, totalBytes: 1, revision: 1, error: null }} inspector={inspector} />, { columns: 160, rows: 50 });
   await tui.press('w', ...Array.from({ length: index }, () => KEYS.down), KEYS.enter);
-  await tui.settle(400);
-  const frame = tui.lastFrame();
+  const frame = await until(tui, (f) => f.includes('! tcp.zero-window: ') && !f.includes('… re-reading the capture'));
   expect(frame.split('\n').find((l) => l.startsWith('▶'))).toMatch(/^▶ Event/);
   expect(frame).toMatch(new RegExp(`▸[├└] packet +packet ${w.packet}\\b`));
   expect(frame).toContain('! tcp.zero-window: ');
@@ -94,7 +99,7 @@ it('in the TUI: w, the warning, ⏎ — the Event pane on its packet, the header
   expect(tui.lastFrame()).toMatch(/▸├ packet +packet \d+/);
   expect(tui.lastFrame()).not.toMatch(new RegExp(`▸[├└] packet +packet ${w.packet}\\b`));
   await tui.press(KEYS.right);
-  await tui.settle(400);
+  await until(tui, (f) => !f.includes('… re-reading the capture') && !f.includes('! tcp.zero-window: '));
   expect(tui.lastFrame()).not.toContain('! tcp.zero-window: ');
   expect(tui.lastFrame()).not.toMatch(new RegExp(`packet +packet ${w.packet}\\b`));
   tui.unmount();
