@@ -81,6 +81,9 @@ type ControlFrameBody = SpdyControlFrame extends infer F
   : never;
 
 const EMPTY = new Uint8Array(0);
+/** What the refilled piece points at between calls. */
+const NO_ORIGIN: StreamOrigin = { offset: 0, length: 0, packet: 0, ts: 0 };
+const NO_FRAME: FrameOrigin = { offset: 0, length: 0, packet: 0, ts: 0, lastPacket: 0, lastTs: 0 };
 
 /** What a frame header is followed by. */
 type State =
@@ -333,6 +336,12 @@ export class SpdyFrameDecoder {
     piece.last = this.remaining === 0;
     this.firstPiece = false;
     this.sink.onData(piece);
+    // Held until this direction's next frame (thousands of packets later when many connections
+    // interleave), the view and origins would outlive the young generation and be promoted.
+    piece.data = EMPTY;
+    piece.origin = NO_ORIGIN;
+    piece.frame = NO_FRAME;
+    if (piece.last) this.origin = null;
   }
 
   // ---- control frames ----

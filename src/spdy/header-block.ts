@@ -36,7 +36,7 @@ export interface HeaderBlockResult {
   /** A problem to report, or null. When a direction's context is lost, only the first block after the
    *  loss carries a problem, so a broken direction is reported once. */
   problem: string | null;
-  /** The inflated name/value block (a view valid until the next inflate), when it could be inflated. */
+  /** The inflated name/value block, when it could be inflated: a view valid until the next inflate of any inflater (they share the output buffer). */
   inflated?: Uint8Array;
 }
 
@@ -46,19 +46,49 @@ const WINDOW_BITS = 15;
 const utf8 = new TextDecoder('utf-8');
 const utf8Encoder = new TextEncoder();
 
+/**
+ * The fields of pako's inflate state (pako 3, lib/zlib/inflate.js InflateState) that parking touches:
+ * the sliding window (`whave` bytes of history written from its start until it first wraps) and the
+ * dynamic Huffman tables, which a block boundary leaves unused (the next block header rebuilds them).
+ */
+interface PakoInflateState {
+  wbits: number;
+  wsize: number;
+  whave: number;
+  window: Uint8Array | null;
+  lendyn: Int32Array | null;
+  distdyn: Int32Array | null;
+  lencode: Int32Array | null;
+  distcode: Int32Array | null;
+}
+/** pako's (zlib's) ENOUGH_LENS and ENOUGH_DISTS: the dynamic tables' sizes, as inflateResetKeep allocates them. */
+const DYNAMIC_LENGTH_TABLE = 852;
+const DYNAMIC_DISTANCE_TABLE = 592;
+/** zlib's strm.data_type bit: the decoder stopped at a block boundary. */
+const AT_BLOCK_BOUNDARY = 128;
+
+/**
+ * Output of the common small block, shared by every inflater: the block is parsed into strings before
+ * inflate returns, so no view of it outlives the call. Larger blocks get a temporary buffer.
+ */
+let sharedOutput: Uint8Array<ArrayBuffer> | null = null;
+
 export class SpdyHeaderInflater {
   private readonly strm = new ZStream();
   private readonly maxInflatedBytes: number;
-  /** Reused for the common small block; larger blocks get a temporary buffer. */
-  private readonly smallOutput: Uint8Array<ArrayBuffer>;
   /** Why the zlib context is unusable, or null while it is intact. */
   private lostReason: string | null = null;
   private lossReported = false;
+  /**
+   * Between blocks the inflater is parked: a SPDY connection sends a handful of header blocks at its
+   * start and then only data, yet a live zlib context holds a 32 KiB window and 6 KiB of Huffman
+   * tables (1000 open SPDY sessions kept 86 MB). Parked, it keeps only the history written so far.
+   */
+  private parkedWindow: Uint8Array | null = null;
+  private tablesParked = false;
 
   constructor(opts: { maxInflatedBytes?: number } = {}) {
     this.maxInflatedBytes = opts.maxInflatedBytes ?? DEFAULT_MAX_INFLATED_HEADER_BYTES;
-    // One byte beyond the cap, so that a full buffer proves the block is over the cap.
-    this.smallOutput = new Uint8Array(Math.min(INITIAL_OUTPUT_BYTES, this.maxInflatedBytes + 1));
     zlibInflateInit2(this.strm, WINDOW_BITS);
   }
 
@@ -79,10 +109,12 @@ export class SpdyHeaderInflater {
   inflate(block: Uint8Array): HeaderBlockResult {
     if (this.lostReason !== null) return this.unavailable();
     const strm = this.strm;
+    this.unpark();
     strm.input = block;
     strm.next_in = 0;
     strm.avail_in = block.length;
-    let out = this.smallOutput;
+    // One byte beyond the cap, so that a full buffer proves the block is over the cap.
+    let out = this.maxInflatedBytes + 1 >= INITIAL_OUTPUT_BYTES ? (sharedOutput ??= new Uint8Array(INITIAL_OUTPUT_BYTES)) : new Uint8Array(this.maxInflatedBytes + 1);
     let produced = 0;
     for (;;) {
       strm.output = out;
@@ -113,11 +145,44 @@ export class SpdyHeaderInflater {
       out = bigger;
     }
     strm.input = EMPTY; // do not keep the caller's buffer alive
+strm.output = EMPTY;
+    this.park();
     return { ...parseNameValueBlock(out, produced), inflated: out.subarray(0, produced) };
+  }
+
+  /** Keeps only what the next block needs: the history in the window, and no tables at a block boundary. */
+  private park(): void {
+    const state = this.strm.state as PakoInflateState;
+    if (state.window !== null && state.whave < state.wsize) {
+      // Not wrapped yet: the history is window[0, whave).
+      this.parkedWindow = state.window.slice(0, state.whave);
+      state.window = null;
+    }
+    if (this.strm.data_type & AT_BLOCK_BOUNDARY) {
+      state.lencode = state.lendyn = null;
+      state.distcode = state.distdyn = null;
+      this.tablesParked = true;
+    }
+  }
+
+  private unpark(): void {
+    const state = this.strm.state as PakoInflateState;
+    if (this.parkedWindow !== null) {
+      const window = new Uint8Array(1 << state.wbits);
+      window.set(this.parkedWindow);
+      state.window = window;
+      this.parkedWindow = null;
+    }
+    if (this.tablesParked) {
+      state.lencode = state.lendyn = new Int32Array(DYNAMIC_LENGTH_TABLE);
+      state.distcode = state.distdyn = new Int32Array(DYNAMIC_DISTANCE_TABLE);
+      this.tablesParked = false;
+    }
   }
 
   private fail(reason: string): HeaderBlockResult {
     this.strm.input = EMPTY;
+    this.strm.output = EMPTY;
     this.loseContext(reason);
     return this.unavailable();
   }

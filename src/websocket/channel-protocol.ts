@@ -182,6 +182,9 @@ const PORT_PREFIX = 3;
 const SKIP = 4;
 
 const EMPTY = new Uint8Array(0);
+/** What the refilled event points at between pieces. */
+const NO_ORIGIN: StreamOrigin = { offset: 0, length: 0, packet: 0, ts: 0 };
+const NO_FRAME: FrameOrigin = { offset: 0, length: 0, packet: 0, ts: 0, lastPacket: 0, lastTs: 0 };
 
 /** One direction's messages → channel events. */
 class ChannelDemux implements WebSocketMessageSink {
@@ -376,6 +379,10 @@ class ChannelDemux implements WebSocketMessageSink {
     ev.message = this.msg.message;
     ev.port = this.portOf(this.channel);
     this.sink.onChannelData(ev);
+    // Held until the direction's next piece, these would outlive the young generation (see message-assembler.ts).
+    ev.data = EMPTY;
+    ev.origin = NO_ORIGIN;
+    ev.message = NO_FRAME;
   }
 
   private portOf(channel: number): number | undefined {

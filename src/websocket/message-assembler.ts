@@ -129,6 +129,9 @@ export interface WebSocketMessageAssemblerOptions {
 }
 
 const EMPTY = new Uint8Array(0);
+/** What the refilled event points at between pieces (not frozen: one object shape at every access). */
+const NO_ORIGIN: StreamOrigin = { offset: 0, length: 0, packet: 0, ts: 0 };
+const NO_FRAME: FrameOrigin = { offset: 0, length: 0, packet: 0, ts: 0, lastPacket: 0, lastTs: 0 };
 
 /** What the frame in progress is to the message layer. */
 const FRAME_DISCARD = 0;
@@ -342,6 +345,11 @@ export class WebSocketMessageAssembler implements WebSocketFrameSink {
       lastTs: origin.ts,
     };
     this.sink.onMessageData(ev);
+    // Let go of this piece's view and origins: held here until the direction's next piece (thousands of
+    // packets later when many connections interleave), they would outlive the young generation.
+    ev.data = EMPTY;
+    ev.origin = NO_ORIGIN;
+    ev.message = NO_FRAME;
   }
 
   private checkText(data: Uint8Array, last: boolean): void {

@@ -53,6 +53,25 @@ describe('SpdyHeaderDeflater / SpdyHeaderInflater', () => {
     ]);
   });
 
+  test('blocks referring back across earlier blocks, past a full 32 KiB window, decode while the context is parked between them', () => {
+    // The inflater keeps only its history between blocks; blocks that repeat values seen many blocks
+    // earlier make the deflater reach back into it, random values make it emit dynamic Huffman blocks.
+    let seed = 7;
+    const random = (n: number) => (seed = (seed * 1103515245 + 12345) >>> 0) % n;
+    const values = Array.from({ length: 40 }, (_, i) => Array.from({ length: 20 + random(400) }, () => String.fromCharCode(33 + random(90))).join('') + i);
+    const deflater = new SpdyHeaderDeflater();
+    const inflater = new SpdyHeaderInflater();
+    let inflated = 0;
+    for (let block = 0; block < 400; block++) {
+      const headers = { streamtype: 'stdout', [`x-${block % 7}`]: values[random(values.length)], 'x-fresh': values[block % values.length] + block };
+      const r = inflater.inflate(deflater.deflate(headers));
+      expect(r.problem).toBeNull();
+      expect({ ...r.headers }).toEqual(Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])));
+      inflated += encodeNameValueBlock(headers).length;
+    }
+    expect(inflated).toBeGreaterThan(2 * 32 * 1024);
+  });
+
   test('the stream starts with a zlib header naming the SPDY/3 dictionary, each block ends in a sync flush', () => {
     const deflater = new SpdyHeaderDeflater();
     const first = deflater.deflate({ streamtype: 'error' });
