@@ -66,7 +66,11 @@ export class WebSocketTrafficRecorder {
       this.lastFrame[ev.dir] = null;
       return;
     }
-    const entry: WebSocketFrameEntry = { dir: ev.dir, opcode, fin: ev.fin, rsv1: ev.rsv1, masked: ev.masked, length: ev.payloadLength, origin: ev.origin };
+    // A copy of the origin, not the decoder's: kept entries made V8 pretenure the decoder's allocation
+    // site, and then every frame's origin, listed or not, was allocated in the old generation.
+    const o = ev.origin;
+    const origin = { offset: o.offset, length: o.length, packet: o.packet, ts: o.ts, lastPacket: o.lastPacket, lastTs: o.lastTs };
+    const entry: WebSocketFrameEntry = { dir: ev.dir, opcode, fin: ev.fin, rsv1: ev.rsv1, masked: ev.masked, length: ev.payloadLength, origin };
     t.frames.push(entry);
     this.lastFrame[ev.dir] = entry;
   }
@@ -74,7 +78,7 @@ export class WebSocketTrafficRecorder {
   control(ev: WebSocketControlEvent): void {
     if (ev.kind !== 'close') return;
     const frame = this.lastFrame[ev.dir];
-    if (frame?.origin === ev.origin) {
+    if (frame?.origin.offset === ev.origin.offset) {
       if (ev.code !== undefined) frame.closeCode = ev.code;
       if (ev.reason) frame.closeReason = ev.reason;
     }
