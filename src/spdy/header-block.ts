@@ -145,7 +145,7 @@ export class SpdyHeaderInflater {
       out = bigger;
     }
     strm.input = EMPTY; // do not keep the caller's buffer alive
-strm.output = EMPTY;
+    strm.output = EMPTY;
     this.park();
     return { ...parseNameValueBlock(out, produced), inflated: out.subarray(0, produced) };
   }
