@@ -75,7 +75,7 @@ export function keepaliveGaps(s: ExecSession, all: readonly ExecSession[]): Find
   const evidence: string[] = [];
   if (unanswered.length) {
     evidence.push(`${unanswered.length} PING${unanswered.length > 1 ? 's' : ''} never answered, the first at ${sinceStart(s, unanswered[0].ts)}: the path black-holes traffic and SPDY has no deadline, so the session hangs until TCP gives up`);
-  } else if (span >= KEEPALIVE_NS && pings.length === 0 && !s.control.some((c) => c.kind === 'pong')) {
+  } else if (span >= KEEPALIVE_NS && pings.length === 0 && !s.control.some((c) => c.kind === 'pong') && quietFor(s, over) >= PING_PERIOD_NS) {
     evidence.push(`no ${s.transport === 'spdy' ? 'SPDY PING' : 'WebSocket ping/pong'} in ${formatDuration(span)} (client-go pings every 5 s)`);
     // Walk towards kubectl: the nearest hop that still carried keepalives is where they stop.
     let previous = all.find((x) => x.id === s.previousHop);
@@ -95,6 +95,17 @@ export function keepaliveGaps(s: ExecSession, all: readonly ExecSession[]): Find
   }
   if (!evidence.length) return null;
   return finding(s, { rule: 'R7', severity: unanswered.length ? 'error' : 'warn', title: unanswered.length ? 'keepalives unanswered' : 'no keepalives on this hop', evidence, at: unanswered[0]?.ts ?? s.upgradeTs });
+}
+
+/**
+ * How long the hop went without a payload byte before `over`. A hop busy throughout is no idle
+ * timer's prey, and a client whose data backs up there has its PINGs queued behind that data (the
+ * translator's, written behind stdin a stopped runtime left in the buffers, crossed the kubelet hop
+ * after the Status and the runtime hop never).
+ */
+function quietFor(s: ExecSession, over: number): number {
+  const idle = longestDataIdle(s, over);
+  return idle.to - idle.from;
 }
 
 /**

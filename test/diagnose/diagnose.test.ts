@@ -212,6 +212,19 @@ describe('on model sessions, rule by rule', () => {
     expect(one(s).map((f) => f.rule)).not.toContain('R7');
   });
 
+  test('R7: no pings matter on a hop that went quiet, not on one busy with data until its Status', () => {
+    // Stdin every 500 ms for 7 s (a client whose PINGs queue behind its data), then the Status.
+    const s = session({ transport: 'spdy', hop: 'cri', stdin: true, exit: { status: 'Success', code: 0 }, state: 'complete', upgradeTs: 0, endTs: 7.2 * S });
+    s.connectionEnd = { ts: 7.2 * S, by: 'server', reset: false };
+    const stdin = stream(s, 'stdin', 5);
+    for (let t = 0.5; t <= 7; t += 0.5) data(stdin, 'c2s', 'z'.repeat(100), origin(300 + t * 1000, 100, 10 + t * 2, t * S));
+    data(stream(s, 'error', 1), 's2c', '{"status":"Success"}', origin(300, 20, 100, 7.1 * S));
+    expect(one(s).map((f) => f.rule)).not.toContain('R7');
+    // The same hop quiet for 5.5 s in the middle: an idle timer's prey without pings.
+    stdin.events = stdin.events.filter((e) => e.ts <= 1 * S || e.ts >= 6.5 * S);
+    expect(one(s).map((f) => f.rule)).toContain('R7');
+  });
+
   test('R7: a PING never answered while the session went on is an error; one sent as it ended is not', () => {
     const s = session({ transport: 'spdy', hop: 'kubelet', state: 'open-at-end', upgradeTs: 0, endTs: 40 * S });
     data(stream(s, 'stdout', 1), 's2c', 'x', origin(300, 1, 10, 1 * S));
