@@ -213,7 +213,7 @@ export function App({ path, note, load, inspector, contentReader, saver, initial
       : ui.overlay === 'diagnosis'
         ? diagnosisRows(findings, columns).length
         : ui.overlay === 'connection' && connection
-          ? connectionRows(connection).length
+          ? connectionRows(connection, columns).length
           : 0;
   const selectedLayer = layers[layerIndex];
   const resolved: UiState = {
@@ -343,7 +343,7 @@ export function App({ path, note, load, inspector, contentReader, saver, initial
   if (ui.overlay === 'help') {
     body = <HelpOverlay height={bodyRows} width={columns} scroll={resolved.overlayScroll} />;
   } else if (ui.overlay === 'connection' && connection) {
-    body = <ConnectionOverlay connection={connection} height={bodyRows} scroll={resolved.overlayScroll} />;
+    body = <ConnectionOverlay connection={connection} height={bodyRows} width={columns} scroll={resolved.overlayScroll} />;
   } else if (ui.overlay === 'diagnosis' && session) {
     body = <DiagnosisOverlay session={session} findings={findings} height={bodyRows} width={columns} scroll={resolved.overlayScroll} />;
   } else if (!model) {

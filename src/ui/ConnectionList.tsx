@@ -56,7 +56,9 @@ function connectionRow(c: ConnectionRecord, selected: boolean, focused: boolean,
 /** The column names over the rows, aligned with connectionRow's columns. */
 function headerRow(width: number): Segment[] {
   const wide = width >= 100;
-  const text = `  ${fitRight('#', 3)} ${fitWidth('client → server', wide ? 44 : 33)} ${fitWidth('protocol', wide ? 9 : 5)} ${fitWidth('session', 8)} ${wide ? `${fitRight('bytes', 9)} ${fitRight('duration', 9)} ` : ''}requests, TLS`;
+  const columns = `  ${fitRight('#', 3)} ${fitWidth('client → server', wide ? 44 : 33)} ${fitWidth(wide ? 'protocol' : 'proto', wide ? 9 : 5)} ${fitWidth('session', 8)} ${wide ? `${fitRight('bytes', 9)} ${fitRight('duration', 9)} ` : ''}`;
+  // The last column's name in the room it has: a cut name reads as a typo.
+  const text = columns + (columns.length + 'requests, TLS'.length <= width ? 'requests, TLS' : 'info');
   return [{ text, dim: true, bold: true }];
 }
 
@@ -66,6 +68,7 @@ export function ConnectionList(p: ConnectionListProps) {
   const { header, rows, first } = sessionListWindow(p.connections.length, selected, p.height);
   const without = p.connections.filter((c) => c.sessionIds.length === 0).length;
   const info: Segment[] = [{ text: `${p.connections.length}${p.filter ? ` of ${p.total}` : ''} · ${without} without an exec session · esc back`, dim: true }];
+  if (p.filter) info.push({ text: ` · filter “${safeInline(p.filter, 60)}”`, color: 'yellow' });
   const lines = p.connections.slice(first, first + rows).map((c, i) => connectionRow(c, first + i === selected, p.focused, p.width));
   return (
     <Box flexDirection="column" height={p.height}>
@@ -74,7 +77,7 @@ export function ConnectionList(p: ConnectionListProps) {
       {lines.map((segments, i) => (
         <Line key={i} segments={segments} />
       ))}
-      {lines.length === 0 && rows > 0 ? <Line segments={[{ text: '  no connection (yet)', dim: true }]} /> : null}
+      {lines.length === 0 && rows > 0 ? <Line segments={[{ text: p.filter ? '  no connection matches the filter (esc clears it)' : '  no connection (yet)', dim: true }]} /> : null}
     </Box>
   );
 }

@@ -3,9 +3,14 @@ import type { ConnectionRecord } from '../model/session.js';
 import { connectionLines } from '../report/text-report.js';
 import { safeInline } from '../report/terminal-text.js';
 import type { Segment } from './Line.js';
-import { OverlayPane } from './OverlayPane.js';
+import { OverlayPane, wrapRow } from './OverlayPane.js';
 
-export function connectionRows(c: ConnectionRecord): Segment[][] {
+/** The connection's details in rows of at most `width` cells (a request's long target wraps). */
+export function connectionRows(c: ConnectionRecord, width: number): Segment[][] {
+  return detailRows(c).flatMap((row) => (row.length === 1 ? wrapRow(row[0].text, width).map((text) => [{ ...row[0], text }]) : [row]));
+}
+
+function detailRows(c: ConnectionRecord): Segment[][] {
   const rows: Segment[][] = connectionLines(c).map((text, i) => [{ text: `  ${text}`, bold: i === 0 }]);
   if (c.tls) {
     const t = c.tls;
@@ -23,6 +28,6 @@ export function connectionRows(c: ConnectionRecord): Segment[][] {
   return rows;
 }
 
-export function ConnectionOverlay({ connection, height, scroll }: { connection: ConnectionRecord; height: number; scroll: number }) {
-  return <OverlayPane title={`Connection · ${connection.id}`} closeHint="esc closes" rows={connectionRows(connection)} scroll={scroll} height={height} />;
+export function ConnectionOverlay({ connection, height, width, scroll }: { connection: ConnectionRecord; height: number; width: number; scroll: number }) {
+  return <OverlayPane title={`Connection · ${connection.id}`} closeHint="esc closes" rows={connectionRows(connection, width)} scroll={scroll} height={height} />;
 }

@@ -92,6 +92,12 @@ function foldMark(r: SessionRow): string {
   return r.unfolded ? '− ' : `+${Math.min(9, r.hops - 1)}`;
 }
 
+/** The target in `width` cells: without its namespace, then its container, when it does not fit, so the pod shows. */
+function fitTarget(s: ExecSession, width: number): string {
+  const forms = [targetLabel(s), targetLabel({ ...s, namespace: null }), targetLabel({ ...s, namespace: null, container: null })];
+  return fitWidth(forms.find((f) => stringWidth(f) <= width) ?? forms[forms.length - 1], width);
+}
+
 function sessionRow(r: SessionRow, all: readonly ExecSession[], selected: boolean, focused: boolean, cols: Columns, live: boolean): Segment[] {
   const s = r.session;
   const outcome = sessionOutcome(s, all, live);
@@ -101,7 +107,7 @@ function sessionRow(r: SessionRow, all: readonly ExecSession[], selected: boolea
     { text: `${fitRight(String(s.id), 3)} `, inverse: selected && focused, bold: selected },
     ...(cols.fold ? [{ text: foldMark(r) + ' ', color: 'cyan' as const }] : []),
     { text: fitWidth(KIND[s.kind], 4) + ' ', dim: true },
-    { text: fitWidth(targetLabel(s), cols.target) + ' ', bold: selected },
+    { text: fitTarget(s, cols.target) + ' ', bold: selected },
     { text: fitWidth(commandLabel(s), cols.command) + ' ' },
     { text: fitWidth(protocolLabel(s), 8) + ' ', color: s.transport === 'websocket' ? 'blue' : 'magenta' },
   ];
@@ -114,7 +120,9 @@ function sessionRow(r: SessionRow, all: readonly ExecSession[], selected: boolea
 
 /** The column names over the rows, aligned with sessionRow's columns. */
 function headerRow(cols: Columns): Segment[] {
-  let text = `  ${fitRight('#', 3)} ${' '.repeat(cols.fold)}${fitWidth('kind', 4)} ${fitWidth('target', cols.target)} ${fitWidth('command', cols.command)} ${fitWidth('protocol', 8)} `;
+  // Short names where a column is narrow: a cut name ("comm…") reads as a typo.
+  const name = (full: string, short: string, width: number) => fitWidth(stringWidth(full) <= width ? full : short, width);
+  let text = `  ${fitRight('#', 3)} ${' '.repeat(cols.fold)}${fitWidth('kind', 4)} ${name('target', 'pod', cols.target)} ${name('command', 'cmd', cols.command)} ${fitWidth('protocol', 8)} `;
   if (cols.hop) text += fitWidth('hop', cols.hop - 1) + ' ';
   if (cols.start) text += fitRight('start', cols.start - 1) + ' ';
   text += `${fitRight('duration', 9)} outcome`;

@@ -2,10 +2,10 @@
 import stringWidth from 'string-width';
 import { formatBytes } from '../report/format.js';
 import { Line, type Segment } from './Line.js';
-import { keyHints } from './keys.js';
+import { keyHints, type HintContext } from './keys.js';
 import { FILTER_PREFIXES } from './session-filter.js';
 import { safeInline } from '../report/terminal-text.js';
-import type { UiContext, UiState } from './ui-state.js';
+import type { UiState } from './ui-state.js';
 
 export interface Progress {
   bytesRead: number;
@@ -22,7 +22,7 @@ export function progressBar(p: Progress, width: number): string {
   return `▕${'█'.repeat(full)}${'░'.repeat(bar - full)}▏${text}`;
 }
 
-export function StatusBar({ ui, ctx, filterError, progress, loading, width }: { ui: UiState; ctx?: Pick<UiContext, 'explainOverflow' | 'chainOf'>; filterError: string | null; progress: Progress; loading: boolean; width: number }) {
+export function StatusBar({ ui, ctx, filterError, progress, loading, width }: { ui: UiState; ctx?: HintContext; filterError: string | null; progress: Progress; loading: boolean; width: number }) {
   if (ui.filterDraft !== null) {
     return (
       <Line

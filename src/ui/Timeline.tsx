@@ -41,9 +41,12 @@ export interface TimelineProps {
 
 export const LABEL_WIDTH = 10;
 
-/** Columns left for the lane cells once the label and note columns are taken. */
+/**
+ * Columns left for the lane cells once the label and note columns are taken. From 160 columns the
+ * notes get up to 48 columns, so a hop's "#3 · 101 after 28 µs · 684 KiB out · no Status" is whole.
+ */
 export function timelineGeometry(width: number): { cells: number; note: number } {
-  const note = Math.max(8, Math.min(30, Math.floor(width * 0.22)));
+  const note = Math.max(8, width >= 160 ? Math.min(48, Math.floor(width * 0.3)) : Math.min(30, Math.floor(width * 0.22)));
   return { cells: Math.max(10, width - LABEL_WIDTH - note - 1), note };
 }
 

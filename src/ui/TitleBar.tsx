@@ -1,8 +1,9 @@
 /**
  * The top row: what is open and what it holds, and whether decoding stopped early. When the row is
- * too narrow for all of it, the notes give way in order of how little they matter: first to their
- * short forms (`633 pkts`), then away altogether (packets, link type, format, connections, the
- * program's name), the path last of all; the sessions, the warnings and what went wrong stay.
+ * too narrow for all of it, the notes give way in order of how little they matter: the packets and
+ * connections to short forms (`633 pkts`), the packets and the link type away, the path to its file
+ * name, the sessions and warnings to short forms, then the format, the connections and the program's
+ * name away, the path cut in its middle; the sessions, the warnings and what went wrong stay.
  */
 import stringWidth from 'string-width';
 import type { CaptureModel } from '../model/session.js';
@@ -36,8 +37,9 @@ function basename(path: string): string {
   return cut < 0 ? path : path.slice(cut + 1);
 }
 
-function countNote(n: number, word: string, short: string, ranks: number[]): TitleNote {
-  return { forms: [plural(n, word), `${n} ${short}`, ''], ranks, style: { dim: true } };
+/** "633 packets", its short form ("633 pkts"; `short` is [one, several]) and nothing. */
+function countNote(n: number, word: string, short: readonly [string, string], ranks: number[]): TitleNote {
+  return { forms: [plural(n, word), `${n} ${short[n === 1 ? 0 : 1]}`, ''], ranks, style: { dim: true } };
 }
 
 function notesOf(path: string, note: string | null, model: CaptureModel | null): TitleNote[] {
@@ -51,18 +53,18 @@ function notesOf(path: string, note: string | null, model: CaptureModel | null):
   if (note) notes.push({ forms: [safeInline(note)], ranks: [], style: { bold: true, color: 'cyan' } });
   if (!model) return notes;
   const c = model.capture;
-  notes.push({ forms: [c.format ?? '?', ''], ranks: [12], style: { dim: true } });
-  notes.push(countNote(c.packets, 'packet', 'pkts', [1, 10]));
-  if (c.linkTypes.length) notes.push({ forms: [c.linkTypes.map((t) => safeInline(t)).join(', '), ''], ranks: [11], style: { dim: true } });
-  notes.push(countNote(model.connections.length, 'connection', 'conns', [2, 13]));
-  notes.push(countNote(model.sessions.length, 'session', 'sess', [3, 21]));
+  notes.push({ forms: [c.format ?? '?', ''], ranks: [8], style: { dim: true } });
+  notes.push(countNote(c.packets, 'packet', ['pkt', 'pkts'], [1, 3]));
+  if (c.linkTypes.length) notes.push({ forms: [c.linkTypes.map((t) => safeInline(t)).join(', '), ''], ranks: [4], style: { dim: true } });
+  notes.push(countNote(model.connections.length, 'connection', ['conn', 'conns'], [2, 13]));
+  notes.push(countNote(model.sessions.length, 'session', ['sess', 'sess'], [6, 21]));
   if (c.unsupportedLinkTypes.length) {
     const types = c.unsupportedLinkTypes.map((t) => safeInline(t)).join(', ');
-    notes.push({ forms: [`! link type ${types} not decoded`, `! ${types} undecoded`, ''], ranks: [4, 23], style: { color: 'yellow' } });
+    notes.push({ forms: [`! link type ${types} not decoded`, `! ${types} undecoded`, ''], ranks: [7, 23], style: { color: 'yellow' } });
   }
   if (model.warnings.length) {
     const n = model.warnings.length;
-    notes.push({ forms: [`! ${plural(n, 'warning')} (w)`, `! ${n} warn (w)`, ''], ranks: [4, 22], style: { color: 'yellow' } });
+    notes.push({ forms: [`! ${plural(n, 'warning')} (w)`, `! ${n} warn (w)`, ''], ranks: [7, 22], style: { color: 'yellow' } });
   }
   return notes;
 }

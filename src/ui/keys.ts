@@ -33,9 +33,11 @@ import { stepWalk, toggleExplain } from './explain-walk.js';
 export type Scope = Exclude<Pane, 'sessions'> | 'sessions' | 'connections' | 'warnings' | Overlay;
 /**
  * A hint may also name 'explanation': the Event pane in explain mode where the explanation stands in
- * the layers' place and overflows, so ↑↓ scroll it; or 'exec': a session of several hops selected.
+ * the layers' place and overflows, so ↑↓ scroll it; 'exec': a session of several hops selected;
+ * 'lone-connection': the details of a connection no session runs on; 'no-warnings': an empty
+ * warnings list. Where a key does nothing there, its hint is '' (shown nowhere).
  */
-type HintScope = Scope | 'explanation' | 'exec';
+type HintScope = Scope | 'explanation' | 'exec' | 'lone-connection' | 'no-warnings';
 
 /** Names of the keys that are not one printable character. */
 export type SpecialKey = 'up' | 'down' | 'left' | 'right' | 'pgup' | 'pgdn' | 'home' | 'end' | 'enter' | 'esc' | 'tab' | 'shift-tab';
@@ -68,6 +70,7 @@ export const KEY_TABLE: readonly KeyBinding[] = [
       sessions: '↑↓ session',
       connections: '↑↓ connection',
       warnings: '↑↓ warning',
+      'no-warnings': '',
       timeline: '↑↓ lane',
       events: '↑↓ event',
       event: '↑↓ layer/field',
@@ -110,7 +113,17 @@ export const KEY_TABLE: readonly KeyBinding[] = [
     label: '⏎ enter',
     does: 'drill in: session → timeline → layers → content; open',
     scopes: [...PANE_SCOPES, 'connection'],
-    hint: { sessions: '⏎ timeline', timeline: '⏎ layers', events: '⏎ layers', event: '⏎ content', connections: '⏎ details', warnings: '⏎ go to it', connection: '⏎ its session' },
+    hint: {
+      sessions: '⏎ timeline',
+      timeline: '⏎ layers',
+      events: '⏎ layers',
+      event: '⏎ content',
+      connections: '⏎ details',
+      warnings: '⏎ go to it',
+      'no-warnings': '',
+      connection: '⏎ its session',
+      'lone-connection': '',
+    },
     run: (s, ctx) => (s.overlay === 'connection' ? openConnectionSession(s, ctx) : drillIn(s, ctx)),
   },
   {
@@ -267,14 +280,24 @@ export function keyName(k: KeyPress): string {
   return k.input;
 }
 
+/** What the hints need to know beyond the state. */
+export type HintContext = Partial<Pick<UiContext, 'explainOverflow' | 'chainOf' | 'connectionSession' | 'warningCount'>>;
+
+function hintScopeOf(s: UiState, scope: Scope, ctx: HintContext): HintScope {
+  if (scope === 'event' && s.explain && ctx.explainOverflow) return 'explanation';
+  if (scope === 'sessions' && (ctx.chainOf?.(s.session)?.hops ?? 0) > 1) return 'exec';
+  if (scope === 'connection' && ctx.connectionSession === null) return 'lone-connection';
+  if (scope === 'warnings' && ctx.warningCount === 0) return 'no-warnings';
+  return scope;
+}
+
 /**
  * The status bar's hints for where the state is, in table order, in `width` columns: when they do
  * not fit, the ones before the last two (help and quit, the way out) give way from the right.
  */
-export function keyHints(s: UiState, width = Infinity, ctx: Pick<UiContext, 'explainOverflow' | 'chainOf'> = {}): string {
+export function keyHints(s: UiState, width = Infinity, ctx: HintContext = {}): string {
   const scope = scopeOf(s);
-  const several = scope === 'sessions' && (ctx.chainOf?.(s.session)?.hops ?? 0) > 1;
-  const hintScope: HintScope = scope === 'event' && s.explain && ctx.explainOverflow ? 'explanation' : several ? 'exec' : scope;
+  const hintScope = hintScopeOf(s, scope, ctx);
   const hints = KEY_TABLE.flatMap((b) => {
     if (!appliesIn(b, scope) || !b.hint) return [];
     const hint = typeof b.hint === 'string' ? b.hint : (b.hint[hintScope] ?? b.hint[scope]);

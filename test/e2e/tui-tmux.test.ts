@@ -14,7 +14,7 @@ const { open: openTerminal, tui: start } = tuiTerminals();
 test('a newcomer at 80×24: session → timeline → stdout event layers → content → help → quit', async () => {
   const t = start('demo.pcapng', 80, 24);
   let screen = await t.waitFor(/Sessions · 11/);
-  expect(screen).toMatch(/▸ +1 exec +default\/demo-0/);
+  expect(screen).toMatch(/▸ +1 exec +(default\/)?demo-0/);
   expect(screen.split('\n').every((line) => [...line].length <= 80)).toBe(true);
 
   t.keys('Enter');
@@ -56,7 +56,7 @@ test('d: the hang doctor names the hang and its evidence', async () => {
   const t = start('demo.pcapng', 120, 40);
   await t.waitFor(/Sessions · 11/);
   t.keys('/', 'batch-7', 'Enter');
-  let screen = await t.waitFor(/▸ +8 exec +default\/batch-7/);
+  let screen = await t.waitFor(/▸ +8 exec +(default\/)?batch-7/);
   expect(screen).toMatch(/Timeline · #8 · R1 stdin never half-closed \(d\)/);
   t.keys('d');
   screen = await t.waitFor(/Diagnosis · #8/);

@@ -62,7 +62,7 @@ describe('a WebSocket connection that is not an exec session', () => {
     expect(lines.join('\n')).toContain('subprotocol chat');
     expect(lines.join('\n')).toMatch(/server closed 4000 "bye /);
     for (const line of lines) expect(line).not.toMatch(CONTROLS);
-    for (const row of connectionRows(conn)) for (const seg of row) expect(seg.text).not.toMatch(CONTROLS);
+    for (const row of connectionRows(conn, 80)) for (const seg of row) expect(seg.text).not.toMatch(CONTROLS);
     expect(connectionSummary(conn)).not.toMatch(CONTROLS);
     expect(connectionSummary(conn)).toContain('frames');
     expect(terminalSafeJson(jsonReport(model, { hash: false }))).not.toMatch(CONTROLS);

@@ -254,7 +254,7 @@ describe('a newcomer at 80×24', () => {
     await tui.press('s');
     await tui.press('c');
     expect(tui.lastFrame()).toContain('Connections · 3 · 2 without an exec session');
-    expect(tui.lastFrame()).toMatch(/^ +# client → server +prot… session  requests, TLS$/m);
+    expect(tui.lastFrame()).toMatch(/^ +# client → server +proto session  requests, TLS$/m);
     expect(tui.lastFrame()).toMatch(/^ +2 127\.0\.0\.1:38268 → 127\.0\.0\.1:18100 http  — +GET \/version\?timeout=5s/m);
     expect(tui.lastFrame()).toMatch(/^ +3 127\.0\.0\.1:38284 → 127\.0\.0\.1:18100 spdy  exec #2 +POST/m);
     await tui.resize(132, 30);

@@ -12,7 +12,7 @@ import { App, type LoadState } from '../../src/ui/App.js';
 import { createStreamSaver } from '../../src/pipeline/stream-extract.js';
 import { analyzeOptions } from '../../src/pipeline/options.js';
 import type { CaptureModel, ExecSession } from '../../src/model/session.js';
-import { captureModel, data, mark, origin, session, stream } from '../helpers/model-builders.js';
+import { captureModel, connection, data, mark, origin, session, stream } from '../helpers/model-builders.js';
 import { cleanupTuis, KEYS, renderTui, type Tui } from './tui-harness.js';
 
 const MS = 1e6;
@@ -160,7 +160,20 @@ describe.each([
     expect(tui.lastFrame()).toMatch(/^[ ▸]dat…80:0 /m);
     expect(tui.lastFrame()).toMatch(/^[ ▸]dat…80:1 /m);
     expect(tui.lastFrame()).toMatch(/^[ ▸]err…80:0 /m);
-    expect(tui.lastFrame()).toContain(columns < 160 ? 'default/数' : 'default/数据库-0');
+    expect(tui.lastFrame()).toContain(columns < 160 ? '数据库-0 [main]' : 'default/数据库-0');
     expectFits(tui, columns, rows);
+  });
+});
+
+describe('at 60×24', () => {
+  it('the lists keep column names that read as names, and the pod shows when its namespace does not fit', async () => {
+    const s = session({ id: 1, command: ['sh', '-c', 'echo hello from a narrow terminal'], upgradeTs: 1 * MS, endTs: 5 * MS, state: 'complete', exit: { code: 0, status: 'Success' } as ExecSession['exit'] });
+    const tui = await renderTui(<App path="narrow" load={loaded(captureModel({ sessions: [s], connections: [connection({ id: 1, sessionIds: [1] })] }))} />, { columns: 60, rows: 24 });
+    expect(lines(tui)[2]).toMatch(/^ +# kind target +cmd +protocol +duration outcome$/);
+    expect(lines(tui)[3]).toMatch(/^▸ +1 exec demo-0 +sh -… /);
+    await tui.press('c');
+    expect(tui.lastFrame()).toMatch(/^ +# client → server +proto session +info$/m);
+    expect(lines(tui)[0]).toBe(' execscope   narrow · pcap · EN10MB · 1 conn · 1 session');
+    expectFits(tui, 60, 24);
   });
 });

@@ -199,7 +199,10 @@ describe('reduceKey', () => {
   it('⏎ on a connection opens its details; ⏎ there opens its session', () => {
     const details = press(resolved(), ['c', enter]) as UiState;
     expect(details).toMatchObject({ list: 'connections', overlay: 'connection' });
-    expect(keyHints(details)).toMatch(/⏎ its session {2}.*esc close/);
+    expect(keyHints(details, Infinity, { connectionSession: 2 })).toMatch(/⏎ its session {2}.*esc close/);
+    // Without a session on the connection ⏎ does nothing there, and no hint says it would.
+    expect(keyHints(details, Infinity, { connectionSession: null })).toBe('esc close  q quit');
+    expect(keyHints(resolved({ list: 'warnings' }), Infinity, { warningCount: 0 })).not.toMatch(/⏎|↑↓/);
     expect(press(details, [enter])).toBe(details);
     expect(press(details, [enter], ctx({ connectionSession: 2 }))).toMatchObject({ list: 'sessions', session: 2, pane: 'timeline', overlay: null });
     expect(press(details, [esc])).toMatchObject({ list: 'connections', overlay: null });
