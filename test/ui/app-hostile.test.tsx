@@ -7,7 +7,7 @@ import chalk from 'chalk';
 import { App } from '../../src/ui/App.js';
 import type { CaptureModel } from '../../src/model/session.js';
 import { captureModel, connection, hostileSession, tlsSummary, wsEchoSession } from '../helpers/model-builders.js';
-import { cleanupTuis, KEYS, renderTui, type Tui } from './tui-harness.js';
+import { KEYS, loaded, renderTui, tuiTestSetup, type Tui } from './tui-harness.js';
 
 function hostileModel(): CaptureModel {
   return captureModel({
@@ -43,18 +43,10 @@ async function walk(tui: Tui): Promise<void> {
 
 const C1 = /[\u0080-\u009f]/;
 
-let level: typeof chalk.level;
-beforeEach(() => {
-  level = chalk.level;
-});
-afterEach(() => {
-  cleanupTuis();
-  chalk.level = level;
-});
+tuiTestSetup();
 
 it('with NO_COLOR no ESC byte and no C1 control is ever written', async () => {
-  chalk.level = 0;
-  const tui = await renderTui(<App path={'evil\x1b[2J.pcap'} load={{ model: hostileModel(), bytesRead: 1, totalBytes: 1, revision: 1, error: null }} />);
+  const tui = await renderTui(<App path={'evil\x1b[2J.pcap'} load={loaded(hostileModel())} />);
   // At 80 columns the pod shows without its (hostile) namespace, for room.
   expect(tui.lastFrame()).toContain('pod␛]0;title␇');
   await walk(tui);
@@ -77,7 +69,7 @@ it('with NO_COLOR no ESC byte and no C1 control is ever written', async () => {
 
 it('with colour only SGR colour sequences are written', async () => {
   chalk.level = 3;
-  const tui = await renderTui(<App path="evil.pcap" load={{ model: hostileModel(), bytesRead: 1, totalBytes: 1, revision: 1, error: null }} />);
+  const tui = await renderTui(<App path="evil.pcap" load={loaded(hostileModel())} />);
   await walk(tui);
   const all = tui.stdout.frames.join('\n');
   expect(all).toMatch(/\x1b\[[0-9;]*m/); // colour is on

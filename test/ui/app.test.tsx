@@ -1,15 +1,12 @@
-import chalk from 'chalk';
 import { render as inkTestingRender } from 'ink-testing-library';
-import { App, type LoadState } from '../../src/ui/App.js';
+import { App } from '../../src/ui/App.js';
 import { Text } from 'ink';
 import type { EventInspector, InspectableEvent, LayerView } from '../../src/ui/event-layers.js';
 import { useInspection } from '../../src/ui/use-inspection.js';
 import { KEY_TABLE } from '../../src/ui/keys.js';
 import type { CaptureModel } from '../../src/model/session.js';
 import { captureModel, connection, hangingSession, refusedAndFallback, spdyEchoConnections, spdyEchoSession, wsEchoSession } from '../helpers/model-builders.js';
-import { cleanupTuis, KEYS, renderTui, type Tui } from './tui-harness.js';
-
-const loaded = (model: CaptureModel | null, over: Partial<LoadState> = {}): LoadState => ({ model, bytesRead: 100, totalBytes: 100, revision: 1, error: null, ...over });
+import { expectFits, focusedPane as focused, frameLines as lines, KEYS, loaded, renderTui, tuiTestSetup, type Tui } from './tui-harness.js';
 
 /** ws-echo (1), spdy-echo (2), a hang (3), a refused WebSocket attempt (4) and its SPDY fallback (5). */
 function demoModel(): CaptureModel {
@@ -17,26 +14,9 @@ function demoModel(): CaptureModel {
   return captureModel({ sessions: [wsEchoSession(), spdyEchoSession(), hangingSession(), refused, fallback], connections: spdyEchoConnections() });
 }
 
-const lines = (tui: Tui) => tui.lastFrame().split('\n');
-const focused = (tui: Tui) => lines(tui).find((l) => l.startsWith('▶'))?.slice(2).split(' · ')[0];
 const selectedSession = (tui: Tui) => lines(tui).find((l) => /^▸ +\d+ /.test(l))?.match(/^▸ +(\d+)/)?.[1];
 
-/** Every row fits the terminal and the frame fills it exactly. */
-function expectFits(tui: Tui, columns: number, rows: number): void {
-  const ls = lines(tui);
-  expect(ls).toHaveLength(rows);
-  for (const l of ls) expect(Array.from(l).length).toBeLessThanOrEqual(columns);
-}
-
-let colorLevel: typeof chalk.level;
-beforeEach(() => {
-  colorLevel = chalk.level;
-  chalk.level = 0; // NO_COLOR: everything below must read without colour
-});
-afterEach(() => {
-  cleanupTuis();
-  chalk.level = colorLevel;
-});
+tuiTestSetup();
 
 describe('a newcomer at 80×24', () => {
   it('finds the exec session, sees its streams on the timeline, opens a stdout event and its layers', async () => {
@@ -389,9 +369,8 @@ describe('EventInspector', () => {
       return tlsLayers();
     };
     const tui = await renderTui(<App path="tls" load={loaded(captureModel({ sessions: [s] }))} inspector={inspector} initialState={{ pane: 'event' }} />);
-    await tui.settle();
+    await tui.waitFor((f) => f.includes('├ TLS    TLS 1.3 application_data record'));
     expect(calls).toEqual([[s, s.streams[0].events[1]]]);
-    expect(tui.lastFrame()).toContain('├ TLS    TLS 1.3 application_data record');
     await tui.press(KEYS.down);
     expect(tui.lastFrame()).toContain('▸├ frame  WebSocket binary frame FIN len 22 unmasked');
     expect(tui.lastFrame()).toContain('bytes of TLS record plaintext 0–23 · [highlighted] 0–1 (2 B) of 24 B');
@@ -400,8 +379,7 @@ describe('EventInspector', () => {
     expect(tui.lastFrame()).toContain('00000020[00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00]');
     // Selecting another event asks again.
     await tui.press(KEYS.left);
-    await tui.settle();
-    expect(calls).toHaveLength(2);
+    await tui.waitFor(() => calls.length === 2);
     expect(calls[1][1]).toBe(s.streams[0].events[0]);
     tui.unmount();
   });
@@ -417,7 +395,7 @@ describe('EventInspector', () => {
     await tui.settle();
     expect(asked).toEqual([]);
     await tui.press(KEYS.escape);
-    await tui.settle();
+    await tui.waitFor(() => asked.length > 0);
     expect(asked).toEqual(['data']);
     // A tiny host so that three selections happen well inside the delay.
     function Probe({ event }: { event: InspectableEvent }) {
@@ -429,21 +407,24 @@ describe('EventInspector', () => {
     await probe.rerender(<Probe event={dataEvent} />);
     await probe.rerender(<Probe event={established} />);
     await probe.rerender(<Probe event={dataEvent} />);
-    await probe.settle();
+    await probe.waitFor((f) => f === 'done');
     expect(asked).toEqual(['data', 'data']);
-    expect(probe.lastFrame()).toBe('done');
   });
 
   it('while the inspector works the model layers show; a failure is a warning line', async () => {
+    let asked = false;
     let reject: (e: Error) => void = () => {};
-    const inspector: EventInspector = () => new Promise((_, rej) => (reject = rej));
+    const inspector: EventInspector = () =>
+      new Promise((_, rej) => {
+        asked = true;
+        reject = rej;
+      });
     const tui = await renderTui(<App path="x" load={loaded(captureModel({ sessions: [wsEchoSession()] }))} inspector={inspector} initialState={{ pane: 'event' }} />);
     expect(tui.lastFrame()).toContain('… re-reading the capture');
     expect(tui.lastFrame()).toContain('├ frame  WebSocket binary message');
-    await tui.settle();
+    await tui.waitFor(() => asked);
     reject(new Error('capture changed on disk \x1b]0;x\x07'));
-    await tui.settle();
-    expect(tui.lastFrame()).toContain('! could not re-read the capture: capture changed on disk ␛]0;x␇');
+    await tui.waitFor((f) => f.includes('! could not re-read the capture: capture changed on disk ␛]0;x␇'));
     tui.unmount();
   });
 });

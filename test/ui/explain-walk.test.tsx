@@ -3,16 +3,14 @@
  * shows the selected event in words beside (or instead of) its layers, and n/p walk the session in
  * protocol order from the request to the end, selecting each step on its lane.
  */
-import chalk from 'chalk';
 import { join } from 'node:path';
-import { App, type LoadState } from '../../src/ui/App.js';
+import { App } from '../../src/ui/App.js';
 import { walkSteps } from '../../src/explain/walk.js';
 import { analyzeCapture } from '../../src/pipeline/analyze-capture.js';
 import { analyzeOptions } from '../../src/pipeline/options.js';
 import type { CaptureModel } from '../../src/model/session.js';
-import { cleanupTuis, KEYS, renderTui, type Tui } from './tui-harness.js';
+import { KEYS, loaded, renderTui, tuiTestSetup, type Tui } from './tui-harness.js';
 
-const loaded = (model: CaptureModel): LoadState => ({ model, bytesRead: 1, totalBytes: 1, revision: 1, error: null });
 const explainTitle = (tui: Tui) => tui.lastFrame().split('\n').find((l) => l.includes('Explain · '));
 const firstExplained = (tui: Tui) => {
   const ls = tui.lastFrame().split('\n');
@@ -21,18 +19,10 @@ const firstExplained = (tui: Tui) => {
 };
 
 let model: CaptureModel;
-let colorLevel: typeof chalk.level;
 beforeAll(async () => {
   model = await analyzeCapture(join(process.cwd(), 'fixtures/lab/lab-ws-tty-resize.pcapng'), analyzeOptions());
 });
-beforeEach(() => {
-  colorLevel = chalk.level;
-  chalk.level = 0;
-});
-afterEach(() => {
-  cleanupTuis();
-  chalk.level = colorLevel;
-});
+tuiTestSetup();
 
 describe('the guided walk at 80×24', () => {
   it('n starts at the request and steps in protocol order, p steps back, each step explained', async () => {

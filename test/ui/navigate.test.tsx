@@ -3,30 +3,17 @@
  * time order, the other panes following it), Content beside the Event pane on a wide terminal,
  * search in Content, saving a stream or an event's bytes, labels that differ only at the end.
  */
-import chalk from 'chalk';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import stringWidth from 'string-width';
-import { App, type LoadState } from '../../src/ui/App.js';
+import { App } from '../../src/ui/App.js';
 import { createStreamSaver } from '../../src/pipeline/stream-extract.js';
 import { analyzeOptions } from '../../src/pipeline/options.js';
 import type { CaptureModel, ExecSession } from '../../src/model/session.js';
 import { captureModel, connection, data, mark, origin, session, stream } from '../helpers/model-builders.js';
-import { cleanupTuis, KEYS, renderTui, type Tui } from './tui-harness.js';
+import { expectFits, focusedPane as focused, frameLines as lines, KEYS, loaded, renderTui, tuiTestSetup } from './tui-harness.js';
 
 const MS = 1e6;
-const loaded = (model: CaptureModel): LoadState => ({ model, bytesRead: 100, totalBytes: 100, revision: 1, error: null });
-const lines = (tui: Tui) => tui.lastFrame().split('\n');
-/** The focused pane's name (marked ▶; on a wide terminal Content's title stands beside the Event pane's). */
-const focused = (tui: Tui) => /▶ (\w+)/.exec(tui.lastFrame())?.[1];
-
-/** Every row fits the terminal in cells (wide characters take two) and the frame fills it exactly. */
-function expectFits(tui: Tui, columns: number, rows: number): void {
-  const ls = lines(tui);
-  expect(ls).toHaveLength(rows);
-  for (const l of ls) expect(stringWidth(l)).toBeLessThanOrEqual(columns);
-}
 
 /** Three lines of stdout in three frames, a stderr line between them, and a Status: 300 lines in all. */
 function chattySession(): ExecSession {
@@ -42,15 +29,7 @@ function chattySession(): ExecSession {
   return s;
 }
 
-let colorLevel: typeof chalk.level;
-beforeEach(() => {
-  colorLevel = chalk.level;
-  chalk.level = 0;
-});
-afterEach(() => {
-  cleanupTuis();
-  chalk.level = colorLevel;
-});
+tuiTestSetup();
 
 describe.each([
   [80, 24],
@@ -134,7 +113,7 @@ describe.each([
     expect(lines(tui)[rows - 1]).toMatch(/^save to: execscope-1-stderr-0\.bin█/);
     const eventFile = join(dir, 'event.bin');
     await tui.press('\x15', eventFile, KEYS.enter);
-    await tui.settle(50);
+    await tui.waitFor(() => /^(wrote|✗)/.test(lines(tui)[rows - 1]));
     expect(lines(tui)[rows - 1]).toMatch(/^wrote 18 B \(18 B of stderr from byte 0 of #1\) to \/tmp\//);
     expect(readFileSync(eventFile, 'utf8')).toBe('warning: half way\n');
     expect(statSync(eventFile).mode & 0o777).toBe(0o600);
@@ -142,12 +121,12 @@ describe.each([
     await tui.press(KEYS.tab, KEYS.tab);
     expect(focused(tui)).toBe('Content');
     await tui.press('S', '\x15', eventFile, KEYS.enter);
-    await tui.settle(50);
+    await tui.waitFor(() => lines(tui)[rows - 1].startsWith('✗'));
     expect(lines(tui)[rows - 1]).toMatch(/^✗ cannot save to .*: it exists \(a save never overwrites\)|^✗ cannot save to .*…$/);
     expect(readFileSync(eventFile, 'utf8')).toBe('warning: half way\n');
     const streamFile = join(dir, 'stdout.bin');
     await tui.press(KEYS.left, 'S', '\x15', streamFile, KEYS.enter);
-    await tui.settle(50);
+    await tui.waitFor(() => lines(tui)[rows - 1].startsWith('wrote'));
     expect(lines(tui)[rows - 1]).toContain('wrote 2.53 KiB (stdout of #1)');
     expect(readFileSync(streamFile, 'utf8').split('\n')).toHaveLength(301);
     expectFits(tui, columns, rows);

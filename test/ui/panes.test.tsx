@@ -12,17 +12,9 @@ import { TitleBar } from '../../src/ui/TitleBar.js';
 import { renderTerminalLines } from '../../src/report/terminal-text.js';
 import { initialUiState } from '../../src/ui/ui-state.js';
 import { captureModel, connection, data, hangingSession, origin, session, stream, tlsSummary, wsEchoSession } from '../helpers/model-builders.js';
-import { cleanupTuis, renderTui } from './tui-harness.js';
+import { renderTui, tuiTestSetup } from './tui-harness.js';
 
-let level: typeof chalk.level;
-beforeEach(() => {
-  level = chalk.level;
-  chalk.level = 0;
-});
-afterEach(() => {
-  cleanupTuis();
-  chalk.level = level;
-});
+tuiTestSetup();
 
 describe('ContentView', () => {
   const s = session();

@@ -1,5 +1,4 @@
 import { jest } from '@jest/globals';
-import chalk from 'chalk';
 import { join } from 'node:path';
 import type { CaptureModel } from '../../src/model/session.js';
 import { analyzeCapture } from '../../src/pipeline/analyze-capture.js';
@@ -7,7 +6,7 @@ import { analyzeOptions } from '../../src/pipeline/options.js';
 import { MOUSE_OFF, MOUSE_ON } from '../../src/ui/mouse.js';
 import { runTui, type LoadProgress } from '../../src/ui/run-tui.js';
 import { captureModel, spdyEchoSession, wsEchoSession } from '../helpers/model-builders.js';
-import { FakeStdin, FakeStdout } from './tui-harness.js';
+import { FakeStdin, FakeStdout, tuiTestSetup } from './tui-harness.js';
 
 const ENTER_ALT = '\x1b[?1049h';
 const LEAVE_ALT = '\x1b[?1049l';
@@ -21,9 +20,9 @@ function leftAltScreen(out: FakeStdout): void {
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Waits (up to 3 s) until what was written to the terminal matches. */
+/** Waits until what was written to the terminal matches (giving up only after 10 s: a loaded machine is slow). */
 async function screenShows(out: FakeStdout, pattern: RegExp): Promise<string> {
-  for (let waited = 0; waited < 3000; waited += 20) {
+  for (let waited = 0; waited < 10_000; waited += 20) {
     const screen = out.frames.join('');
     if (pattern.test(screen)) return screen;
     await wait(20);
@@ -49,14 +48,7 @@ function streams(tty: boolean) {
   };
 }
 
-let level: typeof chalk.level;
-beforeEach(() => {
-  level = chalk.level;
-  chalk.level = 0;
-});
-afterEach(() => {
-  chalk.level = level;
-});
+tuiTestSetup();
 
 describe('without a terminal', () => {
   it('prints one frame of the loaded capture and exits 0', async () => {

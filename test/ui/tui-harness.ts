@@ -1,10 +1,16 @@
 /**
  * Renders an Ink tree into a fake terminal of a chosen size (ink-testing-library's stdout is fixed
  * at 100 columns and has no rows), can resize it, and types keys the way a terminal sends them.
+ * Each step waits for the frame it causes, never for a duration; and the setup every TUI test file
+ * shares (colour off, TUIs unmounted, a loaded model, the frame's rows) is here.
  */
 import { EventEmitter } from 'node:events';
+import chalk from 'chalk';
 import { render } from 'ink';
 import type { ReactElement } from 'react';
+import stringWidth from 'string-width';
+import type { LoadState } from '../../src/ui/App.js';
+import type { CaptureModel } from '../../src/model/session.js';
 
 export class FakeStdout extends EventEmitter {
   isTTY = true;
@@ -55,15 +61,21 @@ export const KEYS = {
   pageDown: '\x1b[6~',
 } as const;
 
-const tick = (ms = 15) => new Promise<void>((r) => setTimeout(r, ms));
+const tick = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Longest wait for a frame or a state: only a broken TUI takes that long, however loaded the machine. */
+const WAIT_MS = 10_000;
 
 export interface Tui {
   lastFrame(): string;
-  /** Types each key in turn, letting Ink render after each. */
+  /** Types each key in turn, waiting after each for the frame it draws. */
   press(...keys: string[]): Promise<void>;
+  /** Resizes the terminal and waits for the frame drawn at the new size. */
   resize(columns: number, rows: number): Promise<void>;
   rerender(tree: ReactElement): Promise<void>;
-  /** Lets React run passive effects (the EventInspector call) and settle their results. */
+  /** Waits until the last frame matches (or `test` holds), failing with the last frame after a long while. */
+  waitFor(test: RegExp | ((frame: string) => boolean)): Promise<string>;
+  /** Gives React time to run effects when a test checks that something does NOT happen. */
   settle(ms?: number): Promise<void>;
   exited(): Promise<void>;
   unmount(): void;
@@ -78,6 +90,47 @@ export function cleanupTuis(): void {
   mounted.clear();
 }
 
+/**
+ * The hooks every TUI test file wants: colour off (NO_COLOR: what is shown must read without it; a
+ * test may turn it on) and back after each test, and every TUI a test left mounted unmounted.
+ */
+export function tuiTestSetup(): void {
+  let level: typeof chalk.level;
+  beforeEach(() => {
+    level = chalk.level;
+    chalk.level = 0;
+  });
+  afterEach(() => {
+    cleanupTuis();
+    chalk.level = level;
+  });
+}
+
+/** A load state with the whole model read. */
+export const loaded = (model: CaptureModel | null, over: Partial<LoadState> = {}): LoadState => ({ model, bytesRead: 100, totalBytes: 100, revision: 1, error: null, ...over });
+
+/** The rows of the last frame. */
+export const frameLines = (tui: Tui): string[] => tui.lastFrame().split('\n');
+
+/** The focused pane's name (marked ▶; on a wide terminal Content's title stands beside the Event pane's). */
+export const focusedPane = (tui: Tui): string | undefined => /▶ (\w+)/.exec(tui.lastFrame())?.[1];
+
+/** Every row fits the terminal in cells (wide characters take two) and the frame fills it exactly. */
+export function expectFits(tui: Tui, columns: number, rows: number): void {
+  const ls = frameLines(tui);
+  expect(ls).toHaveLength(rows);
+  for (const l of ls) expect(stringWidth(l)).toBeLessThanOrEqual(columns);
+}
+
+/** Resolves once `ready()` holds, checking after each turn of the event loop; rejects with `describe()` after WAIT_MS. */
+async function until(ready: () => boolean, describe: () => string): Promise<void> {
+  const deadline = Date.now() + WAIT_MS;
+  while (!ready()) {
+    if (Date.now() > deadline) throw new Error(describe());
+    await tick(2);
+  }
+}
+
 export async function renderTui(tree: ReactElement, size: { columns: number; rows: number } = { columns: 80, rows: 24 }): Promise<Tui> {
   const stdout = new FakeStdout(size.columns, size.rows);
   const stdin = new FakeStdin();
@@ -89,27 +142,36 @@ export async function renderTui(tree: ReactElement, size: { columns: number; row
     patchConsole: false,
   });
   mounted.add(instance);
-  await tick();
+  const lastFrame = () => stdout.frames[stdout.frames.length - 1] ?? '';
+  /** Runs `act`, then waits for the frame it makes Ink draw. */
+  const drawn = async (what: string, act: () => void) => {
+    const before = stdout.frames.length;
+    act();
+    await until(() => stdout.frames.length > before, () => `no frame was drawn after ${what}; the last one:\n${lastFrame()}`);
+    // A lone ESC is delivered on the next setImmediate, and effects run after the frame: let both happen.
+    await new Promise<void>((r) => setImmediate(r));
+  };
+  await until(() => stdout.frames.length > 0, () => 'nothing was drawn');
   return {
     stdout,
-    lastFrame: () => stdout.frames[stdout.frames.length - 1] ?? '',
+    lastFrame,
     async press(...keys: string[]) {
-      for (const k of keys) {
-        stdin.write(k);
-        // A lone ESC is delivered on the next setImmediate: let that happen before anything else.
-        await new Promise<void>((r) => setImmediate(r));
-        await tick();
-      }
+      for (const k of keys) await drawn(`the key ${JSON.stringify(k)}`, () => stdin.write(k));
     },
     async resize(columns: number, rows: number) {
-      stdout.columns = columns;
-      stdout.rows = rows;
-      stdout.emit('resize');
-      await tick();
+      await drawn(`a resize to ${columns}×${rows}`, () => {
+        stdout.columns = columns;
+        stdout.rows = rows;
+        stdout.emit('resize');
+      });
     },
     async rerender(t: ReactElement) {
-      instance.rerender(t);
-      await tick();
+      await drawn('a rerender', () => instance.rerender(t));
+    },
+    async waitFor(test) {
+      const ok = typeof test === 'function' ? test : (f: string) => test.test(f);
+      await until(() => ok(lastFrame()), () => `timed out waiting for ${test}; the last frame:\n${lastFrame()}`);
+      return lastFrame();
     },
     settle: (ms = 250) => tick(ms),
     async exited() {
