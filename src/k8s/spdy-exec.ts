@@ -2,7 +2,8 @@
  * Maps SPDY/3.1 frames of an upgraded connection onto the k8s streams of one session
  * (remotecommand / portforward: one SPDY stream per k8s stream, named by its `streamtype` header).
  */
-import type { Direction, FrameOrigin, StreamOrigin } from '../core/origin.js';
+import { DirectionPair } from '../core/direction-pair.js';
+import type { Direction, FrameOrigin } from '../core/origin.js';
 import { SpdyFrameDecoder, type SpdyControlFrame, type SpdyDataPiece } from '../spdy/frame-decoder.js';
 import { SpdySessionTracker } from '../spdy/session.js';
 import { relocate } from '../core/problem.js';
@@ -24,9 +25,7 @@ function creationOrder(b: ExecSessionBuilder): string[] {
   return order;
 }
 
-export class SpdyExecTransport implements UpgradedTransport {
-  private readonly c2s: SpdyFrameDecoder;
-  private readonly s2c: SpdyFrameDecoder;
+export class SpdyExecTransport extends DirectionPair<SpdyFrameDecoder> implements UpgradedTransport {
   private readonly byId = new Map<number, StreamRecorder>();
   /** The stream of the last recorder lookup: a DATA frame comes in many pieces. */
   private lastId = -1;
@@ -39,6 +38,15 @@ export class SpdyExecTransport implements UpgradedTransport {
     private readonly b: ExecSessionBuilder,
     where: string,
   ) {
+    super((dir, pair) => {
+      // The frames' handlers are this transport's, called once it is constructed.
+      const self = pair as SpdyExecTransport;
+      return new SpdyFrameDecoder({
+        onControl: (f) => self.onControl(dir, f),
+        onData: (piece) => self.onData(dir, piece),
+        onProblem: (p) => b.warn(relocate(p, `${where} ${dir}`, { direction: dir })),
+      });
+    });
     this.tracker = new SpdySessionTracker({
       onPingRoundTrip: (p) => b.control('pong', p.by === 'c2s' ? 's2c' : 'c2s', `PING ${p.id} reply, rtt ${(p.rttNs / 1e6).toFixed(3)} ms`, p.response),
       onPingUnanswered: (p) => b.control('ping', p.by, `PING ${p.id} never answered`, p.request),
@@ -51,28 +59,10 @@ export class SpdyExecTransport implements UpgradedTransport {
         ),
       onProblem: (p) => b.warn(relocate(p, where)),
     });
-    const make = (dir: Direction) =>
-      new SpdyFrameDecoder({
-        onControl: (f) => this.onControl(dir, f),
-        onData: (piece) => this.onData(dir, piece),
-        onProblem: (p) => b.warn(relocate(p, `${where} ${dir}`, { direction: dir })),
-      });
-    this.c2s = make('c2s');
-    this.s2c = make('s2c');
   }
 
-  push(dir: Direction, data: Uint8Array, origin: StreamOrigin): void {
-    // Not a Record indexed by dir: an alternating property name makes that access megamorphic.
-    (dir === 'c2s' ? this.c2s : this.s2c).push(data, origin);
-  }
-
-  gap(dir: Direction, offset: number, length: number): void {
-    (dir === 'c2s' ? this.c2s : this.s2c).gap(offset, length);
-  }
-
-  end(): void {
-    this.c2s.end();
-    this.s2c.end();
+  override end(): void {
+    super.end();
     this.tracker.end();
   }
 

@@ -6,7 +6,8 @@
  * What the messages mean is the sink's business: the k8s channel protocols (channel-protocol.ts) demux
  * them into exec streams; any other WebSocket is listed with its frames and messages by the pipeline.
  */
-import type { Direction, StreamOrigin } from '../core/origin.js';
+import { DirectionPair } from '../core/direction-pair.js';
+import type { Direction } from '../core/origin.js';
 import { WebSocketFrameDecoder } from './frame-decoder.js';
 import { PingPongTracker, WebSocketMessageAssembler, type WebSocketMessageSink } from './message-assembler.js';
 import { parsePerMessageDeflate, type PerMessageDeflateParams } from './permessage-deflate.js';
@@ -20,18 +21,15 @@ export interface WebSocketConnectionOptions {
   plausibleFirstPayloadByte?: (opcode: number, byte: number) => boolean;
 }
 
-export class WebSocketConnectionDecoder {
+export class WebSocketConnectionDecoder extends DirectionPair<WebSocketFrameDecoder> {
   /** permessage-deflate as negotiated, null when it was not. */
   readonly deflate: PerMessageDeflateParams | null;
-  private readonly c2s: WebSocketFrameDecoder;
-  private readonly s2c: WebSocketFrameDecoder;
 
   /** `sinkFor` is asked once per direction for the sink of that direction's messages. */
   constructor(sinkFor: (dir: Direction) => WebSocketMessageSink, opts: WebSocketConnectionOptions = {}) {
     const deflate = parsePerMessageDeflate(opts.extensions);
-    this.deflate = deflate;
     const pings = new PingPongTracker();
-    const decoder = (dir: Direction): WebSocketFrameDecoder => {
+    super((dir) => {
       const assembler = new WebSocketMessageAssembler(sinkFor(dir), {
         dir,
         pings,
@@ -45,22 +43,7 @@ export class WebSocketConnectionDecoder {
         plausibleFirstPayloadByte: opts.plausibleFirstPayloadByte,
         label: dir,
       });
-    };
-    this.c2s = decoder('c2s');
-    this.s2c = decoder('s2c');
-  }
-
-  push(dir: Direction, data: Uint8Array, origin: StreamOrigin): void {
-    // Not a Record indexed by dir: an alternating property name makes that access megamorphic.
-    (dir === 'c2s' ? this.c2s : this.s2c).push(data, origin);
-  }
-
-  gap(dir: Direction, offset: number, length: number): void {
-    (dir === 'c2s' ? this.c2s : this.s2c).gap(offset, length);
-  }
-
-  end(): void {
-    this.c2s.end();
-    this.s2c.end();
+    });
+    this.deflate = deflate;
   }
 }
