@@ -100,7 +100,9 @@ function sameRequest(up: ExecSession, down: ExecSession): boolean {
  *
  * Output is relayed from the far hop to the near one within moments (a copy, no dial): the last byte
  * of each output stream and of the error stream reaches the near hop just after the far one, which
- * bounds the offset from above tightly. Without output, the setup sequences above: a translator
+ * bounds the offset from above tightly — unless the near hop was slow to relay it (a proxy busy
+ * moving stdin on a loaded node: 100 ms once); a proxy's 101 is the far hop's relayed the same way
+ * and bounds it too, so the lower of the two counts. Without output, the setup sequences above: a translator
  * (WebSocket in, SPDY out) dials the kubelet after its own 101; a proxy forwards the request and the
  * 101 back, so the far hop's request→101 sits inside the near hop's (their midpoints).
  */
@@ -113,6 +115,8 @@ export function clockOffsetBetween(up: ExecSession, down: ExecSession): number |
     const near = far.dataDir === 's2c' && far.lastDataAt !== null ? up.streams.find((r) => r.name === far.name && r.lastDataAt !== null) : undefined;
     if (near) relayed = Math.min(relayed, near.lastDataAt! - far.lastDataAt!);
   }
+  // A translator (WebSocket in, SPDY out) upgrades before it dials: its 101 relays nothing.
+  if (relayed !== Infinity && up.transport === down.transport && down.upgradeTs !== null) relayed = Math.min(relayed, up.upgradeTs - down.upgradeTs);
   if (relayed !== Infinity) return relayed;
   if (up.transport === 'websocket' && down.transport === 'spdy') return up.upgradeTs - down.startTs;
   if (down.upgradeTs === null) return null;

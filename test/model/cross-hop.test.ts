@@ -1,6 +1,6 @@
-import { hopChain, linkHops } from '../../src/model/cross-hop.js';
+import { clockOffsetBetween, hopChain, linkHops } from '../../src/model/cross-hop.js';
 import type { ExecSession } from '../../src/model/session.js';
-import { session } from '../helpers/model-builders.js';
+import { data, origin, session, stream } from '../helpers/model-builders.js';
 
 const MS = 1e6;
 
@@ -77,6 +77,25 @@ test('a refused upgrade opens nothing; port-forward links by pod', () => {
   expect(links(pf)).toEqual([
     [1, null, 2],
     [2, 1, 3],
+    [3, 2, null],
+  ]);
+});
+
+test('a clock offset from relayed output is capped by the relayed 101, so a slow relay still links the hops', () => {
+  // The runtime's file runs 7.5 s ahead; its last output byte reached the kubelet hop 100 ms late (a
+  // loaded node), its 101 at once.
+  const [, kubelet, cri] = chain(1, 0);
+  const ahead = 7500 * MS;
+  const far = { ...cri, startTs: cri.startTs + ahead, upgradeTs: cri.upgradeTs! + ahead, endTs: cri.endTs! + ahead };
+  data(stream(kubelet, 'stdout', 3), 's2c', '4000000\n', origin(300, 8, 10, 140 * MS));
+  data(stream(far, 'stdout', 3), 's2c', '4000000\n', origin(300, 8, 10, 40 * MS + ahead));
+  const e = clockOffsetBetween(kubelet, far)!;
+  expect(e / MS).toBeCloseTo(-7499, 0);
+  const shifted = { ...far, startTs: far.startTs + e, upgradeTs: far.upgradeTs! + e, endTs: far.endTs! + e };
+  const sessions = [kubelet, shifted];
+  linkHops(sessions, [], 50 * MS);
+  expect(links(sessions)).toEqual([
+    [2, null, 3],
     [3, 2, null],
   ]);
 });
