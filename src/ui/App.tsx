@@ -5,7 +5,7 @@
  * panes show from the model and that state.
  */
 import { Box, useApp, useInput, type Key } from 'ink';
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import type { CaptureModel } from '../model/session.js';
 import { contentLines, contentRowOf, contentStreams, findInBytes, findInLines, headBuffer } from './content.js';
 import { EventList, eventListWindow } from './EventList.js';
@@ -47,7 +47,7 @@ import { groupSessions, rowOf } from './session-groups.js';
 import { hopSpan, hopTimes, timelineHops } from './timeline-hops.js';
 import { hopChainSteps } from '../report/outcome.js';
 import { reduceInput } from './keys.js';
-import { initialUiState, timeIndex, timeOrder, type UiContext, type UiState } from './ui-state.js';
+import { initialUiState, timeIndex, timeOrder, type Overlay, type Pane, type UiContext, type UiState } from './ui-state.js';
 import { isStreamEvent } from './timeline-lanes.js';
 import { useInspection } from './use-inspection.js';
 import { useTerminalSize } from './use-terminal-size.js';
@@ -161,9 +161,15 @@ export function App({ path, note, load, inspector, contentReader, saver, initial
 
   const warnings = model?.warnings ?? [];
   const warningIndex = clamp(ui.warning, 0, Math.max(0, warnings.length - 1));
+  // What the top pane lists: how many entries, and which one is selected.
+  const listed: Record<UiState['list'], { count: number; selected: number }> = {
+    sessions: { count: sessionRows.length, selected: sessionRows.findIndex((r) => r.session === session) },
+    connections: { count: connections.length, selected: connections.findIndex((c) => c.id === connectionId) },
+    warnings: { count: warnings.length, selected: warningIndex },
+  };
+  const list = listed[ui.list];
   // Each list has a row of column names above its entries.
-  const listLength = (ui.list === 'sessions' ? sessionRows.length : ui.list === 'connections' ? connections.length : warnings.length) + 1;
-  const layout = layoutPanes(rows, columns, ui.pane, { list: listLength, lanes: lanes.length + hopRows.length, events: order.length }, ui.explain);
+  const layout = layoutPanes(rows, columns, ui.pane, { list: list.count + 1, lanes: lanes.length + hopRows.length, events: order.length }, ui.explain);
   const eventShown = !ui.overlay && layout.detailPane !== 'content' && layout.detail > 0;
   // Beside the Event pane, Content keeps a column of space between the two.
   const contentWidth = layout.detailPane === 'both' ? columns - layout.eventWidth - 1 : columns;
@@ -207,14 +213,22 @@ export function App({ path, note, load, inspector, contentReader, saver, initial
   const contentRows = Math.max(1, layout.detail - 1);
   const bodyRows = Math.max(0, rows - CHROME_ROWS);
   const connection = model?.connections.find((c) => c.id === connectionId) ?? null;
-  const overlayRows =
-    ui.overlay === 'help'
-      ? helpRows(columns).length
-      : ui.overlay === 'diagnosis'
-        ? diagnosisRows(findings, columns).length
-        : ui.overlay === 'connection' && connection
-          ? connectionRows(connection, columns).length
-          : 0;
+  // Each overlay: how many rows it has (its scroll stops at the last) and its pane at a scroll
+  // position; none when it has nothing to show (no session, no connection), and the panes show.
+  const overlays: Record<Overlay, { rows: number; pane: (scroll: number) => ReactNode } | null> = {
+    help: { rows: helpRows(columns).length, pane: (scroll) => <HelpOverlay height={bodyRows} width={columns} scroll={scroll} /> },
+    diagnosis: session ? { rows: diagnosisRows(findings, columns).length, pane: (scroll) => <DiagnosisOverlay session={session} findings={findings} height={bodyRows} width={columns} scroll={scroll} /> } : null,
+    connection: connection ? { rows: connectionRows(connection, columns).length, pane: (scroll) => <ConnectionOverlay connection={connection} height={bodyRows} width={columns} scroll={scroll} /> } : null,
+  };
+  const overlay = ui.overlay ? overlays[ui.overlay] : null;
+  // Rows a page key moves in the focused pane: what it shows below its title (and column names).
+  const pageRows: Record<Pane, number> = {
+    sessions: layout.sessions - 1,
+    timeline: layout.sessions - 1,
+    events: layout.events - 2,
+    event: layout.detail - 4,
+    content: contentRows,
+  };
   const selectedLayer = layers[layerIndex];
   const resolved: UiState = {
     ...ui,
@@ -226,7 +240,7 @@ export function App({ path, note, load, inspector, contentReader, saver, initial
     contentScroll: clamp(ui.contentScroll < 0 ? eventRow : ui.contentScroll, 0, Math.max(0, cRows - contentRows)),
     layer: layerIndex,
     field: clamp(ui.field, -1, (selectedLayer?.fields?.length ?? 0) - 1),
-    overlayScroll: clamp(ui.overlayScroll, 0, overlayScrollLimit(overlayRows, bodyRows)),
+    overlayScroll: clamp(ui.overlayScroll, 0, overlayScrollLimit(overlay?.rows ?? 0, bodyRows)),
     warning: warningIndex,
   };
   const ctx: UiContext = {
@@ -243,7 +257,7 @@ export function App({ path, note, load, inspector, contentReader, saver, initial
     hexRows: selectedLayer?.bytes ? Math.ceil(selectedLayer.bytes.length / bytesPerRow(layout.eventWidth)) : 0,
     contentStreamCount: cStreams.length,
     contentLineCount: cRows,
-    pageSize: ui.pane === 'content' ? contentRows : ui.pane === 'event' ? Math.max(1, layout.detail - 4) : ui.pane === 'events' ? Math.max(1, layout.events - 2) : Math.max(1, layout.sessions - 1),
+    pageSize: Math.max(1, pageRows[ui.pane]),
     walk,
     warningCount: warnings.length,
     // Worked out only when ⏎ can use it: the selected warning's event, on another session's lanes.
@@ -310,13 +324,11 @@ export function App({ path, note, load, inspector, contentReader, saver, initial
 
   // Ink may deliver a key before it re-subscribes a new handler: the handler reads the latest render.
   // Where everything is on this frame, for the mouse.
-  const listSelected = ui.list === 'sessions' ? sessionRows.findIndex((r) => r.session === session) : ui.list === 'connections' ? connections.findIndex((c) => c.id === connectionId) : warningIndex;
-  const listLen = ui.list === 'sessions' ? sessionRows.length : ui.list === 'connections' ? connections.length : warnings.length;
   const tree = layerTree({ layers, selectedLayer: resolved.layer, selectedField: resolved.field, focused: ui.pane === 'event', height: layout.detail, width: eventWidth, inspection });
   const timelineRows = timelineWindow(layout.timeline, hopRows.length, lanes.length, laneIndex);
   const screen: ScreenMap = {
     layout,
-    list: { ...sessionListWindow(listLen, listSelected, layout.sessions), foldColumn: ui.list === 'sessions' && sessionRows.some((r) => r.hops > 1) },
+    list: { ...sessionListWindow(list.count, list.selected, layout.sessions), foldColumn: ui.list === 'sessions' && sessionRows.some((r) => r.hops > 1) },
     timeline: { hops: hopRows.slice(0, timelineRows.hops).map((h) => h.session.id), firstLane: timelineRows.first, cells: geometry.cells, labelWidth: LABEL_WIDTH, axis, view },
     events: { ...eventListWindow(order.length, orderIndex, layout.events), order },
     layerRows: ui.explain ? [] : tree.lines.slice(tree.first, tree.first + tree.rows).map((l) => l.layer),
@@ -340,12 +352,8 @@ export function App({ path, note, load, inspector, contentReader, saver, initial
 
   const loading = load.error === null && !model?.done;
   let body;
-  if (ui.overlay === 'help') {
-    body = <HelpOverlay height={bodyRows} width={columns} scroll={resolved.overlayScroll} />;
-  } else if (ui.overlay === 'connection' && connection) {
-    body = <ConnectionOverlay connection={connection} height={bodyRows} width={columns} scroll={resolved.overlayScroll} />;
-  } else if (ui.overlay === 'diagnosis' && session) {
-    body = <DiagnosisOverlay session={session} findings={findings} height={bodyRows} width={columns} scroll={resolved.overlayScroll} />;
+  if (overlay) {
+    body = overlay.pane(resolved.overlayScroll);
   } else if (!model) {
     body = load.error ? (
       <Box flexDirection="column">
@@ -357,38 +365,42 @@ export function App({ path, note, load, inspector, contentReader, saver, initial
       <Line segments={[{ text: '  reading the capture…', dim: true }]} />
     );
   } else {
+    // The top pane, for what it lists.
+    const listPanes: Record<UiState['list'], () => ReactNode> = {
+      sessions: () => (
+        <SessionList
+          sessions={sessions}
+          rows={sessionRows}
+          all={model.sessions}
+          rpcs={model.rpcs}
+          selectedId={resolved.session}
+          focused={ui.pane === 'sessions'}
+          height={layout.sessions}
+          width={columns}
+          sort={ui.sort}
+          filter={ui.filterDraft ?? ui.filter}
+          filterError={filterError(terms)}
+          loading={loading}
+          stopped={load.error ?? model.fatal?.message ?? null}
+          otherConnections={model.connections.filter((c) => c.sessionIds.length === 0).length}
+        />
+      ),
+      warnings: () => <WarningList warnings={warnings} selected={warningIndex} focused={ui.pane === 'sessions'} height={layout.sessions} width={columns} />,
+      connections: () => (
+        <ConnectionList
+          connections={connections}
+          total={model.connections.length}
+          selectedId={connectionId}
+          focused={ui.pane === 'sessions'}
+          height={layout.sessions}
+          width={columns}
+          filter={ui.filterDraft ?? ui.filter}
+        />
+      ),
+    };
     body = (
       <>
-        {ui.list === 'sessions' ? (
-          <SessionList
-            sessions={sessions}
-            rows={sessionRows}
-            all={model.sessions}
-            rpcs={model.rpcs}
-            selectedId={resolved.session}
-            focused={ui.pane === 'sessions'}
-            height={layout.sessions}
-            width={columns}
-            sort={ui.sort}
-            filter={ui.filterDraft ?? ui.filter}
-            filterError={filterError(terms)}
-            loading={loading}
-            stopped={load.error ?? model.fatal?.message ?? null}
-            otherConnections={model.connections.filter((c) => c.sessionIds.length === 0).length}
-          />
-        ) : ui.list === 'warnings' ? (
-          <WarningList warnings={warnings} selected={warningIndex} focused={ui.pane === 'sessions'} height={layout.sessions} width={columns} />
-        ) : (
-          <ConnectionList
-            connections={connections}
-            total={model.connections.length}
-            selectedId={connectionId}
-            focused={ui.pane === 'sessions'}
-            height={layout.sessions}
-            width={columns}
-            filter={ui.filterDraft ?? ui.filter}
-          />
-        )}
+        {listPanes[ui.list]()}
         {session && axis && view ? (
           <Timeline
             session={session}
