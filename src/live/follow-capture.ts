@@ -72,6 +72,7 @@ export async function openTui(input: CaptureInput, view: TuiView, opts: AnalyzeO
   return runTui({
     path: view.title,
     note: view.note,
+    live: view.live,
     load: (onProgress) => {
       let passedAt = -Infinity;
       let held: NodeJS.Timeout | null = null;

@@ -68,6 +68,8 @@ export interface AppProps {
   path: string;
   /** A line the title keeps whole, whatever gives way (the tap's `export KUBECONFIG=…`). */
   note?: string;
+  /** The input grows while it is shown (a pipe, a tap, `live`): the status bar says live, not loading. */
+  live?: boolean;
   load: LoadState;
   /** Describes the lower layers of an event by re-reading the capture; without one the model's layers are shown. */
   inspector?: EventInspector;
@@ -113,7 +115,7 @@ function fileSafe(name: string): string {
   return name.replace(/[^\w.-]/g, '_');
 }
 
-export function App({ path, note, load, inspector, contentReader, saver, initialState }: AppProps) {
+export function App({ path, note, live = false, load, inspector, contentReader, saver, initialState }: AppProps) {
   const { exit } = useApp();
   const { columns, rows } = useTerminalSize();
   const [ui, setUi] = useState<UiState>(() => ({ ...initialUiState, ...initialState }));
@@ -475,7 +477,7 @@ export function App({ path, note, load, inspector, contentReader, saver, initial
       <Box flexDirection="column" height={bodyRows} overflow="hidden">
         {body}
       </Box>
-      <StatusBar ui={resolved} ctx={ctx} filterError={filterError(terms)} progress={load} loading={loading} width={columns} />
+      <StatusBar ui={resolved} ctx={ctx} filterError={filterError(terms)} progress={{ ...load, live }} loading={loading} width={columns} />
     </Box>
   );
 }

@@ -10,10 +10,13 @@ import type { UiState } from './ui-state.js';
 export interface Progress {
   bytesRead: number;
   totalBytes: number | null;
+  /** The input grows while it is shown (a pipe, a tap): it has no end to load up to. */
+  live?: boolean;
 }
 
 /** "▕██████░░░░▏ 61% 610 MiB of 1.00 GiB" in `width` columns; without a total, just what was read. */
 export function progressBar(p: Progress, width: number): string {
+  if (p.live) return `live · ${formatBytes(p.bytesRead)} read`;
   if (p.totalBytes === null || p.totalBytes <= 0) return `loading… ${formatBytes(p.bytesRead)} read`;
   const frac = Math.min(1, Math.max(0, p.bytesRead / p.totalBytes));
   const text = ` ${Math.floor(frac * 100)}% ${formatBytes(p.bytesRead)} of ${formatBytes(p.totalBytes)}`;

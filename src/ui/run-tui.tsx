@@ -24,6 +24,8 @@ export interface RunTuiOptions {
   path: string;
   /** A line the title keeps whole (the tap's `export KUBECONFIG=…`). */
   note?: string;
+  /** The input grows while it is shown (a pipe, a tap): the status bar says live, not loading. */
+  live?: boolean;
   /** Starts the pipeline; calls onProgress with the growing model. */
   load: (onProgress: LoadProgress) => Promise<CaptureModel>;
   inspector?: EventInspector;
@@ -105,7 +107,7 @@ export async function runTui(opts: RunTuiOptions): Promise<number> {
   const element = () => (
     <TerminalModes stdout={stdout} restore={restore}>
       <ErrorBoundary onError={(message) => (internalError = message)}>
-        <App path={opts.path} note={opts.note} load={state} inspector={opts.inspector} contentReader={opts.contentReader} saver={saver} />
+        <App path={opts.path} note={opts.note} live={opts.live} load={state} inspector={opts.inspector} contentReader={opts.contentReader} saver={saver} />
       </ErrorBoundary>
     </TerminalModes>
   );

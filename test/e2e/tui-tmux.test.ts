@@ -90,7 +90,7 @@ test('a capture piped in is shown live, keys coming from the terminal', async ()
   const feed = `(head -c 40000 ${demo}; while [ ! -e ${go} ]; do sleep 0.05; done; tail -c +40001 ${demo})`;
   const t = openTerminal(['sh', '-c', `${feed} | env -u CI ${process.execPath} ${cli} -`], 120, 40);
   let screen = await t.waitFor(/stdin · pcapng · \d+ packets · EN10MB · \d+ connections · 3 sessions/);
-  expect(screen).toMatch(/loading… 39\.1 KiB read/);
+  expect(screen).toMatch(/live · 39\.1 KiB read/);
   writeFileSync(go, '');
   screen = await t.waitFor(/stdin · pcapng · 633 packets · EN10MB · 31 connections · 11 sessions/);
   t.keys('jj', 'Enter');

@@ -116,6 +116,9 @@ describe('StatusBar', () => {
   it('shows progress while loading, before the keys', async () => {
     const tui = await renderTui(<StatusBar ui={initialUiState} filterError={null} progress={{ bytesRead: 3 * 1024 ** 2, totalBytes: null }} loading width={80} />);
     expect(tui.lastFrame()).toMatch(/^loading… 3\.00 MiB read  ↑↓ session/);
+    // A pipe or a tap has no end to load up to: it is followed live.
+    await tui.rerender(<StatusBar ui={initialUiState} filterError={null} progress={{ bytesRead: 32 * 1024, totalBytes: null, live: true }} loading width={80} />);
+    expect(tui.lastFrame()).toMatch(/^live · 32\.0 KiB read  ↑↓ session/);
   });
 });
 
