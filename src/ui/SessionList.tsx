@@ -142,7 +142,7 @@ export function SessionList(p: SessionListProps) {
   const execs = new Set(p.rows.map((r) => r.head)).size;
   const info: Segment[] = [{ text: `${p.sessions.length}${p.filter ? ` of ${p.all.length}` : ''}${execs < p.sessions.length ? ` · ${plural(execs, 'exec')} (→ hops)` : ''} · by ${p.sort}`, dim: true }];
   if (p.filter) info.push({ text: ` · filter “${p.filter}”`, color: 'yellow' });
-  if (p.otherConnections) info.push({ text: ` · ${p.otherConnections} other connections (c)`, dim: true });
+  if (p.otherConnections) info.push({ text: ` · ${plural(p.otherConnections, 'other connection')} (c)`, dim: true });
   const lines: Segment[][] = shownRows.map((r, i) => sessionRow(r, p.all, first + i === selected, p.focused, cols, p.loading));
   if (p.sessions.length === 0 && rows > 0) {
     if (p.filterError) lines.push([{ text: `  ✗ ${p.filterError}`, color: 'red' }]);

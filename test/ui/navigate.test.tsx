@@ -147,12 +147,13 @@ describe.each([
 describe('at 60×24', () => {
   it('the lists keep column names that read as names, and the pod shows when its namespace does not fit', async () => {
     const s = session({ id: 1, command: ['sh', '-c', 'echo hello from a narrow terminal'], upgradeTs: 1 * MS, endTs: 5 * MS, state: 'complete', exit: { code: 0, status: 'Success' } as ExecSession['exit'] });
-    const tui = await renderTui(<App path="narrow" load={loaded(captureModel({ sessions: [s], connections: [connection({ id: 1, sessionIds: [1] })] }))} />, { columns: 60, rows: 24 });
+    const tui = await renderTui(<App path="narrow" load={loaded(captureModel({ sessions: [s], connections: [connection({ id: 1, sessionIds: [1] }), connection({ id: 2 })] }))} />, { columns: 60, rows: 24 });
+    expect(lines(tui)[1]).toBe('▶ Sessions · 1 · by time · 1 other connection (c)');
     expect(lines(tui)[2]).toMatch(/^ +# kind target +cmd +protocol +duration outcome$/);
     expect(lines(tui)[3]).toMatch(/^▸ +1 exec demo-0 +sh -… /);
     await tui.press('c');
     expect(tui.lastFrame()).toMatch(/^ +# client → server +proto session +info$/m);
-    expect(lines(tui)[0]).toBe(' execscope   narrow · pcap · EN10MB · 1 conn · 1 session');
+    expect(lines(tui)[0]).toBe(' execscope   narrow · pcap · EN10MB · 2 conns · 1 session');
     expectFits(tui, 60, 24);
   });
 });
