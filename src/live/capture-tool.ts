@@ -1,7 +1,7 @@
 /**
  * The packet-capture program `execscope live` runs and how it is told what to capture: tcpdump
  * (`-U -w -`, packet-buffered pcap on stdout) or, without it, Wireshark's dumpcap (`-w -`, pcapng).
- * Pure: builds arguments and explains failures.
+ * Pure: builds arguments and explains failures and drops.
  */
 export type CaptureTool = 'tcpdump' | 'dumpcap';
 
@@ -48,4 +48,16 @@ export function captureFailure(tool: CaptureTool | null, stderr: string, spawnEr
   if (!line) return null;
   const said = line.trim();
   return `${tool}: ${said.startsWith(`${tool}: `) ? said.slice(tool.length + 2) : said}`;
+}
+
+/**
+ * Packets the kernel dropped before the capture program read them (its capture buffer overflowed),
+ * from the counts it prints when it stops: tcpdump's `N packets dropped by kernel`, dumpcap's
+ * `Packets received/dropped on interface 'NAME': R/D`.
+ */
+export function droppedPackets(stderr: string): number {
+  let dropped = 0;
+  for (const m of stderr.matchAll(/^(\d+) packets? dropped by kernel$/gm)) dropped += Number(m[1]);
+  for (const m of stderr.matchAll(/^Packets received\/dropped on interface '.*': \d+\/(\d+)/gm)) dropped += Number(m[1]);
+  return dropped;
 }

@@ -9,7 +9,7 @@ import { delimiter, join } from 'node:path';
 import { lastOption, parseArgs, UsageError } from '../cli/args.js';
 import { analyzeOptions } from '../pipeline/options.js';
 import { safeInline } from '../report/terminal-text.js';
-import { captureArgs, captureFailure, captureFilter, DEFAULT_PORTS, type CaptureTool } from './capture-tool.js';
+import { captureArgs, captureFailure, captureFilter, DEFAULT_PORTS, droppedPackets, type CaptureTool } from './capture-tool.js';
 import { openTui, printJsonLine, printJsonLines } from './follow-capture.js';
 import { followKeyLogs } from './key-log-follower.js';
 
@@ -157,6 +157,9 @@ async function run(argv: string[]): Promise<number> {
   if (copy !== null) closeSync(copy);
   const failure = captureFailure(tool, stderr, spawnError);
   if (failure && exitCode !== 0) return fail(failure);
+  // Only the capture program knows, and it says so when it stops: the decode just saw TCP gaps.
+  const dropped = droppedPackets(stderr);
+  if (dropped) process.stderr.write(`execscope live: ${tool} dropped ${dropped} packet${dropped === 1 ? '' : 's'} (its capture buffer overflowed): streams show gaps where they were, and findings may follow from them\n`);
   for (const problem of keyLogs.problems.slice(0, 5)) process.stderr.write(`execscope live: ${safeInline(problem, 300)}\n`);
   return code;
 }
