@@ -23,8 +23,11 @@ export interface ClientScript {
   args: string[];
   /** Extra environment, e.g. KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false. */
   env?: Record<string, string>;
-  /** Bytes piped to kubectl's stdin (then closed); none: stdin closed at once. */
-  stdin?: Buffer;
+  /**
+   * Bytes piped to kubectl's stdin (then closed); none: stdin closed at once. Large inputs are made
+   * when the run starts (a function), so loading the scenarios (every lab start does) costs no memory.
+   */
+  stdin?: Buffer | (() => Buffer);
   /** Run kubectl on a terminal of this size, driven by `steps`. */
   tty?: { size: { width: number; height: number }; steps: TtyStep[] };
   /** Kill kubectl after this long (a scenario that hangs on purpose). */
@@ -113,8 +116,9 @@ export async function runKubectl(kubectl: string, script: ClientScript, env: Nod
       killTree(child);
     }
   } else if (script.stdin) {
-    stdinTally!.add(script.stdin);
-    child.stdin!.end(script.stdin);
+    const stdin = typeof script.stdin === 'function' ? script.stdin() : script.stdin;
+    stdinTally!.add(stdin);
+    child.stdin!.end(stdin);
   } else {
     child.stdin!.end();
   }

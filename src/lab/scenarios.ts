@@ -110,7 +110,7 @@ export const SCENARIOS: Scenario[] = [
     description: `kubectl exec -i with ${TRUNCATED_STDIN_BYTES} bytes piped into a command that reads ${TRUNCATED_KEPT_BYTES}, works ${TRUNCATED_WORK_S} s without reading more and exits: its Status comes while kubectl is still sending stdin`,
     client: {
       args: ['exec', '-i', 'lab-0', '--', 'sh', '-c', `head -c ${TRUNCATED_KEPT_BYTES} | wc -c; sleep ${TRUNCATED_WORK_S}`],
-      stdin: Buffer.alloc(TRUNCATED_STDIN_BYTES, 'z'),
+      stdin: () => Buffer.alloc(TRUNCATED_STDIN_BYTES, 'z'),
     },
     doctor: { cause: 'R15@cri' },
     // kubectl printed nothing here (exit 0) in about 1 run in 10 while the lab's proxies closed both
@@ -202,7 +202,7 @@ export const SCENARIOS: Scenario[] = [
       'fault stall-reader@cri: the streaming server stops reading at the first stdin byte; 8 MB of stdin back up until the harness kills kubectl (plain HTTP apiserver, so the recording compresses)',
     tls: false,
     faults: ['stall-reader'],
-    client: { args: ['exec', '-i', 'lab-0', '--', 'sh', '-c', 'cat >/dev/null'], stdin: Buffer.alloc(8 << 20, 'x'), killAfterMs: 4000 },
+    client: { args: ['exec', '-i', 'lab-0', '--', 'sh', '-c', 'cat >/dev/null'], stdin: () => Buffer.alloc(8 << 20, 'x'), killAfterMs: 4000 },
     doctor: { cause: 'R8@cri' },
     expect: { killed: true, stdout: '' },
   },
