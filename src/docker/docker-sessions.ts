@@ -422,7 +422,8 @@ export class DockerSession {
 
   private touch(conn: ConnectionRecord): void {
     if (!this.details.connectionIds.includes(conn.id)) this.details.connectionIds.push(conn.id);
-    if (!conn.sessionIds.includes(this.session.id)) conn.sessionIds.push(this.session.id);
+    // Replaced, not pushed to: an ended connection's empty list is a shared frozen one.
+    if (!conn.sessionIds.includes(this.session.id)) conn.sessionIds = [...conn.sessionIds, this.session.id];
   }
 
   /** Every call names its connection: the session's own changes from the create's to the start's. */

@@ -162,8 +162,8 @@ class ConnectionState {
    * buffers), so it takes effect at `deadline` (packet time), at the capture's end or on a new SYN.
    */
   pendingReset: { sender: HalfStream; packet: number; ts: number; deadline: number } | null = null;
-  /** TCP analysis problems reported so far, per flag. */
-  readonly analysisReported = new Map<string, number>();
+  /** TCP analysis problems reported so far, per flag; made at the first (most connections have none). */
+  analysisReported: Map<string, number> | null = null;
   /** The first sender seen, and its peer. */
   readonly a: HalfStream;
   readonly b: HalfStream;
@@ -350,9 +350,10 @@ export class TcpReassembler {
   private reportAnalysis(c: ConnectionState, h: HalfStream, seg: TcpSegment, findings: readonly TcpAnalysisFinding[]): void {
     const info = c.info!;
     for (const f of findings) {
-      const reported = c.analysisReported.get(f.flag) ?? 0;
+      const counts = (c.analysisReported ??= new Map());
+      const reported = counts.get(f.flag) ?? 0;
       if (reported >= this.analysisProblemsPerConnection) continue;
-      c.analysisReported.set(f.flag, reported + 1);
+      counts.set(f.flag, reported + 1);
       const more = reported + 1 === this.analysisProblemsPerConnection ? ` (further ${f.flag} on connection ${info.id} not listed)` : '';
       const place = { where: `${info.client}→${info.server} ${h.dir} packet ${seg.packet}`, connection: info.id, direction: h.dir, packet: seg.packet };
       const offset = h.base >= 0 ? h.offsetOf(seg.seq) : -1;

@@ -30,13 +30,14 @@ const NO_ENTRIES: readonly never[] = Object.freeze([]);
 /**
  * An ended connection's record, kept until the report, takes the least memory its content needs: a
  * capture of 200,000 probes keeps 200,000 records. Lists grown by push hold spare capacity (a list
- * of one request reserved 17 slots); empty ones share one frozen list. sessionIds stays: a docker
- * session may still add to it when the capture ends.
+ * of one request reserved 17 slots); empty ones share one frozen list (sessionIds too: a docker
+ * session that names an ended connection replaces its list rather than pushing to it).
  */
 function compact(record: ConnectionRecord): void {
   record.requests = record.requests.length === 0 ? (NO_ENTRIES as never[]) : record.requests.slice();
   record.gaps = record.gaps.length === 0 ? (NO_ENTRIES as never[]) : record.gaps.slice();
   record.zeroWindows = record.zeroWindows.length === 0 ? (NO_ENTRIES as never[]) : record.zeroWindows.slice();
+  record.sessionIds = record.sessionIds.length === 0 ? (NO_ENTRIES as never[]) : record.sessionIds.slice();
 }
 
 export class ConnectionAnalyzer implements ConnectionScope {

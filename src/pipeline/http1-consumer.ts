@@ -27,6 +27,22 @@ interface PendingRequest {
   requestIndex: number;
 }
 
+/** Distinct request texts shared by the connection records that list them (cleared when full, so bounded). */
+const REQUEST_TEXTS = 4096;
+const requestTexts = new Map<string, string>();
+
+/**
+ * One string per distinct method or target while it recurs: every record keeps its requests until the
+ * report, and 200,000 probes of `GET /healthz` kept 200,000 copies of each.
+ */
+function sharedText(text: string): string {
+  const known = requestTexts.get(text);
+  if (known !== undefined) return known;
+  if (requestTexts.size >= REQUEST_TEXTS) requestTexts.clear();
+  requestTexts.set(text, text);
+  return text;
+}
+
 /** The handshake of a WebSocket upgrade as its request and 101 carried it. */
 function webSocketHandshake(req: HttpRequestHead, res: HttpResponseHead): WebSocketHandshake {
   return {
@@ -70,7 +86,7 @@ export function http1Consumer(scope: ConnectionScope, handOff: (successor: Strea
 
   const parser = new HttpConnectionParser({
     onRequest: (req) => {
-      record.requests.push({ method: req.method, target: req.target, status: null, ts: req.origin.ts });
+      record.requests.push({ method: sharedText(req.method), target: sharedText(req.target), status: null, ts: req.origin.ts });
       const docker = ctx.docker.call(record, scope.where, req);
       pending.push({ req, session: docker ? null : startSession(req), docker, requestIndex: record.requests.length - 1 });
     },
