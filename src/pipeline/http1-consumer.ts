@@ -39,8 +39,18 @@ function sharedText(text: string): string {
   const known = requestTexts.get(text);
   if (known !== undefined) return known;
   if (requestTexts.size >= REQUEST_TEXTS) requestTexts.clear();
-  requestTexts.set(text, text);
-  return text;
+  const own = detached(text);
+  requestTexts.set(own, own);
+  return own;
+}
+
+/**
+ * A copy of a head field that keeps nothing else alive: the parsed fields are slices of the whole
+ * head's text, so a session or record keeping one kept the head (~270 bytes a session when 200,000
+ * upgrades went unanswered). Heads are decoded from UTF-8, so the round trip is exact.
+ */
+function detached(text: string): string {
+  return Buffer.from(text, 'utf8').toString('utf8');
 }
 
 /** The handshake of a WebSocket upgrade as its request and 101 carried it. */
@@ -73,13 +83,15 @@ export function http1Consumer(scope: ConnectionScope, handOff: (successor: Strea
     const parsed = upgrade ? parseStreamingRequest(req.method, req.target) : null;
     if (!parsed) return null;
     const kind = upgrade.startsWith('websocket') ? 'websocket' : 'spdy';
+    const userAgent = header(req, 'user-agent');
     return scope.newSession({
-      method: req.method,
-      target: req.target,
+      method: sharedText(req.method),
+      target: sharedText(req.target),
       origin: req.origin,
       transport: kind,
-      offeredProtocols: kind === 'websocket' ? headerValues(req, 'sec-websocket-protocol') : headerValues(req, 'x-stream-protocol-version'),
-      userAgent: header(req, 'user-agent') ?? null,
+      // Mapped: an exact-length list of detached texts (headerValues' own list holds spare slots).
+      offeredProtocols: headerValues(req, kind === 'websocket' ? 'sec-websocket-protocol' : 'x-stream-protocol-version').map(detached),
+      userAgent: userAgent === undefined ? null : sharedText(userAgent),
       parsed,
     });
   };
