@@ -1,42 +1,40 @@
-/** Feeds recorded TLS chunks to a TlsConnectionDecoder and keeps everything it reports. */
+/** Feeds recorded TLS chunks to a TlsConnectionDecoder and keeps everything it reports (on the kit's recorder). */
 import type { Direction, FrameOrigin, StreamOrigin } from '../../src/core/origin.js';
-import type { Problem } from '../../src/core/problem.js';
 import { TlsKeyLog } from '../../src/tls/key-log.js';
 import { TlsConnectionDecoder, type TlsConnectionInfo, type TlsRecordInfo, type TlsSink } from '../../src/tls/record-decoder.js';
+import { SinkRecorder } from '../kit/sink-recorder.js';
 
 export interface Chunk {
   dir: Direction;
   data: Uint8Array;
 }
 
-export class CollectingTlsSink implements TlsSink {
-  readonly infos: TlsConnectionInfo[] = [];
-  readonly records: Record<Direction, TlsRecordInfo[]> = { c2s: [], s2c: [] };
-  readonly pieces: Record<Direction, { data: Buffer; origin: StreamOrigin; record: { seq: number; origin: FrameOrigin } }[]> = { c2s: [], s2c: [] };
-  readonly problems: Problem[] = [];
+/** What a TlsConnectionDecoder reported, read from the kit's SinkRecorder. */
+export class TlsRecorder extends SinkRecorder<TlsSink> {
+  get infos(): TlsConnectionInfo[] {
+    return this.eventsOf('onHandshakeInfo');
+  }
 
   get info(): TlsConnectionInfo | undefined {
-    return this.infos[this.infos.length - 1];
+    return this.infos.at(-1);
+  }
+
+  get records(): Record<Direction, TlsRecordInfo[]> {
+    const out: Record<Direction, TlsRecordInfo[]> = { c2s: [], s2c: [] };
+    for (const [dir, rec] of this.args('onRecord') as [Direction, TlsRecordInfo][]) out[dir].push(rec);
+    return out;
+  }
+
+  get pieces(): Record<Direction, { data: Buffer; origin: StreamOrigin; record: { seq: number; origin: FrameOrigin } }[]> {
+    const out: TlsRecorder['pieces'] = { c2s: [], s2c: [] };
+    for (const [dir, data, origin, record] of this.args('onPlaintext') as [Direction, Uint8Array, StreamOrigin, { seq: number; origin: FrameOrigin }][]) {
+      out[dir].push({ data: Buffer.from(data), origin, record });
+    }
+    return out;
   }
 
   plaintext(dir: Direction): Buffer {
     return Buffer.concat(this.pieces[dir].map((p) => p.data));
-  }
-
-  onHandshakeInfo(info: TlsConnectionInfo): void {
-    this.infos.push(info);
-  }
-
-  onRecord(dir: Direction, rec: TlsRecordInfo): void {
-    this.records[dir].push(rec);
-  }
-
-  onPlaintext(dir: Direction, data: Uint8Array, origin: StreamOrigin, record: { seq: number; origin: FrameOrigin }): void {
-    this.pieces[dir].push({ data: Buffer.from(data), origin, record });
-  }
-
-  onProblem(p: Problem): void {
-    this.problems.push(p);
   }
 }
 
@@ -86,8 +84,8 @@ export function keyLogOf(...texts: string[]): TlsKeyLog {
   return keys;
 }
 
-export function decode(chunks: Chunk[], keys: TlsKeyLog, pieces: 'whole' | 'bytes' = 'whole'): CollectingTlsSink {
-  const sink = new CollectingTlsSink();
-  feed(new TlsConnectionDecoder(keys, sink, { where: '127.0.0.1:5000→127.0.0.1:6443' }), chunks, pieces);
-  return sink;
+export function decode(chunks: Chunk[], keys: TlsKeyLog, pieces: 'whole' | 'bytes' = 'whole'): TlsRecorder {
+  const rec = new TlsRecorder();
+  feed(new TlsConnectionDecoder(keys, rec.sink, { where: '127.0.0.1:5000→127.0.0.1:6443' }), chunks, pieces);
+  return rec;
 }

@@ -1,6 +1,7 @@
 import { SpdyFrameDecoder, type SpdyControlFrame } from '../../src/spdy/frame-decoder.js';
 import { SpdyFrameEncoder } from '../../src/spdy/frame-encoder.js';
 import { Recorder, clientSide, concat, decodeSplit, origin, text } from './collect.js';
+import { randomFromSeed } from '../kit/random.js';
 
 const frames = clientSide();
 const wire = concat(frames);
@@ -11,14 +12,11 @@ function decoder(opts?: ConstructorParameters<typeof SpdyFrameDecoder>[1]): { d:
   return { d: new SpdyFrameDecoder(rec.sink, opts), rec };
 }
 
-/** Printable text that zlib cannot shrink much (a fixed LCG, so the test is repeatable). */
+/** Printable text that zlib cannot shrink much (from a fixed seed, so the test is repeatable). */
 function incompressible(n: number): string {
-  let x = 12345;
+  const random = randomFromSeed(12345);
   let out = '';
-  for (let k = 0; k < n; k++) {
-    x = (x * 1103515245 + 12345) & 0x7fffffff;
-    out += String.fromCharCode(33 + (x >> 16) % 90);
-  }
+  for (let k = 0; k < n; k++) out += String.fromCharCode(33 + Math.floor(random() * 90));
   return out;
 }
 

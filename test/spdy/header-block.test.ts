@@ -2,6 +2,7 @@ import { constants as zlibConstants, deflateSync } from 'node:zlib';
 import { Deflate, Z_NO_FLUSH, Z_SYNC_FLUSH } from 'pako';
 import { SPDY3_DICTIONARY } from '../../src/spdy/dictionary.js';
 import { SpdyHeaderDeflater, SpdyHeaderInflater, encodeNameValueBlock, parseNameValueBlock, type SpdyHeaderInput } from '../../src/spdy/header-block.js';
+import { randomFromSeed } from '../kit/random.js';
 
 /** A sender's zlib stream for raw (possibly malformed) name/value blocks. */
 class RawCompressor {
@@ -56,8 +57,8 @@ describe('SpdyHeaderDeflater / SpdyHeaderInflater', () => {
   test('blocks referring back across earlier blocks, past a full 32 KiB window, decode while the context is parked between them', () => {
     // The inflater keeps only its history between blocks; blocks that repeat values seen many blocks
     // earlier make the deflater reach back into it, random values make it emit dynamic Huffman blocks.
-    let seed = 7;
-    const random = (n: number) => (seed = (seed * 1103515245 + 12345) >>> 0) % n;
+    const draw = randomFromSeed(7);
+    const random = (n: number) => Math.floor(draw() * n);
     const values = Array.from({ length: 40 }, (_, i) => Array.from({ length: 20 + random(400) }, () => String.fromCharCode(33 + random(90))).join('') + i);
     const deflater = new SpdyHeaderDeflater();
     const inflater = new SpdyHeaderInflater();

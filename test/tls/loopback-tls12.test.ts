@@ -1,7 +1,7 @@
 /** Real TLS 1.2 between node:tls peers on loopback: ECDHE suites, ALPN, resumption, key problems. */
 import { constants } from 'node:crypto';
 import { EC_CERT, EC_KEY, RSA_CERT, RSA_KEY } from '../helpers/tls-certs.js';
-import { ChunkFeeder, CollectingTlsSink, decode, keyLogOf } from '../helpers/tls-decode.js';
+import { ChunkFeeder, TlsRecorder, decode, keyLogOf } from '../helpers/tls-decode.js';
 import { RecordingTlsServer, type TlsConversation } from '../helpers/tls-loopback.js';
 import { TlsConnectionDecoder } from '../../src/tls/record-decoder.js';
 import type { TlsKeyLog } from '../../src/tls/key-log.js';
@@ -9,7 +9,7 @@ import type { TlsKeyLog } from '../../src/tls/key-log.js';
 const REQUEST = ['POST /api/v1/namespaces/default/pods/demo-0/exec HTTP/1.1\r\n', 'Upgrade: SPDY/3.1\r\n\r\n', 'y'.repeat(20000)];
 const RESPONSE = ['HTTP/1.1 101 Switching Protocols\r\n', 'Upgrade: SPDY/3.1\r\n\r\n', '\x80\x03\x00\x02'];
 
-function expectDecrypted(conv: TlsConversation, keys: TlsKeyLog): CollectingTlsSink {
+function expectDecrypted(conv: TlsConversation, keys: TlsKeyLog): TlsRecorder {
   const sink = decode(conv.chunks, keys);
   expect(sink.problems).toEqual([]);
   expect(sink.plaintext('c2s').equals(conv.clientSent)).toBe(true);
@@ -133,8 +133,8 @@ describe('TLS 1.2 key problems', () => {
   });
 
   test('a gap stops that direction only, with a Problem saying why', () => {
-    const sink = new CollectingTlsSink();
-    const decoder = new TlsConnectionDecoder(keyLogOf(conv.keylog), sink, { where: 'conn' });
+    const sink = new TlsRecorder();
+    const decoder = new TlsConnectionDecoder(keyLogOf(conv.keylog), sink.sink, { where: 'conn' });
     const feeder = new ChunkFeeder(decoder);
     // The client's last application data chunk is lost.
     const lost = conv.chunks.map((c) => c.dir === 'c2s' && c.data.length > 100).lastIndexOf(true);

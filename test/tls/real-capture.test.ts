@@ -10,11 +10,11 @@ import { PacketDecoder } from '../../src/net/packet-decoder.js';
 import { TcpReassembler, type TcpConnection } from '../../src/net/tcp-reassembly.js';
 import { TlsKeyLog } from '../../src/tls/key-log.js';
 import { isTlsClientHello, TlsConnectionDecoder } from '../../src/tls/record-decoder.js';
-import { CollectingTlsSink } from '../helpers/tls-decode.js';
+import { TlsRecorder } from '../helpers/tls-decode.js';
 
 interface DecodedConnection {
   conn: TcpConnection;
-  sink: CollectingTlsSink;
+  sink: TlsRecorder;
   decoder: TlsConnectionDecoder | null;
   notTls: boolean;
 }
@@ -25,7 +25,7 @@ function decodeCapture(file: string, keys: TlsKeyLog): { connections: DecodedCon
   const byId = new Map<number, DecodedConnection>();
   const reassembler = new TcpReassembler({
     onOpen: (conn) => {
-      const c = { conn, sink: new CollectingTlsSink(), decoder: null, notTls: false };
+      const c = { conn, sink: new TlsRecorder(), decoder: null, notTls: false };
       byId.set(conn.id, c);
       connections.push(c);
     },
@@ -33,7 +33,7 @@ function decodeCapture(file: string, keys: TlsKeyLog): { connections: DecodedCon
       const c = byId.get(conn.id) as DecodedConnection;
       if (c.decoder === null && !c.notTls) {
         // kubectl's first segment holds the whole ClientHello record header and more.
-        if (dir === 'c2s' && isTlsClientHello(data)) c.decoder = new TlsConnectionDecoder(keys, c.sink, { where: `${conn.client}→${conn.server}` });
+        if (dir === 'c2s' && isTlsClientHello(data)) c.decoder = new TlsConnectionDecoder(keys, c.sink.sink, { where: `${conn.client}→${conn.server}` });
         else c.notTls = true;
       }
       c.decoder?.push(dir, data, origin);

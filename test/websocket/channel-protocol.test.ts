@@ -5,9 +5,10 @@ import { WebSocketFrameEncoder } from '../../src/websocket/frame-encoder.js';
 import { ChannelRecorder, bytes, origin } from './recorders.js';
 import fc from 'fast-check';
 import { fcParams } from '../kit/transcript.js';
+import { randomFromSeed } from '../kit/random.js';
 
-let keySeed = 0x12345678;
-const client = new WebSocketFrameEncoder({ client: true, maskKeys: () => (keySeed = (keySeed * 1103515245 + 12345) >>> 0) });
+const keys = randomFromSeed(0x12345678);
+const client = new WebSocketFrameEncoder({ client: true, maskKeys: () => Math.floor(keys() * 2 ** 32) });
 const server = new WebSocketFrameEncoder({ client: false });
 
 type Item = [Direction, Uint8Array, number?];
