@@ -15,7 +15,7 @@ import { PacketDecoder } from '../net/packet-decoder.js';
 import { TcpReassembler } from '../net/tcp-reassembly.js';
 import type { TcpSegment } from '../net/tcp.js';
 import { SpdyFrameDecoder } from '../spdy/frame-decoder.js';
-import { TlsRecordFramer } from '../tls/record-framer.js';
+import { recordContentType, TlsRecordFramer } from '../tls/record-framer.js';
 import { ContentType } from '../tls/tls-names.js';
 
 const MAX_PACKETS = 16;
@@ -125,7 +125,7 @@ export function createCaptureInspector(path: string): CaptureInspector {
             if (origin.lastPacket >= o.packet && origin.lastPacket <= o.lastPacket && tlsRecords.length < MAX_TLS_RECORDS) {
               tlsRecords.push({ bytes: record.slice(), origin, afterChangeCipherSpec: changeCipherSpecSeen });
             }
-            if (record[0] === ContentType.changeCipherSpec) changeCipherSpecSeen = true;
+            if (recordContentType(record) === ContentType.changeCipherSpec) changeCipherSpecSeen = true;
           },
           () => {},
         )

@@ -24,6 +24,11 @@ export function plausibleTlsRecord(b: Uint8Array, at: number): number {
   return RECORD_HEADER + length;
 }
 
+/** The content type of a whole record (its first byte). */
+export function recordContentType(record: Uint8Array): number {
+  return record[0];
+}
+
 /** Handshake messages the Event pane lists of one record. */
 const MAX_HANDSHAKE_FIELDS = 32;
 

@@ -5,7 +5,7 @@
  */
 import type { CaptureInspector, CarriedTlsRecord, CarrierPacket } from '../pipeline/capture-inspector.js';
 import type { Direction } from '../core/origin.js';
-import { tlsRecordFields } from '../tls/record-framer.js';
+import { recordContentType, tlsRecordFields } from '../tls/record-framer.js';
 import { ContentType, contentTypeName } from '../tls/tls-names.js';
 import { isStreamEvent } from './timeline-lanes.js';
 import { isoTime } from '../core/time.js';
@@ -46,13 +46,13 @@ function spdyStart(s: ExecSession, e: InspectableEvent): number | undefined {
 
 /** The TLS layer from the records that carried the event: the first application_data one's bytes and fields, every one listed. */
 function fillTlsLayer(layer: LayerView, dir: Direction, records: readonly CarriedTlsRecord[]): void {
-  const shown = records.find((r) => r.bytes[0] === ContentType.applicationData) ?? records[0];
+  const shown = records.find((r) => recordContentType(r.bytes) === ContentType.applicationData) ?? records[0];
   if (!shown) return;
   layer.lines = layer.lines.filter((l) => !l.startsWith('record boundaries'));
   for (const r of records) {
     const o = r.origin;
     const packets = o.packet === o.lastPacket ? `packet ${o.packet}` : `packets ${o.packet}–${o.lastPacket}`;
-    layer.lines.push(`${r === shown ? '▸ ' : ''}${contentTypeName(r.bytes[0])} record, TCP ${dir} bytes ${o.offset}–${o.offset + o.length - 1} (${o.length} B), ${packets}`);
+    layer.lines.push(`${r === shown ? '▸ ' : ''}${contentTypeName(recordContentType(r.bytes))} record, TCP ${dir} bytes ${o.offset}–${o.offset + o.length - 1} (${o.length} B), ${packets}`);
   }
   layer.bytes = shown.bytes;
   layer.highlight = { start: 0, end: shown.bytes.length };
