@@ -137,5 +137,5 @@ describe.each([
     expect(all).toContain('⟨U+009B⟩31m');
     expect(all).toContain('⟨U+202E⟩gnp.exe');
     t.unmount();
-  }, 240_000);
+  }, 420_000);
 });
