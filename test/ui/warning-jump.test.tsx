@@ -3,7 +3,6 @@
  * highlights the problem's origin in that layer's bytes: on a real lab recording whose reader stalled
  * (TCP zero windows, found as Wireshark finds them), and on a real WebSocket frame for a frame-level problem.
  */
-import chalk from 'chalk';
 import { join } from 'node:path';
 import type { Problem } from '../../src/core/problem.js';
 import { analyzeCapture } from '../../src/pipeline/analyze-capture.js';
@@ -14,25 +13,11 @@ import { createEventInspector } from '../../src/ui/event-inspector.js';
 import { focusProblem } from '../../src/ui/problem-focus.js';
 import { warningTarget } from '../../src/ui/warning-target.js';
 import { hasTshark, pdmlFields } from '../kit/tshark.js';
-import { cleanupTuis, KEYS, renderTui, type Tui } from './tui-harness.js';
+import { KEYS, renderTui, tuiTestSetup } from './tui-harness.js';
 
 const STALL = join(process.cwd(), 'fixtures', 'lab', 'lab-fault-stall-reader.pcapng.gz');
 
-let colorLevel: typeof chalk.level;
-beforeEach(() => {
-  colorLevel = chalk.level;
-  chalk.level = 0;
-});
-afterEach(() => {
-  cleanupTuis();
-  chalk.level = colorLevel;
-});
-
-/** Lets the TUI run until its frame passes `check` (the inspector re-reads the capture meanwhile). */
-async function until(tui: Tui, check: (frame: string) => boolean): Promise<string> {
-  for (let i = 0; i < 400 && !check(tui.lastFrame()); i++) await tui.settle(25);
-  return tui.lastFrame();
-}
+tuiTestSetup();
 
 async function stalled() {
   const model = await analyzeCapture(STALL, analyzeOptions());
@@ -88,7 +73,7 @@ it('in the TUI: w, the warning, ⏎ — the Event pane on its packet, the header
   const index = model.warnings.indexOf(w);
   const tui = await renderTui(<App path={STALL} load={{ model, bytesRead: 1, totalBytes: 1, revision: 1, error: null }} inspector={inspector} />, { columns: 160, rows: 50 });
   await tui.press('w', ...Array.from({ length: index }, () => KEYS.down), KEYS.enter);
-  const frame = await until(tui, (f) => f.includes('! tcp.zero-window: ') && !f.includes('… re-reading the capture'));
+  const frame = await tui.waitFor((f) => f.includes('! tcp.zero-window: ') && !f.includes('… re-reading the capture'));
   expect(frame.split('\n').find((l) => l.startsWith('▶'))).toMatch(/^▶ Event/);
   expect(frame).toMatch(new RegExp(`▸[├└] packet +packet ${w.packet}\\b`));
   expect(frame).toContain('! tcp.zero-window: ');
@@ -99,7 +84,7 @@ it('in the TUI: w, the warning, ⏎ — the Event pane on its packet, the header
   expect(tui.lastFrame()).toMatch(/▸├ packet +packet \d+/);
   expect(tui.lastFrame()).not.toMatch(new RegExp(`▸[├└] packet +packet ${w.packet}\\b`));
   await tui.press(KEYS.right);
-  await until(tui, (f) => !f.includes('… re-reading the capture') && !f.includes('! tcp.zero-window: '));
+  await tui.waitFor((f) => !f.includes('… re-reading the capture') && !f.includes('! tcp.zero-window: '));
   expect(tui.lastFrame()).not.toContain('! tcp.zero-window: ');
   expect(tui.lastFrame()).not.toMatch(new RegExp(`packet +packet ${w.packet}\\b`));
   tui.unmount();
