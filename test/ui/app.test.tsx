@@ -291,7 +291,8 @@ describe('terminal size', () => {
     expect(lastFrame()).toContain('kubectl→apiserver'.length > 0 ? 'Sessions · 1 · by time' : '');
     expect(lastFrame()!.split('\n')).toHaveLength(24);
     stdin.write('?');
-    await new Promise((r) => setTimeout(r, 20));
+    // Ink draws the key's frame on a later turn (later still on a loaded machine): wait for it.
+    for (let waited = 0; waited < 10_000 && !lastFrame()!.includes('Help · esc or ? closes'); waited += 10) await new Promise((r) => setTimeout(r, 10));
     expect(lastFrame()).toContain('Help · esc or ? closes');
     // The help fits 100 columns: no key's meaning and no symbol's is cut.
     for (const line of lastFrame()!.split('\n')) expect(Array.from(line).length).toBeLessThan(100);

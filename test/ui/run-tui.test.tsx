@@ -101,7 +101,7 @@ describe('on a terminal', () => {
       throttleMs: 20,
       ...io,
     });
-    await wait(50);
+    await screenShows(stdout, /\x1b\[\?1049h/);
     expect(stdout.frames[0]).toBe(ENTER_ALT);
     // A burst of progress reports does not flood the terminal with redraws.
     model.sessions.push(spdyEchoSession());
@@ -137,7 +137,7 @@ describe('on a terminal', () => {
       throttleMs: 600_000,
       ...io,
     });
-    await wait(50);
+    await screenShows(stdout, /\x1b\[\?1049h/);
     progress(model, 1000, 1_000_000);
     expect(await screenShows(stdout, /Sessions · 1 · by time/)).toContain('Sessions · 1 · by time');
     model.done = true;
