@@ -8,6 +8,7 @@ import type { CaptureModel } from '../model/session.js';
 import { analyzeCapture, type CaptureInput } from '../pipeline/analyze-capture.js';
 import { analyzeOptions, type AnalyzeOptions } from '../pipeline/options.js';
 import { terminalSafeJson } from '../report/terminal-text.js';
+import { TlsKeyLog } from '../tls/key-log.js';
 import { LiveEventDiffer } from './live-events.js';
 import { loadTui } from '../ui/load-tui.js';
 
@@ -57,7 +58,7 @@ export interface TuiView {
 }
 
 /** The TUI on `input`; resolves with its exit code when the user quits (the input may still be read). */
-export async function openTui(input: CaptureInput, view: TuiView, opts: AnalyzeOptions = analyzeOptions()): Promise<number> {
+export async function openTui(input: CaptureInput, view: TuiView, given: AnalyzeOptions = analyzeOptions()): Promise<number> {
   delete process.env.CI; // Ink draws only once, at exit, when it believes it runs in CI
   const [{ runTui }, { createEventInspector }, { createCaptureInspector }, { createContentReader }, { createStreamSaver }] = await Promise.all([
     loadTui(),
@@ -67,6 +68,10 @@ export async function openTui(input: CaptureInput, view: TuiView, opts: AnalyzeO
     import('../pipeline/stream-extract.js'),
   ]);
   const readBack = view.readBack;
+  // One key log for the analysis and the inspector: what re-reading decrypts is what the analysis
+  // decrypted (the capture's own DSBs and the TLS 1.2 sessions it learnt are added to it).
+  const keys = given.keys ?? new TlsKeyLog();
+  const opts = { ...given, keys };
   // Events can only be selected once the model holding them has been shown, so `shown` is set by then.
   let shown: CaptureModel | null = null;
   return runTui({
@@ -98,7 +103,7 @@ export async function openTui(input: CaptureInput, view: TuiView, opts: AnalyzeO
         if (held) clearTimeout(held);
       });
     },
-    inspector: readBack === undefined ? undefined : (session, event) => createEventInspector(createCaptureInspector(readBack), shown as CaptureModel)(session, event),
+    inspector: readBack === undefined ? undefined : (session, event) => createEventInspector(createCaptureInspector(readBack, keys), shown as CaptureModel)(session, event),
     contentReader: readBack === undefined ? undefined : createContentReader(readBack, opts),
     // S saves from the kept head, or from readBack where the head is not enough.
     saver: createStreamSaver(readBack, opts),

@@ -59,7 +59,7 @@ function layerLine(layer: LayerView, i: number, count: number, selected: boolean
 /** The hex view's rows for `bytes`: a heading, then the rows around the highlight, moved by `scroll` rows. */
 function hexLines(layer: LayerView, hl: ByteRange | null, width: number, rows: number, scroll: number): Segment[][] {
   if (rows <= 0) return [];
-  if (!layer.bytes) return [[{ text: '    no bytes for this layer here (they come from re-reading the capture)', dim: true }]];
+  if (!layer.bytes) return [[{ text: `    ${layer.missing ?? 'no bytes for this layer here (they come from re-reading the capture)'}`, dim: true }]];
   const per = bytesPerRow(width);
   const label = layer.range ? `${layer.range.space} ${layer.range.start}–${Math.max(layer.range.start, layer.range.end - 1)}` : layer.title;
   const total = Math.ceil(layer.bytes.length / per);

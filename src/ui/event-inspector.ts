@@ -20,6 +20,9 @@ import { k8sChannelField } from '../websocket/channel-protocol.js';
 import { webSocketFrameFields } from '../websocket/frame-header.js';
 import { connectionOf, modelLayers, type EventInspector, type InspectableEvent, type LayerView } from './event-layers.js';
 
+/** Why a layer over TLS has no bytes when re-reading could not decrypt it. */
+const NOT_DECRYPTED = 'no bytes: re-reading the capture did not decrypt this TLS connection';
+
 const PAYLOAD_FIELDS = new Set(['websocket.payload', 'spdy.data', 'spdy.header_block', 'stdcopy.payload']);
 
 /** The frame header's fields, from the protocol's own folder. */
@@ -101,10 +104,14 @@ export function createEventInspector(read: CaptureInspector, model: CaptureModel
     const connectionId = connectionOf(s, event);
     const tls = model.connections.find((c) => c.id === connectionId)?.tls;
     const tunnel = isSpdyTunnel(s) && event.kind !== 'request' && event.kind !== 'upgrade';
-    const spdyFrom = tls || tunnel ? undefined : spdyStart(s, event);
-    const found = await read({ connectionId, dir: event.dir, origin: event.origin, innerOffsets: !!tls || tunnel, spdyFrom, tlsRecords: !!tls, alsoPacket: also?.packet });
+    const spdyFrom = tunnel ? undefined : spdyStart(s, event);
+    const found = await read({ connectionId, dir: event.dir, origin: event.origin, innerOffsets: tunnel, spdyFrom, tls: !!tls, alsoPacket: also?.packet });
     const frameLayer = layers.find((l) => l.kind === 'frame' || (l.kind === 'http' && (event.kind === 'request' || event.kind === 'upgrade' || event.kind === 'poll')));
-    if (frameLayer && !tls && !tunnel) {
+    // A raw stream's end (a docker exec's) is the TCP FIN or RST of its packet: no byte of it.
+    const bare = event.origin.length === 0 && (event.kind === 'half-close' || event.kind === 'reset');
+    if (frameLayer && bare) frameLayer.missing = `this event carries no bytes: it is a TCP ${event.kind === 'reset' ? 'RST' : 'FIN'} (a flag of packet ${event.origin.packet})`;
+    else if (frameLayer && tls && !tunnel && !found.decrypted) frameLayer.missing = NOT_DECRYPTED;
+    else if (frameLayer && !tunnel && (!tls || found.decrypted)) {
       frameLayer.bytes = found.bytes;
       frameLayer.highlight = { start: 0, end: found.bytes.length };
       const fields = frameLayer.kind === 'frame' ? frameFields(s, event, found.bytes, found.inflatedHeaderBlock) : httpHeadFields(found.bytes);
@@ -116,12 +123,15 @@ export function createEventInspector(read: CaptureInspector, model: CaptureModel
     // The upgrade request under a stream event: its head, read back from where it was sent.
     const upgradeLayer = layers.find((l) => l.kind === 'http' && l !== frameLayer);
     const request = s.requestOrigin;
-    if (upgradeLayer && request.length > 0 && connectionId === s.connectionId && !tls) {
-      const head = await read({ connectionId, dir: 'c2s', origin: request, innerOffsets: false });
-      upgradeLayer.bytes = head.bytes;
-      upgradeLayer.highlight = { start: 0, end: head.bytes.length };
-      upgradeLayer.range = { space: 'TCP c2s', start: request.offset, end: request.offset + request.length };
-      upgradeLayer.fields = httpHeadFields(head.bytes);
+    if (upgradeLayer && request.length > 0 && connectionId === s.connectionId) {
+      const head = await read({ connectionId, dir: 'c2s', origin: request, innerOffsets: false, tls: !!tls });
+      if (tls && !head.decrypted) upgradeLayer.missing = NOT_DECRYPTED;
+      else {
+        upgradeLayer.bytes = head.bytes;
+        upgradeLayer.highlight = { start: 0, end: head.bytes.length };
+        upgradeLayer.range = { space: `${tls ? 'TLS plaintext' : 'TCP'} c2s`, start: request.offset, end: request.offset + request.length };
+        upgradeLayer.fields = httpHeadFields(head.bytes);
+      }
     }
     const tlsLayer = layers.find((l) => l.kind === 'tls');
     if (tlsLayer) fillTlsLayer(tlsLayer, event.dir, found.tlsRecords);

@@ -37,6 +37,8 @@ export interface LayerView {
   highlight: ByteRange | null;
   /** The protocol's own field descriptions of `bytes` (offsets into `bytes`), when its folder has them. */
   fields?: Field[];
+  /** Why `bytes` is null, when it is not that they come from re-reading the capture. */
+  missing?: string;
 }
 
 /**
@@ -62,6 +64,15 @@ const WS_STREAM_FRAMES: Record<StreamEvent['kind'], string> = {
   'half-close': 'CLOSE signal message [255, channel]',
   reset: 'message',
   established: 'empty message (connection established)',
+};
+
+/** What a stream event without payload is on the wire. */
+const NO_PAYLOAD: Record<Exclude<StreamEvent['kind'], 'data'>, string> = {
+  open: 'it opens the stream',
+  reply: 'it accepts the stream',
+  'half-close': 'a FIN: the sender has finished writing this stream',
+  reset: 'it aborts the stream',
+  established: 'it says the connection is up',
 };
 
 const SPDY_CONTROL_FRAMES: Partial<Record<ControlEvent['kind'], string>> = {
@@ -177,6 +188,7 @@ export function modelLayers(model: CaptureModel, s: ExecSession, event: Inspecta
       range: event.kind === 'data' ? { space: `${safeInline(stream.name)} stream`, start: event.streamOffset, end: event.streamOffset + event.length } : null,
       bytes,
       highlight: bytes ? { start: 0, end: bytes.length } : null,
+      missing: event.kind === 'data' ? undefined : `this event carries no stream bytes (${NO_PAYLOAD[event.kind]})`,
     });
   }
   const o = event.origin;

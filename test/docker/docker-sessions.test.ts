@@ -2,11 +2,16 @@
  * docker exec and attach through the whole pipeline: the Engine API calls of one exec on several
  * connections (create, hijacked start, resize, inspect polls) become one session of hop `docker`.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { SyntheticTcpConnection } from '../../src/capture/synthetic-tcp.js';
 import { encodeStdcopyFrame } from '../../src/docker/stdcopy.js';
 import { outcomeText } from '../../src/report/outcome.js';
 import { textReport } from '../../src/report/text-report.js';
 import { jsonReport } from '../../src/report/json-report.js';
+import { createCaptureInspector } from '../../src/pipeline/capture-inspector.js';
+import { createEventInspector } from '../../src/ui/event-inspector.js';
 import { modelLayers } from '../../src/ui/event-layers.js';
 import { analyzeBytes, pcapOf, sha256 } from '../helpers/synthetic-capture.js';
 
@@ -32,7 +37,7 @@ function response(status: string, body = '', headers: string[] = []): Uint8Array
 const exchange = (c: SyntheticTcpConnection, req: Uint8Array, res: Uint8Array) => [...c.send('c2s', req), ...c.send('s2c', res)];
 
 describe('docker exec sessions', () => {
-  it('joins create, hijacked start, stdin EOF and the inspect poll after the stream into one session', () => {
+  it('joins create, hijacked start, stdin EOF and the inspect poll after the stream into one session', async () => {
     const api = conn();
     const stream = conn();
     const out = encodeStdcopyFrame('stdout', ascii('ABC'));
@@ -58,11 +63,21 @@ describe('docker exec sessions', () => {
       stream.ack('c2s'),
       ...exchange(api, request('GET', `/v1.41/exec/${EXEC}/json`), response('200 OK', JSON.stringify({ ID: EXEC, Running: false, ExitCode: 3, Pid: 99 }))),
     ];
-    const model = analyzeBytes(pcapOf(frames));
+    const capture = pcapOf(frames);
+    const model = analyzeBytes(capture);
     expect(model.warnings).toEqual([]);
     expect(model.sessions).toHaveLength(1);
     const s = model.sessions[0];
     expect(s).toMatchObject({ kind: 'exec', hop: 'docker', transport: 'hijacked', httpStatus: 101, container: 'web', command: ['tr', 'a-z', 'A-Z'], tty: false, stdin: true, state: 'complete' });
+    // stdin's EOF is the client's FIN: the Event pane says the event carries no bytes, on every layer above TCP.
+    const dir = mkdtempSync(join(tmpdir(), 'execscope-docker-'));
+    writeFileSync(join(dir, 'exec.pcap'), capture);
+    const eof = s.streams.find((r) => r.name === 'stdin')!.events.find((e) => e.kind === 'half-close')!;
+    const eofLayers = await createEventInspector(createCaptureInspector(join(dir, 'exec.pcap')), model)(s, eof);
+    rmSync(dir, { recursive: true });
+    expect(eofLayers[0].missing).toBe('this event carries no stream bytes (a FIN: the sender has finished writing this stream)');
+    const eofFrame = eofLayers.find((l) => l.kind === 'frame')!;
+    expect(eofFrame).toMatchObject({ title: 'raw stdin bytes: TCP FIN (stdin EOF)', bytes: null, missing: `this event carries no bytes: it is a TCP FIN (a flag of packet ${eof.origin.packet})` });
     expect(s.protocol).toBe('application/vnd.docker.multiplexed-stream');
     const byName = Object.fromEntries(s.streams.map((r) => [r.name, r]));
     expect(byName.stdin.bytes).toBe(3);
