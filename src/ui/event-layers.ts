@@ -176,11 +176,12 @@ export function modelLayers(model: CaptureModel, s: ExecSession, event: Inspecta
         : s.transport === 'websocket' && !isSpdyTunnel(s)
           ? `channel ${stream.id}`
           : `SPDY stream ${stream.id}`;
-    const bytes = event.kind === 'data' ? streamSlice(stream, event.streamOffset, event.length) : null;
+    const payload = event.kind === 'data' && event.length > 0;
+    const bytes = payload ? streamSlice(stream, event.streamOffset, event.length) : null;
     const lines = [`${event.kind}${event.kind === 'data' ? ` ${formatBytes(event.length)}` : ''} at ${rel} · ${dirText(s, event.dir)}`];
     if (event.kind === 'data') lines.push(`stream bytes ${byteSpan(event.streamOffset, event.length)} of ${formatBytes(stream.bytes)}`);
     if (event.detail) lines.push(safeInline(event.detail));
-    if (event.kind === 'data' && !bytes) lines.push('payload beyond the kept head: bytes need the capture re-read');
+    if (payload && !bytes) lines.push('payload beyond the kept head: bytes need the capture re-read');
     layers.push({
       kind: 'stream',
       title: `${safeInline(stream.name)} · ${unit}`,
@@ -188,7 +189,7 @@ export function modelLayers(model: CaptureModel, s: ExecSession, event: Inspecta
       range: event.kind === 'data' ? { space: `${safeInline(stream.name)} stream`, start: event.streamOffset, end: event.streamOffset + event.length } : null,
       bytes,
       highlight: bytes ? { start: 0, end: bytes.length } : null,
-      missing: event.kind === 'data' ? undefined : `this event carries no stream bytes (${NO_PAYLOAD[event.kind]})`,
+      missing: payload ? undefined : `this event carries no stream bytes (${event.kind === 'data' ? 'an empty data frame' : NO_PAYLOAD[event.kind]})`,
     });
   }
   const o = event.origin;

@@ -88,6 +88,12 @@ it('SPDY through the apiserver’s TLS (lab, DSB): each SYN_STREAM’s header bl
     expect(frame.fields?.find((f) => f.id === 'spdy.type')?.value).toBe('1 (SYN_STREAM)');
     expect(frame.fields?.find((f) => f.label === 'streamtype')?.value).toBe(r.name);
   }
+  // spdystream ends stdout with an empty DATA frame, then one with FIN: neither carries stream bytes.
+  const stdout = s.streams.find((r) => r.name === 'stdout')!;
+  const empty = stdout.events.find((e) => e.kind === 'data' && e.length === 0)!;
+  const emptyLayers = await inspect(s, empty);
+  expect(emptyLayers[0]).toMatchObject({ bytes: null, missing: 'this event carries no stream bytes (an empty data frame)' });
+  expect(emptyLayers.find((l) => l.kind === 'frame')!.fields?.find((f) => f.id === 'spdy.length')?.value).toBe('0');
 });
 
 it('the HTTP layer over TLS: the upgrade request head, decrypted, as a header list', async () => {
