@@ -575,6 +575,14 @@ export class TcpReassembler {
   }
 
   private hold(c: ConnectionState, h: HalfStream, start: number, data: Uint8Array | null, length: number, packet: number, ts: number): void {
+    // What was delivered is never held again: a range behind the stream would never be drained
+    // (a fuzzed capture looped for ever flushing one that started 20 bytes behind it).
+    if (start < h.next) {
+      if (start + length <= h.next) return;
+      if (data) data = data.subarray(h.next - start);
+      length -= h.next - start;
+      start = h.next;
+    }
     const costBefore = h.held.cost;
     if (h.held.insert(start, data, length, packet, ts)) {
       this.problem('retransmission-differs', c, h, start, packet, `retransmitted bytes differ from the first copy, packet ${packet}: keeping the first`);
