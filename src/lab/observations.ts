@@ -91,6 +91,12 @@ export interface SessionObservation {
    * the session behind it holds for this leg only if every byte went through both ways.
    */
   proxy: ProxyCounts | null;
+  /**
+   * A proxying hop closed its connection to the next hop with bytes still unread (Go's deferred
+   * Close() once the other side failed): the kernel answers with an RST and drops whatever the next
+   * hop had written that the wire had not yet carried, even if that hop saw its session end cleanly.
+   */
+  closedNextHopUnread: boolean;
   /** clean | reset: … | hung: … | rejected-before-upgrade | aborted: … */
   end: string;
   fault: string | null;
@@ -170,6 +176,7 @@ export function newSession(init: Partial<SessionObservation> & Pick<SessionObser
     wire: null,
     contentEnd: { c2s: null, s2c: null },
     proxy: null,
+    closedNextHopUnread: false,
     end: 'open',
     fault: null,
     notes: [],

@@ -185,6 +185,8 @@ function commonTruth(s: SessionObservation, all: readonly SessionObservation[]):
     next_hop_client_addr: s.upstreamClientAddr,
     end: endOf(s, all),
     ended_cleanly: endOf(s, all) === 'clean',
+    // What this hop wrote is not all on the wire: its client reset the connection before reading it all.
+    reset_by_client_unread: all.some((p) => p.upstreamClientAddr === s.clientAddr && p.closedNextHopUnread),
     fault: s.fault,
     notes: s.notes,
   };

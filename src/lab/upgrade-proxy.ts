@@ -90,6 +90,7 @@ export async function proxyUpgrade(up: HopUpgrade, backendPort: number, backendT
     // the client's next PING with an RST while our FIN still waits behind the output's tail, and the
     // tail is lost — 23,919 B of a 25 MB output on the apiserver→kubelet hop, the translator then
     // reporting Success. LINGER_MS caps the wait for a client that never closes.
+    session.closedNextHopUnread = !backend.readableEnded;
     backend.destroy();
     socket.end();
     socket.resume();
