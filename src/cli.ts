@@ -7,7 +7,7 @@ import { basename } from 'node:path';
 import { parseArgs, lastOption, UsageError, type ParsedArgs } from './cli/args.js';
 import { fileErrorReason } from './capture/capture-source.js';
 import { analyzeCapture } from './pipeline/analyze-capture.js';
-import { analyzeCaptures, type CaptureInput } from './pipeline/merge-captures.js';
+import { analyzeCaptures, createMergedCaptureInspector, type CaptureInput } from './pipeline/merge-captures.js';
 import { analyzeOptions, type AnalyzeOptions } from './pipeline/options.js';
 import { extractStream } from './pipeline/stream-extract.js';
 import type { CaptureModel } from './model/session.js';
@@ -16,8 +16,9 @@ import { modelExitStatus } from './report/exit-status.js';
 import { jsonReportText } from './report/json-report.js';
 import { keysReport, textReport } from './report/text-report.js';
 import { escapeJsonControls, renderTerminalText, safeInline, terminalSafeJson } from './report/terminal-text.js';
-import { notAKeyLog } from './tls/key-log.js';
+import { notAKeyLog, TlsKeyLog } from './tls/key-log.js';
 import { loadTui } from './ui/load-tui.js';
+import type { EventInspector } from './ui/event-layers.js';
 
 const HELP: Record<string, string> = {
   main: `execscope — decode Kubernetes exec traffic (kubectl exec / attach / port-forward) from captures
@@ -337,13 +338,32 @@ async function open(argv: string[]): Promise<number> {
   process.exit(code);
 }
 
-/** The TUI on several captures merged: the model only (events are not re-read from the files). */
+/**
+ * The TUI on several captures merged. The Event pane re-reads each event from the file it came from,
+ * decrypting with that file's key log as the analysis filled it.
+ */
 async function openMerged(args: ParsedArgs): Promise<number> {
   if (args.options.has('--save')) throw new UsageError('--save keeps a copy of one capture read from stdin');
   const inputs = await captureInputs(args, 'open');
   delete process.env.CI;
-  const { runTui } = await loadTui();
-  const code = await runTui({ path: capturesName(inputs), load: (onProgress) => analyzeCaptures(inputs, analyzeOptions(), onProgress) });
+  const [{ runTui }, { createEventInspector }] = await Promise.all([loadTui(), import('./ui/event-inspector.js')]);
+  const keys = inputs.map(() => new TlsKeyLog());
+  // Events can only be selected once the merged model has been shown, so the inspector is there by then.
+  let inspector: EventInspector | null = null;
+  const code = await runTui({
+    path: capturesName(inputs),
+    load: (onProgress) =>
+      analyzeCaptures(
+        inputs,
+        analyzeOptions(),
+        (model, read, total) => {
+          inspector = createEventInspector(createMergedCaptureInspector(model, keys), model);
+          onProgress(model, read, total);
+        },
+        keys,
+      ),
+    inspector: (session, event, also) => inspector?.(session, event, also) ?? Promise.resolve([]),
+  });
   process.exit(code);
 }
 

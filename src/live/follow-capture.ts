@@ -103,7 +103,7 @@ export async function openTui(input: CaptureInput, view: TuiView, given: Analyze
         if (held) clearTimeout(held);
       });
     },
-    inspector: readBack === undefined ? undefined : (session, event) => createEventInspector(createCaptureInspector(readBack, keys), shown as CaptureModel)(session, event),
+    inspector: readBack === undefined ? undefined : (session, event, also) => createEventInspector(createCaptureInspector(readBack, keys), shown as CaptureModel)(session, event, also),
     contentReader: readBack === undefined ? undefined : createContentReader(readBack, opts),
     // S saves from the kept head, or from readBack where the head is not enough.
     saver: createStreamSaver(readBack, opts),

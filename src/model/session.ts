@@ -239,6 +239,8 @@ export interface CaptureFile {
   clockOffsetNs: number;
   /** How the offset was found: the linked hops it came from, or why it could not be. */
   clockOffsetFrom: string;
+  /** Added to the file's own connection ids to make them unique in the merged model. */
+  connectionIdShift: number;
 }
 
 export interface CaptureModel {

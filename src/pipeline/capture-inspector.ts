@@ -4,7 +4,10 @@
  * (offsets, packet numbers), so the capture is decoded again up to the unit's last packet. The
  * Event pane turns this into layers; the pipeline is the only place that re-reads a capture.
  * Over TLS the unit's offsets count decrypted bytes: given the key log the analysis used (its
- * secrets and the TLS 1.2 sessions it learnt), the connection is decrypted again by tls/'s decoder.
+ * secrets and the TLS 1.2 sessions it learnt), the connection is decrypted again by tls/'s decoder,
+ * which says which records held the unit's plaintext; the carriers are exactly the packets that
+ * carried those records' TCP bytes (a record's first packets may come before the unit's first
+ * packet, which names the packet that completed its first record).
  */
 import { readCaptureBytes } from '../capture/capture-source.js';
 import { CaptureDecoder } from '../capture/capture-decoder.js';
@@ -15,11 +18,11 @@ import { packetHeaderLayers, type HeaderLayer } from '../net/packet-fields.js';
 import { isTcpAnalysis } from '../net/problems.js';
 import { PacketDecoder } from '../net/packet-decoder.js';
 import { TcpReassembler } from '../net/tcp-reassembly.js';
-import type { TcpSegment } from '../net/tcp.js';
+import { TCP_FIN, TCP_RST, type TcpSegment } from '../net/tcp.js';
 import { SpdyFrameDecoder } from '../spdy/frame-decoder.js';
 import type { TlsKeyLog } from '../tls/key-log.js';
 import { TlsConnectionDecoder } from '../tls/record-decoder.js';
-import { recordContentType, TlsRecordFramer } from '../tls/record-framer.js';
+import { MAX_TLS12_CIPHERTEXT, RECORD_HEADER, recordContentType, TlsRecordFramer } from '../tls/record-framer.js';
 import { ContentType } from '../tls/tls-names.js';
 
 const MAX_PACKETS = 16;
@@ -28,6 +31,8 @@ const MAX_UNIT_BYTES = 1 << 20;
 const MAX_KEPT_PACKETS = 256;
 /** TLS records listed for one unit. */
 const MAX_TLS_RECORDS = 16;
+/** How far behind the direction's last TCP byte a record completing now can have begun. */
+const LONGEST_RECORD = RECORD_HEADER + MAX_TLS12_CIPHERTEXT;
 
 /** One packet carrying bytes of the unit. */
 export interface CarrierPacket {
@@ -43,6 +48,8 @@ export interface CarrierPacket {
   headers: HeaderLayer[];
   /** TCP analysis of the segment (retransmission, out-of-order, zero window…), as Wireshark's tcp.analysis flags. */
   analysis: Problem[];
+  /** The unit carries no byte: it is this packet's FIN or RST (a raw stream's end, as a docker exec's stdin EOF). */
+  flag?: 'FIN' | 'RST';
 }
 
 /** A TLS record of the unit's direction, as it crossed TCP. */
@@ -63,11 +70,17 @@ export interface CapturedUnit {
   bytes: Uint8Array;
   /** Over TLS: whether re-reading decrypted the unit's direction up to the unit's end. */
   decrypted: boolean;
-  /** At most 16 packets. */
+  /**
+   * At most 16 packets, in stream order: those whose payload held the unit's bytes, over TLS those
+   * that carried the records holding them; for a unit of no bytes, the packet of its FIN or RST.
+   */
   carriers: CarrierPacket[];
   /** With `spdyFrom`: the unit's SPDY header block inflated, null when it could not be (no block, context lost). */
   inflatedHeaderBlock: Uint8Array | null;
-  /** With `tlsRecords`: the records of the direction that ended in the unit's packets (at most 16). */
+  /**
+   * With `tls`: the records that held the unit's plaintext (at most 16); when the connection was not
+   * decrypted, those of the direction that ended in the unit's packets.
+   */
   tlsRecords: CarriedTlsRecord[];
   /** With `alsoPacket`: that packet, when it is not one of the carriers (its streamOffset is -1). */
   alsoPacket: CarrierPacket | null;
@@ -90,9 +103,8 @@ export interface UnitQuery {
    */
   spdyFrom?: number;
   /**
-   * The connection is TLS and the origin's offsets count its decrypted bytes: list the direction's
-   * records that ended in the unit's packets, decrypt with the inspector's key log for the bytes;
-   * the carriers are the direction's packets between the first and last packet.
+   * The connection is TLS and the origin's offsets count its decrypted bytes: decrypt with the
+   * inspector's key log for the bytes and the records that held them, whose packets are the carriers.
    */
   tls?: boolean;
   /** Also read this packet (a warning's, which may carry none of the unit's bytes) with its headers and TCP analysis. */
@@ -104,14 +116,88 @@ export type CaptureInspector = (query: UnitQuery) => Promise<CapturedUnit>;
 interface KeptPacket {
   packet: Packet;
   payloadStart: number;
+  payloadLength: number;
   tcp: Omit<TcpSegment, 'payload'>;
 }
+
+function keptPacket(current: Packet, seg: TcpSegment): KeptPacket {
+  const { payload, ...tcp } = seg;
+  return { packet: { ...current, data: current.data.slice() }, payloadStart: payload.byteOffset - current.data.byteOffset, payloadLength: payload.length, tcp };
+}
+
+/** A piece of the direction's TCP stream and the packet that delivered it. */
+interface Piece {
+  packet: number;
+  offset: number;
+  length: number;
+}
+
+/**
+ * The last LONGEST_RECORD bytes of one direction's TCP stream, by packet, with a copy of each data
+ * packet: when a TLS record completes, the packets of all its bytes are still here.
+ */
+class RecentPackets {
+  /** Copies of the direction's data packets, by packet number, oldest first. */
+  readonly packets = new Map<number, KeptPacket>();
+  /** Delivered pieces, in stream order; those before `first` have left the window. */
+  private pieces: Piece[] = [];
+  private first = 0;
+  /** Pieces in the window per packet. */
+  private readonly refs = new Map<number, number>();
+
+  add(piece: Piece): void {
+    this.pieces.push(piece);
+    this.refs.set(piece.packet, (this.refs.get(piece.packet) ?? 0) + 1);
+    const behind = piece.offset + piece.length - LONGEST_RECORD;
+    for (let p = this.pieces[this.first]; p.offset + p.length <= behind; p = this.pieces[this.first]) {
+      const left = this.refs.get(p.packet)! - 1;
+      if (left) this.refs.set(p.packet, left);
+      else this.refs.delete(p.packet);
+      this.first++;
+    }
+    if (this.first > 1024 && this.first * 2 > this.pieces.length) {
+      this.pieces = this.pieces.slice(this.first);
+      this.first = 0;
+    }
+  }
+
+  /**
+   * Forgets the copies no record can still need: packets older than the window's oldest piece that
+   * hold none of its pieces. Called between packets, when every piece a packet released (a segment
+   * stored out of order included) has been added.
+   */
+  forget(): void {
+    const oldest = this.pieces[this.first]?.packet;
+    if (oldest === undefined) return;
+    for (const index of this.packets.keys()) {
+      if (index >= oldest) break;
+      if (!this.refs.has(index)) this.packets.delete(index);
+    }
+  }
+
+  /** The window's pieces within [offset, offset + length). */
+  *within(offset: number, length: number): Iterable<Piece> {
+    for (let i = this.first; i < this.pieces.length; i++) {
+      const p = this.pieces[i];
+      if (p.offset < offset + length && offset < p.offset + p.length) yield p;
+    }
+  }
+}
+
+/** The endpoints of one direction as its segments name them. */
+interface Sender {
+  src: string;
+  srcPort: number;
+  dst: string;
+  dstPort: number;
+}
+
+const sentBy = (seg: TcpSegment, s: Sender) => seg.srcPort === s.srcPort && seg.dstPort === s.dstPort && seg.src === s.src && seg.dst === s.dst;
 
 /** `keys`: the key log the analysis used (the same object: it holds the TLS 1.2 sessions resumed connections need). */
 export function createCaptureInspector(path: string, keys: TlsKeyLog | null = null): CaptureInspector {
   return async ({ connectionId, dir, origin: o, innerOffsets, spdyFrom, tls = false, alsoPacket }) => {
     const lastPacket = Math.max(o.lastPacket, alsoPacket ?? 0);
-    const analysed = (packet: number) => (packet >= o.packet && packet <= o.lastPacket) || packet === alsoPacket;
     let also: CarrierPacket | null = null;
     // TCP offsets locate the unit's packets; decrypted or tunnelled offsets do not.
     const tcpOffsets = !innerOffsets && !tls;
@@ -119,10 +205,21 @@ export function createCaptureInspector(path: string, keys: TlsKeyLog | null = nu
     const bytes = new Uint8Array(tcpOffsets || decrypting ? Math.min(o.length, MAX_UNIT_BYTES) : 0);
     /** Where the decrypted stream of the unit's direction has reached. */
     let plaintextEnd = 0;
-    const carriers = new Map<number, CarrierPacket>();
+    /** Where the unit direction's TCP stream has reached; when its packet was read, for a FIN or RST. */
+    let tcpEnd = 0;
+    let tcpEndAtUnitPacket = 0;
+    /** The unit's packets [o.packet, o.lastPacket], kept until reassembly says which carried its bytes (it may deliver them later). */
     const kept = new Map<number, KeptPacket>();
+    const carriers = new Map<number, CarrierPacket>();
+    /** Over TLS: the direction's recent data packets, for records begun before the unit's first packet. */
+    const recent = tls && !innerOffsets ? new RecentPackets() : null;
+    /** Over TLS without the plaintext: the records that ended in the unit's packets, and their packets. */
+    const recordsByPacket: CarriedTlsRecord[] = [];
+    const carriersByPacket = new Map<number, CarrierPacket>();
+    let sender: Sender | null = null;
     const analysis = new Map<number, Problem[]>();
     let current: Packet | null = null;
+    let segment: TcpSegment | null = null;
     let done = false;
     let inflatedHeaderBlock: Uint8Array | null = null;
     const spdy =
@@ -136,13 +233,35 @@ export function createCaptureInspector(path: string, keys: TlsKeyLog | null = nu
               if (frameOffset === o.offset) inflatedHeaderBlock = inflated.slice();
             },
           });
+    /** A copy of a packet of the unit's direction: kept, recent, or the one being read. */
+    const packetOf = (index: number): KeptPacket | undefined =>
+      kept.get(index) ?? recent?.packets.get(index) ?? (current?.index === index && segment ? keptPacket(current, segment) : undefined);
+    // Reassembly names the packet that carried each piece (origin.packet): it may deliver a piece
+    // after later packets when they were stored out of order.
+    const keep = (into: Map<number, CarrierPacket>, packet: number, length: number, streamOffset: number) => {
+      const c = into.get(packet);
+      if (c) c.payloadLength = Math.max(c.payloadLength, streamOffset + length - c.streamOffset);
+      else if (into.size < MAX_PACKETS) {
+        const k = packetOf(packet);
+        if (k) into.set(packet, { ...k, payloadLength: length, streamOffset, headers: packetHeaderLayers(k.packet.linkType, k.packet.data), analysis: [] });
+      }
+    };
+    /** The packets that carried a record's TCP bytes. */
+    const carryRecord = (into: Map<number, CarrierPacket>, record: FrameOrigin) => {
+      for (const piece of recent!.within(record.offset, record.length)) keep(into, piece.packet, piece.length, piece.offset);
+    };
     const tlsRecords: CarriedTlsRecord[] = [];
+    /** TCP offsets of the records that held the unit's plaintext (the decrypter says so before the framer below sees them). */
+    const holding = new Set<number>();
     let changeCipherSpecSeen = false;
     const records = tls
       ? new TlsRecordFramer(
           (record, origin) => {
-            if (origin.lastPacket >= o.packet && origin.lastPacket <= o.lastPacket && tlsRecords.length < MAX_TLS_RECORDS) {
-              tlsRecords.push({ bytes: record.slice(), origin, afterChangeCipherSpec: changeCipherSpecSeen });
+            const carried = () => ({ bytes: record.slice(), origin, afterChangeCipherSpec: changeCipherSpecSeen });
+            if (holding.has(origin.offset) && tlsRecords.length < MAX_TLS_RECORDS) tlsRecords.push(carried());
+            if (origin.lastPacket >= o.packet && origin.lastPacket <= o.lastPacket && recordsByPacket.length < MAX_TLS_RECORDS) {
+              recordsByPacket.push(carried());
+              if (recent) carryRecord(carriersByPacket, origin);
             }
             if (recordContentType(record) === ContentType.changeCipherSpec) changeCipherSpecSeen = true;
           },
@@ -165,43 +284,47 @@ export function createCaptureInspector(path: string, keys: TlsKeyLog | null = nu
       ? new TlsConnectionDecoder(keys!, {
           onHandshakeInfo() {},
           onRecord() {},
-          onPlaintext(d, data, origin) {
+          onPlaintext(d, data, origin, record) {
             if (d !== dir) return;
-            unitStream(data, origin);
+            if (unitStream(data, origin)) {
+              holding.add(record.origin.offset);
+              carryRecord(carriers, record.origin);
+            }
             plaintextEnd = origin.offset + data.length;
           },
           // What the analysis said of this connection is in its warnings already.
           onProblem() {},
         })
       : null;
-    // Reassembly names the packet that carried each piece (origin.packet): it may deliver a piece
-    // after later packets when they were stored out of order.
-    const keep = (packet: number, length: number, streamOffset: number) => {
-      const k = kept.get(packet);
-      if (!k || carriers.size >= MAX_PACKETS) return;
-      const c = carriers.get(packet);
-      if (c) c.payloadLength = Math.max(c.payloadLength, streamOffset + length - c.streamOffset);
-      else carriers.set(packet, { ...k, payloadLength: length, streamOffset, headers: packetHeaderLayers(k.packet.linkType, k.packet.data), analysis: [] });
-    };
     const tcp = new TcpReassembler(
       {
         onOpen() {},
         onData(conn, d, data, origin) {
           if (conn.id !== connectionId) return;
+          if (d === dir) {
+            tcpEnd = origin.offset + data.length;
+            if (recent) {
+              // The direction's first piece names its endpoints: from then on its packets are copied as they are read.
+              if (!sender && segment && current?.index === origin.packet) {
+                sender = { src: segment.src, srcPort: segment.srcPort, dst: segment.dst, dstPort: segment.dstPort };
+                recent.packets.set(origin.packet, packetOf(origin.packet)!);
+              }
+              recent.add({ packet: origin.packet, offset: origin.offset, length: data.length });
+            }
+          }
           // The handshake of both directions gives the keys.
           decrypter?.push(d, data, origin);
           if (d !== dir) return;
           records?.push(data, origin);
-          if (!tcpOffsets) {
-            if (origin.packet >= o.packet && origin.packet <= o.lastPacket) keep(origin.packet, data.length, origin.offset);
-            return;
-          }
-          if (unitStream(data, origin)) keep(origin.packet, data.length, origin.offset);
+          if (innerOffsets) {
+            if (origin.packet >= o.packet && origin.packet <= o.lastPacket) keep(carriers, origin.packet, data.length, origin.offset);
+          } else if (tcpOffsets && unitStream(data, origin)) keep(carriers, origin.packet, data.length, origin.offset);
         },
         onGap(conn, d, offset, length) {
           if (conn.id !== connectionId) return;
           decrypter?.gap(d, offset, length);
           if (d !== dir) return;
+          tcpEnd = offset + length;
           // A record cut by lost bytes cannot be found again; SPDY says what the loss cost its header context.
           records?.stop();
           if (tcpOffsets && spdy && spdyFrom !== undefined && offset >= spdyFrom) spdy.gap(offset, length);
@@ -210,26 +333,32 @@ export function createCaptureInspector(path: string, keys: TlsKeyLog | null = nu
         onEnd() {},
         onProblem(p) {
           if (p.connection !== connectionId || p.packet === undefined || !isTcpAnalysis(p.code)) return;
-          if (!analysed(p.packet)) return;
-          const list = analysis.get(p.packet) ?? [];
+          const i = p.packet;
+          if (!((i >= o.packet && i <= o.lastPacket) || i === alsoPacket || recent?.packets.has(i))) return;
+          const list = analysis.get(i) ?? [];
           list.push(p);
-          analysis.set(p.packet, list);
+          analysis.set(i, list);
         },
       },
       { analysisProblemsPerConnection: Infinity },
     );
     const packets = new PacketDecoder({
       onSegment(seg) {
-        if (current && current.index === alsoPacket) {
-          const { payload, ...fields } = seg;
-          const packet = { ...current, data: current.data.slice() };
-          also = { packet, payloadStart: payload.byteOffset - current.data.byteOffset, payloadLength: payload.length, streamOffset: -1, tcp: fields, headers: packetHeaderLayers(packet.linkType, packet.data), analysis: [] };
+        if (!current) return;
+        const index = current.index;
+        if (index === alsoPacket) {
+          const k = keptPacket(current, seg);
+          also = { ...k, streamOffset: -1, headers: packetHeaderLayers(k.packet.linkType, k.packet.data), analysis: [] };
         }
-        if (current && current.index >= o.packet && current.index <= o.lastPacket && kept.size < MAX_KEPT_PACKETS) {
-          const { payload, ...fields } = seg;
-          kept.set(current.index, { packet: { ...current, data: current.data.slice() }, payloadStart: payload.byteOffset - current.data.byteOffset, tcp: fields });
+        if (index >= o.packet && index <= o.lastPacket && kept.size < MAX_KEPT_PACKETS) kept.set(index, keptPacket(current, seg));
+        if (recent) {
+          recent.forget();
+          if (sender && seg.payload.length > 0 && sentBy(seg, sender)) recent.packets.set(index, packetOf(index) ?? keptPacket(current, seg));
         }
+        segment = seg;
         tcp.push(seg);
+        segment = null;
+        if (index === o.packet) tcpEndAtUnitPacket = tcpEnd;
       },
     });
     const reader = new CaptureDecoder({
@@ -247,12 +376,32 @@ export function createCaptureInspector(path: string, keys: TlsKeyLog | null = nu
     }
     // Pieces still held back for segments stored out of order are delivered now.
     tcp.end();
-    const found = [...carriers.values()].sort((x, y) => x.streamOffset - y.streamOffset);
+    // Over TLS, bytes the keys did not reach are not the unit's: none are given, and the records are those that ended in its packets.
+    const decrypted = decrypting && plaintextEnd >= o.offset + o.length;
+    const chosen = !recent || decrypted ? carriers : carriersByPacket;
+    if (o.length === 0 && !innerOffsets) flagCarrier(chosen, kept.get(o.packet), tcpEndAtUnitPacket);
+    const found = [...chosen.values()].sort((x, y) => x.streamOffset - y.streamOffset);
     for (const c of found) c.analysis = analysis.get(c.packet.index) ?? [];
     const extra = also as CarrierPacket | null;
     if (extra) extra.analysis = analysis.get(extra.packet.index) ?? [];
-    // Over TLS, bytes the keys did not reach are not the unit's: none are given.
-    const decrypted = decrypting && plaintextEnd >= o.offset + o.length;
-    return { bytes: tls && !decrypted ? new Uint8Array(0) : bytes, decrypted, carriers: found, inflatedHeaderBlock, tlsRecords, alsoPacket: extra && !carriers.has(extra.packet.index) ? extra : null };
+    return {
+      bytes: tls && !decrypted ? new Uint8Array(0) : bytes,
+      decrypted,
+      carriers: found,
+      inflatedHeaderBlock,
+      tlsRecords: decrypted ? tlsRecords : recordsByPacket,
+      alsoPacket: extra && !chosen.has(extra.packet.index) ? extra : null,
+    };
   };
+}
+
+/**
+ * A unit of no bytes is a raw stream's end: its packet carried it as a FIN or RST flag (its payload,
+ * if any, before it in the stream). `tcpEnd`: where the direction's stream stood after that packet.
+ */
+function flagCarrier(carriers: Map<number, CarrierPacket>, k: KeptPacket | undefined, tcpEnd: number): void {
+  const flag = !k ? undefined : k.tcp.flags & TCP_RST ? 'RST' : k.tcp.flags & TCP_FIN ? 'FIN' : undefined;
+  if (!k || !flag || carriers.size > 0) return;
+  const headers = packetHeaderLayers(k.packet.linkType, k.packet.data);
+  carriers.set(k.packet.index, { ...k, streamOffset: tcpEnd - k.payloadLength, headers, analysis: [], flag });
 }

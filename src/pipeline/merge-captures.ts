@@ -5,12 +5,15 @@
  * both files imply (model/cross-hop.ts clockOffsetBetween: request and 101 on both sides of a proxy).
  * A first quick pass finds the sessions to estimate from; the second decodes with the offsets
  * applied, so every time in the merged model is on one clock. Ids are renumbered to stay unique; each
- * connection and session remembers its file, whose packet numbers its origins count in.
+ * connection and session remembers its file, whose packet numbers its origins count in. The Event
+ * pane re-reads each connection from its own file (createMergedCaptureInspector).
  */
 import { basename } from 'node:path';
 import { clockOffsetBetween, linkHops } from '../model/cross-hop.js';
 import type { CaptureFile, CaptureModel, ExecSession } from '../model/session.js';
+import { TlsKeyLog } from '../tls/key-log.js';
 import { analyzeCapture, type ProgressListener } from './analyze-capture.js';
+import { createCaptureInspector, type CaptureInspector } from './capture-inspector.js';
 import type { AnalyzeOptions } from './options.js';
 
 export interface CaptureInput {
@@ -22,13 +25,21 @@ export interface CaptureInput {
 /** Estimates from different execs agree to within this (ns): dial delays on one node. */
 const AGREEMENT_NS = 50e6;
 
-const withKeys = (opts: AnalyzeOptions, input: CaptureInput): AnalyzeOptions => ({ ...opts, keyLogs: [...opts.keyLogs, ...input.keyLogs] });
-
-export async function analyzeCaptures(inputs: readonly CaptureInput[], opts: AnalyzeOptions, onProgress?: ProgressListener): Promise<CaptureModel> {
-  if (inputs.length === 1) return analyzeCapture(inputs[0].path, withKeys(opts, inputs[0]), onProgress);
+/**
+ * `keys`: each file's key log (given: filled here, for the Event pane to decrypt what the analysis
+ * did; default: one per file, or `opts.keys` shared by all). A file's `--keylog` decrypts that file only.
+ */
+export async function analyzeCaptures(
+  inputs: readonly CaptureInput[],
+  opts: AnalyzeOptions,
+  onProgress?: ProgressListener,
+  keys: readonly TlsKeyLog[] = inputs.map(() => opts.keys ?? new TlsKeyLog()),
+): Promise<CaptureModel> {
+  const withKeys = (o: AnalyzeOptions, i: number): AnalyzeOptions => ({ ...o, keys: keys[i], keyLogs: [...o.keyLogs, ...inputs[i].keyLogs] });
+  if (inputs.length === 1) return analyzeCapture(inputs[0].path, withKeys(opts, 0), onProgress);
   const quick: AnalyzeOptions = { ...opts, hash: false, keepEvents: false, headBytes: 0, tap: null };
   const first: CaptureModel[] = [];
-  for (const input of inputs) first.push(await analyzeCapture(input.path, withKeys(quick, input)));
+  for (const [i, input] of inputs.entries()) first.push(await analyzeCapture(input.path, withKeys(quick, i)));
   const origins = first.map((m) => m.capture.originNs);
   const base = origins.reduce<bigint | null>((min, o) => (o !== null && (min === null || o < min) ? o : min), null) ?? 0n;
   const originShift = origins.map((o) => (o === null ? 0 : Number(o - base)));
@@ -39,7 +50,7 @@ export async function analyzeCaptures(inputs: readonly CaptureInput[], opts: Ana
   );
   const models: CaptureModel[] = [];
   for (const [i, input] of inputs.entries()) {
-    models.push(await analyzeCapture(input.path, { ...withKeys(opts, input), clockShiftNs: originShift[i] + offsets[i].ns }));
+    models.push(await analyzeCapture(input.path, { ...withKeys(opts, i), clockShiftNs: originShift[i] + offsets[i].ns }));
   }
   const merged = mergeModels(models, inputs, base, offsets);
   onProgress?.(merged, merged.capture.bytesRead, merged.capture.bytesRead);
@@ -89,6 +100,20 @@ export function estimateClockOffsets(files: readonly (readonly ExecSession[])[],
   return out.map((o) => o ?? { ns: 0, from: 'no exec seen on linked hops in this file and another: its clock is taken as it is' });
 }
 
+/**
+ * The Event pane's re-reading over merged captures: each query goes to the file its connection was
+ * read from, with the file's own connection id and key log (those `analyzeCaptures` filled).
+ */
+export function createMergedCaptureInspector(model: CaptureModel, keys: readonly TlsKeyLog[]): CaptureInspector {
+  const files = model.capture.files ?? [];
+  const inspectors = files.map((f, i) => createCaptureInspector(f.path, keys[i] ?? null));
+  return (query) => {
+    const file = model.connections.find((c) => c.id === query.connectionId)?.file;
+    if (file === undefined || !inspectors[file]) return Promise.reject(new Error(`connection ${query.connectionId} is in none of the captures`));
+    return inspectors[file]({ ...query, connectionId: query.connectionId - files[file].connectionIdShift });
+  };
+}
+
 function mergeModels(models: readonly CaptureModel[], inputs: readonly CaptureInput[], base: bigint, offsets: readonly { ns: number; from: string }[]): CaptureModel {
   const files: CaptureFile[] = models.map((m, i) => ({
     path: inputs[i].path,
@@ -96,6 +121,7 @@ function mergeModels(models: readonly CaptureModel[], inputs: readonly CaptureIn
     packets: m.capture.packets,
     clockOffsetNs: offsets[i].ns,
     clockOffsetFrom: offsets[i].from,
+    connectionIdShift: 0,
   }));
   const union = (pick: (m: CaptureModel) => string[]) => [...new Set(models.flatMap(pick))];
   const merged: CaptureModel = {
@@ -120,6 +146,7 @@ function mergeModels(models: readonly CaptureModel[], inputs: readonly CaptureIn
   let r0 = 0;
   for (const [file, m] of models.entries()) {
     const name = basename(inputs[file].path);
+    files[file].connectionIdShift = c0;
     for (const c of m.connections) merged.connections.push({ ...c, id: c.id + c0, sessionIds: c.sessionIds.map((id) => id + s0), file });
     for (const s of m.sessions) {
       merged.sessions.push({
@@ -128,6 +155,9 @@ function mergeModels(models: readonly CaptureModel[], inputs: readonly CaptureIn
         connectionId: s.connectionId + c0,
         fallbackFrom: s.fallbackFrom === null ? null : s.fallbackFrom + s0,
         criCall: s.criCall === null ? null : s.criCall + r0,
+        // A docker exec's calls each have their own connection.
+        control: s.control.map((e) => (e.connectionId === undefined ? e : { ...e, connectionId: e.connectionId + c0 })),
+        docker: s.docker && { ...s.docker, connectionIds: s.docker.connectionIds.map((id) => id + c0) },
         file,
       });
     }

@@ -51,7 +51,8 @@ function spdyStart(s: ExecSession, e: InspectableEvent): number | undefined {
 function fillTlsLayer(layer: LayerView, dir: Direction, records: readonly CarriedTlsRecord[]): void {
   const shown = records.find((r) => recordContentType(r.bytes) === ContentType.applicationData) ?? records[0];
   if (!shown) return;
-  layer.lines = layer.lines.filter((l) => !l.startsWith('record boundaries'));
+  // The model's guess (records completed in the event's packet) gives way to the records themselves.
+  layer.lines = layer.lines.filter((l) => !l.startsWith('record boundaries') && !l.startsWith('carried by'));
   for (const r of records) {
     const o = r.origin;
     const packets = o.packet === o.lastPacket ? `packet ${o.packet}` : `packets ${o.packet}–${o.lastPacket}`;
@@ -68,7 +69,8 @@ function segmentLine(c: CarrierPacket): string {
   const tcp = c.headers.find((h) => h.layer === 'tcp');
   const v = (id: string) => tcp?.fields.find((f) => f.id === id)?.value ?? '?';
   const flags = /\((.*)\)/.exec(v('tcp.flags'))?.[1] ?? v('tcp.flags');
-  return `packet ${c.packet.index}: seq ${v('tcp.seq_raw')} ack ${v('tcp.ack_raw')} · ${flags} · win ${v('tcp.window_size_value')} · stream bytes ${c.streamOffset}–${c.streamOffset + c.payloadLength - 1} (${c.payloadLength} B)`;
+  const carried = c.flag ? `${c.flag} at stream byte ${c.streamOffset + c.payloadLength}` : `stream bytes ${c.streamOffset}–${c.streamOffset + c.payloadLength - 1} (${c.payloadLength} B)`;
+  return `packet ${c.packet.index}: seq ${v('tcp.seq_raw')} ack ${v('tcp.ack_raw')} · ${flags} · win ${v('tcp.window_size_value')} · ${carried}`;
 }
 
 function analysisLines(c: CarrierPacket): string[] {
@@ -78,8 +80,10 @@ function analysisLines(c: CarrierPacket): string[] {
 /** One packet: every header's fields, the TCP payload, and what TCP analysis says of the segment. */
 function packetLayer(model: CaptureModel, c: CarrierPacket): LayerView {
   const carried = c.streamOffset >= 0;
-  const stream = carried ? ` (stream bytes ${c.streamOffset}–${c.streamOffset + c.payloadLength - 1})` : '';
+  const stream = carried && c.payloadLength > 0 ? ` (stream bytes ${c.streamOffset}–${c.streamOffset + c.payloadLength - 1})` : '';
   const payload: Field = { id: 'tcp.payload', label: 'TCP payload', offset: c.payloadStart, length: c.payloadLength, value: `${c.payloadLength} bytes${stream}` };
+  // A stream's end is the TCP header's flags: those bytes are the event's.
+  const flags = c.flag ? c.headers.find((h) => h.layer === 'tcp')?.fields.find((f) => f.id === 'tcp.flags') : undefined;
   return {
     kind: 'packet',
     title: `packet ${c.packet.index}`,
@@ -87,11 +91,14 @@ function packetLayer(model: CaptureModel, c: CarrierPacket): LayerView {
       `${isoTime(model.capture.originNs, c.packet.ts) ?? ''} · ${c.packet.origLen} bytes on the wire, ${c.packet.data.length} captured · interface ${c.packet.interfaceId}`,
       c.headers.map((h) => `${h.name} ${h.start}–${h.end - 1}`).join(' · ') + ` · payload at byte ${c.payloadStart}`,
       ...(carried ? [] : ['a packet a warning points at: it carries none of this event’s bytes']),
+      ...(c.flag ? [`its TCP ${c.flag} flag is the event: the sender ${c.flag === 'FIN' ? 'finished writing' : 'reset the connection'} at stream byte ${c.streamOffset + c.payloadLength}`] : []),
       ...analysisLines(c),
     ],
-    range: { space: `packet ${c.packet.index}`, start: c.payloadStart, end: c.payloadStart + c.payloadLength },
+    range: flags
+      ? { space: `packet ${c.packet.index}`, start: flags.offset, end: flags.offset + flags.length }
+      : { space: `packet ${c.packet.index}`, start: c.payloadStart, end: c.payloadStart + c.payloadLength },
     bytes: c.packet.data,
-    highlight: carried ? { start: c.payloadStart, end: c.payloadStart + c.payloadLength } : null,
+    highlight: flags ? { start: flags.offset, end: flags.offset + flags.length } : carried ? { start: c.payloadStart, end: c.payloadStart + c.payloadLength } : null,
     fields: [...c.headers.flatMap((h) => h.fields.map((f) => ({ ...f, label: `${h.name} ${f.label}` }))), payload],
   };
 }

@@ -86,3 +86,55 @@ export function tsharkRows(path: string, filter: string, fields: readonly string
     .filter(Boolean)
     .map((line) => line.split('\t'));
 }
+
+/** One TLS record of one direction as tshark dissects it. */
+export interface TsharkTlsRecord {
+  /** The record (header included) in the direction's TCP stream, from tshark's relative sequence numbers. */
+  offset: number;
+  length: number;
+  /** With keys, the inner content type (23 application_data). */
+  contentType: number;
+  /** Its decrypted content in the direction's application data (application_data records only; -1 for others). */
+  plaintextOffset: number;
+  plaintextLength: number;
+  /** The frames whose TCP segments held its bytes. */
+  frames: number[];
+}
+
+/**
+ * Every TLS record of the direction `srcPort → dstPort`, in order, with where tshark's decryption
+ * (`extraArgs`: `-o tls.keylog_file:K`; a pcapng's DSBs are read by themselves) puts its plaintext:
+ * the record lengths and inner content types of each frame (`-T fields`) and the decrypted size of
+ * each record (`-x`: one "Decrypted TLS (N bytes)" buffer per record, in the frame's order).
+ */
+export function tsharkTlsRecords(path: string, srcPort: number, dstPort: number, extraArgs: readonly string[] = []): TsharkTlsRecord[] {
+  const filter = `tcp.srcport == ${srcPort} && tcp.dstport == ${dstPort} && tcp.len > 0 && !tcp.analysis.retransmission`;
+  const rows = tsharkRows(path, filter, ['frame.number', 'tcp.seq', 'tcp.len', 'tls.record.length', 'tls.record.content_type'], [...extraArgs, '-E', 'occurrence=a']);
+  // One dump per frame, separated by an empty line (its data sources, when several, follow each other headed).
+  const dumps = tshark(['-r', path, ...extraArgs, '-Y', filter, '-x']).split(/\n\s*\n/).filter((d) => d.trim());
+  if (dumps.length !== rows.length) throw new Error(`tshark gave ${rows.length} frames of fields but ${dumps.length} hex dumps`);
+  const segments = rows.map(([frame, seq, len]) => ({ frame: Number(frame), start: Number(seq) - 1, end: Number(seq) - 1 + Number(len) }));
+  const out: TsharkTlsRecord[] = [];
+  let offset = 0;
+  let plaintext = 0;
+  for (const [i, row] of rows.entries()) {
+    const lengths = row[3] ? row[3].split(',').map(Number) : [];
+    const types = row[4] ? row[4].split(',').map(Number) : [];
+    const decrypted = [...dumps[i].matchAll(/^Decrypted TLS \((\d+) bytes\):/gm)].map((m) => Number(m[1]));
+    // Records sent in clear (hellos, ChangeCipherSpec) come before a frame's encrypted ones, which each have a buffer
+    // (TLS 1.3's encrypted handshake records too): the buffers are those of the frame's last records but ChangeCipherSpecs.
+    let clear = lengths.filter((_, k) => types[k] !== 20).length - decrypted.length;
+    let d = 0;
+    for (const [k, bodyLength] of lengths.entries()) {
+      const length = 5 + bodyLength;
+      const contentType = types[k];
+      const size = contentType === 20 || clear-- > 0 ? 0 : decrypted[d++];
+      const application = contentType === 23;
+      const frames = segments.filter((s) => s.start < offset + length && offset < s.end).map((s) => s.frame);
+      out.push({ offset, length, contentType, plaintextOffset: application ? plaintext : -1, plaintextLength: application ? size : 0, frames });
+      if (application) plaintext += size;
+      offset += length;
+    }
+  }
+  return out;
+}

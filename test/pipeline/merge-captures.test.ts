@@ -2,17 +2,20 @@
  * Several captures of one exec, one per node, with clocks that disagree: the lab's recordings of the
  * real kubectl split into one file per hop (each hop's clock 2.5 s further off, the TLS key log a file
  * of its own given with the apiserver's capture only) merge back into the same hop links and the
- * same diagnosis as the one-file recording, with the offsets found from the linked hops.
+ * same diagnosis as the one-file recording, with the offsets found from the linked hops. A docker
+ * exec merged from a second file keeps its calls' connections, and the Event pane reads them there.
  */
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { diagnoseAll } from '../../src/diagnose/diagnose.js';
 import { splitRecording } from '../../src/lab/split-recording.js';
 import type { CaptureModel } from '../../src/model/session.js';
 import { analyzeCapture } from '../../src/pipeline/analyze-capture.js';
-import { analyzeCaptures } from '../../src/pipeline/merge-captures.js';
+import { analyzeCaptures, createMergedCaptureInspector } from '../../src/pipeline/merge-captures.js';
 import { analyzeOptions } from '../../src/pipeline/options.js';
+import { TlsKeyLog } from '../../src/tls/key-log.js';
+import { createEventInspector } from '../../src/ui/event-inspector.js';
 
 const OFFSET_NS = 2.5e9;
 /** The lab relays output through JavaScript: a relayed byte is a few ms behind, the estimate as much. */
@@ -71,4 +74,24 @@ test('a TLS hop decrypts with the key log given for its own file only', async ()
   // Without its key log the apiserver hop is opaque TLS: no exec session there.
   const blind = await analyzeCaptures(parts.files.map((f) => ({ path: f.path, keyLogs: [] })), opts);
   expect(blind.sessions.some((s) => s.hop === 'apiserver')).toBe(false);
+});
+
+const DOCKER = join(process.cwd(), '..', 'shared', 'outside-captures', 'zeek', 'docker-http-upgrade.pcap');
+
+(existsSync(DOCKER) ? test : test.skip)('a docker exec in the second file: its calls’ connections renumbered, each read back from that file', async () => {
+  const inputs = [join(process.cwd(), 'fixtures', 'ws-echo.pcap'), DOCKER].map((path) => ({ path, keyLogs: [] }));
+  const keys = inputs.map(() => new TlsKeyLog());
+  const merged = await analyzeCaptures(inputs, analyzeOptions(), undefined, keys);
+  const s = merged.sessions.find((x) => x.hop === 'docker')!;
+  expect(s.file).toBe(1);
+  const fileOf = (id: number) => merged.connections.find((c) => c.id === id)?.file;
+  expect(s.docker!.connectionIds.map(fileOf)).toEqual([1, 1, 1]);
+  // The resize call, on a connection of its own: the packets of its request, read from the docker capture.
+  const resize = s.control.find((c) => c.kind === 'request' && c.detail.includes('/resize'))!;
+  expect(fileOf(resize.connectionId!)).toBe(1);
+  const layers = await createEventInspector(createMergedCaptureInspector(merged, keys), merged)(s, resize);
+  expect(layers.find((l) => l.kind === 'http')!.fields?.find((f) => f.id === 'http.request.method')?.value).toBe('POST');
+  const packets = layers.filter((l) => l.kind === 'packet');
+  expect(packets.length).toBeGreaterThan(0);
+  expect(packets.every((l) => l.bytes !== null && l.bytes.length > 0)).toBe(true);
 });

@@ -3,7 +3,8 @@
  * decrypts the connection again (tls/'s decoder) and gives each unit's plaintext bytes — on a real
  * kubectl exec with a key log file, the same exec with the secrets in the pcapng (DSB), and lab
  * recordings through the real apiserver's TLS. Each WebSocket frame's bytes are compared with
- * tshark's own decryption of the packet that carried it.
+ * tshark's own decryption of the packet that carried it, and each event's records and packets
+ * with the records tshark's decryption puts its plaintext in and the frames that carried them.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -13,7 +14,7 @@ import { createCaptureInspector } from '../../src/pipeline/capture-inspector.js'
 import { analyzeOptions } from '../../src/pipeline/options.js';
 import { TlsKeyLog } from '../../src/tls/key-log.js';
 import { createEventInspector } from '../../src/ui/event-inspector.js';
-import { hasTshark } from '../kit/tshark.js';
+import { hasTshark, tsharkTlsRecords } from '../kit/tshark.js';
 
 const fixture = (name: string) => join(process.cwd(), 'fixtures', name);
 const KEYLOG = fixture('tls-ws-keylog.keylog');
@@ -62,6 +63,33 @@ describe.each([
       expect(unit.tlsRecords.length).toBeGreaterThan(0);
       if (hasTshark) expect(tsharkDecrypted(path, e.origin.lastPacket, withFile ? KEYLOG : undefined)).toContain(Buffer.from(unit.bytes).toString('hex'));
     }
+  });
+});
+
+describe.each([
+  ['tls-ws-keylog.pcap', true],
+  // kubectl's 16 KiB stdout messages: a record begun in the packet before the one that completed it.
+  ['lab/lab-ws-stdin-sort.pcapng', false],
+])('%s: every event’s records and packets', (name, withFile) => {
+  (hasTshark ? it : it.skip)('are exactly the records tshark decrypts its bytes from and the frames that carried them', async () => {
+    const { path, keys, model, s } = await analyzed(name, withFile ? [{ text: readFileSync(KEYLOG, 'utf8'), source: KEYLOG }] : []);
+    const read = createCaptureInspector(path, keys);
+    const conn = model.connections.find((c) => c.id === s.connectionId)!;
+    const port = (endpoint: string) => Number(endpoint.slice(endpoint.lastIndexOf(':') + 1));
+    const tshark = { c2s: tsharkTlsRecords(path, port(conn.client), port(conn.server), withFile ? ['-o', `tls.keylog_file:${KEYLOG}`] : []), s2c: tsharkTlsRecords(path, port(conn.server), port(conn.client), withFile ? ['-o', `tls.keylog_file:${KEYLOG}`] : []) };
+    const events = s.streams.flatMap((r) => r.events).filter((e) => e.origin.length > 0);
+    expect(events.length).toBeGreaterThanOrEqual(4);
+    let begunEarlier = 0;
+    for (const e of events) {
+      const o = e.origin;
+      const holding = tshark[e.dir].filter((r) => r.plaintextLength > 0 && r.plaintextOffset < o.offset + o.length && o.offset < r.plaintextOffset + r.plaintextLength);
+      expect(holding.length).toBeGreaterThan(0);
+      const unit = await read({ connectionId: s.connectionId, dir: e.dir, origin: o, innerOffsets: false, tls: true });
+      expect(unit.tlsRecords.map((r) => [r.origin.offset, r.origin.length])).toEqual(holding.map((r) => [r.offset, r.length]));
+      expect(unit.carriers.map((c) => c.packet.index)).toEqual([...new Set(holding.flatMap((r) => r.frames))].sort((a, b) => a - b));
+      if (unit.carriers[0].packet.index < o.packet) begunEarlier++;
+    }
+    if (name.startsWith('lab/')) expect(begunEarlier).toBeGreaterThan(0);
   });
 });
 
