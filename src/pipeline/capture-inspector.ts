@@ -120,9 +120,15 @@ interface KeptPacket {
   tcp: Omit<TcpSegment, 'payload'>;
 }
 
+/** The segment's header fields (named one by one: an object rest `{ payload, ...tcp }` costs V8 a runtime call per packet). */
+function segmentFields(seg: TcpSegment): Omit<TcpSegment, 'payload'> {
+  const { src, dst, srcPort, dstPort, seq, ack, flags, window, missing, windowScale, packet, ts } = seg;
+  return { src, dst, srcPort, dstPort, seq, ack, flags, window, missing, windowScale, packet, ts };
+}
+
 function keptPacket(current: Packet, seg: TcpSegment): KeptPacket {
-  const { payload, ...tcp } = seg;
-  return { packet: { ...current, data: current.data.slice() }, payloadStart: payload.byteOffset - current.data.byteOffset, payloadLength: payload.length, tcp };
+  const { payload } = seg;
+  return { packet: { ...current, data: current.data.slice() }, payloadStart: payload.byteOffset - current.data.byteOffset, payloadLength: payload.length, tcp: segmentFields(seg) };
 }
 
 /** A piece of the direction's TCP stream and the packet that delivered it. */
@@ -132,18 +138,65 @@ interface Piece {
   length: number;
 }
 
+/** Bytes of the ring RecentPackets copies packets into: many times the packets a record can span, even of 64 KiB. */
+const RECENT_RING_BYTES = 4 << 20;
+
+/** A packet copied into the ring (its bytes at `at`, counted in bytes ever written), or kept whole when too large for it. */
+interface RingPacket {
+  /** The packet as read: its `data` view is not valid after the read. */
+  read: Packet;
+  at: number;
+  whole: Uint8Array | null;
+  payloadStart: number;
+  payloadLength: number;
+  tcp: Omit<TcpSegment, 'payload'>;
+}
+
 /**
  * The last LONGEST_RECORD bytes of one direction's TCP stream, by packet, with a copy of each data
- * packet: when a TLS record completes, the packets of all its bytes are still here.
+ * packet: when a TLS record completes, the packets of all its bytes are still here. The copies go
+ * into one ring rather than an allocation per packet; a packet that becomes a carrier is copied out.
  */
 class RecentPackets {
-  /** Copies of the direction's data packets, by packet number, oldest first. */
-  readonly packets = new Map<number, KeptPacket>();
+  private readonly packets = new Map<number, RingPacket>();
+  private ring: Uint8Array | null = null;
+  private written = 0;
   /** Delivered pieces, in stream order; those before `first` have left the window. */
   private pieces: Piece[] = [];
   private first = 0;
   /** Pieces in the window per packet. */
   private readonly refs = new Map<number, number>();
+
+  store(current: Packet, seg: TcpSegment): void {
+    const { payload } = seg;
+    const tcp = segmentFields(seg);
+    const n = current.data.length;
+    let whole: Uint8Array | null = null;
+    if (n > RECENT_RING_BYTES / 4) whole = current.data.slice();
+    else {
+      this.ring ??= new Uint8Array(RECENT_RING_BYTES);
+      // A packet never wraps: the ring's tail it does not fit in is skipped.
+      const pos = this.written % RECENT_RING_BYTES;
+      if (pos + n > RECENT_RING_BYTES) this.written += RECENT_RING_BYTES - pos;
+      this.ring.set(current.data, this.written % RECENT_RING_BYTES);
+    }
+    this.packets.set(current.index, { read: current, at: this.written, whole, payloadStart: payload.byteOffset - current.data.byteOffset, payloadLength: payload.length, tcp });
+    if (!whole) this.written += n;
+  }
+
+  has(index: number): boolean {
+    return this.packets.has(index);
+  }
+
+  /** A copy of the packet, unless it is gone (left the window, or written over in the ring). */
+  get(index: number): KeptPacket | undefined {
+    const r = this.packets.get(index);
+    const n = r?.read.data.length ?? 0;
+    if (!r || (!r.whole && this.written - r.at > RECENT_RING_BYTES)) return undefined;
+    const start = r.at % RECENT_RING_BYTES;
+    const data = r.whole ?? this.ring!.slice(start, start + n);
+    return { packet: { ...r.read, data }, payloadStart: r.payloadStart, payloadLength: r.payloadLength, tcp: r.tcp };
+  }
 
   add(piece: Piece): void {
     this.pieces.push(piece);
@@ -235,7 +288,7 @@ export function createCaptureInspector(path: string, keys: TlsKeyLog | null = nu
           });
     /** A copy of a packet of the unit's direction: kept, recent, or the one being read. */
     const packetOf = (index: number): KeptPacket | undefined =>
-      kept.get(index) ?? recent?.packets.get(index) ?? (current?.index === index && segment ? keptPacket(current, segment) : undefined);
+      kept.get(index) ?? recent?.get(index) ?? (current?.index === index && segment ? keptPacket(current, segment) : undefined);
     // Reassembly names the packet that carried each piece (origin.packet): it may deliver a piece
     // after later packets when they were stored out of order.
     const keep = (into: Map<number, CarrierPacket>, packet: number, length: number, streamOffset: number) => {
@@ -307,7 +360,7 @@ export function createCaptureInspector(path: string, keys: TlsKeyLog | null = nu
               // The direction's first piece names its endpoints: from then on its packets are copied as they are read.
               if (!sender && segment && current?.index === origin.packet) {
                 sender = { src: segment.src, srcPort: segment.srcPort, dst: segment.dst, dstPort: segment.dstPort };
-                recent.packets.set(origin.packet, packetOf(origin.packet)!);
+                recent.store(current, segment);
               }
               recent.add({ packet: origin.packet, offset: origin.offset, length: data.length });
             }
@@ -334,7 +387,7 @@ export function createCaptureInspector(path: string, keys: TlsKeyLog | null = nu
         onProblem(p) {
           if (p.connection !== connectionId || p.packet === undefined || !isTcpAnalysis(p.code)) return;
           const i = p.packet;
-          if (!((i >= o.packet && i <= o.lastPacket) || i === alsoPacket || recent?.packets.has(i))) return;
+          if (!((i >= o.packet && i <= o.lastPacket) || i === alsoPacket || recent?.has(i))) return;
           const list = analysis.get(i) ?? [];
           list.push(p);
           analysis.set(i, list);
@@ -353,7 +406,7 @@ export function createCaptureInspector(path: string, keys: TlsKeyLog | null = nu
         if (index >= o.packet && index <= o.lastPacket && kept.size < MAX_KEPT_PACKETS) kept.set(index, keptPacket(current, seg));
         if (recent) {
           recent.forget();
-          if (sender && seg.payload.length > 0 && sentBy(seg, sender)) recent.packets.set(index, packetOf(index) ?? keptPacket(current, seg));
+          if (sender && seg.payload.length > 0 && sentBy(seg, sender)) recent.store(current, seg);
         }
         segment = seg;
         tcp.push(seg);
