@@ -75,6 +75,8 @@ export interface CapturedUnit {
    * that carried the records holding them; for a unit of no bytes, the packet of its FIN or RST.
    */
   carriers: CarrierPacket[];
+  /** Packets that carried more of the unit's bytes (or records) beyond the 16 listed: how many, the first and the last. */
+  unlisted: { count: number; first: number; last: number } | null;
   /** With `spdyFrom`: the unit's SPDY header block inflated, null when it could not be (no block, context lost). */
   inflatedHeaderBlock: Uint8Array | null;
   /**
@@ -237,6 +239,17 @@ class RecentPackets {
   }
 }
 
+/** Carrier packets by number, the first MAX_PACKETS of them; the numbers of the others. */
+class Carriers extends Map<number, CarrierPacket> {
+  readonly unlisted = new Set<number>();
+
+  summary(): CapturedUnit['unlisted'] {
+    if (!this.unlisted.size) return null;
+    const numbers = [...this.unlisted];
+    return { count: numbers.length, first: Math.min(...numbers), last: Math.max(...numbers) };
+  }
+}
+
 /** The endpoints of one direction as its segments name them. */
 interface Sender {
   src: string;
@@ -263,12 +276,12 @@ export function createCaptureInspector(path: string, keys: TlsKeyLog | null = nu
     let tcpEndAtUnitPacket = 0;
     /** The unit's packets [o.packet, o.lastPacket], kept until reassembly says which carried its bytes (it may deliver them later). */
     const kept = new Map<number, KeptPacket>();
-    const carriers = new Map<number, CarrierPacket>();
+    const carriers = new Carriers();
     /** Over TLS: the direction's recent data packets, for records begun before the unit's first packet. */
     const recent = tls && !innerOffsets ? new RecentPackets() : null;
     /** Over TLS without the plaintext: the records that ended in the unit's packets, and their packets. */
     const recordsByPacket: CarriedTlsRecord[] = [];
-    const carriersByPacket = new Map<number, CarrierPacket>();
+    const carriersByPacket = new Carriers();
     let sender: Sender | null = null;
     const analysis = new Map<number, Problem[]>();
     let current: Packet | null = null;
@@ -291,16 +304,17 @@ export function createCaptureInspector(path: string, keys: TlsKeyLog | null = nu
       kept.get(index) ?? recent?.get(index) ?? (current?.index === index && segment ? keptPacket(current, segment) : undefined);
     // Reassembly names the packet that carried each piece (origin.packet): it may deliver a piece
     // after later packets when they were stored out of order.
-    const keep = (into: Map<number, CarrierPacket>, packet: number, length: number, streamOffset: number) => {
+    const keep = (into: Carriers, packet: number, length: number, streamOffset: number) => {
       const c = into.get(packet);
       if (c) c.payloadLength = Math.max(c.payloadLength, streamOffset + length - c.streamOffset);
-      else if (into.size < MAX_PACKETS) {
+      else if (into.size >= MAX_PACKETS) into.unlisted.add(packet);
+      else {
         const k = packetOf(packet);
         if (k) into.set(packet, { ...k, payloadLength: length, streamOffset, headers: packetHeaderLayers(k.packet.linkType, k.packet.data), analysis: [] });
       }
     };
     /** The packets that carried a record's TCP bytes. */
-    const carryRecord = (into: Map<number, CarrierPacket>, record: FrameOrigin) => {
+    const carryRecord = (into: Carriers, record: FrameOrigin) => {
       for (const piece of recent!.within(record.offset, record.length)) keep(into, piece.packet, piece.length, piece.offset);
     };
     const tlsRecords: CarriedTlsRecord[] = [];
@@ -441,6 +455,7 @@ export function createCaptureInspector(path: string, keys: TlsKeyLog | null = nu
       bytes: tls && !decrypted ? new Uint8Array(0) : bytes,
       decrypted,
       carriers: found,
+      unlisted: chosen.summary(),
       inflatedHeaderBlock,
       tlsRecords: decrypted ? tlsRecords : recordsByPacket,
       alsoPacket: extra && !chosen.has(extra.packet.index) ? extra : null,
@@ -452,7 +467,7 @@ export function createCaptureInspector(path: string, keys: TlsKeyLog | null = nu
  * A unit of no bytes is a raw stream's end: its packet carried it as a FIN or RST flag (its payload,
  * if any, before it in the stream). `tcpEnd`: where the direction's stream stood after that packet.
  */
-function flagCarrier(carriers: Map<number, CarrierPacket>, k: KeptPacket | undefined, tcpEnd: number): void {
+function flagCarrier(carriers: Carriers, k: KeptPacket | undefined, tcpEnd: number): void {
   const flag = !k ? undefined : k.tcp.flags & TCP_RST ? 'RST' : k.tcp.flags & TCP_FIN ? 'FIN' : undefined;
   if (!k || !flag || carriers.size > 0) return;
   const headers = packetHeaderLayers(k.packet.linkType, k.packet.data);

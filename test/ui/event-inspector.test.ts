@@ -1,10 +1,14 @@
 /** The Event pane's lower layers, read back from real captures. */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyzeCapture } from '../../src/pipeline/analyze-capture.js';
 import { analyzeOptions } from '../../src/pipeline/options.js';
 import { createCaptureInspector } from '../../src/pipeline/capture-inspector.js';
 import { createEventInspector } from '../../src/ui/event-inspector.js';
-import { pdmlFields } from '../kit/tshark.js';
+import { ExecConversation } from '../../src/synth/exec-conversation.js';
+import { pcapOf } from '../helpers/synthetic-capture.js';
+import { hasTshark, pdmlFields, tsharkRows } from '../kit/tshark.js';
 
 const fixture = (name: string) => join(process.cwd(), 'fixtures', name);
 
@@ -70,4 +74,26 @@ test('every layer under a stdout message has its bytes and fields: the upgrade h
   for (const id of ['tcp.srcport', 'tcp.seq_raw', 'tcp.ack_raw', 'tcp.flags', 'tcp.window_size_value']) expect({ id, ...tcp.fields?.find((f) => f.id === id) }).toMatchObject({ id, ...pos(id) });
   for (const id of ['eth.src', 'ip.ttl', 'ip.src', 'ip.dst', 'tcp.dstport']) expect({ id, ...packet.fields?.find((f) => f.id === id) }).toMatchObject({ id, ...pos(id) });
   expect(packet.fields?.find((f) => f.id === 'tcp.payload')).toMatchObject({ ...pos('tcp.payload') });
+});
+
+(hasTshark ? test : test.skip)('a message over more than 16 packets: the first 16 listed, the rest counted, as tshark’s frames of its bytes', async () => {
+  // 100-byte segments: a 3000-byte stdout message crosses 31 packets.
+  const conversation = new ExecConversation({ transport: 'websocket', pod: 'p', command: ['cat'], stdin: false, tty: false }, 40000, 443, 100);
+  const payload = new Uint8Array(3000).fill(0x61);
+  const dir = mkdtempSync(join(tmpdir(), 'execscope-carriers-'));
+  const path = join(dir, 'long.pcap');
+  writeFileSync(path, pcapOf([...conversation.open(), ...conversation.write('stdout', payload), ...conversation.finish()]));
+  const model = await analyzeCapture(path, analyzeOptions());
+  const s = model.sessions[0];
+  const event = s.streams.find((r) => r.name === 'stdout')!.events.find((e) => e.kind === 'data' && e.length === payload.length)!;
+  const layers = await createEventInspector(createCaptureInspector(path), model)(s, event);
+  // tshark's frames whose TCP payload overlaps the frame's bytes in the stream.
+  const o = event.origin;
+  const frames = tsharkRows(path, 'tcp.srcport == 443 && tcp.len > 0', ['frame.number', 'tcp.seq', 'tcp.len'])
+    .filter(([, seq, len]) => Number(seq) - 1 < o.offset + o.length && o.offset < Number(seq) - 1 + Number(len))
+    .map(([n]) => Number(n));
+  rmSync(dir, { recursive: true });
+  expect(frames.length).toBeGreaterThan(16);
+  expect(layers.filter((l) => l.kind === 'packet').map((l) => Number(l.title.replace('packet ', '')))).toEqual(frames.slice(0, 16));
+  expect(layers.find((l) => l.kind === 'tcp')!.lines).toContain(`and ${frames.length - 16} more packets carried it (between packets ${frames[16]} and ${frames.at(-1)}), not listed: the first 16 are`);
 });
