@@ -90,14 +90,32 @@ function earlierOrFurther(f: Finding, than: Finding, depth: (f: Finding) => numb
   return (f.at ?? Infinity) < (than.at ?? Infinity);
 }
 
-/** The diagnosis of every session of the scope, by session id: run once per report, not per session. */
-export function diagnoseAll(scope: DiagnosisScope): Map<number, Diagnosis> {
-  const connections = connectionsById(scope);
-  const own = new Map(scope.sessions.map((s) => [s.id, sessionFindings(s, scope, connections)]));
-  const byId = new Map(scope.sessions.map((s) => [s.id, s]));
-  const bySession = new Map<number, Diagnosis>();
-  for (const s of scope.sessions) {
-    const chain = s.previousHop === null && s.nextHop === null ? [s] : hopChain(byId, s);
+/**
+ * The diagnosis of every session of the scope, by session id, each made when asked for and not kept:
+ * a report walks 200,000 sessions one by one, and holding every diagnosis at once held hundreds of
+ * megabytes. A session's findings depend only on its own hops (the cross-hop chain), so each
+ * diagnosis needs the findings of its chain alone.
+ */
+export function diagnoseAll(scope: DiagnosisScope): Diagnoses {
+  return new Diagnoses(scope);
+}
+
+export class Diagnoses {
+  private readonly connections: ReadonlyMap<number, ConnectionRecord>;
+  private readonly byId: ReadonlyMap<number, ExecSession>;
+  /** The last chain's findings: the hops of one exec are usually asked for one after another. */
+  private lastChain: { members: readonly ExecSession[]; findings: Map<number, Finding[]> } | null = null;
+
+  constructor(private readonly scope: DiagnosisScope) {
+    this.connections = connectionsById(scope);
+    this.byId = new Map(scope.sessions.map((s) => [s.id, s]));
+  }
+
+  get(id: number): Diagnosis | undefined {
+    const s = this.byId.get(id);
+    if (!s) return undefined;
+    const chain = s.previousHop === null && s.nextHop === null ? [s] : hopChain(this.byId, s);
+    const own = this.findingsOf(chain);
     const chainCause = primary(
       chain.flatMap((h) => own.get(h.id) ?? []),
       (f) => chain.findIndex((h) => h.id === f.session),
@@ -105,17 +123,25 @@ export function diagnoseAll(scope: DiagnosisScope): Map<number, Diagnosis> {
     const mine = own.get(s.id) ?? [];
     // A cause from another hop is carried over; one this session's own rule reported for another attempt (a folded refusal) is its own.
     const fromHop = chainCause !== null && chainCause.session !== s.id && chain.some((h) => h.id === chainCause.session);
-    let cause = chainCause && fromHop ? carriedOver(chainCause, s, byId) : chainCause;
-    if (cause) cause = { ...cause, evidence: [...cause.evidence, ...versionCaveats(s, cause, byId)] };
+    let cause = chainCause && fromHop ? carriedOver(chainCause, s, this.byId) : chainCause;
+    if (cause) cause = { ...cause, evidence: [...cause.evidence, ...versionCaveats(s, cause, this.byId)] };
     const rest = mine.filter((f) => f !== chainCause);
-    bySession.set(s.id, {
+    return {
       cause,
       consequences: rest.filter((f) => f.severity !== 'info' && cause !== null).sort(bySeverity),
       notes: rest.filter((f) => f.severity === 'info' || cause === null).sort(bySeverity),
       inferred: inference(s),
-    });
+    };
   }
-  return bySession;
+
+  /** The findings of each hop of `chain`, reused while the same chain is asked about (findings are compared by identity). */
+  private findingsOf(chain: readonly ExecSession[]): Map<number, Finding[]> {
+    const last = this.lastChain;
+    if (last && last.members.length === chain.length && last.members.every((h, i) => h === chain[i])) return last.findings;
+    const findings = new Map(chain.map((h) => [h.id, sessionFindings(h, this.scope, this.connections)]));
+    this.lastChain = { members: chain, findings };
+    return findings;
+  }
 }
 
 const bySeverity = (a: Finding, b: Finding) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity];

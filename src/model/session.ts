@@ -243,10 +243,28 @@ export interface CaptureFile {
   connectionIdShift: number;
 }
 
+/**
+ * Ended plain-HTTP connections without anything to look at, counted instead of listed once the
+ * capture has listed its first `listed` of them (a capture of a million probes keeps no million
+ * records): every connection with an exec session, a problem, an error status, TLS, WebSocket,
+ * HTTP/2 or a docker call stays listed.
+ */
+export interface UnlistedConnections {
+  /** The bound: this many such connections were listed before counting began. */
+  listed: number;
+  connections: number;
+  requests: number;
+  bytes: { c2s: number; s2c: number };
+  /** Highest connection id among them (ids stay those of the capture's connections). */
+  lastId: number;
+}
+
 export interface CaptureModel {
   capture: CaptureSummary;
   sessions: ExecSession[];
   connections: ConnectionRecord[];
+  /** Absent when every connection is listed. */
+  unlistedConnections?: UnlistedConnections;
   /** gRPC calls (the kubelet's CRI calls), in the order they started. */
   rpcs: RpcCall[];
   warnings: Problem[];

@@ -21,6 +21,7 @@ import type { AnalyzeOptions } from './options.js';
 import { pipelineProblem } from './problems.js';
 import { CAPTURE_TRAFFIC_ENTRIES_KEPT, TrafficListingBudget } from './traffic-budget.js';
 import { captureProblem } from '../capture/problems.js';
+import { ConnectionListing } from './connection-listing.js';
 
 const MAX_WARNINGS = 1000;
 /** pcapng DSB secrets type for an NSS key log ("TLSK"). */
@@ -39,6 +40,7 @@ export class CaptureAnalyzer implements PipelineContext {
   private readonly tcp: TcpReassembler;
   private readonly unixStreams: SockdumpStreams;
   private readonly connections = new Map<number, ConnectionAnalyzer>();
+  private readonly listing: ConnectionListing;
   /** The connection of the previous TCP event and its analyzer: segments come in runs per connection. */
   private lastConnection: TcpConnection | null = null;
   private lastAnalyzer: ConnectionAnalyzer | undefined;
@@ -67,6 +69,7 @@ export class CaptureAnalyzer implements PipelineContext {
       fatal: null,
       done: false,
     };
+    this.listing = new ConnectionListing(this.model, opts.plainConnectionsListed);
     // After the model: a malformed line is a warning in it.
     for (const log of opts.keyLogs) this.addKeyLog(log.text, log.source);
     const streams: TcpSink = {
@@ -80,7 +83,11 @@ export class CaptureAnalyzer implements PipelineContext {
       onGap: (conn, dir, offset, length, _packet, ts) => this.analyzerOf(conn)?.gap(dir, offset, length, ts),
       onClose: (conn, dir, how, packet, ts) => this.analyzerOf(conn)?.close(dir, how, ts, packet),
       onEnd: (conn, ts) => {
-        this.analyzerOf(conn)?.end(ts);
+        const a = this.analyzerOf(conn);
+        if (a) {
+          a.end(ts);
+          this.listing.ended(a.record, a.notable);
+        }
         this.connections.delete(conn.id);
         this.lastConnection = null;
         this.lastAnalyzer = undefined;
@@ -202,6 +209,7 @@ export class CaptureAnalyzer implements PipelineContext {
   }
 
   warn(p: Problem): void {
+    if (p.connection !== undefined) this.connections.get(p.connection)?.markNotable();
     if (this.model.warnings.length < MAX_WARNINGS) this.model.warnings.push(p);
     else this.warningsDropped++;
   }
@@ -226,6 +234,9 @@ export class CaptureAnalyzer implements PipelineContext {
     this.unixStreams.end();
     this.docker.finish(this.lastTs);
     linkHops(this.model.sessions, this.model.rpcs);
+    // Its one warning bypasses MAX_WARNINGS: it says why the list lacks connections.
+    const unlisted = this.listing.finish();
+    if (unlisted) this.model.warnings.push(unlisted);
     if (this.warningsDropped) this.model.warnings.push(pipelineProblem('warnings-dropped', `${this.warningsDropped} more warnings not shown`, { where: 'capture' }));
     this.model.done = true;
   }

@@ -3,7 +3,7 @@
  * HTTP/1.1 (or list HTTP/2 requests), and hand upgraded bytes to the exec session they belong to.
  */
 import type { Direction, StreamOrigin } from '../core/origin.js';
-import type { ConnectionRecord } from '../model/session.js';
+import type { ConnectionRecord, ExecSession } from '../model/session.js';
 import type { TcpConnection } from '../net/tcp-reassembly.js';
 import type { ExecSessionBuilder, SessionRequest } from '../k8s/exec-session.js';
 import { SpdyExecTransport } from '../k8s/spdy-exec.js';
@@ -18,6 +18,7 @@ import { tlsConsumer } from './tls-consumer.js';
 import { MidstreamConsumer } from './midstream-consumer.js';
 import { pipelineProblem } from './problems.js';
 import { tcpProblem } from '../net/problems.js';
+import { sharedList, sharedText } from './shared-texts.js';
 
 /** Enough of a status line to quote ("HTTP/1.1 400 Bad Request"). */
 const FIRST_BYTES = 64;
@@ -27,17 +28,37 @@ const MAX_ZERO_WINDOWS = 64;
 /** What an ended connection's lists without entries share: nothing is added to them after the end. */
 const NO_ENTRIES: readonly never[] = Object.freeze([]);
 
+/** A list grown by push holds spare capacity (a list of one request reserved 17 slots): an exact copy, or the one frozen empty list. */
+const trimmed = <T>(list: T[]): T[] => (list.length === 0 ? (NO_ENTRIES as never[]) : list.slice());
+
 /**
  * An ended connection's record, kept until the report, takes the least memory its content needs: a
- * capture of 200,000 probes keeps 200,000 records. Lists grown by push hold spare capacity (a list
- * of one request reserved 17 slots); empty ones share one frozen list (sessionIds too: a docker
- * session that names an ended connection replaces its list rather than pushing to it).
+ * capture of 200,000 probes keeps 200,000 records. Empty lists share one frozen list (sessionIds
+ * too: a docker session that names an ended connection replaces its list rather than pushing to it).
  */
 function compact(record: ConnectionRecord): void {
-  record.requests = record.requests.length === 0 ? (NO_ENTRIES as never[]) : record.requests.slice();
-  record.gaps = record.gaps.length === 0 ? (NO_ENTRIES as never[]) : record.gaps.slice();
-  record.zeroWindows = record.zeroWindows.length === 0 ? (NO_ENTRIES as never[]) : record.zeroWindows.slice();
-  record.sessionIds = record.sessionIds.length === 0 ? (NO_ENTRIES as never[]) : record.sessionIds.slice();
+  record.requests = trimmed(record.requests);
+  record.gaps = trimmed(record.gaps);
+  record.zeroWindows = trimmed(record.zeroWindows);
+  record.sessionIds = trimmed(record.sessionIds);
+}
+
+/**
+ * The same for the sessions the connection carried, which nothing adds to once it has ended (docker
+ * sessions, whose calls span connections, are not among them): 200,000 execs that were never
+ * answered kept seven empty lists each, and their own copies of `default`, `sh` and the offered
+ * subprotocols.
+ */
+function compactSession(s: ExecSession): void {
+  s.streams = trimmed(s.streams);
+  s.resizes = trimmed(s.resizes);
+  s.control = trimmed(s.control);
+  s.warnings = trimmed(s.warnings);
+  s.ports = trimmed(s.ports);
+  s.command = sharedList(s.command);
+  s.offeredProtocols = sharedList(s.offeredProtocols);
+  if (s.namespace !== null) s.namespace = sharedText(s.namespace);
+  if (s.container !== null) s.container = sharedText(s.container);
 }
 
 export class ConnectionAnalyzer implements ConnectionScope {
@@ -51,6 +72,8 @@ export class ConnectionAnalyzer implements ConnectionScope {
   private clientClosed = false;
   /** The server reset the connection before the client closed its side (a client's FIN or RST ends it normally). */
   private serverReset = false;
+  /** A problem named it or a docker call used it: listed whatever the bound on plain connections. */
+  notable = false;
 
   constructor(
     private readonly conn: TcpConnection,
@@ -124,8 +147,15 @@ export class ConnectionAnalyzer implements ConnectionScope {
     const crossed = crossedProtocols(this.firstBytes.c2s, this.firstBytes.s2c);
     if (crossed) this.record.crossed = crossed;
     this.consumer.end();
-    for (const s of this.sessions) s.finish({ ts, connectionClosed: this.closed, serverReset: this.serverReset, firstClose: this.firstClose });
+    for (const s of this.sessions) {
+      s.finish({ ts, connectionClosed: this.closed, serverReset: this.serverReset, firstClose: this.firstClose });
+      compactSession(s.session);
+    }
     compact(this.record);
+  }
+
+  markNotable(): void {
+    this.notable = true;
   }
 
   newSession(req: SessionRequest): ExecSessionBuilder {

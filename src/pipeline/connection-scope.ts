@@ -9,4 +9,6 @@ export interface ConnectionScope {
   /** "client→server", the start of every Problem's where. */
   readonly where: string;
   newSession(req: SessionRequest): ExecSessionBuilder;
+  /** Something on the connection matters beyond its record (a docker call): it stays listed. */
+  markNotable(): void;
 }

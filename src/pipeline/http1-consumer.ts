@@ -19,38 +19,13 @@ import { webSocketConsumer, WebSocketTrafficRecorder } from './websocket-traffic
 import { ignoreStream, type StreamConsumer } from './stream-consumer.js';
 import { pipelineProblem } from './problems.js';
 import { relocate } from '../core/problem.js';
+import { detached, sharedText } from './shared-texts.js';
 
 interface PendingRequest {
   req: HttpRequestHead;
   session: ExecSessionBuilder | null;
   docker: DockerCall | null;
   requestIndex: number;
-}
-
-/** Distinct request texts shared by the connection records that list them (cleared when full, so bounded). */
-const REQUEST_TEXTS = 4096;
-const requestTexts = new Map<string, string>();
-
-/**
- * One string per distinct method or target while it recurs: every record keeps its requests until the
- * report, and 200,000 probes of `GET /healthz` kept 200,000 copies of each.
- */
-function sharedText(text: string): string {
-  const known = requestTexts.get(text);
-  if (known !== undefined) return known;
-  if (requestTexts.size >= REQUEST_TEXTS) requestTexts.clear();
-  const own = detached(text);
-  requestTexts.set(own, own);
-  return own;
-}
-
-/**
- * A copy of a head field that keeps nothing else alive: the parsed fields are slices of the whole
- * head's text, so a session or record keeping one kept the head (~270 bytes a session when 200,000
- * upgrades went unanswered). Heads are decoded from UTF-8, so the round trip is exact.
- */
-function detached(text: string): string {
-  return Buffer.from(text, 'utf8').toString('utf8');
 }
 
 /** The handshake of a WebSocket upgrade as its request and 101 carried it. */
@@ -100,6 +75,7 @@ export function http1Consumer(scope: ConnectionScope, handOff: (successor: Strea
     onRequest: (req) => {
       record.requests.push({ method: sharedText(req.method), target: sharedText(req.target), status: null, ts: req.origin.ts });
       const docker = ctx.docker.call(record, scope.where, req);
+      if (docker) scope.markNotable();
       pending.push({ req, session: docker ? null : startSession(req), docker, requestIndex: record.requests.length - 1 });
     },
     onResponse: (res: HttpResponseHead, req) => {

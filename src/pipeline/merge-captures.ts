@@ -164,9 +164,19 @@ function mergeModels(models: readonly CaptureModel[], inputs: readonly CaptureIn
     for (const r of m.rpcs) merged.rpcs.push({ ...r, id: r.id + r0, connectionId: r.connectionId + c0, sessionId: r.sessionId === null ? null : r.sessionId + s0 });
     for (const w of m.warnings) merged.warnings.push({ ...w, where: `${name}: ${w.where}`, ...(w.connection !== undefined ? { connection: w.connection + c0 } : {}) });
     if (m.fatal && !merged.fatal) merged.fatal = { ...m.fatal, message: `${name}: ${m.fatal.message}`, where: `${name}: ${m.fatal.where}` };
-    c0 += Math.max(0, ...m.connections.map((c) => c.id));
-    s0 += Math.max(0, ...m.sessions.map((s) => s.id));
-    r0 += Math.max(0, ...m.rpcs.map((r) => r.id));
+    const u = m.unlistedConnections;
+    if (u) {
+      const all = (merged.unlistedConnections ??= { listed: u.listed, connections: 0, requests: 0, bytes: { c2s: 0, s2c: 0 }, lastId: 0 });
+      all.connections += u.connections;
+      all.requests += u.requests;
+      all.bytes.c2s += u.bytes.c2s;
+      all.bytes.s2c += u.bytes.s2c;
+      all.lastId = u.lastId + c0;
+    }
+    // Folded, not spread: a capture's 200,000 ids are more arguments than a call takes.
+    c0 += m.connections.reduce((top, c) => Math.max(top, c.id), u?.lastId ?? 0);
+    s0 += m.sessions.reduce((top, s) => Math.max(top, s.id), 0);
+    r0 += m.rpcs.reduce((top, r) => Math.max(top, r.id), 0);
   }
   linkHops(merged.sessions, merged.rpcs, AGREEMENT_NS);
   return merged;

@@ -28,6 +28,8 @@ export interface AnalyzeOptions extends RecorderOptions {
    * source that writes in order (tcpdump in `execscope live`), so nothing waits for a later packet.
    */
   reorderHoldNs: number;
+  /** Ended plain-HTTP connections listed before later ones are only counted (connection-listing.ts); default 10,000. */
+  plainConnectionsListed?: number;
 }
 
 export function analyzeOptions(partial: Partial<AnalyzeOptions> = {}): AnalyzeOptions {

@@ -11,4 +11,6 @@ export const pipelineProblem = defineProblems('pipeline', {
   'warnings-dropped': 'note',
   /** The capture-wide budget of listed WebSocket and HTTP/2 entries ran out (traffic-budget.ts). */
   'listing-budget-spent': 'note',
+  /** Ended plain-HTTP connections beyond the listed bound are counted, not listed (connection-listing.ts). */
+  'connections-unlisted': 'note',
 });

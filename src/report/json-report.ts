@@ -147,6 +147,7 @@ function reportFields(model: CaptureModel, opts: { hash: boolean }): [string, un
         packets: model.capture.packets,
         linkTypes: model.capture.linkTypes,
         start: isoTime(model.capture.originNs, 0),
+        ...(model.unlistedConnections ? { unlistedConnections: model.unlistedConnections } : {}),
         ...(model.capture.files ? { files: model.capture.files.map((f) => ({ path: f.path, packets: f.packets, start: isoTime(f.originNs, 0), clockOffsetMs: f.clockOffsetNs / 1e6, clockOffsetFrom: f.clockOffsetFrom })) } : {}),
       },
     ],

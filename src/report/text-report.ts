@@ -93,9 +93,11 @@ function sessionBlock(model: CaptureModel, s: ExecSession, diagnosis: Diagnosis 
 
 export function textReport(model: CaptureModel, opts: { connections: boolean; name: string; explain?: boolean }): string {
   const c = model.capture;
-  const out = [
-    `${safeInline(opts.name)} · ${c.format ?? '?'} · ${plural(c.packets, 'packet')} · ${c.linkTypes.join(', ') || '—'} · ${plural(model.connections.length, 'connection')} · ${plural(model.sessions.length, 'session')}`,
-  ];
+  const unlisted = model.unlistedConnections;
+  const connections = unlisted
+    ? `${plural(model.connections.length + unlisted.connections, 'connection')} (${unlisted.connections} plain HTTP counted, not listed)`
+    : plural(model.connections.length, 'connection');
+  const out = [`${safeInline(opts.name)} · ${c.format ?? '?'} · ${plural(c.packets, 'packet')} · ${c.linkTypes.join(', ') || '—'} · ${connections} · ${plural(model.sessions.length, 'session')}`];
   for (const f of c.files ?? []) out.push(`   file ${safeInline(basename(f.path))} · ${f.packets} packets · clock ${safeInline(clockOffsetText(f))}`);
   const diagnoses = diagnoseAll(model);
   for (const s of model.sessions) out.push('', ...sessionBlock(model, s, diagnoses.get(s.id), opts.explain ?? false));

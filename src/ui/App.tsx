@@ -41,7 +41,7 @@ import { buildTimeAxis, fullView } from './time-axis.js';
 import { LABEL_WIDTH, Timeline, timelineGeometry, timelineWindow } from './Timeline.js';
 import { activityTimes, buildLanes, defaultSelection, gapMarks, sessionEnd } from './timeline-lanes.js';
 import { TitleBar } from './TitleBar.js';
-import { diagnoseAll, findingsOf, type Diagnosis } from '../diagnose/diagnose.js';
+import { diagnoseAll, findingsOf, type Diagnoses, type Finding } from '../diagnose/diagnose.js';
 import { hopChain, hopProgress } from '../model/cross-hop.js';
 import { groupSessions, rowOf } from './session-groups.js';
 import { hopSpan, hopTimes, timelineHops } from './timeline-hops.js';
@@ -125,9 +125,15 @@ export function App({ path, note, live = false, load, inspector, contentReader, 
   const terms = useMemo(() => parseFilter(ui.filterDraft ?? ui.filter), [ui.filterDraft, ui.filter]);
   // The hang doctor's findings, worked out for every session at once when first asked for in a model revision.
   const facts = useMemo<FilterFacts>(() => {
-    let all: Map<number, Diagnosis> | null = null;
+    let all: Diagnoses | null = null;
+    // Kept for the revision: a filter asks about every session on each keystroke.
+    const known = new Map<number, Finding[]>();
     return {
-      findings: (s) => findingsOf((all ??= diagnoseAll({ sessions: model?.sessions ?? [], connections: model?.connections ?? [] })).get(s.id)),
+      findings: (s) => {
+        let f = known.get(s.id);
+        if (!f) known.set(s.id, (f = findingsOf((all ??= diagnoseAll({ sessions: model?.sessions ?? [], connections: model?.connections ?? [] })).get(s.id))));
+        return f;
+      },
     };
   }, [model, rev]);
   const sessions = useMemo(
