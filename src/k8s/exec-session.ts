@@ -49,7 +49,8 @@ const MAX_WARNINGS = 200;
 export class ExecSessionBuilder {
   readonly session: ExecSession;
   private readonly streams = new Map<string, StreamRecorder>();
-  private readonly resizeDecoder: ResizeDecoder;
+  /** Made on the first resize byte: most sessions never resize, and its buffer is 1 KiB (10,000 open sessions held 10 MB of them). */
+  private resizeDecoder: ResizeDecoder | null = null;
   private errorParts: Uint8Array[] = [];
   private errorLength = 0;
   /** The server signalled the end of the session (WS Close, GOAWAY, all streams reset). */
@@ -105,10 +106,6 @@ export class ExecSessionBuilder {
       warnings: [],
       requestOrigin: req.origin,
     };
-    this.resizeDecoder = new ResizeDecoder({
-      onResize: (size, origin) => this.session.resizes.push({ width: size.width, height: size.height, ts: origin.ts }),
-      onProblem: (problem) => this.warn(problem),
-    });
   }
 
   upgraded(status: number, protocol: string, ts: number): void {
@@ -152,6 +149,10 @@ export class ExecSessionBuilder {
       this.errorLength += take.length;
       if (last) this.updateExit();
     } else if (name === 'resize' && piece.length) {
+      this.resizeDecoder ??= new ResizeDecoder({
+        onResize: (size, origin) => this.session.resizes.push({ width: size.width, height: size.height, ts: origin.ts }),
+        onProblem: (problem) => this.warn(problem),
+      });
       this.resizeDecoder.push(piece, { offset: frame.offset, length: piece.length, packet: frame.lastPacket, ts: frame.lastTs });
     }
   }
@@ -175,7 +176,7 @@ export class ExecSessionBuilder {
   finish(end: SessionEnd): void {
     const s = this.session;
     for (const rec of this.streams.values()) rec.finish();
-    this.resizeDecoder.end();
+    this.resizeDecoder?.end();
     if (s.state === 'upgrade-failed') return;
     s.endTs = end.ts;
     s.connectionEnd = end.firstClose ?? null;
