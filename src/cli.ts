@@ -7,9 +7,9 @@ import { basename } from 'node:path';
 import { parseArgs, lastOption, UsageError, type ParsedArgs } from './cli/args.js';
 import { fileErrorReason } from './capture/capture-source.js';
 import { analyzeCapture } from './pipeline/analyze-capture.js';
-import { analyzeCaptures, createMergedCaptureInspector, type CaptureInput } from './pipeline/merge-captures.js';
+import { analyzeCaptures, createMergedCaptureInspector, mergedStreamSource, type CaptureInput } from './pipeline/merge-captures.js';
 import { analyzeOptions, type AnalyzeOptions } from './pipeline/options.js';
-import { extractStream } from './pipeline/stream-extract.js';
+import { extractStream, streamSaverFrom, type StreamSource } from './pipeline/stream-extract.js';
 import type { CaptureModel } from './model/session.js';
 import { diagnosisReport } from './report/diagnosis-report.js';
 import { modelExitStatus } from './report/exit-status.js';
@@ -340,29 +340,38 @@ async function open(argv: string[]): Promise<number> {
 
 /**
  * The TUI on several captures merged. The Event pane re-reads each event from the file it came from,
- * decrypting with that file's key log as the analysis filled it.
+ * decrypting with that file's key log as the analysis filled it; Content and S read streams back there too.
  */
 async function openMerged(args: ParsedArgs): Promise<number> {
   if (args.options.has('--save')) throw new UsageError('--save keeps a copy of one capture read from stdin');
   const inputs = await captureInputs(args, 'open');
   delete process.env.CI;
-  const [{ runTui }, { createEventInspector }] = await Promise.all([loadTui(), import('./ui/event-inspector.js')]);
+  const [{ runTui }, { createEventInspector }, { contentReaderFrom }] = await Promise.all([
+    loadTui(),
+    import('./ui/event-inspector.js'),
+    import('./pipeline/capture-content-reader.js'),
+  ]);
   const keys = inputs.map(() => new TlsKeyLog());
-  // Events can only be selected once the merged model has been shown, so the inspector is there by then.
+  const opts = analyzeOptions();
+  // Events and streams can only be selected once the merged model has been shown: these are set by then.
   let inspector: EventInspector | null = null;
+  let source: StreamSource = () => null;
   const code = await runTui({
     path: capturesName(inputs),
     load: (onProgress) =>
       analyzeCaptures(
         inputs,
-        analyzeOptions(),
+        opts,
         (model, read, total) => {
           inspector = createEventInspector(createMergedCaptureInspector(model, keys), model);
+          source = mergedStreamSource(model, keys, opts);
           onProgress(model, read, total);
         },
         keys,
       ),
     inspector: (session, event, also) => inspector?.(session, event, also) ?? Promise.resolve([]),
+    contentReader: contentReaderFrom((session) => source(session)),
+    saver: streamSaverFrom((session) => source(session)),
   });
   process.exit(code);
 }

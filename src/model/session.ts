@@ -239,8 +239,9 @@ export interface CaptureFile {
   clockOffsetNs: number;
   /** How the offset was found: the linked hops it came from, or why it could not be. */
   clockOffsetFrom: string;
-  /** Added to the file's own connection ids to make them unique in the merged model. */
+  /** Added to the file's own connection and session ids to make them unique in the merged model. */
   connectionIdShift: number;
+  sessionIdShift: number;
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import type { ExecSession, StreamRecord } from '../model/session.js';
 import type { AnalyzeOptions } from './options.js';
-import { extractStream } from './stream-extract.js';
+import { captureSource, extractStream, type StreamSource } from './stream-extract.js';
 
 /** The stream's payload from the start, capped by the reader; resolves to what the capture holds. */
 export type ContentReader = (session: ExecSession, stream: StreamRecord) => Promise<Uint8Array>;
@@ -13,7 +13,14 @@ export type ContentReader = (session: ExecSession, stream: StreamRecord) => Prom
 const MAX_CONTENT_BYTES = 16 << 20;
 
 export function createContentReader(path: string, opts: AnalyzeOptions): ContentReader {
+  return contentReaderFrom(captureSource(path, opts));
+}
+
+/** createContentReader, reading each session's streams back from where `source` says. */
+export function contentReaderFrom(source: StreamSource): ContentReader {
   return async (session, stream) => {
+    const from = source(session);
+    if (!from) throw new Error('this capture cannot be read again');
     const parts: Uint8Array[] = [];
     let kept = 0;
     const write = (bytes: Uint8Array) => {
@@ -22,7 +29,7 @@ export function createContentReader(path: string, opts: AnalyzeOptions): Content
       parts.push(take.slice());
       kept += take.length;
     };
-    await extractStream(path, opts, { session: session.id, stream: stream.name }, write);
+    await extractStream(from.path, from.opts, { session: from.session, stream: stream.name }, write);
     return Buffer.concat(parts, kept);
   };
 }

@@ -245,8 +245,11 @@ class Carriers extends Map<number, CarrierPacket> {
 
   summary(): CapturedUnit['unlisted'] {
     if (!this.unlisted.size) return null;
-    const numbers = [...this.unlisted];
-    return { count: numbers.length, first: Math.min(...numbers), last: Math.max(...numbers) };
+    let first = Infinity;
+    let last = -Infinity;
+    // Folded, not spread: a hostile capture's unit may cross more packets than a call takes arguments.
+    for (const n of this.unlisted) [first, last] = [Math.min(first, n), Math.max(last, n)];
+    return { count: this.unlisted.size, first, last };
   }
 }
 

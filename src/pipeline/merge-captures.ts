@@ -6,7 +6,8 @@
  * A first quick pass finds the sessions to estimate from; the second decodes with the offsets
  * applied, so every time in the merged model is on one clock. Ids are renumbered to stay unique; each
  * connection and session remembers its file, whose packet numbers its origins count in. The Event
- * pane re-reads each connection from its own file (createMergedCaptureInspector).
+ * pane re-reads each connection from its own file (createMergedCaptureInspector), Content and S each
+ * session's streams (mergedStreamSource).
  */
 import { basename } from 'node:path';
 import { clockOffsetBetween, linkHops } from '../model/cross-hop.js';
@@ -15,6 +16,7 @@ import { TlsKeyLog } from '../tls/key-log.js';
 import { analyzeCapture, type ProgressListener } from './analyze-capture.js';
 import { createCaptureInspector, type CaptureInspector } from './capture-inspector.js';
 import type { AnalyzeOptions } from './options.js';
+import type { StreamSource } from './stream-extract.js';
 
 export interface CaptureInput {
   path: string;
@@ -114,6 +116,16 @@ export function createMergedCaptureInspector(model: CaptureModel, keys: readonly
   };
 }
 
+/** Where Content and S read a merged session's streams back: its file, with that file's key log and its own session id. */
+export function mergedStreamSource(model: CaptureModel, keys: readonly TlsKeyLog[], opts: AnalyzeOptions): StreamSource {
+  const files = model.capture.files ?? [];
+  return (session) => {
+    const file = session.file === undefined ? undefined : files[session.file];
+    if (!file) return null;
+    return { path: file.path, opts: { ...opts, keys: keys[session.file!], keyLogs: [] }, session: session.id - file.sessionIdShift };
+  };
+}
+
 function mergeModels(models: readonly CaptureModel[], inputs: readonly CaptureInput[], base: bigint, offsets: readonly { ns: number; from: string }[]): CaptureModel {
   const files: CaptureFile[] = models.map((m, i) => ({
     path: inputs[i].path,
@@ -122,6 +134,7 @@ function mergeModels(models: readonly CaptureModel[], inputs: readonly CaptureIn
     clockOffsetNs: offsets[i].ns,
     clockOffsetFrom: offsets[i].from,
     connectionIdShift: 0,
+    sessionIdShift: 0,
   }));
   const union = (pick: (m: CaptureModel) => string[]) => [...new Set(models.flatMap(pick))];
   const merged: CaptureModel = {
@@ -147,6 +160,7 @@ function mergeModels(models: readonly CaptureModel[], inputs: readonly CaptureIn
   for (const [file, m] of models.entries()) {
     const name = basename(inputs[file].path);
     files[file].connectionIdShift = c0;
+    files[file].sessionIdShift = s0;
     for (const c of m.connections) merged.connections.push({ ...c, id: c.id + c0, sessionIds: c.sessionIds.map((id) => id + s0), file });
     for (const s of m.sessions) {
       merged.sessions.push({

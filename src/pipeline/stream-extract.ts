@@ -48,14 +48,31 @@ function fromHead(req: SaveRequest): Uint8Array[] | null {
 }
 
 /**
+ * Where a session's streams are read back from: the capture, the options to decode it with and the
+ * session's id in it (several captures merged renumber sessions); null when nothing can be read again (a pipe).
+ */
+export type StreamSource = (session: ExecSession) => { path: string; opts: AnalyzeOptions; session: number } | null;
+
+/** One capture (undefined: a pipe) whose sessions are the model's. */
+export function captureSource(capture: string | undefined, opts: AnalyzeOptions): StreamSource {
+  return (session) => (capture === undefined ? null : { path: capture, opts, session: session.id });
+}
+
+/**
  * Saves from the stream's kept head when that holds the bytes, else by reading `capture` again (the
  * way `extract` does). Without a capture to read (a pipe), only what the head holds can be saved.
  * The file must not exist yet: a save never overwrites.
  */
 export function createStreamSaver(capture: string | undefined, opts: AnalyzeOptions): StreamSaver {
+  return streamSaverFrom(captureSource(capture, opts));
+}
+
+/** createStreamSaver, reading each session's streams back from where `source` says. */
+export function streamSaverFrom(source: StreamSource): StreamSaver {
   return async (req) => {
     const head = fromHead(req);
-    if (!head && capture === undefined) {
+    const from = head ? null : source(req.session);
+    if (!head && from === null) {
       throw new Error(`only the first ${req.stream.headBytes} bytes of ${req.stream.name} were kept and a pipe cannot be read again (--save FILE keeps a copy)`);
     }
     const fd = openSync(req.path, 'wx', 0o600);
@@ -70,7 +87,7 @@ export function createStreamSaver(capture: string | undefined, opts: AnalyzeOpti
         const start = req.range?.start ?? 0;
         const end = req.range?.end ?? Infinity;
         let at = 0;
-        await extractStream(capture as string, opts, { session: req.session.id, stream: req.stream.name, dir: req.dir }, (bytes) => {
+        await extractStream(from!.path, from!.opts, { session: from!.session, stream: req.stream.name, dir: req.dir }, (bytes) => {
           const from = Math.max(start, at);
           const to = Math.min(end, at + bytes.length);
           if (to > from) put(bytes.subarray(from - at, to - at));

@@ -3,16 +3,19 @@
  * real kubectl split into one file per hop (each hop's clock 2.5 s further off, the TLS key log a file
  * of its own given with the apiserver's capture only) merge back into the same hop links and the
  * same diagnosis as the one-file recording, with the offsets found from the linked hops. A docker
- * exec merged from a second file keeps its calls' connections, and the Event pane reads them there.
+ * exec merged from a second file keeps its calls' connections, and the Event pane reads them there;
+ * Content and S read each merged session's long streams back from its own file.
  */
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { diagnoseAll } from '../../src/diagnose/diagnose.js';
 import { splitRecording } from '../../src/lab/split-recording.js';
 import type { CaptureModel } from '../../src/model/session.js';
 import { analyzeCapture } from '../../src/pipeline/analyze-capture.js';
-import { analyzeCaptures, createMergedCaptureInspector } from '../../src/pipeline/merge-captures.js';
+import { contentReaderFrom } from '../../src/pipeline/capture-content-reader.js';
+import { analyzeCaptures, createMergedCaptureInspector, mergedStreamSource } from '../../src/pipeline/merge-captures.js';
+import { streamSaverFrom } from '../../src/pipeline/stream-extract.js';
 import { analyzeOptions } from '../../src/pipeline/options.js';
 import { TlsKeyLog } from '../../src/tls/key-log.js';
 import { createEventInspector } from '../../src/ui/event-inspector.js';
@@ -94,4 +97,27 @@ const DOCKER = join(process.cwd(), '..', 'shared', 'outside-captures', 'zeek', '
   const packets = layers.filter((l) => l.kind === 'packet');
   expect(packets.length).toBeGreaterThan(0);
   expect(packets.every((l) => l.bytes !== null && l.bytes.length > 0)).toBe(true);
+});
+
+test('Content and S read a merged session’s long stream back from its own file (the TLS hop with its file’s key log)', async () => {
+  const { whole, parts } = await split('lab-ws-stdin-sort.pcapng');
+  const inputs = parts.files.map((f, i) => ({ path: f.path, keyLogs: i === 0 && parts.keyLog ? [{ text: parts.keyLog, source: 'keylog' }] : [] }));
+  const keys = inputs.map(() => new TlsKeyLog());
+  // Heads of 1000 bytes: the 32 KiB stdout must be read back.
+  const short = analyzeOptions({ headBytes: 1000 });
+  const merged = await analyzeCaptures(inputs, short, undefined, keys);
+  const reference = await analyzeCapture(whole, analyzeOptions());
+  const source = mergedStreamSource(merged, keys, short);
+  const dir = mkdtempSync(join(tmpdir(), 'execscope-merged-save-'));
+  for (const hop of ['apiserver', 'kubelet', 'cri'] as const) {
+    const s = merged.sessions.find((x) => x.hop === hop)!;
+    const stdout = s.streams.find((r) => r.name === 'stdout')!;
+    expect(stdout.headBytes).toBe(1000);
+    const truth = Buffer.concat(reference.sessions.find((x) => x.hop === hop)!.streams.find((r) => r.name === 'stdout')!.head);
+    expect(truth.length).toBe(stdout.bytes);
+    expect(Buffer.from(await contentReaderFrom(source)(s, stdout)).equals(truth)).toBe(true);
+    const file = join(dir, `${hop}.bin`);
+    expect(await streamSaverFrom(source)({ session: s, stream: stdout, range: { start: 5000, end: 9000 }, path: file })).toBe(4000);
+    expect(readFileSync(file).equals(truth.subarray(5000, 9000))).toBe(true);
+  }
 });
