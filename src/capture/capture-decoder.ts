@@ -8,7 +8,7 @@ import { formatIpv4, formatIpv6 } from './ip-address-text.js';
  * Sans-IO reader of classic pcap and pcapng, told apart by the first four bytes.
  *
  * The input is cut into records (pcap file header, pcap packet records, pcapng blocks). A record that
- * lies inside the pushed chunk is decoded in place, so Packet.data is a view into the caller's chunk;
+ * lies inside the pushed chunk is decoded in place, so a Packet's bytes are the caller's chunk;
  * only a record that straddles chunks is assembled in a buffer of its own (`stash`), which is never
  * larger than that record. Decoding stops with a DecodeError at the first corrupt record, after every
  * packet before it was delivered.
@@ -133,6 +133,8 @@ export class CaptureDecoder {
   private stashNeed = 0;
   /** The length of the record walk() stopped at, 0 while its header is cut. */
   private walkNeed = 0;
+  /** Refilled for every packet (see Packet): no allocation per packet. */
+  private readonly packet: Packet = { index: 0, ts: 0, linkType: 0, interfaceId: 0, bytes: new Uint8Array(0), start: 0, end: 0, origLen: 0, fileOffset: 0 };
 
   constructor(private readonly sink: CaptureSink) {}
 
@@ -637,15 +639,16 @@ export class CaptureDecoder {
     }
     if (!this.infoSent) this.sendInfo();
     this.lastTs = ts;
-    const packet: Packet = {
-      index: ++this.packets,
-      ts,
-      linkType,
-      interfaceId,
-      data: buf.subarray(dataOff, dataOff + capLen),
-      origLen,
-      fileOffset,
-    };
+    const packet = this.packet;
+    packet.index = ++this.packets;
+    packet.ts = ts;
+    packet.linkType = linkType;
+    packet.interfaceId = interfaceId;
+    packet.bytes = buf;
+    packet.start = dataOff;
+    packet.end = dataOff + capLen;
+    packet.origLen = origLen;
+    packet.fileOffset = fileOffset;
     this.sink.onPacket(packet);
   }
 

@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { CaptureDecoder } from '../capture/capture-decoder.js';
 import { readCaptureBytes } from '../capture/capture-source.js';
 import { PcapngWriter } from '../capture/pcapng-writer.js';
+import { packetBytes } from '../capture/packet.js';
 
 const SECRETS_TLS_KEY_LOG = 0x544c534b;
 const TSRESOL_NS = 9;
@@ -40,7 +41,7 @@ export async function splitRecording(input: string, base: string, offsetNs: numb
     onPacket: (p) => {
       const ts = origin + BigInt(p.ts) + BigInt(Math.round(p.interfaceId * offsetNs));
       const iface = interfaces[p.interfaceId];
-      iface.blocks.push(iface.writer.enhancedPacket(0, ts, p.data.slice(), p.origLen));
+      iface.blocks.push(iface.writer.enhancedPacket(0, ts, packetBytes(p).slice(), p.origLen));
     },
     onSecrets: (type, data) => {
       if (type === SECRETS_TLS_KEY_LOG) keyLines.push(Buffer.from(data).toString('utf8'));

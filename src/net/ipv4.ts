@@ -31,9 +31,9 @@ export interface Ipv4Header {
   dstOffset: number;
 }
 
-/** Decodes the header at `offset` into `out`; returns null, or why the datagram must be dropped. */
-export function decodeIpv4Header(data: Uint8Array, offset: number, out: Ipv4Header): string | null {
-  const captured = data.length - offset;
+/** Decodes the header at `offset` of a frame ending at `end` into `out`; returns null, or why the datagram must be dropped. */
+export function decodeIpv4Header(data: Uint8Array, offset: number, out: Ipv4Header, end = data.length): string | null {
+  const captured = end - offset;
   if (captured < MIN_HEADER_BYTES) return `IPv4 header cut short: ${captured} bytes captured`;
   const version = data[offset] >> 4;
   if (version !== 4) return `IP version ${version} in an IPv4 packet`;

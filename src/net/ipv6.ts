@@ -30,8 +30,9 @@ export interface Ipv6Header {
   dstOffset: number;
 }
 
-export function decodeIpv6Header(data: Uint8Array, offset: number, out: Ipv6Header): string | null {
-  const captured = data.length - offset;
+/** Decodes the header at `offset` of a frame ending at `end` into `out`; returns null, or why the datagram must be dropped. */
+export function decodeIpv6Header(data: Uint8Array, offset: number, out: Ipv6Header, end = data.length): string | null {
+  const captured = end - offset;
   if (captured < HEADER_BYTES) return `IPv6 header cut short: ${captured} bytes captured`;
   const version = data[offset] >> 4;
   if (version !== 6) return `IP version ${version} in an IPv6 packet`;

@@ -70,54 +70,56 @@ export interface LinkFrame {
 }
 
 /**
- * Decodes the link header of a frame of a supported link type into `out`.
+ * Decodes the link header of the frame data[start, end) of a supported link type into `out`
+ * (its offset counts from the start of `data`, like `start`).
  * Returns null, or why the frame cannot be decoded (too short for its header).
  */
-export function decodeLinkLayer(linkType: number, data: Uint8Array, out: LinkFrame): string | null {
+export function decodeLinkLayer(linkType: number, data: Uint8Array, out: LinkFrame, start = 0, end = data.length): string | null {
+  const length = end - start;
   switch (linkType) {
     case LINKTYPE_ETHERNET:
-      if (data.length < ETHERNET_HEADER_BYTES) return `frame of ${data.length} bytes is shorter than an Ethernet header`;
-      return skipVlanTags(data, ETHERNET_HEADER_BYTES, readU16(data, 12), out);
+      if (length < ETHERNET_HEADER_BYTES) return `frame of ${length} bytes is shorter than an Ethernet header`;
+      return skipVlanTags(data, start, end, start + ETHERNET_HEADER_BYTES, readU16(data, start + 12), out);
     case LINKTYPE_LINUX_SLL:
-      if (data.length < SLL_HEADER_BYTES) return `frame of ${data.length} bytes is shorter than a Linux cooked (SLL) header`;
-      return skipVlanTags(data, SLL_HEADER_BYTES, readU16(data, 14), out);
+      if (length < SLL_HEADER_BYTES) return `frame of ${length} bytes is shorter than a Linux cooked (SLL) header`;
+      return skipVlanTags(data, start, end, start + SLL_HEADER_BYTES, readU16(data, start + 14), out);
     case LINKTYPE_LINUX_SLL2:
-      if (data.length < SLL2_HEADER_BYTES) return `frame of ${data.length} bytes is shorter than a Linux cooked (SLL2) header`;
-      return skipVlanTags(data, SLL2_HEADER_BYTES, readU16(data, 0), out);
+      if (length < SLL2_HEADER_BYTES) return `frame of ${length} bytes is shorter than a Linux cooked (SLL2) header`;
+      return skipVlanTags(data, start, end, start + SLL2_HEADER_BYTES, readU16(data, start), out);
     case LINKTYPE_NULL:
     case LINKTYPE_LOOP: {
-      if (data.length < LOOPBACK_HEADER_BYTES) return `frame of ${data.length} bytes is shorter than a loopback header`;
-      const be = readU32(data, 0);
+      if (length < LOOPBACK_HEADER_BYTES) return `frame of ${length} bytes is shorter than a loopback header`;
+      const be = readU32(data, start);
       // NULL stores the family in the capturing host's byte order, which the file does not record;
       // families are small numbers, so a value with an empty low half is big-endian.
-      const le = ((data[3] << 24) | (data[2] << 16) | (data[1] << 8) | data[0]) >>> 0;
+      const le = ((data[start + 3] << 24) | (data[start + 2] << 16) | (data[start + 1] << 8) | data[start]) >>> 0;
       const family = linkType === LINKTYPE_LOOP || (le & 0xffff) === 0 ? be : le;
       out.etherType = family === AF_INET ? ETHERTYPE_IPV4 : AF_INET6_VALUES.includes(family) ? ETHERTYPE_IPV6 : ETHERTYPE_UNKNOWN;
-      out.offset = LOOPBACK_HEADER_BYTES;
+      out.offset = start + LOOPBACK_HEADER_BYTES;
       return null;
     }
     case LINKTYPE_RAW: {
-      if (data.length === 0) return 'empty raw IP frame';
-      const version = data[0] >> 4;
+      if (length === 0) return 'empty raw IP frame';
+      const version = data[start] >> 4;
       if (version !== 4 && version !== 6) return `raw IP frame with IP version ${version}`;
       out.etherType = version === 4 ? ETHERTYPE_IPV4 : ETHERTYPE_IPV6;
-      out.offset = 0;
+      out.offset = start;
       return null;
     }
     case LINKTYPE_IPV4:
     case LINKTYPE_IPV6:
       out.etherType = linkType === LINKTYPE_IPV4 ? ETHERTYPE_IPV4 : ETHERTYPE_IPV6;
-      out.offset = 0;
+      out.offset = start;
       return null;
     default:
       return `unsupported link type ${linkTypeName(linkType)}`;
   }
 }
 
-/** Skips 802.1Q / 802.1ad tags (stacked for Q-in-Q); each tag ends with the EtherType that follows it. */
-function skipVlanTags(data: Uint8Array, offset: number, etherType: number, out: LinkFrame): string | null {
+/** Skips 802.1Q / 802.1ad tags (stacked for Q-in-Q) of the frame data[start, end); each tag ends with the EtherType that follows it. */
+function skipVlanTags(data: Uint8Array, start: number, end: number, offset: number, etherType: number, out: LinkFrame): string | null {
   while (etherType === ETHERTYPE_VLAN || etherType === ETHERTYPE_QINQ || etherType === ETHERTYPE_QINQ_OLD) {
-    if (offset + VLAN_TAG_BYTES > data.length) return `frame of ${data.length} bytes ends inside a VLAN tag`;
+    if (offset + VLAN_TAG_BYTES > end) return `frame of ${end - start} bytes ends inside a VLAN tag`;
     etherType = readU16(data, offset + 2);
     offset += VLAN_TAG_BYTES;
   }

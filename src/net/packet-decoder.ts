@@ -75,7 +75,7 @@ export class PacketDecoder {
   push(p: Packet): void {
     this.stats.packets++;
     if (p.linkType !== this.supportedLinkType && !this.checkLinkType(p)) return;
-    const linkProblem = decodeLinkLayer(p.linkType, p.data, this.link);
+    const linkProblem = decodeLinkLayer(p.linkType, p.bytes, this.link, p.start, p.end);
     if (linkProblem) return this.malformed(p, linkProblem);
     if (this.link.etherType === ETHERTYPE_IPV4) this.pushIpv4(p, this.link.offset);
     else if (this.link.etherType === ETHERTYPE_IPV6) this.pushIpv6(p, this.link.offset);
@@ -102,13 +102,13 @@ export class PacketDecoder {
   }
 
   private pushIpv4(p: Packet, offset: number): void {
-    const data = p.data;
+    const data = p.bytes;
     const ip = this.ipv4;
-    const headerProblem = decodeIpv4Header(data, offset, ip);
+    const headerProblem = decodeIpv4Header(data, offset, ip, p.end);
     if (headerProblem) return this.malformed(p, headerProblem);
     const missing = this.uncaptured(p, offset + ip.totalLength, 'IPv4 total length', ip.totalLength);
     if (missing < 0) return;
-    const end = Math.min(offset + ip.totalLength, data.length);
+    const end = Math.min(offset + ip.totalLength, p.end);
     const src = this.addresses.ipv4(data, ip.srcOffset);
     const dst = this.addresses.ipv4(data, ip.dstOffset);
     const payloadStart = offset + ip.headerLength;
@@ -123,13 +123,13 @@ export class PacketDecoder {
   }
 
   private pushIpv6(p: Packet, offset: number): void {
-    const data = p.data;
+    const data = p.bytes;
     const ip = this.ipv6;
-    const headerProblem = decodeIpv6Header(data, offset, ip);
+    const headerProblem = decodeIpv6Header(data, offset, ip, p.end);
     if (headerProblem) return this.malformed(p, headerProblem);
     const missing = this.uncaptured(p, offset + IPV6_HEADER_BYTES + ip.payloadLength, 'IPv6 payload length', ip.payloadLength);
     if (missing < 0) return;
-    const end = Math.min(offset + IPV6_HEADER_BYTES + ip.payloadLength, data.length);
+    const end = Math.min(offset + IPV6_HEADER_BYTES + ip.payloadLength, p.end);
     const payload = this.ipv6Payload;
     const extensionProblem = walkIpv6ExtensionHeaders(data, offset + IPV6_HEADER_BYTES, end, ip.nextHeader, payload);
     if (extensionProblem) return this.malformed(p, extensionProblem);
@@ -150,25 +150,26 @@ export class PacketDecoder {
   }
 
   /**
-   * Bytes of a datagram ending at frame offset `datagramEnd` that were on the wire but not captured
+   * Bytes of a datagram ending at `datagramEnd` (an offset in the packet's bytes) that were on the wire but not captured
    * (snaplen); or -1 after reporting a datagram longer than the frame itself (malformed).
    * A short snaplen cuts most packets: the first cut per interface is reported, the reassembler's
    * gaps tell about the others. The length field is named for the problem text, built only then.
    */
   private uncaptured(p: Packet, datagramEnd: number, lengthField: string, lengthValue: number): number {
-    if (datagramEnd <= p.data.length) return 0;
-    if (p.origLen <= p.data.length) {
-      this.malformed(p, `${lengthField} ${lengthValue} reaches past the end of the ${p.data.length}-byte frame`);
+    if (datagramEnd <= p.end) return 0;
+    const captured = p.end - p.start;
+    if (p.origLen <= captured) {
+      this.malformed(p, `${lengthField} ${lengthValue} reaches past the end of the ${captured}-byte frame`);
       return -1;
     }
-    const missing = Math.min(datagramEnd, p.origLen) - p.data.length;
+    const missing = Math.min(datagramEnd - p.start, p.origLen) - captured;
     this.stats.snaplenCut++;
     if (!this.cutInterfaces.has(p.interfaceId)) {
       this.cutInterfaces.add(p.interfaceId);
       this.problem(
         'snaplen-cut',
         p,
-        `snaplen cut the packet: ${p.data.length} of ${p.origLen} bytes captured, ${missing} bytes of the IP datagram missing (further cut packets of interface ${p.interfaceId} are not reported)`,
+        `snaplen cut the packet: ${captured} of ${p.origLen} bytes captured, ${missing} bytes of the IP datagram missing (further cut packets of interface ${p.interfaceId} are not reported)`,
       );
     }
     return missing;

@@ -12,7 +12,7 @@
  * are handed on as the TCP reassembler hands on its connections, so everything above TCP (HTTP/2,
  * gRPC, HTTP/1.1, the exec protocols) decodes them unchanged. Sans-IO.
  */
-import type { Packet } from '../capture/packet.js';
+import { packetBytes, type Packet } from '../capture/packet.js';
 import type { Direction } from '../core/origin.js';
 import { linkProblem } from './problems.js';
 export { LINKTYPE_USER0 } from './link-layer.js';
@@ -79,14 +79,15 @@ export class SockdumpStreams {
   }
 
   push(p: Packet): void {
-    const record = parseSockdumpRecord(p.data);
+    const captured = packetBytes(p);
+    const record = parseSockdumpRecord(captured);
     if (!record) {
-      this.sink.onProblem?.(linkProblem('malformed', `${p.data.length}-byte record is not a sockdump record (socket path, peer PID, writer PID)`, { where: `packet ${p.index}`, packet: p.index }));
+      this.sink.onProblem?.(linkProblem('malformed', `${captured.length}-byte record is not a sockdump record (socket path, peer PID, writer PID)`, { where: `packet ${p.index}`, packet: p.index }));
       return;
     }
-    if (p.origLen > p.data.length && !this.reported) {
+    if (p.origLen > captured.length && !this.reported) {
       this.reported = true;
-      this.sink.onProblem?.(linkProblem('snaplen-cut', `sockdump cut a write to ${p.data.length} of ${p.origLen} bytes (raise --seg-size): the rest is a gap`, { where: `packet ${p.index}`, packet: p.index }));
+      this.sink.onProblem?.(linkProblem('snaplen-cut', `sockdump cut a write to ${captured.length} of ${p.origLen} bytes (raise --seg-size): the rest is a gap`, { where: `packet ${p.index}`, packet: p.index }));
     }
     this.lastTs = Math.max(this.lastTs, p.ts);
     const [low, high] = record.writerPid < record.peerPid ? [record.writerPid, record.peerPid] : [record.peerPid, record.writerPid];
@@ -109,7 +110,7 @@ export class SockdumpStreams {
       this.sink.onOpen(conn);
     }
     const dir: Direction = record.writerPid === s.clientPid ? 'c2s' : 's2c';
-    const data = p.data.subarray(record.dataOffset);
+    const data = captured.subarray(record.dataOffset);
     const offset = s.offset[dir];
     if (data.length) this.sink.onData(s.conn, dir, data, { offset, length: data.length, packet: p.index, ts: p.ts });
     const written = p.origLen - record.dataOffset;

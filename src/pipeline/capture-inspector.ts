@@ -11,7 +11,7 @@
  */
 import { readCaptureBytes } from '../capture/capture-source.js';
 import { CaptureDecoder } from '../capture/capture-decoder.js';
-import type { Packet } from '../capture/packet.js';
+import { copyPacket, packetBytes, type Packet, type PacketCopy } from '../capture/packet.js';
 import type { Direction, FrameOrigin, StreamOrigin } from '../core/origin.js';
 import type { Problem } from '../core/problem.js';
 import { packetHeaderLayers, type HeaderLayer } from '../net/packet-fields.js';
@@ -37,7 +37,7 @@ const LONGEST_RECORD = RECORD_HEADER + MAX_TLS12_CIPHERTEXT;
 /** One packet carrying bytes of the unit. */
 export interface CarrierPacket {
   /** A copy: the packet's bytes outlive the read. */
-  packet: Packet;
+  packet: PacketCopy;
   /** Where the TCP payload sits in the packet, and which stream bytes it held. */
   payloadStart: number;
   payloadLength: number;
@@ -116,7 +116,7 @@ export interface UnitQuery {
 export type CaptureInspector = (query: UnitQuery) => Promise<CapturedUnit>;
 
 interface KeptPacket {
-  packet: Packet;
+  packet: PacketCopy;
   payloadStart: number;
   payloadLength: number;
   tcp: Omit<TcpSegment, 'payload'>;
@@ -130,7 +130,7 @@ function segmentFields(seg: TcpSegment): Omit<TcpSegment, 'payload'> {
 
 function keptPacket(current: Packet, seg: TcpSegment): KeptPacket {
   const { payload } = seg;
-  return { packet: { ...current, data: current.data.slice() }, payloadStart: payload.byteOffset - current.data.byteOffset, payloadLength: payload.length, tcp: segmentFields(seg) };
+  return { packet: copyPacket(current), payloadStart: payloadStart(payload, current), payloadLength: payload.length, tcp: segmentFields(seg) };
 }
 
 /** A piece of the direction's TCP stream and the packet that delivered it. */
@@ -142,11 +142,13 @@ interface Piece {
 
 /** Bytes of the ring RecentPackets copies packets into: many times the packets a record can span, even of 64 KiB. */
 const RECENT_RING_BYTES = 4 << 20;
+const NO_BYTES = new Uint8Array(0);
 
 /** A packet copied into the ring (its bytes at `at`, counted in bytes ever written), or kept whole when too large for it. */
 interface RingPacket {
-  /** The packet as read: its `data` view is not valid after the read. */
-  read: Packet;
+  /** The packet as read, without its bytes: they are in the ring (`length` of them at `at`), or in `whole`. */
+  read: PacketCopy;
+  length: number;
   at: number;
   whole: Uint8Array | null;
   payloadStart: number;
@@ -172,17 +174,18 @@ class RecentPackets {
   store(current: Packet, seg: TcpSegment): void {
     const { payload } = seg;
     const tcp = segmentFields(seg);
-    const n = current.data.length;
+    const bytes = packetBytes(current);
+    const n = bytes.length;
     let whole: Uint8Array | null = null;
-    if (n > RECENT_RING_BYTES / 4) whole = current.data.slice();
+    if (n > RECENT_RING_BYTES / 4) whole = bytes.slice();
     else {
       this.ring ??= new Uint8Array(RECENT_RING_BYTES);
       // A packet never wraps: the ring's tail it does not fit in is skipped.
       const pos = this.written % RECENT_RING_BYTES;
       if (pos + n > RECENT_RING_BYTES) this.written += RECENT_RING_BYTES - pos;
-      this.ring.set(current.data, this.written % RECENT_RING_BYTES);
+      this.ring.set(bytes, this.written % RECENT_RING_BYTES);
     }
-    this.packets.set(current.index, { read: current, at: this.written, whole, payloadStart: payload.byteOffset - current.data.byteOffset, payloadLength: payload.length, tcp });
+    this.packets.set(current.index, { read: copyPacket(current, NO_BYTES), length: n, at: this.written, whole, payloadStart: payloadStart(payload, current), payloadLength: payload.length, tcp });
     if (!whole) this.written += n;
   }
 
@@ -193,7 +196,7 @@ class RecentPackets {
   /** A copy of the packet, unless it is gone (left the window, or written over in the ring). */
   get(index: number): KeptPacket | undefined {
     const r = this.packets.get(index);
-    const n = r?.read.data.length ?? 0;
+    const n = r?.length ?? 0;
     if (!r || (!r.whole && this.written - r.at > RECENT_RING_BYTES)) return undefined;
     const start = r.at % RECENT_RING_BYTES;
     const data = r.whole ?? this.ring!.slice(start, start + n);
@@ -475,4 +478,9 @@ function flagCarrier(carriers: Carriers, k: KeptPacket | undefined, tcpEnd: numb
   if (!k || !flag || carriers.size > 0) return;
   const headers = packetHeaderLayers(k.packet.linkType, k.packet.data);
   carriers.set(k.packet.index, { ...k, streamOffset: tcpEnd - k.payloadLength, headers, analysis: [], flag });
+}
+
+/** Where a segment's payload (a view of the packet's bytes) starts in the packet. */
+function payloadStart(payload: Uint8Array, p: Packet): number {
+  return payload.byteOffset - p.bytes.byteOffset - p.start;
 }

@@ -1,5 +1,5 @@
 import { CaptureDecoder, MAX_RECORD_BYTES, TruncatedCaptureError } from '../../src/capture/capture-decoder.js';
-import type { Packet } from '../../src/capture/packet.js';
+import type { PacketCopy } from '../../src/capture/packet.js';
 import { PcapWriter } from '../../src/capture/pcap-writer.js';
 import { PcapngWriter } from '../../src/capture/pcapng-writer.js';
 import { DecodeError } from '../../src/core/origin.js';
@@ -52,7 +52,7 @@ describe.each([
   it('delivers every packet with exact times, lengths and file offsets', () => {
     const { events, error } = decodeWithCuts(file.bytes);
     expect(error).toBeNull();
-    const packets: Packet[] = stamps.map((t, i) => ({
+    const packets: PacketCopy[] = stamps.map((t, i) => ({
       index: i + 1,
       ts: Number(floorToUnit(t) - floorToUnit(T0)),
       linkType: 1,
@@ -137,7 +137,7 @@ function featureFile() {
     [w.enhancedPacket(0, T0 - 2_000_000_000n, frame(44, 9)), true],
   ]);
   const at = (i: number) => file.parts[i].at;
-  const packet = (index: number, part: number, p: Omit<Packet, 'index' | 'fileOffset'>, dataAt: number) => ({
+  const packet = (index: number, part: number, p: Omit<PacketCopy, 'index' | 'fileOffset'>, dataAt: number) => ({
     kind: 'packet' as const,
     packet: { index, ...p, fileOffset: at(part) + dataAt },
   });
@@ -202,7 +202,7 @@ describe('pcapng', () => {
     let chunkStart = 0;
     const decoder = new CaptureDecoder({
       onPacket: (p) =>
-        seen.push([p.index, p.data.buffer === current.buffer, p.data.byteOffset - (p.fileOffset - chunkStart)]),
+        seen.push([p.index, p.bytes.buffer === current.buffer, p.bytes.byteOffset + p.start - (p.fileOffset - chunkStart)]),
     });
     decoder.push(current);
     chunkStart = current.length;

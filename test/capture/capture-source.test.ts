@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { CaptureDecoder } from '../../src/capture/capture-decoder.js';
 import { CaptureFileReader, readCaptureBytes } from '../../src/capture/capture-source.js';
-import type { Packet } from '../../src/capture/packet.js';
+import { copyPacket, type PacketCopy } from '../../src/capture/packet.js';
 import { PcapWriter } from '../../src/capture/pcap-writer.js';
 import { concat, decodeWithCuts } from './collect-capture.js';
 
@@ -114,10 +114,10 @@ describe('readCaptureBytes', () => {
 });
 
 /** Reads `path` as the analyzer does: record-aligned views of one buffer, the cut tail pushed at the end. */
-function decodeFile(path: string): { packets: Packet[]; error: Error | null; buffers: Set<ArrayBufferLike> } {
-  const packets: Packet[] = [];
+function decodeFile(path: string): { packets: PacketCopy[]; error: Error | null; buffers: Set<ArrayBufferLike> } {
+  const packets: PacketCopy[] = [];
   const buffers = new Set<ArrayBufferLike>();
-  const decoder = new CaptureDecoder({ onPacket: (p) => packets.push({ ...p, data: p.data.slice() }) });
+  const decoder = new CaptureDecoder({ onPacket: (p) => packets.push(copyPacket(p)) });
   const reader = CaptureFileReader.open(path);
   if (!reader) throw new Error(`${path} was not opened for record reads`);
   let error: Error | null = null;

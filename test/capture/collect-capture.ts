@@ -1,5 +1,5 @@
 import { CaptureDecoder } from '../../src/capture/capture-decoder.js';
-import type { CaptureInfo, InterfaceInfo, Packet } from '../../src/capture/packet.js';
+import { copyPacket, type CaptureInfo, type InterfaceInfo, type PacketCopy } from '../../src/capture/packet.js';
 import type { DecodeError } from '../../src/core/origin.js';
 import type { Problem } from '../../src/core/problem.js';
 
@@ -7,7 +7,7 @@ import type { Problem } from '../../src/core/problem.js';
 export type CaptureEvent =
   | { kind: 'info'; info: CaptureInfo }
   | { kind: 'interface'; iface: InterfaceInfo }
-  | { kind: 'packet'; packet: Packet }
+  | { kind: 'packet'; packet: PacketCopy }
   | { kind: 'secrets'; secretsType: number; data: Uint8Array; fileOffset: number }
   | { kind: 'names'; entries: { address: string; names: string[] }[] }
   | { kind: 'stats'; interfaceId: number; stats: Record<string, bigint> }
@@ -15,7 +15,7 @@ export type CaptureEvent =
 
 export interface Decoded {
   events: CaptureEvent[];
-  packets: Packet[];
+  packets: PacketCopy[];
   error: DecodeError | null;
 }
 
@@ -35,7 +35,7 @@ export function decodeWithCuts(bytes: Uint8Array, cuts: number[] = []): Decoded 
   const decoder = new CaptureDecoder({
     onInfo: (info) => events.push({ kind: 'info', info }),
     onInterface: (iface) => events.push({ kind: 'interface', iface: { ...iface } }),
-    onPacket: (p) => events.push({ kind: 'packet', packet: { ...p, data: p.data.slice() } }),
+    onPacket: (p) => events.push({ kind: 'packet', packet: copyPacket(p) }),
     onSecrets: (secretsType, data, fileOffset) =>
       events.push({ kind: 'secrets', secretsType, data: data.slice(), fileOffset }),
     onNameResolution: (entries) => events.push({ kind: 'names', entries }),

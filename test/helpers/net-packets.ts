@@ -362,7 +362,9 @@ export function toPacket(data: Uint8Array, index: number, opts: PacketOptions = 
     ts: opts.ts ?? index * 1000,
     linkType: opts.linkType ?? 1,
     interfaceId: opts.interfaceId ?? 0,
-    data,
+    bytes: data,
+    start: 0,
+    end: data.length,
     origLen: opts.origLen ?? data.length,
     fileOffset: 0,
   };

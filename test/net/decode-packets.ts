@@ -21,7 +21,7 @@ export function decodePackets(packets: Packet[], opts: { fragments?: IpFragmentR
   const decoder = new PacketDecoder(
     {
       onSegment: (seg) => {
-        views.push(seg.payload.buffer === current!.data.buffer);
+        views.push(seg.payload.buffer === current!.bytes.buffer);
         segments.push({ ...seg, payload: seg.payload.slice() });
       },
       onProblem: (p) => problems.push(p),

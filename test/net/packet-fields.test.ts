@@ -4,16 +4,16 @@
  */
 import { readFileSync } from 'node:fs';
 import { CaptureDecoder } from '../../src/capture/capture-decoder.js';
-import type { Packet } from '../../src/capture/packet.js';
+import { copyPacket, type PacketCopy } from '../../src/capture/packet.js';
 import { packetHeaderLayers } from '../../src/net/packet-fields.js';
 import { tcpHeaderFields } from '../../src/net/tcp.js';
 import { buildIpv6, buildTcp } from '../helpers/net-packets.js';
 import { ipv6HeaderFields } from '../../src/net/ipv6.js';
 import { hasTshark, pdmlFields } from '../kit/tshark.js';
 
-function packets(path: string): Packet[] {
-  const out: Packet[] = [];
-  const d = new CaptureDecoder({ onPacket: (p) => out.push({ ...p, data: p.data.slice() }) });
+function packets(path: string): PacketCopy[] {
+  const out: PacketCopy[] = [];
+  const d = new CaptureDecoder({ onPacket: (p) => out.push(copyPacket(p)) });
   d.push(readFileSync(path));
   d.end();
   return out;

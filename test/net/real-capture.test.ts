@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { CaptureDecoder } from '../../src/capture/capture-decoder.js';
-import type { Packet } from '../../src/capture/packet.js';
+import { packetBytes, type Packet } from '../../src/capture/packet.js';
 import { PacketDecoder } from '../../src/net/packet-decoder.js';
 import { TcpReassembler } from '../../src/net/tcp-reassembly.js';
 import type { TcpSegment } from '../../src/net/tcp.js';
@@ -40,9 +40,10 @@ describe('real capture: ws-echo.pcap (kubectl exec over WebSocket, tcpdump on lo
   });
   const onPacket = (p: Packet) => {
     // TCP payload length the plain way, to check the decoders against: Ethernet, IPv4 header, TCP data offset.
-    const ipHeader = (p.data[14] & 0x0f) * 4;
-    const ipTotal = (p.data[16] << 8) | p.data[17];
-    const tcpHeader = (p.data[14 + ipHeader + 12] >> 4) * 4;
+    const data = packetBytes(p);
+    const ipHeader = (data[14] & 0x0f) * 4;
+    const ipTotal = (data[16] << 8) | data[17];
+    const tcpHeader = (data[14 + ipHeader + 12] >> 4) * 4;
     frames.set(p.index, { length: p.origLen, payload: ipTotal - ipHeader - tcpHeader });
     packetDecoder.push(p);
   };

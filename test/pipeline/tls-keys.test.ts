@@ -11,6 +11,7 @@ import { PcapngWriter } from '../../src/capture/pcapng-writer.js';
 import { InlineStreamHasher } from '../../src/k8s/stream-hasher.js';
 import { analyzeCapture } from '../../src/pipeline/analyze-capture.js';
 import { analyzeOptions } from '../../src/pipeline/options.js';
+import { packetBytes } from '../../src/capture/packet.js';
 
 const fixtures = join(process.cwd(), 'fixtures');
 const keylog = readFileSync(join(fixtures, 'tls-ws-keylog.keylog'));
@@ -23,7 +24,7 @@ function asPcapng(dsb: 'first' | 'last'): string {
   const parts = [w.sectionHeader(), w.interface(1, { tsresol: 9 })];
   if (dsb === 'first') parts.push(w.decryptionSecrets(TLSK, keylog));
   let origin = 0n;
-  const d = new CaptureDecoder({ onInfo: (i) => (origin = i.originNs ?? 0n), onPacket: (p) => parts.push(w.enhancedPacket(0, origin + BigInt(p.ts), p.data)) });
+  const d = new CaptureDecoder({ onInfo: (i) => (origin = i.originNs ?? 0n), onPacket: (p) => parts.push(w.enhancedPacket(0, origin + BigInt(p.ts), packetBytes(p))) });
   d.push(readFileSync(join(fixtures, 'tls-ws-keylog.pcap')));
   d.end();
   if (dsb === 'last') parts.push(w.decryptionSecrets(TLSK, keylog));
