@@ -14,7 +14,7 @@ import type { CaptureModel } from './model/session.js';
 import { diagnosisReport } from './report/diagnosis-report.js';
 import { modelExitStatus } from './report/exit-status.js';
 import { jsonReportText } from './report/json-report.js';
-import { keysReport, textReport } from './report/text-report.js';
+import { keysReport, textReportPieces } from './report/text-report.js';
 import { escapeJsonControls, renderTerminalText, safeInline, terminalSafeJson } from './report/terminal-text.js';
 import { notAKeyLog, TlsKeyLog } from './tls/key-log.js';
 import { loadTui } from './ui/load-tui.js';
@@ -201,7 +201,7 @@ async function analyze(argv: string[]): Promise<number> {
     saved?.close();
   }
   if (json) await writeOut(jsonReportText(model, { hash }, escapeJsonControls), '\n');
-  else process.stdout.write(textReport(model, { connections: args.flags.has('--connections'), name: capturesName(inputs), explain }));
+  else await writeOut(textReportPieces(model, { connections: args.flags.has('--connections'), name: capturesName(inputs), explain }));
   return reportFatal(model);
 }
 

@@ -91,17 +91,34 @@ function sessionBlock(model: CaptureModel, s: ExecSession, diagnosis: Diagnosis 
   return lines;
 }
 
-export function textReport(model: CaptureModel, opts: { connections: boolean; name: string; explain?: boolean }): string {
+export function textReport(model: CaptureModel, opts: TextReportOptions): string {
+  return [...textReportPieces(model, opts)].join('');
+}
+
+export interface TextReportOptions {
+  connections: boolean;
+  name: string;
+  explain?: boolean;
+}
+
+/**
+ * The text of textReport(model, opts), in pieces (the summary, each session, the rest), each made
+ * terminal-safe on its own, so the whole summary of 200,000 sessions never sits in memory at once.
+ */
+export function* textReportPieces(model: CaptureModel, opts: TextReportOptions): Generator<string> {
+  // Lines are made safe one by one, so a piece's lines read the same as in the whole text.
+  const piece = (lines: string[]) => safeLines(lines.join('\n')) + '\n';
   const c = model.capture;
   const unlisted = model.unlistedConnections;
   const connections = unlisted
     ? `${plural(model.connections.length + unlisted.connections, 'connection')} (${unlisted.connections} plain HTTP counted, not listed)`
     : plural(model.connections.length, 'connection');
-  const out = [`${safeInline(opts.name)} · ${c.format ?? '?'} · ${plural(c.packets, 'packet')} · ${c.linkTypes.join(', ') || '—'} · ${connections} · ${plural(model.sessions.length, 'session')}`];
-  for (const f of c.files ?? []) out.push(`   file ${safeInline(basename(f.path))} · ${f.packets} packets · clock ${safeInline(clockOffsetText(f))}`);
+  const head = [`${safeInline(opts.name)} · ${c.format ?? '?'} · ${plural(c.packets, 'packet')} · ${c.linkTypes.join(', ') || '—'} · ${connections} · ${plural(model.sessions.length, 'session')}`];
+  for (const f of c.files ?? []) head.push(`   file ${safeInline(basename(f.path))} · ${f.packets} packets · clock ${safeInline(clockOffsetText(f))}`);
+  yield piece(head);
   const diagnoses = diagnoseAll(model);
-  for (const s of model.sessions) out.push('', ...sessionBlock(model, s, diagnoses.get(s.id), opts.explain ?? false));
-  out.push(...rpcLines(model));
+  for (const s of model.sessions) yield piece(['', ...sessionBlock(model, s, diagnoses.get(s.id), opts.explain ?? false)]);
+  const out = rpcLines(model);
   if (opts.connections) {
     out.push('', 'Connections');
     for (const conn of model.connections) out.push(...connectionLines(conn).map((l) => `   ${l}`));
@@ -112,7 +129,7 @@ export function textReport(model: CaptureModel, opts: { connections: boolean; na
     if (model.warnings.length > 20) out.push(`   … ${model.warnings.length - 20} more (--json lists all)`);
   }
   if (model.fatal) out.push('', `error: ${model.fatal.message}`);
-  return safeLines(out.join('\n')) + '\n';
+  if (out.length) yield piece(out);
 }
 
 /** The CRI call behind a runtime session: what the kubelet asked for and how the runtime answered. */
