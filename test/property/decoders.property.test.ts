@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CaptureDecoder, type CaptureSink } from '../../src/capture/capture-decoder.js';
+import { copyPacket, type PacketCopy } from '../../src/capture/packet.js';
 import { DecodeError } from '../../src/core/origin.js';
 import { StdcopyDecoder } from '../../src/docker/stdcopy.js';
 import { GrpcCallTracker, type GrpcSink } from '../../src/grpc/grpc-calls.js';
@@ -329,10 +330,21 @@ test('Status JSON: any bytes give an outcome without a throw; a Status keeps its
 
 const FIXTURES = ['ws-echo.pcap', 'spdy-stdin-pcapng.pcapng', 'tls-ws-dsb.pcapng', 'lab/lab-ws-portforward.pcapng'].map((name) => readFileSync(join(process.cwd(), 'fixtures', name)));
 
+type CopiedPacketSink = Omit<CaptureSink, 'onPacket'> & { onPacket(p: PacketCopy): void };
+
 test('pcap and pcapng blocks: the same packets whole, byte by byte or in chunks, or the same error at the same place', () => {
-  const layer: StreamLayer<CaptureSink> = {
+  // Where a packet's bytes lie depends on how the input was cut; the packet does not: the transcript records a copy.
+  const layer: StreamLayer<CopiedPacketSink> = {
     open: (sink) => {
-      const d = new CaptureDecoder(sink);
+      const d = new CaptureDecoder({
+        onInfo: (info) => sink.onInfo?.(info),
+        onInterface: (iface) => sink.onInterface?.(iface),
+        onPacket: (p) => sink.onPacket(copyPacket(p)),
+        onSecrets: (type, data, fileOffset) => sink.onSecrets?.(type, data, fileOffset),
+        onNameResolution: (entries) => sink.onNameResolution?.(entries),
+        onInterfaceStats: (id, stats) => sink.onInterfaceStats?.(id, stats),
+        onProblem: (problem) => sink.onProblem?.(problem),
+      });
       return { push: (_dir, data) => d.push(data), end: () => d.end() };
     },
     expectedError: DecodeError,
