@@ -403,6 +403,7 @@ export function App({ path, note, live = false, load, inspector, contentReader, 
           height={layout.sessions}
           width={columns}
           filter={ui.filterDraft ?? ui.filter}
+          unlisted={model.unlistedConnections?.connections ?? 0}
         />
       ),
     };

@@ -17,6 +17,8 @@ export interface ConnectionListProps {
   height: number;
   width: number;
   filter: string;
+  /** Ended plain-HTTP connections counted, not listed (model.unlistedConnections). */
+  unlisted: number;
 }
 
 /** "GET /version → 200 (+3 more)", a WebSocket's frames, the TLS server name, or what was seen. */
@@ -68,6 +70,7 @@ export function ConnectionList(p: ConnectionListProps) {
   const { header, rows, first } = sessionListWindow(p.connections.length, selected, p.height);
   const without = p.connections.filter((c) => c.sessionIds.length === 0).length;
   const info: Segment[] = [{ text: `${p.connections.length}${p.filter ? ` of ${p.total}` : ''} · ${without} without an exec session · esc back`, dim: true }];
+  if (p.unlisted) info.push({ text: ` · ${p.unlisted} more plain HTTP counted, not listed`, dim: true });
   if (p.filter) info.push({ text: ` · filter “${safeInline(p.filter, 60)}”`, color: 'yellow' });
   const lines = p.connections.slice(first, first + rows).map((c, i) => connectionRow(c, first + i === selected, p.focused, p.width));
   return (

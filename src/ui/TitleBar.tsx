@@ -56,7 +56,8 @@ function notesOf(path: string, note: string | null, model: CaptureModel | null):
   notes.push({ forms: [c.format ?? '?', ''], ranks: [8], style: { dim: true } });
   notes.push(countNote(c.packets, 'packet', ['pkt', 'pkts'], [1, 3]));
   if (c.linkTypes.length) notes.push({ forms: [c.linkTypes.map((t) => safeInline(t)).join(', '), ''], ranks: [4], style: { dim: true } });
-  notes.push(countNote(model.connections.length, 'connection', ['conn', 'conns'], [2, 13]));
+  // Every connection seen, the plain ones counted instead of listed included.
+  notes.push(countNote(model.connections.length + (model.unlistedConnections?.connections ?? 0), 'connection', ['conn', 'conns'], [2, 13]));
   notes.push(countNote(model.sessions.length, 'session', ['sess', 'sess'], [6, 21]));
   if (c.unsupportedLinkTypes.length) {
     const types = c.unsupportedLinkTypes.map((t) => safeInline(t)).join(', ');

@@ -245,6 +245,16 @@ describe('a newcomer at 80×24', () => {
     tui.unmount();
   });
 
+  it('counts the plain connections the capture did not list, in the title and the connection list', async () => {
+    const model: CaptureModel = { ...demoModel(), unlistedConnections: { listed: 10_000, connections: 190_000, requests: 190_000, bytes: { c2s: 1, s2c: 2 }, lastId: 190_003 } };
+    const tui = await renderTui(<App path="demo" load={loaded(model)} />);
+    await tui.resize(132, 30);
+    expect(lines(tui)[0]).toContain('190003 connections');
+    await tui.press('c');
+    expect(tui.lastFrame()).toContain('Connections · 3 · 2 without an exec session · esc back · 190000 more plain HTTP counted, not listed');
+    tui.unmount();
+  });
+
   it('q quits', async () => {
     const tui = await renderTui(<App path="demo" load={loaded(demoModel())} />);
     const exited = tui.exited();
