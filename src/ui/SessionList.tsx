@@ -92,9 +92,12 @@ function foldMark(r: SessionRow): string {
   return r.unfolded ? '− ' : `+${Math.min(9, r.hops - 1)}`;
 }
 
-/** The target in `width` cells: without its namespace, then its container, when it does not fit, so the pod shows. */
+/**
+ * The target in `width` cells: without its namespace, then its container, when it does not fit, so the
+ * pod shows. A docker session's target is its container: cut short, never dropped.
+ */
 function fitTarget(s: ExecSession, width: number): string {
-  const forms = [targetLabel(s), targetLabel({ ...s, namespace: null }), targetLabel({ ...s, namespace: null, container: null })];
+  const forms = s.hop === 'docker' ? [targetLabel(s)] : [targetLabel(s), targetLabel({ ...s, namespace: null }), targetLabel({ ...s, namespace: null, container: null })];
   return fitWidth(forms.find((f) => stringWidth(f) <= width) ?? forms[forms.length - 1], width);
 }
 

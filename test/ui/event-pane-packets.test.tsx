@@ -107,6 +107,8 @@ if (!existsSync(DOCKER)) console.warn(`SKIPPED: ${DOCKER} is not here (the team'
     const fin = Number(/^▸└ packet +packet (\d+)/m.exec(frame)![1]);
     expect(fin).toBe(event.origin!.packet);
     expect(frame).toContain('its TCP FIN flag is the event');
+    // The session list names the container the attach went to, even where the column is narrow.
+    expect(frame).toMatch(/ container cc4f/);
     expectFits(tui, size.columns, size.rows);
     if (!hasTshark) return tui.unmount();
     // tshark: the client's only FIN on this connection, and where its flags lie in the frame.
