@@ -508,8 +508,17 @@ export class SpdyFrameDecoder {
     return result.headers;
   }
 
+  /**
+   * The header's fields added to `body` itself: spreading bodies of this many shapes into a new
+   * object sent V8 through its slow path (map migrations), ~6,000 instructions a control frame.
+   */
   private frame(body: ControlFrameBody): SpdyControlFrame {
-    return { ...body, version: this.version, flags: this.flags, length: this.length, origin: this.origin! } as SpdyControlFrame;
+    const frame = body as SpdyControlFrame;
+    frame.version = this.version;
+    frame.flags = this.flags;
+    frame.length = this.length;
+    frame.origin = this.origin!;
+    return frame;
   }
 
   private rememberStream(id: number): void {
