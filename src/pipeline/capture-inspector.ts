@@ -251,7 +251,10 @@ class Carriers extends Map<number, CarrierPacket> {
     let first = Infinity;
     let last = -Infinity;
     // Folded, not spread: a hostile capture's unit may cross more packets than a call takes arguments.
-    for (const n of this.unlisted) [first, last] = [Math.min(first, n), Math.max(last, n)];
+    for (const n of this.unlisted) {
+      first = Math.min(first, n);
+      last = Math.max(last, n);
+    }
     return { count: this.unlisted.size, first, last };
   }
 }

@@ -71,8 +71,8 @@ export function createStreamSaver(capture: string | undefined, opts: AnalyzeOpti
 export function streamSaverFrom(source: StreamSource): StreamSaver {
   return async (req) => {
     const head = fromHead(req);
-    const from = head ? null : source(req.session);
-    if (!head && from === null) {
+    const readBack = head ? null : source(req.session);
+    if (!head && readBack === null) {
       throw new Error(`only the first ${req.stream.headBytes} bytes of ${req.stream.name} were kept and a pipe cannot be read again (--save FILE keeps a copy)`);
     }
     const fd = openSync(req.path, 'wx', 0o600);
@@ -87,7 +87,7 @@ export function streamSaverFrom(source: StreamSource): StreamSaver {
         const start = req.range?.start ?? 0;
         const end = req.range?.end ?? Infinity;
         let at = 0;
-        await extractStream(from!.path, from!.opts, { session: from!.session, stream: req.stream.name, dir: req.dir }, (bytes) => {
+        await extractStream(readBack!.path, readBack!.opts, { session: readBack!.session, stream: req.stream.name, dir: req.dir }, (bytes) => {
           const from = Math.max(start, at);
           const to = Math.min(end, at + bytes.length);
           if (to > from) put(bytes.subarray(from - at, to - at));
