@@ -70,14 +70,17 @@ test('a WebSocket frame announcing 2^63−1 bytes, 48 MiB following: skipped whi
   expect(run.peakMb).toBeLessThan(baselineMb + 32);
 });
 
-test('100,000 one-byte frames in one connection: every byte counted, the kept events capped and the rest said', () => {
-  const file = capture('tiny', tinyPackets(100_000));
+test('300,000 one-byte frames in one connection: every byte counted, the kept events capped and the rest said', () => {
+  const file = capture('tiny', tinyPackets(300_000));
   const json = analyze(file, '--json');
-  expect(JSON.parse(json.stdout).sessions[0].streams.stdout.bytes).toBe(100_000);
+  expect(JSON.parse(json.stdout).sessions[0].streams.stdout.bytes).toBe(300_000);
   // --explain keeps the events (the TUI does too): 20,000 a stream, the rest counted and named.
   const explained = analyze(file, '--explain');
-  expect(explained.stdout).toMatch(/80001 later frames were not kept/);
-  for (const run of [json, explained]) expect(run.peakMb).toBeLessThan(baselineMb + 32);
+  expect(explained.stdout).toMatch(/280001 later frames were not kept/);
+  // Without the cap, --explain peaks ~186 MB above the baseline here (measured: +62 MB at 100,000
+  // frames). With it, +24 MB, or up to +46 MB in about one run in five: V8 doubles its young generation on
+  // allocation timing alone, which is why the margin is 64 MB and not 32.
+  for (const run of [json, explained]) expect(run.peakMb).toBeLessThan(baselineMb + 64);
 });
 
 test('20,000 datagrams in overlapping fragments, half never completed: reassembly holds at most 256 datagrams', () => {
