@@ -157,9 +157,9 @@ export class ExecSessionBuilder {
     }
   }
 
-  control(kind: ControlEvent['kind'], dir: Direction, detail: string, origin: FrameOrigin | null, ts = origin?.lastTs ?? 0): void {
+  control(kind: ControlEvent['kind'], dir: Direction, detail: string, origin: FrameOrigin | null, ts = origin?.lastTs ?? 0, tunnelled = false): void {
     const c = this.session.control;
-    if (c.length < MAX_CONTROL_EVENTS) c.push({ kind, ts, dir, detail, origin });
+    if (c.length < MAX_CONTROL_EVENTS) c.push(tunnelled ? { kind, ts, dir, detail, origin, tunnelled } : { kind, ts, dir, detail, origin });
   }
 
   /** The server ended the session on the wire (WS Close, GOAWAY, RST of the streams after Status). */

@@ -4,6 +4,7 @@
  */
 import { DirectionPair } from '../core/direction-pair.js';
 import type { Direction, FrameOrigin } from '../core/origin.js';
+import type { ControlEvent } from '../model/session.js';
 import { SpdyFrameDecoder, type SpdyControlFrame, type SpdyDataPiece } from '../spdy/frame-decoder.js';
 import { SpdySessionTracker } from '../spdy/session.js';
 import { relocate } from '../core/problem.js';
@@ -34,9 +35,14 @@ export class SpdyExecTransport extends DirectionPair<SpdyFrameDecoder> implement
   private readonly tracker: SpdySessionTracker;
   private warnedMissingHeaders = false;
 
+  /** Records a control event; a tunnelled connection's say so, their origins counting the tunnel's bytes. */
+  private readonly control: (kind: ControlEvent['kind'], dir: Direction, detail: string, origin: FrameOrigin) => void;
+
+  /** `tunnelled`: this SPDY connection rides in a WebSocket's binary messages (kubectl port-forward's tunnel). */
   constructor(
     private readonly b: ExecSessionBuilder,
     where: string,
+    tunnelled = false,
   ) {
     super((dir, pair) => {
       // The frames' handlers are this transport's, called once it is constructed.
@@ -47,11 +53,12 @@ export class SpdyExecTransport extends DirectionPair<SpdyFrameDecoder> implement
         onProblem: (p) => b.warn(relocate(p, `${where} ${dir}`, { direction: dir })),
       });
     });
+    this.control = (kind, dir, detail, origin) => b.control(kind, dir, detail, origin, origin.lastTs, tunnelled);
     this.tracker = new SpdySessionTracker({
-      onPingRoundTrip: (p) => b.control('pong', p.by === 'c2s' ? 's2c' : 'c2s', `PING ${p.id} reply, rtt ${(p.rttNs / 1e6).toFixed(3)} ms`, p.response),
-      onPingUnanswered: (p) => b.control('ping', p.by, `PING ${p.id} never answered`, p.request),
+      onPingRoundTrip: (p) => this.control('pong', p.by === 'c2s' ? 's2c' : 'c2s', `PING ${p.id} reply, rtt ${(p.rttNs / 1e6).toFixed(3)} ms`, p.response),
+      onPingUnanswered: (p) => this.control('ping', p.by, `PING ${p.id} never answered`, p.request),
       onWindowExhausted: (e) =>
-        b.control(
+        this.control(
           'flow-control',
           e.sender,
           `${e.streamId ? `stream ${e.streamId}` : 'session'} flow-control window exhausted (${e.window}); spdystream ignores SPDY flow control, so data keeps flowing`,
@@ -87,24 +94,24 @@ export class SpdyExecTransport extends DirectionPair<SpdyFrameDecoder> implement
       }
       case 'RST_STREAM':
         this.recorder(f.streamId, dir, f.origin).mark('reset', dir, f.origin, f.statusName);
-        b.control('rst', dir, `RST_STREAM ${f.streamId} ${f.statusName}`, f.origin);
+        this.control('rst', dir, `RST_STREAM ${f.streamId} ${f.statusName}`, f.origin);
         return;
       case 'PING':
         // A reply is reported by the tracker, with its round-trip time.
-        if ((f.id % 2 === 1) === (dir === 'c2s')) b.control('ping', dir, `PING ${f.id}`, f.origin);
+        if ((f.id % 2 === 1) === (dir === 'c2s')) this.control('ping', dir, `PING ${f.id}`, f.origin);
         return;
       case 'GOAWAY':
-        b.control('goaway', dir, `GOAWAY last-good ${f.lastGoodStreamId} ${f.statusName}`, f.origin);
+        this.control('goaway', dir, `GOAWAY last-good ${f.lastGoodStreamId} ${f.statusName}`, f.origin);
         b.serverSignalledEnd();
         return;
       case 'WINDOW_UPDATE':
-        b.control('window-update', dir, `WINDOW_UPDATE stream ${f.streamId} +${f.delta}`, f.origin);
+        this.control('window-update', dir, `WINDOW_UPDATE stream ${f.streamId} +${f.delta}`, f.origin);
         return;
       case 'SETTINGS':
-        b.control('settings', dir, `SETTINGS ${f.settings.map((s) => `${s.id}=${s.value}`).join(' ')}`, f.origin);
+        this.control('settings', dir, `SETTINGS ${f.settings.map((s) => `${s.id}=${s.value}`).join(' ')}`, f.origin);
         return;
       default:
-        b.control('settings', dir, `control frame type ${f.frameType} ignored`, f.origin);
+        this.control('settings', dir, `control frame type ${f.frameType} ignored`, f.origin);
     }
   }
 

@@ -65,7 +65,7 @@ export class WebSocketExecTransport implements UpgradedTransport {
       onTunnelData: (dir, data, origin, tunnelOffset) => this.tunnel?.push(dir, data, { offset: tunnelOffset, length: data.length, packet: origin.packet, ts: origin.ts }),
       onTunnelGap: (dir, tunnelOffset, length) => this.tunnel?.gap(dir, tunnelOffset, length),
     }, { portForward: b.session.kind === 'portforward', extensions });
-    this.tunnel = this.decoder.protocol.codec === 'tunnel' ? new SpdyExecTransport(b, `${where} tunnel`) : null;
+    this.tunnel = this.decoder.protocol.codec === 'tunnel' ? new SpdyExecTransport(b, `${where} tunnel`, true) : null;
   }
 
   push(dir: Direction, data: Uint8Array, origin: StreamOrigin): void {

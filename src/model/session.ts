@@ -76,6 +76,8 @@ export interface ControlEvent {
   origin: FrameOrigin | null;
   /** The connection that carried it, when not the session's own (docker: resize, inspect, wait calls). */
   connectionId?: number;
+  /** A frame of the SPDY connection tunnelled in the session's WebSocket messages: its origin counts the tunnel's bytes. */
+  tunnelled?: true;
 }
 
 export interface ResizeEvent {
@@ -209,8 +211,12 @@ export interface TlsSummary {
   version?: string;
   cipherSuite?: string;
   keysFound: boolean | null;
-  /** Record-level timeline (capped), so "who stopped talking" shows even without keys. */
-  records: { dir: Direction; ts: number; length: number; type: string; decrypted: boolean }[];
+  /**
+   * Record-level timeline (capped), so "who stopped talking" shows even without keys. `offset`: the
+   * record's first byte in its direction's TCP stream; `plaintext`: the application bytes it added to
+   * the direction's decrypted stream (whose offsets are these summed in order), 0 for any other record.
+   */
+  records: { dir: Direction; ts: number; offset: number; length: number; type: string; decrypted: boolean; plaintext: number }[];
   recordsDropped: number;
 }
 

@@ -7,13 +7,18 @@
  * secrets and the TLS 1.2 sessions it learnt), the connection is decrypted again by tls/'s decoder,
  * which says which records held the unit's plaintext; the carriers are exactly the packets that
  * carried those records' TCP bytes (a record's first packets may come before the unit's first
- * packet, which names the packet that completed its first record).
+ * packet, which names the packet that completed its first record). Re-reading that cannot decrypt
+ * takes the same answer from the analysis's record log (each record's TCP offset and the plaintext
+ * it held). A SPDY connection tunnelled in WebSocket binary messages is followed down the same way:
+ * websocket/'s channel decoder says which pieces of which frames carried the unit's tunnelled bytes,
+ * and only the packets (or records) holding those pieces are the unit's.
  */
 import { readCaptureBytes } from '../capture/capture-source.js';
 import { CaptureDecoder } from '../capture/capture-decoder.js';
 import { copyPacket, packetBytes, type Packet, type PacketCopy } from '../capture/packet.js';
 import type { Direction, FrameOrigin, StreamOrigin } from '../core/origin.js';
 import type { Problem } from '../core/problem.js';
+import type { TlsSummary } from '../model/session.js';
 import { packetHeaderLayers, type HeaderLayer } from '../net/packet-fields.js';
 import { isTcpAnalysis } from '../net/problems.js';
 import { PacketDecoder } from '../net/packet-decoder.js';
@@ -24,14 +29,16 @@ import type { TlsKeyLog } from '../tls/key-log.js';
 import { TlsConnectionDecoder } from '../tls/record-decoder.js';
 import { MAX_TLS12_CIPHERTEXT, RECORD_HEADER, recordContentType, TlsRecordFramer } from '../tls/record-framer.js';
 import { ContentType } from '../tls/tls-names.js';
+import { K8sChannelDecoder } from '../websocket/channel-protocol.js';
 
 const MAX_PACKETS = 16;
 const MAX_UNIT_BYTES = 1 << 20;
 /** Packets of the unit's range kept while reading, until reassembly says which carried its bytes (it may deliver them later). */
 const MAX_KEPT_PACKETS = 256;
-/** TLS records listed for one unit. */
+/** TLS records listed for one unit; WebSocket frames of a tunnel too. */
 const MAX_TLS_RECORDS = 16;
-/** How far behind the direction's last TCP byte a record completing now can have begun. */
+const MAX_TUNNEL_FRAMES = 16;
+/** How far behind the first byte of the piece completing it a record can have begun. */
 const LONGEST_RECORD = RECORD_HEADER + MAX_TLS12_CIPHERTEXT;
 
 /** One packet carrying bytes of the unit. */
@@ -64,12 +71,18 @@ export interface CarriedTlsRecord {
 
 export interface CapturedUnit {
   /**
-   * The unit's bytes (up to 1 MiB): from the TCP stream, or over TLS from the decrypted stream; empty
-   * for tunnelled units and over TLS when the connection was not decrypted (see `decrypted`).
+   * The unit's bytes (up to 1 MiB): from the TCP stream, over TLS from the decrypted stream, in a
+   * tunnel from its WebSocket messages; empty over TLS when the connection was not decrypted (see `decrypted`).
    */
   bytes: Uint8Array;
   /** Over TLS: whether re-reading decrypted the unit's direction up to the unit's end. */
   decrypted: boolean;
+  /**
+   * With `tunnel`: the WebSocket frames whose payload carried the unit's bytes (at most 16), their
+   * offsets in the direction's TCP or decrypted stream; how many there were in all.
+   */
+  tunnelFrames: FrameOrigin[];
+  tunnelFrameCount: number;
   /**
    * At most 16 packets, in stream order: those whose payload held the unit's bytes, over TLS those
    * that carried the records holding them; for a unit of no bytes, the packet of its FIN or RST.
@@ -80,10 +93,12 @@ export interface CapturedUnit {
   /** With `spdyFrom`: the unit's SPDY header block inflated, null when it could not be (no block, context lost). */
   inflatedHeaderBlock: Uint8Array | null;
   /**
-   * With `tls`: the records that held the unit's plaintext (at most 16); when the connection was not
-   * decrypted, those of the direction that ended in the unit's packets.
+   * With `tls`: the records that held the unit's plaintext (at most 16). Not decrypted, they are named
+   * by the analysis's record log; when that log does not reach the unit (it keeps the first 5000
+   * records), they are those of the direction that ended in the unit's packets (`tlsRecordsExact` false).
    */
   tlsRecords: CarriedTlsRecord[];
+  tlsRecordsExact: boolean;
   /** With `alsoPacket`: that packet, when it is not one of the carriers (its streamOffset is -1). */
   alsoPacket: CarrierPacket | null;
 }
@@ -94,21 +109,24 @@ export interface UnitQuery {
   dir: Direction;
   origin: FrameOrigin;
   /**
-   * The origin's offsets count bytes tunnelled in WebSocket messages: the carriers are then the
-   * direction's packets between the first and last packet, and no bytes.
+   * The origin's offsets count the bytes of a connection tunnelled in the direction's WebSocket
+   * binary messages (`SPDY/3.1+portforward.k8s.io`), whose frames start at stream offset `from` (TCP,
+   * or decrypted TLS; after the upgrade's HTTP head).
    */
-  innerOffsets: boolean;
+  tunnel?: { from: number; subprotocol: string; extensions: string; portForward: boolean };
   /**
-   * The unit is a SPDY frame with a header block, and the direction's SPDY bytes start at this stream
-   * offset (TCP, or decrypted TLS; after the upgrade's HTTP head): every earlier block of the
-   * direction is inflated through the same zlib stream, then the unit's own.
+   * The unit is a SPDY frame with a header block, and the direction's SPDY bytes start at this offset
+   * of the unit's own byte space (TCP, decrypted TLS, or the tunnel; after the upgrade's HTTP head):
+   * every earlier block of the direction is inflated through the same zlib stream, then the unit's own.
    */
   spdyFrom?: number;
   /**
-   * The connection is TLS and the origin's offsets count its decrypted bytes: decrypt with the
-   * inspector's key log for the bytes and the records that held them, whose packets are the carriers.
+   * The connection is TLS and the offsets below the tunnel (if any) count its decrypted bytes: decrypt
+   * with the inspector's key log for the bytes and the records that held them, whose packets are the carriers.
    */
   tls?: boolean;
+  /** Over TLS: the analysis's record log of the connection, which names the records that held the plaintext when re-reading cannot decrypt. */
+  tlsRecordLog?: TlsSummary['records'];
   /** Also read this packet (a warning's, which may carry none of the unit's bytes) with its headers and TCP analysis. */
   alsoPacket?: number;
 }
@@ -206,7 +224,9 @@ class RecentPackets {
   add(piece: Piece): void {
     this.pieces.push(piece);
     this.refs.set(piece.packet, (this.refs.get(piece.packet) ?? 0) + 1);
-    const behind = piece.offset + piece.length - LONGEST_RECORD;
+    // A record completing in this piece began at most LONGEST_RECORD before the piece's first byte
+    // (not its last: one segment of 64 KiB completes several records, the first begun a packet earlier).
+    const behind = piece.offset - LONGEST_RECORD;
     for (let p = this.pieces[this.first]; p.offset + p.length <= behind; p = this.pieces[this.first]) {
       const left = this.refs.get(p.packet)! - 1;
       if (left) this.refs.set(p.packet, left);
@@ -259,6 +279,12 @@ class Carriers extends Map<number, CarrierPacket> {
   }
 }
 
+/** TLS records picked by one rule, and the packets that carried them. */
+class PickedRecords {
+  readonly records: CarriedTlsRecord[] = [];
+  readonly carriers = new Carriers();
+}
+
 /** The endpoints of one direction as its segments name them. */
 interface Sender {
   src: string;
@@ -269,28 +295,42 @@ interface Sender {
 
 const sentBy = (seg: TcpSegment, s: Sender) => seg.srcPort === s.srcPort && seg.dstPort === s.dstPort && seg.src === s.src && seg.dst === s.dst;
 
+/**
+ * The TCP offsets of `dir`'s records whose plaintext the analysis put in [offset, offset + length),
+ * from its record log; null when the log stops before the range's end (it keeps the first records only).
+ */
+function recordsHolding(log: TlsSummary['records'], dir: Direction, offset: number, length: number): Set<number> | null {
+  const out = new Set<number>();
+  let at = 0;
+  for (const r of log) {
+    if (r.dir !== dir || r.plaintext === 0) continue;
+    if (at < offset + length && offset < at + r.plaintext) out.add(r.offset);
+    at += r.plaintext;
+    if (at >= offset + length) return out;
+  }
+  return null;
+}
+
 /** `keys`: the key log the analysis used (the same object: it holds the TLS 1.2 sessions resumed connections need). */
 export function createCaptureInspector(path: string, keys: TlsKeyLog | null = null): CaptureInspector {
-  return async ({ connectionId, dir, origin: o, innerOffsets, spdyFrom, tls = false, alsoPacket }) => {
+  return async ({ connectionId, dir, origin: o, tunnel, spdyFrom, tls = false, tlsRecordLog, alsoPacket }) => {
     const lastPacket = Math.max(o.lastPacket, alsoPacket ?? 0);
     let also: CarrierPacket | null = null;
-    // TCP offsets locate the unit's packets; decrypted or tunnelled offsets do not.
-    const tcpOffsets = !innerOffsets && !tls;
-    const decrypting = tls && !innerOffsets && keys !== null;
-    const bytes = new Uint8Array(tcpOffsets || decrypting ? Math.min(o.length, MAX_UNIT_BYTES) : 0);
-    /** Where the decrypted stream of the unit's direction has reached. */
-    let plaintextEnd = 0;
+    const decrypting = tls && keys !== null;
+    /** The unit's own byte space is read: the TCP stream, the decrypted one, or the tunnel inside either. */
+    const readable = !tls || decrypting;
+    const bytes = new Uint8Array(readable ? Math.min(o.length, MAX_UNIT_BYTES) : 0);
+    /** Where the unit's byte space has reached. */
+    let reached = 0;
     /** Where the unit direction's TCP stream has reached; when its packet was read, for a FIN or RST. */
     let tcpEnd = 0;
     let tcpEndAtUnitPacket = 0;
     /** The unit's packets [o.packet, o.lastPacket], kept until reassembly says which carried its bytes (it may deliver them later). */
     const kept = new Map<number, KeptPacket>();
+    /** The packets that carried the unit's bytes, over plain TCP. */
     const carriers = new Carriers();
     /** Over TLS: the direction's recent data packets, for records begun before the unit's first packet. */
-    const recent = tls && !innerOffsets ? new RecentPackets() : null;
-    /** Over TLS without the plaintext: the records that ended in the unit's packets, and their packets. */
-    const recordsByPacket: CarriedTlsRecord[] = [];
-    const carriersByPacket = new Carriers();
+    const recent = tls ? new RecentPackets() : null;
     let sender: Sender | null = null;
     const analysis = new Map<number, Problem[]>();
     let current: Packet | null = null;
@@ -298,7 +338,7 @@ export function createCaptureInspector(path: string, keys: TlsKeyLog | null = nu
     let done = false;
     let inflatedHeaderBlock: Uint8Array | null = null;
     const spdy =
-      spdyFrom === undefined || !(tcpOffsets || decrypting)
+      spdyFrom === undefined || !readable
         ? null
         : new SpdyFrameDecoder({
             onControl() {},
@@ -326,26 +366,36 @@ export function createCaptureInspector(path: string, keys: TlsKeyLog | null = nu
     const carryRecord = (into: Carriers, record: FrameOrigin) => {
       for (const piece of recent!.within(record.offset, record.length)) keep(into, piece.packet, piece.length, piece.offset);
     };
-    const tlsRecords: CarriedTlsRecord[] = [];
-    /** TCP offsets of the records that held the unit's plaintext (the decrypter says so before the framer below sees them). */
-    const holding = new Set<number>();
+    /**
+     * Over TLS, the records holding the unit's plaintext as the decrypter says (before the framer below
+     * sees each record); as the analysis's record log says, for when re-reading does not decrypt; and,
+     * when neither can say (a tunnel's bytes, a log that stops short), the records that ended in the unit's packets.
+     */
+    const byDecryption = new PickedRecords();
+    const decryptedHolding = new Set<number>();
+    const loggedHolding = tls && tlsRecordLog && !tunnel ? recordsHolding(tlsRecordLog, dir, o.offset, o.length) : null;
+    const byLog = new PickedRecords();
+    const byPacket = new PickedRecords();
     let changeCipherSpecSeen = false;
     const records = tls
       ? new TlsRecordFramer(
           (record, origin) => {
-            const carried = () => ({ bytes: record.slice(), origin, afterChangeCipherSpec: changeCipherSpecSeen });
-            if (holding.has(origin.offset) && tlsRecords.length < MAX_TLS_RECORDS) tlsRecords.push(carried());
-            if (origin.lastPacket >= o.packet && origin.lastPacket <= o.lastPacket && recordsByPacket.length < MAX_TLS_RECORDS) {
-              recordsByPacket.push(carried());
-              if (recent) carryRecord(carriersByPacket, origin);
-            }
+            let carried: CarriedTlsRecord | null = null;
+            const pick = (into: PickedRecords) => {
+              if (into.records.length < MAX_TLS_RECORDS) into.records.push((carried ??= { bytes: record.slice(), origin, afterChangeCipherSpec: changeCipherSpecSeen }));
+              carryRecord(into.carriers, origin);
+            };
+            if (decryptedHolding.has(origin.offset)) pick(byDecryption);
+            if (loggedHolding?.has(origin.offset)) pick(byLog);
+            if (!loggedHolding && origin.lastPacket >= o.packet && origin.lastPacket <= o.lastPacket && byPacket.records.length < MAX_TLS_RECORDS) pick(byPacket);
             if (recordContentType(record) === ContentType.changeCipherSpec) changeCipherSpecSeen = true;
           },
           () => {},
         )
       : null;
-    /** A piece of the direction's stream (TCP, or decrypted): the unit's part copied, SPDY blocks inflated. Says whether it held unit bytes. */
+    /** A piece of the unit's byte space: the unit's part copied, SPDY blocks inflated. Says whether it held unit bytes. */
     const unitStream = (data: Uint8Array, origin: StreamOrigin): boolean => {
+      reached = origin.offset + data.length;
       if (spdy && spdyFrom !== undefined && origin.offset + data.length > spdyFrom) {
         const skip = Math.max(0, spdyFrom - origin.offset);
         spdy.push(data.subarray(skip), { ...origin, offset: origin.offset + skip, length: data.length - skip });
@@ -356,17 +406,54 @@ export function createCaptureInspector(path: string, keys: TlsKeyLog | null = nu
       if (a - o.offset < bytes.length) bytes.set(data.subarray(a - origin.offset, Math.min(b, o.offset + bytes.length) - origin.offset), a - o.offset);
       return true;
     };
+    const tunnelFrames: FrameOrigin[] = [];
+    let tunnelFrameCount = 0;
+    /** The piece being pushed through the tunnel held unit bytes; so did the frame being read. */
+    let heldInPiece = false;
+    let heldInFrame = false;
+    const channels = tunnel
+      ? new K8sChannelDecoder(
+          tunnel.subprotocol,
+          {
+            onChannelData() {},
+            onChannelClose() {},
+            onControl() {},
+            onProblem() {},
+            // The tunnelled bytes come out during the push of the piece that carried them.
+            onTunnelData(_d, data, origin, tunnelOffset) {
+              if (!unitStream(data, { offset: tunnelOffset, length: data.length, packet: origin.packet, ts: origin.ts })) return;
+              heldInPiece = true;
+              heldInFrame = true;
+            },
+            onTunnelGap(_d, tunnelOffset, length) {
+              reached = tunnelOffset + length;
+              if (spdy && spdyFrom !== undefined && tunnelOffset >= spdyFrom) spdy.gap(tunnelOffset, length);
+            },
+            onFrame(ev) {
+              if (!heldInFrame) return;
+              heldInFrame = false;
+              if (tunnelFrames.length < MAX_TUNNEL_FRAMES) tunnelFrames.push(ev.origin);
+              tunnelFrameCount++;
+            },
+          },
+          { portForward: tunnel.portForward, extensions: tunnel.extensions },
+        )
+      : null;
+    /** A piece of the direction's stream (TCP, or decrypted) through the unit's layers: whether it held unit bytes. */
+    const carriesUnit = (data: Uint8Array, origin: StreamOrigin): boolean => {
+      if (!channels || !tunnel) return unitStream(data, origin);
+      const skip = Math.max(0, tunnel.from - origin.offset);
+      if (skip >= data.length) return false;
+      heldInPiece = false;
+      channels.push(dir, data.subarray(skip), { offset: origin.offset + skip, length: data.length - skip, packet: origin.packet, ts: origin.ts });
+      return heldInPiece;
+    };
     const decrypter = decrypting
       ? new TlsConnectionDecoder(keys!, {
           onHandshakeInfo() {},
           onRecord() {},
           onPlaintext(d, data, origin, record) {
-            if (d !== dir) return;
-            if (unitStream(data, origin)) {
-              holding.add(record.origin.offset);
-              carryRecord(carriers, record.origin);
-            }
-            plaintextEnd = origin.offset + data.length;
+            if (d === dir && carriesUnit(data, origin)) decryptedHolding.add(record.origin.offset);
           },
           // What the analysis said of this connection is in its warnings already.
           onProblem() {},
@@ -392,9 +479,7 @@ export function createCaptureInspector(path: string, keys: TlsKeyLog | null = nu
           decrypter?.push(d, data, origin);
           if (d !== dir) return;
           records?.push(data, origin);
-          if (innerOffsets) {
-            if (origin.packet >= o.packet && origin.packet <= o.lastPacket) keep(carriers, origin.packet, data.length, origin.offset);
-          } else if (tcpOffsets && unitStream(data, origin)) keep(carriers, origin.packet, data.length, origin.offset);
+          if (!tls && carriesUnit(data, origin)) keep(carriers, origin.packet, data.length, origin.offset);
         },
         onGap(conn, d, offset, length) {
           if (conn.id !== connectionId) return;
@@ -403,7 +488,9 @@ export function createCaptureInspector(path: string, keys: TlsKeyLog | null = nu
           tcpEnd = offset + length;
           // A record cut by lost bytes cannot be found again; SPDY says what the loss cost its header context.
           records?.stop();
-          if (tcpOffsets && spdy && spdyFrom !== undefined && offset >= spdyFrom) spdy.gap(offset, length);
+          if (tls) return;
+          if (channels && tunnel && offset + length > tunnel.from) channels.gap(dir, Math.max(offset, tunnel.from), offset + length - Math.max(offset, tunnel.from));
+          else if (!channels && spdy && spdyFrom !== undefined && offset >= spdyFrom) spdy.gap(offset, length);
         },
         onClose() {},
         onEnd() {},
@@ -452,10 +539,11 @@ export function createCaptureInspector(path: string, keys: TlsKeyLog | null = nu
     }
     // Pieces still held back for segments stored out of order are delivered now.
     tcp.end();
-    // Over TLS, bytes the keys did not reach are not the unit's: none are given, and the records are those that ended in its packets.
-    const decrypted = decrypting && plaintextEnd >= o.offset + o.length;
-    const chosen = !recent || decrypted ? carriers : carriersByPacket;
-    if (o.length === 0 && !innerOffsets) flagCarrier(chosen, kept.get(o.packet), tcpEndAtUnitPacket);
+    // Over TLS, bytes the keys did not reach are not the unit's: none are given.
+    const decrypted = decrypting && reached >= o.offset + o.length;
+    const picked = !tls ? null : decrypted ? byDecryption : loggedHolding ? byLog : byPacket;
+    const chosen = picked?.carriers ?? carriers;
+    if (o.length === 0 && !tunnel) flagCarrier(chosen, kept.get(o.packet), tcpEndAtUnitPacket);
     const found = [...chosen.values()].sort((x, y) => x.streamOffset - y.streamOffset);
     for (const c of found) c.analysis = analysis.get(c.packet.index) ?? [];
     const extra = also as CarrierPacket | null;
@@ -463,10 +551,13 @@ export function createCaptureInspector(path: string, keys: TlsKeyLog | null = nu
     return {
       bytes: tls && !decrypted ? new Uint8Array(0) : bytes,
       decrypted,
+      tunnelFrames,
+      tunnelFrameCount,
       carriers: found,
       unlisted: chosen.summary(),
       inflatedHeaderBlock,
-      tlsRecords: decrypted ? tlsRecords : recordsByPacket,
+      tlsRecords: picked?.records ?? [],
+      tlsRecordsExact: picked !== byPacket,
       alsoPacket: extra && !chosen.has(extra.packet.index) ? extra : null,
     };
   };

@@ -6,10 +6,12 @@ import { SniffingConsumer, type StreamConsumer } from './stream-consumer.js';
 
 const MAX_RECORDS = 5000;
 
-export function tlsConsumer(scope: ConnectionScope, keys: TlsKeyLog, plaintext: () => SniffingConsumer): StreamConsumer {
+export function tlsConsumer(scope: ConnectionScope, keys: TlsKeyLog, plaintextConsumer: () => SniffingConsumer): StreamConsumer {
   const { record, ctx } = scope;
   const tls = (record.tls = { keysFound: null as boolean | null, records: [] as NonNullable<typeof record.tls>['records'], recordsDropped: 0 });
   let inner: SniffingConsumer | null = null;
+  /** Application bytes the record being handled gave (its onPlaintext comes before its onRecord). */
+  let plaintext = 0;
   const decoder = new TlsConnectionDecoder(
     keys,
     {
@@ -19,9 +21,13 @@ export function tlsConsumer(scope: ConnectionScope, keys: TlsKeyLog, plaintext: 
       },
       onRecord: (dir, rec) => {
         if (tls.records.length >= MAX_RECORDS) tls.recordsDropped++;
-        else tls.records.push({ dir, ts: rec.origin.lastTs, length: rec.length, type: rec.innerTypeName ?? rec.contentTypeName, decrypted: rec.decrypted });
+        else tls.records.push({ dir, ts: rec.origin.lastTs, offset: rec.origin.offset, length: rec.length, type: rec.innerTypeName ?? rec.contentTypeName, decrypted: rec.decrypted, plaintext });
+        plaintext = 0;
       },
-      onPlaintext: (dir, data, origin) => (inner ??= plaintext()).push(dir, data, origin),
+      onPlaintext: (dir, data, origin) => {
+        plaintext += data.length;
+        (inner ??= plaintextConsumer()).push(dir, data, origin);
+      },
       onProblem: (p) => ctx.warn({ ...p, connection: scope.record.id }),
     },
     { where: scope.where },

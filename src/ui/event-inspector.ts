@@ -3,13 +3,12 @@
  * the frame's exact bytes and header fields, the TCP segments that carried them and each packet
  * with its bytes, added to the layers the model itself knows.
  */
-import type { CaptureInspector, CarriedTlsRecord, CarrierPacket } from '../pipeline/capture-inspector.js';
+import type { CaptureInspector, CapturedUnit, CarriedTlsRecord, CarrierPacket } from '../pipeline/capture-inspector.js';
 import type { Direction } from '../core/origin.js';
 import { recordContentType, tlsRecordFields } from '../tls/record-framer.js';
 import { ContentType, contentTypeName } from '../tls/tls-names.js';
 import { isStreamEvent } from './timeline-lanes.js';
 import { isoTime } from '../core/time.js';
-import { isSpdyTunnel } from '../report/outcome.js';
 import type { Field } from '../core/field.js';
 import { stdcopyFrameFields } from '../docker/stdcopy.js';
 import { httpHeadFields } from '../http/http-head.js';
@@ -18,7 +17,7 @@ import { safeInline } from '../report/terminal-text.js';
 import { spdyFrameFields } from '../spdy/frame-header.js';
 import { k8sChannelField } from '../websocket/channel-protocol.js';
 import { webSocketFrameFields } from '../websocket/frame-header.js';
-import { connectionOf, modelLayers, type EventInspector, type InspectableEvent, type LayerView } from './event-layers.js';
+import { connectionOf, isTunnelled, modelLayers, type EventInspector, type InspectableEvent, type LayerView } from './event-layers.js';
 
 /** Why a layer over TLS has no bytes when re-reading could not decrypt it. */
 const NOT_DECRYPTED = 'no bytes: re-reading the capture did not decrypt this TLS connection';
@@ -27,7 +26,7 @@ const PAYLOAD_FIELDS = new Set(['websocket.payload', 'spdy.data', 'spdy.header_b
 
 /** The frame header's fields, from the protocol's own folder. */
 function frameFields(s: ExecSession, e: InspectableEvent, bytes: Uint8Array, inflatedHeaderBlock: Uint8Array | null): Field[] {
-  if (s.transport === 'websocket') {
+  if (s.transport === 'websocket' && !isTunnelled(s, e)) {
     const fields = webSocketFrameFields(bytes);
     const channel = s.kind !== 'portforward' ? k8sChannelField(bytes, fields, s.protocol.includes('base64')) : null;
     return channel ? [...fields.slice(0, -1), channel, ...fields.slice(-1)] : fields;
@@ -37,22 +36,33 @@ function frameFields(s: ExecSession, e: InspectableEvent, bytes: Uint8Array, inf
   return spdyFrameFields(bytes, inflatedHeaderBlock);
 }
 
-/**
- * Where the direction's SPDY frames start in its TCP stream (after the upgrade's HTTP heads), for
- * the header blocks to be inflated in order; undefined when the capture missed the upgrade.
- */
-function spdyStart(s: ExecSession, e: InspectableEvent): number | undefined {
-  if (s.transport !== 'spdy' || (isStreamEvent(e) && e.kind === 'data')) return undefined;
-  const head = e.dir === 'c2s' ? s.requestOrigin : s.control.find((c) => c.kind === 'upgrade')?.origin;
+/** Where the direction's frames start in its TCP or decrypted stream (after the upgrade's HTTP head); undefined when the capture missed it. */
+function framesStart(s: ExecSession, dir: Direction): number | undefined {
+  const head = dir === 'c2s' ? s.requestOrigin : s.control.find((c) => c.kind === 'upgrade')?.origin;
   return head && head.length > 0 ? head.offset + head.length : undefined;
 }
 
-/** The TLS layer from the records that carried the event: the first application_data one's bytes and fields, every one listed. */
-function fillTlsLayer(layer: LayerView, dir: Direction, records: readonly CarriedTlsRecord[]): void {
+/**
+ * Where the direction's SPDY frames start in the event's byte space, for the header blocks to be
+ * inflated in order: after the upgrade's HTTP head, or at the tunnel's first byte; undefined when
+ * the event has no header block or the capture missed the upgrade.
+ */
+function spdyStart(s: ExecSession, e: InspectableEvent, tunnel: boolean): number | undefined {
+  if ((s.transport !== 'spdy' && !tunnel) || (isStreamEvent(e) && e.kind === 'data')) return undefined;
+  return tunnel ? 0 : framesStart(s, e.dir);
+}
+
+/**
+ * The TLS layer from the records that carried the event: the first application_data one's bytes and
+ * fields, every one listed. `exact`: they are the records that held its bytes, not those that merely
+ * ended in its packets.
+ */
+function fillTlsLayer(layer: LayerView, dir: Direction, records: readonly CarriedTlsRecord[], exact: boolean): void {
   const shown = records.find((r) => recordContentType(r.bytes) === ContentType.applicationData) ?? records[0];
   if (!shown) return;
   // The model's guess (records completed in the event's packet) gives way to the records themselves.
   layer.lines = layer.lines.filter((l) => !l.startsWith('record boundaries') && !l.startsWith('carried by'));
+  if (!exact) layer.lines.push('which records held its bytes is unknown here: these ended in its packets');
   for (const r of records) {
     const o = r.origin;
     const packets = o.packet === o.lastPacket ? `packet ${o.packet}` : `packets ${o.packet}–${o.lastPacket}`;
@@ -62,6 +72,18 @@ function fillTlsLayer(layer: LayerView, dir: Direction, records: readonly Carrie
   layer.highlight = { start: 0, end: shown.bytes.length };
   layer.range = { space: `TCP ${dir}`, start: shown.origin.offset, end: shown.origin.offset + shown.origin.length };
   layer.fields = tlsRecordFields(shown.bytes, !shown.afterChangeCipherSpec);
+}
+
+/** The WebSocket frames whose payload carried a tunnelled event's bytes. */
+function tunnelFrameLines(dir: Direction, tls: boolean, found: CapturedUnit): string[] {
+  const n = found.tunnelFrameCount;
+  if (n === 0) return [];
+  const lines = [`carried in ${n} WebSocket frame${n > 1 ? 's' : ''}${n > found.tunnelFrames.length ? ` (the first ${found.tunnelFrames.length} listed)` : ''}:`];
+  for (const f of found.tunnelFrames) {
+    const packets = f.packet === f.lastPacket ? `packet ${f.packet}` : `packets ${f.packet}–${f.lastPacket}`;
+    lines.push(`  ${tls ? 'TLS plaintext' : 'TCP'} ${dir} bytes ${f.offset}–${f.offset + f.length - 1} (${f.length} B), ${packets}`);
+  }
+  return lines;
 }
 
 /** "TCP 50040 → 18112 · seq 1 ack 194 · ACK, PSH · win 512 · 193 B" from the segment's header fields. */
@@ -110,15 +132,27 @@ export function createEventInspector(read: CaptureInspector, model: CaptureModel
     // A docker exec's calls each have their own connection.
     const connectionId = connectionOf(s, event);
     const tls = model.connections.find((c) => c.id === connectionId)?.tls;
-    const tunnel = isSpdyTunnel(s) && event.kind !== 'request' && event.kind !== 'upgrade';
-    const spdyFrom = tunnel ? undefined : spdyStart(s, event);
-    const found = await read({ connectionId, dir: event.dir, origin: event.origin, innerOffsets: tunnel, spdyFrom, tls: !!tls, alsoPacket: also?.packet });
+    const tunnel = isTunnelled(s, event);
+    const tunnelFrom = tunnel ? framesStart(s, event.dir) : undefined;
+    // A tunnel's offsets say nothing of TCP's without the WebSocket frames they are counted in.
+    if (tunnel && tunnelFrom === undefined) return layers;
+    const websocket = model.connections.find((c) => c.id === connectionId)?.websocket;
+    const found = await read({
+      connectionId,
+      dir: event.dir,
+      origin: event.origin,
+      tunnel: tunnelFrom === undefined ? undefined : { from: tunnelFrom, subprotocol: s.protocol, extensions: websocket?.extensions ?? '', portForward: s.kind === 'portforward' },
+      spdyFrom: spdyStart(s, event, tunnel),
+      tls: !!tls,
+      tlsRecordLog: tls?.records,
+      alsoPacket: also?.packet,
+    });
     const frameLayer = layers.find((l) => l.kind === 'frame' || (l.kind === 'http' && (event.kind === 'request' || event.kind === 'upgrade' || event.kind === 'poll')));
     // A raw stream's end (a docker exec's) is the TCP FIN or RST of its packet: no byte of it.
     const bare = event.origin.length === 0 && (event.kind === 'half-close' || event.kind === 'reset');
     if (frameLayer && bare) frameLayer.missing = `this event carries no bytes: it is a TCP ${event.kind === 'reset' ? 'RST' : 'FIN'} (a flag of packet ${event.origin.packet})`;
-    else if (frameLayer && tls && !tunnel && !found.decrypted) frameLayer.missing = NOT_DECRYPTED;
-    else if (frameLayer && !tunnel && (!tls || found.decrypted)) {
+    else if (frameLayer && tls && !found.decrypted) frameLayer.missing = NOT_DECRYPTED;
+    else if (frameLayer) {
       frameLayer.bytes = found.bytes;
       frameLayer.highlight = { start: 0, end: found.bytes.length };
       const fields = frameLayer.kind === 'frame' ? frameFields(s, event, found.bytes, found.inflatedHeaderBlock) : httpHeadFields(found.bytes);
@@ -127,11 +161,12 @@ export function createEventInspector(read: CaptureInspector, model: CaptureModel
       const payload = fields.find((f) => PAYLOAD_FIELDS.has(f.id));
       if (payload) frameLayer.highlight = { start: payload.offset, end: found.bytes.length };
     }
+    if (frameLayer && tunnel) frameLayer.lines.push(...tunnelFrameLines(event.dir, !!tls, found));
     // The upgrade request under a stream event: its head, read back from where it was sent.
     const upgradeLayer = layers.find((l) => l.kind === 'http' && l !== frameLayer);
     const request = s.requestOrigin;
     if (upgradeLayer && request.length > 0 && connectionId === s.connectionId) {
-      const head = await read({ connectionId, dir: 'c2s', origin: request, innerOffsets: false, tls: !!tls });
+      const head = await read({ connectionId, dir: 'c2s', origin: request, tls: !!tls, tlsRecordLog: tls?.records });
       if (tls && !head.decrypted) upgradeLayer.missing = NOT_DECRYPTED;
       else {
         upgradeLayer.bytes = head.bytes;
@@ -141,7 +176,7 @@ export function createEventInspector(read: CaptureInspector, model: CaptureModel
       }
     }
     const tlsLayer = layers.find((l) => l.kind === 'tls');
-    if (tlsLayer) fillTlsLayer(tlsLayer, event.dir, found.tlsRecords);
+    if (tlsLayer) fillTlsLayer(tlsLayer, event.dir, found.tlsRecords, found.tlsRecordsExact);
     const tcpLayer = layers.find((l) => l.kind === 'tcp');
     const first = found.carriers[0];
     if (tcpLayer) {

@@ -136,9 +136,17 @@ function dockerFrameTitle(s: ExecSession, e: InspectableEvent): string {
   return s.tty ? 'raw TTY output' : `stdcopy frame (8-byte header: stream type, size)`;
 }
 
+/**
+ * The event is a frame of the SPDY connection tunnelled in the session's WebSocket messages (not one
+ * of the WebSocket's own frames, nor the upgrade): its origin counts the tunnel's bytes.
+ */
+export function isTunnelled(s: ExecSession, e: InspectableEvent): boolean {
+  return isSpdyTunnel(s) && (isStreamEvent(e) || e.tunnelled === true);
+}
+
 function frameTitle(s: ExecSession, e: InspectableEvent): string {
   if (s.transport === 'hijacked') return dockerFrameTitle(s, e);
-  const tunnel = isSpdyTunnel(s);
+  const tunnel = isTunnelled(s, e);
   const ws = s.transport === 'websocket' && !tunnel;
   const where = tunnel ? ' in the WebSocket tunnel' : '';
   if (isStreamEvent(e)) return `${ws ? 'WebSocket' : 'SPDY'} ${(ws ? WS_STREAM_FRAMES : SPDY_STREAM_FRAMES)[e.kind]}${where}`;
@@ -197,7 +205,7 @@ export function modelLayers(model: CaptureModel, s: ExecSession, event: Inspecta
   const connectionId = connectionOf(s, event);
   const tls = model.connections.find((c) => c.id === connectionId)?.tls ?? null;
   // Tunnelled frames count bytes of the SPDY stream inside the WebSocket messages.
-  const tunnel = isSpdyTunnel(s) && event.kind !== 'request' && event.kind !== 'upgrade';
+  const tunnel = isTunnelled(s, event);
   const space = `${tunnel ? 'tunnelled SPDY' : tls ? 'TLS plaintext' : 'TCP'} ${event.dir}`;
   const frameLines = isStreamEvent(event) ? [] : [safeInline(event.detail), `at ${rel} · ${connectionId === s.connectionId ? dirText(s, event.dir) : `connection ${connectionId}`}`];
   if (o) frameLines.push(`${space} bytes ${byteSpan(o.offset, o.length)} (${formatBytes(o.length)})`);

@@ -138,3 +138,40 @@ export function tsharkTlsRecords(path: string, srcPort: number, dstPort: number,
   }
   return out;
 }
+
+/** An HTTP head or a WebSocket frame of one direction, as tshark dissects it. */
+export interface TsharkStreamUnit {
+  proto: 'http' | 'websocket';
+  /** The HTTP head's bytes; a WebSocket frame's header (masking key included). */
+  headerLength: number;
+  /** A WebSocket frame's payload as its header declares it; 0 for an HTTP head. */
+  payloadLength: number;
+  /** A WebSocket frame's opcode; -1 for an HTTP head. */
+  opcode: number;
+}
+
+/**
+ * The HTTP heads and WebSocket frames of the direction `srcPort → dstPort`, in the order tshark
+ * dissects them (`-T pdml`: each protocol element's size is what it spans, a frame's `websocket.payload`
+ * its payload): laid end to end they tile the direction's stream (TCP, or decrypted with `extraArgs`).
+ */
+export function tsharkStreamUnits(path: string, srcPort: number, dstPort: number, extraArgs: readonly string[] = []): TsharkStreamUnit[] {
+  const filter = `tcp.srcport == ${srcPort} && tcp.dstport == ${dstPort} && (http || websocket) && !tcp.analysis.retransmission`;
+  const xml = tshark(['-r', path, ...extraArgs, '-Y', filter, '-T', 'pdml']);
+  const out: TsharkStreamUnit[] = [];
+  // Each protocol element to the next one; its own fields lie in between.
+  const protos = [...xml.matchAll(/<proto name="([a-z0-9_.-]+)"[^>]*?size="(\d+)"/g)];
+  for (const [i, m] of protos.entries()) {
+    const proto = m[1];
+    if (proto !== 'http' && proto !== 'websocket') continue;
+    if (proto === 'http') {
+      out.push({ proto, headerLength: Number(m[2]), payloadLength: 0, opcode: -1 });
+      continue;
+    }
+    const body = xml.slice(m.index, protos[i + 1]?.index ?? xml.length);
+    const opcode = /<field name="websocket\.opcode"[^>]*?show="(\d+)"/.exec(body);
+    const payload = /<field name="websocket\.payload"[^>]*?size="(\d+)"/.exec(body);
+    out.push({ proto, headerLength: Number(m[2]), payloadLength: payload ? Number(payload[1]) : 0, opcode: Number(opcode?.[1] ?? -1) });
+  }
+  return out;
+}

@@ -55,7 +55,7 @@ describe.each([
     const events = s.streams.flatMap((r) => r.events.filter((e) => e.kind === 'data'));
     expect(events.length).toBeGreaterThanOrEqual(3);
     for (const e of events) {
-      const unit = await read({ connectionId: s.connectionId, dir: e.dir, origin: e.origin, innerOffsets: false, tls: true });
+      const unit = await read({ connectionId: s.connectionId, dir: e.dir, origin: e.origin, tls: true });
       expect(unit.decrypted).toBe(true);
       expect(unit.bytes.length).toBe(e.origin.length);
       // A binary frame (0x82) whose payload is the channel byte then the message.
@@ -84,7 +84,7 @@ describe.each([
       const o = e.origin;
       const holding = tshark[e.dir].filter((r) => r.plaintextLength > 0 && r.plaintextOffset < o.offset + o.length && o.offset < r.plaintextOffset + r.plaintextLength);
       expect(holding.length).toBeGreaterThan(0);
-      const unit = await read({ connectionId: s.connectionId, dir: e.dir, origin: o, innerOffsets: false, tls: true });
+      const unit = await read({ connectionId: s.connectionId, dir: e.dir, origin: o, tls: true });
       expect(unit.tlsRecords.map((r) => [r.origin.offset, r.origin.length])).toEqual(holding.map((r) => [r.offset, r.length]));
       expect(unit.carriers.map((c) => c.packet.index)).toEqual([...new Set(holding.flatMap((r) => r.frames))].sort((a, b) => a - b));
       if (unit.carriers[0].packet.index < o.packet) begunEarlier++;
@@ -97,7 +97,7 @@ it('without the keys (or with a key log that lacks them): no bytes and not decry
   const { path, s } = await analyzed('tls-ws-dsb.pcapng');
   const e = s.streams.find((r) => r.name === 'stdout')!.events.find((x) => x.kind === 'data')!;
   for (const read of [createCaptureInspector(path), createCaptureInspector(path, new TlsKeyLog())]) {
-    const unit = await read({ connectionId: s.connectionId, dir: e.dir, origin: e.origin, innerOffsets: false, tls: true });
+    const unit = await read({ connectionId: s.connectionId, dir: e.dir, origin: e.origin, tls: true });
     expect(unit).toMatchObject({ decrypted: false, bytes: new Uint8Array(0) });
     expect(unit.tlsRecords.length).toBeGreaterThan(0);
     expect(unit.carriers.length).toBeGreaterThan(0);

@@ -78,9 +78,9 @@ describe('modelLayers', () => {
             sni: 'kubernetes',
             alpn: 'http/1.1',
             records: [
-              { dir: 's2c', ts: 121.308e6, length: 41, type: 'application_data', decrypted: true },
-              { dir: 'c2s', ts: 121.308e6, length: 30, type: 'application_data', decrypted: true },
-              { dir: 's2c', ts: 121.769e6, length: 60, type: 'application_data', decrypted: true },
+              { dir: 's2c', ts: 121.308e6, offset: 4000, length: 41, type: 'application_data', decrypted: true, plaintext: 24 },
+              { dir: 'c2s', ts: 121.308e6, offset: 900, length: 30, type: 'application_data', decrypted: true, plaintext: 13 },
+              { dir: 's2c', ts: 121.769e6, offset: 4046, length: 60, type: 'application_data', decrypted: true, plaintext: 43 },
             ],
           }),
         }),
