@@ -80,8 +80,9 @@ function tunnelFrameLines(dir: Direction, tls: boolean, found: CapturedUnit): st
   if (n === 0) return [];
   const lines = [`carried in ${n} WebSocket frame${n > 1 ? 's' : ''}${n > found.tunnelFrames.length ? ` (the first ${found.tunnelFrames.length} listed)` : ''}:`];
   for (const f of found.tunnelFrames) {
+    // Decrypted bytes are known when their record completes: over TLS the packets are those records'.
     const packets = f.packet === f.lastPacket ? `packet ${f.packet}` : `packets ${f.packet}–${f.lastPacket}`;
-    lines.push(`  ${tls ? 'TLS plaintext' : 'TCP'} ${dir} bytes ${f.offset}–${f.offset + f.length - 1} (${f.length} B), ${packets}`);
+    lines.push(`  ${tls ? 'TLS plaintext' : 'TCP'} ${dir} bytes ${f.offset}–${f.offset + f.length - 1} (${f.length} B), ${tls ? 'records completed in ' : ''}${packets}`);
   }
   return lines;
 }

@@ -175,3 +175,52 @@ export function tsharkStreamUnits(path: string, srcPort: number, dstPort: number
   }
   return out;
 }
+
+/** The records holding any of the decrypted ranges [a, b), and the frames that carried them. */
+export function holdingRecords(records: readonly TsharkTlsRecord[], ranges: readonly [number, number][]) {
+  const holding = records.filter((r) => r.plaintextLength > 0 && ranges.some(([a, b]) => r.plaintextOffset < b && a < r.plaintextOffset + r.plaintextLength));
+  return { holding, frames: [...new Set(holding.flatMap((r) => r.frames))].sort((x, y) => x - y) };
+}
+
+/** A WebSocket data frame: where it lies in the decrypted stream, and which tunnelled bytes its payload holds. */
+export interface TsharkTunnelFrame {
+  offset: number;
+  length: number;
+  payloadOffset: number;
+  payloadLength: number;
+  tunnelOffset: number;
+}
+
+/**
+ * A connection tunnelled in the WebSocket data frames of TLS direction `srcPort → dstPort` (kubectl's
+ * port-forward SPDY), as tshark has it: its records, and its HTTP head and frames laid end to end from the
+ * direction's first decrypted byte, each data frame with the tunnel offset of its payload. Throws when
+ * the heads and frames do not tile the decrypted bytes (tshark missed one).
+ */
+export function tsharkTunnel(path: string, srcPort: number, dstPort: number) {
+  const records = tsharkTlsRecords(path, srcPort, dstPort);
+  const frames: TsharkTunnelFrame[] = [];
+  let at = 0;
+  let tunnel = 0;
+  for (const u of tsharkStreamUnits(path, srcPort, dstPort)) {
+    const length = u.headerLength + u.payloadLength;
+    // Data frames (continuation, text, binary) carry the tunnel; control frames do not.
+    if (u.proto === 'websocket' && u.opcode <= 2) {
+      frames.push({ offset: at, length, payloadOffset: at + u.headerLength, payloadLength: u.payloadLength, tunnelOffset: tunnel });
+      tunnel += u.payloadLength;
+    }
+    at += length;
+  }
+  const plaintext = records.reduce((n, r) => n + r.plaintextLength, 0);
+  if (at !== plaintext) throw new Error(`tshark's heads and frames span ${at} bytes of ${plaintext} decrypted`);
+  return { records, frames };
+}
+
+/** The tunnelled bytes [offset, offset + length): the data frames whose payload held them, the records holding those pieces, and their frames. */
+export function tunnelledCarriers(t: ReturnType<typeof tsharkTunnel>, offset: number, length: number) {
+  const end = offset + length;
+  const frames = t.frames.filter((f) => f.tunnelOffset < end && offset < f.tunnelOffset + f.payloadLength);
+  const ranges = frames.map((f): [number, number] => [f.payloadOffset + Math.max(0, offset - f.tunnelOffset), f.payloadOffset + Math.min(f.payloadLength, end - f.tunnelOffset)]);
+  const { holding, frames: packets } = holdingRecords(t.records, ranges);
+  return { frames, holding, packets };
+}

@@ -14,7 +14,7 @@ import { analyzeCapture } from '../../src/pipeline/analyze-capture.js';
 import { createCaptureInspector, type CapturedUnit } from '../../src/pipeline/capture-inspector.js';
 import { analyzeOptions } from '../../src/pipeline/options.js';
 import { TlsKeyLog } from '../../src/tls/key-log.js';
-import { hasTshark, tsharkRows, tsharkStreamUnits, tsharkTlsRecords, type TsharkTlsRecord } from '../kit/tshark.js';
+import { hasTshark, holdingRecords, tsharkRows, tsharkTlsRecords, tsharkTunnel, tunnelledCarriers } from '../kit/tshark.js';
 
 if (!hasTshark) console.warn('SKIPPED: tshark is not installed: nested carriers were not checked against its dissection');
 const maybe = hasTshark ? it : it.skip;
@@ -35,44 +35,10 @@ function ports(model: CaptureModel, s: ExecSession, dir: 'c2s' | 's2c'): [number
   return dir === 'c2s' ? [port(conn.client), port(conn.server)] : [port(conn.server), port(conn.client)];
 }
 
-/** The records holding any of the decrypted ranges, and the frames that carried them, as tshark has them. */
-function holdingRecords(records: readonly TsharkTlsRecord[], ranges: readonly [number, number][]) {
-  const holding = records.filter((r) => r.plaintextLength > 0 && ranges.some(([a, b]) => r.plaintextOffset < b && a < r.plaintextOffset + r.plaintextLength));
-  return { holding, frames: [...new Set(holding.flatMap((r) => r.frames))].sort((x, y) => x - y) };
-}
-
 /** The carriers listed (the first 16) and those counted beyond them, against the frames expected. */
 function expectCarriers(unit: CapturedUnit, frames: readonly number[]) {
   expect(unit.carriers.map((c) => c.packet.index)).toEqual(frames.slice(0, LISTED));
   expect(unit.unlisted?.count ?? 0).toBe(Math.max(0, frames.length - LISTED));
-}
-
-/** A WebSocket data frame of the direction: where it lies in the decrypted stream, and which tunnelled bytes its payload holds. */
-interface TunnelFrame {
-  offset: number;
-  length: number;
-  payloadOffset: number;
-  payloadLength: number;
-  tunnelOffset: number;
-}
-
-/** tshark's heads and frames laid end to end from the direction's first decrypted byte: the binary frames and the tunnel offsets of their payloads. */
-function tunnelFrames(path: string, src: number, dst: number, plaintextBytes: number): TunnelFrame[] {
-  const out: TunnelFrame[] = [];
-  let at = 0;
-  let tunnel = 0;
-  for (const u of tsharkStreamUnits(path, src, dst)) {
-    const length = u.headerLength + u.payloadLength;
-    // Data frames (continuation, text, binary) carry the tunnel; control frames do not.
-    if (u.proto === 'websocket' && u.opcode <= 2) {
-      out.push({ offset: at, length, payloadOffset: at + u.headerLength, payloadLength: u.payloadLength, tunnelOffset: tunnel });
-      tunnel += u.payloadLength;
-    }
-    at += length;
-  }
-  // Every decrypted byte is in a head or a frame tshark dissected: the layout is whole.
-  expect(at).toBe(plaintextBytes);
-  return out;
 }
 
 describe('SPDY tunnelled in WebSocket over TLS (kubectl port-forward through the lab apiserver)', () => {
@@ -88,9 +54,7 @@ describe('SPDY tunnelled in WebSocket over TLS (kubectl port-forward through the
     const truth = Object.fromEntries(
       (['c2s', 's2c'] as const).map((dir) => {
         const [src, dst] = ports(model, s, dir);
-        const records = tsharkTlsRecords(PATH, src, dst);
-        const plaintext = records.reduce((n, r) => n + r.plaintextLength, 0);
-        return [dir, { records, frames: tunnelFrames(PATH, src, dst, plaintext), data: tsharkRows(PATH, `tcp.srcport == ${src} && tcp.dstport == ${dst} && tcp.len > 0`, ['frame.number']).map(([n]) => Number(n)) }];
+        return [dir, { ...tsharkTunnel(PATH, src, dst), data: tsharkRows(PATH, `tcp.srcport == ${src} && tcp.dstport == ${dst} && tcp.len > 0`, ['frame.number']).map(([n]) => Number(n)) }];
       }),
     );
     // The tunnel's frames: its streams' and its control frames' (the WebSocket's own Close frames count bytes of the TLS plaintext).
@@ -103,9 +67,7 @@ describe('SPDY tunnelled in WebSocket over TLS (kubectl port-forward through the
       const o = e.origin as FrameOrigin;
       const t = truth[e.dir];
       const end = o.offset + o.length;
-      const frames = t.frames.filter((f) => f.tunnelOffset < end && o.offset < f.tunnelOffset + f.payloadLength);
-      const ranges = frames.map((f): [number, number] => [f.payloadOffset + Math.max(0, o.offset - f.tunnelOffset), f.payloadOffset + Math.min(f.payloadLength, end - f.tunnelOffset)]);
-      const { holding, frames: packets } = holdingRecords(t.records, ranges);
+      const { frames, holding, packets } = tunnelledCarriers(t, o.offset, o.length);
       const from = e.dir === 'c2s' ? s.requestOrigin : s.control.find((c) => c.kind === 'upgrade')!.origin;
       const unit = await read({
         connectionId: s.connectionId,

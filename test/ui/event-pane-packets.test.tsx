@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { splitRecording } from '../../src/lab/split-recording.js';
+import type { FrameOrigin } from '../../src/core/origin.js';
 import type { CaptureModel, ExecSession } from '../../src/model/session.js';
 import { analyzeCapture } from '../../src/pipeline/analyze-capture.js';
 import { createCaptureInspector } from '../../src/pipeline/capture-inspector.js';
@@ -20,7 +21,7 @@ import { App } from '../../src/ui/App.js';
 import { createEventInspector } from '../../src/ui/event-inspector.js';
 import type { EventInspector } from '../../src/ui/event-layers.js';
 import { buildLanes } from '../../src/ui/timeline-lanes.js';
-import { hasTshark, pdmlFields, tsharkRows, tsharkTlsRecords } from '../kit/tshark.js';
+import { hasTshark, pdmlFields, tsharkRows, tsharkTlsRecords, tsharkTunnel, tunnelledCarriers } from '../kit/tshark.js';
 import { expectFits, KEYS, loaded, renderTui, tuiTestSetup } from './tui-harness.js';
 
 tuiTestSetup();
@@ -86,6 +87,51 @@ describe.each(SIZES)('over TLS at $columns×$rows', (size) => {
     await tui.press('G');
     const last = await tui.waitFor(new RegExp(`^▸└ packet +packet ${expected[1]}\\b`, 'm'));
     expect(last).toMatch(new RegExp(`bytes of packet ${expected[1]} 54–`));
+    expectFits(tui, size.columns, size.rows);
+    tui.unmount();
+  });
+});
+
+describe.each(SIZES)('kubectl port-forward’s SPDY tunnelled in WebSocket over TLS at $columns×$rows', (size) => {
+  const PATH = join(process.cwd(), 'fixtures', 'lab', 'lab-ws-portforward.pcapng');
+
+  (hasTshark ? it : it.skip)('a tunnelled DATA frame: the WebSocket frames, records and exactly the packets that carried its bytes', async () => {
+    const keys = new TlsKeyLog();
+    const model = await analyzeCapture(PATH, analyzeOptions({ keys }));
+    const s = model.sessions.find((x) => x.protocol === 'SPDY/3.1+portforward.k8s.io')!;
+    const conn = model.connections.find((c) => c.id === s.connectionId)!;
+    const truth = tsharkTunnel(PATH, port(conn.server), port(conn.client));
+    // The server's first DATA frame of the 100,000-byte reply: one of the WebSocket frames of 64 KiB, its first record begun a packet earlier.
+    const expectedOf = (o: FrameOrigin) => tunnelledCarriers(truth, o.offset, o.length);
+    const { event, tui: opening } = openOn(PATH, model, createEventInspector(createCaptureInspector(PATH, keys), model), s, 'data:80:1', (k, i) => {
+      const e = buildLanes(s, model.sessions).find((l) => l.stream?.name === 'data:80:1')!.items[i].event;
+      return k === 'data' && e.dir === 's2c' && expectedOf(e.origin!).packets.length > 1;
+    }, size);
+    const tui = await opening;
+    const frame = await tui.waitFor(reRead);
+    const expected = expectedOf(event.origin!);
+    // Its first record began a packet before the one its origin names, which the old packet range missed.
+    expect(expected.packets[0]).toBeLessThan(event.origin!.packet);
+    // At 80×24 the layer list scrolls: the rows shown begin the list, and the last layer is the last packet.
+    const shown = packetRows(frame);
+    if (size.rows >= 50) expect(shown).toEqual(expected.packets);
+    else expect(shown).toEqual(expected.packets.slice(0, shown.length));
+    expectFits(tui, size.columns, size.rows);
+    await tui.press('G');
+    await tui.waitFor(new RegExp(`^▸└ packet +packet ${expected.packets.at(-1)}\\b`, 'm'));
+    expectFits(tui, size.columns, size.rows);
+    // The frame layer: the SPDY frame, and the WebSocket frames its bytes rode in.
+    await tui.press('g');
+    for (let i = 0; i < 12 && !/^▸├ frame +SPDY DATA frame in the WebSocket tunnel/m.test(tui.lastFrame()); i++) await tui.press(KEYS.down);
+    const spdy = await tui.waitFor(/^▸├ frame +SPDY DATA frame in the WebSocket tunnel/m);
+    const n = expected.frames.length;
+    expect(spdy).toContain(`carried in ${n} WebSocket frame${n > 1 ? 's' : ''}`);
+    if (size.rows >= 50) for (const f of expected.frames) expect(spdy).toContain(`TLS plaintext s2c bytes ${f.offset}–${f.offset + f.length - 1} (${f.length} B)`);
+    expectFits(tui, size.columns, size.rows);
+    // The TLS layer: exactly the records holding those bytes.
+    for (let i = 0; i < 12 && !/^▸├ TLS /m.test(tui.lastFrame()); i++) await tui.press(KEYS.down);
+    const tls = await tui.waitFor(/^▸├ TLS /m);
+    if (size.rows >= 50) for (const r of expected.holding) expect(tls).toContain(`application_data record, TCP s2c bytes ${r.offset}–${r.offset + r.length - 1} (${r.length} B)`);
     expectFits(tui, size.columns, size.rows);
     tui.unmount();
   });
