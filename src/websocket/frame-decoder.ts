@@ -79,9 +79,25 @@ const SCRATCH_SIZE = 64 * 1024;
  * of open connections would otherwise hold 64 KiB per client direction).
  */
 let sharedScratch: Uint8Array | null = null;
+/**
+ * Pieces up to this long are copied byte by byte into views of the scratch buffer made once per
+ * length: a keystroke's frame carries a few bytes, and making two typed-array views for them (the
+ * source range and the scratch piece) cost more than the rest of its unmasking.
+ */
+const SMALL_PIECE = 64;
+const smallScratchViews: Uint8Array[] = [];
 /** Longest header (2 + 8 + 4) plus the first payload byte that resynchronisation inspects. */
 const RESYNC_WINDOW = 15;
 const TWO_32 = 2 ** 32;
+
+/** Bytes kept across chunks while resynchronising, each with the packet and time that carried it. */
+class ResyncCarry {
+  readonly bytes = new Uint8Array(RESYNC_WINDOW);
+  /** The kept bytes followed by lookahead from the next chunk. */
+  readonly window = new Uint8Array(2 * RESYNC_WINDOW);
+  readonly packets = new Float64Array(RESYNC_WINDOW);
+  readonly times = new Float64Array(RESYNC_WINDOW);
+}
 
 export class WebSocketFrameDecoder {
   private state = GET_INFO;
@@ -102,10 +118,8 @@ export class WebSocketFrameDecoder {
   private payloadPos = 0;
   private remaining = 0;
 
-  private readonly carry = new Uint8Array(RESYNC_WINDOW);
-  private readonly window = new Uint8Array(2 * RESYNC_WINDOW);
-  private readonly carryPacket = new Float64Array(RESYNC_WINDOW);
-  private readonly carryTs = new Float64Array(RESYNC_WINDOW);
+  /** Made on the first resynchronisation: most connections never need one. */
+  private carried: ResyncCarry | null = null;
   private carryLen = 0;
   private carryOffset = 0;
   private skipped = 0;
@@ -315,8 +329,14 @@ export class WebSocketFrameDecoder {
       const scratch = (sharedScratch ??= new Uint8Array(SCRATCH_SIZE));
       for (let done = 0; done < n; ) {
         const k = Math.min(n - done, SCRATCH_SIZE);
-        const piece = scratch.subarray(0, k);
-        piece.set(data.subarray(i + done, i + done + k));
+        let piece: Uint8Array;
+        if (k <= SMALL_PIECE) {
+          piece = smallScratchViews[k] ??= scratch.subarray(0, k);
+          for (let j = 0, from = i + done; j < k; j++) scratch[j] = data[from + j];
+        } else {
+          piece = scratch.subarray(0, k);
+          piece.set(data.subarray(i + done, i + done + k));
+        }
         maskInPlace(piece, h.maskKey, this.payloadPos + done);
         this.sink.onPayload(piece, { offset: start + done, length: k, packet, ts });
         done += k;
@@ -373,6 +393,7 @@ export class WebSocketFrameDecoder {
     this.need = 2;
     this.carryLen = 0;
     this.skipped = 0;
+    this.carried ??= new ResyncCarry();
     this.sink.onSyncLost(offset);
   }
 
@@ -389,8 +410,8 @@ export class WebSocketFrameDecoder {
       // Candidates starting in bytes kept from earlier chunks, judged with lookahead from this one.
       const kept = this.carryLen;
       const lookahead = Math.min(RESYNC_WINDOW, n - i);
-      const win = this.window;
-      win.set(this.carry.subarray(0, kept));
+      const win = this.carried!.window;
+      win.set(this.carried!.bytes.subarray(0, kept));
       win.set(data.subarray(i, i + lookahead), kept);
       for (let p = 0; p < kept; p++) {
         const verdict = this.plausibleAt(win, p, kept + lookahead);
@@ -424,9 +445,10 @@ export class WebSocketFrameDecoder {
 
   /** Skips the first `count` kept bytes. */
   private dropCarry(count: number): void {
-    this.carry.copyWithin(0, count, this.carryLen);
-    this.carryPacket.copyWithin(0, count, this.carryLen);
-    this.carryTs.copyWithin(0, count, this.carryLen);
+    const c = this.carried!;
+    c.bytes.copyWithin(0, count, this.carryLen);
+    c.packets.copyWithin(0, count, this.carryLen);
+    c.times.copyWithin(0, count, this.carryLen);
     this.carryLen -= count;
     this.carryOffset += count;
     this.skipped += count;
@@ -434,18 +456,20 @@ export class WebSocketFrameDecoder {
 
   /** Keeps data[from, to) (fewer than RESYNC_WINDOW bytes with what is kept) for the next chunk. */
   private keep(data: Uint8Array, from: number, to: number, packet: number, ts: number): void {
-    this.carry.set(data.subarray(from, to), this.carryLen);
-    this.carryPacket.fill(packet, this.carryLen, this.carryLen + to - from);
-    this.carryTs.fill(ts, this.carryLen, this.carryLen + to - from);
+    const c = this.carried!;
+    c.bytes.set(data.subarray(from, to), this.carryLen);
+    c.packets.fill(packet, this.carryLen, this.carryLen + to - from);
+    c.times.fill(ts, this.carryLen, this.carryLen + to - from);
     this.carryLen += to - from;
   }
 
   /** A header was found at carry[0]: decode the kept bytes normally, each run with the packet that carried it. */
   private replayCarry(): void {
     const len = this.carryLen;
-    const bytes = this.carry.slice(0, len);
-    const packets = this.carryPacket.slice(0, len);
-    const times = this.carryTs.slice(0, len);
+    const c = this.carried!;
+    const bytes = c.bytes.slice(0, len);
+    const packets = c.packets.slice(0, len);
+    const times = c.times.slice(0, len);
     const offset = this.carryOffset;
     this.carryLen = 0;
     this.resynced(offset);

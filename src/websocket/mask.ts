@@ -8,6 +8,7 @@
 // Int32 (not Uint32) so the word stays a small integer in V8: uint32 values ≥ 2^31 are heap numbers.
 const keyBytes = new Uint8Array(4);
 const keyWord = new Int32Array(keyBytes.buffer);
+const WORD_VIEW_MIN_BYTES = 64;
 
 /**
  * XORs `buf` in place with the masking key `key` (the 4 key bytes as a big-endian uint32), where
@@ -25,7 +26,8 @@ export function maskInPlace(buf: Uint8Array, key: number, phase: number): void {
   // Bytes before the first 4-byte-aligned address.
   const head = Math.min(n, (4 - (buf.byteOffset & 3)) & 3);
   for (; i < head; i++, p = (p + 1) & 3) buf[i] ^= p === 0 ? k0 : p === 1 ? k1 : p === 2 ? k2 : k3;
-  const words = (n - i) >>> 2;
+  // A word view is a typed array made per call: worth it only over enough words.
+  const words = n - i >= WORD_VIEW_MIN_BYTES ? (n - i) >>> 2 : 0;
   if (words > 0) {
     keyBytes[0] = p === 0 ? k0 : p === 1 ? k1 : p === 2 ? k2 : k3;
     keyBytes[1] = p === 0 ? k1 : p === 1 ? k2 : p === 2 ? k3 : k0;

@@ -7,13 +7,14 @@ function naive(src: Uint8Array, key: number, phase: number): Uint8Array {
 
 describe('maskInPlace', () => {
   const key = 0x37fa213d;
-  const backing = new Uint8Array(64).map((_, i) => (i * 37 + 11) & 0xff);
+  const backing = new Uint8Array(128).map((_, i) => (i * 37 + 11) & 0xff);
 
+  // Lengths on both sides of where the word-at-a-time path starts (64 bytes).
   it('matches the byte-by-byte definition for every alignment, length and phase', () => {
     for (let start = 0; start < 8; start++) {
-      for (let len = 0; len <= 40; len++) {
+      for (let len = 0; len <= 100; len++) {
         for (let phase = 0; phase < 8; phase++) {
-          const buf = backing.slice(0, 48).subarray(start, start + len);
+          const buf = backing.slice(0, 112).subarray(start, start + len);
           const expected = naive(buf, key, phase);
           maskInPlace(buf, key, phase);
           expect(Array.from(buf)).toEqual(Array.from(expected));
