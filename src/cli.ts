@@ -11,7 +11,7 @@ import { analyzeCaptures, createMergedCaptureInspector, mergedStreamSource, type
 import { analyzeOptions, type AnalyzeOptions } from './pipeline/options.js';
 import { extractStream, streamSaverFrom, type StreamSource } from './pipeline/stream-extract.js';
 import type { CaptureModel } from './model/session.js';
-import { diagnosisReport } from './report/diagnosis-report.js';
+import { diagnosisReport, type DiagnosisReport } from './report/diagnosis-report.js';
 import { modelExitStatus } from './report/exit-status.js';
 import { jsonReportText } from './report/json-report.js';
 import { keysReport, textReportPieces } from './report/text-report.js';
@@ -183,6 +183,13 @@ function reportFatal(model: CaptureModel): number {
   return modelExitStatus(model);
 }
 
+/**
+ * The reports (analyze, diagnose) hold this many ended connections, with their sessions, in memory;
+ * later ones wait in a private temporary file until the report reads them back one by one: 200,000
+ * unanswered exec upgrades peaked at 813 MB with every record held (README, Resource bounds).
+ */
+const ENDED_CONNECTIONS_HELD = 1000;
+
 async function analyze(argv: string[]): Promise<number> {
   const args = parseArgs(argv, { flags: ['--json', '--text', '--explain', '--hash', '--connections', '--help'], options: ['--keylog', '--save'] });
   if (args.flags.has('--help')) return help('analyze');
@@ -195,13 +202,17 @@ async function analyze(argv: string[]): Promise<number> {
   const saved = saveCopy(args, path);
   let model: CaptureModel;
   try {
-    const opts = analyzeOptions({ hash, keepEvents: explain, headBytes: json ? 0 : 4096 });
+    const opts = analyzeOptions({ hash, keepEvents: explain, headBytes: json ? 0 : 4096, endedConnectionsHeld: ENDED_CONNECTIONS_HELD });
     model = saved ? await analyzeCapture(path, { ...opts, keyLogs: inputs[0].keyLogs }, undefined, saved.write) : await analyzeCaptures(inputs, opts);
   } finally {
     saved?.close();
   }
-  if (json) await writeOut(jsonReportText(model, { hash }, escapeJsonControls), '\n');
-  else await writeOut(textReportPieces(model, { connections: args.flags.has('--connections'), name: capturesName(inputs), explain }));
+  try {
+    if (json) await writeOut(jsonReportText(model, { hash }, escapeJsonControls), '\n');
+    else await writeOut(textReportPieces(model, { connections: args.flags.has('--connections'), name: capturesName(inputs), explain }));
+  } finally {
+    model.spilled?.close();
+  }
   return reportFatal(model);
 }
 
@@ -209,8 +220,13 @@ async function diagnoseCommand(argv: string[]): Promise<number> {
   const args = parseArgs(argv, { flags: ['--json', '--help'], options: ['--keylog'] });
   if (args.flags.has('--help')) return help('diagnose');
   const inputs = await captureInputs(args, 'diagnose');
-  const model = await analyzeCaptures(inputs, analyzeOptions({ keepEvents: false, headBytes: 4096 }));
-  const report = diagnosisReport(model, capturesName(inputs));
+  const model = await analyzeCaptures(inputs, analyzeOptions({ keepEvents: false, headBytes: 4096, endedConnectionsHeld: ENDED_CONNECTIONS_HELD }));
+  let report: DiagnosisReport;
+  try {
+    report = diagnosisReport(model, capturesName(inputs));
+  } finally {
+    model.spilled?.close();
+  }
   process.stdout.write(args.flags.has('--json') ? terminalSafeJson(report.json) + '\n' : report.text);
   const fatal = reportFatal(model);
   return fatal || (report.faulty ? 1 : 0);

@@ -5,6 +5,7 @@
  * blocked; a sender blocked by flow control cannot send a PING either, so missing keepalives,
  * unclosed stdin and an endless session follow from it.
  */
+import type { ConnectionsById } from '../model/records.js';
 import type { ConnectionRecord, ExecSession, ZeroWindow } from '../model/session.js';
 import { formatDuration } from '../core/time.js';
 import { finding, sessionEndTs, sessionOverTs, sinceStart, type Finding } from './finding.js';
@@ -12,8 +13,8 @@ import { finding, sessionEndTs, sessionOverTs, sinceStart, type Finding } from '
 /** A window closed this long is a reader that stopped, not a reader catching up. */
 const STALL_NS = 2e9;
 
-export function backpressure(s: ExecSession, connections: ReadonlyMap<number, ConnectionRecord>): Finding[] {
-  const conn = connections.get(s.connectionId);
+export function backpressure(s: ExecSession, connections: ConnectionsById): Finding[] {
+  const conn = connections.connection(s.connectionId);
   if (!conn || !conn.zeroWindows.length || s.httpStatus !== 101) return [];
   const end = Math.max(sessionEndTs(s), conn.endTs ?? 0);
   // A window that reopened and let the session finish with its Status was a slow reader (a process

@@ -4,12 +4,13 @@
  * stream into Success) while the kubelet hop behind it lost its connection. The cause keeps its
  * rule and hop; the title names the hop; the evidence adds what it means here.
  */
+import type { SessionIndex } from '../model/records.js';
 import type { ExecSession, StreamRecord } from '../model/session.js';
 import { sinceStart, type Finding } from './finding.js';
 
 const output = (s: ExecSession): StreamRecord[] => s.streams.filter((r) => r.dataDir === 's2c' && (r.name === 'stdout' || r.name === 'stderr'));
 
-export function carriedOver(cause: Finding, s: ExecSession, byId: ReadonlyMap<number, ExecSession>): Finding {
+export function carriedOver(cause: Finding, s: ExecSession, byId: SessionIndex): Finding {
   const from = byId.get(cause.session);
   const evidence = [...cause.evidence];
   const lost = cause.rule === 'R3' || cause.rule === 'R6' || cause.rule === 'R8';

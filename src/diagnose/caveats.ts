@@ -4,6 +4,7 @@
  * cause means. A capture does not show the apiserver's version; kubectl's is a hint about the era.
  */
 import { hopChain } from '../model/cross-hop.js';
+import type { SessionIndex } from '../model/records.js';
 import type { ExecSession } from '../model/session.js';
 import type { Finding } from './finding.js';
 
@@ -13,7 +14,7 @@ export function kubectlMinor(userAgent: string | null): number | null {
   return m ? Number(m[1]) : null;
 }
 
-export function versionCaveats(s: ExecSession, cause: Finding, byId: ReadonlyMap<number, ExecSession>): string[] {
+export function versionCaveats(s: ExecSession, cause: Finding, byId: SessionIndex): string[] {
   const client = hopChain(byId, s)[0];
   const minor = kubectlMinor(client.userAgent);
   if (minor === null) return [];

@@ -36,6 +36,11 @@ export function crossedTls(c: ConnectionRecord): ConnectionFinding | null {
 }
 
 /** Every connection-level finding of the capture. */
-export function diagnoseConnections(connections: readonly ConnectionRecord[]): ConnectionFinding[] {
-  return connections.map(crossedTls).filter((f): f is ConnectionFinding => f !== null);
+export function diagnoseConnections(connections: Iterable<ConnectionRecord>): ConnectionFinding[] {
+  const found: ConnectionFinding[] = [];
+  for (const c of connections) {
+    const f = crossedTls(c);
+    if (f) found.push(f);
+  }
+  return found;
 }

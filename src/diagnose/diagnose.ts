@@ -7,6 +7,7 @@
  * behind it failed (a green exit 0 over a lost kubelet connection) gets that hop's cause.
  */
 import { hopChain } from '../model/cross-hop.js';
+import { CaptureRecords } from '../model/records.js';
 import type { ConnectionRecord, ExecSession } from '../model/session.js';
 import { backpressure } from './backpressure-rules.js';
 import { versionCaveats } from './caveats.js';
@@ -41,14 +42,15 @@ const SEVERITY_ORDER = { error: 0, warn: 1, info: 2 };
 const HOP_DEPTH = { apiserver: 0, kubelet: 1, cri: 2, docker: 3 };
 
 /** Every rule on one session, on its own: no cause chosen, no links followed (except what a rule itself reads). */
-export function sessionFindings(s: ExecSession, scope: DiagnosisScope, connections: ReadonlyMap<number, ConnectionRecord> = connectionsById(scope)): Finding[] {
+export function sessionFindings(s: ExecSession, scope: DiagnosisScope): Finding[] {
+  const records = recordsOf(scope);
   // A docker stream has no error stream, no keepalives and no k8s upgrade: only the stream rules and timers apply.
   if (s.hop === 'docker') return [stdinNeverClosed(s), outputNeverEnds(s), idleExpiry(s)].filter((f): f is Finding => f !== null);
   return [
     authorization(s),
-    refusedUpgrade(s, scope.sessions),
+    refusedUpgrade(s, records),
     failureAfterUpgrade(s),
-    ...backpressure(s, connections),
+    ...backpressure(s, records),
     setupStall(s),
     idleExpiry(s),
     portForwardTeardown(s),
@@ -58,13 +60,13 @@ export function sessionFindings(s: ExecSession, scope: DiagnosisScope, connectio
     stdinNeverClosed(s),
     outputNeverEnds(s),
     statusButStillOpen(s),
-    keepaliveGaps(s, scope.sessions),
-    transportFallback(s, scope.sessions),
+    keepaliveGaps(s, records),
+    transportFallback(s, records),
     keepalivesDefeatIdleTimeout(s),
   ].filter((f): f is Finding => f !== null);
 }
 
-const connectionsById = (scope: DiagnosisScope) => new Map(scope.connections.map((c) => [c.id, c]));
+const recordsOf = (scope: DiagnosisScope): CaptureRecords => (scope instanceof CaptureRecords ? scope : new CaptureRecords(scope));
 
 const rank = (f: Finding) => CAUSE_ORDER.indexOf(f.rule);
 
@@ -101,14 +103,12 @@ export function diagnoseAll(scope: DiagnosisScope): Diagnoses {
 }
 
 export class Diagnoses {
-  private readonly connections: ReadonlyMap<number, ConnectionRecord>;
-  private readonly byId: ReadonlyMap<number, ExecSession>;
+  private readonly byId: CaptureRecords;
   /** The last chain's findings: the hops of one exec are usually asked for one after another. */
   private lastChain: { members: readonly ExecSession[]; findings: Map<number, Finding[]> } | null = null;
 
-  constructor(private readonly scope: DiagnosisScope) {
-    this.connections = connectionsById(scope);
-    this.byId = new Map(scope.sessions.map((s) => [s.id, s]));
+  constructor(scope: DiagnosisScope) {
+    this.byId = recordsOf(scope);
   }
 
   get(id: number): Diagnosis | undefined {
@@ -137,8 +137,9 @@ export class Diagnoses {
   /** The findings of each hop of `chain`, reused while the same chain is asked about (findings are compared by identity). */
   private findingsOf(chain: readonly ExecSession[]): Map<number, Finding[]> {
     const last = this.lastChain;
-    if (last && last.members.length === chain.length && last.members.every((h, i) => h === chain[i])) return last.findings;
-    const findings = new Map(chain.map((h) => [h.id, sessionFindings(h, this.scope, this.connections)]));
+    // By id: a spilled hop read back again is another object with the same findings.
+    if (last && last.members.length === chain.length && last.members.every((h, i) => h.id === chain[i].id)) return last.findings;
+    const findings = new Map(chain.map((h) => [h.id, sessionFindings(h, this.byId)]));
     this.lastChain = { members: chain, findings };
     return findings;
   }
@@ -152,8 +153,8 @@ export function findingsOf(d: Diagnosis | undefined): Finding[] {
 }
 
 /** Every finding of one session, the cause first (one session of a front end; reports use diagnoseAll). */
-export function diagnose(s: ExecSession, sessions: readonly ExecSession[], connections: DiagnosisScope['connections'] = []): Finding[] {
-  return findingsOf(diagnoseAll({ sessions: sessions as ExecSession[], connections }).get(s.id));
+export function diagnose(s: ExecSession, sessions: readonly ExecSession[], connections: readonly ConnectionRecord[] = []): Finding[] {
+  return findingsOf(diagnoseAll({ sessions: sessions as ExecSession[], connections: connections as ConnectionRecord[] }).get(s.id));
 }
 
 /** How sure an exec inferred from framing alone is (PROTOCOL.md: inferred sessions are gated). */

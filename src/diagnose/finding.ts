@@ -3,6 +3,7 @@
  * rules" R1–R10, "More rules that real reports call for" R11–R17) matched, in a line, with the
  * evidence from the capture that made it match, and the hop where it happened.
  */
+import type { CaptureRecords } from '../model/records.js';
 import type { CaptureModel, ExecSession, Hop } from '../model/session.js';
 import { formatDuration } from '../core/time.js';
 
@@ -29,8 +30,11 @@ export interface Finding {
   locate?: 'far-end' | 'first';
 }
 
-/** What the doctor needs from the model: every session (hop links, fallbacks) and every connection (TCP facts). */
-export type DiagnosisScope = Pick<CaptureModel, 'sessions' | 'connections'>;
+/**
+ * What the doctor needs from the model: every session (hop links, fallbacks) and every connection (TCP
+ * facts) — a model's lists, or the reports' CaptureRecords, which also reads spilled ones back.
+ */
+export type DiagnosisScope = Pick<CaptureModel, 'sessions' | 'connections'> | CaptureRecords;
 
 /** A capture time as an offset into the session ("+1.25 s"). */
 export function sinceStart(s: ExecSession, ts: number): string {

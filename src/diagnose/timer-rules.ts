@@ -3,6 +3,7 @@
  * silence no keepalive broke (R6); keepalives that are missing or unanswered, per hop (R7); and
  * keepalives that hold an idle timer off on a session that carries no data (R17).
  */
+import { sessionById, type SessionsById } from '../model/records.js';
 import type { ExecSession } from '../model/session.js';
 import { formatDuration } from '../core/time.js';
 import { finding, sessionEndTs, sessionOverTs, sinceStart, type Finding } from './finding.js';
@@ -63,7 +64,7 @@ export function idleExpiry(s: ExecSession): Finding | null {
 }
 
 /** R7: this hop carried no keepalives, or carried pings nobody answered. */
-export function keepaliveGaps(s: ExecSession, all: readonly ExecSession[]): Finding | null {
+export function keepaliveGaps(s: ExecSession, all: SessionsById): Finding | null {
   if (s.httpStatus !== 101 || s.kind === 'portforward') return null;
   // Silence after the session said it was over (Status, GOAWAY, Close, the connection's end) is not a missing keepalive.
   const over = sessionOverTs(s) ?? sessionEndTs(s);
@@ -78,10 +79,10 @@ export function keepaliveGaps(s: ExecSession, all: readonly ExecSession[]): Find
   } else if (span >= KEEPALIVE_NS && pings.length === 0 && !s.control.some((c) => c.kind === 'pong') && quietFor(s, over) >= PING_PERIOD_NS) {
     evidence.push(`no ${s.transport === 'spdy' ? 'SPDY PING' : 'WebSocket ping/pong'} in ${formatDuration(span)} (client-go pings every 5 s)`);
     // Walk towards kubectl: the nearest hop that still carried keepalives is where they stop.
-    let previous = all.find((x) => x.id === s.previousHop);
+    let previous = sessionById(all, s.previousHop);
     for (let depth = 0; previous && depth < 4 && !previous.control.some((c) => c.kind === 'ping' || c.kind === 'pong'); depth++) {
       const at: ExecSession = previous;
-      previous = all.find((x) => x.id === at.previousHop);
+      previous = sessionById(all, at.previousHop);
     }
     if (previous) {
       const translator = previous.hop === 'apiserver' && previous.transport === 'websocket';

@@ -4,6 +4,7 @@
  * retry's folded into one), the SPDY retry that followed a refused WebSocket (R9), and a Failure
  * Status right after the 101 (R12).
  */
+import { retryOf, sessionById, type SessionsById } from '../model/records.js';
 import type { ExecSession, Hop } from '../model/session.js';
 import { finding, sinceStart, type Finding } from './finding.js';
 
@@ -66,12 +67,12 @@ export function authorization(s: ExecSession): Finding | null {
  * R11: the upgrade was refused for another reason, classified. A refused WebSocket followed by a
  * refused SPDY retry is one finding, shown on both attempts (the same object).
  */
-export function refusedUpgrade(s: ExecSession, all: readonly ExecSession[]): Finding | null {
-  const first = s.fallbackFrom !== null ? all.find((x) => x.id === s.fallbackFrom) : undefined;
+export function refusedUpgrade(s: ExecSession, all: SessionsById): Finding | null {
+  const first = sessionById(all, s.fallbackFrom);
   if (first && s.state === 'upgrade-failed') return refusedUpgrade(first, all);
   const c = classifyRefusal(s);
   if (!c || authorization(s)) return null;
-  const retry = all.find((x) => x.fallbackFrom === s.id);
+  const retry = retryOf(all, s.id);
   const twice = retry?.state === 'upgrade-failed';
   const evidence = [`${s.transport === 'websocket' ? 'WebSocket GET' : 'SPDY POST'} answered ${s.httpStatus ?? 'nothing'}${s.refusal?.message ? `: ${s.refusal.message}` : ''}`];
   if (twice) evidence.push(`the SPDY retry (#${retry.id}) was answered ${retry.httpStatus ?? '?'}${retry.refusal?.message ? `: ${retry.refusal.message}` : ''}`);
@@ -94,9 +95,9 @@ export function refusedUpgrade(s: ExecSession, all: readonly ExecSession[]): Fin
 }
 
 /** R9: kubectl fell back to SPDY after a refused WebSocket (the refusal itself is R10/R11). */
-export function transportFallback(s: ExecSession, all: readonly ExecSession[]): Finding | null {
+export function transportFallback(s: ExecSession, all: SessionsById): Finding | null {
   if (s.fallbackFrom === null || s.state === 'upgrade-failed') return null;
-  const refused = all.find((x) => x.id === s.fallbackFrom);
+  const refused = sessionById(all, s.fallbackFrom);
   return finding(s, {
     rule: 'R9',
     severity: 'info',

@@ -4,6 +4,7 @@
  * model and writes text; captured strings in it (stream names, Status messages) are neutralised.
  */
 import { explainDockerControl, explainDockerStream } from './docker-events.js';
+import type { SessionsById } from '../model/records.js';
 import type { ControlEvent, ExecSession, StreamEvent, StreamRecord } from '../model/session.js';
 import { isSpdyTunnel } from '../report/outcome.js';
 import { formatDuration } from '../core/time.js';
@@ -56,7 +57,7 @@ function streamCarrier(s: ExecSession, r: StreamRecord): string {
   return `WebSocket channel ${r.id}`;
 }
 
-function explainOpen(s: ExecSession, all: readonly ExecSession[], r: StreamRecord, e: StreamEvent): Explanation {
+function explainOpen(s: ExecSession, all: SessionsById, r: StreamRecord, e: StreamEvent): Explanation {
   const name = safeInline(r.name);
   const sp = speaker(s, all, e.dir);
   const inferred = e.detail === 'first seen mid-stream';
@@ -79,7 +80,7 @@ function explainOpen(s: ExecSession, all: readonly ExecSession[], r: StreamRecor
   };
 }
 
-function explainReply(s: ExecSession, all: readonly ExecSession[], r: StreamRecord, e: StreamEvent): Explanation {
+function explainReply(s: ExecSession, all: SessionsById, r: StreamRecord, e: StreamEvent): Explanation {
   const sp = speaker(s, all, e.dir);
   return {
     title: `SYN_REPLY ${r.id} accepts ${safeInline(r.name)}`,
@@ -90,7 +91,7 @@ function explainReply(s: ExecSession, all: readonly ExecSession[], r: StreamReco
   };
 }
 
-function explainEstablished(s: ExecSession, all: readonly ExecSession[], r: StreamRecord, e: StreamEvent): Explanation {
+function explainEstablished(s: ExecSession, all: SessionsById, r: StreamRecord, e: StreamEvent): Explanation {
   const sp = speaker(s, all, e.dir);
   return {
     title: `[0x0${r.id}] connection established`,
@@ -112,7 +113,7 @@ function statusWords(s: ExecSession): string {
   return 'Here the bytes are not a Status execscope can read: kubectl would report an error decoding it.';
 }
 
-function explainData(s: ExecSession, all: readonly ExecSession[], r: StreamRecord, e: StreamEvent): Explanation {
+function explainData(s: ExecSession, all: SessionsById, r: StreamRecord, e: StreamEvent): Explanation {
   const name = safeInline(r.name);
   const sp = speaker(s, all, e.dir);
   const bytes = `${e.length} B`;
@@ -211,7 +212,7 @@ function nearestResize(s: ExecSession, ts: number): ExecSession['resizes'][numbe
   return best;
 }
 
-function explainHalfClose(s: ExecSession, all: readonly ExecSession[], r: StreamRecord, e: StreamEvent): Explanation {
+function explainHalfClose(s: ExecSession, all: SessionsById, r: StreamRecord, e: StreamEvent): Explanation {
   const name = safeInline(r.name);
   const sp = speaker(s, all, e.dir);
   const v5 = e.detail === 'v5 CLOSE signal';
@@ -241,7 +242,7 @@ function explainHalfClose(s: ExecSession, all: readonly ExecSession[], r: Stream
   };
 }
 
-function explainReset(s: ExecSession, all: readonly ExecSession[], title: string, e: { ts: number; dir: StreamEvent['dir'] }): Explanation {
+function explainReset(s: ExecSession, all: SessionsById, title: string, e: { ts: number; dir: StreamEvent['dir'] }): Explanation {
   const sp = speaker(s, all, e.dir);
   const afterStatus = s.streams.find((x) => x.name === 'error')?.lastDataAt;
   const normal = afterStatus !== null && afterStatus !== undefined && afterStatus <= e.ts;
@@ -260,7 +261,7 @@ function explainReset(s: ExecSession, all: readonly ExecSession[], title: string
   };
 }
 
-function explainStreamEvent(s: ExecSession, all: readonly ExecSession[], r: StreamRecord, e: StreamEvent): Explanation {
+function explainStreamEvent(s: ExecSession, all: SessionsById, r: StreamRecord, e: StreamEvent): Explanation {
   switch (e.kind) {
     case 'open':
       return explainOpen(s, all, r, e);
@@ -289,7 +290,7 @@ const REQUEST_ORIGIN: Record<string, string> = {
   cri: 'kubelet pkg/kubelet/server/server.go getExec → CRI RuntimeService/Exec → proxyStream',
 };
 
-function explainRequest(s: ExecSession, all: readonly ExecSession[], e: ControlEvent): Explanation {
+function explainRequest(s: ExecSession, all: SessionsById, e: ControlEvent): Explanation {
   const sp = speaker(s, all, 'c2s');
   const offered = s.offeredProtocols.map((p) => safeInline(p)).join(', ') || 'nothing';
   const ws = s.transport === 'websocket';
@@ -323,7 +324,7 @@ const VERSION_ADDS: Record<string, string> = {
   'SPDY/3.1+portforward.k8s.io': "port-forward's SPDY carried inside WebSocket binary messages",
 };
 
-function explainUpgrade(s: ExecSession, all: readonly ExecSession[], e: ControlEvent): Explanation {
+function explainUpgrade(s: ExecSession, all: SessionsById, e: ControlEvent): Explanation {
   const sp = speaker(s, all, 's2c');
   const p = safeInline(s.protocol) || 'none';
   const adds = VERSION_ADDS[s.protocol];
@@ -337,7 +338,7 @@ function explainUpgrade(s: ExecSession, all: readonly ExecSession[], e: ControlE
   };
 }
 
-function explainPing(s: ExecSession, all: readonly ExecSession[], e: ControlEvent): Explanation {
+function explainPing(s: ExecSession, all: SessionsById, e: ControlEvent): Explanation {
   const sp = speaker(s, all, e.dir);
   const unanswered = e.detail.includes('never answered');
   if (frameWord(s) === 'SPDY') {
@@ -358,7 +359,7 @@ function explainPing(s: ExecSession, all: readonly ExecSession[], e: ControlEven
   };
 }
 
-function explainPong(s: ExecSession, all: readonly ExecSession[], e: ControlEvent): Explanation {
+function explainPong(s: ExecSession, all: SessionsById, e: ControlEvent): Explanation {
   const sp = speaker(s, all, e.dir);
   const spdy = frameWord(s) === 'SPDY';
   return {
@@ -372,7 +373,7 @@ function explainPong(s: ExecSession, all: readonly ExecSession[], e: ControlEven
   };
 }
 
-function explainControl(s: ExecSession, all: readonly ExecSession[], e: ControlEvent): Explanation {
+function explainControl(s: ExecSession, all: SessionsById, e: ControlEvent): Explanation {
   const sp = speaker(s, all, e.dir);
   const detail = safeInline(e.detail);
   switch (e.kind) {
@@ -443,7 +444,7 @@ function explainControl(s: ExecSession, all: readonly ExecSession[], e: ControlE
 }
 
 /** The explanation of one event of session `s` (`all`: every session of the capture, for the hop links). */
-export function explainEvent(s: ExecSession, all: readonly ExecSession[], ref: SessionEventRef): Explanation {
+export function explainEvent(s: ExecSession, all: SessionsById, ref: SessionEventRef): Explanation {
   if (s.hop === 'docker') return ref.stream ? explainDockerStream(s, ref.stream, ref.event) : explainDockerControl(s, ref.event);
   return ref.stream ? explainStreamEvent(s, all, ref.stream, ref.event) : explainControl(s, all, ref.event);
 }

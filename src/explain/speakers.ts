@@ -5,6 +5,7 @@
  * runtime's streaming server. The neighbouring hops (cross-hop links) tell which case this is.
  */
 import type { Direction } from '../core/origin.js';
+import { sessionById, type SessionsById } from '../model/records.js';
 import type { ExecSession } from '../model/session.js';
 import { isSpdyTunnel } from '../report/outcome.js';
 
@@ -38,10 +39,6 @@ const KUBELET_TUNNEL: Author = {
 };
 const RUNTIME: Author = { who: "the container runtime's streaming server", origin: 'cri-streaming pkg/streaming/server.go, remotecommand/httpstream.go (containerd, CRI-O)' };
 
-function byId(all: readonly ExecSession[], id: number | null): ExecSession | undefined {
-  return id === null ? undefined : all.find((s) => s.id === id);
-}
-
 function relayed(inner: Author, by: string, origin: string): Author {
   return { ...inner, relays: [...(inner.relays ?? []), { by, origin }] };
 }
@@ -50,8 +47,8 @@ const APISERVER_PROXY = 'apiserver pkg/util/proxy upgrade-aware proxy';
 const KUBELET_PROXY = 'kubelet pkg/kubelet/server/server.go proxyStream';
 
 /** Who wrote what the client side of this hop sent. */
-function clientSpeaker(s: ExecSession, all: readonly ExecSession[]): Author {
-  const up = byId(all, s.previousHop);
+function clientSpeaker(s: ExecSession, all: SessionsById): Author {
+  const up = sessionById(all, s.previousHop);
   switch (s.hop) {
     case 'apiserver':
       if (isSpdyTunnel(s)) return KUBECTL_TUNNEL;
@@ -78,7 +75,7 @@ function clientSpeaker(s: ExecSession, all: readonly ExecSession[]): Author {
 }
 
 /** Who wrote what the server side of this hop sent. */
-function serverSpeaker(s: ExecSession, all: readonly ExecSession[]): Author {
+function serverSpeaker(s: ExecSession, all: SessionsById): Author {
   switch (s.hop) {
     case 'cri':
       return RUNTIME;
@@ -86,7 +83,7 @@ function serverSpeaker(s: ExecSession, all: readonly ExecSession[]): Author {
       if (s.transport === 'websocket') return isSpdyTunnel(s) ? KUBELET_TUNNEL : KUBELET_TRANSLATOR;
       return relayed(RUNTIME, 'the kubelet', KUBELET_PROXY);
     case 'apiserver': {
-      const down = byId(all, s.nextHop);
+      const down = sessionById(all, s.nextHop);
       // 1.36: the WebSocket passes through the apiserver to a kubelet that translates it.
       if (s.transport === 'websocket' && down?.transport === 'websocket') return relayed(serverSpeaker(down, all), 'the apiserver (ExtendWebSocketsToKubelet, 1.36)', APISERVER_PROXY);
       if (isSpdyTunnel(s)) return TUNNEL;
@@ -99,7 +96,7 @@ function serverSpeaker(s: ExecSession, all: readonly ExecSession[]): Author {
   }
 }
 
-export function speaker(s: ExecSession, all: readonly ExecSession[], dir: Direction): Speaker {
+export function speaker(s: ExecSession, all: SessionsById, dir: Direction): Speaker {
   const a = dir === 'c2s' ? clientSpeaker(s, all) : serverSpeaker(s, all);
   const relays = a.relays ?? [];
   if (!relays.length) return { who: a.who, origin: a.origin };

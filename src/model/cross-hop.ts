@@ -23,6 +23,7 @@
  * command and stream flags the reports show for it.
  */
 import type { RpcCall } from './rpc-call.js';
+import { sessionById, type SessionsById } from './records.js';
 import type { ExecSession } from './session.js';
 
 /** The translator's upstream dial follows its WebSocket 101 within this (ns). */
@@ -30,40 +31,57 @@ const TRANSLATOR_DIAL_NS = 5e9;
 /** A hop dials the next one while it sets up, well within this of its own request (ns). */
 const SETUP_WINDOW_NS = 60e9;
 
+/** What linking reads of a session, and the links it sets: the pipeline links spilled sessions through this much of each. */
+export type HopLinked = Pick<ExecSession, 'id' | 'hop' | 'kind' | 'transport' | 'startTs' | 'upgradeTs' | 'endTs' | 'namespace' | 'pod' | 'container' | 'command' | 'token' | 'criCall' | 'previousHop' | 'nextHop'>;
+
 /**
  * Sets previousHop/nextHop on every session whose neighbouring hop is in the capture. `clockSlackNs`:
  * how far the clocks of merged captures may still disagree after lining them up (0 for one capture):
  * every "before" of the setup sequence is allowed that much.
  */
-export function linkHops(sessions: readonly ExecSession[], rpcs: readonly RpcCall[] = [], clockSlackNs = 0): void {
+export function linkHops(sessions: readonly HopLinked[], rpcs: readonly RpcCall[] = [], clockSlackNs = 0): void {
   for (const s of sessions) {
     s.previousHop = null;
     s.nextHop = null;
   }
   linkCriCalls(sessions, rpcs, clockSlackNs);
   const byStart = [...sessions].sort((a, b) => a.startTs - b.startTs || a.id - b.id);
-  link(byStart, 'apiserver', 'kubelet', apiserverCarries, clockSlackNs);
-  link(byStart, 'kubelet', 'cri', kubeletCarries, clockSlackNs);
-  link(byStart, 'cri', 'docker', dockershimCarries, clockSlackNs);
+  for (const [near, far, carries] of NEIGHBOURS) link(byStart, near, far, carries, clockSlackNs);
+}
+
+/**
+ * The hops whose sessions linkHops may link, among the hops of a capture's sessions: both of each
+ * neighbouring pair present, and the runtime's when CRI calls returned tokens. A capture of one hop
+ * (200,000 execs to the apiserver) links nothing.
+ */
+export function linkableHops(present: ReadonlySet<ExecSession['hop']>, rpcs: readonly RpcCall[]): Set<ExecSession['hop']> {
+  const linkable = new Set<ExecSession['hop']>();
+  for (const [near, far] of NEIGHBOURS) {
+    if (!present.has(near) || !present.has(far)) continue;
+    linkable.add(near);
+    linkable.add(far);
+  }
+  if (present.has('cri') && rpcs.some((c) => c.token !== null)) linkable.add('cri');
+  return linkable;
 }
 
 /** The sessions of one exec across hops, nearest kubectl first (just `s` when it has no links); a map by id looks up faster. */
-export function hopChain(sessions: readonly ExecSession[] | ReadonlyMap<number, ExecSession>, s: ExecSession): ExecSession[] {
-  const byId = (id: number | null) => (id === null ? undefined : 'get' in sessions ? sessions.get(id) : sessions.find((x) => x.id === id));
+export function hopChain(sessions: SessionsById, s: ExecSession): ExecSession[] {
+  // Compared by id: a spilled session read back twice is two objects.
   let head = s;
-  for (let up = byId(head.previousHop); up && up !== s; up = byId(head.previousHop)) head = up;
-  const chain = [head];
-  for (let next = byId(head.nextHop); next && !chain.includes(next); next = byId(next.nextHop)) chain.push(next);
+  for (let up = sessionById(sessions, head.previousHop); up && up.id !== s.id; up = sessionById(sessions, head.previousHop)) head = up;
+  const chain = [head.id === s.id ? s : head];
+  for (let next = sessionById(sessions, chain[0].nextHop); next && !chain.some((h) => h.id === next!.id); next = sessionById(sessions, next.nextHop)) chain.push(next.id === s.id ? s : next);
   return chain;
 }
 
-function link(sessions: readonly ExecSession[], near: ExecSession['hop'], far: ExecSession['hop'], carries: (up: ExecSession, down: ExecSession, slack: number) => boolean, slack: number): void {
+function link(sessions: readonly HopLinked[], near: ExecSession['hop'], far: ExecSession['hop'], carries: (up: HopLinked, down: HopLinked, slack: number) => boolean, slack: number): void {
   const candidates = sessions.filter((s) => s.hop === near);
   let started = 0;
   for (const down of sessions) {
     if (down.hop !== far) continue;
     while (started < candidates.length && candidates[started].startTs <= down.startTs + slack) started++;
-    let best: ExecSession | null = null;
+    let best: HopLinked | null = null;
     let bestScore = Infinity;
     for (let i = started - 1; i >= 0 && candidates[i].startTs >= down.startTs - SETUP_WINDOW_NS; i--) {
       const up = candidates[i];
@@ -83,8 +101,15 @@ function link(sessions: readonly ExecSession[], near: ExecSession['hop'], far: E
   }
 }
 
+/** Each hop and the one it dials, with what says a session of the first carried one of the second. */
+const NEIGHBOURS: [near: ExecSession['hop'], far: ExecSession['hop'], carries: (up: HopLinked, down: HopLinked, slack: number) => boolean][] = [
+  ['apiserver', 'kubelet', apiserverCarries],
+  ['kubelet', 'cri', kubeletCarries],
+  ['cri', 'docker', dockershimCarries],
+];
+
 /** Same request (the apiserver may have defaulted the container): the same exec, whatever the clocks say. */
-function sameRequest(up: ExecSession, down: ExecSession): boolean {
+function sameRequest(up: HopLinked, down: HopLinked): boolean {
   if (up.namespace !== down.namespace || up.pod !== down.pod) return false;
   if (up.kind !== 'portforward') {
     if (up.container !== null && up.container !== down.container) return false;
@@ -124,7 +149,7 @@ export function clockOffsetBetween(up: ExecSession, down: ExecSession): number |
 }
 
 /** Same request, opened in time. */
-function apiserverCarries(up: ExecSession, down: ExecSession, slack: number): boolean {
+function apiserverCarries(up: HopLinked, down: HopLinked, slack: number): boolean {
   if (!sameRequest(up, down)) return false;
   const latest = (up.upgradeTs ?? up.endTs ?? Infinity) + TRANSLATOR_DIAL_NS;
   return down.startTs <= latest + slack && (up.endTs === null || down.startTs <= up.endTs + slack);
@@ -135,7 +160,7 @@ function apiserverCarries(up: ExecSession, down: ExecSession, slack: number): bo
  * kubelet translates WebSocket to SPDY (1.36 ExtendWebSocketsToKubelet), just after it upgraded the
  * apiserver's WebSocket, as the apiserver's translator does.
  */
-function kubeletCarries(up: ExecSession, down: ExecSession, slack: number): boolean {
+function kubeletCarries(up: HopLinked, down: HopLinked, slack: number): boolean {
   const translating = up.transport === 'websocket' && down.transport === 'spdy';
   const latest = (up.upgradeTs ?? up.endTs ?? Infinity) + (translating ? TRANSLATOR_DIAL_NS : 0);
   return down.startTs <= latest + slack && (!translating || up.endTs === null || down.startTs <= up.endTs + slack);
@@ -146,14 +171,14 @@ function kubeletCarries(up: ExecSession, down: ExecSession, slack: number): bool
  * Engine API once the kubelet's upgrade arrived: the docker exec is created while the streaming
  * session is open, for the same command when both name one.
  */
-function dockershimCarries(up: ExecSession, down: ExecSession, slack: number): boolean {
+function dockershimCarries(up: HopLinked, down: HopLinked, slack: number): boolean {
   if (down.startTs < up.startTs - slack || (up.endTs !== null && down.startTs > up.endTs + slack)) return false;
   return !up.command.length || !down.command.length || (up.command.length === down.command.length && up.command.every((arg, i) => arg === down.command[i]));
 }
 
 /** Each CRI call that returned a token, to the streaming session that presented it (the first one after the call). */
-function linkCriCalls(sessions: readonly ExecSession[], rpcs: readonly RpcCall[], slack: number): void {
-  const byToken = new Map<string, ExecSession[]>();
+function linkCriCalls(sessions: readonly HopLinked[], rpcs: readonly RpcCall[], slack: number): void {
+  const byToken = new Map<string, HopLinked[]>();
   for (const s of sessions) {
     if (s.hop !== 'cri' || s.token === null) continue;
     if (s.criCall !== null && s.kind !== 'execsync') s.criCall = null;
@@ -189,7 +214,7 @@ export interface HopProgress {
  * hop, walking from the process towards kubectl, that carried less output (or no Status) than the
  * hop behind it — e.g. stdout reached the apiserver but not kubectl.
  */
-export function hopProgress(sessions: readonly ExecSession[] | ReadonlyMap<number, ExecSession>, s: ExecSession): { hops: HopProgress[]; stopped: { before: number; after: number; what: string } | null } {
+export function hopProgress(sessions: SessionsById, s: ExecSession): { hops: HopProgress[]; stopped: { before: number; after: number; what: string } | null } {
   const chain = hopChain(sessions, s);
   const hops = chain.map((h): HopProgress => {
     const output = h.streams.filter((r) => r.dataDir === 's2c' && (r.name === 'stdout' || r.name === 'stderr'));

@@ -6,6 +6,7 @@ import type { Direction, FrameOrigin } from '../core/origin.js';
 import type { Problem } from '../core/problem.js';
 import type { RpcCall } from './rpc-call.js';
 import type { Http2Traffic, WebSocketTraffic } from './connection-traffic.js';
+import type { SpilledRecords } from './records.js';
 
 /** `execsync`: a CRI ExecSync call (probes, `crictl exec --sync`): its output and exit code travel inline in the gRPC response. */
 export type SessionKind = 'exec' | 'attach' | 'portforward' | 'execsync';
@@ -268,8 +269,16 @@ export interface UnlistedConnections {
 
 export interface CaptureModel {
   capture: CaptureSummary;
+  /** The sessions held in memory, by id: every one unless `spilled` holds ended ones. */
   sessions: ExecSession[];
+  /** The connections held in memory, by id: every listed one unless `spilled` holds ended ones. */
   connections: ConnectionRecord[];
+  /**
+   * Ended sessions and connections moved out of the two lists above to keep memory bounded (the
+   * CLI's reports ask the pipeline for it); absent when the lists hold every record. Reports read
+   * both through model/records.ts's CaptureRecords.
+   */
+  spilled?: SpilledRecords;
   /** Absent when every connection is listed. */
   unlistedConnections?: UnlistedConnections;
   /** gRPC calls (the kubelet's CRI calls), in the order they started. */

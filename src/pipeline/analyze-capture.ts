@@ -53,6 +53,7 @@ export async function analyzeCapture(path: CaptureInput, opts: AnalyzeOptions, o
   const first = await analyzeOnce(path, opts, onProgress, tee);
   if (!first.keysArrivedLate || typeof path !== 'string' || path === '-') return first.model;
   // Secrets stored after the connections they decrypt: decode again with them known from the start.
+  first.model.spilled?.close();
   return (await analyzeOnce(path, { ...opts, keyLogs: [...opts.keyLogs, ...first.embeddedKeyLogs] }, onProgress)).model;
 }
 

@@ -22,6 +22,7 @@ import { pipelineProblem } from './problems.js';
 import { CAPTURE_TRAFFIC_ENTRIES_KEPT, TrafficListingBudget } from './traffic-budget.js';
 import { captureProblem } from '../capture/problems.js';
 import { ConnectionListing } from './connection-listing.js';
+import { EndedRecords } from './ended-records.js';
 
 const MAX_WARNINGS = 1000;
 /** pcapng DSB secrets type for an NSS key log ("TLSK"). */
@@ -41,6 +42,9 @@ export class CaptureAnalyzer implements PipelineContext {
   private readonly unixStreams: SockdumpStreams;
   private readonly connections = new Map<number, ConnectionAnalyzer>();
   private readonly listing: ConnectionListing;
+  /** Null when every record stays in memory (AnalyzeOptions.endedConnectionsHeld). */
+  private readonly ended: EndedRecords | null;
+  private sessionsMade = 0;
   /** The connection of the previous TCP event and its analyzer: segments come in runs per connection. */
   private lastConnection: TcpConnection | null = null;
   private lastAnalyzer: ConnectionAnalyzer | undefined;
@@ -70,6 +74,7 @@ export class CaptureAnalyzer implements PipelineContext {
       done: false,
     };
     this.listing = new ConnectionListing(this.model, opts.plainConnectionsListed);
+    this.ended = opts.endedConnectionsHeld !== undefined && !opts.hash ? new EndedRecords(this.model, opts.endedConnectionsHeld) : null;
     // After the model: a malformed line is a warning in it.
     for (const log of opts.keyLogs) this.addKeyLog(log.text, log.source);
     const streams: TcpSink = {
@@ -86,7 +91,8 @@ export class CaptureAnalyzer implements PipelineContext {
         const a = this.analyzerOf(conn);
         if (a) {
           a.end(ts);
-          this.listing.ended(a.record, a.notable);
+          const listed = this.listing.ended(a.record, a.notable);
+          if (listed && !a.dockerCall) this.ended?.ended(a.record, a.ownSessions);
         }
         this.connections.delete(conn.id);
         this.lastConnection = null;
@@ -185,7 +191,7 @@ export class CaptureAnalyzer implements PipelineContext {
   }
 
   newSession(conn: ConnectionRecord, req: SessionRequest): ExecSessionBuilder {
-    const id = this.model.sessions.length + 1;
+    const id = ++this.sessionsMade;
     const b = new ExecSessionBuilder({ id, connectionId: conn.id, client: conn.client, server: conn.server }, req, this.opts, this.opts.tap);
     if (req.transport === 'spdy') {
       const from = this.refusedWebSockets.get(fallbackKey(conn, req.target));
@@ -233,7 +239,8 @@ export class CaptureAnalyzer implements PipelineContext {
     this.tcp.end();
     this.unixStreams.end();
     this.docker.finish(this.lastTs);
-    linkHops(this.model.sessions, this.model.rpcs);
+    if (this.ended) this.ended.finish(this.model.rpcs);
+    else linkHops(this.model.sessions, this.model.rpcs);
     // Its one warning bypasses MAX_WARNINGS: it says why the list lacks connections.
     const unlisted = this.listing.finish();
     if (unlisted) this.model.warnings.push(unlisted);

@@ -74,6 +74,8 @@ export class ConnectionAnalyzer implements ConnectionScope {
   private serverReset = false;
   /** A problem named it or a docker call used it: listed whatever the bound on plain connections. */
   notable = false;
+  /** A docker call used it: its docker session may still change its record after it ended. */
+  dockerCall = false;
 
   constructor(
     private readonly conn: TcpConnection,
@@ -156,6 +158,16 @@ export class ConnectionAnalyzer implements ConnectionScope {
 
   markNotable(): void {
     this.notable = true;
+  }
+
+  markDockerCall(): void {
+    this.notable = true;
+    this.dockerCall = true;
+  }
+
+  /** The sessions this connection carried alone (docker's, whose calls span connections, are not among them). */
+  get ownSessions(): ExecSession[] {
+    return this.sessions.map((b) => b.session);
   }
 
   newSession(req: SessionRequest): ExecSessionBuilder {

@@ -32,12 +32,12 @@ export class ConnectionListing {
     readonly limit: number = PLAIN_CONNECTIONS_LISTED,
   ) {}
 
-  /** A connection ended; `notable`: something (a problem, a docker call) singled it out. */
-  ended(record: ConnectionRecord, notable: boolean): void {
-    if (notable || !isPlainHttp(record)) return;
+  /** A connection ended; `notable`: something (a problem, a docker call) singled it out. Returns whether it stays listed. */
+  ended(record: ConnectionRecord, notable: boolean): boolean {
+    if (notable || !isPlainHttp(record)) return true;
     if (this.listedPlain < this.limit) {
       this.listedPlain++;
-      return;
+      return true;
     }
     const u = (this.model.unlistedConnections ??= { listed: this.limit, connections: 0, requests: 0, bytes: { c2s: 0, s2c: 0 }, lastId: 0 });
     u.connections++;
@@ -47,6 +47,7 @@ export class ConnectionListing {
     u.lastId = Math.max(u.lastId, record.id);
     this.leaving.add(record);
     if (this.leaving.size >= Math.max(REMOVE_IN_BATCHES_OF, this.model.connections.length >> 2)) this.removeLeaving();
+    return false;
   }
 
   /** At the capture's end: the last records leave the list, and the warning with the counts, if any were counted. */

@@ -9,6 +9,6 @@ export interface ConnectionScope {
   /** "client→server", the start of every Problem's where. */
   readonly where: string;
   newSession(req: SessionRequest): ExecSessionBuilder;
-  /** Something on the connection matters beyond its record (a docker call): it stays listed. */
-  markNotable(): void;
+  /** A docker call used the connection: it stays listed, and in memory (its docker session may name it after it ended). */
+  markDockerCall(): void;
 }

@@ -75,7 +75,7 @@ export function http1Consumer(scope: ConnectionScope, handOff: (successor: Strea
     onRequest: (req) => {
       record.requests.push({ method: sharedText(req.method), target: sharedText(req.target), status: null, ts: req.origin.ts });
       const docker = ctx.docker.call(record, scope.where, req);
-      if (docker) scope.markNotable();
+      if (docker) scope.markDockerCall();
       pending.push({ req, session: docker ? null : startSession(req), docker, requestIndex: record.requests.length - 1 });
     },
     onResponse: (res: HttpResponseHead, req) => {

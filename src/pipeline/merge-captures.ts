@@ -39,6 +39,8 @@ export async function analyzeCaptures(
 ): Promise<CaptureModel> {
   const withKeys = (o: AnalyzeOptions, i: number): AnalyzeOptions => ({ ...o, keys: keys[i], keyLogs: [...o.keyLogs, ...inputs[i].keyLogs] });
   if (inputs.length === 1) return analyzeCapture(inputs[0].path, withKeys(opts, 0), onProgress);
+  // Merging renumbers and copies every record of every file: each file's are all held.
+  opts = { ...opts, endedConnectionsHeld: undefined };
   const quick: AnalyzeOptions = { ...opts, hash: false, keepEvents: false, headBytes: 0, tap: null };
   const first: CaptureModel[] = [];
   for (const [i, input] of inputs.entries()) first.push(await analyzeCapture(input.path, withKeys(quick, i)));

@@ -30,6 +30,13 @@ export interface AnalyzeOptions extends RecorderOptions {
   reorderHoldNs: number;
   /** Ended plain-HTTP connections listed before later ones are only counted (connection-listing.ts); default 10,000. */
   plainConnectionsListed?: number;
+  /**
+   * Ended connections held in memory with their sessions before later ones move to a private
+   * temporary file (ended-records.ts), so that memory stays bounded whatever the capture's size: the
+   * CLI's reports set it. Absent, every record stays in the model's lists (the TUI and `live` read
+   * them as the model grows); ignored with `hash`, whose digests arrive after the streams end.
+   */
+  endedConnectionsHeld?: number;
 }
 
 export function analyzeOptions(partial: Partial<AnalyzeOptions> = {}): AnalyzeOptions {

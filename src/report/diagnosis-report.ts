@@ -6,6 +6,7 @@
 import { basename } from 'node:path';
 import { diagnoseAll, diagnoseConnections, type Diagnosis } from '../diagnose/diagnose.js';
 import { clockOffsetText } from './clock-offset.js';
+import { recordsOf } from '../model/records.js';
 import type { CaptureModel, ExecSession } from '../model/session.js';
 import { commandLabel } from './session-summary.js';
 import { safeInline } from './terminal-text.js';
@@ -24,26 +25,34 @@ export interface DiagnosisReport {
 const who = (s: ExecSession) => [s.namespace, s.pod].filter(Boolean).join('/') || s.token || '?';
 
 export function diagnosisReport(model: CaptureModel, name: string): DiagnosisReport {
-  const diagnoses = diagnoseAll(model);
-  const said = model.sessions.filter((s) => {
+  const records = recordsOf(model);
+  const diagnoses = diagnoseAll(records);
+  // One pass over the sessions (spilled ones are read back once): what each says, kept as its lines and JSON.
+  const sessionLines: string[] = [];
+  const sessionsJson: object[] = [];
+  let faultySessions = 0;
+  for (const s of records.sessions()) {
     const d = diagnoses.get(s.id) as Diagnosis;
-    return d.cause || d.notes.length || d.inferred;
-  });
-  const crossed = diagnoseConnections(model.connections);
-  const faulty = model.sessions.filter((s) => diagnoses.get(s.id)?.cause).length + crossed.length;
-  const lines = [`${safeInline(name)} · ${plural(model.sessions.length, 'session')} · ${faulty ? `${faulty} with a fault` : 'nothing wrong found'}`];
-  for (const f of model.capture.files ?? []) lines.push(`   file ${safeInline(basename(f.path))} · clock ${safeInline(clockOffsetText(f))}`);
-  for (const s of said) {
-    lines.push('', `#${s.id} ${s.kind} ${safeInline(who(s))} ${commandLabel(s)} · ${hopLabel(s)}`.trimEnd(), ...diagnosisLines(diagnoses.get(s.id) as Diagnosis));
+    if (d.cause) faultySessions++;
+    if (!d.cause && !d.notes.length && !d.inferred) continue;
+    sessionLines.push('', `#${s.id} ${s.kind} ${safeInline(who(s))} ${commandLabel(s)} · ${hopLabel(s)}`.trimEnd(), ...diagnosisLines(d));
+    sessionsJson.push({ id: s.id, kind: s.kind, hop: s.hop, namespace: s.namespace, pod: s.pod, command: s.command, diagnosis: diagnosisJson(d) });
   }
+  const crossed = diagnoseConnections(records.connections());
+  const faulty = faultySessions + crossed.length;
+  const lines = [
+    `${safeInline(name)} · ${plural(records.sessionCount, 'session')} · ${faulty ? `${faulty} with a fault` : 'nothing wrong found'}`,
+    ...(model.capture.files ?? []).map((f) => `   file ${safeInline(basename(f.path))} · clock ${safeInline(clockOffsetText(f))}`),
+    ...sessionLines,
+  ];
   for (const f of crossed) {
-    const c = model.connections.find((x) => x.id === f.connection)!;
+    const c = records.connection(f.connection)!;
     lines.push('', `connection ${c.id} ${c.client} → ${c.server}`, `   ✗ cause: ${f.rule} ${f.title}`, ...f.evidence.map((e) => `       ${safeInline(e, 2000)}`));
   }
   if (model.fatal) lines.push('', `error: ${safeInline(model.fatal.message)}`);
   const json = {
     ...(model.capture.files ? { files: model.capture.files.map((f) => ({ path: f.path, clockOffsetMs: f.clockOffsetNs / 1e6, clockOffsetFrom: f.clockOffsetFrom })) } : {}),
-    sessions: said.map((s) => ({ id: s.id, kind: s.kind, hop: s.hop, namespace: s.namespace, pod: s.pod, command: s.command, diagnosis: diagnosisJson(diagnoses.get(s.id)) })),
+    sessions: sessionsJson,
     connections: crossed.map((f) => ({ rule: f.rule, severity: f.severity, title: f.title, connection: f.connection, evidence: f.evidence })),
     ...(model.fatal ? { error: model.fatal } : {}),
   };

@@ -2,6 +2,7 @@
 import { diagnoseAll, type Diagnosis, type Finding } from '../diagnose/diagnose.js';
 import type { RpcCall } from '../model/rpc-call.js';
 import { hopProgress } from '../model/cross-hop.js';
+import { recordsOf, sessionById, sessionsOf } from '../model/records.js';
 import type { CaptureModel, ExecSession, StreamRecord } from '../model/session.js';
 import { durationMs, isoTime } from '../core/time.js';
 import { http2Json, webSocketJson } from './connection-traffic.js';
@@ -38,8 +39,9 @@ const findingJson = (f: Finding) => ({ rule: f.rule, severity: f.severity, title
 /** The doctor's verdict: the cause first, what followed from it, and notes that are not faults. */
 /** The exec's hops on one clock (ms since kubectl's request), and where its bytes stopped. */
 function hopProgressJson(model: CaptureModel, s: ExecSession) {
-  const { hops, stopped } = hopProgress(model.sessions, s);
-  const t0 = model.sessions.find((x) => x.id === hops[0].session)?.startTs ?? s.startTs;
+  const sessions = sessionsOf(model);
+  const { hops, stopped } = hopProgress(sessions, s);
+  const t0 = sessionById(sessions, hops[0].session)?.startTs ?? s.startTs;
   const ms = (t: number | null) => (t === null ? null : durationMs(t0, t));
   return {
     hops: hops.map((h) => ({ session: h.session, hop: h.hop, setupMs: h.setupNs === null ? null : durationMs(0, h.setupNs), firstOutputMs: ms(h.firstOutputTs), outputBytes: h.outputBytes, statusMs: ms(h.statusTs) })),
@@ -147,8 +149,9 @@ function rpcJson(model: CaptureModel, c: RpcCall) {
  * capture, a function producing the list's items one by one (so a writer can stream them).
  */
 function reportFields(model: CaptureModel, opts: { hash: boolean }): [string, unknown | (() => Iterable<unknown>)][] {
-  const lastTs = model.connections.reduce((t, c) => Math.max(t, c.endTs ?? c.startTs), 0);
-  const diagnoses = diagnoseAll(model);
+  const records = recordsOf(model);
+  const lastTs = records.lastConnectionTs();
+  const diagnoses = diagnoseAll(records);
   const fields: [string, unknown | (() => Iterable<unknown>)][] = [
     [
       'capture',
@@ -161,11 +164,11 @@ function reportFields(model: CaptureModel, opts: { hash: boolean }): [string, un
         ...(model.capture.files ? { files: model.capture.files.map((f) => ({ path: f.path, packets: f.packets, start: isoTime(f.originNs, 0), clockOffsetMs: f.clockOffsetNs / 1e6, clockOffsetFrom: f.clockOffsetFrom })) } : {}),
       },
     ],
-    ['sessions', () => lazyMap(model.sessions, (s) => sessionJson(model, s, opts.hash, lastTs, diagnoses.get(s.id)))],
+    ['sessions', () => lazyMap(records.sessions(), (s) => sessionJson(model, s, opts.hash, lastTs, diagnoses.get(s.id)))],
     [
       'connections',
       () =>
-        lazyMap(model.connections, (c) => ({
+        lazyMap(records.connections(), (c) => ({
           id: c.id,
           client: c.client,
           server: c.server,
@@ -188,7 +191,7 @@ function reportFields(model: CaptureModel, opts: { hash: boolean }): [string, un
   return fields;
 }
 
-function* lazyMap<T, U>(items: readonly T[], f: (item: T) => U): Generator<U> {
+function* lazyMap<T, U>(items: Iterable<T>, f: (item: T) => U): Generator<U> {
   for (const item of items) yield f(item);
 }
 

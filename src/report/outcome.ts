@@ -3,6 +3,7 @@
  * bytes from the wire (refusal messages, port-forward errors): callers make it safe to print.
  */
 import { hopChain } from '../model/cross-hop.js';
+import { sessionsOf } from '../model/records.js';
 import type { RpcCall } from '../model/rpc-call.js';
 import type { CaptureModel, ExecSession, StreamRecord } from '../model/session.js';
 import { formatDuration } from '../core/time.js';
@@ -124,7 +125,7 @@ export function criCallLabel(c: RpcCall): string {
  */
 export function hopChainSteps(model: CaptureModel, s: ExecSession, long: boolean): string[] {
   const steps: string[] = [];
-  const chain = hopChain(model.sessions, s);
+  const chain = hopChain(sessionsOf(model), s);
   for (const h of chain) {
     const call = h.criCall === null || h.kind === 'execsync' ? undefined : model.rpcs.find((c) => c.id === h.criCall);
     if (call && chain.length > 1) steps.push(long ? criCallLabel(call) : `CRI ${call.method}${call.status === 0 ? '' : ` ${call.reset ?? call.statusName ?? 'unanswered'}`}`);
@@ -135,7 +136,7 @@ export function hopChainSteps(model: CaptureModel, s: ExecSession, long: boolean
 
 /** Which hop of the chain turned WebSocket into SPDY (the apiserver from 1.30, the kubelet from 1.36), if one did. */
 export function translatingHop(model: CaptureModel, s: ExecSession): { hop: ExecSession['hop']; tunnel: boolean } | null {
-  const chain = hopChain(model.sessions, s);
+  const chain = hopChain(sessionsOf(model), s);
   for (let i = 0; i + 1 < chain.length; i++) {
     const [near, far] = [chain[i], chain[i + 1]];
     if (near.transport === 'websocket' && far.transport === 'spdy') return { hop: near.hop, tunnel: isSpdyTunnel(near) };

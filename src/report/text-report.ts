@@ -9,6 +9,7 @@ import { clockOffsetText } from './clock-offset.js';
 import { plural } from './format.js';
 import { diagnoseAll, type Diagnosis, type Finding } from '../diagnose/diagnose.js';
 import { hopChain, hopProgress } from '../model/cross-hop.js';
+import { recordsOf, sessionsOf } from '../model/records.js';
 import { explainEvent, explanationLines } from '../explain/explain-event.js';
 import { walkSteps } from '../explain/walk.js';
 import { criCallLabel, hopChainSteps, hopLabel, outcomeText, protocolLabel, translationNote } from './outcome.js';
@@ -49,7 +50,7 @@ function explainLines(model: CaptureModel, s: ExecSession): string[] {
   const dropped = s.streams.reduce((n, r) => n + r.eventsDropped, 0);
   const lines = [`   explained, in protocol order (${steps.length} steps for ${events} events${dropped ? `; ${dropped} later frames were not kept` : ''}):`];
   for (const step of steps) {
-    const x = explainEvent(s, model.sessions, step);
+    const x = explainEvent(s, sessionsOf(model), step);
     const at = `+${formatDuration(Math.max(0, step.event.ts - s.startTs))}`;
     lines.push(`   ${at.padStart(11)} ${step.event.dir === 'c2s' ? 'client→' : '←server'}  ${x.title}`);
     for (const [label, text] of explanationLines(x)) lines.push(`${' '.repeat(24)}${label.padEnd(7)}${text}`);
@@ -79,10 +80,10 @@ function sessionBlock(model: CaptureModel, s: ExecSession, diagnosis: Diagnosis 
   if (s.resizes.length) lines.push(`   resize  ${s.resizes.map((r) => `${r.width}×${r.height}`).join(', ')}`);
   lines.push(`   ${safeInline(outcomeText(s))} · ${s.state}`);
   if (call) lines.push(`   ${safeInline(criCallDetail(call))}`);
-  if (hopChain(model.sessions, s).length > 1) {
+  if (hopChain(sessionsOf(model), s).length > 1) {
     const note = translationNote(model, s);
     lines.push(`   hops: ${hopChainSteps(model, s, true).join(' → ')}${note ? ` (${note})` : ''}`);
-    const stopped = hopProgress(model.sessions, s).stopped;
+    const stopped = hopProgress(sessionsOf(model), s).stopped;
     if (stopped) lines.push(`   bytes stopped: ${stopped.what}`);
   }
   if (diagnosis) lines.push(...diagnosisLines(diagnosis));
@@ -109,19 +110,22 @@ export function* textReportPieces(model: CaptureModel, opts: TextReportOptions):
   // Lines are made safe one by one, so a piece's lines read the same as in the whole text.
   const piece = (lines: string[]) => safeLines(lines.join('\n')) + '\n';
   const c = model.capture;
+  const records = recordsOf(model);
   const unlisted = model.unlistedConnections;
   const connections = unlisted
-    ? `${plural(model.connections.length + unlisted.connections, 'connection')} (${unlisted.connections} plain HTTP counted, not listed)`
-    : plural(model.connections.length, 'connection');
-  const head = [`${safeInline(opts.name)} · ${c.format ?? '?'} · ${plural(c.packets, 'packet')} · ${c.linkTypes.join(', ') || '—'} · ${connections} · ${plural(model.sessions.length, 'session')}`];
+    ? `${plural(records.connectionCount + unlisted.connections, 'connection')} (${unlisted.connections} plain HTTP counted, not listed)`
+    : plural(records.connectionCount, 'connection');
+  const head = [`${safeInline(opts.name)} · ${c.format ?? '?'} · ${plural(c.packets, 'packet')} · ${c.linkTypes.join(', ') || '—'} · ${connections} · ${plural(records.sessionCount, 'session')}`];
   for (const f of c.files ?? []) head.push(`   file ${safeInline(basename(f.path))} · ${f.packets} packets · clock ${safeInline(clockOffsetText(f))}`);
   yield piece(head);
-  const diagnoses = diagnoseAll(model);
-  for (const s of model.sessions) yield piece(['', ...sessionBlock(model, s, diagnoses.get(s.id), opts.explain ?? false)]);
-  const out = rpcLines(model);
+  const diagnoses = diagnoseAll(records);
+  for (const s of records.sessions()) yield piece(['', ...sessionBlock(model, s, diagnoses.get(s.id), opts.explain ?? false)]);
+  let out = rpcLines(model);
   if (opts.connections) {
-    out.push('', 'Connections');
-    for (const conn of model.connections) out.push(...connectionLines(conn).map((l) => `   ${l}`));
+    // Each connection its own piece: 200,000 of them are never listed in memory at once.
+    yield piece([...out, '', 'Connections']);
+    out = [];
+    for (const conn of records.connections()) yield piece(connectionLines(conn).map((l) => `   ${l}`));
   }
   if (model.warnings.length) {
     out.push('', `Warnings (${model.warnings.length})`);
@@ -184,7 +188,7 @@ function tlsText(t: TlsSummary): string {
 
 /** `execscope keys`: each TLS connection and whether it could be decrypted. */
 export function keysReport(model: CaptureModel): string {
-  const tls = model.connections.filter((c) => c.tls);
+  const tls = [...recordsOf(model).connections()].filter((c) => c.tls);
   if (!tls.length) return 'no TLS connections in this capture\n';
   const lines = tls.map((c) => {
     const t = c.tls as TlsSummary;

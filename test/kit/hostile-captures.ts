@@ -118,15 +118,18 @@ export function* websocketHugeFrame(followingBytes = 4096): Generator<Uint8Array
 
 /**
  * `n` connections from distinct client ports, each sending an exec upgrade that is never answered
- * (a scan, or a capture of only one direction): the shape that once took 2.1 GB for 200,000.
+ * (a scan, or a capture of only one direction): the shape that once took 2.1 GB for 200,000. Left
+ * open, more than 10,000 are open at once; `closed`: each client gives up and closes its connection
+ * before the next one opens, so what stays in memory is what is kept of ended ones.
  */
-export function* unansweredUpgrades(n: number): Generator<Uint8Array> {
+export function* unansweredUpgrades(n: number, { closed = false } = {}): Generator<Uint8Array> {
   for (let i = 0; i < n; i++) {
     // Distinct client addresses keep the 4-tuples apart however many connections there are.
     const client = { ip: `10.${1 + ((i >> 16) & 0xff)}.${(i >> 8) & 0xff}.${i & 0xff}`, port: 20000 + (i % 40000) };
     const tcp = new SyntheticTcpConnection(client, { ip: '10.0.0.1', port: 6443 });
     yield* tcp.handshake();
     yield* tcp.send('c2s', upgradeRequest(i % 2 ? 'websocket' : 'spdy', `pod-${i}`));
+    if (closed) yield* tcp.close();
   }
 }
 

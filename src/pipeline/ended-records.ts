@@ -1,0 +1,85 @@
+/**
+ * The bound on ended records held in memory while a capture is analysed for a report: the first
+ * `held` connections that end stay in the model's lists with their sessions; later ones move to the
+ * model's SpillFile as they end (model/records.ts reads both back in id order). Only what nothing
+ * changes after its connection's end moves: a connection a docker call used (a docker session names
+ * it, and its calls span connections) stays, as do docker sessions. The hop links, made at the
+ * capture's end, reach spilled sessions through what linking reads of them.
+ */
+import { linkableHops, linkHops, type HopLinked } from '../model/cross-hop.js';
+import type { RpcCall } from '../model/rpc-call.js';
+import type { CaptureModel, ConnectionRecord, ExecSession, Hop } from '../model/session.js';
+import { SpillFile } from './spill-file.js';
+
+/** Spilled records leave the model's lists together, once this many (or a quarter of the list) wait: removal stays O(1) a record. */
+const REMOVE_IN_BATCHES_OF = 1024;
+
+export class EndedRecords {
+  private heldCount = 0;
+  private file: SpillFile | null = null;
+  private readonly leavingSessions = new Set<ExecSession>();
+  private readonly leavingConnections = new Set<ConnectionRecord>();
+
+  constructor(
+    private readonly model: CaptureModel,
+    private readonly held: number,
+  ) {}
+
+  /** A listed connection ended: `sessions`, the ones it alone carried, end with it. */
+  ended(record: ConnectionRecord, sessions: readonly ExecSession[]): void {
+    if (this.heldCount < this.held) {
+      this.heldCount++;
+      return;
+    }
+    if (!this.file) this.model.spilled = this.file = new SpillFile();
+    this.file.spill(record, sessions);
+    this.leavingConnections.add(record);
+    for (const s of sessions) this.leavingSessions.add(s);
+    if (this.leavingConnections.size + this.leavingSessions.size >= Math.max(REMOVE_IN_BATCHES_OF, (this.model.connections.length + this.model.sessions.length) >> 2)) this.removeLeaving();
+  }
+
+  /** At the capture's end: the last spilled records leave the lists, and every session is linked to its hops. */
+  finish(rpcs: readonly RpcCall[]): void {
+    this.removeLeaving();
+    const file = this.file;
+    if (!file) {
+      linkHops(this.model.sessions, rpcs);
+      return;
+    }
+    const present = new Set<Hop>([...this.model.sessions.map((s) => s.hop), ...file.spilledHops()]);
+    const linkable = linkableHops(present, rpcs);
+    const spilled = [...linkable].some((hop) => file.sessionsOnHop(hop)) ? [...file.linkKeys(linkable)] : [];
+    const before = spilled.map((k) => ({ previousHop: k.previousHop, nextHop: k.nextHop, criCall: k.criCall }));
+    linkHops(inIdOrder(this.model.sessions, spilled), rpcs);
+    spilled.forEach((k, i) => {
+      const was = before[i];
+      if (k.previousHop !== was.previousHop || k.nextHop !== was.nextHop || k.criCall !== was.criCall) file.relink(k.id, { previousHop: k.previousHop, nextHop: k.nextHop, criCall: k.criCall });
+    });
+  }
+
+  private removeLeaving(): void {
+    removeFrom(this.model.connections, this.leavingConnections);
+    removeFrom(this.model.sessions, this.leavingSessions);
+  }
+}
+
+/** Takes `leaving` out of `list` in place (others may hold the list), keeping the order. */
+function removeFrom<T>(list: T[], leaving: Set<T>): void {
+  if (leaving.size === 0) return;
+  let kept = 0;
+  for (const x of list) if (!leaving.has(x)) list[kept++] = x;
+  list.length = kept;
+  leaving.clear();
+}
+
+/** Two lists ordered by id, as one (linking reads sessions in id order). */
+function inIdOrder(held: readonly HopLinked[], spilled: readonly HopLinked[]): HopLinked[] {
+  const all: HopLinked[] = [];
+  let i = 0;
+  for (const k of spilled) {
+    while (i < held.length && held[i].id < k.id) all.push(held[i++]);
+    all.push(k);
+  }
+  while (i < held.length) all.push(held[i++]);
+  return all;
+}

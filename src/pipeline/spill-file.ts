@@ -1,0 +1,253 @@
+/**
+ * Ended sessions and connections kept out of memory: a capture of 200,000 exec connections kept a
+ * record of each (~1 KB on the heap, twice that with V8's slack) until the report. Each record is
+ * serialised on its own (V8's structured clone: typed arrays, undefined and key order survive, so a
+ * report reads back what it would have read in memory) and appended to a private temporary file; an
+ * index by id (12 bytes an id) finds it again.
+ *
+ * The file holds captured bytes (stream heads, request targets, tokens): it is created mode 0600 in a
+ * fresh mode-0700 directory and unlinked, with its directory, as soon as it is open, so nothing is left
+ * behind however the process ends (an error, a signal, SIGKILL); the open descriptor is the only way in.
+ */
+import { closeSync, mkdtempSync, openSync, readSync, rmdirSync, unlinkSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { deserialize, serialize } from 'node:v8';
+import type { HopLinked } from '../model/cross-hop.js';
+import type { SpilledRecords } from '../model/records.js';
+import type { ConnectionRecord, ExecSession, Hop } from '../model/session.js';
+
+/** Serialised records wait in memory until this many bytes can be written at once. */
+const WRITE_BATCH_BYTES = 1 << 20;
+/** Records read back lately, by id: a report reads a session, then its diagnosis reads it and its hops again. */
+const RECENT_READS = 4;
+/**
+ * The file is read this much at a time: a report reads records in about the order they were written
+ * (a connection, its sessions, the next connection), and one read a record cost more than decoding it.
+ */
+const READ_WINDOW_BYTES = 1 << 20;
+
+/** Where each spilled record of one kind lies in the file, by id. */
+class RecordIndex {
+  private offsets = new Float64Array(1024);
+  private lengths = new Uint32Array(1024);
+  count = 0;
+  private lowest = Infinity;
+  private highest = 0;
+
+  add(id: number, offset: number, length: number): void {
+    if (id >= this.lengths.length) {
+      const size = Math.max(id + 1, this.lengths.length * 2);
+      const [offsets, lengths] = [new Float64Array(size), new Uint32Array(size)];
+      offsets.set(this.offsets);
+      lengths.set(this.lengths);
+      [this.offsets, this.lengths] = [offsets, lengths];
+    }
+    this.offsets[id] = offset;
+    this.lengths[id] = length;
+    this.count++;
+    this.lowest = Math.min(this.lowest, id);
+    this.highest = Math.max(this.highest, id);
+  }
+
+  find(id: number): { offset: number; length: number } | null {
+    const length = id >= 0 && id < this.lengths.length ? this.lengths[id] : 0;
+    return length ? { offset: this.offsets[id], length } : null;
+  }
+
+  *ids(): Generator<number> {
+    for (let id = this.lowest; id <= this.highest; id++) if (this.lengths[id]) yield id;
+  }
+}
+
+/** The few records read last, by id, the oldest forgotten first. */
+class RecentReads<T> {
+  private readonly kept = new Map<number, T>();
+
+  get(id: number, read: () => T | undefined): T | undefined {
+    const hit = this.kept.get(id);
+    if (hit) return hit;
+    const r = read();
+    if (r === undefined) return r;
+    if (this.kept.size >= RECENT_READS) this.kept.delete(this.kept.keys().next().value as number);
+    this.kept.set(id, r);
+    return r;
+  }
+
+  clear(): void {
+    this.kept.clear();
+  }
+}
+
+type Links = Pick<ExecSession, 'previousHop' | 'nextHop' | 'criCall'>;
+
+export class SpillFile implements SpilledRecords {
+  private fd: number | null;
+  /** Bytes in the file, the pending ones included. */
+  private end = 0;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private readonly sessionIndex = new RecordIndex();
+  private readonly connectionIndex = new RecordIndex();
+  /** fallbackFrom → the lowest spilled id that fell back from it. */
+  private readonly retries = new Map<number, number>();
+  /** Spilled sessions on each hop: linking at the capture's end reads back only the hops it can link. */
+  private readonly hops = new Map<Hop, number>();
+  /** Hop links set at the capture's end, after the sessions they belong to were spilled. */
+  private readonly links = new Map<number, Links>();
+  private readonly recentSessions = new RecentReads<ExecSession>();
+  private readonly recentConnections = new RecentReads<ConnectionRecord>();
+  lastConnectionTs = 0;
+  /** The part of the file read last, and where it starts. */
+  private window = Buffer.alloc(0);
+  private windowStart = 0;
+
+  constructor(parent = tmpdir()) {
+    const dir = mkdtempSync(join(parent, 'execscope-spill-'));
+    const path = join(dir, 'records');
+    try {
+      this.fd = openSync(path, 'wx+', 0o600);
+    } finally {
+      // Gone from the file system at once: the descriptor keeps the data until it is closed or the process ends.
+      try {
+        unlinkSync(path);
+      } catch {
+        // Never created: nothing to remove.
+      }
+      rmdirSync(dir);
+    }
+  }
+
+  get sessionCount(): number {
+    return this.sessionIndex.count;
+  }
+
+  get connectionCount(): number {
+    return this.connectionIndex.count;
+  }
+
+  /** Moves an ended connection (and the sessions it alone carried) out of memory. */
+  spill(connection: ConnectionRecord, sessions: readonly ExecSession[]): void {
+    this.connectionIndex.add(connection.id, this.end, this.append(connection));
+    this.lastConnectionTs = Math.max(this.lastConnectionTs, connection.endTs ?? connection.startTs);
+    for (const s of sessions) {
+      this.sessionIndex.add(s.id, this.end, this.append(s));
+      this.hops.set(s.hop, (this.hops.get(s.hop) ?? 0) + 1);
+      if (s.fallbackFrom !== null) this.retries.set(s.fallbackFrom, Math.min(s.id, this.retries.get(s.fallbackFrom) ?? Infinity));
+    }
+  }
+
+  /** How many spilled sessions are on `hop`. */
+  sessionsOnHop(hop: Hop): number {
+    return this.hops.get(hop) ?? 0;
+  }
+
+  /** The hops of the spilled sessions. */
+  spilledHops(): Iterable<Hop> {
+    return this.hops.keys();
+  }
+
+  /** What linking reads of each spilled session on one of `hops`, in id order (one read at a time). */
+  *linkKeys(hops: ReadonlySet<Hop>): Generator<HopLinked> {
+    for (const id of this.sessionIndex.ids()) {
+      const s = this.readSession(id);
+      if (!s || !hops.has(s.hop)) continue;
+      const { hop, kind, transport, startTs, upgradeTs, endTs, namespace, pod, container, command, token, criCall, previousHop, nextHop } = s;
+      yield { id, hop, kind, transport, startTs, upgradeTs, endTs, namespace, pod, container, command, token, criCall, previousHop, nextHop };
+    }
+  }
+
+  /** Links found for a spilled session at the capture's end: applied to it whenever it is read. */
+  relink(id: number, links: Links): void {
+    this.links.set(id, links);
+    this.recentSessions.clear();
+  }
+
+  *sessionIds(): Iterable<number> {
+    yield* this.sessionIndex.ids();
+  }
+
+  *connectionIds(): Iterable<number> {
+    yield* this.connectionIndex.ids();
+  }
+
+  session(id: number): ExecSession | undefined {
+    return this.recentSessions.get(id, () => {
+      const s = this.readSession(id);
+      const links = s && this.links.get(id);
+      return links ? Object.assign(s, links) : s;
+    });
+  }
+
+  connection(id: number): ConnectionRecord | undefined {
+    return this.recentConnections.get(id, () => this.read<ConnectionRecord>(this.connectionIndex, id));
+  }
+
+  retryIdOf(id: number): number | undefined {
+    return this.retries.get(id);
+  }
+
+  close(): void {
+    if (this.fd === null) return;
+    closeSync(this.fd);
+    this.fd = null;
+    this.pending = [];
+    this.window = Buffer.alloc(0);
+    this.recentSessions.clear();
+    this.recentConnections.clear();
+  }
+
+  private readSession(id: number): ExecSession | undefined {
+    return this.read<ExecSession>(this.sessionIndex, id);
+  }
+
+  private append(record: object): number {
+    const bytes = serialize(record);
+    this.pending.push(bytes);
+    this.pendingBytes += bytes.length;
+    this.end += bytes.length;
+    if (this.pendingBytes >= WRITE_BATCH_BYTES) this.flush();
+    return bytes.length;
+  }
+
+  private flush(): void {
+    if (!this.pendingBytes) return;
+    const batch = Buffer.concat(this.pending, this.pendingBytes);
+    let at = this.end - this.pendingBytes;
+    for (let done = 0; done < batch.length; ) {
+      const n = writeSync(this.open(), batch, done, batch.length - done, at);
+      done += n;
+      at += n;
+    }
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+
+  private read<T>(index: RecordIndex, id: number): T | undefined {
+    const where = index.find(id);
+    if (!where) return undefined;
+    this.flush();
+    const at = where.offset - this.windowStart;
+    if (at < 0 || at + where.length > this.window.length) this.readWindow(where.offset, where.length);
+    const from = where.offset - this.windowStart;
+    return deserialize(this.window.subarray(from, from + where.length)) as T;
+  }
+
+  /** Reads the file from `offset` on, at least `length` bytes. A new buffer each time: what was deserialised (a stream's head) may be a view of the last one. */
+  private readWindow(offset: number, length: number): void {
+    const size = Math.min(Math.max(length, READ_WINDOW_BYTES), this.end - offset);
+    const bytes = Buffer.allocUnsafeSlow(size);
+    for (let done = 0; done < size; ) {
+      const n = readSync(this.open(), bytes, done, size - done, offset + done);
+      if (n === 0) throw new Error(`spilled records cut short at byte ${offset + done} of ${this.end}`);
+      done += n;
+    }
+    this.window = bytes;
+    this.windowStart = offset;
+  }
+
+  private open(): number {
+    if (this.fd === null) throw new Error('the spilled records were closed');
+    return this.fd;
+  }
+}

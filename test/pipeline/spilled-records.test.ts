@@ -1,0 +1,123 @@
+/**
+ * Ended records spilled to a temporary file (pipeline/ended-records.ts, spill-file.ts) read back as
+ * they were: every report of every fixture capture — JSON, text with --explain and --connections,
+ * the doctor's — is byte for byte the same whether every record stayed in memory or every ended one
+ * was spilled (the lab's recordings link sessions across hops, so links made at the capture's end
+ * reach spilled sessions too). The file holds captured bytes: it is private and never left behind.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readlinkSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { analyzeCapture } from '../../src/pipeline/analyze-capture.js';
+import { analyzeOptions, type AnalyzeOptions } from '../../src/pipeline/options.js';
+import { SpillFile } from '../../src/pipeline/spill-file.js';
+import { diagnosisReport } from '../../src/report/diagnosis-report.js';
+import { jsonReportText } from '../../src/report/json-report.js';
+import { textReportPieces } from '../../src/report/text-report.js';
+import type { CaptureModel } from '../../src/model/session.js';
+import { unansweredUpgrades, writePcap } from '../kit/hostile-captures.js';
+
+const fixtures = join(process.cwd(), 'fixtures');
+const captures = (dir: string): string[] =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? captures(join(dir, e.name)) : /\.(pcap|pcapng)(\.gz)?$/.test(e.name) ? [join(dir, e.name)] : []));
+const CAPTURES = captures(fixtures).map((path) => path.slice(fixtures.length + 1));
+
+function reports(model: CaptureModel, name: string): string[] {
+  return [[...jsonReportText(model, { hash: false })].join(''), [...textReportPieces(model, { connections: true, name, explain: true })].join(''), diagnosisReport(model, name).text, JSON.stringify(diagnosisReport(model, name).json)];
+}
+
+async function analyzed(path: string, extra: Partial<AnalyzeOptions>): Promise<CaptureModel> {
+  const keylog = path.replace(/\.(pcap|pcapng)(\.gz)?$/, '.keylog');
+  const keyLogs = existsSync(keylog) ? [{ text: readFileSync(keylog, 'utf8'), source: keylog }] : [];
+  return analyzeCapture(path, analyzeOptions({ keepEvents: true, headBytes: 4096, keyLogs, ...extra }));
+}
+
+test.each(CAPTURES)('%s: the reports read the same with every ended record spilled', async (name) => {
+  const path = join(fixtures, name);
+  const held = await analyzed(path, {});
+  const spilled = await analyzed(path, { endedConnectionsHeld: 0 });
+  try {
+    expect(held.spilled).toBeUndefined();
+    // Every connection ends by the capture's end; only docker's (whose calls span connections) stay in memory.
+    if (held.sessions.some((s) => s.hop !== 'docker')) expect(spilled.spilled?.sessionCount).toBeGreaterThan(0);
+    const [expected, actual] = [reports(held, name), reports(spilled, name)];
+    for (let i = 0; i < expected.length; i++) expect(actual[i]).toBe(expected[i]);
+  } finally {
+    spilled.spilled?.close();
+  }
+});
+
+test('sessions linked across hops after they were spilled keep their links', async () => {
+  const path = join(fixtures, 'lab', 'lab-ws-echo.pcapng');
+  const held = await analyzed(path, {});
+  const spilled = await analyzed(path, { endedConnectionsHeld: 0 });
+  try {
+    const linked = held.sessions.filter((s) => s.nextHop !== null);
+    expect(linked.length).toBeGreaterThan(0);
+    expect(spilled.sessions.filter((s) => s.nextHop !== null)).toEqual([]);
+    for (const s of linked) expect(spilled.spilled?.session(s.id)).toEqual(s);
+  } finally {
+    spilled.spilled?.close();
+  }
+});
+
+describe('the spill file', () => {
+  const parent = mkdtempSync(join(tmpdir(), 'execscope-spill-test-'));
+  afterAll(() => rmSync(parent, { recursive: true, force: true }));
+
+  /** The descriptors of this process that lead to a deleted spill file. */
+  const spillDescriptors = (pid: number | 'self' = 'self') =>
+    readdirSync(`/proc/${pid}/fd`).filter((fd) => {
+      try {
+        return /execscope-spill-[^/]+\/records \(deleted\)$/.test(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      } catch {
+        return false;
+      }
+    });
+
+  it('is mode 0600, gone from the file system while open, and closed with the model', async () => {
+    const before = spillDescriptors();
+    const file = new SpillFile(parent);
+    const fds = spillDescriptors().filter((fd) => !before.includes(fd));
+    expect(fds).toHaveLength(1);
+    expect(statSync(`/proc/self/fd/${fds[0]}`).mode & 0o777).toBe(0o600);
+    // Neither the file nor its mode-0700 directory is left to find: only the descriptor leads to it.
+    expect(readdirSync(parent)).toEqual([]);
+    const held = await analyzed(join(fixtures, 'ws-echo.pcap'), {});
+    const [session, connection] = [held.sessions[0], held.connections[0]];
+    file.spill(connection, [session]);
+    expect(file.session(session.id)).toEqual(session);
+    expect(file.connection(connection.id)).toEqual(connection);
+    file.close();
+    expect(spillDescriptors().filter((fd) => !before.includes(fd))).toEqual([]);
+  });
+
+  it('leaves nothing behind when the CLI is killed while a report reads it back', async () => {
+    const capture = join(parent, 'upgrades.pcap');
+    writePcap(capture, unansweredUpgrades(3000, { closed: true }));
+    const temp = mkdtempSync(join(parent, 'tmp-'));
+    // stdout is never read: the report stops on a full pipe with the spilled records open.
+    const cli = spawn(process.execPath, [join(process.cwd(), 'dist', 'cli.js'), 'analyze', capture, '--json'], { env: { ...process.env, TMPDIR: temp }, stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      let fds: string[] = [];
+      while (fds.length === 0 && cli.exitCode === null) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        fds = spillDescriptors(cli.pid!);
+      }
+      expect(fds).toHaveLength(1);
+      expect(readlinkSync(`/proc/${cli.pid}/fd/${fds[0]}`).startsWith(join(temp, 'execscope-spill-'))).toBe(true);
+      expect(statSync(`/proc/${cli.pid}/fd/${fds[0]}`).mode & 0o777).toBe(0o600);
+      expect(readdirSync(temp)).toEqual([]);
+    } finally {
+      cli.kill('SIGKILL');
+    }
+    await new Promise((resolve) => cli.once('exit', resolve));
+    expect(readdirSync(temp)).toEqual([]);
+    // The same capture read to its end: the report is whole, and nothing is left either.
+    const doc = JSON.parse(execFileSync(process.execPath, [join(process.cwd(), 'dist', 'cli.js'), 'analyze', capture, '--json'], { env: { ...process.env, TMPDIR: temp }, maxBuffer: 1 << 28, encoding: 'utf8' }));
+    expect(doc.sessions).toHaveLength(3000);
+    expect(doc.sessions.map((s: { id: number }) => s.id)).toEqual(Array.from({ length: 3000 }, (_, i) => i + 1));
+    expect(readdirSync(temp)).toEqual([]);
+  });
+});
