@@ -22,6 +22,8 @@ const CASES = [
   { name: 'spdy-zlib-bomb', make: (k) => k.spdyHeaderBomb(1 << 30), what: 'a SPDY header block inflating to 1 GiB' },
   { name: 'websocket-2e63', make: (k) => k.websocketHugeFrame(64 << 20), what: 'a WebSocket frame of 2^63−1 bytes announced, 64 MiB sent' },
   { name: 'connections-200k', make: (k) => k.unansweredUpgrades(200_000), what: '200,000 connections, each an exec upgrade with no reply' },
+  // 2.5 times the connections: the peak must not follow (ended sessions wait in a temporary file).
+  { name: 'connections-500k', make: (k) => k.unansweredUpgrades(500_000), what: '500,000 connections, each an exec upgrade with no reply' },
   { name: 'tiny-packets-1m', make: (k) => k.tinyPackets(1_000_000), what: '10^6 one-byte stdout messages, one packet each, in one connection' },
   { name: 'fragments-100k', make: (k) => k.overlappingFragments(100_000), what: '100,000 datagrams in overlapping fragments, half never completed' },
 ];
