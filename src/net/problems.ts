@@ -51,3 +51,8 @@ export const tcpAnalysisProblem = defineProblems('tcp', TCP_ANALYSIS);
 export function isTcpAnalysis(code: string): boolean {
   return code.startsWith('tcp.') && code.slice(4) in TCP_ANALYSIS;
 }
+
+/** Whether a TCP analysis code says the segment sent bytes again (Wireshark's retransmission flags). */
+export function isRetransmission(code: string): boolean {
+  return code === 'tcp.retransmission' || code === 'tcp.fast-retransmission' || code === 'tcp.spurious-retransmission';
+}

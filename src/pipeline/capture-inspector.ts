@@ -20,7 +20,7 @@ import type { Direction, FrameOrigin, StreamOrigin } from '../core/origin.js';
 import type { Problem } from '../core/problem.js';
 import type { TlsSummary } from '../model/session.js';
 import { packetHeaderLayers, type HeaderLayer } from '../net/packet-fields.js';
-import { isTcpAnalysis } from '../net/problems.js';
+import { isRetransmission, isTcpAnalysis } from '../net/problems.js';
 import { PacketDecoder } from '../net/packet-decoder.js';
 import { TcpReassembler } from '../net/tcp-reassembly.js';
 import { TCP_FIN, TCP_RST, type TcpSegment } from '../net/tcp.js';
@@ -35,6 +35,16 @@ const MAX_PACKETS = 16;
 const MAX_UNIT_BYTES = 1 << 20;
 /** Packets of the unit's range kept while reading, until reassembly says which carried its bytes (it may deliver them later). */
 const MAX_KEPT_PACKETS = 256;
+/**
+ * Packets read past the unit's last packet: until its bytes are all delivered (a segment stored out of
+ * order comes later in the file), then for a while, for retransmissions of them (Linux's first
+ * retransmission timeout is 1 s; a receiver-side capture shows the ACK before a spurious one).
+ */
+const MAX_PACKETS_PAST_UNIT = 4096;
+const MAX_PACKETS_FOR_RETRANSMISSIONS = 256;
+const RETRANSMISSION_WAIT_NS = 3e9;
+/** Retransmitted segments of the direction remembered while reading, to say which also carried the unit's bytes. */
+const MAX_RESENT = 256;
 /** TLS records listed for one unit; WebSocket frames of a tunnel too. */
 const MAX_TLS_RECORDS = 16;
 const MAX_TUNNEL_FRAMES = 16;
@@ -101,6 +111,11 @@ export interface CapturedUnit {
   tlsRecordsExact: boolean;
   /** With `alsoPacket`: that packet, when it is not one of the carriers (its streamOffset is -1). */
   alsoPacket: CarrierPacket | null;
+  /**
+   * Retransmissions (as TCP analysis flags them) that sent some of the unit's TCP bytes again while
+   * reassembly used the carriers' copy: the packet, its flag, and the unit's bytes it held.
+   */
+  resent: { packet: number; code: string; offset: number; length: number }[];
 }
 
 /** What to read back: a unit of a connection's direction. */
@@ -279,10 +294,11 @@ class Carriers extends Map<number, CarrierPacket> {
   }
 }
 
-/** TLS records picked by one rule, and the packets that carried them. */
+/** TLS records picked by one rule, the packets that carried them, and all of their TCP ranges. */
 class PickedRecords {
   readonly records: CarriedTlsRecord[] = [];
   readonly carriers = new Carriers();
+  readonly ranges: [number, number][] = [];
 }
 
 /** The endpoints of one direction as its segments name them. */
@@ -314,7 +330,8 @@ function recordsHolding(log: TlsSummary['records'], dir: Direction, offset: numb
 /** `keys`: the key log the analysis used (the same object: it holds the TLS 1.2 sessions resumed connections need). */
 export function createCaptureInspector(path: string, keys: TlsKeyLog | null = null): CaptureInspector {
   return async ({ connectionId, dir, origin: o, tunnel, spdyFrom, tls = false, tlsRecordLog, alsoPacket }) => {
-    const lastPacket = Math.max(o.lastPacket, alsoPacket ?? 0);
+    // Stored out of order, the packet of the unit's first byte may come after that of its last.
+    const lastPacket = Math.max(o.packet, o.lastPacket, alsoPacket ?? 0);
     let also: CarrierPacket | null = null;
     const decrypting = tls && keys !== null;
     /** The unit's own byte space is read: the TCP stream, the decrypted one, or the tunnel inside either. */
@@ -327,8 +344,16 @@ export function createCaptureInspector(path: string, keys: TlsKeyLog | null = nu
     let tcpEndAtUnitPacket = 0;
     /** The unit's packets [o.packet, o.lastPacket], kept until reassembly says which carried its bytes (it may deliver them later). */
     const kept = new Map<number, KeptPacket>();
-    /** The packets that carried the unit's bytes, over plain TCP. */
+    /** The packets that carried the unit's bytes, over plain TCP, and the unit's TCP ranges there. */
     const carriers = new Carriers();
+    const tcpRanges: [number, number][] = tunnel ? [] : [[o.offset, o.offset + o.length]];
+    /** The direction's retransmitted segments: packet, flag, TCP range. */
+    const resentSegments: { packet: number; code: string; offset: number; length: number }[] = [];
+    /** Packets of the direction whose bytes reassembly held back (stored out of order): it delivers them later. */
+    const heldBack = new Map<number, KeptPacket>();
+    /** The packet being read had bytes of the direction delivered; TCP analysis of it, until it is known to be kept. */
+    let delivered = false;
+    let pendingAnalysis: Problem[] = [];
     /** Over TLS: the direction's recent data packets, for records begun before the unit's first packet. */
     const recent = tls ? new RecentPackets() : null;
     let sender: Sender | null = null;
@@ -350,7 +375,7 @@ export function createCaptureInspector(path: string, keys: TlsKeyLog | null = nu
           });
     /** A copy of a packet of the unit's direction: kept, recent, or the one being read. */
     const packetOf = (index: number): KeptPacket | undefined =>
-      kept.get(index) ?? recent?.get(index) ?? (current?.index === index && segment ? keptPacket(current, segment) : undefined);
+      kept.get(index) ?? heldBack.get(index) ?? recent?.get(index) ?? (current?.index === index && segment ? keptPacket(current, segment) : undefined);
     // Reassembly names the packet that carried each piece (origin.packet): it may deliver a piece
     // after later packets when they were stored out of order.
     const keep = (into: Carriers, packet: number, length: number, streamOffset: number) => {
@@ -384,9 +409,13 @@ export function createCaptureInspector(path: string, keys: TlsKeyLog | null = nu
             const pick = (into: PickedRecords) => {
               if (into.records.length < MAX_TLS_RECORDS) into.records.push((carried ??= { bytes: record.slice(), origin, afterChangeCipherSpec: changeCipherSpecSeen }));
               carryRecord(into.carriers, origin);
+              into.ranges.push([origin.offset, origin.offset + origin.length]);
             };
             if (decryptedHolding.has(origin.offset)) pick(byDecryption);
-            if (loggedHolding?.has(origin.offset)) pick(byLog);
+            if (loggedHolding?.has(origin.offset)) {
+              pick(byLog);
+              loggedFramed++;
+            }
             if (!loggedHolding && origin.lastPacket >= o.packet && origin.lastPacket <= o.lastPacket && byPacket.records.length < MAX_TLS_RECORDS) pick(byPacket);
             if (recordContentType(record) === ContentType.changeCipherSpec) changeCipherSpecSeen = true;
           },
@@ -424,6 +453,12 @@ export function createCaptureInspector(path: string, keys: TlsKeyLog | null = nu
               if (!unitStream(data, { offset: tunnelOffset, length: data.length, packet: origin.packet, ts: origin.ts })) return;
               heldInPiece = true;
               heldInFrame = true;
+              // Over TCP, the unit's part of the piece in TCP offsets (all of it when inflated from a compressed message).
+              if (tls) return;
+              const exact = data.length === origin.length;
+              const a = exact ? origin.offset + Math.max(0, o.offset - tunnelOffset) : origin.offset;
+              const b = exact ? origin.offset + Math.min(data.length, o.offset + o.length - tunnelOffset) : origin.offset + origin.length;
+              tcpRanges.push([a, b]);
             },
             onTunnelGap(_d, tunnelOffset, length) {
               reached = tunnelOffset + length;
@@ -466,14 +501,13 @@ export function createCaptureInspector(path: string, keys: TlsKeyLog | null = nu
           if (conn.id !== connectionId) return;
           if (d === dir) {
             tcpEnd = origin.offset + data.length;
-            if (recent) {
-              // The direction's first piece names its endpoints: from then on its packets are copied as they are read.
-              if (!sender && segment && current?.index === origin.packet) {
-                sender = { src: segment.src, srcPort: segment.srcPort, dst: segment.dst, dstPort: segment.dstPort };
-                recent.store(current, segment);
-              }
-              recent.add({ packet: origin.packet, offset: origin.offset, length: data.length });
+            // The direction's first piece names its endpoints: from then on its packets are copied as they are read.
+            if (!sender && segment && current?.index === origin.packet) {
+              sender = { src: segment.src, srcPort: segment.srcPort, dst: segment.dst, dstPort: segment.dstPort };
+              recent?.store(current, segment);
             }
+            recent?.add({ packet: origin.packet, offset: origin.offset, length: data.length });
+            if (current?.index === origin.packet) delivered = true;
           }
           // The handshake of both directions gives the keys.
           decrypter?.push(d, data, origin);
@@ -497,10 +531,12 @@ export function createCaptureInspector(path: string, keys: TlsKeyLog | null = nu
         onProblem(p) {
           if (p.connection !== connectionId || p.packet === undefined || !isTcpAnalysis(p.code)) return;
           const i = p.packet;
-          if (!((i >= o.packet && i <= o.lastPacket) || i === alsoPacket || recent?.has(i))) return;
-          const list = analysis.get(i) ?? [];
-          list.push(p);
-          analysis.set(i, list);
+          // Judged as it is pushed: the segment is the one being read.
+          if (p.direction === dir && isRetransmission(p.code) && p.offset !== undefined && p.offset >= 0 && segment && current?.index === i && resentSegments.length < MAX_RESENT) {
+            resentSegments.push({ packet: i, code: p.code, offset: p.offset, length: segment.payload.length });
+          }
+          // Kept once the segment is known to be one the unit may list (see onSegment).
+          if (current?.index === i) pendingAnalysis.push(p);
         },
       },
       { analysisProblemsPerConnection: Infinity },
@@ -519,18 +555,40 @@ export function createCaptureInspector(path: string, keys: TlsKeyLog | null = nu
           if (sender && seg.payload.length > 0 && sentBy(seg, sender)) recent.store(current, seg);
         }
         segment = seg;
+        delivered = false;
         tcp.push(seg);
         segment = null;
+        if (!delivered && seg.payload.length > 0 && (!sender || sentBy(seg, sender)) && heldBack.size < MAX_KEPT_PACKETS) heldBack.set(index, keptPacket(current, seg));
+        if (pendingAnalysis.length) {
+          if ((index >= o.packet && index <= o.lastPacket) || index === alsoPacket || kept.has(index) || heldBack.has(index) || recent?.has(index) || index > o.lastPacket) analysis.set(index, pendingAnalysis);
+          pendingAnalysis = [];
+        }
         if (index === o.packet) tcpEndAtUnitPacket = tcpEnd;
       },
     });
+    /** Records the analysis's log names, framed so far. */
+    let loggedFramed = 0;
+    /** The unit's bytes are all delivered (TCP), decrypted, or their records framed. */
+    const complete = (): boolean => {
+      if (!tls) return tunnel ? reached >= o.offset + o.length : tcpEnd >= o.offset + o.length;
+      if (reached >= o.offset + o.length) return true;
+      if (loggedHolding) return loggedFramed >= loggedHolding.size;
+      return !decrypting;
+    };
+    const decrypted = () => decrypting && reached >= o.offset + o.length;
+    /** The packet, and its time, by which the unit was complete. */
+    let completeAt: { index: number; ts: number } | null = null;
     const reader = new CaptureDecoder({
       onPacket(p) {
         if (done) return;
         current = p;
         packets.push(p);
         current = null;
-        if (p.index >= lastPacket) done = true;
+        if (p.index < lastPacket) return;
+        if (completeAt === null && complete()) completeAt = { index: p.index, ts: p.ts };
+        const waited = completeAt !== null && (p.index >= completeAt.index + MAX_PACKETS_FOR_RETRANSMISSIONS || p.ts - completeAt.ts >= RETRANSMISSION_WAIT_NS);
+        // A unit of no bytes is a flag: nothing is retransmitted after it that it could list.
+        done = waited || (completeAt !== null && o.length === 0) || p.index >= lastPacket + MAX_PACKETS_PAST_UNIT;
       },
     });
     for await (const chunk of readCaptureBytes(path)) {
@@ -540,17 +598,27 @@ export function createCaptureInspector(path: string, keys: TlsKeyLog | null = nu
     // Pieces still held back for segments stored out of order are delivered now.
     tcp.end();
     // Over TLS, bytes the keys did not reach are not the unit's: none are given.
-    const decrypted = decrypting && reached >= o.offset + o.length;
-    const picked = !tls ? null : decrypted ? byDecryption : loggedHolding ? byLog : byPacket;
+    const picked = !tls ? null : decrypted() ? byDecryption : loggedHolding ? byLog : byPacket;
     const chosen = picked?.carriers ?? carriers;
+    const resent: CapturedUnit['resent'] = [];
+    for (const r of resentSegments) {
+      if (chosen.has(r.packet)) continue;
+      for (const [a, b] of picked?.ranges ?? tcpRanges) {
+        const x = Math.max(a, r.offset);
+        const y = Math.min(b, r.offset + r.length);
+        if (y <= x) continue;
+        resent.push({ packet: r.packet, code: r.code, offset: x, length: y - x });
+        break;
+      }
+    }
     if (o.length === 0 && !tunnel) flagCarrier(chosen, kept.get(o.packet), tcpEndAtUnitPacket);
     const found = [...chosen.values()].sort((x, y) => x.streamOffset - y.streamOffset);
     for (const c of found) c.analysis = analysis.get(c.packet.index) ?? [];
     const extra = also as CarrierPacket | null;
     if (extra) extra.analysis = analysis.get(extra.packet.index) ?? [];
     return {
-      bytes: tls && !decrypted ? new Uint8Array(0) : bytes,
-      decrypted,
+      bytes: tls && !decrypted() ? new Uint8Array(0) : bytes,
+      decrypted: decrypted(),
       tunnelFrames,
       tunnelFrameCount,
       carriers: found,
@@ -559,6 +627,7 @@ export function createCaptureInspector(path: string, keys: TlsKeyLog | null = nu
       tlsRecords: picked?.records ?? [],
       tlsRecordsExact: picked !== byPacket,
       alsoPacket: extra && !chosen.has(extra.packet.index) ? extra : null,
+      resent,
     };
   };
 }

@@ -183,6 +183,9 @@ export function createEventInspector(read: CaptureInspector, model: CaptureModel
     if (tcpLayer) {
       if (tls) tcpLayer.lines.push(`TLS ${tls.version ?? ''}: offsets are in the decrypted stream; packets below are those of its records`.replace('  ', ' '));
       for (const c of found.carriers) tcpLayer.lines.push(segmentLine(c), ...analysisLines(c));
+      for (const r of found.resent) {
+        tcpLayer.lines.push(`packet ${r.packet} also carried stream bytes ${r.offset}–${r.offset + r.length - 1} (${r.length} B): ${r.code}, a copy reassembly did not use`);
+      }
       const more = found.unlisted;
       if (more) tcpLayer.lines.push(`and ${more.count} more packet${more.count > 1 ? 's' : ''} carried it (between packets ${more.first} and ${more.last}), not listed: the first ${found.carriers.length} are`);
       const header = first?.headers.find((h) => h.layer === 'tcp');
