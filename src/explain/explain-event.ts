@@ -43,8 +43,9 @@ function since(s: ExecSession, ts: number | null): string {
   return ts === null ? '' : `+${formatDuration(Math.max(0, ts - s.startTs))}`;
 }
 
-function frameWord(s: ExecSession): string {
-  return s.transport === 'spdy' || isSpdyTunnel(s) ? 'SPDY' : 'WebSocket';
+/** The framing of the session's frames; in port-forward's tunnel, a control event's: the tunnel's SPDY or the WebSocket's own. */
+function frameWord(s: ExecSession, e?: ControlEvent): string {
+  return s.transport === 'spdy' || (isSpdyTunnel(s) && (!e || e.tunnelled)) ? 'SPDY' : 'WebSocket';
 }
 
 /** The base name of a port-forward stream ("data:80:0" → "data"). */
@@ -341,7 +342,7 @@ function explainUpgrade(s: ExecSession, all: SessionsById, e: ControlEvent): Exp
 function explainPing(s: ExecSession, all: SessionsById, e: ControlEvent): Explanation {
   const sp = speaker(s, all, e.dir);
   const unanswered = e.detail.includes('never answered');
-  if (frameWord(s) === 'SPDY') {
+  if (frameWord(s, e) === 'SPDY') {
     return {
       title: `${safeInline(e.detail)}`,
       what: `A SPDY PING: a keepalive with an id (odd from the client, even from the server) that the other side echoes. kubectl pings every 5 s (client-go ≥ 1.21), the apiserver translator's SPDY leg only since 1.33 — a leg without pings is one an idle load balancer drops.${unanswered ? ' This one was never answered: SPDY only logs a failed ping, it does not end the session.' : ''}`,
@@ -361,7 +362,7 @@ function explainPing(s: ExecSession, all: SessionsById, e: ControlEvent): Explan
 
 function explainPong(s: ExecSession, all: SessionsById, e: ControlEvent): Explanation {
   const sp = speaker(s, all, e.dir);
-  const spdy = frameWord(s) === 'SPDY';
+  const spdy = frameWord(s, e) === 'SPDY';
   return {
     title: safeInline(e.detail),
     what: spdy

@@ -143,6 +143,18 @@ describe('what the explanations say', () => {
   });
 });
 
+test('port-forward tunnelled in WebSocket: a ping of the WebSocket itself is explained as one, a ping of the tunnel as SPDY’s', async () => {
+  const m = await open('lab/lab-ws-portforward.pcapng');
+  const s = m.sessions.find((x) => x.protocol === 'SPDY/3.1+portforward.k8s.io')!;
+  // The recording has no ping (95 ms): the session's own Close stands for a WebSocket control frame, its tunnel's GOAWAY for a SPDY one.
+  const close = s.control.find((c) => c.kind === 'close' && !c.tunnelled)!;
+  const goaway = s.control.find((c) => c.kind === 'goaway')!;
+  expect(goaway.tunnelled).toBe(true);
+  const ping = (from: typeof close) => explainEvent(s, m.sessions, { stream: null, event: { ...from, kind: 'ping', detail: 'ping 0 B' } });
+  expect(ping(close).title).toBe('WebSocket ping (ping 0 B)');
+  expect(ping(goaway).what).toMatch(/^A SPDY PING/);
+});
+
 test('the 1.36 topology (lab --kubelet-websockets): the apiserver relays, the kubelet translates', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'execscope-explain-'));
   try {

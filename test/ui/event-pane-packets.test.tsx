@@ -1,8 +1,9 @@
 /**
  * The Event pane's TCP and packet layers list exactly the packets that carried the selected event,
  * as a user sees them at 160×50 and 80×24: over TLS the packets of the records holding its bytes
- * (a 16 KiB kubectl message whose first record began a packet earlier), checked against tshark's
- * own record reassembly; a docker exec's end of stream as the packet whose FIN it is, its flags
+ * (a 16 KiB kubectl message whose first record began a packet earlier, re-read with or without the
+ * keys), checked against tshark's own record reassembly; a port-forward SPDY frame tunnelled in
+ * WebSocket over TLS, through its WebSocket frames and records; a docker exec's end of stream as the packet whose FIN it is, its flags
  * highlighted where tshark puts them (a real Docker 27 attach); and with several captures open at
  * once, each event read back from the capture it came from.
  */
@@ -51,12 +52,17 @@ const reRead = (frame: string) => packetRows(frame).length > 0 && !frame.include
 describe.each(SIZES)('over TLS at $columns×$rows', (size) => {
   const PATH = join(process.cwd(), 'fixtures', 'lab', 'lab-ws-stdin-sort.pcapng');
 
-  it('a 16 KiB stdout message: the packets of its two records, the first begun a packet before it', async () => {
+  // Re-read without the keys, the records are those the analysis decrypted the message from.
+  it.each([
+    ['re-read with the keys', true],
+    ['re-read without them', false],
+  ])('a 16 KiB stdout message, %s: the packets of its two records, the first begun a packet before it', async (_, withKeys) => {
     const keys = new TlsKeyLog();
     const model = await analyzeCapture(PATH, analyzeOptions({ keys }));
     const s = model.sessions.find((x) => model.connections.find((c) => c.id === x.connectionId)?.tls)!;
     const conn = model.connections.find((c) => c.id === s.connectionId)!;
-    const { event, tui: opening } = openOn(PATH, model, createEventInspector(createCaptureInspector(PATH, keys), model), s, 'stdout', (k) => k === 'data', size);
+    const inspector = createEventInspector(createCaptureInspector(PATH, withKeys ? keys : null), model);
+    const { event, tui: opening } = openOn(PATH, model, inspector, s, 'stdout', (k) => k === 'data', size);
     const tui = await opening;
     const frame = await tui.waitFor(reRead);
     const o = event.origin!;
@@ -74,6 +80,7 @@ describe.each(SIZES)('over TLS at $columns×$rows', (size) => {
     for (let i = 0; i < 12 && !/^▸├ TLS /m.test(tui.lastFrame()); i++) await tui.press(KEYS.down);
     const tls = await tui.waitFor(/^▸├ TLS /m);
     for (const r of records) expect(tls).toContain(`application_data record, TCP s2c bytes ${r.offset}–${r.offset + r.length - 1} (${r.length} B)`);
+    expect(tls).not.toContain('which records held its bytes is unknown here');
     expect(tls).toMatch(new RegExp(`application_data record, .*, packet ${expected[1]}\\b`));
     for (let i = 0; i < 40 && !/^▸├ TCP /m.test(tui.lastFrame()); i++) await tui.press(KEYS.down);
     const tcp = await tui.waitFor(/^▸├ TCP /m);
