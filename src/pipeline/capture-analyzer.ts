@@ -74,7 +74,8 @@ export class CaptureAnalyzer implements PipelineContext {
       done: false,
     };
     this.listing = new ConnectionListing(this.model, opts.plainConnectionsListed);
-    this.ended = opts.endedConnectionsHeld !== undefined && !opts.hash ? new EndedRecords(this.model, opts.endedConnectionsHeld) : null;
+    // Its one warning bypasses MAX_WARNINGS: it says why memory was not bounded.
+    this.ended = opts.endedConnectionsHeld !== undefined && !opts.hash ? new EndedRecords(this.model, opts.endedConnectionsHeld, (p) => this.model.warnings.push(p)) : null;
     // After the model: a malformed line is a warning in it.
     for (const log of opts.keyLogs) this.addKeyLog(log.text, log.source);
     const streams: TcpSink = {

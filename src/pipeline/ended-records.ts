@@ -8,7 +8,9 @@
  */
 import { linkableHops, linkHops, type HopLinked } from '../model/cross-hop.js';
 import type { RpcCall } from '../model/rpc-call.js';
+import type { Problem } from '../core/problem.js';
 import type { CaptureModel, ConnectionRecord, ExecSession, Hop } from '../model/session.js';
+import { pipelineProblem } from './problems.js';
 import { SpillFile } from './spill-file.js';
 
 /** Spilled records leave the model's lists together, once this many (or a quarter of the list) wait: removal stays O(1) a record. */
@@ -22,7 +24,8 @@ export class EndedRecords {
 
   constructor(
     private readonly model: CaptureModel,
-    private readonly held: number,
+    private held: number,
+    private readonly warn: (p: Problem) => void,
   ) {}
 
   /** A listed connection ended: `sessions`, the ones it alone carried, end with it. */
@@ -31,7 +34,16 @@ export class EndedRecords {
       this.heldCount++;
       return;
     }
-    if (!this.file) this.model.spilled = this.file = new SpillFile();
+    if (!this.file) {
+      try {
+        this.model.spilled = this.file = new SpillFile();
+      } catch (e) {
+        // The report still comes out, as it did before records were spilled: with every record held.
+        this.held = Infinity;
+        this.warn(pipelineProblem('spill-unavailable', `no temporary file for ended sessions (${(e as Error).message}): every session stays in memory; set TMPDIR to a writable directory to bound it`, { where: 'capture' }));
+        return;
+      }
+    }
     this.file.spill(record, sessions);
     this.leavingConnections.add(record);
     for (const s of sessions) this.leavingSessions.add(s);

@@ -13,4 +13,6 @@ export const pipelineProblem = defineProblems('pipeline', {
   'listing-budget-spent': 'note',
   /** Ended plain-HTTP connections beyond the listed bound are counted, not listed (connection-listing.ts). */
   'connections-unlisted': 'note',
+  /** No temporary file for ended records (a read-only or missing TMPDIR): every record stays in memory (ended-records.ts). */
+  'spill-unavailable': 'warning',
 });

@@ -120,4 +120,16 @@ describe('the spill file', () => {
     expect(doc.sessions.map((s: { id: number }) => s.id)).toEqual(Array.from({ length: 3000 }, (_, i) => i + 1));
     expect(readdirSync(temp)).toEqual([]);
   });
+
+  it('missing (no writable TMPDIR), leaves the report whole, with every record held and a warning that says so', () => {
+    const capture = join(parent, 'upgrades-2000.pcap');
+    writePcap(capture, unansweredUpgrades(2000, { closed: true }));
+    const run = (env: NodeJS.ProcessEnv) => execFileSync(process.execPath, [join(process.cwd(), 'dist', 'cli.js'), 'analyze', capture, '--json'], { env: { ...process.env, ...env }, maxBuffer: 1 << 28, encoding: 'utf8' });
+    const unbounded = JSON.parse(run({ TMPDIR: join(parent, 'no-such-directory') }));
+    const said = unbounded.warnings.filter((w: { code: string }) => w.code === 'pipeline.spill-unavailable');
+    expect(said).toHaveLength(1);
+    expect(said[0].message).toMatch(/^no temporary file for ended sessions \(ENOENT.*\): every session stays in memory; set TMPDIR to a writable directory to bound it$/);
+    const spilled = JSON.parse(run({ TMPDIR: parent }));
+    expect({ ...unbounded, warnings: unbounded.warnings.filter((w: { code: string }) => w.code !== 'pipeline.spill-unavailable') }).toEqual(spilled);
+  });
 });
