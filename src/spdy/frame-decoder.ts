@@ -13,6 +13,7 @@
  */
 import type { FrameOrigin, StreamOrigin } from '../core/origin.js';
 import type { Problem } from '../core/problem.js';
+import { SMALL_PIECE_BYTES, SmallPieceCopier } from '../core/small-copy.js';
 import { spdyProblem, type SpdyProblemCode } from './problems.js';
 import {
   SPDY_FRAME_HEADER_BYTES,
@@ -84,6 +85,8 @@ const EMPTY = new Uint8Array(0);
 /** What the refilled piece points at between calls. */
 const NO_ORIGIN: StreamOrigin = { offset: 0, length: 0, packet: 0, ts: 0 };
 const NO_FRAME: FrameOrigin = { offset: 0, length: 0, packet: 0, ts: 0, lastPacket: 0, lastTs: 0 };
+/** DATA pieces of a few bytes (a keystroke) are copies: their sinks use them only during the call. */
+const smallPieces = new SmallPieceCopier();
 
 /** What a frame header is followed by. */
 type State =
@@ -312,7 +315,7 @@ export class SpdyFrameDecoder {
     if (this.remaining === 0) this.state = 'header';
     // Mid-payload segments are all payload: hand them on as they came, without a new view and origin.
     if (n === data.length && origin.length === n) this.emitPiece(data, origin);
-    else this.emitPiece(data.subarray(i, i + n), { offset: origin.offset + i, length: n, packet: origin.packet, ts: origin.ts });
+    else this.emitPiece(n <= SMALL_PIECE_BYTES ? smallPieces.copy(data, i, i + n) : data.subarray(i, i + n), { offset: origin.offset + i, length: n, packet: origin.packet, ts: origin.ts });
     return i + n;
   }
 

@@ -19,6 +19,7 @@
 import type { Direction, FrameOrigin, StreamOrigin } from '../core/origin.js';
 import type { Field } from '../core/field.js';
 import type { Problem } from '../core/problem.js';
+import { SMALL_PIECE_BYTES, SmallPieceCopier } from '../core/small-copy.js';
 import { webSocketProblem, type WebSocketProblemCode } from './problems.js';
 import { Base64StreamDecoder } from './base64-stream.js';
 import { WebSocketConnectionDecoder } from './connection-decoder.js';
@@ -182,6 +183,8 @@ const PORT_PREFIX = 3;
 const SKIP = 4;
 
 const EMPTY = new Uint8Array(0);
+/** A message's payload after its channel byte, when a few bytes long (a keystroke), is a copy. */
+const smallPieces = new SmallPieceCopier();
 /** What the refilled event points at between pieces. */
 const NO_ORIGIN: StreamOrigin = { offset: 0, length: 0, packet: 0, ts: 0 };
 const NO_FRAME: FrameOrigin = { offset: 0, length: 0, packet: 0, ts: 0, lastPacket: 0, lastTs: 0 };
@@ -231,7 +234,7 @@ class ChannelDemux implements WebSocketMessageSink {
     let origin = ev.origin;
     if (this.phase === AWAIT_CHANNEL && data.length > 0) {
       this.readChannel(data[0], ev);
-      data = data.subarray(1);
+      data = data.length <= SMALL_PIECE_BYTES ? smallPieces.copy(data, 1, data.length) : data.subarray(1);
       if (!ev.compressed) origin = { offset: origin.offset + 1, length: origin.length - 1, packet: origin.packet, ts: origin.ts };
     }
     if (this.phase !== AWAIT_CHANNEL && this.phase !== SKIP) {

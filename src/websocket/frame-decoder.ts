@@ -16,6 +16,7 @@ import type { FrameOrigin, StreamOrigin } from '../core/origin.js';
 import type { Problem } from '../core/problem.js';
 import { webSocketProblem, type WebSocketProblemCode } from './problems.js';
 import { maskInPlace } from './mask.js';
+import { SMALL_PIECE_BYTES, SmallPieceCopier } from '../core/small-copy.js';
 import { isControlOpcode, isKnownOpcode, Opcode, opcodeName, plausibleWebSocketFrame, type WebSocketPlausibility } from './frame-header.js';
 
 export interface WebSocketFrameHeader {
@@ -79,13 +80,8 @@ const SCRATCH_SIZE = 64 * 1024;
  * of open connections would otherwise hold 64 KiB per client direction).
  */
 let sharedScratch: Uint8Array | null = null;
-/**
- * Pieces up to this long are copied byte by byte into views of the scratch buffer made once per
- * length: a keystroke's frame carries a few bytes, and making two typed-array views for them (the
- * source range and the scratch piece) cost more than the rest of its unmasking.
- */
-const SMALL_PIECE = 64;
-const smallScratchViews: Uint8Array[] = [];
+/** Pieces of a few bytes (a keystroke's frame), masked or not, are copies, shared as the scratch is. */
+const smallPieces = new SmallPieceCopier();
 /** Longest header (2 + 8 + 4) plus the first payload byte that resynchronisation inspects. */
 const RESYNC_WINDOW = 15;
 const TWO_32 = 2 ** 32;
@@ -324,16 +320,14 @@ export class WebSocketFrameDecoder {
     if (!h.masked) {
       // Mid-payload segments are all payload: hand them on as they came, without a new view and origin.
       if (n === data.length && whole !== null) this.sink.onPayload(data, whole);
-      else this.sink.onPayload(data.subarray(i, i + n), { offset: start, length: n, packet, ts });
+      else this.sink.onPayload(n <= SMALL_PIECE_BYTES ? smallPieces.copy(data, i, i + n) : data.subarray(i, i + n), { offset: start, length: n, packet, ts });
     } else {
       const scratch = (sharedScratch ??= new Uint8Array(SCRATCH_SIZE));
       for (let done = 0; done < n; ) {
         const k = Math.min(n - done, SCRATCH_SIZE);
         let piece: Uint8Array;
-        if (k <= SMALL_PIECE) {
-          piece = smallScratchViews[k] ??= scratch.subarray(0, k);
-          for (let j = 0, from = i + done; j < k; j++) scratch[j] = data[from + j];
-        } else {
+        if (k <= SMALL_PIECE_BYTES) piece = smallPieces.copy(data, i + done, i + done + k);
+        else {
           piece = scratch.subarray(0, k);
           piece.set(data.subarray(i + done, i + done + k));
         }
