@@ -119,7 +119,9 @@ async function run(argv: string[]): Promise<number> {
   if (args.positionals.length) throw new UsageError(`unexpected argument ${args.positionals[0]} (a command to run goes after --)`);
   const scenario = lastOption(args, '--scenario');
   const splitOffsetMs = splitHops(lastOption(args, '--split-hops'));
-  if (scenario !== undefined) return runNamedScenario(scenario, lastOption(args, '--out') ?? '.', splitOffsetMs);
+  if (scenario !== undefined) {
+    return runNamedScenario(scenario, lastOption(args, '--out') ?? '.', splitOffsetMs, { plain: args.flags.has('--plain'), recordMss: recordMss(lastOption(args, '--record-mss')) });
+  }
   const dir = resolve(lastOption(args, '--dir') ?? mkdtempSync(join(tmpdir(), 'execscope-lab-')));
   const pods = args.options.get('--pod')?.map(parsePod) ?? DEFAULT_PODS;
   const lab = await Lab.start({
@@ -292,7 +294,7 @@ async function writeSplit(recordPath: string, offsetMs: number): Promise<void> {
   for (const f of split.files) process.stderr.write(`  ${f.interfaceName}: ${f.path} (clock ${f.offsetNs / 1e6 >= 0 ? '+' : ''}${f.offsetNs / 1e6} ms)\n`);
 }
 
-async function runNamedScenario(name: string, outDir: string, splitOffsetMs?: number): Promise<number> {
+async function runNamedScenario(name: string, outDir: string, splitOffsetMs?: number, lab: { plain: boolean; recordMss?: number } = { plain: false }): Promise<number> {
   if (name === 'list') {
     for (const s of SCENARIOS) process.stdout.write(`${s.name.padEnd(28)} ${s.description}\n`);
     return 0;
@@ -300,7 +302,7 @@ async function runNamedScenario(name: string, outDir: string, splitOffsetMs?: nu
   const scenario = findScenario(name);
   if (!scenario) throw new UsageError(`no scenario ${name} (--scenario list shows them)`);
   const paths = scenarioPaths(resolve(outDir), name);
-  const { client } = await runScenario(scenario, { ...paths, keyLogPath: join(paths.dir, 'lab.keylog') });
+  const { client } = await runScenario(scenario, { ...paths, keyLogPath: join(paths.dir, 'lab.keylog'), ...lab });
   if (splitOffsetMs !== undefined) await writeSplit(paths.recordPath, splitOffsetMs);
   const problems = clientProblems(scenario, client);
   process.stderr.write(`${problems.length ? 'UNEXPECTED' : 'ok'} ${name}: ${paths.recordPath}\n`);

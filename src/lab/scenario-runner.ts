@@ -24,6 +24,10 @@ export interface ScenarioRunOptions {
   onLabStarted?(lab: Lab): Promise<void>;
   /** The kubeconfig kubectl uses (default: the lab's), e.g. one pointing at a tap in front of the lab. */
   kubeconfigFor?(lab: Lab): Promise<string>;
+  /** A plain HTTP apiserver whatever the scenario says (`lab --scenario NAME --plain`). */
+  plain?: boolean;
+  /** The recording's segment size (`--record-mss`). */
+  recordMss?: number;
 }
 
 export interface ScenarioRun {
@@ -40,9 +44,10 @@ export async function runScenario(scenario: Scenario, opts: ScenarioRunOptions):
   mkdirSync(dirname(opts.recordPath), { recursive: true });
   const lab = await Lab.start({
     dir: opts.dir,
-    tls: scenario.tls ?? true,
+    tls: !opts.plain && (scenario.tls ?? true),
     faults: (scenario.faults ?? []).map(parseFault),
     recordPath: opts.recordPath,
+    recordMss: opts.recordMss,
     keyLogPath: opts.keyLogPath,
   });
   let client: ClientResult;

@@ -192,17 +192,23 @@ export interface TsharkTunnelFrame {
 }
 
 /**
- * A connection tunnelled in the WebSocket data frames of TLS direction `srcPort → dstPort` (kubectl's
- * port-forward SPDY), as tshark has it: its records, and its HTTP head and frames laid end to end from the
- * direction's first decrypted byte, each data frame with the tunnel offset of its payload. Throws when
- * the heads and frames do not tile the decrypted bytes (tshark missed one).
+ * A connection tunnelled in the WebSocket data frames of direction `srcPort → dstPort` (kubectl's
+ * port-forward SPDY), as tshark has it: over TLS its records, over TCP its data segments, and its HTTP
+ * head and frames laid end to end from the direction's first (decrypted) byte, each data frame with the
+ * tunnel offset of its payload. Throws when the heads and frames do not tile the bytes (tshark missed
+ * one). `plainServerPort`: over TCP, the server's port, for tshark to read it as HTTP.
  */
-export function tsharkTunnel(path: string, srcPort: number, dstPort: number) {
-  const records = tsharkTlsRecords(path, srcPort, dstPort);
+export function tsharkTunnel(path: string, srcPort: number, dstPort: number, plainServerPort?: number) {
+  const tls = plainServerPort === undefined;
+  const decodeAs = tls ? [] : ['-d', `tcp.port==${plainServerPort},http`];
+  const records = tls ? tsharkTlsRecords(path, srcPort, dstPort) : [];
+  const segments = tls
+    ? []
+    : tsharkRows(path, `tcp.srcport == ${srcPort} && tcp.dstport == ${dstPort} && tcp.len > 0 && !tcp.analysis.retransmission`, ['frame.number', 'tcp.seq', 'tcp.len']).map(([frame, seq, len]) => ({ frame: Number(frame), start: Number(seq) - 1, end: Number(seq) - 1 + Number(len) }));
   const frames: TsharkTunnelFrame[] = [];
   let at = 0;
   let tunnel = 0;
-  for (const u of tsharkStreamUnits(path, srcPort, dstPort)) {
+  for (const u of tsharkStreamUnits(path, srcPort, dstPort, decodeAs)) {
     const length = u.headerLength + u.payloadLength;
     // Data frames (continuation, text, binary) carry the tunnel; control frames do not.
     if (u.proto === 'websocket' && u.opcode <= 2) {
@@ -211,9 +217,9 @@ export function tsharkTunnel(path: string, srcPort: number, dstPort: number) {
     }
     at += length;
   }
-  const plaintext = records.reduce((n, r) => n + r.plaintextLength, 0);
-  if (at !== plaintext) throw new Error(`tshark's heads and frames span ${at} bytes of ${plaintext} decrypted`);
-  return { records, frames };
+  const bytes = tls ? records.reduce((n, r) => n + r.plaintextLength, 0) : segments.reduce((n, g) => n + g.end - g.start, 0);
+  if (at !== bytes) throw new Error(`tshark's heads and frames span ${at} bytes of ${bytes}`);
+  return { tls, records, segments, frames };
 }
 
 /** The tunnelled bytes [offset, offset + length): the data frames whose payload held them, the records holding those pieces, and their frames. */
@@ -221,6 +227,7 @@ export function tunnelledCarriers(t: ReturnType<typeof tsharkTunnel>, offset: nu
   const end = offset + length;
   const frames = t.frames.filter((f) => f.tunnelOffset < end && offset < f.tunnelOffset + f.payloadLength);
   const ranges = frames.map((f): [number, number] => [f.payloadOffset + Math.max(0, offset - f.tunnelOffset), f.payloadOffset + Math.min(f.payloadLength, end - f.tunnelOffset)]);
+  if (!t.tls) return { frames, holding: [], packets: t.segments.filter((g) => ranges.some(([a, b]) => g.start < b && a < g.end)).map((g) => g.frame) };
   const { holding, frames: packets } = holdingRecords(t.records, ranges);
   return { frames, holding, packets };
 }

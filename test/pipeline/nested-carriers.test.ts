@@ -1,12 +1,15 @@
 /**
  * The capture inspector follows an event's bytes down every layer to exactly the packets that held
  * them, where the layers nest: kubectl's port-forward SPDY tunnelled in WebSocket binary messages over
- * the apiserver's TLS (a real kubectl 1.32 through the lab), and TLS read back without its keys. The
- * truth is tshark's, frame by frame: its TLS records (their TCP ranges, decrypted sizes and frames),
- * its HTTP heads and WebSocket frames (header and payload sizes) laid end to end in the decrypted
- * stream, and the tunnelled bytes counted through the binary frames' payloads.
+ * the apiserver's TLS and over plain TCP (a real kubectl 1.32 through the lab), and TLS read back
+ * without its keys. The truth is tshark's, frame by frame: its TLS records (their TCP ranges,
+ * decrypted sizes and frames) or TCP segments, its HTTP heads and WebSocket frames (header and
+ * payload sizes) laid end to end in the (decrypted) stream, and the tunnelled bytes counted through
+ * the binary frames' payloads.
  */
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FrameOrigin } from '../../src/core/origin.js';
 import type { CaptureModel, ExecSession } from '../../src/model/session.js';
@@ -41,69 +44,87 @@ function expectCarriers(unit: CapturedUnit, frames: readonly number[]) {
   expect(unit.unlisted?.count ?? 0).toBe(Math.max(0, frames.length - LISTED));
 }
 
-describe('SPDY tunnelled in WebSocket over TLS (kubectl port-forward through the lab apiserver)', () => {
-  const PATH = fixture('lab/lab-ws-portforward.pcapng');
+/**
+ * Every frame of the tunnel in kubectl's port-forward session of the lab recording `PATH`: its WebSocket
+ * frames, the records (over TLS) and exactly the packets that carried its bytes, as tshark has them.
+ */
+async function everyTunnelledFrame(PATH: string, tls: boolean) {
+  const { keys, model } = await analyzed(PATH);
+  const s = model.sessions.find((x) => x.protocol === 'SPDY/3.1+portforward.k8s.io')!;
+  expect(s).toBeDefined();
+  const conn = model.connections.find((c) => c.id === s.connectionId)!;
+  expect(conn.tls?.keysFound ?? false).toBe(tls);
+  const read = createCaptureInspector(PATH, keys);
+  const truth = Object.fromEntries(
+    (['c2s', 's2c'] as const).map((dir) => {
+      const [src, dst] = ports(model, s, dir);
+      return [dir, { ...tsharkTunnel(PATH, src, dst, tls ? undefined : port(conn.server)), data: tsharkRows(PATH, `tcp.srcport == ${src} && tcp.dstport == ${dst} && tcp.len > 0`, ['frame.number']).map(([n]) => Number(n)) }];
+    }),
+  );
+  // The tunnel's frames: its streams' and its control frames' (the WebSocket's own Close frames count bytes of the TLS plaintext or TCP stream).
+  const events = [...s.streams.flatMap((r) => r.events), ...s.control.filter((c) => c.tunnelled)].filter((e) => e.origin && e.origin.length > 0);
+  expect(events.length).toBeGreaterThanOrEqual(20);
+  let approximationWrong = 0;
+  let severalFrames = 0;
+  let sharedFrame = 0;
+  for (const e of events) {
+    const o = e.origin as FrameOrigin;
+    const t = truth[e.dir];
+    const end = o.offset + o.length;
+    const { frames, holding, packets } = tunnelledCarriers(t, o.offset, o.length);
+    const from = e.dir === 'c2s' ? s.requestOrigin : s.control.find((c) => c.kind === 'upgrade')!.origin;
+    const unit = await read({
+      connectionId: s.connectionId,
+      dir: e.dir,
+      origin: o,
+      tunnel: { from: from!.offset + from!.length, subprotocol: s.protocol, extensions: conn.websocket?.extensions ?? '', portForward: true },
+      tls,
+    });
+    expectCarriers(unit, packets);
+    expect(unit.tlsRecords.map((r) => [r.origin.offset, r.origin.length])).toEqual(holding.slice(0, LISTED).map((r) => [r.offset, r.length]));
+    expect(unit.tunnelFrameCount).toBe(frames.length);
+    expect(unit.tunnelFrames.map((f) => [f.offset, f.length])).toEqual(frames.slice(0, LISTED).map((f) => [f.offset, f.length]));
+    // The bytes are the SPDY frame itself: its header's length field counts the rest.
+    expect(unit.decrypted).toBe(tls);
+    expect(unit.bytes.length).toBe(Math.min(o.length, 1 << 20));
+    expect(((unit.bytes[5] << 16) | (unit.bytes[6] << 8) | unit.bytes[7]) + 8).toBe(o.length);
+    // Before, the carriers were the direction's data packets from the first to the last packet.
+    const approximation = t.data.filter((n) => n >= o.packet && n <= o.lastPacket);
+    if (approximation.join() !== packets.join()) approximationWrong++;
+    if (frames.length > 1) severalFrames++;
+    if (frames.some((f) => f.tunnelOffset < o.offset || f.tunnelOffset + f.payloadLength > end)) sharedFrame++;
+  }
+  // The WebSocket's own frames (each side's Close) count bytes of the TLS plaintext, not of the tunnel.
+  const closes = s.control.filter((c) => !c.tunnelled && c.kind === 'close');
+  expect(closes.map((c) => c.dir).sort()).toEqual(['c2s', 's2c']);
+  for (const c of closes) {
+    const o = c.origin!;
+    const unit = await read({ connectionId: s.connectionId, dir: c.dir, origin: o, tls });
+    const t = truth[c.dir];
+    expectCarriers(unit, tls ? holdingRecords(t.records, [[o.offset, o.offset + o.length]]).frames : t.segments.filter((g) => g.start < o.offset + o.length && o.offset < g.end).map((g) => g.frame));
+    expect(unit.bytes[0]).toBe(0x88);
+  }
+  // The capture has both kinds of nesting (kubectl writes a SPDY frame in several WebSocket frames, the
+  // apiserver several SPDY frames in one); over TLS, events the old approximation got wrong (over TCP the
+  // packets from a frame's first to its last all held some of it, here).
+  expect(severalFrames).toBeGreaterThan(0);
+  expect(sharedFrame).toBeGreaterThan(0);
+  if (tls) expect(approximationWrong).toBeGreaterThan(0);
+}
 
-  maybe('every tunnelled frame: its WebSocket frames, the records and exactly the packets that carried its bytes', async () => {
-    const { keys, model } = await analyzed(PATH);
-    const s = model.sessions.find((x) => x.protocol === 'SPDY/3.1+portforward.k8s.io')!;
-    expect(s).toBeDefined();
-    const conn = model.connections.find((c) => c.id === s.connectionId)!;
-    expect(conn.tls?.keysFound).toBe(true);
-    const read = createCaptureInspector(PATH, keys);
-    const truth = Object.fromEntries(
-      (['c2s', 's2c'] as const).map((dir) => {
-        const [src, dst] = ports(model, s, dir);
-        return [dir, { ...tsharkTunnel(PATH, src, dst), data: tsharkRows(PATH, `tcp.srcport == ${src} && tcp.dstport == ${dst} && tcp.len > 0`, ['frame.number']).map(([n]) => Number(n)) }];
-      }),
-    );
-    // The tunnel's frames: its streams' and its control frames' (the WebSocket's own Close frames count bytes of the TLS plaintext).
-    const events = [...s.streams.flatMap((r) => r.events), ...s.control.filter((c) => c.tunnelled)].filter((e) => e.origin && e.origin.length > 0);
-    expect(events.length).toBeGreaterThanOrEqual(20);
-    let approximationWrong = 0;
-    let severalFrames = 0;
-    let sharedFrame = 0;
-    for (const e of events) {
-      const o = e.origin as FrameOrigin;
-      const t = truth[e.dir];
-      const end = o.offset + o.length;
-      const { frames, holding, packets } = tunnelledCarriers(t, o.offset, o.length);
-      const from = e.dir === 'c2s' ? s.requestOrigin : s.control.find((c) => c.kind === 'upgrade')!.origin;
-      const unit = await read({
-        connectionId: s.connectionId,
-        dir: e.dir,
-        origin: o,
-        tunnel: { from: from!.offset + from!.length, subprotocol: s.protocol, extensions: conn.websocket?.extensions ?? '', portForward: true },
-        tls: true,
-      });
-      expectCarriers(unit, packets);
-      expect(unit.tlsRecords.map((r) => [r.origin.offset, r.origin.length])).toEqual(holding.slice(0, LISTED).map((r) => [r.offset, r.length]));
-      expect(unit.tunnelFrameCount).toBe(frames.length);
-      expect(unit.tunnelFrames.map((f) => [f.offset, f.length])).toEqual(frames.slice(0, LISTED).map((f) => [f.offset, f.length]));
-      // The bytes are the SPDY frame itself: its header's length field counts the rest.
-      expect(unit.decrypted).toBe(true);
-      expect(unit.bytes.length).toBe(Math.min(o.length, 1 << 20));
-      expect(((unit.bytes[5] << 16) | (unit.bytes[6] << 8) | unit.bytes[7]) + 8).toBe(o.length);
-      // Before, the carriers were the direction's data packets from the first to the last packet.
-      const approximation = t.data.filter((n) => n >= o.packet && n <= o.lastPacket);
-      if (approximation.join() !== packets.join()) approximationWrong++;
-      if (frames.length > 1) severalFrames++;
-      if (frames.some((f) => f.tunnelOffset < o.offset || f.tunnelOffset + f.payloadLength > end)) sharedFrame++;
+describe('SPDY tunnelled in WebSocket (kubectl port-forward through the lab apiserver)', () => {
+  maybe('over TLS: every tunnelled frame’s WebSocket frames, records and exactly the packets that carried its bytes', () => everyTunnelledFrame(fixture('lab/lab-ws-portforward.pcapng'), true));
+
+  // Recorded here: the fixtures' apiserver speaks TLS. Plain HTTP, 1000-byte segments: frames cross packets.
+  maybe('over TCP (lab --plain --record-mss 1000): every tunnelled frame’s WebSocket frames and exactly the segments that carried its bytes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'execscope-tunnel-'));
+    try {
+      const r = spawnSync(process.execPath, [join(process.cwd(), 'dist', 'cli.js'), 'lab', '--scenario', 'ws-portforward', '--plain', '--record-mss', '1000', '--out', dir], { encoding: 'utf8', timeout: 120_000 });
+      expect(r.stderr).toContain('ok ws-portforward');
+      await everyTunnelledFrame(join(dir, 'lab-ws-portforward.pcapng'), false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
-    // The WebSocket's own frames (each side's Close) count bytes of the TLS plaintext, not of the tunnel.
-    const closes = s.control.filter((c) => !c.tunnelled && c.kind === 'close');
-    expect(closes.map((c) => c.dir).sort()).toEqual(['c2s', 's2c']);
-    for (const c of closes) {
-      const o = c.origin!;
-      const unit = await read({ connectionId: s.connectionId, dir: c.dir, origin: o, tls: true });
-      expectCarriers(unit, holdingRecords(truth[c.dir].records, [[o.offset, o.offset + o.length]]).frames);
-      expect(unit.bytes[0]).toBe(0x88);
-    }
-    // The capture has both kinds of nesting (kubectl writes a SPDY frame in several WebSocket frames, the
-    // apiserver several SPDY frames in one), and events the old approximation got wrong.
-    expect(severalFrames).toBeGreaterThan(0);
-    expect(sharedFrame).toBeGreaterThan(0);
-    expect(approximationWrong).toBeGreaterThan(0);
   });
 });
 
