@@ -96,7 +96,8 @@ async function everyTunnelledFrame(PATH: string, tls: boolean) {
   }
   // The WebSocket's own frames (each side's Close) count bytes of the TLS plaintext, not of the tunnel.
   const closes = s.control.filter((c) => !c.tunnelled && c.kind === 'close');
-  expect(closes.map((c) => c.dir).sort()).toEqual(['c2s', 's2c']);
+  // Both in the fixture; recorded live, kubectl's Close is there only when it gets to write it before it exits.
+  if (tls) expect(closes.map((c) => c.dir).sort()).toEqual(['c2s', 's2c']);
   for (const c of closes) {
     const o = c.origin!;
     const unit = await read({ connectionId: s.connectionId, dir: c.dir, origin: o, tls });
@@ -104,12 +105,13 @@ async function everyTunnelledFrame(PATH: string, tls: boolean) {
     expectCarriers(unit, tls ? holdingRecords(t.records, [[o.offset, o.offset + o.length]]).frames : t.segments.filter((g) => g.start < o.offset + o.length && o.offset < g.end).map((g) => g.frame));
     expect(unit.bytes[0]).toBe(0x88);
   }
-  // The capture has both kinds of nesting (kubectl writes a SPDY frame in several WebSocket frames, the
-  // apiserver several SPDY frames in one); over TLS, events the old approximation got wrong (over TCP the
-  // packets from a frame's first to its last all held some of it, here).
+  // The fixture has both kinds of nesting (kubectl writes a SPDY frame in several WebSocket frames, the
+  // apiserver several SPDY frames in one) and events the old approximation got wrong (in the live
+  // recording over TCP, how the writes fall is a matter of timing: only exactness is asserted there).
+  if (!tls) return;
   expect(severalFrames).toBeGreaterThan(0);
   expect(sharedFrame).toBeGreaterThan(0);
-  if (tls) expect(approximationWrong).toBeGreaterThan(0);
+  expect(approximationWrong).toBeGreaterThan(0);
 }
 
 describe('SPDY tunnelled in WebSocket (kubectl port-forward through the lab apiserver)', () => {
