@@ -27,16 +27,24 @@ const LIVE_PROGRESS_MS = 40;
 const FILE_PROGRESS_EVERY_MS = 250;
 /** Longest a synchronous run of file reads and decoding keeps the event loop waiting. */
 const SLICE_MS = 20;
-/** A heap this large (garbage included) holds a model of ~100,000 sessions or more. */
-const LARGE_HEAP_BYTES = 320 << 20;
+/**
+ * A heap this large (garbage included) holds several thousand open connections, or a model of
+ * ~10,000 sessions or more. Set below the heap of the 10,000 connections the analyzer keeps open at
+ * once (~90 MB), so that the bound is in place before V8 sizes the heap from their first full
+ * collection.
+ */
+const LARGE_HEAP_BYTES = 64 << 20;
 
 /**
  * V8 lets its heap grow to up to 4× what survived its last full collection before collecting again:
- * 200,000 exec sessions (~200 MB live) peaked at 1.3 GB. Once the heap is large, it is told to
- * collect at 2× (V8's --heap-growing-percent, read at every collection): more full collections, ~30%
- * more CPU on that capture, for ~40% less peak memory. Smaller heaps keep V8's own choice, where the
- * factor costs little memory and extra collections would cost time (+15–25% on the bench's typing
- * and connections captures).
+ * 200,000 exec sessions (~200 MB live) peaked at 1.3 GB, and 60,000 unanswered upgrades (10,000 open
+ * at once, ~95 MB live) grew the heap to 340 MB before the bound took hold when it waited for a
+ * 320 MB heap (peak RSS 477 MB; 392 MB with the bound from 64 MB). Once the heap is large, it is told
+ * to collect at 2× (V8's --heap-growing-percent, read at every collection): more full collections for
+ * less peak memory (bench connections capture: 192 -> 157 MB, 11.3 -> 13.1 s CPU at load 9; typing:
+ * 175 -> 183 MB, 8.2 -> 9.0 s). At 1.5× (percent 50) the 60,000 peaked at 347 MB for 9% more CPU.
+ * Smaller heaps keep V8's own choice, where the factor costs little memory and extra collections
+ * would cost time.
  */
 function boundHeapGrowth(): void {
   if (heapGrowthBounded || getHeapStatistics().used_heap_size < LARGE_HEAP_BYTES) return;
