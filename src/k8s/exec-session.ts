@@ -48,7 +48,8 @@ const MAX_WARNINGS = 200;
 
 export class ExecSessionBuilder {
   readonly session: ExecSession;
-  private readonly streams = new Map<string, StreamRecorder>();
+  /** Made on the first stream: a session whose upgrade is never answered has none (an empty Map holds ~300 bytes). */
+  private streams: Map<string, StreamRecorder> | null = null;
   /** Made on the first resize byte: most sessions never resize, and its buffer is 1 KiB (10,000 open sessions held 10 MB of them). */
   private resizeDecoder: ResizeDecoder | null = null;
   private errorParts: Uint8Array[] = [];
@@ -124,17 +125,18 @@ export class ExecSessionBuilder {
 
   /** The stream named `name` (creating it on first sight), keyed by name so each appears once. */
   stream(name: string, id: number): StreamRecorder {
-    let rec = this.streams.get(name);
+    const streams = (this.streams ??= new Map());
+    let rec = streams.get(name);
     if (!rec) {
       rec = new StreamRecorder(name, id, this.opts);
-      this.streams.set(name, rec);
+      streams.set(name, rec);
       this.session.streams.push(rec.record);
     }
     return rec;
   }
 
   findStream(name: string): StreamRecorder | undefined {
-    return this.streams.get(name);
+    return this.streams?.get(name);
   }
 
   /** Payload for stream `name`; the error and resize streams are also interpreted. */
@@ -175,7 +177,7 @@ export class ExecSessionBuilder {
   /** Decide outcome and state once the connection is over or the capture ended. */
   finish(end: SessionEnd): void {
     const s = this.session;
-    for (const rec of this.streams.values()) rec.finish();
+    for (const rec of this.streams?.values() ?? []) rec.finish();
     this.resizeDecoder?.end();
     if (s.state === 'upgrade-failed') return;
     s.endTs = end.ts;
@@ -195,7 +197,7 @@ export class ExecSessionBuilder {
   }
 
   private cleanPreV4End(): boolean {
-    const err = this.streams.get('error')?.record;
+    const err = this.streams?.get('error')?.record;
     return !!err && err.closedAt.s2c !== null && err.resetAt === null;
   }
 

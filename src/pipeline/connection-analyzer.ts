@@ -10,7 +10,7 @@ import { SpdyExecTransport } from '../k8s/spdy-exec.js';
 import { WebSocketExecTransport } from '../k8s/websocket-exec.js';
 import type { ConnectionScope } from './connection-scope.js';
 import type { PipelineContext } from './context.js';
-import { http1Consumer } from './http1-consumer.js';
+import { Http1Consumer } from './http1-consumer.js';
 import { http2Consumer } from './http2-consumer.js';
 import { crossedProtocols, type SniffedProtocol } from './sniff.js';
 import { ignoreStream, SniffingConsumer, type StreamConsumer } from './stream-consumer.js';
@@ -186,7 +186,7 @@ export class ConnectionAnalyzer implements ConnectionScope {
     switch (kind) {
       case 'http1':
         // A CONNECT tunnel carries a connection of its own: its bytes are sniffed afresh.
-        return http1Consumer(this, handOff, () => new SniffingConsumer((k, h) => this.consumerFor(k, false, tlsAllowed, h)));
+        return new Http1Consumer(this, handOff, () => new SniffingConsumer((k, h) => this.consumerFor(k, false, tlsAllowed, h)));
       case 'http2':
         return http2Consumer(this);
       case 'tls':
