@@ -1,7 +1,7 @@
 import type { Direction, FrameOrigin, StreamOrigin } from '../core/origin.js';
 import type { Problem } from '../core/problem.js';
 import { httpProblem, type HttpProblemCode } from './problems.js';
-import { HttpBodyDecoder } from './body-decoder.js';
+import { HttpBodyDecoder, type BodyPieceHandler } from './body-decoder.js';
 import {
   isUpgradeRequest,
   parseRequestHead,
@@ -98,7 +98,7 @@ type SideState = 'head' | 'body' | 'held' | 'upgraded' | 'stopped';
 
 type HeldEntry = { data: Uint8Array; origin: StreamOrigin } | { gapOffset: number; gapLength: number };
 
-class Side {
+class Side implements BodyPieceHandler {
   state: SideState = 'head';
   readonly head: LineCollector;
   readonly body: HttpBodyDecoder;
@@ -132,10 +132,14 @@ class Side {
   constructor(
     readonly dir: Direction,
     maxHeadBytes: number,
-    onPiece: (side: Side, data: Uint8Array, from: number, to: number) => void,
+    private readonly onPiece: (side: Side, data: Uint8Array, from: number, to: number) => void,
   ) {
     this.head = new LineCollector(maxHeadBytes, true);
-    this.body = new HttpBodyDecoder((data, from, to) => onPiece(this, data, from, to), maxHeadBytes);
+    this.body = new HttpBodyDecoder(this, maxHeadBytes);
+  }
+
+  bodyPiece(data: Uint8Array, from: number, to: number): void {
+    this.onPiece(this, data, from, to);
   }
 }
 

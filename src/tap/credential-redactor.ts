@@ -18,7 +18,7 @@
  * SYN_REPLY, and the session decoded with a stream the client had not opened). Sans-IO: fed bytes,
  * returns the bytes to record, in order.
  */
-import { HttpBodyDecoder } from '../http/body-decoder.js';
+import { HttpBodyDecoder, type BodyPieceHandler } from '../http/body-decoder.js';
 import { isUpgradeRequest, parseRequestHead, parseResponseHead, startLooksLikeHttp, type HttpRequestHead } from '../http/http-head.js';
 import { LineCollector, NEED_MORE, TOO_LONG } from '../http/line-collector.js';
 import { requestBodyFraming, responseBodyFraming } from '../http/message-framing.js';
@@ -62,10 +62,13 @@ const NO_ORIGIN: FrameOrigin = { offset: 0, length: 0, packet: 0, ts: 0, lastPac
 
 type Mode = 'message' | 'body' | 'held' | 'opaque';
 
+/** The decoder only finds where a body ends here: its bytes are forwarded as they came. */
+const IGNORED_PIECES: BodyPieceHandler = { bodyPiece() {} };
+
 class Side {
   mode: Mode = 'message';
   readonly head = new LineCollector(MAX_HEAD_BYTES, true);
-  readonly body = new HttpBodyDecoder(() => undefined, MAX_TRAILER_BYTES);
+  readonly body = new HttpBodyDecoder(IGNORED_PIECES, MAX_TRAILER_BYTES);
   /** The message just read was an upgrade request: after its body the client waits for the answer. */
   upgradeRequested = false;
   held: Uint8Array[] = [];
