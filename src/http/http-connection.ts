@@ -2,6 +2,7 @@ import type { Direction, FrameOrigin, StreamOrigin } from '../core/origin.js';
 import type { Problem } from '../core/problem.js';
 import { httpProblem, type HttpProblemCode } from './problems.js';
 import { HttpBodyDecoder, type BodyPieceHandler } from './body-decoder.js';
+import { appended } from '../core/appended.js';
 import {
   isUpgradeRequest,
   parseRequestHead,
@@ -152,7 +153,7 @@ export class HttpConnectionParser {
   private readonly c2s: Side;
   private readonly s2c: Side;
   /** Requests sent and not yet answered with a final response, oldest first. */
-  private readonly pending: HttpRequestHead[] = [];
+  private pending: HttpRequestHead[] = [];
   private pendingOverflowReported = false;
   private readonly maxHeadBytes: number;
   private readonly maxExcerpt: number;
@@ -332,7 +333,7 @@ export class HttpConnectionParser {
         this.problem('too-many-pending', side, req.origin.offset, `more than ${MAX_PENDING_REQUESTS} requests without responses; the oldest are forgotten`);
       }
     }
-    this.pending.push(req);
+    this.pending = appended(this.pending, req);
     this.sink.onRequest(req);
     if (isUpgradeRequest(req) || req.method === 'CONNECT') {
       side.awaiting = req;

@@ -6,6 +6,7 @@ import { CaptureDecoder, TruncatedCaptureError } from '../capture/capture-decode
 import { linkHops } from '../model/cross-hop.js';
 import { DecodeError } from '../core/origin.js';
 import type { Problem } from '../core/problem.js';
+import { appended } from '../core/appended.js';
 import type { CaptureModel, ConnectionRecord } from '../model/session.js';
 import type { RpcCall } from '../model/rpc-call.js';
 import { PacketDecoder } from '../net/packet-decoder.js';
@@ -198,7 +199,7 @@ export class CaptureAnalyzer implements PipelineContext {
       const from = this.refusedWebSockets.get(fallbackKey(conn, req.target));
       if (from !== undefined) b.session.fallbackFrom = from;
     }
-    conn.sessionIds.push(id);
+    conn.sessionIds = appended(conn.sessionIds, id);
     this.model.sessions.push(b.session);
     return b;
   }

@@ -3,6 +3,7 @@
  * HTTP/1.1 (or list HTTP/2 requests), and hand upgraded bytes to the exec session they belong to.
  */
 import type { Direction, StreamOrigin } from '../core/origin.js';
+import { appended } from '../core/appended.js';
 import type { ConnectionRecord, ExecSession } from '../model/session.js';
 import type { TcpConnection } from '../net/tcp-reassembly.js';
 import type { ExecSessionBuilder, SessionRequest } from '../k8s/exec-session.js';
@@ -65,7 +66,7 @@ export class ConnectionAnalyzer implements ConnectionScope {
   readonly record: ConnectionRecord;
   readonly where: string;
   private readonly consumer: SniffingConsumer;
-  private readonly sessions: ExecSessionBuilder[] = [];
+  private sessions: ExecSessionBuilder[] = [];
   private closed = false;
   private readonly firstBytes: { c2s: Uint8Array | null; s2c: Uint8Array | null } = { c2s: null, s2c: null };
   private firstClose: { ts: number; by: 'client' | 'server'; reset: boolean } | undefined;
@@ -172,7 +173,7 @@ export class ConnectionAnalyzer implements ConnectionScope {
 
   newSession(req: SessionRequest): ExecSessionBuilder {
     const s = this.ctx.newSession(this.record, req);
-    this.sessions.push(s);
+    this.sessions = appended(this.sessions, s);
     return s;
   }
 

@@ -21,6 +21,7 @@ import { webSocketConsumer, WebSocketTrafficRecorder } from './websocket-traffic
 import { ignoreStream, type StreamConsumer } from './stream-consumer.js';
 import { pipelineProblem } from './problems.js';
 import { relocate } from '../core/problem.js';
+import { appended } from '../core/appended.js';
 import { detached, sharedText } from './shared-texts.js';
 
 interface PendingRequest {
@@ -52,7 +53,7 @@ const upgradeTo = (req: HttpRequestHead, res: HttpResponseHead, protocol: string
  */
 export class Http1Consumer implements StreamConsumer, HttpConnectionSink {
   private readonly parser: HttpConnectionParser;
-  private readonly pending: PendingRequest[] = [];
+  private pending: PendingRequest[] = [];
   private upgradedSession: ExecSessionBuilder | null = null;
   private upgradedDocker: DockerCall | null = null;
   private transport: UpgradedTransport | null = null;
@@ -82,10 +83,10 @@ export class Http1Consumer implements StreamConsumer, HttpConnectionSink {
 
   onRequest(req: HttpRequestHead): void {
     const { ctx, record } = this.scope;
-    record.requests.push({ method: sharedText(req.method), target: sharedText(req.target), status: null, ts: req.origin.ts });
+    record.requests = appended(record.requests, { method: sharedText(req.method), target: sharedText(req.target), status: null, ts: req.origin.ts });
     const docker = ctx.docker.call(record, this.scope.where, req);
     if (docker) this.scope.markDockerCall();
-    this.pending.push({ req, session: docker ? null : this.startSession(req), docker, requestIndex: record.requests.length - 1 });
+    this.pending = appended(this.pending, { req, session: docker ? null : this.startSession(req), docker, requestIndex: record.requests.length - 1 });
   }
 
   onResponse(res: HttpResponseHead, req: HttpRequestHead | undefined): void {
