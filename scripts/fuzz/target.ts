@@ -1,8 +1,9 @@
 /**
  * What one fuzz input goes through: the whole pipeline and every report that reads the model. Runs
  * in a worker (bundled by scripts/fuzz.mjs) so a hang or a memory blow-up ends the worker, not the run.
- * Oracles besides "no throw": the same JSON whether the capture arrives whole or in random chunks,
- * and a fatal error only of the kinds the README names.
+ * Oracles besides "no throw": the same reports whether the capture arrives whole with every record
+ * in memory, or in random chunks with every ended record spilled to the temporary file (as the
+ * command line spills past its first 1000), and a fatal error only of the kinds the README names.
  */
 import { parentPort } from 'node:worker_threads';
 import { CaptureAnalyzer } from '../../src/pipeline/capture-analyzer.js';
@@ -20,8 +21,9 @@ export interface FuzzJob {
 
 export type FuzzVerdict = { id: number; ok: true } | { id: number; ok: false; kind: 'crash' | 'mismatch'; message: string };
 
+/** The JSON and both text reports, joined. */
 function analyze(bytes: Uint8Array, chunkSeed: number): string {
-  const a = new CaptureAnalyzer(analyzeOptions({ hash: false, hasher: null }));
+  const a = new CaptureAnalyzer(analyzeOptions({ hash: false, hasher: null, endedConnectionsHeld: chunkSeed === 0 ? undefined : 0 }));
   if (chunkSeed === 0) {
     a.push(bytes);
   } else {
@@ -35,13 +37,19 @@ function analyze(bytes: Uint8Array, chunkSeed: number): string {
   }
   a.end();
   const model = a.model;
-  const json = JSON.stringify(jsonReport(model, { hash: false }));
-  textReport(model, { connections: true, name: 'fuzz' });
-  textReport(model, { connections: false, name: 'fuzz', explain: true });
-  if (model.fatal && !/^(capture truncated|corrupt capture|not a pcap)/.test(model.fatal.message)) {
-    throw new Error(`unexpected fatal error: ${model.fatal.message}`);
+  try {
+    const reports = [
+      JSON.stringify(jsonReport(model, { hash: false })),
+      textReport(model, { connections: true, name: 'fuzz' }),
+      textReport(model, { connections: false, name: 'fuzz', explain: true }),
+    ].join('\n');
+    if (model.fatal && !/^(capture truncated|corrupt capture|not a pcap)/.test(model.fatal.message)) {
+      throw new Error(`unexpected fatal error: ${model.fatal.message}`);
+    }
+    return reports;
+  } finally {
+    model.spilled?.close();
   }
-  return json;
 }
 
 export function runJob(job: FuzzJob): FuzzVerdict {
@@ -66,7 +74,7 @@ export function runJob(job: FuzzJob): FuzzVerdict {
 function firstDifference(a: string, b: string): string {
   let i = 0;
   while (i < a.length && a[i] === b[i]) i++;
-  return `whole and chunked JSON differ at character ${i}: …${a.slice(Math.max(0, i - 80), i + 80)}… vs …${b.slice(Math.max(0, i - 80), i + 80)}…`;
+  return `whole (in memory) and chunked (spilled) reports differ at character ${i}: …${a.slice(Math.max(0, i - 80), i + 80)}… vs …${b.slice(Math.max(0, i - 80), i + 80)}…`;
 }
 
 parentPort?.on('message', (job: FuzzJob) => parentPort!.postMessage(runJob(job)));

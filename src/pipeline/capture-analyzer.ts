@@ -83,7 +83,7 @@ export class CaptureAnalyzer implements PipelineContext {
       onOpen: (conn) => {
         const a = new ConnectionAnalyzer(conn, this);
         this.connections.set(conn.id, a);
-        this.model.connections.push(a.record);
+        insertInIdOrder(this.model.connections, a.record);
       },
       onData: (conn, dir, data, origin) => this.analyzerOf(conn)?.data(dir, data, origin),
       onWindow: (conn, dir, change, accepted, packet, ts) => this.analyzerOf(conn)?.window(dir, change, accepted, packet, ts),
@@ -249,4 +249,23 @@ export class CaptureAnalyzer implements PipelineContext {
     if (this.warningsDropped) this.model.warnings.push(pipelineProblem('warnings-dropped', `${this.warningsDropped} more warnings not shown`, { where: 'capture' }));
     this.model.done = true;
   }
+}
+
+/**
+ * The model lists connections in id order (the order of their first packets), which is also the order
+ * the reports read spilled ones back in. A connection opens (client and server decided) later than
+ * its first packet when it began mid-stream or with a lone SYN, so a later id may open first.
+ */
+function insertInIdOrder(list: ConnectionRecord[], record: ConnectionRecord): void {
+  if (list.length === 0 || list[list.length - 1].id < record.id) {
+    list.push(record);
+    return;
+  }
+  let [lo, hi] = [0, list.length - 1];
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (list[mid].id < record.id) lo = mid + 1;
+    else hi = mid;
+  }
+  list.splice(lo, 0, record);
 }

@@ -16,6 +16,7 @@ import { diagnosisReport } from '../../src/report/diagnosis-report.js';
 import { jsonReportText } from '../../src/report/json-report.js';
 import { textReportPieces } from '../../src/report/text-report.js';
 import type { CaptureModel } from '../../src/model/session.js';
+import { SyntheticTcpConnection } from '../../src/capture/synthetic-tcp.js';
 import { unansweredUpgrades, writePcap } from '../kit/hostile-captures.js';
 
 const fixtures = join(process.cwd(), 'fixtures');
@@ -45,6 +46,28 @@ test.each(CAPTURES)('%s: the reports read the same with every ended record spill
     for (let i = 0; i < expected.length; i++) expect(actual[i]).toBe(expected[i]);
   } finally {
     spilled.spilled?.close();
+  }
+});
+
+test('a connection that opens after a later one (it began mid-stream) is listed in id order, spilled or not', async () => {
+  // Found by the fuzzer once its chunked runs spilled: the first connection is seen by a bare ACK,
+  // so it opens (client and server decided) only at the capture's end, after the second.
+  const dir = mkdtempSync(join(tmpdir(), 'execscope-open-order-'));
+  try {
+    const path = join(dir, 'open-order.pcap');
+    const midStream = new SyntheticTcpConnection({ ip: '10.0.0.9', port: 30000 }, { ip: '10.0.0.1', port: 6443 });
+    const full = new SyntheticTcpConnection({ ip: '10.0.0.2', port: 40000 }, { ip: '10.0.0.1', port: 6443 });
+    writePcap(path, [midStream.ack('s2c'), ...full.handshake(), ...full.send('c2s', Buffer.from('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n')), ...full.close()]);
+    const held = await analyzed(path, {});
+    const spilled = await analyzed(path, { endedConnectionsHeld: 0 });
+    try {
+      expect(held.connections.map((c) => c.id)).toEqual([1, 2]);
+      expect(reports(spilled, 'open-order')).toEqual(reports(held, 'open-order'));
+    } finally {
+      spilled.spilled?.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
