@@ -7,7 +7,9 @@
  *
  * The file holds captured bytes (stream heads, request targets, tokens): it is created mode 0600 in a
  * fresh mode-0700 directory and unlinked, with its directory, as soon as it is open, so nothing is left
- * behind however the process ends (an error, a signal, SIGKILL); the open descriptor is the only way in.
+ * behind however the process ends (an error, a signal, SIGKILL — unless it lands in the few instructions
+ * between creating the two and removing them: then an empty file in a private directory); the open
+ * descriptor is the only way in.
  */
 import { closeSync, mkdtempSync, openSync, readSync, rmdirSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
