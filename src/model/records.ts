@@ -59,15 +59,22 @@ export interface SpilledRecords {
 
 type Lists = Pick<CaptureModel, 'sessions' | 'connections' | 'spilled'>;
 
-/** The two ascending sources of a model's records (the pipeline hands ids out in order) merged into id order, each spilled one read when reached. */
-function* inIdOrder<T extends { id: number }>(held: readonly T[], spilledIds: Iterable<number>, read: (id: number) => T | undefined): Generator<T> {
+/** Two sources ascending by id (the pipeline hands ids out in order) merged into id order; `spilled` is read only as it is reached. */
+export function* inIdOrder<T extends { id: number }>(held: readonly T[], spilled: Iterable<T>): Generator<T> {
   let i = 0;
-  for (const id of spilledIds) {
-    while (i < held.length && held[i].id < id) yield held[i++];
+  for (const r of spilled) {
+    while (i < held.length && held[i].id < r.id) yield held[i++];
+    yield r;
+  }
+  while (i < held.length) yield held[i++];
+}
+
+/** The records `read` finds for `ids`, in their order. */
+function* readBack<T>(ids: Iterable<number>, read: (id: number) => T | undefined): Generator<T> {
+  for (const id of ids) {
     const r = read(id);
     if (r) yield r;
   }
-  while (i < held.length) yield held[i++];
 }
 
 /** Views of spilled models, made once: such a model is final, and a view's lookups are worth keeping. */
@@ -102,12 +109,12 @@ export class CaptureRecords implements SessionIndex, ConnectionsById {
 
   sessions(): Iterable<ExecSession> {
     const spilled = this.model.spilled;
-    return spilled ? inIdOrder(this.model.sessions, spilled.sessionIds(), (id) => spilled.session(id)) : this.model.sessions;
+    return spilled ? inIdOrder(this.model.sessions, readBack(spilled.sessionIds(), (id) => spilled.session(id))) : this.model.sessions;
   }
 
   connections(): Iterable<ConnectionRecord> {
     const spilled = this.model.spilled;
-    return spilled ? inIdOrder(this.model.connections, spilled.connectionIds(), (id) => spilled.connection(id)) : this.model.connections;
+    return spilled ? inIdOrder(this.model.connections, readBack(spilled.connectionIds(), (id) => spilled.connection(id))) : this.model.connections;
   }
 
   get(id: number): ExecSession | undefined {

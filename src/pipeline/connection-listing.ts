@@ -7,6 +7,7 @@
  * an exec session, a problem, an unanswered or error (≥ 400) request, TLS, WebSocket, HTTP/2 or a
  * docker call is always listed.
  */
+import { removeFrom } from '../core/remove-from.js';
 import type { Problem } from '../core/problem.js';
 import type { CaptureModel, ConnectionRecord } from '../model/session.js';
 import { pipelineProblem } from './problems.js';
@@ -63,11 +64,6 @@ export class ConnectionListing {
   }
 
   private removeLeaving(): void {
-    if (this.leaving.size === 0) return;
-    const list = this.model.connections;
-    let kept = 0;
-    for (const c of list) if (!this.leaving.has(c)) list[kept++] = c;
-    list.length = kept;
-    this.leaving.clear();
+    removeFrom(this.model.connections, this.leaving);
   }
 }

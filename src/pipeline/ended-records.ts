@@ -6,10 +6,12 @@
  * it, and its calls span connections) stays, as do docker sessions. The hop links, made at the
  * capture's end, reach spilled sessions through what linking reads of them.
  */
+import { removeFrom } from '../core/remove-from.js';
 import { linkableHops, linkHops, type HopLinked } from '../model/cross-hop.js';
 import type { RpcCall } from '../model/rpc-call.js';
 import type { Problem } from '../core/problem.js';
 import type { CaptureModel, ConnectionRecord, ExecSession, Hop } from '../model/session.js';
+import { inIdOrder } from '../model/records.js';
 import { pipelineProblem } from './problems.js';
 import { SpillFile } from './spill-file.js';
 
@@ -62,7 +64,7 @@ export class EndedRecords {
     const linkable = linkableHops(present, rpcs);
     const spilled = [...linkable].some((hop) => file.sessionsOnHop(hop)) ? [...file.linkKeys(linkable)] : [];
     const before = spilled.map((k) => ({ previousHop: k.previousHop, nextHop: k.nextHop, criCall: k.criCall }));
-    linkHops(inIdOrder(this.model.sessions, spilled), rpcs);
+    linkHops([...inIdOrder<HopLinked>(this.model.sessions, spilled)], rpcs);
     spilled.forEach((k, i) => {
       const was = before[i];
       if (k.previousHop !== was.previousHop || k.nextHop !== was.nextHop || k.criCall !== was.criCall) file.relink(k.id, { previousHop: k.previousHop, nextHop: k.nextHop, criCall: k.criCall });
@@ -73,25 +75,4 @@ export class EndedRecords {
     removeFrom(this.model.connections, this.leavingConnections);
     removeFrom(this.model.sessions, this.leavingSessions);
   }
-}
-
-/** Takes `leaving` out of `list` in place (others may hold the list), keeping the order. */
-function removeFrom<T>(list: T[], leaving: Set<T>): void {
-  if (leaving.size === 0) return;
-  let kept = 0;
-  for (const x of list) if (!leaving.has(x)) list[kept++] = x;
-  list.length = kept;
-  leaving.clear();
-}
-
-/** Two lists ordered by id, as one (linking reads sessions in id order). */
-function inIdOrder(held: readonly HopLinked[], spilled: readonly HopLinked[]): HopLinked[] {
-  const all: HopLinked[] = [];
-  let i = 0;
-  for (const k of spilled) {
-    while (i < held.length && held[i].id < k.id) all.push(held[i++]);
-    all.push(k);
-  }
-  while (i < held.length) all.push(held[i++]);
-  return all;
 }
