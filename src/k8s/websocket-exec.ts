@@ -20,10 +20,14 @@ export function channelName(channel: number): string {
   return CHANNEL_NAMES[channel] ?? `channel-${channel}`;
 }
 
-/** Sees every frame and control frame of the connection besides the session (the connection's frame list). */
+/** Sees every frame and control frame of the connection besides the session (the connection's frame list), and what carried a tunnel's bytes. */
 export interface WebSocketFrameObserver {
   frame(ev: WebSocketFrameEvent): void;
   control(ev: WebSocketControlEvent): void;
+  /** `length` tunnelled bytes, carried by `origin` one for one, or inflated from it when `compressed`. */
+  tunnel(dir: Direction, length: number, origin: StreamOrigin, compressed: boolean): void;
+  /** `length` tunnelled bytes lost. */
+  tunnelGap(dir: Direction, length: number): void;
 }
 
 export class WebSocketExecTransport implements UpgradedTransport {
@@ -62,8 +66,14 @@ export class WebSocketExecTransport implements UpgradedTransport {
       },
       onFrame: observer && ((ev) => observer.frame(ev)),
       onProblem: (p) => b.warn(relocate(p, where)),
-      onTunnelData: (dir, data, origin, tunnelOffset) => this.tunnel?.push(dir, data, { offset: tunnelOffset, length: data.length, packet: origin.packet, ts: origin.ts }),
-      onTunnelGap: (dir, tunnelOffset, length) => this.tunnel?.gap(dir, tunnelOffset, length),
+      onTunnelData: (dir, data, origin, tunnelOffset, compressed) => {
+        observer?.tunnel(dir, data.length, origin, compressed);
+        this.tunnel?.push(dir, data, { offset: tunnelOffset, length: data.length, packet: origin.packet, ts: origin.ts });
+      },
+      onTunnelGap: (dir, tunnelOffset, length) => {
+        observer?.tunnelGap(dir, length);
+        this.tunnel?.gap(dir, tunnelOffset, length);
+      },
     }, { portForward: b.session.kind === 'portforward', extensions });
     this.tunnel = this.decoder.protocol.codec === 'tunnel' ? new SpdyExecTransport(b, `${where} tunnel`, true) : null;
   }

@@ -7,6 +7,7 @@
  * and protocol errors are), while the capture's listing budget lasts (pipeline/traffic-budget.ts),
  * counts everything, and says how many entries it dropped.
  */
+import type { CarrierLog } from '../core/carrier-log.js';
 import type { Direction, FrameOrigin } from '../core/origin.js';
 
 /** Entries kept per list and connection. */
@@ -75,6 +76,11 @@ export interface WebSocketTraffic {
   messagesDropped: number;
   /** The Close frame each side sent, if it did. */
   close: Record<Direction, WebSocketClose | null>;
+  /**
+   * A connection tunnelled in the binary messages (kubectl port-forward's SPDY): which bytes of the
+   * direction's (decrypted) stream, payload bytes of which frames, carried each tunnelled byte.
+   */
+  tunnelCarriers?: Record<Direction, CarrierLog>;
 }
 
 export interface Http2FrameEntry {

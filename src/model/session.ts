@@ -2,6 +2,7 @@
  * The exec-session model every front end reads: the CLI's JSON/text, the hang doctor and the TUI.
  * It is built incrementally while a capture decodes, so a UI can render it before the end.
  */
+import type { CarrierLog } from '../core/carrier-log.js';
 import type { Direction, FrameOrigin } from '../core/origin.js';
 import type { Problem } from '../core/problem.js';
 import type { RpcCall } from './rpc-call.js';
@@ -219,6 +220,12 @@ export interface TlsSummary {
    */
   records: { dir: Direction; ts: number; offset: number; length: number; type: string; decrypted: boolean; plaintext: number }[];
   recordsDropped: number;
+  /**
+   * Each direction's decrypted stream, record by record: which record (its TCP range) held each
+   * plaintext byte. Not capped per connection like `records`: bounded by the capture's carrier-log
+   * budget (core/carrier-log.ts). The Event pane's packets for bytes it cannot decrypt again.
+   */
+  plaintextCarriers: Record<Direction, CarrierLog>;
 }
 
 export interface CaptureSummary {

@@ -21,6 +21,7 @@ import type { PipelineContext } from './context.js';
 import type { AnalyzeOptions } from './options.js';
 import { pipelineProblem } from './problems.js';
 import { CAPTURE_TRAFFIC_ENTRIES_KEPT, TrafficListingBudget } from './traffic-budget.js';
+import { CAPTURE_CARRIER_ENTRIES, CarrierLogBudget } from '../core/carrier-log.js';
 import { captureProblem } from '../capture/problems.js';
 import { ConnectionListing } from './connection-listing.js';
 import { EndedRecords } from './ended-records.js';
@@ -57,6 +58,7 @@ export class CaptureAnalyzer implements PipelineContext {
   readonly docker = new DockerSessions(this);
   /** Its one warning bypasses MAX_WARNINGS: it says why later connections list nothing. */
   readonly trafficBudget = new TrafficListingBudget(CAPTURE_TRAFFIC_ENTRIES_KEPT, (p) => this.model.warnings.push(p));
+  readonly carrierBudget: CarrierLogBudget;
   /** Key logs found in the capture itself (pcapng DSBs). */
   readonly embeddedKeyLogs: { text: string; source: string }[] = [];
   private tlsLackedKeys = false;
@@ -75,6 +77,13 @@ export class CaptureAnalyzer implements PipelineContext {
       done: false,
     };
     this.listing = new ConnectionListing(this.model, opts.plainConnectionsListed);
+    // Its one warning bypasses MAX_WARNINGS too: past it, the Event pane needs the keys to name records.
+    const entries = opts.carrierLogEntries ?? CAPTURE_CARRIER_ENTRIES;
+    this.carrierBudget = new CarrierLogBudget(entries, () =>
+      this.model.warnings.push(
+        pipelineProblem('carrier-budget-spent', `the capture's ${entries} logged TLS records and tunnel pieces are spent: re-read without the keys, later bytes of TLS connections are not traced to their records and packets`, { where: 'capture' }),
+      ),
+    );
     // Its one warning bypasses MAX_WARNINGS: it says why memory was not bounded.
     this.ended = opts.endedConnectionsHeld !== undefined && !opts.hash ? new EndedRecords(this.model, opts.endedConnectionsHeld, (p) => this.model.warnings.push(p)) : null;
     // After the model: a malformed line is a warning in it.

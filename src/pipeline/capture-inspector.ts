@@ -8,17 +8,18 @@
  * which says which records held the unit's plaintext; the carriers are exactly the packets that
  * carried those records' TCP bytes (a record's first packets may come before the unit's first
  * packet, which names the packet that completed its first record). Re-reading that cannot decrypt
- * takes the same answer from the analysis's record log (each record's TCP offset and the plaintext
- * it held). A SPDY connection tunnelled in WebSocket binary messages is followed down the same way:
- * websocket/'s channel decoder says which pieces of which frames carried the unit's tunnelled bytes,
- * and only the packets (or records) holding those pieces are the unit's.
+ * takes the same answer from the analysis's record log (which record held each plaintext byte). A
+ * SPDY connection tunnelled in WebSocket binary messages is followed down the same way: websocket/'s
+ * channel decoder says which pieces of which frames carried the unit's tunnelled bytes (without the
+ * keys, the analysis's tunnel log says which frame payload bytes did), and only the packets, or the
+ * records, holding those pieces are the unit's.
  */
 import { readCaptureBytes } from '../capture/capture-source.js';
 import { CaptureDecoder } from '../capture/capture-decoder.js';
 import { copyPacket, packetBytes, type Packet, type PacketCopy } from '../capture/packet.js';
 import type { Direction, FrameOrigin, StreamOrigin } from '../core/origin.js';
 import type { Problem } from '../core/problem.js';
-import type { TlsSummary } from '../model/session.js';
+import { carriersOf, type CarrierLog } from '../core/carrier-log.js';
 import { packetHeaderLayers, type HeaderLayer } from '../net/packet-fields.js';
 import { isRetransmission, isTcpAnalysis } from '../net/problems.js';
 import { PacketDecoder } from '../net/packet-decoder.js';
@@ -69,6 +70,24 @@ export interface CarrierPacket {
   flag?: 'FIN' | 'RST';
 }
 
+/** A byte range of a stream. */
+export interface Span {
+  offset: number;
+  length: number;
+}
+
+/** A WebSocket frame whose payload carried some of a tunnelled unit's bytes. */
+export interface TunnelFrame {
+  /** The whole frame in the direction's TCP or decrypted stream; null when it was not decoded again (TLS re-read without the keys). */
+  frame: Span | null;
+  /** The payload bytes that held the unit's bytes there (for a compressed message, the compressed piece they were inflated from). */
+  held: Span;
+  /** Over TLS: the records (their TCP ranges) that held those bytes. */
+  records: Span[];
+  /** Exactly the packets that carried them, in capture order. */
+  packets: number[];
+}
+
 /** A TLS record of the unit's direction, as it crossed TCP. */
 export interface CarriedTlsRecord {
   /** The whole record, header included (a copy). */
@@ -88,10 +107,10 @@ export interface CapturedUnit {
   /** Over TLS: whether re-reading decrypted the unit's direction up to the unit's end. */
   decrypted: boolean;
   /**
-   * With `tunnel`: the WebSocket frames whose payload carried the unit's bytes (at most 16), their
-   * offsets in the direction's TCP or decrypted stream; how many there were in all.
+   * With `tunnel`: the WebSocket frames whose payload carried the unit's bytes (at most 16), each with
+   * the records and packets that carried its part; how many there were in all.
    */
-  tunnelFrames: FrameOrigin[];
+  tunnelFrames: TunnelFrame[];
   tunnelFrameCount: number;
   /**
    * At most 16 packets, in stream order: those whose payload held the unit's bytes, over TLS those
@@ -104,11 +123,11 @@ export interface CapturedUnit {
   inflatedHeaderBlock: Uint8Array | null;
   /**
    * With `tls`: the records that held the unit's plaintext (at most 16). Not decrypted, they are named
-   * by the analysis's record log; when that log does not reach the unit (it keeps the first 5000
-   * records), they are those of the direction that ended in the unit's packets (`tlsRecordsExact` false).
+   * by the analysis's logs; `traced` is false when those stop before the unit's bytes (the capture's
+   * carrier-log budget ran out): then no record or packet is named rather than a guess.
    */
   tlsRecords: CarriedTlsRecord[];
-  tlsRecordsExact: boolean;
+  traced: boolean;
   /** With `alsoPacket`: that packet, when it is not one of the carriers (its streamOffset is -1). */
   alsoPacket: CarrierPacket | null;
   /**
@@ -128,7 +147,7 @@ export interface UnitQuery {
    * binary messages (`SPDY/3.1+portforward.k8s.io`), whose frames start at stream offset `from` (TCP,
    * or decrypted TLS; after the upgrade's HTTP head).
    */
-  tunnel?: { from: number; subprotocol: string; extensions: string; portForward: boolean };
+  tunnel?: { from: number; subprotocol: string; extensions: string; portForward: boolean; carriers?: CarrierLog };
   /**
    * The unit is a SPDY frame with a header block, and the direction's SPDY bytes start at this offset
    * of the unit's own byte space (TCP, decrypted TLS, or the tunnel; after the upgrade's HTTP head):
@@ -140,8 +159,12 @@ export interface UnitQuery {
    * with the inspector's key log for the bytes and the records that held them, whose packets are the carriers.
    */
   tls?: boolean;
-  /** Over TLS: the analysis's record log of the connection, which names the records that held the plaintext when re-reading cannot decrypt. */
-  tlsRecordLog?: TlsSummary['records'];
+  /**
+   * Over TLS: the analysis's record log of the direction, which names the records that held the
+   * plaintext when re-reading cannot decrypt; in a tunnel, `tunnel.carriers` (the analysis's tunnel
+   * log of the direction) first says which plaintext bytes held the unit's.
+   */
+  tlsRecordLog?: CarrierLog;
   /** Also read this packet (a warning's, which may carry none of the unit's bytes) with its headers and TCP analysis. */
   alsoPacket?: number;
 }
@@ -294,7 +317,7 @@ class Carriers extends Map<number, CarrierPacket> {
   }
 }
 
-/** TLS records picked by one rule, the packets that carried them, and all of their TCP ranges. */
+/** TLS records picked by one source (decryption, the analysis's logs), the packets that carried them, and all of their TCP ranges. */
 class PickedRecords {
   readonly records: CarriedTlsRecord[] = [];
   readonly carriers = new Carriers();
@@ -311,20 +334,35 @@ interface Sender {
 
 const sentBy = (seg: TcpSegment, s: Sender) => seg.srcPort === s.srcPort && seg.dstPort === s.dstPort && seg.src === s.src && seg.dst === s.dst;
 
+/** A tunnel frame found holding unit bytes, as it is read: its records' offsets and its packets gathered. */
+interface FrameFound {
+  frame: Span | null;
+  held: [number, number];
+  records: Set<number>;
+  packets: Set<number>;
+}
+
 /**
- * The TCP offsets of `dir`'s records whose plaintext the analysis put in [offset, offset + length),
- * from its record log; null when the log stops before the range's end (it keeps the first records only).
+ * What the analysis's logs say carried the plaintext bytes [offset, offset + length): in a tunnel, the
+ * frame payload bytes holding them (the tunnel log), then the records holding those (the record log),
+ * by their TCP offsets. Null when a log stops before the bytes' end (the carrier-log budget ran out).
  */
-function recordsHolding(log: TlsSummary['records'], dir: Direction, offset: number, length: number): Set<number> | null {
-  const out = new Set<number>();
-  let at = 0;
-  for (const r of log) {
-    if (r.dir !== dir || r.plaintext === 0) continue;
-    if (at < offset + length && offset < at + r.plaintext) out.add(r.offset);
-    at += r.plaintext;
-    if (at >= offset + length) return out;
+function loggedCarriers(recordLog: CarrierLog, tunnelLog: CarrierLog | undefined, tunnel: boolean, offset: number, length: number): { frames: FrameFound[]; records: Set<number> } | null {
+  const pieces = !tunnel ? [{ heldOffset: offset, heldLength: length }] : tunnelLog ? carriersOf(tunnelLog, offset, length) : null;
+  if (!pieces) return null;
+  const frames: FrameFound[] = [];
+  const records = new Set<number>();
+  for (const p of pieces) {
+    const spans = carriersOf(recordLog, p.heldOffset, p.heldLength);
+    if (!spans) return null;
+    const f: FrameFound = { frame: null, held: [p.heldOffset, p.heldOffset + p.heldLength], records: new Set(), packets: new Set() };
+    for (const r of spans) {
+      records.add(r.offset);
+      f.records.add(r.offset);
+    }
+    frames.push(f);
   }
-  return null;
+  return { frames: tunnel ? frames : [], records };
 }
 
 /** `keys`: the key log the analysis used (the same object: it holds the TLS 1.2 sessions resumed connections need). */
@@ -393,14 +431,19 @@ export function createCaptureInspector(path: string, keys: TlsKeyLog | null = nu
     };
     /**
      * Over TLS, the records holding the unit's plaintext as the decrypter says (before the framer below
-     * sees each record); as the analysis's record log says, for when re-reading does not decrypt; and,
-     * when neither can say (a tunnel's bytes, a log that stops short), the records that ended in the unit's packets.
+     * sees each record), and as the analysis's logs say, for when re-reading does not decrypt.
      */
     const byDecryption = new PickedRecords();
     const decryptedHolding = new Set<number>();
-    const loggedHolding = tls && tlsRecordLog && !tunnel ? recordsHolding(tlsRecordLog, dir, o.offset, o.length) : null;
+    const logged = tls && tlsRecordLog ? loggedCarriers(tlsRecordLog, tunnel?.carriers, !!tunnel, o.offset, o.length) : null;
     const byLog = new PickedRecords();
-    const byPacket = new PickedRecords();
+    /** The tunnel frames that held unit bytes, decoded again (over TCP, or decrypted); the one being read. */
+    const framesFound: FrameFound[] = [];
+    let frameFound: FrameFound | null = null;
+    let framesFoundCount = 0;
+    /** The records the listed frames name (TCP offsets), with their lengths and packets as each is framed. */
+    const listedRecords = new Set<number>(logged?.frames.slice(0, MAX_TUNNEL_FRAMES).flatMap((f) => [...f.records]));
+    const recordCarriers = new Map<number, { length: number; packets: number[] }>();
     let changeCipherSpecSeen = false;
     const records = tls
       ? new TlsRecordFramer(
@@ -412,11 +455,11 @@ export function createCaptureInspector(path: string, keys: TlsKeyLog | null = nu
               into.ranges.push([origin.offset, origin.offset + origin.length]);
             };
             if (decryptedHolding.has(origin.offset)) pick(byDecryption);
-            if (loggedHolding?.has(origin.offset)) {
+            if (logged?.records.has(origin.offset)) {
               pick(byLog);
               loggedFramed++;
             }
-            if (!loggedHolding && origin.lastPacket >= o.packet && origin.lastPacket <= o.lastPacket && byPacket.records.length < MAX_TLS_RECORDS) pick(byPacket);
+            if (listedRecords.has(origin.offset)) recordCarriers.set(origin.offset, { length: origin.length, packets: Array.from(recent!.within(origin.offset, origin.length), (p) => p.packet) });
             if (recordContentType(record) === ContentType.changeCipherSpec) changeCipherSpecSeen = true;
           },
           () => {},
@@ -435,11 +478,10 @@ export function createCaptureInspector(path: string, keys: TlsKeyLog | null = nu
       if (a - o.offset < bytes.length) bytes.set(data.subarray(a - origin.offset, Math.min(b, o.offset + bytes.length) - origin.offset), a - o.offset);
       return true;
     };
-    const tunnelFrames: FrameOrigin[] = [];
-    let tunnelFrameCount = 0;
-    /** The piece being pushed through the tunnel held unit bytes; so did the frame being read. */
+    /** The piece being pushed through the tunnel held unit bytes. */
     let heldInPiece = false;
-    let heldInFrame = false;
+    /** Over TLS, the record whose plaintext is being pushed through the tunnel (its TCP offset). */
+    let plaintextRecord = -1;
     const channels = tunnel
       ? new K8sChannelDecoder(
           tunnel.subprotocol,
@@ -449,26 +491,38 @@ export function createCaptureInspector(path: string, keys: TlsKeyLog | null = nu
             onControl() {},
             onProblem() {},
             // The tunnelled bytes come out during the push of the piece that carried them.
-            onTunnelData(_d, data, origin, tunnelOffset) {
+            onTunnelData(_d, data, origin, tunnelOffset, compressed) {
               if (!unitStream(data, { offset: tunnelOffset, length: data.length, packet: origin.packet, ts: origin.ts })) return;
               heldInPiece = true;
-              heldInFrame = true;
-              // Over TCP, the unit's part of the piece in TCP offsets (all of it when inflated from a compressed message).
-              if (tls) return;
-              const exact = data.length === origin.length;
-              const a = exact ? origin.offset + Math.max(0, o.offset - tunnelOffset) : origin.offset;
-              const b = exact ? origin.offset + Math.min(data.length, o.offset + o.length - tunnelOffset) : origin.offset + origin.length;
-              tcpRanges.push([a, b]);
+              // The unit's part of the piece (all of it when inflated from a compressed message).
+              const a = compressed ? origin.offset : origin.offset + Math.max(0, o.offset - tunnelOffset);
+              const b = compressed ? origin.offset + origin.length : origin.offset + Math.min(data.length, o.offset + o.length - tunnelOffset);
+              const f = (frameFound ??= { frame: null, held: [a, b], records: new Set(), packets: new Set() });
+              f.held[0] = Math.min(f.held[0], a);
+              f.held[1] = Math.max(f.held[1], b);
+              // Over TLS the record being decrypted held them; over TCP, the piece's packet, and those TCP bytes are the unit's.
+              if (tls) {
+                f.records.add(plaintextRecord);
+                if (framesFound.length < MAX_TUNNEL_FRAMES) listedRecords.add(plaintextRecord);
+              } else {
+                f.packets.add(origin.packet);
+                tcpRanges.push([a, b]);
+              }
             },
             onTunnelGap(_d, tunnelOffset, length) {
               reached = tunnelOffset + length;
               if (spdy && spdyFrom !== undefined && tunnelOffset >= spdyFrom) spdy.gap(tunnelOffset, length);
             },
             onFrame(ev) {
-              if (!heldInFrame) return;
-              heldInFrame = false;
-              if (tunnelFrames.length < MAX_TUNNEL_FRAMES) tunnelFrames.push(ev.origin);
-              tunnelFrameCount++;
+              const f = frameFound;
+              if (!f) return;
+              frameFound = null;
+              f.frame = { offset: ev.origin.offset, length: ev.origin.length };
+              if (framesFound.length < MAX_TUNNEL_FRAMES) {
+                framesFound.push(f);
+                for (const r of f.records) listedRecords.add(r);
+              }
+              framesFoundCount++;
             },
           },
           { portForward: tunnel.portForward, extensions: tunnel.extensions },
@@ -488,7 +542,9 @@ export function createCaptureInspector(path: string, keys: TlsKeyLog | null = nu
           onHandshakeInfo() {},
           onRecord() {},
           onPlaintext(d, data, origin, record) {
-            if (d === dir && carriesUnit(data, origin)) decryptedHolding.add(record.origin.offset);
+            if (d !== dir) return;
+            plaintextRecord = record.origin.offset;
+            if (carriesUnit(data, origin)) decryptedHolding.add(plaintextRecord);
           },
           // What the analysis said of this connection is in its warnings already.
           onProblem() {},
@@ -572,7 +628,7 @@ export function createCaptureInspector(path: string, keys: TlsKeyLog | null = nu
     const complete = (): boolean => {
       if (!tls) return tunnel ? reached >= o.offset + o.length : tcpEnd >= o.offset + o.length;
       if (reached >= o.offset + o.length) return true;
-      if (loggedHolding) return loggedFramed >= loggedHolding.size;
+      if (logged) return loggedFramed >= logged.records.size;
       return !decrypting;
     };
     const decrypted = () => decrypting && reached >= o.offset + o.length;
@@ -597,9 +653,26 @@ export function createCaptureInspector(path: string, keys: TlsKeyLog | null = nu
     }
     // Pieces still held back for segments stored out of order are delivered now.
     tcp.end();
+    // A frame the capture ends in.
+    if (frameFound) {
+      if (framesFound.length < MAX_TUNNEL_FRAMES) framesFound.push(frameFound);
+      framesFoundCount++;
+    }
     // Over TLS, bytes the keys did not reach are not the unit's: none are given.
-    const picked = !tls ? null : decrypted() ? byDecryption : loggedHolding ? byLog : byPacket;
-    const chosen = picked?.carriers ?? carriers;
+    const picked = !tls ? null : decrypted() ? byDecryption : logged ? byLog : null;
+    const chosen = picked?.carriers ?? (tls ? new Carriers() : carriers);
+    // Decoded again (over TCP, or decrypted), the frames are those read; else the analysis's logs name them.
+    const frames = !tls || decrypted() ? framesFound : (logged?.frames ?? []);
+    const tunnelFrames = frames.slice(0, MAX_TUNNEL_FRAMES).map((f): TunnelFrame => {
+      const held = { offset: f.held[0], length: f.held[1] - f.held[0] };
+      if (!tls) return { frame: f.frame, held, records: [], packets: [...f.packets].sort((x, y) => x - y) };
+      const framed = [...f.records].sort((x, y) => x - y).flatMap((offset) => {
+        const r = recordCarriers.get(offset);
+        return r ? [{ offset, ...r }] : [];
+      });
+      const packets = new Set(framed.flatMap((r) => r.packets));
+      return { frame: f.frame, held, records: framed.map(({ offset, length }) => ({ offset, length })), packets: [...packets].sort((x, y) => x - y) };
+    });
     const resent: CapturedUnit['resent'] = [];
     for (const r of resentSegments) {
       if (chosen.has(r.packet)) continue;
@@ -620,12 +693,12 @@ export function createCaptureInspector(path: string, keys: TlsKeyLog | null = nu
       bytes: tls && !decrypted() ? new Uint8Array(0) : bytes,
       decrypted: decrypted(),
       tunnelFrames,
-      tunnelFrameCount,
+      tunnelFrameCount: !tls || decrypted() ? framesFoundCount : frames.length,
       carriers: found,
       unlisted: chosen.summary(),
       inflatedHeaderBlock,
       tlsRecords: picked?.records ?? [],
-      tlsRecordsExact: picked !== byPacket,
+      traced: !tls || picked !== null,
       alsoPacket: extra && !chosen.has(extra.packet.index) ? extra : null,
       resent,
     };

@@ -5,6 +5,7 @@ import type { ExecSessionBuilder, SessionRequest } from '../k8s/exec-session.js'
 import type { TlsKeyLog } from '../tls/key-log.js';
 import type { DockerSessions } from '../docker/docker-sessions.js';
 import type { TrafficListingBudget } from './traffic-budget.js';
+import type { CarrierLogBudget } from '../core/carrier-log.js';
 
 /** What a connection analyzer needs from the capture-wide pipeline. */
 export interface PipelineContext {
@@ -18,6 +19,8 @@ export interface PipelineContext {
   warn(p: Problem): void;
   /** Shared by every connection's WebSocket and HTTP/2 listing. */
   readonly trafficBudget: TrafficListingBudget;
+  /** Shared by every connection's TLS record logs and tunnel logs (which bytes carried which). */
+  readonly carrierBudget: CarrierLogBudget;
   /** Secrets from --keylog files and pcapng Decryption Secrets Blocks. */
   readonly keys: TlsKeyLog;
   /** A TLS connection found no keys (a DSB later in the file may still bring them). */

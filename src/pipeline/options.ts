@@ -37,6 +37,8 @@ export interface AnalyzeOptions extends RecorderOptions {
    * them as the model grows); ignored with `hash`, whose digests arrive after the streams end.
    */
   endedConnectionsHeld?: number;
+  /** Entries of the capture's TLS record and tunnel logs (core/carrier-log.ts, 16 bytes each); default 2,097,152 (32 MiB). */
+  carrierLogEntries?: number;
 }
 
 export function analyzeOptions(partial: Partial<AnalyzeOptions> = {}): AnalyzeOptions {

@@ -11,6 +11,8 @@ export const pipelineProblem = defineProblems('pipeline', {
   'warnings-dropped': 'note',
   /** The capture-wide budget of listed WebSocket and HTTP/2 entries ran out (traffic-budget.ts). */
   'listing-budget-spent': 'note',
+  /** The capture-wide budget of TLS record and tunnel log entries ran out (core/carrier-log.ts). */
+  'carrier-budget-spent': 'note',
   /** Ended plain-HTTP connections beyond the listed bound are counted, not listed (connection-listing.ts). */
   'connections-unlisted': 'note',
   /** No temporary file for ended records (a read-only or missing TMPDIR): every record stays in memory (ended-records.ts). */

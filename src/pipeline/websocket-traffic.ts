@@ -4,6 +4,7 @@
  * connection (`*.channel.k8s.io`) lists its frames here and its messages as the session's streams; any
  * other WebSocket is decoded by webSocketConsumer and lists both here.
  */
+import { logCarrier, newCarrierLog, type CarrierLogBudget } from '../core/carrier-log.js';
 import type { Direction, StreamOrigin } from '../core/origin.js';
 import { relocate } from '../core/problem.js';
 import { MESSAGE_HEAD_BYTES, TRAFFIC_ENTRIES_KEPT, type WebSocketFrameEntry, type WebSocketMessageEntry, type WebSocketTraffic } from '../model/connection-traffic.js';
@@ -23,6 +24,7 @@ export class WebSocketTrafficRecorder {
   /** The message in progress per direction; null when none, or when it was not kept. */
   private readonly message: Record<Direction, WebSocketMessageEntry | null> = { c2s: null, s2c: null };
   private readonly budget: TrafficListingBudget;
+  private readonly carrierBudget: CarrierLogBudget;
   private readonly connection: number;
 
   /**
@@ -31,6 +33,7 @@ export class WebSocketTrafficRecorder {
    */
   constructor(scope: ConnectionScope, target: string, handshake: WebSocketHandshake, response: StreamOrigin, sessionId: number | null, warn = scope.ctx.warn.bind(scope.ctx)) {
     this.budget = scope.ctx.trafficBudget;
+    this.carrierBudget = scope.ctx.carrierBudget;
     this.connection = scope.record.id;
     const deflate = parsePerMessageDeflate(handshake.extensions);
     this.traffic = {
@@ -111,6 +114,17 @@ export class WebSocketTrafficRecorder {
       m.complete = true;
       this.message[ev.dir] = null;
     }
+  }
+
+  /** A tunnel's bytes (kubectl port-forward's SPDY) and the frame payload bytes that carried them. */
+  tunnel(dir: Direction, length: number, origin: StreamOrigin, compressed: boolean): void {
+    const logs = (this.traffic.tunnelCarriers ??= { c2s: newCarrierLog(), s2c: newCarrierLog() });
+    logCarrier(logs[dir], this.carrierBudget, length, origin.offset, origin.length, compressed);
+  }
+
+  tunnelGap(dir: Direction, length: number): void {
+    const logs = (this.traffic.tunnelCarriers ??= { c2s: newCarrierLog(), s2c: newCarrierLog() });
+    logCarrier(logs[dir], this.carrierBudget, length, 0, 0, false);
   }
 
   messageLost(ev: WebSocketMessageLoss): void {

@@ -127,7 +127,7 @@ type Placed<Entry> = Omit<Entry, 'origin'> & { packet: number; offset: number };
  * class of its own, allocated in V8's old generation: writing the 2000 connections of the bench's
  * typing capture left ~10 MB of them there (no full collection comes before the process ends).
  */
-export function webSocketJson(t: WebSocketTraffic): object {
+export function webSocketJson({ tunnelCarriers: _carriers, ...t }: WebSocketTraffic): object {
   return {
     ...t,
     frames: t.frames.map((f): Placed<WebSocketFrameEntry> => ({

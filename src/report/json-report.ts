@@ -3,7 +3,7 @@ import { diagnoseAll, type Diagnosis, type Finding } from '../diagnose/diagnose.
 import type { RpcCall } from '../model/rpc-call.js';
 import { hopProgress } from '../model/cross-hop.js';
 import { recordsOf, sessionById, sessionsOf } from '../model/records.js';
-import type { CaptureModel, ExecSession, StreamRecord } from '../model/session.js';
+import type { CaptureModel, ExecSession, StreamRecord, TlsSummary } from '../model/session.js';
 import { durationMs, isoTime } from '../core/time.js';
 import { http2Json, webSocketJson } from './connection-traffic.js';
 import { translatingHop } from './outcome.js';
@@ -176,7 +176,7 @@ function reportFields(model: CaptureModel, opts: { hash: boolean }): [string, un
           start: isoTime(model.capture.originNs, c.startTs),
           bytes: c.bytes,
           requests: c.requests.map((r) => ({ method: r.method, target: r.target, status: r.status })),
-          tls: c.tls ? c.tls : undefined,
+          tls: c.tls ? tlsJson(c.tls) : undefined,
           sessions: c.sessionIds,
           gaps: c.gaps.map((g) => ({ dir: g.dir, offset: g.offset, length: g.length })),
           crossed: c.crossed ? c.crossed : undefined,
@@ -189,6 +189,11 @@ function reportFields(model: CaptureModel, opts: { hash: boolean }): [string, un
   ];
   if (model.fatal) fields.push(['error', model.fatal]);
   return fields;
+}
+
+/** The connection's TLS as listed: the carrier logs are the Event pane's, not the report's. */
+function tlsJson({ plaintextCarriers: _carriers, ...listed }: TlsSummary): Omit<TlsSummary, 'plaintextCarriers'> {
+  return listed;
 }
 
 function* lazyMap<T, U>(items: Iterable<T>, f: (item: T) => U): Generator<U> {

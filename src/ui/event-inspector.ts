@@ -52,17 +52,16 @@ function spdyStart(s: ExecSession, e: InspectableEvent, tunnel: boolean): number
   return tunnel ? 0 : framesStart(s, e.dir);
 }
 
-/**
- * The TLS layer from the records that carried the event: the first application_data one's bytes and
- * fields, every one listed. `exact`: they are the records that held its bytes, not those that merely
- * ended in its packets.
- */
-function fillTlsLayer(layer: LayerView, dir: Direction, records: readonly CarriedTlsRecord[], exact: boolean): void {
+/** Why no record is named: re-reading did not decrypt, and the analysis's logs stop before the event's bytes. */
+const UNTRACED = 'which records held its bytes is unknown: re-reading did not decrypt them, and the capture’s record log ran out before them (warning pipeline.carrier-budget-spent)';
+
+/** The TLS layer from the records that held the event's bytes: the first application_data one's bytes and fields, every one listed. */
+function fillTlsLayer(layer: LayerView, dir: Direction, records: readonly CarriedTlsRecord[], traced: boolean): void {
   const shown = records.find((r) => recordContentType(r.bytes) === ContentType.applicationData) ?? records[0];
-  if (!shown) return;
   // The model's guess (records completed in the event's packet) gives way to the records themselves.
-  layer.lines = layer.lines.filter((l) => !l.startsWith('record boundaries') && !l.startsWith('carried by'));
-  if (!exact) layer.lines.push('which records held its bytes is unknown here: these ended in its packets');
+  if (shown || !traced) layer.lines = layer.lines.filter((l) => !l.startsWith('record boundaries') && !l.startsWith('carried by'));
+  if (!traced) layer.lines.push(UNTRACED);
+  if (!shown) return;
   for (const r of records) {
     const o = r.origin;
     const packets = o.packet === o.lastPacket ? `packet ${o.packet}` : `packets ${o.packet}–${o.lastPacket}`;
@@ -74,15 +73,35 @@ function fillTlsLayer(layer: LayerView, dir: Direction, records: readonly Carrie
   layer.fields = tlsRecordFields(shown.bytes, !shown.afterChangeCipherSpec);
 }
 
-/** The WebSocket frames whose payload carried a tunnelled event's bytes. */
+/** "packets 7, 9–11" */
+function packetList(packets: readonly number[]): string {
+  const runs: string[] = [];
+  for (let i = 0; i < packets.length; ) {
+    let j = i;
+    while (j + 1 < packets.length && packets[j + 1] === packets[j] + 1) j++;
+    runs.push(i === j ? `${packets[i]}` : `${packets[i]}–${packets[j]}`);
+    i = j + 1;
+  }
+  return `packet${packets.length > 1 ? 's' : ''} ${runs.join(', ')}`;
+}
+
+const span = (offset: number, length: number) => `${offset}–${offset + length - 1} (${length} B)`;
+
+/**
+ * The WebSocket frames whose payload carried a tunnelled event's bytes: each frame and the payload
+ * bytes holding the event's, over TLS the records holding those, and exactly the packets that carried them.
+ */
 function tunnelFrameLines(dir: Direction, tls: boolean, found: CapturedUnit): string[] {
   const n = found.tunnelFrameCount;
   if (n === 0) return [];
-  const lines = [`carried in ${n} WebSocket frame${n > 1 ? 's' : ''}${n > found.tunnelFrames.length ? ` (the first ${found.tunnelFrames.length} listed)` : ''}:`];
+  const listed = n > found.tunnelFrames.length ? ` (the first ${found.tunnelFrames.length} listed)` : '';
+  const lines = [`carried in ${n} WebSocket frame${n > 1 ? 's' : ''}${listed}, at ${tls ? 'TLS plaintext' : 'TCP'} ${dir} bytes:`];
   for (const f of found.tunnelFrames) {
-    // Decrypted bytes are known when their record completes: over TLS the packets are those records'.
-    const packets = f.packet === f.lastPacket ? `packet ${f.packet}` : `packets ${f.packet}–${f.lastPacket}`;
-    lines.push(`  ${tls ? 'TLS plaintext' : 'TCP'} ${dir} bytes ${f.offset}–${f.offset + f.length - 1} (${f.length} B), ${tls ? 'records completed in ' : ''}${packets}`);
+    // Re-read without the keys, the frame's header is not seen again: the analysis logged its payload bytes.
+    lines.push(`  ${f.frame ? span(f.frame.offset, f.frame.length) : 'a frame’s payload'}, the event’s ${span(f.held.offset, f.held.length)}`);
+    const end = f.records.reduce((e, r) => Math.max(e, r.offset + r.length), 0);
+    const records = !tls ? '' : f.records.length === 1 ? `record TCP ${dir} ${span(f.records[0].offset, f.records[0].length)} · ` : `${f.records.length} records TCP ${dir} ${f.records[0]?.offset ?? 0}–${end - 1} · `;
+    lines.push(`    ${records}${f.packets.length ? packetList(f.packets) : 'no packet read'}`);
   }
   return lines;
 }
@@ -142,10 +161,10 @@ export function createEventInspector(read: CaptureInspector, model: CaptureModel
       connectionId,
       dir: event.dir,
       origin: event.origin,
-      tunnel: tunnelFrom === undefined ? undefined : { from: tunnelFrom, subprotocol: s.protocol, extensions: websocket?.extensions ?? '', portForward: s.kind === 'portforward' },
+      tunnel: tunnelFrom === undefined ? undefined : { from: tunnelFrom, subprotocol: s.protocol, extensions: websocket?.extensions ?? '', portForward: s.kind === 'portforward', carriers: websocket?.tunnelCarriers?.[event.dir] },
       spdyFrom: spdyStart(s, event, tunnel),
       tls: !!tls,
-      tlsRecordLog: tls?.records,
+      tlsRecordLog: tls?.plaintextCarriers[event.dir],
       alsoPacket: also?.packet,
     });
     const frameLayer = layers.find((l) => l.kind === 'frame' || (l.kind === 'http' && (event.kind === 'request' || event.kind === 'upgrade' || event.kind === 'poll')));
@@ -167,7 +186,7 @@ export function createEventInspector(read: CaptureInspector, model: CaptureModel
     const upgradeLayer = layers.find((l) => l.kind === 'http' && l !== frameLayer);
     const request = s.requestOrigin;
     if (upgradeLayer && request.length > 0 && connectionId === s.connectionId) {
-      const head = await read({ connectionId, dir: 'c2s', origin: request, tls: !!tls, tlsRecordLog: tls?.records });
+      const head = await read({ connectionId, dir: 'c2s', origin: request, tls: !!tls, tlsRecordLog: tls?.plaintextCarriers.c2s });
       if (tls && !head.decrypted) upgradeLayer.missing = NOT_DECRYPTED;
       else {
         upgradeLayer.bytes = head.bytes;
@@ -177,7 +196,7 @@ export function createEventInspector(read: CaptureInspector, model: CaptureModel
       }
     }
     const tlsLayer = layers.find((l) => l.kind === 'tls');
-    if (tlsLayer) fillTlsLayer(tlsLayer, event.dir, found.tlsRecords, found.tlsRecordsExact);
+    if (tlsLayer) fillTlsLayer(tlsLayer, event.dir, found.tlsRecords, found.traced);
     const tcpLayer = layers.find((l) => l.kind === 'tcp');
     const first = found.carriers[0];
     if (tcpLayer) {
@@ -198,6 +217,7 @@ export function createEventInspector(read: CaptureInspector, model: CaptureModel
     }
     const packetLayers = [...found.carriers, ...(found.alsoPacket ? [found.alsoPacket] : [])].map((c) => packetLayer(model, c));
     const firstPacket = layers.findIndex((l) => l.kind === 'packet');
+    if (!found.traced && firstPacket >= 0) layers[firstPacket].lines.push('the packets where its records completed: which carried them is unknown (see the TLS layer)');
     if (packetLayers.length && firstPacket >= 0) layers.splice(firstPacket, 1, ...packetLayers);
     return layers;
   };

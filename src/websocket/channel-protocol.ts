@@ -100,8 +100,12 @@ export interface ChannelSink {
   onControl(ev: WebSocketControlEvent): void;
   onFrame?(ev: WebSocketFrameEvent): void;
   onChannelGap?(ev: ChannelGapEvent): void;
-  /** SPDY tunnel: `data` (valid only during the call) sits at `tunnelOffset` of `dir`'s tunnelled byte stream. */
-  onTunnelData?(dir: Direction, data: Uint8Array, origin: StreamOrigin, tunnelOffset: number): void;
+  /**
+   * SPDY tunnel: `data` (valid only during the call) sits at `tunnelOffset` of `dir`'s tunnelled byte
+   * stream; `origin` is the payload piece that carried it, one for one, or when `compressed` the
+   * compressed piece it was inflated from.
+   */
+  onTunnelData?(dir: Direction, data: Uint8Array, origin: StreamOrigin, tunnelOffset: number, compressed: boolean): void;
   onTunnelGap?(dir: Direction, tunnelOffset: number, length: number): void;
   onProblem(p: Problem): void;
 }
@@ -225,7 +229,7 @@ class ChannelDemux implements WebSocketMessageSink {
     if (ev.first) this.beginMessage(ev);
     if (this.protocol.codec === 'tunnel') {
       if (ev.data.length > 0) {
-        this.sink.onTunnelData?.(this.dir, ev.data, ev.origin, this.tunnelOffset);
+        this.sink.onTunnelData?.(this.dir, ev.data, ev.origin, this.tunnelOffset, ev.compressed);
         this.tunnelOffset += ev.data.length;
       }
       return;

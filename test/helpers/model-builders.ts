@@ -3,6 +3,7 @@
  * (values taken from fixtures/ws-echo.pcap and fixtures/spdy-echo.pcap decoded by the pipeline and
  * checked against their .truth.json), plus hostile, hanging and fallback sessions.
  */
+import { newCarrierLog } from '../../src/core/carrier-log.js';
 import type { Direction, FrameOrigin } from '../../src/core/origin.js';
 import type { CaptureModel, ConnectionRecord, ControlEvent, ExecSession, StreamEvent, StreamRecord, TlsSummary } from '../../src/model/session.js';
 import { StreamRecorder, defaultRecorderOptions } from '../../src/k8s/stream-recorder.js';
@@ -281,7 +282,7 @@ export function spdyEchoConnections(): ConnectionRecord[] {
 }
 
 export function tlsSummary(over: Partial<TlsSummary> = {}): TlsSummary {
-  return { version: 'TLS 1.3', cipherSuite: 'TLS_AES_128_GCM_SHA256', keysFound: true, records: [], recordsDropped: 0, ...over };
+  return { version: 'TLS 1.3', cipherSuite: 'TLS_AES_128_GCM_SHA256', keysFound: true, records: [], recordsDropped: 0, plaintextCarriers: { c2s: newCarrierLog(), s2c: newCarrierLog() }, ...over };
 }
 
 export function captureModel(over: Partial<CaptureModel> = {}): CaptureModel {

@@ -3,8 +3,9 @@
  * twice or out of order. Built from a real dumpcap recording of kubectl exec -i (no capture we have
  * holds a retransmission or reordering of its own): one of kubectl's SYN_STREAMs, written as a header
  * segment then a body segment, has its two segments swapped in the file, or one of them stored again
- * two records later. tshark is the judge: its sequence numbers say which frames hold the event's
- * bytes, its tcp.analysis flags which of them are copies.
+ * two records later. Then kubectl port-forward's tunnel over TLS (the lab's recording) with a packet of
+ * a tunnelled frame's records sent again, read back with the keys and without. tshark is the judge:
+ * its sequence numbers say which frames hold the event's bytes, its tcp.analysis flags which of them are copies.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +16,8 @@ import { createCaptureInspector } from '../../src/pipeline/capture-inspector.js'
 import { analyzeOptions } from '../../src/pipeline/options.js';
 import { createEventInspector } from '../../src/ui/event-inspector.js';
 import { records } from '../kit/capture-mutations.js';
-import { hasTshark, tsharkRows } from '../kit/tshark.js';
+import { hasTshark, tsharkRows, tsharkTunnel, tunnelledCarriers } from '../kit/tshark.js';
+import { TlsKeyLog } from '../../src/tls/key-log.js';
 
 if (!hasTshark) console.warn('SKIPPED: tshark is not installed: resent and reordered segments were not checked against its analysis');
 const maybe = hasTshark ? it : it.skip;
@@ -46,6 +48,20 @@ function tsharkSegments(path: string, src: number, dst: number) {
 function rearranged(file: Buffer, order: (recs: number) => number[]): Buffer {
   const r = records(file)!;
   return Buffer.concat([file.subarray(0, r.header), ...order(r.records.length).map((i) => file.subarray(...r.records[i]))]);
+}
+
+/**
+ * The pcapng with packet record `again` (0-based, an Enhanced Packet Block) sent again `later` packet
+ * records after it, at the time of the record before it (a retransmission, not a segment stored out
+ * of order); every other block where it was (the lab's Decryption Secrets Blocks come between packets).
+ */
+function storedAgain(file: Buffer, again: number, later: number): Buffer {
+  const r = records(file)!;
+  const copy = Buffer.from(file.subarray(...r.records[again]));
+  const [start, after] = r.records[again + later];
+  // The timestamp's two words follow the block type, length and interface id.
+  file.copy(copy, 12, start + 12, start + 20);
+  return Buffer.concat([file.subarray(0, after), copy, file.subarray(after)]);
 }
 
 async function everyEvent(path: string) {
@@ -130,5 +146,58 @@ describe('segments stored twice or out of order (kubectl exec -i, dumpcap)', () 
     // The TCP layer says so.
     const tcp = (await createEventInspector(createCaptureInspector(path), model)(s, hit.e)).find((l) => l.kind === 'tcp')!;
     expect(tcp.lines).toContain(`packet ${copyFrame} also carried stream bytes ${copy.start}–${copy.end - 1} (${copy.end - copy.start} B): tcp.spurious-retransmission, a copy reassembly did not use`);
+  });
+});
+
+describe('port-forward’s tunnel over TLS with a segment stored again (kubectl 1.32 through the lab)', () => {
+  const PF = join(process.cwd(), 'fixtures', 'lab', 'lab-ws-portforward.pcapng');
+
+  maybe('a tunnelled frame’s packets are those reassembly used, the copy of its records’ bytes named — with the keys and without', async () => {
+    const first = await analyzeCapture(PF, analyzeOptions({ keys: new TlsKeyLog() }));
+    const s0 = first.sessions.find((x) => x.protocol === 'SPDY/3.1+portforward.k8s.io')!;
+    const conn0 = first.connections.find((c) => c.id === s0.connectionId)!;
+    const server = port(conn0.server);
+    const client = port(conn0.client);
+    // The apiserver's frame of the tunnel whose records crossed several packets: its first packet is sent again.
+    const truth0 = tsharkTunnel(PF, server, client);
+    const e0 = s0.streams.flatMap((r) => r.events).find((e) => e.dir === 's2c' && e.origin && tunnelledCarriers(truth0, e.origin.offset, e.origin.length).packets.length > 1)!;
+    const again = tunnelledCarriers(truth0, e0.origin!.offset, e0.origin!.length).packets[0] - 1;
+    const path = join(mkdtempSync(join(tmpdir(), 'execscope-resent-tls-')), 'resent.pcapng');
+    // Sent again after the capture's last packet: within 3 ms of the bytes before it, it would be out of order.
+    const original = readFileSync(PF);
+    const last = records(original)!.records.length;
+    writeFileSync(path, storedAgain(original, again, last - 1 - again));
+    const copyFrame = last + 1;
+    const keys = new TlsKeyLog();
+    const model = await analyzeCapture(path, analyzeOptions({ keys }));
+    const s = model.sessions.find((x) => x.protocol === 'SPDY/3.1+portforward.k8s.io')!;
+    const conn = model.connections.find((c) => c.id === s.connectionId)!;
+    const e = s.streams.flatMap((r) => r.events).find((x) => x.dir === 's2c' && x.origin?.offset === e0.origin!.offset)!;
+    const o = e.origin!;
+    const { packets, holding } = tunnelledCarriers(tsharkTunnel(path, server, client), o.offset, o.length);
+    // tshark's copies of the direction whose bytes lie in the records holding the frame's, each named with the first
+    // record it overlaps (tshark's records list the copy among their frames when it calls it a spurious retransmission).
+    const copies = tsharkSegments(path, server, client).filter((g) => g.copy);
+    expect(copies.map((g) => g.frame)).toEqual([copyFrame]);
+    const expectedResent = copies.flatMap((g) => {
+      const r = holding.find((x) => x.offset < g.end && g.start < x.offset + x.length);
+      return r ? [{ packet: g.frame, code: expect.stringMatching(/^tcp\.(spurious-)?retransmission$/), offset: Math.max(g.start, r.offset), length: Math.min(g.end, r.offset + r.length) - Math.max(g.start, r.offset) }] : [];
+    });
+    expect(expectedResent).toHaveLength(1);
+    const from = s.control.find((c) => c.kind === 'upgrade')!.origin!;
+    const query = {
+      connectionId: s.connectionId,
+      dir: 's2c' as const,
+      origin: o,
+      tunnel: { from: from.offset + from.length, subprotocol: s.protocol, extensions: conn.websocket?.extensions ?? '', portForward: true, carriers: conn.websocket!.tunnelCarriers!.s2c },
+      tls: true,
+      tlsRecordLog: conn.tls!.plaintextCarriers.s2c,
+    };
+    for (const read of [createCaptureInspector(path, keys), createCaptureInspector(path)]) {
+      const unit = await read(query);
+      expect(unit.carriers.map((c) => c.packet.index)).toEqual(packets.filter((n) => n !== copyFrame));
+      expect(unit.resent).toEqual(expectedResent);
+      expect(unit.tunnelFrames.flatMap((f) => f.packets)).not.toContain(copyFrame);
+    }
   });
 });

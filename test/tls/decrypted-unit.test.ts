@@ -93,14 +93,18 @@ describe.each([
   });
 });
 
-it('without the keys (or with a key log that lacks them): no bytes and not decrypted, the records still listed', async () => {
-  const { path, s } = await analyzed('tls-ws-dsb.pcapng');
+it('without the keys (or with a key log that lacks them): no bytes and not decrypted, the records the analysis’s log names still listed', async () => {
+  const { path, model, s } = await analyzed('tls-ws-dsb.pcapng');
   const e = s.streams.find((r) => r.name === 'stdout')!.events.find((x) => x.kind === 'data')!;
+  const log = model.connections.find((c) => c.id === s.connectionId)!.tls!.plaintextCarriers[e.dir];
   for (const read of [createCaptureInspector(path), createCaptureInspector(path, new TlsKeyLog())]) {
-    const unit = await read({ connectionId: s.connectionId, dir: e.dir, origin: e.origin, tls: true });
-    expect(unit).toMatchObject({ decrypted: false, bytes: new Uint8Array(0) });
+    const unit = await read({ connectionId: s.connectionId, dir: e.dir, origin: e.origin, tls: true, tlsRecordLog: log });
+    expect(unit).toMatchObject({ decrypted: false, traced: true, bytes: new Uint8Array(0) });
     expect(unit.tlsRecords.length).toBeGreaterThan(0);
     expect(unit.carriers.length).toBeGreaterThan(0);
+    // Without the log either, no record is guessed.
+    const blind = await read({ connectionId: s.connectionId, dir: e.dir, origin: e.origin, tls: true });
+    expect(blind).toMatchObject({ decrypted: false, traced: false, tlsRecords: [], carriers: [] });
   }
 });
 

@@ -1,11 +1,12 @@
 /** The Event pane's lower layers, read back from real captures. */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyzeCapture } from '../../src/pipeline/analyze-capture.js';
 import { analyzeOptions } from '../../src/pipeline/options.js';
 import { createCaptureInspector } from '../../src/pipeline/capture-inspector.js';
 import { createEventInspector } from '../../src/ui/event-inspector.js';
+import { TlsKeyLog } from '../../src/tls/key-log.js';
 import { ExecConversation } from '../../src/synth/exec-conversation.js';
 import { pcapOf } from '../helpers/synthetic-capture.js';
 import { hasTshark, pdmlFields, tsharkRows } from '../kit/tshark.js';
@@ -96,4 +97,27 @@ test('every layer under a stdout message has its bytes and fields: the upgrade h
   expect(frames.length).toBeGreaterThan(16);
   expect(layers.filter((l) => l.kind === 'packet').map((l) => Number(l.title.replace('packet ', '')))).toEqual(frames.slice(0, 16));
   expect(layers.find((l) => l.kind === 'tcp')!.lines).toContain(`and ${frames.length - 16} more packets carried it (between packets ${frames[16]} and ${frames.at(-1)}), not listed: the first 16 are`);
+});
+
+test('over TLS past the capture’s carrier-log budget, re-read without the keys: the TLS layer says its records are unknown and no packet is guessed; with the keys they are found', async () => {
+  const path = fixture('tls-ws-keylog.pcap');
+  const keyLog = { text: readFileSync(fixture('tls-ws-keylog.keylog'), 'utf8'), source: 'tls-ws-keylog.keylog' };
+  const keys = new TlsKeyLog();
+  // Room for one chunk of 16 entries: an earlier TLS connection of the capture takes it.
+  const model = await analyzeCapture(path, analyzeOptions({ keys, keyLogs: [keyLog], carrierLogEntries: 16 }));
+  expect(model.warnings.filter((w) => w.code === 'pipeline.carrier-budget-spent')).toHaveLength(1);
+  const s = model.sessions[0];
+  const tls = model.connections.find((c) => c.id === s.connectionId)!.tls!;
+  expect(tls.plaintextCarriers.s2c).toMatchObject({ count: 0, full: true });
+  const event = s.streams.find((r) => r.name === 'stdout')!.events.find((e) => e.kind === 'data' && e.length > 0)!;
+  const blind = await createEventInspector(createCaptureInspector(path), model)(s, event);
+  expect(blind.find((l) => l.kind === 'tls')!.lines).toContain('which records held its bytes is unknown: re-reading did not decrypt them, and the capture’s record log ran out before them (warning pipeline.carrier-budget-spent)');
+  const packets = blind.filter((l) => l.kind === 'packet');
+  expect(packets).toHaveLength(1);
+  expect(packets[0].bytes).toBeNull();
+  expect(packets[0].lines).toContain('the packets where its records completed: which carried them is unknown (see the TLS layer)');
+  // The keys do not need the log.
+  const keyed = await createEventInspector(createCaptureInspector(path, keys), model)(s, event);
+  expect(keyed.find((l) => l.kind === 'tls')!.lines.join('\n')).not.toContain('unknown');
+  expect(keyed.filter((l) => l.kind === 'packet').every((l) => l.bytes !== null)).toBe(true);
 });

@@ -22,7 +22,7 @@ import { App } from '../../src/ui/App.js';
 import { createEventInspector } from '../../src/ui/event-inspector.js';
 import type { EventInspector } from '../../src/ui/event-layers.js';
 import { buildLanes } from '../../src/ui/timeline-lanes.js';
-import { hasTshark, pdmlFields, tsharkRows, tsharkTlsRecords, tsharkTunnel, tunnelledCarriers } from '../kit/tshark.js';
+import { hasTshark, holdingRecords, pdmlFields, tsharkRows, tsharkTlsRecords, tsharkTunnel, tunnelledCarriers } from '../kit/tshark.js';
 import { expectFits, KEYS, loaded, renderTui, tuiTestSetup } from './tui-harness.js';
 
 tuiTestSetup();
@@ -47,6 +47,12 @@ function openOn(path: string, model: CaptureModel, inspector: EventInspector, s:
 /** The packet layers the layer list names, in order. */
 const packetRows = (frame: string) => [...frame.matchAll(/^.[├└] packet +packet (\d+)\b/gm)].map((m) => Number(m[1]));
 /** The layers re-reading the capture gave (until then the pane shows the model's own, and says it is reading). */
+/** "101–103, 105": runs of consecutive packet numbers. */
+const packetRuns = (packets: readonly number[]) =>
+  packets
+    .reduce<number[][]>((runs, n) => (runs.length && runs.at(-1)!.at(-1) === n - 1 ? (runs.at(-1)!.push(n), runs) : [...runs, [n]]), [])
+    .map((r) => (r.length > 1 ? `${r[0]}–${r.at(-1)}` : `${r[0]}`))
+    .join(', ');
 const reRead = (frame: string) => packetRows(frame).length > 0 && !frame.includes('… re-reading the capture');
 
 describe.each(SIZES)('over TLS at $columns×$rows', (size) => {
@@ -80,7 +86,7 @@ describe.each(SIZES)('over TLS at $columns×$rows', (size) => {
     for (let i = 0; i < 12 && !/^▸├ TLS /m.test(tui.lastFrame()); i++) await tui.press(KEYS.down);
     const tls = await tui.waitFor(/^▸├ TLS /m);
     for (const r of records) expect(tls).toContain(`application_data record, TCP s2c bytes ${r.offset}–${r.offset + r.length - 1} (${r.length} B)`);
-    expect(tls).not.toContain('which records held its bytes is unknown here');
+    expect(tls).not.toContain('which records held its bytes is unknown');
     expect(tls).toMatch(new RegExp(`application_data record, .*, packet ${expected[1]}\\b`));
     for (let i = 0; i < 40 && !/^▸├ TCP /m.test(tui.lastFrame()); i++) await tui.press(KEYS.down);
     const tcp = await tui.waitFor(/^▸├ TCP /m);
@@ -132,8 +138,19 @@ describe.each(SIZES)('kubectl port-forward’s SPDY tunnelled in WebSocket over 
     for (let i = 0; i < 12 && !/^▸├ frame +SPDY DATA frame in the WebSocket tunnel/m.test(tui.lastFrame()); i++) await tui.press(KEYS.down);
     const spdy = await tui.waitFor(/^▸├ frame +SPDY DATA frame in the WebSocket tunnel/m);
     const n = expected.frames.length;
-    expect(spdy).toContain(`carried in ${n} WebSocket frame${n > 1 ? 's' : ''}`);
-    if (size.rows >= 50) for (const f of expected.frames) expect(spdy).toContain(`TLS plaintext s2c bytes ${f.offset}–${f.offset + f.length - 1} (${f.length} B)`);
+    expect(spdy).toContain(`carried in ${n} WebSocket frame${n > 1 ? 's' : ''}, at TLS plaintext s2c bytes:`);
+    // Each frame, the event's bytes in its payload, and exactly the records and packets that carried those.
+    if (size.rows >= 50) {
+      const span = (a: number, b: number) => `${a}–${b - 1} (${b - a} B)`;
+      for (const f of expected.frames) {
+        const a = f.payloadOffset + Math.max(0, event.origin!.offset - f.tunnelOffset);
+        const b = f.payloadOffset + Math.min(f.payloadLength, event.origin!.offset + event.origin!.length - f.tunnelOffset);
+        expect(spdy).toContain(`  ${span(f.offset, f.offset + f.length)}, the event’s ${span(a, b)}`);
+        const { holding, frames: packets } = holdingRecords(truth.records, [[a, b]]);
+        const records = holding.length === 1 ? `record TCP s2c ${span(holding[0].offset, holding[0].offset + holding[0].length)}` : `${holding.length} records TCP s2c ${holding[0].offset}–${holding.at(-1)!.offset + holding.at(-1)!.length - 1}`;
+        expect(spdy).toContain(`    ${records} · packet${packets.length > 1 ? 's' : ''} ${packetRuns(packets)}`);
+      }
+    }
     expectFits(tui, size.columns, size.rows);
     // The TLS layer: exactly the records holding those bytes.
     for (let i = 0; i < 12 && !/^▸├ TLS /m.test(tui.lastFrame()); i++) await tui.press(KEYS.down);
