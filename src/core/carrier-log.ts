@@ -182,3 +182,21 @@ export function carriersOf(log: CarrierLog, offset: number, length: number): Car
   }
   return out;
 }
+
+/**
+ * The bytes [offset, offset + length) through two logs: `first` says what carried them in a middle
+ * stream (a tunnel's bytes: the frame payload bytes of the decrypted stream), `second` what carried
+ * those (the records). Per span of `first`, the spans of `second` carrying its bytes; null when either
+ * log stops short.
+ */
+export function carriersThrough(first: CarrierLog, second: CarrierLog, offset: number, length: number): { via: CarriedSpan; spans: CarriedSpan[] }[] | null {
+  const pieces = carriersOf(first, offset, length);
+  if (!pieces) return null;
+  const out: { via: CarriedSpan; spans: CarriedSpan[] }[] = [];
+  for (const via of pieces) {
+    const spans = carriersOf(second, via.heldOffset, via.heldLength);
+    if (!spans) return null;
+    out.push({ via, spans });
+  }
+  return out;
+}

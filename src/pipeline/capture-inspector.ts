@@ -19,7 +19,7 @@ import { CaptureDecoder } from '../capture/capture-decoder.js';
 import { copyPacket, packetBytes, type Packet, type PacketCopy } from '../capture/packet.js';
 import type { Direction, FrameOrigin, StreamOrigin } from '../core/origin.js';
 import type { Problem } from '../core/problem.js';
-import { carriersOf, type CarrierLog } from '../core/carrier-log.js';
+import { carriersOf, carriersThrough, type CarrierLog } from '../core/carrier-log.js';
 import { packetHeaderLayers, type HeaderLayer } from '../net/packet-fields.js';
 import { isRetransmission, isTcpAnalysis } from '../net/problems.js';
 import { PacketDecoder } from '../net/packet-decoder.js';
@@ -348,21 +348,23 @@ interface FrameFound {
  * by their TCP offsets. Null when a log stops before the bytes' end (the carrier-log budget ran out).
  */
 function loggedCarriers(recordLog: CarrierLog, tunnelLog: CarrierLog | undefined, tunnel: boolean, offset: number, length: number): { frames: FrameFound[]; records: Set<number> } | null {
-  const pieces = !tunnel ? [{ heldOffset: offset, heldLength: length }] : tunnelLog ? carriersOf(tunnelLog, offset, length) : null;
+  if (!tunnel) {
+    const spans = carriersOf(recordLog, offset, length);
+    return spans && { frames: [], records: new Set(spans.map((r) => r.offset)) };
+  }
+  const pieces = tunnelLog ? carriersThrough(tunnelLog, recordLog, offset, length) : null;
   if (!pieces) return null;
   const frames: FrameFound[] = [];
   const records = new Set<number>();
-  for (const p of pieces) {
-    const spans = carriersOf(recordLog, p.heldOffset, p.heldLength);
-    if (!spans) return null;
-    const f: FrameFound = { frame: null, held: [p.heldOffset, p.heldOffset + p.heldLength], records: new Set(), packets: new Set() };
+  for (const { via, spans } of pieces) {
+    const f: FrameFound = { frame: null, held: [via.heldOffset, via.heldOffset + via.heldLength], records: new Set(), packets: new Set() };
     for (const r of spans) {
       records.add(r.offset);
       f.records.add(r.offset);
     }
     frames.push(f);
   }
-  return { frames: tunnel ? frames : [], records };
+  return { frames, records };
 }
 
 /** `keys`: the key log the analysis used (the same object: it holds the TLS 1.2 sessions resumed connections need). */

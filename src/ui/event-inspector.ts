@@ -58,8 +58,8 @@ const UNTRACED = 'which records held its bytes is unknown: re-reading did not de
 /** The TLS layer from the records that held the event's bytes: the first application_data one's bytes and fields, every one listed. */
 function fillTlsLayer(layer: LayerView, dir: Direction, records: readonly CarriedTlsRecord[], traced: boolean): void {
   const shown = records.find((r) => recordContentType(r.bytes) === ContentType.applicationData) ?? records[0];
-  // The model's guess (records completed in the event's packet) gives way to the records themselves.
-  if (shown || !traced) layer.lines = layer.lines.filter((l) => !l.startsWith('record boundaries') && !l.startsWith('carried by'));
+  // The analysis's answer (the model's lines after the connection's) gives way to the records read back.
+  if (shown || !traced) layer.lines = layer.lines.slice(0, 1);
   if (!traced) layer.lines.push(UNTRACED);
   if (!shown) return;
   for (const r of records) {

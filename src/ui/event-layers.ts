@@ -4,7 +4,8 @@
  * the bytes of the lower layers need the capture re-read, which an EventInspector does.
  */
 import type { Field } from '../core/field.js';
-import type { FrameOrigin } from '../core/origin.js';
+import { carriersOf, carriersThrough, type CarrierLog } from '../core/carrier-log.js';
+import type { Direction, FrameOrigin } from '../core/origin.js';
 import type { CaptureModel, ControlEvent, ExecSession, StreamEvent, StreamRecord } from '../model/session.js';
 import { isSpdyTunnel } from '../report/outcome.js';
 import { isoTime } from '../core/time.js';
@@ -170,6 +171,28 @@ function packetLines(model: CaptureModel, o: FrameOrigin): string[] {
   return lines;
 }
 
+/**
+ * Which records held the event's plaintext, from the analysis's record log (in a tunnel, through its
+ * tunnel log first: `tunnelLog` null when there is none); '' when the logs do not reach it.
+ */
+function heldBy(recordLog: CarrierLog, tunnelLog: CarrierLog | null | undefined, dir: Direction, o: FrameOrigin): string {
+  const through = tunnelLog === undefined ? [{ spans: carriersOf(recordLog, o.offset, o.length) }] : tunnelLog && carriersThrough(tunnelLog, recordLog, o.offset, o.length);
+  if (!through || through.some((t) => !t.spans)) return '';
+  let first = Infinity;
+  let end = -Infinity;
+  const records = new Set<number>();
+  // Folded, not spread: an event may span more records than a call takes arguments.
+  for (const t of through) {
+    for (const r of t.spans!) {
+      records.add(r.offset);
+      first = Math.min(first, r.offset);
+      end = Math.max(end, r.offset + r.length);
+    }
+  }
+  if (records.size === 0) return '';
+  return records.size === 1 ? `held by the record at TCP ${dir} bytes ${byteSpan(first, end - first)} (${end - first} B)` : `held by ${records.size} records at TCP ${dir} bytes ${byteSpan(first, end - first)}`;
+}
+
 /** The layers the model itself knows for an event, used until (or without) an EventInspector. */
 export function modelLayers(model: CaptureModel, s: ExecSession, event: InspectableEvent): LayerView[] {
   const layers: LayerView[] = [];
@@ -218,24 +241,18 @@ export function modelLayers(model: CaptureModel, s: ExecSession, event: Inspecta
     highlight: null,
   });
   if (tls) {
-    // Plaintext origins carry the time of the record's last packet: the records completed then, this way.
-    const records = o ? tls.records.filter((r) => r.dir === event.dir && r.ts === o.lastTs && r.type === 'application_data') : [];
-    const carried =
-      records.length === 1
-        ? `carried by a ${records[0].length} B application_data record completed in packet ${o!.lastPacket}`
-        : records.length > 1
-          ? `carried by one of ${records.length} application_data records completed in packet ${o!.lastPacket}`
-          : '';
+    const carried = o ? heldBy(tls.plaintextCarriers[event.dir], tunnel ? (model.connections.find((c) => c.id === connectionId)?.websocket?.tunnelCarriers?.[event.dir] ?? null) : undefined, event.dir, o) : '';
     const about = [
       tls.keysFound === false ? 'no key in the key log for this connection' : 'decrypted with the key log',
       tls.sni ? `SNI ${safeInline(tls.sni)}` : '',
       tls.alpn ? `ALPN ${safeInline(tls.alpn)}` : '',
       tls.cipherSuite ? safeInline(tls.cipherSuite) : '',
     ].filter(Boolean);
+    // The first line is the connection's; the others, the analysis's answer, give way to the records read back.
     layers.push({
       kind: 'tls',
       title: `${safeInline(tls.version ?? 'TLS')} application data`,
-      lines: [about.join(' · '), carried, 'record boundaries and TCP offsets need the capture re-read'].filter(Boolean),
+      lines: [about.join(' · '), carried, ...(carried ? ['their bytes and packets need the capture re-read'] : [])],
       range: null,
       bytes: null,
       highlight: null,

@@ -12,7 +12,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FrameOrigin } from '../../src/core/origin.js';
-import type { CaptureModel, ExecSession } from '../../src/model/session.js';
+import type { CaptureModel, ExecSession, StreamEvent } from '../../src/model/session.js';
+import { modelLayers } from '../../src/ui/event-layers.js';
 import { analyzeCapture } from '../../src/pipeline/analyze-capture.js';
 import { createCaptureInspector, type CapturedUnit } from '../../src/pipeline/capture-inspector.js';
 import { analyzeOptions } from '../../src/pipeline/options.js';
@@ -42,6 +43,14 @@ function ports(model: CaptureModel, s: ExecSession, dir: 'c2s' | 's2c'): [number
 function expectCarriers(unit: CapturedUnit, frames: readonly number[]) {
   expect(unit.carriers.map((c) => c.packet.index)).toEqual(frames.slice(0, LISTED));
   expect(unit.unlisted?.count ?? 0).toBe(Math.max(0, frames.length - LISTED));
+}
+
+/** The Event pane's TLS layer before any re-read: the records the analysis's logs say held the event's bytes, as tshark has them. */
+function expectHeldLine(model: CaptureModel, s: ExecSession, e: ExecSession['control'][number] | StreamEvent, holding: readonly { offset: number; length: number }[]) {
+  const first = holding[0].offset;
+  const end = holding.at(-1)!.offset + holding.at(-1)!.length;
+  const tls = modelLayers(model, s, e).find((l) => l.kind === 'tls')!;
+  expect(tls.lines[1]).toBe(holding.length === 1 ? `held by the record at TCP ${e.dir} bytes ${first}–${end - 1} (${end - first} B)` : `held by ${holding.length} records at TCP ${e.dir} bytes ${first}–${end - 1}`);
 }
 
 /**
@@ -128,6 +137,7 @@ async function everyTunnelledFrame(PATH: string, tls: boolean) {
       tlsRecordLog: conn.tls!.plaintextCarriers[e.dir],
     });
     expect(blind).toMatchObject({ decrypted: false, traced: true, bytes: new Uint8Array(0) });
+    expectHeldLine(model, s, e, holding);
     expectCarriers(blind, packets);
     expect(blind.tlsRecords.map((r) => [r.origin.offset, r.origin.length])).toEqual(holding.slice(0, LISTED).map((r) => [r.offset, r.length]));
     expectTunnelFrames(blind, t, o.offset, o.length, false);
@@ -189,6 +199,7 @@ describe.each([
       const { holding, frames } = holdingRecords(tshark[e.dir], [[o.offset, o.offset + o.length]]);
       const unit = await read({ connectionId: s.connectionId, dir: e.dir, origin: o, tls: true, tlsRecordLog: conn.tls!.plaintextCarriers[e.dir] });
       expect(unit).toMatchObject({ decrypted: false, traced: true, bytes: new Uint8Array(0) });
+      expectHeldLine(model, s, e, holding);
       expect(unit.tlsRecords.map((r) => [r.origin.offset, r.origin.length])).toEqual(holding.slice(0, LISTED).map((r) => [r.offset, r.length]));
       expectCarriers(unit, frames);
       if (frames[0] < o.packet) beyondTheEventsPackets++;

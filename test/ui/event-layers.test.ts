@@ -1,9 +1,18 @@
+import { CarrierLogBudget, logCarrier, newCarrierLog } from '../../src/core/carrier-log.js';
 import { modelLayers, streamOf, streamSlice } from '../../src/ui/event-layers.js';
 import { bytesPerRow, highlightRow, hexRows } from '../../src/ui/hex-view.js';
 import { buildLanes } from '../../src/ui/timeline-lanes.js';
 import { captureModel, connection, data, origin, session, spdyEchoSession, stream, tlsSummary, wsEchoSession } from '../helpers/model-builders.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
+
+/** A record log of whole records: [plaintext bytes, TCP offset, TCP length] each. */
+function carrierLog(...records: [number, number, number][]) {
+  const log = newCarrierLog();
+  const budget = new CarrierLogBudget(1 << 10);
+  for (const [plaintext, offset, length] of records) logCarrier(log, budget, plaintext, offset, length, true);
+  return log;
+}
 
 describe('modelLayers', () => {
   it('port-forward tunnelled in WebSocket: SPDY frames at offsets of the tunnelled stream, not TCP ones', () => {
@@ -77,6 +86,8 @@ describe('modelLayers', () => {
           tls: tlsSummary({
             sni: 'kubernetes',
             alpn: 'http/1.1',
+            // The server's decrypted stream: 175 bytes in earlier records, then the message's 24 in the record at 4000.
+            plaintextCarriers: { c2s: newCarrierLog(), s2c: carrierLog([175, 3000, 900], [24, 4000, 41], [43, 4046, 60]) },
             records: [
               { dir: 's2c', ts: 121.308e6, offset: 4000, length: 41, type: 'application_data', decrypted: true, plaintext: 24 },
               { dir: 'c2s', ts: 121.308e6, offset: 900, length: 30, type: 'application_data', decrypted: true, plaintext: 13 },
@@ -93,8 +104,8 @@ describe('modelLayers', () => {
       title: 'TLS 1.3 application data',
       lines: [
         'decrypted with the key log · SNI kubernetes · ALPN http/1.1 · TLS_AES_128_GCM_SHA256',
-        'carried by a 41 B application_data record completed in packet 33',
-        'record boundaries and TCP offsets need the capture re-read',
+        'held by the record at TCP s2c bytes 4000–4040 (41 B)',
+        'their bytes and packets need the capture re-read',
       ],
     });
     expect(layers[4]).toMatchObject({ lines: ['connection 4 (TLS)'], range: null });
