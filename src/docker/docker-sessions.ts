@@ -11,6 +11,7 @@ import { header } from '../http/http-head.js';
 import type { ExecSessionBuilder, SessionRequest } from '../k8s/exec-session.js';
 import type { UpgradedTransport } from '../k8s/upgraded-transport.js';
 import type { FrameOrigin } from '../core/origin.js';
+import { appended } from '../core/appended.js';
 import type { ConnectionRecord, ControlEvent, DockerDetails, ExecSession } from '../model/session.js';
 import {
   MULTIPLEXED_STREAM,
@@ -326,7 +327,7 @@ export class DockerSession {
   }
 
   resize(width: number, height: number, ts: number): void {
-    this.session.resizes.push({ width, height, ts });
+    this.session.resizes = appended(this.session.resizes, { width, height, ts });
   }
 
   refused(conn: ConnectionRecord, res: HttpResponseHead, message: string, label: string): void {

@@ -99,15 +99,25 @@ type SideState = 'head' | 'body' | 'held' | 'upgraded' | 'stopped';
 
 type HeldEntry = { data: Uint8Array; origin: StreamOrigin } | { gapOffset: number; gapLength: number };
 
+/** Where a side's head and body pieces start before its first byte: replaced, never changed. */
+const NO_ORIGIN: StreamOrigin = Object.freeze({ offset: 0, length: 0, packet: 0, ts: 0 });
+/** What a side holds before it holds anything: one shared frozen list (HeldEntry lists grow by `appended`). */
+const NOTHING_HELD: HeldEntry[] = Object.freeze([]) as unknown as HeldEntry[];
+
+/**
+ * One direction of the connection. Up to 10,000 connections are open at once, most of them waiting
+ * with a head parsed on one side and nothing yet on the other: the collector, body decoder, origins
+ * and held list are made when first needed, not with the side (~0.45 KB a connection).
+ */
 class Side implements BodyPieceHandler {
   state: SideState = 'head';
-  readonly head: LineCollector;
-  readonly body: HttpBodyDecoder;
+  private headCollector: LineCollector | null = null;
+  private bodyDecoder: HttpBodyDecoder | null = null;
   /** Heads parsed so far: until the first one, unparseable bytes mean "not HTTP" rather than "broken HTTP". */
   messages = 0;
   /** Whether the first bytes of the current head have been checked for looking like HTTP. */
   startChecked = false;
-  headStart: StreamOrigin = { offset: 0, length: 0, packet: 0, ts: 0 };
+  headStart: StreamOrigin = NO_ORIGIN;
   message: HttpHead | undefined;
   bodyLength = 0;
   excerpt: Uint8Array = EMPTY;
@@ -115,7 +125,7 @@ class Side implements BodyPieceHandler {
   /** A gap fell inside the body: later bytes would not be contiguous with the excerpt. */
   excerptClosed = false;
   /** Origin of the push being consumed, for body pieces. */
-  origin: StreamOrigin = { offset: 0, length: 0, packet: 0, ts: 0 };
+  origin: StreamOrigin = NO_ORIGIN;
   /** Stream offset just past the last byte seen (pushed or gapped). */
   nextOffset = 0;
   lastPacket = 0;
@@ -126,21 +136,42 @@ class Side implements BodyPieceHandler {
   awaiting: HttpRequestHead | undefined;
   /** The answer switched protocols while the awaited request's body was still arriving. */
   switchAfterMessage = false;
-  held: HeldEntry[] = [];
+  held: HeldEntry[] = NOTHING_HELD;
   heldBytes = 0;
   heldOverflowReported = false;
 
   constructor(
     readonly dir: Direction,
-    maxHeadBytes: number,
-    private readonly onPiece: (side: Side, data: Uint8Array, from: number, to: number) => void,
-  ) {
-    this.head = new LineCollector(maxHeadBytes, true);
-    this.body = new HttpBodyDecoder(this, maxHeadBytes);
+    private readonly maxHeadBytes: number,
+    private readonly parser: HttpConnectionParser,
+  ) {}
+
+  get head(): LineCollector {
+    return (this.headCollector ??= new LineCollector(this.maxHeadBytes, true));
+  }
+
+  /** Bytes of a head collected so far (0 before the side's first head). */
+  get headLength(): number {
+    return this.headCollector === null ? 0 : this.headCollector.length;
+  }
+
+  /** Between messages, the collector and decoder are given back: a client awaiting its upgrade's answer may wait as long as its connection. */
+  releaseDecoders(): void {
+    this.headCollector = null;
+    this.bodyDecoder = null;
+  }
+
+  /** Forgets a partly collected head (a side that made none has none to forget). */
+  resetHead(): void {
+    this.headCollector?.reset();
+  }
+
+  get body(): HttpBodyDecoder {
+    return (this.bodyDecoder ??= new HttpBodyDecoder(this, this.maxHeadBytes));
   }
 
   bodyPiece(data: Uint8Array, from: number, to: number): void {
-    this.onPiece(this, data, from, to);
+    this.parser.bodyPiece(this, data, from, to);
   }
 }
 
@@ -151,7 +182,8 @@ class Side implements BodyPieceHandler {
  */
 export class HttpConnectionParser {
   private readonly c2s: Side;
-  private readonly s2c: Side;
+  /** Made at the server's first byte, gap or end: a server that never answers costs no side. */
+  private s2cSide: Side | null = null;
   /** Requests sent and not yet answered with a final response, oldest first. */
   private pending: HttpRequestHead[] = [];
   private pendingOverflowReported = false;
@@ -170,14 +202,16 @@ export class HttpConnectionParser {
     this.maxHeld = options.maxHeldBytes ?? 1024 * KiB;
     this.label = options.label ? `${options.label} ` : '';
     this.switchesProtocols = options.switchesProtocols;
-    const onPiece = (side: Side, data: Uint8Array, from: number, to: number): void => this.bodyPiece(side, data, from, to);
-    this.c2s = new Side('c2s', this.maxHeadBytes, onPiece);
-    this.s2c = new Side('s2c', this.maxHeadBytes, onPiece);
+    this.c2s = new Side('c2s', this.maxHeadBytes, this);
+  }
+
+  private get s2c(): Side {
+    return (this.s2cSide ??= new Side('s2c', this.maxHeadBytes, this));
   }
 
   /** Both directions switched protocols: from now on every byte and gap goes to onUpgradedData / onUpgradedGap. */
   get upgraded(): boolean {
-    return this.c2s.state === 'upgraded' && this.s2c.state === 'upgraded';
+    return this.c2s.state === 'upgraded' && this.s2cSide?.state === 'upgraded';
   }
 
   /** `data` is only read during the call; `origin` describes data[0..]. */
@@ -263,7 +297,7 @@ export class HttpConnectionParser {
 
   private readHead(side: Side, data: Uint8Array, start: number, origin: StreamOrigin): number {
     let i = start;
-    if (side.head.length === 0) {
+    if (side.headLength === 0) {
       // Blank lines between messages are ignored (RFC 9112 §2.2).
       while (i < data.length && (data[i] === CR || data[i] === LF)) i++;
       if (i === data.length) return i;
@@ -306,6 +340,8 @@ export class HttpConnectionParser {
       this.unparseable(side, parsed.error);
       return data.length;
     }
+    // The head has its own origin now; the next one sets this again where it starts.
+    side.headStart = NO_ORIGIN;
     side.messages++;
     this.reportWarnings(side, headOrigin.offset, parsed.warnings);
     if (side.dir === 'c2s') this.requestHead(side, parsed.head as HttpRequestHead, origin, end);
@@ -399,7 +435,8 @@ export class HttpConnectionParser {
     return end;
   }
 
-  private bodyPiece(side: Side, data: Uint8Array, from: number, to: number): void {
+  /** A body piece of `side`'s current message (its decoder calls it through the side). */
+  bodyPiece(side: Side, data: Uint8Array, from: number, to: number): void {
     const n = to - from;
     side.bodyLength += n;
     if (!side.excerptClosed && side.excerptLength < this.maxExcerpt) {
@@ -451,6 +488,7 @@ export class HttpConnectionParser {
     this.reportWarnings(side, endOffset, side.body.trailerWarnings);
     this.sink.onMessageComplete(side.dir, head, body, side.bodyLength, origin, side.body.trailers);
     if (side.dir === 'c2s' && head === side.awaiting) {
+      side.releaseDecoders();
       if (side.switchAfterMessage) {
         side.awaiting = undefined;
         side.state = 'upgraded';
@@ -479,7 +517,7 @@ export class HttpConnectionParser {
         }
         break;
       case 'head':
-        if (client.head.length > 0) {
+        if (client.headLength > 0) {
           // Bytes taken for the start of a head were in fact the new protocol's.
           const partial = client.head.bytes().slice();
           client.head.reset();
@@ -512,7 +550,7 @@ export class HttpConnectionParser {
     const room = this.maxHeld - side.heldBytes;
     const kept = Math.min(room, data.length);
     if (kept > 0) {
-      side.held.push({ data: data.slice(0, kept), origin: subOrigin(origin, 0, kept) });
+      side.held = appended(side.held, { data: data.slice(0, kept), origin: subOrigin(origin, 0, kept) });
       side.heldBytes += kept;
     }
     if (kept < data.length) {
@@ -527,12 +565,12 @@ export class HttpConnectionParser {
   private holdGap(side: Side, offset: number, length: number): void {
     const last = side.held[side.held.length - 1];
     if (last !== undefined && 'gapOffset' in last && last.gapOffset + last.gapLength === offset) last.gapLength += length;
-    else side.held.push({ gapOffset: offset, gapLength: length });
+    else side.held = appended<HeldEntry>(side.held, { gapOffset: offset, gapLength: length });
   }
 
   private releaseHeld(side: Side): HeldEntry[] {
     const entries = side.held;
-    side.held = [];
+    side.held = NOTHING_HELD;
     side.heldBytes = 0;
     side.heldOverflowReported = false;
     return entries;
@@ -555,7 +593,7 @@ export class HttpConnectionParser {
         );
         side.state = 'stopped';
       }
-    } else if (side.state === 'head' && side.head.length > 0) {
+    } else if (side.state === 'head' && side.headLength > 0) {
       this.problem('truncated-head', side, side.headStart.offset, `connection ended inside an HTTP head (${side.head.length} bytes)`);
       side.head.reset();
       side.state = 'stopped';
@@ -565,7 +603,7 @@ export class HttpConnectionParser {
   private stop(code: HttpProblemCode, side: Side, offset: number, message: string): void {
     this.problem(code, side, offset, message);
     side.state = 'stopped';
-    side.head.reset();
+    side.resetHead();
   }
 
   private reportWarnings(side: Side, offset: number, warnings: string[]): void {

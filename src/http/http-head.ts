@@ -207,7 +207,8 @@ function parseHeaderLines(lines: HeadLines, warnings: string[]): HttpHeaders {
     if (!isToken(name)) warnings.push(`invalid header field name ${quote(name)}`);
     headers.push([name, line.slice(colon + 1).trim()]);
   }
-  return headers;
+  // An exact copy: a list grown by push reserves 17 slots, and an upgrade request's head is kept until its answer (10,000 open connections).
+  return headers.length ? headers.slice() : headers;
 }
 
 /** Splits a request-target into its still-encoded path and query (absolute-form loses scheme and authority). */

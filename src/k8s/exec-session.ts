@@ -5,6 +5,7 @@
  */
 import type { Direction, FrameOrigin } from '../core/origin.js';
 import type { Problem } from '../core/problem.js';
+import { appended, noEntries } from '../core/appended.js';
 import type { ControlEvent, ExecSession, Hop, SessionKind, Transport } from '../model/session.js';
 import type { K8sStreamingRequest } from './exec-request.js';
 import { parseExecStatus, parseRefusalStatus } from './status.js';
@@ -52,7 +53,7 @@ export class ExecSessionBuilder {
   private streams: Map<string, StreamRecorder> | null = null;
   /** Made on the first resize byte: most sessions never resize, and its buffer is 1 KiB (10,000 open sessions held 10 MB of them). */
   private resizeDecoder: ResizeDecoder | null = null;
-  private errorParts: Uint8Array[] = [];
+  private errorParts: Uint8Array[] = noEntries();
   private errorLength = 0;
   /** The server signalled the end of the session (WS Close, GOAWAY, all streams reset). */
   private serverEnded = false;
@@ -83,17 +84,18 @@ export class ExecSessionBuilder {
       container: p?.container ?? null,
       uid: p?.uid ?? null,
       token: p?.token ?? null,
-      command: p?.command ?? [],
+      command: p?.command ?? noEntries(),
       stdin: p?.stdin ?? false,
       stdout: p?.stdout ?? false,
       stderr: p?.stderr ?? false,
       tty: p?.tty ?? false,
-      ports: p?.ports ?? [],
+      ports: p?.ports ?? noEntries(),
       startTs: req.origin.ts,
       upgradeTs: null,
       endTs: null,
-      streams: [],
-      resizes: [],
+      // Shared frozen lists until their first entry (`appended`): an exec never answered has none.
+      streams: noEntries(),
+      resizes: noEntries(),
       exit: null,
       errorBytes: null,
       state: 'open-at-end',
@@ -103,8 +105,8 @@ export class ExecSessionBuilder {
       criCall: null,
       connectionEnd: null,
       refusal: null,
-      control: [],
-      warnings: [],
+      control: noEntries(),
+      warnings: noEntries(),
       requestOrigin: req.origin,
     };
   }
@@ -130,7 +132,7 @@ export class ExecSessionBuilder {
     if (!rec) {
       rec = new StreamRecorder(name, id, this.opts);
       streams.set(name, rec);
-      this.session.streams.push(rec.record);
+      this.session.streams = appended(this.session.streams, rec.record);
     }
     return rec;
   }
@@ -147,12 +149,12 @@ export class ExecSessionBuilder {
     if (tap && piece.length && tap.session === this.session.id && tap.stream === name && (tap.dir === undefined || tap.dir === dir)) tap.write(piece);
     if (name === 'error' && this.errorLength < MAX_ERROR_BYTES && piece.length) {
       const take = piece.subarray(0, MAX_ERROR_BYTES - this.errorLength);
-      this.errorParts.push(take.slice());
+      this.errorParts = appended(this.errorParts, take.slice());
       this.errorLength += take.length;
       if (last) this.updateExit();
     } else if (name === 'resize' && piece.length) {
       this.resizeDecoder ??= new ResizeDecoder({
-        onResize: (size, origin) => this.session.resizes.push({ width: size.width, height: size.height, ts: origin.ts }),
+        onResize: (size, origin) => (this.session.resizes = appended(this.session.resizes, { width: size.width, height: size.height, ts: origin.ts })),
         onProblem: (problem) => this.warn(problem),
       });
       this.resizeDecoder.push(piece, { offset: frame.offset, length: piece.length, packet: frame.lastPacket, ts: frame.lastTs });
@@ -161,7 +163,7 @@ export class ExecSessionBuilder {
 
   control(kind: ControlEvent['kind'], dir: Direction, detail: string, origin: FrameOrigin | null, ts = origin?.lastTs ?? 0, tunnelled = false): void {
     const c = this.session.control;
-    if (c.length < MAX_CONTROL_EVENTS) c.push(tunnelled ? { kind, ts, dir, detail, origin, tunnelled } : { kind, ts, dir, detail, origin });
+    if (c.length < MAX_CONTROL_EVENTS) this.session.control = appended<ControlEvent>(c, tunnelled ? { kind, ts, dir, detail, origin, tunnelled } : { kind, ts, dir, detail, origin });
   }
 
   /** The server ended the session on the wire (WS Close, GOAWAY, RST of the streams after Status). */
@@ -171,7 +173,7 @@ export class ExecSessionBuilder {
 
   warn(p: Problem): void {
     const w = this.session.warnings;
-    if (w.length < MAX_WARNINGS) w.push(p.connection === undefined ? { ...p, connection: this.session.connectionId } : p);
+    if (w.length < MAX_WARNINGS) this.session.warnings = appended(w, p.connection === undefined ? { ...p, connection: this.session.connectionId } : p);
   }
 
   /** Decide outcome and state once the connection is over or the capture ended. */

@@ -12,6 +12,7 @@
  */
 import type { Direction, StreamOrigin } from '../core/origin.js';
 import type { Problem } from '../core/problem.js';
+import { appended } from '../core/appended.js';
 import { tcpAnalysisProblem, tcpProblem } from './problems.js';
 import { RangeBuffer } from './range-buffer.js';
 import { senderRole } from './stream-role.js';
@@ -115,6 +116,15 @@ interface PeerWait {
 /** Waits per direction; later ones merge into the last. */
 const MAX_PEER_WAITS = 64;
 
+/**
+ * What a direction holds before it holds anything: one shared, never-changed buffer and frozen
+ * lists (the lists grow by `appended`). Up to 10,000 connections are open at once, and their
+ * directions mostly never hold a byte out of order nor wait for anything (~0.3 KB a connection).
+ */
+const NOTHING_HELD = new RangeBuffer();
+const NO_HOLES: AckedHole[] = Object.freeze([]) as unknown as AckedHole[];
+const NO_WAITS: PeerWait[] = Object.freeze([]) as unknown as PeerWait[];
+
 /** One direction of a connection, named after the endpoint that sends it. */
 class HalfStream {
   dir: Direction = 'c2s';
@@ -124,14 +134,13 @@ class HalfStream {
   synSeq = -1;
   /** Offset of the next byte to deliver. */
   next = 0;
-  /** Data ahead of `next`, waiting for the hole before it. */
-  readonly held = new RangeBuffer();
+  private heldRanges: RangeBuffer | null = null;
   /** Highest sequence number the peer acknowledged, or -1. */
   ackedSeq = -1;
   /** Acknowledgments of bytes the capture has not shown yet, on hold, oldest first. */
-  ackedHoles: AckedHole[] = [];
+  ackedHoles: AckedHole[] = NO_HOLES;
   /** Segments of this side that wait for their peer's stream (see PeerWait), in arrival order. */
-  waits: PeerWait[] = [];
+  waits: PeerWait[] = NO_WAITS;
   /** Wireshark-style sequence analysis of what this side sends. */
   readonly analysis = new TcpSenderAnalysis();
   /** This side's last advertised window was zero: its peer may not send. */
@@ -145,6 +154,16 @@ class HalfStream {
     readonly addr: string,
     readonly port: number,
   ) {}
+
+  /** Data ahead of `next`, waiting for the hole before it (read-only: `holding` to add to it). */
+  get held(): RangeBuffer {
+    return this.heldRanges ?? NOTHING_HELD;
+  }
+
+  /** `held`, made at the first range it holds. */
+  get holding(): RangeBuffer {
+    return (this.heldRanges ??= new RangeBuffer());
+  }
 
   /** The stream offset of a sequence number: the one nearest to `next`, as sequence numbers wrap at 2^32. */
   offsetOf(seq: number): number {
@@ -330,6 +349,8 @@ export class TcpReassembler {
       );
       this.endConnection(oldest, seg.packet, seg.ts);
     }
+    // Flattened in place (see endpointText): the 4-tuple text is a chain of nine parts (~0.2 KB) otherwise, kept while the connection is.
+    key.charCodeAt(0);
     const c = new ConnectionState(key, this.nextId(), seg);
     this.connections.set(key, c);
     this.append(c);
@@ -413,9 +434,9 @@ export class TcpReassembler {
     if (this.reorderHoldNs <= 0) return this.fillAcknowledgedHoles(c, peer, seg.ack, seg.packet, seg.ts);
     const holes = peer.ackedHoles;
     const hole: AckedHole = { ackSeq: seg.ack, packet: seg.packet, ts: seg.ts, deadline: this.now + this.reorderHoldNs };
-    if (holes.length < MAX_ACKED_HOLES) holes.push(hole);
+    if (holes.length < MAX_ACKED_HOLES) peer.ackedHoles = appended(holes, hole);
     else holes[holes.length - 1] = { ...hole, deadline: holes[holes.length - 1].deadline };
-    if (holes.length === 1) {
+    if (peer.ackedHoles.length === 1) {
       this.ackedHoles.set(peer, c);
       this.nextHoldDeadline = Math.min(this.nextHoldDeadline, hole.deadline);
     }
@@ -465,7 +486,7 @@ export class TcpReassembler {
       last.upTo = Math.max(last.upTo, upTo);
       return;
     }
-    waits.push({ from, upTo, deadline: this.now + this.reorderHoldNs });
+    h.waits = appended(waits, { from, upTo, deadline: this.now + this.reorderHoldNs });
     this.waiting.set(h, c);
     this.nextHoldDeadline = Math.min(this.nextHoldDeadline, this.now + this.reorderHoldNs);
   }
@@ -491,7 +512,7 @@ export class TcpReassembler {
   }
 
   private dropWaits(h: HalfStream): void {
-    h.waits = [];
+    h.waits = NO_WAITS;
     this.waiting.delete(h);
   }
 
@@ -584,7 +605,7 @@ export class TcpReassembler {
       start = h.next;
     }
     const costBefore = h.held.cost;
-    if (h.held.insert(start, data, length, packet, ts)) {
+    if (h.holding.insert(start, data, length, packet, ts)) {
       this.problem('retransmission-differs', c, h, start, packet, `retransmitted bytes differ from the first copy, packet ${packet}: keeping the first`);
     }
     this.buffered += h.held.cost - costBefore;

@@ -28,28 +28,29 @@ const FILE_PROGRESS_EVERY_MS = 250;
 /** Longest a synchronous run of file reads and decoding keeps the event loop waiting. */
 const SLICE_MS = 20;
 /**
- * A heap this large (garbage included) holds several thousand open connections, or a model of
- * ~10,000 sessions or more. Set below the heap of the 10,000 connections the analyzer keeps open at
- * once (~90 MB), so that the bound is in place before V8 sizes the heap from their first full
- * collection.
+ * A heap this large (garbage included) holds a few thousand open connections, or a model of ~10,000
+ * sessions or more. Well below the heap of the 10,000 connections the analyzer keeps open at once
+ * (~40 MB live), so that the bound is in place before V8 sizes the heap from their first full
+ * collection: at 64 MB, one came at 57 MB and let the heap grow to 229 MB before the next.
  */
-const LARGE_HEAP_BYTES = 64 << 20;
+const LARGE_HEAP_BYTES = 32 << 20;
 
 /**
  * V8 lets its heap grow to up to 4× what survived its last full collection before collecting again:
  * 200,000 exec sessions (~200 MB live) peaked at 1.3 GB, and 60,000 unanswered upgrades (10,000 open
- * at once, ~95 MB live) grew the heap to 340 MB before the bound took hold when it waited for a
- * 320 MB heap (peak RSS 477 MB; 392 MB with the bound from 64 MB). Once the heap is large, it is told
- * to collect at 2× (V8's --heap-growing-percent, read at every collection): more full collections for
- * less peak memory (bench connections capture: 192 -> 157 MB, 11.3 -> 13.1 s CPU at load 9; typing:
- * 175 -> 183 MB, 8.2 -> 9.0 s). At 1.5× (percent 50) the 60,000 peaked at 347 MB for 9% more CPU.
- * Smaller heaps keep V8's own choice, where the factor costs little memory and extra collections
- * would cost time.
+ * at once, ~95 MB live then) grew the heap to 340 MB before the bound took hold when it waited for a
+ * 320 MB heap (peak RSS 477 MB). Once the heap is large, it is told to collect at 1.3× (V8's
+ * --heap-growing-percent, read at every collection): more full collections for less peak memory.
+ * 200,000 unanswered upgrades (~48 MB live): peak RSS 198 MB at 1.5×, 187 MB at 1.3× (24 s CPU
+ * either way); at 2× and before the open connections' diet, 348 MB for 35 s (the heap to mark was
+ * larger). Bench typing capture: 185 MB, 8.7 s CPU at 2×; 172 MB, 7.0 s at 1.5×; 168 MB, 7.7 s at
+ * 1.3× (load 7–8). Smaller heaps keep V8's own choice, where the factor costs little memory and
+ * extra collections would cost time.
  */
 function boundHeapGrowth(): void {
   if (heapGrowthBounded || getHeapStatistics().used_heap_size < LARGE_HEAP_BYTES) return;
   heapGrowthBounded = true;
-  setFlagsFromString('--heap-growing-percent=100');
+  setFlagsFromString('--heap-growing-percent=30');
 }
 let heapGrowthBounded = false;
 

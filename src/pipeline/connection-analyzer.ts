@@ -3,7 +3,7 @@
  * HTTP/1.1 (or list HTTP/2 requests), and hand upgraded bytes to the exec session they belong to.
  */
 import type { Direction, StreamOrigin } from '../core/origin.js';
-import { appended } from '../core/appended.js';
+import { appended, noEntries } from '../core/appended.js';
 import type { ConnectionRecord, ExecSession } from '../model/session.js';
 import type { TcpConnection } from '../net/tcp-reassembly.js';
 import type { ExecSessionBuilder, SessionRequest } from '../k8s/exec-session.js';
@@ -13,8 +13,8 @@ import type { ConnectionScope } from './connection-scope.js';
 import type { PipelineContext } from './context.js';
 import { Http1Consumer } from './http1-consumer.js';
 import { http2Consumer } from './http2-consumer.js';
-import { crossedProtocols, type SniffedProtocol } from './sniff.js';
-import { ignoreStream, SniffingConsumer, type StreamConsumer } from './stream-consumer.js';
+import { clientStart, crossedProtocols, type ClientStart, type SniffedProtocol } from './sniff.js';
+import { ignoreStream, SniffingConsumer, type ConsumerFactory, type HandOff, type StreamConsumer } from './stream-consumer.js';
 import { tlsConsumer } from './tls-consumer.js';
 import { MidstreamConsumer } from './midstream-consumer.js';
 import { pipelineProblem } from './problems.js';
@@ -26,11 +26,8 @@ const FIRST_BYTES = 64;
 /** Zero-window episodes kept per connection: a stall is the first few, a flapping window is not news after that. */
 const MAX_ZERO_WINDOWS = 64;
 
-/** What an ended connection's lists without entries share: nothing is added to them after the end. */
-const NO_ENTRIES: readonly never[] = Object.freeze([]);
-
 /** A list grown by push holds spare capacity (a list of one request reserved 17 slots): an exact copy, or the one frozen empty list. */
-const trimmed = <T>(list: T[]): T[] => (list.length === 0 ? (NO_ENTRIES as never[]) : list.slice());
+const trimmed = <T>(list: T[]): T[] => (list.length === 0 ? noEntries() : list.slice());
 
 /**
  * An ended connection's record, kept until the report, takes the least memory its content needs: a
@@ -62,13 +59,15 @@ function compactSession(s: ExecSession): void {
   if (s.container !== null) s.container = sharedText(s.container);
 }
 
-export class ConnectionAnalyzer implements ConnectionScope {
+export class ConnectionAnalyzer implements ConnectionScope, ConsumerFactory {
   readonly record: ConnectionRecord;
   readonly where: string;
   private readonly consumer: SniffingConsumer;
   private sessions: ExecSessionBuilder[] = [];
   private closed = false;
-  private readonly firstBytes: { c2s: Uint8Array | null; s2c: Uint8Array | null } = { c2s: null, s2c: null };
+  /** What the client's first bytes begin and the server's first bytes, to tell TLS and plaintext crossed (sniff.ts crossedProtocols). */
+  private clientStart: ClientStart | undefined = undefined;
+  private serverFirstBytes: Uint8Array | null = null;
   private firstClose: { ts: number; by: 'client' | 'server'; reset: boolean } | undefined;
   private clientClosed = false;
   /** The server reset the connection before the client closed its side (a client's FIN or RST ends it normally). */
@@ -92,23 +91,24 @@ export class ConnectionAnalyzer implements ConnectionScope {
       firstPacket: conn.firstPacket,
       protocol: 'empty',
       bytes: { c2s: 0, s2c: 0 },
-      requests: [],
+      // Shared frozen lists until their first entry (`appended`): most stay empty.
+      requests: noEntries(),
       tls: null,
-      sessionIds: [],
-      gaps: [],
-      zeroWindows: [],
+      sessionIds: noEntries(),
+      gaps: noEntries(),
+      zeroWindows: noEntries(),
     };
-    this.consumer = new SniffingConsumer((kind, handOff) => this.consumerFor(kind, true, true, handOff));
+    // The analyzer makes the consumers of the TCP payload itself; layers inside it have their own factories.
+    this.consumer = new SniffingConsumer(this);
   }
 
   data(dir: Direction, data: Uint8Array, origin: StreamOrigin): void {
     // Not bytes[dir]: a property name that alternates makes the access megamorphic, on every segment.
-    // The first bytes each way are kept to tell TLS and plaintext crossed (sniff.ts crossedProtocols).
     if (dir === 'c2s') {
-      if (this.record.bytes.c2s === 0) this.firstBytes.c2s = data.slice(0, FIRST_BYTES);
+      if (this.record.bytes.c2s === 0) this.clientStart = clientStart(data);
       this.record.bytes.c2s += data.length;
     } else {
-      if (this.record.bytes.s2c === 0) this.firstBytes.s2c = data.slice(0, FIRST_BYTES);
+      if (this.record.bytes.s2c === 0) this.serverFirstBytes = data.slice(0, FIRST_BYTES);
       this.record.bytes.s2c += data.length;
     }
     this.consumer.push(dir, data, origin);
@@ -120,7 +120,7 @@ export class ConnectionAnalyzer implements ConnectionScope {
     let last = null;
     for (let i = windows.length - 1; i >= 0 && !last; i--) if (windows[i].dir === dir) last = windows[i];
     if (change === 'closed') {
-      if (windows.length < MAX_ZERO_WINDOWS) windows.push({ dir, ts, packet, accepted, probes: 0, reopenedAt: null });
+      if (windows.length < MAX_ZERO_WINDOWS) this.record.zeroWindows = appended(windows, { dir, ts, packet, accepted, probes: 0, reopenedAt: null });
     } else if (last && last.reopenedAt === null) {
       if (change === 'probe') last.probes++;
       else last.reopenedAt = ts;
@@ -128,7 +128,7 @@ export class ConnectionAnalyzer implements ConnectionScope {
   }
 
   gap(dir: Direction, offset: number, length: number, ts: number): void {
-    this.record.gaps.push({ dir, offset, length, ts });
+    this.record.gaps = appended(this.record.gaps, { dir, offset, length, ts });
     this.ctx.warn(
       tcpProblem('gap', `${length} bytes missing from the capture (TCP gap)`, { where: `${this.where} ${dir} offset ${offset}`, connection: this.record.id, direction: dir, offset }),
     );
@@ -147,7 +147,7 @@ export class ConnectionAnalyzer implements ConnectionScope {
 
   end(ts: number): void {
     this.record.endTs = ts;
-    const crossed = crossedProtocols(this.firstBytes.c2s, this.firstBytes.s2c);
+    const crossed = crossedProtocols(this.clientStart, this.serverFirstBytes);
     if (crossed) this.record.crossed = crossed;
     this.consumer.end();
     for (const s of this.sessions) {
@@ -177,21 +177,30 @@ export class ConnectionAnalyzer implements ConnectionScope {
     return s;
   }
 
+  /** The consumer of the TCP payload itself, once sniffed. */
+  consumerFor(kind: SniffedProtocol, layer: HandOff): StreamConsumer {
+    return this.consumerOf(kind, true, true, layer);
+  }
+
+  tunnel(insideTls: boolean): StreamConsumer {
+    return new SniffingConsumer(new InnerLayer(this, !insideTls));
+  }
+
   /**
    * `outer`: on the TCP payload itself, where a capture that missed the connection's start may need
    * mid-stream inference. `tlsAllowed`: not already inside TLS (TLS is not looked for inside TLS).
    */
-  private consumerFor(kind: SniffedProtocol, outer: boolean, tlsAllowed: boolean, handOff: (successor: StreamConsumer) => void): StreamConsumer {
+  consumerOf(kind: SniffedProtocol, outer: boolean, tlsAllowed: boolean, layer: HandOff): StreamConsumer {
     // An empty tunnel or TLS plaintext leaves the connection named by what carried it.
     if (outer || kind !== 'empty') this.record.protocol = kind === 'http1' ? 'http' : kind;
     switch (kind) {
       case 'http1':
         // A CONNECT tunnel carries a connection of its own: its bytes are sniffed afresh.
-        return new Http1Consumer(this, handOff, () => new SniffingConsumer((k, h) => this.consumerFor(k, false, tlsAllowed, h)));
+        return new Http1Consumer(this, layer, !tlsAllowed);
       case 'http2':
         return http2Consumer(this);
       case 'tls':
-        return tlsAllowed ? tlsConsumer(this, this.ctx.keys, () => new SniffingConsumer((k, h) => this.consumerFor(k, false, false, h))) : ignoreStream;
+        return tlsAllowed ? tlsConsumer(this, this.ctx.keys, () => new SniffingConsumer(new InnerLayer(this, false))) : ignoreStream;
       case 'unknown':
         // Framing without an HTTP upgrade only makes sense when the capture missed the start.
         return outer && !this.conn.sawHandshake ? this.midstream() : ignoreStream;
@@ -228,5 +237,17 @@ export class ConnectionAnalyzer implements ConnectionScope {
       },
       (message) => this.ctx.warn(pipelineProblem('midstream-undecoded', message, { where: this.where, connection: this.record.id })),
     );
+  }
+}
+
+/** A layer inside the connection (a CONNECT tunnel's bytes, TLS plaintext): sniffed afresh, never mid-stream. */
+class InnerLayer implements ConsumerFactory {
+  constructor(
+    private readonly analyzer: ConnectionAnalyzer,
+    private readonly tlsAllowed: boolean,
+  ) {}
+
+  consumerFor(kind: SniffedProtocol, layer: HandOff): StreamConsumer {
+    return this.analyzer.consumerOf(kind, false, this.tlsAllowed, layer);
   }
 }

@@ -18,11 +18,11 @@ import type { WebSocketHandshake } from '../websocket/handshake.js';
 import type { ConnectionScope } from './connection-scope.js';
 import { http2Consumer } from './http2-consumer.js';
 import { webSocketConsumer, WebSocketTrafficRecorder } from './websocket-traffic.js';
-import { ignoreStream, type StreamConsumer } from './stream-consumer.js';
+import { ignoreStream, type HandOff, type StreamConsumer } from './stream-consumer.js';
 import { pipelineProblem } from './problems.js';
 import { relocate } from '../core/problem.js';
-import { appended } from '../core/appended.js';
-import { detached, sharedText } from './shared-texts.js';
+import { appended, noEntries } from '../core/appended.js';
+import { detached, sharedList, sharedText } from './shared-texts.js';
 
 interface PendingRequest {
   req: HttpRequestHead;
@@ -42,12 +42,31 @@ function webSocketHandshake(req: HttpRequestHead, res: HttpResponseHead): WebSoc
   };
 }
 
+/**
+ * An exec upgrade request is kept (here and by the parser) until its answer, as long as its
+ * connection when the server never answers — and 10,000 connections are open at once. Its fields,
+ * slices of the head's text, keep that whole text alive: they are replaced by equal texts of their
+ * own, shared with every request that repeats them (header names, the host, the subprotocol); ~0.5 KB
+ * a connection.
+ */
+function keepAwaited(req: HttpRequestHead): void {
+  req.method = sharedText(req.method);
+  req.target = sharedText(req.target);
+  req.path = detached(req.path);
+  req.query = detached(req.query);
+  req.version = sharedText(req.version);
+  for (const field of req.headers) {
+    field[0] = sharedText(field[0]);
+    field[1] = sharedText(field[1]);
+  }
+}
+
 const upgradeTo = (req: HttpRequestHead, res: HttpResponseHead, protocol: string) =>
   res.status === 101 && (header(res, 'upgrade') ?? header(req, 'upgrade') ?? '').trim().toLowerCase().startsWith(protocol);
 
 /**
- * `handOff` receives the session transport once both directions are upgraded: HTTP has nothing left to do then.
- * `tunnel` makes the consumer of a CONNECT tunnel's bytes (a fresh connection inside this one).
+ * `layer` receives the session transport once both directions are upgraded: HTTP has nothing left to do then.
+ * `insideTls`: the connection's TLS plaintext carries it (a CONNECT tunnel's bytes are not looked at for TLS then).
  * One object is both the stream consumer and the parser's sink, with its handlers on the prototype:
  * up to 10,000 connections are open at once, and a closure per handler cost ~0.8 KB each of them.
  */
@@ -60,8 +79,8 @@ export class Http1Consumer implements StreamConsumer, HttpConnectionSink {
 
   constructor(
     private readonly scope: ConnectionScope,
-    private readonly handOff: (successor: StreamConsumer) => void,
-    private readonly tunnel: () => StreamConsumer,
+    private readonly layer: HandOff,
+    private readonly insideTls: boolean,
   ) {
     this.parser = new HttpConnectionParser(this, { switchesProtocols: isHijackAnswer });
   }
@@ -69,7 +88,7 @@ export class Http1Consumer implements StreamConsumer, HttpConnectionSink {
   push(dir: Direction, data: Uint8Array, origin: StreamOrigin): void {
     this.parser.push(dir, data, origin);
     // The parser's end() has nothing to report for upgraded directions, so the transport can take over.
-    if (this.parser.upgraded) this.handOff(this.transport ?? ignoreStream);
+    if (this.parser.upgraded) this.layer.handOff(this.transport ?? ignoreStream);
   }
 
   gap(dir: Direction, offset: number, length: number): void {
@@ -86,7 +105,9 @@ export class Http1Consumer implements StreamConsumer, HttpConnectionSink {
     record.requests = appended(record.requests, { method: sharedText(req.method), target: sharedText(req.target), status: null, ts: req.origin.ts });
     const docker = ctx.docker.call(record, this.scope.where, req);
     if (docker) this.scope.markDockerCall();
-    this.pending = appended(this.pending, { req, session: docker ? null : this.startSession(req), docker, requestIndex: record.requests.length - 1 });
+    const session = docker ? null : this.startSession(req);
+    if (session) keepAwaited(req);
+    this.pending = appended(this.pending, { req, session, docker, requestIndex: record.requests.length - 1 });
   }
 
   onResponse(res: HttpResponseHead, req: HttpRequestHead | undefined): void {
@@ -146,7 +167,7 @@ export class Http1Consumer implements StreamConsumer, HttpConnectionSink {
       record.protocol = 'http2';
       this.transport = http2Consumer(scope, { upgradedFrom: { method: req.method, target: req.target, ts: req.origin.ts, packet: req.origin.packet } });
     } else if (req?.method === 'CONNECT') {
-      this.transport = this.tunnel();
+      this.transport = this.scope.tunnel(this.insideTls);
     } else {
       ctx.warn(
         pipelineProblem('other-upgrade', `connection upgraded to "${(header(res, 'upgrade') ?? '').trim()}" by a request that is not exec/attach/portforward: upgraded bytes not decoded`, {
@@ -173,6 +194,10 @@ export class Http1Consumer implements StreamConsumer, HttpConnectionSink {
     const upgrade = (header(req, 'upgrade') ?? '').toLowerCase();
     const parsed = upgrade ? parseStreamingRequest(req.method, req.target) : null;
     if (!parsed) return null;
+    // Shared from the start (the connection's end shares them too): an exec never answered keeps them as long as its connection.
+    parsed.command = sharedList(parsed.command);
+    if (parsed.namespace !== undefined) parsed.namespace = sharedText(parsed.namespace);
+    if (parsed.ports.length === 0) parsed.ports = noEntries();
     const kind = upgrade.startsWith('websocket') ? 'websocket' : 'spdy';
     const userAgent = header(req, 'user-agent');
     return this.scope.newSession({
@@ -180,8 +205,8 @@ export class Http1Consumer implements StreamConsumer, HttpConnectionSink {
       target: sharedText(req.target),
       origin: req.origin,
       transport: kind,
-      // Mapped: an exact-length list of detached texts (headerValues' own list holds spare slots).
-      offeredProtocols: headerValues(req, kind === 'websocket' ? 'sec-websocket-protocol' : 'x-stream-protocol-version').map(detached),
+      // Mapped: an exact-length list of shared texts (headerValues' own list holds spare slots).
+      offeredProtocols: headerValues(req, kind === 'websocket' ? 'sec-websocket-protocol' : 'x-stream-protocol-version').map(sharedText),
       userAgent: userAgent === undefined ? null : sharedText(userAgent),
       parsed,
     });

@@ -4,6 +4,7 @@
  * (cri/): see grpc-calls-recorder.ts.
  */
 import { Http2ConnectionDecoder } from '../http2/connection.js';
+import { appended } from '../core/appended.js';
 import { HPACK_UNKNOWN } from '../http2/hpack.js';
 import type { ConnectionScope } from './connection-scope.js';
 import type { StreamConsumer } from './stream-consumer.js';
@@ -39,7 +40,7 @@ export function http2Consumer(scope: ConnectionScope, options: Http2ConsumerOpti
   const decoder = new Http2ConnectionDecoder({
     onRequest: (r) => {
       byStream.set(r.streamId, record.requests.length);
-      record.requests.push({ method: r.method === HPACK_UNKNOWN ? '?' : r.method, target: r.path === HPACK_UNKNOWN ? '?' : r.path, status: null, ts: r.origin.ts });
+      record.requests = appended(record.requests, { method: r.method === HPACK_UNKNOWN ? '?' : r.method, target: r.path === HPACK_UNKNOWN ? '?' : r.path, status: null, ts: r.origin.ts });
       traffic.request(r);
       grpc.request(r);
     },

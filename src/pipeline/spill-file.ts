@@ -19,12 +19,12 @@ import type { HopLinked } from '../model/cross-hop.js';
 import type { SpilledRecords } from '../model/records.js';
 import type { ConnectionRecord, ExecSession, Hop } from '../model/session.js';
 
-/** Serialised records wait in memory until this many bytes can be written at once. */
-const WRITE_BATCH_BYTES = 1 << 20;
 /**
- * Records serialised (and read back) together. Each serialisation leaves ~1.7 KB of C heap that is
- * freed only with its wrapper at V8's next full collection: one a record, 200,000 unanswered upgrades
- * grew the C heap by ~35 MB as they ended, 80 MB more when the 10,000 still open ended at once.
+ * Records serialised (and read back) together, and written at once. Each serialisation leaves ~1.7 KB
+ * of C heap that is freed only with its wrapper at V8's next full collection: one a record, 200,000
+ * unanswered upgrades grew the C heap by ~35 MB as they ended, 80 MB more when the 10,000 still open
+ * ended at once. (Serialised batches waiting to be written together, 1 MiB at a time, left it as
+ * fragmented as that.)
  */
 const RECORDS_PER_BATCH = 32;
 /** Batches read back lately: a report reads a session, then its diagnosis reads it and its hops again. */
@@ -98,10 +98,8 @@ type Links = Pick<ExecSession, 'previousHop' | 'nextHop' | 'criCall'>;
 
 export class SpillFile implements SpilledRecords {
   private fd: number | null;
-  /** Bytes in the file, the pending ones included. */
+  /** Bytes in the file. */
   private end = 0;
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
   /** Records spilled since the last batch was serialised; they make batch number `batchCount`. */
   private batch: object[] = [];
   private batchCount = 0;
@@ -207,7 +205,6 @@ export class SpillFile implements SpilledRecords {
     if (this.fd === null) return;
     closeSync(this.fd);
     this.fd = null;
-    this.pending = [];
     this.batch = [];
     this.window = Buffer.alloc(0);
     this.recent.clear();
@@ -219,29 +216,17 @@ export class SpillFile implements SpilledRecords {
     if (this.batch.length === RECORDS_PER_BATCH) this.sealBatch();
   }
 
-  /** Serialises the records spilled since the last batch, to be written with the next write. */
+  /** Serialises the records spilled since the last batch and writes them. */
   private sealBatch(): void {
     if (!this.batch.length) return;
     const bytes = serialize(this.batch);
     this.batch = [];
     this.batchPlaces.add(this.batchCount++, this.end, bytes.length);
-    this.pending.push(bytes);
-    this.pendingBytes += bytes.length;
-    this.end += bytes.length;
-    if (this.pendingBytes >= WRITE_BATCH_BYTES) this.flush();
-  }
-
-  private flush(): void {
-    if (!this.pendingBytes) return;
-    const batch = Buffer.concat(this.pending, this.pendingBytes);
-    let at = this.end - this.pendingBytes;
-    for (let done = 0; done < batch.length; ) {
-      const n = writeSync(this.open(), batch, done, batch.length - done, at);
+    for (let done = 0; done < bytes.length; ) {
+      const n = writeSync(this.open(), bytes, done, bytes.length - done, this.end + done);
       done += n;
-      at += n;
     }
-    this.pending = [];
-    this.pendingBytes = 0;
+    this.end += bytes.length;
   }
 
   private read<T>(index: RecordIndex, id: number): T | undefined {
@@ -258,7 +243,6 @@ export class SpillFile implements SpilledRecords {
 
   private readBatch(batch: number): unknown[] {
     if (batch === this.batchCount) this.sealBatch();
-    this.flush();
     const [offset, length] = [this.batchPlaces.offset(batch), this.batchPlaces.length(batch)];
     const at = offset - this.windowStart;
     if (at < 0 || at + length > this.window.length) this.readWindow(offset, length);

@@ -1,5 +1,6 @@
 import type { Direction, StreamOrigin } from '../core/origin.js';
 import { sniffProtocol, type SniffedProtocol } from './sniff.js';
+import { appended, noEntries } from '../core/appended.js';
 
 /** A decoder of one connection's byte streams (TCP payload, or TLS plaintext). */
 export interface StreamConsumer {
@@ -12,12 +13,20 @@ export interface StreamConsumer {
 
 export const ignoreStream: StreamConsumer = { push() {}, gap() {}, end() {} };
 
+/** The layer a consumer was made for: `handOff` puts a successor in the consumer's place. */
+export interface HandOff {
+  handOff(successor: StreamConsumer): void;
+}
+
 /**
  * Makes the consumer for a sniffed protocol. A consumer that ends up only passing bytes on to a
- * successor (HTTP/1.1 once both directions switched protocols) calls `handOff` with it, and from
- * then on the bytes, gaps and end go to the successor directly, skipping the layers in between.
+ * successor (HTTP/1.1 once both directions switched protocols) calls `layer.handOff` with it, and
+ * from then on the bytes, gaps and end go to the successor directly, skipping the layers in between.
+ * Objects with methods, not closures: up to 10,000 connections are open at once.
  */
-export type ConsumerFactory = (kind: SniffedProtocol, handOff: (successor: StreamConsumer) => void) => StreamConsumer;
+export interface ConsumerFactory {
+  consumerFor(kind: SniffedProtocol, layer: HandOff): StreamConsumer;
+}
 
 const SNIFF_BYTES = 8;
 const SNIFF_WINDOW = 64;
@@ -28,12 +37,12 @@ const MAX_HELD = 64 * 1024;
  * Holds the first bytes of a connection until they tell what it speaks, then hands everything to
  * the consumer made for that protocol.
  */
-export class SniffingConsumer implements StreamConsumer {
+export class SniffingConsumer implements StreamConsumer, HandOff {
   private inner: StreamConsumer | null = null;
-  private held: { dir: Direction; data: Uint8Array; origin: StreamOrigin }[] = [];
+  private held: { dir: Direction; data: Uint8Array; origin: StreamOrigin }[] = noEntries();
   private heldBytes: Record<Direction, number> = { c2s: 0, s2c: 0 };
 
-  constructor(private readonly make: ConsumerFactory) {}
+  constructor(private readonly factory: ConsumerFactory) {}
 
   push(dir: Direction, data: Uint8Array, origin: StreamOrigin): void {
     if (this.inner) return this.inner.push(dir, data, origin);
@@ -43,7 +52,7 @@ export class SniffingConsumer implements StreamConsumer {
       const kind = sniffProtocol(dir === 'c2s' ? window : NOTHING, dir === 's2c' ? window : NOTHING, dir === 's2c' && data.length >= MAX_HELD);
       if (kind !== null) return this.start(kind).push(dir, data, origin);
     }
-    this.held.push({ dir, data: data.slice(), origin });
+    this.held = appended(this.held, { dir, data: data.slice(), origin });
     this.heldBytes[dir] += data.length;
     if (this.heldBytes[dir] >= SNIFF_BYTES) this.decide(this.heldBytes.s2c >= MAX_HELD);
   }
@@ -66,14 +75,18 @@ export class SniffingConsumer implements StreamConsumer {
     if (kind === null) return null;
     this.start(kind);
     const held = this.held;
-    this.held = [];
+    this.held = noEntries();
     // Through this.inner each time: a consumer may hand off to its successor on any of them.
     for (const h of held) this.inner!.push(h.dir, h.data, h.origin);
     return this.inner;
   }
 
+  handOff(successor: StreamConsumer): void {
+    this.inner = successor;
+  }
+
   private start(kind: SniffedProtocol): StreamConsumer {
-    const inner = this.make(kind, (successor) => (this.inner = successor));
+    const inner = this.factory.consumerFor(kind, this);
     this.inner = inner;
     return inner;
   }

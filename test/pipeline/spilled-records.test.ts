@@ -116,6 +116,32 @@ describe('the spill file', () => {
     expect(spillDescriptors().filter((fd) => !before.includes(fd))).toEqual([]);
   });
 
+  it('reads each record back by id in any order: across its batches and from the batch not yet written', async () => {
+    const held = await analyzed(join(fixtures, 'ws-echo.pcap'), {});
+    const [session, connection] = [held.sessions[0], held.connections[0]];
+    const file = new SpillFile(parent);
+    try {
+      // 150 connections, each with 0–2 sessions: records fill several batches, the last one partly.
+      const spilled = Array.from({ length: 150 }, (_, i) => {
+        const sessions = Array.from({ length: i % 3 }, (_, k) => ({ ...session, id: 1000 + i * 2 + k, pod: `pod-${i}-${k}` }));
+        return { connection: { ...connection, id: i + 1, sessionIds: sessions.map((s) => s.id), bytes: { c2s: i, s2c: 2 * i } }, sessions };
+      });
+      for (const { connection: c, sessions } of spilled) file.spill(c, sessions);
+      expect([file.connectionCount, file.sessionCount]).toEqual([150, 150]);
+      const shuffled = spilled.map((r, i) => ({ r, key: (i * 7919) % 151 })).sort((a, b) => a.key - b.key);
+      for (const { r } of shuffled.reverse()) {
+        for (const s of r.sessions) expect(file.session(s.id)).toEqual(s);
+        expect(file.connection(r.connection.id)).toEqual(r.connection);
+      }
+      expect([...file.connectionIds()]).toEqual(spilled.map((r) => r.connection.id));
+      expect([...file.sessionIds()]).toEqual(spilled.flatMap((r) => r.sessions.map((s) => s.id)));
+      expect(file.connection(151)).toBeUndefined();
+      expect(file.session(999)).toBeUndefined();
+    } finally {
+      file.close();
+    }
+  });
+
   it('leaves nothing behind when the CLI is killed while a report reads it back', async () => {
     const capture = join(parent, 'upgrades.pcap');
     writePcap(capture, unansweredUpgrades(3000, { closed: true }));

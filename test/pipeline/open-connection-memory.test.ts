@@ -1,0 +1,42 @@
+/**
+ * What a connection costs while it is open: TCP reassembly keeps up to 10,000 open at once, and a
+ * capture of connections that each send an exec upgrade and hear nothing back keeps every one of
+ * them until it is ended to make room. Their heap is most of the CLI's peak memory on such a capture
+ * (README, Resource bounds): ~6.9 KB each before session 8 — closures per layer, lists and decoders
+ * made before anything used them, the request head's whole text kept through slices of it.
+ */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { CaptureAnalyzer } from '../../src/pipeline/capture-analyzer.js';
+import { analyzeOptions } from '../../src/pipeline/options.js';
+import { pcapBytes, unansweredUpgrades } from '../kit/hostile-captures.js';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+/** The heap in use after full collections (the analyzer under test stays reachable through `keep`). */
+function heapAfterCollecting(): number {
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
+}
+
+/** An analyzer fed `n` unanswered upgrades, none ended (the capture is not finished). */
+function fedAnalyzer(n: number): CaptureAnalyzer {
+  const a = new CaptureAnalyzer(analyzeOptions({ keepEvents: false, headBytes: 0, endedConnectionsHeld: 1000 }));
+  a.push(pcapBytes(unansweredUpgrades(n)));
+  return a;
+}
+
+test('an open connection with an unanswered exec upgrade holds under 4.5 KB of heap', () => {
+  // A first analyzer compiles and warms the whole path, so the measured one adds only its connections.
+  const warm = fedAnalyzer(200);
+  const before = heapAfterCollecting();
+  const n = 4000;
+  const measured = fedAnalyzer(n);
+  const perConnection = (heapAfterCollecting() - before) / n;
+  expect(measured.model.sessions).toHaveLength(n);
+  expect(measured.model.sessions.every((s) => s.state === 'open-at-end' && s.endTs === null)).toBe(true);
+  expect(warm.model.connections).toHaveLength(200);
+  expect(perConnection).toBeLessThan(4.5 * 1024);
+});
