@@ -28,9 +28,14 @@ function creationOrder(b: ExecSessionBuilder): string[] {
 
 export class SpdyExecTransport extends DirectionPair<SpdyFrameDecoder> implements UpgradedTransport {
   private readonly byId = new Map<number, StreamRecorder>();
-  /** The stream of the last recorder lookup: a DATA frame comes in many pieces. */
-  private lastId = -1;
-  private lastRecorder: StreamRecorder | null = null;
+  /**
+   * Each direction's last recorder lookup: a direction's DATA runs on one stream (stdin up, stdout
+   * down), so one shared entry would miss on every frame of an interactive session.
+   */
+  private c2sId = -1;
+  private c2sRecorder: StreamRecorder | null = null;
+  private s2cId = -1;
+  private s2cRecorder: StreamRecorder | null = null;
   /** Ping pairing, flow-control windows: the session-level view spdystream itself keeps. */
   private readonly tracker: SpdySessionTracker;
   private warnedMissingHeaders = false;
@@ -80,7 +85,8 @@ export class SpdyExecTransport extends DirectionPair<SpdyFrameDecoder> implement
       case 'SYN_STREAM': {
         const rec = b.stream(this.streamName(f.streamId, f.headers), f.streamId);
         this.byId.set(f.streamId, rec);
-        if (f.streamId === this.lastId) this.lastRecorder = rec;
+        if (f.streamId === this.c2sId) this.c2sRecorder = rec;
+        if (f.streamId === this.s2cId) this.s2cRecorder = rec;
         rec.mark('open', dir, f.origin);
         if (f.fin) rec.mark('half-close', dir, f.origin);
         return;
@@ -124,11 +130,18 @@ export class SpdyExecTransport extends DirectionPair<SpdyFrameDecoder> implement
 
   /** The recorder for a stream id, inventing one for a stream whose SYN_STREAM the capture missed. */
   private recorder(id: number, dir: Direction, origin: FrameOrigin): StreamRecorder {
-    if (id === this.lastId) return this.lastRecorder!;
-    const rec = this.lookup(id, dir, origin);
-    this.lastId = id;
-    this.lastRecorder = rec;
-    return rec;
+    if (dir === 'c2s') {
+      if (id !== this.c2sId) {
+        this.c2sRecorder = this.lookup(id, dir, origin);
+        this.c2sId = id;
+      }
+      return this.c2sRecorder!;
+    }
+    if (id !== this.s2cId) {
+      this.s2cRecorder = this.lookup(id, dir, origin);
+      this.s2cId = id;
+    }
+    return this.s2cRecorder!;
   }
 
   private lookup(id: number, dir: Direction, origin: FrameOrigin): StreamRecorder {

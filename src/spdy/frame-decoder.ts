@@ -35,8 +35,8 @@ export type { SpdyControlFrame, SpdyDataLoss, SpdyDataPiece, SpdySetting } from 
 export interface SpdyFrameSink {
   onControl(frame: SpdyControlFrame): void;
   /**
-   * A DATA frame's payload, delivered in pieces as bytes arrive (never buffered whole). `piece` is one
-   * object refilled for every piece: like its `data`, it is valid only during the call.
+   * A DATA frame's payload, delivered in pieces as bytes arrive (never buffered whole). `piece` and its
+   * `origin` are objects refilled for every piece: like its `data`, valid only during the call.
    */
   onData(piece: SpdyDataPiece): void;
   onProblem(p: Problem): void;
@@ -83,7 +83,6 @@ type ControlFrameBody = SpdyControlFrame extends infer F
 
 const EMPTY = new Uint8Array(0);
 /** What the refilled piece points at between calls. */
-const NO_ORIGIN: StreamOrigin = { offset: 0, length: 0, packet: 0, ts: 0 };
 const NO_FRAME: FrameOrigin = { offset: 0, length: 0, packet: 0, ts: 0, lastPacket: 0, lastTs: 0 };
 /** DATA pieces of a few bytes (a keystroke) are copies: their sinks use them only during the call. */
 const smallPieces = new SmallPieceCopier();
@@ -124,7 +123,10 @@ export class SpdyFrameDecoder {
 
   // DATA state.
   private firstPiece = true;
-  /** Handed to onData, refilled for every piece rather than allocated per segment. */
+  /**
+   * Handed to onData, refilled for every piece rather than allocated per segment; so is its origin,
+   * which no consumer keeps (each piece's origin as a new object cost an allocation and a write barrier).
+   */
   private readonly piece: SpdyDataPiece = {
     streamId: 0,
     flags: 0,
@@ -157,6 +159,8 @@ export class SpdyFrameDecoder {
   private resyncSkipped = 0;
 
   private readonly seenStreams = new Set<number>();
+  /** The id last added to seenStreams: a direction's DATA frames mostly follow on one stream. */
+  private lastSeenStream = 0;
   private readonly plausibility: SpdyPlausibility;
 
   constructor(
@@ -190,7 +194,7 @@ export class SpdyFrameDecoder {
           i = this.readControl(data, i, packet, ts);
           break;
         case 'data':
-          i = this.readData(data, i, origin);
+          i = this.readData(data, i, base, packet, ts);
           break;
         case 'skip':
           i = this.readSkip(data, i, packet, ts);
@@ -302,44 +306,47 @@ export class SpdyFrameDecoder {
     this.firstPiece = true;
     if (this.length === 0) {
       this.state = 'header';
-      this.emitPiece(EMPTY, { offset: payloadOffset, length: 0, packet, ts });
+      this.emitPiece(EMPTY, payloadOffset, packet, ts);
     } else {
       this.state = 'data';
     }
   }
 
-  /** `origin` describes all of `data`. */
-  private readData(data: Uint8Array, i: number, origin: StreamOrigin): number {
+  /** `base` is the stream offset of data[0]. */
+  private readData(data: Uint8Array, i: number, base: number, packet: number, ts: number): number {
     const n = Math.min(this.remaining, data.length - i);
     this.remaining -= n;
     if (this.remaining === 0) this.state = 'header';
-    // Mid-payload segments are all payload: hand them on as they came, without a new view and origin.
-    if (n === data.length && origin.length === n) this.emitPiece(data, origin);
-    else this.emitPiece(n <= SMALL_PIECE_BYTES ? smallPieces.copy(data, i, i + n) : data.subarray(i, i + n), { offset: origin.offset + i, length: n, packet: origin.packet, ts: origin.ts });
+    // Mid-payload segments are all payload: hand them on as they came, without a new view.
+    const piece = n === data.length ? data : n <= SMALL_PIECE_BYTES ? smallPieces.copy(data, i, i + n) : data.subarray(i, i + n);
+    this.emitPiece(piece, base + i, packet, ts);
     return i + n;
   }
 
-  /** `origin` describes `data` exactly. */
-  private emitPiece(data: Uint8Array, origin: StreamOrigin): void {
+  /** `data` starts at stream offset `offset`, its first byte came in `packet` at `ts`. */
+  private emitPiece(data: Uint8Array, offset: number, packet: number, ts: number): void {
     const frame = this.origin!;
-    frame.lastPacket = origin.packet;
-    frame.lastTs = origin.ts;
+    frame.lastPacket = packet;
+    frame.lastTs = ts;
     const piece = this.piece;
+    const origin = piece.origin;
+    origin.offset = offset;
+    origin.length = data.length;
+    origin.packet = packet;
+    origin.ts = ts;
     piece.streamId = this.streamId;
     piece.flags = this.flags;
     piece.fin = (this.flags & SpdyFlag.FIN) !== 0;
     piece.frameLength = this.length;
     piece.data = data;
-    piece.origin = origin;
     piece.frame = frame;
     piece.first = this.firstPiece;
     piece.last = this.remaining === 0;
     this.firstPiece = false;
     this.sink.onData(piece);
     // Held until this direction's next frame (thousands of packets later when many connections
-    // interleave), the view and origins would outlive the young generation and be promoted.
+    // interleave), the view and the frame's origin would outlive the young generation and be promoted.
     piece.data = EMPTY;
-    piece.origin = NO_ORIGIN;
     piece.frame = NO_FRAME;
     if (piece.last) this.origin = null;
   }
@@ -525,7 +532,9 @@ export class SpdyFrameDecoder {
   }
 
   private rememberStream(id: number): void {
-    if (id !== 0 && this.seenStreams.size < MAX_REMEMBERED_STREAMS) this.seenStreams.add(id);
+    if (id === this.lastSeenStream || id === 0 || this.seenStreams.size >= MAX_REMEMBERED_STREAMS) return;
+    this.seenStreams.add(id);
+    this.lastSeenStream = id;
   }
 
   // ---- skipping ----
@@ -572,7 +581,7 @@ export class SpdyFrameDecoder {
           // The frame's FIN (in its header) still counts: close the frame with an empty last piece.
           this.state = 'header';
           const o = this.origin!;
-          this.emitPiece(EMPTY, { offset: offset + n, length: 0, packet: o.lastPacket, ts: o.lastTs });
+          this.emitPiece(EMPTY, offset + n, o.lastPacket, o.lastTs);
         }
         return n;
       }

@@ -127,7 +127,7 @@ export interface SpdyDataPiece {
   frameLength: number;
   /** A view into the caller's input: valid only during the call, copy to keep. */
   data: Uint8Array;
-  /** Where this piece lies in the direction's byte stream. */
+  /** Where this piece lies in the direction's byte stream: like the piece, refilled for the next one. */
   origin: StreamOrigin;
   /** The whole frame (offset, length including the 8-byte header, first packet). lastPacket/lastTs are
    *  those of this piece, so they describe the frame's end only on the last piece. */

@@ -110,6 +110,12 @@ const perDirection = <T>(v: T): Record<Direction, T> => ({ c2s: v, s2c: v });
 
 export class SpdySessionTracker {
   private readonly byId = new Map<number, SpdyStream>();
+  /**
+   * The stream of each direction's last DATA piece: a direction sends run after run on one stream,
+   * and a stream object never changes for its id, so most pieces need no map lookup.
+   */
+  private c2sDataStream: SpdyStream | null = null;
+  private s2cDataStream: SpdyStream | null = null;
   private readonly maxStreams: number;
   private readonly label: string;
   private tooManyStreamsReported = false;
@@ -194,17 +200,33 @@ export class SpdySessionTracker {
 
   /** A piece of a DATA frame sent by `dir`. */
   data(dir: Direction, piece: SpdyDataPiece): void {
-    const s = this.byId.get(piece.streamId) ?? (piece.first ? this.adopt(dir, piece.streamId, piece.frame, 'DATA') : undefined);
+    const s = this.dataStream(dir, piece);
     if (!s) return;
-    if (piece.first && s.finished[dir]) {
+    // This runs for every piece: named accesses, as alternating keys would make finished[dir] and
+    // bytes[dir] megamorphic.
+    const n = piece.data.length;
+    const c2s = dir === 'c2s';
+    if (piece.first && (c2s ? s.finished.c2s : s.finished.s2c)) {
       this.problem('protocol', dir, piece.frame, `DATA on stream ${s.id} after ${dir} sent FIN`);
     }
-    const n = piece.data.length;
     this.consumeWindow(dir, s, n, piece.frame);
-    // This runs for every piece: named accesses, as alternating keys would make bytes[dir] megamorphic.
-    if (dir === 'c2s') s.bytes.c2s += n;
+    if (c2s) s.bytes.c2s += n;
     else s.bytes.s2c += n;
     if (piece.last && piece.fin) this.halfClose(s, dir, piece.frame);
+  }
+
+  /** The stream a DATA piece is on; the first piece of a frame on a stream never opened adopts it. */
+  private dataStream(dir: Direction, piece: SpdyDataPiece): SpdyStream | undefined {
+    const id = piece.streamId;
+    const c2s = dir === 'c2s';
+    const last = c2s ? this.c2sDataStream : this.s2cDataStream;
+    if (last !== null && last.id === id) return last;
+    const s = this.byId.get(id) ?? (piece.first ? this.adopt(dir, id, piece.frame, 'DATA') : undefined);
+    if (s) {
+      if (c2s) this.c2sDataStream = s;
+      else this.s2cDataStream = s;
+    }
+    return s;
   }
 
   /** DATA bytes sent by `dir` that the capture lost (they still used flow-control window). */
