@@ -57,7 +57,12 @@ export class StreamRecorder {
     this.hash = opts.hasher ? opts.hasher.open() : null;
   }
 
-  /** A lifecycle event (open, reply, half-close, reset, established). */
+  /** Whether data() keeps its `frame` (in timeline events): a caller whose origins are transient passes copies then. */
+  get keepsOrigins(): boolean {
+    return this.opts.keepEvents;
+  }
+
+  /** A lifecycle event (open, reply, half-close, reset, established); `origin` is kept. */
   mark(kind: StreamEvent['kind'], dir: Direction, origin: FrameOrigin, detail?: string): void {
     const r = this.record;
     if (kind === 'open' && r.openedAt === null) r.openedAt = origin.lastTs;

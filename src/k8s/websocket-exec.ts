@@ -47,12 +47,14 @@ export class WebSocketExecTransport implements UpgradedTransport {
       onChannelData: (ev) => {
         const rec = this.recorder(ev.channel, ev.port);
         if (ev.messageFirst && ev.messageLast && ev.data.length === 0 && rec.record.bytes === 0 && rec.record.events.length === 0) {
-          rec.mark('established', ev.dir, ev.message, 'empty message: connection established');
+          rec.mark('established', ev.dir, { ...ev.message }, 'empty message: connection established');
           return;
         }
-        b.data(rec, ev.dir, ev.data, ev.message, ev.messageFirst, ev.messageLast);
+        // The decoder refills its message origin for every piece: a timeline event keeps its first and last piece's.
+        const message = rec.keepsOrigins && (ev.messageFirst || ev.messageLast) ? { ...ev.message } : ev.message;
+        b.data(rec, ev.dir, ev.data, message, ev.messageFirst, ev.messageLast);
       },
-      onChannelClose: (ev) => b.stream(this.nameFor(ev.channel), ev.channel).mark('half-close', ev.dir, ev.origin, 'v5 CLOSE signal'),
+      onChannelClose: (ev) => b.stream(this.nameFor(ev.channel), ev.channel).mark('half-close', ev.dir, { ...ev.origin }, 'v5 CLOSE signal'),
       onControl: (ev) => {
         observer?.control(ev);
         const detail =

@@ -9,7 +9,7 @@ import type { Direction, StreamOrigin } from '../core/origin.js';
 import { relocate } from '../core/problem.js';
 import { MESSAGE_HEAD_BYTES, TRAFFIC_ENTRIES_KEPT, type WebSocketFrameEntry, type WebSocketMessageEntry, type WebSocketTraffic } from '../model/connection-traffic.js';
 import { WebSocketConnectionDecoder } from '../websocket/connection-decoder.js';
-import { opcodeName } from '../websocket/frame-header.js';
+import { Opcode, opcodeName } from '../websocket/frame-header.js';
 import { checkWebSocketHandshake, type WebSocketHandshake } from '../websocket/handshake.js';
 import type { WebSocketControlEvent, WebSocketFrameEvent, WebSocketMessageData, WebSocketMessageLoss, WebSocketMessageSink } from '../websocket/message-assembler.js';
 import { parsePerMessageDeflate } from '../websocket/permessage-deflate.js';
@@ -61,21 +61,24 @@ export class WebSocketTrafficRecorder {
 
   frame(ev: WebSocketFrameEvent): void {
     const t = this.traffic;
-    const opcode = opcodeName(ev.opcode);
-    const counts = t.frameCounts[ev.dir];
-    counts[opcode] = (counts[opcode] ?? 0) + 1;
+    // Every frame comes here: nothing is indexed by ev.dir or by an opcode's name, since a keyed access
+    // whose property name changes (c2s, s2c; binary, close) goes megamorphic.
+    const c2s = ev.dir === 'c2s';
+    countFrame(c2s ? t.frameCounts.c2s : t.frameCounts.s2c, ev.opcode);
     if (t.frames.length >= TRAFFIC_ENTRIES_KEPT || !this.budget.take(this.connection, ev.origin.packet)) {
       t.framesDropped++;
-      this.lastFrame[ev.dir] = null;
+      if (c2s) this.lastFrame.c2s = null;
+      else this.lastFrame.s2c = null;
       return;
     }
     // A copy of the origin, not the decoder's: kept entries made V8 pretenure the decoder's allocation
     // site, and then every frame's origin, listed or not, was allocated in the old generation.
     const o = ev.origin;
     const origin = { offset: o.offset, length: o.length, packet: o.packet, ts: o.ts, lastPacket: o.lastPacket, lastTs: o.lastTs };
-    const entry: WebSocketFrameEntry = { dir: ev.dir, opcode, fin: ev.fin, rsv1: ev.rsv1, masked: ev.masked, length: ev.payloadLength, origin };
+    const entry: WebSocketFrameEntry = { dir: ev.dir, opcode: opcodeName(ev.opcode), fin: ev.fin, rsv1: ev.rsv1, masked: ev.masked, length: ev.payloadLength, origin };
     t.frames.push(entry);
-    this.lastFrame[ev.dir] = entry;
+    if (c2s) this.lastFrame.c2s = entry;
+    else this.lastFrame.s2c = entry;
   }
 
   control(ev: WebSocketControlEvent): void {
@@ -94,7 +97,7 @@ export class WebSocketTrafficRecorder {
     if (ev.first) {
       m = null;
       if (t.messages.length < TRAFFIC_ENTRIES_KEPT && this.budget.take(this.connection, ev.message.packet)) {
-        m = { dir: ev.dir, opcode: opcodeName(ev.opcode), frames: 1, bytes: 0, compressed: ev.compressed, complete: false, head: new Uint8Array(0), lost: 0, origin: ev.message };
+        m = { dir: ev.dir, opcode: opcodeName(ev.opcode), frames: 1, bytes: 0, compressed: ev.compressed, complete: false, head: new Uint8Array(0), lost: 0, origin: { ...ev.message } };
         t.messages.push(m);
       } else t.messagesDropped++;
       this.message[ev.dir] = m;
@@ -102,7 +105,11 @@ export class WebSocketTrafficRecorder {
     if (!m) return;
     m.bytes += ev.data.length;
     m.frames = ev.frames;
-    m.origin = ev.message;
+    // The entry's own origin (the assembler's is refilled for every piece), grown to this piece's end.
+    const o = m.origin;
+    o.length = ev.message.length;
+    o.lastPacket = ev.message.lastPacket;
+    o.lastTs = ev.message.lastTs;
     if (m.head.length < MESSAGE_HEAD_BYTES && ev.data.length > 0) {
       const take = ev.data.subarray(0, MESSAGE_HEAD_BYTES - m.head.length);
       const head = new Uint8Array(m.head.length + take.length);
@@ -130,6 +137,16 @@ export class WebSocketTrafficRecorder {
   messageLost(ev: WebSocketMessageLoss): void {
     const m = this.message[ev.dir];
     if (m) m.lost += ev.length;
+  }
+}
+
+/** counts[opcodeName(opcode)] += 1, the data opcodes through named properties (see frame()). */
+function countFrame(counts: Record<string, number>, opcode: number): void {
+  if (opcode === Opcode.Binary) counts.binary = (counts.binary ?? 0) + 1;
+  else if (opcode === Opcode.Text) counts.text = (counts.text ?? 0) + 1;
+  else {
+    const name = opcodeName(opcode);
+    counts[name] = (counts[name] ?? 0) + 1;
   }
 }
 

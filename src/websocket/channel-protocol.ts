@@ -57,11 +57,14 @@ export interface ChannelDataEvent {
   channel: number;
   /** Channel payload (channel byte stripped, base64 decoded), valid only during the call. */
   data: Uint8Array;
-  /** Wire bytes that carried `data`: exact for plain binary messages; for base64 or compressed messages the piece it was decoded from. */
+  /**
+   * Wire bytes that carried `data`: exact for plain binary messages; for base64 or compressed messages
+   * the piece it was decoded from. Valid only during the call.
+   */
   origin: StreamOrigin;
   messageFirst: boolean;
   messageLast: boolean;
-  /** The whole message so far; complete (lastPacket/lastTs of its end) on messageLast. */
+  /** The whole message so far; complete (lastPacket/lastTs of its end) on messageLast. Valid only during the call: copied to be kept. */
   message: FrameOrigin;
   /**
    * Port-forward only: the port of this channel pair, once the server announced it. The server's
@@ -74,6 +77,7 @@ export interface ChannelDataEvent {
 export interface ChannelCloseEvent {
   dir: Direction;
   channel: number;
+  /** The signal's message; valid only during the call. */
   origin: FrameOrigin;
 }
 
@@ -191,7 +195,6 @@ const EMPTY = new Uint8Array(0);
 const smallPieces = new SmallPieceCopier();
 /** What the refilled event points at between pieces. */
 const NO_ORIGIN: StreamOrigin = { offset: 0, length: 0, packet: 0, ts: 0 };
-const NO_FRAME: FrameOrigin = { offset: 0, length: 0, packet: 0, ts: 0, lastPacket: 0, lastTs: 0 };
 
 /** One direction's messages → channel events. */
 class ChannelDemux implements WebSocketMessageSink {
@@ -207,6 +210,8 @@ class ChannelDemux implements WebSocketMessageSink {
   private readonly base64: Base64StreamDecoder | null;
   /** The event handed to onChannelData, refilled for every piece rather than allocated per segment. */
   private readonly event: ChannelDataEvent;
+  /** The origin of a piece after its message's channel byte. */
+  private readonly afterChannel: StreamOrigin = { offset: 0, length: 0, packet: 0, ts: 0 };
   private tunnelOffset = 0;
   private readonly portAnnounced = new Set<number>();
   private readonly unknownChannelsReported = new Set<number>();
@@ -239,7 +244,14 @@ class ChannelDemux implements WebSocketMessageSink {
     if (this.phase === AWAIT_CHANNEL && data.length > 0) {
       this.readChannel(data[0], ev);
       data = data.length <= SMALL_PIECE_BYTES ? smallPieces.copy(data, 1, data.length) : data.subarray(1);
-      if (!ev.compressed) origin = { offset: origin.offset + 1, length: origin.length - 1, packet: origin.packet, ts: origin.ts };
+      if (!ev.compressed) {
+        const o = this.afterChannel;
+        o.offset = origin.offset + 1;
+        o.length = origin.length - 1;
+        o.packet = origin.packet;
+        o.ts = origin.ts;
+        origin = o;
+      }
     }
     if (this.phase !== AWAIT_CHANNEL && this.phase !== SKIP) {
       if (this.base64) this.decodeBase64(data, origin, ev);
@@ -389,7 +401,6 @@ class ChannelDemux implements WebSocketMessageSink {
     // Held until the direction's next piece, these would outlive the young generation (see message-assembler.ts).
     ev.data = EMPTY;
     ev.origin = NO_ORIGIN;
-    ev.message = NO_FRAME;
   }
 
   private portOf(channel: number): number | undefined {

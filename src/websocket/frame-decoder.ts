@@ -11,6 +11,10 @@
  *   onFrameStart(header) → onPayload(piece, origin) / onPayloadLost(offset, length) … → onFrameEnd(header, frame)
  * onSyncLost(offset) abandons the frame in progress (no onFrameEnd follows); decoding resumes with
  * onFrameStart at the next plausible header. onStreamEnd() comes once, from end(). onProblem(p) at any time.
+ *
+ * The header, the pieces' origins and the frame's origin are objects of the decoder, refilled for
+ * every frame or piece rather than made anew (a keystroke's frame would otherwise cost four objects):
+ * a sink that keeps one past the frame (past the call, for origins) keeps a copy.
  */
 import type { FrameOrigin, StreamOrigin } from '../core/origin.js';
 import type { Problem } from '../core/problem.js';
@@ -36,12 +40,19 @@ export interface WebSocketFrameHeader {
 }
 
 export interface WebSocketFrameSink {
+  /** `header` is the decoder's own object, refilled for the next frame: valid until this frame's onFrameEnd or onSyncLost. */
   onFrameStart(header: WebSocketFrameHeader): void;
-  /** Unmasked payload bytes. `piece` is valid only during the call (scratch buffer or the caller's packet buffer). */
+  /**
+   * Unmasked payload bytes. `piece` (scratch buffer or the caller's packet buffer) and `origin` (the
+   * decoder's, or the caller's) are valid only during the call.
+   */
   onPayload(piece: Uint8Array, origin: StreamOrigin): void;
   /** Payload bytes [offset, offset+length) of the current frame were lost; the frame goes on in sync. */
   onPayloadLost(offset: number, length: number): void;
-  /** `frame` spans header and payload; lastPacket/lastTs is the packet that carried (or last preceded) its end. */
+  /**
+   * `frame` spans header and payload; lastPacket/lastTs is the packet that carried (or last preceded)
+   * its end. It is the decoder's own object, valid only during the call.
+   */
   onFrameEnd(header: WebSocketFrameHeader, frame: FrameOrigin): void;
   /** Framing lost at stream offset `offset`: the frame (and message) in progress is abandoned. */
   onSyncLost(offset: number): void;
@@ -110,7 +121,23 @@ export class WebSocketFrameDecoder {
   private frameTs = 0;
   private payloadLength = 0;
 
-  private header: WebSocketFrameHeader | null = null;
+  /** The frame in progress (state GET_PAYLOAD), refilled for each frame. */
+  private readonly header: WebSocketFrameHeader = {
+    fin: false,
+    rsv1: false,
+    rsv2: false,
+    rsv3: false,
+    opcode: 0,
+    masked: false,
+    maskKey: 0,
+    payloadLength: 0,
+    headerLength: 0,
+    origin: { offset: 0, length: 0, packet: 0, ts: 0 },
+  };
+  /** The origin handed with a payload piece that is not all of the caller's chunk. */
+  private readonly piece: StreamOrigin = { offset: 0, length: 0, packet: 0, ts: 0 };
+  /** The origin handed to onFrameEnd. */
+  private readonly frame: FrameOrigin = { offset: 0, length: 0, packet: 0, ts: 0, lastPacket: 0, lastTs: 0 };
   private payloadPos = 0;
   private remaining = 0;
 
@@ -178,7 +205,7 @@ export class WebSocketFrameDecoder {
   end(): void {
     if (this.state === ENDED) return;
     const at = Math.max(this.pos, 0);
-    if (this.state === GET_PAYLOAD && this.header) {
+    if (this.state === GET_PAYLOAD) {
       this.problem('truncated', at, `stream ended ${this.remaining} bytes before the end of a ${this.header.payloadLength}-byte ${opcodeName(this.header.opcode)} frame`);
     } else if (this.state === RESYNC) {
       const skipped = this.skipped + this.carryLen;
@@ -187,7 +214,6 @@ export class WebSocketFrameDecoder {
       this.problem('truncated', at, `stream ended inside a frame header (${this.hdrLen} bytes)`);
     }
     this.state = ENDED;
-    this.header = null;
     this.sink.onStreamEnd();
   }
 
@@ -291,19 +317,21 @@ export class WebSocketFrameDecoder {
 
   private startFrame(maskKey: number, packet: number, ts: number): void {
     const b0 = this.hdr[0];
-    const header: WebSocketFrameHeader = {
-      fin: (b0 & 0x80) !== 0,
-      rsv1: (b0 & 0x40) !== 0,
-      rsv2: (b0 & 0x20) !== 0,
-      rsv3: (b0 & 0x10) !== 0,
-      opcode: b0 & 0x0f,
-      masked: (this.hdr[1] & 0x80) !== 0,
-      maskKey,
-      payloadLength: this.payloadLength,
-      headerLength: this.hdrLen,
-      origin: { offset: this.frameOffset, length: this.hdrLen, packet: this.framePacket, ts: this.frameTs },
-    };
-    this.header = header;
+    const header = this.header;
+    header.fin = (b0 & 0x80) !== 0;
+    header.rsv1 = (b0 & 0x40) !== 0;
+    header.rsv2 = (b0 & 0x20) !== 0;
+    header.rsv3 = (b0 & 0x10) !== 0;
+    header.opcode = b0 & 0x0f;
+    header.masked = (this.hdr[1] & 0x80) !== 0;
+    header.maskKey = maskKey;
+    header.payloadLength = this.payloadLength;
+    header.headerLength = this.hdrLen;
+    const o = header.origin;
+    o.offset = this.frameOffset;
+    o.length = this.hdrLen;
+    o.packet = this.framePacket;
+    o.ts = this.frameTs;
     this.payloadPos = 0;
     this.remaining = this.payloadLength;
     this.hdrLen = 0;
@@ -314,13 +342,13 @@ export class WebSocketFrameDecoder {
   }
 
   private readPayload(data: Uint8Array, i: number, offset: number, packet: number, ts: number, whole: StreamOrigin | null): number {
-    const h = this.header!;
+    const h = this.header;
     const n = Math.min(this.remaining, data.length - i);
     const start = offset + i;
     if (!h.masked) {
       // Mid-payload segments are all payload: hand them on as they came, without a new view and origin.
       if (n === data.length && whole !== null) this.sink.onPayload(data, whole);
-      else this.sink.onPayload(n <= SMALL_PIECE_BYTES ? smallPieces.copy(data, i, i + n) : data.subarray(i, i + n), { offset: start, length: n, packet, ts });
+      else this.sink.onPayload(n <= SMALL_PIECE_BYTES ? smallPieces.copy(data, i, i + n) : data.subarray(i, i + n), this.pieceOrigin(start, n, packet, ts));
     } else {
       const scratch = (sharedScratch ??= new Uint8Array(SCRATCH_SIZE));
       for (let done = 0; done < n; ) {
@@ -332,7 +360,7 @@ export class WebSocketFrameDecoder {
           piece.set(data.subarray(i + done, i + done + k));
         }
         maskInPlace(piece, h.maskKey, this.payloadPos + done);
-        this.sink.onPayload(piece, { offset: start + done, length: k, packet, ts });
+        this.sink.onPayload(piece, this.pieceOrigin(start + done, k, packet, ts));
         done += k;
       }
     }
@@ -342,18 +370,26 @@ export class WebSocketFrameDecoder {
     return i + n;
   }
 
+  private pieceOrigin(offset: number, length: number, packet: number, ts: number): StreamOrigin {
+    const o = this.piece;
+    o.offset = offset;
+    o.length = length;
+    o.packet = packet;
+    o.ts = ts;
+    return o;
+  }
+
   private finishFrame(lastPacket: number, lastTs: number): void {
-    const h = this.header!;
-    this.header = null;
+    const h = this.header;
     this.state = GET_INFO;
-    this.sink.onFrameEnd(h, {
-      offset: h.origin.offset,
-      length: h.headerLength + h.payloadLength,
-      packet: h.origin.packet,
-      ts: h.origin.ts,
-      lastPacket,
-      lastTs,
-    });
+    const f = this.frame;
+    f.offset = h.origin.offset;
+    f.length = h.headerLength + h.payloadLength;
+    f.packet = h.origin.packet;
+    f.ts = h.origin.ts;
+    f.lastPacket = lastPacket;
+    f.lastTs = lastTs;
+    this.sink.onFrameEnd(h, f);
   }
 
   /** Bytes [offset, offset+length) will never arrive. */
@@ -365,7 +401,7 @@ export class WebSocketFrameDecoder {
       this.carryLen = 0;
       return;
     }
-    if (this.state === GET_PAYLOAD && this.header) {
+    if (this.state === GET_PAYLOAD) {
       const n = Math.min(length, this.remaining);
       this.problem('gap', offset, `${n} bytes of ${opcodeName(this.header.opcode)} frame payload lost; framing kept`);
       this.payloadPos += n;
@@ -382,7 +418,6 @@ export class WebSocketFrameDecoder {
   private enterResync(offset: number, reason: string): void {
     this.problem('resync', offset, `${reason}; resynchronising`);
     this.state = RESYNC;
-    this.header = null;
     this.hdrLen = 0;
     this.need = 2;
     this.carryLen = 0;

@@ -24,14 +24,17 @@ export interface WebSocketMessageData {
   opcode: number;
   /** Unmasked (and inflated) bytes, valid only during the call. */
   data: Uint8Array;
-  /** Wire bytes that carried `data` (for compressed messages: the compressed piece it was inflated from). */
+  /** Wire bytes that carried `data` (for compressed messages: the compressed piece it was inflated from); valid only during the call. */
   origin: StreamOrigin;
   first: boolean;
   last: boolean;
   compressed: boolean;
   /** Frames of the message so far, this piece's included: 1 for an unfragmented message. */
   frames: number;
-  /** From the first frame's first byte to the end of this piece: the whole message on the last piece. */
+  /**
+   * From the first frame's first byte to the end of this piece: the whole message on the last piece.
+   * The assembler's own object, refilled for every piece: valid only during the call, copied to be kept.
+   */
   message: FrameOrigin;
 }
 
@@ -72,11 +75,11 @@ export interface WebSocketFrameEvent {
 }
 
 export interface WebSocketMessageSink {
-  /** `ev` is one object refilled for every piece: like its `data`, it is valid only during the call. */
+  /** `ev` is one object refilled for every piece: like its `data` and origins, it is valid only during the call. */
   onMessageData(ev: WebSocketMessageData): void;
   onMessageLost(ev: WebSocketMessageLoss): void;
   onControl(ev: WebSocketControlEvent): void;
-  /** Every frame, at its end (for the UI's frame layer). */
+  /** Every frame, at its end (for the UI's frame layer). `ev` and its origin are refilled for every frame: valid only during the call. */
   onFrame?(ev: WebSocketFrameEvent): void;
   onProblem(p: Problem): void;
 }
@@ -131,7 +134,6 @@ export interface WebSocketMessageAssemblerOptions {
 const EMPTY = new Uint8Array(0);
 /** What the refilled event points at between pieces (not frozen: one object shape at every access). */
 const NO_ORIGIN: StreamOrigin = { offset: 0, length: 0, packet: 0, ts: 0 };
-const NO_FRAME: FrameOrigin = { offset: 0, length: 0, packet: 0, ts: 0, lastPacket: 0, lastTs: 0 };
 
 /** What the frame in progress is to the message layer. */
 const FRAME_DISCARD = 0;
@@ -169,9 +171,13 @@ export class WebSocketMessageAssembler implements WebSocketFrameSink {
   private readonly utf8 = new Utf8Validator();
   private textValid = true;
   /** Wire origin of the compressed piece being inflated, for the output it produces. */
-  private inflatingOrigin: StreamOrigin = { offset: 0, length: 0, packet: 0, ts: 0 };
+  private inflatingOrigin: StreamOrigin = NO_ORIGIN;
+  /** Where a message ends (its last frame's end), for the empty or inflated piece that finishes it. */
+  private readonly endOrigin: StreamOrigin = { offset: 0, length: 0, packet: 0, ts: 0 };
   /** The event handed to onMessageData, refilled for every piece rather than allocated per segment. */
   private readonly event: WebSocketMessageData;
+  /** The event handed to onFrame, refilled for every frame. */
+  private readonly frameEvent: WebSocketFrameEvent;
 
   private closed = false;
   private afterCloseReported = false;
@@ -184,7 +190,8 @@ export class WebSocketMessageAssembler implements WebSocketFrameSink {
     this.label = opts.label ?? opts.dir;
     this.pings = opts.pings;
     this.control = new Uint8Array(opts.maxControlPayload ?? 125);
-    this.event = { dir: this.dir, opcode: 0, data: EMPTY, origin: this.inflatingOrigin, first: false, last: false, compressed: false, frames: 0, message: { offset: 0, length: 0, packet: 0, ts: 0, lastPacket: 0, lastTs: 0 } };
+    this.event = { dir: this.dir, opcode: 0, data: EMPTY, origin: NO_ORIGIN, first: false, last: false, compressed: false, frames: 0, message: { offset: 0, length: 0, packet: 0, ts: 0, lastPacket: 0, lastTs: 0 } };
+    this.frameEvent = { dir: this.dir, opcode: 0, fin: false, rsv1: false, masked: false, maskKey: 0, payloadLength: 0, origin: { offset: 0, length: 0, packet: 0, ts: 0, lastPacket: 0, lastTs: 0 } };
     this.inflater = opts.deflate
       ? new PerMessageInflater((chunk) => this.emit(chunk, this.inflatingOrigin, false), {
           noContextTakeover: opts.deflate.noContextTakeover,
@@ -261,17 +268,19 @@ export class WebSocketMessageAssembler implements WebSocketFrameSink {
 
   onFrameEnd(h: WebSocketFrameHeader, frame: FrameOrigin): void {
     this.frame = null;
-    this.sink.onFrame?.({
-      dir: this.dir,
-      opcode: h.opcode,
-      fin: h.fin,
-      rsv1: h.rsv1,
-      masked: h.masked,
-      maskKey: h.maskKey,
-      payloadLength: h.payloadLength,
-      origin: frame,
-    });
-    if (this.frameRole === FRAME_CONTROL) this.controlFrame(h, frame);
+    if (this.sink.onFrame) {
+      const ev = this.frameEvent;
+      ev.opcode = h.opcode;
+      ev.fin = h.fin;
+      ev.rsv1 = h.rsv1;
+      ev.masked = h.masked;
+      ev.maskKey = h.maskKey;
+      ev.payloadLength = h.payloadLength;
+      ev.origin = frame;
+      this.sink.onFrame(ev);
+    }
+    // Control frames' origins are kept (pings awaiting their pong, the sink's control events): a copy of the decoder's.
+    if (this.frameRole === FRAME_CONTROL) this.controlFrame(h, { ...frame });
     else if (this.frameRole === FRAME_DATA && h.fin) this.finishMessage(frame);
   }
 
@@ -312,13 +321,17 @@ export class WebSocketMessageAssembler implements WebSocketFrameSink {
   }
 
   private finishMessage(frame: FrameOrigin): void {
-    const end = frame.offset + frame.length;
-    const endOrigin: StreamOrigin = { offset: end, length: 0, packet: frame.lastPacket, ts: frame.lastTs };
-    if (this.msgCompressed) {
-      this.inflatingOrigin = endOrigin;
-      this.reportInflate(this.inflater!.finish(), end);
+    if (this.msgCompressed || !this.msgLastSent) {
+      const end = this.endOrigin;
+      end.offset = frame.offset + frame.length;
+      end.packet = frame.lastPacket;
+      end.ts = frame.lastTs;
+      if (this.msgCompressed) {
+        this.inflatingOrigin = end;
+        this.reportInflate(this.inflater!.finish(), end.offset);
+      }
+      if (!this.msgLastSent) this.emit(EMPTY, end, true);
     }
-    if (!this.msgLastSent) this.emit(EMPTY, endOrigin, true);
     this.msgOpcode = 0;
   }
 
@@ -335,21 +348,18 @@ export class WebSocketMessageAssembler implements WebSocketFrameSink {
     ev.last = last;
     ev.compressed = this.msgCompressed;
     ev.frames = this.msgFrames;
-    // A new object each time: receivers may keep a message's origin (timeline events do).
-    ev.message = {
-      offset: this.msgOffset,
-      length: origin.offset + origin.length - this.msgOffset,
-      packet: this.msgPacket,
-      ts: this.msgTs,
-      lastPacket: origin.packet,
-      lastTs: origin.ts,
-    };
+    const m = ev.message;
+    m.offset = this.msgOffset;
+    m.length = origin.offset + origin.length - this.msgOffset;
+    m.packet = this.msgPacket;
+    m.ts = this.msgTs;
+    m.lastPacket = origin.packet;
+    m.lastTs = origin.ts;
     this.sink.onMessageData(ev);
-    // Let go of this piece's view and origins: held here until the direction's next piece (thousands of
+    // Let go of this piece's view and origin: held here until the direction's next piece (thousands of
     // packets later when many connections interleave), they would outlive the young generation.
     ev.data = EMPTY;
     ev.origin = NO_ORIGIN;
-    ev.message = NO_FRAME;
   }
 
   private checkText(data: Uint8Array, last: boolean): void {
