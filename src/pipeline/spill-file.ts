@@ -3,7 +3,9 @@
  * record of each (~1 KB on the heap, twice that with V8's slack) until the report. Records are
  * serialised in batches (V8's structured clone: typed arrays, undefined and key order survive, so a
  * report reads back what it would have read in memory) appended to a private temporary file; an
- * index by id (5 bytes an id: its batch and place in it) finds each again.
+ * index by id (5 bytes an id: its batch and place in it) finds each again. Sessions and connections
+ * are batched apart: a report reads all of one kind, then all of the other, and a batch holding both
+ * was deserialised once for each (on the bench's typing capture, 8.6 MB read back for 4.3 MB written).
  *
  * The file holds captured bytes (stream heads, request targets, tokens): it is created mode 0600 in a
  * fresh mode-0700 directory and unlinked, with its directory, as soon as it is open, so nothing is left
@@ -35,8 +37,11 @@ const RECENT_BATCHES = 4;
  */
 const READ_WINDOW_BYTES = 1 << 20;
 
-/** Where each spilled record of one kind lies, by id: its batch, and its place in the batch. */
+/** Where each spilled record of one kind lies, by id: its batch, and its place in the batch; and the kind's batch being filled. */
 class RecordIndex {
+  /** Records spilled since this kind's last batch was serialised; they make batch number `pendingBatch`. */
+  pending: object[] = [];
+  pendingBatch = -1;
   private batches = new Uint32Array(1024);
   /** Place in the batch, plus one: 0 marks an id never spilled. */
   private slots = new Uint8Array(1024);
@@ -76,7 +81,9 @@ class BatchPlaces {
 
   add(batch: number, offset: number, length: number): void {
     if (batch >= this.lengths.length) {
-      const [offsets, lengths] = [new Float64Array(this.lengths.length * 2), new Uint32Array(this.lengths.length * 2)];
+      // Batches are sealed out of number order (each kind fills its own): grow to whichever comes.
+      const size = Math.max(batch + 1, this.lengths.length * 2);
+      const [offsets, lengths] = [new Float64Array(size), new Uint32Array(size)];
       offsets.set(this.offsets);
       lengths.set(this.lengths);
       [this.offsets, this.lengths] = [offsets, lengths];
@@ -100,8 +107,7 @@ export class SpillFile implements SpilledRecords {
   private fd: number | null;
   /** Bytes in the file. */
   private end = 0;
-  /** Records spilled since the last batch was serialised; they make batch number `batchCount`. */
-  private batch: object[] = [];
+  /** Batch numbers handed out (to batches being filled too). */
   private batchCount = 0;
   private readonly batchPlaces = new BatchPlaces();
   private readonly sessionIndex = new RecordIndex();
@@ -205,23 +211,25 @@ export class SpillFile implements SpilledRecords {
     if (this.fd === null) return;
     closeSync(this.fd);
     this.fd = null;
-    this.batch = [];
+    this.sessionIndex.pending = this.connectionIndex.pending = [];
     this.window = Buffer.alloc(0);
     this.recent.clear();
   }
 
   private add(index: RecordIndex, id: number, record: object): void {
-    index.add(id, this.batchCount, this.batch.length);
-    this.batch.push(record);
-    if (this.batch.length === RECORDS_PER_BATCH) this.sealBatch();
+    if (index.pendingBatch < 0) index.pendingBatch = this.batchCount++;
+    index.add(id, index.pendingBatch, index.pending.length);
+    index.pending.push(record);
+    if (index.pending.length === RECORDS_PER_BATCH) this.sealBatch(index);
   }
 
-  /** Serialises the records spilled since the last batch and writes them. */
-  private sealBatch(): void {
-    if (!this.batch.length) return;
-    const bytes = serialize(this.batch);
-    this.batch = [];
-    this.batchPlaces.add(this.batchCount++, this.end, bytes.length);
+  /** Serialises the records of `index`'s kind spilled since its last batch and writes them. */
+  private sealBatch(index: RecordIndex): void {
+    if (index.pendingBatch < 0) return;
+    const bytes = serialize(index.pending);
+    this.batchPlaces.add(index.pendingBatch, this.end, bytes.length);
+    index.pending = [];
+    index.pendingBatch = -1;
     for (let done = 0; done < bytes.length; ) {
       const n = writeSync(this.open(), bytes, done, bytes.length - done, this.end + done);
       done += n;
@@ -234,6 +242,7 @@ export class SpillFile implements SpilledRecords {
     if (!where) return undefined;
     let records = this.recent.get(where.batch);
     if (!records) {
+      if (where.batch === index.pendingBatch) this.sealBatch(index);
       records = this.readBatch(where.batch);
       if (this.recent.size >= RECENT_BATCHES) this.recent.delete(this.recent.keys().next().value as number);
       this.recent.set(where.batch, records);
@@ -242,7 +251,6 @@ export class SpillFile implements SpilledRecords {
   }
 
   private readBatch(batch: number): unknown[] {
-    if (batch === this.batchCount) this.sealBatch();
     const [offset, length] = [this.batchPlaces.offset(batch), this.batchPlaces.length(batch)];
     const at = offset - this.windowStart;
     if (at < 0 || at + length > this.window.length) this.readWindow(offset, length);
