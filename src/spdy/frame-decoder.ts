@@ -159,7 +159,8 @@ export class SpdyFrameDecoder {
   private resyncSkipped = 0;
 
   private readonly seenStreams = new Set<number>();
-  /** The id last added to seenStreams: a direction's DATA frames mostly follow on one stream. */
+  /** The id last added to seenStreams: a direction's DATA frames mostly follow on one stream, so
+   *  beginFrame checks it before calling rememberStream. */
   private lastSeenStream = 0;
   private readonly plausibility: SpdyPlausibility;
 
@@ -174,16 +175,18 @@ export class SpdyFrameDecoder {
     this.plausibility = { maxHeaderBlockBytes: this.maxHeaderBlockBytes, maxSettings: MAX_SETTINGS_REPORTED, dataStream: (id) => this.seenStreams.has(id) };
   }
 
-  /** Feed the next bytes of the direction; `origin` describes `data` (offset, packet, ts). */
+  /**
+   * Feed the next bytes of the direction; `origin` describes `data` (offset, packet, ts).
+   *
+   * Every keystroke of an interactive session is a frame in a push of its own, so the steady path
+   * (push, readHeader, beginFrame, readData) is kept small enough for the optimizer to inline it into
+   * one function: rarer work (realigning, a header split across pushes, control frames) is in
+   * functions of its own.
+   */
   push(data: Uint8Array, origin: StreamOrigin): void {
-    let i = 0;
-    if (this.pos < 0) this.pos = origin.offset;
-    if (origin.offset > this.pos) this.gap(this.pos, origin.offset - this.pos);
-    else if (origin.offset < this.pos) {
-      i = this.pos - origin.offset; // already seen (retransmission overlap)
-      if (i >= data.length) return;
-    }
     const base = origin.offset;
+    let i = base === this.pos ? 0 : this.realign(base);
+    if (i >= data.length) return;
     const { packet, ts } = origin;
     while (i < data.length) {
       switch (this.state) {
@@ -205,6 +208,13 @@ export class SpdyFrameDecoder {
       }
     }
     this.pos = base + data.length;
+  }
+
+  /** A push that does not start where the last one ended: the first, or after lost or repeated bytes. Returns where to start in it. */
+  private realign(offset: number): number {
+    if (this.pos < 0) this.pos = offset;
+    if (offset > this.pos) this.gap(this.pos, offset - this.pos);
+    return Math.max(0, this.pos - offset); // bytes already seen (retransmission overlap)
   }
 
   /** The capture lost `length` bytes of this direction at `offset`. */
@@ -267,6 +277,11 @@ export class SpdyFrameDecoder {
         return i + SPDY_FRAME_HEADER_BYTES;
       }
     }
+    return this.collectHeader(data, i, base, packet, ts);
+  }
+
+  /** Part of a header that straddles pushes: it is gathered in `head`. */
+  private collectHeader(data: Uint8Array, i: number, base: number, packet: number, ts: number): number {
     const n = Math.min(SPDY_FRAME_HEADER_BYTES - this.headFill, data.length - i);
     this.head.set(data.subarray(i, i + n), this.headFill);
     this.headFill += n;
@@ -284,33 +299,22 @@ export class SpdyFrameDecoder {
     this.length = u24(b, at + 5);
     this.remaining = this.length;
     this.isControl = (b0 & 0x80) !== 0;
-    // Two object literals, so two allocation sites: control frames' origins are kept by the session
-    // (streams opened, replies, resets), DATA frames' are mostly not. Sharing one site, the survivors
-    // of the first made V8 allocate every DATA frame's origin in the old generation.
-    if (this.isControl) {
-      this.origin = { offset: this.frameOffset, length: SPDY_FRAME_HEADER_BYTES + this.length, packet: this.framePacket, ts: this.frameTs, lastPacket: packet, lastTs: ts };
-      this.version = ((b0 & 0x7f) << 8) | b[at + 1]!;
-      this.type = (b[at + 2]! << 8) | b[at + 3]!;
-      this.beginControl();
-    } else {
-      this.origin = { offset: this.frameOffset, length: SPDY_FRAME_HEADER_BYTES + this.length, packet: this.framePacket, ts: this.frameTs, lastPacket: packet, lastTs: ts };
-      this.streamId = u32(b, at) & 0x7fffffff;
-      this.beginData(payloadOffset, packet, ts);
-    }
+    if (this.isControl) return this.beginControl(b, at, packet, ts);
+    // Two object literals (here and in beginControl), so two allocation sites: control frames'
+    // origins are kept by the session (streams opened, replies, resets), DATA frames' are mostly not.
+    // Sharing one site, the survivors of the first made V8 allocate every DATA frame's origin in the
+    // old generation.
+    this.origin = { offset: this.frameOffset, length: SPDY_FRAME_HEADER_BYTES + this.length, packet: this.framePacket, ts: this.frameTs, lastPacket: packet, lastTs: ts };
+    // Spelled out rather than u32(): with its inlining budget spent on this path, the optimizer left that a call.
+    this.streamId = ((b0 & 0x7f) << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!;
+    if (this.streamId !== this.lastSeenStream) this.rememberStream(this.streamId);
+    this.firstPiece = true;
+    // An empty DATA frame (a FIN) is one empty piece, and the next frame header follows.
+    if (this.length > 0) this.state = 'data';
+    else this.emitPiece(EMPTY, payloadOffset, packet, ts);
   }
 
   // ---- DATA ----
-
-  private beginData(payloadOffset: number, packet: number, ts: number): void {
-    this.rememberStream(this.streamId);
-    this.firstPiece = true;
-    if (this.length === 0) {
-      this.state = 'header';
-      this.emitPiece(EMPTY, payloadOffset, packet, ts);
-    } else {
-      this.state = 'data';
-    }
-  }
 
   /** `base` is the stream offset of data[0]. */
   private readData(data: Uint8Array, i: number, base: number, packet: number, ts: number): number {
@@ -353,7 +357,11 @@ export class SpdyFrameDecoder {
 
   // ---- control frames ----
 
-  private beginControl(): void {
+  /** The header at b[at..at+8) starts a control frame, whose header's last byte came in `packet` at `ts`. */
+  private beginControl(b: Uint8Array, at: number, packet: number, ts: number): void {
+    this.origin = { offset: this.frameOffset, length: SPDY_FRAME_HEADER_BYTES + this.length, packet: this.framePacket, ts: this.frameTs, lastPacket: packet, lastTs: ts };
+    this.version = ((b[at]! & 0x7f) << 8) | b[at + 1]!;
+    this.type = (b[at + 2]! << 8) | b[at + 3]!;
     const name = this.frameName();
     if (this.version !== SPDY_VERSION) {
       this.problem('bad-version', this.frameOffset, `control frame with version ${this.version} (expected 3), type ${this.type}: skipped ${this.length} bytes`);

@@ -200,30 +200,28 @@ export class SpdySessionTracker {
 
   /** A piece of a DATA frame sent by `dir`. */
   data(dir: Direction, piece: SpdyDataPiece): void {
-    const s = this.dataStream(dir, piece);
-    if (!s) return;
     // This runs for every piece: named accesses, as alternating keys would make finished[dir] and
-    // bytes[dir] megamorphic.
-    const n = piece.data.length;
+    // bytes[dir] megamorphic; the stream lookup is a call only when the direction changed streams.
     const c2s = dir === 'c2s';
+    const last = c2s ? this.c2sDataStream : this.s2cDataStream;
+    const s = last !== null && last.id === piece.streamId ? last : this.dataStream(dir, piece);
+    if (!s) return;
+    const n = piece.data.length;
     if (piece.first && (c2s ? s.finished.c2s : s.finished.s2c)) {
       this.problem('protocol', dir, piece.frame, `DATA on stream ${s.id} after ${dir} sent FIN`);
     }
-    this.consumeWindow(dir, s, n, piece.frame);
     if (c2s) s.bytes.c2s += n;
     else s.bytes.s2c += n;
+    this.consumeWindow(dir, s, n, piece.frame);
     if (piece.last && piece.fin) this.halfClose(s, dir, piece.frame);
   }
 
-  /** The stream a DATA piece is on; the first piece of a frame on a stream never opened adopts it. */
+  /** The stream of a DATA piece whose direction last sent on another; the first piece of a frame on a stream never opened adopts it. */
   private dataStream(dir: Direction, piece: SpdyDataPiece): SpdyStream | undefined {
     const id = piece.streamId;
-    const c2s = dir === 'c2s';
-    const last = c2s ? this.c2sDataStream : this.s2cDataStream;
-    if (last !== null && last.id === id) return last;
     const s = this.byId.get(id) ?? (piece.first ? this.adopt(dir, id, piece.frame, 'DATA') : undefined);
     if (s) {
-      if (c2s) this.c2sDataStream = s;
+      if (dir === 'c2s') this.c2sDataStream = s;
       else this.s2cDataStream = s;
     }
     return s;
@@ -347,29 +345,20 @@ export class SpdySessionTracker {
     this.sink.onSettings?.(dir, settings, origin);
   }
 
+  /** Runs for every DATA piece: kept small, the report a call of its own, so that it is inlined. */
   private consumeWindow(dir: Direction, s: SpdyStream, n: number, origin: FrameOrigin): void {
-    if (n === 0) return;
-    // This runs for every DATA piece: named accesses, as alternating keys would make window[dir] megamorphic.
+    const c2s = dir === 'c2s';
     const stream = s.window;
     const session = this.sessionWindow;
-    const streamBefore = dir === 'c2s' ? stream.c2s : stream.s2c;
-    const sessionBefore = dir === 'c2s' ? session.c2s : session.s2c;
-    const streamAfter = streamBefore - n;
-    const sessionAfter = sessionBefore - n;
-    if (dir === 'c2s') {
-      stream.c2s = streamAfter;
-      session.c2s = sessionAfter;
-    } else {
-      stream.s2c = streamAfter;
-      session.s2c = sessionAfter;
-    }
+    const streamAfter = c2s ? (stream.c2s -= n) : (stream.s2c -= n);
+    const sessionAfter = c2s ? (session.c2s -= n) : (session.s2c -= n);
     // Report the crossing only, not every frame sent while exhausted.
-    if (streamBefore > 0 && streamAfter <= 0) {
-      this.sink.onWindowExhausted?.({ sender: dir, streamId: s.id, window: streamAfter, origin });
-    }
-    if (sessionBefore > 0 && sessionAfter <= 0) {
-      this.sink.onWindowExhausted?.({ sender: dir, streamId: 0, window: sessionAfter, origin });
-    }
+    if (streamAfter <= 0 && streamAfter + n > 0) this.windowExhausted(dir, s.id, streamAfter, origin);
+    if (sessionAfter <= 0 && sessionAfter + n > 0) this.windowExhausted(dir, 0, sessionAfter, origin);
+  }
+
+  private windowExhausted(sender: Direction, streamId: number, window: number, origin: FrameOrigin): void {
+    this.sink.onWindowExhausted?.({ sender, streamId, window, origin });
   }
 
   private problem(code: SpdyProblemCode, dir: Direction, origin: FrameOrigin, message: string): void {
