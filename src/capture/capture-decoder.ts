@@ -644,7 +644,9 @@ export class CaptureDecoder {
     packet.ts = ts;
     packet.linkType = linkType;
     packet.interfaceId = interfaceId;
-    packet.bytes = buf;
+    // Most packets lie in the buffer of the packet before: storing a young view into this old object
+    // again would cost a write barrier's slow path for every packet.
+    if (packet.bytes !== buf) packet.bytes = buf;
     packet.start = dataOff;
     packet.end = dataOff + capLen;
     packet.origLen = origLen;

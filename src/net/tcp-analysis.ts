@@ -3,7 +3,8 @@
  * is judged against what its sender and the peer sent before (retransmission, out-of-order,
  * previous segment not captured, ACKed unseen segment, duplicate ACK, zero window, window full).
  * The judgement is about the capture, in sequence-number space; reassembly (tcp-reassembly.ts)
- * decides what the bytes are, and keeps a TcpSenderAnalysis for each side of each connection.
+ * decides what the bytes are; each side of each connection it tracks is a TcpSenderAnalysis (a
+ * subclass that also holds the side's reassembly state).
  */
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpSegment } from './tcp.js';
 
@@ -32,7 +33,7 @@ const OUT_OF_ORDER_NS = 3e6;
 /** A retransmission this soon after two duplicate ACKs asking for it is a fast retransmission. */
 const FAST_RETRANSMISSION_NS = 20e6;
 
-/** What the analysis knows of one side of a connection. */
+/** What the analysis knows of one side of a connection: Wireshark-style sequence analysis of what this side sends. */
 export class TcpSenderAnalysis {
   /** Sequence number after the highest byte (SYN and FIN count one) sent so far; valid once `seen`. */
   nextSeq = 0;

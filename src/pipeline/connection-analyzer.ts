@@ -59,10 +59,18 @@ function compactSession(s: ExecSession): void {
   if (s.container !== null) s.container = sharedText(s.container);
 }
 
-export class ConnectionAnalyzer implements ConnectionScope, ConsumerFactory {
+export class ConnectionAnalyzer implements ConnectionScope, ConsumerFactory, HandOff {
   readonly record: ConnectionRecord;
   readonly where: string;
   private readonly consumer: SniffingConsumer;
+  /**
+   * Where the TCP payload goes: `consumer` until it has sniffed the protocol, then the consumer made
+   * for it (or its successor after a hand-off), called directly. With thousands of connections
+   * interleaving, each object on a segment's way is mostly a fetch from outside the CPU cache.
+   */
+  private target: StreamConsumer;
+  /** record.bytes, counted without going through the record, for the same reason. */
+  private readonly bytes: ConnectionRecord['bytes'];
   private sessions: ExecSessionBuilder[] = [];
   private closed = false;
   /** What the client's first bytes begin and the server's first bytes, to tell TLS and plaintext crossed (sniff.ts crossedProtocols). */
@@ -98,20 +106,23 @@ export class ConnectionAnalyzer implements ConnectionScope, ConsumerFactory {
       gaps: noEntries(),
       zeroWindows: noEntries(),
     };
+    this.bytes = this.record.bytes;
     // The analyzer makes the consumers of the TCP payload itself; layers inside it have their own factories.
     this.consumer = new SniffingConsumer(this);
+    this.target = this.consumer;
   }
 
   data(dir: Direction, data: Uint8Array, origin: StreamOrigin): void {
+    const bytes = this.bytes;
     // Not bytes[dir]: a property name that alternates makes the access megamorphic, on every segment.
     if (dir === 'c2s') {
-      if (this.record.bytes.c2s === 0) this.clientStart = clientStart(data);
-      this.record.bytes.c2s += data.length;
+      if (bytes.c2s === 0) this.clientStart = clientStart(data);
+      bytes.c2s += data.length;
     } else {
-      if (this.record.bytes.s2c === 0) this.serverFirstBytes = data.slice(0, FIRST_BYTES);
-      this.record.bytes.s2c += data.length;
+      if (bytes.s2c === 0) this.serverFirstBytes = data.slice(0, FIRST_BYTES);
+      bytes.s2c += data.length;
     }
-    this.consumer.push(dir, data, origin);
+    this.target.push(dir, data, origin);
   }
 
   /** TCP flow control: the receiver of `dir` closed its window, the sender probed it, or it opened again. */
@@ -177,9 +188,17 @@ export class ConnectionAnalyzer implements ConnectionScope, ConsumerFactory {
     return s;
   }
 
-  /** The consumer of the TCP payload itself, once sniffed. */
-  consumerFor(kind: SniffedProtocol, layer: HandOff): StreamConsumer {
-    return this.consumerOf(kind, true, true, layer);
+  /** The consumer of the TCP payload itself, once sniffed (asked by `consumer`, which is `_layer`). */
+  consumerFor(kind: SniffedProtocol, _layer: HandOff): StreamConsumer {
+    // The consumer hands off through the analyzer, which follows to the successor.
+    const consumer = this.consumerOf(kind, true, true, this);
+    this.target = consumer;
+    return consumer;
+  }
+
+  handOff(successor: StreamConsumer): void {
+    this.consumer.handOff(successor);
+    this.target = successor;
   }
 
   tunnel(insideTls: boolean): StreamConsumer {
