@@ -181,11 +181,13 @@ export class SpdyHeaderInflater {
 
   private unpark(): void {
     const state = this.strm.state as PakoInflateState;
-    if (this.parkedWindow !== null) {
+    // A parked window, or none yet: zlib makes one on its first output (pako's updatewindow, a new
+    // zeroed 32 KiB array for every direction's first block, ~23,000 instructions), the spare serves.
+    if (state.window === null) {
       const size = 1 << state.wbits;
       const window = spare.window?.length === size ? spare.window : new Uint8Array(size);
       spare.window = null;
-      window.set(this.parkedWindow);
+      if (this.parkedWindow !== null) window.set(this.parkedWindow);
       state.window = window;
       this.parkedWindow = null;
     }
@@ -201,6 +203,13 @@ export class SpdyHeaderInflater {
     this.strm.input = EMPTY;
     this.strm.output = EMPTY;
     this.loseContext(reason);
+    // Nothing inflates here again: the window and tables go to the next inflater, not stay with a
+    // dead one (32 KiB each, however many connections a hostile capture opens).
+    const state = this.strm.state as PakoInflateState;
+    spare.window = state.window ?? spare.window;
+    spare.lengths = state.lendyn ?? spare.lengths;
+    spare.distances = state.distdyn ?? spare.distances;
+    state.window = state.lendyn = state.lencode = state.distdyn = state.distcode = null;
     return this.unavailable();
   }
 

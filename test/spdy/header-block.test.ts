@@ -154,6 +154,23 @@ describe('SpdyHeaderDeflater / SpdyHeaderInflater', () => {
     expect(r.problem).toMatch(/^header block not decoded: zlib error \(.+\); corrupt header block; headers of this direction/);
   });
 
+  test('an inflater that failed hands its window and tables on: connections after it decode from their own history', () => {
+    const deflater = new SpdyHeaderDeflater();
+    const failed = new SpdyHeaderInflater();
+    failed.inflate(deflater.deflate({ streamtype: 'stdout', 'x-history': 'a'.repeat(3000) }));
+    expect(failed.inflate(new Uint8Array([0xff, 0xff, 0xff, 0xff])).headers).toBeNull();
+    // The next two take the failed one's window in turn, first while fresh, then unparking.
+    const after = [new SpdyHeaderDeflater(), new SpdyHeaderDeflater()].map((d) => ({ d, inflater: new SpdyHeaderInflater() }));
+    for (let block = 0; block < 4; block++) {
+      for (const [c, { d, inflater }] of after.entries()) {
+        const headers = { streamtype: 'stdin', 'x-own': `${'b'.repeat(100 * (c + 1))}${block}` };
+        const r = inflater.inflate(d.deflate(headers));
+        expect(r.problem).toBeNull();
+        expect({ ...r.headers }).toEqual({ streamtype: ['stdin'], 'x-own': [headers['x-own']] });
+      }
+    }
+  });
+
   test('a block just under the cap decodes', () => {
     const deflater = new SpdyHeaderDeflater();
     const value = 'v'.repeat(1000);
