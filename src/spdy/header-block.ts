@@ -164,8 +164,9 @@ export class SpdyHeaderInflater {
   /** Keeps only what the next block needs: the history in the window, and no tables at a block boundary. */
   private park(): void {
     const state = this.strm.state as PakoInflateState;
-    if (state.window !== null && state.whave < state.wsize) {
-      // Not wrapped yet: the history is window[0, whave).
+    // Not wrapped yet: the history is window[0, whave). A window unpark gave a stream that has not
+    // written to it yet (wsize 0: an empty or cut first block) holds none.
+    if (state.window !== null && (state.whave < state.wsize || state.wsize === 0)) {
       this.parkedWindow = state.window.slice(0, state.whave);
       spare.window = state.window;
       state.window = null;

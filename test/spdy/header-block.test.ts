@@ -171,6 +171,18 @@ describe('SpdyHeaderDeflater / SpdyHeaderInflater', () => {
     }
   });
 
+  test('a first block that inflates to nothing leaves no window with the inflater, and the next block decodes', () => {
+    const deflater = new SpdyHeaderDeflater();
+    const block = deflater.deflate({ streamtype: 'error' });
+    const inflater = new SpdyHeaderInflater();
+    const zlibState = (inflater as unknown as { strm: { state: { window: Uint8Array | null } } }).strm.state;
+    // Only the zlib header: no dictionary id yet, no output.
+    expect(inflater.inflate(block.subarray(0, 2)).problem).toMatch(/too short/);
+    expect(zlibState.window).toBeNull();
+    expect({ ...inflater.inflate(block.subarray(2)).headers }).toEqual({ streamtype: ['error'] });
+    expect(zlibState.window).toBeNull(); // parked again
+  });
+
   test('a block just under the cap decodes', () => {
     const deflater = new SpdyHeaderDeflater();
     const value = 'v'.repeat(1000);
