@@ -63,8 +63,13 @@ export const KEYS = {
 
 const tick = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** Longest wait for a frame or a state: only a broken TUI takes that long, however loaded the machine. */
-const WAIT_MS = 10_000;
+/**
+ * Longest wait for a frame or a state: only a broken TUI takes that long. Not 10 s: in CI's two test
+ * workers beside the lab's end-to-end suites, the Event pane's re-read of a TLS capture once took
+ * longer (a whole test of it takes 2 s idle, 7–14 s beside three CPU-bound processes). Below the
+ * suite's 60 s test timeout, so a stuck wait still fails with the frame it stopped at.
+ */
+const WAIT_MS = 30_000;
 
 export interface Tui {
   lastFrame(): string;
