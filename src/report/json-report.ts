@@ -209,23 +209,34 @@ export function jsonReport(model: CaptureModel, opts: { hash: boolean }): object
  * RPC and warning is stringified on its own, so the whole document never sits in memory at once
  * (200,000 sessions make a document of hundreds of megabytes). `encode` is applied to every piece
  * (the terminal sanitiser at the CLI's edge).
+ *
+ * Each value is stringified inside a wrapper that puts it where the document has it (a field of the
+ * top-level object, an item of one of its lists), so JSON.stringify indents it as the document does
+ * and only the wrapper's own text is cut off: re-indenting the text of every item with a regular
+ * expression (each line break replaced) cost as much again as stringifying it.
  */
 export function* jsonReportText(model: CaptureModel, opts: { hash: boolean }, encode: (json: string) => string = (json) => json): Generator<string> {
-  const indented = (value: unknown, depth: number) => encode(JSON.stringify(value, null, 2).replace(/\n/g, `\n${' '.repeat(depth)}`));
   const fields = reportFields(model, opts);
   yield '{';
   for (const [i, [key, value]] of fields.entries()) {
     const comma = i + 1 < fields.length ? ',' : '';
+    // `{\n  "key": VALUE\n}` without its braces and last line break.
     if (typeof value !== 'function') {
-      yield `\n  ${JSON.stringify(key)}: ${indented(value, 2)}${comma}`;
+      yield `${encode(JSON.stringify({ [key]: value }, null, 2).slice(1, -2))}${comma}`;
       continue;
     }
+    // `{\n  "key": [\n    ITEM\n  ]\n}`: the item is what follows the list's opening bracket, up to its closing line.
+    const opening = `\n  ${JSON.stringify(key)}: [`;
+    const itemStart = opening.length + 1;
     let first = true;
     for (const item of (value as () => Iterable<unknown>)()) {
-      yield `${first ? `\n  ${JSON.stringify(key)}: [` : ','}\n    ${indented(item, 4)}`;
+      yield `${first ? opening : ','}${encode(JSON.stringify({ [key]: [item] }, null, 2).slice(itemStart, -LIST_CLOSING.length))}`;
       first = false;
     }
-    yield first ? `\n  ${JSON.stringify(key)}: []${comma}` : `\n  ]${comma}`;
+    yield first ? `${opening}]${comma}` : `\n  ]${comma}`;
   }
   yield '\n}';
 }
+
+/** How a list that is the value of a top-level field ends, and the document's closing brace after it. */
+const LIST_CLOSING = '\n  ]\n}';
