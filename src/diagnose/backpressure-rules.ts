@@ -14,8 +14,9 @@ import { finding, sessionEndTs, sessionOverTs, sinceStart, type Finding } from '
 const STALL_NS = 2e9;
 
 export function backpressure(s: ExecSession, connections: ConnectionsById): Finding[] {
-  const conn = connections.connection(s.connectionId);
-  if (!conn || !conn.zeroWindows.length || s.httpStatus !== 101) return [];
+  // Most connections never closed a window: a spilled one is not read back to learn so.
+  const conn = s.httpStatus === 101 && connections.hasZeroWindows(s.connectionId) ? connections.connection(s.connectionId) : undefined;
+  if (!conn) return [];
   const end = Math.max(sessionEndTs(s), conn.endTs ?? 0);
   // A window that reopened and let the session finish with its Status was a slow reader (a process
   // still starting: nothing reads stdin before it runs), not one that stopped. A server that answered

@@ -31,6 +31,8 @@ export function retryOf(all: SessionsById, id: number): ExecSession | undefined 
 /** Connections by id (the hang doctor's backpressure rules read the TCP windows of a session's connection). */
 export interface ConnectionsById {
   connection(id: number): ConnectionRecord | undefined;
+  /** Whether connection `id` has `zeroWindows`: asked for every session, answered for a spilled one without reading it back. */
+  hasZeroWindows(id: number): boolean;
 }
 
 const isList = (all: SessionsById): all is readonly ExecSession[] => Array.isArray(all);
@@ -53,6 +55,8 @@ export interface SpilledRecords {
   /** Ids of the spilled connections, ascending. */
   connectionIds(): Iterable<number>;
   connection(id: number): ConnectionRecord | undefined;
+  /** Whether the spilled connection `id` has `zeroWindows`. */
+  hasZeroWindows(id: number): boolean;
   /** Gives the file back; the records cannot be read after. */
   close(): void;
 }
@@ -130,8 +134,17 @@ export class CaptureRecords implements SessionIndex, ConnectionsById {
   }
 
   connection(id: number): ConnectionRecord | undefined {
+    return this.held(id) ?? this.model.spilled?.connection(id);
+  }
+
+  hasZeroWindows(id: number): boolean {
+    const held = this.held(id);
+    return held ? held.zeroWindows.length > 0 : (this.model.spilled?.hasZeroWindows(id) ?? false);
+  }
+
+  private held(id: number): ConnectionRecord | undefined {
     this.heldConnections ??= new Map(this.model.connections.map((c) => [c.id, c]));
-    return this.heldConnections.get(id) ?? this.model.spilled?.connection(id);
+    return this.heldConnections.get(id);
   }
 
   /** The latest end (or start, while open) of any connection: where the capture's traffic stops. */

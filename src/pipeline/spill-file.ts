@@ -36,20 +36,26 @@ const RECENT_BATCHES = 4;
  * (a connection, its sessions, the next connection), and one read a record cost more than decoding it.
  */
 const READ_WINDOW_BYTES = 1 << 20;
+/**
+ * The high bit of an id's slot byte: a fact about the record the reports ask of every record, kept in
+ * the index so they need not read it back (a connection's zero windows, which the hang doctor looks
+ * for behind each session). The low bits hold the place in the batch, below RECORDS_PER_BATCH.
+ */
+const MARKED = 0x80;
 
-/** Where each spilled record of one kind lies, by id: its batch, and its place in the batch; and the kind's batch being filled. */
+/** Where each spilled record of one kind lies, by id: its batch, and its place in the batch; whether it is marked; and the kind's batch being filled. */
 class RecordIndex {
   /** Records spilled since this kind's last batch was serialised; they make batch number `pendingBatch`. */
   pending: object[] = [];
   pendingBatch = -1;
   private batches = new Uint32Array(1024);
-  /** Place in the batch, plus one: 0 marks an id never spilled. */
+  /** Place in the batch, plus one (0: an id never spilled), with MARKED set for a marked record. */
   private slots = new Uint8Array(1024);
   count = 0;
   private lowest = Infinity;
   private highest = 0;
 
-  add(id: number, batch: number, slot: number): void {
+  add(id: number, batch: number, slot: number, marked: boolean): void {
     if (id >= this.slots.length) {
       const size = Math.max(id + 1, this.slots.length * 2);
       const [batches, slots] = [new Uint32Array(size), new Uint8Array(size)];
@@ -58,15 +64,19 @@ class RecordIndex {
       [this.batches, this.slots] = [batches, slots];
     }
     this.batches[id] = batch;
-    this.slots[id] = slot + 1;
+    this.slots[id] = (slot + 1) | (marked ? MARKED : 0);
     this.count++;
     this.lowest = Math.min(this.lowest, id);
     this.highest = Math.max(this.highest, id);
   }
 
   find(id: number): { batch: number; slot: number } | null {
-    const slot = id >= 0 && id < this.slots.length ? this.slots[id] : 0;
+    const slot = id >= 0 && id < this.slots.length ? this.slots[id] & ~MARKED : 0;
     return slot ? { batch: this.batches[id], slot: slot - 1 } : null;
+  }
+
+  marked(id: number): boolean {
+    return id >= 0 && id < this.slots.length && (this.slots[id] & MARKED) !== 0;
   }
 
   *ids(): Generator<number> {
@@ -151,10 +161,10 @@ export class SpillFile implements SpilledRecords {
 
   /** Moves an ended connection (and the sessions it alone carried) out of memory. */
   spill(connection: ConnectionRecord, sessions: readonly ExecSession[]): void {
-    this.add(this.connectionIndex, connection.id, connection);
+    this.add(this.connectionIndex, connection.id, connection, connection.zeroWindows.length > 0);
     this.lastConnectionTs = Math.max(this.lastConnectionTs, connection.endTs ?? connection.startTs);
     for (const s of sessions) {
-      this.add(this.sessionIndex, s.id, s);
+      this.add(this.sessionIndex, s.id, s, false);
       this.hops.set(s.hop, (this.hops.get(s.hop) ?? 0) + 1);
       if (s.fallbackFrom !== null) this.retries.set(s.fallbackFrom, Math.min(s.id, this.retries.get(s.fallbackFrom) ?? Infinity));
     }
@@ -203,6 +213,10 @@ export class SpillFile implements SpilledRecords {
     return this.read<ConnectionRecord>(this.connectionIndex, id);
   }
 
+  hasZeroWindows(id: number): boolean {
+    return this.connectionIndex.marked(id);
+  }
+
   retryIdOf(id: number): number | undefined {
     return this.retries.get(id);
   }
@@ -216,9 +230,9 @@ export class SpillFile implements SpilledRecords {
     this.recent.clear();
   }
 
-  private add(index: RecordIndex, id: number, record: object): void {
+  private add(index: RecordIndex, id: number, record: object, marked: boolean): void {
     if (index.pendingBatch < 0) index.pendingBatch = this.batchCount++;
-    index.add(id, index.pendingBatch, index.pending.length);
+    index.add(id, index.pendingBatch, index.pending.length, marked);
     index.pending.push(record);
     if (index.pending.length === RECORDS_PER_BATCH) this.sealBatch(index);
   }

@@ -122,9 +122,11 @@ describe('the spill file', () => {
     const file = new SpillFile(parent);
     try {
       // 150 connections, each with 0–2 sessions: records fill several batches, the last one partly.
+      // Every fifth closed a window: the index says which without reading them back.
+      const zeroWindow = { dir: 'c2s' as const, ts: 1, packet: 2, accepted: 3, probes: 0, reopenedAt: null };
       const spilled = Array.from({ length: 150 }, (_, i) => {
         const sessions = Array.from({ length: i % 3 }, (_, k) => ({ ...session, id: 1000 + i * 2 + k, pod: `pod-${i}-${k}` }));
-        return { connection: { ...connection, id: i + 1, sessionIds: sessions.map((s) => s.id), bytes: { c2s: i, s2c: 2 * i } }, sessions };
+        return { connection: { ...connection, id: i + 1, sessionIds: sessions.map((s) => s.id), bytes: { c2s: i, s2c: 2 * i }, zeroWindows: i % 5 ? [] : [zeroWindow] }, sessions };
       });
       for (const { connection: c, sessions } of spilled) file.spill(c, sessions);
       expect([file.connectionCount, file.sessionCount]).toEqual([150, 150]);
@@ -135,6 +137,8 @@ describe('the spill file', () => {
       }
       expect([...file.connectionIds()]).toEqual(spilled.map((r) => r.connection.id));
       expect([...file.sessionIds()]).toEqual(spilled.flatMap((r) => r.sessions.map((s) => s.id)));
+      expect(spilled.filter((r) => file.hasZeroWindows(r.connection.id)).map((r) => r.connection.id)).toEqual(spilled.filter((r) => r.connection.zeroWindows.length).map((r) => r.connection.id));
+      expect(file.hasZeroWindows(151)).toBe(false);
       expect(file.connection(151)).toBeUndefined();
       expect(file.session(999)).toBeUndefined();
     } finally {
