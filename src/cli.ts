@@ -2,7 +2,6 @@
 /** The execscope command line: analyze, extract, keys, and the TUI. */
 import { closeSync, createWriteStream, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { once } from 'node:events';
-import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseArgs, lastOption, UsageError, type ParsedArgs } from './cli/args.js';
 import { fileErrorReason } from './capture/capture-source.js';
@@ -120,7 +119,7 @@ function readKeyLogs(files: readonly string[]): Promise<AnalyzeOptions['keyLogs'
     files.map(async (f) => {
       let text: string;
       try {
-        text = await readFile(f, 'utf8');
+        text = readFileSync(f, 'utf8');
       } catch (e) {
         throw new UsageError(`cannot read key log ${f}: ${fileErrorReason(e)}`);
       }

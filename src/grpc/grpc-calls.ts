@@ -8,9 +8,9 @@
  * Messages are kept whole up to GRPC_MAX_KEPT_MESSAGE bytes (after decompression) so the layer above
  * can decode them; larger ones are counted and reported, never buffered. Sans-IO.
  */
-import zlib from 'node:zlib';
 import { HPACK_UNKNOWN, type HeaderField } from '../http2/hpack.js';
 import type { Http2Request, Http2Response, Http2StreamEnd, Http2Trailers } from '../http2/connection.js';
+import { nodeZlib } from '../core/node-modules.js';
 import type { Direction } from '../core/origin.js';
 import type { Problem } from '../core/problem.js';
 import { grpcProblem } from './problems.js';
@@ -326,8 +326,8 @@ export class GrpcCallTracker {
     const encoding = this.open.get(call.streamId)?.encodings[dir] ?? '';
     const options = { maxOutputLength: GRPC_MAX_KEPT_MESSAGE };
     try {
-      if (encoding === 'gzip') return zlib.gunzipSync(body, options);
-      if (encoding === 'deflate') return zlib.inflateSync(body, options);
+      if (encoding === 'gzip') return nodeZlib().gunzipSync(body, options);
+      if (encoding === 'deflate') return nodeZlib().inflateSync(body, options);
       this.problem(call.streamId, 'compression', `compressed gRPC message with ${encoding ? `unsupported grpc-encoding "${encoding}"` : 'no grpc-encoding'}: not decoded`);
     } catch (err) {
       this.problem(call.streamId, 'compression', `compressed gRPC message does not decompress (${(err as Error).message}): not decoded`);

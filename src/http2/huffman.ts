@@ -90,11 +90,14 @@ export const HUFFMAN_BAD_PADDING = -2;
 const TRANSITION_EMITS = 1 << 16;
 const TRANSITION_FAILS = 1 << 17;
 
-const transitions = new Uint32Array(STATES * 16);
+// Built on the first decode, not at load: a run that meets no HTTP/2 (most exec captures) would spend
+// ~3 ms of every start on it, in code not yet compiled.
+let decodeTable: Uint32Array | null = null;
 /** 1 where input may end: at the root, or inside the all-ones path (EOS prefix) at most 7 bits deep. */
 const endsCleanly = new Uint8Array(STATES);
 
-function buildDecodeTable(): void {
+function buildDecodeTable(): Uint32Array {
+  const table = new Uint32Array(STATES * 16);
   // child[2·node + bit]: ≥ 0 an internal node, LEAF - symbol a leaf, UNSET nothing yet.
   const UNSET = -1;
   const LEAF = -2;
@@ -145,11 +148,11 @@ function buildDecodeTable(): void {
         transition = TRANSITION_EMITS | (symbol << 8);
         node = 0;
       }
-      transitions[state * 16 + nibble] = transition | node;
+      table[state * 16 + nibble] = transition | node;
     }
   }
+  return table;
 }
-buildDecodeTable();
 
 /** Most bytes `length` Huffman-coded bytes can decode to: the shortest code is 5 bits. */
 export function huffmanDecodedLengthBound(length: number): number {
@@ -161,6 +164,7 @@ export function huffmanDecodedLengthBound(length: number): number {
  * bytes. Returns the decoded length, or HUFFMAN_EOS_IN_STRING / HUFFMAN_BAD_PADDING.
  */
 export function huffmanDecode(src: Uint8Array, start: number, end: number, out: Uint8Array): number {
+  const transitions = (decodeTable ??= buildDecodeTable());
   let state = 0;
   let n = 0;
   for (let i = start; i < end; i++) {

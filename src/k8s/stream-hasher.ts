@@ -2,7 +2,8 @@
  * sha256 of stream payloads. The recorder only sees this interface, so hashing can run inline (tests,
  * small captures) or on a worker thread beside the parser (src/pipeline/worker-hasher.ts).
  */
-import { createHash, type Hash } from 'node:crypto';
+import type { Hash } from 'node:crypto';
+import { nodeCrypto } from '../core/node-modules.js';
 
 export interface StreamHasher {
   /** Starts a new hash and returns its handle. */
@@ -23,7 +24,7 @@ export class InlineStreamHasher implements StreamHasher {
   private next = 1;
 
   open(): number {
-    this.hashes.set(this.next, createHash('sha256'));
+    this.hashes.set(this.next, nodeCrypto().createHash('sha256'));
     return this.next++;
   }
 

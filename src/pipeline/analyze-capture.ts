@@ -1,11 +1,26 @@
 /** Feeds a capture file (or stdin) through the pipeline: the IO edge of the sans-IO analyzer. */
-import { stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { CaptureFileReader, readCaptureBytes } from '../capture/capture-source.js';
 import type { StreamHasher } from '../k8s/stream-hasher.js';
 import type { CaptureModel } from '../model/session.js';
 import { CaptureAnalyzer } from './capture-analyzer.js';
 import type { AnalyzeOptions } from './options.js';
+
+/** The size of a capture file, for progress; null when it cannot be known (the readers report why). */
+function fileSize(path: string): number | null {
+  try {
+    return statSync(path).size;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Milliseconds on a monotonic clock, for the read loop's time slices and progress: `performance`
+ * would load Node's perf_hooks into every run (~2 ms of a start) for what process.uptime() tells.
+ */
+const nowMs = (): number => process.uptime() * 1000;
 
 /** A capture file, '-' for stdin, or bytes arriving from elsewhere (a tcpdump the caller runs). */
 export type CaptureInput = string | { name: string; chunks: AsyncIterable<Uint8Array> };
@@ -68,7 +83,7 @@ export async function analyzeCapture(path: CaptureInput, opts: AnalyzeOptions, o
 
 async function analyzeOnce(path: CaptureInput, opts: AnalyzeOptions, onProgress?: ProgressListener, tee?: (chunk: Uint8Array) => void): Promise<CaptureAnalyzer> {
   // Unreadable files are reported by the readers, with the friendlier message.
-  const total = typeof path !== 'string' || path === '-' ? null : await stat(path).then((st) => st.size, () => null);
+  const total = typeof path !== 'string' || path === '-' ? null : fileSize(path);
   // Loaded only when hashing: worker threads are not needed otherwise, and startup shows in short runs.
   const ownHasher = opts.hash && !opts.hasher ? new (await import('./worker-hasher.js')).WorkerStreamHasher() : null;
   const hasher = opts.hasher ?? ownHasher;
@@ -92,7 +107,7 @@ async function analyzeOnce(path: CaptureInput, opts: AnalyzeOptions, onProgress?
  * read-back beside it) and whenever the hash worker falls behind, never to wait for the disk.
  */
 async function readFile(file: CaptureFileReader, analyzer: CaptureAnalyzer, hasher: StreamHasher | null | undefined, onProgress: ProgressListener | undefined, total: number | null): Promise<void> {
-  let sliceStart = performance.now();
+  let sliceStart = nowMs();
   let lastReport = -Infinity;
   let formatReported = false;
   try {
@@ -112,14 +127,14 @@ async function readFile(file: CaptureFileReader, analyzer: CaptureAnalyzer, hash
       view = file.next(used, analyzer.recordBytesNeeded);
       const behind = hasher?.backlog();
       if (behind) await behind;
-      if (performance.now() - sliceStart < SLICE_MS) continue;
+      if (nowMs() - sliceStart < SLICE_MS) continue;
       boundHeapGrowth();
       if (onProgress && sliceStart - lastReport >= FILE_PROGRESS_EVERY_MS) {
         lastReport = sliceStart;
         onProgress(analyzer.model, analyzer.model.capture.bytesRead, total);
       }
       await new Promise(setImmediate);
-      sliceStart = performance.now();
+      sliceStart = nowMs();
     }
   } finally {
     file.close();
@@ -137,7 +152,7 @@ async function readStream(path: CaptureInput, analyzer: CaptureAnalyzer, hasher:
     if (trailing) clearTimeout(trailing);
     trailing = null;
     nextReport = read + PROGRESS_EVERY;
-    lastReportAt = performance.now();
+    lastReportAt = nowMs();
     onProgress?.(analyzer.model, read, total);
   };
   try {
@@ -149,7 +164,7 @@ async function readStream(path: CaptureInput, analyzer: CaptureAnalyzer, hasher:
       const behind = hasher?.backlog();
       if (behind) await behind;
       if (!onProgress) continue;
-      const since = performance.now() - lastReportAt;
+      const since = nowMs() - lastReportAt;
       if (read >= nextReport || since >= LIVE_PROGRESS_MS) report();
       else trailing ??= setTimeout(report, LIVE_PROGRESS_MS - since);
     }

@@ -4,7 +4,6 @@
  * Parsers take the message body (after the 4-byte header), copy what they keep, and throw
  * MalformedHandshake on anything that does not fit its length fields.
  */
-import { createHash } from 'node:crypto';
 
 export class MalformedHandshake extends Error {}
 
@@ -59,8 +58,11 @@ const Extension = {
   supportedVersions: 43,
 } as const;
 
-/** ServerHello.random of a HelloRetryRequest: SHA-256("HelloRetryRequest") (RFC 8446 §4.1.3). */
-export const HELLO_RETRY_REQUEST_RANDOM: Uint8Array = createHash('sha256').update('HelloRetryRequest').digest();
+/** ServerHello.random of a HelloRetryRequest: SHA-256("HelloRetryRequest"), as RFC 8446 §4.1.3 spells it out. */
+export const HELLO_RETRY_REQUEST_RANDOM: Uint8Array = Uint8Array.from([
+  0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+  0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
+]);
 
 export interface ClientHello {
   random: Uint8Array;

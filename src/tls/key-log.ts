@@ -5,7 +5,7 @@
  *
  * Format: one `LABEL <client random hex> <secret hex>` per line, `#` comments.
  */
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../core/node-modules.js';
 import type { Problem } from '../core/problem.js';
 import { tlsProblem } from './problems.js';
 
@@ -60,7 +60,7 @@ export function toHex(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }
 
-const sessionKey = (idOrTicket: Uint8Array): string => createHash('sha256').update(idOrTicket).digest('base64');
+const sessionKey = (idOrTicket: Uint8Array): string => nodeCrypto().createHash('sha256').update(idOrTicket).digest('base64');
 
 export class TlsKeyLog {
   private readonly byClientRandom = new Map<string, Map<TlsSecretLabel, Uint8Array>>();

@@ -2,7 +2,7 @@
  * Record keys from logged secrets: TLS 1.3 traffic secrets through HKDF-Expand-Label (RFC 8446 §7),
  * TLS 1.2 master secrets through the PRF key expansion (RFC 5246 §6.3, RFC 5288, RFC 7905).
  */
-import { createHmac } from 'node:crypto';
+import { nodeCrypto } from '../core/node-modules.js';
 import { aeadKeyLength, type CipherSuite, type AeadAlgorithm } from './cipher-suites.js';
 
 export interface RecordKeys {
@@ -17,7 +17,7 @@ function hkdfExpand(hash: CipherSuite['hash'], prk: Uint8Array, info: Uint8Array
   const out = new Uint8Array(length);
   let block: Uint8Array = new Uint8Array(0);
   for (let counter = 1, filled = 0; filled < length; counter++) {
-    block = createHmac(hash, prk).update(block).update(info).update(Uint8Array.of(counter)).digest();
+    block = nodeCrypto().createHmac(hash, prk).update(block).update(info).update(Uint8Array.of(counter)).digest();
     out.set(block.subarray(0, length - filled), filled);
     filled += block.length;
   }
@@ -55,8 +55,8 @@ export function tls12Prf(hash: CipherSuite['hash'], secret: Uint8Array, label: s
   const out = new Uint8Array(length);
   let a: Uint8Array = labelSeed;
   for (let filled = 0; filled < length; ) {
-    a = createHmac(hash, secret).update(a).digest();
-    const block = createHmac(hash, secret).update(a).update(labelSeed).digest();
+    a = nodeCrypto().createHmac(hash, secret).update(a).digest();
+    const block = nodeCrypto().createHmac(hash, secret).update(a).update(labelSeed).digest();
     out.set(block.subarray(0, length - filled), filled);
     filled += block.length;
   }

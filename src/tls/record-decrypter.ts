@@ -3,7 +3,8 @@
  * §6.2.3.3 with RFC 5288 for AES-GCM and RFC 7905 for ChaCha20-Poly1305). The sequence number is
  * implicit: it counts records opened since the key was installed, so a lost record breaks the rest.
  */
-import { createDecipheriv, createSecretKey, type DecipherChaCha20Poly1305, type DecipherGCM, type KeyObject } from 'node:crypto';
+import type { DecipherChaCha20Poly1305, DecipherGCM, KeyObject } from 'node:crypto';
+import { nodeCrypto } from '../core/node-modules.js';
 import { AEAD_TAG_LENGTH, type AeadAlgorithm } from './cipher-suites.js';
 import type { RecordKeys } from './key-schedule.js';
 
@@ -14,8 +15,8 @@ const TWO_32 = 2 ** 32;
 
 function aeadDecipher(aead: AeadAlgorithm, key: KeyObject, nonce: Uint8Array): DecipherGCM | DecipherChaCha20Poly1305 {
   return aead === 'chacha20-poly1305'
-    ? createDecipheriv(aead, key, nonce, { authTagLength: AEAD_TAG_LENGTH })
-    : createDecipheriv(aead, key, nonce, { authTagLength: AEAD_TAG_LENGTH });
+    ? nodeCrypto().createDecipheriv(aead, key, nonce, { authTagLength: AEAD_TAG_LENGTH })
+    : nodeCrypto().createDecipheriv(aead, key, nonce, { authTagLength: AEAD_TAG_LENGTH });
 }
 
 export class RecordDecrypter {
@@ -31,7 +32,7 @@ export class RecordDecrypter {
     private readonly tls13: boolean,
     private readonly keys: RecordKeys,
   ) {
-    this.key = createSecretKey(keys.key);
+    this.key = nodeCrypto().createSecretKey(keys.key);
     this.explicitNonce = !tls13 && aead !== 'chacha20-poly1305' ? GCM_EXPLICIT_NONCE : 0;
     if (this.explicitNonce) this.nonce.set(keys.iv.subarray(0, 4));
   }

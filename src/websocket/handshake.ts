@@ -3,7 +3,7 @@
  * what an observer can check of a 101 against its request. The lab's servers answer with
  * webSocketAccept; the pipeline checks every upgrade it sees with checkWebSocketHandshake.
  */
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../core/node-modules.js';
 import type { Problem } from '../core/problem.js';
 import { parsePerMessageDeflate } from './permessage-deflate.js';
 import { webSocketProblem } from './problems.js';
@@ -13,7 +13,7 @@ const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
 /** base64(SHA-1(key + GUID)): the only Sec-WebSocket-Accept a server may answer `key` with. */
 export function webSocketAccept(key: string): string {
-  return createHash('sha1').update(key.trim() + WEBSOCKET_GUID).digest('base64');
+  return nodeCrypto().createHash('sha1').update(key.trim() + WEBSOCKET_GUID).digest('base64');
 }
 
 export interface WebSocketHandshake {
