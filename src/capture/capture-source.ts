@@ -3,11 +3,16 @@ import type { FileHandle } from 'node:fs/promises';
 import { ReadAhead, type ReadAheadLayout } from './read-ahead.js';
 
 /**
- * The record-aligned reader's buffer: several 64 KiB loopback records per read, and small enough to
- * stay in the CPU's cache beside the decoders' state while they walk it (the issue measured a read
- * floor of 0.14 s with 64 KiB reads and 0.34 s with 1 MiB ones on the same file).
+ * The record-aligned reader's reads: several 64 KiB loopback records each, and small enough to stay
+ * in the CPU's cache beside the decoders' state while they walk it (the issue measured a read floor
+ * of 0.14 s with 64 KiB reads and 0.34 s with 1 MiB ones on the same file).
  */
-const RECORD_BUFFER_BYTES = 256 * 1024;
+const READ_BYTES = 256 * 1024;
+/**
+ * Its buffer holds several reads, each after the last: the record a read leaves unfinished is
+ * completed by the next in place, and moves to the front only when the buffer runs out of room.
+ */
+const RECORD_BUFFER_BYTES = 4 * READ_BYTES;
 
 /**
  * Files from this size on are read ahead by a worker thread (ReadAhead). Its start takes a few tens
@@ -120,21 +125,23 @@ export class CaptureFileReader {
 
   /** Reads for itself into the own buffer, after what the last view left. */
   private nextRead(consumed: number, atLeast: number): Uint8Array {
-    let filled = this.viewEnd;
-    if (consumed > 0) {
-      this.buffer.copyWithin(0, consumed, filled);
-      filled -= consumed;
-    }
+    let start = this.viewStart + consumed;
+    let end = this.viewEnd;
     while (this.fd !== null) {
-      if (filled === this.buffer.length) {
-        if (filled >= atLeast) break;
+      if (this.buffer.length - end < READ_BYTES && start > 0) {
+        this.buffer.copyWithin(0, start, end);
+        end -= start;
+        start = 0;
+      }
+      if (end === this.buffer.length) {
+        if (end >= atLeast) break;
         // A record larger than the buffer: it doubles as the record's bytes arrive, so a corrupt
         // length cannot make it allocate much more than the file holds.
-        this.grow(Math.min(atLeast, 2 * this.buffer.length), 0, filled);
+        this.grow(Math.min(atLeast, 2 * this.buffer.length), 0, end);
       }
       let n: number;
       try {
-        n = readSync(this.fd, this.buffer, filled, this.buffer.length - filled, null);
+        n = readSync(this.fd, this.buffer, end, Math.min(READ_BYTES, this.buffer.length - end), null);
       } catch (e) {
         throw new Error(`cannot read capture ${this.path}: ${fileErrorReason(e)}`, { cause: e });
       }
@@ -142,12 +149,13 @@ export class CaptureFileReader {
         this.close();
         break;
       }
-      filled += n;
+      end += n;
       this.position += n;
-      if (filled >= atLeast) break;
+      if (end - start >= atLeast) break;
     }
-    this.viewEnd = filled;
-    return this.buffer.subarray(0, filled);
+    this.viewStart = start;
+    this.viewEnd = end;
+    return this.buffer.subarray(start, end);
   }
 
   /**

@@ -170,11 +170,12 @@ describe('CaptureFileReader with CaptureDecoder.pushRecords', () => {
 
   it('grows its buffer for records larger than it, up to what the file holds', async () => {
     const w = new PcapWriter();
-    const big = Uint8Array.from({ length: 700_000 }, (_, i) => (i * 7) & 0xff);
+    // Larger than the reader's 1 MiB buffer.
+    const big = Uint8Array.from({ length: 2_500_000 }, (_, i) => (i * 7) & 0xff);
     const capture = concat([w.header(1), w.packet(1n, Uint8Array.of(1, 2, 3)), w.packet(2n, big), w.packet(3n, Uint8Array.of(4))]);
     const { packets, error } = await decodeFile(file('big.pcap', capture));
     expect(error).toBeNull();
-    expect(packets.map((p) => p.data.length)).toEqual([3, 700_000, 1]);
+    expect(packets.map((p) => p.data.length)).toEqual([3, 2_500_000, 1]);
     expectSameBytes(packets[1].data, big);
   });
 
