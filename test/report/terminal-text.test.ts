@@ -201,6 +201,17 @@ describe('safeInline', () => {
     expect(safeInline('lone \ud800 surrogate')).toBe('lone ⟨U+D800⟩ surrogate');
   });
 
+  it('returns a line that needs nothing as it is, and every code unit as the long way makes it', () => {
+    // A NUL at the end sends a line the long way, code point by code point.
+    const differing: number[] = [];
+    for (let c = 0; c < 0x10000; c++) {
+      const line = `a${String.fromCharCode(c)}b`;
+      if (safeInline(line) !== safeInline(`${line}\0`).slice(0, -1)) differing.push(c);
+    }
+    expect(differing).toEqual([]);
+    expect(safeInline('pair 🎉 kept')).toBe(safeInline('pair 🎉 kept\0').slice(0, -1));
+  });
+
   it('caps the length with an ellipsis, counting source characters', () => {
     expect(safeInline('abcdef', 4)).toBe('abc…');
     expect(safeInline('abcd', 4)).toBe('abcd');
