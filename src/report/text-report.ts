@@ -20,8 +20,10 @@ const PREVIEW = 60;
 
 function preview(r: StreamRecord): string {
   if (r.headBytes === 0) return '';
-  const first = r.head[0].subarray(0, PREVIEW);
-  return `  "${safeInline(Buffer.from(first).toString('utf8'))}"${r.bytes > first.length ? '…' : ''}`;
+  const head = r.head[0];
+  // A Buffer over the head's own bytes: Buffer.from(head) would copy them to decode them.
+  const first = Buffer.from(head.buffer, head.byteOffset, Math.min(PREVIEW, head.length));
+  return `  "${safeInline(first.toString('utf8'))}"${r.bytes > first.length ? '…' : ''}`;
 }
 
 function streamLine(r: StreamRecord): string {
