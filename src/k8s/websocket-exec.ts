@@ -6,9 +6,9 @@
  * offsets of the tunnelled stream rather than of the TCP stream.
  */
 import type { Direction, StreamOrigin } from '../core/origin.js';
-import { K8sChannelDecoder } from '../websocket/channel-protocol.js';
+import { K8sChannelDecoder, type ChannelCloseEvent, type ChannelDataEvent, type ChannelSink } from '../websocket/channel-protocol.js';
 import type { WebSocketControlEvent, WebSocketFrameEvent } from '../websocket/message-assembler.js';
-import { relocate } from '../core/problem.js';
+import { relocate, type Problem } from '../core/problem.js';
 import type { ExecSessionBuilder } from './exec-session.js';
 import { SpdyExecTransport } from './spdy-exec.js';
 import type { StreamRecorder } from './stream-recorder.js';
@@ -30,7 +30,12 @@ export interface WebSocketFrameObserver {
   tunnelGap(dir: Direction, length: number): void;
 }
 
-export class WebSocketExecTransport implements UpgradedTransport {
+/**
+ * The transport is its channel decoder's sink, with its handlers on the prototype: closures would be
+ * three more objects (the sink, the handler, its context) to fetch per frame, mostly from outside the
+ * CPU cache when thousands of connections interleave.
+ */
+export class WebSocketExecTransport implements UpgradedTransport, ChannelSink {
   private readonly decoder: K8sChannelDecoder;
   /** Recorder per channel number (exec/attach: a channel's stream name never changes). */
   private readonly byChannel: (StreamRecorder | undefined)[] = [];
@@ -39,45 +44,57 @@ export class WebSocketExecTransport implements UpgradedTransport {
   constructor(
     private readonly b: ExecSessionBuilder,
     subprotocol: string,
-    where: string,
+    private readonly where: string,
     extensions?: string,
-    observer?: WebSocketFrameObserver,
+    private readonly observer?: WebSocketFrameObserver,
   ) {
-    this.decoder = new K8sChannelDecoder(subprotocol, {
-      onChannelData: (ev) => {
-        const rec = this.recorder(ev.channel, ev.port);
-        if (ev.messageFirst && ev.messageLast && ev.data.length === 0 && rec.record.bytes === 0 && rec.record.events.length === 0) {
-          rec.mark('established', ev.dir, { ...ev.message }, 'empty message: connection established');
-          return;
-        }
-        // The decoder refills its message origin for every piece: a timeline event keeps its first and last piece's.
-        const message = rec.keepsOrigins && (ev.messageFirst || ev.messageLast) ? { ...ev.message } : ev.message;
-        b.data(rec, ev.dir, ev.data, message, ev.messageFirst, ev.messageLast);
-      },
-      onChannelClose: (ev) => b.stream(this.nameFor(ev.channel), ev.channel).mark('half-close', ev.dir, { ...ev.origin }, 'v5 CLOSE signal'),
-      onControl: (ev) => {
-        observer?.control(ev);
-        const detail =
-          ev.kind === 'close'
-            ? `Close ${ev.code ?? ''} ${ev.reason ?? ''}`.trim()
-            : ev.kind === 'pong' && ev.rttNs !== undefined
-              ? `pong, rtt ${(ev.rttNs / 1e6).toFixed(3)} ms`
-              : `${ev.kind} ${ev.payloadLength} B`;
-        b.control(ev.kind, ev.dir, detail, ev.origin);
-        if (ev.kind === 'close') b.serverSignalledEnd();
-      },
-      onFrame: observer && ((ev) => observer.frame(ev)),
-      onProblem: (p) => b.warn(relocate(p, where)),
-      onTunnelData: (dir, data, origin, tunnelOffset, compressed) => {
-        observer?.tunnel(dir, data.length, origin, compressed);
-        this.tunnel?.push(dir, data, { offset: tunnelOffset, length: data.length, packet: origin.packet, ts: origin.ts });
-      },
-      onTunnelGap: (dir, tunnelOffset, length) => {
-        observer?.tunnelGap(dir, length);
-        this.tunnel?.gap(dir, tunnelOffset, length);
-      },
-    }, { portForward: b.session.kind === 'portforward', extensions });
+    this.decoder = new K8sChannelDecoder(subprotocol, this, { portForward: b.session.kind === 'portforward', extensions });
     this.tunnel = this.decoder.protocol.codec === 'tunnel' ? new SpdyExecTransport(b, `${where} tunnel`, true) : null;
+  }
+
+  onChannelData(ev: ChannelDataEvent): void {
+    const rec = this.recorder(ev.channel, ev.port);
+    if (ev.messageFirst && ev.messageLast && ev.data.length === 0 && rec.record.bytes === 0 && rec.record.events.length === 0) {
+      rec.mark('established', ev.dir, { ...ev.message }, 'empty message: connection established');
+      return;
+    }
+    // The decoder refills its message origin for every piece: a timeline event keeps its first and last piece's.
+    const message = rec.keepsOrigins && (ev.messageFirst || ev.messageLast) ? { ...ev.message } : ev.message;
+    this.b.data(rec, ev.dir, ev.data, message, ev.messageFirst, ev.messageLast);
+  }
+
+  onChannelClose(ev: ChannelCloseEvent): void {
+    this.b.stream(this.nameFor(ev.channel), ev.channel).mark('half-close', ev.dir, { ...ev.origin }, 'v5 CLOSE signal');
+  }
+
+  onControl(ev: WebSocketControlEvent): void {
+    this.observer?.control(ev);
+    const detail =
+      ev.kind === 'close'
+        ? `Close ${ev.code ?? ''} ${ev.reason ?? ''}`.trim()
+        : ev.kind === 'pong' && ev.rttNs !== undefined
+          ? `pong, rtt ${(ev.rttNs / 1e6).toFixed(3)} ms`
+          : `${ev.kind} ${ev.payloadLength} B`;
+    this.b.control(ev.kind, ev.dir, detail, ev.origin);
+    if (ev.kind === 'close') this.b.serverSignalledEnd();
+  }
+
+  onFrame(ev: WebSocketFrameEvent): void {
+    this.observer?.frame(ev);
+  }
+
+  onProblem(p: Problem): void {
+    this.b.warn(relocate(p, this.where));
+  }
+
+  onTunnelData(dir: Direction, data: Uint8Array, origin: StreamOrigin, tunnelOffset: number, compressed: boolean): void {
+    this.observer?.tunnel(dir, data.length, origin, compressed);
+    this.tunnel?.push(dir, data, { offset: tunnelOffset, length: data.length, packet: origin.packet, ts: origin.ts });
+  }
+
+  onTunnelGap(dir: Direction, tunnelOffset: number, length: number): void {
+    this.observer?.tunnelGap(dir, length);
+    this.tunnel?.gap(dir, tunnelOffset, length);
   }
 
   push(dir: Direction, data: Uint8Array, origin: StreamOrigin): void {

@@ -12,9 +12,11 @@
  * onSyncLost(offset) abandons the frame in progress (no onFrameEnd follows); decoding resumes with
  * onFrameStart at the next plausible header. onStreamEnd() comes once, from end(). onProblem(p) at any time.
  *
- * The header, the pieces' origins and the frame's origin are objects of the decoder, refilled for
- * every frame or piece rather than made anew (a keystroke's frame would otherwise cost four objects):
- * a sink that keeps one past the frame (past the call, for origins) keeps a copy.
+ * The header is the decoder's own object, refilled for every frame; the pieces' origins and the
+ * frame's origin are shared by every decoder and refilled for every piece or frame (a keystroke's
+ * frame would otherwise cost four objects, and an origin of each decoder's own is one more cache
+ * line fetched per frame when thousands of connections interleave): a sink that keeps one past the
+ * frame (past the call, for origins) keeps a copy.
  */
 import type { FrameOrigin, StreamOrigin } from '../core/origin.js';
 import type { Problem } from '../core/problem.js';
@@ -93,6 +95,10 @@ const SCRATCH_SIZE = 64 * 1024;
 let sharedScratch: Uint8Array | null = null;
 /** Pieces of a few bytes (a keystroke's frame), masked or not, are copies, shared as the scratch is. */
 const smallPieces = new SmallPieceCopier();
+/** The origin handed with a payload piece that is not all of the caller's chunk; shared as the scratch is. */
+const sharedPieceOrigin: StreamOrigin = { offset: 0, length: 0, packet: 0, ts: 0 };
+/** The origin handed to onFrameEnd; shared as the scratch is. */
+const sharedFrameOrigin: FrameOrigin = { offset: 0, length: 0, packet: 0, ts: 0, lastPacket: 0, lastTs: 0 };
 /** Longest header (2 + 8 + 4) plus the first payload byte that resynchronisation inspects. */
 const RESYNC_WINDOW = 15;
 const TWO_32 = 2 ** 32;
@@ -134,10 +140,6 @@ export class WebSocketFrameDecoder {
     headerLength: 0,
     origin: { offset: 0, length: 0, packet: 0, ts: 0 },
   };
-  /** The origin handed with a payload piece that is not all of the caller's chunk. */
-  private readonly piece: StreamOrigin = { offset: 0, length: 0, packet: 0, ts: 0 };
-  /** The origin handed to onFrameEnd. */
-  private readonly frame: FrameOrigin = { offset: 0, length: 0, packet: 0, ts: 0, lastPacket: 0, lastTs: 0 };
   private payloadPos = 0;
   private remaining = 0;
 
@@ -371,7 +373,7 @@ export class WebSocketFrameDecoder {
   }
 
   private pieceOrigin(offset: number, length: number, packet: number, ts: number): StreamOrigin {
-    const o = this.piece;
+    const o = sharedPieceOrigin;
     o.offset = offset;
     o.length = length;
     o.packet = packet;
@@ -382,7 +384,7 @@ export class WebSocketFrameDecoder {
   private finishFrame(lastPacket: number, lastTs: number): void {
     const h = this.header;
     this.state = GET_INFO;
-    const f = this.frame;
+    const f = sharedFrameOrigin;
     f.offset = h.origin.offset;
     f.length = h.headerLength + h.payloadLength;
     f.packet = h.origin.packet;
