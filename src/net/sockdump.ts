@@ -57,22 +57,24 @@ export function parseSockdumpRecord(data: Uint8Array): SockdumpRecord | null {
   return peerPid === null || writerPid === null ? null : { path: '', peerPid, writerPid, dataOffset: PID_FIELDS };
 }
 
-interface UnixStream {
+interface UnixStream<R> {
   conn: TcpConnection;
+  /** What the sink's onOpen returned for it. */
+  own: R;
   clientPid: number;
   offset: Record<Direction, number>;
 }
 
 /** Turns sockdump records into per-conversation byte streams for the layers above TCP. */
-export class SockdumpStreams {
-  private readonly streams = new Map<string, UnixStream>();
+export class SockdumpStreams<R = void> {
+  private readonly streams = new Map<string, UnixStream<R>>();
   private nextId: () => number;
   private lastTs = 0;
   private reported = false;
 
   /** `nextId` numbers connections together with the TCP reassembler's, so ids stay unique. */
   constructor(
-    private readonly sink: TcpSink,
+    private readonly sink: TcpSink<R>,
     nextId: () => number,
   ) {
     this.nextId = nextId;
@@ -105,22 +107,21 @@ export class SockdumpStreams {
         // A unix socket has no handshake to see: the capture may have started mid-conversation.
         sawHandshake: false,
       };
-      s = { conn, clientPid: record.writerPid, offset: { c2s: 0, s2c: 0 } };
+      s = { conn, own: this.sink.onOpen(conn), clientPid: record.writerPid, offset: { c2s: 0, s2c: 0 } };
       this.streams.set(key, s);
-      this.sink.onOpen(conn);
     }
     const dir: Direction = record.writerPid === s.clientPid ? 'c2s' : 's2c';
     const data = captured.subarray(record.dataOffset);
     const offset = s.offset[dir];
-    if (data.length) this.sink.onData(s.conn, dir, data, { offset, length: data.length, packet: p.index, ts: p.ts });
+    if (data.length) this.sink.onData(s.conn, dir, data, { offset, length: data.length, packet: p.index, ts: p.ts }, s.own);
     const written = p.origLen - record.dataOffset;
-    if (written > data.length) this.sink.onGap(s.conn, dir, offset + data.length, written - data.length, p.index, p.ts);
+    if (written > data.length) this.sink.onGap(s.conn, dir, offset + data.length, written - data.length, p.index, p.ts, s.own);
     s.offset[dir] = offset + Math.max(written, data.length);
   }
 
   /** The capture ended: every conversation ends with it (a unix-socket capture shows no close). */
   end(): void {
-    for (const s of this.streams.values()) this.sink.onEnd(s.conn, this.lastTs);
+    for (const s of this.streams.values()) this.sink.onEnd(s.conn, this.lastTs, s.own);
     this.streams.clear();
   }
 }

@@ -31,26 +31,31 @@ export interface TcpConnection {
   sawHandshake: boolean;
 }
 
-export interface TcpSink {
+/**
+ * `R`: what the sink keeps per connection. onOpen returns it, and every later call for the connection
+ * hands it back (`own`): with thousands of connections interleaving, a lookup by connection in a
+ * table of the sink's was two or three more cache lines fetched per segment.
+ */
+export interface TcpSink<R = void> {
   /** Before any other call for the connection. */
-  onOpen(conn: TcpConnection): void;
+  onOpen(conn: TcpConnection): R;
   /**
    * In-order, de-duplicated payload. `data` may be a view into the packet: valid only during the call.
    * origin.offset = position in that direction's stream. One call per contiguous piece of a segment.
    */
-  onData(conn: TcpConnection, dir: Direction, data: Uint8Array, origin: StreamOrigin): void;
+  onData(conn: TcpConnection, dir: Direction, data: Uint8Array, origin: StreamOrigin, own: R): void;
   /** Bytes lost: [offset, offset+length) of the direction's stream will never be delivered; delivery resumes at offset+length. */
-  onGap(conn: TcpConnection, dir: Direction, offset: number, length: number, packet: number, ts: number): void;
+  onGap(conn: TcpConnection, dir: Direction, offset: number, length: number, packet: number, ts: number, own: R): void;
   /**
    * The receiver of `dir` advertised a zero window ('closed'), the sender probed it ('probe'), or the
    * receiver opened it again ('open'). `accepted`: bytes of `dir` the receiver had acknowledged.
    * Only transitions and probes are reported: nothing per segment while the window is open.
    */
-  onWindow?(conn: TcpConnection, dir: Direction, change: 'closed' | 'probe' | 'open', accepted: number, packet: number, ts: number): void;
+  onWindow?(conn: TcpConnection, dir: Direction, change: 'closed' | 'probe' | 'open', accepted: number, packet: number, ts: number, own: R): void;
   /** After all data of the direction up to the FIN (or as far as it got, for a reset) was delivered. */
-  onClose(conn: TcpConnection, dir: Direction, how: 'fin' | 'rst', packet: number, ts: number): void;
+  onClose(conn: TcpConnection, dir: Direction, how: 'fin' | 'rst', packet: number, ts: number, own: R): void;
   /** The connection is finished (both sides closed/reset, or the capture ended): no further calls for it. */
-  onEnd(conn: TcpConnection, ts: number): void;
+  onEnd(conn: TcpConnection, ts: number, own: R): void;
   onProblem?(p: Problem): void;
 }
 
@@ -176,9 +181,11 @@ class HalfStream extends TcpSenderAnalysis {
   }
 }
 
-class ConnectionState {
+class ConnectionState<R> {
   /** Set when the sink was told (client and server decided). */
   info: TcpConnection | null = null;
+  /** What the sink's onOpen returned, set with `info`. */
+  own!: R;
   sawHandshake = false;
   ended = false;
   /**
@@ -194,8 +201,8 @@ class ConnectionState {
   readonly firstPacket: number;
   readonly startTs: number;
   /** Neighbours in the reassembler's list of live connections, least recently active first. */
-  older: ConnectionState | null = null;
-  newer: ConnectionState | null = null;
+  older: ConnectionState<R> | null = null;
+  newer: ConnectionState<R> | null = null;
 
   constructor(
     readonly key: string,
@@ -233,8 +240,8 @@ interface ClosedTuple {
   until: number;
 }
 
-export class TcpReassembler {
-  private readonly connections = new Map<string, ConnectionState>();
+export class TcpReassembler<R = void> {
+  private readonly connections = new Map<string, ConnectionState<R>>();
   private readonly closedTuples = new Map<string, ClosedTuple>();
   private readonly maxPerDirection: number;
   private readonly maxBuffered: number;
@@ -244,30 +251,30 @@ export class TcpReassembler {
   private readonly reorderHoldBytes: number;
   private readonly analysisProblemsPerConnection: number;
   /** Directions with acknowledgments on hold, or waiting for their peer, and their connections; the earliest deadline among them. */
-  private readonly ackedHoles = new Map<HalfStream, ConnectionState>();
-  private readonly waiting = new Map<HalfStream, ConnectionState>();
-  private readonly resetting = new Set<ConnectionState>();
+  private readonly ackedHoles = new Map<HalfStream, ConnectionState<R>>();
+  private readonly waiting = new Map<HalfStream, ConnectionState<R>>();
+  private readonly resetting = new Set<ConnectionState<R>>();
   private nextHoldDeadline = Infinity;
   /** The connection of the previous segment: consecutive segments mostly share one. */
-  private last: ConnectionState | null = null;
+  private last: ConnectionState<R> | null = null;
   /**
    * Connections by a number made of their two ports, checked against the whole tuple: finds the
    * connection of a segment without building its tuple text when many connections interleave.
    * Port pairs shared by live connections (different addresses) fall back to the text key.
    */
-  private readonly byPorts = new Map<number, ConnectionState>();
+  private readonly byPorts = new Map<number, ConnectionState<R>>();
   private readonly nextId: () => number;
   private readonly endpointTexts = new Map<string, string>();
   /** Ends of the recency list (ConnectionState.older/newer): a move to its end costs no hashing. */
-  private leastRecent: ConnectionState | null = null;
-  private mostRecent: ConnectionState | null = null;
+  private leastRecent: ConnectionState<R> | null = null;
+  private mostRecent: ConnectionState<R> | null = null;
   private buffered = 0;
   private now = -Infinity;
   private lastPacket = 0;
   private nextPrune = -Infinity;
 
   constructor(
-    private readonly sink: TcpSink,
+    private readonly sink: TcpSink<R>,
     opts: TcpReassemblerOptions = {},
   ) {
     this.maxPerDirection = opts.maxBufferedBytesPerDirection ?? 8 * 1024 * 1024;
@@ -312,7 +319,7 @@ export class TcpReassembler {
     this.closedTuples.clear();
   }
 
-  private lookup(seg: TcpSegment): ConnectionState | undefined {
+  private lookup(seg: TcpSegment): ConnectionState<R> | undefined {
     const l = this.last;
     if (l && l.carries(seg)) return l;
     let c = this.byPorts.get(portsKey(seg.srcPort, seg.dstPort));
@@ -326,7 +333,7 @@ export class TcpReassembler {
   }
 
   /** Puts `c` at the most recent end of the recency list. */
-  private append(c: ConnectionState): void {
+  private append(c: ConnectionState<R>): void {
     c.older = this.mostRecent;
     c.newer = null;
     if (this.mostRecent) this.mostRecent.newer = c;
@@ -334,7 +341,7 @@ export class TcpReassembler {
     this.mostRecent = c;
   }
 
-  private unlink(c: ConnectionState): void {
+  private unlink(c: ConnectionState<R>): void {
     if (c.older) c.older.newer = c.newer;
     else if (this.leastRecent === c) this.leastRecent = c.newer;
     if (c.newer) c.newer.older = c.older;
@@ -342,7 +349,7 @@ export class TcpReassembler {
     c.older = c.newer = null;
   }
 
-  private create(key: string, seg: TcpSegment): ConnectionState {
+  private create(key: string, seg: TcpSegment): ConnectionState<R> {
     if (this.connections.size >= this.maxConnections) {
       const oldest = this.leastRecent!;
       this.sink.onProblem?.(
@@ -356,7 +363,7 @@ export class TcpReassembler {
     }
     // Flattened in place (see endpointText): the 4-tuple text is a chain of nine parts (~0.2 KB) otherwise, kept while the connection is.
     key.charCodeAt(0);
-    const c = new ConnectionState(key, this.nextId(), seg);
+    const c = new ConnectionState<R>(key, this.nextId(), seg);
     this.connections.set(key, c);
     this.append(c);
     this.byPorts.set(portsKey(seg.srcPort, seg.dstPort), c);
@@ -364,7 +371,7 @@ export class TcpReassembler {
     return c;
   }
 
-  private process(c: ConnectionState, seg: TcpSegment): void {
+  private process(c: ConnectionState<R>, seg: TcpSegment): void {
     const h = c.senderOf(seg);
     const peer = c.peerOf(h);
     const findings = analyzeSegment(h, peer, seg);
@@ -373,7 +380,7 @@ export class TcpReassembler {
   }
 
   /** Analysis findings as problems, up to the per-connection number for each flag. */
-  private reportAnalysis(c: ConnectionState, h: HalfStream, seg: TcpSegment, findings: readonly TcpAnalysisFinding[]): void {
+  private reportAnalysis(c: ConnectionState<R>, h: HalfStream, seg: TcpSegment, findings: readonly TcpAnalysisFinding[]): void {
     const info = c.info!;
     for (const f of findings) {
       const counts = (c.analysisReported ??= new Map());
@@ -387,7 +394,7 @@ export class TcpReassembler {
     }
   }
 
-  private processSegment(c: ConnectionState, h: HalfStream, peer: HalfStream, seg: TcpSegment): void {
+  private processSegment(c: ConnectionState<R>, h: HalfStream, peer: HalfStream, seg: TcpSegment): void {
     const flags = seg.flags;
     if (flags & TCP_SYN && !this.handshake(c, h, peer, seg)) return;
     if (flags & TCP_ACK) this.acknowledge(c, peer, seg);
@@ -405,7 +412,7 @@ export class TcpReassembler {
   }
 
   /** Returns false for a SYN to ignore (retransmitted, or contradicting a stream already under way). */
-  private handshake(c: ConnectionState, h: HalfStream, peer: HalfStream, seg: TcpSegment): boolean {
+  private handshake(c: ConnectionState<R>, h: HalfStream, peer: HalfStream, seg: TcpSegment): boolean {
     if (seg.seq === h.synSeq) return false;
     if (isLateSyn(h, seg)) {
       h.synSeq = seg.seq;
@@ -431,7 +438,7 @@ export class TcpReassembler {
    * The sender's ACK tells how far the peer's stream got: bytes acknowledged but not captured are
    * lost, unless they turn up within the hold-back (records stored out of order).
    */
-  private acknowledge(c: ConnectionState, peer: HalfStream, seg: TcpSegment): void {
+  private acknowledge(c: ConnectionState<R>, peer: HalfStream, seg: TcpSegment): void {
     if (peer.ackedSeq >= 0 && ((seg.ack - peer.ackedSeq) | 0) <= 0) return;
     peer.ackedSeq = seg.ack;
     if (peer.base < 0 || peer.closed) return;
@@ -449,7 +456,7 @@ export class TcpReassembler {
   }
 
   /** The hold-back of the acknowledgments due by `until` is over: what the capture still lacks of it is lost. */
-  private declareAckedHoles(c: ConnectionState, h: HalfStream, until: number): void {
+  private declareAckedHoles(c: ConnectionState<R>, h: HalfStream, until: number): void {
     const holes = h.ackedHoles;
     while (holes.length && holes[0].deadline <= until) {
       const hole = holes.shift()!;
@@ -477,7 +484,7 @@ export class TcpReassembler {
   }
 
   /** The segment of `h` at `from` acknowledges peer bytes not delivered yet: `h`'s bytes from there wait for them. */
-  private waitForPeer(c: ConnectionState, h: HalfStream, from: number, ackSeq: number): void {
+  private waitForPeer(c: ConnectionState<R>, h: HalfStream, from: number, ackSeq: number): void {
     const peer = c.peerOf(h);
     if (peer.base < 0 || peer.closed || from < h.next) return;
     let upTo = peer.offsetOf(ackSeq);
@@ -497,7 +504,7 @@ export class TcpReassembler {
   }
 
   /** Where `h`'s delivery must stop for now: the first byte still waiting for the peer (Infinity: none). */
-  private gateOf(c: ConnectionState, h: HalfStream): number {
+  private gateOf(c: ConnectionState<R>, h: HalfStream): number {
     if (!h.waits.length) return Infinity;
     const peer = c.peerOf(h);
     const peerDone = peer.closed || (peer.finOffset >= 0 && peer.next >= peer.finOffset);
@@ -510,7 +517,7 @@ export class TcpReassembler {
   }
 
   /** `h` may have stopped waiting: what it held in order is delivered. */
-  private releaseWaiting(c: ConnectionState, h: HalfStream): void {
+  private releaseWaiting(c: ConnectionState<R>, h: HalfStream): void {
     if (c.ended || h.closed) return;
     this.drain(c, h);
     this.settle(c, h);
@@ -522,21 +529,21 @@ export class TcpReassembler {
   }
 
   /** Window transitions of the segment's sender (it receives the peer's stream), and probes into a closed window. */
-  private window(c: ConnectionState, h: HalfStream, peer: HalfStream, seg: TcpSegment): void {
+  private window(c: ConnectionState<R>, h: HalfStream, peer: HalfStream, seg: TcpSegment): void {
     if (!c.info || peer.base < 0) return;
     if (peer.windowClosed) {
       // A zero-window probe repeats the byte before what the peer acknowledged (or carries none at that sequence).
-      if (h.ackedSeq >= 0 && h.base >= 0 && seg.payload.length <= 1 && ((seg.seq + 1) >>> 0) === h.ackedSeq) this.sink.onWindow?.(c.info, h.dir, 'probe', h.offsetOf(h.ackedSeq), seg.packet, seg.ts);
+      if (h.ackedSeq >= 0 && h.base >= 0 && seg.payload.length <= 1 && ((seg.seq + 1) >>> 0) === h.ackedSeq) this.sink.onWindow?.(c.info, h.dir, 'probe', h.offsetOf(h.ackedSeq), seg.packet, seg.ts, c.own);
       if (!h.windowClosed) return;
     }
     if (!(seg.flags & TCP_ACK) || seg.flags & (TCP_SYN | TCP_RST)) return;
     const closed = seg.window === 0;
     if (closed === h.windowClosed) return;
     h.windowClosed = closed;
-    this.sink.onWindow?.(c.info, peer.dir, closed ? 'closed' : 'open', peer.offsetOf(seg.ack), seg.packet, seg.ts);
+    this.sink.onWindow?.(c.info, peer.dir, closed ? 'closed' : 'open', peer.offsetOf(seg.ack), seg.packet, seg.ts, c.own);
   }
 
-  private receive(c: ConnectionState, h: HalfStream, seg: TcpSegment, length: number, missing: number): void {
+  private receive(c: ConnectionState<R>, h: HalfStream, seg: TcpSegment, length: number, missing: number): void {
     // Payload follows the SYN's own sequence number.
     const seq = seg.flags & TCP_SYN ? (seg.seq + 1) >>> 0 : seg.seq;
     if (h.base < 0) {
@@ -556,7 +563,7 @@ export class TcpReassembler {
     if (seg.flags & TCP_FIN) this.fin(c, h, offset + length + missing, seg.packet, seg.ts);
   }
 
-  private accept(c: ConnectionState, h: HalfStream, offset: number, data: Uint8Array, length: number, missing: number, packet: number, ts: number): void {
+  private accept(c: ConnectionState<R>, h: HalfStream, offset: number, data: Uint8Array, length: number, missing: number, packet: number, ts: number): void {
     const end = offset + length + missing;
     if (h.finOffset >= 0 && end > h.finOffset) {
       this.problem('after-fin', c, h, h.finOffset, packet, `${end - Math.max(offset, h.finOffset)} bytes after the FIN, packet ${packet}: ignored`);
@@ -574,7 +581,7 @@ export class TcpReassembler {
   }
 
   /** Bytes [start, start + length) of the stream; `data` null for bytes known lost. */
-  private acceptPiece(c: ConnectionState, h: HalfStream, start: number, data: Uint8Array | null, length: number, packet: number, ts: number): void {
+  private acceptPiece(c: ConnectionState<R>, h: HalfStream, start: number, data: Uint8Array | null, length: number, packet: number, ts: number): void {
     const end = start + length;
     // Already delivered: a retransmission or a keepalive probe.
     if (end <= h.next) return;
@@ -600,7 +607,7 @@ export class TcpReassembler {
     this.drain(c, h);
   }
 
-  private hold(c: ConnectionState, h: HalfStream, start: number, data: Uint8Array | null, length: number, packet: number, ts: number): void {
+  private hold(c: ConnectionState<R>, h: HalfStream, start: number, data: Uint8Array | null, length: number, packet: number, ts: number): void {
     // What was delivered is never held again: a range behind the stream would never be drained
     // (a fuzzed capture looped for ever flushing one that started 20 bytes behind it).
     if (start < h.next) {
@@ -623,7 +630,7 @@ export class TcpReassembler {
   }
 
   /** Declares the hole before the first held range lost and delivers what follows it. */
-  private skipToHeld(c: ConnectionState, h: HalfStream, packet: number, ts: number): void {
+  private skipToHeld(c: ConnectionState<R>, h: HalfStream, packet: number, ts: number): void {
     this.dropWaits(h);
     const head = h.held.first()!;
     if (head.start > h.next) this.deliver(c, h, h.next, null, head.start - h.next, packet, ts);
@@ -631,7 +638,7 @@ export class TcpReassembler {
   }
 
   /** Delivers held ranges that have become contiguous with the stream. */
-  private drain(c: ConnectionState, h: HalfStream): void {
+  private drain(c: ConnectionState<R>, h: HalfStream): void {
     const gate = this.gateOf(c, h);
     for (let r = h.held.first(); r && r.start === h.next && r.start < gate && !h.closed; r = h.held.first()) {
       const costBefore = h.held.cost;
@@ -641,17 +648,17 @@ export class TcpReassembler {
     }
   }
 
-  private deliver(c: ConnectionState, h: HalfStream, offset: number, data: Uint8Array | null, length: number, packet: number, ts: number): void {
+  private deliver(c: ConnectionState<R>, h: HalfStream, offset: number, data: Uint8Array | null, length: number, packet: number, ts: number): void {
     h.next = offset + length;
     const conn = c.info!;
-    if (data) this.sink.onData(conn, h.dir, data, { offset, length, packet, ts });
-    else this.sink.onGap(conn, h.dir, offset, length, packet, ts);
+    if (data) this.sink.onData(conn, h.dir, data, { offset, length, packet, ts }, c.own);
+    else this.sink.onGap(conn, h.dir, offset, length, packet, ts, c.own);
     const peer = c.peerOf(h);
     if (peer.waits.length) this.releaseWaiting(c, peer);
   }
 
   /** Declares the holes before `ackSeq` lost, delivering what the capture holds between them. */
-  private fillAcknowledgedHoles(c: ConnectionState, h: HalfStream, ackSeq: number, packet: number, ts: number): void {
+  private fillAcknowledgedHoles(c: ConnectionState<R>, h: HalfStream, ackSeq: number, packet: number, ts: number): void {
     // The peer received these bytes: whatever the peer's own data waits for, these are settled.
     this.dropWaits(h);
     let acked = h.offsetOf(ackSeq);
@@ -669,7 +676,7 @@ export class TcpReassembler {
     this.settle(c, h);
   }
 
-  private fin(c: ConnectionState, h: HalfStream, offset: number, packet: number, ts: number): void {
+  private fin(c: ConnectionState<R>, h: HalfStream, offset: number, packet: number, ts: number): void {
     if (h.finOffset >= 0) {
       if (offset !== h.finOffset) this.problem('fin-moved', c, h, offset, packet, `FIN at another offset than the first FIN (${h.finOffset}), packet ${packet}: ignored`);
       return;
@@ -683,15 +690,15 @@ export class TcpReassembler {
   }
 
   /** Closes the direction once everything up to its FIN was delivered, and ends the connection when both are closed. */
-  private settle(c: ConnectionState, h: HalfStream): void {
+  private settle(c: ConnectionState<R>, h: HalfStream): void {
     if (h.closed || h.finOffset < 0 || h.next < h.finOffset) return;
     h.closed = true;
-    this.sink.onClose(c.info!, h.dir, 'fin', h.finPacket, h.finTs);
+    this.sink.onClose(c.info!, h.dir, 'fin', h.finPacket, h.finTs, c.own);
     if (c.peerOf(h).closed) this.finish(c, h.finTs, true);
   }
 
   /** A reset ends both directions at once: what was held is delivered (with gaps), then both close. */
-  private reset(c: ConnectionState, h: HalfStream, packet: number, ts: number): void {
+  private reset(c: ConnectionState<R>, h: HalfStream, packet: number, ts: number): void {
     c.pendingReset = null;
     this.resetting.delete(c);
     if (!c.info) this.open(c, this.guessClient(c, h, null));
@@ -700,14 +707,14 @@ export class TcpReassembler {
       if (c.ended) return;
       if (!half.closed) {
         half.closed = true;
-        this.sink.onClose(c.info!, half.dir, 'rst', packet, ts);
+        this.sink.onClose(c.info!, half.dir, 'rst', packet, ts, c.own);
       }
     }
     this.finish(c, ts, true);
   }
 
   /** Ends a connection that did not finish by itself (capture end, eviction, tuple reuse). */
-  private endConnection(c: ConnectionState, packet: number, ts: number): void {
+  private endConnection(c: ConnectionState<R>, packet: number, ts: number): void {
     if (c.pendingReset) return this.reset(c, c.pendingReset.sender, c.pendingReset.packet, c.pendingReset.ts);
     if (!c.info) this.open(c, this.guessClient(c, c.a, null));
     this.flush(c, c.a, packet, ts);
@@ -716,7 +723,7 @@ export class TcpReassembler {
   }
 
   /** Delivers everything known of a direction: acknowledged holes and holes between held data become gaps, up to the FIN. */
-  private flush(c: ConnectionState, h: HalfStream, packet: number, ts: number): void {
+  private flush(c: ConnectionState<R>, h: HalfStream, packet: number, ts: number): void {
     if (h.base < 0 || h.closed) return;
     this.declareAckedHoles(c, h, Infinity);
     this.dropWaits(h);
@@ -727,7 +734,7 @@ export class TcpReassembler {
     this.settle(c, h);
   }
 
-  private finish(c: ConnectionState, ts: number, closed: boolean): void {
+  private finish(c: ConnectionState<R>, ts: number, closed: boolean): void {
     c.ended = true;
     for (const h of [c.a, c.b]) {
       this.ackedHoles.delete(h);
@@ -736,7 +743,7 @@ export class TcpReassembler {
     this.resetting.delete(c);
     // Held bytes beyond a FIN are never delivered.
     this.buffered -= c.a.held.cost + c.b.held.cost;
-    this.sink.onEnd(c.info!, ts);
+    this.sink.onEnd(c.info!, ts, c.own);
     this.connections.delete(c.key);
     this.unlink(c);
     const ports = portsKey(c.a.port, c.b.port);
@@ -749,7 +756,7 @@ export class TcpReassembler {
   }
 
   /** Decides client and server (when the handshake did not) and tells the sink. */
-  private open(c: ConnectionState, client: HalfStream): void {
+  private open(c: ConnectionState<R>, client: HalfStream): void {
     const server = c.peerOf(client);
     client.dir = 'c2s';
     server.dir = 's2c';
@@ -761,7 +768,7 @@ export class TcpReassembler {
       startTs: c.startTs,
       sawHandshake: c.sawHandshake,
     };
-    this.sink.onOpen(c.info);
+    c.own = this.sink.onOpen(c.info);
   }
 
   /**
@@ -782,7 +789,7 @@ export class TcpReassembler {
   }
 
   /** Without a SYN: the side whose first bytes only a client (or a server) sends, else the higher port is the client. */
-  private guessClient(c: ConnectionState, sender: HalfStream, payload: Uint8Array | null): HalfStream {
+  private guessClient(c: ConnectionState<R>, sender: HalfStream, payload: Uint8Array | null): HalfStream {
     const role = payload && payload.length > 0 ? senderRole(payload) : null;
     if (role) return role === 'client' ? sender : c.peerOf(sender);
     if (c.a.port !== c.b.port) return c.a.port > c.b.port ? c.a : c.b;
@@ -810,7 +817,7 @@ export class TcpReassembler {
     }
   }
 
-  private problem(code: Parameters<typeof tcpProblem>[0], c: ConnectionState, h: HalfStream, offset: number, packet: number, message: string): void {
+  private problem(code: Parameters<typeof tcpProblem>[0], c: ConnectionState<R>, h: HalfStream, offset: number, packet: number, message: string): void {
     const where = `${c.info!.client}→${c.info!.server} ${h.dir} offset ${offset}`;
     this.sink.onProblem?.(tcpProblem(code, message, { where, connection: c.id, direction: h.dir, offset, packet }));
   }

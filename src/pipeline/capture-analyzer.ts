@@ -11,7 +11,7 @@ import type { CaptureModel, ConnectionRecord } from '../model/session.js';
 import type { RpcCall } from '../model/rpc-call.js';
 import { PacketDecoder } from '../net/packet-decoder.js';
 import { isSupportedLinkType, linkTypeName } from '../net/link-layer.js';
-import { TcpReassembler, type TcpConnection, type TcpSink } from '../net/tcp-reassembly.js';
+import { TcpReassembler, type TcpSink } from '../net/tcp-reassembly.js';
 import { LINKTYPE_USER0, SockdumpStreams } from '../net/sockdump.js';
 import { ExecSessionBuilder, type SessionRequest } from '../k8s/exec-session.js';
 import { TlsKeyLog } from '../tls/key-log.js';
@@ -40,16 +40,13 @@ export class CaptureAnalyzer implements PipelineContext {
   readonly model: CaptureModel;
   private readonly capture: CaptureDecoder;
   private readonly packets: PacketDecoder;
-  private readonly tcp: TcpReassembler;
-  private readonly unixStreams: SockdumpStreams;
+  private readonly tcp: TcpReassembler<ConnectionAnalyzer>;
+  private readonly unixStreams: SockdumpStreams<ConnectionAnalyzer>;
   private readonly connections = new Map<number, ConnectionAnalyzer>();
   private readonly listing: ConnectionListing;
   /** Null when every record stays in memory (AnalyzeOptions.endedConnectionsHeld). */
   private readonly ended: EndedRecords | null;
   private sessionsMade = 0;
-  /** The connection of the previous TCP event and its analyzer: segments come in runs per connection. */
-  private lastConnection: TcpConnection | null = null;
-  private lastAnalyzer: ConnectionAnalyzer | undefined;
   private readonly refusedWebSockets = new Map<string, number>();
   private warningsDropped = 0;
   private lastTs = 0;
@@ -88,26 +85,23 @@ export class CaptureAnalyzer implements PipelineContext {
     this.ended = opts.endedConnectionsHeld !== undefined && !opts.hash ? new EndedRecords(this.model, opts.endedConnectionsHeld, (p) => this.model.warnings.push(p)) : null;
     // After the model: a malformed line is a warning in it.
     for (const log of opts.keyLogs) this.addKeyLog(log.text, log.source);
-    const streams: TcpSink = {
+    // Each connection's analyzer comes back with every call for it (TcpSink's `own`).
+    const streams: TcpSink<ConnectionAnalyzer> = {
       onOpen: (conn) => {
         const a = new ConnectionAnalyzer(conn, this);
         this.connections.set(conn.id, a);
         insertInIdOrder(this.model.connections, a.record);
+        return a;
       },
-      onData: (conn, dir, data, origin) => this.analyzerOf(conn)?.data(dir, data, origin),
-      onWindow: (conn, dir, change, accepted, packet, ts) => this.analyzerOf(conn)?.window(dir, change, accepted, packet, ts),
-      onGap: (conn, dir, offset, length, _packet, ts) => this.analyzerOf(conn)?.gap(dir, offset, length, ts),
-      onClose: (conn, dir, how, packet, ts) => this.analyzerOf(conn)?.close(dir, how, ts, packet),
-      onEnd: (conn, ts) => {
-        const a = this.analyzerOf(conn);
-        if (a) {
-          a.end(ts);
-          const listed = this.listing.ended(a.record, a.notable);
-          if (listed && !a.dockerCall) this.ended?.ended(a.record, a.ownSessions);
-        }
+      onData: (_conn, dir, data, origin, a) => a.data(dir, data, origin),
+      onWindow: (_conn, dir, change, accepted, packet, ts, a) => a.window(dir, change, accepted, packet, ts),
+      onGap: (_conn, dir, offset, length, _packet, ts, a) => a.gap(dir, offset, length, ts),
+      onClose: (_conn, dir, how, packet, ts, a) => a.close(dir, how, ts, packet),
+      onEnd: (conn, ts, a) => {
+        a.end(ts);
+        const listed = this.listing.ended(a.record, a.notable);
+        if (listed && !a.dockerCall) this.ended?.ended(a.record, a.ownSessions);
         this.connections.delete(conn.id);
-        this.lastConnection = null;
-        this.lastAnalyzer = undefined;
       },
       onProblem: (p) => this.warn(p),
     };
@@ -153,14 +147,6 @@ export class CaptureAnalyzer implements PipelineContext {
       },
       onProblem: (p) => this.warn(p),
     });
-  }
-
-  private analyzerOf(conn: TcpConnection): ConnectionAnalyzer | undefined {
-    if (conn !== this.lastConnection) {
-      this.lastConnection = conn;
-      this.lastAnalyzer = this.connections.get(conn.id);
-    }
-    return this.lastAnalyzer;
   }
 
   tlsWithoutKeys(): void {
