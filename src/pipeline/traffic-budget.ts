@@ -22,6 +22,11 @@ export class TrafficListingBudget {
     this.left = entries;
   }
 
+  /** The budget ran out and the capture was told: every later take() refuses. */
+  get exhausted(): boolean {
+    return this.left < 0;
+  }
+
   /** Whether one more entry may be kept: `connection` and `packet` say where the budget ran out. */
   take(connection: number, packet: number | undefined): boolean {
     if (this.left > 0) {

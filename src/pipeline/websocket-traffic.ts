@@ -19,8 +19,16 @@ import type { TrafficListingBudget } from './traffic-budget.js';
 
 export class WebSocketTrafficRecorder {
   readonly traffic: WebSocketTraffic;
-  /** The last frame kept per direction: a Close's code and reason arrive just after its frame. */
-  private readonly lastFrame: Record<Direction, WebSocketFrameEntry | null> = { c2s: null, s2c: null };
+  /**
+   * The last frame kept per direction (a Close's code and reason arrive just after its frame), and
+   * each direction's frame counts in the traffic record: fields of the recorder rather than objects
+   * it reaches through, since every frame comes here and with thousands of connections interleaving
+   * each object on the way is mostly a fetch from outside the CPU cache.
+   */
+  private lastC2sFrame: WebSocketFrameEntry | null = null;
+  private lastS2cFrame: WebSocketFrameEntry | null = null;
+  private readonly c2sCounts: Record<string, number>;
+  private readonly s2cCounts: Record<string, number>;
   /** The message in progress per direction; null when none, or when it was not kept. */
   private readonly message: Record<Direction, WebSocketMessageEntry | null> = { c2s: null, s2c: null };
   private readonly budget: TrafficListingBudget;
@@ -54,6 +62,8 @@ export class WebSocketTrafficRecorder {
       messagesDropped: 0,
       close: { c2s: null, s2c: null },
     };
+    this.c2sCounts = this.traffic.frameCounts.c2s;
+    this.s2cCounts = this.traffic.frameCounts.s2c;
     scope.record.websocket = this.traffic;
     const at = { connection: scope.record.id, direction: 's2c' as const, offset: response.offset, packet: response.packet };
     for (const p of checkWebSocketHandshake(handshake)) warn(relocate(p, scope.where, at));
@@ -64,11 +74,12 @@ export class WebSocketTrafficRecorder {
     // Every frame comes here: nothing is indexed by ev.dir or by an opcode's name, since a keyed access
     // whose property name changes (c2s, s2c; binary, close) goes megamorphic.
     const c2s = ev.dir === 'c2s';
-    countFrame(c2s ? t.frameCounts.c2s : t.frameCounts.s2c, ev.opcode);
-    if (t.frames.length >= TRAFFIC_ENTRIES_KEPT || !this.budget.take(this.connection, ev.origin.packet)) {
+    countFrame(c2s ? this.c2sCounts : this.s2cCounts, ev.opcode);
+    // A spent budget first: then the frame list is not fetched.
+    if (this.budget.exhausted || t.frames.length >= TRAFFIC_ENTRIES_KEPT || !this.budget.take(this.connection, ev.origin.packet)) {
       t.framesDropped++;
-      if (c2s) this.lastFrame.c2s = null;
-      else this.lastFrame.s2c = null;
+      if (c2s) this.lastC2sFrame = null;
+      else this.lastS2cFrame = null;
       return;
     }
     // A copy of the origin, not the decoder's: kept entries made V8 pretenure the decoder's allocation
@@ -77,13 +88,13 @@ export class WebSocketTrafficRecorder {
     const origin = { offset: o.offset, length: o.length, packet: o.packet, ts: o.ts, lastPacket: o.lastPacket, lastTs: o.lastTs };
     const entry: WebSocketFrameEntry = { dir: ev.dir, opcode: opcodeName(ev.opcode), fin: ev.fin, rsv1: ev.rsv1, masked: ev.masked, length: ev.payloadLength, origin };
     t.frames.push(entry);
-    if (c2s) this.lastFrame.c2s = entry;
-    else this.lastFrame.s2c = entry;
+    if (c2s) this.lastC2sFrame = entry;
+    else this.lastS2cFrame = entry;
   }
 
   control(ev: WebSocketControlEvent): void {
     if (ev.kind !== 'close') return;
-    const frame = this.lastFrame[ev.dir];
+    const frame = ev.dir === 'c2s' ? this.lastC2sFrame : this.lastS2cFrame;
     if (frame?.origin.offset === ev.origin.offset) {
       if (ev.code !== undefined) frame.closeCode = ev.code;
       if (ev.reason) frame.closeReason = ev.reason;
