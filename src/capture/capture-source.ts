@@ -1,6 +1,5 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { ReadAhead, type ReadAheadLayout } from './read-ahead.js';
 
 /**
  * The record-aligned reader's reads: several 64 KiB loopback records each, and small enough to stay
@@ -15,58 +14,30 @@ const READ_BYTES = 256 * 1024;
 const RECORD_BUFFER_BYTES = 4 * READ_BYTES;
 
 /**
- * Files from this size on are read ahead by a worker thread (ReadAhead). Its start takes a few tens
- * of milliseconds on the other core, in which the reader goes on reading for itself; below this size
- * the read it takes over is too short to pay for the thread.
- */
-const READ_AHEAD_MIN_BYTES = 32 << 20;
-
-/** Whether and how a CaptureFileReader reads ahead on a worker thread (tests choose small slots). */
-export interface ReadAheadChoice {
-  minBytes: number;
-  layout?: ReadAheadLayout;
-}
-
-/** A thread that cannot start (a limit on threads or memory) leaves the reader reading for itself. */
-function startReadAhead(path: string, fd: number, layout: ReadAheadLayout | undefined): ReadAhead | null {
-  try {
-    return new ReadAhead(path, fd, layout);
-  } catch {
-    return null;
-  }
-}
-
-/**
- * An uncompressed capture file read into reused buffers, for a decoder that takes whole records
- * (CaptureDecoder.pushRecords): each view continues with what the decoder left unfinished of the
- * last one, so no record is ever assembled elsewhere and the decoders see views of the buffers
- * (valid until the next call). A large file is read ahead on a worker thread into shared slots
- * (ReadAhead); until that thread is up, and for smaller files, reads are synchronous — reads from
- * the page cache cost less than handing each to the thread pool and waiting for it.
+ * An uncompressed capture file read synchronously into one reused buffer, for a decoder that takes
+ * whole records (CaptureDecoder.pushRecords): each view continues with what the decoder left
+ * unfinished of the last one, so no record is ever assembled elsewhere and the decoders see views of
+ * the buffer (valid until the next call). Synchronous reads from the page cache cost less than
+ * handing each to the thread pool and waiting for it, or to a reading thread: one that read ahead
+ * into shared slots made kubectl-ws-64k slower on our 2-core VMs (0.35 -> 0.54 s; every hand-over
+ * woke a sleeping thread, ~6,000 futex calls for 1,300 reads).
  */
 export class CaptureFileReader {
   private buffer = new Uint8Array(RECORD_BUFFER_BYTES);
-  /** The last view: [viewStart, viewEnd) of the own buffer or, while slots are held, of the slots' bytes. */
+  /** The last view: [viewStart, viewEnd) of the buffer. */
   private viewStart = 0;
   private viewEnd = 0;
-  /** Read ahead: the slots the last view spans, `held` of them from `firstHeld` on. */
-  private firstHeld = 0;
-  private held = 0;
-  /** Bytes read synchronously so far: where the read-ahead thread starts. */
-  private position = 0;
-  private readingAhead = false;
 
   private constructor(
     private fd: number | null,
     readonly path: string,
-    private readAhead: ReadAhead | null = null,
   ) {}
 
   /**
    * Opens `path`; null when it is not a plain file or is gzip-compressed (readCaptureBytes streams
    * those: a pipe must not block the thread, and gunzip runs on the thread pool).
    */
-  static open(path: string, readAhead: ReadAheadChoice | null = { minBytes: READ_AHEAD_MIN_BYTES }): CaptureFileReader | null {
+  static open(path: string): CaptureFileReader | null {
     let fd: number;
     try {
       fd = openSync(path, 'r');
@@ -86,7 +57,6 @@ export class CaptureFileReader {
         reader.close();
         return null;
       }
-      if (readAhead && st.size >= readAhead.minBytes && !reader.ended) reader.readAhead = startReadAhead(path, fd, readAhead.layout);
       return reader;
     } catch (e) {
       reader.close();
@@ -94,37 +64,11 @@ export class CaptureFileReader {
     }
   }
 
-  /** The read-ahead thread is up: the next read hands the rest of the file over to it. */
-  get readAheadReady(): boolean {
-    return this.readingAhead || (this.readAhead?.ready ?? false);
-  }
-
   /**
    * Drops the first `consumed` bytes of the last view and reads on: returns the bytes now buffered,
    * at least `atLeast` of them unless the file ends first (then `ended` is true).
    */
   next(consumed: number, atLeast: number): Uint8Array {
-    if (!this.readingAhead && this.readAhead?.ready) {
-      this.readAhead.start(this.position);
-      this.readingAhead = true;
-    }
-    return this.readingAhead ? this.nextAhead(consumed, atLeast) : this.nextRead(consumed, atLeast);
-  }
-
-  /** The file's end was reached: the last view holds everything that is left. */
-  get ended(): boolean {
-    return this.fd === null;
-  }
-
-  close(): void {
-    this.readAhead?.stop();
-    if (this.fd === null) return;
-    closeSync(this.fd);
-    this.fd = null;
-  }
-
-  /** Reads for itself into the own buffer, after what the last view left. */
-  private nextRead(consumed: number, atLeast: number): Uint8Array {
     let start = this.viewStart + consumed;
     let end = this.viewEnd;
     while (this.fd !== null) {
@@ -137,7 +81,9 @@ export class CaptureFileReader {
         if (end >= atLeast) break;
         // A record larger than the buffer: it doubles as the record's bytes arrive, so a corrupt
         // length cannot make it allocate much more than the file holds.
-        this.grow(Math.min(atLeast, 2 * this.buffer.length), 0, end);
+        const grown = new Uint8Array(Math.min(atLeast, 2 * this.buffer.length));
+        grown.set(this.buffer.subarray(0, end));
+        this.buffer = grown;
       }
       let n: number;
       try {
@@ -150,7 +96,6 @@ export class CaptureFileReader {
         break;
       }
       end += n;
-      this.position += n;
       if (end - start >= atLeast) break;
     }
     this.viewStart = start;
@@ -158,98 +103,15 @@ export class CaptureFileReader {
     return this.buffer.subarray(start, end);
   }
 
-  /**
-   * Takes the read-ahead thread's next slots. A view spans the slots it needs, held until the views
-   * have moved past them: a record running on into the next slot needs no copy. What is left
-   * unfinished moves only when the ring starts over (into the headroom before the first slot) or
-   * when it is too large for that, or for the slots, to hold: then it is gathered in the own buffer.
-   */
-  private nextAhead(consumed: number, atLeast: number): Uint8Array {
-    const ahead = this.readAhead!;
-    let restStart = this.viewStart + consumed;
-    for (;;) {
-      this.releaseBefore(restStart);
-      if (this.held === ahead.slots) {
-        // The rest fills every slot: the worker would have none left to read the rest of it into.
-        this.gather(ahead.bytes, restStart, null);
-        restStart = 0;
-      }
-      const rest = this.viewEnd - restStart;
-      let slot: number;
-      let length: number;
-      try {
-        ({ slot, length } = ahead.take());
-      } catch (e) {
-        throw new Error(`cannot read capture ${this.path}: ${fileErrorReason(e)}`, { cause: e });
-      }
-      if (length === 0) {
-        // The end of the file: the rest of the last view is all there is.
-        this.close();
-        this.viewStart = restStart;
-        return (this.held > 0 ? ahead.bytes : this.buffer).subarray(restStart, this.viewEnd);
-      }
-      const dataStart = ahead.dataStart(slot);
-      if (this.held > 0 && slot !== 0) {
-        // Right after the slots held, in memory too.
-        this.held++;
-        this.viewStart = restStart;
-        this.viewEnd = dataStart + length;
-      } else if (rest === 0 || (slot === 0 && rest <= ahead.headroom)) {
-        if (rest > 0) ahead.bytes.set((this.held > 0 ? ahead.bytes : this.buffer).subarray(restStart, this.viewEnd), dataStart - rest);
-        this.releaseBefore(this.viewEnd);
-        this.firstHeld = slot;
-        this.held = 1;
-        this.viewStart = dataStart - rest;
-        this.viewEnd = dataStart + length;
-      } else {
-        this.gather(this.held > 0 ? ahead.bytes : this.buffer, restStart, ahead.bytes.subarray(dataStart, dataStart + length));
-        ahead.release(slot);
-      }
-      if (this.viewEnd - this.viewStart >= atLeast) return (this.held > 0 ? ahead.bytes : this.buffer).subarray(this.viewStart, this.viewEnd);
-      restStart = this.viewStart;
-    }
+  /** The file's end was reached: the last view holds everything that is left. */
+  get ended(): boolean {
+    return this.fd === null;
   }
 
-  /** Hands back the slots held that lie wholly before `offset` of the slots' bytes. */
-  private releaseBefore(offset: number): void {
-    const ahead = this.readAhead!;
-    while (this.held > 0 && offset >= ahead.dataStart(this.firstHeld) + ahead.slotBytes) {
-      ahead.release(this.firstHeld);
-      this.firstHeld = (this.firstHeld + 1) % ahead.slots;
-      this.held--;
-    }
-    if (this.held > 0 && offset === this.viewEnd) {
-      // Nothing left in the last slot, a short one (the file's end).
-      ahead.release(this.firstHeld);
-      this.held = 0;
-    }
-  }
-
-  /**
-   * Makes the own buffer the view: the last view's bytes from `restStart` on (in `from`), then
-   * `more`; the slots held are handed back. It doubles as it grows, so a long record is copied a
-   * few times, not once a slot.
-   */
-  private gather(from: Uint8Array, restStart: number, more: Uint8Array | null): void {
-    const rest = this.viewEnd - restStart;
-    const length = rest + (more?.length ?? 0);
-    const size = length > this.buffer.length ? Math.max(length, 2 * this.buffer.length) : 0;
-    if (from !== this.buffer) {
-      if (size) this.buffer = new Uint8Array(size);
-      this.buffer.set(from.subarray(restStart, this.viewEnd));
-    } else if (size) this.grow(size, restStart, rest);
-    else this.buffer.copyWithin(0, restStart, this.viewEnd);
-    if (more) this.buffer.set(more, rest);
-    this.releaseBefore(Infinity);
-    this.viewStart = 0;
-    this.viewEnd = length;
-  }
-
-  /** A larger own buffer, starting with the old one's bytes [start, start + length). */
-  private grow(size: number, start: number, length: number): void {
-    const grown = new Uint8Array(size);
-    grown.set(this.buffer.subarray(start, start + length));
-    this.buffer = grown;
+  close(): void {
+    if (this.fd === null) return;
+    closeSync(this.fd);
+    this.fd = null;
   }
 }
 
