@@ -71,6 +71,9 @@ export class CaptureFileReader {
   next(consumed: number, atLeast: number): Uint8Array {
     let start = this.viewStart + consumed;
     let end = this.viewEnd;
+    // Nothing taken and enough buffered (the first view after open's look at the head): no read, so
+    // a caller sees the file's first records (the TUI: its format) after a single read.
+    if (consumed === 0 && end - start >= atLeast) return this.buffer.subarray(start, end);
     while (this.fd !== null) {
       if (this.buffer.length - end < READ_BYTES && start > 0) {
         this.buffer.copyWithin(0, start, end);
