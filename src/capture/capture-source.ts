@@ -1,5 +1,5 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 
 /**
  * The record-aligned reader's reads: several 64 KiB loopback records each, and small enough to stay
@@ -217,8 +217,6 @@ export async function* readCaptureBytes(
 const MIN_ZLIB_CHUNK = 64;
 
 async function openHandle(path: string) {
-  // Loaded here, not with the bundle: a plain file, the common case, never needs it.
-  const { open } = await import('node:fs/promises');
   try {
     return await open(path, 'r');
   } catch (e) {
