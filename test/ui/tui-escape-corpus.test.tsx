@@ -22,7 +22,7 @@ import { createEventInspector } from '../../src/ui/event-inspector.js';
 import { clientHello, record } from '../helpers/tls-synthetic.js';
 import { ALL_ESCAPES, RAW_CONTROL } from '../kit/escape-corpus.js';
 import { hostileFields, pcapBytes } from '../kit/hostile-captures.js';
-import { cleanupTuis, KEYS, renderTui, type Tui } from './tui-harness.js';
+import { cleanupTuis, KEYS, readsSettled, renderTui, tracked, type Tui } from './tui-harness.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'execscope-tui-hostile-'));
 const capture = join(tmp, `hostile${ALL_ESCAPES.replace(/\//g, '_')}.pcap`);
@@ -38,8 +38,9 @@ let level: typeof chalk.level;
 beforeEach(() => {
   level = chalk.level;
 });
-afterEach(() => {
+afterEach(async () => {
   cleanupTuis();
+  await readsSettled();
   chalk.level = level;
 });
 
@@ -121,8 +122,8 @@ describe.each([
 ] as const)('%i×%i, %s', (columns, rows, _name, colour) => {
   it('every pane shows the hostile capture, no control sequence from it reaches the screen', async () => {
     chalk.level = colour;
-    const inspector = createEventInspector(createCaptureInspector(capture), model);
-    const contentReader = createContentReader(capture, analyzeOptions());
+    const inspector = tracked(createEventInspector(createCaptureInspector(capture), model));
+    const contentReader = tracked(createContentReader(capture, analyzeOptions()));
     const t = await renderTui(<App path={capture} load={{ model, bytesRead: 1, totalBytes: 1, revision: 1, error: null }} inspector={inspector} contentReader={contentReader} />, { columns, rows });
     await walk(t, rows >= 50);
     const frames = t.stdout.frames;

@@ -95,9 +95,32 @@ export function cleanupTuis(): void {
   mounted.clear();
 }
 
+const reads = new Set<Promise<unknown>>();
+
+/**
+ * `read` (an inspector or a content reader given to the App), each of its calls awaited by
+ * readsSettled: a re-read the TUI started must not outlive the test, or Jest tears the module
+ * environment down under it while it still opens the capture.
+ */
+export function tracked<A extends unknown[], R>(read: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+  return (...args) => {
+    const call = read(...args);
+    reads.add(call);
+    const done = () => reads.delete(call);
+    call.then(done, done);
+    return call;
+  };
+}
+
+/** Resolves once every tracked read has finished, those started while waiting too. */
+export async function readsSettled(): Promise<void> {
+  while (reads.size > 0) await Promise.allSettled([...reads]);
+}
+
 /**
  * The hooks every TUI test file wants: colour off (NO_COLOR: what is shown must read without it; a
- * test may turn it on) and back after each test, and every TUI a test left mounted unmounted.
+ * test may turn it on) and back after each test, every TUI a test left mounted unmounted and every
+ * tracked read it started finished.
  */
 export function tuiTestSetup(): void {
   let level: typeof chalk.level;
@@ -105,8 +128,9 @@ export function tuiTestSetup(): void {
     level = chalk.level;
     chalk.level = 0;
   });
-  afterEach(() => {
+  afterEach(async () => {
     cleanupTuis();
+    await readsSettled();
     chalk.level = level;
   });
 }
