@@ -153,6 +153,7 @@ describe('on a terminal', () => {
     const name = 'lab-fault-reset-mid-stream.pcapng';
     let first: { format: string | null; linkTypes: string[]; packets: number; done: boolean; bytesRead: number } | null = null;
     let release: () => void = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
     // The clock stands still while the file is read: no slice ever ends, so only a report made for
     // the header itself comes before the end, however fast or loaded the machine.
     const clock = jest.spyOn(performance, 'now').mockReturnValue(0);
@@ -160,16 +161,17 @@ describe('on a terminal', () => {
       path: name,
       // The TUI gets the first report only, as it stood then, and the end once the test has seen it.
       load: (onProgress) =>
-        new Promise<CaptureModel>((resolve) => {
-          void analyzeCapture(join(process.cwd(), 'fixtures', 'lab', name), analyzeOptions(), (model, bytesRead, totalBytes) => {
-            if (first) return;
-            const c = model.capture;
-            first = { format: c.format, linkTypes: [...c.linkTypes], packets: c.packets, done: model.done, bytesRead };
-            onProgress({ ...model, capture: { ...c }, sessions: [...model.sessions], connections: [...model.connections] }, bytesRead, totalBytes);
-          })
-            .finally(() => clock.mockRestore())
-            .then((model) => (release = () => resolve(model)));
-        }),
+        analyzeCapture(join(process.cwd(), 'fixtures', 'lab', name), analyzeOptions(), (model, bytesRead, totalBytes) => {
+          if (first) return;
+          const c = model.capture;
+          first = { format: c.format, linkTypes: [...c.linkTypes], packets: c.packets, done: model.done, bytesRead };
+          onProgress({ ...model, capture: { ...c }, sessions: [...model.sessions], connections: [...model.connections] }, bytesRead, totalBytes);
+        })
+          .finally(() => clock.mockRestore())
+          .then(async (model) => {
+            await released;
+            return model;
+          }),
       throttleMs: 20,
       ...io,
     });
