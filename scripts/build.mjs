@@ -63,7 +63,7 @@ const tuiOutside = {
 };
 
 rmSync(dist, { recursive: true, force: true });
-await Promise.all([
+const [, , tui] = await Promise.all([
   // Node's built-ins and resvg are required when first needed rather than imported: a script that
   // comes from the code cache cannot import() in Node 20 (its import callback is not restored), so
   // the one ES module, the TUI's, is imported by the loader for it (below).
@@ -74,6 +74,7 @@ await Promise.all([
     format: 'esm',
     entryPoints: { 'run-tui': 'src/ui/run-tui.tsx' },
     outExtension: { '.js': '.mjs' },
+    metafile: true,
     // Ink imports its devtools (which import the uninstalled react-devtools-core) only with DEV=true:
     // a chunk of their own keeps that import from running with the rest.
     splitting: true,
@@ -88,6 +89,14 @@ await Promise.all([
   }),
 ]);
 writeFileSync(join(dist, 'package.json'), '{ "type": "commonjs" }\n');
+
+// The TUI's module is compiled at every TUI start, with no code cache: the decoders it is given (the
+// load, the inspector, Content's and S's readers) run in the command line's bundle. A UI module that
+// imports one instead would bring a second copy of the pipeline in (1.19 MB of module, ~70 M
+// instructions of the start, before this check).
+const decoders = /^(src\/(pipeline|capture|net|websocket\/(?!channel-subprotocols)|spdy|http2|tls|grpc|cri)\/|node_modules\/pako\/)/;
+const strays = Object.keys(tui.metafile.inputs).filter((input) => decoders.test(input));
+if (strays.length > 0) throw new Error(`build: dist/run-tui.mjs would hold decoders (${strays.length} modules, ${strays.slice(0, 3).join(', ')}, …): pass them in RunTuiOptions instead`);
 
 // The bundle's name carries its content's hash, which ties the code cache to it.
 // cli.ts's #! line is no syntax inside the function the loader wraps the bundle in.

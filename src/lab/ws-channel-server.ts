@@ -9,7 +9,8 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { K8sChannel, K8sChannelDecoder, k8sChannelProtocol } from '../websocket/channel-protocol.js';
+import { K8sChannel, K8sChannelDecoder } from '../websocket/channel-protocol.js';
+import { k8sChannelProtocol } from '../websocket/channel-subprotocols.js';
 import { WebSocketFrameEncoder } from '../websocket/frame-encoder.js';
 import { webSocketAccept } from '../websocket/handshake.js';
 import { headerHasToken, headerList, httpResponse, refuse, textError } from './http-replies.js';

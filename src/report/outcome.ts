@@ -7,7 +7,7 @@ import { sessionsOf } from '../model/records.js';
 import type { RpcCall } from '../model/rpc-call.js';
 import type { CaptureModel, ExecSession, StreamRecord } from '../model/session.js';
 import { formatDuration } from '../core/time.js';
-import { k8sChannelProtocol } from '../websocket/channel-protocol.js';
+import { k8sChannelProtocol } from '../websocket/channel-subprotocols.js';
 
 /** An open session: still being captured (`live`: a tap being read), or left open when the capture ended. */
 function stillOpen(live: boolean): string {

@@ -10,8 +10,7 @@ import { App, type LoadState } from './App.js';
 import { ErrorBoundary } from './ErrorBoundary.js';
 import type { EventInspector } from './event-layers.js';
 import type { ContentReader } from '../pipeline/capture-content-reader.js';
-import { createStreamSaver, type StreamSaver } from '../pipeline/stream-extract.js';
-import { analyzeOptions } from '../pipeline/options.js';
+import type { StreamSaver } from '../pipeline/stream-extract.js';
 import { safeInline } from '../report/terminal-text.js';
 import { applyColorEnv } from './theme.js';
 import { MOUSE_OFF, MOUSE_ON } from './mouse.js';
@@ -30,7 +29,7 @@ export interface RunTuiOptions {
   load: (onProgress: LoadProgress) => Promise<CaptureModel>;
   inspector?: EventInspector;
   contentReader?: ContentReader;
-  /** Writes a stream or an event's bytes to a file (S); without one, what the model kept of a stream can be saved. */
+  /** Writes a stream or an event's bytes to a file (S); without one, S says saving needs the capture. */
   saver?: StreamSaver;
   stdin?: NodeJS.ReadStream;
   stdout?: NodeJS.WriteStream;
@@ -99,7 +98,6 @@ export async function runTui(opts: RunTuiOptions): Promise<number> {
   process.once('exit', restore);
   stdout.write(ENTER_ALT_SCREEN);
 
-  const saver = opts.saver ?? createStreamSaver(undefined, analyzeOptions());
   let state: LoadState = { model: null, bytesRead: 0, totalBytes: null, revision: 0, error: null };
   let timer: NodeJS.Timeout | null = null;
   let closed = false;
@@ -107,7 +105,7 @@ export async function runTui(opts: RunTuiOptions): Promise<number> {
   const element = () => (
     <TerminalModes stdout={stdout} restore={restore}>
       <ErrorBoundary onError={(message) => (internalError = message)}>
-        <App path={opts.path} note={opts.note} live={opts.live} load={state} inspector={opts.inspector} contentReader={opts.contentReader} saver={saver} />
+        <App path={opts.path} note={opts.note} live={opts.live} load={state} inspector={opts.inspector} contentReader={opts.contentReader} saver={opts.saver} />
       </ErrorBoundary>
     </TerminalModes>
   );

@@ -1,5 +1,6 @@
 import type { Direction } from '../../src/core/origin.js';
-import { K8sChannelDecoder, k8sChannelProtocol } from '../../src/websocket/channel-protocol.js';
+import { K8sChannelDecoder } from '../../src/websocket/channel-protocol.js';
+import { k8sChannelProtocol } from '../../src/websocket/channel-subprotocols.js';
 import { Opcode } from '../../src/websocket/frame-header.js';
 import { WebSocketFrameEncoder } from '../../src/websocket/frame-encoder.js';
 import { ChannelRecorder, bytes, origin } from './recorders.js';
