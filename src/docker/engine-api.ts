@@ -32,7 +32,11 @@ const VERSION_PREFIX = /^\/v\d+(?:\.\d+)*(?=\/)/;
 /** Recognises the Engine API calls of an exec or attach; null for anything else (images, ping, …). */
 export function parseEngineCall(method: string, target: string): EngineCall | null {
   const { path, query } = splitTarget(target);
-  const segments = path.replace(VERSION_PREFIX, '').split('/').slice(1).map(decodeSegment);
+  const raw = path.replace(VERSION_PREFIX, '').split('/').slice(1);
+  // No call is more than three segments deep. Every HTTP request comes here, and decoding the seven
+  // segments of a k8s exec path (apiserver and kubelet hops) cost more than the rest of the request.
+  if (raw.length > 3) return null;
+  const segments = raw.map(decodeSegment);
   if (segments.some((s) => s === null || s === '')) return null;
   const [root, id, action, extra] = segments as string[];
   if (method === 'POST' && root === 'containers' && id === 'create' && action === undefined) return { op: 'container-create', name: new URLSearchParams(query).get('name') };

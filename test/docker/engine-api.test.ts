@@ -33,6 +33,8 @@ describe('parseEngineCall', () => {
       ['POST', '/v1.41/containers//exec'],
       ['POST', '/containers/%zz/exec'],
       ['POST', `/exec/${ID}/start/more`],
+      ['POST', '/api/v1/namespaces/default/pods/web-0/exec?command=sh&stdin=true'],
+      ['POST', '/v1.41/containers/%zz/exec/more'],
     ]) {
       expect(parseEngineCall(m, t)).toBeNull();
     }
