@@ -6,6 +6,7 @@
  * decides what the bytes are; each side of each connection it tracks is a TcpSenderAnalysis (a
  * subclass that also holds the side's reassembly state).
  */
+import { ZERO_TS } from '../core/origin.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpSegment } from './tcp.js';
 
 export type TcpAnalysisFlag =
@@ -39,7 +40,7 @@ export class TcpSenderAnalysis {
   nextSeq = 0;
   seen = false;
   /** Time of the segment that last advanced nextSeq. */
-  advancedTs = 0;
+  advancedTs = ZERO_TS;
   /** Last acknowledgment number and window this side sent (valid once `acked`), and the packet that first sent that ACK. */
   lastAck = 0;
   acked = false;

@@ -10,7 +10,7 @@
  * them (after a short hold-back: see `reorderHoldNs`), when the buffer cap is hit, or when the
  * connection ends with holes.
  */
-import type { Direction, StreamOrigin } from '../core/origin.js';
+import { ZERO_TS, type Direction, type StreamOrigin } from '../core/origin.js';
 import type { Problem } from '../core/problem.js';
 import { appended } from '../core/appended.js';
 import { tcpAnalysisProblem, tcpProblem } from './problems.js';
@@ -155,7 +155,7 @@ class HalfStream extends TcpSenderAnalysis {
   windowClosed = false;
   finOffset = -1;
   finPacket = 0;
-  finTs = 0;
+  finTs = ZERO_TS;
   closed = false;
 
   constructor(

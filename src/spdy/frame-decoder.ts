@@ -11,7 +11,7 @@
  * from then on this direction's header blocks are reported undecodable instead of risking garbage
  * from a zlib stream with a hole in it (zlib would not notice: its checksum comes only at stream end).
  */
-import type { FrameOrigin, StreamOrigin } from '../core/origin.js';
+import { ZERO_TS, type FrameOrigin, type StreamOrigin } from '../core/origin.js';
 import type { Problem } from '../core/problem.js';
 import { SMALL_PIECE_BYTES, SmallPieceCopier } from '../core/small-copy.js';
 import { spdyProblem, type SpdyProblemCode } from './problems.js';
@@ -127,7 +127,7 @@ export class SpdyFrameDecoder {
   private headFill = 0;
   private frameOffset = 0;
   private framePacket = 0;
-  private frameTs = 0;
+  private frameTs = ZERO_TS;
   private isControl = false;
   private version = 0;
   private type = 0;

@@ -18,7 +18,7 @@
  * line fetched per frame when thousands of connections interleave): a sink that keeps one past the
  * frame (past the call, for origins) keeps a copy.
  */
-import type { FrameOrigin, StreamOrigin } from '../core/origin.js';
+import { ZERO_TS, type FrameOrigin, type StreamOrigin } from '../core/origin.js';
 import type { Problem } from '../core/problem.js';
 import { webSocketProblem, type WebSocketProblemCode } from './problems.js';
 import { maskInPlace } from './mask.js';
@@ -117,14 +117,14 @@ export class WebSocketFrameDecoder {
   /** Stream offset of the next byte expected; -1 until the first push or gap. */
   private pos = -1;
   private lastPacket = 0;
-  private lastTs = 0;
+  private lastTs = ZERO_TS;
 
   private readonly hdr = new Uint8Array(14);
   private hdrLen = 0;
   private need = 2;
   private frameOffset = 0;
   private framePacket = 0;
-  private frameTs = 0;
+  private frameTs = ZERO_TS;
   private payloadLength = 0;
 
   /** The frame in progress (state GET_PAYLOAD), refilled for each frame. */

@@ -10,7 +10,7 @@
  * starts with first=true. Text messages that are not valid UTF-8 (RFC 6455 §8.1) are reported, once each,
  * and still passed up as they are.
  */
-import type { Direction, FrameOrigin, StreamOrigin } from '../core/origin.js';
+import { ZERO_TS, type Direction, type FrameOrigin, type StreamOrigin } from '../core/origin.js';
 import type { Problem } from '../core/problem.js';
 import { webSocketProblem, type WebSocketProblemCode } from './problems.js';
 import type { WebSocketFrameHeader, WebSocketFrameSink } from './frame-decoder.js';
@@ -174,7 +174,7 @@ export class WebSocketMessageAssembler implements WebSocketFrameSink {
   private msgFrames = 0;
   private msgOffset = 0;
   private msgPacket = 0;
-  private msgTs = 0;
+  private msgTs = ZERO_TS;
   private msgFirstPending = false;
   private msgLastSent = false;
   /** Text messages: the payload so far is valid UTF-8 (a message is reported once). */
