@@ -607,7 +607,11 @@ export class CaptureDecoder {
 
   private pcapngTs(iface: PcapngInterface, hi: number, lo: number): number {
     if (iface.anchored) {
-      return iface.anchorTs + ((hi - iface.anchorHi) * 4294967296 + (lo - iface.anchorLo)) * iface.nsPerTick;
+      // The low word is added to a double (the high words' difference times 2^32) before anything
+      // is subtracted from it: as `lo - anchorLo` it was small-integer arithmetic until the low
+      // word first passed 2^31 (within 4.3 s of nanosecond ticks), which threw away the optimised
+      // code of the whole packet loop around it (decodeBlock) for a recompile. Exact below 2^53.
+      return iface.anchorTs + ((hi - iface.anchorHi) * 4294967296 + lo - iface.anchorLo) * iface.nsPerTick;
     }
     const abs = absoluteNs(iface, hi, lo);
     if (this.originNs === null) this.originNs = abs;
