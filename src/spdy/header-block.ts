@@ -84,8 +84,64 @@ let sharedOutput: Uint8Array<ArrayBuffer> | null = null;
  */
 const spare: { window: Uint8Array | null; lengths: Int32Array | null; distances: Int32Array | null } = { window: null, lengths: null, distances: null };
 
+/**
+ * A header block some direction sent as its n-th, after the n-1 blocks on the way here, and what it
+ * decoded to. A direction's blocks from a fresh context decode the same wherever they are sent, and
+ * the client and server of every exec connection send the same few (kubectl's SYN_STREAMs name only
+ * the stream type, the replies are empty): a direction whose blocks so far lie on this tree is
+ * answered from it and makes no zlib context at all. Inflating, parking and parsing the 8 blocks of
+ * a SPDY exec connection cost ~490,000 instructions, and 1000 sessions made pako's inflate hot
+ * enough to be optimised.
+ */
+interface DecodedBlock extends DecodedSequence {
+  readonly block: Uint8Array;
+  readonly headers: SpdyHeaders;
+  readonly inflated: Uint8Array;
+  readonly before: DecodedSequence;
+}
+interface DecodedSequence {
+  readonly next: DecodedBlock[];
+}
+/** The tree's root: no block yet. */
+const FRESH_CONTEXT: DecodedSequence = { next: [] };
+/** Bounds of the tree (blocks of other sizes, or beyond the counts, are inflated, not remembered). */
+const MAX_REMEMBERED_BLOCKS = 1024;
+const MAX_REMEMBERED_BLOCK_BYTES = 512;
+const MAX_BLOCKS_AFTER_ONE = 16;
+let rememberedBlocks = 0;
+
+function decodedNext(seq: DecodedSequence, block: Uint8Array): DecodedBlock | undefined {
+  next: for (const d of seq.next) {
+    if (d.block.length !== block.length) continue;
+    for (let i = 0; i < block.length; i++) if (d.block[i] !== block[i]) continue next;
+    return d;
+  }
+  return undefined;
+}
+
+/** The node for `block` after `seq`, added when it decoded whole with nothing to report and the tree has room; null otherwise. */
+function remember(seq: DecodedSequence, block: Uint8Array, result: HeaderBlockResult): DecodedBlock | null {
+  const known = decodedNext(seq, block);
+  if (known) return known;
+  if (result.headers === null || result.problem !== null || !result.inflated) return null;
+  if (rememberedBlocks >= MAX_REMEMBERED_BLOCKS || block.length > MAX_REMEMBERED_BLOCK_BYTES || seq.next.length >= MAX_BLOCKS_AFTER_ONE) return null;
+  rememberedBlocks++;
+  const d: DecodedBlock = { block: block.slice(), headers: copyHeaders(result.headers), inflated: result.inflated.slice(), before: seq, next: [] };
+  seq.next.push(d);
+  return d;
+}
+
+function copyHeaders(headers: SpdyHeaders): SpdyHeaders {
+  const copy: SpdyHeaders = Object.create(null) as SpdyHeaders;
+  for (const name in headers) copy[name] = headers[name]!.slice();
+  return copy;
+}
+
 export class SpdyHeaderInflater {
-  private readonly strm = new ZStream();
+  /** The zlib context, made when a block is not on the tree of decoded sequences. */
+  private strm: ZStream | null = null;
+  /** Where this direction's blocks so far lie on that tree; null once they left it. */
+  private decoded: DecodedSequence | null = FRESH_CONTEXT;
   private readonly maxInflatedBytes: number;
   /** Why the zlib context is unusable, or null while it is intact. */
   private lostReason: string | null = null;
@@ -100,7 +156,6 @@ export class SpdyHeaderInflater {
 
   constructor(opts: { maxInflatedBytes?: number } = {}) {
     this.maxInflatedBytes = opts.maxInflatedBytes ?? DEFAULT_MAX_INFLATED_HEADER_BYTES;
-    zlibInflateInit2(this.strm, WINDOW_BITS);
   }
 
   /** False once the direction's zlib context is lost: every later block decodes to null. */
@@ -119,8 +174,32 @@ export class SpdyHeaderInflater {
   /** Inflate the next compressed header block of this direction and parse it. */
   inflate(block: Uint8Array): HeaderBlockResult {
     if (this.lostReason !== null) return this.unavailable();
-    const strm = this.strm;
-    this.unpark();
+    const decoded = this.decoded;
+    if (decoded !== null && this.strm === null) {
+      const known = decodedNext(decoded, block);
+      // A smaller cap than the one it was decoded under would refuse it: inflated, it fails as it should.
+      if (known !== undefined && known.inflated.length <= this.maxInflatedBytes) {
+        this.decoded = known;
+        return { headers: copyHeaders(known.headers), problem: null, inflated: known.inflated };
+      }
+    }
+    const result = this.inflateWith(this.strm ?? this.contextAfter(decoded), block);
+    this.decoded = decoded !== null && this.lostReason === null ? remember(decoded, block, result) : null;
+    return result;
+  }
+
+  /** A zlib context in the state the blocks on the tree up to `decoded` leave it in: they are inflated again. */
+  private contextAfter(decoded: DecodedSequence | null): ZStream {
+    const strm = (this.strm = new ZStream());
+    zlibInflateInit2(strm, WINDOW_BITS);
+    const blocks: Uint8Array[] = [];
+    for (let d = decoded; d !== null && d !== FRESH_CONTEXT; d = (d as DecodedBlock).before) blocks.push((d as DecodedBlock).block);
+    for (let i = blocks.length - 1; i >= 0; i--) this.inflateWith(strm, blocks[i]!);
+    return strm;
+  }
+
+  private inflateWith(strm: ZStream, block: Uint8Array): HeaderBlockResult {
+    this.unpark(strm);
     strm.input = block;
     strm.next_in = 0;
     strm.avail_in = block.length;
@@ -135,7 +214,7 @@ export class SpdyHeaderInflater {
       produced = strm.next_out;
       if (status === Z_NEED_DICT) {
         status = zlibInflateSetDictionary(strm, SPDY3_DICTIONARY);
-        if (status !== Z_OK) return this.fail('the zlib stream asks for a dictionary other than the SPDY/3 one');
+        if (status !== Z_OK) return this.fail(strm, 'the zlib stream asks for a dictionary other than the SPDY/3 one');
         continue;
       }
       if (status === Z_STREAM_END) {
@@ -145,11 +224,11 @@ export class SpdyHeaderInflater {
       }
       if (status !== Z_OK && status !== Z_BUF_ERROR) {
         const cause = strm.total_in === strm.next_in ? "the direction's first header block was probably not captured" : 'corrupt header block';
-        return this.fail(`zlib error (${strm.msg || status}); ${cause}`);
+        return this.fail(strm, `zlib error (${strm.msg || status}); ${cause}`);
       }
       if (strm.avail_out > 0) break; // all input consumed, all output flushed
       if (out.length > this.maxInflatedBytes) {
-        return this.fail(`header block inflates to more than ${this.maxInflatedBytes} bytes (zlib bomb?); decompression stopped`);
+        return this.fail(strm, `header block inflates to more than ${this.maxInflatedBytes} bytes (zlib bomb?); decompression stopped`);
       }
       const bigger = new Uint8Array(Math.min(out.length * 2, this.maxInflatedBytes + 1));
       bigger.set(out.subarray(0, produced));
@@ -157,13 +236,13 @@ export class SpdyHeaderInflater {
     }
     strm.input = EMPTY; // do not keep the caller's buffer alive
     strm.output = EMPTY;
-    this.park();
+    this.park(strm);
     return { ...parseNameValueBlock(out, produced), inflated: out.subarray(0, produced) };
   }
 
   /** Keeps only what the next block needs: the history in the window, and no tables at a block boundary. */
-  private park(): void {
-    const state = this.strm.state as PakoInflateState;
+  private park(strm: ZStream): void {
+    const state = strm.state as PakoInflateState;
     // Not wrapped yet: the history is window[0, whave). A window unpark gave a stream that has not
     // written to it yet (wsize 0: an empty or cut first block) holds none.
     if (state.window !== null && (state.whave < state.wsize || state.wsize === 0)) {
@@ -171,7 +250,7 @@ export class SpdyHeaderInflater {
       spare.window = state.window;
       state.window = null;
     }
-    if (this.strm.data_type & AT_BLOCK_BOUNDARY) {
+    if (strm.data_type & AT_BLOCK_BOUNDARY) {
       spare.lengths = state.lendyn;
       spare.distances = state.distdyn;
       state.lencode = state.lendyn = null;
@@ -180,8 +259,8 @@ export class SpdyHeaderInflater {
     }
   }
 
-  private unpark(): void {
-    const state = this.strm.state as PakoInflateState;
+  private unpark(strm: ZStream): void {
+    const state = strm.state as PakoInflateState;
     // A parked window, or none yet: zlib makes one on its first output (pako's updatewindow, a new
     // zeroed 32 KiB array for every direction's first block, ~23,000 instructions), the spare serves.
     if (state.window === null) {
@@ -200,13 +279,13 @@ export class SpdyHeaderInflater {
     }
   }
 
-  private fail(reason: string): HeaderBlockResult {
-    this.strm.input = EMPTY;
-    this.strm.output = EMPTY;
+  private fail(strm: ZStream, reason: string): HeaderBlockResult {
+    strm.input = EMPTY;
+    strm.output = EMPTY;
     this.loseContext(reason);
     // Nothing inflates here again: the window and tables go to the next inflater, not stay with a
     // dead one (32 KiB each, however many connections a hostile capture opens).
-    const state = this.strm.state as PakoInflateState;
+    const state = strm.state as PakoInflateState;
     spare.window = state.window ?? spare.window;
     spare.lengths = state.lendyn ?? spare.lengths;
     spare.distances = state.distdyn ?? spare.distances;

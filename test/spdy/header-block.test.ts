@@ -90,6 +90,44 @@ describe('SpdyHeaderDeflater / SpdyHeaderInflater', () => {
     }
   });
 
+  test('directions sending the blocks another direction sent are answered from its decoding; one departing from them inflates its own context up to there', () => {
+    // Every exec connection's SYN_STREAMs are the same blocks: the first direction's decoding answers
+    // the others, which make no zlib context until a block of theirs is new.
+    const opening: SpdyHeaderInput[] = [{ streamtype: 'error', 'x-shared-by-all': 'x'.repeat(40) }, { streamtype: 'stdout' }];
+    const expected = (h: SpdyHeaderInput) => Object.fromEntries(Object.entries(h).map(([k, v]) => [k, typeof v === 'string' ? [v] : [...v]]));
+    const directions = Array.from({ length: 4 }, () => ({ deflater: new SpdyHeaderDeflater(), inflater: new SpdyHeaderInflater() }));
+    for (const headers of opening) {
+      for (const d of directions) {
+        const r = d.inflater.inflate(d.deflater.deflate(headers));
+        expect(r.problem).toBeNull();
+        expect({ ...r.headers }).toEqual(expected(headers));
+        expect({ ...parseNameValueBlock(r.inflated!, r.inflated!.length).headers }).toEqual(expected(headers));
+      }
+    }
+    // Then each its own block, reaching back into the history the shared ones wrote, interleaved
+    // with the others' (they unpark into one another's window).
+    for (let round = 0; round < 3; round++) {
+      directions.forEach((d, i) => {
+        const headers = { streamtype: 'stdout', 'x-shared-by-all': 'x'.repeat(40), own: `direction ${i} round ${round}` };
+        const r = d.inflater.inflate(d.deflater.deflate(headers));
+        expect(r.problem).toBeNull();
+        expect({ ...r.headers }).toEqual(expected(headers));
+      });
+    }
+  });
+
+  test('a remembered block is refused by an inflater whose cap it exceeds, as if inflated; headers answered from memory are the direction\'s own', () => {
+    const block = new SpdyHeaderDeflater().deflate({ streamtype: 'stdout', big: 'y'.repeat(200) });
+    const first = new SpdyHeaderInflater().inflate(block);
+    expect(first.headers?.big).toEqual(['y'.repeat(200)]);
+    const capped = new SpdyHeaderInflater({ maxInflatedBytes: 100 }).inflate(block);
+    expect(capped.headers).toBeNull();
+    expect(capped.problem).toMatch(/inflates to more than 100 bytes/);
+    const again = new SpdyHeaderInflater().inflate(block);
+    again.headers!.streamtype.push('changed');
+    expect(new SpdyHeaderInflater().inflate(block).headers?.streamtype).toEqual(['stdout']);
+  });
+
   test('the stream starts with a zlib header naming the SPDY/3 dictionary, each block ends in a sync flush', () => {
     const deflater = new SpdyHeaderDeflater();
     const first = deflater.deflate({ streamtype: 'error' });
@@ -175,9 +213,9 @@ describe('SpdyHeaderDeflater / SpdyHeaderInflater', () => {
     const deflater = new SpdyHeaderDeflater();
     const block = deflater.deflate({ streamtype: 'error' });
     const inflater = new SpdyHeaderInflater();
-    const zlibState = (inflater as unknown as { strm: { state: { window: Uint8Array | null } } }).strm.state;
     // Only the zlib header: no dictionary id yet, no output.
     expect(inflater.inflate(block.subarray(0, 2)).problem).toMatch(/too short/);
+    const zlibState = (inflater as unknown as { strm: { state: { window: Uint8Array | null } } }).strm.state;
     expect(zlibState.window).toBeNull();
     expect({ ...inflater.inflate(block.subarray(2)).headers }).toEqual({ streamtype: ['error'] });
     expect(zlibState.window).toBeNull(); // parked again
