@@ -1,10 +1,10 @@
 /**
  * The HPACK Huffman code (RFC 7541 Appendix B) and its decoder and encoder.
  *
- * Decoding walks the code tree four bits at a time through a state table built once at load: a state
- * is an internal node of the tree (the code has 257 leaves, so 256 internal nodes), and each
- * (state, nibble) pair gives the next state and at most one decoded symbol — no code is shorter than
- * 5 bits, so a nibble can never finish two.
+ * Decoding walks the code tree four bits at a time through a state table: a state is an internal
+ * node of the tree (the code has 257 leaves, so 256 internal nodes), and each (state, nibble) pair
+ * gives the next state and at most one decoded symbol — no code is shorter than 5 bits, so a nibble
+ * can never finish two.
  */
 
 /** Code and bit length of each symbol 0..255 and EOS (256), as listed in RFC 7541 Appendix B. */
@@ -90,17 +90,25 @@ export const HUFFMAN_BAD_PADDING = -2;
 const TRANSITION_EMITS = 1 << 16;
 const TRANSITION_FAILS = 1 << 17;
 
-// Built on the first decode, not at load: a run that meets no HTTP/2 (most exec captures) would spend
-// ~3 ms of every start on it, in code not yet compiled.
-let decodeTable: Uint32Array | null = null;
+/**
+ * The code tree, built on the first decode (a run that meets no HTTP/2, most exec captures, never
+ * builds it): child[2·node + bit] ≥ 0 is an internal node, LEAF - symbol a leaf.
+ */
+let codeTree: Int32Array | null = null;
+const LEAF = -2;
+const UNSET = -1;
+/**
+ * Transition of each (state, nibble), worked out the first time decoding meets it: a header block
+ * meets a few hundred of the 4096, and working out all of them up front was ~7 million instructions
+ * of not yet compiled code (plus an optimising compile of the loop) in the first decode of a run.
+ * 0 is no transition (four bits down from a state without emitting never end at the root): not yet
+ * worked out.
+ */
+const transitions = new Uint32Array(STATES * 16);
 /** 1 where input may end: at the root, or inside the all-ones path (EOS prefix) at most 7 bits deep. */
 const endsCleanly = new Uint8Array(STATES);
 
-function buildDecodeTable(): Uint32Array {
-  const table = new Uint32Array(STATES * 16);
-  // child[2·node + bit]: ≥ 0 an internal node, LEAF - symbol a leaf, UNSET nothing yet.
-  const UNSET = -1;
-  const LEAF = -2;
+function buildCodeTree(): Int32Array {
   const child = new Int32Array(STATES * 2).fill(UNSET);
   const depth = new Uint8Array(STATES);
   const onesOnly = new Uint8Array(STATES);
@@ -127,31 +135,35 @@ function buildDecodeTable(): Uint32Array {
     child[2 * node + (code & 1)] = LEAF - symbol;
   }
   if (nodes !== STATES) throw new Error(`Huffman table: ${nodes} internal nodes, expected ${STATES}`);
-
   for (let state = 0; state < STATES; state++) {
     endsCleanly[state] = state === 0 || (onesOnly[state] === 1 && depth[state]! <= 7) ? 1 : 0;
-    for (let nibble = 0; nibble < 16; nibble++) {
-      let node = state;
-      let transition = 0;
-      for (let i = 3; i >= 0; i--) {
-        const next = child[2 * node + ((nibble >>> i) & 1)]!;
-        if (next === UNSET) throw new Error('Huffman table: incomplete code tree');
-        if (next >= 0) {
-          node = next;
-          continue;
-        }
-        const symbol = LEAF - next;
-        if (symbol === EOS) {
-          transition = TRANSITION_FAILS;
-          break;
-        }
-        transition = TRANSITION_EMITS | (symbol << 8);
-        node = 0;
-      }
-      table[state * 16 + nibble] = transition | node;
-    }
   }
-  return table;
+  return child;
+}
+
+/** Walks the four bits of `nibble` down the tree from `state`, and keeps the transition for next time. */
+function workOutTransition(state: number, nibble: number): number {
+  const child = (codeTree ??= buildCodeTree());
+  let node = state;
+  let transition = 0;
+  for (let i = 3; i >= 0; i--) {
+    const next = child[2 * node + ((nibble >>> i) & 1)]!;
+    if (next === UNSET) throw new Error('Huffman table: incomplete code tree');
+    if (next >= 0) {
+      node = next;
+      continue;
+    }
+    const symbol = LEAF - next;
+    if (symbol === EOS) {
+      transition = TRANSITION_FAILS;
+      break;
+    }
+    transition = TRANSITION_EMITS | (symbol << 8);
+    node = 0;
+  }
+  transition |= node;
+  transitions[state * 16 + nibble] = transition;
+  return transition;
 }
 
 /** Most bytes `length` Huffman-coded bytes can decode to: the shortest code is 5 bits. */
@@ -164,21 +176,21 @@ export function huffmanDecodedLengthBound(length: number): number {
  * bytes. Returns the decoded length, or HUFFMAN_EOS_IN_STRING / HUFFMAN_BAD_PADDING.
  */
 export function huffmanDecode(src: Uint8Array, start: number, end: number, out: Uint8Array): number {
-  const transitions = (decodeTable ??= buildDecodeTable());
   let state = 0;
   let n = 0;
   for (let i = start; i < end; i++) {
     const byte = src[i]!;
-    let t = transitions[state * 16 + (byte >>> 4)]!;
+    let t = transitions[state * 16 + (byte >>> 4)]! || workOutTransition(state, byte >>> 4);
     if (t & TRANSITION_FAILS) return HUFFMAN_EOS_IN_STRING;
     if (t & TRANSITION_EMITS) out[n++] = (t >>> 8) & 0xff;
     state = t & 0xff;
-    t = transitions[state * 16 + (byte & 0x0f)]!;
+    t = transitions[state * 16 + (byte & 0x0f)]! || workOutTransition(state, byte & 0x0f);
     if (t & TRANSITION_FAILS) return HUFFMAN_EOS_IN_STRING;
     if (t & TRANSITION_EMITS) out[n++] = (t >>> 8) & 0xff;
     state = t & 0xff;
   }
-  return endsCleanly[state] ? n : HUFFMAN_BAD_PADDING;
+  // At the root (an empty string too, before any tree is built) the input ends cleanly.
+  return state === 0 || endsCleanly[state] ? n : HUFFMAN_BAD_PADDING;
 }
 
 /** Length in bytes of the Huffman coding of src. */
