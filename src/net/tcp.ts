@@ -32,8 +32,13 @@ export interface TcpSegment {
   /** TCP_* flag bits. */
   flags: number;
   window: number;
-  /** Captured payload: a view into the packet data, valid only during the call. */
+  /** Captured payload: a view into the packet data or a copy of it, valid only during the call. */
   payload: Uint8Array;
+  /**
+   * Where the payload begins in the packet's captured bytes (from its link-layer header); in the
+   * reassembled datagram's bytes when the packet completed a fragmented one.
+   */
+  payloadStart: number;
   /** Payload bytes sent on the wire after `payload` but not captured (snaplen); usually 0. */
   missing?: number;
   /** On a SYN: its window scale option's shift, 0 without one (the scale then stays off). */

@@ -61,7 +61,7 @@ export interface CarrierPacket {
   payloadLength: number;
   streamOffset: number;
   /** The TCP header fields of the segment (its payload view is dropped). */
-  tcp: Omit<TcpSegment, 'payload'>;
+  tcp: Omit<TcpSegment, 'payload' | 'payloadStart'>;
   /** The frame's link, IP and TCP headers with their fields. */
   headers: HeaderLayer[];
   /** TCP analysis of the segment (retransmission, out-of-order, zero window…), as Wireshark's tcp.analysis flags. */
@@ -175,18 +175,18 @@ interface KeptPacket {
   packet: PacketCopy;
   payloadStart: number;
   payloadLength: number;
-  tcp: Omit<TcpSegment, 'payload'>;
+  tcp: Omit<TcpSegment, 'payload' | 'payloadStart'>;
 }
 
 /** The segment's header fields (named one by one: an object rest `{ payload, ...tcp }` costs V8 a runtime call per packet). */
-function segmentFields(seg: TcpSegment): Omit<TcpSegment, 'payload'> {
+function segmentFields(seg: TcpSegment): Omit<TcpSegment, 'payload' | 'payloadStart'> {
   const { src, dst, srcPort, dstPort, seq, ack, flags, window, missing, windowScale, packet, ts } = seg;
   return { src, dst, srcPort, dstPort, seq, ack, flags, window, missing, windowScale, packet, ts };
 }
 
 function keptPacket(current: Packet, seg: TcpSegment): KeptPacket {
   const { payload } = seg;
-  return { packet: copyPacket(current), payloadStart: payloadStart(payload, current), payloadLength: payload.length, tcp: segmentFields(seg) };
+  return { packet: copyPacket(current), payloadStart: seg.payloadStart, payloadLength: payload.length, tcp: segmentFields(seg) };
 }
 
 /** A piece of the direction's TCP stream and the packet that delivered it. */
@@ -209,7 +209,7 @@ interface RingPacket {
   whole: Uint8Array | null;
   payloadStart: number;
   payloadLength: number;
-  tcp: Omit<TcpSegment, 'payload'>;
+  tcp: Omit<TcpSegment, 'payload' | 'payloadStart'>;
 }
 
 /**
@@ -241,7 +241,7 @@ class RecentPackets {
       if (pos + n > RECENT_RING_BYTES) this.written += RECENT_RING_BYTES - pos;
       this.ring.set(bytes, this.written % RECENT_RING_BYTES);
     }
-    this.packets.set(current.index, { read: copyPacket(current, NO_BYTES), length: n, at: this.written, whole, payloadStart: payloadStart(payload, current), payloadLength: payload.length, tcp });
+    this.packets.set(current.index, { read: copyPacket(current, NO_BYTES), length: n, at: this.written, whole, payloadStart: seg.payloadStart, payloadLength: payload.length, tcp });
     if (!whole) this.written += n;
   }
 
@@ -716,9 +716,4 @@ function flagCarrier(carriers: Carriers, k: KeptPacket | undefined, tcpEnd: numb
   if (!k || !flag || carriers.size > 0) return;
   const headers = packetHeaderLayers(k.packet.linkType, k.packet.data);
   carriers.set(k.packet.index, { ...k, streamOffset: tcpEnd - k.payloadLength, headers, analysis: [], flag });
-}
-
-/** Where a segment's payload (a view of the packet's bytes) starts in the packet. */
-function payloadStart(payload: Uint8Array, p: Packet): number {
-  return payload.byteOffset - p.bytes.byteOffset - p.start;
 }

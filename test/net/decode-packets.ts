@@ -1,4 +1,4 @@
-/** Runs packets through a PacketDecoder and keeps what came out (segment payloads copied). */
+/** Runs packets through a PacketDecoder and keeps what came out (segment payloads copied, without payloadStart). */
 import type { Packet } from '../../src/capture/packet.js';
 import type { Problem } from '../../src/core/problem.js';
 import { PacketDecoder, type PacketDecoderStats } from '../../src/net/packet-decoder.js';
@@ -6,23 +6,25 @@ import type { IpFragmentReassemblerOptions } from '../../src/net/ip-fragments.js
 import type { TcpSegment } from '../../src/net/tcp.js';
 
 export interface Decoded {
-  segments: TcpSegment[];
+  segments: Omit<TcpSegment, 'payloadStart'>[];
   problems: Problem[];
   stats: PacketDecoderStats;
-  /** For each segment, whether its payload was a view into the packet's own bytes. */
-  views: boolean[];
+  /** For each segment, whether payloadStart places its payload in the packet's own bytes. */
+  located: boolean[];
 }
 
 export function decodePackets(packets: Packet[], opts: { fragments?: IpFragmentReassemblerOptions } = {}): Decoded {
-  const segments: TcpSegment[] = [];
+  const segments: Omit<TcpSegment, 'payloadStart'>[] = [];
   const problems: Problem[] = [];
-  const views: boolean[] = [];
+  const located: boolean[] = [];
   let current: Packet | null = null;
   const decoder = new PacketDecoder(
     {
       onSegment: (seg) => {
-        views.push(seg.payload.buffer === current!.bytes.buffer);
-        segments.push({ ...seg, payload: seg.payload.slice() });
+        const { payloadStart, ...fields } = seg;
+        const from = current!.start + payloadStart;
+        located.push(Buffer.from(current!.bytes.subarray(from, from + seg.payload.length)).equals(seg.payload));
+        segments.push({ ...fields, payload: seg.payload.slice() });
       },
       onProblem: (p) => problems.push(p),
     },
@@ -33,5 +35,5 @@ export function decodePackets(packets: Packet[], opts: { fragments?: IpFragmentR
     decoder.push(p);
   }
   decoder.end();
-  return { segments, problems, stats: decoder.stats, views };
+  return { segments, problems, stats: decoder.stats, located };
 }

@@ -35,7 +35,7 @@ function expectSegment(spec: TcpPacketSpec, link: LinkKind, data: Uint8Array) {
       ts: 123,
     },
   ]);
-  expect(d.views).toEqual([true]);
+  expect(d.located).toEqual([true]);
 }
 
 describe('link types', () => {

@@ -387,9 +387,15 @@ describe('hostile input', () => {
     expect(problems.length).toBeGreaterThan(0);
   });
 
-  it('copies nothing: payload views point into the packet', () => {
-    const d = decodePackets([toPacket(concatBytes(buildTcpPacket(SPEC)), 1), toPacket(buildTcpPacket({ ...V6SPEC, link: 'raw' }), 2, { linkType: 101 })]);
-    expect(d.views).toEqual([true, true]);
-    expect(d.segments.map((s) => payloadText(s.payload))).toEqual(['payload bytes', 'payload bytes']);
+  it('says where each payload starts in its packet, view or copy', () => {
+    // A keystroke's few bytes are copied, a longer payload is a view.
+    const long = 'x'.repeat(200);
+    const d = decodePackets([
+      toPacket(concatBytes(buildTcpPacket(SPEC)), 1),
+      toPacket(buildTcpPacket({ ...V6SPEC, link: 'raw' }), 2, { linkType: 101 }),
+      toPacket(buildTcpPacket({ ...SPEC, payload: long }), 3),
+    ]);
+    expect(d.located).toEqual([true, true, true]);
+    expect(d.segments.map((s) => payloadText(s.payload))).toEqual(['payload bytes', 'payload bytes', long]);
   });
 });

@@ -181,6 +181,7 @@ export class SegmentMaker {
       flags: flagBits(flags),
       window: 65535,
       payload: bytes(payload),
+      payloadStart: 54, // after Ethernet, IPv4 and TCP headers without options
       missing: 0,
       packet: this.packet,
       ts: this.packet * 1000,
