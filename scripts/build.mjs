@@ -62,6 +62,18 @@ const tuiOutside = {
   },
 };
 
+/**
+ * In the TUI's module, Ink and its helpers (wrap-ansi, cli-truncate, widest-line) measure text with
+ * src/report/cell-width.ts, which answers as string-width does without segmenting plain rows.
+ */
+const cellWidthForInk = {
+  name: 'cell-width-for-ink',
+  setup(b) {
+    const cellWidth = join(root, 'src', 'report', 'cell-width.ts');
+    b.onResolve({ filter: /^string-width$/ }, (args) => (args.importer === cellWidth ? undefined : { path: cellWidth }));
+  },
+};
+
 rmSync(dist, { recursive: true, force: true });
 const [, , tui] = await Promise.all([
   // Node's built-ins and resvg are required when first needed rather than imported: a script that
@@ -74,6 +86,7 @@ const [, , tui] = await Promise.all([
     format: 'esm',
     entryPoints: { 'run-tui': 'src/ui/run-tui.tsx' },
     outExtension: { '.js': '.mjs' },
+    plugins: [cellWidthForInk],
     metafile: true,
     // Ink imports its devtools (which import the uninstalled react-devtools-core) only with DEV=true:
     // a chunk of their own keeps that import from running with the rest.

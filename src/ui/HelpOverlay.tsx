@@ -1,5 +1,5 @@
 /** `?`: every key of the key table, and what the timeline's symbols mean. */
-import stringWidth from 'string-width';
+import cellWidth from '../report/cell-width.js';
 import { wrapWords } from '../report/format.js';
 import { type Segment } from './Line.js';
 import { KEY_TABLE } from './keys.js';
@@ -19,10 +19,10 @@ export const SYMBOL_HELP: readonly [string, string][] = [
 const KEY_COLUMN = 66;
 const LABEL_WIDTH = 15;
 /** Width of a symbol row beside the keys: its glyphs and the longest meaning. */
-const SYMBOL_WIDTH = 2 + 9 + Math.max(...SYMBOL_HELP.map(([, text]) => stringWidth(text)));
+const SYMBOL_WIDTH = 2 + 9 + Math.max(...SYMBOL_HELP.map(([, text]) => cellWidth(text)));
 
 function padTo(text: string, width: number): string {
-  return text + ' '.repeat(Math.max(0, width - stringWidth(text)));
+  return text + ' '.repeat(Math.max(0, width - cellWidth(text)));
 }
 
 /**
@@ -42,7 +42,7 @@ export function helpRows(width: number): Segment[][] {
     const count = Math.max(keyRows.length, SYMBOL_HELP.length);
     return Array.from({ length: count }, (_, i) => {
       const keys = keyRows[i] ?? [];
-      const used = keys.reduce((n, s) => n + stringWidth(s.text), 0);
+      const used = keys.reduce((n, s) => n + cellWidth(s.text), 0);
       const symbol = SYMBOL_HELP[i];
       return [
         ...keys,

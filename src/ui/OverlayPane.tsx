@@ -3,7 +3,7 @@
  * not fit, saying so in the title.
  */
 import { Box } from 'ink';
-import stringWidth from 'string-width';
+import cellWidth from '../report/cell-width.js';
 import { Line, type Segment } from './Line.js';
 import { PaneTitle } from './PaneTitle.js';
 
@@ -22,10 +22,10 @@ export function wrapRow(text: string, width: number): string[] {
   const rows: string[] = [];
   let chars = Array.from(text);
   let prefix = '';
-  while (stringWidth(prefix + chars.join('')) > width) {
-    const room = width - stringWidth(prefix);
+  while (cellWidth(prefix + chars.join('')) > width) {
+    const room = width - cellWidth(prefix);
     let cut = 0;
-    for (let cells = 0; cut < chars.length && cells + stringWidth(chars[cut]) <= room; cut++) cells += stringWidth(chars[cut]);
+    for (let cells = 0; cut < chars.length && cells + cellWidth(chars[cut]) <= room; cut++) cells += cellWidth(chars[cut]);
     if (cut === 0) break;
     const space = chars.lastIndexOf(' ', cut);
     const end = space > Math.max(indent.length, cut / 2) ? space + 1 : cut;

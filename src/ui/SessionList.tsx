@@ -4,7 +4,7 @@
  * follow it (├ └).
  */
 import { Box } from 'ink';
-import stringWidth from 'string-width';
+import cellWidth from '../report/cell-width.js';
 import type { RpcCall } from '../model/rpc-call.js';
 import type { ExecSession } from '../model/session.js';
 import { protocolLabel, hopLabel } from '../report/outcome.js';
@@ -98,7 +98,7 @@ function foldMark(r: SessionRow): string {
  */
 function fitTarget(s: ExecSession, width: number): string {
   const forms = s.hop === 'docker' ? [targetLabel(s)] : [targetLabel(s), targetLabel({ ...s, namespace: null }), targetLabel({ ...s, namespace: null, container: null })];
-  return fitWidth(forms.find((f) => stringWidth(f) <= width) ?? forms[forms.length - 1], width);
+  return fitWidth(forms.find((f) => cellWidth(f) <= width) ?? forms[forms.length - 1], width);
 }
 
 function sessionRow(r: SessionRow, all: readonly ExecSession[], selected: boolean, focused: boolean, cols: Columns, live: boolean): Segment[] {
@@ -124,7 +124,7 @@ function sessionRow(r: SessionRow, all: readonly ExecSession[], selected: boolea
 /** The column names over the rows, aligned with sessionRow's columns. */
 function headerRow(cols: Columns): Segment[] {
   // Short names where a column is narrow: a cut name ("comm…") reads as a typo.
-  const name = (full: string, short: string, width: number) => fitWidth(stringWidth(full) <= width ? full : short, width);
+  const name = (full: string, short: string, width: number) => fitWidth(cellWidth(full) <= width ? full : short, width);
   let text = `  ${fitRight('#', 3)} ${' '.repeat(cols.fold)}${fitWidth('kind', 4)} ${name('target', 'pod', cols.target)} ${name('command', 'cmd', cols.command)} ${fitWidth('protocol', 8)} `;
   if (cols.hop) text += fitWidth('hop', cols.hop - 1) + ' ';
   if (cols.start) text += fitRight('start', cols.start - 1) + ' ';
@@ -139,7 +139,7 @@ export function SessionList(p: SessionListProps) {
   const shown = shownRows.map((r) => r.session);
   const cols = sessionColumns(
     p.width,
-    { target: Math.max(0, ...shown.map((s) => stringWidth(targetLabel(s)))), command: Math.max(0, ...shown.map((s) => stringWidth(commandLabel(s)))) },
+    { target: Math.max(0, ...shown.map((s) => cellWidth(targetLabel(s)))), command: Math.max(0, ...shown.map((s) => cellWidth(commandLabel(s)))) },
     p.rows.some((r) => r.hops > 1),
   );
   const execs = new Set(p.rows.map((r) => r.head)).size;

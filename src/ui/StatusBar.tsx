@@ -1,5 +1,5 @@
 /** The bottom row: the filter being typed, else loading progress and the keys of the focused pane. */
-import stringWidth from 'string-width';
+import cellWidth from '../report/cell-width.js';
 import { formatBytes } from '../report/format.js';
 import { Line, type Segment } from './Line.js';
 import { keyHints, type HintContext } from './keys.js';
@@ -54,7 +54,7 @@ export function StatusBar({ ui, ctx, filterError, progress, loading, width }: { 
   if (ui.notice) return <Line segments={[{ text: ui.notice.text, color: ui.notice.error ? 'red' : 'green', bold: ui.notice.error }]} />;
   const segments: Segment[] = [];
   if (loading) segments.push({ text: progressBar(progress, Math.floor(width / 2)) + '  ', color: 'cyan' });
-  const used = segments.reduce((n, s) => n + stringWidth(s.text), 0);
+  const used = segments.reduce((n, s) => n + cellWidth(s.text), 0);
   segments.push({ text: keyHints(ui, width - used, ctx), dim: true });
   return <Line segments={segments} />;
 }

@@ -5,7 +5,7 @@
  * name, the sessions and warnings to short forms, then the format, the connections and the program's
  * name away, the path cut in its middle; the sessions, the warnings and what went wrong stay.
  */
-import stringWidth from 'string-width';
+import cellWidth from '../report/cell-width.js';
 import type { CaptureModel } from '../model/session.js';
 import { Line, type Segment } from './Line.js';
 import { plural } from '../report/format.js';
@@ -80,7 +80,7 @@ function shown(notes: readonly TitleNote[], form: readonly number[]): Segment[] 
   return out;
 }
 
-const widthOf = (segments: readonly Segment[]) => segments.reduce((w, s) => w + stringWidth(s.text), 0);
+const widthOf = (segments: readonly Segment[]) => segments.reduce((w, s) => w + cellWidth(s.text), 0);
 
 /**
  * The title's segments for a row `width` columns wide. `note` is a line the user must be able to

@@ -3,7 +3,7 @@
  * carries its effect on the UI state; the reducer, the help overlay, the status bar's hints and the
  * README's keys table all read this table, so they cannot disagree. A new key is one more entry.
  */
-import stringWidth from 'string-width';
+import cellWidth from '../report/cell-width.js';
 import {
   askSavePath,
   back,
@@ -303,7 +303,7 @@ export function keyHints(s: UiState, width = Infinity, ctx: HintContext = {}): s
     const hint = typeof b.hint === 'string' ? b.hint : (b.hint[hintScope] ?? b.hint[scope]);
     return hint ? [hint] : [];
   });
-  while (hints.length > 2 && stringWidth(hints.join('  ')) > width) hints.splice(hints.length - 3, 1);
+  while (hints.length > 2 && cellWidth(hints.join('  ')) > width) hints.splice(hints.length - 3, 1);
   return hints.join('  ');
 }
 

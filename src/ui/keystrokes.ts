@@ -4,7 +4,7 @@
  * Instead each key shows as itself: text as typed, Enter as ⏎ (ending the line), other control
  * keys named (⌃C, ⌫, ⇥, ↑, ⎋…). Everything else is neutralised as in any captured text.
  */
-import stringWidth from 'string-width';
+import cellWidth from '../report/cell-width.js';
 import { safeInline, type TerminalLine, type TextSpan } from '../report/terminal-text.js';
 
 /** Cursor and editing keys as terminals send them (CSI and SS3 forms). */
@@ -62,7 +62,7 @@ export function keystrokeLines(bytes: Uint8Array | readonly Uint8Array[], width:
   let used = 0;
   const put = (label: string, kind: TextSpan['kind']) => {
     for (const ch of kind === 'text' ? Array.from(label) : [label]) {
-      const w = stringWidth(ch);
+      const w = cellWidth(ch);
       if (used + w > width && used > 0) {
         line.continues = true;
         lines.push(line);
