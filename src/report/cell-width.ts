@@ -8,17 +8,19 @@
  * A string made only of code units that always make a grapheme cluster of their own (ranges below: no
  * marks, joiners, variation selectors, format or control characters, Hangul jamo or surrogates) has a
  * width that is the sum of theirs, and each one's is its East Asian Width, which is what string-width
- * gives such a cluster (test/report/cell-width.test.ts checks every one of them against it). Anything
- * else, ANSI escapes included, goes to string-width. The TUI's module gives Ink and its helpers this
+ * gives such a cluster (test/report/cell-width.test.ts checks every one of them against it). ANSI
+ * escapes are stripped first with string-width's own strip-ansi, as string-width does (Ink measures
+ * coloured rows); anything else goes to string-width. The TUI's module gives Ink and its helpers this
  * in place of string-width (scripts/build.mjs).
  */
 import stringWidth from 'string-width';
+import stripAnsi from 'strip-ansi';
 import { eastAsianWidth } from 'get-east-asian-width';
 
 type StringWidthOptions = Parameters<typeof stringWidth>[1];
 
 /** Code units from here on are never looked up: string-width measures strings holding one. */
-const TABLE_END = 0x27c0;
+const TABLE_END = 0x2c00;
 /** In `loneWidths`: a code unit that can join a neighbour in a cluster, or whose width string-width decides otherwise. */
 const NOT_ALONE = 255;
 /** Per code unit below TABLE_END: 0 not yet looked up, 1 or 2 cells, or NOT_ALONE. */
@@ -33,7 +35,8 @@ function standsAlone(c: number): boolean {
     (c >= 0x2010 && c <= 0x2027) ||
     (c >= 0x2030 && c <= 0x205e) ||
     // Letterlike symbols, arrows, mathematical operators, technical symbols, box drawing, blocks,
-    // geometric shapes, dingbats (the combining marks for symbols, 20D0-20FF, stay out)
+    // geometric shapes, dingbats, braille, more arrows and mathematical symbols (the combining marks
+    // for symbols, 20D0-20FF, stay out)
     (c >= 0x2100 && c < TABLE_END)
   );
 }
@@ -46,14 +49,21 @@ export function loneCellWidth(c: number): number {
   return w === NOT_ALONE ? 0 : w;
 }
 
-/** string-width's answer for `text`. */
-export default function cellWidth(text: string, options?: StringWidthOptions): number {
-  if (options !== undefined || typeof text !== 'string') return stringWidth(text, options);
+/** The cells of `text` when each of its code units stands alone, else -1. */
+function loneCells(text: string): number {
   let cells = 0;
   for (let i = 0; i < text.length; i++) {
     const w = loneCellWidth(text.charCodeAt(i));
-    if (w === 0) return stringWidth(text);
+    if (w === 0) return -1;
     cells += w;
   }
   return cells;
+}
+
+/** string-width's answer for `text`. */
+export default function cellWidth(text: string, options?: StringWidthOptions): number {
+  if (options !== undefined || typeof text !== 'string') return stringWidth(text, options);
+  let cells = loneCells(text);
+  if (cells < 0 && (text.includes('\x1b') || text.includes('\x9b'))) cells = loneCells(stripAnsi(text));
+  return cells < 0 ? stringWidth(text) : cells;
 }

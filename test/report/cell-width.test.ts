@@ -16,7 +16,7 @@ for (let c = 0; c <= 0xffff; c++) if (loneCellWidth(c) !== 0) lone.push(String.f
 
 test('every code unit cellWidth sums by itself is as wide as string-width says, alone and in a row', () => {
   // The TUI's own rows: printable ASCII, Latin-1, punctuation, arrows, box drawing, blocks, shapes.
-  for (const ch of ['a', '·', '—', '…', '→', '↑', '─', '│', '░', '█', '▸', '▶', '●', '○', '◉', '✓', '✗', '⏎', '⇥']) expect(lone).toContain(ch);
+  for (const ch of ['a', '·', '—', '…', '→', '↑', '─', '│', '░', '█', '▸', '▶', '●', '○', '◉', '✓', '✗', '⏎', '⇥', '⟨', '⟩']) expect(lone).toContain(ch);
   expect(lone.length).toBeGreaterThan(2000);
   for (const ch of lone) expect([ch, cellWidth(ch)]).toEqual([ch, stringWidth(ch)]);
   expect(cellWidth(lone.join(''))).toBe(stringWidth(lone.join('')));
@@ -55,6 +55,12 @@ function clusterCut(text: string, cells: number, from: 'head' | 'tail'): string 
   }
   return (from === 'tail' ? kept.reverse() : kept).join('');
 }
+
+test('coloured rows are measured without their escapes, as string-width measures them', () => {
+  for (const row of ['\x1b[1m▶ Sessions\x1b[22m · 11 · by time', '\x1b[31m✗ R1\x1b[39m stdin never half-closed ⟨U+009B⟩', '\x1b]8;;x\x07link\x1b]8;;\x07 ─', '\x9b31m·\x9b0m']) {
+    expect([row, cellWidth(row)]).toEqual([row, stringWidth(row)]);
+  }
+});
 
 test('cellWidth gives string-width answer for any string', () => {
   fc.assert(fc.property(mixed, (text) => cellWidth(text) === stringWidth(text)), { numRuns: 5000 });
