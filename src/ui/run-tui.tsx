@@ -122,9 +122,15 @@ export async function runTui(opts: RunTuiOptions): Promise<number> {
       if (now) redraw();
       else timer ??= setTimeout(redraw, opts.throttleMs ?? 100);
     };
+    // The first model is drawn at once, and the first one with sessions (a file's first is often its
+    // header's alone): sessions listed while the rest loads. Later ones are throttled.
+    let sessionsDrawn = false;
     opts
-      // The first model is drawn at once (sessions listed while the rest loads), later ones throttled.
-      .load((model, bytesRead, totalBytes) => update({ model, bytesRead, totalBytes }, state.model === null))
+      .load((model, bytesRead, totalBytes) => {
+        const firstSessions = !sessionsDrawn && model.sessions.length > 0;
+        if (firstSessions) sessionsDrawn = true;
+        update({ model, bytesRead, totalBytes }, state.model === null || firstSessions);
+      })
       .then(
         (model) => update({ model, bytesRead: Math.max(state.bytesRead, model.capture.bytesRead) }, true),
         (err: unknown) => update({ error: messageOf(err) }, true),

@@ -122,9 +122,10 @@ describe('on a terminal', () => {
     expect(stdout.frames.lastIndexOf(MOUSE_OFF)).toBeGreaterThan(stdout.frames.lastIndexOf(MOUSE_ON));
   });
 
-  it('draws the first model at once, without waiting for the redraw throttle', async () => {
+  it('draws the first model and the first with sessions at once, without waiting for the redraw throttle', async () => {
     const { stdin, stdout, io } = streams(true);
-    const model: CaptureModel = captureModel({ sessions: [spdyEchoSession()], done: false });
+    // A file's first report is its header's, before any session.
+    const model: CaptureModel = captureModel({ sessions: [], done: false });
     let progress: LoadProgress = () => {};
     let finish: () => void = () => {};
     const done = runTui({
@@ -138,10 +139,19 @@ describe('on a terminal', () => {
       ...io,
     });
     await screenShows(stdout, /\x1b\[\?1049h/);
+    progress(model, 100, 1_000_000);
+    await screenShows(stdout, /Sessions · 0/);
+    model.sessions.push(spdyEchoSession());
     progress(model, 1000, 1_000_000);
     expect(await screenShows(stdout, /Sessions · 1 · by time/)).toContain('Sessions · 1 · by time');
+    // Later reports wait for the throttle.
+    model.sessions.push(wsEchoSession());
+    progress(model, 2000, 1_000_000);
+    await wait(200);
+    expect(stdout.frames.join('')).not.toContain('Sessions · 2');
     model.done = true;
     finish();
+    expect(await screenShows(stdout, /Sessions · 2 · by time/)).toContain('Sessions · 2 · by time');
     stdin.write('q');
     await expect(done).resolves.toBe(0);
   });
