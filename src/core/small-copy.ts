@@ -11,8 +11,8 @@ export const SMALL_PIECE_BYTES = 64;
 
 export class SmallPieceCopier {
   private readonly buffer = new Uint8Array(SMALL_PIECE_BYTES);
-  /** views[n]: the buffer's first n bytes. */
-  private readonly views: Uint8Array[] = [];
+  /** views[n]: the buffer's first n bytes, all made at once so the list is a packed one with no holes to check. */
+  private readonly views: Uint8Array[] = Array.from({ length: SMALL_PIECE_BYTES + 1 }, (_, n) => this.buffer.subarray(0, n));
 
   /**
    * src[start, end) (at most SMALL_PIECE_BYTES) in this copier's buffer: valid until its next copy,
@@ -22,6 +22,6 @@ export class SmallPieceCopier {
     const n = end - start;
     const buffer = this.buffer;
     for (let j = 0; j < n; j++) buffer[j] = src[start + j];
-    return (this.views[n] ??= buffer.subarray(0, n));
+    return this.views[n];
   }
 }

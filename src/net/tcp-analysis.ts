@@ -84,7 +84,8 @@ export function analyzeSegment(me: TcpSenderAnalysis, peer: TcpSenderAnalysis, s
     peer.unseenAckedAt = peer.nextSeq;
   }
   const peerScale = peer.windowScale > 0 && me.windowScale >= 0 ? peer.windowScale : 0;
-  if (length > 0 && !control && peer.acked && peer.window > 0 && end === ((peer.lastAck + peer.window * 2 ** peerScale) >>> 0)) {
+  // The shift is at most 14 (tcp.ts): `1 <<` keeps this integer arithmetic, where `2 **` was a call to pow for every data segment.
+  if (length > 0 && !control && peer.acked && peer.window > 0 && end === ((peer.lastAck + peer.window * (1 << peerScale)) >>> 0)) {
     add('window-full', "window full: this segment fills the receiver's advertised window");
   }
   const duplicateAck =

@@ -64,6 +64,18 @@ describe('TCP analysis flags on hand-made segments', () => {
     expect(rec.analysis.find((p) => p.code === 'tcp.zero-window')?.severity).toBe('warning');
   });
 
+  it('the advertised window is scaled by the shift of its SYN, when both sides sent one', () => {
+    const rec = new TcpRecorder();
+    const tcp = new TcpReassembler(rec.sink, { analysisProblemsPerConnection: Infinity });
+    const m = new SegmentMaker();
+    tcp.push(m.seg('c', 1000, '', 'S', 0, { windowScale: 2 }));
+    tcp.push(m.seg('s', 5000, '', 'SA', 1001, { windowScale: 3 }));
+    tcp.push(m.seg('s', 5001, '', 'A', 1001, { window: 2 })); // #3: room for 2 << 3 = 16 bytes
+    tcp.push(m.seg('c', 1001, 'abcdefgh', 'PA', 5001)); // #4: half of it
+    tcp.push(m.seg('c', 1009, 'ijklmnop', 'PA', 5001)); // #5 fills it
+    expect(rec.analysis.map((p) => `${p.code} #${p.packet}`)).toEqual(['tcp.window-full #5']);
+  });
+
   it('a keep-alive and its answer are neither retransmission nor duplicate ACK', () => {
     const { m, push, flags } = setup();
     push(m.seg('c', 1001, 'x', 'PA', 5001, { ts: 1e6 }));
