@@ -11,6 +11,7 @@ import type { Problem } from '../core/problem.js';
 import { parseStreamingRequest } from '../k8s/exec-request.js';
 import { isHijackAnswer, type DockerCall } from '../docker/docker-sessions.js';
 import type { ExecSessionBuilder } from '../k8s/exec-session.js';
+import { splitTarget } from '../http/http-head.js';
 import { SpdyExecTransport } from '../k8s/spdy-exec.js';
 import type { UpgradedTransport } from '../k8s/upgraded-transport.js';
 import { WebSocketExecTransport } from '../k8s/websocket-exec.js';
@@ -22,7 +23,7 @@ import { ignoreStream, type HandOff, type StreamConsumer } from './stream-consum
 import { pipelineProblem } from './problems.js';
 import { relocate } from '../core/problem.js';
 import { appended, noEntries } from '../core/appended.js';
-import { detached, sharedList, sharedText } from './shared-texts.js';
+import { sharedList, sharedText } from './shared-texts.js';
 
 interface PendingRequest {
   req: HttpRequestHead;
@@ -47,13 +48,14 @@ function webSocketHandshake(req: HttpRequestHead, res: HttpResponseHead): WebSoc
  * connection when the server never answers — and 10,000 connections are open at once. Its fields,
  * slices of the head's text, keep that whole text alive: they are replaced by equal texts of their
  * own, shared with every request that repeats them (header names, the host, the subprotocol); ~0.5 KB
- * a connection.
+ * a connection. The path and query are cut from the shared target again: they keep only that alive.
  */
 function keepAwaited(req: HttpRequestHead): void {
   req.method = sharedText(req.method);
   req.target = sharedText(req.target);
-  req.path = detached(req.path);
-  req.query = detached(req.query);
+  const { path, query } = splitTarget(req.target);
+  req.path = path;
+  req.query = query;
   req.version = sharedText(req.version);
   for (const field of req.headers) {
     field[0] = sharedText(field[0]);

@@ -36,6 +36,6 @@ export function sharedList(list: readonly string[]): string[] {
  * head's text, so a session or record keeping one kept the head (~270 bytes a session when 200,000
  * upgrades went unanswered). Heads are decoded from UTF-8, so the round trip is exact.
  */
-export function detached(text: string): string {
+function detached(text: string): string {
   return Buffer.from(text, 'utf8').toString('utf8');
 }
