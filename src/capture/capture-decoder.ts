@@ -118,7 +118,12 @@ export class CaptureDecoder {
   private pcapLinkType = 0;
   private pcapFcsBytes = 0;
   private pcapFracNs = 1000;
-  private pcapOriginSec = 0;
+  /**
+   * The first record's seconds. A double from the start (-0, never one of V8's small integers) so that
+   * `(sec - pcapOriginSec) * 1e9` is double arithmetic: as small-integer arithmetic it overflowed 2.1 s
+   * into a capture and deoptimised the packet loop around it.
+   */
+  private pcapOriginSec = -0;
   private pcapOriginFracNs = 0;
 
   // pcapng
