@@ -119,8 +119,10 @@ export class SpdyExecTransport extends DirectionPair<SpdyFrameDecoder> implement
   onData(dir: Direction, piece: SpdyDataPiece): void {
     this.tracker.data(dir, piece);
     const rec = this.recorder(piece.streamId, dir, piece.frame);
-    this.b.data(rec, dir, piece.data, piece.frame, piece.first, piece.last);
-    if (piece.last && piece.fin) rec.mark('half-close', dir, piece.frame);
+    // The decoder refills the frame's origin for every piece: a timeline event keeps its first and last piece's.
+    const frame = rec.keepsOrigins && (piece.first || piece.last) ? { ...piece.frame } : piece.frame;
+    this.b.data(rec, dir, piece.data, frame, piece.first, piece.last);
+    if (piece.last && piece.fin) rec.mark('half-close', dir, { ...piece.frame });
   }
 
   /** The recorder for a stream id, inventing one for a stream whose SYN_STREAM the capture missed. */
@@ -144,7 +146,8 @@ export class SpdyExecTransport extends DirectionPair<SpdyFrameDecoder> implement
     if (!rec) {
       rec = this.b.stream(this.streamName(id, null), id);
       this.byId.set(id, rec);
-      if (dir) rec.mark('open', dir, origin, 'first seen mid-stream');
+      // A copy: a DATA frame's origin is the decoder's, refilled for the next frame.
+      if (dir) rec.mark('open', dir, { ...origin }, 'first seen mid-stream');
     }
     return rec;
   }

@@ -82,10 +82,14 @@ type ControlFrameBody = SpdyControlFrame extends infer F
   : never;
 
 const EMPTY = new Uint8Array(0);
-/** What the shared piece points at before the first. */
-const NO_FRAME: FrameOrigin = { offset: 0, length: 0, packet: 0, ts: 0, lastPacket: 0, lastTs: 0 };
 /** DATA pieces of a few bytes (a keystroke) are copies: their sinks use them only during the call. */
 const smallPieces = new SmallPieceCopier();
+/**
+ * The DATA frame handed with each piece (and with a loss), refilled from the decoder's fields and
+ * shared as the piece is: a sink that keeps it keeps a copy. Made per frame, it was an object, two
+ * boxed times and two write barriers for every keystroke.
+ */
+const sharedDataFrame: FrameOrigin = { offset: 0, length: 0, packet: 0, ts: ZERO_TS, lastPacket: 0, lastTs: ZERO_TS };
 /**
  * Handed to onData, refilled for every piece rather than allocated per segment, and shared by every
  * decoder (valid only during the call, and no sink feeds another SPDY connection from inside it): a
@@ -99,7 +103,7 @@ const sharedPiece: SpdyDataPiece = {
   frameLength: 0,
   data: EMPTY,
   origin: { offset: 0, length: 0, packet: 0, ts: 0 },
-  frame: NO_FRAME,
+  frame: sharedDataFrame,
   first: false,
   last: false,
 };
@@ -136,10 +140,14 @@ export class SpdyFrameDecoder {
   private streamId = 0;
   /** Payload bytes of the frame not yet consumed (data, control and skip states). */
   private remaining = 0;
+  /** A control frame's origin, made for each: the session keeps them (streams opened, replies, resets). */
   private origin: FrameOrigin | null = null;
 
   // DATA state.
   private firstPiece = true;
+  /** The packet and time of the DATA frame's last piece so far (its header's at first). */
+  private dataLastPacket = 0;
+  private dataLastTs = ZERO_TS;
 
   // Control state: the first `keep` payload bytes are parsed, the rest is skipped.
   private keep = 0;
@@ -302,11 +310,8 @@ export class SpdyFrameDecoder {
     this.remaining = this.length;
     this.isControl = (b0 & 0x80) !== 0;
     if (this.isControl) return this.beginControl(b, at, packet, ts);
-    // Two object literals (here and in beginControl), so two allocation sites: control frames'
-    // origins are kept by the session (streams opened, replies, resets), DATA frames' are mostly not.
-    // Sharing one site, the survivors of the first made V8 allocate every DATA frame's origin in the
-    // old generation.
-    this.origin = { offset: this.frameOffset, length: SPDY_FRAME_HEADER_BYTES + this.length, packet: this.framePacket, ts: this.frameTs, lastPacket: packet, lastTs: ts };
+    this.dataLastPacket = packet;
+    this.dataLastTs = ts;
     // Spelled out rather than u32(): with its inlining budget spent on this path, the optimizer left that a call.
     this.streamId = ((b0 & 0x7f) << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!;
     if (this.streamId !== this.lastSeenStream) this.rememberStream(this.streamId);
@@ -331,9 +336,9 @@ export class SpdyFrameDecoder {
 
   /** `data` starts at stream offset `offset`, its first byte came in `packet` at `ts`. */
   private emitPiece(data: Uint8Array, offset: number, packet: number, ts: number): void {
-    const frame = this.origin!;
-    frame.lastPacket = packet;
-    frame.lastTs = ts;
+    this.dataLastPacket = packet;
+    this.dataLastTs = ts;
+    const frame = this.dataFrame();
     const piece = sharedPiece;
     const origin = piece.origin;
     origin.offset = offset;
@@ -350,7 +355,18 @@ export class SpdyFrameDecoder {
     piece.last = this.remaining === 0;
     this.firstPiece = false;
     this.sink.onData(piece);
-    if (piece.last) this.origin = null;
+  }
+
+  /** The DATA frame being decoded, up to its last piece so far, in the shared origin. */
+  private dataFrame(): FrameOrigin {
+    const frame = sharedDataFrame;
+    frame.offset = this.frameOffset;
+    frame.length = SPDY_FRAME_HEADER_BYTES + this.length;
+    frame.packet = this.framePacket;
+    frame.ts = this.frameTs;
+    frame.lastPacket = this.dataLastPacket;
+    frame.lastTs = this.dataLastTs;
+    return frame;
   }
 
   // ---- control frames ----
@@ -582,12 +598,11 @@ export class SpdyFrameDecoder {
         const n = Math.min(length, this.remaining);
         this.remaining -= n;
         this.problem('gap', offset, `capture gap: ${n} bytes of DATA for stream ${this.streamId} lost (frame at offset ${this.frameOffset})`);
-        this.sink.onDataLost?.({ streamId: this.streamId, offset, length: n, frame: this.origin! });
+        this.sink.onDataLost?.({ streamId: this.streamId, offset, length: n, frame: this.dataFrame() });
         if (this.remaining === 0) {
           // The frame's FIN (in its header) still counts: close the frame with an empty last piece.
           this.state = 'header';
-          const o = this.origin!;
-          this.emitPiece(EMPTY, offset + n, o.lastPacket, o.lastTs);
+          this.emitPiece(EMPTY, offset + n, this.dataLastPacket, this.dataLastTs);
         }
         return n;
       }

@@ -130,7 +130,8 @@ export interface SpdyDataPiece {
   /** Where this piece lies in the direction's byte stream: like the piece, refilled for the next one. */
   origin: StreamOrigin;
   /** The whole frame (offset, length including the 8-byte header, first packet). lastPacket/lastTs are
-   *  those of this piece, so they describe the frame's end only on the last piece. */
+   *  those of this piece, so they describe the frame's end only on the last piece. Refilled for every
+   *  piece like the piece itself: copy to keep. */
   frame: FrameOrigin;
   first: boolean;
   last: boolean;
@@ -142,6 +143,6 @@ export interface SpdyDataLoss {
   /** Offset of the lost range in the direction's byte stream. */
   offset: number;
   length: number;
-  /** The DATA frame the bytes belonged to. */
+  /** The DATA frame the bytes belonged to: valid only during the call, copy to keep. */
   frame: FrameOrigin;
 }

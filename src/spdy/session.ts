@@ -213,7 +213,8 @@ export class SpdySessionTracker {
     if (c2s) s.bytes.c2s += n;
     else s.bytes.s2c += n;
     this.consumeWindow(dir, s, n, piece.frame);
-    if (piece.last && piece.fin) this.halfClose(s, dir, piece.frame);
+    // The piece's frame is the decoder's, refilled for the next: the stream keeps a copy.
+    if (piece.last && piece.fin) this.halfClose(s, dir, { ...piece.frame });
   }
 
   /** The stream of a DATA piece whose direction last sent on another; the first piece of a frame on a stream never opened adopts it. */
@@ -358,7 +359,8 @@ export class SpdySessionTracker {
   }
 
   private windowExhausted(sender: Direction, streamId: number, window: number, origin: FrameOrigin): void {
-    this.sink.onWindowExhausted?.({ sender, streamId, window, origin });
+    // A DATA frame's origin is the decoder's, refilled for the next: the event keeps a copy.
+    this.sink.onWindowExhausted?.({ sender, streamId, window, origin: { ...origin } });
   }
 
   private problem(code: SpdyProblemCode, dir: Direction, origin: FrameOrigin, message: string): void {
