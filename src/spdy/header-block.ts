@@ -104,11 +104,18 @@ interface DecodedSequence {
 }
 /** The tree's root: no block yet. */
 const FRESH_CONTEXT: DecodedSequence = { next: [] };
-/** Bounds of the tree (blocks of other sizes, or beyond the counts, are inflated, not remembered). */
+/**
+ * Bounds of the tree (blocks of other sizes, or beyond the counts, are inflated, not remembered). The
+ * tree lives as long as the process, so what it holds is bounded in bytes too: a hostile capture's
+ * small blocks can each inflate to the 256 KiB cap, and kubectl's inflate to a few hundred bytes.
+ */
 const MAX_REMEMBERED_BLOCKS = 1024;
 const MAX_REMEMBERED_BLOCK_BYTES = 512;
 const MAX_BLOCKS_AFTER_ONE = 16;
+const MAX_REMEMBERED_BYTES = 1 << 20;
 let rememberedBlocks = 0;
+/** Compressed and inflated bytes of the remembered blocks. */
+let rememberedBytes = 0;
 
 function decodedNext(seq: DecodedSequence, block: Uint8Array): DecodedBlock | undefined {
   next: for (const d of seq.next) {
@@ -124,8 +131,11 @@ function remember(seq: DecodedSequence, block: Uint8Array, result: HeaderBlockRe
   const known = decodedNext(seq, block);
   if (known) return known;
   if (result.headers === null || result.problem !== null || !result.inflated) return null;
+  const bytes = block.length + result.inflated.length;
   if (rememberedBlocks >= MAX_REMEMBERED_BLOCKS || block.length > MAX_REMEMBERED_BLOCK_BYTES || seq.next.length >= MAX_BLOCKS_AFTER_ONE) return null;
+  if (rememberedBytes + bytes > MAX_REMEMBERED_BYTES) return null;
   rememberedBlocks++;
+  rememberedBytes += bytes;
   const d: DecodedBlock = { block: block.slice(), headers: copyHeaders(result.headers), inflated: result.inflated.slice(), before: seq, next: [] };
   seq.next.push(d);
   return d;
