@@ -1,8 +1,10 @@
 /**
  * Runs the TUI on a terminal: the IO edge of the UI. Starts loading, redraws the growing model at
- * most every throttleMs, and puts the terminal back (alternate screen, cursor) however it ends.
+ * most every throttleMs, and puts the terminal back (alternate screen, cursor) however it ends,
+ * unless the terminal hangs up: then the process ends by SIGHUP (see endOnHangUp).
  * Without a terminal on both ends it loads, prints one frame and answers with an exit code.
  */
+import { isatty } from 'node:tty';
 import { render, renderToString } from 'ink';
 import { modelExitStatus } from '../report/exit-status.js';
 import type { CaptureModel } from '../model/session.js';
@@ -44,9 +46,10 @@ const LEAVE_ALT_SCREEN = '\x1b[?1049l';
 /**
  * Mouse reporting for as long as the TUI is mounted, and `restore` (mouse off, the main screen back)
  * when it is unmounted. Ink unmounts on exit, on Ctrl-C and, through signal-exit, when the process
- * is killed (SIGTERM, SIGHUP), where no 'exit' event follows (the signal is raised again); a layout
- * effect's cleanup runs within that unmount, so the terminal is put back however the TUI ends (Ink
- * shows the cursor in the same unmount).
+ * is killed (SIGTERM), where no 'exit' event follows (the signal is raised again); on SIGHUP
+ * endOnHangUp unmounts it while the terminal is still there. A layout effect's cleanup runs within
+ * that unmount, so the terminal is put back however the TUI ends (Ink shows the cursor in the same
+ * unmount).
  */
 function TerminalModes({ stdout, restore, children }: { stdout: NodeJS.WriteStream; restore: () => void; children: ReactNode }) {
   useLayoutEffect(() => {
@@ -54,6 +57,34 @@ function TerminalModes({ stdout, restore, children }: { stdout: NodeJS.WriteStre
     return restore;
   }, [stdout, restore]);
   return <>{children}</>;
+}
+
+/** Whether the terminal behind `stream` is still there: a hung-up terminal fails every ioctl, isatty's too. */
+function terminalPresent(stream: NodeJS.WriteStream): boolean {
+  const fd = (stream as { fd?: unknown }).fd;
+  return typeof fd === 'number' && isatty(fd);
+}
+
+/**
+ * The terminal hung up (its window closed, its ssh connection dropped): the kernel sends the session's
+ * leader SIGHUP, which reaches this process only if the leader passes it on (a login shell does), and
+ * the keyboard's reads end or fail with EIO, as writes do, in any order. On the first of these the
+ * process ends by SIGHUP, as a hung-up program does: its parent sees the signal (a shell reports 129),
+ * and reads, the pipeline and the worker threads stop with it. It must not exit the way `q` does:
+ * Node's exit puts the terminal modes of its stdio back (ResetStdio in node.cc), asserts that this
+ * worked, and on a hung-up terminal (tcsetattr fails with EIO) aborts; the abort's backtrace faults
+ * in turn, the SIGSEGV in libgcc_s this replaces. Ink's own ways out lead there: its 'beforeExit'
+ * unmount, when the ended keyboard was the last thing keeping the event loop alive before the
+ * signal was read, writes the last frame, fails with EIO, and the unhandled 'error' exits with 1.
+ *
+ * A SIGHUP sent with kill leaves the terminal in place: it is put back first, as on `q`.
+ */
+function endOnHangUp(stdout: NodeJS.WriteStream, putBack: () => void): void {
+  if (terminalPresent(stdout)) putBack();
+  // Every SIGHUP listener goes, signal-exit's for Ink too (it would run Ink's exit handlers, which
+  // write): with none left the signal's default action ends the process before kill returns.
+  process.removeAllListeners('SIGHUP');
+  process.kill(process.pid, 'SIGHUP');
 }
 
 function messageOf(err: unknown): string {
@@ -96,6 +127,23 @@ export async function runTui(opts: RunTuiOptions): Promise<number> {
     stdout.write(LEAVE_ALT_SCREEN);
   };
   process.once('exit', restore);
+
+  let instance: ReturnType<typeof render> | null = null;
+  const hangUp = () =>
+    endOnHangUp(stdout, () => {
+      instance?.unmount();
+      restore();
+    });
+  const terminalError = (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EIO') throw err;
+    hangUp();
+  };
+  process.on('SIGHUP', hangUp);
+  // In raw mode no key ends the keyboard's input: only a hang-up does.
+  stdin.on('end', hangUp);
+  stdin.on('error', terminalError);
+  stdout.on('error', terminalError);
+  stderr.on('error', terminalError);
   stdout.write(ENTER_ALT_SCREEN);
 
   let state: LoadState = { model: null, bytesRead: 0, totalBytes: null, revision: 0, error: null };
@@ -110,11 +158,12 @@ export async function runTui(opts: RunTuiOptions): Promise<number> {
     </TerminalModes>
   );
   try {
-    const instance = render(element(), { stdin, stdout, stderr, exitOnCtrlC: true, patchConsole: true });
+    const drawn = render(element(), { stdin, stdout, stderr, exitOnCtrlC: true, patchConsole: true });
+    instance = drawn;
     const redraw = () => {
       if (timer) clearTimeout(timer);
       timer = null;
-      instance.rerender(element());
+      drawn.rerender(element());
     };
     const update = (next: Partial<LoadState>, now: boolean) => {
       if (closed) return;
@@ -135,7 +184,7 @@ export async function runTui(opts: RunTuiOptions): Promise<number> {
         (model) => update({ model, bytesRead: Math.max(state.bytesRead, model.capture.bytesRead) }, true),
         (err: unknown) => update({ error: messageOf(err) }, true),
       );
-    await instance.waitUntilExit();
+    await drawn.waitUntilExit();
     if (internalError !== null) {
       restore();
       stderr.write(`execscope: internal error: ${safeInline(internalError)}\n`);
@@ -151,5 +200,10 @@ export async function runTui(opts: RunTuiOptions): Promise<number> {
     if (timer) clearTimeout(timer);
     restore();
     process.removeListener('exit', restore);
+    process.removeListener('SIGHUP', hangUp);
+    stdin.removeListener('end', hangUp);
+    stdin.removeListener('error', terminalError);
+    stdout.removeListener('error', terminalError);
+    stderr.removeListener('error', terminalError);
   }
 }

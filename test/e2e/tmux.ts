@@ -17,11 +17,16 @@ export class TmuxTerminal {
   private static next = 0;
   readonly name = `execscope-e2e-${process.pid}-${TmuxTerminal.next++}`;
 
-  /** Starts `command` (argv) in a detached tmux session of cols×rows; it reports its exit status on screen. */
-  constructor(argv: string[], cols: number, rows: number, env: Record<string, string> = {}) {
+  /**
+   * Starts `command` (argv) in a detached tmux session of cols×rows; it reports its exit status on
+   * screen. As the `leader` it is the terminal's own process instead, in place of the shell: the
+   * session's leader, the one process the kernel tells when the terminal hangs up.
+   */
+  constructor(argv: string[], cols: number, rows: number, env: Record<string, string> = {}, leader = false) {
     const quoted = argv.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
     const vars = Object.entries(env).map(([k, v]) => `${k}='${v}'`).join(' ');
-    tmux(this.name, 'new-session', '-d', '-s', this.name, '-x', String(cols), '-y', String(rows), `${vars} ${quoted}; echo "[exited $?]"; sleep 30`);
+    const command = leader ? `${vars} exec ${quoted}` : `${vars} ${quoted}; echo "[exited $?]"; sleep 30`;
+    tmux(this.name, 'new-session', '-d', '-s', this.name, '-x', String(cols), '-y', String(rows), command);
     tmux(this.name, 'set-option', '-t', this.name, 'remain-on-exit', 'on');
   }
 
@@ -59,10 +64,14 @@ export class TmuxTerminal {
     tmux(this.name, 'send-keys', '-t', this.name, '-l', `\x1b[<${dir === 'up' ? 64 : 65};${x + 1};${y + 1}M`);
   }
 
+  /** The PID of the terminal's own process: the shell, or the leader. */
+  panePid(): number {
+    return Number(tmux(this.name, 'display-message', '-p', '-t', this.name, '#{pane_pid}').trim());
+  }
+
   /** The PID of the program running in the terminal (the shell's child). */
   programPid(): number {
-    const shell = tmux(this.name, 'display-message', '-p', '-t', this.name, '#{pane_pid}').trim();
-    return Number(execFileSync('pgrep', ['-P', shell], { encoding: 'utf8' }).trim().split('\n')[0]);
+    return Number(execFileSync('pgrep', ['-P', String(this.panePid())], { encoding: 'utf8' }).trim().split('\n')[0]);
   }
 
   keys(...keys: string[]): void {
@@ -100,6 +109,7 @@ export class TmuxTerminal {
     throw new Error(`timed out waiting for ${test}; screen was:\n${last}`);
   }
 
+  /** Ends the tmux server: the terminal's master side closes, so what runs in it sees a hang-up, as when its window is closed. */
   kill(): void {
     spawnSync('tmux', ['-L', this.name, 'kill-server']);
   }
@@ -113,7 +123,7 @@ export const CLI = join(process.cwd(), 'dist', 'cli.js');
  * terminal opened after each test. `open` runs any command; `tui` the TUI on a fixture (without CI
  * set: Ink draws only at exit when it believes it runs in CI).
  */
-export function tuiTerminals(): { open(argv: string[], cols: number, rows: number): TmuxTerminal; tui(file: string, cols: number, rows: number): TmuxTerminal } {
+export function tuiTerminals(): { open(argv: string[], cols: number, rows: number, leader?: boolean): TmuxTerminal; tui(file: string, cols: number, rows: number): TmuxTerminal } {
   const opened: TmuxTerminal[] = [];
   beforeAll(() => {
     if (!haveTmux()) throw new Error('tmux is needed for the end-to-end TUI tests (.ci/run installs it)');
@@ -122,8 +132,8 @@ export function tuiTerminals(): { open(argv: string[], cols: number, rows: numbe
   afterEach(() => {
     for (const t of opened.splice(0)) t.kill();
   });
-  const open = (argv: string[], cols: number, rows: number) => {
-    const t = new TmuxTerminal(argv, cols, rows);
+  const open = (argv: string[], cols: number, rows: number, leader = false) => {
+    const t = new TmuxTerminal(argv, cols, rows, {}, leader);
     opened.push(t);
     return t;
   };
