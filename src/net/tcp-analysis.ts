@@ -36,14 +36,16 @@ const FAST_RETRANSMISSION_NS = 20e6;
 
 /** What the analysis knows of one side of a connection: Wireshark-style sequence analysis of what this side sends. */
 export class TcpSenderAnalysis {
-  /** Sequence number after the highest byte (SYN and FIN count one) sent so far; valid once `seen`. */
-  nextSeq = 0;
-  seen = false;
+  /**
+   * Sequence number after the highest byte (SYN and FIN count one) sent so far; -1 until this side
+   * sent a segment. Sentinels rather than flags: V8 tests a boolean field for truth as it would any
+   * object (~10 instructions each), a number against -1 in one.
+   */
+  nextSeq = -1;
   /** Time of the segment that last advanced nextSeq. */
   advancedTs = ZERO_TS;
-  /** Last acknowledgment number and window this side sent (valid once `acked`), and the packet that first sent that ACK. */
-  lastAck = 0;
-  acked = false;
+  /** Last acknowledgment number and window this side sent (-1: no ACK yet), and the packet that first sent that ACK. */
+  lastAck = -1;
   window = 0;
   ackPacket = 0;
   dupAcks = 0;
@@ -74,18 +76,18 @@ export function analyzeSegment(me: TcpSenderAnalysis, peer: TcpSenderAnalysis, s
 
   if (seg.window === 0 && flags & TCP_ACK && !control) add('zero-window', 'zero window: the receiver has no room, the sender must wait');
   // A probe into the peer's zero window repeats no data and is not a retransmission.
-  const zeroWindowProbe = length === 1 && me.seen && seg.seq === me.nextSeq && peer.acked && peer.window === 0;
-  const keepAlive = length <= 1 && !control && me.seen && ((seg.seq + 1) >>> 0) === me.nextSeq;
-  if (me.seen && after(seg.seq, me.nextSeq) && !(flags & TCP_RST)) {
+  const zeroWindowProbe = length === 1 && seg.seq === me.nextSeq && peer.lastAck >= 0 && peer.window === 0;
+  const keepAlive = length <= 1 && !control && ((seg.seq + 1) >>> 0) === me.nextSeq;
+  if (me.nextSeq >= 0 && after(seg.seq, me.nextSeq) && !(flags & TCP_RST)) {
     add('previous-segment-not-captured', `previous segment not captured: ${((seg.seq - me.nextSeq) >>> 0)} bytes before this one are not in the capture (yet)`);
   }
-  if (flags & TCP_ACK && !(flags & TCP_RST) && peer.seen && after(seg.ack, peer.nextSeq) && peer.unseenAckedAt !== peer.nextSeq) {
+  if (flags & TCP_ACK && !(flags & TCP_RST) && peer.nextSeq >= 0 && after(seg.ack, peer.nextSeq) && peer.unseenAckedAt !== peer.nextSeq) {
     add('acked-unseen-segment', `ACKed segment that wasn't captured: acknowledges ${((seg.ack - peer.nextSeq) >>> 0)} bytes the capture has not shown`);
     peer.unseenAckedAt = peer.nextSeq;
   }
   const peerScale = peer.windowScale > 0 && me.windowScale >= 0 ? peer.windowScale : 0;
   // The shift is at most 14 (tcp.ts): `1 <<` keeps this integer arithmetic, where `2 **` was a call to pow for every data segment.
-  if (length > 0 && !control && peer.acked && peer.window > 0 && end === ((peer.lastAck + peer.window * (1 << peerScale)) >>> 0)) {
+  if (length > 0 && !control && peer.lastAck >= 0 && peer.window > 0 && end === ((peer.lastAck + peer.window * (1 << peerScale)) >>> 0)) {
     add('window-full', "window full: this segment fills the receiver's advertised window");
   }
   const duplicateAck =
@@ -93,8 +95,7 @@ export function analyzeSegment(me: TcpSenderAnalysis, peer: TcpSenderAnalysis, s
     !control &&
     flags & TCP_ACK &&
     !peer.keptAlive &&
-    me.acked &&
-    me.seen &&
+    me.lastAck >= 0 &&
     seg.seq === me.nextSeq &&
     seg.ack === me.lastAck &&
     seg.window === me.window &&
@@ -106,9 +107,9 @@ export function analyzeSegment(me: TcpSenderAnalysis, peer: TcpSenderAnalysis, s
   }
   if (!keepAlive && !zeroWindowProbe) {
     // Bytes the receiver had acknowledged are sent again, whether or not the sequence moved on here.
-    if (length > 0 && peer.acked && !after(end, peer.lastAck)) {
+    if (length > 0 && peer.lastAck >= 0 && !after(end, peer.lastAck)) {
       add('spurious-retransmission', 'spurious retransmission: the receiver had already acknowledged these bytes');
-    } else if (seqLength > 0 && me.seen && after(me.nextSeq, seg.seq)) {
+    } else if (seqLength > 0 && me.nextSeq >= 0 && after(me.nextSeq, seg.seq)) {
       if (peer.dupAcks >= 2 && peer.lastAck === seg.seq && seg.ts - peer.lastDupAckTs < FAST_RETRANSMISSION_NS) {
         add('fast-retransmission', `fast retransmission after ${peer.dupAcks} duplicate ACKs`);
       } else if (seg.ts - me.advancedTs < OUT_OF_ORDER_NS && me.nextSeq !== end) {
@@ -120,19 +121,17 @@ export function analyzeSegment(me: TcpSenderAnalysis, peer: TcpSenderAnalysis, s
   }
   me.keptAlive = keepAlive;
 
-  if (!me.seen || after(end, me.nextSeq)) {
+  if (me.nextSeq < 0 || after(end, me.nextSeq)) {
     me.nextSeq = end;
-    me.seen = true;
     me.advancedTs = seg.ts;
   }
   if (flags & TCP_ACK) {
-    if (!me.acked || seg.ack !== me.lastAck) {
+    if (seg.ack !== me.lastAck) {
       me.dupAcks = 0;
       me.ackPacket = seg.packet;
     }
     me.lastAck = seg.ack;
     me.window = seg.window;
-    me.acked = true;
   }
   return found ?? NOTHING;
 }

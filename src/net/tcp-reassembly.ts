@@ -320,11 +320,12 @@ export class TcpReassembler<R = void> {
   }
 
   private lookup(seg: TcpSegment): ConnectionState<R> | undefined {
+    // Compared with null and undefined rather than tested for truth, which V8 does as for any value: ~10 instructions each, every segment.
     const l = this.last;
-    if (l && l.carries(seg)) return l;
+    if (l !== null && l.carries(seg)) return l;
     let c = this.byPorts.get(portsKey(seg.srcPort, seg.dstPort));
-    if (!c || !c.carries(seg)) c = this.connections.get(tupleKey(seg));
-    if (c) {
+    if (c === undefined || !c.carries(seg)) c = this.connections.get(tupleKey(seg));
+    if (c !== undefined) {
       this.unlink(c);
       this.append(c);
       this.last = c;
@@ -559,7 +560,10 @@ export class TcpReassembler<R = void> {
       return;
     }
     if (length > 0 && seg.flags & TCP_ACK && this.reorderHoldNs > 0) this.waitForPeer(c, h, offset, seg.ack);
-    if (length + missing > 0) this.accept(c, h, offset, seg.payload, length, missing, seg.packet, seg.ts);
+    // Most segments are the next bytes of a direction that holds nothing, waits for nothing and saw no
+    // FIN: what accept would decide after all its checks, without the two calls (~150 instructions a keystroke).
+    if (offset === h.next && length > 0 && missing === 0 && h.finOffset < 0 && !h.waits.length && h.held.isEmpty) this.deliver(c, h, offset, seg.payload, length, seg.packet, seg.ts);
+    else if (length + missing > 0) this.accept(c, h, offset, seg.payload, length, missing, seg.packet, seg.ts);
     if (seg.flags & TCP_FIN) this.fin(c, h, offset + length + missing, seg.packet, seg.ts);
   }
 
