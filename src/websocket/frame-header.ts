@@ -52,6 +52,12 @@ export interface WebSocketWireHeader {
   headerLength: number;
 }
 
+/** The length of a header (2 to 14 bytes) from its second byte: the payload length's encoding and the mask bit. */
+export function webSocketHeaderLength(b1: number): number {
+  const len7 = b1 & 0x7f;
+  return 2 + (len7 === 126 ? 2 : len7 === 127 ? 8 : 0) + (b1 & 0x80 ? 4 : 0);
+}
+
 /** Parses the header at b[at..end): NEED_MORE until all of it is there; INVALID when the 64-bit length has its top bit set. */
 export function parseWebSocketFrameHeader(b: Uint8Array, at: number, end = b.length): WebSocketWireHeader | HeaderVerdict {
   if (end - at < 2) return NEED_MORE;
@@ -60,7 +66,7 @@ export function parseWebSocketFrameHeader(b: Uint8Array, at: number, end = b.len
   const masked = (b1 & 0x80) !== 0;
   const len7 = b1 & 0x7f;
   const ext = len7 === 126 ? 2 : len7 === 127 ? 8 : 0;
-  const headerLength = 2 + ext + (masked ? 4 : 0);
+  const headerLength = webSocketHeaderLength(b1);
   if (end - at < headerLength) return NEED_MORE;
   let payloadLength = len7;
   if (ext === 2) payloadLength = (b[at + 2] << 8) | b[at + 3];
