@@ -55,6 +55,8 @@ export interface TuiView {
   tee?: (chunk: Uint8Array) => void;
   /** The input grows while it is shown: redraw at the live pace. */
   live: boolean;
+  /** What must still be done if the terminal hangs up (RunTuiOptions.onHangUp). */
+  onHangUp?: () => Promise<void> | void;
 }
 
 /** The TUI on `input`; resolves with its exit code when the user quits (the input may still be read). */
@@ -109,5 +111,6 @@ export async function openTui(input: CaptureInput, view: TuiView, given: Analyze
     saver: createStreamSaver(readBack, opts),
     stdin: view.keyboard,
     throttleMs: view.live ? LIVE_REDRAW_MS : undefined,
+    onHangUp: view.onHangUp,
   });
 }

@@ -146,7 +146,7 @@ async function run(argv: string[]): Promise<number> {
   const opts = analyzeOptions({ keys: keyLogs.keys, reorderHoldNs: 0 });
   let code: number;
   try {
-    code = jsonLines ? await printJsonLines(input, opts) : await openTui(input, { title: input.name, readBack: writeTo, live: true }, opts);
+    code = jsonLines ? await printJsonLines(input, opts) : await openTui(input, { title: input.name, readBack: writeTo, live: true, onHangUp: stop }, opts);
   } finally {
     stop();
   }

@@ -175,7 +175,7 @@ async function run(argv: string[]): Promise<number> {
       process.exit(0);
     });
     const note = kubeconfig ? `export KUBECONFIG=${kubeconfig}` : undefined;
-    code = await openTui(input, { title: input.name, note, readBack: recordTo, live: true }, opts);
+    code = await openTui(input, { title: input.name, note, readBack: recordTo, live: true, onHangUp: () => stop() }, opts);
     await stop();
   }
   for (const line of held.splice(0)) logLine(line);

@@ -38,6 +38,11 @@ export interface RunTuiOptions {
   stderr?: NodeJS.WriteStream;
   /** Minimum time between redraws while loading. Default 100 ms. */
   throttleMs?: number;
+  /**
+   * What must still be done when the terminal hangs up, before the process ends by SIGHUP (the tap
+   * completes its recording, live stops tcpdump). There is no terminal by then: it writes to none.
+   */
+  onHangUp?: () => Promise<void> | void;
 }
 
 const ENTER_ALT_SCREEN = '\x1b[?1049h';
@@ -77,14 +82,20 @@ function terminalPresent(stream: NodeJS.WriteStream): boolean {
  * unmount, when the ended keyboard was the last thing keeping the event loop alive before the
  * signal was read, writes the last frame, fails with EIO, and the unhandled 'error' exits with 1.
  *
- * A SIGHUP sent with kill leaves the terminal in place: it is put back first, as on `q`.
+ * A SIGHUP sent with kill leaves the terminal in place: it is put back first, as on `q`. Then
+ * `finish` (RunTuiOptions.onHangUp) runs; until it is done the listeners stay, so a second SIGHUP
+ * does not cut it short.
  */
-function endOnHangUp(stdout: NodeJS.WriteStream, putBack: () => void): void {
+async function endOnHangUp(stdout: NodeJS.WriteStream, putBack: () => void, finish: (() => Promise<void> | void) | undefined): Promise<void> {
   if (terminalPresent(stdout)) putBack();
-  // Every SIGHUP listener goes, signal-exit's for Ink too (it would run Ink's exit handlers, which
-  // write): with none left the signal's default action ends the process before kill returns.
-  process.removeAllListeners('SIGHUP');
-  process.kill(process.pid, 'SIGHUP');
+  try {
+    await finish?.();
+  } finally {
+    // Every SIGHUP listener goes, signal-exit's for Ink too (it would run Ink's exit handlers, which
+    // write): with none left the signal's default action ends the process before kill returns.
+    process.removeAllListeners('SIGHUP');
+    process.kill(process.pid, 'SIGHUP');
+  }
 }
 
 function messageOf(err: unknown): string {
@@ -129,11 +140,26 @@ export async function runTui(opts: RunTuiOptions): Promise<number> {
   process.once('exit', restore);
 
   let instance: ReturnType<typeof render> | null = null;
-  const hangUp = () =>
-    endOnHangUp(stdout, () => {
-      instance?.unmount();
-      restore();
-    });
+  let state: LoadState = { model: null, bytesRead: 0, totalBytes: null, revision: 0, error: null };
+  let timer: NodeJS.Timeout | null = null;
+  let closed = false;
+  let hungUp = false;
+  const hangUp = () => {
+    // One hang-up comes as several reports (SIGHUP, the keyboard's end, failed writes).
+    if (hungUp) return;
+    hungUp = true;
+    // No frame is drawn while onHangUp runs: there is no terminal to draw on.
+    closed = true;
+    if (timer) clearTimeout(timer);
+    void endOnHangUp(
+      stdout,
+      () => {
+        instance?.unmount();
+        restore();
+      },
+      opts.onHangUp,
+    );
+  };
   const terminalError = (err: NodeJS.ErrnoException) => {
     if (err.code !== 'EIO') throw err;
     hangUp();
@@ -146,9 +172,6 @@ export async function runTui(opts: RunTuiOptions): Promise<number> {
   stderr.on('error', terminalError);
   stdout.write(ENTER_ALT_SCREEN);
 
-  let state: LoadState = { model: null, bytesRead: 0, totalBytes: null, revision: 0, error: null };
-  let timer: NodeJS.Timeout | null = null;
-  let closed = false;
   let internalError: string | null = null;
   const element = () => (
     <TerminalModes stdout={stdout} restore={restore}>

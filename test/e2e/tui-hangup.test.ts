@@ -9,8 +9,10 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, writeSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startReplyServer } from '../tap/tap-test-kit.js';
 import { CLI, tuiTerminals, type TmuxTerminal } from './tmux.js';
 
 const { open } = tuiTerminals();
@@ -97,6 +99,31 @@ describe.each(['keep', 'pass'] as const)('the hang-up, its SIGHUP passed on by t
       expect(left).toEqual([]);
     } finally {
       closeSync(feed);
+    }
+  });
+
+  test('under `execscope tap --ui`, a connection open: the tap is stopped first (its socket file removed)', async () => {
+    const upstream = await startReplyServer({ port: 0, host: '127.0.0.1' }, (received) => received);
+    const listen = join(dir, `tap-${started}.sock`);
+    let client: net.Socket | null = null;
+    try {
+      const { t, out } = startUnderRecorder(`${tuiOn('tap')} --listen unix:${listen} --upstream ${upstream.address} -w ${join(dir, `tap-${started}.pcapng`)} --ui`, signal);
+      await t.waitFor(/tap unix:/);
+      const connected = net.connect({ path: listen });
+      client = connected;
+      connected.on('error', () => undefined);
+      const clientClosed = new Promise((resolve) => connected.on('close', resolve));
+      connected.write('held open through the hang-up');
+      await t.waitFor(/1 connection/);
+      const { ended, left } = await hangUp(t, out);
+      expect(ended).toMatchObject({ code: null, signal: 'SIGHUP' });
+      expect(left).toEqual([]);
+      // A process ended by the signal alone would leave the file, and `tap kubectl` its key and kubeconfig.
+      expect(existsSync(listen)).toBe(false);
+      await clientClosed;
+    } finally {
+      client?.destroy();
+      await upstream.close();
     }
   });
 });
