@@ -34,9 +34,14 @@ export type HeadParseResult<T> = { head: T; warnings: string[] } | { error: stri
 /** A header's value, repeated fields joined with ", " (RFC 9110 §5.3); undefined when absent. Case-insensitive. */
 export function header(head: { headers: HttpHeaders }, name: string): string | undefined {
   const wanted = name.toLowerCase();
+  const headers = head.headers;
   let joined: string | undefined;
-  for (const [n, v] of head.headers) {
-    if (n.toLowerCase() !== wanted) continue;
+  // Index loops here and in headerValues, not for-of with destructuring: both run several times a
+  // request and are inlined into every caller TurboFan compiles once sessions number hundreds, and an
+  // inlined iterator with its destructuring and exception paths made much of each such compile.
+  for (let i = 0; i < headers.length; i++) {
+    if (headers[i][0].toLowerCase() !== wanted) continue;
+    const v = headers[i][1];
     joined = joined === undefined ? v : `${joined}, ${v}`;
   }
   return joined;
@@ -48,11 +53,13 @@ export function header(head: { headers: HttpHeaders }, name: string): string | u
  */
 export function headerValues(head: { headers: HttpHeaders }, name: string): string[] {
   const wanted = name.toLowerCase();
+  const headers = head.headers;
   const values: string[] = [];
-  for (const [n, v] of head.headers) {
-    if (n.toLowerCase() !== wanted) continue;
-    for (const part of v.split(',')) {
-      const trimmed = part.trim();
+  for (let i = 0; i < headers.length; i++) {
+    if (headers[i][0].toLowerCase() !== wanted) continue;
+    const parts = headers[i][1].split(',');
+    for (let j = 0; j < parts.length; j++) {
+      const trimmed = parts[j].trim();
       if (trimmed !== '') values.push(trimmed);
     }
   }
