@@ -8,7 +8,7 @@
  * leader, told of the hang-up by the kernel) and records how its child ended.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,7 @@ import { CLI, tuiTerminals, type TmuxTerminal } from './tmux.js';
 const { open } = tuiTerminals();
 const recorder = join(process.cwd(), 'test', 'e2e', 'exit-recorder.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'execscope-hangup-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const demo = join('fixtures', 'demo.pcapng');
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
