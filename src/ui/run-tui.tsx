@@ -1,10 +1,12 @@
 /**
  * Runs the TUI on a terminal: the IO edge of the UI. Starts loading, redraws the growing model at
  * most every throttleMs, and puts the terminal back (alternate screen, cursor) however it ends,
- * unless the terminal hangs up: then the process ends by SIGHUP (see endOnHangUp).
+ * unless the terminal hangs up: then the process ends by SIGHUP (terminal/hang-up.ts). Ink's own ways
+ * out would crash there: its 'beforeExit' unmount, when the ended keyboard was the last thing keeping
+ * the event loop alive before the signal was read, writes the last frame, fails with EIO, and the
+ * unhandled 'error' exits with 1, into Node's failing ResetStdio.
  * Without a terminal on both ends it loads, prints one frame and answers with an exit code.
  */
-import { isatty } from 'node:tty';
 import { render, renderToString } from 'ink';
 import { modelExitStatus } from '../report/exit-status.js';
 import type { CaptureModel } from '../model/session.js';
@@ -17,6 +19,7 @@ import { safeInline } from '../report/terminal-text.js';
 import { applyColorEnv } from './theme.js';
 import { MOUSE_OFF, MOUSE_ON } from './mouse.js';
 import { useLayoutEffect, type ReactNode } from 'react';
+import { endOnHangUp } from '../terminal/hang-up.js';
 
 export type LoadProgress = (model: CaptureModel, bytesRead: number, totalBytes: number | null) => void;
 
@@ -64,40 +67,6 @@ function TerminalModes({ stdout, restore, children }: { stdout: NodeJS.WriteStre
   return <>{children}</>;
 }
 
-/** Whether the terminal behind `stream` is still there: a hung-up terminal fails every ioctl, isatty's too. */
-function terminalPresent(stream: NodeJS.WriteStream): boolean {
-  const fd = (stream as { fd?: unknown }).fd;
-  return typeof fd === 'number' && isatty(fd);
-}
-
-/**
- * The terminal hung up (its window closed, its ssh connection dropped): the kernel sends the session's
- * leader SIGHUP, which reaches this process only if the leader passes it on (a login shell does), and
- * the keyboard's reads end or fail with EIO, as writes do, in any order. On the first of these the
- * process ends by SIGHUP, as a hung-up program does: its parent sees the signal (a shell reports 129),
- * and reads, the pipeline and the worker threads stop with it. It must not exit the way `q` does:
- * Node's exit puts the terminal modes of its stdio back (ResetStdio in node.cc), asserts that this
- * worked, and on a hung-up terminal (tcsetattr fails with EIO) aborts; the abort's backtrace faults
- * in turn, the SIGSEGV in libgcc_s this replaces. Ink's own ways out lead there: its 'beforeExit'
- * unmount, when the ended keyboard was the last thing keeping the event loop alive before the
- * signal was read, writes the last frame, fails with EIO, and the unhandled 'error' exits with 1.
- *
- * A SIGHUP sent with kill leaves the terminal in place: it is put back first, as on `q`. Then
- * `finish` (RunTuiOptions.onHangUp) runs; until it is done the listeners stay, so a second SIGHUP
- * does not cut it short.
- */
-async function endOnHangUp(stdout: NodeJS.WriteStream, putBack: () => void, finish: (() => Promise<void> | void) | undefined): Promise<void> {
-  if (terminalPresent(stdout)) putBack();
-  try {
-    await finish?.();
-  } finally {
-    // Every SIGHUP listener goes, signal-exit's for Ink too (it would run Ink's exit handlers, which
-    // write): with none left the signal's default action ends the process before kill returns.
-    process.removeAllListeners('SIGHUP');
-    process.kill(process.pid, 'SIGHUP');
-  }
-}
-
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -143,33 +112,20 @@ export async function runTui(opts: RunTuiOptions): Promise<number> {
   let state: LoadState = { model: null, bytesRead: 0, totalBytes: null, revision: 0, error: null };
   let timer: NodeJS.Timeout | null = null;
   let closed = false;
-  let hungUp = false;
-  const hangUp = () => {
-    // One hang-up comes as several reports (SIGHUP, the keyboard's end, failed writes).
-    if (hungUp) return;
-    hungUp = true;
-    // No frame is drawn while onHangUp runs: there is no terminal to draw on.
-    closed = true;
-    if (timer) clearTimeout(timer);
-    void endOnHangUp(
-      stdout,
-      () => {
+  const unwatch = endOnHangUp({
+    streams: [stdout, stdin, stderr],
+    keyboard: stdin,
+    leave: (present) => {
+      // No frame is drawn while onHangUp runs: there is no terminal to draw on.
+      closed = true;
+      if (timer) clearTimeout(timer);
+      if (present) {
         instance?.unmount();
         restore();
-      },
-      opts.onHangUp,
-    );
-  };
-  const terminalError = (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EIO') throw err;
-    hangUp();
-  };
-  process.on('SIGHUP', hangUp);
-  // In raw mode no key ends the keyboard's input: only a hang-up does.
-  stdin.on('end', hangUp);
-  stdin.on('error', terminalError);
-  stdout.on('error', terminalError);
-  stderr.on('error', terminalError);
+      }
+    },
+    stop: opts.onHangUp,
+  });
   stdout.write(ENTER_ALT_SCREEN);
 
   let internalError: string | null = null;
@@ -223,10 +179,6 @@ export async function runTui(opts: RunTuiOptions): Promise<number> {
     if (timer) clearTimeout(timer);
     restore();
     process.removeListener('exit', restore);
-    process.removeListener('SIGHUP', hangUp);
-    stdin.removeListener('end', hangUp);
-    stdin.removeListener('error', terminalError);
-    stdout.removeListener('error', terminalError);
-    stderr.removeListener('error', terminalError);
+    unwatch();
   }
 }

@@ -1,0 +1,73 @@
+/**
+ * How a command ends when its terminal hangs up (its window closed, its ssh connection dropped): it
+ * does what Ctrl-C would have it do (its stop), then ends by SIGHUP, as a hung-up program does. The
+ * TUI (ui/run-tui.tsx), `tap`, `live --json-lines` and `lab` use it; IO code.
+ *
+ * The kernel sends the session's leader SIGHUP, which reaches the command only if the leader passes
+ * it on (a login shell does); the terminal's reads end or fail with EIO, and so do its writes, in any
+ * order. Each of these is the hang-up, and only the first acts. The command must not exit normally
+ * afterwards: Node's exit puts the terminal modes of its stdio back (ResetStdio in node.cc), asserts
+ * that this worked, and on a hung-up terminal (tcsetattr fails with EIO) aborts, and the abort's
+ * backtrace faults in turn (SIGSEGV in libgcc_s). Ending by SIGHUP runs no exit handler: the parent
+ * sees the signal (a shell reports 129), and reads, pipelines and worker threads stop with it.
+ */
+import { isatty } from 'node:tty';
+
+export interface HangUpWatch {
+  /** EIO on any of these (the terminal's writes, or reads) is the hang-up; the first is the one `leave` puts back. */
+  streams: (NodeJS.ReadStream | NodeJS.WriteStream)[];
+  /** A keyboard read in raw mode, where no key ends the input: its end is the hang-up. */
+  keyboard?: NodeJS.ReadStream;
+  /**
+   * Run at once, before `stop`: `present` says whether the terminal is still there (a SIGHUP sent with
+   * kill leaves it in place, to be put back as on `q`; a hung-up terminal fails every ioctl).
+   */
+  leave?: (present: boolean) => void;
+  /** What Ctrl-C would have done (close connections, complete the recording, stop children); there is no terminal to write to. */
+  stop?: () => Promise<void> | void;
+}
+
+/** Whether the terminal behind `stream` is still there: a hung-up terminal fails every ioctl, isatty's too. */
+function terminalPresent(stream: NodeJS.ReadStream | NodeJS.WriteStream | undefined): boolean {
+  const fd = (stream as { fd?: unknown } | undefined)?.fd;
+  return typeof fd === 'number' && isatty(fd);
+}
+
+/**
+ * Watches for the hang-up until the returned function is called (after a hang-up it keeps watching:
+ * the process is about to end, and an unheard EIO would end it by an exception). Until `stop` is done the SIGHUP
+ * listener stays, so a second SIGHUP does not cut it short; then every SIGHUP listener goes (signal-exit's
+ * for Ink too: it would run Ink's exit handlers, which write) and SIGHUP is raised: with none left its
+ * default action ends the process before kill returns.
+ */
+export function endOnHangUp(watch: HangUpWatch): () => void {
+  let hungUp = false;
+  const hangUp = () => {
+    if (hungUp) return;
+    hungUp = true;
+    void (async () => {
+      try {
+        watch.leave?.(terminalPresent(watch.streams[0]));
+        await watch.stop?.();
+      } finally {
+        process.removeAllListeners('SIGHUP');
+        process.kill(process.pid, 'SIGHUP');
+      }
+    })();
+  };
+  const failed = (err: NodeJS.ErrnoException) => {
+    // After the hang-up, later writes fail too (on a stream destroyed by the first failure): nothing to report them to.
+    if (hungUp) return;
+    if (err.code !== 'EIO') throw err;
+    hangUp();
+  };
+  process.on('SIGHUP', hangUp);
+  watch.keyboard?.on('end', hangUp);
+  for (const stream of watch.streams) stream.on('error', failed);
+  return () => {
+    if (hungUp) return;
+    process.removeListener('SIGHUP', hangUp);
+    watch.keyboard?.removeListener('end', hangUp);
+    for (const stream of watch.streams) stream.removeListener('error', failed);
+  };
+}
