@@ -1,7 +1,8 @@
 /**
  * `execscope lab`: starts the loopback chain the real kubectl can exec into and records every hop;
  * runs one command against it (`-- COMMAND`) or stays up until interrupted; or runs a named scenario
- * with the real kubectl and writes its recording and truth file. IO code.
+ * with the real kubectl and writes its recording and truth file. A hang-up of the terminal stops it
+ * as Ctrl-C does (the command first), then ends the process by SIGHUP (terminal/hang-up.ts). IO code.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -10,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { lastOption, parseArgs, UsageError, type ParsedArgs } from '../cli/args.js';
 import { openCommands } from '../cli/open-hint.js';
+import { endOnHangUp } from '../terminal/hang-up.js';
 import { faultHelp, FaultError, parseFault } from './faults.js';
 import { CONTAINERD_DEFAULT_IMAGE } from './containerd-runtime.js';
 import { BUSYBOX_IMAGE } from './dockerd.js';
@@ -142,14 +144,30 @@ async function run(argv: string[]): Promise<number> {
   describe(lab, command.length > 0);
   // Interactive: a line per request and per session end, so one sees the traffic arrive.
   if (!command.length) lab.observations.watch((activity) => process.stderr.write(`${requestLogLine(activity)}\n`));
-  const exitCode = command.length ? await runCommand(command, lab) : await untilSignalled();
-  await lab.stop();
-  const truthPath = resolvePath(lastOption(args, '--truth'));
-  if (truthPath) {
-    const truth = labTruth(lab, { scenario: 'interactive', description: command.length ? command.join(' ') : 'interactive lab session', clients: [] });
-    writeFileSync(truthPath, `${JSON.stringify(truth, null, 2)}\n`);
-  }
-  if (splitOffsetMs !== undefined && lab.recordPath) await writeSplit(lab.recordPath, splitOffsetMs);
+  const running = command.length ? runCommand(command, lab) : null;
+  // What the end of the command or Ctrl-C leads to, and a hang-up of the terminal too: the lab's
+  // servers and processes stopped, the recording completed, the truth and split files written.
+  let stopping: Promise<void> | null = null;
+  const stop = () =>
+    (stopping ??= (async () => {
+      await lab.stop();
+      const truthPath = resolvePath(lastOption(args, '--truth'));
+      if (truthPath) {
+        const truth = labTruth(lab, { scenario: 'interactive', description: command.length ? command.join(' ') : 'interactive lab session', clients: [] });
+        writeFileSync(truthPath, `${JSON.stringify(truth, null, 2)}\n`);
+      }
+      if (splitOffsetMs !== undefined && lab.recordPath) await writeSplit(lab.recordPath, splitOffsetMs);
+    })());
+  // The watch stays to the end: a terminal gone without a SIGHUP shows only as EIO on a later write.
+  endOnHangUp({
+    streams: [process.stdout, process.stderr],
+    stop: async () => {
+      await running?.hangUp();
+      await stop();
+    },
+  });
+  const exitCode = running ? await running.exited : await untilSignalled();
+  await stop();
   const sessions = lab.observations.sessions.length;
   process.stderr.write(`execscope lab: stopped; ${sessions} exec session${sessions === 1 ? '' : 's'} across the hops recorded in ${lab.recordPath}\n`);
   if (lab.recordPath) {
@@ -247,9 +265,10 @@ function describe(lab: Lab, running: boolean): void {
   }
 }
 
-function runCommand(command: string[], lab: Lab): Promise<number> {
-  return new Promise((resolveExit) => {
-    const child = spawn(command[0], command.slice(1), { stdio: 'inherit', env: { ...process.env, KUBECONFIG: lab.kubeconfigPath } });
+/** COMMAND on the lab: `exited` with its status; `hangUp` passes the terminal's hang-up on to it (it shares the terminal) and waits for its end. */
+function runCommand(command: string[], lab: Lab): { exited: Promise<number>; hangUp(): Promise<void> } {
+  const child = spawn(command[0], command.slice(1), { stdio: 'inherit', env: { ...process.env, KUBECONFIG: lab.kubeconfigPath } });
+  const exited = new Promise<number>((resolveExit) => {
     // Ctrl-C reaches the command through the terminal: the lab stays up until the command is gone.
     const ignore = () => {};
     const forward = () => child.kill('SIGTERM');
@@ -266,6 +285,13 @@ function runCommand(command: string[], lab: Lab): Promise<number> {
     });
     child.once('exit', (code, signal) => done(code ?? (signal === 'SIGINT' ? 130 : signal ? 143 : 1)));
   });
+  return {
+    exited,
+    hangUp: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGHUP');
+      await exited;
+    },
+  };
 }
 
 function untilSignalled(): Promise<number> {

@@ -1,7 +1,8 @@
 /**
  * `execscope live`: runs tcpdump (or dumpcap) and feeds what it captures into the same incremental
  * pipeline as a file; opens the TUI following it, or prints JSON lines. Stops the capture program by
- * its PID on q / Ctrl-C / SIGTERM, so a -w file is left complete. IO code.
+ * its PID on q / Ctrl-C / SIGTERM, so a -w file is left complete; on a hang-up of the terminal too,
+ * and then the process ends by SIGHUP (terminal/hang-up.ts). IO code.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, closeSync, constants, openSync, writeSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { delimiter, join } from 'node:path';
 import { lastOption, parseArgs, UsageError } from '../cli/args.js';
 import { analyzeOptions } from '../pipeline/options.js';
 import { safeInline } from '../report/terminal-text.js';
+import { endOnHangUp } from '../terminal/hang-up.js';
 import { captureArgs, captureFailure, captureFilter, DEFAULT_PORTS, droppedPackets, type CaptureTool } from './capture-tool.js';
 import { openTui, printJsonLine, printJsonLines } from './follow-capture.js';
 import { followKeyLogs } from './key-log-follower.js';
@@ -97,6 +99,14 @@ async function run(argv: string[]): Promise<number> {
   const stop = () => stopCapture(child);
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  // A hang-up stops the capture program as Ctrl-C does and waits for its last packets (into the -w
+  // copy) before the process ends by SIGHUP. The TUI watches for the hang-up itself; without it the
+  // watch stays to the end: a terminal gone without a SIGHUP shows only as EIO on a later write.
+  const stopOnHangUp = async () => {
+    stop();
+    await exited;
+  };
+  if (jsonLines) endOnHangUp({ streams: [process.stdout, process.stderr], stop: stopOnHangUp });
   // Nothing is shown before the capture program captures: a refusal is one line, not an empty TUI.
   const gone = new Promise<false>((resolve) => {
     child.once('exit', () => resolve(false));
@@ -146,7 +156,7 @@ async function run(argv: string[]): Promise<number> {
   const opts = analyzeOptions({ keys: keyLogs.keys, reorderHoldNs: 0 });
   let code: number;
   try {
-    code = jsonLines ? await printJsonLines(input, opts) : await openTui(input, { title: input.name, readBack: writeTo, live: true, onHangUp: stop }, opts);
+    code = jsonLines ? await printJsonLines(input, opts) : await openTui(input, { title: input.name, readBack: writeTo, live: true, onHangUp: stopOnHangUp }, opts);
   } finally {
     stop();
   }

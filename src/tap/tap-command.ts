@@ -1,6 +1,7 @@
 /**
  * `execscope tap`: the command line of the recording proxy (see tap.ts). Runs until Ctrl-C (SIGINT)
- * or SIGTERM, then closes every connection and completes the recording. IO code.
+ * or SIGTERM, then closes every connection and completes the recording. A hang-up of the terminal
+ * stops it the same way, then ends the process by SIGHUP (terminal/hang-up.ts). IO code.
  */
 import { appendFileSync, closeSync, openSync, readFileSync } from 'node:fs';
 import { lastOption, parseArgs, UsageError } from '../cli/args.js';
@@ -9,6 +10,7 @@ import { openTui, printJsonLine, printJsonLines } from '../live/follow-capture.j
 import { analyzeOptions } from '../pipeline/options.js';
 import { RecordingFeed } from '../record/pcapng-recorder.js';
 import { safeInline } from '../report/terminal-text.js';
+import { endOnHangUp } from '../terminal/hang-up.js';
 import { KubeconfigError } from './kubeconfig-plan.js';
 import { startKubectlTap, type KubectlTap } from './kubectl-tap.js';
 import { startTap, type TapEvent } from './tap.js';
@@ -157,14 +159,19 @@ async function run(argv: string[]): Promise<number> {
   const input = { name: `tap ${kubectlMode ? 'kubectl' : address}`, chunks: feed! };
   // The recorder writes each connection's segments in order: nothing needs to wait for a later packet.
   const opts = analyzeOptions({ reorderHoldNs: 0 });
+  // Without the TUI (which watches for it itself) the watch stays to the end: the last lines are
+  // written after the stop, and a terminal gone without a SIGHUP shows only then, as EIO.
+  const output = [process.stdout, process.stderr];
   let code = 0;
   if (follow === null) {
+    endOnHangUp({ streams: output, stop });
     await signalled;
     await stop();
   } else if (follow === 'json-lines') {
     printJsonLine({ event: 'tapping', address, upstream: upstreamText, recording: recordTo ?? null, ...(kubeconfig ? { kubeconfig } : {}) });
     // The events of what was recorded before the stop come out before the process ends.
     const printed = printJsonLines(input, opts);
+    endOnHangUp({ streams: output, stop: () => stop().then(() => printed).then(() => undefined) });
     await signalled;
     await stop();
     code = await printed;

@@ -1,0 +1,135 @@
+/**
+ * The terminal hangs up under a command that is not the TUI (the ssh connection drops under
+ * `execscope tap`): the command must stop as on Ctrl-C (connections closed, the recording completed,
+ * the socket file, the key directory and kubeconfig removed) and then end by SIGHUP, with nothing left
+ * running in the terminal's session. Whether its SIGHUP is passed on (`pass`) or not (`keep`: the
+ * command learns of the hang-up at its next write, which fails with EIO).
+ */
+import { existsSync, statSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { join } from 'node:path';
+import { analyzeCapture } from '../../src/pipeline/analyze-capture.js';
+import { analyzeOptions } from '../../src/pipeline/options.js';
+import { CAN_TCPDUMP } from '../lab/e2e-harness.js';
+import { startReplyServer } from '../tap/tap-test-kit.js';
+import { hangUpTerminals } from './hang-up-kit.js';
+import { CLI } from './tmux.js';
+
+const { dir, start, hangUp } = hangUpTerminals();
+let started = 0;
+
+/**
+ * A client of the tap that holds its connection open after sending `text`; `closed` once the tap
+ * closes it. (A request's head: the redactor holds back bytes until the line they are in is whole.)
+ */
+function openClient(path: string, text: string): { socket: net.Socket; closed: Promise<unknown> } {
+  const socket = net.connect({ path });
+  socket.on('error', () => undefined);
+  const closed = new Promise((resolve) => socket.on('close', resolve));
+  socket.write(text);
+  return { socket, closed };
+}
+
+describe.each(['keep', 'pass'] as const)('the hang-up, its SIGHUP passed on by the session leader or not (%s)', (signal) => {
+  test('under `execscope tap --listen unix:…` (no TUI), a connection open: stopped as on Ctrl-C, then ended by SIGHUP', async () => {
+    const upstream = await startReplyServer({ port: 0, host: '127.0.0.1' }, (received) => received);
+    const listen = join(dir, `tap-${started}.sock`);
+    const recording = join(dir, `tap-${started++}.pcapng`);
+    const clients: net.Socket[] = [];
+    try {
+      const { t, out } = start(`exec ${process.execPath} ${CLI} tap --listen unix:${listen} --upstream ${upstream.address} -w ${recording}`, signal);
+      await t.waitFor(/listening on unix:/);
+      const request = 'GET /held-open HTTP/1.1\r\nHost: tap\r\n\r\n';
+      const first = openClient(listen, request);
+      clients.push(first.socket);
+      await t.waitFor(/#1 .*connected/);
+      // Without a SIGHUP the tap learns of the hang-up when it next writes: a second client's line.
+      const second = () => clients.push(net.connect({ path: listen }).on('error', () => undefined));
+      const { ended, left } = await hangUp(t, out, signal === 'keep' ? second : undefined);
+      expect(ended).toMatchObject({ code: null, signal: 'SIGHUP' });
+      expect(left).toEqual([]);
+      expect(existsSync(listen)).toBe(false);
+      await first.closed;
+      // The recording is complete: 0600, read to its end without a fault, the request in it.
+      expect(statSync(recording).mode & 0o777).toBe(0o600);
+      const model = await analyzeCapture(recording, analyzeOptions());
+      expect(model.fatal).toBeNull();
+      expect(model.connections[0].bytes.c2s).toBe(request.length);
+    } finally {
+      for (const client of clients) client.destroy();
+      await upstream.close();
+    }
+  });
+
+  test('under `execscope tap kubectl`: its key directory and kubeconfig are removed', async () => {
+    const kubeconfig = join(dir, `kubeconfig-${started++}`);
+    // The tap reads the kubeconfig (with the real kubectl) at start; the apiserver is never dialled.
+    writeFileSync(
+      kubeconfig,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:9', 'insecure-skip-tls-verify': true } }],
+        users: [{ name: 'u', user: { token: 'hang-up-token' } }],
+        contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
+        'current-context': 'x',
+      }),
+    );
+    const { t, out } = start(`exec ${process.execPath} ${CLI} tap kubectl --kubeconfig ${kubeconfig}`, signal);
+    const screen = await t.waitFor(/Ctrl-C stops/);
+    const written = /export KUBECONFIG=(\S+)/.exec(screen)![1];
+    expect(existsSync(written)).toBe(true);
+    // Without a SIGHUP, a connection's line is the tap's next write.
+    const port = Number(/listening on 127\.0\.0\.1:(\d+)/.exec(screen)![1]);
+    const clients: net.Socket[] = [];
+    const connect = () => clients.push(net.connect({ host: '127.0.0.1', port }).on('error', () => undefined));
+    try {
+      const { ended, left } = await hangUp(t, out, signal === 'keep' ? connect : undefined);
+      expect(ended).toMatchObject({ code: null, signal: 'SIGHUP' });
+      expect(left).toEqual([]);
+      expect(existsSync(join(written, '..'))).toBe(false);
+    } finally {
+      for (const client of clients) client.destroy();
+    }
+  });
+});
+
+describe.each(['keep', 'pass'] as const)('the hang-up under the lab, its SIGHUP passed on or not (%s)', (signal) => {
+  test('`execscope lab` (interactive): stopped as on Ctrl-C (recording completed, truth file written), then ended by SIGHUP', async () => {
+    const labDir = join(dir, `lab-${started}`);
+    const recording = join(dir, `lab-${started}.pcapng`);
+    const truth = join(dir, `lab-${started++}.truth.json`);
+    const { t, out } = start(`exec ${process.execPath} ${CLI} lab --plain --dir ${labDir} --record ${recording} --truth ${truth}`, signal);
+    const screen = await t.waitFor(/Ctrl-C here stops the lab/);
+    const apiserver = /apiserver (http:\/\/127\.0\.0\.1:\d+)/.exec(screen)![1];
+    // Without a SIGHUP, a request's line is the lab's next write.
+    const request = () => void fetch(`${apiserver}/version`).catch(() => undefined);
+    const { ended, left } = await hangUp(t, out, signal === 'keep' ? request : undefined);
+    expect(ended).toMatchObject({ code: null, signal: 'SIGHUP' });
+    expect(left).toEqual([]);
+    expect(statSync(recording).mode & 0o777).toBe(0o600);
+    const model = await analyzeCapture(recording, analyzeOptions());
+    expect(model.fatal).toBeNull();
+    // Written as the lab stops: a lab ended by the signal alone leaves none.
+    expect(existsSync(truth)).toBe(true);
+  });
+});
+
+const describeIfTcpdump = CAN_TCPDUMP ? describe : describe.skip;
+
+// Without a SIGHUP, `live --json-lines` writes only when it sees exec traffic: here the SIGHUP is passed on.
+describeIfTcpdump('the hang-up under `execscope live --json-lines`, its SIGHUP passed on', () => {
+  test('tcpdump is stopped by its PID, the -w copy reads, then the process ends by SIGHUP', async () => {
+    const copy = join(dir, `live-${started++}.pcap`);
+    // A filter nothing matches (the discard port): a tcpdump left behind would wait for a packet to
+    // learn that its reader is gone, and none comes.
+    const { t, out } = start(`exec ${process.execPath} ${CLI} live -i lo --filter "tcp port 9" -w ${copy} --json-lines`, 'pass');
+    await t.waitFor(/"event":"capturing"/);
+    const { ended, left } = await hangUp(t, out);
+    expect(ended).toMatchObject({ code: null, signal: 'SIGHUP' });
+    // tcpdump shares the terminal's session: it is gone too, not left capturing into a closed pipe.
+    expect(left).toEqual([]);
+    const model = await analyzeCapture(copy, analyzeOptions());
+    expect(model.fatal).toBeNull();
+  });
+});
