@@ -68,10 +68,10 @@ export function headerValues(head: { headers: HttpHeaders }, name: string): stri
 
 /** Whether a request asks to switch protocols: `Connection: upgrade` plus an `Upgrade` header. */
 export function isUpgradeRequest(req: HttpRequestHead): boolean {
-  return (
-    header(req, 'upgrade') !== undefined &&
-    headerValues(req, 'connection').some((token) => token.toLowerCase() === 'upgrade')
-  );
+  if (header(req, 'upgrade') === undefined) return false;
+  const tokens = headerValues(req, 'connection');
+  for (let i = 0; i < tokens.length; i++) if (tokens[i].toLowerCase() === 'upgrade') return true;
+  return false;
 }
 
 const MAX_METHOD_LENGTH = 32;

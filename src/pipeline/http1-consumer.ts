@@ -57,9 +57,10 @@ function keepAwaited(req: HttpRequestHead): void {
   req.path = path;
   req.query = query;
   req.version = sharedText(req.version);
-  for (const field of req.headers) {
-    field[0] = sharedText(field[0]);
-    field[1] = sharedText(field[1]);
+  const headers = req.headers;
+  for (let i = 0; i < headers.length; i++) {
+    headers[i][0] = sharedText(headers[i][0]);
+    headers[i][1] = sharedText(headers[i][1]);
   }
 }
 

@@ -218,7 +218,11 @@ export function jsonReport(model: CaptureModel, opts: { hash: boolean }): object
 export function* jsonReportText(model: CaptureModel, opts: { hash: boolean }, encode: (json: string) => string = (json) => json): Generator<string> {
   const fields = reportFields(model, opts);
   yield '{';
-  for (const [i, [key, value]] of fields.entries()) {
+  // An index loop: this generator is resumed for every item, so TurboFan compiles it (twice: the end
+  // of the first list is code it has not run), and destructured entries brought iterators into it.
+  for (let i = 0; i < fields.length; i++) {
+    const key = fields[i][0];
+    const value = fields[i][1];
     const comma = i + 1 < fields.length ? ',' : '';
     // `{\n  "key": VALUE\n}` without its braces and last line break.
     if (typeof value !== 'function') {
