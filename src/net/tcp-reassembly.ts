@@ -295,12 +295,12 @@ export class TcpReassembler<R = void> {
     if (this.now >= this.nextHoldDeadline) this.expireHolds();
     const newSyn = (seg.flags & (TCP_SYN | TCP_ACK)) === TCP_SYN;
     let c = this.lookup(seg);
-    if (c && newSyn && c.senderOf(seg).synSeq !== seg.seq && !isLateSyn(c.senderOf(seg), seg)) {
+    if (c !== undefined && newSyn && c.senderOf(seg).synSeq !== seg.seq && !isLateSyn(c.senderOf(seg), seg)) {
       // A SYN that is not a retransmission: the tuple was reused by a connection whose end we missed.
       this.endConnection(c, seg.packet, seg.ts);
       c = undefined;
     }
-    if (!c) {
+    if (c === undefined) {
       const key = tupleKey(seg);
       const closed = this.closedTuples.get(key);
       if (closed) {
