@@ -16,6 +16,7 @@ import { jsonReportText } from './report/json-report.js';
 import { keysReport, textReportPieces } from './report/text-report.js';
 import { escapeJsonControls, renderTerminalText, safeInline, terminalSafeJson } from './report/terminal-text.js';
 import { notAKeyLog, TlsKeyLog } from './tls/key-log.js';
+import { endOnHangUp } from './terminal/hang-up.js';
 import { loadTui } from './ui/load-tui.js';
 import type { EventInspector } from './ui/event-layers.js';
 
@@ -477,6 +478,7 @@ async function main(argv: string[]): Promise<number> {
     case 'help':
       return help(rest[0] ?? 'main');
     case 'analyze':
+      reportsEndOnHangUp();
       return analyze(rest);
     case 'extract':
       return extract(rest);
@@ -485,6 +487,7 @@ async function main(argv: string[]): Promise<number> {
     case 'export':
       return exportSession(rest);
     case 'diagnose':
+      reportsEndOnHangUp();
       // diagnose's 1 is "a fault found": input it cannot use is trouble, 2, as grep and diff do.
       return diagnoseCommand(rest).catch((e: unknown) => {
         reportError(e);
@@ -502,6 +505,15 @@ async function main(argv: string[]): Promise<number> {
       return open(argv);
     }
   }
+}
+
+/**
+ * A report written to a terminal that hangs up: there is nothing to stop (the spill file is unlinked
+ * as it is opened), but a normal exit, after the EIO of a write without a SIGHUP, would abort in
+ * Node's ResetStdio: the process ends by SIGHUP instead (terminal/hang-up.ts).
+ */
+function reportsEndOnHangUp(): void {
+  endOnHangUp({ streams: [process.stdout, process.stderr] });
 }
 
 function reportError(e: unknown): void {

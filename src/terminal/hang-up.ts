@@ -1,7 +1,7 @@
 /**
  * How a command ends when its terminal hangs up (its window closed, its ssh connection dropped): it
  * does what Ctrl-C would have it do (its stop), then ends by SIGHUP, as a hung-up program does. The
- * TUI (ui/run-tui.tsx), `tap`, `live --json-lines` and `lab` use it; IO code.
+ * TUI (ui/run-tui.tsx), `tap`, `live --json-lines`, `lab`, `analyze` and `diagnose` use it; IO code.
  *
  * The kernel sends the session's leader SIGHUP, which reaches the command only if the leader passes
  * it on (a login shell does); the terminal's reads end or fail with EIO, and so do its writes, in any

@@ -5,15 +5,16 @@
  * running in the terminal's session. Whether its SIGHUP is passed on (`pass`) or not (`keep`: the
  * command learns of the hang-up at its next write, which fails with EIO).
  */
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { analyzeCapture } from '../../src/pipeline/analyze-capture.js';
 import { analyzeOptions } from '../../src/pipeline/options.js';
 import { CAN_TCPDUMP } from '../lab/e2e-harness.js';
 import { startReplyServer } from '../tap/tap-test-kit.js';
-import { hangUpTerminals } from './hang-up-kit.js';
-import { CLI } from './tmux.js';
+import { hangUpTerminals, until } from './hang-up-kit.js';
+import { CLI, type TmuxTerminal } from './tmux.js';
 
 const { dir, start, hangUp } = hangUpTerminals();
 let started = 0;
@@ -133,3 +134,42 @@ describeIfTcpdump('the hang-up under `execscope live --json-lines`, its SIGHUP p
     expect(model.fatal).toBeNull();
   });
 });
+
+describe.each(['keep', 'pass'] as const)('the hang-up under a report, its SIGHUP passed on or not (%s)', (signal) => {
+  test('`execscope analyze -` still reading its capture: it ends by SIGHUP, not in Node\'s exit (which aborts on a hung-up terminal)', async () => {
+    // The test holds the pipe's writing end (r+: a FIFO opened so never waits for the other end).
+    const fifo = join(dir, `analyze-${started++}`);
+    execFileSync('mkfifo', [fifo]);
+    const feed = openSync(fifo, 'r+');
+    const capture = readFileSync(join('fixtures', 'demo.pcapng'));
+    let fed = false;
+    try {
+      writeSync(feed, capture.subarray(0, 40_000));
+      const { t, out } = start(`exec ${process.execPath} ${CLI} analyze - < ${fifo}`, signal);
+      // Nothing is on the screen before the report: wait for node to be running it (its platform's threads started).
+      expect(await until(() => (nodeRunning(t, 'analyze') ? true : undefined))).toBe(true);
+      // Without a SIGHUP the report meets the hang-up as it writes: the rest of the capture comes after it.
+      const rest = () => {
+        writeSync(feed, capture.subarray(40_000));
+        closeSync(feed);
+        fed = true;
+      };
+      const { ended, left } = await hangUp(t, out, signal === 'keep' ? rest : undefined);
+      expect(ended).toMatchObject({ code: null, signal: 'SIGHUP' });
+      expect(left).toEqual([]);
+    } finally {
+      if (!fed) closeSync(feed);
+    }
+  });
+});
+
+/** Whether the terminal's program is node running `command`, past its start-up (Node's platform threads are started before any JavaScript runs). */
+function nodeRunning(t: TmuxTerminal, command: string): boolean {
+  try {
+    const pid = t.programPid();
+    if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(command)) return false;
+    return Number(/^Threads:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) >= 5;
+  } catch {
+    return false;
+  }
+}
