@@ -31,11 +31,12 @@ export interface K8sStreamingRequest {
   ports: number[];
 }
 
-const SUBRESOURCES: Record<string, StreamingKind> = {
-  exec: 'exec',
-  attach: 'attach',
-  portforward: 'portforward',
-};
+/** A Map, not an object literal: a path ending in `/constructor` found Object's constructor as its kind. */
+const SUBRESOURCES = new Map<string, StreamingKind>([
+  ['exec', 'exec'],
+  ['attach', 'attach'],
+  ['portforward', 'portforward'],
+]);
 
 /**
  * Parses a request target into what it asks for; null when it is not an exec, attach or port-forward
@@ -61,7 +62,7 @@ function apiserverForm(segments: string[], params: QueryParams): K8sStreamingReq
   // The last seven segments by index: destructuring a slice of them made TurboFan compile an iterator.
   const at = segments.length - 7;
   if (at < 0) return null;
-  const kind = SUBRESOURCES[segments[at + 6]];
+  const kind = SUBRESOURCES.get(segments[at + 6]);
   if (segments[at] !== 'api' || segments[at + 1] !== 'v1' || segments[at + 2] !== 'namespaces' || segments[at + 4] !== 'pods' || kind === undefined) return null;
   return {
     kind,
@@ -80,7 +81,7 @@ function apiserverForm(segments: string[], params: QueryParams): K8sStreamingReq
 
 function nodeForm(segments: string[], params: QueryParams): K8sStreamingRequest | null {
   if (segments.length < 2) return null;
-  const kind = SUBRESOURCES[segments[0].toLowerCase()];
+  const kind = SUBRESOURCES.get(segments[0].toLowerCase());
   if (kind === undefined) return null;
   const args = segments.slice(1);
   if (args.length === 1) return { ...nodeQuery(kind, 'cri', params), token: args[0] };

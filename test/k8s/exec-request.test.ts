@@ -112,6 +112,13 @@ describe('apiserver form', () => {
     expect(parseStreamingRequest('GET', '/version?timeout=5s')).toBeNull();
     expect(parseStreamingRequest('GET', '/')).toBeNull();
   });
+
+  it("rejects subresources named like an object's own properties", () => {
+    expect(parseStreamingRequest('GET', '/api/v1/namespaces/n/pods/p/constructor')).toBeNull();
+    expect(parseStreamingRequest('GET', '/api/v1/namespaces/n/pods/p/__proto__')).toBeNull();
+    expect(parseStreamingRequest('GET', '/constructor/n/p/c')).toBeNull();
+    expect(parseStreamingRequest('GET', '/hasOwnProperty/token')).toBeNull();
+  });
 });
 
 describe('kubelet form', () => {
