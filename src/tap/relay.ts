@@ -61,10 +61,23 @@ export function relay(
     if (recording.redactor) record(recording.redactor.push(dir, chunk));
     else recording.connection.data(dir, chunk);
   };
+  const ended: Record<Direction, boolean> = { c2s: false, s2c: false };
   const recordEnd = (dir: Direction, how: 'fin' | 'reset') => {
+    ended[dir] = true;
     if (!recording) return;
     if (recording.redactor) record(recording.redactor.finish(dir));
     recording.connection[how](dir);
+  };
+  /**
+   * `dir`'s sender closed without an end the tap saw (stop() destroys every relayed stream): it sends
+   * no more, so what the redactor held for it (a head without its last line, a tail that might have
+   * begun a secret) is recorded now, checked as at an end, instead of being lost. The recording shows
+   * no FIN or reset the wire did not carry: the connection was open when the tap stopped.
+   */
+  const recordHeld = (dir: Direction) => {
+    if (ended[dir] || !recording?.redactor) return;
+    ended[dir] = true;
+    record(recording.redactor.finish(dir));
   };
 
   const copy = (from: RelayEnd, to: RelayEnd, dir: Direction) => {
@@ -111,7 +124,10 @@ export function relay(
   ] as const) {
     end.stream.on('error', (err: NodeJS.ErrnoException) => fail(side, err));
     if (end.raw !== end.stream) end.raw.on('error', (err: NodeJS.ErrnoException) => fail(side, err));
-    end.stream.on('close', closed);
+    end.stream.on('close', () => {
+      recordHeld(side === 'client' ? 'c2s' : 's2c');
+      closed();
+    });
   }
   copy(client, upstream, 'c2s');
   copy(upstream, client, 's2c');

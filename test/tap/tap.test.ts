@@ -49,6 +49,30 @@ describe('execscope tap (TCP)', () => {
     expect(new Set(model.connections.map((c) => c.server))).toEqual(new Set([server.address]));
   });
 
+  test('stopping with a connection open records what the redactor held for it, its credentials blanked', async () => {
+    let received = '';
+    const server = net.createServer((s) => {
+      s.on('data', (c: Buffer) => (received += c.toString('latin1')));
+      s.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
+    const { tap } = await tapInFrontOf(`127.0.0.1:${(server.address() as net.AddressInfo).port}`);
+    // A request head whose last line has not come yet: the redactor holds it until the line ends.
+    const head = 'GET /held HTTP/1.1\r\nHost: example\r\nAuthorization: Bearer sekrit-token-0123456789';
+    const client = net.connect(connectOptions(tap.address));
+    client.on('error', () => undefined);
+    client.write(head);
+    await until(() => received === head, 'the head relayed');
+    await tap.stop();
+    const recorded = readFileSync(join(dir, 'tap.pcapng')).toString('latin1');
+    expect(recorded).toContain('GET /held HTTP/1.1\r\nHost: example\r\n');
+    expect(recorded).not.toContain('sekrit-token');
+    const model = await analyzeCapture(join(dir, 'tap.pcapng'), analyzeOptions());
+    expect(model.fatal).toBeNull();
+    expect(model.connections.map((c) => c.bytes.c2s)).toEqual([head.length]);
+  });
+
   test('a reset from either side reaches the other side as a reset', async () => {
     const accepted: net.Socket[] = [];
     const server = net.createServer({ allowHalfOpen: true }, (s) => {
