@@ -55,19 +55,24 @@ export function endOnHangUp(watch: HangUpWatch): () => void {
       }
     })();
   };
-  const failed = (err: NodeJS.ErrnoException) => {
-    // After the hang-up, later writes fail too (on a stream destroyed by the first failure): nothing to report them to.
-    if (hungUp) return;
-    if (err.code !== 'EIO') throw err;
-    hangUp();
-  };
+  const listeners = watch.streams.map((stream) => {
+    const failed = (err: NodeJS.ErrnoException) => {
+      // After the hang-up, later writes fail too (on a stream destroyed by the first failure): nothing to report them to.
+      if (hungUp) return;
+      if (err.code === 'EIO') return hangUp();
+      // Any other error (EPIPE of `analyze | head`) goes where it went without this listener: to the
+      // stream's other listeners (a writer waiting for 'drain' reports it in one line), else thrown.
+      if (stream.listenerCount('error') === 1) throw err;
+    };
+    stream.on('error', failed);
+    return { stream, failed };
+  });
   process.on('SIGHUP', hangUp);
   watch.keyboard?.on('end', hangUp);
-  for (const stream of watch.streams) stream.on('error', failed);
   return () => {
     if (hungUp) return;
     process.removeListener('SIGHUP', hangUp);
     watch.keyboard?.removeListener('end', hangUp);
-    for (const stream of watch.streams) stream.removeListener('error', failed);
+    for (const { stream, failed } of listeners) stream.removeListener('error', failed);
   };
 }

@@ -2,7 +2,8 @@
  * The command line as a user runs it: the built binary (dist/cli.js, made by `npm test`'s install
  * step) on real fixtures and on broken input.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -147,6 +148,17 @@ test('keys lists TLS connections with and without keys', () => {
   const withKeys = run(['keys', fixture('tls-ws-keylog.pcap'), '--keylog', fixture('tls-ws-keylog.keylog')]);
   expect(withKeys.stdout).toMatch(/51028 → 127\.0\.0\.1:18110 +decrypted +TLS 1\.3, TLS_AES_128_GCM_SHA256, ALPN h2 +5 requests/);
   expect(run(['keys', fixture('tls-ws-dsb.pcapng')]).stdout).not.toContain('NO KEYS');
+});
+
+test('a reader that goes away (analyze | head) gets one line on stderr, no stack', async () => {
+  for (const args of [['--json'], []]) {
+    const child = spawn(process.execPath, [cli, 'analyze', fixture('demo.pcapng'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy(); // every write fails with EPIPE
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    const [code, signal] = (await once(child, 'close')) as [number | null, string | null];
+    expect({ code, signal, stderr }).toEqual({ code: 1, signal: null, stderr: 'execscope: write EPIPE\n' });
+  }
 });
 
 describe('a --keylog that is no key log', () => {
