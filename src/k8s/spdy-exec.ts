@@ -6,7 +6,8 @@ import { DirectionPair } from '../core/direction-pair.js';
 import type { Direction, FrameOrigin } from '../core/origin.js';
 import type { ControlEvent } from '../model/session.js';
 import { SpdyFrameDecoder, type SpdyControlFrame, type SpdyDataPiece, type SpdyFrameSink } from '../spdy/frame-decoder.js';
-import { SpdySessionTracker } from '../spdy/session.js';
+import { SpdySessionTracker, type SpdyPingRoundTrip, type SpdySessionSink, type SpdyUnansweredPing, type SpdyWindowExhausted } from '../spdy/session.js';
+import type { SpdyHeaders } from '../spdy/header-block.js';
 import { relocate, type Problem } from '../core/problem.js';
 import { k8sProblem } from './problems.js';
 import type { ExecSessionBuilder } from './exec-session.js';
@@ -26,7 +27,12 @@ function creationOrder(b: ExecSessionBuilder): string[] {
   return order;
 }
 
-export class SpdyExecTransport extends DirectionPair<SpdyFrameDecoder> implements UpgradedTransport {
+/**
+ * The session's transport, and the sink of its SPDY session tracker: the tracker's events are its
+ * methods rather than closures over it, which were five functions and a context (~340 bytes) for
+ * every open session.
+ */
+export class SpdyExecTransport extends DirectionPair<SpdyFrameDecoder> implements UpgradedTransport, SpdySessionSink {
   private readonly byId = new Map<number, StreamRecorder>();
   /**
    * Each direction's last recorder lookup: a direction's DATA runs on one stream (stdin up, stdout
@@ -40,30 +46,36 @@ export class SpdyExecTransport extends DirectionPair<SpdyFrameDecoder> implement
   private readonly tracker: SpdySessionTracker;
   private warnedMissingHeaders = false;
 
-  /** Records a control event; a tunnelled connection's say so, their origins counting the tunnel's bytes. */
-  private readonly control: (kind: ControlEvent['kind'], dir: Direction, detail: string, origin: FrameOrigin) => void;
-
   /** `tunnelled`: this SPDY connection rides in a WebSocket's binary messages (kubectl port-forward's tunnel). */
   constructor(
     private readonly b: ExecSessionBuilder,
-    where: string,
-    tunnelled = false,
+    private readonly where: string,
+    private readonly tunnelled = false,
   ) {
     // The frames' handlers are this transport's, called once it is constructed.
     super((dir, pair) => new SpdyFrameDecoder(new DirectionFrames(pair as SpdyExecTransport, dir, b, where)));
-    this.control = (kind, dir, detail, origin) => b.control(kind, dir, detail, origin, origin.lastTs, tunnelled);
-    this.tracker = new SpdySessionTracker({
-      onPingRoundTrip: (p) => this.control('pong', p.by === 'c2s' ? 's2c' : 'c2s', `PING ${p.id} reply, rtt ${(p.rttNs / 1e6).toFixed(3)} ms`, p.response),
-      onPingUnanswered: (p) => this.control('ping', p.by, `PING ${p.id} never answered`, p.request),
-      onWindowExhausted: (e) =>
-        this.control(
-          'flow-control',
-          e.sender,
-          `${e.streamId ? `stream ${e.streamId}` : 'session'} flow-control window exhausted (${e.window}); spdystream ignores SPDY flow control, so data keeps flowing`,
-          e.origin,
-        ),
-      onProblem: (p) => b.warn(relocate(p, where)),
-    });
+    this.tracker = new SpdySessionTracker(this);
+  }
+
+  onPingRoundTrip(p: SpdyPingRoundTrip): void {
+    this.control('pong', p.by === 'c2s' ? 's2c' : 'c2s', `PING ${p.id} reply, rtt ${(p.rttNs / 1e6).toFixed(3)} ms`, p.response);
+  }
+
+  onPingUnanswered(p: SpdyUnansweredPing): void {
+    this.control('ping', p.by, `PING ${p.id} never answered`, p.request);
+  }
+
+  onWindowExhausted(e: SpdyWindowExhausted): void {
+    this.control(
+      'flow-control',
+      e.sender,
+      `${e.streamId ? `stream ${e.streamId}` : 'session'} flow-control window exhausted (${e.window}); spdystream ignores SPDY flow control, so data keeps flowing`,
+      e.origin,
+    );
+  }
+
+  onProblem(p: Problem): void {
+    this.b.warn(relocate(p, this.where));
   }
 
   override end(): void {
@@ -125,6 +137,11 @@ export class SpdyExecTransport extends DirectionPair<SpdyFrameDecoder> implement
     if (piece.last && piece.fin) rec.mark('half-close', dir, { ...piece.frame });
   }
 
+  /** Records a control event; a tunnelled connection's say so, their origins counting the tunnel's bytes. */
+  private control(kind: ControlEvent['kind'], dir: Direction, detail: string, origin: FrameOrigin): void {
+    this.b.control(kind, dir, detail, origin, origin.lastTs, this.tunnelled);
+  }
+
   /** The recorder for a stream id, inventing one for a stream whose SYN_STREAM the capture missed. */
   private recorder(id: number, dir: Direction, origin: FrameOrigin): StreamRecorder {
     if (dir === 'c2s') {
@@ -152,7 +169,7 @@ export class SpdyExecTransport extends DirectionPair<SpdyFrameDecoder> implement
     return rec;
   }
 
-  private streamName(id: number, headers: Record<string, string[]> | null): string {
+  private streamName(id: number, headers: SpdyHeaders | null): string {
     const type = headers?.['streamtype']?.[0];
     if (type) {
       const port = headers?.['port']?.[0];

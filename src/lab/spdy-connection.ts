@@ -282,7 +282,7 @@ export class SpdyConnection {
 }
 
 function lowerCased(headers: SpdyHeaderInput): SpdyHeaders {
-  const out: SpdyHeaders = Object.create(null);
+  const out = Object.create(null) as Record<string, string[]>;
   for (const [name, value] of Object.entries(headers)) out[name.toLowerCase()] = typeof value === 'string' ? [value] : [...value];
   return out;
 }

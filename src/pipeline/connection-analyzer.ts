@@ -13,7 +13,7 @@ import type { ConnectionScope } from './connection-scope.js';
 import type { PipelineContext } from './context.js';
 import { Http1Consumer } from './http1-consumer.js';
 import { http2Consumer } from './http2-consumer.js';
-import { clientStart, crossedProtocols, type ClientStart, type SniffedProtocol } from './sniff.js';
+import { clientStart, crossedProtocols, type ClientStart, type CrossedProtocols, type SniffedProtocol } from './sniff.js';
 import { ignoreStream, SniffingConsumer, type ConsumerFactory, type HandOff, type StreamConsumer } from './stream-consumer.js';
 import { tlsConsumer } from './tls-consumer.js';
 import { MidstreamConsumer } from './midstream-consumer.js';
@@ -75,6 +75,12 @@ export class ConnectionAnalyzer implements ConnectionScope, ConsumerFactory, Han
   private closed = false;
   /** What the client's first bytes begin and the server's first bytes, to tell TLS and plaintext crossed (sniff.ts crossedProtocols). */
   private clientStart: ClientStart | undefined = undefined;
+  /**
+   * Whether they crossed, judged at the server's first bytes when the client's came before (nearly
+   * always), undefined until then; the copy of those bytes kept (`serverFirstBytes`) only when the
+   * server spoke first, as it was ~260 bytes of heap for every open connection.
+   */
+  private crossed: CrossedProtocols | null | undefined = undefined;
   private serverFirstBytes: Uint8Array | null = null;
   private firstClose: { ts: number; by: 'client' | 'server'; reset: boolean } | undefined;
   private clientClosed = false;
@@ -119,7 +125,10 @@ export class ConnectionAnalyzer implements ConnectionScope, ConsumerFactory, Han
       if (bytes.c2s === 0) this.clientStart = clientStart(data);
       bytes.c2s += data.length;
     } else {
-      if (bytes.s2c === 0) this.serverFirstBytes = data.slice(0, FIRST_BYTES);
+      if (bytes.s2c === 0) {
+        if (bytes.c2s > 0) this.crossed = crossedProtocols(this.clientStart, data.subarray(0, FIRST_BYTES));
+        else this.serverFirstBytes = data.slice(0, FIRST_BYTES);
+      }
       bytes.s2c += data.length;
     }
     this.target.push(dir, data, origin);
@@ -158,7 +167,7 @@ export class ConnectionAnalyzer implements ConnectionScope, ConsumerFactory, Han
 
   end(ts: number): void {
     this.record.endTs = ts;
-    const crossed = crossedProtocols(this.clientStart, this.serverFirstBytes);
+    const crossed = this.crossed ?? crossedProtocols(this.clientStart, this.serverFirstBytes);
     if (crossed) this.record.crossed = crossed;
     this.consumer.end();
     for (const s of this.sessions) {

@@ -14,6 +14,7 @@
 import { ZERO_TS, type FrameOrigin, type StreamOrigin } from '../core/origin.js';
 import type { Problem } from '../core/problem.js';
 import { SMALL_PIECE_BYTES, SmallPieceCopier } from '../core/small-copy.js';
+import { ResyncCarry } from '../core/resync-carry.js';
 import { spdyProblem, type SpdyProblemCode } from './problems.js';
 import {
   SPDY_FRAME_HEADER_BYTES,
@@ -127,7 +128,8 @@ export class SpdyFrameDecoder {
   private pos = -1;
 
   // The frame being decoded.
-  private readonly head = new Uint8Array(SPDY_FRAME_HEADER_BYTES);
+  /** A header that straddles pushes, gathered; made at the first such header (most connections have none). */
+  private head: Uint8Array | null = null;
   private headFill = 0;
   private frameOffset = 0;
   private framePacket = 0;
@@ -157,11 +159,8 @@ export class SpdyFrameDecoder {
   private pending: SpdyControlFrame | null = null;
 
   // Resync state.
-  private readonly tail = new Uint8Array(RESYNC_TAIL_BYTES);
-  /** Tail + the start of the next chunk, to judge candidates straddling the two. */
-  private readonly scratch = new Uint8Array(2 * RESYNC_TAIL_BYTES);
-  private readonly tailPacket = new Float64Array(RESYNC_TAIL_BYTES);
-  private readonly tailTs = new Float64Array(RESYNC_TAIL_BYTES);
+  /** The undecided tail of earlier chunks; made on the first resynchronisation. */
+  private carried: ResyncCarry | null = null;
   private tailLen = 0;
   private tailOffset = 0;
   private resyncFrom = 0;
@@ -293,11 +292,12 @@ export class SpdyFrameDecoder {
   /** Part of a header that straddles pushes: it is gathered in `head`. */
   private collectHeader(data: Uint8Array, i: number, base: number, packet: number, ts: number): number {
     const n = Math.min(SPDY_FRAME_HEADER_BYTES - this.headFill, data.length - i);
-    this.head.set(data.subarray(i, i + n), this.headFill);
+    const head = (this.head ??= new Uint8Array(SPDY_FRAME_HEADER_BYTES));
+    head.set(data.subarray(i, i + n), this.headFill);
     this.headFill += n;
     if (this.headFill === SPDY_FRAME_HEADER_BYTES) {
       this.headFill = 0;
-      this.beginFrame(this.head, 0, base + i + n, packet, ts);
+      this.beginFrame(head, 0, base + i + n, packet, ts);
     }
     return i + n;
   }
@@ -629,6 +629,7 @@ export class SpdyFrameDecoder {
         this.resyncSkipped = this.headFill;
         this.headFill = 0;
         this.tailLen = 0;
+        this.carried ??= new ResyncCarry(RESYNC_TAIL_BYTES);
         this.inflater.loseContext(`framing was lost at offset ${this.resyncFrom} and the lost bytes may have held a header block`);
         return 0; // the resync state takes the bytes
       case 'resync':
@@ -643,9 +644,10 @@ export class SpdyFrameDecoder {
 
   private readResync(data: Uint8Array, i: number, base: number, packet: number, ts: number): number {
     // Candidates that start in the tail of earlier chunks and end in this one.
+    const carried = this.carried!;
     if (this.tailLen > 0) {
-      const scratch = this.scratch;
-      scratch.set(this.tail.subarray(0, this.tailLen));
+      const scratch = carried.window;
+      scratch.set(carried.bytes.subarray(0, this.tailLen));
       const fromData = Math.min(RESYNC_TAIL_BYTES, data.length - i);
       scratch.set(data.subarray(i, i + fromData), this.tailLen);
       const total = this.tailLen + fromData;
@@ -654,10 +656,10 @@ export class SpdyFrameDecoder {
         this.resyncSkipped += j;
         this.resumeAt(this.tailOffset + j);
         this.frameOffset = this.tailOffset + j;
-        this.framePacket = this.tailPacket[j]!;
-        this.frameTs = this.tailTs[j]!;
+        this.framePacket = carried.packets[j]!;
+        this.frameTs = carried.times[j]!;
         this.headFill = this.tailLen - j;
-        this.head.set(this.tail.subarray(j, this.tailLen));
+        (this.head ??= new Uint8Array(SPDY_FRAME_HEADER_BYTES)).set(carried.bytes.subarray(j, this.tailLen));
         this.tailLen = 0;
         return i; // the header state completes the header from this chunk
       }
@@ -678,9 +680,9 @@ export class SpdyFrameDecoder {
     const undecided = Math.min(RESYNC_TAIL_BYTES, data.length - i);
     this.resyncSkipped += data.length - i - undecided;
     this.tailOffset = base + data.length - undecided;
-    this.tail.set(data.subarray(data.length - undecided));
-    this.tailPacket.fill(packet, 0, undecided);
-    this.tailTs.fill(ts, 0, undecided);
+    carried.bytes.set(data.subarray(data.length - undecided));
+    carried.packets.fill(packet, 0, undecided);
+    carried.times.fill(ts, 0, undecided);
     this.tailLen = undecided;
     return data.length;
   }
@@ -689,15 +691,16 @@ export class SpdyFrameDecoder {
   private keepTail(scratch: Uint8Array, total: number, data: Uint8Array, packet: number, ts: number): number {
     const keepFrom = Math.max(0, total - RESYNC_TAIL_BYTES);
     const oldTail = this.tailLen;
+    const { bytes, packets, times } = this.carried!;
     for (let j = keepFrom; j < total; j++) {
       const t = j - keepFrom;
-      this.tail[t] = scratch[j]!;
+      bytes[t] = scratch[j]!;
       if (j < oldTail) {
-        this.tailPacket[t] = this.tailPacket[j]!;
-        this.tailTs[t] = this.tailTs[j]!;
+        packets[t] = packets[j]!;
+        times[t] = times[j]!;
       } else {
-        this.tailPacket[t] = packet;
-        this.tailTs[t] = ts;
+        packets[t] = packet;
+        times[t] = ts;
       }
     }
     this.resyncSkipped += keepFrom;

@@ -119,15 +119,15 @@ export class SpdySessionTracker {
   private readonly maxStreams: number;
   private readonly label: string;
   private tooManyStreamsReported = false;
-  private readonly pendingPings = new Map<number, { by: Direction; request: FrameOrigin }>();
+  /** Made at the first PING, as the settings are at the first SETTINGS: most sessions send neither, and each empty Map was ~180 bytes of every open session. */
+  private pendingPings: Map<number, { by: Direction; request: FrameOrigin }> | null = null;
   private readonly lastOpened = perDirection(0);
   /** Send window every new stream starts with, per sending direction (set by the receiver's SETTINGS). */
   private readonly initialWindow = perDirection(SPDY_INITIAL_WINDOW);
   /** Session-level send window per sending direction. */
   readonly sessionWindow = perDirection(SPDY_INITIAL_WINDOW);
   readonly goAway: Record<Direction, SpdyGoAway | null> = perDirection(null);
-  /** Latest value of each setting each side sent. */
-  readonly settings: Record<Direction, Map<number, number>> = { c2s: new Map(), s2c: new Map() };
+  private settingsSent: Record<Direction, Map<number, number>> | null = null;
 
   constructor(
     private readonly sink: SpdySessionSink,
@@ -135,6 +135,11 @@ export class SpdySessionTracker {
   ) {
     this.maxStreams = opts.maxStreams ?? DEFAULT_MAX_STREAMS;
     this.label = opts.label ?? 'spdy';
+  }
+
+  /** Latest value of each setting each side sent. */
+  get settings(): Record<Direction, Map<number, number>> {
+    return (this.settingsSent ??= { c2s: new Map(), s2c: new Map() });
   }
 
   stream(id: number): SpdyStream | undefined {
@@ -238,6 +243,7 @@ export class SpdySessionTracker {
 
   /** The connection ended: report pings that were never answered. */
   end(): void {
+    if (!this.pendingPings) return;
     for (const [id, p] of this.pendingPings) this.sink.onPingUnanswered?.({ id, by: p.by, request: p.request });
     this.pendingPings.clear();
   }
@@ -315,9 +321,10 @@ export class SpdySessionTracker {
   }
 
   private ping(dir: Direction, id: number, origin: FrameOrigin): void {
-    const pending = this.pendingPings.get(id);
+    const pendingPings = (this.pendingPings ??= new Map());
+    const pending = pendingPings.get(id);
     if (pending && pending.by !== dir) {
-      this.pendingPings.delete(id);
+      pendingPings.delete(id);
       this.sink.onPingRoundTrip?.({
         id,
         by: pending.by,
@@ -328,8 +335,8 @@ export class SpdySessionTracker {
       return;
     }
     if (pending) this.problem('protocol', dir, origin, `PING ${id} sent again before it was answered`);
-    else if (this.pendingPings.size >= MAX_PENDING_PINGS) return;
-    this.pendingPings.set(id, { by: dir, request: origin });
+    else if (pendingPings.size >= MAX_PENDING_PINGS) return;
+    pendingPings.set(id, { by: dir, request: origin });
   }
 
   private applySettings(dir: Direction, settings: SpdySetting[], origin: FrameOrigin): void {

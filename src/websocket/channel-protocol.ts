@@ -191,12 +191,14 @@ class ChannelDemux implements WebSocketMessageSink {
   private lastSent = false;
   private closeSignalLength = 0;
   private closeSignalChannel = 0;
-  private readonly portBytes = new Uint8Array(2);
+  /** The port prefix's bytes so far, little-endian (a number, not a buffer: every direction of every open connection has one). */
+  private portValue = 0;
   private portLength = 0;
   private readonly base64: Base64StreamDecoder | null;
   private tunnelOffset = 0;
-  private readonly portAnnounced = new Set<number>();
-  private readonly unknownChannelsReported = new Set<number>();
+  /** Made at the first (port-forward's channels; unknown channels are rare): two Sets were ~300 bytes per direction of every open connection. */
+  private portAnnounced: Set<number> | null = null;
+  private unknownChannelsReported: Set<number> | null = null;
   private opcodeReported = false;
 
   constructor(
@@ -296,13 +298,14 @@ class ChannelDemux implements WebSocketMessageSink {
       this.closeSignalLength = 0;
       return;
     }
-    if (!this.protocol.portForward && channel > K8sChannel.Resize && !this.unknownChannelsReported.has(channel)) {
-      this.unknownChannelsReported.add(channel);
+    if (!this.protocol.portForward && channel > K8sChannel.Resize && !this.unknownChannelsReported?.has(channel)) {
+      (this.unknownChannelsReported ??= new Set()).add(channel);
       this.problem('unknown-channel', ev.message.offset, `unknown channel ${channel} (reported once)`);
     }
-    if (this.protocol.portForward && this.dir === 's2c' && !this.portAnnounced.has(channel)) {
-      this.portAnnounced.add(channel);
+    if (this.protocol.portForward && this.dir === 's2c' && !this.portAnnounced?.has(channel)) {
+      (this.portAnnounced ??= new Set()).add(channel);
       this.phase = PORT_PREFIX;
+      this.portValue = 0;
       this.portLength = 0;
       return;
     }
@@ -334,9 +337,9 @@ class ChannelDemux implements WebSocketMessageSink {
     }
     if (this.phase === PORT_PREFIX) {
       const n = Math.min(2 - this.portLength, data.length);
-      for (let k = 0; k < n; k++) this.portBytes[this.portLength++] = data[k];
+      for (let k = 0; k < n; k++) this.portValue |= data[k] << (8 * this.portLength++);
       if (this.portLength < 2) return;
-      this.ports.set(this.channel >> 1, this.portBytes[0] | (this.portBytes[1] << 8));
+      this.ports.set(this.channel >> 1, this.portValue);
       this.phase = DATA;
       data = data.subarray(n);
       // The announcement is an event of its own, even when data follows in the same message.

@@ -23,6 +23,7 @@ import type { Problem } from '../core/problem.js';
 import { webSocketProblem, type WebSocketProblemCode } from './problems.js';
 import { maskInPlace } from './mask.js';
 import { SMALL_PIECE_BYTES, SmallPieceCopier } from '../core/small-copy.js';
+import { ResyncCarry } from '../core/resync-carry.js';
 import { isControlOpcode, isKnownOpcode, Opcode, opcodeName, plausibleWebSocketFrame, webSocketHeaderLength, type WebSocketPlausibility } from './frame-header.js';
 
 export interface WebSocketFrameHeader {
@@ -99,18 +100,11 @@ const smallPieces = new SmallPieceCopier();
 const sharedPieceOrigin: StreamOrigin = { offset: 0, length: 0, packet: 0, ts: 0 };
 /** The origin handed to onFrameEnd; shared as the scratch is. */
 const sharedFrameOrigin: FrameOrigin = { offset: 0, length: 0, packet: 0, ts: 0, lastPacket: 0, lastTs: 0 };
-/** Longest header (2 + 8 + 4) plus the first payload byte that resynchronisation inspects. */
-const RESYNC_WINDOW = 15;
+/** Longest header: 2 + 8 (64-bit length) + 4 (mask key). */
+const MAX_HEADER_BYTES = 14;
+/** Longest header plus the first payload byte that resynchronisation inspects. */
+const RESYNC_WINDOW = MAX_HEADER_BYTES + 1;
 const TWO_32 = 2 ** 32;
-
-/** Bytes kept across chunks while resynchronising, each with the packet and time that carried it. */
-class ResyncCarry {
-  readonly bytes = new Uint8Array(RESYNC_WINDOW);
-  /** The kept bytes followed by lookahead from the next chunk. */
-  readonly window = new Uint8Array(2 * RESYNC_WINDOW);
-  readonly packets = new Float64Array(RESYNC_WINDOW);
-  readonly times = new Float64Array(RESYNC_WINDOW);
-}
 
 export class WebSocketFrameDecoder {
   private state = GET_INFO;
@@ -119,7 +113,8 @@ export class WebSocketFrameDecoder {
   private lastPacket = 0;
   private lastTs = ZERO_TS;
 
-  private readonly hdr = new Uint8Array(14);
+  /** A header that straddles chunks, gathered; made at the first such header (most connections have none). */
+  private hdr: Uint8Array | null = null;
   private hdrLen = 0;
   private need = 2;
   private frameOffset = 0;
@@ -238,11 +233,12 @@ export class WebSocketFrameDecoder {
       if (data.length - i >= 2 && data.length - i >= webSocketHeaderLength(data[i + 1])) return this.readWholeHeader(data, i, packet, ts);
     }
     const end = Math.min(data.length, i + this.need - this.hdrLen);
-    while (i < end) this.hdr[this.hdrLen++] = data[i++];
+    const hdr = (this.hdr ??= new Uint8Array(MAX_HEADER_BYTES));
+    while (i < end) hdr[this.hdrLen++] = data[i++];
     if (this.hdrLen === this.need) {
-      if (this.state === GET_INFO) this.getInfo(this.hdr, 0, packet, ts);
-      else if (this.state === GET_LENGTH) this.getLength(this.hdr, 0, packet, ts);
-      else this.getMask(this.hdr, 0, packet, ts);
+      if (this.state === GET_INFO) this.getInfo(hdr, 0, packet, ts);
+      else if (this.state === GET_LENGTH) this.getLength(hdr, 0, packet, ts);
+      else this.getMask(hdr, 0, packet, ts);
     }
     return i;
   }
@@ -441,7 +437,7 @@ export class WebSocketFrameDecoder {
     this.need = 2;
     this.carryLen = 0;
     this.skipped = 0;
-    this.carried ??= new ResyncCarry();
+    this.carried ??= new ResyncCarry(RESYNC_WINDOW);
     this.sink.onSyncLost(offset);
   }
 

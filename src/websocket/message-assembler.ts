@@ -164,7 +164,9 @@ export class WebSocketMessageAssembler implements WebSocketFrameSink {
   /** Payload bytes of the current frame received or lost so far. */
   private frameDone = 0;
 
-  private readonly control: Uint8Array;
+  /** The control frame's payload so far: made at the first Close, Ping or Pong, as most directions send none until their Close. */
+  private control: Uint8Array | null = null;
+  private readonly maxControlPayload: number;
   private controlLength = 0;
   private controlLost = false;
 
@@ -193,7 +195,7 @@ export class WebSocketMessageAssembler implements WebSocketFrameSink {
     this.dir = opts.dir;
     this.label = opts.label ?? opts.dir;
     this.pings = opts.pings;
-    this.control = new Uint8Array(opts.maxControlPayload ?? 125);
+    this.maxControlPayload = opts.maxControlPayload ?? 125;
     this.inflater = opts.deflate
       ? new PerMessageInflater((chunk) => this.emit(chunk, this.inflatingOrigin, false), {
           noContextTakeover: opts.deflate.noContextTakeover,
@@ -212,6 +214,7 @@ export class WebSocketMessageAssembler implements WebSocketFrameSink {
     if (isControlOpcode(h.opcode)) {
       const known = h.opcode === Opcode.Close || h.opcode === Opcode.Ping || h.opcode === Opcode.Pong;
       this.frameRole = known ? FRAME_CONTROL : FRAME_DISCARD;
+      if (known) this.control ??= new Uint8Array(this.maxControlPayload);
       this.controlLength = 0;
       this.controlLost = false;
       return;
@@ -241,10 +244,11 @@ export class WebSocketMessageAssembler implements WebSocketFrameSink {
   onPayload(piece: Uint8Array, origin: StreamOrigin): void {
     this.frameDone += piece.length;
     if (this.frameRole === FRAME_CONTROL) {
-      const room = this.control.length - this.controlLength;
+      const control = this.control!;
+      const room = control.length - this.controlLength;
       if (room > 0) {
         const n = Math.min(room, piece.length);
-        this.control.set(n === piece.length ? piece : piece.subarray(0, n), this.controlLength);
+        control.set(n === piece.length ? piece : piece.subarray(0, n), this.controlLength);
         this.controlLength += n;
       }
     } else if (this.frameRole === FRAME_DATA) {
@@ -378,7 +382,7 @@ export class WebSocketMessageAssembler implements WebSocketFrameSink {
   }
 
   private controlFrame(h: WebSocketFrameHeader, frame: FrameOrigin): void {
-    const payload = this.control.slice(0, this.controlLength);
+    const payload = this.control!.slice(0, this.controlLength);
     const kind = h.opcode === Opcode.Close ? 'close' : h.opcode === Opcode.Ping ? 'ping' : 'pong';
     const ev: WebSocketControlEvent = { dir: this.dir, kind, payload, payloadLength: h.payloadLength, origin: frame };
     if (this.controlLost) {

@@ -118,7 +118,7 @@ describe('SpdyHeaderDeflater / SpdyHeaderInflater', () => {
     }
   });
 
-  test('a remembered block is refused by an inflater whose cap it exceeds, as if inflated; headers answered from memory are the direction\'s own', () => {
+  test('a remembered block is refused by an inflater whose cap it exceeds, as if inflated; headers answered from memory are shared, frozen', () => {
     const block = new SpdyHeaderDeflater().deflate({ streamtype: 'stdout', big: 'y'.repeat(200) });
     const first = new SpdyHeaderInflater().inflate(block);
     expect(first.headers?.big).toEqual(['y'.repeat(200)]);
@@ -126,7 +126,9 @@ describe('SpdyHeaderDeflater / SpdyHeaderInflater', () => {
     expect(capped.headers).toBeNull();
     expect(capped.problem).toMatch(/inflates to more than 100 bytes/);
     const again = new SpdyHeaderInflater().inflate(block);
-    again.headers!.streamtype.push('changed');
+    expect(new SpdyHeaderInflater().inflate(block).headers).toBe(again.headers);
+    expect(() => (again.headers!.streamtype as string[]).push('changed')).toThrow(TypeError);
+    expect(() => ((again.headers as Record<string, string[]>).streamtype = ['changed'])).toThrow(TypeError);
     expect(new SpdyHeaderInflater().inflate(block).headers?.streamtype).toEqual(['stdout']);
   });
 
