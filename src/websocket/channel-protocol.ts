@@ -200,6 +200,8 @@ class ChannelDemux implements WebSocketMessageSink {
   private portAnnounced: Set<number> | null = null;
   private unknownChannelsReported: Set<number> | null = null;
   private opcodeReported = false;
+  /** Exec channels of binary messages, no CLOSE signal or port needed to tell them: wholeMessage's. */
+  private readonly plainChannels: boolean;
 
   constructor(
     private readonly dir: Direction,
@@ -209,10 +211,14 @@ class ChannelDemux implements WebSocketMessageSink {
     private readonly ports: Map<number, number>,
   ) {
     this.base64 = protocol.codec === 'base64' ? new Base64StreamDecoder() : null;
+    this.plainChannels = protocol.codec === 'binary' && !protocol.portForward;
   }
 
   onMessageData(ev: WebSocketMessageData): void {
     this.msg = ev;
+    if (ev.first === true && ev.last === true && this.plainChannels === true && ev.opcode === Opcode.Binary && ev.compressed === false && ev.data.length >= 2 && ev.data[0] <= K8sChannel.Resize) {
+      return this.wholeMessage(ev);
+    }
     if (ev.first) this.beginMessage(ev);
     if (this.protocol.codec === 'tunnel') {
       if (ev.data.length > 0) {
@@ -240,6 +246,24 @@ class ChannelDemux implements WebSocketMessageSink {
       else this.payload(data, origin, ev.last);
     }
     if (ev.last) this.endMessage(ev);
+  }
+
+  /**
+   * A message of one piece on an exec channel, with payload after its channel byte (a keystroke, its
+   * echo): its one event, as beginMessage, readChannel, payload and endMessage would make it.
+   */
+  private wholeMessage(ev: WebSocketMessageData): void {
+    const data = ev.data;
+    const origin = ev.origin;
+    this.phase = AWAIT_CHANNEL;
+    this.channel = data[0];
+    this.emittedAny = false;
+    const o = sharedAfterChannel;
+    o.offset = origin.offset + 1;
+    o.length = origin.length - 1;
+    o.packet = origin.packet;
+    o.ts = origin.ts;
+    this.emit(data.length <= SMALL_PIECE_BYTES ? smallPieces.copy(data, 1, data.length) : data.subarray(1), o, true);
   }
 
   onMessageLost(ev: WebSocketMessageLoss): void {

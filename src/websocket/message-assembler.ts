@@ -274,21 +274,42 @@ export class WebSocketMessageAssembler implements WebSocketFrameSink {
 
   onFrameEnd(h: WebSocketFrameHeader, frame: FrameOrigin): void {
     this.frame = null;
-    if (this.sink.onFrame) {
-      const ev = sharedFrameEvent;
-      ev.dir = this.dir;
-      ev.opcode = h.opcode;
-      ev.fin = h.fin;
-      ev.rsv1 = h.rsv1;
-      ev.masked = h.masked;
-      ev.maskKey = h.maskKey;
-      ev.payloadLength = h.payloadLength;
-      ev.origin = frame;
-      this.sink.onFrame(ev);
-    }
+    if (this.sink.onFrame) this.frameEvent(h, frame);
     // Control frames' origins are kept (pings awaiting their pong, the sink's control events): a copy of the decoder's.
     if (this.frameRole === FRAME_CONTROL) this.controlFrame(h, { ...frame });
     else if (this.frameRole === FRAME_DATA && h.fin) this.finishMessage(frame);
+  }
+
+  /**
+   * A whole frame of one piece: between messages, an unfragmented binary one is its message, handed
+   * on as its only piece (first and last) and then listed as a frame, as the three steps would; any
+   * other (text to validate, a frame after Close or inside a fragmented message) takes those steps.
+   */
+  onWholeFrame(h: WebSocketFrameHeader, piece: Uint8Array, origin: StreamOrigin, frame: FrameOrigin): void {
+    if (h.opcode !== Opcode.Binary || this.msgOpcode !== 0 || this.closed === true) {
+      this.onFrameStart(h);
+      this.onPayload(piece, origin);
+      this.onFrameEnd(h, frame);
+      return;
+    }
+    const ev = sharedEvent;
+    ev.dir = this.dir;
+    ev.opcode = Opcode.Binary;
+    ev.data = piece;
+    ev.origin = origin;
+    ev.first = true;
+    ev.last = true;
+    ev.compressed = false;
+    ev.frames = 1;
+    const m = ev.message;
+    m.offset = frame.offset;
+    m.length = frame.length;
+    m.packet = frame.packet;
+    m.ts = frame.ts;
+    m.lastPacket = frame.lastPacket;
+    m.lastTs = frame.lastTs;
+    this.sink.onMessageData(ev);
+    if (this.sink.onFrame) this.frameEvent(h, frame);
   }
 
   onSyncLost(): void {
@@ -306,6 +327,19 @@ export class WebSocketMessageAssembler implements WebSocketFrameSink {
 
   onProblem(p: Problem): void {
     this.sink.onProblem(p);
+  }
+
+  private frameEvent(h: WebSocketFrameHeader, frame: FrameOrigin): void {
+    const ev = sharedFrameEvent;
+    ev.dir = this.dir;
+    ev.opcode = h.opcode;
+    ev.fin = h.fin;
+    ev.rsv1 = h.rsv1;
+    ev.masked = h.masked;
+    ev.maskKey = h.maskKey;
+    ev.payloadLength = h.payloadLength;
+    ev.origin = frame;
+    this.sink.onFrame!(ev);
   }
 
   private startMessage(h: WebSocketFrameHeader): void {

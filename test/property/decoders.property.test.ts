@@ -130,7 +130,23 @@ const wsFrames = (masked: boolean) =>
 
 const wsLayer = (expectMasked: boolean): StreamLayer<WebSocketFrameSink> => ({
   open: (sink) => {
-    const d = new WebSocketFrameDecoder(sink, { expectMasked });
+    // A frame told whole (onWholeFrame) is recorded as the three calls it stands for: the transcript
+    // is then the same whether a cut left the frame whole or not.
+    const threeCalls: WebSocketFrameSink = {
+      onFrameStart: (h) => sink.onFrameStart(h),
+      onPayload: (piece, origin) => sink.onPayload(piece, origin),
+      onPayloadLost: (offset, length) => sink.onPayloadLost(offset, length),
+      onFrameEnd: (h, frame) => sink.onFrameEnd(h, frame),
+      onWholeFrame: (h, piece, origin, frame) => {
+        sink.onFrameStart(h);
+        sink.onPayload(piece, origin);
+        sink.onFrameEnd(h, frame);
+      },
+      onSyncLost: (offset) => sink.onSyncLost(offset),
+      onStreamEnd: () => sink.onStreamEnd(),
+      onProblem: (p) => sink.onProblem(p),
+    };
+    const d = new WebSocketFrameDecoder(threeCalls, { expectMasked });
     return { push: (_dir, data, origin) => d.push(data, origin), gap: (_dir, offset, length) => d.gap(offset, length), end: () => d.end() };
   },
 });

@@ -54,12 +54,18 @@ export type FrameRecord =
   | { ev: 'syncLost'; offset: number }
   | { ev: 'streamEnd' };
 
-/** The frame decoder's calls as records, and its whole frames. */
+/** The frame decoder's calls as records (a frame told whole as the start, payload and end it stands for), and its whole frames. */
 export class FrameRecorder extends SinkRecorder<WebSocketFrameSink> {
   get events(): FrameRecord[] {
     return this.calls.flatMap((c): FrameRecord[] => {
-      const [a, b] = c.args as [never, never];
+      const [a, b, o, f] = c.args as [never, never, never, never];
       switch (c.on) {
+        case 'onWholeFrame':
+          return [
+            { ev: 'start', h: a },
+            { ev: 'payload', data: latin1(b as Uint8Array), origin: o },
+            { ev: 'end', opcode: (a as WebSocketFrameHeader).opcode, frame: f },
+          ];
         case 'onFrameStart':
           return [{ ev: 'start', h: a }];
         case 'onPayload':
