@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** The execscope command line: analyze, extract, keys, and the TUI. */
-import { closeSync, createWriteStream, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, createWriteStream, existsSync, fstatSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { once } from 'node:events';
 import { basename } from 'node:path';
 import { parseArgs, lastOption, UsageError, type ParsedArgs } from './cli/args.js';
@@ -510,10 +510,25 @@ async function main(argv: string[]): Promise<number> {
 /**
  * A report written to a terminal that hangs up: there is nothing to stop (the spill file is unlinked
  * as it is opened), but a normal exit, after the EIO of a write without a SIGHUP, would abort in
- * Node's ResetStdio: the process ends by SIGHUP instead (terminal/hang-up.ts).
+ * Node's ResetStdio: the process ends by SIGHUP instead (terminal/hang-up.ts). Only a terminal hangs
+ * up: an output that is a pipe, a file or a socket is not watched, so its stream is not made at start
+ * (Node's stream for a pipe loads net and its streams: ~15 M instructions, callgrind, `node -e
+ * "process.stderr"` with stderr a pipe against `node -e 0`).
  */
 function reportsEndOnHangUp(): void {
-  endOnHangUp({ streams: [process.stdout, process.stderr] });
+  const streams: NodeJS.WriteStream[] = [];
+  if (mayBeTerminal(1)) streams.push(process.stdout);
+  if (mayBeTerminal(2)) streams.push(process.stderr);
+  endOnHangUp({ streams });
+}
+
+/** A terminal is a character device (so is /dev/null, which is watched as well). */
+function mayBeTerminal(fd: number): boolean {
+  try {
+    return fstatSync(fd).isCharacterDevice();
+  } catch {
+    return false;
+  }
 }
 
 function reportError(e: unknown): void {

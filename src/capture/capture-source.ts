@@ -1,5 +1,5 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, promises, readSync } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 
 /**
  * The record-aligned reader's reads: several 64 KiB loopback records each, and small enough to stay
@@ -218,7 +218,8 @@ const MIN_ZLIB_CHUNK = 64;
 
 async function openHandle(path: string) {
   try {
-    return await open(path, 'r');
+    // fs.promises is loaded on first use: a plain file, the common case, is read without it.
+    return await promises.open(path, 'r');
   } catch (e) {
     throw new Error(`cannot open capture ${path}: ${fileErrorReason(e)}`, { cause: e });
   }

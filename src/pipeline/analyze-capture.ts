@@ -1,9 +1,9 @@
 /** Feeds a capture file (or stdin) through the pipeline: the IO edge of the sans-IO analyzer. */
-import { stat } from 'node:fs/promises';
-import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { stat } from 'node:fs';
 import { CaptureFileReader, readCaptureBytes } from '../capture/capture-source.js';
 import type { StreamHasher } from '../k8s/stream-hasher.js';
 import type { CaptureModel } from '../model/session.js';
+import { nodeV8 } from '../core/node-modules.js';
 import { CaptureAnalyzer } from './capture-analyzer.js';
 import type { AnalyzeOptions } from './options.js';
 
@@ -54,9 +54,10 @@ const LARGE_HEAP_BYTES = 32 << 20;
  * extra collections would cost time.
  */
 function boundHeapGrowth(): void {
-  if (heapGrowthBounded || getHeapStatistics().used_heap_size < LARGE_HEAP_BYTES) return;
+  // process.memoryUsage's heapUsed is V8's used_heap_size, without loading node:v8 into every run.
+  if (heapGrowthBounded || process.memoryUsage().heapUsed < LARGE_HEAP_BYTES) return;
   heapGrowthBounded = true;
-  setFlagsFromString('--heap-growing-percent=30');
+  nodeV8().setFlagsFromString('--heap-growing-percent=30');
 }
 let heapGrowthBounded = false;
 
@@ -77,7 +78,8 @@ async function analyzeOnce(path: CaptureInput, opts: AnalyzeOptions, onProgress?
   // Asynchronous on purpose: the caller (the TUI) finishes its own start in that turn of the event
   // loop, before the first slice of reading; with a synchronous stat each of its next steps waited
   // for a slice, and the bench's TUI answered its first key ~0.2 s later.
-  const total = typeof path !== 'string' || path === '-' ? null : await stat(path).then((st) => st.size, () => null);
+  // node:fs's stat rather than node:fs/promises', which would load its streams and readline into every run.
+  const total = typeof path !== 'string' || path === '-' ? null : await new Promise<number | null>((resolve) => stat(path, (err, st) => resolve(err ? null : st.size)));
   // Loaded only when hashing: worker threads are not needed otherwise, and startup shows in short runs.
   const ownHasher = opts.hash && !opts.hasher ? new (await import('./worker-hasher.js')).WorkerStreamHasher() : null;
   const hasher = opts.hasher ?? ownHasher;

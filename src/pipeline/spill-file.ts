@@ -14,9 +14,8 @@
  * descriptor is the only way in.
  */
 import { closeSync, mkdtempSync, openSync, readSync, rmdirSync, unlinkSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { deserialize, serialize } from 'node:v8';
+import { nodeOs, nodeV8 } from '../core/node-modules.js';
 import type { HopLinked } from '../model/cross-hop.js';
 import type { SpilledRecords } from '../model/records.js';
 import type { ConnectionRecord, ExecSession, Hop } from '../model/session.js';
@@ -135,7 +134,7 @@ export class SpillFile implements SpilledRecords {
   private window = Buffer.alloc(0);
   private windowStart = 0;
 
-  constructor(parent = tmpdir()) {
+  constructor(parent = nodeOs().tmpdir()) {
     const dir = mkdtempSync(join(parent, 'execscope-spill-'));
     const path = join(dir, 'records');
     try {
@@ -240,7 +239,7 @@ export class SpillFile implements SpilledRecords {
   /** Serialises the records of `index`'s kind spilled since its last batch and writes them. */
   private sealBatch(index: RecordIndex): void {
     if (index.pendingBatch < 0) return;
-    const bytes = serialize(index.pending);
+    const bytes = nodeV8().serialize(index.pending);
     this.batchPlaces.add(index.pendingBatch, this.end, bytes.length);
     index.pending = [];
     index.pendingBatch = -1;
@@ -269,7 +268,7 @@ export class SpillFile implements SpilledRecords {
     const at = offset - this.windowStart;
     if (at < 0 || at + length > this.window.length) this.readWindow(offset, length);
     const from = offset - this.windowStart;
-    return deserialize(this.window.subarray(from, from + length)) as unknown[];
+    return nodeV8().deserialize(this.window.subarray(from, from + length)) as unknown[];
   }
 
   /** Reads the file from `offset` on, at least `length` bytes. A new buffer each time: what was deserialised (a stream's head) may be a view of the last one. */

@@ -11,7 +11,7 @@
  * backtrace faults in turn (SIGSEGV in libgcc_s). Ending by SIGHUP runs no exit handler: the parent
  * sees the signal (a shell reports 129), and reads, pipelines and worker threads stop with it.
  */
-import { isatty } from 'node:tty';
+import { nodeTty } from '../core/node-modules.js';
 
 export interface HangUpWatch {
   /** EIO on any of these (the terminal's writes, or reads) is the hang-up; the first is the one `leave` puts back. */
@@ -30,7 +30,7 @@ export interface HangUpWatch {
 /** Whether the terminal behind `stream` is still there: a hung-up terminal fails every ioctl, isatty's too. */
 function terminalPresent(stream: NodeJS.ReadStream | NodeJS.WriteStream | undefined): boolean {
   const fd = (stream as { fd?: unknown } | undefined)?.fd;
-  return typeof fd === 'number' && isatty(fd);
+  return typeof fd === 'number' && nodeTty().isatty(fd);
 }
 
 /**
