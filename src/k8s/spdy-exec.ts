@@ -132,9 +132,9 @@ export class SpdyExecTransport extends DirectionPair<SpdyFrameDecoder> implement
     this.tracker.data(dir, piece);
     const rec = this.recorder(piece.streamId, dir, piece.frame);
     // The decoder refills the frame's origin for every piece: a timeline event keeps its first and last piece's.
-    const frame = rec.keepsOrigins && (piece.first || piece.last) ? { ...piece.frame } : piece.frame;
+    const frame = rec.keepsOrigins === true && (piece.first === true || piece.last === true) ? { ...piece.frame } : piece.frame;
     this.b.data(rec, dir, piece.data, frame, piece.first, piece.last);
-    if (piece.last && piece.fin) rec.mark('half-close', dir, { ...piece.frame });
+    if (piece.last === true && piece.fin === true) rec.mark('half-close', dir, { ...piece.frame });
   }
 
   /** Records a control event; a tunnelled connection's say so, their origins counting the tunnel's bytes. */

@@ -86,7 +86,7 @@ export class StreamRecorder {
    */
   data(dir: Direction, piece: Uint8Array, frame: FrameOrigin, first: boolean, last: boolean): void {
     const r = this.record;
-    if (first && this.opts.keepEvents) {
+    if (first === true && this.opts.keepEvents === true) {
       this.openEvent = { kind: 'data', ts: frame.ts, dir, length: 0, streamOffset: r.bytes, origin: frame };
     }
     if (piece.length) {
@@ -97,7 +97,7 @@ export class StreamRecorder {
       if (r.headBytes < this.opts.headBytes) this.keepHead(piece.subarray(0, this.opts.headBytes - r.headBytes));
     }
     const ev = this.openEvent;
-    if (ev) {
+    if (ev !== null) {
       ev.length += piece.length;
       if (last) {
         ev.ts = frame.lastTs;

@@ -54,12 +54,12 @@ export class WebSocketExecTransport implements UpgradedTransport, ChannelSink {
 
   onChannelData(ev: ChannelDataEvent): void {
     const rec = this.recorder(ev.channel, ev.port);
-    if (ev.messageFirst && ev.messageLast && ev.data.length === 0 && rec.record.bytes === 0 && rec.record.events.length === 0) {
+    if (ev.messageFirst === true && ev.messageLast === true && ev.data.length === 0 && rec.record.bytes === 0 && rec.record.events.length === 0) {
       rec.mark('established', ev.dir, { ...ev.message }, 'empty message: connection established');
       return;
     }
     // The decoder refills its message origin for every piece: a timeline event keeps its first and last piece's.
-    const message = rec.keepsOrigins && (ev.messageFirst || ev.messageLast) ? { ...ev.message } : ev.message;
+    const message = rec.keepsOrigins === true && (ev.messageFirst === true || ev.messageLast === true) ? { ...ev.message } : ev.message;
     this.b.data(rec, ev.dir, ev.data, message, ev.messageFirst, ev.messageLast);
   }
 

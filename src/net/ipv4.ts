@@ -43,7 +43,7 @@ export function decodeIpv4Header(data: Uint8Array, offset: number, out: Ipv4Head
   if (headerLength < MIN_HEADER_BYTES || headerLength > captured || totalLength < headerLength) return badLengths(headerLength, captured, totalLength);
   // The receiver drops a datagram whose options it cannot parse, so none of its bytes reach the stream.
   const optionsProblem = checkOptions(data, offset + MIN_HEADER_BYTES, offset + headerLength);
-  if (optionsProblem) return optionsProblem;
+  if (optionsProblem !== null) return optionsProblem;
   const fragment = readU16(data, offset + 6);
   out.headerLength = headerLength;
   out.totalLength = totalLength;

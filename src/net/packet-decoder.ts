@@ -79,7 +79,7 @@ export class PacketDecoder {
     this.stats.packets++;
     if (p.linkType !== this.supportedLinkType && !this.checkLinkType(p)) return;
     const linkProblem = decodeLinkLayer(p.linkType, p.bytes, this.link, p.start, p.end);
-    if (linkProblem) return this.malformed(p, linkProblem);
+    if (linkProblem !== null) return this.malformed(p, linkProblem);
     if (this.link.etherType === ETHERTYPE_IPV4) this.pushIpv4(p, this.link.offset);
     else if (this.link.etherType === ETHERTYPE_IPV6) this.pushIpv6(p, this.link.offset);
     else this.stats.nonIp++;
@@ -108,7 +108,7 @@ export class PacketDecoder {
     const data = p.bytes;
     const ip = this.ipv4;
     const headerProblem = decodeIpv4Header(data, offset, ip, p.end);
-    if (headerProblem) return this.malformed(p, headerProblem);
+    if (headerProblem !== null) return this.malformed(p, headerProblem);
     // The whole datagram was captured, nearly always: the snaplen's accounting is a call only when it was not.
     const missing = offset + ip.totalLength <= p.end ? 0 : this.uncaptured(p, offset + ip.totalLength, 'IPv4 total length', ip.totalLength);
     if (missing < 0) return;
@@ -116,7 +116,7 @@ export class PacketDecoder {
     const src = this.addresses.ipv4(data, ip.srcOffset);
     const dst = this.addresses.ipv4(data, ip.dstOffset);
     const payloadStart = offset + ip.headerLength;
-    if (!ip.moreFragments && ip.fragmentOffset === 0) return this.pushTransport(p, src, dst, ip.protocol, data, payloadStart, end, missing);
+    if (ip.moreFragments === false && ip.fragmentOffset === 0) return this.pushTransport(p, src, dst, ip.protocol, data, payloadStart, end, missing);
     this.pushIpv4Fragment(p, src, dst, data, payloadStart, end, missing);
   }
 
@@ -195,7 +195,7 @@ export class PacketDecoder {
     }
     const tcp = this.tcp;
     const headerProblem = decodeTcpHeader(data, start, end, tcp);
-    if (headerProblem) return this.malformed(p, headerProblem);
+    if (headerProblem !== null) return this.malformed(p, headerProblem);
     this.stats.tcpSegments++;
     const seg = this.segment;
     seg.src = src;

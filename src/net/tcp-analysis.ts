@@ -63,10 +63,19 @@ const after = (a: number, b: number) => ((a - b) | 0) > 0;
 
 const NOTHING: readonly TcpAnalysisFinding[] = [];
 
+/**
+ * `found` with one more finding, made at the first. A function of the module, not a closure over
+ * `found`: that closure and the context it shares were made for every segment.
+ */
+function add(found: TcpAnalysisFinding[] | null, flag: TcpAnalysisFlag, message: string): TcpAnalysisFinding[] {
+  const list = found === null ? [] : found;
+  list.push({ flag, message });
+  return list;
+}
+
 /** Judges one segment of `me`, in capture order, and learns from it; `peer` is the other side. */
 export function analyzeSegment(me: TcpSenderAnalysis, peer: TcpSenderAnalysis, seg: TcpSegment): readonly TcpAnalysisFinding[] {
   let found: TcpAnalysisFinding[] | null = null;
-  const add = (flag: TcpAnalysisFlag, message: string) => (found ??= []).push({ flag, message });
   const flags = seg.flags;
   const length = seg.payload.length + (seg.missing ?? 0);
   const control = (flags & (TCP_SYN | TCP_FIN | TCP_RST)) !== 0;
@@ -74,27 +83,27 @@ export function analyzeSegment(me: TcpSenderAnalysis, peer: TcpSenderAnalysis, s
   const end = (seg.seq + seqLength) >>> 0;
   if (flags & TCP_SYN) me.windowScale = seg.windowScale ?? 0;
 
-  if (seg.window === 0 && flags & TCP_ACK && !control) add('zero-window', 'zero window: the receiver has no room, the sender must wait');
+  if (seg.window === 0 && flags & TCP_ACK && !control) found = add(found, 'zero-window', 'zero window: the receiver has no room, the sender must wait');
   // A probe into the peer's zero window repeats no data and is not a retransmission.
   const zeroWindowProbe = length === 1 && seg.seq === me.nextSeq && peer.lastAck >= 0 && peer.window === 0;
   const keepAlive = length <= 1 && !control && ((seg.seq + 1) >>> 0) === me.nextSeq;
   if (me.nextSeq >= 0 && after(seg.seq, me.nextSeq) && !(flags & TCP_RST)) {
-    add('previous-segment-not-captured', `previous segment not captured: ${((seg.seq - me.nextSeq) >>> 0)} bytes before this one are not in the capture (yet)`);
+    found = add(found, 'previous-segment-not-captured', `previous segment not captured: ${((seg.seq - me.nextSeq) >>> 0)} bytes before this one are not in the capture (yet)`);
   }
   if (flags & TCP_ACK && !(flags & TCP_RST) && peer.nextSeq >= 0 && after(seg.ack, peer.nextSeq) && peer.unseenAckedAt !== peer.nextSeq) {
-    add('acked-unseen-segment', `ACKed segment that wasn't captured: acknowledges ${((seg.ack - peer.nextSeq) >>> 0)} bytes the capture has not shown`);
+    found = add(found, 'acked-unseen-segment', `ACKed segment that wasn't captured: acknowledges ${((seg.ack - peer.nextSeq) >>> 0)} bytes the capture has not shown`);
     peer.unseenAckedAt = peer.nextSeq;
   }
   const peerScale = peer.windowScale > 0 && me.windowScale >= 0 ? peer.windowScale : 0;
   // The shift is at most 14 (tcp.ts): `1 <<` keeps this integer arithmetic, where `2 **` was a call to pow for every data segment.
   if (length > 0 && !control && peer.lastAck >= 0 && peer.window > 0 && end === ((peer.lastAck + peer.window * (1 << peerScale)) >>> 0)) {
-    add('window-full', "window full: this segment fills the receiver's advertised window");
+    found = add(found, 'window-full', "window full: this segment fills the receiver's advertised window");
   }
   const duplicateAck =
     length === 0 &&
     !control &&
     flags & TCP_ACK &&
-    !peer.keptAlive &&
+    peer.keptAlive === false &&
     me.lastAck >= 0 &&
     seg.seq === me.nextSeq &&
     seg.ack === me.lastAck &&
@@ -103,19 +112,19 @@ export function analyzeSegment(me: TcpSenderAnalysis, peer: TcpSenderAnalysis, s
   if (duplicateAck) {
     me.dupAcks++;
     me.lastDupAckTs = seg.ts;
-    add('duplicate-ack', `duplicate ACK #${me.dupAcks} of packet ${me.ackPacket}`);
+    found = add(found, 'duplicate-ack', `duplicate ACK #${me.dupAcks} of packet ${me.ackPacket}`);
   }
   if (!keepAlive && !zeroWindowProbe) {
     // Bytes the receiver had acknowledged are sent again, whether or not the sequence moved on here.
     if (length > 0 && peer.lastAck >= 0 && !after(end, peer.lastAck)) {
-      add('spurious-retransmission', 'spurious retransmission: the receiver had already acknowledged these bytes');
+      found = add(found, 'spurious-retransmission', 'spurious retransmission: the receiver had already acknowledged these bytes');
     } else if (seqLength > 0 && me.nextSeq >= 0 && after(me.nextSeq, seg.seq)) {
       if (peer.dupAcks >= 2 && peer.lastAck === seg.seq && seg.ts - peer.lastDupAckTs < FAST_RETRANSMISSION_NS) {
-        add('fast-retransmission', `fast retransmission after ${peer.dupAcks} duplicate ACKs`);
+        found = add(found, 'fast-retransmission', `fast retransmission after ${peer.dupAcks} duplicate ACKs`);
       } else if (seg.ts - me.advancedTs < OUT_OF_ORDER_NS && me.nextSeq !== end) {
-        add('out-of-order', 'out of order: sent before segments captured earlier');
+        found = add(found, 'out-of-order', 'out of order: sent before segments captured earlier');
       } else {
-        add('retransmission', `retransmission of ${seqLength} ${seqLength === 1 ? 'sequence number' : 'bytes'}`);
+        found = add(found, 'retransmission', `retransmission of ${seqLength} ${seqLength === 1 ? 'sequence number' : 'bytes'}`);
       }
     }
   }
@@ -133,5 +142,5 @@ export function analyzeSegment(me: TcpSenderAnalysis, peer: TcpSenderAnalysis, s
     me.lastAck = seg.ack;
     me.window = seg.window;
   }
-  return found ?? NOTHING;
+  return found === null ? NOTHING : found;
 }

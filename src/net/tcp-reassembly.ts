@@ -378,7 +378,7 @@ export class TcpReassembler<R = void> {
     const peer = c.peerOf(h);
     const findings = analyzeSegment(h, peer, seg);
     this.processSegment(c, h, peer, seg);
-    if (findings.length && c.info) this.reportAnalysis(c, h, seg, findings);
+    if (findings.length !== 0 && c.info !== null) this.reportAnalysis(c, h, seg, findings);
   }
 
   /** Analysis findings as problems, up to the per-connection number for each flag. */
@@ -401,7 +401,7 @@ export class TcpReassembler<R = void> {
     if (flags & TCP_SYN && !this.handshake(c, h, peer, seg)) return;
     if (flags & TCP_ACK) this.acknowledge(c, peer, seg);
     // A zero window is rare: one compare per segment otherwise.
-    if ((seg.window === 0 && flags & TCP_ACK && !(flags & (TCP_SYN | TCP_RST))) || h.windowClosed || peer.windowClosed) this.window(c, h, peer, seg);
+    if ((seg.window === 0 && flags & TCP_ACK && !(flags & (TCP_SYN | TCP_RST))) || h.windowClosed === true || peer.windowClosed === true) this.window(c, h, peer, seg);
     const length = seg.payload.length;
     const missing = seg.missing ?? 0;
     if (length + missing > 0 || flags & TCP_FIN) this.receive(c, h, seg, length, missing);

@@ -212,14 +212,14 @@ export class SpdySessionTracker {
     const s = last !== null && last.id === piece.streamId ? last : this.dataStream(dir, piece);
     if (!s) return;
     const n = piece.data.length;
-    if (piece.first && (c2s ? s.finished.c2s : s.finished.s2c)) {
+    if (piece.first === true && (c2s ? s.finished.c2s : s.finished.s2c)) {
       this.problem('protocol', dir, piece.frame, `DATA on stream ${s.id} after ${dir} sent FIN`);
     }
     if (c2s) s.bytes.c2s += n;
     else s.bytes.s2c += n;
     this.consumeWindow(dir, s, n, piece.frame);
     // The piece's frame is the decoder's, refilled for the next: the stream keeps a copy.
-    if (piece.last && piece.fin) this.halfClose(s, dir, { ...piece.frame });
+    if (piece.last === true && piece.fin === true) this.halfClose(s, dir, { ...piece.frame });
   }
 
   /** The stream of a DATA piece whose direction last sent on another; the first piece of a frame on a stream never opened adopts it. */

@@ -309,7 +309,7 @@ export class WebSocketMessageAssembler implements WebSocketFrameSink {
     m.lastPacket = frame.lastPacket;
     m.lastTs = frame.lastTs;
     this.sink.onMessageData(ev);
-    if (this.sink.onFrame) this.frameEvent(h, frame);
+    if (this.sink.onFrame !== undefined) this.frameEvent(h, frame);
   }
 
   onSyncLost(): void {
