@@ -148,7 +148,7 @@ function decodeFile(path: string): DecodedFile {
 
 describe('CaptureFileReader with CaptureDecoder.pushRecords', () => {
   it('decodes every packet from views of one reused buffer', () => {
-    // ~2.8 MB: the 1 MiB buffer fills and the unfinished record moves to its front a few times.
+    // ~2.8 MB: the 1 MiB buffer runs short of room a few times, and a short read completes the record left unfinished where it lies.
     const capture = sampleCapture(20000);
     const { packets, error, buffers } = decodeFile(file('records.pcap', capture));
     expect(error).toBeNull();
@@ -157,6 +157,18 @@ describe('CaptureFileReader with CaptureDecoder.pushRecords', () => {
     expect(packets.length).toBe(20000);
     expect(packets.map((p) => [p.index, p.fileOffset, p.data.length])).toEqual(expected.map((p) => [p.index, p.fileOffset, p.data.length]));
     expectSameBytes(concat(packets.map((p) => p.data)), concat(expected.map((p) => p.data)));
+  });
+
+  it('moves a record longer than a read to the front of its buffer when the room left cannot complete it', () => {
+    const w = new PcapWriter();
+    // Records longer than a read (256 KiB): two are completed in place, two move.
+    const records = [700_000, 100_000, 300_000, 700_000, 100_000, 300_000, 700_000, 100_000, 300_000].map((length, k) => Uint8Array.from({ length }, (_, i) => (i * 13 + k) & 0xff));
+    const capture = concat([w.header(1), ...records.map((r, k) => w.packet(BigInt(k + 1), r))]);
+    const { packets, error, buffers } = decodeFile(file('long-records.pcap', capture));
+    expect(error).toBeNull();
+    expect(buffers.size).toBe(1);
+    expect(packets.map((p) => p.data.length)).toEqual(records.map((r) => r.length));
+    records.forEach((r, k) => expectSameBytes(packets[k].data, r));
   });
 
   it('grows its buffer for records larger than it, up to what the file holds', () => {
