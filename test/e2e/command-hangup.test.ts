@@ -13,7 +13,8 @@ import { analyzeCapture } from '../../src/pipeline/analyze-capture.js';
 import { analyzeOptions } from '../../src/pipeline/options.js';
 import { CAN_TCPDUMP } from '../lab/e2e-harness.js';
 import { startReplyServer } from '../tap/tap-test-kit.js';
-import { hangUpTerminals, until } from './hang-up-kit.js';
+import { until } from '../kit/until.js';
+import { hangUpTerminals, LOOK } from './hang-up-kit.js';
 import { CLI, type TmuxTerminal } from './tmux.js';
 
 const { dir, start, hangUp } = hangUpTerminals();
@@ -46,9 +47,8 @@ describe.each(['keep', 'pass'] as const)('the hang-up, its SIGHUP passed on by t
       await t.waitFor(/#1 .*connected/);
       // Without a SIGHUP the tap learns of the hang-up when it next writes: a second client's line.
       const second = () => clients.push(net.connect({ path: listen }).on('error', () => undefined));
-      const { ended, left } = await hangUp(t, out, signal === 'keep' ? second : undefined);
+      const ended = await hangUp(t, out, signal === 'keep' ? second : undefined);
       expect(ended).toMatchObject({ code: null, signal: 'SIGHUP' });
-      expect(left).toEqual([]);
       expect(existsSync(listen)).toBe(false);
       await first.closed;
       // The recording is complete: 0600, read to its end without a fault, the request in it.
@@ -85,9 +85,8 @@ describe.each(['keep', 'pass'] as const)('the hang-up, its SIGHUP passed on by t
     const clients: net.Socket[] = [];
     const connect = () => clients.push(net.connect({ host: '127.0.0.1', port }).on('error', () => undefined));
     try {
-      const { ended, left } = await hangUp(t, out, signal === 'keep' ? connect : undefined);
+      const ended = await hangUp(t, out, signal === 'keep' ? connect : undefined);
       expect(ended).toMatchObject({ code: null, signal: 'SIGHUP' });
-      expect(left).toEqual([]);
       expect(existsSync(join(written, '..'))).toBe(false);
     } finally {
       for (const client of clients) client.destroy();
@@ -105,9 +104,8 @@ describe.each(['keep', 'pass'] as const)('the hang-up under the lab, its SIGHUP 
     const apiserver = /apiserver (http:\/\/127\.0\.0\.1:\d+)/.exec(screen)![1];
     // Without a SIGHUP, a request's line is the lab's next write.
     const request = () => void fetch(`${apiserver}/version`).catch(() => undefined);
-    const { ended, left } = await hangUp(t, out, signal === 'keep' ? request : undefined);
+    const ended = await hangUp(t, out, signal === 'keep' ? request : undefined);
     expect(ended).toMatchObject({ code: null, signal: 'SIGHUP' });
-    expect(left).toEqual([]);
     expect(statSync(recording).mode & 0o777).toBe(0o600);
     const model = await analyzeCapture(recording, analyzeOptions());
     expect(model.fatal).toBeNull();
@@ -126,10 +124,9 @@ describeIfTcpdump('the hang-up under `execscope live --json-lines`, its SIGHUP p
     // learn that its reader is gone, and none comes.
     const { t, out } = start(`exec ${process.execPath} ${CLI} live -i lo --filter "tcp port 9" -w ${copy} --json-lines`, 'pass');
     await t.waitFor(/"event":"capturing"/);
-    const { ended, left } = await hangUp(t, out);
+    const ended = await hangUp(t, out);
     expect(ended).toMatchObject({ code: null, signal: 'SIGHUP' });
     // tcpdump shares the terminal's session: it is gone too, not left capturing into a closed pipe.
-    expect(left).toEqual([]);
     const model = await analyzeCapture(copy, analyzeOptions());
     expect(model.fatal).toBeNull();
   });
@@ -147,16 +144,15 @@ describe.each(['keep', 'pass'] as const)('the hang-up under a report, its SIGHUP
       writeSync(feed, capture.subarray(0, 40_000));
       const { t, out } = start(`exec ${process.execPath} ${CLI} analyze - < ${fifo}`, signal);
       // Nothing is on the screen before the report: wait for node to be running it (its platform's threads started).
-      expect(await until(() => (nodeRunning(t, 'analyze') ? true : undefined))).toBe(true);
+      await until(() => nodeRunning(t, 'analyze'), 'node running analyze', LOOK);
       // Without a SIGHUP the report meets the hang-up as it writes: the rest of the capture comes after it.
       const rest = () => {
         writeSync(feed, capture.subarray(40_000));
         closeSync(feed);
         fed = true;
       };
-      const { ended, left } = await hangUp(t, out, signal === 'keep' ? rest : undefined);
+      const ended = await hangUp(t, out, signal === 'keep' ? rest : undefined);
       expect(ended).toMatchObject({ code: null, signal: 'SIGHUP' });
-      expect(left).toEqual([]);
     } finally {
       if (!fed) closeSync(feed);
     }

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { until } from '../kit/until.js';
 import { tuiTerminals, type TmuxTerminal } from './tmux.js';
 
 export interface Ended {
@@ -16,16 +17,8 @@ export interface Ended {
   signal: string | null;
 }
 
-export const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `check` until it answers (not undefined); undefined after `timeoutMs`. */
-export async function until<T>(check: () => T | undefined, timeoutMs = 30_000): Promise<T | undefined> {
-  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await pause(100)) {
-    const answer = check();
-    if (answer !== undefined) return answer;
-  }
-  return undefined;
-}
+/** How often the tests look at processes and files: each look may run a process (pgrep, tmux). */
+export const LOOK = { everyMs: 100 };
 
 /** The processes of a session still alive, as `ps` lists them. */
 function sessionProcesses(session: number): string[] {
@@ -41,7 +34,7 @@ function sessionProcesses(session: number): string[] {
 export function hangUpTerminals(): {
   dir: string;
   start(command: string, signal: 'pass' | 'keep'): { t: TmuxTerminal; out: string };
-  hangUp(t: TmuxTerminal, out: string, afterHangUp?: () => void): Promise<{ ended: Ended | undefined; left: string[] }>;
+  hangUp(t: TmuxTerminal, out: string, afterHangUp?: () => void): Promise<Ended>;
 } {
   const { open } = tuiTerminals();
   const recorder = join(process.cwd(), 'test', 'e2e', 'exit-recorder.mjs');
@@ -54,21 +47,21 @@ export function hangUpTerminals(): {
     return { t: open(['sh', '-c', recorderCommand], 120, 40, true), out };
   };
   /**
-   * Hangs the terminal up and waits for the command's end and for its session to empty.
-   * `afterHangUp` runs once the command has lost its terminal (its controlling terminal is gone).
+   * Hangs the terminal up and waits for the command's end, and for its session to empty: throws,
+   * naming what is left, if something stays running in it. `afterHangUp` runs once the command has
+   * lost its terminal (its controlling terminal is gone).
    */
   const hangUp = async (t: TmuxTerminal, out: string, afterHangUp?: () => void) => {
     const session = t.panePid();
     const command = t.programPid();
     t.kill();
     if (afterHangUp) {
-      const lost = await until(() => (controllingTerminal(command) === 0 ? true : undefined));
-      if (!lost) throw new Error(`process ${command} still has its terminal after the hang-up`);
+      await until(() => controllingTerminal(command) === 0, `process ${command} losing its terminal to the hang-up`, LOOK);
       afterHangUp();
     }
-    const ended = await until(() => (existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as Ended) : undefined));
-    const left = (await until(() => (sessionProcesses(session).length === 0 ? [] : undefined), 10_000)) ?? sessionProcesses(session);
-    return { ended, left };
+    const ended = await until(() => existsSync(out) && (JSON.parse(readFileSync(out, 'utf8')) as Ended), 'the command ending', LOOK);
+    await until(() => sessionProcesses(session).length === 0, () => `the session emptied; left: ${sessionProcesses(session).join(' · ')}`, { ...LOOK, timeoutMs: 10_000 });
+    return ended;
   };
   return { dir, start, hangUp };
 }

@@ -17,6 +17,7 @@ import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, 
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { until } from '../kit/until.js';
 
 export const BUSYBOX_IMAGE = 'execscope.local/busybox:1';
 const BUSYBOX = '/bin/busybox';
@@ -87,14 +88,11 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
 `;
 }
 
-/** Waits (bounded) until `ready()` holds or the process exits; throws with the log's tail otherwise. */
+/** Waits until `ready()` holds; throws with the log's tail if containerd exits first (or never gets there). */
 async function waitFor(ready: () => boolean, proc: ChildProcess, log: string, what: string): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    if (ready()) return;
-    if (proc.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`containerd did not ${what}: ${readFileSync(log, 'utf8').split('\n').slice(-5).join('\n')}`);
+  const tail = () => readFileSync(log, 'utf8').split('\n').slice(-5).join('\n');
+  await until(() => ready() || proc.exitCode !== null, () => `containerd to ${what}: ${tail()}`, { everyMs: 50 });
+  if (!ready()) throw new Error(`containerd exited before it could ${what}: ${tail()}`);
 }
 
 export class PrivateContainerd {

@@ -10,7 +10,8 @@ import { Lab } from '../../src/lab/lab.js';
 import { SpdyConnection } from '../../src/lab/spdy-connection.js';
 import { dialUpgrade, readResponseBody, requestHead, type UpstreamResponse } from '../../src/lab/upstream.js';
 import { WebSocketFrameEncoder } from '../../src/websocket/frame-encoder.js';
-import { serverFrames, until } from './wire-helpers.js';
+import { until } from '../kit/until.js';
+import { serverFrames } from './wire-helpers.js';
 
 let dir: string;
 let lab: Lab;
@@ -87,7 +88,7 @@ describe('SPDY versions at the streaming server', () => {
     await conn.createStream({ streamType: 'error' });
     await conn.createStream({ streamType: 'stdout' }); // stdin never created: 2 of 3
     const cri = () => lab.observations.sessions.filter((s) => s.hop === 'cri').at(-1)!;
-    await until(() => cri().notes.includes('timed out waiting for client to create streams'), 3000);
+    await until(() => cri().notes.includes('timed out waiting for client to create streams'));
     expect(cri().streams).toBeNull();
     conn.close();
   });

@@ -8,6 +8,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { until } from '../kit/until.js';
 
 const cli = join(process.cwd(), 'dist', 'cli.js');
 const KUBECTL = ['/usr/bin/kubectl', '/usr/local/bin/kubectl'].find((p) => existsSync(p));
@@ -38,13 +39,6 @@ function collect(child: ChildProcess, stream: 'stdout' | 'stderr'): { text: stri
 
 function exited(child: ChildProcess): Promise<number | null> {
   return child.exitCode !== null ? Promise.resolve(child.exitCode) : new Promise((r) => child.once('exit', (code) => r(code)));
-}
-
-/** Resolves once `path` is longer than `size` bytes (checked every 50 ms, for at most 30 s). */
-async function fileGrows(path: string, size: number): Promise<void> {
-  for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
-    if (existsSync(path) && statSync(path).size > size) return;
-  }
 }
 
 function kubectl(kubeconfig: string, args: string[]) {
@@ -104,7 +98,7 @@ test('the lab on the kubelet port 10250: tcpdump as in the README sees the hop, 
 
     // Stop tcpdump once the hop's packets are in its file (a state, not a delay): the exec's last
     // segments may still be on their way through the capture ring when kubectl returns.
-    await fileGrows(tap, 24 /* the pcap file header alone */);
+    await until(() => existsSync(tap) && statSync(tap).size > 24 /* the pcap file header alone */, 'packets in the tcpdump file', { everyMs: 50 });
     tcpdump.kill('SIGTERM');
     await exited(tcpdump);
     // README: tcpdump -i lo -w - 'tcp port 10250' | npx execscope analyze -

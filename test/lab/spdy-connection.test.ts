@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { SpdyConnection, type SpdyStream } from '../../src/lab/spdy-connection.js';
-import { describeSpdy, spdyFrames, until } from './wire-helpers.js';
+import { until } from '../kit/until.js';
+import { describeSpdy, spdyFrames } from './wire-helpers.js';
 
 /** A connected socket pair on loopback. */
 async function socketPair(): Promise<{ client: net.Socket; server: net.Socket; close: () => void }> {

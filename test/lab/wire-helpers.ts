@@ -1,11 +1,6 @@
-/** Small helpers for the lab's socket-level tests: waiting, and decoding what a client received. */
+/** Small helpers for the lab's socket-level tests: decoding what a client received. */
 import { SpdyFrameDecoder, type SpdyControlFrame } from '../../src/spdy/frame-decoder.js';
 import { WebSocketFrameDecoder, type WebSocketFrameHeader } from '../../src/websocket/frame-decoder.js';
-
-export async function until(test: () => boolean, ms = 2000): Promise<void> {
-  for (let waited = 0; waited < ms && !test(); waited += 5) await new Promise((r) => setTimeout(r, 5));
-  expect(test()).toBe(true);
-}
 
 /** Unmasked WebSocket frames in `bytes`: [opcode, payload]. */
 export function serverFrames(bytes: Uint8Array): [number, Buffer][] {

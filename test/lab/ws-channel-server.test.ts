@@ -3,7 +3,8 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketFrameEncoder } from '../../src/websocket/frame-encoder.js';
 import { WebSocketChannelServer } from '../../src/lab/ws-channel-server.js';
-import { serverFrames, until } from './wire-helpers.js';
+import { until } from '../kit/until.js';
+import { serverFrames } from './wire-helpers.js';
 
 interface Harness {
   /** Raw bytes the client received. */

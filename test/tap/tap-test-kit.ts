@@ -58,12 +58,3 @@ export function connectOptions(address: string): { port: number; host: string } 
   const colon = address.lastIndexOf(':');
   return { host: address.slice(0, colon), port: Number(address.slice(colon + 1)) };
 }
-
-/** Resolves when `predicate` holds, checking after every turn of the event loop's IO. */
-export async function until(predicate: () => boolean, what: string, limit = 200_000): Promise<void> {
-  for (let i = 0; i < limit; i++) {
-    if (predicate()) return;
-    await new Promise((r) => setTimeout(r, 1));
-  }
-  throw new Error(`never happened: ${what}`);
-}

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { startTap, type TapEvent } from '../../src/tap/tap.js';
-import { exchange, sha256, startReplyServer, until } from './tap-test-kit.js';
+import { until } from '../kit/until.js';
+import { exchange, sha256, startReplyServer } from './tap-test-kit.js';
 import { seededBytes } from '../kit/random.js';
 
 const CONNECTIONS = 200;

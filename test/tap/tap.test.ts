@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { analyzeCapture } from '../../src/pipeline/analyze-capture.js';
 import { analyzeOptions } from '../../src/pipeline/options.js';
 import { startTap, type Tap, type TapEvent } from '../../src/tap/tap.js';
-import { connectOptions, exchange, sha256, startReplyServer, until } from './tap-test-kit.js';
+import { until } from '../kit/until.js';
+import { connectOptions, exchange, sha256, startReplyServer } from './tap-test-kit.js';
 import { seededBytes } from '../kit/random.js';
 
 const digestReply = (received: Buffer) => Buffer.concat([Buffer.from(sha256(received)), seededBytes(received.length % 70_001, received.length)]);

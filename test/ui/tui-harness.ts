@@ -11,6 +11,7 @@ import type { ReactElement } from 'react';
 import stringWidth from 'string-width';
 import type { LoadState } from '../../src/ui/App.js';
 import type { CaptureModel } from '../../src/model/session.js';
+import { until } from '../kit/until.js';
 
 export class FakeStdout extends EventEmitter {
   isTTY = true;
@@ -151,15 +152,6 @@ export function expectFits(tui: Tui, columns: number, rows: number): void {
   for (const l of ls) expect(stringWidth(l)).toBeLessThanOrEqual(columns);
 }
 
-/** Resolves once `ready()` holds, checking after each turn of the event loop; rejects with `describe()` after WAIT_MS. */
-async function until(ready: () => boolean, describe: () => string): Promise<void> {
-  const deadline = Date.now() + WAIT_MS;
-  while (!ready()) {
-    if (Date.now() > deadline) throw new Error(describe());
-    await tick(2);
-  }
-}
-
 export async function renderTui(tree: ReactElement, size: { columns: number; rows: number } = { columns: 80, rows: 24 }): Promise<Tui> {
   const stdout = new FakeStdout(size.columns, size.rows);
   const stdin = new FakeStdin();
@@ -176,11 +168,11 @@ export async function renderTui(tree: ReactElement, size: { columns: number; row
   const drawn = async (what: string, act: () => void) => {
     const before = stdout.frames.length;
     act();
-    await until(() => stdout.frames.length > before, () => `no frame was drawn after ${what}; the last one:\n${lastFrame()}`);
+    await until(() => stdout.frames.length > before, () => `a frame drawn after ${what}; the last one:\n${lastFrame()}`, { timeoutMs: WAIT_MS });
     // A lone ESC is delivered on the next setImmediate, and effects run after the frame: let both happen.
     await new Promise<void>((r) => setImmediate(r));
   };
-  await until(() => stdout.frames.length > 0, () => 'nothing was drawn');
+  await until(() => stdout.frames.length > 0, 'a first frame', { timeoutMs: WAIT_MS });
   return {
     stdout,
     lastFrame,
@@ -199,7 +191,7 @@ export async function renderTui(tree: ReactElement, size: { columns: number; row
     },
     async waitFor(test) {
       const ok = typeof test === 'function' ? test : (f: string) => test.test(f);
-      await until(() => ok(lastFrame()), () => `timed out waiting for ${test}; the last frame:\n${lastFrame()}`);
+      await until(() => ok(lastFrame()), () => `a frame matching ${test}; the last one:\n${lastFrame()}`, { timeoutMs: WAIT_MS });
       return lastFrame();
     },
     settle: (ms = 250) => tick(ms),
