@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** The execscope command line: analyze, extract, keys, and the TUI. */
-import { closeSync, createWriteStream, existsSync, fstatSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, createWriteStream, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { once } from 'node:events';
 import { basename } from 'node:path';
 import { parseArgs, lastOption, UsageError, type ParsedArgs } from './cli/args.js';
@@ -16,7 +16,7 @@ import { jsonReportText } from './report/json-report.js';
 import { keysReport, textReportPieces } from './report/text-report.js';
 import { escapeJsonControls, renderTerminalText, safeInline, terminalSafeJson } from './report/terminal-text.js';
 import { notAKeyLog, TlsKeyLog } from './tls/key-log.js';
-import { endOnHangUp } from './terminal/hang-up.js';
+import { endByHangUpAtExit, endOnHangUp, mayBeTerminal } from './terminal/hang-up.js';
 import { loadTui } from './ui/load-tui.js';
 import type { EventInspector } from './ui/event-layers.js';
 
@@ -522,20 +522,12 @@ function reportsEndOnHangUp(): void {
   endOnHangUp({ streams });
 }
 
-/** A terminal is a character device (so is /dev/null, which is watched as well). */
-function mayBeTerminal(fd: number): boolean {
-  try {
-    return fstatSync(fd).isCharacterDevice();
-  } catch {
-    return false;
-  }
-}
-
 function reportError(e: unknown): void {
   const msg = e instanceof Error ? e.message : String(e);
   process.stderr.write(`execscope: ${safeInline(msg)}\n`);
 }
 
+endByHangUpAtExit();
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { lastOption, parseArgs, UsageError, type ParsedArgs } from '../cli/args.js';
 import { openCommands } from '../cli/open-hint.js';
-import { endOnHangUp } from '../terminal/hang-up.js';
+import { endedByHangUp, endOnHangUp } from '../terminal/hang-up.js';
 import { faultHelp, FaultError, parseFault } from './faults.js';
 import { CONTAINERD_DEFAULT_IMAGE } from './containerd-runtime.js';
 import { BUSYBOX_IMAGE } from './dockerd.js';
@@ -124,14 +124,10 @@ async function run(argv: string[]): Promise<number> {
   if (scenario !== undefined) {
     return runNamedScenario(scenario, lastOption(args, '--out') ?? '.', splitOffsetMs, { plain: args.flags.has('--plain'), recordMss: recordMss(lastOption(args, '--record-mss')) });
   }
-  const dir = resolve(lastOption(args, '--dir') ?? mkdtempSync(join(tmpdir(), 'execscope-lab-')));
-  const pods = args.options.get('--pod')?.map(parsePod) ?? DEFAULT_PODS;
-  const lab = await Lab.start({
-    dir,
+  const options = {
     tls: !args.flags.has('--plain'),
-    pods,
+    pods: args.options.get('--pod')?.map(parsePod) ?? DEFAULT_PODS,
     faults: (args.options.get('--fault') ?? []).map(parseFault),
-    recordPath: resolvePath(lastOption(args, '--record')) ?? join(dir, 'lab.pcapng'),
     recordMss: recordMss(lastOption(args, '--record-mss')),
     keyLogPath: resolvePath(lastOption(args, '--keylog-out')),
     kubeconfigPath: resolvePath(lastOption(args, '--kubeconfig-out')),
@@ -140,15 +136,11 @@ async function run(argv: string[]): Promise<number> {
     dockerRuntime: dockerRuntimeOption(lastOption(args, '--runtime'), args.options.has('--containerd')),
     dockerd: dockerdOption(lastOption(args, '--runtime'), lastOption(args, '--dockerd'), lastOption(args, '--dockerd-image')),
     ports: hopPorts(args),
-  });
-  describe(lab, command.length > 0);
-  // Interactive: a line per request and per session end, so one sees the traffic arrive.
-  if (!command.length) lab.observations.watch((activity) => process.stderr.write(`${requestLogLine(activity)}\n`));
-  const running = command.length ? runCommand(command, lab) : null;
+  };
   // What the end of the command or Ctrl-C leads to, and a hang-up of the terminal too: the lab's
   // servers and processes stopped, the recording completed, the truth and split files written.
   let stopping: Promise<void> | null = null;
-  const stop = () =>
+  const stop = (lab: Lab) =>
     (stopping ??= (async () => {
       await lab.stop();
       const truthPath = resolvePath(lastOption(args, '--truth'));
@@ -158,16 +150,33 @@ async function run(argv: string[]): Promise<number> {
       }
       if (splitOffsetMs !== undefined && lab.recordPath) await writeSplit(lab.recordPath, splitOffsetMs);
     })());
-  // The watch stays to the end: a terminal gone without a SIGHUP shows only as EIO on a later write.
+  // The watch is on before the lab makes anything (its recording, key log, servers): a SIGHUP during
+  // start-up would otherwise end the process by its default action, the recording left incomplete.
+  // A hang-up then waits for the start to finish and stops the lab it made. The watch stays to the
+  // end: a terminal gone without a SIGHUP shows as EIO on a later write, or to the watch's checks.
+  let starting: Promise<Lab> | null = null;
+  let running: ReturnType<typeof runCommand> | null = null;
+  let hungUp = false;
   endOnHangUp({
     streams: [process.stdout, process.stderr],
     stop: async () => {
+      hungUp = true;
+      const started = await starting?.catch(() => null);
+      if (!started) return;
       await running?.hangUp();
-      await stop();
+      await stop(started);
     },
   });
+  const dir = resolve(lastOption(args, '--dir') ?? mkdtempSync(join(tmpdir(), 'execscope-lab-')));
+  starting = Lab.start({ ...options, dir, recordPath: resolvePath(lastOption(args, '--record')) ?? join(dir, 'lab.pcapng') });
+  const lab = await starting;
+  if (hungUp) return endedByHangUp();
+  describe(lab, command.length > 0);
+  // Interactive: a line per request and per session end, so one sees the traffic arrive.
+  if (!command.length) lab.observations.watch((activity) => process.stderr.write(`${requestLogLine(activity)}\n`));
+  running = command.length ? runCommand(command, lab) : null;
   const exitCode = running ? await running.exited : await untilSignalled();
-  await stop();
+  await stop(lab);
   const sessions = lab.observations.sessions.length;
   process.stderr.write(`execscope lab: stopped; ${sessions} exec session${sessions === 1 ? '' : 's'} across the hops recorded in ${lab.recordPath}\n`);
   if (lab.recordPath) {

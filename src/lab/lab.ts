@@ -5,7 +5,7 @@
  * (plus the NSS key log), a kubeconfig for kubectl, and what each server observed for truth files.
  * stop() closes every socket and kills every process the lab started. IO code.
  */
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, fchmodSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import type http from 'node:http';
 import net from 'node:net';
 import { join } from 'node:path';
@@ -157,7 +157,12 @@ export class Lab {
       ? new PcapngRecorder(o.recordPath, hopInterfaces, new RecordingClock(), { maxQueuedBytes: Infinity, mss: o.recordMss })
       : null;
     const cert = o.tls ? generateSelfSignedCert() : null;
-    if (o.tls) writeFileSync(o.keyLogPath, '');
+    // The key log decrypts the recording's apiserver hop (tokens in it): only its owner reads it, as the recording.
+    if (o.tls) {
+      const keyLog = openSync(o.keyLogPath, 'w', 0o600);
+      fchmodSync(keyLog, 0o600); // an existing file keeps its mode through open(): set it
+      closeSync(keyLog);
+    }
     const ports: Partial<Record<HopId, number>> = {};
     const connectionFaults = (hop: HopId): ConnectionFaults => {
       const f = faultsOn(o.faults, hop);

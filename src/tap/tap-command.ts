@@ -10,7 +10,7 @@ import { openTui, printJsonLine, printJsonLines } from '../live/follow-capture.j
 import { analyzeOptions } from '../pipeline/options.js';
 import { RecordingFeed } from '../record/pcapng-recorder.js';
 import { safeInline } from '../report/terminal-text.js';
-import { endOnHangUp } from '../terminal/hang-up.js';
+import { endedByHangUp, endOnHangUp } from '../terminal/hang-up.js';
 import { KubeconfigError } from './kubeconfig-plan.js';
 import { startKubectlTap, type KubectlTap } from './kubectl-tap.js';
 import { startTap, type TapEvent } from './tap.js';
@@ -92,6 +92,23 @@ async function run(argv: string[]): Promise<number> {
   const onEvent = (event: TapEvent) => {
     if (perConnection || event.kind === 'recording-overflow' || event.kind === 'recording-failed') log(describe(event));
   };
+  // The watch is on before anything is made that the stop removes (the key directory and kubeconfig,
+  // the socket file, the recording): a SIGHUP during start-up would otherwise end the process by
+  // its default action and leave them. A hang-up then waits for the start to finish and stops what
+  // it made. Without the TUI (which watches for it itself) the watch stays to the end: the last
+  // lines are written after the stop, and a terminal gone without a SIGHUP shows then, as EIO.
+  let starting: Promise<{ stop(): Promise<void> }> | null = null;
+  let printed: Promise<number> | null = null;
+  let hungUp = false;
+  const unwatch = endOnHangUp({
+    streams: [process.stdout, process.stderr],
+    stop: async () => {
+      hungUp = true;
+      await (await starting?.catch(() => null))?.stop();
+      // The events of what was recorded before the stop come out before the process ends.
+      await printed;
+    },
+  });
   let stop: () => Promise<void>;
   let upstreamText: string;
   let address: string;
@@ -99,13 +116,16 @@ async function run(argv: string[]): Promise<number> {
   if (kubectlMode) {
     const listen = lastOption(args, '--listen');
     if (listen) parseAddress(listen);
+    const kubectlStarting = startKubectlTap({ kubeconfig: lastOption(args, '--kubeconfig'), context: lastOption(args, '--context'), listen, recordTo, feed, keyLogTo, redact, onEvent });
+    starting = kubectlStarting;
     let kubectlTap: KubectlTap;
     try {
-      kubectlTap = await startKubectlTap({ kubeconfig: lastOption(args, '--kubeconfig'), context: lastOption(args, '--context'), listen, recordTo, feed, keyLogTo, redact, onEvent });
+      kubectlTap = await kubectlStarting;
     } catch (err) {
       if (err instanceof KubeconfigError) throw new UsageError(err.message);
       throw err;
     }
+    if (hungUp) return endedByHangUp();
     for (const warning of kubectlTap.plan.warnings) log(warning);
     stop = kubectlTap.stop;
     address = kubectlTap.tap.address;
@@ -124,7 +144,7 @@ async function run(argv: string[]): Promise<number> {
     const upstreamTls = args.flags.has('--upstream-tls') || args.options.has('--upstream-ca') || args.flags.has('--insecure');
     const upstreamCa = lastOption(args, '--upstream-ca');
     if (keyLogTo) closeSync(openSync(keyLogTo, 'a', 0o600));
-    const tap = await startTap({
+    const tapStarting = startTap({
       listen: parseAddress(listen),
       upstream: parseAddress(upstream),
       recordTo,
@@ -143,6 +163,9 @@ async function run(argv: string[]): Promise<number> {
             }
           : undefined,
     });
+    starting = tapStarting;
+    const tap = await tapStarting;
+    if (hungUp) return endedByHangUp();
     stop = () => tap.stop();
     address = tap.address;
     upstreamText = upstream;
@@ -159,23 +182,18 @@ async function run(argv: string[]): Promise<number> {
   const input = { name: `tap ${kubectlMode ? 'kubectl' : address}`, chunks: feed! };
   // The recorder writes each connection's segments in order: nothing needs to wait for a later packet.
   const opts = analyzeOptions({ reorderHoldNs: 0 });
-  // Without the TUI (which watches for it itself) the watch stays to the end: the last lines are
-  // written after the stop, and a terminal gone without a SIGHUP shows only then, as EIO.
-  const output = [process.stdout, process.stderr];
   let code = 0;
   if (follow === null) {
-    endOnHangUp({ streams: output, stop });
     await signalled;
     await stop();
   } else if (follow === 'json-lines') {
     printJsonLine({ event: 'tapping', address, upstream: upstreamText, recording: recordTo ?? null, ...(kubeconfig ? { kubeconfig } : {}) });
-    // The events of what was recorded before the stop come out before the process ends.
-    const printed = printJsonLines(input, opts);
-    endOnHangUp({ streams: output, stop: () => stop().then(() => printed).then(() => undefined) });
+    printed = printJsonLines(input, opts);
     await signalled;
     await stop();
     code = await printed;
   } else {
+    unwatch();
     // q and Ctrl-C (a key to the TUI) close it; a signal stops the tap, then the TUI ends with the process.
     void signalled.then(async () => {
       await stop();

@@ -10,8 +10,17 @@
  * that this worked, and on a hung-up terminal (tcsetattr fails with EIO) aborts, and the abort's
  * backtrace faults in turn (SIGSEGV in libgcc_s). Ending by SIGHUP runs no exit handler: the parent
  * sees the signal (a shell reports 129), and reads, pipelines and worker threads stop with it.
+ *
+ * A command that neither reads nor writes its terminal and gets no SIGHUP (the leader does not pass
+ * it on) would learn of the hang-up only at its exit, and crash there: the watch looks at its
+ * terminals every TERMINAL_CHECK_MS, and endByHangUpAtExit turns any normal exit after a hang-up
+ * into the SIGHUP.
  */
+import { fstatSync } from 'node:fs';
 import { nodeTty } from '../core/node-modules.js';
+
+/** How often a watch asks whether its terminals are still there: one ioctl per terminal, and the hang-up is noticed within it. */
+const TERMINAL_CHECK_MS = 250;
 
 export interface HangUpWatch {
   /** EIO on any of these (the terminal's writes, or reads) is the hang-up; the first is the one `leave` puts back. */
@@ -27,10 +36,49 @@ export interface HangUpWatch {
   stop?: () => Promise<void> | void;
 }
 
+/**
+ * Whether `fd` may be a terminal, told without node:tty (it loads net and its streams, ~15 M
+ * instructions): a character device other than the memory devices of major 1 (/dev/null, /dev/zero,
+ * /dev/urandom), where reports and benchmarks often go.
+ */
+export function mayBeTerminal(fd: number): boolean {
+  try {
+    const stat = fstatSync(fd);
+    return stat.isCharacterDevice() && ((stat.rdev >> 8) & 0xfff) !== 1;
+  } catch {
+    return false;
+  }
+}
+
+function fdOf(stream: NodeJS.ReadStream | NodeJS.WriteStream | undefined): number | undefined {
+  const fd = (stream as { fd?: unknown } | undefined)?.fd;
+  return typeof fd === 'number' ? fd : undefined;
+}
+
 /** Whether the terminal behind `stream` is still there: a hung-up terminal fails every ioctl, isatty's too. */
 function terminalPresent(stream: NodeJS.ReadStream | NodeJS.WriteStream | undefined): boolean {
-  const fd = (stream as { fd?: unknown } | undefined)?.fd;
-  return typeof fd === 'number' && nodeTty().isatty(fd);
+  const fd = fdOf(stream);
+  return fd !== undefined && nodeTty().isatty(fd);
+}
+
+/** Ends the process by SIGHUP at once: with no listener left, the signal's default action ends it before kill returns. */
+function raiseHangUp(): void {
+  process.removeAllListeners('SIGHUP');
+  process.kill(process.pid, 'SIGHUP');
+}
+
+/**
+ * For the whole process, called once at start: an exit after the terminal of stdin, stdout or stderr
+ * hung up (a command that finished its work without writing to it) ends by SIGHUP instead, before
+ * Node's exit tries to put that terminal back and aborts. Only a run with a terminal on its stdio
+ * asks node:tty, at its exit.
+ */
+export function endByHangUpAtExit(): void {
+  const terminals = [0, 1, 2].filter(mayBeTerminal);
+  if (terminals.length === 0) return;
+  process.on('exit', () => {
+    if (!terminals.every((fd) => nodeTty().isatty(fd))) raiseHangUp();
+  });
 }
 
 /**
@@ -45,16 +93,22 @@ export function endOnHangUp(watch: HangUpWatch): () => void {
   const hangUp = () => {
     if (hungUp) return;
     hungUp = true;
+    clearInterval(checking);
     void (async () => {
       try {
         watch.leave?.(terminalPresent(watch.streams[0]));
         await watch.stop?.();
       } finally {
-        process.removeAllListeners('SIGHUP');
-        process.kill(process.pid, 'SIGHUP');
+        raiseHangUp();
       }
     })();
   };
+  // Unref'd: the checks never keep the process alive. None without a terminal (a report to a file).
+  const terminals = [...watch.streams, ...(watch.keyboard ? [watch.keyboard] : [])].filter((stream) => mayBeTerminal(fdOf(stream) ?? -1) && terminalPresent(stream));
+  const check = () => {
+    if (terminals.some((stream) => !terminalPresent(stream))) hangUp();
+  };
+  const checking = terminals.length ? setInterval(check, TERMINAL_CHECK_MS).unref() : undefined;
   const listeners = watch.streams.map((stream) => {
     const failed = (err: NodeJS.ErrnoException) => {
       // After the hang-up, later writes fail too (on a stream destroyed by the first failure): nothing to report them to.
@@ -71,8 +125,17 @@ export function endOnHangUp(watch: HangUpWatch): () => void {
   watch.keyboard?.on('end', hangUp);
   return () => {
     if (hungUp) return;
+    clearInterval(checking);
     process.removeListener('SIGHUP', hangUp);
     watch.keyboard?.removeListener('end', hangUp);
     for (const { stream, failed } of listeners) stream.removeListener('error', failed);
   };
+}
+
+/**
+ * What a command returns once it finds that the hang-up came while it started: the watch's stop
+ * stops what was started and ends the process by SIGHUP; the command has nothing left to do.
+ */
+export function endedByHangUp(): Promise<never> {
+  return new Promise(() => undefined);
 }

@@ -3,17 +3,18 @@
  * `execscope tap`): the command must stop as on Ctrl-C (connections closed, the recording completed,
  * the socket file, the key directory and kubeconfig removed) and then end by SIGHUP, with nothing left
  * running in the terminal's session. Whether its SIGHUP is passed on (`pass`) or not (`keep`: the
- * command learns of the hang-up at its next write, which fails with EIO).
+ * command learns of the hang-up at its next write, which fails with EIO, or from its watch's look at
+ * the terminal).
  */
-import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { analyzeCapture } from '../../src/pipeline/analyze-capture.js';
 import { analyzeOptions } from '../../src/pipeline/options.js';
-import { CAN_TCPDUMP } from '../lab/e2e-harness.js';
-import { startReplyServer } from '../tap/tap-test-kit.js';
 import { until } from '../kit/until.js';
+import { CAN_TCPDUMP, strayProcesses } from '../lab/e2e-harness.js';
+import { startReplyServer } from '../tap/tap-test-kit.js';
 import { hangUpTerminals, LOOK } from './hang-up-kit.js';
 import { CLI, type TmuxTerminal } from './tmux.js';
 
@@ -63,19 +64,7 @@ describe.each(['keep', 'pass'] as const)('the hang-up, its SIGHUP passed on by t
   });
 
   test('under `execscope tap kubectl`: its key directory and kubeconfig are removed', async () => {
-    const kubeconfig = join(dir, `kubeconfig-${started++}`);
-    // The tap reads the kubeconfig (with the real kubectl) at start; the apiserver is never dialled.
-    writeFileSync(
-      kubeconfig,
-      JSON.stringify({
-        apiVersion: 'v1',
-        kind: 'Config',
-        clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:9', 'insecure-skip-tls-verify': true } }],
-        users: [{ name: 'u', user: { token: 'hang-up-token' } }],
-        contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
-        'current-context': 'x',
-      }),
-    );
+    const kubeconfig = unreachableKubeconfig();
     const { t, out } = start(`exec ${process.execPath} ${CLI} tap kubectl --kubeconfig ${kubeconfig}`, signal);
     const screen = await t.waitFor(/Ctrl-C stops/);
     const written = /export KUBECONFIG=(\S+)/.exec(screen)![1];
@@ -114,19 +103,95 @@ describe.each(['keep', 'pass'] as const)('the hang-up under the lab, its SIGHUP 
   });
 });
 
+describe.each(['keep', 'pass'] as const)('the hang-up under `execscope lab -- kubectl exec -it lab-0 -- sh` (the real kubectl on the terminal), its SIGHUP passed on or not (%s)', (signal) => {
+  test("kubectl and the pod's shell end, the lab stops as when the command ends (recording completed, truth file written, key log 0600), then ended by SIGHUP", async () => {
+    const labDir = join(dir, `lab-command-${started}`);
+    const truth = join(dir, `lab-command-${started++}.truth.json`);
+    // HTTPS (the default): the lab writes its TLS key log beside the recording.
+    const { t, out } = start(`exec ${process.execPath} ${CLI} lab --dir ${labDir} --truth ${truth} -- kubectl exec -it lab-0 -- sh`, signal);
+    await t.waitFor(/^#\s*$/m);
+    t.keys('echo through-the-$((6*7))-lab', 'Enter');
+    await t.waitFor(/^through-the-42-lab$/m);
+    const ended = await hangUp(t, out);
+    expect(ended).toMatchObject({ code: null, signal: 'SIGHUP' });
+    // The pod's shell runs outside the terminal's session (the lab's runtime started it): stopped by the lab.
+    await until(() => strayProcesses(labDir).length === 0, () => `the pod's processes gone: ${strayProcesses(labDir).join(' · ')}`, LOOK);
+    const recording = join(labDir, 'lab.pcapng');
+    for (const secret of [recording, join(labDir, 'lab.keylog')]) expect(statSync(secret).mode & 0o777).toBe(0o600);
+    const model = await analyzeCapture(recording, analyzeOptions());
+    expect(model.fatal).toBeNull();
+    expect(model.sessions.length).toBeGreaterThan(0);
+    expect(existsSync(truth)).toBe(true);
+  });
+});
+
+/**
+ * A SIGHUP while the command starts, before it has finished making what its stop removes: the
+ * recording is a FIFO nobody reads yet, so the command's start stops at opening it, after it made
+ * its first things (the key directory of `tap kubectl`, the lab's directory). The terminal hangs up
+ * there and the recorder passes the SIGHUP on; only then does the test read the FIFO, and the start
+ * goes on. A command that ends by the SIGHUP's default action leaves what it made.
+ */
+describe('a hang-up during start-up, its SIGHUP passed on', () => {
+  /** Hangs `t` up once `ready`, lets the start go on once the SIGHUP is sent, and returns how the command ended and the recording it wrote. */
+  async function hangUpDuringStart(t: TmuxTerminal, out: string, fifo: string, ready: () => boolean) {
+    await until(ready, 'the start-up under way', LOOK);
+    const copy = `${fifo}.copy`;
+    const readers: ChildProcess[] = [];
+    try {
+      const ended = await hangUp(t, out, async () => {
+        await until(() => existsSync(`${out}.sighup`), 'the SIGHUP passed on', LOOK);
+        // The recording's reader, started by the test and stopped by its PID if nothing ever writes.
+        const into = openSync(copy, 'w');
+        readers.push(spawn('cat', [fifo], { stdio: ['ignore', into, 'ignore'] }));
+        closeSync(into);
+      });
+      await until(() => readers.every((reader) => reader.exitCode !== null), 'the recording read to its end', LOOK);
+      return { ended, copy };
+    } finally {
+      for (const reader of readers) if (reader.exitCode === null && reader.signalCode === null) reader.kill();
+    }
+  }
+
+  test('`execscope tap kubectl -w FIFO`: the key directory made before the SIGHUP is removed', async () => {
+    const tmp = join(dir, `tmp-${started}`);
+    mkdirSync(tmp);
+    const fifo = join(dir, `startup-tap-${started++}.pcapng`);
+    execFileSync('mkfifo', [fifo]);
+    const { t, out } = start(`TMPDIR=${tmp} exec ${process.execPath} ${CLI} tap kubectl --kubeconfig ${unreachableKubeconfig()} -w ${fifo}`, 'pass');
+    const { ended, copy } = await hangUpDuringStart(t, out, fifo, () => readdirSync(tmp).length > 0);
+    expect(ended).toMatchObject({ code: null, signal: 'SIGHUP' });
+    expect(readdirSync(tmp)).toEqual([]);
+    // Stopped as on Ctrl-C: the recording it had begun is complete.
+    expect((await analyzeCapture(copy, analyzeOptions())).fatal).toBeNull();
+  });
+
+  test('`execscope lab --record FIFO`: the lab it was starting is stopped (recording completed, truth file written)', async () => {
+    const labDir = join(dir, `startup-lab-${started}`);
+    const truth = join(dir, `startup-lab-${started}.truth.json`);
+    const fifo = join(dir, `startup-lab-${started++}.pcapng`);
+    execFileSync('mkfifo', [fifo]);
+    const { t, out } = start(`exec ${process.execPath} ${CLI} lab --dir ${labDir} --record ${fifo} --truth ${truth}`, 'pass');
+    const { ended, copy } = await hangUpDuringStart(t, out, fifo, () => existsSync(labDir));
+    expect(ended).toMatchObject({ code: null, signal: 'SIGHUP' });
+    expect((await analyzeCapture(copy, analyzeOptions())).fatal).toBeNull();
+    expect(existsSync(truth)).toBe(true);
+    expect(statSync(join(labDir, 'lab.keylog')).mode & 0o777).toBe(0o600);
+  });
+});
+
 const describeIfTcpdump = CAN_TCPDUMP ? describe : describe.skip;
 
-// Without a SIGHUP, `live --json-lines` writes only when it sees exec traffic: here the SIGHUP is passed on.
-describeIfTcpdump('the hang-up under `execscope live --json-lines`, its SIGHUP passed on', () => {
+describeIfTcpdump.each(['keep', 'pass'] as const)('the hang-up under `execscope live --json-lines`, its SIGHUP passed on or not (%s)', (signal) => {
   test('tcpdump is stopped by its PID, the -w copy reads, then the process ends by SIGHUP', async () => {
     const copy = join(dir, `live-${started++}.pcap`);
     // A filter nothing matches (the discard port): a tcpdump left behind would wait for a packet to
-    // learn that its reader is gone, and none comes.
-    const { t, out } = start(`exec ${process.execPath} ${CLI} live -i lo --filter "tcp port 9" -w ${copy} --json-lines`, 'pass');
+    // learn that its reader is gone, and none comes. Nothing is written after the capturing event:
+    // without a SIGHUP, live learns of the hang-up only by looking at its terminal.
+    const { t, out } = start(`exec ${process.execPath} ${CLI} live -i lo --filter "tcp port 9" -w ${copy} --json-lines`, signal);
     await t.waitFor(/"event":"capturing"/);
     const ended = await hangUp(t, out);
     expect(ended).toMatchObject({ code: null, signal: 'SIGHUP' });
-    // tcpdump shares the terminal's session: it is gone too, not left capturing into a closed pipe.
     const model = await analyzeCapture(copy, analyzeOptions());
     expect(model.fatal).toBeNull();
   });
@@ -168,4 +233,21 @@ function nodeRunning(t: TmuxTerminal, command: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** A kubeconfig `tap kubectl` reads (with the real kubectl) at start; its apiserver is never dialled. */
+function unreachableKubeconfig(): string {
+  const kubeconfig = join(dir, `kubeconfig-${started++}`);
+  writeFileSync(
+    kubeconfig,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:9', 'insecure-skip-tls-verify': true } }],
+      users: [{ name: 'u', user: { token: 'hang-up-token' } }],
+      contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
+      'current-context': 'x',
+    }),
+  );
+  return kubeconfig;
 }

@@ -21,7 +21,10 @@ const [out, hangUp, command, ...args] = process.argv.slice(2);
 const terminal = 3;
 const child = spawn(command, args, { stdio: [terminal, terminal, terminal] });
 process.on('SIGHUP', () => {
-  if (hangUp === 'pass') child.kill('SIGHUP');
+  if (hangUp !== 'pass') return;
+  child.kill('SIGHUP');
+  // For a test that holds COMMAND's start-up until the signal is there: OUT.sighup says it was sent.
+  writeFileSync(`${out}.sighup`, '');
 });
 child.on('exit', (code, signal) => {
   // Written whole, then renamed: the test reads OUT once it exists.

@@ -34,7 +34,7 @@ function sessionProcesses(session: number): string[] {
 export function hangUpTerminals(): {
   dir: string;
   start(command: string, signal: 'pass' | 'keep'): { t: TmuxTerminal; out: string };
-  hangUp(t: TmuxTerminal, out: string, afterHangUp?: () => void): Promise<Ended>;
+  hangUp(t: TmuxTerminal, out: string, afterHangUp?: () => unknown): Promise<Ended>;
 } {
   const { open } = tuiTerminals();
   const recorder = join(process.cwd(), 'test', 'e2e', 'exit-recorder.mjs');
@@ -49,15 +49,15 @@ export function hangUpTerminals(): {
   /**
    * Hangs the terminal up and waits for the command's end, and for its session to empty: throws,
    * naming what is left, if something stays running in it. `afterHangUp` runs once the command has
-   * lost its terminal (its controlling terminal is gone).
+   * lost its terminal (its controlling terminal is gone), or has already ended (it may notice first).
    */
-  const hangUp = async (t: TmuxTerminal, out: string, afterHangUp?: () => void) => {
+  const hangUp = async (t: TmuxTerminal, out: string, afterHangUp?: () => unknown) => {
     const session = t.panePid();
     const command = t.programPid();
     t.kill();
     if (afterHangUp) {
-      await until(() => controllingTerminal(command) === 0, `process ${command} losing its terminal to the hang-up`, LOOK);
-      afterHangUp();
+      await until(() => (controllingTerminal(command) ?? 0) === 0, `process ${command} losing its terminal to the hang-up`, LOOK);
+      await afterHangUp();
     }
     const ended = await until(() => existsSync(out) && (JSON.parse(readFileSync(out, 'utf8')) as Ended), 'the command ending', LOOK);
     await until(() => sessionProcesses(session).length === 0, () => `the session emptied; left: ${sessionProcesses(session).join(' · ')}`, { ...LOOK, timeoutMs: 10_000 });

@@ -133,7 +133,7 @@ export function stopTcpdump(child: ChildProcess): void {
 }
 
 /** Processes still running whose working directory lies in the lab's directory. */
-function strayProcesses(labDir: string): string[] {
+export function strayProcesses(labDir: string): string[] {
   const stray: string[] = [];
   for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
     try {
