@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** The execscope command line: analyze, extract, keys, and the TUI. */
-import { closeSync, createWriteStream, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, createWriteStream, existsSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { once } from 'node:events';
 import { basename } from 'node:path';
 import { parseArgs, lastOption, UsageError, type ParsedArgs } from './cli/args.js';
@@ -244,7 +244,20 @@ async function extract(argv: string[]): Promise<number> {
   if (!outPath) throw new UsageError('extract needs -o FILE');
   const from = lastOption(args, '--from');
   if (from !== undefined && from !== 'client' && from !== 'server') throw new UsageError(`--from takes client or server, not ${JSON.stringify(from)}`);
-  const out = outPath === '-' ? (process.stdout.isTTY && !args.flags.has('--raw') ? new NeutralisedTerminal() : process.stdout) : createWriteStream(outPath);
+  // A hang-up stops the extract where it is (there is no one to tell): a file cut short is removed,
+  // never left looking complete; one already finished stays. Then the process ends by SIGHUP.
+  let finished = false;
+  let file: ReturnType<typeof createWriteStream> | null = null;
+  endOnHangUp({
+    streams: terminalOutputs(),
+    stop: () => {
+      if (!file || finished) return;
+      file.destroy();
+      rmSync(outPath, { force: true });
+    },
+  });
+  if (outPath !== '-') file = createWriteStream(outPath);
+  const out = file ?? (process.stdout.isTTY && !args.flags.has('--raw') ? new NeutralisedTerminal() : process.stdout);
   let written = 0;
   const target = { session, stream, dir: from === undefined ? undefined : from === 'client' ? ('c2s' as const) : ('s2c' as const) };
   const write = (b: Uint8Array) => {
@@ -253,7 +266,8 @@ async function extract(argv: string[]): Promise<number> {
   };
   const model = await extractStream(path, analyzeOptions({ keyLogs: await keyLogs(args) }), target, write);
   if (out instanceof NeutralisedTerminal) out.end();
-  else if (out !== process.stdout) await new Promise<void>((resolve, reject) => (out as ReturnType<typeof createWriteStream>).end((e?: Error | null) => (e ? reject(e) : resolve())));
+  else if (file) await new Promise<void>((resolve, reject) => file!.end((e?: Error | null) => (e ? reject(e) : resolve())));
+  finished = true;
   const s = model.sessions.find((x) => x.id === session);
   if (!s) throw new UsageError(`no session ${session} in ${path} (it has ${model.sessions.length})`);
   const rec = s.streams.find((r) => r.name === stream);
@@ -299,7 +313,11 @@ async function exportSession(argv: string[]): Promise<number> {
   if (!cast && !svgPath && !pngPath) throw new UsageError('export needs --asciicast FILE, --svg FILE or --png FILE');
   if (args.flags.has('--stdin') && !cast) throw new UsageError('--stdin adds typed input to --asciicast');
   const { exportSession: run } = await import('./export/export-session.js');
+  // A hang-up ends the export by SIGHUP, but not in the middle of writing a file: none is left cut short.
+  const writes: Promise<void>[] = [];
+  endOnHangUp({ streams: terminalOutputs(), stop: () => Promise.allSettled(writes).then(() => undefined) });
   const model = await run(path, id, {
+    writing: (file) => writes.push(file),
     keyLogs: await keyLogs(args),
     asciicast: cast ? { path: cast, stdin: args.flags.has('--stdin') } : null,
     svg: svgPath ?? null,
@@ -313,6 +331,7 @@ async function keys(argv: string[]): Promise<number> {
   const args = parseArgs(argv, { flags: ['--help'], options: ['--keylog'] });
   if (args.flags.has('--help')) return help('keys');
   const path = capturePath(args, 'keys');
+  reportsEndOnHangUp();
   const model = await analyzeCapture(path, analyzeOptions({ keepEvents: false, headBytes: 0, keyLogs: await keyLogs(args) }));
   process.stdout.write(keysReport(model));
   return reportFatal(model);
@@ -516,10 +535,15 @@ async function main(argv: string[]): Promise<number> {
  * "process.stderr"` with stderr a pipe against `node -e 0`).
  */
 function reportsEndOnHangUp(): void {
+  endOnHangUp({ streams: terminalOutputs() });
+}
+
+/** stdout and stderr, those of them that may be terminals (the others cannot hang up). */
+function terminalOutputs(): NodeJS.WriteStream[] {
   const streams: NodeJS.WriteStream[] = [];
   if (mayBeTerminal(1)) streams.push(process.stdout);
   if (mayBeTerminal(2)) streams.push(process.stderr);
-  endOnHangUp({ streams });
+  return streams;
 }
 
 function reportError(e: unknown): void {

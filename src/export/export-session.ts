@@ -23,6 +23,8 @@ export interface ExportRequest {
   png: string | null;
   /** One line for the user per file written or thing left out. */
   report: (line: string) => void;
+  /** Told of each file's write as it starts (so a hang-up can let it finish). */
+  writing?: (file: Promise<void>) => void;
 }
 
 /** Frames kept per stream for the recording's timing (the analyzer's default is lower). */
@@ -37,9 +39,15 @@ async function writeCast(path: string, model: CaptureModel, s: ExecSession, opts
   for (const r of wanted) bytes.set(r.name, r.bytes <= r.headBytes ? headBuffer(r) : await read(s, r));
   const cast = asciicast(s, bytes, { stdin: req.asciicast.stdin, originNs: model.capture.originNs });
   // A recording holds what was typed and shown (passwords, tokens): only its owner reads it.
-  await writeFile(req.asciicast.path, cast.text, { mode: 0o600 });
+  await write(req, req.asciicast.path, cast.text, 0o600);
   req.report(`wrote ${cast.events} events of session ${s.id}${s.tty ? '' : ' (no TTY: stdout and stderr as lines)'} to ${req.asciicast.path}`);
   for (const note of cast.notes) req.report(`  note: ${note}`);
+}
+
+function write(req: ExportRequest, path: string, data: string | Uint8Array, mode?: number): Promise<void> {
+  const file = writeFile(path, data, mode === undefined ? undefined : { mode });
+  req.writing?.(file);
+  return file;
 }
 
 export async function exportSession(path: string, id: number, req: ExportRequest): Promise<CaptureModel> {
@@ -53,11 +61,11 @@ export async function exportSession(path: string, id: number, req: ExportRequest
     const chain = hopChain(model.sessions, s);
     const picture = timelineSvg(chain, model, `execscope · ${basename(path)} · session ${s.id}${chain.length > 1 ? ` and its hops ${chain.map((h) => `#${h.id}`).join(' → ')}` : ''}`);
     if (req.svg) {
-      await writeFile(req.svg, picture.svg);
+      await write(req, req.svg, picture.svg);
       req.report(`wrote the timeline of ${chain.length > 1 ? `${chain.length} hops` : `session ${s.id}`} (${picture.width}×${picture.height}) to ${req.svg}`);
     }
     if (req.png) {
-      await writeFile(req.png, await svgToPng(picture.svg));
+      await write(req, req.png, await svgToPng(picture.svg));
       req.report(`wrote the timeline as PNG to ${req.png}`);
     }
   }

@@ -48,7 +48,8 @@ export interface ClientResult {
 const STEP_TIMEOUT_MS = 15_000;
 const MAX_KEPT_OUTPUT = 64 << 20;
 
-export async function runKubectl(kubectl: string, script: ClientScript, env: NodeJS.ProcessEnv): Promise<ClientResult> {
+/** Runs kubectl as `script` says; `stopped` aborted kills it (its process group), as the harness's own timeout does. */
+export async function runKubectl(kubectl: string, script: ClientScript, env: NodeJS.ProcessEnv, stopped?: AbortSignal): Promise<ClientResult> {
   const started = Date.now();
   const fullEnv = { ...env, ...script.env };
   const child: ChildProcess = script.tty ? spawnInPty([kubectl, ...script.args], { env: fullEnv, size: script.tty.size }) : spawn(kubectl, script.args, { env: fullEnv, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
@@ -85,6 +86,12 @@ export async function runKubectl(kubectl: string, script: ClientScript, env: Nod
         killTree(child);
       }, script.killAfterMs)
     : null;
+  const stop = () => {
+    killed = true;
+    killTree(child);
+  };
+  stopped?.addEventListener('abort', stop, { once: true });
+  void exited.then(() => stopped?.removeEventListener('abort', stop));
   const stdinTally = script.stdin ? new StreamTally() : null;
   let forwarded: ForwardedRequest[] | null = null;
   if (script.tty) {

@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { lastOption, parseArgs, UsageError, type ParsedArgs } from '../cli/args.js';
@@ -19,6 +19,7 @@ import { DEFAULT_PODS, Lab } from './lab.js';
 import { requestLogLine } from './request-log.js';
 import type { HopId } from './observations.js';
 import type { PodSpec } from './runtime.js';
+import type { ClientResult } from './client-runner.js';
 import { clientProblems, runScenario, scenarioPaths } from './scenario-runner.js';
 import { findScenario, SCENARIOS } from './scenarios.js';
 import { labTruth } from './truth.js';
@@ -337,7 +338,27 @@ async function runNamedScenario(name: string, outDir: string, splitOffsetMs?: nu
   const scenario = findScenario(name);
   if (!scenario) throw new UsageError(`no scenario ${name} (--scenario list shows them)`);
   const paths = scenarioPaths(resolve(outDir), name);
-  const { client } = await runScenario(scenario, { ...paths, keyLogPath: join(paths.dir, 'lab.keylog'), ...lab });
+  // A hang-up cuts the scenario short: kubectl killed, the lab stopped, and its recording removed (a
+  // recording of half a scenario, with no truth file, is no fixture); then the process ends by SIGHUP.
+  const stopped = new AbortController();
+  let running: ReturnType<typeof runScenario> | null = null;
+  endOnHangUp({
+    streams: [process.stdout, process.stderr],
+    stop: async () => {
+      stopped.abort();
+      if (await running?.then(() => true, () => false)) return;
+      rmSync(paths.recordPath, { force: true });
+      rmSync(paths.truthPath, { force: true });
+    },
+  });
+  running = runScenario(scenario, { ...paths, keyLogPath: join(paths.dir, 'lab.keylog'), ...lab, stopped: stopped.signal });
+  let client: ClientResult;
+  try {
+    ({ client } = await running);
+  } catch (err) {
+    if (stopped.signal.aborted) return endedByHangUp();
+    throw err;
+  }
   if (splitOffsetMs !== undefined) await writeSplit(paths.recordPath, splitOffsetMs);
   const problems = clientProblems(scenario, client);
   process.stderr.write(`${problems.length ? 'UNEXPECTED' : 'ok'} ${name}: ${paths.recordPath}\n`);

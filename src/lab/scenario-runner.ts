@@ -28,6 +28,8 @@ export interface ScenarioRunOptions {
   plain?: boolean;
   /** The recording's segment size (`--record-mss`). */
   recordMss?: number;
+  /** Aborted: kubectl is killed and the lab stopped, and the run fails with the abort's reason (no truth file written). */
+  stopped?: AbortSignal;
 }
 
 export interface ScenarioRun {
@@ -55,7 +57,9 @@ export async function runScenario(scenario: Scenario, opts: ScenarioRunOptions):
     await opts.onLabStarted?.(lab);
     const kubeconfig = opts.kubeconfigFor ? await opts.kubeconfigFor(lab) : lab.kubeconfigPath;
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: opts.dir, KUBECONFIG: kubeconfig, LANG: 'C.UTF-8' };
-    client = await runKubectl(opts.kubectl ?? process.env.EXECSCOPE_KUBECTL ?? 'kubectl', scenario.client, env);
+    opts.stopped?.throwIfAborted();
+    client = await runKubectl(opts.kubectl ?? process.env.EXECSCOPE_KUBECTL ?? 'kubectl', scenario.client, env, opts.stopped);
+    opts.stopped?.throwIfAborted();
     let settle: NodeJS.Timeout | undefined;
     await Promise.race([lab.observations.whenIdle(), new Promise((r) => (settle = setTimeout(r, SETTLE_MS)))]);
     clearTimeout(settle);

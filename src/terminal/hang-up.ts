@@ -1,7 +1,8 @@
 /**
  * How a command ends when its terminal hangs up (its window closed, its ssh connection dropped): it
  * does what Ctrl-C would have it do (its stop), then ends by SIGHUP, as a hung-up program does. The
- * TUI (ui/run-tui.tsx), `tap`, `live --json-lines`, `lab`, `analyze` and `diagnose` use it; IO code.
+ * TUI (ui/run-tui.tsx), `tap`, `live --json-lines`, `lab` (and its scenarios), `analyze`, `diagnose`,
+ * `keys`, `extract` and `export` use it; IO code.
  *
  * The kernel sends the session's leader SIGHUP, which reaches the command only if the leader passes
  * it on (a login shell does); the terminal's reads end or fail with EIO, and so do its writes, in any
@@ -69,9 +70,9 @@ function raiseHangUp(): void {
 
 /**
  * For the whole process, called once at start: an exit after the terminal of stdin, stdout or stderr
- * hung up (a command that finished its work without writing to it) ends by SIGHUP instead, before
- * Node's exit tries to put that terminal back and aborts. Only a run with a terminal on its stdio
- * asks node:tty, at its exit.
+ * hung up (a command that finished its work without writing to it, say `extract -o FILE`) ends by
+ * SIGHUP instead, before Node's exit tries to put that terminal back and aborts. Only a run with a
+ * terminal on its stdio asks node:tty, at its exit.
  */
 export function endByHangUpAtExit(): void {
   const terminals = [0, 1, 2].filter(mayBeTerminal);

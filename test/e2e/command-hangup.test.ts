@@ -4,10 +4,11 @@
  * the socket file, the key directory and kubeconfig removed) and then end by SIGHUP, with nothing left
  * running in the terminal's session. Whether its SIGHUP is passed on (`pass`) or not (`keep`: the
  * command learns of the hang-up at its next write, which fails with EIO, or from its watch's look at
- * the terminal).
+ * the terminal). Commands that write no terminal (extract, export, lab --scenario) must not end in
+ * Node's exit either (it aborts on a hung-up terminal), nor leave an output cut short.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, watch, writeFileSync, writeSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { analyzeCapture } from '../../src/pipeline/analyze-capture.js';
@@ -223,6 +224,120 @@ describe.each(['keep', 'pass'] as const)('the hang-up under a report, its SIGHUP
     }
   });
 });
+
+/**
+ * Runs `command` in a terminal under the recorder, held until `go`: the shell waits for a line before
+ * it execs the command, so its PID (the shell's, then the command's) is known before it runs.
+ */
+function startHeld(command: string, signal: 'pass' | 'keep'): { t: TmuxTerminal; out: string; pid: () => number; go(): void; started(): number | undefined } {
+  const { t, out } = start(`read go; exec ${command}`, signal);
+  let pid: number | undefined;
+  const shell = () => {
+    try {
+      return (pid ??= t.programPid());
+    } catch {
+      return undefined; // not started yet
+    }
+  };
+  return { t, out, pid: () => shell()!, go: () => t.keys('Enter'), started: shell };
+}
+
+/** The fresh output of `execscope ARGS... -o/--asciicast FILE` run to its end with no terminal: what a whole file holds. */
+function wholeOutput(args: string[], file: string): Buffer {
+  execFileSync(process.execPath, [CLI, ...args, file], { stdio: 'ignore' });
+  return readFileSync(file);
+}
+
+function expectWhole(written: Buffer, whole: Buffer): void {
+  expect({ bytes: written.length, same: written.equals(whole) }).toEqual({ bytes: whole.length, same: true });
+}
+
+/**
+ * The command is frozen (SIGSTOP, by its PID) partway, the terminal hangs up, and it goes on
+ * (SIGCONT) once it has lost its terminal and, when the SIGHUP is passed on, once that is sent: it
+ * then meets the hang-up mid-work, or finishes its work after it. Either way it must end by SIGHUP,
+ * not in Node's exit (which aborts on a hung-up terminal), and leave its output whole or not at all.
+ */
+async function hangUpFrozen(held: ReturnType<typeof startHeld>, signal: 'pass' | 'keep', freezeWhen: () => Promise<void>) {
+  await until(held.started, 'the shell waiting', LOOK);
+  const frozen = freezeWhen().then(() => process.kill(held.pid(), 'SIGSTOP'));
+  held.go();
+  await frozen;
+  return hangUp(held.t, held.out, async () => {
+    if (signal === 'pass') await until(() => existsSync(`${held.out}.sighup`), 'the SIGHUP passed on', LOOK);
+    process.kill(held.pid(), 'SIGCONT');
+  });
+}
+
+/** Resolves as soon as `name` is made in `directory` (inotify: well before the command that makes it goes much further). */
+function made(directory: string, name: string): Promise<void> {
+  return new Promise((resolve) => {
+    const watcher = watch(directory, (_event, changed) => {
+      if (changed !== name) return;
+      watcher.close();
+      resolve();
+    });
+  });
+}
+
+/** Resolves as soon as `pid` is node (the shell has exec'd it), long before it has read its capture. */
+function nodeStarted(pid: () => number): Promise<void> {
+  return until(() => readFileSync(`/proc/${pid()}/cmdline`, 'utf8').startsWith(process.execPath), 'node started', { everyMs: 1 }).then(() => undefined);
+}
+
+describe.each(['keep', 'pass'] as const)('the hang-up under `execscope extract -o FILE` (%s)', (signal) => {
+  test('ended by SIGHUP, the file whole or removed (never cut short)', async () => {
+    const args = ['extract', join('fixtures', 'demo.pcapng'), '--session', '3', '--stream', 'stdout', '-o'];
+    const whole = wholeOutput(args, join(dir, `extract-whole-${started}`));
+    const name = `extract-${started++}`;
+    const held = startHeld(`${process.execPath} ${CLI} ${args.join(' ')} ${join(dir, name)}`, signal);
+    // Frozen as the file is made, before the capture is read.
+    const ended = await hangUpFrozen(held, signal, () => made(dir, name));
+    expect(ended).toMatchObject({ code: null, signal: 'SIGHUP' });
+    if (existsSync(join(dir, name))) expectWhole(readFileSync(join(dir, name)), whole);
+  });
+});
+
+describe.each([
+  ['export', (file: string) => ['export', join('fixtures', 'demo.pcapng'), '--session', '3', '--asciicast', file]],
+  ['keys', () => ['keys', join('fixtures', 'tls-ws-dsb.pcapng')]],
+] as const)('a hang-up without a SIGHUP under `execscope %s`, which goes on to finish', (_command, argsFor) => {
+  test('ended by SIGHUP, not in Node\'s exit; an output file whole or not at all', async () => {
+    const file = join(dir, `finished-${started++}`);
+    const args = argsFor(file);
+    const whole = args.includes(file) ? wholeOutput(args.slice(0, -1), file) : null;
+    if (whole) execFileSync('rm', [file]);
+    const held = startHeld(`${process.execPath} ${CLI} ${args.join(' ')}`, 'keep');
+    const ended = await hangUpFrozen(held, 'keep', () => nodeStarted(held.pid));
+    expect(ended).toMatchObject({ code: null, signal: 'SIGHUP' });
+    if (whole && existsSync(file)) expectWhole(readFileSync(file), whole);
+  });
+});
+
+describe.each(['keep', 'pass'] as const)('the hang-up under `execscope lab --scenario` running the real kubectl (%s)', (signal) => {
+  test('kubectl and the lab stopped by PID, the half-made recording removed, then ended by SIGHUP', async () => {
+    const outDir = join(dir, `scenario-${started++}`);
+    // kubectl exec lab-0 -- sh -c 'sleep 55; echo awake': the hang-up comes while it sleeps.
+    const { t, out } = start(`exec ${process.execPath} ${CLI} lab --scenario idle-pinged --out ${outDir}`, signal);
+    // kubectl runs in a session of its own (the scenario runner detaches it): the lab must stop it.
+    const kubectl = await until(() => childNamed(t, 'kubectl'), 'kubectl running', LOOK);
+    // The session is open once the pod's shell runs (its working directory is the lab's).
+    await until(() => strayProcesses(outDir).length > 0, "the pod's shell running", LOOK);
+    const ended = await hangUp(t, out);
+    expect(ended).toMatchObject({ code: null, signal: 'SIGHUP' });
+    await until(() => !existsSync(`/proc/${kubectl}`), `kubectl (${kubectl}) gone`, LOOK);
+    await until(() => strayProcesses(outDir).length === 0, () => `the pod's processes gone: ${strayProcesses(outDir).join(' · ')}`, LOOK);
+    expect(readdirSync(outDir).filter((f) => f.startsWith('lab-'))).toEqual([]);
+  });
+});
+
+/** The PID of a child named `name` of the terminal's program, if there is one. */
+function childNamed(t: TmuxTerminal, name: string): number | undefined {
+  const program = spawnSync('pgrep', ['-P', String(t.panePid())], { encoding: 'utf8' }).stdout.trim();
+  if (!program) return undefined;
+  const found = spawnSync('pgrep', ['-P', program, '-x', name], { encoding: 'utf8' });
+  return found.status === 0 ? Number(found.stdout.trim().split('\n')[0]) : undefined;
+}
 
 /** Whether the terminal's program is node running `command`, past its start-up (Node's platform threads are started before any JavaScript runs). */
 function nodeRunning(t: TmuxTerminal, command: string): boolean {
