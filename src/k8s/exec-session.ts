@@ -46,6 +46,8 @@ export interface SessionRequest {
 const MAX_ERROR_BYTES = 64 * 1024;
 const MAX_CONTROL_EVENTS = 5000;
 const MAX_WARNINGS = 200;
+/** Exec's five streams and a port-forward's first few. */
+const FEW_STREAMS = 8;
 
 export class ExecSessionBuilder {
   readonly session: ExecSession;
@@ -132,7 +134,10 @@ export class ExecSessionBuilder {
     if (!rec) {
       rec = new StreamRecorder(name, id, this.opts);
       streams.set(name, rec);
-      this.session.streams = appended(this.session.streams, rec.record);
+      // A session has a few streams: each added to a copy of the list's size (concat's; a spread, like a
+      // push, reserves 17 slots or more: ~130 bytes more for every open session).
+      const list = this.session.streams;
+      this.session.streams = list.length < FEW_STREAMS ? list.concat([rec.record]) : appended(list, rec.record);
     }
     return rec;
   }

@@ -6,6 +6,7 @@
 import type { Direction, FrameOrigin } from '../core/origin.js';
 import type { StreamEvent, StreamRecord } from '../model/session.js';
 import type { StreamHasher } from './stream-hasher.js';
+import { appended, noEntries } from '../core/appended.js';
 
 export interface RecorderOptions {
   /** Computes each stream's sha256 when set. */
@@ -54,9 +55,10 @@ export class StreamRecorder {
       resetStatus: null,
       bytes: 0,
       sha256: null,
-      head: [],
+      // Shared frozen lists until their first entry (`appended`): `analyze --json` keeps neither.
+      head: noEntries(),
       headBytes: 0,
-      events: [],
+      events: noEntries(),
       eventsDropped: 0,
     };
     this.hash = opts.hasher ? opts.hasher.open() : null;
@@ -123,7 +125,7 @@ export class StreamRecorder {
         chunk = new Uint8Array(Math.min(this.opts.headBytes - r.headBytes, Math.max(rest.length, 2 * (chunk?.length ?? 0), MIN_HEAD_CHUNK)));
         this.headChunk = chunk;
         this.headChunkFilled = 0;
-        r.head.push(chunk);
+        r.head = appended(r.head, chunk);
       }
       const n = Math.min(rest.length, chunk.length - this.headChunkFilled);
       chunk.set(n === rest.length ? rest : rest.subarray(0, n), this.headChunkFilled);
@@ -146,6 +148,6 @@ export class StreamRecorder {
     if (!this.opts.keepEvents) return;
     const r = this.record;
     if (r.events.length >= this.opts.maxEventsPerStream) r.eventsDropped++;
-    else r.events.push(ev);
+    else r.events = appended(r.events, ev);
   }
 }

@@ -109,6 +109,22 @@ const sharedPiece: SpdyDataPiece = {
   last: false,
 };
 
+/**
+ * The stream ids a direction has used, and with them what a plausible frame of its is: the evidence
+ * resynchronisation judges candidates by. A class rather than an object with a closure over the
+ * decoder, which were two more objects and a context for each direction of every open session.
+ */
+class StreamsSeen implements SpdyPlausibility {
+  readonly ids = new Set<number>();
+  readonly maxSettings = MAX_SETTINGS_REPORTED;
+
+  constructor(readonly maxHeaderBlockBytes: number) {}
+
+  dataStream(id: number): boolean {
+    return this.ids.has(id);
+  }
+}
+
 /** What a frame header is followed by. */
 type State =
   | 'header' // collecting the 8-byte frame header
@@ -167,11 +183,10 @@ export class SpdyFrameDecoder {
   private resyncLost = 0;
   private resyncSkipped = 0;
 
-  private readonly seenStreams = new Set<number>();
-  /** The id last added to seenStreams: a direction's DATA frames mostly follow on one stream, so
+  /** The id last added to the streams seen: a direction's DATA frames mostly follow on one stream, so
    *  beginFrame checks it before calling rememberStream. */
   private lastSeenStream = 0;
-  private readonly plausibility: SpdyPlausibility;
+  private readonly plausibility: StreamsSeen;
 
   constructor(
     private readonly sink: SpdyFrameSink,
@@ -181,7 +196,7 @@ export class SpdyFrameDecoder {
     this.maxControlFrameBytes = opts.maxControlFrameBytes ?? DEFAULT_MAX_CONTROL_FRAME_BYTES;
     this.label = opts.label ?? 'spdy';
     this.inflater = new SpdyHeaderInflater({ maxInflatedBytes: opts.maxInflatedHeaderBytes });
-    this.plausibility = { maxHeaderBlockBytes: this.maxHeaderBlockBytes, maxSettings: MAX_SETTINGS_REPORTED, dataStream: (id) => this.seenStreams.has(id) };
+    this.plausibility = new StreamsSeen(this.maxHeaderBlockBytes);
   }
 
   /**
@@ -554,8 +569,9 @@ export class SpdyFrameDecoder {
   }
 
   private rememberStream(id: number): void {
-    if (id === this.lastSeenStream || id === 0 || this.seenStreams.size >= MAX_REMEMBERED_STREAMS) return;
-    this.seenStreams.add(id);
+    const seen = this.plausibility.ids;
+    if (id === this.lastSeenStream || id === 0 || seen.size >= MAX_REMEMBERED_STREAMS) return;
+    seen.add(id);
     this.lastSeenStream = id;
   }
 

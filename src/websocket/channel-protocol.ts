@@ -133,7 +133,8 @@ export class K8sChannelDecoder extends WebSocketConnectionDecoder {
 
   constructor(subprotocol: string, sink: ChannelSink, opts: K8sChannelDecoderOptions = {}) {
     const protocol = k8sChannelProtocol(subprotocol, opts.portForward);
-    const ports = new Map<number, number>();
+    // Port-forward's alone: an empty Map was ~180 bytes of every open exec connection.
+    const ports = protocol.portForward ? new Map<number, number>() : null;
     super((dir) => new ChannelDemux(dir, protocol, sink, ports), {
       extensions: opts.extensions,
       maxInflatedMessageBytes: opts.maxInflatedMessageBytes,
@@ -146,8 +147,17 @@ export class K8sChannelDecoder extends WebSocketConnectionDecoder {
   }
 }
 
+/** The tests of plausibleChannelByte made so far, by protocol (a few shared objects): a closure per kind of protocol, not per connection. */
+const channelByteTests = new Map<K8sChannelProtocol, (opcode: number, byte: number) => boolean>();
+
 /** Resynchronisation evidence: the first payload byte of a data message must be a channel we expect. */
 function plausibleChannelByte(p: K8sChannelProtocol): (opcode: number, byte: number) => boolean {
+  let test = channelByteTests.get(p);
+  if (!test) channelByteTests.set(p, (test = channelByteTest(p)));
+  return test;
+}
+
+function channelByteTest(p: K8sChannelProtocol): (opcode: number, byte: number) => boolean {
   if (p.codec === 'tunnel') return (opcode) => opcode === Opcode.Binary;
   const maxChannel = p.portForward ? 63 : K8sChannel.Resize;
   if (p.codec === 'base64') return (opcode, byte) => opcode === Opcode.Text && byte >= 0x30 && byte - 0x30 <= maxChannel;
@@ -207,8 +217,8 @@ class ChannelDemux implements WebSocketMessageSink {
     private readonly dir: Direction,
     private readonly protocol: K8sChannelProtocol,
     private readonly sink: ChannelSink,
-    /** Port-forward: pair index (channel >> 1) → port, shared by both directions. */
-    private readonly ports: Map<number, number>,
+    /** Port-forward: pair index (channel >> 1) → port, shared by both directions; null for the other protocols. */
+    private readonly ports: Map<number, number> | null,
   ) {
     this.base64 = protocol.codec === 'base64' ? new Base64StreamDecoder() : null;
     this.plainChannels = protocol.codec === 'binary' && !protocol.portForward;
@@ -363,7 +373,7 @@ class ChannelDemux implements WebSocketMessageSink {
       const n = Math.min(2 - this.portLength, data.length);
       for (let k = 0; k < n; k++) this.portValue |= data[k] << (8 * this.portLength++);
       if (this.portLength < 2) return;
-      this.ports.set(this.channel >> 1, this.portValue);
+      this.ports!.set(this.channel >> 1, this.portValue);
       this.phase = DATA;
       data = data.subarray(n);
       // The announcement is an event of its own, even when data follows in the same message.
@@ -409,7 +419,7 @@ class ChannelDemux implements WebSocketMessageSink {
   }
 
   private portOf(channel: number): number | undefined {
-    return this.protocol.portForward ? this.ports.get(channel >> 1) : undefined;
+    return this.ports?.get(channel >> 1);
   }
 
   private problem(code: WebSocketProblemCode, offset: number, message: string): void {

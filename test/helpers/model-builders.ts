@@ -3,6 +3,7 @@
  * (values taken from fixtures/ws-echo.pcap and fixtures/spdy-echo.pcap decoded by the pipeline and
  * checked against their .truth.json), plus hostile, hanging and fallback sessions.
  */
+import { appended } from '../../src/core/appended.js';
 import { newCarrierLog } from '../../src/core/carrier-log.js';
 import type { Direction, FrameOrigin } from '../../src/core/origin.js';
 import type { CaptureModel, ConnectionRecord, ControlEvent, ExecSession, StreamEvent, StreamRecord, TlsSummary } from '../../src/model/session.js';
@@ -79,11 +80,11 @@ export function data(r: StreamRecord, dir: Direction, payload: string | Uint8Arr
   const ev: StreamEvent = { kind: 'data', ts: o.lastTs, dir, length: b.length, streamOffset: r.bytes, origin: o };
   r.bytes += b.length;
   if (b.length) {
-    r.head.push(b);
+    r.head = appended(r.head, b);
     r.headBytes += b.length;
     r.lastDataAt = o.lastTs;
   }
-  r.events.push(ev);
+  r.events = appended(r.events, ev);
   return ev;
 }
 
@@ -95,7 +96,7 @@ export function mark(r: StreamRecord, kind: StreamEvent['kind'], dir: Direction,
     r.resetStatus = detail ?? null;
   }
   const ev: StreamEvent = { kind, ts: o.lastTs, dir, length: 0, streamOffset: r.bytes, origin: o, detail };
-  r.events.push(ev);
+  r.events = appended(r.events, ev);
   return ev;
 }
 
