@@ -7,7 +7,8 @@
 //  - synthetic-64k / synthetic-1448 (≥ 1 GB each, for scale and the TUI): WebSocket v5 and SPDY
 //    sessions with large stdout, plus slow interactive shells with pings;
 //  - typing: many small interactive sessions (one-byte stdin, short echoes): packets per second;
-//  - connections: 200,000 short HTTP connections (probes, API calls) around a few exec sessions: memory.
+//  - connections: 200,000 short HTTP connections (probes, API calls) around a few exec sessions: memory;
+//  - open-sessions-N: N (10,000) interactive shells open at once, each typed in once: memory.
 // Each command runs BENCH_RUNS times (default 3) and the fastest run counts (the machine is shared:
 // the other runs measure the neighbours); CPU time (user + sys) is shown beside wall time.
 import { spawn, spawnSync } from 'node:child_process';
@@ -31,6 +32,7 @@ const TSHARK_TIMEOUT_S = Number(process.env.BENCH_TSHARK_TIMEOUT ?? 120);
 const TYPING_SESSIONS = 2000;
 const TYPING_KEYSTROKES = 400;
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 200_000);
+const OPEN_SESSIONS = Number(process.env.BENCH_OPEN_SESSIONS ?? 10_000);
 
 /** Buffered writer of a capture file (written under a temporary name, renamed when complete). */
 class Sink {
@@ -133,17 +135,20 @@ function generateBulk(path, mss) {
   cap.close();
 }
 
-/** Interactive typing in many sessions at once: every keystroke a packet, its echo another. */
-function generateTyping(path) {
+/**
+ * Interactive typing in many sessions at once, all opened before the first keystroke and ended after
+ * the last: every keystroke a packet, its echo another.
+ */
+function generateTyping(path, sessions = TYPING_SESSIONS, keystrokes = TYPING_KEYSTROKES) {
   const { cap, emit } = pcapFile(path);
   const key = Uint8Array.of(0x6c);
   const echo = new TextEncoder().encode('l');
-  const shells = Array.from({ length: TYPING_SESSIONS }, (_, i) => {
+  const shells = Array.from({ length: sessions }, (_, i) => {
     const c = new ExecConversation({ transport: i % 2 ? 'spdy' : 'websocket', pod: `web-${i % 50}`, command: ['sh'], stdin: true, tty: true }, 1024 + i, 6443, 1448);
     emit(c.open());
     return c;
   });
-  for (let k = 0; k < TYPING_KEYSTROKES; k++) {
+  for (let k = 0; k < keystrokes; k++) {
     for (const c of shells) {
       emit(c.write('stdin', key), 20_000n);
       emit(c.write('stdout', echo), 20_000n);
@@ -313,8 +318,10 @@ const files = {
 };
 const typing = ensure('typing.pcap', generateTyping);
 const connections = ensure('connections.pcap', generateConnections);
+// Client ports 1024 + i: at most 64,511 sessions.
+const openSessions = ensure(`open-sessions-${OPEN_SESSIONS}.pcap`, (p) => generateTyping(p, OPEN_SESSIONS, 1));
 if (process.argv.includes('--captures-only')) process.exit(0);
-// --only=files,typing,connections,tui: measure those parts alone (while working on one of them).
+// --only=files,typing,connections,open,tui: measure those parts alone (while working on one of them).
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
 const want = (part) => !only || only.includes(part);
 
@@ -368,6 +375,12 @@ if (want('connections')) {
   connJson = measure([process.execPath, cli, 'analyze', connections, '--json'], { runs: 1 });
   connText = measure([process.execPath, cli, 'analyze', connections], { runs: 1 });
 }
+let openJson = null;
+if (want('open')) {
+  process.stderr.write('measuring many open sessions …\n');
+  // Each session's decoders and records are held while it is open: its heap, times the sessions open at once.
+  openJson = measure([process.execPath, cli, 'analyze', openSessions, '--json'], { runs: 1 });
+}
 
 let tui = null;
 const tuiFile = files['synthetic-1448'];
@@ -417,6 +430,11 @@ if (connJson && connText) {
     `Connections (${CONNECTIONS} HTTP connections, 1000 open at a time, and ${CONNECTIONS / 1000} exec sessions, ${f1(statSync(connections).size / 1e6)} MB): analyze --json ${t(connJson)} (${f2(connJson.cpu)} s CPU), peak RSS ${f1(connJson.rssMb)} MB; text ${t(connText)} (${f2(connText.cpu)} s CPU), peak RSS ${f1(connText.rssMb)} MB.`,
   );
 }
+if (openJson) {
+  console.log(
+    `Open sessions (${OPEN_SESSIONS} interactive shells open at once, half WebSocket, half SPDY, each typed in once, ${f1(statSync(openSessions).size / 1e6)} MB): analyze --json ${t(openJson)} (${f2(openJson.cpu)} s CPU), peak RSS ${f1(openJson.rssMb)} MB.`,
+  );
+}
 if (tui) console.log(`TUI on synthetic-1448 (${f1(statSync(tuiFile).size / 1e6)} MB): sessions listed after ${f2(tui.listedAt)} s, a key answered after ${f2(tui.answeredAt)} s${tui.loading ? ', while the capture was still loading (progress shown)' : ''}.`);
 
 // The issue's done-when, one line each, from the figures above.
@@ -431,4 +449,5 @@ console.log(`- peak RSS ≤ 200 MB on every capture: ${verdict(all([...rows.map(
 console.log(`- --hash within 1.5× sha256sum: ${verdict(all(rows.map((r) => r.hashed && r.sha && r), (r) => r.hashed.secs / r.sha.secs <= 1.5))}`);
 console.log(`- 10⁶ small packets/s through TCP reassembly on one core: ${verdict(typingRun ? typingPackets / (typingRun.cpu - nodeStart.cpu) >= 1e6 : null)}`);
 console.log(`- 200,000 connections in ≤ 200 MB (--json and text): ${verdict(connJson && connText ? connJson.rssMb <= 200 && connText.rssMb <= 200 : null)}`);
+console.log(`- ${OPEN_SESSIONS} sessions open at once in ≤ 200 MB (--json): ${verdict(openJson ? openJson.rssMb <= 200 : null)}`);
 console.log(`- TUI interactive (sessions listed, a key answered) within 1 s on the 1 GB capture: ${verdict(tui ? tui.answeredAt <= 1 : null)}`);

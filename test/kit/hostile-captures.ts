@@ -133,6 +133,23 @@ export function* unansweredUpgrades(n: number, { closed = false } = {}): Generat
   }
 }
 
+/**
+ * `n` interactive shells (`kubectl exec -it … sh`), half over WebSocket, half over SPDY, all opened
+ * before any is typed in: each then takes `keystrokes` one-byte keystrokes and their echoes, and
+ * none ends (the capture stops while every session is open).
+ */
+export function* openTypingSessions(n: number, keystrokes = 1): Generator<Uint8Array> {
+  const shells = Array.from({ length: n }, (_, i) => new ExecConversation({ transport: i % 2 ? 'spdy' : 'websocket', pod: `web-${i % 50}`, command: ['sh'], stdin: true, tty: true }, 1024 + i, 6443, 1448));
+  for (const c of shells) yield* c.open();
+  const key = Uint8Array.of(0x6c);
+  for (let k = 0; k < keystrokes; k++) {
+    for (const c of shells) {
+      yield* c.write('stdin', key);
+      yield* c.write('stdout', key);
+    }
+  }
+}
+
 /** One WebSocket exec whose server sends `n` one-byte stdout messages, one TCP segment each. */
 export function* tinyPackets(n: number): Generator<Uint8Array> {
   const x = new ExecConversation({ transport: 'websocket', pod: 'tiny', command: ['yes'], stdin: false, tty: false }, 40003, 6443, 1448);

@@ -9,7 +9,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { CaptureAnalyzer } from '../../src/pipeline/capture-analyzer.js';
 import { analyzeOptions } from '../../src/pipeline/options.js';
-import { pcapBytes, unansweredUpgrades } from '../kit/hostile-captures.js';
+import { openTypingSessions, pcapBytes, unansweredUpgrades } from '../kit/hostile-captures.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -21,22 +21,38 @@ function heapAfterCollecting(): number {
   return process.memoryUsage().heapUsed;
 }
 
-/** An analyzer fed `n` unanswered upgrades, none ended (the capture is not finished). */
-function fedAnalyzer(n: number): CaptureAnalyzer {
+/** An analyzer with the CLI's `analyze --json` options fed `capture`, whose connections stay open (the capture is not finished). */
+function fedAnalyzer(capture: Iterable<Uint8Array>): CaptureAnalyzer {
   const a = new CaptureAnalyzer(analyzeOptions({ keepEvents: false, headBytes: 0, endedConnectionsHeld: 1000 }));
-  a.push(pcapBytes(unansweredUpgrades(n)));
+  a.push(pcapBytes(capture));
   return a;
 }
 
 test('an open connection with an unanswered exec upgrade holds under 4.5 KB of heap', () => {
   // A first analyzer compiles and warms the whole path, so the measured one adds only its connections.
-  const warm = fedAnalyzer(200);
+  const warm = fedAnalyzer(unansweredUpgrades(200));
   const before = heapAfterCollecting();
   const n = 4000;
-  const measured = fedAnalyzer(n);
+  const measured = fedAnalyzer(unansweredUpgrades(n));
   const perConnection = (heapAfterCollecting() - before) / n;
   expect(measured.model.sessions).toHaveLength(n);
   expect(measured.model.sessions.every((s) => s.state === 'open-at-end' && s.endTs === null)).toBe(true);
   expect(warm.model.connections).toHaveLength(200);
   expect(perConnection).toBeLessThan(4.5 * 1024);
+});
+
+test('an open interactive exec session (WebSocket or SPDY, upgraded, typed in) holds under 8.5 KB of heap', () => {
+  // 10,000 such sessions open at once peaked past 250 MB of RSS (session 12): ~12 KB of heap each,
+  // most of it decoder state no keystroke uses (resync and control-frame buffers, per-connection
+  // copies of SPDY headers, closures, empty Maps and Sets, {c2s, s2c} records), now made when first
+  // needed, shared or flattened: ~7.4 KB.
+  const warm = fedAnalyzer(openTypingSessions(200));
+  const before = heapAfterCollecting();
+  const n = 2000;
+  const measured = fedAnalyzer(openTypingSessions(n));
+  const perSession = (heapAfterCollecting() - before) / n;
+  expect(measured.model.sessions).toHaveLength(n);
+  expect(measured.model.sessions.every((s) => s.state === 'open-at-end' && s.endTs === null && s.streams.some((x) => x.name === 'stdin' && x.bytes === 1))).toBe(true);
+  expect(warm.model.sessions).toHaveLength(200);
+  expect(perSession).toBeLessThan(8.5 * 1024);
 });
