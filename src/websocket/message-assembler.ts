@@ -292,23 +292,16 @@ export class WebSocketMessageAssembler implements WebSocketFrameSink {
       this.onFrameEnd(h, frame);
       return;
     }
-    const ev = sharedEvent;
-    ev.dir = this.dir;
-    ev.opcode = Opcode.Binary;
-    ev.data = piece;
-    ev.origin = origin;
-    ev.first = true;
-    ev.last = true;
-    ev.compressed = false;
-    ev.frames = 1;
-    const m = ev.message;
-    m.offset = frame.offset;
-    m.length = frame.length;
-    m.packet = frame.packet;
-    m.ts = frame.ts;
-    m.lastPacket = frame.lastPacket;
-    m.lastTs = frame.lastTs;
-    this.sink.onMessageData(ev);
+    // The message starts and ends with this frame: its state is set as startMessage would, without
+    // the text and compression set-up a binary uncompressed frame does not use, and cleared after.
+    this.msgOpcode = Opcode.Binary;
+    this.msgCompressed = false;
+    this.msgFrames = 1;
+    this.msgOffset = frame.offset;
+    this.msgPacket = frame.packet;
+    this.msgTs = frame.ts;
+    this.deliver(piece, origin, true, true);
+    this.msgOpcode = 0;
     if (this.sink.onFrame !== undefined) this.frameEvent(h, frame);
   }
 
@@ -381,6 +374,11 @@ export class WebSocketMessageAssembler implements WebSocketFrameSink {
     const first = this.msgFirstPending;
     this.msgFirstPending = false;
     if (last) this.msgLastSent = true;
+    this.deliver(data, origin, first, last);
+  }
+
+  /** Hands a piece of the message in progress to the sink, as the message's (shared) event. */
+  private deliver(data: Uint8Array, origin: StreamOrigin, first: boolean, last: boolean): void {
     const ev = sharedEvent;
     ev.dir = this.dir;
     ev.opcode = this.msgOpcode;
