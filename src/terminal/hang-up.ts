@@ -72,10 +72,13 @@ function raiseHangUp(): void {
  * For the whole process, called once at start: an exit after the terminal of stdin, stdout or stderr
  * hung up (a command that finished its work without writing to it, say `extract -o FILE`) ends by
  * SIGHUP instead, before Node's exit tries to put that terminal back and aborts. Only a run with a
- * terminal on its stdio asks node:tty, at its exit.
+ * character device on its stdio asks node:tty: at start, which of them are terminals (a printer or
+ * /dev/net/tun is not, and never hangs up), and at exit whether those still are.
  */
 export function endByHangUpAtExit(): void {
-  const terminals = [0, 1, 2].filter(mayBeTerminal);
+  const devices = [0, 1, 2].filter(mayBeTerminal);
+  if (devices.length === 0) return;
+  const terminals = devices.filter((fd) => nodeTty().isatty(fd));
   if (terminals.length === 0) return;
   process.on('exit', () => {
     if (!terminals.every((fd) => nodeTty().isatty(fd))) raiseHangUp();

@@ -366,3 +366,13 @@ function unreachableKubeconfig(): string {
   );
   return kubeconfig;
 }
+
+describe('a character device on stdio that is not a terminal (a printer, /dev/net/tun)', () => {
+  const device = ['/dev/net/tun', '/dev/fuse'].find((path) => existsSync(path));
+  (device ? test : test.skip)(`\`execscope --help < ${device}\` ends normally: it never had a terminal to lose`, () => {
+    const stdin = openSync(device!, 'r');
+    const run = spawnSync(process.execPath, [CLI, '--help'], { stdio: [stdin, 'pipe', 'pipe'] });
+    closeSync(stdin);
+    expect({ status: run.status, signal: run.signal }).toEqual({ status: 0, signal: null });
+  });
+});
