@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { lastOption, parseArgs, UsageError, type ParsedArgs } from '../cli/args.js';
 import { openCommands } from '../cli/open-hint.js';
 import { endedByHangUp, endOnHangUp } from '../terminal/hang-up.js';
+import { listenForStopSignals, signalExitStatus } from '../terminal/stop-signals.js';
 import { faultHelp, FaultError, parseFault } from './faults.js';
 import { CONTAINERD_DEFAULT_IMAGE } from './containerd-runtime.js';
 import { BUSYBOX_IMAGE } from './dockerd.js';
@@ -158,6 +159,8 @@ async function run(argv: string[]): Promise<number> {
   let starting: Promise<Lab> | null = null;
   let running: ReturnType<typeof runCommand> | null = null;
   let hungUp = false;
+  // Ctrl-C or SIGTERM while the lab starts stops it once started, as after its start.
+  const stopSignals = listenForStopSignals();
   endOnHangUp({
     streams: [process.stdout, process.stderr],
     stop: async () => {
@@ -172,11 +175,23 @@ async function run(argv: string[]): Promise<number> {
   starting = Lab.start({ ...options, dir, recordPath: resolvePath(lastOption(args, '--record')) ?? join(dir, 'lab.pcapng') });
   const lab = await starting;
   if (hungUp) return endedByHangUp();
-  describe(lab, command.length > 0);
-  // Interactive: a line per request and per session end, so one sees the traffic arrive.
-  if (!command.length) lab.observations.watch((activity) => process.stderr.write(`${requestLogLine(activity)}\n`));
-  running = command.length ? runCommand(command, lab) : null;
-  const exitCode = running ? await running.exited : await untilSignalled();
+  const signalled = await stopSignals.afterStart();
+  let exitCode: number;
+  if (signalled) {
+    exitCode = signalExitStatus(signalled);
+  } else if (command.length) {
+    describe(lab, true);
+    // From here Ctrl-C is the command's (runCommand): the lab stays up until the command is gone.
+    stopSignals.dispose();
+    running = runCommand(command, lab);
+    exitCode = await running.exited;
+  } else {
+    describe(lab, false);
+    // Interactive: a line per request and per session end, so one sees the traffic arrive.
+    lab.observations.watch((activity) => process.stderr.write(`${requestLogLine(activity)}\n`));
+    await stopSignals.received;
+    exitCode = 0;
+  }
   await stop(lab);
   const sessions = lab.observations.sessions.length;
   process.stderr.write(`execscope lab: stopped; ${sessions} exec session${sessions === 1 ? '' : 's'} across the hops recorded in ${lab.recordPath}\n`);
@@ -304,18 +319,6 @@ function runCommand(command: string[], lab: Lab): { exited: Promise<number>; han
   };
 }
 
-function untilSignalled(): Promise<number> {
-  return new Promise((resolveExit) => {
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolveExit(0);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
-}
-
 function splitHops(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const ms = Number(value);
@@ -338,28 +341,45 @@ async function runNamedScenario(name: string, outDir: string, splitOffsetMs?: nu
   const scenario = findScenario(name);
   if (!scenario) throw new UsageError(`no scenario ${name} (--scenario list shows them)`);
   const paths = scenarioPaths(resolve(outDir), name);
-  // A hang-up cuts the scenario short: kubectl killed, the lab stopped, and its recording removed (a
-  // recording of half a scenario, with no truth file, is no fixture); then the process ends by SIGHUP.
+  // A hang-up, Ctrl-C or SIGTERM cuts the scenario short: kubectl killed, the lab stopped, and its
+  // recording removed (a recording of half a scenario, with no truth file, is no fixture); then the
+  // process ends by SIGHUP, or exits as the signal's status. Once the scenario has run, its split
+  // files are written whole first.
   const stopped = new AbortController();
-  let running: ReturnType<typeof runScenario> | null = null;
+  const stopSignals = listenForStopSignals();
+  void stopSignals.received.then(() => stopped.abort());
+  const finished = (async () => {
+    const { client } = await runScenario(scenario, { ...paths, keyLogPath: join(paths.dir, 'lab.keylog'), ...lab, stopped: stopped.signal });
+    if (splitOffsetMs !== undefined) await writeSplit(paths.recordPath, splitOffsetMs);
+    return client;
+  })();
+  const cutShort = finished.then(
+    () => false,
+    () => {
+      if (!stopped.signal.aborted) return false;
+      rmSync(paths.recordPath, { force: true });
+      rmSync(paths.truthPath, { force: true });
+      return true;
+    },
+  );
+  let hungUp = false;
   endOnHangUp({
     streams: [process.stdout, process.stderr],
     stop: async () => {
+      hungUp = true;
       stopped.abort();
-      if (await running?.then(() => true, () => false)) return;
-      rmSync(paths.recordPath, { force: true });
-      rmSync(paths.truthPath, { force: true });
+      await cutShort;
     },
   });
-  running = runScenario(scenario, { ...paths, keyLogPath: join(paths.dir, 'lab.keylog'), ...lab, stopped: stopped.signal });
   let client: ClientResult;
   try {
-    ({ client } = await running);
+    client = await finished;
   } catch (err) {
-    if (stopped.signal.aborted) return endedByHangUp();
-    throw err;
+    if (!(await cutShort)) throw err;
+    return hungUp ? endedByHangUp() : signalExitStatus(await stopSignals.received);
+  } finally {
+    stopSignals.dispose();
   }
-  if (splitOffsetMs !== undefined) await writeSplit(paths.recordPath, splitOffsetMs);
   const problems = clientProblems(scenario, client);
   process.stderr.write(`${problems.length ? 'UNEXPECTED' : 'ok'} ${name}: ${paths.recordPath}\n`);
   for (const p of problems) process.stderr.write(`  ${p}\n`);

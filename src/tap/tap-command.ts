@@ -11,6 +11,7 @@ import { analyzeOptions } from '../pipeline/options.js';
 import { RecordingFeed } from '../record/pcapng-recorder.js';
 import { safeInline } from '../report/terminal-text.js';
 import { endedByHangUp, endOnHangUp } from '../terminal/hang-up.js';
+import { listenForStopSignals, signalExitStatus } from '../terminal/stop-signals.js';
 import { KubeconfigError } from './kubeconfig-plan.js';
 import { startKubectlTap, type KubectlTap } from './kubectl-tap.js';
 import { startTap, type TapEvent } from './tap.js';
@@ -100,6 +101,7 @@ async function run(argv: string[]): Promise<number> {
   let starting: Promise<{ stop(): Promise<void> }> | null = null;
   let printed: Promise<number> | null = null;
   let hungUp = false;
+  const stopSignals = listenForStopSignals();
   const unwatch = endOnHangUp({
     streams: [process.stdout, process.stderr],
     stop: async () => {
@@ -126,6 +128,8 @@ async function run(argv: string[]): Promise<number> {
       throw err;
     }
     if (hungUp) return endedByHangUp();
+    const signal = await stopSignals.afterStart();
+    if (signal) return stoppedWhileStarting(kubectlTap.stop, signal);
     for (const warning of kubectlTap.plan.warnings) log(warning);
     stop = kubectlTap.stop;
     address = kubectlTap.tap.address;
@@ -166,6 +170,8 @@ async function run(argv: string[]): Promise<number> {
     starting = tapStarting;
     const tap = await tapStarting;
     if (hungUp) return endedByHangUp();
+    const signal = await stopSignals.afterStart();
+    if (signal) return stoppedWhileStarting(() => tap.stop(), signal);
     stop = () => tap.stop();
     address = tap.address;
     upstreamText = upstream;
@@ -175,10 +181,7 @@ async function run(argv: string[]): Promise<number> {
       (recordTo ? `, recording to ${recordTo}${redact ? ' (credentials blanked)' : ' (credentials kept)'}` : ', not recording') +
       (follow === 'ui' ? '; q stops' : '; Ctrl-C stops'),
   );
-  const signalled = new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  const signalled = stopSignals.received;
   const input = { name: `tap ${kubectlMode ? 'kubectl' : address}`, chunks: feed! };
   // The recorder writes each connection's segments in order: nothing needs to wait for a later packet.
   const opts = analyzeOptions({ reorderHoldNs: 0 });
@@ -209,6 +212,13 @@ async function run(argv: string[]): Promise<number> {
     logLine(`stopped; open the recording with: ${inClone} (inside the execscope clone), or: ${anywhere}`);
   } else logLine('stopped');
   return code;
+}
+
+/** Ctrl-C or SIGTERM came while the tap started: what it made is stopped (recording completed, key directory and kubeconfig removed). */
+async function stoppedWhileStarting(stop: () => Promise<void>, signal: 'SIGINT' | 'SIGTERM'): Promise<number> {
+  await stop();
+  logLine(`stopped by ${signal} while starting`);
+  return signalExitStatus(signal);
 }
 
 function parseAddress(text: string): TapAddress {

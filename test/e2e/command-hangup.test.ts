@@ -5,7 +5,8 @@
  * running in the terminal's session. Whether its SIGHUP is passed on (`pass`) or not (`keep`: the
  * command learns of the hang-up at its next write, which fails with EIO, or from its watch's look at
  * the terminal). Commands that write no terminal (extract, export, lab --scenario) must not end in
- * Node's exit either (it aborts on a hung-up terminal), nor leave an output cut short.
+ * Node's exit either (it aborts on a hung-up terminal), nor leave an output cut short. And Ctrl-C or
+ * SIGTERM while `tap` or `lab` starts stops what they made, as after their start.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, watch, writeFileSync, writeSync } from 'node:fs';
@@ -334,9 +335,7 @@ describe.each(['keep', 'pass'] as const)('the hang-up under `execscope lab --sce
 /** The PID of a child named `name` of the terminal's program, if there is one. */
 function childNamed(t: TmuxTerminal, name: string): number | undefined {
   const program = spawnSync('pgrep', ['-P', String(t.panePid())], { encoding: 'utf8' }).stdout.trim();
-  if (!program) return undefined;
-  const found = spawnSync('pgrep', ['-P', program, '-x', name], { encoding: 'utf8' });
-  return found.status === 0 ? Number(found.stdout.trim().split('\n')[0]) : undefined;
+  return program ? childOf(Number(program), name) : undefined;
 }
 
 /** Whether the terminal's program is node running `command`, past its start-up (Node's platform threads are started before any JavaScript runs). */
@@ -376,3 +375,84 @@ describe('a character device on stdio that is not a terminal (a printer, /dev/ne
     expect({ status: run.status, signal: run.signal }).toEqual({ status: 0, signal: null });
   });
 });
+
+describe('Ctrl-C or SIGTERM while a command starts (no terminal: the signal sent by PID)', () => {
+  /**
+   * Runs `execscope ARGS` in a process group of its own, held in its start-up by a FIFO only the test
+   * feeds: `signal` is sent once `held` says so, then `release` lets the start go on.
+   */
+  async function signalDuringStart(args: string[], env: NodeJS.ProcessEnv, held: (pid: number) => boolean, signal: 'SIGINT' | 'SIGTERM', release: () => () => void) {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: 'ignore', detached: true, env: { ...process.env, ...env } });
+    const ended = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    let stopRelease = () => undefined as void;
+    try {
+      await until(() => held(child.pid!), 'the start-up held', LOOK);
+      child.kill(signal);
+      stopRelease = release();
+      return await ended;
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      stopRelease();
+    }
+  }
+
+  /** Writes `file` into `fifo` each time a reader opens it (kubectl reads its kubeconfig more than once), until the returned stop. */
+  function feedFifo(fifo: string, file: string): () => void {
+    const feeder = spawn('sh', ['-c', 'while cat "$0" > "$1"; do :; done', file, fifo], { stdio: 'ignore', detached: true });
+    return () => process.kill(-feeder.pid!, 'SIGKILL');
+  }
+
+  test('`execscope tap kubectl`, Ctrl-C while kubectl reads the kubeconfig: the tap is stopped once started (recording completed, key directory removed), exit 130', async () => {
+    const tmp = join(dir, `tmp-${started}`);
+    mkdirSync(tmp);
+    const fifo = join(dir, `signal-kubeconfig-${started}`);
+    const recording = join(dir, `signal-tap-${started++}.pcapng`);
+    execFileSync('mkfifo', [fifo]);
+    const args = ['tap', 'kubectl', '--kubeconfig', fifo, '-w', recording];
+    const ended = await signalDuringStart(args, { TMPDIR: tmp }, (pid) => childOf(pid, 'kubectl') !== undefined, 'SIGINT', () => feedFifo(fifo, unreachableKubeconfig()));
+    expect(ended).toEqual({ code: 130, signal: null });
+    expect(readdirSync(tmp)).toEqual([]);
+    expect((await analyzeCapture(recording, analyzeOptions())).fatal).toBeNull();
+  });
+
+  test('`execscope lab`, SIGTERM while it opens its key log (a FIFO): the lab is stopped once started (recording completed, truth file written), exit 143', async () => {
+    const labDir = join(dir, `signal-lab-${started}`);
+    const truth = join(dir, `signal-lab-${started}.truth.json`);
+    const recording = join(dir, `signal-lab-${started}.pcapng`);
+    const fifo = join(dir, `signal-lab-${started++}.keylog`);
+    execFileSync('mkfifo', [fifo]);
+    const args = ['lab', '--dir', labDir, '--record', recording, '--truth', truth, '--keylog-out', fifo];
+    const ended = await signalDuringStart(args, {}, () => existsSync(labDir), 'SIGTERM', () => {
+      const reader = spawn('cat', [fifo], { stdio: 'ignore' });
+      return () => void (reader.exitCode === null && reader.kill());
+    });
+    expect(ended).toEqual({ code: 143, signal: null });
+    expect((await analyzeCapture(recording, analyzeOptions())).fatal).toBeNull();
+    expect(existsSync(truth)).toBe(true);
+  });
+
+  test('`execscope lab --scenario` running the real kubectl, Ctrl-C: kubectl and the lab stopped, the half-made recording removed, exit 130', async () => {
+    const outDir = join(dir, `signal-scenario-${started++}`);
+    mkdirSync(outDir);
+    const child = spawn(process.execPath, [CLI, 'lab', '--scenario', 'idle-pinged', '--out', outDir], { stdio: 'ignore', detached: true });
+    const ended = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    try {
+      // kubectl exec lab-0 -- sh -c 'sleep 55; echo awake': the signal comes while it sleeps, once the pod's shell runs.
+      const kubectl = await until(() => childOf(child.pid!, 'kubectl'), 'kubectl running', LOOK);
+      await until(() => strayProcesses(outDir).length > 0, "the pod's shell running", LOOK);
+      child.kill('SIGINT');
+      expect(await ended).toEqual({ code: 130, signal: null });
+      await until(() => !existsSync(`/proc/${kubectl}`), `kubectl (${kubectl}) gone`, LOOK);
+      await until(() => strayProcesses(outDir).length === 0, () => `the pod's processes gone: ${strayProcesses(outDir).join(' · ')}`, LOOK);
+      expect(readdirSync(outDir).filter((f) => f.startsWith('lab-'))).toEqual([]);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  });
+});
+
+/** The PID of a child of `pid` named `name`, if there is one. */
+function childOf(pid: number, name: string): number | undefined {
+  const found = spawnSync('pgrep', ['-P', String(pid), '-x', name], { encoding: 'utf8' });
+  return found.status === 0 ? Number(found.stdout.trim().split('\n')[0]) : undefined;
+}
