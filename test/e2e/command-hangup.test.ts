@@ -168,6 +168,16 @@ describe('a hang-up during start-up, its SIGHUP passed on', () => {
     expect((await analyzeCapture(copy, analyzeOptions())).fatal).toBeNull();
   });
 
+  test('`execscope tap --listen unix:…` held opening its key log (a FIFO): the socket file it goes on to make is removed', async () => {
+    const socket = join(dir, `startup-tap-${started}.sock`);
+    const fifo = join(dir, `startup-tap-${started++}.keylog`);
+    execFileSync('mkfifo', [fifo]);
+    const { t, out } = start(`exec ${process.execPath} ${CLI} tap --listen unix:${socket} --upstream unix:${socket}.upstream --keylog ${fifo}`, 'pass');
+    const { ended } = await hangUpDuringStart(t, out, fifo, () => blockedOpeningFifo(t));
+    expect(ended).toMatchObject({ code: null, signal: 'SIGHUP' });
+    expect(existsSync(socket)).toBe(false);
+  });
+
   test('`execscope lab --record FIFO`: the lab it was starting is stopped (recording completed, truth file written)', async () => {
     const labDir = join(dir, `startup-lab-${started}`);
     const truth = join(dir, `startup-lab-${started}.truth.json`);
@@ -336,6 +346,15 @@ describe.each(['keep', 'pass'] as const)('the hang-up under `execscope lab --sce
 function childNamed(t: TmuxTerminal, name: string): number | undefined {
   const program = spawnSync('pgrep', ['-P', String(t.panePid())], { encoding: 'utf8' }).stdout.trim();
   return program ? childOf(Number(program), name) : undefined;
+}
+
+/** Whether the terminal's program waits in open() for a FIFO's other end. */
+function blockedOpeningFifo(t: TmuxTerminal): boolean {
+  try {
+    return readFileSync(`/proc/${t.programPid()}/wchan`, 'utf8') === 'wait_for_partner';
+  } catch {
+    return false; // not started yet
+  }
 }
 
 /** Whether the terminal's program is node running `command`, past its start-up (Node's platform threads are started before any JavaScript runs). */
