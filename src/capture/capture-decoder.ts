@@ -223,11 +223,32 @@ export class CaptureDecoder {
     const base = this.pushed;
     let need = 0;
     while (off < end) {
+      if (this.state === State.PcapRecord) return this.walkPcapRecords(buf, view, off);
       need = this.recordLength(view, off, end - off, base + off);
       if (need === 0 || need > end - off) break;
       this.decodeRecord(buf, view, off, need, base + off);
       off += need;
       this.decoded = base + off;
+    }
+    this.walkNeed = off < end ? need : 0;
+    return off;
+  }
+
+  /**
+   * walk() over classic pcap's packet records, nearly all of a pcap file: the state is not asked
+   * again for each record (twice, in recordLength and decodeRecord), nor the byte order.
+   */
+  private walkPcapRecords(buf: Uint8Array, view: DataView, off: number): number {
+    const end = buf.length;
+    const base = this.pushed;
+    let need = 0;
+    while (off + PCAP_RECORD_HEADER_BYTES <= end) {
+      need = this.pcapRecordLength(view, off, base + off);
+      if (need > end - off) break;
+      this.decodePcapRecord(buf, view, off, need, base + off);
+      off += need;
+      this.decoded = base + off;
+      need = 0;
     }
     this.walkNeed = off < end ? need : 0;
     return off;
@@ -298,14 +319,8 @@ export class CaptureDecoder {
         return this.recordLength(view, off, avail, at);
       case State.PcapHeader:
         return PCAP_HEADER_BYTES;
-      case State.PcapRecord: {
-        if (avail < PCAP_RECORD_HEADER_BYTES) return 0;
-        const capLen = view.getUint32(off + 8, this.le === true);
-        if (capLen > MAX_RECORD_BYTES) {
-          throw this.packetCorrupt(`captured length ${capLen} exceeds ${MAX_RECORD_BYTES}`, at);
-        }
-        return PCAP_RECORD_HEADER_BYTES + capLen;
-      }
+      case State.PcapRecord:
+        return avail < PCAP_RECORD_HEADER_BYTES ? 0 : this.pcapRecordLength(view, off, at);
       case State.Pcapng: {
         if (avail < PCAPNG_BLOCK_HEADER_BYTES) return 0;
         let le = this.le === true;
@@ -318,6 +333,13 @@ export class CaptureDecoder {
         return length;
       }
     }
+  }
+
+  /** Total length of the pcap packet record whose header is at `off`. */
+  private pcapRecordLength(view: DataView, off: number, at: number): number {
+    const capLen = view.getUint32(off + 8, this.le === true);
+    if (capLen > MAX_RECORD_BYTES) throw this.packetCorrupt(`captured length ${capLen} exceeds ${MAX_RECORD_BYTES}`, at);
+    return PCAP_RECORD_HEADER_BYTES + capLen;
   }
 
   private detectFormat(magic: number): void {

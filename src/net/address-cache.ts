@@ -3,7 +3,6 @@
  * one string per address keeps per-packet allocation down and makes string comparisons cheap.
  */
 import { formatIpv4, formatIpv6 } from '../capture/ip-address-text.js';
-import { readU32 } from './read-bytes.js';
 
 /** Beyond this many IPv4 addresses (a scan, a spoofing flood) the cache starts over. */
 const MAX_IPV4_ENTRIES = 4096;
@@ -21,8 +20,8 @@ export class AddressCache {
   private recent2 = -1;
   private recentText2 = '';
 
-  ipv4(data: Uint8Array, off: number): string {
-    const n = readU32(data, off);
+  /** The text of the IPv4 address at data[off], whose value (read big-endian) is `n`. */
+  ipv4(n: number, data: Uint8Array, off: number): string {
     if (n === this.recent1) return this.recentText1;
     if (n === this.recent2) return this.recentText2;
     const text = this.lookupIpv4(n, data, off);

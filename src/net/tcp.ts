@@ -62,20 +62,26 @@ export interface TcpHeader {
   windowScale: number;
 }
 
-/** Decodes the header at data[offset, end); returns null, or why the segment must be dropped. */
-export function decodeTcpHeader(data: Uint8Array, offset: number, end: number, out: TcpHeader): string | null {
+/**
+ * Decodes the header at [offset, end) of the bytes `view` covers; returns null, or why the segment
+ * must be dropped. Through a DataView: a 32-bit field is one load, where byte reads were four, each
+ * with its bounds check.
+ */
+export function decodeTcpHeader(view: DataView, offset: number, end: number, out: TcpHeader): string | null {
   const available = end - offset;
   if (available < MIN_HEADER_BYTES) return `TCP header cut short: ${available} bytes`;
-  const headerLength = (data[offset + 12] >> 4) * 4;
+  const offsetAndFlags = view.getUint16(offset + 12);
+  const headerLength = (offsetAndFlags >> 12) * 4;
   if (headerLength < MIN_HEADER_BYTES || headerLength > available) return badHeaderLength(headerLength, available);
-  out.srcPort = readU16(data, offset);
-  out.dstPort = readU16(data, offset + 2);
-  out.seq = readU32(data, offset + 4);
-  out.ack = readU32(data, offset + 8);
-  out.flags = data[offset + 13];
-  out.window = readU16(data, offset + 14);
+  const flags = offsetAndFlags & 0xff;
+  out.srcPort = view.getUint16(offset);
+  out.dstPort = view.getUint16(offset + 2);
+  out.seq = view.getUint32(offset + 4);
+  out.ack = view.getUint32(offset + 8);
+  out.flags = flags;
+  out.window = view.getUint16(offset + 14);
   out.headerLength = headerLength;
-  out.windowScale = out.flags & TCP_SYN ? windowScaleOption(data, offset + MIN_HEADER_BYTES, offset + headerLength) : 0;
+  out.windowScale = flags & TCP_SYN ? windowScaleOption(view, offset + MIN_HEADER_BYTES, offset + headerLength) : 0;
   return null;
 }
 
@@ -90,18 +96,18 @@ function badHeaderLength(headerLength: number, available: number): string {
 const OPTION_WINDOW_SCALE = 3;
 
 /** The shift of a window scale option among the options in data[start, end), 0 without one. */
-function windowScaleOption(data: Uint8Array, start: number, end: number): number {
+function windowScaleOption(view: DataView, start: number, end: number): number {
   for (let p = start; p < end; ) {
-    const kind = data[p];
+    const kind = view.getUint8(p);
     if (kind === OPTION_EOL) return 0;
     if (kind === OPTION_NOP) {
       p++;
       continue;
     }
-    const length = p + 1 < end ? data[p + 1] : 0;
+    const length = p + 1 < end ? view.getUint8(p + 1) : 0;
     if (length < 2 || p + length > end) return 0;
     // RFC 7323: a shift above 14 is used as 14.
-    if (kind === OPTION_WINDOW_SCALE && length === 3) return Math.min(data[p + 2], 14);
+    if (kind === OPTION_WINDOW_SCALE && length === 3) return Math.min(view.getUint8(p + 2), 14);
     p += length;
   }
   return 0;

@@ -1,4 +1,4 @@
-/** Runs packets through a PacketDecoder and keeps what came out (segment payloads copied, without payloadStart). */
+/** Runs packets through a PacketDecoder and keeps what came out (segment payloads copied, without payloadStart and the header length). */
 import type { Packet } from '../../src/capture/packet.js';
 import type { Problem } from '../../src/core/problem.js';
 import { PacketDecoder, type PacketDecoderStats } from '../../src/net/packet-decoder.js';
@@ -21,7 +21,8 @@ export function decodePackets(packets: Packet[], opts: { fragments?: IpFragmentR
   const decoder = new PacketDecoder(
     {
       onSegment: (seg) => {
-        const { payloadStart, ...fields } = seg;
+        // The decoder's segment also holds its TCP header's length, which it decodes into it.
+        const { payloadStart, headerLength: _headerLength, ...fields } = seg as TcpSegment & { headerLength?: number };
         const from = current!.start + payloadStart;
         located.push(Buffer.from(current!.bytes.subarray(from, from + seg.payload.length)).equals(seg.payload));
         segments.push({ ...fields, payload: seg.payload.slice() });
