@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** The execscope command line: analyze, extract, keys, and the TUI. */
-import { closeSync, createWriteStream, existsSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, createWriteStream, existsSync, fstatSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { once } from 'node:events';
 import { basename } from 'node:path';
 import { parseArgs, lastOption, UsageError, type ParsedArgs } from './cli/args.js';
@@ -158,11 +158,13 @@ function capturePath(args: ParsedArgs, command: string): string {
 async function writeOut(pieces: Iterable<string>, end = ''): Promise<void> {
   let batch: string[] = [];
   let held = 0;
+  const direct = stdoutIsFileOrNull();
   const flush = async () => {
-    const ok = process.stdout.write(batch.join(''));
+    const text = batch.join('');
     batch = [];
     held = 0;
-    if (!ok) await once(process.stdout, 'drain');
+    if (direct) return writeAllSync(1, Buffer.from(text));
+    if (!process.stdout.write(text)) await once(process.stdout, 'drain');
   };
   for (const piece of pieces) {
     batch.push(piece);
@@ -171,6 +173,27 @@ async function writeOut(pieces: Iterable<string>, end = ''): Promise<void> {
   }
   batch.push(end);
   await flush();
+}
+
+/**
+ * Whether stdout is a file or a memory device (/dev/null), which writeOut writes with writeSync: Node's
+ * stream for it, a SyncWriteStream that writes synchronously too, would load node:stream's modules
+ * (~9 M instructions, callgrind, `node -e "process.stdout.write('x')"` against `writeSync(1, 'x')`,
+ * stdout /dev/null). A pipe or a terminal keeps the stream: a pipe's reader may be slow, and a
+ * terminal's hang-up is heard through it.
+ */
+function stdoutIsFileOrNull(): boolean {
+  try {
+    const stat = fstatSync(1);
+    return stat.isFile() || (stat.isCharacterDevice() && !mayBeTerminal(1));
+  } catch {
+    return false;
+  }
+}
+
+/** Writes all of `bytes` to `fd` (a write may take part of them). */
+function writeAllSync(fd: number, bytes: Uint8Array): void {
+  for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at);
 }
 
 /** Prints what stopped or prevented decoding, if anything; returns the exit status for it. */
@@ -425,10 +448,7 @@ function saveCopy(args: ParsedArgs, capture: string): { path: string; write: (ch
   } catch (e) {
     throw new UsageError(`cannot write ${path}: ${(e as Error).message}`);
   }
-  const write = (chunk: Uint8Array) => {
-    for (let at = 0; at < chunk.length; ) at += writeSync(fd, chunk, at);
-  };
-  return { path, write, close: () => closeSync(fd) };
+  return { path, write: (chunk) => writeAllSync(fd, chunk), close: () => closeSync(fd) };
 }
 
 /** The controlling terminal as a keyboard, when stdin carries the capture; undefined without one. */

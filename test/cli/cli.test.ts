@@ -5,7 +5,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -40,6 +40,22 @@ test('analyze --json follows the contract on a real WebSocket capture', () => {
   expect(doc.sessions[0].streams.stdout).toMatchObject({ bytes: 21, sha256: 'ad5301d1f0ecf33e9cd720152330f689b3d293f92d7f100b532cfa62b591e5d5' });
   expect(doc.sessions[0].start).toMatch(/^2026-11-22T01:42:55\.\d{6}Z$/);
   expect(doc.sessions[0].durationMs).toBeGreaterThan(0);
+});
+
+test('a report to a file or /dev/null (written without Node\'s stream) is what a pipe gets', () => {
+  for (const format of [['--json'], ['--text']]) {
+    const args = [cli, 'analyze', fixture('lab/lab-fault-reset-mid-stream.pcapng'), ...format];
+    const piped = spawnSync(process.execPath, args, { encoding: 'buffer', timeout: 60_000 });
+    const file = join(tmp, `report${format[0]}`);
+    const fd = openSync(file, 'w');
+    const filed = spawnSync(process.execPath, args, { stdio: ['ignore', fd, 'pipe'], timeout: 60_000 });
+    closeSync(fd);
+    expect(piped.stdout.length).toBeGreaterThan(1000);
+    expect([filed.status, filed.stderr.toString()]).toEqual([piped.status, piped.stderr.toString()]);
+    expect(readFileSync(file).equals(piped.stdout)).toBe(true);
+    const nulled = spawnSync(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
+    expect([nulled.status, nulled.stderr.toString()]).toEqual([piped.status, piped.stderr.toString()]);
+  }
 });
 
 test('opening a capture with stdout not a terminal prints the text summary instead of the TUI', () => {
