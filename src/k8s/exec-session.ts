@@ -51,8 +51,13 @@ const FEW_STREAMS = 8;
 
 export class ExecSessionBuilder {
   readonly session: ExecSession;
-  /** Made on the first stream: a session whose upgrade is never answered has none (an empty Map holds ~300 bytes). */
-  private streams: Map<string, StreamRecorder> | null = null;
+  /**
+   * The streams' recorders, found by name in this short list: a Map per session held ~180 bytes for
+   * an exec's four streams, the list ~50. Past FEW_STREAMS (port-forward, a pair of streams per
+   * forwarded connection) they are also indexed by name in `byName`.
+   */
+  private recorders: StreamRecorder[] = noEntries();
+  private byName: Map<string, StreamRecorder> | null = null;
   /** Made on the first resize byte: most sessions never resize, and its buffer is 1 KiB (10,000 open sessions held 10 MB of them). */
   private resizeDecoder: ResizeDecoder | null = null;
   private errorParts: Uint8Array[] = noEntries();
@@ -129,21 +134,29 @@ export class ExecSessionBuilder {
 
   /** The stream named `name` (creating it on first sight), keyed by name so each appears once. */
   stream(name: string, id: number): StreamRecorder {
-    const streams = (this.streams ??= new Map());
-    let rec = streams.get(name);
-    if (!rec) {
+    let rec = this.findStream(name);
+    if (rec === undefined) {
       rec = new StreamRecorder(name, id, this.opts);
-      streams.set(name, rec);
       // A session has a few streams: each added to a copy of the list's size (concat's; a spread, like a
       // push, reserves 17 slots or more: ~130 bytes more for every open session).
       const list = this.session.streams;
-      this.session.streams = list.length < FEW_STREAMS ? list.concat([rec.record]) : appended(list, rec.record);
+      if (list.length < FEW_STREAMS) {
+        this.session.streams = list.concat([rec.record]);
+        this.recorders = this.recorders.concat([rec]);
+      } else {
+        this.session.streams = appended(list, rec.record);
+        this.recorders = appended(this.recorders, rec);
+        this.byName ??= new Map(this.recorders.map((r) => [r.record.name, r]));
+        this.byName.set(name, rec);
+      }
     }
     return rec;
   }
 
   findStream(name: string): StreamRecorder | undefined {
-    return this.streams?.get(name);
+    if (this.byName !== null) return this.byName.get(name);
+    for (const rec of this.recorders) if (rec.record.name === name) return rec;
+    return undefined;
   }
 
   /** Payload for stream `name`; the error and resize streams are also interpreted. */
@@ -184,7 +197,7 @@ export class ExecSessionBuilder {
   /** Decide outcome and state once the connection is over or the capture ended. */
   finish(end: SessionEnd): void {
     const s = this.session;
-    for (const rec of this.streams?.values() ?? []) rec.finish();
+    for (const rec of this.recorders) rec.finish();
     this.resizeDecoder?.end();
     if (s.state === 'upgrade-failed') return;
     s.endTs = end.ts;
@@ -204,7 +217,7 @@ export class ExecSessionBuilder {
   }
 
   private cleanPreV4End(): boolean {
-    const err = this.streams?.get('error')?.record;
+    const err = this.findStream('error')?.record;
     return !!err && err.closedAt.s2c !== null && err.resetAt === null;
   }
 
