@@ -158,7 +158,7 @@ export class SpdyFrameDecoder {
   private streamId = 0;
   /** Payload bytes of the frame not yet consumed (data, control and skip states). */
   private remaining = 0;
-  /** A control frame's origin, made for each: the session keeps them (streams opened, replies, resets). */
+  /** A control frame's origin, made for each: the session and the records keep them (half-closes, resets, control events). */
   private origin: FrameOrigin | null = null;
 
   // DATA state.

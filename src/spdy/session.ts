@@ -32,7 +32,11 @@ export class SpdyStream {
   priority = 0;
   associatedId = 0;
   unidirectional = false;
-  reply: { origin: FrameOrigin; headers: SpdyHeaders | null } | null = null;
+  /**
+   * A SYN_REPLY came. Only whether: nothing reads the reply's origin or headers, nor the SYN_STREAM's
+   * origin, and keeping them was ~250 bytes for each stream of every open session.
+   */
+  replied = false;
   reset: SpdyStreamReset | null = null;
   /** When each side sent its FIN (half-close), or null while that side is open. */
   finishedC2s: FrameOrigin | null = null;
@@ -48,8 +52,6 @@ export class SpdyStream {
     readonly id: number,
     /** Direction of the side that opened the stream (inferred from the id's parity when the SYN_STREAM was not seen). */
     readonly openedBy: Direction,
-    /** The SYN_STREAM, or null when the stream showed up without one (capture started later). */
-    readonly opened: FrameOrigin | null,
     /** Flow-control send window of each direction's sender on this stream. */
     public windowC2s: number,
     public windowS2c: number,
@@ -199,8 +201,8 @@ export class SpdySessionTracker {
         const s = this.known(dir, f.streamId, f.origin, 'SYN_REPLY');
         if (!s) return;
         if (s.openedBy === dir) this.problem('protocol', dir, f.origin, `SYN_REPLY for stream ${f.streamId} from the side that opened it`);
-        else if (s.reply) this.problem('protocol', dir, f.origin, `second SYN_REPLY for stream ${f.streamId}`);
-        s.reply = { origin: f.origin, headers: f.headers };
+        else if (s.replied) this.problem('protocol', dir, f.origin, `second SYN_REPLY for stream ${f.streamId}`);
+        s.replied = true;
         this.sink.onStreamReply?.(s);
         if (f.fin) this.halfClose(s, dir, f.origin);
         return;
@@ -306,7 +308,7 @@ export class SpdySessionTracker {
       this.problem('protocol', dir, f.origin, `SYN_STREAM for stream ${f.streamId}, which is already open (STREAM_IN_USE)`);
       return;
     }
-    const s = this.create(f.streamId, dir, f.origin);
+    const s = this.create(f.streamId, dir);
     if (!s) return;
     s.headers = f.headers;
     s.priority = f.priority;
@@ -316,7 +318,7 @@ export class SpdySessionTracker {
     if (f.fin) this.halfClose(s, dir, f.origin);
   }
 
-  private create(id: number, openedBy: Direction, opened: FrameOrigin | null): SpdyStream | undefined {
+  private create(id: number, openedBy: Direction): SpdyStream | undefined {
     if (this.byId.size >= this.maxStreams) {
       if (!this.tooManyStreamsReported) {
         this.tooManyStreamsReported = true;
@@ -324,7 +326,7 @@ export class SpdySessionTracker {
       }
       return undefined;
     }
-    const s = new SpdyStream(id, openedBy, opened, this.initialWindowC2s, this.initialWindowS2c);
+    const s = new SpdyStream(id, openedBy, this.initialWindowC2s, this.initialWindowS2c);
     this.byId.set(id, s);
     return s;
   }
@@ -340,7 +342,7 @@ export class SpdySessionTracker {
       return undefined;
     }
     this.problem('unknown-stream', dir, origin, `${what} on stream ${id}, whose SYN_STREAM was not seen (opened before the capture?)`);
-    return this.create(id, id % 2 === 1 ? 'c2s' : 's2c', null);
+    return this.create(id, id % 2 === 1 ? 'c2s' : 's2c');
   }
 
   private halfClose(s: SpdyStream, dir: Direction, origin: FrameOrigin): void {

@@ -103,7 +103,7 @@ describe('SpdySessionTracker', () => {
     expect(s3.bytes).toEqual({ c2s: 3, s2c: 0 });
     expect(s3.finished.c2s?.lastPacket).toBe(9);
     expect(s3.finished.s2c).toBeNull();
-    expect(s3.reply?.origin.packet).toBe(4);
+    expect(s3.replied).toBe(true);
     expect(c.tracker.stream(1)!.bytes).toEqual({ c2s: 0, s2c: 20 });
     expect(c.tracker.goAway.s2c?.lastGoodStreamId).toBe(5);
     expect(c.tracker.goAway.c2s).toBeNull();
@@ -202,7 +202,7 @@ describe('SpdySessionTracker', () => {
       'DATA on stream 0',
     ]);
     const s7 = c.tracker.stream(7)!;
-    expect([s7.openedBy, s7.opened, s7.bytes.s2c]).toEqual(['c2s', null, 11]);
+    expect([s7.openedBy, s7.replied, s7.bytes.s2c]).toEqual(['c2s', false, 11]);
     expect(c.problems[0]!.where).toBe('spdy c2s offset 0');
   });
 
