@@ -2,7 +2,8 @@ import type { Direction, StreamOrigin } from './origin.js';
 
 /** A decoder of one direction's byte stream. */
 export interface DirectionDecoder {
-  push(data: Uint8Array, origin: StreamOrigin): void;
+  /** bytes[start, end), at origin.offset of the direction's stream; valid only during the call. */
+  push(bytes: Uint8Array, start: number, end: number, origin: StreamOrigin): void;
   gap(offset: number, length: number): void;
   end(): void;
 }
@@ -21,9 +22,9 @@ export class DirectionPair<D extends DirectionDecoder> {
     this.s2c = decoderFor('s2c', this);
   }
 
-  push(dir: Direction, data: Uint8Array, origin: StreamOrigin): void {
+  push(dir: Direction, bytes: Uint8Array, start: number, end: number, origin: StreamOrigin): void {
     // Not a Record indexed by dir: an alternating property name makes that access megamorphic.
-    (dir === 'c2s' ? this.c2s : this.s2c).push(data, origin);
+    (dir === 'c2s' ? this.c2s : this.s2c).push(bytes, start, end, origin);
   }
 
   gap(dir: Direction, offset: number, length: number): void {

@@ -3,6 +3,7 @@
  * its half-close (TCP FIN, the docker CLI's CloseWrite) is stdin's EOF; the server's bytes are the
  * TTY's output as they are, or without a TTY stdcopy frames of stdout, stderr and systemerr.
  */
+import { rangeView } from '../core/byte-range.js';
 import type { ExecSessionBuilder } from '../k8s/exec-session.js';
 import type { StreamRecorder } from '../k8s/stream-recorder.js';
 import type { UpgradedTransport } from '../k8s/upgraded-transport.js';
@@ -45,7 +46,8 @@ export class DockerStreamTransport implements UpgradedTransport {
     if (tty === false) this.demux = this.makeDemux();
   }
 
-  push(dir: Direction, data: Uint8Array, origin: StreamOrigin): void {
+  push(dir: Direction, bytes: Uint8Array, start: number, end: number, origin: StreamOrigin): void {
+    const data = rangeView(bytes, start, end);
     this.next[dir] = origin.offset + data.length;
     if (dir === 'c2s') {
       this.b.data(this.stdin(), 'c2s', data, { ...origin, lastPacket: origin.packet, lastTs: origin.ts }, true, true);

@@ -89,7 +89,7 @@ export class WebSocketExecTransport implements UpgradedTransport, ChannelSink {
 
   onTunnelData(dir: Direction, data: Uint8Array, origin: StreamOrigin, tunnelOffset: number, compressed: boolean): void {
     this.observer?.tunnel(dir, data.length, origin, compressed);
-    this.tunnel?.push(dir, data, { offset: tunnelOffset, length: data.length, packet: origin.packet, ts: origin.ts });
+    this.tunnel?.push(dir, data, 0, data.length, { offset: tunnelOffset, length: data.length, packet: origin.packet, ts: origin.ts });
   }
 
   onTunnelGap(dir: Direction, tunnelOffset: number, length: number): void {
@@ -97,8 +97,8 @@ export class WebSocketExecTransport implements UpgradedTransport, ChannelSink {
     this.tunnel?.gap(dir, tunnelOffset, length);
   }
 
-  push(dir: Direction, data: Uint8Array, origin: StreamOrigin): void {
-    this.decoder.push(dir, data, origin);
+  push(dir: Direction, bytes: Uint8Array, start: number, end: number, origin: StreamOrigin): void {
+    this.decoder.push(dir, bytes, start, end, origin);
   }
 
   gap(dir: Direction, offset: number, length: number): void {

@@ -66,7 +66,7 @@ export async function tunnelToKubelet(up: HopUpgrade, kubeletPort: number, kubel
     onProblem: (p) => session.notes.push(p.message),
   });
   const push = (chunk: Uint8Array) => {
-    decoder.push('c2s', chunk, { offset: inOffset, length: chunk.length, packet: 0, ts: 0 });
+    decoder.push('c2s', chunk, 0, chunk.length, { offset: inOffset, length: chunk.length, packet: 0, ts: 0 });
     inOffset += chunk.length;
   };
   // The kubelet's 101 may have come with its first frames.

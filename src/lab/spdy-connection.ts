@@ -143,7 +143,7 @@ export class SpdyConnection {
     if (bytes.length === 0) return;
     const origin: StreamOrigin = { offset: this.inOffset, length: bytes.length, packet: 0, ts: 0 };
     this.inOffset += bytes.length;
-    this.decoder.push(bytes, origin);
+    this.decoder.push(bytes, 0, bytes.length, origin);
   }
 
   /** @internal */

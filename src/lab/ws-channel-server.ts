@@ -187,7 +187,7 @@ export class WebSocketChannelServer {
 
   private push(chunk: Uint8Array): void {
     if (chunk.length === 0 || this.readEnded) return;
-    this.decoder.push('c2s', chunk, { offset: this.inOffset, length: chunk.length, packet: 0, ts: 0 });
+    this.decoder.push('c2s', chunk, 0, chunk.length, { offset: this.inOffset, length: chunk.length, packet: 0, ts: 0 });
     this.inOffset += chunk.length;
   }
 

@@ -93,7 +93,7 @@ export class IpFragmentReassembler {
     }
     if (offset === 0) d.protocol = protocol;
     const costBefore = d.held.cost;
-    if (d.held.insert(offset, data, data.length, packet, ts)) {
+    if (d.held.insert(offset, data, 0, data.length, packet, ts)) {
       this.problem('fragment-overlap-differs', packet, `overlapping fragments of ${key} carry different bytes; keeping the first ones`);
     }
     this.bytes += d.held.cost - costBefore;

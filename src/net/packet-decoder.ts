@@ -11,7 +11,6 @@ import { decodeIpv4Header, type Ipv4Header } from './ipv4.js';
 import { decodeIpv6Header, walkIpv6ExtensionHeaders, type Ipv6Header, type Ipv6Payload } from './ipv6.js';
 import { decodeLinkLayer, ETHERTYPE_IPV4, ETHERTYPE_IPV6, isSupportedLinkType, linkTypeName, type LinkFrame } from './link-layer.js';
 import { decodeTcpHeader, IP_PROTOCOL_TCP, type TcpHeader, type TcpSegment } from './tcp.js';
-import { SMALL_PIECE_BYTES, SmallPieceCopier } from '../core/small-copy.js';
 
 export type { TcpSegment } from './tcp.js';
 
@@ -58,15 +57,13 @@ export class PacketDecoder {
   private readonly ipv6: Ipv6Header = { payloadLength: 0, nextHeader: 0, srcOffset: 0, dstOffset: 0 };
   private readonly ipv6Payload: Ipv6Payload = { protocol: 0, offset: 0, fragmented: false, fragmentOffset: 0, moreFragments: false, fragmentId: 0 };
   /** The TCP header is decoded into the segment itself (its header length besides): no fields copied from one object to the other. */
-  private readonly segment: TcpSegment & TcpHeader = { src: '', dst: '', srcPort: 0, dstPort: 0, seq: 0, ack: 0, flags: 0, window: 0, windowScale: 0, headerLength: 0, payload: new Uint8Array(0), payloadStart: 0, missing: 0, packet: 0, ts: 0 };
+  private readonly segment: TcpSegment & TcpHeader = { src: '', dst: '', srcPort: 0, dstPort: 0, seq: 0, ack: 0, flags: 0, window: 0, windowScale: 0, headerLength: 0, bytes: new Uint8Array(0), start: 0, end: 0, payloadStart: 0, missing: 0, packet: 0, ts: 0 };
   /** A DataView over the bytes the header decoders read (`viewBytes`: the reader's buffer, which changes once a chunk, not once a packet). */
   private view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
   private viewBytes: Uint8Array | null = null;
   /** The link type of the previous packet was supported: captures have one or a few interfaces. */
   private supportedLinkType = -1;
   private readonly addresses = new AddressCache();
-  /** Payloads of a few bytes (keystrokes, bare ACKs) are copies: a view per packet costs V8 ~450 instructions. */
-  private readonly smallPayloads = new SmallPieceCopier();
   private readonly fragments: IpFragmentReassembler;
   private readonly unsupportedInterfaces = new Set<number>();
   private readonly cutInterfaces = new Set<number>();
@@ -214,7 +211,9 @@ export class PacketDecoder {
     seg.src = src;
     seg.dst = dst;
     const payloadStart = start + seg.headerLength;
-    seg.payload = end - payloadStart <= SMALL_PIECE_BYTES ? this.smallPayloads.copy(data, payloadStart, end) : data.subarray(payloadStart, end);
+    seg.bytes = data;
+    seg.start = payloadStart;
+    seg.end = end;
     seg.payloadStart = data === p.bytes ? payloadStart - p.start : payloadStart;
     seg.missing = missing;
     seg.packet = p.index;

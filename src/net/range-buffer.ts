@@ -59,10 +59,11 @@ export class RangeBuffer {
   }
 
   /**
-   * Holds [start, start + length): copies of the parts not held yet (`data` may be a transient view;
-   * null = known-lost bytes). Returns true when held bytes overlapped by `data` differ from it.
+   * Holds [start, start + length), whose bytes are data[at, at + length): copies of the parts not held
+   * yet (`data` may be a transient buffer; null = known-lost bytes). Returns true when held bytes
+   * overlapped by `data` differ from it.
    */
-  insert(start: number, data: Uint8Array | null, length: number, packet: number, ts: number): boolean {
+  insert(start: number, data: Uint8Array | null, at: number, length: number, packet: number, ts: number): boolean {
     const end = start + length;
     const ranges = this.ranges;
     let i = this.firstEndingAfter(start);
@@ -71,16 +72,16 @@ export class RangeBuffer {
     while (pos < end) {
       const r = ranges[i];
       if (!r || r.start >= end) {
-        this.add(i, start, data, pos, end, packet, ts);
+        this.add(i, start, data, at, pos, end, packet, ts);
         break;
       }
       if (r.start > pos) {
-        this.add(i, start, data, pos, r.start, packet, ts);
+        this.add(i, start, data, at, pos, r.start, packet, ts);
         i++;
       }
       if (!conflict && data && r.data) {
         const from = Math.max(pos, r.start);
-        conflict = differ(data, from - start, r.data, from - r.start, Math.min(end, r.end) - from);
+        conflict = differ(data, at + from - start, r.data, from - r.start, Math.min(end, r.end) - from);
       }
       pos = r.end;
       i++;
@@ -88,8 +89,8 @@ export class RangeBuffer {
     return conflict;
   }
 
-  private add(i: number, start: number, data: Uint8Array | null, from: number, to: number, packet: number, ts: number): void {
-    const range: HeldRange = { start: from, end: to, data: data ? data.slice(from - start, to - start) : null, packet, ts };
+  private add(i: number, start: number, data: Uint8Array | null, at: number, from: number, to: number, packet: number, ts: number): void {
+    const range: HeldRange = { start: from, end: to, data: data ? data.slice(at + from - start, at + to - start) : null, packet, ts };
     if (i === this.ranges.length) this.ranges.push(range);
     else this.ranges.splice(i, 0, range);
     this.covered += to - from;

@@ -111,12 +111,12 @@ export class SockdumpStreams<R = void> {
       this.streams.set(key, s);
     }
     const dir: Direction = record.writerPid === s.clientPid ? 'c2s' : 's2c';
-    const data = captured.subarray(record.dataOffset);
+    const length = Math.max(captured.length - record.dataOffset, 0);
     const offset = s.offset[dir];
-    if (data.length) this.sink.onData(s.conn, dir, data, { offset, length: data.length, packet: p.index, ts: p.ts }, s.own);
+    if (length > 0) this.sink.onData(s.conn, dir, p.bytes, p.start + record.dataOffset, p.end, { offset, length, packet: p.index, ts: p.ts }, s.own);
     const written = p.origLen - record.dataOffset;
-    if (written > data.length) this.sink.onGap(s.conn, dir, offset + data.length, written - data.length, p.index, p.ts, s.own);
-    s.offset[dir] = offset + Math.max(written, data.length);
+    if (written > length) this.sink.onGap(s.conn, dir, offset + length, written - length, p.index, p.ts, s.own);
+    s.offset[dir] = offset + Math.max(written, length);
   }
 
   /** The capture ended: every conversation ends with it (a unix-socket capture shows no close). */

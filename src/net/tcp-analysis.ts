@@ -77,7 +77,7 @@ function add(found: TcpAnalysisFinding[] | null, flag: TcpAnalysisFlag, message:
 export function analyzeSegment(me: TcpSenderAnalysis, peer: TcpSenderAnalysis, seg: TcpSegment): readonly TcpAnalysisFinding[] {
   let found: TcpAnalysisFinding[] | null = null;
   const flags = seg.flags;
-  const length = seg.payload.length + (seg.missing ?? 0);
+  const length = seg.end - seg.start + (seg.missing ?? 0);
   const control = (flags & (TCP_SYN | TCP_FIN | TCP_RST)) !== 0;
   const seqLength = length + (flags & TCP_SYN ? 1 : 0) + (flags & TCP_FIN ? 1 : 0);
   const end = (seg.seq + seqLength) >>> 0;

@@ -5,7 +5,8 @@
  * Stream offsets are JS numbers counted from the byte after the SYN (or from the first byte seen
  * when the capture starts mid-connection); a sequence number becomes the offset nearest to the next
  * expected one, which survives the 32-bit wrap. Data at the expected offset goes straight to the
- * sink as a view into the packet; only data ahead of a hole is copied, into a capped buffer.
+ * sink as the packet's buffer and where in it the bytes lie; only data ahead of a hole is copied,
+ * into a capped buffer.
  * Bytes are declared lost (onGap) when the peer acknowledges them without the capture having seen
  * them (after a short hold-back: see `reorderHoldNs`), when the buffer cap is hit, or when the
  * connection ends with holes.
@@ -40,10 +41,12 @@ export interface TcpSink<R = void> {
   /** Before any other call for the connection. */
   onOpen(conn: TcpConnection): R;
   /**
-   * In-order, de-duplicated payload. `data` may be a view into the packet: valid only during the call.
-   * origin.offset = position in that direction's stream. One call per contiguous piece of a segment.
+   * In-order, de-duplicated payload: bytes[start, end), where `bytes` may be the packet's buffer (the
+   * capture reader's, refilled for later packets): valid only during the call. origin.offset =
+   * position in that direction's stream, origin.length = end - start. One call per contiguous piece
+   * of a segment.
    */
-  onData(conn: TcpConnection, dir: Direction, data: Uint8Array, origin: StreamOrigin, own: R): void;
+  onData(conn: TcpConnection, dir: Direction, bytes: Uint8Array, start: number, end: number, origin: StreamOrigin, own: R): void;
   /** Bytes lost: [offset, offset+length) of the direction's stream will never be delivered; delivery resumes at offset+length. */
   onGap(conn: TcpConnection, dir: Direction, offset: number, length: number, packet: number, ts: number, own: R): void;
   /**
@@ -402,7 +405,7 @@ export class TcpReassembler<R = void> {
     if (flags & TCP_ACK) this.acknowledge(c, peer, seg);
     // A zero window is rare: one compare per segment otherwise.
     if ((seg.window === 0 && flags & TCP_ACK && !(flags & (TCP_SYN | TCP_RST))) || h.windowClosed === true || peer.windowClosed === true) this.window(c, h, peer, seg);
-    const length = seg.payload.length;
+    const length = seg.end - seg.start;
     const missing = seg.missing ?? 0;
     if (length + missing > 0 || flags & TCP_FIN) this.receive(c, h, seg, length, missing);
     if (flags & TCP_RST && !c.ended && !c.pendingReset) {
@@ -535,7 +538,7 @@ export class TcpReassembler<R = void> {
     if (!c.info || peer.base < 0) return;
     if (peer.windowClosed) {
       // A zero-window probe repeats the byte before what the peer acknowledged (or carries none at that sequence).
-      if (h.ackedSeq >= 0 && h.base >= 0 && seg.payload.length <= 1 && ((seg.seq + 1) >>> 0) === h.ackedSeq) this.sink.onWindow?.(c.info, h.dir, 'probe', h.offsetOf(h.ackedSeq), seg.packet, seg.ts, c.own);
+      if (h.ackedSeq >= 0 && h.base >= 0 && seg.end - seg.start <= 1 && ((seg.seq + 1) >>> 0) === h.ackedSeq) this.sink.onWindow?.(c.info, h.dir, 'probe', h.offsetOf(h.ackedSeq), seg.packet, seg.ts, c.own);
       if (!h.windowClosed) return;
     }
     if (!(seg.flags & TCP_ACK) || seg.flags & (TCP_SYN | TCP_RST)) return;
@@ -554,7 +557,7 @@ export class TcpReassembler<R = void> {
       if (length === 1 && !(seg.flags & TCP_FIN) && h.ackedSeq >= 0 && ((seq + 1) >>> 0) === h.ackedSeq) return;
       h.base = seq;
     }
-    if (c.info === null) this.open(c, this.guessClient(c, h, seg.payload));
+    if (c.info === null) this.open(c, this.guessClient(c, h, seg.bytes.subarray(seg.start, seg.end)));
     const offset = h.offsetOf(seq);
     if (offset - h.next > MAX_WINDOW) {
       this.problem('beyond-window', c, h, offset, seg.packet, `segment ${offset - h.next} bytes ahead of the stream, beyond any TCP window, packet ${seg.packet}: ignored`);
@@ -563,66 +566,64 @@ export class TcpReassembler<R = void> {
     if (length > 0 && seg.flags & TCP_ACK && this.reorderHoldNs > 0) this.waitForPeer(c, h, offset, seg.ack);
     // Most segments are the next bytes of a direction that holds nothing, waits for nothing and saw no
     // FIN: what accept would decide after all its checks, without the two calls (~150 instructions a keystroke).
-    if (offset === h.next && length > 0 && missing === 0 && h.finOffset < 0 && !h.waits.length && h.held.isEmpty) this.deliver(c, h, offset, seg.payload, length, seg.packet, seg.ts);
-    else if (length + missing > 0) this.accept(c, h, offset, seg.payload, length, missing, seg.packet, seg.ts);
+    if (offset === h.next && length > 0 && missing === 0 && h.finOffset < 0 && !h.waits.length && h.held.isEmpty) this.deliver(c, h, offset, seg.bytes, seg.start, length, seg.packet, seg.ts);
+    else if (length + missing > 0) this.accept(c, h, offset, seg.bytes, seg.start, length, missing, seg.packet, seg.ts);
     if (seg.flags & TCP_FIN) this.fin(c, h, offset + length + missing, seg.packet, seg.ts);
   }
 
-  private accept(c: ConnectionState<R>, h: HalfStream, offset: number, data: Uint8Array, length: number, missing: number, packet: number, ts: number): void {
+  /** Stream bytes [offset, offset + length) are data[at, at + length), followed by `missing` bytes not captured. */
+  private accept(c: ConnectionState<R>, h: HalfStream, offset: number, data: Uint8Array, at: number, length: number, missing: number, packet: number, ts: number): void {
     const end = offset + length + missing;
     if (h.finOffset >= 0 && end > h.finOffset) {
       this.problem('after-fin', c, h, h.finOffset, packet, `${end - Math.max(offset, h.finOffset)} bytes after the FIN, packet ${packet}: ignored`);
       const keep = h.finOffset - offset;
       if (keep <= 0) return;
-      if (keep < length) {
-        data = data.subarray(0, keep);
-        length = keep;
-      }
+      if (keep < length) length = keep;
       missing = keep - length;
     }
-    if (length > 0) this.acceptPiece(c, h, offset, data, length, packet, ts);
-    if (missing > 0) this.acceptPiece(c, h, offset + length, null, missing, packet, ts);
+    if (length > 0) this.acceptPiece(c, h, offset, data, at, length, packet, ts);
+    if (missing > 0) this.acceptPiece(c, h, offset + length, null, 0, missing, packet, ts);
     this.settle(c, h);
   }
 
-  /** Bytes [start, start + length) of the stream; `data` null for bytes known lost. */
-  private acceptPiece(c: ConnectionState<R>, h: HalfStream, start: number, data: Uint8Array | null, length: number, packet: number, ts: number): void {
+  /** Bytes [start, start + length) of the stream, data[at, at + length); `data` null for bytes known lost. */
+  private acceptPiece(c: ConnectionState<R>, h: HalfStream, start: number, data: Uint8Array | null, at: number, length: number, packet: number, ts: number): void {
     const end = start + length;
     // Already delivered: a retransmission or a keepalive probe.
     if (end <= h.next) return;
     if (start < h.next) {
-      if (data) data = data.subarray(h.next - start);
+      at += h.next - start;
       start = h.next;
       length = end - start;
     }
-    if (start > h.next) return this.hold(c, h, start, data, length, packet, ts);
+    if (start > h.next) return this.hold(c, h, start, data, at, length, packet, ts);
     const gate = this.gateOf(c, h);
-    if (start >= gate) return this.hold(c, h, start, data, length, packet, ts);
+    if (start >= gate) return this.hold(c, h, start, data, at, length, packet, ts);
     const head = h.held.first();
     const stop = Math.min(head ? head.start : Infinity, gate);
     if (end <= stop) {
-      this.deliver(c, h, start, data, length, packet, ts);
+      this.deliver(c, h, start, data, at, length, packet, ts);
       if (head && head.start === h.next) this.drain(c, h);
       return;
     }
     // Overlaps data held ahead, or reaches bytes waiting for the peer: deliver the part before, hold the rest.
     const direct = stop - start;
-    if (direct > 0) this.deliver(c, h, start, data && data.subarray(0, direct), direct, packet, ts);
-    this.hold(c, h, stop, data && data.subarray(direct), length - direct, packet, ts);
+    if (direct > 0) this.deliver(c, h, start, data, at, direct, packet, ts);
+    this.hold(c, h, stop, data, at + direct, length - direct, packet, ts);
     this.drain(c, h);
   }
 
-  private hold(c: ConnectionState<R>, h: HalfStream, start: number, data: Uint8Array | null, length: number, packet: number, ts: number): void {
+  private hold(c: ConnectionState<R>, h: HalfStream, start: number, data: Uint8Array | null, at: number, length: number, packet: number, ts: number): void {
     // What was delivered is never held again: a range behind the stream would never be drained
     // (a fuzzed capture looped for ever flushing one that started 20 bytes behind it).
     if (start < h.next) {
       if (start + length <= h.next) return;
-      if (data) data = data.subarray(h.next - start);
+      at += h.next - start;
       length -= h.next - start;
       start = h.next;
     }
     const costBefore = h.held.cost;
-    if (h.holding.insert(start, data, length, packet, ts)) {
+    if (h.holding.insert(start, data, at, length, packet, ts)) {
       this.problem('retransmission-differs', c, h, start, packet, `retransmitted bytes differ from the first copy, packet ${packet}: keeping the first`);
     }
     this.buffered += h.held.cost - costBefore;
@@ -638,7 +639,7 @@ export class TcpReassembler<R = void> {
   private skipToHeld(c: ConnectionState<R>, h: HalfStream, packet: number, ts: number): void {
     this.dropWaits(h);
     const head = h.held.first()!;
-    if (head.start > h.next) this.deliver(c, h, h.next, null, head.start - h.next, packet, ts);
+    if (head.start > h.next) this.deliver(c, h, h.next, null, 0, head.start - h.next, packet, ts);
     this.drain(c, h);
   }
 
@@ -649,14 +650,15 @@ export class TcpReassembler<R = void> {
       const costBefore = h.held.cost;
       h.held.shift();
       this.buffered += h.held.cost - costBefore;
-      this.deliver(c, h, r.start, r.data, r.end - r.start, r.packet, r.ts);
+      this.deliver(c, h, r.start, r.data, 0, r.end - r.start, r.packet, r.ts);
     }
   }
 
-  private deliver(c: ConnectionState<R>, h: HalfStream, offset: number, data: Uint8Array | null, length: number, packet: number, ts: number): void {
+  /** Stream bytes [offset, offset + length), data[at, at + length); `data` null for bytes lost. */
+  private deliver(c: ConnectionState<R>, h: HalfStream, offset: number, data: Uint8Array | null, at: number, length: number, packet: number, ts: number): void {
     h.next = offset + length;
     const conn = c.info!;
-    if (data !== null) this.sink.onData(conn, h.dir, data, { offset, length, packet, ts }, c.own);
+    if (data !== null) this.sink.onData(conn, h.dir, data, at, at + length, { offset, length, packet, ts }, c.own);
     else this.sink.onGap(conn, h.dir, offset, length, packet, ts, c.own);
     const peer = c.peerOf(h);
     if (peer.waits.length) this.releaseWaiting(c, peer);
@@ -675,7 +677,7 @@ export class TcpReassembler<R = void> {
       // Acknowledging one byte more than was sent is also how a FIN is acknowledged: wait for more evidence.
       if (!head && h.finOffset < 0 && acked === h.next + 1) break;
       const holeEnd = head ? Math.min(head.start, acked) : acked;
-      if (holeEnd > h.next) this.deliver(c, h, h.next, null, holeEnd - h.next, packet, ts);
+      if (holeEnd > h.next) this.deliver(c, h, h.next, null, 0, holeEnd - h.next, packet, ts);
       this.drain(c, h);
     }
     this.settle(c, h);
@@ -735,7 +737,7 @@ export class TcpReassembler<R = void> {
     if (h.closed) return;
     if (h.ackedSeq >= 0) this.fillAcknowledgedHoles(c, h, h.ackedSeq, packet, ts);
     while (!h.held.isEmpty && !h.closed) this.skipToHeld(c, h, packet, ts);
-    if (h.finOffset > h.next) this.deliver(c, h, h.next, null, h.finOffset - h.next, packet, ts);
+    if (h.finOffset > h.next) this.deliver(c, h, h.next, null, 0, h.finOffset - h.next, packet, ts);
     this.settle(c, h);
   }
 

@@ -93,7 +93,7 @@ export class CaptureAnalyzer implements PipelineContext {
         insertInIdOrder(this.model.connections, a.record);
         return a;
       },
-      onData: (_conn, dir, data, origin, a) => a.data(dir, data, origin),
+      onData: (_conn, dir, bytes, start, end, origin, a) => a.data(dir, bytes, start, end, origin),
       onWindow: (_conn, dir, change, accepted, packet, ts, a) => a.window(dir, change, accepted, packet, ts),
       onGap: (_conn, dir, offset, length, _packet, ts, a) => a.gap(dir, offset, length, ts),
       onClose: (_conn, dir, how, packet, ts, a) => a.close(dir, how, ts, packet),

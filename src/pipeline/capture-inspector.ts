@@ -20,6 +20,7 @@ import { copyPacket, packetBytes, type Packet, type PacketCopy } from '../captur
 import type { Direction, FrameOrigin, StreamOrigin } from '../core/origin.js';
 import type { Problem } from '../core/problem.js';
 import { carriersOf, carriersThrough, type CarrierLog } from '../core/carrier-log.js';
+import { rangeView } from '../core/byte-range.js';
 import { packetHeaderLayers, type HeaderLayer } from '../net/packet-fields.js';
 import { isRetransmission, isTcpAnalysis } from '../net/problems.js';
 import { PacketDecoder } from '../net/packet-decoder.js';
@@ -61,7 +62,7 @@ export interface CarrierPacket {
   payloadLength: number;
   streamOffset: number;
   /** The TCP header fields of the segment (its payload view is dropped). */
-  tcp: Omit<TcpSegment, 'payload' | 'payloadStart'>;
+  tcp: SegmentFields;
   /** The frame's link, IP and TCP headers with their fields. */
   headers: HeaderLayer[];
   /** TCP analysis of the segment (retransmission, out-of-order, zero window…), as Wireshark's tcp.analysis flags. */
@@ -175,18 +176,20 @@ interface KeptPacket {
   packet: PacketCopy;
   payloadStart: number;
   payloadLength: number;
-  tcp: Omit<TcpSegment, 'payload' | 'payloadStart'>;
+  tcp: SegmentFields;
 }
 
-/** The segment's header fields (named one by one: an object rest `{ payload, ...tcp }` costs V8 a runtime call per packet). */
-function segmentFields(seg: TcpSegment): Omit<TcpSegment, 'payload' | 'payloadStart'> {
+/** A segment's fields without its payload. */
+type SegmentFields = Omit<TcpSegment, 'bytes' | 'start' | 'end' | 'payloadStart'>;
+
+/** The segment's header fields (named one by one: an object rest `{ bytes, start, end, ...tcp }` costs V8 a runtime call per packet). */
+function segmentFields(seg: TcpSegment): SegmentFields {
   const { src, dst, srcPort, dstPort, seq, ack, flags, window, missing, windowScale, packet, ts } = seg;
   return { src, dst, srcPort, dstPort, seq, ack, flags, window, missing, windowScale, packet, ts };
 }
 
 function keptPacket(current: Packet, seg: TcpSegment): KeptPacket {
-  const { payload } = seg;
-  return { packet: copyPacket(current), payloadStart: seg.payloadStart, payloadLength: payload.length, tcp: segmentFields(seg) };
+  return { packet: copyPacket(current), payloadStart: seg.payloadStart, payloadLength: seg.end - seg.start, tcp: segmentFields(seg) };
 }
 
 /** A piece of the direction's TCP stream and the packet that delivered it. */
@@ -209,7 +212,7 @@ interface RingPacket {
   whole: Uint8Array | null;
   payloadStart: number;
   payloadLength: number;
-  tcp: Omit<TcpSegment, 'payload' | 'payloadStart'>;
+  tcp: SegmentFields;
 }
 
 /**
@@ -228,7 +231,6 @@ class RecentPackets {
   private readonly refs = new Map<number, number>();
 
   store(current: Packet, seg: TcpSegment): void {
-    const { payload } = seg;
     const tcp = segmentFields(seg);
     const bytes = packetBytes(current);
     const n = bytes.length;
@@ -241,7 +243,7 @@ class RecentPackets {
       if (pos + n > RECENT_RING_BYTES) this.written += RECENT_RING_BYTES - pos;
       this.ring.set(bytes, this.written % RECENT_RING_BYTES);
     }
-    this.packets.set(current.index, { read: copyPacket(current, NO_BYTES), length: n, at: this.written, whole, payloadStart: seg.payloadStart, payloadLength: payload.length, tcp });
+    this.packets.set(current.index, { read: copyPacket(current, NO_BYTES), length: n, at: this.written, whole, payloadStart: seg.payloadStart, payloadLength: seg.end - seg.start, tcp });
     if (!whole) this.written += n;
   }
 
@@ -472,7 +474,7 @@ export function createCaptureInspector(path: string, keys: TlsKeyLog | null = nu
       reached = origin.offset + data.length;
       if (spdy && spdyFrom !== undefined && origin.offset + data.length > spdyFrom) {
         const skip = Math.max(0, spdyFrom - origin.offset);
-        spdy.push(data.subarray(skip), { ...origin, offset: origin.offset + skip, length: data.length - skip });
+        spdy.push(data, skip, data.length, { ...origin, offset: origin.offset + skip, length: data.length - skip });
       }
       const a = Math.max(origin.offset, o.offset);
       const b = Math.min(origin.offset + data.length, o.offset + o.length);
@@ -536,7 +538,7 @@ export function createCaptureInspector(path: string, keys: TlsKeyLog | null = nu
       const skip = Math.max(0, tunnel.from - origin.offset);
       if (skip >= data.length) return false;
       heldInPiece = false;
-      channels.push(dir, data.subarray(skip), { offset: origin.offset + skip, length: data.length - skip, packet: origin.packet, ts: origin.ts });
+      channels.push(dir, data, skip, data.length, { offset: origin.offset + skip, length: data.length - skip, packet: origin.packet, ts: origin.ts });
       return heldInPiece;
     };
     const decrypter = decrypting
@@ -555,8 +557,9 @@ export function createCaptureInspector(path: string, keys: TlsKeyLog | null = nu
     const tcp = new TcpReassembler(
       {
         onOpen() {},
-        onData(conn, d, data, origin) {
+        onData(conn, d, bytes, start, end, origin) {
           if (conn.id !== connectionId) return;
+          const data = rangeView(bytes, start, end);
           if (d === dir) {
             tcpEnd = origin.offset + data.length;
             // The direction's first piece names its endpoints: from then on its packets are copied as they are read.
@@ -591,7 +594,7 @@ export function createCaptureInspector(path: string, keys: TlsKeyLog | null = nu
           const i = p.packet;
           // Judged as it is pushed: the segment is the one being read.
           if (p.direction === dir && isRetransmission(p.code) && p.offset !== undefined && p.offset >= 0 && segment && current?.index === i && resentSegments.length < MAX_RESENT) {
-            resentSegments.push({ packet: i, code: p.code, offset: p.offset, length: segment.payload.length });
+            resentSegments.push({ packet: i, code: p.code, offset: p.offset, length: segment.end - segment.start });
           }
           // Kept once the segment is known to be one the unit may list (see onSegment).
           if (current?.index === i) pendingAnalysis.push(p);
@@ -610,13 +613,13 @@ export function createCaptureInspector(path: string, keys: TlsKeyLog | null = nu
         if (index >= o.packet && index <= o.lastPacket && kept.size < MAX_KEPT_PACKETS) kept.set(index, keptPacket(current, seg));
         if (recent) {
           recent.forget();
-          if (sender && seg.payload.length > 0 && sentBy(seg, sender)) recent.store(current, seg);
+          if (sender && seg.end > seg.start && sentBy(seg, sender)) recent.store(current, seg);
         }
         segment = seg;
         delivered = false;
         tcp.push(seg);
         segment = null;
-        if (!delivered && seg.payload.length > 0 && (!sender || sentBy(seg, sender)) && heldBack.size < MAX_KEPT_PACKETS) heldBack.set(index, keptPacket(current, seg));
+        if (!delivered && seg.end > seg.start && (!sender || sentBy(seg, sender)) && heldBack.size < MAX_KEPT_PACKETS) heldBack.set(index, keptPacket(current, seg));
         if (pendingAnalysis.length) {
           if ((index >= o.packet && index <= o.lastPacket) || index === alsoPacket || kept.has(index) || heldBack.has(index) || recent?.has(index) || index > o.lastPacket) analysis.set(index, pendingAnalysis);
           pendingAnalysis = [];

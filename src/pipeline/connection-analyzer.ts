@@ -121,20 +121,22 @@ export class ConnectionAnalyzer implements ConnectionScope, ConsumerFactory, Han
     this.pushToTarget = this.consumer.push.bind(this.consumer);
   }
 
-  data(dir: Direction, data: Uint8Array, origin: StreamOrigin): void {
-    const bytes = this.bytes;
-    // Not bytes[dir]: a property name that alternates makes the access megamorphic, on every segment.
+  /** TCP payload of `dir`: bytes[start, end) (StreamConsumer.push). */
+  data(dir: Direction, bytes: Uint8Array, start: number, end: number, origin: StreamOrigin): void {
+    const counts = this.bytes;
+    // Not counts[dir]: a property name that alternates makes the access megamorphic, on every segment.
     if (dir === 'c2s') {
-      if (bytes.c2s === 0) this.clientStart = clientStart(data);
-      bytes.c2s += data.length;
+      if (counts.c2s === 0) this.clientStart = clientStart(bytes.subarray(start, end));
+      counts.c2s += end - start;
     } else {
-      if (bytes.s2c === 0) {
-        if (bytes.c2s > 0) this.crossed = crossedProtocols(this.clientStart, data.subarray(0, FIRST_BYTES));
-        else this.serverFirstBytes = data.slice(0, FIRST_BYTES);
+      if (counts.s2c === 0) {
+        const first = bytes.subarray(start, Math.min(end, start + FIRST_BYTES));
+        if (counts.c2s > 0) this.crossed = crossedProtocols(this.clientStart, first);
+        else this.serverFirstBytes = first.slice();
       }
-      bytes.s2c += data.length;
+      counts.s2c += end - start;
     }
-    this.pushToTarget(dir, data, origin);
+    this.pushToTarget(dir, bytes, start, end, origin);
   }
 
   /** TCP flow control: the receiver of `dir` closed its window, the sender probed it, or it opened again. */

@@ -23,6 +23,7 @@ import { ignoreStream, type HandOff, type StreamConsumer } from './stream-consum
 import { pipelineProblem } from './problems.js';
 import { relocate } from '../core/problem.js';
 import { appended, noEntries } from '../core/appended.js';
+import { rangeView } from '../core/byte-range.js';
 import { sharedList, sharedText } from './shared-texts.js';
 
 interface PendingRequest {
@@ -88,8 +89,8 @@ export class Http1Consumer implements StreamConsumer, HttpConnectionSink {
     this.parser = new HttpConnectionParser(this, { switchesProtocols: isHijackAnswer });
   }
 
-  push(dir: Direction, data: Uint8Array, origin: StreamOrigin): void {
-    this.parser.push(dir, data, origin);
+  push(dir: Direction, bytes: Uint8Array, start: number, end: number, origin: StreamOrigin): void {
+    this.parser.push(dir, rangeView(bytes, start, end), origin);
     // The parser's end() has nothing to report for upgraded directions, so the transport can take over.
     if (this.parser.upgraded) this.layer.handOff(this.transport ?? ignoreStream);
   }
@@ -183,7 +184,7 @@ export class Http1Consumer implements StreamConsumer, HttpConnectionSink {
   }
 
   onUpgradedData(dir: Direction, data: Uint8Array, origin: StreamOrigin): void {
-    this.transport?.push(dir, data, origin);
+    this.transport?.push(dir, data, 0, data.length, origin);
   }
 
   onUpgradedGap(dir: Direction, offset: number, length: number): void {

@@ -5,6 +5,7 @@
  */
 import { Http2ConnectionDecoder } from '../http2/connection.js';
 import { appended } from '../core/appended.js';
+import { rangeView } from '../core/byte-range.js';
 import { HPACK_UNKNOWN } from '../http2/hpack.js';
 import type { ConnectionScope } from './connection-scope.js';
 import type { StreamConsumer } from './stream-consumer.js';
@@ -62,7 +63,7 @@ export function http2Consumer(scope: ConnectionScope, options: Http2ConsumerOpti
     onProblem: (p) => ctx.warn(relocate(p, scope.where, { connection: scope.record.id })),
   }, options);
   return {
-    push: (dir, data, origin) => decoder.push(dir, data, origin),
+    push: (dir, bytes, start, end, origin) => decoder.push(dir, rangeView(bytes, start, end), origin),
     gap: (dir, offset, length) => decoder.gap(dir, offset, length),
     end: () => {
       decoder.end();

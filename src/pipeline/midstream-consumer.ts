@@ -43,13 +43,13 @@ export class MidstreamConsumer implements StreamConsumer {
     private readonly warn: (message: string) => void,
   ) {}
 
-  push(dir: Direction, data: Uint8Array, origin: StreamOrigin): void {
+  push(dir: Direction, bytes: Uint8Array, start: number, end: number, origin: StreamOrigin): void {
     const h = this.held[dir];
-    if (h.aligned) return this.transport?.push(dir, data, origin);
+    if (h.aligned) return this.transport?.push(dir, bytes, start, end, origin);
     if (h.gaveUp) return;
     if (h.length === 0) Object.assign(h, { offset: origin.offset, packet: origin.packet, ts: origin.ts });
-    h.bytes.push(data.slice());
-    h.length += data.length;
+    h.bytes.push(bytes.slice(start, end));
+    h.length += end - start;
     if (this.kind) this.align(dir);
     else this.decide(false);
   }
@@ -140,6 +140,6 @@ export class MidstreamConsumer implements StreamConsumer {
     }
     h.aligned = true;
     h.bytes = [];
-    this.transport?.push(dir, all.subarray(a.start), { offset: h.offset + a.start, length: all.length - a.start, packet: h.packet, ts: h.ts });
+    this.transport?.push(dir, all, a.start, all.length, { offset: h.offset + a.start, length: all.length - a.start, packet: h.packet, ts: h.ts });
   }
 }

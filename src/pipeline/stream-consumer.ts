@@ -4,7 +4,12 @@ import { appended, noEntries } from '../core/appended.js';
 
 /** A decoder of one connection's byte streams (TCP payload, or TLS plaintext). */
 export interface StreamConsumer {
-  push(dir: Direction, data: Uint8Array, origin: StreamOrigin): void;
+  /**
+   * The next bytes of `dir`: bytes[start, end), at origin.offset of its stream (origin.length = end -
+   * start). `bytes` may be the capture reader's buffer, refilled after the call (core/byte-range.ts):
+   * a consumer that keeps bytes copies them.
+   */
+  push(dir: Direction, bytes: Uint8Array, start: number, end: number, origin: StreamOrigin): void;
   gap(dir: Direction, offset: number, length: number): void;
   end(): void;
   /** A side closed its half of the connection (TCP FIN) or reset it; after its last byte. */
@@ -44,16 +49,17 @@ export class SniffingConsumer implements StreamConsumer, HandOff {
 
   constructor(private readonly factory: ConsumerFactory) {}
 
-  push(dir: Direction, data: Uint8Array, origin: StreamOrigin): void {
-    if (this.inner) return this.inner.push(dir, data, origin);
+  push(dir: Direction, bytes: Uint8Array, start: number, end: number, origin: StreamOrigin): void {
+    if (this.inner) return this.inner.push(dir, bytes, start, end, origin);
     // The first bytes mostly decide at once (a request line): then they are not copied to be held.
-    if (this.held.length === 0 && data.length >= SNIFF_BYTES) {
-      const window = data.subarray(0, SNIFF_WINDOW);
-      const kind = sniffProtocol(dir === 'c2s' ? window : NOTHING, dir === 's2c' ? window : NOTHING, dir === 's2c' && data.length >= MAX_HELD);
-      if (kind !== null) return this.start(kind).push(dir, data, origin);
+    const length = end - start;
+    if (this.held.length === 0 && length >= SNIFF_BYTES) {
+      const window = bytes.subarray(start, Math.min(end, start + SNIFF_WINDOW));
+      const kind = sniffProtocol(dir === 'c2s' ? window : NOTHING, dir === 's2c' ? window : NOTHING, dir === 's2c' && length >= MAX_HELD);
+      if (kind !== null) return this.start(kind).push(dir, bytes, start, end, origin);
     }
-    this.held = appended(this.held, { dir, data: data.slice(), origin });
-    this.heldBytes[dir] += data.length;
+    this.held = appended(this.held, { dir, data: bytes.slice(start, end), origin });
+    this.heldBytes[dir] += length;
     if (this.heldBytes[dir] >= SNIFF_BYTES) this.decide(this.heldBytes.s2c >= MAX_HELD);
   }
 
@@ -77,7 +83,7 @@ export class SniffingConsumer implements StreamConsumer, HandOff {
     const held = this.held;
     this.held = noEntries();
     // Through this.inner each time: a consumer may hand off to its successor on any of them.
-    for (const h of held) this.inner!.push(h.dir, h.data, h.origin);
+    for (const h of held) this.inner!.push(h.dir, h.data, 0, h.data.length, h.origin);
     return this.inner;
   }
 

@@ -1,4 +1,5 @@
 /** TLS on a connection: record timeline always, plaintext (when keys decrypt it) sniffed and decoded again. */
+import { rangeView } from '../core/byte-range.js';
 import { logCarrier, newCarrierLog } from '../core/carrier-log.js';
 import type { TlsKeyLog } from '../tls/key-log.js';
 import { TlsConnectionDecoder } from '../tls/record-decoder.js';
@@ -31,14 +32,14 @@ export function tlsConsumer(scope: ConnectionScope, keys: TlsKeyLog, plaintextCo
       },
       onPlaintext: (dir, data, origin) => {
         plaintext += data.length;
-        (inner ??= plaintextConsumer()).push(dir, data, origin);
+        (inner ??= plaintextConsumer()).push(dir, data, 0, data.length, origin);
       },
       onProblem: (p) => ctx.warn({ ...p, connection: scope.record.id }),
     },
     { where: scope.where },
   );
   return {
-    push: (dir, data, origin) => decoder.push(dir, data, origin),
+    push: (dir, bytes, start, end, origin) => decoder.push(dir, rangeView(bytes, start, end), origin),
     gap: (dir, offset, length) => decoder.gap(dir, offset, length),
     end: () => {
       decoder.end();

@@ -179,7 +179,7 @@ export function webSocketConsumer(scope: ConnectionScope, target: string, handsh
   });
   const decoder = new WebSocketConnectionDecoder(sinkFor, { extensions: handshake.extensions });
   return {
-    push: (dir, data, origin) => decoder.push(dir, data, origin),
+    push: (dir, bytes, start, end, origin) => decoder.push(dir, bytes, start, end, origin),
     gap: (dir, offset, length) => decoder.gap(dir, offset, length),
     end: () => decoder.end(),
   };

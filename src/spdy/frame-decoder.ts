@@ -207,31 +207,32 @@ export class SpdyFrameDecoder {
    * one function: rarer work (realigning, a header split across pushes, control frames) is in
    * functions of its own.
    */
-  push(data: Uint8Array, origin: StreamOrigin): void {
-    const base = origin.offset;
-    let i = base === this.pos ? 0 : this.realign(base);
-    if (i >= data.length) return;
+  push(data: Uint8Array, start: number, end: number, origin: StreamOrigin): void {
+    // The stream offset of data[0]: data[i] is at base + i, in every step below.
+    const base = origin.offset - start;
+    let i = origin.offset === this.pos ? start : start + this.realign(origin.offset);
+    if (i >= end) return;
     const { packet, ts } = origin;
-    while (i < data.length) {
+    while (i < end) {
       switch (this.state) {
         case 'header':
-          i = this.readHeader(data, i, base, packet, ts);
+          i = this.readHeader(data, i, end, base, packet, ts);
           break;
         case 'control':
-          i = this.readControl(data, i, packet, ts);
+          i = this.readControl(data, i, end, packet, ts);
           break;
         case 'data':
-          i = this.readData(data, i, base, packet, ts);
+          i = this.readData(data, i, end, base, packet, ts);
           break;
         case 'skip':
-          i = this.readSkip(data, i, packet, ts);
+          i = this.readSkip(data, i, end, packet, ts);
           break;
         case 'resync':
-          i = this.readResync(data, i, base, packet, ts);
+          i = this.readResync(data, i, end, base, packet, ts);
           break;
       }
     }
-    this.pos = base + data.length;
+    this.pos = base + end;
   }
 
   /** A push that does not start where the last one ended: the first, or after lost or repeated bytes. Returns where to start in it. */
@@ -291,22 +292,22 @@ export class SpdyFrameDecoder {
 
   // ---- frame header ----
 
-  private readHeader(data: Uint8Array, i: number, base: number, packet: number, ts: number): number {
+  private readHeader(data: Uint8Array, i: number, end: number, base: number, packet: number, ts: number): number {
     if (this.headFill === 0) {
       this.frameOffset = base + i;
       this.framePacket = packet;
       this.frameTs = ts;
-      if (data.length - i >= SPDY_FRAME_HEADER_BYTES) {
+      if (end - i >= SPDY_FRAME_HEADER_BYTES) {
         this.beginFrame(data, i, base + i + SPDY_FRAME_HEADER_BYTES, packet, ts);
         return i + SPDY_FRAME_HEADER_BYTES;
       }
     }
-    return this.collectHeader(data, i, base, packet, ts);
+    return this.collectHeader(data, i, end, base, packet, ts);
   }
 
   /** Part of a header that straddles pushes: it is gathered in `head`. */
-  private collectHeader(data: Uint8Array, i: number, base: number, packet: number, ts: number): number {
-    const n = Math.min(SPDY_FRAME_HEADER_BYTES - this.headFill, data.length - i);
+  private collectHeader(data: Uint8Array, i: number, end: number, base: number, packet: number, ts: number): number {
+    const n = Math.min(SPDY_FRAME_HEADER_BYTES - this.headFill, end - i);
     const head = (this.head ??= new Uint8Array(SPDY_FRAME_HEADER_BYTES));
     head.set(data.subarray(i, i + n), this.headFill);
     this.headFill += n;
@@ -339,12 +340,12 @@ export class SpdyFrameDecoder {
   // ---- DATA ----
 
   /** `base` is the stream offset of data[0]. */
-  private readData(data: Uint8Array, i: number, base: number, packet: number, ts: number): number {
-    const n = Math.min(this.remaining, data.length - i);
+  private readData(data: Uint8Array, i: number, end: number, base: number, packet: number, ts: number): number {
+    const n = Math.min(this.remaining, end - i);
     this.remaining -= n;
     if (this.remaining === 0) this.state = 'header';
-    // Mid-payload segments are all payload: hand them on as they came, without a new view.
-    const piece = n === data.length ? data : n <= SMALL_PIECE_BYTES ? smallPieces.copy(data, i, i + n) : data.subarray(i, i + n);
+    // Mid-payload pushes of a whole array are all payload: handed on as they came, without a new view.
+    const piece = i === 0 && n === data.length ? data : n <= SMALL_PIECE_BYTES ? smallPieces.copy(data, i, i + n) : data.subarray(i, i + n);
     this.emitPiece(piece, base + i, packet, ts);
     return i + n;
   }
@@ -434,8 +435,8 @@ export class SpdyFrameDecoder {
     if (this.keep === 0) this.finishControl(EMPTY);
   }
 
-  private readControl(data: Uint8Array, i: number, packet: number, ts: number): number {
-    const avail = data.length - i;
+  private readControl(data: Uint8Array, i: number, end: number, packet: number, ts: number): number {
+    const avail = end - i;
     const origin = this.origin!;
     origin.lastPacket = packet;
     origin.lastTs = ts;
@@ -589,8 +590,8 @@ export class SpdyFrameDecoder {
     }
   }
 
-  private readSkip(data: Uint8Array, i: number, packet: number, ts: number): number {
-    const n = Math.min(this.remaining, data.length - i);
+  private readSkip(data: Uint8Array, i: number, end: number, packet: number, ts: number): number {
+    const n = Math.min(this.remaining, end - i);
     this.remaining -= n;
     if (this.remaining === 0) {
       this.state = 'header';
@@ -658,13 +659,13 @@ export class SpdyFrameDecoder {
 
   // ---- resync ----
 
-  private readResync(data: Uint8Array, i: number, base: number, packet: number, ts: number): number {
+  private readResync(data: Uint8Array, i: number, end: number, base: number, packet: number, ts: number): number {
     // Candidates that start in the tail of earlier chunks and end in this one.
     const carried = this.carried!;
     if (this.tailLen > 0) {
       const scratch = carried.window;
       scratch.set(carried.bytes.subarray(0, this.tailLen));
-      const fromData = Math.min(RESYNC_TAIL_BYTES, data.length - i);
+      const fromData = Math.min(RESYNC_TAIL_BYTES, end - i);
       scratch.set(data.subarray(i, i + fromData), this.tailLen);
       const total = this.tailLen + fromData;
       for (let j = 0; j < this.tailLen && j + SPDY_FRAME_HEADER_BYTES <= total; j++) {
@@ -681,30 +682,30 @@ export class SpdyFrameDecoder {
       }
       if (fromData < RESYNC_TAIL_BYTES) {
         // Too few new bytes to judge every tail position: keep the undecided ones as the new tail.
-        return this.keepTail(scratch, total, data, packet, ts);
+        return this.keepTail(scratch, total, end, packet, ts);
       }
       this.resyncSkipped += this.tailLen;
       this.tailLen = 0;
     }
-    const lastStart = data.length - SPDY_FRAME_HEADER_BYTES;
+    const lastStart = end - SPDY_FRAME_HEADER_BYTES;
     for (let k = i; k <= lastStart; k++) {
       if (!this.plausibleHeader(data, k)) continue;
       this.resyncSkipped += k - i;
       this.resumeAt(base + k);
       return k;
     }
-    const undecided = Math.min(RESYNC_TAIL_BYTES, data.length - i);
-    this.resyncSkipped += data.length - i - undecided;
-    this.tailOffset = base + data.length - undecided;
-    carried.bytes.set(data.subarray(data.length - undecided));
+    const undecided = Math.min(RESYNC_TAIL_BYTES, end - i);
+    this.resyncSkipped += end - i - undecided;
+    this.tailOffset = base + end - undecided;
+    carried.bytes.set(data.subarray(end - undecided, end));
     carried.packets.fill(packet, 0, undecided);
     carried.times.fill(ts, 0, undecided);
     this.tailLen = undecided;
-    return data.length;
+    return end;
   }
 
   /** Keep the last undecided bytes of tail + this (short) chunk for the next chunk. */
-  private keepTail(scratch: Uint8Array, total: number, data: Uint8Array, packet: number, ts: number): number {
+  private keepTail(scratch: Uint8Array, total: number, end: number, packet: number, ts: number): number {
     const keepFrom = Math.max(0, total - RESYNC_TAIL_BYTES);
     const oldTail = this.tailLen;
     const { bytes, packets, times } = this.carried!;
@@ -722,7 +723,7 @@ export class SpdyFrameDecoder {
     this.resyncSkipped += keepFrom;
     this.tailOffset += keepFrom;
     this.tailLen = total - keepFrom;
-    return data.length;
+    return end;
   }
 
   private resumeAt(offset: number): void {

@@ -24,6 +24,7 @@ import { webSocketProblem, type WebSocketProblemCode } from './problems.js';
 import { maskInPlace } from './mask.js';
 import { SMALL_PIECE_BYTES, SmallPieceCopier } from '../core/small-copy.js';
 import { ResyncCarry } from '../core/resync-carry.js';
+import { rangeView } from '../core/byte-range.js';
 import { isControlOpcode, isKnownOpcode, Opcode, opcodeName, plausibleWebSocketFrame, webSocketHeaderLength, type WebSocketPlausibility } from './frame-header.js';
 
 export interface WebSocketFrameHeader {
@@ -167,7 +168,8 @@ export class WebSocketFrameDecoder {
     this.label = opts.label ?? (opts.expectMasked ? 'c2s' : 's2c');
   }
 
-  push(data: Uint8Array, origin: StreamOrigin): void {
+  /** bytes[start, end), at origin.offset of the stream (valid only during the call). */
+  push(bytes: Uint8Array, start: number, end: number, origin: StreamOrigin): void {
     if (this.state === ENDED) {
       this.problem('after-end', origin.offset, 'data after end of stream ignored');
       return;
@@ -179,14 +181,14 @@ export class WebSocketFrameDecoder {
     } else if (offset < this.pos) {
       // Bytes already seen (a retransmission the TCP layer let through).
       const seen = this.pos - offset;
-      if (seen >= data.length) return;
-      data = data.subarray(seen);
+      if (seen >= end - start) return;
+      start += seen;
       offset = this.pos;
     }
-    this.pos = offset + data.length;
+    this.pos = offset + end - start;
     this.lastPacket = origin.packet;
     this.lastTs = origin.ts;
-    this.consume(data, offset, origin.packet, origin.ts, offset === origin.offset && origin.length === data.length ? origin : null);
+    this.consume(bytes, start, end, offset - start, origin.packet, origin.ts, offset === origin.offset && origin.length === end - start ? origin : null);
   }
 
   gap(offset: number, length: number): void {
@@ -219,30 +221,33 @@ export class WebSocketFrameDecoder {
     this.sink.onStreamEnd();
   }
 
-  /** `whole`: the origin of all of `data`, when the caller has one, for payload pieces that are all of it. */
-  private consume(data: Uint8Array, offset: number, packet: number, ts: number, whole: StreamOrigin | null): void {
-    const n = data.length;
-    let i = 0;
-    while (i < n) {
-      if (this.state === GET_PAYLOAD) i = this.readPayload(data, i, offset, packet, ts, whole);
-      else if (this.state === RESYNC) i = this.scan(data, i, offset, packet, ts);
-      else i = this.readHeader(data, i, offset, packet, ts);
+  /**
+   * Decodes data[start, end); `offset` is the stream offset of data[0] (data[i] is at offset + i), as
+   * for every step below. `whole`: the origin of all of data[start, end), when the caller has one,
+   * for payload pieces that are all of it.
+   */
+  private consume(data: Uint8Array, start: number, end: number, offset: number, packet: number, ts: number, whole: StreamOrigin | null): void {
+    let i = start;
+    while (i < end) {
+      if (this.state === GET_PAYLOAD) i = this.readPayload(data, i, end, offset, packet, ts, whole);
+      else if (this.state === RESYNC) i = this.scan(data, i, end, offset, packet, ts);
+      else i = this.readHeader(data, i, end, offset, packet, ts);
     }
   }
 
-  private readHeader(data: Uint8Array, i: number, offset: number, packet: number, ts: number): number {
+  private readHeader(data: Uint8Array, i: number, end: number, offset: number, packet: number, ts: number): number {
     if (this.hdrLen === 0) {
       this.frameOffset = offset + i;
       this.framePacket = packet;
       this.frameTs = ts;
-      if (data.length - i >= 2 && data.length - i >= webSocketHeaderLength(data[i + 1])) {
-        const end = this.readSmallFrame(data, i, offset, packet, ts);
-        return end >= 0 ? end : this.readWholeHeader(data, i, packet, ts);
+      if (end - i >= 2 && end - i >= webSocketHeaderLength(data[i + 1])) {
+        const frameEnd = this.readSmallFrame(data, i, end, offset, packet, ts);
+        return frameEnd >= 0 ? frameEnd : this.readWholeHeader(data, i, packet, ts);
       }
     }
-    const end = Math.min(data.length, i + this.need - this.hdrLen);
+    const stop = Math.min(end, i + this.need - this.hdrLen);
     const hdr = (this.hdr ??= new Uint8Array(MAX_HEADER_BYTES));
-    while (i < end) hdr[this.hdrLen++] = data[i++];
+    while (i < stop) hdr[this.hdrLen++] = data[i++];
     if (this.hdrLen === this.need) {
       if (this.state === GET_INFO) this.getInfo(hdr, 0, packet, ts);
       else if (this.state === GET_LENGTH) this.getLength(hdr, 0, packet, ts);
@@ -276,14 +281,14 @@ export class WebSocketFrameDecoder {
    * header steps and the three calls, with the message and channel layers' own, a keystroke cost ~840
    * instructions more). Returns where the frame ends, or -1 for any other frame (the steps take it).
    */
-  private readSmallFrame(data: Uint8Array, i: number, offset: number, packet: number, ts: number): number {
+  private readSmallFrame(data: Uint8Array, i: number, end: number, offset: number, packet: number, ts: number): number {
     const b0 = data[i];
     const b1 = data[i + 1];
     const length = b1 & 0x7f;
     const masked = b1 >= 0x80;
     const headerLength = masked ? 6 : 2;
     const start = i + headerLength;
-    if ((b0 !== 0x82 && b0 !== 0x81) || masked !== this.expectMasked || length === 0 || length > SMALL_PIECE_BYTES || start + length > data.length) return -1;
+    if ((b0 !== 0x82 && b0 !== 0x81) || masked !== this.expectMasked || length === 0 || length > SMALL_PIECE_BYTES || start + length > end) return -1;
     const sink = this.sink;
     if (sink.onWholeFrame === undefined) return -1;
     // An int32 for the unmasking: the header's uint32 may be a heap number.
@@ -412,13 +417,13 @@ export class WebSocketFrameDecoder {
     if (this.remaining === 0) this.finishFrame(packet, ts);
   }
 
-  private readPayload(data: Uint8Array, i: number, offset: number, packet: number, ts: number, whole: StreamOrigin | null): number {
+  private readPayload(data: Uint8Array, i: number, end: number, offset: number, packet: number, ts: number, whole: StreamOrigin | null): number {
     const h = this.header;
-    const n = Math.min(this.remaining, data.length - i);
+    const n = Math.min(this.remaining, end - i);
     const start = offset + i;
     if (!h.masked) {
-      // Mid-payload segments are all payload: hand them on as they came, without a new view and origin.
-      if (n === data.length && whole !== null) this.sink.onPayload(data, whole);
+      // Mid-payload segments are all payload: hand them on with the caller's origin, not a new one.
+      if (whole !== null && n === whole.length) this.sink.onPayload(rangeView(data, i, i + n), whole);
       else this.sink.onPayload(n <= SMALL_PIECE_BYTES ? smallPieces.copy(data, i, i + n) : data.subarray(i, i + n), this.pieceOrigin(start, n, packet, ts));
     } else {
       const scratch = (sharedScratch ??= new Uint8Array(SCRATCH_SIZE));
@@ -504,8 +509,7 @@ export class WebSocketFrameDecoder {
   }
 
   /** RESYNC state: look for a plausible header; returns where normal decoding continues. */
-  private scan(data: Uint8Array, i: number, offset: number, packet: number, ts: number): number {
-    const n = data.length;
+  private scan(data: Uint8Array, i: number, n: number, offset: number, packet: number, ts: number): number {
     if (this.carryLen > 0) {
       // Candidates starting in bytes kept from earlier chunks, judged with lookahead from this one.
       const kept = this.carryLen;
@@ -576,7 +580,7 @@ export class WebSocketFrameDecoder {
     let start = 0;
     for (let k = 1; k <= len; k++) {
       if (k === len || packets[k] !== packets[start]) {
-        this.consume(bytes.subarray(start, k), offset + start, packets[start], times[start], null);
+        this.consume(bytes, start, k, offset, packets[start], times[start], null);
         start = k;
       }
     }

@@ -1,7 +1,9 @@
 /**
  * One recorder for every layer's sink (TcpSink, HttpConnectionSink, SpdyFrameSink, the WebSocket and
  * channel sinks, Http2Sink, TlsSink, CaptureSink…): whatever method a decoder calls is recorded with
- * its arguments, in order. Byte views are transient (valid only during the call), so each is copied.
+ * its arguments, in order. Byte views are transient (valid only during the call), so each is copied;
+ * bytes handed as a range (bytes, start, end: core/byte-range.ts) are recorded as a copy of the range,
+ * start 0 and end its length.
  *
  *   const rec = new SinkRecorder<SpdyFrameSink>();
  *   const d = new SpdyFrameDecoder(rec.sink);
@@ -26,6 +28,20 @@ function copied(value: unknown, depth = 0): unknown {
   if (value instanceof Map || value instanceof Set) return value;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) out[k] = copied(v, depth + 1);
+  return out;
+}
+
+/** The arguments copied; a byte array followed by two numbers within it is a range (bytes, start, end), copied as its range. */
+function copiedArgs(args: unknown[]): unknown[] {
+  const out = args.map((a) => copied(a));
+  for (let i = 0; i + 2 < args.length; i++) {
+    const [bytes, start, end] = [args[i], args[i + 1], args[i + 2]];
+    if (!(bytes instanceof Uint8Array) || !Number.isInteger(start) || !Number.isInteger(end)) continue;
+    if ((start as number) < 0 || (start as number) > (end as number) || (end as number) > bytes.length) continue;
+    out[i] = bytes.slice(start as number, end as number);
+    out[i + 1] = 0;
+    out[i + 2] = (end as number) - (start as number);
+  }
   return out;
 }
 
@@ -54,7 +70,7 @@ export class SinkRecorder<S extends object> {
         if (!method) {
           method = (...args: unknown[]) => {
             observed[key]?.(...args);
-            this.calls.push({ on: key, args: args.map((a) => copied(a)) });
+            this.calls.push({ on: key, args: copiedArgs(args) });
           };
           methods.set(key, method);
         }

@@ -22,7 +22,7 @@ export function serverFrames(bytes: Uint8Array): [number, Buffer][] {
     },
     { expectMasked: false },
   );
-  decoder.push(bytes, { offset: 0, length: bytes.length, packet: 0, ts: 0 });
+  decoder.push(bytes, 0, bytes.length, { offset: 0, length: bytes.length, packet: 0, ts: 0 });
   return frames;
 }
 
@@ -39,7 +39,7 @@ export function spdyFrames(bytes: Uint8Array): SpdyFrame[] {
     },
     onProblem: (p) => frames.push({ data: `PROBLEM ${p.message}`, streamId: -1, fin: false }),
   });
-  decoder.push(bytes, { offset: 0, length: bytes.length, packet: 0, ts: 0 });
+  decoder.push(bytes, 0, bytes.length, { offset: 0, length: bytes.length, packet: 0, ts: 0 });
   return frames;
 }
 

@@ -1,12 +1,15 @@
-/** Runs packets through a PacketDecoder and keeps what came out (segment payloads copied, without payloadStart and the header length). */
+/** Runs packets through a PacketDecoder and keeps what came out (segment payloads copied out of the packet's bytes, without payloadStart and the header length). */
 import type { Packet } from '../../src/capture/packet.js';
 import type { Problem } from '../../src/core/problem.js';
 import { PacketDecoder, type PacketDecoderStats } from '../../src/net/packet-decoder.js';
 import type { IpFragmentReassemblerOptions } from '../../src/net/ip-fragments.js';
 import type { TcpSegment } from '../../src/net/tcp.js';
 
+/** A segment's fields with its payload as bytes of its own. */
+export type DecodedSegment = Omit<TcpSegment, 'payloadStart' | 'bytes' | 'start' | 'end'> & { payload: Uint8Array };
+
 export interface Decoded {
-  segments: Omit<TcpSegment, 'payloadStart'>[];
+  segments: DecodedSegment[];
   problems: Problem[];
   stats: PacketDecoderStats;
   /** For each segment, whether payloadStart places its payload in the packet's own bytes. */
@@ -14,7 +17,7 @@ export interface Decoded {
 }
 
 export function decodePackets(packets: Packet[], opts: { fragments?: IpFragmentReassemblerOptions } = {}): Decoded {
-  const segments: Omit<TcpSegment, 'payloadStart'>[] = [];
+  const segments: DecodedSegment[] = [];
   const problems: Problem[] = [];
   const located: boolean[] = [];
   let current: Packet | null = null;
@@ -22,10 +25,11 @@ export function decodePackets(packets: Packet[], opts: { fragments?: IpFragmentR
     {
       onSegment: (seg) => {
         // The decoder's segment also holds its TCP header's length, which it decodes into it.
-        const { payloadStart, headerLength: _headerLength, ...fields } = seg as TcpSegment & { headerLength?: number };
+        const { payloadStart, headerLength: _headerLength, bytes, start, end, ...fields } = seg as TcpSegment & { headerLength?: number };
         const from = current!.start + payloadStart;
-        located.push(Buffer.from(current!.bytes.subarray(from, from + seg.payload.length)).equals(seg.payload));
-        segments.push({ ...fields, payload: seg.payload.slice() });
+        const payload = bytes.slice(start, end);
+        located.push(Buffer.from(current!.bytes.subarray(from, from + payload.length)).equals(payload));
+        segments.push({ ...fields, payload });
       },
       onProblem: (p) => problems.push(p),
     },

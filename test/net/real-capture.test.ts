@@ -33,7 +33,7 @@ describe('real capture: ws-echo.pcap (kubectl exec over WebSocket, tcpdump on lo
   const segments: TcpSegment[] = [];
   const packetDecoder = new PacketDecoder({
     onSegment: (seg) => {
-      segments.push({ ...seg, payload: seg.payload.slice() });
+      segments.push({ ...seg, bytes: seg.bytes.slice(seg.start, seg.end), start: 0, end: seg.end - seg.start });
       tcp.push(seg);
     },
     onProblem: (p) => rec.sink.onProblem?.(p),

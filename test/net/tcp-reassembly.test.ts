@@ -58,7 +58,7 @@ describe('TcpReassembler: handshake, data and close', () => {
     expect(rec.get(1).endTs).toBe(7000);
     expect(rec.get(1).c2s.origins[0]).toEqual({ offset: 0, length: 5, packet: 4, ts: 4000 });
     // The in-order fast path hands the packet's own bytes over.
-    expect(dataViews[0]).toBe(hello.payload);
+    expect(dataViews[0]).toBe(hello.bytes);
     expect(rec.problems).toEqual([]);
     expect(rec.violations).toEqual([]);
   });
@@ -142,7 +142,7 @@ describe('TcpReassembler: out of order, duplicates, overlaps', () => {
       segs.push(m.seg(from, base + data.length, '', 'FA', peerBase));
     }
     for (let k = 0; k < 20; k++) segs.push(segs[Math.floor(rand() * segs.length)]);
-    for (const seg of shuffle(segs, rand)) push({ ...seg, payload: seg.payload.slice() });
+    for (const seg of shuffle(segs, rand)) push({ ...seg, bytes: seg.bytes.slice(seg.start, seg.end), start: 0, end: seg.end - seg.start });
     tcp.end();
     expect(rec.bytesOf(1, 'c2s')).toEqual(streams.c);
     expect(rec.bytesOf(1, 's2c')).toEqual(streams.s);
@@ -217,8 +217,8 @@ describe('TcpReassembler: sequence numbers', () => {
     let gaps = 0;
     const sink: TcpSink = {
       onOpen() {},
-      onData(_c, _d, data, origin) {
-        offsets.push(origin.offset, data.length);
+      onData(_c, _d, _bytes, start, end, origin) {
+        offsets.push(origin.offset, end - start);
       },
       onGap() {
         gaps++;

@@ -109,7 +109,7 @@ export class TcpRecorder extends SinkRecorder<TcpSink> {
         const fresh = (): StreamRecord => ({ data: [], gaps: [], next: 0, delivered: 0, closed: null, origins: [] });
         connections.set(conn.id, { conn, c2s: fresh(), s2c: fresh(), ended: false, endTs: null });
       } else if (on === 'onData') {
-        const [, dir, data, origin] = args as [TcpConnection, Direction, Uint8Array, StreamOrigin];
+        const [, dir, data, , , origin] = args as [TcpConnection, Direction, Uint8Array, number, number, StreamOrigin];
         log.push(`data ${conn.id} ${dir} ${origin.offset}+${origin.length} #${origin.packet}`);
         const s = stream(conn, dir, origin.offset);
         if (!s) continue;
@@ -171,6 +171,7 @@ export class SegmentMaker {
   seg(from: 'c' | 's', seq: number, payload: Uint8Array | string = '', flags: Flags = 'A', ack = 0, extra: Partial<TcpSegment> = {}): TcpSegment {
     const [a, b] = from === 'c' ? [this.client, this.server] : [this.server, this.client];
     this.packet++;
+    const data = bytes(payload);
     return {
       src: a.addr,
       dst: b.addr,
@@ -180,7 +181,9 @@ export class SegmentMaker {
       ack: ack >>> 0,
       flags: flagBits(flags),
       window: 65535,
-      payload: bytes(payload),
+      bytes: data,
+      start: 0,
+      end: data.length,
       payloadStart: 54, // after Ethernet, IPv4 and TCP headers without options
       missing: 0,
       packet: this.packet,

@@ -93,7 +93,7 @@ const spdyFrames = fc
 const spdyLayer: StreamLayer<SpdyFrameSink> = {
   open: (sink) => {
     const d = new SpdyFrameDecoder(sink);
-    return { push: (_dir, data, origin) => d.push(data, origin), gap: (_dir, offset, length) => d.gap(offset, length), end: () => d.end() };
+    return { push: (_dir, data, origin) => d.push(data, 0, data.length, origin), gap: (_dir, offset, length) => d.gap(offset, length), end: () => d.end() };
   },
 };
 
@@ -147,7 +147,7 @@ const wsLayer = (expectMasked: boolean): StreamLayer<WebSocketFrameSink> => ({
       onProblem: (p) => sink.onProblem(p),
     };
     const d = new WebSocketFrameDecoder(threeCalls, { expectMasked });
-    return { push: (_dir, data, origin) => d.push(data, origin), gap: (_dir, offset, length) => d.gap(offset, length), end: () => d.end() };
+    return { push: (_dir, data, origin) => d.push(data, 0, data.length, origin), gap: (_dir, offset, length) => d.gap(offset, length), end: () => d.end() };
   },
 });
 
@@ -171,7 +171,7 @@ test.each(['v5.channel.k8s.io', 'v4.channel.k8s.io', 'base64.channel.k8s.io'])('
   const layer: StreamLayer<ChannelSink> = {
     open: (sink) => {
       const d = new K8sChannelDecoder(subprotocol, sink);
-      return { push: (dir, data, origin) => d.push(dir, data, origin), gap: (dir, offset, length) => d.gap(dir, offset, length), end: () => d.end() };
+      return { push: (dir, data, origin) => d.push(dir, data, 0, data.length, origin), gap: (dir, offset, length) => d.gap(dir, offset, length), end: () => d.end() };
     },
     // Decoded base64 carries the origin of the piece it was decoded from (channel-protocol.ts), and a
     // bad base64 group is reported in the piece that completed it.

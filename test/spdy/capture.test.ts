@@ -55,7 +55,7 @@ function decodeCapture() {
   // Replay in capture order, one push per TCP segment, as the pipeline does.
   const all = [...segments.c2s.map((s) => ({ dir: 'c2s' as const, s })), ...segments.s2c.map((s) => ({ dir: 's2c' as const, s }))];
   all.sort((x, y) => x.s.origin.packet - y.s.origin.packet);
-  for (const { dir, s } of all) decoders[dir].push(s.data, s.origin);
+  for (const { dir, s } of all) decoders[dir].push(s.data, 0, s.data.length, s.origin);
   decoders.c2s.end();
   decoders.s2c.end();
   tracker.end();

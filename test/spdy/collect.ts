@@ -4,6 +4,7 @@ import { SpdyRstStatus } from '../../src/spdy/frame.js';
 import { SpdyFrameDecoder, type SpdyControlFrame, type SpdyDataPiece, type SpdyFrameDecoderOptions, type SpdyFrameSink } from '../../src/spdy/frame-decoder.js';
 import { SpdyFrameEncoder } from '../../src/spdy/frame-encoder.js';
 import { SinkRecorder } from '../kit/sink-recorder.js';
+import { whole } from '../helpers/byte-range.js';
 
 export const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 export const concat = (parts: Uint8Array[]): Uint8Array => new Uint8Array(Buffer.concat(parts));
@@ -83,7 +84,7 @@ export function decodeSplit(bytes: Uint8Array, cuts: number[], opts?: SpdyFrameD
   for (let k = 0; k + 1 < bounds.length; k++) {
     const from = bounds[k]!;
     const to = bounds[k + 1]!;
-    if (to > from) d.push(bytes.subarray(from, to), origin(from, to - from, k + 1));
+    if (to > from) d.push(...whole(bytes.subarray(from, to)), origin(from, to - from, k + 1));
   }
   d.end();
   return rec;

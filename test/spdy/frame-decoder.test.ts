@@ -2,6 +2,7 @@ import { SpdyFrameDecoder, type SpdyControlFrame } from '../../src/spdy/frame-de
 import { SpdyFrameEncoder } from '../../src/spdy/frame-encoder.js';
 import { Recorder, clientSide, concat, decodeSplit, origin, text } from './collect.js';
 import { randomFromSeed } from '../kit/random.js';
+import { whole } from '../helpers/byte-range.js';
 
 const frames = clientSide();
 const wire = concat(frames);
@@ -211,7 +212,7 @@ describe('SpdyFrameDecoder: hostile and odd input', () => {
     });
     const chunk = 65536;
     for (let at = 0, n = 1; at < frame.length; at += chunk, n++) {
-      d.push(frame.subarray(at, at + chunk), origin(at, Math.min(chunk, frame.length - at), n));
+      d.push(...whole(frame.subarray(at, at + chunk)), origin(at, Math.min(chunk, frame.length - at), n));
     }
     d.end();
     expect(pieces).toHaveLength(Math.ceil(frame.length / chunk));
@@ -227,19 +228,19 @@ describe('SpdyFrameDecoder: hostile and odd input', () => {
   test('end() inside a frame reports what was cut off', () => {
     const ping = e.ping(1);
     const { d, rec } = decoder();
-    d.push(ping.subarray(0, 5), origin(0, 5, 1));
+    d.push(...whole(ping.subarray(0, 5)), origin(0, 5, 1));
     d.end();
     expect(rec.problems.map((p) => p.message)).toEqual(['stream ends inside a frame header (5 of 8 bytes)']);
     const data = e.data(3, text('abcdef'));
     const r2 = decoder();
-    r2.d.push(data.subarray(0, 10), origin(0, 10, 1));
+    r2.d.push(...whole(data.subarray(0, 10)), origin(0, 10, 1));
     r2.d.end();
     expect(r2.rec.problems.map((p) => p.message)).toEqual(['stream ends inside a DATA (stream 3) frame: 4 of its 6 payload bytes missing']);
   });
 
   test('the stream may start at any offset (SPDY begins after the HTTP 101)', () => {
     const { d, rec } = decoder();
-    d.push(wire, origin(1234, wire.length, 9));
+    d.push(wire, 0, wire.length, origin(1234, wire.length, 9));
     d.end();
     expect(rec.problems).toEqual([]);
     expect(rec.controls[0]!.origin.offset).toBe(1234);
@@ -247,9 +248,9 @@ describe('SpdyFrameDecoder: hostile and odd input', () => {
 
   test('retransmitted bytes (offset before the expected one) are not decoded twice', () => {
     const { d, rec } = decoder();
-    d.push(wire.subarray(0, 30), origin(0, 30, 1));
-    d.push(wire.subarray(20, 60), origin(20, 40, 2));
-    d.push(wire.subarray(40), origin(40, wire.length - 40, 3));
+    d.push(...whole(wire.subarray(0, 30)), origin(0, 30, 1));
+    d.push(...whole(wire.subarray(20, 60)), origin(20, 40, 2));
+    d.push(...whole(wire.subarray(40)), origin(40, wire.length - 40, 3));
     d.end();
     expect(rec.problems).toEqual([]);
     expect(rec.events).toEqual(decodeSplit(wire, []).events);
@@ -267,9 +268,9 @@ describe('SpdyFrameDecoder: capture gaps', () => {
   test('gap inside a DATA payload: skipped in place, lost bytes reported, later frames decode', () => {
     const { d, rec } = decoder();
     const lostAt = bigAt + 8 + 20;
-    d.push(stream.subarray(0, lostAt), origin(0, lostAt, 1));
+    d.push(...whole(stream.subarray(0, lostAt)), origin(0, lostAt, 1));
     d.gap(lostAt, 30);
-    d.push(stream.subarray(lostAt + 30), origin(lostAt + 30, stream.length - lostAt - 30, 2));
+    d.push(...whole(stream.subarray(lostAt + 30)), origin(lostAt + 30, stream.length - lostAt - 30, 2));
     d.end();
     expect(rec.events.slice(1)).toEqual([
       `lost 30 bytes of stream 1 at ${lostAt}`,
@@ -286,9 +287,9 @@ describe('SpdyFrameDecoder: capture gaps', () => {
   test('gap ending exactly at the end of a DATA frame closes it with an empty last piece', () => {
     const { d, rec } = decoder();
     const lostAt = bigAt + 8 + 90;
-    d.push(stream.subarray(0, lostAt), origin(0, lostAt, 1));
+    d.push(...whole(stream.subarray(0, lostAt)), origin(0, lostAt, 1));
     d.gap(lostAt, 10);
-    d.push(stream.subarray(lostAt + 10), origin(lostAt + 10, stream.length - lostAt - 10, 2));
+    d.push(...whole(stream.subarray(lostAt + 10)), origin(lostAt + 10, stream.length - lostAt - 10, 2));
     d.end();
     const last = rec.pieces.filter((p) => p.frameLength === 100).at(-1)!;
     expect([last.last, last.origin.offset, last.origin.length]).toEqual([true, lostAt + 10, 0]);
@@ -299,9 +300,9 @@ describe('SpdyFrameDecoder: capture gaps', () => {
   test('gap across a frame header: resync finds the next frame and reports the skipped bytes', () => {
     const { d, rec } = decoder();
     const lostAt = bigAt + 4; // inside the DATA frame header
-    d.push(stream.subarray(0, lostAt), origin(0, lostAt, 1));
+    d.push(...whole(stream.subarray(0, lostAt)), origin(0, lostAt, 1));
     d.gap(lostAt, 10);
-    d.push(stream.subarray(lostAt + 10), origin(lostAt + 10, stream.length - lostAt - 10, 2));
+    d.push(...whole(stream.subarray(lostAt + 10)), origin(lostAt + 10, stream.length - lostAt - 10, 2));
     d.end();
     const pingAt = bigAt + big.length;
     expect(rec.controls.map((f) => [f.type, f.origin.offset])).toEqual([
@@ -321,9 +322,9 @@ describe('SpdyFrameDecoder: capture gaps', () => {
   test('resync also finds a DATA frame of a stream seen before, across 1-byte pushes', () => {
     const s = concat([head, e.data(1, text('xxxxxxxx')), e.data(1, text('found'))]);
     const { d, rec } = decoder();
-    d.push(s.subarray(0, head.length), origin(0, head.length, 1));
+    d.push(...whole(s.subarray(0, head.length)), origin(0, head.length, 1));
     d.gap(head.length, 3);
-    for (let k = head.length + 3; k < s.length; k++) d.push(s.subarray(k, k + 1), origin(k, 1, k));
+    for (let k = head.length + 3; k < s.length; k++) d.push(...whole(s.subarray(k, k + 1)), origin(k, 1, k));
     d.end();
     expect(rec.events.filter((ev) => ev.includes('"DATA"')).map((ev) => JSON.parse(ev).data)).toEqual(['found']);
     expect(rec.problems.map((p) => p.message)).toEqual([
@@ -337,9 +338,9 @@ describe('SpdyFrameDecoder: capture gaps', () => {
     const s = concat(frames);
     const { d, rec } = decoder();
     const lostAt = frames[0]!.length + 2;
-    d.push(s.subarray(0, lostAt), origin(0, lostAt, 1));
+    d.push(...whole(s.subarray(0, lostAt)), origin(0, lostAt, 1));
     d.gap(lostAt, 10);
-    d.push(s.subarray(lostAt + 10), origin(lostAt + 10, s.length - lostAt - 10, 2));
+    d.push(...whole(s.subarray(lostAt + 10)), origin(lostAt + 10, s.length - lostAt - 10, 2));
     d.end();
     expect(rec.controls.map((f) => (f.type === 'SYN_STREAM' ? [f.streamId, f.headers && { ...f.headers }] : f.type))).toEqual([
       [1, { streamtype: ['error'] }],
@@ -355,9 +356,9 @@ describe('SpdyFrameDecoder: capture gaps', () => {
   test('gap inside a control frame: frame dropped, framing kept', () => {
     const s = concat([e.ping(1), e.ping(3), e.ping(5)]);
     const { d, rec } = decoder();
-    d.push(s.subarray(0, 12 + 9), origin(0, 21, 1));
+    d.push(...whole(s.subarray(0, 12 + 9)), origin(0, 21, 1));
     d.gap(21, 2);
-    d.push(s.subarray(23), origin(23, s.length - 23, 2));
+    d.push(...whole(s.subarray(23)), origin(23, s.length - 23, 2));
     d.end();
     expect(rec.controls.map((f) => f.type === 'PING' && f.id)).toEqual([1, 5]);
     expect(rec.problems.map((p) => p.message)).toEqual(['capture gap: 2 bytes of the PING frame at offset 12 lost; frame dropped']);
@@ -366,8 +367,8 @@ describe('SpdyFrameDecoder: capture gaps', () => {
   test('a push beyond the expected offset is an implicit gap', () => {
     const { d, rec } = decoder();
     const lostAt = bigAt + 8 + 20;
-    d.push(stream.subarray(0, lostAt), origin(0, lostAt, 1));
-    d.push(stream.subarray(lostAt + 30), origin(lostAt + 30, stream.length - lostAt - 30, 2));
+    d.push(...whole(stream.subarray(0, lostAt)), origin(0, lostAt, 1));
+    d.push(...whole(stream.subarray(lostAt + 30)), origin(lostAt + 30, stream.length - lostAt - 30, 2));
     d.end();
     expect(rec.events).toContain(`lost 30 bytes of stream 1 at ${lostAt}`);
     expect(rec.controls.map((f) => f.type)).toEqual(['SYN_STREAM', 'PING', 'PING']);
@@ -375,9 +376,9 @@ describe('SpdyFrameDecoder: capture gaps', () => {
 
   test('end() while resynchronising says how much was skipped', () => {
     const { d, rec } = decoder();
-    d.push(stream.subarray(0, bigAt + 2), origin(0, bigAt + 2, 1));
+    d.push(...whole(stream.subarray(0, bigAt + 2)), origin(0, bigAt + 2, 1));
     d.gap(bigAt + 2, 5);
-    d.push(new Uint8Array(20).fill(0xee), origin(bigAt + 7, 20, 2));
+    d.push(...whole(new Uint8Array(20).fill(0xee)), origin(bigAt + 7, 20, 2));
     d.end();
     expect(rec.problems.map((p) => p.message)).toEqual([
       'stream ends while looking for a frame header: 5 bytes lost in the capture, 22 bytes skipped looking for a frame header',

@@ -5,6 +5,7 @@ import { SpdyFrameEncoder } from '../../src/spdy/frame-encoder.js';
 import { SpdyRstStatus } from '../../src/spdy/frame.js';
 import { SpdySessionTracker, type SpdyPingRoundTrip, type SpdyUnansweredPing, type SpdyWindowExhausted } from '../../src/spdy/session.js';
 import { text } from './collect.js';
+import { whole } from '../helpers/byte-range.js';
 
 /** Client and server encoders feeding two decoders and one tracker; each send is its own packet. */
 class Conversation {
@@ -46,7 +47,7 @@ class Conversation {
   send(dir: Direction, build: (e: SpdyFrameEncoder) => Uint8Array, tsMs = this.packet + 1): void {
     const bytes = build(this.enc[dir]);
     this.packet++;
-    this.decoders[dir].push(bytes, { offset: this.offset[dir], length: bytes.length, packet: this.packet, ts: tsMs * 1e6 });
+    this.decoders[dir].push(bytes, 0, bytes.length, { offset: this.offset[dir], length: bytes.length, packet: this.packet, ts: tsMs * 1e6 });
     this.offset[dir] += bytes.length;
   }
 
@@ -55,9 +56,9 @@ class Conversation {
     this.packet++;
     const d = this.decoders[dir];
     const o = this.offset[dir];
-    d.push(bytes.subarray(0, lostAt), { offset: o, length: lostAt, packet: this.packet, ts: this.packet * 1e6 });
+    d.push(...whole(bytes.subarray(0, lostAt)), { offset: o, length: lostAt, packet: this.packet, ts: this.packet * 1e6 });
     d.gap(o + lostAt, length);
-    d.push(bytes.subarray(lostAt + length), { offset: o + lostAt + length, length: bytes.length - lostAt - length, packet: this.packet, ts: this.packet * 1e6 });
+    d.push(...whole(bytes.subarray(lostAt + length)), { offset: o + lostAt + length, length: bytes.length - lostAt - length, packet: this.packet, ts: this.packet * 1e6 });
     this.offset[dir] += bytes.length;
   }
 
@@ -214,7 +215,7 @@ describe('SpdySessionTracker', () => {
     let offset = 0;
     for (const id of [1, 3, 5, 7]) {
       const f = e.synStream(id, { streamtype: 'x' });
-      d.push(f, { offset, length: f.length, packet: id, ts: id });
+      d.push(f, 0, f.length, { offset, length: f.length, packet: id, ts: id });
       offset += f.length;
     }
     expect([...t.streams()].map((s) => s.id)).toEqual([1, 3]);

@@ -29,7 +29,8 @@ function decodeCapture(file: string, keys: TlsKeyLog): { connections: DecodedCon
       byId.set(conn.id, c);
       connections.push(c);
     },
-    onData: (conn, dir: Direction, data, origin: StreamOrigin) => {
+    onData: (conn, dir: Direction, bytes, start, end, origin: StreamOrigin) => {
+      const data = bytes.subarray(start, end);
       const c = byId.get(conn.id) as DecodedConnection;
       if (c.decoder === null && !c.notTls) {
         // kubectl's first segment holds the whole ClientHello record header and more.

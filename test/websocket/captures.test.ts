@@ -15,7 +15,7 @@ function decodeCapture(name: string) {
   const rec = new ChannelRecorder();
   const dec = new K8sChannelDecoder(session.negotiated_subprotocol, rec.sink);
   for (const seg of upgradedSegments(`fixtures/${name}.pcap`)) {
-    dec.push(seg.dir, seg.data, { offset: seg.offset, length: seg.data.length, packet: seg.packet, ts: seg.ts });
+    dec.push(seg.dir, seg.data, 0, seg.data.length, { offset: seg.offset, length: seg.data.length, packet: seg.packet, ts: seg.ts });
   }
   dec.end();
   return { rec, session, truth };

@@ -7,6 +7,7 @@ import { ChannelRecorder, bytes, origin } from './recorders.js';
 import fc from 'fast-check';
 import { fcParams } from '../kit/transcript.js';
 import { randomFromSeed } from '../kit/random.js';
+import { whole } from '../helpers/byte-range.js';
 
 const keys = randomFromSeed(0x12345678);
 const client = new WebSocketFrameEncoder({ client: true, maskKeys: () => Math.floor(keys() * 2 ** 32) });
@@ -27,7 +28,7 @@ function feed(dec: K8sChannelDecoder, items: Item[], split: (dir: Direction, off
     const points = [base, ...cuts, base + data.length];
     for (let k = 0; k + 1 < points.length; k++) {
       packet++;
-      dec.push(dir, data.subarray(points[k] - base, points[k + 1] - base), origin(points[k], points[k + 1] - points[k], packet, ts ?? packet * 1000));
+      dec.push(dir, ...whole(data.subarray(points[k] - base, points[k + 1] - base)), origin(points[k], points[k + 1] - points[k], packet, ts ?? packet * 1000));
     }
     offsets[dir] += data.length;
   }
@@ -262,11 +263,11 @@ describe('K8sChannelDecoder: port-forward', () => {
     const dec = new K8sChannelDecoder('SPDY/3.1+portforward.k8s.io', rec.sink);
     const first = client.message(Opcode.Binary, spdy.subarray(0, 10));
     const second = client.message(Opcode.Binary, spdy.subarray(10), { fragmentSize: 8 });
-    dec.push('c2s', first, origin(0, first.length, 1));
-    dec.push('c2s', second.subarray(0, 20), origin(first.length, 20, 2));
+    dec.push('c2s', first, 0, first.length, origin(0, first.length, 1));
+    dec.push('c2s', ...whole(second.subarray(0, 20)), origin(first.length, 20, 2));
     dec.gap('c2s', first.length + 20, 3);
-    dec.push('c2s', second.subarray(23), origin(first.length + 23, second.length - 23, 3));
-    dec.push('s2c', server.message(Opcode.Binary, bytes('reply')), origin(0, 7, 4));
+    dec.push('c2s', ...whole(second.subarray(23)), origin(first.length + 23, second.length - 23, 3));
+    dec.push('s2c', ...whole(server.message(Opcode.Binary, bytes('reply'))), origin(0, 7, 4));
     expect(rec.problems.map((p) => p.message)).toEqual(['3 bytes of continuation frame payload lost; framing kept']);
     const c2s = rec.tunnel.filter((t) => t.dir === 'c2s');
     let expectedOffset = 0;
@@ -312,9 +313,9 @@ describe('K8sChannelDecoder: splitting and loss', () => {
     const next = client.channelMessage(0, bytes('next'));
     const rec = new ChannelRecorder();
     const dec = new K8sChannelDecoder('v5.channel.k8s.io', rec.sink);
-    dec.push('c2s', msg.subarray(0, 12), origin(0, 12));
+    dec.push('c2s', ...whole(msg.subarray(0, 12)), origin(0, 12));
     dec.gap('c2s', 12, 5);
-    dec.push('c2s', bytes(msg.subarray(17), next), origin(17, msg.length - 17 + next.length));
+    dec.push('c2s', ...whole(bytes(msg.subarray(17), next)), origin(17, msg.length - 17 + next.length));
     expect(rec.streams()).toEqual({ 'c2s 0': '01234' + 'abcdefghij' + 'next' });
     expect(rec.gaps).toEqual([{ dir: 'c2s', channel: 0, offset: 12, length: 5, port: undefined }]);
     expect(rec.messages()).toEqual(['c2s ch0 "01234abcdefghij"', 'c2s ch0 "next"']);
@@ -324,9 +325,9 @@ describe('K8sChannelDecoder: splitting and loss', () => {
     const msg = server.base64ChannelMessage(1, bytes('abcdefghijkl')); // '1' + 16 chars
     const rec = new ChannelRecorder();
     const dec = new K8sChannelDecoder('base64.channel.k8s.io', rec.sink);
-    dec.push('s2c', msg.subarray(0, 2 + 1 + 5), origin(0, 8));
+    dec.push('s2c', ...whole(msg.subarray(0, 2 + 1 + 5)), origin(0, 8));
     dec.gap('s2c', 8, 2);
-    dec.push('s2c', msg.subarray(10), origin(10, msg.length - 10));
+    dec.push('s2c', ...whole(msg.subarray(10)), origin(10, msg.length - 10));
     expect(rec.streams()).toEqual({ 's2c 1': 'abcghijkl' });
     expect(rec.gaps.map((g) => [g.channel, g.length])).toEqual([[1, 3]]);
   });
@@ -342,9 +343,9 @@ describe('K8sChannelDecoder: splitting and loss', () => {
     const secondStart = items[0][1].length;
     const rec = new ChannelRecorder();
     const dec = new K8sChannelDecoder('v5.channel.k8s.io', rec.sink);
-    dec.push('s2c', stream.subarray(0, secondStart), origin(0, secondStart));
+    dec.push('s2c', ...whole(stream.subarray(0, secondStart)), origin(0, secondStart));
     dec.gap('s2c', secondStart, 1);
-    dec.push('s2c', stream.subarray(secondStart + 1), origin(secondStart + 1, stream.length - secondStart - 1));
+    dec.push('s2c', ...whole(stream.subarray(secondStart + 1)), origin(secondStart + 1, stream.length - secondStart - 1));
     expect(rec.messages()).toEqual(['s2c ch1 "first"', 's2c ch2 "third"', `s2c ch3 ${JSON.stringify(Buffer.from(status).toString())}`]);
     expect(rec.problems.map((p) => p.message)).toEqual([
       '1 bytes lost at a frame header; resynchronising',
@@ -356,7 +357,7 @@ describe('K8sChannelDecoder: splitting and loss', () => {
     const msg = server.channelMessage(1, bytes('truncated output'));
     const rec = new ChannelRecorder();
     const dec = new K8sChannelDecoder('v5.channel.k8s.io', rec.sink);
-    dec.push('s2c', msg.subarray(0, 8), origin(0, 8));
+    dec.push('s2c', ...whole(msg.subarray(0, 8)), origin(0, 8));
     dec.end();
     expect(rec.streams()).toEqual({ 's2c 1': 'trunc' });
     expect(rec.problems.map((p) => p.message)).toEqual(['stream ended 11 bytes before the end of a 17-byte binary frame']);
@@ -389,7 +390,7 @@ describe('K8sChannelDecoder: hostile input', () => {
             const [size, lossDraw] = damage[k].pieces[p % damage[k].pieces.length];
             const n = Math.min(size, data.length - at);
             if (lossDraw === 0) dec.gap(dir, offsets[dir] + at, n);
-            else dec.push(dir, data.subarray(at, at + n), origin(offsets[dir] + at, n));
+            else dec.push(dir, ...whole(data.subarray(at, at + n)), origin(offsets[dir] + at, n));
             at += n;
           }
           offsets[dir] += data.length;

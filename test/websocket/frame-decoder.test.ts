@@ -3,6 +3,7 @@ import { Opcode } from '../../src/websocket/frame-header.js';
 import { WebSocketFrameEncoder } from '../../src/websocket/frame-encoder.js';
 import { maskInPlace } from '../../src/websocket/mask.js';
 import { FrameRecorder, bytes, latin1, origin, pushSplit } from './recorders.js';
+import { whole } from '../helpers/byte-range.js';
 
 const KEY = 0xa1b2c3d4;
 const client = new WebSocketFrameEncoder({ client: true, maskKeys: () => KEY });
@@ -20,7 +21,7 @@ function payloadOf(n: number, seed = 1): Uint8Array {
 describe('WebSocketFrameDecoder: frame forms', () => {
   it('RFC 6455 §5.7 examples', () => {
     const { rec, dec } = decoder(false);
-    dec.push(bytes([0x81, 0x05], 'Hello', [0x01, 0x03], 'Hel', [0x80, 0x02], 'lo', [0x89, 0x05], 'Hello'), origin(0, 21));
+    dec.push(...whole(bytes([0x81, 0x05], 'Hello', [0x01, 0x03], 'Hel', [0x80, 0x02], 'lo', [0x89, 0x05], 'Hello')), origin(0, 21));
     expect(rec.frames()).toEqual([
       { opcode: 1, fin: true, payload: 'Hello' },
       { opcode: 1, fin: false, payload: 'Hel' },
@@ -28,7 +29,7 @@ describe('WebSocketFrameDecoder: frame forms', () => {
       { opcode: 9, fin: true, payload: 'Hello' },
     ]);
     const masked = decoder(true);
-    masked.dec.push(bytes([0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]), origin(0, 11));
+    masked.dec.push(...whole(bytes([0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58])), origin(0, 11));
     expect(masked.rec.frames()).toEqual([{ opcode: 1, fin: true, payload: 'Hello' }]);
     expect(masked.rec.events[0]).toMatchObject({ ev: 'start', h: { masked: true, maskKey: 0x37fa213d, headerLength: 6 } });
     expect(rec.problems).toEqual([]);
@@ -42,7 +43,7 @@ describe('WebSocketFrameDecoder: frame forms', () => {
       const payload = payloadOf(n);
       const stream = bytes(...ops.map((op) => enc.frame(op, payload)));
       const { rec, dec } = decoder(masked);
-      dec.push(stream, origin(100, stream.length, 7, 42));
+      dec.push(stream, 0, stream.length, origin(100, stream.length, 7, 42));
       expect(rec.problems).toEqual([]);
       const frames = rec.frames();
       expect(frames.map((f) => f.opcode)).toEqual(ops);
@@ -58,7 +59,7 @@ describe('WebSocketFrameDecoder: frame forms', () => {
   it('close frame with code, rsv1 flag passes through when allowed', () => {
     const rec = new FrameRecorder();
     const dec = new WebSocketFrameDecoder(rec.sink, { expectMasked: false, rsv1Allowed: true });
-    dec.push(bytes(server.frame(Opcode.Binary, bytes('x'), { rsv1: true }), server.close(1000, 'bye')), origin(0, 10));
+    dec.push(...whole(bytes(server.frame(Opcode.Binary, bytes('x'), { rsv1: true }), server.close(1000, 'bye'))), origin(0, 10));
     expect(rec.problems).toEqual([]);
     expect(rec.events[0]).toMatchObject({ h: { rsv1: true, opcode: 2 } });
     expect(rec.frames()[1]).toEqual({ opcode: 8, fin: true, payload: '\x03\xe8bye' });
@@ -75,18 +76,18 @@ describe('WebSocketFrameDecoder: frame forms', () => {
     );
     const pristine = stream.slice();
     const reference = decoder(true);
-    reference.dec.push(stream, origin(0, stream.length));
+    reference.dec.push(stream, 0, stream.length, origin(0, stream.length));
     const expected = reference.rec.frames();
     expect(expected.map((f) => f.opcode)).toEqual([2, 1, 9, 0, 2, 8]);
     for (let cut = 1; cut < stream.length; cut += cut < 400 ? 1 : 997) {
       const { rec, dec } = decoder(true);
-      pushSplit((d, o) => dec.push(d, o), stream, [cut]);
+      pushSplit((d, o) => dec.push(d, 0, d.length, o), stream, [cut]);
       expect(rec.frames()).toEqual(expected);
       expect(rec.problems).toEqual([]);
     }
     const small = stream.subarray(0, 400);
     const { rec, dec } = decoder(true);
-    pushSplit((d, o) => dec.push(d, o), small, Array.from({ length: small.length }, (_, i) => i));
+    pushSplit((d, o) => dec.push(d, 0, d.length, o), small, Array.from({ length: small.length }, (_, i) => i));
     const bySingleBytes = rec.frames();
     expect(bySingleBytes[0]).toEqual(expected[0]);
     // Frame origins name the packets (one byte per packet here) of the first and last byte.
@@ -100,7 +101,7 @@ describe('WebSocketFrameDecoder: protocol violations', () => {
   it('reports an unmasked client frame once and still decodes', () => {
     const { rec, dec } = decoder(true);
     const stream = bytes(server.frame(Opcode.Binary, bytes('a')), server.frame(Opcode.Binary, bytes('b')));
-    dec.push(stream, origin(0, stream.length));
+    dec.push(stream, 0, stream.length, origin(0, stream.length));
     expect(rec.frames().map((f) => f.payload)).toEqual(['a', 'b']);
     expect(rec.problems).toHaveLength(1);
     expect(rec.problems[0].message).toMatch(/client frame not masked/);
@@ -108,7 +109,7 @@ describe('WebSocketFrameDecoder: protocol violations', () => {
 
   it('reports a masked server frame', () => {
     const { rec, dec } = decoder(false);
-    dec.push(client.frame(Opcode.Binary, bytes('ab')), origin(0, 8));
+    dec.push(...whole(client.frame(Opcode.Binary, bytes('ab'))), origin(0, 8));
     expect(rec.frames()[0].payload).toBe('ab');
     expect(rec.problems.map((p) => p.message)).toEqual([expect.stringMatching(/server frame masked/)]);
   });
@@ -125,7 +126,7 @@ describe('WebSocketFrameDecoder: protocol violations', () => {
       [0x82, 0x7e, 0x00, 0x05, 1, 2, 3, 4, 5], // 16-bit form for a 5-byte length
       [0x82, 0x01, 0x09],
     );
-    dec.push(stream, origin(0, stream.length));
+    dec.push(stream, 0, stream.length, origin(0, stream.length));
     expect(rec.frames().map((f) => f.opcode)).toEqual([3, 2, 2, 9, 9, 2, 2]);
     expect(rec.frames()[6].payload).toBe('\x09');
     expect(rec.problems.map((p) => p.message)).toEqual([
@@ -144,7 +145,7 @@ describe('WebSocketFrameDecoder: protocol violations', () => {
     const next = server.frame(Opcode.Binary, bytes([1], 'after'));
     const stream = bytes([0x82, 0x7f, 0x80, 0, 0, 0, 0, 0, 0, 0], next);
     const before = process.memoryUsage().arrayBuffers;
-    dec.push(stream, origin(0, stream.length));
+    dec.push(stream, 0, stream.length, origin(0, stream.length));
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(1 << 20);
     expect(rec.problems.map((p) => p.message)).toEqual([
       'invalid 64-bit payload length: most significant bit set (RFC 6455 §5.2); resynchronising',
@@ -156,7 +157,7 @@ describe('WebSocketFrameDecoder: protocol violations', () => {
 
   it('a 2^62 length is beyond 2^53-1: reported as unrepresentable and skipped', () => {
     const { rec, dec } = decoder(false);
-    dec.push(bytes([0x82, 0x7f, 0x40, 0, 0, 0, 0, 0, 0, 0], server.frame(Opcode.Binary, bytes([2]))), origin(0, 13));
+    dec.push(...whole(bytes([0x82, 0x7f, 0x40, 0, 0, 0, 0, 0, 0, 0], server.frame(Opcode.Binary, bytes([2])))), origin(0, 13));
     expect(rec.problems[0].message).toBe('implausible 64-bit payload length 4611686018427387904 (> 2^53-1); resynchronising');
     expect(rec.frames()).toEqual([{ opcode: 2, fin: true, payload: '\x02' }]);
   });
@@ -176,7 +177,7 @@ describe('WebSocketFrameDecoder: protocol violations', () => {
     const { rec, dec } = decoder(true, {}, new FrameRecorder({ handle }));
     const { bytes: header, maskKey } = client.frameHeader(Opcode.Binary, 2 ** 40);
     expect(maskKey).toBe(KEY);
-    dec.push(header, origin(0, header.length));
+    dec.push(header, 0, header.length, origin(0, header.length));
     expect(rec.events[0]).toMatchObject({ ev: 'start', h: { payloadLength: 2 ** 40 } });
     const chunk = new Uint8Array(1 << 20);
     const before = process.memoryUsage().arrayBuffers;
@@ -186,7 +187,7 @@ describe('WebSocketFrameDecoder: protocol violations', () => {
       const n = chunk.length - (k % 3);
       const piece = chunk.subarray(0, n).fill(0x5a);
       maskInPlace(piece, KEY, offset - header.length);
-      dec.push(piece, origin(offset, n, k + 2));
+      dec.push(piece, 0, piece.length, origin(offset, n, k + 2));
       offset += n;
     }
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(8 << 20);
@@ -202,7 +203,7 @@ describe('WebSocketFrameDecoder: protocol violations', () => {
 
   it('end() inside a header reports it', () => {
     const { rec, dec } = decoder(false);
-    dec.push(bytes([0x82, 0x7e, 0x01]), origin(0, 3));
+    dec.push(...whole(bytes([0x82, 0x7e, 0x01])), origin(0, 3));
     dec.end();
     expect(rec.problems.map((p) => p.message)).toEqual(['stream ended inside a frame header (3 bytes)']);
   });
@@ -216,9 +217,9 @@ describe('WebSocketFrameDecoder: gaps', () => {
     const stream = bytes(client.frame(Opcode.Binary, payload), client.frame(Opcode.Binary, bytes([1], 'next')));
     const { rec, dec } = decoder(true);
     // Header 6 bytes; lose payload bytes 10..13 (3 bytes: phase shifts by 3).
-    dec.push(stream.slice(0, 16), origin(0, 16));
+    dec.push(...whole(stream.slice(0, 16)), origin(0, 16));
     dec.gap(16, 3);
-    dec.push(stream.slice(19), origin(19, stream.length - 19, 2));
+    dec.push(...whole(stream.slice(19)), origin(19, stream.length - 19, 2));
     const got = rec.events.filter((e) => e.ev === 'payload').map((e) => (e as { data: string }).data);
     expect(got.slice(0, 2)).toEqual([latin1(payload.subarray(0, 10)), latin1(payload.subarray(13, 40))]);
     expect(rec.events.filter((e) => e.ev === 'lost')).toEqual([{ ev: 'lost', offset: 16, length: 3 }]);
@@ -229,9 +230,9 @@ describe('WebSocketFrameDecoder: gaps', () => {
   it('a gap that ends exactly at the end of a payload keeps sync', () => {
     const stream = bytes(server.frame(Opcode.Binary, payloadOf(10)), server.frame(Opcode.Binary, bytes([2, 7])));
     const { rec, dec } = decoder(false);
-    dec.push(stream.slice(0, 5), origin(0, 5));
+    dec.push(...whole(stream.slice(0, 5)), origin(0, 5));
     dec.gap(5, 7);
-    dec.push(stream.slice(12), origin(12, stream.length - 12));
+    dec.push(...whole(stream.slice(12)), origin(12, stream.length - 12));
     expect(rec.frames()).toEqual([
       { opcode: 2, fin: true, payload: latin1(payloadOf(10).subarray(0, 3)) },
       { opcode: 2, fin: true, payload: '\x02\x07' },
@@ -252,13 +253,13 @@ describe('WebSocketFrameDecoder: gaps', () => {
     const third = second + frames[1].length;
     for (const oneByteAtATime of [false, true]) {
       const { rec, dec } = decoder(true, { plausible: channelByte });
-      dec.push(stream.slice(0, second - 2), origin(0, second - 2));
+      dec.push(...whole(stream.slice(0, second - 2)), origin(0, second - 2));
       // Lose the end of frame 1 and the header of frame 2.
       const resume = second + 4;
       dec.gap(second - 2, resume - (second - 2));
       const rest = stream.slice(resume);
-      if (oneByteAtATime) pushSplit((d, o) => dec.push(d, o), rest, Array.from({ length: rest.length }, (_, i) => i), resume);
-      else dec.push(rest, origin(resume, rest.length, 2));
+      if (oneByteAtATime) pushSplit((d, o) => dec.push(d, 0, d.length, o), rest, Array.from({ length: rest.length }, (_, i) => i), resume);
+      else dec.push(rest, 0, rest.length, origin(resume, rest.length, 2));
       const frameList = rec.frames();
       expect(frameList.map((f) => f.payload)).toEqual(['\x01aa', '\x02cc', 'x', '\x00dd']);
       const messages = rec.problems.map((p) => p.message);
@@ -274,8 +275,8 @@ describe('WebSocketFrameDecoder: gaps', () => {
   it('an unannounced hole in push offsets is treated as a gap', () => {
     const stream = bytes(server.frame(Opcode.Binary, payloadOf(20)), server.frame(Opcode.Binary, bytes([1])));
     const { rec, dec } = decoder(false);
-    dec.push(stream.slice(0, 6), origin(1000, 6));
-    dec.push(stream.slice(10), origin(1010, stream.length - 10));
+    dec.push(...whole(stream.slice(0, 6)), origin(1000, 6));
+    dec.push(...whole(stream.slice(10)), origin(1010, stream.length - 10));
     expect(rec.events.filter((e) => e.ev === 'lost')).toEqual([{ ev: 'lost', offset: 1006, length: 4 }]);
     expect(rec.frames()[1].payload).toBe('\x01');
   });

@@ -7,6 +7,7 @@ import { WebSocketFrameEncoder } from '../../src/websocket/frame-encoder.js';
 import { PingPongTracker, WebSocketMessageAssembler } from '../../src/websocket/message-assembler.js';
 import { parsePerMessageDeflate } from '../../src/websocket/permessage-deflate.js';
 import { MessageRecorder, bytes, latin1, origin, pushSplit } from './recorders.js';
+import { whole } from '../helpers/byte-range.js';
 
 const client = new WebSocketFrameEncoder({ client: true, maskKeys: () => 0x01020304 });
 const server = new WebSocketFrameEncoder({ client: false });
@@ -36,7 +37,7 @@ describe('WebSocketMessageAssembler: fragmentation', () => {
     );
     for (const cut of [0, 3, 9, 17, 30]) {
       const { rec, dec } = pipeline('c2s');
-      pushSplit((d, o) => dec.push(d, o), stream, [cut]);
+      pushSplit((d, o) => dec.push(d, 0, d.length, o), stream, [cut]);
       expect(rec.problems).toEqual([]);
       expect(rec.messages()).toEqual([
         { opcode: Opcode.Text, data: 'Hello, world' },
@@ -66,8 +67,8 @@ describe('WebSocketMessageAssembler: fragmentation', () => {
     const { rec, dec } = pipeline('s2c');
     const a = server.frame(Opcode.Binary, bytes('abc'), { fin: false });
     const b = server.frame(Opcode.Continuation, bytes('de'));
-    dec.push(a, origin(50, a.length, 3, 300));
-    dec.push(b, origin(50 + a.length, b.length, 4, 400));
+    dec.push(a, 0, a.length, origin(50, a.length, 3, 300));
+    dec.push(b, 0, b.length, origin(50 + a.length, b.length, 4, 400));
     expect(rec.data.map((d) => [d.data, d.first, d.last])).toEqual([
       ['abc', true, false],
       ['de', false, true],
@@ -83,7 +84,7 @@ describe('WebSocketMessageAssembler: fragmentation', () => {
       server.frame(Opcode.Text, bytes('part'), { fin: false }),
       server.frame(Opcode.Binary, bytes('new')),
     );
-    dec.push(stream, origin(0, stream.length));
+    dec.push(stream, 0, stream.length, origin(0, stream.length));
     expect(rec.problems.map((p) => p.message)).toEqual([
       'continuation frame without a fragmented message to continue; ignored',
       'binary frame while a fragmented message is unfinished; that message is abandoned',
@@ -98,16 +99,16 @@ describe('WebSocketMessageAssembler: fragmentation', () => {
   it('reports payload lost inside a message and keeps the message going', () => {
     const { rec, dec } = pipeline('s2c');
     const stream = server.frame(Opcode.Binary, bytes('0123456789'));
-    dec.push(stream.slice(0, 5), origin(0, 5));
+    dec.push(...whole(stream.slice(0, 5)), origin(0, 5));
     dec.gap(5, 4);
-    dec.push(stream.slice(9), origin(9, 3));
+    dec.push(...whole(stream.slice(9)), origin(9, 3));
     expect(rec.lost).toEqual([{ dir: 's2c', opcode: 2, offset: 5, length: 4, compressed: false }]);
     expect(rec.messages()).toEqual([{ opcode: 2, data: '012789' }]);
   });
 
   it('a stream that ends inside a fragmented message is reported', () => {
     const { rec, dec } = pipeline('s2c');
-    dec.push(server.frame(Opcode.Text, bytes('x'), { fin: false }), origin(0, 3));
+    dec.push(...whole(server.frame(Opcode.Text, bytes('x'), { fin: false })), origin(0, 3));
     dec.end();
     expect(rec.problems.map((p) => p.message)).toEqual(['stream ended inside a fragmented message']);
   });
@@ -124,7 +125,7 @@ describe('WebSocketMessageAssembler: text messages', () => {
     );
     for (const cut of [0, 4, 8, 13, 15]) {
       const { rec, dec } = pipeline('s2c');
-      pushSplit((d, o) => dec.push(d, o), stream, [cut]);
+      pushSplit((d, o) => dec.push(d, 0, d.length, o), stream, [cut]);
       expect(rec.problems.map((p) => p.message)).toEqual([
         'text message ends inside a UTF-8 sequence (RFC 6455 §8.1)',
         'text message is not valid UTF-8: byte 1 of its payload (RFC 6455 §8.1)',
@@ -138,7 +139,7 @@ describe('WebSocketMessageAssembler: text messages', () => {
   it('checks the inflated text of a compressed message', () => {
     const enc = new WebSocketFrameEncoder({ client: false, deflate: { noContextTakeover: true } });
     const { rec, dec } = pipeline('s2c', { deflate: { noContextTakeover: true } });
-    dec.push(bytes(enc.message(Opcode.Text, new Uint8Array([0x68, 0x69, 0xed, 0xa0, 0x80])), enc.message(Opcode.Text, bytes('fine'))), origin(0, 5));
+    dec.push(...whole(bytes(enc.message(Opcode.Text, new Uint8Array([0x68, 0x69, 0xed, 0xa0, 0x80])), enc.message(Opcode.Text, bytes('fine')))), origin(0, 5));
     expect(rec.problems.map((p) => p.message)).toEqual(['text message is not valid UTF-8: byte 3 of its payload (RFC 6455 §8.1)']);
   });
 });
@@ -147,7 +148,7 @@ describe('WebSocketMessageAssembler: control frames', () => {
   it('decodes close code and reason', () => {
     const { rec, dec } = pipeline('s2c');
     const stream = bytes(server.close(1000, 'done ✓'), server.frame(Opcode.Binary, bytes('late')));
-    dec.push(stream, origin(0, stream.length, 9, 900));
+    dec.push(stream, 0, stream.length, origin(0, stream.length, 9, 900));
     expect(rec.controls).toEqual([
       {
         dir: 's2c',
@@ -170,7 +171,7 @@ describe('WebSocketMessageAssembler: control frames', () => {
       server.close(1005),
       server.frame(Opcode.Close, bytes([0x0f, 0xa0, 0xff, 0x41])),
     );
-    dec.push(stream, origin(0, stream.length));
+    dec.push(stream, 0, stream.length, origin(0, stream.length));
     expect(rec.controls.map((c) => [c.code, c.reason])).toEqual([
       [undefined, undefined],
       [undefined, undefined],
@@ -193,10 +194,10 @@ describe('WebSocketMessageAssembler: control frames', () => {
     let sOff = 0;
     const send = (dir: Direction, frame: Uint8Array, ts: number) => {
       if (dir === 'c2s') {
-        c.dec.push(frame, origin(cOff, frame.length, ts, ts));
+        c.dec.push(frame, 0, frame.length, origin(cOff, frame.length, ts, ts));
         cOff += frame.length;
       } else {
-        s.dec.push(frame, origin(sOff, frame.length, ts, ts));
+        s.dec.push(frame, 0, frame.length, origin(sOff, frame.length, ts, ts));
         sOff += frame.length;
       }
     };
@@ -227,7 +228,7 @@ describe('WebSocketMessageAssembler: permessage-deflate', () => {
     const stream = bytes(m1, server.ping(), m2, m3);
     for (const cut of [1, 5, m1.length, m1.length + 3, m1.length + 9]) {
       const { rec, dec } = pipeline('s2c', { deflate: { noContextTakeover } });
-      pushSplit((d, o) => dec.push(d, o), stream, [cut]);
+      pushSplit((d, o) => dec.push(d, 0, d.length, o), stream, [cut]);
       expect(rec.problems).toEqual([]);
       expect(rec.messages()).toEqual([
         { opcode: 1, data: text },
@@ -241,7 +242,7 @@ describe('WebSocketMessageAssembler: permessage-deflate', () => {
 
   it('an uncompressed message (RSV1 clear) passes through when deflate is negotiated', () => {
     const { rec, dec } = pipeline('s2c', { deflate: { noContextTakeover: false } });
-    dec.push(server.frame(Opcode.Binary, bytes('raw')), origin(0, 5));
+    dec.push(...whole(server.frame(Opcode.Binary, bytes('raw'))), origin(0, 5));
     expect(rec.messages()).toEqual([{ opcode: 2, data: 'raw' }]);
     expect(rec.data[0].compressed).toBe(false);
   });
@@ -268,7 +269,7 @@ describe('WebSocketMessageAssembler: permessage-deflate', () => {
       const { dec } = pipeline('s2c', { deflate: { noContextTakeover }, maxInflatedMessageBytes: 256 * 1024 }, recorder);
       const rec = { get problems() { return recorder.problems; }, get data() { return small.data; }, messages: () => small.messages() };
       const stream = bytes(compressedBomb, after);
-      dec.push(stream, origin(0, stream.length));
+      dec.push(stream, 0, stream.length, origin(0, stream.length));
       expect(inflated).toBe(256 * 1024 + (noContextTakeover ? 5 : 0));
       const messages = rec.problems.map((p) => p.message);
       expect(messages[0]).toBe(`inflated message exceeds ${256 * 1024} bytes (zlib bomb?); rest of message not decoded`);
@@ -287,14 +288,14 @@ describe('WebSocketMessageAssembler: permessage-deflate', () => {
   it('reports corrupt compressed data', () => {
     const { rec, dec } = pipeline('s2c', { deflate: { noContextTakeover: true } });
     const frame = server.frame(Opcode.Binary, bytes([0xff, 0xff, 0xff, 0xff]), { rsv1: true });
-    dec.push(frame, origin(0, frame.length));
+    dec.push(frame, 0, frame.length, origin(0, frame.length));
     expect(rec.problems[0].message).toMatch(/^inflate failed: invalid .*; rest of message not decoded$/);
   });
 
   it('a raw deflate stream ending with BFINAL decodes (tail ignored)', () => {
     const { rec, dec } = pipeline('s2c', { deflate: { noContextTakeover: false } });
     const frame = server.frame(Opcode.Text, deflateRaw(bytes('final block')), { rsv1: true });
-    dec.push(frame, origin(0, frame.length));
+    dec.push(frame, 0, frame.length, origin(0, frame.length));
     expect(rec.problems).toEqual([]);
     expect(rec.messages()).toEqual([{ opcode: 1, data: 'final block' }]);
   });
