@@ -7,6 +7,11 @@
 //    kubectl-ws-64k capture that took `analyze --json` from 475 M to ~270 M main-thread instructions
 //    (callgrind; `node -e 0` is 82 M): parsing the bundle and compiling each function on its first
 //    call was most of the start.
+//  - dist/execscope-reports-HASH.cjs (and its code cache): the same command line without what
+//    src/cli.ts imports on demand for lab, tap, live, export and the TUI; dist/cli.js starts it for
+//    analyze, diagnose, extract and keys, whose start then reads and deserialises less (540 KB of
+//    850 KB, a 684 KB code cache of 785 KB): `analyze --json` of kubectl-ws-64k 777 → 761 M
+//    instructions, its first 50 packets 189 → 180 M (callgrind --predictable, which keeps the cache).
 //  - dist/run-tui.mjs: the TUI's drawing code (Ink, React, yoga), an ES module because Ink and yoga
 //    use top-level await, imported by the bundle only when a TUI opens.
 //  - dist/hash-worker.js: the hash worker's thread (`new URL('./hash-worker.js', import.meta.url)`).
@@ -54,6 +59,24 @@ const commonJs = {
   define: { ...common.define, 'import.meta.url': '__execscopeUrl' },
   banner: { js: "var __execscopeUrl = require('node:url').pathToFileURL(__filename).href;" },
 };
+/**
+ * The reports bundle: what src/cli.ts imports on demand (lab, tap, live, export, the TUI's follower
+ * and inspector) is left out, a module that says so if it is ever loaded; dist/cli.js runs only
+ * analyze, diagnose, extract and keys in it, which import none of them.
+ */
+const onDemandLeftOut = {
+  name: 'on-demand-left-out',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/.*\.js$/ }, (args) =>
+      args.kind === 'dynamic-import' && args.importer === join(root, 'src', 'cli.ts') ? { path: args.path, namespace: 'left-out' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'left-out' }, (args) => ({
+      contents: `throw new Error(${JSON.stringify(`${args.path} is not in the reports bundle (scripts/build.mjs): dist/cli.js starts the full one for this command`)});`,
+      loader: 'js',
+    }));
+  },
+};
+
 /** In the command line's bundle, the TUI's drawing code is the ES module beside it. */
 const tuiOutside = {
   name: 'tui-outside',
@@ -75,11 +98,12 @@ const cellWidthForInk = {
 };
 
 rmSync(dist, { recursive: true, force: true });
-const [, , tui] = await Promise.all([
+const [, , , tui] = await Promise.all([
   // Node's built-ins and resvg are required when first needed rather than imported: a script that
   // comes from the code cache cannot import() in Node 20 (its import callback is not restored), so
   // the one ES module, the TUI's, is imported by the loader for it (below).
   build({ ...commonJs, entryPoints: { execscope: 'src/cli.ts' }, plugins: [tuiOutside], supported: { 'dynamic-import': false } }),
+  build({ ...commonJs, entryPoints: { 'execscope-reports': 'src/cli.ts' }, plugins: [tuiOutside, onDemandLeftOut], supported: { 'dynamic-import': false } }),
   build({ ...commonJs, entryPoints: { 'hash-worker': 'src/pipeline/hash-worker.ts' } }),
   build({
     ...common,
@@ -111,25 +135,36 @@ const decoders = /^(src\/(pipeline|capture|net|websocket\/(?!channel-subprotocol
 const strays = Object.keys(tui.metafile.inputs).filter((input) => decoders.test(input));
 if (strays.length > 0) throw new Error(`build: dist/run-tui.mjs would hold decoders (${strays.length} modules, ${strays.slice(0, 3).join(', ')}, …): pass them in RunTuiOptions instead`);
 
-// The bundle's name carries its content's hash, which ties the code cache to it.
-// cli.ts's #! line is no syntax inside the function the loader wraps the bundle in.
-let source = readFileSync(join(dist, 'execscope.js'), 'utf8').replace(/^#!.*/, '');
-const tuiRequire = '__toESM(require("./run-tui.mjs"),1)';
-if (source.split(tuiRequire).length !== 2) throw new Error(`build: expected the bundle to load the TUI once as ${tuiRequire}`);
-source = source.replace(tuiRequire, '__execscopeImport("./run-tui.mjs")');
-const bundle = `execscope-${createHash('sha256').update(source).digest('hex').slice(0, 12)}.cjs`;
-rmSync(join(dist, 'execscope.js'));
-renameSync(join(dist, 'execscope.js.map'), join(dist, `${bundle}.map`));
-writeFileSync(join(dist, bundle), source.replace('//# sourceMappingURL=execscope.js.map', `//# sourceMappingURL=${bundle}.map`));
-const loader = readFileSync(join(root, 'scripts', 'cli-loader.cjs'), 'utf8').replace('join(__dirname, BUNDLE)', `join(__dirname, ${JSON.stringify(bundle)})`);
+// A bundle's name carries its content's hash, which ties the code cache to it.
+function finishBundle(built) {
+  // cli.ts's #! line is no syntax inside the function the loader wraps the bundle in.
+  let source = readFileSync(join(dist, `${built}.js`), 'utf8').replace(/^#!.*/, '');
+  const tuiRequire = '__toESM(require("./run-tui.mjs"),1)';
+  if (source.split(tuiRequire).length !== 2) throw new Error(`build: expected ${built} to load the TUI once as ${tuiRequire}`);
+  source = source.replace(tuiRequire, '__execscopeImport("./run-tui.mjs")');
+  const bundle = `${built}-${createHash('sha256').update(source).digest('hex').slice(0, 12)}.cjs`;
+  rmSync(join(dist, `${built}.js`));
+  renameSync(join(dist, `${built}.js.map`), join(dist, `${bundle}.map`));
+  writeFileSync(join(dist, bundle), source.replace(`//# sourceMappingURL=${built}.js.map`, `//# sourceMappingURL=${bundle}.map`));
+  return bundle;
+}
+const bundle = finishBundle('execscope');
+const reportsBundle = finishBundle('execscope-reports');
+const loader = readFileSync(join(root, 'scripts', 'cli-loader.cjs'), 'utf8')
+  .replace("BUNDLE = 'BUNDLE'", `BUNDLE = ${JSON.stringify(bundle)}`)
+  .replace("REPORTS_BUNDLE = 'REPORTS_BUNDLE'", `REPORTS_BUNDLE = ${JSON.stringify(reportsBundle)}`);
+if (!loader.includes(bundle) || !loader.includes(reportsBundle)) throw new Error('build: scripts/cli-loader.cjs no longer names its bundles as BUNDLE and REPORTS_BUNDLE');
 writeFileSync(join(dist, 'cli.js'), loader, { mode: 0o755 });
 
-// The training run: WebSocket and SPDY exec through every hop, with the CRI's gRPC calls, the way
-// `analyze --json` reads them. Without a cache the command line still runs, only slower to start.
-const cacheFile = join(dist, bundle.replace(/\.cjs$/, '.code-cache'));
-const training = spawnSync(process.execPath, [join(dist, 'cli.js'), 'analyze', 'fixtures/lab/lab-fault-reset-mid-stream.pcapng', '--json'], {
-  cwd: root,
-  env: { ...process.env, EXECSCOPE_WRITE_CODE_CACHE: cacheFile },
-  stdio: ['ignore', 'ignore', 'inherit'],
-});
-if (training.status !== 0) console.error(`build: the code cache's training run failed (status ${training.status}); dist/ runs without a code cache`);
+// The training run of each bundle: WebSocket and SPDY exec through every hop, with the CRI's gRPC
+// calls, the way `analyze --json` reads them (and the TUI's load). Without a cache the command line
+// still runs, only slower to start.
+for (const trained of [bundle, reportsBundle]) {
+  const cacheFile = join(dist, trained.replace(/\.cjs$/, '.code-cache'));
+  const training = spawnSync(process.execPath, [join(dist, 'cli.js'), 'analyze', 'fixtures/lab/lab-fault-reset-mid-stream.pcapng', '--json'], {
+    cwd: root,
+    env: { ...process.env, EXECSCOPE_WRITE_CODE_CACHE: cacheFile },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  if (training.status !== 0) console.error(`build: the code cache's training run of ${trained} failed (status ${training.status}); it runs without a code cache`);
+}
