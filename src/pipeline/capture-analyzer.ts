@@ -130,7 +130,7 @@ export class CaptureAnalyzer implements PipelineContext {
       },
       onPacket: (p) => {
         this.model.capture.packets++;
-        if (clockShift) p.ts += clockShift;
+        if (clockShift !== 0) p.ts += clockShift;
         // sockdump's unix-socket records carry no IP: their streams go straight to the connection analyzers.
         if (p.linkType === LINKTYPE_USER0) this.unixStreams.push(p);
         else this.packets.push(p);
