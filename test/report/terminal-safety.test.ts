@@ -39,6 +39,19 @@ test('JSON escapes C1 and bidi controls as \\u009b, \\u202e, so it is inert prin
   expect(JSON.parse(text).sessions[0].protocol).toBe(`v5.channel.k8s.io ${ESCAPES.join(' ')}`);
 });
 
+test('escapeJsonControls: all-ASCII text as it is, every C1 and bidi control escaped beside other non-ASCII text', () => {
+  const ascii = JSON.stringify({ a: 'plain \u001b text', n: [1, 2] }, null, 2);
+  expect(escapeJsonControls(ascii)).toBe(ascii);
+  const controls = [...Array.from({ length: 0x20 }, (_, i) => 0x80 + i), 0x61c, 0x200e, 0x200f, 0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2066, 0x2067, 0x2068, 0x2069];
+  for (const cp of controls) {
+    const text = JSON.stringify({ s: `é${String.fromCharCode(cp)}😀` });
+    const escaped = escapeJsonControls(text);
+    expect(escaped).toBe(text.replace(String.fromCharCode(cp), `\\u${cp.toString(16).padStart(4, '0')}`));
+    expect(JSON.parse(escaped)).toEqual(JSON.parse(text));
+  }
+  expect(escapeJsonControls('"é😀\u00ff"')).toBe('"é😀\u00ff"');
+});
+
 test('the JSON streamed piece by piece (analyze --json) is the text of the whole document', () => {
   const empty = captureModel({});
   const fatal = captureModel({ sessions: [hostileSession()] });
