@@ -208,10 +208,13 @@ export class PacketDecoder {
     const headerProblem = decodeTcpHeader(view, start, end, seg);
     if (headerProblem !== null) return this.malformed(p, headerProblem);
     this.stats.tcpSegments++;
-    seg.src = src;
-    seg.dst = dst;
+    // Stored only when they change (the addresses mostly repeat, the buffer changes once a chunk): a
+    // pointer stored into this old object costs the write barrier's slow path while the garbage
+    // collector marks, and whenever the buffer is young (~80 instructions a packet together).
+    if (seg.src !== src) seg.src = src;
+    if (seg.dst !== dst) seg.dst = dst;
     const payloadStart = start + seg.headerLength;
-    seg.bytes = data;
+    if (seg.bytes !== data) seg.bytes = data;
     seg.start = payloadStart;
     seg.end = end;
     seg.payloadStart = data === p.bytes ? payloadStart - p.start : payloadStart;
