@@ -621,6 +621,18 @@ describe('TcpReassembler: bounded memory', () => {
       { where: 'packet 1', message: 'more than 2 TCP connections at once: connection 2 (10.0.0.1:1002, 10.0.0.2:6443) ended early' },
     ]);
   });
+
+  it('keeps ending the least recently active connection after the table was first full', () => {
+    const { rec, tcp, push } = setup({ maxConnections: 2 });
+    const makers = [1, 2, 3, 4].map((i) => new SegmentMaker({ addr: '10.0.0.1', port: 1000 + i }));
+    handshake(makers[0], push);
+    handshake(makers[1], push);
+    handshake(makers[2], push); // ends connection 1
+    push(makers[1].seg('c', 1001, 'a', 'PA', 5001)); // connection 2 active again, after 3
+    push(makers[3].seg('c', 1000, '', 'S')); // ends connection 3
+    tcp.end();
+    expect(rec.log.filter((line) => line.startsWith('end'))).toEqual(['end 1', 'end 3', 'end 2', 'end 4']);
+  });
 });
 
 describe('TcpReassembler: sink contract', () => {
