@@ -39,11 +39,12 @@ export interface Ipv4Header {
 export function decodeIpv4Header(view: DataView, offset: number, out: Ipv4Header, end = view.byteLength): string | null {
   const captured = end - offset;
   if (captured < MIN_HEADER_BYTES) return `IPv4 header cut short: ${captured} bytes captured`;
-  const first = view.getUint8(offset);
-  const version = first >> 4;
+  // Read a 32-bit word at a time (each DataView read checks its view): version, header length and total length are one.
+  const first = view.getUint32(offset);
+  const version = first >>> 28;
   if (version !== 4) return `IP version ${version} in an IPv4 packet`;
-  const headerLength = (first & 0x0f) * 4;
-  const declared = view.getUint16(offset + 2);
+  const headerLength = ((first >>> 24) & 0x0f) * 4;
+  const declared = first & 0xffff;
   const totalLength = declared === 0 ? captured : declared;
   if (headerLength < MIN_HEADER_BYTES || headerLength > captured || totalLength < headerLength) return badLengths(headerLength, captured, totalLength);
   // The receiver drops a datagram whose options it cannot parse, so none of its bytes reach the stream.
@@ -51,10 +52,11 @@ export function decodeIpv4Header(view: DataView, offset: number, out: Ipv4Header
     const optionsProblem = checkOptions(view, offset + MIN_HEADER_BYTES, offset + headerLength);
     if (optionsProblem !== null) return optionsProblem;
   }
-  const fragment = view.getUint16(offset + 6);
+  const idAndFragment = view.getUint32(offset + 4);
+  const fragment = idAndFragment & 0xffff;
   out.headerLength = headerLength;
   out.totalLength = totalLength;
-  out.id = view.getUint16(offset + 4);
+  out.id = idAndFragment >>> 16;
   out.moreFragments = (fragment & FLAG_MORE_FRAGMENTS) !== 0;
   out.fragmentOffset = (fragment & FRAGMENT_OFFSET_MASK) * 8;
   out.protocol = view.getUint8(offset + 9);

@@ -76,16 +76,18 @@ export interface TcpHeader {
 export function decodeTcpHeader(view: DataView, offset: number, end: number, out: TcpHeader): string | null {
   const available = end - offset;
   if (available < MIN_HEADER_BYTES) return `TCP header cut short: ${available} bytes`;
-  const offsetAndFlags = view.getUint16(offset + 12);
-  const headerLength = (offsetAndFlags >> 12) * 4;
+  // Read a 32-bit word at a time (each DataView read checks its view): data offset, flags and window are one.
+  const offsetFlagsWindow = view.getUint32(offset + 12);
+  const headerLength = (offsetFlagsWindow >>> 28) * 4;
   if (headerLength < MIN_HEADER_BYTES || headerLength > available) return badHeaderLength(headerLength, available);
-  const flags = offsetAndFlags & 0xff;
-  out.srcPort = view.getUint16(offset);
-  out.dstPort = view.getUint16(offset + 2);
+  const flags = (offsetFlagsWindow >>> 16) & 0xff;
+  const ports = view.getUint32(offset);
+  out.srcPort = ports >>> 16;
+  out.dstPort = ports & 0xffff;
   out.seq = view.getUint32(offset + 4);
   out.ack = view.getUint32(offset + 8);
   out.flags = flags;
-  out.window = view.getUint16(offset + 14);
+  out.window = offsetFlagsWindow & 0xffff;
   out.headerLength = headerLength;
   out.windowScale = flags & TCP_SYN ? windowScaleOption(view, offset + MIN_HEADER_BYTES, offset + headerLength) : 0;
   return null;
