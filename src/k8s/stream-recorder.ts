@@ -26,6 +26,8 @@ export const defaultRecorderOptions: RecorderOptions = {
 };
 
 const DATA_DIR: Record<string, Direction> = { stdin: 'c2s', resize: 'c2s' };
+/** A stream neither side has closed: one shared record until its first half-close, not ~40 bytes for each stream of every open session. */
+const NOT_CLOSED: StreamRecord['closedAt'] = Object.freeze({ c2s: null, s2c: null });
 /** The head's first chunk holds a few keystrokes' worth at least. */
 const MIN_HEAD_CHUNK = 64;
 
@@ -50,7 +52,7 @@ export class StreamRecorder {
       repliedAt: null,
       firstDataAt: null,
       lastDataAt: null,
-      closedAt: { c2s: null, s2c: null },
+      closedAt: NOT_CLOSED,
       resetAt: null,
       resetStatus: null,
       bytes: 0,
@@ -74,7 +76,7 @@ export class StreamRecorder {
     const r = this.record;
     if (kind === 'open' && r.openedAt === null) r.openedAt = origin.lastTs;
     if (kind === 'reply' && r.repliedAt === null) r.repliedAt = origin.lastTs;
-    if (kind === 'half-close' && r.closedAt[dir] === null) r.closedAt[dir] = origin.lastTs;
+    if (kind === 'half-close' && r.closedAt[dir] === null) r.closedAt = dir === 'c2s' ? { c2s: origin.lastTs, s2c: r.closedAt.s2c } : { c2s: r.closedAt.c2s, s2c: origin.lastTs };
     if (kind === 'reset' && r.resetAt === null) {
       r.resetAt = origin.lastTs;
       r.resetStatus = detail ?? null;

@@ -53,8 +53,8 @@ export interface StreamRecord {
   firstDataAt: number | null;
   /** When its last payload byte arrived (kept even when per-frame events are not). */
   lastDataAt: number | null;
-  /** Half-close per side (SPDY FIN, v5 CLOSE signal). */
-  closedAt: { c2s: number | null; s2c: number | null };
+  /** Half-close per side (SPDY FIN, v5 CLOSE signal): replaced, not written to, as open streams share one. */
+  closedAt: { readonly c2s: number | null; readonly s2c: number | null };
   resetAt: number | null;
   resetStatus: string | null;
   bytes: number;

@@ -89,18 +89,20 @@ export interface WebSocketMessageSink {
  * completed no later than the pong. Shared by the two directions' assemblers.
  */
 export class PingPongTracker {
-  private readonly unanswered: Record<Direction, { payload: Uint8Array; origin: FrameOrigin }[]> = { c2s: [], s2c: [] };
+  /** Made at the first ping: most connections send none, and the record and its two lists were ~140 bytes of every open WebSocket. */
+  private unanswered: Record<Direction, { payload: Uint8Array; origin: FrameOrigin }[]> | null = null;
 
   constructor(private readonly maxUnanswered = 64) {}
 
   ping(dir: Direction, payload: Uint8Array, origin: FrameOrigin): void {
-    const queue = this.unanswered[dir];
+    const queue = (this.unanswered ??= { c2s: [], s2c: [] })[dir];
     queue.push({ payload, origin });
     if (queue.length > this.maxUnanswered) queue.shift();
   }
 
   /** Returns the ping this pong answers, if any. */
   pong(dir: Direction, payload: Uint8Array, origin: FrameOrigin): FrameOrigin | undefined {
+    if (this.unanswered === null) return undefined;
     const queue = this.unanswered[dir === 'c2s' ? 's2c' : 'c2s'];
     for (let i = 0; i < queue.length; i++) {
       const candidate = queue[i];
@@ -179,8 +181,11 @@ export class WebSocketMessageAssembler implements WebSocketFrameSink {
   private msgTs = ZERO_TS;
   private msgFirstPending = false;
   private msgLastSent = false;
-  /** Text messages: the payload so far is valid UTF-8 (a message is reported once). */
-  private readonly utf8 = new Utf8Validator();
+  /**
+   * Text messages: the payload so far is valid UTF-8 (a message is reported once). Made at the first
+   * text message: a k8s exec sends binary ones, and it was ~110 bytes of every open WebSocket.
+   */
+  private utf8: Utf8Validator | null = null;
   private textValid = true;
   /** Wire origin of the compressed piece being inflated, for the output it produces. */
   private inflatingOrigin: StreamOrigin = NO_ORIGIN;
@@ -344,7 +349,7 @@ export class WebSocketMessageAssembler implements WebSocketFrameSink {
     this.msgTs = h.origin.ts;
     this.msgFirstPending = true;
     this.msgLastSent = false;
-    this.utf8.reset();
+    this.utf8?.reset();
     this.textValid = true;
     if (this.msgCompressed) this.reportInflate(this.inflater!.begin(), h.origin.offset);
   }
@@ -399,11 +404,12 @@ export class WebSocketMessageAssembler implements WebSocketFrameSink {
   }
 
   private checkText(data: Uint8Array, last: boolean): void {
-    const bad = this.utf8.push(data);
+    const utf8 = (this.utf8 ??= new Utf8Validator());
+    const bad = utf8.push(data);
     if (bad >= 0) {
       this.textValid = false;
       this.problem('invalid-utf8', this.msgOffset, `text message is not valid UTF-8: byte ${bad} of its payload (RFC 6455 §8.1)`, this.msgPacket);
-    } else if (last && this.utf8.incomplete) {
+    } else if (last && utf8.incomplete) {
       this.textValid = false;
       this.problem('invalid-utf8', this.msgOffset, 'text message ends inside a UTF-8 sequence (RFC 6455 §8.1)', this.msgPacket);
     }

@@ -90,7 +90,7 @@ export function data(r: StreamRecord, dir: Direction, payload: string | Uint8Arr
 
 export function mark(r: StreamRecord, kind: StreamEvent['kind'], dir: Direction, o: FrameOrigin, detail?: string): StreamEvent {
   if (kind === 'open' && r.openedAt === null) r.openedAt = o.lastTs;
-  if (kind === 'half-close') r.closedAt[dir] = o.lastTs;
+  if (kind === 'half-close') r.closedAt = { ...r.closedAt, [dir]: o.lastTs };
   if (kind === 'reset') {
     r.resetAt = o.lastTs;
     r.resetStatus = detail ?? null;
