@@ -47,12 +47,12 @@ export class DockerStreamTransport implements UpgradedTransport {
   }
 
   push(dir: Direction, bytes: Uint8Array, start: number, end: number, origin: StreamOrigin): void {
-    const data = rangeView(bytes, start, end);
-    this.next[dir] = origin.offset + data.length;
+    this.next[dir] = origin.offset + end - start;
     if (dir === 'c2s') {
-      this.b.data(this.stdin(), 'c2s', data, { ...origin, lastPacket: origin.packet, lastTs: origin.ts }, true, true);
+      this.b.data(this.stdin(), 'c2s', bytes, start, end, { ...origin, lastPacket: origin.packet, lastTs: origin.ts }, true, true);
       return;
     }
+    const data = rangeView(bytes, start, end);
     if (this.tty === null) {
       this.held.push({ data: data.slice(), origin });
       this.heldBytes += data.length;
@@ -102,7 +102,7 @@ export class DockerStreamTransport implements UpgradedTransport {
 
   private output(data: Uint8Array, origin: StreamOrigin): void {
     if (this.demux) this.demux.push(data, origin);
-    else this.b.data(this.b.stream('stdout', 1), 's2c', data, { ...origin, lastPacket: origin.packet, lastTs: origin.ts }, true, true);
+    else this.b.data(this.b.stream('stdout', 1), 's2c', data, 0, data.length, { ...origin, lastPacket: origin.packet, lastTs: origin.ts }, true, true);
   }
 
   private decide(): void {
@@ -120,7 +120,7 @@ export class DockerStreamTransport implements UpgradedTransport {
   private makeDemux(): StdcopyDecoder {
     return new StdcopyDecoder(
       {
-        onPayload: (stream, piece, frame, first, last) => this.b.data(this.b.stream(stream, STDCOPY_STREAMS.indexOf(stream)), 's2c', piece, frame, first, last),
+        onPayload: (stream, piece, frame, first, last) => this.b.data(this.b.stream(stream, STDCOPY_STREAMS.indexOf(stream)), 's2c', piece, 0, piece.length, frame, first, last),
         onProblem: (p) => this.b.warn({ ...p, connection: this.conn.id }),
       },
       this.where,

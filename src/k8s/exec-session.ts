@@ -3,6 +3,7 @@
  * the k8s streams that the SPDY or WebSocket adapter reports. It owns the session's model record
  * and decides the outcome and end state from what was actually carried on the wire.
  */
+import { rangeView } from '../core/byte-range.js';
 import type { Direction, FrameOrigin } from '../core/origin.js';
 import type { Problem } from '../core/problem.js';
 import { appended, noEntries } from '../core/appended.js';
@@ -159,18 +160,23 @@ export class ExecSessionBuilder {
     return undefined;
   }
 
-  /** Payload for stream `name`; the error and resize streams are also interpreted. */
-  data(rec: StreamRecorder, dir: Direction, piece: Uint8Array, frame: FrameOrigin, first: boolean, last: boolean): void {
-    rec.data(dir, piece, frame, first, last);
+  /**
+   * Payload for stream `name`, bytes[start, end) (valid only during the call: core/byte-range.ts);
+   * the error and resize streams are also interpreted.
+   */
+  data(rec: StreamRecorder, dir: Direction, bytes: Uint8Array, start: number, end: number, frame: FrameOrigin, first: boolean, last: boolean): void {
+    rec.data(dir, bytes, start, end, frame, first, last);
     const name = rec.record.name;
     const tap = this.tap;
-    if (tap && piece.length && tap.session === this.session.id && tap.stream === name && (tap.dir === undefined || tap.dir === dir)) tap.write(piece);
-    if (name === 'error' && this.errorLength < MAX_ERROR_BYTES && piece.length) {
+    if (end === start || (tap === null && name !== 'error' && name !== 'resize')) return;
+    const piece = rangeView(bytes, start, end);
+    if (tap && tap.session === this.session.id && tap.stream === name && (tap.dir === undefined || tap.dir === dir)) tap.write(piece);
+    if (name === 'error' && this.errorLength < MAX_ERROR_BYTES) {
       const take = piece.subarray(0, MAX_ERROR_BYTES - this.errorLength);
       this.errorParts = appended(this.errorParts, take.slice());
       this.errorLength += take.length;
       if (last) this.updateExit();
-    } else if (name === 'resize' && piece.length) {
+    } else if (name === 'resize') {
       this.resizeDecoder ??= new ResizeDecoder({
         onResize: (size, origin) => (this.session.resizes = appended(this.session.resizes, { width: size.width, height: size.height, ts: origin.ts })),
         onProblem: (problem) => this.warn(problem),

@@ -133,7 +133,7 @@ export class SpdyExecTransport extends DirectionPair<SpdyFrameDecoder> implement
     const rec = this.recorder(piece.streamId, dir, piece.frame);
     // The decoder refills the frame's origin for every piece: a timeline event keeps its first and last piece's.
     const frame = rec.keepsOrigins === true && (piece.first === true || piece.last === true) ? { ...piece.frame } : piece.frame;
-    this.b.data(rec, dir, piece.data, frame, piece.first, piece.last);
+    this.b.data(rec, dir, piece.bytes, piece.start, piece.end, frame, piece.first, piece.last);
     if (piece.last === true && piece.fin === true) rec.mark('half-close', dir, { ...piece.frame });
   }
 

@@ -4,12 +4,13 @@
  */
 import type { Hash } from 'node:crypto';
 import { nodeCrypto } from '../core/node-modules.js';
+import { rangeView } from '../core/byte-range.js';
 
 export interface StreamHasher {
   /** Starts a new hash and returns its handle. */
   open(): number;
-  /** `bytes` is only valid during the call. */
-  update(handle: number, bytes: Uint8Array): void;
+  /** bytes[start, end), only valid during the call (core/byte-range.ts). */
+  update(handle: number, bytes: Uint8Array, start: number, end: number): void;
   /** Asks for the digest; `done` runs once it is known (at the latest when flush() resolves). */
   digest(handle: number, done: (hex: string) => void): void;
   /** Resolves when every requested digest has been delivered. */
@@ -28,8 +29,8 @@ export class InlineStreamHasher implements StreamHasher {
     return this.next++;
   }
 
-  update(handle: number, bytes: Uint8Array): void {
-    this.hashes.get(handle)?.update(bytes);
+  update(handle: number, bytes: Uint8Array, start: number, end: number): void {
+    this.hashes.get(handle)?.update(rangeView(bytes, start, end));
   }
 
   digest(handle: number, done: (hex: string) => void): void {

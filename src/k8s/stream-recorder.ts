@@ -85,24 +85,26 @@ export class StreamRecorder {
   }
 
   /**
-   * Payload of one frame/message, possibly in pieces. `first` starts a timeline event, `last`
-   * completes it (its time is when the carrying frame completed).
+   * Payload of one frame/message, possibly in pieces: bytes[start, end), valid only during the call
+   * (core/byte-range.ts). Beyond the head and without a hash it is only counted. `first` starts a
+   * timeline event, `last` completes it (its time is when the carrying frame completed).
    */
-  data(dir: Direction, piece: Uint8Array, frame: FrameOrigin, first: boolean, last: boolean): void {
+  data(dir: Direction, bytes: Uint8Array, start: number, end: number, frame: FrameOrigin, first: boolean, last: boolean): void {
     const r = this.record;
     if (first === true && this.opts.keepEvents === true) {
       this.openEvent = { kind: 'data', ts: frame.ts, dir, length: 0, streamOffset: r.bytes, origin: frame };
     }
-    if (piece.length) {
-      r.bytes += piece.length;
+    const length = end - start;
+    if (length > 0) {
+      r.bytes += length;
       r.firstDataAt ??= frame.lastTs;
       r.lastDataAt = frame.lastTs;
-      if (this.hash !== null) this.opts.hasher?.update(this.hash, piece);
-      if (r.headBytes < this.opts.headBytes) this.keepHead(piece.subarray(0, this.opts.headBytes - r.headBytes));
+      if (this.hash !== null) this.opts.hasher?.update(this.hash, bytes, start, end);
+      if (r.headBytes < this.opts.headBytes) this.keepHead(bytes, start, Math.min(end, start + this.opts.headBytes - r.headBytes));
     }
     const ev = this.openEvent;
     if (ev !== null) {
-      ev.length += piece.length;
+      ev.length += length;
       if (last) {
         ev.ts = frame.lastTs;
         ev.origin = frame;
@@ -113,29 +115,29 @@ export class StreamRecorder {
   }
 
   /**
-   * Copies `bytes` to the head. Pieces share chunks, each made twice the size of the one before (up to
+   * Copies bytes[start, end) to the head. Pieces share chunks, each made twice the size of the one before (up to
    * what the head may still take) and filled before the next is made, so a head never allocates more
    * than headBytes: an array a piece held 1.6 million one-byte arrays for the bench's typing capture
    * (~700 MB, and spilling them cost 100 ms a batch). Entries handed out never change: a chunk is only
    * written past the end of the last view of it.
    */
-  private keepHead(bytes: Uint8Array): void {
+  private keepHead(bytes: Uint8Array, start: number, end: number): void {
     const r = this.record;
-    for (let rest = bytes; ; ) {
+    for (let at = start; ; ) {
       let chunk = this.headChunk;
       if (chunk === null || this.headChunkFilled === chunk.length) {
-        chunk = new Uint8Array(Math.min(this.opts.headBytes - r.headBytes, Math.max(rest.length, 2 * (chunk?.length ?? 0), MIN_HEAD_CHUNK)));
+        chunk = new Uint8Array(Math.min(this.opts.headBytes - r.headBytes, Math.max(end - at, 2 * (chunk?.length ?? 0), MIN_HEAD_CHUNK)));
         this.headChunk = chunk;
         this.headChunkFilled = 0;
         r.head = appended(r.head, chunk);
       }
-      const n = Math.min(rest.length, chunk.length - this.headChunkFilled);
-      chunk.set(n === rest.length ? rest : rest.subarray(0, n), this.headChunkFilled);
+      const n = Math.min(end - at, chunk.length - this.headChunkFilled);
+      chunk.set(bytes.subarray(at, at + n), this.headChunkFilled);
       this.headChunkFilled += n;
       r.headBytes += n;
       r.head[r.head.length - 1] = chunk.subarray(0, this.headChunkFilled);
-      if (n === rest.length) return;
-      rest = rest.subarray(n);
+      at += n;
+      if (at === end) return;
     }
   }
 

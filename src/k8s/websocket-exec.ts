@@ -54,13 +54,13 @@ export class WebSocketExecTransport implements UpgradedTransport, ChannelSink {
 
   onChannelData(ev: ChannelDataEvent): void {
     const rec = this.recorder(ev.channel, ev.port);
-    if (ev.messageFirst === true && ev.messageLast === true && ev.data.length === 0 && rec.record.bytes === 0 && rec.record.events.length === 0) {
+    if (ev.messageFirst === true && ev.messageLast === true && ev.end === ev.start && rec.record.bytes === 0 && rec.record.events.length === 0) {
       rec.mark('established', ev.dir, { ...ev.message }, 'empty message: connection established');
       return;
     }
     // The decoder refills its message origin for every piece: a timeline event keeps its first and last piece's.
     const message = rec.keepsOrigins === true && (ev.messageFirst === true || ev.messageLast === true) ? { ...ev.message } : ev.message;
-    this.b.data(rec, ev.dir, ev.data, message, ev.messageFirst, ev.messageLast);
+    this.b.data(rec, ev.dir, ev.bytes, ev.start, ev.end, message, ev.messageFirst, ev.messageLast);
   }
 
   onChannelClose(ev: ChannelCloseEvent): void {
@@ -87,9 +87,9 @@ export class WebSocketExecTransport implements UpgradedTransport, ChannelSink {
     this.b.warn(relocate(p, this.where));
   }
 
-  onTunnelData(dir: Direction, data: Uint8Array, origin: StreamOrigin, tunnelOffset: number, compressed: boolean): void {
-    this.observer?.tunnel(dir, data.length, origin, compressed);
-    this.tunnel?.push(dir, data, 0, data.length, { offset: tunnelOffset, length: data.length, packet: origin.packet, ts: origin.ts });
+  onTunnelData(dir: Direction, bytes: Uint8Array, start: number, end: number, origin: StreamOrigin, tunnelOffset: number, compressed: boolean): void {
+    this.observer?.tunnel(dir, end - start, origin, compressed);
+    this.tunnel?.push(dir, bytes, start, end, { offset: tunnelOffset, length: end - start, packet: origin.packet, ts: origin.ts });
   }
 
   onTunnelGap(dir: Direction, tunnelOffset: number, length: number): void {

@@ -7,6 +7,7 @@
  * kubelet and the kubelet's bytes out as one binary message per read. A non-101 answer goes back to
  * the client as it came. IO code.
  */
+import { rangeView } from '../core/byte-range.js';
 import { K8sChannelDecoder } from '../websocket/channel-protocol.js';
 import { Opcode } from '../websocket/frame-header.js';
 import { WebSocketFrameEncoder } from '../websocket/frame-encoder.js';
@@ -53,8 +54,8 @@ export async function tunnelToKubelet(up: HopUpgrade, kubeletPort: number, kubel
   const decoder = new K8sChannelDecoder(PORT_FORWARD_TUNNEL_PROTOCOL, {
     onChannelData: () => {},
     onChannelClose: () => {},
-    onTunnelData: (_dir, data) => {
-      if (!backend.destroyed && !backend.write(data)) {
+    onTunnelData: (_dir, bytes, start, end) => {
+      if (!backend.destroyed && !backend.write(rangeView(bytes, start, end))) {
         socket.pause();
         backend.once('drain', () => socket.resume());
       }

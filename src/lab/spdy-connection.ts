@@ -7,6 +7,7 @@
  * stream received), then close TCP. No flow control (spdystream has none). IO glue around the
  * sans-IO SpdyFrameDecoder / SpdyFrameEncoder.
  */
+import { rangeView } from '../core/byte-range.js';
 import type { Duplex } from 'node:stream';
 import type { StreamOrigin } from '../core/origin.js';
 import type { Problem } from '../core/problem.js';
@@ -258,7 +259,7 @@ export class SpdyConnection {
   private onData(piece: SpdyDataPiece): void {
     const stream = this.streams.get(piece.streamId);
     if (!stream) return;
-    if (piece.data.length) stream.deliver(piece.data);
+    if (piece.end > piece.start) stream.deliver(rangeView(piece.bytes, piece.start, piece.end));
     if (piece.fin && piece.last) stream.endRemote('fin');
   }
 

@@ -7,6 +7,7 @@
  * the CRI streaming server's legacy WebSocket (channel.k8s.io, base64, v4). IO glue around the sans-IO
  * K8sChannelDecoder and WebSocketFrameEncoder.
  */
+import { rangeView } from '../core/byte-range.js';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { K8sChannel, K8sChannelDecoder } from '../websocket/channel-protocol.js';
@@ -109,7 +110,7 @@ export class WebSocketChannelServer {
     this.base64 = k8sChannelProtocol(protocol).codec === 'base64';
     this.decoder = new K8sChannelDecoder(protocol, {
       onChannelData: (ev) => {
-        if (ev.data.length && this.readChannels.has(ev.channel)) handlers.onData(ev.channel, ev.data);
+        if (ev.end > ev.start && this.readChannels.has(ev.channel)) handlers.onData(ev.channel, rangeView(ev.bytes, ev.start, ev.end));
       },
       onChannelClose: (ev) => {
         if (this.readChannels.has(ev.channel)) handlers.onChannelClosed(ev.channel);

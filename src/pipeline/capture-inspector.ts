@@ -495,7 +495,8 @@ export function createCaptureInspector(path: string, keys: TlsKeyLog | null = nu
             onControl() {},
             onProblem() {},
             // The tunnelled bytes come out during the push of the piece that carried them.
-            onTunnelData(_d, data, origin, tunnelOffset, compressed) {
+            onTunnelData(_d, bytes, start, end, origin, tunnelOffset, compressed) {
+              const data = rangeView(bytes, start, end);
               if (!unitStream(data, { offset: tunnelOffset, length: data.length, packet: origin.packet, ts: origin.ts })) return;
               heldInPiece = true;
               // The unit's part of the piece (all of it when inflated from a compressed message).

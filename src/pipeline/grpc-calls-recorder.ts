@@ -74,7 +74,7 @@ export function grpcCallsRecorder(scope: ConnectionScope): GrpcSink {
           const s = entry.execSync;
           const at = origin(call, message.ts, message.length);
           for (const [name, bytes] of [['stdout', response.stdout], ['stderr', response.stderr]] as const) {
-            if (bytes?.length) s.data(s.stream(name, name === 'stdout' ? 1 : 2), 's2c', bytes, at, true, true);
+            if (bytes?.length) s.data(s.stream(name, name === 'stdout' ? 1 : 2), 's2c', bytes, 0, bytes.length, at, true, true);
           }
           const code = response.exitCode;
           s.session.exit = code === 0 ? { status: 'Success', code } : { status: 'Failure', code, reason: 'NonZeroExitCode' };

@@ -119,15 +119,15 @@ export class WebSocketTrafficRecorder {
       this.message[ev.dir] = m;
     }
     if (!m) return;
-    m.bytes += ev.data.length;
+    m.bytes += ev.end - ev.start;
     m.frames = ev.frames;
     // The entry's own origin (the assembler's is refilled for every piece), grown to this piece's end.
     const o = m.origin;
     o.length = ev.message.length;
     o.lastPacket = ev.message.lastPacket;
     o.lastTs = ev.message.lastTs;
-    if (m.head.length < MESSAGE_HEAD_BYTES && ev.data.length > 0) {
-      const take = ev.data.subarray(0, MESSAGE_HEAD_BYTES - m.head.length);
+    if (m.head.length < MESSAGE_HEAD_BYTES && ev.end > ev.start) {
+      const take = ev.bytes.subarray(ev.start, Math.min(ev.end, ev.start + MESSAGE_HEAD_BYTES - m.head.length));
       const head = new Uint8Array(m.head.length + take.length);
       head.set(m.head);
       head.set(take, m.head.length);

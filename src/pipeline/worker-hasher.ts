@@ -34,15 +34,15 @@ export class WorkerStreamHasher implements StreamHasher {
     return this.next++;
   }
 
-  update(handle: number, data: Uint8Array): void {
-    let at = 0;
-    while (at < data.length) {
+  update(handle: number, data: Uint8Array, start: number, end: number): void {
+    let at = start;
+    while (at < end) {
       if (this.used + 8 >= BATCH_BYTES) this.send(null);
-      const take = Math.min(data.length - at, BATCH_BYTES - this.used - 8);
+      const take = Math.min(end - at, BATCH_BYTES - this.used - 8);
       this.view.setUint32(this.used, handle, true);
       this.view.setUint32(this.used + 4, take, true);
       // Most pieces fit whole: copying `data` itself saves making a view of it per piece.
-      this.bytes.set(take === data.length ? data : data.subarray(at, at + take), this.used + 8);
+      this.bytes.set(at === 0 && take === data.length ? data : data.subarray(at, at + take), this.used + 8);
       this.used += 8 + take;
       at += take;
     }

@@ -13,7 +13,6 @@
  */
 import { ZERO_TS, type FrameOrigin, type StreamOrigin } from '../core/origin.js';
 import type { Problem } from '../core/problem.js';
-import { SMALL_PIECE_BYTES, SmallPieceCopier } from '../core/small-copy.js';
 import { ResyncCarry } from '../core/resync-carry.js';
 import { spdyProblem, type SpdyProblemCode } from './problems.js';
 import {
@@ -83,8 +82,6 @@ type ControlFrameBody = SpdyControlFrame extends infer F
   : never;
 
 const EMPTY = new Uint8Array(0);
-/** DATA pieces of a few bytes (a keystroke) are copies: their sinks use them only during the call. */
-const smallPieces = new SmallPieceCopier();
 /**
  * The DATA frame handed with each piece (and with a loss), refilled from the decoder's fields and
  * shared as the piece is: a sink that keeps it keeps a copy. Made per frame, it was an object, two
@@ -102,7 +99,9 @@ const sharedPiece: SpdyDataPiece = {
   flags: 0,
   fin: false,
   frameLength: 0,
-  data: EMPTY,
+  bytes: EMPTY,
+  start: 0,
+  end: 0,
   origin: { offset: 0, length: 0, packet: 0, ts: 0 },
   frame: sharedDataFrame,
   first: false,
@@ -334,7 +333,7 @@ export class SpdyFrameDecoder {
     this.firstPiece = true;
     // An empty DATA frame (a FIN) is one empty piece, and the next frame header follows.
     if (this.length > 0) this.state = 'data';
-    else this.emitPiece(EMPTY, payloadOffset, packet, ts);
+    else this.emitPiece(EMPTY, 0, 0, payloadOffset, packet, ts);
   }
 
   // ---- DATA ----
@@ -344,28 +343,30 @@ export class SpdyFrameDecoder {
     const n = Math.min(this.remaining, end - i);
     this.remaining -= n;
     if (this.remaining === 0) this.state = 'header';
-    // Mid-payload pushes of a whole array are all payload: handed on as they came, without a new view.
-    const piece = i === 0 && n === data.length ? data : n <= SMALL_PIECE_BYTES ? smallPieces.copy(data, i, i + n) : data.subarray(i, i + n);
-    this.emitPiece(piece, base + i, packet, ts);
+    this.emitPiece(data, i, i + n, base + i, packet, ts);
     return i + n;
   }
 
-  /** `data` starts at stream offset `offset`, its first byte came in `packet` at `ts`. */
-  private emitPiece(data: Uint8Array, offset: number, packet: number, ts: number): void {
+  /** data[start, end) lies at stream offset `offset`, its first byte came in `packet` at `ts`. */
+  private emitPiece(data: Uint8Array, start: number, end: number, offset: number, packet: number, ts: number): void {
     this.dataLastPacket = packet;
     this.dataLastTs = ts;
     const frame = this.dataFrame();
     const piece = sharedPiece;
     const origin = piece.origin;
     origin.offset = offset;
-    origin.length = data.length;
+    origin.length = end - start;
     origin.packet = packet;
     origin.ts = ts;
     piece.streamId = this.streamId;
     piece.flags = this.flags;
     piece.fin = (this.flags & SpdyFlag.FIN) !== 0;
     piece.frameLength = this.length;
-    piece.data = data;
+    // Stored only when it changes (the capture reader's buffer, once a read): a pointer stored into
+    // this old object costs the write barrier's slow path whenever the buffer is young.
+    if (piece.bytes !== data) piece.bytes = data;
+    piece.start = start;
+    piece.end = end;
     piece.frame = frame;
     piece.first = this.firstPiece;
     piece.last = this.remaining === 0;
@@ -619,7 +620,7 @@ export class SpdyFrameDecoder {
         if (this.remaining === 0) {
           // The frame's FIN (in its header) still counts: close the frame with an empty last piece.
           this.state = 'header';
-          this.emitPiece(EMPTY, offset + n, this.dataLastPacket, this.dataLastTs);
+          this.emitPiece(EMPTY, 0, 0, offset + n, this.dataLastPacket, this.dataLastTs);
         }
         return n;
       }

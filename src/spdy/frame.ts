@@ -125,8 +125,13 @@ export interface SpdyDataPiece {
   fin: boolean;
   /** Payload length of the whole frame. */
   frameLength: number;
-  /** A view into the caller's input: valid only during the call, copy to keep. */
-  data: Uint8Array;
+  /**
+   * The piece is bytes[start, end): the caller's input where it lies (core/byte-range.ts), valid only
+   * during the call; copy to keep.
+   */
+  bytes: Uint8Array;
+  start: number;
+  end: number;
   /** Where this piece lies in the direction's byte stream: like the piece, refilled for the next one. */
   origin: StreamOrigin;
   /** The whole frame (offset, length including the 8-byte header, first packet). lastPacket/lastTs are

@@ -256,7 +256,7 @@ export class SpdySessionTracker {
     const last = c2s ? this.c2sDataStream : this.s2cDataStream;
     const s = last !== null && last.id === piece.streamId ? last : this.dataStream(dir, piece);
     if (!s) return;
-    const n = piece.data.length;
+    const n = piece.end - piece.start;
     if (piece.first === true && (c2s ? s.finishedC2s : s.finishedS2c) !== null) {
       this.problem('protocol', dir, piece.frame, `DATA on stream ${s.id} after ${dir} sent FIN`);
     }

@@ -19,7 +19,7 @@
 import type { Direction, FrameOrigin, StreamOrigin } from '../core/origin.js';
 import type { Field } from '../core/field.js';
 import type { Problem } from '../core/problem.js';
-import { SMALL_PIECE_BYTES, SmallPieceCopier } from '../core/small-copy.js';
+import { rangeView } from '../core/byte-range.js';
 import { webSocketProblem, type WebSocketProblemCode } from './problems.js';
 import { Base64StreamDecoder } from './base64-stream.js';
 import { WebSocketConnectionDecoder } from './connection-decoder.js';
@@ -56,8 +56,13 @@ export function k8sChannelField(frame: Uint8Array, frameFields: readonly Field[]
 export interface ChannelDataEvent {
   dir: Direction;
   channel: number;
-  /** Channel payload (channel byte stripped, base64 decoded), valid only during the call. */
-  data: Uint8Array;
+  /**
+   * Channel payload (channel byte stripped, base64 decoded), bytes[start, end): the caller's buffer
+   * where it lies, or a decoder's own (core/byte-range.ts); valid only during the call.
+   */
+  bytes: Uint8Array;
+  start: number;
+  end: number;
   /**
    * Wire bytes that carried `data`: exact for plain binary messages; for base64 or compressed messages
    * the piece it was decoded from. Valid only during the call.
@@ -106,11 +111,11 @@ export interface ChannelSink {
   onFrame?(ev: WebSocketFrameEvent): void;
   onChannelGap?(ev: ChannelGapEvent): void;
   /**
-   * SPDY tunnel: `data` (valid only during the call) sits at `tunnelOffset` of `dir`'s tunnelled byte
-   * stream; `origin` is the payload piece that carried it, one for one, or when `compressed` the
-   * compressed piece it was inflated from.
+   * SPDY tunnel: bytes[start, end) (valid only during the call) sits at `tunnelOffset` of `dir`'s
+   * tunnelled byte stream; `origin` is the payload piece that carried it, one for one, or when
+   * `compressed` the compressed piece it was inflated from.
    */
-  onTunnelData?(dir: Direction, data: Uint8Array, origin: StreamOrigin, tunnelOffset: number, compressed: boolean): void;
+  onTunnelData?(dir: Direction, bytes: Uint8Array, start: number, end: number, origin: StreamOrigin, tunnelOffset: number, compressed: boolean): void;
   onTunnelGap?(dir: Direction, tunnelOffset: number, length: number): void;
   onProblem(p: Problem): void;
 }
@@ -172,8 +177,6 @@ const PORT_PREFIX = 3;
 const SKIP = 4;
 
 const EMPTY = new Uint8Array(0);
-/** A message's payload after its channel byte, when a few bytes long (a keystroke), is a copy. */
-const smallPieces = new SmallPieceCopier();
 /**
  * The event handed to onChannelData, refilled for every piece rather than allocated per segment, and
  * the origin of a piece after its message's channel byte: shared by every demux, as each is valid
@@ -183,7 +186,9 @@ const smallPieces = new SmallPieceCopier();
 const sharedEvent: ChannelDataEvent = {
   dir: 'c2s',
   channel: 0,
-  data: EMPTY,
+  bytes: EMPTY,
+  start: 0,
+  end: 0,
   origin: { offset: 0, length: 0, packet: 0, ts: 0 },
   messageFirst: false,
   messageLast: false,
@@ -226,22 +231,24 @@ class ChannelDemux implements WebSocketMessageSink {
 
   onMessageData(ev: WebSocketMessageData): void {
     this.msg = ev;
-    if (ev.first === true && ev.last === true && this.plainChannels === true && ev.opcode === Opcode.Binary && ev.compressed === false && ev.data.length >= 2 && ev.data[0] <= K8sChannel.Resize) {
+    const bytes = ev.bytes;
+    let start = ev.start;
+    const end = ev.end;
+    if (ev.first === true && ev.last === true && this.plainChannels === true && ev.opcode === Opcode.Binary && ev.compressed === false && end - start >= 2 && bytes[start] <= K8sChannel.Resize) {
       return this.wholeMessage(ev);
     }
     if (ev.first) this.beginMessage(ev);
     if (this.protocol.codec === 'tunnel') {
-      if (ev.data.length > 0) {
-        this.sink.onTunnelData?.(this.dir, ev.data, ev.origin, this.tunnelOffset, ev.compressed);
-        this.tunnelOffset += ev.data.length;
+      if (end > start) {
+        this.sink.onTunnelData?.(this.dir, bytes, start, end, ev.origin, this.tunnelOffset, ev.compressed);
+        this.tunnelOffset += end - start;
       }
       return;
     }
-    let data = ev.data;
     let origin = ev.origin;
-    if (this.phase === AWAIT_CHANNEL && data.length > 0) {
-      this.readChannel(data[0], ev);
-      data = data.length <= SMALL_PIECE_BYTES ? smallPieces.copy(data, 1, data.length) : data.subarray(1);
+    if (this.phase === AWAIT_CHANNEL && end > start) {
+      this.readChannel(bytes[start], ev);
+      start++;
       if (!ev.compressed) {
         const o = sharedAfterChannel;
         o.offset = origin.offset + 1;
@@ -252,8 +259,8 @@ class ChannelDemux implements WebSocketMessageSink {
       }
     }
     if (this.phase !== AWAIT_CHANNEL && this.phase !== SKIP) {
-      if (this.base64) this.decodeBase64(data, origin, ev);
-      else this.payload(data, origin, ev.last);
+      if (this.base64) this.decodeBase64(rangeView(bytes, start, end), origin, ev);
+      else this.payload(bytes, start, end, origin, ev.last);
     }
     if (ev.last) this.endMessage(ev);
   }
@@ -263,17 +270,16 @@ class ChannelDemux implements WebSocketMessageSink {
    * echo): its one event, as beginMessage, readChannel, payload and endMessage would make it.
    */
   private wholeMessage(ev: WebSocketMessageData): void {
-    const data = ev.data;
     const origin = ev.origin;
     this.phase = AWAIT_CHANNEL;
-    this.channel = data[0];
+    this.channel = ev.bytes[ev.start];
     this.emittedAny = false;
     const o = sharedAfterChannel;
     o.offset = origin.offset + 1;
     o.length = origin.length - 1;
     o.packet = origin.packet;
     o.ts = origin.ts;
-    this.emit(data.length <= SMALL_PIECE_BYTES ? smallPieces.copy(data, 1, data.length) : data.subarray(1), o, true);
+    this.emit(ev.bytes, ev.start + 1, ev.end, o, true);
   }
 
   onMessageLost(ev: WebSocketMessageLoss): void {
@@ -352,36 +358,36 @@ class ChannelDemux implements WebSocketMessageSink {
     for (let i = 0; i < chars.length; ) {
       i = b64.decode(chars, i);
       const final = ev.last && i === chars.length && !b64.pending;
-      if (b64.produced > 0) this.payload(b64.output.subarray(0, b64.produced), origin, final);
+      if (b64.produced > 0) this.payload(b64.output, 0, b64.produced, origin, final);
       if (b64.error) this.problem('invalid-base64', origin.offset, `${b64.error}; rest of message ignored`);
     }
     if (ev.last) {
       const problem = b64.finish();
       if (problem) this.problem('invalid-base64', origin.offset, problem);
-      if (b64.produced > 0) this.payload(b64.output.subarray(0, b64.produced), origin, true);
+      if (b64.produced > 0) this.payload(b64.output, 0, b64.produced, origin, true);
     }
   }
 
-  /** Decoded channel payload; `last` when it ends the message. */
-  private payload(data: Uint8Array, origin: StreamOrigin, last: boolean): void {
+  /** Decoded channel payload, bytes[start, end); `last` when it ends the message. */
+  private payload(bytes: Uint8Array, start: number, end: number, origin: StreamOrigin, last: boolean): void {
     if (this.phase === CLOSE_SIGNAL) {
-      if (this.closeSignalLength === 0 && data.length > 0) this.closeSignalChannel = data[0];
-      this.closeSignalLength += data.length;
+      if (this.closeSignalLength === 0 && end > start) this.closeSignalChannel = bytes[start];
+      this.closeSignalLength += end - start;
       return;
     }
     if (this.phase === PORT_PREFIX) {
-      const n = Math.min(2 - this.portLength, data.length);
-      for (let k = 0; k < n; k++) this.portValue |= data[k] << (8 * this.portLength++);
+      const n = Math.min(2 - this.portLength, end - start);
+      for (let k = 0; k < n; k++) this.portValue |= bytes[start + k] << (8 * this.portLength++);
       if (this.portLength < 2) return;
       this.ports!.set(this.channel >> 1, this.portValue);
       this.phase = DATA;
-      data = data.subarray(n);
+      start += n;
       // The announcement is an event of its own, even when data follows in the same message.
-      this.emit(EMPTY, origin, last && data.length === 0);
-      if (data.length === 0) return;
+      this.emit(EMPTY, 0, 0, origin, last && start === end);
+      if (start === end) return;
       origin = { offset: origin.offset + n, length: origin.length - n, packet: origin.packet, ts: origin.ts };
     }
-    if (data.length > 0) this.emit(data, origin, last);
+    if (end > start) this.emit(bytes, start, end, origin, last);
   }
 
   private endMessage(ev: WebSocketMessageData): void {
@@ -397,19 +403,22 @@ class ChannelDemux implements WebSocketMessageSink {
     } else if (this.phase === PORT_PREFIX) {
       this.problem('truncated-port-prefix', where, `port-forward port prefix truncated (${this.portLength} of 2 bytes)`);
     } else if (this.phase === DATA && !this.lastSent) {
-      this.emit(EMPTY, { offset: ev.origin.offset + ev.origin.length, length: 0, packet: ev.origin.packet, ts: ev.origin.ts }, true);
+      this.emit(EMPTY, 0, 0, { offset: ev.origin.offset + ev.origin.length, length: 0, packet: ev.origin.packet, ts: ev.origin.ts }, true);
     }
     this.phase = AWAIT_CHANNEL;
   }
 
-  private emit(data: Uint8Array, origin: StreamOrigin, last: boolean): void {
+  private emit(bytes: Uint8Array, start: number, end: number, origin: StreamOrigin, last: boolean): void {
     const first = !this.emittedAny;
     this.emittedAny = true;
     if (last) this.lastSent = true;
     const ev = sharedEvent;
     ev.dir = this.dir;
     ev.channel = this.channel;
-    ev.data = data;
+    // Stored only when it changes, as the message assembler's (the write barrier).
+    if (ev.bytes !== bytes) ev.bytes = bytes;
+    ev.start = start;
+    ev.end = end;
     ev.origin = origin;
     ev.messageFirst = first;
     ev.messageLast = last;

@@ -8,7 +8,7 @@
  * resynchronising.
  *
  * Sink protocol, in order, for each frame:
- *   onFrameStart(header) → onPayload(piece, origin) / onPayloadLost(offset, length) … → onFrameEnd(header, frame)
+ *   onFrameStart(header) → onPayload(bytes, start, end, origin) / onPayloadLost(offset, length) … → onFrameEnd(header, frame)
  * onSyncLost(offset) abandons the frame in progress (no onFrameEnd follows); decoding resumes with
  * onFrameStart at the next plausible header. onStreamEnd() comes once, from end(). onProblem(p) at any time.
  *
@@ -24,7 +24,6 @@ import { webSocketProblem, type WebSocketProblemCode } from './problems.js';
 import { maskInPlace } from './mask.js';
 import { SMALL_PIECE_BYTES, SmallPieceCopier } from '../core/small-copy.js';
 import { ResyncCarry } from '../core/resync-carry.js';
-import { rangeView } from '../core/byte-range.js';
 import { isControlOpcode, isKnownOpcode, Opcode, opcodeName, plausibleWebSocketFrame, webSocketHeaderLength, type WebSocketPlausibility } from './frame-header.js';
 
 export interface WebSocketFrameHeader {
@@ -47,10 +46,11 @@ export interface WebSocketFrameSink {
   /** `header` is the decoder's own object, refilled for the next frame: valid until this frame's onFrameEnd or onSyncLost. */
   onFrameStart(header: WebSocketFrameHeader): void;
   /**
-   * Unmasked payload bytes. `piece` (scratch buffer or the caller's packet buffer) and `origin` (the
-   * decoder's, or the caller's) are valid only during the call.
+   * Unmasked payload bytes, bytes[start, end): the caller's buffer where they lie, or (masked) the
+   * decoder's scratch buffer (core/byte-range.ts). `bytes` and `origin` (the decoder's, or the
+   * caller's) are valid only during the call.
    */
-  onPayload(piece: Uint8Array, origin: StreamOrigin): void;
+  onPayload(bytes: Uint8Array, start: number, end: number, origin: StreamOrigin): void;
   /** Payload bytes [offset, offset+length) of the current frame were lost; the frame goes on in sync. */
   onPayloadLost(offset: number, length: number): void;
   /**
@@ -62,7 +62,7 @@ export interface WebSocketFrameSink {
    * A whole frame in one piece (see WebSocketFrameDecoder.readSmallFrame): what onFrameStart,
    * onPayload and onFrameEnd would say of it, in one call. A sink without it gets those three.
    */
-  onWholeFrame?(header: WebSocketFrameHeader, piece: Uint8Array, origin: StreamOrigin, frame: FrameOrigin): void;
+  onWholeFrame?(header: WebSocketFrameHeader, bytes: Uint8Array, start: number, end: number, origin: StreamOrigin, frame: FrameOrigin): void;
   /** Framing lost at stream offset `offset`: the frame (and message) in progress is abandoned. */
   onSyncLost(offset: number): void;
   onStreamEnd(): void;
@@ -277,7 +277,7 @@ export class WebSocketFrameDecoder {
    * The frames of terminal typing (a keystroke, its echo): FIN set, no RSV bit, text or binary, masked
    * as the direction must be, 1 to SMALL_PIECE_BYTES of payload, all in the chunk. Nothing about such a
    * header can be a problem, so the frame is decoded in one pass: the header filled as startFrame fills
-   * it, the payload copied and unmasked, and the sink told of the whole frame in one call (through the
+   * it, the payload (copied and unmasked when masked), and the sink told of the whole frame in one call (through the
    * header steps and the three calls, with the message and channel layers' own, a keystroke cost ~840
    * instructions more). Returns where the frame ends, or -1 for any other frame (the steps take it).
    */
@@ -308,8 +308,6 @@ export class WebSocketFrameDecoder {
     o.length = headerLength;
     o.packet = packet;
     o.ts = ts;
-    const piece = smallPieces.copy(data, start, start + length);
-    if (masked) for (let j = 0; j < length; j++) piece[j] ^= key >> (24 - 8 * (j & 3));
     const f = sharedFrameOrigin;
     f.offset = offset + i;
     f.length = headerLength + length;
@@ -317,7 +315,12 @@ export class WebSocketFrameDecoder {
     f.ts = ts;
     f.lastPacket = packet;
     f.lastTs = ts;
-    sink.onWholeFrame(header, piece, this.pieceOrigin(offset + start, length, packet, ts), f);
+    const origin = this.pieceOrigin(offset + start, length, packet, ts);
+    if (masked) {
+      const piece = smallPieces.copy(data, start, start + length);
+      for (let j = 0; j < length; j++) piece[j] ^= key >> (24 - 8 * (j & 3));
+      sink.onWholeFrame(header, piece, 0, length, origin, f);
+    } else sink.onWholeFrame(header, data, start, start + length, origin, f);
     return start + length;
   }
 
@@ -422,9 +425,8 @@ export class WebSocketFrameDecoder {
     const n = Math.min(this.remaining, end - i);
     const start = offset + i;
     if (!h.masked) {
-      // Mid-payload segments are all payload: hand them on with the caller's origin, not a new one.
-      if (whole !== null && n === whole.length) this.sink.onPayload(rangeView(data, i, i + n), whole);
-      else this.sink.onPayload(n <= SMALL_PIECE_BYTES ? smallPieces.copy(data, i, i + n) : data.subarray(i, i + n), this.pieceOrigin(start, n, packet, ts));
+      // Mid-payload segments are all payload: handed on with the caller's origin, not a new one.
+      this.sink.onPayload(data, i, i + n, whole !== null && n === whole.length ? whole : this.pieceOrigin(start, n, packet, ts));
     } else {
       const scratch = (sharedScratch ??= new Uint8Array(SCRATCH_SIZE));
       for (let done = 0; done < n; ) {
@@ -436,7 +438,7 @@ export class WebSocketFrameDecoder {
           piece.set(data.subarray(i + done, i + done + k));
         }
         maskInPlace(piece, h.maskKey, this.payloadPos + done);
-        this.sink.onPayload(piece, this.pieceOrigin(start + done, k, packet, ts));
+        this.sink.onPayload(piece, 0, k, this.pieceOrigin(start + done, k, packet, ts));
         done += k;
       }
     }

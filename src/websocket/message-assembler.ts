@@ -17,13 +17,19 @@ import type { WebSocketFrameHeader, WebSocketFrameSink } from './frame-decoder.j
 import { Opcode, isControlOpcode, opcodeName } from './frame-header.js';
 import { PerMessageInflater } from './permessage-deflate.js';
 import { Utf8Validator } from './utf8-validator.js';
+import { rangeView } from '../core/byte-range.js';
 
 export interface WebSocketMessageData {
   dir: Direction;
   /** Opcode.Text or Opcode.Binary. */
   opcode: number;
-  /** Unmasked (and inflated) bytes, valid only during the call. */
-  data: Uint8Array;
+  /**
+   * Unmasked (and inflated) bytes, bytes[start, end): the caller's buffer where they lie, or the
+   * decoder's scratch or inflated output (core/byte-range.ts); valid only during the call.
+   */
+  bytes: Uint8Array;
+  start: number;
+  end: number;
   /** Wire bytes that carried `data` (for compressed messages: the compressed piece it was inflated from); valid only during the call. */
   origin: StreamOrigin;
   first: boolean;
@@ -142,7 +148,7 @@ const NO_ORIGIN: StreamOrigin = { offset: 0, length: 0, packet: 0, ts: 0 };
  * another WebSocket connection from inside it. An event of each assembler's own was two or three
  * more cache lines fetched per frame when thousands of connections interleave.
  */
-const sharedEvent: WebSocketMessageData = { dir: 'c2s', opcode: 0, data: EMPTY, origin: NO_ORIGIN, first: false, last: false, compressed: false, frames: 0, message: { offset: 0, length: 0, packet: 0, ts: 0, lastPacket: 0, lastTs: 0 } };
+const sharedEvent: WebSocketMessageData = { dir: 'c2s', opcode: 0, bytes: EMPTY, start: 0, end: 0, origin: NO_ORIGIN, first: false, last: false, compressed: false, frames: 0, message: { offset: 0, length: 0, packet: 0, ts: 0, lastPacket: 0, lastTs: 0 } };
 const sharedFrameEvent: WebSocketFrameEvent = { dir: 'c2s', opcode: 0, fin: false, rsv1: false, masked: false, maskKey: 0, payloadLength: 0, origin: { offset: 0, length: 0, packet: 0, ts: 0, lastPacket: 0, lastTs: 0 } };
 /** Where a message ends (its last frame's end), for the empty or inflated piece that finishes it. */
 const sharedEndOrigin: StreamOrigin = { offset: 0, length: 0, packet: 0, ts: 0 };
@@ -202,7 +208,7 @@ export class WebSocketMessageAssembler implements WebSocketFrameSink {
     this.pings = opts.pings;
     this.maxControlPayload = opts.maxControlPayload ?? 125;
     this.inflater = opts.deflate
-      ? new PerMessageInflater((chunk) => this.emit(chunk, this.inflatingOrigin, false), {
+      ? new PerMessageInflater((chunk) => this.emit(chunk, 0, chunk.length, this.inflatingOrigin, false), {
           noContextTakeover: opts.deflate.noContextTakeover,
           maxMessageBytes: opts.maxInflatedMessageBytes ?? 64 * 1024 * 1024,
         })
@@ -246,23 +252,23 @@ export class WebSocketMessageAssembler implements WebSocketFrameSink {
     this.startMessage(h);
   }
 
-  onPayload(piece: Uint8Array, origin: StreamOrigin): void {
-    this.frameDone += piece.length;
+  onPayload(bytes: Uint8Array, start: number, end: number, origin: StreamOrigin): void {
+    this.frameDone += end - start;
     if (this.frameRole === FRAME_CONTROL) {
       const control = this.control!;
       const room = control.length - this.controlLength;
       if (room > 0) {
-        const n = Math.min(room, piece.length);
-        control.set(n === piece.length ? piece : piece.subarray(0, n), this.controlLength);
+        const n = Math.min(room, end - start);
+        control.set(bytes.subarray(start, start + n), this.controlLength);
         this.controlLength += n;
       }
     } else if (this.frameRole === FRAME_DATA) {
       if (this.msgCompressed) {
         this.inflatingOrigin = origin;
-        this.reportInflate(this.inflater!.push(piece), origin.offset);
+        this.reportInflate(this.inflater!.push(rangeView(bytes, start, end)), origin.offset);
       } else {
         const h = this.frame!;
-        this.emit(piece, origin, h.fin && this.frameDone === h.payloadLength);
+        this.emit(bytes, start, end, origin, h.fin && this.frameDone === h.payloadLength);
       }
     }
   }
@@ -290,10 +296,10 @@ export class WebSocketMessageAssembler implements WebSocketFrameSink {
    * on as its only piece (first and last) and then listed as a frame, as the three steps would; any
    * other (text to validate, a frame after Close or inside a fragmented message) takes those steps.
    */
-  onWholeFrame(h: WebSocketFrameHeader, piece: Uint8Array, origin: StreamOrigin, frame: FrameOrigin): void {
+  onWholeFrame(h: WebSocketFrameHeader, bytes: Uint8Array, start: number, end: number, origin: StreamOrigin, frame: FrameOrigin): void {
     if (h.opcode !== Opcode.Binary || this.msgOpcode !== 0 || this.closed === true) {
       this.onFrameStart(h);
-      this.onPayload(piece, origin);
+      this.onPayload(bytes, start, end, origin);
       this.onFrameEnd(h, frame);
       return;
     }
@@ -305,7 +311,7 @@ export class WebSocketMessageAssembler implements WebSocketFrameSink {
     this.msgOffset = frame.offset;
     this.msgPacket = frame.packet;
     this.msgTs = frame.ts;
-    this.deliver(piece, origin, true, true);
+    this.deliver(bytes, start, end, origin, true, true);
     this.msgOpcode = 0;
     if (this.sink.onFrame !== undefined) this.frameEvent(h, frame);
   }
@@ -369,25 +375,29 @@ export class WebSocketMessageAssembler implements WebSocketFrameSink {
         this.inflatingOrigin = end;
         this.reportInflate(this.inflater!.finish(), end.offset);
       }
-      if (!this.msgLastSent) this.emit(EMPTY, end, true);
+      if (!this.msgLastSent) this.emit(EMPTY, 0, 0, end, true);
     }
     this.msgOpcode = 0;
   }
 
-  private emit(data: Uint8Array, origin: StreamOrigin, last: boolean): void {
-    if (this.msgOpcode === Opcode.Text && this.textValid) this.checkText(data, last);
+  private emit(bytes: Uint8Array, start: number, end: number, origin: StreamOrigin, last: boolean): void {
+    if (this.msgOpcode === Opcode.Text && this.textValid) this.checkText(bytes, start, end, last);
     const first = this.msgFirstPending;
     this.msgFirstPending = false;
     if (last) this.msgLastSent = true;
-    this.deliver(data, origin, first, last);
+    this.deliver(bytes, start, end, origin, first, last);
   }
 
-  /** Hands a piece of the message in progress to the sink, as the message's (shared) event. */
-  private deliver(data: Uint8Array, origin: StreamOrigin, first: boolean, last: boolean): void {
+  /** Hands a piece of the message in progress, bytes[start, end), to the sink, as the message's (shared) event. */
+  private deliver(bytes: Uint8Array, start: number, end: number, origin: StreamOrigin, first: boolean, last: boolean): void {
     const ev = sharedEvent;
     ev.dir = this.dir;
     ev.opcode = this.msgOpcode;
-    ev.data = data;
+    // Stored only when it changes (the capture reader's buffer, once a read): a pointer stored into
+    // this old object costs the write barrier's slow path whenever the buffer is young.
+    if (ev.bytes !== bytes) ev.bytes = bytes;
+    ev.start = start;
+    ev.end = end;
     ev.origin = origin;
     ev.first = first;
     ev.last = last;
@@ -403,9 +413,9 @@ export class WebSocketMessageAssembler implements WebSocketFrameSink {
     this.sink.onMessageData(ev);
   }
 
-  private checkText(data: Uint8Array, last: boolean): void {
+  private checkText(bytes: Uint8Array, start: number, end: number, last: boolean): void {
     const utf8 = (this.utf8 ??= new Utf8Validator());
-    const bad = utf8.push(data);
+    const bad = utf8.push(bytes, start, end);
     if (bad >= 0) {
       this.textValid = false;
       this.problem('invalid-utf8', this.msgOffset, `text message is not valid UTF-8: byte ${bad} of its payload (RFC 6455 §8.1)`, this.msgPacket);

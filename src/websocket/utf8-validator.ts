@@ -20,15 +20,15 @@ export class Utf8Validator {
     this.seen = 0;
   }
 
-  /** Checks the next bytes; returns the message offset of the first invalid byte, or -1. */
-  push(bytes: Uint8Array): number {
+  /** Checks the next bytes, bytes[start, end); returns the message offset of the first invalid byte, or -1. */
+  push(bytes: Uint8Array, start = 0, end = bytes.length): number {
     let need = this.need;
     let lo = this.lo;
     let hi = this.hi;
-    for (let i = 0; i < bytes.length; i++) {
+    for (let i = start; i < end; i++) {
       const b = bytes[i];
       if (need > 0) {
-        if (b < lo || b > hi) return this.fail(i);
+        if (b < lo || b > hi) return this.fail(i - start);
         need--;
         lo = 0x80;
         hi = 0xbf;
@@ -45,14 +45,14 @@ export class Utf8Validator {
           if (b === 0xf0) lo = 0x90;
           else if (b === 0xf4) hi = 0x8f;
         } else {
-          return this.fail(i);
+          return this.fail(i - start);
         }
       }
     }
     this.need = need;
     this.lo = lo;
     this.hi = hi;
-    this.seen += bytes.length;
+    this.seen += end - start;
     return -1;
   }
 

@@ -13,7 +13,7 @@ const joined = (head: readonly Uint8Array[]) => Buffer.concat(head.map((h) => Bu
 
 test('a byte a frame is kept in a few chunks, not an array a byte', () => {
   const r = recorder(4096);
-  for (let i = 0; i < 1000; i++) r.data('s2c', Uint8Array.of(i & 0xff), origin(i), true, true);
+  for (let i = 0; i < 1000; i++) r.data('s2c', Uint8Array.of(i & 0xff), 0, 1, origin(i), true, true);
   expect(r.record.headBytes).toBe(1000);
   expect(r.record.bytes).toBe(1000);
   // Each chunk twice the one before, from 64 bytes: 64 + 128 + 256 + 512 + 1024 holds 1000.
@@ -27,7 +27,7 @@ test('the head holds exactly the first headBytes of any pieces, and entries hand
       const r = recorder(headBytes);
       const seen: Buffer[] = [];
       pieces.forEach((p, i) => {
-        r.data('s2c', p, origin(i), true, true);
+        r.data('s2c', p, 0, p.length, origin(i), true, true);
         // What earlier entries held is still what they hold (only the last entry may grow).
         r.record.head.slice(0, seen.length - 1).forEach((h, j) => expect(Buffer.from(h)).toEqual(seen[j]));
         seen.splice(0, seen.length, ...r.record.head.map((h) => Buffer.from(h)));

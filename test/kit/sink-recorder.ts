@@ -2,8 +2,8 @@
  * One recorder for every layer's sink (TcpSink, HttpConnectionSink, SpdyFrameSink, the WebSocket and
  * channel sinks, Http2Sink, TlsSink, CaptureSink…): whatever method a decoder calls is recorded with
  * its arguments, in order. Byte views are transient (valid only during the call), so each is copied;
- * bytes handed as a range (bytes, start, end: core/byte-range.ts) are recorded as a copy of the range,
- * start 0 and end its length.
+ * bytes handed as a range (arguments bytes, start, end, or an event's fields of those names:
+ * core/byte-range.ts) are recorded as a copy of the range alone, as a view would have been.
  *
  *   const rec = new SinkRecorder<SpdyFrameSink>();
  *   const d = new SpdyFrameDecoder(rec.sink);
@@ -28,19 +28,29 @@ function copied(value: unknown, depth = 0): unknown {
   if (value instanceof Map || value instanceof Set) return value;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) out[k] = copied(v, depth + 1);
+  // An event's piece as bytes[start, end) of the decoder's buffer: its range copied.
+  const { bytes, start, end } = value as { bytes?: unknown; start?: unknown; end?: unknown };
+  if (bytes instanceof Uint8Array && isRange(bytes, start, end)) {
+    out.bytes = bytes.slice(start, end as number);
+    delete out.start;
+    delete out.end;
+  }
   return out;
 }
 
-/** The arguments copied; a byte array followed by two numbers within it is a range (bytes, start, end), copied as its range. */
+function isRange(bytes: Uint8Array, start: unknown, end: unknown): start is number {
+  return Number.isInteger(start) && Number.isInteger(end) && (start as number) >= 0 && (start as number) <= (end as number) && (end as number) <= bytes.length;
+}
+
+/** The arguments copied; a byte array followed by two numbers within it is a range (bytes, start, end), recorded as the range's copy alone. */
 function copiedArgs(args: unknown[]): unknown[] {
-  const out = args.map((a) => copied(a));
-  for (let i = 0; i + 2 < args.length; i++) {
-    const [bytes, start, end] = [args[i], args[i + 1], args[i + 2]];
-    if (!(bytes instanceof Uint8Array) || !Number.isInteger(start) || !Number.isInteger(end)) continue;
-    if ((start as number) < 0 || (start as number) > (end as number) || (end as number) > bytes.length) continue;
-    out[i] = bytes.slice(start as number, end as number);
-    out[i + 1] = 0;
-    out[i + 2] = (end as number) - (start as number);
+  const out: unknown[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const [bytes, start, end] = [args[i], args[i + 1], args[i + 2]] as [unknown, number, number];
+    if (bytes instanceof Uint8Array && i + 2 < args.length && isRange(bytes, start, end)) {
+      out.push(bytes.slice(start, end));
+      i += 2;
+    } else out.push(copied(args[i]));
   }
   return out;
 }

@@ -35,7 +35,7 @@ export function spdyFrames(bytes: Uint8Array): SpdyFrame[] {
     onControl: (control) => frames.push({ control }),
     onData: (p) => {
       if (p.first) frames.push({ data: '', streamId: p.streamId, fin: p.fin });
-      (frames[frames.length - 1] as { data: string }).data += Buffer.from(p.data).toString('latin1');
+      (frames[frames.length - 1] as { data: string }).data += Buffer.from(p.bytes.subarray(p.start, p.end)).toString('latin1');
     },
     onProblem: (p) => frames.push({ data: `PROBLEM ${p.message}`, streamId: -1, fin: false }),
   });

@@ -109,7 +109,7 @@ export class TcpRecorder extends SinkRecorder<TcpSink> {
         const fresh = (): StreamRecord => ({ data: [], gaps: [], next: 0, delivered: 0, closed: null, origins: [] });
         connections.set(conn.id, { conn, c2s: fresh(), s2c: fresh(), ended: false, endTs: null });
       } else if (on === 'onData') {
-        const [, dir, data, , , origin] = args as [TcpConnection, Direction, Uint8Array, number, number, StreamOrigin];
+        const [, dir, data, origin] = args as [TcpConnection, Direction, Uint8Array, StreamOrigin];
         log.push(`data ${conn.id} ${dir} ${origin.offset}+${origin.length} #${origin.packet}`);
         const s = stream(conn, dir, origin.offset);
         if (!s) continue;

@@ -134,12 +134,12 @@ const wsLayer = (expectMasked: boolean): StreamLayer<WebSocketFrameSink> => ({
     // is then the same whether a cut left the frame whole or not.
     const threeCalls: WebSocketFrameSink = {
       onFrameStart: (h) => sink.onFrameStart(h),
-      onPayload: (piece, origin) => sink.onPayload(piece, origin),
+      onPayload: (bytes, start, end, origin) => sink.onPayload(bytes, start, end, origin),
       onPayloadLost: (offset, length) => sink.onPayloadLost(offset, length),
       onFrameEnd: (h, frame) => sink.onFrameEnd(h, frame),
-      onWholeFrame: (h, piece, origin, frame) => {
+      onWholeFrame: (h, bytes, start, end, origin, frame) => {
         sink.onFrameStart(h);
-        sink.onPayload(piece, origin);
+        sink.onPayload(bytes, start, end, origin);
         sink.onFrameEnd(h, frame);
       },
       onSyncLost: (offset) => sink.onSyncLost(offset),

@@ -4,7 +4,10 @@
  * its bytes change under it: today's tap redactor wrote into a view it was given, and the same class
  * of bug would corrupt held data silently with the same length. Each capture is fed through one
  * buffer that is filled with junk after every push, and must give the same JSON as fresh chunks —
- * also with its packet records swapped in pairs, so that reassembly holds segments.
+ * also with its packet records swapped in pairs, so that reassembly holds segments. The payload goes
+ * from that buffer to the stream consumers as where it lies (core/byte-range.ts), so the same holds
+ * through the file reader's path (whole records, decoded in place) with the sha256 and the kept
+ * heads, which are the consumers that keep what they are given.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +16,8 @@ import { CaptureAnalyzer } from '../../src/pipeline/capture-analyzer.js';
 import { analyzeOptions } from '../../src/pipeline/options.js';
 import { jsonReport } from '../../src/report/json-report.js';
 import { records } from '../kit/capture-mutations.js';
+import { InlineStreamHasher } from '../../src/k8s/stream-hasher.js';
+import type { CaptureModel } from '../../src/model/session.js';
 
 function json(bytes: Uint8Array, chunk: number, reuse: boolean): string {
   const a = new CaptureAnalyzer(analyzeOptions({ hash: false, hasher: null }));
@@ -48,5 +53,65 @@ test.each(captures)('%s: the same through one reused, overwritten read buffer', 
   const bytes = name.endsWith('.gz') ? gunzipSync(raw) : raw;
   for (const input of [bytes, pairsSwapped(bytes)]) {
     for (const chunk of [4096, 65536]) expect(json(input, chunk, true)).toBe(json(input, chunk, false));
+  }
+});
+
+/** What the report and the content pane keep of a capture's streams: the JSON (with each stream's sha256) and every stream's kept head. */
+function kept(model: CaptureModel): string {
+  const heads = model.sessions.flatMap((session) => session.streams.map((r) => `${session.id} ${r.name} ${Buffer.concat(r.head.map((h) => Buffer.from(h))).toString('hex')}`));
+  return JSON.stringify(jsonReport(model, { hash: true })) + heads.join('\n');
+}
+
+function analyzer(): CaptureAnalyzer {
+  return new CaptureAnalyzer(analyzeOptions({ hash: true, hasher: new InlineStreamHasher() }));
+}
+
+/**
+ * As analyze-capture.ts reads a file: whole records decoded where they lie in one small buffer
+ * (pushRecords), the unfinished record moved to its front and the rest overwritten before each read.
+ */
+function keptThroughRecordReader(bytes: Uint8Array, size: number): string {
+  const a = analyzer();
+  let buf = new Uint8Array(size);
+  let have = 0;
+  let at = 0;
+  for (;;) {
+    const n = Math.min(buf.length - have, bytes.length - at);
+    buf.set(bytes.subarray(at, at + n), have);
+    have += n;
+    at += n;
+    const used = a.pushRecords(buf.subarray(0, have));
+    if (used === null) break;
+    if (at === bytes.length) {
+      if (used < have) a.push(buf.slice(used, have));
+      break;
+    }
+    buf.copyWithin(0, used, have);
+    have -= used;
+    buf.fill(0xaa, have);
+    if (a.recordBytesNeeded > buf.length) {
+      const grown = new Uint8Array(a.recordBytesNeeded);
+      grown.set(buf.subarray(0, have));
+      buf.fill(0xaa);
+      buf = grown;
+    }
+  }
+  a.end();
+  return kept(a.model);
+}
+
+function keptFromFreshChunks(bytes: Uint8Array): string {
+  const a = analyzer();
+  a.push(bytes.slice());
+  a.end();
+  return kept(a.model);
+}
+
+test.each(captures)('%s: hashes and kept heads the same through a small reused record buffer', (name) => {
+  const raw = readFileSync(join(fixtures, name));
+  const bytes = name.endsWith('.gz') ? gunzipSync(raw) : raw;
+  for (const input of [bytes, pairsSwapped(bytes)]) {
+    const want = keptFromFreshChunks(input);
+    for (const size of [2048, 16384]) expect(keptThroughRecordReader(input, size)).toBe(want);
   }
 });

@@ -44,7 +44,7 @@ function decodeCapture() {
           tracker.frame(dir, f);
         },
         onData: (piece) => {
-          (data[piece.streamId] ??= []).push(Buffer.from(piece.data));
+          (data[piece.streamId] ??= []).push(Buffer.from(piece.bytes.subarray(piece.start, piece.end)));
           if (piece.last) dataFrames.push({ dir, streamId: piece.streamId, fin: piece.fin, offset: piece.frame.offset, length: piece.frame.length });
           tracker.data(dir, piece);
         },

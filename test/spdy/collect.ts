@@ -52,9 +52,10 @@ export class Recorder extends SinkRecorder<SpdyFrameSink> {
         }
         if (!current) throw new Error('DATA piece without a first piece');
         if (piece.origin.offset !== current.next) throw new Error(`piece at ${piece.origin.offset}, expected ${current.next}`);
-        if (piece.origin.length !== piece.data.length) throw new Error('piece origin length differs from its data');
-        current.parts.push(Buffer.from(piece.data));
-        current.next += piece.data.length;
+        // Recorded with its range's bytes alone (kit/sink-recorder.ts).
+        if (piece.origin.length !== piece.bytes.length) throw new Error('piece origin length differs from its data');
+        current.parts.push(Buffer.from(piece.bytes));
+        current.next += piece.bytes.length;
         if (piece.last) {
           const data = Buffer.concat(current.parts);
           if (data.length + current.lost !== piece.frameLength) throw new Error(`frame of ${piece.frameLength} delivered ${data.length} + ${current.lost} lost`);

@@ -261,8 +261,8 @@ describe('WebSocketMessageAssembler: permessage-deflate', () => {
       const recorder = new MessageRecorder({
         handle: {
           onMessageData: (ev) => {
-            inflated += ev.data.length;
-            if (ev.data.length < 100) small.sink.onMessageData(ev);
+            inflated += ev.end - ev.start;
+            if (ev.end - ev.start < 100) small.sink.onMessageData(ev);
           },
         },
       });

@@ -97,8 +97,12 @@ export class FrameRecorder extends SinkRecorder<WebSocketFrameSink> {
   }
 }
 
-type WithText<T extends { data: Uint8Array }> = Omit<T, 'data'> & { data: string };
-const withText = <T extends { data: Uint8Array }>(ev: T): WithText<T> => ({ ...ev, data: latin1(ev.data) });
+/** A recorded event with its piece (recorded as the range's bytes alone) as text. */
+type WithText<T extends { bytes: Uint8Array }> = Omit<T, 'bytes' | 'start' | 'end'> & { data: string };
+const withText = <T extends { bytes: Uint8Array }>({ bytes, ...ev }: T): WithText<T> => {
+  const { start: _start, end: _end, ...rest } = ev as T & { start?: number; end?: number };
+  return { ...rest, data: latin1(bytes) } as WithText<T>;
+};
 
 /** The message assembler's calls by kind, and its whole messages. */
 export class MessageRecorder extends SinkRecorder<WebSocketMessageSink> {
