@@ -13,7 +13,7 @@ export function serverFrames(bytes: Uint8Array): [number, Buffer][] {
         header = h;
         payload = [];
       },
-      onPayload: (piece) => payload.push(Buffer.from(piece)),
+      onPayload: (bytes, start, end) => payload.push(Buffer.from(bytes.subarray(start, end))),
       onPayloadLost: () => {},
       onFrameEnd: () => frames.push([header!.opcode, Buffer.concat(payload)]),
       onSyncLost: () => {},
