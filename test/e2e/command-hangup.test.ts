@@ -415,25 +415,6 @@ describe('Ctrl-C or SIGTERM while a command starts (no terminal: the signal sent
     }
   }
 
-  /** Writes `file` into `fifo` each time a reader opens it (kubectl reads its kubeconfig more than once), until the returned stop. */
-  function feedFifo(fifo: string, file: string): () => void {
-    const feeder = spawn('sh', ['-c', 'while cat "$0" > "$1"; do :; done', file, fifo], { stdio: 'ignore', detached: true });
-    return () => process.kill(-feeder.pid!, 'SIGKILL');
-  }
-
-  test('`execscope tap kubectl`, Ctrl-C while kubectl reads the kubeconfig: the tap is stopped once started (recording completed, key directory removed), exit 130', async () => {
-    const tmp = join(dir, `tmp-${started}`);
-    mkdirSync(tmp);
-    const fifo = join(dir, `signal-kubeconfig-${started}`);
-    const recording = join(dir, `signal-tap-${started++}.pcapng`);
-    execFileSync('mkfifo', [fifo]);
-    const args = ['tap', 'kubectl', '--kubeconfig', fifo, '-w', recording];
-    const ended = await signalDuringStart(args, { TMPDIR: tmp }, (pid) => childOf(pid, 'kubectl') !== undefined, 'SIGINT', () => feedFifo(fifo, unreachableKubeconfig()));
-    expect(ended).toEqual({ code: 130, signal: null });
-    expect(readdirSync(tmp)).toEqual([]);
-    expect((await analyzeCapture(recording, analyzeOptions())).fatal).toBeNull();
-  });
-
   test('`execscope lab`, SIGTERM while it opens its key log (a FIFO): the lab is stopped once started (recording completed, truth file written), exit 143', async () => {
     const labDir = join(dir, `signal-lab-${started}`);
     const truth = join(dir, `signal-lab-${started}.truth.json`);
