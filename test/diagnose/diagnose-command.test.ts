@@ -20,7 +20,7 @@ const shared = join(process.cwd(), '..', 'shared', 'captures');
 const work = mkdtempSync(join(tmpdir(), 'execscope-diagnose-'));
 
 function diagnose(args: string[]) {
-  const r = spawnSync(process.execPath, [cli, 'diagnose', ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync(process.execPath, [cli, 'diagnose', ...args], { encoding: 'utf8', maxBuffer: 64 << 20, timeout: 120_000 });
   return { code: r.status, text: r.stdout, stderr: r.stderr };
 }
 

@@ -255,7 +255,7 @@ function startHeld(command: string, signal: 'pass' | 'keep'): { t: TmuxTerminal;
 
 /** The fresh output of `execscope ARGS... -o/--asciicast FILE` run to its end with no terminal: what a whole file holds. */
 function wholeOutput(args: string[], file: string): Buffer {
-  execFileSync(process.execPath, [CLI, ...args, file], { stdio: 'ignore' });
+  execFileSync(process.execPath, [CLI, ...args, file], { stdio: 'ignore', timeout: 60_000 });
   return readFileSync(file);
 }
 
@@ -344,7 +344,7 @@ describe.each(['keep', 'pass'] as const)('the hang-up under `execscope lab --sce
 
 /** The PID of a child named `name` of the terminal's program, if there is one. */
 function childNamed(t: TmuxTerminal, name: string): number | undefined {
-  const program = spawnSync('pgrep', ['-P', String(t.panePid())], { encoding: 'utf8' }).stdout.trim();
+  const program = spawnSync('pgrep', ['-P', String(t.panePid())], { encoding: 'utf8', timeout: 10_000 }).stdout.trim();
   return program ? childOf(Number(program), name) : undefined;
 }
 
@@ -389,7 +389,7 @@ describe('a character device on stdio that is not a terminal (a printer, /dev/ne
   const device = ['/dev/net/tun', '/dev/fuse'].find((path) => existsSync(path));
   (device ? test : test.skip)(`\`execscope --help < ${device}\` ends normally: it never had a terminal to lose`, () => {
     const stdin = openSync(device!, 'r');
-    const run = spawnSync(process.execPath, [CLI, '--help'], { stdio: [stdin, 'pipe', 'pipe'] });
+    const run = spawnSync(process.execPath, [CLI, '--help'], { stdio: [stdin, 'pipe', 'pipe'], timeout: 30_000 });
     closeSync(stdin);
     expect({ status: run.status, signal: run.signal }).toEqual({ status: 0, signal: null });
   });
@@ -453,6 +453,6 @@ describe('Ctrl-C or SIGTERM while a command starts (no terminal: the signal sent
 
 /** The PID of a child of `pid` named `name`, if there is one. */
 function childOf(pid: number, name: string): number | undefined {
-  const found = spawnSync('pgrep', ['-P', String(pid), '-x', name], { encoding: 'utf8' });
+  const found = spawnSync('pgrep', ['-P', String(pid), '-x', name], { encoding: 'utf8', timeout: 10_000 });
   return found.status === 0 ? Number(found.stdout.trim().split('\n')[0]) : undefined;
 }

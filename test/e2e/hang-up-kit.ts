@@ -22,7 +22,7 @@ export const LOOK = { everyMs: 100 };
 
 /** The processes of a session still alive, as `ps` lists them. */
 function sessionProcesses(session: number): string[] {
-  const found = spawnSync('pgrep', ['-s', String(session), '-a'], { encoding: 'utf8' });
+  const found = spawnSync('pgrep', ['-s', String(session), '-a'], { encoding: 'utf8', timeout: 10_000 });
   return found.stdout.split('\n').filter((line) => line.trim() !== '');
 }
 

@@ -7,10 +7,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Each terminal has a tmux server of its own (-L): no test waits on, or races with, another's server. */
-const tmux = (socket: string, ...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
+const tmux = (socket: string, ...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8', timeout: 10_000 });
 
 export function haveTmux(): boolean {
-  return spawnSync('tmux', ['-V']).status === 0;
+  return spawnSync('tmux', ['-V'], { timeout: 10_000 }).status === 0;
 }
 
 export class TmuxTerminal {
@@ -71,7 +71,7 @@ export class TmuxTerminal {
 
   /** The PID of the program running in the terminal (the shell's child). */
   programPid(): number {
-    return Number(execFileSync('pgrep', ['-P', String(this.panePid())], { encoding: 'utf8' }).trim().split('\n')[0]);
+    return Number(execFileSync('pgrep', ['-P', String(this.panePid())], { encoding: 'utf8', timeout: 10_000 }).trim().split('\n')[0]);
   }
 
   keys(...keys: string[]): void {
@@ -111,7 +111,7 @@ export class TmuxTerminal {
 
   /** Ends the tmux server: the terminal's master side closes, so what runs in it sees a hang-up, as when its window is closed. */
   kill(): void {
-    spawnSync('tmux', ['-L', this.name, 'kill-server']);
+    spawnSync('tmux', ['-L', this.name, 'kill-server'], { timeout: 10_000 });
   }
 }
 

@@ -8,10 +8,10 @@ import type { CaptureModel } from '../../src/model/session.js';
 import { http2FrameTypeName } from '../../src/http2/frame.js';
 import { opcodeName } from '../../src/websocket/frame-header.js';
 
-export const hasTshark = spawnSync('tshark', ['--version'], { stdio: 'ignore' }).status === 0;
+export const hasTshark = spawnSync('tshark', ['--version'], { stdio: 'ignore', timeout: 60_000 }).status === 0;
 
 function tshark(args: string[]): string {
-  return execFileSync('tshark', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 256 << 20 });
+  return execFileSync('tshark', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 256 << 20, timeout: 120_000 });
 }
 
 /** Frame counts keyed `websocket binary`, `http2 HEADERS`…: what a capture's connections list. */

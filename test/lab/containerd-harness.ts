@@ -48,7 +48,7 @@ function buildBusyboxImage(dir: string): string {
   copyFileSync(BUSYBOX, join(rootfs, 'bin', 'busybox'));
   for (const applet of APPLETS) symlinkSync('busybox', join(rootfs, 'bin', applet));
   const layer = join(dir, 'layer.tar');
-  execFileSync('tar', ['-C', rootfs, '--owner=0', '--group=0', '-cf', layer, '.']);
+  execFileSync('tar', ['-C', rootfs, '--owner=0', '--group=0', '-cf', layer, '.'], { timeout: 60_000 });
   const diffId = sha256File(layer);
   mkdirSync(join(archive, diffId));
   copyFileSync(layer, join(archive, diffId, 'layer.tar'));
@@ -57,7 +57,7 @@ function buildBusyboxImage(dir: string): string {
   writeFileSync(join(archive, configName), config);
   writeFileSync(join(archive, 'manifest.json'), JSON.stringify([{ Config: configName, RepoTags: [BUSYBOX_IMAGE], Layers: [`${diffId}/layer.tar`] }]));
   const tarball = join(dir, 'busybox.tar');
-  execFileSync('tar', ['-C', archive, '-cf', tarball, '.']);
+  execFileSync('tar', ['-C', archive, '-cf', tarball, '.'], { timeout: 60_000 });
   return tarball;
 }
 
@@ -115,7 +115,7 @@ export class PrivateContainerd {
     const c = new PrivateContainerd(dir, proc);
     try {
       await waitFor(() => existsSync(c.socket) && statSync(c.socket).isSocket(), proc, log, 'open its socket');
-      execFileSync('ctr', ['--address', c.socket, '-n', 'k8s.io', 'images', 'import', '--snapshotter', 'native', buildBusyboxImage(dir)], { stdio: 'pipe' });
+      execFileSync('ctr', ['--address', c.socket, '-n', 'k8s.io', 'images', 'import', '--snapshotter', 'native', buildBusyboxImage(dir)], { stdio: 'pipe', timeout: 120_000 });
     } catch (err) {
       await c.stop();
       throw err;
@@ -137,7 +137,7 @@ export class PrivateContainerd {
         // already gone
       }
     }
-    for (const mount of mountsUnder(this.dir).reverse()) execFileSync('umount', ['-l', mount]);
+    for (const mount of mountsUnder(this.dir).reverse()) execFileSync('umount', ['-l', mount], { timeout: 30_000 });
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -56,7 +56,7 @@ afterEach(async () => {
 
 test('the lab on the kubelet port 10250: tcpdump as in the README sees the hop, a log line per request, sandboxed pods, a stop message that works', async () => {
   if (!KUBECTL) throw new Error('kubectl is required for the lab tests');
-  if (spawnSync('tcpdump', ['--version']).error) throw new Error('tcpdump is required (.ci/run installs it)');
+  if (spawnSync('tcpdump', ['--version'], { timeout: 10_000 }).error) throw new Error('tcpdump is required (.ci/run installs it)');
   const work = mkdtempSync(join(tmpdir(), 'execscope-lab-newcomer-'));
   try {
     const tap = join(work, 'tap.pcap');

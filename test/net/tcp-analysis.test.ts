@@ -112,6 +112,7 @@ function tsharkFlags(path: string): string[] {
   const out = execFileSync('tshark', ['-r', path, '-Y', 'tcp.analysis.flags', '-T', 'fields', '-e', 'frame.number', ...TSHARK_FLAGS.flatMap(([f]) => ['-e', f])], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'ignore'],
+    timeout: 120_000,
   });
   return out
     .split('\n')
@@ -139,7 +140,7 @@ function ourFlags(path: string): string[] {
     .map((f) => `${f.name} #${f.packet}`);
 }
 
-const hasTshark = spawnSync('tshark', ['--version'], { stdio: 'ignore' }).status === 0;
+const hasTshark = spawnSync('tshark', ['--version'], { stdio: 'ignore', timeout: 60_000 }).status === 0;
 const OUTSIDE = '../shared/outside-captures';
 const captures = [
   ...['fixtures/ws-echo.pcap', 'fixtures/spdy-stdin-pcapng.pcapng', 'fixtures/tls-ws-keylog.pcap'],

@@ -59,15 +59,15 @@ function reassemble(file: Buffer) {
   return { streams, gaps, violations: rec.violations };
 }
 
-const hasTshark = spawnSync('tshark', ['--version'], { stdio: 'ignore' }).status === 0;
+const hasTshark = spawnSync('tshark', ['--version'], { stdio: 'ignore', timeout: 60_000 }).status === 0;
 
 /** tshark's own reassembly of every TCP stream (`-z follow,tcp,raw`), keyed by the client's port. */
 function tsharkStreams(path: string): Map<string, { c2s: string; s2c: string }> {
-  const ports = execFileSync('tshark', ['-r', path, '-Y', 'tcp.flags.syn==1 && tcp.flags.ack==0', '-T', 'fields', '-e', 'tcp.stream', '-e', 'tcp.srcport'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const ports = execFileSync('tshark', ['-r', path, '-Y', 'tcp.flags.syn==1 && tcp.flags.ack==0', '-T', 'fields', '-e', 'tcp.stream', '-e', 'tcp.srcport'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 120_000 });
   const out = new Map<string, { c2s: string; s2c: string }>();
   for (const line of ports.trim().split('\n')) {
     const [stream, clientPort] = line.split('\t');
-    const text = execFileSync('tshark', ['-r', path, '-q', '-z', `follow,tcp,raw,${stream}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const text = execFileSync('tshark', ['-r', path, '-q', '-z', `follow,tcp,raw,${stream}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 120_000 });
     // Node 0 sent the stream's first packet: its lines are unindented, the other node's start with a tab.
     const node0Port = /^Node 0: .*:(\d+)$/m.exec(text)![1];
     const node0 = (node0Port === clientPort ? 'c2s' : 's2c') as 'c2s' | 's2c';

@@ -170,7 +170,7 @@ describe('the spill file', () => {
     await new Promise((resolve) => cli.once('exit', resolve));
     expect(readdirSync(temp)).toEqual([]);
     // The same capture read to its end: the report is whole, and nothing is left either.
-    const doc = JSON.parse(execFileSync(process.execPath, [join(process.cwd(), 'dist', 'cli.js'), 'analyze', capture, '--json'], { env: { ...process.env, TMPDIR: temp }, maxBuffer: 1 << 28, encoding: 'utf8' }));
+    const doc = JSON.parse(execFileSync(process.execPath, [join(process.cwd(), 'dist', 'cli.js'), 'analyze', capture, '--json'], { env: { ...process.env, TMPDIR: temp }, maxBuffer: 1 << 28, encoding: 'utf8', timeout: 120_000 }));
     expect(doc.sessions).toHaveLength(3000);
     expect(doc.sessions.map((s: { id: number }) => s.id)).toEqual(Array.from({ length: 3000 }, (_, i) => i + 1));
     expect(readdirSync(temp)).toEqual([]);
@@ -179,7 +179,7 @@ describe('the spill file', () => {
   it('missing (no writable TMPDIR), leaves the report whole, with every record held and a warning that says so', () => {
     const capture = join(parent, 'upgrades-2000.pcap');
     writePcap(capture, unansweredUpgrades(2000, { closed: true }));
-    const run = (env: NodeJS.ProcessEnv) => execFileSync(process.execPath, [join(process.cwd(), 'dist', 'cli.js'), 'analyze', capture, '--json'], { env: { ...process.env, ...env }, maxBuffer: 1 << 28, encoding: 'utf8' });
+    const run = (env: NodeJS.ProcessEnv) => execFileSync(process.execPath, [join(process.cwd(), 'dist', 'cli.js'), 'analyze', capture, '--json'], { env: { ...process.env, ...env }, maxBuffer: 1 << 28, encoding: 'utf8', timeout: 120_000 });
     const unbounded = JSON.parse(run({ TMPDIR: join(parent, 'no-such-directory') }));
     const said = unbounded.warnings.filter((w: { code: string }) => w.code === 'pipeline.spill-unavailable');
     expect(said).toHaveLength(1);

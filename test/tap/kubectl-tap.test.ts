@@ -90,7 +90,7 @@ describe('execscope tap kubectl: the real kubectl through the tap', () => {
     const openssl = spawnSync('openssl', [
       'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=tap-user/O=system:masters',
       '-addext', 'extendedKeyUsage=clientAuth', '-keyout', join(dir, 'user.key'), '-out', join(dir, 'user.crt'),
-    ]);
+    ], { timeout: 30_000 });
     expect(openssl.status).toBe(0);
     const userCert = readFileSync(join(dir, 'user.crt'), 'utf8');
     const userKey = readFileSync(join(dir, 'user.key'), 'utf8');

@@ -64,11 +64,11 @@ describe('execscope tap (unix sockets) under load', () => {
     }
     const recording = join(dir, 'load.pcapng');
     expect(statSync(recording).mode & 0o777).toBe(0o600);
-    const conversations = execFileSync('tshark', ['-r', recording, '-q', '-z', 'conv,tcp'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    const conversations = execFileSync('tshark', ['-r', recording, '-q', '-z', 'conv,tcp'], { encoding: 'utf8', maxBuffer: 64 << 20, timeout: 120_000 });
     expect(conversations.split('\n').filter((l) => l.includes('<->'))).toHaveLength(CONNECTIONS * ROUNDS);
     // TCP as tshark checks it: no lost or out-of-order segment, no unseen ACK, no retransmission.
     // (The payload is random bytes on the recorded port 80, so tshark's HTTP dissector complains about those.)
-    const tcpProblems = execFileSync('tshark', ['-r', recording, '-Y', 'tcp.analysis.flags'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    const tcpProblems = execFileSync('tshark', ['-r', recording, '-Y', 'tcp.analysis.flags'], { encoding: 'utf8', maxBuffer: 64 << 20, timeout: 120_000 });
     expect(tcpProblems).toBe('');
   }, 300_000);
 });

@@ -207,9 +207,9 @@ describe('execscope tap (TCP)', () => {
     await Promise.all([1, 2, 3].map((n) => exchange(connectOptions(tap.address), seededBytes(n * 100_000, n))));
     await until(() => tap.activeConnections === 0, 'connections closed');
     await tap.stop();
-    const out = execFileSync('tshark', ['-r', join(dir, 'tap.pcapng'), '-q', '-z', 'conv,tcp'], { encoding: 'utf8' });
+    const out = execFileSync('tshark', ['-r', join(dir, 'tap.pcapng'), '-q', '-z', 'conv,tcp'], { encoding: 'utf8', timeout: 120_000 });
     expect(out.split('\n').filter((l) => /<->/.test(l))).toHaveLength(3);
-    const analysis = execFileSync('tshark', ['-r', join(dir, 'tap.pcapng'), '-Y', 'tcp.analysis.flags && !tcp.analysis.window_update'], { encoding: 'utf8' });
+    const analysis = execFileSync('tshark', ['-r', join(dir, 'tap.pcapng'), '-Y', 'tcp.analysis.flags && !tcp.analysis.window_update'], { encoding: 'utf8', timeout: 120_000 });
     expect(analysis).toBe('');
   });
 

@@ -24,7 +24,7 @@ if (!hasTshark) console.warn('SKIPPED: tshark is not installed: decrypted frames
 /** tshark's "Decrypted TLS" bytes of one frame (every record's, in order), as hex. */
 function tsharkDecrypted(path: string, frame: number, keylog?: string): string {
   const args = ['-r', path, ...(keylog ? ['-o', `tls.keylog_file:${keylog}`] : []), '-Y', `frame.number==${frame}`, '-x'];
-  const out = execFileSync('tshark', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const out = execFileSync('tshark', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 120_000 });
   // Hex rows follow a heading ("Frame (107 bytes):", "Decrypted TLS (19 bytes):"); the frame's own come first, unheaded.
   let decrypted = false;
   let hex = '';

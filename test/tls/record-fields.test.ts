@@ -26,7 +26,7 @@ interface TsharkField {
 
 /** tshark's TLS records per frame: the fields of each, from its content (or TLS 1.3 opaque) type on. */
 function tsharkRecords(): Map<number, TsharkField[][]> {
-  const xml = execFileSync('tshark', ['-r', PATH, '-T', 'pdml'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 << 20 });
+  const xml = execFileSync('tshark', ['-r', PATH, '-T', 'pdml'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 << 20, timeout: 120_000 });
   const out = new Map<number, TsharkField[][]>();
   xml.split('<packet>').slice(1).forEach((packet, i) => {
     const records: TsharkField[][] = [];
