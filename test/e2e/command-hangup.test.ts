@@ -9,11 +9,12 @@
  * SIGTERM while `tap` or `lab` starts stops what they made, as after their start.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, watch, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, watch, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { analyzeCapture } from '../../src/pipeline/analyze-capture.js';
 import { analyzeOptions } from '../../src/pipeline/options.js';
+import { holdFifo } from '../kit/held-fifo.js';
 import { until } from '../kit/until.js';
 import { CAN_TCPDUMP, strayProcesses } from '../lab/e2e-harness.js';
 import { startReplyServer } from '../tap/tap-test-kit.js';
@@ -211,27 +212,23 @@ describeIfTcpdump.each(['keep', 'pass'] as const)('the hang-up under `execscope 
 
 describe.each(['keep', 'pass'] as const)('the hang-up under a report, its SIGHUP passed on or not (%s)', (signal) => {
   test('`execscope analyze -` still reading its capture: it ends by SIGHUP, not in Node\'s exit (which aborts on a hung-up terminal)', async () => {
-    // The test holds the pipe's writing end (r+: a FIFO opened so never waits for the other end).
+    // The test holds the pipe's writing end (test/kit/held-fifo.ts).
     const fifo = join(dir, `analyze-${started++}`);
     execFileSync('mkfifo', [fifo]);
-    const feed = openSync(fifo, 'r+');
+    const feed = holdFifo(fifo);
     const capture = readFileSync(join('fixtures', 'demo.pcapng'));
-    let fed = false;
     try {
-      writeSync(feed, capture.subarray(0, 40_000));
+      feed.write(capture.subarray(0, 40_000));
       const { t, out } = start(`exec ${process.execPath} ${CLI} analyze - < ${fifo}`, signal);
       // Nothing is on the screen before the report: wait for node to be running it (its platform's threads started).
       await until(() => nodeRunning(t, 'analyze'), 'node running analyze', LOOK);
-      // Without a SIGHUP the report meets the hang-up as it writes: the rest of the capture comes after it.
-      const rest = () => {
-        writeSync(feed, capture.subarray(40_000));
-        closeSync(feed);
-        fed = true;
-      };
+      // Without a SIGHUP the report meets the hang-up as it writes: the rest of the capture comes after
+      // it (or the report noticed first, by its look at the terminal, and reads no more).
+      const rest = () => feed.end(capture.subarray(40_000));
       const ended = await hangUp(t, out, signal === 'keep' ? rest : undefined);
       expect(ended).toMatchObject({ code: null, signal: 'SIGHUP' });
     } finally {
-      if (!fed) closeSync(feed);
+      feed.close();
     }
   });
 });

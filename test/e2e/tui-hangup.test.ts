@@ -8,9 +8,10 @@
  * (the session's leader, told of the hang-up by the kernel) and records how its child ended.
  */
 import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
+import { holdFifo } from '../kit/held-fifo.js';
 import { startReplyServer } from '../tap/tap-test-kit.js';
 import { hangUpTerminals } from './hang-up-kit.js';
 import { CLI } from './tmux.js';
@@ -43,19 +44,18 @@ describe.each(['keep', 'pass'] as const)('the hang-up, its SIGHUP passed on by t
   });
 
   test('while a capture piped in is still being read (keys from /dev/tty)', async () => {
-    // The test holds the pipe's writing end (r+: a FIFO opened so never waits for the other end): the
-    // first 40 kB are in, the rest never comes.
+    // The test holds the pipe's writing end (test/kit/held-fifo.ts): the first 40 kB are in, the rest never comes.
     const fifo = join(dir, `pipe-${started++}`);
     execFileSync('mkfifo', [fifo]);
-    const feed = openSync(fifo, 'r+');
+    const feed = holdFifo(fifo);
     try {
-      writeSync(feed, readFileSync(demo).subarray(0, 40_000));
+      feed.write(readFileSync(demo).subarray(0, 40_000));
       const { t, out } = startUnderRecorder(`${tuiOn('-')} < ${fifo}`, signal);
       await t.waitFor(/live · 39\.1 KiB read/);
       const ended = await hangUp(t, out);
       expect(ended).toMatchObject({ code: null, signal: 'SIGHUP' });
     } finally {
-      closeSync(feed);
+      feed.close();
     }
   });
 
