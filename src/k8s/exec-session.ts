@@ -53,12 +53,12 @@ const FEW_STREAMS = 8;
 export class ExecSessionBuilder {
   readonly session: ExecSession;
   /**
-   * The streams' recorders, found by name in this short list: a Map per session held ~180 bytes for
-   * an exec's four streams, the list ~50. Past FEW_STREAMS (port-forward, a pair of streams per
-   * forwarded connection) they are also indexed by name in `byName`.
+   * The streams' recorders, found by name: a short list while there are few (a Map per session held
+   * ~180 bytes for an exec's four streams, the list ~80, and finding one of 2–5 names in it takes as
+   * long), past FEW_STREAMS (port-forward, a pair of streams per forwarded connection) a Map instead,
+   * whose lookups do not grow with the streams. Either iterates in the order the streams came.
    */
-  private recorders: StreamRecorder[] = noEntries();
-  private byName: Map<string, StreamRecorder> | null = null;
+  private recorders: StreamRecorder[] | Map<string, StreamRecorder> = noEntries();
   /** Made on the first resize byte: most sessions never resize, and its buffer is 1 KiB (10,000 open sessions held 10 MB of them). */
   private resizeDecoder: ResizeDecoder | null = null;
   private errorParts: Uint8Array[] = noEntries();
@@ -141,22 +141,26 @@ export class ExecSessionBuilder {
       // A session has a few streams: each added to a copy of the list's size (concat's; a spread, like a
       // push, reserves 17 slots or more: ~130 bytes more for every open session).
       const list = this.session.streams;
-      if (list.length < FEW_STREAMS) {
+      const recorders = this.recorders;
+      if (recorders instanceof Map) {
+        this.session.streams = appended(list, rec.record);
+        recorders.set(name, rec);
+      } else if (recorders.length < FEW_STREAMS) {
         this.session.streams = list.concat([rec.record]);
-        this.recorders = this.recorders.concat([rec]);
+        this.recorders = recorders.concat([rec]);
       } else {
         this.session.streams = appended(list, rec.record);
-        this.recorders = appended(this.recorders, rec);
-        this.byName ??= new Map(this.recorders.map((r) => [r.record.name, r]));
-        this.byName.set(name, rec);
+        this.recorders = new Map(recorders.map((r) => [r.record.name, r]));
+        this.recorders.set(name, rec);
       }
     }
     return rec;
   }
 
   findStream(name: string): StreamRecorder | undefined {
-    if (this.byName !== null) return this.byName.get(name);
-    for (const rec of this.recorders) if (rec.record.name === name) return rec;
+    const recorders = this.recorders;
+    if (recorders instanceof Map) return recorders.get(name);
+    for (const rec of recorders) if (rec.record.name === name) return rec;
     return undefined;
   }
 
@@ -203,7 +207,7 @@ export class ExecSessionBuilder {
   /** Decide outcome and state once the connection is over or the capture ended. */
   finish(end: SessionEnd): void {
     const s = this.session;
-    for (const rec of this.recorders) rec.finish();
+    for (const rec of this.recorders.values()) rec.finish();
     this.resizeDecoder?.end();
     if (s.state === 'upgrade-failed') return;
     s.endTs = end.ts;
