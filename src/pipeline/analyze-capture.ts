@@ -76,24 +76,50 @@ const YOUNG_GENERATION_BYTES = 8 << 20;
  */
 const YOUNG_GENERATION_CHECKED_FROM = 12 << 20;
 
+/**
+ * The semi-spaces grow by committing memory, which heapTotal counts: found short of
+ * YOUNG_GENERATION_BYTES by some bytes, they cannot reach it before the heap's total has risen as much
+ * above its lowest since (should the old generation give back as much at that moment, the look only
+ * waits for the heap's next rise). So they are looked at again only then: semi-spaces that never grew
+ * that far (capped by --max-semi-space-size, or young objects dying young) were looked at in every
+ * slice of reading, and for every chunk of a pipe.
+ */
+let youngGenerationShort = 0;
+/** The heap's smallest total since the semi-spaces were last looked at. */
+let heapTotalLowestSinceLook = Infinity;
+
 function boundYoungGeneration(heapTotal: number): void {
   if (youngGenerationBounded || heapTotal < YOUNG_GENERATION_CHECKED_FROM) return;
+  heapTotalLowestSinceLook = Math.min(heapTotalLowestSinceLook, heapTotal);
+  if (heapTotal < heapTotalLowestSinceLook + youngGenerationShort) return;
   const v8 = nodeV8();
   const young = v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
-  if (young !== undefined && young.space_size < YOUNG_GENERATION_BYTES) return;
+  if (young !== undefined && young.space_size < YOUNG_GENERATION_BYTES) {
+    youngGenerationShort = YOUNG_GENERATION_BYTES - young.space_size;
+    heapTotalLowestSinceLook = heapTotal;
+    return;
+  }
   youngGenerationBounded = true;
   v8.setFlagsFromString('--semi-space-growth-factor=1');
 }
 let youngGenerationBounded = false;
 
-/** Run between slices of reading: keeps the heap's growth in bounds (above). */
+/**
+ * Run between slices of reading: keeps the heap's growth in bounds (above). At most every SLICE_MS, as a
+ * file's slices come: process.memoryUsage reads the process's RSS too (~10 µs), and a pipe's chunks are
+ * 64 KiB, a live capture's a packet or two.
+ */
 function boundHeap(): void {
   if (heapGrowthBounded && youngGenerationBounded) return;
+  const now = nowMs();
+  if (now - heapBoundedAt < SLICE_MS) return;
+  heapBoundedAt = now;
   // process.memoryUsage tells the heap's size and use (V8's total and used_heap_size) without loading node:v8 into every run.
   const { heapTotal, heapUsed } = process.memoryUsage();
   boundYoungGeneration(heapTotal);
   boundHeapGrowth(heapUsed);
 }
+let heapBoundedAt = -Infinity;
 
 /**
  * `tee` receives every capture byte (decompressed) before the analyzer sees it, e.g. to keep a copy
