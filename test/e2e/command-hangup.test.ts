@@ -399,18 +399,37 @@ describe('Ctrl-C or SIGTERM while a command starts (no terminal: the signal sent
    */
   async function signalDuringStart(args: string[], env: NodeJS.ProcessEnv, held: (pid: number) => boolean, signal: 'SIGINT' | 'SIGTERM', release: () => () => void) {
     const child = spawn(process.execPath, [CLI, ...args], { stdio: 'ignore', detached: true, env: { ...process.env, ...env } });
-    const ended = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
     let stopRelease = () => undefined as void;
     try {
       await until(() => held(child.pid!), 'the start-up held', LOOK);
       child.kill(signal);
       stopRelease = release();
-      return await ended;
+      // Bounded, so that the finally below stops what a command that never ends leaves running.
+      return await until(() => exited(child), 'the command ending', LOOK);
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       stopRelease();
     }
   }
+
+  /** Writes `file` into `fifo` each time a reader opens it (kubectl reads its kubeconfig more than once), whether or not the last reader read it all, until the returned stop. */
+  function feedFifo(fifo: string, file: string): () => void {
+    const feeder = spawn('sh', ['-c', 'while :; do cat "$0" > "$1"; done', file, fifo], { stdio: 'ignore', detached: true });
+    return () => process.kill(-feeder.pid!, 'SIGKILL');
+  }
+
+  test('`execscope tap kubectl`, Ctrl-C while kubectl reads the kubeconfig: the tap is stopped once started (recording completed, key directory removed), exit 130', async () => {
+    const tmp = join(dir, `tmp-${started}`);
+    mkdirSync(tmp);
+    const fifo = join(dir, `signal-kubeconfig-${started}`);
+    const recording = join(dir, `signal-tap-${started++}.pcapng`);
+    execFileSync('mkfifo', [fifo]);
+    const args = ['tap', 'kubectl', '--kubeconfig', fifo, '-w', recording];
+    const ended = await signalDuringStart(args, { TMPDIR: tmp }, (pid) => childOf(pid, 'kubectl') !== undefined, 'SIGINT', () => feedFifo(fifo, unreachableKubeconfig()));
+    expect(ended).toEqual({ code: 130, signal: null });
+    expect(readdirSync(tmp)).toEqual([]);
+    expect((await analyzeCapture(recording, analyzeOptions())).fatal).toBeNull();
+  });
 
   test('`execscope lab`, SIGTERM while it opens its key log (a FIFO): the lab is stopped once started (recording completed, truth file written), exit 143', async () => {
     const labDir = join(dir, `signal-lab-${started}`);
@@ -432,13 +451,12 @@ describe('Ctrl-C or SIGTERM while a command starts (no terminal: the signal sent
     const outDir = join(dir, `signal-scenario-${started++}`);
     mkdirSync(outDir);
     const child = spawn(process.execPath, [CLI, 'lab', '--scenario', 'idle-pinged', '--out', outDir], { stdio: 'ignore', detached: true });
-    const ended = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
     try {
       // kubectl exec lab-0 -- sh -c 'sleep 55; echo awake': the signal comes while it sleeps, once the pod's shell runs.
       const kubectl = await until(() => childOf(child.pid!, 'kubectl'), 'kubectl running', LOOK);
       await until(() => strayProcesses(outDir).length > 0, "the pod's shell running", LOOK);
       child.kill('SIGINT');
-      expect(await ended).toEqual({ code: 130, signal: null });
+      expect(await until(() => exited(child), 'the lab ending', LOOK)).toEqual({ code: 130, signal: null });
       await until(() => !existsSync(`/proc/${kubectl}`), `kubectl (${kubectl}) gone`, LOOK);
       await until(() => strayProcesses(outDir).length === 0, () => `the pod's processes gone: ${strayProcesses(outDir).join(' · ')}`, LOOK);
       expect(readdirSync(outDir).filter((f) => f.startsWith('lab-'))).toEqual([]);
@@ -447,6 +465,11 @@ describe('Ctrl-C or SIGTERM while a command starts (no terminal: the signal sent
     }
   });
 });
+
+/** How a child process ended, once it has. */
+function exited(child: ChildProcess): { code: number | null; signal: string | null } | undefined {
+  return child.exitCode === null && child.signalCode === null ? undefined : { code: child.exitCode, signal: child.signalCode };
+}
 
 /** The PID of a child of `pid` named `name`, if there is one. */
 function childOf(pid: number, name: string): number | undefined {
