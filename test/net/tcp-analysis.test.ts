@@ -44,6 +44,16 @@ describe('TCP analysis flags on hand-made segments', () => {
     expect(unseen).toMatchObject({ severity: 'warning', connection: 1, direction: 's2c', packet: 4, offset: 0 });
   });
 
+  it("the sender's next bytes are flagged when they acknowledge peer bytes never seen, and only then", () => {
+    // In-order data with an ACK takes analyzeSegment's short way unless one of its flags may apply.
+    const { m, push, flags } = setup();
+    push(m.seg('c', 1001, 'ls\n', 'PA', 5001)); // #4
+    push(m.seg('s', 5001, 'ls\n', 'PA', 1004)); // #5: acknowledges #4
+    push(m.seg('s', 5004, 'a b\n', 'PA', 1010)); // #6: 6 client bytes the capture has not shown
+    push(m.seg('s', 5008, '$ ', 'PA', 1010)); // #7: the same unseen bytes, reported once
+    expect(flags()).toEqual(['acked-unseen-segment #6']);
+  });
+
   it('duplicate ACKs are counted and a retransmission right after the third is a fast retransmission', () => {
     const { m, push, flags } = setup();
     push(m.seg('c', 1001, 'aaaa', 'PA', 5001, { ts: 10e6 })); // #4
