@@ -22,9 +22,11 @@ export interface PacketDecoderSink {
   onProblem?(p: Problem): void;
 }
 
+/**
+ * What was skipped, and why. Packets and segments are not counted here: the capture reader numbers
+ * the packets and the sink sees every segment (two more counts a packet, stored for nobody).
+ */
 export interface PacketDecoderStats {
-  packets: number;
-  tcpSegments: number;
   /** IP datagrams of another protocol (UDP, ICMP...). */
   otherIp: number;
   /** Frames carrying something other than IP (ARP, LLC...). */
@@ -41,8 +43,6 @@ export interface PacketDecoderStats {
 
 export class PacketDecoder {
   readonly stats: PacketDecoderStats = {
-    packets: 0,
-    tcpSegments: 0,
     otherIp: 0,
     nonIp: 0,
     unsupportedLink: 0,
@@ -76,7 +76,6 @@ export class PacketDecoder {
   }
 
   push(p: Packet): void {
-    this.stats.packets++;
     if (p.linkType !== this.supportedLinkType && !this.checkLinkType(p)) return;
     const linkProblem = decodeLinkLayer(p.linkType, p.bytes, this.link, p.start, p.end);
     if (linkProblem !== null) return this.malformed(p, linkProblem);
@@ -207,7 +206,6 @@ export class PacketDecoder {
     const seg = this.segment;
     const headerProblem = decodeTcpHeader(view, start, end, seg);
     if (headerProblem !== null) return this.malformed(p, headerProblem);
-    this.stats.tcpSegments++;
     // Stored only when they change (the addresses mostly repeat, the buffer changes once a chunk): a
     // pointer stored into this old object costs the write barrier's slow path while the garbage
     // collector marks, and whenever the buffer is young (~80 instructions a packet together).

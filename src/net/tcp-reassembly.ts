@@ -326,6 +326,11 @@ export class TcpReassembler<R = void> {
     this.process(c, seg);
   }
 
+  /** The latest segment time seen (packet time), -Infinity before the first segment. */
+  get latestTs(): number {
+    return this.now;
+  }
+
   /** The capture ended: holes become gaps, held data is delivered, and every connection ends. */
   end(): void {
     const open = [...this.connections.values()].sort((x, y) => x.id - y.id);

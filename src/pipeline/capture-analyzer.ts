@@ -49,7 +49,6 @@ export class CaptureAnalyzer implements PipelineContext {
   private sessionsMade = 0;
   private readonly refusedWebSockets = new Map<string, number>();
   private warningsDropped = 0;
-  private lastTs = 0;
   private finished = false;
   readonly keys: TlsKeyLog;
   readonly docker = new DockerSessions(this);
@@ -109,11 +108,9 @@ export class CaptureAnalyzer implements PipelineContext {
     const nextConnectionId = () => connectionId++;
     this.tcp = new TcpReassembler(streams, { nextConnectionId, reorderHoldNs: opts.reorderHoldNs });
     this.unixStreams = new SockdumpStreams(streams, nextConnectionId);
+    const tcp = this.tcp;
     this.packets = new PacketDecoder({
-      onSegment: (seg) => {
-        if (seg.ts > this.lastTs) this.lastTs = seg.ts;
-        this.tcp.push(seg);
-      },
+      onSegment: (seg) => tcp.push(seg),
       onProblem: (p) => this.warn(p),
     });
     const clockShift = opts.clockShiftNs;
@@ -128,8 +125,8 @@ export class CaptureAnalyzer implements PipelineContext {
         if (!c.linkTypes.includes(name)) c.linkTypes.push(name);
         if (!isSupportedLinkType(iface.linkType) && iface.linkType !== LINKTYPE_USER0 && !c.unsupportedLinkTypes.includes(name)) c.unsupportedLinkTypes.push(name);
       },
+      // The model's packet count is the reader's, taken after each push: not counted a second time here.
       onPacket: (p) => {
-        this.model.capture.packets++;
         if (clockShift !== 0) p.ts += clockShift;
         // sockdump's unix-socket records carry no IP: their streams go straight to the connection analyzers.
         if (p.linkType === LINKTYPE_USER0) this.unixStreams.push(p);
@@ -161,7 +158,9 @@ export class CaptureAnalyzer implements PipelineContext {
   push(chunk: Uint8Array): boolean {
     if (this.finished) return false;
     this.model.capture.bytesRead += chunk.length;
-    return this.guard(() => this.capture.push(chunk));
+    const ok = this.guard(() => this.capture.push(chunk));
+    this.model.capture.packets = this.capture.packetCount;
+    return ok;
   }
 
   /**
@@ -173,6 +172,7 @@ export class CaptureAnalyzer implements PipelineContext {
     let used = 0;
     const ok = this.guard(() => (used = this.capture.pushRecords(bytes)));
     this.model.capture.bytesRead = this.capture.bytesConsumed;
+    this.model.capture.packets = this.capture.packetCount;
     return ok ? used : null;
   }
 
@@ -232,10 +232,11 @@ export class CaptureAnalyzer implements PipelineContext {
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
+    this.model.capture.packets = this.capture.packetCount;
     this.packets.end();
     this.tcp.end();
     this.unixStreams.end();
-    this.docker.finish(this.lastTs);
+    this.docker.finish(Math.max(0, this.tcp.latestTs));
     if (this.ended) this.ended.finish(this.model.rpcs);
     else linkHops(this.model.sessions, this.model.rpcs);
     // Its one warning bypasses MAX_WARNINGS: it says why the list lacks connections.
