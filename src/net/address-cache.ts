@@ -21,10 +21,19 @@ export class AddressCache {
   private recent2 = -1;
   private recentText2 = '';
 
-  /** The text of the IPv4 address at data[off], whose value (read big-endian) is `n`. */
+  /**
+   * The text of the IPv4 address at data[off], whose value (read big-endian) is `n`. Only the two
+   * recent addresses here: the packet decoder takes this into its own code for each address, and
+   * the smaller it is, the more else the optimizer's budget for that leaves room for (PacketDecoder.push).
+   */
   ipv4(n: number, data: Uint8Array, off: number): string {
     if (n === this.recent1) return this.recentText1;
     if (n === this.recent2) return this.recentText2;
+    return this.rememberIpv4(n, data, off);
+  }
+
+  /** The text of an address not among the two recent ones, which it becomes the latest of. */
+  private rememberIpv4(n: number, data: Uint8Array, off: number): string {
     const text = this.lookupIpv4(n, data, off);
     this.recent2 = this.recent1;
     this.recentText2 = this.recentText1;

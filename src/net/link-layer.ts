@@ -80,7 +80,11 @@ export function decodeLinkLayer(linkType: number, data: Uint8Array, out: LinkFra
   if (linkType === LINKTYPE_ETHERNET && end - start >= ETHERNET_HEADER_BYTES) {
     const etherType = readU16(data, start + 12);
     // An untagged frame (nearly all) ends here: skipVlanTags, never called then, takes none of the optimizer's budget for the packet decoder.
-    if (!isVlanTag(etherType)) return setEtherType(out, etherType, start + ETHERNET_HEADER_BYTES);
+    if (!isVlanTag(etherType)) {
+      out.etherType = knownEtherType(etherType);
+      out.offset = start + ETHERNET_HEADER_BYTES;
+      return null;
+    }
     return skipVlanTags(data, start, end, start + ETHERNET_HEADER_BYTES, etherType, out);
   }
   return decodeOtherLinkLayer(linkType, data, out, start, end);
@@ -90,11 +94,9 @@ function isVlanTag(etherType: number): boolean {
   return etherType === ETHERTYPE_VLAN || etherType === ETHERTYPE_QINQ || etherType === ETHERTYPE_QINQ_OLD;
 }
 
-/** The datagram at `offset` is of `etherType` (a length field below ETHERTYPE_MIN: unknown). */
-function setEtherType(out: LinkFrame, etherType: number, offset: number): null {
-  out.etherType = etherType < ETHERTYPE_MIN ? ETHERTYPE_UNKNOWN : etherType;
-  out.offset = offset;
-  return null;
+/** An EtherType field as LinkFrame.etherType has it: values below ETHERTYPE_MIN are 802.3 lengths, not protocols. */
+function knownEtherType(etherType: number): number {
+  return etherType < ETHERTYPE_MIN ? ETHERTYPE_UNKNOWN : etherType;
 }
 
 function decodeOtherLinkLayer(linkType: number, data: Uint8Array, out: LinkFrame, start: number, end: number): string | null {
@@ -145,7 +147,9 @@ function skipVlanTags(data: Uint8Array, start: number, end: number, offset: numb
     etherType = readU16(data, offset + 2);
     offset += VLAN_TAG_BYTES;
   }
-  return setEtherType(out, etherType, offset);
+  out.etherType = knownEtherType(etherType);
+  out.offset = offset;
+  return null;
 }
 
 const ETHERTYPE_NAMES = new Map<number, string>([
