@@ -6,7 +6,7 @@
  * unclosed stdin and an endless session follow from it.
  */
 import type { ConnectionsById } from '../model/records.js';
-import type { ConnectionRecord, ExecSession, ZeroWindow } from '../model/session.js';
+import { lastDataAt, type ConnectionRecord, type ExecSession, type ZeroWindow } from '../model/session.js';
 import { formatDuration } from '../core/time.js';
 import { finding, sessionEndTs, sessionOverTs, sinceStart, type Finding } from './finding.js';
 
@@ -41,12 +41,12 @@ function stall(s: ExecSession, w: ZeroWindow, end: number): Finding {
   const reader = w.dir === 'c2s' ? 'server' : 'client';
   const writer = w.dir === 'c2s' ? 'client' : 'server';
   // The stream the writer was sending on when the window closed.
-  const sending = s.streams.filter((r) => r.dataDir === w.dir && r.lastDataAt !== null && r.bytes > 0).sort((a, b) => b.lastDataAt! - a.lastDataAt!)[0];
+  const sending = s.streams.filter((r) => r.dataDir === w.dir && lastDataAt(r) !== null && r.bytes > 0).sort((a, b) => lastDataAt(b)! - lastDataAt(a)!)[0];
   const held = w.reopenedAt === null ? `never reopened (${formatDuration(end - w.ts)} until the capture or connection ended)` : `reopened only ${formatDuration(w.reopenedAt - w.ts)} later`;
   const evidence = [
     `the ${reader} advertised a zero TCP window at ${sinceStart(s, w.ts)} (packet ${w.packet}) after accepting ${w.accepted} B from the ${writer}; it ${held}${w.probes ? `, ${w.probes} zero-window probe${w.probes > 1 ? 's' : ''} unanswered` : ''}`,
     sending
-      ? `${sending.name} (${s.transport === 'spdy' ? 'stream' : 'channel'} ${sending.id}) was being sent: ${sending.bytes} B got through, the last at ${sinceStart(s, sending.lastDataAt!)}`
+      ? `${sending.name} (${s.transport === 'spdy' ? 'stream' : 'channel'} ${sending.id}) was being sent: ${sending.bytes} B got through, the last at ${sinceStart(s, lastDataAt(sending)!)}`
       : `nothing of the exec's streams got through in that direction`,
   ];
   const exhausted = s.control.filter((c) => c.kind === 'flow-control');

@@ -4,7 +4,7 @@
  * evidence from the capture that made it match, and the hop where it happened.
  */
 import type { CaptureRecords } from '../model/records.js';
-import type { CaptureModel, ExecSession, Hop } from '../model/session.js';
+import { lastDataAt, type CaptureModel, type ExecSession, type Hop } from '../model/session.js';
 import { formatDuration } from '../core/time.js';
 
 export type RuleId = 'R1' | 'R2' | 'R3' | 'R4' | 'R6' | 'R7' | 'R8' | 'R9' | 'R10' | 'R11' | 'R12' | 'R13' | 'R14' | 'R15' | 'R16' | 'R17';
@@ -45,7 +45,7 @@ export function sinceStart(s: ExecSession, ts: number): string {
 export function sessionEndTs(s: ExecSession): number {
   if (s.endTs !== null) return s.endTs;
   let last = s.upgradeTs ?? s.startTs;
-  for (const r of s.streams) last = Math.max(last, r.lastDataAt ?? 0);
+  for (const r of s.streams) last = Math.max(last, lastDataAt(r) ?? 0);
   const control = s.control.at(-1);
   return control ? Math.max(last, control.ts) : last;
 }
@@ -60,7 +60,7 @@ export function finding(s: ExecSession, f: Omit<Finding, 'hop' | 'session'>): Fi
  * Close, the connection's end): silence after it is the end of the session, not a missing keepalive.
  */
 export function sessionOverTs(s: ExecSession): number | null {
-  const status = s.exit !== null ? (s.streams.find((r) => r.name === 'error')?.lastDataAt ?? null) : null;
+  const status = s.exit !== null ? lastDataAt(s.streams.find((r) => r.name === 'error')) : null;
   const ends = s.control.filter((c) => c.kind === 'goaway' || c.kind === 'close').map((c) => c.ts);
   const all = [status, s.connectionEnd?.ts ?? null, ...ends].filter((t): t is number => t !== null);
   return all.length ? Math.min(...all) : null;

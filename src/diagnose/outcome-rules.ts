@@ -4,7 +4,7 @@
  * connection failed (R14), the server done while stdin still flowed (R15), and a client that left
  * without a word (R16).
  */
-import type { ExecSession, StreamRecord } from '../model/session.js';
+import { lastDataAt, type ExecSession, type StreamRecord } from '../model/session.js';
 import { portForwardErrors } from '../report/outcome.js';
 import { formatDuration } from '../core/time.js';
 import { finding, sessionEndTs, sinceStart, type Finding } from './finding.js';
@@ -12,7 +12,7 @@ import { finding, sessionEndTs, sinceStart, type Finding } from './finding.js';
 /** kubectl closes everything within moments of reading a port-forward error. */
 const TEARDOWN_NS = 2e9;
 
-const statusAt = (s: ExecSession): number | null => (s.exit !== null ? (s.streams.find((r) => r.name === 'error')?.lastDataAt ?? null) : null);
+const statusAt = (s: ExecSession): number | null => (s.exit !== null ? lastDataAt(s.streams.find((r) => r.name === 'error')) : null);
 
 /** After the Status, kubectl closes within milliseconds: a connection up this much later is stuck. */
 const LINGER_NS = 2e9;
@@ -50,7 +50,7 @@ export function missingStatus(s: ExecSession): Finding | null {
   }
   const how = end ? `${end.reset ? 'reset (RST)' : 'closed (FIN)'} by the ${end.by} at ${sinceStart(s, end.ts)}` : 'ended';
   const errorStream = s.streams.find((r) => r.name === 'error');
-  const lastOutput = Math.max(0, ...s.streams.filter((r) => r.dataDir === 's2c' && r.name !== 'error').map((r) => r.lastDataAt ?? 0));
+  const lastOutput = Math.max(0, ...s.streams.filter((r) => r.dataDir === 's2c' && r.name !== 'error').map((r) => lastDataAt(r) ?? 0));
   const evidence = [`the connection was ${how}`, errorStream ? 'the error stream carried no byte: no Status' : 'no error stream, so no Status'];
   if (lastOutput > 0) evidence.push(`output stopped at ${sinceStart(s, lastOutput)}: what came before may be cut short`);
   evidence.push(
@@ -65,7 +65,7 @@ export function missingStatus(s: ExecSession): Finding | null {
 export function statusButStillOpen(s: ExecSession): Finding | null {
   if (s.exit === null || s.connectionEnd !== null || s.httpStatus !== 101) return null;
   const errorStream = s.streams.find((r) => r.name === 'error');
-  const statusAt = errorStream?.lastDataAt ?? null;
+  const statusAt = lastDataAt(errorStream);
   const waited = statusAt === null ? null : sessionEndTs(s) - statusAt;
   // A capture stopped right after the Status says nothing about what came next.
   if (waited !== null && waited < LINGER_NS) return null;
@@ -80,9 +80,13 @@ export function statusButStillOpen(s: ExecSession): Finding | null {
 /** R14: text on one forwarded connection's error stream, then the client closed the whole port-forward (kubectl ≥ 1.23). */
 export function portForwardTeardown(s: ExecSession): Finding | null {
   if (s.kind !== 'portforward' || s.connectionEnd?.by !== 'client') return null;
-  const failed = portForwardErrors(s).filter((r) => r.lastDataAt !== null && s.connectionEnd!.ts - r.lastDataAt >= 0 && s.connectionEnd!.ts - r.lastDataAt <= TEARDOWN_NS);
+  const failed = portForwardErrors(s).filter((r) => {
+    const at = lastDataAt(r);
+    return at !== null && s.connectionEnd!.ts - at >= 0 && s.connectionEnd!.ts - at <= TEARDOWN_NS;
+  });
   if (!failed.length) return null;
   const first = failed[0];
+  const failedAt = lastDataAt(first)!;
   const text = first.headBytes ? Buffer.from(first.head[0]).toString('utf8').trim().slice(0, 300) : `${first.bytes} B`;
   const data = s.streams.filter((r) => r.name.startsWith('data'));
   return finding(s, {
@@ -90,11 +94,11 @@ export function portForwardTeardown(s: ExecSession): Finding | null {
     severity: 'error',
     title: 'a forwarded connection failed and kubectl closed them all',
     evidence: [
-      `${first.name} carried an error at ${sinceStart(s, first.lastDataAt!)}: ${text}`,
-      `the client closed the port-forward connection ${formatDuration(s.connectionEnd!.ts - first.lastDataAt!)} later, ${data.length === 1 ? 'ending its forwarded connection' : `ending all ${data.length} forwarded connections`}`,
+      `${first.name} carried an error at ${sinceStart(s, failedAt)}: ${text}`,
+      `the client closed the port-forward connection ${formatDuration(s.connectionEnd!.ts - failedAt)} later, ${data.length === 1 ? 'ending its forwarded connection' : `ending all ${data.length} forwarded connections`}`,
       'kubectl ≥ 1.23 ends the whole port-forward on any error stream text (kubernetes/kubectl#1169): one refused connection to the pod stops the others too',
     ],
-    at: first.lastDataAt,
+    at: failedAt,
     // The error text is the runtime's, passed on by every hop in front: the furthest hop showing it,
     // not whichever clock says it came first (merged captures are lined up to a few ms).
     locate: 'far-end',
@@ -111,12 +115,13 @@ function serverDoneAt(s: ExecSession, stdin: StreamRecord): { ts: number; how: s
 /** R15: the server finished while the client was still sending stdin: input truncated. */
 export function inputTruncated(s: ExecSession): Finding | null {
   const stdin = s.streams.find((r) => r.name === 'stdin');
-  if (!stdin || stdin.bytes === 0 || stdin.lastDataAt === null || s.tty) return null;
+  const stdinAt = lastDataAt(stdin);
+  if (!stdin || stdin.bytes === 0 || stdinAt === null || s.tty) return null;
   const done = serverDoneAt(s, stdin);
-  if (!done || stdin.lastDataAt <= done.ts) return null;
+  if (!done || stdinAt <= done.ts) return null;
   const events = stdin.events.filter((e) => e.kind === 'data');
   const after = events.filter((e) => e.ts > done.ts).reduce((n, e) => n + e.length, 0);
-  const split = events.length && !stdin.eventsDropped ? `${stdin.bytes - after} B of stdin before, ${after} B after` : `${stdin.bytes} B of stdin in all, the last at ${sinceStart(s, stdin.lastDataAt)}`;
+  const split = events.length && !stdin.eventsDropped ? `${stdin.bytes - after} B of stdin before, ${after} B after` : `${stdin.bytes} B of stdin in all, the last at ${sinceStart(s, stdinAt)}`;
   // A Status with the command's exit says where the input stopped being read: in the container, on
   // the runtime hop, whichever hop's capture shows the overlap (the runtime's own server may stop
   // reading at the exit, so only the hops in front see stdin still coming).

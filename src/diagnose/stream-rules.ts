@@ -2,7 +2,7 @@
  * Rules about the k8s streams themselves: stdin that never reaches EOF (R1), output that never
  * ends (R2), streams that were never set up or never answered (R8).
  */
-import type { ExecSession, StreamRecord } from '../model/session.js';
+import { lastDataAt, type ExecSession, type StreamRecord } from '../model/session.js';
 import { formatDuration } from '../core/time.js';
 import { finding, sessionEndTs, sinceStart, type Finding } from './finding.js';
 
@@ -25,10 +25,11 @@ export function stdinNeverClosed(s: ExecSession): Finding | null {
   if (!s.stdin || s.tty || !stdin || !unfinished(s) || stdin.closedAt.c2s !== null || stdin.resetAt !== null) return null;
   // Quiet for a while (or for most of a short capture): a live tap mid-transfer is not a hang.
   const since = s.upgradeTs ?? s.startTs;
-  if (sessionEndTs(s) - (stdin.lastDataAt ?? since) < Math.min(QUIET_NS, (sessionEndTs(s) - since) / 2)) return null;
+  const stdinAt = lastDataAt(stdin);
+  if (sessionEndTs(s) - (stdinAt ?? since) < Math.min(QUIET_NS, (sessionEndTs(s) - since) / 2)) return null;
   const evidence = [
     stdin.bytes > 0
-      ? `stdin carried ${stdin.bytes} B, the last at ${sinceStart(s, stdin.lastDataAt ?? s.startTs)}, and was never half-closed`
+      ? `stdin carried ${stdin.bytes} B, the last at ${sinceStart(s, stdinAt ?? s.startTs)}, and was never half-closed`
       : 'stdin was opened and never half-closed (nothing was sent on it)',
   ];
   if (s.transport === 'spdy') evidence.push(`no empty DATA frame with FIN on SPDY stream ${stdin.id}`);
@@ -36,7 +37,7 @@ export function stdinNeverClosed(s: ExecSession): Finding | null {
   else if (s.protocol === 'v5.channel.k8s.io') evidence.push('no v5 CLOSE signal ([255, 0]) for channel 0');
   else evidence.push(`${s.protocol || 'this WebSocket protocol'} has no way to close stdin: only v5.channel.k8s.io can (kubernetes/kubernetes#89899)`);
   evidence.push('a command reading stdin to its end (cat, sort, wc …) waits for that EOF forever');
-  return finding(s, { rule: 'R1', severity: 'error', title: 'stdin never half-closed', evidence, at: stdin.lastDataAt ?? stdin.openedAt });
+  return finding(s, { rule: 'R1', severity: 'error', title: 'stdin never half-closed', evidence, at: stdinAt ?? stdin.openedAt });
 }
 
 /** R2: no Status, output still open and quiet: a child process holds the pipe or tty. */
@@ -44,12 +45,12 @@ export function outputNeverEnds(s: ExecSession): Finding | null {
   if (!unfinished(s) || s.state !== 'open-at-end') return null;
   const open = ['stdout', 'stderr'].map((n) => stream(s, n)).filter((r): r is StreamRecord => !!r && r.closedAt.s2c === null && r.resetAt === null);
   if (open.length === 0) return null;
-  const last = Math.max(...open.map((r) => r.lastDataAt ?? r.openedAt ?? s.startTs));
+  const last = Math.max(...open.map((r) => lastDataAt(r) ?? r.openedAt ?? s.startTs));
   const quiet = sessionEndTs(s) - last;
   if (quiet < QUIET_NS) return null;
   // A shell at its prompt is quiet too (a live tap shows one between keystrokes): on a terminal only
   // keys typed after the last output, which a terminal echoes, and never answered make it a hang.
-  const typedAt = stream(s, 'stdin')?.lastDataAt ?? null;
+  const typedAt = lastDataAt(stream(s, 'stdin'));
   if (s.tty && (typedAt === null || typedAt <= last)) return null;
   return finding(s, {
     rule: 'R2',

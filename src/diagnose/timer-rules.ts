@@ -4,7 +4,7 @@
  * keepalives that hold an idle timer off on a session that carries no data (R17).
  */
 import { sessionById, type SessionsById } from '../model/records.js';
-import type { ExecSession } from '../model/session.js';
+import { lastDataAt, type ExecSession } from '../model/session.js';
 import { formatDuration } from '../core/time.js';
 import { finding, sessionEndTs, sessionOverTs, sinceStart, type Finding } from './finding.js';
 import { outputEndedAt } from './outcome-rules.js';
@@ -39,7 +39,7 @@ export function idleExpiry(s: ExecSession): Finding | null {
   // closed the connection then — a timer, a client giving up, a node shutting down — ended a session
   // already lost, and whether it came before or after the next PING is timing, not a cause.
   if (outputEndedAt(s) !== null) return null;
-  const lastTraffic = Math.max(s.upgradeTs ?? s.startTs, ...s.streams.map((r) => r.lastDataAt ?? 0), ...keepalives(s).map((c) => c.ts));
+  const lastTraffic = Math.max(s.upgradeTs ?? s.startTs, ...s.streams.map((r) => lastDataAt(r) ?? 0), ...keepalives(s).map((c) => c.ts));
   const idle = (end.ts - lastTraffic) / 1e9;
   const timer = IDLE_TIMERS.find((t) => Math.abs(idle - t.seconds) <= Math.max(1, t.seconds * 0.03));
   // A pinging client breaks every silence after 5 s: a longer one on a hop without pings is what an idle timer waits for.
@@ -129,7 +129,8 @@ function longestDataIdle(s: ExecSession, over: number): { from: number; to: numb
         if (e.kind === 'data' && e.length > 0) busy.push([e.ts, e.ts]);
       }
     }
-    if (busy.length === before && r.firstDataAt !== null && r.lastDataAt !== null && r.bytes > 0) busy.push([r.firstDataAt, r.lastDataAt]);
+    const lastAt = lastDataAt(r);
+    if (busy.length === before && r.firstDataAt !== null && lastAt !== null && r.bytes > 0) busy.push([r.firstDataAt, lastAt]);
   }
   busy.sort((a, b) => a[0] - b[0]);
   busy.push([over, over]);

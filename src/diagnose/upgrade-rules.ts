@@ -5,7 +5,7 @@
  * Status right after the 101 (R12).
  */
 import { retryOf, sessionById, type SessionsById } from '../model/records.js';
-import type { ExecSession, Hop } from '../model/session.js';
+import { lastDataAt, type ExecSession, type Hop } from '../model/session.js';
 import { finding, sinceStart, type Finding } from './finding.js';
 
 /** A Failure this soon after the 101, with no output, is the setup failing behind the hop that answered. */
@@ -113,7 +113,7 @@ export function transportFallback(s: ExecSession, all: SessionsById): Finding | 
 /** R12: a Failure Status right after the 101 and no output: the setup failed behind the hop that answered. */
 export function failureAfterUpgrade(s: ExecSession): Finding | null {
   if (s.httpStatus !== 101 || s.exit?.status !== 'Failure' || s.exit.code !== null || s.upgradeTs === null) return null;
-  const statusAt = s.streams.find((r) => r.name === 'error')?.lastDataAt ?? null;
+  const statusAt = lastDataAt(s.streams.find((r) => r.name === 'error'));
   const output = s.streams.filter((r) => r.dataDir === 's2c' && r.name !== 'error').reduce((n, r) => n + r.bytes, 0);
   if (statusAt === null || output > 0 || statusAt - s.upgradeTs > SETUP_FAILURE_NS) return null;
   const message = s.exit.message ?? '';

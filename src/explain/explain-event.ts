@@ -5,7 +5,7 @@
  */
 import { explainDockerControl, explainDockerStream } from './docker-events.js';
 import type { SessionsById } from '../model/records.js';
-import type { ControlEvent, ExecSession, StreamEvent, StreamRecord } from '../model/session.js';
+import { lastDataAt, type ControlEvent, type ExecSession, type StreamEvent, type StreamRecord } from '../model/session.js';
 import { isSpdyTunnel } from '../report/outcome.js';
 import { formatDuration } from '../core/time.js';
 import { safeInline } from '../report/terminal-text.js';
@@ -245,8 +245,8 @@ function explainHalfClose(s: ExecSession, all: SessionsById, r: StreamRecord, e:
 
 function explainReset(s: ExecSession, all: SessionsById, title: string, e: { ts: number; dir: StreamEvent['dir'] }): Explanation {
   const sp = speaker(s, all, e.dir);
-  const afterStatus = s.streams.find((x) => x.name === 'error')?.lastDataAt;
-  const normal = afterStatus !== null && afterStatus !== undefined && afterStatus <= e.ts;
+  const afterStatus = lastDataAt(s.streams.find((x) => x.name === 'error'));
+  const normal = afterStatus !== null && afterStatus <= e.ts;
   return {
     title,
     what: `RST_STREAM ends the stream at once, in both directions. ${

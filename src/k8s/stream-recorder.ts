@@ -51,7 +51,7 @@ export class StreamRecorder {
       openedAt: null,
       repliedAt: null,
       firstDataAt: null,
-      lastDataAt: null,
+      lastDataTs: NaN,
       closedAt: NOT_CLOSED,
       resetAt: null,
       resetStatus: null,
@@ -98,7 +98,7 @@ export class StreamRecorder {
     if (length > 0) {
       r.bytes += length;
       r.firstDataAt ??= frame.lastTs;
-      r.lastDataAt = frame.lastTs;
+      r.lastDataTs = frame.lastTs;
       if (this.hash !== null) this.opts.hasher?.update(this.hash, bytes, start, end);
       if (r.headBytes < this.opts.headBytes) this.keepHead(bytes, start, Math.min(end, start + this.opts.headBytes - r.headBytes));
     }

@@ -9,7 +9,7 @@
  */
 import { isoTime } from '../core/time.js';
 import { diagnoseAll, type Finding } from '../diagnose/diagnose.js';
-import type { CaptureModel, ExecSession, StreamRecord } from '../model/session.js';
+import { lastDataAt, type CaptureModel, type ExecSession, type StreamRecord } from '../model/session.js';
 import { sessionIdentityJson } from '../report/json-report.js';
 
 export type LiveEvent = Record<string, unknown> & { event: string };
@@ -92,7 +92,7 @@ function streamChanges(s: ExecSession, stream: StreamRecord, seen: SeenSession, 
   }
   if (stream.bytes > was.bytes) {
     const text = headSlice(stream, was.bytes, stream.bytes);
-    out.push({ event: 'data', session: s.id, stream: stream.name, time: at(stream.lastDataAt), bytes: stream.bytes - was.bytes, total: stream.bytes, ...(text !== null ? { text } : {}) });
+    out.push({ event: 'data', session: s.id, stream: stream.name, time: at(lastDataAt(stream)), bytes: stream.bytes - was.bytes, total: stream.bytes, ...(text !== null ? { text } : {}) });
     was.bytes = stream.bytes;
   }
   const closed = stream.closedAt[stream.dataDir];

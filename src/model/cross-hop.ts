@@ -24,7 +24,7 @@
  */
 import type { RpcCall } from './rpc-call.js';
 import { sessionById, type SessionsById } from './records.js';
-import type { ExecSession } from './session.js';
+import { lastDataAt, type ExecSession } from './session.js';
 
 /** The translator's upstream dial follows its WebSocket 101 within this (ns). */
 const TRANSLATOR_DIAL_NS = 5e9;
@@ -137,8 +137,9 @@ export function clockOffsetBetween(up: ExecSession, down: ExecSession): number |
   if (up.hop === 'apiserver' && !sameRequest(up, down)) return null;
   let relayed = Infinity;
   for (const far of down.streams) {
-    const near = far.dataDir === 's2c' && far.lastDataAt !== null ? up.streams.find((r) => r.name === far.name && r.lastDataAt !== null) : undefined;
-    if (near) relayed = Math.min(relayed, near.lastDataAt! - far.lastDataAt!);
+    const farAt = lastDataAt(far);
+    const nearAt = far.dataDir === 's2c' && farAt !== null ? lastDataAt(up.streams.find((r) => r.name === far.name && lastDataAt(r) !== null)) : null;
+    if (nearAt !== null) relayed = Math.min(relayed, nearAt - farAt!);
   }
   // A translator (WebSocket in, SPDY out) upgrades before it dials: its 101 relays nothing.
   if (relayed !== Infinity && up.transport === down.transport && down.upgradeTs !== null) relayed = Math.min(relayed, up.upgradeTs - down.upgradeTs);
@@ -225,7 +226,7 @@ export function hopProgress(sessions: SessionsById, s: ExecSession): { hops: Hop
       setupNs: h.upgradeTs === null ? null : h.upgradeTs - h.startTs,
       firstOutputTs: first.length ? Math.min(...first) : null,
       outputBytes: output.reduce((n, r) => n + r.bytes, 0),
-      statusTs: h.exit !== null ? (h.streams.find((r) => r.name === 'error')?.lastDataAt ?? null) : null,
+      statusTs: h.exit !== null ? lastDataAt(h.streams.find((r) => r.name === 'error')) : null,
     };
   });
   for (let i = hops.length - 1; i > 0; i--) {

@@ -82,7 +82,7 @@ export function data(r: StreamRecord, dir: Direction, payload: string | Uint8Arr
   if (b.length) {
     r.head = appended(r.head, b);
     r.headBytes += b.length;
-    r.lastDataAt = o.lastTs;
+    r.lastDataTs = o.lastTs;
   }
   r.events = appended(r.events, ev);
   return ev;
