@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { lastOption, parseArgs, UsageError, type ParsedArgs } from '../cli/args.js';
 import { openCommands } from '../cli/open-hint.js';
 import { endedByHangUp, endOnHangUp } from '../terminal/hang-up.js';
+import { safeInline } from '../report/terminal-text.js';
 import { listenForStopSignals, signalExitStatus } from '../terminal/stop-signals.js';
 import { faultHelp, FaultError, parseFault } from './faults.js';
 import { CONTAINERD_DEFAULT_IMAGE } from './containerd-runtime.js';
@@ -161,19 +162,38 @@ async function run(argv: string[]): Promise<number> {
   let hungUp = false;
   // Ctrl-C or SIGTERM while the lab starts stops it once started, as after its start.
   const stopSignals = listenForStopSignals();
+  // The one wait of the start that a stop abandons instead of waiting out: a FIFO to record into
+  // that no one reads yet.
+  const abandon = new AbortController();
+  void stopSignals.received.then(() => abandon.abort());
   endOnHangUp({
     streams: [process.stdout, process.stderr],
     stop: async () => {
       hungUp = true;
+      abandon.abort();
       const started = await starting?.catch(() => null);
       if (!started) return;
       await running?.hangUp();
       await stop(started);
     },
   });
+  const ownDir = lastOption(args, '--dir') === undefined;
   const dir = resolve(lastOption(args, '--dir') ?? mkdtempSync(join(tmpdir(), 'execscope-lab-')));
-  starting = Lab.start({ ...options, dir, recordPath: resolvePath(lastOption(args, '--record')) ?? join(dir, 'lab.pcapng') });
-  const lab = await starting;
+  const recordPath = resolvePath(lastOption(args, '--record')) ?? join(dir, 'lab.pcapng');
+  const onWaitingForReader = () => process.stderr.write(`execscope lab: waiting for a reader of ${safeInline(recordPath, 200)} (a FIFO); Ctrl-C stops\n`);
+  starting = Lab.start({ ...options, dir, recordPath, onWaitingForReader, abort: abandon.signal });
+  let lab: Lab;
+  try {
+    lab = await starting;
+  } catch (err) {
+    if (!abandon.signal.aborted) throw err;
+    // Abandoned before it made anything: the directory it was given to work in, if this made it, goes too.
+    if (ownDir) rmSync(dir, { recursive: true, force: true });
+    if (hungUp) return endedByHangUp();
+    const signal = await stopSignals.received;
+    process.stderr.write(`execscope lab: stopped by ${signal} while waiting for a reader of the recording\n`);
+    return signalExitStatus(signal);
+  }
   if (hungUp) return endedByHangUp();
   const signalled = await stopSignals.afterStart();
   let exitCode: number;

@@ -21,6 +21,7 @@ import { kubeconfigYaml } from './kubeconfig.js';
 import { kubeletServer } from './kubelet.js';
 import { PodServices } from './pod-services.js';
 import { LOOPBACK_MSS, PcapngRecorder, RecordingClock, type HopInterface } from '../record/pcapng-recorder.js';
+import { openRecordingFile } from '../record/recording-file.js';
 import { LabObservations, type HopId } from './observations.js';
 import { containerId, LabRuntime, type PodSpec } from './runtime.js';
 import { generateSelfSignedCert } from '../tap/self-signed-cert.js';
@@ -32,8 +33,12 @@ export interface LabOptions {
   tls?: boolean;
   pods?: PodSpec[];
   faults?: FaultSpec[];
-  /** The recording; null: none. Default DIR/lab.pcapng. */
+  /** The recording; null: none. Default DIR/lab.pcapng. A FIFO is waited on for its reader. */
   recordPath?: string | null;
+  /** Told once when the start waits for a reader of the FIFO `recordPath`. */
+  onWaitingForReader?(): void;
+  /** Abandons the start while it waits (for the FIFO's reader): Lab.start stops what it made and rejects with its reason. */
+  abort?: AbortSignal;
   /** Largest TCP payload per segment in the recording. Default: loopback's (65483). */
   recordMss?: number;
   /** NSS key log (TLS only). Default DIR/lab.keylog. */
@@ -78,7 +83,7 @@ export class Lab {
   private stopped = false;
 
   private constructor(
-    readonly options: Required<Omit<LabOptions, 'recordPath'>> & { recordPath: string | null },
+    readonly options: Required<Omit<LabOptions, 'recordPath' | 'onWaitingForReader' | 'abort'>> & { recordPath: string | null },
     readonly runtime: LabRuntime,
     readonly startedAt: Date,
   ) {}
@@ -129,7 +134,7 @@ export class Lab {
     const lab = new Lab(options, runtime, new Date());
     process.on('exit', lab.killOnExit);
     try {
-      await lab.listen();
+      await lab.listen({ abort: opts.abort, onWaiting: opts.onWaitingForReader });
     } catch (err) {
       await lab.stop();
       throw err;
@@ -137,7 +142,7 @@ export class Lab {
     return lab;
   }
 
-  private async listen(): Promise<void> {
+  private async listen(start: { abort?: AbortSignal; onWaiting?: () => void }): Promise<void> {
     const o = this.options;
     const hopInterfaces: (HopInterface & { id: HopId })[] = [
       { id: 'apiserver', name: 'kubectl→apiserver', description: `kubectl to the lab's kube-apiserver (${o.tls ? 'HTTPS' : 'plain HTTP'})` },
@@ -152,9 +157,11 @@ export class Lab {
         ? [{ id: 'docker' as const, name: 'kubelet→docker (Engine API)', description: "dockershim's Engine API calls for each exec (HTTP/1.1, hijacked streams), relayed to the docker-shaped server's unix socket" }]
         : []),
     ];
+    // Opened first, the FIFO's reader waited for with the thread free: a Ctrl-C meanwhile is heard.
+    const fd = o.recordPath ? await openRecordingFile(o.recordPath, start) : undefined;
     // The lab's recordings are fixtures checked against its truth: never left incomplete for speed.
     this.recorder = o.recordPath
-      ? new PcapngRecorder(o.recordPath, hopInterfaces, new RecordingClock(), { maxQueuedBytes: Infinity, mss: o.recordMss })
+      ? new PcapngRecorder(o.recordPath, hopInterfaces, new RecordingClock(), { fd, maxQueuedBytes: Infinity, mss: o.recordMss })
       : null;
     const cert = o.tls ? generateSelfSignedCert() : null;
     // The key log decrypts the recording's apiserver hop (tokens in it): only its owner reads it, as the recording.

@@ -15,10 +15,11 @@
  * out and the recording shows a TCP gap of exactly their length (sequence numbers still advance), so
  * analyzers report the loss instead of seeing shifted data, and `onOverflow` says so once.
  */
-import { closeSync, fchmodSync, openSync, write } from 'node:fs';
+import { closeSync, write } from 'node:fs';
 import { PcapngWriter } from '../capture/pcapng-writer.js';
 import { SyntheticTcpConnection, type Endpoint } from '../capture/synthetic-tcp.js';
 import type { Direction } from '../core/origin.js';
+import { openRecordingFileSync } from './recording-file.js';
 
 const LINKTYPE_ETHERNET = 1;
 /** pcapng if_tsresol 9: nanoseconds. */
@@ -110,6 +111,8 @@ export interface RecorderOptions {
   maxQueuedBytes?: number;
   /** Called once, the first time data had to be left out. */
   onOverflow?(droppedBytes: number): void;
+  /** `path` already opened by openRecordingFile (which waits for a FIFO's reader with the thread free). */
+  fd?: number;
   /** Called if writing the file fails; recording stops, the connections being recorded are unaffected. */
   onWriteError?(err: Error): void;
 }
@@ -139,10 +142,7 @@ export class PcapngRecorder {
   ) {
     this.maxQueuedBytes = options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
     this.feed = options.feed ?? null;
-    if (path !== null) {
-      this.fd = openSync(path, 'w', 0o600);
-      fchmodSync(this.fd, 0o600); // an existing file keeps its mode through open(): set it
-    }
+    if (path !== null) this.fd = options.fd ?? openRecordingFileSync(path);
     this.put(this.writer.sectionHeader());
     for (const hop of hops) {
       this.put(this.writer.interface(LINKTYPE_ETHERNET, { name: hop.name, description: hop.description, tsresol: TSRESOL_NS }));

@@ -29,6 +29,9 @@ export interface KubectlTapOptions {
   /** Where kubectl connects (default: a free loopback port). */
   listen?: string;
   recordTo?: string;
+  /** See TapOptions. */
+  onWaitingForReader?(): void;
+  abort?: AbortSignal;
   /** The recording as it is made (see TapOptions.feed). */
   feed?: RecordingFeed;
   /** Append the NSS key log of both TLS legs here (created 0600). */
@@ -59,6 +62,8 @@ export async function startKubectlTap(options: KubectlTapOptions): Promise<Kubec
       listen: options.listen ?? '127.0.0.1:0',
       upstream: plan.upstream,
       recordTo: options.recordTo,
+      onWaitingForReader: options.onWaitingForReader,
+      abort: options.abort,
       feed: options.feed,
       hopName: 'kubectl→apiserver',
       redact: options.redact,

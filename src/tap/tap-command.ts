@@ -14,7 +14,7 @@ import { endedByHangUp, endOnHangUp } from '../terminal/hang-up.js';
 import { listenForStopSignals, signalExitStatus } from '../terminal/stop-signals.js';
 import { KubeconfigError } from './kubeconfig-plan.js';
 import { startKubectlTap, type KubectlTap } from './kubectl-tap.js';
-import { startTap, type TapEvent } from './tap.js';
+import { startTap, type Tap, type TapEvent } from './tap.js';
 import { formatTapAddress, parseTapAddress, type TapAddress } from './tap-address.js';
 
 export const TAP_HELP = `Usage: execscope tap kubectl [--kubeconfig FILE] [--context NAME] [-w FILE] [--ui | --json-lines] [options]
@@ -102,10 +102,23 @@ async function run(argv: string[]): Promise<number> {
   let printed: Promise<number> | null = null;
   let hungUp = false;
   const stopSignals = listenForStopSignals();
+  // The one wait of the start that a stop abandons instead of waiting out: a FIFO to record into
+  // that no one reads yet (what the start made before it is removed as on any failed start).
+  const abandon = new AbortController();
+  void stopSignals.received.then(() => abandon.abort());
+  const onWaitingForReader = () => logLine(`waiting for a reader of ${safeInline(recordTo ?? '', 200)} (a FIFO); Ctrl-C stops`);
+  /** The start was abandoned while it waited for that reader: nothing it made is left. */
+  const abandoned = async (): Promise<number> => {
+    if (hungUp) return endedByHangUp();
+    const signal = await stopSignals.received;
+    logLine(`stopped by ${signal} while waiting for a reader of the recording`);
+    return signalExitStatus(signal);
+  };
   const unwatch = endOnHangUp({
     streams: [process.stdout, process.stderr],
     stop: async () => {
       hungUp = true;
+      abandon.abort();
       await (await starting?.catch(() => null))?.stop();
       // The events of what was recorded before the stop come out before the process ends.
       await printed;
@@ -118,12 +131,24 @@ async function run(argv: string[]): Promise<number> {
   if (kubectlMode) {
     const listen = lastOption(args, '--listen');
     if (listen) parseAddress(listen);
-    const kubectlStarting = startKubectlTap({ kubeconfig: lastOption(args, '--kubeconfig'), context: lastOption(args, '--context'), listen, recordTo, feed, keyLogTo, redact, onEvent });
+    const kubectlStarting = startKubectlTap({
+      kubeconfig: lastOption(args, '--kubeconfig'),
+      context: lastOption(args, '--context'),
+      listen,
+      recordTo,
+      onWaitingForReader,
+      abort: abandon.signal,
+      feed,
+      keyLogTo,
+      redact,
+      onEvent,
+    });
     starting = kubectlStarting;
     let kubectlTap: KubectlTap;
     try {
       kubectlTap = await kubectlStarting;
     } catch (err) {
+      if (abandon.signal.aborted) return abandoned();
       if (err instanceof KubeconfigError) throw new UsageError(err.message);
       throw err;
     }
@@ -152,6 +177,8 @@ async function run(argv: string[]): Promise<number> {
       listen: parseAddress(listen),
       upstream: parseAddress(upstream),
       recordTo,
+      onWaitingForReader,
+      abort: abandon.signal,
       feed,
       hopName: lastOption(args, '--hop'),
       redact,
@@ -168,7 +195,13 @@ async function run(argv: string[]): Promise<number> {
           : undefined,
     });
     starting = tapStarting;
-    const tap = await tapStarting;
+    let tap: Tap;
+    try {
+      tap = await tapStarting;
+    } catch (err) {
+      if (abandon.signal.aborted) return abandoned();
+      throw err;
+    }
     if (hungUp) return endedByHangUp();
     const signal = await stopSignals.afterStart();
     if (signal) return stoppedWhileStarting(() => tap.stop(), signal);

@@ -20,6 +20,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { Endpoint } from '../capture/synthetic-tcp.js';
 import { PcapngRecorder, RecordingClock, type RecordingFeed } from '../record/pcapng-recorder.js';
+import { openRecordingFile } from '../record/recording-file.js';
 import { CredentialRedactor } from './credential-redactor.js';
 import { relay, resetEnd, type RelayEnd, type RelayResult, type RelayStats } from './relay.js';
 import { formatTapAddress, parseTapAddress, type TapAddress } from './tap-address.js';
@@ -27,8 +28,12 @@ import { formatTapAddress, parseTapAddress, type TapAddress } from './tap-addres
 export interface TapOptions {
   listen: string | TapAddress;
   upstream: string | TapAddress;
-  /** pcapng to record into (created or truncated, mode 0600). */
+  /** pcapng to record into (created or truncated, mode 0600); a FIFO is waited on for its reader. */
   recordTo?: string;
+  /** Told once when the start waits for a reader of the FIFO `recordTo`. */
+  onWaitingForReader?(): void;
+  /** Abandons the start while it waits (for the FIFO's reader): startTap rejects with its reason. */
+  abort?: AbortSignal;
   /** The recording, as it is made, for a reader in this process (`--ui`, `--json-lines`); ends at stop(). */
   feed?: RecordingFeed;
   /** The recording's interface name; default "client→UPSTREAM". */
@@ -89,6 +94,8 @@ export async function startTap(options: TapOptions): Promise<Tap> {
   const upstreamAt = typeof options.upstream === 'string' ? parseTapAddress(options.upstream) : options.upstream;
   const emit = options.onEvent ?? (() => undefined);
   const redact = options.redact ?? true;
+  // Opened first, the FIFO's reader waited for with the thread free: a Ctrl-C meanwhile is heard.
+  const fd = options.recordTo ? await openRecordingFile(options.recordTo, { abort: options.abort, onWaiting: options.onWaitingForReader }) : undefined;
   const recorder =
     options.recordTo || options.feed
       ? new PcapngRecorder(
@@ -96,6 +103,7 @@ export async function startTap(options: TapOptions): Promise<Tap> {
           [{ name: options.hopName ?? `client→${formatTapAddress(upstreamAt)}`, description: recordingDescription(listenAt, upstreamAt) }],
           new RecordingClock(),
           {
+            fd,
             feed: options.feed,
             maxQueuedBytes: options.maxQueuedRecordingBytes,
             onOverflow: (droppedBytes) => emit({ kind: 'recording-overflow', droppedBytes }),

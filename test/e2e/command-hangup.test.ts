@@ -129,11 +129,12 @@ describe.each(['keep', 'pass'] as const)('the hang-up under `execscope lab -- ku
 });
 
 /**
- * A SIGHUP while the command starts, before it has finished making what its stop removes: the
- * recording is a FIFO nobody reads yet, so the command's start stops at opening it, after it made
- * its first things (the key directory of `tap kubectl`, the lab's directory). The terminal hangs up
+ * A SIGHUP while the command starts, before it has finished making what its stop removes: the key
+ * log is a FIFO nobody reads yet, so the command's start stops at opening it, after it made its
+ * first things (the key directory of `tap kubectl`, the lab's directory). The terminal hangs up
  * there and the recorder passes the SIGHUP on; only then does the test read the FIFO, and the start
- * goes on. A command that ends by the SIGHUP's default action leaves what it made.
+ * goes on. A command that ends by the SIGHUP's default action leaves what it made. A recording that
+ * is a FIFO nobody reads is waited on with the thread free instead: the start is abandoned.
  */
 describe('a hang-up during start-up, its SIGHUP passed on', () => {
   /** Hangs `t` up once `ready`, lets the start go on once the SIGHUP is sent, and returns how the command ended and the recording it wrote. */
@@ -156,17 +157,31 @@ describe('a hang-up during start-up, its SIGHUP passed on', () => {
     }
   }
 
-  test('`execscope tap kubectl -w FIFO`: the key directory made before the SIGHUP is removed', async () => {
+  test('`execscope tap kubectl --keylog FIFO -w FILE`: the key directory made before the SIGHUP is removed', async () => {
+    const tmp = join(dir, `tmp-${started}`);
+    mkdirSync(tmp);
+    const fifo = join(dir, `startup-tap-${started}.keylog`);
+    const recording = join(dir, `startup-tap-${started++}.pcapng`);
+    execFileSync('mkfifo', [fifo]);
+    const { t, out } = start(`TMPDIR=${tmp} exec ${process.execPath} ${CLI} tap kubectl --kubeconfig ${unreachableKubeconfig()} --keylog ${fifo} -w ${recording}`, 'pass');
+    const { ended } = await hangUpDuringStart(t, out, fifo, () => readdirSync(tmp).length > 0);
+    expect(ended).toMatchObject({ code: null, signal: 'SIGHUP' });
+    expect(readdirSync(tmp)).toEqual([]);
+    // Stopped as on Ctrl-C: the recording it had begun is complete.
+    expect((await analyzeCapture(recording, analyzeOptions())).fatal).toBeNull();
+  });
+
+  test('`execscope tap kubectl -w FIFO` waiting for the FIFO\'s reader: the start is abandoned, its key directory removed, and nothing waits for a reader', async () => {
     const tmp = join(dir, `tmp-${started}`);
     mkdirSync(tmp);
     const fifo = join(dir, `startup-tap-${started++}.pcapng`);
     execFileSync('mkfifo', [fifo]);
     const { t, out } = start(`TMPDIR=${tmp} exec ${process.execPath} ${CLI} tap kubectl --kubeconfig ${unreachableKubeconfig()} -w ${fifo}`, 'pass');
-    const { ended, copy } = await hangUpDuringStart(t, out, fifo, () => readdirSync(tmp).length > 0);
+    await t.waitFor(/waiting for a reader of .* \(a FIFO\); Ctrl-C stops/);
+    expect(readdirSync(tmp).length).toBe(1);
+    const ended = await hangUp(t, out);
     expect(ended).toMatchObject({ code: null, signal: 'SIGHUP' });
     expect(readdirSync(tmp)).toEqual([]);
-    // Stopped as on Ctrl-C: the recording it had begun is complete.
-    expect((await analyzeCapture(copy, analyzeOptions())).fatal).toBeNull();
   });
 
   test('`execscope tap --listen unix:…` held opening its key log (a FIFO): the socket file it goes on to make is removed', async () => {
@@ -179,17 +194,18 @@ describe('a hang-up during start-up, its SIGHUP passed on', () => {
     expect(existsSync(socket)).toBe(false);
   });
 
-  test('`execscope lab --record FIFO`: the lab it was starting is stopped (recording completed, truth file written)', async () => {
+  test('`execscope lab --keylog-out FIFO`: the lab it was starting is stopped (recording completed, truth file written)', async () => {
     const labDir = join(dir, `startup-lab-${started}`);
     const truth = join(dir, `startup-lab-${started}.truth.json`);
-    const fifo = join(dir, `startup-lab-${started++}.pcapng`);
+    const recording = join(dir, `startup-lab-${started}.pcapng`);
+    const fifo = join(dir, `startup-lab-${started++}.keylog`);
     execFileSync('mkfifo', [fifo]);
-    const { t, out } = start(`exec ${process.execPath} ${CLI} lab --dir ${labDir} --record ${fifo} --truth ${truth}`, 'pass');
-    const { ended, copy } = await hangUpDuringStart(t, out, fifo, () => existsSync(labDir));
+    const { t, out } = start(`exec ${process.execPath} ${CLI} lab --dir ${labDir} --record ${recording} --keylog-out ${fifo} --truth ${truth}`, 'pass');
+    const { ended } = await hangUpDuringStart(t, out, fifo, () => existsSync(labDir));
     expect(ended).toMatchObject({ code: null, signal: 'SIGHUP' });
-    expect((await analyzeCapture(copy, analyzeOptions())).fatal).toBeNull();
+    expect((await analyzeCapture(recording, analyzeOptions())).fatal).toBeNull();
     expect(existsSync(truth)).toBe(true);
-    expect(statSync(join(labDir, 'lab.keylog')).mode & 0o777).toBe(0o600);
+    expect(statSync(fifo).mode & 0o777).toBe(0o600);
   });
 });
 
@@ -445,6 +461,32 @@ describe('Ctrl-C or SIGTERM while a command starts (no terminal: the signal sent
     expect(ended).toEqual({ code: 143, signal: null });
     expect((await analyzeCapture(recording, analyzeOptions())).fatal).toBeNull();
     expect(existsSync(truth)).toBe(true);
+  });
+
+  test('`execscope lab --record FIFO`, Ctrl-C while it waits for the FIFO\'s reader: the start is abandoned at once (no truth file, no directory of its own left), exit 130', async () => {
+    const tmp = join(dir, `tmp-${started}`);
+    mkdirSync(tmp);
+    const truth = join(dir, `signal-lab-${started}.truth.json`);
+    const fifo = join(dir, `signal-lab-${started++}.pcapng`);
+    execFileSync('mkfifo', [fifo]);
+    const args = ['lab', '--record', fifo, '--truth', truth];
+    // Its own directory made: the start is under way, and nothing will ever read the FIFO.
+    const ended = await signalDuringStart(args, { TMPDIR: tmp }, () => readdirSync(tmp).length > 0, 'SIGINT', () => () => undefined);
+    expect(ended).toEqual({ code: 130, signal: null });
+    expect(existsSync(truth)).toBe(false);
+    expect(readdirSync(tmp)).toEqual([]);
+  });
+
+  test('`execscope tap kubectl -w FIFO`, SIGTERM while it waits for the FIFO\'s reader: the start is abandoned (key directory removed), exit 143', async () => {
+    const tmp = join(dir, `tmp-${started}`);
+    mkdirSync(tmp);
+    const fifo = join(dir, `signal-tap-${started++}.pcapng`);
+    execFileSync('mkfifo', [fifo]);
+    const args = ['tap', 'kubectl', '--kubeconfig', unreachableKubeconfig(), '-w', fifo];
+    // Its key directory made: the start has gone on to the recording, which nothing will ever read.
+    const ended = await signalDuringStart(args, { TMPDIR: tmp }, () => readdirSync(tmp).length > 0, 'SIGTERM', () => () => undefined);
+    expect(ended).toEqual({ code: 143, signal: null });
+    expect(readdirSync(tmp)).toEqual([]);
   });
 
   test('`execscope lab --scenario` running the real kubectl, Ctrl-C: kubectl and the lab stopped, the half-made recording removed, exit 130', async () => {

@@ -1,0 +1,81 @@
+/**
+ * Opening the file a recording is written to. IO code.
+ *
+ * A FIFO (`mkfifo`, a reader such as `execscope live -r FIFO` started later) is the one output whose
+ * open waits: opened for writing the ordinary way, it blocks the thread until a reader comes, and a
+ * Ctrl-C, SIGTERM or hang-up meanwhile is not even heard. So a FIFO is first looked for a reader
+ * without waiting (O_NONBLOCK, which fails with ENXIO while there is none), every POLL_MS, with the
+ * event loop free between looks; `abort` ends that wait (and only that one).
+ */
+import { closeSync, constants, fchmodSync, fstatSync, openSync } from 'node:fs';
+
+/** How often a FIFO is looked at for a reader: a reader that comes waits at most this long. */
+const POLL_MS = 50;
+
+/** Opens `path` to write a recording (truncated, mode 0600: recordings hold what went over the wire). */
+export function openRecordingFileSync(path: string): number {
+  const fd = openSync(path, 'w', 0o600);
+  try {
+    fchmodSync(fd, 0o600); // an existing file keeps its mode through open(): set it
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+  return fd;
+}
+
+/**
+ * openRecordingFileSync, except that a FIFO without a reader is waited on with the thread free;
+ * `onWaiting` is told once when that wait starts. Rejects with `abort`'s reason once it is aborted.
+ */
+export async function openRecordingFile(path: string, opts: { abort?: AbortSignal; onWaiting?: () => void } = {}): Promise<number> {
+  let waiting = false;
+  for (;;) {
+    let probe: number;
+    try {
+      // Without O_CREAT: a path that is not there yet is a plain file to make.
+      probe = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENXIO') break;
+      // Only this wait is abandoned: a start that would not wait goes on (its stop then undoes it whole).
+      opts.abort?.throwIfAborted();
+      if (!waiting) opts.onWaiting?.();
+      waiting = true;
+      await pause(POLL_MS, opts.abort);
+      continue;
+    }
+    let isFifo: boolean;
+    try {
+      isFifo = fstatSync(probe).isFIFO();
+    } catch (err) {
+      closeSync(probe);
+      throw err;
+    }
+    if (!isFifo) {
+      closeSync(probe);
+      break;
+    }
+    // A reader is there, and the probe keeps the FIFO open for writing: the ordinary open, whose
+    // writes wait for the reader instead of failing with EAGAIN, returns at once.
+    try {
+      return openRecordingFileSync(path);
+    } finally {
+      closeSync(probe);
+    }
+  }
+  return openRecordingFileSync(path);
+}
+
+function pause(ms: number, abort: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(abort!.reason);
+    };
+    const timer = setTimeout(() => {
+      abort?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    abort?.addEventListener('abort', onAbort, { once: true });
+  });
+}
