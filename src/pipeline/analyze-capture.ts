@@ -105,6 +105,46 @@ function boundYoungGeneration(heapTotal: number): void {
 let youngGenerationBounded = false;
 
 /**
+ * V8 optimizes a function once it has run through its interrupt budget a few times (66 KB of bytecode
+ * each by default). In a capture of large packets the per-packet code runs little per megabyte, so it
+ * stays in the baseline tier for the first ~100 MB, and again for a while after each of the ~20
+ * deoptimizations that paths first taken mid-capture cause (the first prune of closed tuples, the
+ * first segment of another hop): kubectl-ws-64k's main thread spent ~16,500 instructions a packet from
+ * 50 to 100 MB and ~2,700 from 150 MB on. A large file is therefore read with a quarter of the budget
+ * from its first packet (callgrind, main thread, NODE_EXTRA_CA_CERTS unset): kubectl-ws-64k 441 → 353
+ * M instructions, kubectl-ws-1448 1,055 → 977 M, for 10% more compiling on V8's other threads. Lowered
+ * only once the first views showed large packets, it saved little (64k 383 M, 1448 none): the early
+ * optimizations are the gain. Small packets make the code hot within the first megabyte anyway, and
+ * many sessions' shapes then cost more re-optimizing than it saves (typing.pcap kept at a quarter:
+ * main thread −4%, all threads +11%), so the look at the capture's first BULK_LOOK_PACKETS (or MB)
+ * gives V8's budget back for them (main thread 7.5–7.8 → 7.2 G, all threads no more than without it,
+ * 10.3–10.9 G). Short runs never load node:v8 (~15 M instructions) for it. Set after the bundle's code
+ * cache, whose flags must match, was read; it holds for the rest of the process.
+ */
+const BULK_LOOK_BYTES = 4 << 20;
+const BULK_LOOK_PACKETS = 2000;
+const BULK_MEAN_PACKET_BYTES = 512;
+const BULK_CAPTURE_BYTES = 32 << 20;
+/** V8's own (Node 20), given back when the look finds small packets. */
+const DEFAULT_INTERRUPT_BUDGET = 67584;
+const BULK_INTERRUPT_BUDGET = DEFAULT_INTERRUPT_BUDGET >> 2;
+type BulkTiering = 'unset' | 'lowered' | 'decided';
+let bulkTiering: BulkTiering = 'unset';
+/** At the start of a file of BULK_CAPTURE_BYTES or more: the budget lowered until the look. */
+function lowerBudgetForLargeFile(total: number | null): void {
+  if (bulkTiering !== 'unset' || total === null || total < BULK_CAPTURE_BYTES) return;
+  bulkTiering = 'lowered';
+  nodeV8().setFlagsFromString(`--interrupt-budget=${BULK_INTERRUPT_BUDGET}`);
+}
+/** After BULK_LOOK_BYTES or BULK_LOOK_PACKETS: large packets keep (or, from a pipe, get) the lower budget; small ones give it back. */
+function lookForBulkCapture(capture: { bytesRead: number; packets: number }): void {
+  if (bulkTiering === 'decided' || (capture.bytesRead < BULK_LOOK_BYTES && capture.packets < BULK_LOOK_PACKETS)) return;
+  const bulk = capture.bytesRead >= BULK_MEAN_PACKET_BYTES * capture.packets;
+  if (bulk !== (bulkTiering === 'lowered')) nodeV8().setFlagsFromString(`--interrupt-budget=${bulk ? BULK_INTERRUPT_BUDGET : DEFAULT_INTERRUPT_BUDGET}`);
+  bulkTiering = 'decided';
+}
+
+/**
  * Run between slices of reading: keeps the heap's growth in bounds (above). At most every SLICE_MS, as a
  * file's slices come: process.memoryUsage reads the process's RSS too (~10 µs), and a pipe's chunks are
  * 64 KiB, a live capture's a packet or two.
@@ -144,6 +184,7 @@ async function analyzeOnce(path: CaptureInput, opts: AnalyzeOptions, onProgress?
   const ownHasher = opts.hash && !opts.hasher ? new (await import('./worker-hasher.js')).WorkerStreamHasher() : null;
   const hasher = opts.hasher ?? ownHasher;
   const analyzer = new CaptureAnalyzer({ ...opts, hasher });
+  lowerBudgetForLargeFile(total);
   try {
     const file = typeof path !== 'string' || path === '-' || tee ? null : CaptureFileReader.open(path);
     if (file) await readFile(file, analyzer, hasher, onProgress, total);
@@ -181,6 +222,7 @@ async function readFile(file: CaptureFileReader, analyzer: CaptureAnalyzer, hash
         onProgress(analyzer.model, analyzer.model.capture.bytesRead, total);
       }
       view = file.next(used, analyzer.recordBytesNeeded);
+      lookForBulkCapture(analyzer.model.capture);
       const behind = hasher?.backlog();
       if (behind) await behind;
       if (nowMs() - sliceStart < SLICE_MS) continue;
@@ -216,6 +258,7 @@ async function readStream(path: CaptureInput, analyzer: CaptureAnalyzer, hasher:
       read += chunk.length;
       tee?.(chunk);
       if (!analyzer.push(chunk)) break;
+      lookForBulkCapture(analyzer.model.capture);
       boundHeap();
       const behind = hasher?.backlog();
       if (behind) await behind;
