@@ -5,7 +5,7 @@
  * (plus the NSS key log), a kubeconfig for kubectl, and what each server observed for truth files.
  * stop() closes every socket and kills every process the lab started. IO code.
  */
-import { appendFileSync, closeSync, fchmodSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import type http from 'node:http';
 import net from 'node:net';
 import { join } from 'node:path';
@@ -21,7 +21,7 @@ import { kubeconfigYaml } from './kubeconfig.js';
 import { kubeletServer } from './kubelet.js';
 import { PodServices } from './pod-services.js';
 import { LOOPBACK_MSS, PcapngRecorder, RecordingClock, type HopInterface } from '../record/pcapng-recorder.js';
-import { openRecordingFile } from '../record/recording-file.js';
+import { KeyLogFile, openRecordingFile } from '../record/recording-file.js';
 import { LabObservations, type HopId } from './observations.js';
 import { containerId, LabRuntime, type PodSpec } from './runtime.js';
 import { generateSelfSignedCert } from '../tap/self-signed-cert.js';
@@ -74,6 +74,7 @@ export class Lab {
   hops: LabHop[] = [];
   private servers: HopServer[] = [];
   private recorder: PcapngRecorder | null = null;
+  private keyLog: KeyLogFile | null = null;
   private criClient: CriGrpcClient | null = null;
   private containerd: ContainerdRuntime | null = null;
   private podServices: PodServices | null = null;
@@ -165,11 +166,10 @@ export class Lab {
       : null;
     const cert = o.tls ? generateSelfSignedCert() : null;
     // The key log decrypts the recording's apiserver hop (tokens in it): only its owner reads it, as the recording.
-    if (o.tls) {
-      const keyLog = openSync(o.keyLogPath, 'w', 0o600);
-      fchmodSync(keyLog, 0o600); // an existing file keeps its mode through open(): set it
-      closeSync(keyLog);
-    }
+    // A write that fails ends it (said once); the recording keeps the lines in its secrets blocks.
+    const keyLog = o.tls
+      ? (this.keyLog = new KeyLogFile(o.keyLogPath, { append: false }, (err) => process.emitWarning(`the lab's key log stopped (no more lines are written to it): ${err.message}`)))
+      : null;
     const ports: Partial<Record<HopId, number>> = {};
     const connectionFaults = (hop: HopId): ConnectionFaults => {
       const f = faultsOn(o.faults, hop);
@@ -204,7 +204,7 @@ export class Lab {
             cert: cert.certPem,
             alpn: ['h2', 'http/1.1'],
             onKeyLog: (line) => {
-              appendFileSync(o.keyLogPath, line);
+              keyLog?.write(line);
               this.recorder?.keyLog(line);
             },
           }
@@ -327,5 +327,6 @@ export class Lab {
     // Let the sockets' close events reach the recording before it is finished.
     await new Promise((r) => setTimeout(r, 20));
     await this.recorder?.close();
+    this.keyLog?.close();
   }
 }

@@ -1,5 +1,5 @@
 /**
- * Opening the file a recording is written to. IO code.
+ * Opening the files a recording writes: the recording itself and a key log beside it. IO code.
  *
  * A FIFO (`mkfifo`, a reader such as `execscope live -r FIFO` started later) is the one output whose
  * open waits: opened for writing the ordinary way, it blocks the thread until a reader comes, and a
@@ -7,7 +7,7 @@
  * without waiting (O_NONBLOCK, which fails with ENXIO while there is none), every POLL_MS, with the
  * event loop free between looks; `abort` ends that wait (and only that one).
  */
-import { closeSync, constants, fchmodSync, fstatSync, openSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fstatSync, openSync, writeSync } from 'node:fs';
 
 /** How often a FIFO is looked at for a reader: a reader that comes waits at most this long. */
 const POLL_MS = 50;
@@ -78,4 +78,41 @@ function pause(ms: number, abort: AbortSignal | undefined): Promise<void> {
     }, ms);
     abort?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/**
+ * A key log written through one descriptor held for the whole run. Opened and closed for each line, a
+ * FIFO's reader saw the end of its input after the first line (or after the start's open, before any)
+ * and went away; the next line's open then waited for a reader that never came, holding the thread:
+ * the tap or the lab stopped relaying at the next TLS handshake. A write that fails (the reader gone:
+ * EPIPE, a full disk) ends the key log, said once through `onWriteError`; the connections go on.
+ */
+export class KeyLogFile {
+  private fd: number | null;
+
+  /** `append`: the lines go after what the file holds (created 0600); else the file is truncated and made 0600 as a recording is. */
+  constructor(
+    readonly path: string,
+    opts: { append: boolean },
+    private readonly onWriteError: (err: Error) => void = () => undefined,
+  ) {
+    this.fd = opts.append ? openSync(path, 'a', 0o600) : openRecordingFileSync(path);
+  }
+
+  write(line: string): void {
+    if (this.fd === null) return;
+    try {
+      writeSync(this.fd, line);
+    } catch (err) {
+      this.close();
+      this.onWriteError(err as Error);
+    }
+  }
+
+  close(): void {
+    if (this.fd === null) return;
+    const fd = this.fd;
+    this.fd = null;
+    closeSync(fd);
+  }
 }

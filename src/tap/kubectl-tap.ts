@@ -15,7 +15,7 @@
  *   await t.stop();
  */
 import { spawn } from 'node:child_process';
-import { appendFileSync, mkdtempSync, openSync, closeSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { planKubectlTap, tapKubeconfig, KubeconfigError, type KubeconfigView, type KubectlTapPlan } from './kubeconfig-plan.js';
@@ -56,12 +56,11 @@ export async function startKubectlTap(options: KubectlTapOptions): Promise<Kubec
   try {
     const cert = plan.tls ? generateSelfSignedCert('execscope-tap') : null;
     if (cert) writeFileSync(join(dir, 'tap.key'), cert.keyPem, { mode: 0o600 });
-    if (options.keyLogTo) closeSync(openSync(options.keyLogTo, 'a', 0o600));
-    const keyLogTo = options.keyLogTo;
     const tap = await startTap({
       listen: options.listen ?? '127.0.0.1:0',
       upstream: plan.upstream,
       recordTo: options.recordTo,
+      keyLogTo: options.keyLogTo,
       onWaitingForReader: options.onWaitingForReader,
       abort: options.abort,
       feed: options.feed,
@@ -74,7 +73,6 @@ export async function startKubectlTap(options: KubectlTapOptions): Promise<Kubec
             server: { cert: cert!.certPem, key: cert!.keyPem },
             upstream: plan.tls,
             alpn: ['http/1.1'],
-            onKeyLog: keyLogTo ? (line) => appendFileSync(keyLogTo, line) : undefined,
           }
         : undefined,
     });

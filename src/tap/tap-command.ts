@@ -3,7 +3,7 @@
  * or SIGTERM, then closes every connection and completes the recording. A hang-up of the terminal
  * stops it the same way, then ends the process by SIGHUP (terminal/hang-up.ts). IO code.
  */
-import { appendFileSync, closeSync, openSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { lastOption, parseArgs, UsageError } from '../cli/args.js';
 import { openCommands } from '../cli/open-hint.js';
 import { openTui, printJsonLine, printJsonLines } from '../live/follow-capture.js';
@@ -91,7 +91,7 @@ async function run(argv: string[]): Promise<number> {
   const log = (line: string) => (follow === 'ui' ? held.push(line) : logLine(line));
   const perConnection = !quiet && follow !== 'ui';
   const onEvent = (event: TapEvent) => {
-    if (perConnection || event.kind === 'recording-overflow' || event.kind === 'recording-failed') log(describe(event));
+    if (perConnection || event.kind === 'recording-overflow' || event.kind === 'recording-failed' || event.kind === 'key-log-failed') log(describe(event));
   };
   // The watch is on before anything is made that the stop removes (the key directory and kubeconfig,
   // the socket file, the recording): a SIGHUP during start-up would otherwise end the process by
@@ -172,11 +172,11 @@ async function run(argv: string[]): Promise<number> {
     if (!tlsCert !== !tlsKey) throw new UsageError('--tls-cert and --tls-key go together');
     const upstreamTls = args.flags.has('--upstream-tls') || args.options.has('--upstream-ca') || args.flags.has('--insecure');
     const upstreamCa = lastOption(args, '--upstream-ca');
-    if (keyLogTo) closeSync(openSync(keyLogTo, 'a', 0o600));
     const tapStarting = startTap({
       listen: parseAddress(listen),
       upstream: parseAddress(upstream),
       recordTo,
+      keyLogTo,
       onWaitingForReader,
       abort: abandon.signal,
       feed,
@@ -190,7 +190,6 @@ async function run(argv: string[]): Promise<number> {
               upstream: upstreamTls
                 ? { ca: upstreamCa ? readFileSync(upstreamCa, 'utf8') : undefined, insecure: args.flags.has('--insecure') || undefined, servername: lastOption(args, '--upstream-name') }
                 : undefined,
-              onKeyLog: keyLogTo ? (line) => appendFileSync(keyLogTo, line) : undefined,
             }
           : undefined,
     });
@@ -283,5 +282,7 @@ function describe(event: TapEvent): string {
       return `the disk fell behind: connection bytes are being left out of the recording (shown there as TCP gaps)`;
     case 'recording-failed':
       return `recording stopped: ${event.error}`;
+    case 'key-log-failed':
+      return `key log stopped (no more lines are written to it): ${event.error}`;
   }
 }

@@ -20,7 +20,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { Endpoint } from '../capture/synthetic-tcp.js';
 import { PcapngRecorder, RecordingClock, type RecordingFeed } from '../record/pcapng-recorder.js';
-import { openRecordingFile } from '../record/recording-file.js';
+import { KeyLogFile, openRecordingFile } from '../record/recording-file.js';
 import { CredentialRedactor } from './credential-redactor.js';
 import { relay, resetEnd, type RelayEnd, type RelayResult, type RelayStats } from './relay.js';
 import { formatTapAddress, parseTapAddress, type TapAddress } from './tap-address.js';
@@ -30,6 +30,8 @@ export interface TapOptions {
   upstream: string | TapAddress;
   /** pcapng to record into (created or truncated, mode 0600); a FIFO is waited on for its reader. */
   recordTo?: string;
+  /** Append the NSS key log of both TLS legs' handshakes here (created 0600), through one descriptor held until stop(). */
+  keyLogTo?: string;
   /** Told once when the start waits for a reader of the FIFO `recordTo`. */
   onWaitingForReader?(): void;
   /** Abandons the start while it waits (for the FIFO's reader): startTap rejects with its reason. */
@@ -57,8 +59,6 @@ export interface TapTls {
   upstream?: { ca?: string; insecure?: boolean; servername?: string; cert?: string; key?: string };
   /** ALPN protocols offered on both legs (the kubectl tap: only http/1.1). */
   alpn?: string[];
-  /** NSS key-log lines of both legs' handshakes, as they are derived. */
-  onKeyLog?(line: string): void;
 }
 
 export type TapEvent =
@@ -67,7 +67,8 @@ export type TapEvent =
   | { kind: 'client-failed'; id: number; client: string; error: string }
   | ({ kind: 'close'; id: number; client: string } & RelayResult)
   | { kind: 'recording-overflow'; droppedBytes: number }
-  | { kind: 'recording-failed'; error: string };
+  | { kind: 'recording-failed'; error: string }
+  | { kind: 'key-log-failed'; error: string };
 
 export interface Tap {
   /** Where clients connect: `unix:/path` or `HOST:PORT` (the port the system picked for port 0). */
@@ -94,6 +95,8 @@ export async function startTap(options: TapOptions): Promise<Tap> {
   const upstreamAt = typeof options.upstream === 'string' ? parseTapAddress(options.upstream) : options.upstream;
   const emit = options.onEvent ?? (() => undefined);
   const redact = options.redact ?? true;
+  const keyLog = options.keyLogTo ? new KeyLogFile(options.keyLogTo, { append: true }, (err) => emit({ kind: 'key-log-failed', error: err.message })) : null;
+  const onKeyLog = keyLog ? (line: Buffer) => keyLog.write(line.toString('latin1')) : null;
   // Opened first, the FIFO's reader waited for with the thread free: a Ctrl-C meanwhile is heard.
   const fd = options.recordTo ? await openRecordingFile(options.recordTo, { abort: options.abort, onWaiting: options.onWaitingForReader }) : undefined;
   const recorder =
@@ -147,8 +150,8 @@ export async function startTap(options: TapOptions): Promise<Tap> {
     };
     socket.setNoDelay?.(true);
     socket.on('error', () => undefined); // a client failing early is seen when its handshake or relay fails
-    const client = acceptClient(socket, secureContext, options.tls, track);
-    const upstream = connectUpstream(upstreamAt, options.tls, track);
+    const client = acceptClient(socket, secureContext, options.tls, onKeyLog, track);
+    const upstream = connectUpstream(upstreamAt, options.tls, onKeyLog, track);
     client.catch((err: Error) => failed('client', err.message, []));
     upstream.catch((err: Error) => failed('upstream', err.message, [{ stream: socket, raw: socket }]));
     void Promise.all([client, upstream]).then(([clientEnd, upstreamEnd]) => {
@@ -198,6 +201,7 @@ export async function startTap(options: TapOptions): Promise<Tap> {
         for (const s of connecting) s.destroy();
         await Promise.all([serverClosed, allClosed]);
         await recorder?.close();
+        keyLog?.close();
       })();
       return stopping;
     },
@@ -205,11 +209,11 @@ export async function startTap(options: TapOptions): Promise<Tap> {
 }
 
 /** The client's end, once its TLS handshake (when the tap terminates TLS) is done. */
-function acceptClient(socket: net.Socket, context: tls.SecureContext | null, options: TapTls | undefined, track: (s: net.Socket) => void): Promise<RelayEnd> {
+function acceptClient(socket: net.Socket, context: tls.SecureContext | null, options: TapTls | undefined, onKeyLog: ((line: Buffer) => void) | null, track: (s: net.Socket) => void): Promise<RelayEnd> {
   if (!context) return Promise.resolve({ stream: socket, raw: socket });
   const secure = new tls.TLSSocket(socket, { isServer: true, secureContext: context, ALPNProtocols: options?.alpn });
   track(secure);
-  if (options?.onKeyLog) secure.on('keylog', (line: Buffer) => options.onKeyLog!(line.toString('latin1')));
+  if (onKeyLog) secure.on('keylog', onKeyLog);
   return new Promise((resolve, reject) => {
     secure.once('secure', () => {
       secure.off('error', reject);
@@ -221,7 +225,7 @@ function acceptClient(socket: net.Socket, context: tls.SecureContext | null, opt
 }
 
 /** The upstream's end, connected (and its TLS handshake done when the upstream speaks TLS). */
-function connectUpstream(at: TapAddress, options: TapTls | undefined, track: (s: net.Socket) => void): Promise<RelayEnd> {
+function connectUpstream(at: TapAddress, options: TapTls | undefined, onKeyLog: ((line: Buffer) => void) | null, track: (s: net.Socket) => void): Promise<RelayEnd> {
   const raw = at.kind === 'unix' ? net.connect({ path: at.path, allowHalfOpen: true }) : net.connect({ host: at.host, port: at.port, allowHalfOpen: true });
   track(raw);
   const up = options?.upstream;
@@ -248,7 +252,7 @@ function connectUpstream(at: TapAddress, options: TapTls | undefined, track: (s:
         ALPNProtocols: options?.alpn,
       });
       track(secure);
-      if (options?.onKeyLog) secure.on('keylog', (line: Buffer) => options.onKeyLog!(line.toString('latin1')));
+      if (onKeyLog) secure.on('keylog', onKeyLog);
       secure.once('error', reject);
       secure.once('secureConnect', () => {
         secure.off('error', reject);

@@ -2,7 +2,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openRecordingFile } from '../../src/record/recording-file.js';
+import { KeyLogFile, openRecordingFile } from '../../src/record/recording-file.js';
 import { until } from '../kit/until.js';
 
 let dir: string;
@@ -95,5 +95,59 @@ describe('openRecordingFile', () => {
     await expect(openRecordingFile(path, { abort: abort.signal })).rejects.toThrow('stopped by SIGINT');
     // ...and a plain file, which needs no wait, is still opened.
     closeSync(await openRecordingFile(join(dir, 'plain-after-abort.pcapng'), { abort: abort.signal }));
+  });
+});
+
+describe('KeyLogFile', () => {
+  it('keeps one descriptor, so a FIFO\'s reader sees every line of the run and its end only at close()', async () => {
+    const path = fifo();
+    const r = reader(path);
+    try {
+      // Opened for writing once the reader is there (the constructor's open waits for it, as any open of a FIFO).
+      await until(() => readFileSync(`/proc/${r.child.pid}/wchan`, 'utf8') === 'wait_for_partner', 'cat opening the FIFO');
+      const keyLog = new KeyLogFile(path, { append: true });
+      keyLog.write('CLIENT_RANDOM aa bb\n');
+      // Opened and closed for each line, the reader would see its end here and go away.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(r.child.exitCode).toBeNull();
+      keyLog.write('CLIENT_RANDOM cc dd\n');
+      keyLog.close();
+      await r.done;
+      expect(readFileSync(r.copy, 'utf8')).toBe('CLIENT_RANDOM aa bb\nCLIENT_RANDOM cc dd\n');
+    } finally {
+      r.child.kill();
+    }
+  });
+
+  it('appends to a file, or truncates it and makes it 0600 as a recording', () => {
+    const path = join(dir, 'keys.log');
+    writeFileSync(path, 'old\n', { mode: 0o644 });
+    const appended = new KeyLogFile(path, { append: true });
+    appended.write('new\n');
+    appended.close();
+    expect(readFileSync(path, 'utf8')).toBe('old\nnew\n');
+    const fresh = new KeyLogFile(path, { append: false });
+    fresh.write('only\n');
+    fresh.close();
+    expect(readFileSync(path, 'utf8')).toBe('only\n');
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+  });
+
+  it('ends at the first write that fails (the FIFO\'s reader gone: EPIPE), says so once, and writes nothing more', async () => {
+    const path = fifo();
+    const r = reader(path);
+    const errors: string[] = [];
+    try {
+      await until(() => readFileSync(`/proc/${r.child.pid}/wchan`, 'utf8') === 'wait_for_partner', 'cat opening the FIFO');
+      const keyLog = new KeyLogFile(path, { append: true }, (err) => errors.push((err as NodeJS.ErrnoException).code ?? err.message));
+      r.child.kill('SIGKILL');
+      await r.done;
+      keyLog.write('CLIENT_RANDOM aa bb\n');
+      keyLog.write('CLIENT_RANDOM cc dd\n');
+      keyLog.close();
+      expect(errors).toEqual(['EPIPE']);
+    } finally {
+      r.child.kill();
+    }
   });
 });
