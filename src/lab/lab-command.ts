@@ -162,15 +162,11 @@ async function run(argv: string[]): Promise<number> {
   let hungUp = false;
   // Ctrl-C or SIGTERM while the lab starts stops it once started, as after its start.
   const stopSignals = listenForStopSignals();
-  // The one wait of the start that a stop abandons instead of waiting out: a FIFO to record into
-  // that no one reads yet.
-  const abandon = new AbortController();
-  void stopSignals.received.then(() => abandon.abort());
   endOnHangUp({
     streams: [process.stdout, process.stderr],
     stop: async () => {
       hungUp = true;
-      abandon.abort();
+      stopSignals.abandonStart();
       const started = await starting?.catch(() => null);
       if (!started) return;
       await running?.hangUp();
@@ -181,12 +177,12 @@ async function run(argv: string[]): Promise<number> {
   const dir = resolve(lastOption(args, '--dir') ?? mkdtempSync(join(tmpdir(), 'execscope-lab-')));
   const recordPath = resolvePath(lastOption(args, '--record')) ?? join(dir, 'lab.pcapng');
   const onWaitingForReader = () => process.stderr.write(`execscope lab: waiting for a reader of ${safeInline(recordPath, 200)} (a FIFO); Ctrl-C stops\n`);
-  starting = Lab.start({ ...options, dir, recordPath, onWaitingForReader, abort: abandon.signal });
+  starting = Lab.start({ ...options, dir, recordPath, onWaitingForReader, abort: stopSignals.startAbandoned });
   let lab: Lab;
   try {
     lab = await starting;
   } catch (err) {
-    if (!abandon.signal.aborted) throw err;
+    if (!stopSignals.startAbandoned.aborted) throw err;
     // Abandoned before it made anything: the directory it was given to work in, if this made it, goes too.
     if (ownDir) rmSync(dir, { recursive: true, force: true });
     if (hungUp) return endedByHangUp();

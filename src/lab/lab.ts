@@ -167,9 +167,7 @@ export class Lab {
     const cert = o.tls ? generateSelfSignedCert() : null;
     // The key log decrypts the recording's apiserver hop (tokens in it): only its owner reads it, as the recording.
     // A write that fails ends it (said once); the recording keeps the lines in its secrets blocks.
-    const keyLog = o.tls
-      ? (this.keyLog = new KeyLogFile(o.keyLogPath, { append: false }, (err) => process.emitWarning(`the lab's key log stopped (no more lines are written to it): ${err.message}`)))
-      : null;
+    this.keyLog = o.tls ? new KeyLogFile(o.keyLogPath, { append: false }, (err) => process.emitWarning(`the lab's key log stopped (no more lines are written to it): ${err.message}`)) : null;
     const ports: Partial<Record<HopId, number>> = {};
     const connectionFaults = (hop: HopId): ConnectionFaults => {
       const f = faultsOn(o.faults, hop);
@@ -204,7 +202,7 @@ export class Lab {
             cert: cert.certPem,
             alpn: ['h2', 'http/1.1'],
             onKeyLog: (line) => {
-              keyLog?.write(line);
+              this.keyLog?.write(line);
               this.recorder?.keyLog(line);
             },
           }

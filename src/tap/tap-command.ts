@@ -102,12 +102,8 @@ async function run(argv: string[]): Promise<number> {
   let printed: Promise<number> | null = null;
   let hungUp = false;
   const stopSignals = listenForStopSignals();
-  // The one wait of the start that a stop abandons instead of waiting out: a FIFO to record into
-  // that no one reads yet (what the start made before it is removed as on any failed start).
-  const abandon = new AbortController();
-  void stopSignals.received.then(() => abandon.abort());
   const onWaitingForReader = () => logLine(`waiting for a reader of ${safeInline(recordTo ?? '', 200)} (a FIFO); Ctrl-C stops`);
-  /** The start was abandoned while it waited for that reader: nothing it made is left. */
+  /** The start was abandoned while it waited for the recording's reader (what it made is removed as on any failed start). */
   const abandoned = async (): Promise<number> => {
     if (hungUp) return endedByHangUp();
     const signal = await stopSignals.received;
@@ -118,7 +114,7 @@ async function run(argv: string[]): Promise<number> {
     streams: [process.stdout, process.stderr],
     stop: async () => {
       hungUp = true;
-      abandon.abort();
+      stopSignals.abandonStart();
       await (await starting?.catch(() => null))?.stop();
       // The events of what was recorded before the stop come out before the process ends.
       await printed;
@@ -137,7 +133,7 @@ async function run(argv: string[]): Promise<number> {
       listen,
       recordTo,
       onWaitingForReader,
-      abort: abandon.signal,
+      abort: stopSignals.startAbandoned,
       feed,
       keyLogTo,
       redact,
@@ -148,7 +144,7 @@ async function run(argv: string[]): Promise<number> {
     try {
       kubectlTap = await kubectlStarting;
     } catch (err) {
-      if (abandon.signal.aborted) return abandoned();
+      if (stopSignals.startAbandoned.aborted) return abandoned();
       if (err instanceof KubeconfigError) throw new UsageError(err.message);
       throw err;
     }
@@ -178,7 +174,7 @@ async function run(argv: string[]): Promise<number> {
       recordTo,
       keyLogTo,
       onWaitingForReader,
-      abort: abandon.signal,
+      abort: stopSignals.startAbandoned,
       feed,
       hopName: lastOption(args, '--hop'),
       redact,
@@ -198,7 +194,7 @@ async function run(argv: string[]): Promise<number> {
     try {
       tap = await tapStarting;
     } catch (err) {
-      if (abandon.signal.aborted) return abandoned();
+      if (stopSignals.startAbandoned.aborted) return abandoned();
       throw err;
     }
     if (hungUp) return endedByHangUp();

@@ -15,6 +15,13 @@ export interface StopSignals {
    * signal pipe. (One setImmediate may run before that poll, in the current turn's check phase.)
    */
   afterStart(): Promise<'SIGINT' | 'SIGTERM' | null>;
+  /**
+   * Aborted by the first of them, or by abandonStart(): for the one wait of a start that a stop gives
+   * up instead of waiting out (a recording FIFO that no one reads yet; record/recording-file.ts).
+   */
+  readonly startAbandoned: AbortSignal;
+  /** Gives that wait up for another reason (the terminal hung up). */
+  abandonStart(): void;
   /** Stops listening (idempotent): the default actions come back, or a later listener takes over. */
   dispose(): void;
 }
@@ -22,12 +29,14 @@ export interface StopSignals {
 export function listenForStopSignals(): StopSignals {
   let first: 'SIGINT' | 'SIGTERM' | null = null;
   let dispose = () => {};
+  const abandon = new AbortController();
   const received = new Promise<'SIGINT' | 'SIGTERM'>((resolve) => {
     const onInterrupt = () => heard('SIGINT');
     const onTerminate = () => heard('SIGTERM');
     const heard = (signal: 'SIGINT' | 'SIGTERM') => {
       first ??= signal;
       dispose();
+      abandon.abort();
       resolve(signal);
     };
     dispose = () => {
@@ -40,6 +49,8 @@ export function listenForStopSignals(): StopSignals {
   return {
     received,
     afterStart: () => new Promise((resolve) => setImmediate(() => setImmediate(() => resolve(first)))),
+    startAbandoned: abandon.signal,
+    abandonStart: () => abandon.abort(),
     dispose: () => dispose(),
   };
 }
