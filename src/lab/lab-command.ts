@@ -176,18 +176,24 @@ async function run(argv: string[]): Promise<number> {
   const ownDir = lastOption(args, '--dir') === undefined;
   const dir = resolve(lastOption(args, '--dir') ?? mkdtempSync(join(tmpdir(), 'execscope-lab-')));
   const recordPath = resolvePath(lastOption(args, '--record')) ?? join(dir, 'lab.pcapng');
-  const onWaitingForReader = () => process.stderr.write(`execscope lab: waiting for a reader of ${safeInline(recordPath, 200)} (a FIFO); Ctrl-C stops\n`);
+  /** The FIFO (recording or key log) whose reader the start waits for. */
+  let waitingFor = '';
+  const onWaitingForReader = (path: string) => {
+    waitingFor = safeInline(path, 200);
+    process.stderr.write(`execscope lab: waiting for a reader of ${waitingFor} (a FIFO); Ctrl-C stops\n`);
+  };
   starting = Lab.start({ ...options, dir, recordPath, onWaitingForReader, abort: stopSignals.startAbandoned });
   let lab: Lab;
   try {
     lab = await starting;
   } catch (err) {
     if (!stopSignals.startAbandoned.aborted) throw err;
-    // Abandoned before it made anything: the directory it was given to work in, if this made it, goes too.
+    // Abandoned while it waited for a FIFO's reader (Lab.start stopped what it had made, completing a
+    // recording it had begun): the directory it was given to work in, if this made it, goes too.
     if (ownDir) rmSync(dir, { recursive: true, force: true });
     if (hungUp) return endedByHangUp();
     const signal = await stopSignals.received;
-    process.stderr.write(`execscope lab: stopped by ${signal} while waiting for a reader of the recording\n`);
+    process.stderr.write(`execscope lab: stopped by ${signal} while waiting for a reader of ${waitingFor}\n`);
     return signalExitStatus(signal);
   }
   if (hungUp) return endedByHangUp();

@@ -21,7 +21,7 @@ import { kubeconfigYaml } from './kubeconfig.js';
 import { kubeletServer } from './kubelet.js';
 import { PodServices } from './pod-services.js';
 import { LOOPBACK_MSS, PcapngRecorder, RecordingClock, type HopInterface } from '../record/pcapng-recorder.js';
-import { KeyLogFile, openRecordingFile } from '../record/recording-file.js';
+import { KeyLogFile, openOutputFile, type ReaderWait } from '../record/recording-file.js';
 import { LabObservations, type HopId } from './observations.js';
 import { containerId, LabRuntime, type PodSpec } from './runtime.js';
 import { generateSelfSignedCert } from '../tap/self-signed-cert.js';
@@ -35,9 +35,9 @@ export interface LabOptions {
   faults?: FaultSpec[];
   /** The recording; null: none. Default DIR/lab.pcapng. A FIFO is waited on for its reader. */
   recordPath?: string | null;
-  /** Told once when the start waits for a reader of the FIFO `recordPath`. */
-  onWaitingForReader?(): void;
-  /** Abandons the start while it waits (for the FIFO's reader): Lab.start stops what it made and rejects with its reason. */
+  /** Told once for each FIFO (`recordPath`, `keyLogPath`) whose reader the start waits for. */
+  onWaitingForReader?(path: string): void;
+  /** Abandons the start while it waits (for a FIFO's reader): Lab.start stops what it made and rejects with its reason. */
   abort?: AbortSignal;
   /** Largest TCP payload per segment in the recording. Default: loopback's (65483). */
   recordMss?: number;
@@ -143,7 +143,7 @@ export class Lab {
     return lab;
   }
 
-  private async listen(start: { abort?: AbortSignal; onWaiting?: () => void }): Promise<void> {
+  private async listen(start: ReaderWait): Promise<void> {
     const o = this.options;
     const hopInterfaces: (HopInterface & { id: HopId })[] = [
       { id: 'apiserver', name: 'kubectl→apiserver', description: `kubectl to the lab's kube-apiserver (${o.tls ? 'HTTPS' : 'plain HTTP'})` },
@@ -158,8 +158,8 @@ export class Lab {
         ? [{ id: 'docker' as const, name: 'kubelet→docker (Engine API)', description: "dockershim's Engine API calls for each exec (HTTP/1.1, hijacked streams), relayed to the docker-shaped server's unix socket" }]
         : []),
     ];
-    // Opened first, the FIFO's reader waited for with the thread free: a Ctrl-C meanwhile is heard.
-    const fd = o.recordPath ? await openRecordingFile(o.recordPath, start) : undefined;
+    // Opened first, a FIFO's reader waited for with the thread free: a Ctrl-C meanwhile is heard.
+    const fd = o.recordPath ? await openOutputFile(o.recordPath, start) : undefined;
     // The lab's recordings are fixtures checked against its truth: never left incomplete for speed.
     this.recorder = o.recordPath
       ? new PcapngRecorder(o.recordPath, hopInterfaces, new RecordingClock(), { fd, maxQueuedBytes: Infinity, mss: o.recordMss })
@@ -167,7 +167,7 @@ export class Lab {
     const cert = o.tls ? generateSelfSignedCert() : null;
     // The key log decrypts the recording's apiserver hop (tokens in it): only its owner reads it, as the recording.
     // A write that fails ends it (said once); the recording keeps the lines in its secrets blocks.
-    this.keyLog = o.tls ? new KeyLogFile(o.keyLogPath, { append: false }, (err) => process.emitWarning(`the lab's key log stopped (no more lines are written to it): ${err.message}`)) : null;
+    this.keyLog = o.tls ? await KeyLogFile.open(o.keyLogPath, { append: false, ...start }, (err) => process.emitWarning(`the lab's key log stopped (no more lines are written to it): ${err.message}`)) : null;
     const ports: Partial<Record<HopId, number>> = {};
     const connectionFaults = (hop: HopId): ConnectionFaults => {
       const f = faultsOn(o.faults, hop);

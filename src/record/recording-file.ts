@@ -5,7 +5,8 @@
  * open waits: opened for writing the ordinary way, it blocks the thread until a reader comes, and a
  * Ctrl-C, SIGTERM or hang-up meanwhile is not even heard. So a FIFO is first looked for a reader
  * without waiting (O_NONBLOCK, which fails with ENXIO while there is none), every POLL_MS, with the
- * event loop free between looks; `abort` ends that wait (and only that one).
+ * event loop free between looks; `abort` ends that wait (and only that one). The recording and the
+ * key log are both opened so.
  */
 import { closeSync, constants, fchmodSync, fstatSync, openSync, writeSync } from 'node:fs';
 
@@ -24,11 +25,20 @@ export function openRecordingFileSync(path: string): number {
   return fd;
 }
 
+/** What a start that opens its outputs may wait for: a FIFO's reader. */
+export interface ReaderWait {
+  /** Abandons the wait: the open rejects with its reason. */
+  abort?: AbortSignal;
+  /** Told once when the open of `path` starts to wait for a reader. */
+  onWaiting?(path: string): void;
+}
+
 /**
- * openRecordingFileSync, except that a FIFO without a reader is waited on with the thread free;
- * `onWaiting` is told once when that wait starts. Rejects with `abort`'s reason once it is aborted.
+ * openRecordingFileSync (or, with `append`, an append to `path`, created 0600), except that a FIFO
+ * without a reader is waited on with the thread free.
  */
-export async function openRecordingFile(path: string, opts: { abort?: AbortSignal; onWaiting?: () => void } = {}): Promise<number> {
+export async function openOutputFile(path: string, opts: ReaderWait & { append?: boolean } = {}): Promise<number> {
+  const open = () => (opts.append ? openSync(path, 'a', 0o600) : openRecordingFileSync(path));
   let waiting = false;
   for (;;) {
     let probe: number;
@@ -39,7 +49,7 @@ export async function openRecordingFile(path: string, opts: { abort?: AbortSigna
       if ((err as NodeJS.ErrnoException).code !== 'ENXIO') break;
       // Only this wait is abandoned: a start that would not wait goes on (its stop then undoes it whole).
       opts.abort?.throwIfAborted();
-      if (!waiting) opts.onWaiting?.();
+      if (!waiting) opts.onWaiting?.(path);
       waiting = true;
       await pause(POLL_MS, opts.abort);
       continue;
@@ -58,12 +68,12 @@ export async function openRecordingFile(path: string, opts: { abort?: AbortSigna
     // A reader is there, and the probe keeps the FIFO open for writing: the ordinary open, whose
     // writes wait for the reader instead of failing with EAGAIN, returns at once.
     try {
-      return openRecordingFileSync(path);
+      return open();
     } finally {
       closeSync(probe);
     }
   }
-  return openRecordingFileSync(path);
+  return open();
 }
 
 function pause(ms: number, abort: AbortSignal | undefined): Promise<void> {
@@ -88,15 +98,18 @@ function pause(ms: number, abort: AbortSignal | undefined): Promise<void> {
  * EPIPE, a full disk) ends the key log, said once through `onWriteError`; the connections go on.
  */
 export class KeyLogFile {
-  private fd: number | null;
-
-  /** `append`: the lines go after what the file holds (created 0600); else the file is truncated and made 0600 as a recording is. */
-  constructor(
+  private constructor(
     readonly path: string,
-    opts: { append: boolean },
-    private readonly onWriteError: (err: Error) => void = () => undefined,
-  ) {
-    this.fd = opts.append ? openSync(path, 'a', 0o600) : openRecordingFileSync(path);
+    private fd: number | null,
+    private readonly onWriteError: (err: Error) => void,
+  ) {}
+
+  /**
+   * `append`: the lines go after what the file holds (created 0600); else the file is truncated and
+   * made 0600 as a recording is. A FIFO's reader is waited for as a recording's (openOutputFile).
+   */
+  static async open(path: string, opts: ReaderWait & { append: boolean }, onWriteError: (err: Error) => void = () => undefined): Promise<KeyLogFile> {
+    return new KeyLogFile(path, await openOutputFile(path, opts), onWriteError);
   }
 
   write(line: string): void {

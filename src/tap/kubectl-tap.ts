@@ -30,7 +30,7 @@ export interface KubectlTapOptions {
   listen?: string;
   recordTo?: string;
   /** See TapOptions. */
-  onWaitingForReader?(): void;
+  onWaitingForReader?(path: string): void;
   abort?: AbortSignal;
   /** The recording as it is made (see TapOptions.feed). */
   feed?: RecordingFeed;

@@ -102,12 +102,17 @@ async function run(argv: string[]): Promise<number> {
   let printed: Promise<number> | null = null;
   let hungUp = false;
   const stopSignals = listenForStopSignals();
-  const onWaitingForReader = () => logLine(`waiting for a reader of ${safeInline(recordTo ?? '', 200)} (a FIFO); Ctrl-C stops`);
-  /** The start was abandoned while it waited for the recording's reader (what it made is removed as on any failed start). */
+  /** The FIFO (key log or recording) whose reader the start waits for. */
+  let waitingFor = '';
+  const onWaitingForReader = (path: string) => {
+    waitingFor = safeInline(path, 200);
+    logLine(`waiting for a reader of ${waitingFor} (a FIFO); Ctrl-C stops`);
+  };
+  /** The start was abandoned while it waited for a FIFO's reader (what it made is removed as on any failed start). */
   const abandoned = async (): Promise<number> => {
     if (hungUp) return endedByHangUp();
     const signal = await stopSignals.received;
-    logLine(`stopped by ${signal} while waiting for a reader of the recording`);
+    logLine(`stopped by ${signal} while waiting for a reader of ${waitingFor}`);
     return signalExitStatus(signal);
   };
   const unwatch = endOnHangUp({

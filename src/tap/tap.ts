@@ -20,7 +20,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { Endpoint } from '../capture/synthetic-tcp.js';
 import { PcapngRecorder, RecordingClock, type RecordingFeed } from '../record/pcapng-recorder.js';
-import { KeyLogFile, openRecordingFile } from '../record/recording-file.js';
+import { KeyLogFile, openOutputFile } from '../record/recording-file.js';
 import { CredentialRedactor } from './credential-redactor.js';
 import { relay, resetEnd, type RelayEnd, type RelayResult, type RelayStats } from './relay.js';
 import { formatTapAddress, parseTapAddress, type TapAddress } from './tap-address.js';
@@ -30,11 +30,11 @@ export interface TapOptions {
   upstream: string | TapAddress;
   /** pcapng to record into (created or truncated, mode 0600); a FIFO is waited on for its reader. */
   recordTo?: string;
-  /** Append the NSS key log of both TLS legs' handshakes here (created 0600), through one descriptor held until stop(). */
+  /** Append the NSS key log of both TLS legs' handshakes here (created 0600), through one descriptor held until stop(); a FIFO is waited on for its reader. */
   keyLogTo?: string;
-  /** Told once when the start waits for a reader of the FIFO `recordTo`. */
-  onWaitingForReader?(): void;
-  /** Abandons the start while it waits (for the FIFO's reader): startTap rejects with its reason. */
+  /** Told once for each FIFO (`keyLogTo`, `recordTo`) whose reader the start waits for. */
+  onWaitingForReader?(path: string): void;
+  /** Abandons the start while it waits (for a FIFO's reader): startTap rejects with its reason. */
   abort?: AbortSignal;
   /** The recording, as it is made, for a reader in this process (`--ui`, `--json-lines`); ends at stop(). */
   feed?: RecordingFeed;
@@ -95,10 +95,17 @@ export async function startTap(options: TapOptions): Promise<Tap> {
   const upstreamAt = typeof options.upstream === 'string' ? parseTapAddress(options.upstream) : options.upstream;
   const emit = options.onEvent ?? (() => undefined);
   const redact = options.redact ?? true;
-  const keyLog = options.keyLogTo ? new KeyLogFile(options.keyLogTo, { append: true }, (err) => emit({ kind: 'key-log-failed', error: err.message })) : null;
+  // Opened first, a FIFO's reader waited for with the thread free: a Ctrl-C meanwhile is heard.
+  const readerWait = { abort: options.abort, onWaiting: options.onWaitingForReader };
+  const keyLog = options.keyLogTo ? await KeyLogFile.open(options.keyLogTo, { append: true, ...readerWait }, (err) => emit({ kind: 'key-log-failed', error: err.message })) : null;
   const onKeyLog = keyLog ? (line: Buffer) => keyLog.write(line.toString('latin1')) : null;
-  // Opened first, the FIFO's reader waited for with the thread free: a Ctrl-C meanwhile is heard.
-  const fd = options.recordTo ? await openRecordingFile(options.recordTo, { abort: options.abort, onWaiting: options.onWaitingForReader }) : undefined;
+  let fd: number | undefined;
+  try {
+    fd = options.recordTo ? await openOutputFile(options.recordTo, readerWait) : undefined;
+  } catch (err) {
+    keyLog?.close();
+    throw err;
+  }
   const recorder =
     options.recordTo || options.feed
       ? new PcapngRecorder(

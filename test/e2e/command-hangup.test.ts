@@ -129,45 +129,30 @@ describe.each(['keep', 'pass'] as const)('the hang-up under `execscope lab -- ku
 });
 
 /**
- * A SIGHUP while the command starts, before it has finished making what its stop removes: the key
- * log is a FIFO nobody reads yet, so the command's start stops at opening it, after it made its
- * first things (the key directory of `tap kubectl`, the lab's directory). The terminal hangs up
- * there and the recorder passes the SIGHUP on; only then does the test read the FIFO, and the start
- * goes on. A command that ends by the SIGHUP's default action leaves what it made. A recording that
- * is a FIFO nobody reads is waited on with the thread free instead: the start is abandoned.
+ * A SIGHUP while the command starts, before it has finished making what its stop removes. Held at a
+ * step it cannot give up (kubectl reading a kubeconfig that is a FIFO, fed by the test only once the
+ * SIGHUP is passed on), the start goes on and the command then stops what it made, as on Ctrl-C.
+ * Held waiting for a FIFO's reader (its key log or recording, which nothing reads), the start is
+ * abandoned: what it made is removed, and nothing is left waiting. A command that ends by the
+ * SIGHUP's default action leaves what it made.
  */
 describe('a hang-up during start-up, its SIGHUP passed on', () => {
-  /** Hangs `t` up once `ready`, lets the start go on once the SIGHUP is sent, and returns how the command ended and the recording it wrote. */
-  async function hangUpDuringStart(t: TmuxTerminal, out: string, fifo: string, ready: () => boolean) {
-    await until(ready, 'the start-up under way', LOOK);
-    const copy = `${fifo}.copy`;
-    const readers: ChildProcess[] = [];
+  test('`execscope tap kubectl --kubeconfig FIFO -w FILE`, held while kubectl reads the kubeconfig: the key directory and recording it goes on to make are removed and completed', async () => {
+    const { tmp, fifo, recording } = kubeconfigFifo('startup');
+    const { t, out } = start(`TMPDIR=${tmp} exec ${process.execPath} ${CLI} tap kubectl --kubeconfig ${fifo} -w ${recording}`, 'pass');
+    await until(() => childNamed(t, 'kubectl') !== undefined, 'kubectl reading the kubeconfig', LOOK);
+    let stopFeeding = () => undefined as void;
     try {
       const ended = await hangUp(t, out, async () => {
         await until(() => existsSync(`${out}.sighup`), 'the SIGHUP passed on', LOOK);
-        // The recording's reader, started by the test and stopped by its PID if nothing ever writes.
-        const into = openSync(copy, 'w');
-        readers.push(spawn('cat', [fifo], { stdio: ['ignore', into, 'ignore'] }));
-        closeSync(into);
+        stopFeeding = feedFifo(fifo, unreachableKubeconfig());
       });
-      await until(() => readers.every((reader) => reader.exitCode !== null), 'the recording read to its end', LOOK);
-      return { ended, copy };
+      expect(ended).toMatchObject({ code: null, signal: 'SIGHUP' });
     } finally {
-      for (const reader of readers) if (reader.exitCode === null && reader.signalCode === null) reader.kill();
+      stopFeeding();
     }
-  }
-
-  test('`execscope tap kubectl --keylog FIFO -w FILE`: the key directory made before the SIGHUP is removed', async () => {
-    const tmp = join(dir, `tmp-${started}`);
-    mkdirSync(tmp);
-    const fifo = join(dir, `startup-tap-${started}.keylog`);
-    const recording = join(dir, `startup-tap-${started++}.pcapng`);
-    execFileSync('mkfifo', [fifo]);
-    const { t, out } = start(`TMPDIR=${tmp} exec ${process.execPath} ${CLI} tap kubectl --kubeconfig ${unreachableKubeconfig()} --keylog ${fifo} -w ${recording}`, 'pass');
-    const { ended } = await hangUpDuringStart(t, out, fifo, () => readdirSync(tmp).length > 0);
-    expect(ended).toMatchObject({ code: null, signal: 'SIGHUP' });
+    // Stopped as on Ctrl-C once started: its key directory removed, its recording complete.
     expect(readdirSync(tmp)).toEqual([]);
-    // Stopped as on Ctrl-C: the recording it had begun is complete.
     expect((await analyzeCapture(recording, analyzeOptions())).fatal).toBeNull();
   });
 
@@ -184,28 +169,31 @@ describe('a hang-up during start-up, its SIGHUP passed on', () => {
     expect(readdirSync(tmp)).toEqual([]);
   });
 
-  test('`execscope tap --listen unix:…` held opening its key log (a FIFO): the socket file it goes on to make is removed', async () => {
+  test('`execscope tap --listen unix:… --keylog FIFO -w FILE` waiting for the key log\'s reader: the start is abandoned before the socket file and the recording are made', async () => {
     const socket = join(dir, `startup-tap-${started}.sock`);
+    const recording = join(dir, `startup-tap-${started}.pcapng`);
     const fifo = join(dir, `startup-tap-${started++}.keylog`);
     execFileSync('mkfifo', [fifo]);
-    const { t, out } = start(`exec ${process.execPath} ${CLI} tap --listen unix:${socket} --upstream unix:${socket}.upstream --keylog ${fifo}`, 'pass');
-    const { ended } = await hangUpDuringStart(t, out, fifo, () => blockedOpeningFifo(t));
+    const { t, out } = start(`exec ${process.execPath} ${CLI} tap --listen unix:${socket} --upstream unix:${socket}.upstream --keylog ${fifo} -w ${recording}`, 'pass');
+    await t.waitFor(/waiting for a reader of .*\.keylog \(a FIFO\); Ctrl-C stops/);
+    const ended = await hangUp(t, out);
     expect(ended).toMatchObject({ code: null, signal: 'SIGHUP' });
     expect(existsSync(socket)).toBe(false);
+    expect(existsSync(recording)).toBe(false);
   });
 
-  test('`execscope lab --keylog-out FIFO`: the lab it was starting is stopped (recording completed, truth file written)', async () => {
+  test('`execscope lab --keylog-out FIFO` waiting for the key log\'s reader: the start is abandoned, the recording it had begun completed, no truth file written', async () => {
     const labDir = join(dir, `startup-lab-${started}`);
     const truth = join(dir, `startup-lab-${started}.truth.json`);
     const recording = join(dir, `startup-lab-${started}.pcapng`);
     const fifo = join(dir, `startup-lab-${started++}.keylog`);
     execFileSync('mkfifo', [fifo]);
     const { t, out } = start(`exec ${process.execPath} ${CLI} lab --dir ${labDir} --record ${recording} --keylog-out ${fifo} --truth ${truth}`, 'pass');
-    const { ended } = await hangUpDuringStart(t, out, fifo, () => existsSync(labDir));
+    await t.waitFor(/waiting for a reader of .*\.keylog \(a FIFO\); Ctrl-C stops/);
+    const ended = await hangUp(t, out);
     expect(ended).toMatchObject({ code: null, signal: 'SIGHUP' });
     expect((await analyzeCapture(recording, analyzeOptions())).fatal).toBeNull();
-    expect(existsSync(truth)).toBe(true);
-    expect(statSync(fifo).mode & 0o777).toBe(0o600);
+    expect(existsSync(truth)).toBe(false);
   });
 });
 
@@ -361,15 +349,6 @@ function childNamed(t: TmuxTerminal, name: string): number | undefined {
   return program ? childOf(Number(program), name) : undefined;
 }
 
-/** Whether the terminal's program waits in open() for a FIFO's other end. */
-function blockedOpeningFifo(t: TmuxTerminal): boolean {
-  try {
-    return readFileSync(`/proc/${t.programPid()}/wchan`, 'utf8') === 'wait_for_partner';
-  } catch {
-    return false; // not started yet
-  }
-}
-
 /** Whether the terminal's program is node running `command`, past its start-up (Node's platform threads are started before any JavaScript runs). */
 function nodeRunning(t: TmuxTerminal, command: string): boolean {
   try {
@@ -379,6 +358,22 @@ function nodeRunning(t: TmuxTerminal, command: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** For `tap kubectl --kubeconfig FIFO -w RECORDING` with TMPDIR=TMP: a FIFO (fed by feedFifo), where to record, and a TMPDIR of its own (for its key directory). */
+function kubeconfigFifo(test: string): { tmp: string; fifo: string; recording: string } {
+  const tmp = join(dir, `tmp-${started}`);
+  mkdirSync(tmp);
+  const fifo = join(dir, `${test}-kubeconfig-${started}`);
+  const recording = join(dir, `${test}-tap-${started++}.pcapng`);
+  execFileSync('mkfifo', [fifo]);
+  return { tmp, fifo, recording };
+}
+
+/** Writes `file` into `fifo` each time a reader opens it (kubectl reads its kubeconfig more than once), whether or not the last reader read it all, until the returned stop. */
+function feedFifo(fifo: string, file: string): () => void {
+  const feeder = spawn('sh', ['-c', 'while :; do cat "$0" > "$1"; done', file, fifo], { stdio: 'ignore', detached: true });
+  return () => process.kill(-feeder.pid!, 'SIGKILL');
 }
 
 /** A kubeconfig `tap kubectl` reads (with the real kubectl) at start; its apiserver is never dialled. */
@@ -428,18 +423,8 @@ describe('Ctrl-C or SIGTERM while a command starts (no terminal: the signal sent
     }
   }
 
-  /** Writes `file` into `fifo` each time a reader opens it (kubectl reads its kubeconfig more than once), whether or not the last reader read it all, until the returned stop. */
-  function feedFifo(fifo: string, file: string): () => void {
-    const feeder = spawn('sh', ['-c', 'while :; do cat "$0" > "$1"; done', file, fifo], { stdio: 'ignore', detached: true });
-    return () => process.kill(-feeder.pid!, 'SIGKILL');
-  }
-
   test('`execscope tap kubectl`, Ctrl-C while kubectl reads the kubeconfig: the tap is stopped once started (recording completed, key directory removed), exit 130', async () => {
-    const tmp = join(dir, `tmp-${started}`);
-    mkdirSync(tmp);
-    const fifo = join(dir, `signal-kubeconfig-${started}`);
-    const recording = join(dir, `signal-tap-${started++}.pcapng`);
-    execFileSync('mkfifo', [fifo]);
+    const { tmp, fifo, recording } = kubeconfigFifo('signal');
     const args = ['tap', 'kubectl', '--kubeconfig', fifo, '-w', recording];
     const ended = await signalDuringStart(args, { TMPDIR: tmp }, (pid) => childOf(pid, 'kubectl') !== undefined, 'SIGINT', () => feedFifo(fifo, unreachableKubeconfig()));
     expect(ended).toEqual({ code: 130, signal: null });
@@ -447,20 +432,18 @@ describe('Ctrl-C or SIGTERM while a command starts (no terminal: the signal sent
     expect((await analyzeCapture(recording, analyzeOptions())).fatal).toBeNull();
   });
 
-  test('`execscope lab`, SIGTERM while it opens its key log (a FIFO): the lab is stopped once started (recording completed, truth file written), exit 143', async () => {
+  test('`execscope lab --keylog-out FIFO`, SIGTERM while it waits for the key log\'s reader: the start is abandoned at once (the recording it had begun completed, no truth file), exit 143', async () => {
     const labDir = join(dir, `signal-lab-${started}`);
     const truth = join(dir, `signal-lab-${started}.truth.json`);
     const recording = join(dir, `signal-lab-${started}.pcapng`);
     const fifo = join(dir, `signal-lab-${started++}.keylog`);
     execFileSync('mkfifo', [fifo]);
     const args = ['lab', '--dir', labDir, '--record', recording, '--truth', truth, '--keylog-out', fifo];
-    const ended = await signalDuringStart(args, {}, () => existsSync(labDir), 'SIGTERM', () => {
-      const reader = spawn('cat', [fifo], { stdio: 'ignore' });
-      return () => void (reader.exitCode === null && reader.kill());
-    });
+    // Its recording made: the start has gone on to the key log, which nothing will ever read.
+    const ended = await signalDuringStart(args, {}, () => existsSync(recording), 'SIGTERM', () => () => undefined);
     expect(ended).toEqual({ code: 143, signal: null });
     expect((await analyzeCapture(recording, analyzeOptions())).fatal).toBeNull();
-    expect(existsSync(truth)).toBe(true);
+    expect(existsSync(truth)).toBe(false);
   });
 
   test('`execscope lab --record FIFO`, Ctrl-C while it waits for the FIFO\'s reader: the start is abandoned at once (no truth file, no directory of its own left), exit 130', async () => {
