@@ -81,20 +81,25 @@ export class WebSocketTrafficRecorder {
     const c2s = ev.dir === 'c2s';
     countFrame(c2s ? this.c2sCounts : this.s2cCounts, ev.opcode);
     // A spent budget first: then the frame list is not fetched.
-    if (this.budget.exhausted || t.frames.length >= TRAFFIC_ENTRIES_KEPT || !this.budget.take(this.connection, ev.origin.packet)) {
-      t.framesDropped++;
-      if (c2s) this.lastC2sFrame = null;
-      else this.lastS2cFrame = null;
-      return;
-    }
+    const kept = !this.budget.exhausted && t.frames.length < TRAFFIC_ENTRIES_KEPT && this.budget.take(this.connection, ev.origin.packet);
+    // Counted on every frame, kept or not: a branch of its own, first taken when the list fills
+    // (after 1,000 frames, mid-capture), threw away the optimized code of the whole frame path
+    // around it (the assembler's, the channel protocol's, the exec session's) for a recompile.
+    t.framesDropped += kept ? 0 : 1;
+    const entry = kept ? this.entry(ev) : null;
+    if (c2s) this.lastC2sFrame = entry;
+    else this.lastS2cFrame = entry;
+  }
+
+  /** The frame's entry, added to the list. */
+  private entry(ev: WebSocketFrameEvent): WebSocketFrameEntry {
     // A copy of the origin, not the decoder's: kept entries made V8 pretenure the decoder's allocation
     // site, and then every frame's origin, listed or not, was allocated in the old generation.
     const o = ev.origin;
     const origin = { offset: o.offset, length: o.length, packet: o.packet, ts: o.ts, lastPacket: o.lastPacket, lastTs: o.lastTs };
     const entry: WebSocketFrameEntry = { dir: ev.dir, opcode: opcodeName(ev.opcode), fin: ev.fin, rsv1: ev.rsv1, masked: ev.masked, length: ev.payloadLength, origin };
-    t.frames = appended(t.frames, entry);
-    if (c2s) this.lastC2sFrame = entry;
-    else this.lastS2cFrame = entry;
+    this.traffic.frames = appended(this.traffic.frames, entry);
+    return entry;
   }
 
   control(ev: WebSocketControlEvent): void {
