@@ -1,18 +1,14 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { CaptureDecoder } from '../../src/capture/capture-decoder.js';
 import { CaptureFileReader, readCaptureBytes } from '../../src/capture/capture-source.js';
 import { copyPacket, type PacketCopy } from '../../src/capture/packet.js';
 import { PcapWriter } from '../../src/capture/pcap-writer.js';
+import { tempDirForTests } from '../kit/temp-dir.js';
 import { concat, decodeWithCuts } from './collect-capture.js';
 
-let dir: string;
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'execscope-capture-source-'));
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDirForTests('execscope-capture-source-');
 
 function file(name: string, bytes: Uint8Array): string {
   const path = join(dir, name);

@@ -5,16 +5,16 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { PcapWriter } from '../../src/capture/pcap-writer.js';
+import { tempDirForTests } from '../kit/temp-dir.js';
 
 const root = process.cwd();
 const cli = join(root, 'dist', 'cli.js');
 const fixture = (name: string) => join(root, 'fixtures', name);
-const tmp = mkdtempSync(join(tmpdir(), 'execscope-cli-'));
+const tmp = tempDirForTests('execscope-cli-');
 
 function run(args: string[], input?: Buffer) {
   const r = spawnSync(process.execPath, [cli, ...args], { input, encoding: 'buffer', timeout: 60_000 });

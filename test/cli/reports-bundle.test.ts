@@ -6,16 +6,16 @@
  * built command line on fixtures: none may reach a left-out import.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDirForTests } from '../kit/temp-dir.js';
 
 const root = process.cwd();
 const dist = join(root, 'dist');
 const cli = join(dist, 'cli.js');
 const fixture = (name: string) => join(root, 'fixtures', name);
 const LEFT_OUT = /is not in the reports bundle/;
-const tmp = mkdtempSync(join(tmpdir(), 'execscope-reports-bundle-'));
+const tmp = tempDirForTests('execscope-reports-bundle-');
 const out = (name: string) => join(tmp, name);
 
 interface Run {
@@ -99,8 +99,6 @@ function commandSwitches(command: string): string[] {
 beforeAll(() => {
   if (!existsSync(cli)) throw new Error('dist/cli.js is missing: run `npm run build` (npm test does it)');
 });
-
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 test('every report command and each of its flags and options is run below', () => {
   expect(Object.keys(RUNS).sort()).toEqual(reportCommands().sort());

@@ -7,17 +7,17 @@
  * terminal, the one-line errors, export's notes) is read back for raw controls.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ALL_ESCAPES, ESCAPES, RAW_CONTROL } from '../kit/escape-corpus.js';
 import { hostileFields, pcapBytes } from '../kit/hostile-captures.js';
+import { tempDirForTests } from '../kit/temp-dir.js';
 import { clientHello, record } from '../helpers/tls-synthetic.js';
 
 const cli = join(process.cwd(), 'dist', 'cli.js');
-const tmp = mkdtempSync(join(tmpdir(), 'execscope-hostile-'));
+const tmp = tempDirForTests('execscope-hostile-');
 const capture = join(tmp, 'hostile.pcap');
-writeFileSync(capture, pcapBytes(hostileFields(ALL_ESCAPES, record(22, clientHello({ random: new Uint8Array(32), sni: `evil${ALL_ESCAPES}.example` })))));
+beforeAll(() => writeFileSync(capture, pcapBytes(hostileFields(ALL_ESCAPES, record(22, clientHello({ random: new Uint8Array(32), sni: `evil${ALL_ESCAPES}.example` }))))));
 
 function run(args: string[], input?: Buffer) {
   const r = spawnSync(process.execPath, [cli, ...args], { input, encoding: 'utf8', timeout: 60_000 });

@@ -8,16 +8,16 @@
  * test/lab/e2e-quiet-after-exec.test.ts.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SCENARIOS } from '../../src/lab/scenarios.js';
 import { splitRecording } from '../../src/lab/split-recording.js';
+import { tempDirForTests } from '../kit/temp-dir.js';
 
 const cli = join(process.cwd(), 'dist/cli.js');
 const labFixtures = join(process.cwd(), 'fixtures', 'lab');
 const shared = join(process.cwd(), '..', 'shared', 'captures');
-const work = mkdtempSync(join(tmpdir(), 'execscope-diagnose-'));
+const work = tempDirForTests('execscope-diagnose-');
 
 function diagnose(args: string[]) {
   const r = spawnSync(process.execPath, [cli, 'diagnose', ...args], { encoding: 'utf8', maxBuffer: 64 << 20, timeout: 120_000 });

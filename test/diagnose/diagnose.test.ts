@@ -3,8 +3,7 @@
  * each fault) and on model sessions for the rules no recording exercises: one cause per exec, on the
  * hop where it happened, the rest its consequences.
  */
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PcapngWriter } from '../../src/capture/pcapng-writer.js';
 import { SyntheticTcpConnection } from '../../src/capture/synthetic-tcp.js';
@@ -14,6 +13,7 @@ import { analyzeCapture } from '../../src/pipeline/analyze-capture.js';
 import { analyzeOptions } from '../../src/pipeline/options.js';
 import type { CaptureModel, ExecSession } from '../../src/model/session.js';
 import { connection, control, data, mark, origin, session, stream } from '../helpers/model-builders.js';
+import { tempDirForTests } from '../kit/temp-dir.js';
 
 const S = 1e9;
 const MS = 1e6;
@@ -418,7 +418,7 @@ describe('on model sessions, rule by rule', () => {
 });
 
 describe('TLS and plaintext crossed (R13), from a capture', () => {
-  const tmp = mkdtempSync(join(tmpdir(), 'execscope-crossed-'));
+  const tmp = tempDirForTests('execscope-crossed-');
   /** One connection: the client's first bytes, the server's answer. */
   function capture(name: string, c2s: Uint8Array, s2c: Uint8Array): string {
     const w = new PcapngWriter();

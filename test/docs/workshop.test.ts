@@ -4,7 +4,7 @@
  * against the `<!-- expect: REGEX -->` lines under it — the output the sheet's answers rest on.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -54,9 +54,12 @@ test('the workshop sheet runs end to end against the lab, every answer checked',
 
   const work = mkdtempSync(join(tmpdir(), 'execscope-workshop-'));
   try {
+    mkdirSync(join(work, 'tmp'));
     const script = ['set -euo pipefail', ...steps.map((s, i) => `echo '${MARK} ${i}'\n${s.commands}`), `echo '${MARK} end'`].join('\n');
     const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve, reject) => {
-      const child = spawn('bash', ['-c', script], { cwd: process.cwd(), env: { ...process.env, W: work }, stdio: ['ignore', 'pipe', 'pipe'] });
+      // The sheet's labs run without --dir, as a reader runs them: each makes a directory of its own
+      // in TMPDIR and keeps it (its key log and kubeconfig). TMPDIR in `work` has them removed with it.
+      const child = spawn('bash', ['-c', script], { cwd: process.cwd(), env: { ...process.env, W: work, TMPDIR: join(work, 'tmp') }, stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
       // The lab narrates on stderr; a failing command's complaint lands there too.

@@ -5,9 +5,9 @@
  * the command ended.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDirForTests } from '../kit/temp-dir.js';
 import { until } from '../kit/until.js';
 import { tuiTerminals, type TmuxTerminal } from './tmux.js';
 
@@ -38,8 +38,7 @@ export function hangUpTerminals(): {
 } {
   const { open } = tuiTerminals();
   const recorder = join(process.cwd(), 'test', 'e2e', 'exit-recorder.mjs');
-  const dir = mkdtempSync(join(tmpdir(), 'execscope-hangup-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDirForTests('execscope-hangup-');
   let started = 0;
   const start = (command: string, signal: 'pass' | 'keep') => {
     const out = join(dir, `ended-${started++}.json`);

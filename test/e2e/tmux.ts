@@ -3,7 +3,7 @@
  * the screen read back with capture-pane.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Each terminal has a tmux server of its own (-L): no test waits on, or races with, another's server. */
@@ -16,6 +16,8 @@ export function haveTmux(): boolean {
 export class TmuxTerminal {
   private static next = 0;
   readonly name = `execscope-e2e-${process.pid}-${TmuxTerminal.next++}`;
+  /** The server's socket: tmux leaves it behind when its server ends, so `kill` removes it. */
+  private readonly socketPath: string;
 
   /**
    * Starts `command` (argv) in a detached tmux session of cols×rows; it reports its exit status on
@@ -28,6 +30,7 @@ export class TmuxTerminal {
     const command = leader ? `${vars} exec ${quoted}` : `${vars} ${quoted}; echo "[exited $?]"; sleep 30`;
     tmux(this.name, 'new-session', '-d', '-s', this.name, '-x', String(cols), '-y', String(rows), command);
     tmux(this.name, 'set-option', '-t', this.name, 'remain-on-exit', 'on');
+    this.socketPath = tmux(this.name, 'display-message', '-p', '-t', this.name, '#{socket_path}').trim();
   }
 
   screen(): string {
@@ -112,6 +115,7 @@ export class TmuxTerminal {
   /** Ends the tmux server: the terminal's master side closes, so what runs in it sees a hang-up, as when its window is closed. */
   kill(): void {
     spawnSync('tmux', ['-L', this.name, 'kill-server'], { timeout: 10_000 });
+    rmSync(this.socketPath, { force: true });
   }
 }
 

@@ -2,14 +2,15 @@
  * The TUI as a person meets it: the real binary in tmux at 80×24 and 160×50, keys typed, the
  * screen read back. (Ink draws only at exit when CI is set, so the terminal runs without it.)
  */
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDirForTests } from '../kit/temp-dir.js';
 import { CLI, tuiTerminals } from './tmux.js';
 
 const root = process.cwd();
 const cli = CLI;
 const { open: openTerminal, tui: start } = tuiTerminals();
+const tmp = tempDirForTests('execscope-tui-');
 
 test('a newcomer at 80×24: session → timeline → stdout event layers → content → help → quit', async () => {
   const t = start('demo.pcapng', 80, 24);
@@ -87,7 +88,7 @@ test('keys typed ahead arrive in one read and each one counts', async () => {
 test('a capture piped in is shown live, keys coming from the terminal', async () => {
   // The first 40 kB, then nothing (a quiet tap) until the test has seen the screen show them, then the rest.
   const demo = join('fixtures', 'demo.pcapng');
-  const go = join(mkdtempSync(join(tmpdir(), 'execscope-live-')), 'go');
+  const go = join(tmp, 'go');
   const feed = `(head -c 40000 ${demo}; while [ ! -e ${go} ]; do sleep 0.05; done; tail -c +40001 ${demo})`;
   const t = openTerminal(['sh', '-c', `${feed} | env -u CI ${process.execPath} ${cli} -`], 120, 40);
   let screen = await t.waitFor(/stdin · pcapng · \d+ packets · EN10MB · \d+ connections · 3 sessions/);
@@ -125,7 +126,7 @@ test('port-forward through the WebSocket tunnel: each hop, each forwarded connec
 });
 
 test('a piped capture kept with --save: the Event pane reads packets back from the copy', async () => {
-  const copy = join(mkdtempSync(join(tmpdir(), 'execscope-save-')), 'live.pcapng');
+  const copy = join(tmp, 'live.pcapng');
   const demo = join('fixtures', 'demo.pcapng');
   const t = openTerminal(['sh', '-c', `cat ${demo} | env -u CI ${process.execPath} ${cli} - --save ${copy}`], 120, 40);
   await t.waitFor(/stdin → .*live\.pcapng · pcapng · 633 pkts · EN10MB · 31 connections/);

@@ -160,7 +160,7 @@ test('the 1.36 topology (lab --kubelet-websockets): the apiserver relays, the ku
   try {
     const capture = join(dir, 'k136.pcapng');
     const cli = join(process.cwd(), 'dist', 'cli.js');
-    const r = spawnSync(process.execPath, [cli, 'lab', '--kubelet-websockets', '--record', capture, '--', 'kubectl', 'exec', 'lab-0', '--', 'echo', 'hello'], { encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(process.execPath, [cli, 'lab', '--kubelet-websockets', '--dir', join(dir, 'lab'), '--record', capture, '--', 'kubectl', 'exec', 'lab-0', '--', 'echo', 'hello'], { encoding: 'utf8', timeout: 120_000 });
     expect(r.stdout).toBe('hello\n');
     const m = await analyzeCapture(capture, analyzeOptions());
     const [api, kubelet, cri] = m.sessions;

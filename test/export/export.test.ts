@@ -4,8 +4,7 @@
  * Chromium (its screenshot and the text boxes it laid out) and through resvg's PNG.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { asciicast } from '../../src/export/asciicast.js';
 import { analyzeCapture } from '../../src/pipeline/analyze-capture.js';
@@ -13,16 +12,12 @@ import { analyzeOptions } from '../../src/pipeline/options.js';
 import { chromiumPath, dumpDom, screenshot } from '../helpers/chromium.js';
 import { data, origin, session, stream } from '../helpers/model-builders.js';
 import { decodePng, pngSize, type Pixels } from '../helpers/png-pixels.js';
+import { tempDirForTests } from '../kit/temp-dir.js';
 
 const fixtures = join(process.cwd(), 'fixtures');
 const cli = join(process.cwd(), 'dist', 'cli.js');
 const node = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'buffer', timeout: 120_000 });
-let dir: string;
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'execscope-export-'));
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDirForTests('execscope-export-');
 
 type CastEvent = [number, string, string];
 function readCast(path: string): { header: Record<string, unknown>; events: CastEvent[] } {

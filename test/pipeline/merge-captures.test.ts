@@ -6,8 +6,7 @@
  * exec merged from a second file keeps its calls' connections, and the Event pane reads them there;
  * Content and S read each merged session's long streams back from its own file.
  */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { diagnoseAll } from '../../src/diagnose/diagnose.js';
 import { splitRecording } from '../../src/lab/split-recording.js';
@@ -19,11 +18,12 @@ import { streamSaverFrom } from '../../src/pipeline/stream-extract.js';
 import { analyzeOptions } from '../../src/pipeline/options.js';
 import { TlsKeyLog } from '../../src/tls/key-log.js';
 import { createEventInspector } from '../../src/ui/event-inspector.js';
+import { tempDirForTests } from '../kit/temp-dir.js';
 
 const OFFSET_NS = 2.5e9;
 /** The lab relays output through JavaScript: a relayed byte is a few ms behind, the estimate as much. */
 const ESTIMATE_NS = 30e6;
-const dir = mkdtempSync(join(tmpdir(), 'execscope-merge-'));
+const dir = tempDirForTests('execscope-merge-');
 const opts = analyzeOptions({ keepEvents: false });
 
 /** Each exec session as its hop, what it links to (by hop) and the doctor's cause. */
@@ -108,7 +108,6 @@ test('Content and S read a merged session’s long stream back from its own file
   const merged = await analyzeCaptures(inputs, short, undefined, keys);
   const reference = await analyzeCapture(whole, analyzeOptions());
   const source = mergedStreamSource(merged, keys, short);
-  const dir = mkdtempSync(join(tmpdir(), 'execscope-merged-save-'));
   for (const hop of ['apiserver', 'kubelet', 'cri'] as const) {
     const s = merged.sessions.find((x) => x.hop === hop)!;
     const stdout = s.streams.find((r) => r.name === 'stdout')!;
@@ -116,7 +115,7 @@ test('Content and S read a merged session’s long stream back from its own file
     const truth = Buffer.concat(reference.sessions.find((x) => x.hop === hop)!.streams.find((r) => r.name === 'stdout')!.head);
     expect(truth.length).toBe(stdout.bytes);
     expect(Buffer.from(await contentReaderFrom(source)(s, stdout)).equals(truth)).toBe(true);
-    const file = join(dir, `${hop}.bin`);
+    const file = join(dir, `merged-${hop}.bin`);
     expect(await streamSaverFrom(source)({ session: s, stream: stdout, range: { start: 5000, end: 9000 }, path: file })).toBe(4000);
     expect(readFileSync(file).equals(truth.subarray(5000, 9000))).toBe(true);
   }

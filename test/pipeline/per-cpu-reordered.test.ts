@@ -7,8 +7,7 @@
  * bytes tshark reassembles, with no gap, and the session must decode as from the original.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CaptureDecoder } from '../../src/capture/capture-decoder.js';
 import { PacketDecoder } from '../../src/net/packet-decoder.js';
@@ -18,6 +17,7 @@ import { analyzeCapture } from '../../src/pipeline/analyze-capture.js';
 import { analyzeOptions } from '../../src/pipeline/options.js';
 import { InlineStreamHasher } from '../../src/k8s/stream-hasher.js';
 import { records } from '../kit/capture-mutations.js';
+import { tempDirForTests } from '../kit/temp-dir.js';
 import { TcpRecorder } from '../net/tcp-recorder.js';
 
 const ORIGINAL = 'fixtures/spdy-stdin-pcapng.pcapng';
@@ -85,7 +85,7 @@ function tsharkStreams(path: string): Map<string, { c2s: string; s2c: string }> 
 
 describe('captures whose records were flushed per CPU (eBPF capture tools)', () => {
   const original = readFileSync(ORIGINAL);
-  const dir = mkdtempSync(join(tmpdir(), 'execscope-per-cpu-'));
+  const dir = tempDirForTests('execscope-per-cpu-');
   const before = reassemble(original);
 
   it.each([3, 4, 8, 32])('reassembles the same bytes as the capture in order, with no gap (flush window %i records)', (window) => {

@@ -7,8 +7,7 @@
  * a tunnelled frame's records sent again, read back with the keys and without. tshark is the judge:
  * its sequence numbers say which frames hold the event's bytes, its tcp.analysis flags which of them are copies.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FrameOrigin } from '../../src/core/origin.js';
 import { analyzeCapture } from '../../src/pipeline/analyze-capture.js';
@@ -17,6 +16,7 @@ import { analyzeOptions } from '../../src/pipeline/options.js';
 import { createEventInspector } from '../../src/ui/event-inspector.js';
 import { records } from '../kit/capture-mutations.js';
 import { hasTshark, tsharkRows, tsharkTunnel, tunnelledCarriers } from '../kit/tshark.js';
+import { tempDirForTests } from '../kit/temp-dir.js';
 import { TlsKeyLog } from '../../src/tls/key-log.js';
 
 if (!hasTshark) console.warn('SKIPPED: tshark is not installed: resent and reordered segments were not checked against its analysis');
@@ -84,7 +84,7 @@ async function everyEvent(path: string) {
 }
 
 describe('segments stored twice or out of order (kubectl exec -i, dumpcap)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'execscope-resent-'));
+  const dir = tempDirForTests('execscope-resent-');
   const original = readFileSync(ORIGINAL);
   let pair: [number, number];
 
@@ -151,6 +151,7 @@ describe('segments stored twice or out of order (kubectl exec -i, dumpcap)', () 
 
 describe('port-forward’s tunnel over TLS with a segment stored again (kubectl 1.32 through the lab)', () => {
   const PF = join(process.cwd(), 'fixtures', 'lab', 'lab-ws-portforward.pcapng');
+  const dir = tempDirForTests('execscope-resent-tls-');
 
   maybe('a tunnelled frame’s packets are those reassembly used, the copy of its records’ bytes named — with the keys and without', async () => {
     const first = await analyzeCapture(PF, analyzeOptions({ keys: new TlsKeyLog() }));
@@ -162,7 +163,7 @@ describe('port-forward’s tunnel over TLS with a segment stored again (kubectl 
     const truth0 = tsharkTunnel(PF, server, client);
     const e0 = s0.streams.flatMap((r) => r.events).find((e) => e.dir === 's2c' && e.origin && tunnelledCarriers(truth0, e.origin.offset, e.origin.length).packets.length > 1)!;
     const again = tunnelledCarriers(truth0, e0.origin!.offset, e0.origin!.length).packets[0] - 1;
-    const path = join(mkdtempSync(join(tmpdir(), 'execscope-resent-tls-')), 'resent.pcapng');
+    const path = join(dir, 'resent.pcapng');
     // Sent again after the capture's last packet: within 3 ms of the bytes before it, it would be out of order.
     const original = readFileSync(PF);
     const last = records(original)!.records.length;

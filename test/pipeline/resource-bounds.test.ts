@@ -6,14 +6,12 @@
  * connections, 10^6 packets) are measured by `npm run bounds`; their figures are in the README.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { overlappingFragments, spdyHeaderBomb, tinyPackets, unansweredUpgrades, websocketHugeFrame, writePcap, type Frames } from '../kit/hostile-captures.js';
+import { tempDirForTests } from '../kit/temp-dir.js';
 
 const cli = join(process.cwd(), 'dist', 'cli.js');
-const tmp = mkdtempSync(join(tmpdir(), 'execscope-bounds-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDirForTests('execscope-bounds-');
 
 /**
  * Prints the process's peak RSS (KiB) on stderr as it exits: VmHWM, which starts afresh at exec

@@ -18,6 +18,7 @@ import { textReportPieces } from '../../src/report/text-report.js';
 import type { CaptureModel } from '../../src/model/session.js';
 import { SyntheticTcpConnection } from '../../src/capture/synthetic-tcp.js';
 import { unansweredUpgrades, writePcap } from '../kit/hostile-captures.js';
+import { tempDirForTests } from '../kit/temp-dir.js';
 
 const fixtures = join(process.cwd(), 'fixtures');
 const captures = (dir: string): string[] =>
@@ -86,8 +87,7 @@ test('sessions linked across hops after they were spilled keep their links', asy
 });
 
 describe('the spill file', () => {
-  const parent = mkdtempSync(join(tmpdir(), 'execscope-spill-test-'));
-  afterAll(() => rmSync(parent, { recursive: true, force: true }));
+  const parent = tempDirForTests('execscope-spill-test-');
 
   /** The descriptors of this process that lead to a deleted spill file. */
   const spillDescriptors = (pid: number | 'self' = 'self') =>

@@ -3,8 +3,7 @@
  * command line, embedded as a pcapng Decryption Secrets Block before the traffic (as editcap
  * writes it) or after it, and without keys.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CaptureDecoder } from '../../src/capture/capture-decoder.js';
 import { PcapngWriter } from '../../src/capture/pcapng-writer.js';
@@ -12,11 +11,13 @@ import { InlineStreamHasher } from '../../src/k8s/stream-hasher.js';
 import { analyzeCapture } from '../../src/pipeline/analyze-capture.js';
 import { analyzeOptions } from '../../src/pipeline/options.js';
 import { packetBytes } from '../../src/capture/packet.js';
+import { tempDirForTests } from '../kit/temp-dir.js';
 
 const fixtures = join(process.cwd(), 'fixtures');
 const keylog = readFileSync(join(fixtures, 'tls-ws-keylog.keylog'));
 const truth = JSON.parse(readFileSync(join(fixtures, 'tls-ws-keylog.truth.json'), 'utf8')).sessions[0];
 const TLSK = 0x544c534b;
+const tmp = tempDirForTests('execscope-dsb-');
 
 /** The pcap's packets as a pcapng, with the key log as a DSB before or after them. */
 function asPcapng(dsb: 'first' | 'last'): string {
@@ -28,7 +29,7 @@ function asPcapng(dsb: 'first' | 'last'): string {
   d.push(readFileSync(join(fixtures, 'tls-ws-keylog.pcap')));
   d.end();
   if (dsb === 'last') parts.push(w.decryptionSecrets(TLSK, keylog));
-  const path = join(mkdtempSync(join(tmpdir(), 'execscope-dsb-')), `dsb-${dsb}.pcapng`);
+  const path = join(tmp, `dsb-${dsb}.pcapng`);
   writeFileSync(path, Buffer.concat(parts));
   return path;
 }

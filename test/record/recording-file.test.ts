@@ -1,16 +1,12 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, constants, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, constants, openSync, readFileSync, readSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { KeyLogFile, openOutputFile } from '../../src/record/recording-file.js';
+import { tempDirForTests } from '../kit/temp-dir.js';
 import { until } from '../kit/until.js';
 
-let dir: string;
+const dir = tempDirForTests('execscope-recording-file-');
 let made = 0;
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'execscope-recording-file-'));
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function fifo(): string {
   const path = join(dir, `fifo-${made++}`);

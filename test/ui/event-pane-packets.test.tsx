@@ -7,8 +7,7 @@
  * highlighted where tshark puts them (a real Docker 27 attach); and with several captures open at
  * once, each event read back from the capture it came from.
  */
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { splitRecording } from '../../src/lab/split-recording.js';
 import type { FrameOrigin } from '../../src/core/origin.js';
@@ -22,6 +21,7 @@ import { App } from '../../src/ui/App.js';
 import { createEventInspector } from '../../src/ui/event-inspector.js';
 import type { EventInspector } from '../../src/ui/event-layers.js';
 import { buildLanes } from '../../src/ui/timeline-lanes.js';
+import { tempDirForTests } from '../kit/temp-dir.js';
 import { hasTshark, holdingRecords, pdmlFields, tsharkRows, tsharkTlsRecords, tsharkTunnel, tunnelledCarriers } from '../kit/tshark.js';
 import { expectFits, KEYS, loaded, renderTui, tuiTestSetup } from './tui-harness.js';
 
@@ -195,12 +195,13 @@ if (!existsSync(DOCKER)) console.warn(`SKIPPED: ${DOCKER} is not here (the team'
 
 describe('several captures, one per hop', () => {
   const WHOLE = join(process.cwd(), 'fixtures', 'lab', 'lab-ws-echo.pcapng');
+  const dir = tempDirForTests('execscope-inspector-');
   let merged: CaptureModel;
   let inspector: EventInspector;
   let files: string[];
 
   beforeAll(async () => {
-    const parts = await splitRecording(WHOLE, join(mkdtempSync(join(tmpdir(), 'execscope-inspector-')), 'echo'), 2.5e9);
+    const parts = await splitRecording(WHOLE, join(dir, 'echo'), 2.5e9);
     files = parts.files.map((f) => f.path);
     // The apiserver's key log goes with its own capture only.
     const inputs = parts.files.map((f, i) => ({ path: f.path, keyLogs: i === 0 && parts.keyLog ? [{ text: parts.keyLog, source: 'keylog' }] : [] }));

@@ -3,14 +3,14 @@
  * time order, the other panes following it), Content beside the Event pane on a wide terminal,
  * search in Content, saving a stream or an event's bytes, labels that differ only at the end.
  */
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { App } from '../../src/ui/App.js';
 import { createStreamSaver } from '../../src/pipeline/stream-extract.js';
 import { analyzeOptions } from '../../src/pipeline/options.js';
 import type { CaptureModel, ExecSession } from '../../src/model/session.js';
 import { captureModel, connection, data, mark, origin, session, stream } from '../helpers/model-builders.js';
+import { tempDirForTests } from '../kit/temp-dir.js';
 import { expectFits, focusedPane as focused, frameLines as lines, KEYS, loaded, renderTui, tuiTestSetup } from './tui-harness.js';
 
 const MS = 1e6;
@@ -35,6 +35,7 @@ describe.each([
   [80, 24],
   [160, 50],
 ])('at %i×%i', (columns, rows) => {
+  const dir = tempDirForTests('execscope-save-');
   it('the Events pane lists every event in time order; the Timeline, Event and Content panes follow it', async () => {
     const tui = await renderTui(<App path="seq" load={loaded(captureModel({ sessions: [chattySession()] }))} />, { columns, rows });
     await tui.press(KEYS.tab, KEYS.tab);
@@ -106,7 +107,6 @@ describe.each([
   });
 
   it('S saves the stream in Content, or the selected event’s bytes, to a new file of mode 0600', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'execscope-save-'));
     const saver = createStreamSaver(undefined, analyzeOptions());
     const tui = await renderTui(<App path="seq" load={loaded(captureModel({ sessions: [chattySession()] }))} saver={saver} />, { columns, rows });
     await tui.press(KEYS.tab, KEYS.tab, KEYS.down, 'S');

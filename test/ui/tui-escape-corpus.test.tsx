@@ -9,8 +9,7 @@
  * but Ink's SGR colours. The hostile values must still be on screen, neutralised.
  */
 import chalk from 'chalk';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyzeCapture } from '../../src/pipeline/analyze-capture.js';
 import { createContentReader } from '../../src/pipeline/capture-content-reader.js';
@@ -22,17 +21,17 @@ import { createEventInspector } from '../../src/ui/event-inspector.js';
 import { clientHello, record } from '../helpers/tls-synthetic.js';
 import { ALL_ESCAPES, RAW_CONTROL } from '../kit/escape-corpus.js';
 import { hostileFields, pcapBytes } from '../kit/hostile-captures.js';
+import { tempDirForTests } from '../kit/temp-dir.js';
 import { cleanupTuis, KEYS, readsSettled, renderTui, tracked, type Tui } from './tui-harness.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'execscope-tui-hostile-'));
+const tmp = tempDirForTests('execscope-tui-hostile-');
 const capture = join(tmp, `hostile${ALL_ESCAPES.replace(/\//g, '_')}.pcap`);
-writeFileSync(capture, pcapBytes(hostileFields(ALL_ESCAPES, record(22, clientHello({ random: new Uint8Array(32), sni: `evil${ALL_ESCAPES}.example` })))));
 
 let model: CaptureModel;
 beforeAll(async () => {
+  writeFileSync(capture, pcapBytes(hostileFields(ALL_ESCAPES, record(22, clientHello({ random: new Uint8Array(32), sni: `evil${ALL_ESCAPES}.example` })))));
   model = await analyzeCapture(capture, analyzeOptions());
 });
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 let level: typeof chalk.level;
 beforeEach(() => {
