@@ -31,6 +31,7 @@ export interface KubectlTapOptions {
   recordTo?: string;
   /** See TapOptions. */
   onWaitingForReader?(path: string): void;
+  /** Abandons the start while it waits (kubectl reading the kubeconfig, a FIFO's reader): rejects with its reason. */
   abort?: AbortSignal;
   /** The recording as it is made (see TapOptions.feed). */
   feed?: RecordingFeed;
@@ -102,14 +103,17 @@ function kubeconfigView(options: KubectlTapOptions): Promise<KubeconfigView> {
   if (options.context) args.push('--context', options.context);
   const kubectl = options.kubectl ?? 'kubectl';
   return new Promise((resolve, reject) => {
-    const child = spawn(kubectl, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // A kubeconfig kubectl cannot finish reading (a FIFO no one writes, a hung filesystem) would hold
+    // the start for ever: abandoning the start kills kubectl (SIGTERM), before anything is made.
+    const child = spawn(kubectl, args, { stdio: ['ignore', 'pipe', 'pipe'], signal: options.abort });
     let out = '';
     let err = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    child.once('error', (e: NodeJS.ErrnoException) =>
-      reject(new KubeconfigError(e.code === 'ENOENT' ? `${kubectl} not found: the tap reads the kubeconfig through kubectl` : e.message)),
-    );
+    child.once('error', (e: NodeJS.ErrnoException) => {
+      if (options.abort?.aborted) reject(options.abort.reason);
+      else reject(new KubeconfigError(e.code === 'ENOENT' ? `${kubectl} not found: the tap reads the kubeconfig through kubectl` : e.message));
+    });
     child.once('close', (code) => {
       if (code !== 0) {
         reject(new KubeconfigError(`kubectl config view failed: ${err.trim().split('\n')[0] ?? `exit ${code}`}`));

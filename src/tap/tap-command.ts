@@ -102,17 +102,17 @@ async function run(argv: string[]): Promise<number> {
   let printed: Promise<number> | null = null;
   let hungUp = false;
   const stopSignals = listenForStopSignals();
-  /** The FIFO (key log or recording) whose reader the start waits for. */
-  let waitingFor = '';
+  /** What the start waits for that may never come: kubectl reading the kubeconfig, then a FIFO's reader (key log or recording). */
+  let waitingFor = 'kubectl to read the kubeconfig';
   const onWaitingForReader = (path: string) => {
-    waitingFor = safeInline(path, 200);
-    logLine(`waiting for a reader of ${waitingFor} (a FIFO); Ctrl-C stops`);
+    waitingFor = `a reader of ${safeInline(path, 200)}`;
+    logLine(`waiting for ${waitingFor} (a FIFO); Ctrl-C stops`);
   };
-  /** The start was abandoned while it waited for a FIFO's reader (what it made is removed as on any failed start). */
+  /** The start was abandoned while it waited (what it made is removed as on any failed start). */
   const abandoned = async (): Promise<number> => {
     if (hungUp) return endedByHangUp();
     const signal = await stopSignals.received;
-    logLine(`stopped by ${signal} while waiting for a reader of ${waitingFor}`);
+    logLine(`stopped by ${signal} while waiting for ${waitingFor}`);
     return signalExitStatus(signal);
   };
   const unwatch = endOnHangUp({

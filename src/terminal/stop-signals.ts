@@ -16,8 +16,9 @@ export interface StopSignals {
    */
   afterStart(): Promise<'SIGINT' | 'SIGTERM' | null>;
   /**
-   * Aborted by the first of them, or by abandonStart(): for the one wait of a start that a stop gives
-   * up instead of waiting out (a recording FIFO that no one reads yet; record/recording-file.ts).
+   * Aborted by the first of them, or by abandonStart(): for the waits of a start that may never end on
+   * their own, which a stop gives up instead of waiting out (a FIFO that no one reads yet,
+   * record/recording-file.ts; kubectl reading a kubeconfig, tap/kubectl-tap.ts).
    */
   readonly startAbandoned: AbortSignal;
   /** Gives that wait up for another reason (the terminal hung up). */

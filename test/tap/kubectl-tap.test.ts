@@ -3,8 +3,8 @@
  * token), for exec over WebSocket and SPDY, piped stdin, a non-zero exit, -it with resizes and
  * port-forward; and a client-certificate user against an HTTPS server that requires one.
  */
-import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -17,6 +17,7 @@ import { analyzeCapture } from '../../src/pipeline/analyze-capture.js';
 import { analyzeOptions } from '../../src/pipeline/options.js';
 import { startKubectlTap, type KubectlTap } from '../../src/tap/kubectl-tap.js';
 import { generateSelfSignedCert } from '../../src/tap/self-signed-cert.js';
+import { until } from '../kit/until.js';
 import { compareWithTruth } from '../lab/truth-compare.js';
 
 const LAB_TOKEN = 'execscope-lab-token';
@@ -138,3 +139,35 @@ describe('execscope tap kubectl: the real kubectl through the tap', () => {
     }
   });
 });
+
+test('a start abandoned while kubectl reads the kubeconfig (a FIFO no one writes): kubectl is killed and the start rejects with the abort\'s reason, nothing made', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kubectl-tap-abandon-'));
+  const tmp = join(dir, 'tmp');
+  const savedTmp = process.env.TMPDIR;
+  try {
+    mkdirSync(tmp);
+    const kubeconfig = join(dir, 'kubeconfig');
+    execFileSync('mkfifo', [kubeconfig], { timeout: 10_000 });
+    process.env.TMPDIR = tmp; // where the start would make its key directory
+    const abort = new AbortController();
+    const starting = startKubectlTap({ kubeconfig, recordTo: join(dir, 'tap.pcapng'), abort: abort.signal });
+    // kubectl is waiting in its open of the FIFO: the start can get no further on its own.
+    const kubectl = await until(() => kubectlReading(kubeconfig), 'kubectl opening the kubeconfig FIFO');
+    abort.abort(new Error('stopped by SIGINT'));
+    await expect(starting).rejects.toThrow('stopped by SIGINT');
+    await until(() => !existsSync(`/proc/${kubectl}`) || readFileSync(`/proc/${kubectl}/stat`, 'utf8').includes(') Z '), `kubectl (${kubectl}) ended`);
+    expect(readdirSync(tmp)).toEqual([]);
+    expect(existsSync(join(dir, 'tap.pcapng'))).toBe(false);
+  } finally {
+    if (savedTmp === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = savedTmp;
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** The PID of a kubectl whose command line names `kubeconfig`, if one runs. */
+function kubectlReading(kubeconfig: string): number | undefined {
+  const found = spawnSync('pgrep', ['-f', `kubectl config view .*${kubeconfig}`], { encoding: 'utf8', timeout: 10_000 });
+  return found.status === 0 ? Number(found.stdout.trim().split('\n')[0]) : undefined;
+}
+
