@@ -99,7 +99,6 @@ function pause(ms: number, abort: AbortSignal | undefined): Promise<void> {
  */
 export class KeyLogFile {
   private constructor(
-    readonly path: string,
     private fd: number | null,
     private readonly onWriteError: (err: Error) => void,
   ) {}
@@ -109,7 +108,7 @@ export class KeyLogFile {
    * made 0600 as a recording is. A FIFO's reader is waited for as a recording's (openOutputFile).
    */
   static async open(path: string, opts: ReaderWait & { append: boolean }, onWriteError: (err: Error) => void = () => undefined): Promise<KeyLogFile> {
-    return new KeyLogFile(path, await openOutputFile(path, opts), onWriteError);
+    return new KeyLogFile(await openOutputFile(path, opts), onWriteError);
   }
 
   write(line: string): void {

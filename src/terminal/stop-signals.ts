@@ -21,7 +21,7 @@ export interface StopSignals {
    * record/recording-file.ts; kubectl reading a kubeconfig, tap/kubectl-tap.ts).
    */
   readonly startAbandoned: AbortSignal;
-  /** Gives that wait up for another reason (the terminal hung up). */
+  /** Gives those waits up for another reason (the terminal hung up). */
   abandonStart(): void;
   /** Stops listening (idempotent): the default actions come back, or a later listener takes over. */
   dispose(): void;
