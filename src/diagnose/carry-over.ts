@@ -4,6 +4,8 @@
  * stream into Success) while the kubelet hop behind it lost its connection. The cause keeps its
  * rule and hop; the title names the hop; the evidence adds what it means here.
  */
+import { formatDuration } from '../core/time.js';
+import { hopChain } from '../model/cross-hop.js';
 import type { SessionIndex } from '../model/records.js';
 import type { ExecSession, StreamRecord } from '../model/session.js';
 import { sinceStart, type Finding } from './finding.js';
@@ -14,21 +16,38 @@ export function carriedOver(cause: Finding, s: ExecSession, byId: SessionIndex):
   const from = byId.get(cause.session);
   const evidence = [...cause.evidence];
   const lost = cause.rule === 'R3' || cause.rule === 'R6' || cause.rule === 'R8';
+  // The cause's times count from its own session's start: said once, so they are not read against this session's.
+  if (from && from.startTs !== s.startTs) {
+    const apart = formatDuration(Math.abs(from.startTs - s.startTs));
+    evidence.unshift(`times count from the start of #${from.id} (${from.hop}), ${apart} ${from.startTs > s.startTs ? 'after' : 'before'} this session's`);
+  }
   if (s.exit && from && from.exit === null) {
     const said = s.exit.status === 'Success' ? 'exit 0' : s.exit.code !== null ? `exit ${s.exit.code}` : `a ${s.exit.status} Status`;
     evidence.unshift(`this session (#${s.id}, ${s.hop}) ended with ${said}: that is a guess, the ${from.hop} hop (#${from.id}) never delivered a Status`);
   }
-  if (from && lost) {
-    for (const here of output(s)) {
-      const there = from.streams.find((r) => r.name === here.name);
-      if (!there) continue;
-      const when = from.connectionEnd ? ` before its connection ended at ${sinceStart(s, from.connectionEnd.ts)}` : '';
-      evidence.push(`${here.name}: ${here.bytes} B reached this hop, the ${from.hop} hop carried ${there.bytes} B${when}; whatever the command wrote after byte ${there.bytes} never arrived`);
-    }
-  }
+  if (from && lost) evidence.push(...outputCut(s, from, byId));
   if (from && cause.rule === 'R15') evidence.push(...truncatedOutputLost(s, from));
   // Named by the session that showed it: a cause placed on another hop (a refusal the apiserver answered for the kubelet) was still seen there.
   return { ...cause, title: `${from?.hop ?? cause.hop} hop (#${cause.session}): ${cause.title}`, evidence };
+}
+
+/**
+ * How much of each output stream the hop that lost the connection passed on. A hop in front of it
+ * got at most that much; a hop behind it may have carried more, which was lost there. An output
+ * stream that hop saw end (closed by its server) lost nothing: only the Status went missing.
+ */
+function outputCut(s: ExecSession, from: ExecSession, byId: SessionIndex): string[] {
+  const chain = hopChain(byId, s);
+  const behind = chain.findIndex((h) => h.id === s.id) > chain.findIndex((h) => h.id === from.id);
+  const when = from.connectionEnd ? ` before its connection ended at ${sinceStart(from, from.connectionEnd.ts)}` : '';
+  return output(s).flatMap((here) => {
+    const there = from.streams.find((r) => r.name === here.name);
+    if (!there) return [];
+    if (there.closedAt.s2c !== null && here.bytes === there.bytes) return behind || there.bytes === 0 ? [] : [`${here.name}: all ${there.bytes} B reached this hop: the ${from.hop} hop saw it end, nothing of it is missing`];
+    if (!behind) return [`${here.name}: ${here.bytes} B reached this hop, the ${from.hop} hop carried ${there.bytes} B${when}; whatever the command wrote after byte ${there.bytes} never arrived`];
+    // Behind the hop that failed: what this hop carried beyond what that hop passed on was lost there.
+    return here.bytes > there.bytes ? [`${here.name}: this hop carried ${here.bytes} B, the ${from.hop} hop passed on ${there.bytes} B${when}: the other ${here.bytes - there.bytes} B were lost there`] : [];
+  });
 }
 
 /**

@@ -111,6 +111,26 @@ describe('on recordings of the real kubectl', () => {
     expect(stopped?.what).toMatch(/^output: \d+ B reached #3 \(cri\), \d+ B crossed #2 \(kubelet\)$/);
   });
 
+  test('a cause carried to another hop: its times say whose start they count from; output lost is told from where each hop stands', async () => {
+    const m = await open('lab/lab-fault-reset-mid-stream.pcapng');
+    const d = diagnoseAll(m);
+    // kubectl's hop, in front of the reset one: one clock throughout, the kubelet hop's.
+    const front = evidence(d.get(1)!.cause);
+    expect(front).toMatch(/^this session \(#1, apiserver\) ended with exit 0: that is a guess/);
+    expect(front).toMatch(/\ntimes count from the start of #2 \(kubelet\), [\d.]+ ms after this session's\n/);
+    const resetAt = /reset \(RST\) by the server at (\+[\d.]+ ms)/.exec(front)![1];
+    expect(front).toMatch(new RegExp(`stdout: 113144 B reached this hop, the kubelet hop carried 113144 B before its connection ended at \\${resetAt};`));
+    // The runtime's hop, behind the reset one: it carried more than the kubelet hop passed on.
+    const behind = evidence(d.get(3)!.cause);
+    expect(behind).toMatch(/^times count from the start of #2 \(kubelet\), [\d.]+ ms before this session's\n/);
+    expect(behind).toMatch(new RegExp(`stdout: this hop carried 700416 B, the kubelet hop passed on 113144 B before its connection ended at \\${resetAt}: the other 587272 B were lost there`));
+    expect(behind).not.toMatch(/reached this hop|stderr/);
+    // The Status lost after the output ended (fault no-exit-status): the output itself is whole.
+    const whole = diagnoseAll(await open('lab/lab-fault-no-exit-status.pcapng'));
+    expect(evidence(whole.get(1)!.cause)).toMatch(/stdout: all 35 B reached this hop: the cri hop saw it end, nothing of it is missing/);
+    expect(evidence(whole.get(2)!.cause)).not.toMatch(/never arrived|stderr/);
+  });
+
   test('a refused WebSocket and its SPDY retry: the refusal classified (R11), the retry a note (R9)', async () => {
     const m = await open('lab/lab-fault-refuse-websocket.pcapng');
     const d = diagnoseAll(m);
