@@ -7,6 +7,7 @@ import { hopChain } from '../model/cross-hop.js';
 import type { SessionIndex } from '../model/records.js';
 import type { ExecSession } from '../model/session.js';
 import type { Finding } from './finding.js';
+import { idledWithoutKeepalives, keepalives } from './timer-rules.js';
 
 /** The minor version of a kubectl User-Agent ("kubectl/v1.32.4 (linux/amd64) kubernetes/…"), or null. */
 export function kubectlMinor(userAgent: string | null): number | null {
@@ -20,7 +21,12 @@ export function versionCaveats(s: ExecSession, cause: Finding, byId: SessionInde
   if (minor === null) return [];
   const out: string[] = [];
   const translated = client.hop === 'apiserver' && client.transport === 'websocket' && client.nextHop !== null && byId.get(client.nextHop)?.transport === 'spdy';
-  if (translated && cause.hop !== 'apiserver' && (cause.rule === 'R7' || cause.rule === 'R6' || cause.rule === 'R3') && minor >= 30 && minor <= 32) {
+  // Only where the capture shows it: the failed hop carried no keepalive (R7's unanswered pings were
+  // sent) and, lost or closed, had gone a ping period quiet before it ended. A leg reset mid-output,
+  // or one the translator did ping, did not idle out.
+  const failed = byId.get(cause.session);
+  const idled = failed !== undefined && (cause.rule === 'R7' ? keepalives(failed).length === 0 : (cause.rule === 'R6' || cause.rule === 'R3') && idledWithoutKeepalives(failed));
+  if (translated && cause.hop !== 'apiserver' && idled && minor >= 30 && minor <= 32) {
     out.push(`the client is kubectl 1.${minor}: an apiserver of that era (1.30–1.32) translates its WebSocket to SPDY without pinging the upstream leg, which then idles out (kubernetes/kubernetes#128314; fixed in 1.33)`);
   }
   if (client.transport === 'websocket' && minor < 34 && (cause.rule === 'R2' || cause.rule === 'R3' || cause.rule === 'R12')) {

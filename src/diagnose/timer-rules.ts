@@ -29,7 +29,18 @@ const PINGED_IDLE_NS = Math.min(...IDLE_TIMERS.map((t) => t.seconds)) * 1e9;
 /** A server that closes a session this quiet, without a Status, gave up waiting on something (s). */
 const SERVER_QUIT_S = 1;
 
-const keepalives = (s: ExecSession) => s.control.filter((c) => c.kind === 'ping' || c.kind === 'pong');
+export const keepalives = (s: ExecSession) => s.control.filter((c) => c.kind === 'ping' || c.kind === 'pong');
+
+/** The last time anything (data or a keepalive) crossed the session's connection. */
+const lastTrafficAt = (s: ExecSession): number => Math.max(s.upgradeTs ?? s.startTs, ...s.streams.map((r) => lastDataAt(r) ?? 0), ...keepalives(s).map((c) => c.ts));
+
+/**
+ * This hop carried no keepalive and went a ping period without traffic before it ended (its
+ * connection's end, or the capture's): a hop an idle timer could have dropped because nothing pinged it.
+ */
+export function idledWithoutKeepalives(s: ExecSession): boolean {
+  return keepalives(s).length === 0 && (s.connectionEnd?.ts ?? sessionEndTs(s)) - lastTrafficAt(s) >= PING_PERIOD_NS;
+}
 
 /** R6: the connection went away after it had been quiet for about the length of a known timer. */
 export function idleExpiry(s: ExecSession): Finding | null {
@@ -39,7 +50,7 @@ export function idleExpiry(s: ExecSession): Finding | null {
   // closed the connection then — a timer, a client giving up, a node shutting down — ended a session
   // already lost, and whether it came before or after the next PING is timing, not a cause.
   if (outputEndedAt(s) !== null) return null;
-  const lastTraffic = Math.max(s.upgradeTs ?? s.startTs, ...s.streams.map((r) => lastDataAt(r) ?? 0), ...keepalives(s).map((c) => c.ts));
+  const lastTraffic = lastTrafficAt(s);
   const idle = (end.ts - lastTraffic) / 1e9;
   const timer = IDLE_TIMERS.find((t) => Math.abs(idle - t.seconds) <= Math.max(1, t.seconds * 0.03));
   // A pinging client breaks every silence after 5 s: a longer one on a hop without pings is what an idle timer waits for.

@@ -131,6 +131,17 @@ describe('on recordings of the real kubectl', () => {
     expect(evidence(whole.get(2)!.cause)).not.toMatch(/never arrived|stderr/);
   });
 
+  test("the 1.30–1.32 translator's missing upstream pings are named only for a hop that went quiet without any", async () => {
+    // Idled out without pings (no-pings + idle-drop=6@kubelet): the caveat is the explanation.
+    expect(evidence(diagnoseAll(await open('lab/lab-fault-no-pings.pcapng')).get(1)?.cause)).toMatch(/kubernetes\/kubernetes#128314/);
+    // Reset 35 ms into a busy output; a Status lost on a leg the translator pinged: nothing idled out.
+    for (const name of ['lab/lab-fault-reset-mid-stream.pcapng', 'lab/lab-fault-no-exit-status.pcapng']) {
+      const m = await open(name);
+      const d = diagnoseAll(m);
+      expect({ name, caveat: m.sessions.filter((s) => /#128314/.test(evidence(d.get(s.id)?.cause))).map((s) => s.id) }).toEqual({ name, caveat: [] });
+    }
+  });
+
   test('a refused WebSocket and its SPDY retry: the refusal classified (R11), the retry a note (R9)', async () => {
     const m = await open('lab/lab-fault-refuse-websocket.pcapng');
     const d = diagnoseAll(m);
