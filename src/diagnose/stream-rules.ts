@@ -23,10 +23,13 @@ export function stdinNeverClosed(s: ExecSession): Finding | null {
   // An attach the client left is a detach: nothing waits for its EOF.
   if (s.kind === 'attach' && s.connectionEnd?.by === 'client') return null;
   if (!s.stdin || s.tty || !stdin || !unfinished(s) || stdin.closedAt.c2s !== null || stdin.resetAt !== null) return null;
-  // Quiet for a while (or for most of a short capture): a live tap mid-transfer is not a hang.
+  // Quiet for a while (or for most of a short capture): a live tap mid-transfer is not a hang. A
+  // stdin that never carried a byte needs the while: a capture stopped or cut moments after the
+  // streams opened shows a client yet to send, not one done sending.
   const since = s.upgradeTs ?? s.startTs;
   const stdinAt = lastDataAt(stdin);
-  if (sessionEndTs(s) - (stdinAt ?? since) < Math.min(QUIET_NS, (sessionEndTs(s) - since) / 2)) return null;
+  const quiet = stdinAt === null ? QUIET_NS : Math.min(QUIET_NS, (sessionEndTs(s) - since) / 2);
+  if (sessionEndTs(s) - (stdinAt ?? since) < quiet) return null;
   const evidence = [
     stdin.bytes > 0
       ? `stdin carried ${stdin.bytes} B, the last at ${sinceStart(s, stdinAt ?? s.startTs)}, and was never half-closed`

@@ -189,6 +189,15 @@ describe('on model sessions, rule by rule', () => {
     expect(one(busy).map((f) => f.rule)).not.toContain('R1');
   });
 
+  test('R1 is not for a stdin yet to carry a byte when the capture ends moments after it opened; after 2 s quiet it is', () => {
+    // kubectl exec -i sort < file, the capture cut 40 ms after the upgrade: the client had not started sending.
+    const cut = session({ stdin: true, state: 'open-at-end', upgradeTs: 0, endTs: 40 * MS });
+    mark(stream(cut, 'stdin', 3), 'open', 'c2s', origin(300, 0, 10, 10 * MS));
+    expect(one(cut).map((f) => f.rule)).not.toContain('R1');
+    cut.endTs = 3 * S;
+    expect(one(cut).map((f) => f.rule)).toContain('R1');
+  });
+
   test('R2: output open and quiet, no Status', () => {
     const s = session({ state: 'open-at-end', endTs: 60 * S });
     data(stream(s, 'stdout', 1), 's2c', 'started\n', origin(300, 9, 10, 1 * S));
