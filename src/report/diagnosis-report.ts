@@ -31,17 +31,23 @@ export function diagnosisReport(model: CaptureModel, name: string): DiagnosisRep
   const sessionLines: string[] = [];
   const sessionsJson: object[] = [];
   let faultySessions = 0;
+  let unfinished = 0;
+  const endedAt = model.fatal?.truncated ? 'where the capture is cut short' : 'when the capture ended';
   for (const s of records.sessions()) {
     const d = diagnoses.get(s.id) as Diagnosis;
     if (d.cause) faultySessions++;
-    if (!d.cause && !d.notes.length && !d.inferred) continue;
+    // No rule matched does not make it healthy: how it ends (a Status, a close) is not in the capture.
+    const open = s.state === 'open-at-end' && s.exit === null;
+    if (open) unfinished++;
+    if (!d.cause && !d.notes.length && !d.inferred && !open) continue;
     sessionLines.push('', `#${s.id} ${s.kind} ${safeInline(who(s))} ${commandLabel(s)} · ${hopLabel(s)}`.trimEnd(), ...diagnosisLines(d));
-    sessionsJson.push({ id: s.id, kind: s.kind, hop: s.hop, namespace: s.namespace, pod: s.pod, command: s.command, diagnosis: diagnosisJson(d) });
+    if (open) sessionLines.push(`   · still open ${endedAt}${s.kind === 'portforward' ? '' : ', no Status yet'}: how it ends is not in the capture`);
+    sessionsJson.push({ id: s.id, kind: s.kind, hop: s.hop, namespace: s.namespace, pod: s.pod, command: s.command, ...(open ? { openAtEnd: true } : {}), diagnosis: diagnosisJson(d) });
   }
   const crossed = diagnoseConnections(records.connections());
   const faulty = faultySessions + crossed.length;
   const lines = [
-    `${safeInline(name)} · ${plural(records.sessionCount, 'session')} · ${faulty ? `${faulty} with a fault` : 'nothing wrong found'}`,
+    `${safeInline(name)} · ${plural(records.sessionCount, 'session')} · ${faulty ? `${faulty} with a fault` : 'nothing wrong found'}${unfinished ? ` · ${unfinished} still open ${endedAt}` : ''}`,
     ...(model.capture.files ?? []).map((f) => `   file ${safeInline(basename(f.path))} · clock ${safeInline(clockOffsetText(f))}`),
     ...sessionLines,
   ];

@@ -8,7 +8,7 @@
  * test/lab/e2e-quiet-after-exec.test.ts.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SCENARIOS } from '../../src/lab/scenarios.js';
 import { splitRecording } from '../../src/lab/split-recording.js';
@@ -92,4 +92,28 @@ test('healthy captures: exit 0, nothing wrong found (fixtures, the lab fixtures 
     const r = diagnose(keylog !== file && existsSync(keylog) ? [file, '--keylog', keylog] : [file]);
     expect({ file, code: r.code, said: r.text.split('\n')[0].replace(/^.* · /, ''), stderr: r.stderr }).toEqual({ file, code: 0, said: 'nothing wrong found', stderr: '' });
   }
+});
+
+test('a session the capture ends on before its Status is said to be open, whether or not a rule matched; a capture cut short says so', () => {
+  // kubectl exec -i sort cut in half (head -c): every hop open, stdin still flowing, no rule matches.
+  const whole = readFileSync(join(labFixtures, 'lab-ws-stdin-sort.pcapng'));
+  const cut = join(work, 'stdin-sort-cut.pcapng');
+  writeFileSync(cut, whole.subarray(0, whole.length >> 1));
+  const text = diagnose([cut]);
+  expect(text.code).toBe(2);
+  const lines = text.text.split('\n');
+  expect(lines[0]).toBe('stdin-sort-cut.pcapng · 3 sessions · nothing wrong found · 3 still open where the capture is cut short');
+  expect(lines.filter((l) => l === '   · still open where the capture is cut short, no Status yet: how it ends is not in the capture')).toHaveLength(3);
+  expect(lines.at(-2)).toMatch(/^error: capture truncated: packet \d+ cut after/);
+  const json = JSON.parse(diagnose([cut, '--json']).text) as { sessions: (JsonSession & { openAtEnd?: boolean })[]; error: { truncated: boolean } };
+  expect(json.sessions.map((s) => [s.id, s.openAtEnd, s.diagnosis.cause])).toEqual([
+    [1, true, null],
+    [2, true, null],
+    [3, true, null],
+  ]);
+  expect(json.error.truncated).toBe(true);
+  // A whole capture that ends on a hang: the cause, and that how it ends is not in the capture.
+  const demo = diagnose([join(process.cwd(), 'fixtures', 'demo.pcapng')]).text.split('\n');
+  expect(demo[0]).toBe('demo.pcapng · 11 sessions · 2 with a fault · 1 still open when the capture ended');
+  expect(demo).toContain('   · still open when the capture ended, no Status yet: how it ends is not in the capture');
 });
