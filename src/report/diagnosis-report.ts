@@ -8,7 +8,7 @@ import { diagnoseAll, diagnoseConnections, type Diagnosis } from '../diagnose/di
 import { clockOffsetText } from './clock-offset.js';
 import { recordsOf } from '../model/records.js';
 import type { CaptureModel, ExecSession } from '../model/session.js';
-import { commandLabel } from './session-summary.js';
+import { asCalled, commandLabel } from './session-summary.js';
 import { safeInline } from './terminal-text.js';
 import { plural } from './format.js';
 import { diagnosisJson } from './json-report.js';
@@ -23,6 +23,15 @@ export interface DiagnosisReport {
 }
 
 const who = (s: ExecSession) => [s.namespace, s.pod].filter(Boolean).join('/') || s.token || '?';
+
+/**
+ * Which session: a runtime session's command and container from its CRI call (its URL names only a
+ * token), and with several captures merged the file its evidence's packet numbers count in.
+ */
+function sessionLine(model: CaptureModel, s: ExecSession): string {
+  const file = s.file === undefined ? undefined : model.capture.files?.[s.file];
+  return [`#${s.id}`, s.kind, safeInline(who(s)), commandLabel(asCalled(s, model.rpcs)), '·', hopLabel(s), ...(file ? ['·', safeInline(basename(file.path))] : [])].filter((p) => p !== '').join(' ');
+}
 
 export function diagnosisReport(model: CaptureModel, name: string): DiagnosisReport {
   const records = recordsOf(model);
@@ -40,7 +49,7 @@ export function diagnosisReport(model: CaptureModel, name: string): DiagnosisRep
     const open = s.state === 'open-at-end' && s.exit === null;
     if (open) unfinished++;
     if (!d.cause && !d.notes.length && !d.inferred && !open) continue;
-    sessionLines.push('', `#${s.id} ${s.kind} ${safeInline(who(s))} ${commandLabel(s)} · ${hopLabel(s)}`.trimEnd(), ...diagnosisLines(d));
+    sessionLines.push('', sessionLine(model, s), ...diagnosisLines(d));
     if (open) sessionLines.push(`   · still open ${endedAt}${s.kind === 'portforward' ? '' : ', no Status yet'}: how it ends is not in the capture`);
     sessionsJson.push({ id: s.id, kind: s.kind, hop: s.hop, namespace: s.namespace, pod: s.pod, command: s.command, ...(open ? { openAtEnd: true } : {}), diagnosis: diagnosisJson(d) });
   }

@@ -117,3 +117,19 @@ test('a session the capture ends on before its Status is said to be open, whethe
   expect(demo[0]).toBe('demo.pcapng · 11 sessions · 2 with a fault · 1 still open when the capture ended');
   expect(demo).toContain('   · still open when the capture ended, no Status yet: how it ends is not in the capture');
 });
+
+test('each session names its command (a runtime session its CRI call\'s) and, with captures merged, the file its packet numbers count in', async () => {
+  const whole = diagnose([join(labFixtures, 'lab-fault-stall-reader.pcapng.gz')]).text.split('\n');
+  expect(whole.filter((l) => l.startsWith('#'))).toEqual([
+    '#1 exec default/lab-0 sh -c "cat >/dev/null" · kubectl→apiserver',
+    '#2 exec default/lab-0 sh -c "cat >/dev/null" · apiserver→kubelet',
+    expect.stringMatching(/^#3 exec \S+ sh -c "cat >\/dev\/null" · kubelet→runtime$/),
+  ]);
+  const base = join(work, 'stall-named');
+  const parts = await splitRecording(join(labFixtures, 'lab-fault-stall-reader.pcapng.gz'), base, 2.5e9);
+  const merged = diagnose(parts.files.map((f) => f.path)).text.split('\n\n');
+  const runtime = merged.find((b) => b.startsWith('#3 '))!.split('\n');
+  expect(runtime[0]).toMatch(/ · kubelet→runtime · stall-named\.streaming-server\.pcapng$/);
+  // The zero window it cites is that packet of that file.
+  expect(runtime[2]).toMatch(/^ {7}the server advertised a zero TCP window at \+[\d.]+ s \(packet 16\) after accepting 66114 B/);
+});
