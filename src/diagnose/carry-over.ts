@@ -22,8 +22,13 @@ export function carriedOver(cause: Finding, s: ExecSession, byId: SessionIndex):
     evidence.unshift(`times count from the start of #${from.id} (${from.hop}), ${apart} ${from.startTs > s.startTs ? 'after' : 'before'} this session's`);
   }
   if (s.exit && from && from.exit === null) {
-    const said = s.exit.status === 'Success' ? 'exit 0' : s.exit.code !== null ? `exit ${s.exit.code}` : `a ${s.exit.status} Status`;
-    evidence.unshift(`this session (#${s.id}, ${s.hop}) ended with ${said}: that is a guess, the ${from.hop} hop (#${from.id}) never delivered a Status`);
+    // An exit code is a guess at the command's end; a Failure without one is a hop in front reporting this failure.
+    const exitCode = s.exit.status === 'Success' ? 0 : s.exit.code;
+    evidence.unshift(
+      exitCode !== null
+        ? `this session (#${s.id}, ${s.hop}) ended with exit ${exitCode}: that is a guess, the ${from.hop} hop (#${from.id}) never delivered a Status`
+        : `this session (#${s.id}, ${s.hop}) ended with a ${s.exit.status} Status${s.exit.reason ? ` (${s.exit.reason})` : ''} written in front of the ${from.hop} hop (#${from.id}), which never delivered one: it reports that hop's failure, not how the command ended`,
+    );
   }
   if (from && lost) evidence.push(...outputCut(s, from, byId));
   if (from && cause.rule === 'R15') evidence.push(...truncatedOutputLost(s, from));

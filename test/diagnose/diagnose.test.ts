@@ -52,8 +52,13 @@ describe('on recordings of the real kubectl', () => {
   });
 
   test('SYN_STREAM never answered (fault no-stream-reply over SPDY): the runtime hop, on every hop', async () => {
-    // Over WebSocket too: the translator's InternalError Status 30 s later is a consequence, not a cause.
-    expect(causes(await open('lab/lab-fault-no-stream-reply.pcapng'))).toEqual(['R8@cri', 'R8@cri', 'R8@cri']);
+    // Over WebSocket too: the translator's InternalError Status 30 s later is a consequence, not a cause,
+    // and not a guess at the command's end either: the apiserver reporting the runtime hop's failure.
+    const ws = await open('lab/lab-fault-no-stream-reply.pcapng');
+    expect(causes(ws)).toEqual(['R8@cri', 'R8@cri', 'R8@cri']);
+    expect(diagnoseAll(ws).get(1)!.cause!.evidence[0]).toBe(
+      "this session (#1, apiserver) ended with a Failure Status (InternalError) written in front of the cri hop (#3), which never delivered one: it reports that hop's failure, not how the command ended",
+    );
     const m = await open('lab/lab-fault-no-stream-reply-spdy.pcapng');
     expect(causes(m)).toEqual(['R8@cri', 'R8@cri', 'R8@cri']);
     const cause = diagnoseAll(m).get(1)?.cause;
