@@ -26,7 +26,7 @@ export function backpressure(s: ExecSession, connections: ConnectionsById): Find
   // Nor does a window closed after the session said it was over (its Status, GOAWAY, the connection's end): the reader was done.
   const over = sessionOverTs(s) ?? Infinity;
   const stalls = conn.zeroWindows.filter(
-    (w) => w.ts >= (s.upgradeTs ?? s.startTs) && w.ts < over && (s.exit === null || (w.reopenedAt === null && w.dir === 's2c')) && (w.reopenedAt ?? end) - w.ts >= STALL_NS,
+    (w) => w.ts >= (s.upgradeTs ?? s.startTs) && w.ts < over && (s.exit === null || (reopenedAt(s, w) === null && w.dir === 's2c')) && (reopenedAt(s, w) ?? end) - w.ts >= STALL_NS,
   );
   // One finding per direction: the first stall says who stopped reading.
   const out: Finding[] = [];
@@ -37,12 +37,27 @@ export function backpressure(s: ExecSession, connections: ConnectionsById): Find
   return out;
 }
 
+/**
+ * When the window reopened while the connection was still up, or null: a window opened by the packet
+ * that closes the connection (its FIN advertising room again, the reader gone) let nothing through.
+ */
+function reopenedAt(s: ExecSession, w: ZeroWindow): number | null {
+  return w.reopenedAt !== null && (s.connectionEnd === null || w.reopenedAt < s.connectionEnd.ts) ? w.reopenedAt : null;
+}
+
 function stall(s: ExecSession, w: ZeroWindow, end: number): Finding {
   const reader = w.dir === 'c2s' ? 'server' : 'client';
   const writer = w.dir === 'c2s' ? 'client' : 'server';
   // The stream the writer was sending on when the window closed.
   const sending = s.streams.filter((r) => r.dataDir === w.dir && lastDataAt(r) !== null && r.bytes > 0).sort((a, b) => lastDataAt(b)! - lastDataAt(a)!)[0];
-  const held = w.reopenedAt === null ? `never reopened (${formatDuration(end - w.ts)} until the capture or connection ended)` : `reopened only ${formatDuration(w.reopenedAt - w.ts)} later`;
+  const reopened = reopenedAt(s, w);
+  const closed = s.connectionEnd;
+  const held =
+    reopened !== null
+      ? `reopened only ${formatDuration(reopened - w.ts)} later`
+      : closed
+        ? `never reopened: the ${closed.by} ${closed.reset ? 'reset' : 'closed'} the connection ${formatDuration(closed.ts - w.ts)} later`
+        : `never reopened (${formatDuration(end - w.ts)} until the capture ended)`;
   const evidence = [
     `the ${reader} advertised a zero TCP window at ${sinceStart(s, w.ts)} (packet ${w.packet}) after accepting ${w.accepted} B from the ${writer}; it ${held}${w.probes ? `, ${w.probes} zero-window probe${w.probes > 1 ? 's' : ''} unanswered` : ''}`,
     sending
