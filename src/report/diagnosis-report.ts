@@ -51,7 +51,8 @@ export function diagnosisReport(model: CaptureModel, name: string): DiagnosisRep
     if (!d.cause && !d.notes.length && !d.inferred && !open) continue;
     sessionLines.push('', sessionLine(model, s), ...diagnosisLines(d));
     if (open) sessionLines.push(`   · still open ${endedAt}${s.kind === 'portforward' ? '' : ', no Status yet'}: how it ends is not in the capture`);
-    sessionsJson.push({ id: s.id, kind: s.kind, hop: s.hop, namespace: s.namespace, pod: s.pod, command: s.command, ...(open ? { openAtEnd: true } : {}), diagnosis: diagnosisJson(d) });
+    // file: the index into files (merged captures), as in analyze's JSON: the file the evidence's packet numbers count in.
+    sessionsJson.push({ id: s.id, kind: s.kind, hop: s.hop, file: s.file, namespace: s.namespace, pod: s.pod, command: s.command, ...(open ? { openAtEnd: true } : {}), diagnosis: diagnosisJson(d) });
   }
   const crossed = diagnoseConnections(records.connections());
   const faulty = faultySessions + crossed.length;

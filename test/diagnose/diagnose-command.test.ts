@@ -132,4 +132,7 @@ test('each session names its command (a runtime session its CRI call\'s) and, wi
   expect(runtime[0]).toMatch(/ · kubelet→runtime · stall-named\.streaming-server\.pcapng$/);
   // The zero window it cites is that packet of that file.
   expect(runtime[2]).toMatch(/^ {7}the server advertised a zero TCP window at \+[\d.]+ s \(packet 16\) after accepting 66114 B/);
+  // The JSON names it too: an index into its files, as analyze's does.
+  const json = JSON.parse(diagnose([...parts.files.map((f) => f.path), '--json']).text) as { files: { path: string }[]; sessions: { id: number; file: number }[] };
+  expect(json.sessions.map((s) => json.files[s.file].path.replace(/^.*\//, ''))).toEqual(['stall-named.apiserver.pcapng', 'stall-named.kubelet.pcapng', 'stall-named.streaming-server.pcapng']);
 });
