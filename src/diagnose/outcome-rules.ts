@@ -51,7 +51,9 @@ export function missingStatus(s: ExecSession): Finding | null {
   const how = end ? `${end.reset ? 'reset (RST)' : 'closed (FIN)'} by the ${end.by} at ${sinceStart(s, end.ts)}` : 'ended';
   const errorStream = s.streams.find((r) => r.name === 'error');
   const lastOutput = Math.max(0, ...s.streams.filter((r) => r.dataDir === 's2c' && r.name !== 'error').map((r) => lastDataAt(r) ?? 0));
-  const evidence = [`the connection was ${how}`, errorStream ? 'the error stream carried no byte: no Status' : 'no error stream, so no Status'];
+  // A WebSocket session's error channel needs no opening: one that carried nothing has no record.
+  const silent = errorStream ? 'the error stream carried no byte: no Status' : s.transport === 'websocket' ? 'nothing came on the error channel (3): no Status' : 'no error stream was opened, so no Status';
+  const evidence = [`the connection was ${how}`, silent];
   if (lastOutput > 0) evidence.push(`output stopped at ${sinceStart(s, lastOutput)}: what came before may be cut short`);
   evidence.push(
     s.transport === 'spdy' && s.hop === 'apiserver'

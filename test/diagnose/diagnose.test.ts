@@ -97,6 +97,8 @@ describe('on recordings of the real kubectl', () => {
     const m = await open('lab/lab-fault-idle-drop.pcapng');
     expect(causes(m)).toEqual(['R6@apiserver', 'R6@apiserver', 'R6@apiserver']);
     expect(evidence(diagnoseAll(m).get(1)?.cause)).toMatch(/until the server closed it at \+2\.0\d s/);
+    // kubectl's WebSocket has its error channel without opening it: it carried nothing.
+    expect(diagnoseAll(m).get(1)?.consequences.find((f) => f.rule === 'R3')?.evidence[1]).toBe('nothing came on the error channel (3): no Status');
   });
 
   test('reset mid-stream: the kubelet hop; over WebSocket kubectl saw exit 0, which is a guess', async () => {
