@@ -21,19 +21,30 @@ export function carriedOver(cause: Finding, s: ExecSession, byId: SessionIndex):
     const apart = formatDuration(Math.abs(from.startTs - s.startTs));
     evidence.unshift(`times count from the start of #${from.id} (${from.hop}), ${apart} ${from.startTs > s.startTs ? 'after' : 'before'} this session's`);
   }
+  const behind = from !== undefined && isBehind(s, from, byId);
   if (s.exit && from && from.exit === null) {
-    // An exit code is a guess at the command's end; a Failure without one is a hop in front reporting this failure.
+    // In front of the hop without a Status, an exit code is a guess at the command's end and a Failure
+    // without one that hop's failure reported; behind it, the Status came from the command's side.
     const exitCode = s.exit.status === 'Success' ? 0 : s.exit.code;
+    const said = exitCode !== null ? `exit ${exitCode}` : `a ${s.exit.status} Status${s.exit.reason ? ` (${s.exit.reason})` : ''}`;
     evidence.unshift(
-      exitCode !== null
-        ? `this session (#${s.id}, ${s.hop}) ended with exit ${exitCode}: that is a guess, the ${from.hop} hop (#${from.id}) never delivered a Status`
-        : `this session (#${s.id}, ${s.hop}) ended with a ${s.exit.status} Status${s.exit.reason ? ` (${s.exit.reason})` : ''} written in front of the ${from.hop} hop (#${from.id}), which never delivered one: it reports that hop's failure, not how the command ended`,
+      behind
+        ? `this session (#${s.id}, ${s.hop}) carried the Status (${said}) that the ${from.hop} hop (#${from.id}), in front of it, never delivered: the command did end`
+        : exitCode !== null
+          ? `this session (#${s.id}, ${s.hop}) ended with exit ${exitCode}: that is a guess, the ${from.hop} hop (#${from.id}) never delivered a Status`
+          : `this session (#${s.id}, ${s.hop}) ended with ${said} written in front of the ${from.hop} hop (#${from.id}), which never delivered one: it reports that hop's failure, not how the command ended`,
     );
   }
-  if (from && lost) evidence.push(...outputCut(s, from, byId));
+  if (from && lost) evidence.push(...outputCut(s, from, behind));
   if (from && cause.rule === 'R15') evidence.push(...truncatedOutputLost(s, from));
   // Named by the session that showed it: a cause placed on another hop (a refusal the apiserver answered for the kubelet) was still seen there.
   return { ...cause, title: `${from?.hop ?? cause.hop} hop (#${cause.session}): ${cause.title}`, evidence };
+}
+
+/** `s` is further from kubectl than `from` along the exec's hops. */
+function isBehind(s: ExecSession, from: ExecSession, byId: SessionIndex): boolean {
+  const chain = hopChain(byId, s);
+  return chain.findIndex((h) => h.id === s.id) > chain.findIndex((h) => h.id === from.id);
 }
 
 /**
@@ -41,9 +52,7 @@ export function carriedOver(cause: Finding, s: ExecSession, byId: SessionIndex):
  * got at most that much; a hop behind it may have carried more, which was lost there. An output
  * stream that hop saw end (closed by its server) lost nothing: only the Status went missing.
  */
-function outputCut(s: ExecSession, from: ExecSession, byId: SessionIndex): string[] {
-  const chain = hopChain(byId, s);
-  const behind = chain.findIndex((h) => h.id === s.id) > chain.findIndex((h) => h.id === from.id);
+function outputCut(s: ExecSession, from: ExecSession, behind: boolean): string[] {
   const when = from.connectionEnd ? ` before its connection ended at ${sinceStart(from, from.connectionEnd.ts)}` : '';
   return output(s).flatMap((here) => {
     const there = from.streams.find((r) => r.name === here.name);

@@ -419,6 +419,25 @@ describe('on model sessions, rule by rule', () => {
     expect(one(attach)).toEqual([expect.objectContaining({ rule: 'R16', severity: 'info', title: 'the client detached' })]);
   });
 
+  test('a cause from a hop in front: the Status behind it is the command\'s, not a guess', () => {
+    // kubectl left (R16 on its hop); the translator closed stdin, cat exited, its Status came back to the kubelet hop.
+    const kubectl = session({ id: 1, stdin: true, state: 'aborted', upgradeTs: 0, endTs: 8 * S, connectionEnd: { ts: 8 * S, by: 'client', reset: false }, nextHop: 2 });
+    stream(kubectl, 'stdout', 1);
+    control(kubectl, 'ping', 'c2s', 'PING', origin(500, 2, 15, 5 * S));
+    const behind = (id: number, hop: ExecSession['hop']) => {
+      const s = session({ id, hop, transport: 'spdy', stdin: true, state: 'complete', upgradeTs: 0, endTs: 8.1 * S, exit: { status: 'Success', code: 0 }, previousHop: id - 1, nextHop: id === 3 ? null : id + 1 });
+      data(stream(s, 'error', 1), 's2c', '{"metadata":{},"status":"Success"}', origin(300, 34, 20, 8 * S));
+      stream(s, 'stdout', 2);
+      mark(stream(s, 'stdin', 3), 'half-close', 'c2s', origin(400, 0, 19, 7.99 * S));
+      return s;
+    };
+    const chain = [kubectl, behind(2, 'kubelet'), behind(3, 'cri')];
+    const d = diagnoseAll({ sessions: chain, connections: [] });
+    expect(d.get(1)?.cause?.rule).toBe('R16');
+    expect(d.get(2)?.cause?.evidence[0]).toBe('this session (#2, kubelet) carried the Status (exit 0) that the apiserver hop (#1), in front of it, never delivered: the command did end');
+    expect(evidence(d.get(3)?.cause)).not.toMatch(/guess/);
+  });
+
   test('R17: pings all along a long data-idle stretch hold the idle timer off (a note)', () => {
     const s = session({ transport: 'spdy', state: 'open-at-end', upgradeTs: 0, endTs: 700 * S });
     data(stream(s, 'stdout', 1), 's2c', 'x', origin(300, 1, 10, 1 * S));
