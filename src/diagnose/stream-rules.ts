@@ -22,7 +22,9 @@ export function stdinNeverClosed(s: ExecSession): Finding | null {
   const stdin = stream(s, 'stdin');
   // An attach the client left is a detach: nothing waits for its EOF.
   if (s.kind === 'attach' && s.connectionEnd?.by === 'client') return null;
-  if (!s.stdin || s.tty || !stdin || !unfinished(s) || stdin.closedAt.c2s !== null || stdin.resetAt !== null) return null;
+  // A WebSocket channel needs no opening: a stdin asked for and never used (nor closed) has no record.
+  if (!s.stdin || s.tty || (!stdin && s.transport !== 'websocket') || !unfinished(s)) return null;
+  if (stdin && (stdin.closedAt.c2s !== null || stdin.resetAt !== null)) return null;
   // Quiet for a while (or for most of a short capture): a live tap mid-transfer is not a hang. A
   // stdin that never carried a byte needs the while: a capture stopped or cut moments after the
   // streams opened shows a client yet to send, not one done sending.
@@ -31,16 +33,18 @@ export function stdinNeverClosed(s: ExecSession): Finding | null {
   const quiet = stdinAt === null ? QUIET_NS : Math.min(QUIET_NS, (sessionEndTs(s) - since) / 2);
   if (sessionEndTs(s) - (stdinAt ?? since) < quiet) return null;
   const evidence = [
-    stdin.bytes > 0
+    stdin && stdin.bytes > 0
       ? `stdin carried ${stdin.bytes} B, the last at ${sinceStart(s, stdinAt ?? s.startTs)}, and was never half-closed`
-      : 'stdin was opened and never half-closed (nothing was sent on it)',
+      : stdin
+        ? 'stdin was opened and never half-closed (nothing was sent on it)'
+        : 'stdin was asked for and never used: nothing was sent on channel 0, and it was never closed',
   ];
-  if (s.transport === 'spdy') evidence.push(`no empty DATA frame with FIN on SPDY stream ${stdin.id}`);
+  if (s.transport === 'spdy') evidence.push(`no empty DATA frame with FIN on SPDY stream ${stdin!.id}`);
   else if (s.transport === 'hijacked') evidence.push('no TCP FIN from the client: the docker client half-closes the hijacked connection at stdin EOF');
   else if (s.protocol === 'v5.channel.k8s.io') evidence.push('no v5 CLOSE signal ([255, 0]) for channel 0');
   else evidence.push(`${s.protocol || 'this WebSocket protocol'} has no way to close stdin: only v5.channel.k8s.io can (kubernetes/kubernetes#89899)`);
   evidence.push('a command reading stdin to its end (cat, sort, wc …) waits for that EOF forever');
-  return finding(s, { rule: 'R1', severity: 'error', title: 'stdin never half-closed', evidence, at: stdinAt ?? stdin.openedAt });
+  return finding(s, { rule: 'R1', severity: 'error', title: 'stdin never half-closed', evidence, at: stdinAt ?? stdin?.openedAt ?? since });
 }
 
 /** R2: no Status, output still open and quiet: a child process holds the pipe or tty. */

@@ -197,6 +197,18 @@ describe('on model sessions, rule by rule', () => {
     expect(one(busy).map((f) => f.rule)).not.toContain('R1');
   });
 
+  test('R1 over WebSocket on a stdin asked for and never used: its channel has no record, the hang is still the missing EOF', () => {
+    // sleep 100 | kubectl exec -i lab-0 -- cat, captured on kubectl's side while it hangs (lab, kubectl 1.32).
+    const s = session({ stdin: true, state: 'open-at-end', upgradeTs: 0, endTs: 5 * S });
+    stream(s, 'stdout', 1);
+    const [cause] = one(s);
+    expect(cause).toMatchObject({ rule: 'R1', title: 'stdin never half-closed' });
+    expect(cause.evidence.slice(0, 2)).toEqual(['stdin was asked for and never used: nothing was sent on channel 0, and it was never closed', 'no v5 CLOSE signal ([255, 0]) for channel 0']);
+    // Closed by v5's CLOSE signal without a byte: the EOF came.
+    mark(stream(s, 'stdin', 0), 'half-close', 'c2s', origin(300, 2, 10, 1 * S), 'v5 CLOSE signal');
+    expect(one(s).map((f) => f.rule)).not.toContain('R1');
+  });
+
   test('R1 is not for a stdin yet to carry a byte when the capture ends moments after it opened; after 2 s quiet it is', () => {
     // kubectl exec -i sort < file, the capture cut 40 ms after the upgrade: the client had not started sending.
     const cut = session({ stdin: true, state: 'open-at-end', upgradeTs: 0, endTs: 40 * MS });
