@@ -4,6 +4,7 @@
  * connection failed (R14), the server done while stdin still flowed (R15), and a client that left
  * without a word (R16).
  */
+import { sessionById, type SessionsById } from '../model/records.js';
 import { lastDataAt, type ExecSession, type StreamRecord } from '../model/session.js';
 import { portForwardErrors } from '../report/outcome.js';
 import { formatDuration } from '../core/time.js';
@@ -25,12 +26,28 @@ export function outputEndedAt(s: ExecSession): number | null {
 }
 
 /**
+ * When the output ended on this hop or, nearest first, on a hop behind it: a WebSocket cannot say its
+ * output ended (kubectl's hop), so only the SPDY hops behind show the command's output over and its
+ * Status the one thing still awaited. Null when no hop shows it.
+ */
+export function outputEndedHereOrBehind(s: ExecSession, byId: SessionsById): number | null {
+  const here = outputEndedAt(s);
+  if (here !== null || s.nextHop === null) return here;
+  for (let next = sessionById(byId, s.nextHop), depth = 0; next && next.id !== s.id && depth < 4; next = sessionById(byId, next.nextHop), depth++) {
+    const there = outputEndedAt(next);
+    if (there !== null) return there;
+  }
+  return null;
+}
+
+/**
  * R3: the connection ended before any byte on the error stream: "connection lost", never "success".
  * When the output had ended and the Status did not follow, the Status is what got lost, at the
  * furthest hop that lacks it; when the client left while output was still open, that is R16.
  */
 export function missingStatus(s: ExecSession): Finding | null {
-  if (s.kind === 'portforward' || s.state !== 'aborted' || s.exit !== null) return null;
+  // Still open when the capture ended, only the output's end says the Status is late: a hang.
+  if (s.kind === 'portforward' || (s.state !== 'aborted' && s.state !== 'open-at-end') || s.exit !== null) return null;
   const end = s.connectionEnd;
   const outputEnded = outputEndedAt(s);
   if (end?.by === 'client' && outputEnded === null && s.httpStatus === 101) return null;
@@ -48,6 +65,8 @@ export function missingStatus(s: ExecSession): Finding | null {
       locate: 'far-end',
     });
   }
+  // An open connection is not lost.
+  if (s.state !== 'aborted') return null;
   const how = end ? `${end.reset ? 'reset (RST)' : 'closed (FIN)'} by the ${end.by} at ${sinceStart(s, end.ts)}` : 'ended';
   const errorStream = s.streams.find((r) => r.name === 'error');
   const lastOutput = Math.max(0, ...s.streams.filter((r) => r.dataDir === 's2c' && r.name !== 'error').map((r) => lastDataAt(r) ?? 0));

@@ -4,7 +4,9 @@
  */
 import { lastDataAt, type ExecSession, type StreamRecord } from '../model/session.js';
 import { formatDuration } from '../core/time.js';
+import type { SessionsById } from '../model/records.js';
 import { finding, sessionEndTs, sinceStart, type Finding } from './finding.js';
+import { outputEndedHereOrBehind } from './outcome-rules.js';
 
 /** A quiet stretch this long before the capture ends reads as "nothing is coming". */
 const QUIET_NS = 2e9;
@@ -48,8 +50,10 @@ export function stdinNeverClosed(s: ExecSession): Finding | null {
 }
 
 /** R2: no Status, output still open and quiet: a child process holds the pipe or tty. */
-export function outputNeverEnds(s: ExecSession): Finding | null {
+export function outputNeverEnds(s: ExecSession, all: SessionsById): Finding | null {
   if (!unfinished(s) || s.state !== 'open-at-end') return null;
+  // A hop behind saw the output end (kubectl's WebSocket cannot): what is awaited is the Status (R3).
+  if (outputEndedHereOrBehind(s, all) !== null) return null;
   const open = ['stdout', 'stderr'].map((n) => stream(s, n)).filter((r): r is StreamRecord => !!r && r.closedAt.s2c === null && r.resetAt === null);
   if (open.length === 0) return null;
   const last = Math.max(...open.map((r) => lastDataAt(r) ?? r.openedAt ?? s.startTs));

@@ -7,7 +7,7 @@ import { sessionById, type SessionsById } from '../model/records.js';
 import { lastDataAt, type ExecSession } from '../model/session.js';
 import { formatDuration } from '../core/time.js';
 import { finding, sessionEndTs, sessionOverTs, sinceStart, type Finding } from './finding.js';
-import { outputEndedAt } from './outcome-rules.js';
+import { outputEndedHereOrBehind } from './outcome-rules.js';
 
 /** Idle timeouts that drop exec connections (PROTOCOL.md §2.13 and the issues it cites). */
 const IDLE_TIMERS: { seconds: number; name: string }[] = [
@@ -43,13 +43,14 @@ export function idledWithoutKeepalives(s: ExecSession): boolean {
 }
 
 /** R6: the connection went away after it had been quiet for about the length of a known timer. */
-export function idleExpiry(s: ExecSession): Finding | null {
+export function idleExpiry(s: ExecSession, all: SessionsById): Finding | null {
   const end = s.connectionEnd;
   if (!end || s.exit !== null || s.httpStatus !== 101) return null;
   // Output over and no Status: the silence was the wait for a Status that was lost (R3). Whatever
   // closed the connection then — a timer, a client giving up, a node shutting down — ended a session
-  // already lost, and whether it came before or after the next PING is timing, not a cause.
-  if (outputEndedAt(s) !== null) return null;
+  // already lost, and whether it came before or after the next PING is timing, not a cause. On
+  // kubectl's WebSocket the output's end shows only on the hops behind.
+  if (outputEndedHereOrBehind(s, all) !== null) return null;
   const lastTraffic = lastTrafficAt(s);
   const idle = (end.ts - lastTraffic) / 1e9;
   const timer = IDLE_TIMERS.find((t) => Math.abs(idle - t.seconds) <= Math.max(1, t.seconds * 0.03));

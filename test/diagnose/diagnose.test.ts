@@ -265,6 +265,35 @@ describe('on model sessions, rule by rule', () => {
     expect(one(s)[0].title).toBe('output ended, the Status never came');
   });
 
+  test('R3 while kubectl still waits: the output ended behind kubectl\'s WebSocket and no Status followed (fault no-exit-status, captured during the hang)', () => {
+    // Recorded with the lab and kubectl 1.32, cut at 11 s: kubectl waiting, pings every 5 s, the runtime's output closed at +31 ms.
+    const hop = (id: number, name: ExecSession['hop']) => {
+      const s = session({ id, hop: name, transport: id === 1 ? 'websocket' : 'spdy', state: 'open-at-end', upgradeTs: 0, endTs: 11 * S, previousHop: id === 1 ? null : id - 1, nextHop: id === 3 ? null : id + 1 });
+      const out = stream(s, 'stdout', 1);
+      data(out, 's2c', 'hi\n', origin(300, 3, 10, 30 * MS));
+      if (id > 1) {
+        stream(s, 'error', 3);
+        mark(out, 'half-close', 's2c', origin(303, 0, 11, 31 * MS));
+      }
+      for (const t of [5, 10]) control(s, 'ping', 'c2s', 'PING', origin(400, 8, 20 + t, t * S));
+      return s;
+    };
+    const chain = [hop(1, 'apiserver'), hop(2, 'kubelet'), hop(3, 'cri')];
+    let d = diagnoseAll({ sessions: chain, connections: [] });
+    // Not 'output never ends … a child holds the pipe': the runtime's hop shows the output over.
+    expect(chain.map((s) => `${d.get(s.id)?.cause?.rule}@${d.get(s.id)?.cause?.hop}`)).toEqual(['R3@cri', 'R3@cri', 'R3@cri']);
+    expect(d.get(3)?.cause?.evidence.slice(0, 2)).toEqual(['every output stream was closed by +31.0 ms, and no byte came on the error stream in the 10.97 s after', 'the connection was still open when the capture ended']);
+    expect(d.get(1)?.consequences.map((f) => f.rule)).toEqual([]);
+    // The lab stopped at 11.88 s: its apiserver closed kubectl's hop 1.88 s after the last PING. Not an idle timer.
+    for (const s of chain) {
+      s.state = 'aborted';
+      s.connectionEnd = { ts: 11.88 * S, by: 'server', reset: false };
+    }
+    d = diagnoseAll({ sessions: chain, connections: [] });
+    expect(chain.map((s) => `${d.get(s.id)?.cause?.rule}@${d.get(s.id)?.cause?.hop}`)).toEqual(['R3@cri', 'R3@cri', 'R3@cri']);
+    expect(d.get(1)?.consequences.map((f) => f.rule)).not.toContain('R6');
+  });
+
   test('R7: silence after the Status is the end of the session, not a missing keepalive', () => {
     const s = session({ transport: 'spdy', hop: 'kubelet', exit: { status: 'Success', code: 0 }, state: 'complete', upgradeTs: 0, endTs: 40 * S });
     data(stream(s, 'error', 1), 's2c', '{"status":"Success"}', origin(300, 20, 10, 1 * S));
