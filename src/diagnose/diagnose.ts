@@ -35,9 +35,10 @@ export interface Diagnosis {
 /**
  * Which finding explains the others, most fundamental first: a refused or crossed setup, then the
  * reader that stopped, the timer that fired, the connection that went, then what users see (stdin
- * without EOF, output without end), then what only makes a hang likelier (no keepalives).
+ * without EOF, output without end), then the client leaving (after either of those, a user giving
+ * up on the hang), then what only makes a hang likelier (no keepalives).
  */
-const CAUSE_ORDER: RuleId[] = ['R10', 'R11', 'R13', 'R12', 'R8', 'R6', 'R14', 'R15', 'R3', 'R16', 'R1', 'R2', 'R4', 'R7', 'R9', 'R17'];
+const CAUSE_ORDER: RuleId[] = ['R10', 'R11', 'R13', 'R12', 'R8', 'R6', 'R14', 'R15', 'R3', 'R1', 'R2', 'R16', 'R4', 'R7', 'R9', 'R17'];
 const SEVERITY_ORDER = { error: 0, warn: 1, info: 2 };
 const HOP_DEPTH = { apiserver: 0, kubelet: 1, cri: 2, docker: 3 };
 
@@ -116,8 +117,13 @@ export class Diagnoses {
     if (!s) return undefined;
     const chain = s.previousHop === null && s.nextHop === null ? [s] : hopChain(this.byId, s);
     const own = this.findingsOf(chain);
+    // kubectl closed its hop without a Status (the user gave up): a connection lost or closed on
+    // another hop after that is the teardown that followed, not why the exec hung.
+    const kubectl = chain[0];
+    const leftAt = kubectl.hop === 'apiserver' && kubectl.exit === null && kubectl.connectionEnd?.by === 'client' ? kubectl.connectionEnd.ts : null;
+    const teardown = (f: Finding) => leftAt !== null && f.session !== kubectl.id && (f.rule === 'R3' || f.rule === 'R6') && f.at !== null && f.at > leftAt;
     const chainCause = primary(
-      chain.flatMap((h) => own.get(h.id) ?? []),
+      chain.flatMap((h) => own.get(h.id) ?? []).filter((f) => !teardown(f)),
       (f) => chain.findIndex((h) => h.id === f.session),
     );
     const mine = own.get(s.id) ?? [];

@@ -51,13 +51,15 @@ export function stdinNeverClosed(s: ExecSession): Finding | null {
 
 /** R2: no Status, output still open and quiet: a child process holds the pipe or tty. */
 export function outputNeverEnds(s: ExecSession, all: SessionsById): Finding | null {
-  if (!unfinished(s) || s.state !== 'open-at-end') return null;
+  // Still open when the capture ended, or kubectl closed its own hop after waiting (the user gave up).
+  const gaveUp = s.hop === 'apiserver' && s.state === 'aborted' && s.connectionEnd?.by === 'client' ? s.connectionEnd : null;
+  if (!unfinished(s) || (s.state !== 'open-at-end' && !gaveUp)) return null;
   // A hop behind saw the output end (kubectl's WebSocket cannot): what is awaited is the Status (R3).
   if (outputEndedHereOrBehind(s, all) !== null) return null;
   const open = ['stdout', 'stderr'].map((n) => stream(s, n)).filter((r): r is StreamRecord => !!r && r.closedAt.s2c === null && r.resetAt === null);
   if (open.length === 0) return null;
   const last = Math.max(...open.map((r) => lastDataAt(r) ?? r.openedAt ?? s.startTs));
-  const quiet = sessionEndTs(s) - last;
+  const quiet = (gaveUp?.ts ?? sessionEndTs(s)) - last;
   if (quiet < QUIET_NS) return null;
   // A shell at its prompt is quiet too (a live tap shows one between keystrokes): on a terminal only
   // keys typed after the last output, which a terminal echoes, and never answered make it a hang.
@@ -69,7 +71,7 @@ export function outputNeverEnds(s: ExecSession, all: SessionsById): Finding | nu
     title: 'output never ends',
     evidence: [
       `${open.map((r) => r.name).join(' and ')} still open, ${s.hop === 'docker' ? 'no exit code from an inspect or wait' : 'no Status on the error stream'}`,
-      `nothing on them for the last ${formatDuration(quiet)} of the capture`,
+      gaveUp ? `nothing on them for ${formatDuration(quiet)} before the client ${gaveUp.reset ? 'reset' : 'closed'} the connection at ${sinceStart(s, gaveUp.ts)}` : `nothing on them for the last ${formatDuration(quiet)} of the capture`,
       'the process (or a child it started in the background) still holds the pipe or terminal (kubernetes/kubernetes#44371)',
     ],
     at: last,

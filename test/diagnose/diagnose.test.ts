@@ -453,11 +453,31 @@ describe('on model sessions, rule by rule', () => {
 
   test('R16: the client left before any Status without closing stdin; for attach, a detach', () => {
     const s = session({ stdin: true, state: 'aborted', upgradeTs: 0, endTs: 5 * S, connectionEnd: { ts: 5 * S, by: 'client', reset: false } });
-    data(stream(s, 'stdin', 0), 'c2s', 'x', origin(300, 1, 10, 1 * S));
-    stream(s, 'stdout', 1);
+    data(stream(s, 'stdin', 0), 'c2s', 'x', origin(300, 1, 10, 4 * S));
+    data(stream(s, 'stdout', 1), 's2c', 'x', origin(300, 1, 11, 4.5 * S));
     expect(one(s)[0]).toMatchObject({ rule: 'R16', severity: 'warn', title: 'the client abandoned the session' });
     const attach = { ...s, kind: 'attach' as const };
     expect(one(attach)).toEqual([expect.objectContaining({ rule: 'R16', severity: 'info', title: 'the client detached' })]);
+  });
+
+  test('the client leaving after a wait is the user giving up on the hang the wait shows (R1, R2), not the cause', () => {
+    // kubectl exec … -- sh -c 'sleep 30 & echo started' (lab, kubectl 1.32), killed after 8 s: the
+    // background sleep holds stdout; the lab stopped 12 s later, closing the hops behind.
+    const hop = (id: number, name: ExecSession['hop'], end: { ts: number; by: 'client' | 'server' }) => {
+      const s = session({ id, hop: name, transport: id === 1 ? 'websocket' : 'spdy', state: 'aborted', upgradeTs: 0, endTs: end.ts, connectionEnd: { ...end, reset: false }, previousHop: id === 1 ? null : id - 1, nextHop: id === 3 ? null : id + 1 });
+      data(stream(s, 'stdout', 1), 's2c', 'started\n', origin(300, 8, 10, 0.1 * S));
+      if (id > 1) stream(s, 'error', 3);
+      for (let t = 5; t < end.ts / S; t += 5) control(s, 'ping', 'c2s', 'PING', origin(400, 8, 20 + t, t * S));
+      return s;
+    };
+    const chain = [hop(1, 'apiserver', { ts: 7.91 * S, by: 'client' }), hop(2, 'kubelet', { ts: 20.6 * S, by: 'server' }), hop(3, 'cri', { ts: 20.59 * S, by: 'server' })];
+    const d = diagnoseAll({ sessions: chain, connections: [] });
+    expect(d.get(1)?.cause).toMatchObject({ rule: 'R2', title: 'output never ends' });
+    expect(d.get(1)?.cause?.evidence[1]).toBe('nothing on them for 7.81 s before the client closed the connection at +7.91 s');
+    expect(d.get(1)?.consequences.map((f) => f.rule)).toEqual(['R16']);
+    // The hops behind lost their connections 12.7 s after kubectl had gone: their R3 follows, it does not explain.
+    expect(d.get(3)?.cause?.rule).toBe('R2');
+    expect(d.get(3)?.consequences.map((f) => f.rule)).toEqual(['R3']);
   });
 
   test('a cause from a hop in front: the Status behind it is the command\'s, not a guess', () => {
@@ -474,7 +494,9 @@ describe('on model sessions, rule by rule', () => {
     };
     const chain = [kubectl, behind(2, 'kubelet'), behind(3, 'cri')];
     const d = diagnoseAll({ sessions: chain, connections: [] });
-    expect(d.get(1)?.cause?.rule).toBe('R16');
+    // The cause is the EOF that never came; kubectl left 8 s into that hang.
+    expect(d.get(1)?.cause?.rule).toBe('R1');
+    expect(d.get(1)?.consequences.map((f) => f.rule)).toContain('R16');
     expect(d.get(2)?.cause?.evidence[0]).toBe('this session (#2, kubelet) carried the Status (exit 0) that the apiserver hop (#1), in front of it, never delivered: the command did end');
     expect(evidence(d.get(3)?.cause)).not.toMatch(/guess/);
   });
