@@ -46,14 +46,14 @@ const HOP_DEPTH = { apiserver: 0, kubelet: 1, cri: 2, docker: 3 };
 export function sessionFindings(s: ExecSession, scope: DiagnosisScope): Finding[] {
   const records = recordsOf(scope);
   // A docker stream has no error stream, no keepalives and no k8s upgrade: only the stream rules and timers apply.
-  if (s.hop === 'docker') return [stdinNeverClosed(s), outputNeverEnds(s, records), idleExpiry(s, records)].filter((f): f is Finding => f !== null);
+  if (s.hop === 'docker') return [stdinNeverClosed(s), outputNeverEnds(s, records), idleExpiry(s, records, records)].filter((f): f is Finding => f !== null);
   return [
     authorization(s),
     refusedUpgrade(s, records),
     failureAfterUpgrade(s),
     ...backpressure(s, records),
     setupStall(s),
-    idleExpiry(s, records),
+    idleExpiry(s, records, records),
     portForwardTeardown(s),
     inputTruncated(s),
     clientAbandoned(s),

@@ -3,7 +3,7 @@
  * silence no keepalive broke (R6); keepalives that are missing or unanswered, per hop (R7); and
  * keepalives that hold an idle timer off on a session that carries no data (R17).
  */
-import { sessionById, type SessionsById } from '../model/records.js';
+import { sessionById, type ConnectionsById, type SessionsById } from '../model/records.js';
 import { lastDataAt, type ExecSession } from '../model/session.js';
 import { formatDuration } from '../core/time.js';
 import { finding, sessionEndTs, sessionOverTs, sinceStart, type Finding } from './finding.js';
@@ -43,9 +43,12 @@ export function idledWithoutKeepalives(s: ExecSession): boolean {
 }
 
 /** R6: the connection went away after it had been quiet for about the length of a known timer. */
-export function idleExpiry(s: ExecSession, all: SessionsById): Finding | null {
+export function idleExpiry(s: ExecSession, all: SessionsById, connections: ConnectionsById): Finding | null {
   const end = s.connectionEnd;
   if (!end || s.exit !== null || s.httpStatus !== 101) return null;
+  // A window closed until the end held the sender: it could send nothing, not even a PING. That
+  // silence is the reader that stopped (R8), not a connection left idle.
+  if (connections.hasZeroWindows(s.connectionId) && connections.connection(s.connectionId)?.zeroWindows.some((w) => w.ts < end.ts && (w.reopenedAt ?? Infinity) >= end.ts)) return null;
   // Output over and no Status: the silence was the wait for a Status that was lost (R3). Whatever
   // closed the connection then — a timer, a client giving up, a node shutting down — ended a session
   // already lost, and whether it came before or after the next PING is timing, not a cause. On

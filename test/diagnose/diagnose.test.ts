@@ -90,6 +90,8 @@ describe('on recordings of the real kubectl', () => {
     expect(cause.evidence[1]).toMatch(/^stdin \(stream \d\) was being sent: \d+ B got through/);
     // What the blocked senders show is its consequence: stdin never closed, the hop behind backed up too.
     expect(d.get(2)!.consequences.map((f) => f.rule)).toEqual(expect.arrayContaining(['R8', 'R1']));
+    // Their silence, held by the closed windows until the close, is no idle timeout (R6).
+    expect([2, 3].flatMap((id) => d.get(id)!.consequences.map((f) => f.rule))).not.toContain('R6');
     expect(d.get(1)!.cause!.title).toBe('cri hop (#3): the server stopped reading stdin');
   });
 
