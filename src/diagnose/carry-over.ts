@@ -8,7 +8,7 @@ import { formatDuration } from '../core/time.js';
 import { hopChain } from '../model/cross-hop.js';
 import type { SessionIndex } from '../model/records.js';
 import type { ExecSession, StreamRecord } from '../model/session.js';
-import { sinceStart, type Finding } from './finding.js';
+import { exitSaid, sinceStart, type Finding } from './finding.js';
 
 const output = (s: ExecSession): StreamRecord[] => s.streams.filter((r) => r.dataDir === 's2c' && (r.name === 'stdout' || r.name === 'stderr'));
 
@@ -25,13 +25,12 @@ export function carriedOver(cause: Finding, s: ExecSession, byId: SessionIndex):
   if (s.exit && from && from.exit === null) {
     // In front of the hop without a Status, an exit code is a guess at the command's end and a Failure
     // without one that hop's failure reported; behind it, the Status came from the command's side.
-    const exitCode = s.exit.status === 'Success' ? 0 : s.exit.code;
-    const said = exitCode !== null ? `exit ${exitCode}` : `a ${s.exit.status} Status${s.exit.reason ? ` (${s.exit.reason})` : ''}`;
+    const said = exitSaid(s.exit);
     evidence.unshift(
       behind
         ? `this session (#${s.id}, ${s.hop}) carried the Status (${said}) that the ${from.hop} hop (#${from.id}), in front of it, never delivered: the command did end`
-        : exitCode !== null
-          ? `this session (#${s.id}, ${s.hop}) ended with exit ${exitCode}: that is a guess, the ${from.hop} hop (#${from.id}) never delivered a Status`
+        : s.exit.status === 'Success' || s.exit.code !== null
+          ? `this session (#${s.id}, ${s.hop}) ended with ${said}: that is a guess, the ${from.hop} hop (#${from.id}) never delivered a Status`
           : `this session (#${s.id}, ${s.hop}) ended with ${said} written in front of the ${from.hop} hop (#${from.id}), which never delivered one: it reports that hop's failure, not how the command ended`,
     );
   }
@@ -79,7 +78,7 @@ function truncatedOutputLost(s: ExecSession, from: ExecSession): string[] {
     return there && there.bytes > here.bytes ? [`${here.name}: ${here.bytes} B reached this hop, the ${from.hop} hop carried ${there.bytes} B`] : [];
   });
   if (!short.length) return [];
-  const exit = s.exit ? ` — and this session still ended with ${s.exit.status === 'Success' ? 'exit 0' : s.exit.code !== null ? `exit ${s.exit.code}` : `a ${s.exit.status} Status`}` : '';
+  const exit = s.exit ? ` — and this session still ended with ${s.exit.status === 'Success' || s.exit.code !== null ? exitSaid(s.exit) : `a ${s.exit.status} Status`}` : '';
   return [
     ...short,
     `output was lost in front of the ${from.hop} hop when the session was torn down with stdin still arriving: a proxy (UpgradeAwareHandler) closing a connection it has unread stdin on makes the kernel reset it and drop what it had not yet sent${exit}`,

@@ -56,7 +56,7 @@ export function sessionFindings(s: ExecSession, scope: DiagnosisScope): Finding[
     idleExpiry(s, records, records),
     portForwardTeardown(s),
     inputTruncated(s),
-    clientAbandoned(s),
+    clientAbandoned(s, records),
     missingStatus(s),
     stdinNeverClosed(s),
     outputNeverEnds(s, records),

@@ -4,7 +4,7 @@
  * evidence from the capture that made it match, and the hop where it happened.
  */
 import type { CaptureRecords } from '../model/records.js';
-import { lastDataAt, type CaptureModel, type ExecSession, type Hop } from '../model/session.js';
+import { lastDataAt, type CaptureModel, type ExecOutcome, type ExecSession, type Hop } from '../model/session.js';
 import { formatDuration } from '../core/time.js';
 
 export type RuleId = 'R1' | 'R2' | 'R3' | 'R4' | 'R6' | 'R7' | 'R8' | 'R9' | 'R10' | 'R11' | 'R12' | 'R13' | 'R14' | 'R15' | 'R16' | 'R17';
@@ -35,6 +35,12 @@ export interface Finding {
  * facts) — a model's lists, or the reports' CaptureRecords, which also reads spilled ones back.
  */
 export type DiagnosisScope = Pick<CaptureModel, 'sessions' | 'connections'> | CaptureRecords;
+
+/** How a Status ended the exec, in a few words: "exit 0", "exit 3", or "a Failure Status (InternalError)" without an exit code. */
+export function exitSaid(exit: ExecOutcome): string {
+  const code = exit.status === 'Success' ? 0 : exit.code;
+  return code !== null ? `exit ${code}` : `a ${exit.status} Status${exit.reason ? ` (${exit.reason})` : ''}`;
+}
 
 /** A capture time as an offset into the session ("+1.25 s"). */
 export function sinceStart(s: ExecSession, ts: number): string {

@@ -8,7 +8,7 @@ import { sessionById, type SessionsById } from '../model/records.js';
 import { lastDataAt, type ExecSession, type StreamRecord } from '../model/session.js';
 import { portForwardErrors } from '../report/outcome.js';
 import { formatDuration } from '../core/time.js';
-import { finding, sessionEndTs, sinceStart, type Finding } from './finding.js';
+import { exitSaid, finding, sessionEndTs, sinceStart, type Finding } from './finding.js';
 
 /** kubectl closes everything within moments of reading a port-forward error. */
 const TEARDOWN_NS = 2e9;
@@ -164,7 +164,7 @@ export function inputTruncated(s: ExecSession): Finding | null {
 }
 
 /** R16: the client closed before any Status without half-closing stdin. */
-export function clientAbandoned(s: ExecSession): Finding | null {
+export function clientAbandoned(s: ExecSession, all: SessionsById): Finding | null {
   const end = s.connectionEnd;
   if (s.kind === 'portforward' || s.exit !== null || s.httpStatus !== 101 || end?.by !== 'client') return null;
   const stdin = s.streams.find((r) => r.name === 'stdin');
@@ -172,6 +172,10 @@ export function clientAbandoned(s: ExecSession): Finding | null {
   // Output over and no Status: the client waited for one that never came (R3), it did not walk away.
   if (outputEndedAt(s) !== null) return null;
   const attach = s.kind === 'attach';
+  // A hop behind that still got the Status shows the command ended after all (the translator closes
+  // stdin when kubectl leaves, and a command reading it to EOF then exits).
+  let ended: ExecSession | undefined;
+  for (let next = sessionById(all, s.nextHop), depth = 0; next && next.id !== s.id && depth < 4 && !ended; next = sessionById(all, next.nextHop), depth++) if (next.exit) ended = next;
   return finding(s, {
     rule: 'R16',
     severity: attach ? 'info' : 'warn',
@@ -180,7 +184,9 @@ export function clientAbandoned(s: ExecSession): Finding | null {
       `the client ${end.reset ? 'reset' : 'closed'} the connection at ${sinceStart(s, end.ts)}, before any Status${stdin ? ' and without half-closing stdin' : ''}`,
       attach
         ? 'for attach this is a normal detach (Ctrl-P Ctrl-Q, --detach-keys in 1.36): the container goes on'
-        : 'the remote command may still be running: nothing told it its client left (kubernetes-client/javascript#2532)',
+        : ended?.exit
+          ? `the ${ended.hop} hop (#${ended.id}) behind it still carried the command's Status (${exitSaid(ended.exit)}): the command ended after the client left`
+          : 'the remote command may still be running: nothing told it its client left (kubernetes-client/javascript#2532)',
     ],
     at: end.ts,
   });

@@ -499,6 +499,8 @@ describe('on model sessions, rule by rule', () => {
     // The cause is the EOF that never came; kubectl left 8 s into that hang.
     expect(d.get(1)?.cause?.rule).toBe('R1');
     expect(d.get(1)?.consequences.map((f) => f.rule)).toContain('R16');
+    // And the command did not go on running: the hops behind got its Status.
+    expect(d.get(1)?.consequences.find((f) => f.rule === 'R16')?.evidence[1]).toBe("the kubelet hop (#2) behind it still carried the command's Status (exit 0): the command ended after the client left");
     expect(d.get(2)?.cause?.evidence[0]).toBe('this session (#2, kubelet) carried the Status (exit 0) that the apiserver hop (#1), in front of it, never delivered: the command did end');
     expect(evidence(d.get(3)?.cause)).not.toMatch(/guess/);
   });
