@@ -51,8 +51,9 @@ export function stdinNeverClosed(s: ExecSession): Finding | null {
 
 /** R2: no Status, output still open and quiet: a child process holds the pipe or tty. */
 export function outputNeverEnds(s: ExecSession, all: SessionsById): Finding | null {
-  // Still open when the capture ended, or kubectl closed its own hop after waiting (the user gave up).
-  const gaveUp = s.hop === 'apiserver' && s.state === 'aborted' && s.connectionEnd?.by === 'client' ? s.connectionEnd : null;
+  // Still open when the capture ended, or kubectl closed its own exec's hop after waiting (the user
+  // gave up; an attach's client leaving is a detach, and its container's output goes on).
+  const gaveUp = s.kind === 'exec' && s.hop === 'apiserver' && s.state === 'aborted' && s.connectionEnd?.by === 'client' ? s.connectionEnd : null;
   if (!unfinished(s) || (s.state !== 'open-at-end' && !gaveUp)) return null;
   // A hop behind saw the output end (kubectl's WebSocket cannot): what is awaited is the Status (R3).
   if (outputEndedHereOrBehind(s, all) !== null) return null;

@@ -480,6 +480,9 @@ describe('on model sessions, rule by rule', () => {
     // The hops behind lost their connections 12.7 s after kubectl had gone: their R3 follows, it does not explain.
     expect(d.get(3)?.cause?.rule).toBe('R2');
     expect(d.get(3)?.consequences.map((f) => f.rule)).toEqual(['R3']);
+    // kubectl attach left the same way is a detach: the container's output going on is no hang.
+    for (const s of chain) s.kind = 'attach';
+    expect(diagnoseAll({ sessions: chain, connections: [] }).get(1)).toMatchObject({ cause: null, notes: [expect.objectContaining({ rule: 'R16', title: 'the client detached' })] });
   });
 
   test('a cause from a hop in front: the Status behind it is the command\'s, not a guess', () => {
