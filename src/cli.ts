@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** The execscope command line: analyze, extract, keys, and the TUI. */
-import { closeSync, createWriteStream, existsSync, fstatSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, ftruncateSync, openSync, readFileSync, rmSync, statSync, writeSync, type Stats } from 'node:fs';
 import { once } from 'node:events';
 import { basename } from 'node:path';
 import { parseArgs, lastOption, UsageError, type ParsedArgs } from './cli/args.js';
@@ -267,36 +267,98 @@ async function extract(argv: string[]): Promise<number> {
   if (!outPath) throw new UsageError('extract needs -o FILE');
   const from = lastOption(args, '--from');
   if (from !== undefined && from !== 'client' && from !== 'server') throw new UsageError(`--from takes client or server, not ${JSON.stringify(from)}`);
+  const file = outPath === '-' ? null : new ExtractOutput(outPath, path);
   // A hang-up stops the extract where it is (there is no one to tell): a file cut short is removed,
   // never left looking complete; one already finished stays. Then the process ends by SIGHUP.
   let finished = false;
-  let file: ReturnType<typeof createWriteStream> | null = null;
   endOnHangUp({
     streams: terminalOutputs(),
     stop: () => {
-      if (!file || finished) return;
-      file.destroy();
-      rmSync(outPath, { force: true });
+      if (!finished) file?.abandon();
     },
   });
-  if (outPath !== '-') file = createWriteStream(outPath);
   const out = file ?? (process.stdout.isTTY && !args.flags.has('--raw') ? new NeutralisedTerminal() : process.stdout);
   let written = 0;
   const target = { session, stream, dir: from === undefined ? undefined : from === 'client' ? ('c2s' as const) : ('s2c' as const) };
   const write = (b: Uint8Array) => {
     written += b.length;
-    out.write(Buffer.from(b));
+    // A file is written at once; the others keep or queue the bytes, which are the reader's until the next chunk.
+    out.write(out === file ? b : Buffer.from(b));
   };
-  const model = await extractStream(path, analyzeOptions({ keyLogs: await keyLogs(args) }), target, write);
+  let model: CaptureModel;
+  try {
+    model = await extractStream(path, analyzeOptions({ keyLogs: await keyLogs(args) }), target, write);
+    const s = model.sessions.find((x) => x.id === session);
+    if (!s) throw new UsageError(`no session ${session} in ${path} (it has ${model.sessions.length})`);
+    const rec = s.streams.find((r) => r.name === stream);
+    if (!rec) throw new UsageError(`session ${session} has no stream ${stream} (it has ${s.streams.map((r) => r.name).join(', ') || 'none'})`);
+  } catch (e) {
+    file?.abandon();
+    throw e;
+  }
   if (out instanceof NeutralisedTerminal) out.end();
-  else if (file) await new Promise<void>((resolve, reject) => file!.end((e?: Error | null) => (e ? reject(e) : resolve())));
+  file?.finish();
   finished = true;
-  const s = model.sessions.find((x) => x.id === session);
-  if (!s) throw new UsageError(`no session ${session} in ${path} (it has ${model.sessions.length})`);
-  const rec = s.streams.find((r) => r.name === stream);
-  if (!rec) throw new UsageError(`session ${session} has no stream ${stream} (it has ${s.streams.map((r) => r.name).join(', ') || 'none'})`);
-  if (outPath !== '-') process.stderr.write(`wrote ${written} bytes of session ${session} ${safeInline(stream)}${from ? ` sent by the ${from}` : ''} to ${safeInline(outPath)}\n`);
+  if (file) process.stderr.write(`wrote ${written} bytes of session ${session} ${safeInline(stream)}${from ? ` sent by the ${from}` : ''} to ${safeInline(outPath)}\n`);
   return reportFatal(model);
+}
+
+/**
+ * `extract -o FILE`: opened before the capture is read, so a path that cannot be written fails at
+ * once, but never truncated then: what FILE held is replaced only by an extract that found its
+ * stream (a mistyped session number leaves it as it was, and a FILE it made is removed). FILE may
+ * not be the capture itself, which writing would destroy before it is read.
+ */
+class ExtractOutput {
+  private fd: number | null;
+  private readonly made: boolean;
+  private at = 0;
+
+  constructor(
+    readonly path: string,
+    capture: string,
+  ) {
+    const target = statOrNull(path);
+    const input = capture === '-' ? null : statOrNull(capture);
+    if (target && input && target.dev === input.dev && target.ino === input.ino) throw new UsageError(`-o ${path} is the capture itself: writing it would destroy what is to be read`);
+    this.made = target === null;
+    try {
+      this.fd = openSync(path, constants.O_WRONLY | constants.O_CREAT, 0o666);
+    } catch (e) {
+      throw new UsageError(`cannot write ${path}: ${fileErrorReason(e)}`);
+    }
+  }
+
+  write(bytes: Uint8Array): void {
+    if (this.fd === null) return;
+    writeAllSync(this.fd, bytes);
+    this.at += bytes.length;
+  }
+
+  /** Everything was written: the file is those bytes (an older, longer content cut off). */
+  finish(): void {
+    if (this.fd === null) return;
+    if (fstatSync(this.fd).isFile()) ftruncateSync(this.fd, this.at);
+    closeSync(this.fd);
+    this.fd = null;
+  }
+
+  /** The extract failed or was stopped: a file it made or began to overwrite is removed, one it never touched stays. */
+  abandon(): void {
+    if (this.fd === null) return;
+    const regular = fstatSync(this.fd).isFile();
+    closeSync(this.fd);
+    this.fd = null;
+    if (regular && (this.made || this.at > 0)) rmSync(this.path, { force: true });
+  }
+}
+
+function statOrNull(path: string): Stats | null {
+  try {
+    return statSync(path);
+  } catch {
+    return null;
+  }
 }
 
 /**

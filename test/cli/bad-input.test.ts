@@ -1,0 +1,59 @@
+/**
+ * The built command line given what a user gets wrong or what breaks: output paths it cannot or
+ * must not write, captures that end early or are read from a pipe. Each gets one line on stderr and
+ * an exit status, never a stack trace, and nothing of the user's is destroyed.
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDirForTests } from '../kit/temp-dir.js';
+
+const root = process.cwd();
+const cli = join(root, 'dist', 'cli.js');
+const fixture = (name: string) => join(root, 'fixtures', name);
+const tmp = tempDirForTests('execscope-bad-');
+
+function run(args: string[], opts: { input?: Buffer; shell?: string } = {}) {
+  const r = opts.shell
+    ? spawnSync('bash', ['-c', opts.shell], { encoding: 'utf8', timeout: 60_000 })
+    : spawnSync(process.execPath, [cli, ...args], { input: opts.input, encoding: 'utf8', timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('extract -o FILE', () => {
+  const extract = (capture: string, session: string, stream: string, out: string) => run(['extract', capture, '--session', session, '--stream', stream, '-o', out]);
+
+  test('a path it cannot write is one line, exit 1, before the capture is read', () => {
+    for (const [out, reason] of [
+      [join(tmp, 'no-such-dir', 'x.bin'), 'no such file'],
+      [tmp, 'is a directory'],
+    ]) {
+      const r = extract(fixture('ws-echo.pcap'), '1', 'stdout', out);
+      expect(r).toMatchObject({ status: 1, stdout: '', stderr: `execscope: cannot write ${out}: ${reason}\n` });
+    }
+  });
+
+  test('the capture itself is refused, and left as it was', () => {
+    const capture = join(tmp, 'victim.pcap');
+    copyFileSync(fixture('ws-echo.pcap'), capture);
+    const r = extract(capture, '1', 'stdout', capture);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(`execscope: -o ${capture} is the capture itself: writing it would destroy what is to be read\n`);
+    expect(readFileSync(capture)).toEqual(readFileSync(fixture('ws-echo.pcap')));
+  });
+
+  test('an extract that finds no such session or stream leaves an existing file as it was and makes none', () => {
+    const kept = join(tmp, 'kept.txt');
+    writeFileSync(kept, 'what the user had here, longer than the stream\n');
+    expect(extract(fixture('ws-echo.pcap'), '9', 'stdout', kept).status).toBe(1);
+    expect(extract(fixture('ws-echo.pcap'), '1', 'stdin', kept).status).toBe(1);
+    expect(readFileSync(kept, 'utf8')).toBe('what the user had here, longer than the stream\n');
+    const fresh = join(tmp, 'fresh.bin');
+    expect(extract(fixture('ws-echo.pcap'), '9', 'stdout', fresh).status).toBe(1);
+    expect(extract(join(tmp, 'missing.pcap'), '1', 'stdout', fresh).status).toBe(1);
+    expect(existsSync(fresh)).toBe(false);
+    // One that finds it replaces the file with exactly the stream's bytes.
+    expect(extract(fixture('ws-echo.pcap'), '1', 'stdout', kept).status).toBe(0);
+    expect(readFileSync(kept, 'utf8')).toBe('hello from websocket\n');
+  });
+});
