@@ -9,7 +9,7 @@ import { clockOffsetText } from './clock-offset.js';
 import { recordsOf } from '../model/records.js';
 import type { CaptureModel, ExecSession } from '../model/session.js';
 import { asCalled, commandLabel } from './session-summary.js';
-import { safeInline } from './terminal-text.js';
+import { safeInline, safeLines } from './terminal-text.js';
 import { plural } from './format.js';
 import { diagnosisJson } from './json-report.js';
 import { hopLabel } from './outcome.js';
@@ -72,5 +72,6 @@ export function diagnosisReport(model: CaptureModel, name: string): DiagnosisRep
     connections: crossed.map((f) => ({ rule: f.rule, severity: f.severity, title: f.title, connection: f.connection, evidence: f.evidence })),
     ...(model.fatal ? { error: model.fatal } : {}),
   };
-  return { faulty, text: lines.join('\n') + '\n', json };
+  // Every line made safe at the end too: a connection's addresses can be a captured unix socket path.
+  return { faulty, text: safeLines(lines.join('\n')) + '\n', json };
 }

@@ -13,6 +13,8 @@ import { ALL_ESCAPES, ESCAPES, RAW_CONTROL } from '../kit/escape-corpus.js';
 import { hostileFields, pcapBytes } from '../kit/hostile-captures.js';
 import { tempDirForTests } from '../kit/temp-dir.js';
 import { clientHello, record } from '../helpers/tls-synthetic.js';
+import { sockdumpRecord } from '../helpers/cri-socket-recording.js';
+import { PcapWriter } from '../../src/capture/pcap-writer.js';
 
 const cli = join(process.cwd(), 'dist', 'cli.js');
 const tmp = tempDirForTests('execscope-hostile-');
@@ -124,4 +126,23 @@ test("export's report lines name the files written without acting on the termina
   expect(r.status).toBe(0);
   expect(r.stderr).toContain('wrote');
   expect(leaks(r.stderr)).toEqual([]);
+});
+
+test('diagnose names a connection by its captured unix socket path without acting on the terminal', () => {
+  // A sockdump capture (link type 147) whose socket path carries escapes: TLS spoken to a plain HTTP
+  // server on it is R13, which diagnose lists by the connection's two ends, the path in each.
+  const path = `/run/evil${ESCAPES.csi}${ESCAPES['osc-title']}${ESCAPES['c1-csi']}${ESCAPES['bidi-override']}.sock`;
+  const pcap = new PcapWriter();
+  const hello = record(22, clientHello({ random: new Uint8Array(32), sni: 'x.example' }));
+  const refusal = Buffer.from('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n');
+  const socketCapture = join(tmp, 'socket.pcap');
+  writeFileSync(
+    socketCapture,
+    Buffer.concat([pcap.header(147), pcap.packet(1_700_000_000_000_000_000n, sockdumpRecord(100, 200, hello, true, path)), pcap.packet(1_700_000_001_000_000_000n, sockdumpRecord(200, 100, refusal, true, path))]),
+  );
+  const r = run(['diagnose', socketCapture]);
+  expect(r.status).toBe(1);
+  expect(r.stdout).toContain('R13');
+  expect(r.stdout).toContain('connection 1 unix:/run/evil␛[2J');
+  expect(leaks(r.stdout)).toEqual([]);
 });

@@ -71,10 +71,11 @@ function pids(peer: number, writer: number): Uint8Array {
 }
 
 /** A sockdump record: [109-byte socket path field,] peer PID, writer PID (8 bytes each, big-endian), the bytes. */
-export function sockdumpRecord(writer: number, peer: number, data: Uint8Array, withPath: boolean): Uint8Array {
+export function sockdumpRecord(writer: number, peer: number, data: Uint8Array, withPath: boolean, socketPath = SOCKET_PATH): Uint8Array {
   const path = new Uint8Array(109);
-  path[0] = SOCKET_PATH.length;
-  path.set(new TextEncoder().encode(SOCKET_PATH), 1);
+  const pathBytes = new TextEncoder().encode(socketPath);
+  path[0] = pathBytes.length;
+  path.set(pathBytes, 1);
   return Buffer.concat([...(withPath ? [path] : []), pids(peer, writer), data]);
 }
 
