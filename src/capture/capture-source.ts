@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, promises, readSync } from 'node:fs';
+import { closeSync, openSync, promises, readSync, statSync, type Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 
 /**
@@ -48,6 +48,16 @@ export class CaptureFileReader {
    * those: a pipe must not block the thread, and gunzip runs on the thread pool).
    */
   static open(path: string): CaptureFileReader | null {
+    // A named pipe (`<(zcat c.pcap.gz)`, /dev/stdin on a pipe) is not opened here: opened and closed
+    // again, its writer could lose what it wrote in between, and readCaptureBytes opens it once.
+    let st: Stats;
+    try {
+      st = statSync(path);
+    } catch (e) {
+      throw new Error(`cannot open capture ${path}: ${fileErrorReason(e)}`, { cause: e });
+    }
+    if (st.isDirectory()) throw new Error(`cannot read capture ${path}: ${REASONS.EISDIR}`);
+    if (!st.isFile()) return null;
     let fd: number;
     try {
       fd = openSync(path, 'r');
@@ -56,12 +66,6 @@ export class CaptureFileReader {
     }
     const reader = new CaptureFileReader(fd, path);
     try {
-      const st = fstatSync(fd);
-      if (st.isDirectory()) throw new Error(`cannot read capture ${path}: ${REASONS.EISDIR}`);
-      if (!st.isFile()) {
-        reader.close();
-        return null;
-      }
       const head = reader.next(0, 2);
       if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
         reader.close();
@@ -152,38 +156,46 @@ export async function* readCaptureBytes(
   // Two of these are in use at a time (read-ahead): 2 × 2 MiB stays below the external memory
   // that makes V8 run a full garbage collection early on, which costs more than smaller reads do.
   const chunkSize = opts.chunkSize ?? 2 * 1024 * 1024;
+  // A named pipe (`<(zcat c.pcap.gz)`, /dev/stdin on a pipe) or a terminal has no positions to read
+  // at: it is streamed, from the one handle opened (another open could miss what was written between).
+  let piped: ReturnType<FileHandle['createReadStream']> | null = null;
   if (path !== '-') {
     const handle = await openHandle(path);
     let reading: ReturnType<typeof readAt> | null = null;
     try {
-      const magic = new Uint8Array(2);
-      const { bytesRead } = await readAt(handle, magic, 0, path);
-      if (bytesRead < 2 || magic[0] !== 0x1f || magic[1] !== 0x8b) {
-        // Two halves of one buffer: the thread pool reads the next chunk into one half while the
-        // caller decodes the other, so decoding rarely waits for the disk or the page cache copy.
-        const buffer = new Uint8Array(2 * chunkSize);
-        const halves = [buffer.subarray(0, chunkSize), buffer.subarray(chunkSize)];
-        let at = 0;
-        let half = 0;
-        reading = readAt(handle, halves[half], at, path);
-        for (;;) {
-          const n = (await reading).bytesRead;
-          reading = null;
-          if (n === 0) return;
-          at += n;
-          // The other half held the previous chunk, which the caller released by asking for this one.
-          reading = readAt(handle, halves[half ^ 1], at, path);
-          yield halves[half].subarray(0, n);
-          half ^= 1;
+      if (!(await statHandle(handle, path)).isFile()) {
+        piped = handle.createReadStream({ highWaterMark: chunkSize });
+      } else {
+        const magic = new Uint8Array(2);
+        const { bytesRead } = await readAt(handle, magic, 0, path);
+        if (bytesRead < 2 || magic[0] !== 0x1f || magic[1] !== 0x8b) {
+          // Two halves of one buffer: the thread pool reads the next chunk into one half while the
+          // caller decodes the other, so decoding rarely waits for the disk or the page cache copy.
+          const buffer = new Uint8Array(2 * chunkSize);
+          const halves = [buffer.subarray(0, chunkSize), buffer.subarray(chunkSize)];
+          let at = 0;
+          let half = 0;
+          reading = readAt(handle, halves[half], at, path);
+          for (;;) {
+            const n = (await reading).bytesRead;
+            reading = null;
+            if (n === 0) return;
+            at += n;
+            // The other half held the previous chunk, which the caller released by asking for this one.
+            reading = readAt(handle, halves[half ^ 1], at, path);
+            yield halves[half].subarray(0, n);
+            half ^= 1;
+          }
         }
       }
     } finally {
       // A caller that stops early leaves a read in flight: let it land before closing the file.
       if (reading) await reading.catch(() => undefined);
-      await handle.close();
+      // The stream closes the handle it reads.
+      if (!piped) await handle.close();
     }
   }
-  const input = path === '-' ? process.stdin : await openFile(path, chunkSize);
+  const input = path === '-' ? process.stdin : (piped ?? (await openFile(path, chunkSize)));
   const label = path === '-' ? 'stdin' : path;
   const chunks = input[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
   try {
@@ -245,6 +257,14 @@ async function openHandle(path: string) {
 
 async function openFile(path: string, chunkSize: number) {
   return (await openHandle(path)).createReadStream({ highWaterMark: chunkSize });
+}
+
+async function statHandle(handle: FileHandle, path: string) {
+  try {
+    return await handle.stat();
+  } catch (e) {
+    throw new Error(`cannot read capture ${path}: ${fileErrorReason(e)}`, { cause: e });
+  }
 }
 
 async function readAt(handle: FileHandle, into: Uint8Array, position: number, path: string) {

@@ -57,3 +57,35 @@ describe('extract -o FILE', () => {
     expect(readFileSync(kept, 'utf8')).toBe('hello from websocket\n');
   });
 });
+
+describe('a CAPTURE that is a pipe: process substitution, /dev/stdin', () => {
+  const sessionsOf = (stdout: string) => JSON.parse(stdout).sessions;
+  const fromFile = () => sessionsOf(run(['analyze', fixture('ws-echo.pcap'), '--json']).stdout);
+
+  test('<(cat CAPTURE) and /dev/stdin on a pipe read as the file does, gzip-compressed or not', () => {
+    const q = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
+    for (const shell of [
+      `${q(process.execPath)} ${q(cli)} analyze <(cat ${q(fixture('ws-echo.pcap'))}) --json`,
+      `${q(process.execPath)} ${q(cli)} analyze <(gzip -c ${q(fixture('ws-echo.pcap'))}) --json`,
+      `cat ${q(fixture('ws-echo.pcap'))} | ${q(process.execPath)} ${q(cli)} analyze /dev/stdin --json`,
+    ]) {
+      const r = run([], { shell });
+      expect({ shell, status: r.status, stderr: r.stderr }).toEqual({ shell, status: 0, stderr: '' });
+      expect(sessionsOf(r.stdout)).toEqual(fromFile());
+    }
+  });
+
+  test('secrets stored after the connections they decrypt are not read for again from a pipe', () => {
+    // The DSB moved behind every packet: a file is read twice (then decrypted), a pipe once.
+    const blocks: Buffer[] = [];
+    const bytes = readFileSync(fixture('tls-ws-dsb.pcapng'));
+    for (let at = 0; at < bytes.length; at += bytes.readUInt32LE(at + 4)) blocks.push(bytes.subarray(at, at + bytes.readUInt32LE(at + 4)));
+    const isDsb = (b: Buffer) => b.readUInt32LE(0) === 0x0a;
+    const late = join(tmp, 'late-dsb.pcapng');
+    writeFileSync(late, Buffer.concat([...blocks.filter((b) => !isDsb(b)), ...blocks.filter(isDsb)]));
+    expect(run(['keys', late]).stdout).toContain('decrypted');
+    const piped = run([], { shell: `'${process.execPath}' '${cli}' keys <(cat '${late}')` });
+    expect(piped.status).toBe(0);
+    expect(piped.stdout).toContain('NO KEYS');
+  });
+});
