@@ -1,5 +1,7 @@
 import { closeSync, openSync, promises, readSync, statSync, type Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
+import { DecodeError } from '../core/origin.js';
+import { TruncatedCaptureError } from './capture-decoder.js';
 
 /**
  * The record-aligned reader's reads: several 64 KiB loopback records each, and small enough to stay
@@ -231,10 +233,19 @@ export async function* readCaptureBytes(
     const gunzip = pipeline(compressed, createGunzip({ chunkSize: Math.max(chunkSize, MIN_ZLIB_CHUNK) }), () => {
       // errors surface through the iteration below
     });
+    let inflated = 0;
     try {
-      for await (const chunk of gunzip) yield chunk as Uint8Array;
+      for await (const chunk of gunzip) {
+        inflated += (chunk as Uint8Array).length;
+        yield chunk as Uint8Array;
+      }
     } catch (e) {
-      throw new Error(`cannot decompress capture ${label}: ${fileErrorReason(e)}`, { cause: e });
+      const message = `cannot decompress capture ${label}: ${fileErrorReason(e)}`;
+      // Cut short or corrupt, the compressed bytes still gave a capture up to `inflated`: that is decoded, as a plain capture's is up to its cut.
+      const code = (e as { code?: string }).code;
+      if (code === 'Z_BUF_ERROR') throw new TruncatedCaptureError(message, `byte ${inflated}`);
+      if (code === 'Z_DATA_ERROR') throw new DecodeError(message, `byte ${inflated}`);
+      throw new Error(message, { cause: e });
     } finally {
       gunzip.destroy();
     }

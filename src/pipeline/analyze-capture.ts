@@ -4,6 +4,7 @@ import { CaptureFileReader, readCaptureBytes } from '../capture/capture-source.j
 import type { StreamHasher } from '../k8s/stream-hasher.js';
 import type { CaptureModel } from '../model/session.js';
 import { nodeV8 } from '../core/node-modules.js';
+import { DecodeError } from '../core/origin.js';
 import { CaptureAnalyzer } from './capture-analyzer.js';
 import type { AnalyzeOptions } from './options.js';
 
@@ -272,6 +273,10 @@ async function readStream(path: CaptureInput, analyzer: CaptureAnalyzer, hasher:
       if (read >= nextReport || since >= LIVE_PROGRESS_MS) report();
       else trailing ??= setTimeout(report, LIVE_PROGRESS_MS - since);
     }
+  } catch (e) {
+    // The reader's bytes stopped at damage (gzip cut short or corrupt): what came before is decoded.
+    if (!(e instanceof DecodeError)) throw e;
+    analyzer.fail(e);
   } finally {
     if (trailing) clearTimeout(trailing);
   }

@@ -217,14 +217,20 @@ export class CaptureAnalyzer implements PipelineContext {
     else this.warningsDropped++;
   }
 
+  /** Decoding stopped at `e` (a corrupt record, or compressed bytes cut short): the model is what came before it. */
+  fail(e: DecodeError): void {
+    if (this.finished) return;
+    this.model.fatal = { message: e.message, where: e.where, truncated: e instanceof TruncatedCaptureError };
+    this.finish();
+  }
+
   private guard(step: () => void): boolean {
     try {
       step();
       return true;
     } catch (e) {
       if (!(e instanceof DecodeError)) throw e;
-      this.model.fatal = { message: e.message, where: e.where, truncated: e instanceof TruncatedCaptureError };
-      this.finish();
+      this.fail(e);
       return false;
     }
   }

@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { tempDirForTests } from '../kit/temp-dir.js';
 
 const root = process.cwd();
@@ -87,5 +88,45 @@ describe('a CAPTURE that is a pipe: process substitution, /dev/stdin', () => {
     const piped = run([], { shell: `'${process.execPath}' '${cli}' keys <(cat '${late}')` });
     expect(piped.status).toBe(0);
     expect(piped.stdout).toContain('NO KEYS');
+  });
+});
+
+describe('a gzip-compressed capture cut short or corrupt', () => {
+  test('is decoded up to the damage and exits 2 with one line, as a plain capture cut short is', () => {
+    const gz = gzipSync(readFileSync(fixture('ws-echo.pcap')));
+    const whole = JSON.parse(run(['analyze', fixture('ws-echo.pcap'), '--json']).stdout);
+    for (const keep of [gz.length - 9, gz.length - 1]) {
+      const cut = join(tmp, `cut-${keep}.pcap.gz`);
+      writeFileSync(cut, gz.subarray(0, keep));
+      const r = run(['analyze', cut, '--json']);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`^execscope: cannot decompress capture ${cut.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: gzip data cut short \\(byte \\d+\\)\\n$`));
+      const doc = JSON.parse(r.stdout);
+      expect(doc.error).toMatchObject({ truncated: true });
+      // Everything but the gzip trailer (CRC and length) was there: every session decodes.
+      expect(doc.sessions).toEqual(whole.sessions);
+      expect(run(['diagnose', cut]).status).toBe(2);
+    }
+    const large = readFileSync(fixture(join('lab', 'lab-ws-large-output.pcapng.gz')));
+    const half = join(tmp, 'half.pcapng.gz');
+    writeFileSync(half, large.subarray(0, large.length >> 1));
+    const text = run(['analyze', half]);
+    expect(text.status).toBe(2);
+    expect(text.stdout).toMatch(/^#1 exec default\/lab-0/m);
+    const extracted = join(tmp, 'half-stdout.bin');
+    expect(run(['extract', half, '--session', '3', '--stream', 'stdout', '-o', extracted]).status).toBe(2);
+    expect(readFileSync(extracted).subarray(0, 27).toString()).toBe('execscope-lab-large-output\n');
+  });
+
+  test('corrupt data is a corrupt capture: exit 2, the report printed, one line', () => {
+    const gz = gzipSync(readFileSync(fixture('ws-echo.pcap')));
+    gz.fill(0x55, 20, 60);
+    const corrupt = join(tmp, 'corrupt.pcap.gz');
+    writeFileSync(corrupt, gz);
+    const r = run(['analyze', corrupt, '--json']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(`execscope: cannot decompress capture ${corrupt}: corrupt gzip data (byte 0)\n`);
+    expect(JSON.parse(r.stdout).error).toMatchObject({ truncated: false });
+    expect(run(['analyze', '-'], { input: gz }).stderr).toBe('execscope: cannot decompress capture stdin: corrupt gzip data (byte 0)\n');
   });
 });
