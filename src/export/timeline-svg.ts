@@ -53,8 +53,9 @@ export interface TimelinePicture {
   lanes: string[][];
 }
 
+/** Text for an attribute or element: neutralised first (a control character is not even allowed in XML, and resvg refuses it), then escaped. */
 function esc(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  return safeInline(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
 /** Neutralised, cut to `chars` characters (one column each in a monospace font). */

@@ -146,3 +146,15 @@ test('diagnose names a connection by its captured unix socket path without actin
   expect(r.stdout).toContain('connection 1 unix:/run/evil␛[2J');
   expect(leaks(r.stdout)).toEqual([]);
 });
+
+test('export draws a session whose stream name carries escapes: the SVG holds no control character, the PNG is made', () => {
+  // Session 2's SPDY streamtype is `stderr ${ALL_ESCAPES}`: it names a lane, in the SVG's text and attributes.
+  const svg = join(tmp, 'spdy.svg');
+  const png = join(tmp, 'spdy.png');
+  const r = run(['export', capture, '--session', '2', '--svg', svg, '--png', png]);
+  expect(r.stderr).not.toContain('execscope:');
+  expect(r.status).toBe(0);
+  expect(leaks(readFileSync(svg, 'utf8'))).toEqual([]);
+  expect(readFileSync(svg, 'utf8')).toContain('stderr ␛[2J');
+  expect(readFileSync(png).subarray(1, 4).toString()).toBe('PNG');
+});
