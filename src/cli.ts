@@ -55,7 +55,7 @@ Exit status: 0 ok, 1 usage or unreadable input, 2 capture truncated or corrupt (
   --explain       walk each session's events in protocol order, each explained: what it does, who
                   sent it and why, where in Kubernetes it comes from, and the protocol fact's source
   --json          one JSON document: capture, sessions, connections, warnings
-  --hash          add the sha256 of every stream's exact bytes
+  --hash          add the sha256 of every stream's exact bytes (text: a line under each stream)
   --connections   also list every TCP connection and its HTTP requests (text mode)
   --keylog FILE   NSS key log for TLS decryption (repeatable)
   --save FILE     CAPTURE is - (stdin): also write what was read to FILE (decompressed)
@@ -232,7 +232,7 @@ async function analyze(argv: string[]): Promise<number> {
   }
   try {
     if (json) await writeOut(jsonReportText(model, { hash }, escapeJsonControls), '\n');
-    else await writeOut(textReportPieces(model, { connections: args.flags.has('--connections'), name: capturesName(inputs), explain }));
+    else await writeOut(textReportPieces(model, { connections: args.flags.has('--connections'), name: capturesName(inputs), explain, hash }));
   } finally {
     model.spilled?.close();
   }

@@ -64,7 +64,7 @@ function explainLines(model: CaptureModel, s: ExecSession): string[] {
   return lines;
 }
 
-function sessionBlock(model: CaptureModel, s: ExecSession, diagnosis: Diagnosis | undefined, explain: boolean): string[] {
+function sessionBlock(model: CaptureModel, s: ExecSession, diagnosis: Diagnosis | undefined, opts: TextReportOptions): string[] {
   const call = s.criCall === null ? undefined : model.rpcs.find((c) => c.id === s.criCall);
   const who = [s.namespace, s.pod].filter(Boolean).join('/') || s.token || (s.hop === 'docker' ? 'container' : '?');
   // A runtime session's URL names only a token: its CRI call says which container and command.
@@ -78,7 +78,10 @@ function sessionBlock(model: CaptureModel, s: ExecSession, diagnosis: Diagnosis 
     `   ${hopLabel(s)} ${s.client} → ${s.server} · ${protocolLabel(s)}${s.protocol ? ` (${s.protocol})` : ''} · HTTP ${s.httpStatus ?? '—'} · ${start} · ${dur}`,
   ];
   if (s.docker) lines.push(dockerLine(s.docker));
-  for (const r of s.streams) lines.push(streamLine(r));
+  for (const r of s.streams) {
+    lines.push(streamLine(r));
+    if (opts.hash && r.sha256 !== null) lines.push(`${' '.repeat(22)}sha256 ${r.sha256}`);
+  }
   if (s.resizes.length) lines.push(`   resize  ${s.resizes.map((r) => `${r.width}×${r.height}`).join(', ')}`);
   lines.push(`   ${safeInline(outcomeText(s))} · ${s.state}`);
   if (call) lines.push(`   ${safeInline(criCallDetail(call))}`);
@@ -90,7 +93,7 @@ function sessionBlock(model: CaptureModel, s: ExecSession, diagnosis: Diagnosis 
   }
   if (diagnosis) lines.push(...diagnosisLines(diagnosis));
   for (const w of s.warnings.slice(0, 5)) lines.push(`   ! ${safeInline(w.message)} (${safeInline(w.where)})`);
-  if (explain) lines.push(...explainLines(model, s));
+  if (opts.explain) lines.push(...explainLines(model, s));
   return lines;
 }
 
@@ -102,6 +105,8 @@ export interface TextReportOptions {
   connections: boolean;
   name: string;
   explain?: boolean;
+  /** Each stream's sha256 under it (computed when analyze --hash asked for it). */
+  hash?: boolean;
 }
 
 /**
@@ -121,7 +126,7 @@ export function* textReportPieces(model: CaptureModel, opts: TextReportOptions):
   for (const f of c.files ?? []) head.push(`   file ${safeInline(basename(f.path))} · ${f.packets} packets · clock ${safeInline(clockOffsetText(f))}`);
   yield piece(head);
   const diagnoses = diagnoseAll(records);
-  for (const s of records.sessions()) yield piece(['', ...sessionBlock(model, s, diagnoses.get(s.id), opts.explain ?? false)]);
+  for (const s of records.sessions()) yield piece(['', ...sessionBlock(model, s, diagnoses.get(s.id), opts)]);
   let out = rpcLines(model);
   if (opts.connections) {
     // Each connection its own piece: 200,000 of them are never listed in memory at once.

@@ -1,0 +1,27 @@
+/**
+ * What each documented option of the built command line does, and what a contradiction among them
+ * gets: an option the help lists must change the output it says it changes, or be refused.
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+
+const root = process.cwd();
+const cli = join(root, 'dist', 'cli.js');
+const fixture = (name: string) => join(root, 'fixtures', name);
+
+function run(args: string[]) {
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('analyze --hash in the text summary: the sha256 of each stream, under it, as --json gives it', () => {
+  const text = run(['analyze', fixture('ws-echo.pcap'), '--hash']);
+  expect(text.status).toBe(0);
+  const digest = createHash('sha256').update('hello from websocket\n').digest('hex');
+  expect(text.stdout).toContain(`   stdout        21 B                  "hello from websocket␊"\n                      sha256 ${digest}\n`);
+  const json = JSON.parse(run(['analyze', fixture('ws-echo.pcap'), '--hash', '--json']).stdout);
+  for (const s of Object.values(json.sessions[0].streams) as { sha256: string }[]) expect(text.stdout).toContain(`sha256 ${s.sha256}\n`);
+  // Without --hash the summary is as it was.
+  expect(run(['analyze', fixture('ws-echo.pcap')]).stdout).not.toContain('sha256');
+});
