@@ -220,6 +220,7 @@ async function analyze(argv: string[]): Promise<number> {
   const path = inputs[0].path;
   const json = args.flags.has('--json');
   const explain = args.flags.has('--explain');
+  if (json && args.flags.has('--text')) throw new UsageError('--json and --text ask for two different outputs: give one');
   if (json && explain) throw new UsageError('--explain is for the text summary, not --json');
   const hash = args.flags.has('--hash');
   const saved = saveCopy(args, path);

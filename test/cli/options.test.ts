@@ -25,3 +25,10 @@ test('analyze --hash in the text summary: the sha256 of each stream, under it, a
   // Without --hash the summary is as it was.
   expect(run(['analyze', fixture('ws-echo.pcap')]).stdout).not.toContain('sha256');
 });
+
+test('analyze --json --text is refused (the help offers one or the other), as --json --explain is', () => {
+  expect(run(['analyze', fixture('ws-echo.pcap'), '--json', '--text'])).toMatchObject({ status: 1, stdout: '', stderr: 'execscope: --json and --text ask for two different outputs: give one\n' });
+  expect(run(['analyze', fixture('ws-echo.pcap'), '--text', '--json']).status).toBe(1);
+  expect(run(['analyze', fixture('ws-echo.pcap'), '--json', '--explain'])).toMatchObject({ status: 1, stderr: 'execscope: --explain is for the text summary, not --json\n' });
+  expect(run(['analyze', fixture('ws-echo.pcap'), '--text']).stdout).toBe(run(['analyze', fixture('ws-echo.pcap')]).stdout);
+});
