@@ -533,12 +533,14 @@ async function help(topic: string): Promise<number> {
         ? (await import('./tap/tap-command.js')).TAP_HELP
         : topic === 'live'
           ? (await import('./live/live-command.js')).LIVE_HELP
-          : (HELP[topic] ?? HELP.main);
+          : // help and version have no page of their own: the main one tells them.
+            (HELP[topic] ?? (COMMANDS.includes(topic) ? HELP.main : undefined));
+  if (text === undefined) throw new UsageError(`no help for ${safeInline(topic)}: execscope help lists the commands`);
   process.stdout.write(text);
   return 0;
 }
 
-const COMMANDS = ['analyze', 'extract', 'keys', 'export', 'diagnose', 'lab', 'tap', 'help', 'version'];
+const COMMANDS = ['analyze', 'extract', 'keys', 'export', 'diagnose', 'lab', 'tap', 'live', 'help', 'version'];
 
 /** Edit distance between two short words (insertions, deletions, substitutions, swaps of neighbours). */
 function editDistance(a: string, b: string): number {

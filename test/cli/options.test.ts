@@ -32,3 +32,10 @@ test('analyze --json --text is refused (the help offers one or the other), as --
   expect(run(['analyze', fixture('ws-echo.pcap'), '--json', '--explain'])).toMatchObject({ status: 1, stderr: 'execscope: --explain is for the text summary, not --json\n' });
   expect(run(['analyze', fixture('ws-echo.pcap'), '--text']).stdout).toBe(run(['analyze', fixture('ws-echo.pcap')]).stdout);
 });
+
+test('help for something that is no command says so; a mistyped live is answered like the other commands', () => {
+  expect(run(['help', 'analyse'])).toMatchObject({ status: 1, stdout: '', stderr: 'execscope: no help for analyse: execscope help lists the commands\n' });
+  for (const topic of ['analyze', 'diagnose', 'extract', 'export', 'keys', 'live', 'lab', 'tap']) expect(run(['help', topic])).toMatchObject({ status: 0, stdout: expect.stringContaining(`execscope ${topic}`) });
+  expect(run(['help', 'version'])).toMatchObject({ status: 0, stdout: expect.stringContaining('Usage:') });
+  expect(run(['liev'])).toMatchObject({ status: 1, stderr: 'execscope: unknown command liev: did you mean live? (execscope help lists the commands)\n' });
+});
