@@ -89,13 +89,18 @@ Exit status: 0 ok, 1 usage or unreadable input, 2 capture truncated or corrupt (
   Lists every TLS connection (SNI, version, cipher suite, ALPN) and whether the key logs given with
   --keylog, or embedded in the pcapng as Decryption Secrets Blocks, decrypt it.
 `,
-  extract: `Usage: execscope extract CAPTURE --session N --stream NAME [--from client|server] -o FILE [--raw]
+  extract: `Usage: execscope extract CAPTURE --session N --stream NAME [--from client|server] -o FILE [--raw] [--keylog FILE]...
 
   Writes the exact bytes carried on one stream of one session (after base64 decoding where the
-  protocol uses it). NAME is stdin, stdout, stderr, error, resize (port-forward: data:PORT:REQUEST).
-  -o - writes to stdout. On a terminal the bytes are shown neutralised (escape sequences and
-                  other controls made visible, as the report shows them, at most 16 MiB); --raw writes
-                  them as they are (a captured escape sequence then acts on the terminal)
+  protocol uses it).
+
+  --session N     the session's number, as analyze prints it (#N)
+  --stream NAME   stdin, stdout, stderr, error, resize (port-forward: data:PORT:REQUEST)
+  -o FILE         where the bytes go; an existing FILE is replaced only once the stream is found.
+                  -o - writes to stdout: on a terminal the bytes are shown neutralised (escape
+                  sequences and other controls made visible, as the report shows them, at most 16 MiB)
+  --raw           with -o - on a terminal: the bytes as they are (a captured escape sequence then
+                  acts on the terminal)
   --from SIDE     only what the client or the server sent (a port-forward data stream carries both:
                   --from server is what came back from the pod)
   --keylog FILE   NSS key log for TLS decryption (repeatable)

@@ -200,7 +200,7 @@ export function keysReport(model: CaptureModel): string {
   const lines = tls.map((c) => {
     const t = c.tls as TlsSummary;
     const keys = t.keysFound === true ? 'decrypted' : t.keysFound === false ? 'NO KEYS' : 'keys not needed yet (handshake incomplete)';
-    return `${String(c.id).padStart(4)} ${c.client} → ${c.server}  ${keys.padEnd(9)}  ${tlsText(t)}  ${c.requests.length} requests`;
+    return `${String(c.id).padStart(4)} ${c.client} → ${c.server}  ${keys.padEnd(9)}  ${tlsText(t)}  ${plural(c.requests.length, 'request')}`;
   });
   const missing = tls.filter((c) => c.tls?.keysFound === false).length;
   if (missing) {

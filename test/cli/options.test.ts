@@ -39,3 +39,28 @@ test('help for something that is no command says so; a mistyped live is answered
   expect(run(['help', 'version'])).toMatchObject({ status: 0, stdout: expect.stringContaining('Usage:') });
   expect(run(['liev'])).toMatchObject({ status: 1, stderr: 'execscope: unknown command liev: did you mean live? (execscope help lists the commands)\n' });
 });
+
+test("diagnose heads each session as analyze does: a runtime session's command comes from its CRI call", () => {
+  const capture = fixture(join('lab', 'lab-fault-no-pings.pcapng'));
+  const heads = run(['diagnose', capture]).stdout.split('\n').filter((l) => l.startsWith('#'));
+  const analyzed = run(['analyze', capture]).stdout.split('\n').filter((l) => l.startsWith('#'));
+  expect(heads).toHaveLength(3);
+  for (const [i, head] of heads.entries()) {
+    // analyze's line also names the container: "#3 exec n0EAOr96 [22023cc6a63e] sh -c …".
+    const [, id, who, command] = /^(#\d+ \w+) (\S+)(?: \[[^\]]+\])? (.*)$/.exec(analyzed[i])!;
+    expect(head).toMatch(/ · (kubectl→apiserver|apiserver→kubelet|kubelet→runtime)$/);
+    expect(head.replace(/ · [^·]+$/, '')).toBe(`${id} ${who} ${command}`);
+  }
+  expect(heads[2]).toBe('#3 exec n0EAOr96 sh -c "sleep 8; echo too late" · kubelet→runtime');
+});
+
+test('keys counts one request in the singular', () => {
+  const keys = run(['keys', fixture('tls-ws-dsb.pcapng')]).stdout;
+  expect(keys).toMatch(/  5 requests\n/);
+  expect(keys).toMatch(/  1 request\n/);
+});
+
+test("extract's help lists each option it takes on a line of its own", () => {
+  const help = run(['extract', '--help']).stdout;
+  for (const option of ['--session N', '--stream NAME', '-o FILE', '--raw', '--from SIDE', '--keylog FILE']) expect(help).toMatch(new RegExp(`^  ${option.replace(/-/g, '\\-')} +\\S`, 'm'));
+});
