@@ -286,7 +286,12 @@ async function extract(argv: string[]): Promise<number> {
   const out = file ?? (process.stdout.isTTY && !args.flags.has('--raw') ? new NeutralisedTerminal() : process.stdout);
   let written = 0;
   const target = { session, stream, dir: from === undefined ? undefined : from === 'client' ? ('c2s' as const) : ('s2c' as const) };
+  // A reader that goes away (`extract -o - | head`) fails stdout's writes (EPIPE): the next byte
+  // stops the extract with that error, told in one line as analyze tells it.
+  let stdoutFailed: Error | null = null;
+  if (out === process.stdout) process.stdout.on('error', (e) => (stdoutFailed ??= e));
   const write = (b: Uint8Array) => {
+    if (stdoutFailed) throw stdoutFailed;
     written += b.length;
     // A file is written at once; the others keep or queue the bytes, which are the reader's until the next chunk.
     out.write(out === file ? b : Buffer.from(b));
@@ -294,6 +299,8 @@ async function extract(argv: string[]): Promise<number> {
   let model: CaptureModel;
   try {
     model = await extractStream(path, analyzeOptions({ keyLogs: await keyLogs(args) }), target, write);
+    if (out === process.stdout) await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+    if (stdoutFailed) throw stdoutFailed;
     const s = model.sessions.find((x) => x.id === session);
     if (!s) throw new UsageError(`no session ${session} in ${path} (it has ${model.sessions.length})`);
     const rec = s.streams.find((r) => r.name === stream);

@@ -3,7 +3,8 @@
  * must not write, captures that end early or are read from a pipe. Each gets one line on stderr and
  * an exit status, never a stack trace, and nothing of the user's is destroyed.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -57,6 +58,19 @@ describe('extract -o FILE', () => {
     expect(extract(fixture('ws-echo.pcap'), '1', 'stdout', kept).status).toBe(0);
     expect(readFileSync(kept, 'utf8')).toBe('hello from websocket\n');
   });
+});
+
+test('extract -o - to a reader that goes away (extract | head) gets one line on stderr, no stack', async () => {
+  const child = spawn(process.execPath, [cli, 'extract', fixture(join('lab', 'lab-ws-portforward.pcapng')), '--session', '1', '--stream', 'data:80:1', '-o', '-'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    child.stdout.destroy(); // every write fails with EPIPE
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    const [code, signal] = (await once(child, 'close')) as [number | null, string | null];
+    expect({ code, signal, stderr }).toEqual({ code: 1, signal: null, stderr: 'execscope: write EPIPE\n' });
+  } finally {
+    child.kill();
+  }
 });
 
 describe('a CAPTURE that is a pipe: process substitution, /dev/stdin', () => {
