@@ -256,7 +256,7 @@ async function diagnoseCommand(argv: string[]): Promise<number> {
   } finally {
     model.spilled?.close();
   }
-  process.stdout.write(args.flags.has('--json') ? terminalSafeJson(report.json) + '\n' : report.text);
+  await writeOut([args.flags.has('--json') ? terminalSafeJson(report.json) + '\n' : report.text]);
   const fatal = reportFatal(model);
   return fatal || (report.faulty ? 1 : 0);
 }
@@ -431,7 +431,7 @@ async function keys(argv: string[]): Promise<number> {
   const path = capturePath(args, 'keys');
   reportsEndOnHangUp();
   const model = await analyzeCapture(path, analyzeOptions({ keepEvents: false, headBytes: 0, keyLogs: await keyLogs(args) }));
-  process.stdout.write(keysReport(model));
+  await writeOut([keysReport(model)]);
   return reportFatal(model);
 }
 
@@ -548,7 +548,7 @@ async function help(topic: string): Promise<number> {
           : // help and version have no page of their own: the main one tells them.
             (HELP[topic] ?? (COMMANDS.includes(topic) ? HELP.main : undefined));
   if (text === undefined) throw new UsageError(`no help for ${safeInline(topic)}: execscope help lists the commands`);
-  process.stdout.write(text);
+  await writeOut([text]);
   return 0;
 }
 
@@ -574,9 +574,9 @@ function mistypedCommand(word: string): string | null {
   return best.d <= Math.max(1, Math.floor(best.c.length / 3)) ? best.c : null;
 }
 
-function version(): number {
+async function version(): Promise<number> {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-  process.stdout.write(`execscope ${pkg.version}\n`);
+  await writeOut([`execscope ${pkg.version}\n`]);
   return 0;
 }
 

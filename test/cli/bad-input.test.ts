@@ -60,14 +60,21 @@ describe('extract -o FILE', () => {
   });
 });
 
-test('extract -o - to a reader that goes away (extract | head) gets one line on stderr, no stack', async () => {
-  const child = spawn(process.execPath, [cli, 'extract', fixture(join('lab', 'lab-ws-portforward.pcapng')), '--session', '1', '--stream', 'data:80:1', '-o', '-'], { stdio: ['ignore', 'pipe', 'pipe'] });
+test.each([
+  ['extract -o -', ['extract', fixture(join('lab', 'lab-ws-portforward.pcapng')), '--session', '1', '--stream', 'data:80:1', '-o', '-'], 1],
+  ['diagnose', ['diagnose', fixture(join('lab', 'lab-fault-no-pings.pcapng'))], 2],
+  ['diagnose --json', ['diagnose', fixture(join('lab', 'lab-fault-no-pings.pcapng')), '--json'], 2],
+  ['keys', ['keys', fixture('tls-ws-dsb.pcapng')], 1],
+  ['--help', ['--help'], 1],
+  ['--version', ['--version'], 1],
+])('%s to a reader that goes away (| head) gets one line on stderr, no stack', async (_name, args, status) => {
+  const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   try {
     child.stdout.destroy(); // every write fails with EPIPE
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
     const [code, signal] = (await once(child, 'close')) as [number | null, string | null];
-    expect({ code, signal, stderr }).toEqual({ code: 1, signal: null, stderr: 'execscope: write EPIPE\n' });
+    expect({ code, signal, stderr }).toEqual({ code: status, signal: null, stderr: 'execscope: write EPIPE\n' });
   } finally {
     child.kill();
   }
