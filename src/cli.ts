@@ -331,10 +331,8 @@ class ExtractOutput {
     readonly path: string,
     capture: string,
   ) {
-    const target = statOrNull(path);
-    const input = capture === '-' ? null : statOrNull(capture);
-    if (target && input && target.dev === input.dev && target.ino === input.ino) throw new UsageError(`-o ${path} is the capture itself: writing it would destroy what is to be read`);
-    this.made = target === null;
+    if (isSameFile(path, capture)) throw new UsageError(`-o ${path} is the capture itself: writing it would destroy what is to be read`);
+    this.made = statOrNull(path) === null;
     try {
       this.fd = openSync(path, constants.O_WRONLY | constants.O_CREAT, 0o666);
     } catch (e) {
@@ -364,6 +362,12 @@ class ExtractOutput {
     this.fd = null;
     if (regular && (this.made || this.at > 0)) rmSync(this.path, { force: true });
   }
+}
+
+/** Whether both paths name one existing file (a link to the capture is the capture); - (stdin) is no file. */
+function isSameFile(a: string, b: string): boolean {
+  const [x, y] = [a, b].map((p) => (p === '-' ? null : statOrNull(p)));
+  return x !== null && y !== null && x.dev === y.dev && x.ino === y.ino;
 }
 
 function statOrNull(path: string): Stats | null {
@@ -410,11 +414,22 @@ async function exportSession(argv: string[]): Promise<number> {
   const pngPath = lastOption(args, '--png');
   if (!cast && !svgPath && !pngPath) throw new UsageError('export needs --asciicast FILE, --svg FILE or --png FILE');
   if (args.flags.has('--stdin') && !cast) throw new UsageError('--stdin adds typed input to --asciicast');
+  const outputs = [
+    ['--asciicast', cast],
+    ['--svg', svgPath],
+    ['--png', pngPath],
+  ].filter((o): o is [string, string] => o[1] !== undefined);
+  for (const [i, [option, file]] of outputs.entries()) {
+    if (isSameFile(file, path)) throw new UsageError(`${option} ${file} is the capture itself: writing it would destroy what is to be read`);
+    const other = outputs.slice(i + 1).find(([, f]) => f === file || isSameFile(f, file));
+    if (other) throw new UsageError(`${option} and ${other[0]} name the same file ${file}: one would overwrite the other`);
+  }
   const { exportSession: run } = await import('./export/export-session.js');
   // A hang-up ends the export by SIGHUP, but not in the middle of writing a file: none is left cut short.
   const writes: Promise<void>[] = [];
   endOnHangUp({ streams: terminalOutputs(), stop: () => Promise.allSettled(writes).then(() => undefined) });
   const model = await run(path, id, {
+    cannotWrite: (file, e) => new UsageError(`cannot write ${file}: ${fileErrorReason(e)}`),
     writing: (file) => writes.push(file),
     keyLogs: await keyLogs(args),
     asciicast: cast ? { path: cast, stdin: args.flags.has('--stdin') } : null,

@@ -3,7 +3,7 @@
  * and/or a timeline picture (SVG, PNG). Stream bytes beyond the kept head are read back from the
  * capture, as the TUI's Content pane does.
  */
-import { writeFile } from 'node:fs/promises';
+import { open, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { UsageError } from '../cli/args.js';
 import { hopChain } from '../model/cross-hop.js';
@@ -25,6 +25,8 @@ export interface ExportRequest {
   report: (line: string) => void;
   /** Told of each file's write as it starts (so a hang-up can let it finish). */
   writing?: (file: Promise<void>) => void;
+  /** The error to end with when `file` cannot be written (by default the file system's own). */
+  cannotWrite?: (file: string, error: unknown) => Error;
 }
 
 /** Frames kept per stream for the recording's timing (the analyzer's default is lower). */
@@ -45,9 +47,27 @@ async function writeCast(path: string, model: CaptureModel, s: ExecSession, opts
 }
 
 function write(req: ExportRequest, path: string, data: string | Uint8Array, mode?: number): Promise<void> {
-  const file = writeFile(path, data, mode === undefined ? undefined : { mode });
+  const file = writeWithMode(path, data, mode).catch((e: unknown) => {
+    throw req.cannotWrite?.(path, e) ?? e;
+  });
   req.writing?.(file);
   return file;
+}
+
+/**
+ * `mode` is the file's whether it is made or replaced: writeFile's applies only to a file it makes, so
+ * a recording written over an existing world-readable file stayed readable. Set before the data goes
+ * in; only on a regular file (a terminal or /dev/null given as FILE keeps its own).
+ */
+async function writeWithMode(path: string, data: string | Uint8Array, mode: number | undefined): Promise<void> {
+  if (mode === undefined) return writeFile(path, data);
+  const handle = await open(path, 'w', mode);
+  try {
+    if ((await handle.stat()).isFile()) await handle.chmod(mode);
+    await handle.writeFile(data);
+  } finally {
+    await handle.close();
+  }
 }
 
 export async function exportSession(path: string, id: number, req: ExportRequest): Promise<CaptureModel> {

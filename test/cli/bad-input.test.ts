@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { tempDirForTests } from '../kit/temp-dir.js';
@@ -149,5 +149,37 @@ describe('a gzip-compressed capture cut short or corrupt', () => {
     expect(r.stderr).toBe(`execscope: cannot decompress capture ${corrupt}: corrupt gzip data (byte 0)\n`);
     expect(JSON.parse(r.stdout).error).toMatchObject({ truncated: false });
     expect(run(['analyze', '-'], { input: gz }).stderr).toBe('execscope: cannot decompress capture stdin: corrupt gzip data (byte 0)\n');
+  });
+});
+
+describe('export FILEs', () => {
+  const capture = fixture('ws-tty-resize.pcap');
+
+  test('a path it cannot write is one line naming it; the capture or one file named twice is refused', () => {
+    const missing = join(tmp, 'no-such-dir', 'x.cast');
+    expect(run(['export', capture, '--session', '1', '--asciicast', missing])).toMatchObject({ status: 1, stderr: `execscope: cannot write ${missing}: no such file\n` });
+    expect(run(['export', capture, '--session', '1', '--png', tmp])).toMatchObject({ status: 1, stderr: `execscope: cannot write ${tmp}: is a directory\n` });
+    const copy = join(tmp, 'export-victim.pcap');
+    copyFileSync(capture, copy);
+    expect(run(['export', copy, '--session', '1', '--asciicast', copy])).toMatchObject({
+      status: 1,
+      stderr: `execscope: --asciicast ${copy} is the capture itself: writing it would destroy what is to be read\n`,
+    });
+    expect(readFileSync(copy)).toEqual(readFileSync(capture));
+    const twice = join(tmp, 'twice.out');
+    expect(run(['export', capture, '--session', '1', '--svg', twice, '--png', twice])).toMatchObject({
+      status: 1,
+      stderr: `execscope: --svg and --png name the same file ${twice}: one would overwrite the other\n`,
+    });
+    expect(existsSync(twice)).toBe(false);
+  });
+
+  test('the asciicast is mode 0600 also when it replaces a file others could read', () => {
+    const cast = join(tmp, 'readable.cast');
+    writeFileSync(cast, 'an older file\n', { mode: 0o644 });
+    chmodSync(cast, 0o644);
+    expect(run(['export', capture, '--session', '1', '--asciicast', cast, '--stdin']).status).toBe(0);
+    expect(statSync(cast).mode & 0o777).toBe(0o600);
+    expect(readFileSync(cast, 'utf8')).toMatch(/^\{"version":2/);
   });
 });
