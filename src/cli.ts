@@ -536,7 +536,7 @@ function saveCopy(args: ParsedArgs, capture: string): { path: string; write: (ch
   try {
     fd = openSync(path, 'w');
   } catch (e) {
-    throw new UsageError(`cannot write ${path}: ${(e as Error).message}`);
+    throw new UsageError(`cannot write ${path}: ${fileErrorReason(e)}`);
   }
   return { path, write: (chunk) => writeAllSync(fd, chunk), close: () => closeSync(fd) };
 }

@@ -183,3 +183,8 @@ describe('export FILEs', () => {
     expect(readFileSync(cast, 'utf8')).toMatch(/^\{"version":2/);
   });
 });
+
+test('analyze - --save FILE it cannot write is one line in the words extract and export use', () => {
+  const missing = join(tmp, 'no-such-dir', 'copy.pcap');
+  expect(run(['analyze', '-', '--save', missing], { input: readFileSync(fixture('ws-echo.pcap')) })).toMatchObject({ status: 1, stdout: '', stderr: `execscope: cannot write ${missing}: no such file\n` });
+});
