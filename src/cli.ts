@@ -143,6 +143,7 @@ function readKeyLogs(files: readonly string[]): Promise<AnalyzeOptions['keyLogs'
 async function captureInputs(args: ParsedArgs, command: string): Promise<CaptureInput[]> {
   if (!args.positionals.length) throw new UsageError(`${command} needs a CAPTURE (see execscope help ${command})`);
   if (args.positionals.length > 1 && args.positionals.includes('-')) throw new UsageError('- (stdin) is one capture on its own: it cannot be merged with others');
+  refuseTerminalStdin(args.positionals, command);
   const files = args.options.get('--keylog') ?? [];
   const places = args.optionPlaces.get('--keylog') ?? [];
   return Promise.all(
@@ -156,7 +157,15 @@ function capturePath(args: ParsedArgs, command: string): string {
   // Opening the TUI is `execscope CAPTURE`: it has no command name of its own to tell the user.
   const [who, topic] = command === 'open' ? ['execscope', ''] : [command, ` ${command}`];
   if (args.positionals.length !== 1) throw new UsageError(`${who} needs exactly one CAPTURE (see execscope help${topic})`);
+  refuseTerminalStdin(args.positionals, command);
   return args.positionals[0];
+}
+
+/** `-` with stdin a terminal would wait, silent, for a capture to be typed in: refused, saying how to pipe one. */
+function refuseTerminalStdin(paths: readonly string[], command: string): void {
+  if (!paths.includes('-') || !mayBeTerminal(0) || !process.stdin.isTTY) return;
+  const example = command === 'open' ? 'execscope -' : `execscope ${command} -`;
+  throw new UsageError(`- reads the capture from stdin, which is a terminal here: pipe one in (tcpdump -U -w - ... | ${example})`);
 }
 
 /** Writes the pieces to stdout in batches of about 1 MiB, waiting for a slow reader (a pipe to less). */

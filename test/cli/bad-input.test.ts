@@ -188,3 +188,16 @@ test('analyze - --save FILE it cannot write is one line in the words extract and
   const missing = join(tmp, 'no-such-dir', 'copy.pcap');
   expect(run(['analyze', '-', '--save', missing], { input: readFileSync(fixture('ws-echo.pcap')) })).toMatchObject({ status: 1, stdout: '', stderr: `execscope: cannot write ${missing}: no such file\n` });
 });
+
+test('- with stdin a terminal is refused at once, saying how to pipe a capture in, rather than waiting in silence', () => {
+  // script(1) gives the command a pseudo-terminal as stdin, as a user's shell does.
+  for (const [command, status] of [
+    ['analyze', 1],
+    ['diagnose', 2],
+    ['keys', 1],
+  ] as const) {
+    const r = spawnSync('script', ['-qec', `'${process.execPath}' '${cli}' ${command} -`, '/dev/null'], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.status).toBe(status);
+    expect(r.stdout.replace(/\r\n/g, '\n')).toBe(`execscope: - reads the capture from stdin, which is a terminal here: pipe one in (tcpdump -U -w - ... | execscope ${command} -)\n`);
+  }
+});
