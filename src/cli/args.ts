@@ -17,6 +17,11 @@ export function parseArgs(argv: string[], spec: { flags: string[]; options: stri
       out.positionals.push(arg);
       continue;
     }
+    // -h is --help wherever --help is (as for execscope -h itself).
+    if (arg === '-h' && spec.flags.includes('--help')) {
+      out.flags.add('--help');
+      continue;
+    }
     const eq = arg.indexOf('=');
     const name = eq > 0 ? arg.slice(0, eq) : arg;
     if (spec.flags.includes(name)) {

@@ -96,7 +96,7 @@ async function run(argv: string[]): Promise<number> {
   const split = argv.indexOf('--');
   const command = split >= 0 ? argv.slice(split + 1) : [];
   const args = parseArgs(joinFaultValues(split >= 0 ? argv.slice(0, split) : argv), {
-    flags: ['--plain', '--help', '-h', '--kubelet-websockets'],
+    flags: ['--plain', '--help', '--kubelet-websockets'],
     options: [
       '--pod',
       '--fault',
@@ -117,7 +117,7 @@ async function run(argv: string[]): Promise<number> {
       ...HOP_PORT_FLAGS.map(([flag]) => flag),
     ],
   });
-  if (args.flags.has('--help') || args.flags.has('-h')) {
+  if (args.flags.has('--help')) {
     process.stdout.write(LAB_HELP);
     return 0;
   }

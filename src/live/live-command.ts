@@ -48,10 +48,10 @@ export async function liveCommand(argv: string[]): Promise<number> {
 async function run(argv: string[]): Promise<number> {
   const renamed: Record<string, string> = { '-i': '--interface', '-f': '--filter', '-w': '--write' };
   const args = parseArgs(argv.map((a) => renamed[a] ?? a), {
-    flags: ['--json-lines', '--help', '-h'],
+    flags: ['--json-lines', '--help'],
     options: ['--interface', '--filter', '--port', '--write', '--keylog'],
   });
-  if (args.flags.has('--help') || args.flags.has('-h')) {
+  if (args.flags.has('--help')) {
     process.stdout.write(LIVE_HELP);
     return 0;
   }

@@ -70,10 +70,10 @@ export async function tapCommand(argv: string[]): Promise<number> {
 async function run(argv: string[]): Promise<number> {
   const kubectlMode = argv[0] === 'kubectl';
   const args = parseArgs((kubectlMode ? argv.slice(1) : argv).map((a) => (a === '-w' ? '--write' : a)), {
-    flags: ['--no-redact', '--quiet', '--help', '-h', '--upstream-tls', '--insecure', '--ui', '--json-lines'],
+    flags: ['--no-redact', '--quiet', '--help', '--upstream-tls', '--insecure', '--ui', '--json-lines'],
     options: ['--listen', '--upstream', '--write', '--hop', '--keylog', '--tls-cert', '--tls-key', '--upstream-ca', '--upstream-name', '--kubeconfig', '--context'],
   });
-  if (args.flags.has('--help') || args.flags.has('-h')) {
+  if (args.flags.has('--help')) {
     process.stdout.write(TAP_HELP);
     return 0;
   }

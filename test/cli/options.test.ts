@@ -64,3 +64,12 @@ test("extract's help lists each option it takes on a line of its own", () => {
   const help = run(['extract', '--help']).stdout;
   for (const option of ['--session N', '--stream NAME', '-o FILE', '--raw', '--from SIDE', '--keylog FILE']) expect(help).toMatch(new RegExp(`^  ${option.replace(/-/g, '\\-')} +\\S`, 'm'));
 });
+
+test('-h is --help for every command, as for execscope itself', () => {
+  for (const command of ['analyze', 'diagnose', 'extract', 'export', 'keys', 'lab', 'tap', 'live']) {
+    const r = run([command, '-h']);
+    expect({ command, status: r.status, stderr: r.stderr }).toEqual({ command, status: 0, stderr: '' });
+    expect(r.stdout).toBe(run([command, '--help']).stdout);
+    expect(r.stdout).toMatch(new RegExp(`^Usage: execscope ${command}`));
+  }
+});
