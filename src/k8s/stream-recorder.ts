@@ -30,6 +30,12 @@ const DATA_DIR: Record<string, Direction> = { stdin: 'c2s', resize: 'c2s' };
 const NOT_CLOSED: StreamRecord['closedAt'] = Object.freeze({ c2s: null, s2c: null });
 /** The head's first chunk holds a few keystrokes' worth at least. */
 const MIN_HEAD_CHUNK = 64;
+/**
+ * A port-forward error stream's text ("error forwarding port 81 to pod …") is what the doctor quotes
+ * (R14) and the outcome names: kept even where no head is (`analyze --json`), so that report says
+ * what `diagnose` says. Such streams are few and short.
+ */
+const PORT_FORWARD_ERROR_HEAD_BYTES = 1024;
 
 export class StreamRecorder {
   readonly record: StreamRecord;
@@ -38,6 +44,8 @@ export class StreamRecorder {
   /** The head's last chunk with its spare room; the head's last entry is the part of it filled so far. */
   private headChunk: Uint8Array | null = null;
   private headChunkFilled = 0;
+  /** Payload bytes this stream keeps as its head. */
+  private readonly headLimit: number;
 
   constructor(
     name: string,
@@ -64,6 +72,7 @@ export class StreamRecorder {
       eventsDropped: 0,
     };
     this.hash = opts.hasher ? opts.hasher.open() : null;
+    this.headLimit = name.startsWith('error:') ? Math.max(opts.headBytes, PORT_FORWARD_ERROR_HEAD_BYTES) : opts.headBytes;
   }
 
   /** Whether data() keeps its `frame` (in timeline events): a caller whose origins are transient passes copies then. */
@@ -100,7 +109,7 @@ export class StreamRecorder {
       r.firstDataAt ??= frame.lastTs;
       r.lastDataTs = frame.lastTs;
       if (this.hash !== null) this.opts.hasher?.update(this.hash, bytes, start, end);
-      if (r.headBytes < this.opts.headBytes) this.keepHead(bytes, start, Math.min(end, start + this.opts.headBytes - r.headBytes));
+      if (r.headBytes < this.headLimit) this.keepHead(bytes, start, Math.min(end, start + this.headLimit - r.headBytes));
     }
     const ev = this.openEvent;
     if (ev !== null) {
@@ -126,7 +135,7 @@ export class StreamRecorder {
     for (let at = start; ; ) {
       let chunk = this.headChunk;
       if (chunk === null || this.headChunkFilled === chunk.length) {
-        chunk = new Uint8Array(Math.min(this.opts.headBytes - r.headBytes, Math.max(end - at, 2 * (chunk?.length ?? 0), MIN_HEAD_CHUNK)));
+        chunk = new Uint8Array(Math.min(this.headLimit - r.headBytes, Math.max(end - at, 2 * (chunk?.length ?? 0), MIN_HEAD_CHUNK)));
         this.headChunk = chunk;
         this.headChunkFilled = 0;
         r.head = appended(r.head, chunk);

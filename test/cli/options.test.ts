@@ -73,3 +73,15 @@ test('-h is --help for every command, as for execscope itself', () => {
     expect(r.stdout).toMatch(new RegExp(`^Usage: execscope ${command}`));
   }
 });
+
+test("analyze --json carries the doctor's findings word for word as diagnose --json, a port-forward's error text included", () => {
+  for (const name of ['lab-portforward-refused.pcapng', 'lab-fault-no-pings.pcapng', 'lab-spdy-not-found.pcapng']) {
+    const capture = fixture(join('lab', name));
+    const analyzed = JSON.parse(run(['analyze', capture, '--json']).stdout).sessions;
+    const diagnosed = JSON.parse(run(['diagnose', capture, '--json']).stdout).sessions;
+    expect(diagnosed.length).toBeGreaterThan(0);
+    for (const d of diagnosed) expect({ name, id: d.id, diagnosis: analyzed.find((s: { id: number }) => s.id === d.id).diagnosis }).toEqual({ name, id: d.id, diagnosis: d.diagnosis });
+  }
+  const text = JSON.stringify(JSON.parse(run(['analyze', fixture(join('lab', 'lab-portforward-refused.pcapng')), '--json']).stdout).sessions[0].diagnosis);
+  expect(text).toContain('error:81:0 carried an error at +72.1 ms: error forwarding port 81 to pod');
+});
