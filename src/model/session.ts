@@ -223,6 +223,8 @@ export interface TlsSummary {
   version?: string;
   cipherSuite?: string;
   keysFound: boolean | null;
+  /** The keys found fail on this connection (wrong or partial key log); absent otherwise. */
+  keysWrong?: true;
   /**
    * Record-level timeline (capped), so "who stopped talking" shows even without keys. `offset`: the
    * record's first byte in its direction's TCP stream; `plaintext`: the application bytes it added to

@@ -20,7 +20,7 @@ export function tlsConsumer(scope: ConnectionScope, keys: TlsKeyLog, plaintextCo
     keys,
     {
       onHandshakeInfo: (info) => {
-        Object.assign(tls, { sni: info.sni, alpn: info.alpn, version: info.version, cipherSuite: info.cipherSuite, keysFound: info.keysFound });
+        Object.assign(tls, { sni: info.sni, alpn: info.alpn, version: info.version, cipherSuite: info.cipherSuite, keysFound: info.keysFound, keysWrong: info.keysWrong });
         if (info.keysFound === false) ctx.tlsWithoutKeys();
       },
       onRecord: (dir, rec) => {

@@ -199,12 +199,14 @@ export function keysReport(model: CaptureModel): string {
   if (!tls.length) return 'no TLS connections in this capture\n';
   const lines = tls.map((c) => {
     const t = c.tls as TlsSummary;
-    const keys = t.keysFound === true ? 'decrypted' : t.keysFound === false ? 'NO KEYS' : 'keys not needed yet (handshake incomplete)';
+    const keys = t.keysWrong ? 'BAD KEYS' : t.keysFound === true ? 'decrypted' : t.keysFound === false ? 'NO KEYS' : 'keys not needed yet (handshake incomplete)';
     return `${String(c.id).padStart(4)} ${c.client} → ${c.server}  ${keys.padEnd(9)}  ${tlsText(t)}  ${plural(c.requests.length, 'request')}`;
   });
   const missing = tls.filter((c) => c.tls?.keysFound === false).length;
   if (missing) {
     lines.push('', `${missing} of ${tls.length} TLS connections have no keys: pass --keylog FILE (NSS key log, e.g. from SSLKEYLOGFILE or Go's KeyLogWriter), or embed it: editcap --inject-secrets tls,FILE in.pcap out.pcapng`);
   }
+  const wrong = tls.filter((c) => c.tls?.keysWrong).length;
+  if (wrong) lines.push('', `${wrong} of ${tls.length} TLS connections have keys that do not decrypt them: the key log is of another capture or cut short (the warnings say which record failed)`);
   return safeLines(lines.join('\n')) + '\n';
 }

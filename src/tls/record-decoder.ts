@@ -51,6 +51,8 @@ export interface TlsConnectionInfo {
   helloRetryRequest?: boolean;
   /** null until the handshake shows which keys are needed. */
   keysFound: boolean | null;
+  /** Keys were found, but a record they should open failed (wrong or partial key log). */
+  keysWrong?: true;
 }
 
 export interface TlsAlert {
@@ -310,12 +312,7 @@ export class TlsConnectionDecoder {
       return null;
     }
     d.stopped = true;
-    this.reportOnce(
-      'wrong-keys',
-      { dir, offset: origin.offset },
-      `keys for client random ${this.info.clientRandom} do not decrypt this connection (wrong or partial key log): ` +
-        `record ${seq} of ${dir} fails authentication, decryption of ${dir} stops here`,
-    );
+    this.wrongKeys(dir, origin.offset, `record ${seq} of ${dir} fails authentication, decryption of ${dir} stops here`);
     return null;
   }
 
@@ -333,12 +330,7 @@ export class TlsConnectionDecoder {
     if (++d.trials >= MAX_TRIAL_RECORDS) {
       d.trialDecrypter = null;
       d.stopped = true;
-      this.reportOnce(
-        'wrong-keys',
-        { dir, offset: origin.offset },
-        `keys for client random ${this.info.clientRandom} do not decrypt this connection (wrong or partial key log): ` +
-          `no ${dir} record opens with the ${dir === 'c2s' ? 'client' : 'server'} application traffic secret`,
-      );
+      this.wrongKeys(dir, origin.offset, `no ${dir} record opens with the ${dir === 'c2s' ? 'client' : 'server'} application traffic secret`);
     }
     return null;
   }
@@ -422,6 +414,12 @@ export class TlsConnectionDecoder {
         d.trafficSecret = applicationSecret;
       }
     }
+  }
+
+  /** The logged keys fail on this connection: said once, and in its info (what `keys` lists). */
+  private wrongKeys(dir: Direction, offset: number, detail: string): void {
+    this.reportOnce('wrong-keys', { dir, offset }, `keys for client random ${this.info.clientRandom} do not decrypt this connection (wrong or partial key log): ${detail}`);
+    this.updateInfo({ keysWrong: true });
   }
 
   private reportPartial(missing: string[]): void {

@@ -4,11 +4,14 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDirForTests } from '../kit/temp-dir.js';
 
 const root = process.cwd();
 const cli = join(root, 'dist', 'cli.js');
 const fixture = (name: string) => join(root, 'fixtures', name);
+const tmp = tempDirForTests('execscope-options-');
 
 function run(args: string[]) {
   const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 60_000 });
@@ -84,4 +87,22 @@ test("analyze --json carries the doctor's findings word for word as diagnose --j
   }
   const text = JSON.stringify(JSON.parse(run(['analyze', fixture(join('lab', 'lab-portforward-refused.pcapng')), '--json']).stdout).sessions[0].diagnosis);
   expect(text).toContain('error:81:0 carried an error at +72.1 ms: error forwarding port 81 to pod');
+});
+
+test('keys says BAD KEYS, not decrypted, for a connection whose logged keys fail', () => {
+  // The key log's secrets, each with its first hex digit changed: found for the client randoms, wrong.
+  const wrong = readFileSync(fixture('tls-ws-keylog.keylog'), 'utf8').replace(/^(\S+ \S+ )([0-9a-f])/gm, (_m, head: string, digit: string) => head + (digit === '0' ? '1' : '0'));
+  const keylog = join(tmp, 'wrong.keylog');
+  writeFileSync(keylog, wrong);
+  const r = run(['keys', fixture('tls-ws-keylog.pcap'), '--keylog', keylog]);
+  expect(r.status).toBe(0);
+  expect(r.stdout).toMatch(/127\.0\.0\.1:51038 → 127\.0\.0\.1:18110  BAD KEYS   TLS 1\.3, TLS_AES_128_GCM_SHA256  0 requests\n/);
+  expect(r.stdout).not.toContain('decrypted');
+  expect(r.stdout).toContain('2 of 2 TLS connections have keys that do not decrypt them');
+  const tls = JSON.parse(run(['analyze', fixture('tls-ws-keylog.pcap'), '--keylog', keylog, '--json']).stdout).connections.filter((c: { tls?: object }) => c.tls);
+  expect(tls.map((c: { tls: { keysFound: boolean; keysWrong?: boolean } }) => [c.tls.keysFound, c.tls.keysWrong])).toEqual([
+    [true, true],
+    [true, true],
+  ]);
+  expect(run(['keys', fixture('tls-ws-keylog.pcap'), '--keylog', fixture('tls-ws-keylog.keylog')]).stdout).not.toContain('BAD KEYS');
 });
