@@ -282,16 +282,18 @@ async function extract(argv: string[]): Promise<number> {
   if (!outPath) throw new UsageError('extract needs -o FILE');
   const from = lastOption(args, '--from');
   if (from !== undefined && from !== 'client' && from !== 'server') throw new UsageError(`--from takes client or server, not ${JSON.stringify(from)}`);
-  const file = outPath === '-' ? null : new ExtractOutput(outPath, path);
   // A hang-up stops the extract where it is (there is no one to tell): a file cut short is removed,
-  // never left looking complete; one already finished stays. Then the process ends by SIGHUP.
+  // never left looking complete; one already finished stays. Then the process ends by SIGHUP. Heard
+  // before the file is made: a SIGHUP with no handler yet would end the process with the file empty.
   let finished = false;
+  let file: ExtractOutput | null = null;
   endOnHangUp({
     streams: terminalOutputs(),
     stop: () => {
       if (!finished) file?.abandon();
     },
   });
+  if (outPath !== '-') file = new ExtractOutput(outPath, path);
   const out = file ?? (process.stdout.isTTY && !args.flags.has('--raw') ? new NeutralisedTerminal() : process.stdout);
   let written = 0;
   const target = { session, stream, dir: from === undefined ? undefined : from === 'client' ? ('c2s' as const) : ('s2c' as const) };
