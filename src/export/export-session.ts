@@ -3,6 +3,7 @@
  * and/or a timeline picture (SVG, PNG). Stream bytes beyond the kept head are read back from the
  * capture, as the TUI's Content pane does.
  */
+import { statSync } from 'node:fs';
 import { open, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { UsageError } from '../cli/args.js';
@@ -37,13 +38,24 @@ async function writeCast(path: string, model: CaptureModel, s: ExecSession, opts
   if (s.state === 'upgrade-failed') throw new UsageError(`session ${s.id} was refused (HTTP ${s.httpStatus ?? '?'}): nothing to replay`);
   const wanted = s.streams.filter((r) => r.name === 'stdout' || r.name === 'stderr' || (req.asciicast.stdin && r.name === 'stdin'));
   const read = createContentReader(path, opts);
+  // A pipe (stdin, `<(…)`) was read once and is spent: beyond its kept head a stream is what the head holds, and the notes say so.
+  const readAgain = canReadAgain(path);
   const bytes = new Map<string, Uint8Array>();
-  for (const r of wanted) bytes.set(r.name, r.bytes <= r.headBytes ? headBuffer(r) : await read(s, r));
+  for (const r of wanted) bytes.set(r.name, r.bytes <= r.headBytes || !readAgain ? headBuffer(r) : await read(s, r));
   const cast = asciicast(s, bytes, { stdin: req.asciicast.stdin, originNs: model.capture.originNs });
   // A recording holds what was typed and shown (passwords, tokens): only its owner reads it.
   await write(req, req.asciicast.path, cast.text, 0o600);
   req.report(`wrote ${cast.events} events of session ${s.id}${s.tty ? '' : ' (no TTY: stdout and stderr as lines)'} to ${req.asciicast.path}`);
   for (const note of cast.notes) req.report(`  note: ${note}`);
+  if (!readAgain && wanted.some((r) => r.bytes > r.headBytes)) req.report('  note: a pipe cannot be read again past what was kept: export from a file (a copy: analyze - --save FILE) for the whole stream');
+}
+
+function canReadAgain(path: string): boolean {
+  try {
+    return path !== '-' && statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }
 
 function write(req: ExportRequest, path: string, data: string | Uint8Array, mode?: number): Promise<void> {

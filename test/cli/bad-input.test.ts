@@ -201,3 +201,20 @@ test('- with stdin a terminal is refused at once, saying how to pipe a capture i
     expect(r.stdout.replace(/\r\n/g, '\n')).toBe(`execscope: - reads the capture from stdin, which is a terminal here: pipe one in (tcpdump -U -w - ... | execscope ${command} -)\n`);
   }
 });
+
+test('export from a pipe replays what the pipe left (the kept head), saying so, rather than an empty recording', () => {
+  const large = fixture(join('lab', 'lab-ws-large-output.pcapng.gz'));
+  const cast = join(tmp, 'piped.cast');
+  const r = run(['export', '-', '--session', '1', '--asciicast', cast], { input: readFileSync(large) });
+  expect(r.status).toBe(0);
+  expect(r.stderr).toContain('note: stdout: only the first 262144 B of 25000000 B were available');
+  expect(r.stderr).toContain('note: a pipe cannot be read again past what was kept');
+  const output = readFileSync(cast, 'utf8')
+    .trimEnd()
+    .split('\n')
+    .slice(1)
+    .map((line) => JSON.parse(line)[2] as string)
+    .join('');
+  expect(output.startsWith('execscope-lab-large-output\r\n')).toBe(true);
+  expect(output.length).toBeGreaterThan(250_000);
+});
