@@ -27,6 +27,12 @@ export interface TerminalTextOptions {
   wrapAt?: number;
   /** Lines kept at most; the rest is dropped and a last line says so. Default 100 000. */
   maxLines?: number;
+  /**
+   * The terminal cells a character (or a stand-in such as `\xFF`, `⟨U+009B⟩`) takes, for tab stops,
+   * wrapping and overprinting by cells as a terminal does: a wide character two, a combining mark
+   * none. Default: one each (this module does not load the Unicode width tables; the TUI passes them).
+   */
+  cellsOf?: (text: string) => number;
 }
 
 const ESC = 0x1b;
@@ -113,11 +119,17 @@ function printableAsIs(text: string): boolean {
 
 type ParserState = 'ground' | 'escape' | 'escape-intermediate' | 'csi' | 'string' | 'string-escape';
 
-/** The screen being drawn: finished lines and the current line as cells, with a cursor column. */
+/**
+ * The screen being drawn: finished lines and the current line as cells, with a cursor column. A
+ * character of several cells fills its first cell, the others hold '' (so a row's text is its cells
+ * joined); a character of none joins the one before it, as a terminal draws a combining mark.
+ */
 class TerminalCanvas {
   readonly lines: TerminalLine[] = [];
   private cells: string[] = [];
   private kinds: SpanKind[] = [];
+  /** Per cell: the cells of the character starting there, 0 on the cells it covers after its first. */
+  private widths: number[] = [];
   private col = 0;
   private truncated = false;
 
@@ -125,17 +137,74 @@ class TerminalCanvas {
     private readonly tabSize: number,
     private readonly wrapAt: number,
     private readonly maxLines: number,
+    private readonly cellsOf: ((text: string) => number) | null,
   ) {}
 
   put(text: string, kind: SpanKind): void {
+    const code = text.length === 1 ? text.charCodeAt(0) : 0;
+    if (this.cellsOf === null || (code >= 0x20 && code < 0x7f)) return this.putNarrow(text, kind);
+    const w = this.cellsOf(text);
+    if (w === 1) return this.putNarrow(text, kind);
+    if (w === 0 && this.join(text)) return;
+    // A character that does not fit in what is left of the row starts the next one, as a wide one does on a terminal.
+    const cells = Math.max(1, Math.min(w, this.wrapAt));
+    if (this.col + cells > this.wrapAt) this.newline(true);
+    while (this.cells.length < this.col) this.fill(this.cells.length, ' ', 'text', 1);
+    for (let c = this.col; c < this.col + cells; c++) this.blank(c);
+    this.fill(this.col, text, kind, cells);
+    for (let c = 1; c < cells; c++) this.fill(this.col + c, '', kind, 0);
+    this.col += cells;
+  }
+
+  /** A character of one cell: the common case, kept short. */
+  private putNarrow(text: string, kind: SpanKind): void {
     if (this.col >= this.wrapAt) this.newline(true);
-    while (this.cells.length < this.col) {
-      this.cells.push(' ');
-      this.kinds.push('text');
+    while (this.cells.length < this.col) this.fill(this.cells.length, ' ', 'text', 1);
+    if (this.col < this.cells.length) this.blank(this.col);
+    this.fill(this.col++, text, kind, 1);
+  }
+
+  /** A character of no cells joined to the one before the cursor; false when there is none. */
+  private join(text: string): boolean {
+    let at = this.col - 1;
+    while (at > 0 && this.widths[at] === 0) at--;
+    if (at < 0 || at >= this.cells.length) return false;
+    const joined = this.cells[at] + text;
+    const was = this.widths[at];
+    const now = this.cellsOf!(joined);
+    // A variation selector can make the character wider (☺ + U+FE0F); grown at the cursor, it takes its new cells.
+    if (now <= was || at + was !== this.col) {
+      this.cells[at] = joined;
+      return true;
     }
-    this.cells[this.col] = text;
-    this.kinds[this.col] = kind;
-    this.col++;
+    const kind = this.kinds[at];
+    if (at + now > this.wrapAt && at > 0) {
+      // No longer fits the row: it goes to the next one, as it would have had it been that wide to start with.
+      if (at + was >= this.cells.length) this.cells.length = this.kinds.length = this.widths.length = at;
+      else for (let c = at; c < at + was; c++) this.fill(c, ' ', 'text', 1);
+      this.col = this.wrapAt;
+      this.put(joined, kind);
+      return true;
+    }
+    this.col = at;
+    this.put(joined, kind);
+    return true;
+  }
+
+  private fill(at: number, text: string, kind: SpanKind, width: number): void {
+    this.cells[at] = text;
+    this.kinds[at] = kind;
+    this.widths[at] = width;
+  }
+
+  /** Cell `at` about to be written: a character of several cells it belongs to is erased whole, as a terminal erases a wide one half overwritten. */
+  private blank(at: number): void {
+    if (at >= this.cells.length) return;
+    let first = at;
+    while (first > 0 && this.widths[first] === 0) first--;
+    const end = first + this.widths[first];
+    if (end - first <= 1) return;
+    for (let c = first; c < end; c++) this.fill(c, ' ', 'text', 1);
   }
 
   newline(wrapped = false): void {
@@ -146,6 +215,7 @@ class TerminalCanvas {
     } else this.truncated = true;
     this.cells = [];
     this.kinds = [];
+    this.widths = [];
     this.col = 0;
   }
 
@@ -328,7 +398,7 @@ class Utf8Reader {
 
 /** Captured bytes (one buffer or the chunks of a stream, in order) as safe terminal lines with span kinds. */
 export function renderTerminalLines(bytes: Uint8Array | readonly Uint8Array[], opts: TerminalTextOptions = {}): TerminalLine[] {
-  const canvas = new TerminalCanvas(opts.tabSize ?? 8, opts.wrapAt ?? 4096, opts.maxLines ?? 100_000);
+  const canvas = new TerminalCanvas(opts.tabSize ?? 8, opts.wrapAt ?? 4096, opts.maxLines ?? 100_000, opts.cellsOf ?? null);
   const reader = new Utf8Reader(new ControlInterpreter(canvas));
   if (bytes instanceof Uint8Array) reader.push(bytes);
   else for (const chunk of bytes) reader.push(chunk);

@@ -1,5 +1,6 @@
 /** What the Content pane can show for a session: each payload stream as one continuous text. */
 import type { ExecSession, StreamRecord } from '../model/session.js';
+import cellWidth from '../report/cell-width.js';
 import { formatBytes } from '../report/format.js';
 import { renderTerminalLines, safeInline, type TerminalLine } from '../report/terminal-text.js';
 import { keystrokeLines } from './keystrokes.js';
@@ -62,6 +63,21 @@ function prettyStatus(bytes: Uint8Array | readonly Uint8Array[]): Uint8Array | n
   }
 }
 
+/** Widths of single characters measured so far: string-width segments each one it is given (~5× the drawing's time on CJK text). */
+const characterCells = new Map<string, number>();
+const CHARACTERS_KEPT = 65_536;
+
+/** The cells a character of captured text takes (one code point, or one with the marks that joined it). */
+function cellsOf(text: string): number {
+  if (text.length > 2) return cellWidth(text);
+  let cells = characterCells.get(text);
+  if (cells === undefined) {
+    cells = cellWidth(text);
+    if (characterCells.size < CHARACTERS_KEPT) characterCells.set(text, cells);
+  }
+  return cells;
+}
+
 /**
  * Lines of `r` (its bytes `bytes`) for a pane `width` cells wide, long lines wrapped: a TTY
  * session's stdin as the keys typed, the error stream's Status JSON indented, anything else as a
@@ -71,7 +87,7 @@ export function contentLines(s: ExecSession, r: StreamRecord, bytes: Uint8Array 
   const wrapAt = Math.max(1, width);
   if (s.tty && r.name === 'stdin') return keystrokeLines(bytes, wrapAt);
   const status = r.name === 'error' ? prettyStatus(bytes) : null;
-  return renderTerminalLines(status ?? bytes, { wrapAt, maxLines: MAX_CONTENT_LINES });
+  return renderTerminalLines(status ?? bytes, { wrapAt, maxLines: MAX_CONTENT_LINES, cellsOf });
 }
 
 /** The first `count` bytes of `bytes`, as chunks. */

@@ -57,8 +57,9 @@ it('with NO_COLOR no ESC byte and no C1 control is ever written', async () => {
   expect(all).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f]/);
   // …and the hostile bytes are all there to see, neutralised.
   expect(all).toContain('before␛[2J␛[H␛]0;pwned␇␛]8;;http://evil␛\\link␛[10;10H␛[?2004h␛[200~paste␛[201~');
-  // The second line: \r went back to column 0 and \b, BEL, "after" overwrote the start, as on a terminal.
-  expect(all).toContain('␇after1m⟨U+009D⟩0;t␇␛c␛7');
+  // The second line: \r went back to column 0 and \b, BEL, "after" overwrote the start, as on a terminal;
+  // the raw 0x9b shown as \x9B takes the four cells it is drawn in, so "after" covers it and "31".
+  expect(all).toContain('␇afterm⟨U+009B⟩31m⟨U+009D⟩0;t␇␛c␛7');
   expect(all).toContain('exec ns␛[2J/pod␛]0;title␇ [c⟨U+009B⟩31m] sh -c "echo ␛[31mred␛[0m␊⟨U+2');
   expect(all).toContain('failed: Bad␛[5m oops ␛]0;t␇⟨U+009B⟩2J');
   expect(all).toContain('std␛[2Jout');

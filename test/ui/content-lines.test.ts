@@ -1,4 +1,5 @@
 import { contentLines, findInLines } from '../../src/ui/content.js';
+import cellWidth from '../../src/report/cell-width.js';
 import { renderTerminalLines } from '../../src/report/terminal-text.js';
 import { keystrokeLines } from '../../src/ui/keystrokes.js';
 import { data, origin, session, stream } from '../helpers/model-builders.js';
@@ -74,5 +75,43 @@ describe('findInLines', () => {
     const keys = keystrokeLines(bytes('echo 0123456789\r'), 8);
     expect(text(keys)).toEqual(['echo 012', '3456789⏎']);
     expect(findInLines(keys, '0123')).toEqual([{ row: 0, start: 5, endRow: 1, end: 1 }]);
+  });
+});
+
+describe('Content rows fit the pane in terminal cells', () => {
+  const cells = (lines: ReturnType<typeof contentLines>) => text(lines).map((l) => cellWidth(l));
+  const rendered = (chunk: Uint8Array, width: number) => {
+    const s = session();
+    const r = stream(s, 'stdout', 1);
+    data(r, 's2c', chunk, origin(0, 10, 1, 0));
+    return contentLines(s, r, r.head, width);
+  };
+
+  it('wraps wide characters, invalid bytes and named controls by the cells they take, losing nothing', () => {
+    // 中 takes two cells, \xFF four, ⟨U+009B⟩ eight: counted as one cell each, a row ran past the pane and Ink cut it.
+    const wide = rendered(bytes('中文宽字符'.repeat(6) + ' tail'), 20);
+    expect(text(wide)).toEqual(['中文宽字符中文宽字符', '中文宽字符中文宽字符', '中文宽字符中文宽字符', ' tail']);
+    const binary = rendered(new Uint8Array([...Array(30).fill(0xff), 0x0a, ...Array(6).fill(0xc2), 0x9b, 0x41]), 20);
+    expect(cells(binary).every((w) => w <= 20)).toBe(true);
+    expect(text(binary).join('').replace(/\\xFF/g, 'F')).toBe('F'.repeat(30) + '\\xC2'.repeat(5) + '⟨U+009B⟩A');
+    for (const width of [1, 2, 3, 7, 80]) expect(cells(rendered(bytes('a中b😀c\t中\x1b[2J'.repeat(9)), width)).every((w) => w <= Math.max(width, 2))).toBe(true);
+  });
+
+  it('puts a tab stop and an overprinted wide character where a terminal does', () => {
+    // "中" is two cells: the tab after it goes to column 8, not 9 as if it took one.
+    expect(text(rendered(bytes('中中中\tx'), 80))).toEqual(['中中中  x']);
+    // A carriage return and one narrow character over half of a wide one: the rest of it is blank.
+    expect(text(rendered(bytes('中文\rab\rx'), 80))).toEqual(['xb文']);
+    expect(text(rendered(bytes('中文\r a'), 80))).toEqual([' a文']);
+    expect(text(rendered(bytes('ab中\rx'), 80))).toEqual(['xb中']);
+    expect(text(rendered(bytes('abcd\r中'), 80))).toEqual(['中cd']);
+    expect(text(rendered(bytes('a中b\r 文'), 80))).toEqual([' 文b']);
+    expect(text(rendered(bytes('a中b\r  文'), 80))).toEqual(['  文']);
+  });
+
+  it('keeps combining marks and joined emoji with their character', () => {
+    expect(text(rendered(bytes('e\u0301'.repeat(12)), 10))).toEqual(['e\u0301'.repeat(10), 'e\u0301'.repeat(2)]);
+    expect(text(rendered(bytes('👩\u200d👩\u200d👧x'), 80))).toEqual(['👩\u200d👩\u200d👧x']);
+    expect(cells(rendered(bytes('☺\uFE0F'.repeat(30)), 9)).every((w) => w <= 9)).toBe(true);
   });
 });
