@@ -57,11 +57,32 @@ function neutralised(cp: number): string | null {
     (cp >= 0x2066 && cp <= 0x2069) || // bidi isolates
     cp === 0x2028 ||
     cp === 0x2029 ||
-    (cp >= 0xd800 && cp <= 0xdfff) // lone surrogates (only in JS strings)
+    (cp >= 0xd800 && cp <= 0xdfff) || // lone surrogates (only in JS strings)
+    invisibleAlone(cp)
   ) {
     return `⟨U+${cp.toString(16).toUpperCase().padStart(4, '0')}⟩`;
   }
   return null;
+}
+
+/**
+ * Characters that take no cell and stand alone as a grapheme cluster (zero-width space, word joiner,
+ * BOM, soft hyphen, Hangul fillers, tags outside a flag…): Ink gives every cluster at least one cell,
+ * the terminal draws these in none (or, for some, one), so a row holding one no longer lines up with
+ * the others, and a pod name can hide one. Shown as ⟨U+200B⟩ as the bidi controls are. Joiners and
+ * marks that join the character before them (U+200C, U+200D, U+0300…) are not among them.
+ */
+function invisibleAlone(cp: number): boolean {
+  if (cp < 0x2060) return cp === 0x00ad || cp === 0x115f || cp === 0x1160 || cp === 0x180e || cp === 0x200b;
+  if (cp < 0x10000) return cp <= 0x2065 || (cp >= 0x206a && cp <= 0x206f) || cp === 0x3164 || cp === 0xfeff || cp === 0xffa0 || (cp >= 0xfff0 && cp <= 0xfffb);
+  return (
+    (cp >= 0x13430 && cp <= 0x1343f) ||
+    (cp >= 0x1bca0 && cp <= 0x1bca3) ||
+    (cp >= 0x1d173 && cp <= 0x1d17a) ||
+    (cp >= 0xe0000 && cp <= 0xe001f) ||
+    (cp >= 0xe0080 && cp <= 0xe00ff) ||
+    (cp >= 0xe01f0 && cp <= 0xe0fff)
+  );
 }
 
 /** Every line of a report made safe for a terminal (the report's edge: whatever field a line quotes). */

@@ -1,4 +1,5 @@
 import { renderTerminalLines, renderTerminalText, safeInline } from '../../src/report/terminal-text.js';
+import cellWidth from '../../src/report/cell-width.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const bytes = (...b: number[]) => Uint8Array.from(b);
@@ -199,6 +200,30 @@ describe('safeInline', () => {
     expect(safeInline('\u202egnp.exe')).toBe('⟨U+202E⟩gnp.exe');
     expect(safeInline('\x7f\x00')).toBe('␡␀');
     expect(safeInline('lone \ud800 surrogate')).toBe('lone ⟨U+D800⟩ surrogate');
+  });
+
+  it('shows characters that take no cell and stand alone (zero-width space, BOM, word joiner, soft hyphen, Hangul filler)', () => {
+    // "demo-0" and "demo-0\u200b" looked the same, and Ink gave the invisible one a cell the terminal did not: the row shifted.
+    expect(safeInline('demo-0\u200b')).toBe('demo-0⟨U+200B⟩');
+    expect(safeInline('\ufeffa\u2060b\u00adc\u3164d\u{e0001}')).toBe('⟨U+FEFF⟩a⟨U+2060⟩b⟨U+00AD⟩c⟨U+3164⟩d⟨U+E0001⟩');
+    expect(renderTerminalText(enc('x\u200by\ufeff'))).toEqual(['x⟨U+200B⟩y⟨U+FEFF⟩']);
+    // What joins the character before it stays: accents, emoji sequences, ZWJ and ZWNJ between letters.
+    expect(safeInline('e\u0301 👩\u200d👩\u200d👧 ☺\ufe0f 🏴\u{e0067}\u{e0062}\u{e0065}\u{e006e}\u{e0067}\u{e007f} क\u200dष')).toBe('e\u0301 👩\u200d👩\u200d👧 ☺\ufe0f 🏴\u{e0067}\u{e0062}\u{e0065}\u{e006e}\u{e0067}\u{e007f} क\u200dष');
+  });
+
+  it('lets no character through that makes a grapheme of no cells (Ink would give it one, the terminal none)', () => {
+    const graphemes = new Intl.Segmenter();
+    const noCells: string[] = [];
+    const planes = [[0, 0xffff], [0x13430, 0x1343f], [0x1bca0, 0x1bca3], [0x1d173, 0x1d17a], [0xe0000, 0xe0fff]];
+    for (const [from, to] of planes) {
+      for (let c = from; c <= to; c++) {
+        if (c >= 0xd800 && c <= 0xdfff) continue;
+        for (const { segment } of graphemes.segment(safeInline(`a${String.fromCodePoint(c)}b`))) {
+          if (cellWidth(segment) === 0) noCells.push(c.toString(16));
+        }
+      }
+    }
+    expect(noCells).toEqual([]);
   });
 
   it('returns a line that needs nothing as it is, and every code unit as the long way makes it', () => {
