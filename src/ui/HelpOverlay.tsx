@@ -8,12 +8,15 @@ import { OverlayPane } from './OverlayPane.js';
 export const SYMBOL_HELP: readonly [string, string][] = [
   ['─ ▪ ■ █', 'stream open · data by volume'],
   ['├ ┤ ✕', 'open · half-close · reset'],
+  ['○ ● ┼', 'request · 101/other · reply'],
   ['◉', 'selected event'],
-  ['• ∘ ⊘', 'ping · pong · goaway/close'],
+  ['• ∘ ⊘', 'ping · pong/0 B · goaway/close'],
+  ['+ ≡ ?', 'flow window · settings · poll'],
   ['┆ ╳', 'TCP gap (bytes missing)'],
   ['≈', 'idle stretch compressed'],
   ['◂ ▸', 'more events off screen'],
   ['✓ ! ✗', 'ok · warning · error'],
+  ['▪ █ ┤', 'hops: output · Status · end'],
 ];
 
 const KEY_COLUMN = 66;

@@ -202,7 +202,8 @@ const MARK_RANK: Record<CellMark, number> = {
   reset: 10,
 };
 
-const CONTROL_GLYPHS: Partial<Record<string, string>> = {
+/** A control event's glyph by kind (● for any other); the help's legend names each (test/ui/panes.test.tsx). */
+export const CONTROL_GLYPHS: Partial<Record<string, string>> = {
   ping: '•',
   pong: '∘',
   'window-update': '+',
@@ -216,7 +217,7 @@ const CONTROL_GLYPHS: Partial<Record<string, string>> = {
   poll: '?',
 };
 
-const STATIC_GLYPHS: Record<CellMark, string> = {
+export const STATIC_GLYPHS: Record<CellMark, string> = {
   none: ' ',
   line: '─',
   idle: '≈',

@@ -9,6 +9,7 @@ import { groupSessions } from '../../src/ui/session-groups.js';
 import { SessionList, sessionColumns } from '../../src/ui/SessionList.js';
 import { StatusBar } from '../../src/ui/StatusBar.js';
 import { TitleBar } from '../../src/ui/TitleBar.js';
+import { CONTROL_GLYPHS, SELECTED_GLYPH, STATIC_GLYPHS, volumeGlyph } from '../../src/ui/timeline-lanes.js';
 import { renderTerminalLines } from '../../src/report/terminal-text.js';
 import { initialUiState } from '../../src/ui/ui-state.js';
 import { captureModel, connection, data, hangingSession, origin, session, stream, tlsSummary, wsEchoSession } from '../helpers/model-builders.js';
@@ -128,6 +129,13 @@ describe('HelpOverlay', () => {
     const rows = tui.lastFrame().split('\n');
     expect(rows[1]).toMatch(/^ +↑ ↓ {2}k j +move: session, lane, layer, scroll +─ ▪ ■ █ +stream open · data by volume$/);
     for (const [glyphs] of SYMBOL_HELP) expect(tui.lastFrame()).toContain(glyphs);
+  });
+
+  it('names every symbol a lane or a hop row draws', () => {
+    // ┼ (a stream's reply) was on nearly every SPDY lane, ○ ● on every upgrade lane, + ≡ ? on HTTP/2 and docker ones: none was explained.
+    const legend = SYMBOL_HELP.map(([glyphs]) => glyphs).join(' ');
+    const drawn = [...Object.values(CONTROL_GLYPHS), ...Object.values(STATIC_GLYPHS), SELECTED_GLYPH, volumeGlyph(0, 9), volumeGlyph(1, 9), volumeGlyph(3, 9), volumeGlyph(9, 9), ...'○●▪█┤✕'];
+    expect(drawn.filter((g) => g !== undefined && g.trim() !== '' && !legend.includes(g))).toEqual([]);
   });
 
   it('scrolls when the keys do not fit, saying where it is', async () => {
