@@ -60,6 +60,8 @@ function layerLine(layer: LayerView, i: number, count: number, selected: boolean
 function hexLines(layer: LayerView, hl: ByteRange | null, width: number, rows: number, scroll: number): Segment[][] {
   if (rows <= 0) return [];
   if (!layer.bytes) return [[{ text: `    ${layer.missing ?? 'no bytes for this layer here (they come from re-reading the capture)'}`, dim: true }]];
+  // A heading with no row of bytes under it would name rows it does not show.
+  if (rows < 2) return [];
   const per = bytesPerRow(width);
   const label = layer.range ? `${layer.range.space} ${layer.range.start}–${Math.max(layer.range.start, layer.range.end - 1)}` : layer.title;
   const total = Math.ceil(layer.bytes.length / per);
@@ -135,7 +137,8 @@ export function layerTree(p: Pick<EventDetailProps, 'layers' | 'selectedLayer' |
   if (p.inspection.status === 'failed') lines.push({ layer: -1, segments: [{ text: `  ! could not re-read the capture: ${safeInline(p.inspection.message, 120)}`, color: 'yellow' }] });
   const hexNeed = layer?.bytes ? Math.ceil(layer.bytes.length / bytesPerRow(p.width)) + 1 : 1;
   const hexBudget = Math.min(hexNeed, fieldSel >= 0 ? Math.max(2, Math.floor(rows / 2)) : 2);
-  const treeRows = Math.max(0, Math.min(lines.length, rows - hexBudget));
+  // With no row left for the tree once the bytes have theirs, the rows are the tree's: the layer ↑↓ moves stays in sight.
+  const treeRows = Math.max(0, Math.min(lines.length, rows - hexBudget >= 1 ? rows - hexBudget : rows));
   const first = Math.max(0, Math.min(selLine - Math.floor(treeRows / 2), lines.length - treeRows));
   return { lines, first, rows: treeRows };
 }

@@ -296,6 +296,20 @@ describe('terminal size', () => {
     }
   });
 
+  it('on a small terminal the Event pane shows its layers before any bytes, and never an empty range of rows', async () => {
+    const tui = await renderTui(<App path="ws-echo.pcap" load={loaded(captureModel({ sessions: [wsEchoSession()] }))} />, { columns: 40, rows: 12 });
+    // One row for the bytes under their heading read "rows 1–0/2": the heading of no row.
+    expect(tui.lastFrame()).not.toMatch(/rows 1–0\//);
+    await tui.press(KEYS.enter, KEYS.enter);
+    expect(focused(tui)).toBe('Event');
+    // The layer ↑↓ moves was not on screen: the pane's few rows went to the bytes.
+    expect(tui.lastFrame()).toMatch(/^▸├ k8s/m);
+    expect(tui.lastFrame()).not.toMatch(/rows 1–0\//);
+    await tui.press(KEYS.down);
+    expect(tui.lastFrame()).toMatch(/^▸├ frame/m);
+    expectFits(tui, 40, 12);
+  });
+
   it('renders with ink-testing-library at its fixed 100 columns', async () => {
     const { lastFrame, unmount, stdin } = inkTestingRender(<App path="ws-echo.pcap" load={loaded(captureModel({ sessions: [wsEchoSession()] }))} />);
     expect(lastFrame()).toContain('kubectl→apiserver'.length > 0 ? 'Sessions · 1 · by time' : '');
