@@ -123,6 +123,8 @@ export function Timeline(p: TimelineProps) {
   if (p.finding && p.finding.severity !== 'info') info.push({ text: ` · ${p.finding.rule} ${p.finding.title} (d)`, color: severityColor(p.finding.severity), bold: true });
   info.push({ text: ` · ${severitySymbol(p.outcome.severity)} ${p.outcome.text}`, color: severityColor(p.outcome.severity) });
   if (p.hops.length > 1) info.push({ text: ` · hops ${p.hops.join('→')}`, dim: true });
+  // Lanes the pane has no room for would otherwise go unseen: a stream the session had looks absent.
+  if (laneRows > 0 && laneRows < p.lanes.length) info.push({ text: ` · lanes ${first + 1}–${first + laneRows} of ${p.lanes.length} (↑↓)`, dim: true });
   // The axis row's note column says how the axis is drawn: zoom, compressed idle time, span.
   const axisNote = [
     zoom > 1.001 ? `zoom ${zoom < 10 ? zoom.toFixed(1) : Math.round(zoom)}×` : '',

@@ -310,6 +310,22 @@ describe('terminal size', () => {
     expectFits(tui, 40, 12);
   });
 
+  it('the Timeline says which of its lanes it shows when it has no room for all', async () => {
+    const tui = await renderTui(<App path="spdy-echo.pcap" load={loaded(captureModel({ sessions: [spdyEchoSession()] }))} />, { columns: 120, rows: 12 });
+    const laneRows = () => lines(tui).filter((l) => /^[▸ ](upgrade|stdin|stdout|stderr|error|control) /.test(l)).length;
+    // Unfocused, the pane shows some lanes; the others were simply not there, with nothing to say so.
+    const shown = laneRows();
+    expect(shown).toBeLessThan(5);
+    expect(lines(tui).find((l) => l.includes('Timeline · #2'))).toMatch(new RegExp(`· lanes 1–${shown} of 5 \\(↑↓\\)`));
+    // ↓ to the last lane: the window moves, and the title with it.
+    await tui.press(KEYS.enter, KEYS.down, KEYS.down, KEYS.down, KEYS.down);
+    expect(lines(tui)).toContainEqual(expect.stringMatching(/^▸control /));
+    expect(lines(tui).find((l) => l.includes('Timeline · #2'))).toMatch(new RegExp(`· lanes ${6 - laneRows()}–5 of 5 \\(↑↓\\)`));
+    await tui.resize(120, 40);
+    expect(laneRows()).toBe(5);
+    expect(lines(tui).find((l) => l.includes('Timeline · #2'))).not.toMatch(/ lanes /);
+  });
+
   it('renders with ink-testing-library at its fixed 100 columns', async () => {
     const { lastFrame, unmount, stdin } = inkTestingRender(<App path="ws-echo.pcap" load={loaded(captureModel({ sessions: [wsEchoSession()] }))} />);
     expect(lastFrame()).toContain('kubectl→apiserver'.length > 0 ? 'Sessions · 1 · by time' : '');
