@@ -42,7 +42,9 @@ export function payloadPreview(lane: Lane, item: TimelineItem, max = 40): string
   if (!lane.stream || !isStreamEvent(e) || e.kind !== 'data' || e.length === 0) return '';
   const bytes = streamSlice(lane.stream, e.streamOffset, Math.min(e.length, max));
   if (!bytes) return '';
-  return `“${safeInline(decoder.decode(bytes))}${e.length > max ? '…' : ''}”`;
+  // Cut inside a character, its first bytes are held back (a decoder of its own: the held bytes are not for the next preview), not shown as U+FFFD.
+  const cut = e.length > max;
+  return `“${safeInline(cut ? new TextDecoder().decode(bytes, { stream: true }) : decoder.decode(bytes))}${cut ? '…' : ''}”`;
 }
 
 function layerLine(layer: LayerView, i: number, count: number, selected: boolean, expanded: boolean): Segment[] {

@@ -5,7 +5,7 @@ import type { EventInspector, InspectableEvent, LayerView } from '../../src/ui/e
 import { useInspection } from '../../src/ui/use-inspection.js';
 import { KEY_TABLE } from '../../src/ui/keys.js';
 import type { CaptureModel } from '../../src/model/session.js';
-import { captureModel, connection, hangingSession, refusedAndFallback, spdyEchoConnections, spdyEchoSession, wsEchoSession } from '../helpers/model-builders.js';
+import { captureModel, connection, data, hangingSession, origin, refusedAndFallback, spdyEchoConnections, spdyEchoSession, stream, wsEchoSession } from '../helpers/model-builders.js';
 import { expectFits, focusedPane as focused, frameLines as lines, KEYS, loaded, renderTui, tuiTestSetup, type Tui } from './tui-harness.js';
 
 /** ws-echo (1), spdy-echo (2), a hang (3), a refused WebSocket attempt (4) and its SPDY fallback (5). */
@@ -324,6 +324,16 @@ describe('terminal size', () => {
     await tui.resize(120, 40);
     expect(laneRows()).toBe(5);
     expect(lines(tui).find((l) => l.includes('Timeline · #2'))).not.toMatch(/ lanes /);
+  });
+
+  it('a preview cut inside a character drops the character’s first bytes, never shows them as U+FFFD', async () => {
+    const s = wsEchoSession();
+    // 39 bytes of "é" (two bytes each) and a third: the 40-byte preview ends on half of the 20th "é".
+    data(stream(s, 'stdout', 1), 's2c', 'x' + 'é'.repeat(30), origin(300, 61, 50, 121.5e6));
+    const tui = await renderTui(<App path="ws-echo.pcap" load={loaded(captureModel({ sessions: [s] }))} />, { columns: 120, rows: 30 });
+    await tui.press(KEYS.enter, '.');
+    expect(tui.lastFrame()).toContain(`data 61 B “x${'é'.repeat(19)}…”`);
+    expect(tui.lastFrame()).not.toContain('\ufffd');
   });
 
   it('renders with ink-testing-library at its fixed 100 columns', async () => {
