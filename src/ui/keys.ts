@@ -336,10 +336,12 @@ const BURST_KEYS: Record<string, Partial<KeyPress>> = {
  * going into the filter, which is taken as typed.
  */
 export function reduceInput(s: UiState, k: KeyPress, ctx: UiContext): UiState | 'quit' {
-  // Esc and the keys typed quickly after it arrive as one "meta" key: take them as Esc, then those keys.
-  if (k.meta && !k.escape && !k.ctrl && k.input && keyName(k) === k.input) {
+  // Esc and the keys typed quickly after it arrive as one "meta" key (text, or ⏎, an arrow, PgDn… as
+  // "\x1b\r", "\x1b\x1b[B"): take them as Esc, then those keys. No binding uses Alt.
+  if (k.meta && !k.escape && !k.ctrl && keyName(k) !== '') {
     const afterEsc = reduceKey(s, { input: '', escape: true }, ctx);
-    return afterEsc === 'quit' ? afterEsc : reduceInput(afterEsc, { input: k.input, shift: k.shift }, ctx);
+    if (afterEsc === 'quit') return afterEsc;
+    return keyName(k) === k.input ? reduceInput(afterEsc, { input: k.input, shift: k.shift }, ctx) : reduceKey(afterEsc, { ...k, meta: false }, ctx);
   }
   const chars = Array.from(k.input);
   if (chars.length <= 1 || k.ctrl || k.meta) return reduceKey(s, k, ctx);

@@ -214,6 +214,14 @@ describe('reduceKey', () => {
     expect(reduceInput(resolved({ filter: 'rule:R1' }), { input: '/hop:x', meta: true }, ctx())).toMatchObject({ filter: '', filterDraft: 'hop:x' });
   });
 
+  it('esc then ⏎, an arrow or PgDn typed quickly (one meta key from the terminal) closes, then acts', () => {
+    // "\x1b\r" and "\x1b\x1b[B" came as one meta key that nothing took: the overlay stayed, and the key after Esc was lost.
+    expect(reduceInput(resolved({ overlay: 'help' }), { input: '', return: true, meta: true }, ctx())).toMatchObject({ overlay: null, pane: 'timeline' });
+    expect(reduceInput(resolved({ overlay: 'diagnosis' }), { input: '', downArrow: true, meta: true }, ctx())).toMatchObject({ overlay: null, session: 2 });
+    expect(reduceInput(resolved({ pane: 'event' }), { input: '', pageDown: true, meta: true }, ctx())).toMatchObject({ pane: 'timeline' });
+    expect(reduceInput(resolved({ filterDraft: 'pod:x' }), { input: '', return: true, meta: true }, ctx())).toMatchObject({ filterDraft: null, filter: '', pane: 'timeline' });
+  });
+
 });
 
 describe('the Event pane: layers, their fields, the bytes', () => {
