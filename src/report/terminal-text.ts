@@ -108,6 +108,27 @@ export function escapeJsonControls(json: string): string {
   return json.replace(/[\u0080-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+/**
+ * How many of `bytes`, the first bytes of a longer run, end on a character boundary: a character the
+ * cut split (its lead byte and fewer of the bytes that follow it than it needs) is left out, so a
+ * preview of valid text does not end in U+FFFD; ill-formed bytes are kept (shown as such).
+ */
+export function utf8CutLength(bytes: Uint8Array): number {
+  const n = bytes.length;
+  for (let back = 1; back <= Math.min(3, n); back++) {
+    const lead = bytes[n - back]!;
+    if (lead >= 0x80 && lead <= 0xbf) continue;
+    const needs = lead >= 0xc2 && lead <= 0xdf ? 2 : lead >= 0xe0 && lead <= 0xef ? 3 : lead >= 0xf0 && lead <= 0xf4 ? 4 : 0;
+    if (needs <= back) return n;
+    // WHATWG's bounds on the second byte (as Utf8Reader): past them the bytes are ill-formed, not cut.
+    const second = back >= 2 ? bytes[n - back + 1]! : -1;
+    const lower = lead === 0xe0 ? 0xa0 : lead === 0xf0 ? 0x90 : 0x80;
+    const upper = lead === 0xed ? 0x9f : lead === 0xf4 ? 0x8f : 0xbf;
+    return second === -1 || (second >= lower && second <= upper) ? n - back : n;
+  }
+  return n;
+}
+
 /** One-line field from a capture (argv, pod name, header value, Status message): controls made visible. */
 export function safeInline(text: string, maxLength = Infinity): string {
   // Most lines need nothing: one pass that builds nothing says so (the text report of 2000 sessions

@@ -3,7 +3,7 @@ import type { RpcCall } from '../model/rpc-call.js';
 import type { CaptureModel, ConnectionRecord, DockerDetails, ExecSession, StreamRecord, TlsSummary } from '../model/session.js';
 import { shortDockerId } from '../docker/engine-api.js';
 import { asCalled, commandLabel } from './session-summary.js';
-import { safeInline, safeLines } from './terminal-text.js';
+import { safeInline, safeLines, utf8CutLength } from './terminal-text.js';
 import { basename } from 'node:path';
 import { clockOffsetText } from './clock-offset.js';
 import { plural } from './format.js';
@@ -23,7 +23,8 @@ function preview(r: StreamRecord): string {
   const head = r.head[0];
   // A Buffer over the head's own bytes: Buffer.from(head) would copy them to decode them.
   const first = Buffer.from(head.buffer, head.byteOffset, Math.min(PREVIEW, head.length));
-  return `  "${safeInline(first.toString('utf8'))}"${r.bytes > first.length ? '…' : ''}`;
+  const cut = r.bytes > first.length;
+  return `  "${safeInline(first.toString('utf8', 0, cut ? utf8CutLength(first) : first.length))}"${cut ? '…' : ''}`;
 }
 
 function streamLine(r: StreamRecord): string {

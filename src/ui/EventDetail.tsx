@@ -11,7 +11,7 @@ import { streamSlice, type ByteRange, type LayerKind, type LayerView } from './e
 import { bytesPerRow, highlightRow, hexRows } from './hex-view.js';
 import { Line, type Segment } from './Line.js';
 import { PaneTitle } from './PaneTitle.js';
-import { safeInline } from '../report/terminal-text.js';
+import { safeInline, utf8CutLength } from '../report/terminal-text.js';
 import { streamColor } from './theme.js';
 import type { Inspection } from './use-inspection.js';
 import { isStreamEvent, itemTitle, type Lane, type TimelineItem } from './timeline-lanes.js';
@@ -42,9 +42,8 @@ export function payloadPreview(lane: Lane, item: TimelineItem, max = 40): string
   if (!lane.stream || !isStreamEvent(e) || e.kind !== 'data' || e.length === 0) return '';
   const bytes = streamSlice(lane.stream, e.streamOffset, Math.min(e.length, max));
   if (!bytes) return '';
-  // Cut inside a character, its first bytes are held back (a decoder of its own: the held bytes are not for the next preview), not shown as U+FFFD.
   const cut = e.length > max;
-  return `“${safeInline(cut ? new TextDecoder().decode(bytes, { stream: true }) : decoder.decode(bytes))}${cut ? '…' : ''}”`;
+  return `“${safeInline(decoder.decode(cut ? bytes.subarray(0, utf8CutLength(bytes)) : bytes))}${cut ? '…' : ''}”`;
 }
 
 function layerLine(layer: LayerView, i: number, count: number, selected: boolean, expanded: boolean): Segment[] {
