@@ -236,6 +236,7 @@ async function analyze(argv: string[]): Promise<number> {
   const explain = args.flags.has('--explain');
   if (json && args.flags.has('--text')) throw new UsageError('--json and --text ask for two different outputs: give one');
   if (json && explain) throw new UsageError('--explain is for the text summary, not --json');
+  if (json && args.flags.has('--connections')) throw new UsageError('--connections is for the text summary, not --json (its connections are always listed)');
   const hash = args.flags.has('--hash');
   const saved = saveCopy(args, path);
   let model: CaptureModel;

@@ -36,6 +36,15 @@ test('analyze --json --text is refused (the help offers one or the other), as --
   expect(run(['analyze', fixture('ws-echo.pcap'), '--text']).stdout).toBe(run(['analyze', fixture('ws-echo.pcap')]).stdout);
 });
 
+test('analyze --json --connections is refused (the help says --connections is for text mode; the JSON always lists them)', () => {
+  expect(run(['analyze', fixture('ws-echo.pcap'), '--json', '--connections'])).toMatchObject({
+    status: 1,
+    stdout: '',
+    stderr: 'execscope: --connections is for the text summary, not --json (its connections are always listed)\n',
+  });
+  expect(run(['analyze', fixture('ws-echo.pcap'), '--connections']).status).toBe(0);
+});
+
 test('help for something that is no command says so; a mistyped live is answered like the other commands', () => {
   expect(run(['help', 'analyse'])).toMatchObject({ status: 1, stdout: '', stderr: 'execscope: no help for analyse: execscope help lists the commands\n' });
   for (const topic of ['analyze', 'diagnose', 'extract', 'export', 'keys', 'live', 'lab', 'tap']) expect(run(['help', topic])).toMatchObject({ status: 0, stdout: expect.stringContaining(`execscope ${topic}`) });
