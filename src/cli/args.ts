@@ -29,7 +29,8 @@ export function parseArgs(argv: string[], spec: { flags: string[]; options: stri
       out.flags.add(name);
     } else if (spec.options.includes(name)) {
       const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
-      if (value === undefined) throw new UsageError(`${name} needs a value`);
+      // An empty value (--keylog=, --keylog "$UNSET") names nothing: said so, not looked for as a file named "".
+      if (value === undefined || value === '') throw new UsageError(`${name} needs a value`);
       out.options.set(name, [...(out.options.get(name) ?? []), value]);
       out.optionPlaces.set(name, [...(out.optionPlaces.get(name) ?? []), out.positionals.length]);
     } else {

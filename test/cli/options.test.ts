@@ -45,6 +45,11 @@ test('analyze --json --connections is refused (the help says --connections is fo
   expect(run(['analyze', fixture('ws-echo.pcap'), '--connections']).status).toBe(0);
 });
 
+test('an option given as --opt= with no value is told it needs one, not that a file named "" is missing', () => {
+  expect(run(['analyze', fixture('ws-echo.pcap'), '--keylog='])).toMatchObject({ status: 1, stdout: '', stderr: 'execscope: --keylog needs a value\n' });
+  expect(run(['extract', fixture('ws-echo.pcap'), '--session', '1', '--stream', 'stdout', '-o='])).toMatchObject({ status: 1, stderr: 'execscope: -o needs a value\n' });
+});
+
 test('help for something that is no command says so; a mistyped live is answered like the other commands', () => {
   expect(run(['help', 'analyse'])).toMatchObject({ status: 1, stdout: '', stderr: 'execscope: no help for analyse: execscope help lists the commands\n' });
   for (const topic of ['analyze', 'diagnose', 'extract', 'export', 'keys', 'live', 'lab', 'tap']) expect(run(['help', topic])).toMatchObject({ status: 0, stdout: expect.stringContaining(`execscope ${topic}`) });
