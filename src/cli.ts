@@ -9,12 +9,13 @@ import { analyzeCapture } from './pipeline/analyze-capture.js';
 import { analyzeCaptures, createMergedCaptureInspector, mergedStreamSource, type CaptureInput } from './pipeline/merge-captures.js';
 import { analyzeOptions, type AnalyzeOptions } from './pipeline/options.js';
 import { extractStream, streamSaverFrom, type StreamSource } from './pipeline/stream-extract.js';
-import type { CaptureModel } from './model/session.js';
+import type { CaptureModel, StreamRecord } from './model/session.js';
 import { diagnosisReport, type DiagnosisReport } from './report/diagnosis-report.js';
 import { modelExitStatus } from './report/exit-status.js';
 import { jsonReportText } from './report/json-report.js';
 import { keysReport, textReportPieces } from './report/text-report.js';
 import { escapeJsonControls, renderTerminalText, safeInline, terminalSafeJson } from './report/terminal-text.js';
+import { plural } from './report/format.js';
 import { notAKeyLog, TlsKeyLog } from './tls/key-log.js';
 import { endByHangUpAtExit, endOnHangUp, mayBeTerminal } from './terminal/hang-up.js';
 import { loadTui } from './ui/load-tui.js';
@@ -309,13 +310,14 @@ async function extract(argv: string[]): Promise<number> {
     out.write(out === file ? b : Buffer.from(b));
   };
   let model: CaptureModel;
+  let rec: StreamRecord | undefined;
   try {
     model = await extractStream(path, analyzeOptions({ keyLogs: await keyLogs(args) }), target, write);
     if (out === process.stdout) await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
     if (stdoutFailed) throw stdoutFailed;
     const s = model.sessions.find((x) => x.id === session);
     if (!s) throw new UsageError(`no session ${session} in ${path} (it has ${model.sessions.length})`);
-    const rec = s.streams.find((r) => r.name === stream);
+    rec = s.streams.find((r) => r.name === stream);
     if (!rec) throw new UsageError(`session ${session} has no stream ${stream} (it has ${s.streams.map((r) => r.name).join(', ') || 'none'})`);
   } catch (e) {
     file?.abandon();
@@ -325,6 +327,12 @@ async function extract(argv: string[]): Promise<number> {
   file?.finish();
   finished = true;
   if (file) process.stderr.write(`wrote ${written} bytes of session ${session} ${safeInline(stream)}${from ? ` sent by the ${from}` : ''} to ${safeInline(outPath)}\n`);
+  // --from the side that sent nothing on a stream the other side filled (--from client on stdout) is
+  // most likely the wrong side: said, as 0 bytes alone would not say why.
+  if (from && written === 0 && rec.bytes > 0) {
+    const other = from === 'client' ? 'server' : 'client';
+    process.stderr.write(`session ${session} ${safeInline(stream)} has no bytes from the ${from}: its ${plural(rec.bytes, 'byte')} came from the ${other} (--from ${other})\n`);
+  }
   return reportFatal(model);
 }
 

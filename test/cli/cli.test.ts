@@ -99,6 +99,19 @@ test('extract --from: one side of a port-forward data stream, as the truth says 
   expect(run(['extract', fixture(capture), '--session', '1', '--stream', 'data:80:1', '--from', 'pod', '-o', join(tmp, 'x')])).toMatchObject({ status: 1 });
 });
 
+test('extract --from the side that sent nothing on the stream says which side sent its bytes', () => {
+  const out = join(tmp, 'stdout-from-client.bin');
+  const r = run(['extract', fixture('ws-echo.pcap'), '--session', '1', '--stream', 'stdout', '--from', 'client', '-o', out]);
+  expect(r).toMatchObject({ status: 0, stderr: `wrote 0 bytes of session 1 stdout sent by the client to ${out}\nsession 1 stdout has no bytes from the client: its 21 bytes came from the server (--from server)\n` });
+  expect(run(['extract', fixture('ws-echo.pcap'), '--session', '1', '--stream', 'stdout', '--from', 'client', '-o', '-'])).toMatchObject({
+    status: 0,
+    stdout: '',
+    stderr: 'session 1 stdout has no bytes from the client: its 21 bytes came from the server (--from server)\n',
+  });
+  // The side that sent them: no note.
+  expect(run(['extract', fixture('ws-echo.pcap'), '--session', '1', '--stream', 'stdout', '--from', 'server', '-o', out]).stderr).toBe(`wrote 21 bytes of session 1 stdout sent by the server to ${out}\n`);
+});
+
 test('reads gzip-compressed captures and stdin', () => {
   const plain = run(['analyze', fixture('spdy-echo.pcap'), '--json']).stdout;
   const gz = join(tmp, 'spdy-echo.pcap.gz');
