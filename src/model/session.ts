@@ -250,6 +250,11 @@ export interface CaptureSummary {
   originNs: bigint | null;
   bytesRead: number;
   /**
+   * A pcapng secrets block came after TLS connections that had found no keys, and the capture (a pipe)
+   * could not be read again with them (a file is). Absent otherwise.
+   */
+  secretsCameLate?: true;
+  /**
    * Several captures merged into one view (one per node): each file, its own origin, and the offset
    * added to its clock so that its times line up with the first file's (estimated from the hops of one
    * exec seen in both). Absent for a single capture.

@@ -168,8 +168,12 @@ let heapBoundedAt = -Infinity;
  */
 export async function analyzeCapture(path: CaptureInput, opts: AnalyzeOptions, onProgress?: ProgressListener, tee?: (chunk: Uint8Array) => void): Promise<CaptureModel> {
   const first = await analyzeOnce(path, opts, onProgress, tee);
+  if (!first.keysArrivedLate) return first.model;
   // A pipe (stdin, a named pipe, `<(zcat …)`) cannot be read again: its later secrets decrypt only what followed them.
-  if (!first.keysArrivedLate || typeof path !== 'string' || path === '-' || !(await isRegularFile(path))) return first.model;
+  if (typeof path !== 'string' || path === '-' || !(await isRegularFile(path))) {
+    first.model.capture.secretsCameLate = true;
+    return first.model;
+  }
   // Secrets stored after the connections they decrypt: decode again with them known from the start.
   first.model.spilled?.close();
   return (await analyzeOnce(path, { ...opts, keyLogs: [...opts.keyLogs, ...first.embeddedKeyLogs] }, onProgress)).model;

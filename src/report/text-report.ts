@@ -204,7 +204,10 @@ export function keysReport(model: CaptureModel): string {
     return `${String(c.id).padStart(4)} ${c.client} → ${c.server}  ${keys.padEnd(9)}  ${tlsText(t)}  ${plural(c.requests.length, 'request')}`;
   });
   const missing = tls.filter((c) => c.tls?.keysFound === false).length;
-  if (missing) {
+  if (missing && model.capture.secretsCameLate) {
+    // Embedding the secrets again (editcap) would not help: they are in the capture, after the connections.
+    lines.push('', `${missing} of ${tls.length} TLS connections have no keys: the capture's secrets block came after them, and a pipe is read once: give the capture as a file (read again with its secrets), or pass --keylog FILE`);
+  } else if (missing) {
     lines.push('', `${missing} of ${tls.length} TLS connections have no keys: pass --keylog FILE (NSS key log, e.g. from SSLKEYLOGFILE or Go's KeyLogWriter), or embed it: editcap --inject-secrets tls,FILE in.pcap out.pcapng`);
   }
   const wrong = tls.filter((c) => c.tls?.keysWrong).length;

@@ -12,6 +12,7 @@ import { analyzeCapture } from '../../src/pipeline/analyze-capture.js';
 import { analyzeOptions } from '../../src/pipeline/options.js';
 import { packetBytes } from '../../src/capture/packet.js';
 import { tempDirForTests } from '../kit/temp-dir.js';
+import { keysReport } from '../../src/report/text-report.js';
 
 const fixtures = join(process.cwd(), 'fixtures');
 const keylog = readFileSync(join(fixtures, 'tls-ws-keylog.keylog'));
@@ -60,6 +61,20 @@ test('a Decryption Secrets Block before the traffic', async () => {
 
 test('a Decryption Secrets Block after the traffic it decrypts (a second pass)', async () => {
   expectDecrypted(await decode(asPcapng('last')));
+});
+
+test('a Decryption Secrets Block after the traffic, piped: keys says the secrets came late and a file is read again, not to embed them', async () => {
+  const path = asPcapng('last');
+  const piped = await analyzeCapture({ name: '-', chunks: (async function* () { yield readFileSync(path); })() }, analyzeOptions({ keepEvents: false, headBytes: 0 }));
+  expect(piped.capture.secretsCameLate).toBe(true);
+  const report = keysReport(piped);
+  expect(report).toContain('NO KEYS');
+  expect(report).toContain("2 of 2 TLS connections have no keys: the capture's secrets block came after them, and a pipe is read once: give the capture as a file (read again with its secrets), or pass --keylog FILE\n");
+  expect(report).not.toContain('editcap');
+  // The same capture as a file: read again with its secrets, decrypted, no such note.
+  const file = await analyzeCapture(path, analyzeOptions({ keepEvents: false, headBytes: 0 }));
+  expect(file.capture.secretsCameLate).toBeUndefined();
+  expect(keysReport(file)).not.toMatch(/NO KEYS|secrets block/);
 });
 
 test('without keys: no session, but each connection with version, cipher and a record timeline', async () => {
