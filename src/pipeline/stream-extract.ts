@@ -2,7 +2,7 @@
  * One stream's exact payload bytes, read back from a capture: what `execscope extract` writes, what
  * the Content pane shows beyond the kept head, and what the TUI saves to a file (S).
  */
-import { closeSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, lstatSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import type { Direction } from '../core/origin.js';
 import type { CaptureModel, ExecSession, StreamRecord } from '../model/session.js';
 import { analyzeCapture } from './analyze-capture.js';
@@ -26,8 +26,12 @@ export interface SaveRequest {
   path: string;
 }
 
-/** Writes what a SaveRequest asks for to a new file (mode 0600); resolves to the bytes written. */
-export type StreamSaver = (req: SaveRequest) => Promise<number>;
+export interface StreamSaver {
+  /** Writes what a SaveRequest asks for to a new file (mode 0600); resolves to the bytes written. */
+  (req: SaveRequest): Promise<number>;
+  /** A name to offer for a save: `path` if no file has it, else the first of NAME-2.EXT, NAME-3.EXT… none has. */
+  freePath(path: string): string;
+}
 
 /** The stream's kept head, when it holds every byte asked for. */
 function fromHead(req: SaveRequest): Uint8Array[] | null {
@@ -69,7 +73,8 @@ export function createStreamSaver(capture: string | undefined, opts: AnalyzeOpti
 
 /** createStreamSaver, reading each session's streams back from where `source` says. */
 export function streamSaverFrom(source: StreamSource): StreamSaver {
-  return async (req) => {
+  return Object.assign(save, { freePath });
+  async function save(req: SaveRequest): Promise<number> {
     const head = fromHead(req);
     const readBack = head ? null : source(req.session);
     if (!head && readBack === null) {
@@ -101,5 +106,16 @@ export function streamSaverFrom(source: StreamSource): StreamSaver {
     }
     closeSync(fd);
     return written;
-  };
+  }
+}
+
+function freePath(path: string): string {
+  // lstat, not exists: a symbolic link, even one pointing nowhere, makes the save's open fail too.
+  const taken = (p: string) => lstatSync(p, { throwIfNoEntry: false }) !== undefined;
+  if (!taken(path)) return path;
+  const dot = path.lastIndexOf('.');
+  const [stem, ext] = dot > path.lastIndexOf('/') + 1 ? [path.slice(0, dot), path.slice(dot)] : [path, ''];
+  let n = 2;
+  while (taken(`${stem}-${n}${ext}`)) n++;
+  return `${stem}-${n}${ext}`;
 }

@@ -272,11 +272,17 @@ export function App({ path, note, live = false, load, inspector, contentReader, 
     warningTarget: model && ui.list === 'warnings' && warnings[warningIndex] ? warningTarget(model, warnings[warningIndex]) : null,
     connectionSession: connection?.sessionIds[0] ?? null,
     findInContent: (term) => (ui.hex ? (cBytes ? findInBytes(cBytes, term).map((m) => Math.floor(m.start / bytesPerRow(contentWidth))) : []) : findInLines(cLines, term).map((m) => m.row)),
-    saveTarget: saveTarget(),
+    saveTarget,
   };
 
+  /** What S saves where the focus is, offered under a name no file has (a save never overwrites: the name just saved is taken). */
+  function saveTarget(): { defaultPath: string } | { nothing: string } {
+    const target = defaultSaveTarget();
+    return saver && 'defaultPath' in target ? { defaultPath: saver.freePath(target.defaultPath) } : target;
+  }
+
   /** What S saves where the focus is: the stream in Content, else the selected event's payload (or its lane's stream). */
-  function saveTarget(): UiContext['saveTarget'] {
+  function defaultSaveTarget(): { defaultPath: string } | { nothing: string } {
     if (!session) return { nothing: 'nothing to save: no session selected' };
     if (ui.pane === 'content') {
       return cStream ? { defaultPath: `execscope-${session.id}-${fileSafe(cStream.name)}.bin` } : { nothing: 'nothing to save: this session has no payload stream' };

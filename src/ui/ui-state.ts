@@ -159,8 +159,8 @@ export interface UiContext {
   connectionSession: number | null;
   /** The Content row of each match of `term` in the stream shown, in order. */
   findInContent?: (term: string) => readonly number[];
-  /** What S would save where the state is (the stream shown in Content, else the selected event's bytes), or why nothing. */
-  saveTarget?: { defaultPath: string } | { nothing: string };
+  /** What S would save where the state is (the stream shown in Content, else the selected event's bytes), or why nothing; asked when S is pressed (the name offered is one no file has then). */
+  saveTarget?: () => { defaultPath: string } | { nothing: string };
   /** A listed session's exec in the Sessions list: the id of its row's hop nearest kubectl, and how many hops it has. */
   chainOf?: (session: number | null) => { head: number; hops: number } | null;
 }
@@ -402,7 +402,7 @@ export function nextMatch(s: UiState, ctx: UiContext, dir: 1 | -1): UiState {
 
 /** S: ask where to write what Content shows, or the selected event's bytes. */
 export function askSavePath(s: UiState, ctx: UiContext): UiState {
-  const target = ctx.saveTarget;
+  const target = ctx.saveTarget?.();
   if (!target) return s;
   if ('nothing' in target) return { ...s, notice: { text: target.nothing, error: true } };
   return { ...s, prompt: { purpose: 'save', text: target.defaultPath } };

@@ -132,6 +132,27 @@ describe.each([
     expectFits(tui, columns, rows);
   });
 
+  it('S right after a save offers a name no file has, not the one just saved (a save never overwrites)', async () => {
+    const saver = createStreamSaver(undefined, analyzeOptions());
+    // The default names are relative: the saves land in this block's directory.
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      const tui = await renderTui(<App path="seq" load={loaded(captureModel({ sessions: [chattySession()] }))} saver={saver} />, { columns, rows });
+      await tui.press(KEYS.tab, KEYS.tab, KEYS.down);
+      for (const name of ['execscope-1-stderr-0.bin', 'execscope-1-stderr-0-2.bin', 'execscope-1-stderr-0-3.bin']) {
+        await tui.press('S');
+        expect(lines(tui)[rows - 1]).toMatch(new RegExp(`^save to: ${name.replace(/\./g, '\\.')}█`));
+        await tui.press(KEYS.enter);
+        await tui.waitFor(() => /^(wrote|✗)/.test(lines(tui)[rows - 1]));
+        expect(lines(tui)[rows - 1]).toBe(`wrote 18 B (18 B of stderr from byte 0 of #1) to ${name}`);
+        expect(readFileSync(join(dir, name), 'utf8')).toBe('warning: half way\n');
+      }
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
   it('labels that differ only at the end stay apart; wide characters take two cells', async () => {
     const s = session({ id: 1, kind: 'portforward', command: [], pod: '数据库-0', ports: [80] });
     for (const [name, id] of [['data:80:0', 0], ['data:80:1', 2], ['error:80:0', 1]] as const) data(stream(s, name, id), 's2c', 'x', origin(0, 1, 2, id * MS));

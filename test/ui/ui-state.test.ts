@@ -347,7 +347,7 @@ describe('the events pane, search, save and hops', () => {
   });
 
   it('S asks for a path (the suggested one editable), ⏎ asks the App to write it', () => {
-    const c = ctx({ saveTarget: { defaultPath: 'execscope-1-stdout.bin' } });
+    const c = ctx({ saveTarget: () => ({ defaultPath: 'execscope-1-stdout.bin' }) });
     const s = resolved({ pane: 'content' });
     const asked = press(s, ['S'], c) as UiState;
     expect(asked.prompt).toEqual({ purpose: 'save', text: 'execscope-1-stdout.bin' });
@@ -355,7 +355,7 @@ describe('the events pane, search, save and hops', () => {
     expect(press(asked, [esc], c)).toMatchObject({ prompt: null, saveTo: null });
     // Keys typed into the prompt are text, not commands.
     expect(reduceInput(asked, { input: 'qj' }, c)).toMatchObject({ prompt: { text: 'execscope-1-stdout.binqj' } });
-    expect(press(s, ['S'], ctx({ saveTarget: { nothing: 'nothing to save: no session selected' } }))).toMatchObject({ prompt: null, notice: { error: true } });
+    expect(press(s, ['S'], ctx({ saveTarget: () => ({ nothing: 'nothing to save: no session selected' }) }))).toMatchObject({ prompt: null, notice: { error: true } });
     expect(press(resolved({ pane: 'sessions' }), ['S'], c)).toMatchObject({ prompt: null });
   });
 
