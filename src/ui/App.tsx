@@ -7,7 +7,7 @@
 import { Box, useApp, useInput, type Key } from 'ink';
 import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import type { CaptureModel } from '../model/session.js';
-import { contentLines, contentRowOf, contentStreams, findInBytes, findInLines, headBuffer } from './content.js';
+import { contentLines, contentRowOf, contentStreams, findInBytes, findInLines, headBuffer, linesCut, shownPart } from './content.js';
 import { EventList, eventListWindow } from './EventList.js';
 import { bytesPerRow } from './hex-view.js';
 import type { StreamSaver } from '../pipeline/stream-extract.js';
@@ -271,6 +271,7 @@ export function App({ path, note, live = false, load, inspector, contentReader, 
     // Worked out only when ⏎ can use it: the selected warning's event, on another session's lanes.
     warningTarget: model && ui.list === 'warnings' && warnings[warningIndex] ? warningTarget(model, warnings[warningIndex]) : null,
     connectionSession: connection?.sessionIds[0] ?? null,
+    contentShownPart: cStream ? shownPart(cStream, cFull?.length ?? null, !ui.hex && linesCut(cLines)) : null,
     findInContent: (term) => (ui.hex ? (cBytes ? findInBytes(cBytes, term).map((m) => Math.floor(m.start / bytesPerRow(contentWidth))) : []) : findInLines(cLines, term).map((m) => m.row)),
     saveTarget,
   };

@@ -21,17 +21,22 @@ export function contentStreams(s: ExecSession): StreamRecord[] {
 export const MAX_CONTENT_LINES = 100_000;
 
 /**
- * "stdout · 21 B", with how much is shown when that is not all of it: the stream longer than its
- * kept head (`loaded`: bytes read back from the capture, when they were), or the text view cut at
- * MAX_CONTENT_LINES (`linesCut`).
+ * How much of the stream Content shows (and its search searches) when that is not all of it: the
+ * stream longer than its kept head (`loaded`: bytes read back from the capture, when they were), or
+ * the text view cut at MAX_CONTENT_LINES (`linesCut`): "first 16.0 MiB shown"; null for all of it.
  */
-export function contentLabel(r: StreamRecord, loaded: number | null = null, linesCut = false): string {
+export function shownPart(r: StreamRecord, loaded: number | null = null, linesCut = false): string | null {
   const have = loaded ?? r.headBytes;
   const partial = r.bytes > have;
-  let shown = '';
-  if (linesCut) shown = ` · first ${MAX_CONTENT_LINES.toLocaleString('en-US')} lines shown${partial ? ` of the first ${formatBytes(have)}` : ''}`;
-  else if (partial) shown = ` · first ${formatBytes(have)} ${loaded === null ? 'kept' : 'shown'}`;
-  return `${safeInline(r.name)} · ${formatBytes(r.bytes)}${shown}`;
+  if (linesCut) return `first ${MAX_CONTENT_LINES.toLocaleString('en-US')} lines shown${partial ? ` of the first ${formatBytes(have)}` : ''}`;
+  if (partial) return `first ${formatBytes(have)} ${loaded === null ? 'kept' : 'shown'}`;
+  return null;
+}
+
+/** "stdout · 21 B", with how much is shown when that is not all of it ("stdout · 20.0 MiB · first 16.0 MiB shown"). */
+export function contentLabel(r: StreamRecord, loaded: number | null = null, linesCut = false): string {
+  const part = shownPart(r, loaded, linesCut);
+  return `${safeInline(r.name)} · ${formatBytes(r.bytes)}${part ? ` · ${part}` : ''}`;
 }
 
 /** Whether the text view stopped at MAX_CONTENT_LINES (its last line then says so). */

@@ -159,6 +159,8 @@ export interface UiContext {
   connectionSession: number | null;
   /** The Content row of each match of `term` in the stream shown, in order. */
   findInContent?: (term: string) => readonly number[];
+  /** How much of the stream findInContent searches when not all of it ("first 16.0 MiB shown"), else null. */
+  contentShownPart?: string | null;
   /** What S would save where the state is (the stream shown in Content, else the selected event's bytes), or why nothing; asked when S is pressed (the name offered is one no file has then). */
   saveTarget?: () => { defaultPath: string } | { nothing: string };
   /** A listed session's exec in the Sessions list: the id of its row's hop nearest kubectl, and how many hops it has. */
@@ -385,17 +387,23 @@ export function editPrompt(s: UiState, k: KeyPress, ctx: UiContext): UiState {
   if (!typed) return { ...s, prompt: null, search: '', searchAt: -1 };
   const rows = ctx.findInContent?.(typed) ?? [];
   const searched = { ...s, prompt: null, search: typed, searchAt: -1 };
-  if (rows.length === 0) return { ...searched, notice: { text: `no match for “${typed}” in this stream`, error: true } };
+  if (rows.length === 0) return { ...searched, notice: noMatch(typed, ctx) };
   // The first match from the row on top of the pane down, as less and vim search.
   const from = rows.findIndex((r) => r >= Math.max(0, s.contentScroll));
   return showMatch(searched, rows, from < 0 ? 0 : from);
+}
+
+/** A search that found nothing, saying what it searched: the whole stream, or only the part Content holds. */
+function noMatch(term: string, ctx: UiContext): UiState['notice'] {
+  const part = ctx.contentShownPart;
+  return { text: `no match for “${term}” in ${part ? `the ${part}: the rest is not searched` : 'this stream'}`, error: true };
 }
 
 /** n / N: the next or previous match of the search, wrapping around the stream. */
 export function nextMatch(s: UiState, ctx: UiContext, dir: 1 | -1): UiState {
   if (!s.search) return { ...s, notice: { text: 'no search yet: / searches the stream shown', error: false } };
   const rows = ctx.findInContent?.(s.search) ?? [];
-  if (rows.length === 0) return { ...s, notice: { text: `no match for “${s.search}” in this stream`, error: true } };
+  if (rows.length === 0) return { ...s, notice: noMatch(s.search, ctx) };
   const at = s.searchAt < 0 ? (dir > 0 ? 0 : rows.length - 1) : (s.searchAt + dir + rows.length) % rows.length;
   return showMatch(s, rows, at);
 }

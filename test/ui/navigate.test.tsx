@@ -87,6 +87,16 @@ describe.each([
     expectFits(tui, columns, rows);
   });
 
+  it('/ finding nothing in a stream Content holds only the first bytes of says it searched only those', async () => {
+    const s = chattySession();
+    // Only the first 2.53 KiB of a 40 KiB stdout kept, and no capture to read the rest back from (a pipe).
+    stream(s, 'stdout', 1).bytes = 40 * 1024;
+    const tui = await renderTui(<App path="seq" load={loaded(captureModel({ sessions: [s] }))} />, { columns, rows });
+    await tui.press(KEYS.shiftTab, '/', 'no such text', KEYS.enter);
+    expect(lines(tui)[rows - 1]).toBe('no match for “no such text” in the first 2.53 KiB kept: the rest is not searched');
+    expectFits(tui, columns, rows);
+  });
+
   it('/ finds a match that the wrap of a long line splits over two rows', async () => {
     const s = session({ id: 1, command: ['cat', 'long'], upgradeTs: 1 * MS, endTs: 5 * MS, state: 'complete', exit: { code: 0, status: 'Success' } as ExecSession['exit'] });
     const out = stream(s, 'stdout', 1);

@@ -337,6 +337,12 @@ describe('the events pane, search, save and hops', () => {
     expect(press(found, ['N', 'N'], c)).toMatchObject({ searchAt: 3, contentScroll: 38 });
     const none = reduceInput(typing, { input: 'nothing\r' }, c) as UiState;
     expect(none).toMatchObject({ search: 'nothing', notice: { text: 'no match for “nothing” in this stream', error: true } });
+    // Content holding only part of the stream: the notice says the search went no further.
+    const cut = ctx({ findInContent: () => [], contentShownPart: 'first 100,000 lines shown of the first 16.0 MiB' });
+    expect((reduceInput(typing, { input: 'nothing\r' }, cut) as UiState).notice?.text).toBe(
+      'no match for “nothing” in the first 100,000 lines shown of the first 16.0 MiB: the rest is not searched',
+    );
+    expect((press(found, ['n'], cut) as UiState).notice?.text).toMatch(/the first 100,000 lines shown of the first 16\.0 MiB: the rest is not searched$/);
     // The notice goes at the next key.
     expect(press(none, [down], c)).toMatchObject({ notice: null });
     // Esc abandons the search being typed; n without a search says how to start one.
