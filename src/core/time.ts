@@ -18,13 +18,35 @@ export function durationMs(fromNs: number, toNs: number | null): number | null {
   return Math.round((toNs - fromNs) / 1e3) / 1e3;
 }
 
+export interface DurationUnit {
+  name: 'µs' | 'ms' | 's';
+  /** Nanoseconds in one. */
+  ns: number;
+}
+
+const DURATION_UNITS: readonly (DurationUnit & { below: number })[] = [
+  { name: 'µs', ns: 1e3, below: 1e6 },
+  { name: 'ms', ns: 1e6, below: 1e9 },
+  { name: 's', ns: 1e9, below: 120e9 },
+];
+
+/** The unit formatDuration writes `ns` in: µs below 1 ms, ms below 1 s, s below 2 min; null from there (minutes, hours). */
+export function durationUnit(ns: number): DurationUnit | null {
+  return DURATION_UNITS.find((u) => ns < u.below) ?? null;
+}
+
 /** "412.5 ms", "3.20 s", "4 h 2 min" */
 export function formatDuration(ns: number): string {
   const ms = ns / 1e6;
-  if (ms < 1) return `${(ns / 1e3).toFixed(0)} µs`;
-  if (ms < 1000) return `${ms.toFixed(ms < 10 ? 2 : 1)} ms`;
   const s = ms / 1000;
-  if (s < 120) return `${s.toFixed(2)} s`;
+  switch (durationUnit(ns)?.name) {
+    case 'µs':
+      return `${(ns / 1e3).toFixed(0)} µs`;
+    case 'ms':
+      return `${ms.toFixed(ms < 10 ? 2 : 1)} ms`;
+    case 's':
+      return `${s.toFixed(2)} s`;
+  }
   const min = Math.floor(s / 60);
   if (min < 120) return `${min} min ${Math.round(s % 60)} s`;
   return `${Math.floor(min / 60)} h ${min % 60} min`;

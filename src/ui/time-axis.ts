@@ -4,6 +4,7 @@
  * while active stretches keep their scale, so tick steps stay the same everywhere. A viewport is a
  * window [from, to) in axis units that zoom and pan move; columns are linear in axis units.
  */
+import { durationUnit } from '../core/time.js';
 
 export interface AxisSegment {
   t0: number;
@@ -180,16 +181,12 @@ export function tickLabel(rel: number, step: number): string {
     if (h > 0) return `${sign}${h}h${m ? `${m}m` : ''}`;
     return `${sign}${m}m${s ? `${s}s` : ''}`;
   }
-  const units: [number, string][] = [
-    [1e9, 's'],
-    [1e6, 'ms'],
-    [1e3, 'µs'],
-    [1, 'ns'],
-  ];
-  // The largest unit the step is at least half of: 0.5 ms steps read "2.5ms", 0.2 ms steps "200µs".
-  const [div, unit] = units.find(([d]) => step >= d / 2) ?? units[3];
-  const decimals = Math.max(0, Math.ceil(-Math.log10(step / div) - 1e-9));
-  return `${sign}${(a / div).toFixed(decimals)}${unit}`;
+  // The time's own unit, as durations are written everywhere ("4.5056ms", not "4505600ns"; "1.4s", not
+  // "1400ms"), past 2 minutes still seconds (steps of a minute and more are the clock's, above); as many
+  // decimals as tell one step from the next.
+  const unit = durationUnit(a) ?? { name: 's', ns: 1e9 };
+  const decimals = Math.max(0, Math.ceil(-Math.log10(step / unit.ns) - 1e-9));
+  return `${sign}${(a / unit.ns).toFixed(decimals)}${unit.name}`;
 }
 
 /**

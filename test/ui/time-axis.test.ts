@@ -115,7 +115,7 @@ describe('ticks', () => {
     expect(niceStep(100000 * S)).toBe(2 * 86400 * S);
   });
 
-  it('labels with the unit and precision of the step', () => {
+  it('labels in the unit the time reads best in (as durations are written), with the precision of the step', () => {
     expect(tickLabel(0, MS)).toBe('0');
     expect(tickLabel(100 * MS, 100 * MS)).toBe('100ms');
     expect(tickLabel(2.5 * MS, 0.5 * MS)).toBe('2.5ms');
@@ -126,9 +126,14 @@ describe('ticks', () => {
     expect(tickLabel(7200 * S, 3600 * S)).toBe('2h');
     expect(tickLabel(250_000, 50_000)).toBe('250µs');
     expect(tickLabel(400_000, 200_000)).toBe('400µs');
-    expect(tickLabel(1.4 * S, 0.2 * S)).toBe('1400ms');
-    expect(tickLabel(40, 20)).toBe('40ns');
+    expect(tickLabel(1.4 * S, 0.2 * S)).toBe('1.4s');
+    expect(tickLabel(0.5 * S, 0.5 * S)).toBe('500ms');
+    expect(tickLabel(400, 200)).toBe('0.4µs');
     expect(tickLabel(-2 * MS, MS)).toBe('-2ms');
+    // Zoomed in far from the origin: the time in ms, to the step's precision, not "4505600ns" or "4000µs".
+    expect(tickLabel(4_505_600, 200)).toBe('4.5056ms');
+    expect(tickLabel(4 * MS, 1000)).toBe('4.000ms');
+    expect(tickLabel(12 * S + 300 * MS, 100 * MS)).toBe('12.3s');
   });
 
   it('places labels at their column, relative to the origin, never overlapping', () => {
@@ -152,6 +157,6 @@ describe('ticks', () => {
     const ticks = axisTicks(axis, fullView(axis), 63, 0);
     const idle = idleColumns(axis, fullView(axis), 63)[0];
     for (const t of ticks) expect(t.column + t.label.length <= idle.from || t.column > idle.to).toBe(true);
-    expect(ticks.map((t) => t.label)).toEqual(['0', '0.5s', '1.0s', '1.5s', '602.0s', '602.5s']);
+    expect(ticks.map((t) => t.label)).toEqual(['0', '500ms', '1.0s', '1.5s', '602.0s', '602.5s']);
   });
 });
