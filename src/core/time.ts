@@ -51,3 +51,8 @@ export function formatDuration(ns: number): string {
   if (min < 120) return `${min} min ${Math.round(s % 60)} s`;
   return `${Math.floor(min / 60)} h ${min % 60} min`;
 }
+
+/** "+412.5 ms", "−3.20 s" */
+export function formatSignedDuration(ns: number): string {
+  return `${ns >= 0 ? '+' : '−'}${formatDuration(Math.abs(ns))}`;
+}

@@ -118,35 +118,48 @@ function sameRequest(up: HopLinked, down: HopLinked): boolean {
   return true;
 }
 
+/** Streams whose bytes flow one way only (a port-forward's data streams carry both). */
+const RELAYED_ONE_WAY = new Set(['stdin', 'stdout', 'stderr', 'error']);
+
+/** What may be added to a far hop's clock to line it up with the near hop's (ns): `hi` is Infinity when nothing bounds it from above. */
+export interface ClockBounds {
+  lo: number;
+  hi: number;
+}
+
 /**
  * Sessions on neighbouring hops that may be one exec seen by two captures whose clocks differ: the
  * same request (apiserver → kubelet), or any of the same kind (kubelet → runtime, whose URL names
- * only a token). Returns what to add to `down`'s clock so that the two line up, or null.
+ * only a token). Returns what causality allows to add to `down`'s clock, or null.
  *
- * Output is relayed from the far hop to the near one within moments (a copy, no dial): the last byte
- * of each output stream and of the error stream reaches the near hop just after the far one, which
- * bounds the offset from above tightly — unless the near hop was slow to relay it (a proxy busy
- * moving stdin on a loaded node: 100 ms once); a proxy's 101 is the far hop's relayed the same way
- * and bounds it too, so the lower of the two counts. Without output, the setup sequences above: a translator
- * (WebSocket in, SPDY out) dials the kubelet after its own 101; a proxy forwards the request and the
- * 101 back, so the far hop's request→101 sits inside the near hop's (their midpoints).
+ * Only what one hop caused on the other bounds it, never how long a hop took to act: the near hop
+ * dials the far one after its own request arrived, and relays stdin to it, so the far request and
+ * first stdin byte come after the near ones (`lo`); output, the Status and a proxy's 101 are relayed
+ * the other way, so each reaches the near hop after the far one (`hi`) — the last byte too when the
+ * near hop carried all of it. A translator (WebSocket in, SPDY out) upgrades before it dials: its
+ * 101 relays nothing. How long the dial took (43.7 ms in the lab's stall-reader recording, the
+ * kubelet's CRI call before it dials the runtime) is no clock skew: without output the bounds say
+ * so by staying wide.
  */
-export function clockOffsetBetween(up: ExecSession, down: ExecSession): number | null {
+export function clockOffsetBounds(up: ExecSession, down: ExecSession): ClockBounds | null {
   const next = up.hop === 'apiserver' ? 'kubelet' : up.hop === 'kubelet' ? 'cri' : null;
   if (down.hop !== next || up.kind !== down.kind || up.upgradeTs === null) return null;
   if (up.hop === 'apiserver' && !sameRequest(up, down)) return null;
-  let relayed = Infinity;
+  let lo = up.startTs - down.startTs;
+  let hi = Infinity;
   for (const far of down.streams) {
-    const farAt = lastDataAt(far);
-    const nearAt = far.dataDir === 's2c' && farAt !== null ? lastDataAt(up.streams.find((r) => r.name === far.name && lastDataAt(r) !== null)) : null;
-    if (nearAt !== null) relayed = Math.min(relayed, nearAt - farAt!);
+    if (far.firstDataAt === null || !RELAYED_ONE_WAY.has(far.name)) continue;
+    const near = up.streams.find((r) => r.name === far.name && r.firstDataAt !== null);
+    if (!near) continue;
+    if (far.dataDir === 'c2s') {
+      lo = Math.max(lo, near.firstDataAt! - far.firstDataAt);
+      continue;
+    }
+    hi = Math.min(hi, near.firstDataAt! - far.firstDataAt);
+    if (near.bytes >= far.bytes) hi = Math.min(hi, lastDataAt(near)! - lastDataAt(far)!);
   }
-  // A translator (WebSocket in, SPDY out) upgrades before it dials: its 101 relays nothing.
-  if (relayed !== Infinity && up.transport === down.transport && down.upgradeTs !== null) relayed = Math.min(relayed, up.upgradeTs - down.upgradeTs);
-  if (relayed !== Infinity) return relayed;
-  if (up.transport === 'websocket' && down.transport === 'spdy') return up.upgradeTs - down.startTs;
-  if (down.upgradeTs === null) return null;
-  return (up.startTs + up.upgradeTs) / 2 - (down.startTs + down.upgradeTs) / 2;
+  if (up.transport === down.transport && down.upgradeTs !== null) hi = Math.min(hi, up.upgradeTs - down.upgradeTs);
+  return { lo, hi };
 }
 
 /** Same request, opened in time. */

@@ -268,7 +268,10 @@ export interface CaptureFile {
   packets: number;
   /** Added to the file's timestamps (ns); 0 for the reference file. */
   clockOffsetNs: number;
-  /** How the offset was found: the linked hops it came from, or why it could not be. */
+  /** What causality allows the offset to be (ns): ±Infinity where nothing bounds it. */
+  clockOffsetMinNs: number;
+  clockOffsetMaxNs: number;
+  /** How the offset was found: the linked hops it came from, the bounds they set, or why it could not be. */
   clockOffsetFrom: string;
   /** Added to the file's own connection and session ids to make them unique in the merged model. */
   connectionIdShift: number;

@@ -2,7 +2,7 @@
  * Several captures of one exec, taken on different nodes (the client's, the control plane's, the
  * worker's), as one view. Each file is decoded with its own key logs; its clock is lined up with the
  * first file's: first by the files' own origins, then by the offset the hops of one exec seen in
- * both files imply (model/cross-hop.ts clockOffsetBetween: request and 101 on both sides of a proxy).
+ * both files imply (model/cross-hop.ts clockOffsetBounds: what one hop relayed to the other bounds it).
  * A first quick pass finds the sessions to estimate from; the second decodes with the offsets
  * applied, so every time in the merged model is on one clock. Ids are renumbered to stay unique; each
  * connection and session remembers its file, whose packet numbers its origins count in. The Event
@@ -10,7 +10,8 @@
  * session's streams (mergedStreamSource).
  */
 import { basename } from 'node:path';
-import { clockOffsetBetween, linkHops } from '../model/cross-hop.js';
+import { formatSignedDuration } from '../core/time.js';
+import { clockOffsetBounds, linkHops } from '../model/cross-hop.js';
 import type { CaptureFile, CaptureModel, ExecSession } from '../model/session.js';
 import { TlsKeyLog } from '../tls/key-log.js';
 import { analyzeCapture, type ProgressListener } from './analyze-capture.js';
@@ -24,8 +25,8 @@ export interface CaptureInput {
   keyLogs: AnalyzeOptions['keyLogs'];
 }
 
-/** Estimates from different execs agree to within this (ns): dial delays on one node. */
-const AGREEMENT_NS = 50e6;
+/** How far merged clocks may still disagree when the hops are linked (ns): dial delays on one node. */
+const LINK_SLACK_NS = 50e6;
 
 /**
  * `keys`: each file's key log (given: filled here, for the Event pane to decrypt what the analysis
@@ -62,46 +63,90 @@ export async function analyzeCaptures(
 }
 
 /**
- * What to add to each file's clock (after its origin shift) so that its times line up with file 0's:
- * per pair of files, the estimate most pairs of linked sessions agree on; then along the pairs from
- * file 0. A file with no exec in common with the others keeps its clock.
+ * What to add to each file's clock (after its origin shift) so that its times line up with file 0's,
+ * with the range causality allows it. Per pair of files, the bounds of the most linked pairs of
+ * sessions that agree (their common range); within it the files' own clocks are kept (captures taken
+ * on one machine share one), else the tightest relay bound (output reaches the near hop within
+ * moments of the far one), else the only bound there is (mostAgreed). Then along
+ * the pairs from file 0, the ranges adding up. A file with no exec in common with the others keeps its clock.
  */
-export function estimateClockOffsets(files: readonly (readonly ExecSession[])[], originShift: readonly number[], names: readonly string[]): { ns: number; from: string }[] {
-  // edges[a][b]: δb − δa, and how many linked pairs agree on it.
-  const edges = new Map<string, { a: number; b: number; e: number; pairs: number; hops: string }>();
+export function estimateClockOffsets(files: readonly (readonly ExecSession[])[], originShift: readonly number[], names: readonly string[]): MergedClock[] {
+  // edges: δb − δa, its bounds, and how many linked pairs agree on them.
+  const edges: { a: number; b: number; e: number; lo: number; hi: number; pairs: number; hops: string }[] = [];
   for (let a = 0; a < files.length; a++) {
     for (let b = 0; b < files.length; b++) {
       if (a === b) continue;
-      const found: { e: number; hops: string }[] = [];
+      const found: { lo: number; hi: number; hops: string }[] = [];
       for (const up of files[a]) {
         for (const down of files[b]) {
-          // Each file's times count from its own origin: the estimate is a difference of one time from each.
-          const e = clockOffsetBetween(up, down);
-          if (e !== null) found.push({ e: Math.round(e + originShift[a] - originShift[b]), hops: `${up.hop}→${down.hop}` });
+          // Each file's times count from its own origin: a bound is a difference of one time from each.
+          const bounds = clockOffsetBounds(up, down);
+          const shift = originShift[a] - originShift[b];
+          if (bounds) found.push({ lo: Math.round(bounds.lo + shift), hi: Math.round(bounds.hi + shift), hops: `${up.hop}→${down.hop}` });
         }
       }
-      if (!found.length) continue;
-      let best = found[0];
-      let support = 0;
-      for (const f of found) {
-        const n = found.filter((g) => Math.abs(g.e - f.e) <= AGREEMENT_NS).length;
-        if (n > support) [best, support] = [f, n];
-      }
-      edges.set(`${a} ${b}`, { a, b, e: best.e, pairs: support, hops: best.hops });
+      const agreed = mostAgreed(found);
+      if (agreed) edges.push({ a, b, ...agreed });
     }
   }
-  const out: ({ ns: number; from: string } | null)[] = files.map((_, i) => (i === 0 ? { ns: 0, from: 'the reference clock' } : null));
+  const out: (MergedClock | null)[] = files.map((_, i) => (i === 0 ? { ns: 0, minNs: 0, maxNs: 0, from: 'the reference clock' } : null));
   for (let changed = true; changed; ) {
     changed = false;
-    for (const { a, b, e, pairs, hops } of edges.values()) {
-      const how = (other: number) => `${pairs} exec${pairs > 1 ? 's' : ''} seen on both sides of the ${hops} hop with ${names[other]}`;
-      if (out[a] && !out[b]) out[b] = { ns: out[a]!.ns + e, from: how(a) };
-      else if (out[b] && !out[a]) out[a] = { ns: out[b]!.ns - e, from: how(b) };
-      else continue;
+    for (const { a, b, e, lo, hi, pairs, hops } of edges) {
+      const how = (other: number, minNs: number, maxNs: number) =>
+        `${pairs} exec${pairs > 1 ? 's' : ''} seen on both sides of the ${hops} hop with ${names[other]}: ${boundsText(minNs, maxNs)}`;
+      if (out[a] && !out[b]) {
+        const [minNs, maxNs] = [out[a]!.minNs + lo, out[a]!.maxNs + hi];
+        out[b] = { ns: out[a]!.ns + e, minNs, maxNs, from: how(a, minNs, maxNs) };
+      } else if (out[b] && !out[a]) {
+        const [minNs, maxNs] = [out[b]!.minNs - hi, out[b]!.maxNs - lo];
+        out[a] = { ns: out[b]!.ns - e, minNs, maxNs, from: how(b, minNs, maxNs) };
+      } else continue;
       changed = true;
     }
   }
-  return out.map((o) => o ?? { ns: 0, from: 'no exec seen on linked hops in this file and another: its clock is taken as it is' });
+  return out.map((o) => o ?? { ns: 0, minNs: -Infinity, maxNs: Infinity, from: 'no exec seen on linked hops in this file and another: its clock is taken as it is' });
+}
+
+export interface MergedClock {
+  /** Added to the file's clock (after its origin shift), ns. */
+  ns: number;
+  /** What causality allows it to be (±Infinity where nothing bounds it). */
+  minNs: number;
+  maxNs: number;
+  from: string;
+}
+
+/**
+ * Bounded from below only (no output came back), the files' own clocks are kept unless they would
+ * have the far hop dialled later than this after the near hop's request (ns): the lab's translator
+ * dials in 44 ms, the kubelet's CRI call and dial take 76 ms; a clock seconds off is no dial.
+ */
+const PROMPT_DIAL_NS = 1e9;
+
+/**
+ * Of the bounds linked pairs of sessions set, those most of them share (pairs of different execs
+ * linked by mistake, kubelet → runtime by kind alone, share none), their common range and the offset
+ * taken in it: 0 where the range allows it (a lower bound alone, within a prompt dial), else its
+ * relay bound, else its one bound (the dial taken as instant).
+ */
+function mostAgreed(found: readonly { lo: number; hi: number; hops: string }[]): { e: number; lo: number; hi: number; pairs: number; hops: string } | null {
+  let best: { e: number; lo: number; hi: number; pairs: number; hops: string } | null = null;
+  // The point most ranges hold is some range's lower bound.
+  for (const p of found) {
+    const holding = found.filter((f) => f.lo <= p.lo && p.lo <= f.hi);
+    const lo = holding.reduce((top, f) => Math.max(top, f.lo), -Infinity);
+    const hi = holding.reduce((low, f) => Math.min(low, f.hi), Infinity);
+    const e = lo <= 0 && 0 <= hi && (hi !== Infinity || -lo <= PROMPT_DIAL_NS) ? 0 : hi !== Infinity ? hi : lo;
+    if (!best || holding.length > best.pairs || (holding.length === best.pairs && Math.abs(e) < Math.abs(best.e))) best = { e: Math.round(e), lo, hi, pairs: holding.length, hops: p.hops };
+  }
+  return best;
+}
+
+/** "−43.7 ms … +3.08 ms", "≥ −43.7 ms". */
+function boundsText(minNs: number, maxNs: number): string {
+  if (maxNs === Infinity) return `causality allows ≥ ${formatSignedDuration(minNs)}`;
+  return `causality allows ${formatSignedDuration(minNs)} … ${formatSignedDuration(maxNs)}`;
 }
 
 /**
@@ -128,12 +173,14 @@ export function mergedStreamSource(model: CaptureModel, keys: readonly TlsKeyLog
   };
 }
 
-function mergeModels(models: readonly CaptureModel[], inputs: readonly CaptureInput[], base: bigint, offsets: readonly { ns: number; from: string }[]): CaptureModel {
+function mergeModels(models: readonly CaptureModel[], inputs: readonly CaptureInput[], base: bigint, offsets: readonly MergedClock[]): CaptureModel {
   const files: CaptureFile[] = models.map((m, i) => ({
     path: inputs[i].path,
     originNs: m.capture.originNs,
     packets: m.capture.packets,
     clockOffsetNs: offsets[i].ns,
+    clockOffsetMinNs: offsets[i].minNs,
+    clockOffsetMaxNs: offsets[i].maxNs,
     clockOffsetFrom: offsets[i].from,
     connectionIdShift: 0,
     sessionIdShift: 0,
@@ -194,6 +241,6 @@ function mergeModels(models: readonly CaptureModel[], inputs: readonly CaptureIn
     s0 += m.sessions.reduce((top, s) => Math.max(top, s.id), 0);
     r0 += m.rpcs.reduce((top, r) => Math.max(top, r.id), 0);
   }
-  linkHops(merged.sessions, merged.rpcs, AGREEMENT_NS);
+  linkHops(merged.sessions, merged.rpcs, LINK_SLACK_NS);
   return merged;
 }

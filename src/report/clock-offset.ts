@@ -1,7 +1,7 @@
 /** A merged file's clock offset as the reports show it: "+2.00 s (1 exec seen on both sides of the apiserver→kubelet hop with a.pcapng)". */
 import type { CaptureFile } from '../model/session.js';
-import { formatDuration } from '../core/time.js';
+import { formatSignedDuration } from '../core/time.js';
 
 export function clockOffsetText(f: CaptureFile): string {
-  return `${f.clockOffsetNs >= 0 ? '+' : '−'}${formatDuration(Math.abs(f.clockOffsetNs))} (${f.clockOffsetFrom})`;
+  return `${formatSignedDuration(f.clockOffsetNs)} (${f.clockOffsetFrom})`;
 }

@@ -36,9 +36,10 @@ function view(m: CaptureModel) {
     .sort((a, b) => a.hop.localeCompare(b.hop) || a.transport.localeCompare(b.transport));
 }
 
-async function split(name: string) {
+/** The lab recording `name` as one file per hop, hop k's clock k × `offsetNs` off. */
+async function split(name: string, offsetNs = OFFSET_NS) {
   const whole = join(process.cwd(), 'fixtures', 'lab', name);
-  const parts = await splitRecording(whole, join(dir, name.replace(/\.pcapng(\.gz)?$/, '')), OFFSET_NS);
+  const parts = await splitRecording(whole, join(dir, `${name.replace(/\.pcapng(\.gz)?$/, '')}-${offsetNs / 1e6}ms`), offsetNs);
   return { whole, parts };
 }
 
@@ -60,6 +61,42 @@ test.each(['lab-fault-no-pings.pcapng', 'lab-fault-reset-mid-stream.pcapng', 'la
     }
   },
 );
+
+describe('the stall-reader recording (no output comes back: the apiserver dials the kubelet 43.7 ms after its WebSocket 101, the kubelet the runtime 76 ms after its request)', () => {
+  const name = 'lab-fault-stall-reader.pcapng.gz';
+  /** Each file's offset and the bounds it is said to have (ms); `shifts`: how far each file's clock was moved (ns). */
+  async function offsets(files: readonly string[], shifts: readonly number[]) {
+    const merged = await analyzeCaptures(files.map((path) => ({ path, keyLogs: [] })), opts);
+    return merged.capture.files!.map((f, i) => ({ ms: f.clockOffsetNs / 1e6, truthWithinBounds: f.clockOffsetMinNs <= -shifts[i] && -shifts[i] <= f.clockOffsetMaxNs, from: f.clockOffsetFrom }));
+  }
+
+  test('split per hop on one clock: no file is moved, and the bounds say how far it could be', async () => {
+    const { parts } = await split(name, 0);
+    const [apiserver, kubelet, , runtime] = await offsets(parts.files.map((f) => f.path), [0, 0, 0, 0]);
+    expect([apiserver.ms, kubelet.ms, runtime.ms]).toEqual([0, 0, 0]);
+    expect(kubelet).toEqual({ ms: 0, truthWithinBounds: true, from: expect.stringMatching(/apiserver→kubelet hop with .*: causality allows ≥ −43\.7 ms$/) });
+    expect(runtime).toEqual({ ms: 0, truthWithinBounds: true, from: expect.stringMatching(/kubelet→cri hop with .*: causality allows ≥ −119\.8 ms$/) });
+  });
+
+  test('one file’s clock 7.5 s ahead (the runtime’s): found to within its 101 relayed by the kubelet, inside the bounds', async () => {
+    const same = (await split(name, 0)).parts.files;
+    const shifted = (await split(name, OFFSET_NS)).parts.files;
+    const shifts = [0, 0, 0, shifted[3].offsetNs];
+    const found = await offsets([same[0].path, same[1].path, same[2].path, shifted[3].path], shifts);
+    expect(found.map((f) => f.truthWithinBounds)).toEqual([true, true, true, true]);
+    expect(Math.abs(found[3].ms * 1e6 + shifts[3])).toBeLessThan(5e6);
+  });
+
+  test('one file’s clock 2.5 s ahead (the kubelet’s), bounded from one side only: within the bounds, the dial taken as instant', async () => {
+    const same = (await split(name, 0)).parts.files;
+    const shifted = (await split(name, OFFSET_NS)).parts.files;
+    const shifts = [0, OFFSET_NS, 0, 0];
+    const found = await offsets([same[0].path, shifted[1].path, same[2].path, same[3].path], shifts);
+    expect(found.map((f) => f.truthWithinBounds)).toEqual([true, true, true, true]);
+    // Off by the dial (43.7 ms), which nothing relayed back can tell from a clock.
+    expect(Math.abs(found[1].ms * 1e6 + OFFSET_NS)).toBeLessThan(50e6);
+  });
+});
 
 test('a TLS hop decrypts with the key log given for its own file only', async () => {
   const { parts } = await split('lab-ws-echo.pcapng');
