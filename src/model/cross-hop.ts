@@ -118,7 +118,7 @@ function sameRequest(up: HopLinked, down: HopLinked): boolean {
   return true;
 }
 
-/** Streams whose bytes flow one way only (a port-forward's data streams carry both). */
+/** Streams whose bytes flow one way only, by name before any `:PORT:REQUEST` (a port-forward's data streams carry both). */
 const RELAYED_ONE_WAY = new Set(['stdin', 'stdout', 'stderr', 'error']);
 
 /** What may be added to a far hop's clock to line it up with the near hop's (ns): `hi` is Infinity when nothing bounds it from above. */
@@ -148,7 +148,7 @@ export function clockOffsetBounds(up: ExecSession, down: ExecSession): ClockBoun
   let lo = up.startTs - down.startTs;
   let hi = Infinity;
   for (const far of down.streams) {
-    if (far.firstDataAt === null || !RELAYED_ONE_WAY.has(far.name)) continue;
+    if (far.firstDataAt === null || !RELAYED_ONE_WAY.has(far.name.split(':')[0])) continue;
     const near = up.streams.find((r) => r.name === far.name && r.firstDataAt !== null);
     if (!near) continue;
     if (far.dataDir === 'c2s') {

@@ -100,3 +100,29 @@ test('a clock offset from relayed output is capped by the relayed 101, so a slow
     [3, 2, null],
   ]);
 });
+
+/** As the stream recorder keeps it: the first payload byte's time too (model-builders' data() keeps the last only). */
+function sent(...args: Parameters<typeof data>): void {
+  data(...args);
+  args[0].firstDataAt ??= args[3].lastTs;
+}
+
+test('clock bounds: only what one hop caused on the other, each way — not how long the near hop took to dial', () => {
+  // Both hops on one clock; the translator (WebSocket in, SPDY out) dials 40 ms after its 101.
+  const apiserver = session({ id: 1, hop: 'apiserver', startTs: 0, upgradeTs: 1 * MS, endTs: 900 * MS });
+  const kubelet = session({ id: 2, hop: 'kubelet', transport: 'spdy', startTs: 41 * MS, upgradeTs: 60 * MS, endTs: 899 * MS });
+  expect(clockOffsetBounds(apiserver, kubelet)).toEqual({ lo: -41 * MS, hi: Infinity });
+  // stdin reaches the far hop after the near one: a tighter lower bound.
+  sent(stream(apiserver, 'stdin', 0), 'c2s', 'abc', origin(0, 3, 5, 100 * MS));
+  sent(stream(kubelet, 'stdin', 5), 'c2s', 'abc', origin(0, 3, 5, 102 * MS));
+  // A port-forward's data stream carries bytes both ways: it bounds nothing.
+  sent(stream(apiserver, 'data:80:0', 7), 's2c', 'x', origin(0, 1, 6, 1 * MS));
+  sent(stream(kubelet, 'data:80:0', 7), 's2c', 'x', origin(0, 1, 6, 500 * MS));
+  // Output comes back: its first byte bounds from above; its last only where the near hop carried it all.
+  sent(stream(kubelet, 'stdout', 3), 's2c', 'hello', origin(0, 5, 7, 200 * MS));
+  sent(stream(apiserver, 'stdout', 1), 's2c', 'hello', origin(0, 5, 7, 203 * MS));
+  sent(stream(kubelet, 'stdout', 3), 's2c', 'more', origin(5, 4, 8, 300 * MS));
+  expect(clockOffsetBounds(apiserver, kubelet)).toEqual({ lo: -2 * MS, hi: 3 * MS });
+  sent(stream(apiserver, 'stdout', 1), 's2c', 'more', origin(5, 4, 8, 301 * MS));
+  expect(clockOffsetBounds(apiserver, kubelet)).toEqual({ lo: -2 * MS, hi: 1 * MS });
+});
