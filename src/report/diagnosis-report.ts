@@ -5,7 +5,7 @@
  */
 import { basename } from 'node:path';
 import { diagnoseAll, diagnoseConnections, type Diagnosis } from '../diagnose/diagnose.js';
-import { clockOffsetText } from './clock-offset.js';
+import { clockOffsetJson, clockOffsetText } from './clock-offset.js';
 import { recordsOf } from '../model/records.js';
 import type { CaptureModel, ExecSession } from '../model/session.js';
 import { asCalled, commandLabel } from './session-summary.js';
@@ -67,7 +67,7 @@ export function diagnosisReport(model: CaptureModel, name: string): DiagnosisRep
   }
   if (model.fatal) lines.push('', `error: ${safeInline(model.fatal.message)}`);
   const json = {
-    ...(model.capture.files ? { files: model.capture.files.map((f) => ({ path: f.path, clockOffsetMs: f.clockOffsetNs / 1e6, clockOffsetFrom: f.clockOffsetFrom })) } : {}),
+    ...(model.capture.files ? { files: model.capture.files.map((f) => ({ path: f.path, ...clockOffsetJson(f) })) } : {}),
     sessions: sessionsJson,
     connections: crossed.map((f) => ({ rule: f.rule, severity: f.severity, title: f.title, connection: f.connection, evidence: f.evidence })),
     ...(model.fatal ? { error: model.fatal } : {}),

@@ -5,6 +5,7 @@ import { hopProgress } from '../model/cross-hop.js';
 import { recordsOf, sessionById, sessionsOf } from '../model/records.js';
 import type { CaptureModel, ExecSession, StreamRecord, TlsSummary } from '../model/session.js';
 import { durationMs, isoTime } from '../core/time.js';
+import { clockOffsetJson } from './clock-offset.js';
 import { http2Json, webSocketJson } from './connection-traffic.js';
 import { translatingHop } from './outcome.js';
 
@@ -161,7 +162,7 @@ function reportFields(model: CaptureModel, opts: { hash: boolean }): [string, un
         linkTypes: model.capture.linkTypes,
         start: isoTime(model.capture.originNs, 0),
         ...(model.unlistedConnections ? { unlistedConnections: model.unlistedConnections } : {}),
-        ...(model.capture.files ? { files: model.capture.files.map((f) => ({ path: f.path, packets: f.packets, start: isoTime(f.originNs, 0), clockOffsetMs: f.clockOffsetNs / 1e6, clockOffsetFrom: f.clockOffsetFrom })) } : {}),
+        ...(model.capture.files ? { files: model.capture.files.map((f) => ({ path: f.path, packets: f.packets, start: isoTime(f.originNs, 0), ...clockOffsetJson(f) })) } : {}),
       },
     ],
     ['sessions', () => lazyMap(records.sessions(), (s) => sessionJson(model, s, opts.hash, lastTs, diagnoses.get(s.id)))],

@@ -75,6 +75,9 @@ describe.each(faulty)('$name', ({ file, cause }) => {
     const whole = JSON.parse(diagnose([file, '--json']).text) as { sessions: JsonSession[] };
     expect(causes(JSON.parse(merged.text))).toEqual(causes(whole));
     expect(merged.text).toContain('"clockOffsetFrom"');
+    // Each file's range as numbers: the kubelet's hop is 2.5 s off, 5 s from the runtime's.
+    const kubelet = (JSON.parse(merged.text) as { files: { clockOffsetMs: number; clockOffsetMinMs: number; clockOffsetMaxMs: number | null }[] }).files[1];
+    expect(kubelet.clockOffsetMinMs <= -2500 && -2500 <= (kubelet.clockOffsetMaxMs ?? Infinity)).toBe(true);
   });
 });
 
