@@ -10,7 +10,7 @@
 import { diagnose, type Finding } from '../diagnose/diagnose.js';
 import type { CaptureModel, ExecSession } from '../model/session.js';
 import { hopLabel, protocolLabel } from '../report/outcome.js';
-import { formatDuration } from '../core/time.js';
+import { formatDuration, formatSignedDuration } from '../core/time.js';
 import { commandLabel, sessionOutcome, targetLabel, type Severity } from '../report/session-summary.js';
 import { safeInline } from '../report/terminal-text.js';
 import { streamColor, type InkColor } from '../ui/theme.js';
@@ -154,7 +154,7 @@ function laneColor(lane: Lane): string {
 
 /** "+44.8 ms" from `from` ("−2.10 ms": before it); "—" when either time is unknown. */
 function after(from: number | null, to: number | null): string {
-  return from === null || to === null ? '—' : `${to >= from ? '+' : '−'}${formatDuration(Math.abs(to - from))}`;
+  return from === null || to === null ? '—' : formatSignedDuration(to - from);
 }
 
 /** Lines cross headlines: a white outline under the glyphs keeps the text readable. */
