@@ -5,7 +5,7 @@
  * rule and hop; the title names the hop; the evidence adds what it means here.
  */
 import { formatDuration } from '../core/time.js';
-import { hopChain } from '../model/cross-hop.js';
+import { hopsBehind } from '../model/cross-hop.js';
 import type { SessionIndex } from '../model/records.js';
 import type { ExecSession, StreamRecord } from '../model/session.js';
 import { exitSaid, sinceStart, type Finding } from './finding.js';
@@ -21,7 +21,8 @@ export function carriedOver(cause: Finding, s: ExecSession, byId: SessionIndex):
     const apart = formatDuration(Math.abs(from.startTs - s.startTs));
     evidence.unshift(`times count from the start of #${from.id} (${from.hop}), ${apart} ${from.startTs > s.startTs ? 'after' : 'before'} this session's`);
   }
-  const behind = from !== undefined && isBehind(s, from, byId);
+  // `s` further from kubectl than `from` along the exec's hops.
+  const behind = from !== undefined && hopsBehind(byId, from).some((h) => h.id === s.id);
   if (s.exit && from && from.exit === null) {
     // In front of the hop without a Status, an exit code is a guess at the command's end and a Failure
     // without one that hop's failure reported; behind it, the Status came from the command's side.
@@ -40,11 +41,6 @@ export function carriedOver(cause: Finding, s: ExecSession, byId: SessionIndex):
   return { ...cause, title: `${from?.hop ?? cause.hop} hop (#${cause.session}): ${cause.title}`, evidence };
 }
 
-/** `s` is further from kubectl than `from` along the exec's hops. */
-function isBehind(s: ExecSession, from: ExecSession, byId: SessionIndex): boolean {
-  const chain = hopChain(byId, s);
-  return chain.findIndex((h) => h.id === s.id) > chain.findIndex((h) => h.id === from.id);
-}
 
 /**
  * How much of each output stream the hop that lost the connection passed on. A hop in front of it

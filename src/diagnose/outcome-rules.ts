@@ -4,7 +4,8 @@
  * connection failed (R14), the server done while stdin still flowed (R15), and a client that left
  * without a word (R16).
  */
-import { sessionById, type SessionsById } from '../model/records.js';
+import { hopsBehind } from '../model/cross-hop.js';
+import type { SessionsById } from '../model/records.js';
 import { lastDataAt, type ExecSession, type StreamRecord } from '../model/session.js';
 import { portForwardErrors } from '../report/outcome.js';
 import { formatDuration } from '../core/time.js';
@@ -33,8 +34,8 @@ export function outputEndedAt(s: ExecSession): number | null {
 export function outputEndedHereOrBehind(s: ExecSession, byId: SessionsById): number | null {
   const here = outputEndedAt(s);
   if (here !== null || s.nextHop === null) return here;
-  for (let next = sessionById(byId, s.nextHop), depth = 0; next && next.id !== s.id && depth < 4; next = sessionById(byId, next.nextHop), depth++) {
-    const there = outputEndedAt(next);
+  for (const behind of hopsBehind(byId, s)) {
+    const there = outputEndedAt(behind);
     if (there !== null) return there;
   }
   return null;
@@ -174,8 +175,7 @@ export function clientAbandoned(s: ExecSession, all: SessionsById): Finding | nu
   const attach = s.kind === 'attach';
   // A hop behind that still got the Status shows the command ended after all (the translator closes
   // stdin when kubectl leaves, and a command reading it to EOF then exits).
-  let ended: ExecSession | undefined;
-  for (let next = sessionById(all, s.nextHop), depth = 0; next && next.id !== s.id && depth < 4 && !ended; next = sessionById(all, next.nextHop), depth++) if (next.exit) ended = next;
+  const ended = s.nextHop === null ? undefined : hopsBehind(all, s).find((h) => h.exit !== null);
   return finding(s, {
     rule: 'R16',
     severity: attach ? 'info' : 'warn',

@@ -75,6 +75,12 @@ export function hopChain(sessions: SessionsById, s: ExecSession): ExecSession[] 
   return chain;
 }
 
+/** The sessions of `s`'s exec on the hops behind it (further from kubectl), nearest first. */
+export function hopsBehind(sessions: SessionsById, s: ExecSession): ExecSession[] {
+  const chain = hopChain(sessions, s);
+  return chain.slice(chain.findIndex((h) => h.id === s.id) + 1);
+}
+
 function link(sessions: readonly HopLinked[], near: ExecSession['hop'], far: ExecSession['hop'], carries: (up: HopLinked, down: HopLinked, slack: number) => boolean, slack: number): void {
   const candidates = sessions.filter((s) => s.hop === near);
   let started = 0;
