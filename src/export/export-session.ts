@@ -3,13 +3,12 @@
  * and/or a timeline picture (SVG, PNG). Stream bytes beyond the kept head are read back from the
  * capture, as the TUI's Content pane does.
  */
-import { statSync } from 'node:fs';
 import { open, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { UsageError } from '../cli/args.js';
 import { hopChain } from '../model/cross-hop.js';
 import type { CaptureModel, ExecSession } from '../model/session.js';
-import { analyzeCapture } from '../pipeline/analyze-capture.js';
+import { analyzeCapture, canReadCaptureAgain } from '../pipeline/analyze-capture.js';
 import { analyzeOptions, type AnalyzeOptions } from '../pipeline/options.js';
 import { createContentReader } from '../pipeline/capture-content-reader.js';
 import { headBuffer } from '../ui/content.js';
@@ -39,7 +38,7 @@ async function writeCast(path: string, model: CaptureModel, s: ExecSession, opts
   const wanted = s.streams.filter((r) => r.name === 'stdout' || r.name === 'stderr' || (req.asciicast.stdin && r.name === 'stdin'));
   const read = createContentReader(path, opts);
   // A pipe (stdin, `<(…)`) was read once and is spent: beyond its kept head a stream is what the head holds, and the notes say so.
-  const readAgain = canReadAgain(path);
+  const readAgain = canReadCaptureAgain(path);
   const bytes = new Map<string, Uint8Array>();
   for (const r of wanted) bytes.set(r.name, r.bytes <= r.headBytes || !readAgain ? headBuffer(r) : await read(s, r));
   const cast = asciicast(s, bytes, { stdin: req.asciicast.stdin, originNs: model.capture.originNs });
@@ -50,13 +49,6 @@ async function writeCast(path: string, model: CaptureModel, s: ExecSession, opts
   if (!readAgain && wanted.some((r) => r.bytes > r.headBytes)) req.report('  note: a pipe cannot be read again past what was kept: export from a file (a copy: analyze - --save FILE) for the whole stream');
 }
 
-function canReadAgain(path: string): boolean {
-  try {
-    return path !== '-' && statSync(path).isFile();
-  } catch {
-    return false;
-  }
-}
 
 function write(req: ExportRequest, path: string, data: string | Uint8Array, mode?: number): Promise<void> {
   const file = writeWithMode(path, data, mode).catch((e: unknown) => {

@@ -1,5 +1,5 @@
 /** Feeds a capture file (or stdin) through the pipeline: the IO edge of the sans-IO analyzer. */
-import { stat } from 'node:fs';
+import { stat, statSync } from 'node:fs';
 import { CaptureFileReader, readCaptureBytes } from '../capture/capture-source.js';
 import type { StreamHasher } from '../k8s/stream-hasher.js';
 import type { CaptureModel } from '../model/session.js';
@@ -170,7 +170,7 @@ export async function analyzeCapture(path: CaptureInput, opts: AnalyzeOptions, o
   const first = await analyzeOnce(path, opts, onProgress, tee);
   if (!first.keysArrivedLate) return first.model;
   // A pipe (stdin, a named pipe, `<(zcat …)`) cannot be read again: its later secrets decrypt only what followed them.
-  if (typeof path !== 'string' || path === '-' || !(await isRegularFile(path))) {
+  if (typeof path !== 'string' || !canReadCaptureAgain(path)) {
     first.model.capture.secretsCameLate = true;
     return first.model;
   }
@@ -179,8 +179,17 @@ export async function analyzeCapture(path: CaptureInput, opts: AnalyzeOptions, o
   return (await analyzeOnce(path, { ...opts, keyLogs: [...opts.keyLogs, ...first.embeddedKeyLogs] }, onProgress)).model;
 }
 
-function isRegularFile(path: string): Promise<boolean> {
-  return new Promise((resolve) => stat(path, (err, st) => resolve(!err && st.isFile())));
+/**
+ * Whether `path` can be read a second time: a plain file. Stdin and a named pipe (`<(zcat …)`) are
+ * streamed once and spent.
+ */
+export function canReadCaptureAgain(path: string): boolean {
+  if (path === '-') return false;
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }
 
 async function analyzeOnce(path: CaptureInput, opts: AnalyzeOptions, onProgress?: ProgressListener, tee?: (chunk: Uint8Array) => void): Promise<CaptureAnalyzer> {
